@@ -1,0 +1,28 @@
+# Third-party libraries, all from Debian packages (scripts/install-deps.sh).
+find_package(Threads REQUIRED)
+find_package(OpenSSL REQUIRED)
+find_package(ZLIB REQUIRED)
+find_package(nlohmann_json 3 REQUIRED)
+find_package(yaml-cpp REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(fmt REQUIRED)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
+pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
+
+# fast_float is header-only without a CMake package on Debian.
+find_path(FAST_FLOAT_INCLUDE_DIR fast_float/fast_float.h REQUIRED)
+add_library(plinth_fast_float INTERFACE)
+target_include_directories(plinth_fast_float SYSTEM INTERFACE ${FAST_FLOAT_INCLUDE_DIR})
+
+if(TARGET yaml-cpp AND NOT TARGET yaml-cpp::yaml-cpp)
+  add_library(yaml-cpp::yaml-cpp ALIAS yaml-cpp)
+endif()
+
+if(PLINTH_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+endif()
+if(PLINTH_BUILD_BENCH)
+  find_package(benchmark REQUIRED)
+endif()

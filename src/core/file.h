@@ -1,0 +1,45 @@
+// File helpers: whole-file reads, atomic writes and advisory locks.
+//
+// AtomicWriteFile never leaves a partial file: it writes a temporary file in the
+// same directory, fsyncs it, renames it over the target and fsyncs the
+// directory, so a crash leaves either the old or the new content. FileLock is an
+// RAII advisory lock (flock) held for the object's lifetime; it serializes
+// processes, not threads of one process.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+
+namespace plinth::core {
+
+// Reads the whole file at `path`. Returns kNotFound if it does not exist and
+// kIoError (naming the path and the OS error) on any other failure.
+Result<std::string> ReadFile(const std::string& path);
+
+// Replaces the content of `path` with `content` atomically (temp + fsync + rename).
+// Returns kIoError naming the path on failure; the previous content is untouched.
+Status AtomicWriteFile(const std::string& path, std::string_view content);
+
+// Formats the current errno as "path: strerror".
+std::string ErrnoMessage(std::string_view path);
+
+class FileLock {
+ public:
+  // Takes an exclusive advisory lock on `path` (created if missing), waiting for
+  // other holders. Returns kIoError if the file cannot be opened or locked.
+  static Result<FileLock> Acquire(const std::string& path);
+
+  FileLock(FileLock&& other) noexcept;
+  FileLock& operator=(FileLock&& other) noexcept;
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+  ~FileLock();
+
+ private:
+  explicit FileLock(int fd) : fd_(fd) {}
+  int fd_ = -1;
+};
+
+}  // namespace plinth::core

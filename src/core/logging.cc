@@ -1,0 +1,23 @@
+#include "core/logging.h"
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <string>
+
+namespace plinth::core {
+
+Status InitLogging(std::string_view level) {
+  spdlog::level::level_enum lvl = spdlog::level::from_str(std::string(level));
+  if (lvl == spdlog::level::off && level != "off") {
+    return InvalidArgument("--log-level: expected one of trace, debug, info, warn, error, off, "
+                           "got \"" + std::string(level) + "\"");
+  }
+  auto logger = spdlog::stderr_color_mt("plinth");
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  logger->set_level(lvl);
+  spdlog::set_default_logger(logger);
+  return Status::Ok();
+}
+
+}  // namespace plinth::core

@@ -1,0 +1,41 @@
+// Progress for long work. On a terminal, a live bar on stderr redrawn at most
+// ten times a second; otherwise a plain line every `interval` seconds, so CI
+// logs stay readable. Silent when disabled. Update() is thread-safe.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <string>
+
+#include "core/clock.h"
+
+namespace plinth::core {
+
+class Progress {
+ public:
+  // `label` prefixes every line; `total` is the amount of work (bytes, rows),
+  // 0 if unknown. `enabled` false makes every call a no-op.
+  Progress(std::string label, int64_t total, bool enabled, const Clock& clock = SystemClock());
+  ~Progress();
+
+  // Records that `done` units of `total` are finished (absolute, not a delta).
+  void Update(int64_t done);
+  // Prints the final line (once).
+  void Finish();
+
+ private:
+  void Print(int64_t done, bool final);
+
+  std::string label_;
+  int64_t total_;
+  bool enabled_;
+  bool tty_;
+  const Clock& clock_;
+  int64_t start_us_;
+  std::mutex mu_;
+  int64_t last_print_us_ = 0;  // guarded by mu_
+  bool finished_ = false;      // guarded by mu_
+};
+
+}  // namespace plinth::core

@@ -1,0 +1,43 @@
+// YAML adapter over yaml-cpp: parse errors become Status naming the file, line
+// and column; typed accessors name the key path that was wrong.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+
+namespace plinth::core {
+
+// Parses `text`; `source` names it in errors ("checks.yaml:3:5: ...").
+Result<YAML::Node> ParseYaml(std::string_view text, std::string_view source);
+
+// Reads and parses the file at `path`.
+Result<YAML::Node> ReadYamlFile(const std::string& path);
+
+// "FILE:LINE" of `node` within `source` (the line is 1-based), or `source` alone
+// when the node carries no position.
+std::string YamlWhere(const YAML::Node& node, std::string_view source);
+
+// Converts a scalar `node` to T. On failure returns kInvalidArgument
+// "`where`: key `key`: expected `expected`, got "text"".
+template <typename T>
+Result<T> YamlAs(const YAML::Node& node, std::string_view where, std::string_view key,
+                 std::string_view expected) {
+  try {
+    if (node.IsScalar()) {
+      return node.as<T>();
+    }
+  } catch (const YAML::Exception&) {
+  }
+  std::string got = node.IsScalar() ? "\"" + node.Scalar() + "\""
+                    : node.IsSequence() ? std::string("a list")
+                    : node.IsMap()      ? std::string("a mapping")
+                                        : std::string("nothing");
+  return InvalidArgument(std::string(where) + ": key '" + std::string(key) + "': expected " +
+                         std::string(expected) + ", got " + got);
+}
+
+}  // namespace plinth::core

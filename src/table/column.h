@@ -1,0 +1,88 @@
+// A typed, nullable column: values in one contiguous vector (int64 for int64
+// and timestamp, double, uint8 for bool, offsets + bytes for strings) and a
+// validity bitmap (bit set = value present). A null slot holds a zero value.
+// Columns are values: move them, copy them deliberately; not thread-safe to
+// mutate, safe to read from many threads.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "table/types.h"
+
+namespace plinth::table {
+
+class Column {
+ public:
+  explicit Column(DataType type = DataType::kFloat64) : type_(type) {}
+
+  DataType type() const { return type_; }
+  int64_t size() const { return size_; }
+  int64_t null_count() const { return null_count_; }
+  bool IsValid(int64_t i) const { return (validity_[i >> 6] >> (i & 63)) & 1; }
+  bool IsNull(int64_t i) const { return !IsValid(i); }
+
+  // Typed access; calling the accessor of another type is a bug.
+  const std::vector<int64_t>& ints() const { return ints_; }  // kInt64, kTimestamp
+  const std::vector<double>& doubles() const { return doubles_; }
+  const std::vector<uint8_t>& bools() const { return bools_; }
+  std::string_view GetString(int64_t i) const {
+    return std::string_view(chars_.data() + offsets_[i], offsets_[i + 1] - offsets_[i]);
+  }
+  // The value of a numeric column as double (int64 converted).
+  double GetDouble(int64_t i) const {
+    return type_ == DataType::kFloat64 ? doubles_[i] : static_cast<double>(ints_[i]);
+  }
+
+  void Reserve(int64_t n);
+  void AppendNull();
+  void AppendInt(int64_t v) { PushValid(); ints_.push_back(v); }
+  void AppendDouble(double v) { PushValid(); doubles_.push_back(v); }
+  void AppendBool(bool v) { PushValid(); bools_.push_back(v ? 1 : 0); }
+  void AppendString(std::string_view v) {
+    PushValid();
+    chars_.append(v);
+    offsets_.push_back(chars_.size());
+  }
+  // Appends every row of `other`, which must have the same type.
+  void AppendColumn(const Column& other);
+  // Appends row `i` of `other` (same type).
+  void AppendFrom(const Column& other, int64_t i);
+
+  // Returns a copy converted to `to`: int64 -> float64, anything -> string (its
+  // text form), and a column of nulls only -> any type. Other conversions return
+  // kInvalidArgument.
+  Result<Column> CastTo(DataType to) const;
+
+  // The text of row `i` as the CSV writer prints it ("" for null).
+  std::string FormatValue(int64_t i) const;
+
+  bool operator==(const Column& other) const;
+
+ private:
+  void PushValid() {
+    if ((size_ & 63) == 0) {
+      validity_.push_back(0);
+    }
+    validity_.back() |= uint64_t{1} << (size_ & 63);
+    ++size_;
+  }
+
+  DataType type_;
+  int64_t size_ = 0;
+  int64_t null_count_ = 0;
+  std::vector<uint64_t> validity_;
+  std::vector<int64_t> ints_;
+  std::vector<double> doubles_;
+  std::vector<uint8_t> bools_;
+  std::vector<uint64_t> offsets_{0};
+  std::string chars_;
+};
+
+// Formats `v` as the shortest text that parses back to the same double.
+std::string FormatDouble(double v);
+
+}  // namespace plinth::table

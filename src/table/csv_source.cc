@@ -1,0 +1,138 @@
+#include "table/csv_source.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/file.h"
+
+namespace plinth::table {
+namespace {
+
+class FileSource : public Source {
+ public:
+  FileSource(int fd, std::string path, int64_t size) : fd_(fd), path_(std::move(path)), size_(size) {}
+  ~FileSource() override { ::close(fd_); }
+
+  Result<size_t> Read(char* buf, size_t n) override {
+    while (true) {
+      ssize_t got = ::read(fd_, buf, n);
+      if (got >= 0) {
+        pos_ += got;
+        return static_cast<size_t>(got);
+      }
+      if (errno != EINTR) {
+        return IoError(core::ErrnoMessage(path_));
+      }
+    }
+  }
+  Status Rewind() override {
+    if (::lseek(fd_, 0, SEEK_SET) != 0) {
+      return IoError(core::ErrnoMessage(path_));
+    }
+    pos_ = 0;
+    return Status::Ok();
+  }
+  int64_t Position() const override { return pos_; }
+  int64_t TotalSize() const override { return size_; }
+
+ private:
+  int fd_;
+  std::string path_;
+  int64_t size_;
+  int64_t pos_ = 0;
+};
+
+class GzipSource : public Source {
+ public:
+  GzipSource(gzFile gz, std::string path, int64_t size) : gz_(gz), path_(std::move(path)), size_(size) {
+    gzbuffer(gz_, 1 << 17);
+  }
+  ~GzipSource() override { gzclose(gz_); }
+
+  Result<size_t> Read(char* buf, size_t n) override {
+    int got = gzread(gz_, buf, static_cast<unsigned>(std::min<size_t>(n, 1u << 30)));
+    if (got < 0) {
+      int errnum = 0;
+      const char* msg = gzerror(gz_, &errnum);
+      return Corruption(path_ + ": gzip: " + (msg ? msg : "read error"));
+    }
+    if (got == 0 && !gzeof(gz_)) {
+      return Corruption(path_ + ": gzip: unexpected end of compressed data");
+    }
+    return static_cast<size_t>(got);
+  }
+  Status Rewind() override {
+    if (gzrewind(gz_) != 0) {
+      return IoError(path_ + ": gzip: cannot rewind");
+    }
+    return Status::Ok();
+  }
+  int64_t Position() const override { return gzoffset(gz_); }
+  int64_t TotalSize() const override { return size_; }
+  bool gzip() const override { return true; }
+
+ private:
+  gzFile gz_;
+  std::string path_;
+  int64_t size_;
+};
+
+class MemorySource : public Source {
+ public:
+  explicit MemorySource(std::string_view text) : text_(text) {}
+  Result<size_t> Read(char* buf, size_t n) override {
+    size_t k = std::min(n, text_.size() - pos_);
+    std::memcpy(buf, text_.data() + pos_, k);
+    pos_ += k;
+    return k;
+  }
+  Status Rewind() override {
+    pos_ = 0;
+    return Status::Ok();
+  }
+  int64_t Position() const override { return static_cast<int64_t>(pos_); }
+  int64_t TotalSize() const override { return static_cast<int64_t>(text_.size()); }
+
+ private:
+  std::string_view text_;
+  size_t pos_ = 0;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Source>> OpenSource(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) {
+      return NotFound(path + ": no such file");
+    }
+    return IoError(core::ErrnoMessage(path));
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
+    ::close(fd);
+    return InvalidArgument(path + ": not a readable file");
+  }
+  unsigned char magic[2] = {0, 0};
+  ssize_t got = ::pread(fd, magic, 2, 0);
+  if (got == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
+    gzFile gz = gzdopen(fd, "rb");
+    if (gz == nullptr) {
+      ::close(fd);
+      return IoError(path + ": cannot open gzip stream");
+    }
+    return std::unique_ptr<Source>(new GzipSource(gz, path, st.st_size));
+  }
+  return std::unique_ptr<Source>(new FileSource(fd, path, st.st_size));
+}
+
+std::unique_ptr<Source> TextSource(std::string_view text) {
+  return std::make_unique<MemorySource>(text);
+}
+
+}  // namespace plinth::table

@@ -1,0 +1,89 @@
+#include "table/csv_writer.h"
+
+#include <algorithm>
+
+#include "core/file.h"
+#include "table/value_parse.h"
+
+namespace plinth::table {
+namespace {
+
+bool NeedsQuotes(std::string_view s, const CsvWriteOptions& opt) {
+  if (s.empty()) {
+    return true;  // an unquoted empty field is null
+  }
+  if (s.front() == ' ' || s.back() == ' ' || s.front() == '\t' || s.back() == '\t') {
+    return true;
+  }
+  for (char c : s) {
+    if (c == opt.delimiter || c == '"' || c == '\n' || c == '\r') {
+      return true;
+    }
+  }
+  return std::find(opt.null_markers.begin(), opt.null_markers.end(), s) != opt.null_markers.end();
+}
+
+void AppendField(std::string& out, std::string_view s, const CsvWriteOptions& opt) {
+  if (!NeedsQuotes(s, opt)) {
+    out.append(s);
+    return;
+  }
+  out.push_back('"');
+  for (char c : s) {
+    out.push_back(c);
+    if (c == '"') {
+      out.push_back('"');
+    }
+  }
+  out.push_back('"');
+}
+
+}  // namespace
+
+std::string FormatCsv(const Table& table, const CsvWriteOptions& opt) {
+  std::string out;
+  const auto& fields = table.schema().fields();
+  for (size_t c = 0; c < fields.size(); ++c) {
+    if (c > 0) {
+      out.push_back(opt.delimiter);
+    }
+    AppendField(out, fields[c].name, opt);
+  }
+  out.push_back('\n');
+  // Timestamp columns print as dates when every value is at midnight.
+  std::vector<bool> date_only(fields.size(), false);
+  for (size_t c = 0; c < fields.size(); ++c) {
+    if (fields[c].type == DataType::kTimestamp) {
+      const Column& col = table.column(c);
+      bool all = true;
+      for (int64_t i = 0; i < col.size() && all; ++i) {
+        all = col.IsNull(i) || col.ints()[i] % 86400000000 == 0;
+      }
+      date_only[c] = all;
+    }
+  }
+  for (int64_t r = 0; r < table.num_rows(); ++r) {
+    for (size_t c = 0; c < fields.size(); ++c) {
+      if (c > 0) {
+        out.push_back(opt.delimiter);
+      }
+      const Column& col = table.column(c);
+      if (col.IsNull(r)) {
+        continue;
+      }
+      switch (col.type()) {
+        case DataType::kString: AppendField(out, col.GetString(r), opt); break;
+        case DataType::kTimestamp: out += FormatTimestamp(col.ints()[r], date_only[c]); break;
+        default: out += col.FormatValue(r); break;
+      }
+    }
+    out.push_back('\n');
+  }
+  return out;
+}
+
+Status WriteCsv(const Table& table, const std::string& path, const CsvWriteOptions& options) {
+  return core::AtomicWriteFile(path, FormatCsv(table, options));
+}
+
+}  // namespace plinth::table

@@ -1,0 +1,127 @@
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <filesystem>
+#include <regex>
+
+#include "core/file.h"
+#include "core/hash.h"
+#include "core/json.h"
+#include "core/thread_pool.h"
+#include "core/yaml.h"
+#include "core/clock.h"
+#include "testutil/testutil.h"
+
+namespace plinth::core {
+namespace {
+
+TEST(FileTest, AtomicWriteReplacesContentAndLeavesNoTemp) {
+  testutil::TempDir dir;
+  std::string path = dir.File("a.txt");
+  ASSERT_TRUE(AtomicWriteFile(path, "first").ok());
+  ASSERT_TRUE(AtomicWriteFile(path, "second").ok());
+  EXPECT_EQ(*ReadFile(path), "second");
+  int files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
+    (void)e;
+    ++files;
+  }
+  EXPECT_EQ(files, 1);
+}
+
+TEST(FileTest, AtomicWriteIntoMissingDirectoryFailsWithThePath) {
+  testutil::TempDir dir;
+  Status s = AtomicWriteFile(dir.File("no/such/dir/a.txt"), "x");
+  EXPECT_EQ(s.code(), StatusCode::kIoError);
+  EXPECT_NE(s.message().find("no/such/dir/a.txt"), std::string::npos);
+}
+
+TEST(FileTest, ReadMissingFileIsNotFound) {
+  EXPECT_EQ(ReadFile("/nonexistent/x").status().code(), StatusCode::kNotFound);
+}
+
+TEST(FileTest, LockIsExclusiveAcrossDescriptors) {
+  testutil::TempDir dir;
+  auto lock = FileLock::Acquire(dir.File("lock"));
+  ASSERT_TRUE(lock.ok());
+  std::atomic<bool> second_acquired{false};
+  std::thread t([&] {
+    auto l2 = FileLock::Acquire(dir.File("lock"));
+    second_acquired = l2.ok();
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_FALSE(second_acquired.load());
+  { FileLock released = std::move(*lock); }
+  t.join();
+  EXPECT_TRUE(second_acquired.load());
+}
+
+TEST(JsonTest, ParseErrorNamesLineAndColumn) {
+  auto r = ParseJson("{\n  \"a\": 1,\n  \"b\": ]\n}", "x.json");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message().rfind("x.json:3:", 0), 0u) << r.status().message();
+}
+
+TEST(JsonTest, RoundTripsThroughAFile) {
+  testutil::TempDir dir;
+  Json j = {{"b", 1}, {"a", {1, 2.5, "x"}}};
+  ASSERT_TRUE(WriteJsonFile(dir.File("j.json"), j).ok());
+  auto back = ReadJsonFile(dir.File("j.json"));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, j);
+  EXPECT_EQ(back->begin().key(), "b");  // key order kept
+}
+
+TEST(YamlTest, ParseErrorNamesLine) {
+  auto r = ParseYaml("a: 1\nb: [1, 2\nc: 3\n", "s.yaml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message().rfind("s.yaml:", 0), 0u);
+}
+
+TEST(YamlTest, TypedAccessNamesKeyAndValue) {
+  auto node = ParseYaml("threshold: high\n", "s.yaml");
+  ASSERT_TRUE(node.ok());
+  auto v = YamlAs<double>((*node)["threshold"], "s.yaml:1", "threshold", "a number");
+  ASSERT_FALSE(v.ok());
+  EXPECT_EQ(v.status().message(), "s.yaml:1: key 'threshold': expected a number, got \"high\"");
+}
+
+TEST(HashTest, Sha256KnownVectors) {
+  EXPECT_EQ(Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  testutil::TempDir dir;
+  std::string big(3 << 20, 'x');
+  dir.Write("big", big);
+  EXPECT_EQ(*Sha256File(dir.File("big")), Sha256Hex(big));
+}
+
+TEST(HashTest, UuidsAreVersion4AndDistinct) {
+  std::string a = NewUuidHex(), b = NewUuidHex();
+  EXPECT_NE(a, b);
+  EXPECT_TRUE(std::regex_match(a, std::regex("[0-9a-f]{12}4[0-9a-f]{3}[89ab][0-9a-f]{15}"))) << a;
+}
+
+TEST(ThreadPoolTest, RunsEveryTaskAndReturnsResults) {
+  ThreadPool pool(2);
+  std::vector<std::future<int>> results;
+  for (int i = 0; i < 100; ++i) {
+    results.push_back(pool.Submit([i] { return i * i; }));
+  }
+  int sum = 0;
+  for (auto& f : results) {
+    sum += f.get();
+  }
+  EXPECT_EQ(sum, 328350);
+}
+
+TEST(ClockTest, FakeClockMovesOnlyWhenTold) {
+  testutil::FakeClock clock(1000);
+  EXPECT_EQ(clock.NowMicros(), 1000);
+  clock.Advance(500);
+  EXPECT_EQ(clock.NowMicros(), 1500);
+  EXPECT_EQ(FormatIsoMicros(1'700'000'000'123'456), "2023-11-14T22:13:20.123456Z");
+}
+
+}  // namespace
+}  // namespace plinth::core
