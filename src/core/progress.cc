@@ -27,7 +27,8 @@ Progress::Progress(std::string label, int64_t total, bool enabled, const Clock& 
       enabled_(enabled),
       tty_(::isatty(STDERR_FILENO) == 1),
       clock_(clock),
-      start_us_(clock.MonotonicMicros()) {}
+      start_us_(clock.MonotonicMicros()),
+      last_print_us_(start_us_) {}
 
 Progress::~Progress() { Finish(); }
 
@@ -55,7 +56,7 @@ void Progress::Finish() {
   }
   finished_ = true;
   // Only a terminal gets a closing line: the bar has to end with a newline.
-  if (tty_ && last_print_us_ != 0) {
+  if (tty_ && last_print_us_ != start_us_) {
     Print(total_, true);
   }
 }

@@ -1,0 +1,48 @@
+// The plinth command line: each command group registers its subcommand on the
+// app and runs by calling library functions. No logic lives here beyond
+// parsing flags and printing results.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "table/csv_reader.h"
+
+namespace plinth::cli {
+
+// Exit codes shared by every command.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitCheckFailed = 1;  // the data or model did not pass
+inline constexpr int kExitBadInput = 2;     // usage, bad file, bad config
+inline constexpr int kExitInternal = 3;     // a bug or an environment failure
+
+// Prints "plinth: error: MESSAGE" to stderr and returns the exit code for `status`.
+int ReportError(const Status& status);
+
+// The CSV flags every command that reads data takes.
+struct CsvFlags {
+  std::string delimiter;
+  std::vector<std::string> null_values;
+  bool no_default_nulls = false;
+  std::vector<std::string> types;  // NAME=TYPE
+  std::string on_bad_lines = "error";
+  bool no_header = false;
+  size_t threads = 0;
+  bool quiet = false;
+};
+void AddCsvFlags(CLI::App& cmd, CsvFlags& flags);
+Result<table::CsvOptions> ToCsvOptions(const CsvFlags& flags);
+
+// A command's body: returns the process exit code.
+using Runner = std::function<int()>;
+
+// Each registers one subcommand and sets `run` to execute it when chosen.
+void RegisterProfile(CLI::App& app, Runner& run);
+void RegisterValidate(CLI::App& app, Runner& run);
+
+}  // namespace plinth::cli

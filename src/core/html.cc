@@ -1,0 +1,94 @@
+#include "core/html.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace plinth::core {
+
+std::string EscapeHtml(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string HtmlPage(std::string_view title, std::string_view body) {
+  std::string out = R"(<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>)";
+  out += EscapeHtml(title);
+  out += R"(</title>
+<style>
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem;color:#1f2933;background:#fff}
+h1{font-size:1.4rem;margin-bottom:.2rem}h2{font-size:1.1rem;margin-top:2rem}
+.meta{color:#52606d;font-size:.9rem;margin-bottom:1rem}
+table{border-collapse:collapse;font-size:.85rem}
+th,td{padding:.3rem .6rem;border-bottom:1px solid #e4e7eb;text-align:right;vertical-align:middle}
+th{background:#f5f7fa;position:sticky;top:0}
+td.l,th.l{text-align:left}
+.pass{color:#1b7f3b;font-weight:600}.fail{color:#c62828;font-weight:600}.warn{color:#b26a00;font-weight:600}
+.bar{fill:#3e7cb1}.bar:hover{fill:#f0a202}
+code{background:#f5f7fa;padding:0 .2rem;border-radius:3px}
+.summary{display:flex;gap:2rem;margin:1rem 0}.summary div{background:#f5f7fa;padding:.6rem 1rem;border-radius:6px}
+.summary b{display:block;font-size:1.3rem}
+</style></head><body>
+)";
+  out += body;
+  out += "\n</body></html>\n";
+  return out;
+}
+
+std::string SvgBars(const std::vector<int64_t>& counts, const std::vector<std::string>& labels,
+                    int width, int height) {
+  std::string out = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + std::to_string(width) +
+                    "\" height=\"" + std::to_string(height) + "\" role=\"img\">";
+  if (!counts.empty()) {
+    int64_t peak = std::max<int64_t>(1, *std::max_element(counts.begin(), counts.end()));
+    double bw = static_cast<double>(width) / static_cast<double>(counts.size());
+    for (size_t i = 0; i < counts.size(); ++i) {
+      double h = static_cast<double>(height) * static_cast<double>(counts[i]) /
+                 static_cast<double>(peak);
+      if (counts[i] > 0 && h < 1) {
+        h = 1;
+      }
+      char rect[200];
+      std::snprintf(rect, sizeof(rect),
+                    "<rect class=\"bar\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\">",
+                    static_cast<double>(i) * bw, height - h, std::max(bw - 1, 0.5), h);
+      out += rect;
+      out += "<title>";
+      if (i < labels.size()) {
+        out += EscapeHtml(labels[i]) + ": ";
+      }
+      out += std::to_string(counts[i]) + "</title></rect>";
+    }
+  }
+  out += "</svg>";
+  return out;
+}
+
+std::string FormatNumber(double v) {
+  if (std::isnan(v)) {
+    return "";
+  }
+  char buf[64];
+  if (std::fabs(v) < 1e15 && v == std::floor(v)) {
+    std::snprintf(buf, sizeof(buf), "%.0f", v);
+  } else {
+    std::snprintf(buf, sizeof(buf), "%.6g", v);
+  }
+  return buf;
+}
+
+}  // namespace plinth::core

@@ -1,0 +1,27 @@
+// Building blocks for the HTML reports users read (profiles, validation,
+// drift): escaping, one page shell with the house stylesheet, and inline SVG
+// charts, so every report is one self-contained file that works offline.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace plinth::core {
+
+// `text` with & < > " ' escaped.
+std::string EscapeHtml(std::string_view text);
+
+// A complete HTML document with `title` and `body` (already HTML).
+std::string HtmlPage(std::string_view title, std::string_view body);
+
+// An inline SVG bar chart of `counts` (`width` x `height` pixels). `labels`,
+// when given (one per bar), become hover titles.
+std::string SvgBars(const std::vector<int64_t>& counts, const std::vector<std::string>& labels,
+                    int width = 160, int height = 40);
+
+// A number for people: integers without a fraction, others to 6 significant digits.
+std::string FormatNumber(double v);
+
+}  // namespace plinth::core

@@ -1,0 +1,478 @@
+#include "profile/profile.h"
+
+#include <xxhash.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <future>
+#include <limits>
+#include <random>
+#include <unordered_map>
+
+#include "core/clock.h"
+#include "core/thread_pool.h"
+#include "profile/hyperloglog.h"
+
+namespace plinth::profile {
+
+using table::Column;
+using table::DataType;
+
+namespace {
+
+constexpr uint64_t kNullHash = 0x9e3779b97f4a7c15ull;
+
+// An open-addressing set of 64-bit hashes (0 is remapped, so it can mark empty slots).
+class HashSet {
+ public:
+  size_t size() const { return size_; }
+  void Insert(uint64_t h) {
+    h = h == 0 ? 1 : h;
+    if ((size_ + 1) * 2 > slots_.size()) {
+      Grow();
+    }
+    size_t mask = slots_.size() - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+      if (slots_[i] == h) {
+        return;
+      }
+      if (slots_[i] == 0) {
+        slots_[i] = h;
+        ++size_;
+        return;
+      }
+    }
+  }
+  template <typename F>
+  void ForEach(F f) const {
+    for (uint64_t h : slots_) {
+      if (h != 0) {
+        f(h);
+      }
+    }
+  }
+  void Clear() {
+    slots_.clear();
+    slots_.shrink_to_fit();
+    size_ = 0;
+  }
+
+ private:
+  void Grow() {
+    std::vector<uint64_t> old = std::move(slots_);
+    slots_.assign(old.empty() ? 1024 : old.size() * 2, 0);
+    size_ = 0;
+    for (uint64_t h : old) {
+      if (h != 0) {
+        Insert(h);
+      }
+    }
+  }
+  std::vector<uint64_t> slots_;
+  size_t size_ = 0;
+};
+
+uint64_t HashDouble(double v) {
+  if (v == 0) {
+    v = 0;  // -0.0 and 0.0 are one value
+  }
+  uint64_t bits;
+  std::memcpy(&bits, &v, sizeof bits);
+  return MixHash(bits);
+}
+
+double Quantile(const std::vector<double>& sorted, double q) {
+  // Linear interpolation between closest ranks, as numpy/pandas do by default.
+  double pos = q * static_cast<double>(sorted.size() - 1);
+  auto lo = static_cast<size_t>(std::floor(pos));
+  size_t hi = std::min(lo + 1, sorted.size() - 1);
+  double t = pos - static_cast<double>(lo);
+  double a = sorted[lo], b = sorted[hi];
+  return t >= 0.5 ? b - (b - a) * (1 - t) : a + (b - a) * t;
+}
+
+}  // namespace
+
+const ColumnProfile* DatasetProfile::Find(std::string_view name) const {
+  for (const auto& c : columns) {
+    if (c.name == name) {
+      return &c;
+    }
+  }
+  return nullptr;
+}
+
+struct Profiler::ColumnState {
+  ColumnState(DataType t, const ProfileOptions& o, uint64_t seed) : type(t), opt(o), rng(seed) {}
+
+  DataType type;
+  const ProfileOptions& opt;
+  int64_t count = 0;
+  int64_t nulls = 0;
+  // Numeric.
+  double min = std::numeric_limits<double>::infinity();
+  double max = -std::numeric_limits<double>::infinity();
+  double mean = 0, m2 = 0, sum = 0, sum_c = 0;
+  int64_t zeros = 0, negatives = 0;
+  std::vector<double> sample;
+  bool sampled = false;
+  std::mt19937_64 rng;
+  // Distinct.
+  HashSet exact;
+  bool distinct_overflow = false;
+  HyperLogLog hll;
+  // Categories: hash -> index into cats.
+  std::unordered_map<uint64_t, uint32_t> cat_index;
+  std::vector<std::pair<std::string, int64_t>> cats;
+  int64_t pruned_count = 0;
+  bool cats_exact = true;
+  int64_t total_len = 0, min_len = std::numeric_limits<int64_t>::max(), max_len = 0;
+
+  bool numeric() const { return type != DataType::kString && type != DataType::kBool; }
+
+  void AddHash(uint64_t h) {
+    if (!distinct_overflow) {
+      exact.Insert(h);
+      if (static_cast<int64_t>(exact.size()) > opt.exact_distinct_limit) {
+        distinct_overflow = true;
+        exact.ForEach([this](uint64_t x) { hll.Add(x); });
+        exact.Clear();
+      }
+    } else {
+      hll.Add(h);
+    }
+  }
+
+  void AddNumbers(const std::vector<double>& values) {
+    if (values.empty()) {
+      return;
+    }
+    // Chunk mean and M2 in two passes, merged with Chan et al.'s formula.
+    double csum = 0;
+    for (double v : values) {
+      csum += v;
+    }
+    auto n_b = static_cast<double>(values.size());
+    double mean_b = csum / n_b;
+    double m2_b = 0;
+    for (double v : values) {
+      double d = v - mean_b;
+      m2_b += d * d;
+      min = std::min(min, v);
+      max = std::max(max, v);
+      zeros += v == 0;
+      negatives += v < 0;
+      // Kahan-compensated running sum.
+      double y = v - sum_c;
+      double t = sum + y;
+      sum_c = (t - sum) - y;
+      sum = t;
+    }
+    auto n_a = static_cast<double>(count);
+    double n = n_a + n_b;
+    double delta = mean_b - mean;
+    mean += delta * n_b / n;
+    m2 += m2_b + delta * delta * n_a * n_b / n;
+    // Reservoir sample (Algorithm R) once the column outgrows the limit.
+    auto limit = static_cast<size_t>(opt.sample_limit);
+    int64_t seen = count;
+    for (double v : values) {
+      if (sample.size() < limit) {
+        sample.push_back(v);
+      } else {
+        sampled = true;
+        uint64_t j = rng() % static_cast<uint64_t>(seen + 1);
+        if (j < limit) {
+          sample[j] = v;
+        }
+      }
+      ++seen;
+    }
+    count += static_cast<int64_t>(values.size());
+  }
+
+  void AddCategory(std::string_view v, uint64_t h) {
+    auto len = static_cast<int64_t>(v.size());
+    total_len += len;
+    min_len = std::min(min_len, len);
+    max_len = std::max(max_len, len);
+    auto it = cat_index.find(h);
+    if (it != cat_index.end()) {
+      ++cats[it->second].second;
+      return;
+    }
+    cat_index.emplace(h, static_cast<uint32_t>(cats.size()));
+    cats.emplace_back(std::string(v), 1);
+    if (static_cast<int64_t>(cats.size()) > 20 * opt.max_categories) {
+      Prune();
+    }
+  }
+
+  // Keeps the most frequent half of the categories seen so far; counts become
+  // lower bounds (flagged as estimates).
+  void Prune() {
+    cats_exact = false;
+    std::sort(cats.begin(), cats.end(),
+              [](const auto& a, const auto& b) { return a.second > b.second; });
+    size_t keep = cats.size() / 2;
+    for (size_t i = keep; i < cats.size(); ++i) {
+      pruned_count += cats[i].second;
+    }
+    cats.resize(keep);
+    cat_index.clear();
+    for (size_t i = 0; i < cats.size(); ++i) {
+      cat_index.emplace(XXH3_64bits(cats[i].first.data(), cats[i].first.size()),
+                        static_cast<uint32_t>(i));
+    }
+  }
+
+  // Updates the statistics with `col` and writes one hash per row to `hashes`.
+  void Consume(const Column& col, std::vector<uint64_t>& hashes) {
+    const int64_t n = col.size();
+    hashes.resize(static_cast<size_t>(n));
+    nulls += col.null_count();
+    if (numeric()) {
+      std::vector<double> values;
+      values.reserve(static_cast<size_t>(n - col.null_count()));
+      for (int64_t i = 0; i < n; ++i) {
+        if (col.IsNull(i)) {
+          hashes[i] = kNullHash;
+          continue;
+        }
+        double v;
+        uint64_t h;
+        if (type == DataType::kFloat64) {
+          v = col.doubles()[i];
+          h = HashDouble(v);
+        } else {
+          int64_t x = col.ints()[i];
+          v = type == DataType::kTimestamp ? static_cast<double>(x) / 1e6 : static_cast<double>(x);
+          h = MixHash(static_cast<uint64_t>(x));
+        }
+        hashes[i] = h;
+        AddHash(h);
+        values.push_back(v);
+      }
+      AddNumbers(values);
+      return;
+    }
+    for (int64_t i = 0; i < n; ++i) {
+      if (col.IsNull(i)) {
+        hashes[i] = kNullHash;
+        continue;
+      }
+      std::string_view v;
+      if (type == DataType::kBool) {
+        v = col.bools()[i] ? "true" : "false";
+      } else {
+        v = col.GetString(i);
+      }
+      uint64_t h = XXH3_64bits(v.data(), v.size());
+      hashes[i] = h;
+      AddHash(h);
+      AddCategory(v, h);
+      ++count;
+    }
+  }
+
+  ColumnProfile Finish(const std::string& name) {
+    ColumnProfile p;
+    p.name = name;
+    p.type = type;
+    p.count = count;
+    p.nulls = nulls;
+    p.distinct_exact = !distinct_overflow;
+    p.distinct = distinct_overflow ? static_cast<int64_t>(std::llround(hll.Estimate()))
+                                   : static_cast<int64_t>(exact.size());
+    if (numeric()) {
+      NumericStats s;
+      s.quantiles_exact = !sampled;
+      if (count > 0) {
+        s.min = min;
+        s.max = max;
+        s.mean = mean;
+        s.sum = sum;
+        s.std = count > 1 ? std::sqrt(m2 / static_cast<double>(count - 1))
+                          : std::numeric_limits<double>::quiet_NaN();
+        s.zeros = zeros;
+        s.negatives = negatives;
+        std::sort(sample.begin(), sample.end());
+        for (double q : kQuantileProbs) {
+          s.quantiles.emplace_back(q, Quantile(sample, q));
+        }
+        int points = std::max(2, opt.sketch_points);
+        for (int i = 0; i < points; ++i) {
+          s.sketch.push_back(Quantile(sample, static_cast<double>(i) / (points - 1)));
+        }
+        int bins = min == max ? 1 : std::max(1, opt.histogram_bins);
+        for (int i = 0; i <= bins; ++i) {
+          s.bin_edges.push_back(i == bins ? max : min + (max - min) * i / bins);
+        }
+        s.bin_counts.assign(static_cast<size_t>(bins), 0);
+        // Bins are [edge_i, edge_i+1), the last one closed, judged against the
+        // stored edges so that anyone re-binning with them gets the same counts.
+        for (double v : sample) {
+          auto b = std::upper_bound(s.bin_edges.begin(), s.bin_edges.end(), v) -
+                   s.bin_edges.begin() - 1;
+          ++s.bin_counts[static_cast<size_t>(std::clamp<ptrdiff_t>(b, 0, bins - 1))];
+        }
+        if (sampled) {
+          double scale = static_cast<double>(count) / static_cast<double>(sample.size());
+          for (auto& c : s.bin_counts) {
+            c = static_cast<int64_t>(std::llround(static_cast<double>(c) * scale));
+          }
+        }
+      }
+      p.numeric = std::move(s);
+    } else {
+      CategoryStats s;
+      s.counts_exact = cats_exact;
+      std::sort(cats.begin(), cats.end(), [](const auto& a, const auto& b) {
+        return a.second != b.second ? a.second > b.second : a.first < b.first;
+      });
+      s.other_count = pruned_count;
+      for (size_t i = 0; i < cats.size(); ++i) {
+        if (static_cast<int64_t>(i) < opt.max_categories) {
+          s.counts.push_back(std::move(cats[i]));
+        } else {
+          s.other_count += cats[i].second;
+        }
+      }
+      if (count > 0) {
+        s.mean_length = static_cast<double>(total_len) / static_cast<double>(count);
+        s.min_length = min_len;
+        s.max_length = max_len;
+      }
+      p.categories = std::move(s);
+    }
+    return p;
+  }
+};
+
+struct Profiler::RowState {
+  int64_t rows = 0;
+  std::vector<uint64_t> hashes;
+  bool overflow = false;
+  HyperLogLog hll;
+  std::unique_ptr<core::ThreadPool> pool;
+};
+
+Profiler::Profiler(ProfileOptions options) : options_(options), rows_(std::make_unique<RowState>()) {
+  size_t threads = options_.threads != 0 ? options_.threads : core::HardwareThreads();
+  if (threads > 1) {
+    rows_->pool = std::make_unique<core::ThreadPool>(threads);
+  }
+}
+
+Profiler::~Profiler() = default;
+
+Status Profiler::Begin(const table::Schema& schema) {
+  schema_ = schema;
+  columns_.clear();
+  for (size_t i = 0; i < schema.size(); ++i) {
+    columns_.push_back(
+        std::make_unique<ColumnState>(schema.field(i).type, options_, options_.seed + i));
+  }
+  auto pool = std::move(rows_->pool);
+  rows_ = std::make_unique<RowState>();
+  rows_->pool = std::move(pool);
+  return Status::Ok();
+}
+
+Status Profiler::Add(const table::Table& chunk) {
+  const size_t ncols = chunk.num_columns();
+  const auto nrows = static_cast<size_t>(chunk.num_rows());
+  std::vector<std::vector<uint64_t>> hashes(ncols);
+  if (rows_->pool) {
+    std::vector<std::future<void>> done;
+    for (size_t c = 0; c < ncols; ++c) {
+      done.push_back(rows_->pool->Submit(
+          [this, &chunk, &hashes, c] { columns_[c]->Consume(chunk.column(c), hashes[c]); }));
+    }
+    for (auto& f : done) {
+      f.get();
+    }
+  } else {
+    for (size_t c = 0; c < ncols; ++c) {
+      columns_[c]->Consume(chunk.column(c), hashes[c]);
+    }
+  }
+  // Row hashes, for duplicate rows.
+  std::vector<uint64_t> row_hash(nrows, 0x243f6a8885a308d3ull);
+  for (size_t c = 0; c < ncols; ++c) {
+    const auto& h = hashes[c];
+    for (size_t r = 0; r < nrows; ++r) {
+      row_hash[r] = MixHash(row_hash[r] ^ (h[r] + 0x9e3779b97f4a7c15ull * (c + 1)));
+    }
+  }
+  rows_->rows += static_cast<int64_t>(nrows);
+  if (!rows_->overflow &&
+      static_cast<int64_t>(rows_->hashes.size() + nrows) > options_.exact_duplicate_limit) {
+    rows_->overflow = true;
+    for (uint64_t h : rows_->hashes) {
+      rows_->hll.Add(h);
+    }
+    rows_->hashes.clear();
+    rows_->hashes.shrink_to_fit();
+  }
+  if (rows_->overflow) {
+    for (uint64_t h : row_hash) {
+      rows_->hll.Add(h);
+    }
+  } else {
+    rows_->hashes.insert(rows_->hashes.end(), row_hash.begin(), row_hash.end());
+  }
+  return Status::Ok();
+}
+
+DatasetProfile Profiler::Finish() {
+  DatasetProfile p;
+  p.rows = rows_->rows;
+  p.created = core::FormatIsoMicros(core::SystemClock().NowMicros());
+  p.columns.resize(columns_.size());
+  if (rows_->pool) {
+    std::vector<std::future<void>> done;
+    for (size_t c = 0; c < columns_.size(); ++c) {
+      done.push_back(rows_->pool->Submit(
+          [this, &p, c] { p.columns[c] = columns_[c]->Finish(schema_.field(c).name); }));
+    }
+    for (auto& f : done) {
+      f.get();
+    }
+  } else {
+    for (size_t c = 0; c < columns_.size(); ++c) {
+      p.columns[c] = columns_[c]->Finish(schema_.field(c).name);
+    }
+  }
+  if (rows_->overflow) {
+    p.duplicate_rows_exact = false;
+    p.duplicate_rows =
+        std::max<int64_t>(0, p.rows - static_cast<int64_t>(std::llround(rows_->hll.Estimate())));
+  } else {
+    auto& h = rows_->hashes;
+    std::sort(h.begin(), h.end());
+    p.duplicate_rows = static_cast<int64_t>(h.size()) -
+                       static_cast<int64_t>(std::unique(h.begin(), h.end()) - h.begin());
+  }
+  return p;
+}
+
+Result<DatasetProfile> ProfileCsv(const std::string& path, const table::CsvOptions& csv,
+                                  const ProfileOptions& options) {
+  Profiler profiler(options);
+  PLINTH_ASSIGN_OR_RETURN(table::CsvInfo info, table::ScanCsv(path, csv, profiler));
+  DatasetProfile p = profiler.Finish();
+  p.source = path;
+  p.bytes = info.bytes;
+  return p;
+}
+
+DatasetProfile ProfileTable(const table::Table& t, const ProfileOptions& options) {
+  Profiler profiler(options);
+  (void)profiler.Begin(t.schema());
+  (void)profiler.Add(t);
+  return profiler.Finish();
+}
+
+}  // namespace plinth::profile
