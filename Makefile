@@ -24,7 +24,7 @@ test-debug: debug
 	ctest --preset debug -j2 -L unit $(CTEST_ARGS)
 
 demo: release
-	bash examples/demo.sh build/release/apps/plinth/plinth
+	bash examples/demo.sh $(CURDIR)/build/release/apps/plinth/plinth
 
 bench: release
 	bash bench/run.sh build/release

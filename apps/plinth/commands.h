@@ -37,6 +37,8 @@ struct CsvFlags {
 };
 void AddCsvFlags(CLI::App& cmd, CsvFlags& flags);
 Result<table::CsvOptions> ToCsvOptions(const CsvFlags& flags);
+// With --on-bad-lines warn, prints what was skipped to stderr.
+void ReportSkippedLines(const table::CsvInfo& info, const table::CsvOptions& options);
 
 // A command's body: returns the process exit code.
 using Runner = std::function<int()>;

@@ -71,4 +71,15 @@ Result<table::CsvOptions> ToCsvOptions(const CsvFlags& f) {
   return opt;
 }
 
+void ReportSkippedLines(const table::CsvInfo& info, const table::CsvOptions& options) {
+  if (options.on_bad_lines != table::BadLines::kWarn || info.skipped_lines == 0) {
+    return;
+  }
+  for (const auto& m : info.skipped_messages) {
+    std::fprintf(stderr, "plinth: warning: %s\n", m.c_str());
+  }
+  std::fprintf(stderr, "plinth: warning: %lld bad lines skipped\n",
+               static_cast<long long>(info.skipped_lines));
+}
+
 }  // namespace plinth::cli

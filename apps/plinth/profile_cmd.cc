@@ -35,10 +35,12 @@ int RunProfile(const ProfileFlags& f) {
   opt.max_categories = f.max_categories;
   opt.sample_limit = f.sample_limit;
   opt.threads = f.csv.threads;
-  auto p = profile::ProfileCsv(f.file, *csv, opt);
-  if (!p.ok()) {
-    return ReportError(p.status());
+  auto result = profile::ProfileCsv(f.file, *csv, opt);
+  if (!result.ok()) {
+    return ReportError(result.status());
   }
+  ReportSkippedLines(result->info, *csv);
+  const profile::DatasetProfile* p = &result->profile;
   if (!f.json_out.empty()) {
     Status s = core::WriteJsonFile(f.json_out, profile::ProfileToJson(*p));
     if (!s.ok()) {

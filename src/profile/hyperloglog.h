@@ -30,14 +30,4 @@ class HyperLogLog {
   std::vector<uint8_t> registers_;
 };
 
-// Mixes a 64-bit value into a well-distributed hash (splitmix64 finalizer).
-inline uint64_t MixHash(uint64_t x) {
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ull;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebull;
-  x ^= x >> 31;
-  return x;
-}
-
 }  // namespace plinth::profile

@@ -1,7 +1,5 @@
 #include "profile/profile.h"
 
-#include <xxhash.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -13,6 +11,7 @@
 #include "core/clock.h"
 #include "core/thread_pool.h"
 #include "profile/hyperloglog.h"
+#include "table/hashing.h"
 
 namespace plinth::profile {
 
@@ -20,8 +19,6 @@ using table::Column;
 using table::DataType;
 
 namespace {
-
-constexpr uint64_t kNullHash = 0x9e3779b97f4a7c15ull;
 
 // An open-addressing set of 64-bit hashes (0 is remapped, so it can mark empty slots).
 class HashSet {
@@ -73,15 +70,6 @@ class HashSet {
   size_t size_ = 0;
 };
 
-uint64_t HashDouble(double v) {
-  if (v == 0) {
-    v = 0;  // -0.0 and 0.0 are one value
-  }
-  uint64_t bits;
-  std::memcpy(&bits, &v, sizeof bits);
-  return MixHash(bits);
-}
-
 double Quantile(const std::vector<double>& sorted, double q) {
   // Linear interpolation between closest ranks, as numpy/pandas do by default.
   double pos = q * static_cast<double>(sorted.size() - 1);
@@ -125,6 +113,7 @@ struct Profiler::ColumnState {
   // Categories: hash -> index into cats.
   std::unordered_map<uint64_t, uint32_t> cat_index;
   std::vector<std::pair<std::string, int64_t>> cats;
+  std::vector<uint64_t> cat_hash;  // beside cats
   int64_t pruned_count = 0;
   bool cats_exact = true;
   int64_t total_len = 0, min_len = std::numeric_limits<int64_t>::max(), max_len = 0;
@@ -192,6 +181,7 @@ struct Profiler::ColumnState {
     count += static_cast<int64_t>(values.size());
   }
 
+  // `h` identifies `v` (its hash); categories are keyed by it.
   void AddCategory(std::string_view v, uint64_t h) {
     auto len = static_cast<int64_t>(v.size());
     total_len += len;
@@ -204,6 +194,7 @@ struct Profiler::ColumnState {
     }
     cat_index.emplace(h, static_cast<uint32_t>(cats.size()));
     cats.emplace_back(std::string(v), 1);
+    cat_hash.push_back(h);
     if (static_cast<int64_t>(cats.size()) > 20 * opt.max_categories) {
       Prune();
     }
@@ -213,65 +204,62 @@ struct Profiler::ColumnState {
   // lower bounds (flagged as estimates).
   void Prune() {
     cats_exact = false;
-    std::sort(cats.begin(), cats.end(),
-              [](const auto& a, const auto& b) { return a.second > b.second; });
-    size_t keep = cats.size() / 2;
-    for (size_t i = keep; i < cats.size(); ++i) {
-      pruned_count += cats[i].second;
+    std::vector<size_t> order(cats.size());
+    for (size_t i = 0; i < order.size(); ++i) {
+      order[i] = i;
     }
-    cats.resize(keep);
+    std::sort(order.begin(), order.end(),
+              [&](size_t a, size_t b) { return cats[a].second > cats[b].second; });
+    size_t keep = cats.size() / 2;
+    std::vector<std::pair<std::string, int64_t>> kept;
+    std::vector<uint64_t> kept_hash;
+    for (size_t i = 0; i < order.size(); ++i) {
+      if (i < keep) {
+        kept.push_back(std::move(cats[order[i]]));
+        kept_hash.push_back(cat_hash[order[i]]);
+      } else {
+        pruned_count += cats[order[i]].second;
+      }
+    }
+    cats = std::move(kept);
+    cat_hash = std::move(kept_hash);
     cat_index.clear();
     for (size_t i = 0; i < cats.size(); ++i) {
-      cat_index.emplace(XXH3_64bits(cats[i].first.data(), cats[i].first.size()),
-                        static_cast<uint32_t>(i));
+      cat_index.emplace(cat_hash[i], static_cast<uint32_t>(i));
     }
   }
 
-  // Updates the statistics with `col` and writes one hash per row to `hashes`.
-  void Consume(const Column& col, std::vector<uint64_t>& hashes) {
+  // Updates the statistics with `col`; `hashes` are its values' hashes (table::HashColumn).
+  void Consume(const Column& col, const std::vector<uint64_t>& hashes) {
     const int64_t n = col.size();
-    hashes.resize(static_cast<size_t>(n));
     nulls += col.null_count();
     if (numeric()) {
       std::vector<double> values;
       values.reserve(static_cast<size_t>(n - col.null_count()));
       for (int64_t i = 0; i < n; ++i) {
         if (col.IsNull(i)) {
-          hashes[i] = kNullHash;
           continue;
         }
-        double v;
-        uint64_t h;
+        AddHash(hashes[i]);
         if (type == DataType::kFloat64) {
-          v = col.doubles()[i];
-          h = HashDouble(v);
+          values.push_back(col.doubles()[i]);
+        } else if (type == DataType::kTimestamp) {
+          values.push_back(static_cast<double>(col.ints()[i]) / 1e6);
         } else {
-          int64_t x = col.ints()[i];
-          v = type == DataType::kTimestamp ? static_cast<double>(x) / 1e6 : static_cast<double>(x);
-          h = MixHash(static_cast<uint64_t>(x));
+          values.push_back(static_cast<double>(col.ints()[i]));
         }
-        hashes[i] = h;
-        AddHash(h);
-        values.push_back(v);
       }
       AddNumbers(values);
       return;
     }
     for (int64_t i = 0; i < n; ++i) {
       if (col.IsNull(i)) {
-        hashes[i] = kNullHash;
         continue;
       }
-      std::string_view v;
-      if (type == DataType::kBool) {
-        v = col.bools()[i] ? "true" : "false";
-      } else {
-        v = col.GetString(i);
-      }
-      uint64_t h = XXH3_64bits(v.data(), v.size());
-      hashes[i] = h;
-      AddHash(h);
-      AddCategory(v, h);
+      std::string_view v = type == DataType::kBool ? (col.bools()[i] ? "true" : "false")
+                                                   : col.GetString(i);
+      AddHash(hashes[i]);
+      AddCategory(v, hashes[i]);
       ++count;
     }
   }
@@ -384,26 +372,29 @@ Status Profiler::Add(const table::Table& chunk) {
   const size_t ncols = chunk.num_columns();
   const auto nrows = static_cast<size_t>(chunk.num_rows());
   std::vector<std::vector<uint64_t>> hashes(ncols);
+  auto one = [this, &chunk, &hashes](size_t c) {
+    hashes[c] = table::HashColumn(chunk.column(c));
+    columns_[c]->Consume(chunk.column(c), hashes[c]);
+  };
   if (rows_->pool) {
     std::vector<std::future<void>> done;
     for (size_t c = 0; c < ncols; ++c) {
-      done.push_back(rows_->pool->Submit(
-          [this, &chunk, &hashes, c] { columns_[c]->Consume(chunk.column(c), hashes[c]); }));
+      done.push_back(rows_->pool->Submit([&one, c] { one(c); }));
     }
     for (auto& f : done) {
       f.get();
     }
   } else {
     for (size_t c = 0; c < ncols; ++c) {
-      columns_[c]->Consume(chunk.column(c), hashes[c]);
+      one(c);
     }
   }
   // Row hashes, for duplicate rows.
-  std::vector<uint64_t> row_hash(nrows, 0x243f6a8885a308d3ull);
+  std::vector<uint64_t> row_hash(nrows, table::kRowHashSeed);
   for (size_t c = 0; c < ncols; ++c) {
     const auto& h = hashes[c];
     for (size_t r = 0; r < nrows; ++r) {
-      row_hash[r] = MixHash(row_hash[r] ^ (h[r] + 0x9e3779b97f4a7c15ull * (c + 1)));
+      row_hash[r] = table::CombineHash(row_hash[r], h[r], c);
     }
   }
   rows_->rows += static_cast<int64_t>(nrows);
@@ -458,14 +449,14 @@ DatasetProfile Profiler::Finish() {
   return p;
 }
 
-Result<DatasetProfile> ProfileCsv(const std::string& path, const table::CsvOptions& csv,
-                                  const ProfileOptions& options) {
+Result<CsvProfile> ProfileCsv(const std::string& path, const table::CsvOptions& csv,
+                              const ProfileOptions& options) {
   Profiler profiler(options);
   PLINTH_ASSIGN_OR_RETURN(table::CsvInfo info, table::ScanCsv(path, csv, profiler));
   DatasetProfile p = profiler.Finish();
   p.source = path;
   p.bytes = info.bytes;
-  return p;
+  return CsvProfile{std::move(p), std::move(info)};
 }
 
 DatasetProfile ProfileTable(const table::Table& t, const ProfileOptions& options) {

@@ -103,9 +103,14 @@ class Profiler : public table::ChunkConsumer {
   std::unique_ptr<RowState> rows_;
 };
 
-// Profiles the CSV file at `path` (streaming). `source` in the result is `path`.
-Result<DatasetProfile> ProfileCsv(const std::string& path, const table::CsvOptions& csv,
-                                  const ProfileOptions& options = {});
+struct CsvProfile {
+  DatasetProfile profile;
+  table::CsvInfo info;  // what the scan found (delimiter, skipped lines, ...)
+};
+
+// Profiles the CSV file at `path` (streaming). `source` in the profile is `path`.
+Result<CsvProfile> ProfileCsv(const std::string& path, const table::CsvOptions& csv,
+                              const ProfileOptions& options = {});
 // Profiles an in-memory table.
 DatasetProfile ProfileTable(const table::Table& table, const ProfileOptions& options = {});
 
