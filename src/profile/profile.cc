@@ -355,7 +355,7 @@ Profiler::Profiler(ProfileOptions options) : options_(options), rows_(std::make_
 
 Profiler::~Profiler() = default;
 
-Status Profiler::Begin(const table::Schema& schema) {
+Status Profiler::Begin(const table::Schema& schema, int64_t /*expected_rows*/) {
   schema_ = schema;
   columns_.clear();
   for (size_t i = 0; i < schema.size(); ++i) {
@@ -461,7 +461,7 @@ Result<CsvProfile> ProfileCsv(const std::string& path, const table::CsvOptions& 
 
 DatasetProfile ProfileTable(const table::Table& t, const ProfileOptions& options) {
   Profiler profiler(options);
-  (void)profiler.Begin(t.schema());
+  (void)profiler.Begin(t.schema(), t.num_rows());
   (void)profiler.Add(t);
   return profiler.Finish();
 }

@@ -87,7 +87,7 @@ class Profiler : public table::ChunkConsumer {
   explicit Profiler(ProfileOptions options = {});
   ~Profiler() override;
 
-  Status Begin(const table::Schema& schema) override;
+  Status Begin(const table::Schema& schema, int64_t expected_rows) override;
   Status Consume(table::Table chunk) override { return Add(chunk); }
   // Adds the rows of `chunk`, whose schema is the one given to Begin().
   Status Add(const table::Table& chunk);

@@ -663,17 +663,31 @@ ValidationReport RunSuite(const Suite& suite, const table::Table& data,
   report.suite_source = suite.source;
   report.rows = data.num_rows();
   report.columns = data.num_columns();
-  report.results.resize(suite.checks.size());
+  // Completeness without a column covers every column of this data.
+  std::vector<Check> checks;
+  for (const auto& check : suite.checks) {
+    if (check.kind == CheckKind::kCompleteness && check.columns.empty()) {
+      for (const auto& f : data.schema().fields()) {
+        Check one = check;
+        one.columns = {f.name};
+        one.label = check.label + "(" + f.name + ")";
+        checks.push_back(std::move(one));
+      }
+    } else {
+      checks.push_back(check);
+    }
+  }
+  report.results.resize(checks.size());
   size_t threads = options.threads != 0 ? options.threads : core::HardwareThreads();
-  if (threads <= 1 || suite.checks.size() <= 1) {
-    for (size_t i = 0; i < suite.checks.size(); ++i) {
-      report.results[i] = CheckRunner(suite.checks[i], data).Run();
+  if (threads <= 1 || checks.size() <= 1) {
+    for (size_t i = 0; i < checks.size(); ++i) {
+      report.results[i] = CheckRunner(checks[i], data).Run();
     }
     return report;
   }
-  core::ThreadPool pool(std::min(threads, suite.checks.size()));
+  core::ThreadPool pool(std::min(threads, checks.size()));
   std::vector<std::future<CheckResult>> futures;
-  for (const auto& check : suite.checks) {
+  for (const auto& check : checks) {
     futures.push_back(pool.Submit([&check, &data] { return CheckRunner(check, data).Run(); }));
   }
   for (size_t i = 0; i < futures.size(); ++i) {

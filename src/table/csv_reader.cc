@@ -75,6 +75,30 @@ class Tokenizer {
     special_['\n'] = true;
     special_['\r'] = true;
     special_['"'] = true;
+    delim_word_ = 0x0101010101010101ull * static_cast<unsigned char>(delim);
+  }
+
+  // The first byte at or after `p` that ends an unquoted field (delimiter, CR,
+  // LF or quote), or `end`. Eight bytes at a time: a byte of x is zero exactly
+  // where the word matched, and the classic has-zero test finds it.
+  const char* ScanUnquoted(const char* p, const char* end) const {
+    constexpr uint64_t kOnes = 0x0101010101010101ull;
+    constexpr uint64_t kHighs = 0x8080808080808080ull;
+    while (end - p >= 8) {
+      uint64_t w;
+      std::memcpy(&w, p, 8);
+      auto has_zero = [](uint64_t x) { return (x - kOnes) & ~x & kHighs; };
+      uint64_t hit = has_zero(w ^ delim_word_) | has_zero(w ^ (kOnes * '\n')) |
+                     has_zero(w ^ (kOnes * '\r')) | has_zero(w ^ (kOnes * '"'));
+      if (hit != 0) {
+        return p + (__builtin_ctzll(hit) >> 3);
+      }
+      p += 8;
+    }
+    while (p < end && !special_[static_cast<unsigned char>(*p)]) {
+      ++p;
+    }
+    return p;
   }
 
   // Reads one record starting at `p` (not at a blank line). On kComplete advances
@@ -139,9 +163,7 @@ class Tokenizer {
         fields.push_back({content, true});
       } else {
         const char* s = p;
-        while (p < end && !special_[static_cast<unsigned char>(*p)]) {
-          ++p;
-        }
+        p = ScanUnquoted(p, end);
         if (p < end && *p == '"') {
           stray = true;  // a quote inside an unquoted field is kept as text
           while (p < end && *p != delim_ && *p != '\n' && *p != '\r') {
@@ -178,6 +200,7 @@ class Tokenizer {
 
  private:
   char delim_;
+  uint64_t delim_word_;
   std::array<bool, 256> special_{};
 };
 
@@ -238,11 +261,13 @@ struct Builder {
   std::optional<DataType> type;
   bool user_forced = false;
   int64_t pending_nulls = 0;
+  int64_t reserve = 0;  // rows to make room for when the type becomes known
   Column col;
 
   void Start(DataType t) {
     type = t;
     col = Column(t);
+    col.Reserve(reserve);
     for (int64_t i = 0; i < pending_nulls; ++i) {
       col.AppendNull();
     }
@@ -369,6 +394,12 @@ ParseAttempt ParseChunkOnce(const ParseConfig& cfg, std::vector<std::optional<Da
     }
   }
   out = ChunkOutput();
+  // Line ends bound the number of records: reserve once instead of growing.
+  auto max_rows = static_cast<int64_t>(std::count(text.begin(), text.end(), '\n')) + 1;
+  for (auto& b : builders) {
+    b.col.Reserve(max_rows);
+    b.reserve = max_rows;
+  }
   Tokenizer tok(cfg.delim);
   std::vector<FieldRef> fields;
   fields.reserve(ncols + 1);
@@ -725,8 +756,11 @@ class Scanner {
             PLINTH_RETURN_IF_ERROR(Fill(carry, opt_.chunk_bytes));
             continue;
           }
-          auto text = std::make_shared<const std::string>(carry.substr(0, cut));
-          carry.erase(0, cut);
+          // The block's buffer moves to the task; only the tail after the cut is copied.
+          auto block = std::make_shared<std::string>(std::move(carry));
+          carry.assign(block->data() + cut, block->size() - cut);
+          block->resize(cut);
+          std::shared_ptr<const std::string> text = std::move(block);
           auto fut = pool.Submit([cfg, text] { return ParseChunk(*cfg, *text, false); });
           inflight.push_back({text, std::move(fut)});
         }
@@ -751,7 +785,7 @@ class Scanner {
         fields.push_back({cfg_->names[c], cfg_->hints[c].value_or(DataType::kString)});
       }
       info_.schema = Schema(std::move(fields));
-      PLINTH_RETURN_IF_ERROR(consumer_.Begin(info_.schema));
+      PLINTH_RETURN_IF_ERROR(consumer_.Begin(info_.schema, 0));
     }
     return ScanEnd::kDone;
   }
@@ -806,7 +840,14 @@ class Scanner {
         fields.push_back({cfg_->names[c], out.types[c].value_or(DataType::kFloat64)});
       }
       info_.schema = Schema(std::move(fields));
-      PLINTH_RETURN_IF_ERROR(consumer_.Begin(info_.schema));
+      // Rows expected: this chunk's rows per byte times the file's bytes, plus a margin.
+      int64_t expected = 0;
+      if (!src_.gzip() && out.consumed > 0) {
+        expected = static_cast<int64_t>(static_cast<double>(out.rows) *
+                                        static_cast<double>(src_.TotalSize()) /
+                                        static_cast<double>(out.consumed) * 1.05) + 16;
+      }
+      PLINTH_RETURN_IF_ERROR(consumer_.Begin(info_.schema, expected));
       begun_ = true;
     }
     bool reparse = false;
@@ -869,42 +910,30 @@ class Scanner {
   int restarts_ = 0;
 };
 
+// Appends each chunk to the final columns as it arrives: the copy overlaps
+// with the parsing of later chunks, and each chunk's memory is freed at once.
 class CollectConsumer : public ChunkConsumer {
  public:
-  Status Begin(const Schema& schema) override {
+  Status Begin(const Schema& schema, int64_t expected_rows) override {
     schema_ = schema;
-    chunks_.clear();
+    columns_.clear();
+    for (const auto& f : schema_.fields()) {
+      columns_.emplace_back(f.type);
+      columns_.back().Reserve(expected_rows);
+    }
     return Status::Ok();
   }
   Status Consume(Table chunk) override {
-    chunks_.push_back(std::move(chunk));
+    for (size_t c = 0; c < columns_.size(); ++c) {
+      columns_[c].AppendColumn(chunk.column(c));
+    }
     return Status::Ok();
   }
-  Table Finish() {
-    if (chunks_.size() == 1) {
-      return std::move(chunks_[0]);
-    }
-    int64_t rows = 0;
-    for (const auto& t : chunks_) {
-      rows += t.num_rows();
-    }
-    std::vector<Column> columns;
-    for (const auto& f : schema_.fields()) {
-      columns.emplace_back(f.type);
-      columns.back().Reserve(rows);
-    }
-    for (auto& t : chunks_) {
-      for (size_t c = 0; c < columns.size(); ++c) {
-        columns[c].AppendColumn(t.column(c));
-      }
-      t = Table();  // release as we go: peak memory stays near one copy
-    }
-    return Table(schema_, std::move(columns));
-  }
+  Table Finish() { return Table(schema_, std::move(columns_)); }
 
  private:
   Schema schema_;
-  std::vector<Table> chunks_;
+  std::vector<Column> columns_;
 };
 
 }  // namespace

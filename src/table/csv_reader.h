@@ -61,7 +61,8 @@ class ChunkConsumer {
   virtual ~ChunkConsumer() = default;
   // Called before the first chunk with the schema of every chunk that follows,
   // and again if the scan restarts: the consumer must then drop what it has.
-  virtual Status Begin(const Schema& schema) = 0;
+  // `expected_rows` estimates the rows to come (0 when unknown), for reserving.
+  virtual Status Begin(const Schema& schema, int64_t expected_rows) = 0;
   // Receives the next chunk of rows, in file order (the consumer may keep it).
   virtual Status Consume(Table chunk) = 0;
 };

