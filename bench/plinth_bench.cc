@@ -1,7 +1,8 @@
-// plinth_bench read|scan FILE: times one CSV read and prints JSON.
+// plinth_bench read|scan FILE [THREADS]: times one CSV read and prints JSON.
 //   read: the whole file into one Table (parallel parse).
 //   scan: the streaming path, chunk by chunk, keeping nothing (bounded memory).
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "core/clock.h"
@@ -25,15 +26,20 @@ class CountingConsumer : public plinth::table::ChunkConsumer {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 3 || (std::strcmp(argv[1], "read") != 0 && std::strcmp(argv[1], "scan") != 0)) {
-    std::fprintf(stderr, "usage: plinth_bench read|scan FILE\n");
+  if (argc < 3 || argc > 4 ||
+      (std::strcmp(argv[1], "read") != 0 && std::strcmp(argv[1], "scan") != 0)) {
+    std::fprintf(stderr, "usage: plinth_bench read|scan FILE [THREADS]\n");
     return 2;
+  }
+  plinth::table::CsvOptions options;
+  if (argc == 4) {
+    options.threads = static_cast<size_t>(std::atoi(argv[3]));
   }
   const auto& clock = plinth::core::SystemClock();
   int64_t start = clock.MonotonicMicros();
   int64_t rows = 0, bytes = 0;
   if (std::strcmp(argv[1], "read") == 0) {
-    auto r = plinth::table::ReadCsv(argv[2]);
+    auto r = plinth::table::ReadCsv(argv[2], options);
     if (!r.ok()) {
       std::fprintf(stderr, "%s\n", r.status().message().c_str());
       return 2;
@@ -42,7 +48,7 @@ int main(int argc, char** argv) {
     bytes = r->info.bytes;
   } else {
     CountingConsumer consumer;
-    auto r = plinth::table::ScanCsv(argv[2], {}, consumer);
+    auto r = plinth::table::ScanCsv(argv[2], options, consumer);
     if (!r.ok()) {
       std::fprintf(stderr, "%s\n", r.status().message().c_str());
       return 2;
@@ -51,9 +57,10 @@ int main(int argc, char** argv) {
     bytes = r->bytes;
   }
   double secs = static_cast<double>(clock.MonotonicMicros() - start) / 1e6;
-  std::printf("{\"seconds\": %.4f, \"rows\": %lld, \"bytes\": %lld, \"mb_per_s\": %.1f, "
-              "\"rows_per_s\": %.0f}\n",
-              secs, static_cast<long long>(rows), static_cast<long long>(bytes),
-              static_cast<double>(bytes) / 1e6 / secs, static_cast<double>(rows) / secs);
+  std::printf(
+      "{\"seconds\": %.4f, \"rows\": %lld, \"bytes\": %lld, \"mb_per_s\": %.1f, "
+      "\"rows_per_s\": %.0f}\n",
+      secs, static_cast<long long>(rows), static_cast<long long>(bytes),
+      static_cast<double>(bytes) / 1e6 / secs, static_cast<double>(rows) / secs);
   return 0;
 }

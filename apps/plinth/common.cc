@@ -11,8 +11,10 @@ int ReportError(const Status& status) {
   switch (status.code()) {
     case StatusCode::kInternal:
     case StatusCode::kUnavailable:
-    case StatusCode::kResourceExhausted: return kExitInternal;
-    default: return kExitBadInput;
+    case StatusCode::kResourceExhausted:
+      return kExitInternal;
+    default:
+      return kExitBadInput;
   }
 }
 
@@ -24,8 +26,9 @@ void AddCsvFlags(CLI::App& cmd, CsvFlags& f) {
                  "NaN, null, ?)");
   cmd.add_flag("--no-default-nulls", f.no_default_nulls,
                "only the --null-value texts (and the empty field) mean missing");
-  cmd.add_option("--type", f.types, "a column's type instead of the inferred one: NAME=TYPE "
-                                    "(int64, float64, bool, string, timestamp; repeatable)");
+  cmd.add_option("--type", f.types,
+                 "a column's type instead of the inferred one: NAME=TYPE "
+                 "(int64, float64, bool, string, timestamp; repeatable)");
   cmd.add_option("--on-bad-lines", f.on_bad_lines,
                  "a line with the wrong number of fields: error, warn (skip and report) or skip")
       ->capture_default_str();

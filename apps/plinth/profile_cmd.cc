@@ -25,7 +25,8 @@ int RunProfile(const ProfileFlags& f) {
     return ReportError(csv.status());
   }
   if (f.bins < 1 || f.bins > 1000) {
-    return ReportError(InvalidArgument("--bins: expected 1 to 1000, got " + std::to_string(f.bins)));
+    return ReportError(
+        InvalidArgument("--bins: expected 1 to 1000, got " + std::to_string(f.bins)));
   }
   if (f.sample_limit < 1 || f.max_categories < 1) {
     return ReportError(InvalidArgument("--sample-limit and --max-categories must be positive"));
@@ -68,9 +69,9 @@ void RegisterProfile(CLI::App& app, Runner& run) {
   cmd->add_option("FILE", flags->file, "CSV file (.csv or .csv.gz)")->required();
   cmd->add_option("--json", flags->json_out, "write the profile as JSON (docs/FORMATS.md)");
   cmd->add_option("--html", flags->html_out, "write an HTML report with histograms");
-  cmd->add_option("--bins", flags->bins, "histogram bins per numeric column")->capture_default_str();
-  cmd->add_option("--max-categories", flags->max_categories,
-                  "category counts kept per text column")
+  cmd->add_option("--bins", flags->bins, "histogram bins per numeric column")
+      ->capture_default_str();
+  cmd->add_option("--max-categories", flags->max_categories, "category counts kept per text column")
       ->capture_default_str();
   cmd->add_option("--sample-limit", flags->sample_limit,
                   "values kept per column for exact quantiles; beyond, a uniform sample")

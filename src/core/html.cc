@@ -11,12 +11,23 @@ std::string EscapeHtml(std::string_view text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out.push_back(c);
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out.push_back(c);
     }
   }
   return out;
@@ -57,8 +68,8 @@ std::string SvgBars(const std::vector<int64_t>& counts, const std::vector<std::s
     int64_t peak = std::max<int64_t>(1, *std::max_element(counts.begin(), counts.end()));
     double bw = static_cast<double>(width) / static_cast<double>(counts.size());
     for (size_t i = 0; i < counts.size(); ++i) {
-      double h = static_cast<double>(height) * static_cast<double>(counts[i]) /
-                 static_cast<double>(peak);
+      double h =
+          static_cast<double>(height) * static_cast<double>(counts[i]) / static_cast<double>(peak);
       if (counts[i] > 0 && h < 1) {
         h = 1;
       }

@@ -10,8 +10,10 @@ namespace plinth::core {
 Status InitLogging(std::string_view level) {
   spdlog::level::level_enum lvl = spdlog::level::from_str(std::string(level));
   if (lvl == spdlog::level::off && level != "off") {
-    return InvalidArgument("--log-level: expected one of trace, debug, info, warn, error, off, "
-                           "got \"" + std::string(level) + "\"");
+    return InvalidArgument(
+        "--log-level: expected one of trace, debug, info, warn, error, off, "
+        "got \"" +
+        std::string(level) + "\"");
   }
   auto logger = spdlog::stderr_color_mt("plinth");
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");

@@ -79,8 +79,7 @@ void Progress::Print(int64_t done, bool final) {
     char pct[16];
     std::snprintf(pct, sizeof(pct), "%5.1f%% ", frac * 100);
     text += pct;
-    text += HumanBytes(static_cast<double>(done)) + " / " +
-            HumanBytes(static_cast<double>(total_));
+    text += HumanBytes(static_cast<double>(done)) + " / " + HumanBytes(static_cast<double>(total_));
   } else {
     text = HumanBytes(static_cast<double>(done));
   }

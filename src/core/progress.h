@@ -34,8 +34,8 @@ class Progress {
   const Clock& clock_;
   int64_t start_us_;
   std::mutex mu_;
-  int64_t last_print_us_;      // guarded by mu_
-  bool finished_ = false;      // guarded by mu_
+  int64_t last_print_us_;  // guarded by mu_
+  bool finished_ = false;  // guarded by mu_
 };
 
 }  // namespace plinth::core

@@ -80,7 +80,7 @@ Status ResourceExhausted(std::string message);
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}         // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {  // NOLINT: implicit by design
     if (status_.ok()) {
       status_ = Internal("Result constructed from an OK status without a value");
@@ -109,12 +109,12 @@ class [[nodiscard]] Result {
 #define PLINTH_CONCAT(a, b) PLINTH_CONCAT_INNER(a, b)
 
 // Returns from the enclosing function if `expr` (a Status) is not OK.
-#define PLINTH_RETURN_IF_ERROR(expr)              \
-  do {                                            \
-    ::plinth::Status plinth_status_ = (expr);     \
-    if (!plinth_status_.ok()) {                   \
-      return plinth_status_;                      \
-    }                                             \
+#define PLINTH_RETURN_IF_ERROR(expr)          \
+  do {                                        \
+    ::plinth::Status plinth_status_ = (expr); \
+    if (!plinth_status_.ok()) {               \
+      return plinth_status_;                  \
+    }                                         \
   } while (false)
 
 // `lhs = value of rexpr` (a Result<T>), or returns its Status from the enclosing function.

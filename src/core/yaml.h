@@ -32,7 +32,7 @@ Result<T> YamlAs(const YAML::Node& node, std::string_view where, std::string_vie
     }
   } catch (const YAML::Exception&) {
   }
-  std::string got = node.IsScalar() ? "\"" + node.Scalar() + "\""
+  std::string got = node.IsScalar()     ? "\"" + node.Scalar() + "\""
                     : node.IsSequence() ? std::string("a list")
                     : node.IsMap()      ? std::string("a mapping")
                                         : std::string("nothing");

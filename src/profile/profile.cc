@@ -1,6 +1,7 @@
 #include "profile/profile.h"
 
 #include <algorithm>
+#include <boost/sort/spreadsort/spreadsort.hpp>
 #include <cmath>
 #include <cstring>
 #include <future>
@@ -20,55 +21,13 @@ using table::DataType;
 
 namespace {
 
-// An open-addressing set of 64-bit hashes (0 is remapped, so it can mark empty slots).
-class HashSet {
- public:
-  size_t size() const { return size_; }
-  void Insert(uint64_t h) {
-    h = h == 0 ? 1 : h;
-    if ((size_ + 1) * 2 > slots_.size()) {
-      Grow();
-    }
-    size_t mask = slots_.size() - 1;
-    for (size_t i = h & mask;; i = (i + 1) & mask) {
-      if (slots_[i] == h) {
-        return;
-      }
-      if (slots_[i] == 0) {
-        slots_[i] = h;
-        ++size_;
-        return;
-      }
-    }
+int64_t CountDistinctSorted(const std::vector<double>& sorted) {
+  int64_t n = sorted.empty() ? 0 : 1;
+  for (size_t i = 1; i < sorted.size(); ++i) {
+    n += sorted[i] != sorted[i - 1];
   }
-  template <typename F>
-  void ForEach(F f) const {
-    for (uint64_t h : slots_) {
-      if (h != 0) {
-        f(h);
-      }
-    }
-  }
-  void Clear() {
-    slots_.clear();
-    slots_.shrink_to_fit();
-    size_ = 0;
-  }
-
- private:
-  void Grow() {
-    std::vector<uint64_t> old = std::move(slots_);
-    slots_.assign(old.empty() ? 1024 : old.size() * 2, 0);
-    size_ = 0;
-    for (uint64_t h : old) {
-      if (h != 0) {
-        Insert(h);
-      }
-    }
-  }
-  std::vector<uint64_t> slots_;
-  size_t size_ = 0;
-};
+  return n;
+}
 
 double Quantile(const std::vector<double>& sorted, double q) {
   // Linear interpolation between closest ranks, as numpy/pandas do by default.
@@ -106,9 +65,8 @@ struct Profiler::ColumnState {
   std::vector<double> sample;
   bool sampled = false;
   std::mt19937_64 rng;
-  // Distinct.
-  HashSet exact;
-  bool distinct_overflow = false;
+  // Distinct values are counted exactly from the sorted values (numeric) or the
+  // category map (text) while those are whole; the sketch covers the rest.
   HyperLogLog hll;
   // Categories: hash -> index into cats.
   std::unordered_map<uint64_t, uint32_t> cat_index;
@@ -120,18 +78,7 @@ struct Profiler::ColumnState {
 
   bool numeric() const { return type != DataType::kString && type != DataType::kBool; }
 
-  void AddHash(uint64_t h) {
-    if (!distinct_overflow) {
-      exact.Insert(h);
-      if (static_cast<int64_t>(exact.size()) > opt.exact_distinct_limit) {
-        distinct_overflow = true;
-        exact.ForEach([this](uint64_t x) { hll.Add(x); });
-        exact.Clear();
-      }
-    } else {
-      hll.Add(h);
-    }
-  }
+  void AddHash(uint64_t h) { hll.Add(h); }
 
   void AddNumbers(const std::vector<double>& values) {
     if (values.empty()) {
@@ -256,8 +203,8 @@ struct Profiler::ColumnState {
       if (col.IsNull(i)) {
         continue;
       }
-      std::string_view v = type == DataType::kBool ? (col.bools()[i] ? "true" : "false")
-                                                   : col.GetString(i);
+      std::string_view v =
+          type == DataType::kBool ? (col.bools()[i] ? "true" : "false") : col.GetString(i);
       AddHash(hashes[i]);
       AddCategory(v, hashes[i]);
       ++count;
@@ -270,9 +217,7 @@ struct Profiler::ColumnState {
     p.type = type;
     p.count = count;
     p.nulls = nulls;
-    p.distinct_exact = !distinct_overflow;
-    p.distinct = distinct_overflow ? static_cast<int64_t>(std::llround(hll.Estimate()))
-                                   : static_cast<int64_t>(exact.size());
+    auto estimate = static_cast<int64_t>(std::llround(hll.Estimate()));
     if (numeric()) {
       NumericStats s;
       s.quantiles_exact = !sampled;
@@ -285,7 +230,9 @@ struct Profiler::ColumnState {
                           : std::numeric_limits<double>::quiet_NaN();
         s.zeros = zeros;
         s.negatives = negatives;
-        std::sort(sample.begin(), sample.end());
+        boost::sort::spreadsort::float_sort(sample.begin(), sample.end());
+        p.distinct_exact = !sampled;
+        p.distinct = sampled ? estimate : CountDistinctSorted(sample);
         for (double q : kQuantileProbs) {
           s.quantiles.emplace_back(q, Quantile(sample, q));
         }
@@ -301,8 +248,8 @@ struct Profiler::ColumnState {
         // Bins are [edge_i, edge_i+1), the last one closed, judged against the
         // stored edges so that anyone re-binning with them gets the same counts.
         for (double v : sample) {
-          auto b = std::upper_bound(s.bin_edges.begin(), s.bin_edges.end(), v) -
-                   s.bin_edges.begin() - 1;
+          auto b =
+              std::upper_bound(s.bin_edges.begin(), s.bin_edges.end(), v) - s.bin_edges.begin() - 1;
           ++s.bin_counts[static_cast<size_t>(std::clamp<ptrdiff_t>(b, 0, bins - 1))];
         }
         if (sampled) {
@@ -316,6 +263,8 @@ struct Profiler::ColumnState {
     } else {
       CategoryStats s;
       s.counts_exact = cats_exact;
+      p.distinct_exact = cats_exact;
+      p.distinct = cats_exact ? static_cast<int64_t>(cats.size()) : estimate;
       std::sort(cats.begin(), cats.end(), [](const auto& a, const auto& b) {
         return a.second != b.second ? a.second > b.second : a.first < b.first;
       });
@@ -346,7 +295,8 @@ struct Profiler::RowState {
   std::unique_ptr<core::ThreadPool> pool;
 };
 
-Profiler::Profiler(ProfileOptions options) : options_(options), rows_(std::make_unique<RowState>()) {
+Profiler::Profiler(ProfileOptions options)
+    : options_(options), rows_(std::make_unique<RowState>()) {
   size_t threads = options_.threads != 0 ? options_.threads : core::HardwareThreads();
   if (threads > 1) {
     rows_->pool = std::make_unique<core::ThreadPool>(threads);
@@ -442,7 +392,7 @@ DatasetProfile Profiler::Finish() {
         std::max<int64_t>(0, p.rows - static_cast<int64_t>(std::llround(rows_->hll.Estimate())));
   } else {
     auto& h = rows_->hashes;
-    std::sort(h.begin(), h.end());
+    boost::sort::spreadsort::integer_sort(h.begin(), h.end());
     p.duplicate_rows = static_cast<int64_t>(h.size()) -
                        static_cast<int64_t>(std::unique(h.begin(), h.end()) - h.begin());
   }

@@ -3,13 +3,14 @@
 //
 // Profiler is a table::ChunkConsumer: hand it to table::ScanCsv (or feed it
 // Tables directly) and call Finish(). Counts, nulls, min, max, mean and std are
-// always exact. Distinct counts are exact up to `exact_distinct_limit` values,
-// then HyperLogLog estimates. Quantiles, histograms and the fine quantile sketch
-// are exact while a column has at most `sample_limit` values, then come from a
-// uniform reservoir sample of that size. Duplicate rows are exact up to
-// `exact_duplicate_limit` rows, then estimated. Every such switch is recorded
-// in the profile (`*_exact` flags), so a reader knows what is an estimate.
-// A Profiler is not thread-safe; it uses `threads` workers internally.
+// always exact. Quantiles, histograms, the fine quantile sketch and distinct
+// counts are exact while a column has at most `sample_limit` values; beyond,
+// the first three come from a uniform reservoir sample of that size and the
+// distinct count from HyperLogLog. Text columns count every category until
+// there are 20 x `max_categories` of them, then keep the most frequent. Duplicate rows are exact up
+// to `exact_duplicate_limit` rows, then estimated. Every such switch is recorded in the profile
+// (`*_exact` flags), so a reader knows what is an estimate. A Profiler is not thread-safe; it uses
+// `threads` workers internally.
 #pragma once
 
 #include <cstdint>
@@ -28,13 +29,12 @@ namespace plinth::profile {
 
 struct ProfileOptions {
   int histogram_bins = 20;
-  int sketch_points = 1001;           // fine quantiles at i/(sketch_points-1)
-  int64_t max_categories = 1000;      // category counts kept (the rest summed as "other")
-  int64_t exact_distinct_limit = 1'000'000;
-  int64_t sample_limit = 1'000'000;   // values kept per column for quantiles
-  int64_t exact_duplicate_limit = 10'000'000;
-  uint64_t seed = 42;                 // reservoir sampling
-  size_t threads = 0;                 // 0: one per hardware thread
+  int sketch_points = 1001;                   // fine quantiles at i/(sketch_points-1)
+  int64_t max_categories = 1000;              // category counts kept (the rest summed as "other")
+  int64_t sample_limit = 1'000'000;           // values kept per column for quantiles
+  int64_t exact_duplicate_limit = 4'000'000;  // 32 MiB of row hashes
+  uint64_t seed = 42;                         // reservoir sampling
+  size_t threads = 0;                         // 0: one per hardware thread
 };
 
 // The quantile probabilities every profile reports.
@@ -46,27 +46,27 @@ struct NumericStats {
   std::vector<std::pair<double, double>> quantiles;  // (probability, value), linear interpolation
   std::vector<double> bin_edges;                     // histogram_bins + 1 edges
   std::vector<int64_t> bin_counts;
-  std::vector<double> sketch;                        // values at i/(n-1), i = 0..n-1
+  std::vector<double> sketch;  // values at i/(n-1), i = 0..n-1
   bool quantiles_exact = true;
 };
 
 struct CategoryStats {
   std::vector<std::pair<std::string, int64_t>> counts;  // most frequent first
-  int64_t other_count = 0;  // values beyond max_categories
+  int64_t other_count = 0;                              // values beyond max_categories
   bool counts_exact = true;
-  double mean_length = 0;   // in bytes
+  double mean_length = 0;  // in bytes
   int64_t min_length = 0, max_length = 0;
 };
 
 struct ColumnProfile {
   std::string name;
   table::DataType type = table::DataType::kFloat64;
-  int64_t count = 0;   // non-null values
+  int64_t count = 0;  // non-null values
   int64_t nulls = 0;
   int64_t distinct = 0;
   bool distinct_exact = true;
-  std::optional<NumericStats> numeric;       // int64, float64, timestamp (seconds since epoch)
-  std::optional<CategoryStats> categories;   // string, bool
+  std::optional<NumericStats> numeric;      // int64, float64, timestamp (seconds since epoch)
+  std::optional<CategoryStats> categories;  // string, bool
 };
 
 struct DatasetProfile {

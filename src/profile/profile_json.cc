@@ -79,10 +79,9 @@ Json ProfileToJson(const DatasetProfile& p) {
               {"type", std::string(table::TypeName(c.type))},
               {"count", c.count},
               {"nulls", c.nulls},
-              {"null_fraction", c.count + c.nulls > 0
-                                    ? static_cast<double>(c.nulls) /
-                                          static_cast<double>(c.count + c.nulls)
-                                    : 0.0},
+              {"null_fraction", c.count + c.nulls > 0 ? static_cast<double>(c.nulls) /
+                                                            static_cast<double>(c.count + c.nulls)
+                                                      : 0.0},
               {"distinct", c.distinct},
               {"distinct_exact", c.distinct_exact}};
     if (c.numeric) {
@@ -119,13 +118,12 @@ Json ProfileToJson(const DatasetProfile& p) {
         values.push_back(v);
         counts.push_back(n);
       }
-      j["categories"] = {{"values", values},
-                         {"counts", counts},
-                         {"other_count", s.other_count},
-                         {"counts_exact", s.counts_exact},
-                         {"length", {{"min", s.min_length},
-                                     {"mean", s.mean_length},
-                                     {"max", s.max_length}}}};
+      j["categories"] = {
+          {"values", values},
+          {"counts", counts},
+          {"other_count", s.other_count},
+          {"counts_exact", s.counts_exact},
+          {"length", {{"min", s.min_length}, {"mean", s.mean_length}, {"max", s.max_length}}}};
     }
     cols.push_back(std::move(j));
   }

@@ -26,8 +26,8 @@ std::string Percent(int64_t part, int64_t whole) {
     return "0%";
   }
   char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.1f%%", 100.0 * static_cast<double>(part) /
-                                                static_cast<double>(whole));
+  std::snprintf(buf, sizeof(buf), "%.1f%%",
+                100.0 * static_cast<double>(part) / static_cast<double>(whole));
   return buf;
 }
 
@@ -54,14 +54,12 @@ std::string FormatProfileText(const DatasetProfile& p) {
                     std::to_string(p.columns.size()) + " columns, " +
                     std::to_string(p.duplicate_rows) + " duplicate rows" +
                     (p.duplicate_rows_exact ? "" : " (estimated)") + "\n\n";
-  core::TextTable t({"column", "type", "count", "nulls", "distinct", "mean", "std", "min", "p50",
-                     "max", "top"},
-                    {false, false, true, true, true, true, true, true, true, true, false});
+  core::TextTable t(
+      {"column", "type", "count", "nulls", "distinct", "mean", "std", "min", "p50", "max", "top"},
+      {false, false, true, true, true, true, true, true, true, true, false});
   for (const auto& c : p.columns) {
-    std::vector<std::string> row = {c.name,
-                                    std::string(table::TypeName(c.type)),
-                                    std::to_string(c.count),
-                                    Percent(c.nulls, c.count + c.nulls),
+    std::vector<std::string> row = {c.name, std::string(table::TypeName(c.type)),
+                                    std::to_string(c.count), Percent(c.nulls, c.count + c.nulls),
                                     (c.distinct_exact ? "" : "~") + std::to_string(c.distinct)};
     if (c.numeric && c.count > 0) {
       const auto& s = *c.numeric;

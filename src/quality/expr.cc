@@ -11,11 +11,35 @@ namespace plinth::quality {
 enum class Kind { kNumber, kBool, kString, kTime, kNull };
 
 enum class Op {
-  kColumn, kNumber, kString, kBool, kNull,
-  kAdd, kSub, kMul, kDiv, kMod, kNeg,
-  kEq, kNe, kLt, kLe, kGt, kGe,
-  kAnd, kOr, kNot, kIsNull, kIsNotNull, kIn, kNotIn,
-  kAbs, kLength, kLower, kUpper, kCoalesce,
+  kColumn,
+  kNumber,
+  kString,
+  kBool,
+  kNull,
+  kAdd,
+  kSub,
+  kMul,
+  kDiv,
+  kMod,
+  kNeg,
+  kEq,
+  kNe,
+  kLt,
+  kLe,
+  kGt,
+  kGe,
+  kAnd,
+  kOr,
+  kNot,
+  kIsNull,
+  kIsNotNull,
+  kIn,
+  kNotIn,
+  kAbs,
+  kLength,
+  kLower,
+  kUpper,
+  kCoalesce,
 };
 
 class Expr {
@@ -37,11 +61,16 @@ using table::DataType;
 
 std::string_view KindName(Kind k) {
   switch (k) {
-    case Kind::kNumber: return "a number";
-    case Kind::kBool: return "true/false";
-    case Kind::kString: return "text";
-    case Kind::kTime: return "a timestamp";
-    case Kind::kNull: return "null";
+    case Kind::kNumber:
+      return "a number";
+    case Kind::kBool:
+      return "true/false";
+    case Kind::kString:
+      return "text";
+    case Kind::kTime:
+      return "a timestamp";
+    case Kind::kNull:
+      return "null";
   }
   return "?";
 }
@@ -206,7 +235,8 @@ class Parser {
   Result<std::unique_ptr<Expr>> ParseAll() {
     PLINTH_ASSIGN_OR_RETURN(auto e, Or());
     if (Peek().tok != Tok::kEnd) {
-      return ErrorAt(Peek().pos, "unexpected \"" + Peek().text + "\" (expected an operator or the end)");
+      return ErrorAt(Peek().pos,
+                     "unexpected \"" + Peek().text + "\" (expected an operator or the end)");
     }
     return e;
   }
@@ -242,29 +272,20 @@ class Parser {
                               ", got " + std::string(KindName(e.kind)));
   }
 
-  Result<std::unique_ptr<Expr>> Or() {
-    PLINTH_ASSIGN_OR_RETURN(auto lhs, And());
-    while (IsKeyword(Peek(), "or")) {
-      size_t pos = Next().pos;
-      PLINTH_ASSIGN_OR_RETURN(auto rhs, And());
-      PLINTH_RETURN_IF_ERROR(NeedKind(*lhs, {Kind::kBool}, "'or'"));
-      PLINTH_RETURN_IF_ERROR(NeedKind(*rhs, {Kind::kBool}, "'or'"));
-      auto e = Node(Op::kOr, Kind::kBool, pos);
-      e->args.push_back(std::move(lhs));
-      e->args.push_back(std::move(rhs));
-      lhs = std::move(e);
-    }
-    return lhs;
-  }
+  Result<std::unique_ptr<Expr>> Or() { return Logical(Op::kOr, "or", &Parser::And); }
+  Result<std::unique_ptr<Expr>> And() { return Logical(Op::kAnd, "and", &Parser::Not); }
 
-  Result<std::unique_ptr<Expr>> And() {
-    PLINTH_ASSIGN_OR_RETURN(auto lhs, Not());
-    while (IsKeyword(Peek(), "and")) {
+  // A left-associative chain of `keyword` over operands parsed by `operand`.
+  Result<std::unique_ptr<Expr>> Logical(Op op, const char* keyword,
+                                        Result<std::unique_ptr<Expr>> (Parser::*operand)()) {
+    PLINTH_ASSIGN_OR_RETURN(auto lhs, (this->*operand)());
+    std::string what = std::string("'") + keyword + "'";
+    while (IsKeyword(Peek(), keyword)) {
       size_t pos = Next().pos;
-      PLINTH_ASSIGN_OR_RETURN(auto rhs, Not());
-      PLINTH_RETURN_IF_ERROR(NeedKind(*lhs, {Kind::kBool}, "'and'"));
-      PLINTH_RETURN_IF_ERROR(NeedKind(*rhs, {Kind::kBool}, "'and'"));
-      auto e = Node(Op::kAnd, Kind::kBool, pos);
+      PLINTH_ASSIGN_OR_RETURN(auto rhs, (this->*operand)());
+      PLINTH_RETURN_IF_ERROR(NeedKind(*lhs, {Kind::kBool}, what));
+      PLINTH_RETURN_IF_ERROR(NeedKind(*rhs, {Kind::kBool}, what));
+      auto e = Node(op, Kind::kBool, pos);
       e->args.push_back(std::move(lhs));
       e->args.push_back(std::move(rhs));
       lhs = std::move(e);
@@ -478,7 +499,8 @@ class Parser {
     for (const auto& f : kFns) {
       if (fn == f.name) {
         if (args.size() != 1) {
-          return ErrorAt(name.pos, fn + "() takes one argument, got " + std::to_string(args.size()));
+          return ErrorAt(name.pos,
+                         fn + "() takes one argument, got " + std::to_string(args.size()));
         }
         PLINTH_RETURN_IF_ERROR(NeedKind(*args[0], {f.arg}, fn + "()"));
         auto e = Node(f.op, f.result, name.pos);
@@ -521,11 +543,20 @@ class Parser {
     Kind kind;
     switch (schema_->field(*idx).type) {
       case DataType::kInt64:
-      case DataType::kFloat64: kind = Kind::kNumber; break;
-      case DataType::kBool: kind = Kind::kBool; break;
-      case DataType::kString: kind = Kind::kString; break;
-      case DataType::kTimestamp: kind = Kind::kTime; break;
-      default: kind = Kind::kNull;
+      case DataType::kFloat64:
+        kind = Kind::kNumber;
+        break;
+      case DataType::kBool:
+        kind = Kind::kBool;
+        break;
+      case DataType::kString:
+        kind = Kind::kString;
+        break;
+      case DataType::kTimestamp:
+        kind = Kind::kTime;
+        break;
+      default:
+        kind = Kind::kNull;
     }
     auto e = Node(Op::kColumn, kind, t.pos);
     e->column = *idx;
@@ -548,7 +579,9 @@ class Parser {
         e->text = t.text;
         return e;
       }
-      case Tok::kQuotedIdent: Next(); return ColumnRef(t);
+      case Tok::kQuotedIdent:
+        Next();
+        return ColumnRef(t);
       case Tok::kIdent: {
         if (IsKeyword(t, "true") || IsKeyword(t, "false")) {
           Next();
@@ -580,8 +613,10 @@ class Parser {
         Next();
         return e;
       }
-      case Tok::kEnd: return ErrorAt(t.pos, "expected an operand, got the end of the expression");
-      default: return ErrorAt(t.pos, "expected an operand, got \"" + t.text + "\"");
+      case Tok::kEnd:
+        return ErrorAt(t.pos, "expected an operand, got the end of the expression");
+      default:
+        return ErrorAt(t.pos, "expected an operand, got \"" + t.text + "\"");
     }
   }
 
@@ -596,9 +631,9 @@ class Parser {
 struct Vec {
   Kind kind = Kind::kNull;
   bool scalar = true;
-  std::vector<double> num;              // kNumber, kTime
-  std::vector<uint8_t> b;               // kBool
-  std::vector<std::string_view> str;    // kString
+  std::vector<double> num;            // kNumber, kTime
+  std::vector<uint8_t> b;             // kBool
+  std::vector<std::string_view> str;  // kString
   std::vector<uint8_t> valid;
   std::shared_ptr<std::vector<std::string>> owned;  // backing for computed strings
 
@@ -634,8 +669,12 @@ Vec FromColumn(const Column& col, Kind kind) {
         v.num[i] = static_cast<double>(col.ints()[i]) / 1e6;
       }
       break;
-    case DataType::kFloat64: v.num = col.doubles(); break;
-    case DataType::kBool: v.b = col.bools(); break;
+    case DataType::kFloat64:
+      v.num = col.doubles();
+      break;
+    case DataType::kBool:
+      v.b = col.bools();
+      break;
     case DataType::kString:
       v.str.resize(n);
       for (size_t i = 0; i < n; ++i) {
@@ -672,7 +711,8 @@ int Compare(const Vec& a, const Vec& c, size_t i) {
       int r = a.str[a.At(i)].compare(c.str[c.At(i)]);
       return r < 0 ? -1 : (r > 0 ? 1 : 0);
     }
-    case Kind::kBool: return static_cast<int>(a.b[a.At(i)]) - static_cast<int>(c.b[c.At(i)]);
+    case Kind::kBool:
+      return static_cast<int>(a.b[a.At(i)]) - static_cast<int>(c.b[c.At(i)]);
     default: {
       double x = a.num[a.At(i)], y = c.num[c.At(i)];
       return x < y ? -1 : (x > y ? 1 : 0);
@@ -697,13 +737,26 @@ Vec EvalCompare(const Expr& e, const table::Table& t, size_t n) {
     int r = Compare(a, c, i);
     bool out = false;
     switch (op) {
-      case Op::kEq: out = r == 0; break;
-      case Op::kNe: out = r != 0; break;
-      case Op::kLt: out = r < 0; break;
-      case Op::kLe: out = r <= 0; break;
-      case Op::kGt: out = r > 0; break;
-      case Op::kGe: out = r >= 0; break;
-      default: break;
+      case Op::kEq:
+        out = r == 0;
+        break;
+      case Op::kNe:
+        out = r != 0;
+        break;
+      case Op::kLt:
+        out = r < 0;
+        break;
+      case Op::kLe:
+        out = r <= 0;
+        break;
+      case Op::kGt:
+        out = r > 0;
+        break;
+      case Op::kGe:
+        out = r >= 0;
+        break;
+      default:
+        break;
     }
     v.b[i] = out;
   });
@@ -719,12 +772,23 @@ Vec EvalArith(const Expr& e, const table::Table& t, size_t n) {
     }
     double x = a.num[a.At(i)], y = c.num[c.At(i)], r = 0;
     switch (op) {
-      case Op::kAdd: r = x + y; break;
-      case Op::kSub: r = x - y; break;
-      case Op::kMul: r = x * y; break;
-      case Op::kDiv: r = y == 0 ? std::nan("") : x / y; break;
-      case Op::kMod: r = y == 0 ? std::nan("") : std::fmod(x, y); break;
-      default: break;
+      case Op::kAdd:
+        r = x + y;
+        break;
+      case Op::kSub:
+        r = x - y;
+        break;
+      case Op::kMul:
+        r = x * y;
+        break;
+      case Op::kDiv:
+        r = y == 0 ? std::nan("") : x / y;
+        break;
+      case Op::kMod:
+        r = y == 0 ? std::nan("") : std::fmod(x, y);
+        break;
+      default:
+        break;
     }
     v.valid[i] = !std::isnan(r);
     v.num[i] = r;
@@ -752,7 +816,8 @@ Vec EvalLogic(const Expr& e, const table::Table& t, size_t n) {
 Vec Evaluate(const Expr& e, const table::Table& t) {
   const auto n = static_cast<size_t>(t.num_rows());
   switch (e.op) {
-    case Op::kColumn: return FromColumn(t.column(e.column), e.kind);
+    case Op::kColumn:
+      return FromColumn(t.column(e.column), e.kind);
     case Op::kNumber: {
       Vec v;
       v.kind = e.kind;
@@ -774,20 +839,24 @@ Vec Evaluate(const Expr& e, const table::Table& t) {
       v.valid = {1};
       return v;
     }
-    case Op::kNull: return ScalarNull();
+    case Op::kNull:
+      return ScalarNull();
     case Op::kAdd:
     case Op::kSub:
     case Op::kMul:
     case Op::kDiv:
-    case Op::kMod: return EvalArith(e, t, n);
+    case Op::kMod:
+      return EvalArith(e, t, n);
     case Op::kEq:
     case Op::kNe:
     case Op::kLt:
     case Op::kLe:
     case Op::kGt:
-    case Op::kGe: return EvalCompare(e, t, n);
+    case Op::kGe:
+      return EvalCompare(e, t, n);
     case Op::kAnd:
-    case Op::kOr: return EvalLogic(e, t, n);
+    case Op::kOr:
+      return EvalLogic(e, t, n);
     case Op::kNeg:
     case Op::kAbs: {
       Vec v = Evaluate(*e.args[0], t);

@@ -95,15 +95,14 @@ core::Json ReportToJson(const ValidationReport& report) {
   return {{"format", "plinth.validation/v1"},
           {"success", report.success()},
           {"suite", {{"name", report.suite_name}, {"source", report.suite_source}}},
-          {"data", {{"source", report.data_source},
-                    {"rows", report.rows},
-                    {"columns", report.columns}}},
-          {"statistics", {{"evaluated_checks", total},
-                          {"successful_checks", report.passed()},
-                          {"failed_errors", report.failed_errors()},
-                          {"failed_warnings", report.failed_warnings()},
-                          {"success_percent",
-                           total > 0 ? 100.0 * report.passed() / total : 100.0}}},
+          {"data",
+           {{"source", report.data_source}, {"rows", report.rows}, {"columns", report.columns}}},
+          {"statistics",
+           {{"evaluated_checks", total},
+            {"successful_checks", report.passed()},
+            {"failed_errors", report.failed_errors()},
+            {"failed_warnings", report.failed_warnings()},
+            {"success_percent", total > 0 ? 100.0 * report.passed() / total : 100.0}}},
           {"results", results}};
 }
 
@@ -135,9 +134,10 @@ std::string FormatReportText(const ValidationReport& report) {
     }
     out += "\n";
   }
-  out += "\n" + std::to_string(report.results.size()) + " checks: " +
-         std::to_string(report.passed()) + " passed, " + std::to_string(report.failed_errors()) +
-         " failed, " + std::to_string(report.failed_warnings()) + " warnings\n";
+  out += "\n" + std::to_string(report.results.size()) +
+         " checks: " + std::to_string(report.passed()) + " passed, " +
+         std::to_string(report.failed_errors()) + " failed, " +
+         std::to_string(report.failed_warnings()) + " warnings\n";
   return out;
 }
 

@@ -1,5 +1,7 @@
 #include "quality/suite.h"
 
+#include <re2/re2.h>
+
 #include <algorithm>
 #include <cmath>
 #include <set>
@@ -7,8 +9,6 @@
 #include "core/file.h"
 #include "core/yaml.h"
 #include "quality/expr.h"
-
-#include <re2/re2.h>
 
 namespace plinth::quality {
 namespace {
@@ -33,31 +33,108 @@ const std::vector<CheckDef>& Defs() {
   const std::vector<const char*> ge_bounds = {"min_value", "max_value", "strict_min", "strict_max"};
   static const std::vector<CheckDef> defs = {
       // Plinth's names.
-      {"column_exists", K::kColumnExists, S::kMean, {"column"}, {}},
+      {"column_exists",
+       K::kColumnExists,
+       S::kMean,
+       {"column|columns"},
+       {},
+       ValueMeans::kNone,
+       true},
       {"not_null", K::kNotNull, S::kMean, {"column|columns"}, {"mostly"}, ValueMeans::kNone, true},
-      {"completeness", K::kCompleteness, S::kMean, {}, {"column", "columns", "max_null_fraction", "threshold"},
-       ValueMeans::kNone, true},
+      {"completeness",
+       K::kCompleteness,
+       S::kMean,
+       {},
+       {"column", "columns", "max_null_fraction", "threshold"},
+       ValueMeans::kNone,
+       true},
       {"duplicate_rows", K::kDuplicateRows, S::kMean, {}, {"max_fraction", "threshold", "columns"}},
       {"unique", K::kUnique, S::kMean, {"column|columns"}, {"mostly"}},
-      {"between", K::kBetween, S::kMean, {"column"}, {"min", "max", "strict_min", "strict_max", "mostly"}},
-      {"min", K::kBetween, S::kMean, {"column", "value"}, {"mostly"}, ValueMeans::kMin},
-      {"max", K::kBetween, S::kMean, {"column", "value"}, {"mostly"}, ValueMeans::kMax},
-      {"non_negative", K::kBetween, S::kMean, {"column|columns"}, {"mostly"}, ValueMeans::kNone, true},
-      {"in_set", K::kInSet, S::kMean, {"column", "values"}, {"mostly"}},
-      {"not_in_set", K::kNotInSet, S::kMean, {"column", "values"}, {"mostly"}},
-      {"regex", K::kRegex, S::kMean, {"column", "pattern"}, {"mostly"}},
-      {"not_regex", K::kNotRegex, S::kMean, {"column", "pattern"}, {"mostly"}},
-      {"type", K::kType, S::kMean, {"column", "type"}, {}},
-      {"string_length", K::kStringLength, S::kMean, {"column"}, {"min", "max", "mostly"}},
+      {"between",
+       K::kBetween,
+       S::kMean,
+       {"column|columns"},
+       {"min", "max", "strict_min", "strict_max", "mostly"},
+       ValueMeans::kNone,
+       true},
+      {"min",
+       K::kBetween,
+       S::kMean,
+       {"column|columns", "value"},
+       {"mostly"},
+       ValueMeans::kMin,
+       true},
+      {"max",
+       K::kBetween,
+       S::kMean,
+       {"column|columns", "value"},
+       {"mostly"},
+       ValueMeans::kMax,
+       true},
+      {"non_negative",
+       K::kBetween,
+       S::kMean,
+       {"column|columns"},
+       {"mostly"},
+       ValueMeans::kNone,
+       true},
+      {"in_set",
+       K::kInSet,
+       S::kMean,
+       {"column|columns", "values"},
+       {"mostly"},
+       ValueMeans::kNone,
+       true},
+      {"not_in_set",
+       K::kNotInSet,
+       S::kMean,
+       {"column|columns", "values"},
+       {"mostly"},
+       ValueMeans::kNone,
+       true},
+      {"regex",
+       K::kRegex,
+       S::kMean,
+       {"column|columns", "pattern"},
+       {"mostly"},
+       ValueMeans::kNone,
+       true},
+      {"not_regex",
+       K::kNotRegex,
+       S::kMean,
+       {"column|columns", "pattern"},
+       {"mostly"},
+       ValueMeans::kNone,
+       true},
+      {"type", K::kType, S::kMean, {"column|columns", "type"}, {}, ValueMeans::kNone, true},
+      {"string_length",
+       K::kStringLength,
+       S::kMean,
+       {"column|columns"},
+       {"min", "max", "mostly"},
+       ValueMeans::kNone,
+       true},
       {"rule", K::kRule, S::kMean, {"expr"}, {"mostly"}},
       {"row_count", K::kRowCount, S::kMean, {}, {"min", "max"}},
       {"column_count", K::kColumnCount, S::kMean, {}, {"min", "max"}},
-      {"mean", K::kStat, S::kMean, {"column"}, bounds},
-      {"median", K::kStat, S::kMedian, {"column"}, bounds},
-      {"std", K::kStat, S::kStd, {"column"}, bounds},
-      {"sum", K::kStat, S::kSum, {"column"}, bounds},
-      {"quantile", K::kStat, S::kQuantile, {"column", "q"}, bounds},
-      {"distinct_count", K::kStat, S::kDistinct, {"column"}, bounds},
+      {"mean", K::kStat, S::kMean, {"column|columns"}, bounds, ValueMeans::kNone, true},
+      {"median", K::kStat, S::kMedian, {"column|columns"}, bounds, ValueMeans::kNone, true},
+      {"std", K::kStat, S::kStd, {"column|columns"}, bounds, ValueMeans::kNone, true},
+      {"sum", K::kStat, S::kSum, {"column|columns"}, bounds, ValueMeans::kNone, true},
+      {"quantile",
+       K::kStat,
+       S::kQuantile,
+       {"column|columns", "q"},
+       bounds,
+       ValueMeans::kNone,
+       true},
+      {"distinct_count",
+       K::kStat,
+       S::kDistinct,
+       {"column|columns"},
+       bounds,
+       ValueMeans::kNone,
+       true},
       {"columns_match_set", K::kColumnsMatchSet, S::kMean, {"columns"}, {"exact_match"}},
       {"columns_match_list", K::kColumnsMatchList, S::kMean, {"columns"}, {}},
       // Great Expectations' names, with their keyword arguments.
@@ -65,48 +142,106 @@ const std::vector<CheckDef>& Defs() {
       {"expect_column_values_to_not_be_null", K::kNotNull, S::kMean, {"column"}, {"mostly"}},
       {"expect_column_values_to_be_unique", K::kUnique, S::kMean, {"column"}, {"mostly"}},
       {"expect_compound_columns_to_be_unique", K::kUnique, S::kMean, {"column_list"}, {"mostly"}},
-      {"expect_column_values_to_be_between", K::kBetween, S::kMean, {"column"},
+      {"expect_column_values_to_be_between",
+       K::kBetween,
+       S::kMean,
+       {"column"},
        {"min_value", "max_value", "strict_min", "strict_max", "mostly"}},
-      {"expect_column_values_to_be_in_set", K::kInSet, S::kMean, {"column", "value_set"}, {"mostly"}},
-      {"expect_column_values_to_not_be_in_set", K::kNotInSet, S::kMean, {"column", "value_set"},
+      {"expect_column_values_to_be_in_set",
+       K::kInSet,
+       S::kMean,
+       {"column", "value_set"},
+       {"mostly"}},
+      {"expect_column_values_to_not_be_in_set",
+       K::kNotInSet,
+       S::kMean,
+       {"column", "value_set"},
        {"mostly"}},
       {"expect_column_values_to_match_regex", K::kRegex, S::kMean, {"column", "regex"}, {"mostly"}},
-      {"expect_column_values_to_not_match_regex", K::kNotRegex, S::kMean, {"column", "regex"},
+      {"expect_column_values_to_not_match_regex",
+       K::kNotRegex,
+       S::kMean,
+       {"column", "regex"},
        {"mostly"}},
       {"expect_column_values_to_be_of_type", K::kType, S::kMean, {"column", "type_"}, {"mostly"}},
-      {"expect_column_values_to_be_in_type_list", K::kType, S::kMean, {"column", "type_list"},
+      {"expect_column_values_to_be_in_type_list",
+       K::kType,
+       S::kMean,
+       {"column", "type_list"},
        {"mostly"}},
-      {"expect_column_value_lengths_to_be_between", K::kStringLength, S::kMean, {"column"},
+      {"expect_column_value_lengths_to_be_between",
+       K::kStringLength,
+       S::kMean,
+       {"column"},
        {"min_value", "max_value", "mostly"}},
-      {"expect_column_value_lengths_to_equal", K::kStringLength, S::kMean, {"column", "value"},
-       {"mostly"}, ValueMeans::kBoth},
-      {"expect_table_row_count_to_be_between", K::kRowCount, S::kMean, {}, {"min_value", "max_value"}},
-      {"expect_table_row_count_to_equal", K::kRowCount, S::kMean, {"value"}, {}, ValueMeans::kBoth},
-      {"expect_table_column_count_to_be_between", K::kColumnCount, S::kMean, {},
-       {"min_value", "max_value"}},
-      {"expect_table_column_count_to_equal", K::kColumnCount, S::kMean, {"value"}, {},
+      {"expect_column_value_lengths_to_equal",
+       K::kStringLength,
+       S::kMean,
+       {"column", "value"},
+       {"mostly"},
        ValueMeans::kBoth},
-      {"expect_table_columns_to_match_set", K::kColumnsMatchSet, S::kMean, {"column_set"},
+      {"expect_table_row_count_to_be_between",
+       K::kRowCount,
+       S::kMean,
+       {},
+       {"min_value", "max_value"}},
+      {"expect_table_row_count_to_equal", K::kRowCount, S::kMean, {"value"}, {}, ValueMeans::kBoth},
+      {"expect_table_column_count_to_be_between",
+       K::kColumnCount,
+       S::kMean,
+       {},
+       {"min_value", "max_value"}},
+      {"expect_table_column_count_to_equal",
+       K::kColumnCount,
+       S::kMean,
+       {"value"},
+       {},
+       ValueMeans::kBoth},
+      {"expect_table_columns_to_match_set",
+       K::kColumnsMatchSet,
+       S::kMean,
+       {"column_set"},
        {"exact_match"}},
-      {"expect_table_columns_to_match_ordered_list", K::kColumnsMatchList, S::kMean,
-       {"column_list"}, {}},
+      {"expect_table_columns_to_match_ordered_list",
+       K::kColumnsMatchList,
+       S::kMean,
+       {"column_list"},
+       {}},
       {"expect_column_mean_to_be_between", K::kStat, S::kMean, {"column"}, ge_bounds},
       {"expect_column_median_to_be_between", K::kStat, S::kMedian, {"column"}, ge_bounds},
       {"expect_column_stdev_to_be_between", K::kStat, S::kStd, {"column"}, ge_bounds},
       {"expect_column_min_to_be_between", K::kStat, S::kMin, {"column"}, ge_bounds},
       {"expect_column_max_to_be_between", K::kStat, S::kMax, {"column"}, ge_bounds},
       {"expect_column_sum_to_be_between", K::kStat, S::kSum, {"column"}, ge_bounds},
-      {"expect_column_quantile_values_to_be_between", K::kStat, S::kQuantile,
-       {"column", "quantile_ranges"}, {"allow_relative_error"}},
-      {"expect_column_unique_value_count_to_be_between", K::kStat, S::kDistinct, {"column"},
+      {"expect_column_quantile_values_to_be_between",
+       K::kStat,
+       S::kQuantile,
+       {"column", "quantile_ranges"},
+       {"allow_relative_error"}},
+      {"expect_column_unique_value_count_to_be_between",
+       K::kStat,
+       S::kDistinct,
+       {"column"},
        ge_bounds},
-      {"expect_column_proportion_of_unique_values_to_be_between", K::kStat, S::kDistinctFraction,
-       {"column"}, ge_bounds},
-      {"expect_column_pair_values_A_to_be_greater_than_B", K::kRule, S::kMean,
-       {"column_A", "column_B"}, {"or_equal", "mostly", "ignore_row_if"}},
-      {"expect_column_pair_values_to_be_equal", K::kRule, S::kMean, {"column_A", "column_B"},
+      {"expect_column_proportion_of_unique_values_to_be_between",
+       K::kStat,
+       S::kDistinctFraction,
+       {"column"},
+       ge_bounds},
+      {"expect_column_pair_values_A_to_be_greater_than_B",
+       K::kRule,
+       S::kMean,
+       {"column_A", "column_B"},
+       {"or_equal", "mostly", "ignore_row_if"}},
+      {"expect_column_pair_values_to_be_equal",
+       K::kRule,
+       S::kMean,
+       {"column_A", "column_B"},
        {"mostly", "ignore_row_if"}},
-      {"expect_multicolumn_sum_to_equal", K::kRule, S::kMean, {"column_list", "sum_total"},
+      {"expect_multicolumn_sum_to_equal",
+       K::kRule,
+       S::kMean,
+       {"column_list", "sum_total"},
        {"mostly", "ignore_row_if"}},
   };
   return defs;
@@ -114,10 +249,18 @@ const std::vector<CheckDef>& Defs() {
 
 // Keyword arguments Great Expectations writes that change nothing here.
 const std::set<std::string>& IgnoredKeys() {
-  static const std::set<std::string> keys = {
-      "result_format", "catch_exceptions", "include_config", "meta", "batch_id", "notes",
-      "parse_strings_as_datetimes", "allow_cross_type_comparisons", "output_strftime_format",
-      "condition_parser", "auto", "profiler_config"};
+  static const std::set<std::string> keys = {"result_format",
+                                             "catch_exceptions",
+                                             "include_config",
+                                             "meta",
+                                             "batch_id",
+                                             "notes",
+                                             "parse_strings_as_datetimes",
+                                             "allow_cross_type_comparisons",
+                                             "output_strftime_format",
+                                             "condition_parser",
+                                             "auto",
+                                             "profiler_config"};
   return keys;
 }
 
@@ -171,8 +314,9 @@ class SuiteParser {
       } else if (root["expectations"]) {
         items = root["expectations"];
       } else {
-        return InvalidArgument(source_ + ": expected a key 'checks' (or 'expectations', as Great "
-                                         "Expectations writes) holding the list of checks");
+        return InvalidArgument(source_ +
+                               ": expected a key 'checks' (or 'expectations', as Great "
+                               "Expectations writes) holding the list of checks");
       }
     } else {
       return InvalidArgument(source_ + ": expected a mapping with a 'checks' list");
@@ -210,8 +354,8 @@ class SuiteParser {
   }
 
   Result<Severity> ParseSeverity(const YAML::Node& node, const std::string& where) {
-    PLINTH_ASSIGN_OR_RETURN(std::string s, core::YamlAs<std::string>(node, where, "severity",
-                                                                     "error or warn"));
+    PLINTH_ASSIGN_OR_RETURN(std::string s,
+                            core::YamlAs<std::string>(node, where, "severity", "error or warn"));
     if (s == "error" || s == "critical") {
       return Severity::kError;
     }
@@ -221,8 +365,10 @@ class SuiteParser {
     return InvalidArgument(where + ": key 'severity': expected error or warn, got \"" + s + "\"");
   }
 
-  Result<double> Fraction(const YAML::Node& node, const std::string& where, const std::string& key) {
-    PLINTH_ASSIGN_OR_RETURN(double v, core::YamlAs<double>(node, where, key, "a number from 0 to 1"));
+  Result<double> Fraction(const YAML::Node& node, const std::string& where,
+                          const std::string& key) {
+    PLINTH_ASSIGN_OR_RETURN(double v,
+                            core::YamlAs<double>(node, where, key, "a number from 0 to 1"));
     if (!(v >= 0 && v <= 1)) {
       return InvalidArgument(where + ": key '" + key + "': expected a number from 0 to 1, got " +
                              node.Scalar());
@@ -241,7 +387,8 @@ class SuiteParser {
       return InvalidArgument(where + ": key '" + key + "': expected a list of column names");
     }
     for (const auto& n : node) {
-      PLINTH_ASSIGN_OR_RETURN(std::string s, core::YamlAs<std::string>(n, where, key, "a column name"));
+      PLINTH_ASSIGN_OR_RETURN(std::string s,
+                              core::YamlAs<std::string>(n, where, key, "a column name"));
       out.push_back(s);
     }
     return out;
@@ -262,8 +409,9 @@ class SuiteParser {
   Status ParseItem(const YAML::Node& item, std::vector<Check>& out) {
     std::string where = core::YamlWhere(item, source_);
     if (!item.IsMap()) {
-      return InvalidArgument(where + ": expected a check (a mapping such as "
-                                     "'- not_null: {column: age}')");
+      return InvalidArgument(where +
+                             ": expected a check (a mapping such as "
+                             "'- not_null: {column: age}')");
     }
     std::string name;
     YAML::Node args;
@@ -271,8 +419,8 @@ class SuiteParser {
     bool ge_form = item["kwargs"] && (item["expectation_type"] || item["type"]);
     if (ge_form) {
       YAML::Node t = item["expectation_type"] ? item["expectation_type"] : item["type"];
-      PLINTH_ASSIGN_OR_RETURN(name, core::YamlAs<std::string>(t, where, "expectation_type",
-                                                               "an expectation name"));
+      PLINTH_ASSIGN_OR_RETURN(
+          name, core::YamlAs<std::string>(t, where, "expectation_type", "an expectation name"));
       args = item["kwargs"];
       if (!args.IsMap()) {
         return InvalidArgument(where + ": key 'kwargs': expected a mapping");
@@ -284,8 +432,8 @@ class SuiteParser {
         }
       }
     } else if (item["check"]) {
-      PLINTH_ASSIGN_OR_RETURN(name, core::YamlAs<std::string>(item["check"], where, "check",
-                                                               "a check name"));
+      PLINTH_ASSIGN_OR_RETURN(
+          name, core::YamlAs<std::string>(item["check"], where, "check", "a check name"));
       args = YAML::Node(YAML::NodeType::Map);
       for (const auto& kv : item) {
         std::string k = kv.first.Scalar();
@@ -366,16 +514,17 @@ class SuiteParser {
       return Status::Ok();
     }
     if (label.empty()) {
-      label = !c.columns.empty()  ? name + "(" + Join(c.columns, ", ") + ")"
-              : !c.expr.empty() ? name + "(" + c.expr + ")"
-                                : name;
+      label = !c.columns.empty() ? name + "(" + Join(c.columns, ", ") + ")"
+              : !c.expr.empty()  ? name + "(" + c.expr + ")"
+                                 : name;
     }
     c.label = label;
     out.push_back(std::move(c));
     return Status::Ok();
   }
 
-  Status ParseArgs(const CheckDef& def, const YAML::Node& args, const std::string& where, Check& c) {
+  Status ParseArgs(const CheckDef& def, const YAML::Node& args, const std::string& where,
+                   Check& c) {
     std::string prefix = where + ": check '" + def.name + "'";
     std::set<std::string> allowed;
     for (const char* r : def.required) {
@@ -442,7 +591,8 @@ class SuiteParser {
         }
         for (const auto& e : v) {
           if (!e.IsScalar() && !e.IsNull()) {
-            return InvalidArgument(prefix + ": key '" + key + "': expected plain values in the list");
+            return InvalidArgument(prefix + ": key '" + key +
+                                   "': expected plain values in the list");
           }
           c.values.push_back(Literal{e.IsNull() ? "" : e.Scalar(), e.IsNull()});
         }
@@ -492,10 +642,10 @@ class SuiteParser {
     }
     // Great Expectations' pair and multicolumn checks become rules.
     if (column_a && column_b) {
-      PLINTH_ASSIGN_OR_RETURN(std::string a, core::YamlAs<std::string>(*column_a, prefix,
-                                                                        "column_A", "a column name"));
-      PLINTH_ASSIGN_OR_RETURN(std::string b, core::YamlAs<std::string>(*column_b, prefix,
-                                                                        "column_B", "a column name"));
+      PLINTH_ASSIGN_OR_RETURN(
+          std::string a, core::YamlAs<std::string>(*column_a, prefix, "column_A", "a column name"));
+      PLINTH_ASSIGN_OR_RETURN(
+          std::string b, core::YamlAs<std::string>(*column_b, prefix, "column_B", "a column name"));
       std::string op = def.name == std::string("expect_column_pair_values_to_be_equal")
                            ? " == "
                            : (or_equal ? " >= " : " > ");
@@ -503,8 +653,8 @@ class SuiteParser {
       c.columns = {a, b};
     }
     if (sum_total) {
-      PLINTH_ASSIGN_OR_RETURN(double total, core::YamlAs<double>(*sum_total, prefix, "sum_total",
-                                                                  "a number"));
+      PLINTH_ASSIGN_OR_RETURN(double total,
+                              core::YamlAs<double>(*sum_total, prefix, "sum_total", "a number"));
       std::vector<std::string> quoted;
       for (const auto& col : c.columns) {
         quoted.push_back(QuoteColumn(col));
@@ -524,8 +674,9 @@ class SuiteParser {
   Status ParseQuantileRanges(const YAML::Node& v, const std::string& prefix, Check& c) {
     if (!v.IsMap() || !v["quantiles"] || !v["value_ranges"] || !v["quantiles"].IsSequence() ||
         !v["value_ranges"].IsSequence() || v["quantiles"].size() != v["value_ranges"].size()) {
-      return InvalidArgument(prefix + ": key 'quantile_ranges': expected {quantiles: [...], "
-                                      "value_ranges: [[lo, hi], ...]} of equal length");
+      return InvalidArgument(prefix +
+                             ": key 'quantile_ranges': expected {quantiles: [...], "
+                             "value_ranges: [[lo, hi], ...]} of equal length");
     }
     for (size_t i = 0; i < v["quantiles"].size(); ++i) {
       PLINTH_ASSIGN_OR_RETURN(double q, Fraction(v["quantiles"][i], prefix, "quantiles"));

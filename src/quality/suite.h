@@ -59,24 +59,25 @@ struct Literal {
 };
 
 struct Check {
-  std::string name;         // as written: "between", "expect_column_values_to_be_between", ...
-  std::string label;        // the user's `name`, or a generated "between(age)"
-  std::string where;        // "suite.yaml:12"
+  std::string name;   // as written: "between", "expect_column_values_to_be_between", ...
+  std::string label;  // the user's `name`, or a generated "between(age)"
+  std::string where;  // "suite.yaml:12"
   CheckKind kind = CheckKind::kColumnExists;
   Severity severity = Severity::kError;
   std::vector<std::string> columns;  // the column, or the key columns of unique
   std::optional<Literal> min, max;   // between, string_length, stats, counts
   bool strict_min = false, strict_max = false;
-  double mostly = 1.0;               // fraction of evaluated values that must pass
-  double max_fraction = 0;           // completeness, duplicate_rows
-  std::vector<Literal> values;       // in_set, not_in_set
-  std::string pattern;               // regex, not_regex
+  double mostly = 1.0;                 // fraction of evaluated values that must pass
+  double max_fraction = 0;             // completeness, duplicate_rows
+  std::vector<Literal> values;         // in_set, not_in_set
+  std::string pattern;                 // regex, not_regex
   std::vector<table::DataType> types;  // type
-  std::string expr;                  // rule
+  std::string expr;                    // rule
   Stat stat = Stat::kMean;
-  std::vector<double> quantiles;                                      // quantile checks
-  std::vector<std::pair<std::optional<Literal>, std::optional<Literal>>> ranges;  // one per quantile
-  bool exact_match = true;           // columns_match_set
+  std::vector<double> quantiles;  // quantile checks
+  std::vector<std::pair<std::optional<Literal>, std::optional<Literal>>>
+      ranges;               // one per quantile
+  bool exact_match = true;  // columns_match_set
   int64_t max_failing_rows = 20;
 };
 

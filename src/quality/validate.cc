@@ -48,25 +48,39 @@ class CheckRunner {
  private:
   Status Dispatch() {
     switch (c_.kind) {
-      case CheckKind::kColumnExists: return ColumnExists();
-      case CheckKind::kNotNull: return NotNull();
-      case CheckKind::kCompleteness: return Completeness();
-      case CheckKind::kDuplicateRows: return DuplicateRows();
-      case CheckKind::kUnique: return Unique();
-      case CheckKind::kBetween: return Between();
+      case CheckKind::kColumnExists:
+        return ColumnExists();
+      case CheckKind::kNotNull:
+        return NotNull();
+      case CheckKind::kCompleteness:
+        return Completeness();
+      case CheckKind::kDuplicateRows:
+        return DuplicateRows();
+      case CheckKind::kUnique:
+        return Unique();
+      case CheckKind::kBetween:
+        return Between();
       case CheckKind::kInSet:
-      case CheckKind::kNotInSet: return InSet();
+      case CheckKind::kNotInSet:
+        return InSet();
       case CheckKind::kRegex:
-      case CheckKind::kNotRegex: return Regex();
-      case CheckKind::kType: return Type();
-      case CheckKind::kStringLength: return StringLength();
-      case CheckKind::kRule: return Rule();
-      case CheckKind::kRowCount: return Count(static_cast<double>(t_.num_rows()), "rows");
+      case CheckKind::kNotRegex:
+        return Regex();
+      case CheckKind::kType:
+        return Type();
+      case CheckKind::kStringLength:
+        return StringLength();
+      case CheckKind::kRule:
+        return Rule();
+      case CheckKind::kRowCount:
+        return Count(static_cast<double>(t_.num_rows()), "rows");
       case CheckKind::kColumnCount:
         return Count(static_cast<double>(t_.num_columns()), "columns");
-      case CheckKind::kStat: return StatCheck();
+      case CheckKind::kStat:
+        return StatCheck();
       case CheckKind::kColumnsMatchSet:
-      case CheckKind::kColumnsMatchList: return ColumnsMatch();
+      case CheckKind::kColumnsMatchList:
+        return ColumnsMatch();
     }
     return Internal("unknown check kind");
   }
@@ -123,8 +137,8 @@ class CheckRunner {
                                                    static_cast<double>(r_.evaluated)
                                              : 0.0;
     double pass = static_cast<double>(r_.evaluated - r_.unexpected);
-    r_.success = r_.evaluated == 0 ||
-                 pass >= c_.mostly * static_cast<double>(r_.evaluated) * (1 - 1e-12);
+    r_.success =
+        r_.evaluated == 0 || pass >= c_.mostly * static_cast<double>(r_.evaluated) * (1 - 1e-12);
     r_.per_value = true;
     if (c_.mostly < 1) {
       r_.expected += " for at least " + ShowNumber(c_.mostly * 100) + "% of values";
@@ -219,16 +233,9 @@ class CheckRunner {
     const Column& c = t_.column(col);
     r_.evaluated = c.size();
     r_.unexpected = c.null_count();
-    double frac = c.size() > 0 ? static_cast<double>(c.null_count()) / static_cast<double>(c.size())
-                               : 0.0;
-    r_.observed = frac;
-    r_.unexpected_percent = frac * 100;
-    r_.expected = "null fraction <= " + ShowNumber(c_.max_fraction);
-    r_.success = frac <= c_.max_fraction;
-    r_.per_value = true;
-    for (int64_t i = 0; i < c.size() &&
-                        static_cast<int64_t>(r_.failing.size()) < c_.max_failing_rows;
-         ++i) {
+    JudgeFraction("null fraction");
+    for (int64_t i = 0;
+         i < c.size() && static_cast<int64_t>(r_.failing.size()) < c_.max_failing_rows; ++i) {
       if (c.IsNull(i)) {
         r_.failing.push_back({i, "null"});
       }
@@ -259,19 +266,25 @@ class CheckRunner {
       if (first[r] != static_cast<int64_t>(r)) {
         ++r_.unexpected;
         if (static_cast<int64_t>(r_.failing.size()) < c_.max_failing_rows) {
-          r_.failing.push_back({static_cast<int64_t>(r), "same as row " + std::to_string(first[r])});
+          r_.failing.push_back(
+              {static_cast<int64_t>(r), "same as row " + std::to_string(first[r])});
         }
       }
     }
-    double frac = r_.evaluated > 0 ? static_cast<double>(r_.unexpected) /
-                                         static_cast<double>(r_.evaluated)
-                                   : 0.0;
+    JudgeFraction("duplicate fraction");
+    return Status::Ok();
+  }
+
+  // Passes when unexpected / evaluated <= max_fraction (completeness, duplicates).
+  void JudgeFraction(const std::string& what) {
+    double frac = r_.evaluated > 0
+                      ? static_cast<double>(r_.unexpected) / static_cast<double>(r_.evaluated)
+                      : 0.0;
     r_.observed = frac;
     r_.unexpected_percent = frac * 100;
-    r_.expected = "duplicate fraction <= " + ShowNumber(c_.max_fraction);
+    r_.expected = what + " <= " + ShowNumber(c_.max_fraction);
     r_.success = frac <= c_.max_fraction;
     r_.per_value = true;
-    return Status::Ok();
   }
 
   Status Unique() {
@@ -328,7 +341,9 @@ class CheckRunner {
       int64_t micros;
       bool b;
       switch (c.type()) {
-        case DataType::kString: strings.insert(lit.text); break;
+        case DataType::kString:
+          strings.insert(lit.text);
+          break;
         case DataType::kInt64:
         case DataType::kFloat64:
           if (table::ParseFloat64(lit.text, d)) {
@@ -355,9 +370,15 @@ class CheckRunner {
       }
       bool found;
       switch (c.type()) {
-        case DataType::kString: found = strings.count(c.GetString(i)) != 0; break;
-        case DataType::kBool: found = numbers.count(c.bools()[i] ? 1 : 0) != 0; break;
-        default: found = numbers.count(ValueAsDouble(c, i)) != 0; break;
+        case DataType::kString:
+          found = strings.count(c.GetString(i)) != 0;
+          break;
+        case DataType::kBool:
+          found = numbers.count(c.bools()[i] ? 1 : 0) != 0;
+          break;
+        default:
+          found = numbers.count(ValueAsDouble(c, i)) != 0;
+          break;
       }
       verdict[i] = static_cast<int8_t>(found != negate);
     }
@@ -426,8 +447,8 @@ class CheckRunner {
         verdict[i] = -1;
         continue;
       }
-      std::string text = c.type() == DataType::kString ? std::string(c.GetString(i))
-                                                       : c.FormatValue(i);
+      std::string text =
+          c.type() == DataType::kString ? std::string(c.GetString(i)) : c.FormatValue(i);
       size_t chars = 0;
       for (unsigned char ch : text) {
         chars += (ch & 0xC0) != 0x80;
@@ -488,8 +509,9 @@ class CheckRunner {
     PLINTH_ASSIGN_OR_RETURN(size_t col, OnlyColumn());
     const Column& c = t_.column(col);
     DataType type = c.type();
-    static const char* kNames[] = {"mean", "median", "std", "min", "max", "sum", "quantile",
-                                   "distinct count", "distinct fraction"};
+    static const char* kNames[] = {
+        "mean",           "median",           "std", "min", "max", "sum", "quantile",
+        "distinct count", "distinct fraction"};
     std::string stat_name = kNames[static_cast<int>(c_.stat)];
     if (c_.stat == Stat::kDistinct || c_.stat == Stat::kDistinctFraction) {
       std::vector<size_t> cols = {col};
@@ -565,19 +587,24 @@ class CheckRunner {
         std::sort(values.begin(), values.end());
         v = QuantileOf(values, 0.5);
         break;
-      case Stat::kMin: v = *std::min_element(values.begin(), values.end()); break;
-      case Stat::kMax: v = *std::max_element(values.begin(), values.end()); break;
+      case Stat::kMin:
+        v = *std::min_element(values.begin(), values.end());
+        break;
+      case Stat::kMax:
+        v = *std::max_element(values.begin(), values.end());
+        break;
       case Stat::kSum:
         for (double x : values) {
           v += x;
         }
         break;
-      default: break;
+      default:
+        break;
     }
     // Means and spreads of timestamps are durations; show them as numbers.
-    bool as_time = type == DataType::kTimestamp &&
-                   (c_.stat == Stat::kMin || c_.stat == Stat::kMax || c_.stat == Stat::kMedian ||
-                    c_.stat == Stat::kMean);
+    bool as_time =
+        type == DataType::kTimestamp && (c_.stat == Stat::kMin || c_.stat == Stat::kMax ||
+                                         c_.stat == Stat::kMedian || c_.stat == Stat::kMean);
     return Judge(v, stat_name, as_time ? DataType::kTimestamp : DataType::kFloat64);
   }
 

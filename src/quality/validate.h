@@ -30,15 +30,15 @@ struct CheckResult {
   Severity severity = Severity::kError;
   std::vector<std::string> columns;
   bool success = false;
-  bool per_value = false;      // judged value by value: the unexpected counts apply
-  core::Json observed;         // the measured value (fraction, statistic, count, type...)
-  std::string expected;        // what would pass, for people: "<= 0.05", "in [17, 90]"
-  int64_t element_count = 0;   // rows considered
-  int64_t evaluated = 0;       // values judged (non-null, unless the check is about nulls)
+  bool per_value = false;     // judged value by value: the unexpected counts apply
+  core::Json observed;        // the measured value (fraction, statistic, count, type...)
+  std::string expected;       // what would pass, for people: "<= 0.05", "in [17, 90]"
+  int64_t element_count = 0;  // rows considered
+  int64_t evaluated = 0;      // values judged (non-null, unless the check is about nulls)
   int64_t unexpected = 0;
   double unexpected_percent = 0;
   std::vector<FailingRow> failing;  // the first max_failing_rows
-  std::string error;           // set when the check could not run
+  std::string error;                // set when the check could not run
 };
 
 struct ValidationReport {

@@ -30,10 +30,18 @@ void Column::Reserve(int64_t n) {
   validity_.reserve((un + 63) / 64);
   switch (type_) {
     case DataType::kInt64:
-    case DataType::kTimestamp: ints_.reserve(un); break;
-    case DataType::kFloat64: doubles_.reserve(un); break;
-    case DataType::kBool: bools_.reserve(un); break;
-    case DataType::kString: offsets_.reserve(un + 1); break;
+    case DataType::kTimestamp:
+      ints_.reserve(un);
+      break;
+    case DataType::kFloat64:
+      doubles_.reserve(un);
+      break;
+    case DataType::kBool:
+      bools_.reserve(un);
+      break;
+    case DataType::kString:
+      offsets_.reserve(un + 1);
+      break;
   }
 }
 
@@ -45,10 +53,18 @@ void Column::AppendNull() {
   ++null_count_;
   switch (type_) {
     case DataType::kInt64:
-    case DataType::kTimestamp: ints_.push_back(0); break;
-    case DataType::kFloat64: doubles_.push_back(0); break;
-    case DataType::kBool: bools_.push_back(0); break;
-    case DataType::kString: offsets_.push_back(chars_.size()); break;
+    case DataType::kTimestamp:
+      ints_.push_back(0);
+      break;
+    case DataType::kFloat64:
+      doubles_.push_back(0);
+      break;
+    case DataType::kBool:
+      bools_.push_back(0);
+      break;
+    case DataType::kString:
+      offsets_.push_back(chars_.size());
+      break;
   }
 }
 
@@ -97,10 +113,18 @@ void Column::AppendFrom(const Column& other, int64_t i) {
   }
   switch (type_) {
     case DataType::kInt64:
-    case DataType::kTimestamp: AppendInt(other.ints_[i]); break;
-    case DataType::kFloat64: AppendDouble(other.doubles_[i]); break;
-    case DataType::kBool: AppendBool(other.bools_[i] != 0); break;
-    case DataType::kString: AppendString(other.GetString(i)); break;
+    case DataType::kTimestamp:
+      AppendInt(other.ints_[i]);
+      break;
+    case DataType::kFloat64:
+      AppendDouble(other.doubles_[i]);
+      break;
+    case DataType::kBool:
+      AppendBool(other.bools_[i] != 0);
+      break;
+    case DataType::kString:
+      AppendString(other.GetString(i));
+      break;
   }
 }
 
@@ -145,11 +169,16 @@ std::string Column::FormatValue(int64_t i) const {
     return "";
   }
   switch (type_) {
-    case DataType::kInt64: return std::to_string(ints_[i]);
-    case DataType::kFloat64: return FormatDouble(doubles_[i]);
-    case DataType::kBool: return bools_[i] ? "true" : "false";
-    case DataType::kString: return std::string(GetString(i));
-    case DataType::kTimestamp: return FormatTimestamp(ints_[i], ints_[i] % 86400000000 == 0);
+    case DataType::kInt64:
+      return std::to_string(ints_[i]);
+    case DataType::kFloat64:
+      return FormatDouble(doubles_[i]);
+    case DataType::kBool:
+      return bools_[i] ? "true" : "false";
+    case DataType::kString:
+      return std::string(GetString(i));
+    case DataType::kTimestamp:
+      return FormatTimestamp(ints_[i], ints_[i] % 86400000000 == 0);
   }
   return "";
 }

@@ -39,9 +39,18 @@ class Column {
 
   void Reserve(int64_t n);
   void AppendNull();
-  void AppendInt(int64_t v) { PushValid(); ints_.push_back(v); }
-  void AppendDouble(double v) { PushValid(); doubles_.push_back(v); }
-  void AppendBool(bool v) { PushValid(); bools_.push_back(v ? 1 : 0); }
+  void AppendInt(int64_t v) {
+    PushValid();
+    ints_.push_back(v);
+  }
+  void AppendDouble(double v) {
+    PushValid();
+    doubles_.push_back(v);
+  }
+  void AppendBool(bool v) {
+    PushValid();
+    bools_.push_back(v ? 1 : 0);
+  }
   void AppendString(std::string_view v) {
     PushValid();
     chars_.append(v);
@@ -63,7 +72,7 @@ class Column {
   bool operator==(const Column& other) const;
 
  private:
-  void PushValid() {
+  [[gnu::always_inline]] void PushValid() {
     if ((size_ & 63) == 0) {
       validity_.push_back(0);
     }

@@ -433,8 +433,8 @@ ParseAttempt ParseChunkOnce(const ParseConfig& cfg, std::vector<std::optional<Da
       return ParseAttempt::kDone;
     }
     if (fields.size() != ncols) {
-      std::string reason = "expected " + std::to_string(ncols) + " fields, got " +
-                           std::to_string(fields.size());
+      std::string reason =
+          "expected " + std::to_string(ncols) + " fields, got " + std::to_string(fields.size());
       if (cfg.on_bad_lines == BadLines::kError) {
         out.failed = true;
         out.error_line = rec_lines;
@@ -645,9 +645,9 @@ class Scanner {
       return InvalidArgument(std::string(name_) + ": empty file, expected a header row");
     }
     cfg_ = std::make_shared<ParseConfig>();
-    cfg_->delim = opt_.delimiter != 0 ? opt_.delimiter
-                                      : DetectDelimiter(std::string_view(p, carry.data() +
-                                                                                carry.size() - p));
+    cfg_->delim = opt_.delimiter != 0
+                      ? opt_.delimiter
+                      : DetectDelimiter(std::string_view(p, carry.data() + carry.size() - p));
     info_.delimiter = cfg_->delim;
     Tokenizer tok(cfg_->delim);
     std::vector<FieldRef> fields;
@@ -800,17 +800,31 @@ class Scanner {
       return 0;
     }
     size_t pos = static_cast<size_t>(static_cast<const char*>(nl) - b);
-    size_t quotes = static_cast<size_t>(std::count(b, b + pos, '"'));
+    size_t quotes = CountQuotes(b, b + pos);
     while (quotes & 1) {
       const void* prev = memrchr(b, '\n', pos);
       if (prev == nullptr) {
         return 0;
       }
       size_t ppos = static_cast<size_t>(static_cast<const char*>(prev) - b);
-      quotes -= static_cast<size_t>(std::count(b + ppos, b + pos, '"'));
+      quotes -= CountQuotes(b + ppos, b + pos);
       pos = ppos;
     }
     return pos + 1;
+  }
+
+  // memchr jumps over quote-free text far faster than a byte loop.
+  static size_t CountQuotes(const char* p, const char* end) {
+    size_t n = 0;
+    while (p < end) {
+      const void* q = std::memchr(p, '"', static_cast<size_t>(end - p));
+      if (q == nullptr) {
+        break;
+      }
+      ++n;
+      p = static_cast<const char*>(q) + 1;
+    }
+    return n;
   }
 
   // Hands one parsed chunk to the consumer, reconciling its types with the
@@ -845,7 +859,8 @@ class Scanner {
       if (!src_.gzip() && out.consumed > 0) {
         expected = static_cast<int64_t>(static_cast<double>(out.rows) *
                                         static_cast<double>(src_.TotalSize()) /
-                                        static_cast<double>(out.consumed) * 1.05) + 16;
+                                        static_cast<double>(out.consumed) * 1.05) +
+                   16;
       }
       PLINTH_RETURN_IF_ERROR(consumer_.Begin(info_.schema, expected));
       begun_ = true;
@@ -958,8 +973,8 @@ Result<CsvInfo> ScanCsv(const std::string& path, const CsvOptions& options,
   return Scanner(*src, path, options, consumer).Run();
 }
 
-Result<CsvInfo> ScanCsvText(std::string_view text, std::string_view name,
-                            const CsvOptions& options, ChunkConsumer& consumer) {
+Result<CsvInfo> ScanCsvText(std::string_view text, std::string_view name, const CsvOptions& options,
+                            ChunkConsumer& consumer) {
   auto src = TextSource(text);
   return Scanner(*src, name, options, consumer).Run();
 }

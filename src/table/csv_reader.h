@@ -39,21 +39,21 @@ struct CsvOptions {
   std::vector<std::string> null_values = {"", "NA", "N/A", "NaN", "null", "?"};
   std::map<std::string, DataType, std::less<>> types;  // per-column type, not inferred
   BadLines on_bad_lines = BadLines::kError;
-  size_t threads = 0;              // parser threads; 0: one per hardware thread
-  size_t chunk_bytes = 4 << 20;    // approximate bytes of text per chunk
-  bool progress = false;           // show progress on stderr
+  size_t threads = 0;            // parser threads; 0: one per hardware thread
+  size_t chunk_bytes = 4 << 20;  // approximate bytes of text per chunk
+  bool progress = false;         // show progress on stderr
 };
 
 // What a scan found.
 struct CsvInfo {
   char delimiter = ',';
   Schema schema;
-  int64_t rows = 0;           // data rows delivered
-  int64_t bytes = 0;          // bytes of text read (uncompressed)
+  int64_t rows = 0;   // data rows delivered
+  int64_t bytes = 0;  // bytes of text read (uncompressed)
   bool gzip = false;
-  int64_t skipped_lines = 0;  // bad lines skipped (kWarn, kSkip)
+  int64_t skipped_lines = 0;                  // bad lines skipped (kWarn, kSkip)
   std::vector<std::string> skipped_messages;  // the first few, "file:line: reason"
-  int restarts = 0;           // times the scan restarted to widen a type
+  int restarts = 0;                           // times the scan restarted to widen a type
 };
 
 class ChunkConsumer {
@@ -74,8 +74,8 @@ class ChunkConsumer {
 Result<CsvInfo> ScanCsv(const std::string& path, const CsvOptions& options,
                         ChunkConsumer& consumer);
 // The same over `text` held in memory; `name` stands for the file in errors.
-Result<CsvInfo> ScanCsvText(std::string_view text, std::string_view name,
-                            const CsvOptions& options, ChunkConsumer& consumer);
+Result<CsvInfo> ScanCsvText(std::string_view text, std::string_view name, const CsvOptions& options,
+                            ChunkConsumer& consumer);
 
 struct CsvTable {
   Table table;

@@ -15,7 +15,8 @@ namespace {
 
 class FileSource : public Source {
  public:
-  FileSource(int fd, std::string path, int64_t size) : fd_(fd), path_(std::move(path)), size_(size) {}
+  FileSource(int fd, std::string path, int64_t size)
+      : fd_(fd), path_(std::move(path)), size_(size) {}
   ~FileSource() override { ::close(fd_); }
 
   Result<size_t> Read(char* buf, size_t n) override {
@@ -49,7 +50,8 @@ class FileSource : public Source {
 
 class GzipSource : public Source {
  public:
-  GzipSource(gzFile gz, std::string path, int64_t size) : gz_(gz), path_(std::move(path)), size_(size) {
+  GzipSource(gzFile gz, std::string path, int64_t size)
+      : gz_(gz), path_(std::move(path)), size_(size) {
     gzbuffer(gz_, 1 << 17);
   }
   ~GzipSource() override { gzclose(gz_); }

@@ -72,9 +72,15 @@ std::string FormatCsv(const Table& table, const CsvWriteOptions& opt) {
         continue;
       }
       switch (col.type()) {
-        case DataType::kString: AppendField(out, col.GetString(r), opt); break;
-        case DataType::kTimestamp: out += FormatTimestamp(col.ints()[r], date_only[c]); break;
-        default: out += col.FormatValue(r); break;
+        case DataType::kString:
+          AppendField(out, col.GetString(r), opt);
+          break;
+        case DataType::kTimestamp:
+          out += FormatTimestamp(col.ints()[r], date_only[c]);
+          break;
+        default:
+          out += col.FormatValue(r);
+          break;
       }
     }
     out.push_back('\n');

@@ -15,10 +15,14 @@ bool SameValue(const Column& c, int64_t a, int64_t b) {
   }
   switch (c.type()) {
     case DataType::kInt64:
-    case DataType::kTimestamp: return c.ints()[a] == c.ints()[b];
-    case DataType::kFloat64: return c.doubles()[a] == c.doubles()[b];
-    case DataType::kBool: return c.bools()[a] == c.bools()[b];
-    case DataType::kString: return c.GetString(a) == c.GetString(b);
+    case DataType::kTimestamp:
+      return c.ints()[a] == c.ints()[b];
+    case DataType::kFloat64:
+      return c.doubles()[a] == c.doubles()[b];
+    case DataType::kBool:
+      return c.bools()[a] == c.bools()[b];
+    case DataType::kString:
+      return c.GetString(a) == c.GetString(b);
   }
   return false;
 }
@@ -35,7 +39,9 @@ std::vector<uint64_t> HashColumn(const Column& col) {
     }
     switch (col.type()) {
       case DataType::kInt64:
-      case DataType::kTimestamp: out[i] = MixHash(static_cast<uint64_t>(col.ints()[i])); break;
+      case DataType::kTimestamp:
+        out[i] = MixHash(static_cast<uint64_t>(col.ints()[i]));
+        break;
       case DataType::kFloat64: {
         double v = col.doubles()[i];
         if (v == 0) {
@@ -46,7 +52,9 @@ std::vector<uint64_t> HashColumn(const Column& col) {
         out[i] = MixHash(bits);
         break;
       }
-      case DataType::kBool: out[i] = MixHash(col.bools()[i] ? 0x51 : 0x50); break;
+      case DataType::kBool:
+        out[i] = MixHash(col.bools()[i] ? 0x51 : 0x50);
+        break;
       case DataType::kString: {
         std::string_view s = col.GetString(i);
         out[i] = XXH3_64bits(s.data(), s.size());
@@ -74,9 +82,8 @@ std::vector<int64_t> FirstOccurrence(const Table& t, std::span<const size_t> col
   for (size_t i = 0; i < order.size(); ++i) {
     order[i] = static_cast<int64_t>(i);
   }
-  std::sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
-    return h[a] != h[b] ? h[a] < h[b] : a < b;
-  });
+  std::sort(order.begin(), order.end(),
+            [&](int64_t a, int64_t b) { return h[a] != h[b] ? h[a] < h[b] : a < b; });
   std::vector<int64_t> first(h.size());
   auto equal_rows = [&](int64_t a, int64_t b) {
     for (size_t c : cols) {

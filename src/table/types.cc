@@ -7,11 +7,16 @@ namespace plinth::table {
 
 std::string_view TypeName(DataType type) {
   switch (type) {
-    case DataType::kInt64: return "int64";
-    case DataType::kFloat64: return "float64";
-    case DataType::kBool: return "bool";
-    case DataType::kString: return "string";
-    case DataType::kTimestamp: return "timestamp";
+    case DataType::kInt64:
+      return "int64";
+    case DataType::kFloat64:
+      return "float64";
+    case DataType::kBool:
+      return "bool";
+    case DataType::kString:
+      return "string";
+    case DataType::kTimestamp:
+      return "timestamp";
   }
   return "unknown";
 }

@@ -31,8 +31,8 @@ bool IsLeap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
 namespace {
 inline bool EdgeSpace(std::string_view s) {
-  return !s.empty() && (s.front() == ' ' || s.front() == '\t' || s.back() == ' ' ||
-                        s.back() == '\t');
+  return !s.empty() &&
+         (s.front() == ' ' || s.front() == '\t' || s.back() == ' ' || s.back() == '\t');
 }
 }  // namespace
 
@@ -114,16 +114,16 @@ int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
 bool ParseTimestamp(std::string_view s, int64_t& out) {
   s = TrimSpaces(s);
   int y, mo, d;
-  if (s.size() < 10 || s[4] != '-' || s[7] != '-' || !Digits(s, 0, 4, y) ||
-      !Digits(s, 5, 2, mo) || !Digits(s, 8, 2, d)) {
+  if (s.size() < 10 || s[4] != '-' || s[7] != '-' || !Digits(s, 0, 4, y) || !Digits(s, 5, 2, mo) ||
+      !Digits(s, 8, 2, d)) {
     return false;
   }
   static constexpr int kMonthDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   if (mo < 1 || mo > 12 || d < 1 || d > kMonthDays[mo - 1] + (mo == 2 && IsLeap(y) ? 1 : 0)) {
     return false;
   }
-  int64_t micros = DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) *
-                   int64_t{86400000000};
+  int64_t micros =
+      DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * int64_t{86400000000};
   size_t p = 10;
   if (p == s.size()) {
     out = micros;

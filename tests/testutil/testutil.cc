@@ -27,7 +27,9 @@ std::string TempDir::Write(const std::string& name, const std::string& content) 
   return p;
 }
 
-std::string DatasetPath(const std::string& name) { return std::string(PLINTH_DATASETS_DIR) + "/" + name; }
+std::string DatasetPath(const std::string& name) {
+  return std::string(PLINTH_DATASETS_DIR) + "/" + name;
+}
 
 std::string TestdataPath(const std::string& name) {
   return std::string(PLINTH_SOURCE_DIR) + "/tests/testdata/" + name;

@@ -5,12 +5,12 @@
 #include <filesystem>
 #include <regex>
 
+#include "core/clock.h"
 #include "core/file.h"
 #include "core/hash.h"
 #include "core/json.h"
 #include "core/thread_pool.h"
 #include "core/yaml.h"
-#include "core/clock.h"
 #include "testutil/testutil.h"
 
 namespace plinth::core {

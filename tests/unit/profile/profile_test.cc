@@ -60,7 +60,6 @@ TEST(ProfileTest, BoundedMemoryModesAreFlaggedAndClose) {
   DatasetProfile full = ProfileTable(exact->table);
   ProfileOptions small;
   small.sample_limit = 5000;
-  small.exact_distinct_limit = 1000;
   small.exact_duplicate_limit = 1000;
   small.max_categories = 10;
   Profiler profiler(small);
@@ -85,7 +84,8 @@ TEST(ProfileTest, BoundedMemoryModesAreFlaggedAndClose) {
 }
 
 TEST(ProfileTest, JsonRoundTrip) {
-  auto r = table::ReadCsvText("t,x,b,s\n2020-01-01,1.5,true,a\n2020-01-02 10:00:00,,false,\n", {}, "t");
+  auto r =
+      table::ReadCsvText("t,x,b,s\n2020-01-01,1.5,true,a\n2020-01-02 10:00:00,,false,\n", {}, "t");
   ASSERT_TRUE(r.ok());
   DatasetProfile p = ProfileTable(r->table);
   p.source = "t.csv";
@@ -96,8 +96,8 @@ TEST(ProfileTest, JsonRoundTrip) {
 }
 
 TEST(ProfileTest, JsonErrorsNameTheKey) {
-  core::Json j = {{"format", "plinth.profile/v1"}, {"source", "x"}, {"created", "c"},
-                  {"rows", "many"}};
+  core::Json j = {
+      {"format", "plinth.profile/v1"}, {"source", "x"}, {"created", "c"}, {"rows", "many"}};
   auto r = ProfileFromJson(j, "p.json");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().message(), "p.json: $.rows: expected an integer");

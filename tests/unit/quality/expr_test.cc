@@ -75,12 +75,16 @@ TEST(ExprTest, ErrorsPointAtTheCharacter) {
   EXPECT_EQ(CompileError("price >> 1"), "at character 8: expected an operand, got \">\"");
   EXPECT_EQ(CompileError("price > 1 )"),
             "at character 11: unexpected \")\" (expected an operator or the end)");
-  EXPECT_EQ(CompileError("name > 5"), "at character 6: cannot compare text with a number using '>'");
+  EXPECT_EQ(CompileError("name > 5"),
+            "at character 6: cannot compare text with a number using '>'");
   EXPECT_EQ(CompileError("name + 1 > 0"), "at character 1: '+' needs a number, got text");
-  EXPECT_EQ(CompileError("price > 'abc"), "at character 9: unterminated string (missing closing ')");
-  EXPECT_EQ(CompileError("start > 'soon'"), "at character 9: \"soon\" is not an ISO-8601 timestamp");
-  EXPECT_EQ(CompileError("sqrt(price) > 1"),
-            "at character 1: unknown function \"sqrt\" (known: abs, length, lower, upper, coalesce)");
+  EXPECT_EQ(CompileError("price > 'abc"),
+            "at character 9: unterminated string (missing closing ')");
+  EXPECT_EQ(CompileError("start > 'soon'"),
+            "at character 9: \"soon\" is not an ISO-8601 timestamp");
+  EXPECT_EQ(
+      CompileError("sqrt(price) > 1"),
+      "at character 1: unknown function \"sqrt\" (known: abs, length, lower, upper, coalesce)");
   EXPECT_EQ(CompileError("price is 5"), "at character 10: expected 'null' after 'is'");
   EXPECT_EQ(CompileError("price > 1 and"),
             "at character 14: expected an operand, got the end of the expression");

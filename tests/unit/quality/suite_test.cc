@@ -25,7 +25,8 @@ checks:
   - rule: {expr: "a >= b or a is null"}
   - completeness: {column: c}
   - duplicate_rows: {}
-)", "s.yaml");
+)",
+                      "s.yaml");
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   EXPECT_EQ(s->name, "demo");
   ASSERT_EQ(s->checks.size(), 7u);  // not_null expands to one check per column
@@ -59,7 +60,8 @@ TEST(SuiteTest, GreatExpectationsJson0x) {
                 "value_ranges": [[0, 1], [null, 10]]}}},
     {"expectation_type": "expect_table_columns_to_match_ordered_list",
      "kwargs": {"column_list": ["a", "b"]}}
-  ]})", "ge.json");
+  ]})",
+                      "ge.json");
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   EXPECT_EQ(s->name, "ge0");
   ASSERT_EQ(s->checks.size(), 4u);
@@ -79,7 +81,8 @@ TEST(SuiteTest, GreatExpectationsJson1x) {
      "meta": {}, "id": "e1", "severity": "critical"},
     {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "s", "value_set": ["x"]},
      "id": "e2", "severity": "warning", "rendered_content": []}
-  ]})", "ge.json");
+  ]})",
+                      "ge.json");
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   EXPECT_EQ(s->name, "ge1");
   ASSERT_EQ(s->checks.size(), 2u);
@@ -91,10 +94,10 @@ TEST(SuiteTest, ErrorsNameFileLineAndKey) {
   EXPECT_EQ(LoadError("checks:\n  - betwen: {column: a}\n"),
             "s.yaml:2: unknown check 'betwen' (see docs/FORMATS.md for the list)");
   EXPECT_EQ(LoadError("checks:\n  - between: {column: a, mn: 1}\n"),
-            "s.yaml:2: check 'between': unknown key 'mn' (expected column, max, min, mostly, "
-            "strict_max, strict_min)");
+            "s.yaml:2: check 'between': unknown key 'mn' (expected column, columns, max, min, "
+            "mostly, strict_max, strict_min)");
   EXPECT_EQ(LoadError("checks:\n  - in_set: {values: [1]}\n"),
-            "s.yaml:2: check 'in_set': missing key 'column'");
+            "s.yaml:2: check 'in_set': missing key 'column' (or 'columns')");
   EXPECT_EQ(LoadError("checks:\n  - not_null: {column: a, mostly: 2}\n"),
             "s.yaml:2: check 'not_null': key 'mostly': expected a number from 0 to 1, got 2");
   EXPECT_EQ(LoadError("checks:\n  - between: {column: a}\n"),

@@ -99,7 +99,9 @@ TEST_F(ValidateTest, RulesAndPairs) {
   EXPECT_EQ(r.failing[0].row, 1);
   EXPECT_EQ(r.failing[0].value, "end=2020-01-01, start=2020-01-02");
   EXPECT_EQ(One("expect_column_pair_values_A_to_be_greater_than_B: "
-                "{column_A: end, column_B: start}").unexpected, 1);
+                "{column_A: end, column_B: start}")
+                .unexpected,
+            1);
   CheckResult bad = One("rule: {expr: 'ag > 1'}");
   EXPECT_FALSE(bad.success);
   EXPECT_EQ(bad.error, "expr \"ag > 1\": at character 1: unknown column \"ag\"");
@@ -116,7 +118,8 @@ TEST_F(ValidateTest, TableAndStatisticChecks) {
   EXPECT_TRUE(One("expect_column_max_to_be_between: {column: age, max_value: 150}").success);
   EXPECT_TRUE(One("distinct_count: {column: sex, min: 3, max: 3}").success);
   EXPECT_TRUE(One("expect_table_columns_to_match_set: "
-                  "{column_set: [id, age], exact_match: false}").success);
+                  "{column_set: [id, age], exact_match: false}")
+                  .success);
   CheckResult cols = One("columns_match_set: {columns: [id, age, nope]}");
   EXPECT_FALSE(cols.success);
   EXPECT_EQ(cols.error, "missing: nope; unexpected: email, end, score, sex, start");
@@ -131,8 +134,10 @@ TEST_F(ValidateTest, MissingColumnFailsTheCheckWithAReason) {
 }
 
 TEST_F(ValidateTest, ReportSuccessDependsOnErrorLevelChecksOnly) {
-  auto s = ParseSuite("checks:\n  - not_null: {column: age}\n    severity: warn\n"
-                      "  - row_count: {min: 1}\n", "s.yaml");
+  auto s = ParseSuite(
+      "checks:\n  - not_null: {column: age}\n    severity: warn\n"
+      "  - row_count: {min: 1}\n",
+      "s.yaml");
   ASSERT_TRUE(s.ok());
   ValidationReport rep = RunSuite(*s, data_, {.threads = 2});
   EXPECT_TRUE(rep.success());

@@ -46,7 +46,9 @@ TEST(CsvReaderTest, QuotedFieldKeepsEmbeddedNewlineDelimiterAndQuotes) {
 }
 
 TEST(CsvReaderTest, CrlfBomAndBlankLines) {
-  Table t = MustRead("\xEF\xBB\xBF" "a,b\r\n1,x\r\n\r\n2,y\r\n");
+  Table t = MustRead(
+      "\xEF\xBB\xBF"
+      "a,b\r\n1,x\r\n\r\n2,y\r\n");
   ASSERT_EQ(t.num_rows(), 2);
   EXPECT_EQ(t.schema().field(0).name, "a");
   EXPECT_EQ(t.column(1).GetString(1), "y");

@@ -14,11 +14,19 @@ TEST(ValueParseTest, Int64) {
     int64_t value;
   };
   const Case cases[] = {
-      {"0", true, 0},           {"-17", true, -17},       {"+5", true, 5},
-      {" 42 ", true, 42},       {"007", true, 7},         {"", false, 0},
-      {"-", false, 0},          {"1.0", false, 0},        {"1e3", false, 0},
-      {"12a", false, 0},        {"9223372036854775807", true, INT64_MAX},
-      {"-9223372036854775808", true, INT64_MIN},          {"9223372036854775808", false, 0},
+      {"0", true, 0},
+      {"-17", true, -17},
+      {"+5", true, 5},
+      {" 42 ", true, 42},
+      {"007", true, 7},
+      {"", false, 0},
+      {"-", false, 0},
+      {"1.0", false, 0},
+      {"1e3", false, 0},
+      {"12a", false, 0},
+      {"9223372036854775807", true, INT64_MAX},
+      {"-9223372036854775808", true, INT64_MIN},
+      {"9223372036854775808", false, 0},
   };
   for (const auto& c : cases) {
     int64_t v = 0;
@@ -36,9 +44,9 @@ TEST(ValueParseTest, Float64) {
     double value;
   };
   const Case cases[] = {
-      {"1.5", true, 1.5},  {"-0.25", true, -0.25}, {"+3", true, 3},      {"1e-3", true, 1e-3},
-      {".5", true, 0.5},   {"5.", true, 5.0},      {" 2.5", true, 2.5},  {"inf", true, INFINITY},
-      {"1,5", false, 0},   {"abc", false, 0},      {"", false, 0},       {"+-1", false, 0},
+      {"1.5", true, 1.5}, {"-0.25", true, -0.25}, {"+3", true, 3},     {"1e-3", true, 1e-3},
+      {".5", true, 0.5},  {"5.", true, 5.0},      {" 2.5", true, 2.5}, {"inf", true, INFINITY},
+      {"1,5", false, 0},  {"abc", false, 0},      {"", false, 0},      {"+-1", false, 0},
   };
   for (const auto& c : cases) {
     double v = 0;
@@ -94,7 +102,8 @@ TEST(ValueParseTest, Timestamp) {
 }
 
 TEST(ValueParseTest, TimestampFormatsBack) {
-  for (const char* text : {"2013-01-01 05:00:00", "1969-07-20 20:17:40", "2000-02-29 23:59:59.000001"}) {
+  for (const char* text :
+       {"2013-01-01 05:00:00", "1969-07-20 20:17:40", "2000-02-29 23:59:59.000001"}) {
     int64_t v;
     ASSERT_TRUE(ParseTimestamp(text, v));
     EXPECT_EQ(FormatTimestamp(v, false), text);
@@ -108,7 +117,7 @@ TEST(ValueParseTest, Utf8) {
   EXPECT_TRUE(IsValidUtf8("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80", bad));
   EXPECT_FALSE(IsValidUtf8("ab\xC3", bad));
   EXPECT_EQ(bad, 2u);
-  EXPECT_FALSE(IsValidUtf8("\xC0\xAF", bad));   // overlong
+  EXPECT_FALSE(IsValidUtf8("\xC0\xAF", bad));      // overlong
   EXPECT_FALSE(IsValidUtf8("\xED\xA0\x80", bad));  // surrogate
   EXPECT_FALSE(IsValidUtf8("abcdefgh\xFF", bad));
   EXPECT_EQ(bad, 8u);

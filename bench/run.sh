@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# make bench: micro benchmarks, then the side-by-side runs against pandas.
+set -euo pipefail
+BUILD=${1:-build/release}
+"$BUILD/bench/micro_bench" --benchmark_min_time=0.2
+/usr/bin/python3 "$(dirname "$0")/side_by_side.py" "$BUILD" --memory
