@@ -42,5 +42,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "plinth: error: no command given\n");
     return plinth::cli::kExitBadInput;
   }
-  return run();
+  try {
+    return run();
+  } catch (const std::exception& e) {
+    // Library code returns Status; this catches only what escapes from the
+    // standard library (out of memory, ...), so the user still gets one line.
+    std::fprintf(stderr, "plinth: error: internal: %s\n", e.what());
+    return plinth::cli::kExitInternal;
+  }
 }

@@ -641,6 +641,20 @@ struct Vec {
   bool Valid(size_t i) const { return valid[At(i)] != 0; }
 };
 
+// Sets row `i` of `dst` to the (valid) value `src` holds for row `i`.
+void CopySlot(Vec& dst, size_t i, const Vec& src) {
+  dst.valid[i] = 1;
+  if (!dst.num.empty()) {
+    dst.num[i] = src.num[src.At(i)];
+  }
+  if (!dst.b.empty()) {
+    dst.b[i] = src.b[src.At(i)];
+  }
+  if (!dst.str.empty()) {
+    dst.str[i] = src.str[src.At(i)];
+  }
+}
+
 Vec ScalarNull() {
   Vec v;
   v.valid = {0};
@@ -971,10 +985,7 @@ Vec Evaluate(const Expr& e, const table::Table& t) {
           Vec wide = next;
           for (size_t i = 0; i < wide.valid.size(); ++i) {
             if (out.kind != Kind::kNull && out.Valid(i)) {
-              wide.valid[i] = 1;
-              if (!wide.num.empty()) wide.num[i] = out.num[out.At(i)];
-              if (!wide.b.empty()) wide.b[i] = out.b[out.At(i)];
-              if (!wide.str.empty()) wide.str[i] = out.str[out.At(i)];
+              CopySlot(wide, i, out);
             }
           }
           if (out.owned) {
@@ -985,10 +996,7 @@ Vec Evaluate(const Expr& e, const table::Table& t) {
         }
         for (size_t i = 0; i < out.valid.size(); ++i) {
           if (!out.valid[i] && next.Valid(i)) {
-            out.valid[i] = 1;
-            if (!out.num.empty()) out.num[i] = next.num[next.At(i)];
-            if (!out.b.empty()) out.b[i] = next.b[next.At(i)];
-            if (!out.str.empty()) out.str[i] = next.str[next.At(i)];
+            CopySlot(out, i, next);
           }
         }
         if (next.owned) {

@@ -161,7 +161,7 @@ bool ParseTimestamp(std::string_view s, int64_t& out) {
   if (hh > 23 || mm > 59 || ss > 60) {
     return false;
   }
-  micros += (int64_t{hh} * 3600 + mm * 60 + ss) * 1000000 + frac_us;
+  micros += (int64_t{hh} * 3600 + int64_t{mm} * 60 + ss) * 1000000 + frac_us;
   if (p < s.size()) {
     if (s[p] == 'Z' && p + 1 == s.size()) {
       ++p;
@@ -181,7 +181,7 @@ bool ParseTimestamp(std::string_view s, int64_t& out) {
         }
         p += 2;
       }
-      micros -= sign * (int64_t{oh} * 3600 + om * 60) * 1000000;
+      micros -= sign * (int64_t{oh} * 3600 + int64_t{om} * 60) * 1000000;
     }
   }
   if (p != s.size()) {
