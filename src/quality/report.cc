@@ -160,7 +160,7 @@ std::string RenderReportHtml(const ValidationReport& report) {
   for (const auto& r : report.results) {
     std::string cls = r.success ? "pass" : (r.severity == Severity::kError ? "fail" : "warn");
     std::string details = r.error;
-    if (!r.failing.empty()) {
+    if (!r.success && !r.failing.empty()) {
       details += (details.empty() ? "" : "; ") + FailingText(r, 10);
     }
     body += "<tr><td class=\"l " + cls + "\">" + Status3(r) + "</td><td class=\"l\"><code>" +
