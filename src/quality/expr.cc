@@ -827,32 +827,26 @@ Vec EvalLogic(const Expr& e, const table::Table& t, size_t n) {
   });
 }
 
+// A literal as a one-row (broadcast) vector; the expression outlives it.
+Vec LiteralVec(const Expr& e) {
+  Vec v;
+  v.kind = e.kind;
+  v.valid = {1};
+  v.num = {e.number};
+  v.b = {static_cast<uint8_t>(e.boolean)};
+  v.str = {e.text};
+  return v;
+}
+
 Vec Evaluate(const Expr& e, const table::Table& t) {
   const auto n = static_cast<size_t>(t.num_rows());
   switch (e.op) {
     case Op::kColumn:
       return FromColumn(t.column(e.column), e.kind);
-    case Op::kNumber: {
-      Vec v;
-      v.kind = e.kind;
-      v.num = {e.number};
-      v.valid = {1};
-      return v;
-    }
-    case Op::kString: {
-      Vec v;
-      v.kind = Kind::kString;
-      v.str = {e.text};
-      v.valid = {1};
-      return v;
-    }
-    case Op::kBool: {
-      Vec v;
-      v.kind = Kind::kBool;
-      v.b = {static_cast<uint8_t>(e.boolean)};
-      v.valid = {1};
-      return v;
-    }
+    case Op::kNumber:
+    case Op::kString:
+    case Op::kBool:
+      return LiteralVec(e);
     case Op::kNull:
       return ScalarNull();
     case Op::kAdd:
