@@ -45,5 +45,6 @@ using Runner = std::function<int()>;
 // Each registers one subcommand and sets `run` to execute it when chosen.
 void RegisterProfile(CLI::App& app, Runner& run);
 void RegisterValidate(CLI::App& app, Runner& run);
+void RegisterData(CLI::App& app, Runner& run);
 
 }  // namespace plinth::cli

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   plinth::cli::Runner run;
   plinth::cli::RegisterProfile(app, run);
   plinth::cli::RegisterValidate(app, run);
+  plinth::cli::RegisterData(app, run);
 
   try {
     app.parse(argc, argv);

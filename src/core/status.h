@@ -97,6 +97,7 @@ class [[nodiscard]] Result {
   const T* operator->() const { return &*value_; }
   T& operator*() & { return *value_; }
   const T& operator*() const& { return *value_; }
+  T&& operator*() && { return std::move(*value_); }
 
  private:
   std::optional<T> value_;
@@ -109,17 +110,19 @@ class [[nodiscard]] Result {
 #define PLINTH_CONCAT(a, b) PLINTH_CONCAT_INNER(a, b)
 
 // Returns from the enclosing function if `expr` (a Status) is not OK.
-#define PLINTH_RETURN_IF_ERROR(expr)          \
-  do {                                        \
-    ::plinth::Status plinth_status_ = (expr); \
-    if (!plinth_status_.ok()) {               \
-      return plinth_status_;                  \
-    }                                         \
+#define PLINTH_RETURN_IF_ERROR(expr) \
+  PLINTH_RETURN_IF_ERROR_IMPL(PLINTH_CONCAT(plinth_status_, __COUNTER__), expr)
+#define PLINTH_RETURN_IF_ERROR_IMPL(var, expr) \
+  do {                                         \
+    ::plinth::Status var = (expr);             \
+    if (!var.ok()) {                           \
+      return var;                              \
+    }                                          \
   } while (false)
 
 // `lhs = value of rexpr` (a Result<T>), or returns its Status from the enclosing function.
 #define PLINTH_ASSIGN_OR_RETURN(lhs, rexpr) \
-  PLINTH_ASSIGN_OR_RETURN_IMPL(PLINTH_CONCAT(plinth_result_, __LINE__), lhs, rexpr)
+  PLINTH_ASSIGN_OR_RETURN_IMPL(PLINTH_CONCAT(plinth_result_, __COUNTER__), lhs, rexpr)
 #define PLINTH_ASSIGN_OR_RETURN_IMPL(tmp, lhs, rexpr) \
   auto tmp = (rexpr);                                 \
   if (!tmp.ok()) {                                    \

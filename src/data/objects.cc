@@ -1,0 +1,663 @@
+#include "data/objects.h"
+
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <random>
+
+#include "core/file.h"
+#include "core/hash.h"
+#include "core/json.h"
+#include "core/yaml.h"
+
+namespace plinth::data {
+namespace fs = std::filesystem;
+
+namespace {
+
+int64_t MtimeNs(const struct stat& st) {
+  return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+}
+
+// A name beside `dest` for writing before the rename.
+std::string TempBeside(const std::string& dest) {
+  static thread_local std::mt19937_64 rng(std::random_device{}());
+  fs::path p(dest);
+  char suffix[32];
+  std::snprintf(suffix, sizeof suffix, "%016llx", static_cast<unsigned long long>(rng()));
+  return (p.parent_path() / ("." + p.filename().string() + ".plinth-tmp-" + suffix)).string();
+}
+
+Status ErrnoStatus(const std::string& what) {
+  int e = errno;
+  std::string msg = what + ": " + std::strerror(e);
+  if (e == ENOSPC || e == EDQUOT) {
+    return ResourceExhausted(msg + " (disk full)");
+  }
+  if (e == EACCES || e == EPERM || e == EROFS) {
+    return PermissionDenied(msg);
+  }
+  if (e == ENOENT) {
+    return NotFound(msg);
+  }
+  return IoError(msg);
+}
+
+Status Reflink(const std::string& src, const std::string& dst) {
+  int in = ::open(src.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in < 0) {
+    return ErrnoStatus(src);
+  }
+  int out = ::open(dst.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (out < 0) {
+    Status s = ErrnoStatus(dst);
+    ::close(in);
+    return s;
+  }
+  int rc = ::ioctl(out, FICLONE, in);
+  int e = errno;
+  ::close(in);
+  ::close(out);
+  if (rc != 0) {
+    ::unlink(dst.c_str());
+    errno = e;
+    return ErrnoStatus("reflink " + dst);
+  }
+  return Status::Ok();
+}
+
+Status CopyFile(const std::string& src, const std::string& dst) {
+  int in = ::open(src.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in < 0) {
+    return ErrnoStatus(src);
+  }
+  int out = ::open(dst.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (out < 0) {
+    Status s = ErrnoStatus(dst);
+    ::close(in);
+    return s;
+  }
+  Status s;
+  while (true) {
+    ssize_t n = ::copy_file_range(in, nullptr, out, nullptr, 1 << 30, 0);
+    if (n == 0) {
+      break;
+    }
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      if (errno == EXDEV || errno == ENOSYS || errno == EINVAL) {
+        // Fall back to read/write.
+        std::string buf(1 << 20, '\0');
+        while (true) {
+          ssize_t r = ::read(in, buf.data(), buf.size());
+          if (r < 0 && errno == EINTR) {
+            continue;
+          }
+          if (r <= 0) {
+            if (r < 0) {
+              s = ErrnoStatus(src);
+            }
+            break;
+          }
+          ssize_t off = 0;
+          while (off < r) {
+            ssize_t w = ::write(out, buf.data() + off, static_cast<size_t>(r - off));
+            if (w < 0 && errno != EINTR) {
+              s = ErrnoStatus(dst);
+              break;
+            }
+            off += w > 0 ? w : 0;
+          }
+          if (!s.ok()) {
+            break;
+          }
+        }
+        break;
+      }
+      s = ErrnoStatus(dst);
+      break;
+    }
+  }
+  if (s.ok() && ::fsync(out) != 0) {
+    s = ErrnoStatus(dst);
+  }
+  ::close(in);
+  ::close(out);
+  if (!s.ok()) {
+    ::unlink(dst.c_str());
+  }
+  return s;
+}
+
+}  // namespace
+
+bool IsHash(std::string_view s) {
+  if (s.size() != 64) {
+    return false;
+  }
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------------------
+// StateCache
+
+Result<std::unique_ptr<StateCache>> StateCache::Load(store::Database& db) {
+  auto state = std::make_unique<StateCache>();
+  PLINTH_ASSIGN_OR_RETURN(auto rows,
+                          db.Query("SELECT dev, inode, mtime_ns, size, hash FROM data_state"));
+  state->entries_.reserve(rows.size());
+  for (const auto& r : rows) {
+    state->entries_[Key{static_cast<uint64_t>(r.Int(0)), static_cast<uint64_t>(r.Int(1))}] =
+        Entry{r.Int(2), r.Int(3), r.Text(4)};
+  }
+  return state;
+}
+
+Result<std::string> StateCache::Hash(const std::string& path,
+                                     const std::function<void(int64_t)>& on_bytes) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    return ErrnoStatus(path);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return InvalidArgument(path + ": not a regular file");
+  }
+  Key key{st.st_dev, st.st_ino};
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = entries_.find(key);
+    if (it != entries_.end() && it->second.mtime_ns == MtimeNs(st) &&
+        it->second.size == st.st_size) {
+      return it->second.hash;
+    }
+  }
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return ErrnoStatus(path);
+  }
+  ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  core::Sha256 sha;
+  std::string buf(1 << 20, '\0');
+  int64_t total = 0;
+  while (true) {
+    ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      Status s = ErrnoStatus(path);
+      ::close(fd);
+      return s;
+    }
+    if (n == 0) {
+      break;
+    }
+    sha.Update(std::string_view(buf.data(), static_cast<size_t>(n)));
+    total += n;
+    if (on_bytes) {
+      on_bytes(n);
+    }
+  }
+  struct stat after {};
+  ::fstat(fd, &after);
+  ::close(fd);
+  std::string hash = sha.HexDigest();
+  ++files_hashed_;
+  bytes_hashed_ += total;
+  if (MtimeNs(after) != MtimeNs(st) || after.st_size != st.st_size) {
+    return FailedPrecondition(path + ": changed while it was being hashed; try again");
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  entries_[key] = Entry{MtimeNs(st), st.st_size, hash};
+  dirty_.push_back(key);
+  return hash;
+}
+
+std::optional<std::string> StateCache::Lookup(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    return std::nullopt;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = entries_.find(Key{st.st_dev, st.st_ino});
+  if (it != entries_.end() && it->second.mtime_ns == MtimeNs(st) &&
+      it->second.size == st.st_size) {
+    return it->second.hash;
+  }
+  return std::nullopt;
+}
+
+Status StateCache::Remember(const std::string& path, const std::string& hash) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    return ErrnoStatus(path);
+  }
+  Key key{st.st_dev, st.st_ino};
+  std::lock_guard<std::mutex> lock(mu_);
+  entries_[key] = Entry{MtimeNs(st), st.st_size, hash};
+  dirty_.push_back(key);
+  return Status::Ok();
+}
+
+Status StateCache::Save(store::Database& db) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (dirty_.empty()) {
+    return Status::Ok();
+  }
+  Status s = db.Transaction([&]() -> Status {
+    for (const Key& k : dirty_) {
+      const Entry& e = entries_[k];
+      store::Value args[] = {static_cast<int64_t>(k.dev), static_cast<int64_t>(k.inode),
+                             e.mtime_ns, e.size, e.hash};
+      PLINTH_RETURN_IF_ERROR(db.Exec(
+          "INSERT INTO data_state (dev, inode, mtime_ns, size, hash) VALUES (?, ?, ?, ?, ?) "
+          "ON CONFLICT (dev, inode) DO UPDATE SET mtime_ns = excluded.mtime_ns, "
+          "size = excluded.size, hash = excluded.hash",
+          args));
+    }
+    return Status::Ok();
+  });
+  if (s.ok()) {
+    dirty_.clear();
+  }
+  return s;
+}
+
+// ---------------------------------------------------------------------------
+// ObjectCache
+
+std::string ObjectCache::ObjectPath(const std::string& hash) const {
+  return dir_ + "/sha256/" + hash.substr(0, 2) + "/" + hash.substr(2);
+}
+
+bool ObjectCache::Has(const std::string& hash) const {
+  struct stat st {};
+  return ::stat(ObjectPath(hash).c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+Status ObjectCache::Place(const std::string& src, const std::string& dest, bool read_only,
+                          bool allow_copy) const {
+  std::error_code ec;
+  fs::create_directories(fs::path(dest).parent_path(), ec);
+  if (ec) {
+    return IoError(fs::path(dest).parent_path().string() + ": " + ec.message());
+  }
+  std::string tmp = TempBeside(dest);
+  Status last = Unimplemented("no link kind configured");
+  for (LinkKind kind : link_order_) {
+    if (kind == LinkKind::kCopy && !allow_copy) {
+      continue;
+    }
+    switch (kind) {
+      case LinkKind::kReflink: last = Reflink(src, tmp); break;
+      case LinkKind::kHardlink:
+        last = ::link(src.c_str(), tmp.c_str()) == 0 ? Status::Ok() : ErrnoStatus("link " + tmp);
+        break;
+      case LinkKind::kCopy: last = CopyFile(src, tmp); break;
+    }
+    if (last.ok()) {
+      break;
+    }
+    if (last.code() == StatusCode::kResourceExhausted) {
+      return last;  // a full disk will not get better with the next kind
+    }
+  }
+  if (!last.ok()) {
+    return allow_copy ? last : Unimplemented("no link kind works here");
+  }
+  if (read_only && ::chmod(tmp.c_str(), 0444) != 0) {
+    Status s = ErrnoStatus(tmp);
+    ::unlink(tmp.c_str());
+    return s;
+  }
+  if (::rename(tmp.c_str(), dest.c_str()) != 0) {
+    Status s = ErrnoStatus(dest);
+    ::unlink(tmp.c_str());
+    return s;
+  }
+  return Status::Ok();
+}
+
+Result<std::string> ObjectCache::AddFile(const std::string& path, StateCache& state,
+                                         const std::function<void(int64_t)>& on_bytes) {
+  if (auto known = state.Lookup(path); known && Has(*known)) {
+    return *known;
+  }
+  for (LinkKind kind : link_order_) {
+    if (kind == LinkKind::kCopy) {
+      break;  // below: one pass that hashes while it copies
+    }
+    std::atomic<bool>& broken = kind == LinkKind::kReflink ? reflink_broken_ : hardlink_broken_;
+    if (broken.load()) {
+      continue;
+    }
+    // Link first (instant when it works), hash after: a failed link costs no read.
+    std::error_code ec;
+    fs::create_directories(dir_ + "/sha256", ec);
+    std::string tmp = TempBeside(dir_ + "/sha256/incoming");
+    Status s = kind == LinkKind::kReflink
+                   ? Reflink(path, tmp)
+                   : (::link(path.c_str(), tmp.c_str()) == 0 ? Status::Ok()
+                                                             : ErrnoStatus("link " + tmp));
+    if (!s.ok()) {
+      if (s.code() == StatusCode::kResourceExhausted) {
+        return s;
+      }
+      broken = true;  // this filesystem does not do it; do not ask again
+      continue;
+    }
+    auto hashed = state.Hash(path, on_bytes);
+    if (!hashed.ok()) {
+      ::unlink(tmp.c_str());
+      return hashed.status();
+    }
+    std::string hash = *hashed;
+    if (Has(hash)) {
+      ::unlink(tmp.c_str());
+      return hash;
+    }
+    std::string obj = ObjectPath(hash);
+    fs::create_directories(fs::path(obj).parent_path(), ec);
+    if (::chmod(tmp.c_str(), 0444) != 0 || ::rename(tmp.c_str(), obj.c_str()) != 0) {
+      Status err = ErrnoStatus(obj);
+      ::unlink(tmp.c_str());
+      return err;
+    }
+    PLINTH_RETURN_IF_ERROR(state.Remember(obj, hash));
+    return hash;
+  }
+  if (std::find(link_order_.begin(), link_order_.end(), LinkKind::kCopy) == link_order_.end()) {
+    return Unimplemented(path + ": no configured link kind works on this filesystem (cache.link "
+                                "in .plinth/config.yaml; add copy)");
+  }
+  // Copy: read once, hash and write a temporary object, then name it by its hash.
+  struct stat before {};
+  if (::stat(path.c_str(), &before) != 0) {
+    return ErrnoStatus(path);
+  }
+  std::error_code ec;
+  fs::create_directories(dir_ + "/sha256", ec);
+  std::string tmp = TempBeside(dir_ + "/sha256/incoming");
+  int in = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in < 0) {
+    return ErrnoStatus(path);
+  }
+  int out = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+  if (out < 0) {
+    Status err = ErrnoStatus(tmp);
+    ::close(in);
+    return err;
+  }
+  ::posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
+  core::Sha256 sha;
+  std::string buf(1 << 20, '\0');
+  int64_t total = 0;
+  Status st;
+  while (st.ok()) {
+    ssize_t n = ::read(in, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      st = ErrnoStatus(path);
+      break;
+    }
+    if (n == 0) {
+      break;
+    }
+    sha.Update(std::string_view(buf.data(), static_cast<size_t>(n)));
+    for (ssize_t off = 0; off < n;) {
+      ssize_t w = ::write(out, buf.data() + off, static_cast<size_t>(n - off));
+      if (w < 0 && errno == EINTR) {
+        continue;
+      }
+      if (w < 0) {
+        st = ErrnoStatus(tmp);
+        break;
+      }
+      off += w;
+    }
+    total += n;
+    if (on_bytes) {
+      on_bytes(n);
+    }
+  }
+  struct stat after {};
+  ::fstat(in, &after);
+  ::close(in);
+  if (::close(out) != 0 && st.ok()) {
+    st = ErrnoStatus(tmp);
+  }
+  if (st.ok() && (MtimeNs(after) != MtimeNs(before) || after.st_size != before.st_size)) {
+    st = FailedPrecondition(path + ": changed while it was being added; try again");
+  }
+  if (!st.ok()) {
+    ::unlink(tmp.c_str());
+    return st;
+  }
+  state.CountHashed(total);
+  std::string hash = sha.HexDigest();
+  std::string obj = ObjectPath(hash);
+  fs::create_directories(fs::path(obj).parent_path(), ec);
+  if (Has(hash) || ::rename(tmp.c_str(), obj.c_str()) != 0) {
+    ::unlink(tmp.c_str());  // already stored (or lost a race to an identical file)
+  } else {
+    PLINTH_RETURN_IF_ERROR(state.Remember(obj, hash));
+  }
+  PLINTH_RETURN_IF_ERROR(state.Remember(path, hash));
+  return hash;
+}
+
+Result<std::string> ObjectCache::InsertBytes(std::string_view bytes) {
+  std::string hash = core::Sha256Hex(bytes);
+  if (Has(hash)) {
+    return hash;
+  }
+  std::string obj = ObjectPath(hash);
+  std::error_code ec;
+  fs::create_directories(fs::path(obj).parent_path(), ec);
+  PLINTH_RETURN_IF_ERROR(core::AtomicWriteFile(obj, bytes));
+  ::chmod(obj.c_str(), 0444);
+  return hash;
+}
+
+Result<std::string> ObjectCache::ReadBytes(const std::string& hash) const {
+  auto bytes = core::ReadFile(ObjectPath(hash));
+  if (!bytes.ok()) {
+    if (bytes.status().code() == StatusCode::kNotFound) {
+      return NotFound("object " + hash + " is not in the cache (" + ObjectPath(hash) +
+                      "); run plinth pull");
+    }
+    return bytes.status();
+  }
+  if (core::Sha256Hex(*bytes) != hash) {
+    return Corruption(ObjectPath(hash) + ": cache object is damaged (its content no longer "
+                                         "hashes to its name); remove it and pull it again");
+  }
+  return bytes;
+}
+
+Status ObjectCache::Verify(const std::string& hash, StateCache& state) const {
+  std::string obj = ObjectPath(hash);
+  auto got = state.Hash(obj);
+  if (!got.ok()) {
+    if (got.status().code() == StatusCode::kNotFound) {
+      return NotFound("object " + hash + " is not in the cache (" + obj + "); run plinth pull");
+    }
+    return got.status();
+  }
+  if (*got != hash) {
+    return Corruption(obj + ": cache object is damaged (its content hashes to " +
+                      got->substr(0, 12) + "..., not to its name); remove it and pull it again");
+  }
+  return Status::Ok();
+}
+
+Status ObjectCache::Materialize(const std::string& hash, const std::string& dest,
+                                StateCache& state) const {
+  PLINTH_RETURN_IF_ERROR(Verify(hash, state));
+  std::error_code ec;
+  if (fs::is_directory(fs::symlink_status(dest, ec))) {
+    fs::remove_all(dest, ec);  // a directory where the file belongs
+  }
+  PLINTH_RETURN_IF_ERROR(Place(ObjectPath(hash), dest, /*read_only=*/false, /*allow_copy=*/true));
+  return state.Remember(dest, hash);
+}
+
+Result<std::vector<std::string>> ObjectCache::List() const {
+  std::vector<std::string> out;
+  std::error_code ec;
+  fs::path root = fs::path(dir_) / "sha256";
+  if (!fs::exists(root, ec)) {
+    return out;
+  }
+  for (const auto& sub : fs::directory_iterator(root, ec)) {
+    std::string prefix = sub.path().filename().string();
+    if (prefix.size() != 2 || !sub.is_directory()) {
+      continue;
+    }
+    for (const auto& f : fs::directory_iterator(sub.path(), ec)) {
+      std::string h = prefix + f.path().filename().string();
+      if (IsHash(h)) {
+        out.push_back(h);
+      }
+    }
+  }
+  if (ec) {
+    return IoError(root.string() + ": " + ec.message());
+  }
+  return out;
+}
+
+Status ObjectCache::Remove(const std::string& hash) const {
+  std::string obj = ObjectPath(hash);
+  if (::unlink(obj.c_str()) != 0 && errno != ENOENT) {
+    return ErrnoStatus(obj);
+  }
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------------------
+// Manifests and pointers
+
+std::string SerializeManifest(const std::vector<ManifestEntry>& entries) {
+  core::Json arr = core::Json::array();
+  for (const auto& e : entries) {
+    arr.push_back({{"path", e.path}, {"hash", e.hash}, {"size", e.size}});
+  }
+  return arr.dump();
+}
+
+Result<std::vector<ManifestEntry>> ParseManifest(std::string_view bytes, std::string_view source) {
+  PLINTH_ASSIGN_OR_RETURN(core::Json j, core::ParseJson(bytes, source));
+  if (!j.is_array()) {
+    return Corruption(std::string(source) + ": a directory manifest must be a JSON array");
+  }
+  std::vector<ManifestEntry> out;
+  out.reserve(j.size());
+  try {
+    for (const auto& e : j) {
+      out.push_back({e.at("path").get<std::string>(), e.at("hash").get<std::string>(),
+                     e.at("size").get<int64_t>()});
+      if (!IsHash(out.back().hash)) {
+        return Corruption(std::string(source) + ": entry " + out.back().path + ": bad hash");
+      }
+      // A checkout writes each path below the tracked directory: nothing may escape it.
+      const std::string& path = out.back().path;
+      bool escapes = path.empty() || path[0] == '/';
+      for (size_t start = 0; !escapes && start <= path.size();) {
+        size_t slash = path.find('/', start);
+        std::string_view part(path.data() + start,
+                              (slash == std::string::npos ? path.size() : slash) - start);
+        escapes = part.empty() || part == "." || part == "..";
+        if (slash == std::string::npos) {
+          break;
+        }
+        start = slash + 1;
+      }
+      if (escapes) {
+        return Corruption(std::string(source) + ": entry \"" + path +
+                          "\" leaves its directory; the manifest is not Plinth's");
+      }
+    }
+  } catch (const std::exception& e) {
+    return Corruption(std::string(source) + ": malformed manifest entry: " + e.what());
+  }
+  return out;
+}
+
+Result<Pointer> ParsePointer(std::string_view text, const std::string& source) {
+  PLINTH_ASSIGN_OR_RETURN(YAML::Node node, core::ParseYaml(text, source));
+  if (!node.IsMap()) {
+    return InvalidArgument(source + ": expected a Plinth pointer (path, hash, size, nfiles, kind)");
+  }
+  Pointer p;
+  for (const auto& kv : node) {
+    std::string key = kv.first.Scalar();
+    std::string where = core::YamlWhere(kv.first, source);
+    if (key == "path") {
+      PLINTH_ASSIGN_OR_RETURN(p.path, core::YamlAs<std::string>(kv.second, where, key, "a path"));
+    } else if (key == "hash") {
+      PLINTH_ASSIGN_OR_RETURN(p.hash, core::YamlAs<std::string>(kv.second, where, key, "a hash"));
+      if (!IsHash(p.hash)) {
+        return InvalidArgument(where + ": key 'hash': expected 64 lowercase hex digits (SHA-256)");
+      }
+    } else if (key == "size") {
+      PLINTH_ASSIGN_OR_RETURN(p.size, core::YamlAs<int64_t>(kv.second, where, key, "bytes"));
+    } else if (key == "nfiles") {
+      PLINTH_ASSIGN_OR_RETURN(p.nfiles, core::YamlAs<int64_t>(kv.second, where, key, "a count"));
+    } else if (key == "kind") {
+      PLINTH_ASSIGN_OR_RETURN(std::string k, core::YamlAs<std::string>(kv.second, where, key,
+                                                                        "file or dir"));
+      if (k != "file" && k != "dir") {
+        return InvalidArgument(where + ": key 'kind': expected file or dir, got \"" + k + "\"");
+      }
+      p.kind = k == "dir" ? PointerKind::kDir : PointerKind::kFile;
+    } else {
+      return InvalidArgument(where + ": unknown key '" + key +
+                             "' (expected path, hash, size, nfiles, kind)");
+    }
+  }
+  for (const char* key : {"path", "hash"}) {
+    if (!node[key]) {
+      return InvalidArgument(source + ": missing key '" + key + "'");
+    }
+  }
+  if (p.path.empty() || p.path.find('/') != std::string::npos || p.path == "." || p.path == "..") {
+    return InvalidArgument(source + ": key 'path': expected a name in the pointer's directory");
+  }
+  return p;
+}
+
+Result<Pointer> ReadPointer(const std::string& file) {
+  PLINTH_ASSIGN_OR_RETURN(std::string text, core::ReadFile(file));
+  return ParsePointer(text, file);
+}
+
+Status WritePointer(const std::string& file, const Pointer& p) {
+  YAML::Emitter out;
+  out << YAML::BeginMap << YAML::Key << "path" << YAML::Value << p.path << YAML::Key << "hash"
+      << YAML::Value << p.hash << YAML::Key << "size" << YAML::Value << p.size << YAML::Key
+      << "nfiles" << YAML::Value << p.nfiles << YAML::Key << "kind" << YAML::Value
+      << (p.kind == PointerKind::kDir ? "dir" : "file") << YAML::EndMap;
+  return core::AtomicWriteFile(
+      file,
+      "# Plinth data pointer: commit this file to git. The data itself is git-ignored;\n"
+      "# 'plinth checkout' restores it from the cache, 'plinth pull' from a remote.\n" +
+          std::string(out.c_str()) + "\n");
+}
+
+}  // namespace plinth::data

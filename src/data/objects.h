@@ -1,0 +1,162 @@
+// The content-addressed cache and the small formats around it.
+//
+// ObjectCache stores each distinct content once, at
+// <cache>/sha256/<first 2 hex>/<remaining 62 hex>, read-only. Objects appear
+// only by rename of a complete temporary file, so a crash never leaves a partial
+// object under a real name. Workspace files are made from objects by reflink,
+// hardlink or copy, in the configured order (a hardlinked workspace file shares
+// the object's read-only inode: edit by replacing the file, not in place).
+//
+// StateCache remembers what each file hashed to, keyed by (device, inode) and
+// stamped with (mtime, size), so unchanged files are never hashed twice. It is
+// loaded from and saved to the store's data_state table. Thread-safe.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/status.h"
+#include "data/project.h"
+#include "store/database.h"
+
+namespace plinth::data {
+
+// True for 64 lowercase hex digits.
+bool IsHash(std::string_view s);
+
+class StateCache {
+ public:
+  // Loads every remembered stamp from `db`.
+  static Result<std::unique_ptr<StateCache>> Load(store::Database& db);
+
+  // The SHA-256 of the regular file at `path`: remembered when its stamp is
+  // unchanged, else read and hashed (and remembered). `on_bytes` is told of
+  // bytes as they are hashed. Errors name the path.
+  Result<std::string> Hash(const std::string& path,
+                           const std::function<void(int64_t)>& on_bytes = nullptr);
+
+  // The remembered hash of `path` when its stamp is unchanged, without reading it.
+  std::optional<std::string> Lookup(const std::string& path);
+
+  // Records that the file at `path` holds `hash` (after writing it ourselves).
+  Status Remember(const std::string& path, const std::string& hash);
+
+  // Counts a file read and hashed outside Hash() (by ObjectCache::AddFile).
+  void CountHashed(int64_t bytes) {
+    ++files_hashed_;
+    bytes_hashed_ += bytes;
+  }
+
+  // Writes what changed since Load() to `db`, in one transaction.
+  Status Save(store::Database& db);
+
+  // Files actually read and hashed since Load() (not answered from the state).
+  int64_t files_hashed() const { return files_hashed_.load(); }
+  int64_t bytes_hashed() const { return bytes_hashed_.load(); }
+
+ private:
+  struct Key {
+    uint64_t dev, inode;
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    size_t operator()(const Key& k) const { return std::hash<uint64_t>()(k.inode * 31 + k.dev); }
+  };
+  struct Entry {
+    int64_t mtime_ns, size;
+    std::string hash;
+  };
+  std::mutex mu_;
+  std::unordered_map<Key, Entry, KeyHash> entries_;  // guarded by mu_
+  std::vector<Key> dirty_;                           // guarded by mu_
+  std::atomic<int64_t> files_hashed_{0};
+  std::atomic<int64_t> bytes_hashed_{0};
+};
+
+class ObjectCache {
+ public:
+  ObjectCache(std::string dir, std::vector<LinkKind> link_order)
+      : dir_(std::move(dir)), link_order_(std::move(link_order)) {}
+
+  const std::string& dir() const { return dir_; }
+  // Where the object `hash` lives (whether or not it exists).
+  std::string ObjectPath(const std::string& hash) const;
+  bool Has(const std::string& hash) const;
+
+  // Stores the workspace file at `path` and returns its hash. A file whose stamp
+  // the state knows and whose object exists costs no I/O. Otherwise the object
+  // is made by the first link kind that works; for a copy, the file is read
+  // once, hashed and written in the same pass. `on_bytes` is told of progress.
+  Result<std::string> AddFile(const std::string& path, StateCache& state,
+                              const std::function<void(int64_t)>& on_bytes = nullptr);
+
+  // Stores `bytes` as an object; returns its hash.
+  Result<std::string> InsertBytes(std::string_view bytes);
+  // The bytes of object `hash`, verified. kNotFound if absent, kCorruption if damaged.
+  Result<std::string> ReadBytes(const std::string& hash) const;
+
+  // Makes `dest` hold object `hash` (link or copy, atomically replacing `dest`).
+  // The object is verified first (through `state`): a damaged object is
+  // kCorruption naming its path, never checked out.
+  Status Materialize(const std::string& hash, const std::string& dest, StateCache& state) const;
+
+  // Re-hashes object `hash` (through `state`); kCorruption naming the path if it differs.
+  Status Verify(const std::string& hash, StateCache& state) const;
+
+  // Every object hash in the cache.
+  Result<std::vector<std::string>> List() const;
+  // Deletes object `hash` (and is quiet if it is already gone).
+  Status Remove(const std::string& hash) const;
+
+ private:
+  // Creates `dest` from `src` with the first link kind that works, via a
+  // temporary name and rename. With `allow_copy` false a copy is not attempted
+  // and kUnimplemented is returned when no link works.
+  Status Place(const std::string& src, const std::string& dest, bool read_only,
+               bool allow_copy) const;
+
+  std::string dir_;
+  std::vector<LinkKind> link_order_;
+  // Set when a link kind failed on this filesystem, so it is not tried per file.
+  mutable std::atomic<bool> reflink_broken_{false};
+  mutable std::atomic<bool> hardlink_broken_{false};
+};
+
+// A directory's content: one entry per regular file, sorted by path.
+struct ManifestEntry {
+  std::string path;  // relative to the directory, '/'-separated
+  std::string hash;
+  int64_t size = 0;
+  bool operator==(const ManifestEntry&) const = default;
+};
+
+// Canonical JSON (sorted, compact) so equal directories give equal hashes.
+std::string SerializeManifest(const std::vector<ManifestEntry>& entries);
+Result<std::vector<ManifestEntry>> ParseManifest(std::string_view bytes, std::string_view source);
+
+enum class PointerKind { kFile, kDir };
+
+// PATH.plinth: what a tracked file or directory should hold.
+struct Pointer {
+  std::string path;  // the data's name, relative to the pointer's directory
+  std::string hash;  // the file's hash, or the directory manifest's hash
+  int64_t size = 0;
+  int64_t nfiles = 1;
+  PointerKind kind = PointerKind::kFile;
+  bool operator==(const Pointer&) const = default;
+};
+
+// Reads a pointer file; errors name the file, line and key.
+Result<Pointer> ReadPointer(const std::string& file);
+Result<Pointer> ParsePointer(std::string_view text, const std::string& source);
+// Writes a pointer file atomically.
+Status WritePointer(const std::string& file, const Pointer& p);
+
+}  // namespace plinth::data

@@ -1,0 +1,79 @@
+// Versioning a project's data: add, status, checkout.
+//
+// `Add` hashes files (in parallel, skipping unchanged ones through the state
+// table), stores them in the cache, writes PATH.plinth beside each path, adds
+// the path to the .gitignore of its directory and records a data version in
+// the store. Every step writes atomically and in an order that makes a re-run
+// after a crash finish the job: objects first, then the pointer, then
+// .gitignore, then the record.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "data/objects.h"
+#include "data/project.h"
+
+namespace plinth::data {
+
+struct WorkOptions {
+  size_t threads = 0;     // 0: one per hardware thread
+  bool progress = false;  // progress on stderr
+};
+
+struct AddedPath {
+  std::string pointer_file;  // relative to the root
+  Pointer pointer;
+  int64_t version_id = 0;    // the data_versions row
+};
+
+struct AddResult {
+  std::vector<AddedPath> added;
+  int64_t files_hashed = 0;  // files read and hashed (the rest came from the state)
+  int64_t bytes_hashed = 0;
+};
+
+// Versions each of `paths` (files or directories, relative to the current
+// directory or absolute). Directories are walked recursively; a symlink to a
+// file is versioned as the file it points to; a symlink to a directory is an
+// error naming it (it could loop).
+Result<AddResult> Add(Project& project, const std::vector<std::string>& paths,
+                      const WorkOptions& options = {});
+
+enum class PathState { kUnchanged, kModified, kMissing, kNotInCache };
+
+struct StatusEntry {
+  std::string path;            // the data path, relative to the root
+  PathState state;
+  std::vector<std::string> added, removed, modified;  // files inside a directory
+};
+
+struct StatusResult {
+  std::vector<StatusEntry> entries;  // one per pointer, sorted by path
+  int64_t files_hashed = 0;
+};
+
+// Compares the workspace with every pointer file of the project.
+Result<StatusResult> WorkspaceStatus(Project& project, const WorkOptions& options = {});
+
+struct CheckoutResult {
+  int64_t files_written = 0;
+  int64_t files_removed = 0;
+  std::vector<std::string> paths;  // data paths that changed
+};
+
+// Makes the workspace match the pointer files (all, or those of `paths`):
+// files are linked or copied from the cache, extra files in tracked
+// directories removed. A missing object is kNotFound; a damaged one kCorruption.
+Result<CheckoutResult> Checkout(Project& project, const std::vector<std::string>& paths,
+                                const WorkOptions& options = {});
+
+// The pointer files of the project (relative to the root), sorted. Tracked
+// directories, .git and .plinth are not searched.
+Result<std::vector<std::string>> FindPointerFiles(const Project& project);
+
+// The git commit checked out at the project root, or "" outside git.
+std::string GitHead(const Project& project);
+
+}  // namespace plinth::data

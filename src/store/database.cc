@@ -1,0 +1,101 @@
+#include "store/database.h"
+
+#include <charconv>
+
+#include "store/sqlite_database.h"
+
+namespace plinth::store {
+
+int64_t Row::Int(size_t i) const {
+  const Value& v = values_[i];
+  if (const auto* x = std::get_if<int64_t>(&v)) {
+    return *x;
+  }
+  if (const auto* d = std::get_if<double>(&v)) {
+    return static_cast<int64_t>(*d);
+  }
+  if (const auto* s = std::get_if<std::string>(&v)) {
+    int64_t out = 0;
+    std::from_chars(s->data(), s->data() + s->size(), out);
+    return out;
+  }
+  return 0;
+}
+
+double Row::Double(size_t i) const {
+  const Value& v = values_[i];
+  if (const auto* d = std::get_if<double>(&v)) {
+    return *d;
+  }
+  if (const auto* x = std::get_if<int64_t>(&v)) {
+    return static_cast<double>(*x);
+  }
+  if (const auto* s = std::get_if<std::string>(&v)) {
+    return std::strtod(s->c_str(), nullptr);
+  }
+  return 0;
+}
+
+std::string Row::Text(size_t i) const {
+  const Value& v = values_[i];
+  if (const auto* s = std::get_if<std::string>(&v)) {
+    return *s;
+  }
+  if (const auto* x = std::get_if<int64_t>(&v)) {
+    return std::to_string(*x);
+  }
+  if (const auto* d = std::get_if<double>(&v)) {
+    return std::to_string(*d);
+  }
+  return "";
+}
+
+Result<std::unique_ptr<Database>> OpenDatabase(std::string_view uri) {
+  struct Scheme {
+    std::string_view prefix;
+    Result<std::unique_ptr<Database>> (*open)(std::string_view rest);
+  };
+  // The explicit table of drivers (no static-init registration).
+  static const Scheme kSchemes[] = {
+      {"sqlite://", OpenSqlite},  // sqlite:///abs/path -> "/abs/path"
+      {"sqlite:", OpenSqlite},    // sqlite:relative/path
+  };
+  for (const auto& s : kSchemes) {
+    if (uri.substr(0, s.prefix.size()) == s.prefix) {
+      return s.open(uri.substr(s.prefix.size()));
+    }
+  }
+  return InvalidArgument("store URI \"" + std::string(uri) +
+                         "\": unknown scheme, expected sqlite:///PATH (PostgreSQL arrives with "
+                         "the tracking server)");
+}
+
+Status Migrate(Database& db, std::string_view component, std::span<const Migration> migrations) {
+  PLINTH_RETURN_IF_ERROR(db.Exec(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (component TEXT NOT NULL, version INTEGER "
+      "NOT NULL, name TEXT NOT NULL, applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP, "
+      "PRIMARY KEY (component, version))"));
+  for (const auto& m : migrations) {
+    Status s = db.Transaction([&]() -> Status {
+      // Checked inside the transaction, so two processes cannot both apply it.
+      Value args[] = {std::string(component), int64_t{m.version}};
+      PLINTH_ASSIGN_OR_RETURN(
+          auto rows,
+          db.Query("SELECT 1 FROM schema_migrations WHERE component = ? AND version = ?", args));
+      if (!rows.empty()) {
+        return Status::Ok();
+      }
+      PLINTH_RETURN_IF_ERROR(db.ExecScript(m.sql));
+      Value rec[] = {std::string(component), int64_t{m.version}, std::string(m.name)};
+      return db.Exec("INSERT INTO schema_migrations (component, version, name) VALUES (?, ?, ?)",
+                     rec);
+    });
+    if (!s.ok()) {
+      return s.WithPrefix("migration " + std::string(component) + "/" +
+                          std::to_string(m.version) + " (" + std::string(m.name) + ")");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace plinth::store

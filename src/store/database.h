@@ -1,0 +1,86 @@
+// The metadata store's SQL layer: one interface, one SQL dialect, a driver per
+// engine chosen by URI from an explicit table ("sqlite:///abs/path.db",
+// "sqlite:relative/path.db"; PostgreSQL arrives with the tracking server).
+//
+// The dialect is SQLite's, which PostgreSQL also accepts for what Plinth uses
+// (INSERT ... ON CONFLICT ... DO UPDATE, RETURNING); placeholders are `?` and
+// are rewritten per driver. Parameters are always bound, never spliced into SQL.
+//
+// A Database is one connection: not thread-safe; open one per thread. Several
+// processes may share one SQLite file (WAL mode; writers wait up to the busy
+// timeout).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "core/status.h"
+
+namespace plinth::store {
+
+// A SQL value: NULL, INTEGER, REAL or TEXT (BLOBs are stored as TEXT).
+using Value = std::variant<std::monostate, int64_t, double, std::string>;
+
+class Row {
+ public:
+  explicit Row(std::vector<Value> values) : values_(std::move(values)) {}
+  size_t size() const { return values_.size(); }
+  bool IsNull(size_t i) const { return std::holds_alternative<std::monostate>(values_[i]); }
+  // The value of column `i` as the type; a NULL gives 0 / "" and a mismatched
+  // type is converted (INTEGER <-> REAL, numbers -> text).
+  int64_t Int(size_t i) const;
+  double Double(size_t i) const;
+  std::string Text(size_t i) const;
+  const Value& value(size_t i) const { return values_[i]; }
+
+ private:
+  std::vector<Value> values_;
+};
+
+class Database {
+ public:
+  virtual ~Database() = default;
+
+  // Runs one statement with `params` bound to its `?` placeholders in order.
+  // Returns kInvalidArgument for a malformed statement, kFailedPrecondition for
+  // a constraint violation, kUnavailable when the database stayed busy.
+  virtual Status Exec(std::string_view sql, std::span<const Value> params = {}) = 0;
+
+  // Runs a query and returns every row. Errors as Exec.
+  virtual Result<std::vector<Row>> Query(std::string_view sql,
+                                         std::span<const Value> params = {}) = 0;
+
+  // Runs several statements separated by ';' without parameters (migrations).
+  virtual Status ExecScript(std::string_view sql) = 0;
+
+  // Runs `body` in a write transaction: committed when it returns OK, rolled
+  // back otherwise (its Status is returned). Not reentrant.
+  virtual Status Transaction(const std::function<Status()>& body) = 0;
+
+  // The id of the last inserted row (SQLite's rowid).
+  virtual int64_t LastInsertId() = 0;
+};
+
+// Opens the database named by `uri`, creating the file if needed. Returns
+// kInvalidArgument for an unknown scheme, naming the accepted ones.
+Result<std::unique_ptr<Database>> OpenDatabase(std::string_view uri);
+
+// A schema step: applied once, in order, recorded in the table schema_migrations.
+struct Migration {
+  int version;
+  std::string_view name;
+  std::string_view sql;
+};
+
+// Applies every migration of `component` newer than the database's, each in
+// its own transaction. Safe to call from several processes at once.
+Status Migrate(Database& db, std::string_view component, std::span<const Migration> migrations);
+
+}  // namespace plinth::store

@@ -1,0 +1,169 @@
+#include "store/sqlite_database.h"
+
+#include <sqlite3.h>
+
+#include <string>
+
+namespace plinth::store {
+namespace {
+
+// The one place SQLite's error codes become Status.
+Status FromSqlite(int rc, sqlite3* db, std::string_view what) {
+  std::string msg = std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  switch (rc & 0xff) {
+    case SQLITE_OK:
+    case SQLITE_ROW:
+    case SQLITE_DONE: return Status::Ok();
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: return Unavailable(msg + " (the database stayed busy)");
+    case SQLITE_CONSTRAINT: return FailedPrecondition(msg);
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB: return Corruption(msg);
+    case SQLITE_CANTOPEN:
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_READONLY: return IoError(msg);
+    case SQLITE_ERROR:
+    case SQLITE_RANGE:
+    case SQLITE_MISMATCH: return InvalidArgument(msg);
+    default: return Internal(msg);
+  }
+}
+
+class SqliteDatabase : public Database {
+ public:
+  SqliteDatabase(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  ~SqliteDatabase() override { sqlite3_close_v2(db_); }
+
+  Status Exec(std::string_view sql, std::span<const Value> params) override {
+    return Run(sql, params, nullptr);
+  }
+
+  Result<std::vector<Row>> Query(std::string_view sql, std::span<const Value> params) override {
+    std::vector<Row> rows;
+    PLINTH_RETURN_IF_ERROR(Run(sql, params, &rows));
+    return rows;
+  }
+
+  Status ExecScript(std::string_view sql) override {
+    std::string text(sql);
+    char* err = nullptr;
+    int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &err);
+    if (rc != SQLITE_OK) {
+      std::string msg = err ? err : sqlite3_errstr(rc);
+      sqlite3_free(err);
+      return FromSqlite(rc, nullptr, path_ + ": " + msg);
+    }
+    return Status::Ok();
+  }
+
+  Status Transaction(const std::function<Status()>& body) override {
+    // IMMEDIATE takes the write lock up front, so a transaction never fails
+    // half-way on a lock upgrade.
+    PLINTH_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE", {}));
+    Status s = body();
+    if (s.ok()) {
+      s = Exec("COMMIT", {});
+      if (s.ok()) {
+        return s;
+      }
+    }
+    (void)Exec("ROLLBACK", {});
+    return s;
+  }
+
+  int64_t LastInsertId() override { return sqlite3_last_insert_rowid(db_); }
+
+ private:
+  Status Run(std::string_view sql, std::span<const Value> params, std::vector<Row>* rows) {
+    sqlite3_stmt* stmt = nullptr;
+    int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
+    if (rc != SQLITE_OK) {
+      return FromSqlite(rc, db_, path_);
+    }
+    struct Finalizer {
+      sqlite3_stmt* s;
+      ~Finalizer() { sqlite3_finalize(s); }
+    } finalizer{stmt};
+    if (static_cast<int>(params.size()) != sqlite3_bind_parameter_count(stmt)) {
+      return InvalidArgument(path_ + ": statement takes " +
+                             std::to_string(sqlite3_bind_parameter_count(stmt)) +
+                             " parameters, got " + std::to_string(params.size()));
+    }
+    for (size_t i = 0; i < params.size(); ++i) {
+      int idx = static_cast<int>(i) + 1;
+      const Value& v = params[i];
+      if (const auto* x = std::get_if<int64_t>(&v)) {
+        rc = sqlite3_bind_int64(stmt, idx, *x);
+      } else if (const auto* d = std::get_if<double>(&v)) {
+        rc = sqlite3_bind_double(stmt, idx, *d);
+      } else if (const auto* s = std::get_if<std::string>(&v)) {
+        rc = sqlite3_bind_text(stmt, idx, s->data(), static_cast<int>(s->size()),
+                               SQLITE_TRANSIENT);
+      } else {
+        rc = sqlite3_bind_null(stmt, idx);
+      }
+      if (rc != SQLITE_OK) {
+        return FromSqlite(rc, db_, path_);
+      }
+    }
+    while (true) {
+      rc = sqlite3_step(stmt);
+      if (rc == SQLITE_DONE) {
+        return Status::Ok();
+      }
+      if (rc != SQLITE_ROW) {
+        return FromSqlite(rc, db_, path_);
+      }
+      if (rows == nullptr) {
+        continue;
+      }
+      int n = sqlite3_column_count(stmt);
+      std::vector<Value> values;
+      values.reserve(static_cast<size_t>(n));
+      for (int c = 0; c < n; ++c) {
+        switch (sqlite3_column_type(stmt, c)) {
+          case SQLITE_INTEGER: values.emplace_back(int64_t{sqlite3_column_int64(stmt, c)}); break;
+          case SQLITE_FLOAT: values.emplace_back(sqlite3_column_double(stmt, c)); break;
+          case SQLITE_NULL: values.emplace_back(std::monostate()); break;
+          default: {
+            const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, c));
+            values.emplace_back(
+                std::string(text, static_cast<size_t>(sqlite3_column_bytes(stmt, c))));
+          }
+        }
+      }
+      rows->emplace_back(std::move(values));
+    }
+  }
+
+  sqlite3* db_;
+  std::string path_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Database>> OpenSqlite(std::string_view path) {
+  std::string p(path);
+  if (p.empty()) {
+    return InvalidArgument("sqlite URI: empty path");
+  }
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(p.c_str(), &db,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                           nullptr);
+  if (rc != SQLITE_OK) {
+    Status s = FromSqlite(rc, db, p);
+    sqlite3_close_v2(db);
+    return s;
+  }
+  sqlite3_busy_timeout(db, 30000);
+  auto out = std::make_unique<SqliteDatabase>(db, p);
+  if (p != ":memory:") {
+    PLINTH_RETURN_IF_ERROR(out->ExecScript("PRAGMA journal_mode=WAL"));
+  }
+  PLINTH_RETURN_IF_ERROR(out->ExecScript("PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL"));
+  return std::unique_ptr<Database>(std::move(out));
+}
+
+}  // namespace plinth::store

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Data versioning driven like a user, in a temporary git repository:
+# init -> add -> modify -> status -> commit -> checkout an old revision -> the
+# data is byte-identical; nested directories, empty files, unicode names,
+# symlinks (versioned as their target's content); and kill -9 at seeded random
+# moments during add, after which a re-run finishes the job and every cache
+# object still hashes to its name.
+# Usage: data_test.sh PLINTH SOURCE_DIR
+set -u
+PLINTH=$1
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); }
+bad() { echo "FAIL $*"; failed=$((failed + 1)); }
+expect() { if eval "$1"; then ok; else bad "$2"; fi; }
+
+verify_cache() {  # every object's content hashes to its name
+  local dir=$1 n=0 wrong=0
+  while IFS= read -r f; do
+    n=$((n + 1))
+    name=$(basename "$(dirname "$f")")$(basename "$f")
+    sum=$(sha256sum "$f" | cut -c1-64)
+    [ "$sum" = "$name" ] || { wrong=$((wrong + 1)); echo "  damaged: $f"; }
+  done < <(find "$dir/.plinth/cache/sha256" -type f ! -name '.*')
+  [ "$wrong" -eq 0 ]
+}
+
+cd "$T" && git init -q repo && cd repo && git config user.email t@t && git config user.name t
+expect '"$PLINTH" init >/dev/null' "init"
+expect '! "$PLINTH" init >/dev/null 2>&1' "init twice fails"
+mkdir -p data/images/cats data/images/empty-dir "data/ünïcödé"
+for i in $(seq 1 50); do echo "cat picture $i" > "data/images/cats/cat$i.txt"; done
+: > data/images/zero-bytes.bin
+echo "ñ" > "data/ünïcödé/naïve file.txt"
+head -c 1000000 /dev/urandom > data/raw.bin
+expect '"$PLINTH" add -q data/raw.bin data/images "data/ünïcödé"' "add"
+expect '[ -f data/raw.bin.plinth ] && [ -f data/images.plinth ]' "pointer files written"
+expect 'grep -qx "/raw.bin" data/.gitignore && grep -qx "/images" data/.gitignore' ".gitignore updated"
+expect 'grep -q "nfiles: 51" data/images.plinth' "nfiles counts regular files"
+expect '"$PLINTH" status | grep -q "in sync"' "status clean after add"
+git add -A && git commit -qm "v1"
+cp data/raw.bin "$T/raw.v1"
+tar -C data -cf "$T/images.v1.tar" images
+
+# Modify: replace a file, change one in a directory, add and remove files.
+rm data/raw.bin && head -c 500000 /dev/urandom > data/raw.bin
+echo "changed" > data/images/cats/cat7.txt.new && mv data/images/cats/cat7.txt.new data/images/cats/cat7.txt
+rm data/images/cats/cat8.txt
+echo "new" > data/images/cats/cat51.txt
+out=$("$PLINTH" status)
+expect 'echo "$out" | grep -q "modified      data/raw.bin"' "status: file modified"
+expect 'echo "$out" | grep -q "modified  cats/cat7.txt"' "status: file in dir modified"
+expect 'echo "$out" | grep -q "removed   cats/cat8.txt"' "status: file in dir removed"
+expect 'echo "$out" | grep -q "added     cats/cat51.txt"' "status: file in dir added"
+expect '"$PLINTH" add -q data/raw.bin data/images' "add v2"
+git add -A && git commit -qm "v2"
+cp data/raw.bin "$T/raw.v2"
+
+# Back to v1: byte-identical data.
+git checkout -q HEAD~1
+expect '"$PLINTH" checkout -q' "checkout v1"
+expect 'cmp -s data/raw.bin "$T/raw.v1"' "raw.bin v1 byte-identical"
+mkdir -p "$T/v1" && tar -C "$T/v1" -xf "$T/images.v1.tar"
+expect 'diff -r data/images "$T/v1/images" >/dev/null' "images v1 identical (no extra files)"
+expect '"$PLINTH" status | grep -q "in sync"' "status clean at v1"
+git checkout -q -
+expect '"$PLINTH" checkout -q && cmp -s data/raw.bin "$T/raw.v2"' "back to v2"
+expect 'cat "data/ünïcödé/naïve file.txt" | grep -q ñ' "unicode names"
+
+# Symlinks: a link to a file is versioned as its content; a link to a directory is refused.
+mkdir -p linked && echo "target text" > target.txt && ln -s "$PWD/target.txt" linked/to-file.txt
+expect '"$PLINTH" add -q linked' "add dir with a file symlink"
+ln -s "$PWD/data" linked/to-dir
+err=$("$PLINTH" add linked 2>&1)
+expect '[ $? -ne 0 ] || true; echo "$err" | grep -q "a symlink to a directory"' "directory symlink refused"
+rm linked/to-dir
+
+# Errors: one line, exit 2.
+expect '"$PLINTH" add nope 2>&1 | grep -q "nope: no such file or directory"' "missing path"
+expect '(cd /tmp && "$PLINTH" status 2>&1 | grep -q "not inside a Plinth project")' "outside a project"
+printf 'path: raw.bin\nhash: xyz\n' > bad.plinth
+expect '"$PLINTH" status 2>&1 | grep -q "bad.plinth:2: key .hash.: expected 64 lowercase hex"' "bad pointer file names line and key"
+rm bad.plinth
+expect 'verify_cache .' "cache objects intact"
+
+# Crash tests: kill -9 during add at random moments, then re-run.
+mkdir -p "$T/crash" && cd "$T/crash"
+for seed in 1 2 3 4 5; do
+  rm -rf p && mkdir p && cd p && "$PLINTH" init >/dev/null
+  mkdir many && for i in $(seq 1 400); do head -c $((RANDOM % 20000 + 1)) /dev/urandom > "many/f$i.bin"; done
+  head -c 20000000 /dev/urandom > big.bin
+  RANDOM=$seed
+  delay=$(printf '0.%03d' $((RANDOM % 300)))
+  "$PLINTH" add -q big.bin many >/dev/null 2>&1 &
+  pid=$!
+  sleep "$delay"
+  kill -9 $pid 2>/dev/null
+  wait $pid 2>/dev/null
+  expect 'verify_cache .' "seed $seed: cache intact after kill -9 at ${delay}s"
+  expect '"$PLINTH" add -q big.bin many' "seed $seed: re-run add finishes"
+  expect '"$PLINTH" status | grep -q "in sync"' "seed $seed: in sync after re-run"
+  cp -r many "$T/many.copy" && rm -rf many big.bin.copy && cp big.bin "$T/big.copy" && rm big.bin
+  expect '"$PLINTH" checkout -q && diff -r many "$T/many.copy" >/dev/null && cmp -s big.bin "$T/big.copy"' "seed $seed: checkout restores"
+  expect 'verify_cache .' "seed $seed: cache intact at the end"
+  rm -rf "$T/many.copy" "$T/big.copy"
+  cd ..
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
