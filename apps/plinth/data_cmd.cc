@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "commands.h"
+#include "data/sync.h"
 #include "data/workspace.h"
 
 namespace plinth::cli {
@@ -90,10 +91,17 @@ int RunStatus(const WorkFlags& f) {
   for (const auto& e : r->entries) {
     const char* what = nullptr;
     switch (e.state) {
-      case data::PathState::kUnchanged: break;
-      case data::PathState::kModified: what = "modified"; break;
-      case data::PathState::kMissing: what = "missing"; break;
-      case data::PathState::kNotInCache: what = "not in cache"; break;
+      case data::PathState::kUnchanged:
+        break;
+      case data::PathState::kModified:
+        what = "modified";
+        break;
+      case data::PathState::kMissing:
+        what = "missing";
+        break;
+      case data::PathState::kNotInCache:
+        what = "not in cache";
+        break;
     }
     if (what == nullptr) {
       continue;
@@ -135,6 +143,100 @@ int RunCheckout(const std::vector<std::string>& paths, const WorkFlags& f) {
   return kExitOk;
 }
 
+int RunRemoteAdd(const std::string& name, const std::string& url, bool make_default) {
+  auto project = FindProject();
+  if (!project.ok()) {
+    return ReportError(project.status());
+  }
+  Status s = data::AddRemote(*project, name, url, make_default);
+  if (!s.ok()) {
+    return ReportError(s);
+  }
+  std::printf("remote %s -> %s%s\n", name.c_str(), url.c_str(),
+              project->config().default_remote == name ? " (default)" : "");
+  return kExitOk;
+}
+
+int RunRemoteList() {
+  auto project = FindProject();
+  if (!project.ok()) {
+    return ReportError(project.status());
+  }
+  for (const auto& [name, url] : project->config().remotes) {
+    std::printf("%s\t%s%s\n", name.c_str(), url.c_str(),
+                project->config().default_remote == name ? "\t(default)" : "");
+  }
+  return kExitOk;
+}
+
+int RunTransfer(bool push, const std::string& remote, bool all_commits, const WorkFlags& f) {
+  auto project = FindProject();
+  if (!project.ok()) {
+    return ReportError(project.status());
+  }
+  auto r = push ? data::Push(*project, remote, all_commits, ToOptions(f))
+                : data::Pull(*project, remote, ToOptions(f));
+  if (!r.ok()) {
+    return ReportError(r.status());
+  }
+  if (!f.quiet) {
+    std::printf("%s %lld objects (%s), %lld already there\n", push ? "pushed" : "pulled",
+                static_cast<long long>(r->transferred), HumanSize(r->bytes).c_str(),
+                static_cast<long long>(r->present));
+    if (!r->missing.empty()) {
+      std::printf("%zu objects are not in the local cache and were not pushed (first: %s)\n",
+                  r->missing.size(), r->missing[0].c_str());
+    }
+  }
+  return kExitOk;
+}
+
+int RunGc(bool all_commits, bool dry_run, bool quiet) {
+  auto project = FindProject();
+  if (!project.ok()) {
+    return ReportError(project.status());
+  }
+  auto r = data::Gc(*project, all_commits, dry_run);
+  if (!r.ok()) {
+    return ReportError(r.status());
+  }
+  if (!quiet) {
+    std::printf("%s %lld objects (%s), kept %lld\n", dry_run ? "would remove" : "removed",
+                static_cast<long long>(r->removed), HumanSize(r->bytes_freed).c_str(),
+                static_cast<long long>(r->kept));
+  }
+  return kExitOk;
+}
+
+int RunDiff(const std::string& rev) {
+  auto project = FindProject();
+  if (!project.ok()) {
+    return ReportError(project.status());
+  }
+  auto r = data::Diff(*project, rev);
+  if (!r.ok()) {
+    return ReportError(r.status());
+  }
+  for (const auto& e : *r) {
+    switch (e.kind) {
+      case data::DiffKind::kAdded:
+        std::printf("added     %s  (%s)\n", e.path.c_str(), HumanSize(e.new_size).c_str());
+        break;
+      case data::DiffKind::kRemoved:
+        std::printf("removed   %s  (%s)\n", e.path.c_str(), HumanSize(e.old_size).c_str());
+        break;
+      case data::DiffKind::kModified:
+        std::printf("modified  %s  (%s -> %s)\n", e.path.c_str(), HumanSize(e.old_size).c_str(),
+                    HumanSize(e.new_size).c_str());
+        break;
+    }
+  }
+  if (r->empty()) {
+    std::printf("no data changes since %s\n", rev.c_str());
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 void RegisterData(CLI::App& app, Runner& run) {
@@ -154,10 +256,11 @@ void RegisterData(CLI::App& app, Runner& run) {
   });
 
   auto status_flags = std::make_shared<WorkFlags>();
-  CLI::App* status = app.add_subcommand(
-      "status", "Tracked data that is modified, missing or not in the cache");
+  CLI::App* status =
+      app.add_subcommand("status", "Tracked data that is modified, missing or not in the cache");
   AddWorkFlags(*status, *status_flags);
-  status->callback([status_flags, &run] { run = [status_flags] { return RunStatus(*status_flags); }; });
+  status->callback(
+      [status_flags, &run] { run = [status_flags] { return RunStatus(*status_flags); }; });
 
   auto co_paths = std::make_shared<std::vector<std::string>>();
   auto co_flags = std::make_shared<WorkFlags>();
@@ -168,6 +271,62 @@ void RegisterData(CLI::App& app, Runner& run) {
   co->callback([co_paths, co_flags, &run] {
     run = [co_paths, co_flags] { return RunCheckout(*co_paths, *co_flags); };
   });
+
+  CLI::App* remote = app.add_subcommand("remote", "Data remotes (where push and pull go)");
+  remote->require_subcommand(1);
+  struct RemoteArgs {
+    std::string name, url;
+    bool make_default = false;
+  };
+  auto ra = std::make_shared<RemoteArgs>();
+  CLI::App* radd =
+      remote->add_subcommand("add", "Add a remote: an absolute directory or file:///DIR");
+  radd->add_option("NAME", ra->name, "a short name")->required();
+  radd->add_option("URL", ra->url, "the remote's location")->required();
+  radd->add_flag("-d,--default", ra->make_default, "make it the default remote");
+  radd->callback(
+      [ra, &run] { run = [ra] { return RunRemoteAdd(ra->name, ra->url, ra->make_default); }; });
+  CLI::App* rlist = remote->add_subcommand("list", "List remotes");
+  rlist->callback([&run] { run = [] { return RunRemoteList(); }; });
+
+  for (bool push : {true, false}) {
+    auto name = std::make_shared<std::string>();
+    auto flags = std::make_shared<WorkFlags>();
+    auto all_commits = std::make_shared<bool>(false);
+    CLI::App* cmd = app.add_subcommand(
+        push ? "push" : "pull",
+        push ? "Copy the objects the pointers use to a remote (only what it lacks)"
+             : "Fetch the objects the pointers use from a remote, then check out");
+    cmd->add_option("-r,--remote", *name, "remote name (default: the default remote)");
+    if (push) {
+      cmd->add_flag("--all-commits", *all_commits,
+                    "also push what pointer files anywhere in git history use");
+    }
+    AddWorkFlags(*cmd, *flags);
+    cmd->callback([push, name, flags, all_commits, &run] {
+      run = [push, name, flags, all_commits] {
+        return RunTransfer(push, *name, *all_commits, *flags);
+      };
+    });
+  }
+
+  struct GcArgs {
+    bool all_commits = false, dry = false, quiet = false;
+  };
+  auto ga = std::make_shared<GcArgs>();
+  CLI::App* gc = app.add_subcommand(
+      "gc", "Remove cache objects no pointer in the workspace uses (see --all-commits)");
+  gc->add_flag("--all-commits", ga->all_commits,
+               "also keep objects used by pointer files anywhere in git history");
+  gc->add_flag("--dry", ga->dry, "only count what would be removed");
+  gc->add_flag("-q,--quiet", ga->quiet, "print nothing but errors");
+  gc->callback([ga, &run] { run = [ga] { return RunGc(ga->all_commits, ga->dry, ga->quiet); }; });
+
+  auto rev = std::make_shared<std::string>("HEAD");
+  CLI::App* diff = app.add_subcommand(
+      "diff", "Data added, removed or modified since a git revision (pointer files)");
+  diff->add_option("REV", *rev, "git revision")->capture_default_str();
+  diff->callback([rev, &run] { run = [rev] { return RunDiff(*rev); }; });
 }
 
 }  // namespace plinth::cli

@@ -233,8 +233,7 @@ std::optional<std::string> StateCache::Lookup(const std::string& path) {
   }
   std::lock_guard<std::mutex> lock(mu_);
   auto it = entries_.find(Key{st.st_dev, st.st_ino});
-  if (it != entries_.end() && it->second.mtime_ns == MtimeNs(st) &&
-      it->second.size == st.st_size) {
+  if (it != entries_.end() && it->second.mtime_ns == MtimeNs(st) && it->second.size == st.st_size) {
     return it->second.hash;
   }
   return std::nullopt;
@@ -260,8 +259,8 @@ Status StateCache::Save(store::Database& db) {
   Status s = db.Transaction([&]() -> Status {
     for (const Key& k : dirty_) {
       const Entry& e = entries_[k];
-      store::Value args[] = {static_cast<int64_t>(k.dev), static_cast<int64_t>(k.inode),
-                             e.mtime_ns, e.size, e.hash};
+      store::Value args[] = {static_cast<int64_t>(k.dev), static_cast<int64_t>(k.inode), e.mtime_ns,
+                             e.size, e.hash};
       PLINTH_RETURN_IF_ERROR(db.Exec(
           "INSERT INTO data_state (dev, inode, mtime_ns, size, hash) VALUES (?, ?, ?, ?, ?) "
           "ON CONFLICT (dev, inode) DO UPDATE SET mtime_ns = excluded.mtime_ns, "
@@ -302,11 +301,15 @@ Status ObjectCache::Place(const std::string& src, const std::string& dest, bool 
       continue;
     }
     switch (kind) {
-      case LinkKind::kReflink: last = Reflink(src, tmp); break;
+      case LinkKind::kReflink:
+        last = Reflink(src, tmp);
+        break;
       case LinkKind::kHardlink:
         last = ::link(src.c_str(), tmp.c_str()) == 0 ? Status::Ok() : ErrnoStatus("link " + tmp);
         break;
-      case LinkKind::kCopy: last = CopyFile(src, tmp); break;
+      case LinkKind::kCopy:
+        last = CopyFile(src, tmp);
+        break;
     }
     if (last.ok()) {
       break;
@@ -348,10 +351,10 @@ Result<std::string> ObjectCache::AddFile(const std::string& path, StateCache& st
     std::error_code ec;
     fs::create_directories(dir_ + "/sha256", ec);
     std::string tmp = TempBeside(dir_ + "/sha256/incoming");
-    Status s = kind == LinkKind::kReflink
-                   ? Reflink(path, tmp)
-                   : (::link(path.c_str(), tmp.c_str()) == 0 ? Status::Ok()
-                                                             : ErrnoStatus("link " + tmp));
+    Status s =
+        kind == LinkKind::kReflink
+            ? Reflink(path, tmp)
+            : (::link(path.c_str(), tmp.c_str()) == 0 ? Status::Ok() : ErrnoStatus("link " + tmp));
     if (!s.ok()) {
       if (s.code() == StatusCode::kResourceExhausted) {
         return s;
@@ -380,8 +383,9 @@ Result<std::string> ObjectCache::AddFile(const std::string& path, StateCache& st
     return hash;
   }
   if (std::find(link_order_.begin(), link_order_.end(), LinkKind::kCopy) == link_order_.end()) {
-    return Unimplemented(path + ": no configured link kind works on this filesystem (cache.link "
-                                "in .plinth/config.yaml; add copy)");
+    return Unimplemented(path +
+                         ": no configured link kind works on this filesystem (cache.link "
+                         "in .plinth/config.yaml; add copy)");
   }
   // Copy: read once, hash and write a temporary object, then name it by its hash.
   struct stat before {};
@@ -484,8 +488,9 @@ Result<std::string> ObjectCache::ReadBytes(const std::string& hash) const {
     return bytes.status();
   }
   if (core::Sha256Hex(*bytes) != hash) {
-    return Corruption(ObjectPath(hash) + ": cache object is damaged (its content no longer "
-                                         "hashes to its name); remove it and pull it again");
+    return Corruption(ObjectPath(hash) +
+                      ": cache object is damaged (its content no longer "
+                      "hashes to its name); remove it and pull it again");
   }
   return bytes;
 }
@@ -620,8 +625,8 @@ Result<Pointer> ParsePointer(std::string_view text, const std::string& source) {
     } else if (key == "nfiles") {
       PLINTH_ASSIGN_OR_RETURN(p.nfiles, core::YamlAs<int64_t>(kv.second, where, key, "a count"));
     } else if (key == "kind") {
-      PLINTH_ASSIGN_OR_RETURN(std::string k, core::YamlAs<std::string>(kv.second, where, key,
-                                                                        "file or dir"));
+      PLINTH_ASSIGN_OR_RETURN(std::string k,
+                              core::YamlAs<std::string>(kv.second, where, key, "file or dir"));
       if (k != "file" && k != "dir") {
         return InvalidArgument(where + ": key 'kind': expected file or dir, got \"" + k + "\"");
       }

@@ -54,9 +54,12 @@ Result<LinkKind> ParseLinkKind(const std::string& s, const std::string& where) {
 
 std::string_view LinkKindName(LinkKind k) {
   switch (k) {
-    case LinkKind::kReflink: return "reflink";
-    case LinkKind::kHardlink: return "hardlink";
-    case LinkKind::kCopy: return "copy";
+    case LinkKind::kReflink:
+      return "reflink";
+    case LinkKind::kHardlink:
+      return "hardlink";
+    case LinkKind::kCopy:
+      return "copy";
   }
   return "?";
 }
@@ -85,9 +88,10 @@ Result<Project> Project::Init(const std::string& dir) {
   p.config_.store_uri = "sqlite:///" + r + "/.plinth/plinth.db";
   p.config_.cache_dir = r + "/.plinth/cache";
   // .plinth/ holds machine-local state; only config.yaml belongs in git.
-  PLINTH_RETURN_IF_ERROR(core::AtomicWriteFile(
-      r + "/.plinth/.gitignore", "# Plinth: the cache and the local store stay out of git.\n"
-                                 "/cache/\n/plinth.db\n/plinth.db-*\n/tmp/\n"));
+  PLINTH_RETURN_IF_ERROR(
+      core::AtomicWriteFile(r + "/.plinth/.gitignore",
+                            "# Plinth: the cache and the local store stay out of git.\n"
+                            "/cache/\n/plinth.db\n/plinth.db-*\n/tmp/\n"));
   PLINTH_RETURN_IF_ERROR(p.SaveConfig());
   PLINTH_RETURN_IF_ERROR(p.Store().status());
   return p;
@@ -110,8 +114,9 @@ Result<Project> Project::Find(const std::string& start) {
     }
     dir = dir.parent_path();
   }
-  return NotFound(start + ": not inside a Plinth project (no .plinth/ here or above; run "
-                          "'plinth init')");
+  return NotFound(start +
+                  ": not inside a Plinth project (no .plinth/ here or above; run "
+                  "'plinth init')");
 }
 
 Result<Config> Project::LoadConfig(const std::string& root) {
@@ -136,9 +141,9 @@ Result<Config> Project::LoadConfig(const std::string& root) {
   }
   std::string where = path;
   if (node["store"]) {
-    PLINTH_ASSIGN_OR_RETURN(c.store_uri, core::YamlAs<std::string>(node["store"],
-                                                                    core::YamlWhere(node["store"], path),
-                                                                    "store", "a store URI"));
+    PLINTH_ASSIGN_OR_RETURN(
+        c.store_uri, core::YamlAs<std::string>(node["store"], core::YamlWhere(node["store"], path),
+                                               "store", "a store URI"));
   }
   if (const YAML::Node cache = node["cache"]) {
     std::string w = core::YamlWhere(cache, path);
@@ -208,9 +213,9 @@ Status Project::SaveConfig() const {
     out << YAML::Key << "default_remote" << YAML::Value << config_.default_remote;
   }
   out << YAML::EndMap;
-  return core::AtomicWriteFile(plinth_dir() + "/config.yaml",
-                               "# Plinth project configuration (docs/FORMATS.md)\n" +
-                                   std::string(out.c_str()) + "\n");
+  return core::AtomicWriteFile(
+      plinth_dir() + "/config.yaml",
+      "# Plinth project configuration (docs/FORMATS.md)\n" + std::string(out.c_str()) + "\n");
 }
 
 Result<store::Database*> Project::Store() {

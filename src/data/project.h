@@ -25,8 +25,8 @@ enum class LinkKind { kReflink, kHardlink, kCopy };
 std::string_view LinkKindName(LinkKind k);
 
 struct Config {
-  std::string store_uri;                 // default: sqlite:///<root>/.plinth/plinth.db
-  std::string cache_dir;                 // default: <root>/.plinth/cache
+  std::string store_uri;  // default: sqlite:///<root>/.plinth/plinth.db
+  std::string cache_dir;  // default: <root>/.plinth/cache
   // Hardlinks are opt-in: an in-place write to a hardlinked workspace file would
   // rewrite the cached object itself (detected, but the old version is lost).
   std::vector<LinkKind> link_order = {LinkKind::kReflink, LinkKind::kCopy};

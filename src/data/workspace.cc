@@ -297,15 +297,14 @@ Result<AddResult> Add(Project& project, const std::vector<std::string>& paths,
       std::vector<std::string> hashes(items.size());
       std::atomic<int64_t> done{0};
       PLINTH_RETURN_IF_ERROR(ParallelFor(ctx->pool, items.size(), [&](size_t i) -> Status {
-        PLINTH_ASSIGN_OR_RETURN(hashes[i], ctx->cache.AddFile(items[i].abs, *ctx->state,
-                                                               [&](int64_t n) {
-                                                                 progress.Update(done += n);
-                                                               }));
+        PLINTH_ASSIGN_OR_RETURN(hashes[i],
+                                ctx->cache.AddFile(items[i].abs, *ctx->state,
+                                                   [&](int64_t n) { progress.Update(done += n); }));
         return Status::Ok();
       }));
       progress.Finish();
-      PLINTH_ASSIGN_OR_RETURN(p.hash, ctx->cache.InsertBytes(SerializeManifest(
-                                          BuildManifest(items, hashes))));
+      PLINTH_ASSIGN_OR_RETURN(
+          p.hash, ctx->cache.InsertBytes(SerializeManifest(BuildManifest(items, hashes))));
       p.kind = PointerKind::kDir;
       p.size = total;
       p.nfiles = static_cast<int64_t>(items.size());

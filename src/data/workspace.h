@@ -25,7 +25,7 @@ struct WorkOptions {
 struct AddedPath {
   std::string pointer_file;  // relative to the root
   Pointer pointer;
-  int64_t version_id = 0;    // the data_versions row
+  int64_t version_id = 0;  // the data_versions row
 };
 
 struct AddResult {
@@ -44,7 +44,7 @@ Result<AddResult> Add(Project& project, const std::vector<std::string>& paths,
 enum class PathState { kUnchanged, kModified, kMissing, kNotInCache };
 
 struct StatusEntry {
-  std::string path;            // the data path, relative to the root
+  std::string path;  // the data path, relative to the root
   PathState state;
   std::vector<std::string> added, removed, modified;  // files inside a directory
 };

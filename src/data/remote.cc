@@ -1,0 +1,147 @@
+#include "data/remote.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <random>
+
+#include "core/hash.h"
+
+namespace plinth::data {
+namespace fs = std::filesystem;
+
+Status CopyVerified(const std::string& src, const std::string& dest, const std::string& hash) {
+  std::error_code ec;
+  fs::create_directories(fs::path(dest).parent_path(), ec);
+  if (ec) {
+    return IoError(fs::path(dest).parent_path().string() + ": " + ec.message());
+  }
+  static thread_local std::mt19937_64 rng(std::random_device{}());
+  std::string tmp = dest + ".plinth-tmp-" + std::to_string(rng());
+  int in = ::open(src.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in < 0) {
+    return errno == ENOENT ? NotFound(src + ": no such object")
+                           : IoError(src + ": " + std::strerror(errno));
+  }
+  int out = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+  if (out < 0) {
+    Status s = IoError(tmp + ": " + std::strerror(errno));
+    ::close(in);
+    return s;
+  }
+  core::Sha256 sha;
+  std::string buf(1 << 20, '\0');
+  Status s;
+  while (s.ok()) {
+    ssize_t n = ::read(in, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      if (n < 0) {
+        s = IoError(src + ": " + std::strerror(errno));
+      }
+      break;
+    }
+    sha.Update(std::string_view(buf.data(), static_cast<size_t>(n)));
+    for (ssize_t off = 0; off < n && s.ok();) {
+      ssize_t w = ::write(out, buf.data() + off, static_cast<size_t>(n - off));
+      if (w < 0 && errno != EINTR) {
+        s = errno == ENOSPC ? ResourceExhausted(tmp + ": disk full")
+                            : IoError(tmp + ": " + std::strerror(errno));
+      }
+      off += w > 0 ? w : 0;
+    }
+  }
+  if (s.ok() && ::fsync(out) != 0) {
+    s = IoError(tmp + ": " + std::strerror(errno));
+  }
+  ::close(in);
+  ::close(out);
+  if (s.ok()) {
+    std::string got = sha.HexDigest();
+    if (got != hash) {
+      s = Corruption(src + ": content hashes to " + got.substr(0, 12) + "..., not to its name " +
+                     hash.substr(0, 12) + "...; not transferred");
+    }
+  }
+  if (s.ok() && ::rename(tmp.c_str(), dest.c_str()) != 0) {
+    s = IoError(dest + ": " + std::strerror(errno));
+  }
+  if (!s.ok()) {
+    ::unlink(tmp.c_str());
+  }
+  return s;
+}
+
+namespace {
+
+class LocalRemote : public Remote {
+ public:
+  LocalRemote(std::string url, std::string dir) : url_(std::move(url)), dir_(std::move(dir)) {}
+
+  const std::string& url() const override { return url_; }
+
+  Result<bool> Has(const std::string& hash) override {
+    struct stat st {};
+    return ::stat(Path(hash).c_str(), &st) == 0 && S_ISREG(st.st_mode);
+  }
+
+  Status Put(const std::string& hash, const std::string& src) override {
+    return CopyVerified(src, Path(hash), hash);
+  }
+
+  Status Get(const std::string& hash, const std::string& dest) override {
+    Status s = CopyVerified(Path(hash), dest, hash);
+    if (s.code() == StatusCode::kNotFound) {
+      return NotFound("object " + hash + " is not on remote " + url_);
+    }
+    return s;
+  }
+
+ private:
+  std::string Path(const std::string& hash) const {
+    return dir_ + "/sha256/" + hash.substr(0, 2) + "/" + hash.substr(2);
+  }
+  std::string url_;
+  std::string dir_;
+};
+
+Result<std::unique_ptr<Remote>> OpenLocal(std::string_view url, std::string_view path) {
+  std::string dir(path);
+  if (dir.empty() || dir[0] != '/') {
+    return InvalidArgument("remote \"" + std::string(url) +
+                           "\": a directory remote needs an absolute path");
+  }
+  std::error_code ec;
+  fs::create_directories(dir + "/sha256", ec);
+  if (ec) {
+    return IoError("remote " + std::string(url) + ": " + ec.message());
+  }
+  return std::unique_ptr<Remote>(new LocalRemote(std::string(url), dir));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Remote>> OpenRemote(std::string_view url) {
+  struct Scheme {
+    std::string_view prefix;
+    size_t strip;  // characters of the prefix that are not part of the path
+  };
+  // The explicit table of remote kinds.
+  static const Scheme kSchemes[] = {{"file://", 7}, {"/", 0}};
+  for (const auto& s : kSchemes) {
+    if (url.substr(0, s.prefix.size()) == s.prefix) {
+      return OpenLocal(url, url.substr(s.strip));
+    }
+  }
+  return InvalidArgument("remote \"" + std::string(url) +
+                         "\": unknown kind, expected an absolute directory or file:///DIR "
+                         "(the Plinth server arrives as an HTTP remote later)");
+}
+
+}  // namespace plinth::data

@@ -1,0 +1,41 @@
+// Data remotes: where cache objects are pushed to and pulled from, chosen by
+// URL scheme from an explicit table. Today: a directory on a local or shared
+// filesystem ("/abs/dir", "file:///abs/dir"); the Plinth server becomes an
+// HTTP remote later behind the same interface.
+//
+// A remote has the cache's layout (sha256/ab/cdef...). Objects arrive under a
+// temporary name and are renamed only after their bytes hashed to their name,
+// so an interrupted transfer never leaves a damaged object. Implementations
+// are thread-safe (transfers run in parallel).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+
+namespace plinth::data {
+
+class Remote {
+ public:
+  virtual ~Remote() = default;
+  virtual const std::string& url() const = 0;
+  // Whether the remote holds object `hash`.
+  virtual Result<bool> Has(const std::string& hash) = 0;
+  // Uploads the local file `src`, whose bytes must hash to `hash` (verified on
+  // arrival: kCorruption naming `src` otherwise).
+  virtual Status Put(const std::string& hash, const std::string& src) = 0;
+  // Downloads object `hash` to `dest` (atomically), verifying its bytes.
+  virtual Status Get(const std::string& hash, const std::string& dest) = 0;
+};
+
+// Opens the remote at `url`. kInvalidArgument for an unknown scheme.
+Result<std::unique_ptr<Remote>> OpenRemote(std::string_view url);
+
+// Copies `src` to `dest` through a temporary file beside `dest`, hashing the
+// bytes on the way; renames only when they hash to `hash`, else kCorruption.
+Status CopyVerified(const std::string& src, const std::string& dest, const std::string& hash);
+
+}  // namespace plinth::data
