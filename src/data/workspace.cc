@@ -175,49 +175,6 @@ std::string DataPath(const std::string& pointer_rel, const Pointer& p) {
   return parent.empty() ? p.path : parent + "/" + p.path;
 }
 
-struct Context {
-  store::Database* db;
-  std::unique_ptr<StateCache> state;
-  ObjectCache cache;
-  core::ThreadPool pool;
-};
-
-Result<std::unique_ptr<Context>> OpenContext(Project& project, const WorkOptions& options) {
-  PLINTH_ASSIGN_OR_RETURN(store::Database * db, project.Store());
-  PLINTH_ASSIGN_OR_RETURN(auto state, StateCache::Load(*db));
-  return std::unique_ptr<Context>(new Context{
-      db, std::move(state), ObjectCache(project.config().cache_dir, project.config().link_order),
-      core::ThreadPool(options.threads)});
-}
-
-// The current content of data path `abs` as (hash, items, hashes) for a
-// directory, or hash alone for a file.
-struct Current {
-  std::string hash;
-  std::vector<FileItem> items;
-  std::vector<std::string> hashes;
-  int64_t size = 0;
-};
-
-Result<Current> HashDataPath(const std::string& abs, bool is_dir, Context& ctx,
-                             core::Progress* progress) {
-  Current cur;
-  if (!is_dir) {
-    PLINTH_ASSIGN_OR_RETURN(cur.hash, ctx.state->Hash(abs, [&](int64_t) {}));
-    struct stat st {};
-    ::stat(abs.c_str(), &st);
-    cur.size = st.st_size;
-    return cur;
-  }
-  PLINTH_ASSIGN_OR_RETURN(cur.items, ScanDir(abs));
-  PLINTH_ASSIGN_OR_RETURN(cur.hashes, HashAll(cur.items, *ctx.state, ctx.pool, progress));
-  for (const auto& it : cur.items) {
-    cur.size += it.size;
-  }
-  cur.hash = core::Sha256Hex(SerializeManifest(BuildManifest(cur.items, cur.hashes)));
-  return cur;
-}
-
 }  // namespace
 
 std::string GitHead(const Project& project) {
@@ -230,6 +187,182 @@ std::string GitHead(const Project& project) {
     out.pop_back();
   }
   return out;
+}
+
+struct DataSession::Impl {
+  store::Database* db;
+  std::unique_ptr<StateCache> state;
+  ObjectCache cache;
+  core::ThreadPool pool;
+  bool progress;
+};
+
+DataSession::DataSession(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+DataSession::~DataSession() = default;
+ObjectCache& DataSession::cache() { return impl_->cache; }
+StateCache& DataSession::state() { return *impl_->state; }
+store::Database& DataSession::db() { return *impl_->db; }
+Status DataSession::Save() { return impl_->state->Save(*impl_->db); }
+
+Result<std::unique_ptr<DataSession>> DataSession::Open(Project& project,
+                                                       const WorkOptions& options) {
+  PLINTH_ASSIGN_OR_RETURN(store::Database * db, project.Store());
+  PLINTH_ASSIGN_OR_RETURN(auto state, StateCache::Load(*db));
+  auto impl = std::unique_ptr<Impl>(new Impl{
+      db, std::move(state), ObjectCache(project.config().cache_dir, project.config().link_order),
+      core::ThreadPool(options.threads), options.progress});
+  return std::unique_ptr<DataSession>(new DataSession(std::move(impl)));
+}
+
+Result<Pointer> DataSession::Hash(const std::string& abs) {
+  std::error_code ec;
+  fs::file_status st = fs::status(abs, ec);
+  if (!fs::exists(st)) {
+    return NotFound(abs + ": no such file or directory");
+  }
+  Pointer p;
+  p.path = Base(abs);
+  if (!fs::is_directory(st)) {
+    PLINTH_ASSIGN_OR_RETURN(p.hash, impl_->state->Hash(abs));
+    struct stat sb {};
+    ::stat(abs.c_str(), &sb);
+    p.size = sb.st_size;
+    return p;
+  }
+  PLINTH_ASSIGN_OR_RETURN(std::vector<ManifestEntry> files, ListFiles(abs));
+  for (const auto& f : files) {
+    p.size += f.size;
+  }
+  p.kind = PointerKind::kDir;
+  p.nfiles = static_cast<int64_t>(files.size());
+  p.hash = core::Sha256Hex(SerializeManifest(files));
+  return p;
+}
+
+Result<std::vector<ManifestEntry>> DataSession::ListFiles(const std::string& abs) {
+  PLINTH_ASSIGN_OR_RETURN(std::vector<FileItem> items, ScanDir(abs));
+  PLINTH_ASSIGN_OR_RETURN(auto hashes, HashAll(items, *impl_->state, impl_->pool, nullptr));
+  return BuildManifest(items, hashes);
+}
+
+Result<Pointer> DataSession::Store(const std::string& abs, bool show_progress) {
+  std::error_code ec;
+  fs::file_status st = fs::status(abs, ec);
+  if (!fs::exists(st)) {
+    return NotFound(abs + ": no such file or directory");
+  }
+  bool is_dir = fs::is_directory(st);
+  if (is_dir && fs::is_symlink(fs::symlink_status(abs, ec))) {
+    return InvalidArgument(abs + ": a symlink to a directory; add the directory itself");
+  }
+  if (!is_dir && !fs::is_regular_file(st)) {
+    return InvalidArgument(abs + ": not a regular file or directory");
+  }
+  Pointer p;
+  p.path = Base(abs);
+  std::atomic<int64_t> done{0};
+  if (is_dir) {
+    PLINTH_ASSIGN_OR_RETURN(std::vector<FileItem> items, ScanDir(abs));
+    for (const auto& it : items) {
+      p.size += it.size;
+    }
+    core::Progress progress("adding " + p.path, p.size, show_progress && impl_->progress);
+    std::vector<std::string> hashes(items.size());
+    PLINTH_RETURN_IF_ERROR(ParallelFor(impl_->pool, items.size(), [&](size_t i) -> Status {
+      PLINTH_ASSIGN_OR_RETURN(hashes[i],
+                              impl_->cache.AddFile(items[i].abs, *impl_->state, [&](int64_t n) {
+                                progress.Update(done += n);
+                              }));
+      return Status::Ok();
+    }));
+    progress.Finish();
+    PLINTH_ASSIGN_OR_RETURN(p.hash,
+                            impl_->cache.InsertBytes(SerializeManifest(BuildManifest(items, hashes))));
+    p.kind = PointerKind::kDir;
+    p.nfiles = static_cast<int64_t>(items.size());
+    return p;
+  }
+  struct stat sb {};
+  ::stat(abs.c_str(), &sb);
+  p.size = sb.st_size;
+  core::Progress progress("adding " + p.path, p.size, show_progress && impl_->progress);
+  PLINTH_ASSIGN_OR_RETURN(p.hash, impl_->cache.AddFile(abs, *impl_->state, [&](int64_t n) {
+    progress.Update(done += n);
+  }));
+  progress.Finish();
+  return p;
+}
+
+bool DataSession::Cached(const Pointer& p) {
+  if (!impl_->cache.Has(p.hash)) {
+    return false;
+  }
+  if (p.kind == PointerKind::kFile) {
+    return true;
+  }
+  auto bytes = impl_->cache.ReadBytes(p.hash);
+  if (!bytes.ok()) {
+    return false;
+  }
+  auto entries = ParseManifest(*bytes, p.hash);
+  if (!entries.ok()) {
+    return false;
+  }
+  for (const auto& e : *entries) {
+    if (!impl_->cache.Has(e.hash)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+Result<std::pair<int64_t, int64_t>> DataSession::Restore(const Pointer& p, const std::string& abs) {
+  std::error_code ec;
+  std::atomic<int64_t> written{0};
+  int64_t removed = 0;
+  if (p.kind == PointerKind::kFile) {
+    if (fs::is_regular_file(abs, ec)) {
+      auto cur = impl_->state->Hash(abs);
+      if (cur.ok() && *cur == p.hash) {
+        return std::make_pair(int64_t{0}, int64_t{0});
+      }
+    }
+    fs::create_directories(fs::path(abs).parent_path(), ec);
+    PLINTH_RETURN_IF_ERROR(impl_->cache.Materialize(p.hash, abs, *impl_->state));
+    return std::make_pair(int64_t{1}, int64_t{0});
+  }
+  PLINTH_ASSIGN_OR_RETURN(std::string bytes, impl_->cache.ReadBytes(p.hash));
+  PLINTH_ASSIGN_OR_RETURN(auto manifest, ParseManifest(bytes, impl_->cache.ObjectPath(p.hash)));
+  if (fs::exists(abs, ec) && !fs::is_directory(abs, ec)) {
+    fs::remove(abs, ec);
+  }
+  fs::create_directories(abs, ec);
+  PLINTH_ASSIGN_OR_RETURN(std::vector<FileItem> existing, ScanDir(abs));
+  std::set<std::string> wanted;
+  for (const auto& m : manifest) {
+    wanted.insert(m.path);
+  }
+  for (const auto& it : existing) {
+    if (wanted.count(it.rel) == 0) {
+      fs::remove(it.abs, ec);
+      ++removed;
+    }
+  }
+  PLINTH_RETURN_IF_ERROR(ParallelFor(impl_->pool, manifest.size(), [&](size_t i) -> Status {
+    std::string target = abs + "/" + manifest[i].path;
+    std::error_code e2;
+    if (fs::is_regular_file(target, e2)) {
+      auto cur = impl_->state->Hash(target);
+      if (cur.ok() && *cur == manifest[i].hash) {
+        return Status::Ok();
+      }
+    }
+    fs::create_directories(fs::path(target).parent_path(), e2);
+    PLINTH_RETURN_IF_ERROR(impl_->cache.Materialize(manifest[i].hash, target, *impl_->state));
+    ++written;
+    return Status::Ok();
+  }));
+  return std::make_pair(written.load(), removed);
 }
 
 Result<std::vector<std::string>> FindPointerFiles(const Project& project) {
@@ -264,7 +397,7 @@ Result<std::vector<std::string>> FindPointerFiles(const Project& project) {
 
 Result<AddResult> Add(Project& project, const std::vector<std::string>& paths,
                       const WorkOptions& options) {
-  PLINTH_ASSIGN_OR_RETURN(auto ctx, OpenContext(project, options));
+  PLINTH_ASSIGN_OR_RETURN(auto session, DataSession::Open(project, options));
   AddResult result;
   std::string git_commit = GitHead(project);
   for (const auto& path : paths) {
@@ -274,55 +407,15 @@ Result<AddResult> Add(Project& project, const std::vector<std::string>& paths,
     }
     std::string abs = project.Absolute(rel);
     std::error_code ec;
-    fs::file_status st = fs::status(abs, ec);
-    if (!fs::exists(st)) {
+    if (!fs::exists(abs, ec)) {
       return NotFound(path + ": no such file or directory");
     }
-    bool is_dir = fs::is_directory(st);
-    if (is_dir && fs::is_symlink(fs::symlink_status(abs, ec))) {
-      return InvalidArgument(path + ": a symlink to a directory; add the directory itself");
+    auto stored = session->Store(abs, true);
+    if (!stored.ok()) {
+      return stored.status();
     }
-    if (!is_dir && !fs::is_regular_file(st)) {
-      return InvalidArgument(path + ": not a regular file or directory");
-    }
-    Pointer p;
-    p.path = Base(rel);
-    if (is_dir) {
-      PLINTH_ASSIGN_OR_RETURN(std::vector<FileItem> items, ScanDir(abs));
-      int64_t total = 0;
-      for (const auto& it : items) {
-        total += it.size;
-      }
-      core::Progress progress("adding " + rel, total, options.progress);
-      std::vector<std::string> hashes(items.size());
-      std::atomic<int64_t> done{0};
-      PLINTH_RETURN_IF_ERROR(ParallelFor(ctx->pool, items.size(), [&](size_t i) -> Status {
-        PLINTH_ASSIGN_OR_RETURN(hashes[i],
-                                ctx->cache.AddFile(items[i].abs, *ctx->state,
-                                                   [&](int64_t n) { progress.Update(done += n); }));
-        return Status::Ok();
-      }));
-      progress.Finish();
-      PLINTH_ASSIGN_OR_RETURN(
-          p.hash, ctx->cache.InsertBytes(SerializeManifest(BuildManifest(items, hashes))));
-      p.kind = PointerKind::kDir;
-      p.size = total;
-      p.nfiles = static_cast<int64_t>(items.size());
-    } else {
-      struct stat sb {};
-      ::stat(abs.c_str(), &sb);
-      core::Progress progress("adding " + rel, sb.st_size, options.progress);
-      std::atomic<int64_t> done{0};
-      PLINTH_ASSIGN_OR_RETURN(p.hash, ctx->cache.AddFile(abs, *ctx->state, [&](int64_t n) {
-        progress.Update(done += n);
-      }));
-      progress.Finish();
-      p.kind = PointerKind::kFile;
-      p.size = sb.st_size;
-      p.nfiles = 1;
-    }
-    std::string pointer_file = abs + ".plinth";
-    PLINTH_RETURN_IF_ERROR(WritePointer(pointer_file, p));
+    const Pointer& p = *stored;
+    PLINTH_RETURN_IF_ERROR(WritePointer(abs + ".plinth", p));
     PLINTH_RETURN_IF_ERROR(AddToGitignore(fs::path(abs).parent_path().string(), p.path));
     store::Value args[] = {p.hash,
                            rel,
@@ -331,20 +424,20 @@ Result<AddResult> Add(Project& project, const std::vector<std::string>& paths,
                            p.nfiles,
                            core::FormatIsoMicros(core::SystemClock().NowMicros()),
                            git_commit.empty() ? store::Value() : store::Value(git_commit)};
-    PLINTH_RETURN_IF_ERROR(ctx->db->Exec(
+    PLINTH_RETURN_IF_ERROR(session->db().Exec(
         "INSERT INTO data_versions (hash, path, kind, size, nfiles, created, git_commit) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
         args));
-    result.added.push_back({rel + ".plinth", p, ctx->db->LastInsertId()});
+    result.added.push_back({rel + ".plinth", p, session->db().LastInsertId()});
   }
-  PLINTH_RETURN_IF_ERROR(ctx->state->Save(*ctx->db));
-  result.files_hashed = ctx->state->files_hashed();
-  result.bytes_hashed = ctx->state->bytes_hashed();
+  PLINTH_RETURN_IF_ERROR(session->Save());
+  result.files_hashed = session->state().files_hashed();
+  result.bytes_hashed = session->state().bytes_hashed();
   return result;
 }
 
 Result<StatusResult> WorkspaceStatus(Project& project, const WorkOptions& options) {
-  PLINTH_ASSIGN_OR_RETURN(auto ctx, OpenContext(project, options));
+  PLINTH_ASSIGN_OR_RETURN(auto session, DataSession::Open(project, options));
   PLINTH_ASSIGN_OR_RETURN(std::vector<std::string> pointer_files, FindPointerFiles(project));
   StatusResult result;
   for (const auto& pf : pointer_files) {
@@ -359,48 +452,53 @@ Result<StatusResult> WorkspaceStatus(Project& project, const WorkOptions& option
       result.entries.push_back(std::move(e));
       continue;
     }
-    PLINTH_ASSIGN_OR_RETURN(Current cur, HashDataPath(abs, is_dir, *ctx, nullptr));
-    if (cur.hash != p.hash) {
-      e.state = PathState::kModified;
-      if (is_dir) {
-        auto old = ctx->cache.ReadBytes(p.hash);
-        if (old.ok()) {
-          PLINTH_ASSIGN_OR_RETURN(auto entries, ParseManifest(*old, ctx->cache.ObjectPath(p.hash)));
-          std::map<std::string, std::string> before, after;
-          for (const auto& m : entries) {
-            before[m.path] = m.hash;
+    PLINTH_ASSIGN_OR_RETURN(Pointer cur, session->Hash(abs));
+    if (cur.hash == p.hash) {
+      e.state = session->cache().Has(p.hash) ? PathState::kUnchanged : PathState::kNotInCache;
+      result.entries.push_back(std::move(e));
+      continue;
+    }
+    e.state = PathState::kModified;
+    if (is_dir) {
+      // Name the files: the old manifest against the current one (its entries
+      // come from the state table, so this reads nothing again).
+      auto old = session->cache().ReadBytes(p.hash);
+      if (old.ok()) {
+        PLINTH_ASSIGN_OR_RETURN(auto before_list,
+                                ParseManifest(*old, session->cache().ObjectPath(p.hash)));
+        PLINTH_ASSIGN_OR_RETURN(std::vector<ManifestEntry> now, session->ListFiles(abs));
+        std::map<std::string, std::string> before, after;
+        for (const auto& m : before_list) {
+          before[m.path] = m.hash;
+        }
+        for (const auto& m : now) {
+          after[m.path] = m.hash;
+        }
+        for (const auto& [path, hash] : after) {
+          auto it = before.find(path);
+          if (it == before.end()) {
+            e.added.push_back(path);
+          } else if (it->second != hash) {
+            e.modified.push_back(path);
           }
-          for (size_t i = 0; i < cur.items.size(); ++i) {
-            after[cur.items[i].rel] = cur.hashes[i];
-          }
-          for (const auto& [path, hash] : after) {
-            auto it = before.find(path);
-            if (it == before.end()) {
-              e.added.push_back(path);
-            } else if (it->second != hash) {
-              e.modified.push_back(path);
-            }
-          }
-          for (const auto& [path, hash] : before) {
-            if (after.count(path) == 0) {
-              e.removed.push_back(path);
-            }
+        }
+        for (const auto& [path, hash] : before) {
+          if (after.count(path) == 0) {
+            e.removed.push_back(path);
           }
         }
       }
-    } else {
-      e.state = ctx->cache.Has(p.hash) ? PathState::kUnchanged : PathState::kNotInCache;
     }
     result.entries.push_back(std::move(e));
   }
-  PLINTH_RETURN_IF_ERROR(ctx->state->Save(*ctx->db));
-  result.files_hashed = ctx->state->files_hashed();
+  PLINTH_RETURN_IF_ERROR(session->Save());
+  result.files_hashed = session->state().files_hashed();
   return result;
 }
 
 Result<CheckoutResult> Checkout(Project& project, const std::vector<std::string>& paths,
                                 const WorkOptions& options) {
-  PLINTH_ASSIGN_OR_RETURN(auto ctx, OpenContext(project, options));
+  PLINTH_ASSIGN_OR_RETURN(auto session, DataSession::Open(project, options));
   std::vector<std::string> pointer_files;
   if (paths.empty()) {
     PLINTH_ASSIGN_OR_RETURN(pointer_files, FindPointerFiles(project));
@@ -418,62 +516,17 @@ Result<CheckoutResult> Checkout(Project& project, const std::vector<std::string>
     }
   }
   CheckoutResult result;
-  std::atomic<int64_t> written{0};
   for (const auto& pf : pointer_files) {
     PLINTH_ASSIGN_OR_RETURN(Pointer p, ReadPointer(project.Absolute(pf)));
     std::string data = DataPath(pf, p);
-    std::string abs = project.Absolute(data);
-    std::error_code ec;
-    int64_t before = written.load();
-    if (p.kind == PointerKind::kFile) {
-      if (fs::is_regular_file(abs, ec)) {
-        auto cur = ctx->state->Hash(abs);
-        if (cur.ok() && *cur == p.hash) {
-          continue;
-        }
-      }
-      fs::create_directories(fs::path(abs).parent_path(), ec);
-      PLINTH_RETURN_IF_ERROR(ctx->cache.Materialize(p.hash, abs, *ctx->state));
-      ++written;
-    } else {
-      PLINTH_ASSIGN_OR_RETURN(std::string bytes, ctx->cache.ReadBytes(p.hash));
-      PLINTH_ASSIGN_OR_RETURN(auto manifest, ParseManifest(bytes, ctx->cache.ObjectPath(p.hash)));
-      if (fs::exists(abs, ec) && !fs::is_directory(abs, ec)) {
-        fs::remove(abs, ec);
-      }
-      fs::create_directories(abs, ec);
-      PLINTH_ASSIGN_OR_RETURN(std::vector<FileItem> existing, ScanDir(abs));
-      std::set<std::string> wanted;
-      for (const auto& m : manifest) {
-        wanted.insert(m.path);
-      }
-      for (const auto& it : existing) {
-        if (wanted.count(it.rel) == 0) {
-          fs::remove(it.abs, ec);
-          ++result.files_removed;
-        }
-      }
-      PLINTH_RETURN_IF_ERROR(ParallelFor(ctx->pool, manifest.size(), [&](size_t i) -> Status {
-        std::string target = abs + "/" + manifest[i].path;
-        std::error_code e2;
-        if (fs::is_regular_file(target, e2)) {
-          auto cur = ctx->state->Hash(target);
-          if (cur.ok() && *cur == manifest[i].hash) {
-            return Status::Ok();
-          }
-        }
-        fs::create_directories(fs::path(target).parent_path(), e2);
-        PLINTH_RETURN_IF_ERROR(ctx->cache.Materialize(manifest[i].hash, target, *ctx->state));
-        ++written;
-        return Status::Ok();
-      }));
-    }
-    if (written.load() != before) {
+    PLINTH_ASSIGN_OR_RETURN(auto counts, session->Restore(p, project.Absolute(data)));
+    result.files_written += counts.first;
+    result.files_removed += counts.second;
+    if (counts.first + counts.second > 0) {
       result.paths.push_back(data);
     }
   }
-  result.files_written = written.load();
-  PLINTH_RETURN_IF_ERROR(ctx->state->Save(*ctx->db));
+  PLINTH_RETURN_IF_ERROR(session->Save());
   return result;
 }
 

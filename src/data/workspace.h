@@ -22,6 +22,40 @@ struct WorkOptions {
   bool progress = false;  // progress on stderr
 };
 
+// One command's view of the project's cache and state: loads the state table
+// once, hashes and stores paths (files or directories), restores them, and
+// saves the state at the end. Used by add/status/checkout and the pipeline
+// runner. Hash/Store/Restore are thread-safe.
+class DataSession {
+ public:
+  static Result<std::unique_ptr<DataSession>> Open(Project& project, const WorkOptions& options);
+  ~DataSession();
+
+  // What the file or directory at `abs` holds now (path = its name), without
+  // storing anything. kNotFound if it does not exist.
+  Result<Pointer> Hash(const std::string& abs);
+  // The files below directory `abs` with their hashes (a manifest of it as it is).
+  Result<std::vector<ManifestEntry>> ListFiles(const std::string& abs);
+  // Stores the file or directory at `abs` in the cache; returns its pointer.
+  Result<Pointer> Store(const std::string& abs, bool show_progress);
+  // Makes `abs` hold what `p` describes, from the cache (directories: extra files
+  // removed). Returns the number of files written and removed.
+  Result<std::pair<int64_t, int64_t>> Restore(const Pointer& p, const std::string& abs);
+  // Whether every object `p` needs is in the cache.
+  bool Cached(const Pointer& p);
+  // Writes the state table back to the store.
+  Status Save();
+
+  ObjectCache& cache();
+  StateCache& state();
+  store::Database& db();
+
+ private:
+  struct Impl;
+  explicit DataSession(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
 struct AddedPath {
   std::string pointer_file;  // relative to the root
   Pointer pointer;
