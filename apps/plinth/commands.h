@@ -46,5 +46,6 @@ using Runner = std::function<int()>;
 void RegisterProfile(CLI::App& app, Runner& run);
 void RegisterValidate(CLI::App& app, Runner& run);
 void RegisterData(CLI::App& app, Runner& run);
+void RegisterPipeline(CLI::App& app, Runner& run);
 
 }  // namespace plinth::cli

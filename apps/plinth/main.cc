@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   plinth::cli::RegisterProfile(app, run);
   plinth::cli::RegisterValidate(app, run);
   plinth::cli::RegisterData(app, run);
+  plinth::cli::RegisterPipeline(app, run);
 
   try {
     app.parse(argc, argv);

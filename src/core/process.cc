@@ -10,7 +10,10 @@
 
 namespace plinth::core {
 
-Result<ProcessResult> RunProcess(const std::vector<std::string>& argv, const std::string& cwd) {
+Result<ProcessResult> RunProcess(const std::vector<std::string>& argv,
+                                 const ProcessOptions& options) {
+  const std::string& cwd = options.cwd;
+  const bool merge = static_cast<bool>(options.on_line);
   if (argv.empty()) {
     return InvalidArgument("RunProcess: empty command");
   }
@@ -32,7 +35,10 @@ Result<ProcessResult> RunProcess(const std::vector<std::string>& argv, const std
     int devnull = ::open("/dev/null", O_RDONLY);
     ::dup2(devnull, 0);
     ::dup2(out_pipe[1], 1);
-    ::dup2(err_pipe[1], 2);
+    ::dup2(merge ? out_pipe[1] : err_pipe[1], 2);
+    for (const auto& [k, v] : options.env) {
+      ::setenv(k.c_str(), v.c_str(), 1);
+    }
     if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) {
       int e = errno;
       (void)!::write(exec_pipe[1], &e, sizeof e);
@@ -64,12 +70,25 @@ Result<ProcessResult> RunProcess(const std::vector<std::string>& argv, const std
       ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
       if (n > 0) {
         (i == 0 ? result.out : result.err).append(buf, static_cast<size_t>(n));
+        if (merge && i == 0) {
+          // Hand over complete lines; keep a partial one for the next read.
+          size_t start = 0, nl;
+          while ((nl = result.out.find('\n', start)) != std::string::npos) {
+            options.on_line(std::string_view(result.out).substr(start, nl - start));
+            start = nl + 1;
+          }
+          result.out.erase(0, start);
+        }
       } else if (n == 0 || errno != EINTR) {
         ::close(fds[i].fd);
         fds[i].fd = -1;
         --open_fds;
       }
     }
+  }
+  if (merge && !result.out.empty()) {
+    options.on_line(result.out);  // a last line without its newline
+    result.out.clear();
   }
   int exec_errno = 0;
   bool exec_failed = ::read(exec_pipe[0], &exec_errno, sizeof exec_errno) == sizeof exec_errno;

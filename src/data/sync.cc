@@ -185,6 +185,17 @@ int64_t FileSize(const std::string& path) {
 
 }  // namespace
 
+Result<std::string> GitShow(const Project& project, const std::string& rev, const std::string& path) {
+  if (!Git(project, {"rev-parse", "--verify", "--quiet", rev + "^{commit}"}).ok()) {
+    return InvalidArgument("unknown git revision \"" + rev + "\"");
+  }
+  auto text = Git(project, {"show", rev + ":./" + path});
+  if (!text.ok()) {
+    return NotFound(path + " is not in revision " + rev);
+  }
+  return text;
+}
+
 Status AddRemote(Project& project, const std::string& name, const std::string& url,
                  bool make_default) {
   if (name.empty() || name.find_first_of(" \t/:") != std::string::npos) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <set>
 
 #include "core/file.h"
@@ -120,7 +121,7 @@ Result<Stage> ParseStage(const std::string& name, const YAML::Node& node, const 
     for (const auto& item : list) {
       Out out;
       out.metric = std::string(key) == "metrics";
-      out.cache = stage_cache && !out.metric;
+      out.cache = stage_cache;
       std::string path;
       if (item.IsScalar()) {
         path = item.Scalar();
@@ -193,6 +194,38 @@ Result<Stage> ParseStage(const std::string& name, const YAML::Node& node, const 
 }
 
 }  // namespace
+
+namespace {
+
+// Walks `node` along the parts of `key` without assigning Nodes (assignment
+// in yaml-cpp rebinds through the tree).
+std::optional<YAML::Node> Walk(const YAML::Node& node, std::string_view key) {
+  size_t dot = key.find('.');
+  std::string part(key.substr(0, dot));
+  if (!node.IsMap()) {
+    return std::nullopt;
+  }
+  const YAML::Node child = node[part];
+  if (!child) {
+    return std::nullopt;
+  }
+  if (dot == std::string_view::npos) {
+    return child;
+  }
+  return Walk(child, key.substr(dot + 1));
+}
+
+}  // namespace
+
+Result<std::string> LookupParam(const YAML::Node& doc, const std::string& key) {
+  std::optional<YAML::Node> v = Walk(doc, key);
+  if (!v) {
+    return NotFound("parameter " + key + " is not there");
+  }
+  YAML::Emitter e;
+  e << YAML::Flow << *v;
+  return std::string(e.c_str());
+}
 
 int Pipeline::Find(const std::string& name) const {
   for (size_t i = 0; i < stages.size(); ++i) {

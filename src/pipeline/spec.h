@@ -24,6 +24,8 @@
 #include <string>
 #include <vector>
 
+#include <yaml-cpp/yaml.h>
+
 #include "core/status.h"
 
 namespace plinth::pipeline {
@@ -66,6 +68,10 @@ struct Pipeline {
   // kNotFound for an unknown stage name.
   Result<std::vector<size_t>> Plan(const std::vector<std::string>& targets) const;
 };
+
+// The value at dotted `key` (e.g. "train.lr") of a parameters document, as
+// canonical flow YAML ("0.1", "[1, 2]", "{a: 1}"). kNotFound when absent.
+Result<std::string> LookupParam(const YAML::Node& doc, const std::string& key);
 
 // Loads `root`/plinth.yaml; paths are made relative to `root`.
 Result<Pipeline> LoadPipeline(const std::string& root);

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Pipelines driven like a user: skip when unchanged; re-run on a dependency,
+# parameter or command change; parallel independent stages; failure
+# propagation and --keep-going; the manual gate and only-branch; run-cache
+# restore; --dry; and bad plinth.yaml files rejected before anything runs.
+# Usage: pipeline_test.sh PLINTH SOURCE_DIR
+set -u
+PLINTH=$1
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+passed=0
+failed=0
+expect() { if eval "$1"; then passed=$((passed + 1)); else echo "FAIL $2"; failed=$((failed + 1)); fi; }
+run() { "$PLINTH" run "$@" > "$T/out" 2>&1; echo $? > "$T/code"; }
+said() { grep -q -- "$1" "$T/out"; }
+code() { [ "$(cat "$T/code")" = "$1" ]; }
+
+cd "$T" && git init -q -b main p && cd p && git config user.email t@t && git config user.name t
+"$PLINTH" init > /dev/null
+printf 'a,b\n1,2\n' > raw.csv
+printf 'feat:\n  scale: 2\ntrain:\n  lr: 0.1\n' > params.yaml
+cat > plinth.yaml <<'YAML'
+stages:
+  features:
+    cmd: awk -F, -v s=$SCALE 'NR>1 {print $1*s}' raw.csv > features.txt
+    deps: [raw.csv]
+    params: [feat.scale]
+    env: {SCALE: "2"}
+    outs: [features.txt]
+  left:
+    cmd: date +%s%N > left.start && sleep 0.5 && date +%s%N > left.end
+    deps: [features.txt]
+    outs: [left.start, left.end]
+  right:
+    cmd: date +%s%N > right.start && sleep 0.5 && date +%s%N > right.end
+    deps: [features.txt]
+    outs: [right.start, right.end]
+  train:
+    cmd:
+      - echo "train lr"
+      - 'echo "{\"acc\": 0.8}" > metrics.json'
+      - cat features.txt > model.txt
+    deps: [features.txt, left.end, right.end]
+    params: [train.lr]
+    outs: [model.txt]
+    metrics: [metrics.json]
+  deploy:
+    cmd: cp model.txt deployed.txt
+    deps: [model.txt]
+    outs: [{path: deployed.txt, cache: false}]
+    when: manual
+    only: [main]
+YAML
+
+run -j 2
+expect 'code 0' "first run succeeds"
+git add -A && git commit -qm "first run"
+expect 'said "\[train\] train lr"' "stage output is prefixed with its name"
+expect 'said "stage deploy: waiting for approval"' "manual stage waits"
+expect '[ "$(cat features.txt)" = "2" ]' "env and params reach the command"
+# left and right ran at the same time: each started before the other ended.
+expect '[ "$(cat left.start)" -lt "$(cat right.end)" ] && [ "$(cat right.start)" -lt "$(cat left.end)" ]' "independent stages ran in parallel (-j 2)"
+expect 'grep -q "fingerprint:" plinth.lock && grep -q "params.yaml:train.lr: 0.1" plinth.lock' "plinth.lock records the stages"
+
+run
+expect 'code 0 && said "stage features: up to date" && said "stage train: up to date"' "nothing runs when nothing changed"
+
+printf 'a,b\n5,6\n' > raw.csv
+run --dry
+expect 'said "stage features: would run: dependency changed: raw.csv"' "--dry says why"
+expect '[ "$(cat features.txt)" = "2" ]' "--dry runs nothing"
+run
+expect 'said "stage features: ran: dependency changed: raw.csv"' "dependency change re-runs"
+expect 'said "stage left: ran: dependency changed: features.txt"' "and downstream"
+
+sed -i 's/lr: 0.1/lr: 0.2/' params.yaml
+run
+expect 'said "stage train: ran: parameter changed: train.lr" && said "stage features: up to date"' "param change re-runs only its stage"
+
+sed -i 's/echo "train lr"/echo "train lr v2"/' plinth.yaml
+run
+expect 'said "stage train: ran: command changed"' "command change re-runs"
+
+rm model.txt
+run
+expect 'said "stage train: restored from run cache: output missing or changed: model.txt"' "missing output restored from the run cache"
+expect '[ -f model.txt ]' "output back"
+
+sed -i 's/lr: 0.2/lr: 0.3/' params.yaml && run && sed -i 's/lr: 0.3/lr: 0.2/' params.yaml
+run
+expect 'said "stage train: restored from run cache: parameter changed: train.lr"' "switching a parameter back costs nothing"
+
+run --approve deploy
+expect 'said "stage deploy: ran" && [ -f deployed.txt ]' "approved manual stage runs on main"
+git checkout -q -b feature
+rm deployed.txt
+run --approve deploy train
+expect 'said "stage deploy: skipped (branch): runs only on main; this is feature"' "only: other branch skips"
+git checkout -q main
+
+# Failures: exit code propagates, dependents wait, lock untouched.
+cp plinth.lock "$T/lock.before"
+sed -i 's/cat features.txt > model.txt/exit 7/' plinth.yaml
+run
+expect 'code 7' "failing command's exit code propagates"
+expect 'said "stage train: failed: command exited with 7"' "failure reported"
+expect 'said "stage deploy: not run: waits for stage train"' "dependents do not run"
+expect 'cmp -s plinth.lock "$T/lock.before"' "failed stage leaves plinth.lock untouched"
+
+cat > plinth.yaml <<'YAML'
+stages:
+  broken:
+    cmd: exit 1
+  independent:
+    cmd: echo ok > ok.txt
+    outs: [ok.txt]
+YAML
+run
+expect 'said "stage independent: not run"' "without --keep-going the rest stops"
+run --keep-going
+expect 'said "stage independent: ran" && code 1' "--keep-going runs the rest, still fails"
+
+# Bad plinth.yaml files: rejected before anything runs, naming line and key.
+bad() { printf "$1" > plinth.yaml; run; expect "code 2 && said \"$2\"" "$3"; }
+bad 'stages:\n  a:\n    cmd: touch ran\n    dpes: [x]\n' 'plinth.yaml:4: stage .a.: unknown key .dpes.' "unknown key"
+bad 'stages:\n  a:\n    cmd: touch ran\n    deps: [b.out]\n    outs: [a.out]\n  b:\n    cmd: x\n    deps: [a.out]\n    outs: [b.out]\n' 'the stages form a cycle: a -> b -> a' "cycle"
+bad 'stages:\n  a:\n    cmd: touch ran\n    outs: [o]\n  b:\n    cmd: touch ran\n    outs: [o]\n' "stage 'b' writes o, which overlaps o written by stage 'a'" "two stages, one output"
+bad 'stages:\n  a:\n    cmd: touch ran\n    deps: [nowhere.csv]\n' 'dependency nowhere.csv does not exist and no stage produces it' "missing dependency"
+bad 'stages:\n  a:\n    cmd: touch ran\n    needs: [ghost]\n' 'no stage named .ghost.' "unknown needs"
+bad 'stages:\n  a:\n    cmd: touch ran\n    params: [no.such]\n' 'parameter no.such is not in params.yaml' "unknown parameter"
+bad 'stages:\n  a:\n    deps: [x]\n' "missing key 'cmd'" "no cmd"
+bad 'stages:\n  a:\n    cmd: touch ran\n    outs: [../outside]\n' 'is outside the project' "output outside the project"
+expect '[ ! -e ran ]' "nothing ran for any bad file"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
