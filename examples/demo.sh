@@ -1,21 +1,42 @@
 #!/usr/bin/env bash
-# The Plinth demo on the embedded default: profile the example data, then
-# validate it against Plinth's suite and against a Great Expectations suite.
+# The Plinth demo on the embedded default, in a scratch copy of examples/:
+# profile and validate the data, version it, and run the pipeline.
 # Usage: examples/demo.sh PATH/TO/plinth   (make demo passes the built binary)
 set -euo pipefail
-PLINTH=${1:-plinth}
-cd "$(dirname "$0")"
-mkdir -p out
+PLINTH=$(realpath "${1:-$(command -v plinth)}")
+HERE=$(cd "$(dirname "$0")" && pwd)
+WORK="$HERE/out/project"
+rm -rf "$WORK" && mkdir -p "$WORK"
+cp -r "$HERE/data" "$HERE/scripts" "$HERE/checks.yaml" "$HERE/great_expectations_suite.json" \
+  "$HERE/plinth.yaml" "$HERE/params.yaml" "$WORK/"
+cd "$WORK"
+mkdir -p bin && ln -sf "$PLINTH" bin/plinth && export PATH="$WORK/bin:$PATH"
+git init -q -b main . && git config user.email demo@plinth && git config user.name demo
 
 echo "== 1. Profile: column statistics (also the future drift reference)"
-"$PLINTH" profile data/adult.csv --json out/profile.json --html out/profile.html
+plinth profile data/adult.csv --json reports/profile.json --html reports/profile.html
 echo
 echo "== 2. Validate against checks.yaml (Plinth's suite format)"
-"$PLINTH" validate data/adult.csv --suite checks.yaml --report out/validation.json \
-  --html out/validation.html
+mkdir -p reports
+plinth validate data/adult.csv --suite checks.yaml --html reports/validation.html
 echo
 echo "== 3. Validate against a Great Expectations suite, unchanged"
-"$PLINTH" validate data/adult.csv --suite great_expectations_suite.json \
-  --report out/ge_validation.json
+plinth validate data/adult.csv --suite great_expectations_suite.json -q && echo "GE suite: passed"
 echo
-echo "Reports: examples/out/profile.html, examples/out/validation.html (open in a browser)"
+echo "== 4. Version the data next to git"
+plinth init
+plinth add data/adult.csv
+git add -A && git commit -qm "data v1" && plinth status
+echo
+echo "== 5. The pipeline: validation -> features -> training -> evaluation -> deployment"
+plinth dag
+plinth run
+echo
+echo "== 6. Nothing changed: nothing runs"
+plinth run | tail -7
+echo
+echo "== 7. Deployment, approved by hand (main branch only)"
+plinth run --approve model_deployment | grep "model_deployment"
+plinth metrics show
+echo
+echo "Reports: $WORK/reports/profile.html, $WORK/reports/validation.html"

@@ -36,6 +36,10 @@ struct CsvFlags {
 };
 void AddCsvFlags(CLI::App& cmd, CsvFlags& flags);
 Result<table::CsvOptions> ToCsvOptions(const CsvFlags& flags);
+// Writes an output file the user named (--json, --html, --report): parent
+// directories are created, the write is atomic.
+Status WriteOutput(const std::string& path, std::string_view content);
+
 // With --on-bad-lines warn, prints what was skipped to stderr.
 void ReportSkippedLines(const table::CsvInfo& info, const table::CsvOptions& options);
 

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "commands.h"
+#include "core/file.h"
 
 namespace plinth::cli {
 
@@ -72,6 +73,11 @@ Result<table::CsvOptions> ToCsvOptions(const CsvFlags& f) {
   opt.threads = f.threads;
   opt.progress = !f.quiet;
   return opt;
+}
+
+Status WriteOutput(const std::string& path, std::string_view content) {
+  PLINTH_RETURN_IF_ERROR(core::MakeParentDirs(path));
+  return core::AtomicWriteFile(path, content);
 }
 
 void ReportSkippedLines(const table::CsvInfo& info, const table::CsvOptions& options) {

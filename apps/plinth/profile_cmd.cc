@@ -43,13 +43,13 @@ int RunProfile(const ProfileFlags& f) {
   ReportSkippedLines(result->info, *csv);
   const profile::DatasetProfile* p = &result->profile;
   if (!f.json_out.empty()) {
-    Status s = core::WriteJsonFile(f.json_out, profile::ProfileToJson(*p));
+    Status s = WriteOutput(f.json_out, core::DumpJson(profile::ProfileToJson(*p)) + "\n");
     if (!s.ok()) {
       return ReportError(s);
     }
   }
   if (!f.html_out.empty()) {
-    Status s = core::AtomicWriteFile(f.html_out, profile::RenderProfileHtml(*p));
+    Status s = WriteOutput(f.html_out, profile::RenderProfileHtml(*p));
     if (!s.ok()) {
       return ReportError(s);
     }

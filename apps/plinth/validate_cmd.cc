@@ -38,13 +38,13 @@ int RunValidate(const ValidateFlags& f) {
   quality::ValidationReport report = quality::RunSuite(*suite, data->table, opt);
   report.data_source = f.file;
   if (!f.report_out.empty()) {
-    Status s = core::WriteJsonFile(f.report_out, quality::ReportToJson(report));
+    Status s = WriteOutput(f.report_out, core::DumpJson(quality::ReportToJson(report)) + "\n");
     if (!s.ok()) {
       return ReportError(s);
     }
   }
   if (!f.html_out.empty()) {
-    Status s = core::AtomicWriteFile(f.html_out, quality::RenderReportHtml(report));
+    Status s = WriteOutput(f.html_out, quality::RenderReportHtml(report));
     if (!s.ok()) {
       return ReportError(s);
     }

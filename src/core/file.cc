@@ -33,6 +33,19 @@ std::string ErrnoMessage(std::string_view path) {
   return std::string(path) + ": " + std::strerror(errno);
 }
 
+Status MakeParentDirs(const std::string& path) {
+  std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (parent.empty()) {
+    return Status::Ok();
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(parent, ec);
+  if (ec) {
+    return IoError(parent.string() + ": " + ec.message());
+  }
+  return Status::Ok();
+}
+
 Result<std::string> ReadFile(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {

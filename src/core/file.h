@@ -22,6 +22,10 @@ Result<std::string> ReadFile(const std::string& path);
 // Returns kIoError naming the path on failure; the previous content is untouched.
 Status AtomicWriteFile(const std::string& path, std::string_view content);
 
+// Creates the directories above `path` that do not exist. kIoError naming the
+// directory when that fails (e.g. a file stands where a directory must be).
+Status MakeParentDirs(const std::string& path);
+
 // Formats the current errno as "path: strerror".
 std::string ErrnoMessage(std::string_view path);
 

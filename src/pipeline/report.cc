@@ -20,6 +20,9 @@ void Flatten(const core::Json& j, const std::string& prefix, const std::string& 
     }
     return;
   }
+  if (j.is_array()) {
+    return;  // lists (per-check results, ...) are details, not metrics
+  }
   MetricValue m{file, prefix, j.dump(), std::nullopt};
   if (j.is_number()) {
     m.number = j.get<double>();

