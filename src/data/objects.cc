@@ -25,14 +25,17 @@ int64_t MtimeNs(const struct stat& st) {
   return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
 }
 
-// A name beside `dest` for writing before the rename.
-std::string TempBeside(const std::string& dest) {
+}  // namespace
+
+std::string TempPathBeside(const std::string& dest) {
   static thread_local std::mt19937_64 rng(std::random_device{}());
   fs::path p(dest);
   char suffix[32];
   std::snprintf(suffix, sizeof suffix, "%016llx", static_cast<unsigned long long>(rng()));
   return (p.parent_path() / ("." + p.filename().string() + ".plinth-tmp-" + suffix)).string();
 }
+
+namespace {
 
 Status ErrnoStatus(const std::string& what) {
   int e = errno;
@@ -294,7 +297,7 @@ Status ObjectCache::Place(const std::string& src, const std::string& dest, bool 
   if (ec) {
     return IoError(fs::path(dest).parent_path().string() + ": " + ec.message());
   }
-  std::string tmp = TempBeside(dest);
+  std::string tmp = TempPathBeside(dest);
   Status last = Unimplemented("no link kind configured");
   for (LinkKind kind : link_order_) {
     if (kind == LinkKind::kCopy && !allow_copy) {
@@ -350,7 +353,7 @@ Result<std::string> ObjectCache::AddFile(const std::string& path, StateCache& st
     // Link first (instant when it works), hash after: a failed link costs no read.
     std::error_code ec;
     fs::create_directories(dir_ + "/sha256", ec);
-    std::string tmp = TempBeside(dir_ + "/sha256/incoming");
+    std::string tmp = TempPathBeside(dir_ + "/sha256/incoming");
     Status s =
         kind == LinkKind::kReflink
             ? Reflink(path, tmp)
@@ -394,7 +397,7 @@ Result<std::string> ObjectCache::AddFile(const std::string& path, StateCache& st
   }
   std::error_code ec;
   fs::create_directories(dir_ + "/sha256", ec);
-  std::string tmp = TempBeside(dir_ + "/sha256/incoming");
+  std::string tmp = TempPathBeside(dir_ + "/sha256/incoming");
   int in = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (in < 0) {
     return ErrnoStatus(path);

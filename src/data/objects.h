@@ -31,6 +31,11 @@ namespace plinth::data {
 // True for 64 lowercase hex digits.
 bool IsHash(std::string_view s);
 
+// A temporary name in `dest`'s directory (".NAME.plinth-tmp-RANDOM") for
+// writing before the rename: hidden, never mistaken for an object, and removed
+// by plinth gc once stale.
+std::string TempPathBeside(const std::string& dest);
+
 class StateCache {
  public:
   // Loads every remembered stamp from `db`.

@@ -10,6 +10,7 @@
 #include <random>
 
 #include "core/hash.h"
+#include "data/objects.h"
 
 namespace plinth::data {
 namespace fs = std::filesystem;
@@ -20,8 +21,7 @@ Status CopyVerified(const std::string& src, const std::string& dest, const std::
   if (ec) {
     return IoError(fs::path(dest).parent_path().string() + ": " + ec.message());
   }
-  static thread_local std::mt19937_64 rng(std::random_device{}());
-  std::string tmp = dest + ".plinth-tmp-" + std::to_string(rng());
+  std::string tmp = TempPathBeside(dest);
   int in = ::open(src.c_str(), O_RDONLY | O_CLOEXEC);
   if (in < 0) {
     return errno == ENOENT ? NotFound(src + ": no such object")

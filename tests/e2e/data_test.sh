@@ -21,14 +21,17 @@ same_files() {  # the same files with the same bytes (directories alone do not c
        <(cd "$2" && find . -type f -exec sha256sum {} + | sort -k2) >/dev/null
 }
 
-verify_cache() {  # every object's content hashes to its name
+verify_cache() { verify_cache_dir "$1/.plinth/cache"; }
+
+verify_cache_dir() {  # every object's content hashes to its name
   local dir=$1 n=0 wrong=0
+  [ -d "$dir/sha256" ] || return 0
   while IFS= read -r f; do
     n=$((n + 1))
     name=$(basename "$(dirname "$f")")$(basename "$f")
     sum=$(sha256sum "$f" | cut -c1-64)
     [ "$sum" = "$name" ] || { wrong=$((wrong + 1)); echo "  damaged: $f"; }
-  done < <(find "$dir/.plinth/cache/sha256" -type f ! -name '.*')
+  done < <(find "$dir/sha256" -type f ! -name '.*')
   [ "$wrong" -eq 0 ]
 }
 
@@ -157,6 +160,31 @@ for seed in 1 2 3 4 5; do
   expect 'verify_cache .' "seed $seed: cache intact at the end"
   rm -rf "$T/many.copy" "$T/big.copy"
   cd ..
+done
+
+# Crash tests for push and pull: kill -9 mid-transfer, re-run, verify both sides.
+cd "$T/crash" && rm -rf src && mkdir src && cd src && git init -q && git config user.email t@t && git config user.name t
+"$PLINTH" init >/dev/null
+mkdir many && for i in $(seq 1 600); do head -c $((RANDOM % 30000 + 1)) /dev/urandom > "many/f$i.bin"; done
+head -c 30000000 /dev/urandom > big.bin
+"$PLINTH" add -q many big.bin
+git add -A && git commit -qm data
+for seed in 1 2 3; do
+  rm -rf "$T/crash/remote$seed"
+  "$PLINTH" remote add "r$seed" "$T/crash/remote$seed" -d >/dev/null
+  RANDOM=$seed
+  delay=$(printf '0.%03d' $((RANDOM % 200)))
+  "$PLINTH" push -q >/dev/null 2>&1 &
+  pid=$!; sleep "$delay"; kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+  expect 'verify_cache_dir "$T/crash/remote$seed"' "push seed $seed: remote intact after kill -9 at ${delay}s"
+  expect '"$PLINTH" push -q' "push seed $seed: re-run finishes"
+  expect 'verify_cache_dir "$T/crash/remote$seed" && [ "$(find "$T/crash/remote$seed/sha256" -type f ! -name ".*" | wc -l)" -eq 602 ]' "push seed $seed: every object there"
+  git add -A && git commit -qm "remote $seed"
+  rm -rf "$T/crash/clone$seed" && git clone -q . "$T/crash/clone$seed"
+  (cd "$T/crash/clone$seed" && { "$PLINTH" pull -q >/dev/null 2>&1 & pid=$!; sleep "$delay"; kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null; })
+  expect 'verify_cache "$T/crash/clone$seed"' "pull seed $seed: clone cache intact after kill -9"
+  expect '(cd "$T/crash/clone$seed" && "$PLINTH" pull -q)' "pull seed $seed: re-run finishes"
+  expect 'same_files "$T/crash/clone$seed/many" many && cmp -s "$T/crash/clone$seed/big.bin" big.bin' "pull seed $seed: data identical"
 done
 
 echo "$passed passed, $failed failed"
