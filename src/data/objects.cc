@@ -142,6 +142,34 @@ Status CopyFile(const std::string& src, const std::string& dst) {
 
 }  // namespace
 
+Status EnsureObjectDirs(const std::string& root) {
+  struct stat st {};
+  if (::stat((root + "/sha256/ff").c_str(), &st) == 0) {
+    return Status::Ok();
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (int i = 0; i < 256; ++i) {
+    std::string dir = root + "/sha256/" + kHex[i >> 4] + kHex[i & 15];
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) {
+      return IoError(dir + ": " + ec.message());
+    }
+  }
+  return Status::Ok();
+}
+
+Status SyncFilesystem(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    return ErrnoStatus(dir);
+  }
+  int rc = ::syncfs(fd);
+  Status s = rc == 0 ? Status::Ok() : ErrnoStatus(dir);
+  ::close(fd);
+  return s;
+}
+
 bool IsHash(std::string_view s) {
   if (s.size() != 64) {
     return false;
@@ -170,9 +198,12 @@ Result<std::unique_ptr<StateCache>> StateCache::Load(store::Database& db) {
 }
 
 Result<std::string> StateCache::Hash(const std::string& path,
-                                     const std::function<void(int64_t)>& on_bytes) {
+                                     const std::function<void(int64_t)>& on_bytes,
+                                     const struct stat* known) {
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
+  if (known != nullptr) {
+    st = *known;
+  } else if (::stat(path.c_str(), &st) != 0) {
     return ErrnoStatus(path);
   }
   if (!S_ISREG(st.st_mode)) {
@@ -229,9 +260,11 @@ Result<std::string> StateCache::Hash(const std::string& path,
   return hash;
 }
 
-std::optional<std::string> StateCache::Lookup(const std::string& path) {
+std::optional<std::string> StateCache::Lookup(const std::string& path, const struct stat* known) {
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
+  if (known != nullptr) {
+    st = *known;
+  } else if (::stat(path.c_str(), &st) != 0) {
     return std::nullopt;
   }
   std::lock_guard<std::mutex> lock(mu_);
@@ -338,8 +371,9 @@ Status ObjectCache::Place(const std::string& src, const std::string& dest, bool 
 }
 
 Result<std::string> ObjectCache::AddFile(const std::string& path, StateCache& state,
-                                         const std::function<void(int64_t)>& on_bytes) {
-  if (auto known = state.Lookup(path); known && Has(*known)) {
+                                         const std::function<void(int64_t)>& on_bytes,
+                                         const struct stat* known_stat) {
+  if (auto known = state.Lookup(path, known_stat); known && Has(*known)) {
     return *known;
   }
   for (LinkKind kind : link_order_) {
@@ -351,8 +385,6 @@ Result<std::string> ObjectCache::AddFile(const std::string& path, StateCache& st
       continue;
     }
     // Link first (instant when it works), hash after: a failed link costs no read.
-    std::error_code ec;
-    fs::create_directories(dir_ + "/sha256", ec);
     std::string tmp = TempPathBeside(dir_ + "/sha256/incoming");
     Status s =
         kind == LinkKind::kReflink
@@ -365,7 +397,7 @@ Result<std::string> ObjectCache::AddFile(const std::string& path, StateCache& st
       broken = true;  // this filesystem does not do it; do not ask again
       continue;
     }
-    auto hashed = state.Hash(path, on_bytes);
+    auto hashed = state.Hash(path, on_bytes, known_stat);
     if (!hashed.ok()) {
       ::unlink(tmp.c_str());
       return hashed.status();
@@ -376,7 +408,6 @@ Result<std::string> ObjectCache::AddFile(const std::string& path, StateCache& st
       return hash;
     }
     std::string obj = ObjectPath(hash);
-    fs::create_directories(fs::path(obj).parent_path(), ec);
     if (::chmod(tmp.c_str(), 0444) != 0 || ::rename(tmp.c_str(), obj.c_str()) != 0) {
       Status err = ErrnoStatus(obj);
       ::unlink(tmp.c_str());
@@ -392,11 +423,11 @@ Result<std::string> ObjectCache::AddFile(const std::string& path, StateCache& st
   }
   // Copy: read once, hash and write a temporary object, then name it by its hash.
   struct stat before {};
-  if (::stat(path.c_str(), &before) != 0) {
+  if (known_stat != nullptr) {
+    before = *known_stat;
+  } else if (::stat(path.c_str(), &before) != 0) {
     return ErrnoStatus(path);
   }
-  std::error_code ec;
-  fs::create_directories(dir_ + "/sha256", ec);
   std::string tmp = TempPathBeside(dir_ + "/sha256/incoming");
   int in = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (in < 0) {
@@ -458,7 +489,6 @@ Result<std::string> ObjectCache::AddFile(const std::string& path, StateCache& st
   state.CountHashed(total);
   std::string hash = sha.HexDigest();
   std::string obj = ObjectPath(hash);
-  fs::create_directories(fs::path(obj).parent_path(), ec);
   if (Has(hash) || ::rename(tmp.c_str(), obj.c_str()) != 0) {
     ::unlink(tmp.c_str());  // already stored (or lost a race to an identical file)
   } else {
@@ -474,8 +504,6 @@ Result<std::string> ObjectCache::InsertBytes(std::string_view bytes) {
     return hash;
   }
   std::string obj = ObjectPath(hash);
-  std::error_code ec;
-  fs::create_directories(fs::path(obj).parent_path(), ec);
   PLINTH_RETURN_IF_ERROR(core::AtomicWriteFile(obj, bytes));
   ::chmod(obj.c_str(), 0444);
   return hash;
@@ -562,11 +590,41 @@ Status ObjectCache::Remove(const std::string& hash) const {
 // Manifests and pointers
 
 std::string SerializeManifest(const std::vector<ManifestEntry>& entries) {
-  core::Json arr = core::Json::array();
-  for (const auto& e : entries) {
-    arr.push_back({{"path", e.path}, {"hash", e.hash}, {"size", e.size}});
+  // By hand (a manifest can list millions of files), in the exact form of a
+  // compact JSON dump: [{"path":"...","hash":"...","size":N},...].
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "[";
+  out.reserve(entries.size() * 120 + 2);
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const ManifestEntry& e = entries[i];
+    out += i ? ",{\"path\":\"" : "{\"path\":\"";
+    for (unsigned char c : e.path) {
+      switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+          if (c < 0x20) {
+            out += "\\u00";
+            out += kHex[c >> 4];
+            out += kHex[c & 15];
+          } else {
+            out += static_cast<char>(c);
+          }
+      }
+    }
+    out += "\",\"hash\":\"";
+    out += e.hash;
+    out += "\",\"size\":";
+    out += std::to_string(e.size);
+    out += "}";
   }
-  return arr.dump();
+  out += "]";
+  return out;
 }
 
 Result<std::vector<ManifestEntry>> ParseManifest(std::string_view bytes, std::string_view source) {

@@ -12,6 +12,8 @@
 // loaded from and saved to the store's data_state table. Thread-safe.
 #pragma once
 
+#include <sys/stat.h>
+
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -36,6 +38,14 @@ bool IsHash(std::string_view s);
 // by plinth gc once stale.
 std::string TempPathBeside(const std::string& dest);
 
+// Creates `root`/sha256/00 ... ff once, so writing an object never needs to
+// create its directory. Cheap when they exist.
+Status EnsureObjectDirs(const std::string& root);
+
+// Flushes the filesystem holding `dir` to disk (syncfs): one call at the end
+// of a transfer instead of an fsync per object.
+Status SyncFilesystem(const std::string& dir);
+
 class StateCache {
  public:
   // Loads every remembered stamp from `db`.
@@ -44,11 +54,13 @@ class StateCache {
   // The SHA-256 of the regular file at `path`: remembered when its stamp is
   // unchanged, else read and hashed (and remembered). `on_bytes` is told of
   // bytes as they are hashed. Errors name the path.
+  // `known`, when given, is a fresh stat of `path` (saves one system call).
   Result<std::string> Hash(const std::string& path,
-                           const std::function<void(int64_t)>& on_bytes = nullptr);
+                           const std::function<void(int64_t)>& on_bytes = nullptr,
+                           const struct stat* known = nullptr);
 
   // The remembered hash of `path` when its stamp is unchanged, without reading it.
-  std::optional<std::string> Lookup(const std::string& path);
+  std::optional<std::string> Lookup(const std::string& path, const struct stat* known = nullptr);
 
   // Records that the file at `path` holds `hash` (after writing it ourselves).
   Status Remember(const std::string& path, const std::string& hash);
@@ -100,7 +112,8 @@ class ObjectCache {
   // is made by the first link kind that works; for a copy, the file is read
   // once, hashed and written in the same pass. `on_bytes` is told of progress.
   Result<std::string> AddFile(const std::string& path, StateCache& state,
-                              const std::function<void(int64_t)>& on_bytes = nullptr);
+                              const std::function<void(int64_t)>& on_bytes = nullptr,
+                              const struct stat* known = nullptr);
 
   // Stores `bytes` as an object; returns its hash.
   Result<std::string> InsertBytes(std::string_view bytes);

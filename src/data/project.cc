@@ -79,7 +79,7 @@ Result<Project> Project::Init(const std::string& dir) {
   if (fs::exists(r + "/.plinth/config.yaml", ec)) {
     return AlreadyExists(r + ": already a Plinth project (.plinth/config.yaml exists)");
   }
-  fs::create_directories(r + "/.plinth/cache/sha256", ec);
+  fs::create_directories(r + "/.plinth", ec);
   if (ec) {
     return IoError(r + "/.plinth: " + ec.message());
   }

@@ -16,11 +16,8 @@ namespace plinth::data {
 namespace fs = std::filesystem;
 
 Status CopyVerified(const std::string& src, const std::string& dest, const std::string& hash) {
-  std::error_code ec;
-  fs::create_directories(fs::path(dest).parent_path(), ec);
-  if (ec) {
-    return IoError(fs::path(dest).parent_path().string() + ": " + ec.message());
-  }
+  // The object directories exist (EnsureObjectDirs); durability comes from one
+  // SyncFilesystem at the end of the transfer, not an fsync per object.
   std::string tmp = TempPathBeside(dest);
   int in = ::open(src.c_str(), O_RDONLY | O_CLOEXEC);
   if (in < 0) {
@@ -57,9 +54,6 @@ Status CopyVerified(const std::string& src, const std::string& dest, const std::
       off += w > 0 ? w : 0;
     }
   }
-  if (s.ok() && ::fsync(out) != 0) {
-    s = IoError(tmp + ": " + std::strerror(errno));
-  }
   ::close(in);
   ::close(out);
   if (s.ok()) {
@@ -85,6 +79,7 @@ class LocalRemote : public Remote {
   LocalRemote(std::string url, std::string dir) : url_(std::move(url)), dir_(std::move(dir)) {}
 
   const std::string& url() const override { return url_; }
+  Status Sync() override { return SyncFilesystem(dir_); }
 
   Result<bool> Has(const std::string& hash) override {
     struct stat st {};
@@ -117,10 +112,9 @@ Result<std::unique_ptr<Remote>> OpenLocal(std::string_view url, std::string_view
     return InvalidArgument("remote \"" + std::string(url) +
                            "\": a directory remote needs an absolute path");
   }
-  std::error_code ec;
-  fs::create_directories(dir + "/sha256", ec);
-  if (ec) {
-    return IoError("remote " + std::string(url) + ": " + ec.message());
+  Status s = EnsureObjectDirs(dir);
+  if (!s.ok()) {
+    return s.WithPrefix("remote " + std::string(url));
   }
   return std::unique_ptr<Remote>(new LocalRemote(std::string(url), dir));
 }

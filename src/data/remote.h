@@ -29,6 +29,8 @@ class Remote {
   virtual Status Put(const std::string& hash, const std::string& src) = 0;
   // Downloads object `hash` to `dest` (atomically), verifying its bytes.
   virtual Status Get(const std::string& hash, const std::string& dest) = 0;
+  // Makes what Put wrote durable (called once at the end of a push).
+  virtual Status Sync() = 0;
 };
 
 // Opens the remote at `url`. kInvalidArgument for an unknown scheme.

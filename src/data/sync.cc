@@ -237,6 +237,9 @@ Result<TransferResult> Push(Project& project, const std::string& remote_name, bo
         bytes += FileSize(cache.ObjectPath(h));
         return Status::Ok();
       }));
+  if (transferred > 0) {
+    PLINTH_RETURN_IF_ERROR(remote->Sync());
+  }
   result.transferred = transferred;
   result.present = present;
   result.bytes = bytes;
@@ -247,6 +250,7 @@ Result<TransferResult> Pull(Project& project, const std::string& remote_name,
                             const WorkOptions& options) {
   PLINTH_ASSIGN_OR_RETURN(auto remote, ResolveRemote(project, remote_name));
   ObjectCache cache(project.config().cache_dir, project.config().link_order);
+  PLINTH_RETURN_IF_ERROR(EnsureObjectDirs(cache.dir()));
   PLINTH_ASSIGN_OR_RETURN(auto pointers, WorkingPointers(project));
   TransferResult result;
   std::mutex mu;
@@ -283,6 +287,9 @@ Result<TransferResult> Pull(Project& project, const std::string& remote_name,
     }
   }
   PLINTH_RETURN_IF_ERROR(ForEachParallel(second, options.threads, fetch));
+  if (transferred > 0) {
+    PLINTH_RETURN_IF_ERROR(SyncFilesystem(cache.dir()));
+  }
   result.transferred = transferred;
   result.present = present;
   result.bytes = bytes;

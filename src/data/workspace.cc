@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <atomic>
 #include <filesystem>
 #include <future>
@@ -26,6 +28,7 @@ struct FileItem {
   std::string rel;  // relative to the scanned directory
   std::string abs;
   int64_t size = 0;
+  struct stat st {};  // taken by the scan, reused by the state lookup
 };
 
 // Every regular file below `dir`, sorted by relative path. Symlinks to files
@@ -59,10 +62,14 @@ Result<std::vector<FileItem>> ScanDir(const std::string& dir) {
       return InvalidArgument(e.path().string() + ": not a regular file (" +
                              (is_link ? "a broken symlink" : "a device, socket or pipe") + ")");
     }
-    struct stat st {};
-    ::stat(e.path().c_str(), &st);
-    out.push_back({e.path().lexically_relative(dir).generic_string(), e.path().string(),
-                   static_cast<int64_t>(st.st_size)});
+    FileItem item;
+    item.abs = e.path().string();
+    if (::stat(item.abs.c_str(), &item.st) != 0) {
+      return IoError(item.abs + ": " + std::strerror(errno));
+    }
+    item.rel = e.path().lexically_relative(dir).generic_string();
+    item.size = static_cast<int64_t>(item.st.st_size);
+    out.push_back(std::move(item));
   }
   std::sort(out.begin(), out.end(),
             [](const FileItem& a, const FileItem& b) { return a.rel < b.rel; });
@@ -114,7 +121,7 @@ Result<std::vector<std::string>> HashAll(const std::vector<FileItem>& items, Sta
     }
   };
   PLINTH_RETURN_IF_ERROR(ParallelFor(pool, items.size(), [&](size_t i) -> Status {
-    PLINTH_ASSIGN_OR_RETURN(hashes[i], state.Hash(items[i].abs, on_bytes));
+    PLINTH_ASSIGN_OR_RETURN(hashes[i], state.Hash(items[i].abs, on_bytes, &items[i].st));
     return Status::Ok();
   }));
   return hashes;
@@ -208,6 +215,7 @@ Result<std::unique_ptr<DataSession>> DataSession::Open(Project& project,
                                                        const WorkOptions& options) {
   PLINTH_ASSIGN_OR_RETURN(store::Database * db, project.Store());
   PLINTH_ASSIGN_OR_RETURN(auto state, StateCache::Load(*db));
+  PLINTH_RETURN_IF_ERROR(EnsureObjectDirs(project.config().cache_dir));
   auto impl = std::unique_ptr<Impl>(new Impl{
       db, std::move(state), ObjectCache(project.config().cache_dir, project.config().link_order),
       core::ThreadPool(options.threads), options.progress});
@@ -269,10 +277,10 @@ Result<Pointer> DataSession::Store(const std::string& abs, bool show_progress) {
     core::Progress progress("adding " + p.path, p.size, show_progress && impl_->progress);
     std::vector<std::string> hashes(items.size());
     PLINTH_RETURN_IF_ERROR(ParallelFor(impl_->pool, items.size(), [&](size_t i) -> Status {
-      PLINTH_ASSIGN_OR_RETURN(hashes[i],
-                              impl_->cache.AddFile(items[i].abs, *impl_->state, [&](int64_t n) {
-                                progress.Update(done += n);
-                              }));
+      PLINTH_ASSIGN_OR_RETURN(hashes[i], impl_->cache.AddFile(
+                                             items[i].abs, *impl_->state,
+                                             [&](int64_t n) { progress.Update(done += n); },
+                                             &items[i].st));
       return Status::Ok();
     }));
     progress.Finish();

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "core/file.h"
+#include "core/json.h"
 #include "data/objects.h"
 #include "data/workspace.h"
 #include "testutil/testutil.h"
@@ -52,6 +53,16 @@ TEST(ManifestTest, CanonicalAndParsed) {
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(*back, m);
   EXPECT_EQ(ParseManifest("{}", "m").status().code(), StatusCode::kCorruption);
+  // The hand-written serializer is byte-identical to a compact JSON dump.
+  std::vector<ManifestEntry> odd = {{"quote\"back\\slash", std::string(64, 'a'), 1},
+                                    {"tab\tnl\nctl\x01\x1f", std::string(64, 'b'), 2},
+                                    {"café ☕/ünï.csv", std::string(64, 'c'), 1234567890123}};
+  core::Json arr = core::Json::array();
+  for (const auto& e : odd) {
+    arr.push_back({{"path", e.path}, {"hash", e.hash}, {"size", e.size}});
+  }
+  EXPECT_EQ(SerializeManifest(odd), arr.dump());
+  EXPECT_EQ(*ParseManifest(SerializeManifest(odd), "m"), odd);
   for (const char* bad : {"../x", "/etc/passwd", "a/../../x", "a//b", "./a"}) {
     std::string text = SerializeManifest({{bad, std::string(64, '1'), 1}});
     EXPECT_EQ(ParseManifest(text, "m").status().code(), StatusCode::kCorruption) << bad;

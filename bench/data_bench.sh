@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Data versioning side by side with the tools that bound it, on the same data in
+# the same run (hot page cache; medians of REPEAT runs):
+#   one 2 GB file: plinth add vs openssl dgst -sha256, md5sum (DVC's hash), cp
+#   100k small files: plinth add vs hashing them one by one on one core
+#   plinth status after changing one of the 100k files
+#   plinth push / pull of the 100k files to a directory remote vs cp -r
+# Usage: bench/data_bench.sh PLINTH [REPEAT]
+set -euo pipefail
+PLINTH=$(realpath "$1")
+REPEAT=${2:-3}
+OUT=$(cd "$(dirname "$0")" && pwd)/out/data
+mkdir -p "$OUT"
+cd "$OUT"
+
+t() {  # seconds of one run of "$@"
+  local s e
+  s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N)
+  echo "$e - $s" | bc
+}
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+fresh() { rm -rf proj && mkdir proj && (cd proj && "$PLINTH" init >/dev/null); }
+
+if [ ! -f big.bin ]; then
+  echo "generating big.bin (2 GiB)..." >&2
+  head -c 2147483648 /dev/urandom > big.bin
+fi
+if [ ! -d small ]; then
+  echo "generating small/ (100,000 files)..." >&2
+  /usr/bin/python3 - <<'PY'
+import os, random
+random.seed(42)
+for d in range(100):
+    os.makedirs(f"small/d{d:03d}", exist_ok=True)
+    for f in range(1000):
+        with open(f"small/d{d:03d}/f{f:04d}.bin", "wb") as fh:
+            fh.write(os.urandom(random.randint(100, 4000)))
+PY
+fi
+cat big.bin > /dev/null
+find small -type f -print0 | xargs -0 cat > /dev/null
+
+declare -A R
+for i in $(seq "$REPEAT"); do
+  R[openssl]+="$(t openssl dgst -sha256 big.bin) "
+  R[md5sum]+="$(t md5sum big.bin) "
+  R[cp]+="$(t cp big.bin big.copy) "; rm -f big.copy
+  fresh; cp --reflink=auto big.bin proj/big.bin 2>/dev/null || ln big.bin proj/big.bin
+  R[add_big]+="$(cd proj && t "$PLINTH" add -q big.bin) "
+  rm -rf proj
+  R[hash_small_1core]+="$(t sh -c 'find small -type f -print0 | xargs -0 openssl dgst -sha256') "
+  fresh; cp -r small proj/small
+  R[add_small]+="$(cd proj && t "$PLINTH" add -q small) "
+  echo "changed $i" > proj/small/d050/f0500.bin.new && mv proj/small/d050/f0500.bin.new proj/small/d050/f0500.bin
+  R[status_one_change]+="$(cd proj && t "$PLINTH" status) "
+  R[cp_r]+="$(t cp -r small small.copy) "; rm -rf small.copy
+  (cd proj && "$PLINTH" add -q small && "$PLINTH" remote add r "$OUT/remote" >/dev/null)
+  rm -rf remote
+  R[push_small]+="$(cd proj && t "$PLINTH" push -q) "
+  rm -rf clone && mkdir clone && cp -r proj/.plinth clone/ && rm -rf clone/.plinth/cache clone/.plinth/plinth.db && cp proj/small.plinth clone/
+  R[pull_small]+="$(cd clone && t "$PLINTH" pull -q) "
+  rm -rf clone remote proj
+done
+
+m() { echo "${R[$1]}" | tr ' ' '\n' | grep -v '^$' | median; }
+ratio() { echo "scale=2; $(m "$1") / $(m "$2")" | bc; }
+printf '| measurement | seconds | vs baseline |\n|---|---:|---|\n'
+printf '| openssl dgst -sha256, 2 GiB | %.2f | baseline |\n' "$(m openssl)"
+printf '| md5sum, 2 GiB (DVC hashes with MD5) | %.2f | %sx openssl |\n' "$(m md5sum)" "$(ratio md5sum openssl)"
+printf '| cp, 2 GiB | %.2f | %sx openssl |\n' "$(m cp)" "$(ratio cp openssl)"
+printf '| **plinth add, 2 GiB file** | %.2f | **%sx openssl** (target <= 1.3x) |\n' "$(m add_big)" "$(ratio add_big openssl)"
+printf '| openssl dgst file by file, one core, 100k files | %.2f | baseline |\n' "$(m hash_small_1core)"
+printf '| **plinth add, 100k files** | %.2f | **%sx faster** (target >= 1.5x) |\n' "$(m add_small)" "$(echo "scale=2; $(m hash_small_1core) / $(m add_small)" | bc)"
+printf '| **plinth status after one change, 100k files** | %.2f | target < 1 s |\n' "$(m status_one_change)"
+printf '| cp -r, 100k files | %.2f | baseline |\n' "$(m cp_r)"
+printf '| **plinth push, 100k files** | %.2f | **%sx cp -r** (target <= 2x) |\n' "$(m push_small)" "$(ratio push_small cp_r)"
+printf '| **plinth pull, 100k files** | %.2f | **%sx cp -r** (target <= 2x) |\n' "$(m pull_small)" "$(ratio pull_small cp_r)"
