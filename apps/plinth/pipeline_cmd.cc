@@ -37,8 +37,9 @@ int RunPipeline(const pipeline::RunOptions& opt) {
     char secs[32];
     std::snprintf(secs, sizeof secs, "%.1f", s.seconds);
     t.AddRow({s.name, std::string(pipeline::OutcomeName(s.outcome)), s.reason,
-              s.outcome == pipeline::Outcome::kRan || s.outcome == pipeline::Outcome::kFailed ? secs
-                                                                                                : ""});
+              s.outcome == pipeline::Outcome::kRan || s.outcome == pipeline::Outcome::kFailed
+                  ? secs
+                  : ""});
   }
   std::printf("\n%s", t.Render(60).c_str());
   if (r->run_id > 0) {
@@ -59,8 +60,8 @@ void PrintChanges(const std::vector<pipeline::Change>& changes, const std::strin
     if (c.delta) {
       std::snprintf(delta, sizeof delta, "%+g", *c.delta);
     }
-    t.AddRow({c.file, c.key, c.before.empty() ? "-" : c.before, c.after.empty() ? "-" : c.after,
-              delta});
+    t.AddRow(
+        {c.file, c.key, c.before.empty() ? "-" : c.before, c.after.empty() ? "-" : c.after, delta});
   }
   std::fputs(t.Render(40).c_str(), stdout);
 }
@@ -71,9 +72,10 @@ void RegisterPipeline(CLI::App& app, Runner& run) {
   for (const char* name : {"run", "repro"}) {
     auto opt = std::make_shared<pipeline::RunOptions>();
     CLI::App* cmd = app.add_subcommand(
-        name, std::string(name) == "run"
-                  ? "Run the pipeline in plinth.yaml: stages whose inputs changed, in dependency order"
-                  : "Same as run (DVC's name)");
+        name,
+        std::string(name) == "run"
+            ? "Run the pipeline in plinth.yaml: stages whose inputs changed, in dependency order"
+            : "Same as run (DVC's name)");
     cmd->add_option("STAGE", opt->targets, "stages to bring up to date (with what they need)");
     cmd->add_option("-j,--jobs", opt->jobs, "independent stages at once")->capture_default_str();
     cmd->add_flag("--dry", opt->dry, "print what would run and why; run nothing");

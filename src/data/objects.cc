@@ -52,17 +52,25 @@ Status ErrnoStatus(const std::string& what) {
   return IoError(msg);
 }
 
-Status Reflink(const std::string& src, const std::string& dst) {
-  int in = ::open(src.c_str(), O_RDONLY | O_CLOEXEC);
+// Opens `src` for reading and creates `dst` (which must not exist) for writing.
+// On success both descriptors are open and the caller closes them.
+Status OpenPair(const std::string& src, const std::string& dst, int& in, int& out) {
+  in = ::open(src.c_str(), O_RDONLY | O_CLOEXEC);
   if (in < 0) {
     return ErrnoStatus(src);
   }
-  int out = ::open(dst.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  out = ::open(dst.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (out < 0) {
     Status s = ErrnoStatus(dst);
     ::close(in);
     return s;
   }
+  return Status::Ok();
+}
+
+Status Reflink(const std::string& src, const std::string& dst) {
+  int in = -1, out = -1;
+  PLINTH_RETURN_IF_ERROR(OpenPair(src, dst, in, out));
   int rc = ::ioctl(out, FICLONE, in);
   int e = errno;
   ::close(in);
@@ -76,16 +84,8 @@ Status Reflink(const std::string& src, const std::string& dst) {
 }
 
 Status CopyFile(const std::string& src, const std::string& dst) {
-  int in = ::open(src.c_str(), O_RDONLY | O_CLOEXEC);
-  if (in < 0) {
-    return ErrnoStatus(src);
-  }
-  int out = ::open(dst.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (out < 0) {
-    Status s = ErrnoStatus(dst);
-    ::close(in);
-    return s;
-  }
+  int in = -1, out = -1;
+  PLINTH_RETURN_IF_ERROR(OpenPair(src, dst, in, out));
   Status s;
   while (true) {
     ssize_t n = ::copy_file_range(in, nullptr, out, nullptr, 1 << 30, 0);
@@ -600,13 +600,27 @@ std::string SerializeManifest(const std::vector<ManifestEntry>& entries) {
     out += i ? ",{\"path\":\"" : "{\"path\":\"";
     for (unsigned char c : e.path) {
       switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
+        case '"':
+          out += "\\\"";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
+        case '\b':
+          out += "\\b";
+          break;
+        case '\f':
+          out += "\\f";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
         default:
           if (c < 0x20) {
             out += "\\u00";

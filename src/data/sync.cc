@@ -185,7 +185,8 @@ int64_t FileSize(const std::string& path) {
 
 }  // namespace
 
-Result<std::string> GitShow(const Project& project, const std::string& rev, const std::string& path) {
+Result<std::string> GitShow(const Project& project, const std::string& rev,
+                            const std::string& path) {
   if (!Git(project, {"rev-parse", "--verify", "--quiet", rev + "^{commit}"}).ok()) {
     return InvalidArgument("unknown git revision \"" + rev + "\"");
   }

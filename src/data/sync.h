@@ -60,6 +60,7 @@ Result<std::vector<DiffEntry>> Diff(Project& project, const std::string& rev);
 
 // The content of `path` (relative to the project root) at git revision `rev`.
 // kNotFound when the file is not in that revision, kInvalidArgument for a bad revision.
-Result<std::string> GitShow(const Project& project, const std::string& rev, const std::string& path);
+Result<std::string> GitShow(const Project& project, const std::string& rev,
+                            const std::string& path);
 
 }  // namespace plinth::data

@@ -4,9 +4,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
-#include <atomic>
 #include <filesystem>
 #include <future>
 #include <map>
@@ -184,16 +184,14 @@ std::string DataPath(const std::string& pointer_rel, const Pointer& p) {
 
 }  // namespace
 
-std::string GitHead(const Project& project) {
-  auto r = core::RunProcess({"git", "rev-parse", "HEAD"}, project.root());
+std::string GitLine(const Project& project, const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {"git"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto r = core::RunProcess(argv, project.root());
   if (!r.ok() || r->exit_code != 0) {
     return "";
   }
-  std::string out = r->out;
-  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) {
-    out.pop_back();
-  }
-  return out;
+  return r->out.substr(0, r->out.find_first_of("\r\n"));
 }
 
 struct DataSession::Impl {
@@ -277,15 +275,15 @@ Result<Pointer> DataSession::Store(const std::string& abs, bool show_progress) {
     core::Progress progress("adding " + p.path, p.size, show_progress && impl_->progress);
     std::vector<std::string> hashes(items.size());
     PLINTH_RETURN_IF_ERROR(ParallelFor(impl_->pool, items.size(), [&](size_t i) -> Status {
-      PLINTH_ASSIGN_OR_RETURN(hashes[i], impl_->cache.AddFile(
-                                             items[i].abs, *impl_->state,
-                                             [&](int64_t n) { progress.Update(done += n); },
-                                             &items[i].st));
+      PLINTH_ASSIGN_OR_RETURN(hashes[i],
+                              impl_->cache.AddFile(
+                                  items[i].abs, *impl_->state,
+                                  [&](int64_t n) { progress.Update(done += n); }, &items[i].st));
       return Status::Ok();
     }));
     progress.Finish();
-    PLINTH_ASSIGN_OR_RETURN(p.hash,
-                            impl_->cache.InsertBytes(SerializeManifest(BuildManifest(items, hashes))));
+    PLINTH_ASSIGN_OR_RETURN(
+        p.hash, impl_->cache.InsertBytes(SerializeManifest(BuildManifest(items, hashes))));
     p.kind = PointerKind::kDir;
     p.nfiles = static_cast<int64_t>(items.size());
     return p;

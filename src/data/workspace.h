@@ -107,7 +107,13 @@ Result<CheckoutResult> Checkout(Project& project, const std::vector<std::string>
 // directories, .git and .plinth are not searched.
 Result<std::vector<std::string>> FindPointerFiles(const Project& project);
 
+// The first line git prints for `args` at the project root, or "" when git
+// fails (not a repository, no commits, ...).
+std::string GitLine(const Project& project, const std::vector<std::string>& args);
+
 // The git commit checked out at the project root, or "" outside git.
-std::string GitHead(const Project& project);
+inline std::string GitHead(const Project& project) {
+  return GitLine(project, {"rev-parse", "HEAD"});
+}
 
 }  // namespace plinth::data

@@ -44,8 +44,10 @@ bool ParseNumber(const std::string& text, double& out) {
   return !text.empty() && end == text.c_str() + text.size();
 }
 
-std::vector<Change> Compare(const std::map<std::pair<std::string, std::string>, std::pair<std::string, std::optional<double>>>& before,
-                            const std::map<std::pair<std::string, std::string>, std::pair<std::string, std::optional<double>>>& after) {
+std::vector<Change> Compare(const std::map<std::pair<std::string, std::string>,
+                                           std::pair<std::string, std::optional<double>>>& before,
+                            const std::map<std::pair<std::string, std::string>,
+                                           std::pair<std::string, std::optional<double>>>& after) {
   std::vector<Change> out;
   std::set<std::pair<std::string, std::string>> keys;
   for (const auto& [k, v] : before) {
@@ -124,7 +126,8 @@ Result<std::vector<MetricValue>> ReadMetrics(const data::Project& project, const
         }
         return text.status();
       }
-      PLINTH_ASSIGN_OR_RETURN(core::Json j, core::ParseJson(*text, (rev.empty() ? "" : rev + ":") + o.path));
+      PLINTH_ASSIGN_OR_RETURN(core::Json j,
+                              core::ParseJson(*text, (rev.empty() ? "" : rev + ":") + o.path));
       Flatten(j, "", o.path, out);
     }
   }
@@ -135,7 +138,8 @@ Result<std::vector<Change>> DiffMetrics(const data::Project& project, const Pipe
                                         const std::string& rev) {
   PLINTH_ASSIGN_OR_RETURN(auto before_list, ReadMetrics(project, pipeline, rev));
   PLINTH_ASSIGN_OR_RETURN(auto after_list, ReadMetrics(project, pipeline, ""));
-  std::map<std::pair<std::string, std::string>, std::pair<std::string, std::optional<double>>> before, after;
+  std::map<std::pair<std::string, std::string>, std::pair<std::string, std::optional<double>>>
+      before, after;
   for (const auto& m : before_list) {
     before[{m.file, m.key}] = {m.value, m.number};
   }
@@ -147,7 +151,8 @@ Result<std::vector<Change>> DiffMetrics(const data::Project& project, const Pipe
 
 Result<std::vector<Change>> DiffParams(const data::Project& project, const Pipeline& pipeline,
                                        const std::string& rev) {
-  std::map<std::pair<std::string, std::string>, std::pair<std::string, std::optional<double>>> sides[2];
+  std::map<std::pair<std::string, std::string>, std::pair<std::string, std::optional<double>>>
+      sides[2];
   for (int side = 0; side < 2; ++side) {
     std::map<std::string, std::optional<YAML::Node>> docs;
     for (const auto& st : pipeline.stages) {

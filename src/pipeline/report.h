@@ -30,8 +30,8 @@ Result<std::vector<MetricValue>> ReadMetrics(const data::Project& project, const
 
 struct Change {
   std::string file, key;
-  std::string before, after;          // "" when absent
-  std::optional<double> delta;        // after - before, when both are numbers
+  std::string before, after;    // "" when absent
+  std::optional<double> delta;  // after - before, when both are numbers
 };
 
 // Metrics that differ between `rev` and the working tree.

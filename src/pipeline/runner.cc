@@ -47,8 +47,8 @@ constexpr store::Migration kMigrations[] = {
 struct LockEntry {
   std::string fingerprint;
   std::string cmd;
-  std::map<std::string, std::string> deps;    // path -> hash
-  std::map<std::string, std::string> params;  // file:key -> value (canonical)
+  std::map<std::string, std::string> deps;                  // path -> hash
+  std::map<std::string, std::string> params;                // file:key -> value (canonical)
   std::vector<std::pair<std::string, data::Pointer>> outs;  // path -> pointer
 };
 
@@ -96,7 +96,7 @@ Result<Lock> ReadLock(const data::Project& project) {
           p.size = o["size"].as<int64_t>();
           p.nfiles = o["nfiles"].as<int64_t>();
           p.kind = o["kind"].as<std::string>() == "dir" ? data::PointerKind::kDir
-                                                         : data::PointerKind::kFile;
+                                                        : data::PointerKind::kFile;
           e.outs.emplace_back(o["path"].as<std::string>(), p);
         }
       }
@@ -137,8 +137,8 @@ Status WriteLock(const data::Project& project, const Pipeline& pipeline, const L
     if (!e.deps.empty()) {
       y << YAML::Key << "deps" << YAML::Value << YAML::BeginSeq;
       for (const auto& [path, hash] : e.deps) {
-        y << YAML::Flow << YAML::BeginMap << YAML::Key << "path" << YAML::Value << path
-          << YAML::Key << "hash" << YAML::Value << hash << YAML::EndMap;
+        y << YAML::Flow << YAML::BeginMap << YAML::Key << "path" << YAML::Value << path << YAML::Key
+          << "hash" << YAML::Value << hash << YAML::EndMap;
       }
       y << YAML::EndSeq;
     }
@@ -164,15 +164,7 @@ Status WriteLock(const data::Project& project, const Pipeline& pipeline, const L
 
 std::string Branch(const data::Project& project) {
   // symbolic-ref also names the branch of a repository without commits yet.
-  auto r = core::RunProcess({"git", "symbolic-ref", "--short", "-q", "HEAD"}, project.root());
-  if (!r.ok() || r->exit_code != 0) {
-    return "";
-  }
-  std::string b = r->out;
-  while (!b.empty() && (b.back() == '\n' || b.back() == '\r')) {
-    b.pop_back();
-  }
-  return b;
+  return data::GitLine(project, {"symbolic-ref", "--short", "-q", "HEAD"});
 }
 
 std::string JoinCmd(const Stage& st) {
@@ -184,8 +176,9 @@ std::string JoinCmd(const Stage& st) {
 }
 
 bool Within(const std::string& inner, const std::string& outer) {
-  return inner == outer || (inner.size() > outer.size() &&
-                            inner.compare(0, outer.size(), outer) == 0 && inner[outer.size()] == '/');
+  return inner == outer ||
+         (inner.size() > outer.size() && inner.compare(0, outer.size(), outer) == 0 &&
+          inner[outer.size()] == '/');
 }
 
 std::string RunCachePath(const data::Project& project, const std::string& fp) {
@@ -196,14 +189,22 @@ std::string RunCachePath(const data::Project& project, const std::string& fp) {
 
 std::string_view OutcomeName(Outcome o) {
   switch (o) {
-    case Outcome::kUpToDate: return "up to date";
-    case Outcome::kRestored: return "restored from run cache";
-    case Outcome::kRan: return "ran";
-    case Outcome::kWouldRun: return "would run";
-    case Outcome::kFailed: return "failed";
-    case Outcome::kWaitingApproval: return "waiting for approval";
-    case Outcome::kSkippedBranch: return "skipped (branch)";
-    case Outcome::kBlocked: return "not run";
+    case Outcome::kUpToDate:
+      return "up to date";
+    case Outcome::kRestored:
+      return "restored from run cache";
+    case Outcome::kRan:
+      return "ran";
+    case Outcome::kWouldRun:
+      return "would run";
+    case Outcome::kFailed:
+      return "failed";
+    case Outcome::kWaitingApproval:
+      return "waiting for approval";
+    case Outcome::kSkippedBranch:
+      return "skipped (branch)";
+    case Outcome::kBlocked:
+      return "not run";
   }
   return "?";
 }
@@ -381,7 +382,7 @@ class Runner {
         p.size = o["size"].as<int64_t>();
         p.nfiles = o["nfiles"].as<int64_t>();
         p.kind = o["kind"].as<std::string>() == "dir" ? data::PointerKind::kDir
-                                                       : data::PointerKind::kFile;
+                                                      : data::PointerKind::kFile;
         outs.emplace_back(path, p);
       }
     } catch (const YAML::Exception&) {
@@ -436,8 +437,9 @@ class Runner {
         return;
       }
       if (res->exit_code != 0) {
-        Finish(k, Outcome::kFailed, "command exited with " + std::to_string(res->exit_code) + ": " + cmd,
-               res->exit_code, start);
+        Finish(k, Outcome::kFailed,
+               "command exited with " + std::to_string(res->exit_code) + ": " + cmd, res->exit_code,
+               start);
         return;
       }
     }
@@ -446,9 +448,8 @@ class Runner {
       auto p = out.cache ? session_->Store(abs, false) : session_->Hash(abs);
       if (!p.ok()) {
         Finish(k, Outcome::kFailed,
-               p.status().code() == StatusCode::kNotFound
-                   ? "did not produce its output " + out.path
-                   : p.status().message(),
+               p.status().code() == StatusCode::kNotFound ? "did not produce its output " + out.path
+                                                          : p.status().message(),
                1, start);
         return;
       }
@@ -469,7 +470,8 @@ class Runner {
     std::lock_guard<std::mutex> lock(lock_mu_);
     lock_.stages[st.name] = entry;
     PLINTH_RETURN_IF_ERROR(WriteLock(project_, pipeline_, lock_));
-    bool all_cached = std::all_of(st.outs.begin(), st.outs.end(), [](const Out& o) { return o.cache; });
+    bool all_cached =
+        std::all_of(st.outs.begin(), st.outs.end(), [](const Out& o) { return o.cache; });
     if (all_cached && !entry.outs.empty()) {
       YAML::Emitter y;
       EmitOuts(y, entry.outs);
@@ -487,7 +489,9 @@ class Runner {
     r.outcome = o;
     r.reason = reason;
     r.exit_code = code;
-    r.seconds = start_us > 0 ? static_cast<double>(core::SystemClock().MonotonicMicros() - start_us) / 1e6 : 0;
+    r.seconds = start_us > 0
+                    ? static_cast<double>(core::SystemClock().MonotonicMicros() - start_us) / 1e6
+                    : 0;
     done_[k] = true;
     if (o == Outcome::kFailed) {
       failed_ = true;
@@ -495,7 +499,8 @@ class Runner {
     char line[64];
     std::snprintf(line, sizeof line, " (%.1f s)", r.seconds);
     Print("stage " + r.name + ": " + std::string(OutcomeName(o)) +
-          (reason.empty() ? "" : ": " + reason) + (o == Outcome::kRan || o == Outcome::kFailed ? line : ""));
+          (reason.empty() ? "" : ": " + reason) +
+          (o == Outcome::kRan || o == Outcome::kFailed ? line : ""));
     cv_.notify_all();
   }
 
@@ -552,13 +557,14 @@ class Runner {
         launched = true;
         lock.unlock();
         // Gates, then the fingerprint decides.
-        if (st.manual && std::find(opt_.approve.begin(), opt_.approve.end(), st.name) == opt_.approve.end()) {
+        if (st.manual &&
+            std::find(opt_.approve.begin(), opt_.approve.end(), st.name) == opt_.approve.end()) {
           Finish(k, Outcome::kWaitingApproval, "run with --approve " + st.name, 0, 0);
         } else if (!st.only.empty() &&
                    std::find(st.only.begin(), st.only.end(), branch_) == st.only.end()) {
           Finish(k, Outcome::kSkippedBranch,
-                 "runs only on " + st.only[0] + (st.only.size() > 1 ? ", ..." : "") +
-                     "; this is " + (branch_.empty() ? "not a git branch" : branch_),
+                 "runs only on " + st.only[0] + (st.only.size() > 1 ? ", ..." : "") + "; this is " +
+                     (branch_.empty() ? "not a git branch" : branch_),
                  0, 0);
         } else {
           auto fp = Fingerprint(i);
@@ -571,7 +577,8 @@ class Runner {
               Finish(k, Outcome::kUpToDate, "", 0, 0);
             } else if (!opt_.force && !st.always_changed && TryRunCache(i, *fp)) {
               Status s = Commit(i, *fp);
-              Finish(k, s.ok() ? Outcome::kRestored : Outcome::kFailed, s.ok() ? why : s.message(), 0, 0);
+              Finish(k, s.ok() ? Outcome::kRestored : Outcome::kFailed, s.ok() ? why : s.message(),
+                     0, 0);
             } else if (opt_.dry) {
               Finish(k, Outcome::kWouldRun, why, 0, 0);
             } else {
@@ -616,7 +623,8 @@ class Runner {
                            std::string("running"), targets.empty() ? std::string("all") : targets,
                            commit.empty() ? store::Value() : store::Value(commit)};
     PLINTH_RETURN_IF_ERROR(db->Exec(
-        "INSERT INTO pipeline_runs (started, status, targets, git_commit) VALUES (?, ?, ?, ?)", args));
+        "INSERT INTO pipeline_runs (started, status, targets, git_commit) VALUES (?, ?, ?, ?)",
+        args));
     report_.run_id = db->LastInsertId();
     return Status::Ok();
   }

@@ -28,9 +28,9 @@ struct RunOptions {
 
 enum class Outcome {
   kUpToDate,
-  kRestored,         // outputs restored from the run cache
+  kRestored,  // outputs restored from the run cache
   kRan,
-  kWouldRun,         // --dry
+  kWouldRun,  // --dry
   kFailed,
   kWaitingApproval,  // when: manual, not approved
   kSkippedBranch,    // only: another branch
@@ -42,14 +42,14 @@ std::string_view OutcomeName(Outcome o);
 struct StageReport {
   std::string name;
   Outcome outcome = Outcome::kBlocked;
-  std::string reason;     // why it ran, or why not
+  std::string reason;  // why it ran, or why not
   int exit_code = 0;
   double seconds = 0;
   std::string fingerprint;
 };
 
 struct RunReport {
-  int64_t run_id = 0;     // the pipeline_runs row (0 for --dry)
+  int64_t run_id = 0;               // the pipeline_runs row (0 for --dry)
   std::vector<StageReport> stages;  // in plan order
   // 0 when nothing failed; else the first failing stage's exit code (1 if it had none).
   int exit_code() const;

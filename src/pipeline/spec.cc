@@ -15,8 +15,8 @@ namespace fs = std::filesystem;
 namespace {
 
 const std::set<std::string>& StageKeys() {
-  static const std::set<std::string> keys = {"cmd",  "deps", "params", "outs",  "metrics",
-                                             "needs", "wdir", "env",   "when",  "only",
+  static const std::set<std::string> keys = {"cmd",   "deps",           "params", "outs", "metrics",
+                                             "needs", "wdir",           "env",    "when", "only",
                                              "cache", "always_changed", "desc"};
   return keys;
 }
@@ -66,11 +66,13 @@ Result<std::vector<std::string>> Strings(const YAML::Node& node, const std::stri
 }
 
 bool Within(const std::string& inner, const std::string& outer) {
-  return inner == outer || (inner.size() > outer.size() && inner.compare(0, outer.size(), outer) == 0 &&
-                            inner[outer.size()] == '/');
+  return inner == outer ||
+         (inner.size() > outer.size() && inner.compare(0, outer.size(), outer) == 0 &&
+          inner[outer.size()] == '/');
 }
 
-Result<Stage> ParseStage(const std::string& name, const YAML::Node& node, const std::string& source) {
+Result<Stage> ParseStage(const std::string& name, const YAML::Node& node,
+                         const std::string& source) {
   Stage st;
   st.name = name;
   st.where = core::YamlWhere(node, source);
@@ -107,8 +109,8 @@ Result<Stage> ParseStage(const std::string& name, const YAML::Node& node, const 
   }
   bool stage_cache = true;
   if (node["cache"]) {
-    PLINTH_ASSIGN_OR_RETURN(stage_cache, core::YamlAs<bool>(node["cache"], where, "cache",
-                                                            "true or false"));
+    PLINTH_ASSIGN_OR_RETURN(stage_cache,
+                            core::YamlAs<bool>(node["cache"], where, "cache", "true or false"));
   }
   for (const char* key : {"outs", "metrics"}) {
     const YAML::Node list = node[key];
@@ -153,7 +155,8 @@ Result<Stage> ParseStage(const std::string& name, const YAML::Node& node, const 
       } else if (p.IsMap()) {
         for (const auto& kv : p) {
           PLINTH_ASSIGN_OR_RETURN(auto keys, Strings(kv.second, where, "params"));
-          PLINTH_ASSIGN_OR_RETURN(std::string file, RootRelative(st.wdir, kv.first.Scalar(), where));
+          PLINTH_ASSIGN_OR_RETURN(std::string file,
+                                  RootRelative(st.wdir, kv.first.Scalar(), where));
           for (const auto& k : keys) {
             st.params.push_back({file, k});
           }
@@ -179,7 +182,8 @@ Result<Stage> ParseStage(const std::string& name, const YAML::Node& node, const 
     PLINTH_ASSIGN_OR_RETURN(std::string when,
                             core::YamlAs<std::string>(node["when"], where, "when", "manual"));
     if (when != "manual" && when != "always") {
-      return InvalidArgument(where + ": key 'when': expected manual or always, got \"" + when + "\"");
+      return InvalidArgument(where + ": key 'when': expected manual or always, got \"" + when +
+                             "\"");
     }
     st.manual = when == "manual";
   }
@@ -187,8 +191,9 @@ Result<Stage> ParseStage(const std::string& name, const YAML::Node& node, const 
     PLINTH_ASSIGN_OR_RETURN(st.only, Strings(node["only"], where, "only"));
   }
   if (node["always_changed"]) {
-    PLINTH_ASSIGN_OR_RETURN(st.always_changed, core::YamlAs<bool>(node["always_changed"], where,
-                                                                  "always_changed", "true or false"));
+    PLINTH_ASSIGN_OR_RETURN(
+        st.always_changed,
+        core::YamlAs<bool>(node["always_changed"], where, "always_changed", "true or false"));
   }
   return st;
 }

@@ -20,11 +20,11 @@
 // name plinth.yaml, the line and the key.
 #pragma once
 
+#include <yaml-cpp/yaml.h>
+
 #include <map>
 #include <string>
 #include <vector>
-
-#include <yaml-cpp/yaml.h>
 
 #include "core/status.h"
 
@@ -46,19 +46,19 @@ struct Stage {
   std::vector<std::string> cmd;
   std::vector<std::string> deps;  // relative to the project root
   std::vector<ParamRef> params;
-  std::vector<Out> outs;          // outs and metrics
+  std::vector<Out> outs;  // outs and metrics
   std::vector<std::string> needs;
-  std::string wdir;               // relative to the project root; "" is the root
+  std::string wdir;  // relative to the project root; "" is the root
   std::map<std::string, std::string> env;
   bool manual = false;
   std::vector<std::string> only;
   bool always_changed = false;
-  std::string where;              // plinth.yaml:LINE
+  std::string where;  // plinth.yaml:LINE
 };
 
 struct Pipeline {
-  std::string file;                // the plinth.yaml path
-  std::vector<Stage> stages;       // in file order
+  std::string file;           // the plinth.yaml path
+  std::vector<Stage> stages;  // in file order
   // upstream[i]: indices of the stages stage i waits for (needs + data).
   std::vector<std::vector<size_t>> upstream;
 

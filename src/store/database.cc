@@ -91,8 +91,8 @@ Status Migrate(Database& db, std::string_view component, std::span<const Migrati
                      rec);
     });
     if (!s.ok()) {
-      return s.WithPrefix("migration " + std::string(component) + "/" +
-                          std::to_string(m.version) + " (" + std::string(m.name) + ")");
+      return s.WithPrefix("migration " + std::string(component) + "/" + std::to_string(m.version) +
+                          " (" + std::string(m.name) + ")");
     }
   }
   return Status::Ok();

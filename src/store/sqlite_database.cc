@@ -13,20 +13,27 @@ Status FromSqlite(int rc, sqlite3* db, std::string_view what) {
   switch (rc & 0xff) {
     case SQLITE_OK:
     case SQLITE_ROW:
-    case SQLITE_DONE: return Status::Ok();
+    case SQLITE_DONE:
+      return Status::Ok();
     case SQLITE_BUSY:
-    case SQLITE_LOCKED: return Unavailable(msg + " (the database stayed busy)");
-    case SQLITE_CONSTRAINT: return FailedPrecondition(msg);
+    case SQLITE_LOCKED:
+      return Unavailable(msg + " (the database stayed busy)");
+    case SQLITE_CONSTRAINT:
+      return FailedPrecondition(msg);
     case SQLITE_CORRUPT:
-    case SQLITE_NOTADB: return Corruption(msg);
+    case SQLITE_NOTADB:
+      return Corruption(msg);
     case SQLITE_CANTOPEN:
     case SQLITE_IOERR:
     case SQLITE_FULL:
-    case SQLITE_READONLY: return IoError(msg);
+    case SQLITE_READONLY:
+      return IoError(msg);
     case SQLITE_ERROR:
     case SQLITE_RANGE:
-    case SQLITE_MISMATCH: return InvalidArgument(msg);
-    default: return Internal(msg);
+    case SQLITE_MISMATCH:
+      return InvalidArgument(msg);
+    default:
+      return Internal(msg);
   }
 }
 
@@ -98,8 +105,7 @@ class SqliteDatabase : public Database {
       } else if (const auto* d = std::get_if<double>(&v)) {
         rc = sqlite3_bind_double(stmt, idx, *d);
       } else if (const auto* s = std::get_if<std::string>(&v)) {
-        rc = sqlite3_bind_text(stmt, idx, s->data(), static_cast<int>(s->size()),
-                               SQLITE_TRANSIENT);
+        rc = sqlite3_bind_text(stmt, idx, s->data(), static_cast<int>(s->size()), SQLITE_TRANSIENT);
       } else {
         rc = sqlite3_bind_null(stmt, idx);
       }
@@ -123,9 +129,15 @@ class SqliteDatabase : public Database {
       values.reserve(static_cast<size_t>(n));
       for (int c = 0; c < n; ++c) {
         switch (sqlite3_column_type(stmt, c)) {
-          case SQLITE_INTEGER: values.emplace_back(int64_t{sqlite3_column_int64(stmt, c)}); break;
-          case SQLITE_FLOAT: values.emplace_back(sqlite3_column_double(stmt, c)); break;
-          case SQLITE_NULL: values.emplace_back(std::monostate()); break;
+          case SQLITE_INTEGER:
+            values.emplace_back(int64_t{sqlite3_column_int64(stmt, c)});
+            break;
+          case SQLITE_FLOAT:
+            values.emplace_back(sqlite3_column_double(stmt, c));
+            break;
+          case SQLITE_NULL:
+            values.emplace_back(std::monostate());
+            break;
           default: {
             const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, c));
             values.emplace_back(
@@ -149,9 +161,8 @@ Result<std::unique_ptr<Database>> OpenSqlite(std::string_view path) {
     return InvalidArgument("sqlite URI: empty path");
   }
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(p.c_str(), &db,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
+  int rc = sqlite3_open_v2(
+      p.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     Status s = FromSqlite(rc, db, p);
     sqlite3_close_v2(db);

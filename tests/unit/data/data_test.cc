@@ -40,8 +40,9 @@ TEST(PointerTest, RoundTripAndErrors) {
   EXPECT_EQ(ParsePointer("path: a\nhsh: x\n", "p").status().message(),
             "p:2: unknown key 'hsh' (expected path, hash, size, nfiles, kind)");
   EXPECT_EQ(ParsePointer("path: a\n", "p").status().message(), "p: missing key 'hash'");
-  EXPECT_EQ(ParsePointer("path: ../a\nhash: " + std::string(64, 'b') + "\n", "p").status().message(),
-            "p: key 'path': expected a name in the pointer's directory");
+  EXPECT_EQ(
+      ParsePointer("path: ../a\nhash: " + std::string(64, 'b') + "\n", "p").status().message(),
+      "p: key 'path': expected a name in the pointer's directory");
 }
 
 TEST(ManifestTest, CanonicalAndParsed) {
@@ -148,7 +149,8 @@ TEST_F(WorkspaceTest, DamagedObjectIsReportedNotCheckedOut) {
 }
 
 TEST_F(WorkspaceTest, BadPathsAreRejected) {
-  EXPECT_EQ(Add(*project_, {Abs("nope")}).status().message(), Abs("nope") + ": no such file or directory");
+  EXPECT_EQ(Add(*project_, {Abs("nope")}).status().message(),
+            Abs("nope") + ": no such file or directory");
   testutil::TempDir outside;
   WriteText(outside.File("o.txt"), "o");
   EXPECT_EQ(Add(*project_, {outside.File("o.txt")}).status().code(), StatusCode::kInvalidArgument);
