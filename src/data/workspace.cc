@@ -32,8 +32,11 @@ struct FileItem {
 };
 
 // Every regular file below `dir`, sorted by relative path. Symlinks to files
-// count as files; a symlink to a directory is an error naming it.
-Result<std::vector<FileItem>> ScanDir(const std::string& dir) {
+// count as files; a symlink to a directory is an error naming it. Temporary
+// files of an interrupted run are not data: they are left out, and listed in
+// `temps` when given (a checkout removes them).
+Result<std::vector<FileItem>> ScanDir(const std::string& dir,
+                                      std::vector<std::string>* temps = nullptr) {
   std::vector<FileItem> out;
   std::error_code ec;
   fs::recursive_directory_iterator it(dir, fs::directory_options::none, ec), end;
@@ -47,7 +50,10 @@ Result<std::vector<FileItem>> ScanDir(const std::string& dir) {
     const fs::directory_entry& e = *it;
     std::string name = e.path().filename().string();
     if (name.find(".plinth-tmp-") != std::string::npos) {
-      continue;  // a temporary file of an interrupted run
+      if (temps != nullptr) {
+        temps->push_back(e.path().string());
+      }
+      continue;
     }
     bool is_link = e.is_symlink(ec);
     if (e.is_directory(ec)) {
@@ -327,6 +333,13 @@ Result<std::pair<int64_t, int64_t>> DataSession::Restore(const Pointer& p, const
   std::atomic<int64_t> written{0};
   int64_t removed = 0;
   if (p.kind == PointerKind::kFile) {
+    // A temporary beside the file, left by an interrupted checkout, goes first.
+    std::string stale = "." + Base(abs) + ".plinth-tmp-";
+    for (const auto& e : fs::directory_iterator(fs::path(abs).parent_path(), ec)) {
+      if (e.path().filename().string().rfind(stale, 0) == 0) {
+        fs::remove(e.path(), ec);
+      }
+    }
     if (fs::is_regular_file(abs, ec)) {
       auto cur = impl_->state->Hash(abs);
       if (cur.ok() && *cur == p.hash) {
@@ -343,7 +356,11 @@ Result<std::pair<int64_t, int64_t>> DataSession::Restore(const Pointer& p, const
     fs::remove(abs, ec);
   }
   fs::create_directories(abs, ec);
-  PLINTH_ASSIGN_OR_RETURN(std::vector<FileItem> existing, ScanDir(abs));
+  std::vector<std::string> temps;
+  PLINTH_ASSIGN_OR_RETURN(std::vector<FileItem> existing, ScanDir(abs, &temps));
+  for (const auto& t : temps) {
+    fs::remove(t, ec);  // left by an interrupted checkout or pull
+  }
   std::set<std::string> wanted;
   for (const auto& m : manifest) {
     wanted.insert(m.path);

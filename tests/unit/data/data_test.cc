@@ -133,6 +133,20 @@ TEST_F(WorkspaceTest, AddStatusCheckoutCycle) {
   EXPECT_EQ(co->files_removed, 1);
 }
 
+TEST_F(WorkspaceTest, CheckoutRemovesTempFilesOfAnInterruptedRun) {
+  WriteText(Abs("d/a.txt"), "a");
+  WriteText(Abs("f.txt"), "f");
+  ASSERT_TRUE(Add(*project_, {Abs("d"), Abs("f.txt")}).ok());
+  WriteText(Abs("d/.a.txt.plinth-tmp-123"), "half written");
+  WriteText(Abs(".f.txt.plinth-tmp-456"), "half written");
+  auto st = WorkspaceStatus(*project_);
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->entries[0].state, PathState::kUnchanged);  // temps are not data
+  ASSERT_TRUE(Checkout(*project_, {}).ok());
+  EXPECT_FALSE(fs::exists(Abs("d/.a.txt.plinth-tmp-123")));
+  EXPECT_FALSE(fs::exists(Abs(".f.txt.plinth-tmp-456")));
+}
+
 TEST_F(WorkspaceTest, DamagedObjectIsReportedNotCheckedOut) {
   WriteText(Abs("f.txt"), "precious");
   auto added = Add(*project_, {Abs("f.txt")});
