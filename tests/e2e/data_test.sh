@@ -9,7 +9,7 @@
 set -u
 PLINTH=$1
 T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+trap 'umount "$T/full" 2>/dev/null; rm -rf "$T"' EXIT
 passed=0
 failed=0
 ok() { passed=$((passed + 1)); }
@@ -138,6 +138,16 @@ expect '"$PLINTH" checkout 2>&1 | grep -q "not in the cache"' "old revision need
 expect '"$PLINTH" pull -q' "pull brings the old revision back"
 expect 'cmp -s data/raw.bin "$T/raw.v2"' "old revision byte-identical after pull"
 git checkout -q HEAD -- data/raw.bin.plinth && "$PLINTH" checkout -q
+
+# A full disk: a 3 MB tmpfs (CI runs as root). The error names the path; the
+# cache keeps no partial object and no temporary file.
+FULL="$T/full"
+mkdir -p "$FULL" && mount -t tmpfs -o size=3m tmpfs "$FULL"
+(cd "$FULL" && "$PLINTH" init >/dev/null && head -c 1200000 /dev/urandom > a.bin && head -c 1500000 /dev/urandom > b.bin)
+err=$(cd "$FULL" && "$PLINTH" add a.bin b.bin 2>&1)
+expect 'echo "$err" | grep -q "No space left on device (disk full)" && echo "$err" | grep -q "$FULL/.plinth/cache"' "full disk: error names the path"
+expect 'verify_cache "$FULL" && [ -z "$(find "$FULL/.plinth/cache" -name "*plinth-tmp*")" ]' "full disk: cache consistent, no temp files"
+umount "$FULL"
 
 # Crash tests: kill -9 during add at random moments, then re-run.
 mkdir -p "$T/crash" && cd "$T/crash"
