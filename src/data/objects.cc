@@ -129,9 +129,8 @@ Status CopyFile(const std::string& src, const std::string& dst) {
       break;
     }
   }
-  if (s.ok() && ::fsync(out) != 0) {
-    s = ErrnoStatus(dst);
-  }
+  // No fsync here: callers that need durability sync the filesystem once
+  // (SyncFilesystem), not once per file.
   ::close(in);
   ::close(out);
   if (!s.ok()) {
@@ -336,6 +335,12 @@ Status ObjectCache::Place(const std::string& src, const std::string& dest, bool 
     if (kind == LinkKind::kCopy && !allow_copy) {
       continue;
     }
+    std::atomic<bool>* broken = kind == LinkKind::kReflink    ? &reflink_broken_
+                                : kind == LinkKind::kHardlink ? &hardlink_broken_
+                                                              : nullptr;
+    if (broken != nullptr && broken->load()) {
+      continue;  // failed on this filesystem before: do not pay for it per file
+    }
     switch (kind) {
       case LinkKind::kReflink:
         last = Reflink(src, tmp);
@@ -352,6 +357,9 @@ Status ObjectCache::Place(const std::string& src, const std::string& dest, bool 
     }
     if (last.code() == StatusCode::kResourceExhausted) {
       return last;  // a full disk will not get better with the next kind
+    }
+    if (broken != nullptr) {
+      *broken = true;
     }
   }
   if (!last.ok()) {

@@ -250,8 +250,10 @@ Result<TransferResult> Push(Project& project, const std::string& remote_name, bo
 Result<TransferResult> Pull(Project& project, const std::string& remote_name,
                             const WorkOptions& options) {
   PLINTH_ASSIGN_OR_RETURN(auto remote, ResolveRemote(project, remote_name));
-  ObjectCache cache(project.config().cache_dir, project.config().link_order);
-  PLINTH_RETURN_IF_ERROR(EnsureObjectDirs(cache.dir()));
+  // One session for fetch and checkout: objects verified on arrival are
+  // remembered, so the checkout does not read them again.
+  PLINTH_ASSIGN_OR_RETURN(auto session, DataSession::Open(project, options));
+  ObjectCache& cache = session->cache();
   PLINTH_ASSIGN_OR_RETURN(auto pointers, WorkingPointers(project));
   TransferResult result;
   std::mutex mu;
@@ -268,6 +270,7 @@ Result<TransferResult> Pull(Project& project, const std::string& remote_name,
       return Status::Ok();
     }
     PLINTH_RETURN_IF_ERROR(s);
+    PLINTH_RETURN_IF_ERROR(session->state().Remember(cache.ObjectPath(h), h));
     ++transferred;
     bytes += FileSize(cache.ObjectPath(h));
     return Status::Ok();
@@ -299,7 +302,8 @@ Result<TransferResult> Pull(Project& project, const std::string& remote_name,
                     remote->url() + " (first: " + result.missing[0] +
                     "); push them from a copy that has them");
   }
-  PLINTH_RETURN_IF_ERROR(Checkout(project, {}, options).status());
+  PLINTH_RETURN_IF_ERROR(Checkout(project, *session, {}).status());
+  PLINTH_RETURN_IF_ERROR(session->Save());
   return result;
 }
 

@@ -522,6 +522,14 @@ Result<StatusResult> WorkspaceStatus(Project& project, const WorkOptions& option
 Result<CheckoutResult> Checkout(Project& project, const std::vector<std::string>& paths,
                                 const WorkOptions& options) {
   PLINTH_ASSIGN_OR_RETURN(auto session, DataSession::Open(project, options));
+  PLINTH_ASSIGN_OR_RETURN(CheckoutResult result, Checkout(project, *session, paths));
+  PLINTH_RETURN_IF_ERROR(session->Save());
+  return result;
+}
+
+Result<CheckoutResult> Checkout(Project& project, DataSession& session_ref,
+                                const std::vector<std::string>& paths) {
+  DataSession* session = &session_ref;
   std::vector<std::string> pointer_files;
   if (paths.empty()) {
     PLINTH_ASSIGN_OR_RETURN(pointer_files, FindPointerFiles(project));
@@ -549,7 +557,9 @@ Result<CheckoutResult> Checkout(Project& project, const std::vector<std::string>
       result.paths.push_back(data);
     }
   }
-  PLINTH_RETURN_IF_ERROR(session->Save());
+  if (result.files_written > 0) {
+    PLINTH_RETURN_IF_ERROR(SyncFilesystem(project.root()));
+  }
   return result;
 }
 

@@ -102,6 +102,9 @@ struct CheckoutResult {
 // directories removed. A missing object is kNotFound; a damaged one kCorruption.
 Result<CheckoutResult> Checkout(Project& project, const std::vector<std::string>& paths,
                                 const WorkOptions& options = {});
+// The same within an open session (whose state already knows verified objects).
+Result<CheckoutResult> Checkout(Project& project, DataSession& session,
+                                const std::vector<std::string>& paths);
 
 // The pointer files of the project (relative to the root), sorted. Tracked
 // directories, .git and .plinth are not searched.
