@@ -2,6 +2,8 @@
 // the pool's threads. The destructor finishes queued tasks, then joins.
 #pragma once
 
+#include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <functional>
@@ -10,6 +12,8 @@
 #include <queue>
 #include <thread>
 #include <vector>
+
+#include "core/status.h"
 
 namespace plinth::core {
 
@@ -49,5 +53,36 @@ class ThreadPool {
 
 // Number of hardware threads (at least 1).
 size_t HardwareThreads();
+
+// Runs `fn(i)` for every i in [0, `n`) on `pool` and waits. After the first
+// error no new index starts; that error is returned. `fn` returns Status.
+template <typename F>
+Status ParallelFor(ThreadPool& pool, size_t n, F fn) {
+  if (n == 0) {
+    return Status::Ok();
+  }
+  std::atomic<size_t> next{0};
+  std::vector<std::future<Status>> done;
+  for (size_t w = 0; w < std::min(pool.size(), n); ++w) {
+    done.push_back(pool.Submit([&]() -> Status {
+      for (size_t i = next++; i < n; i = next++) {
+        Status s = fn(i);
+        if (!s.ok()) {
+          next = n;  // stop the others early
+          return s;
+        }
+      }
+      return Status::Ok();
+    }));
+  }
+  Status first;
+  for (auto& f : done) {
+    Status s = f.get();
+    if (first.ok() && !s.ok()) {
+      first = s;
+    }
+  }
+  return first;
+}
 
 }  // namespace plinth::core

@@ -98,31 +98,7 @@ Status CopyFile(const std::string& src, const std::string& dst) {
       }
       if (errno == EXDEV || errno == ENOSYS || errno == EINVAL) {
         // Fall back to read/write.
-        std::string buf(1 << 20, '\0');
-        while (true) {
-          ssize_t r = ::read(in, buf.data(), buf.size());
-          if (r < 0 && errno == EINTR) {
-            continue;
-          }
-          if (r <= 0) {
-            if (r < 0) {
-              s = ErrnoStatus(src);
-            }
-            break;
-          }
-          ssize_t off = 0;
-          while (off < r) {
-            ssize_t w = ::write(out, buf.data() + off, static_cast<size_t>(r - off));
-            if (w < 0 && errno != EINTR) {
-              s = ErrnoStatus(dst);
-              break;
-            }
-            off += w > 0 ? w : 0;
-          }
-          if (!s.ok()) {
-            break;
-          }
-        }
+        s = PumpHashing(in, src, out, dst, nullptr).status();
         break;
       }
       s = ErrnoStatus(dst);
@@ -156,6 +132,42 @@ Status EnsureObjectDirs(const std::string& root) {
     }
   }
   return Status::Ok();
+}
+
+Result<int64_t> PumpHashing(int in, const std::string& in_name, int out,
+                            const std::string& out_name, core::Sha256* sha,
+                            const std::function<void(int64_t)>& on_bytes) {
+  std::string buf(1 << 20, '\0');
+  int64_t total = 0;
+  while (true) {
+    ssize_t n = ::read(in, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      return ErrnoStatus(in_name);
+    }
+    if (n == 0) {
+      return total;
+    }
+    if (sha != nullptr) {
+      sha->Update(std::string_view(buf.data(), static_cast<size_t>(n)));
+    }
+    for (ssize_t off = 0; out >= 0 && off < n;) {
+      ssize_t w = ::write(out, buf.data() + off, static_cast<size_t>(n - off));
+      if (w < 0 && errno == EINTR) {
+        continue;
+      }
+      if (w < 0) {
+        return ErrnoStatus(out_name);
+      }
+      off += w;
+    }
+    total += n;
+    if (on_bytes) {
+      on_bytes(n);
+    }
+  }
 }
 
 Status SyncFilesystem(const std::string& dir) {
@@ -223,27 +235,12 @@ Result<std::string> StateCache::Hash(const std::string& path,
   }
   ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   core::Sha256 sha;
-  std::string buf(1 << 20, '\0');
-  int64_t total = 0;
-  while (true) {
-    ssize_t n = ::read(fd, buf.data(), buf.size());
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      Status s = ErrnoStatus(path);
-      ::close(fd);
-      return s;
-    }
-    if (n == 0) {
-      break;
-    }
-    sha.Update(std::string_view(buf.data(), static_cast<size_t>(n)));
-    total += n;
-    if (on_bytes) {
-      on_bytes(n);
-    }
+  auto pumped = PumpHashing(fd, path, -1, "", &sha, on_bytes);
+  if (!pumped.ok()) {
+    ::close(fd);
+    return pumped.status();
   }
+  int64_t total = *pumped;
   struct stat after {};
   ::fstat(fd, &after);
   ::close(fd);
@@ -449,38 +446,9 @@ Result<std::string> ObjectCache::AddFile(const std::string& path, StateCache& st
   }
   ::posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
   core::Sha256 sha;
-  std::string buf(1 << 20, '\0');
-  int64_t total = 0;
-  Status st;
-  while (st.ok()) {
-    ssize_t n = ::read(in, buf.data(), buf.size());
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0) {
-      st = ErrnoStatus(path);
-      break;
-    }
-    if (n == 0) {
-      break;
-    }
-    sha.Update(std::string_view(buf.data(), static_cast<size_t>(n)));
-    for (ssize_t off = 0; off < n;) {
-      ssize_t w = ::write(out, buf.data() + off, static_cast<size_t>(n - off));
-      if (w < 0 && errno == EINTR) {
-        continue;
-      }
-      if (w < 0) {
-        st = ErrnoStatus(tmp);
-        break;
-      }
-      off += w;
-    }
-    total += n;
-    if (on_bytes) {
-      on_bytes(n);
-    }
-  }
+  auto pumped = PumpHashing(in, path, out, tmp, &sha, on_bytes);
+  Status st = pumped.status();
+  int64_t total = pumped.ok() ? *pumped : 0;
   struct stat after {};
   ::fstat(in, &after);
   ::close(in);

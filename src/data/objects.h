@@ -28,6 +28,10 @@
 #include "data/project.h"
 #include "store/database.h"
 
+namespace plinth::core {
+class Sha256;
+}  // namespace plinth::core
+
 namespace plinth::data {
 
 // True for 64 lowercase hex digits.
@@ -41,6 +45,14 @@ std::string TempPathBeside(const std::string& dest);
 // Creates `root`/sha256/00 ... ff once, so writing an object never needs to
 // create its directory. Cheap when they exist.
 Status EnsureObjectDirs(const std::string& root);
+
+// Reads `in` to its end in 1 MiB blocks, feeding each block to `sha` (when not
+// null) and writing it to `out` (when >= 0). Errors name `in_name` or
+// `out_name`; a full disk is kResourceExhausted. Returns the bytes read;
+// `on_bytes` hears of each block. The one read/hash/write loop of the module.
+Result<int64_t> PumpHashing(int in, const std::string& in_name, int out,
+                            const std::string& out_name, core::Sha256* sha,
+                            const std::function<void(int64_t)>& on_bytes = nullptr);
 
 // Flushes the filesystem holding `dir` to disk (syncfs): one call at the end
 // of a transfer instead of an fsync per object.

@@ -31,29 +31,7 @@ Status CopyVerified(const std::string& src, const std::string& dest, const std::
     return s;
   }
   core::Sha256 sha;
-  std::string buf(1 << 20, '\0');
-  Status s;
-  while (s.ok()) {
-    ssize_t n = ::read(in, buf.data(), buf.size());
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n <= 0) {
-      if (n < 0) {
-        s = IoError(src + ": " + std::strerror(errno));
-      }
-      break;
-    }
-    sha.Update(std::string_view(buf.data(), static_cast<size_t>(n)));
-    for (ssize_t off = 0; off < n && s.ok();) {
-      ssize_t w = ::write(out, buf.data() + off, static_cast<size_t>(n - off));
-      if (w < 0 && errno != EINTR) {
-        s = errno == ENOSPC ? ResourceExhausted(tmp + ": disk full")
-                            : IoError(tmp + ": " + std::strerror(errno));
-      }
-      off += w > 0 ? w : 0;
-    }
-  }
+  Status s = PumpHashing(in, src, out, tmp, &sha).status();
   ::close(in);
   ::close(out);
   if (s.ok()) {

@@ -53,11 +53,6 @@ std::vector<std::string> Lines(const std::string& text) {
   return out;
 }
 
-std::string DataPathOf(const std::string& pointer_rel, const Pointer& p) {
-  size_t slash = pointer_rel.rfind('/');
-  return slash == std::string::npos ? p.path : pointer_rel.substr(0, slash) + "/" + p.path;
-}
-
 // data path -> pointer, for the pointer files of the working tree.
 Result<std::map<std::string, Pointer>> WorkingPointers(const Project& project) {
   std::map<std::string, Pointer> out;
@@ -154,28 +149,11 @@ Result<std::unique_ptr<Remote>> ResolveRemote(const Project& project, const std:
   return OpenRemote(it->second);
 }
 
-// Runs `fn` over `items` on a pool; errors are collected, the first returned.
+// Runs `fn(item)` for every one of `items` on a pool of `threads`.
 template <typename F>
 Status ForEachParallel(const std::vector<std::string>& items, size_t threads, F fn) {
   core::ThreadPool pool(threads);
-  std::atomic<size_t> next{0};
-  std::vector<std::future<Status>> done;
-  for (size_t w = 0; w < std::min(pool.size(), std::max<size_t>(items.size(), 1)); ++w) {
-    done.push_back(pool.Submit([&]() -> Status {
-      for (size_t i = next++; i < items.size(); i = next++) {
-        PLINTH_RETURN_IF_ERROR(fn(items[i]));
-      }
-      return Status::Ok();
-    }));
-  }
-  Status first;
-  for (auto& f : done) {
-    Status s = f.get();
-    if (first.ok()) {
-      first = s;
-    }
-  }
-  return first;
+  return core::ParallelFor(pool, items.size(), [&](size_t i) { return fn(items[i]); });
 }
 
 int64_t FileSize(const std::string& path) {

@@ -82,40 +82,6 @@ Result<std::vector<FileItem>> ScanDir(const std::string& dir,
   return out;
 }
 
-// Runs `fn(i)` for i in [0, n) on `pool`, returning the first error.
-template <typename F>
-Status ParallelFor(core::ThreadPool& pool, size_t n, F fn) {
-  if (n == 0) {
-    return Status::Ok();
-  }
-  size_t workers = std::min(pool.size(), n);
-  std::atomic<size_t> next{0};
-  std::vector<std::future<Status>> done;
-  for (size_t w = 0; w < workers; ++w) {
-    done.push_back(pool.Submit([&]() -> Status {
-      while (true) {
-        size_t i = next.fetch_add(1);
-        if (i >= n) {
-          return Status::Ok();
-        }
-        Status s = fn(i);
-        if (!s.ok()) {
-          next = n;  // stop the others early
-          return s;
-        }
-      }
-    }));
-  }
-  Status first;
-  for (auto& f : done) {
-    Status s = f.get();
-    if (first.ok() && !s.ok()) {
-      first = s;
-    }
-  }
-  return first;
-}
-
 Result<std::vector<std::string>> HashAll(const std::vector<FileItem>& items, StateCache& state,
                                          core::ThreadPool& pool, core::Progress* progress) {
   std::vector<std::string> hashes(items.size());
@@ -126,7 +92,7 @@ Result<std::vector<std::string>> HashAll(const std::vector<FileItem>& items, Sta
       progress->Update(total);
     }
   };
-  PLINTH_RETURN_IF_ERROR(ParallelFor(pool, items.size(), [&](size_t i) -> Status {
+  PLINTH_RETURN_IF_ERROR(core::ParallelFor(pool, items.size(), [&](size_t i) -> Status {
     PLINTH_ASSIGN_OR_RETURN(hashes[i], state.Hash(items[i].abs, on_bytes, &items[i].st));
     return Status::Ok();
   }));
@@ -182,13 +148,12 @@ std::string Base(const std::string& rel) {
   return slash == std::string::npos ? rel : rel.substr(slash + 1);
 }
 
-// The data path (relative to the root) of the pointer file `pointer_rel`.
-std::string DataPath(const std::string& pointer_rel, const Pointer& p) {
+}  // namespace
+
+std::string DataPathOf(const std::string& pointer_rel, const Pointer& p) {
   std::string parent = Parent(pointer_rel);
   return parent.empty() ? p.path : parent + "/" + p.path;
 }
-
-}  // namespace
 
 std::string GitLine(const Project& project, const std::vector<std::string>& args) {
   std::vector<std::string> argv = {"git"};
@@ -280,7 +245,7 @@ Result<Pointer> DataSession::Store(const std::string& abs, bool show_progress) {
     }
     core::Progress progress("adding " + p.path, p.size, show_progress && impl_->progress);
     std::vector<std::string> hashes(items.size());
-    PLINTH_RETURN_IF_ERROR(ParallelFor(impl_->pool, items.size(), [&](size_t i) -> Status {
+    PLINTH_RETURN_IF_ERROR(core::ParallelFor(impl_->pool, items.size(), [&](size_t i) -> Status {
       PLINTH_ASSIGN_OR_RETURN(hashes[i],
                               impl_->cache.AddFile(
                                   items[i].abs, *impl_->state,
@@ -371,7 +336,7 @@ Result<std::pair<int64_t, int64_t>> DataSession::Restore(const Pointer& p, const
       ++removed;
     }
   }
-  PLINTH_RETURN_IF_ERROR(ParallelFor(impl_->pool, manifest.size(), [&](size_t i) -> Status {
+  PLINTH_RETURN_IF_ERROR(core::ParallelFor(impl_->pool, manifest.size(), [&](size_t i) -> Status {
     std::string target = abs + "/" + manifest[i].path;
     std::error_code e2;
     if (fs::is_regular_file(target, e2)) {
@@ -466,7 +431,7 @@ Result<StatusResult> WorkspaceStatus(Project& project, const WorkOptions& option
   for (const auto& pf : pointer_files) {
     PLINTH_ASSIGN_OR_RETURN(Pointer p, ReadPointer(project.Absolute(pf)));
     StatusEntry e;
-    e.path = DataPath(pf, p);
+    e.path = DataPathOf(pf, p);
     std::string abs = project.Absolute(e.path);
     std::error_code ec;
     bool is_dir = p.kind == PointerKind::kDir;
@@ -549,7 +514,7 @@ Result<CheckoutResult> Checkout(Project& project, DataSession& session_ref,
   CheckoutResult result;
   for (const auto& pf : pointer_files) {
     PLINTH_ASSIGN_OR_RETURN(Pointer p, ReadPointer(project.Absolute(pf)));
-    std::string data = DataPath(pf, p);
+    std::string data = DataPathOf(pf, p);
     PLINTH_ASSIGN_OR_RETURN(auto counts, session->Restore(p, project.Absolute(data)));
     result.files_written += counts.first;
     result.files_removed += counts.second;

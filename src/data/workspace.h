@@ -106,6 +106,10 @@ Result<CheckoutResult> Checkout(Project& project, const std::vector<std::string>
 Result<CheckoutResult> Checkout(Project& project, DataSession& session,
                                 const std::vector<std::string>& paths);
 
+// The data path (relative to the root) that the pointer file `pointer_rel`
+// (relative to the root) with content `p` describes.
+std::string DataPathOf(const std::string& pointer_rel, const Pointer& p);
+
 // The pointer files of the project (relative to the root), sorted. Tracked
 // directories, .git and .plinth are not searched.
 Result<std::vector<std::string>> FindPointerFiles(const Project& project);

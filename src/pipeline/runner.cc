@@ -58,6 +58,24 @@ struct Lock {
 
 std::string LockPath(const data::Project& project) { return project.root() + "/plinth.lock"; }
 
+// An output list as plinth.lock and the run cache write it ({path, hash, size,
+// nfiles, kind} each). Throws YAML::Exception on a malformed entry.
+std::vector<std::pair<std::string, data::Pointer>> ParseOuts(const YAML::Node& list) {
+  std::vector<std::pair<std::string, data::Pointer>> outs;
+  for (const auto& o : list) {
+    data::Pointer p;
+    std::string path = o["path"].as<std::string>();
+    p.path = fs::path(path).filename().string();
+    p.hash = o["hash"].as<std::string>();
+    p.size = o["size"].as<int64_t>();
+    p.nfiles = o["nfiles"].as<int64_t>();
+    p.kind =
+        o["kind"].as<std::string>() == "dir" ? data::PointerKind::kDir : data::PointerKind::kFile;
+    outs.emplace_back(path, p);
+  }
+  return outs;
+}
+
 Result<Lock> ReadLock(const data::Project& project) {
   Lock lock;
   std::string path = LockPath(project);
@@ -89,16 +107,7 @@ Result<Lock> ReadLock(const data::Project& project) {
         }
       }
       if (n["outs"]) {
-        for (const auto& o : n["outs"]) {
-          data::Pointer p;
-          p.path = fs::path(o["path"].as<std::string>()).filename().string();
-          p.hash = o["hash"].as<std::string>();
-          p.size = o["size"].as<int64_t>();
-          p.nfiles = o["nfiles"].as<int64_t>();
-          p.kind = o["kind"].as<std::string>() == "dir" ? data::PointerKind::kDir
-                                                        : data::PointerKind::kFile;
-          e.outs.emplace_back(o["path"].as<std::string>(), p);
-        }
+        e.outs = ParseOuts(n["outs"]);
       }
       lock.stages[kv.first.as<std::string>()] = std::move(e);
     }
@@ -173,12 +182,6 @@ std::string JoinCmd(const Stage& st) {
     out += (out.empty() ? "" : " && ") + c;
   }
   return out;
-}
-
-bool Within(const std::string& inner, const std::string& outer) {
-  return inner == outer ||
-         (inner.size() > outer.size() && inner.compare(0, outer.size(), outer) == 0 &&
-          inner[outer.size()] == '/');
 }
 
 std::string RunCachePath(const data::Project& project, const std::string& fp) {
@@ -256,7 +259,7 @@ class Runner {
         bool produced = false;
         for (size_t j = 0; j < pipeline_.stages.size() && !produced; ++j) {
           for (const auto& out : pipeline_.stages[j].outs) {
-            produced = produced || Within(dep, out.path) || Within(out.path, dep);
+            produced = produced || PathWithin(dep, out.path) || PathWithin(out.path, dep);
           }
         }
         std::error_code ec;
@@ -374,17 +377,7 @@ class Runner {
     }
     std::vector<std::pair<std::string, data::Pointer>> outs;
     try {
-      for (const auto& o : *doc) {
-        data::Pointer p;
-        std::string path = o["path"].as<std::string>();
-        p.path = fs::path(path).filename().string();
-        p.hash = o["hash"].as<std::string>();
-        p.size = o["size"].as<int64_t>();
-        p.nfiles = o["nfiles"].as<int64_t>();
-        p.kind = o["kind"].as<std::string>() == "dir" ? data::PointerKind::kDir
-                                                      : data::PointerKind::kFile;
-        outs.emplace_back(path, p);
-      }
+      outs = ParseOuts(*doc);
     } catch (const YAML::Exception&) {
       return false;
     }

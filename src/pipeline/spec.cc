@@ -65,11 +65,15 @@ Result<std::vector<std::string>> Strings(const YAML::Node& node, const std::stri
   return out;
 }
 
-bool Within(const std::string& inner, const std::string& outer) {
+}  // namespace
+
+bool PathWithin(const std::string& inner, const std::string& outer) {
   return inner == outer ||
          (inner.size() > outer.size() && inner.compare(0, outer.size(), outer) == 0 &&
           inner[outer.size()] == '/');
 }
+
+namespace {
 
 Result<Stage> ParseStage(const std::string& name, const YAML::Node& node,
                          const std::string& source) {
@@ -337,7 +341,7 @@ Result<Pipeline> ParsePipeline(std::string_view text, const std::string& source,
     for (size_t l = k + 1; l < outs.size(); ++l) {
       const auto& [i, a] = outs[k];
       const auto& [j, b] = outs[l];
-      if (Within(a, b) || Within(b, a)) {
+      if (PathWithin(a, b) || PathWithin(b, a)) {
         return InvalidArgument(p.stages[j].where + ": stage '" + p.stages[j].name + "' writes " +
                                b + ", which overlaps " + a + " written by stage '" +
                                p.stages[i].name + "'; every output has one stage");
@@ -359,7 +363,7 @@ Result<Pipeline> ParsePipeline(std::string_view text, const std::string& source,
     for (const auto& dep : p.stages[i].deps) {
       for (size_t j = 0; j < p.stages.size(); ++j) {
         for (const auto& out : p.stages[j].outs) {
-          if (Within(dep, out.path) || Within(out.path, dep)) {
+          if (PathWithin(dep, out.path) || PathWithin(out.path, dep)) {
             if (j == i) {
               return InvalidArgument(p.stages[i].where + ": stage '" + p.stages[i].name +
                                      "' depends on its own output " + out.path);

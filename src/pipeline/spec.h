@@ -69,6 +69,9 @@ struct Pipeline {
   Result<std::vector<size_t>> Plan(const std::vector<std::string>& targets) const;
 };
 
+// True when `inner` is `outer` or a path below it (both '/'-separated, normalized).
+bool PathWithin(const std::string& inner, const std::string& outer);
+
 // The value at dotted `key` (e.g. "train.lr") of a parameters document, as
 // canonical flow YAML ("0.1", "[1, 2]", "{a: 1}"). kNotFound when absent.
 Result<std::string> LookupParam(const YAML::Node& doc, const std::string& key);

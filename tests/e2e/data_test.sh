@@ -6,15 +6,9 @@
 # moments during add, after which a re-run finishes the job and every cache
 # object still hashes to its name.
 # Usage: data_test.sh PLINTH SOURCE_DIR
-set -u
 PLINTH=$1
-T=$(mktemp -d)
-trap 'umount "$T/full" 2>/dev/null; rm -rf "$T"' EXIT
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); }
-bad() { echo "FAIL $*"; failed=$((failed + 1)); }
-expect() { if eval "$1"; then ok; else bad "$2"; fi; }
+source "$(dirname "$0")/lib.sh"
+cleanup() { umount "$T/full" 2>/dev/null; rm -rf "$T"; }
 
 same_files() {  # the same files with the same bytes (directories alone do not count)
   diff <(cd "$1" && find . -type f -exec sha256sum {} + | sort -k2) \
@@ -197,5 +191,4 @@ for seed in 1 2 3; do
   expect 'same_files "$T/crash/clone$seed/many" many && cmp -s "$T/crash/clone$seed/big.bin" big.bin' "pull seed $seed: data identical"
 done
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

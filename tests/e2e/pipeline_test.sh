@@ -4,13 +4,8 @@
 # propagation and --keep-going; the manual gate and only-branch; run-cache
 # restore; --dry; and bad plinth.yaml files rejected before anything runs.
 # Usage: pipeline_test.sh PLINTH SOURCE_DIR
-set -u
 PLINTH=$1
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-passed=0
-failed=0
-expect() { if eval "$1"; then passed=$((passed + 1)); else echo "FAIL $2"; failed=$((failed + 1)); fi; }
+source "$(dirname "$0")/lib.sh"
 run() { "$PLINTH" run "$@" > "$T/out" 2>&1; echo $? > "$T/code"; }
 said() { grep -q -- "$1" "$T/out"; }
 code() { [ "$(cat "$T/code")" = "$1" ]; }
@@ -132,5 +127,4 @@ bad 'stages:\n  a:\n    deps: [x]\n' "missing key 'cmd'" "no cmd"
 bad 'stages:\n  a:\n    cmd: touch ran\n    outs: [../outside]\n' 'is outside the project' "output outside the project"
 expect '[ ! -e ran ]' "nothing ran for any bad file"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish
