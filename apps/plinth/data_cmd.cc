@@ -117,9 +117,31 @@ int RunStatus(const WorkFlags& f) {
     for (const auto& x : e.removed) {
       std::printf("    removed   %s\n", x.c_str());
     }
+    for (const auto& x : e.edited_in_place) {
+      std::fprintf(stderr,
+                   "warning: %s was written in place while hardlinked to the cache: its cached "
+                   "previous version is damaged (pull it again from a remote; run plinth "
+                   "unprotect before editing tracked files in place)\n",
+                   x.c_str());
+    }
   }
   if (changed == 0 && !f.quiet) {
     std::printf("data and pointers are in sync (%zu tracked paths)\n", r->entries.size());
+  }
+  return kExitOk;
+}
+
+int RunUnprotect(const std::vector<std::string>& paths, const WorkFlags& f) {
+  auto project = FindProject();
+  if (!project.ok()) {
+    return ReportError(project.status());
+  }
+  auto n = data::Unprotect(*project, paths, ToOptions(f));
+  if (!n.ok()) {
+    return ReportError(n.status());
+  }
+  if (!f.quiet) {
+    std::printf("%lld files made private and writable\n", static_cast<long long>(*n));
   }
   return kExitOk;
 }
@@ -270,6 +292,18 @@ void RegisterData(CLI::App& app, Runner& run) {
   AddWorkFlags(*co, *co_flags);
   co->callback([co_paths, co_flags, &run] {
     run = [co_paths, co_flags] { return RunCheckout(*co_paths, *co_flags); };
+  });
+
+  auto up_paths = std::make_shared<std::vector<std::string>>();
+  auto up_flags = std::make_shared<WorkFlags>();
+  CLI::App* up = app.add_subcommand(
+      "unprotect",
+      "Give tracked files a private writable copy (instead of a hardlink to the cache), to "
+      "edit them in place");
+  up->add_option("PATH", *up_paths, "files or directories")->required();
+  AddWorkFlags(*up, *up_flags);
+  up->callback([up_paths, up_flags, &run] {
+    run = [up_paths, up_flags] { return RunUnprotect(*up_paths, *up_flags); };
   });
 
   CLI::App* remote = app.add_subcommand("remote", "Data remotes (where push and pull go)");

@@ -5,6 +5,8 @@
 
 #include <string>
 
+#include "core/clock.h"
+
 namespace plinth::core {
 
 Status InitLogging(std::string_view level) {
@@ -20,6 +22,14 @@ Status InitLogging(std::string_view level) {
   logger->set_level(lvl);
   spdlog::set_default_logger(logger);
   return Status::Ok();
+}
+
+PhaseTimer::PhaseTimer(std::string what)
+    : what_(std::move(what)), start_us_(SystemClock().MonotonicMicros()) {}
+
+PhaseTimer::~PhaseTimer() {
+  spdlog::debug("{}: {:.1f} ms", what_,
+                static_cast<double>(SystemClock().MonotonicMicros() - start_us_) / 1000.0);
 }
 
 }  // namespace plinth::core

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 #include <random>
 
 #include "core/file.h"
@@ -50,6 +51,16 @@ Status ErrnoStatus(const std::string& what) {
     return NotFound(msg);
   }
   return IoError(msg);
+}
+
+// Opens `path` read-only without updating its access time where allowed
+// (O_NOATIME needs ownership; root or the owner, as in a workspace).
+int OpenForReading(const std::string& path, int extra_flags = 0) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOATIME | extra_flags);
+  if (fd < 0 && errno == EPERM) {
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | extra_flags);
+  }
+  return fd;
 }
 
 // Opens `src` for reading and creates `dst` (which must not exist) for writing.
@@ -136,11 +147,15 @@ Status EnsureObjectDirs(const std::string& root) {
 
 Result<int64_t> PumpHashing(int in, const std::string& in_name, int out,
                             const std::string& out_name, core::Sha256* sha,
-                            const std::function<void(int64_t)>& on_bytes) {
-  std::string buf(1 << 20, '\0');
+                            const std::function<void(int64_t)>& on_bytes, int64_t expected) {
+  // One uninitialised 1 MiB buffer per thread: no allocation or clearing per
+  // file (which dominated adding many small files).
+  static constexpr size_t kBlock = 1 << 20;
+  static thread_local std::unique_ptr<char[]> block(new char[kBlock]);
+  std::string_view buf(block.get(), kBlock);
   int64_t total = 0;
-  while (true) {
-    ssize_t n = ::read(in, buf.data(), buf.size());
+  while (expected < 0 || total < expected) {
+    ssize_t n = ::read(in, block.get(), buf.size());
     if (n < 0 && errno == EINTR) {
       continue;
     }
@@ -154,7 +169,7 @@ Result<int64_t> PumpHashing(int in, const std::string& in_name, int out,
       sha->Update(std::string_view(buf.data(), static_cast<size_t>(n)));
     }
     for (ssize_t off = 0; out >= 0 && off < n;) {
-      ssize_t w = ::write(out, buf.data() + off, static_cast<size_t>(n - off));
+      ssize_t w = ::write(out, block.get() + off, static_cast<size_t>(n - off));
       if (w < 0 && errno == EINTR) {
         continue;
       }
@@ -168,6 +183,7 @@ Result<int64_t> PumpHashing(int in, const std::string& in_name, int out,
       on_bytes(n);
     }
   }
+  return total;
 }
 
 Status SyncFilesystem(const std::string& dir) {
@@ -229,13 +245,13 @@ Result<std::string> StateCache::Hash(const std::string& path,
       return it->second.hash;
     }
   }
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = OpenForReading(path);
   if (fd < 0) {
     return ErrnoStatus(path);
   }
   ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   core::Sha256 sha;
-  auto pumped = PumpHashing(fd, path, -1, "", &sha, on_bytes);
+  auto pumped = PumpHashing(fd, path, -1, "", &sha, on_bytes, st.st_size);
   if (!pumped.ok()) {
     ::close(fd);
     return pumped.status();
@@ -251,8 +267,7 @@ Result<std::string> StateCache::Hash(const std::string& path,
     return FailedPrecondition(path + ": changed while it was being hashed; try again");
   }
   std::lock_guard<std::mutex> lock(mu_);
-  entries_[key] = Entry{MtimeNs(st), st.st_size, hash};
-  dirty_.push_back(key);
+  SetLocked(key, Entry{MtimeNs(st), st.st_size, hash});
   return hash;
 }
 
@@ -271,16 +286,28 @@ std::optional<std::string> StateCache::Lookup(const std::string& path, const str
   return std::nullopt;
 }
 
-Status StateCache::Remember(const std::string& path, const std::string& hash) {
+Status StateCache::Remember(const std::string& path, const std::string& hash,
+                            const struct stat* known) {
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
+  if (known != nullptr) {
+    st = *known;
+  } else if (::stat(path.c_str(), &st) != 0) {
     return ErrnoStatus(path);
   }
   Key key{st.st_dev, st.st_ino};
   std::lock_guard<std::mutex> lock(mu_);
-  entries_[key] = Entry{MtimeNs(st), st.st_size, hash};
-  dirty_.push_back(key);
+  SetLocked(key, Entry{MtimeNs(st), st.st_size, hash});
   return Status::Ok();
+}
+
+void StateCache::SetLocked(const Key& key, Entry entry) {
+  Entry& e = entries_[key];
+  bool was_dirty = e.dirty;
+  e = std::move(entry);
+  e.dirty = true;
+  if (!was_dirty) {
+    dirty_.push_back(key);  // each key once, however often it is set
+  }
 }
 
 Status StateCache::Save(store::Database& db) {
@@ -302,6 +329,9 @@ Status StateCache::Save(store::Database& db) {
     return Status::Ok();
   });
   if (s.ok()) {
+    for (const Key& k : dirty_) {
+      entries_[k].dirty = false;
+    }
     dirty_.clear();
   }
   return s;
@@ -319,30 +349,29 @@ bool ObjectCache::Has(const std::string& hash) const {
   return ::stat(ObjectPath(hash).c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
-Status ObjectCache::Place(const std::string& src, const std::string& dest, bool read_only,
-                          bool allow_copy) const {
-  std::error_code ec;
-  fs::create_directories(fs::path(dest).parent_path(), ec);
-  if (ec) {
-    return IoError(fs::path(dest).parent_path().string() + ": " + ec.message());
-  }
+Result<LinkKind> ObjectCache::Place(const std::string& src, const std::string& dest,
+                                    bool dest_absent) const {
   std::string tmp = TempPathBeside(dest);
   Status last = Unimplemented("no link kind configured");
+  LinkKind used = LinkKind::kCopy;
   for (LinkKind kind : link_order_) {
-    if (kind == LinkKind::kCopy && !allow_copy) {
-      continue;
-    }
     std::atomic<bool>* broken = kind == LinkKind::kReflink    ? &reflink_broken_
                                 : kind == LinkKind::kHardlink ? &hardlink_broken_
                                                               : nullptr;
     if (broken != nullptr && broken->load()) {
       continue;  // failed on this filesystem before: do not pay for it per file
     }
+    used = kind;
     switch (kind) {
       case LinkKind::kReflink:
         last = Reflink(src, tmp);
         break;
       case LinkKind::kHardlink:
+        // A new name for a complete inode is atomic by itself: straight to
+        // `dest` when nothing is there, else a temporary and a rename over it.
+        if (dest_absent && ::link(src.c_str(), dest.c_str()) == 0) {
+          return LinkKind::kHardlink;
+        }
         last = ::link(src.c_str(), tmp.c_str()) == 0 ? Status::Ok() : ErrnoStatus("link " + tmp);
         break;
       case LinkKind::kCopy:
@@ -359,20 +388,74 @@ Status ObjectCache::Place(const std::string& src, const std::string& dest, bool 
       *broken = true;
     }
   }
-  if (!last.ok()) {
-    return allow_copy ? last : Unimplemented("no link kind works here");
-  }
-  if (read_only && ::chmod(tmp.c_str(), 0444) != 0) {
-    Status s = ErrnoStatus(tmp);
-    ::unlink(tmp.c_str());
-    return s;
-  }
+  PLINTH_RETURN_IF_ERROR(last);
   if (::rename(tmp.c_str(), dest.c_str()) != 0) {
     Status s = ErrnoStatus(dest);
     ::unlink(tmp.c_str());
     return s;
   }
-  return Status::Ok();
+  return used;
+}
+
+Result<std::string> ObjectCache::HardlinkFile(const std::string& path, StateCache& state,
+                                              const std::function<void(int64_t)>& on_bytes,
+                                              const struct stat* known) {
+  // Hash through one descriptor, then link the very inode under its hash: no
+  // temporary name, no rename, and link() fails rather than overwrite, so an
+  // object is either absent or complete. A symlink is not followed: its
+  // target's inode is not ours to share (or to make read-only), so it is copied.
+  int fd = OpenForReading(path, O_NOFOLLOW);
+  if (fd < 0 && errno == ELOOP) {
+    return Unimplemented(path + ": a symlink");
+  }
+  if (fd < 0) {
+    return ErrnoStatus(path);
+  }
+  struct stat before {};
+  if (known != nullptr) {
+    before = *known;
+  } else {
+    ::fstat(fd, &before);
+  }
+  core::Sha256 sha;
+  auto pumped = PumpHashing(fd, path, -1, "", &sha, on_bytes, before.st_size);
+  struct stat after {};
+  ::fstat(fd, &after);
+  if (!pumped.ok()) {
+    ::close(fd);
+    return pumped.status();
+  }
+  state.CountHashed(*pumped);
+  if (MtimeNs(after) != MtimeNs(before) || after.st_size != before.st_size ||
+      after.st_ino != before.st_ino) {
+    ::close(fd);
+    return FailedPrecondition(path + ": changed while it was being added; try again");
+  }
+  std::string hash = sha.HexDigest();
+  std::string obj = ObjectPath(hash);
+  // Read-only before it gets its second name: objects are never writable.
+  mode_t mode = before.st_mode & 07777;
+  bool chmodded = mode != 0444 && ::fchmod(fd, 0444) == 0;
+  ::close(fd);
+  if (::link(path.c_str(), obj.c_str()) != 0) {
+    int e = errno;
+    if (chmodded) {
+      ::chmod(path.c_str(), mode);  // not linked: the workspace file stays as it was
+    }
+    if (e == EEXIST) {
+      // Stored before (an identical file): nothing to do.
+    } else if (e == ENOSPC || e == EDQUOT) {
+      errno = e;
+      return ErrnoStatus("link " + obj);
+    } else if (e == EMLINK) {
+      return Unimplemented(path + ": too many links");  // a copy will do for this one
+    } else {
+      hardlink_broken_ = true;  // EXDEV, EPERM, ENOTSUP...: not on this filesystem
+      return Unimplemented("link " + obj + ": " + std::strerror(e));
+    }
+  }
+  PLINTH_RETURN_IF_ERROR(state.Remember(path, hash, &after));
+  return hash;
 }
 
 Result<std::string> ObjectCache::AddFile(const std::string& path, StateCache& state,
@@ -389,12 +472,16 @@ Result<std::string> ObjectCache::AddFile(const std::string& path, StateCache& st
     if (broken.load()) {
       continue;
     }
-    // Link first (instant when it works), hash after: a failed link costs no read.
+    if (kind == LinkKind::kHardlink) {
+      auto linked = HardlinkFile(path, state, on_bytes, known_stat);
+      if (linked.ok() || linked.status().code() != StatusCode::kUnimplemented) {
+        return linked;
+      }
+      continue;  // hardlinks do not work here: the next kind
+    }
+    // Reflink first (instant when it works), hash after: a failed reflink costs no read.
     std::string tmp = TempPathBeside(dir_ + "/sha256/incoming");
-    Status s =
-        kind == LinkKind::kReflink
-            ? Reflink(path, tmp)
-            : (::link(path.c_str(), tmp.c_str()) == 0 ? Status::Ok() : ErrnoStatus("link " + tmp));
+    Status s = Reflink(path, tmp);
     if (!s.ok()) {
       if (s.code() == StatusCode::kResourceExhausted) {
         return s;
@@ -408,11 +495,11 @@ Result<std::string> ObjectCache::AddFile(const std::string& path, StateCache& st
       return hashed.status();
     }
     std::string hash = *hashed;
+    std::string obj = ObjectPath(hash);
     if (Has(hash)) {
       ::unlink(tmp.c_str());
       return hash;
     }
-    std::string obj = ObjectPath(hash);
     if (::chmod(tmp.c_str(), 0444) != 0 || ::rename(tmp.c_str(), obj.c_str()) != 0) {
       Status err = ErrnoStatus(obj);
       ::unlink(tmp.c_str());
@@ -434,7 +521,7 @@ Result<std::string> ObjectCache::AddFile(const std::string& path, StateCache& st
     return ErrnoStatus(path);
   }
   std::string tmp = TempPathBeside(dir_ + "/sha256/incoming");
-  int in = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  int in = OpenForReading(path);
   if (in < 0) {
     return ErrnoStatus(path);
   }
@@ -446,7 +533,7 @@ Result<std::string> ObjectCache::AddFile(const std::string& path, StateCache& st
   }
   ::posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
   core::Sha256 sha;
-  auto pumped = PumpHashing(in, path, out, tmp, &sha, on_bytes);
+  auto pumped = PumpHashing(in, path, out, tmp, &sha, on_bytes, before.st_size);
   Status st = pumped.status();
   int64_t total = pumped.ok() ? *pumped : 0;
   struct stat after {};
@@ -518,14 +605,22 @@ Status ObjectCache::Verify(const std::string& hash, StateCache& state) const {
   return Status::Ok();
 }
 
-Status ObjectCache::Materialize(const std::string& hash, const std::string& dest,
-                                StateCache& state) const {
+Status ObjectCache::Materialize(const std::string& hash, const std::string& dest, StateCache& state,
+                                bool dest_absent) const {
   PLINTH_RETURN_IF_ERROR(Verify(hash, state));
   std::error_code ec;
-  if (fs::is_directory(fs::symlink_status(dest, ec))) {
+  if (!dest_absent && fs::is_directory(fs::symlink_status(dest, ec))) {
     fs::remove_all(dest, ec);  // a directory where the file belongs
   }
-  PLINTH_RETURN_IF_ERROR(Place(ObjectPath(hash), dest, /*read_only=*/false, /*allow_copy=*/true));
+  auto placed = Place(ObjectPath(hash), dest, dest_absent);
+  if (!placed.ok() && dest_absent && fs::is_directory(fs::symlink_status(dest, ec))) {
+    fs::remove_all(dest, ec);  // not absent after all: a directory where the file belongs
+    placed = Place(ObjectPath(hash), dest, false);
+  }
+  PLINTH_ASSIGN_OR_RETURN(LinkKind kind, std::move(placed));
+  if (kind == LinkKind::kHardlink) {
+    return Status::Ok();  // the object's own inode: Verify remembered it
+  }
   return state.Remember(dest, hash);
 }
 

@@ -49,10 +49,13 @@ Status EnsureObjectDirs(const std::string& root);
 // Reads `in` to its end in 1 MiB blocks, feeding each block to `sha` (when not
 // null) and writing it to `out` (when >= 0). Errors name `in_name` or
 // `out_name`; a full disk is kResourceExhausted. Returns the bytes read;
-// `on_bytes` hears of each block. The one read/hash/write loop of the module.
+// `on_bytes` hears of each block. With `expected` >= 0 it stops after that many
+// bytes, saving the read that would find the end (callers compare the size
+// after). The one read/hash/write loop of the module.
 Result<int64_t> PumpHashing(int in, const std::string& in_name, int out,
                             const std::string& out_name, core::Sha256* sha,
-                            const std::function<void(int64_t)>& on_bytes = nullptr);
+                            const std::function<void(int64_t)>& on_bytes = nullptr,
+                            int64_t expected = -1);
 
 // Flushes the filesystem holding `dir` to disk (syncfs): one call at the end
 // of a transfer instead of an fsync per object.
@@ -75,7 +78,9 @@ class StateCache {
   std::optional<std::string> Lookup(const std::string& path, const struct stat* known = nullptr);
 
   // Records that the file at `path` holds `hash` (after writing it ourselves).
-  Status Remember(const std::string& path, const std::string& hash);
+  // `known`, when given, is a fresh stat of `path`.
+  Status Remember(const std::string& path, const std::string& hash,
+                  const struct stat* known = nullptr);
 
   // Counts a file read and hashed outside Hash() (by ObjectCache::AddFile).
   void CountHashed(int64_t bytes) {
@@ -99,9 +104,11 @@ class StateCache {
     size_t operator()(const Key& k) const { return std::hash<uint64_t>()(k.inode * 31 + k.dev); }
   };
   struct Entry {
-    int64_t mtime_ns, size;
+    int64_t mtime_ns = 0, size = 0;
     std::string hash;
+    bool dirty = false;  // changed since Load() or the last Save()
   };
+  void SetLocked(const Key& key, Entry entry);  // needs mu_ held
   std::mutex mu_;
   std::unordered_map<Key, Entry, KeyHash> entries_;  // guarded by mu_
   std::vector<Key> dirty_;                           // guarded by mu_
@@ -134,8 +141,10 @@ class ObjectCache {
 
   // Makes `dest` hold object `hash` (link or copy, atomically replacing `dest`).
   // The object is verified first (through `state`): a damaged object is
-  // kCorruption naming its path, never checked out.
-  Status Materialize(const std::string& hash, const std::string& dest, StateCache& state) const;
+  // kCorruption naming its path, never checked out. `dest`'s directory exists;
+  // `dest_absent` says nothing is at `dest` (saves checks and a rename).
+  Status Materialize(const std::string& hash, const std::string& dest, StateCache& state,
+                     bool dest_absent = false) const;
 
   // Re-hashes object `hash` (through `state`); kCorruption naming the path if it differs.
   Status Verify(const std::string& hash, StateCache& state) const;
@@ -146,11 +155,13 @@ class ObjectCache {
   Status Remove(const std::string& hash) const;
 
  private:
-  // Creates `dest` from `src` with the first link kind that works, via a
-  // temporary name and rename. With `allow_copy` false a copy is not attempted
-  // and kUnimplemented is returned when no link works.
-  Status Place(const std::string& src, const std::string& dest, bool read_only,
-               bool allow_copy) const;
+  // Creates `dest` from `src` with the first link kind that works (a temporary
+  // name and a rename, or a direct hardlink when `dest_absent`); returns the kind.
+  Result<LinkKind> Place(const std::string& src, const std::string& dest, bool dest_absent) const;
+  // AddFile by hardlink: kUnimplemented when this file cannot be hardlinked.
+  Result<std::string> HardlinkFile(const std::string& path, StateCache& state,
+                                   const std::function<void(int64_t)>& on_bytes,
+                                   const struct stat* known);
 
   std::string dir_;
   std::vector<LinkKind> link_order_;

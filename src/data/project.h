@@ -27,9 +27,11 @@ std::string_view LinkKindName(LinkKind k);
 struct Config {
   std::string store_uri;  // default: sqlite:///<root>/.plinth/plinth.db
   std::string cache_dir;  // default: <root>/.plinth/cache
-  // Hardlinks are opt-in: an in-place write to a hardlinked workspace file would
-  // rewrite the cached object itself (detected, but the old version is lost).
-  std::vector<LinkKind> link_order = {LinkKind::kReflink, LinkKind::kCopy};
+  // A hardlinked workspace file is the read-only object itself: adding and
+  // checking out cost no copy. Writing into it in place (as root, whom read-only
+  // does not stop) damages the object: detected and reported, and `plinth
+  // unprotect` gives a private writable copy first. `[reflink, copy]` never shares.
+  std::vector<LinkKind> link_order = {LinkKind::kReflink, LinkKind::kHardlink, LinkKind::kCopy};
   std::map<std::string, std::string> remotes;  // name -> URL
   std::string default_remote;
 };

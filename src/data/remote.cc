@@ -15,25 +15,33 @@
 namespace plinth::data {
 namespace fs = std::filesystem;
 
-Status CopyVerified(const std::string& src, const std::string& dest, const std::string& hash) {
+Result<int64_t> CopyVerified(const std::string& src, const std::string& dest,
+                             const std::string& hash) {
   // The object directories exist (EnsureObjectDirs); durability comes from one
   // SyncFilesystem at the end of the transfer, not an fsync per object.
-  std::string tmp = TempPathBeside(dest);
   int in = ::open(src.c_str(), O_RDONLY | O_CLOEXEC);
   if (in < 0) {
     return errno == ENOENT ? NotFound(src + ": no such object")
                            : IoError(src + ": " + std::strerror(errno));
   }
-  int out = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+  struct stat st {};
+  ::fstat(in, &st);
+  std::string dir = fs::path(dest).parent_path().string();
+  std::string tmp;  // empty while the file is unnamed
+  int out = ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0444);
+  if (out < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+    tmp = TempPathBeside(dest);
+    out = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+  }
   if (out < 0) {
-    Status s = IoError(tmp + ": " + std::strerror(errno));
+    Status s = IoError((tmp.empty() ? dir : tmp) + ": " + std::strerror(errno));
     ::close(in);
     return s;
   }
   core::Sha256 sha;
-  Status s = PumpHashing(in, src, out, tmp, &sha).status();
+  auto pumped = PumpHashing(in, src, out, tmp.empty() ? dest : tmp, &sha, nullptr, st.st_size);
+  Status s = pumped.status();
   ::close(in);
-  ::close(out);
   if (s.ok()) {
     std::string got = sha.HexDigest();
     if (got != hash) {
@@ -41,13 +49,25 @@ Status CopyVerified(const std::string& src, const std::string& dest, const std::
                      hash.substr(0, 12) + "...; not transferred");
     }
   }
-  if (s.ok() && ::rename(tmp.c_str(), dest.c_str()) != 0) {
-    s = IoError(dest + ": " + std::strerror(errno));
+  if (s.ok()) {
+    if (tmp.empty()) {
+      std::string self = "/proc/self/fd/" + std::to_string(out);
+      if (::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, dest.c_str(), AT_SYMLINK_FOLLOW) != 0 &&
+          errno != EEXIST) {
+        s = IoError(dest + ": " + std::strerror(errno));
+      }
+    } else if (::rename(tmp.c_str(), dest.c_str()) != 0) {
+      s = IoError(dest + ": " + std::strerror(errno));
+    }
   }
-  if (!s.ok()) {
+  ::close(out);
+  if (!s.ok() && !tmp.empty()) {
     ::unlink(tmp.c_str());
   }
-  return s;
+  if (!s.ok()) {
+    return s;
+  }
+  return *pumped;
 }
 
 namespace {
@@ -64,16 +84,16 @@ class LocalRemote : public Remote {
     return ::stat(Path(hash).c_str(), &st) == 0 && S_ISREG(st.st_mode);
   }
 
-  Status Put(const std::string& hash, const std::string& src) override {
+  Result<int64_t> Put(const std::string& hash, const std::string& src) override {
     return CopyVerified(src, Path(hash), hash);
   }
 
-  Status Get(const std::string& hash, const std::string& dest) override {
-    Status s = CopyVerified(Path(hash), dest, hash);
-    if (s.code() == StatusCode::kNotFound) {
+  Result<int64_t> Get(const std::string& hash, const std::string& dest) override {
+    auto got = CopyVerified(Path(hash), dest, hash);
+    if (got.status().code() == StatusCode::kNotFound) {
       return NotFound("object " + hash + " is not on remote " + url_);
     }
-    return s;
+    return got;
   }
 
  private:

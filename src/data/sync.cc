@@ -211,9 +211,9 @@ Result<TransferResult> Push(Project& project, const std::string& remote_name, bo
           ++present;
           return Status::Ok();
         }
-        PLINTH_RETURN_IF_ERROR(remote->Put(h, cache.ObjectPath(h)));
+        PLINTH_ASSIGN_OR_RETURN(int64_t n, remote->Put(h, cache.ObjectPath(h)));
         ++transferred;
-        bytes += FileSize(cache.ObjectPath(h));
+        bytes += n;
         return Status::Ok();
       }));
   if (transferred > 0) {
@@ -241,16 +241,16 @@ Result<TransferResult> Pull(Project& project, const std::string& remote_name,
       ++present;
       return Status::Ok();
     }
-    Status s = remote->Get(h, cache.ObjectPath(h));
-    if (s.code() == StatusCode::kNotFound) {
+    auto got = remote->Get(h, cache.ObjectPath(h));
+    if (got.status().code() == StatusCode::kNotFound) {
       std::lock_guard<std::mutex> lock(mu);
       result.missing.push_back(h);
       return Status::Ok();
     }
-    PLINTH_RETURN_IF_ERROR(s);
+    PLINTH_RETURN_IF_ERROR(got.status());
     PLINTH_RETURN_IF_ERROR(session->state().Remember(cache.ObjectPath(h), h));
     ++transferred;
-    bytes += FileSize(cache.ObjectPath(h));
+    bytes += *got;
     return Status::Ok();
   };
   // Pointers first (files and directory manifests), then what the manifests list.

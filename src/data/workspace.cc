@@ -1,5 +1,7 @@
 #include "data/workspace.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,12 +11,15 @@
 #include <cstring>
 #include <filesystem>
 #include <future>
+#include <iterator>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 #include "core/clock.h"
 #include "core/file.h"
 #include "core/hash.h"
+#include "core/logging.h"
 #include "core/process.h"
 #include "core/progress.h"
 #include "core/thread_pool.h"
@@ -31,51 +36,112 @@ struct FileItem {
   struct stat st {};  // taken by the scan, reused by the state lookup
 };
 
-// Every regular file below `dir`, sorted by relative path. Symlinks to files
+// What one directory holds: its files (stat taken), subdirectories and temporaries.
+struct DirListing {
+  std::vector<FileItem> files;
+  std::vector<std::string> subdirs;  // relative to the scanned root
+  std::vector<std::string> temps;    // absolute
+};
+
+// Lists one directory with readdir and fstatat relative to its descriptor
+// (no path walk per file; d_type saves a stat for subdirectories).
+Status ListOneDir(const std::string& root, const std::string& rel, DirListing& out) {
+  std::string path = rel.empty() ? root : root + "/" + rel;
+  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    return IoError(path + ": " + std::strerror(errno));
+  }
+  DIR* d = ::fdopendir(fd);
+  if (d == nullptr) {
+    Status s = IoError(path + ": " + std::strerror(errno));
+    ::close(fd);
+    return s;
+  }
+  struct Closer {
+    DIR* d;
+    ~Closer() { ::closedir(d); }
+  } closer{d};
+  while (true) {
+    errno = 0;
+    struct dirent* e = ::readdir(d);
+    if (e == nullptr) {
+      if (errno != 0) {
+        return IoError(path + ": " + std::strerror(errno));
+      }
+      return Status::Ok();
+    }
+    std::string_view name(e->d_name);
+    if (name == "." || name == "..") {
+      continue;
+    }
+    std::string child_rel = rel.empty() ? std::string(name) : rel + "/" + std::string(name);
+    std::string child_abs = root + "/" + child_rel;
+    if (name.find(".plinth-tmp-") != std::string_view::npos) {
+      out.temps.push_back(std::move(child_abs));
+      continue;
+    }
+    unsigned char type = e->d_type;
+    struct stat st {};
+    if (type == DT_UNKNOWN) {
+      if (::fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        return IoError(child_abs + ": " + std::strerror(errno));
+      }
+      type = S_ISDIR(st.st_mode)   ? DT_DIR
+             : S_ISLNK(st.st_mode) ? DT_LNK
+             : S_ISREG(st.st_mode) ? DT_REG
+                                   : DT_FIFO;
+    }
+    if (type == DT_DIR) {
+      out.subdirs.push_back(std::move(child_rel));
+      continue;
+    }
+    bool is_link = type == DT_LNK;
+    if (::fstatat(fd, e->d_name, &st, 0) != 0) {
+      if (is_link && errno == ENOENT) {
+        return InvalidArgument(child_abs + ": not a regular file (a broken symlink)");
+      }
+      return IoError(child_abs + ": " + std::strerror(errno));
+    }
+    if (S_ISDIR(st.st_mode)) {
+      return InvalidArgument(child_abs +
+                             ": a symlink to a directory; Plinth versions symlinks to files "
+                             "only (a linked directory could loop)");
+    }
+    if (!S_ISREG(st.st_mode)) {
+      return InvalidArgument(child_abs + ": not a regular file (a device, socket or pipe)");
+    }
+    FileItem item;
+    item.rel = std::move(child_rel);
+    item.abs = std::move(child_abs);
+    item.size = static_cast<int64_t>(st.st_size);
+    item.st = st;
+    out.files.push_back(std::move(item));
+  }
+}
+
+// Every regular file below `dir`, sorted by relative path, listed level by
+// level with the directories of a level spread over `pool`. Symlinks to files
 // count as files; a symlink to a directory is an error naming it. Temporary
 // files of an interrupted run are not data: they are left out, and listed in
 // `temps` when given (a checkout removes them).
-Result<std::vector<FileItem>> ScanDir(const std::string& dir,
+Result<std::vector<FileItem>> ScanDir(const std::string& dir, core::ThreadPool& pool,
                                       std::vector<std::string>* temps = nullptr) {
+  core::PhaseTimer timer("scan " + dir);
   std::vector<FileItem> out;
-  std::error_code ec;
-  fs::recursive_directory_iterator it(dir, fs::directory_options::none, ec), end;
-  if (ec) {
-    return IoError(dir + ": " + ec.message());
-  }
-  for (; it != end; it.increment(ec)) {
-    if (ec) {
-      return IoError(dir + ": " + ec.message());
-    }
-    const fs::directory_entry& e = *it;
-    std::string name = e.path().filename().string();
-    if (name.find(".plinth-tmp-") != std::string::npos) {
+  std::vector<std::string> level = {""};
+  while (!level.empty()) {
+    std::vector<DirListing> listings(level.size());
+    PLINTH_RETURN_IF_ERROR(core::ParallelFor(
+        pool, level.size(), [&](size_t i) { return ListOneDir(dir, level[i], listings[i]); }));
+    std::vector<std::string> next;
+    for (auto& l : listings) {
+      std::move(l.files.begin(), l.files.end(), std::back_inserter(out));
+      std::move(l.subdirs.begin(), l.subdirs.end(), std::back_inserter(next));
       if (temps != nullptr) {
-        temps->push_back(e.path().string());
+        std::move(l.temps.begin(), l.temps.end(), std::back_inserter(*temps));
       }
-      continue;
     }
-    bool is_link = e.is_symlink(ec);
-    if (e.is_directory(ec)) {
-      if (is_link) {
-        return InvalidArgument(e.path().string() +
-                               ": a symlink to a directory; Plinth versions symlinks to files "
-                               "only (a linked directory could loop)");
-      }
-      continue;
-    }
-    if (!e.is_regular_file(ec)) {
-      return InvalidArgument(e.path().string() + ": not a regular file (" +
-                             (is_link ? "a broken symlink" : "a device, socket or pipe") + ")");
-    }
-    FileItem item;
-    item.abs = e.path().string();
-    if (::stat(item.abs.c_str(), &item.st) != 0) {
-      return IoError(item.abs + ": " + std::strerror(errno));
-    }
-    item.rel = e.path().lexically_relative(dir).generic_string();
-    item.size = static_cast<int64_t>(item.st.st_size);
-    out.push_back(std::move(item));
+    level = std::move(next);
   }
   std::sort(out.begin(), out.end(),
             [](const FileItem& a, const FileItem& b) { return a.rel < b.rel; });
@@ -138,6 +204,14 @@ Status AddToGitignore(const std::string& dir, const std::string& name) {
   return core::AtomicWriteFile(path, text);
 }
 
+// True when both paths name one inode (a workspace file hardlinked to an object).
+bool SharesInode(const std::string& a, const std::string& b) {
+  struct stat sa {
+  }, sb{};
+  return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev &&
+         sa.st_ino == sb.st_ino;
+}
+
 std::string Parent(const std::string& rel) {
   size_t slash = rel.rfind('/');
   return slash == std::string::npos ? "" : rel.substr(0, slash);
@@ -178,11 +252,16 @@ DataSession::~DataSession() = default;
 ObjectCache& DataSession::cache() { return impl_->cache; }
 StateCache& DataSession::state() { return *impl_->state; }
 store::Database& DataSession::db() { return *impl_->db; }
-Status DataSession::Save() { return impl_->state->Save(*impl_->db); }
+core::ThreadPool& DataSession::pool() { return impl_->pool; }
+Status DataSession::Save() {
+  core::PhaseTimer timer("save state");
+  return impl_->state->Save(*impl_->db);
+}
 
 Result<std::unique_ptr<DataSession>> DataSession::Open(Project& project,
                                                        const WorkOptions& options) {
   PLINTH_ASSIGN_OR_RETURN(store::Database * db, project.Store());
+  core::PhaseTimer timer("open data session");
   PLINTH_ASSIGN_OR_RETURN(auto state, StateCache::Load(*db));
   PLINTH_RETURN_IF_ERROR(EnsureObjectDirs(project.config().cache_dir));
   auto impl = std::unique_ptr<Impl>(new Impl{
@@ -191,7 +270,7 @@ Result<std::unique_ptr<DataSession>> DataSession::Open(Project& project,
   return std::unique_ptr<DataSession>(new DataSession(std::move(impl)));
 }
 
-Result<Pointer> DataSession::Hash(const std::string& abs) {
+Result<Pointer> DataSession::Hash(const std::string& abs, std::vector<ManifestEntry>* manifest) {
   std::error_code ec;
   fs::file_status st = fs::status(abs, ec);
   if (!fs::exists(st)) {
@@ -213,11 +292,14 @@ Result<Pointer> DataSession::Hash(const std::string& abs) {
   p.kind = PointerKind::kDir;
   p.nfiles = static_cast<int64_t>(files.size());
   p.hash = core::Sha256Hex(SerializeManifest(files));
+  if (manifest != nullptr) {
+    *manifest = std::move(files);
+  }
   return p;
 }
 
 Result<std::vector<ManifestEntry>> DataSession::ListFiles(const std::string& abs) {
-  PLINTH_ASSIGN_OR_RETURN(std::vector<FileItem> items, ScanDir(abs));
+  PLINTH_ASSIGN_OR_RETURN(std::vector<FileItem> items, ScanDir(abs, impl_->pool));
   PLINTH_ASSIGN_OR_RETURN(auto hashes, HashAll(items, *impl_->state, impl_->pool, nullptr));
   return BuildManifest(items, hashes);
 }
@@ -239,11 +321,12 @@ Result<Pointer> DataSession::Store(const std::string& abs, bool show_progress) {
   p.path = Base(abs);
   std::atomic<int64_t> done{0};
   if (is_dir) {
-    PLINTH_ASSIGN_OR_RETURN(std::vector<FileItem> items, ScanDir(abs));
+    PLINTH_ASSIGN_OR_RETURN(std::vector<FileItem> items, ScanDir(abs, impl_->pool));
     for (const auto& it : items) {
       p.size += it.size;
     }
     core::Progress progress("adding " + p.path, p.size, show_progress && impl_->progress);
+    core::PhaseTimer timer("store files of " + abs);
     std::vector<std::string> hashes(items.size());
     PLINTH_RETURN_IF_ERROR(core::ParallelFor(impl_->pool, items.size(), [&](size_t i) -> Status {
       PLINTH_ASSIGN_OR_RETURN(hashes[i],
@@ -322,32 +405,80 @@ Result<std::pair<int64_t, int64_t>> DataSession::Restore(const Pointer& p, const
   }
   fs::create_directories(abs, ec);
   std::vector<std::string> temps;
-  PLINTH_ASSIGN_OR_RETURN(std::vector<FileItem> existing, ScanDir(abs, &temps));
+  PLINTH_ASSIGN_OR_RETURN(std::vector<FileItem> existing, ScanDir(abs, impl_->pool, &temps));
   for (const auto& t : temps) {
     fs::remove(t, ec);  // left by an interrupted checkout or pull
   }
   std::set<std::string> wanted;
+  std::set<std::string> parents;
   for (const auto& m : manifest) {
     wanted.insert(m.path);
+    parents.insert(Parent(m.path));
   }
+  std::unordered_map<std::string, const FileItem*> present;
   for (const auto& it : existing) {
     if (wanted.count(it.rel) == 0) {
       fs::remove(it.abs, ec);
       ++removed;
+    } else {
+      present[it.rel] = &it;
     }
   }
-  PLINTH_RETURN_IF_ERROR(core::ParallelFor(impl_->pool, manifest.size(), [&](size_t i) -> Status {
+  for (const auto& dir : parents) {  // once per directory, not per file
+    if (!dir.empty()) {
+      fs::create_directories(abs + "/" + dir, ec);
+    }
+  }
+  // Threads creating names in one directory queue on its lock; so the work is
+  // cut into runs of one directory's files, handed out round-robin across
+  // directories, so that the two threads mostly write to different ones.
+  std::vector<std::pair<size_t, size_t>> runs;  // [begin, end) of the sorted manifest
+  {
+    std::vector<std::vector<std::pair<size_t, size_t>>> by_dir;
+    constexpr size_t kRun = 64;
+    for (size_t b = 0; b < manifest.size();) {
+      std::string dir = Parent(manifest[b].path);
+      by_dir.emplace_back();
+      size_t e = b;
+      while (e < manifest.size() && Parent(manifest[e].path) == dir) {
+        size_t run_end = std::min(e + kRun, manifest.size());
+        size_t r = e;
+        while (r < run_end && Parent(manifest[r].path) == dir) {
+          ++r;
+        }
+        by_dir.back().emplace_back(e, r);
+        e = r;
+      }
+      b = e;
+    }
+    for (size_t k = 0, added = 1; added != 0; ++k) {
+      added = 0;
+      for (const auto& d : by_dir) {
+        if (k < d.size()) {
+          runs.push_back(d[k]);
+          ++added;
+        }
+      }
+    }
+  }
+  auto one = [&](size_t i) -> Status {
     std::string target = abs + "/" + manifest[i].path;
-    std::error_code e2;
-    if (fs::is_regular_file(target, e2)) {
-      auto cur = impl_->state->Hash(target);
+    auto have = present.find(manifest[i].path);
+    if (have != present.end()) {
+      auto cur = impl_->state->Hash(target, nullptr, &have->second->st);
       if (cur.ok() && *cur == manifest[i].hash) {
         return Status::Ok();
       }
     }
-    fs::create_directories(fs::path(target).parent_path(), e2);
-    PLINTH_RETURN_IF_ERROR(impl_->cache.Materialize(manifest[i].hash, target, *impl_->state));
+    PLINTH_RETURN_IF_ERROR(impl_->cache.Materialize(manifest[i].hash, target, *impl_->state,
+                                                    /*dest_absent=*/have == present.end()));
     ++written;
+    return Status::Ok();
+  };
+  PLINTH_RETURN_IF_ERROR(core::ParallelFor(impl_->pool, runs.size(), [&](size_t r) -> Status {
+    for (size_t i = runs[r].first; i < runs[r].second; ++i) {
+      PLINTH_RETURN_IF_ERROR(one(i));
+    }
     return Status::Ok();
   }));
   return std::make_pair(written.load(), removed);
@@ -424,6 +555,59 @@ Result<AddResult> Add(Project& project, const std::vector<std::string>& paths,
   return result;
 }
 
+Result<int64_t> Unprotect(Project& project, const std::vector<std::string>& paths,
+                          const WorkOptions& options) {
+  PLINTH_ASSIGN_OR_RETURN(auto session, DataSession::Open(project, options));
+  std::atomic<int64_t> count{0};
+  mode_t mask = ::umask(0);  // read once, before any thread creates files
+  ::umask(mask);
+  for (const auto& path : paths) {
+    PLINTH_ASSIGN_OR_RETURN(std::string rel, project.Relative(path));
+    std::string abs = project.Absolute(rel);
+    struct stat st {};
+    if (::lstat(abs.c_str(), &st) != 0) {
+      return NotFound(path + ": no such file or directory");
+    }
+    std::vector<FileItem> items;
+    if (S_ISDIR(st.st_mode)) {
+      PLINTH_ASSIGN_OR_RETURN(items, ScanDir(abs, session->pool()));
+    } else {
+      FileItem one;
+      one.abs = abs;
+      one.st = st;
+      items.push_back(std::move(one));
+    }
+    PLINTH_RETURN_IF_ERROR(
+        core::ParallelFor(session->pool(), items.size(), [&](size_t i) -> Status {
+          const FileItem& it = items[i];
+          if (!S_ISREG(it.st.st_mode) || it.st.st_nlink < 2) {
+            return Status::Ok();  // not shared with the cache: already private
+          }
+          auto known = session->state().Lookup(it.abs, &it.st);
+          std::string tmp = TempPathBeside(it.abs);
+          std::error_code ec;
+          fs::copy_file(it.abs, tmp, ec);
+          if (ec) {
+            fs::remove(tmp, ec);
+            return IoError(tmp + ": " + ec.message());
+          }
+          if (::chmod(tmp.c_str(), 0666 & ~mask) != 0 ||
+              ::rename(tmp.c_str(), it.abs.c_str()) != 0) {
+            Status s = IoError(it.abs + ": " + std::strerror(errno));
+            ::unlink(tmp.c_str());
+            return s;
+          }
+          if (known) {
+            PLINTH_RETURN_IF_ERROR(session->state().Remember(it.abs, *known));
+          }
+          ++count;
+          return Status::Ok();
+        }));
+  }
+  PLINTH_RETURN_IF_ERROR(session->Save());
+  return count.load();
+}
+
 Result<StatusResult> WorkspaceStatus(Project& project, const WorkOptions& options) {
   PLINTH_ASSIGN_OR_RETURN(auto session, DataSession::Open(project, options));
   PLINTH_ASSIGN_OR_RETURN(std::vector<std::string> pointer_files, FindPointerFiles(project));
@@ -440,13 +624,17 @@ Result<StatusResult> WorkspaceStatus(Project& project, const WorkOptions& option
       result.entries.push_back(std::move(e));
       continue;
     }
-    PLINTH_ASSIGN_OR_RETURN(Pointer cur, session->Hash(abs));
+    std::vector<ManifestEntry> now;
+    PLINTH_ASSIGN_OR_RETURN(Pointer cur, session->Hash(abs, &now));
     if (cur.hash == p.hash) {
       e.state = session->cache().Has(p.hash) ? PathState::kUnchanged : PathState::kNotInCache;
       result.entries.push_back(std::move(e));
       continue;
     }
     e.state = PathState::kModified;
+    if (!is_dir && SharesInode(abs, session->cache().ObjectPath(p.hash))) {
+      e.edited_in_place.push_back(e.path);
+    }
     if (is_dir) {
       // Name the files: the old manifest against the current one (its entries
       // come from the state table, so this reads nothing again).
@@ -454,7 +642,6 @@ Result<StatusResult> WorkspaceStatus(Project& project, const WorkOptions& option
       if (old.ok()) {
         PLINTH_ASSIGN_OR_RETURN(auto before_list,
                                 ParseManifest(*old, session->cache().ObjectPath(p.hash)));
-        PLINTH_ASSIGN_OR_RETURN(std::vector<ManifestEntry> now, session->ListFiles(abs));
         std::map<std::string, std::string> before, after;
         for (const auto& m : before_list) {
           before[m.path] = m.hash;
@@ -468,6 +655,9 @@ Result<StatusResult> WorkspaceStatus(Project& project, const WorkOptions& option
             e.added.push_back(path);
           } else if (it->second != hash) {
             e.modified.push_back(path);
+            if (SharesInode(abs + "/" + path, session->cache().ObjectPath(it->second))) {
+              e.edited_in_place.push_back(e.path + "/" + path);
+            }
           }
         }
         for (const auto& [path, hash] : before) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "core/thread_pool.h"
 #include "data/objects.h"
 #include "data/project.h"
 
@@ -33,7 +34,8 @@ class DataSession {
 
   // What the file or directory at `abs` holds now (path = its name), without
   // storing anything. kNotFound if it does not exist.
-  Result<Pointer> Hash(const std::string& abs);
+  // For a directory, `files` (when given) receives its manifest.
+  Result<Pointer> Hash(const std::string& abs, std::vector<ManifestEntry>* files = nullptr);
   // The files below directory `abs` with their hashes (a manifest of it as it is).
   Result<std::vector<ManifestEntry>> ListFiles(const std::string& abs);
   // Stores the file or directory at `abs` in the cache; returns its pointer.
@@ -49,6 +51,7 @@ class DataSession {
   ObjectCache& cache();
   StateCache& state();
   store::Database& db();
+  core::ThreadPool& pool();
 
  private:
   struct Impl;
@@ -81,12 +84,22 @@ struct StatusEntry {
   std::string path;  // the data path, relative to the root
   PathState state;
   std::vector<std::string> added, removed, modified;  // files inside a directory
+  // Modified files that were written in place while hardlinked to their cache
+  // object: that object is damaged and the previous content is gone from this
+  // cache (data paths, relative to the root).
+  std::vector<std::string> edited_in_place;
 };
 
 struct StatusResult {
   std::vector<StatusEntry> entries;  // one per pointer, sorted by path
   int64_t files_hashed = 0;
 };
+
+// Replaces each tracked file at or below `paths` that shares its inode with a
+// cache object (a hardlink) by a private writable copy, so it can be edited in
+// place. Returns the number of files unprotected.
+Result<int64_t> Unprotect(Project& project, const std::vector<std::string>& paths,
+                          const WorkOptions& options = {});
 
 // Compares the workspace with every pointer file of the project.
 Result<StatusResult> WorkspaceStatus(Project& project, const WorkOptions& options = {});

@@ -3,9 +3,15 @@
 #include <sqlite3.h>
 
 #include <string>
+#include <unordered_map>
 
 namespace plinth::store {
 namespace {
+
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+};
 
 // The one place SQLite's error codes become Status.
 Status FromSqlite(int rc, sqlite3* db, std::string_view what) {
@@ -40,7 +46,12 @@ Status FromSqlite(int rc, sqlite3* db, std::string_view what) {
 class SqliteDatabase : public Database {
  public:
   SqliteDatabase(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
-  ~SqliteDatabase() override { sqlite3_close_v2(db_); }
+  ~SqliteDatabase() override {
+    for (auto& [sql, stmt] : statements_) {
+      sqlite3_finalize(stmt);
+    }
+    sqlite3_close_v2(db_);
+  }
 
   Status Exec(std::string_view sql, std::span<const Value> params) override {
     return Run(sql, params, nullptr);
@@ -83,15 +94,26 @@ class SqliteDatabase : public Database {
 
  private:
   Status Run(std::string_view sql, std::span<const Value> params, std::vector<Row>* rows) {
+    // Statements are prepared once per connection and reused: parsing dominated
+    // loops of small inserts.
     sqlite3_stmt* stmt = nullptr;
-    int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
-    if (rc != SQLITE_OK) {
-      return FromSqlite(rc, db_, path_);
+    int rc = SQLITE_OK;
+    if (auto it = statements_.find(sql); it != statements_.end()) {
+      stmt = it->second;
+    } else {
+      rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
+      if (rc != SQLITE_OK) {
+        return FromSqlite(rc, db_, path_);
+      }
+      statements_.emplace(std::string(sql), stmt);
     }
-    struct Finalizer {
+    struct Resetter {
       sqlite3_stmt* s;
-      ~Finalizer() { sqlite3_finalize(s); }
-    } finalizer{stmt};
+      ~Resetter() {
+        sqlite3_reset(s);
+        sqlite3_clear_bindings(s);
+      }
+    } resetter{stmt};
     if (static_cast<int>(params.size()) != sqlite3_bind_parameter_count(stmt)) {
       return InvalidArgument(path_ + ": statement takes " +
                              std::to_string(sqlite3_bind_parameter_count(stmt)) +
@@ -151,6 +173,7 @@ class SqliteDatabase : public Database {
 
   sqlite3* db_;
   std::string path_;
+  std::unordered_map<std::string, sqlite3_stmt*, StringHash, std::equal_to<>> statements_;
 };
 
 }  // namespace

@@ -78,6 +78,33 @@ ln -s "$PWD/data" linked/to-dir
 err=$("$PLINTH" add linked 2>&1)
 expect '[ $? -ne 0 ] || true; echo "$err" | grep -q "a symlink to a directory"' "directory symlink refused"
 rm linked/to-dir
+expect '[ "$(stat -c %h target.txt)" = 1 ] && [ -w target.txt ]' "a symlink's target is copied, never hardlinked or made read-only"
+
+# Default link order on ext4: hardlinks. The workspace file is the read-only object.
+inode_of_object() { local h; h=$(grep hash "$1" | cut -d" " -f2); stat -c %i ".plinth/cache/sha256/${h:0:2}/${h:2}"; }
+expect '[ "$(stat -c %i data/raw.bin)" = "$(inode_of_object data/raw.bin.plinth)" ]' "add hardlinks the file into the cache"
+expect '[ "$(stat -c %a data/raw.bin)" = 444 ]' "hardlinked workspace file is read-only"
+# Root ignores read-only: an in-place write damages the object; status says so
+# and checkout refuses the damaged object rather than checking it out.
+mkdir -p inplace && echo "version one" > inplace/f.txt && "$PLINTH" add -q inplace/f.txt
+echo "appended in place" >> inplace/f.txt
+out=$("$PLINTH" status 2>&1)
+expect 'echo "$out" | grep -q "inplace/f.txt was written in place"' "status reports an in-place write through a hardlink"
+rm inplace/f.txt
+expect '"$PLINTH" checkout inplace/f.txt 2>&1 | grep -q "cache object is damaged"' "checkout refuses the damaged object"
+# unprotect first, and the same edit is harmless.
+h=$(grep hash inplace/f.txt.plinth | cut -d" " -f2)
+rm -rf inplace ".plinth/cache/sha256/${h:0:2}/${h:2}"
+mkdir -p inplace && echo "version one" > inplace/g.txt && "$PLINTH" add -q inplace/g.txt
+expect '"$PLINTH" unprotect inplace/g.txt | grep -q "1 files made private"' "unprotect"
+expect '[ "$(stat -c %h inplace/g.txt)" = 1 ] && [ -w inplace/g.txt ]' "unprotected file is private and writable"
+expect '"$PLINTH" status | grep -q "in sync"' "unprotect changes no data"
+echo "appended in place" >> inplace/g.txt
+out=$("$PLINTH" status 2>&1)
+expect 'echo "$out" | grep -q "modified      inplace/g.txt" && ! echo "$out" | grep -q "in place"' "edit after unprotect: modified, no damage"
+expect '"$PLINTH" checkout -q inplace/g.txt && [ "$(cat inplace/g.txt)" = "version one" ]' "checkout restores the original"
+h=$(grep hash inplace/g.txt.plinth | cut -d" " -f2)
+rm -rf inplace ".plinth/cache/sha256/${h:0:2}/${h:2}"
 
 # Errors: one line, exit 2.
 expect '"$PLINTH" add nope 2>&1 | grep -q "nope: no such file or directory"' "missing path"
@@ -137,7 +164,8 @@ git checkout -q HEAD -- data/raw.bin.plinth && "$PLINTH" checkout -q
 # cache keeps no partial object and no temporary file.
 FULL="$T/full"
 mkdir -p "$FULL" && mount -t tmpfs -o size=3m tmpfs "$FULL"
-(cd "$FULL" && "$PLINTH" init >/dev/null && head -c 1200000 /dev/urandom > a.bin && head -c 1500000 /dev/urandom > b.bin)
+# Copies need space (hardlinks do not), so this project copies.
+(cd "$FULL" && "$PLINTH" init >/dev/null && sed -i 's/link: .*/link: [copy]/' .plinth/config.yaml && head -c 1200000 /dev/urandom > a.bin && head -c 1500000 /dev/urandom > b.bin)
 err=$(cd "$FULL" && "$PLINTH" add a.bin b.bin 2>&1)
 expect 'echo "$err" | grep -q "No space left on device (disk full)" && echo "$err" | grep -q "$FULL/.plinth/cache"' "full disk: error names the path"
 expect 'verify_cache "$FULL" && [ -z "$(find "$FULL/.plinth/cache" -name "*plinth-tmp*")" ]' "full disk: cache consistent, no temp files"
