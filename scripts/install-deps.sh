@@ -7,14 +7,14 @@ PACKAGES=(
   # toolchain
   build-essential cmake ninja-build pkg-config git clang-format clang-tidy time
   # command-line tools the tests and benchmarks call
-  openssl bc mount
+  openssl bc mount util-linux
   # libraries (see docs/ARCHITECTURE.md, "Dependencies")
   libssl-dev zlib1g-dev libre2-dev libboost-dev libxxhash-dev libsqlite3-dev
   nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev libfast-float-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # Python reference implementations for correctness tests and side-by-side benchmarks
-  python3 python3-pandas python3-numpy python3-scipy
+  python3 python3-pandas python3-numpy python3-scipy python3-sklearn
 )
 
 missing=()

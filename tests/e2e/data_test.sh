@@ -160,6 +160,16 @@ expect '"$PLINTH" pull -q' "pull brings the old revision back"
 expect 'cmp -s data/raw.bin "$T/raw.v2"' "old revision byte-identical after pull"
 git checkout -q HEAD -- data/raw.bin.plinth && "$PLINTH" checkout -q
 
+# A permission error (as an unprivileged user, since root ignores permissions):
+# the cache's object directories belong to root; nobody may write the rest.
+PERM=$(mktemp -d /tmp/plinth-perm-XXXXXX) && chmod 755 "$PERM"
+(cd "$PERM" && "$PLINTH" init >/dev/null && mkdir -p .plinth/cache/sha256 && echo data > a.txt &&
+  chmod 777 . .plinth && chmod 666 .plinth/plinth.db && chown nobody a.txt)
+err=$(cd "$PERM" && runuser -u nobody -- "$PLINTH" add a.txt 2>&1)
+expect 'echo "$err" | grep -q "$PERM/.plinth/cache/sha256/00: Permission denied"' "permission error names the path"
+expect '[ -z "$(find "$PERM/.plinth/cache" -type f)" ] && [ ! -e "$PERM/a.txt.plinth" ]' "permission error: no object, no pointer written"
+rm -rf "$PERM"
+
 # A full disk: a 3 MB tmpfs (CI runs as root). The error names the path; the
 # cache keeps no partial object and no temporary file.
 FULL="$T/full"
