@@ -186,6 +186,39 @@ Result<int64_t> PumpHashing(int in, const std::string& in_name, int out,
   return total;
 }
 
+namespace {
+
+// `known` when given, else a stat of `path`; false when `path` cannot be stat'ed.
+bool StatOf(const std::string& path, const struct stat* known, struct stat& st) {
+  if (known != nullptr) {
+    st = *known;
+    return true;
+  }
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+// Reads `in` (opened from `path`, whose stat was `before`) to its end, hashing
+// it and copying it to `out` when >= 0. Fails if the file changed meanwhile
+// ("changed while it was being <doing>"). `after` receives the final fstat,
+// `bytes` the bytes read.
+Result<std::string> HashUnchanged(int in, const std::string& path, const struct stat& before,
+                                  int out, const std::string& out_name,
+                                  const std::function<void(int64_t)>& on_bytes,
+                                  std::string_view doing, struct stat& after, int64_t& bytes) {
+  core::Sha256 sha;
+  PLINTH_ASSIGN_OR_RETURN(bytes, PumpHashing(in, path, out, out_name, &sha, on_bytes,
+                                             static_cast<int64_t>(before.st_size)));
+  ::fstat(in, &after);
+  if (MtimeNs(after) != MtimeNs(before) || after.st_size != before.st_size ||
+      after.st_ino != before.st_ino) {
+    return FailedPrecondition(path + ": changed while it was being " + std::string(doing) +
+                              "; try again");
+  }
+  return sha.HexDigest();
+}
+
+}  // namespace
+
 Status SyncFilesystem(const std::string& dir) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) {
@@ -228,54 +261,34 @@ Result<std::string> StateCache::Hash(const std::string& path,
                                      const std::function<void(int64_t)>& on_bytes,
                                      const struct stat* known) {
   struct stat st {};
-  if (known != nullptr) {
-    st = *known;
-  } else if (::stat(path.c_str(), &st) != 0) {
+  if (!StatOf(path, known, st)) {
     return ErrnoStatus(path);
   }
   if (!S_ISREG(st.st_mode)) {
     return InvalidArgument(path + ": not a regular file");
   }
-  Key key{st.st_dev, st.st_ino};
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = entries_.find(key);
-    if (it != entries_.end() && it->second.mtime_ns == MtimeNs(st) &&
-        it->second.size == st.st_size) {
-      return it->second.hash;
-    }
+  if (auto remembered = Lookup(path, &st)) {
+    return *remembered;
   }
   int fd = OpenForReading(path);
   if (fd < 0) {
     return ErrnoStatus(path);
   }
   ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-  core::Sha256 sha;
-  auto pumped = PumpHashing(fd, path, -1, "", &sha, on_bytes, st.st_size);
-  if (!pumped.ok()) {
-    ::close(fd);
-    return pumped.status();
-  }
-  int64_t total = *pumped;
   struct stat after {};
-  ::fstat(fd, &after);
+  int64_t bytes = 0;
+  auto hash = HashUnchanged(fd, path, st, -1, "", on_bytes, "hashed", after, bytes);
   ::close(fd);
-  std::string hash = sha.HexDigest();
-  ++files_hashed_;
-  bytes_hashed_ += total;
-  if (MtimeNs(after) != MtimeNs(st) || after.st_size != st.st_size) {
-    return FailedPrecondition(path + ": changed while it was being hashed; try again");
-  }
+  PLINTH_RETURN_IF_ERROR(hash.status());
+  CountHashed(bytes);
   std::lock_guard<std::mutex> lock(mu_);
-  SetLocked(key, Entry{MtimeNs(st), st.st_size, hash});
+  SetLocked(Key{st.st_dev, st.st_ino}, Entry{MtimeNs(st), st.st_size, *hash});
   return hash;
 }
 
 std::optional<std::string> StateCache::Lookup(const std::string& path, const struct stat* known) {
   struct stat st {};
-  if (known != nullptr) {
-    st = *known;
-  } else if (::stat(path.c_str(), &st) != 0) {
+  if (!StatOf(path, known, st)) {
     return std::nullopt;
   }
   std::lock_guard<std::mutex> lock(mu_);
@@ -289,14 +302,11 @@ std::optional<std::string> StateCache::Lookup(const std::string& path, const str
 Status StateCache::Remember(const std::string& path, const std::string& hash,
                             const struct stat* known) {
   struct stat st {};
-  if (known != nullptr) {
-    st = *known;
-  } else if (::stat(path.c_str(), &st) != 0) {
+  if (!StatOf(path, known, st)) {
     return ErrnoStatus(path);
   }
-  Key key{st.st_dev, st.st_ino};
   std::lock_guard<std::mutex> lock(mu_);
-  SetLocked(key, Entry{MtimeNs(st), st.st_size, hash});
+  SetLocked(Key{st.st_dev, st.st_ino}, Entry{MtimeNs(st), st.st_size, hash});
   return Status::Ok();
 }
 
@@ -417,21 +427,15 @@ Result<std::string> ObjectCache::HardlinkFile(const std::string& path, StateCach
   } else {
     ::fstat(fd, &before);
   }
-  core::Sha256 sha;
-  auto pumped = PumpHashing(fd, path, -1, "", &sha, on_bytes, before.st_size);
   struct stat after {};
-  ::fstat(fd, &after);
-  if (!pumped.ok()) {
+  int64_t bytes = 0;
+  auto hashed = HashUnchanged(fd, path, before, -1, "", on_bytes, "added", after, bytes);
+  if (!hashed.ok()) {
     ::close(fd);
-    return pumped.status();
+    return hashed.status();
   }
-  state.CountHashed(*pumped);
-  if (MtimeNs(after) != MtimeNs(before) || after.st_size != before.st_size ||
-      after.st_ino != before.st_ino) {
-    ::close(fd);
-    return FailedPrecondition(path + ": changed while it was being added; try again");
-  }
-  std::string hash = sha.HexDigest();
+  state.CountHashed(bytes);
+  std::string hash = *hashed;
   std::string obj = ObjectPath(hash);
   // Read-only before it gets its second name: objects are never writable.
   mode_t mode = before.st_mode & 07777;
@@ -515,9 +519,7 @@ Result<std::string> ObjectCache::AddFile(const std::string& path, StateCache& st
   }
   // Copy: read once, hash and write a temporary object, then name it by its hash.
   struct stat before {};
-  if (known_stat != nullptr) {
-    before = *known_stat;
-  } else if (::stat(path.c_str(), &before) != 0) {
+  if (!StatOf(path, known_stat, before)) {
     return ErrnoStatus(path);
   }
   std::string tmp = TempPathBeside(dir_ + "/sha256/incoming");
@@ -532,32 +534,26 @@ Result<std::string> ObjectCache::AddFile(const std::string& path, StateCache& st
     return err;
   }
   ::posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
-  core::Sha256 sha;
-  auto pumped = PumpHashing(in, path, out, tmp, &sha, on_bytes, before.st_size);
-  Status st = pumped.status();
-  int64_t total = pumped.ok() ? *pumped : 0;
   struct stat after {};
-  ::fstat(in, &after);
+  int64_t bytes = 0;
+  auto hashed = HashUnchanged(in, path, before, out, tmp, on_bytes, "added", after, bytes);
   ::close(in);
-  if (::close(out) != 0 && st.ok()) {
-    st = ErrnoStatus(tmp);
+  if (::close(out) != 0 && hashed.ok()) {
+    hashed = ErrnoStatus(tmp);
   }
-  if (st.ok() && (MtimeNs(after) != MtimeNs(before) || after.st_size != before.st_size)) {
-    st = FailedPrecondition(path + ": changed while it was being added; try again");
-  }
-  if (!st.ok()) {
+  if (!hashed.ok()) {
     ::unlink(tmp.c_str());
-    return st;
+    return hashed.status();
   }
-  state.CountHashed(total);
-  std::string hash = sha.HexDigest();
+  state.CountHashed(bytes);
+  std::string hash = *hashed;
   std::string obj = ObjectPath(hash);
   if (Has(hash) || ::rename(tmp.c_str(), obj.c_str()) != 0) {
     ::unlink(tmp.c_str());  // already stored (or lost a race to an identical file)
   } else {
     PLINTH_RETURN_IF_ERROR(state.Remember(obj, hash));
   }
-  PLINTH_RETURN_IF_ERROR(state.Remember(path, hash));
+  PLINTH_RETURN_IF_ERROR(state.Remember(path, hash, &after));
   return hash;
 }
 

@@ -279,9 +279,11 @@ Result<Pointer> DataSession::Hash(const std::string& abs, std::vector<ManifestEn
   Pointer p;
   p.path = Base(abs);
   if (!fs::is_directory(st)) {
-    PLINTH_ASSIGN_OR_RETURN(p.hash, impl_->state->Hash(abs));
     struct stat sb {};
-    ::stat(abs.c_str(), &sb);
+    if (::stat(abs.c_str(), &sb) != 0) {
+      return IoError(abs + ": " + std::strerror(errno));
+    }
+    PLINTH_ASSIGN_OR_RETURN(p.hash, impl_->state->Hash(abs, nullptr, &sb));
     p.size = sb.st_size;
     return p;
   }
@@ -432,33 +434,29 @@ Result<std::pair<int64_t, int64_t>> DataSession::Restore(const Pointer& p, const
   // Threads creating names in one directory queue on its lock; so the work is
   // cut into runs of one directory's files, handed out round-robin across
   // directories, so that the two threads mostly write to different ones.
-  std::vector<std::pair<size_t, size_t>> runs;  // [begin, end) of the sorted manifest
-  {
-    std::vector<std::vector<std::pair<size_t, size_t>>> by_dir;
-    constexpr size_t kRun = 64;
-    for (size_t b = 0; b < manifest.size();) {
-      std::string dir = Parent(manifest[b].path);
+  std::vector<std::vector<std::pair<size_t, size_t>>> by_dir;  // runs [begin, end) per directory
+  constexpr size_t kRun = 64;
+  for (size_t i = 0; i < manifest.size(); ++i) {  // sorted: a directory's files are adjacent
+    bool new_dir = i == 0 || Parent(manifest[i].path) != Parent(manifest[i - 1].path);
+    if (new_dir) {
       by_dir.emplace_back();
-      size_t e = b;
-      while (e < manifest.size() && Parent(manifest[e].path) == dir) {
-        size_t run_end = std::min(e + kRun, manifest.size());
-        size_t r = e;
-        while (r < run_end && Parent(manifest[r].path) == dir) {
-          ++r;
-        }
-        by_dir.back().emplace_back(e, r);
-        e = r;
-      }
-      b = e;
     }
-    for (size_t k = 0, added = 1; added != 0; ++k) {
-      added = 0;
-      for (const auto& d : by_dir) {
-        if (k < d.size()) {
-          runs.push_back(d[k]);
-          ++added;
-        }
+    auto& dir_runs = by_dir.back();
+    if (new_dir || i - dir_runs.back().first == kRun) {
+      dir_runs.emplace_back(i, i);
+    }
+    dir_runs.back().second = i + 1;
+  }
+  std::vector<std::pair<size_t, size_t>> runs;  // round-robin over the directories
+  for (size_t k = 0;; ++k) {
+    size_t before = runs.size();
+    for (const auto& d : by_dir) {
+      if (k < d.size()) {
+        runs.push_back(d[k]);
       }
+    }
+    if (runs.size() == before) {
+      break;
     }
   }
   auto one = [&](size_t i) -> Status {

@@ -25,8 +25,8 @@ struct ClassificationMetrics {
   // Multiclass only (equal to the above for binary): weighted by support.
   double precision_weighted = 0, recall_weighted = 0, f1_weighted = 0;
   std::vector<std::vector<int64_t>> confusion;  // [true][predicted]
-  double roc_auc = 0;  // NaN when the truth holds a single class
-  double pr_auc = 0;   // average precision; NaN likewise
+  double roc_auc = 0;                           // NaN when the truth holds a single class
+  double pr_auc = 0;                            // average precision; NaN likewise
   double log_loss = 0;
 };
 
@@ -50,8 +50,7 @@ Result<RegressionMetrics> EvaluateRegressor(std::span<const double> truth,
                                             std::span<const double> predicted);
 
 // JSON (NaN becomes null); `class_names` label the confusion matrix.
-core::Json ToJson(const ClassificationMetrics& m,
-                          const std::vector<std::string>& class_names);
+core::Json ToJson(const ClassificationMetrics& m, const std::vector<std::string>& class_names);
 core::Json ToJson(const RegressionMetrics& m);
 
 }  // namespace plinth::ml

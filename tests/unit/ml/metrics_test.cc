@@ -19,11 +19,11 @@ TEST(MetricsTest, BinaryByHand) {
   }
   auto m = EvaluateClassifier(y, proba, 2);
   ASSERT_TRUE(m.ok()) << m.status().ToString();
-  EXPECT_DOUBLE_EQ(m->accuracy, 0.6);  // 3 of 5
-  EXPECT_DOUBLE_EQ(m->precision, 2.0 / 3.0);       // tp 2, fp 1
-  EXPECT_DOUBLE_EQ(m->recall, 2.0 / 3.0);          // tp 2, fn 1
+  EXPECT_DOUBLE_EQ(m->accuracy, 0.6);         // 3 of 5
+  EXPECT_DOUBLE_EQ(m->precision, 2.0 / 3.0);  // tp 2, fp 1
+  EXPECT_DOUBLE_EQ(m->recall, 2.0 / 3.0);     // tp 2, fn 1
   EXPECT_DOUBLE_EQ(m->f1, 2.0 / 3.0);
-  EXPECT_DOUBLE_EQ(m->roc_auc, 5.0 / 6.0);         // 5 of 6 pairs ordered
+  EXPECT_DOUBLE_EQ(m->roc_auc, 5.0 / 6.0);  // 5 of 6 pairs ordered
   EXPECT_EQ(m->confusion, (std::vector<std::vector<int64_t>>{{1, 1}, {1, 2}}));
   double ll = -(std::log(0.9) + std::log(0.4) + std::log(0.4) + std::log(0.8) + std::log(0.9)) / 5;
   EXPECT_NEAR(m->log_loss, ll, 1e-12);
