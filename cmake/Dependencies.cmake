@@ -26,3 +26,16 @@ endif()
 if(PLINTH_BUILD_BENCH)
   find_package(benchmark REQUIRED)
 endif()
+
+# Model libraries: XGBoost always; libtorch (the mlp kind) unless PLINTH_WITH_TORCH is OFF.
+# Debian's XGBoost CMake package also names the xgboost command-line program,
+# which libxgboost-dev does not install; so the library is found directly.
+find_path(XGBOOST_INCLUDE_DIR xgboost/c_api.h REQUIRED)
+find_library(XGBOOST_LIBRARY xgboost REQUIRED)
+add_library(plinth_xgboost INTERFACE)
+target_include_directories(plinth_xgboost SYSTEM INTERFACE ${XGBOOST_INCLUDE_DIR})
+target_link_libraries(plinth_xgboost INTERFACE ${XGBOOST_LIBRARY})
+add_library(xgboost::xgboost ALIAS plinth_xgboost)
+if(PLINTH_WITH_TORCH)
+  find_package(Torch REQUIRED)
+endif()

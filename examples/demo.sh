@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The Plinth demo on the embedded default, in a scratch copy of examples/:
-# profile and validate the data, version it, and run the pipeline.
+# profile and validate the data, version it, train a model, and run the pipeline.
 # Usage: examples/demo.sh PATH/TO/plinth   (make demo passes the built binary)
 set -euo pipefail
 PLINTH=$(realpath "${1:-$(command -v plinth)}")
@@ -8,7 +8,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 WORK="$HERE/out/project"
 rm -rf "$WORK" && mkdir -p "$WORK"
 cp -r "$HERE/data" "$HERE/scripts" "$HERE/checks.yaml" "$HERE/great_expectations_suite.json" \
-  "$HERE/plinth.yaml" "$HERE/params.yaml" "$WORK/"
+  "$HERE/plinth.yaml" "$HERE/train.yaml" "$WORK/"
 cd "$WORK"
 mkdir -p bin && ln -sf "$PLINTH" bin/plinth && export PATH="$WORK/bin:$PATH"
 git init -q -b main . && git config user.email demo@plinth && git config user.name demo
@@ -28,15 +28,19 @@ plinth init
 plinth add data/adult.csv
 git add -A && git commit -qm "data v1" && plinth status
 echo
-echo "== 5. The pipeline: validation -> features -> training -> evaluation -> deployment"
+echo "== 5. Train: clean -> features -> split -> gbdt with early stopping -> evaluate -> bundle"
+plinth train train.yaml --set output=models/first-try
+echo
+echo "== 6. The pipeline: validation -> training -> evaluation -> deployment"
 plinth dag
 plinth run
 echo
-echo "== 6. Nothing changed: nothing runs"
+echo "== 7. Nothing changed: nothing runs"
 plinth run | tail -7
 echo
-echo "== 7. Deployment, approved by hand (main branch only)"
+echo "== 8. Deployment, approved by hand (main branch only)"
 plinth run --approve model_deployment | grep "model_deployment"
 plinth metrics show
 echo
+echo "Model bundle: $WORK/models/adult (docs/FORMATS.md)"
 echo "Reports: $WORK/reports/profile.html, $WORK/reports/validation.html"

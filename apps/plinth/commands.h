@@ -51,5 +51,7 @@ void RegisterProfile(CLI::App& app, Runner& run);
 void RegisterValidate(CLI::App& app, Runner& run);
 void RegisterData(CLI::App& app, Runner& run);
 void RegisterPipeline(CLI::App& app, Runner& run);
+void RegisterTrain(CLI::App& app, Runner& run);  // train, evaluate
+void RegisterModels(CLI::App& app, Runner& run);
 
 }  // namespace plinth::cli

@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
   plinth::cli::RegisterValidate(app, run);
   plinth::cli::RegisterData(app, run);
   plinth::cli::RegisterPipeline(app, run);
+  plinth::cli::RegisterTrain(app, run);
+  plinth::cli::RegisterModels(app, run);
 
   try {
     app.parse(argc, argv);

@@ -25,7 +25,15 @@ Status InitLogging(std::string_view level) {
 }
 
 PhaseTimer::PhaseTimer(std::string what)
-    : what_(std::move(what)), start_us_(SystemClock().MonotonicMicros()) {}
+    : what_(std::move(what)), start_us_(SystemClock().MonotonicMicros()), lap_us_(start_us_) {}
+
+double PhaseTimer::Lap(std::string_view phase) {
+  int64_t now = SystemClock().MonotonicMicros();
+  double ms = static_cast<double>(now - lap_us_) / 1000.0;
+  spdlog::debug("{}: {}: {:.1f} ms", what_, phase, ms);
+  lap_us_ = now;
+  return ms;
+}
 
 PhaseTimer::~PhaseTimer() {
   spdlog::debug("{}: {:.1f} ms", what_,

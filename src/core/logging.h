@@ -23,9 +23,14 @@ class PhaseTimer {
   PhaseTimer(const PhaseTimer&) = delete;
   PhaseTimer& operator=(const PhaseTimer&) = delete;
 
+  // Logs the time since construction or the previous Lap as "<what>: <phase>"
+  // and returns it in milliseconds.
+  double Lap(std::string_view phase);
+
  private:
   std::string what_;
   int64_t start_us_;
+  int64_t lap_us_;
 };
 
 }  // namespace plinth::core

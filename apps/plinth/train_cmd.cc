@@ -1,0 +1,161 @@
+// plinth train CONFIG.yaml [--set KEY=VALUE ...] [--json OUT]
+// plinth evaluate MODEL DATA.csv [--json OUT]
+// plinth models import-xgboost|import-torchscript FILE --schema SCHEMA.json --output DIR
+#include <cstdio>
+
+#include "commands.h"
+#include "core/file.h"
+#include "core/json.h"
+#include "ml/bundle.h"
+#include "train/train.h"
+
+namespace plinth::cli {
+namespace {
+
+struct TrainFlags {
+  std::string config;
+  std::vector<std::string> overrides;
+  std::string json_out;
+  bool quiet = false;
+};
+
+int RunTrain(const TrainFlags& f) {
+  Result<train::TrainingConfig> config = train::LoadTrainingConfig(f.config, f.overrides);
+  if (!config.ok()) {
+    return ReportError(config.status());
+  }
+  train::TrainOptions options;
+  options.progress = !f.quiet;
+  Result<train::TrainResult> result = train::Train(*config, options);
+  if (!result.ok()) {
+    return ReportError(result.status());
+  }
+  const core::Json& r = result->report;
+  if (!f.json_out.empty()) {
+    Status s = WriteOutput(f.json_out, core::DumpJson(r) + "\n");
+    if (!s.ok()) {
+      return ReportError(s);
+    }
+  }
+  const core::Json& d = r["data"];
+  const core::Json& t = r["training"];
+  std::printf("trained %s (%s, %s) -> %s\n", config->name.c_str(), config->model_type.c_str(),
+              r["task"].get<std::string>().c_str(), result->bundle_dir.c_str());
+  std::printf(
+      "data: %lld rows; dropped %lld without label, %lld duplicates, %lld outliers; "
+      "split %lld train / %lld validation / %lld test; %lld features\n",
+      d["rows"].get<long long>(), d["rows_without_label"].get<long long>(),
+      d["duplicate_rows_dropped"].get<long long>(), d["outlier_rows_dropped"].get<long long>(),
+      d["train_rows"].get<long long>(), d["validation_rows"].get<long long>(),
+      d["test_rows"].get<long long>(), d["features"].get<long long>());
+  std::printf("fit: %d rounds, best round %d (validation %s %.5f)%s\n", t["rounds"].get<int>(),
+              t["best_round"].get<int>() + 1, t["monitor"].get<std::string>().c_str(),
+              t["best_validation"].get<double>(),
+              t["stopped_early"].get<bool>() ? ", stopped early" : "");
+  const core::Json& m = r["metrics"];
+  if (m.contains("cv")) {
+    std::printf("\ncross-validation (%lld folds, mean)\n%s", m["cv"]["folds"].get<long long>(),
+                train::FormatMetrics(m["cv"]["mean"]).c_str());
+  }
+  if (m.contains("test") && !m["test"].is_null()) {
+    std::printf("\ntest metrics%s\n%s", d["test_file"].is_null() ? "" : " (data.test)",
+                train::FormatMetrics(m["test"]).c_str());
+  } else if (m.contains("validation") && !m["validation"].is_null()) {
+    std::printf("\nvalidation metrics\n%s", train::FormatMetrics(m["validation"]).c_str());
+  }
+  return kExitOk;
+}
+
+struct EvaluateFlags {
+  std::string model;
+  std::string data;
+  std::string json_out;
+};
+
+int RunEvaluate(const EvaluateFlags& f) {
+  auto predictor = ml::Predictor::Load(f.model);
+  if (!predictor.ok()) {
+    return ReportError(predictor.status());
+  }
+  auto metrics = train::EvaluateFile(**predictor, f.data);
+  if (!metrics.ok()) {
+    return ReportError(metrics.status());
+  }
+  if (!f.json_out.empty()) {
+    Status s = WriteOutput(f.json_out, core::DumpJson(*metrics) + "\n");
+    if (!s.ok()) {
+      return ReportError(s);
+    }
+  }
+  std::printf("%s", train::FormatMetrics(*metrics).c_str());
+  return kExitOk;
+}
+
+struct ImportFlags {
+  std::string library;
+  std::string file;
+  std::string schema;
+  std::string output;
+};
+
+int RunImport(const ImportFlags& f) {
+  auto bytes = core::ReadFile(f.file);
+  if (!bytes.ok()) {
+    return ReportError(bytes.status());
+  }
+  auto schema = core::ReadJsonFile(f.schema);
+  if (!schema.ok()) {
+    return ReportError(schema.status());
+  }
+  auto p = ml::ImportModel(f.library, *bytes, *schema, f.schema, f.output);
+  if (!p.ok()) {
+    return ReportError(Status(p.status().code(), f.file + ": " + p.status().message()));
+  }
+  std::printf("imported %s as a %s bundle -> %s\n", f.file.c_str(),
+              std::string(ml::Name((*p)->task())).c_str(), f.output.c_str());
+  return kExitOk;
+}
+
+}  // namespace
+
+void RegisterTrain(CLI::App& app, Runner& run) {
+  auto flags = std::make_shared<TrainFlags>();
+  CLI::App* cmd = app.add_subcommand(
+      "train",
+      "Clean, engineer features, split, fit with early stopping, evaluate, write a bundle");
+  cmd->add_option("CONFIG", flags->config, "training config (YAML, docs/TRAINING.md)")->required();
+  cmd->add_option("--set", flags->overrides,
+                  "override a config key, e.g. --set model.learning_rate=0.05 (repeatable)");
+  cmd->add_option("--json", flags->json_out, "write the training report as JSON");
+  cmd->add_flag("-q,--quiet", flags->quiet, "no progress on stderr");
+  cmd->callback([flags, &run] { run = [flags] { return RunTrain(*flags); }; });
+
+  auto eval = std::make_shared<EvaluateFlags>();
+  CLI::App* ecmd = app.add_subcommand("evaluate", "Evaluate a model bundle on a labelled CSV file");
+  ecmd->add_option("MODEL", eval->model, "model bundle directory")->required();
+  ecmd->add_option("DATA", eval->data, "labelled CSV file (.csv or .csv.gz)")->required();
+  ecmd->add_option("--json", eval->json_out, "write the metrics as JSON");
+  ecmd->callback([eval, &run] { run = [eval] { return RunEvaluate(*eval); }; });
+}
+
+void RegisterModels(CLI::App& app, Runner& run) {
+  CLI::App* models = app.add_subcommand("models", "Model bundles and the registry");
+  models->require_subcommand(1);
+  for (auto [name, library, help] :
+       {std::tuple{"import-xgboost", "xgboost",
+                   "Wrap an XGBoost model file (UBJSON, JSON or binary) into a bundle"},
+        std::tuple{"import-torchscript", "torch",
+                   "Wrap a TorchScript module (torch.jit.save) into a bundle"}}) {
+    auto flags = std::make_shared<ImportFlags>();
+    flags->library = library;
+    CLI::App* cmd = models->add_subcommand(name, help);
+    cmd->add_option("FILE", flags->file, "the model file")->required();
+    cmd->add_option("--schema", flags->schema,
+                    "JSON: task, class_labels, inputs [{name, type}] (docs/FORMATS.md)")
+        ->required();
+    cmd->add_option("-o,--output", flags->output, "bundle directory to write")->required();
+    cmd->callback([flags, &run] { run = [flags] { return RunImport(*flags); }; });
+  }
+}
+
+}  // namespace plinth::cli

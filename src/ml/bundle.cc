@@ -1,0 +1,371 @@
+#include "ml/bundle.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+
+#include "core/file.h"
+#include "core/hash.h"
+#include "ml/metrics.h"
+
+namespace plinth::ml {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string Where(std::string_view file, std::string_view key) {
+  return std::string(file) + ": key \"" + std::string(key) + "\"";
+}
+
+// MLflow's name of a column type in a model signature.
+std::string_view MlflowType(std::string_view type) {
+  if (type == "int64") {
+    return "long";
+  }
+  if (type == "float64") {
+    return "double";
+  }
+  if (type == "bool") {
+    return "boolean";
+  }
+  if (type == "timestamp") {
+    return "datetime";
+  }
+  return "string";
+}
+
+}  // namespace
+
+core::Json SchemaToJson(const table::Schema& schema) {
+  core::Json out = core::Json::array();
+  for (const table::Field& f : schema.fields()) {
+    out.push_back({{"name", f.name}, {"type", table::TypeName(f.type)}});
+  }
+  return out;
+}
+
+Result<table::Schema> SchemaFromJson(const core::Json& json, std::string_view where) {
+  if (!json.is_array()) {
+    return InvalidArgument(std::string(where) + ": expected a list of {name, type}");
+  }
+  std::vector<table::Field> fields;
+  for (const core::Json& f : json) {
+    if (!f.is_object() || !f.contains("name") || !f["name"].is_string() || !f.contains("type") ||
+        !f["type"].is_string()) {
+      return InvalidArgument(std::string(where) + ": expected a list of {name, type}");
+    }
+    Result<table::DataType> type = table::ParseTypeName(f["type"].get<std::string>());
+    if (!type.ok()) {
+      return InvalidArgument(std::string(where) + ": column \"" + f["name"].get<std::string>() +
+                             "\": " + type.status().message());
+    }
+    fields.push_back({f["name"].get<std::string>(), *type});
+  }
+  return table::Schema(std::move(fields));
+}
+
+Result<std::unique_ptr<Predictor>> Predictor::Create(core::Json meta, Preprocessor preprocess,
+                                                     std::unique_ptr<Model> model) {
+  const std::string file(kBundleMetaFile);
+  std::unique_ptr<Predictor> p(new Predictor());
+  if (!meta.is_object()) {
+    return InvalidArgument(file + ": expected a JSON object");
+  }
+  if (!meta.contains("task") || !meta["task"].is_string()) {
+    return InvalidArgument(Where(file, "task") + ": missing");
+  }
+  Result<Task> task = ParseTask(meta["task"].get<std::string>());
+  if (!task.ok()) {
+    return InvalidArgument(Where(file, "task") + ": " + task.status().message());
+  }
+  p->task_ = *task;
+  PLINTH_ASSIGN_OR_RETURN(p->input_schema_, SchemaFromJson(meta.value("input_schema", core::Json()),
+                                                           Where(file, "input_schema")));
+  if (p->task_ != Task::kRegression) {
+    auto labels = meta.find("class_labels");
+    if (labels == meta.end() || !labels->is_array() || labels->size() < 2) {
+      return InvalidArgument(Where(file, "class_labels") + ": expected at least two labels");
+    }
+    for (const core::Json& l : *labels) {
+      p->class_labels_.push_back(l.is_string() ? l.get<std::string>() : l.dump());
+    }
+    if (p->task_ == Task::kBinary && p->class_labels_.size() != 2) {
+      return InvalidArgument(Where(file, "class_labels") + ": a binary model has two labels");
+    }
+  }
+  if (meta.contains("threshold")) {
+    if (!meta["threshold"].is_number()) {
+      return InvalidArgument(Where(file, "threshold") + ": expected a number");
+    }
+    p->threshold_ = meta["threshold"].get<double>();
+  }
+  for (const table::Field& f : p->input_schema_.fields()) {
+    bool used = false;
+    for (const ColumnTransform& t : preprocess.columns()) {
+      used = used || t.name == f.name;
+    }
+    if (!used) {
+      return InvalidArgument(Where(file, "input_schema") + ": column \"" + f.name +
+                             "\" has no transform in preprocess.json");
+    }
+  }
+  p->meta_ = std::move(meta);
+  p->preprocess_ = std::move(preprocess);
+  p->model_ = std::move(model);
+  return p;
+}
+
+Result<std::unique_ptr<Predictor>> Predictor::Load(const std::string& dir) {
+  const std::string meta_path = dir + "/" + std::string(kBundleMetaFile);
+  if (!fs::is_directory(dir)) {
+    return NotFound(dir + ": not a model bundle directory");
+  }
+  PLINTH_ASSIGN_OR_RETURN(core::Json meta, core::ReadJsonFile(meta_path));
+  if (!meta.is_object() || meta.value("format", "") != kBundleFormat) {
+    return InvalidArgument(meta_path + ": expected \"format\": \"" + std::string(kBundleFormat) +
+                           "\"");
+  }
+  const std::string kind_name = meta.value("kind", "");
+  Result<const ModelKind*> kind = FindModelKind(kind_name);
+  if (!kind.ok()) {
+    return InvalidArgument(meta_path + ": key \"kind\": " + kind.status().message());
+  }
+  const std::string pre_path = dir + "/preprocess.json";
+  PLINTH_ASSIGN_OR_RETURN(core::Json pre_json, core::ReadJsonFile(pre_path));
+  PLINTH_ASSIGN_OR_RETURN(Preprocessor pre, Preprocessor::FromJson(pre_json, pre_path));
+  const std::string model_path = dir + "/" + std::string((*kind)->file_name);
+  PLINTH_ASSIGN_OR_RETURN(std::string bytes, core::ReadFile(model_path));
+  std::unique_ptr<Model> model = (*kind)->create();
+  Result<Task> task = ParseTask(meta.value("task", ""));
+  if (!task.ok()) {
+    return InvalidArgument(Where(meta_path, "task") + ": " + task.status().message());
+  }
+  int num_classes = meta.contains("class_labels") && meta["class_labels"].is_array()
+                        ? static_cast<int>(meta["class_labels"].size())
+                        : 0;
+  Status s = model->Deserialize(bytes, *task, num_classes,
+                                static_cast<int64_t>(pre.feature_names().size()));
+  if (!s.ok()) {
+    return Status(s.code(), model_path + ": " + s.message());
+  }
+  Result<std::unique_ptr<Predictor>> p = Create(std::move(meta), std::move(pre), std::move(model));
+  if (!p.ok()) {
+    return Status(p.status().code(), dir + "/" + p.status().message());
+  }
+  return p;
+}
+
+Result<Prediction> Predictor::Predict(const table::Table& rows) const {
+  PLINTH_ASSIGN_OR_RETURN(Matrix x, preprocess_.Transform(rows));
+  return PredictFeatures(x);
+}
+
+Result<Prediction> Predictor::PredictFeatures(const Matrix& x) const {
+  PLINTH_ASSIGN_OR_RETURN(Matrix out, model_->Predict(x));
+  Prediction p;
+  p.task = task_;
+  p.rows = x.rows;
+  if (task_ == Task::kRegression) {
+    p.values.assign(out.values.begin(), out.values.end());
+    return p;
+  }
+  const int k = static_cast<int>(class_labels_.size());
+  p.num_classes = k;
+  p.proba.resize(static_cast<size_t>(x.rows) * static_cast<size_t>(k));
+  for (int64_t i = 0; i < x.rows; ++i) {
+    if (task_ == Task::kBinary) {
+      double p1 = out.values[static_cast<size_t>(i)];
+      p.proba[2 * i] = 1.0 - p1;
+      p.proba[2 * i + 1] = p1;
+    } else {
+      for (int c = 0; c < k; ++c) {
+        p.proba[i * k + c] = out.at(i, c);
+      }
+    }
+  }
+  p.classes = PredictedClasses(p.proba, k, threshold_);
+  return p;
+}
+
+std::string MlmodelText(const core::Json& meta) {
+  YAML::Emitter y;
+  y << YAML::BeginMap;
+  y << YAML::Key << "artifact_path" << YAML::Value << "model";
+  y << YAML::Key << "flavors" << YAML::Value << YAML::BeginMap;
+  const std::string kind = meta.value("kind", "");
+  const std::string model_file = meta.value("model_file", "");
+  y << YAML::Key << "plinth" << YAML::Value << YAML::BeginMap;
+  y << YAML::Key << "bundle_format" << YAML::Value << std::string(kBundleFormat);
+  y << YAML::Key << "kind" << YAML::Value << kind;
+  y << YAML::Key << "model_file" << YAML::Value << model_file;
+  y << YAML::Key << "preprocess" << YAML::Value << "preprocess.json";
+  y << YAML::Key << "plinth_version" << YAML::Value
+    << meta.value("versions", core::Json::object()).value("plinth", "");
+  y << YAML::EndMap;
+  if (model_file == "model.ubj") {
+    // The raw booster, loadable by mlflow.xgboost.load_model (features are
+    // the transformed ones in plinth-model.json "feature_names").
+    y << YAML::Key << "xgboost" << YAML::Value << YAML::BeginMap;
+    y << YAML::Key << "code" << YAML::Value << YAML::Null;
+    y << YAML::Key << "data" << YAML::Value << model_file;
+    y << YAML::Key << "model_class" << YAML::Value << "xgboost.core.Booster";
+    y << YAML::Key << "model_format" << YAML::Value << "ubj";
+    y << YAML::Key << "xgb_version" << YAML::Value << XgboostVersion();
+    y << YAML::EndMap;
+  }
+  y << YAML::EndMap;
+  y << YAML::Key << "model_uuid" << YAML::Value << meta.value("uuid", "");
+  y << YAML::Key << "signature" << YAML::Value << YAML::BeginMap;
+  core::Json inputs = core::Json::array();
+  for (const core::Json& f : meta.value("input_schema", core::Json::array())) {
+    inputs.push_back({{"type", MlflowType(f.value("type", ""))},
+                      {"name", f.value("name", "")},
+                      {"required", true}});
+  }
+  y << YAML::Key << "inputs" << YAML::Value << core::DumpJson(inputs, false);
+  y << YAML::Key << "outputs" << YAML::Value << YAML::Null;
+  y << YAML::EndMap;
+  y << YAML::Key << "utc_time_created" << YAML::Value << meta.value("created", "");
+  y << YAML::EndMap;
+  return std::string(y.c_str()) + "\n";
+}
+
+Status WriteBundle(const std::string& dir, const Predictor& predictor,
+                   const core::Json& reference) {
+  fs::path target = fs::absolute(dir).lexically_normal();
+  if (target.filename().empty()) {
+    target = target.parent_path();
+  }
+  PLINTH_RETURN_IF_ERROR(core::MakeParentDirs(target.string()));
+  const std::string tmp = target.string() + ".tmp-" + core::NewUuidHex().substr(0, 12);
+  std::error_code ec;
+  fs::create_directory(tmp, ec);
+  if (ec) {
+    return IoError(tmp + ": " + ec.message());
+  }
+  auto cleanup = [&] { fs::remove_all(tmp, ec); };
+  const core::Json& meta = predictor.meta();
+  PLINTH_ASSIGN_OR_RETURN(std::string model_bytes, predictor.model().Serialize());
+  Status s = core::WriteJsonFile(tmp + "/" + std::string(kBundleMetaFile), meta);
+  if (s.ok()) {
+    s = core::WriteJsonFile(tmp + "/preprocess.json", predictor.preprocessor().ToJson());
+  }
+  if (s.ok()) {
+    s = core::AtomicWriteFile(tmp + "/" + meta.value("model_file", "model.bin"), model_bytes);
+  }
+  if (s.ok() && !reference.is_null()) {
+    s = core::WriteJsonFile(tmp + "/reference.json", reference);
+  }
+  if (s.ok()) {
+    s = core::AtomicWriteFile(tmp + "/MLmodel", MlmodelText(meta));
+  }
+  if (!s.ok()) {
+    cleanup();
+    return s;
+  }
+  // Swap the new directory in: one rename when `dir` is new, an atomic
+  // exchange when it exists (then the old bundle, now at `tmp`, is removed).
+  if (!fs::exists(target)) {
+    if (::rename(tmp.c_str(), target.c_str()) != 0) {
+      Status err = IoError(core::ErrnoMessage(target.string()));
+      cleanup();
+      return err;
+    }
+  } else {
+    if (!fs::is_directory(target) || !fs::exists(target / std::string(kBundleMetaFile))) {
+      cleanup();
+      return FailedPrecondition(target.string() +
+                                ": exists and is not a model bundle; refusing to replace it");
+    }
+    if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, target.c_str(), RENAME_EXCHANGE) != 0) {
+      Status err = IoError(core::ErrnoMessage(target.string()));
+      cleanup();
+      return err;
+    }
+    cleanup();
+  }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<Predictor>> ImportModel(std::string_view library, std::string_view bytes,
+                                               const core::Json& schema,
+                                               std::string_view schema_source,
+                                               const std::string& dir) {
+  const std::string src(schema_source);
+  if (!schema.is_object()) {
+    return InvalidArgument(src + ": expected a JSON object with task, inputs and class_labels");
+  }
+  const ModelKind* kind = nullptr;
+  for (const ModelKind& k : ModelKinds()) {
+    if (k.library == library && kind == nullptr) {
+      kind = &k;
+    }
+  }
+  if (kind == nullptr) {
+    return InvalidArgument("this plinth has no " + std::string(library) + " model kind");
+  }
+  PLINTH_ASSIGN_OR_RETURN(table::Schema inputs, SchemaFromJson(schema.value("inputs", core::Json()),
+                                                               Where(src, "inputs")));
+  if (inputs.size() == 0) {
+    return InvalidArgument(Where(src, "inputs") + ": expected at least one column");
+  }
+  Result<Preprocessor> pre = Preprocessor::Identity(inputs);
+  if (!pre.ok()) {
+    return InvalidArgument(Where(src, "inputs") + ": " + pre.status().message());
+  }
+  Result<Task> task = ParseTask(schema.value("task", ""));
+  if (!task.ok()) {
+    return InvalidArgument(Where(src, "task") + ": " + task.status().message());
+  }
+  core::Json meta = {
+      {"format", kBundleFormat},
+      {"name", schema.value("name", std::filesystem::path(dir).filename().string())},
+      {"uuid", core::NewUuidHex()},
+      {"kind", kind->name},
+      {"task", Name(*task)},
+      {"model_file", kind->file_name},
+      {"target", {{"name", schema.value("target", "target")}, {"type", "string"}}},
+      {"class_labels", schema.value("class_labels", core::Json(nullptr))},
+      {"threshold", schema.value("threshold", 0.5)},
+      {"input_schema", SchemaToJson(inputs)},
+      {"feature_names", pre->feature_names()},
+      {"imported", true},
+      {"versions", {{"xgboost", XgboostVersion()}, {"torch", TorchVersion()}}},
+  };
+  if (*task == Task::kRegression) {
+    meta["target"]["type"] = "float64";
+  } else {
+    const core::Json& labels = meta["class_labels"];
+    if (!labels.is_array() || labels.size() < 2) {
+      return InvalidArgument(Where(src, "class_labels") +
+                             ": expected the class labels in the "
+                             "model's output order");
+    }
+    meta["class_labels"] = core::Json::array();
+    for (const core::Json& l : labels) {
+      meta["class_labels"].push_back(l.is_string() ? l.get<std::string>() : l.dump());
+    }
+    if (*task == Task::kBinary) {
+      meta["positive_class"] = meta["class_labels"][1];
+    }
+  }
+  std::unique_ptr<Model> model = kind->create();
+  const int k = meta["class_labels"].is_array() ? static_cast<int>(meta["class_labels"].size()) : 0;
+  PLINTH_RETURN_IF_ERROR(model->Deserialize(bytes, *task, k, static_cast<int64_t>(inputs.size())));
+  PLINTH_ASSIGN_OR_RETURN(std::unique_ptr<Predictor> p,
+                          Predictor::Create(std::move(meta), std::move(*pre), std::move(model)));
+  Matrix probe(1, static_cast<int64_t>(inputs.size()));
+  Result<Prediction> check = p->PredictFeatures(probe);
+  if (!check.ok()) {
+    return InvalidArgument("the model does not predict a row of " + std::to_string(inputs.size()) +
+                           " features as a " + std::string(Name(*task)) +
+                           " model: " + check.status().message());
+  }
+  PLINTH_RETURN_IF_ERROR(WriteBundle(dir, *p, core::Json(nullptr)));
+  return p;
+}
+
+}  // namespace plinth::ml

@@ -1,0 +1,100 @@
+// The model bundle (a directory, docs/FORMATS.md) and the Predictor that
+// serves it.
+//
+//   plinth-model.json  name, task, kind, input schema, class labels, threshold,
+//                      metrics, params, training data digest, created, versions
+//   preprocess.json    the fitted Preprocessor
+//   model.ubj | model.pt  the model in its library's own format
+//   reference.json     the profile of the training split (drift reference)
+//   MLmodel            MLflow model metadata
+//
+// A Predictor holds a loaded bundle: preprocessing plus model. It is
+// immutable; Predict is thread-safe, so serving shares one through
+// shared_ptr<const Predictor> and swaps it on reload.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/json.h"
+#include "core/status.h"
+#include "ml/model.h"
+#include "ml/preprocess.h"
+#include "table/table.h"
+
+namespace plinth::ml {
+
+inline constexpr std::string_view kBundleMetaFile = "plinth-model.json";
+inline constexpr std::string_view kBundleFormat = "plinth.model/v1";
+
+// Predictions for rows, in row order.
+struct Prediction {
+  Task task = Task::kBinary;
+  int64_t rows = 0;
+  int num_classes = 0;         // classification: the number of class labels
+  std::vector<double> proba;   // classification: rows x num_classes (binary too)
+  std::vector<int> classes;    // classification: index into class_labels
+  std::vector<double> values;  // regression
+};
+
+class Predictor {
+ public:
+  // `meta` is plinth-model.json's content; it must hold task, kind,
+  // input_schema and (for classifiers) class_labels. Validated by Create.
+  static Result<std::unique_ptr<Predictor>> Create(core::Json meta, Preprocessor preprocess,
+                                                   std::unique_ptr<Model> model);
+  // Loads the bundle directory `dir`. Errors name the file and the key.
+  static Result<std::unique_ptr<Predictor>> Load(const std::string& dir);
+
+  // Preprocesses the raw `rows` (columns by name, see Preprocessor::Transform)
+  // and predicts them.
+  Result<Prediction> Predict(const table::Table& rows) const;
+  // Predicts an already transformed feature matrix.
+  Result<Prediction> PredictFeatures(const Matrix& x) const;
+
+  Task task() const { return task_; }
+  const std::vector<std::string>& class_labels() const { return class_labels_; }
+  const table::Schema& input_schema() const { return input_schema_; }
+  double threshold() const { return threshold_; }
+  const core::Json& meta() const { return meta_; }
+  const Preprocessor& preprocessor() const { return preprocess_; }
+  const Model& model() const { return *model_; }
+
+ private:
+  Predictor() = default;
+  core::Json meta_;
+  Preprocessor preprocess_;
+  std::unique_ptr<Model> model_;
+  Task task_ = Task::kBinary;
+  std::vector<std::string> class_labels_;
+  table::Schema input_schema_;
+  double threshold_ = 0.5;
+};
+
+// Writes a bundle for `predictor` into `dir`: every file is written to a
+// sibling temporary directory first, which then replaces `dir` in one
+// rename, so readers see the old bundle or the new one, never a mix.
+// `reference` (a profile's JSON) is written when it is not null.
+Status WriteBundle(const std::string& dir, const Predictor& predictor, const core::Json& reference);
+
+// Wraps a model trained elsewhere into a bundle at `dir`: `library` is
+// "xgboost" (UBJSON, JSON or binary model bytes) or "torch" (TorchScript).
+// `schema` describes it (docs/FORMATS.md): {"task", "class_labels",
+// "target", "inputs": [{"name", "type"}], "threshold"?, "name"?}; the inputs
+// are the model's features in order, numeric, passed through unchanged.
+// The model is checked by predicting one row of zeros before anything is
+// written. Errors name `schema_source` and the key.
+Result<std::unique_ptr<Predictor>> ImportModel(std::string_view library, std::string_view bytes,
+                                               const core::Json& schema,
+                                               std::string_view schema_source,
+                                               const std::string& dir);
+
+// The MLmodel file (YAML) for a bundle described by `meta`.
+std::string MlmodelText(const core::Json& meta);
+
+// The input schema as plinth-model.json stores it: [{"name", "type"}, ...].
+core::Json SchemaToJson(const table::Schema& schema);
+Result<table::Schema> SchemaFromJson(const core::Json& json, std::string_view where);
+
+}  // namespace plinth::ml

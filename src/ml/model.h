@@ -1,0 +1,124 @@
+// Models behind one interface, and the explicit table of model kinds.
+//
+// A Model is created empty by its kind, then either fitted (Fit) or loaded
+// from its file (Load); afterwards Predict is const and safe to call from many
+// threads. Outputs: one column of P(class 1) for binary tasks, one column per
+// class (probabilities) for multiclass, one column of values for regression.
+//
+// Kinds: gbdt, random_forest and linear are XGBoost boosters (model.ubj);
+// mlp is a libtorch network saved as TorchScript (model.pt), present when
+// Plinth is built with PLINTH_WITH_TORCH.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/json.h"
+#include "core/status.h"
+#include "ml/matrix.h"
+
+namespace plinth::ml {
+
+enum class Task { kBinary, kMulticlass, kRegression };
+std::string_view Name(Task task);
+Result<Task> ParseTask(std::string_view s);
+
+// Training data: features, labels (class index or value) and optional weights.
+struct Dataset {
+  const Matrix* x = nullptr;
+  std::vector<float> y;
+  std::vector<float> weights;  // empty: all 1
+};
+
+// One round (boosting round or epoch) of training.
+struct RoundLog {
+  int round = 0;     // 0-based
+  double train = 0;  // the monitored metric on the training data
+  double validation = 0;
+};
+
+struct FitOptions {
+  Task task = Task::kBinary;
+  int num_classes = 2;
+  double learning_rate = 0.1;
+  int batch_size = 256;             // mlp mini-batches
+  int epochs = 100;                 // boosting rounds or epochs, the upper bound
+  int early_stopping_patience = 5;  // 0: no early stopping
+  std::string monitor = "loss";     // loss, auc, error, rmse, mae
+  uint64_t seed = 42;
+  int threads = 0;                           // 0: every hardware thread
+  core::Json params = core::Json::object();  // kind-specific (max_depth, hidden_layers, ...)
+  std::function<void(const RoundLog&, const RoundLog& best)> on_round;  // progress
+};
+
+struct FitReport {
+  std::string metric;  // the monitored metric's name, e.g. "logloss"
+  bool maximize = false;
+  int rounds = 0;      // rounds run
+  int best_round = 0;  // 0-based round whose model was kept
+  double best_validation = 0;
+  bool stopped_early = false;
+  std::vector<RoundLog> history;
+  core::Json params = core::Json::object();  // the library parameters actually used
+};
+
+class Model {
+ public:
+  virtual ~Model() = default;
+
+  // The kind's name ("gbdt", ...).
+  virtual std::string_view kind() const = 0;
+  // Trains on `train`, monitoring `validation` (which may have no rows: then
+  // no early stopping). Keeps the model of the best validation round.
+  virtual Result<FitReport> Fit(const Dataset& train, const Dataset& validation,
+                                const FitOptions& options) = 0;
+  // Predicts every row of `x` (x.cols must be the number of features fitted).
+  virtual Result<Matrix> Predict(const Matrix& x) const = 0;
+  // The model in its library's own format (the bytes of model.ubj / model.pt).
+  virtual Result<std::string> Serialize() const = 0;
+  // Replaces this model by the one in `bytes`; `task`, `num_classes` and
+  // `num_features` say what it must predict. Returns kInvalidArgument if the
+  // bytes are not such a model.
+  virtual Status Deserialize(std::string_view bytes, Task task, int num_classes,
+                             int64_t num_features) = 0;
+};
+
+// The checks every Predict makes first: the model is `ready` (fitted or
+// loaded) and `x` has `num_features` columns. kFailedPrecondition or
+// kInvalidArgument otherwise.
+Status CheckPredictInput(bool ready, int64_t num_features, const Matrix& x);
+
+// Output columns of a model for `task`: one, or one per class.
+inline int64_t OutputColumns(Task task, int num_classes) {
+  return task == Task::kMulticlass ? num_classes : 1;
+}
+
+struct ModelKind {
+  std::string_view name;
+  std::string_view description;
+  std::string_view file_name;  // in a bundle
+  std::string_view library;    // "xgboost" or "torch"
+  std::unique_ptr<Model> (*create)();
+};
+
+// Every kind this build has, in a fixed order.
+std::span<const ModelKind> ModelKinds();
+// The kind named `name`; kInvalidArgument listing the kinds otherwise.
+Result<const ModelKind*> FindModelKind(std::string_view name);
+
+// Versions of the model libraries linked in ("" when absent).
+std::string XgboostVersion();
+std::string TorchVersion();
+
+// Kind implementations (model table entries).
+std::unique_ptr<Model> CreateGbdt();
+std::unique_ptr<Model> CreateRandomForest();
+std::unique_ptr<Model> CreateLinear();
+std::unique_ptr<Model> CreateMlp();
+
+}  // namespace plinth::ml

@@ -1,0 +1,349 @@
+// The XGBoost kinds (gbdt, random_forest, linear) over XGBoost's C API, with
+// RAII handles and one translation of its errors (XgbLastError).
+#include <xgboost/c_api.h>
+
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include "ml/model.h"
+#include "ml/monitor.h"
+
+namespace plinth::ml {
+namespace {
+
+// XGBoost's last error, first line only (the rest is a stack trace).
+std::string LastErrorLine() {
+  std::string msg = XGBGetLastError();
+  msg = msg.substr(0, msg.find('\n'));
+  // "[12:07:29] ./src/file.cc:81: message" -> "message"
+  if (!msg.empty() && msg[0] == '[') {
+    size_t pos = msg.find(": ", msg.find(']'));
+    if (pos != std::string::npos) {
+      msg = msg.substr(pos + 2);
+    }
+  }
+  return msg;
+}
+
+Status XgbLastError(std::string_view what) {
+  return Internal("xgboost: " + std::string(what) + ": " + LastErrorLine());
+}
+
+#define PLINTH_XGB(call, what)   \
+  do {                           \
+    if ((call) != 0) {           \
+      return XgbLastError(what); \
+    }                            \
+  } while (false)
+
+struct DMatrixFree {
+  void operator()(void* h) const { XGDMatrixFree(h); }
+};
+struct BoosterFree {
+  void operator()(void* h) const { XGBoosterFree(h); }
+};
+using DMatrixPtr = std::unique_ptr<void, DMatrixFree>;
+using BoosterPtr = std::unique_ptr<void, BoosterFree>;
+
+Result<DMatrixPtr> MakeDMatrix(const Matrix& x) {
+  DMatrixHandle h = nullptr;
+  PLINTH_XGB(XGDMatrixCreateFromMat(x.values.data(), static_cast<bst_ulong>(x.rows),
+                                    static_cast<bst_ulong>(x.cols), std::nanf(""), &h),
+             "creating a DMatrix");
+  return DMatrixPtr(h);
+}
+
+Result<DMatrixPtr> MakeDMatrix(const Dataset& d) {
+  PLINTH_ASSIGN_OR_RETURN(DMatrixPtr m, MakeDMatrix(*d.x));
+  PLINTH_XGB(XGDMatrixSetFloatInfo(m.get(), "label", d.y.data(), d.y.size()), "setting labels");
+  if (!d.weights.empty()) {
+    PLINTH_XGB(XGDMatrixSetFloatInfo(m.get(), "weight", d.weights.data(), d.weights.size()),
+               "setting weights");
+  }
+  return m;
+}
+
+std::string ParamText(const core::Json& v) {
+  if (v.is_string()) {
+    return v.get<std::string>();
+  }
+  if (v.is_boolean()) {
+    return v.get<bool>() ? "1" : "0";
+  }
+  return v.dump();
+}
+
+// Parses one "[3]\ttrain-logloss:0.12\tvalid-logloss:0.2" line from EvalOneIter.
+std::map<std::string, double> ParseEval(std::string_view text) {
+  std::map<std::string, double> out;
+  std::istringstream in{std::string(text)};
+  std::string token;
+  while (in >> token) {
+    size_t colon = token.rfind(':');
+    if (token.front() == '[' || colon == std::string::npos) {
+      continue;
+    }
+    out[token.substr(0, colon)] = std::strtod(token.c_str() + colon + 1, nullptr);
+  }
+  return out;
+}
+
+enum class Flavor { kGbdt, kRandomForest, kLinear };
+
+class XgboostModel : public Model {
+ public:
+  explicit XgboostModel(Flavor flavor) : flavor_(flavor) {}
+
+  std::string_view kind() const override {
+    switch (flavor_) {
+      case Flavor::kGbdt:
+        return "gbdt";
+      case Flavor::kRandomForest:
+        return "random_forest";
+      case Flavor::kLinear:
+        return "linear";
+    }
+    return "?";
+  }
+
+  Result<FitReport> Fit(const Dataset& train, const Dataset& validation,
+                        const FitOptions& options) override {
+    PLINTH_ASSIGN_OR_RETURN(Monitor monitor, ResolveMonitor(options.monitor, options.task));
+    PLINTH_ASSIGN_OR_RETURN(DMatrixPtr dtrain, MakeDMatrix(train));
+    const bool has_valid = validation.x != nullptr && validation.x->rows > 0;
+    DMatrixPtr dvalid;
+    if (has_valid) {
+      PLINTH_ASSIGN_OR_RETURN(dvalid, MakeDMatrix(validation));
+    }
+    DMatrixHandle dmats[2] = {dtrain.get(), dvalid.get()};
+    const char* names[2] = {"train", "valid"};
+    const bst_ulong n_eval = has_valid ? 2 : 1;
+    BoosterHandle bh = nullptr;
+    PLINTH_XGB(XGBoosterCreate(dmats, n_eval, &bh), "creating a booster");
+    BoosterPtr booster(bh);
+
+    FitReport report;
+    report.metric = monitor.name;
+    report.maximize = monitor.maximize;
+    report.params = BaseParams(options);
+    report.params["eval_metric"] = monitor.name;
+    for (const auto& [key, value] : options.params.items()) {
+      report.params[key] = ParamText(value);
+    }
+    for (const auto& [key, value] : report.params.items()) {
+      std::string v = ParamText(value);
+      PLINTH_XGB(XGBoosterSetParam(booster.get(), key.c_str(), v.c_str()),
+                 "parameter \"" + key + "\"");
+    }
+
+    const int rounds = std::max(options.epochs, 1);
+    RoundLog best{-1, 0, 0};
+    std::string best_snapshot;  // gblinear cannot be sliced: keep the best model's bytes
+    int since_best = 0;
+    for (int i = 0; i < rounds; ++i) {
+      PLINTH_XGB(XGBoosterUpdateOneIter(booster.get(), i, dtrain.get()), "training a round");
+      const char* eval = nullptr;
+      PLINTH_XGB(XGBoosterEvalOneIter(booster.get(), i, dmats, names, n_eval, &eval),
+                 "evaluating a round");
+      std::map<std::string, double> values = ParseEval(eval);
+      RoundLog log{i, values["train-" + monitor.name],
+                   has_valid ? values["valid-" + monitor.name] : values["train-" + monitor.name]};
+      report.history.push_back(log);
+      report.rounds = i + 1;
+      if (best.round < 0 || Improves(monitor, log.validation, best.validation)) {
+        best = log;
+        since_best = 0;
+        if (flavor_ == Flavor::kLinear && has_valid) {
+          PLINTH_ASSIGN_OR_RETURN(best_snapshot, SaveUbj(booster.get()));
+        }
+      } else {
+        ++since_best;
+      }
+      if (options.on_round) {
+        options.on_round(log, best);
+      }
+      if (has_valid && options.early_stopping_patience > 0 &&
+          since_best >= options.early_stopping_patience) {
+        report.stopped_early = true;
+        break;
+      }
+    }
+    if (!has_valid) {
+      best = report.history.back();
+    }
+    report.best_round = best.round;
+    report.best_validation = best.validation;
+    if (best.round + 1 < report.rounds) {
+      if (flavor_ == Flavor::kLinear) {
+        PLINTH_RETURN_IF_ERROR(LoadUbj(booster.get(), best_snapshot));
+      } else {
+        BoosterHandle sliced = nullptr;
+        PLINTH_XGB(XGBoosterSlice(booster.get(), 0, best.round + 1, 1, &sliced),
+                   "keeping the best rounds");
+        booster.reset(sliced);
+      }
+    }
+    booster_ = std::move(booster);
+    num_features_ = train.x->cols;
+    task_ = options.task;
+    num_classes_ = options.num_classes;
+    return report;
+  }
+
+  Result<Matrix> Predict(const Matrix& x) const override {
+    PLINTH_RETURN_IF_ERROR(CheckPredictInput(booster_ != nullptr, num_features_, x));
+    const int64_t out_cols = OutputColumns(task_, num_classes_);
+    if (x.rows == 0) {
+      return Matrix(0, out_cols);
+    }
+    const char* config =
+        R"({"type": 0, "training": false, "iteration_begin": 0, "iteration_end": 0, "strict_shape": false, "missing": NaN, "cache_id": 0})";
+    const bst_ulong* shape = nullptr;
+    bst_ulong dim = 0;
+    const float* result = nullptr;
+    DMatrixPtr dm;
+    if (flavor_ == Flavor::kLinear) {
+      // gblinear has no in-place prediction; predicting from a DMatrix is thread-safe too.
+      PLINTH_ASSIGN_OR_RETURN(dm, MakeDMatrix(x));
+      PLINTH_XGB(
+          XGBoosterPredictFromDMatrix(booster_.get(), dm.get(), config, &shape, &dim, &result),
+          "predicting");
+    } else {
+      char iface[160];
+      std::snprintf(
+          iface, sizeof(iface),
+          R"({"data": [%llu, true], "shape": [%lld, %lld], "typestr": "<f4", "version": 3})",
+          static_cast<unsigned long long>(reinterpret_cast<uintptr_t>(x.values.data())),
+          static_cast<long long>(x.rows), static_cast<long long>(x.cols));
+      PLINTH_XGB(
+          XGBoosterPredictFromDense(booster_.get(), iface, config, nullptr, &shape, &dim, &result),
+          "predicting");
+    }
+    size_t total = 1;
+    for (bst_ulong d = 0; d < dim; ++d) {
+      total *= shape[d];
+    }
+    if (total != static_cast<size_t>(x.rows * out_cols)) {
+      return InvalidArgument("the model returned " + std::to_string(total) + " values for " +
+                             std::to_string(x.rows) + " rows; expected " +
+                             std::to_string(out_cols) + " per row (is its objective the task's?)");
+    }
+    Matrix out(x.rows, out_cols);
+    std::copy(result, result + total, out.values.begin());
+    return out;
+  }
+
+  Result<std::string> Serialize() const override {
+    if (!booster_) {
+      return FailedPrecondition("the model is neither fitted nor loaded");
+    }
+    return SaveUbj(booster_.get());
+  }
+
+  Status Deserialize(std::string_view bytes, Task task, int num_classes,
+                     int64_t num_features) override {
+    BoosterHandle bh = nullptr;
+    PLINTH_XGB(XGBoosterCreate(nullptr, 0, &bh), "creating a booster");
+    BoosterPtr booster(bh);
+    if (XGBoosterLoadModelFromBuffer(booster.get(), bytes.data(), bytes.size()) != 0) {
+      return InvalidArgument("not an XGBoost model: " + LastErrorLine());
+    }
+    bst_ulong n = 0;
+    PLINTH_XGB(XGBoosterGetNumFeature(booster.get(), &n), "reading the feature count");
+    if (static_cast<int64_t>(n) != num_features) {
+      return InvalidArgument("the XGBoost model has " + std::to_string(n) +
+                             " features; the schema gives " + std::to_string(num_features));
+    }
+    booster_ = std::move(booster);
+    num_features_ = num_features;
+    task_ = task;
+    num_classes_ = num_classes;
+    return Status::Ok();
+  }
+
+ private:
+  core::Json BaseParams(const FitOptions& o) const {
+    core::Json p = core::Json::object();
+    p["verbosity"] = "0";
+    p["seed"] = std::to_string(o.seed);
+    p["nthread"] = std::to_string(o.threads);
+    switch (o.task) {
+      case Task::kBinary:
+        p["objective"] = "binary:logistic";
+        break;
+      case Task::kMulticlass:
+        p["objective"] = "multi:softprob";
+        p["num_class"] = std::to_string(o.num_classes);
+        break;
+      case Task::kRegression:
+        p["objective"] = "reg:squarederror";
+        break;
+    }
+    switch (flavor_) {
+      case Flavor::kGbdt:
+        p["booster"] = "gbtree";
+        p["tree_method"] = "hist";
+        p["eta"] = ParamText(o.learning_rate);
+        p["max_depth"] = "6";
+        break;
+      case Flavor::kRandomForest:
+        // XGBoost's random forest: one round of many parallel trees, each on
+        // a row and column sample, with no shrinkage.
+        p["booster"] = "gbtree";
+        p["tree_method"] = "hist";
+        p["eta"] = "1";
+        p["num_parallel_tree"] = "100";
+        p["subsample"] = "0.8";
+        p["colsample_bynode"] = "0.8";
+        p["max_depth"] = "10";
+        break;
+      case Flavor::kLinear:
+        // coord_descent, unlike the default shotgun updater, is deterministic.
+        p["booster"] = "gblinear";
+        p["updater"] = "coord_descent";
+        p["eta"] = ParamText(o.learning_rate);
+        p["lambda"] = "0";
+        break;
+    }
+    return p;
+  }
+
+  static Result<std::string> SaveUbj(BoosterHandle h) {
+    bst_ulong len = 0;
+    const char* buf = nullptr;
+    PLINTH_XGB(XGBoosterSaveModelToBuffer(h, R"({"format": "ubj"})", &len, &buf),
+               "saving the model");
+    return std::string(buf, len);
+  }
+
+  static Status LoadUbj(BoosterHandle h, const std::string& bytes) {
+    PLINTH_XGB(XGBoosterLoadModelFromBuffer(h, bytes.data(), bytes.size()), "restoring the model");
+    return Status::Ok();
+  }
+
+  Flavor flavor_;
+  BoosterPtr booster_;
+  int64_t num_features_ = 0;
+  Task task_ = Task::kBinary;
+  int num_classes_ = 2;
+};
+
+}  // namespace
+
+std::unique_ptr<Model> CreateGbdt() { return std::make_unique<XgboostModel>(Flavor::kGbdt); }
+std::unique_ptr<Model> CreateRandomForest() {
+  return std::make_unique<XgboostModel>(Flavor::kRandomForest);
+}
+std::unique_ptr<Model> CreateLinear() { return std::make_unique<XgboostModel>(Flavor::kLinear); }
+
+std::string XgboostVersion() {
+  int major = 0, minor = 0, patch = 0;
+  XGBoostVersion(&major, &minor, &patch);
+  return std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(patch);
+}
+
+}  // namespace plinth::ml

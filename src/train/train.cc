@@ -1,0 +1,714 @@
+#include "train/train.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <set>
+
+#include "core/clock.h"
+#include "core/hash.h"
+#include "core/logging.h"
+#include "core/text_table.h"
+#include "ml/metrics.h"
+#include "ml/monitor.h"
+#include "ml/split.h"
+#include "profile/profile.h"
+#include "table/csv_reader.h"
+#include "table/hashing.h"
+
+#ifndef PLINTH_VERSION
+#define PLINTH_VERSION "0.0.0"
+#endif
+
+namespace plinth::train {
+namespace {
+
+using table::DataType;
+
+// The labels of a target column: class indices (classification) or values.
+struct Labels {
+  ml::Task task = ml::Task::kBinary;
+  std::vector<std::string> classes;  // class index -> label text
+  std::vector<float> y;              // per row of the table (NaN where the target is null)
+};
+
+std::string ColumnMsg(std::string_view key, std::string_view column) {
+  return "'" + std::string(key) + "': column \"" + std::string(column) + "\"";
+}
+
+// The distinct labels of `col` over `rows`, sorted (numerically for numbers).
+std::vector<std::string> DistinctLabels(const table::Column& col,
+                                        const std::vector<int64_t>& rows) {
+  if (table::IsNumeric(col.type())) {
+    std::set<double> values;
+    for (int64_t r : rows) {
+      values.insert(col.GetDouble(r));
+    }
+    std::vector<std::string> out;
+    std::set<std::string> seen;
+    for (double v : values) {
+      out.push_back(col.type() == DataType::kInt64 ? std::to_string(static_cast<int64_t>(v))
+                                                   : table::FormatDouble(v));
+    }
+    return out;
+  }
+  std::set<std::string> values;
+  for (int64_t r : rows) {
+    values.insert(col.FormatValue(r));
+  }
+  return {values.begin(), values.end()};
+}
+
+Result<Labels> MakeLabels(const TrainingConfig& c, const table::Column& col,
+                          const std::vector<int64_t>& rows) {
+  Labels out;
+  const std::string key = c.source + ": key 'data.target'";
+  if (c.task) {
+    out.task = *c.task;
+  } else if (col.type() == DataType::kFloat64) {
+    out.task = ml::Task::kRegression;
+  } else {
+    std::vector<std::string> distinct = DistinctLabels(col, rows);
+    if (col.type() == DataType::kInt64 && distinct.size() > 20) {
+      out.task = ml::Task::kRegression;
+    } else {
+      out.task = distinct.size() <= 2 ? ml::Task::kBinary : ml::Task::kMulticlass;
+    }
+  }
+  out.y.assign(static_cast<size_t>(col.size()), std::nanf(""));
+  if (out.task == ml::Task::kRegression) {
+    if (!table::IsNumeric(col.type())) {
+      return InvalidArgument(key + ": column \"" + c.target + "\" holds " +
+                             std::string(table::TypeName(col.type())) +
+                             " values; a regression target must be numeric");
+    }
+    for (int64_t r : rows) {
+      out.y[r] = static_cast<float>(col.GetDouble(r));
+    }
+    return out;
+  }
+  out.classes = DistinctLabels(col, rows);
+  if (out.classes.size() < 2) {
+    return InvalidArgument(key + ": column \"" + c.target + "\" has a single class" +
+                           (out.classes.empty() ? std::string() : " \"" + out.classes[0] + "\"") +
+                           "; a classifier needs at least two");
+  }
+  if (out.task == ml::Task::kBinary && out.classes.size() != 2) {
+    return InvalidArgument(key + ": column \"" + c.target + "\" has " +
+                           std::to_string(out.classes.size()) +
+                           " classes; data.task is binary (use multiclass)");
+  }
+  if (out.task == ml::Task::kBinary && !c.positive_class.empty()) {
+    auto it = std::find(out.classes.begin(), out.classes.end(), c.positive_class);
+    if (it == out.classes.end()) {
+      return InvalidArgument(c.source + ": key 'data.positive_class': \"" + c.positive_class +
+                             "\" is not a label of column \"" + c.target + "\"");
+    }
+    if (it == out.classes.begin()) {
+      std::swap(out.classes[0], out.classes[1]);
+    }
+  }
+  std::map<std::string, int, std::less<>> index;
+  for (size_t i = 0; i < out.classes.size(); ++i) {
+    index[out.classes[i]] = static_cast<int>(i);
+  }
+  for (int64_t r : rows) {
+    out.y[r] = static_cast<float>(index[col.FormatValue(r)]);
+  }
+  return out;
+}
+
+// Class indices of a column read from another file, by the model's labels.
+Result<std::vector<int>> LabelIndices(const table::Column& col, std::string_view target,
+                                      const std::vector<std::string>& classes,
+                                      std::string_view source) {
+  std::map<std::string, int, std::less<>> index;
+  for (size_t i = 0; i < classes.size(); ++i) {
+    index[classes[i]] = static_cast<int>(i);
+  }
+  std::vector<int> out(static_cast<size_t>(col.size()));
+  for (int64_t r = 0; r < col.size(); ++r) {
+    if (col.IsNull(r)) {
+      return InvalidArgument(std::string(source) + ": row " + std::to_string(r + 1) +
+                             ": column \"" + std::string(target) + "\": the label is missing");
+    }
+    std::string v = col.FormatValue(r);
+    auto it = index.find(v);
+    if (it == index.end()) {
+      return InvalidArgument(std::string(source) + ": row " + std::to_string(r + 1) +
+                             ": column \"" + std::string(target) + "\": label \"" + v +
+                             "\" is not one of the model's classes");
+    }
+    out[static_cast<size_t>(r)] = it->second;
+  }
+  return out;
+}
+
+core::Json MetricsFor(const ml::Prediction& p, ml::Task task, std::span<const float> y,
+                      const std::vector<std::string>& classes, double threshold) {
+  if (task == ml::Task::kRegression) {
+    std::vector<double> truth(y.begin(), y.end());
+    Result<ml::RegressionMetrics> m = ml::EvaluateRegressor(truth, p.values);
+    return m.ok() ? ml::ToJson(*m) : core::Json(nullptr);
+  }
+  std::vector<int> labels(y.size());
+  for (size_t i = 0; i < y.size(); ++i) {
+    labels[i] = static_cast<int>(y[i]);
+  }
+  Result<ml::ClassificationMetrics> m =
+      ml::EvaluateClassifier(labels, p.proba, static_cast<int>(classes.size()), threshold);
+  return m.ok() ? ml::ToJson(*m, classes) : core::Json(nullptr);
+}
+
+std::vector<float> Gather(const std::vector<float>& v, const std::vector<int64_t>& rows) {
+  std::vector<float> out;
+  out.reserve(rows.size());
+  for (int64_t r : rows) {
+    out.push_back(v[static_cast<size_t>(r)]);
+  }
+  return out;
+}
+
+// "balanced" class weights n / (k * n_c) per training row, or none.
+std::vector<float> ClassWeights(const TrainingConfig& c, const Labels& labels,
+                                const std::vector<float>& y) {
+  if (c.class_weight != "balanced" || labels.task == ml::Task::kRegression) {
+    return {};
+  }
+  std::vector<double> counts(labels.classes.size(), 0);
+  for (float v : y) {
+    counts[static_cast<size_t>(v)] += 1;
+  }
+  std::vector<float> w;
+  w.reserve(y.size());
+  for (float v : y) {
+    w.push_back(
+        static_cast<float>(static_cast<double>(y.size()) /
+                           (static_cast<double>(counts.size()) * counts[static_cast<size_t>(v)])));
+  }
+  return w;
+}
+
+// Prints rounds to stderr: a redrawn line on a terminal, a line every 50
+// rounds otherwise.
+class RoundPrinter {
+ public:
+  RoundPrinter(bool enabled, std::string metric, std::string label)
+      : enabled_(enabled),
+        tty_(isatty(2) == 1),
+        metric_(std::move(metric)),
+        label_(std::move(label)) {}
+  void operator()(const ml::RoundLog& log, const ml::RoundLog& best) {
+    if (!enabled_) {
+      return;
+    }
+    last_ = log;
+    best_ = best;
+    printed_ = false;
+    if (tty_ || log.round % 50 == 0) {
+      Print();
+    }
+  }
+  void Finish() {
+    if (enabled_ && last_.round >= 0) {
+      if (!printed_ || tty_) {
+        Print();
+      }
+      if (tty_) {
+        std::fputc('\n', stderr);
+      }
+    }
+  }
+
+ private:
+  void Print() {
+    std::fprintf(stderr, "%s%s round %4d  train %s %.5f  validation %.5f  best %.5f @ %d%s",
+                 tty_ ? "\r" : "", label_.c_str(), last_.round + 1, metric_.c_str(), last_.train,
+                 last_.validation, best_.validation, best_.round + 1, tty_ ? "\033[K" : "\n");
+    std::fflush(stderr);
+    printed_ = true;
+  }
+  bool enabled_, tty_;
+  std::string metric_, label_;
+  ml::RoundLog last_{-1, 0, 0}, best_{-1, 0, 0};
+  bool printed_ = false;
+};
+
+struct Prepared {
+  ml::Preprocessor pre;
+  std::vector<int64_t> train_rows;  // after outlier removal
+};
+
+ml::FitOptions FitOptionsOf(const TrainingConfig& c, const Labels& labels) {
+  ml::FitOptions o;
+  o.task = labels.task;
+  o.num_classes = static_cast<int>(labels.classes.size());
+  o.learning_rate = c.learning_rate;
+  o.batch_size = c.batch_size;
+  o.epochs = c.epochs;
+  o.early_stopping_patience = c.early_stopping_patience;
+  o.monitor = c.monitor;
+  o.seed = c.seed;
+  o.threads = c.threads;
+  o.params = c.params;
+  return o;
+}
+
+// Fits preprocessing on `train_rows` and the model on them, monitoring
+// `valid_rows`. Returns the model, its preprocessing and the fit report.
+struct Fitted {
+  ml::Preprocessor pre;
+  std::unique_ptr<ml::Model> model;
+  ml::FitReport report;
+  std::vector<int64_t> train_rows;
+  ml::Matrix features;  // every row of the table, transformed
+  double preprocess_ms = 0, fit_ms = 0;
+};
+
+Result<Fitted> FitOn(const TrainingConfig& c, const ml::ModelKind& kind, const table::Table& data,
+                     const std::vector<std::string>& inputs, const Labels& labels,
+                     const std::vector<int64_t>& train_rows, const std::vector<int64_t>& valid_rows,
+                     RoundPrinter* printer) {
+  Fitted f;
+  core::PhaseTimer timer("train: fit");
+  PLINTH_ASSIGN_OR_RETURN(f.pre, ml::Preprocessor::Fit(data, train_rows, inputs, c.preprocess));
+  f.train_rows = f.pre.kept_rows();
+  if (f.train_rows.empty()) {
+    return InvalidArgument(c.source + ": the training split is empty after cleaning (" +
+                           std::to_string(train_rows.size()) +
+                           " rows before outlier removal); see 'clean.outliers'");
+  }
+  PLINTH_ASSIGN_OR_RETURN(f.features, f.pre.Transform(data));
+  ml::Matrix xt = ml::TakeRows(f.features, f.train_rows);
+  ml::Matrix xv = ml::TakeRows(f.features, valid_rows);
+  ml::Dataset train{&xt, Gather(labels.y, f.train_rows), {}};
+  train.weights = ClassWeights(c, labels, train.y);
+  ml::Dataset valid{&xv, Gather(labels.y, valid_rows), {}};
+  f.preprocess_ms = timer.Lap("preprocess");
+  ml::FitOptions o = FitOptionsOf(c, labels);
+  if (printer != nullptr) {
+    o.on_round = [printer](const ml::RoundLog& l, const ml::RoundLog& b) { (*printer)(l, b); };
+  }
+  f.model = kind.create();
+  PLINTH_ASSIGN_OR_RETURN(f.report, f.model->Fit(train, valid, o));
+  f.fit_ms = timer.Lap("model");
+  if (printer != nullptr) {
+    printer->Finish();
+  }
+  return f;
+}
+
+table::Table SelectColumns(const table::Table& t, const std::vector<std::string>& names) {
+  std::vector<table::Field> fields;
+  std::vector<table::Column> cols;
+  for (const std::string& n : names) {
+    std::optional<size_t> i = t.schema().IndexOf(n);
+    fields.push_back(t.schema().field(*i));
+    cols.push_back(t.column(*i));
+  }
+  return table::Table(table::Schema(std::move(fields)), std::move(cols));
+}
+
+core::Json CvSummary(const std::vector<core::Json>& folds) {
+  core::Json out = {{"folds", folds.size()}, {"per_fold", folds}};
+  core::Json mean = core::Json::object(), stdev = core::Json::object();
+  for (const auto& [key, value] : folds[0].items()) {
+    if (!value.is_number()) {
+      continue;
+    }
+    std::vector<double> v;
+    for (const core::Json& f : folds) {
+      if (f.contains(key) && f[key].is_number()) {
+        v.push_back(f[key].get<double>());
+      }
+    }
+    double m = 0, s = 0;
+    for (double x : v) {
+      m += x;
+    }
+    m /= static_cast<double>(v.size());
+    for (double x : v) {
+      s += (x - m) * (x - m);
+    }
+    mean[key] = m;
+    stdev[key] = v.size() > 1 ? std::sqrt(s / static_cast<double>(v.size() - 1)) : 0.0;
+  }
+  out["mean"] = mean;
+  out["std"] = stdev;
+  return out;
+}
+
+}  // namespace
+
+Result<TrainResult> Train(const TrainingConfig& c, const TrainOptions& options) {
+  core::PhaseTimer timer("train");
+  core::Json timings = core::Json::object();  // milliseconds per step
+  PLINTH_ASSIGN_OR_RETURN(const ml::ModelKind* kind, ml::FindModelKind(c.model_type));
+  table::CsvOptions csv;
+  if (!c.delimiter.empty()) {
+    csv.delimiter = c.delimiter[0];
+  }
+  if (!c.null_values.empty()) {
+    csv.null_values = c.null_values;
+  }
+  csv.progress = options.progress;
+  PLINTH_ASSIGN_OR_RETURN(table::CsvTable read, table::ReadCsv(c.data_path, csv));
+  timings["load"] = timer.Lap("load");
+  const table::Table& data = read.table;
+  const table::Column* target = data.ColumnByName(c.target);
+  if (target == nullptr) {
+    return InvalidArgument(c.source + ": key " + ColumnMsg("data.target", c.target) +
+                           " is not in " + c.data_path);
+  }
+  for (const auto* list : {&c.id_columns, &c.ignore_columns}) {
+    for (const std::string& name : *list) {
+      if (data.ColumnByName(name) == nullptr) {
+        return InvalidArgument(
+            c.source + ": key " +
+            ColumnMsg(list == &c.id_columns ? "data.id_columns" : "data.ignore_columns", name) +
+            " is not in " + c.data_path);
+      }
+    }
+  }
+  std::vector<std::string> inputs;
+  for (const table::Field& f : data.schema().fields()) {
+    bool excluded = f.name == c.target ||
+                    std::count(c.id_columns.begin(), c.id_columns.end(), f.name) ||
+                    std::count(c.ignore_columns.begin(), c.ignore_columns.end(), f.name);
+    if (!excluded) {
+      inputs.push_back(f.name);
+    }
+  }
+  if (inputs.empty()) {
+    return InvalidArgument(c.source +
+                           ": no input columns are left after data.target, "
+                           "data.id_columns and data.ignore_columns");
+  }
+
+  // Clean: rows without a label, then duplicate rows (ids aside).
+  std::vector<int64_t> rows;
+  int64_t null_targets = 0, duplicates = 0;
+  std::vector<int64_t> first;
+  if (c.drop_duplicates) {
+    std::vector<size_t> cols;
+    for (size_t i = 0; i < data.num_columns(); ++i) {
+      if (!std::count(c.id_columns.begin(), c.id_columns.end(), data.schema().field(i).name)) {
+        cols.push_back(i);
+      }
+    }
+    first = table::FirstOccurrence(data, cols);
+  }
+  for (int64_t r = 0; r < data.num_rows(); ++r) {
+    if (target->IsNull(r) ||
+        (target->type() == DataType::kFloat64 && std::isnan(target->doubles()[r]))) {
+      ++null_targets;
+    } else if (!first.empty() && first[static_cast<size_t>(r)] != r) {
+      ++duplicates;
+    } else {
+      rows.push_back(r);
+    }
+  }
+  PLINTH_ASSIGN_OR_RETURN(Labels labels, MakeLabels(c, *target, rows));
+  PLINTH_ASSIGN_OR_RETURN(ml::Monitor monitor, ml::ResolveMonitor(c.monitor, labels.task));
+
+  // Split.
+  std::vector<int> strata;
+  if (c.stratify && labels.task != ml::Task::kRegression) {
+    for (int64_t r : rows) {
+      strata.push_back(static_cast<int>(labels.y[static_cast<size_t>(r)]));
+    }
+  }
+  PLINTH_ASSIGN_OR_RETURN(ml::SplitRows split,
+                          ml::SplitTrainValidationTest(rows, strata, c.split, c.seed));
+  for (auto [part, fraction, name] :
+       {std::tuple{&split.train, c.split.train, "train"},
+        std::tuple{&split.validation, c.split.validation, "validation"},
+        std::tuple{&split.test, c.split.test, "test"}}) {
+    if (fraction > 0 && part->empty()) {
+      return InvalidArgument(c.source + ": the " + std::string(name) + " split is empty (" +
+                             std::to_string(rows.size()) + " rows after cleaning, " +
+                             std::to_string(null_targets) + " without a label, " +
+                             std::to_string(duplicates) + " duplicates)");
+    }
+  }
+  // A separate test file is read before training, so its errors come first too.
+  table::Table test_table;
+  std::vector<int> test_file_labels;
+  if (!c.test_path.empty()) {
+    table::CsvOptions tcsv = csv;
+    for (const table::Field& f : data.schema().fields()) {
+      tcsv.types[f.name] = f.type;
+    }
+    tcsv.progress = false;
+    PLINTH_ASSIGN_OR_RETURN(table::CsvTable t, table::ReadCsv(c.test_path, tcsv));
+    test_table = std::move(t.table);
+    if (test_table.ColumnByName(c.target) == nullptr) {
+      return InvalidArgument(c.source + ": key " + ColumnMsg("data.target", c.target) +
+                             " is not in the test file " + c.test_path);
+    }
+    if (labels.task != ml::Task::kRegression) {
+      PLINTH_ASSIGN_OR_RETURN(
+          test_file_labels,
+          LabelIndices(*test_table.ColumnByName(c.target), c.target, labels.classes, c.test_path));
+    }
+  }
+  timings["clean_split"] = timer.Lap("clean+split");
+
+  // Optional k-fold cross-validation over train + validation.
+  core::Json cv = nullptr;
+  if (c.cv_folds >= 2) {
+    std::vector<int64_t> pool = split.train;
+    pool.insert(pool.end(), split.validation.begin(), split.validation.end());
+    std::sort(pool.begin(), pool.end());
+    std::vector<int> pool_strata;
+    if (!strata.empty()) {
+      for (int64_t r : pool) {
+        pool_strata.push_back(static_cast<int>(labels.y[static_cast<size_t>(r)]));
+      }
+    }
+    std::vector<std::vector<int64_t>> folds = ml::KFold(pool, pool_strata, c.cv_folds, c.seed);
+    std::vector<core::Json> results;
+    for (size_t k = 0; k < folds.size(); ++k) {
+      std::vector<int64_t> fit_rows;
+      for (size_t j = 0; j < folds.size(); ++j) {
+        if (j != k) {
+          fit_rows.insert(fit_rows.end(), folds[j].begin(), folds[j].end());
+        }
+      }
+      std::sort(fit_rows.begin(), fit_rows.end());
+      RoundPrinter printer(options.progress, monitor.name,
+                           "cv fold " + std::to_string(k + 1) + "/" + std::to_string(folds.size()));
+      PLINTH_ASSIGN_OR_RETURN(Fitted f,
+                              FitOn(c, *kind, data, inputs, labels, fit_rows, folds[k], &printer));
+      core::Json meta = {{"task", ml::Name(labels.task)},
+                         {"class_labels", labels.classes},
+                         {"threshold", c.threshold},
+                         {"input_schema", core::Json::array()}};
+      PLINTH_ASSIGN_OR_RETURN(auto predictor,
+                              ml::Predictor::Create(meta, f.pre, std::move(f.model)));
+      PLINTH_ASSIGN_OR_RETURN(ml::Prediction p,
+                              predictor->PredictFeatures(ml::TakeRows(f.features, folds[k])));
+      results.push_back(
+          MetricsFor(p, labels.task, Gather(labels.y, folds[k]), labels.classes, c.threshold));
+    }
+    cv = CvSummary(results);
+    timings["cross_validation"] = timer.Lap("cross-validation");
+  }
+
+  RoundPrinter printer(options.progress, monitor.name, c.model_type);
+  PLINTH_ASSIGN_OR_RETURN(
+      Fitted f, FitOn(c, *kind, data, inputs, labels, split.train, split.validation, &printer));
+  timer.Lap("fit");
+  timings["preprocess"] = f.preprocess_ms;
+  timings["fit"] = f.fit_ms;
+
+  // The bundle's description.
+  std::vector<table::Field> input_fields;
+  for (const std::string& name : inputs) {
+    input_fields.push_back(data.schema().field(*data.schema().IndexOf(name)));
+  }
+  PLINTH_ASSIGN_OR_RETURN(std::string data_sha, core::Sha256File(c.data_path));
+  std::vector<std::string> dropped = c.id_columns;
+  dropped.insert(dropped.end(), c.ignore_columns.begin(), c.ignore_columns.end());
+  core::Json meta = {
+      {"format", ml::kBundleFormat},
+      {"name", c.name},
+      {"uuid", core::NewUuidHex()},
+      {"kind", c.model_type},
+      {"task", ml::Name(labels.task)},
+      {"model_file", kind->file_name},
+      {"target", {{"name", c.target}, {"type", table::TypeName(target->type())}}},
+      {"class_labels",
+       labels.task == ml::Task::kRegression ? core::Json(nullptr) : core::Json(labels.classes)},
+      {"threshold", c.threshold},
+      {"input_schema", ml::SchemaToJson(table::Schema(input_fields))},
+      {"dropped_columns", dropped},
+      {"feature_names", f.pre.feature_names()},
+  };
+  if (labels.task == ml::Task::kBinary) {
+    meta["positive_class"] = labels.classes[1];
+  }
+  PLINTH_ASSIGN_OR_RETURN(std::unique_ptr<ml::Predictor> predictor,
+                          ml::Predictor::Create(meta, f.pre, std::move(f.model)));
+
+  // Evaluate on validation and test.
+  core::Json metrics = core::Json::object();
+  if (!split.validation.empty()) {
+    PLINTH_ASSIGN_OR_RETURN(ml::Prediction pv,
+                            predictor->PredictFeatures(ml::TakeRows(f.features, split.validation)));
+    metrics["validation"] = MetricsFor(pv, labels.task, Gather(labels.y, split.validation),
+                                       labels.classes, c.threshold);
+  }
+  if (!c.test_path.empty()) {
+    PLINTH_ASSIGN_OR_RETURN(ml::Prediction pt, predictor->Predict(test_table));
+    std::vector<float> yt;
+    if (labels.task == ml::Task::kRegression) {
+      const table::Column& tc = *test_table.ColumnByName(c.target);
+      for (int64_t r = 0; r < tc.size(); ++r) {
+        yt.push_back(static_cast<float>(tc.IsValid(r) ? tc.GetDouble(r) : std::nan("")));
+      }
+    } else {
+      yt.assign(test_file_labels.begin(), test_file_labels.end());
+    }
+    metrics["test"] = MetricsFor(pt, labels.task, yt, labels.classes, c.threshold);
+  } else if (!split.test.empty()) {
+    PLINTH_ASSIGN_OR_RETURN(ml::Prediction pt,
+                            predictor->PredictFeatures(ml::TakeRows(f.features, split.test)));
+    metrics["test"] =
+        MetricsFor(pt, labels.task, Gather(labels.y, split.test), labels.classes, c.threshold);
+  }
+  if (!cv.is_null()) {
+    metrics["cv"] = cv;
+  }
+  timings["evaluate"] = timer.Lap("evaluate");
+
+  core::Json data_summary = {
+      {"path", c.data_path},
+      {"sha256", data_sha},
+      {"rows", data.num_rows()},
+      {"rows_without_label", null_targets},
+      {"duplicate_rows_dropped", duplicates},
+      {"outlier_rows_dropped",
+       static_cast<int64_t>(split.train.size()) - static_cast<int64_t>(f.train_rows.size())},
+      {"train_rows", f.train_rows.size()},
+      {"validation_rows", split.validation.size()},
+      {"test_rows",
+       c.test_path.empty() ? static_cast<int64_t>(split.test.size()) : test_table.num_rows()},
+      {"test_file", c.test_path.empty() ? core::Json(nullptr) : core::Json(c.test_path)},
+      {"features", f.pre.feature_names().size()},
+  };
+  core::Json history = core::Json::array();
+  for (const ml::RoundLog& l : f.report.history) {
+    history.push_back({l.train, l.validation});
+  }
+  core::Json training = {{"monitor", f.report.metric},
+                         {"maximize", f.report.maximize},
+                         {"rounds", f.report.rounds},
+                         {"best_round", f.report.best_round},
+                         {"best_validation", f.report.best_validation},
+                         {"stopped_early", f.report.stopped_early},
+                         {"library_params", f.report.params},
+                         {"history_train_validation", history}};
+  core::Json full_meta = predictor->meta();
+  full_meta["metrics"] = metrics;
+  full_meta["params"] = c.ToJson();
+  full_meta["training"] = training;
+  full_meta["data"] = data_summary;
+  full_meta["created"] = core::FormatIsoMicros(core::SystemClock().NowMicros());
+  full_meta["versions"] = {
+      {"plinth", PLINTH_VERSION}, {"xgboost", ml::XgboostVersion()}, {"torch", ml::TorchVersion()}};
+  // Rebuild the predictor around the complete description.
+  PLINTH_ASSIGN_OR_RETURN(std::string model_bytes, predictor->model().Serialize());
+  std::unique_ptr<ml::Model> model = kind->create();
+  PLINTH_RETURN_IF_ERROR(model->Deserialize(model_bytes, labels.task,
+                                            static_cast<int>(labels.classes.size()),
+                                            static_cast<int64_t>(f.pre.feature_names().size())));
+  PLINTH_ASSIGN_OR_RETURN(std::unique_ptr<ml::Predictor> final_predictor,
+                          ml::Predictor::Create(full_meta, f.pre, std::move(model)));
+
+  // reference.json: the profile of the training rows the model learned from.
+  std::vector<std::string> ref_cols = inputs;
+  ref_cols.push_back(c.target);
+  profile::DatasetProfile ref =
+      profile::ProfileTable(SelectColumns(ml::TakeRows(data, f.train_rows), ref_cols));
+  ref.source = c.data_path;
+  PLINTH_RETURN_IF_ERROR(ml::WriteBundle(c.output, *final_predictor, profile::ProfileToJson(ref)));
+  timings["bundle"] = timer.Lap("bundle");
+
+  TrainResult result;
+  result.report = {{"name", c.name},       {"bundle", c.output},
+                   {"kind", c.model_type}, {"task", ml::Name(labels.task)},
+                   {"data", data_summary}, {"training", training},
+                   {"metrics", metrics},   {"timings_ms", timings}};
+  result.report["training"].erase("history_train_validation");
+  result.fit = std::move(f.report);
+  result.bundle_dir = c.output;
+  result.predictor = std::move(predictor);
+  return result;
+}
+
+Result<core::Json> Evaluate(const ml::Predictor& predictor, const table::Table& data,
+                            std::string_view source) {
+  const core::Json& meta = predictor.meta();
+  std::string target = meta.value("target", core::Json::object()).value("name", "");
+  const table::Column* col = data.ColumnByName(target);
+  if (col == nullptr) {
+    return InvalidArgument(std::string(source) + ": the target column \"" + target +
+                           "\" is missing; evaluation needs labelled rows");
+  }
+  PLINTH_ASSIGN_OR_RETURN(ml::Prediction p, predictor.Predict(data));
+  std::vector<float> y;
+  if (predictor.task() == ml::Task::kRegression) {
+    for (int64_t r = 0; r < col->size(); ++r) {
+      if (col->IsNull(r) || !table::IsNumeric(col->type())) {
+        return InvalidArgument(std::string(source) + ": row " + std::to_string(r + 1) +
+                               ": column \"" + target + "\": expected a number");
+      }
+      y.push_back(static_cast<float>(col->GetDouble(r)));
+    }
+  } else {
+    PLINTH_ASSIGN_OR_RETURN(std::vector<int> idx,
+                            LabelIndices(*col, target, predictor.class_labels(), source));
+    y.assign(idx.begin(), idx.end());
+  }
+  core::Json m =
+      MetricsFor(p, predictor.task(), y, predictor.class_labels(), predictor.threshold());
+  if (m.is_null()) {
+    return InvalidArgument(std::string(source) + ": no labelled rows to evaluate");
+  }
+  return m;
+}
+
+Result<core::Json> EvaluateFile(const ml::Predictor& predictor, const std::string& path) {
+  table::CsvOptions csv;
+  for (const table::Field& f : predictor.input_schema().fields()) {
+    csv.types[f.name] = f.type;
+  }
+  const core::Json& target = predictor.meta().value("target", core::Json::object());
+  if (target.contains("name") && target.contains("type")) {
+    Result<DataType> t = table::ParseTypeName(target["type"].get<std::string>());
+    if (t.ok()) {
+      csv.types[target["name"].get<std::string>()] = *t;
+    }
+  }
+  PLINTH_ASSIGN_OR_RETURN(table::CsvTable read, table::ReadCsv(path, csv));
+  return Evaluate(predictor, read.table, path);
+}
+
+std::string FormatMetrics(const core::Json& m) {
+  core::TextTable t({"metric", "value"}, {false, true});
+  std::string matrix;
+  for (const auto& [key, value] : m.items()) {
+    if (value.is_number()) {
+      char buf[32];
+      std::snprintf(buf, sizeof(buf), value.is_number_integer() ? "%.0f" : "%.4f",
+                    value.get<double>());
+      t.AddRow({key, buf});
+    } else if (value.is_null()) {
+      t.AddRow({key, "n/a"});
+    } else if (key == "confusion_matrix" && value.is_object()) {
+      std::vector<std::string> header = {"true \\ predicted"};
+      std::vector<bool> right = {false};
+      for (const core::Json& l : value["labels"]) {
+        header.push_back(l.get<std::string>());
+        right.push_back(true);
+      }
+      core::TextTable cm(header, right);
+      size_t i = 0;
+      for (const core::Json& row : value["rows_true_cols_predicted"]) {
+        std::vector<std::string> cells = {value["labels"][i++].get<std::string>()};
+        for (const core::Json& v : row) {
+          cells.push_back(std::to_string(v.get<int64_t>()));
+        }
+        cm.AddRow(cells);
+      }
+      matrix = "\nconfusion matrix\n" + cm.Render();
+    }
+  }
+  return t.Render() + matrix;
+}
+
+}  // namespace plinth::train

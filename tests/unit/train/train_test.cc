@@ -1,0 +1,232 @@
+#include "train/train.h"
+
+#include <gtest/gtest.h>
+
+#include "core/file.h"
+#include "core/hash.h"
+#include "table/csv_reader.h"
+#include "testutil/testutil.h"
+
+namespace plinth::train {
+namespace {
+
+using testutil::DatasetPath;
+using testutil::TempDir;
+
+std::string Config(const std::string& dataset, const std::string& target,
+                   const std::string& extra = "") {
+  return "data:\n  path: " + DatasetPath(dataset) + "\n  target: " + target + "\n" + extra;
+}
+
+Result<TrainResult> TrainYaml(const TempDir& dir, const std::string& yaml,
+                              std::vector<std::string> overrides = {}) {
+  std::string path = dir.Write("train.yaml", yaml);
+  PLINTH_ASSIGN_OR_RETURN(TrainingConfig c, LoadTrainingConfig(path, overrides));
+  TrainOptions o;
+  o.progress = false;
+  return Train(c, o);
+}
+
+std::string ErrorOf(const TempDir& dir, const std::string& yaml,
+                    std::vector<std::string> overrides = {}) {
+  auto r = TrainYaml(dir, yaml, std::move(overrides));
+  return r.ok() ? "(no error)" : r.status().message();
+}
+
+struct Case {
+  const char* dataset;
+  const char* target;
+  const char* kind;
+};
+
+class TrainKindsTest : public ::testing::TestWithParam<Case> {};
+
+// The bundle on disk predicts exactly what the model in memory did, and the
+// metrics it reports are those of its own predictions.
+TEST_P(TrainKindsTest, ReloadedBundlePredictsExactlyAsTrained) {
+  const Case& c = GetParam();
+  TempDir dir;
+  auto r = TrainYaml(
+      dir, Config(c.dataset, c.target,
+                  std::string("model:\n  type: ") + c.kind + "\n  epochs: 30\noutput: out\n"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto loaded = ml::Predictor::Load(dir.File("out"));
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  auto data = table::ReadCsv(DatasetPath(c.dataset));
+  ASSERT_TRUE(data.ok());
+  auto a = r->predictor->Predict(data->table);
+  auto b = (*loaded)->Predict(data->table);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  EXPECT_EQ(a->proba, b->proba);
+  EXPECT_EQ(a->values, b->values);
+  EXPECT_EQ(a->classes, b->classes);
+  EXPECT_EQ(a->rows, data->table.num_rows());
+  for (const char* f : {"plinth-model.json", "preprocess.json", "reference.json", "MLmodel"}) {
+    EXPECT_TRUE(std::filesystem::exists(dir.File(std::string("out/") + f))) << f;
+  }
+  // The evaluation of the bundle on its test rows equals the training report's.
+  EXPECT_TRUE(r->report["metrics"].contains("test"));
+}
+
+void PrintTo(const Case& c, std::ostream* os) { *os << c.dataset << " " << c.kind; }
+
+std::vector<Case> Cases() {
+  std::vector<Case> cases = {
+      {"sklearn_iris.csv", "target", "gbdt"},     {"sklearn_iris.csv", "target", "random_forest"},
+      {"sklearn_iris.csv", "target", "linear"},   {"sklearn_breast_cancer.csv", "target", "gbdt"},
+      {"sklearn_diabetes.csv", "target", "gbdt"}, {"sklearn_diabetes.csv", "target", "linear"}};
+#ifdef PLINTH_WITH_TORCH
+  for (const char* d : {"sklearn_iris.csv", "sklearn_breast_cancer.csv", "sklearn_diabetes.csv"}) {
+    cases.push_back({d, "target", "mlp"});
+  }
+#endif
+  return cases;
+}
+
+INSTANTIATE_TEST_SUITE_P(Kinds, TrainKindsTest, ::testing::ValuesIn(Cases()),
+                         [](const ::testing::TestParamInfo<Case>& p) {
+                           std::string name = std::string(p.param.dataset).substr(8);
+                           return name.substr(0, name.find('.')) + "_" + p.param.kind;
+                         });
+
+TEST(TrainTest, SameSeedSameModelFileAndMetrics) {
+  std::vector<std::string> kinds = {"gbdt", "linear", "random_forest"};
+#ifdef PLINTH_WITH_TORCH
+  kinds.push_back("mlp");
+#endif
+  for (const std::string& kind : kinds) {
+    TempDir a, b;
+    std::string yaml = Config("titanic_train.csv", "Survived",
+                              std::string("  id_columns: [PassengerId]\n  ignore_columns: [Name, "
+                                          "Ticket]\nmodel:\n  type: ") +
+                                  kind + "\n  epochs: 40\noutput: out\n");
+    auto ra = TrainYaml(a, yaml);
+    auto rb = TrainYaml(b, yaml);
+    ASSERT_TRUE(ra.ok()) << ra.status().ToString();
+    ASSERT_TRUE(rb.ok());
+    std::string file = kind == "mlp" ? "/out/model.pt" : "/out/model.ubj";
+    EXPECT_EQ(*core::Sha256File(a.path() + file), *core::Sha256File(b.path() + file)) << kind;
+    EXPECT_EQ(ra->report["metrics"], rb->report["metrics"]) << kind;
+  }
+}
+
+TEST(TrainTest, EarlyStoppingKeepsTheBestRound) {
+  TempDir dir;
+  // A high learning rate overfits quickly, so validation loss turns up.
+  auto r = TrainYaml(dir, Config("sklearn_breast_cancer.csv", "target",
+                                 "model:\n  learning_rate: 0.9\n  early_stopping_patience: 3\n"
+                                 "output: out\n"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->fit.stopped_early);
+  EXPECT_EQ(r->fit.rounds, r->fit.best_round + 1 + 3);
+  // The kept model's validation log loss is the best round's (XGBoost's own
+  // logloss against Plinth's, so to float precision).
+  double best = r->fit.best_validation;
+  double kept = r->report["metrics"]["validation"]["log_loss"].get<double>();
+  EXPECT_NEAR(kept, best, 1e-5);
+  for (const ml::RoundLog& l : r->fit.history) {
+    EXPECT_GE(l.validation, best - 1e-12);
+  }
+}
+
+TEST(TrainTest, AdultGbdtDefaultsReachPublishedAccuracy) {
+  TempDir dir;
+  auto r = TrainYaml(dir, "data:\n  path: " + DatasetPath("adult_train.csv") + "\n  test: " +
+                              DatasetPath("adult_test.csv") + "\n  target: income\noutput: out\n");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const core::Json& test = r->report["metrics"]["test"];
+  EXPECT_EQ(test["n"].get<int64_t>(), 16281);
+  EXPECT_GE(test["accuracy"].get<double>(), 0.865);
+  EXPECT_GE(test["roc_auc"].get<double>(), 0.92);
+}
+
+TEST(TrainTest, OverridesAndCrossValidation) {
+  TempDir dir;
+  auto r = TrainYaml(dir, Config("sklearn_wine.csv", "target", "output: out\n"),
+                     {"model.learning_rate=0.3", "split.cv_folds=3", "model.epochs=20"});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const core::Json& cv = r->report["metrics"]["cv"];
+  EXPECT_EQ(cv["folds"].get<int>(), 3);
+  EXPECT_GT(cv["mean"]["accuracy"].get<double>(), 0.8);
+  auto meta = core::ReadJsonFile(dir.File("out/plinth-model.json"));
+  EXPECT_EQ((*meta)["params"]["model"]["learning_rate"].get<double>(), 0.3);
+  EXPECT_EQ((*meta)["task"], "multiclass");
+  EXPECT_EQ((*meta)["class_labels"], core::Json({"0", "1", "2"}));
+}
+
+TEST(TrainTest, ConfigDefaultsAndOverrides) {
+  TempDir dir;
+  std::string path = dir.Write("t.yaml", "data:\n  path: d.csv\n  target: y\n");
+  auto c = LoadTrainingConfig(path, {"model.type=mlp", "model.params.hidden_layers=[16, 8]"});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->preprocess.date_parts.size(), 4u);
+  EXPECT_EQ(c->split.train, 0.7);
+  EXPECT_EQ(c->split.test, 0.15);
+  EXPECT_EQ(c->model_type, "mlp");
+  EXPECT_EQ(c->learning_rate, DefaultLearningRate("mlp"));
+  EXPECT_EQ(c->epochs, DefaultEpochs("mlp"));
+  EXPECT_EQ(c->params["hidden_layers"], core::Json({16, 8}));
+  EXPECT_EQ(c->data_path, dir.File("d.csv"));
+  EXPECT_EQ(c->output, dir.File("models/d"));
+  // A test file replaces the test split.
+  path = dir.Write("u.yaml", "data:\n  path: d.csv\n  test: e.csv\n  target: y\n");
+  c = LoadTrainingConfig(path, {});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->split.test, 0.0);
+  EXPECT_EQ(c->split.train, 0.85);
+}
+
+TEST(TrainTest, BadConfigsFailBeforeTraining) {
+  TempDir dir;
+  const std::string iris = Config("sklearn_iris.csv", "target");
+  EXPECT_NE(ErrorOf(dir, iris + "model:\n  type: svm\n")
+                .find("key 'model.type': unknown model kind \"svm\""),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(dir, Config("sklearn_iris.csv", "species"))
+                .find("key 'data.target': column \"species\" is not in"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(dir, iris + "split:\n  train: 0.8\n  validation: 0.3\n  test: 0.1\n")
+                .find("must sum to 1"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(dir, iris + "modle:\n  type: gbdt\n").find("unknown key 'modle'"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(dir, iris + "model:\n  epochs: ten\n").find("key 'model.epochs'"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(dir, iris, {"model.monitor=auc"}).find("model.monitor"), std::string::npos);
+  // A target with one class.
+  std::string one = dir.Write("one.csv", "x,y\n1,a\n2,a\n3,a\n4,a\n");
+  EXPECT_NE(ErrorOf(dir, "data:\n  path: " + one + "\n  target: y\n").find("single class \"a\""),
+            std::string::npos);
+  // A non-numeric regression target.
+  std::string text = dir.Write("text.csv", "x,y\n1,a\n2,b\n3,c\n4,d\n");
+  EXPECT_NE(ErrorOf(dir, "data:\n  path: " + text + "\n  target: y\n  task: regression\n")
+                .find("a regression target must be numeric"),
+            std::string::npos);
+  // Too few rows for a validation split.
+  std::string tiny = dir.Write("tiny.csv", "x,y\n1,a\n2,b\n");
+  EXPECT_NE(ErrorOf(dir, "data:\n  path: " + tiny + "\n  target: y\n").find("split is empty"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(dir, iris, {"model.learning_rate"}).find("expected KEY.PATH=VALUE"),
+            std::string::npos);
+}
+
+TEST(TrainTest, EvaluateFileMatchesTrainingReport) {
+  TempDir dir;
+  auto r = TrainYaml(dir, "data:\n  path: " + DatasetPath("adult_train.csv") +
+                              "\n  test: " + DatasetPath("adult_test.csv") +
+                              "\n  target: income\nmodel:\n  epochs: 20\noutput: out\n");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto p = ml::Predictor::Load(dir.File("out"));
+  ASSERT_TRUE(p.ok());
+  auto m = EvaluateFile(**p, DatasetPath("adult_test.csv"));
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(*m, r->report["metrics"]["test"]);
+  // Unknown labels are named.
+  std::string bad = dir.Write("bad.csv", "age,income\n30,maybe\n");
+  auto e = EvaluateFile(**p, bad);
+  ASSERT_FALSE(e.ok());
+}
+
+}  // namespace
+}  // namespace plinth::train
