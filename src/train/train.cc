@@ -438,10 +438,7 @@ Result<TrainResult> Train(const TrainingConfig& c, const TrainOptions& options) 
   table::Table test_table;
   std::vector<int> test_file_labels;
   if (!c.test_path.empty()) {
-    table::CsvOptions tcsv = csv;
-    for (const table::Field& f : data.schema().fields()) {
-      tcsv.types[f.name] = f.type;
-    }
+    table::CsvOptions tcsv = csv;  // types inferred, as in EvaluateFile
     tcsv.progress = false;
     PLINTH_ASSIGN_OR_RETURN(table::CsvTable t, table::ReadCsv(c.test_path, tcsv));
     test_table = std::move(t.table);
@@ -639,7 +636,10 @@ Result<core::Json> Evaluate(const ml::Predictor& predictor, const table::Table& 
     return InvalidArgument(std::string(source) + ": the target column \"" + target +
                            "\" is missing; evaluation needs labelled rows");
   }
-  PLINTH_ASSIGN_OR_RETURN(ml::Prediction p, predictor.Predict(data));
+  Result<ml::Prediction> p = predictor.Predict(data);
+  if (!p.ok()) {
+    return Status(p.status().code(), std::string(source) + ": " + p.status().message());
+  }
   std::vector<float> y;
   if (predictor.task() == ml::Task::kRegression) {
     for (int64_t r = 0; r < col->size(); ++r) {
@@ -655,7 +655,7 @@ Result<core::Json> Evaluate(const ml::Predictor& predictor, const table::Table& 
     y.assign(idx.begin(), idx.end());
   }
   core::Json m =
-      MetricsFor(p, predictor.task(), y, predictor.class_labels(), predictor.threshold());
+      MetricsFor(*p, predictor.task(), y, predictor.class_labels(), predictor.threshold());
   if (m.is_null()) {
     return InvalidArgument(std::string(source) + ": no labelled rows to evaluate");
   }
@@ -663,18 +663,10 @@ Result<core::Json> Evaluate(const ml::Predictor& predictor, const table::Table& 
 }
 
 Result<core::Json> EvaluateFile(const ml::Predictor& predictor, const std::string& path) {
-  table::CsvOptions csv;
-  for (const table::Field& f : predictor.input_schema().fields()) {
-    csv.types[f.name] = f.type;
-  }
-  const core::Json& target = predictor.meta().value("target", core::Json::object());
-  if (target.contains("name") && target.contains("type")) {
-    Result<DataType> t = table::ParseTypeName(target["type"].get<std::string>());
-    if (t.ok()) {
-      csv.types[target["name"].get<std::string>()] = *t;
-    }
-  }
-  PLINTH_ASSIGN_OR_RETURN(table::CsvTable read, table::ReadCsv(path, csv));
+  // Types are inferred, not forced to the training file's: a column the file
+  // lacks is then reported by name, and a category that reads as a number
+  // here still matches its text.
+  PLINTH_ASSIGN_OR_RETURN(table::CsvTable read, table::ReadCsv(path, table::CsvOptions()));
   return Evaluate(predictor, read.table, path);
 }
 

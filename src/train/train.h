@@ -39,8 +39,7 @@ Result<TrainResult> Train(const TrainingConfig& config, const TrainOptions& opti
 Result<core::Json> Evaluate(const ml::Predictor& predictor, const table::Table& data,
                             std::string_view source);
 
-// Reads the CSV at `path` with the bundle's input and target types and
-// evaluates it.
+// Reads the CSV at `path` and evaluates it.
 Result<core::Json> EvaluateFile(const ml::Predictor& predictor, const std::string& path);
 
 // Plain-text rendering of a metrics JSON (a table, and the confusion matrix).

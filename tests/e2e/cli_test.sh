@@ -86,6 +86,31 @@ check validate-no-suite-flag 2 "" -- "$PLINTH" validate "$SRC/examples/data/adul
 printf 'checks:\n  - not_null: {column: agee}\n' > "$T/missing-col.yaml"
 check validate-missing-column 1 "column \"agee\" is not in the data" -- "$PLINTH" validate "$SRC/examples/data/adult.csv" --suite "$T/missing-col.yaml"
 
+# Training: bad configs fail with one line naming the key, before any training.
+IRIS=$DATA/sklearn_iris.csv
+printf 'data: {path: %s, target: target}\nmodel: {type: svm}\n' "$IRIS" > "$T/t1.yaml"
+check train-unknown-kind 2 "key 'model.type': unknown model kind \"svm\"" -- "$PLINTH" train "$T/t1.yaml"
+printf 'data: {path: %s, target: species}\n' "$IRIS" > "$T/t2.yaml"
+check train-missing-target 2 "column \"species\" is not in" -- "$PLINTH" train "$T/t2.yaml"
+printf 'data: {path: %s, target: target}\nsplit: {train: 0.5, validation: 0.1, test: 0.1}\n' "$IRIS" > "$T/t3.yaml"
+check train-fractions 2 "must sum to 1" -- "$PLINTH" train "$T/t3.yaml"
+printf 'data: {path: %s, target: target}\nmodel:\n  epochs: many\n' "$IRIS" > "$T/t4.yaml"
+check train-bad-value 2 "t4.yaml:3: key 'model.epochs'" -- "$PLINTH" train "$T/t4.yaml"
+check train-bad-set 2 "expected KEY.PATH=VALUE" -- "$PLINTH" train "$T/t1.yaml" --set model.type
+check train-missing-config 2 "no such file" -- "$PLINTH" train "$T/none.yaml"
+printf 'data: {path: %s, target: target}\nmodel: {epochs: 5}\noutput: %s/bundle\n' "$IRIS" "$T" > "$T/ok.yaml"
+check train-ok 0 "test metrics" -- "$PLINTH" train -q "$T/ok.yaml" --json "$T/report.json"
+check evaluate-ok 0 "accuracy" -- "$PLINTH" evaluate "$T/bundle" "$IRIS" --json "$T/metrics.json"
+check evaluate-no-bundle 2 "not a model bundle directory" -- "$PLINTH" evaluate "$T/nothing" "$IRIS"
+check evaluate-unlabelled 2 "the target column \"target\" is missing" -- "$PLINTH" evaluate "$T/bundle" "$DATA/titanic_train.csv"
+check evaluate-other-columns 2 "sklearn_wine.csv: column \"sepal length (cm)\": missing from the input" -- "$PLINTH" evaluate "$T/bundle" "$DATA/sklearn_wine.csv"
+printf '{"task": "binary", "inputs": [{"name": "x", "type": "float64"}]}' > "$T/schema.json"
+check import-no-labels 2 "class_labels" -- "$PLINTH" models import-xgboost "$T/bundle/model.ubj" --schema "$T/schema.json" -o "$T/imp"
+printf '{"task": "binary", "class_labels": [0, 1], "inputs": [{"name": "x", "type": "float64"}]}' > "$T/schema2.json"
+check import-not-a-model 2 "not an XGBoost model" -- "$PLINTH" models import-xgboost "$T/schema.json" --schema "$T/schema2.json" -o "$T/imp"
+check import-wrong-width 2 "features; the schema gives 1" -- "$PLINTH" models import-xgboost "$T/bundle/model.ubj" --schema "$T/schema2.json" -o "$T/imp"
+[ ! -e "$T/imp" ] || { echo "FAIL import left $T/imp behind"; failed=$((failed + 1)); }
+
 # Every dataset profiles and validates.
 printf 'checks:\n  - row_count: {min: 1}\n  - completeness: {max_null_fraction: 1}\n  - duplicate_rows: {max_fraction: 1}\n' > "$T/any.yaml"
 for f in "$DATA"/*.csv "$DATA"/*.csv.gz; do
