@@ -27,12 +27,16 @@ from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler  # noqa: E402
 import pickle  # noqa: E402
 
-args = [a for a in sys.argv[1:] if not a.startswith("--")]
-opts = dict(zip(sys.argv[1::], sys.argv[2::]))
-threads = int(opts.get("--threads", "2"))
-out_dir = opts.get("--out", "/tmp")
-data, target = args[0], args[1]
-test_file = args[2] if len(args) > 2 else None
+import argparse  # noqa: E402
+
+ap = argparse.ArgumentParser()
+ap.add_argument("data")
+ap.add_argument("target")
+ap.add_argument("test", nargs="?")
+ap.add_argument("--threads", type=int, default=2)
+ap.add_argument("--out", default="/tmp")
+cli = ap.parse_args()
+threads, out_dir, data, target, test_file = cli.threads, cli.out, cli.data, cli.target, cli.test
 times = {"imports": time.perf_counter() - t0}
 lap = time.perf_counter()
 

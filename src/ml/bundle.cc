@@ -138,7 +138,7 @@ Result<std::unique_ptr<Predictor>> Predictor::Load(const std::string& dir) {
   PLINTH_ASSIGN_OR_RETURN(Preprocessor pre, Preprocessor::FromJson(pre_json, pre_path));
   const std::string model_path = dir + "/" + std::string((*kind)->file_name);
   PLINTH_ASSIGN_OR_RETURN(std::string bytes, core::ReadFile(model_path));
-  std::unique_ptr<Model> model = (*kind)->create();
+  PLINTH_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, (*kind)->create());
   Result<Task> task = ParseTask(meta.value("task", ""));
   if (!task.ok()) {
     return InvalidArgument(Where(meta_path, "task") + ": " + task.status().message());
@@ -352,7 +352,7 @@ Result<std::unique_ptr<Predictor>> ImportModel(std::string_view library, std::st
       meta["positive_class"] = meta["class_labels"][1];
     }
   }
-  std::unique_ptr<Model> model = kind->create();
+  PLINTH_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, kind->create());
   const int k = meta["class_labels"].is_array() ? static_cast<int>(meta["class_labels"].size()) : 0;
   PLINTH_RETURN_IF_ERROR(model->Deserialize(bytes, *task, k, static_cast<int64_t>(inputs.size())));
   PLINTH_ASSIGN_OR_RETURN(std::unique_ptr<Predictor> p,

@@ -1,5 +1,11 @@
 #include "ml/model.h"
 
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <mutex>
 #include <string>
 
 namespace plinth::ml {
@@ -19,39 +25,6 @@ constexpr ModelKind kKinds[] = {
 };
 
 }  // namespace
-
-std::string_view Name(Task task) {
-  switch (task) {
-    case Task::kBinary:
-      return "binary";
-    case Task::kMulticlass:
-      return "multiclass";
-    case Task::kRegression:
-      return "regression";
-  }
-  return "?";
-}
-
-Result<Task> ParseTask(std::string_view s) {
-  for (Task t : {Task::kBinary, Task::kMulticlass, Task::kRegression}) {
-    if (s == Name(t)) {
-      return t;
-    }
-  }
-  return InvalidArgument("expected binary, multiclass or regression, got \"" + std::string(s) +
-                         "\"");
-}
-
-Status CheckPredictInput(bool ready, int64_t num_features, const Matrix& x) {
-  if (!ready) {
-    return FailedPrecondition("the model is neither fitted nor loaded");
-  }
-  if (x.cols != num_features) {
-    return InvalidArgument("expected " + std::to_string(num_features) + " features, got " +
-                           std::to_string(x.cols));
-  }
-  return Status::Ok();
-}
 
 std::span<const ModelKind> ModelKinds() { return kKinds; }
 
@@ -76,8 +49,80 @@ Result<const ModelKind*> FindModelKind(std::string_view name) {
 
 }  // namespace plinth::ml
 
-#ifndef PLINTH_WITH_TORCH
 namespace plinth::ml {
-std::string TorchVersion() { return ""; }
-}  // namespace plinth::ml
+namespace {
+
+// The torch plugin, loaded once on first use and never unloaded (models it
+// made may live until exit).
+struct TorchPlugin {
+  Model* (*create)() = nullptr;
+  const char* (*version)() = nullptr;
+  std::string error;
+};
+
+std::atomic<const TorchPlugin*> loaded_plugin{nullptr};
+
+const TorchPlugin& LoadTorchPlugin() {
+  static std::once_flag once;
+  static TorchPlugin plugin;
+  std::call_once(once, [] {
+#ifndef PLINTH_WITH_TORCH
+    plugin.error = "this plinth was built without libtorch (PLINTH_WITH_TORCH=OFF)";
+#else
+    namespace fs = std::filesystem;
+    std::vector<std::string> candidates;
+    std::error_code ec;
+    if (const char* env = std::getenv("PLINTH_TORCH_PLUGIN"); env != nullptr && *env) {
+      candidates.push_back(env);  // when set, the only place looked at
+    } else {
+      fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+      if (!ec) {
+        candidates.push_back((exe.parent_path() / "libplinth_torch.so").string());
+        candidates.push_back((exe.parent_path() / "../lib/plinth/libplinth_torch.so").string());
+      }
+      candidates.push_back(PLINTH_TORCH_PLUGIN_BUILD_PATH);
+    }
+    std::string tried;
+    for (const std::string& path : candidates) {
+      if (!fs::exists(path, ec)) {
+        tried += (tried.empty() ? "" : ", ") + path;
+        continue;
+      }
+      void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+      if (handle == nullptr) {
+        plugin.error = dlerror();
+        return;
+      }
+      plugin.create = reinterpret_cast<Model* (*)()>(dlsym(handle, "PlinthTorchCreateMlp"));
+      plugin.version = reinterpret_cast<const char* (*)()>(dlsym(handle, "PlinthTorchVersion"));
+      if (plugin.create == nullptr || plugin.version == nullptr) {
+        plugin.error = path + ": not a Plinth torch plugin";
+        plugin.create = nullptr;
+        return;
+      }
+      loaded_plugin.store(&plugin);
+      return;
+    }
+    plugin.error = "libplinth_torch.so not found (looked at " + tried +
+                   "; set PLINTH_TORCH_PLUGIN to its path)";
 #endif
+  });
+  return plugin;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Model>> CreateMlp() {
+  const TorchPlugin& plugin = LoadTorchPlugin();
+  if (plugin.create == nullptr) {
+    return Unavailable("model kind \"mlp\" needs the libtorch plugin: " + plugin.error);
+  }
+  return std::unique_ptr<Model>(plugin.create());
+}
+
+std::string TorchVersion() {
+  const TorchPlugin* plugin = loaded_plugin.load();
+  return plugin != nullptr ? plugin->version() : "";
+}
+
+}  // namespace plinth::ml

@@ -7,7 +7,7 @@
 //
 // Kinds: gbdt, random_forest and linear are XGBoost boosters (model.ubj);
 // mlp is a libtorch network saved as TorchScript (model.pt), present when
-// Plinth is built with PLINTH_WITH_TORCH.
+// Plinth is built with PLINTH_WITH_TORCH, in a plugin loaded on first use.
 #pragma once
 
 #include <cstdint>
@@ -103,7 +103,7 @@ struct ModelKind {
   std::string_view description;
   std::string_view file_name;  // in a bundle
   std::string_view library;    // "xgboost" or "torch"
-  std::unique_ptr<Model> (*create)();
+  Result<std::unique_ptr<Model>> (*create)();
 };
 
 // Every kind this build has, in a fixed order.
@@ -111,14 +111,19 @@ std::span<const ModelKind> ModelKinds();
 // The kind named `name`; kInvalidArgument listing the kinds otherwise.
 Result<const ModelKind*> FindModelKind(std::string_view name);
 
-// Versions of the model libraries linked in ("" when absent).
+// XGBoost's version; libtorch's when the torch plugin is loaded, else "".
 std::string XgboostVersion();
 std::string TorchVersion();
 
 // Kind implementations (model table entries).
-std::unique_ptr<Model> CreateGbdt();
-std::unique_ptr<Model> CreateRandomForest();
-std::unique_ptr<Model> CreateLinear();
-std::unique_ptr<Model> CreateMlp();
+Result<std::unique_ptr<Model>> CreateGbdt();
+Result<std::unique_ptr<Model>> CreateRandomForest();
+Result<std::unique_ptr<Model>> CreateLinear();
+// The mlp kind lives in a plugin (libplinth_torch.so) that is loaded on first
+// use, so commands that never touch a network do not pay for loading libtorch
+// (about 0.5 s and 160 MB). Looked for at $PLINTH_TORCH_PLUGIN if set, else
+// beside the executable, in ../lib/plinth/ from it, then in the build tree.
+// kUnavailable when it cannot be loaded.
+Result<std::unique_ptr<Model>> CreateMlp();
 
 }  // namespace plinth::ml

@@ -3,7 +3,8 @@
 // (model.pt), which both this code and Python's torch.jit.load run. The
 // module maps features to P(class 1) (binary, one column), class
 // probabilities (multiclass) or values (regression, in the target's units).
-// Only this file includes libtorch.
+// Only this file includes libtorch; it is built as a plugin
+// (libplinth_torch.so) that model.cc loads with dlopen on first use.
 #include <torch/script.h>
 #include <torch/torch.h>
 
@@ -280,8 +281,12 @@ class MlpModel : public Model {
 
 }  // namespace
 
-std::unique_ptr<Model> CreateMlp() { return std::make_unique<MlpModel>(); }
-
-std::string TorchVersion() { return TORCH_VERSION; }
-
 }  // namespace plinth::ml
+
+// The plugin's only exported symbols (the rest is hidden), found by dlsym.
+extern "C" __attribute__((visibility("default"))) plinth::ml::Model* PlinthTorchCreateMlp() {
+  return new plinth::ml::MlpModel();
+}
+extern "C" __attribute__((visibility("default"))) const char* PlinthTorchVersion() {
+  return TORCH_VERSION;
+}

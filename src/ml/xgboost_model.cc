@@ -334,11 +334,15 @@ class XgboostModel : public Model {
 
 }  // namespace
 
-std::unique_ptr<Model> CreateGbdt() { return std::make_unique<XgboostModel>(Flavor::kGbdt); }
-std::unique_ptr<Model> CreateRandomForest() {
-  return std::make_unique<XgboostModel>(Flavor::kRandomForest);
+Result<std::unique_ptr<Model>> CreateGbdt() {
+  return std::unique_ptr<Model>(std::make_unique<XgboostModel>(Flavor::kGbdt));
 }
-std::unique_ptr<Model> CreateLinear() { return std::make_unique<XgboostModel>(Flavor::kLinear); }
+Result<std::unique_ptr<Model>> CreateRandomForest() {
+  return std::unique_ptr<Model>(std::make_unique<XgboostModel>(Flavor::kRandomForest));
+}
+Result<std::unique_ptr<Model>> CreateLinear() {
+  return std::unique_ptr<Model>(std::make_unique<XgboostModel>(Flavor::kLinear));
+}
 
 std::string XgboostVersion() {
   int major = 0, minor = 0, patch = 0;

@@ -292,7 +292,7 @@ Result<Fitted> FitOn(const TrainingConfig& c, const ml::ModelKind& kind, const t
   if (printer != nullptr) {
     o.on_round = [printer](const ml::RoundLog& l, const ml::RoundLog& b) { (*printer)(l, b); };
   }
-  f.model = kind.create();
+  PLINTH_ASSIGN_OR_RETURN(f.model, kind.create());
   PLINTH_ASSIGN_OR_RETURN(f.report, f.model->Fit(train, valid, o));
   f.fit_ms = timer.Lap("model");
   if (printer != nullptr) {
@@ -446,6 +446,12 @@ Result<TrainResult> Train(const TrainingConfig& c, const TrainOptions& options) 
       return InvalidArgument(c.source + ": key " + ColumnMsg("data.target", c.target) +
                              " is not in the test file " + c.test_path);
     }
+    for (const std::string& name : inputs) {
+      if (test_table.ColumnByName(name) == nullptr) {
+        return InvalidArgument(c.test_path + ": column \"" + name +
+                               "\" (an input column of the training data) is missing");
+      }
+    }
     if (labels.task != ml::Task::kRegression) {
       PLINTH_ASSIGN_OR_RETURN(
           test_file_labels,
@@ -540,7 +546,11 @@ Result<TrainResult> Train(const TrainingConfig& c, const TrainOptions& options) 
                                        labels.classes, c.threshold);
   }
   if (!c.test_path.empty()) {
-    PLINTH_ASSIGN_OR_RETURN(ml::Prediction pt, predictor->Predict(test_table));
+    Result<ml::Prediction> predicted = predictor->Predict(test_table);
+    if (!predicted.ok()) {
+      return Status(predicted.status().code(), c.test_path + ": " + predicted.status().message());
+    }
+    const ml::Prediction& pt = *predicted;
     std::vector<float> yt;
     if (labels.task == ml::Task::kRegression) {
       const table::Column& tc = *test_table.ColumnByName(c.target);
@@ -599,7 +609,7 @@ Result<TrainResult> Train(const TrainingConfig& c, const TrainOptions& options) 
       {"plinth", PLINTH_VERSION}, {"xgboost", ml::XgboostVersion()}, {"torch", ml::TorchVersion()}};
   // Rebuild the predictor around the complete description.
   PLINTH_ASSIGN_OR_RETURN(std::string model_bytes, predictor->model().Serialize());
-  std::unique_ptr<ml::Model> model = kind->create();
+  PLINTH_ASSIGN_OR_RETURN(std::unique_ptr<ml::Model> model, kind->create());
   PLINTH_RETURN_IF_ERROR(model->Deserialize(model_bytes, labels.task,
                                             static_cast<int>(labels.classes.size()),
                                             static_cast<int64_t>(f.pre.feature_names().size())));

@@ -100,6 +100,7 @@ check train-bad-set 2 "expected KEY.PATH=VALUE" -- "$PLINTH" train "$T/t1.yaml" 
 check train-missing-config 2 "no such file" -- "$PLINTH" train "$T/none.yaml"
 printf 'data: {path: %s, target: target}\nmodel: {epochs: 5}\noutput: %s/bundle\n' "$IRIS" "$T" > "$T/ok.yaml"
 check train-ok 0 "test metrics" -- "$PLINTH" train -q "$T/ok.yaml" --json "$T/report.json"
+PLINTH_TORCH_PLUGIN=$T/none.so check train-no-torch-plugin 3 "model kind \"mlp\" needs the libtorch plugin: libplinth_torch.so not found" -- "$PLINTH" train -q "$T/ok.yaml" --set model.type=mlp
 check evaluate-ok 0 "accuracy" -- "$PLINTH" evaluate "$T/bundle" "$IRIS" --json "$T/metrics.json"
 check evaluate-no-bundle 2 "not a model bundle directory" -- "$PLINTH" evaluate "$T/nothing" "$IRIS"
 check evaluate-unlabelled 2 "the target column \"target\" is missing" -- "$PLINTH" evaluate "$T/bundle" "$DATA/titanic_train.csv"

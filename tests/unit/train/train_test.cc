@@ -209,6 +209,12 @@ TEST(TrainTest, BadConfigsFailBeforeTraining) {
             std::string::npos);
   EXPECT_NE(ErrorOf(dir, iris, {"model.learning_rate"}).find("expected KEY.PATH=VALUE"),
             std::string::npos);
+  // A test file without the model's inputs is refused before training.
+  EXPECT_NE(
+      ErrorOf(dir, iris,
+              {"data.test=" + DatasetPath("sklearn_wine.csv"), "split.test=0", "split.train=0.85"})
+          .find("sklearn_wine.csv: column \"sepal length (cm)\" (an input column"),
+      std::string::npos);
 }
 
 TEST(TrainTest, EvaluateFileMatchesTrainingReport) {
