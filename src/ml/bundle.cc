@@ -165,6 +165,11 @@ Result<Prediction> Predictor::Predict(const table::Table& rows) const {
 
 Result<Prediction> Predictor::PredictFeatures(const Matrix& x) const {
   PLINTH_ASSIGN_OR_RETURN(Matrix out, model_->Predict(x));
+  return FromOutputs(out);
+}
+
+Prediction Predictor::FromOutputs(const Matrix& out) const {
+  const Matrix& x = out;  // one output row per input row
   Prediction p;
   p.task = task_;
   p.rows = x.rows;

@@ -52,6 +52,8 @@ class Predictor {
   Result<Prediction> Predict(const table::Table& rows) const;
   // Predicts an already transformed feature matrix.
   Result<Prediction> PredictFeatures(const Matrix& x) const;
+  // The predictions for raw model outputs (as Model::Predict returns them).
+  Prediction FromOutputs(const Matrix& out) const;
 
   Task task() const { return task_; }
   const std::vector<std::string>& class_labels() const { return class_labels_; }

@@ -64,6 +64,9 @@ struct FitReport {
   double best_validation = 0;
   bool stopped_early = false;
   std::vector<RoundLog> history;
+  // The kept model's outputs on the validation rows (as Predict returns them),
+  // known from training, so evaluation need not predict them again.
+  Matrix validation_output;
   core::Json params = core::Json::object();  // the library parameters actually used
 };
 

@@ -491,7 +491,17 @@ void Preprocessor::Index() {
 }
 
 Result<Matrix> Preprocessor::Transform(const table::Table& data) const {
-  const int64_t n = data.num_rows();
+  return TransformImpl(data, nullptr);
+}
+
+Result<Matrix> Preprocessor::TransformRows(const table::Table& data,
+                                           const std::vector<int64_t>& rows) const {
+  return TransformImpl(data, &rows);
+}
+
+Result<Matrix> Preprocessor::TransformImpl(const table::Table& data,
+                                           const std::vector<int64_t>* rows) const {
+  const int64_t n = rows != nullptr ? static_cast<int64_t>(rows->size()) : data.num_rows();
   std::vector<const table::Column*> cols;
   for (const ColumnTransform& t : columns_) {
     const table::Column* c = data.ColumnByName(t.name);
@@ -520,17 +530,19 @@ Result<Matrix> Preprocessor::Transform(const table::Table& data) const {
       bool usable = col.null_count() != col.size();
       switch (t.kind) {
         case ColumnTransform::Kind::kNumeric:
-          for (int64_t r = begin; r < end; ++r) {
+          for (int64_t i = begin; i < end; ++i) {
+            const int64_t r = rows != nullptr ? (*rows)[i] : i;
             bool valid = usable && col.IsValid(r);
-            m.at(r, offset) = t.numeric.Apply(valid ? NumericValue(col, r) : 0, valid);
+            m.at(i, offset) = t.numeric.Apply(valid ? NumericValue(col, r) : 0, valid);
           }
           break;
         case ColumnTransform::Kind::kDatetime:
           for (size_t p = 0; p < t.parts.size(); ++p) {
-            for (int64_t r = begin; r < end; ++r) {
+            for (int64_t i = begin; i < end; ++i) {
+              const int64_t r = rows != nullptr ? (*rows)[i] : i;
               bool valid = usable && col.IsValid(r);
               double v = valid ? DatePartOf(col.ints()[r], t.parts[p].first) : 0;
-              m.at(r, offset + static_cast<int64_t>(p)) = t.parts[p].second.Apply(v, valid);
+              m.at(i, offset + static_cast<int64_t>(p)) = t.parts[p].second.Apply(v, valid);
             }
           }
           break;
@@ -538,7 +550,8 @@ Result<Matrix> Preprocessor::Transform(const table::Table& data) const {
           const auto& index = category_index_[c];
           const bool is_string = col.type() == DataType::kString;
           std::string text;
-          for (int64_t r = begin; r < end; ++r) {
+          for (int64_t i = begin; i < end; ++i) {
+            const int64_t r = rows != nullptr ? (*rows)[i] : i;
             std::string_view key;
             if (!usable || col.IsNull(r)) {
               key = t.fill;
@@ -550,7 +563,7 @@ Result<Matrix> Preprocessor::Transform(const table::Table& data) const {
             }
             auto it = index.find(key);
             if (it != index.end()) {
-              m.at(r, offset + it->second) = 1.0f;
+              m.at(i, offset + it->second) = 1.0f;
             }
           }
           break;

@@ -119,6 +119,9 @@ class Preprocessor {
   // type. Errors: `column "age": missing from the input`, `column "age":
   // expected a number, got string`.
   Result<Matrix> Transform(const table::Table& data) const;
+  // The same for the rows `rows` of `data` only, in that order (no copy of
+  // the table; what training uses for each split).
+  Result<Matrix> TransformRows(const table::Table& data, const std::vector<int64_t>& rows) const;
 
   // Rows of the fit input that training keeps (outliers removed), ascending.
   const std::vector<int64_t>& kept_rows() const { return kept_rows_; }
@@ -132,6 +135,7 @@ class Preprocessor {
 
  private:
   void Index();
+  Result<Matrix> TransformImpl(const table::Table& data, const std::vector<int64_t>* rows) const;
 
   PreprocessOptions options_;
   std::vector<ColumnTransform> columns_;

@@ -208,8 +208,9 @@ class MlpModel : public Model {
       BuildModule(*net);
       PLINTH_ASSIGN_OR_RETURN(Matrix train_out, Predict(*train.x));
       RoundLog log{epoch, ComputeMonitor(monitor, o.task, o.num_classes, train.y, train_out), 0};
+      Matrix valid_out;
       if (has_valid) {
-        PLINTH_ASSIGN_OR_RETURN(Matrix valid_out, Predict(*validation.x));
+        PLINTH_ASSIGN_OR_RETURN(valid_out, Predict(*validation.x));
         log.validation = ComputeMonitor(monitor, o.task, o.num_classes, validation.y, valid_out);
       } else {
         log.validation = log.train;
@@ -220,6 +221,7 @@ class MlpModel : public Model {
         best = log;
         since_best = 0;
         best_module_ = module_;
+        report.validation_output = std::move(valid_out);
       } else {
         ++since_best;
       }

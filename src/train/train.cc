@@ -264,7 +264,7 @@ struct Fitted {
   std::unique_ptr<ml::Model> model;
   ml::FitReport report;
   std::vector<int64_t> train_rows;
-  ml::Matrix features;  // every row of the table, transformed
+  ml::Matrix valid_x;  // the validation rows, transformed
   double preprocess_ms = 0, fit_ms = 0;
 };
 
@@ -281,9 +281,9 @@ Result<Fitted> FitOn(const TrainingConfig& c, const ml::ModelKind& kind, const t
                            std::to_string(train_rows.size()) +
                            " rows before outlier removal); see 'clean.outliers'");
   }
-  PLINTH_ASSIGN_OR_RETURN(f.features, f.pre.Transform(data));
-  ml::Matrix xt = ml::TakeRows(f.features, f.train_rows);
-  ml::Matrix xv = ml::TakeRows(f.features, valid_rows);
+  PLINTH_ASSIGN_OR_RETURN(ml::Matrix xt, f.pre.TransformRows(data, f.train_rows));
+  PLINTH_ASSIGN_OR_RETURN(f.valid_x, f.pre.TransformRows(data, valid_rows));
+  const ml::Matrix& xv = f.valid_x;
   ml::Dataset train{&xt, Gather(labels.y, f.train_rows), {}};
   train.weights = ClassWeights(c, labels, train.y);
   ml::Dataset valid{&xv, Gather(labels.y, valid_rows), {}};
@@ -492,8 +492,7 @@ Result<TrainResult> Train(const TrainingConfig& c, const TrainOptions& options) 
                          {"input_schema", core::Json::array()}};
       PLINTH_ASSIGN_OR_RETURN(auto predictor,
                               ml::Predictor::Create(meta, f.pre, std::move(f.model)));
-      PLINTH_ASSIGN_OR_RETURN(ml::Prediction p,
-                              predictor->PredictFeatures(ml::TakeRows(f.features, folds[k])));
+      ml::Prediction p = predictor->FromOutputs(f.report.validation_output);
       results.push_back(
           MetricsFor(p, labels.task, Gather(labels.y, folds[k]), labels.classes, c.threshold));
     }
@@ -540,8 +539,8 @@ Result<TrainResult> Train(const TrainingConfig& c, const TrainOptions& options) 
   // Evaluate on validation and test.
   core::Json metrics = core::Json::object();
   if (!split.validation.empty()) {
-    PLINTH_ASSIGN_OR_RETURN(ml::Prediction pv,
-                            predictor->PredictFeatures(ml::TakeRows(f.features, split.validation)));
+    // The model's validation outputs are known from training.
+    ml::Prediction pv = predictor->FromOutputs(f.report.validation_output);
     metrics["validation"] = MetricsFor(pv, labels.task, Gather(labels.y, split.validation),
                                        labels.classes, c.threshold);
   }
@@ -562,8 +561,8 @@ Result<TrainResult> Train(const TrainingConfig& c, const TrainOptions& options) 
     }
     metrics["test"] = MetricsFor(pt, labels.task, yt, labels.classes, c.threshold);
   } else if (!split.test.empty()) {
-    PLINTH_ASSIGN_OR_RETURN(ml::Prediction pt,
-                            predictor->PredictFeatures(ml::TakeRows(f.features, split.test)));
+    PLINTH_ASSIGN_OR_RETURN(ml::Matrix test_x, f.pre.TransformRows(data, split.test));
+    PLINTH_ASSIGN_OR_RETURN(ml::Prediction pt, predictor->PredictFeatures(test_x));
     metrics["test"] =
         MetricsFor(pt, labels.task, Gather(labels.y, split.test), labels.classes, c.threshold);
   }

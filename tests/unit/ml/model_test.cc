@@ -1,0 +1,64 @@
+#include "ml/model.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+namespace plinth::ml {
+namespace {
+
+// y = 1 when x0 + noise > 0: learnable, with noise so validation loss turns.
+struct Data {
+  Matrix x;
+  std::vector<float> y;
+};
+
+Data Make(int64_t n, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> g;
+  Data d{Matrix(n, 4), {}};
+  for (int64_t i = 0; i < n; ++i) {
+    for (int c = 0; c < 4; ++c) {
+      d.x.at(i, c) = g(rng);
+    }
+    d.y.push_back(d.x.at(i, 0) + 0.8f * g(rng) > 0 ? 1.0f : 0.0f);
+  }
+  return d;
+}
+
+class ModelKindTest : public ::testing::TestWithParam<std::string> {};
+
+// The validation outputs a fit reports are exactly what the kept model predicts.
+TEST_P(ModelKindTest, ReportedValidationOutputsAreTheKeptModels) {
+  Data train = Make(2000, 1), valid = Make(500, 2);
+  for (int patience : {0, 2}) {
+    auto kind = FindModelKind(GetParam());
+    ASSERT_TRUE(kind.ok());
+    auto model = (*kind)->create();
+    ASSERT_TRUE(model.ok()) << model.status().ToString();
+    FitOptions o;
+    o.epochs = 60;
+    o.learning_rate = GetParam() == "mlp" ? 0.05 : 0.5;  // overfit soon: early stopping fires
+    o.early_stopping_patience = patience;
+    auto r = (*model)->Fit({&train.x, train.y, {}}, {&valid.x, valid.y, {}}, o);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    auto again = (*model)->Predict(valid.x);
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(r->validation_output.values, again->values) << GetParam() << " " << patience;
+    EXPECT_EQ(r->validation_output.rows, 500);
+  }
+}
+
+std::vector<std::string> KindNames() {
+  std::vector<std::string> names;
+  for (const ModelKind& k : ModelKinds()) {
+    names.emplace_back(k.name);
+  }
+  return names;
+}
+
+INSTANTIATE_TEST_SUITE_P(Kinds, ModelKindTest, ::testing::ValuesIn(KindNames()));
+
+}  // namespace
+}  // namespace plinth::ml
