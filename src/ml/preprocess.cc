@@ -61,15 +61,21 @@ constexpr std::pair<DatePart, std::string_view> kDatePartNames[] = {
     {DatePart::kDayOfWeek, "day_of_week"},
     {DatePart::kHour, "hour"}};
 
-// Linear-interpolated quantile of sorted `v` (numpy's default).
-double Quantile(const std::vector<double>& v, double p) {
+// Linear-interpolated quantile of `v` (numpy's default), by selection rather
+// than a full sort; reorders `v`.
+double Quantile(std::vector<double>& v, double p) {
   if (v.empty()) {
     return 0;
   }
   double pos = p * static_cast<double>(v.size() - 1);
   size_t lo = static_cast<size_t>(std::floor(pos));
-  size_t hi = std::min(lo + 1, v.size() - 1);
-  return v[lo] + (v[hi] - v[lo]) * (pos - static_cast<double>(lo));
+  std::nth_element(v.begin(), v.begin() + static_cast<int64_t>(lo), v.end());
+  double low = v[lo];
+  if (lo + 1 >= v.size()) {
+    return low;
+  }
+  double high = *std::min_element(v.begin() + static_cast<int64_t>(lo) + 1, v.end());
+  return low + (high - low) * (pos - static_cast<double>(lo));
 }
 
 double SignedLog1p(double v) { return v < 0 ? -std::log1p(-v) : std::log1p(v); }
@@ -108,7 +114,6 @@ NumericTransform FitNumeric(std::vector<double> v, int64_t nulls, const Preproce
   t.upper = upper;
   t.clip = o.clip_at_predict || o.outlier_action == OutlierAction::kClip;
   t.log = log;
-  std::sort(v.begin(), v.end());
   if (o.numeric_impute == NumericImpute::kConstant) {
     t.fill = o.impute_constant;
   } else if (!v.empty()) {
@@ -301,10 +306,12 @@ Result<Preprocessor> Preprocessor::Fit(const table::Table& data, const std::vect
 
   // Outlier bounds from the training rows, then the rows training keeps.
   std::vector<std::pair<double, double>> bounds(cols.size(), {-kInf, kInf});
-  for (size_t c = 0; c < cols.size(); ++c) {
+  // Columns are independent: both passes run one column per task.
+  core::ThreadPool pool(0);
+  PLINTH_RETURN_IF_ERROR(core::ParallelFor(pool, cols.size(), [&](size_t c) -> Status {
     const table::Column& col = *cols[c];
     if (!table::IsNumeric(col.type()) || options.outliers == OutlierMethod::kNone) {
-      continue;
+      return Status::Ok();
     }
     std::vector<double> v;
     v.reserve(rows.size());
@@ -314,10 +321,9 @@ Result<Preprocessor> Preprocessor::Fit(const table::Table& data, const std::vect
       }
     }
     if (v.size() < 2) {
-      continue;
+      return Status::Ok();
     }
     if (options.outliers == OutlierMethod::kIqr) {
-      std::sort(v.begin(), v.end());
       double q1 = Quantile(v, 0.25), q3 = Quantile(v, 0.75);
       // A column that is constant over its middle half (a spike at one value,
       // such as capital gains at 0) has no IQR outliers: every other value
@@ -339,7 +345,8 @@ Result<Preprocessor> Preprocessor::Fit(const table::Table& data, const std::vect
         bounds[c] = {mean - options.z_threshold * sd, mean + options.z_threshold * sd};
       }
     }
-  }
+    return Status::Ok();
+  }));
   if (options.outlier_action == OutlierAction::kRemove) {
     for (int64_t r : rows) {
       bool keep = true;
@@ -359,9 +366,10 @@ Result<Preprocessor> Preprocessor::Fit(const table::Table& data, const std::vect
   std::sort(p.kept_rows_.begin(), p.kept_rows_.end());
   const std::vector<int64_t>& kept = p.kept_rows_;
 
-  for (size_t c = 0; c < cols.size(); ++c) {
+  p.columns_.resize(cols.size());
+  PLINTH_RETURN_IF_ERROR(core::ParallelFor(pool, cols.size(), [&](size_t c) -> Status {
     const table::Column& col = *cols[c];
-    ColumnTransform t;
+    ColumnTransform& t = p.columns_[c];
     t.name = inputs[c];
     t.type = col.type();
     if (IsNumericType(col.type())) {
@@ -399,14 +407,19 @@ Result<Preprocessor> Preprocessor::Fit(const table::Table& data, const std::vect
       }
     } else {
       t.kind = ColumnTransform::Kind::kCategorical;
-      std::map<std::string, int64_t, std::less<>> counts;
+      // Count by views into the column (no string per row), then order by name.
+      std::unordered_map<std::string_view, int64_t> by_view;
       int64_t nulls = 0;
       for (int64_t r : kept) {
         if (col.IsValid(r)) {
-          ++counts[std::string(col.GetString(r))];
+          ++by_view[col.GetString(r)];
         } else {
           ++nulls;
         }
+      }
+      std::map<std::string, int64_t, std::less<>> counts;
+      for (const auto& [name, n] : by_view) {
+        counts.emplace(std::string(name), n);
       }
       if (options.categorical_impute == CategoricalImpute::kMissingCategory || counts.empty()) {
         t.fill = std::string(kMissingCategory);
@@ -431,8 +444,8 @@ Result<Preprocessor> Preprocessor::Fit(const table::Table& data, const std::vect
       }
       t.has_other = !t.rare.empty();
     }
-    p.columns_.push_back(std::move(t));
-  }
+    return Status::Ok();
+  }));
   p.Index();
   return p;
 }

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <functional>
+#include <future>
 #include <map>
 #include <set>
 
@@ -268,10 +270,12 @@ struct Fitted {
   double preprocess_ms = 0, fit_ms = 0;
 };
 
-Result<Fitted> FitOn(const TrainingConfig& c, const ml::ModelKind& kind, const table::Table& data,
-                     const std::vector<std::string>& inputs, const Labels& labels,
-                     const std::vector<int64_t>& train_rows, const std::vector<int64_t>& valid_rows,
-                     RoundPrinter* printer) {
+Result<Fitted> FitOn(
+    const TrainingConfig& c, const ml::ModelKind& kind, const table::Table& data,
+    const std::vector<std::string>& inputs, const Labels& labels,
+    const std::vector<int64_t>& train_rows, const std::vector<int64_t>& valid_rows,
+    RoundPrinter* printer,
+    const std::function<void(const std::vector<int64_t>&)>& after_preprocess = {}) {
   Fitted f;
   core::PhaseTimer timer("train: fit");
   PLINTH_ASSIGN_OR_RETURN(f.pre, ml::Preprocessor::Fit(data, train_rows, inputs, c.preprocess));
@@ -288,6 +292,9 @@ Result<Fitted> FitOn(const TrainingConfig& c, const ml::ModelKind& kind, const t
   train.weights = ClassWeights(c, labels, train.y);
   ml::Dataset valid{&xv, Gather(labels.y, valid_rows), {}};
   f.preprocess_ms = timer.Lap("preprocess");
+  if (after_preprocess) {
+    after_preprocess(f.train_rows);
+  }
   ml::FitOptions o = FitOptionsOf(c, labels);
   if (printer != nullptr) {
     o.on_round = [printer](const ml::RoundLog& l, const ml::RoundLog& b) { (*printer)(l, b); };
@@ -310,6 +317,28 @@ table::Table SelectColumns(const table::Table& t, const std::vector<std::string>
     cols.push_back(t.column(*i));
   }
   return table::Table(table::Schema(std::move(fields)), std::move(cols));
+}
+
+// The profile of the columns `names` over the rows `rows` of `t`, streamed
+// in blocks so that no copy of the whole selection is made.
+Result<profile::DatasetProfile> ProfileRows(const table::Table& t, const std::vector<int64_t>& rows,
+                                            const std::vector<std::string>& names) {
+  constexpr size_t kBlock = 65536;
+  profile::Profiler profiler;
+  std::vector<int64_t> block;
+  for (size_t start = 0; start < rows.size() || start == 0; start += kBlock) {
+    block.assign(rows.begin() + static_cast<int64_t>(start),
+                 rows.begin() + static_cast<int64_t>(std::min(rows.size(), start + kBlock)));
+    table::Table chunk = SelectColumns(ml::TakeRows(t, block), names);
+    if (start == 0) {
+      PLINTH_RETURN_IF_ERROR(profiler.Begin(chunk.schema(), static_cast<int64_t>(rows.size())));
+    }
+    PLINTH_RETURN_IF_ERROR(profiler.Add(chunk));
+    if (rows.empty()) {
+      break;
+    }
+  }
+  return profiler.Finish();
 }
 
 core::Json CvSummary(const std::vector<core::Json>& folds) {
@@ -500,9 +529,19 @@ Result<TrainResult> Train(const TrainingConfig& c, const TrainOptions& options) 
     timings["cross_validation"] = timer.Lap("cross-validation");
   }
 
+  // reference.json: the profile of the training rows the model learns from.
+  std::vector<std::string> ref_cols = inputs;
+  ref_cols.push_back(c.target);
+  std::future<Result<profile::DatasetProfile>> reference;
   RoundPrinter printer(options.progress, monitor.name, c.model_type);
   PLINTH_ASSIGN_OR_RETURN(
-      Fitted f, FitOn(c, *kind, data, inputs, labels, split.train, split.validation, &printer));
+      Fitted f, FitOn(c, *kind, data, inputs, labels, split.train, split.validation, &printer,
+                      [&](const std::vector<int64_t>& kept) {
+                        // The drift reference is profiled while the model fits.
+                        reference = std::async(std::launch::async, [&data, kept, &ref_cols] {
+                          return ProfileRows(data, kept, ref_cols);
+                        });
+                      }));
   timer.Lap("fit");
   timings["preprocess"] = f.preprocess_ms;
   timings["fit"] = f.fit_ms;
@@ -615,11 +654,7 @@ Result<TrainResult> Train(const TrainingConfig& c, const TrainOptions& options) 
   PLINTH_ASSIGN_OR_RETURN(std::unique_ptr<ml::Predictor> final_predictor,
                           ml::Predictor::Create(full_meta, f.pre, std::move(model)));
 
-  // reference.json: the profile of the training rows the model learned from.
-  std::vector<std::string> ref_cols = inputs;
-  ref_cols.push_back(c.target);
-  profile::DatasetProfile ref =
-      profile::ProfileTable(SelectColumns(ml::TakeRows(data, f.train_rows), ref_cols));
+  PLINTH_ASSIGN_OR_RETURN(profile::DatasetProfile ref, reference.get());
   ref.source = c.data_path;
   PLINTH_RETURN_IF_ERROR(ml::WriteBundle(c.output, *final_predictor, profile::ProfileToJson(ref)));
   timings["bundle"] = timer.Lap("bundle");
