@@ -4,3 +4,5 @@ set -euo pipefail
 BUILD=${1:-build/release}
 "$BUILD/bench/micro_bench" --benchmark_min_time=0.2
 /usr/bin/python3 "$(dirname "$0")/side_by_side.py" "$BUILD" --memory
+/usr/bin/python3 "$(dirname "$0")/train_bench.py" "$BUILD"
+/usr/bin/python3 "$(dirname "$0")/train_matrix.py" "$BUILD"
