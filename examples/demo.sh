@@ -29,7 +29,7 @@ plinth add data/adult.csv
 git add -A && git commit -qm "data v1" && plinth status
 echo
 echo "== 5. Train: clean -> features -> split -> gbdt with early stopping -> evaluate -> bundle"
-plinth train train.yaml --set output=models/first-try
+plinth train train.yaml --set output=models/first-try --html reports/training.html
 echo
 echo "== 6. The pipeline: validation -> training -> evaluation -> deployment"
 plinth dag
@@ -43,4 +43,4 @@ plinth run --approve model_deployment | grep "model_deployment"
 plinth metrics show
 echo
 echo "Model bundle: $WORK/models/adult (docs/FORMATS.md)"
-echo "Reports: $WORK/reports/profile.html, $WORK/reports/validation.html"
+echo "Reports: $WORK/reports/profile.html, $WORK/reports/validation.html, $WORK/reports/training.html"

@@ -16,6 +16,7 @@ struct TrainFlags {
   std::string config;
   std::vector<std::string> overrides;
   std::string json_out;
+  std::string html_out;
   bool quiet = false;
 };
 
@@ -33,6 +34,12 @@ int RunTrain(const TrainFlags& f) {
   const core::Json& r = result->report;
   if (!f.json_out.empty()) {
     Status s = WriteOutput(f.json_out, core::DumpJson(r) + "\n");
+    if (!s.ok()) {
+      return ReportError(s);
+    }
+  }
+  if (!f.html_out.empty()) {
+    Status s = WriteOutput(f.html_out, train::RenderTrainingHtml(result->meta));
     if (!s.ok()) {
       return ReportError(s);
     }
@@ -70,6 +77,7 @@ struct EvaluateFlags {
   std::string model;
   std::string data;
   std::string json_out;
+  std::string html_out;
 };
 
 int RunEvaluate(const EvaluateFlags& f) {
@@ -83,6 +91,12 @@ int RunEvaluate(const EvaluateFlags& f) {
   }
   if (!f.json_out.empty()) {
     Status s = WriteOutput(f.json_out, core::DumpJson(*metrics) + "\n");
+    if (!s.ok()) {
+      return ReportError(s);
+    }
+  }
+  if (!f.html_out.empty()) {
+    Status s = WriteOutput(f.html_out, train::RenderMetricsHtml(*metrics, f.model, f.data));
     if (!s.ok()) {
       return ReportError(s);
     }
@@ -127,6 +141,8 @@ void RegisterTrain(CLI::App& app, Runner& run) {
   cmd->add_option("--set", flags->overrides,
                   "override a config key, e.g. --set model.learning_rate=0.05 (repeatable)");
   cmd->add_option("--json", flags->json_out, "write the training report as JSON");
+  cmd->add_option("--html", flags->html_out,
+                  "write an HTML report: data, metrics, confusion matrix, learning curve");
   cmd->add_flag("-q,--quiet", flags->quiet, "no progress on stderr");
   cmd->callback([flags, &run] { run = [flags] { return RunTrain(*flags); }; });
 
@@ -135,6 +151,7 @@ void RegisterTrain(CLI::App& app, Runner& run) {
   ecmd->add_option("MODEL", eval->model, "model bundle directory")->required();
   ecmd->add_option("DATA", eval->data, "labelled CSV file (.csv or .csv.gz)")->required();
   ecmd->add_option("--json", eval->json_out, "write the metrics as JSON");
+  ecmd->add_option("--html", eval->html_out, "write the metrics as an HTML report");
   ecmd->callback([eval, &run] { run = [eval] { return RunEvaluate(*eval); }; });
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 
 namespace plinth::core {
 
@@ -87,6 +88,68 @@ std::string SvgBars(const std::vector<int64_t>& counts, const std::vector<std::s
   }
   out += "</svg>";
   return out;
+}
+
+std::string SvgLines(const std::vector<std::vector<double>>& series,
+                     const std::vector<std::string>& names, int marker, int width, int height) {
+  static constexpr const char* kColors[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"};
+  constexpr double kPad = 24;  // room for the range labels and the legend
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+  size_t n = 0;
+  for (const auto& s : series) {
+    n = std::max(n, s.size());
+    for (double v : s) {
+      if (std::isfinite(v)) {
+        lo = std::min(lo, v);
+        hi = std::max(hi, v);
+      }
+    }
+  }
+  std::string out = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + std::to_string(width) +
+                    "\" height=\"" + std::to_string(height) + "\" role=\"img\">";
+  if (n == 0 || !std::isfinite(lo)) {
+    return out + "</svg>";
+  }
+  if (hi == lo) {
+    hi = lo + 1;
+  }
+  const double w = width - 2 * kPad, h = height - 2 * kPad;
+  auto x_of = [&](size_t i) { return kPad + (n > 1 ? w * static_cast<double>(i) / (n - 1) : 0); };
+  auto y_of = [&](double v) { return kPad + h * (hi - v) / (hi - lo); };
+  char buf[200];
+  std::snprintf(buf, sizeof(buf),
+                "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" "
+                "stroke=\"#ccc\"/>",
+                kPad, kPad, w, h);
+  out += buf;
+  if (marker >= 0 && static_cast<size_t>(marker) < n) {
+    std::snprintf(buf, sizeof(buf),
+                  "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#999\" "
+                  "stroke-dasharray=\"4 3\"/>",
+                  x_of(static_cast<size_t>(marker)), x_of(static_cast<size_t>(marker)), kPad,
+                  kPad + h);
+    out += buf;
+  }
+  for (size_t s = 0; s < series.size(); ++s) {
+    out += "<polyline fill=\"none\" stroke-width=\"1.5\" stroke=\"" + std::string(kColors[s % 4]) +
+           "\" points=\"";
+    for (size_t i = 0; i < series[s].size(); ++i) {
+      if (std::isfinite(series[s][i])) {
+        std::snprintf(buf, sizeof(buf), "%.1f,%.1f ", x_of(i), y_of(series[s][i]));
+        out += buf;
+      }
+    }
+    out += "\"/>";
+    std::snprintf(buf, sizeof(buf), "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" fill=\"%s\">",
+                  kPad + 120.0 * static_cast<double>(s), kPad - 8, kColors[s % 4]);
+    out += buf + EscapeHtml(s < names.size() ? names[s] : "") + "</text>";
+  }
+  std::snprintf(buf, sizeof(buf),
+                "<text x=\"2\" y=\"%.1f\" font-size=\"10\">%s</text>"
+                "<text x=\"2\" y=\"%.1f\" font-size=\"10\">%s</text>",
+                kPad + 4, FormatNumber(hi).c_str(), kPad + h, FormatNumber(lo).c_str());
+  out += buf;
+  return out + "</svg>";
 }
 
 std::string FormatNumber(double v) {

@@ -21,6 +21,13 @@ std::string HtmlPage(std::string_view title, std::string_view body);
 std::string SvgBars(const std::vector<int64_t>& counts, const std::vector<std::string>& labels,
                     int width = 160, int height = 40);
 
+// An inline SVG line chart: one polyline per series in `series` (all of the
+// same length, x = index), named by `names` in a legend, with a vertical
+// marker at index `marker` (none when negative) and the y range printed.
+std::string SvgLines(const std::vector<std::vector<double>>& series,
+                     const std::vector<std::string>& names, int marker = -1, int width = 640,
+                     int height = 240);
+
 // A number for people: integers without a fraction, others to 6 significant digits.
 std::string FormatNumber(double v);
 

@@ -12,6 +12,7 @@
 
 #include "core/clock.h"
 #include "core/hash.h"
+#include "core/html.h"
 #include "core/logging.h"
 #include "core/text_table.h"
 #include "ml/metrics.h"
@@ -665,6 +666,7 @@ Result<TrainResult> Train(const TrainingConfig& c, const TrainOptions& options) 
                    {"data", data_summary}, {"training", training},
                    {"metrics", metrics},   {"timings_ms", timings}};
   result.report["training"].erase("history_train_validation");
+  result.meta = full_meta;
   result.fit = std::move(f.report);
   result.bundle_dir = c.output;
   result.predictor = std::move(predictor);
@@ -745,6 +747,92 @@ std::string FormatMetrics(const core::Json& m) {
     }
   }
   return t.Render() + matrix;
+}
+
+}  // namespace plinth::train
+
+namespace plinth::train {
+namespace {
+
+std::string MetricsTableHtml(const core::Json& m) {
+  std::string out = "<table><tr><th>metric</th><th>value</th></tr>";
+  std::string matrix;
+  for (const auto& [key, value] : m.items()) {
+    if (value.is_number() || value.is_null()) {
+      out += "<tr><td>" + core::EscapeHtml(key) + "</td><td class=\"num\">" +
+             (value.is_null() ? std::string("n/a") : core::FormatNumber(value.get<double>())) +
+             "</td></tr>";
+    } else if (key == "confusion_matrix" && value.is_object()) {
+      matrix = "<h3>Confusion matrix (rows: true, columns: predicted)</h3><table><tr><th></th>";
+      for (const core::Json& l : value["labels"]) {
+        matrix += "<th>" + core::EscapeHtml(l.get<std::string>()) + "</th>";
+      }
+      matrix += "</tr>";
+      size_t i = 0;
+      for (const core::Json& row : value["rows_true_cols_predicted"]) {
+        matrix += "<tr><th>" + core::EscapeHtml(value["labels"][i++].get<std::string>()) + "</th>";
+        for (const core::Json& v : row) {
+          matrix += "<td class=\"num\">" + std::to_string(v.get<int64_t>()) + "</td>";
+        }
+        matrix += "</tr>";
+      }
+      matrix += "</table>";
+    }
+  }
+  return out + "</table>" + matrix;
+}
+
+}  // namespace
+
+std::string RenderTrainingHtml(const core::Json& meta) {
+  const std::string name = meta.value("name", "model");
+  std::string body = "<h1>Training report: " + core::EscapeHtml(name) + "</h1>";
+  body += "<p>" + core::EscapeHtml(meta.value("kind", "")) + ", " +
+          core::EscapeHtml(meta.value("task", "")) + ", created " +
+          core::EscapeHtml(meta.value("created", "")) + "</p>";
+  const core::Json data = meta.value("data", core::Json::object());
+  body += "<h2>Data</h2><table>";
+  for (const auto& [key, value] : data.items()) {
+    body += "<tr><td>" + core::EscapeHtml(key) + "</td><td>" +
+            core::EscapeHtml(value.is_string() ? value.get<std::string>() : value.dump()) +
+            "</td></tr>";
+  }
+  body += "</table>";
+  const core::Json training = meta.value("training", core::Json::object());
+  const core::Json history = training.value("history_train_validation", core::Json::array());
+  if (!history.empty()) {
+    std::vector<std::vector<double>> series(2);
+    for (const core::Json& point : history) {
+      for (size_t s = 0; s < 2; ++s) {
+        series[s].push_back(point[s].is_number() ? point[s].get<double>() : std::nan(""));
+      }
+    }
+    std::string metric = training.value("monitor", "");
+    body += "<h2>Learning curve</h2><p>" + core::EscapeHtml(metric) + " per round; the dashed " +
+            "line marks the kept round (" + std::to_string(training.value("best_round", 0) + 1) +
+            " of " + std::to_string(training.value("rounds", 0)) + ")</p>";
+    body += core::SvgLines(series, {"train " + metric, "validation " + metric},
+                           training.value("best_round", -1));
+  }
+  const core::Json metrics = meta.value("metrics", core::Json::object());
+  for (const char* part : {"test", "validation"}) {
+    if (metrics.contains(part) && metrics[part].is_object()) {
+      body += std::string("<h2>") + (part[0] == 't' ? "Test" : "Validation") + " metrics</h2>" +
+              MetricsTableHtml(metrics[part]);
+    }
+  }
+  if (metrics.contains("cv")) {
+    body += "<h2>Cross-validation (" + metrics["cv"]["folds"].dump() + " folds, mean)</h2>" +
+            MetricsTableHtml(metrics["cv"]["mean"]);
+  }
+  return core::HtmlPage("Training report: " + name, body);
+}
+
+std::string RenderMetricsHtml(const core::Json& metrics, std::string_view model,
+                              std::string_view data) {
+  std::string body = "<h1>Evaluation</h1><p>model " + core::EscapeHtml(model) + " on " +
+                     core::EscapeHtml(data) + "</p>" + MetricsTableHtml(metrics);
+  return core::HtmlPage("Evaluation of " + std::string(model), body);
 }
 
 }  // namespace plinth::train

@@ -99,9 +99,11 @@ check train-bad-value 2 "t4.yaml:3: key 'model.epochs'" -- "$PLINTH" train "$T/t
 check train-bad-set 2 "expected KEY.PATH=VALUE" -- "$PLINTH" train "$T/t1.yaml" --set model.type
 check train-missing-config 2 "no such file" -- "$PLINTH" train "$T/none.yaml"
 printf 'data: {path: %s, target: target}\nmodel: {epochs: 5}\noutput: %s/bundle\n' "$IRIS" "$T" > "$T/ok.yaml"
-check train-ok 0 "test metrics" -- "$PLINTH" train -q "$T/ok.yaml" --json "$T/report.json"
+check train-ok 0 "test metrics" -- "$PLINTH" train -q "$T/ok.yaml" --json "$T/report.json" --html "$T/report.html"
+grep -q '"timings_ms"' "$T/report.json" && grep -q 'Learning curve' "$T/report.html" && grep -q '<polyline' "$T/report.html" && grep -q 'Confusion matrix' "$T/report.html" && passed=$((passed + 1)) || { echo "FAIL train report content"; failed=$((failed + 1)); }
 PLINTH_TORCH_PLUGIN=$T/none.so check train-no-torch-plugin 3 "model kind \"mlp\" needs the libtorch plugin: libplinth_torch.so not found" -- "$PLINTH" train -q "$T/ok.yaml" --set model.type=mlp
-check evaluate-ok 0 "accuracy" -- "$PLINTH" evaluate "$T/bundle" "$IRIS" --json "$T/metrics.json"
+check evaluate-ok 0 "accuracy" -- "$PLINTH" evaluate "$T/bundle" "$IRIS" --json "$T/metrics.json" --html "$T/metrics.html"
+grep -q '"f1_macro"' "$T/metrics.json" && grep -q 'f1_macro' "$T/metrics.html" && passed=$((passed + 1)) || { echo "FAIL evaluate report content"; failed=$((failed + 1)); }
 check evaluate-no-bundle 2 "not a model bundle directory" -- "$PLINTH" evaluate "$T/nothing" "$IRIS"
 check evaluate-unlabelled 2 "the target column \"target\" is missing" -- "$PLINTH" evaluate "$T/bundle" "$DATA/titanic_train.csv"
 check evaluate-other-columns 2 "sklearn_wine.csv: column \"sepal length (cm)\": missing from the input" -- "$PLINTH" evaluate "$T/bundle" "$DATA/sklearn_wine.csv"

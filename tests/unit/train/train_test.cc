@@ -141,6 +141,21 @@ TEST(TrainTest, AdultGbdtDefaultsReachPublishedAccuracy) {
   EXPECT_GE(test["roc_auc"].get<double>(), 0.92);
 }
 
+TEST(TrainTest, BalancedClassWeightsRaiseMinorityRecall) {
+  // Bank marketing: 11% positives. Weighting classes by n / (k * n_c) trades
+  // precision for recall of the rare class.
+  TempDir dir;
+  std::string yaml = Config("bank-additional-full.csv", "y",
+                            "  ignore_columns: [duration]\nmodel:\n  epochs: 60\noutput: out\n");
+  auto plain = TrainYaml(dir, yaml);
+  auto balanced = TrainYaml(dir, yaml, {"model.class_weight=balanced"});
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  ASSERT_TRUE(balanced.ok()) << balanced.status().ToString();
+  double r0 = plain->report["metrics"]["test"]["recall"].get<double>();
+  double r1 = balanced->report["metrics"]["test"]["recall"].get<double>();
+  EXPECT_GT(r1, r0 + 0.2) << "recall " << r0 << " -> " << r1;
+}
+
 TEST(TrainTest, OverridesAndCrossValidation) {
   TempDir dir;
   auto r = TrainYaml(dir, Config("sklearn_wine.csv", "target", "output: out\n"),
