@@ -78,13 +78,6 @@ std::vector<uint64_t> HashRows(const Table& t, std::span<const size_t> cols) {
 
 std::vector<int64_t> FirstOccurrence(const Table& t, std::span<const size_t> cols) {
   std::vector<uint64_t> h = HashRows(t, cols);
-  std::vector<int64_t> order(h.size());
-  for (size_t i = 0; i < order.size(); ++i) {
-    order[i] = static_cast<int64_t>(i);
-  }
-  std::sort(order.begin(), order.end(),
-            [&](int64_t a, int64_t b) { return h[a] != h[b] ? h[a] < h[b] : a < b; });
-  std::vector<int64_t> first(h.size());
   auto equal_rows = [&](int64_t a, int64_t b) {
     for (size_t c : cols) {
       if (!SameValue(t.column(c), a, b)) {
@@ -93,24 +86,29 @@ std::vector<int64_t> FirstOccurrence(const Table& t, std::span<const size_t> col
     }
     return true;
   };
-  size_t i = 0;
-  while (i < order.size()) {
-    size_t j = i;
-    while (j < order.size() && h[order[j]] == h[order[i]]) {
-      ++j;
-    }
-    // Rows [i, j) share a hash, in row order; almost always they are one group.
-    for (size_t k = i; k < j; ++k) {
-      int64_t r = order[k];
-      first[r] = r;
-      for (size_t m = i; m < k; ++m) {
-        if (first[order[m]] == order[m] && equal_rows(order[m], r)) {
-          first[r] = order[m];
-          break;
-        }
+  // One pass in row order over an open-addressing table of the first row of
+  // each distinct value (linear probing; a slot per distinct row, so rows that
+  // share a hash but differ each keep their own). O(rows), unlike sorting.
+  size_t capacity = 16;
+  while (capacity < 2 * h.size()) {
+    capacity <<= 1;
+  }
+  std::vector<int64_t> slots(capacity, -1);
+  std::vector<int64_t> first(h.size());
+  for (size_t r = 0; r < h.size(); ++r) {
+    const int64_t row = static_cast<int64_t>(r);
+    for (size_t i = h[r] & (capacity - 1);; i = (i + 1) & (capacity - 1)) {
+      const int64_t s = slots[i];
+      if (s < 0) {
+        slots[i] = row;
+        first[r] = row;
+        break;
+      }
+      if (h[static_cast<size_t>(s)] == h[r] && equal_rows(s, row)) {
+        first[r] = s;
+        break;
       }
     }
-    i = j;
   }
   return first;
 }

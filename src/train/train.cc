@@ -9,6 +9,7 @@
 #include <future>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 #include "core/clock.h"
 #include "core/hash.h"
@@ -42,27 +43,67 @@ std::string ColumnMsg(std::string_view key, std::string_view column) {
   return "'" + std::string(key) + "': column \"" + std::string(column) + "\"";
 }
 
-// The distinct labels of `col` over `rows`, sorted (numerically for numbers).
-std::vector<std::string> DistinctLabels(const table::Column& col,
-                                        const std::vector<int64_t>& rows) {
+// The distinct labels of `col` over `rows`, sorted (numerically for
+// numbers), and each of those rows' index into them (-1 for other rows).
+struct LabelCodes {
+  std::vector<std::string> labels;
+  std::vector<int> code;
+};
+
+LabelCodes EncodeLabels(const table::Column& col, const std::vector<int64_t>& rows) {
+  LabelCodes out;
+  out.code.assign(static_cast<size_t>(col.size()), -1);
   if (table::IsNumeric(col.type())) {
-    std::set<double> values;
+    std::map<double, int> ids;
     for (int64_t r : rows) {
-      values.insert(col.GetDouble(r));
+      ids.emplace(col.GetDouble(r), 0);
     }
-    std::vector<std::string> out;
-    std::set<std::string> seen;
-    for (double v : values) {
-      out.push_back(col.type() == DataType::kInt64 ? std::to_string(static_cast<int64_t>(v))
-                                                   : table::FormatDouble(v));
+    for (auto& [v, id] : ids) {
+      id = static_cast<int>(out.labels.size());
+      out.labels.push_back(col.type() == DataType::kInt64 ? std::to_string(static_cast<int64_t>(v))
+                                                          : table::FormatDouble(v));
+    }
+    for (int64_t r : rows) {
+      out.code[static_cast<size_t>(r)] = ids[col.GetDouble(r)];
     }
     return out;
   }
-  std::set<std::string> values;
+  // Text: count by views into the column, then number the labels in order.
+  std::string text;
+  std::unordered_map<std::string, int> owned;  // labels of non-string columns (bool, time)
+  std::unordered_map<std::string_view, int> ids;
+  std::vector<std::string_view> first_seen;
   for (int64_t r : rows) {
-    values.insert(col.FormatValue(r));
+    std::string_view v;
+    if (col.type() == DataType::kString) {
+      v = col.GetString(r);
+    } else {
+      text = col.FormatValue(r);
+      v = owned.try_emplace(text, 0).first->first;
+    }
+    auto [it, added] = ids.try_emplace(v, static_cast<int>(first_seen.size()));
+    if (added) {
+      first_seen.push_back(v);
+    }
+    out.code[static_cast<size_t>(r)] = it->second;
   }
-  return {values.begin(), values.end()};
+  std::vector<int> order(first_seen.size());
+  for (size_t i = 0; i < order.size(); ++i) {
+    order[i] = static_cast<int>(i);
+  }
+  std::sort(order.begin(), order.end(), [&](int a, int b) {
+    return first_seen[static_cast<size_t>(a)] < first_seen[static_cast<size_t>(b)];
+  });
+  std::vector<int> rank(order.size());
+  for (size_t i = 0; i < order.size(); ++i) {
+    rank[static_cast<size_t>(order[i])] = static_cast<int>(i);
+    out.labels.emplace_back(first_seen[static_cast<size_t>(order[i])]);
+  }
+  for (int64_t r : rows) {
+    int& code = out.code[static_cast<size_t>(r)];
+    code = rank[static_cast<size_t>(code)];
+  }
+  return out;
 }
 
 Result<Labels> MakeLabels(const TrainingConfig& c, const table::Column& col,
@@ -74,11 +115,11 @@ Result<Labels> MakeLabels(const TrainingConfig& c, const table::Column& col,
   } else if (col.type() == DataType::kFloat64) {
     out.task = ml::Task::kRegression;
   } else {
-    std::vector<std::string> distinct = DistinctLabels(col, rows);
-    if (col.type() == DataType::kInt64 && distinct.size() > 20) {
+    size_t distinct = EncodeLabels(col, rows).labels.size();
+    if (col.type() == DataType::kInt64 && distinct > 20) {
       out.task = ml::Task::kRegression;
     } else {
-      out.task = distinct.size() <= 2 ? ml::Task::kBinary : ml::Task::kMulticlass;
+      out.task = distinct <= 2 ? ml::Task::kBinary : ml::Task::kMulticlass;
     }
   }
   out.y.assign(static_cast<size_t>(col.size()), std::nanf(""));
@@ -93,7 +134,8 @@ Result<Labels> MakeLabels(const TrainingConfig& c, const table::Column& col,
     }
     return out;
   }
-  out.classes = DistinctLabels(col, rows);
+  LabelCodes codes = EncodeLabels(col, rows);
+  out.classes = codes.labels;
   if (out.classes.size() < 2) {
     return InvalidArgument(key + ": column \"" + c.target + "\" has a single class" +
                            (out.classes.empty() ? std::string() : " \"" + out.classes[0] + "\"") +
@@ -112,14 +154,14 @@ Result<Labels> MakeLabels(const TrainingConfig& c, const table::Column& col,
     }
     if (it == out.classes.begin()) {
       std::swap(out.classes[0], out.classes[1]);
+      for (int64_t r : rows) {
+        int& code = codes.code[static_cast<size_t>(r)];
+        code = 1 - code;
+      }
     }
   }
-  std::map<std::string, int, std::less<>> index;
-  for (size_t i = 0; i < out.classes.size(); ++i) {
-    index[out.classes[i]] = static_cast<int>(i);
-  }
   for (int64_t r : rows) {
-    out.y[r] = static_cast<float>(index[col.FormatValue(r)]);
+    out.y[r] = static_cast<float>(codes.code[static_cast<size_t>(r)]);
   }
   return out;
 }

@@ -156,6 +156,27 @@ TEST(TrainTest, BalancedClassWeightsRaiseMinorityRecall) {
   EXPECT_GT(r1, r0 + 0.2) << "recall " << r0 << " -> " << r1;
 }
 
+TEST(TrainTest, PositiveClassChoosesClassOne) {
+  TempDir dir;
+  std::string yaml = Config("titanic_train.csv", "Survived",
+                            "  id_columns: [PassengerId]\nmodel:\n  epochs: 50\noutput: out\n");
+  auto normal = TrainYaml(dir, yaml);
+  auto flipped = TrainYaml(dir, yaml, {"data.positive_class=0"});
+  ASSERT_TRUE(normal.ok()) << normal.status().ToString();
+  ASSERT_TRUE(flipped.ok()) << flipped.status().ToString();
+  EXPECT_EQ(normal->meta["class_labels"], core::Json({"0", "1"}));
+  EXPECT_EQ(flipped->meta["class_labels"], core::Json({"1", "0"}));
+  EXPECT_EQ(flipped->meta["positive_class"], "0");
+  // Class sizes are the same, so the split sizes are; the confusion matrix
+  // is labelled in the new order.
+  const core::Json& a = normal->report["metrics"]["test"];
+  const core::Json& b = flipped->report["metrics"]["test"];
+  EXPECT_EQ(a["n"], b["n"]);
+  EXPECT_EQ(b["confusion_matrix"]["labels"], core::Json({"1", "0"}));
+  EXPECT_NE(ErrorOf(dir, yaml, {"data.positive_class=2"}).find("\"2\" is not a label"),
+            std::string::npos);
+}
+
 TEST(TrainTest, OverridesAndCrossValidation) {
   TempDir dir;
   auto r = TrainYaml(dir, Config("sklearn_wine.csv", "target", "output: out\n"),
