@@ -21,6 +21,24 @@ using table::DataType;
 
 namespace {
 
+// Sorts `v` (no NaN) with a radix sort on order-preserving unsigned keys.
+// Boost's float_sort does the same on signed keys and overflows (undefined
+// behaviour, reported by UBSan) when values span both signs widely.
+void SortDoubles(std::vector<double>& v) {
+  constexpr uint64_t kSign = uint64_t{1} << 63;
+  std::vector<uint64_t> keys(v.size());
+  for (size_t i = 0; i < v.size(); ++i) {
+    uint64_t u;
+    std::memcpy(&u, &v[i], sizeof(u));
+    keys[i] = (u & kSign) ? ~u : (u | kSign);
+  }
+  boost::sort::spreadsort::integer_sort(keys.begin(), keys.end());
+  for (size_t i = 0; i < v.size(); ++i) {
+    uint64_t u = (keys[i] & kSign) ? (keys[i] & ~kSign) : ~keys[i];
+    std::memcpy(&v[i], &u, sizeof(u));
+  }
+}
+
 int64_t CountDistinctSorted(const std::vector<double>& sorted) {
   int64_t n = sorted.empty() ? 0 : 1;
   for (size_t i = 1; i < sorted.size(); ++i) {
@@ -230,7 +248,7 @@ struct Profiler::ColumnState {
                           : std::numeric_limits<double>::quiet_NaN();
         s.zeros = zeros;
         s.negatives = negatives;
-        boost::sort::spreadsort::float_sort(sample.begin(), sample.end());
+        SortDoubles(sample);
         p.distinct_exact = !sampled;
         p.distinct = sampled ? estimate : CountDistinctSorted(sample);
         for (double q : kQuantileProbs) {
