@@ -34,6 +34,21 @@ std::string Numbers(int n) {
   return text;
 }
 
+TEST(ProfileTest, QuantilesOfValuesSpanningBothSigns) {
+  // Huge magnitudes of both signs, -0.0 and 0.0: the sample sort must order
+  // them exactly (and without overflow, which UBSan checks in the debug build).
+  auto r = table::ReadCsvText("x,k\n1e300,a\n-1e300,a\n-0.0,a\n0.0,a\n-5.5,a\n7.25,a\n-1e-300,a\n",
+                              {}, "t");
+  ASSERT_TRUE(r.ok());
+  DatasetProfile p = ProfileTable(r->table);
+  const ColumnProfile* x = p.Find("x");
+  ASSERT_NE(x, nullptr);
+  EXPECT_EQ(x->numeric->sketch.front(), -1e300);
+  EXPECT_EQ(x->numeric->sketch.back(), 1e300);
+  EXPECT_DOUBLE_EQ(x->numeric->quantiles[3].second, 0.0);  // the median of 7 values
+  EXPECT_EQ(x->distinct, 6);                               // -0.0 == 0.0
+}
+
 TEST(ProfileTest, ExactWhenSmall) {
   auto r = table::ReadCsvText("x,s\n1,a\n2,b\n3,a\n4,\n,a\n", {}, "t");
   ASSERT_TRUE(r.ok());
