@@ -238,8 +238,8 @@ std::string MlmodelText(const core::Json& meta) {
   return std::string(y.c_str()) + "\n";
 }
 
-Status WriteBundle(const std::string& dir, const Predictor& predictor,
-                   const core::Json& reference) {
+Status WriteBundle(const std::string& dir, const Predictor& predictor, const core::Json& reference,
+                   const core::Json& full_meta) {
   fs::path target = fs::absolute(dir).lexically_normal();
   if (target.filename().empty()) {
     target = target.parent_path();
@@ -252,7 +252,7 @@ Status WriteBundle(const std::string& dir, const Predictor& predictor,
     return IoError(tmp + ": " + ec.message());
   }
   auto cleanup = [&] { fs::remove_all(tmp, ec); };
-  const core::Json& meta = predictor.meta();
+  const core::Json& meta = full_meta.is_null() ? predictor.meta() : full_meta;
   PLINTH_ASSIGN_OR_RETURN(std::string model_bytes, predictor.model().Serialize());
   Status s = core::WriteJsonFile(tmp + "/" + std::string(kBundleMetaFile), meta);
   if (s.ok()) {

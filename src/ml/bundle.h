@@ -77,8 +77,10 @@ class Predictor {
 // Writes a bundle for `predictor` into `dir`: every file is written to a
 // sibling temporary directory first, which then replaces `dir` in one
 // rename, so readers see the old bundle or the new one, never a mix.
+// plinth-model.json holds `meta` (when null, the predictor's own);
 // `reference` (a profile's JSON) is written when it is not null.
-Status WriteBundle(const std::string& dir, const Predictor& predictor, const core::Json& reference);
+Status WriteBundle(const std::string& dir, const Predictor& predictor, const core::Json& reference,
+                   const core::Json& meta = nullptr);
 
 // Wraps a model trained elsewhere into a bundle at `dir`: `library` is
 // "xgboost" (UBJSON, JSON or binary model bytes) or "torch" (TorchScript).

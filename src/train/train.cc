@@ -8,6 +8,7 @@
 #include <functional>
 #include <future>
 #include <map>
+#include <optional>
 #include <set>
 #include <unordered_map>
 
@@ -110,12 +111,14 @@ Result<Labels> MakeLabels(const TrainingConfig& c, const table::Column& col,
                           const std::vector<int64_t>& rows) {
   Labels out;
   const std::string key = c.source + ": key 'data.target'";
+  std::optional<LabelCodes> codes;  // computed once, when the task is inferred from them
   if (c.task) {
     out.task = *c.task;
   } else if (col.type() == DataType::kFloat64) {
     out.task = ml::Task::kRegression;
   } else {
-    size_t distinct = EncodeLabels(col, rows).labels.size();
+    codes = EncodeLabels(col, rows);
+    size_t distinct = codes->labels.size();
     if (col.type() == DataType::kInt64 && distinct > 20) {
       out.task = ml::Task::kRegression;
     } else {
@@ -134,8 +137,10 @@ Result<Labels> MakeLabels(const TrainingConfig& c, const table::Column& col,
     }
     return out;
   }
-  LabelCodes codes = EncodeLabels(col, rows);
-  out.classes = codes.labels;
+  if (!codes) {
+    codes = EncodeLabels(col, rows);
+  }
+  out.classes = codes->labels;
   if (out.classes.size() < 2) {
     return InvalidArgument(key + ": column \"" + c.target + "\" has a single class" +
                            (out.classes.empty() ? std::string() : " \"" + out.classes[0] + "\"") +
@@ -155,13 +160,13 @@ Result<Labels> MakeLabels(const TrainingConfig& c, const table::Column& col,
     if (it == out.classes.begin()) {
       std::swap(out.classes[0], out.classes[1]);
       for (int64_t r : rows) {
-        int& code = codes.code[static_cast<size_t>(r)];
+        int& code = codes->code[static_cast<size_t>(r)];
         code = 1 - code;
       }
     }
   }
   for (int64_t r : rows) {
-    out.y[r] = static_cast<float>(codes.code[static_cast<size_t>(r)]);
+    out.y[r] = static_cast<float>(codes->code[static_cast<size_t>(r)]);
   }
   return out;
 }
@@ -190,6 +195,28 @@ Result<std::vector<int>> LabelIndices(const table::Column& col, std::string_view
     out[static_cast<size_t>(r)] = it->second;
   }
   return out;
+}
+
+// The target values of a labelled file as the model sees them: class
+// indices by the model's labels, or numbers. Errors name `source`, the row
+// and the column.
+Result<std::vector<float>> TargetValues(const table::Column& col, std::string_view target,
+                                        ml::Task task, const std::vector<std::string>& classes,
+                                        std::string_view source) {
+  std::vector<float> y;
+  if (task != ml::Task::kRegression) {
+    PLINTH_ASSIGN_OR_RETURN(std::vector<int> idx, LabelIndices(col, target, classes, source));
+    y.assign(idx.begin(), idx.end());
+    return y;
+  }
+  for (int64_t r = 0; r < col.size(); ++r) {
+    if (col.IsNull(r) || !table::IsNumeric(col.type())) {
+      return InvalidArgument(std::string(source) + ": row " + std::to_string(r + 1) +
+                             ": column \"" + std::string(target) + "\": expected a number");
+    }
+    y.push_back(static_cast<float>(col.GetDouble(r)));
+  }
+  return y;
 }
 
 core::Json MetricsFor(const ml::Prediction& p, ml::Task task, std::span<const float> y,
@@ -508,7 +535,6 @@ Result<TrainResult> Train(const TrainingConfig& c, const TrainOptions& options) 
   }
   // A separate test file is read before training, so its errors come first too.
   table::Table test_table;
-  std::vector<int> test_file_labels;
   if (!c.test_path.empty()) {
     table::CsvOptions tcsv = csv;  // types inferred, as in EvaluateFile
     tcsv.progress = false;
@@ -524,11 +550,9 @@ Result<TrainResult> Train(const TrainingConfig& c, const TrainOptions& options) 
                                "\" (an input column of the training data) is missing");
       }
     }
-    if (labels.task != ml::Task::kRegression) {
-      PLINTH_ASSIGN_OR_RETURN(
-          test_file_labels,
-          LabelIndices(*test_table.ColumnByName(c.target), c.target, labels.classes, c.test_path));
-    }
+    PLINTH_RETURN_IF_ERROR(TargetValues(*test_table.ColumnByName(c.target), c.target, labels.task,
+                                        labels.classes, c.test_path)
+                               .status());
   }
   timings["clean_split"] = timer.Lap("clean+split");
 
@@ -627,21 +651,7 @@ Result<TrainResult> Train(const TrainingConfig& c, const TrainOptions& options) 
                                        labels.classes, c.threshold);
   }
   if (!c.test_path.empty()) {
-    Result<ml::Prediction> predicted = predictor->Predict(test_table);
-    if (!predicted.ok()) {
-      return Status(predicted.status().code(), c.test_path + ": " + predicted.status().message());
-    }
-    const ml::Prediction& pt = *predicted;
-    std::vector<float> yt;
-    if (labels.task == ml::Task::kRegression) {
-      const table::Column& tc = *test_table.ColumnByName(c.target);
-      for (int64_t r = 0; r < tc.size(); ++r) {
-        yt.push_back(static_cast<float>(tc.IsValid(r) ? tc.GetDouble(r) : std::nan("")));
-      }
-    } else {
-      yt.assign(test_file_labels.begin(), test_file_labels.end());
-    }
-    metrics["test"] = MetricsFor(pt, labels.task, yt, labels.classes, c.threshold);
+    PLINTH_ASSIGN_OR_RETURN(metrics["test"], Evaluate(*predictor, test_table, c.test_path));
   } else if (!split.test.empty()) {
     PLINTH_ASSIGN_OR_RETURN(ml::Matrix test_x, f.pre.TransformRows(data, split.test));
     PLINTH_ASSIGN_OR_RETURN(ml::Prediction pt, predictor->PredictFeatures(test_x));
@@ -688,18 +698,10 @@ Result<TrainResult> Train(const TrainingConfig& c, const TrainOptions& options) 
   full_meta["created"] = core::FormatIsoMicros(core::SystemClock().NowMicros());
   full_meta["versions"] = {
       {"plinth", PLINTH_VERSION}, {"xgboost", ml::XgboostVersion()}, {"torch", ml::TorchVersion()}};
-  // Rebuild the predictor around the complete description.
-  PLINTH_ASSIGN_OR_RETURN(std::string model_bytes, predictor->model().Serialize());
-  PLINTH_ASSIGN_OR_RETURN(std::unique_ptr<ml::Model> model, kind->create());
-  PLINTH_RETURN_IF_ERROR(model->Deserialize(model_bytes, labels.task,
-                                            static_cast<int>(labels.classes.size()),
-                                            static_cast<int64_t>(f.pre.feature_names().size())));
-  PLINTH_ASSIGN_OR_RETURN(std::unique_ptr<ml::Predictor> final_predictor,
-                          ml::Predictor::Create(full_meta, f.pre, std::move(model)));
-
   PLINTH_ASSIGN_OR_RETURN(profile::DatasetProfile ref, reference.get());
   ref.source = c.data_path;
-  PLINTH_RETURN_IF_ERROR(ml::WriteBundle(c.output, *final_predictor, profile::ProfileToJson(ref)));
+  PLINTH_RETURN_IF_ERROR(
+      ml::WriteBundle(c.output, *predictor, profile::ProfileToJson(ref), full_meta));
   timings["bundle"] = timer.Lap("bundle");
 
   TrainResult result;
@@ -728,20 +730,8 @@ Result<core::Json> Evaluate(const ml::Predictor& predictor, const table::Table& 
   if (!p.ok()) {
     return Status(p.status().code(), std::string(source) + ": " + p.status().message());
   }
-  std::vector<float> y;
-  if (predictor.task() == ml::Task::kRegression) {
-    for (int64_t r = 0; r < col->size(); ++r) {
-      if (col->IsNull(r) || !table::IsNumeric(col->type())) {
-        return InvalidArgument(std::string(source) + ": row " + std::to_string(r + 1) +
-                               ": column \"" + target + "\": expected a number");
-      }
-      y.push_back(static_cast<float>(col->GetDouble(r)));
-    }
-  } else {
-    PLINTH_ASSIGN_OR_RETURN(std::vector<int> idx,
-                            LabelIndices(*col, target, predictor.class_labels(), source));
-    y.assign(idx.begin(), idx.end());
-  }
+  PLINTH_ASSIGN_OR_RETURN(std::vector<float> y, TargetValues(*col, target, predictor.task(),
+                                                             predictor.class_labels(), source));
   core::Json m =
       MetricsFor(*p, predictor.task(), y, predictor.class_labels(), predictor.threshold());
   if (m.is_null()) {
