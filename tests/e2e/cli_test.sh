@@ -104,6 +104,10 @@ grep -q '"timings_ms"' "$T/report.json" && grep -q 'Learning curve' "$T/report.h
 PLINTH_TORCH_PLUGIN=$T/none.so check train-no-torch-plugin 3 "model kind \"mlp\" needs the libtorch plugin: libplinth_torch.so not found" -- "$PLINTH" train -q "$T/ok.yaml" --set model.type=mlp
 check evaluate-ok 0 "accuracy" -- "$PLINTH" evaluate "$T/bundle" "$IRIS" --json "$T/metrics.json" --html "$T/metrics.html"
 grep -q '"f1_macro"' "$T/metrics.json" && grep -q 'f1_macro' "$T/metrics.html" && passed=$((passed + 1)) || { echo "FAIL evaluate report content"; failed=$((failed + 1)); }
+cp -r "$T/bundle" "$T/broken" && printf 'garbage' > "$T/broken/model.ubj"
+check evaluate-broken-model 2 "broken/model.ubj: not an XGBoost model" -- "$PLINTH" evaluate "$T/broken" "$IRIS"
+cp -r "$T/bundle" "$T/broken2" && printf '{"format": "plinth.preprocess/v1", "columns": [{"name": 1}]}' > "$T/broken2/preprocess.json"
+check evaluate-broken-preprocess 2 "broken2/preprocess.json: columns[0]: key \"name\" has the wrong type" -- "$PLINTH" evaluate "$T/broken2" "$IRIS"
 check evaluate-no-bundle 2 "not a model bundle directory" -- "$PLINTH" evaluate "$T/nothing" "$IRIS"
 check evaluate-unlabelled 2 "the target column \"target\" is missing" -- "$PLINTH" evaluate "$T/bundle" "$DATA/titanic_train.csv"
 check evaluate-other-columns 2 "sklearn_wine.csv: column \"sepal length (cm)\": missing from the input" -- "$PLINTH" evaluate "$T/bundle" "$DATA/sklearn_wine.csv"
