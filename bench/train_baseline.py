@@ -99,6 +99,7 @@ booster = xgb.train(params, dtrain, num_boost_round=1000, evals=[(dtrain, "train
 mark("fit")
 
 p1 = booster.predict(xgb.DMatrix(Xs), iteration_range=(0, booster.best_iteration + 1))
+mark("predict")
 p1 = p1.astype(np.float64)
 pred = (p1 >= 0.5).astype(int)
 result = {

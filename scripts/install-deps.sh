@@ -9,12 +9,14 @@ PACKAGES=(
   # command-line tools the tests and benchmarks call
   openssl bc mount util-linux e2fsprogs
   # libraries (see docs/ARCHITECTURE.md, "Dependencies")
-  libssl-dev zlib1g-dev libre2-dev libboost-dev libxxhash-dev libsqlite3-dev
+  libssl-dev zlib1g-dev libre2-dev libboost-dev libxxhash-dev libsqlite3-dev libpq-dev
   nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev libfast-float-dev
   # model libraries: XGBoost (gbdt, random_forest, linear) and libtorch (mlp)
   libxgboost-dev libtorch-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
+  # the scale-path metadata store, started by tests/scripts/with_postgres.sh
+  postgresql
   # Python reference implementations for correctness tests and side-by-side benchmarks
   python3 python3-pandas python3-numpy python3-scipy python3-sklearn python3-xgboost python3-torch
 )

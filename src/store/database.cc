@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "store/postgres_database.h"
 #include "store/sqlite_database.h"
 
 namespace plinth::store {
@@ -50,33 +51,67 @@ std::string Row::Text(size_t i) const {
   return "";
 }
 
+Result<std::vector<Row>> Database::Query(std::string_view sql, std::span<const Value> params) {
+  std::vector<Row> rows;
+  PLINTH_RETURN_IF_ERROR(Run(sql, params, &rows));
+  return rows;
+}
+
+Status Database::Transaction(const std::function<Status()>& body) {
+  PLINTH_RETURN_IF_ERROR(ExecScript(BeginStatement()));
+  Status s = body();
+  if (s.ok()) {
+    s = ExecScript("COMMIT");
+    if (s.ok()) {
+      return s;
+    }
+  }
+  (void)ExecScript("ROLLBACK");
+  return s;
+}
+
 Result<std::unique_ptr<Database>> OpenDatabase(std::string_view uri) {
   struct Scheme {
     std::string_view prefix;
-    Result<std::unique_ptr<Database>> (*open)(std::string_view rest);
+    bool whole_uri;  // the driver takes the whole URI, not what follows the prefix
+    Result<std::unique_ptr<Database>> (*open)(std::string_view uri);
   };
   // The explicit table of drivers (no static-init registration).
   static const Scheme kSchemes[] = {
-      {"sqlite://", OpenSqlite},  // sqlite:///abs/path -> "/abs/path"
-      {"sqlite:", OpenSqlite},    // sqlite:relative/path
+      {"sqlite://", false, OpenSqlite},  // sqlite:///abs/path -> "/abs/path"
+      {"sqlite:", false, OpenSqlite},    // sqlite:relative/path
+      {"postgresql://", true, OpenPostgres},
+      {"postgres://", true, OpenPostgres},
   };
   for (const auto& s : kSchemes) {
     if (uri.substr(0, s.prefix.size()) == s.prefix) {
-      return s.open(uri.substr(s.prefix.size()));
+      return s.open(s.whole_uri ? uri : uri.substr(s.prefix.size()));
     }
   }
-  return InvalidArgument("store URI \"" + std::string(uri) +
-                         "\": unknown scheme, expected sqlite:///PATH (PostgreSQL arrives with "
-                         "the tracking server)");
+  return InvalidArgument("store URI \"" + RedactUri(uri) +
+                         "\": unknown scheme, expected sqlite:///PATH or "
+                         "postgresql://USER:PASSWORD@HOST:PORT/DATABASE");
 }
 
 Status Migrate(Database& db, std::string_view component, std::span<const Migration> migrations) {
-  PLINTH_RETURN_IF_ERROR(db.Exec(
-      "CREATE TABLE IF NOT EXISTS schema_migrations (component TEXT NOT NULL, version INTEGER "
-      "NOT NULL, name TEXT NOT NULL, applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP, "
-      "PRIMARY KEY (component, version))"));
+  // SQLite's write transaction serialises migrating processes; PostgreSQL's
+  // transactions do not, so they take a transaction-scoped advisory lock.
+  auto lock = [&db]() -> Status {
+    if (db.engine() != Engine::kPostgres) {
+      return Status::Ok();
+    }
+    return db.ExecScript("SELECT pg_advisory_xact_lock(7306086862939178866)");
+  };
+  PLINTH_RETURN_IF_ERROR(db.Transaction([&]() -> Status {
+    PLINTH_RETURN_IF_ERROR(lock());
+    return db.Exec(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (component TEXT NOT NULL, version INTEGER "
+        "NOT NULL, name TEXT NOT NULL, applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP, "
+        "PRIMARY KEY (component, version))");
+  }));
   for (const auto& m : migrations) {
     Status s = db.Transaction([&]() -> Status {
+      PLINTH_RETURN_IF_ERROR(lock());
       // Checked inside the transaction, so two processes cannot both apply it.
       Value args[] = {std::string(component), int64_t{m.version}};
       PLINTH_ASSIGN_OR_RETURN(

@@ -1,6 +1,6 @@
 // The metadata store's SQL layer: one interface, one SQL dialect, a driver per
 // engine chosen by URI from an explicit table ("sqlite:///abs/path.db",
-// "sqlite:relative/path.db"; PostgreSQL arrives with the tracking server).
+// "sqlite:relative/path.db", "postgresql://user:pass@host:port/db").
 //
 // The dialect is SQLite's, which PostgreSQL also accepts for what Plinth uses
 // (INSERT ... ON CONFLICT ... DO UPDATE, RETURNING); placeholders are `?` and
@@ -44,28 +44,42 @@ class Row {
   std::vector<Value> values_;
 };
 
+enum class Engine { kSqlite, kPostgres };
+
 class Database {
  public:
   virtual ~Database() = default;
 
+  virtual Engine engine() const = 0;
+
   // Runs one statement with `params` bound to its `?` placeholders in order.
   // Returns kInvalidArgument for a malformed statement, kFailedPrecondition for
   // a constraint violation, kUnavailable when the database stayed busy.
-  virtual Status Exec(std::string_view sql, std::span<const Value> params = {}) = 0;
+  Status Exec(std::string_view sql, std::span<const Value> params = {}) {
+    return Run(sql, params, nullptr);
+  }
 
   // Runs a query and returns every row. Errors as Exec.
-  virtual Result<std::vector<Row>> Query(std::string_view sql,
-                                         std::span<const Value> params = {}) = 0;
+  Result<std::vector<Row>> Query(std::string_view sql, std::span<const Value> params = {});
 
   // Runs several statements separated by ';' without parameters (migrations).
   virtual Status ExecScript(std::string_view sql) = 0;
 
   // Runs `body` in a write transaction: committed when it returns OK, rolled
   // back otherwise (its Status is returned). Not reentrant.
-  virtual Status Transaction(const std::function<Status()>& body) = 0;
+  Status Transaction(const std::function<Status()>& body);
 
-  // The id of the last inserted row (SQLite's rowid).
+  // The id of the last inserted row (SQLite's rowid; PostgreSQL's lastval() of
+  // a SERIAL column). Portable schemas use RETURNING instead.
   virtual int64_t LastInsertId() = 0;
+
+ protected:
+  // The driver's statement runner: binds `params`, runs `sql` and appends the
+  // result rows to `rows` when it is not null.
+  virtual Status Run(std::string_view sql, std::span<const Value> params,
+                     std::vector<Row>* rows) = 0;
+  // The statement that opens a write transaction.
+  virtual std::string_view BeginStatement() const = 0;
 };
 
 // Opens the database named by `uri`, creating the file if needed. Returns
@@ -80,7 +94,8 @@ struct Migration {
 };
 
 // Applies every migration of `component` newer than the database's, each in
-// its own transaction. Safe to call from several processes at once.
+// its own transaction. Safe to call from several processes at once (SQLite's
+// write lock; a PostgreSQL advisory lock).
 Status Migrate(Database& db, std::string_view component, std::span<const Migration> migrations);
 
 }  // namespace plinth::store

@@ -53,15 +53,7 @@ class SqliteDatabase : public Database {
     sqlite3_close_v2(db_);
   }
 
-  Status Exec(std::string_view sql, std::span<const Value> params) override {
-    return Run(sql, params, nullptr);
-  }
-
-  Result<std::vector<Row>> Query(std::string_view sql, std::span<const Value> params) override {
-    std::vector<Row> rows;
-    PLINTH_RETURN_IF_ERROR(Run(sql, params, &rows));
-    return rows;
-  }
+  Engine engine() const override { return Engine::kSqlite; }
 
   Status ExecScript(std::string_view sql) override {
     std::string text(sql);
@@ -75,25 +67,15 @@ class SqliteDatabase : public Database {
     return Status::Ok();
   }
 
-  Status Transaction(const std::function<Status()>& body) override {
-    // IMMEDIATE takes the write lock up front, so a transaction never fails
-    // half-way on a lock upgrade.
-    PLINTH_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE", {}));
-    Status s = body();
-    if (s.ok()) {
-      s = Exec("COMMIT", {});
-      if (s.ok()) {
-        return s;
-      }
-    }
-    (void)Exec("ROLLBACK", {});
-    return s;
-  }
-
   int64_t LastInsertId() override { return sqlite3_last_insert_rowid(db_); }
 
- private:
-  Status Run(std::string_view sql, std::span<const Value> params, std::vector<Row>* rows) {
+ protected:
+  // IMMEDIATE takes the write lock up front, so a transaction never fails
+  // half-way on a lock upgrade.
+  std::string_view BeginStatement() const override { return "BEGIN IMMEDIATE"; }
+
+  Status Run(std::string_view sql, std::span<const Value> params,
+             std::vector<Row>* rows) override {
     // Statements are prepared once per connection and reused: parsing dominated
     // loops of small inserts.
     sqlite3_stmt* stmt = nullptr;
@@ -171,6 +153,7 @@ class SqliteDatabase : public Database {
     }
   }
 
+ private:
   sqlite3* db_;
   std::string path_;
   std::unordered_map<std::string, sqlite3_stmt*, StringHash, std::equal_to<>> statements_;

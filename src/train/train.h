@@ -37,8 +37,9 @@ Result<TrainResult> Train(const TrainingConfig& config, const TrainOptions& opti
 // Evaluates `predictor` on the labelled rows of `data` (target column named
 // in the bundle). `source` names the data in errors. Returns the metrics JSON
 // (as ml::ToJson, with "rows" and "task").
+// `predict_ms`, when given, receives the time the model's own inference took.
 Result<core::Json> Evaluate(const ml::Predictor& predictor, const table::Table& data,
-                            std::string_view source);
+                            std::string_view source, double* predict_ms = nullptr);
 
 // Reads the CSV at `path` and evaluates it.
 Result<core::Json> EvaluateFile(const ml::Predictor& predictor, const std::string& path);

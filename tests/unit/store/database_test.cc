@@ -1,60 +1,129 @@
+// The store's conformance suite: every test runs on each engine of
+// testutil::TestEngines() (SQLite always, PostgreSQL under with_postgres.sh).
 #include "store/database.h"
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <cmath>
+#include <limits>
 #include <thread>
 
+#include "store/postgres_database.h"
+#include "testutil/test_databases.h"
 #include "testutil/testutil.h"
 
 namespace plinth::store {
 namespace {
 
-TEST(DatabaseTest, ExecQueryAndBoundParameters) {
-  auto db = OpenDatabase("sqlite::memory:");
-  ASSERT_TRUE(db.ok()) << db.status().ToString();
-  ASSERT_TRUE((*db)->Exec("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, x REAL)").ok());
-  Value row[] = {std::string("it's; DROP TABLE t"), 2.5};
-  ASSERT_TRUE((*db)->Exec("INSERT INTO t (name, x) VALUES (?, ?)", row).ok());
-  EXPECT_EQ((*db)->LastInsertId(), 1);
+class DatabaseTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  std::string FreshUri() { return testutil::FreshDatabaseUri(GetParam(), dir_.path()); }
+  std::unique_ptr<Database> Open() {
+    auto db = OpenDatabase(FreshUri());
+    EXPECT_TRUE(db.ok()) << db.status().ToString();
+    return db.ok() ? std::move(*db) : nullptr;
+  }
+  testutil::TempDir dir_;
+};
+
+TEST_P(DatabaseTest, ExecQueryAndBoundParameters) {
+  auto db = Open();
+  ASSERT_NE(db, nullptr);
+  ASSERT_TRUE(
+      db->Exec("CREATE TABLE t (id BIGINT PRIMARY KEY, name TEXT, x DOUBLE PRECISION)").ok());
+  Value row[] = {int64_t{1}, std::string("it's; DROP TABLE t -- ?"), 2.5};
+  ASSERT_TRUE(db->Exec("INSERT INTO t (id, name, x) VALUES (?, ?, ?)", row).ok());
   Value q[] = {int64_t{1}};
-  auto rows = (*db)->Query("SELECT id, name, x, NULL FROM t WHERE id = ?", q);
-  ASSERT_TRUE(rows.ok());
+  auto rows = db->Query("SELECT id, name, x, NULL, 'a?b' FROM t WHERE id = ?", q);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
   ASSERT_EQ(rows->size(), 1u);
   EXPECT_EQ((*rows)[0].Int(0), 1);
-  EXPECT_EQ((*rows)[0].Text(1), "it's; DROP TABLE t");
+  EXPECT_TRUE(std::holds_alternative<int64_t>((*rows)[0].value(0)));
+  EXPECT_EQ((*rows)[0].Text(1), "it's; DROP TABLE t -- ?");
   EXPECT_DOUBLE_EQ((*rows)[0].Double(2), 2.5);
+  EXPECT_TRUE(std::holds_alternative<double>((*rows)[0].value(2)));
   EXPECT_TRUE((*rows)[0].IsNull(3));
+  EXPECT_EQ((*rows)[0].Text(4), "a?b");
 }
 
-TEST(DatabaseTest, ErrorsMapToCodes) {
-  auto db = *OpenDatabase("sqlite::memory:");
+TEST_P(DatabaseTest, ValuesRoundTripExactly) {
+  auto db = Open();
+  ASSERT_NE(db, nullptr);
+  ASSERT_TRUE(
+      db->Exec("CREATE TABLE v (k BIGINT PRIMARY KEY, i BIGINT, d DOUBLE PRECISION, s TEXT)").ok());
+  const double kValues[] = {0.1, -1e-300, 1.7976931348623157e308, 3.141592653589793,
+                            std::numeric_limits<double>::infinity()};
+  int64_t k = 0;
+  for (double d : kValues) {
+    Value row[] = {k++, std::numeric_limits<int64_t>::min() + k, d, std::string("é\t\"x\"")};
+    ASSERT_TRUE(db->Exec("INSERT INTO v VALUES (?, ?, ?, ?)", row).ok());
+  }
+  auto rows = db->Query("SELECT i, d, s FROM v ORDER BY k");
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), std::size(kValues));
+  for (size_t i = 0; i < rows->size(); ++i) {
+    EXPECT_EQ((*rows)[i].Int(0), std::numeric_limits<int64_t>::min() + static_cast<int64_t>(i) + 1);
+    EXPECT_EQ((*rows)[i].Double(1), kValues[i]);
+    EXPECT_EQ((*rows)[i].Text(2), "é\t\"x\"");
+  }
+}
+
+TEST_P(DatabaseTest, UpsertAndReturningAreOneDialect) {
+  auto db = Open();
+  ASSERT_NE(db, nullptr);
+  ASSERT_TRUE(db->Exec("CREATE TABLE c (name TEXT PRIMARY KEY, n BIGINT NOT NULL)").ok());
+  for (int i = 0; i < 3; ++i) {
+    Value args[] = {std::string("runs")};
+    auto r = db->Query(
+        "INSERT INTO c (name, n) VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET n = c.n + 1 "
+        "RETURNING n",
+        args);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_EQ(r->size(), 1u);
+    EXPECT_EQ((*r)[0].Int(0), i + 1);
+  }
+}
+
+TEST_P(DatabaseTest, ErrorsMapToCodes) {
+  auto db = Open();
+  ASSERT_NE(db, nullptr);
   ASSERT_TRUE(db->Exec("CREATE TABLE t (k TEXT PRIMARY KEY)").ok());
   Value k[] = {std::string("a")};
   ASSERT_TRUE(db->Exec("INSERT INTO t VALUES (?)", k).ok());
   EXPECT_EQ(db->Exec("INSERT INTO t VALUES (?)", k).code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ(db->Exec("SELEKT 1").code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(db->Exec("SELECT * FROM missing_table").code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(db->Exec("INSERT INTO t VALUES (?)").code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(OpenDatabase("mysql://x").status().code(), StatusCode::kInvalidArgument);
+  // The connection is still usable after errors.
+  EXPECT_EQ(db->Query("SELECT k FROM t")->size(), 1u);
 }
 
-TEST(DatabaseTest, TransactionRollsBackOnError) {
-  auto db = *OpenDatabase("sqlite::memory:");
-  ASSERT_TRUE(db->Exec("CREATE TABLE t (v INTEGER)").ok());
+TEST_P(DatabaseTest, TransactionRollsBackOnError) {
+  auto db = Open();
+  ASSERT_NE(db, nullptr);
+  ASSERT_TRUE(db->Exec("CREATE TABLE t (v BIGINT)").ok());
   Status s = db->Transaction([&]() -> Status {
     PLINTH_RETURN_IF_ERROR(db->Exec("INSERT INTO t VALUES (1)"));
     return Internal("boom");
   });
   EXPECT_EQ(s.message(), "boom");
   EXPECT_TRUE(db->Query("SELECT * FROM t")->empty());
+  // A failing statement inside the transaction rolls back the earlier ones too.
+  s = db->Transaction([&]() -> Status {
+    PLINTH_RETURN_IF_ERROR(db->Exec("INSERT INTO t VALUES (1)"));
+    return db->Exec("INSERT INTO nope VALUES (1)");
+  });
+  EXPECT_FALSE(s.ok());
+  EXPECT_TRUE(db->Query("SELECT * FROM t")->empty());
   ASSERT_TRUE(db->Transaction([&] { return db->Exec("INSERT INTO t VALUES (2)"); }).ok());
   EXPECT_EQ(db->Query("SELECT * FROM t")->size(), 1u);
 }
 
-TEST(DatabaseTest, MigrationsApplyOnceAcrossConnections) {
-  testutil::TempDir dir;
-  std::string uri = "sqlite:///" + dir.File("m.db");
+TEST_P(DatabaseTest, MigrationsApplyOnceAcrossConnections) {
+  std::string uri = FreshUri();
   static constexpr Migration kSteps[] = {
-      {1, "create", "CREATE TABLE a (x INTEGER); INSERT INTO a VALUES (1)"},
+      {1, "create", "CREATE TABLE a (x BIGINT); INSERT INTO a VALUES (1)"},
       {2, "add", "ALTER TABLE a ADD COLUMN y TEXT"},
   };
   std::vector<std::thread> threads;
@@ -74,9 +143,32 @@ TEST(DatabaseTest, MigrationsApplyOnceAcrossConnections) {
   auto db = *OpenDatabase(uri);
   EXPECT_EQ(db->Query("SELECT * FROM a")->size(), 1u);  // the INSERT ran once
   EXPECT_EQ(db->Query("SELECT * FROM schema_migrations WHERE component = 'test'")->size(), 2u);
-  static constexpr Migration kBad[] = {{3, "bad", "ALTER TABLE nope ADD COLUMN z"}};
+  static constexpr Migration kBad[] = {{3, "bad", "ALTER TABLE nope ADD COLUMN z TEXT"}};
   Status s = Migrate(*db, "test", kBad);
   EXPECT_NE(s.message().find("migration test/3 (bad)"), std::string::npos) << s.message();
+  EXPECT_EQ(db->Query("SELECT * FROM schema_migrations WHERE component = 'test'")->size(), 2u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, DatabaseTest, ::testing::ValuesIn(testutil::TestEngines()),
+                         [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
+
+TEST(StoreUriTest, UnknownSchemesAndUnreachableServers) {
+  auto s = OpenDatabase("mysql://x");
+  EXPECT_EQ(s.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.status().message().find("postgresql://"), std::string::npos);
+  // Port 1 on loopback refuses at once; the password never appears in the message.
+  auto pg = OpenDatabase("postgresql://u:hunter2@127.0.0.1:1/db");
+  EXPECT_EQ(pg.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(pg.status().message().find("hunter2"), std::string::npos) << pg.status().message();
+  EXPECT_NE(pg.status().message().find("postgresql://u:***@127.0.0.1:1/db"), std::string::npos);
+}
+
+TEST(StoreUriTest, PostgresPlaceholdersSkipQuotesAndComments) {
+  EXPECT_EQ(PostgresPlaceholders("SELECT ? , '?', \"a?\" FROM t WHERE x = ? -- ?\nAND y = ?"),
+            "SELECT $1 , '?', \"a?\" FROM t WHERE x = $2 -- ?\nAND y = $3");
+  EXPECT_EQ(PostgresPlaceholders("VALUES ('it''s ?', ?)"), "VALUES ('it''s ?', $1)");
+  EXPECT_EQ(RedactUri("postgresql://user@host/db"), "postgresql://user@host/db");
+  EXPECT_EQ(RedactUri("postgres://a:b@h:5/d"), "postgres://a:***@h:5/d");
 }
 
 }  // namespace
