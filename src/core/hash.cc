@@ -93,4 +93,33 @@ std::string NewUuidHex() {
   return ToHex(b.data(), b.size());
 }
 
+std::string Base64Encode(std::string_view data) {
+  std::string out(4 * ((data.size() + 2) / 3), '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(data.data()),
+                          static_cast<int>(data.size()));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+Result<std::string> Base64Decode(std::string_view text) {
+  if (text.size() % 4 != 0) {
+    return InvalidArgument("not base64: its length is not a multiple of 4");
+  }
+  std::string out(3 * (text.size() / 4), '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(text.data()),
+                          static_cast<int>(text.size()));
+  if (n < 0) {
+    return InvalidArgument("not base64");
+  }
+  // EVP_DecodeBlock counts the padding as zero bytes.
+  size_t pad = 0;
+  for (size_t i = text.size(); i > 0 && text[i - 1] == '=' && pad < 2; --i) {
+    ++pad;
+  }
+  out.resize(static_cast<size_t>(n) - pad);
+  return out;
+}
+
 }  // namespace plinth::core

@@ -37,4 +37,9 @@ Result<std::string> Sha256File(const std::string& path);
 // writes run ids.
 std::string NewUuidHex();
 
+// Standard base64 (RFC 4648, with padding), through OpenSSL.
+std::string Base64Encode(std::string_view data);
+// Decodes standard base64; InvalidArgument when `text` is not base64.
+Result<std::string> Base64Decode(std::string_view text);
+
 }  // namespace plinth::core

@@ -109,8 +109,8 @@ class PostgresDatabase : public Database {
       return InvalidArgument(name_ + ": statement takes " + std::to_string(expected) +
                              " parameters, got " + std::to_string(params.size()));
     }
-    PGresult* res = PQprepare(conn_, name.c_str(), text.c_str(), static_cast<int>(params.size()),
-                              types.data());
+    PGresult* res =
+        PQprepare(conn_, name.c_str(), text.c_str(), static_cast<int>(params.size()), types.data());
     Status s = Check(res);
     PQclear(res);
     PLINTH_RETURN_IF_ERROR(s);
@@ -119,8 +119,7 @@ class PostgresDatabase : public Database {
 
   std::string_view BeginStatement() const override { return "BEGIN"; }
 
-  Status Run(std::string_view sql, std::span<const Value> params,
-             std::vector<Row>* rows) override {
+  Status Run(std::string_view sql, std::span<const Value> params, std::vector<Row>* rows) override {
     std::vector<Oid> types(params.size(), 0);
     std::vector<std::string> text(params.size());
     std::vector<const char*> values(params.size(), nullptr);
@@ -254,8 +253,7 @@ Result<std::unique_ptr<Database>> OpenPostgres(std::string_view uri) {
   }
   auto db = std::make_unique<PostgresDatabase>(conn, name);
   // Quiet NOTICEs ("relation already exists, skipping") and UTC timestamps.
-  PLINTH_RETURN_IF_ERROR(
-      db->ExecScript("SET client_min_messages = warning; SET TIME ZONE 'UTC'"));
+  PLINTH_RETURN_IF_ERROR(db->ExecScript("SET client_min_messages = warning; SET TIME ZONE 'UTC'"));
   return std::unique_ptr<Database>(std::move(db));
 }
 

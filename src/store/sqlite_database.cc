@@ -74,8 +74,7 @@ class SqliteDatabase : public Database {
   // half-way on a lock upgrade.
   std::string_view BeginStatement() const override { return "BEGIN IMMEDIATE"; }
 
-  Status Run(std::string_view sql, std::span<const Value> params,
-             std::vector<Row>* rows) override {
+  Status Run(std::string_view sql, std::span<const Value> params, std::vector<Row>* rows) override {
     // Statements are prepared once per connection and reused: parsing dominated
     // loops of small inserts.
     sqlite3_stmt* stmt = nullptr;
@@ -179,7 +178,10 @@ Result<std::unique_ptr<Database>> OpenSqlite(std::string_view path) {
   if (p != ":memory:") {
     PLINTH_RETURN_IF_ERROR(out->ExecScript("PRAGMA journal_mode=WAL"));
   }
-  PLINTH_RETURN_IF_ERROR(out->ExecScript("PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL"));
+  PLINTH_RETURN_IF_ERROR(
+      out->ExecScript("PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; "
+                      // LIKE is case-sensitive, as in PostgreSQL.
+                      "PRAGMA case_sensitive_like=ON"));
   return std::unique_ptr<Database>(std::move(out));
 }
 

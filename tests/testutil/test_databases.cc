@@ -35,8 +35,8 @@ std::string FreshDatabaseUri(const std::string& engine, const std::string& dir) 
   if (!s.ok()) {
     ADD_FAILURE() << s.ToString();
   }
-  return base + (base.find('?') == std::string::npos ? "?" : "&") +
-         "options=-csearch_path%3D" + schema;
+  return base + (base.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" +
+         schema;
 }
 
 }  // namespace plinth::testutil

@@ -1,0 +1,101 @@
+// Experiment tracking's entities, shaped as MLflow's protos define them
+// (service.proto): the store returns them, the server and the HTTP client
+// convert them to and from MLflow's JSON (tracking/mlflow_json.h).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+
+namespace plinth::tracking {
+
+struct Tag {
+  std::string key;
+  std::string value;
+  bool operator==(const Tag&) const = default;
+};
+
+struct Experiment {
+  std::string experiment_id;
+  std::string name;
+  std::string artifact_location;
+  std::string lifecycle_stage;  // "active" | "deleted"
+  int64_t creation_time = 0;    // ms since the epoch
+  int64_t last_update_time = 0;
+  std::vector<Tag> tags;
+};
+
+// MLflow's RunStatus enum, numbered as in the proto.
+enum class RunStatus { kRunning = 1, kScheduled = 2, kFinished = 3, kFailed = 4, kKilled = 5 };
+std::string_view RunStatusName(RunStatus s);
+Result<RunStatus> ParseRunStatus(std::string_view name);
+
+// MLflow's ViewType: which lifecycle stages a search returns.
+enum class ViewType { kActiveOnly = 1, kDeletedOnly = 2, kAll = 3 };
+Result<ViewType> ParseViewType(std::string_view name);
+
+struct RunInfo {
+  std::string run_id;
+  std::string run_name;
+  std::string experiment_id;
+  std::string user_id;
+  RunStatus status = RunStatus::kRunning;
+  int64_t start_time = 0;
+  std::optional<int64_t> end_time;
+  std::string artifact_uri;
+  std::string lifecycle_stage;
+};
+
+struct Metric {
+  std::string key;
+  double value = 0;
+  int64_t timestamp = 0;
+  int64_t step = 0;
+  bool operator==(const Metric&) const = default;
+};
+
+struct Param {
+  std::string key;
+  std::string value;
+  bool operator==(const Param&) const = default;
+};
+
+struct Dataset {
+  std::string name;
+  std::string digest;
+  std::string source_type;
+  std::string source;
+  std::optional<std::string> schema;
+  std::optional<std::string> profile;
+};
+
+struct DatasetInput {
+  std::vector<Tag> tags;
+  Dataset dataset;
+};
+
+struct Run {
+  RunInfo info;
+  std::vector<Metric> metrics;  // the latest value of each key
+  std::vector<Param> params;
+  std::vector<Tag> tags;
+  std::vector<DatasetInput> inputs;
+};
+
+// A page of results and the token of the next page ("" at the end).
+template <typename T>
+struct Page {
+  std::vector<T> items;
+  std::string next_page_token;
+};
+
+// Tags MLflow's clients set and read.
+inline constexpr std::string_view kRunNameTag = "mlflow.runName";
+inline constexpr std::string_view kParentRunTag = "mlflow.parentRunId";
+inline constexpr std::string_view kUserTag = "mlflow.user";
+
+}  // namespace plinth::tracking

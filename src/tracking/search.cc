@@ -1,0 +1,495 @@
+#include "tracking/search.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+
+#include "core/hash.h"
+#include "core/json.h"
+
+namespace plinth::tracking {
+namespace {
+
+enum class TokenType { kWord, kQuotedName, kString, kNumber, kOperator, kLeftParen, kRightParen,
+                       kComma, kEnd };
+
+struct Token {
+  TokenType type = TokenType::kEnd;
+  std::string text;  // words keep their spelling; strings and quoted names are unquoted
+};
+
+std::string Upper(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+bool IsWordChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-' ||
+         c == '/' || c == ':';
+}
+
+Result<std::vector<Token>> Tokenize(std::string_view s) {
+  std::vector<Token> out;
+  size_t i = 0;
+  while (i < s.size()) {
+    char c = s[i];
+    if (std::isspace(static_cast<unsigned char>(c))) {
+      ++i;
+    } else if (c == '\'' || c == '"' || c == '`') {
+      // '...' is a value; "..." and `...` quote a name (or, after an operator, a value).
+      std::string text;
+      size_t j = i + 1;
+      while (true) {
+        if (j >= s.size()) {
+          return InvalidArgument("unterminated quote starting at character " +
+                                 std::to_string(i + 1));
+        }
+        if (s[j] == c) {
+          if (j + 1 < s.size() && s[j + 1] == c && c != '`') {  // '' or "" escapes a quote
+            text.push_back(c);
+            j += 2;
+            continue;
+          }
+          break;
+        }
+        text.push_back(s[j++]);
+      }
+      out.push_back({c == '\'' ? TokenType::kString : TokenType::kQuotedName, text});
+      i = j + 1;
+    } else if (c == '(' || c == ')' || c == ',') {
+      out.push_back({c == '(' ? TokenType::kLeftParen
+                     : c == ')' ? TokenType::kRightParen
+                                : TokenType::kComma,
+                     std::string(1, c)});
+      ++i;
+    } else if (c == '=' || c == '!' || c == '<' || c == '>') {
+      size_t len = 1;
+      if (i + 1 < s.size() && (s[i + 1] == '=' || (c == '<' && s[i + 1] == '>'))) {
+        len = 2;
+      }
+      std::string op(s.substr(i, len));
+      if (op == "!") {
+        return InvalidArgument("unexpected '!' at character " + std::to_string(i + 1));
+      }
+      op = op == "==" ? "=" : op == "<>" ? "!=" : op;
+      out.push_back({TokenType::kOperator, op});
+      i += len;
+    } else if (std::isdigit(static_cast<unsigned char>(c)) ||
+               ((c == '-' || c == '+' || c == '.') && i + 1 < s.size() &&
+                (std::isdigit(static_cast<unsigned char>(s[i + 1])) || s[i + 1] == '.'))) {
+      size_t j = i + 1;
+      while (j < s.size() && (std::isalnum(static_cast<unsigned char>(s[j])) || s[j] == '.' ||
+                              ((s[j] == '-' || s[j] == '+') && (s[j - 1] == 'e' || s[j - 1] == 'E')))) {
+        ++j;
+      }
+      out.push_back({TokenType::kNumber, std::string(s.substr(i, j - i))});
+      i = j;
+    } else if (IsWordChar(c)) {
+      size_t j = i;
+      while (j < s.size() && IsWordChar(s[j])) {
+        ++j;
+      }
+      // A name like metrics."my key" continues with a quoted part.
+      std::string word(s.substr(i, j - i));
+      if (!word.empty() && word.back() == '.' && j < s.size() && (s[j] == '"' || s[j] == '`')) {
+        char q = s[j];
+        size_t end = s.find(q, j + 1);
+        if (end == std::string_view::npos) {
+          return InvalidArgument("unterminated quote starting at character " +
+                                 std::to_string(j + 1));
+        }
+        word += std::string(1, '\x01') + std::string(s.substr(j + 1, end - j - 1));
+        j = end + 1;
+      }
+      out.push_back({TokenType::kWord, word});
+      i = j;
+    } else {
+      return InvalidArgument(std::string("unexpected character '") + c + "' at character " +
+                             std::to_string(i + 1));
+    }
+  }
+  out.push_back({TokenType::kEnd, ""});
+  return out;
+}
+
+bool Contains(const std::vector<std::string_view>& v, std::string_view s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+// Splits "metrics.acc" / "tags.\x01my key" / "status" into kind and key.
+Result<std::pair<EntityKind, std::string>> ParseEntity(const std::string& word,
+                                                       const SearchTarget& t) {
+  std::string_view w = word;
+  size_t dot = w.find('.');
+  if (dot == std::string_view::npos) {
+    std::string key(w);
+    if (key.find('\x01') != std::string::npos) {
+      return InvalidArgument("invalid identifier \"" + key + "\"");
+    }
+    if (!Contains(t.string_attributes, key) && !Contains(t.numeric_attributes, key)) {
+      return InvalidArgument("invalid attribute key '" + key + "' for a " +
+                             std::string(t.what) + " search");
+    }
+    return std::pair{EntityKind::kAttribute, key};
+  }
+  std::string prefix = Upper(w.substr(0, dot));
+  std::string key(w.substr(dot + 1));
+  if (!key.empty() && key[0] == '\x01') {
+    key.erase(0, 1);
+  }
+  if (key.empty()) {
+    return InvalidArgument("\"" + std::string(w.substr(0, dot)) + ".\" names no key");
+  }
+  EntityKind kind;
+  if (prefix == "METRIC" || prefix == "METRICS") {
+    kind = EntityKind::kMetric;
+  } else if (prefix == "PARAM" || prefix == "PARAMS" || prefix == "PARAMETER" ||
+             prefix == "PARAMETERS") {
+    kind = EntityKind::kParam;
+  } else if (prefix == "TAG" || prefix == "TAGS") {
+    kind = EntityKind::kTag;
+  } else if (prefix == "ATTRIBUTE" || prefix == "ATTRIBUTES" || prefix == "ATTR" ||
+             prefix == "RUN") {
+    if (!Contains(t.string_attributes, key) && !Contains(t.numeric_attributes, key)) {
+      return InvalidArgument("invalid attribute key '" + key + "' for a " +
+                             std::string(t.what) + " search");
+    }
+    return std::pair{EntityKind::kAttribute, key};
+  } else if (prefix == "DATASET" || prefix == "DATASETS") {
+    kind = EntityKind::kDataset;
+    if (key != "name" && key != "digest" && key != "context") {
+      return InvalidArgument("invalid dataset key '" + key +
+                             "': expected name, digest or context");
+    }
+  } else {
+    return InvalidArgument("invalid entity type '" + std::string(w.substr(0, dot)) +
+                           "': expected metrics, params, tags, attributes or datasets");
+  }
+  if ((kind == EntityKind::kMetric || kind == EntityKind::kParam) && !t.has_metrics_params) {
+    return InvalidArgument("a " + std::string(t.what) + " search has no " +
+                           (kind == EntityKind::kMetric ? "metrics" : "params"));
+  }
+  if (kind == EntityKind::kDataset && !t.has_datasets) {
+    return InvalidArgument("a " + std::string(t.what) + " search has no datasets");
+  }
+  return std::pair{kind, key};
+}
+
+std::string Describe(const Comparison& c) {
+  static constexpr std::string_view kNames[] = {"metrics.", "params.", "tags.", "", "datasets."};
+  return std::string(kNames[static_cast<int>(c.kind)]) + c.key;
+}
+
+}  // namespace
+
+const SearchTarget& RunSearch() {
+  static const SearchTarget t = {
+      "run",
+      {"run_id", "run_name", "status", "user_id", "artifact_uri", "lifecycle_stage"},
+      {"start_time", "end_time", "created"},
+      true,
+      true};
+  return t;
+}
+
+const SearchTarget& ExperimentSearch() {
+  static const SearchTarget t = {"experiment",
+                                 {"name", "experiment_id", "artifact_location", "lifecycle_stage"},
+                                 {"creation_time", "last_update_time"},
+                                 false,
+                                 false};
+  return t;
+}
+
+Result<std::vector<Comparison>> ParseFilter(std::string_view filter, const SearchTarget& target) {
+  std::vector<Comparison> out;
+  auto bad = [&](const std::string& why) {
+    return InvalidArgument("invalid filter \"" + std::string(filter) + "\": " + why);
+  };
+  Result<std::vector<Token>> tokens_or = Tokenize(filter);
+  if (!tokens_or.ok()) {
+    return bad(tokens_or.status().message());
+  }
+  const std::vector<Token>& tok = *tokens_or;
+  size_t i = 0;
+  if (tok[0].type == TokenType::kEnd) {
+    return out;
+  }
+  while (true) {
+    Comparison c;
+    if (tok[i].type != TokenType::kWord && tok[i].type != TokenType::kQuotedName) {
+      return bad("expected an entity such as metrics.acc, found '" + tok[i].text + "'");
+    }
+    std::string name = tok[i].type == TokenType::kQuotedName ? "attributes.\x01" + tok[i].text
+                                                             : tok[i].text;
+    auto entity = ParseEntity(name, target);
+    if (!entity.ok()) {
+      return bad(entity.status().message());
+    }
+    c.kind = entity->first;
+    c.key = entity->second;
+    ++i;
+    // The operator.
+    std::string op;
+    if (tok[i].type == TokenType::kOperator) {
+      op = tok[i++].text;
+    } else if (tok[i].type == TokenType::kWord) {
+      op = Upper(tok[i++].text);
+      if (op == "NOT" && tok[i].type == TokenType::kWord && Upper(tok[i].text) == "IN") {
+        op = "NOT IN";
+        ++i;
+      } else if (op == "IS") {
+        if (tok[i].type == TokenType::kWord && Upper(tok[i].text) == "NOT") {
+          op = "IS NOT";
+          ++i;
+        }
+        if (tok[i].type != TokenType::kWord || Upper(tok[i].text) != "NULL") {
+          return bad("expected NULL after " + op);
+        }
+        op += " NULL";
+        ++i;
+      }
+    }
+    const bool numeric =
+        c.kind == EntityKind::kMetric ||
+        (c.kind == EntityKind::kAttribute && Contains(target.numeric_attributes, c.key));
+    static const std::vector<std::string_view> kNumericOps = {"=", "!=", ">", ">=", "<", "<="};
+    static const std::vector<std::string_view> kStringOps = {
+        "=", "!=", "LIKE", "ILIKE", "IN", "NOT IN", "IS NULL", "IS NOT NULL"};
+    if (numeric ? !Contains(kNumericOps, op) : !Contains(kStringOps, op)) {
+      return bad("invalid comparator '" + op + "' for " + Describe(c) + ": expected one of " +
+                 (numeric ? "=, !=, >, >=, <, <=" : "=, !=, LIKE, ILIKE, IN, NOT IN, IS NULL"));
+    }
+    if ((op == "IS NULL" || op == "IS NOT NULL") && c.kind != EntityKind::kTag &&
+        c.kind != EntityKind::kParam) {
+      return bad(op + " applies to tags and params only, not " + Describe(c));
+    }
+    c.op = op;
+    // The value.
+    if (op == "IN" || op == "NOT IN") {
+      if (tok[i].type != TokenType::kLeftParen) {
+        return bad("expected a parenthesised list after " + op);
+      }
+      ++i;
+      while (true) {
+        if (tok[i].type != TokenType::kString && tok[i].type != TokenType::kQuotedName) {
+          return bad("expected a quoted string in the list after " + Describe(c) + " " + op);
+        }
+        c.strings.push_back(tok[i++].text);
+        if (tok[i].type == TokenType::kComma) {
+          ++i;
+          continue;
+        }
+        if (tok[i].type != TokenType::kRightParen) {
+          return bad("expected ',' or ')' in the list after " + op);
+        }
+        ++i;
+        break;
+      }
+    } else if (op != "IS NULL" && op != "IS NOT NULL") {
+      if (numeric) {
+        if (tok[i].type != TokenType::kNumber) {
+          return bad("expected a number after " + Describe(c) + " " + op + ", found '" +
+                     tok[i].text + "'");
+        }
+        const std::string& t = tok[i].text;
+        double v = 0;
+        const char* begin = t.data() + (t[0] == '+' ? 1 : 0);
+        auto r = std::from_chars(begin, t.data() + t.size(), v);
+        if (r.ec != std::errc() || r.ptr != t.data() + t.size()) {
+          return bad("'" + t + "' is not a number");
+        }
+        c.number = v;
+      } else {
+        if (tok[i].type != TokenType::kString && tok[i].type != TokenType::kQuotedName) {
+          return bad("expected a quoted string after " + Describe(c) + " " + op + ", found '" +
+                     tok[i].text + "'");
+        }
+        c.strings.push_back(tok[i].text);
+      }
+      ++i;
+    }
+    out.push_back(std::move(c));
+    if (tok[i].type == TokenType::kEnd) {
+      break;
+    }
+    if (tok[i].type != TokenType::kWord || Upper(tok[i].text) != "AND") {
+      return bad("expected AND between clauses, found '" + tok[i].text +
+                 "' (OR is not supported)");
+    }
+    ++i;
+  }
+  return out;
+}
+
+Result<OrderKey> ParseOrderBy(std::string_view clause, const SearchTarget& target) {
+  auto bad = [&](const std::string& why) {
+    return InvalidArgument("invalid order_by clause \"" + std::string(clause) + "\": " + why);
+  };
+  Result<std::vector<Token>> tokens_or = Tokenize(clause);
+  if (!tokens_or.ok()) {
+    return bad(tokens_or.status().message());
+  }
+  const std::vector<Token>& tok = *tokens_or;
+  if (tok[0].type != TokenType::kWord && tok[0].type != TokenType::kQuotedName) {
+    return bad("expected an entity such as metrics.acc");
+  }
+  std::string name =
+      tok[0].type == TokenType::kQuotedName ? "attributes.\x01" + tok[0].text : tok[0].text;
+  auto entity = ParseEntity(name, target);
+  if (!entity.ok()) {
+    return bad(entity.status().message());
+  }
+  if (entity->first == EntityKind::kDataset) {
+    return bad("results cannot be ordered by datasets");
+  }
+  OrderKey k{entity->first, entity->second, true};
+  size_t i = 1;
+  if (tok[i].type == TokenType::kWord) {
+    std::string dir = Upper(tok[i].text);
+    if (dir != "ASC" && dir != "DESC") {
+      return bad("expected ASC or DESC, found '" + tok[i].text + "'");
+    }
+    k.ascending = dir == "ASC";
+    ++i;
+  }
+  if (tok[i].type != TokenType::kEnd) {
+    return bad("unexpected '" + tok[i].text + "'");
+  }
+  return k;
+}
+
+namespace {
+
+// `expr <op> value(s)` for a string comparison, appending the bound values.
+std::string StringCondition(const std::string& expr, const Comparison& c,
+                            std::vector<store::Value>* params) {
+  if (c.op == "IN" || c.op == "NOT IN") {
+    std::string list;
+    for (const std::string& v : c.strings) {
+      list += list.empty() ? "?" : ", ?";
+      params->emplace_back(v);
+    }
+    return expr + " " + c.op + " (" + list + ")";
+  }
+  params->emplace_back(c.strings.at(0));
+  if (c.op == "ILIKE") {
+    return "LOWER(" + expr + ") LIKE LOWER(?)";
+  }
+  return expr + " " + c.op + " ?";
+}
+
+}  // namespace
+
+SqlFragment CompileFilter(const std::vector<Comparison>& comparisons, const SqlNames& n) {
+  SqlFragment out;
+  std::string row_id = std::string(n.row) + "." + std::string(n.id_column);
+  for (const Comparison& c : comparisons) {
+    std::string cond;
+    switch (c.kind) {
+      case EntityKind::kMetric:
+        out.params.emplace_back(c.key);
+        out.params.emplace_back(*c.number);
+        cond = "EXISTS (SELECT 1 FROM latest_metrics m WHERE m.run_uuid = " + row_id +
+               " AND m.key = ? AND m.is_nan = 0 AND m.value " + c.op + " ?)";
+        break;
+      case EntityKind::kParam:
+      case EntityKind::kTag: {
+        const bool param = c.kind == EntityKind::kParam;
+        std::string table = param ? "params" : std::string(n.tag_table);
+        std::string id = param ? "run_uuid" : std::string(n.tag_id);
+        out.params.emplace_back(c.key);
+        std::string base = "SELECT 1 FROM " + table + " x WHERE x." + id + " = " + row_id +
+                           " AND x.key = ?";
+        if (c.op == "IS NULL") {
+          cond = "NOT EXISTS (" + base + ")";
+        } else if (c.op == "IS NOT NULL") {
+          cond = "EXISTS (" + base + ")";
+        } else {
+          cond = "EXISTS (" + base + " AND " + StringCondition("x.value", c, &out.params) + ")";
+        }
+        break;
+      }
+      case EntityKind::kAttribute: {
+        std::string col = std::string(n.row) + "." + n.column(c.key);
+        if (c.number) {
+          out.params.emplace_back(*c.number);
+          cond = col + " " + c.op + " ?";
+        } else {
+          cond = StringCondition(col, c, &out.params);
+        }
+        break;
+      }
+      case EntityKind::kDataset: {
+        std::string base = "SELECT 1 FROM inputs i JOIN datasets d ON d.dataset_uuid = "
+                           "i.dataset_uuid";
+        if (c.key == "context") {
+          base += " JOIN input_tags t ON t.input_uuid = i.input_uuid AND t.name = "
+                  "'mlflow.data.context'";
+        }
+        std::string expr = c.key == "context" ? "t.value" : "d." + c.key;
+        cond = "EXISTS (" + base + " WHERE i.run_uuid = " + row_id + " AND " +
+               StringCondition(expr, c, &out.params) + ")";
+        break;
+      }
+    }
+    out.sql += out.sql.empty() ? cond : " AND " + cond;
+  }
+  if (out.sql.empty()) {
+    out.sql = "1 = 1";
+  }
+  return out;
+}
+
+SqlFragment CompileOrderBy(const OrderKey& key, const SqlNames& n) {
+  SqlFragment out;
+  std::string row_id = std::string(n.row) + "." + std::string(n.id_column);
+  std::string expr;
+  switch (key.kind) {
+    case EntityKind::kMetric:
+      expr = "(SELECT m.value FROM latest_metrics m WHERE m.run_uuid = " + row_id +
+             " AND m.key = ?)";
+      out.params.emplace_back(key.key);
+      break;
+    case EntityKind::kParam:
+      expr = "(SELECT x.value FROM params x WHERE x.run_uuid = " + row_id + " AND x.key = ?)";
+      out.params.emplace_back(key.key);
+      break;
+    case EntityKind::kTag:
+      expr = "(SELECT x.value FROM " + std::string(n.tag_table) + " x WHERE x." +
+             std::string(n.tag_id) + " = " + row_id + " AND x.key = ?)";
+      out.params.emplace_back(key.key);
+      break;
+    default:
+      expr = std::string(n.row) + "." + n.column(key.key);
+  }
+  // NULLs last in both directions, as MLflow orders.
+  out.sql = "CASE WHEN " + expr + " IS NULL THEN 1 ELSE 0 END, " + expr +
+            (key.ascending ? " ASC" : " DESC");
+  if (key.kind != EntityKind::kAttribute) {
+    out.params.push_back(out.params.back());  // the expression appears twice
+  }
+  return out;
+}
+
+std::string EncodePageToken(int64_t offset) {
+  return core::Base64Encode(core::DumpJson(core::Json{{"offset", offset}}, false));
+}
+
+Result<int64_t> DecodePageToken(std::string_view token) {
+  Result<std::string> text = core::Base64Decode(token);
+  if (!text.ok()) {
+    return InvalidArgument("Invalid page token, could not base64-decode");
+  }
+  Result<core::Json> j = core::ParseJson(*text, "page token");
+  if (!j.ok() || !j->is_object() || !j->contains("offset") || !(*j)["offset"].is_number_integer() ||
+      (*j)["offset"].get<int64_t>() < 0) {
+    return InvalidArgument("Invalid page token, decoded value=" + *text);
+  }
+  return (*j)["offset"].get<int64_t>();
+}
+
+}  // namespace plinth::tracking

@@ -1,0 +1,79 @@
+// MLflow's search syntax: filter strings ("metrics.acc > 0.9 and params.model =
+// 'gbdt' and tags.`team name` LIKE 'ml-%' and attributes.status = 'FINISHED'")
+// and order_by clauses ("metrics.acc DESC"), parsed into comparisons and
+// compiled to parameterised SQL (values are always bound, never spliced).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "store/database.h"
+
+namespace plinth::tracking {
+
+enum class EntityKind { kMetric, kParam, kTag, kAttribute, kDataset };
+
+struct Comparison {
+  EntityKind kind = EntityKind::kAttribute;
+  std::string key;
+  std::string op;  // upper case: = != > >= < <= LIKE ILIKE IN NOT IN IS NULL IS NOT NULL
+  std::vector<std::string> strings;  // the value(s) of a string comparison
+  std::optional<double> number;      // the value of a numeric comparison
+};
+
+struct OrderKey {
+  EntityKind kind = EntityKind::kAttribute;
+  std::string key;
+  bool ascending = true;
+};
+
+// What a search is over: the attributes it knows, which of them are numbers,
+// and whether metrics, params and datasets exist (runs) or only tags (experiments).
+struct SearchTarget {
+  std::string_view what;  // "run" | "experiment" | "registered model" | "model version"
+  std::vector<std::string_view> string_attributes;
+  std::vector<std::string_view> numeric_attributes;
+  bool has_metrics_params = false;
+  bool has_datasets = false;
+};
+
+const SearchTarget& RunSearch();
+const SearchTarget& ExperimentSearch();
+
+// Parses `filter` (clauses joined by AND). An empty filter gives no comparisons.
+// Errors are InvalidArgument naming the clause and what was expected.
+Result<std::vector<Comparison>> ParseFilter(std::string_view filter, const SearchTarget& target);
+
+// Parses one order_by clause: "<entity> [ASC|DESC]".
+Result<OrderKey> ParseOrderBy(std::string_view clause, const SearchTarget& target);
+
+// A piece of SQL with its bound values.
+struct SqlFragment {
+  std::string sql;
+  std::vector<store::Value> params;
+};
+
+// How a target's rows and related tables are named in SQL, for compiling.
+struct SqlNames {
+  std::string_view row;        // alias of the searched table, e.g. "r"
+  std::string_view id_column;  // its key column, e.g. "run_uuid"
+  std::string_view tag_table;  // e.g. "tags"
+  std::string_view tag_id;     // the tag table's column naming the row
+  // The SQL column of an attribute, e.g. "run_id" -> "run_uuid".
+  std::string (*column)(std::string_view attribute);
+};
+
+// `comparisons` ANDed as a WHERE condition ("1 = 1" when empty).
+SqlFragment CompileFilter(const std::vector<Comparison>& comparisons, const SqlNames& names);
+
+// An ORDER BY term for `key`, NULLs last whichever the direction.
+SqlFragment CompileOrderBy(const OrderKey& key, const SqlNames& names);
+
+// MLflow's page tokens: base64 of {"offset": N}.
+std::string EncodePageToken(int64_t offset);
+Result<int64_t> DecodePageToken(std::string_view token);
+
+}  // namespace plinth::tracking

@@ -1,0 +1,1048 @@
+// TrackingStore over store::Database: one schema, one SQL dialect, on SQLite
+// and PostgreSQL alike.
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <map>
+#include <random>
+#include <regex>
+#include <set>
+
+#include "core/hash.h"
+#include "tracking/search.h"
+#include "tracking/tracking_store.h"
+
+namespace plinth::tracking {
+namespace {
+
+using store::Row;
+using store::Value;
+
+constexpr store::Migration kMigrations[] = {
+    {1, "experiments, runs, params, metrics, tags, datasets",
+     R"sql(
+CREATE TABLE counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL);
+INSERT INTO counters (name, value) VALUES ('experiment', 0);
+CREATE TABLE experiments (
+  experiment_id BIGINT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  artifact_location TEXT NOT NULL,
+  lifecycle_stage TEXT NOT NULL,
+  creation_time BIGINT NOT NULL,
+  last_update_time BIGINT NOT NULL);
+CREATE TABLE experiment_tags (
+  experiment_id BIGINT NOT NULL REFERENCES experiments (experiment_id) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (experiment_id, key));
+CREATE TABLE runs (
+  run_uuid TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  experiment_id BIGINT NOT NULL REFERENCES experiments (experiment_id),
+  user_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  start_time BIGINT NOT NULL,
+  end_time BIGINT,
+  artifact_uri TEXT NOT NULL,
+  lifecycle_stage TEXT NOT NULL,
+  deleted_time BIGINT);
+CREATE INDEX runs_by_experiment ON runs (experiment_id, start_time);
+CREATE TABLE params (
+  run_uuid TEXT NOT NULL REFERENCES runs (run_uuid) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (run_uuid, key));
+CREATE TABLE tags (
+  run_uuid TEXT NOT NULL REFERENCES runs (run_uuid) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (run_uuid, key));
+CREATE TABLE metrics (
+  run_uuid TEXT NOT NULL REFERENCES runs (run_uuid) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  value DOUBLE PRECISION NOT NULL,
+  is_nan INTEGER NOT NULL,
+  timestamp BIGINT NOT NULL,
+  step BIGINT NOT NULL,
+  PRIMARY KEY (run_uuid, key, step, timestamp, value, is_nan));
+CREATE TABLE latest_metrics (
+  run_uuid TEXT NOT NULL REFERENCES runs (run_uuid) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  value DOUBLE PRECISION NOT NULL,
+  is_nan INTEGER NOT NULL,
+  timestamp BIGINT NOT NULL,
+  step BIGINT NOT NULL,
+  PRIMARY KEY (run_uuid, key));
+CREATE INDEX latest_metrics_by_key ON latest_metrics (key, value);
+CREATE TABLE datasets (
+  dataset_uuid TEXT PRIMARY KEY,
+  experiment_id BIGINT NOT NULL REFERENCES experiments (experiment_id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  source_type TEXT NOT NULL,
+  source TEXT NOT NULL,
+  schema TEXT,
+  profile TEXT,
+  UNIQUE (experiment_id, name, digest));
+CREATE TABLE inputs (
+  input_uuid TEXT PRIMARY KEY,
+  dataset_uuid TEXT NOT NULL REFERENCES datasets (dataset_uuid) ON DELETE CASCADE,
+  run_uuid TEXT NOT NULL REFERENCES runs (run_uuid) ON DELETE CASCADE,
+  UNIQUE (dataset_uuid, run_uuid));
+CREATE TABLE input_tags (
+  input_uuid TEXT NOT NULL REFERENCES inputs (input_uuid) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (input_uuid, name));
+)sql"},
+};
+
+// MLflow's limits (mlflow/utils/validation.py).
+constexpr size_t kMaxEntityKey = 250;
+constexpr size_t kMaxParamValue = 6000;
+constexpr size_t kMaxTagValue = 5000;
+constexpr size_t kMaxExperimentName = 500;
+constexpr size_t kMaxMetricsPerBatch = 1000;
+constexpr size_t kMaxParamsTagsPerBatch = 100;
+constexpr size_t kMaxEntitiesPerBatch = 1000;
+constexpr size_t kMaxDatasetName = 500;
+constexpr size_t kMaxDatasetDigest = 36;
+constexpr size_t kMaxDatasetSchema = 1048575;
+constexpr size_t kMaxDatasetSource = 65535;
+constexpr size_t kMaxInputTagKey = 255;
+constexpr size_t kMaxInputTagValue = 500;
+constexpr int64_t kMaxRunsPerPage = 50000;
+constexpr int64_t kMaxExperimentsPerPage = 50000;
+
+// posixpath.normpath, for MLflow's "names must not resolve to other names" rule.
+std::string NormPath(std::string_view p) {
+  if (p.empty()) {
+    return ".";
+  }
+  const bool absolute = p[0] == '/';
+  std::vector<std::string_view> parts;
+  size_t i = 0;
+  while (i <= p.size()) {
+    size_t j = p.find('/', i);
+    j = j == std::string_view::npos ? p.size() : j;
+    std::string_view part = p.substr(i, j - i);
+    if (part.empty() || part == ".") {
+      // skipped
+    } else if (part == "..") {
+      if (!parts.empty() && parts.back() != "..") {
+        parts.pop_back();
+      } else if (!absolute) {
+        parts.push_back(part);
+      }
+    } else {
+      parts.push_back(part);
+    }
+    i = j + 1;
+  }
+  std::string out = absolute ? "/" : "";
+  for (size_t k = 0; k < parts.size(); ++k) {
+    out += (k ? "/" : "") + std::string(parts[k]);
+  }
+  return out.empty() ? "." : out;
+}
+
+Status ValidateKeyName(std::string_view what, const std::string& name) {
+  static const std::regex kValid(R"(^[/\w.\- ]*$)");
+  if (!std::regex_match(name, kValid)) {
+    return InvalidArgument("Invalid " + std::string(what) + " name: '" + name +
+                           "'. Names may only contain alphanumerics, underscores (_), dashes (-), "
+                           "periods (.), spaces ( ), and slashes (/).");
+  }
+  std::string norm = NormPath(name);
+  if (norm != name || norm == "." || norm.starts_with("..") || norm.starts_with("/")) {
+    return InvalidArgument("Invalid " + std::string(what) + " name: '" + name +
+                           "'. Names may be treated as files in certain cases, and must not "
+                           "resolve to other names when treated as such. This name would "
+                           "resolve to '" +
+                           norm + "'");
+  }
+  return Status::Ok();
+}
+
+Status ValidateLength(std::string_view what, size_t limit, const std::string& value) {
+  if (value.size() <= limit) {
+    return Status::Ok();
+  }
+  return InvalidArgument(std::string(what) + " '" + value.substr(0, 250) + "' had length " +
+                         std::to_string(value.size()) + ", which exceeded length limit of " +
+                         std::to_string(limit));
+}
+
+Status ValidateMetric(const Metric& m) {
+  PLINTH_RETURN_IF_ERROR(ValidateKeyName("metric", m.key));
+  if (m.timestamp < 0) {
+    return InvalidArgument("Got invalid timestamp " + std::to_string(m.timestamp) +
+                           " for metric '" + m.key +
+                           "'. Timestamp must be a nonnegative long (64-bit integer) ");
+  }
+  return ValidateLength("Metric name", kMaxEntityKey, m.key);
+}
+
+Status ValidateParam(const Param& p) {
+  PLINTH_RETURN_IF_ERROR(ValidateKeyName("parameter", p.key));
+  PLINTH_RETURN_IF_ERROR(ValidateLength("Param key", kMaxEntityKey, p.key));
+  return ValidateLength("Param value", kMaxParamValue, p.value);
+}
+
+Status ValidateTag(const Tag& t, size_t value_limit = kMaxTagValue) {
+  PLINTH_RETURN_IF_ERROR(ValidateKeyName("tag", t.key));
+  PLINTH_RETURN_IF_ERROR(ValidateLength("Tag key", kMaxEntityKey, t.key));
+  return ValidateLength("Tag value", value_limit, t.value);
+}
+
+Status ValidateRunId(const std::string& id) {
+  static const std::regex kValid(R"(^[a-zA-Z0-9][\w\-]{0,255}$)");
+  if (!std::regex_match(id, kValid)) {
+    return InvalidArgument("Invalid run ID: '" + id + "'");
+  }
+  return Status::Ok();
+}
+
+Status ValidateBatchLimit(std::string_view what, size_t limit, size_t n) {
+  if (n <= limit) {
+    return Status::Ok();
+  }
+  return InvalidArgument("A batch logging request can contain at most " + std::to_string(limit) +
+                         " " + std::string(what) + ". Got " + std::to_string(n) + " " +
+                         std::string(what) + ". Please split up " + std::string(what) +
+                         " across multiple requests and try again.");
+}
+
+// Experiment ids are integers in the store and strings in the API.
+Result<int64_t> ExperimentKey(const std::string& id) {
+  int64_t v = 0;
+  auto r = std::from_chars(id.data(), id.data() + id.size(), v);
+  if (id.empty() || r.ec != std::errc() || r.ptr != id.data() + id.size() || v < 0) {
+    return NotFound("No Experiment with id=" + id + " exists");
+  }
+  return v;
+}
+
+Status CheckMaxResults(int64_t max_results, int64_t limit) {
+  if (max_results < 1 || max_results > limit) {
+    return InvalidArgument("Invalid value " + std::to_string(max_results) +
+                           " for parameter 'max_results' supplied. It must be at most " +
+                           std::to_string(limit) + " and at least 1");
+  }
+  return Status::Ok();
+}
+
+std::string RandomRunName() {
+  static constexpr std::string_view kAdjectives[] = {
+      "able",   "bold",   "brave",  "bright", "calm",   "clever", "crisp",  "eager",
+      "fair",   "gentle", "glad",   "keen",   "kind",   "lively", "lucid",  "merry",
+      "nimble", "noble",  "placid", "polite", "proud",  "quick",  "quiet",  "rare",
+      "sharp",  "shy",    "silent", "smooth", "steady", "sunny",  "swift",  "vivid"};
+  static constexpr std::string_view kNouns[] = {
+      "ant",   "bass",  "bear",  "bird",  "cat",   "colt",  "crane", "deer",
+      "dove",  "eel",   "finch", "fox",   "frog",  "goat",  "hare",  "hawk",
+      "heron", "horse", "lark",  "lynx",  "mole",  "moth",  "newt",  "owl",
+      "ram",   "seal",  "shrew", "snail", "squid", "swan",  "toad",  "wolf"};
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  return std::string(kAdjectives[rng() % std::size(kAdjectives)]) + "-" +
+         std::string(kNouns[rng() % std::size(kNouns)]) + "-" + std::to_string(rng() % 1000);
+}
+
+std::string RunColumn(std::string_view attribute) {
+  if (attribute == "run_id") {
+    return "run_uuid";
+  }
+  if (attribute == "run_name") {
+    return "name";
+  }
+  if (attribute == "created") {
+    return "start_time";
+  }
+  return std::string(attribute);
+}
+
+std::string ExperimentColumn(std::string_view attribute) { return std::string(attribute); }
+
+constexpr std::string_view kRunColumns =
+    "run_uuid, name, experiment_id, user_id, status, start_time, end_time, artifact_uri, "
+    "lifecycle_stage";
+
+RunInfo RunInfoFromRow(const Row& r) {
+  RunInfo info;
+  info.run_id = r.Text(0);
+  info.run_name = r.Text(1);
+  info.experiment_id = r.Text(2);
+  info.user_id = r.Text(3);
+  Result<RunStatus> status = ParseRunStatus(r.Text(4));
+  info.status = status.ok() ? *status : RunStatus::kRunning;
+  info.start_time = r.Int(5);
+  if (!r.IsNull(6)) {
+    info.end_time = r.Int(6);
+  }
+  info.artifact_uri = r.Text(7);
+  info.lifecycle_stage = r.Text(8);
+  return info;
+}
+
+// "?, ?, ?" for n values.
+std::string Placeholders(size_t n) {
+  std::string s;
+  for (size_t i = 0; i < n; ++i) {
+    s += i ? ", ?" : "?";
+  }
+  return s;
+}
+
+double MetricValue(const Row& r, size_t value_col, size_t nan_col) {
+  return r.Int(nan_col) ? std::nan("") : r.Double(value_col);
+}
+
+class SqlTrackingStore : public TrackingStore {
+ public:
+  SqlTrackingStore(std::unique_ptr<store::Database> db, std::string artifact_root,
+                   const core::Clock& clock)
+      : db_(std::move(db)), artifact_root_(std::move(artifact_root)), clock_(clock) {
+    while (artifact_root_.size() > 1 && artifact_root_.back() == '/') {
+      artifact_root_.pop_back();
+    }
+  }
+
+  Status Init() {
+    PLINTH_RETURN_IF_ERROR(store::Migrate(*db_, "tracking", kMigrations));
+    // MLflow's default experiment "0" exists from the start.
+    int64_t now = NowMs();
+    Value args[] = {artifact_root_ + "/0", now, now};
+    return db_->Exec(
+        "INSERT INTO experiments (experiment_id, name, artifact_location, lifecycle_stage, "
+        "creation_time, last_update_time) VALUES (0, 'Default', ?, 'active', ?, ?) "
+        "ON CONFLICT (experiment_id) DO NOTHING",
+        args);
+  }
+
+  // ---- Experiments ----
+
+  Result<std::string> CreateExperiment(const std::string& name,
+                                       const std::string& artifact_location,
+                                       const std::vector<Tag>& tags) override {
+    if (name.empty()) {
+      return InvalidArgument("Invalid experiment name: ''");
+    }
+    if (name.size() > kMaxExperimentName) {
+      return InvalidArgument("Experiment name exceeds the maximum length of " +
+                             std::to_string(kMaxExperimentName) + " characters");
+    }
+    if (artifact_location.starts_with("runs:")) {
+      return InvalidArgument("Artifact location cannot be a runs:/ URI. Given: '" +
+                             artifact_location + "'");
+    }
+    for (const Tag& t : tags) {
+      PLINTH_RETURN_IF_ERROR(ValidateTag(t));
+    }
+    std::string id;
+    Status s = db_->Transaction([&]() -> Status {
+      Value n[] = {name};
+      PLINTH_ASSIGN_OR_RETURN(auto existing,
+                              db_->Query("SELECT 1 FROM experiments WHERE name = ?", n));
+      if (!existing.empty()) {
+        return AlreadyExists("Experiment(name=" + name + ") already exists.");
+      }
+      PLINTH_ASSIGN_OR_RETURN(
+          auto next, db_->Query("UPDATE counters SET value = value + 1 WHERE name = "
+                                "'experiment' RETURNING value"));
+      int64_t key = next.at(0).Int(0);
+      id = std::to_string(key);
+      int64_t now = NowMs();
+      Value row[] = {key, name,
+                     artifact_location.empty() ? artifact_root_ + "/" + id : artifact_location,
+                     now, now};
+      PLINTH_RETURN_IF_ERROR(
+          db_->Exec("INSERT INTO experiments (experiment_id, name, artifact_location, "
+                    "lifecycle_stage, creation_time, last_update_time) VALUES (?, ?, ?, "
+                    "'active', ?, ?)",
+                    row));
+      for (const Tag& t : tags) {
+        PLINTH_RETURN_IF_ERROR(UpsertExperimentTag(key, t));
+      }
+      return Status::Ok();
+    });
+    if (s.code() == StatusCode::kFailedPrecondition) {  // lost a race on the unique name
+      return AlreadyExists("Experiment(name=" + name + ") already exists.");
+    }
+    PLINTH_RETURN_IF_ERROR(s);
+    return id;
+  }
+
+  Result<Experiment> GetExperiment(const std::string& experiment_id) override {
+    PLINTH_ASSIGN_OR_RETURN(int64_t key, ExperimentKey(experiment_id));
+    Value k[] = {key};
+    PLINTH_ASSIGN_OR_RETURN(auto rows,
+                            db_->Query(std::string(kExperimentSelect) + " WHERE experiment_id = ?",
+                                       k));
+    if (rows.empty()) {
+      return NotFound("No Experiment with id=" + experiment_id + " exists");
+    }
+    PLINTH_ASSIGN_OR_RETURN(std::vector<Experiment> e, LoadExperiments(rows));
+    return e.front();
+  }
+
+  Result<Experiment> GetExperimentByName(const std::string& name) override {
+    Value n[] = {name};
+    PLINTH_ASSIGN_OR_RETURN(auto rows,
+                            db_->Query(std::string(kExperimentSelect) + " WHERE name = ?", n));
+    if (rows.empty()) {
+      return NotFound("Could not find experiment with name '" + name + "'");
+    }
+    PLINTH_ASSIGN_OR_RETURN(std::vector<Experiment> e, LoadExperiments(rows));
+    return e.front();
+  }
+
+  Result<Page<Experiment>> SearchExperiments(const ExperimentQuery& q) override {
+    PLINTH_RETURN_IF_ERROR(CheckMaxResults(q.max_results, kMaxExperimentsPerPage));
+    PLINTH_ASSIGN_OR_RETURN(auto comparisons, ParseFilter(q.filter, ExperimentSearch()));
+    static const SqlNames kNames = {"e", "experiment_id", "experiment_tags", "experiment_id",
+                                    ExperimentColumn};
+    SqlFragment where = CompileFilter(comparisons, kNames);
+    std::string sql = std::string(kExperimentSelect) + " e WHERE " + where.sql +
+                      LifecycleCondition("e", q.view_type);
+    std::vector<Value> params = where.params;
+    PLINTH_RETURN_IF_ERROR(AppendOrderBy(q.order_by, ExperimentSearch(), kNames,
+                                         "e.creation_time DESC, e.experiment_id DESC", &sql,
+                                         &params));
+    return FetchPage<Experiment>(sql, params, q.max_results, q.page_token,
+                                 [this](const std::vector<Row>& rows) {
+                                   return LoadExperiments(rows);
+                                 });
+  }
+
+  Status DeleteExperiment(const std::string& experiment_id) override {
+    PLINTH_ASSIGN_OR_RETURN(Experiment e, GetExperiment(experiment_id));
+    if (e.experiment_id == "0") {
+      return InvalidArgument(
+          "Cannot delete the default experiment '0'. This is an internally reserved experiment.");
+    }
+    return MoveExperiment(std::stoll(e.experiment_id), "active", "deleted");
+  }
+
+  Status RestoreExperiment(const std::string& experiment_id) override {
+    PLINTH_ASSIGN_OR_RETURN(Experiment e, GetExperiment(experiment_id));
+    if (e.lifecycle_stage != "deleted") {
+      return FailedPrecondition("Cannot restore an active experiment.");
+    }
+    return MoveExperiment(std::stoll(e.experiment_id), "deleted", "active");
+  }
+
+  Status RenameExperiment(const std::string& experiment_id, const std::string& new_name) override {
+    if (new_name.empty()) {
+      return InvalidArgument("Invalid experiment name: ''");
+    }
+    PLINTH_ASSIGN_OR_RETURN(Experiment e, GetExperiment(experiment_id));
+    if (e.lifecycle_stage != "active") {
+      return FailedPrecondition("Cannot rename a non-active experiment.");
+    }
+    Value a[] = {new_name, NowMs(), std::stoll(e.experiment_id)};
+    Status s = db_->Exec(
+        "UPDATE experiments SET name = ?, last_update_time = ? WHERE experiment_id = ?", a);
+    if (s.code() == StatusCode::kFailedPrecondition) {
+      return AlreadyExists("Experiment(name=" + new_name + ") already exists.");
+    }
+    return s;
+  }
+
+  Status SetExperimentTag(const std::string& experiment_id, const Tag& tag) override {
+    PLINTH_RETURN_IF_ERROR(ValidateTag(tag));
+    PLINTH_ASSIGN_OR_RETURN(Experiment e, GetExperiment(experiment_id));
+    if (e.lifecycle_stage != "active") {
+      return InvalidArgument("The experiment " + e.experiment_id +
+                             " must be in the 'active' state. Current state is " +
+                             e.lifecycle_stage + ".");
+    }
+    return UpsertExperimentTag(std::stoll(e.experiment_id), tag);
+  }
+
+  Status DeleteExperimentTag(const std::string& experiment_id, const std::string& key) override {
+    PLINTH_ASSIGN_OR_RETURN(Experiment e, GetExperiment(experiment_id));
+    Value a[] = {std::stoll(e.experiment_id), key};
+    PLINTH_ASSIGN_OR_RETURN(
+        auto rows,
+        db_->Query("DELETE FROM experiment_tags WHERE experiment_id = ? AND key = ? RETURNING 1",
+                   a));
+    if (rows.empty()) {
+      return NotFound("No tag with name: " + key + " in experiment with id " + experiment_id);
+    }
+    return Status::Ok();
+  }
+
+  // ---- Runs ----
+
+  Result<Run> CreateRun(const NewRun& r) override {
+    std::string experiment_id = r.experiment_id.empty() ? "0" : r.experiment_id;
+    PLINTH_ASSIGN_OR_RETURN(Experiment e, GetExperiment(experiment_id));
+    if (e.lifecycle_stage != "active") {
+      return InvalidArgument("The experiment " + e.experiment_id +
+                             " must be in the 'active' state. Current state is " +
+                             e.lifecycle_stage + ".");
+    }
+    std::vector<Tag> tags = r.tags;
+    for (const Tag& t : tags) {
+      PLINTH_RETURN_IF_ERROR(ValidateTag(t));
+    }
+    std::string tag_name;
+    for (const Tag& t : tags) {
+      if (t.key == kRunNameTag) {
+        tag_name = t.value;
+      }
+    }
+    if (!r.run_name.empty() && !tag_name.empty() && r.run_name != tag_name) {
+      return InvalidArgument("Both 'run_name' argument and 'mlflow.runName' tag are specified, "
+                             "but with different values (run_name='" +
+                             r.run_name + "', mlflow.runName='" + tag_name + "').");
+    }
+    std::string name = !r.run_name.empty() ? r.run_name
+                       : !tag_name.empty() ? tag_name
+                                           : RandomRunName();
+    if (tag_name.empty()) {
+      tags.push_back({std::string(kRunNameTag), name});
+    }
+    std::string run_id = core::NewUuidHex();
+    int64_t start = r.start_time.value_or(NowMs());
+    std::string artifact_uri = e.artifact_location + "/" + run_id + "/artifacts";
+    Value row[] = {run_id, name, std::stoll(e.experiment_id), r.user_id, start, artifact_uri};
+    PLINTH_RETURN_IF_ERROR(InsertWithTags(
+        "INSERT INTO runs (run_uuid, name, experiment_id, user_id, status, start_time, "
+        "artifact_uri, lifecycle_stage) VALUES (?, ?, ?, ?, 'RUNNING', ?, ?, 'active')",
+        row, "tags", "run_uuid", run_id, tags));
+    return GetRun(run_id);
+  }
+
+  Result<Run> GetRun(const std::string& run_id) override {
+    PLINTH_ASSIGN_OR_RETURN(RunInfo info, LoadRunInfo(run_id));
+    std::vector<Run> runs = {Run{info, {}, {}, {}, {}}};
+    PLINTH_RETURN_IF_ERROR(LoadRunData(&runs));
+    return runs.front();
+  }
+
+  Result<RunInfo> UpdateRun(const std::string& run_id, std::optional<RunStatus> status,
+                            std::optional<int64_t> end_time, const std::string& run_name) override {
+    PLINTH_ASSIGN_OR_RETURN(RunInfo info, LoadRunInfo(run_id));
+    PLINTH_RETURN_IF_ERROR(CheckActive(info));
+    PLINTH_RETURN_IF_ERROR(db_->Transaction([&]() -> Status {
+      if (status) {
+        Value a[] = {std::string(RunStatusName(*status)), run_id};
+        PLINTH_RETURN_IF_ERROR(db_->Exec("UPDATE runs SET status = ? WHERE run_uuid = ?", a));
+      }
+      if (end_time) {
+        Value a[] = {*end_time, run_id};
+        PLINTH_RETURN_IF_ERROR(db_->Exec("UPDATE runs SET end_time = ? WHERE run_uuid = ?", a));
+      }
+      if (!run_name.empty()) {
+        Value a[] = {run_name, run_id};
+        PLINTH_RETURN_IF_ERROR(db_->Exec("UPDATE runs SET name = ? WHERE run_uuid = ?", a));
+        PLINTH_RETURN_IF_ERROR(UpsertTag(run_id, {std::string(kRunNameTag), run_name}));
+      }
+      return Status::Ok();
+    }));
+    return LoadRunInfo(run_id);
+  }
+
+  Status DeleteRun(const std::string& run_id) override { return MoveRun(run_id, "deleted"); }
+
+  Status RestoreRun(const std::string& run_id) override { return MoveRun(run_id, "active"); }
+
+  Result<Page<Run>> SearchRuns(const RunQuery& q) override {
+    PLINTH_RETURN_IF_ERROR(CheckMaxResults(q.max_results, kMaxRunsPerPage));
+    PLINTH_ASSIGN_OR_RETURN(auto comparisons, ParseFilter(q.filter, RunSearch()));
+    static const SqlNames kNames = {"r", "run_uuid", "tags", "run_uuid", RunColumn};
+    SqlFragment where = CompileFilter(comparisons, kNames);
+    std::vector<Value> params;
+    std::string experiments;
+    for (const std::string& id : q.experiment_ids) {
+      Result<int64_t> key = ExperimentKey(id);
+      if (!key.ok()) {
+        continue;  // an id that cannot exist matches no run
+      }
+      params.emplace_back(*key);
+      experiments += experiments.empty() ? "?" : ", ?";
+    }
+    if (experiments.empty()) {
+      return Page<Run>{};
+    }
+    std::string sql = "SELECT " + std::string(kRunColumnsR) +
+                      " FROM runs r WHERE r.experiment_id IN (" + experiments + ") AND " +
+                      where.sql + LifecycleCondition("r", q.view_type);
+    params.insert(params.end(), where.params.begin(), where.params.end());
+    PLINTH_RETURN_IF_ERROR(AppendOrderBy(q.order_by, RunSearch(), kNames,
+                                         "r.start_time DESC, r.run_uuid ASC", &sql, &params));
+    return FetchPage<Run>(sql, params, q.max_results, q.page_token,
+                          [this](const std::vector<Row>& rows) -> Result<std::vector<Run>> {
+                            std::vector<Run> runs;
+                            runs.reserve(rows.size());
+                            for (const Row& r : rows) {
+                              runs.push_back(Run{RunInfoFromRow(r), {}, {}, {}, {}});
+                            }
+                            PLINTH_RETURN_IF_ERROR(LoadRunData(&runs));
+                            return runs;
+                          });
+  }
+
+  // ---- Run data ----
+
+  Status LogMetric(const std::string& run_id, const Metric& metric) override {
+    return LogBatch(run_id, {metric}, {}, {});
+  }
+
+  Status LogParam(const std::string& run_id, const Param& param) override {
+    return LogBatch(run_id, {}, {param}, {});
+  }
+
+  Status SetTag(const std::string& run_id, const Tag& tag) override {
+    return LogBatch(run_id, {}, {}, {tag});
+  }
+
+  Status DeleteTag(const std::string& run_id, const std::string& key) override {
+    PLINTH_ASSIGN_OR_RETURN(RunInfo info, LoadRunInfo(run_id));
+    PLINTH_RETURN_IF_ERROR(CheckActive(info));
+    Value a[] = {run_id, key};
+    PLINTH_ASSIGN_OR_RETURN(
+        auto rows, db_->Query("DELETE FROM tags WHERE run_uuid = ? AND key = ? RETURNING 1", a));
+    if (rows.empty()) {
+      return NotFound("No tag with name: " + key + " in run with id " + run_id);
+    }
+    return Status::Ok();
+  }
+
+  Status LogBatch(const std::string& run_id, const std::vector<Metric>& metrics,
+                  const std::vector<Param>& params, const std::vector<Tag>& tags) override {
+    PLINTH_RETURN_IF_ERROR(ValidateBatchLimit("metrics", kMaxMetricsPerBatch, metrics.size()));
+    PLINTH_RETURN_IF_ERROR(ValidateBatchLimit("params", kMaxParamsTagsPerBatch, params.size()));
+    PLINTH_RETURN_IF_ERROR(ValidateBatchLimit("tags", kMaxParamsTagsPerBatch, tags.size()));
+    PLINTH_RETURN_IF_ERROR(ValidateBatchLimit("metrics, params, and tags", kMaxEntitiesPerBatch,
+                                              metrics.size() + params.size() + tags.size()));
+    for (const Metric& m : metrics) {
+      PLINTH_RETURN_IF_ERROR(ValidateMetric(m));
+    }
+    std::set<std::string_view> seen;
+    std::vector<std::string> dupes;
+    for (const Param& p : params) {
+      PLINTH_RETURN_IF_ERROR(ValidateParam(p));
+      if (!seen.insert(p.key).second) {
+        dupes.push_back("'" + p.key + "'");
+      }
+    }
+    if (!dupes.empty()) {
+      std::string list;
+      for (const std::string& d : dupes) {
+        list += (list.empty() ? "" : ", ") + d;
+      }
+      return InvalidArgument("Duplicate parameter keys have been submitted: [" + list +
+                             "]. Please ensure the request contains only one param value per "
+                             "param key.");
+    }
+    for (const Tag& t : tags) {
+      PLINTH_RETURN_IF_ERROR(ValidateTag(t));
+    }
+    PLINTH_ASSIGN_OR_RETURN(RunInfo info, LoadRunInfo(run_id));
+    PLINTH_RETURN_IF_ERROR(CheckActive(info));
+    return db_->Transaction([&]() -> Status {
+      for (const Param& p : params) {
+        PLINTH_RETURN_IF_ERROR(InsertParam(run_id, p));
+      }
+      for (const Metric& m : metrics) {
+        PLINTH_RETURN_IF_ERROR(InsertMetric(run_id, m));
+      }
+      for (const Tag& t : tags) {
+        PLINTH_RETURN_IF_ERROR(UpsertTag(run_id, t));
+        if (t.key == kRunNameTag) {
+          Value a[] = {t.value, run_id};
+          PLINTH_RETURN_IF_ERROR(db_->Exec("UPDATE runs SET name = ? WHERE run_uuid = ?", a));
+        }
+      }
+      return Status::Ok();
+    });
+  }
+
+  Status LogInputs(const std::string& run_id, const std::vector<DatasetInput>& inputs) override {
+    for (const DatasetInput& in : inputs) {
+      const Dataset& d = in.dataset;
+      if (d.name.empty() || d.digest.empty() || d.source_type.empty() || d.source.empty()) {
+        return InvalidArgument(
+            "Missing value for required parameter 'datasets.dataset': a dataset needs name, "
+            "digest, source_type and source");
+      }
+      PLINTH_RETURN_IF_ERROR(ValidateLength("Dataset name", kMaxDatasetName, d.name));
+      PLINTH_RETURN_IF_ERROR(ValidateLength("Dataset digest", kMaxDatasetDigest, d.digest));
+      PLINTH_RETURN_IF_ERROR(ValidateLength("Dataset source", kMaxDatasetSource, d.source));
+      if (d.schema) {
+        PLINTH_RETURN_IF_ERROR(ValidateLength("Dataset schema", kMaxDatasetSchema, *d.schema));
+      }
+      for (const Tag& t : in.tags) {
+        PLINTH_RETURN_IF_ERROR(ValidateLength("Input tag key", kMaxInputTagKey, t.key));
+        PLINTH_RETURN_IF_ERROR(ValidateLength("Input tag value", kMaxInputTagValue, t.value));
+      }
+    }
+    PLINTH_ASSIGN_OR_RETURN(RunInfo info, LoadRunInfo(run_id));
+    PLINTH_RETURN_IF_ERROR(CheckActive(info));
+    int64_t experiment = std::stoll(info.experiment_id);
+    return db_->Transaction([&]() -> Status {
+      for (const DatasetInput& in : inputs) {
+        const Dataset& d = in.dataset;
+        Value key[] = {experiment, d.name, d.digest};
+        PLINTH_ASSIGN_OR_RETURN(
+            auto found, db_->Query("SELECT dataset_uuid FROM datasets WHERE experiment_id = ? AND "
+                                   "name = ? AND digest = ?",
+                                   key));
+        std::string dataset_uuid;
+        if (found.empty()) {
+          dataset_uuid = core::NewUuidHex();
+          Value row[] = {dataset_uuid, experiment, d.name, d.digest, d.source_type, d.source,
+                         d.schema ? Value(*d.schema) : Value(),
+                         d.profile ? Value(*d.profile) : Value()};
+          PLINTH_RETURN_IF_ERROR(
+              db_->Exec("INSERT INTO datasets (dataset_uuid, experiment_id, name, digest, "
+                        "source_type, source, schema, profile) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        row));
+        } else {
+          dataset_uuid = found[0].Text(0);
+        }
+        Value link[] = {dataset_uuid, run_id};
+        PLINTH_ASSIGN_OR_RETURN(
+            auto existing,
+            db_->Query("SELECT input_uuid FROM inputs WHERE dataset_uuid = ? AND run_uuid = ?",
+                       link));
+        if (!existing.empty()) {
+          continue;  // logged before: MLflow keeps the first
+        }
+        std::string input_uuid = core::NewUuidHex();
+        Value row[] = {input_uuid, dataset_uuid, run_id};
+        PLINTH_RETURN_IF_ERROR(db_->Exec(
+            "INSERT INTO inputs (input_uuid, dataset_uuid, run_uuid) VALUES (?, ?, ?)", row));
+        for (const Tag& t : in.tags) {
+          Value tag[] = {input_uuid, t.key, t.value};
+          PLINTH_RETURN_IF_ERROR(db_->Exec(
+              "INSERT INTO input_tags (input_uuid, name, value) VALUES (?, ?, ?) ON CONFLICT "
+              "(input_uuid, name) DO UPDATE SET value = excluded.value",
+              tag));
+        }
+      }
+      return Status::Ok();
+    });
+  }
+
+  Result<Page<Metric>> GetMetricHistory(const std::string& run_id, const std::string& key,
+                                        int64_t max_results,
+                                        const std::string& page_token) override {
+    PLINTH_ASSIGN_OR_RETURN(RunInfo info, LoadRunInfo(run_id));
+    (void)info;
+    if (max_results < 0) {
+      return InvalidArgument("max_results must be positive, got " + std::to_string(max_results));
+    }
+    std::vector<Value> params = {run_id, key};
+    return FetchPage<Metric>(
+        "SELECT key, value, is_nan, timestamp, step FROM metrics WHERE run_uuid = ? AND key = ? "
+        "ORDER BY step, timestamp, value",
+        params, max_results, page_token, [](const std::vector<Row>& rows) {
+          std::vector<Metric> out;
+          out.reserve(rows.size());
+          for (const Row& r : rows) {
+            out.push_back({r.Text(0), MetricValue(r, 1, 2), r.Int(3), r.Int(4)});
+          }
+          return Result<std::vector<Metric>>(std::move(out));
+        });
+  }
+
+ private:
+  static constexpr std::string_view kExperimentSelect =
+      "SELECT experiment_id, name, artifact_location, lifecycle_stage, creation_time, "
+      "last_update_time FROM experiments";
+  static constexpr std::string_view kRunColumnsR =
+      "r.run_uuid, r.name, r.experiment_id, r.user_id, r.status, r.start_time, r.end_time, "
+      "r.artifact_uri, r.lifecycle_stage";
+
+  int64_t NowMs() const { return clock_.NowMicros() / 1000; }
+
+  static std::string LifecycleCondition(std::string_view alias, ViewType v) {
+    switch (v) {
+      case ViewType::kActiveOnly:
+        return " AND " + std::string(alias) + ".lifecycle_stage = 'active'";
+      case ViewType::kDeletedOnly:
+        return " AND " + std::string(alias) + ".lifecycle_stage = 'deleted'";
+      case ViewType::kAll:
+        break;
+    }
+    return "";
+  }
+
+  static Status AppendOrderBy(const std::vector<std::string>& order_by, const SearchTarget& target,
+                              const SqlNames& names, std::string_view tiebreak, std::string* sql,
+                              std::vector<Value>* params) {
+    std::string terms;
+    for (const std::string& clause : order_by) {
+      PLINTH_ASSIGN_OR_RETURN(OrderKey key, ParseOrderBy(clause, target));
+      SqlFragment f = CompileOrderBy(key, names);
+      terms += (terms.empty() ? "" : ", ") + f.sql;
+      params->insert(params->end(), f.params.begin(), f.params.end());
+    }
+    *sql += " ORDER BY " + terms + (terms.empty() ? "" : ", ") + std::string(tiebreak);
+    return Status::Ok();
+  }
+
+  // Runs `sql` for one page (LIMIT/OFFSET from the token) and converts its rows.
+  template <typename T, typename Load>
+  Result<Page<T>> FetchPage(std::string sql, std::vector<Value> params, int64_t max_results,
+                            const std::string& page_token, Load load) {
+    int64_t offset = 0;
+    if (!page_token.empty()) {
+      PLINTH_ASSIGN_OR_RETURN(offset, DecodePageToken(page_token));
+    }
+    if (max_results > 0) {
+      sql += " LIMIT ? OFFSET ?";
+      params.emplace_back(max_results + 1);  // one more tells whether a next page exists
+      params.emplace_back(offset);
+    } else if (offset > 0) {
+      // SQLite needs a LIMIT before OFFSET; -1 is none. PostgreSQL takes OFFSET alone.
+      sql += db_->engine() == store::Engine::kPostgres ? " OFFSET ?" : " LIMIT -1 OFFSET ?";
+      params.emplace_back(offset);
+    }
+    PLINTH_ASSIGN_OR_RETURN(std::vector<Row> rows, db_->Query(sql, params));
+    Page<T> page;
+    if (max_results > 0 && static_cast<int64_t>(rows.size()) > max_results) {
+      rows.erase(rows.begin() + max_results, rows.end());
+      page.next_page_token = EncodePageToken(offset + max_results);
+    }
+    PLINTH_ASSIGN_OR_RETURN(page.items, load(rows));
+    return page;
+  }
+
+  Result<std::vector<Experiment>> LoadExperiments(const std::vector<Row>& rows) {
+    std::vector<Experiment> out;
+    std::map<int64_t, size_t> index;
+    std::vector<Value> keys;
+    for (const Row& r : rows) {
+      Experiment e;
+      e.experiment_id = r.Text(0);
+      e.name = r.Text(1);
+      e.artifact_location = r.Text(2);
+      e.lifecycle_stage = r.Text(3);
+      e.creation_time = r.Int(4);
+      e.last_update_time = r.Int(5);
+      index[r.Int(0)] = out.size();
+      keys.emplace_back(r.Int(0));
+      out.push_back(std::move(e));
+    }
+    if (!keys.empty()) {
+      PLINTH_ASSIGN_OR_RETURN(
+          auto tags, db_->Query("SELECT experiment_id, key, value FROM experiment_tags WHERE "
+                                "experiment_id IN (" +
+                                    Placeholders(keys.size()) + ") ORDER BY key",
+                                keys));
+      for (const Row& t : tags) {
+        out[index[t.Int(0)]].tags.push_back({t.Text(1), t.Text(2)});
+      }
+    }
+    return out;
+  }
+
+  Result<RunInfo> LoadRunInfo(const std::string& run_id) {
+    if (!ValidateRunId(run_id).ok()) {
+      return NotFound("Run with id=" + run_id + " not found");
+    }
+    Value k[] = {run_id};
+    PLINTH_ASSIGN_OR_RETURN(
+        auto rows,
+        db_->Query("SELECT " + std::string(kRunColumns) + " FROM runs WHERE run_uuid = ?", k));
+    if (rows.empty()) {
+      return NotFound("Run with id=" + run_id + " not found");
+    }
+    return RunInfoFromRow(rows[0]);
+  }
+
+  static Status CheckActive(const RunInfo& info) {
+    if (info.lifecycle_stage != "active") {
+      return InvalidArgument("The run " + info.run_id +
+                             " must be in the 'active' state. Current state is " +
+                             info.lifecycle_stage + ".");
+    }
+    return Status::Ok();
+  }
+
+  // Fills params, tags, latest metrics and inputs of `runs` with one query per kind.
+  Status LoadRunData(std::vector<Run>* runs) {
+    if (runs->empty()) {
+      return Status::Ok();
+    }
+    std::map<std::string, Run*, std::less<>> by_id;
+    std::vector<Value> ids;
+    for (Run& r : *runs) {
+      by_id[r.info.run_id] = &r;
+      ids.emplace_back(r.info.run_id);
+    }
+    const std::string in = " IN (" + Placeholders(ids.size()) + ")";
+    // Params and tags: key-value rows of one table each.
+    auto load_pairs = [&](std::string_view table, auto member) -> Status {
+      PLINTH_ASSIGN_OR_RETURN(auto rows,
+                              db_->Query("SELECT run_uuid, key, value FROM " +
+                                             std::string(table) + " WHERE run_uuid" + in +
+                                             " ORDER BY key",
+                                         ids));
+      for (const Row& r : rows) {
+        (by_id[r.Text(0)]->*member).push_back({r.Text(1), r.Text(2)});
+      }
+      return Status::Ok();
+    };
+    PLINTH_RETURN_IF_ERROR(load_pairs("params", &Run::params));
+    PLINTH_RETURN_IF_ERROR(load_pairs("tags", &Run::tags));
+    PLINTH_ASSIGN_OR_RETURN(
+        auto metrics, db_->Query("SELECT run_uuid, key, value, is_nan, timestamp, step FROM "
+                                 "latest_metrics WHERE run_uuid" +
+                                     in + " ORDER BY key",
+                                 ids));
+    for (const Row& m : metrics) {
+      by_id[m.Text(0)]->metrics.push_back({m.Text(1), MetricValue(m, 2, 3), m.Int(4), m.Int(5)});
+    }
+    PLINTH_ASSIGN_OR_RETURN(
+        auto inputs,
+        db_->Query("SELECT i.run_uuid, i.input_uuid, d.name, d.digest, d.source_type, d.source, "
+                   "d.schema, d.profile FROM inputs i JOIN datasets d ON d.dataset_uuid = "
+                   "i.dataset_uuid WHERE i.run_uuid" +
+                       in + " ORDER BY d.name, d.digest",
+                   ids));
+    if (!inputs.empty()) {
+      std::vector<Value> input_ids;
+      for (const Row& i : inputs) {
+        input_ids.emplace_back(i.Text(1));
+      }
+      PLINTH_ASSIGN_OR_RETURN(
+          auto input_tags, db_->Query("SELECT input_uuid, name, value FROM input_tags WHERE "
+                                      "input_uuid IN (" +
+                                          Placeholders(input_ids.size()) + ") ORDER BY name",
+                                      input_ids));
+      std::map<std::string, std::vector<Tag>> tags_of;
+      for (const Row& t : input_tags) {
+        tags_of[t.Text(0)].push_back({t.Text(1), t.Text(2)});
+      }
+      for (const Row& i : inputs) {
+        DatasetInput in_;
+        in_.tags = tags_of[i.Text(1)];
+        in_.dataset = {i.Text(2), i.Text(3), i.Text(4), i.Text(5),
+                       i.IsNull(6) ? std::nullopt : std::optional(i.Text(6)),
+                       i.IsNull(7) ? std::nullopt : std::optional(i.Text(7))};
+        by_id[i.Text(0)]->inputs.push_back(std::move(in_));
+      }
+    }
+    return Status::Ok();
+  }
+
+  // Moves an experiment to lifecycle stage `to`, with its runs that are in `from`.
+  Status MoveExperiment(int64_t key, std::string_view from, std::string_view to) {
+    return db_->Transaction([&]() -> Status {
+      int64_t now = NowMs();
+      Value a[] = {std::string(to), now, key};
+      PLINTH_RETURN_IF_ERROR(db_->Exec(
+          "UPDATE experiments SET lifecycle_stage = ?, last_update_time = ? WHERE experiment_id "
+          "= ?",
+          a));
+      Value b[] = {std::string(to), to == "deleted" ? Value(now) : Value(), key,
+                   std::string(from)};
+      return db_->Exec(
+          "UPDATE runs SET lifecycle_stage = ?, deleted_time = ? WHERE experiment_id = ? AND "
+          "lifecycle_stage = ?",
+          b);
+    });
+  }
+
+  Status MoveRun(const std::string& run_id, std::string_view to) {
+    PLINTH_ASSIGN_OR_RETURN(RunInfo info, LoadRunInfo(run_id));
+    Value a[] = {std::string(to), to == "deleted" ? Value(NowMs()) : Value(), info.run_id};
+    return db_->Exec("UPDATE runs SET lifecycle_stage = ?, deleted_time = ? WHERE run_uuid = ?",
+                     a);
+  }
+
+  // Inserts a row with `insert` and then its tags, in one transaction.
+  Status InsertWithTags(std::string_view insert, std::span<const Value> row,
+                        std::string_view tag_table, std::string_view id_column, const Value& id,
+                        const std::vector<Tag>& tags) {
+    return db_->Transaction([&]() -> Status {
+      PLINTH_RETURN_IF_ERROR(db_->Exec(insert, row));
+      for (const Tag& t : tags) {
+        PLINTH_RETURN_IF_ERROR(UpsertTag(tag_table, id_column, id, t));
+      }
+      return Status::Ok();
+    });
+  }
+
+  // Sets `t` on the row `id` of a tag table (experiment_tags or tags).
+  Status UpsertTag(std::string_view table, std::string_view id_column, const Value& id,
+                   const Tag& t) {
+    Value a[] = {id, t.key, t.value};
+    const std::string cols = std::string(id_column);
+    return db_->Exec("INSERT INTO " + std::string(table) + " (" + cols +
+                         ", key, value) VALUES (?, ?, ?) ON CONFLICT (" + cols +
+                         ", key) DO UPDATE SET value = excluded.value",
+                     a);
+  }
+  Status UpsertExperimentTag(int64_t experiment, const Tag& t) {
+    return UpsertTag("experiment_tags", "experiment_id", experiment, t);
+  }
+  Status UpsertTag(const std::string& run_id, const Tag& t) {
+    return UpsertTag("tags", "run_uuid", run_id, t);
+  }
+
+  Status InsertParam(const std::string& run_id, const Param& p) {
+    Value a[] = {run_id, p.key, p.value};
+    PLINTH_RETURN_IF_ERROR(db_->Exec(
+        "INSERT INTO params (run_uuid, key, value) VALUES (?, ?, ?) ON CONFLICT (run_uuid, key) "
+        "DO NOTHING",
+        a));
+    Value k[] = {run_id, p.key};
+    PLINTH_ASSIGN_OR_RETURN(
+        auto rows, db_->Query("SELECT value FROM params WHERE run_uuid = ? AND key = ?", k));
+    if (!rows.empty() && rows[0].Text(0) != p.value) {
+      return InvalidArgument("Changing param values is not allowed. Param with key='" + p.key +
+                             "' was already logged with value='" + rows[0].Text(0) +
+                             "' for run ID='" + run_id + "'. Attempted logging new value '" +
+                             p.value + "'.");
+    }
+    return Status::Ok();
+  }
+
+  Status InsertMetric(const std::string& run_id, const Metric& m) {
+    const bool nan = std::isnan(m.value);
+    const double value = nan ? 0.0 : m.value;
+    Value a[] = {run_id, m.key, value, int64_t{nan}, m.timestamp, m.step};
+    PLINTH_RETURN_IF_ERROR(db_->Exec(
+        "INSERT INTO metrics (run_uuid, key, value, is_nan, timestamp, step) VALUES (?, ?, ?, ?, "
+        "?, ?) ON CONFLICT (run_uuid, key, step, timestamp, value, is_nan) DO NOTHING",
+        a));
+    // The latest value is the one with the largest (step, timestamp, value), as MLflow keeps it.
+    return db_->Exec(
+        "INSERT INTO latest_metrics (run_uuid, key, value, is_nan, timestamp, step) VALUES (?, "
+        "?, ?, ?, ?, ?) ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value, "
+        "is_nan = excluded.is_nan, timestamp = excluded.timestamp, step = excluded.step WHERE "
+        "excluded.step > latest_metrics.step OR (excluded.step = latest_metrics.step AND "
+        "(excluded.timestamp > latest_metrics.timestamp OR (excluded.timestamp = "
+        "latest_metrics.timestamp AND excluded.value > latest_metrics.value)))",
+        a);
+  }
+
+  std::unique_ptr<store::Database> db_;
+  std::string artifact_root_;
+  const core::Clock& clock_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<TrackingStore>> OpenTrackingStore(std::unique_ptr<store::Database> db,
+                                                         const std::string& artifact_root,
+                                                         const core::Clock& clock) {
+  auto s = std::make_unique<SqlTrackingStore>(std::move(db), artifact_root, clock);
+  PLINTH_RETURN_IF_ERROR(s->Init());
+  return std::unique_ptr<TrackingStore>(std::move(s));
+}
+
+Result<std::unique_ptr<TrackingStore>> OpenTrackingStore(const std::string& store_uri,
+                                                         const std::string& artifact_root,
+                                                         const core::Clock& clock) {
+  PLINTH_ASSIGN_OR_RETURN(std::unique_ptr<store::Database> db, store::OpenDatabase(store_uri));
+  return OpenTrackingStore(std::move(db), artifact_root, clock);
+}
+
+}  // namespace plinth::tracking

@@ -1,0 +1,360 @@
+// The tracking store's conformance suite, on every engine of testutil::TestEngines().
+#include "tracking/tracking_store.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <set>
+
+#include "testutil/test_databases.h"
+#include "testutil/testutil.h"
+
+namespace plinth::tracking {
+namespace {
+
+class TrackingStoreTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    auto s = OpenTrackingStore(testutil::FreshDatabaseUri(GetParam(), dir_.path()), "/art",
+                               clock_);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::move(*s);
+  }
+  std::string NewRunIn(const std::string& experiment, std::vector<Tag> tags = {}) {
+    NewRun r;
+    r.experiment_id = experiment;
+    r.tags = std::move(tags);
+    auto run = store_->CreateRun(r);
+    EXPECT_TRUE(run.ok()) << run.status().ToString();
+    clock_.Advance(1000);
+    return run.ok() ? run->info.run_id : "";
+  }
+  testutil::TempDir dir_;
+  testutil::FakeClock clock_{1'700'000'000'000'000};
+  std::unique_ptr<TrackingStore> store_;
+};
+
+TEST_P(TrackingStoreTest, DefaultExperimentAndExperimentLifecycle) {
+  auto def = store_->GetExperiment("0");
+  ASSERT_TRUE(def.ok()) << def.status().ToString();
+  EXPECT_EQ(def->name, "Default");
+  EXPECT_EQ(def->artifact_location, "/art/0");
+  EXPECT_EQ(def->lifecycle_stage, "active");
+
+  auto id = store_->CreateExperiment("churn", "", {{"team", "ml"}});
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  EXPECT_EQ(*id, "1");
+  auto dup = store_->CreateExperiment("churn", "", {});
+  EXPECT_EQ(dup.status().code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(dup.status().message(), "Experiment(name=churn) already exists.");
+  EXPECT_EQ(store_->CreateExperiment("", "", {}).status().code(), StatusCode::kInvalidArgument);
+
+  auto e = store_->GetExperimentByName("churn");
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->experiment_id, "1");
+  EXPECT_EQ(e->artifact_location, "/art/1");
+  EXPECT_EQ(e->creation_time, 1'700'000'000'000);
+  ASSERT_EQ(e->tags.size(), 1u);
+  EXPECT_EQ(e->tags[0], (Tag{"team", "ml"}));
+  EXPECT_EQ(store_->GetExperimentByName("nope").status().message(),
+            "Could not find experiment with name 'nope'");
+  EXPECT_EQ(store_->GetExperiment("42").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->GetExperiment("x").status().message(), "No Experiment with id=x exists");
+
+  ASSERT_TRUE(store_->SetExperimentTag("1", {"team", "data"}).ok());
+  ASSERT_TRUE(store_->SetExperimentTag("1", {"stage", "dev"}).ok());
+  EXPECT_EQ(store_->GetExperiment("1")->tags.size(), 2u);
+  EXPECT_EQ(store_->GetExperiment("1")->tags[1].value, "data");
+  ASSERT_TRUE(store_->DeleteExperimentTag("1", "stage").ok());
+  EXPECT_EQ(store_->DeleteExperimentTag("1", "stage").code(), StatusCode::kNotFound);
+
+  ASSERT_TRUE(store_->CreateExperiment("other", "s3://bucket/x", {}).ok());
+  EXPECT_EQ(store_->RenameExperiment("1", "other").code(), StatusCode::kAlreadyExists);
+  ASSERT_TRUE(store_->RenameExperiment("1", "churn-v2").ok());
+  EXPECT_EQ(store_->GetExperiment("1")->name, "churn-v2");
+  EXPECT_EQ(store_->GetExperimentByName("other")->artifact_location, "s3://bucket/x");
+
+  std::string run = NewRunIn("1");
+  EXPECT_EQ(store_->DeleteExperiment("0").code(), StatusCode::kInvalidArgument);
+  ASSERT_TRUE(store_->DeleteExperiment("1").ok());
+  EXPECT_EQ(store_->GetExperiment("1")->lifecycle_stage, "deleted");
+  EXPECT_EQ(store_->GetRun(run)->info.lifecycle_stage, "deleted");
+  EXPECT_EQ(store_->RenameExperiment("1", "x").code(), StatusCode::kFailedPrecondition);
+  NewRun r;
+  r.experiment_id = "1";
+  EXPECT_EQ(store_->CreateRun(r).status().message(),
+            "The experiment 1 must be in the 'active' state. Current state is deleted.");
+  ASSERT_TRUE(store_->RestoreExperiment("1").ok());
+  EXPECT_EQ(store_->GetRun(run)->info.lifecycle_stage, "active");
+  EXPECT_EQ(store_->RestoreExperiment("1").code(), StatusCode::kFailedPrecondition);
+}
+
+TEST_P(TrackingStoreTest, RunsNamesAndUpdates) {
+  NewRun r;
+  r.user_id = "ana";
+  r.start_time = 123;
+  auto run = store_->CreateRun(r);
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  EXPECT_EQ(run->info.run_id.size(), 32u);
+  EXPECT_EQ(run->info.experiment_id, "0");
+  EXPECT_EQ(run->info.status, RunStatus::kRunning);
+  EXPECT_EQ(run->info.start_time, 123);
+  EXPECT_FALSE(run->info.end_time.has_value());
+  EXPECT_EQ(run->info.artifact_uri, "/art/0/" + run->info.run_id + "/artifacts");
+  EXPECT_FALSE(run->info.run_name.empty());  // generated, and recorded as the tag
+  ASSERT_EQ(run->tags.size(), 1u);
+  EXPECT_EQ(run->tags[0], (Tag{"mlflow.runName", run->info.run_name}));
+
+  r.run_name = "a";
+  r.tags = {{"mlflow.runName", "b"}};
+  EXPECT_EQ(store_->CreateRun(r).status().code(), StatusCode::kInvalidArgument);
+  r.tags = {{"mlflow.runName", "a"}};
+  EXPECT_EQ(store_->CreateRun(r)->info.run_name, "a");
+
+  const std::string id = run->info.run_id;
+  auto info = store_->UpdateRun(id, RunStatus::kFinished, 456, "renamed");
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  EXPECT_EQ(info->status, RunStatus::kFinished);
+  EXPECT_EQ(info->end_time, 456);
+  EXPECT_EQ(info->run_name, "renamed");
+  ASSERT_TRUE(store_->SetTag(id, {"mlflow.runName", "by-tag"}).ok());
+  EXPECT_EQ(store_->GetRun(id)->info.run_name, "by-tag");
+
+  EXPECT_EQ(store_->GetRun("0123456789abcdef0123456789abcdef").status().message(),
+            "Run with id=0123456789abcdef0123456789abcdef not found");
+  EXPECT_EQ(store_->GetRun("../etc").status().code(), StatusCode::kNotFound);
+
+  ASSERT_TRUE(store_->DeleteRun(id).ok());
+  EXPECT_EQ(store_->LogParam(id, {"a", "1"}).message(),
+            "The run " + id + " must be in the 'active' state. Current state is deleted.");
+  ASSERT_TRUE(store_->RestoreRun(id).ok());
+  EXPECT_TRUE(store_->LogParam(id, {"a", "1"}).ok());
+}
+
+TEST_P(TrackingStoreTest, ParamsAreImmutableAndBatchesAllOrNothing) {
+  std::string id = NewRunIn("0");
+  ASSERT_TRUE(store_->LogParam(id, {"depth", "3"}).ok());
+  EXPECT_TRUE(store_->LogParam(id, {"depth", "3"}).ok());  // the same value again is fine
+  Status s = store_->LogParam(id, {"depth", "5"});
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "Changing param values is not allowed. Param with key='depth' was "
+                         "already logged with value='3' for run ID='" +
+                             id + "'. Attempted logging new value '5'.");
+
+  // A batch whose param conflicts writes none of its metrics or tags.
+  s = store_->LogBatch(id, {{"loss", 0.5, 1, 0}}, {{"lr", "0.1"}, {"depth", "4"}},
+                       {{"team", "x"}});
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  auto run = store_->GetRun(id);
+  EXPECT_TRUE(run->metrics.empty());
+  EXPECT_EQ(run->params.size(), 1u);
+  EXPECT_EQ(run->tags.size(), 1u);  // only mlflow.runName
+
+  EXPECT_EQ(store_->LogBatch(id, {}, {{"a", "1"}, {"a", "2"}}, {}).message(),
+            "Duplicate parameter keys have been submitted: ['a']. Please ensure the request "
+            "contains only one param value per param key.");
+  std::vector<Metric> many(1001, Metric{"m", 1, 1, 0});
+  EXPECT_NE(store_->LogBatch(id, many, {}, {}).message().find("at most 1000 metrics"),
+            std::string::npos);
+  std::vector<Param> params(101);
+  EXPECT_NE(store_->LogBatch(id, {}, params, {}).message().find("at most 100 params"),
+            std::string::npos);
+  EXPECT_NE(store_->LogParam(id, {"../x", "1"}).message().find("must not resolve"),
+            std::string::npos);
+  EXPECT_NE(store_->LogParam(id, {"a*b", "1"}).message().find("Names may only contain"),
+            std::string::npos);
+  EXPECT_NE(store_->LogParam(id, {"long", std::string(6001, 'x')}).message().find(
+                "which exceeded length limit of 6000"),
+            std::string::npos);
+  EXPECT_TRUE(store_->LogParam(id, {"ok/name with.dots-1", std::string(6000, 'x')}).ok());
+  EXPECT_EQ(store_->DeleteTag(id, "nope").code(), StatusCode::kNotFound);
+}
+
+TEST_P(TrackingStoreTest, MetricHistoryAndLatestValues) {
+  std::string id = NewRunIn("0");
+  // Logged out of order; the latest is the largest step, then timestamp, then value.
+  ASSERT_TRUE(store_->LogBatch(id,
+                               {{"loss", 0.9, 100, 0},
+                                {"loss", 0.5, 300, 2},
+                                {"loss", 0.7, 200, 1},
+                                {"loss", 0.4, 250, 2},
+                                {"loss", 0.7, 200, 1},  // a duplicate is ignored
+                                {"acc", std::nan(""), 5, 0},
+                                {"big", INFINITY, 5, 0}},
+                               {}, {})
+                  .ok());
+  auto run = store_->GetRun(id);
+  ASSERT_EQ(run->metrics.size(), 3u);
+  EXPECT_EQ(run->metrics[0].key, "acc");
+  EXPECT_TRUE(std::isnan(run->metrics[0].value));
+  EXPECT_EQ(run->metrics[1].value, INFINITY);
+  EXPECT_EQ(run->metrics[2], (Metric{"loss", 0.5, 300, 2}));
+
+  auto all = store_->GetMetricHistory(id, "loss", 0, "");
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  ASSERT_EQ(all->items.size(), 4u);
+  EXPECT_EQ(all->items[0], (Metric{"loss", 0.9, 100, 0}));
+  EXPECT_EQ(all->items[3], (Metric{"loss", 0.5, 300, 2}));
+  EXPECT_TRUE(all->next_page_token.empty());
+  // Paged, two at a time.
+  auto p1 = store_->GetMetricHistory(id, "loss", 2, "");
+  ASSERT_EQ(p1->items.size(), 2u);
+  ASSERT_FALSE(p1->next_page_token.empty());
+  auto p2 = store_->GetMetricHistory(id, "loss", 2, p1->next_page_token);
+  ASSERT_EQ(p2->items.size(), 2u);
+  EXPECT_TRUE(p2->next_page_token.empty());
+  EXPECT_EQ(p2->items[1], all->items[3]);
+  EXPECT_EQ(store_->GetMetricHistory(id, "loss", 2, "garbage!").status().message(),
+            "Invalid page token, could not base64-decode");
+  EXPECT_TRUE(store_->GetMetricHistory(id, "none", 0, "")->items.empty());
+  EXPECT_EQ(store_->LogMetric(id, {"t", 1, -1, 0}).code(), StatusCode::kInvalidArgument);
+}
+
+TEST_P(TrackingStoreTest, DatasetInputs) {
+  std::string id = NewRunIn("0");
+  DatasetInput in{{{"mlflow.data.context", "training"}},
+                  {"adult", "1e6670d2", "plinth", "data/adult.csv", "{\"cols\":1}", std::nullopt}};
+  ASSERT_TRUE(store_->LogInputs(id, {in}).ok());
+  ASSERT_TRUE(store_->LogInputs(id, {in}).ok());  // logged twice, kept once
+  std::string other = NewRunIn("0");
+  ASSERT_TRUE(store_->LogInputs(other, {in}).ok());
+  auto run = store_->GetRun(id);
+  ASSERT_EQ(run->inputs.size(), 1u);
+  EXPECT_EQ(run->inputs[0].dataset.digest, "1e6670d2");
+  EXPECT_EQ(run->inputs[0].dataset.schema, "{\"cols\":1}");
+  EXPECT_FALSE(run->inputs[0].dataset.profile.has_value());
+  EXPECT_EQ(run->inputs[0].tags[0], (Tag{"mlflow.data.context", "training"}));
+  DatasetInput bad = in;
+  bad.dataset.digest = std::string(37, 'a');
+  EXPECT_EQ(store_->LogInputs(id, {bad}).code(), StatusCode::kInvalidArgument);
+  bad.dataset.digest = "";
+  EXPECT_EQ(store_->LogInputs(id, {bad}).code(), StatusCode::kInvalidArgument);
+}
+
+TEST_P(TrackingStoreTest, SearchRunsFiltersOrdersAndPages) {
+  ASSERT_TRUE(store_->CreateExperiment("e1", "", {}).ok());
+  std::vector<std::string> ids;
+  for (int i = 0; i < 12; ++i) {
+    std::string id = NewRunIn(i % 2 ? "1" : "0", {{"team", i < 6 ? "Vision" : "nlp"}});
+    ids.push_back(id);
+    ASSERT_TRUE(store_->LogBatch(id, {{"acc", 0.5 + i / 100.0, 1, 0}},
+                                 {{"model", i % 3 ? "gbdt" : "linear"}}, {})
+                    .ok());
+  }
+  ASSERT_TRUE(store_->UpdateRun(ids[4], RunStatus::kFinished, 1, "").ok());
+  DatasetInput in{{{"mlflow.data.context", "training"}}, {"adult", "d1", "plinth", "x.csv", {}, {}}};
+  ASSERT_TRUE(store_->LogInputs(ids[2], {in}).ok());
+  std::string no_metrics = NewRunIn("0");
+
+  auto search = [&](const std::string& filter, std::vector<std::string> order = {},
+                    int64_t max = 1000) {
+    RunQuery q;
+    q.experiment_ids = {"0", "1"};
+    q.filter = filter;
+    q.order_by = std::move(order);
+    q.max_results = max;
+    auto page = store_->SearchRuns(q);
+    EXPECT_TRUE(page.ok()) << filter << ": " << page.status().ToString();
+    std::vector<std::string> out;
+    if (page.ok()) {
+      for (const tracking::Run& r : page->items) {
+        out.push_back(r.info.run_id);
+      }
+    }
+    return out;
+  };
+  EXPECT_EQ(search("").size(), 13u);
+  EXPECT_EQ(search("")[0], no_metrics);  // newest first by default
+  EXPECT_EQ(search("metrics.acc >= 0.555").size(), 6u);
+  EXPECT_EQ(search("metrics.acc > 0.555 and params.model = 'gbdt'").size(), 4u);
+  EXPECT_EQ(search("params.model != 'gbdt'").size(), 4u);
+  EXPECT_EQ(search("tags.team LIKE 'V%'").size(), 6u);
+  EXPECT_EQ(search("tags.team LIKE 'v%'").size(), 0u);
+  EXPECT_EQ(search("tags.team ILIKE 'v%'").size(), 6u);
+  EXPECT_EQ(search("tags.`team` IN ('nlp', 'x')").size(), 6u);
+  EXPECT_EQ(search("tags.team IS NULL"), std::vector<std::string>{no_metrics});
+  EXPECT_EQ(search("params.model IS NULL"), std::vector<std::string>{no_metrics});
+  EXPECT_EQ(search("attributes.status = 'FINISHED'"), std::vector<std::string>{ids[4]});
+  EXPECT_EQ(search("status != 'RUNNING'"), std::vector<std::string>{ids[4]});
+  EXPECT_EQ(search("attributes.run_id IN ('" + ids[1] + "','" + ids[3] + "')").size(), 2u);
+  EXPECT_EQ(search("datasets.name = 'adult'"), std::vector<std::string>{ids[2]});
+  EXPECT_EQ(search("datasets.context = 'training'"), std::vector<std::string>{ids[2]});
+  EXPECT_EQ(search("metrics.\"acc\" < 0.5").size(), 0u);
+
+  auto by_acc = search("", {"metrics.acc DESC"});
+  EXPECT_EQ(by_acc.front(), ids[11]);
+  EXPECT_EQ(by_acc.back(), no_metrics);  // no value sorts last either way
+  EXPECT_EQ(search("", {"metrics.acc ASC"}).back(), no_metrics);
+  EXPECT_EQ(search("", {"metrics.acc"}).front(), ids[0]);
+  // "linear" sorts after "gbdt"; among the linear runs (0, 3, 6, 9) the earliest first.
+  EXPECT_EQ(search("", {"params.model DESC", "attributes.start_time ASC"}).front(), ids[0]);
+  EXPECT_EQ(search("", {"params.model ASC", "attributes.start_time DESC"}).front(), ids[11]);
+
+  // Pages of 5 cover every run once.
+  std::set<std::string> seen;
+  RunQuery q;
+  q.experiment_ids = {"0", "1"};
+  q.max_results = 5;
+  int pages = 0;
+  do {
+    auto page = store_->SearchRuns(q);
+    ASSERT_TRUE(page.ok());
+    for (const tracking::Run& r : page->items) {
+      EXPECT_TRUE(seen.insert(r.info.run_id).second);
+      EXPECT_EQ(r.params.size(), r.info.run_id == no_metrics ? 0u : 1u);
+    }
+    q.page_token = page->next_page_token;
+    ++pages;
+  } while (!q.page_token.empty());
+  EXPECT_EQ(seen.size(), 13u);
+  EXPECT_EQ(pages, 3);
+
+  ASSERT_TRUE(store_->DeleteRun(ids[0]).ok());
+  RunQuery d;
+  d.experiment_ids = {"0"};
+  d.view_type = ViewType::kDeletedOnly;
+  EXPECT_EQ(store_->SearchRuns(d)->items.size(), 1u);
+  d.view_type = ViewType::kAll;
+  EXPECT_EQ(store_->SearchRuns(d)->items.size(), 7u);
+  d.max_results = 50001;
+  EXPECT_EQ(store_->SearchRuns(d).status().code(), StatusCode::kInvalidArgument);
+  d.max_results = 10;
+  d.filter = "metrics.acc > 1 or metrics.acc < 0";
+  EXPECT_EQ(store_->SearchRuns(d).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_P(TrackingStoreTest, SearchExperiments) {
+  for (const char* name : {"fraud-a", "fraud-b", "churn"}) {
+    ASSERT_TRUE(store_->CreateExperiment(name, "", {{"owner", name[0] == 'f' ? "x" : "y"}}).ok());
+    clock_.Advance(1000);
+  }
+  auto names = [&](ExperimentQuery q) {
+    std::vector<std::string> out;
+    auto page = store_->SearchExperiments(q);
+    EXPECT_TRUE(page.ok()) << page.status().ToString();
+    for (const Experiment& e : page->items) {
+      out.push_back(e.name);
+    }
+    return out;
+  };
+  ExperimentQuery q;
+  EXPECT_EQ(names(q), (std::vector<std::string>{"churn", "fraud-b", "fraud-a", "Default"}));
+  q.filter = "name LIKE 'fraud%'";
+  q.order_by = {"name DESC"};
+  EXPECT_EQ(names(q), (std::vector<std::string>{"fraud-b", "fraud-a"}));
+  q.filter = "tags.owner = 'y'";
+  EXPECT_EQ(names(q), std::vector<std::string>{"churn"});
+  ASSERT_TRUE(store_->DeleteExperiment("3").ok());
+  q.filter = "";
+  q.view_type = ViewType::kDeletedOnly;
+  EXPECT_EQ(names(q), std::vector<std::string>{"churn"});
+  q.filter = "metrics.acc > 1";
+  EXPECT_EQ(store_->SearchExperiments(q).status().code(), StatusCode::kInvalidArgument);
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, TrackingStoreTest,
+                         ::testing::ValuesIn(testutil::TestEngines()),
+                         [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
+
+}  // namespace
+}  // namespace plinth::tracking
