@@ -53,5 +53,6 @@ void RegisterData(CLI::App& app, Runner& run);
 void RegisterPipeline(CLI::App& app, Runner& run);
 void RegisterTrain(CLI::App& app, Runner& run);  // train, evaluate
 void RegisterModels(CLI::App& app, Runner& run);
+void RegisterServer(CLI::App& app, Runner& run);
 
 }  // namespace plinth::cli

@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   plinth::cli::RegisterPipeline(app, run);
   plinth::cli::RegisterTrain(app, run);
   plinth::cli::RegisterModels(app, run);
+  plinth::cli::RegisterServer(app, run);
 
   try {
     app.parse(argc, argv);

@@ -10,9 +10,7 @@ constexpr std::array<std::string_view, 5> kRunStatusNames = {"RUNNING", "SCHEDUL
 
 }  // namespace
 
-std::string_view RunStatusName(RunStatus s) {
-  return kRunStatusNames[static_cast<size_t>(s) - 1];
-}
+std::string_view RunStatusName(RunStatus s) { return kRunStatusNames[static_cast<size_t>(s) - 1]; }
 
 Result<RunStatus> ParseRunStatus(std::string_view name) {
   for (size_t i = 0; i < kRunStatusNames.size(); ++i) {

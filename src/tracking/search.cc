@@ -10,8 +10,17 @@
 namespace plinth::tracking {
 namespace {
 
-enum class TokenType { kWord, kQuotedName, kString, kNumber, kOperator, kLeftParen, kRightParen,
-                       kComma, kEnd };
+enum class TokenType {
+  kWord,
+  kQuotedName,
+  kString,
+  kNumber,
+  kOperator,
+  kLeftParen,
+  kRightParen,
+  kComma,
+  kEnd
+};
 
 struct Token {
   TokenType type = TokenType::kEnd;
@@ -60,7 +69,7 @@ Result<std::vector<Token>> Tokenize(std::string_view s) {
       out.push_back({c == '\'' ? TokenType::kString : TokenType::kQuotedName, text});
       i = j + 1;
     } else if (c == '(' || c == ')' || c == ',') {
-      out.push_back({c == '(' ? TokenType::kLeftParen
+      out.push_back({c == '('   ? TokenType::kLeftParen
                      : c == ')' ? TokenType::kRightParen
                                 : TokenType::kComma,
                      std::string(1, c)});
@@ -81,8 +90,9 @@ Result<std::vector<Token>> Tokenize(std::string_view s) {
                ((c == '-' || c == '+' || c == '.') && i + 1 < s.size() &&
                 (std::isdigit(static_cast<unsigned char>(s[i + 1])) || s[i + 1] == '.'))) {
       size_t j = i + 1;
-      while (j < s.size() && (std::isalnum(static_cast<unsigned char>(s[j])) || s[j] == '.' ||
-                              ((s[j] == '-' || s[j] == '+') && (s[j - 1] == 'e' || s[j - 1] == 'E')))) {
+      while (j < s.size() &&
+             (std::isalnum(static_cast<unsigned char>(s[j])) || s[j] == '.' ||
+              ((s[j] == '-' || s[j] == '+') && (s[j - 1] == 'e' || s[j - 1] == 'E')))) {
         ++j;
       }
       out.push_back({TokenType::kNumber, std::string(s.substr(i, j - i))});
@@ -130,8 +140,8 @@ Result<std::pair<EntityKind, std::string>> ParseEntity(const std::string& word,
       return InvalidArgument("invalid identifier \"" + key + "\"");
     }
     if (!Contains(t.string_attributes, key) && !Contains(t.numeric_attributes, key)) {
-      return InvalidArgument("invalid attribute key '" + key + "' for a " +
-                             std::string(t.what) + " search");
+      return InvalidArgument("invalid attribute key '" + key + "' for a " + std::string(t.what) +
+                             " search");
     }
     return std::pair{EntityKind::kAttribute, key};
   }
@@ -154,15 +164,14 @@ Result<std::pair<EntityKind, std::string>> ParseEntity(const std::string& word,
   } else if (prefix == "ATTRIBUTE" || prefix == "ATTRIBUTES" || prefix == "ATTR" ||
              prefix == "RUN") {
     if (!Contains(t.string_attributes, key) && !Contains(t.numeric_attributes, key)) {
-      return InvalidArgument("invalid attribute key '" + key + "' for a " +
-                             std::string(t.what) + " search");
+      return InvalidArgument("invalid attribute key '" + key + "' for a " + std::string(t.what) +
+                             " search");
     }
     return std::pair{EntityKind::kAttribute, key};
   } else if (prefix == "DATASET" || prefix == "DATASETS") {
     kind = EntityKind::kDataset;
     if (key != "name" && key != "digest" && key != "context") {
-      return InvalidArgument("invalid dataset key '" + key +
-                             "': expected name, digest or context");
+      return InvalidArgument("invalid dataset key '" + key + "': expected name, digest or context");
     }
   } else {
     return InvalidArgument("invalid entity type '" + std::string(w.substr(0, dot)) +
@@ -223,8 +232,8 @@ Result<std::vector<Comparison>> ParseFilter(std::string_view filter, const Searc
     if (tok[i].type != TokenType::kWord && tok[i].type != TokenType::kQuotedName) {
       return bad("expected an entity such as metrics.acc, found '" + tok[i].text + "'");
     }
-    std::string name = tok[i].type == TokenType::kQuotedName ? "attributes.\x01" + tok[i].text
-                                                             : tok[i].text;
+    std::string name =
+        tok[i].type == TokenType::kQuotedName ? "attributes.\x01" + tok[i].text : tok[i].text;
     auto entity = ParseEntity(name, target);
     if (!entity.ok()) {
       return bad(entity.status().message());
@@ -317,8 +326,7 @@ Result<std::vector<Comparison>> ParseFilter(std::string_view filter, const Searc
       break;
     }
     if (tok[i].type != TokenType::kWord || Upper(tok[i].text) != "AND") {
-      return bad("expected AND between clauses, found '" + tok[i].text +
-                 "' (OR is not supported)");
+      return bad("expected AND between clauses, found '" + tok[i].text + "' (OR is not supported)");
     }
     ++i;
   }
@@ -402,8 +410,8 @@ SqlFragment CompileFilter(const std::vector<Comparison>& comparisons, const SqlN
         std::string table = param ? "params" : std::string(n.tag_table);
         std::string id = param ? "run_uuid" : std::string(n.tag_id);
         out.params.emplace_back(c.key);
-        std::string base = "SELECT 1 FROM " + table + " x WHERE x." + id + " = " + row_id +
-                           " AND x.key = ?";
+        std::string base =
+            "SELECT 1 FROM " + table + " x WHERE x." + id + " = " + row_id + " AND x.key = ?";
         if (c.op == "IS NULL") {
           cond = "NOT EXISTS (" + base + ")";
         } else if (c.op == "IS NOT NULL") {
@@ -424,11 +432,13 @@ SqlFragment CompileFilter(const std::vector<Comparison>& comparisons, const SqlN
         break;
       }
       case EntityKind::kDataset: {
-        std::string base = "SELECT 1 FROM inputs i JOIN datasets d ON d.dataset_uuid = "
-                           "i.dataset_uuid";
+        std::string base =
+            "SELECT 1 FROM inputs i JOIN datasets d ON d.dataset_uuid = "
+            "i.dataset_uuid";
         if (c.key == "context") {
-          base += " JOIN input_tags t ON t.input_uuid = i.input_uuid AND t.name = "
-                  "'mlflow.data.context'";
+          base +=
+              " JOIN input_tags t ON t.input_uuid = i.input_uuid AND t.name = "
+              "'mlflow.data.context'";
         }
         std::string expr = c.key == "context" ? "t.value" : "d." + c.key;
         cond = "EXISTS (" + base + " WHERE i.run_uuid = " + row_id + " AND " +
@@ -450,8 +460,8 @@ SqlFragment CompileOrderBy(const OrderKey& key, const SqlNames& n) {
   std::string expr;
   switch (key.kind) {
     case EntityKind::kMetric:
-      expr = "(SELECT m.value FROM latest_metrics m WHERE m.run_uuid = " + row_id +
-             " AND m.key = ?)";
+      expr =
+          "(SELECT m.value FROM latest_metrics m WHERE m.run_uuid = " + row_id + " AND m.key = ?)";
       out.params.emplace_back(key.key);
       break;
     case EntityKind::kParam:

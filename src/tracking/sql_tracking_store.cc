@@ -234,15 +234,14 @@ Status CheckMaxResults(int64_t max_results, int64_t limit) {
 
 std::string RandomRunName() {
   static constexpr std::string_view kAdjectives[] = {
-      "able",   "bold",   "brave",  "bright", "calm",   "clever", "crisp",  "eager",
-      "fair",   "gentle", "glad",   "keen",   "kind",   "lively", "lucid",  "merry",
-      "nimble", "noble",  "placid", "polite", "proud",  "quick",  "quiet",  "rare",
-      "sharp",  "shy",    "silent", "smooth", "steady", "sunny",  "swift",  "vivid"};
+      "able",   "bold",   "brave",  "bright", "calm",   "clever", "crisp", "eager",
+      "fair",   "gentle", "glad",   "keen",   "kind",   "lively", "lucid", "merry",
+      "nimble", "noble",  "placid", "polite", "proud",  "quick",  "quiet", "rare",
+      "sharp",  "shy",    "silent", "smooth", "steady", "sunny",  "swift", "vivid"};
   static constexpr std::string_view kNouns[] = {
-      "ant",   "bass",  "bear",  "bird",  "cat",   "colt",  "crane", "deer",
-      "dove",  "eel",   "finch", "fox",   "frog",  "goat",  "hare",  "hawk",
-      "heron", "horse", "lark",  "lynx",  "mole",  "moth",  "newt",  "owl",
-      "ram",   "seal",  "shrew", "snail", "squid", "swan",  "toad",  "wolf"};
+      "ant",  "bass", "bear", "bird", "cat",   "colt",  "crane", "deer", "dove", "eel",  "finch",
+      "fox",  "frog", "goat", "hare", "hawk",  "heron", "horse", "lark", "lynx", "mole", "moth",
+      "newt", "owl",  "ram",  "seal", "shrew", "snail", "squid", "swan", "toad", "wolf"};
   thread_local std::mt19937_64 rng(std::random_device{}());
   return std::string(kAdjectives[rng() % std::size(kAdjectives)]) + "-" +
          std::string(kNouns[rng() % std::size(kNouns)]) + "-" + std::to_string(rng() % 1000);
@@ -346,15 +345,15 @@ class SqlTrackingStore : public TrackingStore {
       if (!existing.empty()) {
         return AlreadyExists("Experiment(name=" + name + ") already exists.");
       }
-      PLINTH_ASSIGN_OR_RETURN(
-          auto next, db_->Query("UPDATE counters SET value = value + 1 WHERE name = "
-                                "'experiment' RETURNING value"));
+      PLINTH_ASSIGN_OR_RETURN(auto next,
+                              db_->Query("UPDATE counters SET value = value + 1 WHERE name = "
+                                         "'experiment' RETURNING value"));
       int64_t key = next.at(0).Int(0);
       id = std::to_string(key);
       int64_t now = NowMs();
       Value row[] = {key, name,
-                     artifact_location.empty() ? artifact_root_ + "/" + id : artifact_location,
-                     now, now};
+                     artifact_location.empty() ? artifact_root_ + "/" + id : artifact_location, now,
+                     now};
       PLINTH_RETURN_IF_ERROR(
           db_->Exec("INSERT INTO experiments (experiment_id, name, artifact_location, "
                     "lifecycle_stage, creation_time, last_update_time) VALUES (?, ?, ?, "
@@ -375,9 +374,8 @@ class SqlTrackingStore : public TrackingStore {
   Result<Experiment> GetExperiment(const std::string& experiment_id) override {
     PLINTH_ASSIGN_OR_RETURN(int64_t key, ExperimentKey(experiment_id));
     Value k[] = {key};
-    PLINTH_ASSIGN_OR_RETURN(auto rows,
-                            db_->Query(std::string(kExperimentSelect) + " WHERE experiment_id = ?",
-                                       k));
+    PLINTH_ASSIGN_OR_RETURN(
+        auto rows, db_->Query(std::string(kExperimentSelect) + " WHERE experiment_id = ?", k));
     if (rows.empty()) {
       return NotFound("No Experiment with id=" + experiment_id + " exists");
     }
@@ -408,10 +406,9 @@ class SqlTrackingStore : public TrackingStore {
     PLINTH_RETURN_IF_ERROR(AppendOrderBy(q.order_by, ExperimentSearch(), kNames,
                                          "e.creation_time DESC, e.experiment_id DESC", &sql,
                                          &params));
-    return FetchPage<Experiment>(sql, params, q.max_results, q.page_token,
-                                 [this](const std::vector<Row>& rows) {
-                                   return LoadExperiments(rows);
-                                 });
+    return FetchPage<Experiment>(
+        sql, params, q.max_results, q.page_token,
+        [this](const std::vector<Row>& rows) { return LoadExperiments(rows); });
   }
 
   Status DeleteExperiment(const std::string& experiment_id) override {
@@ -493,9 +490,10 @@ class SqlTrackingStore : public TrackingStore {
       }
     }
     if (!r.run_name.empty() && !tag_name.empty() && r.run_name != tag_name) {
-      return InvalidArgument("Both 'run_name' argument and 'mlflow.runName' tag are specified, "
-                             "but with different values (run_name='" +
-                             r.run_name + "', mlflow.runName='" + tag_name + "').");
+      return InvalidArgument(
+          "Both 'run_name' argument and 'mlflow.runName' tag are specified, "
+          "but with different values (run_name='" +
+          r.run_name + "', mlflow.runName='" + tag_name + "').");
     }
     std::string name = !r.run_name.empty() ? r.run_name
                        : !tag_name.empty() ? tag_name
@@ -693,7 +691,12 @@ class SqlTrackingStore : public TrackingStore {
         std::string dataset_uuid;
         if (found.empty()) {
           dataset_uuid = core::NewUuidHex();
-          Value row[] = {dataset_uuid, experiment, d.name, d.digest, d.source_type, d.source,
+          Value row[] = {dataset_uuid,
+                         experiment,
+                         d.name,
+                         d.digest,
+                         d.source_type,
+                         d.source,
                          d.schema ? Value(*d.schema) : Value(),
                          d.profile ? Value(*d.profile) : Value()};
           PLINTH_RETURN_IF_ERROR(
@@ -879,9 +882,8 @@ class SqlTrackingStore : public TrackingStore {
     // Params and tags: key-value rows of one table each.
     auto load_pairs = [&](std::string_view table, auto member) -> Status {
       PLINTH_ASSIGN_OR_RETURN(auto rows,
-                              db_->Query("SELECT run_uuid, key, value FROM " +
-                                             std::string(table) + " WHERE run_uuid" + in +
-                                             " ORDER BY key",
+                              db_->Query("SELECT run_uuid, key, value FROM " + std::string(table) +
+                                             " WHERE run_uuid" + in + " ORDER BY key",
                                          ids));
       for (const Row& r : rows) {
         (by_id[r.Text(0)]->*member).push_back({r.Text(1), r.Text(2)});
@@ -890,11 +892,11 @@ class SqlTrackingStore : public TrackingStore {
     };
     PLINTH_RETURN_IF_ERROR(load_pairs("params", &Run::params));
     PLINTH_RETURN_IF_ERROR(load_pairs("tags", &Run::tags));
-    PLINTH_ASSIGN_OR_RETURN(
-        auto metrics, db_->Query("SELECT run_uuid, key, value, is_nan, timestamp, step FROM "
-                                 "latest_metrics WHERE run_uuid" +
-                                     in + " ORDER BY key",
-                                 ids));
+    PLINTH_ASSIGN_OR_RETURN(auto metrics,
+                            db_->Query("SELECT run_uuid, key, value, is_nan, timestamp, step FROM "
+                                       "latest_metrics WHERE run_uuid" +
+                                           in + " ORDER BY key",
+                                       ids));
     for (const Row& m : metrics) {
       by_id[m.Text(0)]->metrics.push_back({m.Text(1), MetricValue(m, 2, 3), m.Int(4), m.Int(5)});
     }
@@ -910,11 +912,11 @@ class SqlTrackingStore : public TrackingStore {
       for (const Row& i : inputs) {
         input_ids.emplace_back(i.Text(1));
       }
-      PLINTH_ASSIGN_OR_RETURN(
-          auto input_tags, db_->Query("SELECT input_uuid, name, value FROM input_tags WHERE "
-                                      "input_uuid IN (" +
-                                          Placeholders(input_ids.size()) + ") ORDER BY name",
-                                      input_ids));
+      PLINTH_ASSIGN_OR_RETURN(auto input_tags,
+                              db_->Query("SELECT input_uuid, name, value FROM input_tags WHERE "
+                                         "input_uuid IN (" +
+                                             Placeholders(input_ids.size()) + ") ORDER BY name",
+                                         input_ids));
       std::map<std::string, std::vector<Tag>> tags_of;
       for (const Row& t : input_tags) {
         tags_of[t.Text(0)].push_back({t.Text(1), t.Text(2)});
@@ -922,7 +924,10 @@ class SqlTrackingStore : public TrackingStore {
       for (const Row& i : inputs) {
         DatasetInput in_;
         in_.tags = tags_of[i.Text(1)];
-        in_.dataset = {i.Text(2), i.Text(3), i.Text(4), i.Text(5),
+        in_.dataset = {i.Text(2),
+                       i.Text(3),
+                       i.Text(4),
+                       i.Text(5),
                        i.IsNull(6) ? std::nullopt : std::optional(i.Text(6)),
                        i.IsNull(7) ? std::nullopt : std::optional(i.Text(7))};
         by_id[i.Text(0)]->inputs.push_back(std::move(in_));
@@ -940,8 +945,7 @@ class SqlTrackingStore : public TrackingStore {
           "UPDATE experiments SET lifecycle_stage = ?, last_update_time = ? WHERE experiment_id "
           "= ?",
           a));
-      Value b[] = {std::string(to), to == "deleted" ? Value(now) : Value(), key,
-                   std::string(from)};
+      Value b[] = {std::string(to), to == "deleted" ? Value(now) : Value(), key, std::string(from)};
       return db_->Exec(
           "UPDATE runs SET lifecycle_stage = ?, deleted_time = ? WHERE experiment_id = ? AND "
           "lifecycle_stage = ?",
@@ -952,8 +956,7 @@ class SqlTrackingStore : public TrackingStore {
   Status MoveRun(const std::string& run_id, std::string_view to) {
     PLINTH_ASSIGN_OR_RETURN(RunInfo info, LoadRunInfo(run_id));
     Value a[] = {std::string(to), to == "deleted" ? Value(NowMs()) : Value(), info.run_id};
-    return db_->Exec("UPDATE runs SET lifecycle_stage = ?, deleted_time = ? WHERE run_uuid = ?",
-                     a);
+    return db_->Exec("UPDATE runs SET lifecycle_stage = ?, deleted_time = ? WHERE run_uuid = ?", a);
   }
 
   // Inserts a row with `insert` and then its tags, in one transaction.

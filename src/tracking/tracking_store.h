@@ -41,7 +41,7 @@ struct RunQuery {
 struct NewRun {
   std::string experiment_id;  // "" = the default experiment "0"
   std::string user_id;
-  std::string run_name;  // "" = from the mlflow.runName tag, else generated
+  std::string run_name;               // "" = from the mlflow.runName tag, else generated
   std::optional<int64_t> start_time;  // ms; now when absent
   std::vector<Tag> tags;
 };
@@ -93,15 +93,13 @@ class TrackingStore {
 // Opens the tracking store on the database at `store_uri` (sqlite:///... or
 // postgresql://...), applying schema migrations. New experiments keep their
 // artifacts under `artifact_root`/<experiment id> unless told otherwise.
-Result<std::unique_ptr<TrackingStore>> OpenTrackingStore(const std::string& store_uri,
-                                                         const std::string& artifact_root,
-                                                         const core::Clock& clock =
-                                                             core::SystemClock());
+Result<std::unique_ptr<TrackingStore>> OpenTrackingStore(
+    const std::string& store_uri, const std::string& artifact_root,
+    const core::Clock& clock = core::SystemClock());
 
 // The same over an open database (the store takes it).
-Result<std::unique_ptr<TrackingStore>> OpenTrackingStore(std::unique_ptr<store::Database> db,
-                                                         const std::string& artifact_root,
-                                                         const core::Clock& clock =
-                                                             core::SystemClock());
+Result<std::unique_ptr<TrackingStore>> OpenTrackingStore(
+    std::unique_ptr<store::Database> db, const std::string& artifact_root,
+    const core::Clock& clock = core::SystemClock());
 
 }  // namespace plinth::tracking

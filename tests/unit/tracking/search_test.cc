@@ -38,11 +38,11 @@ TEST(SearchFilterTest, ParsesMlflowSyntax) {
 }
 
 TEST(SearchFilterTest, RejectsWhatMlflowRejects) {
-  for (const char* bad : {"metrics.acc > 0.9 or metrics.acc < 0.1", "metrics.acc LIKE '1'",
-                          "params.model > 'a'", "params.depth = 3", "metrics.acc = 'x'",
-                          "foo.bar = 'x'", "nosuch = 'x'", "metrics.acc >", "params.x = 'open",
-                          "metrics.acc = 1 and", "tags.x IS 'y'", "status IS NULL",
-                          "metrics.acc ! 1", "metrics. = 1", "params.x IN 'a'"}) {
+  for (const char* bad :
+       {"metrics.acc > 0.9 or metrics.acc < 0.1", "metrics.acc LIKE '1'", "params.model > 'a'",
+        "params.depth = 3", "metrics.acc = 'x'", "foo.bar = 'x'", "nosuch = 'x'", "metrics.acc >",
+        "params.x = 'open", "metrics.acc = 1 and", "tags.x IS 'y'", "status IS NULL",
+        "metrics.acc ! 1", "metrics. = 1", "params.x IN 'a'"}) {
     auto c = ParseFilter(bad, RunSearch());
     EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument) << bad;
     EXPECT_NE(c.status().message().find("invalid filter"), std::string::npos) << bad;
@@ -67,8 +67,8 @@ TEST(SearchFilterTest, OrderByAndPageTokens) {
 }
 
 TEST(SearchFilterTest, CompilesToBoundSql) {
-  auto c = ParseFilter("params.model = 'x''; DROP TABLE runs; --' and metrics.acc > 1",
-                       RunSearch());
+  auto c =
+      ParseFilter("params.model = 'x''; DROP TABLE runs; --' and metrics.acc > 1", RunSearch());
   ASSERT_TRUE(c.ok());
   SqlNames names = {"r", "run_uuid", "tags", "run_uuid",
                     [](std::string_view a) { return std::string(a); }};

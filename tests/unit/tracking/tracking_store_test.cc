@@ -15,8 +15,7 @@ namespace {
 class TrackingStoreTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    auto s = OpenTrackingStore(testutil::FreshDatabaseUri(GetParam(), dir_.path()), "/art",
-                               clock_);
+    auto s = OpenTrackingStore(testutil::FreshDatabaseUri(GetParam(), dir_.path()), "/art", clock_);
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     store_ = std::move(*s);
   }
@@ -137,13 +136,13 @@ TEST_P(TrackingStoreTest, ParamsAreImmutableAndBatchesAllOrNothing) {
   EXPECT_TRUE(store_->LogParam(id, {"depth", "3"}).ok());  // the same value again is fine
   Status s = store_->LogParam(id, {"depth", "5"});
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(s.message(), "Changing param values is not allowed. Param with key='depth' was "
-                         "already logged with value='3' for run ID='" +
-                             id + "'. Attempted logging new value '5'.");
+  EXPECT_EQ(s.message(),
+            "Changing param values is not allowed. Param with key='depth' was "
+            "already logged with value='3' for run ID='" +
+                id + "'. Attempted logging new value '5'.");
 
   // A batch whose param conflicts writes none of its metrics or tags.
-  s = store_->LogBatch(id, {{"loss", 0.5, 1, 0}}, {{"lr", "0.1"}, {"depth", "4"}},
-                       {{"team", "x"}});
+  s = store_->LogBatch(id, {{"loss", 0.5, 1, 0}}, {{"lr", "0.1"}, {"depth", "4"}}, {{"team", "x"}});
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
   auto run = store_->GetRun(id);
   EXPECT_TRUE(run->metrics.empty());
@@ -163,8 +162,9 @@ TEST_P(TrackingStoreTest, ParamsAreImmutableAndBatchesAllOrNothing) {
             std::string::npos);
   EXPECT_NE(store_->LogParam(id, {"a*b", "1"}).message().find("Names may only contain"),
             std::string::npos);
-  EXPECT_NE(store_->LogParam(id, {"long", std::string(6001, 'x')}).message().find(
-                "which exceeded length limit of 6000"),
+  EXPECT_NE(store_->LogParam(id, {"long", std::string(6001, 'x')})
+                .message()
+                .find("which exceeded length limit of 6000"),
             std::string::npos);
   EXPECT_TRUE(store_->LogParam(id, {"ok/name with.dots-1", std::string(6000, 'x')}).ok());
   EXPECT_EQ(store_->DeleteTag(id, "nope").code(), StatusCode::kNotFound);
@@ -173,15 +173,16 @@ TEST_P(TrackingStoreTest, ParamsAreImmutableAndBatchesAllOrNothing) {
 TEST_P(TrackingStoreTest, MetricHistoryAndLatestValues) {
   std::string id = NewRunIn("0");
   // Logged out of order; the latest is the largest step, then timestamp, then value.
-  ASSERT_TRUE(store_->LogBatch(id,
-                               {{"loss", 0.9, 100, 0},
-                                {"loss", 0.5, 300, 2},
-                                {"loss", 0.7, 200, 1},
-                                {"loss", 0.4, 250, 2},
-                                {"loss", 0.7, 200, 1},  // a duplicate is ignored
-                                {"acc", std::nan(""), 5, 0},
-                                {"big", INFINITY, 5, 0}},
-                               {}, {})
+  ASSERT_TRUE(store_
+                  ->LogBatch(id,
+                             {{"loss", 0.9, 100, 0},
+                              {"loss", 0.5, 300, 2},
+                              {"loss", 0.7, 200, 1},
+                              {"loss", 0.4, 250, 2},
+                              {"loss", 0.7, 200, 1},  // a duplicate is ignored
+                              {"acc", std::nan(""), 5, 0},
+                              {"big", INFINITY, 5, 0}},
+                             {}, {})
                   .ok());
   auto run = store_->GetRun(id);
   ASSERT_EQ(run->metrics.size(), 3u);
@@ -237,12 +238,14 @@ TEST_P(TrackingStoreTest, SearchRunsFiltersOrdersAndPages) {
   for (int i = 0; i < 12; ++i) {
     std::string id = NewRunIn(i % 2 ? "1" : "0", {{"team", i < 6 ? "Vision" : "nlp"}});
     ids.push_back(id);
-    ASSERT_TRUE(store_->LogBatch(id, {{"acc", 0.5 + i / 100.0, 1, 0}},
-                                 {{"model", i % 3 ? "gbdt" : "linear"}}, {})
+    ASSERT_TRUE(store_
+                    ->LogBatch(id, {{"acc", 0.5 + i / 100.0, 1, 0}},
+                               {{"model", i % 3 ? "gbdt" : "linear"}}, {})
                     .ok());
   }
   ASSERT_TRUE(store_->UpdateRun(ids[4], RunStatus::kFinished, 1, "").ok());
-  DatasetInput in{{{"mlflow.data.context", "training"}}, {"adult", "d1", "plinth", "x.csv", {}, {}}};
+  DatasetInput in{{{"mlflow.data.context", "training"}},
+                  {"adult", "d1", "plinth", "x.csv", {}, {}}};
   ASSERT_TRUE(store_->LogInputs(ids[2], {in}).ok());
   std::string no_metrics = NewRunIn("0");
 
@@ -352,8 +355,7 @@ TEST_P(TrackingStoreTest, SearchExperiments) {
   EXPECT_EQ(store_->SearchExperiments(q).status().code(), StatusCode::kInvalidArgument);
 }
 
-INSTANTIATE_TEST_SUITE_P(Engines, TrackingStoreTest,
-                         ::testing::ValuesIn(testutil::TestEngines()),
+INSTANTIATE_TEST_SUITE_P(Engines, TrackingStoreTest, ::testing::ValuesIn(testutil::TestEngines()),
                          [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
 
 }  // namespace

@@ -1,0 +1,97 @@
+// The HTTP/1.1 server every Plinth front end shares (the control plane now, the
+// model server next): Boost.Beast over Asio, keep-alive, limits on header and
+// body sizes and on idle and request time, a fixed number of I/O threads, and
+// graceful shutdown. Handlers run on the I/O threads and must be thread-safe.
+//
+// Every error the server itself answers (a malformed request, a body over the
+// limit, a timeout) goes through the ErrorFormatter, so a front end can keep one
+// error shape (MLflow's JSON, say) for everything.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/status.h"
+
+namespace plinth::http {
+
+struct Request {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // as sent: path and query
+  std::string path;    // percent-decoded, without the query
+  std::vector<std::pair<std::string, std::string>> query;    // decoded, in order
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+  std::string body;
+
+  // The first value of query parameter `name`, if present.
+  std::optional<std::string> Query(std::string_view name) const;
+  // Every value of query parameter `name`, in order.
+  std::vector<std::string> QueryAll(std::string_view name) const;
+  // The value of header `name` (lower case), or "".
+  std::string_view Header(std::string_view name) const;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  // When set, the body is this file's content, streamed from disk.
+  std::string file_path;
+};
+
+using Handler = std::function<Response(const Request&)>;
+using ErrorFormatter = std::function<Response(int status, const std::string& message)>;
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 0;  // 0 = an ephemeral port (see Server::port)
+  int threads = 2;
+  uint64_t max_body_bytes = 64ull << 20;
+  uint32_t max_header_bytes = 1u << 20;  // request line + headers: long GET queries fit
+  int idle_timeout_seconds = 60;         // keep-alive connection without a request
+  int request_timeout_seconds = 300;     // to read one whole request
+  int max_connections = 4096;
+  std::string server_name = "plinth";
+};
+
+// "text/plain" errors, for front ends without an error shape of their own.
+Response PlainError(int status, const std::string& message);
+
+class Server {
+ public:
+  Server(ServerOptions options, Handler handler, ErrorFormatter errors = PlainError);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and listens. Unavailable when the address is in use, InvalidArgument
+  // for an address that does not parse.
+  Status Listen();
+  // The bound port (after Listen).
+  int port() const;
+  // Serves on `threads` threads until Stop (or SIGTERM/SIGINT when
+  // `handle_signals`); returns once every connection is closed.
+  void Run(bool handle_signals);
+  // Stops accepting, lets in-flight requests finish and closes idle
+  // connections. Thread-safe; callable from a handler or a signal.
+  void Stop();
+
+  struct Impl;  // opaque; public so the connection code can reach it
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// Percent-decodes `s` ('+' is a space when `plus_is_space`). Invalid escapes stay as they are.
+std::string PercentDecode(std::string_view s, bool plus_is_space);
+// Splits a query string into decoded name/value pairs.
+std::vector<std::pair<std::string, std::string>> ParseQuery(std::string_view query);
+
+}  // namespace plinth::http

@@ -1,0 +1,39 @@
+// The control plane's HTTP API: MLflow's REST API 2.0 (tracking now; the
+// registry and proxied artifacts join it) served under /api/2.0 and
+// /ajax-api/2.0, over a pool of tracking-store connections. Thread-safe:
+// `plinth server` calls Handle from every I/O thread.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/status.h"
+#include "http/server.h"
+
+namespace plinth::server {
+
+struct ApiOptions {
+  std::string store_uri;      // sqlite:///... or postgresql://...
+  std::string artifact_root;  // where new experiments keep artifacts
+  std::string version;        // answered at /version
+};
+
+class MlflowApi {
+ public:
+  // Opens the store (running its migrations) and checks it answers.
+  static Result<std::unique_ptr<MlflowApi>> Create(const ApiOptions& options);
+  ~MlflowApi();
+
+  http::Response Handle(const http::Request& request);
+
+ private:
+  struct Impl;
+  explicit MlflowApi(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// MLflow's error shape for errors the HTTP layer answers itself (malformed
+// requests, bodies over the limit).
+http::Response MlflowHttpError(int status, const std::string& message);
+
+}  // namespace plinth::server

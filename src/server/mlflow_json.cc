@@ -1,0 +1,382 @@
+#include "server/mlflow_json.h"
+
+#include <charconv>
+#include <cmath>
+
+namespace plinth::server {
+namespace {
+
+core::Json TagsJson(const std::vector<tracking::Tag>& tags) {
+  core::Json out = core::Json::array();
+  for (const tracking::Tag& t : tags) {
+    out.push_back({{"key", t.key}, {"value", t.value}});
+  }
+  return out;
+}
+
+// Python's type() name of a JSON value, for MLflow's "Hint: Value was of type" messages.
+std::string PythonType(const core::Json& v) {
+  if (v.is_string()) {
+    return "str";
+  }
+  if (v.is_boolean()) {
+    return "bool";
+  }
+  if (v.is_number_integer()) {
+    return "int";
+  }
+  if (v.is_number()) {
+    return "float";
+  }
+  if (v.is_array()) {
+    return "list";
+  }
+  if (v.is_object()) {
+    return "dict";
+  }
+  return "NoneType";
+}
+
+std::string PythonRepr(const core::Json& v) {
+  if (v.is_string()) {
+    return v.get<std::string>();
+  }
+  if (v.is_boolean()) {
+    return v.get<bool>() ? "True" : "False";
+  }
+  if (v.is_null()) {
+    return "None";
+  }
+  return core::DumpJson(v, false);
+}
+
+Status BadValue(std::string_view name, const core::Json& v) {
+  return InvalidArgument("Invalid value " + PythonRepr(v) + " for parameter '" +
+                         std::string(name) + "' supplied. Hint: Value was of type '" +
+                         PythonType(v) +
+                         "'. See the API docs for more information about request parameters.");
+}
+
+// Converts `v` to the field's JSON type, or says why it cannot.
+Result<core::Json> Coerce(const Field& f, const core::Json& v) {
+  switch (f.type) {
+    case FieldType::kString:
+      if (v.is_string()) {
+        return v;
+      }
+      break;
+    case FieldType::kInt64:
+      if (v.is_number_integer()) {
+        return v;
+      }
+      if (v.is_number_float() && std::floor(v.get<double>()) == v.get<double>()) {
+        return core::Json(static_cast<int64_t>(v.get<double>()));
+      }
+      if (v.is_string()) {
+        const std::string& s = v.get_ref<const std::string&>();
+        int64_t x = 0;
+        auto r = std::from_chars(s.data(), s.data() + s.size(), x);
+        if (!s.empty() && r.ec == std::errc() && r.ptr == s.data() + s.size()) {
+          return core::Json(x);
+        }
+      }
+      break;
+    case FieldType::kDouble:
+      if (v.is_number()) {
+        return core::Json(v.get<double>());
+      }
+      if (v.is_string()) {
+        const std::string& s = v.get_ref<const std::string&>();
+        if (s == "NaN" || s == "nan") {
+          return core::Json(std::nan(""));
+        }
+        if (s == "Infinity" || s == "inf") {
+          return core::Json(INFINITY);
+        }
+        if (s == "-Infinity" || s == "-inf") {
+          return core::Json(-INFINITY);
+        }
+        double x = 0;
+        auto r = std::from_chars(s.data(), s.data() + s.size(), x);
+        if (!s.empty() && r.ec == std::errc() && r.ptr == s.data() + s.size()) {
+          return core::Json(x);
+        }
+      }
+      break;
+    case FieldType::kBool:
+      if (v.is_boolean()) {
+        return v;
+      }
+      if (v.is_string() && (v == "true" || v == "false" || v == "True" || v == "False")) {
+        return core::Json(v == "true" || v == "True");
+      }
+      break;
+    case FieldType::kEnum:
+      if (v.is_string() || v.is_number_integer()) {
+        return v;
+      }
+      break;
+    case FieldType::kStringList:
+      if (v.is_string()) {
+        return core::Json::array({v});  // a single GET parameter
+      }
+      if (v.is_array()) {
+        for (const core::Json& item : v) {
+          if (!item.is_string()) {
+            return BadValue(f.name, v);
+          }
+        }
+        return v;
+      }
+      break;
+    case FieldType::kObjectList:
+      if (v.is_array()) {
+        for (const core::Json& item : v) {
+          if (!item.is_object()) {
+            return BadValue(f.name, v);
+          }
+        }
+        return v;
+      }
+      break;
+  }
+  return BadValue(f.name, v);
+}
+
+}  // namespace
+
+core::Json DoubleJson(double v) {
+  if (std::isnan(v)) {
+    return "NaN";
+  }
+  if (std::isinf(v)) {
+    return v > 0 ? "Infinity" : "-Infinity";
+  }
+  return v;
+}
+
+core::Json ToJson(const tracking::Experiment& e) {
+  core::Json j = {{"experiment_id", e.experiment_id},
+                  {"name", e.name},
+                  {"artifact_location", e.artifact_location},
+                  {"lifecycle_stage", e.lifecycle_stage},
+                  {"last_update_time", e.last_update_time},
+                  {"creation_time", e.creation_time}};
+  if (!e.tags.empty()) {
+    j["tags"] = TagsJson(e.tags);
+  }
+  return j;
+}
+
+core::Json ToJson(const tracking::RunInfo& info) {
+  core::Json j = {{"run_uuid", info.run_id},
+                  {"experiment_id", info.experiment_id},
+                  {"run_name", info.run_name},
+                  {"user_id", info.user_id},
+                  {"status", std::string(tracking::RunStatusName(info.status))},
+                  {"start_time", info.start_time}};
+  if (info.end_time) {
+    j["end_time"] = *info.end_time;
+  }
+  j["artifact_uri"] = info.artifact_uri;
+  j["lifecycle_stage"] = info.lifecycle_stage;
+  j["run_id"] = info.run_id;
+  return j;
+}
+
+core::Json ToJson(const tracking::Metric& m) {
+  return {{"key", m.key},
+          {"value", DoubleJson(m.value)},
+          {"timestamp", m.timestamp},
+          {"step", m.step}};
+}
+
+core::Json ToJson(const tracking::Run& run) {
+  core::Json data = core::Json::object();
+  if (!run.metrics.empty()) {
+    core::Json metrics = core::Json::array();
+    for (const tracking::Metric& m : run.metrics) {
+      metrics.push_back(ToJson(m));
+    }
+    data["metrics"] = std::move(metrics);
+  }
+  if (!run.params.empty()) {
+    core::Json params = core::Json::array();
+    for (const tracking::Param& p : run.params) {
+      params.push_back({{"key", p.key}, {"value", p.value}});
+    }
+    data["params"] = std::move(params);
+  }
+  if (!run.tags.empty()) {
+    data["tags"] = TagsJson(run.tags);
+  }
+  core::Json inputs = core::Json::object();
+  if (!run.inputs.empty()) {
+    core::Json list = core::Json::array();
+    for (const tracking::DatasetInput& in : run.inputs) {
+      core::Json d = {{"name", in.dataset.name},
+                      {"digest", in.dataset.digest},
+                      {"source_type", in.dataset.source_type},
+                      {"source", in.dataset.source}};
+      if (in.dataset.schema) {
+        d["schema"] = *in.dataset.schema;
+      }
+      if (in.dataset.profile) {
+        d["profile"] = *in.dataset.profile;
+      }
+      core::Json item = core::Json::object();
+      if (!in.tags.empty()) {
+        item["tags"] = TagsJson(in.tags);
+      }
+      item["dataset"] = std::move(d);
+      list.push_back(std::move(item));
+    }
+    inputs["dataset_inputs"] = std::move(list);
+  }
+  return {{"info", ToJson(run.info)}, {"data", std::move(data)}, {"inputs", std::move(inputs)}};
+}
+
+std::string_view ErrorCode(StatusCode code) {
+  switch (code) {
+    case StatusCode::kNotFound:
+      return "RESOURCE_DOES_NOT_EXIST";
+    case StatusCode::kAlreadyExists:
+      return "RESOURCE_ALREADY_EXISTS";
+    case StatusCode::kInvalidArgument:
+      return "INVALID_PARAMETER_VALUE";
+    case StatusCode::kFailedPrecondition:
+      return "INVALID_STATE";
+    case StatusCode::kCorruption:
+      return "BAD_REQUEST";
+    case StatusCode::kUnavailable:
+      return "TEMPORARILY_UNAVAILABLE";
+    case StatusCode::kPermissionDenied:
+      return "PERMISSION_DENIED";
+    case StatusCode::kResourceExhausted:
+      return "RESOURCE_EXHAUSTED";
+    case StatusCode::kUnimplemented:
+      return "NOT_IMPLEMENTED";
+    default:
+      return "INTERNAL_ERROR";
+  }
+}
+
+int HttpStatus(std::string_view error_code) {
+  // mlflow/exceptions.py: ERROR_CODE_TO_HTTP_STATUS.
+  if (error_code == "RESOURCE_DOES_NOT_EXIST" || error_code == "ENDPOINT_NOT_FOUND") {
+    return 404;
+  }
+  if (error_code == "PERMISSION_DENIED") {
+    return 403;
+  }
+  if (error_code == "RESOURCE_EXHAUSTED") {
+    return 429;
+  }
+  if (error_code == "TEMPORARILY_UNAVAILABLE") {
+    return 503;
+  }
+  if (error_code == "NOT_IMPLEMENTED") {
+    return 501;
+  }
+  if (error_code == "INTERNAL_ERROR") {
+    return 500;
+  }
+  return 400;
+}
+
+http::Response ErrorResponse(std::string_view error_code, const std::string& message) {
+  http::Response r;
+  r.status = HttpStatus(error_code);
+  r.body = core::DumpJson({{"error_code", error_code}, {"message", message}}, false);
+  return r;
+}
+
+http::Response ErrorResponse(const Status& s) {
+  return ErrorResponse(ErrorCode(s.code()), s.message());
+}
+
+http::Response JsonResponse(const core::Json& body) {
+  http::Response r;
+  r.body = core::DumpJson(body, false);
+  return r;
+}
+
+Result<core::Json> ReadMessage(const http::Request& req, const std::vector<Field>& fields) {
+  core::Json raw = core::Json::object();
+  if (req.method == "GET") {
+    for (const auto& [key, value] : req.query) {
+      std::string name = key;
+      // experiment_ids[] and experiment_ids[0] name a list, as MLflow's query parser reads them.
+      if (size_t b = name.find('['); b != std::string::npos && name.back() == ']') {
+        name.erase(b);
+      }
+      if (!raw.contains(name)) {
+        raw[name] = value;
+      } else if (raw[name].is_array()) {
+        raw[name].push_back(value);
+      } else {
+        raw[name] = core::Json::array({raw[name], value});
+      }
+    }
+  } else {
+    // As MLflow's _validate_content_type: POST and PUT bodies must say they are JSON.
+    if (req.method == "POST" || req.method == "PUT") {
+      std::string_view type = req.Header("content-type");
+      if (type.empty()) {
+        return InvalidArgument("Bad Request. Content-Type header is missing.");
+      }
+      type = type.substr(0, type.find(';'));
+      while (!type.empty() && type.back() == ' ') {
+        type.remove_suffix(1);
+      }
+      if (type != "application/json") {
+        return InvalidArgument("Bad Request. Content-Type must be one of ['application/json'].");
+      }
+    }
+    std::string_view text = req.body;
+    if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+      text = "{}";  // no body: an empty message
+    }
+    Result<core::Json> body = core::ParseJson(text, "request body");
+    if (!body.ok()) {
+      return Corruption("Malformed JSON in the " + body.status().message());
+    }
+    raw = std::move(*body);
+    if (raw.is_string()) {  // older clients double-encode
+      Result<core::Json> inner = core::ParseJson(raw.get<std::string>(), "request body");
+      if (!inner.ok()) {
+        return Corruption("Malformed JSON in the " + inner.status().message());
+      }
+      raw = std::move(*inner);
+    }
+    if (raw.is_null()) {
+      raw = core::Json::object();
+    }
+    if (!raw.is_object()) {
+      return Corruption("Malformed request body: expected a JSON object, got " +
+                        std::string(raw.type_name()));
+    }
+  }
+  return ReadFields(raw, fields);
+}
+
+Result<core::Json> ReadFields(const core::Json& raw, const std::vector<Field>& fields) {
+  core::Json out = core::Json::object();
+  for (const Field& f : fields) {
+    std::string name(f.name);
+    const bool present = raw.contains(name) && !raw.at(name).is_null();
+    if (!present || (raw.at(name).is_string() &&
+                     raw.at(name).get_ref<const std::string&>().empty() && f.required)) {
+      if (f.required) {
+        return InvalidArgument("Missing value for required parameter '" + name +
+                               "'. See the API docs for more information about request "
+                               "parameters.");
+      }
+      continue;
+    }
+    PLINTH_ASSIGN_OR_RETURN(out[name], Coerce(f, raw.at(name)));
+  }
+  return out;
+}
+
+}  // namespace plinth::server
