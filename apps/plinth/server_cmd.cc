@@ -41,8 +41,8 @@ int RunServer(const ServerFlags& f) {
     }
   }
   if (f.port < 0 || f.port > 65535) {
-    return ReportError(InvalidArgument("--port " + std::to_string(f.port) +
-                                       ": expected 0 to 65535"));
+    return ReportError(
+        InvalidArgument("--port " + std::to_string(f.port) + ": expected 0 to 65535"));
   }
   if (f.threads < 1) {
     return ReportError(InvalidArgument("--threads: expected at least 1"));

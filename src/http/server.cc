@@ -1,19 +1,20 @@
 #include "http/server.h"
 
+#include <spdlog/spdlog.h>
+
+#include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-
-#include <atomic>
 #include <csignal>
 #include <map>
 #include <mutex>
 #include <thread>
 
-#include <spdlog/spdlog.h>
+#include "core/url.h"
 
 namespace plinth::http {
 namespace {
@@ -23,55 +24,7 @@ namespace bhttp = boost::beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
-
 }  // namespace
-
-std::string PercentDecode(std::string_view s, bool plus_is_space) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (c == '%' && i + 2 < s.size() && HexValue(s[i + 1]) >= 0 && HexValue(s[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2])));
-      i += 2;
-    } else if (c == '+' && plus_is_space) {
-      out.push_back(' ');
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
-std::vector<std::pair<std::string, std::string>> ParseQuery(std::string_view query) {
-  std::vector<std::pair<std::string, std::string>> out;
-  size_t i = 0;
-  while (i <= query.size()) {
-    size_t amp = query.find('&', i);
-    amp = amp == std::string_view::npos ? query.size() : amp;
-    std::string_view part = query.substr(i, amp - i);
-    if (!part.empty()) {
-      size_t eq = part.find('=');
-      std::string_view name = part.substr(0, eq);
-      std::string_view value = eq == std::string_view::npos ? "" : part.substr(eq + 1);
-      out.emplace_back(PercentDecode(name, true), PercentDecode(value, true));
-    }
-    i = amp + 1;
-  }
-  return out;
-}
 
 std::optional<std::string> Request::Query(std::string_view name) const {
   for (const auto& [k, v] : query) {
@@ -232,9 +185,9 @@ class Session : public std::enable_shared_from_this<Session> {
     r.target = std::string(req.target());
     std::string_view target = r.target;
     size_t q = target.find('?');
-    r.path = PercentDecode(target.substr(0, q), false);
+    r.path = core::PercentDecode(target.substr(0, q), false);
     if (q != std::string_view::npos) {
-      r.query = ParseQuery(target.substr(q + 1));
+      r.query = core::ParseQuery(target.substr(q + 1));
     }
     for (const auto& field : req) {
       std::string name(field.name_string());
@@ -376,9 +329,7 @@ void Server::Impl::CloseIdleSessions() {
 Server::Server(ServerOptions options, Handler handler, ErrorFormatter errors)
     : impl_(std::make_unique<Impl>(std::move(options), std::move(handler), std::move(errors))) {}
 
-Server::~Server() {
-  Stop();
-}
+Server::~Server() { Stop(); }
 
 Status Server::Listen() {
   beast::error_code ec;

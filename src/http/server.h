@@ -22,9 +22,9 @@
 namespace plinth::http {
 
 struct Request {
-  std::string method;  // "GET", "POST", ...
-  std::string target;  // as sent: path and query
-  std::string path;    // percent-decoded, without the query
+  std::string method;                                        // "GET", "POST", ...
+  std::string target;                                        // as sent: path and query
+  std::string path;                                          // percent-decoded, without the query
   std::vector<std::pair<std::string, std::string>> query;    // decoded, in order
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   std::string body;
@@ -88,10 +88,5 @@ class Server {
  private:
   std::unique_ptr<Impl> impl_;
 };
-
-// Percent-decodes `s` ('+' is a space when `plus_is_space`). Invalid escapes stay as they are.
-std::string PercentDecode(std::string_view s, bool plus_is_space);
-// Splits a query string into decoded name/value pairs.
-std::vector<std::pair<std::string, std::string>> ParseQuery(std::string_view query);
 
 }  // namespace plinth::http

@@ -8,6 +8,7 @@
 
 #include "core/clock.h"
 #include "server/mlflow_json.h"
+#include "tracking/registry_store.h"
 #include "tracking/tracking_store.h"
 
 namespace plinth::server {
@@ -54,8 +55,8 @@ Result<std::vector<tracking::Tag>> Tags(const Json& m, const char* key) {
   for (const Json& t : m[key]) {
     if (!t.contains("key") || !t["key"].is_string() ||
         (t.contains("value") && !t["value"].is_string())) {
-      return InvalidArgument("Invalid value " + core::DumpJson(m[key], false) +
-                             " for parameter '" + key +
+      return InvalidArgument("Invalid value " + core::DumpJson(m[key], false) + " for parameter '" +
+                             key +
                              "' supplied. Hint: each tag needs a string key and a string value.");
     }
     out.push_back({t["key"].get<std::string>(), t.value("value", "")});
@@ -82,68 +83,105 @@ Result<E> EnumField(const Json& m, const char* key, E fallback,
   return parse(v.get<std::string>());
 }
 
-using HandlerFn = std::function<Result<Json>(TrackingStore&, const http::Request&)>;
-
-struct Route {
-  std::vector<std::string> methods;
-  HandlerFn fn;
+// One connection's stores: tracking and registry share the database.
+struct Stores {
+  std::unique_ptr<TrackingStore> tracking;
+  std::unique_ptr<tracking::RegistryStore> registry;
 };
+
+// A list of entities as {"key": [...], "next_page_token": ...}, both left out when empty.
+template <typename T>
+Json PageJson(const char* key, const tracking::Page<T>& page) {
+  Json out = Json::object();
+  if (!page.items.empty()) {
+    Json list = Json::array();
+    for (const T& item : page.items) {
+      list.push_back(ToJson(item));
+    }
+    out[key] = std::move(list);
+  }
+  if (!page.next_page_token.empty()) {
+    out["next_page_token"] = page.next_page_token;
+  }
+  return out;
+}
+
+using HandlerFn = std::function<Result<Json>(Stores&, const http::Request&)>;
+using TrackingFn = std::function<Result<Json>(TrackingStore&, const http::Request&)>;
+using RegistryFn = std::function<Result<Json>(tracking::RegistryStore&, const http::Request&)>;
+
+// A path's handlers by HTTP method.
+using Route = std::map<std::string, HandlerFn, std::less<>>;
 
 }  // namespace
 
 struct MlflowApi::Impl {
   ApiOptions options;
   std::mutex mu;
-  std::vector<std::unique_ptr<TrackingStore>> free_stores;
+  std::vector<Stores> free_stores;
   std::map<std::string, Route, std::less<>> routes;
 
-  Result<std::unique_ptr<TrackingStore>> Acquire() {
+  Result<Stores> Acquire() {
     {
       std::lock_guard<std::mutex> lock(mu);
       if (!free_stores.empty()) {
-        auto s = std::move(free_stores.back());
+        Stores s = std::move(free_stores.back());
         free_stores.pop_back();
         return s;
       }
     }
-    return tracking::OpenTrackingStore(options.store_uri, options.artifact_root);
+    Stores s;
+    PLINTH_ASSIGN_OR_RETURN(s.tracking,
+                            tracking::OpenTrackingStore(options.store_uri, options.artifact_root));
+    PLINTH_ASSIGN_OR_RETURN(s.registry, tracking::OpenRegistryStore(options.store_uri));
+    return s;
   }
 
-  void Release(std::unique_ptr<TrackingStore> s) {
+  void Release(Stores s) {
     std::lock_guard<std::mutex> lock(mu);
     free_stores.push_back(std::move(s));
   }
 
-  void Add(std::string path, std::vector<std::string> methods, HandlerFn fn) {
-    routes[std::move(path)] = {std::move(methods), std::move(fn)};
+  void Add(const std::string& path, const std::vector<std::string>& methods, TrackingFn fn) {
+    for (const std::string& m : methods) {
+      routes[path][m] = [fn](Stores& s, const http::Request& r) { return fn(*s.tracking, r); };
+    }
+  }
+
+  void AddRegistry(const std::string& path, const std::string& method, RegistryFn fn) {
+    routes[path][method] = [fn](Stores& s, const http::Request& r) { return fn(*s.registry, r); };
   }
 
   void AddTrackingRoutes();
+  void AddRegistryRoutes();
 };
 
 void MlflowApi::Impl::AddTrackingRoutes() {
   using F = FieldType;
   // Experiments.
-  Add("/mlflow/experiments/create", {"POST"}, [](TrackingStore& s, const http::Request& r) -> Result<Json> {
-    PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"name", F::kString, true},
-                                                    {"artifact_location", F::kString},
-                                                    {"tags", F::kObjectList}}));
-    PLINTH_ASSIGN_OR_RETURN(auto tags, Tags(m, "tags"));
-    PLINTH_ASSIGN_OR_RETURN(std::string id,
-                            s.CreateExperiment(Str(m, "name"), Str(m, "artifact_location"), tags));
-    return Json{{"experiment_id", id}};
-  });
-  Add("/mlflow/experiments/get", {"GET"}, [](TrackingStore& s, const http::Request& r) -> Result<Json> {
-    PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"experiment_id", F::kString, true}}));
-    PLINTH_ASSIGN_OR_RETURN(tracking::Experiment e, s.GetExperiment(Str(m, "experiment_id")));
-    return Json{{"experiment", ToJson(e)}};
-  });
-  Add("/mlflow/experiments/get-by-name", {"GET"}, [](TrackingStore& s, const http::Request& r) -> Result<Json> {
-    PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"experiment_name", F::kString, true}}));
-    PLINTH_ASSIGN_OR_RETURN(tracking::Experiment e,
-                            s.GetExperimentByName(Str(m, "experiment_name")));
-    return Json{{"experiment", ToJson(e)}};
-  });
+  Add("/mlflow/experiments/create", {"POST"},
+      [](TrackingStore& s, const http::Request& r) -> Result<Json> {
+        PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"name", F::kString, true},
+                                                        {"artifact_location", F::kString},
+                                                        {"tags", F::kObjectList}}));
+        PLINTH_ASSIGN_OR_RETURN(auto tags, Tags(m, "tags"));
+        PLINTH_ASSIGN_OR_RETURN(
+            std::string id, s.CreateExperiment(Str(m, "name"), Str(m, "artifact_location"), tags));
+        return Json{{"experiment_id", id}};
+      });
+  Add("/mlflow/experiments/get", {"GET"},
+      [](TrackingStore& s, const http::Request& r) -> Result<Json> {
+        PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"experiment_id", F::kString, true}}));
+        PLINTH_ASSIGN_OR_RETURN(tracking::Experiment e, s.GetExperiment(Str(m, "experiment_id")));
+        return Json{{"experiment", ToJson(e)}};
+      });
+  Add("/mlflow/experiments/get-by-name", {"GET"},
+      [](TrackingStore& s, const http::Request& r) -> Result<Json> {
+        PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"experiment_name", F::kString, true}}));
+        PLINTH_ASSIGN_OR_RETURN(tracking::Experiment e,
+                                s.GetExperimentByName(Str(m, "experiment_name")));
+        return Json{{"experiment", ToJson(e)}};
+      });
   Add("/mlflow/experiments/search", {"GET", "POST"},
       [](TrackingStore& s, const http::Request& r) -> Result<Json> {
         PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"max_results", F::kInt64},
@@ -152,43 +190,35 @@ void MlflowApi::Impl::AddTrackingRoutes() {
                                                         {"order_by", F::kStringList},
                                                         {"view_type", F::kEnum}}));
         tracking::ExperimentQuery q;
-        PLINTH_ASSIGN_OR_RETURN(q.view_type,
-                                EnumField(m, "view_type", tracking::ViewType::kActiveOnly,
-                                          tracking::ParseViewType, 3));
+        PLINTH_ASSIGN_OR_RETURN(
+            q.view_type,
+            EnumField(m, "view_type", tracking::ViewType::kActiveOnly, tracking::ParseViewType, 3));
         q.max_results = m.value("max_results", int64_t{1000});
         q.filter = Str(m, "filter");
         q.order_by = StrList(m, "order_by");
         q.page_token = Str(m, "page_token");
         PLINTH_ASSIGN_OR_RETURN(auto page, s.SearchExperiments(q));
-        Json out = Json::object();
-        if (!page.items.empty()) {
-          Json list = Json::array();
-          for (const auto& e : page.items) {
-            list.push_back(ToJson(e));
-          }
-          out["experiments"] = std::move(list);
-        }
-        if (!page.next_page_token.empty()) {
-          out["next_page_token"] = page.next_page_token;
-        }
-        return out;
+        return PageJson("experiments", page);
       });
-  Add("/mlflow/experiments/delete", {"POST"}, [](TrackingStore& s, const http::Request& r) -> Result<Json> {
-    PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"experiment_id", F::kString, true}}));
-    PLINTH_RETURN_IF_ERROR(s.DeleteExperiment(Str(m, "experiment_id")));
-    return Json::object();
-  });
-  Add("/mlflow/experiments/restore", {"POST"}, [](TrackingStore& s, const http::Request& r) -> Result<Json> {
-    PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"experiment_id", F::kString, true}}));
-    PLINTH_RETURN_IF_ERROR(s.RestoreExperiment(Str(m, "experiment_id")));
-    return Json::object();
-  });
-  Add("/mlflow/experiments/update", {"POST"}, [](TrackingStore& s, const http::Request& r) -> Result<Json> {
-    PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"experiment_id", F::kString, true},
-                                                    {"new_name", F::kString, true}}));
-    PLINTH_RETURN_IF_ERROR(s.RenameExperiment(Str(m, "experiment_id"), Str(m, "new_name")));
-    return Json::object();
-  });
+  Add("/mlflow/experiments/delete", {"POST"},
+      [](TrackingStore& s, const http::Request& r) -> Result<Json> {
+        PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"experiment_id", F::kString, true}}));
+        PLINTH_RETURN_IF_ERROR(s.DeleteExperiment(Str(m, "experiment_id")));
+        return Json::object();
+      });
+  Add("/mlflow/experiments/restore", {"POST"},
+      [](TrackingStore& s, const http::Request& r) -> Result<Json> {
+        PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"experiment_id", F::kString, true}}));
+        PLINTH_RETURN_IF_ERROR(s.RestoreExperiment(Str(m, "experiment_id")));
+        return Json::object();
+      });
+  Add("/mlflow/experiments/update", {"POST"},
+      [](TrackingStore& s, const http::Request& r) -> Result<Json> {
+        PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"experiment_id", F::kString, true},
+                                                        {"new_name", F::kString, true}}));
+        PLINTH_RETURN_IF_ERROR(s.RenameExperiment(Str(m, "experiment_id"), Str(m, "new_name")));
+        return Json::object();
+      });
   Add("/mlflow/experiments/set-experiment-tag", {"POST"},
       [](TrackingStore& s, const http::Request& r) -> Result<Json> {
         PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"experiment_id", F::kString, true},
@@ -207,23 +237,24 @@ void MlflowApi::Impl::AddTrackingRoutes() {
       });
 
   // Runs.
-  Add("/mlflow/runs/create", {"POST"}, [](TrackingStore& s, const http::Request& r) -> Result<Json> {
-    PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"experiment_id", F::kString},
-                                                    {"user_id", F::kString},
-                                                    {"run_name", F::kString},
-                                                    {"start_time", F::kInt64},
-                                                    {"tags", F::kObjectList}}));
-    tracking::NewRun n;
-    n.experiment_id = Str(m, "experiment_id");
-    n.user_id = Str(m, "user_id");
-    n.run_name = Str(m, "run_name");
-    if (m.contains("start_time")) {
-      n.start_time = m["start_time"].get<int64_t>();
-    }
-    PLINTH_ASSIGN_OR_RETURN(n.tags, Tags(m, "tags"));
-    PLINTH_ASSIGN_OR_RETURN(tracking::Run run, s.CreateRun(n));
-    return Json{{"run", ToJson(run)}};
-  });
+  Add("/mlflow/runs/create", {"POST"},
+      [](TrackingStore& s, const http::Request& r) -> Result<Json> {
+        PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"experiment_id", F::kString},
+                                                        {"user_id", F::kString},
+                                                        {"run_name", F::kString},
+                                                        {"start_time", F::kInt64},
+                                                        {"tags", F::kObjectList}}));
+        tracking::NewRun n;
+        n.experiment_id = Str(m, "experiment_id");
+        n.user_id = Str(m, "user_id");
+        n.run_name = Str(m, "run_name");
+        if (m.contains("start_time")) {
+          n.start_time = m["start_time"].get<int64_t>();
+        }
+        PLINTH_ASSIGN_OR_RETURN(n.tags, Tags(m, "tags"));
+        PLINTH_ASSIGN_OR_RETURN(tracking::Run run, s.CreateRun(n));
+        return Json{{"run", ToJson(run)}};
+      });
   Add("/mlflow/runs/update", {"POST"},
       [](TrackingStore& s, const http::Request& r) -> Result<Json> {
         PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"run_id", F::kString},
@@ -245,16 +276,18 @@ void MlflowApi::Impl::AddTrackingRoutes() {
                                 s.UpdateRun(id, status, end, Str(m, "run_name")));
         return Json{{"run_info", ToJson(info)}};
       });
-  Add("/mlflow/runs/delete", {"POST"}, [](TrackingStore& s, const http::Request& r) -> Result<Json> {
-    PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"run_id", F::kString, true}}));
-    PLINTH_RETURN_IF_ERROR(s.DeleteRun(Str(m, "run_id")));
-    return Json::object();
-  });
-  Add("/mlflow/runs/restore", {"POST"}, [](TrackingStore& s, const http::Request& r) -> Result<Json> {
-    PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"run_id", F::kString, true}}));
-    PLINTH_RETURN_IF_ERROR(s.RestoreRun(Str(m, "run_id")));
-    return Json::object();
-  });
+  Add("/mlflow/runs/delete", {"POST"},
+      [](TrackingStore& s, const http::Request& r) -> Result<Json> {
+        PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"run_id", F::kString, true}}));
+        PLINTH_RETURN_IF_ERROR(s.DeleteRun(Str(m, "run_id")));
+        return Json::object();
+      });
+  Add("/mlflow/runs/restore", {"POST"},
+      [](TrackingStore& s, const http::Request& r) -> Result<Json> {
+        PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"run_id", F::kString, true}}));
+        PLINTH_RETURN_IF_ERROR(s.RestoreRun(Str(m, "run_id")));
+        return Json::object();
+      });
   Add("/mlflow/runs/get", {"GET"}, [](TrackingStore& s, const http::Request& r) -> Result<Json> {
     PLINTH_ASSIGN_OR_RETURN(Json m,
                             ReadMessage(r, {{"run_id", F::kString}, {"run_uuid", F::kString}}));
@@ -262,43 +295,51 @@ void MlflowApi::Impl::AddTrackingRoutes() {
     PLINTH_ASSIGN_OR_RETURN(tracking::Run run, s.GetRun(id));
     return Json{{"run", ToJson(run)}};
   });
-  Add("/mlflow/runs/log-metric", {"POST"}, [](TrackingStore& s, const http::Request& r) -> Result<Json> {
-    PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"run_id", F::kString},
-                                                    {"run_uuid", F::kString},
-                                                    {"key", F::kString, true},
-                                                    {"value", F::kDouble, true},
-                                                    {"timestamp", F::kInt64, true},
-                                                    {"step", F::kInt64}}));
-    PLINTH_ASSIGN_OR_RETURN(std::string id, RunId(m));
-    PLINTH_RETURN_IF_ERROR(s.LogMetric(id, {Str(m, "key"), m["value"].get<double>(),
-                                            m["timestamp"].get<int64_t>(),
-                                            m.value("step", int64_t{0})}));
-    return Json::object();
-  });
-  Add("/mlflow/runs/log-parameter", {"POST"}, [](TrackingStore& s, const http::Request& r) -> Result<Json> {
-    PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"run_id", F::kString},
-                                                    {"run_uuid", F::kString},
-                                                    {"key", F::kString, true},
-                                                    {"value", F::kString}}));
-    PLINTH_ASSIGN_OR_RETURN(std::string id, RunId(m));
-    PLINTH_RETURN_IF_ERROR(s.LogParam(id, {Str(m, "key"), Str(m, "value")}));
-    return Json::object();
-  });
-  Add("/mlflow/runs/set-tag", {"POST"}, [](TrackingStore& s, const http::Request& r) -> Result<Json> {
-    PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"run_id", F::kString},
-                                                    {"run_uuid", F::kString},
-                                                    {"key", F::kString, true},
-                                                    {"value", F::kString}}));
-    PLINTH_ASSIGN_OR_RETURN(std::string id, RunId(m));
-    PLINTH_RETURN_IF_ERROR(s.SetTag(id, {Str(m, "key"), Str(m, "value")}));
-    return Json::object();
-  });
-  Add("/mlflow/runs/delete-tag", {"POST"}, [](TrackingStore& s, const http::Request& r) -> Result<Json> {
-    PLINTH_ASSIGN_OR_RETURN(
-        Json m, ReadMessage(r, {{"run_id", F::kString, true}, {"key", F::kString, true}}));
-    PLINTH_RETURN_IF_ERROR(s.DeleteTag(Str(m, "run_id"), Str(m, "key")));
-    return Json::object();
-  });
+  Add("/mlflow/runs/log-metric", {"POST"},
+      [](TrackingStore& s, const http::Request& r) -> Result<Json> {
+        PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"run_id", F::kString},
+                                                        {"run_uuid", F::kString},
+                                                        {"key", F::kString, true},
+                                                        {"value", F::kDouble, true},
+                                                        {"timestamp", F::kInt64, true},
+                                                        {"step", F::kInt64}}));
+        PLINTH_ASSIGN_OR_RETURN(std::string id, RunId(m));
+        PLINTH_RETURN_IF_ERROR(
+            s.LogMetric(id, {Str(m, "key"), m["value"].get<double>(), m["timestamp"].get<int64_t>(),
+                             m.value("step", int64_t{0})}));
+        return Json::object();
+      });
+  // log-parameter and set-tag: a key and a value for a run.
+  auto key_value = [](std::function<Status(TrackingStore&, const std::string&, const std::string&,
+                                           const std::string&)>
+                          log) {
+    return [log](TrackingStore& s, const http::Request& r) -> Result<Json> {
+      PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"run_id", F::kString},
+                                                      {"run_uuid", F::kString},
+                                                      {"key", F::kString, true},
+                                                      {"value", F::kString}}));
+      PLINTH_ASSIGN_OR_RETURN(std::string id, RunId(m));
+      PLINTH_RETURN_IF_ERROR(log(s, id, Str(m, "key"), Str(m, "value")));
+      return Json::object();
+    };
+  };
+  Add("/mlflow/runs/log-parameter", {"POST"},
+      key_value(
+          [](TrackingStore& s, const std::string& id, const std::string& k, const std::string& v) {
+            return s.LogParam(id, {k, v});
+          }));
+  Add("/mlflow/runs/set-tag", {"POST"},
+      key_value(
+          [](TrackingStore& s, const std::string& id, const std::string& k, const std::string& v) {
+            return s.SetTag(id, {k, v});
+          }));
+  Add("/mlflow/runs/delete-tag", {"POST"},
+      [](TrackingStore& s, const http::Request& r) -> Result<Json> {
+        PLINTH_ASSIGN_OR_RETURN(
+            Json m, ReadMessage(r, {{"run_id", F::kString, true}, {"key", F::kString, true}}));
+        PLINTH_RETURN_IF_ERROR(s.DeleteTag(Str(m, "run_id"), Str(m, "key")));
+        return Json::object();
+      });
   Add("/mlflow/runs/log-batch", {"POST"},
       [](TrackingStore& s, const http::Request& r) -> Result<Json> {
         if (r.body.size() > kMaxBatchRequestBytes) {
@@ -314,19 +355,17 @@ void MlflowApi::Impl::AddTrackingRoutes() {
         std::vector<tracking::Metric> metrics;
         if (m.contains("metrics")) {
           for (const Json& j : m["metrics"]) {
-            Result<Json> one = ReadFields(
-                j, {{"key", F::kString, true},
-                 {"value", F::kDouble, true},
-                 {"timestamp", F::kInt64, true},
-                 {"step", F::kInt64}});
+            Result<Json> one = ReadFields(j, {{"key", F::kString, true},
+                                              {"value", F::kDouble, true},
+                                              {"timestamp", F::kInt64, true},
+                                              {"step", F::kInt64}});
             if (!one.ok()) {
-              return InvalidArgument("Invalid value " + core::DumpJson(m["metrics"], false) +
-                                     " for parameter 'metrics' supplied: " +
-                                     one.status().message());
+              return InvalidArgument(
+                  "Invalid value " + core::DumpJson(m["metrics"], false) +
+                  " for parameter 'metrics' supplied: " + one.status().message());
             }
             metrics.push_back({Str(*one, "key"), (*one)["value"].get<double>(),
-                               (*one)["timestamp"].get<int64_t>(),
-                               one->value("step", int64_t{0})});
+                               (*one)["timestamp"].get<int64_t>(), one->value("step", int64_t{0})});
           }
         }
         PLINTH_ASSIGN_OR_RETURN(auto param_tags, Tags(m, "params"));
@@ -383,18 +422,7 @@ void MlflowApi::Impl::AddTrackingRoutes() {
         q.order_by = StrList(m, "order_by");
         q.page_token = Str(m, "page_token");
         PLINTH_ASSIGN_OR_RETURN(auto page, s.SearchRuns(q));
-        Json out = Json::object();
-        if (!page.items.empty()) {
-          Json list = Json::array();
-          for (const auto& run : page.items) {
-            list.push_back(ToJson(run));
-          }
-          out["runs"] = std::move(list);
-        }
-        if (!page.next_page_token.empty()) {
-          out["next_page_token"] = page.next_page_token;
-        }
-        return out;
+        return PageJson("runs", page);
       });
   Add("/mlflow/metrics/get-history", {"GET"},
       [](TrackingStore& s, const http::Request& r) -> Result<Json> {
@@ -404,22 +432,182 @@ void MlflowApi::Impl::AddTrackingRoutes() {
                                                         {"page_token", F::kString},
                                                         {"max_results", F::kInt64}}));
         PLINTH_ASSIGN_OR_RETURN(std::string id, RunId(m));
-        PLINTH_ASSIGN_OR_RETURN(auto page,
-                                s.GetMetricHistory(id, Str(m, "metric_key"),
-                                                   m.value("max_results", int64_t{0}),
-                                                   Str(m, "page_token")));
-        Json out = Json::object();
-        if (!page.items.empty()) {
-          Json list = Json::array();
-          for (const auto& metric : page.items) {
-            list.push_back(ToJson(metric));
-          }
-          out["metrics"] = std::move(list);
-        }
-        if (!page.next_page_token.empty()) {
-          out["next_page_token"] = page.next_page_token;
-        }
-        return out;
+        PLINTH_ASSIGN_OR_RETURN(auto page, s.GetMetricHistory(id, Str(m, "metric_key"),
+                                                              m.value("max_results", int64_t{0}),
+                                                              Str(m, "page_token")));
+        return PageJson("metrics", page);
+      });
+}
+
+void MlflowApi::Impl::AddRegistryRoutes() {
+  using F = FieldType;
+  using tracking::RegistryStore;
+  const std::string rm = "/mlflow/registered-models/";
+  const std::string mv = "/mlflow/model-versions/";
+  auto model = [](Result<tracking::RegisteredModel> m) -> Result<Json> {
+    PLINTH_RETURN_IF_ERROR(m.status());
+    return Json{{"registered_model", ToJson(*m)}};
+  };
+  auto version = [](Result<tracking::ModelVersion> v) -> Result<Json> {
+    PLINTH_RETURN_IF_ERROR(v.status());
+    return Json{{"model_version", ToJson(*v)}};
+  };
+  const Field name = {"name", F::kString, true};
+  const Field ver = {"version", F::kString, true};
+
+  AddRegistry(rm + "create", "POST", [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
+    PLINTH_ASSIGN_OR_RETURN(
+        Json m, ReadMessage(r, {name, {"tags", F::kObjectList}, {"description", F::kString}}));
+    PLINTH_ASSIGN_OR_RETURN(auto tags, Tags(m, "tags"));
+    return model(s.CreateRegisteredModel(Str(m, "name"), tags, Str(m, "description")));
+  });
+  AddRegistry(rm + "get", "GET", [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
+    PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {name}));
+    return model(s.GetRegisteredModel(Str(m, "name")));
+  });
+  AddRegistry(rm + "rename", "POST", [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
+    PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {name, {"new_name", F::kString, true}}));
+    return model(s.RenameRegisteredModel(Str(m, "name"), Str(m, "new_name")));
+  });
+  AddRegistry(
+      rm + "update", "PATCH", [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
+        PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {name, {"description", F::kString}}));
+        return model(s.UpdateRegisteredModel(Str(m, "name"), Str(m, "description")));
+      });
+  AddRegistry(rm + "delete", "DELETE",
+              [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
+                PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {name}));
+                PLINTH_RETURN_IF_ERROR(s.DeleteRegisteredModel(Str(m, "name")));
+                return Json::object();
+              });
+  AddRegistry(rm + "search", "GET", [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
+    PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"filter", F::kString},
+                                                    {"max_results", F::kInt64},
+                                                    {"order_by", F::kStringList},
+                                                    {"page_token", F::kString}}));
+    tracking::ModelQuery q{Str(m, "filter"), m.value("max_results", int64_t{100}),
+                           StrList(m, "order_by"), Str(m, "page_token")};
+    PLINTH_ASSIGN_OR_RETURN(auto page, s.SearchRegisteredModels(q));
+    return PageJson("registered_models", page);
+  });
+  for (const char* method : {"GET", "POST"}) {
+    AddRegistry(
+        rm + "get-latest-versions", method,
+        [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
+          PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {name, {"stages", F::kStringList}}));
+          PLINTH_ASSIGN_OR_RETURN(auto versions,
+                                  s.GetLatestVersions(Str(m, "name"), StrList(m, "stages")));
+          return PageJson("model_versions",
+                          tracking::Page<tracking::ModelVersion>{std::move(versions), ""});
+        });
+  }
+  AddRegistry(
+      rm + "set-tag", "POST", [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
+        PLINTH_ASSIGN_OR_RETURN(
+            Json m, ReadMessage(r, {name, {"key", F::kString, true}, {"value", F::kString, true}}));
+        PLINTH_RETURN_IF_ERROR(
+            s.SetRegisteredModelTag(Str(m, "name"), {Str(m, "key"), Str(m, "value")}));
+        return Json::object();
+      });
+  AddRegistry(rm + "delete-tag", "DELETE",
+              [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
+                PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {name, {"key", F::kString, true}}));
+                PLINTH_RETURN_IF_ERROR(s.DeleteRegisteredModelTag(Str(m, "name"), Str(m, "key")));
+                return Json::object();
+              });
+  AddRegistry(rm + "alias", "POST", [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
+    PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {name, {"alias", F::kString, true}, ver}));
+    PLINTH_RETURN_IF_ERROR(s.SetAlias(Str(m, "name"), Str(m, "alias"), Str(m, "version"),
+                                      std::string(r.Header("x-plinth-user"))));
+    return Json::object();
+  });
+  AddRegistry(
+      rm + "alias", "DELETE", [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
+        PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {name, {"alias", F::kString, true}}));
+        PLINTH_RETURN_IF_ERROR(
+            s.DeleteAlias(Str(m, "name"), Str(m, "alias"), std::string(r.Header("x-plinth-user"))));
+        return Json::object();
+      });
+  AddRegistry(rm + "alias", "GET", [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
+    PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {name, {"alias", F::kString, true}}));
+    return version(s.GetModelVersionByAlias(Str(m, "name"), Str(m, "alias")));
+  });
+
+  AddRegistry(mv + "create", "POST", [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
+    PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {name,
+                                                    {"source", F::kString, true},
+                                                    {"run_id", F::kString},
+                                                    {"tags", F::kObjectList},
+                                                    {"run_link", F::kString},
+                                                    {"description", F::kString}}));
+    tracking::NewModelVersion v;
+    v.name = Str(m, "name");
+    v.source = Str(m, "source");
+    v.run_id = Str(m, "run_id");
+    PLINTH_ASSIGN_OR_RETURN(v.tags, Tags(m, "tags"));
+    v.run_link = Str(m, "run_link");
+    v.description = Str(m, "description");
+    return version(s.CreateModelVersion(v));
+  });
+  AddRegistry(mv + "get", "GET", [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
+    PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {name, ver}));
+    return version(s.GetModelVersion(Str(m, "name"), Str(m, "version")));
+  });
+  AddRegistry(
+      mv + "update", "PATCH", [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
+        PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {name, ver, {"description", F::kString}}));
+        return version(
+            s.UpdateModelVersion(Str(m, "name"), Str(m, "version"), Str(m, "description")));
+      });
+  AddRegistry(mv + "transition-stage", "POST",
+              [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
+                PLINTH_ASSIGN_OR_RETURN(
+                    Json m, ReadMessage(r, {name,
+                                            ver,
+                                            {"stage", F::kString, true},
+                                            {"archive_existing_versions", F::kBool, true}}));
+                return version(s.TransitionStage(Str(m, "name"), Str(m, "version"), Str(m, "stage"),
+                                                 m["archive_existing_versions"].get<bool>(),
+                                                 std::string(r.Header("x-plinth-user"))));
+              });
+  AddRegistry(mv + "delete", "DELETE",
+              [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
+                PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {name, ver}));
+                PLINTH_RETURN_IF_ERROR(s.DeleteModelVersion(Str(m, "name"), Str(m, "version")));
+                return Json::object();
+              });
+  AddRegistry(mv + "search", "GET", [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
+    PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"filter", F::kString},
+                                                    {"max_results", F::kInt64},
+                                                    {"order_by", F::kStringList},
+                                                    {"page_token", F::kString}}));
+    tracking::ModelQuery q{Str(m, "filter"), m.value("max_results", int64_t{200000}),
+                           StrList(m, "order_by"), Str(m, "page_token")};
+    PLINTH_ASSIGN_OR_RETURN(auto page, s.SearchModelVersions(q));
+    return PageJson("model_versions", page);
+  });
+  AddRegistry(mv + "get-download-uri", "GET",
+              [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
+                PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {name, ver}));
+                PLINTH_ASSIGN_OR_RETURN(auto v,
+                                        s.GetModelVersion(Str(m, "name"), Str(m, "version")));
+                return Json{{"artifact_uri", v.source}};
+              });
+  AddRegistry(
+      mv + "set-tag", "POST", [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
+        PLINTH_ASSIGN_OR_RETURN(
+            Json m,
+            ReadMessage(r, {name, ver, {"key", F::kString, true}, {"value", F::kString, true}}));
+        PLINTH_RETURN_IF_ERROR(s.SetModelVersionTag(Str(m, "name"), Str(m, "version"),
+                                                    {Str(m, "key"), Str(m, "value")}));
+        return Json::object();
+      });
+  AddRegistry(
+      mv + "delete-tag", "DELETE", [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
+        PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {name, ver, {"key", F::kString, true}}));
+        PLINTH_RETURN_IF_ERROR(
+            s.DeleteModelVersionTag(Str(m, "name"), Str(m, "version"), Str(m, "key")));
+        return Json::object();
       });
 }
 
@@ -432,6 +620,7 @@ Result<std::unique_ptr<MlflowApi>> MlflowApi::Create(const ApiOptions& options) 
   PLINTH_ASSIGN_OR_RETURN(auto first, impl->Acquire());
   impl->Release(std::move(first));
   impl->AddTrackingRoutes();
+  impl->AddRegistryRoutes();
   return std::unique_ptr<MlflowApi>(new MlflowApi(std::move(impl)));
 }
 
@@ -462,20 +651,24 @@ http::Response MlflowApi::Handle(const http::Request& request) {
                          "No API endpoint at " + std::string(path) + " (" + request.method + ")");
   }
   const Route& route = it->second;
-  if (std::find(route.methods.begin(), route.methods.end(), request.method) ==
-      route.methods.end()) {
-    http::Response r = ErrorResponse("BAD_REQUEST", "Method " + request.method +
-                                                        " is not allowed for " +
-                                                        std::string(path));
+  auto handler = route.find(request.method);
+  if (handler == route.end()) {
+    std::string allowed;
+    for (const auto& [method, fn] : route) {
+      allowed += (allowed.empty() ? "" : ", ") + method;
+    }
+    http::Response r = ErrorResponse(
+        "BAD_REQUEST", "Method " + request.method + " is not allowed for " + std::string(path));
     r.status = 405;
+    r.headers.emplace_back("Allow", allowed);
     return r;
   }
-  Result<std::unique_ptr<TrackingStore>> store = impl_->Acquire();
-  if (!store.ok()) {
-    return ErrorResponse(store.status());
+  Result<Stores> stores = impl_->Acquire();
+  if (!stores.ok()) {
+    return ErrorResponse(stores.status());
   }
-  Result<Json> out = route.fn(**store, request);
-  impl_->Release(std::move(*store));
+  Result<Json> out = handler->second(*stores, request);
+  impl_->Release(std::move(*stores));
   if (!out.ok()) {
     return ErrorResponse(out.status());
   }

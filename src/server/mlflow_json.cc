@@ -51,9 +51,8 @@ std::string PythonRepr(const core::Json& v) {
 }
 
 Status BadValue(std::string_view name, const core::Json& v) {
-  return InvalidArgument("Invalid value " + PythonRepr(v) + " for parameter '" +
-                         std::string(name) + "' supplied. Hint: Value was of type '" +
-                         PythonType(v) +
+  return InvalidArgument("Invalid value " + PythonRepr(v) + " for parameter '" + std::string(name) +
+                         "' supplied. Hint: Value was of type '" + PythonType(v) +
                          "'. See the API docs for more information about request parameters.");
 }
 
@@ -156,12 +155,10 @@ core::Json DoubleJson(double v) {
 }
 
 core::Json ToJson(const tracking::Experiment& e) {
-  core::Json j = {{"experiment_id", e.experiment_id},
-                  {"name", e.name},
-                  {"artifact_location", e.artifact_location},
-                  {"lifecycle_stage", e.lifecycle_stage},
-                  {"last_update_time", e.last_update_time},
-                  {"creation_time", e.creation_time}};
+  core::Json j = {
+      {"experiment_id", e.experiment_id},         {"name", e.name},
+      {"artifact_location", e.artifact_location}, {"lifecycle_stage", e.lifecycle_stage},
+      {"last_update_time", e.last_update_time},   {"creation_time", e.creation_time}};
   if (!e.tags.empty()) {
     j["tags"] = TagsJson(e.tags);
   }
@@ -185,10 +182,8 @@ core::Json ToJson(const tracking::RunInfo& info) {
 }
 
 core::Json ToJson(const tracking::Metric& m) {
-  return {{"key", m.key},
-          {"value", DoubleJson(m.value)},
-          {"timestamp", m.timestamp},
-          {"step", m.step}};
+  return {
+      {"key", m.key}, {"value", DoubleJson(m.value)}, {"timestamp", m.timestamp}, {"step", m.step}};
 }
 
 core::Json ToJson(const tracking::Run& run) {
@@ -234,6 +229,65 @@ core::Json ToJson(const tracking::Run& run) {
     inputs["dataset_inputs"] = std::move(list);
   }
   return {{"info", ToJson(run.info)}, {"data", std::move(data)}, {"inputs", std::move(inputs)}};
+}
+
+core::Json ToJson(const tracking::ModelVersion& v) {
+  core::Json j = {{"name", v.name},
+                  {"version", std::to_string(v.version)},
+                  {"creation_timestamp", v.creation_timestamp},
+                  {"last_updated_timestamp", v.last_updated_timestamp}};
+  if (!v.user_id.empty()) {
+    j["user_id"] = v.user_id;
+  }
+  j["current_stage"] = v.current_stage;
+  if (!v.description.empty()) {
+    j["description"] = v.description;
+  }
+  j["source"] = v.source;
+  if (!v.run_id.empty()) {
+    j["run_id"] = v.run_id;
+  }
+  j["status"] = v.status;
+  if (!v.status_message.empty()) {
+    j["status_message"] = v.status_message;
+  }
+  if (!v.tags.empty()) {
+    j["tags"] = TagsJson(v.tags);
+  }
+  if (!v.run_link.empty()) {
+    j["run_link"] = v.run_link;
+  }
+  if (!v.aliases.empty()) {
+    j["aliases"] = v.aliases;
+  }
+  return j;
+}
+
+core::Json ToJson(const tracking::RegisteredModel& m) {
+  core::Json j = {{"name", m.name},
+                  {"creation_timestamp", m.creation_timestamp},
+                  {"last_updated_timestamp", m.last_updated_timestamp}};
+  if (!m.description.empty()) {
+    j["description"] = m.description;
+  }
+  if (!m.latest_versions.empty()) {
+    core::Json list = core::Json::array();
+    for (const tracking::ModelVersion& v : m.latest_versions) {
+      list.push_back(ToJson(v));
+    }
+    j["latest_versions"] = std::move(list);
+  }
+  if (!m.tags.empty()) {
+    j["tags"] = TagsJson(m.tags);
+  }
+  if (!m.aliases.empty()) {
+    core::Json list = core::Json::array();
+    for (const auto& [alias, version] : m.aliases) {
+      list.push_back({{"alias", alias}, {"version", std::to_string(version)}});
+    }
+    j["aliases"] = std::move(list);
+  }
+  return j;
 }
 
 std::string_view ErrorCode(StatusCode code) {

@@ -12,6 +12,7 @@
 #include "core/json.h"
 #include "http/server.h"
 #include "tracking/entities.h"
+#include "tracking/registry_store.h"
 
 namespace plinth::server {
 
@@ -19,6 +20,8 @@ core::Json ToJson(const tracking::Experiment& e);
 core::Json ToJson(const tracking::RunInfo& info);
 core::Json ToJson(const tracking::Run& run);
 core::Json ToJson(const tracking::Metric& m);
+core::Json ToJson(const tracking::ModelVersion& v);
+core::Json ToJson(const tracking::RegisteredModel& m);
 core::Json DoubleJson(double v);
 
 // MLflow's error_code for a Status code, and its HTTP status.

@@ -213,6 +213,21 @@ const SearchTarget& ExperimentSearch() {
   return t;
 }
 
+const SearchTarget& RegisteredModelSearch() {
+  static const SearchTarget t = {
+      "registered model", {"name"}, {"last_updated_timestamp"}, false, false};
+  return t;
+}
+
+const SearchTarget& ModelVersionSearch() {
+  static const SearchTarget t = {"model version",
+                                 {"name", "run_id", "source_path", "current_stage"},
+                                 {"version_number", "last_updated_timestamp"},
+                                 false,
+                                 false};
+  return t;
+}
+
 Result<std::vector<Comparison>> ParseFilter(std::string_view filter, const SearchTarget& target) {
   std::vector<Comparison> out;
   auto bad = [&](const std::string& why) {
@@ -410,8 +425,9 @@ SqlFragment CompileFilter(const std::vector<Comparison>& comparisons, const SqlN
         std::string table = param ? "params" : std::string(n.tag_table);
         std::string id = param ? "run_uuid" : std::string(n.tag_id);
         out.params.emplace_back(c.key);
-        std::string base =
-            "SELECT 1 FROM " + table + " x WHERE x." + id + " = " + row_id + " AND x.key = ?";
+        std::string match =
+            !param && !n.tag_match.empty() ? std::string(n.tag_match) : "x." + id + " = " + row_id;
+        std::string base = "SELECT 1 FROM " + table + " x WHERE " + match + " AND x.key = ?";
         if (c.op == "IS NULL") {
           cond = "NOT EXISTS (" + base + ")";
         } else if (c.op == "IS NOT NULL") {
@@ -469,8 +485,10 @@ SqlFragment CompileOrderBy(const OrderKey& key, const SqlNames& n) {
       out.params.emplace_back(key.key);
       break;
     case EntityKind::kTag:
-      expr = "(SELECT x.value FROM " + std::string(n.tag_table) + " x WHERE x." +
-             std::string(n.tag_id) + " = " + row_id + " AND x.key = ?)";
+      expr = "(SELECT x.value FROM " + std::string(n.tag_table) + " x WHERE " +
+             (n.tag_match.empty() ? "x." + std::string(n.tag_id) + " = " + row_id
+                                  : std::string(n.tag_match)) +
+             " AND x.key = ?)";
       out.params.emplace_back(key.key);
       break;
     default:

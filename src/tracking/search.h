@@ -42,6 +42,8 @@ struct SearchTarget {
 
 const SearchTarget& RunSearch();
 const SearchTarget& ExperimentSearch();
+const SearchTarget& RegisteredModelSearch();
+const SearchTarget& ModelVersionSearch();
 
 // Parses `filter` (clauses joined by AND). An empty filter gives no comparisons.
 // Errors are InvalidArgument naming the clause and what was expected.
@@ -62,8 +64,11 @@ struct SqlNames {
   std::string_view id_column;  // its key column, e.g. "run_uuid"
   std::string_view tag_table;  // e.g. "tags"
   std::string_view tag_id;     // the tag table's column naming the row
+  // The tag rows' (alias x) join to the searched row when one column is not
+  // enough, e.g. "x.name = v.name AND x.version = v.version"; "" = x.tag_id = row.id.
   // The SQL column of an attribute, e.g. "run_id" -> "run_uuid".
   std::string (*column)(std::string_view attribute);
+  std::string_view tag_match = "";
 };
 
 // `comparisons` ANDed as a WHERE condition ("1 = 1" when empty).

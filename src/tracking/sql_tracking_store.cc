@@ -10,6 +10,7 @@
 
 #include "core/hash.h"
 #include "tracking/search.h"
+#include "tracking/sql_util.h"
 #include "tracking/tracking_store.h"
 
 namespace plinth::tracking {
@@ -114,65 +115,6 @@ constexpr size_t kMaxInputTagValue = 500;
 constexpr int64_t kMaxRunsPerPage = 50000;
 constexpr int64_t kMaxExperimentsPerPage = 50000;
 
-// posixpath.normpath, for MLflow's "names must not resolve to other names" rule.
-std::string NormPath(std::string_view p) {
-  if (p.empty()) {
-    return ".";
-  }
-  const bool absolute = p[0] == '/';
-  std::vector<std::string_view> parts;
-  size_t i = 0;
-  while (i <= p.size()) {
-    size_t j = p.find('/', i);
-    j = j == std::string_view::npos ? p.size() : j;
-    std::string_view part = p.substr(i, j - i);
-    if (part.empty() || part == ".") {
-      // skipped
-    } else if (part == "..") {
-      if (!parts.empty() && parts.back() != "..") {
-        parts.pop_back();
-      } else if (!absolute) {
-        parts.push_back(part);
-      }
-    } else {
-      parts.push_back(part);
-    }
-    i = j + 1;
-  }
-  std::string out = absolute ? "/" : "";
-  for (size_t k = 0; k < parts.size(); ++k) {
-    out += (k ? "/" : "") + std::string(parts[k]);
-  }
-  return out.empty() ? "." : out;
-}
-
-Status ValidateKeyName(std::string_view what, const std::string& name) {
-  static const std::regex kValid(R"(^[/\w.\- ]*$)");
-  if (!std::regex_match(name, kValid)) {
-    return InvalidArgument("Invalid " + std::string(what) + " name: '" + name +
-                           "'. Names may only contain alphanumerics, underscores (_), dashes (-), "
-                           "periods (.), spaces ( ), and slashes (/).");
-  }
-  std::string norm = NormPath(name);
-  if (norm != name || norm == "." || norm.starts_with("..") || norm.starts_with("/")) {
-    return InvalidArgument("Invalid " + std::string(what) + " name: '" + name +
-                           "'. Names may be treated as files in certain cases, and must not "
-                           "resolve to other names when treated as such. This name would "
-                           "resolve to '" +
-                           norm + "'");
-  }
-  return Status::Ok();
-}
-
-Status ValidateLength(std::string_view what, size_t limit, const std::string& value) {
-  if (value.size() <= limit) {
-    return Status::Ok();
-  }
-  return InvalidArgument(std::string(what) + " '" + value.substr(0, 250) + "' had length " +
-                         std::to_string(value.size()) + ", which exceeded length limit of " +
-                         std::to_string(limit));
-}
-
 Status ValidateMetric(const Metric& m) {
   PLINTH_RETURN_IF_ERROR(ValidateKeyName("metric", m.key));
   if (m.timestamp < 0) {
@@ -221,15 +163,6 @@ Result<int64_t> ExperimentKey(const std::string& id) {
     return NotFound("No Experiment with id=" + id + " exists");
   }
   return v;
-}
-
-Status CheckMaxResults(int64_t max_results, int64_t limit) {
-  if (max_results < 1 || max_results > limit) {
-    return InvalidArgument("Invalid value " + std::to_string(max_results) +
-                           " for parameter 'max_results' supplied. It must be at most " +
-                           std::to_string(limit) + " and at least 1");
-  }
-  return Status::Ok();
 }
 
 std::string RandomRunName() {
@@ -281,15 +214,6 @@ RunInfo RunInfoFromRow(const Row& r) {
   info.artifact_uri = r.Text(7);
   info.lifecycle_stage = r.Text(8);
   return info;
-}
-
-// "?, ?, ?" for n values.
-std::string Placeholders(size_t n) {
-  std::string s;
-  for (size_t i = 0; i < n; ++i) {
-    s += i ? ", ?" : "?";
-  }
-  return s;
 }
 
 double MetricValue(const Row& r, size_t value_col, size_t nan_col) {
@@ -407,7 +331,7 @@ class SqlTrackingStore : public TrackingStore {
                                          "e.creation_time DESC, e.experiment_id DESC", &sql,
                                          &params));
     return FetchPage<Experiment>(
-        sql, params, q.max_results, q.page_token,
+        *db_, sql, params, q.max_results, q.page_token,
         [this](const std::vector<Row>& rows) { return LoadExperiments(rows); });
   }
 
@@ -570,7 +494,7 @@ class SqlTrackingStore : public TrackingStore {
     params.insert(params.end(), where.params.begin(), where.params.end());
     PLINTH_RETURN_IF_ERROR(AppendOrderBy(q.order_by, RunSearch(), kNames,
                                          "r.start_time DESC, r.run_uuid ASC", &sql, &params));
-    return FetchPage<Run>(sql, params, q.max_results, q.page_token,
+    return FetchPage<Run>(*db_, sql, params, q.max_results, q.page_token,
                           [this](const std::vector<Row>& rows) -> Result<std::vector<Run>> {
                             std::vector<Run> runs;
                             runs.reserve(rows.size());
@@ -740,6 +664,7 @@ class SqlTrackingStore : public TrackingStore {
     }
     std::vector<Value> params = {run_id, key};
     return FetchPage<Metric>(
+        *db_,
         "SELECT key, value, is_nan, timestamp, step FROM metrics WHERE run_uuid = ? AND key = ? "
         "ORDER BY step, timestamp, value",
         params, max_results, page_token, [](const std::vector<Row>& rows) {
@@ -772,47 +697,6 @@ class SqlTrackingStore : public TrackingStore {
         break;
     }
     return "";
-  }
-
-  static Status AppendOrderBy(const std::vector<std::string>& order_by, const SearchTarget& target,
-                              const SqlNames& names, std::string_view tiebreak, std::string* sql,
-                              std::vector<Value>* params) {
-    std::string terms;
-    for (const std::string& clause : order_by) {
-      PLINTH_ASSIGN_OR_RETURN(OrderKey key, ParseOrderBy(clause, target));
-      SqlFragment f = CompileOrderBy(key, names);
-      terms += (terms.empty() ? "" : ", ") + f.sql;
-      params->insert(params->end(), f.params.begin(), f.params.end());
-    }
-    *sql += " ORDER BY " + terms + (terms.empty() ? "" : ", ") + std::string(tiebreak);
-    return Status::Ok();
-  }
-
-  // Runs `sql` for one page (LIMIT/OFFSET from the token) and converts its rows.
-  template <typename T, typename Load>
-  Result<Page<T>> FetchPage(std::string sql, std::vector<Value> params, int64_t max_results,
-                            const std::string& page_token, Load load) {
-    int64_t offset = 0;
-    if (!page_token.empty()) {
-      PLINTH_ASSIGN_OR_RETURN(offset, DecodePageToken(page_token));
-    }
-    if (max_results > 0) {
-      sql += " LIMIT ? OFFSET ?";
-      params.emplace_back(max_results + 1);  // one more tells whether a next page exists
-      params.emplace_back(offset);
-    } else if (offset > 0) {
-      // SQLite needs a LIMIT before OFFSET; -1 is none. PostgreSQL takes OFFSET alone.
-      sql += db_->engine() == store::Engine::kPostgres ? " OFFSET ?" : " LIMIT -1 OFFSET ?";
-      params.emplace_back(offset);
-    }
-    PLINTH_ASSIGN_OR_RETURN(std::vector<Row> rows, db_->Query(sql, params));
-    Page<T> page;
-    if (max_results > 0 && static_cast<int64_t>(rows.size()) > max_results) {
-      rows.erase(rows.begin() + max_results, rows.end());
-      page.next_page_token = EncodePageToken(offset + max_results);
-    }
-    PLINTH_ASSIGN_OR_RETURN(page.items, load(rows));
-    return page;
   }
 
   Result<std::vector<Experiment>> LoadExperiments(const std::vector<Row>& rows) {

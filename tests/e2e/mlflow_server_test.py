@@ -302,6 +302,105 @@ def main():
     check(body["experiment"]["name"] == "churn-2" and
           body["experiment"]["tags"] == [{"key": "owner", "value": "ml"}], "renamed, tagged")
 
+    # mlflow.register_model("runs:/<id>/model", "churn-model"), as the client does it:
+    # create the registered model (RESOURCE_ALREADY_EXISTS is fine), then a version.
+    st, body, _ = call("POST", "/mlflow/registered-models/create", {"name": "churn-model"})
+    rm = body["registered_model"]
+    check(st == 200 and set(rm) == {"name", "creation_timestamp", "last_updated_timestamp"} and
+          isinstance(rm["creation_timestamp"], int), f"registered model: {rm}")
+    check(is_error(call("POST", "/mlflow/registered-models/create", {"name": "churn-model"}),
+                   400, "RESOURCE_ALREADY_EXISTS",
+                   "Registered Model (name=churn-model) already exists."), "model exists")
+    source = info["artifact_uri"] + "/model"
+    versions = []
+    for _ in range(2):
+        st, body, _ = call("POST", "/mlflow/model-versions/create",
+                           {"name": "churn-model", "source": source, "run_id": parent,
+                            "tags": []})
+        versions.append(body["model_version"])
+    mv = versions[0]
+    check(st == 200 and mv["version"] == "1" and versions[1]["version"] == "2" and
+          mv["current_stage"] == "None" and mv["status"] == "READY" and mv["source"] == source
+          and mv["run_id"] == parent and isinstance(mv["creation_timestamp"], int),
+          f"model version: {mv}")
+    check(set(mv) == {"name", "version", "creation_timestamp", "last_updated_timestamp",
+                      "current_stage", "source", "run_id", "status"}, f"version fields: {mv}")
+    st, body, _ = call("GET", "/mlflow/model-versions/get",
+                       query={"name": "churn-model", "version": "1"})
+    check(st == 200 and body["model_version"]["status"] == "READY", "get version (client polls)")
+    check(is_error(call("POST", "/mlflow/model-versions/create",
+                        {"name": "churn-model", "source": source + "/../../../etc"}), 400,
+                   "INVALID_PARAMETER_VALUE", "Invalid model version source"),
+          "relative source refused")
+    check(is_error(call("GET", "/mlflow/model-versions/get",
+                        query={"name": "churn-model", "version": "7"}), 404,
+                   "RESOURCE_DOES_NOT_EXIST", "Model Version (name=churn-model, version=7) not found"),
+          "missing version")
+
+    # Aliases: set_registered_model_alias / get_model_version_by_alias / delete.
+    check(call("POST", "/mlflow/registered-models/alias",
+               {"name": "churn-model", "alias": "production", "version": "1"})[0] == 200,
+          "set alias")
+    check(call("POST", "/mlflow/registered-models/alias",
+               {"name": "churn-model", "alias": "production", "version": "2"})[0] == 200,
+          "move alias")
+    st, body, _ = call("GET", "/mlflow/registered-models/alias",
+                       query={"name": "churn-model", "alias": "production"})
+    check(st == 200 and body["model_version"]["version"] == "2" and
+          body["model_version"]["aliases"] == ["production"], f"version by alias: {body}")
+    check(is_error(call("POST", "/mlflow/registered-models/alias",
+                        {"name": "churn-model", "alias": "latest", "version": "1"}), 400,
+                   "INVALID_PARAMETER_VALUE", "reserved"), "reserved alias")
+    check(call("POST", "/mlflow/registered-models/alias",
+               {"name": "churn-model", "alias": "shadow", "version": "1"})[0] == 200, "alias 2")
+    check(call("DELETE", "/mlflow/registered-models/alias",
+               {"name": "churn-model", "alias": "shadow"})[0] == 200, "delete alias")
+    check(is_error(call("GET", "/mlflow/registered-models/alias",
+                        query={"name": "churn-model", "alias": "shadow"}), 404,
+                   "RESOURCE_DOES_NOT_EXIST", "Registered model alias shadow not found."),
+          "deleted alias")
+
+    # transition_model_version_stage and get_latest_versions.
+    st, body, _ = call("POST", "/mlflow/model-versions/transition-stage",
+                       {"name": "churn-model", "version": "1", "stage": "staging",
+                        "archive_existing_versions": False})
+    check(st == 200 and body["model_version"]["current_stage"] == "Staging", f"stage: {body}")
+    st, body, _ = call("POST", "/mlflow/model-versions/transition-stage",
+                       {"name": "churn-model", "version": "2", "stage": "Staging",
+                        "archive_existing_versions": True})
+    check(st == 200, "stage with archive")
+    check(is_error(call("POST", "/mlflow/model-versions/transition-stage",
+                        {"name": "churn-model", "version": "2", "stage": "Staging"}), 400,
+                   "INVALID_PARAMETER_VALUE",
+                   "Missing value for required parameter 'archive_existing_versions'"),
+          "archive flag required")
+    st, body, _ = call("POST", "/mlflow/registered-models/get-latest-versions",
+                       {"name": "churn-model", "stages": ["Staging", "Archived"]})
+    check([(v["version"], v["current_stage"]) for v in body["model_versions"]] ==
+          [("2", "Staging"), ("1", "Archived")], f"latest versions: {body}")
+    st, body, _ = call("GET", "/mlflow/registered-models/get", query={"name": "churn-model"})
+    rm = body["registered_model"]
+    check(rm["aliases"] == [{"alias": "production", "version": "2"}] and
+          len(rm["latest_versions"]) == 2, f"model with aliases: {rm}")
+    st, body, _ = call("GET", "/mlflow/model-versions/search",
+                       query={"filter": "name='churn-model'", "max_results": 10})
+    check(st == 200 and len(body["model_versions"]) == 2, "search versions")
+    st, body, _ = call("GET", "/mlflow/registered-models/search",
+                       query={"filter": "name LIKE 'churn%'", "max_results": 10})
+    check(st == 200 and [m["name"] for m in body["registered_models"]] == ["churn-model"],
+          "search models")
+    st, body, _ = call("PATCH", "/mlflow/registered-models/update",
+                       {"name": "churn-model", "description": "who leaves"})
+    check(st == 200 and body["registered_model"]["description"] == "who leaves", "update model")
+    st, body, _ = call("GET", "/mlflow/model-versions/get-download-uri",
+                       query={"name": "churn-model", "version": "1"})
+    check(body == {"artifact_uri": source}, f"download uri: {body}")
+    check(call("POST", "/mlflow/model-versions/set-tag",
+               {"name": "churn-model", "version": "1", "key": "gate", "value": "passed"})[0]
+          == 200, "version tag")
+    check(call("DELETE", "/mlflow/model-versions/delete",
+               {"name": "churn-model", "version": "1"})[0] == 200, "delete version")
+
     # Every error is JSON in MLflow's shape, routing and parsing included.
     check(is_error(call("GET", "/mlflow/runs/get", query={"run_id": "0" * 32}), 404,
                    "RESOURCE_DOES_NOT_EXIST", "Run with id=" + "0" * 32 + " not found"),

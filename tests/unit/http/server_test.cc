@@ -8,13 +8,15 @@
 
 #include <thread>
 
+#include "core/url.h"
+
 namespace plinth::http {
 namespace {
 
 TEST(HttpQueryTest, DecodesLikeBrowsersSend) {
-  EXPECT_EQ(PercentDecode("a%20b+c%2Fd%zz%4", true), "a b c/d%zz%4");
-  EXPECT_EQ(PercentDecode("a+b", false), "a+b");
-  auto q = ParseQuery("run_id=1&experiment_ids=2&experiment_ids=3&flag&x=%27a%27&&empty=");
+  EXPECT_EQ(core::PercentDecode("a%20b+c%2Fd%zz%4", true), "a b c/d%zz%4");
+  EXPECT_EQ(core::PercentDecode("a+b", false), "a+b");
+  auto q = core::ParseQuery("run_id=1&experiment_ids=2&experiment_ids=3&flag&x=%27a%27&&empty=");
   ASSERT_EQ(q.size(), 6u);
   EXPECT_EQ(q[3], (std::pair<std::string, std::string>{"flag", ""}));
   EXPECT_EQ(q[4].second, "'a'");

@@ -1,0 +1,710 @@
+// RegistryStore over store::Database (SQLite and PostgreSQL alike).
+#include "tracking/registry_store.h"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <map>
+#include <regex>
+#include <set>
+
+#include "core/hash.h"
+#include "core/url.h"
+#include "tracking/search.h"
+#include "tracking/sql_util.h"
+
+namespace plinth::tracking {
+namespace {
+
+using store::Row;
+using store::Value;
+
+constexpr store::Migration kMigrations[] = {
+    {1, "registered models, versions, tags, aliases, alias and stage history",
+     R"sql(
+CREATE TABLE registered_models (
+  name TEXT PRIMARY KEY,
+  creation_time BIGINT NOT NULL,
+  last_updated_time BIGINT NOT NULL,
+  description TEXT,
+  last_version BIGINT NOT NULL,
+  event_seq BIGINT NOT NULL);
+CREATE TABLE registered_model_tags (
+  name TEXT NOT NULL REFERENCES registered_models (name) ON UPDATE CASCADE ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (name, key));
+CREATE TABLE model_versions (
+  name TEXT NOT NULL REFERENCES registered_models (name) ON UPDATE CASCADE ON DELETE CASCADE,
+  version BIGINT NOT NULL,
+  creation_time BIGINT NOT NULL,
+  last_updated_time BIGINT NOT NULL,
+  description TEXT,
+  user_id TEXT,
+  current_stage TEXT NOT NULL,
+  source TEXT NOT NULL,
+  run_id TEXT,
+  run_link TEXT,
+  status TEXT NOT NULL,
+  status_message TEXT,
+  PRIMARY KEY (name, version));
+CREATE INDEX model_versions_by_run ON model_versions (run_id);
+CREATE TABLE model_version_tags (
+  name TEXT NOT NULL,
+  version BIGINT NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (name, version, key),
+  FOREIGN KEY (name, version) REFERENCES model_versions (name, version)
+    ON UPDATE CASCADE ON DELETE CASCADE);
+CREATE TABLE registered_model_aliases (
+  name TEXT NOT NULL REFERENCES registered_models (name) ON UPDATE CASCADE ON DELETE CASCADE,
+  alias TEXT NOT NULL,
+  version BIGINT NOT NULL,
+  PRIMARY KEY (name, alias));
+CREATE TABLE registry_events (
+  name TEXT NOT NULL REFERENCES registered_models (name) ON UPDATE CASCADE ON DELETE CASCADE,
+  seq BIGINT NOT NULL,
+  version BIGINT NOT NULL,
+  kind TEXT NOT NULL,
+  key TEXT NOT NULL,
+  from_value TEXT NOT NULL,
+  to_value TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  time BIGINT NOT NULL,
+  PRIMARY KEY (name, seq));
+)sql"},
+};
+
+constexpr std::array<std::string_view, 4> kStages = {"None", "Staging", "Production", "Archived"};
+constexpr size_t kMaxTagKey = 250;
+constexpr size_t kMaxTagValue = 5000;
+constexpr size_t kMaxAlias = 255;
+constexpr int64_t kMaxModelsPerPage = 1000;
+constexpr int64_t kMaxVersionsPerPage = 200000;
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+Result<std::string> CanonicalStage(const std::string& stage) {
+  for (std::string_view s : kStages) {
+    if (Lower(s) == Lower(stage)) {
+      return std::string(s);
+    }
+  }
+  return InvalidArgument("Invalid Model Version stage: " + stage +
+                         ". Value must be one of None, Staging, Production, Archived.");
+}
+
+Result<int64_t> ParseVersion(const std::string& version) {
+  int64_t v = 0;
+  auto r = std::from_chars(version.data(), version.data() + version.size(), v);
+  if (version.empty() || r.ec != std::errc() || r.ptr != version.data() + version.size()) {
+    return InvalidArgument("Model version must be an integer, got '" + version + "'");
+  }
+  return v;
+}
+
+Status ValidateModelName(const std::string& name) {
+  if (name.empty()) {
+    return InvalidArgument("Registered model name cannot be empty.");
+  }
+  return Status::Ok();
+}
+
+Status ValidateRegistryTag(std::string_view what, const Tag& t) {
+  PLINTH_RETURN_IF_ERROR(ValidateKeyName("tag", t.key));
+  PLINTH_RETURN_IF_ERROR(ValidateLength(std::string(what) + " key", kMaxTagKey, t.key));
+  return ValidateLength(std::string(what) + " value", kMaxTagValue, t.value);
+}
+
+Status ValidateAlias(const std::string& alias) {
+  static const std::regex kValid(R"(^[\w\-]*$)");
+  static const std::regex kVersionLike(R"(^[vV]\d+$)");
+  if (alias.empty()) {
+    return InvalidArgument("Registered model alias name cannot be empty.");
+  }
+  if (!std::regex_match(alias, kValid)) {
+    return InvalidArgument("Invalid alias name: '" + alias +
+                           "'. Names may only contain alphanumerics, underscores (_), and "
+                           "dashes (-).");
+  }
+  PLINTH_RETURN_IF_ERROR(ValidateLength("Registered model alias name", kMaxAlias, alias));
+  if (Lower(alias) == "latest") {
+    return InvalidArgument("'latest' alias name (case insensitive) is reserved.");
+  }
+  if (std::regex_match(alias, kVersionLike)) {
+    return InvalidArgument("Version alias name '" + alias + "' is reserved.");
+  }
+  return Status::Ok();
+}
+
+// MLflow's guard against sources that climb out of where they point
+// (handlers._validate_non_local_source_contains_relative_paths).
+Status ValidateSourcePath(const std::string& source) {
+  std::string s = source;
+  for (std::string prev; prev != s;) {
+    prev = s;
+    s = core::PercentDecode(s, true);
+  }
+  std::string path = s;
+  if (size_t colon = s.find(':'); colon != std::string::npos && s.find('/') > colon) {
+    path = s.substr(colon + 1);  // after the scheme, and after the authority if any
+    if (path.starts_with("//")) {
+      size_t slash = path.find('/', 2);
+      path = slash == std::string::npos ? "" : path.substr(slash);
+    }
+  }
+  path = path.substr(0, path.find('?'));
+  bool bad = path.find('\0') != std::string::npos;
+  for (size_t i = 0; i <= path.size();) {
+    size_t j = std::min(path.find('/', i), path.size());
+    std::string_view part = std::string_view(path).substr(i, j - i);
+    bad = bad || part == ".." || part == ".";
+    i = j + 1;
+  }
+  if (bad) {
+    return InvalidArgument("Invalid model version source: '" + source +
+                           "'. If supplying a source as an http, https, local file path, ftp, "
+                           "objectstore, or mlflow-artifacts uri, an absolute path must be "
+                           "provided without relative path references present. Please provide an "
+                           "absolute path.");
+  }
+  return Status::Ok();
+}
+
+SqlNames ModelNames() {
+  return {"m", "name", "registered_model_tags", "name", [](std::string_view a) {
+            return std::string(a == "last_updated_timestamp" ? "last_updated_time" : a);
+          }};
+}
+
+SqlNames VersionNames() {
+  SqlNames n = {"v", "name", "model_version_tags", "name", [](std::string_view a) {
+                  if (a == "version_number") {
+                    return std::string("version");
+                  }
+                  if (a == "source_path") {
+                    return std::string("source");
+                  }
+                  if (a == "last_updated_timestamp") {
+                    return std::string("last_updated_time");
+                  }
+                  return std::string(a);
+                }};
+  n.tag_match = "x.name = v.name AND x.version = v.version";
+  return n;
+}
+
+constexpr std::string_view kVersionColumns =
+    "v.name, v.version, v.creation_time, v.last_updated_time, v.description, v.user_id, "
+    "v.current_stage, v.source, v.run_id, v.run_link, v.status, v.status_message";
+
+class SqlRegistryStore : public RegistryStore {
+ public:
+  SqlRegistryStore(std::unique_ptr<store::Database> db, const core::Clock& clock)
+      : db_(std::move(db)), clock_(clock) {}
+
+  Status Init() { return store::Migrate(*db_, "registry", kMigrations); }
+
+  Result<RegisteredModel> CreateRegisteredModel(const std::string& name,
+                                                const std::vector<Tag>& tags,
+                                                const std::string& description) override {
+    PLINTH_RETURN_IF_ERROR(ValidateModelName(name));
+    for (const Tag& t : tags) {
+      PLINTH_RETURN_IF_ERROR(ValidateRegistryTag("Registered model", t));
+    }
+    Status s = db_->Transaction([&]() -> Status {
+      int64_t now = NowMs();
+      Value row[] = {name, now, now, description.empty() ? Value() : Value(description)};
+      PLINTH_RETURN_IF_ERROR(db_->Exec(
+          "INSERT INTO registered_models (name, creation_time, last_updated_time, description, "
+          "last_version, event_seq) VALUES (?, ?, ?, ?, 0, 0)",
+          row));
+      for (const Tag& t : tags) {
+        PLINTH_RETURN_IF_ERROR(UpsertModelTag(name, t));
+      }
+      return Status::Ok();
+    });
+    if (s.code() == StatusCode::kFailedPrecondition) {
+      return AlreadyExists("Registered Model (name=" + name + ") already exists.");
+    }
+    PLINTH_RETURN_IF_ERROR(s);
+    return GetRegisteredModel(name);
+  }
+
+  Result<RegisteredModel> GetRegisteredModel(const std::string& name) override {
+    Value k[] = {name};
+    PLINTH_ASSIGN_OR_RETURN(
+        auto rows,
+        db_->Query(std::string(kModelSelect) + " WHERE m.name = ?", k));
+    if (rows.empty()) {
+      return NotFound("Registered Model with name=" + name + " not found");
+    }
+    PLINTH_ASSIGN_OR_RETURN(auto models, LoadModels(rows));
+    return models.front();
+  }
+
+  Result<RegisteredModel> RenameRegisteredModel(const std::string& name,
+                                                const std::string& new_name) override {
+    PLINTH_RETURN_IF_ERROR(ValidateModelName(new_name));
+    PLINTH_ASSIGN_OR_RETURN(RegisteredModel m, GetRegisteredModel(name));
+    (void)m;
+    Value a[] = {new_name, NowMs(), name};
+    Status s = db_->Exec(
+        "UPDATE registered_models SET name = ?, last_updated_time = ? WHERE name = ?", a);
+    if (s.code() == StatusCode::kFailedPrecondition) {
+      return AlreadyExists("Registered Model (name=" + new_name + ") already exists.");
+    }
+    PLINTH_RETURN_IF_ERROR(s);
+    return GetRegisteredModel(new_name);
+  }
+
+  Result<RegisteredModel> UpdateRegisteredModel(const std::string& name,
+                                                const std::string& description) override {
+    PLINTH_ASSIGN_OR_RETURN(RegisteredModel m, GetRegisteredModel(name));
+    (void)m;
+    Value a[] = {description, NowMs(), name};
+    PLINTH_RETURN_IF_ERROR(db_->Exec(
+        "UPDATE registered_models SET description = ?, last_updated_time = ? WHERE name = ?", a));
+    return GetRegisteredModel(name);
+  }
+
+  Status DeleteRegisteredModel(const std::string& name) override {
+    PLINTH_ASSIGN_OR_RETURN(RegisteredModel m, GetRegisteredModel(name));
+    (void)m;
+    Value a[] = {name};
+    return db_->Exec("DELETE FROM registered_models WHERE name = ?", a);
+  }
+
+  Result<Page<RegisteredModel>> SearchRegisteredModels(const ModelQuery& q) override {
+    PLINTH_RETURN_IF_ERROR(CheckMaxResults(q.max_results, kMaxModelsPerPage));
+    PLINTH_ASSIGN_OR_RETURN(auto comparisons, ParseFilter(q.filter, RegisteredModelSearch()));
+    static const SqlNames kNames = ModelNames();
+    SqlFragment where = CompileFilter(comparisons, kNames);
+    std::string sql = std::string(kModelSelect) + " WHERE " + where.sql;
+    std::vector<Value> params = where.params;
+    PLINTH_RETURN_IF_ERROR(
+        AppendOrderBy(q.order_by, RegisteredModelSearch(), kNames, "m.name ASC", &sql, &params));
+    return FetchPage<RegisteredModel>(*db_, sql, params, q.max_results, q.page_token,
+                                      [this](const std::vector<Row>& rows) {
+                                        return LoadModels(rows);
+                                      });
+  }
+
+  Result<std::vector<ModelVersion>> GetLatestVersions(
+      const std::string& name, const std::vector<std::string>& stages) override {
+    PLINTH_ASSIGN_OR_RETURN(RegisteredModel m, GetRegisteredModel(name));
+    if (stages.empty()) {
+      return m.latest_versions;
+    }
+    std::vector<ModelVersion> out;
+    for (const std::string& s : stages) {
+      PLINTH_ASSIGN_OR_RETURN(std::string stage, CanonicalStage(s));
+      for (const ModelVersion& v : m.latest_versions) {
+        if (v.current_stage == stage) {
+          out.push_back(v);
+        }
+      }
+    }
+    return out;
+  }
+
+  Status SetRegisteredModelTag(const std::string& name, const Tag& tag) override {
+    PLINTH_RETURN_IF_ERROR(ValidateRegistryTag("Registered model", tag));
+    PLINTH_ASSIGN_OR_RETURN(RegisteredModel m, GetRegisteredModel(name));
+    (void)m;
+    return UpsertModelTag(name, tag);
+  }
+
+  Status DeleteRegisteredModelTag(const std::string& name, const std::string& key) override {
+    PLINTH_ASSIGN_OR_RETURN(RegisteredModel m, GetRegisteredModel(name));
+    (void)m;
+    Value a[] = {name, key};
+    return db_->Exec("DELETE FROM registered_model_tags WHERE name = ? AND key = ?", a);
+  }
+
+  Result<ModelVersion> CreateModelVersion(const NewModelVersion& v) override {
+    PLINTH_RETURN_IF_ERROR(ValidateModelName(v.name));
+    if (v.source.empty()) {
+      return InvalidArgument("Missing value for required parameter 'source'.");
+    }
+    PLINTH_RETURN_IF_ERROR(ValidateSourcePath(v.source));
+    for (const Tag& t : v.tags) {
+      PLINTH_RETURN_IF_ERROR(ValidateRegistryTag("Model version", t));
+    }
+    int64_t version = 0;
+    PLINTH_RETURN_IF_ERROR(db_->Transaction([&]() -> Status {
+      int64_t now = NowMs();
+      Value a[] = {now, v.name};
+      PLINTH_ASSIGN_OR_RETURN(
+          auto next, db_->Query("UPDATE registered_models SET last_version = last_version + 1, "
+                                "last_updated_time = ? WHERE name = ? RETURNING last_version",
+                                a));
+      if (next.empty()) {
+        return NotFound("Registered Model with name=" + v.name + " not found");
+      }
+      version = next[0].Int(0);
+      auto opt = [](const std::string& s) { return s.empty() ? Value() : Value(s); };
+      Value row[] = {v.name,       version,       now,          now,
+                     opt(v.description), opt(v.user_id), v.source, opt(v.run_id),
+                     opt(v.run_link)};
+      PLINTH_RETURN_IF_ERROR(db_->Exec(
+          "INSERT INTO model_versions (name, version, creation_time, last_updated_time, "
+          "description, user_id, current_stage, source, run_id, run_link, status) VALUES (?, ?, "
+          "?, ?, ?, ?, 'None', ?, ?, ?, 'READY')",
+          row));
+      for (const Tag& t : v.tags) {
+        PLINTH_RETURN_IF_ERROR(UpsertVersionTag(v.name, version, t));
+      }
+      return Status::Ok();
+    }));
+    return GetModelVersion(v.name, std::to_string(version));
+  }
+
+  Result<ModelVersion> GetModelVersion(const std::string& name,
+                                       const std::string& version) override {
+    PLINTH_ASSIGN_OR_RETURN(int64_t v, ParseVersion(version));
+    Value k[] = {name, v};
+    PLINTH_ASSIGN_OR_RETURN(
+        auto rows, db_->Query("SELECT " + std::string(kVersionColumns) +
+                                  " FROM model_versions v WHERE v.name = ? AND v.version = ?",
+                              k));
+    if (rows.empty()) {
+      return NotFound("Model Version (name=" + name + ", version=" + version + ") not found");
+    }
+    PLINTH_ASSIGN_OR_RETURN(auto versions, LoadVersions(rows));
+    return versions.front();
+  }
+
+  Result<ModelVersion> UpdateModelVersion(const std::string& name, const std::string& version,
+                                          const std::string& description) override {
+    PLINTH_ASSIGN_OR_RETURN(ModelVersion mv, GetModelVersion(name, version));
+    Value a[] = {description, NowMs(), name, mv.version};
+    PLINTH_RETURN_IF_ERROR(db_->Exec(
+        "UPDATE model_versions SET description = ?, last_updated_time = ? WHERE name = ? AND "
+        "version = ?",
+        a));
+    return GetModelVersion(name, version);
+  }
+
+  Result<ModelVersion> TransitionStage(const std::string& name, const std::string& version,
+                                       const std::string& stage, bool archive_existing,
+                                       const std::string& user_id) override {
+    PLINTH_ASSIGN_OR_RETURN(std::string to, CanonicalStage(stage));
+    if (archive_existing && to != "Staging" && to != "Production") {
+      return InvalidArgument("Model version transition cannot archive existing model versions "
+                             "because '" +
+                             to + "' is not an Active stage. Valid stages are Staging, Production");
+    }
+    PLINTH_ASSIGN_OR_RETURN(ModelVersion mv, GetModelVersion(name, version));
+    PLINTH_RETURN_IF_ERROR(db_->Transaction([&]() -> Status {
+      int64_t now = NowMs();
+      if (archive_existing) {
+        Value k[] = {name, to, mv.version};
+        PLINTH_ASSIGN_OR_RETURN(
+            auto others, db_->Query("SELECT version FROM model_versions WHERE name = ? AND "
+                                    "current_stage = ? AND version != ?",
+                                    k));
+        for (const Row& o : others) {
+          PLINTH_RETURN_IF_ERROR(MoveStage(name, o.Int(0), to, "Archived", user_id, now));
+        }
+      }
+      return MoveStage(name, mv.version, mv.current_stage, to, user_id, now);
+    }));
+    return GetModelVersion(name, version);
+  }
+
+  Status DeleteModelVersion(const std::string& name, const std::string& version) override {
+    PLINTH_ASSIGN_OR_RETURN(ModelVersion mv, GetModelVersion(name, version));
+    return db_->Transaction([&]() -> Status {
+      Value a[] = {name, mv.version};
+      PLINTH_RETURN_IF_ERROR(
+          db_->Exec("DELETE FROM registered_model_aliases WHERE name = ? AND version = ?", a));
+      PLINTH_RETURN_IF_ERROR(
+          db_->Exec("DELETE FROM model_versions WHERE name = ? AND version = ?", a));
+      Value b[] = {NowMs(), name};
+      return db_->Exec("UPDATE registered_models SET last_updated_time = ? WHERE name = ?", b);
+    });
+  }
+
+  Result<Page<ModelVersion>> SearchModelVersions(const ModelQuery& q) override {
+    PLINTH_RETURN_IF_ERROR(CheckMaxResults(q.max_results, kMaxVersionsPerPage));
+    PLINTH_ASSIGN_OR_RETURN(auto comparisons, ParseFilter(q.filter, ModelVersionSearch()));
+    static const SqlNames kNames = VersionNames();
+    SqlFragment where = CompileFilter(comparisons, kNames);
+    std::string sql = "SELECT " + std::string(kVersionColumns) + " FROM model_versions v WHERE " +
+                      where.sql;
+    std::vector<Value> params = where.params;
+    PLINTH_RETURN_IF_ERROR(AppendOrderBy(q.order_by, ModelVersionSearch(), kNames,
+                                         "v.last_updated_time DESC, v.name ASC, v.version DESC",
+                                         &sql, &params));
+    return FetchPage<ModelVersion>(*db_, sql, params, q.max_results, q.page_token,
+                                   [this](const std::vector<Row>& rows) {
+                                     return LoadVersions(rows);
+                                   });
+  }
+
+  Status SetModelVersionTag(const std::string& name, const std::string& version,
+                            const Tag& tag) override {
+    PLINTH_RETURN_IF_ERROR(ValidateRegistryTag("Model version", tag));
+    PLINTH_ASSIGN_OR_RETURN(ModelVersion mv, GetModelVersion(name, version));
+    return UpsertVersionTag(name, mv.version, tag);
+  }
+
+  Status DeleteModelVersionTag(const std::string& name, const std::string& version,
+                               const std::string& key) override {
+    PLINTH_ASSIGN_OR_RETURN(ModelVersion mv, GetModelVersion(name, version));
+    Value a[] = {name, mv.version, key};
+    return db_->Exec("DELETE FROM model_version_tags WHERE name = ? AND version = ? AND key = ?",
+                     a);
+  }
+
+  Status SetAlias(const std::string& name, const std::string& alias, const std::string& version,
+                  const std::string& user_id) override {
+    PLINTH_RETURN_IF_ERROR(ValidateAlias(alias));
+    PLINTH_ASSIGN_OR_RETURN(ModelVersion mv, GetModelVersion(name, version));
+    return db_->Transaction([&]() -> Status {
+      Value k[] = {name, alias};
+      PLINTH_ASSIGN_OR_RETURN(
+          auto old, db_->Query("SELECT version FROM registered_model_aliases WHERE name = ? AND "
+                               "alias = ?",
+                               k));
+      std::string from = old.empty() ? "" : std::to_string(old[0].Int(0));
+      Value a[] = {name, alias, mv.version};
+      PLINTH_RETURN_IF_ERROR(db_->Exec(
+          "INSERT INTO registered_model_aliases (name, alias, version) VALUES (?, ?, ?) ON "
+          "CONFLICT (name, alias) DO UPDATE SET version = excluded.version",
+          a));
+      return Record(name, mv.version, "alias", alias, from, std::to_string(mv.version), user_id,
+                    NowMs());
+    });
+  }
+
+  Status DeleteAlias(const std::string& name, const std::string& alias,
+                     const std::string& user_id) override {
+    PLINTH_ASSIGN_OR_RETURN(RegisteredModel m, GetRegisteredModel(name));
+    (void)m;
+    return db_->Transaction([&]() -> Status {
+      Value k[] = {name, alias};
+      PLINTH_ASSIGN_OR_RETURN(
+          auto old, db_->Query("DELETE FROM registered_model_aliases WHERE name = ? AND alias = ? "
+                               "RETURNING version",
+                               k));
+      if (old.empty()) {
+        return Status::Ok();  // MLflow answers success for an alias that is not set
+      }
+      return Record(name, 0, "alias", alias, std::to_string(old[0].Int(0)), "", user_id, NowMs());
+    });
+  }
+
+  Result<ModelVersion> GetModelVersionByAlias(const std::string& name,
+                                              const std::string& alias) override {
+    Value k[] = {name, alias};
+    PLINTH_ASSIGN_OR_RETURN(
+        auto rows,
+        db_->Query("SELECT version FROM registered_model_aliases WHERE name = ? AND alias = ?",
+                   k));
+    if (rows.empty()) {
+      return NotFound("Registered model alias " + alias + " not found.");
+    }
+    return GetModelVersion(name, std::to_string(rows[0].Int(0)));
+  }
+
+  Result<std::vector<RegistryEvent>> History(const std::string& name) override {
+    PLINTH_ASSIGN_OR_RETURN(RegisteredModel m, GetRegisteredModel(name));
+    (void)m;
+    Value k[] = {name};
+    PLINTH_ASSIGN_OR_RETURN(
+        auto rows, db_->Query("SELECT name, version, kind, key, from_value, to_value, user_id, "
+                              "time FROM registry_events WHERE name = ? ORDER BY seq",
+                              k));
+    std::vector<RegistryEvent> out;
+    for (const Row& r : rows) {
+      out.push_back({r.Text(0), r.Int(1), r.Text(2), r.Text(3), r.Text(4), r.Text(5), r.Text(6),
+                     r.Int(7)});
+    }
+    return out;
+  }
+
+ private:
+  static constexpr std::string_view kModelSelect =
+      "SELECT m.name, m.creation_time, m.last_updated_time, m.description FROM "
+      "registered_models m";
+
+  int64_t NowMs() const { return clock_.NowMicros() / 1000; }
+
+  Status MoveStage(const std::string& name, int64_t version, const std::string& from,
+                   const std::string& to, const std::string& user_id, int64_t now) {
+    Value a[] = {to, now, name, version};
+    PLINTH_RETURN_IF_ERROR(db_->Exec(
+        "UPDATE model_versions SET current_stage = ?, last_updated_time = ? WHERE name = ? AND "
+        "version = ?",
+        a));
+    return Record(name, version, "stage", "", from, to, user_id, now);
+  }
+
+  // Appends one alias or stage move to the history (within the caller's transaction).
+  Status Record(const std::string& name, int64_t version, const std::string& kind,
+                const std::string& key, const std::string& from, const std::string& to,
+                const std::string& user_id, int64_t now) {
+    Value k[] = {name};
+    PLINTH_ASSIGN_OR_RETURN(
+        auto seq, db_->Query("UPDATE registered_models SET event_seq = event_seq + 1 WHERE name = "
+                             "? RETURNING event_seq",
+                             k));
+    if (seq.empty()) {
+      return NotFound("Registered Model with name=" + name + " not found");
+    }
+    Value row[] = {name, seq[0].Int(0), version, kind, key, from, to, user_id, now};
+    return db_->Exec(
+        "INSERT INTO registry_events (name, seq, version, kind, key, from_value, to_value, "
+        "user_id, time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        row);
+  }
+
+  Status UpsertModelTag(const std::string& name, const Tag& t) {
+    Value a[] = {name, t.key, t.value};
+    return db_->Exec(
+        "INSERT INTO registered_model_tags (name, key, value) VALUES (?, ?, ?) ON CONFLICT "
+        "(name, key) DO UPDATE SET value = excluded.value",
+        a);
+  }
+
+  Status UpsertVersionTag(const std::string& name, int64_t version, const Tag& t) {
+    Value a[] = {name, version, t.key, t.value};
+    return db_->Exec(
+        "INSERT INTO model_version_tags (name, version, key, value) VALUES (?, ?, ?, ?) ON "
+        "CONFLICT (name, version, key) DO UPDATE SET value = excluded.value",
+        a);
+  }
+
+  // Model versions with their tags and aliases.
+  Result<std::vector<ModelVersion>> LoadVersions(const std::vector<Row>& rows) {
+    std::vector<ModelVersion> out;
+    std::map<std::pair<std::string, int64_t>, size_t> index;
+    std::vector<Value> names;
+    std::set<std::string> seen;
+    for (const Row& r : rows) {
+      ModelVersion v;
+      v.name = r.Text(0);
+      v.version = r.Int(1);
+      v.creation_timestamp = r.Int(2);
+      v.last_updated_timestamp = r.Int(3);
+      v.description = r.Text(4);
+      v.user_id = r.Text(5);
+      v.current_stage = r.Text(6);
+      v.source = r.Text(7);
+      v.run_id = r.Text(8);
+      v.run_link = r.Text(9);
+      v.status = r.Text(10);
+      v.status_message = r.Text(11);
+      index[{v.name, v.version}] = out.size();
+      if (seen.insert(v.name).second) {
+        names.emplace_back(v.name);
+      }
+      out.push_back(std::move(v));
+    }
+    if (names.empty()) {
+      return out;
+    }
+    const std::string in = " IN (" + Placeholders(names.size()) + ")";
+    PLINTH_ASSIGN_OR_RETURN(
+        auto tags, db_->Query("SELECT name, version, key, value FROM model_version_tags WHERE "
+                              "name" + in + " ORDER BY key",
+                              names));
+    for (const Row& t : tags) {
+      if (auto it = index.find({t.Text(0), t.Int(1)}); it != index.end()) {
+        out[it->second].tags.push_back({t.Text(2), t.Text(3)});
+      }
+    }
+    PLINTH_ASSIGN_OR_RETURN(
+        auto aliases, db_->Query("SELECT name, version, alias FROM registered_model_aliases "
+                                 "WHERE name" + in + " ORDER BY alias",
+                                 names));
+    for (const Row& a : aliases) {
+      if (auto it = index.find({a.Text(0), a.Int(1)}); it != index.end()) {
+        out[it->second].aliases.push_back(a.Text(2));
+      }
+    }
+    return out;
+  }
+
+  // Registered models with tags, aliases and the newest version in each stage.
+  Result<std::vector<RegisteredModel>> LoadModels(const std::vector<Row>& rows) {
+    std::vector<RegisteredModel> out;
+    std::map<std::string, size_t> index;
+    std::vector<Value> names;
+    for (const Row& r : rows) {
+      RegisteredModel m;
+      m.name = r.Text(0);
+      m.creation_timestamp = r.Int(1);
+      m.last_updated_timestamp = r.Int(2);
+      m.description = r.Text(3);
+      index[m.name] = out.size();
+      names.emplace_back(m.name);
+      out.push_back(std::move(m));
+    }
+    if (names.empty()) {
+      return out;
+    }
+    const std::string in = " IN (" + Placeholders(names.size()) + ")";
+    PLINTH_ASSIGN_OR_RETURN(
+        auto tags, db_->Query("SELECT name, key, value FROM registered_model_tags WHERE name" +
+                                  in + " ORDER BY key",
+                              names));
+    for (const Row& t : tags) {
+      out[index[t.Text(0)]].tags.push_back({t.Text(1), t.Text(2)});
+    }
+    PLINTH_ASSIGN_OR_RETURN(
+        auto aliases, db_->Query("SELECT name, alias, version FROM registered_model_aliases "
+                                 "WHERE name" + in + " ORDER BY alias",
+                                 names));
+    for (const Row& a : aliases) {
+      out[index[a.Text(0)]].aliases.emplace_back(a.Text(1), a.Int(2));
+    }
+    PLINTH_ASSIGN_OR_RETURN(
+        auto latest,
+        db_->Query("SELECT " + std::string(kVersionColumns) +
+                       " FROM model_versions v WHERE v.name" + in +
+                       " AND v.version = (SELECT MAX(w.version) FROM model_versions w WHERE "
+                       "w.name = v.name AND w.current_stage = v.current_stage)",
+                   names));
+    PLINTH_ASSIGN_OR_RETURN(auto versions, LoadVersions(latest));
+    auto stage_rank = [](const std::string& s) {
+      return std::find(kStages.begin(), kStages.end(), s) - kStages.begin();
+    };
+    std::sort(versions.begin(), versions.end(), [&](const ModelVersion& a, const ModelVersion& b) {
+      return stage_rank(a.current_stage) < stage_rank(b.current_stage);
+    });
+    for (ModelVersion& v : versions) {
+      out[index[v.name]].latest_versions.push_back(std::move(v));
+    }
+    return out;
+  }
+
+  std::unique_ptr<store::Database> db_;
+  const core::Clock& clock_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<RegistryStore>> OpenRegistryStore(std::unique_ptr<store::Database> db,
+                                                         const core::Clock& clock) {
+  auto s = std::make_unique<SqlRegistryStore>(std::move(db), clock);
+  PLINTH_RETURN_IF_ERROR(s->Init());
+  return std::unique_ptr<RegistryStore>(std::move(s));
+}
+
+Result<std::unique_ptr<RegistryStore>> OpenRegistryStore(const std::string& store_uri,
+                                                         const core::Clock& clock) {
+  PLINTH_ASSIGN_OR_RETURN(std::unique_ptr<store::Database> db, store::OpenDatabase(store_uri));
+  return OpenRegistryStore(std::move(db), clock);
+}
+
+}  // namespace plinth::tracking

@@ -1,0 +1,102 @@
+#include "tracking/sql_util.h"
+
+#include <regex>
+
+namespace plinth::tracking {
+namespace {
+
+// posixpath.normpath, for MLflow's "names must not resolve to other names" rule.
+std::string NormPath(std::string_view p) {
+  if (p.empty()) {
+    return ".";
+  }
+  const bool absolute = p[0] == '/';
+  std::vector<std::string_view> parts;
+  size_t i = 0;
+  while (i <= p.size()) {
+    size_t j = p.find('/', i);
+    j = j == std::string_view::npos ? p.size() : j;
+    std::string_view part = p.substr(i, j - i);
+    if (part.empty() || part == ".") {
+      // skipped
+    } else if (part == "..") {
+      if (!parts.empty() && parts.back() != "..") {
+        parts.pop_back();
+      } else if (!absolute) {
+        parts.push_back(part);
+      }
+    } else {
+      parts.push_back(part);
+    }
+    i = j + 1;
+  }
+  std::string out = absolute ? "/" : "";
+  for (size_t k = 0; k < parts.size(); ++k) {
+    out += (k ? "/" : "") + std::string(parts[k]);
+  }
+  return out.empty() ? "." : out;
+}
+
+}  // namespace
+
+Status ValidateKeyName(std::string_view what, const std::string& name) {
+  static const std::regex kValid(R"(^[/\w.\- ]*$)");
+  if (!std::regex_match(name, kValid)) {
+    return InvalidArgument("Invalid " + std::string(what) + " name: '" + name +
+                           "'. Names may only contain alphanumerics, underscores (_), dashes (-), "
+                           "periods (.), spaces ( ), and slashes (/).");
+  }
+  std::string norm = NormPath(name);
+  if (norm != name || norm == "." || norm.starts_with("..") || norm.starts_with("/")) {
+    return InvalidArgument("Invalid " + std::string(what) + " name: '" + name +
+                           "'. Names may be treated as files in certain cases, and must not "
+                           "resolve to other names when treated as such. This name would "
+                           "resolve to '" +
+                           norm + "'");
+  }
+  return Status::Ok();
+}
+
+Status ValidateLength(std::string_view what, size_t limit, const std::string& value) {
+  if (value.size() <= limit) {
+    return Status::Ok();
+  }
+  return InvalidArgument(std::string(what) + " '" + value.substr(0, 250) + "' had length " +
+                         std::to_string(value.size()) + ", which exceeded length limit of " +
+                         std::to_string(limit));
+}
+
+Status CheckMaxResults(int64_t max_results, int64_t limit) {
+  if (max_results < 1 || max_results > limit) {
+    return InvalidArgument("Invalid value " + std::to_string(max_results) +
+                           " for parameter 'max_results' supplied. It must be at most " +
+                           std::to_string(limit) + " and at least 1");
+  }
+  return Status::Ok();
+}
+
+// "?, ?, ?" for n values.
+std::string Placeholders(size_t n) {
+  std::string s;
+  for (size_t i = 0; i < n; ++i) {
+    s += i ? ", ?" : "?";
+  }
+  return s;
+}
+
+Status AppendOrderBy(const std::vector<std::string>& order_by, const SearchTarget& target,
+                            const SqlNames& names, std::string_view tiebreak, std::string* sql,
+                            std::vector<store::Value>* params) {
+  std::string terms;
+  for (const std::string& clause : order_by) {
+    PLINTH_ASSIGN_OR_RETURN(OrderKey key, ParseOrderBy(clause, target));
+    SqlFragment f = CompileOrderBy(key, names);
+    terms += (terms.empty() ? "" : ", ") + f.sql;
+    params->insert(params->end(), f.params.begin(), f.params.end());
+  }
+  *sql += " ORDER BY " + terms + (terms.empty() ? "" : ", ") + std::string(tiebreak);
+  return Status::Ok();
+}
+
+
+}  // namespace plinth::tracking

@@ -1,0 +1,59 @@
+// Pieces the tracking and registry stores share: MLflow's name and length
+// checks, page fetching with offset tokens, ORDER BY assembly, placeholders.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "store/database.h"
+#include "tracking/entities.h"
+#include "tracking/search.h"
+
+namespace plinth::tracking {
+
+// MLflow's key-name rule (alphanumerics, _ - . space /, and no name that a path
+// normalisation would change). `what` names the kind in the message ("metric").
+Status ValidateKeyName(std::string_view what, const std::string& name);
+// MLflow's "... had length N, which exceeded length limit of L".
+Status ValidateLength(std::string_view what, size_t limit, const std::string& value);
+// MLflow's max_results check: 1 <= max_results <= limit.
+Status CheckMaxResults(int64_t max_results, int64_t limit);
+// "?, ?, ?" for n values.
+std::string Placeholders(size_t n);
+
+// Appends " ORDER BY <order_by terms>, <tiebreak>" to `sql`.
+Status AppendOrderBy(const std::vector<std::string>& order_by, const SearchTarget& target,
+                     const SqlNames& names, std::string_view tiebreak, std::string* sql,
+                     std::vector<store::Value>* params);
+
+// Runs `sql` for one page (LIMIT/OFFSET from `page_token`; max_results 0 = the
+// rest) and converts its rows with `load`.
+template <typename T, typename Load>
+Result<Page<T>> FetchPage(store::Database& db, std::string sql, std::vector<store::Value> params,
+                          int64_t max_results, const std::string& page_token, Load load) {
+  int64_t offset = 0;
+  if (!page_token.empty()) {
+    PLINTH_ASSIGN_OR_RETURN(offset, DecodePageToken(page_token));
+  }
+  if (max_results > 0) {
+    sql += " LIMIT ? OFFSET ?";
+    params.emplace_back(max_results + 1);  // one more tells whether a next page exists
+    params.emplace_back(offset);
+  } else if (offset > 0) {
+    // SQLite needs a LIMIT before OFFSET; -1 is none. PostgreSQL takes OFFSET alone.
+    sql += db.engine() == store::Engine::kPostgres ? " OFFSET ?" : " LIMIT -1 OFFSET ?";
+    params.emplace_back(offset);
+  }
+  PLINTH_ASSIGN_OR_RETURN(std::vector<store::Row> rows, db.Query(sql, params));
+  Page<T> page;
+  if (max_results > 0 && static_cast<int64_t>(rows.size()) > max_results) {
+    rows.erase(rows.begin() + max_results, rows.end());
+    page.next_page_token = EncodePageToken(offset + max_results);
+  }
+  PLINTH_ASSIGN_OR_RETURN(page.items, load(rows));
+  return page;
+}
+
+}  // namespace plinth::tracking

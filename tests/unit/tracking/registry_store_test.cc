@@ -1,0 +1,206 @@
+// The model registry's conformance suite, on every engine of testutil::TestEngines().
+#include "tracking/registry_store.h"
+
+#include <gtest/gtest.h>
+
+#include "testutil/test_databases.h"
+#include "testutil/testutil.h"
+
+namespace plinth::tracking {
+namespace {
+
+class RegistryStoreTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    auto s = OpenRegistryStore(testutil::FreshDatabaseUri(GetParam(), dir_.path()), clock_);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::move(*s);
+  }
+  ModelVersion NewVersion(const std::string& name, const std::string& source = "s3://b/model") {
+    NewModelVersion v;
+    v.name = name;
+    v.source = source;
+    v.run_id = "abc";
+    auto mv = store_->CreateModelVersion(v);
+    EXPECT_TRUE(mv.ok()) << mv.status().ToString();
+    clock_.Advance(1000);
+    return mv.ok() ? *mv : ModelVersion();
+  }
+  testutil::TempDir dir_;
+  testutil::FakeClock clock_{1'700'000'000'000'000};
+  std::unique_ptr<RegistryStore> store_;
+};
+
+TEST_P(RegistryStoreTest, ModelsAndVersions) {
+  auto m = store_->CreateRegisteredModel("churn", {{"team", "ml"}}, "predicts churn");
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(m->creation_timestamp, 1'700'000'000'000);
+  EXPECT_EQ(m->description, "predicts churn");
+  EXPECT_EQ(store_->CreateRegisteredModel("churn", {}, "").status().message(),
+            "Registered Model (name=churn) already exists.");
+  EXPECT_EQ(store_->CreateRegisteredModel("", {}, "").status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->GetRegisteredModel("nope").status().message(),
+            "Registered Model with name=nope not found");
+
+  ModelVersion v1 = NewVersion("churn");
+  EXPECT_EQ(v1.version, 1);
+  EXPECT_EQ(v1.current_stage, "None");
+  EXPECT_EQ(v1.status, "READY");
+  EXPECT_EQ(v1.run_id, "abc");
+  EXPECT_EQ(NewVersion("churn").version, 2);
+  NewModelVersion orphan;
+  orphan.name = "nope";
+  orphan.source = "s3://x";
+  EXPECT_EQ(store_->CreateModelVersion(orphan).status().code(), StatusCode::kNotFound);
+  orphan.name = "churn";
+  orphan.source = "mlflow-artifacts:/1/abc/artifacts/../../../etc";
+  EXPECT_NE(store_->CreateModelVersion(orphan).status().message().find(
+                "Invalid model version source"),
+            std::string::npos);
+  orphan.source = "s3://b/x%2F..%2F..%2Fy";
+  EXPECT_EQ(store_->CreateModelVersion(orphan).status().code(), StatusCode::kInvalidArgument);
+
+  EXPECT_EQ(store_->GetModelVersion("churn", "x").status().message(),
+            "Model version must be an integer, got 'x'");
+  EXPECT_EQ(store_->GetModelVersion("churn", "9").status().message(),
+            "Model Version (name=churn, version=9) not found");
+  ASSERT_TRUE(store_->UpdateModelVersion("churn", "1", "first").ok());
+  EXPECT_EQ(store_->GetModelVersion("churn", "1")->description, "first");
+  ASSERT_TRUE(store_->SetModelVersionTag("churn", "1", {"validated", "yes"}).ok());
+  EXPECT_EQ(store_->GetModelVersion("churn", "1")->tags[0], (Tag{"validated", "yes"}));
+  ASSERT_TRUE(store_->DeleteModelVersionTag("churn", "1", "validated").ok());
+  EXPECT_TRUE(store_->GetModelVersion("churn", "1")->tags.empty());
+
+  // Renaming carries versions, tags and aliases along.
+  ASSERT_TRUE(store_->SetAlias("churn", "champion", "2", "ana").ok());
+  auto renamed = store_->RenameRegisteredModel("churn", "churn-v2");
+  ASSERT_TRUE(renamed.ok()) << renamed.status().ToString();
+  EXPECT_EQ(renamed->tags.size(), 1u);
+  EXPECT_EQ(store_->GetModelVersionByAlias("churn-v2", "champion")->version, 2);
+  EXPECT_EQ(store_->GetModelVersion("churn-v2", "1")->name, "churn-v2");
+  ASSERT_TRUE(store_->DeleteModelVersion("churn-v2", "2").ok());
+  EXPECT_EQ(store_->GetModelVersionByAlias("churn-v2", "champion").status().code(),
+            StatusCode::kNotFound);
+  ASSERT_TRUE(store_->DeleteRegisteredModel("churn-v2").ok());
+  EXPECT_EQ(store_->GetModelVersion("churn-v2", "1").status().code(), StatusCode::kNotFound);
+}
+
+TEST_P(RegistryStoreTest, StagesAliasesAndTheirHistory) {
+  ASSERT_TRUE(store_->CreateRegisteredModel("fraud", {}, "").ok());
+  for (int i = 0; i < 3; ++i) {
+    NewVersion("fraud");
+  }
+  ASSERT_TRUE(store_->TransitionStage("fraud", "1", "production", false, "ana").ok());
+  auto v2 = store_->TransitionStage("fraud", "2", "Production", true, "bo");
+  ASSERT_TRUE(v2.ok()) << v2.status().ToString();
+  EXPECT_EQ(v2->current_stage, "Production");
+  EXPECT_EQ(store_->GetModelVersion("fraud", "1")->current_stage, "Archived");
+  EXPECT_NE(store_->TransitionStage("fraud", "3", "Archived", true, "").status().message().find(
+                "is not an Active stage"),
+            std::string::npos);
+  EXPECT_EQ(store_->TransitionStage("fraud", "3", "Live", false, "").status().message(),
+            "Invalid Model Version stage: Live. Value must be one of None, Staging, Production, "
+            "Archived.");
+  ASSERT_TRUE(store_->TransitionStage("fraud", "3", "Staging", false, "").ok());
+
+  auto latest = store_->GetLatestVersions("fraud", {});
+  ASSERT_TRUE(latest.ok());
+  ASSERT_EQ(latest->size(), 3u);  // Staging 3, Production 2, Archived 1 (no None left)
+  EXPECT_EQ((*latest)[0].current_stage, "Staging");
+  EXPECT_EQ((*latest)[1].version, 2);
+  EXPECT_EQ((*latest)[2].current_stage, "Archived");
+  auto prod = store_->GetLatestVersions("fraud", {"production"});
+  ASSERT_EQ(prod->size(), 1u);
+  EXPECT_EQ((*prod)[0].version, 2);
+
+  for (const char* bad : {"latest", "v3", "V12", "has space", ""}) {
+    EXPECT_EQ(store_->SetAlias("fraud", bad, "1", "").code(), StatusCode::kInvalidArgument) << bad;
+  }
+  EXPECT_EQ(store_->SetAlias("fraud", "prod", "9", "").code(), StatusCode::kNotFound);
+  ASSERT_TRUE(store_->SetAlias("fraud", "production", "1", "ana").ok());
+  ASSERT_TRUE(store_->SetAlias("fraud", "production", "2", "bo").ok());
+  ASSERT_TRUE(store_->SetAlias("fraud", "shadow", "3", "cy").ok());
+  auto by_alias = store_->GetModelVersionByAlias("fraud", "production");
+  ASSERT_TRUE(by_alias.ok());
+  EXPECT_EQ(by_alias->version, 2);
+  EXPECT_EQ(by_alias->aliases, std::vector<std::string>{"production"});
+  auto model = store_->GetRegisteredModel("fraud");
+  ASSERT_EQ(model->aliases.size(), 2u);
+  EXPECT_EQ(model->aliases[0], (std::pair<std::string, int64_t>{"production", 2}));
+  ASSERT_TRUE(store_->DeleteAlias("fraud", "shadow", "cy").ok());
+  EXPECT_EQ(store_->GetModelVersionByAlias("fraud", "shadow").status().message(),
+            "Registered model alias shadow not found.");
+
+  auto history = store_->History("fraud");
+  ASSERT_TRUE(history.ok()) << history.status().ToString();
+  ASSERT_EQ(history->size(), 8u);
+  EXPECT_EQ((*history)[0].kind, "stage");
+  EXPECT_EQ((*history)[0].from, "None");
+  EXPECT_EQ((*history)[0].to, "Production");
+  EXPECT_EQ((*history)[0].user_id, "ana");
+  EXPECT_EQ((*history)[1].to, "Archived");  // version 1 archived by version 2's move
+  EXPECT_EQ((*history)[1].version, 1);
+  EXPECT_EQ((*history)[5].kind, "alias");
+  EXPECT_EQ((*history)[5].key, "production");
+  EXPECT_EQ((*history)[5].from, "1");
+  EXPECT_EQ((*history)[5].to, "2");
+  EXPECT_EQ((*history)[5].user_id, "bo");
+  EXPECT_EQ((*history)[7].to, "");  // shadow deleted
+  EXPECT_EQ((*history)[7].from, "3");
+}
+
+TEST_P(RegistryStoreTest, Search) {
+  for (const char* name : {"fraud-a", "fraud-b", "churn"}) {
+    ASSERT_TRUE(store_->CreateRegisteredModel(name, {{"team", name[0] == 'f' ? "risk" : "growth"}},
+                                              "")
+                    .ok());
+    NewVersion(name, std::string("s3://bucket/") + name);
+  }
+  ASSERT_TRUE(store_->SetModelVersionTag("churn", "1", {"approved", "true"}).ok());
+  auto names = [](const auto& page) {
+    std::vector<std::string> out;
+    for (const auto& m : page.items) {
+      out.push_back(m.name);
+    }
+    return out;
+  };
+  ModelQuery q;
+  EXPECT_EQ(names(*store_->SearchRegisteredModels(q)),
+            (std::vector<std::string>{"churn", "fraud-a", "fraud-b"}));
+  q.filter = "name LIKE 'fraud%'";
+  q.order_by = {"name DESC"};
+  EXPECT_EQ(names(*store_->SearchRegisteredModels(q)),
+            (std::vector<std::string>{"fraud-b", "fraud-a"}));
+  q = {};
+  q.filter = "tags.team = 'growth'";
+  EXPECT_EQ(names(*store_->SearchRegisteredModels(q)), std::vector<std::string>{"churn"});
+  q = {};
+  q.max_results = 2;
+  auto p1 = store_->SearchRegisteredModels(q);
+  ASSERT_FALSE(p1->next_page_token.empty());
+  q.page_token = p1->next_page_token;
+  EXPECT_EQ(names(*store_->SearchRegisteredModels(q)), std::vector<std::string>{"fraud-b"});
+  q = {};
+  q.max_results = 1001;
+  EXPECT_EQ(store_->SearchRegisteredModels(q).status().code(), StatusCode::kInvalidArgument);
+
+  ModelQuery v;
+  v.max_results = 1000;
+  v.filter = "name = 'churn'";
+  EXPECT_EQ(names(*store_->SearchModelVersions(v)), std::vector<std::string>{"churn"});
+  v.filter = "tags.approved = 'true'";
+  EXPECT_EQ(names(*store_->SearchModelVersions(v)), std::vector<std::string>{"churn"});
+  v.filter = "source_path LIKE 's3://bucket/fraud%' and version_number = 1";
+  EXPECT_EQ(store_->SearchModelVersions(v)->items.size(), 2u);
+  v.filter = "run_id = 'abc'";
+  EXPECT_EQ(store_->SearchModelVersions(v)->items.size(), 3u);
+  v.filter = "metrics.x > 1";
+  EXPECT_EQ(store_->SearchModelVersions(v).status().code(), StatusCode::kInvalidArgument);
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, RegistryStoreTest, ::testing::ValuesIn(testutil::TestEngines()),
+                         [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
+
+}  // namespace
+}  // namespace plinth::tracking
