@@ -82,7 +82,8 @@ void RegisterServer(CLI::App& app, Runner& run) {
                   "sqlite:///PATH or postgresql://USER:PASSWORD@HOST:PORT/DB (default: the "
                   "project's .plinth/plinth.db)");
   cmd->add_option("--artifacts-root", flags->artifacts_root,
-                  "where new experiments keep artifacts (default: .plinth/artifacts)");
+                  "the directory behind the proxied artifact URIs mlflow-artifacts:/... "
+                  "(default: the project's .plinth/artifacts)");
   cmd->add_option("--host", flags->host, "address to listen on")->capture_default_str();
   cmd->add_option("--port", flags->port, "port (0 = any free port)")->capture_default_str();
   cmd->add_option("--threads", flags->threads, "I/O threads")->capture_default_str();

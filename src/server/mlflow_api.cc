@@ -4,9 +4,11 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "core/clock.h"
+#include "server/artifacts.h"
 #include "server/mlflow_json.h"
 #include "tracking/registry_store.h"
 #include "tracking/tracking_store.h"
@@ -132,7 +134,7 @@ struct MlflowApi::Impl {
     }
     Stores s;
     PLINTH_ASSIGN_OR_RETURN(s.tracking,
-                            tracking::OpenTrackingStore(options.store_uri, options.artifact_root));
+                            tracking::OpenTrackingStore(options.store_uri, kProxiedArtifactRoot));
     PLINTH_ASSIGN_OR_RETURN(s.registry, tracking::OpenRegistryStore(options.store_uri));
     return s;
   }
@@ -154,6 +156,11 @@ struct MlflowApi::Impl {
 
   void AddTrackingRoutes();
   void AddRegistryRoutes();
+  void AddArtifactRoutes();
+  // /mlflow-artifacts/artifacts[/PATH], /get-artifact, /model-versions/get-artifact.
+  std::optional<http::Response> HandleArtifacts(std::string_view rest, const http::Request& r);
+
+  std::unique_ptr<ArtifactRoot> artifacts;
 };
 
 void MlflowApi::Impl::AddTrackingRoutes() {
@@ -611,6 +618,132 @@ void MlflowApi::Impl::AddRegistryRoutes() {
       });
 }
 
+namespace {
+
+// An artifact file as MLflow sends one: an attachment, its type guessed from the name.
+http::Response FileResponse(const std::string& file) {
+  http::Response r;
+  r.file_path = file;
+  r.content_type = GuessMimeType(file);
+  std::string name = file.substr(file.find_last_of('/') + 1);
+  r.headers.emplace_back("Content-Disposition", "attachment; filename=" + name);
+  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  return r;
+}
+
+Json FilesJson(const std::vector<FileInfo>& files, const std::string& prefix) {
+  Json list = Json::array();
+  for (const FileInfo& f : files) {
+    Json j = {{"path", prefix.empty() ? f.path : prefix + "/" + f.path}, {"is_dir", f.is_dir}};
+    if (f.file_size) {
+      j["file_size"] = *f.file_size;
+    }
+    list.push_back(std::move(j));
+  }
+  return list;
+}
+
+}  // namespace
+
+std::optional<http::Response> MlflowApi::Impl::HandleArtifacts(std::string_view rest,
+                                                               const http::Request& r) {
+  constexpr std::string_view kArtifacts = "/mlflow-artifacts/artifacts";
+  auto result = [](Result<Json> j) {
+    return j.ok() ? JsonResponse(*j) : ErrorResponse(j.status());
+  };
+  if (rest == kArtifacts) {  // list
+    if (r.method != "GET") {
+      return ErrorResponse("BAD_REQUEST", "Method " + r.method + " is not allowed for " + r.path);
+    }
+    Result<std::vector<FileInfo>> files = artifacts->List(r.Query("path").value_or(""));
+    if (!files.ok()) {
+      return ErrorResponse(files.status());
+    }
+    Json out = Json::object();
+    if (!files->empty()) {
+      out["files"] = FilesJson(*files, "");
+    }
+    return JsonResponse(out);
+  }
+  if (rest.starts_with(std::string(kArtifacts) + "/")) {
+    std::string_view path = rest.substr(kArtifacts.size() + 1);
+    if (r.method == "GET") {
+      Result<std::string> file = artifacts->File(path);
+      return file.ok() ? FileResponse(*file) : ErrorResponse(file.status());
+    }
+    if (r.method == "PUT") {
+      Status s = artifacts->Put(path, r.body);
+      return result(s.ok() ? Result<Json>(Json::object()) : Result<Json>(s));
+    }
+    if (r.method == "DELETE") {
+      Status s = artifacts->Delete(path);
+      return result(s.ok() ? Result<Json>(Json::object()) : Result<Json>(s));
+    }
+    http::Response e = ErrorResponse("BAD_REQUEST", "Method " + r.method + " is not allowed");
+    e.status = 405;
+    return e;
+  }
+  if (rest == "/get-artifact" || rest == "/model-versions/get-artifact") {
+    // The UI's downloads: a run's artifact, or one under a model version's source.
+    Result<Stores> stores = Acquire();
+    if (!stores.ok()) {
+      return ErrorResponse(stores.status());
+    }
+    std::string root;
+    Status s;
+    if (rest == "/get-artifact") {
+      std::string id = r.Query("run_id").value_or(r.Query("run_uuid").value_or(""));
+      Result<tracking::Run> run = stores->tracking->GetRun(id);
+      s = run.status();
+      root = run.ok() ? run->info.artifact_uri : "";
+    } else {
+      Result<tracking::ModelVersion> v = stores->registry->GetModelVersion(
+          r.Query("name").value_or(""), r.Query("version").value_or(""));
+      s = v.status();
+      root = v.ok() ? v->source : "";
+    }
+    Release(std::move(*stores));
+    if (!s.ok()) {
+      return ErrorResponse(s);
+    }
+    std::optional<std::string> base = ProxiedPath(root);
+    if (!base) {
+      return ErrorResponse(Unimplemented("artifacts at '" + root +
+                                         "' are not kept by this server's artifact store"));
+    }
+    Result<std::string> rel = SafeRelativePath(r.Query("path").value_or(""));
+    if (!rel.ok()) {
+      return ErrorResponse(rel.status());
+    }
+    Result<std::string> file = artifacts->File(*base + "/" + *rel);
+    return file.ok() ? FileResponse(*file) : ErrorResponse(file.status());
+  }
+  return std::nullopt;
+}
+
+void MlflowApi::Impl::AddArtifactRoutes() {
+  using F = FieldType;
+  ArtifactRoot* root = artifacts.get();
+  Add("/mlflow/artifacts/list", {"GET"},
+      [root](TrackingStore& s, const http::Request& r) -> Result<Json> {
+        PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"run_id", F::kString},
+                                                        {"run_uuid", F::kString},
+                                                        {"path", F::kString},
+                                                        {"page_token", F::kString}}));
+        PLINTH_ASSIGN_OR_RETURN(std::string id, RunId(m));
+        PLINTH_ASSIGN_OR_RETURN(tracking::Run run, s.GetRun(id));
+        PLINTH_ASSIGN_OR_RETURN(std::string rel, SafeRelativePath(Str(m, "path")));
+        Json out = {{"root_uri", run.info.artifact_uri}};
+        if (std::optional<std::string> base = ProxiedPath(run.info.artifact_uri)) {
+          PLINTH_ASSIGN_OR_RETURN(auto files, root->List(rel.empty() ? *base : *base + "/" + rel));
+          if (!files.empty()) {
+            out["files"] = FilesJson(files, rel);
+          }
+        }
+        return out;
+      });
+}
+
 MlflowApi::MlflowApi(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 MlflowApi::~MlflowApi() = default;
 
@@ -619,8 +752,10 @@ Result<std::unique_ptr<MlflowApi>> MlflowApi::Create(const ApiOptions& options) 
   impl->options = options;
   PLINTH_ASSIGN_OR_RETURN(auto first, impl->Acquire());
   impl->Release(std::move(first));
+  impl->artifacts = std::make_unique<ArtifactRoot>(options.artifacts_destination);
   impl->AddTrackingRoutes();
   impl->AddRegistryRoutes();
+  impl->AddArtifactRoutes();
   return std::unique_ptr<MlflowApi>(new MlflowApi(std::move(impl)));
 }
 
@@ -644,6 +779,9 @@ http::Response MlflowApi::Handle(const http::Request& request) {
       rest = path.substr(prefix.size());
       break;
     }
+  }
+  if (auto served = impl_->HandleArtifacts(rest.empty() ? path : rest, request)) {
+    return std::move(*served);
   }
   auto it = impl_->routes.find(rest);
   if (rest.empty() || it == impl_->routes.end()) {

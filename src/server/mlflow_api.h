@@ -1,6 +1,6 @@
-// The control plane's HTTP API: MLflow's REST API 2.0 (tracking now; the
-// registry and proxied artifacts join it) served under /api/2.0 and
-// /ajax-api/2.0, over a pool of tracking-store connections. Thread-safe:
+// The control plane's HTTP API: MLflow's REST API 2.0 (tracking, model
+// registry, proxied artifacts) served under /api/2.0 and /ajax-api/2.0, over a
+// pool of store connections. Thread-safe:
 // `plinth server` calls Handle from every I/O thread.
 #pragma once
 
@@ -13,10 +13,15 @@
 namespace plinth::server {
 
 struct ApiOptions {
-  std::string store_uri;      // sqlite:///... or postgresql://...
-  std::string artifact_root;  // where new experiments keep artifacts
-  std::string version;        // answered at /version
+  std::string store_uri;  // sqlite:///... or postgresql://...
+  // The directory behind MLflow's proxied artifact URIs: experiments keep their
+  // artifacts at mlflow-artifacts:/<experiment id>, which is DIR/<experiment id>.
+  std::string artifacts_destination;
+  std::string version;  // answered at /version
 };
+
+// The artifact location root of new experiments in Plinth's store.
+inline constexpr const char* kProxiedArtifactRoot = "mlflow-artifacts:";
 
 class MlflowApi {
  public:

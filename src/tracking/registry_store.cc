@@ -240,9 +240,8 @@ class SqlRegistryStore : public RegistryStore {
 
   Result<RegisteredModel> GetRegisteredModel(const std::string& name) override {
     Value k[] = {name};
-    PLINTH_ASSIGN_OR_RETURN(
-        auto rows,
-        db_->Query(std::string(kModelSelect) + " WHERE m.name = ?", k));
+    PLINTH_ASSIGN_OR_RETURN(auto rows,
+                            db_->Query(std::string(kModelSelect) + " WHERE m.name = ?", k));
     if (rows.empty()) {
       return NotFound("Registered Model with name=" + name + " not found");
     }
@@ -256,8 +255,8 @@ class SqlRegistryStore : public RegistryStore {
     PLINTH_ASSIGN_OR_RETURN(RegisteredModel m, GetRegisteredModel(name));
     (void)m;
     Value a[] = {new_name, NowMs(), name};
-    Status s = db_->Exec(
-        "UPDATE registered_models SET name = ?, last_updated_time = ? WHERE name = ?", a);
+    Status s =
+        db_->Exec("UPDATE registered_models SET name = ?, last_updated_time = ? WHERE name = ?", a);
     if (s.code() == StatusCode::kFailedPrecondition) {
       return AlreadyExists("Registered Model (name=" + new_name + ") already exists.");
     }
@@ -291,10 +290,9 @@ class SqlRegistryStore : public RegistryStore {
     std::vector<Value> params = where.params;
     PLINTH_RETURN_IF_ERROR(
         AppendOrderBy(q.order_by, RegisteredModelSearch(), kNames, "m.name ASC", &sql, &params));
-    return FetchPage<RegisteredModel>(*db_, sql, params, q.max_results, q.page_token,
-                                      [this](const std::vector<Row>& rows) {
-                                        return LoadModels(rows);
-                                      });
+    return FetchPage<RegisteredModel>(
+        *db_, sql, params, q.max_results, q.page_token,
+        [this](const std::vector<Row>& rows) { return LoadModels(rows); });
   }
 
   Result<std::vector<ModelVersion>> GetLatestVersions(
@@ -351,9 +349,9 @@ class SqlRegistryStore : public RegistryStore {
       }
       version = next[0].Int(0);
       auto opt = [](const std::string& s) { return s.empty() ? Value() : Value(s); };
-      Value row[] = {v.name,       version,       now,          now,
-                     opt(v.description), opt(v.user_id), v.source, opt(v.run_id),
-                     opt(v.run_link)};
+      Value row[] = {
+          v.name,        version,        now, now, opt(v.description), opt(v.user_id), v.source,
+          opt(v.run_id), opt(v.run_link)};
       PLINTH_RETURN_IF_ERROR(db_->Exec(
           "INSERT INTO model_versions (name, version, creation_time, last_updated_time, "
           "description, user_id, current_stage, source, run_id, run_link, status) VALUES (?, ?, "
@@ -398,19 +396,20 @@ class SqlRegistryStore : public RegistryStore {
                                        const std::string& user_id) override {
     PLINTH_ASSIGN_OR_RETURN(std::string to, CanonicalStage(stage));
     if (archive_existing && to != "Staging" && to != "Production") {
-      return InvalidArgument("Model version transition cannot archive existing model versions "
-                             "because '" +
-                             to + "' is not an Active stage. Valid stages are Staging, Production");
+      return InvalidArgument(
+          "Model version transition cannot archive existing model versions "
+          "because '" +
+          to + "' is not an Active stage. Valid stages are Staging, Production");
     }
     PLINTH_ASSIGN_OR_RETURN(ModelVersion mv, GetModelVersion(name, version));
     PLINTH_RETURN_IF_ERROR(db_->Transaction([&]() -> Status {
       int64_t now = NowMs();
       if (archive_existing) {
         Value k[] = {name, to, mv.version};
-        PLINTH_ASSIGN_OR_RETURN(
-            auto others, db_->Query("SELECT version FROM model_versions WHERE name = ? AND "
-                                    "current_stage = ? AND version != ?",
-                                    k));
+        PLINTH_ASSIGN_OR_RETURN(auto others,
+                                db_->Query("SELECT version FROM model_versions WHERE name = ? AND "
+                                           "current_stage = ? AND version != ?",
+                                           k));
         for (const Row& o : others) {
           PLINTH_RETURN_IF_ERROR(MoveStage(name, o.Int(0), to, "Archived", user_id, now));
         }
@@ -438,16 +437,15 @@ class SqlRegistryStore : public RegistryStore {
     PLINTH_ASSIGN_OR_RETURN(auto comparisons, ParseFilter(q.filter, ModelVersionSearch()));
     static const SqlNames kNames = VersionNames();
     SqlFragment where = CompileFilter(comparisons, kNames);
-    std::string sql = "SELECT " + std::string(kVersionColumns) + " FROM model_versions v WHERE " +
-                      where.sql;
+    std::string sql =
+        "SELECT " + std::string(kVersionColumns) + " FROM model_versions v WHERE " + where.sql;
     std::vector<Value> params = where.params;
     PLINTH_RETURN_IF_ERROR(AppendOrderBy(q.order_by, ModelVersionSearch(), kNames,
                                          "v.last_updated_time DESC, v.name ASC, v.version DESC",
                                          &sql, &params));
-    return FetchPage<ModelVersion>(*db_, sql, params, q.max_results, q.page_token,
-                                   [this](const std::vector<Row>& rows) {
-                                     return LoadVersions(rows);
-                                   });
+    return FetchPage<ModelVersion>(
+        *db_, sql, params, q.max_results, q.page_token,
+        [this](const std::vector<Row>& rows) { return LoadVersions(rows); });
   }
 
   Status SetModelVersionTag(const std::string& name, const std::string& version,
@@ -508,8 +506,7 @@ class SqlRegistryStore : public RegistryStore {
     Value k[] = {name, alias};
     PLINTH_ASSIGN_OR_RETURN(
         auto rows,
-        db_->Query("SELECT version FROM registered_model_aliases WHERE name = ? AND alias = ?",
-                   k));
+        db_->Query("SELECT version FROM registered_model_aliases WHERE name = ? AND alias = ?", k));
     if (rows.empty()) {
       return NotFound("Registered model alias " + alias + " not found.");
     }
@@ -526,8 +523,8 @@ class SqlRegistryStore : public RegistryStore {
                               k));
     std::vector<RegistryEvent> out;
     for (const Row& r : rows) {
-      out.push_back({r.Text(0), r.Int(1), r.Text(2), r.Text(3), r.Text(4), r.Text(5), r.Text(6),
-                     r.Int(7)});
+      out.push_back(
+          {r.Text(0), r.Int(1), r.Text(2), r.Text(3), r.Text(4), r.Text(5), r.Text(6), r.Int(7)});
     }
     return out;
   }
@@ -616,17 +613,19 @@ class SqlRegistryStore : public RegistryStore {
     const std::string in = " IN (" + Placeholders(names.size()) + ")";
     PLINTH_ASSIGN_OR_RETURN(
         auto tags, db_->Query("SELECT name, version, key, value FROM model_version_tags WHERE "
-                              "name" + in + " ORDER BY key",
+                              "name" +
+                                  in + " ORDER BY key",
                               names));
     for (const Row& t : tags) {
       if (auto it = index.find({t.Text(0), t.Int(1)}); it != index.end()) {
         out[it->second].tags.push_back({t.Text(2), t.Text(3)});
       }
     }
-    PLINTH_ASSIGN_OR_RETURN(
-        auto aliases, db_->Query("SELECT name, version, alias FROM registered_model_aliases "
-                                 "WHERE name" + in + " ORDER BY alias",
-                                 names));
+    PLINTH_ASSIGN_OR_RETURN(auto aliases,
+                            db_->Query("SELECT name, version, alias FROM registered_model_aliases "
+                                       "WHERE name" +
+                                           in + " ORDER BY alias",
+                                       names));
     for (const Row& a : aliases) {
       if (auto it = index.find({a.Text(0), a.Int(1)}); it != index.end()) {
         out[it->second].aliases.push_back(a.Text(2));
@@ -655,16 +654,17 @@ class SqlRegistryStore : public RegistryStore {
     }
     const std::string in = " IN (" + Placeholders(names.size()) + ")";
     PLINTH_ASSIGN_OR_RETURN(
-        auto tags, db_->Query("SELECT name, key, value FROM registered_model_tags WHERE name" +
-                                  in + " ORDER BY key",
+        auto tags, db_->Query("SELECT name, key, value FROM registered_model_tags WHERE name" + in +
+                                  " ORDER BY key",
                               names));
     for (const Row& t : tags) {
       out[index[t.Text(0)]].tags.push_back({t.Text(1), t.Text(2)});
     }
-    PLINTH_ASSIGN_OR_RETURN(
-        auto aliases, db_->Query("SELECT name, alias, version FROM registered_model_aliases "
-                                 "WHERE name" + in + " ORDER BY alias",
-                                 names));
+    PLINTH_ASSIGN_OR_RETURN(auto aliases,
+                            db_->Query("SELECT name, alias, version FROM registered_model_aliases "
+                                       "WHERE name" +
+                                           in + " ORDER BY alias",
+                                       names));
     for (const Row& a : aliases) {
       out[index[a.Text(0)]].aliases.emplace_back(a.Text(1), a.Int(2));
     }

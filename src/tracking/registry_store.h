@@ -46,13 +46,13 @@ struct RegisteredModel {
 // One alias or stage move.
 struct RegistryEvent {
   std::string name;
-  int64_t version = 0;        // the version the alias or stage now names (0: alias deleted)
-  std::string kind;           // "alias" | "stage"
-  std::string key;            // the alias, or "" for a stage
-  std::string from;           // the previous version (alias) or stage; "" if none
-  std::string to;             // the new one; "" when an alias is deleted
+  int64_t version = 0;  // the version the alias or stage now names (0: alias deleted)
+  std::string kind;     // "alias" | "stage"
+  std::string key;      // the alias, or "" for a stage
+  std::string from;     // the previous version (alias) or stage; "" if none
+  std::string to;       // the new one; "" when an alias is deleted
   std::string user_id;
-  int64_t time = 0;           // ms since the epoch
+  int64_t time = 0;  // ms since the epoch
 };
 
 struct NewModelVersion {

@@ -85,8 +85,8 @@ std::string Placeholders(size_t n) {
 }
 
 Status AppendOrderBy(const std::vector<std::string>& order_by, const SearchTarget& target,
-                            const SqlNames& names, std::string_view tiebreak, std::string* sql,
-                            std::vector<store::Value>* params) {
+                     const SqlNames& names, std::string_view tiebreak, std::string* sql,
+                     std::vector<store::Value>* params) {
   std::string terms;
   for (const std::string& clause : order_by) {
     PLINTH_ASSIGN_OR_RETURN(OrderKey key, ParseOrderBy(clause, target));
@@ -97,6 +97,5 @@ Status AppendOrderBy(const std::vector<std::string>& order_by, const SearchTarge
   *sql += " ORDER BY " + terms + (terms.empty() ? "" : ", ") + std::string(tiebreak);
   return Status::Ok();
 }
-
 
 }  // namespace plinth::tracking

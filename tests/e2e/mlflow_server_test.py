@@ -302,6 +302,49 @@ def main():
     check(body["experiment"]["name"] == "churn-2" and
           body["experiment"]["tags"] == [{"key": "owner", "value": "ml"}], "renamed, tagged")
 
+    # mlflow.log_artifact(...): the run's artifact_uri is a proxied mlflow-artifacts:/ URI,
+    # so the client PUTs the bytes to /api/2.0/mlflow-artifacts/artifacts/<path>.
+    check(info["artifact_uri"] == f"mlflow-artifacts:/{exp_id}/{parent}/artifacts",
+          f"proxied artifact URI: {info['artifact_uri']}")
+    art = info["artifact_uri"][len("mlflow-artifacts:/"):]
+    blob = bytes(range(256)) * 1000
+    for name, data in (("model/MLmodel", b"flavors: {}\n"), ("model/model.ubj", blob),
+                       ("report.html", b"<html></html>")):
+        st, body, _ = call("PUT", "/mlflow-artifacts/artifacts/" + art + "/" + name, raw=data,
+                           headers={"Content-Type": "application/octet-stream"})
+        check(st == 200 and body == {}, f"upload {name}: {st} {body}")
+    # mlflow.artifacts.download_artifacts(...): list, then GET each file.
+    st, body, _ = call("GET", "/mlflow-artifacts/artifacts", query={"path": art + "/model"})
+    check(body == {"files": [{"path": "MLmodel", "is_dir": False, "file_size": 12},
+                             {"path": "model.ubj", "is_dir": False, "file_size": len(blob)}]},
+          f"list proxied: {body}")
+    req = urllib.request.Request(f"http://127.0.0.1:{srv.port}/api/2.0/mlflow-artifacts/artifacts/"
+                                 f"{art}/model/model.ubj")
+    with urllib.request.urlopen(req) as r:
+        check(r.read() == blob and "attachment" in r.headers.get("Content-Disposition", ""),
+              "download bytes")
+    st, body, _ = call("GET", "/mlflow/artifacts/list", query={"run_id": parent})
+    check(body == {"root_uri": info["artifact_uri"],
+                   "files": [{"path": "model", "is_dir": True},
+                             {"path": "report.html", "is_dir": False, "file_size": 13}]},
+          f"list run artifacts: {body}")
+    st, body, _ = call("GET", "/mlflow/artifacts/list", query={"run_id": parent, "path": "model"})
+    check([f["path"] for f in body["files"]] == ["model/MLmodel", "model/model.ubj"],
+          "list run subdir")
+    with urllib.request.urlopen(f"http://127.0.0.1:{srv.port}/get-artifact?" +
+                                urllib.parse.urlencode({"run_id": parent,
+                                                        "path": "report.html"})) as r:
+        check(r.read() == b"<html></html>" and r.headers["Content-Type"] == "text/html",
+              "UI download")
+    check(is_error(call("PUT", "/mlflow-artifacts/artifacts/" + art + "/../../../escape",
+                        raw=b"x", headers={"Content-Type": "application/octet-stream"}), 400,
+                   "INVALID_PARAMETER_VALUE", "parent directory"), "path traversal refused")
+    check(is_error(call("PUT", "/mlflow-artifacts/artifacts/" + art + "/%2e%2e/%2e%2e/x",
+                        raw=b"x", headers={"Content-Type": "application/octet-stream"}), 400,
+                   "INVALID_PARAMETER_VALUE"), "encoded traversal refused")
+    check(is_error(call("GET", "/mlflow-artifacts/artifacts/" + art + "/nope"), 404,
+                   "RESOURCE_DOES_NOT_EXIST"), "missing artifact")
+
     # mlflow.register_model("runs:/<id>/model", "churn-model"), as the client does it:
     # create the registered model (RESOURCE_ALREADY_EXISTS is fine), then a version.
     st, body, _ = call("POST", "/mlflow/registered-models/create", {"name": "churn-model"})
@@ -398,6 +441,10 @@ def main():
     check(call("POST", "/mlflow/model-versions/set-tag",
                {"name": "churn-model", "version": "1", "key": "gate", "value": "passed"})[0]
           == 200, "version tag")
+    with urllib.request.urlopen(f"http://127.0.0.1:{srv.port}/model-versions/get-artifact?" +
+                                urllib.parse.urlencode({"name": "churn-model", "version": "1",
+                                                        "path": "MLmodel"})) as r:
+        check(r.read() == b"flavors: {}\n", "model version artifact")
     check(call("DELETE", "/mlflow/model-versions/delete",
                {"name": "churn-model", "version": "1"})[0] == 200, "delete version")
 

@@ -55,9 +55,9 @@ TEST_P(RegistryStoreTest, ModelsAndVersions) {
   EXPECT_EQ(store_->CreateModelVersion(orphan).status().code(), StatusCode::kNotFound);
   orphan.name = "churn";
   orphan.source = "mlflow-artifacts:/1/abc/artifacts/../../../etc";
-  EXPECT_NE(store_->CreateModelVersion(orphan).status().message().find(
-                "Invalid model version source"),
-            std::string::npos);
+  EXPECT_NE(
+      store_->CreateModelVersion(orphan).status().message().find("Invalid model version source"),
+      std::string::npos);
   orphan.source = "s3://b/x%2F..%2F..%2Fy";
   EXPECT_EQ(store_->CreateModelVersion(orphan).status().code(), StatusCode::kInvalidArgument);
 
@@ -96,8 +96,10 @@ TEST_P(RegistryStoreTest, StagesAliasesAndTheirHistory) {
   ASSERT_TRUE(v2.ok()) << v2.status().ToString();
   EXPECT_EQ(v2->current_stage, "Production");
   EXPECT_EQ(store_->GetModelVersion("fraud", "1")->current_stage, "Archived");
-  EXPECT_NE(store_->TransitionStage("fraud", "3", "Archived", true, "").status().message().find(
-                "is not an Active stage"),
+  EXPECT_NE(store_->TransitionStage("fraud", "3", "Archived", true, "")
+                .status()
+                .message()
+                .find("is not an Active stage"),
             std::string::npos);
   EXPECT_EQ(store_->TransitionStage("fraud", "3", "Live", false, "").status().message(),
             "Invalid Model Version stage: Live. Value must be one of None, Staging, Production, "
@@ -152,9 +154,9 @@ TEST_P(RegistryStoreTest, StagesAliasesAndTheirHistory) {
 
 TEST_P(RegistryStoreTest, Search) {
   for (const char* name : {"fraud-a", "fraud-b", "churn"}) {
-    ASSERT_TRUE(store_->CreateRegisteredModel(name, {{"team", name[0] == 'f' ? "risk" : "growth"}},
-                                              "")
-                    .ok());
+    ASSERT_TRUE(
+        store_->CreateRegisteredModel(name, {{"team", name[0] == 'f' ? "risk" : "growth"}}, "")
+            .ok());
     NewVersion(name, std::string("s3://bucket/") + name);
   }
   ASSERT_TRUE(store_->SetModelVersionTag("churn", "1", {"approved", "true"}).ok());

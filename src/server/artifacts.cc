@@ -1,0 +1,134 @@
+#include "server/artifacts.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <system_error>
+
+#include "core/file.h"
+
+namespace plinth::server {
+
+namespace fs = std::filesystem;
+
+Result<std::string> SafeRelativePath(std::string_view path) {
+  auto bad = [&](std::string_view why) {
+    return InvalidArgument("Invalid path: '" + std::string(path) + "' (" + std::string(why) +
+                           ")");
+  };
+  if (path.find('\0') != std::string_view::npos) {
+    return bad("contains NUL");
+  }
+  if (path.starts_with("/") || path.find('\\') != std::string_view::npos ||
+      (path.size() > 1 && path[1] == ':')) {
+    return bad("must be relative");
+  }
+  std::string out;
+  size_t i = 0;
+  while (i <= path.size()) {
+    size_t j = std::min(path.find('/', i), path.size());
+    std::string_view part = path.substr(i, j - i);
+    if (part == "..") {
+      return bad("must not refer to a parent directory");
+    }
+    if (!part.empty() && part != ".") {
+      out += (out.empty() ? "" : "/") + std::string(part);
+    }
+    i = j + 1;
+  }
+  return out;
+}
+
+std::optional<std::string> ProxiedPath(std::string_view uri) {
+  constexpr std::string_view kScheme = "mlflow-artifacts:";
+  if (!uri.starts_with(kScheme)) {
+    return std::nullopt;
+  }
+  std::string_view rest = uri.substr(kScheme.size());
+  if (rest.starts_with("//")) {  // an authority: mlflow-artifacts://host:port/path
+    size_t slash = rest.find('/', 2);
+    rest = slash == std::string_view::npos ? "" : rest.substr(slash);
+  }
+  while (rest.starts_with("/")) {
+    rest.remove_prefix(1);
+  }
+  return std::string(rest);
+}
+
+Status ArtifactRoot::Put(std::string_view path, std::string_view bytes) const {
+  PLINTH_ASSIGN_OR_RETURN(std::string rel, SafeRelativePath(path));
+  if (rel.empty()) {
+    return InvalidArgument("Invalid path: an artifact needs a file name");
+  }
+  std::string full = root_ + "/" + rel;
+  PLINTH_RETURN_IF_ERROR(core::MakeParentDirs(full));
+  return core::AtomicWriteFile(full, bytes);
+}
+
+Result<std::string> ArtifactRoot::File(std::string_view path) const {
+  PLINTH_ASSIGN_OR_RETURN(std::string rel, SafeRelativePath(path));
+  std::string full = root_ + "/" + rel;
+  std::error_code ec;
+  if (rel.empty() || !fs::is_regular_file(full, ec)) {
+    return NotFound("No artifact at '" + std::string(path) + "'");
+  }
+  return full;
+}
+
+Result<std::vector<FileInfo>> ArtifactRoot::List(std::string_view dir) const {
+  PLINTH_ASSIGN_OR_RETURN(std::string rel, SafeRelativePath(dir));
+  std::string full = rel.empty() ? root_ : root_ + "/" + rel;
+  std::vector<FileInfo> out;
+  std::error_code ec;
+  if (!fs::is_directory(full, ec)) {
+    return out;
+  }
+  for (const auto& entry : fs::directory_iterator(full, ec)) {
+    FileInfo f;
+    f.path = entry.path().filename().string();
+    if (f.path.starts_with(".") && f.path.find(".tmp.") != std::string::npos) {
+      continue;  // an upload in progress (core::AtomicWriteFile's temp file)
+    }
+    f.is_dir = entry.is_directory(ec);
+    if (!f.is_dir) {
+      f.file_size = static_cast<int64_t>(entry.file_size(ec));
+    }
+    out.push_back(std::move(f));
+  }
+  if (ec) {
+    return IoError("cannot list " + full + ": " + ec.message());
+  }
+  std::sort(out.begin(), out.end(),
+            [](const FileInfo& a, const FileInfo& b) { return a.path < b.path; });
+  return out;
+}
+
+Status ArtifactRoot::Delete(std::string_view path) const {
+  PLINTH_ASSIGN_OR_RETURN(std::string rel, SafeRelativePath(path));
+  if (rel.empty()) {
+    return InvalidArgument("Invalid path: refusing to delete the artifact root");
+  }
+  std::error_code ec;
+  fs::remove_all(root_ + "/" + rel, ec);
+  if (ec) {
+    return IoError("cannot delete " + rel + ": " + ec.message());
+  }
+  return Status::Ok();
+}
+
+std::string GuessMimeType(std::string_view path) {
+  static constexpr std::pair<std::string_view, std::string_view> kTypes[] = {
+      {".json", "application/json"}, {".txt", "text/plain"},     {".log", "text/plain"},
+      {".csv", "text/csv"},          {".html", "text/html"},     {".yaml", "text/yaml"},
+      {".yml", "text/yaml"},         {".png", "image/png"},      {".jpg", "image/jpeg"},
+      {".jpeg", "image/jpeg"},       {".svg", "image/svg+xml"},  {".gif", "image/gif"},
+      {".pdf", "application/pdf"},   {".md", "text/markdown"},   {".gz", "application/gzip"},
+      {".zip", "application/zip"},   {".py", "text/x-python"}};
+  for (const auto& [ext, type] : kTypes) {
+    if (path.ends_with(ext)) {
+      return std::string(type);
+    }
+  }
+  return "application/octet-stream";
+}
+
+}  // namespace plinth::server

@@ -1,0 +1,50 @@
+// Run artifacts kept under one local root, as MLflow's proxied artifact
+// service keeps them under --artifacts-destination: "mlflow-artifacts:/1/RUN/artifacts/x"
+// is ROOT/1/RUN/artifacts/x. Writes are atomic (temp file + fsync + rename).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+
+namespace plinth::server {
+
+struct FileInfo {
+  std::string path;  // relative, '/'-separated
+  bool is_dir = false;
+  std::optional<int64_t> file_size;  // files only
+};
+
+// The relative path `path` if it stays inside the root: no "..", no absolute
+// path, no NUL, no empty segment. InvalidArgument otherwise (MLflow's
+// validate_path_is_safe).
+Result<std::string> SafeRelativePath(std::string_view path);
+
+// The path under the artifact root that an artifact URI names: "mlflow-artifacts:/a/b",
+// "mlflow-artifacts://host:port/a/b" -> "a/b". Empty when the URI is not a proxied one.
+std::optional<std::string> ProxiedPath(std::string_view artifact_uri);
+
+class ArtifactRoot {
+ public:
+  explicit ArtifactRoot(std::string root) : root_(std::move(root)) {}
+  const std::string& root() const { return root_; }
+
+  Status Put(std::string_view path, std::string_view bytes) const;
+  // The local file behind `path`; NotFound if it is not a file.
+  Result<std::string> File(std::string_view path) const;
+  // The entries directly under `dir` ("" = the root), sorted; paths are basenames.
+  // A missing directory lists as empty, as MLflow's local repository does.
+  Result<std::vector<FileInfo>> List(std::string_view dir) const;
+  Status Delete(std::string_view path) const;
+
+ private:
+  std::string root_;
+};
+
+// A MIME type from the file name's extension (application/octet-stream otherwise).
+std::string GuessMimeType(std::string_view path);
+
+}  // namespace plinth::server
