@@ -12,8 +12,7 @@ namespace fs = std::filesystem;
 
 Result<std::string> SafeRelativePath(std::string_view path) {
   auto bad = [&](std::string_view why) {
-    return InvalidArgument("Invalid path: '" + std::string(path) + "' (" + std::string(why) +
-                           ")");
+    return InvalidArgument("Invalid path: '" + std::string(path) + "' (" + std::string(why) + ")");
   };
   if (path.find('\0') != std::string_view::npos) {
     return bad("contains NUL");
@@ -117,11 +116,11 @@ Status ArtifactRoot::Delete(std::string_view path) const {
 
 std::string GuessMimeType(std::string_view path) {
   static constexpr std::pair<std::string_view, std::string_view> kTypes[] = {
-      {".json", "application/json"}, {".txt", "text/plain"},     {".log", "text/plain"},
-      {".csv", "text/csv"},          {".html", "text/html"},     {".yaml", "text/yaml"},
-      {".yml", "text/yaml"},         {".png", "image/png"},      {".jpg", "image/jpeg"},
-      {".jpeg", "image/jpeg"},       {".svg", "image/svg+xml"},  {".gif", "image/gif"},
-      {".pdf", "application/pdf"},   {".md", "text/markdown"},   {".gz", "application/gzip"},
+      {".json", "application/json"}, {".txt", "text/plain"},    {".log", "text/plain"},
+      {".csv", "text/csv"},          {".html", "text/html"},    {".yaml", "text/yaml"},
+      {".yml", "text/yaml"},         {".png", "image/png"},     {".jpg", "image/jpeg"},
+      {".jpeg", "image/jpeg"},       {".svg", "image/svg+xml"}, {".gif", "image/gif"},
+      {".pdf", "application/pdf"},   {".md", "text/markdown"},  {".gz", "application/gzip"},
       {".zip", "application/zip"},   {".py", "text/x-python"}};
   for (const auto& [ext, type] : kTypes) {
     if (path.ends_with(ext)) {

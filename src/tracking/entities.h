@@ -86,6 +86,19 @@ struct Run {
   std::vector<DatasetInput> inputs;
 };
 
+// A lineage edge: `src` produced or fed `dst`. Kinds: "data" (a data version,
+// id = its SHA-256), "pipeline_run", "run", "model_version" (id = NAME/VERSION),
+// "deployment".
+struct LineageEdge {
+  std::string src_kind;
+  std::string src_id;
+  std::string dst_kind;
+  std::string dst_id;
+  std::string relation;  // e.g. "input", "produced", "registered"
+  int64_t created = 0;   // ms since the epoch
+  bool operator==(const LineageEdge&) const = default;
+};
+
 // A page of results and the token of the next page ("" at the end).
 template <typename T>
 struct Page {

@@ -73,6 +73,16 @@ CREATE TABLE registry_events (
   user_id TEXT NOT NULL,
   time BIGINT NOT NULL,
   PRIMARY KEY (name, seq));
+CREATE TABLE IF NOT EXISTS lineage_edges (
+  src_kind TEXT NOT NULL,
+  src_id TEXT NOT NULL,
+  dst_kind TEXT NOT NULL,
+  dst_id TEXT NOT NULL,
+  relation TEXT NOT NULL,
+  created BIGINT NOT NULL,
+  PRIMARY KEY (src_kind, src_id, dst_kind, dst_id));
+CREATE INDEX IF NOT EXISTS lineage_by_dst ON lineage_edges (dst_id);
+CREATE INDEX IF NOT EXISTS lineage_by_src ON lineage_edges (src_id);
 )sql"},
 };
 
@@ -360,7 +370,15 @@ class SqlRegistryStore : public RegistryStore {
       for (const Tag& t : v.tags) {
         PLINTH_RETURN_IF_ERROR(UpsertVersionTag(v.name, version, t));
       }
-      return Status::Ok();
+      if (v.run_id.empty()) {
+        return Status::Ok();
+      }
+      Value edge[] = {v.run_id, v.name + "/" + std::to_string(version), now};
+      return db_->Exec(
+          "INSERT INTO lineage_edges (src_kind, src_id, dst_kind, dst_id, relation, created) "
+          "VALUES ('run', ?, 'model_version', ?, 'registered', ?) ON CONFLICT (src_kind, src_id, "
+          "dst_kind, dst_id) DO NOTHING",
+          edge);
     }));
     return GetModelVersion(v.name, std::to_string(version));
   }

@@ -96,6 +96,19 @@ CREATE TABLE input_tags (
   value TEXT NOT NULL,
   PRIMARY KEY (input_uuid, name));
 )sql"},
+    {2, "lineage edges",
+     R"sql(
+CREATE TABLE IF NOT EXISTS lineage_edges (
+  src_kind TEXT NOT NULL,
+  src_id TEXT NOT NULL,
+  dst_kind TEXT NOT NULL,
+  dst_id TEXT NOT NULL,
+  relation TEXT NOT NULL,
+  created BIGINT NOT NULL,
+  PRIMARY KEY (src_kind, src_id, dst_kind, dst_id));
+CREATE INDEX IF NOT EXISTS lineage_by_dst ON lineage_edges (dst_id);
+CREATE INDEX IF NOT EXISTS lineage_by_src ON lineage_edges (src_id);
+)sql"},
 };
 
 // MLflow's limits (mlflow/utils/validation.py).
@@ -638,6 +651,12 @@ class SqlTrackingStore : public TrackingStore {
         if (!existing.empty()) {
           continue;  // logged before: MLflow keeps the first
         }
+        Value edge[] = {d.digest, run_id, NowMs()};
+        PLINTH_RETURN_IF_ERROR(db_->Exec(
+            "INSERT INTO lineage_edges (src_kind, src_id, dst_kind, dst_id, relation, created) "
+            "VALUES ('data', ?, 'run', ?, 'input', ?) ON CONFLICT (src_kind, src_id, dst_kind, "
+            "dst_id) DO NOTHING",
+            edge));
         std::string input_uuid = core::NewUuidHex();
         Value row[] = {input_uuid, dataset_uuid, run_id};
         PLINTH_RETURN_IF_ERROR(db_->Exec(
@@ -652,6 +671,32 @@ class SqlTrackingStore : public TrackingStore {
       }
       return Status::Ok();
     });
+  }
+
+  Status AddLineage(const LineageEdge& e) override {
+    if (e.src_kind.empty() || e.src_id.empty() || e.dst_kind.empty() || e.dst_id.empty()) {
+      return InvalidArgument("a lineage edge needs both ends' kinds and ids");
+    }
+    Value row[] = {e.src_kind, e.src_id,   e.dst_kind,
+                   e.dst_id,   e.relation, e.created ? e.created : NowMs()};
+    return db_->Exec(
+        "INSERT INTO lineage_edges (src_kind, src_id, dst_kind, dst_id, relation, created) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (src_kind, src_id, dst_kind, dst_id) DO NOTHING",
+        row);
+  }
+
+  Result<std::vector<LineageEdge>> LineageOf(const std::string& id) override {
+    Value k[] = {id, id};
+    PLINTH_ASSIGN_OR_RETURN(
+        auto rows, db_->Query("SELECT src_kind, src_id, dst_kind, dst_id, relation, created FROM "
+                              "lineage_edges WHERE src_id = ? OR dst_id = ? ORDER BY created, "
+                              "src_id, dst_id",
+                              k));
+    std::vector<LineageEdge> out;
+    for (const Row& r : rows) {
+      out.push_back({r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4), r.Int(5)});
+    }
+    return out;
   }
 
   Result<Page<Metric>> GetMetricHistory(const std::string& run_id, const std::string& key,

@@ -84,6 +84,11 @@ class TrackingStore {
                           const std::vector<Param>& params, const std::vector<Tag>& tags) = 0;
   virtual Status LogInputs(const std::string& run_id,
                            const std::vector<DatasetInput>& datasets) = 0;
+  // Lineage: records an edge (again: no-op), and lists the edges that start or
+  // end at `id` (any kind), oldest first.
+  virtual Status AddLineage(const LineageEdge& edge) = 0;
+  virtual Result<std::vector<LineageEdge>> LineageOf(const std::string& id) = 0;
+
   // Every logged value of `key`, by step then timestamp. max_results 0 = all.
   virtual Result<Page<Metric>> GetMetricHistory(const std::string& run_id, const std::string& key,
                                                 int64_t max_results,

@@ -426,6 +426,10 @@ Result<TrainingConfig> LoadTrainingConfig(const std::string& path,
       c.params[kv.first.Scalar()] = j;
     }
   }
+  Section tracking = top.Sub("tracking");
+  PLINTH_RETURN_IF_ERROR(tracking.Read("experiment", c.experiment, "an experiment name"));
+  PLINTH_RETURN_IF_ERROR(tracking.Read("register", c.register_model, "true or false"));
+  PLINTH_RETURN_IF_ERROR(tracking.Done());
   PLINTH_RETURN_IF_ERROR(top.Done());
 
   c.data_path = Resolve(base, c.data_path);
@@ -436,6 +440,9 @@ Result<TrainingConfig> LoadTrainingConfig(const std::string& path,
   c.output = Resolve(base, c.output);
   if (c.name.empty()) {
     c.name = fs::path(c.output).filename().string();
+  }
+  if (c.experiment.empty()) {
+    c.experiment = c.name;
   }
   return c;
 }
@@ -490,7 +497,8 @@ core::Json TrainingConfig::ToJson() const {
                       {"class_weight", class_weight},
                       {"threshold", threshold},
                       {"params", params}}},
-                    {"output", output}};
+                    {"output", output},
+                    {"tracking", {{"experiment", experiment}, {"register", register_model}}}};
 }
 
 }  // namespace plinth::train

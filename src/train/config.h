@@ -55,6 +55,10 @@ struct TrainingConfig {
 
   std::string output;  // bundle directory, resolved like data_path
 
+  // tracking: where the run is recorded (the project's store, or --tracking-uri)
+  std::string experiment;      // "" = the model's name
+  bool register_model = true;  // register the bundle as a version of `name`
+
   // The whole config as JSON (recorded in the bundle and the run's params).
   core::Json ToJson() const;
 };

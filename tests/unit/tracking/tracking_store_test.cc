@@ -8,6 +8,7 @@
 
 #include "testutil/test_databases.h"
 #include "testutil/testutil.h"
+#include "tracking/registry_store.h"
 
 namespace plinth::tracking {
 namespace {
@@ -15,7 +16,8 @@ namespace {
 class TrackingStoreTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    auto s = OpenTrackingStore(testutil::FreshDatabaseUri(GetParam(), dir_.path()), "/art", clock_);
+    uri_ = testutil::FreshDatabaseUri(GetParam(), dir_.path());
+    auto s = OpenTrackingStore(uri_, "/art", clock_);
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     store_ = std::move(*s);
   }
@@ -30,8 +32,37 @@ class TrackingStoreTest : public ::testing::TestWithParam<std::string> {
   }
   testutil::TempDir dir_;
   testutil::FakeClock clock_{1'700'000'000'000'000};
+  std::string uri_;
   std::unique_ptr<TrackingStore> store_;
 };
+
+TEST_P(TrackingStoreTest, LineageFromDataToModelVersion) {
+  std::string run = NewRunIn("0");
+  DatasetInput in{{}, {"adult", "1e6670d2", "plinth", "data/adult.csv", {}, {}}};
+  ASSERT_TRUE(store_->LogInputs(run, {in}).ok());
+  auto registry = OpenRegistryStore(uri_, clock_);
+  ASSERT_TRUE(registry.ok()) << registry.status().ToString();
+  ASSERT_TRUE((*registry)->CreateRegisteredModel("adult", {}, "").ok());
+  NewModelVersion v;
+  v.name = "adult";
+  v.source = "mlflow-artifacts:/0/" + run + "/artifacts/model";
+  v.run_id = run;
+  ASSERT_TRUE((*registry)->CreateModelVersion(v).ok());
+  ASSERT_TRUE(
+      store_->AddLineage({"model_version", "adult/1", "deployment", "prod-eu", "served", 0}).ok());
+  ASSERT_TRUE(store_->AddLineage({"model_version", "adult/1", "deployment", "prod-eu", "served", 0})
+                  .ok());  // again: kept once
+  auto edges = store_->LineageOf(run);
+  ASSERT_TRUE(edges.ok()) << edges.status().ToString();
+  ASSERT_EQ(edges->size(), 2u);
+  EXPECT_EQ((*edges)[0].src_kind, "data");
+  EXPECT_EQ((*edges)[0].src_id, "1e6670d2");
+  EXPECT_EQ((*edges)[0].relation, "input");
+  EXPECT_EQ((*edges)[1].dst_kind, "model_version");
+  EXPECT_EQ((*edges)[1].dst_id, "adult/1");
+  EXPECT_EQ(store_->LineageOf("adult/1")->size(), 2u);
+  EXPECT_EQ(store_->AddLineage({"", "x", "run", "y", "", 0}).code(), StatusCode::kInvalidArgument);
+}
 
 TEST_P(TrackingStoreTest, DefaultExperimentAndExperimentLifecycle) {
   auto def = store_->GetExperiment("0");
