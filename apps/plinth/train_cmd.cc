@@ -2,11 +2,14 @@
 // plinth evaluate MODEL DATA.csv [--json OUT]
 // plinth models import-xgboost|import-torchscript FILE --schema SCHEMA.json --output DIR
 #include <cstdio>
+#include <cstdlib>
 
 #include "commands.h"
 #include "core/file.h"
 #include "core/json.h"
 #include "ml/bundle.h"
+#include "tracking_context.h"
+#include "train/track.h"
 #include "train/train.h"
 
 namespace plinth::cli {
@@ -18,12 +21,23 @@ struct TrainFlags {
   std::string json_out;
   std::string html_out;
   bool quiet = false;
+  bool no_track = false;
+  TrackingFlags tracking;
 };
 
 int RunTrain(const TrainFlags& f) {
   Result<train::TrainingConfig> config = train::LoadTrainingConfig(f.config, f.overrides);
   if (!config.ok()) {
     return ReportError(config.status());
+  }
+  // The tracking store is opened before training, so a bad URI costs no fit.
+  TrackingContext tracking;
+  if (!f.no_track) {
+    Result<TrackingContext> t = OpenTracking(f.tracking, /*required=*/!f.tracking.uri.empty());
+    if (!t.ok()) {
+      return ReportError(t.status());
+    }
+    tracking = std::move(*t);
   }
   train::TrainOptions options;
   options.progress = !f.quiet;
@@ -59,6 +73,20 @@ int RunTrain(const TrainFlags& f) {
               t["best_round"].get<int>() + 1, t["monitor"].get<std::string>().c_str(),
               t["best_validation"].get<double>(),
               t["stopped_early"].get<bool>() ? ", stopped early" : "");
+  if (tracking.ok()) {
+    const char* user = std::getenv("USER");
+    train::TrackingTarget target{tracking.tracking.get(), tracking.registry.get(),
+                                 tracking.artifacts.get(), user ? user : ""};
+    Result<train::TrackedRun> tracked = train::RecordTraining(*config, *result, target);
+    if (!tracked.ok()) {
+      return ReportError(tracked.status().WithPrefix("the bundle is written, but tracking failed"));
+    }
+    std::printf("tracked: run %s in experiment '%s'%s\n", tracked->run_id.c_str(),
+                config->experiment.c_str(),
+                tracked->model_version > 0 ? ("; registered " + tracked->model_uri).c_str() : "");
+  } else if (!f.no_track && !f.quiet) {
+    std::fprintf(stderr, "not tracked: no Plinth project here and no --tracking-uri\n");
+  }
   const core::Json& m = r["metrics"];
   if (m.contains("cv")) {
     std::printf("\ncross-validation (%lld folds, mean)\n%s", m["cv"]["folds"].get<long long>(),
@@ -78,10 +106,15 @@ struct EvaluateFlags {
   std::string data;
   std::string json_out;
   std::string html_out;
+  TrackingFlags tracking;
 };
 
 int RunEvaluate(const EvaluateFlags& f) {
-  auto predictor = ml::Predictor::Load(f.model);
+  Result<std::string> dir = ResolveModel(f.model, f.tracking);
+  if (!dir.ok()) {
+    return ReportError(dir.status());
+  }
+  auto predictor = ml::Predictor::Load(*dir);
   if (!predictor.ok()) {
     return ReportError(predictor.status());
   }
@@ -144,14 +177,21 @@ void RegisterTrain(CLI::App& app, Runner& run) {
   cmd->add_option("--html", flags->html_out,
                   "write an HTML report: data, metrics, confusion matrix, learning curve");
   cmd->add_flag("-q,--quiet", flags->quiet, "no progress on stderr");
+  AddTrackingUriFlag(*cmd, flags->tracking);
+  cmd->add_flag("--no-track", flags->no_track,
+                "do not record the run in the tracking store or register the bundle");
   cmd->callback([flags, &run] { run = [flags] { return RunTrain(*flags); }; });
 
   auto eval = std::make_shared<EvaluateFlags>();
   CLI::App* ecmd = app.add_subcommand("evaluate", "Evaluate a model bundle on a labelled CSV file");
-  ecmd->add_option("MODEL", eval->model, "model bundle directory")->required();
+  ecmd->add_option("MODEL", eval->model,
+                   "model bundle directory, or models:/NAME/VERSION, models:/NAME@ALIAS, "
+                   "runs:/RUN_ID/model")
+      ->required();
   ecmd->add_option("DATA", eval->data, "labelled CSV file (.csv or .csv.gz)")->required();
   ecmd->add_option("--json", eval->json_out, "write the metrics as JSON");
   ecmd->add_option("--html", eval->html_out, "write the metrics as an HTML report");
+  AddTrackingUriFlag(*ecmd, eval->tracking);
   ecmd->callback([eval, &run] { run = [eval] { return RunEvaluate(*eval); }; });
 }
 
@@ -173,6 +213,7 @@ void RegisterModels(CLI::App& app, Runner& run) {
     cmd->add_option("-o,--output", flags->output, "bundle directory to write")->required();
     cmd->callback([flags, &run] { run = [flags] { return RunImport(*flags); }; });
   }
+  RegisterRegistry(*models, run);
 }
 
 }  // namespace plinth::cli

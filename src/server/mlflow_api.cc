@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "core/clock.h"
-#include "server/artifacts.h"
 #include "server/mlflow_json.h"
+#include "tracking/artifacts.h"
 #include "tracking/registry_store.h"
 #include "tracking/tracking_store.h"
 
@@ -17,6 +17,11 @@ namespace plinth::server {
 namespace {
 
 using core::Json;
+using tracking::ArtifactRoot;
+using tracking::FileInfo;
+using tracking::GuessMimeType;
+using tracking::ProxiedPath;
+using tracking::SafeRelativePath;
 using tracking::TrackingStore;
 
 constexpr size_t kMaxBatchRequestBytes = 1'000'000;  // MLflow's MAX_BATCH_LOG_REQUEST_SIZE

@@ -1,4 +1,4 @@
-#include "server/artifacts.h"
+#include "tracking/artifacts.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -6,7 +6,7 @@
 
 #include "core/file.h"
 
-namespace plinth::server {
+namespace plinth::tracking {
 
 namespace fs = std::filesystem;
 
@@ -130,4 +130,4 @@ std::string GuessMimeType(std::string_view path) {
   return "application/octet-stream";
 }
 
-}  // namespace plinth::server
+}  // namespace plinth::tracking

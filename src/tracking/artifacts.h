@@ -10,7 +10,7 @@
 
 #include "core/status.h"
 
-namespace plinth::server {
+namespace plinth::tracking {
 
 struct FileInfo {
   std::string path;  // relative, '/'-separated
@@ -47,4 +47,4 @@ class ArtifactRoot {
 // A MIME type from the file name's extension (application/octet-stream otherwise).
 std::string GuessMimeType(std::string_view path);
 
-}  // namespace plinth::server
+}  // namespace plinth::tracking

@@ -1,0 +1,39 @@
+// Where commands find the tracking store: --tracking-uri, else PLINTH_TRACKING_URI,
+// else MLFLOW_TRACKING_URI, else the project's .plinth/plinth.db.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <string>
+
+#include "core/status.h"
+#include "tracking/artifacts.h"
+#include "tracking/registry_store.h"
+#include "tracking/tracking_store.h"
+
+namespace plinth::cli {
+
+struct TrackingFlags {
+  std::string uri;
+  bool json = false;  // --json for listing commands
+};
+void AddTrackingUriFlag(CLI::App& cmd, TrackingFlags& flags);
+
+struct TrackingContext {
+  std::string uri;
+  std::unique_ptr<tracking::TrackingStore> tracking;  // null when nothing is configured
+  std::unique_ptr<tracking::RegistryStore> registry;
+  std::unique_ptr<tracking::ArtifactRoot> artifacts;
+  bool ok() const { return tracking != nullptr; }
+};
+
+// Opens the store the flags, the environment or the project name. With
+// `required` false, no configured store gives an empty context; with true, an
+// error saying how to name one.
+Result<TrackingContext> OpenTracking(const TrackingFlags& flags, bool required);
+
+// `model` as a local bundle directory: a path as it is, or a models:/ or runs:/
+// URI resolved through the tracking store.
+Result<std::string> ResolveModel(const std::string& model, const TrackingFlags& flags);
+
+}  // namespace plinth::cli

@@ -1,0 +1,175 @@
+#include "train/track.h"
+
+#include <filesystem>
+
+#include "core/clock.h"
+#include "core/file.h"
+#include "core/hash.h"
+
+namespace plinth::train {
+namespace {
+
+namespace fs = std::filesystem;
+
+void Flatten(const core::Json& j, const std::string& prefix, std::vector<tracking::Param>* out) {
+  if (j.is_object()) {
+    for (const auto& [k, v] : j.items()) {
+      Flatten(v, prefix.empty() ? k : prefix + "." + k, out);
+    }
+    return;
+  }
+  std::string value = j.is_string() ? j.get<std::string>() : j.is_null() ? "" : j.dump();
+  out->push_back({prefix, value.substr(0, 6000)});
+}
+
+// Numeric entries of a metrics JSON as "<prefix>_<name>".
+void AddFinalMetrics(const core::Json& m, const std::string& prefix, int64_t now,
+                     std::vector<tracking::Metric>* out) {
+  if (!m.is_object()) {
+    return;
+  }
+  for (const auto& [k, v] : m.items()) {
+    if (v.is_number() && k != "rows" && k != "n") {
+      out->push_back({prefix + "_" + k, v.get<double>(), now, 0});
+    }
+  }
+}
+
+template <typename T>
+Status InChunks(const std::vector<T>& items, size_t size,
+                const std::function<Status(const std::vector<T>&)>& log) {
+  for (size_t i = 0; i < items.size(); i += size) {
+    std::vector<T> chunk(items.begin() + static_cast<ptrdiff_t>(i),
+                         items.begin() + static_cast<ptrdiff_t>(std::min(items.size(), i + size)));
+    PLINTH_RETURN_IF_ERROR(log(chunk));
+  }
+  return Status::Ok();
+}
+
+Status LogEverything(const TrainingConfig& c, const TrainResult& result,
+                     const TrackingTarget& t, const std::string& run_id,
+                     const std::string& artifact_uri, TrackedRun* tracked) {
+  tracking::TrackingStore& store = *t.tracking;
+  const int64_t now = core::SystemClock().NowMicros() / 1000;
+  // Params: the config, flattened.
+  PLINTH_RETURN_IF_ERROR(InChunks<tracking::Param>(
+      ConfigParams(c.ToJson()), 100,
+      [&](const std::vector<tracking::Param>& p) { return store.LogBatch(run_id, {}, p, {}); }));
+  // Metrics: the monitored metric per round, then the final metrics.
+  std::vector<tracking::Metric> metrics;
+  const std::string monitor = result.fit.metric;
+  for (const ml::RoundLog& r : result.fit.history) {
+    metrics.push_back({"train_" + monitor, r.train, now, r.round});
+    metrics.push_back({"validation_" + monitor, r.validation, now, r.round});
+  }
+  const core::Json& m = result.report["metrics"];
+  AddFinalMetrics(m.value("validation", core::Json()), "validation", now, &metrics);
+  AddFinalMetrics(m.value("test", core::Json()), "test", now, &metrics);
+  if (m.contains("cv")) {
+    AddFinalMetrics(m["cv"].value("mean", core::Json()), "cv", now, &metrics);
+  }
+  metrics.push_back({"best_round", static_cast<double>(result.fit.best_round), now, 0});
+  PLINTH_RETURN_IF_ERROR(InChunks<tracking::Metric>(
+      metrics, 1000,
+      [&](const std::vector<tracking::Metric>& b) { return store.LogBatch(run_id, b, {}, {}); }));
+
+  // The training data as a dataset input: the data version's digest links it in lineage.
+  const core::Json& data = result.report["data"];
+  std::string sha = data.value("sha256", "");
+  tracking::Dataset d;
+  d.name = fs::path(c.data_path).filename().string();
+  d.digest = sha.substr(0, 32);
+  d.source_type = "local";
+  d.source = c.data_path;
+  d.profile = core::DumpJson({{"num_rows", data.value("rows", 0)},
+                              {"sha256", sha},
+                              {"train_rows", data.value("train_rows", 0)}},
+                             false);
+  PLINTH_RETURN_IF_ERROR(
+      store.LogInputs(run_id, {{{{"mlflow.data.context", "training"}}, std::move(d)}}));
+
+  // Artifacts: the bundle under model/, the report and the confusion matrix.
+  PLINTH_ASSIGN_OR_RETURN(std::string local, tracking::LocalArtifactPath(artifact_uri, *t.artifacts));
+  tracking::ArtifactRoot run_root(local);
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(result.bundle_dir, ec)) {
+    if (!entry.is_regular_file(ec)) {
+      continue;
+    }
+    PLINTH_ASSIGN_OR_RETURN(std::string bytes, core::ReadFile(entry.path().string()));
+    PLINTH_RETURN_IF_ERROR(run_root.Put("model/" + entry.path().filename().string(), bytes));
+  }
+  if (ec) {
+    return IoError(result.bundle_dir + ": " + ec.message());
+  }
+  PLINTH_RETURN_IF_ERROR(run_root.Put("training_report.json", core::DumpJson(result.report)));
+  const core::Json test = m.value("test", core::Json());
+  if (test.is_object() && test.contains("confusion_matrix")) {
+    PLINTH_RETURN_IF_ERROR(
+        run_root.Put("confusion_matrix.json", core::DumpJson(test["confusion_matrix"])));
+  }
+  PLINTH_RETURN_IF_ERROR(store.SetTag(run_id, {"plinth.bundle", result.bundle_dir}));
+  PLINTH_RETURN_IF_ERROR(store.SetTag(run_id, {"plinth.data_sha256", sha}));
+
+  tracked->model_uri = "runs:/" + run_id + "/model";
+  if (!c.register_model || t.registry == nullptr) {
+    return Status::Ok();
+  }
+  Result<tracking::RegisteredModel> rm = t.registry->CreateRegisteredModel(c.name, {}, "");
+  if (!rm.ok() && rm.status().code() != StatusCode::kAlreadyExists) {
+    return rm.status();
+  }
+  tracking::NewModelVersion v;
+  v.name = c.name;
+  v.source = artifact_uri + "/model";
+  v.run_id = run_id;
+  v.user_id = t.user;
+  v.tags = {{"plinth.kind", c.model_type}, {"plinth.data_sha256", sha}};
+  PLINTH_ASSIGN_OR_RETURN(tracking::ModelVersion mv, t.registry->CreateModelVersion(v));
+  tracked->model_version = mv.version;
+  tracked->model_uri = "models:/" + c.name + "/" + std::to_string(mv.version);
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::vector<tracking::Param> ConfigParams(const core::Json& config) {
+  std::vector<tracking::Param> out;
+  Flatten(config, "", &out);
+  return out;
+}
+
+Result<TrackedRun> RecordTraining(const TrainingConfig& c, const TrainResult& result,
+                                  const TrackingTarget& t) {
+  tracking::TrackingStore& store = *t.tracking;
+  TrackedRun tracked;
+  Result<tracking::Experiment> e = store.GetExperimentByName(c.experiment);
+  if (e.ok()) {
+    tracked.experiment_id = e->experiment_id;
+  } else if (e.status().code() == StatusCode::kNotFound) {
+    PLINTH_ASSIGN_OR_RETURN(tracked.experiment_id, store.CreateExperiment(c.experiment, "", {}));
+  } else {
+    return e.status();
+  }
+  tracking::NewRun nr;
+  nr.experiment_id = tracked.experiment_id;
+  nr.user_id = t.user;
+  nr.run_name = c.name;
+  nr.tags = {{"mlflow.user", t.user},
+             {"mlflow.source.name", c.source},
+             {"mlflow.source.type", "LOCAL"},
+             {"plinth.kind", c.model_type}};
+  PLINTH_ASSIGN_OR_RETURN(tracking::Run run, store.CreateRun(nr));
+  tracked.run_id = run.info.run_id;
+  Status s = LogEverything(c, result, t, run.info.run_id, run.info.artifact_uri, &tracked);
+  const int64_t end = core::SystemClock().NowMicros() / 1000;
+  Result<tracking::RunInfo> done =
+      store.UpdateRun(run.info.run_id,
+                      s.ok() ? tracking::RunStatus::kFinished : tracking::RunStatus::kFailed, end,
+                      "");
+  PLINTH_RETURN_IF_ERROR(s.WithPrefix("recording run " + run.info.run_id));
+  PLINTH_RETURN_IF_ERROR(done.status());
+  return tracked;
+}
+
+}  // namespace plinth::train

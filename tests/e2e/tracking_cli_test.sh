@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# plinth train records runs and registers bundles in the project's store; the
+# experiments/runs/models/lineage commands read them; models:/ URIs resolve; and
+# plinth server serves the same store to MLflow clients.
+# Usage: tracking_cli_test.sh PLINTH SOURCE_DIR
+PLINTH=$1
+SRC=$2
+DATA=$SRC/../shared/datasets
+source "$SRC/tests/e2e/lib.sh"
+export USER=ana
+unset PLINTH_TRACKING_URI MLFLOW_TRACKING_URI PLINTH_ARTIFACTS_ROOT
+
+cd "$T" && git init -q . && "$PLINTH" init >/dev/null
+cp "$DATA/adult_train.csv" "$DATA/adult_test.csv" .
+cat > train.yaml <<'YAML'
+name: adult
+data: {path: adult_train.csv, test: adult_test.csv, target: income}
+model: {type: gbdt, epochs: 20}
+YAML
+
+"$PLINTH" train train.yaml -q >out1 2>err1
+expect '[ $? -eq 0 ] && grep -q "registered models:/adult/1" out1' "train is tracked and registered"
+"$PLINTH" train train.yaml -q --set model.learning_rate=0.3 >out2 2>&1
+expect 'grep -q "registered models:/adult/2" out2' "a second run is version 2"
+"$PLINTH" train train.yaml -q --no-track >out3 2>&1
+expect '! grep -q tracked out3' "--no-track records nothing"
+
+"$PLINTH" runs ls --json >runs.json
+expect '[ "$(python3 -c "import json; print(len(json.load(open(\"runs.json\"))))")" = 2 ]' "two runs"
+RUN2=$(python3 -c "import json; print(json.load(open('runs.json'))[0]['info']['run_id'])")
+RUN1=$(python3 -c "import json; print(json.load(open('runs.json'))[1]['info']['run_id'])")
+expect 'python3 - <<PY
+import json
+r = json.load(open("runs.json"))[0]
+p = {x["key"]: x["value"] for x in r["data"]["params"]}
+m = {x["key"]: x["value"] for x in r["data"]["metrics"]}
+t = {x["key"]: x["value"] for x in r["data"]["tags"]}
+assert p["model.learning_rate"] == "0.3" and p["model.type"] == "gbdt", p
+assert 0.8 < m["test_accuracy"] < 1 and "validation_logloss" in m, m
+assert r["info"]["status"] == "FINISHED" and t["mlflow.user"] == "ana", t
+assert r["inputs"]["dataset_inputs"][0]["dataset"]["name"] == "adult_train.csv"
+PY' "params, metrics, tags and the dataset input of the run"
+"$PLINTH" runs search "params.model.learning_rate = '0.3'" --json >found.json
+expect '[ "$(python3 -c "import json; print([r[\"info\"][\"run_id\"] for r in json.load(open(\"found.json\"))])")" = "['"'"'$RUN2'"'"']" ]' "runs search"
+"$PLINTH" runs show "$RUN1" >show.txt
+expect 'grep -q "validation_logloss" show.txt && grep -q "input adult_train.csv" show.txt' "runs show"
+"$PLINTH" runs compare "$RUN1" "$RUN2" >cmp.txt
+expect 'grep -q "param \* *model.learning_rate" cmp.txt' "runs compare marks the differing param"
+HIST=$(ls .plinth/artifacts/1/"$RUN1"/artifacts/model)
+expect '[ "$HIST" = "$(printf "MLmodel\nmodel.ubj\nplinth-model.json\npreprocess.json\nreference.json")" ]' "the bundle is a run artifact"
+
+"$PLINTH" models alias adult production 1 >/dev/null
+"$PLINTH" models alias adult production 2 >/dev/null
+"$PLINTH" models stage adult 2 staging >/dev/null
+"$PLINTH" models history adult --json >hist.json
+expect 'python3 -c "
+import json
+h = json.load(open(\"hist.json\"))
+assert [(e[\"kind\"], e[\"from\"], e[\"to\"], e[\"user\"]) for e in h] == [(\"alias\", \"\", \"1\", \"ana\"), (\"alias\", \"1\", \"2\", \"ana\"), (\"stage\", \"None\", \"Staging\", \"ana\")], h
+"' "models history: who moved what, from, to"
+"$PLINTH" evaluate models:/adult@production adult_test.csv --json ev_alias.json >/dev/null
+"$PLINTH" evaluate models/adult adult_test.csv --json ev_dir.json >/dev/null 2>&1
+"$PLINTH" evaluate "runs:/$RUN2/model" adult_test.csv --json ev_run.json >/dev/null
+expect 'cmp -s ev_alias.json ev_run.json' "models:/NAME@ALIAS and runs:/ID/model name the same bundle"
+"$PLINTH" evaluate models:/adult/Staging adult_test.csv --json ev_stage.json >/dev/null
+expect 'cmp -s ev_alias.json ev_stage.json' "models:/NAME/STAGE"
+"$PLINTH" evaluate models:/adult/7 adult_test.csv >/dev/null 2>err
+expect '[ $? -eq 2 ] && grep -q "Model Version (name=adult, version=7) not found" err' "missing version"
+"$PLINTH" lineage adult/2 --json >lin.json
+expect 'python3 -c "
+import json
+e = {(x[\"src_kind\"], x[\"dst_kind\"]) for x in json.load(open(\"lin.json\"))}
+assert (\"data\", \"run\") in e and (\"run\", \"model_version\") in e, e
+"' "lineage: data -> run -> model version"
+"$PLINTH" lineage nothing-here >/dev/null 2>err
+expect '[ $? -eq 2 ]' "lineage of an unknown id"
+
+# Bad tracking URIs fail before any training.
+"$PLINTH" train train.yaml -q --tracking-uri mysql://x >/dev/null 2>err
+expect '[ $? -eq 2 ] && grep -q "unknown scheme" err && [ "$(grep -c "plinth: error" err)" = 1 ]' "unknown scheme"
+"$PLINTH" train train.yaml -q --tracking-uri http://127.0.0.1:1 >/dev/null 2>err
+expect '[ $? -eq 2 ] && grep -q "not implemented yet" err' "HTTP tracking is refused clearly"
+
+# Outside a project nothing is tracked, and training still works.
+OUT=$(mktemp -d)
+cp train.yaml adult_*.csv "$OUT"/ && (cd "$OUT" && "$PLINTH" train train.yaml >o 2>e)
+expect '[ $? -eq 0 ] && grep -q "not tracked" "$OUT/e"' "outside a project: not tracked"
+rm -rf "$OUT"
+
+# plinth server serves the same store: MLflow clients see the CLI's runs.
+PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$PLINTH" server --port "$PORT" 2>server.log &
+SERVER=$!
+for _ in $(seq 50); do python3 -c "import socket; socket.create_connection(('127.0.0.1', $PORT))" 2>/dev/null && break; sleep 0.1; done
+python3 - "$PORT" "$RUN2" >srv.out <<'PY'
+import json, sys, urllib.request
+port, run = sys.argv[1], sys.argv[2]
+req = urllib.request.Request(f"http://127.0.0.1:{port}/api/2.0/mlflow/registered-models/alias?name=adult&alias=production")
+mv = json.load(urllib.request.urlopen(req))["model_version"]
+print(mv["version"], mv["run_id"] == run)
+PY
+expect '[ "$(cat srv.out)" = "2 True" ]' "the server answers from the CLI's store"
+kill -TERM $SERVER; wait $SERVER
+expect '[ $? -eq 0 ]' "server exits 0 on SIGTERM"
+finish
