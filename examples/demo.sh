@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The Plinth demo on the embedded default, in a scratch copy of examples/:
-# profile and validate the data, version it, train a model, and run the pipeline.
+# profile and validate the data, version it, train a model (tracked and registered in
+# the project's store, as plinth server shows it to MLflow clients), and run the pipeline.
 # Usage: examples/demo.sh PATH/TO/plinth   (make demo passes the built binary)
 set -euo pipefail
 PLINTH=$(realpath "${1:-$(command -v plinth)}")
@@ -31,14 +32,21 @@ echo
 echo "== 5. Train: clean -> features -> split -> gbdt with early stopping -> evaluate -> bundle"
 plinth train train.yaml --set output=models/first-try --html reports/training.html
 echo
-echo "== 6. The pipeline: validation -> training -> evaluation -> deployment"
+echo "== 6. Tracked and registered: the run, the model version, an alias, the lineage"
+plinth runs ls
+plinth models alias adult-income production 1
+plinth models versions adult-income
+plinth lineage adult-income/1
+plinth evaluate models:/adult-income@production data/adult_test.csv | head -4
+echo
+echo "== 7. The pipeline: validation -> training -> evaluation -> deployment"
 plinth dag
 plinth run
 echo
-echo "== 7. Nothing changed: nothing runs"
+echo "== 8. Nothing changed: nothing runs"
 plinth run | tail -7
 echo
-echo "== 8. Deployment, approved by hand (main branch only)"
+echo "== 9. Deployment, approved by hand (main branch only)"
 plinth run --approve model_deployment | grep "model_deployment"
 plinth metrics show
 echo
