@@ -436,6 +436,88 @@ void MlflowApi::Impl::AddTrackingRoutes() {
         PLINTH_ASSIGN_OR_RETURN(auto page, s.SearchRuns(q));
         return PageJson("runs", page);
       });
+  Add("/mlflow/runs/log-model", {"POST"},
+      [](TrackingStore& s, const http::Request& r) -> Result<Json> {
+        PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"run_id", F::kString, true},
+                                                        {"model_json", F::kString, true}}));
+        Result<Json> model = core::ParseJson(Str(m, "model_json"), "model_json");
+        if (!model.ok() || !model->is_object()) {
+          return InvalidArgument("Malformed model info. \n " + Str(m, "model_json") +
+                                 " \n is not a valid JSON.");
+        }
+        std::string missing;
+        for (const char* k : {"artifact_path", "flavors", "utc_time_created", "run_id"}) {
+          if (!model->contains(k)) {
+            missing += std::string(missing.empty() ? "" : ", ") + "'" + k + "'";
+          }
+        }
+        if (!missing.empty()) {
+          return InvalidArgument("Model json is missing mandatory fields: {" + missing + "}");
+        }
+        // As MLflow: appended to the run's mlflow.log-model.history tag.
+        PLINTH_ASSIGN_OR_RETURN(tracking::Run run, s.GetRun(Str(m, "run_id")));
+        Json history = Json::array();
+        for (const auto& t : run.tags) {
+          if (t.key == "mlflow.log-model.history") {
+            Result<Json> old = core::ParseJson(t.value, "mlflow.log-model.history");
+            if (old.ok() && old->is_array()) {
+              history = std::move(*old);
+            }
+          }
+        }
+        history.push_back(*model);
+        PLINTH_RETURN_IF_ERROR(s.SetTag(
+            run.info.run_id, {"mlflow.log-model.history", core::DumpJson(history, false)}));
+        return Json::object();
+      });
+  // The UI's charts: one metric of several runs, sampled to at most max_results
+  // points per run (the first and last step always kept).
+  Add("/mlflow/metrics/get-history-bulk-interval", {"GET"},
+      [](TrackingStore& s, const http::Request& r) -> Result<Json> {
+        PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"run_ids", F::kStringList, true},
+                                                        {"metric_key", F::kString, true},
+                                                        {"start_step", F::kInt64},
+                                                        {"end_step", F::kInt64},
+                                                        {"max_results", F::kInt64}}));
+        std::vector<std::string> ids = StrList(m, "run_ids");
+        if (ids.size() > 100) {
+          return InvalidArgument(
+              "GetMetricHistoryBulkInterval request must specify at most 100 "
+              "run_ids. Received " +
+              std::to_string(ids.size()) + " run_ids.");
+        }
+        if (m.contains("start_step") != m.contains("end_step")) {
+          return InvalidArgument(
+              "If either start step or end step are specified, both must be "
+              "specified.");
+        }
+        const int64_t max = m.value("max_results", int64_t{320});
+        if (max <= 0 || max > 1000) {
+          return InvalidArgument("max_results must be between 1 and 1000, got " +
+                                 std::to_string(max));
+        }
+        std::sort(ids.begin(), ids.end());
+        Json out = Json::array();
+        for (const std::string& id : ids) {
+          PLINTH_ASSIGN_OR_RETURN(auto page, s.GetMetricHistory(id, Str(m, "metric_key"), 0, ""));
+          std::vector<tracking::Metric> pts;
+          for (const auto& p : page.items) {
+            if (!m.contains("start_step") || (p.step >= m["start_step"].get<int64_t>() &&
+                                              p.step <= m["end_step"].get<int64_t>())) {
+              pts.push_back(p);
+            }
+          }
+          const size_t n = pts.size();
+          const size_t keep = std::min(n, static_cast<size_t>(max));
+          for (size_t i = 0; i < keep; ++i) {
+            size_t at = keep <= 1 ? 0 : i * (n - 1) / (keep - 1);
+            Json j = ToJson(pts[at]);
+            j["run_id"] = id;
+            out.push_back(std::move(j));
+          }
+        }
+        return out.empty() ? Json::object() : Json{{"metrics", std::move(out)}};
+      });
   Add("/mlflow/metrics/get-history", {"GET"},
       [](TrackingStore& s, const http::Request& r) -> Result<Json> {
         PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"run_id", F::kString},

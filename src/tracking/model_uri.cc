@@ -44,8 +44,9 @@ Result<std::string> ResolveModelUri(std::string_view uri, TrackingStore& trackin
     return local.ok() ? local : prefix(local.status());
   }
   if (!uri.starts_with("models:/")) {
-    return InvalidArgument(u + ": expected models:/NAME/VERSION, models:/NAME@ALIAS or "
-                               "runs:/RUN_ID/PATH");
+    return InvalidArgument(u +
+                           ": expected models:/NAME/VERSION, models:/NAME@ALIAS or "
+                           "runs:/RUN_ID/PATH");
   }
   std::string_view rest = uri.substr(8);
   Result<ModelVersion> version = InvalidArgument("");

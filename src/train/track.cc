@@ -46,9 +46,9 @@ Status InChunks(const std::vector<T>& items, size_t size,
   return Status::Ok();
 }
 
-Status LogEverything(const TrainingConfig& c, const TrainResult& result,
-                     const TrackingTarget& t, const std::string& run_id,
-                     const std::string& artifact_uri, TrackedRun* tracked) {
+Status LogEverything(const TrainingConfig& c, const TrainResult& result, const TrackingTarget& t,
+                     const std::string& run_id, const std::string& artifact_uri,
+                     TrackedRun* tracked) {
   tracking::TrackingStore& store = *t.tracking;
   const int64_t now = core::SystemClock().NowMicros() / 1000;
   // Params: the config, flattened.
@@ -89,7 +89,8 @@ Status LogEverything(const TrainingConfig& c, const TrainResult& result,
       store.LogInputs(run_id, {{{{"mlflow.data.context", "training"}}, std::move(d)}}));
 
   // Artifacts: the bundle under model/, the report and the confusion matrix.
-  PLINTH_ASSIGN_OR_RETURN(std::string local, tracking::LocalArtifactPath(artifact_uri, *t.artifacts));
+  PLINTH_ASSIGN_OR_RETURN(std::string local,
+                          tracking::LocalArtifactPath(artifact_uri, *t.artifacts));
   tracking::ArtifactRoot run_root(local);
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(result.bundle_dir, ec)) {
@@ -163,10 +164,9 @@ Result<TrackedRun> RecordTraining(const TrainingConfig& c, const TrainResult& re
   tracked.run_id = run.info.run_id;
   Status s = LogEverything(c, result, t, run.info.run_id, run.info.artifact_uri, &tracked);
   const int64_t end = core::SystemClock().NowMicros() / 1000;
-  Result<tracking::RunInfo> done =
-      store.UpdateRun(run.info.run_id,
-                      s.ok() ? tracking::RunStatus::kFinished : tracking::RunStatus::kFailed, end,
-                      "");
+  Result<tracking::RunInfo> done = store.UpdateRun(
+      run.info.run_id, s.ok() ? tracking::RunStatus::kFinished : tracking::RunStatus::kFailed, end,
+      "");
   PLINTH_RETURN_IF_ERROR(s.WithPrefix("recording run " + run.info.run_id));
   PLINTH_RETURN_IF_ERROR(done.status());
   return tracked;

@@ -235,6 +235,26 @@ def main():
                        query={"run_id": parent, "metric_key": "loss"})
     check(len(body["metrics"]) == 5 and "next_page_token" not in body, "history unpaged")
 
+    # mlflow.<flavor>.log_model(...) records the model on the run (runs/log-model).
+    model_json = json.dumps({"artifact_path": "model", "flavors": {"xgboost": {}},
+                             "utc_time_created": "2026-11-26 00:00:00.000000", "run_id": parent})
+    check(call("POST", "/mlflow/runs/log-model",
+               {"run_id": parent, "model_json": model_json})[0] == 200, "log-model")
+    check(is_error(call("POST", "/mlflow/runs/log-model",
+                        {"run_id": parent, "model_json": "{\"flavors\": {}}"}), 400,
+                   "INVALID_PARAMETER_VALUE", "missing mandatory fields"), "log-model fields")
+    st, body, _ = call("GET", "/mlflow/runs/get", query={"run_id": parent})
+    hist = [t["value"] for t in body["run"]["data"]["tags"]
+            if t["key"] == "mlflow.log-model.history"]
+    check(len(hist) == 1 and json.loads(hist[0])[0]["artifact_path"] == "model",
+          "mlflow.log-model.history tag")
+    # The UI's charts: get-history-bulk-interval over several runs.
+    st, body, _ = call("GET", "/mlflow/metrics/get-history-bulk-interval",
+                       query={"run_ids": [parent, child], "metric_key": "loss",
+                              "max_results": 3, "start_step": 0, "end_step": 4})
+    check(st == 200 and [(m["run_id"], m["step"]) for m in body["metrics"]] ==
+          sorted([(parent, 0), (parent, 2), (parent, 4)]), f"bulk interval: {body}")
+
     # End the runs (mlflow.end_run()).
     st, body, _ = call("POST", "/mlflow/runs/update",
                        {"run_id": parent, "run_uuid": parent, "status": "FINISHED",
