@@ -105,8 +105,8 @@ int ExperimentsLs(const ExperimentFlags& f) {
                       {true, false, false, false, false});
     for (const auto& e : page.items) {
       json.push_back(server::ToJson(e));
-      t.AddRow({e.experiment_id, e.name, e.lifecycle_stage, Time(e.creation_time),
-                e.artifact_location});
+      t.AddRow(
+          {e.experiment_id, e.name, e.lifecycle_stage, Time(e.creation_time), e.artifact_location});
     }
     return Print(f, json, t.Render(40));
   });
@@ -171,8 +171,8 @@ int RunsLs(const RunFlags& f) {
 int RunsShow(const RunFlags& f) {
   return WithStore(f, [&](TrackingContext& ctx) -> Result<int> {
     PLINTH_ASSIGN_OR_RETURN(tracking::Run r, ctx.tracking->GetRun(f.ids.at(0)));
-    std::string out = "run " + r.info.run_id + " (" + r.info.run_name + ")\n" +
-                      "experiment " + r.info.experiment_id + ", " +
+    std::string out = "run " + r.info.run_id + " (" + r.info.run_name + ")\n" + "experiment " +
+                      r.info.experiment_id + ", " +
                       std::string(tracking::RunStatusName(r.info.status)) + ", started " +
                       Time(r.info.start_time) +
                       (r.info.end_time ? ", ended " + Time(*r.info.end_time) : "") + "\n" +
@@ -191,8 +191,8 @@ int RunsShow(const RunFlags& f) {
     }
     out += "\n" + metrics.Render(48) + "\n" + params.Render(48) + "\n" + tags.Render(64);
     for (const auto& in : r.inputs) {
-      out += "input " + in.dataset.name + " (" + in.dataset.digest + ") from " +
-             in.dataset.source + "\n";
+      out += "input " + in.dataset.name + " (" + in.dataset.digest + ") from " + in.dataset.source +
+             "\n";
     }
     return Print(f, server::ToJson(r), out);
   });
@@ -291,8 +291,8 @@ int ModelsLs(const ModelFlags& f) {
       for (const auto& [a, v] : m.aliases) {
         aliases += (aliases.empty() ? "@" : ", @") + a + "=" + std::to_string(v);
       }
-      t.AddRow({m.name, latest ? std::to_string(latest) : "", aliases,
-                Time(m.last_updated_timestamp)});
+      t.AddRow(
+          {m.name, latest ? std::to_string(latest) : "", aliases, Time(m.last_updated_timestamp)});
     }
     return Print(f, json, t.Render(48));
   });
@@ -345,9 +345,9 @@ int ModelsAlias(const ModelFlags& f) {
 int ModelsStage(const ModelFlags& f) {
   return WithStore(f, [&](TrackingContext& ctx) -> Result<int> {
     const char* user = std::getenv("USER");
-    PLINTH_ASSIGN_OR_RETURN(auto v, ctx.registry->TransitionStage(f.name, f.version, f.stage,
-                                                                  f.archive_existing,
-                                                                  user ? user : ""));
+    PLINTH_ASSIGN_OR_RETURN(
+        auto v, ctx.registry->TransitionStage(f.name, f.version, f.stage, f.archive_existing,
+                                              user ? user : ""));
     return Print(f, server::ToJson(v),
                  f.name + " version " + f.version + " -> " + v.current_stage + "\n");
   });
@@ -437,7 +437,7 @@ void RegisterTracking(CLI::App& app, Runner& run) {
   using ExperimentFn = int (*)(const ExperimentFlags&);
   for (auto [name, help, fn] :
        {std::tuple<const char*, const char*, ExperimentFn>{"create", "Create an experiment",
-                                                            ExperimentsCreate},
+                                                           ExperimentsCreate},
         std::tuple<const char*, const char*, ExperimentFn>{
             "delete", "Delete an experiment (and its runs)", ExperimentsDelete}}) {
     auto f = std::make_shared<ExperimentFlags>();
@@ -509,8 +509,8 @@ void RegisterRegistry(CLI::App& models, Runner& run) {
   }
   {
     auto f = std::make_shared<ModelFlags>();
-    CLI::App* c = models.add_subcommand(
-        "alias", "Point an alias at a version (or show it, or --delete it)");
+    CLI::App* c =
+        models.add_subcommand("alias", "Point an alias at a version (or show it, or --delete it)");
     Common(c, *f);
     c->add_option("NAME", f->name, "registered model")->required();
     c->add_option("ALIAS", f->alias, "alias, e.g. production")->required();

@@ -4,6 +4,7 @@
 
 #include "data/project.h"
 #include "tracking/model_uri.h"
+#include "tracking/rest_store.h"
 
 namespace plinth::cli {
 
@@ -44,9 +45,25 @@ Result<TrackingContext> OpenTracking(const TrackingFlags& flags, bool required) 
     source = "the project";
   }
   if (ctx.uri.starts_with("http://") || ctx.uri.starts_with("https://")) {
-    return Unimplemented(source + " " + ctx.uri +
-                         ": logging to a tracking server over HTTP is not implemented yet; "
-                         "point at its store (sqlite:///... or postgresql://...) instead");
+    // A tracking server: the same calls over its REST API; models it serves are
+    // downloaded into the user's cache.
+    const char* user = std::getenv("USER");
+    std::string cache;
+    if (const char* x = std::getenv("XDG_CACHE_HOME"); x != nullptr && *x != '\0') {
+      cache = std::string(x) + "/plinth/artifacts";
+    } else if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+      cache = std::string(home) + "/.cache/plinth/artifacts";
+    } else {
+      cache = "/tmp/plinth-artifacts";
+    }
+    std::string host = ctx.uri.substr(ctx.uri.find("//") + 2);
+    for (char& c : host) {
+      c = (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-') ? c : '_';
+    }
+    ctx.tracking = tracking::OpenRestTrackingStore(ctx.uri);
+    ctx.registry = tracking::OpenRestRegistryStore(ctx.uri, user ? user : "");
+    ctx.artifacts = tracking::OpenRestArtifacts(ctx.uri, cache + "/" + host);
+    return ctx;
   }
   if (artifacts.empty()) {
     return InvalidArgument(source + " " + ctx.uri +

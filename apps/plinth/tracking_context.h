@@ -23,7 +23,7 @@ struct TrackingContext {
   std::string uri;
   std::unique_ptr<tracking::TrackingStore> tracking;  // null when nothing is configured
   std::unique_ptr<tracking::RegistryStore> registry;
-  std::unique_ptr<tracking::ArtifactRoot> artifacts;
+  std::unique_ptr<tracking::ArtifactSink> artifacts;
   bool ok() const { return tracking != nullptr; }
 };
 

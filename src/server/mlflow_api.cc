@@ -162,6 +162,7 @@ struct MlflowApi::Impl {
   void AddTrackingRoutes();
   void AddRegistryRoutes();
   void AddArtifactRoutes();
+  void AddPlinthRoutes();
   // /mlflow-artifacts/artifacts[/PATH], /get-artifact, /model-versions/get-artifact.
   std::optional<http::Response> HandleArtifacts(std::string_view rest, const http::Request& r);
 
@@ -831,6 +832,51 @@ void MlflowApi::Impl::AddArtifactRoutes() {
       });
 }
 
+void MlflowApi::Impl::AddPlinthRoutes() {
+  using F = FieldType;
+  Add("/plinth/v1/lineage", {"GET"}, [](TrackingStore& s, const http::Request& r) -> Result<Json> {
+    PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"id", F::kString, true}}));
+    PLINTH_ASSIGN_OR_RETURN(auto edges, s.LineageOf(Str(m, "id")));
+    Json list = Json::array();
+    for (const auto& e : edges) {
+      list.push_back({{"src_kind", e.src_kind},
+                      {"src_id", e.src_id},
+                      {"dst_kind", e.dst_kind},
+                      {"dst_id", e.dst_id},
+                      {"relation", e.relation},
+                      {"created", e.created}});
+    }
+    return Json{{"edges", std::move(list)}};
+  });
+  Add("/plinth/v1/lineage", {"POST"}, [](TrackingStore& s, const http::Request& r) -> Result<Json> {
+    PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"src_kind", F::kString, true},
+                                                    {"src_id", F::kString, true},
+                                                    {"dst_kind", F::kString, true},
+                                                    {"dst_id", F::kString, true},
+                                                    {"relation", F::kString}}));
+    PLINTH_RETURN_IF_ERROR(s.AddLineage({Str(m, "src_kind"), Str(m, "src_id"), Str(m, "dst_kind"),
+                                         Str(m, "dst_id"), Str(m, "relation"), 0}));
+    return Json::object();
+  });
+  AddRegistry("/plinth/v1/registered-models/history", "GET",
+              [](tracking::RegistryStore& s, const http::Request& r) -> Result<Json> {
+                PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"name", F::kString, true}}));
+                PLINTH_ASSIGN_OR_RETURN(auto events, s.History(Str(m, "name")));
+                Json list = Json::array();
+                for (const auto& e : events) {
+                  list.push_back({{"name", e.name},
+                                  {"version", e.version},
+                                  {"kind", e.kind},
+                                  {"key", e.key},
+                                  {"from", e.from},
+                                  {"to", e.to},
+                                  {"user", e.user_id},
+                                  {"time", e.time}});
+                }
+                return Json{{"events", std::move(list)}};
+              });
+}
+
 MlflowApi::MlflowApi(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 MlflowApi::~MlflowApi() = default;
 
@@ -843,6 +889,7 @@ Result<std::unique_ptr<MlflowApi>> MlflowApi::Create(const ApiOptions& options) 
   impl->AddTrackingRoutes();
   impl->AddRegistryRoutes();
   impl->AddArtifactRoutes();
+  impl->AddPlinthRoutes();
   return std::unique_ptr<MlflowApi>(new MlflowApi(std::move(impl)));
 }
 
@@ -861,6 +908,9 @@ http::Response MlflowApi::Handle(const http::Request& request) {
     return r;
   }
   std::string_view rest;
+  if (path.starts_with("/api/plinth/v1/")) {
+    rest = path.substr(4);  // Plinth's own routes: "/plinth/v1/..."
+  }
   for (std::string_view prefix : {"/api/2.0", "/ajax-api/2.0"}) {
     if (path.starts_with(prefix)) {
       rest = path.substr(prefix.size());

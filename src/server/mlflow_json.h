@@ -11,21 +11,15 @@
 
 #include "core/json.h"
 #include "http/server.h"
-#include "tracking/entities.h"
-#include "tracking/registry_store.h"
+#include "tracking/mlflow_json.h"
 
 namespace plinth::server {
 
-core::Json ToJson(const tracking::Experiment& e);
-core::Json ToJson(const tracking::RunInfo& info);
-core::Json ToJson(const tracking::Run& run);
-core::Json ToJson(const tracking::Metric& m);
-core::Json ToJson(const tracking::ModelVersion& v);
-core::Json ToJson(const tracking::RegisteredModel& m);
-core::Json DoubleJson(double v);
+using tracking::DoubleJson;
+using tracking::ErrorCode;
+using tracking::ToJson;
 
-// MLflow's error_code for a Status code, and its HTTP status.
-std::string_view ErrorCode(StatusCode code);
+// MLflow's HTTP status for an error_code.
 int HttpStatus(std::string_view error_code);
 // {"error_code": ..., "message": ...} with the matching status.
 http::Response ErrorResponse(std::string_view error_code, const std::string& message);

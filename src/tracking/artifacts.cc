@@ -63,6 +63,11 @@ Status ArtifactRoot::Put(std::string_view path, std::string_view bytes) const {
   return core::AtomicWriteFile(full, bytes);
 }
 
+Result<std::string> ArtifactRoot::Fetch(std::string_view dir) const {
+  PLINTH_ASSIGN_OR_RETURN(std::string rel, SafeRelativePath(dir));
+  return rel.empty() ? root_ : root_ + "/" + rel;
+}
+
 Result<std::string> ArtifactRoot::File(std::string_view path) const {
   PLINTH_ASSIGN_OR_RETURN(std::string rel, SafeRelativePath(path));
   std::string full = root_ + "/" + rel;

@@ -27,12 +27,23 @@ Result<std::string> SafeRelativePath(std::string_view path);
 // "mlflow-artifacts://host:port/a/b" -> "a/b". Empty when the URI is not a proxied one.
 std::optional<std::string> ProxiedPath(std::string_view artifact_uri);
 
-class ArtifactRoot {
+// Where run artifacts are written: a local root, or a tracking server's proxy.
+class ArtifactSink {
+ public:
+  virtual ~ArtifactSink() = default;
+  // Stores `bytes` at `path`, relative to the proxied root (mlflow-artifacts:/PATH).
+  virtual Status Put(std::string_view path, std::string_view bytes) const = 0;
+  // A local directory holding the artifacts under `dir` (downloaded if they are remote).
+  virtual Result<std::string> Fetch(std::string_view dir) const = 0;
+};
+
+class ArtifactRoot : public ArtifactSink {
  public:
   explicit ArtifactRoot(std::string root) : root_(std::move(root)) {}
   const std::string& root() const { return root_; }
 
-  Status Put(std::string_view path, std::string_view bytes) const;
+  Status Put(std::string_view path, std::string_view bytes) const override;
+  Result<std::string> Fetch(std::string_view dir) const override;
   // The local file behind `path`; NotFound if it is not a file.
   Result<std::string> File(std::string_view path) const;
   // The entries directly under `dir` ("" = the root), sorted; paths are basenames.

@@ -6,10 +6,9 @@ bool IsModelUri(std::string_view uri) {
   return uri.starts_with("models:/") || uri.starts_with("runs:/");
 }
 
-Result<std::string> LocalArtifactPath(std::string_view location, const ArtifactRoot& artifacts) {
+Result<std::string> LocalArtifactPath(std::string_view location, const ArtifactSink& artifacts) {
   if (std::optional<std::string> p = ProxiedPath(location)) {
-    PLINTH_ASSIGN_OR_RETURN(std::string rel, SafeRelativePath(*p));
-    return artifacts.root() + (rel.empty() ? "" : "/" + rel);
+    return artifacts.Fetch(*p);
   }
   if (location.starts_with("file://")) {
     return std::string(location.substr(7));
@@ -23,7 +22,7 @@ Result<std::string> LocalArtifactPath(std::string_view location, const ArtifactR
 }
 
 Result<std::string> ResolveModelUri(std::string_view uri, TrackingStore& tracking,
-                                    RegistryStore& registry, const ArtifactRoot& artifacts) {
+                                    RegistryStore& registry, const ArtifactSink& artifacts) {
   const std::string u(uri);
   auto prefix = [&](const Status& s) { return s.WithPrefix(u); };
   if (uri.starts_with("runs:/")) {

@@ -16,12 +16,13 @@ namespace plinth::tracking {
 // True for models:/ and runs:/ URIs.
 bool IsModelUri(std::string_view uri);
 
-// The local directory an artifact location names: a proxied mlflow-artifacts:/ URI under
-// `artifacts`, a file:// URI or an absolute path as it is. Unimplemented for remote stores.
-Result<std::string> LocalArtifactPath(std::string_view location, const ArtifactRoot& artifacts);
+// The local directory an artifact location names: a proxied mlflow-artifacts:/ URI
+// fetched through `artifacts` (a local root, or downloaded from a server), a
+// file:// URI or an absolute path as it is. Unimplemented for other stores.
+Result<std::string> LocalArtifactPath(std::string_view location, const ArtifactSink& artifacts);
 
 // The local directory `uri` names. Errors name the URI and what was not found.
 Result<std::string> ResolveModelUri(std::string_view uri, TrackingStore& tracking,
-                                    RegistryStore& registry, const ArtifactRoot& artifacts);
+                                    RegistryStore& registry, const ArtifactSink& artifacts);
 
 }  // namespace plinth::tracking

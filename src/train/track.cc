@@ -89,25 +89,32 @@ Status LogEverything(const TrainingConfig& c, const TrainResult& result, const T
       store.LogInputs(run_id, {{{{"mlflow.data.context", "training"}}, std::move(d)}}));
 
   // Artifacts: the bundle under model/, the report and the confusion matrix.
-  PLINTH_ASSIGN_OR_RETURN(std::string local,
-                          tracking::LocalArtifactPath(artifact_uri, *t.artifacts));
-  tracking::ArtifactRoot run_root(local);
+  std::optional<std::string> proxied = tracking::ProxiedPath(artifact_uri);
+  std::unique_ptr<tracking::ArtifactRoot> local_root;
+  if (!proxied) {  // an experiment with its own local location
+    PLINTH_ASSIGN_OR_RETURN(std::string local,
+                            tracking::LocalArtifactPath(artifact_uri, *t.artifacts));
+    local_root = std::make_unique<tracking::ArtifactRoot>(local);
+  }
+  auto put = [&](const std::string& name, std::string_view bytes) {
+    return local_root ? local_root->Put(name, bytes)
+                      : t.artifacts->Put(*proxied + "/" + name, bytes);
+  };
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(result.bundle_dir, ec)) {
     if (!entry.is_regular_file(ec)) {
       continue;
     }
     PLINTH_ASSIGN_OR_RETURN(std::string bytes, core::ReadFile(entry.path().string()));
-    PLINTH_RETURN_IF_ERROR(run_root.Put("model/" + entry.path().filename().string(), bytes));
+    PLINTH_RETURN_IF_ERROR(put("model/" + entry.path().filename().string(), bytes));
   }
   if (ec) {
     return IoError(result.bundle_dir + ": " + ec.message());
   }
-  PLINTH_RETURN_IF_ERROR(run_root.Put("training_report.json", core::DumpJson(result.report)));
+  PLINTH_RETURN_IF_ERROR(put("training_report.json", core::DumpJson(result.report)));
   const core::Json test = m.value("test", core::Json());
   if (test.is_object() && test.contains("confusion_matrix")) {
-    PLINTH_RETURN_IF_ERROR(
-        run_root.Put("confusion_matrix.json", core::DumpJson(test["confusion_matrix"])));
+    PLINTH_RETURN_IF_ERROR(put("confusion_matrix.json", core::DumpJson(test["confusion_matrix"])));
   }
   PLINTH_RETURN_IF_ERROR(store.SetTag(run_id, {"plinth.bundle", result.bundle_dir}));
   PLINTH_RETURN_IF_ERROR(store.SetTag(run_id, {"plinth.data_sha256", sha}));

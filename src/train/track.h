@@ -20,7 +20,7 @@ namespace plinth::train {
 struct TrackingTarget {
   tracking::TrackingStore* tracking = nullptr;
   tracking::RegistryStore* registry = nullptr;
-  const tracking::ArtifactRoot* artifacts = nullptr;
+  const tracking::ArtifactSink* artifacts = nullptr;
   std::string user;  // mlflow.user
 };
 

@@ -1,0 +1,108 @@
+#include "http/client.h"
+
+#include <curl/curl.h>
+
+#include <mutex>
+
+namespace plinth::http {
+namespace {
+
+size_t Append(char* data, size_t size, size_t n, void* out) {
+  static_cast<std::string*>(out)->append(data, size * n);
+  return size * n;
+}
+
+void GlobalInit() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+}  // namespace
+
+struct Client::Impl {
+  CURL* curl = nullptr;
+  int timeout_seconds = 60;
+  ~Impl() {
+    if (curl != nullptr) {
+      curl_easy_cleanup(curl);
+    }
+  }
+};
+
+Client::Client(std::string base_url, int timeout_seconds)
+    : base_url_(std::move(base_url)), impl_(std::make_unique<Impl>()) {
+  while (!base_url_.empty() && base_url_.back() == '/') {
+    base_url_.pop_back();
+  }
+  GlobalInit();
+  impl_->curl = curl_easy_init();
+  impl_->timeout_seconds = timeout_seconds;
+}
+
+Client::~Client() = default;
+
+Result<ClientResponse> Client::Send(std::string_view method, std::string_view target,
+                                    std::string_view body, std::string_view content_type,
+                                    const std::vector<std::pair<std::string, std::string>>& headers) {
+  CURL* c = impl_->curl;
+  if (c == nullptr) {
+    return Internal("cannot initialise libcurl");
+  }
+  curl_easy_reset(c);
+  std::string url = base_url_ + std::string(target);
+  std::string m(method);
+  ClientResponse out;
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, m.c_str());
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT, static_cast<long>(impl_->timeout_seconds));
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, Append);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &out.body);
+  if (m == "HEAD") {
+    curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+  }
+  if (!body.empty() || m == "POST" || m == "PUT" || m == "PATCH") {
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.data());
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  }
+  curl_slist* list = nullptr;
+  if (!content_type.empty()) {
+    list = curl_slist_append(list, ("Content-Type: " + std::string(content_type)).c_str());
+  }
+  for (const auto& [k, v] : headers) {
+    list = curl_slist_append(list, (k + ": " + v).c_str());
+  }
+  list = curl_slist_append(list, "Expect:");  // no 100-continue round trip
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);
+  CURLcode rc = curl_easy_perform(c);
+  curl_slist_free_all(list);
+  if (rc != CURLE_OK) {
+    return Unavailable(m + " " + url + ": " + curl_easy_strerror(rc));
+  }
+  long status = 0;
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  out.status = static_cast<int>(status);
+  char* type = nullptr;
+  curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &type);
+  out.content_type = type != nullptr ? type : "";
+  return out;
+}
+
+std::string UrlEncode(std::string_view s, bool keep_slash) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size() * 3);
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || (keep_slash && c == '/')) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+}  // namespace plinth::http

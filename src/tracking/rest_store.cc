@@ -1,0 +1,487 @@
+#include "tracking/rest_store.h"
+
+#include <mutex>
+
+#include "core/json.h"
+#include "http/client.h"
+#include "tracking/mlflow_json.h"
+
+namespace plinth::tracking {
+namespace {
+
+using core::Json;
+
+// One MLflow REST connection: JSON in, JSON or MLflow's error shape out.
+class Rest {
+ public:
+  explicit Rest(const std::string& base_url, std::string user = "")
+      : client_(base_url), user_(std::move(user)) {}
+
+  // GET with `message` as query parameters (lists repeat), or a JSON body.
+  Result<Json> Call(std::string_view method, std::string_view path, const Json& message) {
+    std::string target = std::string(path);
+    std::string body;
+    if (method == "GET") {
+      std::string query;
+      for (const auto& [k, v] : message.items()) {
+        for (const Json& item : v.is_array() ? v : Json::array({v})) {
+          std::string text = item.is_string() ? item.get<std::string>() : item.dump();
+          query += (query.empty() ? "?" : "&") + http::UrlEncode(k) + "=" + http::UrlEncode(text);
+        }
+      }
+      target += query;
+    } else {
+      body = core::DumpJson(message, false);
+    }
+    std::vector<std::pair<std::string, std::string>> headers;
+    if (!user_.empty()) {
+      headers.emplace_back("X-Plinth-User", user_);
+    }
+    PLINTH_ASSIGN_OR_RETURN(
+        http::ClientResponse r,
+        client_.Send(method, target, body, method == "GET" ? "" : "application/json", headers));
+    return Parse(r, std::string(method) + " " + client_.base_url() + std::string(path));
+  }
+
+  http::Client& client() { return client_; }
+
+  static Result<Json> Parse(const http::ClientResponse& r, const std::string& what) {
+    Result<Json> j = core::ParseJson(r.body.empty() ? "{}" : r.body, what);
+    if (r.status == 200) {
+      if (!j.ok()) {
+        return Corruption(what + ": the answer is not JSON");
+      }
+      return j;
+    }
+    if (j.ok() && j->is_object() && j->contains("error_code")) {
+      return StatusFromError((*j)["error_code"].get<std::string>(),
+                             j->value("message", std::string()));
+    }
+    return Unavailable(what + ": HTTP " + std::to_string(r.status) + " " +
+                       r.body.substr(0, 200));
+  }
+
+ private:
+  http::Client client_;
+  std::string user_;
+};
+
+template <typename T>
+Result<std::vector<T>> List(const Json& j, const char* key, Result<T> (*from)(const Json&)) {
+  std::vector<T> out;
+  for (const Json& item : j.value(key, Json::array())) {
+    PLINTH_ASSIGN_OR_RETURN(T v, from(item));
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+template <typename T>
+Result<Page<T>> PageOf(const Json& j, const char* key, Result<T> (*from)(const Json&)) {
+  Page<T> page;
+  PLINTH_ASSIGN_OR_RETURN(page.items, List<T>(j, key, from));
+  page.next_page_token = j.value("next_page_token", "");
+  return page;
+}
+
+Json TagsJson(const std::vector<Tag>& tags) { return ToJson(tags); }
+
+constexpr std::string_view kApi = "/api/2.0/mlflow";
+
+std::string ViewTypeName(ViewType v) {
+  return v == ViewType::kAll ? "ALL" : v == ViewType::kDeletedOnly ? "DELETED_ONLY" : "ACTIVE_ONLY";
+}
+
+class RestTrackingStore : public TrackingStore {
+ public:
+  explicit RestTrackingStore(const std::string& url) : rest_(url) {}
+
+  Result<std::string> CreateExperiment(const std::string& name, const std::string& location,
+                                       const std::vector<Tag>& tags) override {
+    Json m = {{"name", name}, {"tags", TagsJson(tags)}};
+    if (!location.empty()) {
+      m["artifact_location"] = location;
+    }
+    PLINTH_ASSIGN_OR_RETURN(Json r, Post("/experiments/create", m));
+    return r.value("experiment_id", "");
+  }
+  Result<Experiment> GetExperiment(const std::string& id) override {
+    PLINTH_ASSIGN_OR_RETURN(Json r, Get("/experiments/get", {{"experiment_id", id}}));
+    return ExperimentFromJson(r.value("experiment", Json()));
+  }
+  Result<Experiment> GetExperimentByName(const std::string& name) override {
+    PLINTH_ASSIGN_OR_RETURN(Json r, Get("/experiments/get-by-name", {{"experiment_name", name}}));
+    return ExperimentFromJson(r.value("experiment", Json()));
+  }
+  Result<Page<Experiment>> SearchExperiments(const ExperimentQuery& q) override {
+    Json m = {{"max_results", q.max_results},
+              {"filter", q.filter},
+              {"order_by", q.order_by},
+              {"view_type", ViewTypeName(q.view_type)}};
+    if (!q.page_token.empty()) {
+      m["page_token"] = q.page_token;
+    }
+    PLINTH_ASSIGN_OR_RETURN(Json r, Post("/experiments/search", m));
+    return PageOf<Experiment>(r, "experiments", ExperimentFromJson);
+  }
+  Status DeleteExperiment(const std::string& id) override {
+    return Post("/experiments/delete", {{"experiment_id", id}}).status();
+  }
+  Status RestoreExperiment(const std::string& id) override {
+    return Post("/experiments/restore", {{"experiment_id", id}}).status();
+  }
+  Status RenameExperiment(const std::string& id, const std::string& name) override {
+    return Post("/experiments/update", {{"experiment_id", id}, {"new_name", name}}).status();
+  }
+  Status SetExperimentTag(const std::string& id, const Tag& t) override {
+    return Post("/experiments/set-experiment-tag",
+                {{"experiment_id", id}, {"key", t.key}, {"value", t.value}})
+        .status();
+  }
+  Status DeleteExperimentTag(const std::string& id, const std::string& key) override {
+    return Post("/experiments/delete-experiment-tag", {{"experiment_id", id}, {"key", key}})
+        .status();
+  }
+
+  Result<Run> CreateRun(const NewRun& n) override {
+    Json m = {{"experiment_id", n.experiment_id.empty() ? "0" : n.experiment_id},
+              {"user_id", n.user_id},
+              {"tags", TagsJson(n.tags)}};
+    if (!n.run_name.empty()) {
+      m["run_name"] = n.run_name;
+    }
+    if (n.start_time) {
+      m["start_time"] = *n.start_time;
+    }
+    PLINTH_ASSIGN_OR_RETURN(Json r, Post("/runs/create", m));
+    return RunFromJson(r.value("run", Json()));
+  }
+  Result<Run> GetRun(const std::string& id) override {
+    PLINTH_ASSIGN_OR_RETURN(Json r, Get("/runs/get", {{"run_id", id}}));
+    return RunFromJson(r.value("run", Json()));
+  }
+  Result<RunInfo> UpdateRun(const std::string& id, std::optional<RunStatus> status,
+                            std::optional<int64_t> end_time, const std::string& name) override {
+    Json m = {{"run_id", id}, {"run_uuid", id}};
+    if (status) {
+      m["status"] = std::string(RunStatusName(*status));
+    }
+    if (end_time) {
+      m["end_time"] = *end_time;
+    }
+    if (!name.empty()) {
+      m["run_name"] = name;
+    }
+    PLINTH_ASSIGN_OR_RETURN(Json r, Post("/runs/update", m));
+    return RunInfoFromJson(r.value("run_info", Json()));
+  }
+  Status DeleteRun(const std::string& id) override {
+    return Post("/runs/delete", {{"run_id", id}}).status();
+  }
+  Status RestoreRun(const std::string& id) override {
+    return Post("/runs/restore", {{"run_id", id}}).status();
+  }
+  Result<Page<Run>> SearchRuns(const RunQuery& q) override {
+    Json m = {{"experiment_ids", q.experiment_ids},
+              {"filter", q.filter},
+              {"run_view_type", ViewTypeName(q.view_type)},
+              {"max_results", q.max_results},
+              {"order_by", q.order_by}};
+    if (!q.page_token.empty()) {
+      m["page_token"] = q.page_token;
+    }
+    PLINTH_ASSIGN_OR_RETURN(Json r, Post("/runs/search", m));
+    return PageOf<Run>(r, "runs", RunFromJson);
+  }
+  Status LogMetric(const std::string& id, const Metric& m) override {
+    return LogBatch(id, {m}, {}, {});
+  }
+  Status LogParam(const std::string& id, const Param& p) override {
+    return LogBatch(id, {}, {p}, {});
+  }
+  Status SetTag(const std::string& id, const Tag& t) override { return LogBatch(id, {}, {}, {t}); }
+  Status DeleteTag(const std::string& id, const std::string& key) override {
+    return Post("/runs/delete-tag", {{"run_id", id}, {"key", key}}).status();
+  }
+  Status LogBatch(const std::string& id, const std::vector<Metric>& metrics,
+                  const std::vector<Param>& params, const std::vector<Tag>& tags) override {
+    Json ms = Json::array();
+    for (const Metric& m : metrics) {
+      ms.push_back(ToJson(m));
+    }
+    Json ps = Json::array();
+    for (const Param& p : params) {
+      ps.push_back({{"key", p.key}, {"value", p.value}});
+    }
+    return Post("/runs/log-batch",
+                {{"run_id", id}, {"metrics", ms}, {"params", ps}, {"tags", TagsJson(tags)}})
+        .status();
+  }
+  Status LogInputs(const std::string& id, const std::vector<DatasetInput>& inputs) override {
+    Json list = Json::array();
+    for (const DatasetInput& in : inputs) {
+      list.push_back({{"tags", TagsJson(in.tags)}, {"dataset", ToJson(in.dataset)}});
+    }
+    return Post("/runs/log-inputs", {{"run_id", id}, {"datasets", list}}).status();
+  }
+  Status AddLineage(const LineageEdge& e) override {
+    return rest_
+        .Call("POST", "/api/plinth/v1/lineage",
+              {{"src_kind", e.src_kind},
+               {"src_id", e.src_id},
+               {"dst_kind", e.dst_kind},
+               {"dst_id", e.dst_id},
+               {"relation", e.relation}})
+        .status();
+  }
+  Result<std::vector<LineageEdge>> LineageOf(const std::string& id) override {
+    PLINTH_ASSIGN_OR_RETURN(Json r, rest_.Call("GET", "/api/plinth/v1/lineage", {{"id", id}}));
+    std::vector<LineageEdge> out;
+    for (const Json& e : r.value("edges", Json::array())) {
+      out.push_back({e.value("src_kind", ""), e.value("src_id", ""), e.value("dst_kind", ""),
+                     e.value("dst_id", ""), e.value("relation", ""), e.value("created", int64_t{0})});
+    }
+    return out;
+  }
+  Result<Page<Metric>> GetMetricHistory(const std::string& id, const std::string& key,
+                                        int64_t max_results, const std::string& token) override {
+    Json m = {{"run_id", id}, {"metric_key", key}};
+    if (max_results > 0) {
+      m["max_results"] = max_results;
+    }
+    if (!token.empty()) {
+      m["page_token"] = token;
+    }
+    PLINTH_ASSIGN_OR_RETURN(Json r, Get("/metrics/get-history", m));
+    return PageOf<Metric>(r, "metrics", MetricFromJson);
+  }
+
+ private:
+  Result<Json> Post(std::string_view path, const Json& m) {
+    return rest_.Call("POST", std::string(kApi) + std::string(path), m);
+  }
+  Result<Json> Get(std::string_view path, const Json& m) {
+    return rest_.Call("GET", std::string(kApi) + std::string(path), m);
+  }
+  Rest rest_;
+};
+
+class RestRegistryStore : public RegistryStore {
+ public:
+  RestRegistryStore(const std::string& url, const std::string& user) : rest_(url, user) {}
+
+  Result<RegisteredModel> CreateRegisteredModel(const std::string& name,
+                                                const std::vector<Tag>& tags,
+                                                const std::string& description) override {
+    return Model(Call("POST", "/registered-models/create",
+                      {{"name", name}, {"tags", TagsJson(tags)}, {"description", description}}));
+  }
+  Result<RegisteredModel> GetRegisteredModel(const std::string& name) override {
+    return Model(Call("GET", "/registered-models/get", {{"name", name}}));
+  }
+  Result<RegisteredModel> RenameRegisteredModel(const std::string& name,
+                                                const std::string& new_name) override {
+    return Model(
+        Call("POST", "/registered-models/rename", {{"name", name}, {"new_name", new_name}}));
+  }
+  Result<RegisteredModel> UpdateRegisteredModel(const std::string& name,
+                                                const std::string& description) override {
+    return Model(Call("PATCH", "/registered-models/update",
+                      {{"name", name}, {"description", description}}));
+  }
+  Status DeleteRegisteredModel(const std::string& name) override {
+    return Call("DELETE", "/registered-models/delete", {{"name", name}}).status();
+  }
+  Result<Page<RegisteredModel>> SearchRegisteredModels(const ModelQuery& q) override {
+    Json m = {{"filter", q.filter}, {"max_results", q.max_results}, {"order_by", q.order_by}};
+    if (!q.page_token.empty()) {
+      m["page_token"] = q.page_token;
+    }
+    PLINTH_ASSIGN_OR_RETURN(Json r, Call("GET", "/registered-models/search", m));
+    return PageOf<RegisteredModel>(r, "registered_models", RegisteredModelFromJson);
+  }
+  Result<std::vector<ModelVersion>> GetLatestVersions(
+      const std::string& name, const std::vector<std::string>& stages) override {
+    PLINTH_ASSIGN_OR_RETURN(
+        Json r, Call("POST", "/registered-models/get-latest-versions",
+                     {{"name", name}, {"stages", stages}}));
+    return List<ModelVersion>(r, "model_versions", ModelVersionFromJson);
+  }
+  Status SetRegisteredModelTag(const std::string& name, const Tag& t) override {
+    return Call("POST", "/registered-models/set-tag",
+                {{"name", name}, {"key", t.key}, {"value", t.value}})
+        .status();
+  }
+  Status DeleteRegisteredModelTag(const std::string& name, const std::string& key) override {
+    return Call("DELETE", "/registered-models/delete-tag", {{"name", name}, {"key", key}})
+        .status();
+  }
+  Result<ModelVersion> CreateModelVersion(const NewModelVersion& v) override {
+    return Version(Call("POST", "/model-versions/create",
+                        {{"name", v.name},
+                         {"source", v.source},
+                         {"run_id", v.run_id},
+                         {"tags", TagsJson(v.tags)},
+                         {"run_link", v.run_link},
+                         {"description", v.description}}));
+  }
+  Result<ModelVersion> GetModelVersion(const std::string& name,
+                                       const std::string& version) override {
+    return Version(Call("GET", "/model-versions/get", {{"name", name}, {"version", version}}));
+  }
+  Result<ModelVersion> UpdateModelVersion(const std::string& name, const std::string& version,
+                                          const std::string& description) override {
+    return Version(Call("PATCH", "/model-versions/update",
+                        {{"name", name}, {"version", version}, {"description", description}}));
+  }
+  Result<ModelVersion> TransitionStage(const std::string& name, const std::string& version,
+                                       const std::string& stage, bool archive,
+                                       const std::string& user) override {
+    (void)user;  // sent as X-Plinth-User
+    return Version(Call("POST", "/model-versions/transition-stage",
+                        {{"name", name},
+                         {"version", version},
+                         {"stage", stage},
+                         {"archive_existing_versions", archive}}));
+  }
+  Status DeleteModelVersion(const std::string& name, const std::string& version) override {
+    return Call("DELETE", "/model-versions/delete", {{"name", name}, {"version", version}})
+        .status();
+  }
+  Result<Page<ModelVersion>> SearchModelVersions(const ModelQuery& q) override {
+    Json m = {{"filter", q.filter}, {"max_results", q.max_results}, {"order_by", q.order_by}};
+    if (!q.page_token.empty()) {
+      m["page_token"] = q.page_token;
+    }
+    PLINTH_ASSIGN_OR_RETURN(Json r, Call("GET", "/model-versions/search", m));
+    return PageOf<ModelVersion>(r, "model_versions", ModelVersionFromJson);
+  }
+  Status SetModelVersionTag(const std::string& name, const std::string& version,
+                            const Tag& t) override {
+    return Call("POST", "/model-versions/set-tag",
+                {{"name", name}, {"version", version}, {"key", t.key}, {"value", t.value}})
+        .status();
+  }
+  Status DeleteModelVersionTag(const std::string& name, const std::string& version,
+                               const std::string& key) override {
+    return Call("DELETE", "/model-versions/delete-tag",
+                {{"name", name}, {"version", version}, {"key", key}})
+        .status();
+  }
+  Status SetAlias(const std::string& name, const std::string& alias, const std::string& version,
+                  const std::string& user) override {
+    (void)user;
+    return Call("POST", "/registered-models/alias",
+                {{"name", name}, {"alias", alias}, {"version", version}})
+        .status();
+  }
+  Status DeleteAlias(const std::string& name, const std::string& alias,
+                     const std::string& user) override {
+    (void)user;
+    return Call("DELETE", "/registered-models/alias", {{"name", name}, {"alias", alias}})
+        .status();
+  }
+  Result<ModelVersion> GetModelVersionByAlias(const std::string& name,
+                                              const std::string& alias) override {
+    return Version(Call("GET", "/registered-models/alias", {{"name", name}, {"alias", alias}}));
+  }
+  Result<std::vector<RegistryEvent>> History(const std::string& name) override {
+    PLINTH_ASSIGN_OR_RETURN(
+        Json r, rest_.Call("GET", "/api/plinth/v1/registered-models/history", {{"name", name}}));
+    std::vector<RegistryEvent> out;
+    for (const Json& e : r.value("events", Json::array())) {
+      out.push_back({e.value("name", ""), e.value("version", int64_t{0}), e.value("kind", ""),
+                     e.value("key", ""), e.value("from", ""), e.value("to", ""),
+                     e.value("user", ""), e.value("time", int64_t{0})});
+    }
+    return out;
+  }
+
+ private:
+  Result<Json> Call(std::string_view method, std::string_view path, const Json& m) {
+    return rest_.Call(method, std::string(kApi) + std::string(path), m);
+  }
+  static Result<RegisteredModel> Model(Result<Json> r) {
+    PLINTH_RETURN_IF_ERROR(r.status());
+    return RegisteredModelFromJson(r->value("registered_model", Json()));
+  }
+  static Result<ModelVersion> Version(Result<Json> r) {
+    PLINTH_RETURN_IF_ERROR(r.status());
+    return ModelVersionFromJson(r->value("model_version", Json()));
+  }
+  Rest rest_;
+};
+
+class RestArtifacts : public ArtifactSink {
+ public:
+  RestArtifacts(const std::string& url, std::string cache)
+      : rest_(url), cache_(std::move(cache)) {}
+
+  Status Put(std::string_view path, std::string_view bytes) const override {
+    PLINTH_ASSIGN_OR_RETURN(std::string rel, SafeRelativePath(path));
+    std::lock_guard<std::mutex> lock(mu_);
+    PLINTH_ASSIGN_OR_RETURN(
+        http::ClientResponse r,
+        rest_.client().Send("PUT",
+                            "/api/2.0/mlflow-artifacts/artifacts/" + http::UrlEncode(rel, true),
+                            bytes, "application/octet-stream"));
+    return Rest::Parse(r, "PUT " + rel).status();
+  }
+
+  Result<std::string> Fetch(std::string_view dir) const override {
+    PLINTH_ASSIGN_OR_RETURN(std::string rel, SafeRelativePath(dir));
+    std::lock_guard<std::mutex> lock(mu_);
+    ArtifactRoot local(cache_);
+    PLINTH_RETURN_IF_ERROR(FetchDir(rel, local));
+    return local.Fetch(rel);
+  }
+
+ private:
+  Status FetchDir(const std::string& rel, const ArtifactRoot& local) const {
+    PLINTH_ASSIGN_OR_RETURN(Json listing, rest_.Call("GET", "/api/2.0/mlflow-artifacts/artifacts",
+                                                     {{"path", rel}}));
+    const Json files = listing.value("files", Json::array());
+    if (files.empty()) {
+      return NotFound("no artifacts at mlflow-artifacts:/" + rel + " on " +
+                      rest_.client().base_url());
+    }
+    for (const Json& f : files) {
+      std::string child = rel + "/" + f.value("path", "");
+      if (f.value("is_dir", false)) {
+        PLINTH_RETURN_IF_ERROR(FetchDir(child, local));
+        continue;
+      }
+      PLINTH_ASSIGN_OR_RETURN(
+          http::ClientResponse r,
+          rest_.client().Send("GET", "/api/2.0/mlflow-artifacts/artifacts/" +
+                                         http::UrlEncode(child, true)));
+      if (r.status != 200) {
+        return Rest::Parse(r, "GET " + child).status();
+      }
+      PLINTH_RETURN_IF_ERROR(local.Put(child, r.body));
+    }
+    return Status::Ok();
+  }
+
+  mutable Rest rest_;
+  std::string cache_;
+  mutable std::mutex mu_;
+};
+
+}  // namespace
+
+std::unique_ptr<TrackingStore> OpenRestTrackingStore(const std::string& base_url) {
+  return std::make_unique<RestTrackingStore>(base_url);
+}
+
+std::unique_ptr<RegistryStore> OpenRestRegistryStore(const std::string& base_url,
+                                                     const std::string& user) {
+  return std::make_unique<RestRegistryStore>(base_url, user);
+}
+
+std::unique_ptr<ArtifactSink> OpenRestArtifacts(const std::string& base_url,
+                                                const std::string& cache_dir) {
+  return std::make_unique<RestArtifacts>(base_url, cache_dir);
+}
+
+}  // namespace plinth::tracking
