@@ -3,8 +3,8 @@
 #include <cstdlib>
 
 #include "data/project.h"
+#include "tracking/client.h"
 #include "tracking/model_uri.h"
-#include "tracking/rest_store.h"
 
 namespace plinth::cli {
 
@@ -45,35 +45,26 @@ Result<TrackingContext> OpenTracking(const TrackingFlags& flags, bool required) 
     source = "the project";
   }
   if (ctx.uri.starts_with("http://") || ctx.uri.starts_with("https://")) {
-    // A tracking server: the same calls over its REST API; models it serves are
-    // downloaded into the user's cache.
-    const char* user = std::getenv("USER");
-    std::string cache;
+    // A tracking server: models it serves are downloaded into the user's cache.
     if (const char* x = std::getenv("XDG_CACHE_HOME"); x != nullptr && *x != '\0') {
-      cache = std::string(x) + "/plinth/artifacts";
+      artifacts = std::string(x) + "/plinth/artifacts";
     } else if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
-      cache = std::string(home) + "/.cache/plinth/artifacts";
+      artifacts = std::string(home) + "/.cache/plinth/artifacts";
     } else {
-      cache = "/tmp/plinth-artifacts";
+      artifacts = "/tmp/plinth-artifacts";
     }
-    std::string host = ctx.uri.substr(ctx.uri.find("//") + 2);
-    for (char& c : host) {
-      c = (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-') ? c : '_';
-    }
-    ctx.tracking = tracking::OpenRestTrackingStore(ctx.uri);
-    ctx.registry = tracking::OpenRestRegistryStore(ctx.uri, user ? user : "");
-    ctx.artifacts = tracking::OpenRestArtifacts(ctx.uri, cache + "/" + host);
-    return ctx;
-  }
-  if (artifacts.empty()) {
+  } else if (artifacts.empty()) {
     return InvalidArgument(source + " " + ctx.uri +
                            ": no artifact root outside a Plinth project; set "
                            "PLINTH_ARTIFACTS_ROOT to the directory `plinth server "
                            "--artifacts-root` serves");
   }
-  PLINTH_ASSIGN_OR_RETURN(ctx.tracking, tracking::OpenTrackingStore(ctx.uri, "mlflow-artifacts:"));
-  PLINTH_ASSIGN_OR_RETURN(ctx.registry, tracking::OpenRegistryStore(ctx.uri));
-  ctx.artifacts = std::make_unique<tracking::ArtifactRoot>(artifacts);
+  const char* user = std::getenv("USER");
+  PLINTH_ASSIGN_OR_RETURN(tracking::TrackingClient client,
+                          tracking::OpenTrackingClient(ctx.uri, artifacts, user ? user : ""));
+  ctx.tracking = std::move(client.tracking);
+  ctx.registry = std::move(client.registry);
+  ctx.artifacts = std::move(client.artifacts);
   return ctx;
 }
 

@@ -41,9 +41,10 @@ Client::Client(std::string base_url, int timeout_seconds)
 
 Client::~Client() = default;
 
-Result<ClientResponse> Client::Send(std::string_view method, std::string_view target,
-                                    std::string_view body, std::string_view content_type,
-                                    const std::vector<std::pair<std::string, std::string>>& headers) {
+Result<ClientResponse> Client::Send(
+    std::string_view method, std::string_view target, std::string_view body,
+    std::string_view content_type,
+    const std::vector<std::pair<std::string, std::string>>& headers) {
   CURL* c = impl_->curl;
   if (c == nullptr) {
     return Internal("cannot initialise libcurl");
@@ -94,7 +95,8 @@ std::string UrlEncode(std::string_view s, bool keep_slash) {
   std::string out;
   out.reserve(s.size() * 3);
   for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || (keep_slash && c == '/')) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' ||
+        (keep_slash && c == '/')) {
       out.push_back(static_cast<char>(c));
     } else {
       out.push_back('%');

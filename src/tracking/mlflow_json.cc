@@ -63,9 +63,8 @@ Status Expect(const core::Json& j, std::string_view what) {
 
 Result<Experiment> ExperimentFromJson(const core::Json& j) {
   PLINTH_RETURN_IF_ERROR(Expect(j, "experiment"));
-  return Experiment{Str(j, "experiment_id"),   Str(j, "name"),
-                    Str(j, "artifact_location"), Str(j, "lifecycle_stage"),
-                    Int(j, "creation_time"),     Int(j, "last_update_time"),
+  return Experiment{Str(j, "experiment_id"),   Str(j, "name"),          Str(j, "artifact_location"),
+                    Str(j, "lifecycle_stage"), Int(j, "creation_time"), Int(j, "last_update_time"),
                     TagsFrom(j, "tags")};
 }
 
@@ -110,7 +109,10 @@ Result<Run> RunFromJson(const core::Json& j) {
     DatasetInput d;
     d.tags = TagsFrom(in, "tags");
     const core::Json ds = in.value("dataset", core::Json::object());
-    d.dataset = {Str(ds, "name"), Str(ds, "digest"), Str(ds, "source_type"), Str(ds, "source"),
+    d.dataset = {Str(ds, "name"),
+                 Str(ds, "digest"),
+                 Str(ds, "source_type"),
+                 Str(ds, "source"),
                  ds.contains("schema") ? std::optional(Str(ds, "schema")) : std::nullopt,
                  ds.contains("profile") ? std::optional(Str(ds, "profile")) : std::nullopt};
     run.inputs.push_back(std::move(d));

@@ -57,8 +57,7 @@ class Rest {
       return StatusFromError((*j)["error_code"].get<std::string>(),
                              j->value("message", std::string()));
     }
-    return Unavailable(what + ": HTTP " + std::to_string(r.status) + " " +
-                       r.body.substr(0, 200));
+    return Unavailable(what + ": HTTP " + std::to_string(r.status) + " " + r.body.substr(0, 200));
   }
 
  private:
@@ -239,7 +238,8 @@ class RestTrackingStore : public TrackingStore {
     std::vector<LineageEdge> out;
     for (const Json& e : r.value("edges", Json::array())) {
       out.push_back({e.value("src_kind", ""), e.value("src_id", ""), e.value("dst_kind", ""),
-                     e.value("dst_id", ""), e.value("relation", ""), e.value("created", int64_t{0})});
+                     e.value("dst_id", ""), e.value("relation", ""),
+                     e.value("created", int64_t{0})});
     }
     return out;
   }
@@ -286,8 +286,8 @@ class RestRegistryStore : public RegistryStore {
   }
   Result<RegisteredModel> UpdateRegisteredModel(const std::string& name,
                                                 const std::string& description) override {
-    return Model(Call("PATCH", "/registered-models/update",
-                      {{"name", name}, {"description", description}}));
+    return Model(
+        Call("PATCH", "/registered-models/update", {{"name", name}, {"description", description}}));
   }
   Status DeleteRegisteredModel(const std::string& name) override {
     return Call("DELETE", "/registered-models/delete", {{"name", name}}).status();
@@ -302,9 +302,8 @@ class RestRegistryStore : public RegistryStore {
   }
   Result<std::vector<ModelVersion>> GetLatestVersions(
       const std::string& name, const std::vector<std::string>& stages) override {
-    PLINTH_ASSIGN_OR_RETURN(
-        Json r, Call("POST", "/registered-models/get-latest-versions",
-                     {{"name", name}, {"stages", stages}}));
+    PLINTH_ASSIGN_OR_RETURN(Json r, Call("POST", "/registered-models/get-latest-versions",
+                                         {{"name", name}, {"stages", stages}}));
     return List<ModelVersion>(r, "model_versions", ModelVersionFromJson);
   }
   Status SetRegisteredModelTag(const std::string& name, const Tag& t) override {
@@ -313,8 +312,7 @@ class RestRegistryStore : public RegistryStore {
         .status();
   }
   Status DeleteRegisteredModelTag(const std::string& name, const std::string& key) override {
-    return Call("DELETE", "/registered-models/delete-tag", {{"name", name}, {"key", key}})
-        .status();
+    return Call("DELETE", "/registered-models/delete-tag", {{"name", name}, {"key", key}}).status();
   }
   Result<ModelVersion> CreateModelVersion(const NewModelVersion& v) override {
     return Version(Call("POST", "/model-versions/create",
@@ -378,8 +376,7 @@ class RestRegistryStore : public RegistryStore {
   Status DeleteAlias(const std::string& name, const std::string& alias,
                      const std::string& user) override {
     (void)user;
-    return Call("DELETE", "/registered-models/alias", {{"name", name}, {"alias", alias}})
-        .status();
+    return Call("DELETE", "/registered-models/alias", {{"name", name}, {"alias", alias}}).status();
   }
   Result<ModelVersion> GetModelVersionByAlias(const std::string& name,
                                               const std::string& alias) override {
@@ -414,8 +411,7 @@ class RestRegistryStore : public RegistryStore {
 
 class RestArtifacts : public ArtifactSink {
  public:
-  RestArtifacts(const std::string& url, std::string cache)
-      : rest_(url), cache_(std::move(cache)) {}
+  RestArtifacts(const std::string& url, std::string cache) : rest_(url), cache_(std::move(cache)) {}
 
   Status Put(std::string_view path, std::string_view bytes) const override {
     PLINTH_ASSIGN_OR_RETURN(std::string rel, SafeRelativePath(path));
@@ -438,8 +434,8 @@ class RestArtifacts : public ArtifactSink {
 
  private:
   Status FetchDir(const std::string& rel, const ArtifactRoot& local) const {
-    PLINTH_ASSIGN_OR_RETURN(Json listing, rest_.Call("GET", "/api/2.0/mlflow-artifacts/artifacts",
-                                                     {{"path", rel}}));
+    PLINTH_ASSIGN_OR_RETURN(
+        Json listing, rest_.Call("GET", "/api/2.0/mlflow-artifacts/artifacts", {{"path", rel}}));
     const Json files = listing.value("files", Json::array());
     if (files.empty()) {
       return NotFound("no artifacts at mlflow-artifacts:/" + rel + " on " +
@@ -451,10 +447,9 @@ class RestArtifacts : public ArtifactSink {
         PLINTH_RETURN_IF_ERROR(FetchDir(child, local));
         continue;
       }
-      PLINTH_ASSIGN_OR_RETURN(
-          http::ClientResponse r,
-          rest_.client().Send("GET", "/api/2.0/mlflow-artifacts/artifacts/" +
-                                         http::UrlEncode(child, true)));
+      PLINTH_ASSIGN_OR_RETURN(http::ClientResponse r,
+                              rest_.client().Send("GET", "/api/2.0/mlflow-artifacts/artifacts/" +
+                                                             http::UrlEncode(child, true)));
       if (r.status != 200) {
         return Rest::Parse(r, "GET " + child).status();
       }

@@ -1,0 +1,100 @@
+// The public tracking client over HTTP (against plinth server's API on a real
+// socket) and on the embedded store answer the same, errors included.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "core/file.h"
+#include "http/server.h"
+#include "plinth/tracking.h"
+#include "server/mlflow_api.h"
+#include "testutil/testutil.h"
+#include "tracking/mlflow_json.h"
+
+namespace plinth::server {
+namespace {
+
+TEST(TrackingClientTest, HttpAndEmbeddedAgree) {
+  testutil::TempDir dir;
+  const std::string db = "sqlite:///" + dir.File("m.db");
+  auto api = MlflowApi::Create({db, dir.File("art"), "test"});
+  ASSERT_TRUE(api.ok()) << api.status().ToString();
+  http::Server srv({}, [&](const http::Request& r) { return (*api)->Handle(r); },
+                   MlflowHttpError);
+  ASSERT_TRUE(srv.Listen().ok());
+  std::thread t([&] { srv.Run(false); });
+
+  auto remote = tracking::OpenTrackingClient("http://127.0.0.1:" + std::to_string(srv.port()),
+                                             dir.File("cache"), "ana");
+  auto local = tracking::OpenTrackingClient(db, dir.File("art"), "bo");
+  ASSERT_TRUE(remote.ok()) << remote.status().ToString();
+  ASSERT_TRUE(local.ok()) << local.status().ToString();
+  tracking::TrackingStore& rt = *remote->tracking;
+
+  auto exp = rt.CreateExperiment("churn", "", {{"team", "ml"}});
+  ASSERT_TRUE(exp.ok()) << exp.status().ToString();
+  tracking::NewRun nr;
+  nr.experiment_id = *exp;
+  nr.tags = {{"mlflow.user", "ana"}};
+  auto run = rt.CreateRun(nr);
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  const std::string id = run->info.run_id;
+  ASSERT_TRUE(rt.LogBatch(id, {{"loss", 0.5, 10, 1}, {"loss", 0.25, 20, 2}, {"nan", NAN, 1, 0}},
+                          {{"lr", "0.1"}}, {{"stage", "dev"}})
+                  .ok());
+  ASSERT_TRUE(rt.LogInputs(id, {{{}, {"adult", "abc123", "local", "a.csv", "{}", std::nullopt}}})
+                  .ok());
+  ASSERT_TRUE(rt.UpdateRun(id, tracking::RunStatus::kFinished, 99, "").ok());
+  ASSERT_TRUE(remote->artifacts->Put("1/" + id + "/artifacts/model/MLmodel", "flavors: {}\n").ok());
+
+  // The same run, read both ways.
+  auto via_http = rt.GetRun(id);
+  auto via_db = local->tracking->GetRun(id);
+  ASSERT_TRUE(via_http.ok() && via_db.ok());
+  EXPECT_EQ(core::DumpJson(tracking::ToJson(*via_http)), core::DumpJson(tracking::ToJson(*via_db)));
+  EXPECT_TRUE(std::isnan(via_http->metrics[1].value));
+  tracking::RunQuery q;
+  q.experiment_ids = {*exp};
+  q.filter = "metrics.loss < 0.3 and params.lr = '0.1'";
+  EXPECT_EQ(rt.SearchRuns(q)->items.size(), 1u);
+  EXPECT_EQ(rt.GetMetricHistory(id, "loss", 1, "")->next_page_token.empty(), false);
+
+  // Registry, aliases and their history (the user travels as X-Plinth-User).
+  tracking::RegistryStore& rr = *remote->registry;
+  ASSERT_TRUE(rr.CreateRegisteredModel("churn", {}, "").ok());
+  tracking::NewModelVersion v;
+  v.name = "churn";
+  v.source = "mlflow-artifacts:/1/" + id + "/artifacts/model";
+  v.run_id = id;
+  auto mv = rr.CreateModelVersion(v);
+  ASSERT_TRUE(mv.ok()) << mv.status().ToString();
+  ASSERT_TRUE(rr.SetAlias("churn", "production", "1", "ignored").ok());
+  auto history = local->registry->History("churn");
+  ASSERT_EQ(history->size(), 1u);
+  EXPECT_EQ((*history)[0].user_id, "ana");
+  EXPECT_EQ(rr.History("churn")->at(0).to, "1");
+  EXPECT_EQ(rt.LineageOf(id)->size(), 2u);  // data -> run -> churn/1
+
+  // models:/ over HTTP downloads the bundle's files.
+  auto dir_http = tracking::ResolveModelUri("models:/churn@production", rt, rr, *remote->artifacts);
+  ASSERT_TRUE(dir_http.ok()) << dir_http.status().ToString();
+  EXPECT_EQ(*core::ReadFile(*dir_http + "/MLmodel"), "flavors: {}\n");
+
+  // Errors keep their kind and MLflow's message across the wire.
+  auto missing_http = rt.GetRun("0123456789abcdef0123456789abcdef");
+  auto missing_db = local->tracking->GetRun("0123456789abcdef0123456789abcdef");
+  EXPECT_EQ(missing_http.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(missing_http.status().message(), missing_db.status().message());
+  EXPECT_EQ(rt.LogParam(id, {"lr", "0.2"}).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(rr.CreateRegisteredModel("churn", {}, "").status().code(),
+            StatusCode::kAlreadyExists);
+
+  srv.Stop();
+  t.join();
+  auto down = tracking::OpenTrackingClient("http://127.0.0.1:" + std::to_string(srv.port()),
+                                           dir.File("cache"));
+  EXPECT_EQ(down->tracking->GetExperiment("0").status().code(), StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace plinth::server
