@@ -7,6 +7,7 @@
 #include <random>
 #include <regex>
 #include <set>
+#include <tuple>
 
 #include "core/hash.h"
 #include "tracking/search.h"
@@ -581,9 +582,7 @@ class SqlTrackingStore : public TrackingStore {
       for (const Param& p : params) {
         PLINTH_RETURN_IF_ERROR(InsertParam(run_id, p));
       }
-      for (const Metric& m : metrics) {
-        PLINTH_RETURN_IF_ERROR(InsertMetric(run_id, m));
-      }
+      PLINTH_RETURN_IF_ERROR(InsertMetrics(run_id, metrics));
       for (const Tag& t : tags) {
         PLINTH_RETURN_IF_ERROR(UpsertTag(run_id, t));
         if (t.key == kRunNameTag) {
@@ -936,23 +935,52 @@ class SqlTrackingStore : public TrackingStore {
     return Status::Ok();
   }
 
-  Status InsertMetric(const std::string& run_id, const Metric& m) {
-    const bool nan = std::isnan(m.value);
-    const double value = nan ? 0.0 : m.value;
-    Value a[] = {run_id, m.key, value, int64_t{nan}, m.timestamp, m.step};
-    PLINTH_RETURN_IF_ERROR(db_->Exec(
-        "INSERT INTO metrics (run_uuid, key, value, is_nan, timestamp, step) VALUES (?, ?, ?, ?, "
-        "?, ?) ON CONFLICT (run_uuid, key, step, timestamp, value, is_nan) DO NOTHING",
-        a));
+  // Inserts the history rows with multi-row statements (one round trip per 200
+  // rows on PostgreSQL), then moves each key's latest value once.
+  Status InsertMetrics(const std::string& run_id, const std::vector<Metric>& metrics) {
+    constexpr size_t kRowsPerStatement = 200;
     // The latest value is the one with the largest (step, timestamp, value), as MLflow keeps it.
-    return db_->Exec(
-        "INSERT INTO latest_metrics (run_uuid, key, value, is_nan, timestamp, step) VALUES (?, "
-        "?, ?, ?, ?, ?) ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value, "
-        "is_nan = excluded.is_nan, timestamp = excluded.timestamp, step = excluded.step WHERE "
-        "excluded.step > latest_metrics.step OR (excluded.step = latest_metrics.step AND "
-        "(excluded.timestamp > latest_metrics.timestamp OR (excluded.timestamp = "
-        "latest_metrics.timestamp AND excluded.value > latest_metrics.value)))",
-        a);
+    auto later = [](const Metric& a, const Metric& b) {
+      double va = std::isnan(a.value) ? 0.0 : a.value;
+      double vb = std::isnan(b.value) ? 0.0 : b.value;
+      return std::tie(a.step, a.timestamp, va) > std::tie(b.step, b.timestamp, vb);
+    };
+    std::map<std::string_view, const Metric*> latest;
+    for (const Metric& m : metrics) {
+      auto [it, fresh] = latest.emplace(m.key, &m);
+      if (!fresh && later(m, *it->second)) {
+        it->second = &m;
+      }
+    }
+    for (size_t i = 0; i < metrics.size(); i += kRowsPerStatement) {
+      size_t n = std::min(kRowsPerStatement, metrics.size() - i);
+      std::string sql =
+          "INSERT INTO metrics (run_uuid, key, value, is_nan, timestamp, step) VALUES ";
+      std::vector<Value> args;
+      args.reserve(n * 6);
+      for (size_t k = 0; k < n; ++k) {
+        const Metric& m = metrics[i + k];
+        const bool nan = std::isnan(m.value);
+        sql += k ? ", (?, ?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?, ?)";
+        args.insert(args.end(),
+                    {run_id, m.key, nan ? 0.0 : m.value, int64_t{nan}, m.timestamp, m.step});
+      }
+      sql += " ON CONFLICT (run_uuid, key, step, timestamp, value, is_nan) DO NOTHING";
+      PLINTH_RETURN_IF_ERROR(db_->Exec(sql, args));
+    }
+    for (const auto& [key, m] : latest) {
+      const bool nan = std::isnan(m->value);
+      Value a[] = {run_id, m->key, nan ? 0.0 : m->value, int64_t{nan}, m->timestamp, m->step};
+      PLINTH_RETURN_IF_ERROR(db_->Exec(
+          "INSERT INTO latest_metrics (run_uuid, key, value, is_nan, timestamp, step) VALUES (?, "
+          "?, ?, ?, ?, ?) ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value, "
+          "is_nan = excluded.is_nan, timestamp = excluded.timestamp, step = excluded.step WHERE "
+          "excluded.step > latest_metrics.step OR (excluded.step = latest_metrics.step AND "
+          "(excluded.timestamp > latest_metrics.timestamp OR (excluded.timestamp = "
+          "latest_metrics.timestamp AND excluded.value > latest_metrics.value)))",
+          a));
+    }
+    return Status::Ok();
   }
 
   std::unique_ptr<store::Database> db_;

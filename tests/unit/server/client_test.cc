@@ -19,8 +19,8 @@ TEST(TrackingClientTest, HttpAndEmbeddedAgree) {
   const std::string db = "sqlite:///" + dir.File("m.db");
   auto api = MlflowApi::Create({db, dir.File("art"), "test"});
   ASSERT_TRUE(api.ok()) << api.status().ToString();
-  http::Server srv({}, [&](const http::Request& r) { return (*api)->Handle(r); },
-                   MlflowHttpError);
+  http::Server srv(
+      {}, [&](const http::Request& r) { return (*api)->Handle(r); }, MlflowHttpError);
   ASSERT_TRUE(srv.Listen().ok());
   std::thread t([&] { srv.Run(false); });
 
@@ -42,8 +42,8 @@ TEST(TrackingClientTest, HttpAndEmbeddedAgree) {
   ASSERT_TRUE(rt.LogBatch(id, {{"loss", 0.5, 10, 1}, {"loss", 0.25, 20, 2}, {"nan", NAN, 1, 0}},
                           {{"lr", "0.1"}}, {{"stage", "dev"}})
                   .ok());
-  ASSERT_TRUE(rt.LogInputs(id, {{{}, {"adult", "abc123", "local", "a.csv", "{}", std::nullopt}}})
-                  .ok());
+  ASSERT_TRUE(
+      rt.LogInputs(id, {{{}, {"adult", "abc123", "local", "a.csv", "{}", std::nullopt}}}).ok());
   ASSERT_TRUE(rt.UpdateRun(id, tracking::RunStatus::kFinished, 99, "").ok());
   ASSERT_TRUE(remote->artifacts->Put("1/" + id + "/artifacts/model/MLmodel", "flavors: {}\n").ok());
 
@@ -86,8 +86,7 @@ TEST(TrackingClientTest, HttpAndEmbeddedAgree) {
   EXPECT_EQ(missing_http.status().code(), StatusCode::kNotFound);
   EXPECT_EQ(missing_http.status().message(), missing_db.status().message());
   EXPECT_EQ(rt.LogParam(id, {"lr", "0.2"}).code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(rr.CreateRegisteredModel("churn", {}, "").status().code(),
-            StatusCode::kAlreadyExists);
+  EXPECT_EQ(rr.CreateRegisteredModel("churn", {}, "").status().code(), StatusCode::kAlreadyExists);
 
   srv.Stop();
   t.join();

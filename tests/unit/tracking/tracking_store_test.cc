@@ -40,6 +40,7 @@ TEST_P(TrackingStoreTest, LineageFromDataToModelVersion) {
   std::string run = NewRunIn("0");
   DatasetInput in{{}, {"adult", "1e6670d2", "plinth", "data/adult.csv", {}, {}}};
   ASSERT_TRUE(store_->LogInputs(run, {in}).ok());
+  clock_.Advance(1000);  // edges list oldest first
   auto registry = OpenRegistryStore(uri_, clock_);
   ASSERT_TRUE(registry.ok()) << registry.status().ToString();
   ASSERT_TRUE((*registry)->CreateRegisteredModel("adult", {}, "").ok());
