@@ -75,8 +75,10 @@ int RunTrain(const TrainFlags& f) {
               t["stopped_early"].get<bool>() ? ", stopped early" : "");
   if (tracking.ok()) {
     const char* user = std::getenv("USER");
+    const char* pipeline_run = std::getenv("PLINTH_PIPELINE_RUN");
     train::TrackingTarget target{tracking.tracking.get(), tracking.registry.get(),
-                                 tracking.artifacts.get(), user ? user : ""};
+                                 tracking.artifacts.get(), user ? user : "",
+                                 pipeline_run ? pipeline_run : ""};
     Result<train::TrackedRun> tracked = train::RecordTraining(*config, *result, target);
     if (!tracked.ok()) {
       return ReportError(tracked.status().WithPrefix("the bundle is written, but tracking failed"));

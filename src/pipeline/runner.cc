@@ -421,6 +421,8 @@ class Runner {
     po.cwd = st.wdir.empty() ? project_.root() : project_.Absolute(st.wdir);
     po.env = st.env;
     po.env["PLINTH_STAGE"] = st.name;
+    // Commands that record runs (plinth train) link them to this pipeline run in lineage.
+    po.env["PLINTH_PIPELINE_RUN"] = std::to_string(report_.run_id);
     std::string prefix = "[" + st.name + "] ";
     po.on_line = [&](std::string_view line) { Print(prefix + std::string(line)); };
     for (const auto& cmd : st.cmd) {

@@ -119,6 +119,14 @@ Status LogEverything(const TrainingConfig& c, const TrainResult& result, const T
   PLINTH_RETURN_IF_ERROR(store.SetTag(run_id, {"plinth.bundle", result.bundle_dir}));
   PLINTH_RETURN_IF_ERROR(store.SetTag(run_id, {"plinth.data_sha256", sha}));
 
+  if (!t.pipeline_run.empty()) {
+    // data version -> pipeline run -> run, as `plinth lineage` walks it.
+    PLINTH_RETURN_IF_ERROR(store.SetTag(run_id, {"plinth.pipeline_run", t.pipeline_run}));
+    PLINTH_RETURN_IF_ERROR(
+        store.AddLineage({"data", sha.substr(0, 32), "pipeline_run", t.pipeline_run, "input", 0}));
+    PLINTH_RETURN_IF_ERROR(
+        store.AddLineage({"pipeline_run", t.pipeline_run, "run", run_id, "ran", 0}));
+  }
   tracked->model_uri = "runs:/" + run_id + "/model";
   if (!c.register_model || t.registry == nullptr) {
     return Status::Ok();

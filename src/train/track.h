@@ -21,7 +21,8 @@ struct TrackingTarget {
   tracking::TrackingStore* tracking = nullptr;
   tracking::RegistryStore* registry = nullptr;
   const tracking::ArtifactSink* artifacts = nullptr;
-  std::string user;  // mlflow.user
+  std::string user;          // mlflow.user
+  std::string pipeline_run;  // the `plinth run` this training ran in ("" = none)
 };
 
 struct TrackedRun {

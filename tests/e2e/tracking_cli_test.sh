@@ -75,6 +75,25 @@ assert (\"data\", \"run\") in e and (\"run\", \"model_version\") in e, e
 "$PLINTH" lineage nothing-here >/dev/null 2>err
 expect '[ $? -eq 2 ]' "lineage of an unknown id"
 
+# A training run inside `plinth run` is linked: data -> pipeline run -> run -> model version.
+cat > plinth.yaml <<'YAML'
+stages:
+  training:
+    cmd: plinth train train.yaml -q --json report.json
+    deps: [adult_train.csv, train.yaml]
+    outs: [models/adult]
+YAML
+mkdir -p bin && ln -sf "$PLINTH" bin/plinth
+PATH="$T/bin:$PATH" "$PLINTH" run >run.out 2>&1
+expect '[ $? -eq 0 ]' "plinth run trains"
+PRUN=$("$PLINTH" runs ls --json | python3 -c "import json,sys; print(json.load(sys.stdin)[0]['info']['run_id'])")
+"$PLINTH" lineage "$PRUN" --json >plin.json
+expect 'python3 -c "
+import json
+e = {(x[\"src_kind\"], x[\"dst_kind\"]) for x in json.load(open(\"plin.json\"))}
+assert {(\"data\", \"pipeline_run\"), (\"pipeline_run\", \"run\"), (\"run\", \"model_version\")} <= e, e
+"' "lineage through the pipeline run"
+
 # Bad tracking URIs fail before any training.
 "$PLINTH" train train.yaml -q --tracking-uri mysql://x >/dev/null 2>err
 expect '[ $? -eq 2 ] && grep -q "unknown scheme" err && [ "$(grep -c "plinth: error" err)" = 1 ]' "unknown scheme"
