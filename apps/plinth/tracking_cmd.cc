@@ -62,15 +62,6 @@ Result<tracking::Experiment> FindExperiment(tracking::TrackingStore& s, const st
   return NotFound("no experiment named or numbered '" + key + "'");
 }
 
-std::string TagValue(const std::vector<tracking::Tag>& tags, std::string_view key) {
-  for (const auto& t : tags) {
-    if (t.key == key) {
-      return t.value;
-    }
-  }
-  return "";
-}
-
 struct ExperimentFlags : TrackingFlags {
   std::string name;
   bool all = false;
