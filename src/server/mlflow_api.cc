@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "http/metrics.h"
 #include "server/mlflow_json.h"
 #include "tracking/artifacts.h"
 #include "tracking/registry_store.h"
@@ -167,6 +168,7 @@ struct MlflowApi::Impl {
   std::optional<http::Response> HandleArtifacts(std::string_view rest, const http::Request& r);
 
   std::unique_ptr<ArtifactRoot> artifacts;
+  http::RequestMetrics request_metrics{"plinth_server"};
 };
 
 void MlflowApi::Impl::AddTrackingRoutes() {
@@ -894,7 +896,27 @@ Result<std::unique_ptr<MlflowApi>> MlflowApi::Create(const ApiOptions& options) 
 }
 
 http::Response MlflowApi::Handle(const http::Request& request) {
+  const int64_t start = core::SystemClock().MonotonicMicros();
+  std::string route;
+  http::Response r = Dispatch(request, &route);
+  impl_->request_metrics.Record(
+      route, request.method, r.status,
+      static_cast<double>(core::SystemClock().MonotonicMicros() - start) / 1e6);
+  return r;
+}
+
+http::Response MlflowApi::Dispatch(const http::Request& request, std::string* route) {
   std::string_view path = request.path;
+  *route = "other";  // unknown paths share one label: metrics stay bounded
+  if (path == "/health" || path == "/version" || path == "/metrics") {
+    *route = std::string(path);
+  }
+  if (path == "/metrics") {
+    http::Response r;
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    r.body = impl_->request_metrics.Render();
+    return r;
+  }
   if (path == "/health") {
     http::Response r;
     r.content_type = "text/plain; charset=utf-8";
@@ -918,18 +940,24 @@ http::Response MlflowApi::Handle(const http::Request& request) {
     }
   }
   if (auto served = impl_->HandleArtifacts(rest.empty() ? path : rest, request)) {
+    std::string_view p = rest.empty() ? path : rest;
+    *route = p.starts_with("/mlflow-artifacts/artifacts") ? "/mlflow-artifacts/artifacts"
+                                                          : std::string(p);
     return std::move(*served);
   }
   auto it = impl_->routes.find(rest);
+  if (it != impl_->routes.end()) {
+    *route = it->first;
+  }
   if (rest.empty() || it == impl_->routes.end()) {
     return ErrorResponse("ENDPOINT_NOT_FOUND",
                          "No API endpoint at " + std::string(path) + " (" + request.method + ")");
   }
-  const Route& route = it->second;
-  auto handler = route.find(request.method);
-  if (handler == route.end()) {
+  const Route& methods = it->second;
+  auto handler = methods.find(request.method);
+  if (handler == methods.end()) {
     std::string allowed;
-    for (const auto& [method, fn] : route) {
+    for (const auto& [method, fn] : methods) {
       allowed += (allowed.empty() ? "" : ", ") + method;
     }
     http::Response r = ErrorResponse(

@@ -29,9 +29,12 @@ class MlflowApi {
   static Result<std::unique_ptr<MlflowApi>> Create(const ApiOptions& options);
   ~MlflowApi();
 
+  // Answers `request` and records it in /metrics (requests by route, method and
+  // status; a latency histogram by route).
   http::Response Handle(const http::Request& request);
 
  private:
+  http::Response Dispatch(const http::Request& request, std::string* route);
   struct Impl;
   explicit MlflowApi(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;

@@ -493,6 +493,65 @@ def main():
     st, body, _ = call("GET", "/health", prefix="")
     check(st == 200 and body == "OK", "health")
 
+    # /metrics: requests by route, method and status, and a latency histogram (Prometheus text).
+    st, text, ctype = call("GET", "/metrics", prefix="")
+    check(st == 200 and ctype.startswith("text/plain") and
+          '# TYPE plinth_server_http_requests_total counter' in text and
+          'plinth_server_http_requests_total{route="/mlflow/runs/log-metric",method="POST",'
+          'status="200"} 1' in text and
+          'plinth_server_http_requests_total{route="/mlflow/runs/get",method="GET",status="404"}'
+          in text and
+          'plinth_server_http_request_duration_seconds_bucket{route="/mlflow/runs/create",'
+          'le="+Inf"}' in text and
+          'route="other",method="GET",status="404"' in text, f"metrics: {text[:400]}")
+
+    # Many clients at once, on two server processes over the same store: 32 concurrent
+    # loggers lose no metric, experiment ids stay unique, nothing errors.
+    srv2 = Server(store, f"{tmp}/artifacts")
+    import threading
+    st, body, _ = call("POST", "/mlflow/runs/create", {"experiment_id": exp_id, "start_time": now})
+    crowd = body["run"]["info"]["run_id"]
+    errors, exp_ids = [], []
+
+    def logger(k):
+        server = srv if k % 2 == 0 else srv2
+        try:
+            for i in range(40):
+                st, body, _ = server.call("POST", "/mlflow/runs/log-metric",
+                                          {"run_id": crowd, "key": "crowd", "value": float(k),
+                                           "timestamp": now + i, "step": k * 1000 + i})
+                if st != 200:
+                    errors.append(body)
+            st, body, _ = server.call("POST", "/mlflow/runs/log-batch", {
+                "run_id": crowd, "metrics": [{"key": "batch", "value": float(i),
+                                              "timestamp": now, "step": k * 1000 + i}
+                                             for i in range(100)]})
+            if st != 200:
+                errors.append(body)
+            st, body, _ = server.call("POST", "/mlflow/experiments/create",
+                                      {"name": f"crowd-{k}"})
+            if st != 200:
+                errors.append(body)
+            else:
+                exp_ids.append(body["experiment_id"])
+        except Exception as e:  # a dropped connection is a failure too
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=logger, args=(k,)) for k in range(32)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    check(not errors, f"concurrent loggers: {errors[:3]}")
+    st, body, _ = call("GET", "/mlflow/metrics/get-history",
+                       query={"run_id": crowd, "metric_key": "crowd"})
+    check(len(body.get("metrics", [])) == 32 * 40, f"single metrics kept: {len(body.get('metrics', []))}")
+    st, body, _ = srv2.call("GET", "/mlflow/metrics/get-history",
+                            query={"run_id": crowd, "metric_key": "batch"})
+    check(len(body.get("metrics", [])) == 32 * 100, "batched metrics kept, read from the other server")
+    check(len(set(exp_ids)) == 32, f"unique experiment ids: {sorted(exp_ids)}")
+    check(srv2.stop() == 0, "second server stops cleanly")
+
     # SIGTERM: graceful stop, exit 0.
     code = srv.stop()
     check(code == 0, f"exit status after SIGTERM: {code}")

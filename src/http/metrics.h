@@ -1,0 +1,43 @@
+// Request metrics in Prometheus' text exposition format (version 0.0.4):
+// requests by route, method and status, and a latency histogram by route.
+// Thread-safe; recording takes one short lock.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <tuple>
+
+namespace plinth::http {
+
+class RequestMetrics {
+ public:
+  // `prefix` names the metrics: "<prefix>_http_requests_total", ...
+  explicit RequestMetrics(std::string prefix) : prefix_(std::move(prefix)) {}
+
+  void Record(const std::string& route, const std::string& method, int status, double seconds);
+
+  // The exposition text: # HELP / # TYPE lines, counters, histogram buckets, sum, count.
+  std::string Render() const;
+
+  static constexpr std::array<double, 12> kBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                      0.05,   0.1,   0.25,   0.5,   1,    2.5};
+
+ private:
+  struct Histogram {
+    std::array<uint64_t, kBuckets.size()> buckets{};  // non-cumulative
+    uint64_t count = 0;
+    double sum = 0;
+  };
+  std::string prefix_;
+  mutable std::mutex mu_;
+  std::map<std::tuple<std::string, std::string, int>, uint64_t> requests_;
+  std::map<std::string, Histogram> latency_;
+};
+
+// A label value escaped as the format requires (\\, \", \n).
+std::string PrometheusLabel(const std::string& v);
+
+}  // namespace plinth::http
