@@ -14,7 +14,7 @@ PACKAGES=(
   # model libraries: XGBoost (gbdt, random_forest, linear) and libtorch (mlp)
   libxgboost-dev libtorch-dev
   # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev wrk
   # the scale-path metadata store, started by tests/scripts/with_postgres.sh
   postgresql
   # Python reference implementations for correctness tests and side-by-side benchmarks

@@ -43,9 +43,8 @@ std::string RequestMetrics::Render() const {
   out += "# TYPE " + total + " counter\n";
   for (const auto& [key, n] : requests_) {
     const auto& [route, method, status] = key;
-    out += total + "{route=\"" + PrometheusLabel(route) + "\",method=\"" +
-           PrometheusLabel(method) + "\",status=\"" + std::to_string(status) + "\"} " +
-           std::to_string(n) + "\n";
+    out += total + "{route=\"" + PrometheusLabel(route) + "\",method=\"" + PrometheusLabel(method) +
+           "\",status=\"" + std::to_string(status) + "\"} " + std::to_string(n) + "\n";
   }
   const std::string lat = prefix_ + "_http_request_duration_seconds";
   out += "# HELP " + lat + " Time from a request's last byte read to its answer, by route.\n";

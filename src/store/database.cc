@@ -58,6 +58,10 @@ Result<std::vector<Row>> Database::Query(std::string_view sql, std::span<const V
 }
 
 Status Database::Transaction(const std::function<Status()>& body) {
+  std::unique_lock<std::mutex> lock;
+  if (std::mutex* m = WriteMutex()) {
+    lock = std::unique_lock<std::mutex>(*m);
+  }
   PLINTH_RETURN_IF_ERROR(ExecScript(BeginStatement()));
   Status s = body();
   if (s.ok()) {

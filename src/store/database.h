@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -80,6 +81,10 @@ class Database {
                      std::vector<Row>* rows) = 0;
   // The statement that opens a write transaction.
   virtual std::string_view BeginStatement() const = 0;
+  // A mutex that write transactions of this process hold (SQLite: one per file, so
+  // connections of one process take turns instead of sleeping in SQLite's busy
+  // handler); null when the engine needs none.
+  virtual std::mutex* WriteMutex() { return nullptr; }
 };
 
 // Opens the database named by `uri`, creating the file if needed. Returns

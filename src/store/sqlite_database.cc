@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <memory>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 
@@ -73,6 +75,21 @@ class SqliteDatabase : public Database {
   // IMMEDIATE takes the write lock up front, so a transaction never fails
   // half-way on a lock upgrade.
   std::string_view BeginStatement() const override { return "BEGIN IMMEDIATE"; }
+
+  std::mutex* WriteMutex() override {
+    if (path_ == ":memory:") {
+      return nullptr;
+    }
+    // One mutex per file for the life of the process (files are few).
+    static std::mutex registry_mu;
+    static std::unordered_map<std::string, std::unique_ptr<std::mutex>> mutexes;
+    std::lock_guard<std::mutex> lock(registry_mu);
+    std::unique_ptr<std::mutex>& m = mutexes[path_];
+    if (!m) {
+      m = std::make_unique<std::mutex>();
+    }
+    return m.get();
+  }
 
   Status Run(std::string_view sql, std::span<const Value> params, std::vector<Row>* rows) override {
     // Statements are prepared once per connection and reused: parsing dominated

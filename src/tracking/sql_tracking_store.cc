@@ -5,7 +5,6 @@
 #include <cmath>
 #include <map>
 #include <random>
-#include <regex>
 #include <set>
 #include <tuple>
 
@@ -152,8 +151,14 @@ Status ValidateTag(const Tag& t, size_t value_limit = kMaxTagValue) {
 }
 
 Status ValidateRunId(const std::string& id) {
-  static const std::regex kValid(R"(^[a-zA-Z0-9][\w\-]{0,255}$)");
-  if (!std::regex_match(id, kValid)) {
+  // MLflow's ^[a-zA-Z0-9][\w\-]{0,255}$.
+  auto word = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+  };
+  const bool valid = !id.empty() && id.size() <= 256 &&
+                     std::isalnum(static_cast<unsigned char>(id[0])) &&
+                     std::all_of(id.begin(), id.end(), word);
+  if (!valid) {
     return InvalidArgument("Invalid run ID: '" + id + "'");
   }
   return Status::Ok();
