@@ -291,8 +291,7 @@ int ModelsLs(const ModelFlags& f) {
 
 int ModelsVersions(const ModelFlags& f) {
   return WithStore(f, [&](TrackingContext& ctx) -> Result<int> {
-    PLINTH_ASSIGN_OR_RETURN(auto m, ctx.registry->GetRegisteredModel(f.name));
-    (void)m;
+    PLINTH_RETURN_IF_ERROR(ctx.registry->GetRegisteredModel(f.name).status());
     tracking::ModelQuery q;
     std::string quoted;
     for (char c : f.name) {

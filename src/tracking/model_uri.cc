@@ -2,6 +2,44 @@
 
 namespace plinth::tracking {
 
+namespace {
+
+// The version "NAME@ALIAS", "NAME/VERSION", "NAME/STAGE" or "NAME/latest" names.
+Result<ModelVersion> FindVersion(std::string_view rest, RegistryStore& registry) {
+  if (size_t at = rest.find('@'); at != std::string_view::npos) {
+    return registry.GetModelVersionByAlias(std::string(rest.substr(0, at)),
+                                           std::string(rest.substr(at + 1)));
+  }
+  size_t slash = rest.rfind('/');
+  if (slash == std::string_view::npos) {
+    return InvalidArgument("expected models:/NAME/VERSION or models:/NAME@ALIAS");
+  }
+  std::string name(rest.substr(0, slash));
+  std::string which(rest.substr(slash + 1));
+  if (!which.empty() && which.find_first_not_of("0123456789") == std::string::npos) {
+    return registry.GetModelVersion(name, which);
+  }
+  // A stage, or "latest": the newest version in that stage (any stage for latest).
+  std::vector<std::string> stages;
+  if (which != "latest") {
+    stages.push_back(which);
+  }
+  PLINTH_ASSIGN_OR_RETURN(std::vector<ModelVersion> latest,
+                          registry.GetLatestVersions(name, stages));
+  const ModelVersion* best = nullptr;
+  for (const ModelVersion& v : latest) {
+    if (best == nullptr || v.version > best->version) {
+      best = &v;
+    }
+  }
+  if (best == nullptr) {
+    return NotFound("no version of model '" + name + "' in stage '" + which + "'");
+  }
+  return *best;
+}
+
+}  // namespace
+
 bool IsModelUri(std::string_view uri) {
   return uri.starts_with("models:/") || uri.starts_with("runs:/");
 }
@@ -47,40 +85,7 @@ Result<std::string> ResolveModelUri(std::string_view uri, TrackingStore& trackin
                            ": expected models:/NAME/VERSION, models:/NAME@ALIAS or "
                            "runs:/RUN_ID/PATH");
   }
-  std::string_view rest = uri.substr(8);
-  Result<ModelVersion> version = InvalidArgument("");
-  if (size_t at = rest.find('@'); at != std::string_view::npos) {
-    version = registry.GetModelVersionByAlias(std::string(rest.substr(0, at)),
-                                              std::string(rest.substr(at + 1)));
-  } else if (size_t slash = rest.rfind('/'); slash != std::string_view::npos) {
-    std::string name(rest.substr(0, slash));
-    std::string which(rest.substr(slash + 1));
-    if (!which.empty() && which.find_first_not_of("0123456789") == std::string::npos) {
-      version = registry.GetModelVersion(name, which);
-    } else {
-      // A stage, or "latest": the newest version in that stage (any stage for latest).
-      std::vector<std::string> stages;
-      if (which != "latest") {
-        stages.push_back(which);
-      }
-      Result<std::vector<ModelVersion>> latest = registry.GetLatestVersions(name, stages);
-      if (!latest.ok()) {
-        return prefix(latest.status());
-      }
-      const ModelVersion* best = nullptr;
-      for (const ModelVersion& v : *latest) {
-        if (best == nullptr || v.version > best->version) {
-          best = &v;
-        }
-      }
-      if (best == nullptr) {
-        return NotFound(u + ": no version of model '" + name + "' in stage '" + which + "'");
-      }
-      version = *best;
-    }
-  } else {
-    return InvalidArgument(u + ": expected models:/NAME/VERSION or models:/NAME@ALIAS");
-  }
+  Result<ModelVersion> version = FindVersion(uri.substr(8), registry);
   if (!version.ok()) {
     return prefix(version.status());
   }

@@ -120,6 +120,10 @@ Result<int64_t> ParseVersion(const std::string& version) {
   return v;
 }
 
+Status ModelNotFound(const std::string& name) {
+  return NotFound("Registered Model with name=" + name + " not found");
+}
+
 Status ValidateModelName(const std::string& name) {
   if (name.empty()) {
     return InvalidArgument("Registered model name cannot be empty.");
@@ -253,7 +257,7 @@ class SqlRegistryStore : public RegistryStore {
     PLINTH_ASSIGN_OR_RETURN(auto rows,
                             db_->Query(std::string(kModelSelect) + " WHERE m.name = ?", k));
     if (rows.empty()) {
-      return NotFound("Registered Model with name=" + name + " not found");
+      return ModelNotFound(name);
     }
     PLINTH_ASSIGN_OR_RETURN(auto models, LoadModels(rows));
     return models.front();
@@ -262,8 +266,7 @@ class SqlRegistryStore : public RegistryStore {
   Result<RegisteredModel> RenameRegisteredModel(const std::string& name,
                                                 const std::string& new_name) override {
     PLINTH_RETURN_IF_ERROR(ValidateModelName(new_name));
-    PLINTH_ASSIGN_OR_RETURN(RegisteredModel m, GetRegisteredModel(name));
-    (void)m;
+    PLINTH_RETURN_IF_ERROR(CheckModel(name));
     Value a[] = {new_name, NowMs(), name};
     Status s =
         db_->Exec("UPDATE registered_models SET name = ?, last_updated_time = ? WHERE name = ?", a);
@@ -276,8 +279,7 @@ class SqlRegistryStore : public RegistryStore {
 
   Result<RegisteredModel> UpdateRegisteredModel(const std::string& name,
                                                 const std::string& description) override {
-    PLINTH_ASSIGN_OR_RETURN(RegisteredModel m, GetRegisteredModel(name));
-    (void)m;
+    PLINTH_RETURN_IF_ERROR(CheckModel(name));
     Value a[] = {description, NowMs(), name};
     PLINTH_RETURN_IF_ERROR(db_->Exec(
         "UPDATE registered_models SET description = ?, last_updated_time = ? WHERE name = ?", a));
@@ -285,8 +287,7 @@ class SqlRegistryStore : public RegistryStore {
   }
 
   Status DeleteRegisteredModel(const std::string& name) override {
-    PLINTH_ASSIGN_OR_RETURN(RegisteredModel m, GetRegisteredModel(name));
-    (void)m;
+    PLINTH_RETURN_IF_ERROR(CheckModel(name));
     Value a[] = {name};
     return db_->Exec("DELETE FROM registered_models WHERE name = ?", a);
   }
@@ -325,14 +326,12 @@ class SqlRegistryStore : public RegistryStore {
 
   Status SetRegisteredModelTag(const std::string& name, const Tag& tag) override {
     PLINTH_RETURN_IF_ERROR(ValidateRegistryTag("Registered model", tag));
-    PLINTH_ASSIGN_OR_RETURN(RegisteredModel m, GetRegisteredModel(name));
-    (void)m;
+    PLINTH_RETURN_IF_ERROR(CheckModel(name));
     return UpsertModelTag(name, tag);
   }
 
   Status DeleteRegisteredModelTag(const std::string& name, const std::string& key) override {
-    PLINTH_ASSIGN_OR_RETURN(RegisteredModel m, GetRegisteredModel(name));
-    (void)m;
+    PLINTH_RETURN_IF_ERROR(CheckModel(name));
     Value a[] = {name, key};
     return db_->Exec("DELETE FROM registered_model_tags WHERE name = ? AND key = ?", a);
   }
@@ -355,7 +354,7 @@ class SqlRegistryStore : public RegistryStore {
                                 "last_updated_time = ? WHERE name = ? RETURNING last_version",
                                 a));
       if (next.empty()) {
-        return NotFound("Registered Model with name=" + v.name + " not found");
+        return ModelNotFound(v.name);
       }
       version = next[0].Int(0);
       auto opt = [](const std::string& s) { return s.empty() ? Value() : Value(s); };
@@ -504,8 +503,7 @@ class SqlRegistryStore : public RegistryStore {
 
   Status DeleteAlias(const std::string& name, const std::string& alias,
                      const std::string& user_id) override {
-    PLINTH_ASSIGN_OR_RETURN(RegisteredModel m, GetRegisteredModel(name));
-    (void)m;
+    PLINTH_RETURN_IF_ERROR(CheckModel(name));
     return db_->Transaction([&]() -> Status {
       Value k[] = {name, alias};
       PLINTH_ASSIGN_OR_RETURN(
@@ -532,8 +530,7 @@ class SqlRegistryStore : public RegistryStore {
   }
 
   Result<std::vector<RegistryEvent>> History(const std::string& name) override {
-    PLINTH_ASSIGN_OR_RETURN(RegisteredModel m, GetRegisteredModel(name));
-    (void)m;
+    PLINTH_RETURN_IF_ERROR(CheckModel(name));
     Value k[] = {name};
     PLINTH_ASSIGN_OR_RETURN(
         auto rows, db_->Query("SELECT name, version, kind, key, from_value, to_value, user_id, "
@@ -553,6 +550,17 @@ class SqlRegistryStore : public RegistryStore {
       "registered_models m";
 
   int64_t NowMs() const { return clock_.NowMicros() / 1000; }
+
+  // NotFound unless `name` is registered (one indexed lookup, not the whole model).
+  Status CheckModel(const std::string& name) {
+    Value k[] = {name};
+    PLINTH_ASSIGN_OR_RETURN(auto rows,
+                            db_->Query("SELECT 1 FROM registered_models WHERE name = ?", k));
+    if (rows.empty()) {
+      return ModelNotFound(name);
+    }
+    return Status::Ok();
+  }
 
   Status MoveStage(const std::string& name, int64_t version, const std::string& from,
                    const std::string& to, const std::string& user_id, int64_t now) {
@@ -574,7 +582,7 @@ class SqlRegistryStore : public RegistryStore {
                              "? RETURNING event_seq",
                              k));
     if (seq.empty()) {
-      return NotFound("Registered Model with name=" + name + " not found");
+      return ModelNotFound(name);
     }
     Value row[] = {name, seq[0].Int(0), version, kind, key, from, to, user_id, now};
     return db_->Exec(

@@ -706,8 +706,7 @@ class SqlTrackingStore : public TrackingStore {
   Result<Page<Metric>> GetMetricHistory(const std::string& run_id, const std::string& key,
                                         int64_t max_results,
                                         const std::string& page_token) override {
-    PLINTH_ASSIGN_OR_RETURN(RunInfo info, LoadRunInfo(run_id));
-    (void)info;
+    PLINTH_RETURN_IF_ERROR(LoadRunInfo(run_id).status());
     if (max_results < 0) {
       return InvalidArgument("max_results must be positive, got " + std::to_string(max_results));
     }
