@@ -59,7 +59,10 @@ int RunServer(const ServerFlags& f) {
   options.max_body_bytes = f.max_body_mb << 20;
   server::MlflowApi* handler = api->get();
   http::Server srv(
-      options, [handler](const http::Request& r) { return handler->Handle(r); },
+      options,
+      [handler](http::Request r, http::Responder respond) {
+        handler->Handle(std::move(r), std::move(respond));
+      },
       server::MlflowHttpError);
   if (Status s = srv.Listen(); !s.ok()) {
     return ReportError(s);

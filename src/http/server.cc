@@ -68,9 +68,14 @@ class Session;
 
 }  // namespace
 
+// An executor that counts as outstanding work: while an answer is pending, the
+// I/O threads keep running even with no socket operation in flight.
+using TrackedExecutor = decltype(net::require(std::declval<net::io_context&>().get_executor(),
+                                              net::execution::outstanding_work.tracked));
+
 struct Server::Impl {
   ServerOptions options;
-  Handler handler;
+  AsyncHandler handler;
   ErrorFormatter errors;
   net::io_context ioc;
   tcp::acceptor acceptor;
@@ -80,7 +85,7 @@ struct Server::Impl {
   std::mutex sessions_mu;
   std::map<Session*, std::weak_ptr<Session>> sessions;
 
-  Impl(ServerOptions o, Handler h, ErrorFormatter e)
+  Impl(ServerOptions o, AsyncHandler h, ErrorFormatter e)
       : options(std::move(o)),
         handler(std::move(h)),
         errors(std::move(e)),
@@ -197,16 +202,29 @@ class Session : public std::enable_shared_from_this<Session> {
       r.headers.emplace_back(std::move(name), std::string(field.value()));
     }
     r.body = std::move(req.body());
-    Response resp;
+    Responder respond(std::make_shared<Responder::Target>(shared_from_this(), req.keep_alive()));
     try {
-      resp = server_->handler(r);
+      server_->handler(std::move(r), respond);
     } catch (const std::exception& e) {
-      spdlog::error("handler for {} {} threw: {}", r.method, r.path, e.what());
-      resp = server_->errors(500, std::string("internal error: ") + e.what());
+      spdlog::error("handler for {} {} threw: {}", std::string(req.method_string()),
+                    std::string(req.target()), e.what());
+      respond(server_->errors(500, std::string("internal error: ") + e.what()));
     }
-    Send(std::move(resp), req.keep_alive());
   }
 
+ public:
+  // Sends `resp` on the connection's strand: inline when called there, posted
+  // from any other thread.
+  void Answer(Response resp, bool keep_alive) {
+    net::dispatch(stream_.get_executor(),
+                  [self = shared_from_this(), resp = std::move(resp), keep_alive]() mutable {
+                    self->Send(std::move(resp), keep_alive);
+                  });
+  }
+
+  Server::Impl* server() const { return server_; }
+
+ private:
   void Send(Response resp, bool keep_alive) {
     keep_alive = keep_alive && !server_->stopping;
     if (!resp.file_path.empty()) {
@@ -291,6 +309,30 @@ class Session : public std::enable_shared_from_this<Session> {
 
 }  // namespace
 
+struct Responder::Target {
+  Target(std::shared_ptr<Session> s, bool k)
+      : session(std::move(s)),
+        keep_alive(k),
+        work(net::require(session->server()->ioc.get_executor(),
+                          net::execution::outstanding_work.tracked)) {}
+  ~Target() {
+    if (!answered.exchange(true)) {
+      session->Answer(session->server()->errors(500, "the request was dropped without an answer"),
+                      keep_alive);
+    }
+  }
+  std::shared_ptr<Session> session;
+  bool keep_alive;
+  TrackedExecutor work;
+  std::atomic<bool> answered{false};
+};
+
+void Responder::operator()(Response response) const {
+  if (target_ && !target_->answered.exchange(true)) {
+    target_->session->Answer(std::move(response), target_->keep_alive);
+  }
+}
+
 void Server::Impl::Accept() {
   acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
     if (ec) {
@@ -326,8 +368,16 @@ void Server::Impl::CloseIdleSessions() {
   }
 }
 
-Server::Server(ServerOptions options, Handler handler, ErrorFormatter errors)
+Server::Server(ServerOptions options, AsyncHandler handler, ErrorFormatter errors)
     : impl_(std::make_unique<Impl>(std::move(options), std::move(handler), std::move(errors))) {}
+
+Server::Server(ServerOptions options, Handler handler, ErrorFormatter errors)
+    : Server(
+          std::move(options),
+          [handler = std::move(handler)](Request request, Responder respond) {
+            respond(handler(request));
+          },
+          std::move(errors)) {}
 
 Server::~Server() { Stop(); }
 

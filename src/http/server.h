@@ -3,6 +3,11 @@
 // body sizes and on idle and request time, a fixed number of I/O threads, and
 // graceful shutdown. Handlers run on the I/O threads and must be thread-safe.
 //
+// A handler answers at once (Handler) or later, from any thread, through a
+// Responder (AsyncHandler): a front end that merges concurrent requests (group
+// commit, dynamic batching) hands the request on and frees the I/O thread for
+// the next connection.
+//
 // Every error the server itself answers (a malformed request, a body over the
 // limit, a timeout) goes through the ErrorFormatter, so a front end can keep one
 // error shape (MLflow's JSON, say) for everything.
@@ -47,6 +52,22 @@ struct Response {
 };
 
 using Handler = std::function<Response(const Request&)>;
+
+// Answers one request, from any thread. Copies share the answer: the first call
+// is sent, later ones are ignored. When the last copy goes without an answer
+// the client gets a 500, so a request is never left hanging. The server waits
+// for outstanding answers before Run returns.
+class Responder {
+ public:
+  struct Target;  // the connection waiting for the answer
+  explicit Responder(std::shared_ptr<Target> target) : target_(std::move(target)) {}
+  void operator()(Response response) const;
+
+ private:
+  std::shared_ptr<Target> target_;
+};
+
+using AsyncHandler = std::function<void(Request request, Responder respond)>;
 using ErrorFormatter = std::function<Response(int status, const std::string& message)>;
 
 struct ServerOptions {
@@ -67,6 +88,7 @@ Response PlainError(int status, const std::string& message);
 class Server {
  public:
   Server(ServerOptions options, Handler handler, ErrorFormatter errors = PlainError);
+  Server(ServerOptions options, AsyncHandler handler, ErrorFormatter errors = PlainError);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

@@ -1,5 +1,7 @@
 #include "server/mlflow_api.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <functional>
 #include <map>
@@ -7,9 +9,11 @@
 #include <optional>
 #include <vector>
 
+#include "core/batcher.h"
 #include "core/clock.h"
 #include "http/metrics.h"
 #include "server/mlflow_json.h"
+#include "store/checkpointer.h"
 #include "tracking/artifacts.h"
 #include "tracking/registry_store.h"
 #include "tracking/tracking_store.h"
@@ -26,6 +30,10 @@ using tracking::SafeRelativePath;
 using tracking::TrackingStore;
 
 constexpr size_t kMaxBatchRequestBytes = 1'000'000;  // MLflow's MAX_BATCH_LOG_REQUEST_SIZE
+// Logging requests merged into one transaction, at most.
+constexpr size_t kMaxLogsPerCommit = 256;
+// How often the SQLite log is moved into the database file, off the writer.
+constexpr int kCheckpointIntervalMs = 50;
 
 std::string Str(const Json& m, const char* key) {
   return m.contains(key) ? m[key].get<std::string>() : std::string();
@@ -117,9 +125,24 @@ Json PageJson(const char* key, const tracking::Page<T>& page) {
 using HandlerFn = std::function<Result<Json>(Stores&, const http::Request&)>;
 using TrackingFn = std::function<Result<Json>(TrackingStore&, const http::Request&)>;
 using RegistryFn = std::function<Result<Json>(tracking::RegistryStore&, const http::Request&)>;
+// A logging write, read from the request on the I/O thread and then written by
+// the group commit; the answer is {} once it is committed.
+using WriteFn = std::function<Result<tracking::LogRequest>(const http::Request&)>;
 
-// A path's handlers by HTTP method.
-using Route = std::map<std::string, HandlerFn, std::less<>>;
+// A logging write waiting for the group commit, and how to answer it.
+struct PendingLog {
+  tracking::LogRequest request;
+  std::function<void(Status)> done;
+};
+
+// One method of a path: answered at once, or a write that joins a group commit.
+struct Endpoint {
+  HandlerFn run;
+  WriteFn write;
+};
+
+// A path's endpoints by HTTP method.
+using Route = std::map<std::string, Endpoint, std::less<>>;
 
 }  // namespace
 
@@ -152,13 +175,17 @@ struct MlflowApi::Impl {
 
   void Add(const std::string& path, const std::vector<std::string>& methods, TrackingFn fn) {
     for (const std::string& m : methods) {
-      routes[path][m] = [fn](Stores& s, const http::Request& r) { return fn(*s.tracking, r); };
+      routes[path][m].run = [fn](Stores& s, const http::Request& r) { return fn(*s.tracking, r); };
     }
   }
 
   void AddRegistry(const std::string& path, const std::string& method, RegistryFn fn) {
-    routes[path][method] = [fn](Stores& s, const http::Request& r) { return fn(*s.registry, r); };
+    routes[path][method].run = [fn](Stores& s, const http::Request& r) {
+      return fn(*s.registry, r);
+    };
   }
+
+  void AddWrite(const std::string& path, WriteFn fn) { routes[path]["POST"].write = std::move(fn); }
 
   void AddTrackingRoutes();
   void AddRegistryRoutes();
@@ -169,6 +196,13 @@ struct MlflowApi::Impl {
 
   std::unique_ptr<ArtifactRoot> artifacts;
   http::RequestMetrics request_metrics{"plinth_server"};
+  // The logging writes of every connection go through one writer connection
+  // and its group commit: under many concurrent loggers a transaction carries
+  // many requests in merged statements, and the writer's page cache stays warm.
+  std::unique_ptr<store::Checkpointer> checkpointer;  // SQLite: the writer never checkpoints
+  std::unique_ptr<TrackingStore> writer;
+  std::unique_ptr<core::Batcher<PendingLog>> commit;
+  // (Declared last: the group commit drains its queue before the rest goes.)
 };
 
 void MlflowApi::Impl::AddTrackingRoutes() {
@@ -310,44 +344,38 @@ void MlflowApi::Impl::AddTrackingRoutes() {
     PLINTH_ASSIGN_OR_RETURN(tracking::Run run, s.GetRun(id));
     return Json{{"run", ToJson(run)}};
   });
-  Add("/mlflow/runs/log-metric", {"POST"},
-      [](TrackingStore& s, const http::Request& r) -> Result<Json> {
-        PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"run_id", F::kString},
-                                                        {"run_uuid", F::kString},
-                                                        {"key", F::kString, true},
-                                                        {"value", F::kDouble, true},
-                                                        {"timestamp", F::kInt64, true},
-                                                        {"step", F::kInt64}}));
-        PLINTH_ASSIGN_OR_RETURN(std::string id, RunId(m));
-        PLINTH_RETURN_IF_ERROR(
-            s.LogMetric(id, {Str(m, "key"), m["value"].get<double>(), m["timestamp"].get<int64_t>(),
-                             m.value("step", int64_t{0})}));
-        return Json::object();
-      });
+  AddWrite("/mlflow/runs/log-metric", [](const http::Request& r) -> Result<tracking::LogRequest> {
+    PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"run_id", F::kString},
+                                                    {"run_uuid", F::kString},
+                                                    {"key", F::kString, true},
+                                                    {"value", F::kDouble, true},
+                                                    {"timestamp", F::kInt64, true},
+                                                    {"step", F::kInt64}}));
+    PLINTH_ASSIGN_OR_RETURN(std::string id, RunId(m));
+    tracking::LogRequest log{std::move(id), {}, {}, {}};
+    log.metrics.push_back({Str(m, "key"), m["value"].get<double>(), m["timestamp"].get<int64_t>(),
+                           m.value("step", int64_t{0})});
+    return log;
+  });
   // log-parameter and set-tag: a key and a value for a run.
-  auto key_value = [](std::function<Status(TrackingStore&, const std::string&, const std::string&,
-                                           const std::string&)>
-                          log) {
-    return [log](TrackingStore& s, const http::Request& r) -> Result<Json> {
+  auto key_value = [](bool param) {
+    return [param](const http::Request& r) -> Result<tracking::LogRequest> {
       PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"run_id", F::kString},
                                                       {"run_uuid", F::kString},
                                                       {"key", F::kString, true},
                                                       {"value", F::kString}}));
       PLINTH_ASSIGN_OR_RETURN(std::string id, RunId(m));
-      PLINTH_RETURN_IF_ERROR(log(s, id, Str(m, "key"), Str(m, "value")));
-      return Json::object();
+      tracking::LogRequest log{std::move(id), {}, {}, {}};
+      if (param) {
+        log.params.push_back({Str(m, "key"), Str(m, "value")});
+      } else {
+        log.tags.push_back({Str(m, "key"), Str(m, "value")});
+      }
+      return log;
     };
   };
-  Add("/mlflow/runs/log-parameter", {"POST"},
-      key_value(
-          [](TrackingStore& s, const std::string& id, const std::string& k, const std::string& v) {
-            return s.LogParam(id, {k, v});
-          }));
-  Add("/mlflow/runs/set-tag", {"POST"},
-      key_value(
-          [](TrackingStore& s, const std::string& id, const std::string& k, const std::string& v) {
-            return s.SetTag(id, {k, v});
-          }));
+  AddWrite("/mlflow/runs/log-parameter", key_value(true));
+  AddWrite("/mlflow/runs/set-tag", key_value(false));
   Add("/mlflow/runs/delete-tag", {"POST"},
       [](TrackingStore& s, const http::Request& r) -> Result<Json> {
         PLINTH_ASSIGN_OR_RETURN(
@@ -355,43 +383,40 @@ void MlflowApi::Impl::AddTrackingRoutes() {
         PLINTH_RETURN_IF_ERROR(s.DeleteTag(Str(m, "run_id"), Str(m, "key")));
         return Json::object();
       });
-  Add("/mlflow/runs/log-batch", {"POST"},
-      [](TrackingStore& s, const http::Request& r) -> Result<Json> {
-        if (r.body.size() > kMaxBatchRequestBytes) {
-          return InvalidArgument("Batched logging API requests must be at most " +
-                                 std::to_string(kMaxBatchRequestBytes) +
-                                 " bytes, got a request of size " + std::to_string(r.body.size()) +
-                                 ".");
+  AddWrite("/mlflow/runs/log-batch", [](const http::Request& r) -> Result<tracking::LogRequest> {
+    if (r.body.size() > kMaxBatchRequestBytes) {
+      return InvalidArgument(
+          "Batched logging API requests must be at most " + std::to_string(kMaxBatchRequestBytes) +
+          " bytes, got a request of size " + std::to_string(r.body.size()) + ".");
+    }
+    PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"run_id", F::kString, true},
+                                                    {"metrics", F::kObjectList},
+                                                    {"params", F::kObjectList},
+                                                    {"tags", F::kObjectList}}));
+    std::vector<tracking::Metric> metrics;
+    if (m.contains("metrics")) {
+      for (const Json& j : m["metrics"]) {
+        Result<Json> one = ReadFields(j, {{"key", F::kString, true},
+                                          {"value", F::kDouble, true},
+                                          {"timestamp", F::kInt64, true},
+                                          {"step", F::kInt64}});
+        if (!one.ok()) {
+          return InvalidArgument("Invalid value " + core::DumpJson(m["metrics"], false) +
+                                 " for parameter 'metrics' supplied: " + one.status().message());
         }
-        PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"run_id", F::kString, true},
-                                                        {"metrics", F::kObjectList},
-                                                        {"params", F::kObjectList},
-                                                        {"tags", F::kObjectList}}));
-        std::vector<tracking::Metric> metrics;
-        if (m.contains("metrics")) {
-          for (const Json& j : m["metrics"]) {
-            Result<Json> one = ReadFields(j, {{"key", F::kString, true},
-                                              {"value", F::kDouble, true},
-                                              {"timestamp", F::kInt64, true},
-                                              {"step", F::kInt64}});
-            if (!one.ok()) {
-              return InvalidArgument(
-                  "Invalid value " + core::DumpJson(m["metrics"], false) +
-                  " for parameter 'metrics' supplied: " + one.status().message());
-            }
-            metrics.push_back({Str(*one, "key"), (*one)["value"].get<double>(),
-                               (*one)["timestamp"].get<int64_t>(), one->value("step", int64_t{0})});
-          }
-        }
-        PLINTH_ASSIGN_OR_RETURN(auto param_tags, Tags(m, "params"));
-        std::vector<tracking::Param> params;
-        for (const auto& t : param_tags) {
-          params.push_back({t.key, t.value});
-        }
-        PLINTH_ASSIGN_OR_RETURN(auto tags, Tags(m, "tags"));
-        PLINTH_RETURN_IF_ERROR(s.LogBatch(Str(m, "run_id"), metrics, params, tags));
-        return Json::object();
-      });
+        metrics.push_back({Str(*one, "key"), (*one)["value"].get<double>(),
+                           (*one)["timestamp"].get<int64_t>(), one->value("step", int64_t{0})});
+      }
+    }
+    PLINTH_ASSIGN_OR_RETURN(auto param_tags, Tags(m, "params"));
+    std::vector<tracking::Param> params;
+    for (const auto& t : param_tags) {
+      params.push_back({t.key, t.value});
+    }
+    PLINTH_ASSIGN_OR_RETURN(auto tags, Tags(m, "tags"));
+    return tracking::LogRequest{Str(m, "run_id"), std::move(metrics), std::move(params),
+                                std::move(tags)};
+  });
   Add("/mlflow/runs/log-inputs", {"POST"},
       [](TrackingStore& s, const http::Request& r) -> Result<Json> {
         PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"run_id", F::kString, true},
@@ -888,6 +913,35 @@ Result<std::unique_ptr<MlflowApi>> MlflowApi::Create(const ApiOptions& options) 
   PLINTH_ASSIGN_OR_RETURN(auto first, impl->Acquire());
   impl->Release(std::move(first));
   impl->artifacts = std::make_unique<ArtifactRoot>(options.artifacts_destination);
+  PLINTH_ASSIGN_OR_RETURN(auto writer_db, store::OpenDatabase(options.store_uri));
+  PLINTH_ASSIGN_OR_RETURN(impl->checkpointer,
+                          store::Checkpointer::Start(options.store_uri, kCheckpointIntervalMs));
+  if (impl->checkpointer) {
+    PLINTH_RETURN_IF_ERROR(store::Checkpointer::DisableAutoCheckpoint(*writer_db));
+  }
+  store::Database* db = writer_db.get();
+  PLINTH_ASSIGN_OR_RETURN(impl->writer,
+                          tracking::OpenTrackingStore(std::move(writer_db), kProxiedArtifactRoot));
+  TrackingStore* writer = impl->writer.get();
+  store::Checkpointer* checkpointer = impl->checkpointer.get();
+  impl->commit = std::make_unique<core::Batcher<PendingLog>>(
+      [writer, db, checkpointer](std::vector<PendingLog>& batch) {
+        std::vector<tracking::LogRequest> requests;
+        requests.reserve(batch.size());
+        for (PendingLog& p : batch) {
+          requests.push_back(std::move(p.request));
+        }
+        std::vector<Status> outcomes = writer->LogBatches(requests);
+        for (size_t i = 0; i < batch.size(); ++i) {
+          batch[i].done(outcomes[i]);
+        }
+        if (checkpointer && checkpointer->WriterShouldCheckpoint()) {
+          if (Status s = checkpointer->CheckpointWriter(*db); !s.ok()) {
+            spdlog::warn("checkpoint: {}", s.ToString());
+          }
+        }
+      },
+      kMaxLogsPerCommit);
   impl->AddTrackingRoutes();
   impl->AddRegistryRoutes();
   impl->AddArtifactRoutes();
@@ -895,17 +949,28 @@ Result<std::unique_ptr<MlflowApi>> MlflowApi::Create(const ApiOptions& options) 
   return std::unique_ptr<MlflowApi>(new MlflowApi(std::move(impl)));
 }
 
-http::Response MlflowApi::Handle(const http::Request& request) {
+void MlflowApi::Handle(http::Request request, http::Responder respond) {
   const int64_t start = core::SystemClock().MonotonicMicros();
   std::string route;
-  http::Response r = Dispatch(request, &route);
-  impl_->request_metrics.Record(
-      route, request.method, r.status,
-      static_cast<double>(core::SystemClock().MonotonicMicros() - start) / 1e6);
-  return r;
+  tracking::LogRequest write;
+  std::optional<http::Response> now = Dispatch(request, &route, &write);
+  Impl* impl = impl_.get();
+  auto answer = [impl, start, route, method = request.method, respond](http::Response r) {
+    impl->request_metrics.Record(
+        route, method, r.status,
+        static_cast<double>(core::SystemClock().MonotonicMicros() - start) / 1e6);
+    respond(std::move(r));
+  };
+  if (now) {
+    return answer(std::move(*now));
+  }
+  impl->commit->Submit({std::move(write), [answer](Status s) {
+                          answer(s.ok() ? JsonResponse(Json::object()) : ErrorResponse(s));
+                        }});
 }
 
-http::Response MlflowApi::Dispatch(const http::Request& request, std::string* route) {
+std::optional<http::Response> MlflowApi::Dispatch(const http::Request& request, std::string* route,
+                                                  tracking::LogRequest* write) {
   std::string_view path = request.path;
   *route = "other";  // unknown paths share one label: metrics stay bounded
   if (path == "/health" || path == "/version" || path == "/metrics") {
@@ -915,6 +980,15 @@ http::Response MlflowApi::Dispatch(const http::Request& request, std::string* ro
     http::Response r;
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     r.body = impl_->request_metrics.Render();
+    r.body +=
+        "# HELP plinth_server_group_commit_requests_total Logging requests written by the "
+        "group commit.\n# TYPE plinth_server_group_commit_requests_total counter\n"
+        "plinth_server_group_commit_requests_total " +
+        std::to_string(impl_->commit->items_run()) +
+        "\n# HELP plinth_server_group_commit_batches_total Transactions that carried "
+        "them.\n# TYPE plinth_server_group_commit_batches_total counter\n"
+        "plinth_server_group_commit_batches_total " +
+        std::to_string(impl_->commit->batches_run()) + "\n";
     return r;
   }
   if (path == "/health") {
@@ -966,11 +1040,20 @@ http::Response MlflowApi::Dispatch(const http::Request& request, std::string* ro
     r.headers.emplace_back("Allow", allowed);
     return r;
   }
+  const Endpoint& endpoint = handler->second;
+  if (endpoint.write) {
+    Result<tracking::LogRequest> job = endpoint.write(request);
+    if (!job.ok()) {
+      return ErrorResponse(job.status());
+    }
+    *write = std::move(*job);
+    return std::nullopt;  // answered once committed
+  }
   Result<Stores> stores = impl_->Acquire();
   if (!stores.ok()) {
     return ErrorResponse(stores.status());
   }
-  Result<Json> out = handler->second(*stores, request);
+  Result<Json> out = endpoint.run(*stores, request);
   impl_->Release(std::move(*stores));
   if (!out.ok()) {
     return ErrorResponse(out.status());

@@ -1,14 +1,24 @@
 // The control plane's HTTP API: MLflow's REST API 2.0 (tracking, model
 // registry, proxied artifacts) served under /api/2.0 and /ajax-api/2.0, over a
-// pool of store connections. Thread-safe:
-// `plinth server` calls Handle from every I/O thread.
+// pool of store connections. Thread-safe: `plinth server` calls Handle from
+// every I/O thread.
+//
+// The logging writes (log-metric, log-batch, log-parameter, set-tag) are
+// answered later: a group commit on one writer connection (core::Batcher and
+// TrackingStore::LogBatches) writes the requests queued meanwhile in one
+// transaction, and each is answered once that has committed.
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/status.h"
 #include "http/server.h"
+
+namespace plinth::tracking {
+struct LogRequest;
+}  // namespace plinth::tracking
 
 namespace plinth::server {
 
@@ -29,12 +39,16 @@ class MlflowApi {
   static Result<std::unique_ptr<MlflowApi>> Create(const ApiOptions& options);
   ~MlflowApi();
 
-  // Answers `request` and records it in /metrics (requests by route, method and
+  // Answers `request` through `respond` (at once, or from the writer thread for
+  // a logging write) and records it in /metrics (requests by route, method and
   // status; a latency histogram by route).
-  http::Response Handle(const http::Request& request);
+  void Handle(http::Request request, http::Responder respond);
 
  private:
-  http::Response Dispatch(const http::Request& request, std::string* route);
+  // The answer, or none when the request became a write for the group commit
+  // (then in `write`). `route` gets the route's label for /metrics.
+  std::optional<http::Response> Dispatch(const http::Request& request, std::string* route,
+                                         tracking::LogRequest* write);
   struct Impl;
   explicit MlflowApi(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;

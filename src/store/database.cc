@@ -57,13 +57,54 @@ Result<std::vector<Row>> Database::Query(std::string_view sql, std::span<const V
   return rows;
 }
 
-Status Database::Transaction(const std::function<Status()>& body) {
+Status Database::Transaction(const std::function<Status()>& body, Nesting nesting) {
+  struct Depth {
+    int& depth;
+    explicit Depth(int& d) : depth(d) { ++depth; }
+    ~Depth() { --depth; }
+  };
+  if (transaction_depth_ > 0 && nesting_ == Nesting::kAllOrNothing) {
+    Depth depth(transaction_depth_);
+    Status s = body();
+    nested_failed_ = nested_failed_ || !s.ok();
+    return s;
+  }
+  if (transaction_depth_ > 0) {
+    const std::string name = "plinth_sp" + std::to_string(transaction_depth_);
+    PLINTH_RETURN_IF_ERROR(ExecScript("SAVEPOINT " + name));
+    Status s;
+    {
+      Depth depth(transaction_depth_);
+      s = body();
+    }
+    if (s.ok()) {
+      s = ExecScript("RELEASE SAVEPOINT " + name);
+      if (s.ok()) {
+        return s;
+      }
+    }
+    (void)ExecScript("ROLLBACK TO SAVEPOINT " + name);
+    (void)ExecScript("RELEASE SAVEPOINT " + name);
+    return s;
+  }
   std::unique_lock<std::mutex> lock;
   if (std::mutex* m = WriteMutex()) {
     lock = std::unique_lock<std::mutex>(*m);
   }
   PLINTH_RETURN_IF_ERROR(ExecScript(BeginStatement()));
-  Status s = body();
+  nesting_ = nesting;
+  nested_failed_ = false;
+  Status s;
+  {
+    Depth depth(transaction_depth_);
+    s = body();
+  }
+  if (s.ok() && nested_failed_) {
+    s = Internal("a transaction inside an all-or-nothing transaction failed: all rolled back");
+  }
+  nesting_ = Nesting::kSavepoints;
+  nested_failed_ = false;
+  writers_locked_ = false;  // a transaction-scoped lock: gone with the transaction
   if (s.ok()) {
     s = ExecScript("COMMIT");
     if (s.ok()) {
@@ -72,6 +113,20 @@ Status Database::Transaction(const std::function<Status()>& body) {
   }
   (void)ExecScript("ROLLBACK");
   return s;
+}
+
+Status Database::SerializeWriters() {
+  if (transaction_depth_ == 0) {
+    return Internal("SerializeWriters outside a transaction");
+  }
+  if (writers_locked_) {
+    return Status::Ok();
+  }
+  PLINTH_RETURN_IF_ERROR(LockWriters());
+  // Taken in a savepoint, the lock may go with a rolled-back savepoint: only
+  // the outermost transaction's is remembered.
+  writers_locked_ = transaction_depth_ == 1;
+  return Status::Ok();
 }
 
 Result<std::unique_ptr<Database>> OpenDatabase(std::string_view uri) {

@@ -66,9 +66,29 @@ class Database {
   // Runs several statements separated by ';' without parameters (migrations).
   virtual Status ExecScript(std::string_view sql) = 0;
 
+  // How transactions opened inside this one behave.
+  enum class Nesting {
+    // Each runs in a savepoint: a failing one undoes only its own writes.
+    kSavepoints,
+    // They run without savepoints (no round trips to the server for them),
+    // and if any fails, the whole transaction is rolled back, whatever `body`
+    // returns. For a batch of jobs that is retried job by job on failure.
+    kAllOrNothing,
+  };
+
   // Runs `body` in a write transaction: committed when it returns OK, rolled
-  // back otherwise (its Status is returned). Not reentrant.
-  Status Transaction(const std::function<Status()>& body);
+  // back otherwise (its Status is returned). Called inside another transaction
+  // it runs as that one's `nesting` says (a savepoint by default); nothing is
+  // durable before the outermost transaction commits.
+  Status Transaction(const std::function<Status()>& body, Nesting nesting = Nesting::kSavepoints);
+
+  // Inside a write transaction: waits until no other transaction that called
+  // it, in any process, is still open, and holds that turn until this one ends.
+  // Writers that touch many shared rows (a group commit, a metric batch) call
+  // it first, so they cannot deadlock on row locks in different orders.
+  // SQLite's write lock already gives every writer its turn (a no-op there);
+  // on PostgreSQL it is a transaction-scoped advisory lock.
+  Status SerializeWriters();
 
   // The id of the last inserted row (SQLite's rowid; PostgreSQL's lastval() of
   // a SERIAL column). Portable schemas use RETURNING instead.
@@ -85,6 +105,14 @@ class Database {
   // connections of one process take turns instead of sleeping in SQLite's busy
   // handler); null when the engine needs none.
   virtual std::mutex* WriteMutex() { return nullptr; }
+  // Takes the writers' turn for the current transaction (see SerializeWriters).
+  virtual Status LockWriters() { return Status::Ok(); }
+
+ private:
+  int transaction_depth_ = 0;
+  Nesting nesting_ = Nesting::kSavepoints;  // the outermost transaction's
+  bool nested_failed_ = false;              // under kAllOrNothing
+  bool writers_locked_ = false;             // taken by the outermost transaction
 };
 
 // Opens the database named by `uri`, creating the file if needed. Returns

@@ -1,6 +1,7 @@
 #include "store/postgres_database.h"
 
 #include <libpq-fe.h>
+#include <spdlog/spdlog.h>
 
 #include <charconv>
 #include <cmath>
@@ -118,6 +119,11 @@ class PostgresDatabase : public Database {
   }
 
   std::string_view BeginStatement() const override { return "BEGIN"; }
+  // One advisory lock for every serialized writer of the database (the
+  // migrations take another).
+  Status LockWriters() override {
+    return ExecScript("SELECT pg_advisory_xact_lock(7306086862939178867)");
+  }
 
   Status Run(std::string_view sql, std::span<const Value> params, std::vector<Row>* rows) override {
     std::vector<Oid> types(params.size(), 0);
@@ -251,6 +257,18 @@ Result<std::unique_ptr<Database>> OpenPostgres(std::string_view uri) {
     }
     return Unavailable(name + ": cannot connect: " + msg);
   }
+  // The server's notices and warnings ("there is no transaction in progress"
+  // after a failed COMMIT) go to the debug log, not to the user's terminal.
+  PQsetNoticeProcessor(
+      conn,
+      [](void*, const char* message) {
+        std::string_view m(message);
+        while (!m.empty() && m.back() == '\n') {
+          m.remove_suffix(1);
+        }
+        spdlog::debug("postgresql: {}", m);
+      },
+      nullptr);
   auto db = std::make_unique<PostgresDatabase>(conn, name);
   // Quiet NOTICEs ("relation already exists, skipping") and UTC timestamps.
   PLINTH_RETURN_IF_ERROR(db->ExecScript("SET client_min_messages = warning; SET TIME ZONE 'UTC'"));

@@ -553,50 +553,74 @@ class SqlTrackingStore : public TrackingStore {
 
   Status LogBatch(const std::string& run_id, const std::vector<Metric>& metrics,
                   const std::vector<Param>& params, const std::vector<Tag>& tags) override {
-    PLINTH_RETURN_IF_ERROR(ValidateBatchLimit("metrics", kMaxMetricsPerBatch, metrics.size()));
-    PLINTH_RETURN_IF_ERROR(ValidateBatchLimit("params", kMaxParamsTagsPerBatch, params.size()));
-    PLINTH_RETURN_IF_ERROR(ValidateBatchLimit("tags", kMaxParamsTagsPerBatch, tags.size()));
-    PLINTH_RETURN_IF_ERROR(ValidateBatchLimit("metrics, params, and tags", kMaxEntitiesPerBatch,
-                                              metrics.size() + params.size() + tags.size()));
-    for (const Metric& m : metrics) {
-      PLINTH_RETURN_IF_ERROR(ValidateMetric(m));
-    }
-    std::set<std::string_view> seen;
-    std::vector<std::string> dupes;
-    for (const Param& p : params) {
-      PLINTH_RETURN_IF_ERROR(ValidateParam(p));
-      if (!seen.insert(p.key).second) {
-        dupes.push_back("'" + p.key + "'");
-      }
-    }
-    if (!dupes.empty()) {
-      std::string list;
-      for (const std::string& d : dupes) {
-        list += (list.empty() ? "" : ", ") + d;
-      }
-      return InvalidArgument("Duplicate parameter keys have been submitted: [" + list +
-                             "]. Please ensure the request contains only one param value per "
-                             "param key.");
-    }
-    for (const Tag& t : tags) {
-      PLINTH_RETURN_IF_ERROR(ValidateTag(t));
-    }
+    PLINTH_RETURN_IF_ERROR(ValidateBatch(metrics, params, tags));
     PLINTH_ASSIGN_OR_RETURN(RunInfo info, LoadRunInfo(run_id));
     PLINTH_RETURN_IF_ERROR(CheckActive(info));
     return db_->Transaction([&]() -> Status {
-      for (const Param& p : params) {
-        PLINTH_RETURN_IF_ERROR(InsertParam(run_id, p));
+      // Latest values are shared rows: batches from other connections take turns.
+      PLINTH_RETURN_IF_ERROR(db_->SerializeWriters());
+      PLINTH_RETURN_IF_ERROR(WriteParamsAndTags(run_id, params, tags));
+      std::vector<RunMetric> rows;
+      rows.reserve(metrics.size());
+      for (const Metric& m : metrics) {
+        rows.push_back({&run_id, &m});
       }
-      PLINTH_RETURN_IF_ERROR(InsertMetrics(run_id, metrics));
-      for (const Tag& t : tags) {
-        PLINTH_RETURN_IF_ERROR(UpsertTag(run_id, t));
-        if (t.key == kRunNameTag) {
-          Value a[] = {t.value, run_id};
-          PLINTH_RETURN_IF_ERROR(db_->Exec("UPDATE runs SET name = ? WHERE run_uuid = ?", a));
-        }
-      }
-      return Status::Ok();
+      return InsertMetrics(rows);
     });
+  }
+
+  std::vector<Status> LogBatches(const std::vector<LogRequest>& requests) override {
+    std::vector<Status> out(requests.size());
+    std::vector<size_t> todo;
+    for (size_t i = 0; i < requests.size(); ++i) {
+      const LogRequest& r = requests[i];
+      out[i] = ValidateBatch(r.metrics, r.params, r.tags);
+      if (out[i].ok()) {
+        todo.push_back(i);
+      }
+    }
+    if (todo.empty()) {
+      return out;
+    }
+    // All requests in one transaction: the runs read with one query, every
+    // metric point in multi-row statements, each key's latest value moved
+    // once. Any write that fails (a param logged again with another value)
+    // rolls it all back, and the requests then run one by one instead.
+    Status merged = db_->Transaction(
+        [&]() -> Status {
+          PLINTH_RETURN_IF_ERROR(db_->SerializeWriters());
+          std::vector<std::string_view> ids;
+          for (size_t i : todo) {
+            ids.push_back(requests[i].run_id);
+          }
+          PLINTH_ASSIGN_OR_RETURN(auto runs, LoadRunInfos(ids));
+          std::vector<RunMetric> rows;
+          for (size_t i : todo) {
+            const LogRequest& r = requests[i];
+            auto it = runs.find(r.run_id);
+            if (it == runs.end()) {
+              out[i] = NotFound("Run with id=" + r.run_id + " not found");
+              continue;
+            }
+            out[i] = CheckActive(it->second);
+            if (!out[i].ok()) {
+              continue;
+            }
+            PLINTH_RETURN_IF_ERROR(WriteParamsAndTags(r.run_id, r.params, r.tags));
+            for (const Metric& m : r.metrics) {
+              rows.push_back({&r.run_id, &m});
+            }
+          }
+          return InsertMetrics(rows);
+        },
+        store::Database::Nesting::kAllOrNothing);
+    if (!merged.ok()) {
+      for (size_t i : todo) {
+        const LogRequest& r = requests[i];
+        out[i] = LogBatch(r.run_id, r.metrics, r.params, r.tags);
+      }
+    }
+    return out;
   }
 
   Status LogInputs(const std::string& run_id, const std::vector<DatasetInput>& inputs) override {
@@ -939,9 +963,92 @@ class SqlTrackingStore : public TrackingStore {
     return Status::Ok();
   }
 
+  // MLflow's checks of a batch that need no database: limits, keys, values,
+  // duplicate param keys.
+  static Status ValidateBatch(const std::vector<Metric>& metrics, const std::vector<Param>& params,
+                              const std::vector<Tag>& tags) {
+    PLINTH_RETURN_IF_ERROR(ValidateBatchLimit("metrics", kMaxMetricsPerBatch, metrics.size()));
+    PLINTH_RETURN_IF_ERROR(ValidateBatchLimit("params", kMaxParamsTagsPerBatch, params.size()));
+    PLINTH_RETURN_IF_ERROR(ValidateBatchLimit("tags", kMaxParamsTagsPerBatch, tags.size()));
+    PLINTH_RETURN_IF_ERROR(ValidateBatchLimit("metrics, params, and tags", kMaxEntitiesPerBatch,
+                                              metrics.size() + params.size() + tags.size()));
+    for (const Metric& m : metrics) {
+      PLINTH_RETURN_IF_ERROR(ValidateMetric(m));
+    }
+    std::set<std::string_view> seen;
+    std::vector<std::string> dupes;
+    for (const Param& p : params) {
+      PLINTH_RETURN_IF_ERROR(ValidateParam(p));
+      if (!seen.insert(p.key).second) {
+        dupes.push_back("'" + p.key + "'");
+      }
+    }
+    if (!dupes.empty()) {
+      std::string list;
+      for (const std::string& d : dupes) {
+        list += (list.empty() ? "" : ", ") + d;
+      }
+      return InvalidArgument("Duplicate parameter keys have been submitted: [" + list +
+                             "]. Please ensure the request contains only one param value per "
+                             "param key.");
+    }
+    for (const Tag& t : tags) {
+      PLINTH_RETURN_IF_ERROR(ValidateTag(t));
+    }
+    return Status::Ok();
+  }
+
+  Status WriteParamsAndTags(const std::string& run_id, const std::vector<Param>& params,
+                            const std::vector<Tag>& tags) {
+    for (const Param& p : params) {
+      PLINTH_RETURN_IF_ERROR(InsertParam(run_id, p));
+    }
+    for (const Tag& t : tags) {
+      PLINTH_RETURN_IF_ERROR(UpsertTag(run_id, t));
+      if (t.key == kRunNameTag) {
+        Value a[] = {t.value, run_id};
+        PLINTH_RETURN_IF_ERROR(db_->Exec("UPDATE runs SET name = ? WHERE run_uuid = ?", a));
+      }
+    }
+    return Status::Ok();
+  }
+
+  // The runs among `ids` that exist, by id (malformed ids are simply absent).
+  Result<std::map<std::string, RunInfo, std::less<>>> LoadRunInfos(
+      std::vector<std::string_view> ids) {
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    std::erase_if(ids, [](std::string_view id) { return !ValidateRunId(std::string(id)).ok(); });
+    std::map<std::string, RunInfo, std::less<>> out;
+    constexpr size_t kIdsPerQuery = 500;
+    for (size_t i = 0; i < ids.size(); i += kIdsPerQuery) {
+      const size_t n = std::min(kIdsPerQuery, ids.size() - i);
+      std::vector<Value> args;
+      for (size_t k = i; k < i + n; ++k) {
+        args.emplace_back(std::string(ids[k]));
+      }
+      PLINTH_ASSIGN_OR_RETURN(
+          auto rows, db_->Query("SELECT " + std::string(kRunColumns) +
+                                    " FROM runs WHERE run_uuid IN (" + Placeholders(n) + ")",
+                                args));
+      for (const Row& row : rows) {
+        RunInfo info = RunInfoFromRow(row);
+        std::string id = info.run_id;
+        out.emplace(std::move(id), std::move(info));
+      }
+    }
+    return out;
+  }
+
+  struct RunMetric {
+    const std::string* run_id;
+    const Metric* metric;
+  };
+
   // Inserts the history rows with multi-row statements (one round trip per 200
-  // rows on PostgreSQL), then moves each key's latest value once.
-  Status InsertMetrics(const std::string& run_id, const std::vector<Metric>& metrics) {
+  // rows on PostgreSQL), then moves each (run, key)'s latest value once, again
+  // 200 rows a statement.
+  Status InsertMetrics(const std::vector<RunMetric>& rows) {
     constexpr size_t kRowsPerStatement = 200;
     // The latest value is the one with the largest (step, timestamp, value), as MLflow keeps it.
     auto later = [](const Metric& a, const Metric& b) {
@@ -949,40 +1056,53 @@ class SqlTrackingStore : public TrackingStore {
       double vb = std::isnan(b.value) ? 0.0 : b.value;
       return std::tie(a.step, a.timestamp, va) > std::tie(b.step, b.timestamp, vb);
     };
-    std::map<std::string_view, const Metric*> latest;
-    for (const Metric& m : metrics) {
-      auto [it, fresh] = latest.emplace(m.key, &m);
-      if (!fresh && later(m, *it->second)) {
-        it->second = &m;
+    std::map<std::pair<std::string_view, std::string_view>, RunMetric> latest;
+    for (const RunMetric& r : rows) {
+      std::pair<std::string_view, std::string_view> key(*r.run_id, r.metric->key);
+      auto [it, fresh] = latest.emplace(key, r);
+      if (!fresh && later(*r.metric, *it->second.metric)) {
+        it->second = r;
       }
     }
-    for (size_t i = 0; i < metrics.size(); i += kRowsPerStatement) {
-      size_t n = std::min(kRowsPerStatement, metrics.size() - i);
-      std::string sql =
-          "INSERT INTO metrics (run_uuid, key, value, is_nan, timestamp, step) VALUES ";
+    auto insert = [this](std::string_view head, std::string_view tail, auto first, auto last) {
+      std::string sql(head);
       std::vector<Value> args;
-      args.reserve(n * 6);
-      for (size_t k = 0; k < n; ++k) {
-        const Metric& m = metrics[i + k];
+      args.reserve(static_cast<size_t>(std::distance(first, last)) * 6);
+      for (auto it = first; it != last; ++it) {
+        const RunMetric& r = *it;
+        const Metric& m = *r.metric;
         const bool nan = std::isnan(m.value);
-        sql += k ? ", (?, ?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?, ?)";
+        sql += it == first ? "(?, ?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?, ?)";
         args.insert(args.end(),
-                    {run_id, m.key, nan ? 0.0 : m.value, int64_t{nan}, m.timestamp, m.step});
+                    {*r.run_id, m.key, nan ? 0.0 : m.value, int64_t{nan}, m.timestamp, m.step});
       }
-      sql += " ON CONFLICT (run_uuid, key, step, timestamp, value, is_nan) DO NOTHING";
-      PLINTH_RETURN_IF_ERROR(db_->Exec(sql, args));
+      sql += tail;
+      return db_->Exec(sql, args);
+    };
+    for (size_t i = 0; i < rows.size(); i += kRowsPerStatement) {
+      const size_t n = std::min(kRowsPerStatement, rows.size() - i);
+      auto first = rows.begin() + static_cast<std::ptrdiff_t>(i);
+      PLINTH_RETURN_IF_ERROR(
+          insert("INSERT INTO metrics (run_uuid, key, value, is_nan, timestamp, step) VALUES ",
+                 " ON CONFLICT (run_uuid, key, step, timestamp, value, is_nan) DO NOTHING", first,
+                 first + static_cast<std::ptrdiff_t>(n)));
     }
-    for (const auto& [key, m] : latest) {
-      const bool nan = std::isnan(m->value);
-      Value a[] = {run_id, m->key, nan ? 0.0 : m->value, int64_t{nan}, m->timestamp, m->step};
-      PLINTH_RETURN_IF_ERROR(db_->Exec(
-          "INSERT INTO latest_metrics (run_uuid, key, value, is_nan, timestamp, step) VALUES (?, "
-          "?, ?, ?, ?, ?) ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value, "
-          "is_nan = excluded.is_nan, timestamp = excluded.timestamp, step = excluded.step WHERE "
+    std::vector<RunMetric> moves;
+    moves.reserve(latest.size());
+    for (const auto& [key, r] : latest) {
+      moves.push_back(r);
+    }
+    for (size_t i = 0; i < moves.size(); i += kRowsPerStatement) {
+      const size_t n = std::min(kRowsPerStatement, moves.size() - i);
+      auto first = moves.begin() + static_cast<std::ptrdiff_t>(i);
+      PLINTH_RETURN_IF_ERROR(insert(
+          "INSERT INTO latest_metrics (run_uuid, key, value, is_nan, timestamp, step) VALUES ",
+          " ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value, is_nan = "
+          "excluded.is_nan, timestamp = excluded.timestamp, step = excluded.step WHERE "
           "excluded.step > latest_metrics.step OR (excluded.step = latest_metrics.step AND "
           "(excluded.timestamp > latest_metrics.timestamp OR (excluded.timestamp = "
           "latest_metrics.timestamp AND excluded.value > latest_metrics.value)))",
-          a));
+          first, first + static_cast<std::ptrdiff_t>(n)));
     }
     return Status::Ok();
   }

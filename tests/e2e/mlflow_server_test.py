@@ -550,6 +550,18 @@ def main():
                             query={"run_id": crowd, "metric_key": "batch"})
     check(len(body.get("metrics", [])) == 32 * 100, "batched metrics kept, read from the other server")
     check(len(set(exp_ids)) == 32, f"unique experiment ids: {sorted(exp_ids)}")
+    # The logging writes went through the group commit; the latest value of the key is
+    # the largest step's, whichever batch carried it.
+    st, body, _ = call("GET", "/mlflow/runs/get", query={"run_id": crowd})
+    latest = {m["key"]: m for m in body["run"]["data"]["metrics"]}
+    check(latest["crowd"]["step"] == 31 * 1000 + 39 and latest["crowd"]["value"] == 31.0 and
+          latest["batch"]["step"] == 31 * 1000 + 99, f"latest values: {latest}")
+    st, text, _ = call("GET", "/metrics", prefix="")
+    counts = {line.split()[0]: int(line.split()[1]) for line in text.splitlines()
+              if line.startswith("plinth_server_group_commit_")}
+    check(counts.get("plinth_server_group_commit_requests_total", 0) >= 16 * 41 and
+          0 < counts.get("plinth_server_group_commit_batches_total", 0) <=
+          counts["plinth_server_group_commit_requests_total"], f"group commit counters: {counts}")
     check(srv2.stop() == 0, "second server stops cleanly")
 
     # SIGTERM: graceful stop, exit 0.

@@ -3,8 +3,11 @@
 
 #include <atomic>
 #include <filesystem>
+#include <mutex>
 #include <regex>
+#include <thread>
 
+#include "core/batcher.h"
 #include "core/clock.h"
 #include "core/file.h"
 #include "core/hash.h"
@@ -113,6 +116,42 @@ TEST(ThreadPoolTest, RunsEveryTaskAndReturnsResults) {
     sum += f.get();
   }
   EXPECT_EQ(sum, 328350);
+}
+
+TEST(BatcherTest, MergesConcurrentItemsKeepingEachThreadsOrder) {
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 500;
+  std::mutex mu;
+  std::vector<std::pair<int, int>> seen;  // (thread, index), in the order run
+  size_t largest = 0;
+  {
+    core::Batcher<std::pair<int, int>> batcher(
+        [&](std::vector<std::pair<int, int>>& batch) {
+          std::lock_guard<std::mutex> lock(mu);
+          largest = std::max(largest, batch.size());
+          seen.insert(seen.end(), batch.begin(), batch.end());
+          std::this_thread::sleep_for(std::chrono::microseconds(200));  // items pile up
+        },
+        64);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < kPerThread; ++i) {
+          batcher.Submit({t, i});
+        }
+      });
+    }
+    for (auto& th : threads) {
+      th.join();
+    }
+  }  // the destructor runs what is still queued
+  ASSERT_EQ(seen.size(), size_t{kThreads * kPerThread});
+  EXPECT_GT(largest, 1u);   // merged
+  EXPECT_LE(largest, 64u);  // within max_batch
+  std::vector<int> next(kThreads, 0);
+  for (const auto& [t, i] : seen) {
+    EXPECT_EQ(i, next[static_cast<size_t>(t)]++);  // each thread's items in order
+  }
 }
 
 TEST(ClockTest, FakeClockMovesOnlyWhenTold) {

@@ -6,6 +6,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <condition_variable>
+#include <deque>
+#include <mutex>
 #include <thread>
 
 #include "core/url.h"
@@ -78,6 +81,80 @@ TEST(HttpServerTest, KeepAliveLimitsAndShutdown) {
   server.Stop();
   t.join();  // Run returns once stopped
   EXPECT_EQ(Exchange(server.port(), "GET / HTTP/1.1\r\n\r\n"), "");
+}
+
+TEST(HttpServerTest, AnswersLaterFromAnotherThread) {
+  // The handler queues each request; a worker answers them, except "/drop",
+  // whose Responder it lets go unanswered.
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::pair<Request, Responder>> queue;
+  bool done = false;
+  int received = 0;
+  Server server({}, [&](Request r, Responder respond) {
+    std::lock_guard<std::mutex> lock(mu);
+    ++received;
+    queue.emplace_back(std::move(r), std::move(respond));
+    cv.notify_one();
+  });
+  ASSERT_TRUE(server.Listen().ok());
+  std::thread worker([&] {
+    std::unique_lock<std::mutex> lock(mu);
+    while (true) {
+      cv.wait(lock, [&] { return done || !queue.empty(); });
+      if (queue.empty()) {
+        return;
+      }
+      auto [req, respond] = std::move(queue.front());
+      queue.pop_front();
+      lock.unlock();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      if (req.path != "/drop") {
+        Response resp;
+        resp.body = "late " + req.path;
+        respond(resp);
+        resp.body = "again";
+        respond(resp);  // a second answer is ignored
+      }
+      lock.lock();
+    }
+  });
+  std::thread t([&] { server.Run(false); });
+
+  std::string out = Exchange(server.port(),
+                             "GET /one HTTP/1.1\r\n\r\n"
+                             "GET /drop HTTP/1.1\r\n\r\n"
+                             "GET /two HTTP/1.1\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(out.find("late /one"), std::string::npos) << out;
+  EXPECT_NE(out.find("HTTP/1.1 500"), std::string::npos) << out;  // the dropped one
+  EXPECT_NE(out.find("late /two"), std::string::npos) << out;
+  EXPECT_EQ(out.find("again"), std::string::npos) << out;
+  EXPECT_LT(out.find("late /one"), out.find("late /two"));
+
+  // Stop while an answer is pending: Run waits for it, and it reaches the client.
+  std::string pending;
+  std::thread client([&] {
+    pending = Exchange(server.port(), "GET /slow HTTP/1.1\r\nConnection: close\r\n\r\n");
+  });
+  while (true) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (received == 4) {
+        break;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  server.Stop();
+  t.join();
+  client.join();
+  EXPECT_NE(pending.find("late /slow"), std::string::npos) << pending;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    done = true;
+  }
+  cv.notify_one();
+  worker.join();
 }
 
 TEST(HttpServerTest, ListenErrorsNameTheAddress) {

@@ -20,7 +20,11 @@ TEST(TrackingClientTest, HttpAndEmbeddedAgree) {
   auto api = MlflowApi::Create({db, dir.File("art"), "test"});
   ASSERT_TRUE(api.ok()) << api.status().ToString();
   http::Server srv(
-      {}, [&](const http::Request& r) { return (*api)->Handle(r); }, MlflowHttpError);
+      {},
+      [&](http::Request r, http::Responder respond) {
+        (*api)->Handle(std::move(r), std::move(respond));
+      },
+      MlflowHttpError);
   ASSERT_TRUE(srv.Listen().ok());
   std::thread t([&] { srv.Run(false); });
 

@@ -6,9 +6,11 @@
 
 #include <atomic>
 #include <cmath>
+#include <filesystem>
 #include <limits>
 #include <thread>
 
+#include "store/checkpointer.h"
 #include "store/postgres_database.h"
 #include "testutil/test_databases.h"
 #include "testutil/testutil.h"
@@ -120,6 +122,54 @@ TEST_P(DatabaseTest, TransactionRollsBackOnError) {
   EXPECT_EQ(db->Query("SELECT * FROM t")->size(), 1u);
 }
 
+TEST_P(DatabaseTest, NestedTransactionsAreSavepoints) {
+  auto db = Open();
+  ASSERT_NE(db, nullptr);
+  ASSERT_TRUE(db->Exec("CREATE TABLE t (v BIGINT)").ok());
+  Status outer = db->Transaction([&]() -> Status {
+    PLINTH_RETURN_IF_ERROR(db->Exec("INSERT INTO t VALUES (1)"));
+    // A failing inner transaction undoes its own writes only, and the outer
+    // one goes on (on PostgreSQL too, where an error aborts the transaction).
+    Status inner = db->Transaction([&]() -> Status {
+      PLINTH_RETURN_IF_ERROR(db->Exec("INSERT INTO t VALUES (2)"));
+      return db->Exec("INSERT INTO nope VALUES (1)");
+    });
+    EXPECT_FALSE(inner.ok());
+    PLINTH_RETURN_IF_ERROR(db->Transaction([&] { return db->Exec("INSERT INTO t VALUES (3)"); }));
+    return db->Exec("INSERT INTO t VALUES (4)");
+  });
+  ASSERT_TRUE(outer.ok()) << outer.ToString();
+  auto rows = db->Query("SELECT v FROM t ORDER BY v");
+  ASSERT_EQ(rows->size(), 3u);
+  EXPECT_EQ((*rows)[0].Int(0), 1);
+  EXPECT_EQ((*rows)[1].Int(0), 3);
+  EXPECT_EQ((*rows)[2].Int(0), 4);
+  // An inner transaction that succeeded is undone with the outer one.
+  outer = db->Transaction([&]() -> Status {
+    PLINTH_RETURN_IF_ERROR(db->Transaction([&] { return db->Exec("INSERT INTO t VALUES (5)"); }));
+    return Internal("boom");
+  });
+  EXPECT_EQ(outer.message(), "boom");
+  EXPECT_EQ(db->Query("SELECT v FROM t")->size(), 3u);
+  // All or nothing: a failing inner transaction rolls everything back, even
+  // when the body goes on and returns OK.
+  outer = db->Transaction(
+      [&]() -> Status {
+        PLINTH_RETURN_IF_ERROR(db->Exec("INSERT INTO t VALUES (6)"));
+        (void)db->Transaction([&] { return Internal("inner"); });
+        return Status::Ok();
+      },
+      Database::Nesting::kAllOrNothing);
+  EXPECT_FALSE(outer.ok());
+  EXPECT_EQ(db->Query("SELECT v FROM t")->size(), 3u);
+  ASSERT_TRUE(
+      db->Transaction(
+            [&] { return db->Transaction([&] { return db->Exec("INSERT INTO t VALUES (7)"); }); },
+            Database::Nesting::kAllOrNothing)
+          .ok());
+  EXPECT_EQ(db->Query("SELECT v FROM t")->size(), 4u);
+}
+
 TEST_P(DatabaseTest, MigrationsApplyOnceAcrossConnections) {
   std::string uri = FreshUri();
   static constexpr Migration kSteps[] = {
@@ -151,6 +201,35 @@ TEST_P(DatabaseTest, MigrationsApplyOnceAcrossConnections) {
 
 INSTANTIATE_TEST_SUITE_P(Engines, DatabaseTest, ::testing::ValuesIn(testutil::TestEngines()),
                          [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
+
+TEST(CheckpointerTest, TheWriterNeverCheckpointsAndTheLogStillRestarts) {
+  testutil::TempDir dir;
+  const std::string path = dir.File("c.db");
+  auto writer = OpenDatabase("sqlite:///" + path);
+  ASSERT_TRUE(writer.ok());
+  Database& db = **writer;
+  ASSERT_TRUE(db.Exec("CREATE TABLE t (k BIGINT PRIMARY KEY, v TEXT)").ok());
+  auto checkpointer = Checkpointer::Start("sqlite:///" + path, 5);
+  ASSERT_TRUE(checkpointer.ok());
+  ASSERT_NE(*checkpointer, nullptr);
+  ASSERT_TRUE(Checkpointer::DisableAutoCheckpoint(db).ok());
+  // Write well past the restart threshold (64 MiB of log), checkpointing
+  // between transactions when asked, as the server's writer does.
+  const std::string value(3000, 'x');
+  bool asked = false;
+  for (int64_t k = 0; k < 40000; ++k) {
+    Value row[] = {k, value};
+    ASSERT_TRUE(db.Transaction([&] { return db.Exec("INSERT INTO t VALUES (?, ?)", row); }).ok());
+    if ((*checkpointer)->WriterShouldCheckpoint()) {
+      asked = true;
+      ASSERT_TRUE((*checkpointer)->CheckpointWriter(db).ok());
+    }
+  }
+  EXPECT_TRUE(asked);
+  // The log was restarted rather than grown: far below the ~170 MiB written.
+  EXPECT_LT(std::filesystem::file_size(path + "-wal"), 120u << 20);
+  EXPECT_EQ((*db.Query("SELECT COUNT(*) FROM t"))[0].Int(0), 40000);
+}
 
 TEST(StoreUriTest, UnknownSchemesAndUnreachableServers) {
   auto s = OpenDatabase("mysql://x");

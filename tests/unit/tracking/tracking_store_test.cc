@@ -202,6 +202,57 @@ TEST_P(TrackingStoreTest, ParamsAreImmutableAndBatchesAllOrNothing) {
   EXPECT_EQ(store_->DeleteTag(id, "nope").code(), StatusCode::kNotFound);
 }
 
+TEST_P(TrackingStoreTest, LogBatchesAnswersEachRequestAsIfAlone) {
+  const std::string a = NewRunIn("0");
+  const std::string c = NewRunIn("0");
+  const std::string deleted = NewRunIn("0");
+  ASSERT_TRUE(store_->DeleteRun(deleted).ok());
+  std::vector<LogRequest> batch = {
+      {a, {{"loss", 0.9, 10, 1}, {"loss", 0.8, 20, 2}}, {}, {}},
+      {deleted, {{"loss", 1.0, 10, 1}}, {}, {}},
+      {"0123456789abcdef0123456789abcdef", {{"loss", 1.0, 10, 1}}, {}, {}},
+      {"no such run", {{"loss", 1.0, 10, 1}}, {}, {}},
+      {a, {}, {{"lr", "0.1"}}, {}},
+      {c, {{"acc", 0.5, 5, 0}}, {}, {{"mlflow.runName", "renamed"}}},
+      {a, {{"a*b", 1.0, 1, 0}}, {}, {}},
+      {a, {{"loss", 0.7, 30, 3}, {"loss", 0.75, 25, 3}}, {}, {}},
+  };
+  std::vector<Status> out = store_->LogBatches(batch);
+  ASSERT_EQ(out.size(), batch.size());
+  EXPECT_TRUE(out[0].ok()) << out[0].ToString();
+  EXPECT_EQ(out[1].code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(out[1].message(), store_->LogBatch(deleted, {{"x", 1, 1, 0}}, {}, {}).message());
+  EXPECT_EQ(out[2].code(), StatusCode::kNotFound);
+  EXPECT_EQ(out[3].code(), StatusCode::kNotFound);
+  EXPECT_TRUE(out[4].ok());
+  EXPECT_TRUE(out[5].ok());
+  EXPECT_EQ(out[6].code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(out[6].message().find("Names may only contain"), std::string::npos);
+  EXPECT_TRUE(out[7].ok());
+
+  // A param logged again with another value fails alone; the rest of the
+  // batch is written (the merged write is rolled back and redone one by one).
+  out = store_->LogBatches({{c, {{"acc", 0.6, 6, 1}}, {}, {}},
+                            {a, {}, {{"lr", "0.2"}}, {}},
+                            {a, {{"loss", 0.6, 40, 4}}, {{"lr", "0.1"}}, {}}});
+  EXPECT_TRUE(out[0].ok());
+  EXPECT_EQ(out[1].code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(out[1].message().find("Changing param values is not allowed"), std::string::npos);
+  EXPECT_TRUE(out[2].ok());
+
+  auto run_a = store_->GetRun(a);
+  ASSERT_TRUE(run_a.ok());
+  ASSERT_EQ(run_a->metrics.size(), 1u);
+  EXPECT_EQ(run_a->metrics[0], (Metric{"loss", 0.6, 40, 4}));
+  EXPECT_EQ(store_->GetMetricHistory(a, "loss", 0, "")->items.size(), 5u);
+  ASSERT_EQ(run_a->params.size(), 1u);
+  EXPECT_EQ(run_a->params[0].value, "0.1");
+  auto run_c = store_->GetRun(c);
+  EXPECT_EQ(run_c->info.run_name, "renamed");
+  EXPECT_EQ(run_c->metrics[0], (Metric{"acc", 0.6, 6, 1}));
+  EXPECT_TRUE(store_->GetMetricHistory(deleted, "loss", 0, "")->items.empty());
+}
+
 TEST_P(TrackingStoreTest, MetricHistoryAndLatestValues) {
   std::string id = NewRunIn("0");
   // Logged out of order; the latest is the largest step, then timestamp, then value.

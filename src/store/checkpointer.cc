@@ -1,0 +1,66 @@
+#include "store/checkpointer.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+namespace plinth::store {
+
+Result<std::unique_ptr<Checkpointer>> Checkpointer::Start(const std::string& uri,
+                                                          int interval_ms) {
+  PLINTH_ASSIGN_OR_RETURN(auto db, OpenDatabase(uri));
+  if (db->engine() != Engine::kSqlite) {
+    return std::unique_ptr<Checkpointer>();
+  }
+  return std::unique_ptr<Checkpointer>(new Checkpointer(std::move(db), interval_ms));
+}
+
+Status Checkpointer::DisableAutoCheckpoint(Database& db) {
+  if (db.engine() != Engine::kSqlite) {
+    return Status::Ok();
+  }
+  return db.ExecScript("PRAGMA wal_autocheckpoint=0");
+}
+
+Status Checkpointer::CheckpointWriter(Database& db) {
+  writer_should_.store(false, std::memory_order_relaxed);
+  return db.Query("PRAGMA wal_checkpoint(PASSIVE)").status();
+}
+
+Checkpointer::Checkpointer(std::unique_ptr<Database> db, int interval_ms)
+    : db_(std::move(db)), interval_ms_(interval_ms < 1 ? 1 : interval_ms) {
+  thread_ = std::thread([this] { Loop(); });
+}
+
+Checkpointer::~Checkpointer() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  thread_.join();
+}
+
+void Checkpointer::Loop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (true) {
+    wake_.wait_for(lock, std::chrono::milliseconds(interval_ms_), [this] { return stopping_; });
+    const bool last = stopping_;
+    lock.unlock();
+    // PASSIVE copies what no reader still needs and never waits for a lock;
+    // the log restarts from its beginning once a checkpoint has caught up.
+    // The answer: (busy, frames in the log, frames copied).
+    Result<std::vector<Row>> r = db_->Query("PRAGMA wal_checkpoint(PASSIVE)");
+    if (!r.ok()) {
+      spdlog::warn("checkpoint: {}", r.status().ToString());
+    } else if (!r->empty() && (*r)[0].size() >= 2 && (*r)[0].Int(1) > kRestartFrames) {
+      writer_should_.store(true, std::memory_order_relaxed);
+    }
+    if (last) {
+      return;
+    }
+    lock.lock();
+  }
+}
+
+}  // namespace plinth::store
