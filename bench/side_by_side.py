@@ -13,9 +13,11 @@ import shutil
 import statistics
 import subprocess
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "pylib"))
+from plinth_procs import timed_run  # noqa: E402
+
 PY = "/usr/bin/python3"
 
 ap = argparse.ArgumentParser()
@@ -36,18 +38,12 @@ if not os.path.exists(data):
 
 def run(cmd, self_timed=False):
     """Runs cmd; returns (seconds, peak RSS in MB). Self-timed commands print their seconds."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"failed: {' '.join(cmd)}")
+    wall, rss, out = timed_run(cmd)
     secs = wall
     if self_timed:
-        text = out.decode().strip().splitlines()[-1]
+        text = out.strip().splitlines()[-1]
         secs = json.loads(text)["seconds"] if text.startswith("{") else float(text)
-    return secs, usage.ru_maxrss / 1024
+    return secs, rss
 
 
 def pair(name, plinth_cmd, py_cmd, plinth_self_timed=False):

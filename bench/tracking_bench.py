@@ -13,12 +13,15 @@ import argparse
 import http.client
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
+                                "pylib"))
+from plinth_procs import free_port, start_server  # noqa: E402
 
 p = argparse.ArgumentParser()
 p.add_argument("build")
@@ -29,25 +32,11 @@ args = p.parse_args()
 plinth = os.path.join(args.build, "apps/plinth/plinth")
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 tmp = tempfile.mkdtemp()
 store = os.environ.get("PLINTH_TEST_POSTGRES_URI") or f"sqlite:///{tmp}/bench.db"
 port = free_port()
-server = subprocess.Popen([plinth, "server", "--store", store, "--artifacts-root", f"{tmp}/art",
-                           "--port", str(port), "--threads", "2"], stderr=subprocess.DEVNULL)
-for _ in range(100):
-    try:
-        socket.create_connection(("127.0.0.1", port)).close()
-        break
-    except OSError:
-        time.sleep(0.05)
+server = start_server([plinth, "server", "--store", store, "--artifacts-root", f"{tmp}/art",
+                       "--port", str(port), "--threads", "2"], port, stderr=subprocess.DEVNULL)
 
 conn = http.client.HTTPConnection("127.0.0.1", port)
 HDR = {"Content-Type": "application/json"}

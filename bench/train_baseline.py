@@ -12,7 +12,6 @@ memory is measured by the caller.
 usage: train_baseline.py DATA.csv TARGET [TEST.csv] [--threads N] [--out DIR]
 """
 import json
-import sys
 import time
 
 t0 = time.perf_counter()

@@ -14,14 +14,15 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
-import time
 
 import numpy as np
 import pandas as pd
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "pylib"))
+from plinth_procs import timed_run  # noqa: E402
+
 PY = "/usr/bin/python3"
 DATA = os.path.join(HERE, "..", "..", "shared", "datasets")
 
@@ -53,17 +54,6 @@ CASES = [
 ]
 
 
-def run(cmd):
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    text = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"failed: {' '.join(cmd)}")
-    return wall, usage.ru_maxrss / 1024, text.decode()
-
-
 def plinth_run(data, test):
     config = os.path.join(out, "train.yaml")
     with open(config, "w") as f:
@@ -71,7 +61,7 @@ def plinth_run(data, test):
                 + (f"  test: {test}\n" if test else "")
                 + f"model:\n  threads: 2\noutput: {out}/bundle\n")
     report = os.path.join(out, "report.json")
-    wall, rss, _ = run([plinth, "train", config, "-q", "--json", report])
+    wall, rss, _ = timed_run([plinth, "train", config, "-q", "--json", report])
     r = json.load(open(report))
     fit = r["timings_ms"]["fit"] / 1000
     predict = r["timings_ms"].get("evaluate_predict", 0) / 1000
@@ -83,7 +73,7 @@ def plinth_run(data, test):
 
 def python_run(data, test):
     cmd = [PY, os.path.join(HERE, "train_baseline.py"), data, "income"] + ([test] if test else [])
-    wall, rss, text = run(cmd + ["--threads", "2", "--out", out])
+    wall, rss, text = timed_run(cmd + ["--threads", "2", "--out", out])
     r = json.loads(text.strip().splitlines()[-1])
     fit = r["times"]["fit"]
     predict = r["times"]["predict"]

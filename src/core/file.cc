@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <random>
 
 namespace plinth::core {
@@ -46,7 +47,7 @@ Status MakeParentDirs(const std::string& path) {
   return Status::Ok();
 }
 
-Result<std::string> ReadFile(const std::string& path) {
+Status ReadFileChunks(const std::string& path, const std::function<void(std::string_view)>& fn) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT) {
@@ -64,14 +65,9 @@ Result<std::string> ReadFile(const std::string& path) {
     ::close(fd);
     return InvalidArgument(path + ": is a directory, expected a file");
   }
-  std::string out;
-  out.resize(static_cast<size_t>(st.st_size));
-  size_t got = 0;
+  std::string buf(1 << 20, '\0');
   while (true) {
-    if (got == out.size()) {
-      out.resize(out.size() + 65536);  // the file may have grown, or be a pipe
-    }
-    ssize_t n = ::read(fd, out.data() + got, out.size() - got);
+    ssize_t n = ::read(fd, buf.data(), buf.size());
     if (n < 0) {
       if (errno == EINTR) {
         continue;
@@ -83,10 +79,19 @@ Result<std::string> ReadFile(const std::string& path) {
     if (n == 0) {
       break;
     }
-    got += static_cast<size_t>(n);
+    fn(std::string_view(buf.data(), static_cast<size_t>(n)));
   }
   ::close(fd);
-  out.resize(got);
+  return Status::Ok();
+}
+
+Result<std::string> ReadFile(const std::string& path) {
+  std::string out;
+  std::error_code ec;
+  if (auto size = std::filesystem::file_size(path, ec); !ec) {
+    out.reserve(size);  // the file may still grow, or be a pipe: appends take the rest
+  }
+  PLINTH_RETURN_IF_ERROR(ReadFileChunks(path, [&](std::string_view piece) { out += piece; }));
   return out;
 }
 

@@ -7,6 +7,7 @@
 // processes, not threads of one process.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -17,6 +18,11 @@ namespace plinth::core {
 // Reads the whole file at `path`. Returns kNotFound if it does not exist and
 // kIoError (naming the path and the OS error) on any other failure.
 Result<std::string> ReadFile(const std::string& path);
+
+// Reads the file at `path` from start to end, handing each piece to `fn` (up to
+// 1 MiB each, so memory stays flat). Errors as ReadFile, and kInvalidArgument
+// for a directory.
+Status ReadFileChunks(const std::string& path, const std::function<void(std::string_view)>& fn);
 
 // Replaces the content of `path` with `content` atomically (temp + fsync + rename).
 // Returns kIoError naming the path on failure; the previous content is untouched.

@@ -1,12 +1,9 @@
 #include "core/hash.h"
 
-#include <fcntl.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
-#include <unistd.h>
 
 #include <array>
-#include <cerrno>
 #include <cstdint>
 #include <random>
 
@@ -55,28 +52,8 @@ std::string Sha256Hex(std::string_view data) {
 }
 
 Result<std::string> Sha256File(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return errno == ENOENT ? NotFound(path + ": no such file") : IoError(ErrnoMessage(path));
-  }
   Sha256 h;
-  std::string buf(1 << 20, '\0');
-  while (true) {
-    ssize_t n = ::read(fd, buf.data(), buf.size());
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      Status s = IoError(ErrnoMessage(path));
-      ::close(fd);
-      return s;
-    }
-    if (n == 0) {
-      break;
-    }
-    h.Update(std::string_view(buf.data(), static_cast<size_t>(n)));
-  }
-  ::close(fd);
+  PLINTH_RETURN_IF_ERROR(ReadFileChunks(path, [&](std::string_view piece) { h.Update(piece); }));
   return h.HexDigest();
 }
 

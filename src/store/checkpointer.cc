@@ -6,8 +6,7 @@
 
 namespace plinth::store {
 
-Result<std::unique_ptr<Checkpointer>> Checkpointer::Start(const std::string& uri,
-                                                          int interval_ms) {
+Result<std::unique_ptr<Checkpointer>> Checkpointer::Start(const std::string& uri, int interval_ms) {
   PLINTH_ASSIGN_OR_RETURN(auto db, OpenDatabase(uri));
   if (db->engine() != Engine::kSqlite) {
     return std::unique_ptr<Checkpointer>();

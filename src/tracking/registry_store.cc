@@ -633,30 +633,21 @@ class SqlRegistryStore : public RegistryStore {
       }
       out.push_back(std::move(v));
     }
-    if (names.empty()) {
-      return out;
-    }
-    const std::string in = " IN (" + Placeholders(names.size()) + ")";
-    PLINTH_ASSIGN_OR_RETURN(
-        auto tags, db_->Query("SELECT name, version, key, value FROM model_version_tags WHERE "
-                              "name" +
-                                  in + " ORDER BY key",
-                              names));
-    for (const Row& t : tags) {
-      if (auto it = index.find({t.Text(0), t.Int(1)}); it != index.end()) {
-        out[it->second].tags.push_back({t.Text(2), t.Text(3)});
+    auto attach = [&](const Row& r, auto add) {
+      if (auto it = index.find({r.Text(0), r.Int(1)}); it != index.end()) {
+        add(out[it->second]);
       }
-    }
-    PLINTH_ASSIGN_OR_RETURN(auto aliases,
-                            db_->Query("SELECT name, version, alias FROM registered_model_aliases "
-                                       "WHERE name" +
-                                           in + " ORDER BY alias",
-                                       names));
-    for (const Row& a : aliases) {
-      if (auto it = index.find({a.Text(0), a.Int(1)}); it != index.end()) {
-        out[it->second].aliases.push_back(a.Text(2));
-      }
-    }
+    };
+    PLINTH_RETURN_IF_ERROR(ForEachRowIn(
+        *db_, "SELECT name, version, key, value FROM model_version_tags WHERE name", names,
+        " ORDER BY key", [&](const Row& t) {
+          attach(t, [&](ModelVersion& v) { v.tags.push_back({t.Text(2), t.Text(3)}); });
+        }));
+    PLINTH_RETURN_IF_ERROR(
+        ForEachRowIn(*db_, "SELECT name, version, alias FROM registered_model_aliases WHERE name",
+                     names, " ORDER BY alias", [&](const Row& a) {
+                       attach(a, [&](ModelVersion& v) { v.aliases.push_back(a.Text(2)); });
+                     }));
     return out;
   }
 
@@ -675,32 +666,22 @@ class SqlRegistryStore : public RegistryStore {
       names.emplace_back(m.name);
       out.push_back(std::move(m));
     }
-    if (names.empty()) {
-      return out;
-    }
-    const std::string in = " IN (" + Placeholders(names.size()) + ")";
-    PLINTH_ASSIGN_OR_RETURN(
-        auto tags, db_->Query("SELECT name, key, value FROM registered_model_tags WHERE name" + in +
-                                  " ORDER BY key",
-                              names));
-    for (const Row& t : tags) {
-      out[index[t.Text(0)]].tags.push_back({t.Text(1), t.Text(2)});
-    }
-    PLINTH_ASSIGN_OR_RETURN(auto aliases,
-                            db_->Query("SELECT name, alias, version FROM registered_model_aliases "
-                                       "WHERE name" +
-                                           in + " ORDER BY alias",
-                                       names));
-    for (const Row& a : aliases) {
-      out[index[a.Text(0)]].aliases.emplace_back(a.Text(1), a.Int(2));
-    }
-    PLINTH_ASSIGN_OR_RETURN(
-        auto latest,
-        db_->Query("SELECT " + std::string(kVersionColumns) +
-                       " FROM model_versions v WHERE v.name" + in +
-                       " AND v.version = (SELECT MAX(w.version) FROM model_versions w WHERE "
-                       "w.name = v.name AND w.current_stage = v.current_stage)",
-                   names));
+    PLINTH_RETURN_IF_ERROR(
+        ForEachRowIn(*db_, "SELECT name, key, value FROM registered_model_tags WHERE name", names,
+                     " ORDER BY key", [&](const Row& t) {
+                       out[index[t.Text(0)]].tags.push_back({t.Text(1), t.Text(2)});
+                     }));
+    PLINTH_RETURN_IF_ERROR(ForEachRowIn(
+        *db_, "SELECT name, alias, version FROM registered_model_aliases WHERE name", names,
+        " ORDER BY alias",
+        [&](const Row& a) { out[index[a.Text(0)]].aliases.emplace_back(a.Text(1), a.Int(2)); }));
+    std::vector<Row> latest;
+    PLINTH_RETURN_IF_ERROR(ForEachRowIn(
+        *db_, "SELECT " + std::string(kVersionColumns) + " FROM model_versions v WHERE v.name",
+        names,
+        " AND v.version = (SELECT MAX(w.version) FROM model_versions w WHERE w.name = v.name AND "
+        "w.current_stage = v.current_stage)",
+        [&](const Row& r) { latest.push_back(r); }));
     PLINTH_ASSIGN_OR_RETURN(auto versions, LoadVersions(latest));
     auto stage_rank = [](const std::string& s) {
       return std::find(kStages.begin(), kStages.end(), s) - kStages.begin();

@@ -787,31 +787,20 @@ class SqlTrackingStore : public TrackingStore {
       keys.emplace_back(r.Int(0));
       out.push_back(std::move(e));
     }
-    if (!keys.empty()) {
-      PLINTH_ASSIGN_OR_RETURN(
-          auto tags, db_->Query("SELECT experiment_id, key, value FROM experiment_tags WHERE "
-                                "experiment_id IN (" +
-                                    Placeholders(keys.size()) + ") ORDER BY key",
-                                keys));
-      for (const Row& t : tags) {
-        out[index[t.Int(0)]].tags.push_back({t.Text(1), t.Text(2)});
-      }
-    }
+    PLINTH_RETURN_IF_ERROR(ForEachRowIn(
+        *db_, "SELECT experiment_id, key, value FROM experiment_tags WHERE experiment_id", keys,
+        " ORDER BY key", [&](const Row& t) {
+          out[index[t.Int(0)]].tags.push_back({t.Text(1), t.Text(2)});
+        }));
     return out;
   }
 
   Result<RunInfo> LoadRunInfo(const std::string& run_id) {
-    if (!ValidateRunId(run_id).ok()) {
+    PLINTH_ASSIGN_OR_RETURN(auto infos, LoadRunInfos({run_id}));
+    if (infos.empty()) {
       return NotFound("Run with id=" + run_id + " not found");
     }
-    Value k[] = {run_id};
-    PLINTH_ASSIGN_OR_RETURN(
-        auto rows,
-        db_->Query("SELECT " + std::string(kRunColumns) + " FROM runs WHERE run_uuid = ?", k));
-    if (rows.empty()) {
-      return NotFound("Run with id=" + run_id + " not found");
-    }
-    return RunInfoFromRow(rows[0]);
+    return std::move(infos.begin()->second);
   }
 
   static Status CheckActive(const RunInfo& info) {
@@ -834,60 +823,50 @@ class SqlTrackingStore : public TrackingStore {
       by_id[r.info.run_id] = &r;
       ids.emplace_back(r.info.run_id);
     }
-    const std::string in = " IN (" + Placeholders(ids.size()) + ")";
     // Params and tags: key-value rows of one table each.
-    auto load_pairs = [&](std::string_view table, auto member) -> Status {
-      PLINTH_ASSIGN_OR_RETURN(auto rows,
-                              db_->Query("SELECT run_uuid, key, value FROM " + std::string(table) +
-                                             " WHERE run_uuid" + in + " ORDER BY key",
-                                         ids));
-      for (const Row& r : rows) {
-        (by_id[r.Text(0)]->*member).push_back({r.Text(1), r.Text(2)});
-      }
-      return Status::Ok();
+    auto load_pairs = [&](std::string_view table, auto member) {
+      return ForEachRowIn(
+          *db_, "SELECT run_uuid, key, value FROM " + std::string(table) + " WHERE run_uuid", ids,
+          " ORDER BY key", [&](const Row& r) {
+            (by_id[r.Text(0)]->*member).push_back({r.Text(1), r.Text(2)});
+          });
     };
     PLINTH_RETURN_IF_ERROR(load_pairs("params", &Run::params));
     PLINTH_RETURN_IF_ERROR(load_pairs("tags", &Run::tags));
-    PLINTH_ASSIGN_OR_RETURN(auto metrics,
-                            db_->Query("SELECT run_uuid, key, value, is_nan, timestamp, step FROM "
-                                       "latest_metrics WHERE run_uuid" +
-                                           in + " ORDER BY key",
-                                       ids));
-    for (const Row& m : metrics) {
-      by_id[m.Text(0)]->metrics.push_back({m.Text(1), MetricValue(m, 2, 3), m.Int(4), m.Int(5)});
+    PLINTH_RETURN_IF_ERROR(ForEachRowIn(
+        *db_,
+        "SELECT run_uuid, key, value, is_nan, timestamp, step FROM latest_metrics WHERE run_uuid",
+        ids, " ORDER BY key", [&](const Row& m) {
+          by_id[m.Text(0)]->metrics.push_back(
+              {m.Text(1), MetricValue(m, 2, 3), m.Int(4), m.Int(5)});
+        }));
+    std::vector<Row> inputs;
+    PLINTH_RETURN_IF_ERROR(ForEachRowIn(
+        *db_,
+        "SELECT i.run_uuid, i.input_uuid, d.name, d.digest, d.source_type, d.source, d.schema, "
+        "d.profile FROM inputs i JOIN datasets d ON d.dataset_uuid = i.dataset_uuid WHERE "
+        "i.run_uuid",
+        ids, " ORDER BY d.name, d.digest", [&](const Row& i) { inputs.push_back(i); }));
+    std::vector<Value> input_ids;
+    for (const Row& i : inputs) {
+      input_ids.emplace_back(i.Text(1));
     }
-    PLINTH_ASSIGN_OR_RETURN(
-        auto inputs,
-        db_->Query("SELECT i.run_uuid, i.input_uuid, d.name, d.digest, d.source_type, d.source, "
-                   "d.schema, d.profile FROM inputs i JOIN datasets d ON d.dataset_uuid = "
-                   "i.dataset_uuid WHERE i.run_uuid" +
-                       in + " ORDER BY d.name, d.digest",
-                   ids));
-    if (!inputs.empty()) {
-      std::vector<Value> input_ids;
-      for (const Row& i : inputs) {
-        input_ids.emplace_back(i.Text(1));
-      }
-      PLINTH_ASSIGN_OR_RETURN(auto input_tags,
-                              db_->Query("SELECT input_uuid, name, value FROM input_tags WHERE "
-                                         "input_uuid IN (" +
-                                             Placeholders(input_ids.size()) + ") ORDER BY name",
-                                         input_ids));
-      std::map<std::string, std::vector<Tag>> tags_of;
-      for (const Row& t : input_tags) {
-        tags_of[t.Text(0)].push_back({t.Text(1), t.Text(2)});
-      }
-      for (const Row& i : inputs) {
-        DatasetInput in_;
-        in_.tags = tags_of[i.Text(1)];
-        in_.dataset = {i.Text(2),
-                       i.Text(3),
-                       i.Text(4),
-                       i.Text(5),
-                       i.IsNull(6) ? std::nullopt : std::optional(i.Text(6)),
-                       i.IsNull(7) ? std::nullopt : std::optional(i.Text(7))};
-        by_id[i.Text(0)]->inputs.push_back(std::move(in_));
-      }
+    std::map<std::string, std::vector<Tag>> tags_of;
+    PLINTH_RETURN_IF_ERROR(
+        ForEachRowIn(*db_, "SELECT input_uuid, name, value FROM input_tags WHERE input_uuid",
+                     input_ids, " ORDER BY name", [&](const Row& t) {
+                       tags_of[t.Text(0)].push_back({t.Text(1), t.Text(2)});
+                     }));
+    for (const Row& i : inputs) {
+      DatasetInput in;
+      in.tags = tags_of[i.Text(1)];
+      in.dataset = {i.Text(2),
+                    i.Text(3),
+                    i.Text(4),
+                    i.Text(5),
+                    i.IsNull(6) ? std::nullopt : std::optional(i.Text(6)),
+                    i.IsNull(7) ? std::nullopt : std::optional(i.Text(7))};
+      by_id[i.Text(0)]->inputs.push_back(std::move(in));
     }
     return Status::Ok();
   }
@@ -1019,24 +998,18 @@ class SqlTrackingStore : public TrackingStore {
     std::sort(ids.begin(), ids.end());
     ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
     std::erase_if(ids, [](std::string_view id) { return !ValidateRunId(std::string(id)).ok(); });
-    std::map<std::string, RunInfo, std::less<>> out;
-    constexpr size_t kIdsPerQuery = 500;
-    for (size_t i = 0; i < ids.size(); i += kIdsPerQuery) {
-      const size_t n = std::min(kIdsPerQuery, ids.size() - i);
-      std::vector<Value> args;
-      for (size_t k = i; k < i + n; ++k) {
-        args.emplace_back(std::string(ids[k]));
-      }
-      PLINTH_ASSIGN_OR_RETURN(
-          auto rows, db_->Query("SELECT " + std::string(kRunColumns) +
-                                    " FROM runs WHERE run_uuid IN (" + Placeholders(n) + ")",
-                                args));
-      for (const Row& row : rows) {
-        RunInfo info = RunInfoFromRow(row);
-        std::string id = info.run_id;
-        out.emplace(std::move(id), std::move(info));
-      }
+    std::vector<Value> keys;
+    for (std::string_view id : ids) {
+      keys.emplace_back(std::string(id));
     }
+    std::map<std::string, RunInfo, std::less<>> out;
+    PLINTH_RETURN_IF_ERROR(
+        ForEachRowIn(*db_, "SELECT " + std::string(kRunColumns) + " FROM runs WHERE run_uuid", keys,
+                     "", [&](const Row& row) {
+                       RunInfo info = RunInfoFromRow(row);
+                       std::string id = info.run_id;
+                       out.emplace(std::move(id), std::move(info));
+                     }));
     return out;
   }
 

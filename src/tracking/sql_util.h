@@ -2,6 +2,8 @@
 // checks, page fetching with offset tokens, ORDER BY assembly, placeholders.
 #pragma once
 
+#include <algorithm>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +24,27 @@ Status ValidateLength(std::string_view what, size_t limit, const std::string& va
 Status CheckMaxResults(int64_t max_results, int64_t limit);
 // "?, ?, ?" for n values.
 std::string Placeholders(size_t n);
+
+// Runs `select` + " IN (?, ...)" + `rest` with `keys` bound, at most 500 keys a
+// query, and hands every row to `row_fn`: how the loaders hang child rows
+// (tags, aliases, params, metrics) on the parents they have just read. Keys
+// must be distinct, so all rows of one parent come from one query, in its order.
+template <typename RowFn>
+Status ForEachRowIn(store::Database& db, std::string_view select,
+                    std::span<const store::Value> keys, std::string_view rest, RowFn row_fn) {
+  constexpr size_t kKeysPerQuery = 500;
+  for (size_t i = 0; i < keys.size(); i += kKeysPerQuery) {
+    std::span<const store::Value> chunk = keys.subspan(i, std::min(kKeysPerQuery, keys.size() - i));
+    std::string sql(select);
+    sql += " IN (" + Placeholders(chunk.size()) + ")";
+    sql += rest;
+    PLINTH_ASSIGN_OR_RETURN(std::vector<store::Row> rows, db.Query(sql, chunk));
+    for (const store::Row& row : rows) {
+      row_fn(row);
+    }
+  }
+  return Status::Ok();
+}
 
 // Appends " ORDER BY <order_by terms>, <tiebreak>" to `sql`.
 Status AppendOrderBy(const std::vector<std::string>& order_by, const SearchTarget& target,

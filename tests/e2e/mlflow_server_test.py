@@ -22,6 +22,9 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+from plinth_procs import free_port, start_server  # noqa: E402
+
 PLINTH = sys.argv[1]
 passed = 0
 failed = 0
@@ -36,27 +39,12 @@ def check(cond, what):
         print("FAIL", what)
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 class Server:
     def __init__(self, store, artifacts, extra=()):
         self.port = free_port()
-        self.proc = subprocess.Popen(
+        self.proc = start_server(
             [PLINTH, "server", "--store", store, "--artifacts-root", artifacts, "--port",
-             str(self.port)] + list(extra), stderr=subprocess.PIPE, text=True)
-        for _ in range(200):
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.1).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise SystemExit("server did not start: " + self.proc.stderr.read())
+             str(self.port)] + list(extra), self.port, stderr=subprocess.PIPE, text=True)
 
     def call(self, method, path, body=None, query=None, prefix="/api/2.0", headers=None,
              raw=None):

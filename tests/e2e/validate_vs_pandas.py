@@ -18,7 +18,6 @@ import subprocess
 import sys
 import tempfile
 
-import numpy as np
 import pandas as pd
 
 PLINTH, DATASETS = sys.argv[1], sys.argv[2]
