@@ -1,6 +1,7 @@
 #include "core/json.h"
 
 #include <algorithm>
+#include <charconv>
 
 #include "core/file.h"
 
@@ -37,6 +38,87 @@ std::string DumpJson(const Json& value, bool pretty) {
 
 Status WriteJsonFile(const std::string& path, const Json& value) {
   return AtomicWriteFile(path, DumpJson(value) + "\n");
+}
+
+JsonWriter::JsonWriter(std::string* out)
+    : out_(out),
+      serializer_(nlohmann::detail::output_adapter<char, std::string>(*out), ' ',
+                  Json::error_handler_t::replace) {}
+
+void JsonWriter::Separate() {
+  if (after_key_) {
+    after_key_ = false;
+    return;
+  }
+  if (!has_element_.empty()) {
+    if (has_element_.back()) {
+      out_->push_back(',');
+    }
+    has_element_.back() = true;
+  }
+}
+
+JsonWriter& JsonWriter::Open(char bracket) {
+  Separate();
+  out_->push_back(bracket);
+  has_element_.push_back(false);
+  return *this;
+}
+
+JsonWriter& JsonWriter::Close(char bracket) {
+  out_->push_back(bracket);
+  has_element_.pop_back();
+  return *this;
+}
+
+JsonWriter& JsonWriter::Key(std::string_view key) {
+  String(key);
+  out_->push_back(':');
+  after_key_ = true;
+  return *this;
+}
+
+JsonWriter& JsonWriter::String(std::string_view value) {
+  Separate();
+  if (!scratch_.is_string()) {
+    scratch_ = std::string();
+  }
+  scratch_.get_ref<std::string&>().assign(value);
+  serializer_.dump(scratch_, false, false, 0);
+  return *this;
+}
+
+JsonWriter& JsonWriter::Int(int64_t value) {
+  Separate();
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
+  out_->append(buf, end);
+  return *this;
+}
+
+JsonWriter& JsonWriter::Double(double value) {
+  Separate();
+  scratch_ = value;
+  serializer_.dump(scratch_, false, false, 0);
+  return *this;
+}
+
+JsonWriter& JsonWriter::Bool(bool value) {
+  Separate();
+  out_->append(value ? "true" : "false");
+  return *this;
+}
+
+JsonWriter& JsonWriter::Null() {
+  Separate();
+  out_->append("null");
+  return *this;
+}
+
+JsonWriter& JsonWriter::Value(const Json& value) {
+  Separate();
+  serializer_.dump(value, false, false, 0);
+  return *this;
 }
 
 }  // namespace plinth::core

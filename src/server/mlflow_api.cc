@@ -105,26 +105,65 @@ struct Stores {
   std::unique_ptr<tracking::RegistryStore> registry;
 };
 
-// A list of entities as {"key": [...], "next_page_token": ...}, both left out when empty.
+// A handler's answer as response text: a tree is dumped, text is already JSON.
+Result<std::string> Body(Result<Json> j) {
+  if (!j.ok()) {
+    return j.status();
+  }
+  return core::DumpJson(*j, false);
+}
+Result<std::string> Body(Result<std::string> text) { return text; }
+
+// A list of entities as {"key": [...], "next_page_token": ...}, both left out
+// when empty. Runs and metric points are written straight into the text (a page
+// of 1,000 runs is about 1.5 MB); other entities go through their trees.
 template <typename T>
-Json PageJson(const char* key, const tracking::Page<T>& page) {
-  Json out = Json::object();
+std::string PageText(const char* key, const tracking::Page<T>& page) {
+  std::string out;
+  core::JsonWriter w(&out);
+  w.BeginObject();
   if (!page.items.empty()) {
-    Json list = Json::array();
+    w.Key(key).BeginArray();
     for (const T& item : page.items) {
-      list.push_back(ToJson(item));
+      if constexpr (requires { WriteJson(w, item); }) {
+        WriteJson(w, item);
+      } else {
+        w.Value(ToJson(item));
+      }
     }
-    out[key] = std::move(list);
+    w.EndArray();
   }
   if (!page.next_page_token.empty()) {
-    out["next_page_token"] = page.next_page_token;
+    w.Field("next_page_token", page.next_page_token);
   }
+  w.EndObject();
   return out;
 }
 
-using HandlerFn = std::function<Result<Json>(Stores&, const http::Request&)>;
-using TrackingFn = std::function<Result<Json>(TrackingStore&, const http::Request&)>;
-using RegistryFn = std::function<Result<Json>(tracking::RegistryStore&, const http::Request&)>;
+// A registry search's query (filter, max_results defaulting to `max_results`,
+// order_by, page_token) from a GET query string.
+Result<tracking::ModelQuery> ReadModelQuery(const http::Request& r, int64_t max_results) {
+  PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"filter", FieldType::kString},
+                                                  {"max_results", FieldType::kInt64},
+                                                  {"order_by", FieldType::kStringList},
+                                                  {"page_token", FieldType::kString}}));
+  return tracking::ModelQuery{Str(m, "filter"), m.value("max_results", max_results),
+                              StrList(m, "order_by"), Str(m, "page_token")};
+}
+
+// {"key": entity}, written straight into text.
+template <typename T>
+std::string MemberText(const char* key, const T& entity) {
+  std::string out;
+  core::JsonWriter w(&out);
+  w.BeginObject().Key(key);
+  WriteJson(w, entity);
+  w.EndObject();
+  return out;
+}
+
+// Handlers answer with the response body: JSON text.
+using HandlerFn = std::function<Result<std::string>(Stores&, const http::Request&)>;
 // A logging write, read from the request on the I/O thread and then written by
 // the group commit; the answer is {} once it is committed.
 using WriteFn = std::function<Result<tracking::LogRequest>(const http::Request&)>;
@@ -173,15 +212,22 @@ struct MlflowApi::Impl {
     free_stores.push_back(std::move(s));
   }
 
-  void Add(const std::string& path, const std::vector<std::string>& methods, TrackingFn fn) {
+  // A tracking route; `fn(TrackingStore&, const http::Request&)` returns
+  // Result<Json> or Result<std::string> (JSON text).
+  template <typename Fn>
+  void Add(const std::string& path, const std::vector<std::string>& methods, Fn fn) {
     for (const std::string& m : methods) {
-      routes[path][m].run = [fn](Stores& s, const http::Request& r) { return fn(*s.tracking, r); };
+      routes[path][m].run = [fn](Stores& s, const http::Request& r) {
+        return Body(fn(*s.tracking, r));
+      };
     }
   }
 
-  void AddRegistry(const std::string& path, const std::string& method, RegistryFn fn) {
+  // A registry route, as Add with a RegistryStore.
+  template <typename Fn>
+  void AddRegistry(const std::string& path, const std::string& method, Fn fn) {
     routes[path][method].run = [fn](Stores& s, const http::Request& r) {
-      return fn(*s.registry, r);
+      return Body(fn(*s.registry, r));
     };
   }
 
@@ -232,7 +278,7 @@ void MlflowApi::Impl::AddTrackingRoutes() {
         return Json{{"experiment", ToJson(e)}};
       });
   Add("/mlflow/experiments/search", {"GET", "POST"},
-      [](TrackingStore& s, const http::Request& r) -> Result<Json> {
+      [](TrackingStore& s, const http::Request& r) -> Result<std::string> {
         PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"max_results", F::kInt64},
                                                         {"page_token", F::kString},
                                                         {"filter", F::kString},
@@ -247,7 +293,7 @@ void MlflowApi::Impl::AddTrackingRoutes() {
         q.order_by = StrList(m, "order_by");
         q.page_token = Str(m, "page_token");
         PLINTH_ASSIGN_OR_RETURN(auto page, s.SearchExperiments(q));
-        return PageJson("experiments", page);
+        return PageText("experiments", page);
       });
   Add("/mlflow/experiments/delete", {"POST"},
       [](TrackingStore& s, const http::Request& r) -> Result<Json> {
@@ -287,7 +333,7 @@ void MlflowApi::Impl::AddTrackingRoutes() {
 
   // Runs.
   Add("/mlflow/runs/create", {"POST"},
-      [](TrackingStore& s, const http::Request& r) -> Result<Json> {
+      [](TrackingStore& s, const http::Request& r) -> Result<std::string> {
         PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"experiment_id", F::kString},
                                                         {"user_id", F::kString},
                                                         {"run_name", F::kString},
@@ -302,7 +348,7 @@ void MlflowApi::Impl::AddTrackingRoutes() {
         }
         PLINTH_ASSIGN_OR_RETURN(n.tags, Tags(m, "tags"));
         PLINTH_ASSIGN_OR_RETURN(tracking::Run run, s.CreateRun(n));
-        return Json{{"run", ToJson(run)}};
+        return MemberText("run", run);
       });
   Add("/mlflow/runs/update", {"POST"},
       [](TrackingStore& s, const http::Request& r) -> Result<Json> {
@@ -337,13 +383,14 @@ void MlflowApi::Impl::AddTrackingRoutes() {
         PLINTH_RETURN_IF_ERROR(s.RestoreRun(Str(m, "run_id")));
         return Json::object();
       });
-  Add("/mlflow/runs/get", {"GET"}, [](TrackingStore& s, const http::Request& r) -> Result<Json> {
-    PLINTH_ASSIGN_OR_RETURN(Json m,
-                            ReadMessage(r, {{"run_id", F::kString}, {"run_uuid", F::kString}}));
-    PLINTH_ASSIGN_OR_RETURN(std::string id, RunId(m));
-    PLINTH_ASSIGN_OR_RETURN(tracking::Run run, s.GetRun(id));
-    return Json{{"run", ToJson(run)}};
-  });
+  Add("/mlflow/runs/get", {"GET"},
+      [](TrackingStore& s, const http::Request& r) -> Result<std::string> {
+        PLINTH_ASSIGN_OR_RETURN(Json m,
+                                ReadMessage(r, {{"run_id", F::kString}, {"run_uuid", F::kString}}));
+        PLINTH_ASSIGN_OR_RETURN(std::string id, RunId(m));
+        PLINTH_ASSIGN_OR_RETURN(tracking::Run run, s.GetRun(id));
+        return MemberText("run", run);
+      });
   AddWrite("/mlflow/runs/log-metric", [](const http::Request& r) -> Result<tracking::LogRequest> {
     PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"run_id", F::kString},
                                                     {"run_uuid", F::kString},
@@ -445,7 +492,7 @@ void MlflowApi::Impl::AddTrackingRoutes() {
         return Json::object();
       });
   Add("/mlflow/runs/search", {"POST"},
-      [](TrackingStore& s, const http::Request& r) -> Result<Json> {
+      [](TrackingStore& s, const http::Request& r) -> Result<std::string> {
         PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"experiment_ids", F::kStringList},
                                                         {"filter", F::kString},
                                                         {"run_view_type", F::kEnum},
@@ -462,7 +509,7 @@ void MlflowApi::Impl::AddTrackingRoutes() {
         q.order_by = StrList(m, "order_by");
         q.page_token = Str(m, "page_token");
         PLINTH_ASSIGN_OR_RETURN(auto page, s.SearchRuns(q));
-        return PageJson("runs", page);
+        return PageText("runs", page);
       });
   Add("/mlflow/runs/log-model", {"POST"},
       [](TrackingStore& s, const http::Request& r) -> Result<Json> {
@@ -501,7 +548,7 @@ void MlflowApi::Impl::AddTrackingRoutes() {
   // The UI's charts: one metric of several runs, sampled to at most max_results
   // points per run (the first and last step always kept).
   Add("/mlflow/metrics/get-history-bulk-interval", {"GET"},
-      [](TrackingStore& s, const http::Request& r) -> Result<Json> {
+      [](TrackingStore& s, const http::Request& r) -> Result<std::string> {
         PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"run_ids", F::kStringList, true},
                                                         {"metric_key", F::kString, true},
                                                         {"start_step", F::kInt64},
@@ -525,7 +572,10 @@ void MlflowApi::Impl::AddTrackingRoutes() {
                                  std::to_string(max));
         }
         std::sort(ids.begin(), ids.end());
-        Json out = Json::array();
+        std::string out;
+        core::JsonWriter w(&out);
+        w.BeginObject();
+        bool any = false;
         for (const std::string& id : ids) {
           PLINTH_ASSIGN_OR_RETURN(auto page, s.GetMetricHistory(id, Str(m, "metric_key"), 0, ""));
           std::vector<tracking::Metric> pts;
@@ -539,15 +589,21 @@ void MlflowApi::Impl::AddTrackingRoutes() {
           const size_t keep = std::min(n, static_cast<size_t>(max));
           for (size_t i = 0; i < keep; ++i) {
             size_t at = keep <= 1 ? 0 : i * (n - 1) / (keep - 1);
-            Json j = ToJson(pts[at]);
-            j["run_id"] = id;
-            out.push_back(std::move(j));
+            if (!any) {
+              w.Key("metrics").BeginArray();
+              any = true;
+            }
+            WriteJson(w, pts[at], id);
           }
         }
-        return out.empty() ? Json::object() : Json{{"metrics", std::move(out)}};
+        if (any) {
+          w.EndArray();
+        }
+        w.EndObject();
+        return out;
       });
   Add("/mlflow/metrics/get-history", {"GET"},
-      [](TrackingStore& s, const http::Request& r) -> Result<Json> {
+      [](TrackingStore& s, const http::Request& r) -> Result<std::string> {
         PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"run_id", F::kString},
                                                         {"run_uuid", F::kString},
                                                         {"metric_key", F::kString, true},
@@ -557,7 +613,7 @@ void MlflowApi::Impl::AddTrackingRoutes() {
         PLINTH_ASSIGN_OR_RETURN(auto page, s.GetMetricHistory(id, Str(m, "metric_key"),
                                                               m.value("max_results", int64_t{0}),
                                                               Str(m, "page_token")));
-        return PageJson("metrics", page);
+        return PageText("metrics", page);
       });
 }
 
@@ -602,24 +658,20 @@ void MlflowApi::Impl::AddRegistryRoutes() {
                 PLINTH_RETURN_IF_ERROR(s.DeleteRegisteredModel(Str(m, "name")));
                 return Json::object();
               });
-  AddRegistry(rm + "search", "GET", [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
-    PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"filter", F::kString},
-                                                    {"max_results", F::kInt64},
-                                                    {"order_by", F::kStringList},
-                                                    {"page_token", F::kString}}));
-    tracking::ModelQuery q{Str(m, "filter"), m.value("max_results", int64_t{100}),
-                           StrList(m, "order_by"), Str(m, "page_token")};
-    PLINTH_ASSIGN_OR_RETURN(auto page, s.SearchRegisteredModels(q));
-    return PageJson("registered_models", page);
-  });
+  AddRegistry(rm + "search", "GET",
+              [=](RegistryStore& s, const http::Request& r) -> Result<std::string> {
+                PLINTH_ASSIGN_OR_RETURN(tracking::ModelQuery q, ReadModelQuery(r, 100));
+                PLINTH_ASSIGN_OR_RETURN(auto page, s.SearchRegisteredModels(q));
+                return PageText("registered_models", page);
+              });
   for (const char* method : {"GET", "POST"}) {
     AddRegistry(
         rm + "get-latest-versions", method,
-        [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
+        [=](RegistryStore& s, const http::Request& r) -> Result<std::string> {
           PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {name, {"stages", F::kStringList}}));
           PLINTH_ASSIGN_OR_RETURN(auto versions,
                                   s.GetLatestVersions(Str(m, "name"), StrList(m, "stages")));
-          return PageJson("model_versions",
+          return PageText("model_versions",
                           tracking::Page<tracking::ModelVersion>{std::move(versions), ""});
         });
   }
@@ -698,16 +750,12 @@ void MlflowApi::Impl::AddRegistryRoutes() {
                 PLINTH_RETURN_IF_ERROR(s.DeleteModelVersion(Str(m, "name"), Str(m, "version")));
                 return Json::object();
               });
-  AddRegistry(mv + "search", "GET", [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
-    PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"filter", F::kString},
-                                                    {"max_results", F::kInt64},
-                                                    {"order_by", F::kStringList},
-                                                    {"page_token", F::kString}}));
-    tracking::ModelQuery q{Str(m, "filter"), m.value("max_results", int64_t{200000}),
-                           StrList(m, "order_by"), Str(m, "page_token")};
-    PLINTH_ASSIGN_OR_RETURN(auto page, s.SearchModelVersions(q));
-    return PageJson("model_versions", page);
-  });
+  AddRegistry(mv + "search", "GET",
+              [=](RegistryStore& s, const http::Request& r) -> Result<std::string> {
+                PLINTH_ASSIGN_OR_RETURN(tracking::ModelQuery q, ReadModelQuery(r, 200000));
+                PLINTH_ASSIGN_OR_RETURN(auto page, s.SearchModelVersions(q));
+                return PageText("model_versions", page);
+              });
   AddRegistry(mv + "get-download-uri", "GET",
               [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
                 PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {name, ver}));
@@ -1053,12 +1101,14 @@ std::optional<http::Response> MlflowApi::Dispatch(const http::Request& request, 
   if (!stores.ok()) {
     return ErrorResponse(stores.status());
   }
-  Result<Json> out = endpoint.run(*stores, request);
+  Result<std::string> out = endpoint.run(*stores, request);
   impl_->Release(std::move(*stores));
   if (!out.ok()) {
     return ErrorResponse(out.status());
   }
-  return JsonResponse(*out);
+  http::Response r;
+  r.body = std::move(*out);
+  return r;
 }
 
 http::Response MlflowHttpError(int status, const std::string& message) {

@@ -22,8 +22,14 @@ Status Checkpointer::DisableAutoCheckpoint(Database& db) {
 }
 
 Status Checkpointer::CheckpointWriter(Database& db) {
-  writer_should_.store(false, std::memory_order_relaxed);
-  return db.Query("PRAGMA wal_checkpoint(PASSIVE)").status();
+  // The answer: (busy, frames in the log, frames copied). Unless every frame
+  // was copied (the background checkpoint held the lock, or was behind when
+  // the machine was loaded), the writer tries again after its next transaction.
+  PLINTH_ASSIGN_OR_RETURN(std::vector<Row> r, db.Query("PRAGMA wal_checkpoint(PASSIVE)"));
+  const bool caught_up =
+      !r.empty() && r[0].size() >= 3 && r[0].Int(0) == 0 && r[0].Int(2) >= r[0].Int(1);
+  writer_should_.store(!caught_up, std::memory_order_relaxed);
+  return Status::Ok();
 }
 
 Checkpointer::Checkpointer(std::unique_ptr<Database> db, int interval_ms)

@@ -45,7 +45,8 @@ class Checkpointer {
   // checkpoint; then the writer calls CheckpointWriter between transactions.
   bool WriterShouldCheckpoint() const { return writer_should_.load(std::memory_order_relaxed); }
   // Runs a passive checkpoint on the writer's connection `db` (outside any
-  // transaction), so that its next transaction restarts the log.
+  // transaction), so that its next transaction restarts the log. Until one
+  // has copied the whole log, WriterShouldCheckpoint stays true.
   Status CheckpointWriter(Database& db);
 
   // Log frames (pages) past which the writer is asked to checkpoint: 64 MiB.

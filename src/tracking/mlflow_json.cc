@@ -5,6 +5,34 @@
 namespace plinth::tracking {
 namespace {
 
+void WriteTags(core::JsonWriter& w, const std::vector<Tag>& tags) {
+  w.BeginArray();
+  for (const Tag& t : tags) {
+    w.BeginObject().Field("key", t.key).Field("value", t.value).EndObject();
+  }
+  w.EndArray();
+}
+
+// MLflow's double: a number, or "NaN", "Infinity", "-Infinity".
+void WriteDouble(core::JsonWriter& w, double v) {
+  if (std::isnan(v)) {
+    w.String("NaN");
+  } else if (std::isinf(v)) {
+    w.String(v > 0 ? "Infinity" : "-Infinity");
+  } else {
+    w.Double(v);
+  }
+}
+
+// The tree of what WriteJson writes: one definition of each entity's JSON.
+template <typename T>
+core::Json ViaWriter(const T& x) {
+  std::string text;
+  core::JsonWriter w(&text);
+  WriteJson(w, x);
+  return *core::ParseJson(text, "entity");
+}
+
 core::Json TagsJson(const std::vector<Tag>& tags) {
   core::Json out = core::Json::array();
   for (const Tag& t : tags) {
@@ -191,19 +219,22 @@ Status StatusFromError(std::string_view code, const std::string& message) {
   return Internal(message);
 }
 
-core::Json ToJson(const Dataset& ds) {
-  core::Json d = {{"name", ds.name},
-                  {"digest", ds.digest},
-                  {"source_type", ds.source_type},
-                  {"source", ds.source}};
+void WriteJson(core::JsonWriter& w, const Dataset& ds) {
+  w.BeginObject()
+      .Field("name", ds.name)
+      .Field("digest", ds.digest)
+      .Field("source_type", ds.source_type)
+      .Field("source", ds.source);
   if (ds.schema) {
-    d["schema"] = *ds.schema;
+    w.Field("schema", *ds.schema);
   }
   if (ds.profile) {
-    d["profile"] = *ds.profile;
+    w.Field("profile", *ds.profile);
   }
-  return d;
+  w.EndObject();
 }
+
+core::Json ToJson(const Dataset& ds) { return ViaWriter(ds); }
 
 core::Json ToJson(const std::vector<Tag>& tags) { return TagsJson(tags); }
 
@@ -228,62 +259,76 @@ core::Json ToJson(const Experiment& e) {
   return j;
 }
 
-core::Json ToJson(const RunInfo& info) {
-  core::Json j = {{"run_uuid", info.run_id},
-                  {"experiment_id", info.experiment_id},
-                  {"run_name", info.run_name},
-                  {"user_id", info.user_id},
-                  {"status", std::string(RunStatusName(info.status))},
-                  {"start_time", info.start_time}};
+void WriteJson(core::JsonWriter& w, const RunInfo& info) {
+  w.BeginObject()
+      .Field("run_uuid", info.run_id)
+      .Field("experiment_id", info.experiment_id)
+      .Field("run_name", info.run_name)
+      .Field("user_id", info.user_id)
+      .Field("status", RunStatusName(info.status))
+      .Field("start_time", info.start_time);
   if (info.end_time) {
-    j["end_time"] = *info.end_time;
+    w.Field("end_time", *info.end_time);
   }
-  j["artifact_uri"] = info.artifact_uri;
-  j["lifecycle_stage"] = info.lifecycle_stage;
-  j["run_id"] = info.run_id;
-  return j;
+  w.Field("artifact_uri", info.artifact_uri)
+      .Field("lifecycle_stage", info.lifecycle_stage)
+      .Field("run_id", info.run_id)
+      .EndObject();
 }
 
-core::Json ToJson(const Metric& m) {
-  return {
-      {"key", m.key}, {"value", DoubleJson(m.value)}, {"timestamp", m.timestamp}, {"step", m.step}};
+void WriteJson(core::JsonWriter& w, const Metric& m, std::string_view run_id) {
+  w.BeginObject().Field("key", m.key).Key("value");
+  WriteDouble(w, m.value);
+  w.Field("timestamp", m.timestamp).Field("step", m.step);
+  if (!run_id.empty()) {
+    w.Field("run_id", run_id);
+  }
+  w.EndObject();
 }
 
-core::Json ToJson(const Run& run) {
-  core::Json data = core::Json::object();
+void WriteJson(core::JsonWriter& w, const Run& run) {
+  w.BeginObject().Key("info");
+  WriteJson(w, run.info);
+  w.Key("data").BeginObject();
   if (!run.metrics.empty()) {
-    core::Json metrics = core::Json::array();
+    w.Key("metrics").BeginArray();
     for (const Metric& m : run.metrics) {
-      metrics.push_back(ToJson(m));
+      WriteJson(w, m);
     }
-    data["metrics"] = std::move(metrics);
+    w.EndArray();
   }
   if (!run.params.empty()) {
-    core::Json params = core::Json::array();
+    w.Key("params").BeginArray();
     for (const Param& p : run.params) {
-      params.push_back({{"key", p.key}, {"value", p.value}});
+      w.BeginObject().Field("key", p.key).Field("value", p.value).EndObject();
     }
-    data["params"] = std::move(params);
+    w.EndArray();
   }
   if (!run.tags.empty()) {
-    data["tags"] = TagsJson(run.tags);
+    w.Key("tags");
+    WriteTags(w, run.tags);
   }
-  core::Json inputs = core::Json::object();
+  w.EndObject().Key("inputs").BeginObject();
   if (!run.inputs.empty()) {
-    core::Json list = core::Json::array();
+    w.Key("dataset_inputs").BeginArray();
     for (const DatasetInput& in : run.inputs) {
-      core::Json d = ToJson(in.dataset);
-      core::Json item = core::Json::object();
+      w.BeginObject();
       if (!in.tags.empty()) {
-        item["tags"] = TagsJson(in.tags);
+        w.Key("tags");
+        WriteTags(w, in.tags);
       }
-      item["dataset"] = std::move(d);
-      list.push_back(std::move(item));
+      w.Key("dataset");
+      WriteJson(w, in.dataset);
+      w.EndObject();
     }
-    inputs["dataset_inputs"] = std::move(list);
+    w.EndArray();
   }
-  return {{"info", ToJson(run.info)}, {"data", std::move(data)}, {"inputs", std::move(inputs)}};
+  w.EndObject().EndObject();
 }
+
+core::Json ToJson(const RunInfo& info) { return ViaWriter(info); }
+core::Json ToJson(const Metric& m) { return ViaWriter(m); }
+core::Json ToJson(const Run& run) { return ViaWriter(run); }
 
 core::Json ToJson(const ModelVersion& v) {
   core::Json j = {{"name", v.name},

@@ -25,6 +25,15 @@ core::Json ToJson(const Dataset& d);
 core::Json ToJson(const std::vector<Tag>& tags);  // [{key, value}]
 core::Json DoubleJson(double v);
 
+// The same JSON as ToJson, written straight into a JsonWriter: for pages of
+// runs and metric histories, where building the tree costs more than the text.
+// (ToJson of these is the parsed output of WriteJson: one definition each.)
+void WriteJson(core::JsonWriter& w, const RunInfo& info);
+void WriteJson(core::JsonWriter& w, const Run& run);
+// With a run id, MLflow's MetricWithRunId (get-history-bulk-interval).
+void WriteJson(core::JsonWriter& w, const Metric& m, std::string_view run_id = {});
+void WriteJson(core::JsonWriter& w, const Dataset& d);
+
 Result<Experiment> ExperimentFromJson(const core::Json& j);
 Result<RunInfo> RunInfoFromJson(const core::Json& j);
 Result<Run> RunFromJson(const core::Json& j);

@@ -211,7 +211,7 @@ SqlNames VersionNames() {
                   }
                   return std::string(a);
                 }};
-  n.tag_match = "x.name = v.name AND x.version = v.version";
+  n.tag_id2 = "version";
   return n;
 }
 
@@ -296,13 +296,12 @@ class SqlRegistryStore : public RegistryStore {
     PLINTH_RETURN_IF_ERROR(CheckMaxResults(q.max_results, kMaxModelsPerPage));
     PLINTH_ASSIGN_OR_RETURN(auto comparisons, ParseFilter(q.filter, RegisteredModelSearch()));
     static const SqlNames kNames = ModelNames();
-    SqlFragment where = CompileFilter(comparisons, kNames);
-    std::string sql = std::string(kModelSelect) + " WHERE " + where.sql;
-    std::vector<Value> params = where.params;
-    PLINTH_RETURN_IF_ERROR(
-        AppendOrderBy(q.order_by, RegisteredModelSearch(), kNames, "m.name ASC", &sql, &params));
+    PLINTH_ASSIGN_OR_RETURN(
+        SqlFragment sql,
+        SearchStatement(kModelSelect, CompileFilter(comparisons, kNames), q.order_by,
+                        RegisteredModelSearch(), kNames, "m.name ASC"));
     return FetchPage<RegisteredModel>(
-        *db_, sql, params, q.max_results, q.page_token,
+        *db_, std::move(sql), q.max_results, q.page_token,
         [this](const std::vector<Row>& rows) { return LoadModels(rows); });
   }
 
@@ -453,15 +452,13 @@ class SqlRegistryStore : public RegistryStore {
     PLINTH_RETURN_IF_ERROR(CheckMaxResults(q.max_results, kMaxVersionsPerPage));
     PLINTH_ASSIGN_OR_RETURN(auto comparisons, ParseFilter(q.filter, ModelVersionSearch()));
     static const SqlNames kNames = VersionNames();
-    SqlFragment where = CompileFilter(comparisons, kNames);
-    std::string sql =
-        "SELECT " + std::string(kVersionColumns) + " FROM model_versions v WHERE " + where.sql;
-    std::vector<Value> params = where.params;
-    PLINTH_RETURN_IF_ERROR(AppendOrderBy(q.order_by, ModelVersionSearch(), kNames,
-                                         "v.last_updated_time DESC, v.name ASC, v.version DESC",
-                                         &sql, &params));
+    PLINTH_ASSIGN_OR_RETURN(
+        SqlFragment sql,
+        SearchStatement("SELECT " + std::string(kVersionColumns) + " FROM model_versions v",
+                        CompileFilter(comparisons, kNames), q.order_by, ModelVersionSearch(),
+                        kNames, "v.last_updated_time DESC, v.name ASC, v.version DESC"));
     return FetchPage<ModelVersion>(
-        *db_, sql, params, q.max_results, q.page_token,
+        *db_, std::move(sql), q.max_results, q.page_token,
         [this](const std::vector<Row>& rows) { return LoadVersions(rows); });
   }
 

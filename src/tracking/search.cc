@@ -405,6 +405,17 @@ std::string StringCondition(const std::string& expr, const Comparison& c,
   return expr + " " + c.op + " ?";
 }
 
+// The condition tying the tag rows (alias `alias`) to the searched row.
+std::string TagMatch(const SqlNames& n, const std::string& alias) {
+  std::string match = alias + "." + std::string(n.tag_id) + " = " + std::string(n.row) + "." +
+                      std::string(n.id_column);
+  if (!n.tag_id2.empty()) {
+    match += " AND " + alias + "." + std::string(n.tag_id2) + " = " + std::string(n.row) + "." +
+             std::string(n.tag_id2);
+  }
+  return match;
+}
+
 }  // namespace
 
 SqlFragment CompileFilter(const std::vector<Comparison>& comparisons, const SqlNames& n) {
@@ -423,10 +434,8 @@ SqlFragment CompileFilter(const std::vector<Comparison>& comparisons, const SqlN
       case EntityKind::kTag: {
         const bool param = c.kind == EntityKind::kParam;
         std::string table = param ? "params" : std::string(n.tag_table);
-        std::string id = param ? "run_uuid" : std::string(n.tag_id);
         out.params.emplace_back(c.key);
-        std::string match =
-            !param && !n.tag_match.empty() ? std::string(n.tag_match) : "x." + id + " = " + row_id;
+        std::string match = param ? "x.run_uuid = " + row_id : TagMatch(n, "x");
         std::string base = "SELECT 1 FROM " + table + " x WHERE " + match + " AND x.key = ?";
         if (c.op == "IS NULL") {
           cond = "NOT EXISTS (" + base + ")";
@@ -470,35 +479,29 @@ SqlFragment CompileFilter(const std::vector<Comparison>& comparisons, const SqlN
   return out;
 }
 
-SqlFragment CompileOrderBy(const OrderKey& key, const SqlNames& n) {
-  SqlFragment out;
-  std::string row_id = std::string(n.row) + "." + std::string(n.id_column);
-  std::string expr;
-  switch (key.kind) {
-    case EntityKind::kMetric:
-      expr =
-          "(SELECT m.value FROM latest_metrics m WHERE m.run_uuid = " + row_id + " AND m.key = ?)";
-      out.params.emplace_back(key.key);
-      break;
-    case EntityKind::kParam:
-      expr = "(SELECT x.value FROM params x WHERE x.run_uuid = " + row_id + " AND x.key = ?)";
-      out.params.emplace_back(key.key);
-      break;
-    case EntityKind::kTag:
-      expr = "(SELECT x.value FROM " + std::string(n.tag_table) + " x WHERE " +
-             (n.tag_match.empty() ? "x." + std::string(n.tag_id) + " = " + row_id
-                                  : std::string(n.tag_match)) +
-             " AND x.key = ?)";
-      out.params.emplace_back(key.key);
-      break;
-    default:
+SqlOrder CompileOrderBy(const std::vector<OrderKey>& keys, const SqlNames& n) {
+  SqlOrder out;
+  for (const OrderKey& key : keys) {
+    std::string expr;
+    if (key.kind == EntityKind::kAttribute) {
       expr = std::string(n.row) + "." + n.column(key.key);
-  }
-  // NULLs last in both directions, as MLflow orders.
-  out.sql = "CASE WHEN " + expr + " IS NULL THEN 1 ELSE 0 END, " + expr +
-            (key.ascending ? " ASC" : " DESC");
-  if (key.kind != EntityKind::kAttribute) {
-    out.params.push_back(out.params.back());  // the expression appears twice
+    } else {
+      const std::string alias = "o" + std::to_string(out.joins.params.size());
+      std::string table = key.kind == EntityKind::kMetric  ? "latest_metrics"
+                          : key.kind == EntityKind::kParam ? "params"
+                                                           : std::string(n.tag_table);
+      std::string match =
+          key.kind == EntityKind::kTag
+              ? TagMatch(n, alias)
+              : alias + ".run_uuid = " + std::string(n.row) + "." + std::string(n.id_column);
+      out.joins.sql +=
+          " LEFT JOIN " + table + " " + alias + " ON " + match + " AND " + alias + ".key = ?";
+      out.joins.params.emplace_back(key.key);
+      expr = alias + ".value";
+    }
+    // SQLite 3.30+ and PostgreSQL both take NULLS LAST.
+    out.terms += (out.terms.empty() ? "" : ", ") + expr +
+                 (key.ascending ? " ASC NULLS LAST" : " DESC NULLS LAST");
   }
   return out;
 }

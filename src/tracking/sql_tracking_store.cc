@@ -318,7 +318,7 @@ class SqlTrackingStore : public TrackingStore {
     PLINTH_ASSIGN_OR_RETURN(int64_t key, ExperimentKey(experiment_id));
     Value k[] = {key};
     PLINTH_ASSIGN_OR_RETURN(
-        auto rows, db_->Query(std::string(kExperimentSelect) + " WHERE experiment_id = ?", k));
+        auto rows, db_->Query(std::string(kExperimentSelect) + " WHERE e.experiment_id = ?", k));
     if (rows.empty()) {
       return NotFound("No Experiment with id=" + experiment_id + " exists");
     }
@@ -329,7 +329,7 @@ class SqlTrackingStore : public TrackingStore {
   Result<Experiment> GetExperimentByName(const std::string& name) override {
     Value n[] = {name};
     PLINTH_ASSIGN_OR_RETURN(auto rows,
-                            db_->Query(std::string(kExperimentSelect) + " WHERE name = ?", n));
+                            db_->Query(std::string(kExperimentSelect) + " WHERE e.name = ?", n));
     if (rows.empty()) {
       return NotFound("Could not find experiment with name '" + name + "'");
     }
@@ -343,14 +343,12 @@ class SqlTrackingStore : public TrackingStore {
     static const SqlNames kNames = {"e", "experiment_id", "experiment_tags", "experiment_id",
                                     ExperimentColumn};
     SqlFragment where = CompileFilter(comparisons, kNames);
-    std::string sql = std::string(kExperimentSelect) + " e WHERE " + where.sql +
-                      LifecycleCondition("e", q.view_type);
-    std::vector<Value> params = where.params;
-    PLINTH_RETURN_IF_ERROR(AppendOrderBy(q.order_by, ExperimentSearch(), kNames,
-                                         "e.creation_time DESC, e.experiment_id DESC", &sql,
-                                         &params));
+    where.sql += LifecycleCondition("e", q.view_type);
+    PLINTH_ASSIGN_OR_RETURN(
+        SqlFragment sql, SearchStatement(kExperimentSelect, where, q.order_by, ExperimentSearch(),
+                                         kNames, "e.creation_time DESC, e.experiment_id DESC"));
     return FetchPage<Experiment>(
-        *db_, sql, params, q.max_results, q.page_token,
+        *db_, std::move(sql), q.max_results, q.page_token,
         [this](const std::vector<Row>& rows) { return LoadExperiments(rows); });
   }
 
@@ -493,27 +491,27 @@ class SqlTrackingStore : public TrackingStore {
     PLINTH_RETURN_IF_ERROR(CheckMaxResults(q.max_results, kMaxRunsPerPage));
     PLINTH_ASSIGN_OR_RETURN(auto comparisons, ParseFilter(q.filter, RunSearch()));
     static const SqlNames kNames = {"r", "run_uuid", "tags", "run_uuid", RunColumn};
-    SqlFragment where = CompileFilter(comparisons, kNames);
-    std::vector<Value> params;
-    std::string experiments;
+    SqlFragment filter = CompileFilter(comparisons, kNames);
+    SqlFragment where;
     for (const std::string& id : q.experiment_ids) {
       Result<int64_t> key = ExperimentKey(id);
       if (!key.ok()) {
         continue;  // an id that cannot exist matches no run
       }
-      params.emplace_back(*key);
-      experiments += experiments.empty() ? "?" : ", ?";
+      where.params.emplace_back(*key);
+      where.sql += where.sql.empty() ? "?" : ", ?";
     }
-    if (experiments.empty()) {
+    if (where.sql.empty()) {
       return Page<Run>{};
     }
-    std::string sql = "SELECT " + std::string(kRunColumnsR) +
-                      " FROM runs r WHERE r.experiment_id IN (" + experiments + ") AND " +
-                      where.sql + LifecycleCondition("r", q.view_type);
-    params.insert(params.end(), where.params.begin(), where.params.end());
-    PLINTH_RETURN_IF_ERROR(AppendOrderBy(q.order_by, RunSearch(), kNames,
-                                         "r.start_time DESC, r.run_uuid ASC", &sql, &params));
-    return FetchPage<Run>(*db_, sql, params, q.max_results, q.page_token,
+    where.sql = "r.experiment_id IN (" + where.sql + ") AND " + filter.sql +
+                LifecycleCondition("r", q.view_type);
+    where.params.insert(where.params.end(), filter.params.begin(), filter.params.end());
+    PLINTH_ASSIGN_OR_RETURN(
+        SqlFragment sql,
+        SearchStatement("SELECT " + std::string(kRunColumnsR) + " FROM runs r", where, q.order_by,
+                        RunSearch(), kNames, "r.start_time DESC, r.run_uuid ASC"));
+    return FetchPage<Run>(*db_, std::move(sql), q.max_results, q.page_token,
                           [this](const std::vector<Row>& rows) -> Result<std::vector<Run>> {
                             std::vector<Run> runs;
                             runs.reserve(rows.size());
@@ -734,12 +732,12 @@ class SqlTrackingStore : public TrackingStore {
     if (max_results < 0) {
       return InvalidArgument("max_results must be positive, got " + std::to_string(max_results));
     }
-    std::vector<Value> params = {run_id, key};
-    return FetchPage<Metric>(
-        *db_,
+    SqlFragment sql = {
         "SELECT key, value, is_nan, timestamp, step FROM metrics WHERE run_uuid = ? AND key = ? "
         "ORDER BY step, timestamp, value",
-        params, max_results, page_token, [](const std::vector<Row>& rows) {
+        {run_id, key}};
+    return FetchPage<Metric>(
+        *db_, std::move(sql), max_results, page_token, [](const std::vector<Row>& rows) {
           std::vector<Metric> out;
           out.reserve(rows.size());
           for (const Row& r : rows) {
@@ -751,8 +749,8 @@ class SqlTrackingStore : public TrackingStore {
 
  private:
   static constexpr std::string_view kExperimentSelect =
-      "SELECT experiment_id, name, artifact_location, lifecycle_stage, creation_time, "
-      "last_update_time FROM experiments";
+      "SELECT e.experiment_id, e.name, e.artifact_location, e.lifecycle_stage, e.creation_time, "
+      "e.last_update_time FROM experiments e";
   static constexpr std::string_view kRunColumnsR =
       "r.run_uuid, r.name, r.experiment_id, r.user_id, r.status, r.start_time, r.end_time, "
       "r.artifact_uri, r.lifecycle_stage";
@@ -827,7 +825,7 @@ class SqlTrackingStore : public TrackingStore {
     auto load_pairs = [&](std::string_view table, auto member) {
       return ForEachRowIn(
           *db_, "SELECT run_uuid, key, value FROM " + std::string(table) + " WHERE run_uuid", ids,
-          " ORDER BY key", [&](const Row& r) {
+          " ORDER BY run_uuid, key", [&](const Row& r) {
             (by_id[r.Text(0)]->*member).push_back({r.Text(1), r.Text(2)});
           });
     };
@@ -836,7 +834,7 @@ class SqlTrackingStore : public TrackingStore {
     PLINTH_RETURN_IF_ERROR(ForEachRowIn(
         *db_,
         "SELECT run_uuid, key, value, is_nan, timestamp, step FROM latest_metrics WHERE run_uuid",
-        ids, " ORDER BY key", [&](const Row& m) {
+        ids, " ORDER BY run_uuid, key", [&](const Row& m) {
           by_id[m.Text(0)]->metrics.push_back(
               {m.Text(1), MetricValue(m, 2, 3), m.Int(4), m.Int(5)});
         }));

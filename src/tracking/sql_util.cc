@@ -89,18 +89,22 @@ std::string Placeholders(size_t n) {
   return s;
 }
 
-Status AppendOrderBy(const std::vector<std::string>& order_by, const SearchTarget& target,
-                     const SqlNames& names, std::string_view tiebreak, std::string* sql,
-                     std::vector<store::Value>* params) {
-  std::string terms;
+Result<SqlFragment> SearchStatement(std::string_view select_from, const SqlFragment& where,
+                                    const std::vector<std::string>& order_by,
+                                    const SearchTarget& target, const SqlNames& names,
+                                    std::string_view tiebreak) {
+  std::vector<OrderKey> keys;
   for (const std::string& clause : order_by) {
     PLINTH_ASSIGN_OR_RETURN(OrderKey key, ParseOrderBy(clause, target));
-    SqlFragment f = CompileOrderBy(key, names);
-    terms += (terms.empty() ? "" : ", ") + f.sql;
-    params->insert(params->end(), f.params.begin(), f.params.end());
+    keys.push_back(std::move(key));
   }
-  *sql += " ORDER BY " + terms + (terms.empty() ? "" : ", ") + std::string(tiebreak);
-  return Status::Ok();
+  SqlOrder order = CompileOrderBy(keys, names);
+  SqlFragment out;
+  out.sql = std::string(select_from) + order.joins.sql + " WHERE " + where.sql + " ORDER BY " +
+            order.terms + (order.terms.empty() ? "" : ", ") + std::string(tiebreak);
+  out.params = std::move(order.joins.params);
+  out.params.insert(out.params.end(), where.params.begin(), where.params.end());
+  return out;
 }
 
 }  // namespace plinth::tracking

@@ -46,16 +46,21 @@ Status ForEachRowIn(store::Database& db, std::string_view select,
   return Status::Ok();
 }
 
-// Appends " ORDER BY <order_by terms>, <tiebreak>" to `sql`.
-Status AppendOrderBy(const std::vector<std::string>& order_by, const SearchTarget& target,
-                     const SqlNames& names, std::string_view tiebreak, std::string* sql,
-                     std::vector<store::Value>* params);
+// A search statement: `select_from` ("SELECT ... FROM runs r"), the joins of
+// `order_by` (see CompileOrderBy), " WHERE " `where`, and " ORDER BY " the
+// terms of `order_by` then `tiebreak`; its values bound in that order.
+Result<SqlFragment> SearchStatement(std::string_view select_from, const SqlFragment& where,
+                                    const std::vector<std::string>& order_by,
+                                    const SearchTarget& target, const SqlNames& names,
+                                    std::string_view tiebreak);
 
 // Runs `sql` for one page (LIMIT/OFFSET from `page_token`; max_results 0 = the
 // rest) and converts its rows with `load`.
 template <typename T, typename Load>
-Result<Page<T>> FetchPage(store::Database& db, std::string sql, std::vector<store::Value> params,
-                          int64_t max_results, const std::string& page_token, Load load) {
+Result<Page<T>> FetchPage(store::Database& db, SqlFragment statement, int64_t max_results,
+                          const std::string& page_token, Load load) {
+  std::string& sql = statement.sql;
+  std::vector<store::Value>& params = statement.params;
   int64_t offset = 0;
   if (!page_token.empty()) {
     PLINTH_ASSIGN_OR_RETURN(offset, DecodePageToken(page_token));

@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 
 #include <atomic>
+#include <cmath>
 #include <filesystem>
 #include <mutex>
 #include <regex>
@@ -74,6 +75,46 @@ TEST(JsonTest, RoundTripsThroughAFile) {
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(*back, j);
   EXPECT_EQ(back->begin().key(), "b");  // key order kept
+}
+
+TEST(JsonTest, WriterWritesWhatDumpJsonWrites) {
+  // Escapes, control characters, invalid UTF-8, doubles in every form, nesting.
+  const std::string tricky = std::string("q\"b\\s\n\t\x01 \xc3\xa9 bad:") + "\xff\xfe";
+  const std::vector<double> doubles = {0.1, 1.0 / 3, 100.0, 1e-7, -2.5e300, 0.0, -0.0, NAN};
+  Json tree = {{"s", tricky},
+               {"n", int64_t{-9007199254740993}},
+               {"empty", Json::object()},
+               {"list", Json::array()},
+               {"t", true},
+               {"z", nullptr},
+               {"nested", {{"k", {1, 2}}}}};
+  for (double d : doubles) {
+    tree["list"].push_back(d);
+  }
+  std::string out;
+  JsonWriter w(&out);
+  w.BeginObject().Field("s", tricky).Field("n", int64_t{-9007199254740993});
+  w.Key("empty").BeginObject().EndObject();
+  w.Key("list").BeginArray();
+  for (double d : doubles) {
+    w.Double(d);
+  }
+  w.EndArray().Key("t").Bool(true).Key("z").Null();
+  w.Key("nested").Value(Json{{"k", {1, 2}}});
+  w.EndObject();
+  EXPECT_EQ(out, DumpJson(tree, false));
+  // Appends to what the string holds; arrays of objects get their commas.
+  std::string more = "x";
+  JsonWriter w2(&more);
+  w2.BeginArray()
+      .BeginObject()
+      .Field("a", "1")
+      .EndObject()
+      .BeginObject()
+      .EndObject()
+      .String("")
+      .EndArray();
+  EXPECT_EQ(more, R"(x[{"a":"1"},{},""])");
 }
 
 TEST(YamlTest, ParseErrorNamesLine) {

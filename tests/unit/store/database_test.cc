@@ -199,6 +199,22 @@ TEST_P(DatabaseTest, MigrationsApplyOnceAcrossConnections) {
   EXPECT_EQ(db->Query("SELECT * FROM schema_migrations WHERE component = 'test'")->size(), 2u);
 }
 
+TEST_P(DatabaseTest, ReadSettingsPerEngine) {
+  const std::string uri = FreshUri();
+  auto db = OpenDatabase(uri);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  if ((*db)->engine() == Engine::kSqlite) {
+    EXPECT_EQ((*(*db)->Query("PRAGMA mmap_size"))[0].Int(0), 268435456);
+    EXPECT_EQ((*(*db)->Query("PRAGMA cache_size"))[0].Int(0), -16384);
+    return;
+  }
+  // The SSD cost unless the server or the URI chose one.
+  EXPECT_EQ((*(*db)->Query("SHOW random_page_cost"))[0].Text(0), "1.1");
+  auto chosen = OpenDatabase(uri + "%20-crandom_page_cost%3D3");
+  ASSERT_TRUE(chosen.ok()) << chosen.status().ToString();
+  EXPECT_EQ((*(*chosen)->Query("SHOW random_page_cost"))[0].Text(0), "3");
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, DatabaseTest, ::testing::ValuesIn(testutil::TestEngines()),
                          [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
 
@@ -226,8 +242,11 @@ TEST(CheckpointerTest, TheWriterNeverCheckpointsAndTheLogStillRestarts) {
     }
   }
   EXPECT_TRUE(asked);
-  // The log was restarted rather than grown: far below the ~170 MiB written.
-  EXPECT_LT(std::filesystem::file_size(path + "-wal"), 120u << 20);
+  // The log was restarted rather than grown: each transaction logs about 17 KB
+  // (4 pages), 650 MiB in all. How far past 64 MiB it gets before a restart
+  // depends on how quickly the background checkpoints keep up: 75-120 MiB
+  // here, more when other tests load the machine.
+  EXPECT_LT(std::filesystem::file_size(path + "-wal"), 250u << 20);
   EXPECT_EQ((*db.Query("SELECT COUNT(*) FROM t"))[0].Int(0), 40000);
 }
 

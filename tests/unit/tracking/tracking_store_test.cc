@@ -375,6 +375,11 @@ TEST_P(TrackingStoreTest, SearchRunsFiltersOrdersAndPages) {
   // "linear" sorts after "gbdt"; among the linear runs (0, 3, 6, 9) the earliest first.
   EXPECT_EQ(search("", {"params.model DESC", "attributes.start_time ASC"}).front(), ids[0]);
   EXPECT_EQ(search("", {"params.model ASC", "attributes.start_time DESC"}).front(), ids[11]);
+  // Tags order too, runs without the tag last; two joined keys at once.
+  EXPECT_EQ(search("", {"tags.team ASC"}).back(), no_metrics);
+  EXPECT_EQ(search("", {"tags.team DESC"}).back(), no_metrics);
+  EXPECT_EQ(search("tags.team = 'nlp'", {"tags.team ASC", "metrics.acc DESC"}),
+            (std::vector<std::string>{ids[11], ids[10], ids[9], ids[8], ids[7], ids[6]}));
 
   // Pages of 5 cover every run once.
   std::set<std::string> seen;
