@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   plinth::cli::RegisterTrain(app, run);
   plinth::cli::RegisterModels(app, run);
   plinth::cli::RegisterServer(app, run);
+  plinth::cli::RegisterServe(app, run);
   plinth::cli::RegisterTracking(app, run);
 
   try {

@@ -1,0 +1,122 @@
+// plinth serve: the data plane (one model bundle behind /predict and friends).
+#include <cstdio>
+#include <filesystem>
+
+#include "commands.h"
+#include "core/hash.h"
+#include "http/server.h"
+#include "serving/model_server.h"
+#include "table/csv_reader.h"
+#include "tracking_context.h"
+
+#ifndef PLINTH_VERSION
+#define PLINTH_VERSION "0.0.0"
+#endif
+
+namespace plinth::cli {
+namespace {
+
+struct ServeFlags {
+  std::string model;
+  TrackingFlags tracking;
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  int threads = 2;
+  uint64_t max_body_mb = 16;
+  size_t max_rows = 10000;
+};
+
+// The name and version answers report: the registry's for models:/NAME/VERSION
+// and models:/NAME@ALIAS, else the bundle's name and the first 12 hex digits of
+// its plinth-model.json's SHA-256 (which changes whenever the bundle does).
+Result<std::pair<std::string, std::string>> ModelIdentity(const ServeFlags& f,
+                                                          const std::string& dir,
+                                                          const ml::Predictor& predictor) {
+  constexpr std::string_view kPrefix = "models:/";
+  if (f.model.starts_with(kPrefix)) {
+    std::string rest = f.model.substr(kPrefix.size());
+    if (size_t at = rest.find('@'); at != std::string::npos) {
+      PLINTH_ASSIGN_OR_RETURN(TrackingContext ctx, OpenTracking(f.tracking, true));
+      PLINTH_ASSIGN_OR_RETURN(tracking::ModelVersion v, ctx.registry->GetModelVersionByAlias(
+                                                            rest.substr(0, at), rest.substr(at + 1)));
+      return std::pair{v.name, std::to_string(v.version)};
+    }
+    if (size_t slash = rest.find('/'); slash != std::string::npos) {
+      return std::pair{rest.substr(0, slash), rest.substr(slash + 1)};
+    }
+  }
+  PLINTH_ASSIGN_OR_RETURN(std::string digest, core::Sha256File(dir + "/plinth-model.json"));
+  std::string name = predictor.meta().value("name", std::string());
+  if (name.empty()) {
+    name = std::filesystem::path(dir).filename().string();
+  }
+  return std::pair{name, digest.substr(0, 12)};
+}
+
+int RunServe(const ServeFlags& f) {
+  if (f.port < 0 || f.port > 65535) {
+    return ReportError(
+        InvalidArgument("--port " + std::to_string(f.port) + ": expected 0 to 65535"));
+  }
+  if (f.threads < 1) {
+    return ReportError(InvalidArgument("--threads: expected at least 1"));
+  }
+  if (f.max_rows < 1) {
+    return ReportError(InvalidArgument("--max-rows: expected at least 1"));
+  }
+  Result<std::string> dir = ResolveModel(f.model, f.tracking);
+  if (!dir.ok()) {
+    return ReportError(dir.status().WithPrefix("MODEL"));
+  }
+  Result<std::unique_ptr<ml::Predictor>> predictor = ml::Predictor::Load(*dir);
+  if (!predictor.ok()) {
+    return ReportError(predictor.status());
+  }
+  auto identity = ModelIdentity(f, *dir, **predictor);
+  if (!identity.ok()) {
+    return ReportError(identity.status().WithPrefix("MODEL"));
+  }
+  serving::ServeOptions options{identity->first, identity->second, PLINTH_VERSION, f.max_rows,
+                                table::CsvOptions().null_values};
+  serving::ModelServer model(std::shared_ptr<const ml::Predictor>(std::move(*predictor)), options);
+  http::ServerOptions http_options;
+  http_options.host = f.host;
+  http_options.port = f.port;
+  http_options.threads = f.threads;
+  http_options.max_body_bytes = f.max_body_mb << 20;
+  http::Server srv(
+      http_options, [&model](const http::Request& r) { return model.Handle(r); },
+      serving::ModelServer::Error);
+  if (Status s = srv.Listen(); !s.ok()) {
+    return ReportError(s);
+  }
+  std::fprintf(stderr, "plinth serve: %s version %s on http://%s:%d (POST /predict)\n",
+               options.model_name.c_str(), options.model_version.c_str(), f.host.c_str(),
+               srv.port());
+  std::fflush(stderr);
+  srv.Run(/*handle_signals=*/true);
+  std::fprintf(stderr, "plinth serve: stopped\n");
+  return kExitOk;
+}
+
+}  // namespace
+
+void RegisterServe(CLI::App& app, Runner& run) {
+  auto flags = std::make_shared<ServeFlags>();
+  CLI::App* cmd = app.add_subcommand("serve", "Serve a model bundle over HTTP (POST /predict)");
+  cmd->add_option("MODEL", flags->model,
+                  "a bundle directory, models:/NAME/VERSION, models:/NAME@ALIAS or "
+                  "runs:/RUN_ID/PATH")
+      ->required();
+  AddTrackingUriFlag(*cmd, flags->tracking);
+  cmd->add_option("--host", flags->host, "address to listen on")->capture_default_str();
+  cmd->add_option("--port", flags->port, "port (0 = any free port)")->capture_default_str();
+  cmd->add_option("--threads", flags->threads, "I/O threads")->capture_default_str();
+  cmd->add_option("--max-body-mb", flags->max_body_mb, "largest request body, MiB")
+      ->capture_default_str();
+  cmd->add_option("--max-rows", flags->max_rows, "most rows in one request")
+      ->capture_default_str();
+  cmd->callback([flags, &run] { run = [flags] { return RunServe(*flags); }; });
+}
+
+}  // namespace plinth::cli

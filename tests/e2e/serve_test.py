@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""`plinth serve` over real sockets: a bundle trained on the adult data answers POST /predict
+with the same probabilities as the bundle read through the training CSV reader
+(tests/tools/bundle_tool, to 1e-9), for rows sent as objects and as arrays; bad requests get
+4xx answers naming the row and column; /metrics counts what was served; SIGTERM exits 0.
+
+usage: serve_test.py PLINTH BUNDLE_TOOL DATASETS_DIR
+"""
+import csv
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import urllib.error
+import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+from plinth_procs import free_port, start_server  # noqa: E402
+
+PLINTH, TOOL, DATA = sys.argv[1:4]
+failed = 0
+
+
+def check(cond, what):
+    global failed
+    if not cond:
+        failed += 1
+        print("FAIL", what)
+
+
+work = tempfile.mkdtemp(prefix="plinth-serve-")
+with open(os.path.join(work, "train.yaml"), "w") as f:
+    f.write(f"""name: adult-income
+seed: 1
+data: {{path: {DATA}/adult_train.csv, target: income, ignore_columns: [fnlwgt]}}
+model: {{type: gbdt, epochs: 60}}
+output: model
+""")
+subprocess.run([PLINTH, "train", os.path.join(work, "train.yaml"), "-q"], check=True)
+bundle = os.path.join(work, "model")
+meta = json.load(open(os.path.join(bundle, "plinth-model.json")))
+columns = [c["name"] for c in meta["input_schema"]]
+types = {c["name"]: c["type"] for c in meta["input_schema"]}
+
+# 200 test rows, with their missing values (empty fields) as JSON nulls.
+test_csv = os.path.join(work, "rows.csv")
+with open(os.path.join(DATA, "adult_test.csv")) as src:
+    rows = list(csv.DictReader(src))[:200]
+with open(test_csv, "w", newline="") as out:
+    w = csv.DictWriter(out, fieldnames=list(rows[0].keys()))
+    w.writeheader()
+    w.writerows(rows)
+
+
+def value(name, text):
+    if text.strip() == "":
+        return None
+    return int(text) if types[name] == "int64" else float(text) if types[name] == "float64" \
+        else text
+
+
+objects = [{c: value(c, r[c]) for c in columns} for r in rows]
+arrays = [[o[c] for c in columns] for o in objects]
+subprocess.run([TOOL, "predict", bundle, test_csv, os.path.join(work, "expected.csv")],
+               check=True)
+with open(os.path.join(work, "expected.csv")) as f:
+    expected = [float(line.split(",")[0]) for line in f.read().split()[1:]]
+
+port = free_port()
+server = start_server([PLINTH, "serve", bundle, "--port", str(port), "--max-rows", "500"], port,
+                      stderr=subprocess.PIPE, text=True)
+
+
+def call(path, body=None, method=None, raw=None):
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method=method,
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+for name, data in (("objects", objects), ("arrays", arrays)):
+    status, text = call("/predict", {"data": data})
+    check(status == 200, f"{name}: status {status} {text[:200]}")
+    body = json.loads(text)
+    probs = body["probabilities"]
+    check(len(body["predictions"]) == 200 and len(probs) == 200, f"{name}: 200 answers")
+    check(body["classes"] == meta["class_labels"], f"{name}: classes {body['classes']}")
+    worst = max(abs(p[1] - e) for p, e in zip(probs, expected))
+    check(worst < 1e-9, f"{name}: probabilities differ from the CSV path by {worst}")
+    check(all(abs(sum(p) - 1) < 1e-9 for p in probs), f"{name}: probabilities sum to 1")
+    check(all(body["classes"][max(range(2), key=lambda k: p[k])] == c
+              for p, c in zip(probs, body["predictions"])), f"{name}: predictions follow")
+    digest = hashlib.sha256(open(os.path.join(bundle, "plinth-model.json"), "rb").read())
+    check(body["model_version"] == digest.hexdigest()[:12], f"{name}: model_version")
+    check(body["timestamp"].endswith("Z") and "T" in body["timestamp"], "timestamp")
+
+bad_row = dict(objects[0])
+del bad_row["age"]
+cases = [
+    ({"data": [bad_row]}, None, 400, "data[0]: missing column 'age'"),
+    ({"data": [arrays[0][:-1]]}, None, 400, f"data[0]: expected {len(columns)} values"),
+    ({"data": [dict(objects[0], age="old")]}, None, 400,
+     'data[0].age: expected an integer (column type int64), got "old"'),
+    ({"data": arrays * 3}, None, 413, "600 rows, more than the limit of 500"),
+    ({"rows": []}, None, 400, "expected {\"data\""),
+    (None, b'{"data": [', 400, "request body:1:"),
+]
+for body, raw, want, part in cases:
+    status, text = call("/predict", body, raw=raw)
+    check(status == want, f"{part}: status {status}")
+    err = json.loads(text).get("error", "")
+    check(part in err, f"error {err!r} should contain {part!r}")
+check(call("/predict", method="GET")[0] == 405, "GET /predict is 405")
+status, text = call("/nope")
+check(status == 404 and "error" in json.loads(text), "unknown path: JSON 404")
+check(call("/ping") == (200, "OK"), "/ping")
+metrics = call("/metrics")[1]
+check("plinth_serve_predicted_rows_total 400" in metrics, "rows counted")
+check('route="/predict",method="POST",status="400"' in metrics, "errors counted by status")
+check('plinth_serve_model_info{name="adult-income"' in metrics, "model info")
+
+server.send_signal(signal.SIGTERM)
+check(server.wait(timeout=10) == 0, "SIGTERM: exit 0")
+print("serve_test:", "FAILED" if failed else "ok", f"({failed} failures)")
+sys.exit(1 if failed else 0)
