@@ -12,6 +12,10 @@
 #include "core/status.h"
 #include "table/csv_reader.h"
 
+namespace plinth::http {
+class Server;
+}  // namespace plinth::http
+
 namespace plinth::cli {
 
 // Exit codes shared by every command.
@@ -22,6 +26,11 @@ inline constexpr int kExitInternal = 3;     // a bug or an environment failure
 
 // Prints "plinth: error: MESSAGE" to stderr and returns the exit code for `status`.
 int ReportError(const Status& status);
+
+// Listens, prints "plinth COMMAND: " + banner(port) on stderr, serves until
+// SIGTERM or SIGINT, then prints "plinth COMMAND: stopped". The exit code.
+int ServeUntilStopped(http::Server& server, const char* command,
+                      const std::function<std::string(int port)>& banner);
 
 // The CSV flags every command that reads data takes.
 struct CsvFlags {

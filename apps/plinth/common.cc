@@ -4,6 +4,7 @@
 
 #include "commands.h"
 #include "core/file.h"
+#include "http/server.h"
 
 namespace plinth::cli {
 
@@ -89,6 +90,18 @@ void ReportSkippedLines(const table::CsvInfo& info, const table::CsvOptions& opt
   }
   std::fprintf(stderr, "plinth: warning: %lld bad lines skipped\n",
                static_cast<long long>(info.skipped_lines));
+}
+
+int ServeUntilStopped(http::Server& server, const char* command,
+                      const std::function<std::string(int port)>& banner) {
+  if (Status s = server.Listen(); !s.ok()) {
+    return ReportError(s);
+  }
+  std::fprintf(stderr, "plinth %s: %s\n", command, banner(server.port()).c_str());
+  std::fflush(stderr);
+  server.Run(/*handle_signals=*/true);
+  std::fprintf(stderr, "plinth %s: stopped\n", command);
+  return kExitOk;
 }
 
 }  // namespace plinth::cli

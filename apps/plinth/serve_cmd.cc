@@ -37,8 +37,9 @@ Result<std::pair<std::string, std::string>> ModelIdentity(const ServeFlags& f,
     std::string rest = f.model.substr(kPrefix.size());
     if (size_t at = rest.find('@'); at != std::string::npos) {
       PLINTH_ASSIGN_OR_RETURN(TrackingContext ctx, OpenTracking(f.tracking, true));
-      PLINTH_ASSIGN_OR_RETURN(tracking::ModelVersion v, ctx.registry->GetModelVersionByAlias(
-                                                            rest.substr(0, at), rest.substr(at + 1)));
+      PLINTH_ASSIGN_OR_RETURN(
+          tracking::ModelVersion v,
+          ctx.registry->GetModelVersionByAlias(rest.substr(0, at), rest.substr(at + 1)));
       return std::pair{v.name, std::to_string(v.version)};
     }
     if (size_t slash = rest.find('/'); slash != std::string::npos) {
@@ -87,16 +88,10 @@ int RunServe(const ServeFlags& f) {
   http::Server srv(
       http_options, [&model](const http::Request& r) { return model.Handle(r); },
       serving::ModelServer::Error);
-  if (Status s = srv.Listen(); !s.ok()) {
-    return ReportError(s);
-  }
-  std::fprintf(stderr, "plinth serve: %s version %s on http://%s:%d (POST /predict)\n",
-               options.model_name.c_str(), options.model_version.c_str(), f.host.c_str(),
-               srv.port());
-  std::fflush(stderr);
-  srv.Run(/*handle_signals=*/true);
-  std::fprintf(stderr, "plinth serve: stopped\n");
-  return kExitOk;
+  return ServeUntilStopped(srv, "serve", [&](int port) {
+    return options.model_name + " version " + options.model_version + " on http://" + f.host + ":" +
+           std::to_string(port) + " (POST /predict)";
+  });
 }
 
 }  // namespace
@@ -114,8 +109,7 @@ void RegisterServe(CLI::App& app, Runner& run) {
   cmd->add_option("--threads", flags->threads, "I/O threads")->capture_default_str();
   cmd->add_option("--max-body-mb", flags->max_body_mb, "largest request body, MiB")
       ->capture_default_str();
-  cmd->add_option("--max-rows", flags->max_rows, "most rows in one request")
-      ->capture_default_str();
+  cmd->add_option("--max-rows", flags->max_rows, "most rows in one request")->capture_default_str();
   cmd->callback([flags, &run] { run = [flags] { return RunServe(*flags); }; });
 }
 

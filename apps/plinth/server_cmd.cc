@@ -64,15 +64,10 @@ int RunServer(const ServerFlags& f) {
         handler->Handle(std::move(r), std::move(respond));
       },
       server::MlflowHttpError);
-  if (Status s = srv.Listen(); !s.ok()) {
-    return ReportError(s);
-  }
-  std::fprintf(stderr, "plinth server: MLflow REST API on http://%s:%d (store %s)\n",
-               f.host.c_str(), srv.port(), store.c_str());
-  std::fflush(stderr);
-  srv.Run(/*handle_signals=*/true);
-  std::fprintf(stderr, "plinth server: stopped\n");
-  return kExitOk;
+  return ServeUntilStopped(srv, "server", [&](int port) {
+    return "MLflow REST API on http://" + f.host + ":" + std::to_string(port) + " (store " + store +
+           ")";
+  });
 }
 
 }  // namespace

@@ -90,8 +90,9 @@ http::Response ModelServer::Handle(const http::Request& request) {
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     r.body = Metrics();
   } else {
-    r = Error(404, "no endpoint at " + p + " (POST /predict, GET /ping, /health, /version, "
-                                           "/metrics)");
+    r = Error(404, "no endpoint at " + p +
+                       " (POST /predict, GET /ping, /health, /version, "
+                       "/metrics)");
   }
   in_flight_.fetch_sub(1, std::memory_order_relaxed);
   requests_.Record(route, request.method, r.status,
@@ -108,9 +109,8 @@ http::Response ModelServer::Predict(const http::Request& request) {
     return Error(400, R"(request body: expected {"data": [[...], ...]} or {"data": [{...}, ...]})");
   }
   const ml::Predictor& predictor = *predictor_;
-  Result<table::Table> rows =
-      RowsFromJson((*body)["data"], predictor.input_schema(), nullptr, "data",
-                   options_.max_rows, options_.null_values);
+  Result<table::Table> rows = RowsFromJson((*body)["data"], predictor.input_schema(), nullptr,
+                                           "data", options_.max_rows, options_.null_values);
   if (!rows.ok()) {
     return Error(HttpStatus(rows.status()), rows.status().message());
   }

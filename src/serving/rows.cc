@@ -134,8 +134,7 @@ Result<table::Table> RowsFromJson(const Json& data, const table::Schema& schema,
     const std::string at = w + "[" + std::to_string(i) + "]";
     const bool by_name = row.is_object();
     if (!by_name && !row.is_array()) {
-      return InvalidArgument(at + ": expected an array of values or an object, got " +
-                             Shown(row));
+      return InvalidArgument(at + ": expected an array of values or an object, got " + Shown(row));
     }
     if (!by_name && row.size() != width) {
       return InvalidArgument(at + ": expected " + std::to_string(width) + " values (" +

@@ -67,8 +67,9 @@ TEST(RowsFromJsonTest, ErrorsNameTheRowAndColumn) {
             R"(data[0].city: expected a string (column type string), got ["a"])");
   EXPECT_EQ(error(R"([[1, 1, "a", 2, null]])"),
             "data[0].member: expected true or false (column type bool), got 2");
-  EXPECT_EQ(error(R"([[1, 1, "a", true, "yesterday"]])"),
-            R"(data[0].seen: expected an ISO-8601 timestamp (column type timestamp), got "yesterday")");
+  EXPECT_EQ(
+      error(R"([[1, 1, "a", true, "yesterday"]])"),
+      R"(data[0].seen: expected an ISO-8601 timestamp (column type timestamp), got "yesterday")");
   std::vector<std::string> order = {"age"};
   EXPECT_EQ(error("[[1]]", &order), "data: missing column 'score' (the model's columns: 5)");
   auto big = RowsFromJson(Json::parse("[[], [], []]"), Schema(), nullptr, "data", 2, kNulls);
