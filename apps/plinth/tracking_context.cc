@@ -68,12 +68,13 @@ Result<TrackingContext> OpenTracking(const TrackingFlags& flags, bool required) 
   return ctx;
 }
 
-Result<std::string> ResolveModel(const std::string& model, const TrackingFlags& flags) {
+Result<std::string> ResolveModel(const std::string& model, const TrackingFlags& flags,
+                                 tracking::ModelVersion* version) {
   if (!tracking::IsModelUri(model)) {
     return model;
   }
   PLINTH_ASSIGN_OR_RETURN(TrackingContext ctx, OpenTracking(flags, true));
-  return tracking::ResolveModelUri(model, *ctx.tracking, *ctx.registry, *ctx.artifacts);
+  return tracking::ResolveModelUri(model, *ctx.tracking, *ctx.registry, *ctx.artifacts, version);
 }
 
 }  // namespace plinth::cli

@@ -33,7 +33,9 @@ struct TrackingContext {
 Result<TrackingContext> OpenTracking(const TrackingFlags& flags, bool required);
 
 // `model` as a local bundle directory: a path as it is, or a models:/ or runs:/
-// URI resolved through the tracking store.
-Result<std::string> ResolveModel(const std::string& model, const TrackingFlags& flags);
+// URI resolved through the tracking store. For models:/ URIs, `version` (when
+// not null) gets the registry's version.
+Result<std::string> ResolveModel(const std::string& model, const TrackingFlags& flags,
+                                 tracking::ModelVersion* version = nullptr);
 
 }  // namespace plinth::cli

@@ -1,9 +1,6 @@
 #include "serving/model_server.h"
 
-#include <chrono>
 #include <cmath>
-#include <cstdio>
-#include <ctime>
 
 #include "core/clock.h"
 #include "serving/rows.h"
@@ -13,20 +10,6 @@ namespace plinth::serving {
 namespace {
 
 using core::Json;
-
-// UTC now as ISO-8601 with milliseconds: 2026-11-26T18:52:03.123Z.
-std::string NowIso() {
-  const auto now = std::chrono::system_clock::now();
-  const std::time_t t = std::chrono::system_clock::to_time_t(now);
-  const auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[80];  // room for any int the format could print
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
-  return buf;
-}
 
 // A class label as JSON: labels that are numbers in the training data ("0",
 // "1", "3.5") go back as numbers, as the training target held them.
@@ -148,7 +131,9 @@ http::Response ModelServer::Predict(const http::Request& request) {
     }
     w.EndArray();
   }
-  w.Field("model_version", options_.model_version).Field("timestamp", NowIso()).EndObject();
+  w.Field("model_version", options_.model_version)
+      .Field("timestamp", core::FormatIsoMicros(core::SystemClock().NowMicros()))
+      .EndObject();
   return r;
 }
 

@@ -1,9 +1,23 @@
 #include "tracking/mlflow_json.h"
 
 #include <cmath>
+#include <utility>
 
 namespace plinth::tracking {
 namespace {
+
+// MLflow's error codes and the Status codes they stand for, both ways.
+constexpr std::pair<StatusCode, std::string_view> kErrorCodes[] = {
+    {StatusCode::kNotFound, "RESOURCE_DOES_NOT_EXIST"},
+    {StatusCode::kAlreadyExists, "RESOURCE_ALREADY_EXISTS"},
+    {StatusCode::kInvalidArgument, "INVALID_PARAMETER_VALUE"},
+    {StatusCode::kFailedPrecondition, "INVALID_STATE"},
+    {StatusCode::kCorruption, "BAD_REQUEST"},
+    {StatusCode::kUnavailable, "TEMPORARILY_UNAVAILABLE"},
+    {StatusCode::kPermissionDenied, "PERMISSION_DENIED"},
+    {StatusCode::kResourceExhausted, "RESOURCE_EXHAUSTED"},
+    {StatusCode::kUnimplemented, "NOT_IMPLEMENTED"},
+};
 
 void WriteTags(core::JsonWriter& w, const std::vector<Tag>& tags) {
   w.BeginArray();
@@ -189,32 +203,13 @@ Result<RegisteredModel> RegisteredModelFromJson(const core::Json& j) {
 }
 
 Status StatusFromError(std::string_view code, const std::string& message) {
-  if (code == "RESOURCE_DOES_NOT_EXIST" || code == "ENDPOINT_NOT_FOUND") {
+  if (code == "ENDPOINT_NOT_FOUND") {
     return NotFound(message);
   }
-  if (code == "RESOURCE_ALREADY_EXISTS") {
-    return AlreadyExists(message);
-  }
-  if (code == "INVALID_PARAMETER_VALUE") {
-    return InvalidArgument(message);
-  }
-  if (code == "INVALID_STATE") {
-    return FailedPrecondition(message);
-  }
-  if (code == "BAD_REQUEST") {
-    return Corruption(message);
-  }
-  if (code == "TEMPORARILY_UNAVAILABLE") {
-    return Unavailable(message);
-  }
-  if (code == "PERMISSION_DENIED") {
-    return PermissionDenied(message);
-  }
-  if (code == "RESOURCE_EXHAUSTED") {
-    return ResourceExhausted(message);
-  }
-  if (code == "NOT_IMPLEMENTED") {
-    return Unimplemented(message);
+  for (const auto& [status, name] : kErrorCodes) {
+    if (name == code) {
+      return Status(status, message);
+    }
   }
   return Internal(message);
 }
@@ -390,28 +385,12 @@ core::Json ToJson(const RegisteredModel& m) {
 }
 
 std::string_view ErrorCode(StatusCode code) {
-  switch (code) {
-    case StatusCode::kNotFound:
-      return "RESOURCE_DOES_NOT_EXIST";
-    case StatusCode::kAlreadyExists:
-      return "RESOURCE_ALREADY_EXISTS";
-    case StatusCode::kInvalidArgument:
-      return "INVALID_PARAMETER_VALUE";
-    case StatusCode::kFailedPrecondition:
-      return "INVALID_STATE";
-    case StatusCode::kCorruption:
-      return "BAD_REQUEST";
-    case StatusCode::kUnavailable:
-      return "TEMPORARILY_UNAVAILABLE";
-    case StatusCode::kPermissionDenied:
-      return "PERMISSION_DENIED";
-    case StatusCode::kResourceExhausted:
-      return "RESOURCE_EXHAUSTED";
-    case StatusCode::kUnimplemented:
-      return "NOT_IMPLEMENTED";
-    default:
-      return "INTERNAL_ERROR";
+  for (const auto& [status, name] : kErrorCodes) {
+    if (status == code) {
+      return name;
+    }
   }
+  return "INTERNAL_ERROR";
 }
 
 }  // namespace plinth::tracking

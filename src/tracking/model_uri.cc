@@ -60,7 +60,8 @@ Result<std::string> LocalArtifactPath(std::string_view location, const ArtifactS
 }
 
 Result<std::string> ResolveModelUri(std::string_view uri, TrackingStore& tracking,
-                                    RegistryStore& registry, const ArtifactSink& artifacts) {
+                                    RegistryStore& registry, const ArtifactSink& artifacts,
+                                    ModelVersion* version_out) {
   const std::string u(uri);
   auto prefix = [&](const Status& s) { return s.WithPrefix(u); };
   if (uri.starts_with("runs:/")) {
@@ -90,7 +91,13 @@ Result<std::string> ResolveModelUri(std::string_view uri, TrackingStore& trackin
     return prefix(version.status());
   }
   Result<std::string> local = LocalArtifactPath(version->source, artifacts);
-  return local.ok() ? local : prefix(local.status());
+  if (!local.ok()) {
+    return prefix(local.status());
+  }
+  if (version_out != nullptr) {
+    *version_out = std::move(*version);
+  }
+  return local;
 }
 
 }  // namespace plinth::tracking

@@ -22,7 +22,9 @@ bool IsModelUri(std::string_view uri);
 Result<std::string> LocalArtifactPath(std::string_view location, const ArtifactSink& artifacts);
 
 // The local directory `uri` names. Errors name the URI and what was not found.
+// For a models:/ URI, `version` (when not null) gets the registry's version.
 Result<std::string> ResolveModelUri(std::string_view uri, TrackingStore& tracking,
-                                    RegistryStore& registry, const ArtifactSink& artifacts);
+                                    RegistryStore& registry, const ArtifactSink& artifacts,
+                                    ModelVersion* version = nullptr);
 
 }  // namespace plinth::tracking
