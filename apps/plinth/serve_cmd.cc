@@ -1,6 +1,7 @@
 // plinth serve: the data plane (one model bundle behind /predict and friends).
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 
 #include "commands.h"
 #include "core/hash.h"
@@ -22,29 +23,18 @@ struct ServeFlags {
   std::string host = "127.0.0.1";
   int port = 8080;
   int threads = 2;
-  uint64_t max_body_mb = 16;
-  size_t max_rows = 10000;
+  int64_t max_body_mb = 16;  // signed, so that -1 is refused rather than wrapped
+  int64_t max_rows = 10000;
 };
 
-// The name and version answers report: the registry's for models:/NAME/VERSION
-// and models:/NAME@ALIAS, else the bundle's name and the first 12 hex digits of
-// its plinth-model.json's SHA-256 (which changes whenever the bundle does).
-Result<std::pair<std::string, std::string>> ModelIdentity(const ServeFlags& f,
-                                                          const std::string& dir,
-                                                          const ml::Predictor& predictor) {
-  constexpr std::string_view kPrefix = "models:/";
-  if (f.model.starts_with(kPrefix)) {
-    std::string rest = f.model.substr(kPrefix.size());
-    if (size_t at = rest.find('@'); at != std::string::npos) {
-      PLINTH_ASSIGN_OR_RETURN(TrackingContext ctx, OpenTracking(f.tracking, true));
-      PLINTH_ASSIGN_OR_RETURN(
-          tracking::ModelVersion v,
-          ctx.registry->GetModelVersionByAlias(rest.substr(0, at), rest.substr(at + 1)));
-      return std::pair{v.name, std::to_string(v.version)};
-    }
-    if (size_t slash = rest.find('/'); slash != std::string::npos) {
-      return std::pair{rest.substr(0, slash), rest.substr(slash + 1)};
-    }
+// The name and version answers report: the registry's for a models:/ URI
+// (`registered`, when resolved), else the bundle's name and the first 12 hex
+// digits of its plinth-model.json's SHA-256 (which changes whenever the bundle does).
+Result<std::pair<std::string, std::string>> ModelIdentity(
+    const std::string& dir, const ml::Predictor& predictor,
+    const std::optional<tracking::ModelVersion>& registered) {
+  if (registered) {
+    return std::pair{registered->name, std::to_string(registered->version)};
   }
   PLINTH_ASSIGN_OR_RETURN(std::string digest, core::Sha256File(dir + "/plinth-model.json"));
   std::string name = predictor.meta().value("name", std::string());
@@ -62,10 +52,14 @@ int RunServe(const ServeFlags& f) {
   if (f.threads < 1) {
     return ReportError(InvalidArgument("--threads: expected at least 1"));
   }
+  if (f.max_body_mb < 1) {
+    return ReportError(InvalidArgument("--max-body-mb: expected at least 1"));
+  }
   if (f.max_rows < 1) {
     return ReportError(InvalidArgument("--max-rows: expected at least 1"));
   }
-  Result<std::string> dir = ResolveModel(f.model, f.tracking);
+  tracking::ModelVersion version;
+  Result<std::string> dir = ResolveModel(f.model, f.tracking, &version);
   if (!dir.ok()) {
     return ReportError(dir.status().WithPrefix("MODEL"));
   }
@@ -73,18 +67,22 @@ int RunServe(const ServeFlags& f) {
   if (!predictor.ok()) {
     return ReportError(predictor.status());
   }
-  auto identity = ModelIdentity(f, *dir, **predictor);
+  std::optional<tracking::ModelVersion> registered;
+  if (f.model.starts_with("models:/")) {
+    registered = std::move(version);
+  }
+  auto identity = ModelIdentity(*dir, **predictor, registered);
   if (!identity.ok()) {
     return ReportError(identity.status().WithPrefix("MODEL"));
   }
-  serving::ServeOptions options{identity->first, identity->second, PLINTH_VERSION, f.max_rows,
-                                table::CsvOptions().null_values};
+  serving::ServeOptions options{identity->first, identity->second, PLINTH_VERSION,
+                                static_cast<size_t>(f.max_rows), table::CsvOptions().null_values};
   serving::ModelServer model(std::shared_ptr<const ml::Predictor>(std::move(*predictor)), options);
   http::ServerOptions http_options;
   http_options.host = f.host;
   http_options.port = f.port;
   http_options.threads = f.threads;
-  http_options.max_body_bytes = f.max_body_mb << 20;
+  http_options.max_body_bytes = static_cast<uint64_t>(f.max_body_mb) << 20;
   http::Server srv(
       http_options, [&model](const http::Request& r) { return model.Handle(r); },
       serving::ModelServer::Error);

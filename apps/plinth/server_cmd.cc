@@ -20,7 +20,7 @@ struct ServerFlags {
   std::string host = "127.0.0.1";
   int port = 5000;
   int threads = 4;
-  uint64_t max_body_mb = 64;
+  int64_t max_body_mb = 64;  // signed, so that -1 is refused rather than wrapped
 };
 
 int RunServer(const ServerFlags& f) {
@@ -47,6 +47,9 @@ int RunServer(const ServerFlags& f) {
   if (f.threads < 1) {
     return ReportError(InvalidArgument("--threads: expected at least 1"));
   }
+  if (f.max_body_mb < 1) {
+    return ReportError(InvalidArgument("--max-body-mb: expected at least 1"));
+  }
   server::ApiOptions api_options{store, artifacts, PLINTH_VERSION};
   Result<std::unique_ptr<server::MlflowApi>> api = server::MlflowApi::Create(api_options);
   if (!api.ok()) {
@@ -56,7 +59,7 @@ int RunServer(const ServerFlags& f) {
   options.host = f.host;
   options.port = f.port;
   options.threads = f.threads;
-  options.max_body_bytes = f.max_body_mb << 20;
+  options.max_body_bytes = static_cast<uint64_t>(f.max_body_mb) << 20;
   server::MlflowApi* handler = api->get();
   http::Server srv(
       options,

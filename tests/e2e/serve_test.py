@@ -69,6 +69,13 @@ subprocess.run([TOOL, "predict", bundle, test_csv, os.path.join(work, "expected.
 with open(os.path.join(work, "expected.csv")) as f:
     expected = [float(line.split(",")[0]) for line in f.read().split()[1:]]
 
+# Bad flags: one line naming the flag, exit 2, nothing served.
+for flag, value in (("--max-rows", "-1"), ("--max-body-mb", "0"), ("--port", "70000")):
+    p = subprocess.run([PLINTH, "serve", bundle, flag, value], capture_output=True, text=True,
+                       timeout=30)
+    check(p.returncode == 2 and p.stderr.startswith(f"plinth: error: {flag}")
+          and p.stderr.count("\n") == 1, f"{flag} {value}: {p.returncode} {p.stderr!r}")
+
 port = free_port()
 server = start_server([PLINTH, "serve", bundle, "--port", str(port), "--max-rows", "500"], port,
                       stderr=subprocess.PIPE, text=True)
