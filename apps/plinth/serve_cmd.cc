@@ -75,8 +75,9 @@ int RunServe(const ServeFlags& f) {
   if (!identity.ok()) {
     return ReportError(identity.status().WithPrefix("MODEL"));
   }
-  serving::ServeOptions options{identity->first, identity->second, PLINTH_VERSION,
-                                static_cast<size_t>(f.max_rows), table::CsvOptions().null_values};
+  serving::ServeOptions options{
+      identity->first, identity->second, PLINTH_VERSION,
+      serving::InputLimits{static_cast<size_t>(f.max_rows), table::CsvOptions().null_values}};
   serving::ModelServer model(std::shared_ptr<const ml::Predictor>(std::move(*predictor)), options);
   http::ServerOptions http_options;
   http_options.host = f.host;

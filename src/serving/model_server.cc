@@ -1,40 +1,64 @@
 #include "serving/model_server.h"
 
-#include <cmath>
-
 #include "core/clock.h"
-#include "serving/rows.h"
-#include "table/value_parse.h"
 
 namespace plinth::serving {
 namespace {
 
 using core::Json;
 
-// A class label as JSON: labels that are numbers in the training data ("0",
-// "1", "3.5") go back as numbers, as the training target held them.
-void WriteLabel(core::JsonWriter& w, const std::string& label) {
-  int64_t i = 0;
-  double d = 0;
-  if (table::ParseInt64(label, i) && std::to_string(i) == label) {
-    w.Int(i);
-  } else if (!label.empty() && table::ParseFloat64(label, d) && std::isfinite(d)) {
-    w.Double(d);
-  } else {
-    w.String(label);
-  }
-}
-
 int HttpStatus(const Status& s) {
   switch (s.code()) {
     case StatusCode::kInvalidArgument:
       return 400;
-    case StatusCode::kResourceExhausted:
-      return 413;
     case StatusCode::kNotFound:
       return 404;
+    case StatusCode::kResourceExhausted:
+      return 413;
+    case StatusCode::kUnimplemented:
+      return 415;
     default:
       return 500;
+  }
+}
+
+http::Response StatusError(const Status& s) {
+  return ModelServer::Error(HttpStatus(s), s.message());
+}
+
+// MLflow's scoring server answers errors as {"error_code", "message"}.
+http::Response MlflowError(const Status& s) {
+  http::Response r;
+  r.status = HttpStatus(s);
+  r.body =
+      core::DumpJson(Json{{"error_code", r.status == 413 ? "RESOURCE_EXHAUSTED" : "BAD_REQUEST"},
+                          {"message", s.message()}},
+                     false);
+  return r;
+}
+
+http::Response JsonAnswer(const Json& body) {
+  http::Response r;
+  r.body = core::DumpJson(body, false);
+  return r;
+}
+
+http::Response Text(std::string body) {
+  http::Response r;
+  r.content_type = "text/plain; charset=utf-8";
+  r.body = std::move(body);
+  return r;
+}
+
+std::vector<std::string_view> Split(std::string_view s, char sep) {
+  std::vector<std::string_view> parts;
+  while (true) {
+    const size_t at = s.find(sep);
+    parts.push_back(s.substr(0, at));
+    if (at == std::string_view::npos) {
+      return parts;
+    }
+    s.remove_prefix(at + 1);
   }
 }
 
@@ -54,87 +78,163 @@ http::Response ModelServer::Handle(const http::Request& request) {
   const int64_t start = core::SystemClock().MonotonicMicros();
   in_flight_.fetch_add(1, std::memory_order_relaxed);
   std::string route = "other";
-  http::Response r;
-  const std::string& p = request.path;
-  if (p == "/predict") {
-    route = p;
-    r = request.method == "POST" ? Predict(request)
-                                 : Error(405, "/predict takes POST with a JSON body");
-  } else if (p == "/ping" || p == "/health") {
-    route = p;
-    r.content_type = "text/plain; charset=utf-8";
-    r.body = "OK";
-  } else if (p == "/version") {
-    route = p;
-    r.content_type = "text/plain; charset=utf-8";
-    r.body = options_.plinth_version;
-  } else if (p == "/metrics") {
-    route = p;
-    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    r.body = Metrics();
-  } else {
-    r = Error(404, "no endpoint at " + p +
-                       " (POST /predict, GET /ping, /health, /version, "
-                       "/metrics)");
-  }
+  http::Response r = Route(request, route);
   in_flight_.fetch_sub(1, std::memory_order_relaxed);
   requests_.Record(route, request.method, r.status,
                    static_cast<double>(core::SystemClock().MonotonicMicros() - start) / 1e6);
   return r;
 }
 
-http::Response ModelServer::Predict(const http::Request& request) {
-  Result<Json> body = core::ParseJson(request.body, "request body");
-  if (!body.ok()) {
-    return Error(400, body.status().message());
+http::Response ModelServer::Route(const http::Request& request, std::string& route) {
+  const std::string& p = request.path;
+  if (p == "/predict" || p == "/invocations") {
+    route = p;
+    if (request.method != "POST") {
+      return Error(
+          405, p + " takes POST with a JSON" + (p == "/predict" ? " body" : " or text/csv body"));
+    }
+    return p == "/predict" ? Predict(request) : Invocations(request);
   }
-  if (!body->is_object() || !body->contains("data")) {
-    return Error(400, R"(request body: expected {"data": [[...], ...]} or {"data": [{...}, ...]})");
+  if (p == "/ping" || p == "/health") {
+    route = p;
+    return Text("OK");
   }
-  const ml::Predictor& predictor = *predictor_;
-  Result<table::Table> rows = RowsFromJson((*body)["data"], predictor.input_schema(), nullptr,
-                                           "data", options_.max_rows, options_.null_values);
+  if (p == "/version") {
+    route = p;
+    return Text(options_.plinth_version);
+  }
+  if (p == "/metrics") {
+    route = p;
+    http::Response r = Text(Metrics());
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    return r;
+  }
+  if (p == "/v2" || p.starts_with("/v2/")) {
+    return KServeV2(request, route);
+  }
+  if (p.starts_with("/v1/models/")) {
+    return KServeV1(request, route);
+  }
+  return Error(404, "no endpoint at " + p + " (POST /predict, /invocations, /v2/models/" +
+                        options_.model_name +
+                        "/infer; GET /ping, /health, /version, /metrics, /v2)");
+}
+
+http::Response ModelServer::Answer(
+    Result<table::Table> rows, http::Response (*error)(const Status&),
+    const std::function<void(std::string*, const ml::Prediction&)>& write) {
   if (!rows.ok()) {
-    return Error(HttpStatus(rows.status()), rows.status().message());
+    return error(rows.status());
   }
-  Result<ml::Prediction> pred = predictor.Predict(*rows);
+  Result<ml::Prediction> pred = predictor_->Predict(*rows);
   if (!pred.ok()) {
-    return Error(HttpStatus(pred.status()), pred.status().message());
+    return error(pred.status());
   }
   rows_total_.fetch_add(static_cast<uint64_t>(pred->rows), std::memory_order_relaxed);
   http::Response r;
-  core::JsonWriter w(&r.body);
-  w.BeginObject().Key("predictions").BeginArray();
-  const bool classifier = pred->task != ml::Task::kRegression;
-  const auto& labels = predictor.class_labels();
-  for (int64_t i = 0; i < pred->rows; ++i) {
-    if (classifier) {
-      WriteLabel(w, labels[static_cast<size_t>(pred->classes[static_cast<size_t>(i)])]);
-    } else {
-      w.Double(pred->values[static_cast<size_t>(i)]);
-    }
-  }
-  w.EndArray();
-  if (classifier) {
-    w.Key("probabilities").BeginArray();
-    const auto k = static_cast<size_t>(pred->num_classes);
-    for (int64_t i = 0; i < pred->rows; ++i) {
-      w.BeginArray();
-      for (size_t c = 0; c < k; ++c) {
-        w.Double(pred->proba[static_cast<size_t>(i) * k + c]);
-      }
-      w.EndArray();
-    }
-    w.EndArray().Key("classes").BeginArray();
-    for (const std::string& label : labels) {
-      WriteLabel(w, label);
-    }
-    w.EndArray();
-  }
-  w.Field("model_version", options_.model_version)
-      .Field("timestamp", core::FormatIsoMicros(core::SystemClock().NowMicros()))
-      .EndObject();
+  write(&r.body, *pred);
   return r;
+}
+
+http::Response ModelServer::Predict(const http::Request& request) {
+  return Answer(ReadPredictBody(request.body, predictor_->input_schema(), options_.limits),
+                StatusError, [&](std::string* out, const ml::Prediction& pred) {
+                  WritePredictAnswer(out, *predictor_, pred, options_.model_version,
+                                     core::FormatIsoMicros(core::SystemClock().NowMicros()));
+                });
+}
+
+http::Response ModelServer::Invocations(const http::Request& request) {
+  return Answer(ReadInvocationsBody(request.body, request.Header("content-type"),
+                                    predictor_->input_schema(), options_.limits),
+                MlflowError, [&](std::string* out, const ml::Prediction& pred) {
+                  WritePredictionsOnly(out, *predictor_, pred);
+                });
+}
+
+http::Response ModelServer::KServeV2(const http::Request& request, std::string& route) {
+  const std::string& p = request.path;
+  if (p == "/v2" || p == "/v2/") {
+    route = "/v2";
+    return JsonAnswer(
+        {{"name", "plinth"}, {"version", options_.plinth_version}, {"extensions", Json::array()}});
+  }
+  if (p == "/v2/health/live") {
+    route = p;
+    return JsonAnswer({{"live", true}});
+  }
+  if (p == "/v2/health/ready") {
+    route = p;
+    return JsonAnswer({{"ready", true}});
+  }
+  if (!p.starts_with("/v2/models/")) {
+    return Error(404, "no endpoint at " + p + " (/v2, /v2/health/live, /v2/health/ready, " +
+                          "/v2/models/" + options_.model_name + "[/versions/V][/ready|/infer])");
+  }
+  const std::vector<std::string_view> parts = Split(std::string_view(p).substr(11), '/');
+  if (parts[0] != options_.model_name) {
+    return Error(404, "no model '" + std::string(parts[0]) + "' here (serving '" +
+                          options_.model_name + "')");
+  }
+  size_t i = 1;
+  if (parts.size() >= 3 && parts[1] == "versions") {
+    if (parts[2] != options_.model_version) {
+      return Error(404, "model '" + options_.model_name + "' has no version '" +
+                            std::string(parts[2]) + "' here (serving version " +
+                            options_.model_version + ")");
+    }
+    i = 3;
+  }
+  const std::string_view action = i < parts.size() ? parts[i] : "";
+  if (i + 1 < parts.size() || (action != "" && action != "ready" && action != "infer")) {
+    return Error(404, "no endpoint at " + p + " (/v2/models/" + options_.model_name +
+                          "[/versions/V][/ready|/infer])");
+  }
+  route = "/v2/models/{model}" + std::string(action.empty() ? "" : "/") + std::string(action);
+  if (action == "infer") {
+    if (request.method != "POST") {
+      return Error(405, p + " takes POST with a JSON body");
+    }
+    Result<InferRequest> req =
+        ReadInferBody(request.body, predictor_->input_schema(), options_.limits);
+    if (!req.ok()) {
+      return StatusError(req.status());
+    }
+    return Answer(std::move(req->rows), StatusError,
+                  [&](std::string* out, const ml::Prediction& pred) {
+                    WriteInferAnswer(out, *predictor_, pred, *req, options_.model_name,
+                                     options_.model_version);
+                  });
+  }
+  if (request.method != "GET") {
+    return Error(405, p + " takes GET");
+  }
+  if (action == "ready") {
+    return JsonAnswer({{"name", options_.model_name}, {"ready", true}});
+  }
+  return JsonAnswer(ModelMetadata(*predictor_, options_.model_name, options_.model_version));
+}
+
+http::Response ModelServer::KServeV1(const http::Request& request, std::string& route) {
+  const std::string_view rest = std::string_view(request.path).substr(11);
+  const bool predict = rest.ends_with(":predict");
+  const std::string_view name = predict ? rest.substr(0, rest.size() - 8) : rest;
+  if (name != options_.model_name) {
+    return Error(
+        404, "no model '" + std::string(name) + "' here (serving '" + options_.model_name + "')");
+  }
+  route = predict ? "/v1/models/{model}:predict" : "/v1/models/{model}";
+  if (!predict) {
+    return JsonAnswer({{"name", options_.model_name}, {"ready", true}});
+  }
+  if (request.method != "POST") {
+    return Error(405, request.path + " takes POST with {\"instances\": [...]}");
+  }
+  return Answer(ReadInvocationsBody(request.body, "application/json", predictor_->input_schema(),
+                                    options_.limits),
+                StatusError, [&](std::string* out, const ml::Prediction& pred) {
+                  WritePredictionsOnly(out, *predictor_, pred);
+                });
 }
 
 std::string ModelServer::Metrics() const {

@@ -1,7 +1,12 @@
 // The data plane's HTTP front end for one model bundle (`plinth serve`):
-//   POST /predict  {"data": [[...], ...]} or {"data": [{...}, ...]} ->
-//                  {"predictions", "probabilities" (classifiers), "classes",
-//                   "model_version", "timestamp"}
+//   POST /predict      {"data": [[...], ...]} or {"data": [{...}, ...]} ->
+//                      {"predictions", "probabilities" (classifiers), "classes",
+//                       "model_version", "timestamp"}
+//   POST /invocations  MLflow's scoring protocol (JSON or text/csv) ->
+//                      {"predictions": [...]}; errors as MLflow's error JSON
+//   /v2/...            KServe's Open Inference Protocol v2 (REST): server and
+//                      model metadata, health, readiness, infer
+//   /v1/models/NAME[:predict]  KServe v1
 //   GET  /ping, /health  "OK" once the model is loaded
 //   GET  /version        the Plinth version
 //   GET  /metrics        Prometheus text: requests by route and status, latency,
@@ -11,6 +16,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,6 +25,7 @@
 #include "http/metrics.h"
 #include "http/server.h"
 #include "ml/bundle.h"
+#include "serving/protocols.h"
 
 namespace plinth::serving {
 
@@ -26,9 +33,7 @@ struct ServeOptions {
   std::string model_name;     // as the bundle or the registry names it
   std::string model_version;  // reported in every answer ("3", or the bundle's id)
   std::string plinth_version;
-  size_t max_rows = 10000;  // per request
-  // Strings read as missing values: the training CSV reader's markers.
-  std::vector<std::string> null_values;
+  InputLimits limits;  // rows per request, missing-value markers
 };
 
 class ModelServer {
@@ -41,7 +46,16 @@ class ModelServer {
   static http::Response Error(int status, const std::string& message);
 
  private:
+  // Answers `request`; `route` is set to the route's name in metrics.
+  http::Response Route(const http::Request& request, std::string& route);
   http::Response Predict(const http::Request& request);
+  http::Response Invocations(const http::Request& request);
+  http::Response KServeV2(const http::Request& request, std::string& route);
+  http::Response KServeV1(const http::Request& request, std::string& route);
+  // Scores `rows` and writes the answer with `write`; a failure to read or
+  // score is answered by `error`.
+  http::Response Answer(Result<table::Table> rows, http::Response (*error)(const Status&),
+                        const std::function<void(std::string*, const ml::Prediction&)>& write);
   std::string Metrics() const;
 
   std::shared_ptr<const ml::Predictor> predictor_;

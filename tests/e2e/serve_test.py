@@ -81,10 +81,10 @@ server = start_server([PLINTH, "serve", bundle, "--port", str(port), "--max-rows
                       stderr=subprocess.PIPE, text=True)
 
 
-def call(path, body=None, method=None, raw=None):
+def call(path, body=None, method=None, raw=None, content_type="application/json"):
     data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
     req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method=method,
-                                 headers={"Content-Type": "application/json"})
+                                 headers={"Content-Type": content_type})
     try:
         with urllib.request.urlopen(req, timeout=30) as r:
             return r.status, r.read().decode()
@@ -108,6 +108,96 @@ for name, data in (("objects", objects), ("arrays", arrays)):
     check(body["model_version"] == digest.hexdigest()[:12], f"{name}: model_version")
     check(body["timestamp"].endswith("Z") and "T" in body["timestamp"], "timestamp")
 
+predicted = body["predictions"]
+
+
+def scores(path, body, raw=None, content_type="application/json"):
+    status, text = call(path, body, raw=raw, content_type=content_type)
+    check(status == 200, f"{path}: status {status} {text[:300]}")
+    return json.loads(text) if status == 200 else {}
+
+
+# MLflow's scoring protocol: every body shape gives /predict's answers.
+reordered = list(reversed(columns)) + ["unused"]
+mlflow_bodies = {
+    "dataframe_split": {"dataframe_split": {
+        "columns": reordered, "data": [[o[c] for c in reordered[:-1]] + [1] for o in objects]}},
+    "dataframe_records": {"dataframe_records": objects},
+    "instances": {"instances": arrays},
+    "inputs (columns)": {"inputs": {c: [o[c] for o in objects] for c in columns}},
+}
+for name, body in mlflow_bodies.items():
+    got = scores("/invocations", body).get("predictions")
+    check(got == predicted, f"/invocations {name}: predictions differ from /predict")
+got = scores("/invocations", None, raw=open(test_csv, "rb").read(),
+             content_type="text/csv; charset=utf-8").get("predictions")
+check(got == predicted, "/invocations text/csv: predictions differ from /predict")
+for content_type, body, raw, want, part in (
+        ("text/plain", None, b"x", 415, "Content-Type 'text/plain'"),
+        ("text/csv; charset=latin-1", None, b"x", 415, "charset=latin-1"),
+        ("application/json", {"instances": arrays, "inputs": arrays}, None, 400,
+         'both "instances" and "inputs"'),
+        ("application/json", {"instances": [arrays[0][:3]]}, None, 400,
+         "instances[0]: expected"),
+        ("text/csv", None, b"age,sex\n1,Male\n", 400, "text/csv body: missing column"),
+        ("text/csv", None, open(test_csv, "rb").read().replace(b"\n39,", b"\nold,", 1), 400,
+         'column "age": expected int64')):
+    status, text = call("/invocations", body, raw=raw, content_type=content_type)
+    err = json.loads(text)
+    check(status == want and err.get("error_code") == "BAD_REQUEST" and part in err["message"],
+          f"/invocations {part}: {status} {text[:300]}")
+
+# KServe v2: one tensor per column, typed; or one [N, F] tensor of strings.
+KSERVE_TYPES = {"int64": "INT64", "float64": "FP64", "string": "BYTES", "bool": "BOOL"}
+tensors = [{"name": c, "datatype": KSERVE_TYPES[types[c]], "shape": [200],
+            "data": [o[c] for o in objects]} for c in columns]
+base = "/v2/models/adult-income"
+for name, body in (
+        ("per column", {"id": "r1", "inputs": tensors}),
+        ("one tensor", {"inputs": [{"name": "x", "datatype": "BYTES", "shape": [200, len(columns)],
+                                    "data": [None if v is None else str(v)
+                                             for a in arrays for v in a]}]})):
+    answer = scores(base + "/infer", body)
+    outs = {o["name"]: o for o in answer.get("outputs", [])}
+    check(answer.get("model_name") == "adult-income" and answer.get("id") == body.get("id"),
+          f"infer {name}: model name and id")
+    probs = outs.get("probabilities", {})
+    check(probs.get("shape") == [200, 2] and probs.get("datatype") == "FP64",
+          f"infer {name}: probabilities shape {probs.get('shape')}")
+    worst = max(abs(p - e) for p, e in zip(probs.get("data", [])[1::2], expected)) \
+        if probs else 1
+    check(worst < 1e-9, f"infer {name}: probabilities differ from the CSV path by {worst}")
+    check(outs.get("predictions", {}).get("data") == predicted, f"infer {name}: predictions")
+only = scores(base + f"/versions/{digest.hexdigest()[:12]}/infer",
+              {"inputs": tensors, "outputs": [{"name": "predictions"}]})
+check([o["name"] for o in only.get("outputs", [])] == ["predictions"], "infer: outputs filter")
+check(scores("/v2", None).get("name") == "plinth", "/v2 server metadata")
+check(scores("/v2/health/ready", None) == {"ready": True}, "/v2/health/ready")
+check(scores("/v2/health/live", None) == {"live": True}, "/v2/health/live")
+check(scores(base + "/ready", None) == {"name": "adult-income", "ready": True}, "model ready")
+model_meta = scores(base, None)
+check([i["name"] for i in model_meta.get("inputs", [])] == columns and
+      model_meta.get("versions") == [digest.hexdigest()[:12]], f"model metadata {model_meta}")
+wrong_width = [dict(t) for t in tensors]
+wrong_width[1]["shape"], wrong_width[1]["data"] = [199], wrong_width[1]["data"][:199]
+for path, body, want, part in (
+        ("/v2/models/other/infer", {"inputs": tensors}, 404, "no model 'other'"),
+        (base + "/versions/9/infer", {"inputs": tensors}, 404, "no version '9'"),
+        (base + "/infer", {"inputs": wrong_width}, 400, "expected [200] or [200, 1]"),
+        (base + "/infer", {"inputs": [dict(tensors[0], datatype="FP64")]}, 400,
+         "no tensor for column 'workclass'"),
+        (base + "/infer", {"inputs": [dict(tensors[0], name="x")]}, 400,
+         "expected one tensor per model column"),
+        (base + "/infer", {"inputs": [dict(tensors[1], datatype="INT64")]}, 400,
+         "expected a INT64 value"),
+        (base + "/infer", {"inputs": [dict(tensors[0], shape=[3])]}, 400, "holds 3 values"),
+        (base + "/infer", {"inputs": tensors, "outputs": [{"name": "x"}]}, 400, "no output 'x'")):
+    status, text = call(path, body)
+    err = json.loads(text).get("error", "")
+    check(status == want and part in err, f"{path} {part}: {status} {text[:300]}")
+v1 = scores("/v1/models/adult-income:predict", {"instances": objects})
+check(v1.get("predictions") == predicted, "KServe v1 predict")
+
 bad_row = dict(objects[0])
 del bad_row["age"]
 cases = [
@@ -129,7 +219,7 @@ status, text = call("/nope")
 check(status == 404 and "error" in json.loads(text), "unknown path: JSON 404")
 check(call("/ping") == (200, "OK"), "/ping")
 metrics = call("/metrics")[1]
-check("plinth_serve_predicted_rows_total 400" in metrics, "rows counted")
+check("plinth_serve_predicted_rows_total 2200" in metrics, "rows counted")
 check('route="/predict",method="POST",status="400"' in metrics, "errors counted by status")
 check('plinth_serve_model_info{name="adult-income"' in metrics, "model info")
 

@@ -1,0 +1,591 @@
+#include "serving/protocols.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+
+#include "serving/rows.h"
+#include "table/csv_reader.h"
+#include "table/value_parse.h"
+
+namespace plinth::serving {
+namespace {
+
+using core::Json;
+using core::JsonWriter;
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+Result<Json> ParseObject(std::string_view body, std::string_view expected) {
+  PLINTH_ASSIGN_OR_RETURN(Json json, core::ParseJson(body, "request body"));
+  if (!json.is_object()) {
+    return InvalidArgument("request body: expected " + std::string(expected));
+  }
+  return json;
+}
+
+// How class labels travel: as integers or numbers when every label of the model
+// is one (the training target held numbers), else as strings.
+enum class LabelKind { kInt, kFloat, kText };
+
+LabelKind KindOfLabels(const std::vector<std::string>& labels) {
+  LabelKind kind = LabelKind::kInt;
+  for (const std::string& label : labels) {
+    int64_t i = 0;
+    double d = 0;
+    if (table::ParseInt64(label, i) && std::to_string(i) == label) {
+      continue;
+    }
+    if (!label.empty() && table::ParseFloat64(label, d) && std::isfinite(d)) {
+      kind = LabelKind::kFloat;
+      continue;
+    }
+    return LabelKind::kText;
+  }
+  return kind;
+}
+
+void WriteLabel(JsonWriter& w, const std::string& label, LabelKind kind) {
+  switch (kind) {
+    case LabelKind::kInt: {
+      int64_t i = 0;
+      table::ParseInt64(label, i);
+      w.Int(i);
+      return;
+    }
+    case LabelKind::kFloat: {
+      double d = 0;
+      table::ParseFloat64(label, d);
+      w.Double(d);
+      return;
+    }
+    case LabelKind::kText:
+      w.String(label);
+      return;
+  }
+}
+
+// The predictions array: class labels for classifiers, values for regressors.
+void WritePredictions(JsonWriter& w, const ml::Predictor& predictor, const ml::Prediction& pred) {
+  w.BeginArray();
+  if (pred.task == ml::Task::kRegression) {
+    for (double v : pred.values) {
+      w.Double(v);
+    }
+  } else {
+    const auto& labels = predictor.class_labels();
+    const LabelKind kind = KindOfLabels(labels);
+    for (int c : pred.classes) {
+      WriteLabel(w, labels[static_cast<size_t>(c)], kind);
+    }
+  }
+  w.EndArray();
+}
+
+// "predictions"' datatype in KServe v2.
+std::string_view PredictionType(const ml::Predictor& predictor) {
+  if (predictor.task() == ml::Task::kRegression) {
+    return "FP64";
+  }
+  switch (KindOfLabels(predictor.class_labels())) {
+    case LabelKind::kInt:
+      return "INT64";
+    case LabelKind::kFloat:
+      return "FP64";
+    case LabelKind::kText:
+      return "BYTES";
+  }
+  return "BYTES";
+}
+
+// {"name": {"a": [..], "b": [..]}}: columns of equal length, as rows.
+Result<Json> ColumnsAsRows(const Json& columns, std::string_view where,
+                           std::vector<std::string>& names) {
+  size_t n = 0;
+  bool first = true;
+  for (const auto& [name, values] : columns.items()) {
+    if (!values.is_array()) {
+      return InvalidArgument(std::string(where) + "." + name + ": expected an array of values");
+    }
+    if (!first && values.size() != n) {
+      return InvalidArgument(std::string(where) + "." + name + ": " +
+                             std::to_string(values.size()) + " values, the columns before have " +
+                             std::to_string(n));
+    }
+    n = values.size();
+    first = false;
+    names.push_back(name);
+  }
+  Json rows = Json::array();
+  for (size_t i = 0; i < n; ++i) {
+    Json row = Json::array();
+    for (const auto& [name, values] : columns.items()) {
+      row.push_back(values[i]);
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+Result<table::Table> ReadJsonInvocation(std::string_view body, const table::Schema& schema,
+                                        const InputLimits& limits) {
+  static constexpr std::string_view kShapes =
+      R"(a JSON object with exactly one of "dataframe_split", "dataframe_records", )"
+      R"("instances" or "inputs")";
+  PLINTH_ASSIGN_OR_RETURN(Json json, ParseObject(body, kShapes));
+  std::string key;
+  for (std::string_view k : {"dataframe_split", "dataframe_records", "instances", "inputs"}) {
+    if (json.contains(k)) {
+      if (!key.empty()) {
+        return InvalidArgument("request body: both \"" + key + "\" and \"" + std::string(k) +
+                               "\"; expected " + std::string(kShapes));
+      }
+      key = k;
+    }
+  }
+  if (key.empty()) {
+    return InvalidArgument("request body: expected " + std::string(kShapes));
+  }
+  const Json& v = json[key];
+  if (key == "dataframe_split") {
+    if (!v.is_object() || !v.contains("data")) {
+      return InvalidArgument(
+          R"(dataframe_split: expected {"columns": [...], "data": [[...], ...]})");
+    }
+    std::vector<std::string> columns;
+    const Json* cols = v.contains("columns") ? &v["columns"] : nullptr;
+    if (cols) {
+      if (!cols->is_array()) {
+        return InvalidArgument("dataframe_split.columns: expected an array of column names");
+      }
+      for (const Json& c : *cols) {
+        if (!c.is_string()) {
+          return InvalidArgument("dataframe_split.columns: expected column names, got " +
+                                 core::DumpJson(c, false));
+        }
+        columns.push_back(c.get<std::string>());
+      }
+    }
+    return RowsFromJson(v["data"], schema, cols ? &columns : nullptr, "dataframe_split.data",
+                        limits.max_rows, limits.null_values);
+  }
+  if (key == "inputs" && v.is_object()) {
+    std::vector<std::string> names;
+    PLINTH_ASSIGN_OR_RETURN(Json rows, ColumnsAsRows(v, "inputs", names));
+    return RowsFromJson(rows, schema, &names, "inputs", limits.max_rows, limits.null_values);
+  }
+  return RowsFromJson(v, schema, nullptr, key, limits.max_rows, limits.null_values);
+}
+
+Result<table::Table> ReadCsvInvocation(std::string_view body, const table::Schema& schema,
+                                       const InputLimits& limits) {
+  static constexpr std::string_view kName = "text/csv body";
+  table::CsvOptions options;
+  options.delimiter = ',';
+  options.threads = 1;
+  options.null_values = limits.null_values;
+  // The header first, so that the model's columns can be read with its types
+  // (a missing one is named as such rather than as a --type error).
+  const std::string_view header = body.substr(0, body.find('\n') + 1);
+  PLINTH_ASSIGN_OR_RETURN(table::CsvTable head, table::ReadCsvText(header, options, kName));
+  for (const table::Field& field : schema.fields()) {
+    if (head.table.ColumnByName(field.name) == nullptr) {
+      return InvalidArgument(std::string(kName) + ": missing column '" + field.name +
+                             "' in the header");
+    }
+    options.types[field.name] = field.type;
+  }
+  PLINTH_ASSIGN_OR_RETURN(table::CsvTable csv, table::ReadCsvText(body, options, kName));
+  if (static_cast<size_t>(csv.table.num_rows()) > limits.max_rows) {
+    return ResourceExhausted(std::string(kName) + ": " + std::to_string(csv.table.num_rows()) +
+                             " rows, more than the limit of " + std::to_string(limits.max_rows));
+  }
+  return std::move(csv.table);
+}
+
+bool IsTensorType(std::string_view t) {
+  static constexpr std::string_view kTypes[] = {"BOOL",   "UINT8", "UINT16", "UINT32", "UINT64",
+                                                "INT8",   "INT16", "INT32",  "INT64",  "FP16",
+                                                "FP32",   "FP64",  "BYTES",  "BF16"};
+  return std::find(std::begin(kTypes), std::end(kTypes), t) != std::end(kTypes);
+}
+
+// Whether `v` is a value of tensor datatype `type` (null, a missing value, is
+// any type's).
+bool FitsTensorType(const Json& v, std::string_view type) {
+  if (v.is_null()) {
+    return true;
+  }
+  if (type == "BOOL") {
+    return v.is_boolean();
+  }
+  if (type == "BYTES") {
+    return v.is_string();
+  }
+  if (type.starts_with("UINT")) {
+    return v.is_number_unsigned() || (v.is_number_integer() && v.get<int64_t>() >= 0);
+  }
+  if (type.starts_with("INT")) {
+    return v.is_number_integer();
+  }
+  return v.is_number();  // FP16, FP32, FP64, BF16
+}
+
+// The values of a tensor's (possibly nested) data, row-major.
+Status Flatten(const Json& data, std::vector<const Json*>& out, int depth = 0) {
+  if (depth > 32) {
+    return InvalidArgument("nested more than 32 deep");
+  }
+  for (const Json& v : data) {
+    if (v.is_array()) {
+      PLINTH_RETURN_IF_ERROR(Flatten(v, out, depth + 1));
+    } else {
+      out.push_back(&v);
+    }
+  }
+  return Status::Ok();
+}
+
+struct Tensor {
+  std::string name;
+  std::string datatype;
+  std::vector<int64_t> shape;
+  std::vector<const Json*> values;
+};
+
+Result<Tensor> ReadTensor(const Json& input, const std::string& where) {
+  if (!input.is_object()) {
+    return InvalidArgument(where + R"(: expected {"name", "shape", "datatype", "data"})");
+  }
+  Tensor t;
+  for (const char* key : {"name", "datatype", "shape", "data"}) {
+    if (!input.contains(key)) {
+      return InvalidArgument(where + ": missing \"" + key + "\"");
+    }
+  }
+  if (!input["name"].is_string()) {
+    return InvalidArgument(where + ".name: expected a string");
+  }
+  t.name = input["name"].get<std::string>();
+  const std::string at = where + " ('" + t.name + "')";
+  if (!input["datatype"].is_string() || !IsTensorType(input["datatype"].get<std::string>())) {
+    return InvalidArgument(at + ".datatype: expected one of BOOL, INT8..INT64, UINT8..UINT64, "
+                                "FP16, FP32, FP64, BYTES, got " +
+                           core::DumpJson(input["datatype"], false));
+  }
+  t.datatype = input["datatype"].get<std::string>();
+  const Json& shape = input["shape"];
+  if (!shape.is_array() || shape.empty() || shape.size() > 8) {
+    return InvalidArgument(at + ".shape: expected an array of 1 to 8 sizes");
+  }
+  int64_t count = 1;
+  for (const Json& d : shape) {
+    if (!d.is_number_integer() || d.get<int64_t>() < 0 || d.get<int64_t>() > (int64_t{1} << 40)) {
+      return InvalidArgument(at + ".shape: expected sizes of 0 or more, got " +
+                             core::DumpJson(shape, false));
+    }
+    t.shape.push_back(d.get<int64_t>());
+    count = count > 0 && t.shape.back() > (int64_t{1} << 40) / count ? (int64_t{1} << 40)
+                                                                      : count * t.shape.back();
+  }
+  if (!input["data"].is_array()) {
+    return InvalidArgument(at + ".data: expected an array");
+  }
+  if (Status s = Flatten(input["data"], t.values); !s.ok()) {
+    return InvalidArgument(at + ".data: " + s.message());
+  }
+  if (static_cast<int64_t>(t.values.size()) != count) {
+    return InvalidArgument(at + ": shape " + core::DumpJson(shape, false) + " holds " +
+                           std::to_string(count) + " values, data has " +
+                           std::to_string(t.values.size()));
+  }
+  for (size_t i = 0; i < t.values.size(); ++i) {
+    if (!FitsTensorType(*t.values[i], t.datatype)) {
+      return InvalidArgument(at + ".data[" + std::to_string(i) + "]: expected a " + t.datatype +
+                             " value, got " + core::DumpJson(*t.values[i], false));
+    }
+  }
+  return t;
+}
+
+std::string ShapeText(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    s += (i ? ", " : "") + std::to_string(shape[i]);
+  }
+  return s + "]";
+}
+
+}  // namespace
+
+Result<table::Table> ReadPredictBody(std::string_view body, const table::Schema& schema,
+                                     const InputLimits& limits) {
+  static constexpr std::string_view kShape = R"({"data": [[...], ...]} or {"data": [{...}, ...]})";
+  PLINTH_ASSIGN_OR_RETURN(Json json, ParseObject(body, kShape));
+  if (!json.contains("data")) {
+    return InvalidArgument("request body: expected " + std::string(kShape));
+  }
+  return RowsFromJson(json["data"], schema, nullptr, "data", limits.max_rows, limits.null_values);
+}
+
+Result<table::Table> ReadInvocationsBody(std::string_view body, std::string_view content_type,
+                                         const table::Schema& schema, const InputLimits& limits) {
+  const size_t semi = content_type.find(';');
+  const std::string media = Lower(Trim(content_type.substr(0, semi)));
+  for (std::string_view rest = semi == std::string_view::npos ? "" : content_type.substr(semi + 1);
+       !Trim(rest).empty();) {
+    const size_t next = rest.find(';');
+    std::string_view param = Trim(rest.substr(0, next));
+    rest = next == std::string_view::npos ? "" : rest.substr(next + 1);
+    const size_t eq = param.find('=');
+    std::string value = Lower(Trim(param.substr(eq == std::string_view::npos ? param.size() : eq + 1)));
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+      value = value.substr(1, value.size() - 2);
+    }
+    if (Lower(Trim(param.substr(0, eq))) != "charset" || value != "utf-8") {
+      return Unimplemented("Content-Type: unsupported parameter '" + std::string(param) +
+                           "' (only charset=utf-8)");
+    }
+  }
+  if (media.empty() || media == "application/json") {
+    return ReadJsonInvocation(body, schema, limits);
+  }
+  if (media == "text/csv") {
+    return ReadCsvInvocation(body, schema, limits);
+  }
+  return Unimplemented("Content-Type '" + media + "': expected application/json or text/csv");
+}
+
+Result<InferRequest> ReadInferBody(std::string_view body, const table::Schema& schema,
+                                   const InputLimits& limits) {
+  PLINTH_ASSIGN_OR_RETURN(Json json, ParseObject(body, R"({"inputs": [{...}, ...]})"));
+  InferRequest req;
+  if (json.contains("id")) {
+    if (!json["id"].is_string()) {
+      return InvalidArgument("id: expected a string");
+    }
+    req.id = json["id"].get<std::string>();
+  }
+  if (json.contains("outputs")) {
+    const Json& outputs = json["outputs"];
+    if (!outputs.is_array()) {
+      return InvalidArgument(R"(outputs: expected an array of {"name": ...})");
+    }
+    req.want_predictions = req.want_probabilities = false;
+    for (size_t i = 0; i < outputs.size(); ++i) {
+      const Json& o = outputs[i];
+      const std::string at = "outputs[" + std::to_string(i) + "]";
+      if (!o.is_object() || !o.contains("name") || !o["name"].is_string()) {
+        return InvalidArgument(at + R"(: expected {"name": "predictions" or "probabilities"})");
+      }
+      const std::string name = o["name"].get<std::string>();
+      if (name == "predictions") {
+        req.want_predictions = true;
+      } else if (name == "probabilities") {
+        req.want_probabilities = true;
+      } else {
+        return InvalidArgument(at + ".name: no output '" + name +
+                               "' (the outputs: predictions, probabilities)");
+      }
+    }
+  }
+  if (!json.contains("inputs") || !json["inputs"].is_array() || json["inputs"].empty()) {
+    return InvalidArgument(
+        R"(inputs: expected an array of tensors {"name", "shape", "datatype", "data"})");
+  }
+  std::vector<Tensor> tensors;
+  for (size_t i = 0; i < json["inputs"].size(); ++i) {
+    PLINTH_ASSIGN_OR_RETURN(Tensor t,
+                            ReadTensor(json["inputs"][i], "inputs[" + std::to_string(i) + "]"));
+    tensors.push_back(std::move(t));
+  }
+  const size_t width = schema.size();
+  auto is_column = [&](const Tensor& t) { return schema.IndexOf(t.name).has_value(); };
+  Json rows = Json::array();
+  std::vector<std::string> names;
+  if (std::all_of(tensors.begin(), tensors.end(), is_column)) {
+    // One tensor per column: [N] or [N, 1] each.
+    const int64_t n = tensors[0].shape[0];
+    for (const Tensor& t : tensors) {
+      if (t.shape[0] != n || (t.shape.size() == 2 && t.shape[1] != 1) || t.shape.size() > 2) {
+        return InvalidArgument("inputs ('" + t.name + "'): shape " + ShapeText(t.shape) +
+                               ", expected [" + std::to_string(n) + "] or [" +
+                               std::to_string(n) + ", 1] like the first input");
+      }
+      names.push_back(t.name);
+    }
+    for (const table::Field& field : schema.fields()) {
+      if (std::find(names.begin(), names.end(), field.name) == names.end()) {
+        return InvalidArgument("inputs: no tensor for column '" + field.name +
+                               "' (expected one tensor per model column, or one of shape [N, " +
+                               std::to_string(width) + "])");
+      }
+    }
+    if (static_cast<uint64_t>(n) > limits.max_rows) {
+      return ResourceExhausted("inputs: " + std::to_string(n) + " rows, more than the limit of " +
+                               std::to_string(limits.max_rows));
+    }
+    for (int64_t r = 0; r < n; ++r) {
+      Json row = Json::array();
+      for (const Tensor& t : tensors) {
+        row.push_back(*t.values[static_cast<size_t>(r)]);
+      }
+      rows.push_back(std::move(row));
+    }
+  } else if (tensors.size() == 1 && tensors[0].shape.size() == 2 &&
+             tensors[0].shape[1] == static_cast<int64_t>(width)) {
+    // Whole rows in the schema's order.
+    const Tensor& t = tensors[0];
+    if (static_cast<uint64_t>(t.shape[0]) > limits.max_rows) {
+      return ResourceExhausted("inputs: " + std::to_string(t.shape[0]) +
+                               " rows, more than the limit of " + std::to_string(limits.max_rows));
+    }
+    for (int64_t r = 0; r < t.shape[0]; ++r) {
+      Json row = Json::array();
+      for (size_t c = 0; c < width; ++c) {
+        row.push_back(*t.values[static_cast<size_t>(r) * width + c]);
+      }
+      rows.push_back(std::move(row));
+    }
+  } else {
+    std::string columns;
+    for (size_t c = 0; c < width && c < 8; ++c) {
+      columns += (c ? ", " : "") + schema.field(c).name;
+    }
+    return InvalidArgument("inputs: expected one tensor per model column (" + columns +
+                           (width > 8 ? ", ..." : "") + ") or one tensor of shape [N, " +
+                           std::to_string(width) + "], got '" + tensors[0].name + "' of shape " +
+                           ShapeText(tensors[0].shape));
+  }
+  PLINTH_ASSIGN_OR_RETURN(req.rows, RowsFromJson(rows, schema, names.empty() ? nullptr : &names,
+                                                 "inputs", limits.max_rows, limits.null_values));
+  return req;
+}
+
+void WritePredictAnswer(std::string* out, const ml::Predictor& predictor,
+                        const ml::Prediction& pred, std::string_view version,
+                        std::string_view timestamp) {
+  JsonWriter w(out);
+  w.BeginObject().Key("predictions");
+  WritePredictions(w, predictor, pred);
+  if (pred.task != ml::Task::kRegression) {
+    w.Key("probabilities").BeginArray();
+    const auto k = static_cast<size_t>(pred.num_classes);
+    for (size_t i = 0; i < static_cast<size_t>(pred.rows); ++i) {
+      w.BeginArray();
+      for (size_t c = 0; c < k; ++c) {
+        w.Double(pred.proba[i * k + c]);
+      }
+      w.EndArray();
+    }
+    w.EndArray().Key("classes").BeginArray();
+    const LabelKind kind = KindOfLabels(predictor.class_labels());
+    for (const std::string& label : predictor.class_labels()) {
+      WriteLabel(w, label, kind);
+    }
+    w.EndArray();
+  }
+  w.Field("model_version", version).Field("timestamp", timestamp).EndObject();
+}
+
+void WritePredictionsOnly(std::string* out, const ml::Predictor& predictor,
+                          const ml::Prediction& pred) {
+  JsonWriter w(out);
+  w.BeginObject().Key("predictions");
+  WritePredictions(w, predictor, pred);
+  w.EndObject();
+}
+
+void WriteInferAnswer(std::string* out, const ml::Predictor& predictor, const ml::Prediction& pred,
+                      const InferRequest& request, std::string_view name,
+                      std::string_view version) {
+  JsonWriter w(out);
+  w.BeginObject().Field("model_name", name).Field("model_version", version);
+  if (request.id) {
+    w.Field("id", *request.id);
+  }
+  w.Key("outputs").BeginArray();
+  if (request.want_predictions) {
+    w.BeginObject()
+        .Field("name", "predictions")
+        .Field("datatype", PredictionType(predictor))
+        .Key("shape")
+        .BeginArray()
+        .Int(pred.rows)
+        .EndArray()
+        .Key("data");
+    WritePredictions(w, predictor, pred);
+    w.EndObject();
+  }
+  if (request.want_probabilities && pred.task != ml::Task::kRegression) {
+    w.BeginObject()
+        .Field("name", "probabilities")
+        .Field("datatype", "FP64")
+        .Key("shape")
+        .BeginArray()
+        .Int(pred.rows)
+        .Int(pred.num_classes)
+        .EndArray()
+        .Key("data")
+        .BeginArray();
+    for (double p : pred.proba) {
+      w.Double(p);
+    }
+    w.EndArray().EndObject();
+  }
+  w.EndArray().EndObject();
+}
+
+std::string_view TensorType(table::DataType type) {
+  switch (type) {
+    case table::DataType::kFloat64:
+      return "FP64";
+    case table::DataType::kInt64:
+      return "INT64";
+    case table::DataType::kBool:
+      return "BOOL";
+    case table::DataType::kString:
+    case table::DataType::kTimestamp:
+      return "BYTES";
+  }
+  return "BYTES";
+}
+
+Json ModelMetadata(const ml::Predictor& predictor, std::string_view name,
+                   std::string_view version) {
+  Json inputs = Json::array();
+  for (const table::Field& f : predictor.input_schema().fields()) {
+    inputs.push_back({{"name", f.name}, {"datatype", TensorType(f.type)}, {"shape", {-1}}});
+  }
+  Json outputs = Json::array();
+  outputs.push_back(
+      {{"name", "predictions"}, {"datatype", PredictionType(predictor)}, {"shape", {-1}}});
+  if (predictor.task() != ml::Task::kRegression) {
+    outputs.push_back(
+        {{"name", "probabilities"},
+         {"datatype", "FP64"},
+         {"shape", {-1, static_cast<int64_t>(predictor.class_labels().size())}}});
+  }
+  return Json{{"name", name},
+              {"versions", {version}},
+              {"platform", "plinth_" + predictor.meta().value("kind", std::string("model"))},
+              {"inputs", std::move(inputs)},
+              {"outputs", std::move(outputs)}};
+}
+
+}  // namespace plinth::serving
