@@ -14,11 +14,12 @@ PACKAGES=(
   # model libraries: XGBoost (gbdt, random_forest, linear) and libtorch (mlp)
   libxgboost-dev libtorch-dev
   # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev wrk
+  libgtest-dev libgmock-dev libbenchmark-dev wrk nginx
   # the scale-path metadata store, started by tests/scripts/with_postgres.sh
   postgresql
   # Python reference implementations for correctness tests and side-by-side benchmarks
   python3 python3-pandas python3-numpy python3-scipy python3-sklearn python3-xgboost python3-torch
+  python3-fastapi python3-uvicorn
 )
 
 missing=()

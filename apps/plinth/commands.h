@@ -64,6 +64,7 @@ void RegisterTrain(CLI::App& app, Runner& run);  // train, evaluate
 void RegisterModels(CLI::App& app, Runner& run);
 void RegisterServer(CLI::App& app, Runner& run);
 void RegisterServe(CLI::App& app, Runner& run);
+void RegisterPredict(CLI::App& app, Runner& run);
 void RegisterTracking(CLI::App& app, Runner& run);     // experiments, runs, lineage
 void RegisterRegistry(CLI::App& models, Runner& run);  // models ls|versions|alias|stage|history
 

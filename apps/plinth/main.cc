@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   plinth::cli::RegisterModels(app, run);
   plinth::cli::RegisterServer(app, run);
   plinth::cli::RegisterServe(app, run);
+  plinth::cli::RegisterPredict(app, run);
   plinth::cli::RegisterTracking(app, run);
 
   try {

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <functional>
 #include <random>
+#include <utility>
 
 namespace plinth::core {
 namespace {
@@ -95,7 +96,7 @@ Result<std::string> ReadFile(const std::string& path) {
   return out;
 }
 
-Status AtomicWriteFile(const std::string& path, std::string_view content) {
+Result<AtomicFileWriter> AtomicFileWriter::Open(const std::string& path) {
   std::filesystem::path target(path);
   std::filesystem::path dir = target.has_parent_path() ? target.parent_path() : ".";
   std::random_device rd;
@@ -105,31 +106,67 @@ Status AtomicWriteFile(const std::string& path, std::string_view content) {
       .append(std::to_string(::getpid()))
       .append(".")
       .append(std::to_string(rd()));
-  std::string tmp = (dir / name).string();
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) {
+  AtomicFileWriter w;
+  w.path_ = path;
+  w.dir_ = dir.string();
+  w.tmp_ = (dir / name).string();
+  w.fd_ = ::open(w.tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (w.fd_ < 0) {
     return IoError(ErrnoMessage(path));
   }
-  Status s = WriteAll(fd, content, path);
-  if (s.ok() && ::fsync(fd) != 0) {
-    s = IoError(ErrnoMessage(path));
+  return w;
+}
+
+AtomicFileWriter::AtomicFileWriter(AtomicFileWriter&& other) noexcept
+    : path_(std::move(other.path_)),
+      dir_(std::move(other.dir_)),
+      tmp_(std::move(other.tmp_)),
+      fd_(std::exchange(other.fd_, -1)) {}
+
+AtomicFileWriter::~AtomicFileWriter() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+    ::unlink(tmp_.c_str());
   }
-  if (::close(fd) != 0 && s.ok()) {
-    s = IoError(ErrnoMessage(path));
+}
+
+Status AtomicFileWriter::Append(std::string_view data) {
+  if (fd_ < 0) {
+    return FailedPrecondition(path_ + ": written after commit");
   }
-  if (s.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
-    s = IoError(ErrnoMessage(path));
+  return WriteAll(fd_, data, path_);
+}
+
+Status AtomicFileWriter::Commit() {
+  if (fd_ < 0) {
+    return FailedPrecondition(path_ + ": committed twice");
+  }
+  Status s;
+  if (::fsync(fd_) != 0) {
+    s = IoError(ErrnoMessage(path_));
+  }
+  if (::close(std::exchange(fd_, -1)) != 0 && s.ok()) {
+    s = IoError(ErrnoMessage(path_));
+  }
+  if (s.ok() && ::rename(tmp_.c_str(), path_.c_str()) != 0) {
+    s = IoError(ErrnoMessage(path_));
   }
   if (!s.ok()) {
-    ::unlink(tmp.c_str());
+    ::unlink(tmp_.c_str());
     return s;
   }
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {
     ::fsync(dfd);  // best effort: some filesystems refuse fsync on directories
     ::close(dfd);
   }
   return Status::Ok();
+}
+
+Status AtomicWriteFile(const std::string& path, std::string_view content) {
+  PLINTH_ASSIGN_OR_RETURN(AtomicFileWriter w, AtomicFileWriter::Open(path));
+  PLINTH_RETURN_IF_ERROR(w.Append(content));
+  return w.Commit();
 }
 
 Result<FileLock> FileLock::Acquire(const std::string& path) {

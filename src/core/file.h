@@ -28,6 +28,26 @@ Status ReadFileChunks(const std::string& path, const std::function<void(std::str
 // Returns kIoError naming the path on failure; the previous content is untouched.
 Status AtomicWriteFile(const std::string& path, std::string_view content);
 
+// Writes a file piece by piece with AtomicWriteFile's guarantee: the pieces go
+// to a temporary file beside `path`, which Commit fsyncs and renames over it.
+// Destroyed without Commit (an error, a crash), the temporary file is removed
+// and `path` is untouched.
+class AtomicFileWriter {
+ public:
+  static Result<AtomicFileWriter> Open(const std::string& path);
+  AtomicFileWriter(AtomicFileWriter&& other) noexcept;
+  AtomicFileWriter& operator=(AtomicFileWriter&&) = delete;
+  ~AtomicFileWriter();
+
+  Status Append(std::string_view data);
+  Status Commit();
+
+ private:
+  AtomicFileWriter() = default;
+  std::string path_, dir_, tmp_;
+  int fd_ = -1;
+};
+
 // Creates the directories above `path` that do not exist. kIoError naming the
 // directory when that fails (e.g. a file stands where a directory must be).
 Status MakeParentDirs(const std::string& path);

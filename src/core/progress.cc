@@ -19,6 +19,19 @@ std::string HumanBytes(double v) {
   return buf;
 }
 
+// 1234567 -> "1.23M": counts of rows at a glance.
+std::string CountText(double v) {
+  const char* units[] = {"", "k", "M", "G"};
+  int u = 0;
+  while (v >= 1000 && u < 3) {
+    v /= 1000;
+    ++u;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), u == 0 ? "%.0f%s" : "%.2f%s", v, units[u]);
+  return buf;
+}
+
 }  // namespace
 
 Progress::Progress(std::string label, int64_t total, bool enabled, const Clock& clock)
@@ -32,11 +45,21 @@ Progress::Progress(std::string label, int64_t total, bool enabled, const Clock& 
 
 Progress::~Progress() { Finish(); }
 
-void Progress::Update(int64_t done) {
+void Progress::Update(int64_t done) { Update(done, -1); }
+
+void Progress::SetItems(int64_t items) {
+  std::lock_guard<std::mutex> lock(mu_);
+  items_ = items;
+}
+
+void Progress::Update(int64_t done, int64_t items) {
   if (!enabled_) {
     return;
   }
   std::lock_guard<std::mutex> lock(mu_);
+  if (items >= 0) {
+    items_ = items;
+  }
   int64_t now = clock_.MonotonicMicros();
   int64_t interval = tty_ ? 100000 : 5000000;
   if (finished_ || now - last_print_us_ < interval) {
@@ -84,6 +107,17 @@ void Progress::Print(int64_t done, bool final) {
     text = HumanBytes(static_cast<double>(done));
   }
   text += "  " + HumanBytes(rate) + "/s";
+  if (items_ >= 0) {
+    text += "  " + CountText(static_cast<double>(items_)) + " " + items_name_ + " (" +
+            CountText(secs > 0 ? static_cast<double>(items_) / secs : 0) + "/s)";
+  }
+  if (total_ > 0 && !final && rate > 0 && done < total_) {
+    const auto left = static_cast<int64_t>(static_cast<double>(total_ - done) / rate);
+    char eta[32];
+    std::snprintf(eta, sizeof(eta), "  ETA %lld:%02lld", static_cast<long long>(left / 60),
+                  static_cast<long long>(left % 60));
+    text += eta;
+  }
   if (tty_) {
     std::fprintf(stderr, "\r%s %s\033[K%s", label_.c_str(), text.c_str(), final ? "\n" : "");
   } else {

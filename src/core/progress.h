@@ -21,6 +21,13 @@ class Progress {
 
   // Records that `done` units of `total` are finished (absolute, not a delta).
   void Update(int64_t done);
+  // The same, with a count of items (rows, say) shown with their rate; with a
+  // total, the line also shows the time left at the current rate.
+  void Update(int64_t done, int64_t items);
+  // Records the item count only; the next Update(done) shows it.
+  void SetItems(int64_t items);
+  // Names the items of Update(done, items): "rows".
+  void set_items_name(std::string name) { items_name_ = std::move(name); }
   // Prints the final line (once).
   void Finish();
 
@@ -35,6 +42,8 @@ class Progress {
   int64_t start_us_;
   std::mutex mu_;
   int64_t last_print_us_;  // guarded by mu_
+  std::string items_name_;
+  int64_t items_ = -1;     // guarded by mu_; -1: not counted
   bool finished_ = false;  // guarded by mu_
 };
 

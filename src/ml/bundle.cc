@@ -343,7 +343,7 @@ Result<std::unique_ptr<Predictor>> ImportModel(std::string_view library, std::st
   if (*task == Task::kRegression) {
     meta["target"]["type"] = "float64";
   } else {
-    const core::Json& labels = meta["class_labels"];
+    const core::Json labels = meta["class_labels"];  // a copy: the key is rewritten below
     if (!labels.is_array() || labels.size() < 2) {
       return InvalidArgument(Where(src, "class_labels") +
                              ": expected the class labels in the "

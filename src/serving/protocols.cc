@@ -219,9 +219,9 @@ Result<table::Table> ReadCsvInvocation(std::string_view body, const table::Schem
 }
 
 bool IsTensorType(std::string_view t) {
-  static constexpr std::string_view kTypes[] = {"BOOL",   "UINT8", "UINT16", "UINT32", "UINT64",
-                                                "INT8",   "INT16", "INT32",  "INT64",  "FP16",
-                                                "FP32",   "FP64",  "BYTES",  "BF16"};
+  static constexpr std::string_view kTypes[] = {"BOOL", "UINT8", "UINT16", "UINT32", "UINT64",
+                                                "INT8", "INT16", "INT32",  "INT64",  "FP16",
+                                                "FP32", "FP64",  "BYTES",  "BF16"};
   return std::find(std::begin(kTypes), std::end(kTypes), t) != std::end(kTypes);
 }
 
@@ -284,8 +284,9 @@ Result<Tensor> ReadTensor(const Json& input, const std::string& where) {
   t.name = input["name"].get<std::string>();
   const std::string at = where + " ('" + t.name + "')";
   if (!input["datatype"].is_string() || !IsTensorType(input["datatype"].get<std::string>())) {
-    return InvalidArgument(at + ".datatype: expected one of BOOL, INT8..INT64, UINT8..UINT64, "
-                                "FP16, FP32, FP64, BYTES, got " +
+    return InvalidArgument(at +
+                           ".datatype: expected one of BOOL, INT8..INT64, UINT8..UINT64, "
+                           "FP16, FP32, FP64, BYTES, got " +
                            core::DumpJson(input["datatype"], false));
   }
   t.datatype = input["datatype"].get<std::string>();
@@ -301,7 +302,7 @@ Result<Tensor> ReadTensor(const Json& input, const std::string& where) {
     }
     t.shape.push_back(d.get<int64_t>());
     count = count > 0 && t.shape.back() > (int64_t{1} << 40) / count ? (int64_t{1} << 40)
-                                                                      : count * t.shape.back();
+                                                                     : count * t.shape.back();
   }
   if (!input["data"].is_array()) {
     return InvalidArgument(at + ".data: expected an array");
@@ -353,7 +354,8 @@ Result<table::Table> ReadInvocationsBody(std::string_view body, std::string_view
     std::string_view param = Trim(rest.substr(0, next));
     rest = next == std::string_view::npos ? "" : rest.substr(next + 1);
     const size_t eq = param.find('=');
-    std::string value = Lower(Trim(param.substr(eq == std::string_view::npos ? param.size() : eq + 1)));
+    std::string value =
+        Lower(Trim(param.substr(eq == std::string_view::npos ? param.size() : eq + 1)));
     if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
       value = value.substr(1, value.size() - 2);
     }
@@ -424,8 +426,8 @@ Result<InferRequest> ReadInferBody(std::string_view body, const table::Schema& s
     for (const Tensor& t : tensors) {
       if (t.shape[0] != n || (t.shape.size() == 2 && t.shape[1] != 1) || t.shape.size() > 2) {
         return InvalidArgument("inputs ('" + t.name + "'): shape " + ShapeText(t.shape) +
-                               ", expected [" + std::to_string(n) + "] or [" +
-                               std::to_string(n) + ", 1] like the first input");
+                               ", expected [" + std::to_string(n) + "] or [" + std::to_string(n) +
+                               ", 1] like the first input");
       }
       names.push_back(t.name);
     }
@@ -576,10 +578,9 @@ Json ModelMetadata(const ml::Predictor& predictor, std::string_view name,
   outputs.push_back(
       {{"name", "predictions"}, {"datatype", PredictionType(predictor)}, {"shape", {-1}}});
   if (predictor.task() != ml::Task::kRegression) {
-    outputs.push_back(
-        {{"name", "probabilities"},
-         {"datatype", "FP64"},
-         {"shape", {-1, static_cast<int64_t>(predictor.class_labels().size())}}});
+    outputs.push_back({{"name", "probabilities"},
+                       {"datatype", "FP64"},
+                       {"shape", {-1, static_cast<int64_t>(predictor.class_labels().size())}}});
   }
   return Json{{"name", name},
               {"versions", {version}},

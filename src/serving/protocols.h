@@ -58,8 +58,7 @@ void WritePredictAnswer(std::string* out, const ml::Predictor& predictor,
 void WritePredictionsOnly(std::string* out, const ml::Predictor& predictor,
                           const ml::Prediction& pred);
 void WriteInferAnswer(std::string* out, const ml::Predictor& predictor, const ml::Prediction& pred,
-                      const InferRequest& request, std::string_view name,
-                      std::string_view version);
+                      const InferRequest& request, std::string_view name, std::string_view version);
 // GET /v2/models/NAME: the inputs (one tensor per column) and the outputs.
 core::Json ModelMetadata(const ml::Predictor& predictor, std::string_view name,
                          std::string_view version);

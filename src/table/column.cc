@@ -8,20 +8,28 @@
 
 namespace plinth::table {
 
-std::string FormatDouble(double v) {
+void AppendDouble(std::string& out, double v) {
   if (std::isnan(v)) {
-    return "nan";
+    out += "nan";
+    return;
   }
   if (std::isinf(v)) {
-    return v > 0 ? "inf" : "-inf";
+    out += v > 0 ? "inf" : "-inf";
+    return;
   }
   char buf[64];
   auto r = std::to_chars(buf, buf + sizeof(buf), v);
-  std::string s(buf, r.ptr);
+  const std::string_view s(buf, static_cast<size_t>(r.ptr - buf));
+  out += s;
   // Integral doubles print as "3"; keep a ".0" so the text reads back as a float.
-  if (s.find_first_of(".eE") == std::string::npos) {
-    s += ".0";
+  if (s.find_first_of(".eE") == std::string_view::npos) {
+    out += ".0";
   }
+}
+
+std::string FormatDouble(double v) {
+  std::string s;
+  AppendDouble(s, v);
   return s;
 }
 
@@ -41,6 +49,34 @@ void Column::Reserve(int64_t n) {
       break;
     case DataType::kString:
       offsets_.reserve(un + 1);
+      break;
+  }
+}
+
+void Column::Truncate(int64_t n) {
+  for (int64_t i = n; i < size_; ++i) {
+    null_count_ -= IsNull(i) ? 1 : 0;
+  }
+  size_ = n;
+  validity_.resize(static_cast<size_t>((n + 63) / 64));
+  if ((n & 63) != 0) {
+    validity_.back() &= (uint64_t{1} << (n & 63)) - 1;
+  }
+  const auto rows = static_cast<size_t>(n);
+  switch (type_) {
+    case DataType::kInt64:
+    case DataType::kTimestamp:
+      ints_.resize(rows);
+      break;
+    case DataType::kFloat64:
+      doubles_.resize(rows);
+      break;
+    case DataType::kBool:
+      bools_.resize(rows);
+      break;
+    case DataType::kString:
+      offsets_.resize(rows + 1);
+      chars_.resize(offsets_.back());
       break;
   }
 }

@@ -60,6 +60,8 @@ class Column {
   void AppendColumn(const Column& other);
   // Appends row `i` of `other` (same type).
   void AppendFrom(const Column& other, int64_t i);
+  // Drops every row from `n` on (n <= size()).
+  void Truncate(int64_t n);
 
   // Returns a copy converted to `to`: int64 -> float64, anything -> string (its
   // text form), and a column of nulls only -> any type. Other conversions return
@@ -93,5 +95,7 @@ class Column {
 
 // Formats `v` as the shortest text that parses back to the same double.
 std::string FormatDouble(double v);
+// Appends FormatDouble(v) to `out` without a temporary string.
+void AppendDouble(std::string& out, double v);
 
 }  // namespace plinth::table

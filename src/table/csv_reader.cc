@@ -260,6 +260,7 @@ enum class AppendResult { kOk, kWiden, kError };
 struct Builder {
   std::optional<DataType> type;
   bool user_forced = false;
+  const std::string* types_source = nullptr;  // where a forced type came from
   int64_t pending_nulls = 0;
   int64_t reserve = 0;  // rows to make room for when the type becomes known
   Column col;
@@ -278,8 +279,8 @@ struct Builder {
     if (!user_forced) {
       return AppendResult::kWiden;
     }
-    error = "expected " + std::string(TypeName(*type)) + " (as --type says), got \"" +
-            std::string(text.substr(0, 80)) + "\"";
+    error = "expected " + std::string(TypeName(*type)) + " (as " + *types_source +
+            " says), got \"" + std::string(text.substr(0, 80)) + "\"";
     return AppendResult::kError;
   }
 
@@ -365,6 +366,8 @@ struct ParseConfig {
   std::vector<bool> user_forced;               // types from the user (never widen)
   NullMatcher nulls{{}};
   BadLines on_bad_lines = BadLines::kError;
+  BadValues on_bad_values = BadValues::kError;
+  std::string types_source;
 };
 
 struct ChunkOutput {
@@ -378,7 +381,14 @@ struct ChunkOutput {
   int64_t error_line = 0;  // line ends before the failing record, within the chunk
   std::string error;
   int64_t skipped = 0;
+  int64_t null_values = 0;
   std::vector<std::pair<int64_t, std::string>> skipped_messages;  // (relative line, reason)
+
+  void Note(int64_t line, std::string reason) {
+    if (skipped_messages.size() < kMaxSkippedMessages) {
+      skipped_messages.emplace_back(line, std::move(reason));
+    }
+  }
 };
 
 enum class ParseAttempt { kDone, kWiden };
@@ -389,6 +399,7 @@ ParseAttempt ParseChunkOnce(const ParseConfig& cfg, std::vector<std::optional<Da
   std::vector<Builder> builders(ncols);
   for (size_t c = 0; c < ncols; ++c) {
     builders[c].user_forced = cfg.user_forced[c];
+    builders[c].types_source = &cfg.types_source;
     if (hints[c]) {
       builders[c].Start(*hints[c]);
     }
@@ -442,25 +453,51 @@ ParseAttempt ParseChunkOnce(const ParseConfig& cfg, std::vector<std::optional<Da
         return ParseAttempt::kDone;
       }
       ++out.skipped;
-      if (out.skipped_messages.size() < kMaxSkippedMessages) {
-        out.skipped_messages.emplace_back(rec_lines, reason);
-      }
+      out.Note(rec_lines, "skipped: " + reason);
       continue;
     }
-    for (size_t c = 0; c < ncols; ++c) {
-      AppendResult r = builders[c].Append(fields[c], cfg.nulls, error);
+    bool skip = false;
+    for (size_t c = 0; c < ncols && !skip; ++c) {
+      Builder& b = builders[c];
+      AppendResult r = b.Append(fields[c], cfg.nulls, error);
       if (r == AppendResult::kWiden) {
         hints[c] = DataType::kString;  // only string holds what this value is
         return ParseAttempt::kWiden;
       }
-      if (r == AppendResult::kError) {
-        out.failed = true;
-        out.error_line = rec_lines;
-        out.error = "column \"" + cfg.names[c] + "\": " + error;
-        return ParseAttempt::kDone;
+      if (r != AppendResult::kError) {
+        continue;
+      }
+      std::string what = "column \"" + cfg.names[c] + "\": " + error;
+      switch (cfg.on_bad_values) {
+        case BadValues::kError:
+          out.failed = true;
+          out.error_line = rec_lines;
+          out.error = std::move(what);
+          return ParseAttempt::kDone;
+        case BadValues::kNull:
+          b.col.AppendNull();  // a failed value leaves its column typed
+          ++out.null_values;
+          out.Note(rec_lines, what + "; read as missing");
+          break;
+        case BadValues::kSkip:
+          // Take back this record's values from the columns before (a column
+          // whose type this record's value set keeps that type).
+          for (size_t k = 0; k < c; ++k) {
+            Builder& prev = builders[k];
+            prev.col.Truncate(prev.col.size() - (prev.type ? 1 : 0));
+            if (!prev.type) {
+              --prev.pending_nulls;
+            }
+          }
+          ++out.skipped;
+          out.Note(rec_lines, "skipped: " + what);
+          skip = true;
+          break;
       }
     }
-    ++out.rows;
+    if (!skip) {
+      ++out.rows;
+    }
   }
   out.consumed = static_cast<size_t>(p - text.data());
   out.types.resize(ncols);
@@ -693,12 +730,15 @@ class Scanner {
     size_t ncols = cfg_->names.size();
     cfg_->hints = state.hints;
     cfg_->hints.resize(ncols);
-    cfg_->user_forced.assign(ncols, false);
+    cfg_->user_forced.assign(ncols, opt_.other_columns_type.has_value());
+    if (opt_.other_columns_type) {
+      cfg_->hints.assign(ncols, *opt_.other_columns_type);
+    }
     for (const auto& [col, type] : opt_.types) {
       auto it = std::find(cfg_->names.begin(), cfg_->names.end(), col);
       if (it == cfg_->names.end()) {
-        return InvalidArgument(std::string(name_) + ": --type: no column named \"" + col +
-                               "\" in the header");
+        return InvalidArgument(std::string(name_) + ": " + opt_.types_source +
+                               ": no column named \"" + col + "\" in the header");
       }
       size_t c = static_cast<size_t>(it - cfg_->names.begin());
       cfg_->hints[c] = type;
@@ -706,6 +746,8 @@ class Scanner {
     }
     cfg_->nulls = NullMatcher(opt_.null_values);
     cfg_->on_bad_lines = opt_.on_bad_lines;
+    cfg_->on_bad_values = opt_.on_bad_values;
+    cfg_->types_source = opt_.types_source;
     return Status::Ok();
   }
 
@@ -713,7 +755,9 @@ class Scanner {
     std::string carry;
     PLINTH_RETURN_IF_ERROR(ReadHeader(carry, state));
     begun_ = false;
-    core::Progress progress("reading " + std::string(name_), src_.TotalSize(), opt_.progress);
+    core::Progress own("reading " + std::string(name_), src_.TotalSize(),
+                       opt_.progress && opt_.progress_bar == nullptr);
+    core::Progress& progress = opt_.progress_bar != nullptr ? *opt_.progress_bar : own;
     ScanEnd end = ScanEnd::kDone;
     if (state.sequential) {
       while (true) {
@@ -777,7 +821,7 @@ class Scanner {
         progress.Update(src_.Position());
       }
     }
-    progress.Finish();
+    own.Finish();
     if (!begun_) {
       // A header and no data: pandas gives object columns; string is ours.
       std::vector<Field> fields;
@@ -839,10 +883,11 @@ class Scanner {
     }
     for (const auto& [line, reason] : out.skipped_messages) {
       if (info_.skipped_messages.size() < kMaxSkippedMessages) {
-        info_.skipped_messages.push_back(Where(line_base_ + line) + ": skipped: " + reason);
+        info_.skipped_messages.push_back(Where(line_base_ + line) + ": " + reason);
       }
     }
     info_.skipped_lines += out.skipped;
+    info_.null_values += out.null_values;
     if (out.rows == 0) {
       line_base_ += out.newlines;  // blank or skipped lines only: no types to learn from
       return ScanEnd::kDone;
@@ -969,7 +1014,10 @@ Result<BadLines> ParseBadLines(std::string_view text) {
 
 Result<CsvInfo> ScanCsv(const std::string& path, const CsvOptions& options,
                         ChunkConsumer& consumer) {
-  PLINTH_ASSIGN_OR_RETURN(std::unique_ptr<Source> src, OpenSource(path));
+  const bool ranged = options.range_begin != 0 || options.range_end >= 0;
+  PLINTH_ASSIGN_OR_RETURN(
+      std::unique_ptr<Source> src,
+      ranged ? OpenSourceRange(path, options.range_begin, options.range_end) : OpenSource(path));
   return Scanner(*src, path, options, consumer).Run();
 }
 

@@ -17,10 +17,12 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/progress.h"
 #include "core/status.h"
 #include "table/table.h"
 
@@ -33,15 +35,35 @@ enum class BadLines { kError, kWarn, kSkip };
 // Parses "error", "warn" or "skip".
 Result<BadLines> ParseBadLines(std::string_view text);
 
+// What to do with a value that does not parse as the type `types` gives its
+// column: fail, read it as a missing value, or skip its line. Values read as
+// missing and lines skipped are counted, and the first few named, in CsvInfo.
+enum class BadValues { kError, kNull, kSkip };
+
 struct CsvOptions {
   char delimiter = 0;  // 0: detected among , ; tab |
   bool header = true;  // false: columns are named column_1, column_2, ...
   std::vector<std::string> null_values = {"", "NA", "N/A", "NaN", "null", "?"};
   std::map<std::string, DataType, std::less<>> types;  // per-column type, not inferred
+  std::string types_source = "--type";                 // where `types` came from, named in errors
+  // The type of every column not in `types` (not inferred, never widened);
+  // unset: inferred.
+  std::optional<DataType> other_columns_type;
   BadLines on_bad_lines = BadLines::kError;
+  BadValues on_bad_values = BadValues::kError;
+  // Only the records that start in bytes [range_begin, range_end) of the file
+  // (after the header, which is always read): shard i of n of a large file,
+  // cut at line starts. Plain files only; records must not hold line breaks
+  // in quoted fields (each shard starts reading at a line start). Line numbers
+  // in errors count from the range's first line. range_end < 0: to the end.
+  int64_t range_begin = 0;
+  int64_t range_end = -1;
   size_t threads = 0;            // parser threads; 0: one per hardware thread
   size_t chunk_bytes = 4 << 20;  // approximate bytes of text per chunk
   bool progress = false;         // show progress on stderr
+  // When set, the bytes read go to this bar (the caller's, which may count rows
+  // too) instead of one of the reader's own; the caller finishes it.
+  core::Progress* progress_bar = nullptr;
 };
 
 // What a scan found.
@@ -51,8 +73,9 @@ struct CsvInfo {
   int64_t rows = 0;   // data rows delivered
   int64_t bytes = 0;  // bytes of text read (uncompressed)
   bool gzip = false;
-  int64_t skipped_lines = 0;                  // bad lines skipped (kWarn, kSkip)
-  std::vector<std::string> skipped_messages;  // the first few, "file:line: reason"
+  int64_t skipped_lines = 0;                  // bad lines skipped (kWarn, kSkip; BadValues::kSkip)
+  int64_t null_values = 0;                    // bad values read as missing (BadValues::kNull)
+  std::vector<std::string> skipped_messages;  // the first few of both, "file:line: reason"
   int restarts = 0;                           // times the scan restarted to widen a type
 };
 

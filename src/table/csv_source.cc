@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -40,11 +41,87 @@ class FileSource : public Source {
   }
   int64_t Position() const override { return pos_; }
   int64_t TotalSize() const override { return size_; }
+  int fd() const { return fd_; }
 
  private:
   int fd_;
   std::string path_;
   int64_t size_;
+  int64_t pos_ = 0;
+};
+
+// The header line of a plain file, then the records that start in a byte range.
+class RangeSource : public Source {
+ public:
+  RangeSource(std::unique_ptr<FileSource> file, int fd, std::string path)
+      : file_(std::move(file)), fd_(fd), path_(std::move(path)) {}
+
+  // Finds the header's end and the line starts that bound [begin, end).
+  Status Bound(int64_t begin, int64_t end, int64_t size) {
+    PLINTH_ASSIGN_OR_RETURN(header_end_, LineStartFrom(0, size));
+    if (end < 0 || end > size) {
+      end = size;
+    }
+    PLINTH_ASSIGN_OR_RETURN(start_,
+                            begin <= header_end_ ? header_end_ : LineStartFrom(begin - 1, size));
+    PLINTH_ASSIGN_OR_RETURN(stop_, end <= header_end_ ? header_end_ : LineStartFrom(end - 1, size));
+    stop_ = std::max(stop_, start_);
+    return Status::Ok();
+  }
+
+  Result<size_t> Read(char* buf, size_t n) override {
+    int64_t at = pos_ < header_end_ ? pos_ : start_ + (pos_ - header_end_);
+    int64_t limit = pos_ < header_end_ ? header_end_ : stop_;
+    n = static_cast<size_t>(std::min<int64_t>(static_cast<int64_t>(n), limit - at));
+    if (n == 0) {
+      return size_t{0};
+    }
+    PLINTH_ASSIGN_OR_RETURN(size_t got, PRead(buf, n, at));
+    pos_ += static_cast<int64_t>(got);
+    return got;
+  }
+  Status Rewind() override {
+    pos_ = 0;
+    return Status::Ok();
+  }
+  int64_t Position() const override { return pos_; }
+  int64_t TotalSize() const override { return header_end_ + (stop_ - start_); }
+
+ private:
+  Result<size_t> PRead(char* buf, size_t n, int64_t at) {
+    while (true) {
+      ssize_t got = ::pread(fd_, buf, n, at);
+      if (got >= 0) {
+        return static_cast<size_t>(got);
+      }
+      if (errno != EINTR) {
+        return IoError(core::ErrnoMessage(path_));
+      }
+    }
+  }
+
+  // The position just after the first '\n' at or after `from` (or `size`).
+  Result<int64_t> LineStartFrom(int64_t from, int64_t size) {
+    char buf[65536];
+    while (from < size) {
+      PLINTH_ASSIGN_OR_RETURN(size_t got, PRead(buf, sizeof buf, from));
+      if (got == 0) {
+        break;
+      }
+      if (const void* nl = std::memchr(buf, '\n', got)) {
+        return from + (static_cast<const char*>(nl) - buf) + 1;
+      }
+      from += static_cast<int64_t>(got);
+    }
+    return size;
+  }
+
+  std::unique_ptr<FileSource> file_;  // owns the descriptor
+  int fd_;
+  std::string path_;
+  int64_t header_end_ = 0;
+  int64_t start_ = 0;
+  int64_t stop_ = 0;
   int64_t pos_ = 0;
 };
 
@@ -131,6 +208,22 @@ Result<std::unique_ptr<Source>> OpenSource(const std::string& path) {
     return std::unique_ptr<Source>(new GzipSource(gz, path, st.st_size));
   }
   return std::unique_ptr<Source>(new FileSource(fd, path, st.st_size));
+}
+
+Result<std::unique_ptr<Source>> OpenSourceRange(const std::string& path, int64_t begin,
+                                                int64_t end) {
+  PLINTH_ASSIGN_OR_RETURN(std::unique_ptr<Source> src, OpenSource(path));
+  if (src->gzip()) {
+    return InvalidArgument(path +
+                           ": a gzip file cannot be read by byte ranges (decompress it "
+                           "first to shard it)");
+  }
+  auto* file = static_cast<FileSource*>(src.release());
+  const int64_t size = file->TotalSize();
+  const int fd = file->fd();
+  auto range = std::make_unique<RangeSource>(std::unique_ptr<FileSource>(file), fd, path);
+  PLINTH_RETURN_IF_ERROR(range->Bound(begin, end, size));
+  return std::unique_ptr<Source>(std::move(range));
 }
 
 std::unique_ptr<Source> TextSource(std::string_view text) {

@@ -28,6 +28,11 @@ class Source {
 // Returns kNotFound or kIoError naming the path.
 Result<std::unique_ptr<Source>> OpenSource(const std::string& path);
 
+// The header line of the plain file at `path`, then the records that start in
+// bytes [begin, end) of it (end < 0: to the end), cut at line starts.
+Result<std::unique_ptr<Source>> OpenSourceRange(const std::string& path, int64_t begin,
+                                                int64_t end);
+
 // A source over `text`, which must outlive it.
 std::unique_ptr<Source> TextSource(std::string_view text);
 

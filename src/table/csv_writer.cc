@@ -23,7 +23,9 @@ bool NeedsQuotes(std::string_view s, const CsvWriteOptions& opt) {
   return std::find(opt.null_markers.begin(), opt.null_markers.end(), s) != opt.null_markers.end();
 }
 
-void AppendField(std::string& out, std::string_view s, const CsvWriteOptions& opt) {
+}  // namespace
+
+void AppendCsvField(std::string& out, std::string_view s, const CsvWriteOptions& opt) {
   if (!NeedsQuotes(s, opt)) {
     out.append(s);
     return;
@@ -38,18 +40,18 @@ void AppendField(std::string& out, std::string_view s, const CsvWriteOptions& op
   out.push_back('"');
 }
 
-}  // namespace
-
 std::string FormatCsv(const Table& table, const CsvWriteOptions& opt) {
   std::string out;
   const auto& fields = table.schema().fields();
-  for (size_t c = 0; c < fields.size(); ++c) {
+  for (size_t c = 0; c < fields.size() && opt.header; ++c) {
     if (c > 0) {
       out.push_back(opt.delimiter);
     }
-    AppendField(out, fields[c].name, opt);
+    AppendCsvField(out, fields[c].name, opt);
   }
-  out.push_back('\n');
+  if (opt.header) {
+    out.push_back('\n');
+  }
   // Timestamp columns print as dates when every value is at midnight.
   std::vector<bool> date_only(fields.size(), false);
   for (size_t c = 0; c < fields.size(); ++c) {
@@ -73,10 +75,13 @@ std::string FormatCsv(const Table& table, const CsvWriteOptions& opt) {
       }
       switch (col.type()) {
         case DataType::kString:
-          AppendField(out, col.GetString(r), opt);
+          AppendCsvField(out, col.GetString(r), opt);
           break;
         case DataType::kTimestamp:
           out += FormatTimestamp(col.ints()[r], date_only[c]);
+          break;
+        case DataType::kFloat64:
+          AppendDouble(out, col.doubles()[static_cast<size_t>(r)]);
           break;
         default:
           out += col.FormatValue(r);

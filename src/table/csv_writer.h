@@ -15,7 +15,11 @@ namespace plinth::table {
 struct CsvWriteOptions {
   char delimiter = ',';
   std::vector<std::string> null_markers = {"NA", "N/A", "NaN", "null", "?"};
+  bool header = true;  // false: rows only (a later piece of a file being streamed)
 };
+
+// Appends the string `s` as one field, quoted when it must be (see above).
+void AppendCsvField(std::string& out, std::string_view s, const CsvWriteOptions& options);
 
 // Returns `table` as CSV text.
 std::string FormatCsv(const Table& table, const CsvWriteOptions& options = {});

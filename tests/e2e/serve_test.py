@@ -18,29 +18,12 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
-from plinth_procs import free_port, start_server  # noqa: E402
+from plinth_procs import Checks, free_port, start_server, train_adult  # noqa: E402
 
 PLINTH, TOOL, DATA = sys.argv[1:4]
-failed = 0
-
-
-def check(cond, what):
-    global failed
-    if not cond:
-        failed += 1
-        print("FAIL", what)
-
-
+check = Checks("serve_test")
 work = tempfile.mkdtemp(prefix="plinth-serve-")
-with open(os.path.join(work, "train.yaml"), "w") as f:
-    f.write(f"""name: adult-income
-seed: 1
-data: {{path: {DATA}/adult_train.csv, target: income, ignore_columns: [fnlwgt]}}
-model: {{type: gbdt, epochs: 60}}
-output: model
-""")
-subprocess.run([PLINTH, "train", os.path.join(work, "train.yaml"), "-q"], check=True)
-bundle = os.path.join(work, "model")
+bundle = train_adult(PLINTH, DATA, work, epochs=60)
 meta = json.load(open(os.path.join(bundle, "plinth-model.json")))
 columns = [c["name"] for c in meta["input_schema"]]
 types = {c["name"]: c["type"] for c in meta["input_schema"]}
@@ -225,5 +208,4 @@ check('plinth_serve_model_info{name="adult-income"' in metrics, "model info")
 
 server.send_signal(signal.SIGTERM)
 check(server.wait(timeout=10) == 0, "SIGTERM: exit 0")
-print("serve_test:", "FAILED" if failed else "ok", f"({failed} failures)")
-sys.exit(1 if failed else 0)
+check.done()

@@ -158,6 +158,9 @@ for command, path, want in [
         preds = os.path.join(work, "imported.csv")
         run([TOOL, "predict", bundle, os.path.join(DATA, "sklearn_breast_cancer.csv"), preds])
         check_outputs(command, matrix(preds), want)
+        labels = json.load(open(os.path.join(bundle, "plinth-model.json")))["class_labels"]
+        if labels != ["0", "1"]:
+            raise RuntimeError(f"class labels {labels}, expected the schema's ['0', '1']")
     except RuntimeError as e:
         failures.append(f"{command}: {e}")
 

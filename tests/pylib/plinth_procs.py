@@ -35,12 +35,45 @@ def start_server(cmd, port, seconds=10, **popen_args):
 
 def timed_run(cmd):
     """Runs `cmd` to the end; returns (wall seconds, peak RSS in MB, stdout text). Exits
-    naming the command when it fails."""
+    naming the command when it fails. The peak is GNU time's (%M) for the command alone: a
+    child forked from this Python process would report the parent's size as its own peak."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
+    proc = subprocess.Popen(["/usr/bin/time", "-f", "%M", *cmd], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    out, err = proc.communicate()
     wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"failed: {' '.join(cmd)}")
-    return wall, usage.ru_maxrss / 1024, out.decode()
+    if proc.returncode != 0:
+        sys.exit(f"failed: {' '.join(cmd)}: {err.decode()[-500:]}")
+    return wall, int(err.decode().split()[-1]) / 1024, out.decode()
+
+
+class Checks:
+    """Counts failed checks; each failure prints one line. `done` prints the verdict and exits
+    1 if any failed."""
+
+    def __init__(self, name):
+        self.name, self.failed = name, 0
+
+    def __call__(self, cond, what):
+        if not cond:
+            self.failed += 1
+            print("FAIL", what)
+
+    def done(self):
+        print(f"{self.name}:", "FAILED" if self.failed else "ok", f"({self.failed} failures)")
+        sys.exit(1 if self.failed else 0)
+
+
+def train_adult(plinth, datasets, work, epochs):
+    """Trains a GBDT bundle on the adult data (without fnlwgt) into WORK/model; returns its
+    path."""
+    config = os.path.join(work, "train.yaml")
+    with open(config, "w") as f:
+        f.write(f"""name: adult-income
+seed: 1
+data: {{path: {datasets}/adult_train.csv, target: income, ignore_columns: [fnlwgt]}}
+model: {{type: gbdt, epochs: {epochs}}}
+output: model
+""")
+    subprocess.run([plinth, "train", config, "-q"], check=True)
+    return os.path.join(work, "model")

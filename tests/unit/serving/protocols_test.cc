@@ -8,17 +8,16 @@ namespace {
 using table::DataType;
 
 const table::Schema& Schema() {
-  static const table::Schema s({{"age", DataType::kInt64},
-                                {"score", DataType::kFloat64},
-                                {"city", DataType::kString}});
+  static const table::Schema s(
+      {{"age", DataType::kInt64}, {"score", DataType::kFloat64}, {"city", DataType::kString}});
   return s;
 }
 
 InputLimits Limits() { return InputLimits{100, {"", "NA", "?"}}; }
 
 table::Table Expected() {
-  Result<table::Table> t = ReadPredictBody(R"({"data": [[39, 1.5, "Paris"], [null, 2, "Rome"]]})",
-                                           Schema(), Limits());
+  Result<table::Table> t =
+      ReadPredictBody(R"({"data": [[39, 1.5, "Paris"], [null, 2, "Rome"]]})", Schema(), Limits());
   EXPECT_TRUE(t.ok()) << t.status().ToString();
   return std::move(*t);
 }
@@ -46,8 +45,8 @@ TEST(InvocationsTest, EveryBodyShapeReadsTheSameRows) {
     ASSERT_TRUE(got.ok()) << body << ": " << got.status().ToString();
     EXPECT_EQ(*got, want) << body;
   }
-  Result<table::Table> csv = Invoke("city,age,score,extra\nParis,39,1.5,x\nRome,,2,y\n",
-                                    "text/csv; charset=UTF-8");
+  Result<table::Table> csv =
+      Invoke("city,age,score,extra\nParis,39,1.5,x\nRome,,2,y\n", "text/csv; charset=UTF-8");
   ASSERT_TRUE(csv.ok()) << csv.status().ToString();
   for (const table::Field& f : Schema().fields()) {
     EXPECT_EQ(*csv->ColumnByName(f.name), *want.ColumnByName(f.name)) << f.name;
@@ -71,8 +70,8 @@ TEST(InvocationsTest, BadBodiesAreNamed) {
               StatusCode::kUnimplemented, "charset=latin-1");
   ExpectError(Invoke("age,score\n1,2\n", "text/csv").status(), StatusCode::kInvalidArgument,
               "text/csv body: missing column 'city'");
-  ExpectError(Invoke("age,score,city\nx,2,a\n", "text/csv").status(),
-              StatusCode::kInvalidArgument, "text/csv body:2: column \"age\"");
+  ExpectError(Invoke("age,score,city\nx,2,a\n", "text/csv").status(), StatusCode::kInvalidArgument,
+              "text/csv body:2: column \"age\"");
   ExpectError(Invoke("", "text/csv").status(), StatusCode::kInvalidArgument, "text/csv body");
   std::string many = "age,score,city\n";
   for (int i = 0; i < 101; ++i) {

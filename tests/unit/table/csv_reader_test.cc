@@ -176,6 +176,66 @@ TEST(CsvReaderTest, BadLinesErrorSkipAndLineNumbers) {
   EXPECT_EQ(r->info.skipped_messages[1], "t.csv:6: skipped: expected 2 fields, got 1");
 }
 
+TEST(CsvReaderTest, BadValuesErrorNullOrSkip) {
+  // Row 3's "x" is not an int64, row 4's "y" not a float64; "s" is inferred
+  // (and its values of skipped rows taken back).
+  std::string text = "s,n,f\na,1,1.5\nb,x,2.5\nc,3,y\nd,4,4.5\n";
+  CsvOptions opt;
+  opt.types = {{"n", DataType::kInt64}, {"f", DataType::kFloat64}};
+  opt.types_source = "the model's input schema";
+  opt.chunk_bytes = 8;  // several chunks, so that counts and messages add up across them
+  EXPECT_EQ(ReadError(text, opt),
+            "t.csv:3: column \"n\": expected int64 (as the model's input schema says), got \"x\"");
+  opt.on_bad_values = BadValues::kNull;
+  auto nulls = ReadCsvText(text, opt, "t.csv");
+  ASSERT_TRUE(nulls.ok()) << nulls.status().ToString();
+  EXPECT_EQ(nulls->table.num_rows(), 4);
+  EXPECT_TRUE(nulls->table.column(1).IsNull(1));
+  EXPECT_TRUE(nulls->table.column(2).IsNull(2));
+  EXPECT_EQ(nulls->table.column(1).null_count(), 1);
+  EXPECT_EQ(nulls->info.null_values, 2);
+  ASSERT_EQ(nulls->info.skipped_messages.size(), 2u);
+  EXPECT_EQ(nulls->info.skipped_messages[1],
+            "t.csv:4: column \"f\": expected float64 (as the model's input schema says), got "
+            "\"y\"; read as missing");
+  opt.on_bad_values = BadValues::kSkip;
+  auto skipped = ReadCsvText(text, opt, "t.csv");
+  ASSERT_TRUE(skipped.ok()) << skipped.status().ToString();
+  EXPECT_EQ(skipped->table, MustRead("s,n,f\na,1,1.5\nd,4,4.5\n", opt));
+  EXPECT_EQ(skipped->info.skipped_lines, 2);
+  EXPECT_EQ(skipped->info.skipped_messages[0].substr(0, 17), "t.csv:3: skipped:");
+}
+
+TEST(CsvReaderTest, ByteRangesSplitAFileIntoItsRecordsOnce) {
+  testutil::TempDir dir;
+  std::string text = "id,v\n";
+  for (int i = 0; i < 1000; ++i) {
+    text += std::to_string(i) + "," + std::string(static_cast<size_t>(i % 7), 'x') + "\n";
+  }
+  const std::string path = dir.File("t.csv");
+  ASSERT_TRUE(core::AtomicWriteFile(path, text).ok());
+  const auto size = static_cast<int64_t>(text.size());
+  for (int64_t n : {1, 2, 3, 7, 64}) {
+    std::vector<int64_t> ids;
+    for (int64_t i = 0; i < n; ++i) {
+      CsvOptions opt;
+      opt.range_begin = size * i / n;
+      opt.range_end = size * (i + 1) / n;
+      opt.types["v"] = DataType::kString;
+      auto r = ReadCsv(path, opt);
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      EXPECT_EQ(r->table.schema().field(0).name, "id");
+      for (int64_t k = 0; k < r->table.num_rows(); ++k) {
+        ids.push_back(r->table.column(0).ints()[static_cast<size_t>(k)]);
+      }
+    }
+    ASSERT_EQ(ids.size(), 1000u) << n << " shards";
+    for (size_t k = 0; k < ids.size(); ++k) {
+      EXPECT_EQ(ids[k], static_cast<int64_t>(k)) << n << " shards";
+    }
+  }
+}
+
 TEST(CsvReaderTest, HeaderOnlyAndEmptyFile) {
   Table t = MustRead("a,b\n");
   EXPECT_EQ(t.num_rows(), 0);
