@@ -93,8 +93,8 @@ int RunPredict(const PredictFlags& f) {
   if (!summary.ok()) {
     return ReportError(summary.status());
   }
-  const double rate = summary->seconds > 0 ? static_cast<double>(summary->rows) / summary->seconds
-                                           : 0;
+  const double rate =
+      summary->seconds > 0 ? static_cast<double>(summary->rows) / summary->seconds : 0;
   std::printf("scored %s rows of %s in %.2f s (%s rows/s) -> %s\n",
               Thousands(summary->rows).c_str(), f.input.c_str(), summary->seconds,
               Thousands(static_cast<int64_t>(rate)).c_str(), f.output.c_str());

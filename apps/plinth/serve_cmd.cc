@@ -67,6 +67,10 @@ int RunServe(const ServeFlags& f) {
   if (!predictor.ok()) {
     return ReportError(predictor.status());
   }
+  // Requests run concurrently on the I/O threads, each predicting on its own.
+  if (Status s = (*predictor)->SetPredictThreads(1); !s.ok()) {
+    return ReportError(s);
+  }
   std::optional<tracking::ModelVersion> registered;
   if (f.model.starts_with("models:/")) {
     registered = std::move(version);

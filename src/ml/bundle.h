@@ -50,6 +50,8 @@ class Predictor {
   // Preprocesses the raw `rows` (columns by name, see Preprocessor::Transform)
   // and predicts them.
   Result<Prediction> Predict(const table::Table& rows) const;
+  // The threads one Predict call uses (Model::SetPredictThreads). Before sharing.
+  Status SetPredictThreads(int threads) { return model_->SetPredictThreads(threads); }
   // Predicts an already transformed feature matrix.
   Result<Prediction> PredictFeatures(const Matrix& x) const;
   // The predictions for raw model outputs (as Model::Predict returns them).

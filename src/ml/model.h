@@ -89,6 +89,10 @@ class Model {
   // bytes are not such a model.
   virtual Status Deserialize(std::string_view bytes, Task task, int num_classes,
                              int64_t num_features) = 0;
+  // The threads one Predict call uses (0: the library's default, every core).
+  // A server scoring small requests concurrently wants 1: waking a thread team
+  // for a row costs more than the row. Call before sharing the model.
+  virtual Status SetPredictThreads(int /*threads*/) { return Status::Ok(); }
 };
 
 // The checks every Predict makes first: the model is `ready` (fitted or

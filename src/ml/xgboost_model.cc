@@ -316,6 +316,15 @@ class XgboostModel : public Model {
     return Status::Ok();
   }
 
+  Status SetPredictThreads(int threads) override {
+    if (!booster_) {
+      return FailedPrecondition("the model is neither fitted nor loaded");
+    }
+    PLINTH_XGB(XGBoosterSetParam(booster_.get(), "nthread", std::to_string(threads).c_str()),
+               "setting nthread");
+    return Status::Ok();
+  }
+
  private:
   core::Json BaseParams(const FitOptions& o) const {
     core::Json p = core::Json::object();

@@ -26,7 +26,8 @@ class ScoringConsumer : public table::ChunkConsumer {
   Status Begin(const table::Schema& schema, int64_t /*expected_rows*/) override {
     // Called again if the reader restarts (stray quotes): start the output over.
     writer_.reset();
-    PLINTH_ASSIGN_OR_RETURN(core::AtomicFileWriter w, core::AtomicFileWriter::Open(options_.output));
+    PLINTH_ASSIGN_OR_RETURN(core::AtomicFileWriter w,
+                            core::AtomicFileWriter::Open(options_.output));
     writer_.emplace(std::move(w));
     rows_ = 0;
     keep_.clear();
@@ -144,8 +145,8 @@ Result<BadRows> ParseBadRows(std::string_view text) {
   if (text == "null") {
     return BadRows::kNull;
   }
-  return InvalidArgument("--on-bad-rows: expected error, skip or null, got \"" +
-                         std::string(text) + "\"");
+  return InvalidArgument("--on-bad-rows: expected error, skip or null, got \"" + std::string(text) +
+                         "\"");
 }
 
 Result<BatchSummary> ScoreCsvFile(const ml::Predictor& predictor, const BatchOptions& options) {
@@ -180,9 +181,10 @@ Result<BatchSummary> ScoreCsvFile(const ml::Predictor& predictor, const BatchOpt
   }
   // The bar counts bytes of the file as stored (compressed for gzip), which is
   // what the reader reports; the range's for a shard.
-  core::Progress progress("scoring " + options.input,
-                          ec ? 0 : (options.shard_count > 1 ? csv.range_end - csv.range_begin : size),
-                          options.progress);
+  core::Progress progress(
+      "scoring " + options.input,
+      ec ? 0 : (options.shard_count > 1 ? csv.range_end - csv.range_begin : size),
+      options.progress);
   progress.set_items_name("rows");
   csv.progress_bar = &progress;
   ScoringConsumer consumer(predictor, options, progress);

@@ -32,8 +32,8 @@ Result<BadRows> ParseBadRows(std::string_view text);
 struct BatchOptions {
   std::string input;
   std::string output;
-  int64_t batch_size = 0;  // rows per prediction; 0: each chunk the reader delivers
-  size_t threads = 0;      // parser threads; 0: one per core
+  int64_t batch_size = 0;   // rows per prediction; 0: each chunk the reader delivers
+  size_t threads = 0;       // parser threads; 0: one per core
   int64_t shard_index = 0;  // score the shard_index-th of shard_count byte ranges
   int64_t shard_count = 1;
   std::vector<std::string> keep_columns;
@@ -43,11 +43,11 @@ struct BatchOptions {
 };
 
 struct BatchSummary {
-  int64_t rows = 0;           // rows scored and written
-  int64_t skipped_rows = 0;   // left out (bad values with kSkip, bad lines)
-  int64_t missing_values = 0; // bad values read as missing (kNull)
+  int64_t rows = 0;                   // rows scored and written
+  int64_t skipped_rows = 0;           // left out (bad values with kSkip, bad lines)
+  int64_t missing_values = 0;         // bad values read as missing (kNull)
   std::vector<std::string> examples;  // the first few, "file:line: what"
-  int64_t bytes = 0;          // input bytes read (uncompressed)
+  int64_t bytes = 0;                  // input bytes read (uncompressed)
   double seconds = 0;
 };
 

@@ -1,0 +1,222 @@
+#!/usr/bin/env python3
+"""Real-time serving side by side, in one run on this machine, driven by wrk from 127.0.0.1 at
+1, 16 and 64 connections with 1-row and 100-row POST bodies:
+
+- nginx serving a static file of the same size as the answer: the HTTP limit of the machine;
+- the Python server of our reference design: FastAPI + uvicorn (2 workers, one per core)
+  scoring the model with python3-xgboost;
+- `plinth serve` on the very same XGBoost model (imported with `plinth models import-xgboost`);
+- `plinth serve` on a GBDT bundle trained by Plinth on the adult data (preprocessing included).
+
+The imported model: 100 trees of depth 6 on California housing's 8 numeric columns (binary:
+median house value above the median).
+
+usage: serve_bench.py BUILD_DIR [--seconds 5]
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
+                                "pylib"))
+from plinth_procs import free_port, start_server, train_adult  # noqa: E402
+
+FEATURES = ["longitude", "latitude", "housing_median_age", "total_rooms", "total_bedrooms",
+            "population", "households", "median_income"]
+
+FASTAPI_APP = """
+import datetime
+import numpy as np
+import xgboost as xgb
+from fastapi import FastAPI
+from pydantic import BaseModel
+
+booster = xgb.Booster(model_file=%r)
+booster.set_param({"nthread": 1})
+app = FastAPI()
+
+
+class Rows(BaseModel):
+    data: list[list[float]]
+
+
+@app.post("/predict")
+def predict(rows: Rows):
+    p = booster.inplace_predict(np.asarray(rows.data, dtype=np.float64))
+    return {"predictions": (p > 0.5).astype(int).tolist(),
+            "probabilities": [[1 - float(v), float(v)] for v in p],
+            "model_version": "1",
+            "timestamp": datetime.datetime.utcnow().isoformat() + "Z"}
+"""
+
+NGINX_CONF = """
+worker_processes 2;
+pid {tmp}/nginx.pid;
+error_log {tmp}/nginx.err warn;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  client_body_temp_path {tmp}/body;
+  proxy_temp_path {tmp}/proxy;
+  fastcgi_temp_path {tmp}/fastcgi;
+  uwsgi_temp_path {tmp}/uwsgi;
+  scgi_temp_path {tmp}/scgi;
+  keepalive_requests 1000000;
+  server {{
+    listen 127.0.0.1:{port};
+    root {tmp}/www;
+    default_type application/json;
+  }}
+}}
+"""
+
+WRK_POST = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = io.open("{body}"):read("*a")
+"""
+
+
+def wrk(url, conns, seconds, script=None):
+    """(requests/s, p50 ms, p99 ms, non-2xx count) of a wrk run."""
+    cmd = ["wrk", f"-t{min(conns, 2)}", f"-c{conns}", f"-d{seconds}s", "--latency", url]
+    if script:
+        cmd[1:1] = ["-s", script]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+    def pct(p):
+        m = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)\b", out)
+        return float(m.group(1)) * {"us": 1e-3, "ms": 1, "s": 1e3}[m.group(2)]
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: .*", out)
+    return rate, pct(50), pct(99), int(bad.group(1)) if bad else 0, errors.group(0) if errors else ""
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("build")
+    p.add_argument("--seconds", type=int, default=5)
+    args = p.parse_args()
+    import pandas as pd
+    import xgboost as xgb
+
+    plinth = os.path.join(args.build, "apps/plinth/plinth")
+    data_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared",
+                            "datasets")
+    tmp = tempfile.mkdtemp(prefix="plinth-serve-bench-")
+    os.chmod(tmp, 0o755)  # nginx's workers run as another user
+    df = pd.read_csv(os.path.join(data_dir, "california_housing.csv"))
+    y = (df["median_house_value"] > df["median_house_value"].median()).astype(int)
+    booster = xgb.train({"objective": "binary:logistic", "max_depth": 6, "tree_method": "hist",
+                         "seed": 1}, xgb.DMatrix(df[FEATURES], label=y), num_boost_round=100)
+    model = os.path.join(tmp, "model.ubj")
+    booster.save_model(model)
+    with open(os.path.join(tmp, "schema.json"), "w") as f:
+        json.dump({"task": "binary", "class_labels": ["0", "1"], "target": "above_median",
+                   "name": "housing",
+                   "inputs": [{"name": c, "type": "float64"} for c in FEATURES]}, f)
+    imported = os.path.join(tmp, "housing")
+    subprocess.run([plinth, "models", "import-xgboost", model, "--schema",
+                    os.path.join(tmp, "schema.json"), "-o", imported], check=True,
+                   stdout=subprocess.DEVNULL)
+    adult = train_adult(plinth, data_dir, tmp, epochs=60)
+    adult_rows = pd.read_csv(os.path.join(data_dir, "adult_test.csv")).drop(
+        columns=["income", "fnlwgt"])
+    adult_rows = adult_rows.astype(object).where(adult_rows.notna(), None)
+
+    bodies = {}
+    for n in (1, 100):
+        housing = {"data": df[FEATURES].iloc[:n].values.tolist()}
+        adult_body = {"data": adult_rows.iloc[:n].values.tolist()}
+        for name, body in (("housing", housing), ("adult", adult_body)):
+            path = os.path.join(tmp, f"{name}_{n}.json")
+            with open(path, "w") as f:
+                json.dump(body, f)
+            script = os.path.join(tmp, f"{name}_{n}.lua")
+            with open(script, "w") as f:
+                f.write(WRK_POST.format(body=path))
+            bodies[(name, n)] = script
+
+    # Servers: each started, measured at every load, and stopped before the next.
+    app_dir = os.path.join(tmp, "app")
+    os.makedirs(app_dir)
+    with open(os.path.join(app_dir, "app.py"), "w") as f:
+        f.write(FASTAPI_APP % model)
+    results = []
+
+    def run(label, cmd, port, path, model_name, cwd=None, get=False):
+        proc = start_server(cmd, port, seconds=60, cwd=cwd, stderr=subprocess.DEVNULL)
+        time.sleep(0.5)
+        try:
+            for n in (1, 100):
+                url = f"http://127.0.0.1:{port}{path}" + (f"_{n}.json" if get else "")
+                script = None if get else bodies[(model_name, n)]
+                wrk(url, 16, 1, script)  # warm-up
+                for conns in (1, 16, 64):
+                    rate, p50, p99, bad, errors = wrk(url, conns, args.seconds, script)
+                    if bad:
+                        sys.exit(f"{label}: {bad} answers were not 2xx")
+                    results.append((label, n, conns, rate, p50, p99, bad, errors))
+                    print(f"{label:34s} {n:4d} rows {conns:3d} conns {rate:10,.0f} req/s  "
+                          f"p50 {p50:7.2f} ms  p99 {p99:7.2f} ms  non-2xx {bad} {errors}",
+                          flush=True)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+    # nginx serves files the size of plinth's answers for 1 and 100 rows.
+    www = os.path.join(tmp, "www")
+    os.makedirs(www)
+    port = free_port()
+    sizes = {}
+    probe = start_server([plinth, "serve", imported, "--port", str(port)], port,
+                         stderr=subprocess.DEVNULL)
+    for n in (1, 100):
+        out = subprocess.run(["curl", "-s", "-XPOST", "-H", "Content-Type: application/json",
+                              "--data-binary", f"@{os.path.join(tmp, f'housing_{n}.json')}",
+                              f"http://127.0.0.1:{port}/predict"], capture_output=True,
+                             check=True).stdout
+        sizes[n] = len(out)
+        with open(os.path.join(www, f"answer_{n}.json"), "wb") as f:
+            f.write(out)
+    probe.terminate()
+    probe.wait()
+    port = free_port()
+    with open(os.path.join(tmp, "nginx.conf"), "w") as f:
+        f.write(NGINX_CONF.format(tmp=tmp, port=port))
+    run("nginx static file (HTTP limit)", ["nginx", "-p", tmp, "-c",
+                                           os.path.join(tmp, "nginx.conf"), "-g",
+                                           "daemon off;"], port, "/answer", None, get=True)
+    port = free_port()
+    run("FastAPI + uvicorn + xgboost", ["/usr/bin/python3", "-m", "uvicorn", "app:app",
+                                        "--port", str(port), "--workers", "2", "--log-level",
+                                        "warning", "--no-access-log"], port, "/predict",
+        "housing", cwd=app_dir)
+    port = free_port()
+    run("plinth serve (same xgboost model)", [plinth, "serve", imported, "--port", str(port),
+                                              "--threads", "2"], port, "/predict", "housing")
+    port = free_port()
+    run("plinth serve (adult GBDT bundle)", [plinth, "serve", adult, "--port", str(port),
+                                             "--threads", "2"], port, "/predict", "adult")
+
+    with open(os.path.join(args.build, "serve_bench.json"), "w") as f:
+        json.dump([dict(zip(("server", "rows", "conns", "rps", "p50_ms", "p99_ms", "non2xx",
+                             "errors"), r)) for r in results], f, indent=1)
+    by = {(r[0].split(" (")[0] if r[0].startswith("nginx") else r[0], r[1], r[2]): r
+          for r in results}
+    nginx = by[("nginx static file", 1, 64)][3]
+    for label in ("plinth serve (same xgboost model)", "plinth serve (adult GBDT bundle)"):
+        r1, r100 = by[(label, 1, 64)], by[(label, 100, 64)]
+        fast = by[("FastAPI + uvicorn + xgboost", 1, 64)][3]
+        print(f"{label}: 1 row at 64 conns {r1[3] / nginx:.0%} of nginx, {r1[3] / fast:.1f}x "
+              f"FastAPI, p99 {r1[5]:.2f} ms; 100 rows p99 {r100[5]:.2f} ms")
+    print(f"answer sizes: {sizes[1]} and {sizes[100]} bytes")
+
+
+main()
