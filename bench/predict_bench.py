@@ -11,9 +11,7 @@ dataset's rows repeated to --rows rows, and to 10x that to show that peak memory
 usage: predict_bench.py BUILD_DIR [--rows 200000] [--trees 100]
 """
 import argparse
-import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,8 +20,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
                                 "pylib"))
 from plinth_procs import timed_run  # noqa: E402
 
-FEATURES = ["longitude", "latitude", "housing_median_age", "total_rooms", "total_bedrooms",
-            "population", "households", "median_income"]
+import housing_model  # noqa: E402
+
+FEATURES = housing_model.FEATURES
 
 # The Python baseline, run in its own process so that its memory is measured alone. It prints
 # the seconds spent after imports and model load, like a scoring job's log would.
@@ -52,27 +51,10 @@ def main():
     args = p.parse_args()
     import numpy as np
     import pandas as pd
-    import xgboost as xgb
 
     plinth = os.path.join(args.build, "apps/plinth/plinth")
-    data_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared",
-                            "datasets")
     tmp = tempfile.mkdtemp(prefix="plinth-predict-bench-")
-    df = pd.read_csv(os.path.join(data_dir, "california_housing.csv"))
-    y = (df["median_house_value"] > df["median_house_value"].median()).astype(int)
-    booster = xgb.train({"objective": "binary:logistic", "max_depth": 6, "tree_method": "hist",
-                         "seed": 1}, xgb.DMatrix(df[FEATURES], label=y),
-                        num_boost_round=args.trees)
-    model = os.path.join(tmp, "model.ubj")
-    booster.save_model(model)
-    schema = {"task": "binary", "class_labels": ["0", "1"], "target": "above_median",
-              "inputs": [{"name": f, "type": "float64"} for f in FEATURES]}
-    with open(os.path.join(tmp, "schema.json"), "w") as f:
-        json.dump(schema, f)
-    bundle = os.path.join(tmp, "bundle")
-    subprocess.run([plinth, "models", "import-xgboost", model, "--schema",
-                    os.path.join(tmp, "schema.json"), "-o", bundle], check=True,
-                   stdout=subprocess.DEVNULL)
+    df, booster, model, bundle = housing_model.build(plinth, tmp, args.trees)
 
     files = {}
     for scale in (1, 10):

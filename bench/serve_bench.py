@@ -26,8 +26,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
                                 "pylib"))
 from plinth_procs import free_port, start_server, train_adult  # noqa: E402
 
-FEATURES = ["longitude", "latitude", "housing_median_age", "total_rooms", "total_bedrooms",
-            "population", "households", "median_income"]
+import housing_model  # noqa: E402
+
+FEATURES = housing_model.FEATURES
 
 FASTAPI_APP = """
 import datetime
@@ -104,27 +105,12 @@ def main():
     p.add_argument("--seconds", type=int, default=5)
     args = p.parse_args()
     import pandas as pd
-    import xgboost as xgb
 
     plinth = os.path.join(args.build, "apps/plinth/plinth")
-    data_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared",
-                            "datasets")
+    data_dir = housing_model.DATASETS
     tmp = tempfile.mkdtemp(prefix="plinth-serve-bench-")
     os.chmod(tmp, 0o755)  # nginx's workers run as another user
-    df = pd.read_csv(os.path.join(data_dir, "california_housing.csv"))
-    y = (df["median_house_value"] > df["median_house_value"].median()).astype(int)
-    booster = xgb.train({"objective": "binary:logistic", "max_depth": 6, "tree_method": "hist",
-                         "seed": 1}, xgb.DMatrix(df[FEATURES], label=y), num_boost_round=100)
-    model = os.path.join(tmp, "model.ubj")
-    booster.save_model(model)
-    with open(os.path.join(tmp, "schema.json"), "w") as f:
-        json.dump({"task": "binary", "class_labels": ["0", "1"], "target": "above_median",
-                   "name": "housing",
-                   "inputs": [{"name": c, "type": "float64"} for c in FEATURES]}, f)
-    imported = os.path.join(tmp, "housing")
-    subprocess.run([plinth, "models", "import-xgboost", model, "--schema",
-                    os.path.join(tmp, "schema.json"), "-o", imported], check=True,
-                   stdout=subprocess.DEVNULL)
+    df, _, model, imported = housing_model.build(plinth, tmp)
     adult = train_adult(plinth, data_dir, tmp, epochs=60)
     adult_rows = pd.read_csv(os.path.join(data_dir, "adult_test.csv")).drop(
         columns=["income", "fnlwgt"])

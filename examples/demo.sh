@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Plinth demo on the embedded default, in a scratch copy of examples/:
 # profile and validate the data, version it, train a model (tracked and registered in
-# the project's store, as plinth server shows it to MLflow clients), and run the pipeline.
+# the project's store, as plinth server shows it to MLflow clients), run the pipeline, then
+# serve the production model, call it over HTTP, batch-score a file and stop the server.
 # Usage: examples/demo.sh PATH/TO/plinth   (make demo passes the built binary)
 set -euo pipefail
 PLINTH=$(realpath "${1:-$(command -v plinth)}")
@@ -50,5 +51,33 @@ echo "== 9. Deployment, approved by hand (main branch only)"
 plinth run --approve model_deployment | grep "model_deployment"
 plinth metrics show
 echo
+echo
+echo "== 10. Serve the production model, call it, batch-score a file, stop the server"
+plinth serve models:/adult-income@production --port 0 2> serve.log &
+SERVER=$!
+for _ in $(seq 200); do grep -q "http://" serve.log && break; sleep 0.05; done
+URL=$(grep -o "http://[0-9.:]*" serve.log | head -1)
+[ -n "$URL" ] || { cat serve.log; exit 1; }
+cat serve.log
+# Two test rows as JSON objects: numbers stay numbers, text is quoted, empty is null.
+ROWS=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) name[i] = $i; next }
+  NR <= 3 { row = ""; for (i = 1; i <= NF; i++) {
+      v = ($i == "") ? "null" : ($i ~ /^-?[0-9.]+$/) ? $i : "\"" $i "\""
+      row = row (i > 1 ? ", " : "") "\"" name[i] "\": " v }
+    rows = rows (NR > 2 ? ", " : "") "{" row "}" }
+  END { print "{\"data\": [" rows "]}" }' data/adult_test.csv)
+echo "POST $URL/predict"
+curl -sf -XPOST "$URL/predict" -H 'Content-Type: application/json' -d "$ROWS"
+echo
+echo "POST $URL/invocations (MLflow's scoring protocol, the CSV rows as they are)"
+head -3 data/adult_test.csv | curl -sf -XPOST "$URL/invocations" -H 'Content-Type: text/csv' \
+  --data-binary @-
+echo
+plinth predict models:/adult-income@production --input data/adult_test.csv \
+  --output reports/scored.csv --keep-columns age,income -q
+head -3 reports/scored.csv
+kill -TERM "$SERVER" && wait "$SERVER" && echo "server stopped (exit 0)"
+echo
 echo "Model bundle: $WORK/models/adult (docs/FORMATS.md)"
 echo "Reports: $WORK/reports/profile.html, $WORK/reports/validation.html, $WORK/reports/training.html"
+echo "Scores: $WORK/reports/scored.csv"
