@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <optional>
+#include <tuple>
 
 #include "commands.h"
 #include "core/hash.h"
@@ -25,6 +26,9 @@ struct ServeFlags {
   int threads = 2;
   int64_t max_body_mb = 16;  // signed, so that -1 is refused rather than wrapped
   int64_t max_rows = 10000;
+  int64_t request_timeout = 30;  // seconds to read one whole request
+  int64_t keep_alive = 60;       // seconds a connection may wait idle for its next request
+  int64_t max_connections = 4096;
 };
 
 // The name and version answers report: the registry's for a models:/ URI
@@ -55,8 +59,15 @@ int RunServe(const ServeFlags& f) {
   if (f.max_body_mb < 1) {
     return ReportError(InvalidArgument("--max-body-mb: expected at least 1"));
   }
-  if (f.max_rows < 1) {
-    return ReportError(InvalidArgument("--max-rows: expected at least 1"));
+  for (const auto& [flag, value, top] :
+       {std::tuple{"--max-rows", f.max_rows, int64_t{1} << 30},
+        std::tuple{"--request-timeout", f.request_timeout, int64_t{86400}},
+        std::tuple{"--keep-alive", f.keep_alive, int64_t{86400}},
+        std::tuple{"--max-connections", f.max_connections, int64_t{1} << 20}}) {
+    if (value < 1 || value > top) {
+      return ReportError(InvalidArgument(std::string(flag) + " " + std::to_string(value) +
+                                         ": expected 1 to " + std::to_string(top)));
+    }
   }
   tracking::ModelVersion version;
   Result<std::string> dir = ResolveModel(f.model, f.tracking, &version);
@@ -88,6 +99,9 @@ int RunServe(const ServeFlags& f) {
   http_options.port = f.port;
   http_options.threads = f.threads;
   http_options.max_body_bytes = static_cast<uint64_t>(f.max_body_mb) << 20;
+  http_options.request_timeout_seconds = static_cast<int>(f.request_timeout);
+  http_options.idle_timeout_seconds = static_cast<int>(f.keep_alive);
+  http_options.max_connections = static_cast<int>(f.max_connections);
   http::Server srv(
       http_options, [&model](const http::Request& r) { return model.Handle(r); },
       serving::ModelServer::Error);
@@ -113,6 +127,15 @@ void RegisterServe(CLI::App& app, Runner& run) {
   cmd->add_option("--max-body-mb", flags->max_body_mb, "largest request body, MiB")
       ->capture_default_str();
   cmd->add_option("--max-rows", flags->max_rows, "most rows in one request")->capture_default_str();
+  cmd->add_option("--request-timeout", flags->request_timeout,
+                  "seconds to read one whole request (then the connection is closed)")
+      ->capture_default_str();
+  cmd->add_option("--keep-alive", flags->keep_alive,
+                  "seconds an idle keep-alive connection is kept open")
+      ->capture_default_str();
+  cmd->add_option("--max-connections", flags->max_connections,
+                  "open connections at most (more are closed at once)")
+      ->capture_default_str();
   cmd->callback([flags, &run] { run = [flags] { return RunServe(*flags); }; });
 }
 

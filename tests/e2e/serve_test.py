@@ -11,9 +11,11 @@ import hashlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.error
 import urllib.request
 
@@ -53,14 +55,17 @@ with open(os.path.join(work, "expected.csv")) as f:
     expected = [float(line.split(",")[0]) for line in f.read().split()[1:]]
 
 # Bad flags: one line naming the flag, exit 2, nothing served.
-for flag, value in (("--max-rows", "-1"), ("--max-body-mb", "0"), ("--port", "70000")):
+for flag, value in (("--max-rows", "-1"), ("--max-body-mb", "0"), ("--port", "70000"),
+                    ("--request-timeout", "0"), ("--keep-alive", "-5"),
+                    ("--max-connections", "0")):
     p = subprocess.run([PLINTH, "serve", bundle, flag, value], capture_output=True, text=True,
                        timeout=30)
     check(p.returncode == 2 and p.stderr.startswith(f"plinth: error: {flag}")
           and p.stderr.count("\n") == 1, f"{flag} {value}: {p.returncode} {p.stderr!r}")
 
 port = free_port()
-server = start_server([PLINTH, "serve", bundle, "--port", str(port), "--max-rows", "500"], port,
+server = start_server([PLINTH, "serve", bundle, "--port", str(port), "--max-rows", "500",
+                       "--keep-alive", "1"], port,
                       stderr=subprocess.PIPE, text=True)
 
 
@@ -205,6 +210,14 @@ metrics = call("/metrics")[1]
 check("plinth_serve_predicted_rows_total 2200" in metrics, "rows counted")
 check('route="/predict",method="POST",status="400"' in metrics, "errors counted by status")
 check('plinth_serve_model_info{name="adult-income"' in metrics, "model info")
+
+# --keep-alive 1: an idle keep-alive connection is closed after a second.
+with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+    conn.sendall(b"GET /ping HTTP/1.1\r\nHost: x\r\n\r\n")
+    first = conn.recv(4096)
+    time.sleep(2)
+    check(first.startswith(b"HTTP/1.1 200") and conn.recv(4096) == b"",
+          "--keep-alive 1: the idle connection is closed")
 
 server.send_signal(signal.SIGTERM)
 check(server.wait(timeout=10) == 0, "SIGTERM: exit 0")
