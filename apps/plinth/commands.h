@@ -14,6 +14,7 @@
 
 namespace plinth::http {
 class Server;
+struct ServerOptions;
 }  // namespace plinth::http
 
 namespace plinth::cli {
@@ -26,6 +27,22 @@ inline constexpr int kExitInternal = 3;     // a bug or an environment failure
 
 // Prints "plinth: error: MESSAGE" to stderr and returns the exit code for `status`.
 int ReportError(const Status& status);
+
+// Where and how an HTTP command listens: --host, --port, --threads,
+// --max-body-mb, --request-timeout, --keep-alive, --max-connections. Numbers
+// are signed, so that -1 is refused rather than wrapped.
+struct ListenFlags {
+  std::string host = "127.0.0.1";
+  int64_t port = 0;
+  int64_t threads = 2;
+  int64_t max_body_mb = 16;
+  int64_t request_timeout = 30;  // seconds to read one whole request
+  int64_t keep_alive = 60;       // seconds a connection may wait idle for its next request
+  int64_t max_connections = 4096;
+};
+void AddListenFlags(CLI::App& cmd, ListenFlags& flags);
+// The server options the flags give; InvalidArgument naming a flag out of range.
+Result<http::ServerOptions> ToServerOptions(const ListenFlags& flags);
 
 // Listens, prints "plinth COMMAND: " + banner(port) on stderr, serves until
 // SIGTERM or SIGINT, then prints "plinth COMMAND: stopped". The exit code.

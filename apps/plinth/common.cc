@@ -1,6 +1,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <tuple>
 
 #include "commands.h"
 #include "core/file.h"
@@ -90,6 +91,47 @@ void ReportSkippedLines(const table::CsvInfo& info, const table::CsvOptions& opt
   }
   std::fprintf(stderr, "plinth: warning: %lld bad lines skipped\n",
                static_cast<long long>(info.skipped_lines));
+}
+
+void AddListenFlags(CLI::App& cmd, ListenFlags& flags) {
+  cmd.add_option("--host", flags.host, "address to listen on")->capture_default_str();
+  cmd.add_option("--port", flags.port, "port (0 = any free port)")->capture_default_str();
+  cmd.add_option("--threads", flags.threads, "I/O threads")->capture_default_str();
+  cmd.add_option("--max-body-mb", flags.max_body_mb, "largest request body, MiB")
+      ->capture_default_str();
+  cmd.add_option("--request-timeout", flags.request_timeout,
+                 "seconds to read one whole request (then the connection is closed)")
+      ->capture_default_str();
+  cmd.add_option("--keep-alive", flags.keep_alive,
+                 "seconds an idle keep-alive connection is kept open")
+      ->capture_default_str();
+  cmd.add_option("--max-connections", flags.max_connections,
+                 "open connections at most (more are closed at once)")
+      ->capture_default_str();
+}
+
+Result<http::ServerOptions> ToServerOptions(const ListenFlags& f) {
+  for (const auto& [flag, value, low, high] :
+       {std::tuple{"--port", f.port, int64_t{0}, int64_t{65535}},
+        std::tuple{"--threads", f.threads, int64_t{1}, int64_t{1024}},
+        std::tuple{"--max-body-mb", f.max_body_mb, int64_t{1}, int64_t{1} << 20},
+        std::tuple{"--request-timeout", f.request_timeout, int64_t{1}, int64_t{86400}},
+        std::tuple{"--keep-alive", f.keep_alive, int64_t{1}, int64_t{86400}},
+        std::tuple{"--max-connections", f.max_connections, int64_t{1}, int64_t{1} << 20}}) {
+    if (value < low || value > high) {
+      return InvalidArgument(std::string(flag) + " " + std::to_string(value) + ": expected " +
+                             std::to_string(low) + " to " + std::to_string(high));
+    }
+  }
+  http::ServerOptions options;
+  options.host = f.host;
+  options.port = static_cast<int>(f.port);
+  options.threads = static_cast<int>(f.threads);
+  options.max_body_bytes = static_cast<uint64_t>(f.max_body_mb) << 20;
+  options.request_timeout_seconds = static_cast<int>(f.request_timeout);
+  options.idle_timeout_seconds = static_cast<int>(f.keep_alive);
+  options.max_connections = static_cast<int>(f.max_connections);
+  return options;
 }
 
 int ServeUntilStopped(http::Server& server, const char* command,

@@ -17,13 +17,15 @@ namespace {
 struct ServerFlags {
   std::string store;
   std::string artifacts_root;
-  std::string host = "127.0.0.1";
-  int port = 5000;
-  int threads = 4;
-  int64_t max_body_mb = 64;  // signed, so that -1 is refused rather than wrapped
+  // Artifact uploads are large: a long request timeout, a large body.
+  ListenFlags listen{.port = 5000, .threads = 4, .max_body_mb = 64, .request_timeout = 300};
 };
 
 int RunServer(const ServerFlags& f) {
+  Result<http::ServerOptions> options = ToServerOptions(f.listen);
+  if (!options.ok()) {
+    return ReportError(options.status());
+  }
   std::string store = f.store;
   std::string artifacts = f.artifacts_root;
   if (store.empty() || artifacts.empty()) {
@@ -40,36 +42,21 @@ int RunServer(const ServerFlags& f) {
       artifacts = project->root() + "/.plinth/artifacts";
     }
   }
-  if (f.port < 0 || f.port > 65535) {
-    return ReportError(
-        InvalidArgument("--port " + std::to_string(f.port) + ": expected 0 to 65535"));
-  }
-  if (f.threads < 1) {
-    return ReportError(InvalidArgument("--threads: expected at least 1"));
-  }
-  if (f.max_body_mb < 1) {
-    return ReportError(InvalidArgument("--max-body-mb: expected at least 1"));
-  }
   server::ApiOptions api_options{store, artifacts, PLINTH_VERSION};
   Result<std::unique_ptr<server::MlflowApi>> api = server::MlflowApi::Create(api_options);
   if (!api.ok()) {
     return ReportError(api.status().WithPrefix("--store"));
   }
-  http::ServerOptions options;
-  options.host = f.host;
-  options.port = f.port;
-  options.threads = f.threads;
-  options.max_body_bytes = static_cast<uint64_t>(f.max_body_mb) << 20;
   server::MlflowApi* handler = api->get();
   http::Server srv(
-      options,
+      *options,
       [handler](http::Request r, http::Responder respond) {
         handler->Handle(std::move(r), std::move(respond));
       },
       server::MlflowHttpError);
   return ServeUntilStopped(srv, "server", [&](int port) {
-    return "MLflow REST API on http://" + f.host + ":" + std::to_string(port) + " (store " + store +
-           ")";
+    return "MLflow REST API on http://" + f.listen.host + ":" + std::to_string(port) + " (store " +
+           store + ")";
   });
 }
 
@@ -85,11 +72,7 @@ void RegisterServer(CLI::App& app, Runner& run) {
   cmd->add_option("--artifacts-root", flags->artifacts_root,
                   "the directory behind the proxied artifact URIs mlflow-artifacts:/... "
                   "(default: the project's .plinth/artifacts)");
-  cmd->add_option("--host", flags->host, "address to listen on")->capture_default_str();
-  cmd->add_option("--port", flags->port, "port (0 = any free port)")->capture_default_str();
-  cmd->add_option("--threads", flags->threads, "I/O threads")->capture_default_str();
-  cmd->add_option("--max-body-mb", flags->max_body_mb, "largest request body, MiB")
-      ->capture_default_str();
+  AddListenFlags(*cmd, flags->listen);
   cmd->callback([flags, &run] { run = [flags] { return RunServer(*flags); }; });
 }
 

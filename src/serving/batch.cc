@@ -81,12 +81,8 @@ class ScoringConsumer : public table::ChunkConsumer {
     return Status::Ok();
   }
 
-  Status Commit() {
-    if (!writer_) {
-      return Status::Ok();  // no data at all: Begin came with the header only
-    }
-    return writer_->Commit();
-  }
+  // After a successful scan, which always calls Begin (a header and no rows too).
+  Status Commit() { return writer_->Commit(); }
 
   int64_t rows() const { return rows_; }
 

@@ -21,16 +21,6 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
 Result<Json> ParseObject(std::string_view body, std::string_view expected) {
   PLINTH_ASSIGN_OR_RETURN(Json json, core::ParseJson(body, "request body"));
   if (!json.is_object()) {
@@ -347,19 +337,19 @@ Result<table::Table> ReadPredictBody(std::string_view body, const table::Schema&
 Result<table::Table> ReadInvocationsBody(std::string_view body, std::string_view content_type,
                                          const table::Schema& schema, const InputLimits& limits) {
   const size_t semi = content_type.find(';');
-  const std::string media = Lower(Trim(content_type.substr(0, semi)));
+  const std::string media = Lower(table::TrimSpaces(content_type.substr(0, semi)));
   for (std::string_view rest = semi == std::string_view::npos ? "" : content_type.substr(semi + 1);
-       !Trim(rest).empty();) {
+       !table::TrimSpaces(rest).empty();) {
     const size_t next = rest.find(';');
-    std::string_view param = Trim(rest.substr(0, next));
+    std::string_view param = table::TrimSpaces(rest.substr(0, next));
     rest = next == std::string_view::npos ? "" : rest.substr(next + 1);
     const size_t eq = param.find('=');
-    std::string value =
-        Lower(Trim(param.substr(eq == std::string_view::npos ? param.size() : eq + 1)));
+    std::string value = Lower(
+        table::TrimSpaces(param.substr(eq == std::string_view::npos ? param.size() : eq + 1)));
     if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
       value = value.substr(1, value.size() - 2);
     }
-    if (Lower(Trim(param.substr(0, eq))) != "charset" || value != "utf-8") {
+    if (Lower(table::TrimSpaces(param.substr(0, eq))) != "charset" || value != "utf-8") {
       return Unimplemented("Content-Type: unsupported parameter '" + std::string(param) +
                            "' (only charset=utf-8)");
     }
