@@ -7,7 +7,7 @@ PACKAGES=(
   # toolchain
   build-essential cmake ninja-build pkg-config git clang-format clang-tidy time
   # command-line tools the tests and benchmarks call
-  openssl bc mount util-linux e2fsprogs
+  openssl bc mount util-linux e2fsprogs curl
   # libraries (see docs/ARCHITECTURE.md, "Dependencies")
   libssl-dev zlib1g-dev libre2-dev libboost-dev libxxhash-dev libsqlite3-dev libpq-dev libcurl4-openssl-dev
   nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev libfast-float-dev
