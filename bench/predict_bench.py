@@ -8,10 +8,14 @@ house value above the median, from its 8 numeric columns) and wrapped into a bun
 `plinth models import-xgboost`, so both sides run the very same booster. The input is the
 dataset's rows repeated to --rows rows, and to 10x that to show that peak memory stays flat.
 
-usage: predict_bench.py BUILD_DIR [--rows 200000] [--trees 100]
+Each figure is the best of --repeat runs. `plinth predict, trees by xgboost` is the same command
+with PLINTH_TREE_ENGINE=xgboost: XGBoost's predict instead of Plinth's native tree evaluator.
+
+usage: predict_bench.py BUILD_DIR [--rows 200000] [--trees 100] [--repeat 3]
 """
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -48,6 +52,7 @@ def main():
     p.add_argument("build")
     p.add_argument("--rows", type=int, default=200000)
     p.add_argument("--trees", type=int, default=100)
+    p.add_argument("--repeat", type=int, default=3, help="runs of each; the fastest counts")
     args = p.parse_args()
     import numpy as np
     import pandas as pd
@@ -69,9 +74,16 @@ def main():
           f"input: {n:,} rows ({os.path.getsize(path) / 1e6:.1f} MB)")
     x = pd.read_csv(path)[FEATURES].to_numpy()
     booster.inplace_predict(x[:1000])
-    start = time.perf_counter()
-    expected = booster.inplace_predict(x)
-    in_memory = n / (time.perf_counter() - start)
+    in_memory = 0
+    for _ in range(args.repeat):
+        start = time.perf_counter()
+        expected = booster.inplace_predict(x)
+        in_memory = max(in_memory, n / (time.perf_counter() - start))
+
+    def best(cmd, env=None):
+        """The fastest of --repeat runs (these machines are shared): (wall, peak MB, stdout)."""
+        runs = [timed_run(cmd, env) for _ in range(args.repeat)]
+        return min(r[0] for r in runs), max(r[1] for r in runs), runs[0][2]
 
     results = {}
     for chunk in (1000, 100000):
@@ -79,16 +91,23 @@ def main():
         with open(script, "w") as f:
             f.write(CHUNKED)
         out = os.path.join(tmp, f"py_{chunk}.csv")
-        wall, rss, text = timed_run(["/usr/bin/python3", script, path, model, str(chunk), out])
-        results[f"pandas chunks of {chunk:,} + predict + to_csv"] = (n / float(text), rss)
+        runs = [timed_run(["/usr/bin/python3", script, path, model, str(chunk), out])
+                for _ in range(args.repeat)]
+        results[f"pandas chunks of {chunk:,} + predict + to_csv"] = (
+            max(n / float(r[2]) for r in runs), max(r[1] for r in runs))
     out = os.path.join(tmp, "plinth.csv")
-    wall, rss, _ = timed_run([plinth, "predict", bundle, "--input", path, "--output", out, "-q"])
+    wall, rss, _ = best([plinth, "predict", bundle, "--input", path, "--output", out, "-q"])
     results["plinth predict"] = (n / wall, rss)
+    # The same run with XGBoost evaluating the trees instead of the native evaluator.
+    xgb_wall, xgb_rss, _ = best(
+        [plinth, "predict", bundle, "--input", path, "--output", out + ".xgb", "-q"],
+        env=dict(os.environ, PLINTH_TREE_ENGINE="xgboost"))
+    results["plinth predict, trees by xgboost"] = (n / xgb_wall, xgb_rss)
     got = pd.read_csv(out)["probability_1"].to_numpy()
     worst = float(np.max(np.abs(got - expected)))
     big_n, big_path = files[10]
-    big_wall, big_rss, _ = timed_run([plinth, "predict", bundle, "--input", big_path, "--output",
-                                      out, "-q"])
+    big_wall, big_rss, _ = best([plinth, "predict", bundle, "--input", big_path, "--output", out,
+                                 "-q"])
 
     print(f"{'':48s} {'rows/s':>10s} {'peak MB':>8s}")
     print(f"{'xgboost in-memory predict (numpy array)':48s} {in_memory:10,.0f} {'-':>8s}")
@@ -101,6 +120,7 @@ def main():
           f"plinth / xgboost in-memory: {plinth_rate / in_memory:.0%}; "
           f"peak memory at 10x rows: {big_rss / results['plinth predict'][1]:.2f}x")
     print(f"largest difference from xgboost's probabilities: {worst:.2e}")
+    shutil.rmtree(tmp)
     if worst > 1e-6:
         sys.exit("plinth's probabilities differ from xgboost's")
 

@@ -52,6 +52,8 @@ class Predictor {
   Result<Prediction> Predict(const table::Table& rows) const;
   // The threads one Predict call uses (Model::SetPredictThreads). Before sharing.
   Status SetPredictThreads(int threads) { return model_->SetPredictThreads(threads); }
+  // What evaluates the model (Model::PredictEngine).
+  std::string PredictEngine() const { return model_->PredictEngine(); }
   // Predicts an already transformed feature matrix.
   Result<Prediction> PredictFeatures(const Matrix& x) const;
   // The predictions for raw model outputs (as Model::Predict returns them).

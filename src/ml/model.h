@@ -93,6 +93,9 @@ class Model {
   // A server scoring small requests concurrently wants 1: waking a thread team
   // for a row costs more than the row. Call before sharing the model.
   virtual Status SetPredictThreads(int /*threads*/) { return Status::Ok(); }
+  // What evaluates Predict, for logs ("native trees", "xgboost 1.7.4"; by
+  // default the kind's name).
+  virtual std::string PredictEngine() const { return std::string(kind()); }
 };
 
 // The checks every Predict makes first: the model is `ready` (fitted or

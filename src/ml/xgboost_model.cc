@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <sstream>
@@ -11,6 +12,7 @@
 
 #include "ml/model.h"
 #include "ml/monitor.h"
+#include "ml/tree_ensemble.h"
 
 namespace plinth::ml {
 namespace {
@@ -257,6 +259,10 @@ class XgboostModel : public Model {
     num_features_ = train.x->cols;
     task_ = options.task;
     num_classes_ = options.num_classes;
+    if (flavor_ != Flavor::kLinear) {
+      PLINTH_ASSIGN_OR_RETURN(std::string ubj, SaveUbj(booster_.get()));
+      BuildNative(ubj);
+    }
     if (has_valid && flavor_ != Flavor::kLinear && best.round + 1 == report.rounds) {
       // Served from the booster's prediction cache for the DMatrix it
       // evaluated each round.
@@ -272,6 +278,9 @@ class XgboostModel : public Model {
     PLINTH_RETURN_IF_ERROR(CheckPredictInput(booster_ != nullptr, num_features_, x));
     if (x.rows == 0) {
       return Matrix(0, OutputColumns(task_, num_classes_));
+    }
+    if (native_ != nullptr) {
+      return native_->Predict(x, predict_threads_);
     }
     if (flavor_ == Flavor::kLinear) {
       // gblinear has no in-place prediction; predicting from a DMatrix is thread-safe too.
@@ -313,6 +322,7 @@ class XgboostModel : public Model {
     num_features_ = num_features;
     task_ = task;
     num_classes_ = num_classes;
+    BuildNative(bytes);
     return Status::Ok();
   }
 
@@ -322,7 +332,12 @@ class XgboostModel : public Model {
     }
     PLINTH_XGB(XGBoosterSetParam(booster_.get(), "nthread", std::to_string(threads).c_str()),
                "setting nthread");
+    predict_threads_ = threads;
     return Status::Ok();
+  }
+
+  std::string PredictEngine() const override {
+    return native_ != nullptr ? "native trees" : "xgboost " + XgboostVersion();
   }
 
  private:
@@ -416,8 +431,26 @@ class XgboostModel : public Model {
     return Status::Ok();
   }
 
+  // Hands prediction to the native evaluator when it covers the model (see
+  // tree_ensemble.h); otherwise, or with PLINTH_TREE_ENGINE=xgboost in the
+  // environment (for comparisons), XGBoost keeps predicting.
+  // `model` is the booster's bytes (model.ubj).
+  void BuildNative(std::string_view model) {
+    native_.reset();
+    const char* engine = std::getenv("PLINTH_TREE_ENGINE");
+    if (flavor_ == Flavor::kLinear || (engine != nullptr && std::string(engine) == "xgboost")) {
+      return;
+    }
+    Result<TreeEnsemble> trees = TreeEnsemble::FromXgboostModel(model, num_features_);
+    if (trees.ok() && trees->output_columns() == OutputColumns(task_, num_classes_)) {
+      native_ = std::make_unique<TreeEnsemble>(*std::move(trees));
+    }
+  }
+
   Flavor flavor_;
   BoosterPtr booster_;
+  std::unique_ptr<TreeEnsemble> native_;
+  int predict_threads_ = 0;
   int64_t num_features_ = 0;
   Task task_ = Task::kBinary;
   int num_classes_ = 2;

@@ -33,13 +33,13 @@ def start_server(cmd, port, seconds=10, **popen_args):
     sys.exit(f"{cmd[0]} did not start on port {port}: {err}")
 
 
-def timed_run(cmd):
+def timed_run(cmd, env=None):
     """Runs `cmd` to the end; returns (wall seconds, peak RSS in MB, stdout text). Exits
     naming the command when it fails. The peak is GNU time's (%M) for the command alone: a
     child forked from this Python process would report the parent's size as its own peak."""
     start = time.perf_counter()
     proc = subprocess.Popen(["/usr/bin/time", "-f", "%M", *cmd], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+                            stderr=subprocess.PIPE, env=env)
     out, err = proc.communicate()
     wall = time.perf_counter() - start
     if proc.returncode != 0:
