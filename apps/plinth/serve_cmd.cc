@@ -1,7 +1,11 @@
 // plinth serve: the data plane (one model bundle behind /predict and friends).
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <filesystem>
+#include <mutex>
 #include <optional>
+#include <thread>
 
 #include "commands.h"
 #include "core/hash.h"
@@ -21,25 +25,84 @@ struct ServeFlags {
   std::string model;
   TrackingFlags tracking;
   ListenFlags listen{.port = 8080};
-  int64_t max_rows = 10000;  // signed, so that -1 is refused rather than wrapped
+  int64_t max_rows = 10000;    // signed, so that -1 is refused rather than wrapped
+  int64_t poll_interval = -1;  // seconds; -1: 30 for models:/NAME@ALIAS, else off
 };
 
-// The name and version answers report: the registry's for a models:/ URI
-// (`registered`, when resolved), else the bundle's name and the first 12 hex
-// digits of its plinth-model.json's SHA-256 (which changes whenever the bundle does).
-Result<std::pair<std::string, std::string>> ModelIdentity(
-    const std::string& dir, const ml::Predictor& predictor,
-    const std::optional<tracking::ModelVersion>& registered) {
-  if (registered) {
-    return std::pair{registered->name, std::to_string(registered->version)};
+// Where MODEL is now: its bundle directory, and the version answers report:
+// the registry's for a models:/ URI, else the first 12 hex digits of the
+// bundle's plinth-model.json's SHA-256 (which changes whenever the bundle does).
+struct Located {
+  std::string dir;
+  std::string version;
+  std::string registered_name;  // for models:/ URIs
+};
+
+Result<Located> Locate(const ServeFlags& f) {
+  tracking::ModelVersion registered;
+  Located at;
+  PLINTH_ASSIGN_OR_RETURN(at.dir, ResolveModel(f.model, f.tracking, &registered));
+  if (f.model.starts_with("models:/")) {
+    at.version = std::to_string(registered.version);
+    at.registered_name = registered.name;
+    return at;
   }
-  PLINTH_ASSIGN_OR_RETURN(std::string digest, core::Sha256File(dir + "/plinth-model.json"));
-  std::string name = predictor.meta().value("name", std::string());
-  if (name.empty()) {
-    name = std::filesystem::path(dir).filename().string();
-  }
-  return std::pair{name, digest.substr(0, 12)};
+  PLINTH_ASSIGN_OR_RETURN(std::string digest, core::Sha256File(at.dir + "/plinth-model.json"));
+  at.version = digest.substr(0, 12);
+  return at;
 }
+
+// Loads the model MODEL names now, ready to serve.
+Result<std::shared_ptr<const serving::ServedModel>> LoadServed(const ServeFlags& f) {
+  PLINTH_ASSIGN_OR_RETURN(Located at, Locate(f));
+  PLINTH_ASSIGN_OR_RETURN(std::unique_ptr<ml::Predictor> predictor, ml::Predictor::Load(at.dir));
+  // Requests run concurrently on the I/O threads, each predicting on its own.
+  PLINTH_RETURN_IF_ERROR(predictor->SetPredictThreads(1));
+  auto served = std::make_shared<serving::ServedModel>();
+  served->name = at.registered_name;
+  if (served->name.empty()) {
+    served->name = predictor->meta().value("name", std::string());
+  }
+  if (served->name.empty()) {
+    served->name = std::filesystem::path(at.dir).filename().string();
+  }
+  served->version = at.version;
+  served->predictor = std::move(predictor);
+  return std::shared_ptr<const serving::ServedModel>(std::move(served));
+}
+
+// Reloads every `seconds` until stopped, saying on stderr what changed.
+class Poller {
+ public:
+  Poller(serving::ModelServer& server, int64_t seconds) {
+    if (seconds <= 0) {
+      return;
+    }
+    thread_ = std::jthread([&server, seconds, this](const std::stop_token& stop) {
+      std::unique_lock<std::mutex> lock(mu_);
+      while (true) {
+        // Nothing notifies: this wakes when the interval is over or a stop is asked for.
+        cv_.wait_for(lock, stop, std::chrono::seconds(seconds), [] { return false; });
+        if (stop.stop_requested()) {
+          return;
+        }
+        Result<serving::ReloadResult> r = server.Reload();
+        if (!r.ok()) {
+          std::fprintf(stderr, "plinth serve: reload failed, still serving version %s: %s\n",
+                       server.current()->version.c_str(), r.status().message().c_str());
+        } else if (r->swapped) {
+          std::fprintf(stderr, "plinth serve: now serving version %s (was %s)\n",
+                       r->version.c_str(), r->previous_version.c_str());
+        }
+      }
+    });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable_any cv_;
+  std::jthread thread_;  // last: stopped and joined first
+};
 
 int RunServe(const ServeFlags& f) {
   Result<http::ServerOptions> http_options = ToServerOptions(f.listen);
@@ -50,37 +113,33 @@ int RunServe(const ServeFlags& f) {
     return ReportError(InvalidArgument("--max-rows " + std::to_string(f.max_rows) +
                                        ": expected 1 to " + std::to_string(int64_t{1} << 30)));
   }
-  tracking::ModelVersion version;
-  Result<std::string> dir = ResolveModel(f.model, f.tracking, &version);
-  if (!dir.ok()) {
-    return ReportError(dir.status().WithPrefix("MODEL"));
+  if (f.poll_interval < -1 || f.poll_interval > 86400) {
+    return ReportError(InvalidArgument("--poll-interval " + std::to_string(f.poll_interval) +
+                                       ": expected 0 (off) to 86400 seconds"));
   }
-  Result<std::unique_ptr<ml::Predictor>> predictor = ml::Predictor::Load(*dir);
-  if (!predictor.ok()) {
-    return ReportError(predictor.status());
+  Result<std::shared_ptr<const serving::ServedModel>> served = LoadServed(f);
+  if (!served.ok()) {
+    return ReportError(served.status().WithPrefix("MODEL"));
   }
-  // Requests run concurrently on the I/O threads, each predicting on its own.
-  if (Status s = (*predictor)->SetPredictThreads(1); !s.ok()) {
-    return ReportError(s);
-  }
-  std::optional<tracking::ModelVersion> registered;
-  if (f.model.starts_with("models:/")) {
-    registered = std::move(version);
-  }
-  auto identity = ModelIdentity(*dir, **predictor, registered);
-  if (!identity.ok()) {
-    return ReportError(identity.status().WithPrefix("MODEL"));
-  }
-  serving::ServeOptions options{
-      identity->first, identity->second, PLINTH_VERSION,
+  const serving::ServeOptions options{
+      PLINTH_VERSION,
       serving::InputLimits{static_cast<size_t>(f.max_rows), table::CsvOptions().null_values}};
-  serving::ModelServer model(std::shared_ptr<const ml::Predictor>(std::move(*predictor)), options);
+  serving::ModelSource source{[&f]() -> Result<std::string> {
+                                PLINTH_ASSIGN_OR_RETURN(Located at, Locate(f));
+                                return at.version;
+                              },
+                              [&f] { return LoadServed(f); }};
+  serving::ModelServer model(*served, options, source);
+  const bool alias = f.model.starts_with("models:/") && f.model.find('@') != std::string::npos;
+  Poller poller(model, f.poll_interval >= 0 ? f.poll_interval : (alias ? 30 : 0));
   http::Server srv(
       *http_options, [&model](const http::Request& r) { return model.Handle(r); },
       serving::ModelServer::Error);
   return ServeUntilStopped(srv, "serve", [&](int port) {
-    return options.model_name + " version " + options.model_version + " on http://" +
-           f.listen.host + ":" + std::to_string(port) + " (POST /predict)";
+    const serving::ServedModel& m = **served;
+    return m.name + " version " + m.version + " on http://" + f.listen.host + ":" +
+           std::to_string(port) + " (POST /predict; predicting with " +
+           m.predictor->PredictEngine() + ")";
   });
 }
 
@@ -96,6 +155,10 @@ void RegisterServe(CLI::App& app, Runner& run) {
   AddTrackingUriFlag(*cmd, flags->tracking);
   AddListenFlags(*cmd, flags->listen);
   cmd->add_option("--max-rows", flags->max_rows, "most rows in one request")->capture_default_str();
+  cmd->add_option("--poll-interval", flags->poll_interval,
+                  "seconds between checks that MODEL still names the served version (an alias "
+                  "moved, a bundle rewritten), loading and swapping in the new one; 0: off "
+                  "(default: 30 for models:/NAME@ALIAS, else off)");
   cmd->callback([flags, &run] { run = [flags] { return RunServe(*flags); }; });
 }
 

@@ -10,14 +10,19 @@
 //   GET  /ping, /health  "OK" once the model is loaded
 //   GET  /version        the Plinth version
 //   GET  /metrics        Prometheus text: requests by route and status, latency,
-//                        rows per request, in-flight requests, the model version
+//                        rows per request, in-flight requests, the model version,
+//                        reloads
+//   POST /admin/reload   load the model MODEL names now (an alias may have moved)
+//                        and swap it in if its version differs
 // Errors are 4xx with {"error": "..."} naming the row and column at fault.
-// Handle is thread-safe; the predictor is shared, read-only.
+// Handle is thread-safe. The served model is swapped atomically: a request
+// keeps the model it started with to its end, so a reload fails no request.
 #pragma once
 
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -30,39 +35,76 @@
 namespace plinth::serving {
 
 struct ServeOptions {
-  std::string model_name;     // as the bundle or the registry names it
-  std::string model_version;  // reported in every answer ("3", or the bundle's id)
   std::string plinth_version;
   InputLimits limits;  // rows per request, missing-value markers
 };
 
+// One loaded model and what answers report about it.
+struct ServedModel {
+  std::shared_ptr<const ml::Predictor> predictor;
+  std::string name;     // as the bundle or the registry names it
+  std::string version;  // "3", or the bundle's id
+};
+
+// Where the served model comes from, asked again on each reload.
+struct ModelSource {
+  // The version the source names now, cheaply (resolving an alias, or
+  // hashing a bundle's plinth-model.json).
+  std::function<Result<std::string>()> version;
+  // Loads the model the source names now.
+  std::function<Result<std::shared_ptr<const ServedModel>>()> load;
+};
+
+struct ReloadResult {
+  bool swapped = false;
+  std::string previous_version;
+  std::string version;  // served from now on
+};
+
 class ModelServer {
  public:
-  ModelServer(std::shared_ptr<const ml::Predictor> predictor, ServeOptions options);
+  // `source` may be empty (no reloads: /admin/reload answers 404).
+  ModelServer(std::shared_ptr<const ServedModel> model, ServeOptions options,
+              ModelSource source = {});
 
   http::Response Handle(const http::Request& request);
+
+  // Asks the source for its version and, when it differs from the served
+  // one, loads that model (on the calling thread, while the other threads go
+  // on answering with the old one) and swaps it in. One reload at a time. A
+  // failure keeps the served model and is counted in /metrics.
+  Result<ReloadResult> Reload();
+
+  std::shared_ptr<const ServedModel> current() const { return current_.load(); }
 
   // {"error": message} with `status`: also the HTTP layer's own errors.
   static http::Response Error(int status, const std::string& message);
 
  private:
-  // Answers `request`; `route` is set to the route's name in metrics.
-  http::Response Route(const http::Request& request, std::string& route);
-  http::Response Predict(const http::Request& request);
-  http::Response Invocations(const http::Request& request);
-  http::Response KServeV2(const http::Request& request, std::string& route);
-  http::Response KServeV1(const http::Request& request, std::string& route);
-  // Scores `rows` and writes the answer with `write`; a failure to read or
-  // score is answered by `error`.
-  http::Response Answer(Result<table::Table> rows, http::Response (*error)(const Status&),
+  // Answers `request` with model `m`; `route` is set to the route's name in metrics.
+  http::Response Route(const http::Request& request, const ServedModel& m, std::string& route);
+  http::Response Predict(const http::Request& request, const ServedModel& m);
+  http::Response Invocations(const http::Request& request, const ServedModel& m);
+  http::Response KServeV2(const http::Request& request, const ServedModel& m, std::string& route);
+  http::Response KServeV1(const http::Request& request, const ServedModel& m, std::string& route);
+  http::Response AdminReload(const http::Request& request);
+  // Scores `rows` with `m` and writes the answer with `write`; a failure to
+  // read or score is answered by `error`.
+  http::Response Answer(const ServedModel& m, Result<table::Table> rows,
+                        http::Response (*error)(const Status&),
                         const std::function<void(std::string*, const ml::Prediction&)>& write);
-  std::string Metrics() const;
+  std::string Metrics(const ServedModel& m) const;
 
-  std::shared_ptr<const ml::Predictor> predictor_;
+  std::atomic<std::shared_ptr<const ServedModel>> current_;
   ServeOptions options_;
+  ModelSource source_;
+  std::mutex reload_mu_;  // one reload at a time
   http::RequestMetrics requests_{"plinth_serve"};
   std::atomic<int64_t> in_flight_{0};
   std::atomic<uint64_t> rows_total_{0};
+  std::atomic<uint64_t> reloads_swapped_{0};
+  std::atomic<uint64_t> reloads_unchanged_{0};
+  std::atomic<uint64_t> reloads_failed_{0};
 };
 
 }  // namespace plinth::serving
