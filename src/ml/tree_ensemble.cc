@@ -55,10 +55,11 @@ void Softmax(float* v, int64_t n) {
 }
 
 Status Malformed(const std::string& where, const std::string& what) {
-  return InvalidArgument("XGBoost model JSON: " + where + ": expected " + what);
+  return InvalidArgument("XGBoost model: " + where + ": expected " + what);
 }
 
-Result<const nlohmann::json*> Member(const nlohmann::json& obj, const char* key, const std::string& where) {
+Result<const nlohmann::json*> Member(const nlohmann::json& obj, const char* key,
+                                     const std::string& where) {
   if (!obj.is_object() || !obj.contains(key)) {
     return Malformed(where, std::string("a member \"") + key + "\"");
   }
@@ -105,7 +106,8 @@ Result<std::vector<T>> NumberArray(const nlohmann::json& obj, const char* key,
 
 }  // namespace
 
-Result<TreeEnsemble> TreeEnsemble::FromXgboostJson(const nlohmann::json& model, int64_t num_features) {
+Result<TreeEnsemble> TreeEnsemble::FromXgboostJson(const nlohmann::json& model,
+                                                   int64_t num_features) {
   PLINTH_ASSIGN_OR_RETURN(const nlohmann::json* learner, Member(model, "learner", "model"));
   PLINTH_ASSIGN_OR_RETURN(const nlohmann::json* booster,
                           Member(*learner, "gradient_booster", "learner"));
@@ -114,7 +116,8 @@ Result<TreeEnsemble> TreeEnsemble::FromXgboostJson(const nlohmann::json& model, 
   if (*booster_name != "gbtree") {
     return Unimplemented("the " + booster_name->dump() + " booster is evaluated by XGBoost");
   }
-  PLINTH_ASSIGN_OR_RETURN(const nlohmann::json* objective, Member(*learner, "objective", "learner"));
+  PLINTH_ASSIGN_OR_RETURN(const nlohmann::json* objective,
+                          Member(*learner, "objective", "learner"));
   PLINTH_ASSIGN_OR_RETURN(const nlohmann::json* objective_name,
                           Member(*objective, "name", "objective"));
   const Objective* obj = nullptr;
@@ -152,7 +155,8 @@ Result<TreeEnsemble> TreeEnsemble::FromXgboostJson(const nlohmann::json& model, 
   e.base_margin_ = obj->logit_base ? -logf(1.0f / base - 1.0f) : base;
   e.transform_ = static_cast<Transform>(obj->transform);
 
-  PLINTH_ASSIGN_OR_RETURN(const nlohmann::json* gbtree, Member(*booster, "model", "gradient_booster"));
+  PLINTH_ASSIGN_OR_RETURN(const nlohmann::json* gbtree,
+                          Member(*booster, "model", "gradient_booster"));
   PLINTH_ASSIGN_OR_RETURN(const nlohmann::json* trees, Member(*gbtree, "trees", "model"));
   if (!trees->is_array()) {
     return Malformed("model.trees", "an array");
@@ -164,7 +168,8 @@ Result<TreeEnsemble> TreeEnsemble::FromXgboostJson(const nlohmann::json& model, 
     const std::string where = "trees[" + std::to_string(t) + "]";
     PLINTH_ASSIGN_OR_RETURN(const nlohmann::json* tree_param, Member(tree, "tree_param", where));
     PLINTH_ASSIGN_OR_RETURN(double num_nodes_d, NumberField(*tree_param, "num_nodes", where));
-    PLINTH_ASSIGN_OR_RETURN(double leaf_vector, NumberField(*tree_param, "size_leaf_vector", where));
+    PLINTH_ASSIGN_OR_RETURN(double leaf_vector,
+                            NumberField(*tree_param, "size_leaf_vector", where));
     if (leaf_vector > 1) {
       return Unimplemented("trees with vector leaves are evaluated by XGBoost");
     }
@@ -283,8 +288,7 @@ inline void Walk(const TreeEnsemble::Split* splits, const uint8_t* default_left,
 
 }  // namespace
 
-Result<TreeEnsemble> TreeEnsemble::FromXgboostModel(std::string_view bytes,
-                                                    int64_t num_features) {
+Result<TreeEnsemble> TreeEnsemble::FromXgboostModel(std::string_view bytes, int64_t num_features) {
   // The plain (unordered) tree: this is read once, by key.
   // Both open with '{'; in UBJSON a length marker follows, in JSON a key or space.
   const bool text = bytes.size() > 1 && bytes[0] == '{' &&

@@ -67,11 +67,12 @@ std::vector<float> XgboostPredict(const std::string& ubj, const Matrix& x) {
   const bst_ulong* shape = nullptr;
   bst_ulong dim = 0;
   const float* out = nullptr;
-  EXPECT_EQ(XGBoosterPredictFromDMatrix(
-                h, dm,
-                R"({"type": 0, "training": false, "iteration_begin": 0, "iteration_end": 0, "strict_shape": false})",
-                &shape, &dim, &out),
-            0)
+  EXPECT_EQ(
+      XGBoosterPredictFromDMatrix(
+          h, dm,
+          R"({"type": 0, "training": false, "iteration_begin": 0, "iteration_end": 0, "strict_shape": false})",
+          &shape, &dim, &out),
+      0)
       << XGBGetLastError();
   size_t n = 1;
   for (bst_ulong i = 0; i < dim; ++i) {
@@ -170,9 +171,12 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(TreeEnsemble, RefusesWhatItDoesNotCover) {
   nlohmann::json model = {
       {"learner",
-       {{"gradient_booster", {{"name", "gbtree"}, {"model", {{"trees", nlohmann::json::array()}, {"tree_info", nlohmann::json::array()}}}}},
+       {{"gradient_booster",
+         {{"name", "gbtree"},
+          {"model", {{"trees", nlohmann::json::array()}, {"tree_info", nlohmann::json::array()}}}}},
         {"objective", {{"name", "binary:logistic"}}},
-        {"learner_model_param", {{"base_score", "5E-1"}, {"num_class", "0"}, {"num_feature", "2"}}}}}};
+        {"learner_model_param",
+         {{"base_score", "5E-1"}, {"num_class", "0"}, {"num_feature", "2"}}}}}};
   auto ok = TreeEnsemble::FromXgboostJson(model, 2);
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
   float out[2];
@@ -187,11 +191,13 @@ TEST(TreeEnsemble, RefusesWhatItDoesNotCover) {
   };
   EXPECT_NE(with([](nlohmann::json& l) { l["gradient_booster"]["name"] = "dart"; }).find("dart"),
             std::string::npos);
-  EXPECT_NE(with([](nlohmann::json& l) { l["objective"]["name"] = "count:poisson"; })
-                .find("count:poisson"),
+  EXPECT_NE(with([](nlohmann::json& l) {
+              l["objective"]["name"] = "count:poisson";
+            }).find("count:poisson"),
             std::string::npos);
-  EXPECT_NE(with([](nlohmann::json& l) { l["learner_model_param"]["base_score"] = "1.5"; })
-                .find("base_score"),
+  EXPECT_NE(with([](nlohmann::json& l) {
+              l["learner_model_param"]["base_score"] = "1.5";
+            }).find("base_score"),
             std::string::npos);
   EXPECT_NE(TreeEnsemble::FromXgboostJson(model, 3).status().ToString().find("2 features"),
             std::string::npos);
