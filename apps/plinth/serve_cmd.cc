@@ -9,8 +9,10 @@
 
 #include "commands.h"
 #include "core/hash.h"
+#include "data/project.h"
 #include "http/server.h"
 #include "serving/model_server.h"
+#include "serving/prediction_log.h"
 #include "table/csv_reader.h"
 #include "tracking_context.h"
 
@@ -27,6 +29,7 @@ struct ServeFlags {
   ListenFlags listen{.port = 8080};
   int64_t max_rows = 10000;    // signed, so that -1 is refused rather than wrapped
   int64_t poll_interval = -1;  // seconds; -1: 30 for models:/NAME@ALIAS, else off
+  std::string prediction_log;  // a directory, "off", or "": .plinth/monitoring/<model>
 };
 
 // Where MODEL is now: its bundle directory, and the version answers report:
@@ -121,9 +124,25 @@ int RunServe(const ServeFlags& f) {
   if (!served.ok()) {
     return ReportError(served.status().WithPrefix("MODEL"));
   }
+  std::unique_ptr<serving::PredictionLog> log;
+  if (f.prediction_log != "off") {
+    std::string dir = f.prediction_log;
+    if (dir.empty()) {
+      Result<data::Project> project = data::Project::Find(".");
+      dir = (project.ok() ? project->root() + "/" : std::string()) + ".plinth/monitoring/" +
+            (*served)->name;
+    }
+    Result<std::unique_ptr<serving::PredictionLog>> opened =
+        serving::PredictionLog::Open({.dir = dir});
+    if (!opened.ok()) {
+      return ReportError(opened.status().WithPrefix("--prediction-log"));
+    }
+    log = *std::move(opened);
+  }
   const serving::ServeOptions options{
       PLINTH_VERSION,
-      serving::InputLimits{static_cast<size_t>(f.max_rows), table::CsvOptions().null_values}};
+      serving::InputLimits{static_cast<size_t>(f.max_rows), table::CsvOptions().null_values},
+      log.get()};
   serving::ModelSource source{[&f]() -> Result<std::string> {
                                 PLINTH_ASSIGN_OR_RETURN(Located at, Locate(f));
                                 return at.version;
@@ -159,6 +178,10 @@ void RegisterServe(CLI::App& app, Runner& run) {
                   "seconds between checks that MODEL still names the served version (an alias "
                   "moved, a bundle rewritten), loading and swapping in the new one; 0: off "
                   "(default: 30 for models:/NAME@ALIAS, else off)");
+  cmd->add_option("--prediction-log", flags->prediction_log,
+                  "directory of the prediction log (JSON Lines segments: every scored row and "
+                  "every /feedback), or 'off' (default: .plinth/monitoring/<model>/ in the "
+                  "project, or here)");
   cmd->callback([flags, &run] { run = [flags] { return RunServe(*flags); }; });
 }
 

@@ -23,16 +23,40 @@ void RequestMetrics::Record(const std::string& route, const std::string& method,
                             double seconds) {
   std::lock_guard<std::mutex> lock(mu_);
   ++requests_[{route, method, status}];
-  Histogram& h = latency_[route];
+  auto it = latency_.find(route);
+  if (it == latency_.end()) {
+    it = latency_.emplace(route, Histogram({kBuckets.begin(), kBuckets.end()})).first;
+  }
+  it->second.Observe(seconds);
+}
+
+void Histogram::Observe(double v) {
   size_t b = 0;
-  while (b < kBuckets.size() && seconds > kBuckets[b]) {
+  while (b < bounds_.size() && v > bounds_[b]) {
     ++b;
   }
-  if (b < kBuckets.size()) {
-    ++h.buckets[b];
+  if (b < bounds_.size()) {
+    ++buckets_[b];
   }
-  ++h.count;
-  h.sum += seconds;
+  ++count_;
+  sum_ += v;
+}
+
+void Histogram::Render(std::string& out, const std::string& name, const std::string& labels) const {
+  const std::string sep = labels.empty() ? "" : ",";
+  char buf[64];
+  uint64_t cumulative = 0;
+  for (size_t b = 0; b < bounds_.size(); ++b) {
+    cumulative += buckets_[b];
+    std::snprintf(buf, sizeof(buf), "%g", bounds_[b]);
+    out += name + "_bucket{" + labels + sep + "le=\"" + buf + "\"} " + std::to_string(cumulative) +
+           "\n";
+  }
+  out += name + "_bucket{" + labels + sep + "le=\"+Inf\"} " + std::to_string(count_) + "\n";
+  std::snprintf(buf, sizeof(buf), "%.9g", sum_);
+  const std::string braces = labels.empty() ? "" : "{" + labels + "}";
+  out += name + "_sum" + braces + " " + buf + "\n";
+  out += name + "_count" + braces + " " + std::to_string(count_) + "\n";
 }
 
 std::string RequestMetrics::Render() const {
@@ -49,19 +73,8 @@ std::string RequestMetrics::Render() const {
   const std::string lat = prefix_ + "_http_request_duration_seconds";
   out += "# HELP " + lat + " Time from a request's last byte read to its answer, by route.\n";
   out += "# TYPE " + lat + " histogram\n";
-  char buf[64];
   for (const auto& [route, h] : latency_) {
-    const std::string label = "route=\"" + PrometheusLabel(route) + "\"";
-    uint64_t cumulative = 0;
-    for (size_t b = 0; b < kBuckets.size(); ++b) {
-      cumulative += h.buckets[b];
-      std::snprintf(buf, sizeof(buf), "%g", kBuckets[b]);
-      out += lat + "_bucket{" + label + ",le=\"" + buf + "\"} " + std::to_string(cumulative) + "\n";
-    }
-    out += lat + "_bucket{" + label + ",le=\"+Inf\"} " + std::to_string(h.count) + "\n";
-    std::snprintf(buf, sizeof(buf), "%.9g", h.sum);
-    out += lat + "_sum{" + label + "} " + buf + "\n";
-    out += lat + "_count{" + label + "} " + std::to_string(h.count) + "\n";
+    h.Render(out, lat, "route=\"" + PrometheusLabel(route) + "\"");
   }
   return out;
 }

@@ -9,8 +9,27 @@
 #include <mutex>
 #include <string>
 #include <tuple>
+#include <vector>
 
 namespace plinth::http {
+
+// A Prometheus histogram over fixed upper bounds. Not locked: its owner locks.
+class Histogram {
+ public:
+  explicit Histogram(std::vector<double> bounds)
+      : bounds_(std::move(bounds)), buckets_(bounds_.size(), 0) {}
+  void Observe(double v);
+  // The "NAME_bucket{LABELS,le=...}", "NAME_sum" and "NAME_count" lines; `labels`
+  // is "" or `key="value",...`.
+  void Render(std::string& out, const std::string& name, const std::string& labels) const;
+  uint64_t count() const { return count_; }
+
+ private:
+  std::vector<double> bounds_;
+  std::vector<uint64_t> buckets_;  // non-cumulative
+  uint64_t count_ = 0;
+  double sum_ = 0;
+};
 
 class RequestMetrics {
  public:
@@ -26,11 +45,6 @@ class RequestMetrics {
                                                       0.05,   0.1,   0.25,   0.5,   1,    2.5};
 
  private:
-  struct Histogram {
-    std::array<uint64_t, kBuckets.size()> buckets{};  // non-cumulative
-    uint64_t count = 0;
-    double sum = 0;
-  };
   std::string prefix_;
   mutable std::mutex mu_;
   std::map<std::tuple<std::string, std::string, int>, uint64_t> requests_;

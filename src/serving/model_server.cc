@@ -1,5 +1,9 @@
 #include "serving/model_server.h"
 
+#include <cmath>
+#include <cstdio>
+#include <random>
+
 #include "core/clock.h"
 
 namespace plinth::serving {
@@ -66,7 +70,12 @@ std::vector<std::string_view> Split(std::string_view s, char sep) {
 
 ModelServer::ModelServer(std::shared_ptr<const ServedModel> model, ServeOptions options,
                          ModelSource source)
-    : current_(std::move(model)), options_(std::move(options)), source_(std::move(source)) {}
+    : current_(std::move(model)),
+      options_(std::move(options)),
+      source_(std::move(source)),
+      next_id_(std::random_device()() * uint64_t{0x9E3779B97F4A7C15}),
+      request_rows_({1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000}),
+      confidence_({0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1}) {}
 
 Result<ReloadResult> ModelServer::Reload() {
   if (!source_.version || !source_.load) {
@@ -123,21 +132,175 @@ http::Response ModelServer::Error(int status, const std::string& message) {
   return r;
 }
 
+namespace {
+
+// The client's X-Request-Id when it is a sensible id (1 to 128 printable
+// characters, no quotes or spaces), else "".
+std::string ClientRequestId(const http::Request& request) {
+  std::string id(request.Header("x-request-id"));
+  if (id.empty() || id.size() > 128) {
+    return "";
+  }
+  for (char c : id) {
+    if (c <= ' ' || c > '~' || c == '"' || c == '\\') {
+      return "";
+    }
+  }
+  return id;
+}
+
+}  // namespace
+
 http::Response ModelServer::Handle(const http::Request& request) {
   const int64_t start = core::SystemClock().MonotonicMicros();
   in_flight_.fetch_add(1, std::memory_order_relaxed);
-  std::string route = "other";
   // Held to the end of the request, whatever a reload swaps in meanwhile.
   const std::shared_ptr<const ServedModel> m = current_.load();
-  http::Response r = Route(request, *m, route);
+  Call call{request, *m, "other", "", std::nullopt};
+  call.id = ClientRequestId(request);
+  if (call.id.empty()) {
+    char buf[17];
+    std::snprintf(buf, sizeof(buf), "%016llx",
+                  static_cast<unsigned long long>(next_id_.fetch_add(0x9E3779B97F4A7C15)));
+    call.id = buf;
+  }
+  http::Response r = Route(call);
+  r.headers.emplace_back("X-Request-Id", call.id);
   in_flight_.fetch_sub(1, std::memory_order_relaxed);
-  requests_.Record(route, request.method, r.status,
-                   static_cast<double>(core::SystemClock().MonotonicMicros() - start) / 1e6);
+  const double seconds = static_cast<double>(core::SystemClock().MonotonicMicros() - start) / 1e6;
+  requests_.Record(call.route, request.method, r.status, seconds);
+  if (call.scored) {
+    Record(call, seconds * 1e3);
+  }
   return r;
 }
 
-http::Response ModelServer::Route(const http::Request& request, const ServedModel& m,
-                                  std::string& route) {
+void ModelServer::Record(Call& call, double latency_ms) {
+  const ml::Prediction& p = call.scored->second;
+  const std::vector<std::string>& labels = call.m.predictor->class_labels();
+  Remembered remembered{call.m.version, {}};
+  remembered.predicted.reserve(static_cast<size_t>(p.rows));
+  {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    request_rows_.Observe(static_cast<double>(p.rows));
+    for (int64_t r = 0; r < p.rows; ++r) {
+      const auto row = static_cast<size_t>(r);
+      if (p.task == ml::Task::kRegression) {
+        value_sum_ += p.values[row];
+        ++value_count_;
+        remembered.predicted.push_back(std::to_string(p.values[row]));
+      } else {
+        const std::string& label = labels[static_cast<size_t>(p.classes[row])];
+        ++per_class_[label];
+        const auto k = static_cast<size_t>(p.num_classes);
+        confidence_.Observe(p.proba[row * k + static_cast<size_t>(p.classes[row])]);
+        remembered.predicted.push_back(label);
+      }
+    }
+    // The last kRecent requests can be given feedback.
+    constexpr size_t kRecent = 100000;
+    if (recent_.insert_or_assign(call.id, std::move(remembered)).second) {
+      recent_order_.push_back(call.id);
+    }
+    while (recent_order_.size() > kRecent) {
+      recent_.erase(recent_order_.front());
+      recent_order_.pop_front();
+    }
+  }
+  if (options_.log != nullptr) {
+    PredictionRecord rec;
+    rec.request_id = call.id;
+    rec.time_micros = core::SystemClock().NowMicros();
+    rec.latency_ms = latency_ms;
+    rec.route = call.route;
+    rec.predictor = call.m.predictor;
+    rec.model_name = call.m.name;
+    rec.model_version = call.m.version;
+    rec.rows = std::move(call.scored->first);
+    rec.prediction = std::move(call.scored->second);
+    options_.log->Append(std::move(rec));
+  }
+}
+
+http::Response ModelServer::Feedback(Call& call) {
+  if (call.request.method != "POST") {
+    return Error(405,
+                 "/feedback takes POST with {\"feedback\": [{\"request_id\", \"row\", "
+                 "\"label\"}, ...]}");
+  }
+  Result<Json> body = core::ParseJson(call.request.body, "request body");
+  if (!body.ok()) {
+    return StatusError(body.status());
+  }
+  // {"feedback": [items]}, or one item alone.
+  Json items =
+      body->is_object() && body->contains("feedback") ? (*body)["feedback"] : Json::array({*body});
+  if (!items.is_array() || items.empty() || items.size() > options_.limits.max_rows) {
+    return Error(400,
+                 "request body: expected {\"feedback\": [{\"request_id\", \"row\", "
+                 "\"label\"}, ...]} with 1 to " +
+                     std::to_string(options_.limits.max_rows) + " items");
+  }
+  std::vector<FeedbackRecord> records;
+  for (size_t i = 0; i < items.size(); ++i) {
+    const Json& item = items[i];
+    const std::string where = "feedback[" + std::to_string(i) + "]";
+    if (!item.is_object() || !item.contains("request_id") || !item["request_id"].is_string() ||
+        !item.contains("label")) {
+      return Error(400, where +
+                            ": expected {\"request_id\": string, \"row\": integer (default "
+                            "0), \"label\": the true class or value}");
+    }
+    FeedbackRecord rec;
+    rec.request_id = item["request_id"].get<std::string>();
+    if (item.contains("row") &&
+        (!item["row"].is_number_integer() || item["row"].get<int64_t>() < 0)) {
+      return Error(400, where + ".row: expected an integer >= 0");
+    }
+    rec.row = item.value("row", int64_t{0});
+    const Json& label = item["label"];
+    if (!label.is_string() && !label.is_number()) {
+      return Error(400, where + ".label: expected a string or a number");
+    }
+    rec.label = label.is_string() ? label.get<std::string>() : label.dump();
+    rec.time_micros = core::SystemClock().NowMicros();
+    records.push_back(std::move(rec));
+  }
+  const bool regression = call.m.predictor->task() == ml::Task::kRegression;
+  Json unknown = Json::array();
+  int64_t matched = 0;
+  {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    for (const FeedbackRecord& rec : records) {
+      auto it = recent_.find(rec.request_id);
+      if (it == recent_.end() || rec.row >= static_cast<int64_t>(it->second.predicted.size())) {
+        ++feedback_unknown_;
+        unknown.push_back({{"request_id", rec.request_id}, {"row", rec.row}});
+        continue;
+      }
+      ++feedback_matched_;
+      ++matched;
+      const std::string& predicted = it->second.predicted[static_cast<size_t>(rec.row)];
+      if (regression) {
+        feedback_abs_error_ += std::abs(std::strtod(predicted.c_str(), nullptr) -
+                                        std::strtod(rec.label.c_str(), nullptr));
+      } else if (predicted == rec.label) {
+        ++feedback_correct_;
+      }
+    }
+  }
+  if (options_.log != nullptr) {
+    for (FeedbackRecord& rec : records) {
+      options_.log->Append(std::move(rec));
+    }
+  }
+  return JsonAnswer({{"matched", matched}, {"unknown", unknown}});
+}
+
+http::Response ModelServer::Route(Call& call) {
+  const http::Request& request = call.request;
+  const ServedModel& m = call.m;
+  std::string& route = call.route;
   const std::string& p = request.path;
   if (p == "/predict" || p == "/invocations") {
     route = p;
@@ -145,7 +308,7 @@ http::Response ModelServer::Route(const http::Request& request, const ServedMode
       return Error(
           405, p + " takes POST with a JSON" + (p == "/predict" ? " body" : " or text/csv body"));
     }
-    return p == "/predict" ? Predict(request, m) : Invocations(request, m);
+    return p == "/predict" ? Predict(call) : Invocations(call);
   }
   if (p == "/ping" || p == "/health") {
     route = p;
@@ -165,42 +328,52 @@ http::Response ModelServer::Route(const http::Request& request, const ServedMode
     route = p;
     return AdminReload(request);
   }
+  if (p == "/feedback") {
+    route = p;
+    return Feedback(call);
+  }
   if (p == "/v2" || p.starts_with("/v2/")) {
-    return KServeV2(request, m, route);
+    return KServeV2(call);
   }
   if (p.starts_with("/v1/models/")) {
-    return KServeV1(request, m, route);
+    return KServeV1(call);
   }
-  return Error(404, "no endpoint at " + p + " (POST /predict, /invocations, /v2/models/" + m.name +
-                        "/infer, /admin/reload; GET /ping, /health, /version, /metrics, /v2)");
+  return Error(
+      404, "no endpoint at " + p + " (POST /predict, /invocations, /v2/models/" + m.name +
+               "/infer, /feedback, /admin/reload; GET /ping, /health, /version, /metrics, /v2)");
 }
 
 http::Response ModelServer::Answer(
-    const ServedModel& m, Result<table::Table> rows, http::Response (*error)(const Status&),
+    Call& call, Result<table::Table> rows, http::Response (*error)(const Status&),
     const std::function<void(std::string*, const ml::Prediction&)>& write) {
   if (!rows.ok()) {
     return error(rows.status());
   }
-  Result<ml::Prediction> pred = m.predictor->Predict(*rows);
+  Result<ml::Prediction> pred = call.m.predictor->Predict(*rows);
   if (!pred.ok()) {
     return error(pred.status());
   }
   rows_total_.fetch_add(static_cast<uint64_t>(pred->rows), std::memory_order_relaxed);
   http::Response r;
   write(&r.body, *pred);
+  call.scored.emplace(*std::move(rows), *std::move(pred));
   return r;
 }
 
-http::Response ModelServer::Predict(const http::Request& request, const ServedModel& m) {
-  return Answer(m, ReadPredictBody(request.body, m.predictor->input_schema(), options_.limits),
-                StatusError, [&](std::string* out, const ml::Prediction& pred) {
-                  WritePredictAnswer(out, *m.predictor, pred, m.version,
-                                     core::FormatIsoMicros(core::SystemClock().NowMicros()));
-                });
+http::Response ModelServer::Predict(Call& call) {
+  const ServedModel& m = call.m;
+  return Answer(
+      call, ReadPredictBody(call.request.body, m.predictor->input_schema(), options_.limits),
+      StatusError, [&](std::string* out, const ml::Prediction& pred) {
+        WritePredictAnswer(out, *m.predictor, pred, m.version,
+                           core::FormatIsoMicros(core::SystemClock().NowMicros()), call.id);
+      });
 }
 
-http::Response ModelServer::Invocations(const http::Request& request, const ServedModel& m) {
-  return Answer(m,
+http::Response ModelServer::Invocations(Call& call) {
+  const http::Request& request = call.request;
+  const ServedModel& m = call.m;
+  return Answer(call,
                 ReadInvocationsBody(request.body, request.Header("content-type"),
                                     m.predictor->input_schema(), options_.limits),
                 MlflowError, [&](std::string* out, const ml::Prediction& pred) {
@@ -208,8 +381,10 @@ http::Response ModelServer::Invocations(const http::Request& request, const Serv
                 });
 }
 
-http::Response ModelServer::KServeV2(const http::Request& request, const ServedModel& m,
-                                     std::string& route) {
+http::Response ModelServer::KServeV2(Call& call) {
+  const http::Request& request = call.request;
+  const ServedModel& m = call.m;
+  std::string& route = call.route;
   const std::string& p = request.path;
   if (p == "/v2" || p == "/v2/") {
     route = "/v2";
@@ -255,7 +430,7 @@ http::Response ModelServer::KServeV2(const http::Request& request, const ServedM
     if (!req.ok()) {
       return StatusError(req.status());
     }
-    return Answer(m, std::move(req->rows), StatusError,
+    return Answer(call, std::move(req->rows), StatusError,
                   [&](std::string* out, const ml::Prediction& pred) {
                     WriteInferAnswer(out, *m.predictor, pred, *req, m.name, m.version);
                   });
@@ -269,8 +444,10 @@ http::Response ModelServer::KServeV2(const http::Request& request, const ServedM
   return JsonAnswer(ModelMetadata(*m.predictor, m.name, m.version));
 }
 
-http::Response ModelServer::KServeV1(const http::Request& request, const ServedModel& m,
-                                     std::string& route) {
+http::Response ModelServer::KServeV1(Call& call) {
+  const http::Request& request = call.request;
+  const ServedModel& m = call.m;
+  std::string& route = call.route;
   const std::string_view rest = std::string_view(request.path).substr(11);
   const bool predict = rest.ends_with(":predict");
   const std::string_view name = predict ? rest.substr(0, rest.size() - 8) : rest;
@@ -284,7 +461,7 @@ http::Response ModelServer::KServeV1(const http::Request& request, const ServedM
   if (request.method != "POST") {
     return Error(405, request.path + " takes POST with {\"instances\": [...]}");
   }
-  return Answer(m,
+  return Answer(call,
                 ReadInvocationsBody(request.body, "application/json", m.predictor->input_schema(),
                                     options_.limits),
                 StatusError, [&](std::string* out, const ml::Prediction& pred) {
@@ -306,6 +483,71 @@ std::string ModelServer::Metrics(const ServedModel& m) const {
   out += "# TYPE plinth_serve_model_info gauge\n";
   out += "plinth_serve_model_info{name=\"" + http::PrometheusLabel(m.name) + "\",version=\"" +
          http::PrometheusLabel(m.version) + "\"} 1\n";
+  {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    out += "# HELP plinth_serve_request_rows Rows per scored request.\n";
+    out += "# TYPE plinth_serve_request_rows histogram\n";
+    request_rows_.Render(out, "plinth_serve_request_rows", "");
+    char buf[64];
+    if (m.predictor->task() == ml::Task::kRegression) {
+      out += "# HELP plinth_serve_prediction_value Predicted values (sum and count: the mean).\n";
+      out += "# TYPE plinth_serve_prediction_value summary\n";
+      std::snprintf(buf, sizeof(buf), "%.9g", value_sum_);
+      out += std::string("plinth_serve_prediction_value_sum ") + buf + "\n";
+      out += "plinth_serve_prediction_value_count " + std::to_string(value_count_) + "\n";
+    } else {
+      out += "# HELP plinth_serve_predictions_total Rows predicted, by predicted class.\n";
+      out += "# TYPE plinth_serve_predictions_total counter\n";
+      for (const auto& [label, n] : per_class_) {
+        out += "plinth_serve_predictions_total{class=\"" + http::PrometheusLabel(label) + "\"} " +
+               std::to_string(n) + "\n";
+      }
+      out += "# HELP plinth_serve_prediction_confidence The predicted class's probability.\n";
+      out += "# TYPE plinth_serve_prediction_confidence histogram\n";
+      confidence_.Render(out, "plinth_serve_prediction_confidence", "");
+    }
+    out +=
+        "# HELP plinth_serve_feedback_rows_total Ground-truth rows received, by whether they "
+        "matched a recent prediction.\n";
+    out += "# TYPE plinth_serve_feedback_rows_total counter\n";
+    out += "plinth_serve_feedback_rows_total{result=\"matched\"} " +
+           std::to_string(feedback_matched_) + "\n";
+    out += "plinth_serve_feedback_rows_total{result=\"unknown\"} " +
+           std::to_string(feedback_unknown_) + "\n";
+    const double matched = static_cast<double>(feedback_matched_);
+    if (m.predictor->task() == ml::Task::kRegression) {
+      out +=
+          "# HELP plinth_serve_live_mae Mean absolute error of the predictions given "
+          "feedback.\n# TYPE plinth_serve_live_mae gauge\n";
+      std::snprintf(buf, sizeof(buf), "%.9g", matched > 0 ? feedback_abs_error_ / matched : 0.0);
+      out += std::string("plinth_serve_live_mae ") + buf + "\n";
+    } else {
+      out +=
+          "# HELP plinth_serve_feedback_correct_total Predictions given feedback that were "
+          "right.\n# TYPE plinth_serve_feedback_correct_total counter\n";
+      out += "plinth_serve_feedback_correct_total " + std::to_string(feedback_correct_) + "\n";
+      out +=
+          "# HELP plinth_serve_live_accuracy Accuracy of the predictions given feedback.\n"
+          "# TYPE plinth_serve_live_accuracy gauge\n";
+      std::snprintf(buf, sizeof(buf), "%.9g",
+                    matched > 0 ? static_cast<double>(feedback_correct_) / matched : 0.0);
+      out += std::string("plinth_serve_live_accuracy ") + buf + "\n";
+    }
+  }
+  if (options_.log != nullptr) {
+    out +=
+        "# HELP plinth_serve_log_rows_total Rows of the prediction log: written, or dropped "
+        "because its queue was full.\n# TYPE plinth_serve_log_rows_total counter\n";
+    out += "plinth_serve_log_rows_total{result=\"written\"} " +
+           std::to_string(options_.log->written_rows()) + "\n";
+    out += "plinth_serve_log_rows_total{result=\"dropped\"} " +
+           std::to_string(options_.log->dropped_rows()) + "\n";
+    out +=
+        "# HELP plinth_serve_log_write_errors_total Failed writes to the prediction log.\n"
+        "# TYPE plinth_serve_log_write_errors_total counter\n";
+    out += "plinth_serve_log_write_errors_total " + std::to_string(options_.log->write_errors()) +
+           "\n";
+  }
   out +=
       "# HELP plinth_serve_reloads_total Reloads by outcome: a new version swapped in, "
       "the same version found, or a failure (the served model kept).\n";

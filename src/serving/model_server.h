@@ -14,29 +14,39 @@
 //                        reloads
 //   POST /admin/reload   load the model MODEL names now (an alias may have moved)
 //                        and swap it in if its version differs
+//   POST /feedback       ground truth for rows of earlier requests, by request id:
+//                        live accuracy in /metrics, and the prediction log
+// Every answer carries X-Request-Id (the client's, or one made up); scored rows
+// go to the prediction log when there is one.
 // Errors are 4xx with {"error": "..."} naming the row and column at fault.
 // Handle is thread-safe. The served model is swapped atomically: a request
 // keeps the model it started with to its end, so a reload fails no request.
 #pragma once
 
 #include <atomic>
+#include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/status.h"
 #include "http/metrics.h"
 #include "http/server.h"
 #include "ml/bundle.h"
+#include "serving/prediction_log.h"
 #include "serving/protocols.h"
 
 namespace plinth::serving {
 
 struct ServeOptions {
   std::string plinth_version;
-  InputLimits limits;  // rows per request, missing-value markers
+  InputLimits limits;            // rows per request, missing-value markers
+  PredictionLog* log = nullptr;  // not owned; null: no prediction log
 };
 
 // One loaded model and what answers report about it.
@@ -81,18 +91,35 @@ class ModelServer {
   static http::Response Error(int status, const std::string& message);
 
  private:
-  // Answers `request` with model `m`; `route` is set to the route's name in metrics.
-  http::Response Route(const http::Request& request, const ServedModel& m, std::string& route);
-  http::Response Predict(const http::Request& request, const ServedModel& m);
-  http::Response Invocations(const http::Request& request, const ServedModel& m);
-  http::Response KServeV2(const http::Request& request, const ServedModel& m, std::string& route);
-  http::Response KServeV1(const http::Request& request, const ServedModel& m, std::string& route);
+  // One request being answered, with the model it started with.
+  struct Call {
+    const http::Request& request;
+    const ServedModel& m;
+    std::string route = "other";  // the route's name in metrics
+    std::string id;               // the request id (X-Request-Id)
+    // Set by Answer when rows were scored: for the log, the metrics and /feedback.
+    std::optional<std::pair<table::Table, ml::Prediction>> scored;
+  };
+  // What the server remembers of a recent prediction, for /feedback.
+  struct Remembered {
+    std::string version;
+    std::vector<std::string> predicted;  // per row: the class label, or the value as text
+  };
+
+  http::Response Route(Call& call);
+  http::Response Predict(Call& call);
+  http::Response Invocations(Call& call);
+  http::Response KServeV2(Call& call);
+  http::Response KServeV1(Call& call);
   http::Response AdminReload(const http::Request& request);
-  // Scores `rows` with `m` and writes the answer with `write`; a failure to
-  // read or score is answered by `error`.
-  http::Response Answer(const ServedModel& m, Result<table::Table> rows,
+  http::Response Feedback(Call& call);
+  // Scores `rows` with the call's model and writes the answer with `write`; a
+  // failure to read or score is answered by `error`.
+  http::Response Answer(Call& call, Result<table::Table> rows,
                         http::Response (*error)(const Status&),
                         const std::function<void(std::string*, const ml::Prediction&)>& write);
+  // After a scored call: the prediction metrics, the memory for /feedback, the log.
+  void Record(Call& call, double latency_ms);
   std::string Metrics(const ServedModel& m) const;
 
   std::atomic<std::shared_ptr<const ServedModel>> current_;
@@ -105,6 +132,21 @@ class ModelServer {
   std::atomic<uint64_t> reloads_swapped_{0};
   std::atomic<uint64_t> reloads_unchanged_{0};
   std::atomic<uint64_t> reloads_failed_{0};
+  std::atomic<uint64_t> next_id_;
+
+  // Prediction metrics and the recent predictions /feedback can refer to.
+  mutable std::mutex stats_mu_;
+  http::Histogram request_rows_;               // guarded by stats_mu_
+  http::Histogram confidence_;                 // guarded by stats_mu_: top-class probability
+  std::map<std::string, uint64_t> per_class_;  // guarded by stats_mu_
+  double value_sum_ = 0;                       // guarded by stats_mu_: regression
+  uint64_t value_count_ = 0;                   // guarded by stats_mu_
+  std::unordered_map<std::string, Remembered> recent_;  // guarded by stats_mu_
+  std::deque<std::string> recent_order_;                // guarded by stats_mu_: oldest first
+  uint64_t feedback_matched_ = 0;                       // guarded by stats_mu_
+  uint64_t feedback_unknown_ = 0;                       // guarded by stats_mu_
+  uint64_t feedback_correct_ = 0;                       // guarded by stats_mu_: classifiers
+  double feedback_abs_error_ = 0;                       // guarded by stats_mu_: regression
 };
 
 }  // namespace plinth::serving

@@ -471,7 +471,7 @@ Result<InferRequest> ReadInferBody(std::string_view body, const table::Schema& s
 
 void WritePredictAnswer(std::string* out, const ml::Predictor& predictor,
                         const ml::Prediction& pred, std::string_view version,
-                        std::string_view timestamp) {
+                        std::string_view timestamp, std::string_view request_id) {
   JsonWriter w(out);
   w.BeginObject().Key("predictions");
   WritePredictions(w, predictor, pred);
@@ -492,7 +492,10 @@ void WritePredictAnswer(std::string* out, const ml::Predictor& predictor,
     }
     w.EndArray();
   }
-  w.Field("model_version", version).Field("timestamp", timestamp).EndObject();
+  w.Field("model_version", version)
+      .Field("timestamp", timestamp)
+      .Field("request_id", request_id)
+      .EndObject();
 }
 
 void WritePredictionsOnly(std::string* out, const ml::Predictor& predictor,

@@ -50,10 +50,11 @@ struct InferRequest {
 Result<InferRequest> ReadInferBody(std::string_view body, const table::Schema& schema,
                                    const InputLimits& limits);
 
-// The answers. `version` is the version reported; `timestamp` ISO-8601.
+// The answers. `version` is the version reported; `timestamp` ISO-8601;
+// `request_id` what /feedback refers to.
 void WritePredictAnswer(std::string* out, const ml::Predictor& predictor,
                         const ml::Prediction& pred, std::string_view version,
-                        std::string_view timestamp);
+                        std::string_view timestamp, std::string_view request_id);
 // {"predictions": [label or value, ...]} (MLflow and KServe v1).
 void WritePredictionsOnly(std::string* out, const ml::Predictor& predictor,
                           const ml::Prediction& pred);

@@ -64,8 +64,9 @@ for flag, value in (("--max-rows", "-1"), ("--max-body-mb", "0"), ("--port", "70
           and p.stderr.count("\n") == 1, f"{flag} {value}: {p.returncode} {p.stderr!r}")
 
 port = free_port()
+log_dir = os.path.join(work, "log")
 server = start_server([PLINTH, "serve", bundle, "--port", str(port), "--max-rows", "500",
-                       "--keep-alive", "1"], port,
+                       "--keep-alive", "1", "--prediction-log", log_dir], port,
                       stderr=subprocess.PIPE, text=True)
 
 
@@ -97,6 +98,35 @@ for name, data in (("objects", objects), ("arrays", arrays)):
     check(body["timestamp"].endswith("Z") and "T" in body["timestamp"], "timestamp")
 
 predicted = body["predictions"]
+request_id = body.get("request_id", "")
+check(len(request_id) == 16, f"a request id in the answer: {request_id!r}")
+
+# X-Request-Id: the client's id is kept and echoed.
+req = urllib.request.Request(f"http://127.0.0.1:{port}/predict", method="POST",
+                             data=json.dumps({"data": objects[:2]}).encode(),
+                             headers={"Content-Type": "application/json",
+                                      "X-Request-Id": "client-7"})
+with urllib.request.urlopen(req, timeout=30) as r:
+    check(r.headers.get("X-Request-Id") == "client-7" and
+          json.loads(r.read())["request_id"] == "client-7", "X-Request-Id kept")
+
+# Feedback: the true labels of the 200 rows, by request id and row; live accuracy follows.
+truth = [r["income"] for r in rows]
+status, text = call("/feedback", {"feedback": [
+    {"request_id": request_id, "row": i, "label": t} for i, t in enumerate(truth)] + [
+    {"request_id": "nope", "label": "<=50K"}, {"request_id": request_id, "row": 200,
+                                                "label": "<=50K"}]})
+answer = json.loads(text)
+check(status == 200 and answer.get("matched") == 200 and len(answer.get("unknown", [])) == 2,
+      f"/feedback: {status} {text[:300]}")
+live_accuracy = sum(p == t for p, t in zip(predicted, truth)) / len(truth)
+for body, part in (({"feedback": [{"row": 0, "label": "x"}]}, "feedback[0]: expected"),
+                   ({"feedback": [{"request_id": "a", "row": -1, "label": "x"}]},
+                    "feedback[0].row: expected an integer >= 0"),
+                   ({"feedback": []}, "with 1 to 500 items")):
+    status, text = call("/feedback", body)
+    check(status == 400 and part in json.loads(text).get("error", ""),
+          f"/feedback {part}: {status} {text}")
 
 
 def scores(path, body, raw=None, content_type="application/json"):
@@ -207,9 +237,18 @@ status, text = call("/nope")
 check(status == 404 and "error" in json.loads(text), "unknown path: JSON 404")
 check(call("/ping") == (200, "OK"), "/ping")
 metrics = call("/metrics")[1]
-check("plinth_serve_predicted_rows_total 2200" in metrics, "rows counted")
+check("plinth_serve_predicted_rows_total 2202" in metrics, "rows counted")
 check('route="/predict",method="POST",status="400"' in metrics, "errors counted by status")
 check('plinth_serve_model_info{name="adult-income"' in metrics, "model info")
+check(f"plinth_serve_live_accuracy {live_accuracy:.9g}\n" in metrics,
+      f"live accuracy {live_accuracy:.9g} in /metrics")
+check('plinth_serve_feedback_rows_total{result="matched"} 200' in metrics and
+      'plinth_serve_feedback_rows_total{result="unknown"} 2' in metrics, "feedback counted")
+per_class = sum(int(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
+                if line.startswith("plinth_serve_predictions_total{"))
+check(per_class == 2202, f"predictions by class sum to the rows scored: {per_class}")
+check("plinth_serve_prediction_confidence_count 2202" in metrics, "confidence histogram")
+check('plinth_serve_log_rows_total{result="dropped"} 0' in metrics, "no log rows dropped")
 
 # --keep-alive 1: an idle keep-alive connection is closed after a second.
 with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
@@ -221,4 +260,26 @@ with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
 
 server.send_signal(signal.SIGTERM)
 check(server.wait(timeout=10) == 0, "SIGTERM: exit 0")
+
+# The prediction log: closed segments only, every scored row, the first request's rows as sent
+# and as answered, and the feedback.
+files = sorted(os.listdir(log_dir))
+check(files and not any(f.endswith(".partial") for f in files), f"closed segments: {files}")
+logged = [json.loads(line) for f in files if f.startswith("predictions-")
+          for line in open(os.path.join(log_dir, f))]
+check(len(logged) == 2202, f"{len(logged)} logged rows, expected 2202")
+first = [r for r in logged if r["request_id"] == request_id]
+check(len(first) == 200 and [r["row"] for r in first] == list(range(200)), "the request's rows")
+MISSING = ("", "NA", "N/A", "NaN", "null", "?")  # read as missing, logged as null
+check(all(r["features"] == {k: None if v in MISSING else v for k, v in o.items()}
+          for r, o in zip(first, objects)), "logged features as read")
+check([r["prediction"] for r in first] == predicted, "logged predictions as answered")
+check(all(abs(r["probabilities"][">50K"] - e) < 1e-9 for r, e in zip(first, expected)),
+      "logged probabilities")
+check(all(r["model"] == "adult-income" and r["model_version"] == digest.hexdigest()[:12] and
+          r["route"] == "/predict" and r["latency_ms"] > 0 for r in first), "logged metadata")
+feedback = [json.loads(line) for f in files if f.startswith("feedback-")
+            for line in open(os.path.join(log_dir, f))]
+check(len(feedback) == 202 and feedback[0] == {**feedback[0], "request_id": request_id, "row": 0,
+                                               "label": truth[0]}, "logged feedback")
 check.done()
