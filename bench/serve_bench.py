@@ -17,10 +17,12 @@ import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
                                 "pylib"))
@@ -149,9 +151,16 @@ def main():
                     if bad:
                         sys.exit(f"{label}: {bad} answers were not 2xx")
                     results.append((label, n, conns, rate, p50, p99, bad, errors))
-                    print(f"{label:34s} {n:4d} rows {conns:3d} conns {rate:10,.0f} req/s  "
+                    print(f"{label:40s} {n:4d} rows {conns:3d} conns {rate:10,.0f} req/s  "
                           f"p50 {p50:7.2f} ms  p99 {p99:7.2f} ms  non-2xx {bad} {errors}",
                           flush=True)
+            if label.startswith("plinth"):
+                # The prediction log was on, as in production: how much of it was written.
+                metrics = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics").read()
+                logged = {m.group(1): int(m.group(2)) for m in re.finditer(
+                    rb'plinth_serve_log_rows_total\{result="(\w+)"\} (\d+)', metrics)}
+                print(f"{label}: prediction log rows written {logged.get(b'written', 0):,}, "
+                      f"dropped {logged.get(b'dropped', 0):,}")
         finally:
             proc.terminate()
             proc.wait(timeout=30)
@@ -161,7 +170,8 @@ def main():
     os.makedirs(www)
     port = free_port()
     sizes = {}
-    probe = start_server([plinth, "serve", imported, "--port", str(port)], port,
+    probe = start_server([plinth, "serve", imported, "--port", str(port), "--prediction-log",
+                          "off"], port,
                          stderr=subprocess.DEVNULL)
     for n in (1, 100):
         out = subprocess.run(["curl", "-s", "-XPOST", "-H", "Content-Type: application/json",
@@ -186,10 +196,26 @@ def main():
         "housing", cwd=app_dir)
     port = free_port()
     run("plinth serve (same xgboost model)", [plinth, "serve", imported, "--port", str(port),
-                                              "--threads", "2"], port, "/predict", "housing")
+                                              "--threads", "2", "--prediction-log",
+                                              os.path.join(tmp, "log-housing")],
+        port, "/predict", "housing")
     port = free_port()
     run("plinth serve (adult GBDT bundle)", [plinth, "serve", adult, "--port", str(port),
-                                             "--threads", "2"], port, "/predict", "adult")
+                                             "--threads", "2", "--prediction-log",
+                                             os.path.join(tmp, "log-adult")],
+        port, "/predict", "adult")
+    # The same two servers' costs apart: without the prediction log, and with dynamic batching.
+    port = free_port()
+    run("plinth serve (adult, no prediction log)", [plinth, "serve", adult, "--port", str(port),
+                                                    "--threads", "2", "--prediction-log", "off"],
+        port, "/predict", "adult")
+    port = free_port()
+    run("plinth serve (adult, dynamic batching)", [plinth, "serve", adult, "--port", str(port),
+                                                   "--threads", "16", "--max-batch-size", "256",
+                                                   "--max-queue-delay-us", "200",
+                                                   "--prediction-log",
+                                                   os.path.join(tmp, "log-batched")],
+        port, "/predict", "adult")
 
     with open(os.path.join(args.build, "serve_bench.json"), "w") as f:
         json.dump([dict(zip(("server", "rows", "conns", "rps", "p50_ms", "p99_ms", "non2xx",
@@ -197,12 +223,15 @@ def main():
     by = {(r[0].split(" (")[0] if r[0].startswith("nginx") else r[0], r[1], r[2]): r
           for r in results}
     nginx = by[("nginx static file", 1, 64)][3]
-    for label in ("plinth serve (same xgboost model)", "plinth serve (adult GBDT bundle)"):
+    for label in ("plinth serve (same xgboost model)", "plinth serve (adult GBDT bundle)",
+                  "plinth serve (adult, no prediction log)",
+                  "plinth serve (adult, dynamic batching)"):
         r1, r100 = by[(label, 1, 64)], by[(label, 100, 64)]
         fast = by[("FastAPI + uvicorn + xgboost", 1, 64)][3]
         print(f"{label}: 1 row at 64 conns {r1[3] / nginx:.0%} of nginx, {r1[3] / fast:.1f}x "
               f"FastAPI, p99 {r1[5]:.2f} ms; 100 rows p99 {r100[5]:.2f} ms")
     print(f"answer sizes: {sizes[1]} and {sizes[100]} bytes")
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 main()

@@ -15,6 +15,13 @@ if(PLINTH_SANITIZE)
     -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
   target_link_options(plinth_sanitize INTERFACE -fsanitize=address,undefined)
 endif()
+if(PLINTH_FUZZ)
+  # Coverage for libFuzzer in every module; the targets link -fsanitize=fuzzer.
+  target_compile_options(plinth_sanitize INTERFACE
+    -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+    -fno-sanitize-recover=undefined)
+  target_link_options(plinth_sanitize INTERFACE -fsanitize=address,undefined)
+endif()
 target_link_libraries(plinth_settings INTERFACE plinth_sanitize)
 
 # plinth_module(NAME SOURCES... DEPS ...) declares one module: a static library in

@@ -6,6 +6,8 @@ set -euo pipefail
 PACKAGES=(
   # toolchain
   build-essential cmake ninja-build pkg-config git clang-format clang-tidy time
+  # make fuzz: Clang with libFuzzer
+  clang libclang-rt-14-dev
   # command-line tools the tests and benchmarks call
   openssl bc mount util-linux e2fsprogs curl
   # libraries (see docs/ARCHITECTURE.md, "Dependencies")

@@ -30,6 +30,8 @@ struct ServeFlags {
   int64_t max_rows = 10000;    // signed, so that -1 is refused rather than wrapped
   int64_t poll_interval = -1;  // seconds; -1: 30 for models:/NAME@ALIAS, else off
   std::string prediction_log;  // a directory, "off", or "": .plinth/monitoring/<model>
+  int64_t max_batch_size = 0;  // rows; 0: no dynamic batching
+  int64_t max_queue_delay_us = 500;
 };
 
 // Where MODEL is now: its bundle directory, and the version answers report:
@@ -120,6 +122,16 @@ int RunServe(const ServeFlags& f) {
     return ReportError(InvalidArgument("--poll-interval " + std::to_string(f.poll_interval) +
                                        ": expected 0 (off) to 86400 seconds"));
   }
+  if (f.max_batch_size < 0 || f.max_batch_size > (int64_t{1} << 30)) {
+    return ReportError(InvalidArgument("--max-batch-size " + std::to_string(f.max_batch_size) +
+                                       ": expected 0 (off) to " + std::to_string(int64_t{1} << 30) +
+                                       " rows"));
+  }
+  if (f.max_queue_delay_us < 0 || f.max_queue_delay_us > 10'000'000) {
+    return ReportError(InvalidArgument("--max-queue-delay-us " +
+                                       std::to_string(f.max_queue_delay_us) +
+                                       ": expected 0 to 10000000 microseconds"));
+  }
   Result<std::shared_ptr<const serving::ServedModel>> served = LoadServed(f);
   if (!served.ok()) {
     return ReportError(served.status().WithPrefix("MODEL"));
@@ -139,10 +151,14 @@ int RunServe(const ServeFlags& f) {
     }
     log = *std::move(opened);
   }
+  std::unique_ptr<serving::DynamicBatcher> batcher;
+  if (f.max_batch_size > 0) {
+    batcher = std::make_unique<serving::DynamicBatcher>(f.max_batch_size, f.max_queue_delay_us);
+  }
   const serving::ServeOptions options{
       PLINTH_VERSION,
       serving::InputLimits{static_cast<size_t>(f.max_rows), table::CsvOptions().null_values},
-      log.get()};
+      log.get(), batcher.get()};
   serving::ModelSource source{[&f]() -> Result<std::string> {
                                 PLINTH_ASSIGN_OR_RETURN(Located at, Locate(f));
                                 return at.version;
@@ -178,6 +194,13 @@ void RegisterServe(CLI::App& app, Runner& run) {
                   "seconds between checks that MODEL still names the served version (an alias "
                   "moved, a bundle rewritten), loading and swapping in the new one; 0: off "
                   "(default: 30 for models:/NAME@ALIAS, else off)");
+  cmd->add_option("--max-batch-size", flags->max_batch_size,
+                  "dynamic batching: score concurrent requests together, up to this many rows "
+                  "per model call; 0: off (requests that can be merged are bounded by --threads)")
+      ->capture_default_str();
+  cmd->add_option("--max-queue-delay-us", flags->max_queue_delay_us,
+                  "dynamic batching: the longest a request waits for others to join its batch")
+      ->capture_default_str();
   cmd->add_option("--prediction-log", flags->prediction_log,
                   "directory of the prediction log (JSON Lines segments: every scored row and "
                   "every /feedback), or 'off' (default: .plinth/monitoring/<model>/ in the "

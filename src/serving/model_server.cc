@@ -5,6 +5,7 @@
 #include <random>
 
 #include "core/clock.h"
+#include "serving/answers.h"
 
 namespace plinth::serving {
 namespace {
@@ -213,12 +214,12 @@ void ModelServer::Record(Call& call, double latency_ms) {
     rec.time_micros = core::SystemClock().NowMicros();
     rec.latency_ms = latency_ms;
     rec.route = call.route;
-    rec.predictor = call.m.predictor;
+    rec.predictor = call.m.predictor.get();
     rec.model_name = call.m.name;
     rec.model_version = call.m.version;
-    rec.rows = std::move(call.scored->first);
-    rec.prediction = std::move(call.scored->second);
-    options_.log->Append(std::move(rec));
+    rec.rows = &call.scored->first;
+    rec.prediction = &call.scored->second;
+    options_.log->Append(rec);
   }
 }
 
@@ -290,8 +291,8 @@ http::Response ModelServer::Feedback(Call& call) {
     }
   }
   if (options_.log != nullptr) {
-    for (FeedbackRecord& rec : records) {
-      options_.log->Append(std::move(rec));
+    for (const FeedbackRecord& rec : records) {
+      options_.log->Append(rec);
     }
   }
   return JsonAnswer({{"matched", matched}, {"unknown", unknown}});
@@ -349,7 +350,9 @@ http::Response ModelServer::Answer(
   if (!rows.ok()) {
     return error(rows.status());
   }
-  Result<ml::Prediction> pred = call.m.predictor->Predict(*rows);
+  Result<ml::Prediction> pred = options_.batcher != nullptr
+                                    ? options_.batcher->Predict(call.m.predictor, *rows)
+                                    : call.m.predictor->Predict(*rows);
   if (!pred.ok()) {
     return error(pred.status());
   }
@@ -533,6 +536,9 @@ std::string ModelServer::Metrics(const ServedModel& m) const {
                     matched > 0 ? static_cast<double>(feedback_correct_) / matched : 0.0);
       out += std::string("plinth_serve_live_accuracy ") + buf + "\n";
     }
+  }
+  if (options_.batcher != nullptr) {
+    options_.batcher->RenderMetrics(out);
   }
   if (options_.log != nullptr) {
     out +=

@@ -38,6 +38,7 @@
 #include "http/metrics.h"
 #include "http/server.h"
 #include "ml/bundle.h"
+#include "serving/dynamic_batcher.h"
 #include "serving/prediction_log.h"
 #include "serving/protocols.h"
 
@@ -45,8 +46,9 @@ namespace plinth::serving {
 
 struct ServeOptions {
   std::string plinth_version;
-  InputLimits limits;            // rows per request, missing-value markers
-  PredictionLog* log = nullptr;  // not owned; null: no prediction log
+  InputLimits limits;                 // rows per request, missing-value markers
+  PredictionLog* log = nullptr;       // not owned; null: no prediction log
+  DynamicBatcher* batcher = nullptr;  // not owned; null: each request scored alone
 };
 
 // One loaded model and what answers report about it.

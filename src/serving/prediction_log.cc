@@ -3,7 +3,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 
@@ -17,77 +19,61 @@ namespace {
 
 using core::JsonWriter;
 
-void WriteValue(JsonWriter& w, const table::Column& col, int64_t r) {
-  if (col.IsNull(r)) {
-    w.Null();
+// Appends `v` as JSON: the shortest text that reads back the same; null for
+// NaN and infinities.
+void AppendNumber(std::string* out, double v) {
+  if (!std::isfinite(v)) {
+    out->append("null");
     return;
   }
-  switch (col.type()) {
-    case table::DataType::kInt64:
-      w.Int(col.ints()[static_cast<size_t>(r)]);
-      return;
-    case table::DataType::kFloat64:
-      w.Double(col.doubles()[static_cast<size_t>(r)]);
-      return;
-    case table::DataType::kBool:
-      w.Bool(col.bools()[static_cast<size_t>(r)] != 0);
-      return;
-    case table::DataType::kString:
-      w.String(col.GetString(r));
-      return;
-    case table::DataType::kTimestamp:
-      w.String(core::FormatIsoMicros(col.ints()[static_cast<size_t>(r)]));
-      return;
-  }
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
+  out->append(buf, end);
 }
 
-// One JSON line per row of `rec` (docs/FORMATS.md).
-void FormatPrediction(const PredictionRecord& rec, std::string* out) {
-  const std::string time = core::FormatIsoMicros(rec.time_micros);
-  const ml::Prediction& p = rec.prediction;
-  const std::vector<std::string>& labels = rec.predictor->class_labels();
-  const table::Schema& schema = rec.predictor->input_schema();
-  std::vector<const table::Column*> columns;
-  for (const table::Field& f : schema.fields()) {
-    columns.push_back(rec.rows.ColumnByName(f.name));
+void AppendInt(std::string* out, int64_t v) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
+  out->append(buf, end);
+}
+
+// Appends `s` as a JSON string: as it is when nothing in it needs escaping
+// (the common case), else through JsonWriter (escapes, invalid UTF-8 replaced).
+void AppendString(std::string* out, std::string_view s) {
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u >= 0x80 || c == '"' || c == '\\') {
+      JsonWriter(out).String(s);
+      return;
+    }
   }
-  for (int64_t r = 0; r < p.rows; ++r) {
-    JsonWriter w(out);
-    w.BeginObject()
-        .Field("time", time)
-        .Field("request_id", rec.request_id)
-        .Key("row")
-        .Int(r)
-        .Field("model", rec.model_name)
-        .Field("model_version", rec.model_version)
-        .Field("route", rec.route)
-        .Key("latency_ms")
-        .Double(rec.latency_ms)
-        .Key("features")
-        .BeginObject();
-    for (size_t c = 0; c < columns.size(); ++c) {
-      w.Key(schema.fields()[c].name);
-      if (columns[c] == nullptr) {
-        w.Null();
-      } else {
-        WriteValue(w, *columns[c], r);
-      }
-    }
-    w.EndObject().Key("prediction");
-    const auto row = static_cast<size_t>(r);
-    if (p.task == ml::Task::kRegression) {
-      w.Double(p.values[row]);
-    } else {
-      w.String(labels[static_cast<size_t>(p.classes[row])]);
-      w.Key("probabilities").BeginObject();
-      const auto k = static_cast<size_t>(p.num_classes);
-      for (size_t c = 0; c < k; ++c) {
-        w.Key(labels[c]).Double(p.proba[row * k + c]);
-      }
-      w.EndObject();
-    }
-    w.EndObject();
-    out->push_back('\n');
+  out->push_back('"');
+  out->append(s);
+  out->push_back('"');
+}
+
+void AppendValue(std::string* out, const table::Column& col, int64_t r) {
+  if (col.IsNull(r)) {
+    out->append("null");
+    return;
+  }
+  const auto i = static_cast<size_t>(r);
+  switch (col.type()) {
+    case table::DataType::kInt64:
+      AppendInt(out, col.ints()[i]);
+      return;
+    case table::DataType::kFloat64:
+      AppendNumber(out, col.doubles()[i]);
+      return;
+    case table::DataType::kBool:
+      out->append(col.bools()[i] != 0 ? "true" : "false");
+      return;
+    case table::DataType::kString:
+      AppendString(out, col.GetString(r));
+      return;
+    case table::DataType::kTimestamp:
+      AppendString(out, core::FormatIsoMicros(col.ints()[i]));
+      return;
   }
 }
 
@@ -125,39 +111,118 @@ PredictionLog::~PredictionLog() {
   }
 }
 
-bool PredictionLog::Enqueue(PredictionRecord* prediction, FeedbackRecord* feedback,
-                            int64_t rows) {
+std::shared_ptr<const PredictionLog::Rendered> PredictionLog::RenderedFor(
+    const ml::Predictor& predictor) {
+  std::lock_guard<std::mutex> lock(rendered_mu_);
+  if (rendered_ == nullptr || rendered_->predictor != &predictor) {
+    auto r = std::make_shared<Rendered>();
+    r->predictor = &predictor;
+    for (const table::Field& f : predictor.input_schema().fields()) {
+      std::string key = r->keys.empty() ? "" : ",";
+      AppendString(&key, f.name);
+      r->keys.push_back(key + ":");
+    }
+    for (const std::string& label : predictor.class_labels()) {
+      std::string q;
+      AppendString(&q, label);
+      r->labels.push_back(std::move(q));
+    }
+    rendered_ = std::move(r);
+  }
+  return rendered_;
+}
+
+// One JSON line per row (docs/FORMATS.md): the metadata every row of the
+// request shares is rendered once, then each row's number, values and prediction.
+bool PredictionLog::Append(const PredictionRecord& rec) {
+  const ml::Prediction& p = *rec.prediction;
+  std::shared_ptr<const Rendered> r = RenderedFor(*rec.predictor);
+  std::string head = "{\"time\":";
+  AppendString(&head, core::FormatIsoMicros(rec.time_micros));
+  head += ",\"request_id\":";
+  AppendString(&head, rec.request_id);
+  head += ",\"row\":";
+  std::string meta = ",\"model\":";
+  AppendString(&meta, rec.model_name);
+  meta += ",\"model_version\":";
+  AppendString(&meta, rec.model_version);
+  meta += ",\"route\":";
+  AppendString(&meta, rec.route);
+  meta += ",\"latency_ms\":";
+  AppendNumber(&meta, rec.latency_ms);
+  meta += ",\"features\":{";
+  std::vector<const table::Column*> columns;
+  for (const table::Field& f : rec.predictor->input_schema().fields()) {
+    columns.push_back(rec.rows->ColumnByName(f.name));
+  }
+  const auto k = static_cast<size_t>(p.num_classes);
+  std::string text;
+  text.reserve(static_cast<size_t>(p.rows) * (head.size() + meta.size() + 32 * columns.size()));
+  for (int64_t row = 0; row < p.rows; ++row) {
+    const auto i = static_cast<size_t>(row);
+    text += head;
+    AppendInt(&text, row);
+    text += meta;
+    for (size_t c = 0; c < columns.size(); ++c) {
+      text += r->keys[c];
+      if (columns[c] == nullptr) {
+        text += "null";
+      } else {
+        AppendValue(&text, *columns[c], row);
+      }
+    }
+    text += "},\"prediction\":";
+    if (p.task == ml::Task::kRegression) {
+      AppendNumber(&text, p.values[i]);
+    } else {
+      text += r->labels[static_cast<size_t>(p.classes[i])];
+      text += ",\"probabilities\":{";
+      for (size_t c = 0; c < k; ++c) {
+        if (c > 0) {
+          text += ',';
+        }
+        text += r->labels[c];
+        text += ':';
+        AppendNumber(&text, p.proba[i * k + c]);
+      }
+      text += '}';
+    }
+    text += "}\n";
+  }
+  return Enqueue(std::move(text), false, p.rows);
+}
+
+bool PredictionLog::Append(const FeedbackRecord& rec) {
+  std::string text;
+  FormatFeedback(rec, &text);
+  return Enqueue(std::move(text), true, 1);
+}
+
+bool PredictionLog::Enqueue(std::string text, bool feedback, int64_t rows) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (queued_rows_ + rows > options_.max_queued_rows) {
       dropped_.fetch_add(static_cast<uint64_t>(rows), std::memory_order_relaxed);
       return false;
     }
-    Item item;
-    if (prediction != nullptr) {
-      item.prediction = std::make_unique<PredictionRecord>(std::move(*prediction));
-    } else {
-      item.feedback = std::make_unique<FeedbackRecord>(std::move(*feedback));
-    }
-    item.rows = rows;
-    queue_.push_back(std::move(item));
+    queue_.push_back(Item{std::move(text), feedback, rows});
     queued_rows_ += rows;
     ++enqueued_;
+    // The writer wakes on its own every flush interval; waking it for every
+    // request would cost a context switch per request. Only a queue filling
+    // up calls it early.
+    if (queued_rows_ < options_.max_queued_rows / 4) {
+      return true;
+    }
   }
   cv_.notify_one();
   return true;
 }
 
-bool PredictionLog::Append(PredictionRecord record) {
-  const int64_t rows = record.prediction.rows;
-  return Enqueue(&record, nullptr, rows);
-}
-
-bool PredictionLog::Append(FeedbackRecord record) { return Enqueue(nullptr, &record, 1); }
-
 void PredictionLog::Flush() {
   std::unique_lock<std::mutex> lock(mu_);
   const uint64_t target = enqueued_;
+  flush_wanted_ = true;
   cv_.notify_one();
   flushed_cv_.wait(lock, [&] { return done_ >= target; });
 }
@@ -169,7 +234,8 @@ void PredictionLog::Run(const std::stop_token& stop) {
     {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait_for(lock, stop, std::chrono::milliseconds(options_.flush_interval_ms),
-                   [&] { return !queue_.empty(); });
+                   [&] { return queued_rows_ >= options_.max_queued_rows / 4 || flush_wanted_; });
+      flush_wanted_ = false;
       batch.swap(queue_);
       queued_rows_ = 0;
     }
@@ -177,11 +243,11 @@ void PredictionLog::Run(const std::stop_token& stop) {
     text.clear();
     int64_t rows = 0;
     for (const Item& item : batch) {
-      if (item.prediction) {
-        FormatPrediction(*item.prediction, &text);
-        rows += item.rows;
+      if (item.feedback) {
+        feedback += item.text;
       } else {
-        FormatFeedback(*item.feedback, &feedback);
+        text += item.text;
+        rows += item.rows;
       }
     }
     if (!text.empty()) {
@@ -225,8 +291,8 @@ void PredictionLog::Write(Segment& s, const std::string& text) {
     }
     char seq[16];
     std::snprintf(seq, sizeof(seq), "%06d", s.sequence++);
-    s.path = options_.dir + "/" + s.prefix + "-" + compact + "Z-" + std::to_string(getpid()) +
-             "-" + seq + ".jsonl";
+    s.path = options_.dir + "/" + s.prefix + "-" + compact + "Z-" + std::to_string(getpid()) + "-" +
+             seq + ".jsonl";
     s.file = std::fopen((s.path + ".partial").c_str(), "ab");
     s.bytes = 0;
     if (s.file == nullptr) {

@@ -3,10 +3,12 @@
 // piece of ground truth sent to POST /feedback, appended to JSON Lines segment
 // files (docs/FORMATS.md, "Prediction log") that the monitoring work reads.
 //
-// Requests never wait for the disk: Append moves the request's rows and
-// prediction onto a bounded queue and returns; one writer thread formats and
-// writes them. When the queue is full the record is dropped and counted, and
-// the request is answered all the same. A segment is written as
+// Requests never wait for the disk: Append formats the request's rows into one
+// string on the calling thread (a few hundred nanoseconds a row; moving the
+// rows themselves to another thread would cost more, in allocations freed
+// across threads), queues it and returns; one writer thread writes the queue
+// out every flush interval. When the queue is full the record is dropped and
+// counted, and the request is answered all the same. A segment is written as
 // NAME.jsonl.partial and renamed to NAME.jsonl when it is closed (full, or at
 // shutdown), so a file without the suffix is complete and never changes.
 #pragma once
@@ -19,7 +21,9 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 #include "core/status.h"
 #include "ml/bundle.h"
@@ -28,23 +32,24 @@
 namespace plinth::serving {
 
 struct PredictionLogOptions {
-  std::string dir;                             // created if missing
-  int64_t max_queued_rows = 1 << 20;           // rows waiting for the writer
-  int64_t segment_bytes = int64_t{64} << 20;   // a segment is closed past this size
-  int64_t flush_interval_ms = 1000;            // the writer flushes at least this often
+  std::string dir;                            // created if missing
+  int64_t max_queued_rows = 1 << 20;          // rows waiting for the writer
+  int64_t segment_bytes = int64_t{64} << 20;  // a segment is closed past this size
+  int64_t flush_interval_ms = 200;            // the writer writes and flushes this often
 };
 
-// One request's rows as the model scored them.
+// One request's rows as the model scored them (everything borrowed for the
+// duration of Append).
 struct PredictionRecord {
-  std::string request_id;
+  std::string_view request_id;
   int64_t time_micros = 0;  // when the answer was ready (since the epoch)
   double latency_ms = 0;
-  std::string route;
-  std::shared_ptr<const ml::Predictor> predictor;  // labels and column types
-  std::string model_name;
-  std::string model_version;
-  table::Table rows;
-  ml::Prediction prediction;
+  std::string_view route;
+  const ml::Predictor* predictor = nullptr;  // labels and column types
+  std::string_view model_name;
+  std::string_view model_version;
+  const table::Table* rows = nullptr;
+  const ml::Prediction* prediction = nullptr;
 };
 
 // Ground truth for one row of an earlier request.
@@ -64,10 +69,10 @@ class PredictionLog {
   PredictionLog(const PredictionLog&) = delete;
   PredictionLog& operator=(const PredictionLog&) = delete;
 
-  // Queues the record; false (and counted as dropped) when the queue is full.
-  // Never blocks on the disk.
-  bool Append(PredictionRecord record);
-  bool Append(FeedbackRecord record);
+  // Formats and queues the record; false (and counted as dropped) when the
+  // queue is full. Never blocks on the disk.
+  bool Append(const PredictionRecord& record);
+  bool Append(const FeedbackRecord& record);
 
   // Rows dropped because the queue was full; rows written; write errors.
   uint64_t dropped_rows() const { return dropped_.load(std::memory_order_relaxed); }
@@ -91,18 +96,27 @@ class PredictionLog {
     int64_t bytes = 0;
     int sequence = 0;
   };
-  bool Enqueue(PredictionRecord* prediction, FeedbackRecord* feedback, int64_t rows);
+  // The quoted column names and class labels of a model, rendered once.
+  struct Rendered {
+    const ml::Predictor* predictor = nullptr;
+    std::vector<std::string> keys;    // ,"name":  (no comma for the first)
+    std::vector<std::string> labels;  // "label"
+  };
+  std::shared_ptr<const Rendered> RenderedFor(const ml::Predictor& predictor);
+  bool Enqueue(std::string text, bool feedback, int64_t rows);
   void Run(const std::stop_token& stop);
   void Write(Segment& segment, const std::string& text);
   void Close(Segment& segment);
 
   struct Item {
-    std::unique_ptr<PredictionRecord> prediction;
-    std::unique_ptr<FeedbackRecord> feedback;
+    std::string text;  // JSON lines
+    bool feedback = false;
     int64_t rows = 0;
   };
 
   PredictionLogOptions options_;
+  std::mutex rendered_mu_;
+  std::shared_ptr<const Rendered> rendered_;  // guarded by rendered_mu_: the last model's
   std::mutex mu_;
   std::condition_variable_any cv_;
   std::condition_variable flushed_cv_;
@@ -110,6 +124,7 @@ class PredictionLog {
   int64_t queued_rows_ = 0;    // guarded by mu_
   uint64_t enqueued_ = 0;      // guarded by mu_: items ever queued
   uint64_t done_ = 0;          // guarded by mu_: items written and flushed
+  bool flush_wanted_ = false;  // guarded by mu_: Flush is waiting
   Segment predictions_{"predictions"};
   Segment feedback_{"feedback"};
   std::atomic<uint64_t> dropped_{0};

@@ -1,5 +1,6 @@
-// The request bodies and answers of the serving protocols, apart from HTTP so
-// that each parser can be tested and fuzzed on its own:
+// The request bodies of the serving protocols, apart from HTTP and from the
+// models so that each parser can be tested and fuzzed on its own (the answers
+// are in answers.h):
 //   Plinth     POST /predict       {"data": rows}
 //   MLflow     POST /invocations   dataframe_split, dataframe_records,
 //                                  instances, inputs (JSON) or text/csv
@@ -20,7 +21,6 @@
 
 #include "core/json.h"
 #include "core/status.h"
-#include "ml/bundle.h"
 #include "table/table.h"
 
 namespace plinth::serving {
@@ -49,20 +49,6 @@ struct InferRequest {
 };
 Result<InferRequest> ReadInferBody(std::string_view body, const table::Schema& schema,
                                    const InputLimits& limits);
-
-// The answers. `version` is the version reported; `timestamp` ISO-8601;
-// `request_id` what /feedback refers to.
-void WritePredictAnswer(std::string* out, const ml::Predictor& predictor,
-                        const ml::Prediction& pred, std::string_view version,
-                        std::string_view timestamp, std::string_view request_id);
-// {"predictions": [label or value, ...]} (MLflow and KServe v1).
-void WritePredictionsOnly(std::string* out, const ml::Predictor& predictor,
-                          const ml::Prediction& pred);
-void WriteInferAnswer(std::string* out, const ml::Predictor& predictor, const ml::Prediction& pred,
-                      const InferRequest& request, std::string_view name, std::string_view version);
-// GET /v2/models/NAME: the inputs (one tensor per column) and the outputs.
-core::Json ModelMetadata(const ml::Predictor& predictor, std::string_view name,
-                         std::string_view version);
 
 // The KServe v2 datatype a column of `type` travels as.
 std::string_view TensorType(table::DataType type);

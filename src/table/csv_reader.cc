@@ -107,7 +107,7 @@ class Tokenizer {
   // follow); otherwise `end` closes it. `stray` is set when a quote appears
   // where RFC 4180 does not allow one.
   RecState Next(const char*& p, const char* end, bool need_cut, std::vector<FieldRef>& fields,
-                std::vector<std::string>& scratch, int64_t& newlines, bool& stray) const {
+                std::deque<std::string>& scratch, int64_t& newlines, bool& stray) const {
     fields.clear();
     int64_t nl = 0;
     while (true) {
@@ -135,6 +135,8 @@ class Tokenizer {
         std::string_view content(p + 1, static_cast<size_t>(close - p - 1));
         p = close + 1;
         if (escaped || (p < end && *p != delim_ && *p != '\n' && *p != '\r')) {
+          // A deque: growing it keeps the strings earlier fields point into
+          // where they are (a vector would move them; the fuzzer found it).
           if (scratch.size() <= idx) {
             scratch.resize(idx + 1);
           }
@@ -414,7 +416,7 @@ ParseAttempt ParseChunkOnce(const ParseConfig& cfg, std::vector<std::optional<Da
   Tokenizer tok(cfg.delim);
   std::vector<FieldRef> fields;
   fields.reserve(ncols + 1);
-  std::vector<std::string> scratch;
+  std::deque<std::string> scratch;  // unescaped field text; fields point into it
   const char* p = text.data();
   const char* end = p + text.size();
   std::string error;
@@ -688,7 +690,7 @@ class Scanner {
     info_.delimiter = cfg_->delim;
     Tokenizer tok(cfg_->delim);
     std::vector<FieldRef> fields;
-    std::vector<std::string> scratch;
+    std::deque<std::string> scratch;  // unescaped field text; fields point into it
     bool stray = false;
     const char* start = p;
     int64_t header_lines = newlines;

@@ -8,13 +8,16 @@ usage: serve_test.py PLINTH BUNDLE_TOOL DATASETS_DIR
 """
 import csv
 import hashlib
+import http.client
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -260,6 +263,47 @@ with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
 
 server.send_signal(signal.SIGTERM)
 check(server.wait(timeout=10) == 0, "SIGTERM: exit 0")
+
+# Dynamic batching: eight clients at once, each sending its own 3 rows again and again; every
+# answer must be the prediction of its own rows, while the model calls merge requests.
+port = free_port()
+server = start_server([PLINTH, "serve", bundle, "--port", str(port), "--threads", "8",
+                       "--max-batch-size", "64", "--max-queue-delay-us", "2000",
+                       "--prediction-log", "off"], port, stderr=subprocess.PIPE, text=True)
+
+
+def client(k, results):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    mine = list(range(3 * k, 3 * k + 3))
+    for _ in range(40):
+        conn.request("POST", "/predict", json.dumps({"data": [objects[i] for i in mine]}),
+                     {"Content-Type": "application/json"})
+        r = conn.getresponse()
+        body = json.loads(r.read())
+        results.append(r.status == 200 and max(
+            abs(p[1] - expected[i]) for p, i in zip(body["probabilities"], mine)) < 1e-9)
+
+
+results = []
+clients = [threading.Thread(target=client, args=(k, results)) for k in range(8)]
+for t in clients:
+    t.start()
+for t in clients:
+    t.join()
+check(len(results) == 320 and all(results),
+      f"batched answers are each request's own: {sum(results)} of {len(results)}")
+metrics = call("/metrics")[1]
+calls = int(re.search(r"plinth_serve_batch_requests_count (\d+)", metrics).group(1))
+merged = int(re.search(r'plinth_serve_batch_requests_bucket\{le="1"\} (\d+)', metrics).group(1))
+check(calls < 320 and calls - merged > 0,
+      f"requests were merged: {calls} model calls for 320 requests, {calls - merged} merged")
+server.send_signal(signal.SIGTERM)
+check(server.wait(timeout=10) == 0, "SIGTERM with batching: exit 0")
+for flag, value in (("--max-batch-size", "-1"), ("--max-queue-delay-us", "20000000")):
+    p = subprocess.run([PLINTH, "serve", bundle, flag, value], capture_output=True, text=True,
+                       timeout=30)
+    check(p.returncode == 2 and p.stderr.startswith(f"plinth: error: {flag}"),
+          f"{flag} {value}: {p.returncode} {p.stderr!r}")
 
 # The prediction log: closed segments only, every scored row, the first request's rows as sent
 # and as answered, and the feedback.

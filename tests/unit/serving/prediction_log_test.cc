@@ -43,8 +43,7 @@ TEST(PredictionLog, RotatesAndClosesSegments) {
     EXPECT_TRUE(f.starts_with("feedback-") && f.ends_with(".jsonl")) << f;
     std::ifstream in(dir + "/" + f);
     for (std::string line; std::getline(in, line);) {
-      EXPECT_NE(line.find("\"request_id\":\"req-" + std::to_string(next) + "\""),
-                std::string::npos)
+      EXPECT_NE(line.find("\"request_id\":\"req-" + std::to_string(next) + "\""), std::string::npos)
           << line;
       ++next;
     }

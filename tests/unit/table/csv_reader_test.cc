@@ -45,6 +45,23 @@ TEST(CsvReaderTest, QuotedFieldKeepsEmbeddedNewlineDelimiterAndQuotes) {
   EXPECT_EQ(t.column(1).GetString(1), "plain");
 }
 
+// Many fields in one record that need unescaping (doubled quotes, text after
+// the closing quote): the unescaped copies must stay put while more are made.
+// Found by the request-parser fuzzer (a use after free, in the header and in rows).
+TEST(CsvReaderTest, ManyUnescapedFieldsInOneRecord) {
+  std::string header, row;
+  for (int i = 0; i < 40; ++i) {
+    header += (i ? "," : "") + std::string("\"c\"\"") + std::to_string(i) + "\"";
+    row += (i ? "," : "") + std::string("\"v\"\"") + std::to_string(i) + "\"x";
+  }
+  Table t = MustRead(header + "\n" + row + "\n" + row + "\n");
+  ASSERT_EQ(t.num_columns(), 40u);
+  for (size_t i = 0; i < 40; ++i) {
+    EXPECT_EQ(t.schema().field(i).name, "c\"" + std::to_string(i));
+    EXPECT_EQ(t.column(i).GetString(1), "v\"" + std::to_string(i) + "x");
+  }
+}
+
 TEST(CsvReaderTest, CrlfBomAndBlankLines) {
   Table t = MustRead(
       "\xEF\xBB\xBF"

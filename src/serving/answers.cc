@@ -1,0 +1,187 @@
+#include "serving/answers.h"
+
+#include <cmath>
+
+#include "table/value_parse.h"
+
+namespace plinth::serving {
+namespace {
+
+using core::Json;
+using core::JsonWriter;
+
+// How class labels travel: as integers or numbers when every label of the model
+// is one (the training target held numbers), else as strings.
+enum class LabelKind { kInt, kFloat, kText };
+
+LabelKind KindOfLabels(const std::vector<std::string>& labels) {
+  LabelKind kind = LabelKind::kInt;
+  for (const std::string& label : labels) {
+    int64_t i = 0;
+    double d = 0;
+    if (table::ParseInt64(label, i) && std::to_string(i) == label) {
+      continue;
+    }
+    if (!label.empty() && table::ParseFloat64(label, d) && std::isfinite(d)) {
+      kind = LabelKind::kFloat;
+      continue;
+    }
+    return LabelKind::kText;
+  }
+  return kind;
+}
+
+void WriteLabel(JsonWriter& w, const std::string& label, LabelKind kind) {
+  switch (kind) {
+    case LabelKind::kInt: {
+      int64_t i = 0;
+      table::ParseInt64(label, i);
+      w.Int(i);
+      return;
+    }
+    case LabelKind::kFloat: {
+      double d = 0;
+      table::ParseFloat64(label, d);
+      w.Double(d);
+      return;
+    }
+    case LabelKind::kText:
+      w.String(label);
+      return;
+  }
+}
+
+// The predictions array: class labels for classifiers, values for regressors.
+void WritePredictions(JsonWriter& w, const ml::Predictor& predictor, const ml::Prediction& pred) {
+  w.BeginArray();
+  if (pred.task == ml::Task::kRegression) {
+    for (double v : pred.values) {
+      w.Double(v);
+    }
+  } else {
+    const auto& labels = predictor.class_labels();
+    const LabelKind kind = KindOfLabels(labels);
+    for (int c : pred.classes) {
+      WriteLabel(w, labels[static_cast<size_t>(c)], kind);
+    }
+  }
+  w.EndArray();
+}
+
+// "predictions"' datatype in KServe v2.
+std::string_view PredictionType(const ml::Predictor& predictor) {
+  if (predictor.task() == ml::Task::kRegression) {
+    return "FP64";
+  }
+  switch (KindOfLabels(predictor.class_labels())) {
+    case LabelKind::kInt:
+      return "INT64";
+    case LabelKind::kFloat:
+      return "FP64";
+    case LabelKind::kText:
+      return "BYTES";
+  }
+  return "BYTES";
+}
+
+}  // namespace
+
+void WritePredictAnswer(std::string* out, const ml::Predictor& predictor,
+                        const ml::Prediction& pred, std::string_view version,
+                        std::string_view timestamp, std::string_view request_id) {
+  JsonWriter w(out);
+  w.BeginObject().Key("predictions");
+  WritePredictions(w, predictor, pred);
+  if (pred.task != ml::Task::kRegression) {
+    w.Key("probabilities").BeginArray();
+    const auto k = static_cast<size_t>(pred.num_classes);
+    for (size_t i = 0; i < static_cast<size_t>(pred.rows); ++i) {
+      w.BeginArray();
+      for (size_t c = 0; c < k; ++c) {
+        w.Double(pred.proba[i * k + c]);
+      }
+      w.EndArray();
+    }
+    w.EndArray().Key("classes").BeginArray();
+    const LabelKind kind = KindOfLabels(predictor.class_labels());
+    for (const std::string& label : predictor.class_labels()) {
+      WriteLabel(w, label, kind);
+    }
+    w.EndArray();
+  }
+  w.Field("model_version", version)
+      .Field("timestamp", timestamp)
+      .Field("request_id", request_id)
+      .EndObject();
+}
+
+void WritePredictionsOnly(std::string* out, const ml::Predictor& predictor,
+                          const ml::Prediction& pred) {
+  JsonWriter w(out);
+  w.BeginObject().Key("predictions");
+  WritePredictions(w, predictor, pred);
+  w.EndObject();
+}
+
+void WriteInferAnswer(std::string* out, const ml::Predictor& predictor, const ml::Prediction& pred,
+                      const InferRequest& request, std::string_view name,
+                      std::string_view version) {
+  JsonWriter w(out);
+  w.BeginObject().Field("model_name", name).Field("model_version", version);
+  if (request.id) {
+    w.Field("id", *request.id);
+  }
+  w.Key("outputs").BeginArray();
+  if (request.want_predictions) {
+    w.BeginObject()
+        .Field("name", "predictions")
+        .Field("datatype", PredictionType(predictor))
+        .Key("shape")
+        .BeginArray()
+        .Int(pred.rows)
+        .EndArray()
+        .Key("data");
+    WritePredictions(w, predictor, pred);
+    w.EndObject();
+  }
+  if (request.want_probabilities && pred.task != ml::Task::kRegression) {
+    w.BeginObject()
+        .Field("name", "probabilities")
+        .Field("datatype", "FP64")
+        .Key("shape")
+        .BeginArray()
+        .Int(pred.rows)
+        .Int(pred.num_classes)
+        .EndArray()
+        .Key("data")
+        .BeginArray();
+    for (double p : pred.proba) {
+      w.Double(p);
+    }
+    w.EndArray().EndObject();
+  }
+  w.EndArray().EndObject();
+}
+
+Json ModelMetadata(const ml::Predictor& predictor, std::string_view name,
+                   std::string_view version) {
+  Json inputs = Json::array();
+  for (const table::Field& f : predictor.input_schema().fields()) {
+    inputs.push_back({{"name", f.name}, {"datatype", TensorType(f.type)}, {"shape", {-1}}});
+  }
+  Json outputs = Json::array();
+  outputs.push_back(
+      {{"name", "predictions"}, {"datatype", PredictionType(predictor)}, {"shape", {-1}}});
+  if (predictor.task() != ml::Task::kRegression) {
+    outputs.push_back({{"name", "probabilities"},
+                       {"datatype", "FP64"},
+                       {"shape", {-1, static_cast<int64_t>(predictor.class_labels().size())}}});
+  }
+  return Json{{"name", name},
+              {"versions", {version}},
+              {"platform", "plinth_" + predictor.meta().value("kind", std::string("model"))},
+              {"inputs", std::move(inputs)},
+              {"outputs", std::move(outputs)}};
+}
+
+}  // namespace plinth::serving

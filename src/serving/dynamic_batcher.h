@@ -1,0 +1,70 @@
+// Dynamic batching for `plinth serve`, as Triton does it: the rows of
+// concurrent requests are scored in one model call, up to `max_batch_rows`
+// rows, waiting at most `max_delay_us` after the first request of a batch for
+// others to join. A request larger than the limit is scored alone. Each caller
+// gets the prediction of its own rows, in its order.
+//
+// Callers block in Predict until their batch is scored, so the number of
+// requests that can be merged is bounded by the threads that call it (the
+// server's I/O threads). Requests for different predictors (before and after a
+// hot reload) never share a batch.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "core/status.h"
+#include "http/metrics.h"
+#include "ml/bundle.h"
+#include "table/table.h"
+
+namespace plinth::serving {
+
+class DynamicBatcher {
+ public:
+  DynamicBatcher(int64_t max_batch_rows, int64_t max_delay_us);
+  // Scores what is queued, then stops the worker.
+  ~DynamicBatcher();
+  DynamicBatcher(const DynamicBatcher&) = delete;
+  DynamicBatcher& operator=(const DynamicBatcher&) = delete;
+
+  // The prediction of `rows` (which must outlive the call) by `predictor`,
+  // scored together with concurrent calls. Thread-safe.
+  Result<ml::Prediction> Predict(const std::shared_ptr<const ml::Predictor>& predictor,
+                                 const table::Table& rows);
+
+  // Prometheus text: rows and requests per model call.
+  void RenderMetrics(std::string& out) const;
+
+ private:
+  struct Pending {
+    std::shared_ptr<const ml::Predictor> predictor;
+    const table::Table* rows;
+    int64_t enqueued_us;
+    std::promise<Result<ml::Prediction>> done;
+  };
+  void Run(const std::stop_token& stop);
+  void Score(std::deque<std::unique_ptr<Pending>>& batch, int64_t rows);
+
+  const int64_t max_batch_rows_;
+  const int64_t max_delay_us_;
+  std::mutex mu_;
+  std::condition_variable_any cv_;
+  std::deque<std::unique_ptr<Pending>> queue_;  // guarded by mu_
+  int64_t queued_rows_ = 0;                     // guarded by mu_
+  mutable std::mutex metrics_mu_;
+  http::Histogram batch_rows_;      // guarded by metrics_mu_
+  http::Histogram batch_requests_;  // guarded by metrics_mu_
+  std::jthread worker_;             // last: stopped and joined first
+};
+
+// The rows [begin, begin + count) of `p`.
+ml::Prediction SlicePrediction(const ml::Prediction& p, int64_t begin, int64_t count);
+
+}  // namespace plinth::serving
