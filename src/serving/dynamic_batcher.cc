@@ -68,10 +68,10 @@ void DynamicBatcher::Run(const std::stop_token& stop) {
       }
       // Wait for company until the batch is full or the first request has
       // waited its delay (a stop cuts the wait short).
-      const auto deadline = std::chrono::steady_clock::now() +
-                            std::chrono::microseconds(std::max<int64_t>(
-                                0, queue_.front()->enqueued_us + max_delay_us_ -
-                                       core::SystemClock().MonotonicMicros()));
+      const auto deadline =
+          std::chrono::steady_clock::now() + std::chrono::microseconds(std::max<int64_t>(
+                                                 0, queue_.front()->enqueued_us + max_delay_us_ -
+                                                        core::SystemClock().MonotonicMicros()));
       cv_.wait_until(lock, stop, deadline, [&] { return queued_rows_ >= max_batch_rows_; });
       // Merged: requests for the same predictor whose tables have the same
       // columns (CSV bodies may carry others), in arrival order.

@@ -179,23 +179,34 @@ http::Response ModelServer::Handle(const http::Request& request) {
 void ModelServer::Record(Call& call, double latency_ms) {
   const ml::Prediction& p = call.scored->second;
   const std::vector<std::string>& labels = call.m.predictor->class_labels();
-  Remembered remembered{call.m.version, {}};
-  remembered.predicted.reserve(static_cast<size_t>(p.rows));
+  // Built outside the lock: what /feedback compares with, and the counts per class.
+  Remembered remembered{call.m.predictor, {}, {}};
+  std::vector<uint64_t> per_class(labels.size(), 0);
+  if (p.task == ml::Task::kRegression) {
+    remembered.values = p.values;
+  } else {
+    remembered.classes.assign(p.classes.begin(), p.classes.end());
+    for (int c : p.classes) {
+      ++per_class[static_cast<size_t>(c)];
+    }
+  }
   {
     std::lock_guard<std::mutex> lock(stats_mu_);
     request_rows_.Observe(static_cast<double>(p.rows));
-    for (int64_t r = 0; r < p.rows; ++r) {
-      const auto row = static_cast<size_t>(r);
-      if (p.task == ml::Task::kRegression) {
-        value_sum_ += p.values[row];
-        ++value_count_;
-        remembered.predicted.push_back(std::to_string(p.values[row]));
-      } else {
-        const std::string& label = labels[static_cast<size_t>(p.classes[row])];
-        ++per_class_[label];
-        const auto k = static_cast<size_t>(p.num_classes);
+    if (p.task == ml::Task::kRegression) {
+      for (double v : p.values) {
+        value_sum_ += v;
+      }
+      value_count_ += static_cast<uint64_t>(p.rows);
+    } else {
+      const auto k = static_cast<size_t>(p.num_classes);
+      for (size_t row = 0; row < static_cast<size_t>(p.rows); ++row) {
         confidence_.Observe(p.proba[row * k + static_cast<size_t>(p.classes[row])]);
-        remembered.predicted.push_back(label);
+      }
+      for (size_t c = 0; c < per_class.size(); ++c) {
+        if (per_class[c] > 0) {
+          per_class_[labels[c]] += per_class[c];
+        }
       }
     }
     // The last kRecent requests can be given feedback.
@@ -274,18 +285,23 @@ http::Response ModelServer::Feedback(Call& call) {
     std::lock_guard<std::mutex> lock(stats_mu_);
     for (const FeedbackRecord& rec : records) {
       auto it = recent_.find(rec.request_id);
-      if (it == recent_.end() || rec.row >= static_cast<int64_t>(it->second.predicted.size())) {
+      const Remembered* known = it == recent_.end() ? nullptr : &it->second;
+      const size_t rows = known == nullptr ? 0
+                          : regression     ? known->values.size()
+                                           : known->classes.size();
+      if (rec.row >= static_cast<int64_t>(rows)) {
         ++feedback_unknown_;
         unknown.push_back({{"request_id", rec.request_id}, {"row", rec.row}});
         continue;
       }
       ++feedback_matched_;
       ++matched;
-      const std::string& predicted = it->second.predicted[static_cast<size_t>(rec.row)];
+      const auto row = static_cast<size_t>(rec.row);
       if (regression) {
-        feedback_abs_error_ += std::abs(std::strtod(predicted.c_str(), nullptr) -
-                                        std::strtod(rec.label.c_str(), nullptr));
-      } else if (predicted == rec.label) {
+        feedback_abs_error_ +=
+            std::abs(known->values[row] - std::strtod(rec.label.c_str(), nullptr));
+      } else if (known->predictor->class_labels()[static_cast<size_t>(known->classes[row])] ==
+                 rec.label) {
         ++feedback_correct_;
       }
     }

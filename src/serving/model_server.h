@@ -104,8 +104,9 @@ class ModelServer {
   };
   // What the server remembers of a recent prediction, for /feedback.
   struct Remembered {
-    std::string version;
-    std::vector<std::string> predicted;  // per row: the class label, or the value as text
+    std::shared_ptr<const ml::Predictor> predictor;  // its class labels
+    std::vector<int32_t> classes;                    // per row: the class index (classifiers)
+    std::vector<double> values;                      // per row: the value (regressors)
   };
 
   http::Response Route(Call& call);
