@@ -30,9 +30,13 @@ struct InputLimits {
   std::vector<std::string> null_values;  // strings read as missing values
 };
 
-// POST /predict: {"data": [[...], ...]} or {"data": [{...}, ...]}.
+// POST /predict: {"data": [[...], ...]} or {"data": [{...}, ...]}. A
+// well-formed body is read with simdjson straight into columns; anything else
+// (errors included) goes through the general reader, which gives the same
+// rows and the messages. `fast` false: the general reader only (the fuzzer
+// checks that both agree).
 Result<table::Table> ReadPredictBody(std::string_view body, const table::Schema& schema,
-                                     const InputLimits& limits);
+                                     const InputLimits& limits, bool fast = true);
 
 // POST /invocations: `content_type` is the request's header ("" reads as JSON).
 Result<table::Table> ReadInvocationsBody(std::string_view body, std::string_view content_type,

@@ -1,7 +1,8 @@
 // libFuzzer target for the request parsers of `plinth serve` (serving/protocols.h):
 // the first byte picks the parser, the rest is the request body. Whatever the
 // body, a parser must return rows or an error: no crash, no sanitizer report,
-// no table whose columns disagree with the schema.
+// no table whose columns disagree with the schema; and /predict's simdjson path
+// must agree with the general reader.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -51,7 +52,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view body(reinterpret_cast<const char*>(data) + 1, size - 1);
   switch (data[0] % 4) {
     case 0: {
+      // simdjson's fast path and the general reader must agree: same rows, or
+      // the same error.
       auto r = plinth::serving::ReadPredictBody(body, Schema(), limits);
+      auto general = plinth::serving::ReadPredictBody(body, Schema(), limits, /*fast=*/false);
+      if (r.ok() != general.ok() || (r.ok() && !(*r == *general)) ||
+          (!r.ok() && r.status().message() != general.status().message())) {
+        std::abort();
+      }
       if (r.ok()) {
         CheckRows(*r);
       }

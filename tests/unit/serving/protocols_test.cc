@@ -144,3 +144,40 @@ TEST(TensorTypeTest, ColumnTypesMapToV2Datatypes) {
 
 }  // namespace
 }  // namespace plinth::serving
+
+namespace plinth::serving {
+namespace {
+
+// /predict's simdjson path gives the general reader's rows, or leaves the
+// body to it (then the same error), on bodies chosen to differ if either slipped.
+TEST(PredictBodyTest, FastPathAgreesWithTheGeneralReader) {
+  for (const char* body : {
+           R"({"data": [[39, 1.5, "Paris"], [null, 2, "Rome"]]})",
+           R"({"data": [{"age": 39, "score": 1.5, "city": "Paris", "extra": [1]}]})",
+           R"({"data": [[1.0, -0, "a"], [1e2, 2E-3, "\u00e9\n"], ["7", "2.5", "NA"]]})",
+           R"({"data": [["?", "", "?"], [" 3", "x", "b"]]})",
+           R"({"data": [[9223372036854775807, 1, "a"], [9223372036854775808, 1, "a"]]})",
+           R"({"data": [[1, 1, 5]]})",
+           R"({"data": [[1.5, 1, "a"]]})",
+           R"({"data": [{"age": 1, "age": 2, "score": 1, "city": "a"}]})",
+           R"({"data": [[1, 1, "a"]], "data": [[2, 2, "b"]]})",
+           R"({"rows": [[1, 1, "a"]], "data": [[3, 3, "c"]]})",
+           R"({"data": [[1, 1, "a"]]} trailing)",
+           R"({"data": [[1, 1]]})",
+           R"({"data": [{"age": 1, "score": 2}]})",
+           R"({"data": []})",
+           R"([1, 2])",
+       }) {
+    Result<table::Table> fast = ReadPredictBody(body, Schema(), Limits());
+    Result<table::Table> general = ReadPredictBody(body, Schema(), Limits(), /*fast=*/false);
+    ASSERT_EQ(fast.ok(), general.ok()) << body;
+    if (fast.ok()) {
+      EXPECT_TRUE(*fast == *general) << body;
+    } else {
+      EXPECT_EQ(fast.status().message(), general.status().message()) << body;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace plinth::serving
