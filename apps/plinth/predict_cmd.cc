@@ -114,10 +114,7 @@ int RunPredict(const PredictFlags& f) {
 void RegisterPredict(CLI::App& app, Runner& run) {
   auto flags = std::make_shared<PredictFlags>();
   CLI::App* cmd = app.add_subcommand("predict", "Score a CSV file with a model bundle");
-  cmd->add_option("MODEL", flags->model,
-                  "a bundle directory, models:/NAME/VERSION, models:/NAME@ALIAS or "
-                  "runs:/RUN_ID/PATH")
-      ->required();
+  AddModelArgument(*cmd, flags->model);
   AddTrackingUriFlag(*cmd, flags->tracking);
   cmd->add_option("--input", flags->input, "the CSV file to score (plain or gzip)")->required();
   cmd->add_option("--output", flags->output, "the CSV file to write (replaced atomically)")

@@ -183,10 +183,7 @@ int RunServe(const ServeFlags& f) {
 void RegisterServe(CLI::App& app, Runner& run) {
   auto flags = std::make_shared<ServeFlags>();
   CLI::App* cmd = app.add_subcommand("serve", "Serve a model bundle over HTTP (POST /predict)");
-  cmd->add_option("MODEL", flags->model,
-                  "a bundle directory, models:/NAME/VERSION, models:/NAME@ALIAS or "
-                  "runs:/RUN_ID/PATH")
-      ->required();
+  AddModelArgument(*cmd, flags->model);
   AddTrackingUriFlag(*cmd, flags->tracking);
   AddListenFlags(*cmd, flags->listen);
   cmd->add_option("--max-rows", flags->max_rows, "most rows in one request")->capture_default_str();

@@ -14,6 +14,13 @@ void AddTrackingUriFlag(CLI::App& cmd, TrackingFlags& flags) {
                  "$PLINTH_TRACKING_URI, $MLFLOW_TRACKING_URI, or the project's .plinth/plinth.db)");
 }
 
+void AddModelArgument(CLI::App& cmd, std::string& model) {
+  cmd.add_option("MODEL", model,
+                 "a bundle directory, models:/NAME/VERSION, models:/NAME@ALIAS or "
+                 "runs:/RUN_ID/PATH")
+      ->required();
+}
+
 Result<TrackingContext> OpenTracking(const TrackingFlags& flags, bool required) {
   TrackingContext ctx;
   ctx.uri = flags.uri;

@@ -18,6 +18,8 @@ struct TrackingFlags {
   bool json = false;  // --json for listing commands
 };
 void AddTrackingUriFlag(CLI::App& cmd, TrackingFlags& flags);
+// The MODEL argument of the commands that load a bundle (see ResolveModel).
+void AddModelArgument(CLI::App& cmd, std::string& model);
 
 struct TrackingContext {
   std::string uri;

@@ -186,10 +186,7 @@ void RegisterTrain(CLI::App& app, Runner& run) {
 
   auto eval = std::make_shared<EvaluateFlags>();
   CLI::App* ecmd = app.add_subcommand("evaluate", "Evaluate a model bundle on a labelled CSV file");
-  ecmd->add_option("MODEL", eval->model,
-                   "model bundle directory, or models:/NAME/VERSION, models:/NAME@ALIAS, "
-                   "runs:/RUN_ID/model")
-      ->required();
+  AddModelArgument(*ecmd, eval->model);
   ecmd->add_option("DATA", eval->data, "labelled CSV file (.csv or .csv.gz)")->required();
   ecmd->add_option("--json", eval->json_out, "write the metrics as JSON");
   ecmd->add_option("--html", eval->html_out, "write the metrics as an HTML report");

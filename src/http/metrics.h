@@ -23,6 +23,7 @@ class Histogram {
   // is "" or `key="value",...`.
   void Render(std::string& out, const std::string& name, const std::string& labels) const;
   uint64_t count() const { return count_; }
+  double sum() const { return sum_; }
 
  private:
   std::vector<double> bounds_;

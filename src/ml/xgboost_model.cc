@@ -170,6 +170,7 @@ class XgboostModel : public Model {
 
   Result<FitReport> Fit(const Dataset& train, const Dataset& validation,
                         const FitOptions& options) override {
+    PLINTH_ASSIGN_OR_RETURN(const bool native, NativeWanted());
     PLINTH_ASSIGN_OR_RETURN(Monitor monitor, ResolveMonitor(options.monitor, options.task));
     const bool has_valid = validation.x != nullptr && validation.x->rows > 0;
     DMatrixPtr dtrain, dvalid;
@@ -259,7 +260,8 @@ class XgboostModel : public Model {
     num_features_ = train.x->cols;
     task_ = options.task;
     num_classes_ = options.num_classes;
-    if (flavor_ != Flavor::kLinear) {
+    native_.reset();
+    if (native) {
       PLINTH_ASSIGN_OR_RETURN(std::string ubj, SaveUbj(booster_.get()));
       BuildNative(ubj);
     }
@@ -306,6 +308,7 @@ class XgboostModel : public Model {
 
   Status Deserialize(std::string_view bytes, Task task, int num_classes,
                      int64_t num_features) override {
+    PLINTH_ASSIGN_OR_RETURN(const bool native, NativeWanted());
     BoosterHandle bh = nullptr;
     PLINTH_XGB(XGBoosterCreate(nullptr, 0, &bh), "creating a booster");
     BoosterPtr booster(bh);
@@ -322,7 +325,10 @@ class XgboostModel : public Model {
     num_features_ = num_features;
     task_ = task;
     num_classes_ = num_classes;
-    BuildNative(bytes);
+    native_.reset();
+    if (native) {
+      BuildNative(bytes);
+    }
     return Status::Ok();
   }
 
@@ -431,16 +437,22 @@ class XgboostModel : public Model {
     return Status::Ok();
   }
 
-  // Hands prediction to the native evaluator when it covers the model (see
-  // tree_ensemble.h); otherwise, or with PLINTH_TREE_ENGINE=xgboost in the
-  // environment (for comparisons), XGBoost keeps predicting.
-  // `model` is the booster's bytes (model.ubj).
-  void BuildNative(std::string_view model) {
-    native_.reset();
+  // Whether the native evaluator may predict: PLINTH_TREE_ENGINE is unset,
+  // "native", or "xgboost" (XGBoost predicts, for comparisons); anything else
+  // is an error naming the variable. gblinear has no trees.
+  Result<bool> NativeWanted() const {
     const char* engine = std::getenv("PLINTH_TREE_ENGINE");
-    if (flavor_ == Flavor::kLinear || (engine != nullptr && std::string(engine) == "xgboost")) {
-      return;
+    const std::string e = engine != nullptr ? engine : "";
+    if (e != "" && e != "native" && e != "xgboost") {
+      return InvalidArgument("PLINTH_TREE_ENGINE=" + e + ": expected native or xgboost");
     }
+    return flavor_ != Flavor::kLinear && e != "xgboost";
+  }
+
+  // Hands prediction to the native evaluator when it covers the model (see
+  // tree_ensemble.h); otherwise XGBoost keeps predicting. `model` is the
+  // booster's bytes (model.ubj).
+  void BuildNative(std::string_view model) {
     Result<TreeEnsemble> trees = TreeEnsemble::FromXgboostModel(model, num_features_);
     if (trees.ok() && trees->output_columns() == OutputColumns(task_, num_classes_)) {
       native_ = std::make_unique<TreeEnsemble>(*std::move(trees));

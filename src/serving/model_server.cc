@@ -225,7 +225,7 @@ void ModelServer::Record(Call& call, double latency_ms) {
     rec.time_micros = core::SystemClock().NowMicros();
     rec.latency_ms = latency_ms;
     rec.route = call.route;
-    rec.predictor = call.m.predictor.get();
+    rec.predictor = call.m.predictor;
     rec.model_name = call.m.name;
     rec.model_version = call.m.version;
     rec.rows = &call.scored->first;
@@ -372,7 +372,6 @@ http::Response ModelServer::Answer(
   if (!pred.ok()) {
     return error(pred.status());
   }
-  rows_total_.fetch_add(static_cast<uint64_t>(pred->rows), std::memory_order_relaxed);
   http::Response r;
   write(&r.body, *pred);
   call.scored.emplace(*std::move(rows), *std::move(pred));
@@ -494,10 +493,6 @@ std::string ModelServer::Metrics(const ServedModel& m) const {
   out += "# TYPE plinth_serve_in_flight_requests gauge\n";
   out += "plinth_serve_in_flight_requests " +
          std::to_string(in_flight_.load(std::memory_order_relaxed)) + "\n";
-  out += "# HELP plinth_serve_predicted_rows_total Rows scored.\n";
-  out += "# TYPE plinth_serve_predicted_rows_total counter\n";
-  out += "plinth_serve_predicted_rows_total " +
-         std::to_string(rows_total_.load(std::memory_order_relaxed)) + "\n";
   out += "# HELP plinth_serve_model_info The model being served.\n";
   out += "# TYPE plinth_serve_model_info gauge\n";
   out += "plinth_serve_model_info{name=\"" + http::PrometheusLabel(m.name) + "\",version=\"" +
@@ -507,6 +502,10 @@ std::string ModelServer::Metrics(const ServedModel& m) const {
     out += "# HELP plinth_serve_request_rows Rows per scored request.\n";
     out += "# TYPE plinth_serve_request_rows histogram\n";
     request_rows_.Render(out, "plinth_serve_request_rows", "");
+    out += "# HELP plinth_serve_predicted_rows_total Rows scored.\n";
+    out += "# TYPE plinth_serve_predicted_rows_total counter\n";
+    out += "plinth_serve_predicted_rows_total " +
+           std::to_string(static_cast<uint64_t>(request_rows_.sum())) + "\n";
     char buf[64];
     if (m.predictor->task() == ml::Task::kRegression) {
       out += "# HELP plinth_serve_prediction_value Predicted values (sum and count: the mean).\n";

@@ -131,7 +131,6 @@ class ModelServer {
   std::mutex reload_mu_;  // one reload at a time
   http::RequestMetrics requests_{"plinth_serve"};
   std::atomic<int64_t> in_flight_{0};
-  std::atomic<uint64_t> rows_total_{0};
   std::atomic<uint64_t> reloads_swapped_{0};
   std::atomic<uint64_t> reloads_unchanged_{0};
   std::atomic<uint64_t> reloads_failed_{0};

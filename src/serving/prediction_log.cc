@@ -95,7 +95,7 @@ Result<std::unique_ptr<PredictionLog>> PredictionLog::Open(PredictionLogOptions 
   std::error_code ec;
   std::filesystem::create_directories(options.dir, ec);
   if (ec || !std::filesystem::is_directory(options.dir)) {
-    return IoError("prediction log: cannot create the directory " + options.dir +
+    return IoError("cannot create the prediction log directory " + options.dir +
                    (ec ? ": " + ec.message() : ""));
   }
   std::unique_ptr<PredictionLog> log(new PredictionLog(std::move(options)));
@@ -112,11 +112,12 @@ PredictionLog::~PredictionLog() {
 }
 
 std::shared_ptr<const PredictionLog::Rendered> PredictionLog::RenderedFor(
-    const ml::Predictor& predictor) {
+    const std::shared_ptr<const ml::Predictor>& p) {
   std::lock_guard<std::mutex> lock(rendered_mu_);
-  if (rendered_ == nullptr || rendered_->predictor != &predictor) {
+  if (rendered_ == nullptr || rendered_->predictor != p) {
+    const ml::Predictor& predictor = *p;
     auto r = std::make_shared<Rendered>();
-    r->predictor = &predictor;
+    r->predictor = p;
     for (const table::Field& f : predictor.input_schema().fields()) {
       std::string key = r->keys.empty() ? "" : ",";
       AppendString(&key, f.name);
@@ -136,7 +137,7 @@ std::shared_ptr<const PredictionLog::Rendered> PredictionLog::RenderedFor(
 // request shares is rendered once, then each row's number, values and prediction.
 bool PredictionLog::Append(const PredictionRecord& rec) {
   const ml::Prediction& p = *rec.prediction;
-  std::shared_ptr<const Rendered> r = RenderedFor(*rec.predictor);
+  std::shared_ptr<const Rendered> r = RenderedFor(rec.predictor);
   std::string head = "{\"time\":";
   AppendString(&head, core::FormatIsoMicros(rec.time_micros));
   head += ",\"request_id\":";

@@ -45,7 +45,7 @@ struct PredictionRecord {
   int64_t time_micros = 0;  // when the answer was ready (since the epoch)
   double latency_ms = 0;
   std::string_view route;
-  const ml::Predictor* predictor = nullptr;  // labels and column types
+  std::shared_ptr<const ml::Predictor> predictor;  // labels and column types
   std::string_view model_name;
   std::string_view model_version;
   const table::Table* rows = nullptr;
@@ -98,11 +98,12 @@ class PredictionLog {
   };
   // The quoted column names and class labels of a model, rendered once.
   struct Rendered {
-    const ml::Predictor* predictor = nullptr;
+    // Held, so that no later model can take its address while it is cached.
+    std::shared_ptr<const ml::Predictor> predictor;
     std::vector<std::string> keys;    // ,"name":  (no comma for the first)
     std::vector<std::string> labels;  // "label"
   };
-  std::shared_ptr<const Rendered> RenderedFor(const ml::Predictor& predictor);
+  std::shared_ptr<const Rendered> RenderedFor(const std::shared_ptr<const ml::Predictor>& p);
   bool Enqueue(std::string text, bool feedback, int64_t rows);
   void Run(const std::stop_token& stop);
   void Write(Segment& segment, const std::string& text);

@@ -255,112 +255,38 @@ std::string ShapeText(const std::vector<int64_t>& shape) {
 
 namespace {
 
-// One JSON scalar of a /predict row, as simdjson read it.
-struct Scalar {
-  enum Kind { kNone, kNull, kInt, kDouble, kBool, kString } kind = kNone;
-  int64_t i = 0;
-  double d = 0;
-  bool b = false;
-  std::string_view s;
-};
-
-// Reads a scalar; false for anything else (arrays, objects, integers beyond
-// int64: the general reader decides what those mean).
-bool ReadScalar(simdjson::dom::element v, Scalar& out) {
+// `v` as a Scalar (arrays and objects: kOther).
+Scalar ReadScalar(simdjson::dom::element v) {
+  Scalar out;
   switch (v.type()) {
     case simdjson::dom::element_type::NULL_VALUE:
       out.kind = Scalar::kNull;
-      return true;
+      break;
     case simdjson::dom::element_type::BOOL:
       out.kind = Scalar::kBool;
-      return v.get_bool().get(out.b) == simdjson::SUCCESS;
+      out.b = v.get_bool().value_unsafe();
+      break;
     case simdjson::dom::element_type::STRING:
       out.kind = Scalar::kString;
-      return v.get_string().get(out.s) == simdjson::SUCCESS;
+      out.s = v.get_string().value_unsafe();
+      break;
     case simdjson::dom::element_type::INT64:
       out.kind = Scalar::kInt;
-      return v.get_int64().get(out.i) == simdjson::SUCCESS;
+      out.i = v.get_int64().value_unsafe();
+      break;
+    case simdjson::dom::element_type::UINT64:
+      out.kind = Scalar::kUInt;
+      out.u = v.get_uint64().value_unsafe();
+      break;
     case simdjson::dom::element_type::DOUBLE:
       out.kind = Scalar::kDouble;
-      return v.get_double().get(out.d) == simdjson::SUCCESS;
+      out.d = v.get_double().value_unsafe();
+      break;
     default:
-      return false;
+      out.kind = Scalar::kOther;
+      break;
   }
-}
-
-// Appends `v` to `c` by RowsFromJson's rules (rows.h), for the values whose
-// outcome needs no message; false when the general reader must decide (a
-// value the column cannot take, a number for a string column).
-bool AppendScalar(table::Column& c, DataType type, const Scalar& v,
-                  const std::vector<std::string>& null_values) {
-  if (v.kind == Scalar::kNull ||
-      (v.kind == Scalar::kString &&
-       std::find(null_values.begin(), null_values.end(), v.s) != null_values.end())) {
-    c.AppendNull();
-    return true;
-  }
-  switch (type) {
-    case DataType::kFloat64: {
-      double d = 0;
-      if (v.kind == Scalar::kInt) {
-        d = static_cast<double>(v.i);
-      } else if (v.kind == Scalar::kDouble) {
-        d = v.d;
-      } else if (v.kind == Scalar::kString && (v.s.empty() || table::ParseFloat64(v.s, d))) {
-        if (v.s.empty()) {
-          c.AppendNull();
-          return true;
-        }
-      } else {
-        return false;
-      }
-      if (std::isnan(d)) {
-        c.AppendNull();
-      } else {
-        c.AppendDouble(d);
-      }
-      return true;
-    }
-    case DataType::kInt64: {
-      int64_t i = 0;
-      if (v.kind == Scalar::kInt) {
-        i = v.i;
-      } else if (v.kind == Scalar::kDouble && std::trunc(v.d) == v.d && std::fabs(v.d) < 9.2e18) {
-        i = static_cast<int64_t>(v.d);
-      } else if (!(v.kind == Scalar::kString && table::ParseInt64(v.s, i))) {
-        return false;
-      }
-      c.AppendInt(i);
-      return true;
-    }
-    case DataType::kBool: {
-      bool b = false;
-      if (v.kind == Scalar::kBool) {
-        b = v.b;
-      } else if (v.kind == Scalar::kInt && (v.i == 0 || v.i == 1)) {
-        b = v.i == 1;
-      } else if (!(v.kind == Scalar::kString && table::ParseBool(v.s, b))) {
-        return false;
-      }
-      c.AppendBool(b);
-      return true;
-    }
-    case DataType::kString:
-      if (v.kind != Scalar::kString) {
-        return false;  // a number's text is nlohmann's rendering: the general reader's
-      }
-      c.AppendString(v.s);
-      return true;
-    case DataType::kTimestamp: {
-      int64_t micros = 0;
-      if (!(v.kind == Scalar::kString && table::ParseTimestamp(v.s, micros))) {
-        return false;
-      }
-      c.AppendInt(micros);
-      return true;
-    }
-  }
-  return false;
+  return out;
 }
 
 // The rows of a well-formed {"data": [...]} body read with simdjson straight
@@ -406,9 +332,7 @@ std::optional<table::Table> FastPredictRows(std::string_view body, const table::
       }
       size_t n = 0;
       for (simdjson::dom::element v : values) {
-        if (!ReadScalar(v, row[n++])) {
-          return std::nullopt;
-        }
+        row[n++] = ReadScalar(v);
       }
     } else if (element.type() == simdjson::dom::element_type::OBJECT) {
       simdjson::dom::object fields;
@@ -420,17 +344,18 @@ std::optional<table::Table> FastPredictRows(std::string_view body, const table::
         if (!at) {
           continue;  // names the model does not use are ignored
         }
-        if (row[*at].kind != Scalar::kNone || !ReadScalar(field.value, row[*at])) {
-          return std::nullopt;  // a repeated name (the general reader keeps the last), or
-                                // not a scalar
+        if (row[*at].kind != Scalar::kNone) {
+          return std::nullopt;  // a repeated name: the general reader keeps the last
         }
+        row[*at] = ReadScalar(field.value);
       }
     } else {
       return std::nullopt;
     }
     for (size_t f = 0; f < width; ++f) {
+      // A missing column or a value the column cannot take: the general reader's message.
       if (row[f].kind == Scalar::kNone ||
-          !AppendScalar(out[f], schema.field(f).type, row[f], limits.null_values)) {
+          !AppendScalar(out[f], schema.field(f).type, row[f], limits.null_values).empty()) {
         return std::nullopt;
       }
     }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 
 #include "table/value_parse.h"
 
@@ -16,25 +17,67 @@ std::string Shown(const Json& v) {
   return s.size() > 60 ? s.substr(0, 57) + "..." : s;
 }
 
-// Appends `v` to `c` (of type `type`); on a value the type cannot take, the
-// expectation ("a number") without appending.
-std::string_view Append(table::Column& c, DataType type, const Json& v,
-                        const std::vector<std::string>& null_values) {
-  const std::string* text = v.is_string() ? &v.get_ref<const std::string&>() : nullptr;
-  if (v.is_null() ||
-      (text && std::find(null_values.begin(), null_values.end(), *text) != null_values.end())) {
+Scalar FromJson(const Json& v) {
+  Scalar out;
+  switch (v.type()) {
+    case Json::value_t::null:
+      out.kind = Scalar::kNull;
+      break;
+    case Json::value_t::boolean:
+      out.kind = Scalar::kBool;
+      out.b = v.get<bool>();
+      break;
+    case Json::value_t::number_integer:
+      out.kind = Scalar::kInt;
+      out.i = v.get<int64_t>();
+      break;
+    case Json::value_t::number_unsigned:  // nlohmann's non-negative integers
+      out.u = v.get<uint64_t>();
+      if (out.u <= static_cast<uint64_t>(INT64_MAX)) {
+        out.kind = Scalar::kInt;
+        out.i = static_cast<int64_t>(out.u);
+      } else {
+        out.kind = Scalar::kUInt;
+      }
+      break;
+    case Json::value_t::number_float:
+      out.kind = Scalar::kDouble;
+      out.d = v.get<double>();
+      break;
+    case Json::value_t::string:
+      out.kind = Scalar::kString;
+      out.s = v.get_ref<const std::string&>();
+      break;
+    default:
+      out.kind = Scalar::kOther;
+      break;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string_view AppendScalar(table::Column& c, DataType type, const Scalar& v,
+                              const std::vector<std::string>& null_values) {
+  const bool is_int = v.kind == Scalar::kInt || v.kind == Scalar::kUInt;
+  const bool is_number = is_int || v.kind == Scalar::kDouble;
+  const bool is_text = v.kind == Scalar::kString;
+  if (v.kind == Scalar::kNull ||
+      (is_text && std::find(null_values.begin(), null_values.end(), v.s) != null_values.end())) {
     c.AppendNull();
     return {};
   }
   switch (type) {
     case DataType::kFloat64: {
       double d = 0;
-      if (v.is_number()) {
-        d = v.get<double>();
-      } else if (!text || !(text->empty() || table::ParseFloat64(*text, d))) {
+      if (is_number) {
+        d = v.kind == Scalar::kInt    ? static_cast<double>(v.i)
+            : v.kind == Scalar::kUInt ? static_cast<double>(v.u)
+                                      : v.d;
+      } else if (!is_text || !(v.s.empty() || table::ParseFloat64(v.s, d))) {
         return "a number";
       }
-      if ((text && text->empty()) || std::isnan(d)) {
+      if ((is_text && v.s.empty()) || std::isnan(d)) {
         c.AppendNull();
       } else {
         c.AppendDouble(d);
@@ -43,15 +86,14 @@ std::string_view Append(table::Column& c, DataType type, const Json& v,
     }
     case DataType::kInt64: {
       int64_t i = 0;
-      if (v.is_number_integer()) {
-        i = v.get<int64_t>();
-      } else if (v.is_number_float()) {
-        double d = v.get<double>();
-        if (!(std::trunc(d) == d && std::fabs(d) < 9.2e18)) {
+      if (is_int) {
+        i = v.kind == Scalar::kInt ? v.i : static_cast<int64_t>(v.u);  // as nlohmann's get
+      } else if (v.kind == Scalar::kDouble) {
+        if (!(std::trunc(v.d) == v.d && std::fabs(v.d) < 9.2e18)) {
           return "an integer";
         }
-        i = static_cast<int64_t>(d);
-      } else if (!text || !table::ParseInt64(*text, i)) {
+        i = static_cast<int64_t>(v.d);
+      } else if (!is_text || !table::ParseInt64(v.s, i)) {
         return "an integer";
       }
       c.AppendInt(i);
@@ -59,28 +101,32 @@ std::string_view Append(table::Column& c, DataType type, const Json& v,
     }
     case DataType::kBool: {
       bool b = false;
-      if (v.is_boolean()) {
-        b = v.get<bool>();
-      } else if (v.is_number_integer() && (v.get<int64_t>() == 0 || v.get<int64_t>() == 1)) {
-        b = v.get<int64_t>() == 1;
-      } else if (!text || !table::ParseBool(*text, b)) {
+      if (v.kind == Scalar::kBool) {
+        b = v.b;
+      } else if (v.kind == Scalar::kInt && (v.i == 0 || v.i == 1)) {
+        b = v.i == 1;
+      } else if (!is_text || !table::ParseBool(v.s, b)) {
         return "true or false";
       }
       c.AppendBool(b);
       return {};
     }
     case DataType::kString:
-      if (text) {
-        c.AppendString(*text);
-      } else if (v.is_number()) {
-        c.AppendString(core::DumpJson(v, false));
+      if (is_text) {
+        c.AppendString(v.s);
+      } else if (is_number) {
+        // A number stands for its text, as JSON writes it.
+        c.AppendString(core::DumpJson(v.kind == Scalar::kInt    ? Json(v.i)
+                                      : v.kind == Scalar::kUInt ? Json(v.u)
+                                                                : Json(v.d),
+                                      false));
       } else {
         return "a string";
       }
       return {};
     case DataType::kTimestamp: {
       int64_t micros = 0;
-      if (!text || !table::ParseTimestamp(*text, micros)) {
+      if (!is_text || !table::ParseTimestamp(v.s, micros)) {
         return "an ISO-8601 timestamp";
       }
       c.AppendInt(micros);
@@ -89,8 +135,6 @@ std::string_view Append(table::Column& c, DataType type, const Json& v,
   }
   return "a value";
 }
-
-}  // namespace
 
 Result<table::Table> RowsFromJson(const Json& data, const table::Schema& schema,
                                   const std::vector<std::string>* columns, std::string_view where,
@@ -153,7 +197,7 @@ Result<table::Table> RowsFromJson(const Json& data, const table::Schema& schema,
       } else {
         v = &row[position[f]];
       }
-      if (std::string_view expected = Append(out[f], field.type, *v, null_values);
+      if (std::string_view expected = AppendScalar(out[f], field.type, FromJson(*v), null_values);
           !expected.empty()) {
         return InvalidArgument(at + "." + field.name + ": expected " + std::string(expected) +
                                " (column type " + std::string(table::TypeName(field.type)) +

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,6 +14,31 @@
 #include "table/table.h"
 
 namespace plinth::serving {
+
+// One value of a request row, whichever JSON parser read it.
+struct Scalar {
+  enum Kind {
+    kNone,  // not given
+    kNull,
+    kInt,     // i
+    kUInt,    // u: an integer above the int64 range
+    kDouble,  // d
+    kBool,    // b
+    kString,  // s
+    kOther,   // an array or an object
+  } kind = kNone;
+  int64_t i = 0;
+  uint64_t u = 0;
+  double d = 0;
+  bool b = false;
+  std::string_view s;
+};
+
+// Appends `v` to `c` (of type `type`) by the rules of RowsFromJson below.
+// Returns "" or, for a value the type cannot take, what was expected ("a
+// number"), without appending.
+std::string_view AppendScalar(table::Column& c, table::DataType type, const Scalar& v,
+                              const std::vector<std::string>& null_values);
 
 // `data` is an array of rows. A row is an array of values, in the order of
 // `columns` when given (MLflow's dataframe_split) or else of the schema, or an
