@@ -1,7 +1,10 @@
 #include "core/json.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
+#include <cmath>
+#include <cstring>
 
 #include "core/file.h"
 
@@ -40,10 +43,152 @@ Status WriteJsonFile(const std::string& path, const Json& value) {
   return AtomicWriteFile(path, DumpJson(value) + "\n");
 }
 
-JsonWriter::JsonWriter(std::string* out)
-    : out_(out),
-      serializer_(nlohmann::detail::output_adapter<char, std::string>(*out), ' ',
-                  Json::error_handler_t::replace) {}
+namespace {
+
+// The bytes nlohmann's serializer writes as they are (ensure_ascii off): all but
+// control characters, '"', '\\' and bytes of multi-byte UTF-8, which it checks.
+constexpr std::array<bool, 256> kPlainJsonBytes = [] {
+  std::array<bool, 256> plain{};
+  for (int c = 0x20; c < 0x80; ++c) {
+    plain[static_cast<size_t>(c)] = c != '"' && c != '\\';
+  }
+  return plain;
+}();
+
+// True when one of the 8 bytes in `w` is a control character, '"', '\\' or not
+// ASCII (bit tricks exact for presence; see "haszero" in Bit Twiddling Hacks).
+bool HasSpecialByte(uint64_t w) {
+  constexpr uint64_t kOnes = 0x0101010101010101ull;
+  constexpr uint64_t kHigh = 0x8080808080808080ull;
+  auto has_zero = [](uint64_t v) { return (v - kOnes) & ~v & kHigh; };
+  const uint64_t control = ~((w | kHigh) - 0x20 * kOnes) & kHigh;  // a byte below 0x20
+  return ((w & kHigh) | control | has_zero(w ^ (0x22 * kOnes)) | has_zero(w ^ (0x5C * kOnes))) != 0;
+}
+
+}  // namespace
+
+bool IsPlainJsonString(std::string_view value) {
+  size_t i = 0;
+  for (; i + 8 <= value.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, value.data() + i, 8);
+    if (HasSpecialByte(w)) {
+      break;
+    }
+  }
+  for (; i < value.size(); ++i) {
+    if (!kPlainJsonBytes[static_cast<unsigned char>(value[i])]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+void AppendJsonString(std::string* out, std::string_view value) {
+  if (!IsPlainJsonString(value)) {
+    out->append(DumpJson(Json(std::string(value)), false));
+    return;
+  }
+  const size_t at = out->size();
+  out->resize(at + value.size() + 2);
+  char* p = out->data() + at;
+  *p = '"';
+  if (!value.empty()) {
+    std::memcpy(p + 1, value.data(), value.size());
+  }
+  p[value.size() + 1] = '"';
+}
+
+namespace {
+
+template <typename T>
+char* WriteJsonNumber(char* out, T value) {
+  if (!std::isfinite(value)) {
+    std::memcpy(out, "null", 4);
+    return out + 4;
+  }
+  // The shortest digits that read back the same (std::to_chars, Ryu), laid
+  // out as nlohmann's serializer lays out its own: "100.0", "0.001", "1e-07",
+  // "-2.5e+300". (Its Grisu2 digits are sometimes a digit longer, and twice as
+  // slow to find.)
+  char sci[32];
+  const char* end = std::to_chars(sci, sci + sizeof(sci), value, std::chars_format::scientific).ptr;
+  const char* p = sci;
+  if (*p == '-') {
+    *out++ = '-';
+    ++p;
+  }
+  if (value == 0) {
+    std::memcpy(out, "0.0", 3);
+    return out + 3;
+  }
+  // sci is "d[.ddd]e[+-]XX[X]": the digits, then the exponent.
+  char digits[24];
+  int k = 0;
+  while (*p != 'e') {
+    if (*p != '.') {
+      digits[k++] = *p;
+    }
+    ++p;
+  }
+  const bool negative = p[1] == '-';
+  int a = 0;
+  for (const char* d = p + 2; d < end; ++d) {
+    a = a * 10 + (*d - '0');
+  }
+  const int exponent = negative ? -a : a;
+  const int n = exponent + 1;  // where the decimal point goes, counted from the first digit
+  constexpr int kMinExp = -4;  // nlohmann's bounds for plain decimal notation
+  constexpr int kMaxExp = 15;
+  const auto uk = static_cast<size_t>(k);
+  if (k <= n && n <= kMaxExp) {
+    std::memcpy(out, digits, uk);
+    out += k;
+    std::memset(out, '0', static_cast<size_t>(n - k));
+    out += n - k;
+    std::memcpy(out, ".0", 2);
+    return out + 2;
+  }
+  if (0 < n && n <= kMaxExp) {
+    const auto un = static_cast<size_t>(n);
+    std::memcpy(out, digits, un);
+    out[n] = '.';
+    std::memcpy(out + n + 1, digits + n, uk - un);
+    return out + k + 1;
+  }
+  if (kMinExp < n && n <= 0) {
+    std::memcpy(out, "0.", 2);
+    out += 2;
+    std::memset(out, '0', static_cast<size_t>(-n));
+    out += -n;
+    std::memcpy(out, digits, uk);
+    return out + k;
+  }
+  *out++ = digits[0];
+  if (k > 1) {
+    *out++ = '.';
+    std::memcpy(out, digits + 1, uk - 1);
+    out += k - 1;
+  }
+  *out++ = 'e';
+  *out++ = negative ? '-' : '+';
+  if (a < 10) {
+    *out++ = '0';
+  }
+  return std::to_chars(out, out + 4, a).ptr;
+}
+
+}  // namespace
+
+char* WriteJsonDouble(char* out, double value) { return WriteJsonNumber(out, value); }
+char* WriteJsonFloat(char* out, float value) { return WriteJsonNumber(out, value); }
+
+void AppendJsonDouble(std::string* out, double value) {
+  char buf[kMaxJsonDoubleChars];
+  out->append(buf, WriteJsonDouble(buf, value));
+}
+
+JsonWriter::JsonWriter(std::string* out) : out_(out) {}
 
 void JsonWriter::Separate() {
   if (after_key_) {
@@ -80,11 +225,7 @@ JsonWriter& JsonWriter::Key(std::string_view key) {
 
 JsonWriter& JsonWriter::String(std::string_view value) {
   Separate();
-  if (!scratch_.is_string()) {
-    scratch_ = std::string();
-  }
-  scratch_.get_ref<std::string&>().assign(value);
-  serializer_.dump(scratch_, false, false, 0);
+  AppendJsonString(out_, value);
   return *this;
 }
 
@@ -98,8 +239,7 @@ JsonWriter& JsonWriter::Int(int64_t value) {
 
 JsonWriter& JsonWriter::Double(double value) {
   Separate();
-  scratch_ = value;
-  serializer_.dump(scratch_, false, false, 0);
+  AppendJsonDouble(out_, value);
   return *this;
 }
 
@@ -115,9 +255,19 @@ JsonWriter& JsonWriter::Null() {
   return *this;
 }
 
+JsonWriter& JsonWriter::Raw(std::string_view json) {
+  Separate();
+  out_->append(json);
+  return *this;
+}
+
 JsonWriter& JsonWriter::Value(const Json& value) {
   Separate();
-  serializer_.dump(value, false, false, 0);
+  if (!serializer_) {
+    serializer_.emplace(nlohmann::detail::output_adapter<char, std::string>(*out_), ' ',
+                        Json::error_handler_t::replace);
+  }
+  serializer_->dump(value, false, false, 0);
   return *this;
 }
 

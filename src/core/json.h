@@ -2,7 +2,11 @@
 // column, never exceptions.
 #pragma once
 
+#include <algorithm>
+#include <charconv>
+#include <cstring>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,11 +31,106 @@ std::string DumpJson(const Json& value, bool pretty = true);
 // Writes `value` to `path` atomically (see AtomicWriteFile).
 Status WriteJsonFile(const std::string& path, const Json& value);
 
+// True when DumpJson writes `value` as it is between quotes: no control
+// characters, '"', '\\' or non-ASCII bytes (a scan, 8 bytes at a time).
+bool IsPlainJsonString(std::string_view value);
+// Appends `value` to `out` as a JSON string, exactly as DumpJson writes it: as
+// it is when plain (the common case), else through nlohmann's serializer
+// (escapes, invalid UTF-8 replaced).
+void AppendJsonString(std::string* out, std::string_view value);
+
+// The most characters WriteJsonDouble writes ("-2.2250738585072014e-308").
+inline constexpr size_t kMaxJsonDoubleChars = 32;
+// Writes `value` at `out` (room for kMaxJsonDoubleChars) in the shortest form
+// that reads back the same, laid out as DumpJson lays out numbers ("1.0" for
+// integral values, "0.001", "1e-07"; DumpJson's digits are now and then one
+// longer); NaN and infinities become null. Returns the end of what it wrote.
+char* WriteJsonDouble(char* out, double value);
+// WriteJsonDouble for a float: the shortest text that reads back as the same
+// float (fewer digits than the double of the same value needs).
+char* WriteJsonFloat(char* out, float value);
+// WriteJsonDouble, appended to `out`.
+void AppendJsonDouble(std::string* out, double value);
+
+// Appends JSON text to a string through a raw pointer, checking room once per
+// piece instead of going through std::string::append: for the per-row loops of
+// the serving answers and the prediction log. Values come out as
+// AppendJsonString and AppendJsonDouble write them. The string holds spare
+// bytes while the appender lives and is cut to what was written by Finish (or
+// the destructor); nothing else may touch it meanwhile.
+class JsonAppender {
+ public:
+  explicit JsonAppender(std::string* out) : out_(out), size_(out->size()) {}
+  ~JsonAppender() { Finish(); }
+  JsonAppender(const JsonAppender&) = delete;
+  JsonAppender& operator=(const JsonAppender&) = delete;
+
+  // Makes room for `n` more bytes at once (a hint; every write checks anyway).
+  void Reserve(size_t n) { Room(n); }
+  void Raw(std::string_view text) {
+    if (text.empty()) {  // memcpy takes no null pointer, even for 0 bytes
+      return;
+    }
+    Room(text.size());
+    std::memcpy(out_->data() + size_, text.data(), text.size());
+    size_ += text.size();
+  }
+  void Char(char c) {
+    Room(1);
+    (*out_)[size_++] = c;
+  }
+  void Int(int64_t v) {
+    Room(24);
+    char* p = out_->data() + size_;
+    size_ = static_cast<size_t>(std::to_chars(p, p + 24, v).ptr - out_->data());
+  }
+  void Double(double v) {
+    Room(kMaxJsonDoubleChars);
+    size_ = static_cast<size_t>(WriteJsonDouble(out_->data() + size_, v) - out_->data());
+  }
+  void Float(float v) {
+    Room(kMaxJsonDoubleChars);
+    size_ = static_cast<size_t>(WriteJsonFloat(out_->data() + size_, v) - out_->data());
+  }
+  void String(std::string_view v) {
+    if (!IsPlainJsonString(v)) {
+      std::string escaped;
+      AppendJsonString(&escaped, v);
+      return Raw(escaped);
+    }
+    PlainString(v);
+  }
+  // `v` between quotes, as it is: for a string known to be plain
+  // (IsPlainJsonString), such as any piece of text that was checked whole.
+  void PlainString(std::string_view v) {
+    Room(v.size() + 2);
+    char* p = out_->data() + size_;
+    *p = '"';
+    if (!v.empty()) {
+      std::memcpy(p + 1, v.data(), v.size());
+    }
+    p[v.size() + 1] = '"';
+    size_ += v.size() + 2;
+  }
+  // Cuts the string to what was written.
+  void Finish() { out_->resize(size_); }
+
+ private:
+  void Room(size_t n) {
+    if (size_ + n > out_->size()) {
+      out_->resize(std::max(out_->size() * 2, size_ + n + 256));
+    }
+  }
+
+  std::string* out_;
+  size_t size_;  // bytes written; out_->size() is what is allocated
+};
+
 // Writes compact JSON straight into a string, without building a Json tree:
 // for large responses (a page of 1,000 runs, 100k metric points), where the
 // tree's allocations, copies and frees cost more than the text. Strings and
-// numbers come out exactly as DumpJson writes them (nlohmann's serializer,
-// invalid UTF-8 replaced). The caller keeps the nesting well formed:
+// numbers come out as DumpJson writes them (strings exactly, invalid UTF-8
+// replaced; doubles as AppendJsonDouble). The caller keeps the nesting well formed:
 //
 //   JsonWriter w(&out);
 //   w.BeginObject().Key("runs").BeginArray() ... .EndArray().EndObject();
@@ -51,6 +150,8 @@ class JsonWriter {
   JsonWriter& Double(double value);
   JsonWriter& Bool(bool value);
   JsonWriter& Null();
+  // `json`, a complete JSON value already written (by a JsonAppender, say).
+  JsonWriter& Raw(std::string_view json);
   // Any Json value (a small tree inside a large streamed one).
   JsonWriter& Value(const Json& value);
 
@@ -72,8 +173,8 @@ class JsonWriter {
   std::string* out_;
   std::vector<bool> has_element_;  // one per open object or array
   bool after_key_ = false;
-  Json scratch_;  // holds one string or number for the serializer
-  nlohmann::detail::serializer<Json> serializer_;
+  // For Value: made on its first call (it allocates its output adapter).
+  std::optional<nlohmann::detail::serializer<Json>> serializer_;
 };
 
 }  // namespace plinth::core

@@ -17,7 +17,11 @@ namespace plinth::table {
 
 class Column {
  public:
-  explicit Column(DataType type = DataType::kFloat64) : type_(type) {}
+  explicit Column(DataType type = DataType::kFloat64) : type_(type) {
+    if (type == DataType::kString) {
+      offsets_.push_back(0);  // only string columns have offsets: no allocation for the others
+    }
+  }
 
   DataType type() const { return type_; }
   int64_t size() const { return size_; }
@@ -32,6 +36,8 @@ class Column {
   std::string_view GetString(int64_t i) const {
     return std::string_view(chars_.data() + offsets_[i], offsets_[i + 1] - offsets_[i]);
   }
+  // Every value's bytes end to end (kString; nulls hold none).
+  std::string_view chars() const { return chars_; }
   // The value of a numeric column as double (int64 converted).
   double GetDouble(int64_t i) const {
     return type_ == DataType::kFloat64 ? doubles_[i] : static_cast<double>(ints_[i]);
@@ -89,7 +95,7 @@ class Column {
   std::vector<int64_t> ints_;
   std::vector<double> doubles_;
   std::vector<uint8_t> bools_;
-  std::vector<uint64_t> offsets_{0};
+  std::vector<uint64_t> offsets_;  // kString: size_ + 1 entries, starting at 0
   std::string chars_;
 };
 

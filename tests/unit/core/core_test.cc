@@ -3,8 +3,11 @@
 
 #include <atomic>
 #include <cmath>
+#include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <mutex>
+#include <random>
 #include <regex>
 #include <thread>
 
@@ -117,6 +120,49 @@ TEST(JsonTest, WriterWritesWhatDumpJsonWrites) {
   EXPECT_EQ(more, R"(x[{"a":"1"},{},""])");
 }
 
+// Every byte value at every position of a 19-byte string (the 8-byte scan and
+// its tail): exactly DumpJson's text.
+TEST(JsonTest, StringsAreExactlyDumpJsons) {
+  for (int pos = 0; pos < 19; ++pos) {
+    for (int b = 0; b < 256; ++b) {
+      std::string v(19, 'a');
+      v[static_cast<size_t>(pos)] = static_cast<char>(b);
+      std::string ours = "x";
+      AppendJsonString(&ours, v);
+      ASSERT_EQ(ours, "x" + DumpJson(Json(v), false)) << "byte " << b << " at " << pos;
+    }
+  }
+}
+
+// Over doubles of every magnitude: the same value as DumpJson's text, in the
+// same layout, never longer, and mostly the same text (DumpJson's Grisu2 digits
+// are now and then one longer, or another 17 digits that read back the same).
+TEST(JsonTest, DoublesAreShortestInDumpJsonsLayout) {
+  std::mt19937_64 rng(7);
+  int same = 0;
+  for (int i = 0; i < 200000; ++i) {
+    double d = 0;
+    const uint64_t bits = rng();
+    std::memcpy(&d, &bits, sizeof(d));
+    if (i % 2 == 0) {  // half of them in the ranges answers hold: [0, 1] and small integers
+      d = i % 4 == 0 ? static_cast<double>(bits % 1000000) / 1000000
+                     : static_cast<double>(bits % 5000);
+    }
+    if (!std::isfinite(d)) {
+      continue;
+    }
+    std::string ours;
+    AppendJsonDouble(&ours, d);
+    const std::string theirs = DumpJson(Json(d), false);
+    ASSERT_EQ(std::strtod(ours.c_str(), nullptr), d) << ours;
+    ASSERT_LE(ours.size(), theirs.size()) << ours << " " << theirs;
+    const bool ours_exp = ours.find('e') != std::string::npos;
+    ASSERT_EQ(ours_exp, theirs.find('e') != std::string::npos) << ours << " " << theirs;
+    same += ours == theirs ? 1 : 0;
+  }
+  EXPECT_GT(same, 150000);
+}
+
 TEST(YamlTest, ParseErrorNamesLine) {
   auto r = ParseYaml("a: 1\nb: [1, 2\nc: 3\n", "s.yaml");
   ASSERT_FALSE(r.ok());
@@ -201,6 +247,24 @@ TEST(ClockTest, FakeClockMovesOnlyWhenTold) {
   clock.Advance(500);
   EXPECT_EQ(clock.NowMicros(), 1500);
   EXPECT_EQ(FormatIsoMicros(1'700'000'000'123'456), "2023-11-14T22:13:20.123456Z");
+}
+
+// Against the C library's calendar, from 1900 to 2200, before the epoch too.
+TEST(ClockTest, FormatsIsoMicrosAsGmtimeDoes) {
+  std::mt19937_64 rng(11);
+  std::uniform_int_distribution<int64_t> when(-2'208'988'800'000'000, 7'258'118'400'000'000);
+  for (int i = 0; i < 100000; ++i) {
+    const int64_t micros = i == 0 ? 0 : i == 1 ? -1 : when(rng);
+    const int64_t secs = micros >= 0 ? micros / 1000000 : (micros - 999999) / 1000000;
+    const std::time_t t = static_cast<std::time_t>(secs);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char want[64];
+    std::snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                  static_cast<long long>(micros - secs * 1000000));
+    ASSERT_EQ(FormatIsoMicros(micros), want) << micros;
+  }
 }
 
 }  // namespace
