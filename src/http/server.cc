@@ -2,13 +2,19 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/asio/strand.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <chrono>
+#include <climits>
 #include <csignal>
 #include <map>
 #include <mutex>
@@ -66,43 +72,90 @@ namespace {
 
 class Session;
 
+using Clock = std::chrono::steady_clock;
+constexpr int64_t kNoDeadline = INT64_MAX;
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace
 
-// An executor that counts as outstanding work: while an answer is pending, the
-// I/O threads keep running even with no socket operation in flight.
-using TrackedExecutor = decltype(net::require(std::declval<net::io_context&>().get_executor(),
-                                              net::execution::outstanding_work.tracked));
-
+// One io_context per I/O thread, each run by its thread alone: a connection
+// lives on one context from accept to close, so its handlers need no strand and
+// the contexts share no scheduler lock. Timeouts are deadlines that a sweep
+// checks every kSweepMs instead of a timer re-armed for every read and write.
 struct Server::Impl {
+  static constexpr int kSweepMs = 100;
+
   ServerOptions options;
   AsyncHandler handler;
   ErrorFormatter errors;
-  net::io_context ioc;
+  std::vector<std::unique_ptr<net::io_context>> contexts;
+  // Keep each context's run() going while the server accepts.
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> guards;
+  size_t next_context = 0;  // on contexts[0]: where the next connection goes
   tcp::acceptor acceptor;
   net::signal_set signals;
+  net::steady_timer sweep;
   std::atomic<bool> stopping{false};
   std::atomic<int> connections{0};
   std::mutex sessions_mu;
-  std::map<Session*, std::weak_ptr<Session>> sessions;
+  std::map<Session*, std::weak_ptr<Session>> sessions;  // guarded by sessions_mu
 
   Impl(ServerOptions o, AsyncHandler h, ErrorFormatter e)
       : options(std::move(o)),
         handler(std::move(h)),
         errors(std::move(e)),
-        ioc(std::max(1, options.threads)),
-        acceptor(net::make_strand(ioc)),
-        signals(ioc) {}
+        contexts(MakeContexts(std::max(1, options.threads))),
+        acceptor(*contexts[0]),
+        signals(*contexts[0]),
+        sweep(*contexts[0]) {
+    for (auto& c : contexts) {
+      guards.push_back(net::make_work_guard(*c));
+    }
+  }
+
+  static std::vector<std::unique_ptr<net::io_context>> MakeContexts(int n) {
+    std::vector<std::unique_ptr<net::io_context>> out;
+    for (int i = 0; i < n; ++i) {
+      out.push_back(std::make_unique<net::io_context>(1));
+    }
+    return out;
+  }
 
   void Accept();
-  void CloseIdleSessions();
+  void Sweep();
+  std::vector<std::shared_ptr<Session>> LiveSessions();
 };
 
 namespace {
 
+// The reason phrase of an HTTP status, as Beast names it.
+std::string_view Reason(int status) {
+  const auto r = bhttp::obsolete_reason(bhttp::int_to_status(static_cast<unsigned>(status)));
+  return {r.data(), r.size()};
+}
+
+// Replaces CR, LF and NUL in `text` from `from` on with spaces: a header value
+// made from stored data (an artifact's file name) cannot end the header early.
+void SanitizeHeaderValue(std::string& text, size_t from = 0) {
+  for (size_t i = from; i < text.size(); ++i) {
+    if (text[i] == '\r' || text[i] == '\n' || text[i] == '\0') {
+      text[i] = ' ';
+    }
+  }
+}
+
+// A connection's socket, on its context's own executor type (no type erasure).
+using Socket = tcp::socket::rebind_executor<net::io_context::executor_type>::other;
+using TrackedExecutor = decltype(net::require(std::declval<net::io_context::executor_type>(),
+                                              net::execution::outstanding_work.tracked));
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket&& socket, Server::Impl* server)
-      : stream_(std::move(socket)), server_(server) {}
+  Session(Socket&& socket, Server::Impl* server) : socket_(std::move(socket)), server_(server) {}
 
   ~Session() {
     --server_->connections;
@@ -115,21 +168,48 @@ class Session : public std::enable_shared_from_this<Session> {
       std::lock_guard<std::mutex> lock(server_->sessions_mu);
       server_->sessions[this] = weak_from_this();
     }
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadHeader(); });
+    net::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->ReadHeader(); });
   }
 
   // Closes the connection if it is waiting for a request (called on Stop).
   void CloseIfIdle() {
-    net::post(stream_.get_executor(), [self = shared_from_this()] {
+    net::post(socket_.get_executor(), [self = shared_from_this()] {
       if (self->idle_) {
-        beast::error_code ec;
-        self->stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-        self->stream_.socket().close(ec);
+        self->Close();
       }
     });
   }
 
+  // Closes the connection if its deadline has passed (called by the sweep):
+  // its pending read or write then ends with operation_aborted.
+  void CloseIfExpired(int64_t now_ms) {
+    if (deadline_ms_.load(std::memory_order_relaxed) > now_ms) {
+      return;
+    }
+    net::post(socket_.get_executor(), [self = shared_from_this(), now_ms] {
+      if (self->deadline_ms_.load(std::memory_order_relaxed) <= now_ms) {
+        self->Close();
+      }
+    });
+  }
+
+  // Sends `resp` on the connection's context: inline when called there,
+  // posted from any other thread.
+  void Answer(Response resp, bool keep_alive) {
+    net::dispatch(socket_.get_executor(),
+                  [self = shared_from_this(), resp = std::move(resp), keep_alive]() mutable {
+                    self->Send(std::move(resp), keep_alive);
+                  });
+  }
+
+  Server::Impl* server() const { return server_; }
+  net::io_context::executor_type executor() { return socket_.get_executor(); }
+
  private:
+  void ExpireIn(int seconds) {
+    deadline_ms_.store(NowMs() + int64_t{seconds} * 1000, std::memory_order_relaxed);
+  }
+
   void ReadHeader() {
     if (server_->stopping) {
       return Close();
@@ -138,8 +218,8 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(server_->options.max_body_bytes);
     parser_->header_limit(server_->options.max_header_bytes);
     idle_ = buffer_.size() == 0;
-    stream_.expires_after(std::chrono::seconds(server_->options.idle_timeout_seconds));
-    bhttp::async_read_header(stream_, buffer_, *parser_,
+    ExpireIn(server_->options.idle_timeout_seconds);
+    bhttp::async_read_header(socket_, buffer_, *parser_,
                              [self = shared_from_this()](beast::error_code ec, size_t) {
                                self->idle_ = false;
                                self->OnHeader(ec);
@@ -150,8 +230,11 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec) {
       return OnReadError(ec);
     }
-    stream_.expires_after(std::chrono::seconds(server_->options.request_timeout_seconds));
-    bhttp::async_read(stream_, buffer_, *parser_,
+    ExpireIn(server_->options.request_timeout_seconds);
+    if (parser_->is_done()) {  // no body: no second read
+      return Handle();
+    }
+    bhttp::async_read(socket_, buffer_, *parser_,
                       [self = shared_from_this()](beast::error_code e, size_t) {
                         if (e) {
                           return self->OnReadError(e);
@@ -161,9 +244,9 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnReadError(beast::error_code ec) {
-    if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
-        ec == net::error::operation_aborted || ec == net::error::connection_reset ||
-        ec == net::error::eof || ec == net::error::bad_descriptor) {
+    if (ec == bhttp::error::end_of_stream || ec == net::error::operation_aborted ||
+        ec == net::error::connection_reset || ec == net::error::eof ||
+        ec == net::error::bad_descriptor) {
       return Close();
     }
     int status = 400;
@@ -184,6 +267,8 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Handle() {
+    // The handler may take its time (a batch, a group commit): no deadline until it answers.
+    deadline_ms_.store(kNoDeadline, std::memory_order_relaxed);
     bhttp::request<bhttp::string_body> req = parser_->release();
     Request r;
     r.method = std::string(req.method_string());
@@ -194,6 +279,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (q != std::string_view::npos) {
       r.query = core::ParseQuery(target.substr(q + 1));
     }
+    r.headers.reserve(static_cast<size_t>(std::distance(req.begin(), req.end())));
     for (const auto& field : req) {
       std::string name(field.name_string());
       for (char& c : name) {
@@ -212,21 +298,9 @@ class Session : public std::enable_shared_from_this<Session> {
     }
   }
 
- public:
-  // Sends `resp` on the connection's strand: inline when called there, posted
-  // from any other thread.
-  void Answer(Response resp, bool keep_alive) {
-    net::dispatch(stream_.get_executor(),
-                  [self = shared_from_this(), resp = std::move(resp), keep_alive]() mutable {
-                    self->Send(std::move(resp), keep_alive);
-                  });
-  }
-
-  Server::Impl* server() const { return server_; }
-
- private:
   void Send(Response resp, bool keep_alive) {
     keep_alive = keep_alive && !server_->stopping;
+    ExpireIn(server_->options.request_timeout_seconds);
     if (!resp.file_path.empty()) {
       bhttp::file_body::value_type file;
       beast::error_code ec;
@@ -234,56 +308,77 @@ class Session : public std::enable_shared_from_this<Session> {
       if (!ec) {
         auto res = std::make_shared<bhttp::response<bhttp::file_body>>(
             bhttp::status(static_cast<unsigned>(resp.status)), 11, std::move(file));
-        Fill(*res, resp, keep_alive);
+        res->set(bhttp::field::server, server_->options.server_name);
+        res->set(bhttp::field::content_type, resp.content_type);
+        for (const auto& [k, v] : resp.headers) {
+          std::string value(v);
+          SanitizeHeaderValue(value);
+          res->set(k, value);
+        }
+        res->keep_alive(keep_alive);
         res->prepare_payload();
-        return Write(res);
+        bhttp::async_write(socket_, *res,
+                           [self = shared_from_this(), res, keep_alive](
+                               beast::error_code e, size_t) { self->AfterWrite(e, keep_alive); });
+        return;
       }
       resp = server_->errors(404, "cannot read " + resp.file_path + ": " + ec.message());
     }
-    auto res = std::make_shared<bhttp::response<bhttp::string_body>>(
-        bhttp::status(static_cast<unsigned>(resp.status)), 11);
-    Fill(*res, resp, keep_alive);
-    res->body() = std::move(resp.body);
-    res->prepare_payload();
-    Write(res);
-  }
-
-  template <typename Res>
-  void Fill(Res& res, const Response& resp, bool keep_alive) {
-    res.set(bhttp::field::server, server_->options.server_name);
-    res.set(bhttp::field::content_type, resp.content_type);
+    // The status line and headers written here, then header and body in one
+    // gathered write: what Beast's serializer would send, without its machinery.
+    std::string& head = out_head_;
+    head.clear();
+    head += "HTTP/1.1 ";
+    head += std::to_string(resp.status);
+    head += ' ';
+    head += Reason(resp.status);
+    head += "\r\nServer: ";
+    head += server_->options.server_name;
+    head += "\r\nContent-Type: ";
+    head += resp.content_type;
     for (const auto& [k, v] : resp.headers) {
-      res.set(k, v);
+      head += "\r\n";
+      head += k;
+      head += ": ";
+      const size_t at = head.size();
+      head += v;
+      SanitizeHeaderValue(head, at);
     }
-    res.keep_alive(keep_alive);
+    head += "\r\nContent-Length: ";
+    head += std::to_string(resp.body.size());
+    if (!keep_alive) {
+      head += "\r\nConnection: close";
+    }
+    head += "\r\n\r\n";
+    out_body_ = std::move(resp.body);
+    const std::array<net::const_buffer, 2> buffers{net::buffer(out_head_), net::buffer(out_body_)};
+    net::async_write(socket_, buffers,
+                     [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
+                       self->AfterWrite(ec, keep_alive);
+                     });
   }
 
-  template <typename Res>
-  void Write(std::shared_ptr<Res> res) {
-    stream_.expires_after(std::chrono::seconds(server_->options.request_timeout_seconds));
-    bhttp::async_write(stream_, *res,
-                       [self = shared_from_this(), res](beast::error_code ec, size_t) {
-                         if (!ec && self->linger_) {
-                           return self->Linger();
-                         }
-                         if (ec || !res->keep_alive()) {
-                           return self->Close();
-                         }
-                         self->ReadHeader();
-                       });
+  void AfterWrite(beast::error_code ec, bool keep_alive) {
+    if (!ec && linger_) {
+      return Linger();
+    }
+    if (ec || !keep_alive) {
+      return Close();
+    }
+    ReadHeader();
   }
 
   // Half-closes, then discards what the client still sends, for up to 5 s.
   void Linger() {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.expires_after(std::chrono::seconds(5));
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    ExpireIn(5);
     discard_.resize(64 * 1024);
     ReadAndDiscard();
   }
 
   void ReadAndDiscard() {
-    stream_.async_read_some(net::buffer(discard_),
+    socket_.async_read_some(net::buffer(discard_),
                             [self = shared_from_this()](beast::error_code ec, size_t) {
                               if (ec) {
                                 return self->Close();
@@ -293,17 +388,22 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Close() {
+    deadline_ms_.store(kNoDeadline, std::memory_order_relaxed);
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.socket().close(ec);
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    socket_.close(ec);
   }
 
-  beast::tcp_stream stream_;
+  Socket socket_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   Server::Impl* server_;
   bool idle_ = false;
   bool linger_ = false;
+  // Steady-clock milliseconds after which the sweep closes the connection.
+  std::atomic<int64_t> deadline_ms_{kNoDeadline};
+  std::string out_head_;  // the answer being written
+  std::string out_body_;
   std::vector<char> discard_;
 };
 
@@ -313,8 +413,7 @@ struct Responder::Target {
   Target(std::shared_ptr<Session> s, bool k)
       : session(std::move(s)),
         keep_alive(k),
-        work(net::require(session->server()->ioc.get_executor(),
-                          net::execution::outstanding_work.tracked)) {}
+        work(net::require(session->executor(), net::execution::outstanding_work.tracked)) {}
   ~Target() {
     if (!answered.exchange(true)) {
       session->Answer(session->server()->errors(500, "the request was dropped without an answer"),
@@ -323,7 +422,7 @@ struct Responder::Target {
   }
   std::shared_ptr<Session> session;
   bool keep_alive;
-  TrackedExecutor work;
+  TrackedExecutor work;  // keeps the connection's context running until answered
   std::atomic<bool> answered{false};
 };
 
@@ -334,7 +433,9 @@ void Responder::operator()(Response response) const {
 }
 
 void Server::Impl::Accept() {
-  acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+  net::io_context& target = *contexts[next_context];
+  next_context = (next_context + 1) % contexts.size();
+  acceptor.async_accept(target, [this](beast::error_code ec, Socket socket) {
     if (ec) {
       if (ec == net::error::operation_aborted || stopping) {
         return;
@@ -347,25 +448,39 @@ void Server::Impl::Accept() {
       socket.close(ignored);  // over the connection limit
     } else {
       ++connections;
+      beast::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
       std::make_shared<Session>(std::move(socket), this)->Start();
     }
     Accept();
   });
 }
 
-void Server::Impl::CloseIdleSessions() {
+std::vector<std::shared_ptr<Session>> Server::Impl::LiveSessions() {
   std::vector<std::shared_ptr<Session>> live;
-  {
-    std::lock_guard<std::mutex> lock(sessions_mu);
-    for (auto& [ptr, weak] : sessions) {
-      if (auto s = weak.lock()) {
-        live.push_back(std::move(s));
-      }
+  std::lock_guard<std::mutex> lock(sessions_mu);
+  for (auto& [ptr, weak] : sessions) {
+    if (auto s = weak.lock()) {
+      live.push_back(std::move(s));
     }
   }
-  for (auto& s : live) {
-    s->CloseIfIdle();
-  }
+  return live;
+}
+
+void Server::Impl::Sweep() {
+  sweep.expires_after(std::chrono::milliseconds(kSweepMs));
+  sweep.async_wait([this](beast::error_code ec) {
+    if (ec) {
+      return;  // cancelled: the server has stopped and its sessions are gone
+    }
+    const int64_t now = NowMs();
+    for (auto& s : LiveSessions()) {
+      s->CloseIfExpired(now);
+    }
+    if (!stopping || connections > 0) {
+      Sweep();
+    }
+  });
 }
 
 Server::Server(ServerOptions options, AsyncHandler handler, ErrorFormatter errors)
@@ -421,12 +536,16 @@ void Server::Run(bool handle_signals) {
       }
     });
   }
-  impl_->Accept();
-  std::vector<std::thread> threads;
-  for (int i = 1; i < impl_->options.threads; ++i) {
-    threads.emplace_back([this] { impl_->ioc.run(); });
+  if (impl_->stopping) {
+    return;
   }
-  impl_->ioc.run();
+  impl_->Accept();
+  impl_->Sweep();
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < impl_->contexts.size(); ++i) {
+    threads.emplace_back([this, i] { impl_->contexts[i]->run(); });
+  }
+  impl_->contexts[0]->run();
   for (auto& t : threads) {
     t.join();
   }
@@ -440,7 +559,13 @@ void Server::Stop() {
     beast::error_code ec;
     impl->acceptor.close(ec);
     impl->signals.cancel(ec);
-    impl->CloseIdleSessions();
+    for (auto& s : impl->LiveSessions()) {
+      s->CloseIfIdle();
+    }
+    // Each context's run() now returns once its connections are closed.
+    for (auto& g : impl->guards) {
+      g.reset();
+    }
   });
 }
 

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <condition_variable>
@@ -81,6 +82,74 @@ TEST(HttpServerTest, KeepAliveLimitsAndShutdown) {
   server.Stop();
   t.join();  // Run returns once stopped
   EXPECT_EQ(Exchange(server.port(), "GET / HTTP/1.1\r\n\r\n"), "");
+}
+
+// A header value holding CR or LF (a file name from the store, say) stays one
+// header line: the answer's headers cannot be split.
+TEST(HttpServerTest, HeaderValuesCannotSplitTheAnswer) {
+  Server server(ServerOptions{}, [](const Request&) {
+    Response resp;
+    resp.headers.emplace_back("X-Name", "a\r\nX-Injected: 1\n");
+    resp.body = "ok";
+    return resp;
+  });
+  ASSERT_TRUE(server.Listen().ok());
+  std::thread t([&] { server.Run(false); });
+  const std::string out =
+      Exchange(server.port(), "GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(out.find("\r\nX-Name: a  X-Injected: 1 \r\n"), std::string::npos) << out;
+  EXPECT_EQ(out.find("\r\nX-Injected"), std::string::npos) << out;
+  EXPECT_NE(out.find("\r\n\r\nok"), std::string::npos) << out;
+  server.Stop();
+  t.join();
+}
+
+// Sends `bytes` and reads until the server closes the connection; false when it
+// had not closed it after 20 s.
+bool ClosedByServer(int port, const std::string& bytes, std::string* out) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval limit{20, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    ::close(fd);
+    return false;
+  }
+  (void)::send(fd, bytes.data(), bytes.size(), 0);
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::recv(fd, buf, sizeof(buf), 0)) > 0) {
+    out->append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return n == 0;
+}
+
+// A connection idle after its answer, and one that stops halfway through its
+// request line and headers, are both closed by the server on its own.
+TEST(HttpServerTest, ClosesIdleAndStalledConnections) {
+  ServerOptions o;
+  o.idle_timeout_seconds = 1;
+  o.request_timeout_seconds = 1;
+  Server server(o, [](const Request&) {
+    Response resp;
+    resp.body = "hi";
+    return resp;
+  });
+  ASSERT_TRUE(server.Listen().ok());
+  std::thread t([&] { server.Run(false); });
+  std::string idle;
+  EXPECT_TRUE(ClosedByServer(server.port(), "GET / HTTP/1.1\r\nHost: h\r\n\r\n", &idle));
+  EXPECT_EQ(idle.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << idle;
+  EXPECT_NE(idle.find("\r\nContent-Length: 2\r\n\r\nhi"), std::string::npos) << idle;
+  std::string stalled;
+  EXPECT_TRUE(ClosedByServer(server.port(), "GET / HTTP/1.1\r\nHost: h\r\n", &stalled));
+  EXPECT_EQ(stalled, "");
+  server.Stop();
+  t.join();
 }
 
 TEST(HttpServerTest, AnswersLaterFromAnotherThread) {
