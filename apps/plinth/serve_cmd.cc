@@ -198,10 +198,11 @@ void RegisterServe(CLI::App& app, Runner& run) {
   cmd->add_option("--max-queue-delay-us", flags->max_queue_delay_us,
                   "dynamic batching: the longest a request waits for others to join its batch")
       ->capture_default_str();
-  cmd->add_option("--prediction-log", flags->prediction_log,
-                  "directory of the prediction log (JSON Lines segments: every scored row and "
-                  "every /feedback), or 'off' (default: .plinth/monitoring/<model>/ in the "
-                  "project, or here)");
+  cmd->add_option(
+      "--prediction-log", flags->prediction_log,
+      "directory of the prediction log (JSON Lines segments: a line per scored "
+      "request and per /feedback row), or 'off' (default: .plinth/monitoring/<model>/ in the "
+      "project, or here)");
   cmd->callback([flags, &run] { run = [flags] { return RunServe(*flags); }; });
 }
 

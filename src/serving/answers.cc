@@ -31,41 +31,82 @@ LabelKind KindOfLabels(const std::vector<std::string>& labels) {
   return kind;
 }
 
-void WriteLabel(JsonWriter& w, const std::string& label, LabelKind kind) {
-  switch (kind) {
-    case LabelKind::kInt: {
-      int64_t i = 0;
-      table::ParseInt64(label, i);
-      w.Int(i);
-      return;
+// Each class label as JSON text, in the form KindOfLabels gives them.
+std::vector<std::string> RenderLabels(const std::vector<std::string>& labels) {
+  const LabelKind kind = KindOfLabels(labels);
+  std::vector<std::string> out;
+  for (const std::string& label : labels) {
+    std::string text;
+    int64_t i = 0;
+    double d = 0;
+    switch (kind) {
+      case LabelKind::kInt:
+        table::ParseInt64(label, i);
+        text = std::to_string(i);
+        break;
+      case LabelKind::kFloat:
+        table::ParseFloat64(label, d);
+        core::AppendJsonDouble(&text, d);
+        break;
+      case LabelKind::kText:
+        core::AppendJsonString(&text, label);
+        break;
     }
-    case LabelKind::kFloat: {
-      double d = 0;
-      table::ParseFloat64(label, d);
-      w.Double(d);
-      return;
-    }
-    case LabelKind::kText:
-      w.String(label);
-      return;
+    out.push_back(std::move(text));
   }
+  return out;
 }
 
 // The predictions array: class labels for classifiers, values for regressors.
 void WritePredictions(JsonWriter& w, const ml::Predictor& predictor, const ml::Prediction& pred) {
-  w.BeginArray();
-  if (pred.task == ml::Task::kRegression) {
-    for (double v : pred.values) {
-      w.Double(v);
+  std::string text;
+  {
+    core::JsonAppender a(&text);
+    a.Char('[');
+    if (pred.task == ml::Task::kRegression) {
+      for (size_t i = 0; i < pred.values.size(); ++i) {
+        if (i > 0) {
+          a.Char(',');
+        }
+        a.Double(pred.values[i]);
+      }
+    } else {
+      const std::vector<std::string> labels = RenderLabels(predictor.class_labels());
+      for (size_t i = 0; i < pred.classes.size(); ++i) {
+        if (i > 0) {
+          a.Char(',');
+        }
+        a.Raw(labels[static_cast<size_t>(pred.classes[i])]);
+      }
     }
-  } else {
-    const auto& labels = predictor.class_labels();
-    const LabelKind kind = KindOfLabels(labels);
-    for (int c : pred.classes) {
-      WriteLabel(w, labels[static_cast<size_t>(c)], kind);
-    }
+    a.Char(']');
   }
-  w.EndArray();
+  w.Raw(text);
+}
+
+// The probabilities, as one array per row ([[p0, p1], ...]) or flat in row order.
+void WriteProbabilities(JsonWriter& w, const ml::Prediction& pred, bool nested) {
+  std::string text;
+  {
+    core::JsonAppender a(&text);
+    const auto k = static_cast<size_t>(pred.num_classes);
+    a.Reserve(pred.proba.size() * 24 + static_cast<size_t>(pred.rows) * 3 + 2);
+    a.Char('[');
+    for (size_t i = 0; i < pred.proba.size(); ++i) {
+      if (i % k == 0) {
+        if (i > 0) {
+          a.Raw(nested ? "],[" : ",");
+        } else if (nested) {
+          a.Char('[');
+        }
+      } else {
+        a.Char(',');
+      }
+      a.Double(pred.proba[i]);
+    }
+    a.Raw(nested && !pred.proba.empty() ? "]]" : "]");
+  }
+  w.Raw(text);
 }
 
 // "predictions"' datatype in KServe v2.
@@ -93,19 +134,11 @@ void WritePredictAnswer(std::string* out, const ml::Predictor& predictor,
   w.BeginObject().Key("predictions");
   WritePredictions(w, predictor, pred);
   if (pred.task != ml::Task::kRegression) {
-    w.Key("probabilities").BeginArray();
-    const auto k = static_cast<size_t>(pred.num_classes);
-    for (size_t i = 0; i < static_cast<size_t>(pred.rows); ++i) {
-      w.BeginArray();
-      for (size_t c = 0; c < k; ++c) {
-        w.Double(pred.proba[i * k + c]);
-      }
-      w.EndArray();
-    }
-    w.EndArray().Key("classes").BeginArray();
-    const LabelKind kind = KindOfLabels(predictor.class_labels());
-    for (const std::string& label : predictor.class_labels()) {
-      WriteLabel(w, label, kind);
+    w.Key("probabilities");
+    WriteProbabilities(w, pred, true);
+    w.Key("classes").BeginArray();
+    for (const std::string& label : RenderLabels(predictor.class_labels())) {
+      w.Raw(label);
     }
     w.EndArray();
   }
@@ -153,12 +186,9 @@ void WriteInferAnswer(std::string* out, const ml::Predictor& predictor, const ml
         .Int(pred.rows)
         .Int(pred.num_classes)
         .EndArray()
-        .Key("data")
-        .BeginArray();
-    for (double p : pred.proba) {
-      w.Double(p);
-    }
-    w.EndArray().EndObject();
+        .Key("data");
+    WriteProbabilities(w, pred, false);
+    w.EndObject();
   }
   w.EndArray().EndObject();
 }

@@ -160,10 +160,13 @@ http::Response ModelServer::Handle(const http::Request& request) {
   Call call{request, *m, "other", "", std::nullopt};
   call.id = ClientRequestId(request);
   if (call.id.empty()) {
-    char buf[17];
-    std::snprintf(buf, sizeof(buf), "%016llx",
-                  static_cast<unsigned long long>(next_id_.fetch_add(0x9E3779B97F4A7C15)));
-    call.id = buf;
+    // 16 hex digits, written by hand: snprintf costs more than the rest of a 1-row request's
+    // bookkeeping.
+    uint64_t v = next_id_.fetch_add(0x9E3779B97F4A7C15);
+    call.id.assign(16, '0');
+    for (int i = 15; i >= 0; --i, v >>= 4) {
+      call.id[static_cast<size_t>(i)] = "0123456789abcdef"[v & 15];
+    }
   }
   http::Response r = Route(call);
   r.headers.emplace_back("X-Request-Id", call.id);

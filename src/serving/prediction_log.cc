@@ -1,13 +1,18 @@
 #include "serving/prediction_log.h"
 
+#include <fcntl.h>
+#include <sys/uio.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 
 #include "core/clock.h"
 #include "core/file.h"
@@ -19,61 +24,128 @@ namespace {
 
 using core::JsonWriter;
 
-// Appends `v` as JSON: the shortest text that reads back the same; null for
-// NaN and infinities.
-void AppendNumber(std::string* out, double v) {
-  if (!std::isfinite(v)) {
-    out->append("null");
-    return;
+// Appends string column `col` as {"dictionary": [distinct values, in the
+// order they first appear], "indices": [per row, its value's index, or null]}
+// and returns true when that is shorter than the plain array (counted in bytes,
+// as written unescaped); else appends nothing and returns false. `put(i)`
+// writes row i's value.
+template <typename Put>
+bool AppendDictionary(core::JsonAppender& a, const table::Column& col, size_t rows,
+                      const Put& put) {
+  // Distinct values found with an open-addressing table of first rows (linear
+  // probing on XXH3), in buffers the thread keeps: no allocation per request.
+  thread_local std::vector<int64_t> slots;
+  thread_local std::vector<int64_t> code;
+  thread_local std::vector<size_t> distinct;  // the first row of each distinct value
+  size_t capacity = 16;
+  while (capacity < 2 * rows) {
+    capacity <<= 1;
   }
-  char buf[32];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
-  out->append(buf, end);
-}
-
-void AppendInt(std::string* out, int64_t v) {
-  char buf[24];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
-  out->append(buf, end);
-}
-
-// Appends `s` as a JSON string: as it is when nothing in it needs escaping
-// (the common case), else through JsonWriter (escapes, invalid UTF-8 replaced).
-void AppendString(std::string* out, std::string_view s) {
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u >= 0x80 || c == '"' || c == '\\') {
-      JsonWriter(out).String(s);
-      return;
+  slots.assign(capacity, -1);
+  code.assign(rows, -1);
+  distinct.clear();
+  size_t plain_bytes = 2;
+  size_t dict_bytes = 30;  // the object's keys and brackets
+  for (size_t i = 0; i < rows; ++i) {
+    const auto r = static_cast<int64_t>(i);
+    if (col.IsNull(r)) {
+      plain_bytes += 5;
+      dict_bytes += 5;
+      continue;
+    }
+    const std::string_view v = col.GetString(r);
+    const size_t len = v.size() + 3;  // quotes and a comma
+    plain_bytes += len;
+    for (size_t at = XXH3_64bits(v.data(), v.size()) & (capacity - 1);;
+         at = (at + 1) & (capacity - 1)) {
+      const int64_t s = slots[at];
+      if (s < 0) {
+        slots[at] = r;
+        code[i] = static_cast<int64_t>(distinct.size());
+        distinct.push_back(i);
+        dict_bytes += len;
+        break;
+      }
+      if (col.GetString(s) == v) {
+        code[i] = code[static_cast<size_t>(s)];
+        break;
+      }
+    }
+    dict_bytes += code[i] < 10 ? 2 : code[i] < 100 ? 3 : code[i] < 1000 ? 4 : 6;
+  }
+  if (dict_bytes >= plain_bytes) {
+    return false;
+  }
+  a.Raw("{\"dictionary\":[");
+  for (size_t d = 0; d < distinct.size(); ++d) {
+    if (d > 0) {
+      a.Char(',');
+    }
+    put(distinct[d]);
+  }
+  a.Raw("],\"indices\":[");
+  for (size_t i = 0; i < rows; ++i) {
+    if (i > 0) {
+      a.Char(',');
+    }
+    if (code[i] < 0) {
+      a.Raw("null");
+    } else {
+      a.Int(code[i]);
     }
   }
-  out->push_back('"');
-  out->append(s);
-  out->push_back('"');
+  a.Raw("]}");
+  return true;
 }
 
-void AppendValue(std::string* out, const table::Column& col, int64_t r) {
-  if (col.IsNull(r)) {
-    out->append("null");
-    return;
+// Appends column `c` of `t` (or, when `c` is nullopt, a column the request did
+// not send: all null), its `rows` values as a JSON array with null for missing
+// values. Each type has a loop of its own; a string column whose bytes are all
+// plain (the common case, checked once for the column) has its values copied
+// without a check each, and goes as its distinct values and an index per row
+// when that is shorter (docs/FORMATS.md): categorical columns, whose values
+// repeat, then take a fraction of the bytes.
+void AppendColumn(core::JsonAppender& a, const table::Table& t, std::optional<size_t> c,
+                  size_t rows) {
+  const table::Column* col = c ? &t.column(*c) : nullptr;
+  auto each = [&](auto&& write) {
+    a.Char('[');
+    for (size_t i = 0; i < rows; ++i) {
+      if (i > 0) {
+        a.Char(',');
+      }
+      if (col == nullptr || (col->null_count() > 0 && col->IsNull(static_cast<int64_t>(i)))) {
+        a.Raw("null");
+      } else {
+        write(i);
+      }
+    }
+    a.Char(']');
+  };
+  if (col == nullptr) {
+    return each([](size_t) {});
   }
-  const auto i = static_cast<size_t>(r);
-  switch (col.type()) {
+  switch (col->type()) {
     case table::DataType::kInt64:
-      AppendInt(out, col.ints()[i]);
-      return;
+      return each([&](size_t i) { a.Int(col->ints()[i]); });
     case table::DataType::kFloat64:
-      AppendNumber(out, col.doubles()[i]);
-      return;
+      return each([&](size_t i) { a.Double(col->doubles()[i]); });
     case table::DataType::kBool:
-      out->append(col.bools()[i] != 0 ? "true" : "false");
-      return;
-    case table::DataType::kString:
-      AppendString(out, col.GetString(r));
-      return;
+      return each([&](size_t i) { a.Raw(col->bools()[i] != 0 ? "true" : "false"); });
+    case table::DataType::kString: {
+      a.Reserve(col->chars().size() + 3 * rows);
+      const bool plain = core::IsPlainJsonString(col->chars());
+      auto put = [&](size_t i) {
+        const std::string_view v = col->GetString(static_cast<int64_t>(i));
+        plain ? a.PlainString(v) : a.String(v);
+      };
+      if (rows >= 2 && AppendDictionary(a, *col, rows, put)) {
+        return;
+      }
+      return each(put);
+    }
     case table::DataType::kTimestamp:
-      AppendString(out, core::FormatIsoMicros(col.ints()[i]));
-      return;
+      return each([&](size_t i) { a.String(core::FormatIsoMicros(col->ints()[i])); });
   }
 }
 
@@ -120,12 +192,12 @@ std::shared_ptr<const PredictionLog::Rendered> PredictionLog::RenderedFor(
     r->predictor = p;
     for (const table::Field& f : predictor.input_schema().fields()) {
       std::string key = r->keys.empty() ? "" : ",";
-      AppendString(&key, f.name);
+      core::AppendJsonString(&key, f.name);
       r->keys.push_back(key + ":");
     }
     for (const std::string& label : predictor.class_labels()) {
       std::string q;
-      AppendString(&q, label);
+      core::AppendJsonString(&q, label);
       r->labels.push_back(std::move(q));
     }
     rendered_ = std::move(r);
@@ -133,62 +205,74 @@ std::shared_ptr<const PredictionLog::Rendered> PredictionLog::RenderedFor(
   return rendered_;
 }
 
-// One JSON line per row (docs/FORMATS.md): the metadata every row of the
-// request shares is rendered once, then each row's number, values and prediction.
+// One JSON line per request (docs/FORMATS.md), its rows in columns: the names
+// are written once, then each column's values. Predicted values and
+// probabilities are the model's float32 outputs, written as floats: half the
+// digits of the same value written as a double.
 bool PredictionLog::Append(const PredictionRecord& rec) {
   const ml::Prediction& p = *rec.prediction;
   std::shared_ptr<const Rendered> r = RenderedFor(rec.predictor);
-  std::string head = "{\"time\":";
-  AppendString(&head, core::FormatIsoMicros(rec.time_micros));
-  head += ",\"request_id\":";
-  AppendString(&head, rec.request_id);
-  head += ",\"row\":";
-  std::string meta = ",\"model\":";
-  AppendString(&meta, rec.model_name);
-  meta += ",\"model_version\":";
-  AppendString(&meta, rec.model_version);
-  meta += ",\"route\":";
-  AppendString(&meta, rec.route);
-  meta += ",\"latency_ms\":";
-  AppendNumber(&meta, rec.latency_ms);
-  meta += ",\"features\":{";
-  std::vector<const table::Column*> columns;
-  for (const table::Field& f : rec.predictor->input_schema().fields()) {
-    columns.push_back(rec.rows->ColumnByName(f.name));
-  }
+  const std::vector<table::Field>& fields = rec.predictor->input_schema().fields();
+  const auto rows = static_cast<size_t>(p.rows);
   const auto k = static_cast<size_t>(p.num_classes);
-  std::string text;
-  text.reserve(static_cast<size_t>(p.rows) * (head.size() + meta.size() + 32 * columns.size()));
-  for (int64_t row = 0; row < p.rows; ++row) {
-    const auto i = static_cast<size_t>(row);
-    text += head;
-    AppendInt(&text, row);
-    text += meta;
-    for (size_t c = 0; c < columns.size(); ++c) {
-      text += r->keys[c];
-      if (columns[c] == nullptr) {
-        text += "null";
+  std::string text = std::move(SpareBuffer());
+  text.clear();
+  {
+    core::JsonAppender a(&text);
+    a.Reserve(256 + rows * (fields.size() * 12 + k * 24 + 16));
+    const std::string time = core::FormatIsoMicros(rec.time_micros);
+    const std::pair<std::string_view, std::string_view> texts[] = {
+        {"{\"time\":", time},
+        {",\"request_id\":", rec.request_id},
+        {",\"model\":", rec.model_name},
+        {",\"model_version\":", rec.model_version},
+        {",\"route\":", rec.route}};
+    for (const auto& [key, value] : texts) {
+      a.Raw(key);
+      a.String(value);
+    }
+    a.Raw(",\"latency_ms\":");
+    a.Double(rec.latency_ms);
+    a.Raw(",\"rows\":");
+    a.Int(p.rows);
+    a.Raw(",\"features\":{");
+    for (size_t c = 0; c < fields.size(); ++c) {
+      a.Raw(r->keys[c]);
+      AppendColumn(a, *rec.rows, rec.rows->schema().IndexOf(fields[c].name), rows);
+    }
+    a.Raw("},\"predictions\":[");
+    for (size_t i = 0; i < rows; ++i) {
+      if (i > 0) {
+        a.Char(',');
+      }
+      if (p.task == ml::Task::kRegression) {
+        a.Float(static_cast<float>(p.values[i]));
       } else {
-        AppendValue(&text, *columns[c], row);
+        a.Raw(r->labels[static_cast<size_t>(p.classes[i])]);
       }
     }
-    text += "},\"prediction\":";
-    if (p.task == ml::Task::kRegression) {
-      AppendNumber(&text, p.values[i]);
-    } else {
-      text += r->labels[static_cast<size_t>(p.classes[i])];
-      text += ",\"probabilities\":{";
-      for (size_t c = 0; c < k; ++c) {
-        if (c > 0) {
-          text += ',';
+    a.Char(']');
+    if (p.task != ml::Task::kRegression) {
+      // A binary model's first class is 1 minus the second (Predictor::FromOutputs): the
+      // second alone says it all, in half the bytes.
+      a.Raw(",\"probabilities\":{");
+      for (size_t c = p.task == ml::Task::kBinary ? 1 : 0; c < k; ++c) {
+        if (c > 0 && p.task != ml::Task::kBinary) {
+          a.Char(',');
         }
-        text += r->labels[c];
-        text += ':';
-        AppendNumber(&text, p.proba[i * k + c]);
+        a.Raw(r->labels[c]);
+        a.Raw(":[");
+        for (size_t i = 0; i < rows; ++i) {
+          if (i > 0) {
+            a.Char(',');
+          }
+          a.Float(static_cast<float>(p.proba[i * k + c]));
+        }
+        a.Char(']');
       }
-      text += '}';
+      a.Char('}');
     }
-    text += "}\n";
+    a.Raw("}\n");
   }
   return Enqueue(std::move(text), false, p.rows);
 }
@@ -197,6 +281,15 @@ bool PredictionLog::Append(const FeedbackRecord& rec) {
   std::string text;
   FormatFeedback(rec, &text);
   return Enqueue(std::move(text), true, 1);
+}
+
+// The calling thread's next line buffer: a string the writer has written out
+// and handed back, so that formatting allocates nothing and no thread frees
+// what another allocated (which costs glibc a lock on the allocating thread's
+// arena, a lock that thread's own allocations then wait for).
+std::string& PredictionLog::SpareBuffer() {
+  thread_local std::string spare;
+  return spare;
 }
 
 bool PredictionLog::Enqueue(std::string text, bool feedback, int64_t rows) {
@@ -209,6 +302,10 @@ bool PredictionLog::Enqueue(std::string text, bool feedback, int64_t rows) {
     queue_.push_back(Item{std::move(text), feedback, rows});
     queued_rows_ += rows;
     ++enqueued_;
+    if (!spare_.empty()) {
+      SpareBuffer() = std::move(spare_.back());
+      spare_.pop_back();
+    }
     // The writer wakes on its own every flush interval; waking it for every
     // request would cost a context switch per request. Only a queue filling
     // up calls it early.
@@ -229,8 +326,9 @@ void PredictionLog::Flush() {
 }
 
 void PredictionLog::Run(const std::stop_token& stop) {
-  std::string text;
   std::deque<Item> batch;
+  std::vector<const std::string*> predictions;
+  std::vector<const std::string*> feedback;
   while (true) {
     {
       std::unique_lock<std::mutex> lock(mu_);
@@ -240,32 +338,31 @@ void PredictionLog::Run(const std::stop_token& stop) {
       batch.swap(queue_);
       queued_rows_ = 0;
     }
-    std::string feedback;
-    text.clear();
+    predictions.clear();
+    feedback.clear();
     int64_t rows = 0;
     for (const Item& item : batch) {
       if (item.feedback) {
-        feedback += item.text;
+        feedback.push_back(&item.text);
       } else {
-        text += item.text;
+        predictions.push_back(&item.text);
         rows += item.rows;
       }
     }
-    if (!text.empty()) {
-      Write(predictions_, text);
-    }
-    if (!feedback.empty()) {
-      Write(feedback_, feedback);
-    }
-    for (Segment* s : {&predictions_, &feedback_}) {
-      if (s->file != nullptr && std::fflush(s->file) != 0) {
-        errors_.fetch_add(1, std::memory_order_relaxed);
-      }
-    }
+    // Each request's text goes to the kernel as it is (writev), not copied into one buffer.
+    Write(predictions_, predictions);
+    Write(feedback_, feedback);
+    Settle(predictions_);
+    Settle(feedback_);
     written_.fetch_add(static_cast<uint64_t>(rows), std::memory_order_relaxed);
     {
       std::lock_guard<std::mutex> lock(mu_);
       done_ += batch.size();
+      for (Item& item : batch) {
+        if (spare_.size() < kSpareBuffers && item.text.capacity() <= kSpareBufferBytes) {
+          spare_.push_back(std::move(item.text));
+        }
+      }
     }
     flushed_cv_.notify_all();
     batch.clear();
@@ -280,44 +377,117 @@ void PredictionLog::Run(const std::stop_token& stop) {
   Close(feedback_);
 }
 
-void PredictionLog::Write(Segment& s, const std::string& text) {
-  if (s.file == nullptr) {
-    // predictions-20261126T221503Z-4711-000000.jsonl: sortable, unique per process.
-    std::string stamp = core::FormatIsoMicros(core::SystemClock().NowMicros());
-    std::string compact;
-    for (char c : stamp.substr(0, 19)) {
-      if (c != '-' && c != ':') {
-        compact.push_back(c);
+namespace {
+
+// Writes all of `iov[0..n)` to `fd`, going on after short writes and signals.
+bool WriteFully(int fd, iovec* iov, int n) {
+  while (n > 0) {
+    const ssize_t w = ::writev(fd, iov, n);
+    if (w < 0) {
+      if (errno == EINTR) {
+        continue;
       }
+      return false;
     }
-    char seq[16];
-    std::snprintf(seq, sizeof(seq), "%06d", s.sequence++);
-    s.path = options_.dir + "/" + s.prefix + "-" + compact + "Z-" + std::to_string(getpid()) + "-" +
-             seq + ".jsonl";
-    s.file = std::fopen((s.path + ".partial").c_str(), "ab");
-    s.bytes = 0;
-    if (s.file == nullptr) {
+    auto left = static_cast<size_t>(w);
+    while (n > 0 && left >= iov->iov_len) {
+      left -= iov->iov_len;
+      ++iov;
+      --n;
+    }
+    if (n > 0) {
+      iov->iov_base = static_cast<char*>(iov->iov_base) + left;
+      iov->iov_len -= left;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+bool PredictionLog::OpenSegment(Segment& s) {
+  // predictions-20261126T221503Z-4711-000000.jsonl: sortable, unique per process.
+  std::string stamp = core::FormatIsoMicros(core::SystemClock().NowMicros());
+  std::string compact;
+  for (char c : stamp.substr(0, 19)) {
+    if (c != '-' && c != ':') {
+      compact.push_back(c);
+    }
+  }
+  char seq[16];
+  std::snprintf(seq, sizeof(seq), "%06d", s.sequence++);
+  s.path = options_.dir + "/" + s.prefix + "-" + compact + "Z-" + std::to_string(getpid()) + "-" +
+           seq + ".jsonl";
+  s.fd = ::open((s.path + ".partial").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  s.bytes = 0;
+  s.submitted = 0;
+  s.dropped = 0;
+  return s.fd >= 0;
+}
+
+void PredictionLog::Write(Segment& s, const std::vector<const std::string*>& texts) {
+  constexpr int kMaxIov = 512;  // below every system's IOV_MAX
+  iovec iov[kMaxIov];
+  size_t next = 0;
+  while (next < texts.size()) {
+    if (s.fd < 0 && !OpenSegment(s)) {
       errors_.fetch_add(1, std::memory_order_relaxed);
       return;
     }
-  }
-  if (std::fwrite(text.data(), 1, text.size(), s.file) != text.size()) {
-    errors_.fetch_add(1, std::memory_order_relaxed);
-  }
-  s.bytes += static_cast<int64_t>(text.size());
-  if (s.bytes >= options_.segment_bytes) {
-    Close(s);
+    // As many texts as fit in the segment (at least one), then the segment is closed.
+    int n = 0;
+    int64_t bytes = 0;
+    while (next < texts.size() && n < kMaxIov &&
+           (n == 0 || s.bytes + bytes < options_.segment_bytes)) {
+      const std::string& t = *texts[next++];
+      iov[n++] = iovec{const_cast<char*>(t.data()), t.size()};
+      bytes += static_cast<int64_t>(t.size());
+    }
+    if (!WriteFully(s.fd, iov, n)) {
+      errors_.fetch_add(1, std::memory_order_relaxed);
+    }
+    s.bytes += bytes;
+    if (s.bytes >= options_.segment_bytes) {
+      Close(s);
+    }
   }
 }
 
-void PredictionLog::Close(Segment& s) {
-  if (s.file == nullptr) {
+// Left to itself the kernel keeps the log's pages dirty for up to 30 s, writes
+// them out in bursts and keeps them cached after: at full load (100 MB/s of
+// log) that grows the page cache by gigabytes and doubles the answers' p99
+// (measured: 32 -> 21 ms for 100-row requests at 64 connections when the log's
+// pages are settled every flush instead). What a flush wrote is submitted at
+// once; what the flush before submitted has had a flush interval to reach the
+// disk, is waited for (the writer, never a request, waits) and is dropped.
+void PredictionLog::Settle(Segment& s) {
+  if (s.fd < 0 || s.bytes == s.submitted) {
     return;
   }
-  const bool ok = std::fflush(s.file) == 0 && fsync(fileno(s.file)) == 0;
-  std::fclose(s.file);
-  s.file = nullptr;
-  if (!ok || std::rename((s.path + ".partial").c_str(), s.path.c_str()) != 0) {
+  if (s.submitted > s.dropped) {
+    if (::sync_file_range(s.fd, s.dropped, s.submitted - s.dropped,
+                          SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+                              SYNC_FILE_RANGE_WAIT_AFTER) != 0) {
+      errors_.fetch_add(1, std::memory_order_relaxed);
+    }
+    ::posix_fadvise(s.fd, s.dropped, s.submitted - s.dropped, POSIX_FADV_DONTNEED);
+    s.dropped = s.submitted;
+  }
+  if (::sync_file_range(s.fd, s.submitted, s.bytes - s.submitted, SYNC_FILE_RANGE_WRITE) != 0) {
+    errors_.fetch_add(1, std::memory_order_relaxed);
+  }
+  s.submitted = s.bytes;
+}
+
+void PredictionLog::Close(Segment& s) {
+  if (s.fd < 0) {
+    return;
+  }
+  const bool synced = ::fsync(s.fd) == 0;
+  ::posix_fadvise(s.fd, 0, 0, POSIX_FADV_DONTNEED);  // on disk now: out of the page cache
+  const bool closed = ::close(s.fd) == 0;
+  s.fd = -1;
+  if (!synced || !closed || std::rename((s.path + ".partial").c_str(), s.path.c_str()) != 0) {
     errors_.fetch_add(1, std::memory_order_relaxed);
   }
 }

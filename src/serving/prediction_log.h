@@ -1,22 +1,22 @@
-// The prediction log of `plinth serve`: every scored row, with its request id,
-// the model version, the latency, its features and its prediction, and every
-// piece of ground truth sent to POST /feedback, appended to JSON Lines segment
-// files (docs/FORMATS.md, "Prediction log") that the monitoring work reads.
+// The prediction log of `plinth serve`: every scored request, with its request
+// id, the model version, the latency, its rows' features and predictions (in
+// columns), and every piece of ground truth sent to POST /feedback, appended to
+// JSON Lines segment files (docs/FORMATS.md, "Prediction log") that the
+// monitoring work reads.
 //
-// Requests never wait for the disk: Append formats the request's rows into one
-// string on the calling thread (a few hundred nanoseconds a row; moving the
-// rows themselves to another thread would cost more, in allocations freed
-// across threads), queues it and returns; one writer thread writes the queue
-// out every flush interval. When the queue is full the record is dropped and
-// counted, and the request is answered all the same. A segment is written as
-// NAME.jsonl.partial and renamed to NAME.jsonl when it is closed (full, or at
-// shutdown), so a file without the suffix is complete and never changes.
+// Requests never wait for the disk: Append formats the request into one line on
+// the calling thread (moving the rows themselves to another thread would cost
+// more, in allocations freed across threads), queues it and returns; one writer
+// thread hands the queue to the kernel every flush interval, each line as it is
+// (writev). When the queue is full the record is dropped and counted, and the
+// request is answered all the same. A segment is written as NAME.jsonl.partial
+// and renamed to NAME.jsonl when it is closed (full, or at shutdown), so a file
+// without the suffix is complete and never changes.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
-#include <cstdio>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -92,8 +92,10 @@ class PredictionLog {
     explicit Segment(std::string p) : prefix(std::move(p)) {}
     std::string prefix;
     std::string path;  // without .partial
-    FILE* file = nullptr;
+    int fd = -1;
     int64_t bytes = 0;
+    int64_t submitted = 0;  // bytes handed to the disk (writeback started)
+    int64_t dropped = 0;    // bytes on disk and dropped from the page cache
     int sequence = 0;
   };
   // The quoted column names and class labels of a model, rendered once.
@@ -105,8 +107,15 @@ class PredictionLog {
   };
   std::shared_ptr<const Rendered> RenderedFor(const std::shared_ptr<const ml::Predictor>& p);
   bool Enqueue(std::string text, bool feedback, int64_t rows);
+  static std::string& SpareBuffer();
   void Run(const std::stop_token& stop);
-  void Write(Segment& segment, const std::string& text);
+  // Opens the segment's next file (false when it cannot be created).
+  bool OpenSegment(Segment& segment);
+  // Appends `texts` in order, closing the segment whenever it is full.
+  void Write(Segment& segment, const std::vector<const std::string*>& texts);
+  // Starts the disk write of what was appended since the last call, and drops
+  // from the page cache what the call before submitted, once it is on disk.
+  void Settle(Segment& segment);
   void Close(Segment& segment);
 
   struct Item {
@@ -121,11 +130,16 @@ class PredictionLog {
   std::mutex mu_;
   std::condition_variable_any cv_;
   std::condition_variable flushed_cv_;
-  std::deque<Item> queue_;     // guarded by mu_
-  int64_t queued_rows_ = 0;    // guarded by mu_
-  uint64_t enqueued_ = 0;      // guarded by mu_: items ever queued
-  uint64_t done_ = 0;          // guarded by mu_: items written and flushed
-  bool flush_wanted_ = false;  // guarded by mu_: Flush is waiting
+  std::deque<Item> queue_;  // guarded by mu_
+  // Written lines' buffers, for Append to reuse (at most kSpareBuffers, each
+  // of at most kSpareBufferBytes).
+  static constexpr size_t kSpareBuffers = 4096;
+  static constexpr size_t kSpareBufferBytes = 256 << 10;
+  std::vector<std::string> spare_;  // guarded by mu_
+  int64_t queued_rows_ = 0;         // guarded by mu_
+  uint64_t enqueued_ = 0;           // guarded by mu_: items ever queued
+  uint64_t done_ = 0;               // guarded by mu_: items written and flushed
+  bool flush_wanted_ = false;       // guarded by mu_: Flush is waiting
   Segment predictions_{"predictions"};
   Segment feedback_{"feedback"};
   std::atomic<uint64_t> dropped_{0};

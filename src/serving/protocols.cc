@@ -318,6 +318,7 @@ std::optional<table::Table> FastPredictRows(std::string_view body, const table::
   }
   const size_t width = schema.size();
   std::vector<table::Column> out;
+  out.reserve(width);
   for (const table::Field& field : schema.fields()) {
     out.emplace_back(field.type);
     out.back().Reserve(static_cast<int64_t>(data.size()));

@@ -305,23 +305,44 @@ for flag, value in (("--max-batch-size", "-1"), ("--max-queue-delay-us", "200000
     check(p.returncode == 2 and p.stderr.startswith(f"plinth: error: {flag}"),
           f"{flag} {value}: {p.returncode} {p.stderr!r}")
 
-# The prediction log: closed segments only, every scored row, the first request's rows as sent
-# and as answered, and the feedback.
+# The prediction log: closed segments only, a line per scored request holding every row, the
+# first request's rows as sent and as answered, and the feedback.
 files = sorted(os.listdir(log_dir))
 check(files and not any(f.endswith(".partial") for f in files), f"closed segments: {files}")
 logged = [json.loads(line) for f in files if f.startswith("predictions-")
           for line in open(os.path.join(log_dir, f))]
-check(len(logged) == 2202, f"{len(logged)} logged rows, expected 2202")
+
+
+def values(column):
+    """A logged column's values: an array, or a string column's dictionary and indices."""
+    if isinstance(column, dict):
+        return [None if i is None else column["dictionary"][i] for i in column["indices"]]
+    return column
+
+
+total = sum(r["rows"] for r in logged)
+check(total == 2202, f"{total} logged rows, expected 2202")
+check(all(len(r["predictions"]) == r["rows"] and
+          all(len(values(v)) == r["rows"] for v in r["features"].values()) for r in logged),
+      "every logged column holds the request's rows")
 first = [r for r in logged if r["request_id"] == request_id]
-check(len(first) == 200 and [r["row"] for r in first] == list(range(200)), "the request's rows")
+check(len(first) == 1 and first[0]["rows"] == 200, "the request logged once, with its 200 rows")
+first = first[0] if first else {"features": {}, "predictions": [], "probabilities": {}}
 MISSING = ("", "NA", "N/A", "NaN", "null", "?")  # read as missing, logged as null
-check(all(r["features"] == {k: None if v in MISSING else v for k, v in o.items()}
-          for r, o in zip(first, objects)), "logged features as read")
-check([r["prediction"] for r in first] == predicted, "logged predictions as answered")
-check(all(abs(r["probabilities"][">50K"] - e) < 1e-9 for r, e in zip(first, expected)),
+check(list(first["features"]) == columns and
+      all(values(first["features"][c]) == [None if o[c] in MISSING else o[c] for o in objects]
+          for c in columns), "logged features as read, in the model's column order")
+check(any(isinstance(v, dict) for v in first["features"].values()),
+      "repeating string columns logged as a dictionary")
+check(first["predictions"] == predicted, "logged predictions as answered")
+# Logged as the model's float32 outputs: the same value to float32's precision.
+# A binary model logs its positive class alone (the other is 1 minus it).
+check(list(first["probabilities"]) == [">50K"] and len(first["probabilities"][">50K"]) == 200 and
+      all(abs(v - e) < 1e-7 for v, e in zip(first["probabilities"][">50K"], expected)),
       "logged probabilities")
-check(all(r["model"] == "adult-income" and r["model_version"] == digest.hexdigest()[:12] and
-          r["route"] == "/predict" and r["latency_ms"] > 0 for r in first), "logged metadata")
+check(first.get("model") == "adult-income" and
+      first.get("model_version") == digest.hexdigest()[:12] and
+      first.get("route") == "/predict" and first.get("latency_ms", 0) > 0, "logged metadata")
 feedback = [json.loads(line) for f in files if f.startswith("feedback-")
             for line in open(os.path.join(log_dir, f))]
 check(len(feedback) == 202 and feedback[0] == {**feedback[0], "request_id": request_id, "row": 0,
