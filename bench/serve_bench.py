@@ -78,10 +78,25 @@ http {{
 }}
 """
 
+# Each connection cycles through its own turn of BODIES distinct bodies (consecutive slices of
+# the data), so that the servers, their caches and the prediction log see varied rows.
+BODIES = 32
 WRK_POST = """
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.body = io.open("{body}"):read("*a")
+local reqs = {{}}
+local n = 0
+init = function(args)
+  for i = 0, {count} - 1 do
+    local f = io.open("{prefix}" .. i .. ".json")
+    reqs[#reqs + 1] = wrk.format("POST", wrk.path, {{["Content-Type"] = "application/json"}},
+                                 f:read("*a"))
+    f:close()
+  end
+  n = math.random(#reqs)
+end
+request = function()
+  n = n % #reqs + 1
+  return reqs[n]
+end
 """
 
 
@@ -120,15 +135,15 @@ def main():
 
     bodies = {}
     for n in (1, 100):
-        housing = {"data": df[FEATURES].iloc[:n].values.tolist()}
-        adult_body = {"data": adult_rows.iloc[:n].values.tolist()}
-        for name, body in (("housing", housing), ("adult", adult_body)):
-            path = os.path.join(tmp, f"{name}_{n}.json")
-            with open(path, "w") as f:
-                json.dump(body, f)
+        # Housing rows with a missing value would need NaN, which is not JSON.
+        for name, frame in (("housing", df[FEATURES].dropna()), ("adult", adult_rows)):
+            prefix = os.path.join(tmp, f"{name}_{n}_")
+            for i in range(BODIES):
+                with open(f"{prefix}{i}.json", "w") as f:
+                    json.dump({"data": frame.iloc[i * n:(i + 1) * n].values.tolist()}, f)
             script = os.path.join(tmp, f"{name}_{n}.lua")
             with open(script, "w") as f:
-                f.write(WRK_POST.format(body=path))
+                f.write(WRK_POST.format(prefix=prefix, count=BODIES))
             bodies[(name, n)] = script
 
     # Servers: each started, measured at every load, and stopped before the next.
@@ -175,7 +190,7 @@ def main():
                          stderr=subprocess.DEVNULL)
     for n in (1, 100):
         out = subprocess.run(["curl", "-s", "-XPOST", "-H", "Content-Type: application/json",
-                              "--data-binary", f"@{os.path.join(tmp, f'housing_{n}.json')}",
+                              "--data-binary", f"@{os.path.join(tmp, f'housing_{n}_0.json')}",
                               f"http://127.0.0.1:{port}/predict"], capture_output=True,
                              check=True).stdout
         sizes[n] = len(out)
