@@ -32,6 +32,7 @@ struct ServeFlags {
   std::string prediction_log;  // a directory, "off", or "": .plinth/monitoring/<model>
   int64_t max_batch_size = 0;  // rows; 0: no dynamic batching
   int64_t max_queue_delay_us = 500;
+  int64_t feedback_memory = 100000;  // requests /feedback can refer to
 };
 
 // Where MODEL is now: its bundle directory, and the version answers report:
@@ -132,6 +133,10 @@ int RunServe(const ServeFlags& f) {
                                        std::to_string(f.max_queue_delay_us) +
                                        ": expected 0 to 10000000 microseconds"));
   }
+  if (f.feedback_memory < 1 || f.feedback_memory > 100'000'000) {
+    return ReportError(InvalidArgument("--feedback-memory " + std::to_string(f.feedback_memory) +
+                                       ": expected 1 to 100000000 requests"));
+  }
   Result<std::shared_ptr<const serving::ServedModel>> served = LoadServed(f);
   if (!served.ok()) {
     return ReportError(served.status().WithPrefix("MODEL"));
@@ -158,7 +163,7 @@ int RunServe(const ServeFlags& f) {
   const serving::ServeOptions options{
       PLINTH_VERSION,
       serving::InputLimits{static_cast<size_t>(f.max_rows), table::CsvOptions().null_values},
-      log.get(), batcher.get()};
+      log.get(), batcher.get(), static_cast<size_t>(f.feedback_memory)};
   serving::ModelSource source{[&f]() -> Result<std::string> {
                                 PLINTH_ASSIGN_OR_RETURN(Located at, Locate(f));
                                 return at.version;
@@ -197,6 +202,9 @@ void RegisterServe(CLI::App& app, Runner& run) {
       ->capture_default_str();
   cmd->add_option("--max-queue-delay-us", flags->max_queue_delay_us,
                   "dynamic batching: the longest a request waits for others to join its batch")
+      ->capture_default_str();
+  cmd->add_option("--feedback-memory", flags->feedback_memory,
+                  "how many of the latest requests POST /feedback can refer to")
       ->capture_default_str();
   cmd->add_option(
       "--prediction-log", flags->prediction_log,

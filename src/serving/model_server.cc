@@ -76,7 +76,11 @@ ModelServer::ModelServer(std::shared_ptr<const ServedModel> model, ServeOptions 
       source_(std::move(source)),
       next_id_(std::random_device()() * uint64_t{0x9E3779B97F4A7C15}),
       request_rows_({1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000}),
-      confidence_({0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1}) {}
+      confidence_({0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1}) {
+  options_.feedback_memory = std::max<size_t>(1, options_.feedback_memory);
+  recent_.reserve(options_.feedback_memory);
+  recent_index_.reserve(options_.feedback_memory);
+}
 
 Result<ReloadResult> ModelServer::Reload() {
   if (!source_.version || !source_.load) {
@@ -182,13 +186,9 @@ http::Response ModelServer::Handle(const http::Request& request) {
 void ModelServer::Record(Call& call, double latency_ms) {
   const ml::Prediction& p = call.scored->second;
   const std::vector<std::string>& labels = call.m.predictor->class_labels();
-  // Built outside the lock: what /feedback compares with, and the counts per class.
-  Remembered remembered{call.m.predictor, {}, {}};
+  // Counted outside the lock.
   std::vector<uint64_t> per_class(labels.size(), 0);
-  if (p.task == ml::Task::kRegression) {
-    remembered.values = p.values;
-  } else {
-    remembered.classes.assign(p.classes.begin(), p.classes.end());
+  if (p.task != ml::Task::kRegression) {
     for (int c : p.classes) {
       ++per_class[static_cast<size_t>(c)];
     }
@@ -212,14 +212,32 @@ void ModelServer::Record(Call& call, double latency_ms) {
         }
       }
     }
-    // The last kRecent requests can be given feedback.
-    constexpr size_t kRecent = 100000;
-    if (recent_.insert_or_assign(call.id, std::move(remembered)).second) {
-      recent_order_.push_back(call.id);
+    // What /feedback compares with: a repeated id takes over its slot, a new one
+    // the next slot (forgetting the oldest request once the memory is full).
+    Remembered* slot = nullptr;
+    if (auto it = recent_index_.find(call.id); it != recent_index_.end()) {
+      slot = &recent_[it->second];
+    } else {
+      uint32_t at = 0;
+      if (recent_.size() < options_.feedback_memory) {
+        at = static_cast<uint32_t>(recent_.size());
+        recent_.emplace_back();  // reserved: no slot moves
+      } else {
+        at = static_cast<uint32_t>(recent_next_);
+        recent_next_ = (recent_next_ + 1) % options_.feedback_memory;
+        recent_index_.erase(recent_[at].id);
+      }
+      slot = &recent_[at];
+      slot->id.assign(call.id);
+      recent_index_.emplace(slot->id, at);
     }
-    while (recent_order_.size() > kRecent) {
-      recent_.erase(recent_order_.front());
-      recent_order_.pop_front();
+    slot->predictor = call.m.predictor;
+    if (p.task == ml::Task::kRegression) {
+      slot->values.assign(p.values.begin(), p.values.end());
+      slot->classes.clear();
+    } else {
+      slot->classes.assign(p.classes.begin(), p.classes.end());
+      slot->values.clear();
     }
   }
   if (options_.log != nullptr) {
@@ -287,8 +305,8 @@ http::Response ModelServer::Feedback(Call& call) {
   {
     std::lock_guard<std::mutex> lock(stats_mu_);
     for (const FeedbackRecord& rec : records) {
-      auto it = recent_.find(rec.request_id);
-      const Remembered* known = it == recent_.end() ? nullptr : &it->second;
+      auto it = recent_index_.find(rec.request_id);
+      const Remembered* known = it == recent_index_.end() ? nullptr : &recent_[it->second];
       const size_t rows = known == nullptr ? 0
                           : regression     ? known->values.size()
                                            : known->classes.size();

@@ -24,13 +24,13 @@
 #pragma once
 
 #include <atomic>
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -49,6 +49,7 @@ struct ServeOptions {
   InputLimits limits;                 // rows per request, missing-value markers
   PredictionLog* log = nullptr;       // not owned; null: no prediction log
   DynamicBatcher* batcher = nullptr;  // not owned; null: each request scored alone
+  size_t feedback_memory = 100000;    // how many recent requests /feedback can refer to (>= 1)
 };
 
 // One loaded model and what answers report about it.
@@ -104,6 +105,7 @@ class ModelServer {
   };
   // What the server remembers of a recent prediction, for /feedback.
   struct Remembered {
+    std::string id;                                  // the request id
     std::shared_ptr<const ml::Predictor> predictor;  // its class labels
     std::vector<int32_t> classes;                    // per row: the class index (classifiers)
     std::vector<double> values;                      // per row: the value (regressors)
@@ -143,12 +145,17 @@ class ModelServer {
   std::map<std::string, uint64_t> per_class_;  // guarded by stats_mu_
   double value_sum_ = 0;                       // guarded by stats_mu_: regression
   uint64_t value_count_ = 0;                   // guarded by stats_mu_
-  std::unordered_map<std::string, Remembered> recent_;  // guarded by stats_mu_
-  std::deque<std::string> recent_order_;                // guarded by stats_mu_: oldest first
-  uint64_t feedback_matched_ = 0;                       // guarded by stats_mu_
-  uint64_t feedback_unknown_ = 0;                       // guarded by stats_mu_
-  uint64_t feedback_correct_ = 0;                       // guarded by stats_mu_: classifiers
-  double feedback_abs_error_ = 0;                       // guarded by stats_mu_: regression
+  // The last options_.feedback_memory scored requests: slots filled in turn and then reused as a
+  // ring, oldest first (a reused slot's strings and vectors keep their capacity,
+  // so remembering a request allocates nothing once the ring is full). Reserved
+  // whole up front: the index's keys point into the slots' ids.
+  std::vector<Remembered> recent_;  // guarded by stats_mu_
+  size_t recent_next_ = 0;          // guarded by stats_mu_: the slot reused next, once full
+  std::unordered_map<std::string_view, uint32_t> recent_index_;  // guarded by stats_mu_: id -> slot
+  uint64_t feedback_matched_ = 0;                                // guarded by stats_mu_
+  uint64_t feedback_unknown_ = 0;                                // guarded by stats_mu_
+  uint64_t feedback_correct_ = 0;  // guarded by stats_mu_: classifiers
+  double feedback_abs_error_ = 0;  // guarded by stats_mu_: regression
 };
 
 }  // namespace plinth::serving

@@ -60,7 +60,7 @@ with open(os.path.join(work, "expected.csv")) as f:
 # Bad flags: one line naming the flag, exit 2, nothing served.
 for flag, value in (("--max-rows", "-1"), ("--max-body-mb", "0"), ("--port", "70000"),
                     ("--request-timeout", "0"), ("--keep-alive", "-5"),
-                    ("--max-connections", "0")):
+                    ("--max-connections", "0"), ("--feedback-memory", "0")):
     p = subprocess.run([PLINTH, "serve", bundle, flag, value], capture_output=True, text=True,
                        timeout=30)
     check(p.returncode == 2 and p.stderr.startswith(f"plinth: error: {flag}")
@@ -304,6 +304,49 @@ for flag, value in (("--max-batch-size", "-1"), ("--max-queue-delay-us", "200000
                        timeout=30)
     check(p.returncode == 2 and p.stderr.startswith(f"plinth: error: {flag}"),
           f"{flag} {value}: {p.returncode} {p.stderr!r}")
+
+# --feedback-memory 3: the server remembers its 3 latest requests, the oldest forgotten first.
+port = free_port()
+server = start_server([PLINTH, "serve", bundle, "--port", str(port), "--feedback-memory", "3",
+                       "--prediction-log", "off"], port, stderr=subprocess.PIPE, text=True)
+
+
+def predict_as(request_id, i):
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/predict",
+                                 data=json.dumps({"data": [objects[i]]}).encode(),
+                                 headers={"Content-Type": "application/json",
+                                          "X-Request-Id": request_id})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.loads(r.read())["predictions"][0]
+
+
+def feedback_for(ids):
+    status, text = call("/feedback", {"feedback": [{"request_id": i, "label": ">50K"}
+                                                   for i in ids]})
+    body = json.loads(text) if status == 200 else {}
+    return body.get("matched"), sorted(u["request_id"] for u in body.get("unknown", []))
+
+
+predicted_as = {f"r{i}": predict_as(f"r{i}", i) for i in range(5)}
+got = feedback_for([f"r{i}" for i in range(5)])
+check(got == (3, ["r0", "r1"]), f"memory of 3: r2..r4 known, r0 and r1 forgotten: {got}")
+predict_as("r3", 3)  # a repeated id takes over its own slot: nothing else is forgotten
+got = feedback_for(["r2", "r3", "r4"])
+check(got == (3, []), f"a repeated id forgets nothing: {got}")
+predicted_as["r5"] = predict_as("r5", 5)  # the oldest slot (r2's) goes
+got = feedback_for(["r2", "r3", "r4", "r5"])
+check(got == (3, ["r2"]), f"the next new id forgets r2: {got}")
+# Matched rows, each labelled ">50K": r2-r4, r2-r4, r3-r5.
+matched = ["r2", "r3", "r4"] * 2 + ["r3", "r4", "r5"]
+accuracy = sum(predicted_as[r] == ">50K" for r in matched) / len(matched)
+metrics = call("/metrics")[1]
+live = re.search(r"plinth_serve_live_accuracy ([\d.e-]+)", metrics)
+check('plinth_serve_feedback_rows_total{result="matched"} 9' in metrics and
+      'plinth_serve_feedback_rows_total{result="unknown"} 3' in metrics and live and
+      abs(float(live.group(1)) - accuracy) < 1e-9,
+      f"feedback counted against the remembered requests (live accuracy {accuracy})")
+server.send_signal(signal.SIGTERM)
+check(server.wait(timeout=10) == 0, "SIGTERM: exit 0")
 
 # The prediction log: closed segments only, a line per scored request holding every row, the
 # first request's rows as sent and as answered, and the feedback.
