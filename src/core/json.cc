@@ -89,14 +89,7 @@ void AppendJsonString(std::string* out, std::string_view value) {
     out->append(DumpJson(Json(std::string(value)), false));
     return;
   }
-  const size_t at = out->size();
-  out->resize(at + value.size() + 2);
-  char* p = out->data() + at;
-  *p = '"';
-  if (!value.empty()) {
-    std::memcpy(p + 1, value.data(), value.size());
-  }
-  p[value.size() + 1] = '"';
+  JsonAppender(out).PlainString(value);
 }
 
 namespace {
