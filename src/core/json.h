@@ -61,7 +61,15 @@ void AppendJsonDouble(std::string* out, double value);
 class JsonAppender {
  public:
   explicit JsonAppender(std::string* out) : out_(out), size_(out->size()) {}
-  ~JsonAppender() { Finish(); }
+  // Writes over `*out` from its start, keeping what it has allocated (and
+  // zeroed) for reuse: see Release.
+  struct Overwrite {};
+  JsonAppender(std::string* out, Overwrite) : out_(out), size_(0) {}
+  ~JsonAppender() {
+    if (out_ != nullptr) {
+      Finish();
+    }
+  }
   JsonAppender(const JsonAppender&) = delete;
   JsonAppender& operator=(const JsonAppender&) = delete;
 
@@ -112,14 +120,33 @@ class JsonAppender {
     p[v.size() + 1] = '"';
     size_ += v.size() + 2;
   }
+  // Room for `n` bytes at once, for a loop that writes through the pointer
+  // returned (a local pointer, which the compiler keeps in a register, where
+  // each Char would load and store the appender's fields again); then
+  // Commit(end) with where the loop stopped, at most `n` bytes on.
+  char* Claim(size_t n) {
+    Room(n);
+    return out_->data() + size_;
+  }
+  void Commit(const char* end) { size_ = static_cast<size_t>(end - out_->data()); }
   // Cuts the string to what was written.
   void Finish() { out_->resize(size_); }
+  // Returns how many bytes were written and leaves the string at its allocated
+  // size (the bytes past them are left over): a buffer that is written again
+  // and again then is not zeroed each time it grows back. Writes nothing more.
+  size_t Release() {
+    out_ = nullptr;
+    return size_;
+  }
 
  private:
   void Room(size_t n) {
-    if (size_ + n > out_->size()) {
-      out_->resize(std::max(out_->size() * 2, size_ + n + 256));
+    if (size_ + n > out_->size()) [[unlikely]] {
+      Grow(n);
     }
+  }
+  [[gnu::noinline]] void Grow(size_t n) {
+    out_->resize(std::max(out_->size() * 2, size_ + n + 256));
   }
 
   std::string* out_;

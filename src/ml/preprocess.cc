@@ -407,19 +407,25 @@ Result<Preprocessor> Preprocessor::Fit(const table::Table& data, const std::vect
       }
     } else {
       t.kind = ColumnTransform::Kind::kCategorical;
-      // Count by views into the column (no string per row), then order by name.
-      std::unordered_map<std::string_view, int64_t> by_view;
+      // Count each distinct value (no string per row), then order by name.
+      table::StringIndex seen;
+      std::vector<int64_t> seen_counts;
       int64_t nulls = 0;
       for (int64_t r : kept) {
         if (col.IsValid(r)) {
-          ++by_view[col.GetString(r)];
+          bool added = false;
+          const int32_t code = seen.Add(col.GetString(r), &added);
+          if (added) {
+            seen_counts.push_back(0);
+          }
+          ++seen_counts[static_cast<size_t>(code)];
         } else {
           ++nulls;
         }
       }
       std::map<std::string, int64_t, std::less<>> counts;
-      for (const auto& [name, n] : by_view) {
-        counts.emplace(std::string(name), n);
+      for (size_t code = 0; code < seen.size(); ++code) {
+        counts.emplace(std::string(seen.Get(static_cast<int32_t>(code))), seen_counts[code]);
       }
       if (options.categorical_impute == CategoricalImpute::kMissingCategory || counts.empty()) {
         t.fill = std::string(kMissingCategory);
@@ -486,14 +492,21 @@ void Preprocessor::Index() {
         }
         break;
       case ColumnTransform::Kind::kCategorical: {
-        auto& index = category_index_[c];
+        CategoryIndex& index = category_index_[c];
+        auto add = [&](const std::string& category, size_t offset) {
+          bool added = false;
+          index.codes.Add(category, &added);
+          if (added) {  // the first offset of a category wins
+            index.offsets.push_back(static_cast<int>(offset));
+          }
+        };
         for (size_t i = 0; i < t.categories.size(); ++i) {
-          index.emplace(t.categories[i], static_cast<int>(i));
+          add(t.categories[i], i);
           feature_names_.push_back(t.name + "=" + t.categories[i]);
         }
         if (t.has_other) {
           for (const std::string& r : t.rare) {
-            index.emplace(r, static_cast<int>(t.categories.size()));
+            add(r, t.categories.size());
           }
           feature_names_.push_back(t.name + "=" + std::string(kOtherCategory));
         }
@@ -560,7 +573,7 @@ Result<Matrix> Preprocessor::TransformImpl(const table::Table& data,
           }
           break;
         case ColumnTransform::Kind::kCategorical: {
-          const auto& index = category_index_[c];
+          const CategoryIndex& index = category_index_[c];
           const bool is_string = col.type() == DataType::kString;
           std::string text;
           for (int64_t i = begin; i < end; ++i) {
@@ -574,9 +587,9 @@ Result<Matrix> Preprocessor::TransformImpl(const table::Table& data,
               text = col.FormatValue(r);
               key = text;
             }
-            auto it = index.find(key);
-            if (it != index.end()) {
-              m.at(i, offset + it->second) = 1.0f;
+            const int32_t code = index.codes.Find(key);
+            if (code >= 0) {
+              m.at(i, offset + index.offsets[static_cast<size_t>(code)]) = 1.0f;
             }
           }
           break;

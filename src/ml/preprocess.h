@@ -18,12 +18,12 @@
 #include <limits>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "core/json.h"
 #include "core/status.h"
 #include "ml/matrix.h"
+#include "table/string_index.h"
 #include "table/table.h"
 
 namespace plinth::ml {
@@ -143,11 +143,11 @@ class Preprocessor {
   std::vector<int64_t> kept_rows_;
   // Per categorical column: category -> feature offset within the column
   // (categories, then "(other)"); rare ones map to the "(other)" offset.
-  struct StringHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  struct CategoryIndex {
+    table::StringIndex codes;  // category -> code
+    std::vector<int> offsets;  // code -> feature offset
   };
-  std::vector<std::unordered_map<std::string, int, StringHash, std::equal_to<>>> category_index_;
+  std::vector<CategoryIndex> category_index_;
   core::Json options_json_;  // the options as fitted (kept verbatim when loaded)
 };
 

@@ -1,5 +1,6 @@
 #include "serving/answers.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "table/value_parse.h"
@@ -90,20 +91,21 @@ void WriteProbabilities(JsonWriter& w, const ml::Prediction& pred, bool nested) 
   {
     core::JsonAppender a(&text);
     const auto k = static_cast<size_t>(pred.num_classes);
-    a.Reserve(pred.proba.size() * 24 + static_cast<size_t>(pred.rows) * 3 + 2);
-    a.Char('[');
+    char* p = a.Claim(pred.proba.size() * (core::kMaxJsonDoubleChars + 3) + 4);
+    *p++ = '[';
     for (size_t i = 0; i < pred.proba.size(); ++i) {
       if (i % k == 0) {
         if (i > 0) {
-          a.Raw(nested ? "],[" : ",");
+          p = nested ? std::copy_n("],[", 3, p) : std::copy_n(",", 1, p);
         } else if (nested) {
-          a.Char('[');
+          *p++ = '[';
         }
       } else {
-        a.Char(',');
+        *p++ = ',';
       }
-      a.Double(pred.proba[i]);
+      p = core::WriteJsonDouble(p, pred.proba[i]);
     }
+    a.Commit(p);
     a.Raw(nested && !pred.proba.empty() ? "]]" : "]");
   }
   w.Raw(text);

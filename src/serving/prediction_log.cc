@@ -3,8 +3,8 @@
 #include <fcntl.h>
 #include <sys/uio.h>
 #include <unistd.h>
-#include <xxhash.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -18,6 +18,7 @@
 #include "core/file.h"
 #include "core/json.h"
 #include "table/column.h"
+#include "table/string_index.h"
 
 namespace plinth::serving {
 namespace {
@@ -27,28 +28,20 @@ using core::JsonWriter;
 // Appends string column `col` as {"dictionary": [distinct values, in the
 // order they first appear], "indices": [per row, its value's index, or null]}
 // and returns true when that is shorter than the plain array (counted in bytes,
-// as written unescaped); else appends nothing and returns false. `put(i)`
-// writes row i's value.
-template <typename Put>
-bool AppendDictionary(core::JsonAppender& a, const table::Column& col, size_t rows,
-                      const Put& put) {
-  // Distinct values found with an open-addressing table of first rows (linear
-  // probing on XXH3), in buffers the thread keeps: no allocation per request.
-  thread_local std::vector<int64_t> slots;
-  thread_local std::vector<int64_t> code;
-  thread_local std::vector<size_t> distinct;  // the first row of each distinct value
-  size_t capacity = 16;
-  while (capacity < 2 * rows) {
-    capacity <<= 1;
-  }
-  slots.assign(capacity, -1);
-  code.assign(rows, -1);
-  distinct.clear();
+// as written unescaped); else appends nothing and returns false.
+bool AppendDictionary(core::JsonAppender& a, const table::Column& col, size_t rows) {
+  // Buffers the thread keeps: no allocation per request.
+  thread_local table::StringIndex distinct;
+  thread_local std::vector<int32_t> code;
+  distinct.Clear();
+  code.resize(rows);
+  const bool has_nulls = col.null_count() > 0;
   size_t plain_bytes = 2;
   size_t dict_bytes = 30;  // the object's keys and brackets
   for (size_t i = 0; i < rows; ++i) {
     const auto r = static_cast<int64_t>(i);
-    if (col.IsNull(r)) {
+    if (has_nulls && col.IsNull(r)) {
+      code[i] = -1;
       plain_bytes += 5;
       dict_bytes += 5;
       continue;
@@ -56,22 +49,13 @@ bool AppendDictionary(core::JsonAppender& a, const table::Column& col, size_t ro
     const std::string_view v = col.GetString(r);
     const size_t len = v.size() + 3;  // quotes and a comma
     plain_bytes += len;
-    for (size_t at = XXH3_64bits(v.data(), v.size()) & (capacity - 1);;
-         at = (at + 1) & (capacity - 1)) {
-      const int64_t s = slots[at];
-      if (s < 0) {
-        slots[at] = r;
-        code[i] = static_cast<int64_t>(distinct.size());
-        distinct.push_back(i);
-        dict_bytes += len;
-        break;
-      }
-      if (col.GetString(s) == v) {
-        code[i] = code[static_cast<size_t>(s)];
-        break;
-      }
+    bool added = false;
+    const int32_t c = distinct.Add(v, &added);
+    if (added) {
+      dict_bytes += len;
     }
-    dict_bytes += code[i] < 10 ? 2 : code[i] < 100 ? 3 : code[i] < 1000 ? 4 : 6;
+    code[i] = c;
+    dict_bytes += c < 10 ? 2 : c < 100 ? 3 : c < 1000 ? 4 : 6;
   }
   if (dict_bytes >= plain_bytes) {
     return false;
@@ -81,19 +65,26 @@ bool AppendDictionary(core::JsonAppender& a, const table::Column& col, size_t ro
     if (d > 0) {
       a.Char(',');
     }
-    put(distinct[d]);
+    a.String(distinct.Get(static_cast<int32_t>(d)));
   }
   a.Raw("],\"indices\":[");
+  constexpr size_t kMaxIndexChars = 11;  // ",2147483647"
+  char* p = a.Claim(rows * kMaxIndexChars);
   for (size_t i = 0; i < rows; ++i) {
     if (i > 0) {
-      a.Char(',');
+      *p++ = ',';
     }
-    if (code[i] < 0) {
-      a.Raw("null");
+    const int32_t c = code[i];
+    if (c < 0) {
+      std::memcpy(p, "null", 4);
+      p += 4;
+    } else if (c < 10) {
+      *p++ = static_cast<char>('0' + c);
     } else {
-      a.Int(code[i]);
+      p = std::to_chars(p, p + kMaxIndexChars, c).ptr;
     }
   }
+  a.Commit(p);
   a.Raw("]}");
   return true;
 }
@@ -108,44 +99,78 @@ bool AppendDictionary(core::JsonAppender& a, const table::Column& col, size_t ro
 void AppendColumn(core::JsonAppender& a, const table::Table& t, std::optional<size_t> c,
                   size_t rows) {
   const table::Column* col = c ? &t.column(*c) : nullptr;
-  auto each = [&](auto&& write) {
-    a.Char('[');
+  // The array written through one pointer: `bound` is the most all the values
+  // take, and write(p, i) writes row i's value at p, returning its end.
+  auto each = [&](size_t bound, auto&& write) {
+    char* p = a.Claim(bound + rows * 5 + 2);  // commas, nulls, brackets
+    *p++ = '[';
     for (size_t i = 0; i < rows; ++i) {
       if (i > 0) {
-        a.Char(',');
+        *p++ = ',';
       }
       if (col == nullptr || (col->null_count() > 0 && col->IsNull(static_cast<int64_t>(i)))) {
-        a.Raw("null");
+        std::memcpy(p, "null", 4);
+        p += 4;
       } else {
-        write(i);
+        p = write(p, i);
       }
     }
-    a.Char(']');
+    *p++ = ']';
+    a.Commit(p);
+  };
+  auto quoted = [](char* p, std::string_view v) {
+    *p++ = '"';
+    std::memcpy(p, v.data(), v.size());  // never empty: a timestamp, or a plain value's bytes
+    p += v.size();
+    *p++ = '"';
+    return p;
   };
   if (col == nullptr) {
-    return each([](size_t) {});
+    return each(0, [](char* p, size_t) { return p; });
   }
   switch (col->type()) {
     case table::DataType::kInt64:
-      return each([&](size_t i) { a.Int(col->ints()[i]); });
+      return each(rows * 20, [&](char* p, size_t i) {
+        return std::to_chars(p, p + 20, col->ints()[i]).ptr;
+      });
     case table::DataType::kFloat64:
-      return each([&](size_t i) { a.Double(col->doubles()[i]); });
+      return each(rows * core::kMaxJsonDoubleChars,
+                  [&](char* p, size_t i) { return core::WriteJsonDouble(p, col->doubles()[i]); });
     case table::DataType::kBool:
-      return each([&](size_t i) { a.Raw(col->bools()[i] != 0 ? "true" : "false"); });
+      return each(rows * 5, [&](char* p, size_t i) {
+        const bool b = col->bools()[i] != 0;
+        std::memcpy(p, b ? "true" : "false", b ? 4 : 5);
+        return p + (b ? 4 : 5);
+      });
     case table::DataType::kString: {
-      a.Reserve(col->chars().size() + 3 * rows);
-      const bool plain = core::IsPlainJsonString(col->chars());
-      auto put = [&](size_t i) {
-        const std::string_view v = col->GetString(static_cast<int64_t>(i));
-        plain ? a.PlainString(v) : a.String(v);
-      };
-      if (rows >= 2 && AppendDictionary(a, *col, rows, put)) {
+      if (rows >= 2 && AppendDictionary(a, *col, rows)) {
         return;
       }
-      return each(put);
+      if (core::IsPlainJsonString(col->chars())) {
+        return each(col->chars().size() + 2 * rows, [&](char* p, size_t i) {
+          const std::string_view v = col->GetString(static_cast<int64_t>(i));
+          return v.empty() ? std::copy_n("\"\"", 2, p) : quoted(p, v);
+        });
+      }
+      // Bytes that need escaping: value by value through the appender.
+      a.Char('[');
+      for (size_t i = 0; i < rows; ++i) {
+        if (i > 0) {
+          a.Char(',');
+        }
+        if (col->null_count() > 0 && col->IsNull(static_cast<int64_t>(i))) {
+          a.Raw("null");
+        } else {
+          a.String(col->GetString(static_cast<int64_t>(i)));
+        }
+      }
+      a.Char(']');
+      return;
     }
     case table::DataType::kTimestamp:
-      return each([&](size_t i) { a.String(core::FormatIsoMicros(col->ints()[i])); });
+      return each(rows * 66, [&](char* p, size_t i) {  // FormatIsoMicros: at most 63 bytes
+        return quoted(p, core::FormatIsoMicros(col->ints()[i]));
+      });
   }
 }
 
@@ -216,9 +241,9 @@ bool PredictionLog::Append(const PredictionRecord& rec) {
   const auto rows = static_cast<size_t>(p.rows);
   const auto k = static_cast<size_t>(p.num_classes);
   std::string text = std::move(SpareBuffer());
-  text.clear();
+  size_t size = 0;
   {
-    core::JsonAppender a(&text);
+    core::JsonAppender a(&text, core::JsonAppender::Overwrite{});
     a.Reserve(256 + rows * (fields.size() * 12 + k * 24 + 16));
     const std::string time = core::FormatIsoMicros(rec.time_micros);
     const std::pair<std::string_view, std::string_view> texts[] = {
@@ -262,25 +287,29 @@ bool PredictionLog::Append(const PredictionRecord& rec) {
         }
         a.Raw(r->labels[c]);
         a.Raw(":[");
+        char* q = a.Claim(rows * (core::kMaxJsonDoubleChars + 1));
         for (size_t i = 0; i < rows; ++i) {
           if (i > 0) {
-            a.Char(',');
+            *q++ = ',';
           }
-          a.Float(static_cast<float>(p.proba[i * k + c]));
+          q = core::WriteJsonFloat(q, static_cast<float>(p.proba[i * k + c]));
         }
+        a.Commit(q);
         a.Char(']');
       }
       a.Char('}');
     }
     a.Raw("}\n");
+    size = a.Release();
   }
-  return Enqueue(std::move(text), false, p.rows);
+  return Enqueue(std::move(text), size, false, p.rows);
 }
 
 bool PredictionLog::Append(const FeedbackRecord& rec) {
   std::string text;
   FormatFeedback(rec, &text);
-  return Enqueue(std::move(text), true, 1);
+  const size_t size = text.size();
+  return Enqueue(std::move(text), size, true, 1);
 }
 
 // The calling thread's next line buffer: a string the writer has written out
@@ -292,17 +321,18 @@ std::string& PredictionLog::SpareBuffer() {
   return spare;
 }
 
-bool PredictionLog::Enqueue(std::string text, bool feedback, int64_t rows) {
+bool PredictionLog::Enqueue(std::string text, size_t size, bool feedback, int64_t rows) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (queued_rows_ + rows > options_.max_queued_rows) {
       dropped_.fetch_add(static_cast<uint64_t>(rows), std::memory_order_relaxed);
       return false;
     }
-    queue_.push_back(Item{std::move(text), feedback, rows});
+    queue_.push_back(Item{std::move(text), size, feedback, rows});
     queued_rows_ += rows;
     ++enqueued_;
     if (!spare_.empty()) {
+      spare_bytes_ -= spare_.back().capacity();
       SpareBuffer() = std::move(spare_.back());
       spare_.pop_back();
     }
@@ -327,8 +357,8 @@ void PredictionLog::Flush() {
 
 void PredictionLog::Run(const std::stop_token& stop) {
   std::deque<Item> batch;
-  std::vector<const std::string*> predictions;
-  std::vector<const std::string*> feedback;
+  std::vector<std::string_view> predictions;
+  std::vector<std::string_view> feedback;
   while (true) {
     {
       std::unique_lock<std::mutex> lock(mu_);
@@ -343,9 +373,9 @@ void PredictionLog::Run(const std::stop_token& stop) {
     int64_t rows = 0;
     for (const Item& item : batch) {
       if (item.feedback) {
-        feedback.push_back(&item.text);
+        feedback.push_back(item.line());
       } else {
-        predictions.push_back(&item.text);
+        predictions.push_back(item.line());
         rows += item.rows;
       }
     }
@@ -359,7 +389,9 @@ void PredictionLog::Run(const std::stop_token& stop) {
       std::lock_guard<std::mutex> lock(mu_);
       done_ += batch.size();
       for (Item& item : batch) {
-        if (spare_.size() < kSpareBuffers && item.text.capacity() <= kSpareBufferBytes) {
+        const size_t capacity = item.text.capacity();
+        if (capacity <= kSpareBufferBytes && spare_bytes_ + capacity <= kSpareBytes) {
+          spare_bytes_ += capacity;
           spare_.push_back(std::move(item.text));
         }
       }
@@ -425,7 +457,7 @@ bool PredictionLog::OpenSegment(Segment& s) {
   return s.fd >= 0;
 }
 
-void PredictionLog::Write(Segment& s, const std::vector<const std::string*>& texts) {
+void PredictionLog::Write(Segment& s, const std::vector<std::string_view>& texts) {
   constexpr int kMaxIov = 512;  // below every system's IOV_MAX
   iovec iov[kMaxIov];
   size_t next = 0;
@@ -439,7 +471,7 @@ void PredictionLog::Write(Segment& s, const std::vector<const std::string*>& tex
     int64_t bytes = 0;
     while (next < texts.size() && n < kMaxIov &&
            (n == 0 || s.bytes + bytes < options_.segment_bytes)) {
-      const std::string& t = *texts[next++];
+      const std::string_view t = texts[next++];
       iov[n++] = iovec{const_cast<char*>(t.data()), t.size()};
       bytes += static_cast<int64_t>(t.size());
     }

@@ -106,22 +106,24 @@ class PredictionLog {
     std::vector<std::string> labels;  // "label"
   };
   std::shared_ptr<const Rendered> RenderedFor(const std::shared_ptr<const ml::Predictor>& p);
-  bool Enqueue(std::string text, bool feedback, int64_t rows);
+  bool Enqueue(std::string text, size_t size, bool feedback, int64_t rows);
   static std::string& SpareBuffer();
   void Run(const std::stop_token& stop);
   // Opens the segment's next file (false when it cannot be created).
   bool OpenSegment(Segment& segment);
   // Appends `texts` in order, closing the segment whenever it is full.
-  void Write(Segment& segment, const std::vector<const std::string*>& texts);
+  void Write(Segment& segment, const std::vector<std::string_view>& texts);
   // Starts the disk write of what was appended since the last call, and drops
   // from the page cache what the call before submitted, once it is on disk.
   void Settle(Segment& segment);
   void Close(Segment& segment);
 
   struct Item {
-    std::string text;  // JSON lines
+    std::string text;  // JSON lines in text[0, size); a reused buffer may hold more
+    size_t size = 0;
     bool feedback = false;
     int64_t rows = 0;
+    std::string_view line() const { return {text.data(), size}; }
   };
 
   PredictionLogOptions options_;
@@ -131,11 +133,14 @@ class PredictionLog {
   std::condition_variable_any cv_;
   std::condition_variable flushed_cv_;
   std::deque<Item> queue_;  // guarded by mu_
-  // Written lines' buffers, for Append to reuse (at most kSpareBuffers, each
-  // of at most kSpareBufferBytes).
-  static constexpr size_t kSpareBuffers = 4096;
+  // Written lines' buffers, for Append to reuse: as many as a flush interval
+  // brings at full load (a 1-row request's line is a few hundred bytes; each
+  // buffer not kept is freed by the writer, in the allocating thread's arena),
+  // up to kSpareBytes in all, each of at most kSpareBufferBytes.
+  static constexpr size_t kSpareBytes = 32 << 20;
   static constexpr size_t kSpareBufferBytes = 256 << 10;
   std::vector<std::string> spare_;  // guarded by mu_
+  size_t spare_bytes_ = 0;          // guarded by mu_: the capacity of spare_'s buffers
   int64_t queued_rows_ = 0;         // guarded by mu_
   uint64_t enqueued_ = 0;           // guarded by mu_: items ever queued
   uint64_t done_ = 0;               // guarded by mu_: items written and flushed

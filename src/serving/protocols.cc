@@ -255,9 +255,10 @@ std::string ShapeText(const std::vector<int64_t>& shape) {
 
 namespace {
 
-// `v` as a Scalar (arrays and objects: kOther).
-Scalar ReadScalar(simdjson::dom::element v) {
-  Scalar out;
+// Reads `v` into `out` (arrays and objects: kOther), setting its kind and the
+// one field that kind uses. In place, not returned: the caller's copy of a
+// returned Scalar read back the fields just stored, a stall per value.
+void ReadScalar(simdjson::dom::element v, Scalar& out) {
   switch (v.type()) {
     case simdjson::dom::element_type::NULL_VALUE:
       out.kind = Scalar::kNull;
@@ -286,7 +287,6 @@ Scalar ReadScalar(simdjson::dom::element v) {
       out.kind = Scalar::kOther;
       break;
   }
-  return out;
 }
 
 // The rows of a well-formed {"data": [...]} body read with simdjson straight
@@ -324,8 +324,11 @@ std::optional<table::Table> FastPredictRows(std::string_view body, const table::
     out.back().Reserve(static_cast<int64_t>(data.size()));
   }
   std::vector<Scalar> row(width);
+  const std::vector<table::Field>& fields = schema.fields();
   for (simdjson::dom::element element : data) {
-    std::fill(row.begin(), row.end(), Scalar{});
+    for (Scalar& value : row) {
+      value.kind = Scalar::kNone;
+    }
     if (element.type() == simdjson::dom::element_type::ARRAY) {
       simdjson::dom::array values;
       if (element.get_array().get(values) != simdjson::SUCCESS || values.size() != width) {
@@ -333,22 +336,31 @@ std::optional<table::Table> FastPredictRows(std::string_view body, const table::
       }
       size_t n = 0;
       for (simdjson::dom::element v : values) {
-        row[n++] = ReadScalar(v);
+        ReadScalar(v, row[n++]);
       }
     } else if (element.type() == simdjson::dom::element_type::OBJECT) {
-      simdjson::dom::object fields;
-      if (element.get_object().get(fields) != simdjson::SUCCESS) {
+      simdjson::dom::object members;
+      if (element.get_object().get(members) != simdjson::SUCCESS) {
         return std::nullopt;
       }
-      for (simdjson::dom::key_value_pair field : fields) {
-        std::optional<size_t> at = schema.IndexOf(field.key);
-        if (!at) {
-          continue;  // names the model does not use are ignored
+      // Rows name their columns in the same order, mostly the schema's: each
+      // name is first compared with the field after the previous one.
+      size_t next = 0;
+      for (simdjson::dom::key_value_pair member : members) {
+        std::optional<size_t> at;
+        if (next < width && fields[next].name == member.key) {
+          at = next;
+        } else {
+          at = schema.IndexOf(member.key);
+          if (!at) {
+            continue;  // names the model does not use are ignored
+          }
         }
+        next = *at + 1;
         if (row[*at].kind != Scalar::kNone) {
           return std::nullopt;  // a repeated name: the general reader keeps the last
         }
-        row[*at] = ReadScalar(field.value);
+        ReadScalar(member.value, row[*at]);
       }
     } else {
       return std::nullopt;

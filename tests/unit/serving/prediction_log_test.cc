@@ -197,7 +197,7 @@ TEST(PredictionLog, WritesARequestAsOneLineOfColumns) {
 // an array.
 TEST(PredictionLog, WritesRepeatingStringsAsADictionary) {
   using table::DataType;
-  std::vector<table::Column> cols(2, table::Column(DataType::kString));
+  std::vector<table::Column> cols(3, table::Column(DataType::kString));
   const std::vector<std::string> city = {"Lisbon", "Porto",        "Lisbon", "",      "Porto",
                                          "Lisbon", "Faro \"sul\"", "Lisbon", "Porto", "Lisbon"};
   for (size_t i = 0; i < city.size(); ++i) {
@@ -207,8 +207,11 @@ TEST(PredictionLog, WritesRepeatingStringsAsADictionary) {
       cols[0].AppendString(city[i]);
     }
     cols[1].AppendString("id-" + std::to_string(i));
+    cols[2].AppendString(i == 4 ? "" : std::string(i, 'x'));  // rows 0 and 4 empty
   }
-  const table::Table rows(table::Schema({{"city", DataType::kString}, {"id", DataType::kString}}),
+  const table::Table rows(table::Schema({{"city", DataType::kString},
+                                         {"id", DataType::kString},
+                                         {"note", DataType::kString}}),
                           cols);
   ml::Prediction p;
   p.task = ml::Task::kRegression;
@@ -244,6 +247,10 @@ TEST(PredictionLog, WritesRepeatingStringsAsADictionary) {
   }
   ASSERT_TRUE(f["id"].is_array());
   EXPECT_EQ(f["id"][9], "id-9");
+  ASSERT_TRUE(f["note"].is_array());
+  EXPECT_EQ(f["note"][0], "");
+  EXPECT_EQ(f["note"][4], "");
+  EXPECT_EQ(f["note"][9], "xxxxxxxxx");
 }
 
 // A full queue drops the record and counts it; Append never waits.
