@@ -2,6 +2,7 @@
 server and waiting until it accepts connections, and running a command timed with its peak
 memory."""
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -9,12 +10,35 @@ import time
 
 
 def free_port():
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    """A TCP port on 127.0.0.1 that nothing uses right now, below the kernel's ephemeral range
+    (ip_local_port_range, 32768 and up by default). A port from bind(0) is an ephemeral one:
+    once closed, a client connection of any concurrent test can take it as its own, and a
+    client polling it before the server listens can connect to itself (TCP's simultaneous
+    open), which start_server would take for the server being up."""
+    low, high = 20000, 32767
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            high = min(high, int(f.read().split()[0]) - 1)
+    except (OSError, ValueError, IndexError):
+        pass
+    if high < low:  # an unusual ephemeral range: the kernel's choice, then
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        return port
+    rng = random.Random()  # seeded from the OS: concurrent tests draw different ports
+    for _ in range(200):
+        port = rng.randint(low, high)
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            continue
+        finally:
+            s.close()
+    sys.exit(f"no free port between {low} and {high} on 127.0.0.1")
 
 
 def start_server(cmd, port, seconds=10, **popen_args):

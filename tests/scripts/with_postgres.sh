@@ -24,7 +24,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-PORT=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# A port below the ephemeral range (tests/pylib/plinth_procs.py, free_port): one from bind(0)
+# could be taken by a concurrent test's client connection while initdb runs.
+PORT=$(/usr/bin/python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); from plinth_procs import free_port; print(free_port())' "$(dirname "$0")/../pylib")
 echo "plinth-test" > "$DIR/pw"
 chmod 644 "$DIR/pw"
 if ! "${RUNAS[@]}" "$BIN/initdb" -D "$DIR/data" -U plinth --pwfile="$DIR/pw" --auth=scram-sha-256 \
