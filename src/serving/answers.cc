@@ -96,7 +96,11 @@ void WriteProbabilities(JsonWriter& w, const ml::Prediction& pred, bool nested) 
     for (size_t i = 0; i < pred.proba.size(); ++i) {
       if (i % k == 0) {
         if (i > 0) {
-          p = nested ? std::copy_n("],[", 3, p) : std::copy_n(",", 1, p);
+          if (nested) {
+            p = std::copy_n("],[", 3, p);
+          } else {
+            *p++ = ',';
+          }
         } else if (nested) {
           *p++ = '[';
         }

@@ -4,7 +4,6 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -120,7 +119,7 @@ void AppendColumn(core::JsonAppender& a, const table::Table& t, std::optional<si
   };
   auto quoted = [](char* p, std::string_view v) {
     *p++ = '"';
-    std::memcpy(p, v.data(), v.size());  // never empty: a timestamp, or a plain value's bytes
+    std::memcpy(p, v.data(), v.size());  // v.data() is never null (a string's or the column's)
     p += v.size();
     *p++ = '"';
     return p;
@@ -148,8 +147,7 @@ void AppendColumn(core::JsonAppender& a, const table::Table& t, std::optional<si
       }
       if (core::IsPlainJsonString(col->chars())) {
         return each(col->chars().size() + 2 * rows, [&](char* p, size_t i) {
-          const std::string_view v = col->GetString(static_cast<int64_t>(i));
-          return v.empty() ? std::copy_n("\"\"", 2, p) : quoted(p, v);
+          return quoted(p, col->GetString(static_cast<int64_t>(i)));
         });
       }
       // Bytes that need escaping: value by value through the appender.

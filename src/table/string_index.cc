@@ -2,6 +2,8 @@
 
 #include <xxhash.h>
 
+#include <bit>
+
 namespace plinth::table {
 namespace {
 
@@ -9,7 +11,8 @@ constexpr size_t kInitialSlots = 16;
 
 }  // namespace
 
-StringIndex::StringIndex() : slots_(kInitialSlots), offsets_{0}, shift_(64 - 4) {}
+StringIndex::StringIndex()
+    : slots_(kInitialSlots), offsets_{0}, shift_(64 - std::countr_zero(kInitialSlots)) {}
 
 uint64_t StringIndex::LongHash(std::string_view s) { return XXH3_64bits(s.data(), s.size()); }
 

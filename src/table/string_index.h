@@ -25,38 +25,17 @@ class StringIndex {
   // it when it is new; `*added` says whether it was.
   int32_t Add(std::string_view s, bool* added = nullptr) {
     const Key k = KeyOf(s);
-    const size_t mask = slots_.size() - 1;
-    size_t at = SlotOf(k);
-    for (;; at = (at + 1) & mask) {
-      const Slot& slot = slots_[at];
-      if (slot.code < 0) {
-        break;
-      }
-      if (Matches(slot, k, s)) {
-        if (added != nullptr) {
-          *added = false;
-        }
-        return slot.code;
-      }
-    }
+    const size_t at = Probe(k, s);
+    const bool is_new = slots_[at].code < 0;
     if (added != nullptr) {
-      *added = true;
+      *added = is_new;
     }
-    return Insert(at, k, s);
+    return is_new ? Insert(at, k, s) : slots_[at].code;
   }
   // The code of `s`, or -1 when it was never added.
   int32_t Find(std::string_view s) const {
     const Key k = KeyOf(s);
-    const size_t mask = slots_.size() - 1;
-    for (size_t at = SlotOf(k);; at = (at + 1) & mask) {
-      const Slot& slot = slots_[at];
-      if (slot.code < 0) {
-        return -1;
-      }
-      if (Matches(slot, k, s)) {
-        return slot.code;
-      }
-    }
+    return slots_[Probe(k, s)].code;  // an empty slot's code is -1
   }
   // The string of `code`.
   std::string_view Get(int32_t code) const {
@@ -110,13 +89,22 @@ class StringIndex {
     const uint64_t x = (k.lo ^ (k.hi << 29 | k.hi >> 35)) + k.len;
     return static_cast<size_t>((x * 0x9e3779b97f4a7c15ull) >> shift_);
   }
+  // The slot holding `s` (key `k`), or the empty slot where its search ended.
+  size_t Probe(const Key& k, std::string_view s) const {
+    const size_t mask = slots_.size() - 1;
+    size_t at = SlotOf(k);
+    while (slots_[at].code >= 0 && !Matches(slots_[at], k, s)) {
+      at = (at + 1) & mask;
+    }
+    return at;
+  }
   bool Matches(const Slot& slot, const Key& k, std::string_view s) const {
     if (slot.key.lo != k.lo || slot.key.hi != k.hi || slot.key.len != k.len) {
       return false;
     }
     return k.len <= 16 || Get(slot.code) == s;
   }
-  // Puts `s` in the empty slot `at` (where a search for it ended).
+  // Puts `s` in the empty slot `at` (where Probe ended).
   int32_t Insert(size_t at, const Key& k, std::string_view s);
   void Grow();
 
