@@ -23,17 +23,24 @@ test: release
 test-debug: debug
 	ctest --preset debug -j2 -L unit $(CTEST_ARGS)
 
-# The request parsers of plinth serve under libFuzzer (Clang, ASan + UBSan) for
-# FUZZ_SECONDS, from the seed corpus in tests/fuzz/corpus; a crash fails.
+# Every parser a user or client reaches under libFuzzer (Clang, ASan + UBSan),
+# each for FUZZ_SECONDS from its seed corpus in tests/fuzz/corpus/NAME; a crash
+# fails. The serving request parsers get the full time, the others a third.
 FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := protocols json csv expr config search bundle
 fuzz:
 	cmake --preset fuzz >/dev/null
 	cmake --build --preset fuzz
-	rm -rf build/fuzz/corpus && mkdir -p build/fuzz/corpus build/fuzz/crashes
-	cp tests/fuzz/corpus/protocols/* build/fuzz/corpus/
-	build/fuzz/tests/protocols_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
-	  -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=build/fuzz/crashes/ \
-	  build/fuzz/corpus
+	rm -rf build/fuzz/corpus && mkdir -p build/fuzz/crashes
+	set -e; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p build/fuzz/corpus/$$t; \
+	  if [ -d tests/fuzz/corpus/$$t ]; then cp tests/fuzz/corpus/$$t/* build/fuzz/corpus/$$t/; fi; \
+	  if [ $$t = protocols ]; then secs=$(FUZZ_SECONDS); else secs=$$(( ($(FUZZ_SECONDS) + 2) / 3 )); fi; \
+	  echo "fuzz: $$t for $$secs s"; \
+	  build/fuzz/tests/$${t}_fuzz -max_total_time=$$secs -max_len=4096 -timeout=10 \
+	    -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=build/fuzz/crashes/$$t- \
+	    build/fuzz/corpus/$$t; \
+	done
 
 demo: release
 	bash examples/demo.sh $(CURDIR)/build/release/apps/plinth/plinth

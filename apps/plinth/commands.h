@@ -28,6 +28,14 @@ inline constexpr int kExitInternal = 3;     // a bug or an environment failure
 // Prints "plinth: error: MESSAGE" to stderr and returns the exit code for `status`.
 int ReportError(const Status& status);
 
+// The most threads or parallel jobs any flag or config asks for: more only
+// costs memory and start-up time on any machine Plinth runs on.
+inline constexpr int64_t kMaxThreads = 1024;
+// Checks a thread or job count flag as CLI11 reads it: an integer from `min`
+// (0 meaning one per core, where the flag allows it) to kMaxThreads, else
+// "--jobs: expected a whole number from 1 to 1024, got \"-1\"".
+CLI::Validator ThreadCount(int64_t min);
+
 // Where and how an HTTP command listens: --host, --port, --threads,
 // --max-body-mb, --request-timeout, --keep-alive, --max-connections. Numbers
 // are signed, so that -1 is refused rather than wrapped.

@@ -1,5 +1,6 @@
 #include <unistd.h>
 
+#include <charconv>
 #include <cstdio>
 #include <tuple>
 
@@ -21,6 +22,20 @@ int ReportError(const Status& status) {
   }
 }
 
+CLI::Validator ThreadCount(int64_t min) {
+  return CLI::Validator(
+      [min](std::string& text) -> std::string {
+        int64_t v = 0;
+        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+        if (ec != std::errc() || end != text.data() + text.size() || v < min || v > kMaxThreads) {
+          return "expected a whole number from " + std::to_string(min) + " to " +
+                 std::to_string(kMaxThreads) + ", got \"" + text + "\"";
+        }
+        return "";
+      },
+      "INT in [" + std::to_string(min) + ".." + std::to_string(kMaxThreads) + "]");
+}
+
 void AddCsvFlags(CLI::App& cmd, CsvFlags& f) {
   cmd.add_option("--delimiter", f.delimiter,
                  "field delimiter: one character, or 'tab' (default: detected among , ; tab |)");
@@ -36,7 +51,8 @@ void AddCsvFlags(CLI::App& cmd, CsvFlags& f) {
                  "a line with the wrong number of fields: error, warn (skip and report) or skip")
       ->capture_default_str();
   cmd.add_flag("--no-header", f.no_header, "the first line is data; columns are column_1, ...");
-  cmd.add_option("--threads", f.threads, "parser threads (default: one per core)");
+  cmd.add_option("--threads", f.threads, "parser threads (default: one per core)")
+      ->check(ThreadCount(0));
   cmd.add_flag("-q,--quiet", f.quiet, "print no progress and no table");
 }
 

@@ -34,7 +34,8 @@ struct WorkFlags {
 };
 
 void AddWorkFlags(CLI::App& cmd, WorkFlags& f) {
-  cmd.add_option("-j,--jobs", f.threads, "parallel jobs (default: one per core)");
+  cmd.add_option("-j,--jobs", f.threads, "parallel jobs (default: one per core)")
+      ->check(ThreadCount(0));
   cmd.add_flag("-q,--quiet", f.quiet, "print nothing but errors");
 }
 

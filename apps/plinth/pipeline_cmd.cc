@@ -77,7 +77,9 @@ void RegisterPipeline(CLI::App& app, Runner& run) {
             ? "Run the pipeline in plinth.yaml: stages whose inputs changed, in dependency order"
             : "Same as run (DVC's name)");
     cmd->add_option("STAGE", opt->targets, "stages to bring up to date (with what they need)");
-    cmd->add_option("-j,--jobs", opt->jobs, "independent stages at once")->capture_default_str();
+    cmd->add_option("-j,--jobs", opt->jobs, "independent stages at once")
+        ->check(ThreadCount(1))
+        ->capture_default_str();
     cmd->add_flag("--dry", opt->dry, "print what would run and why; run nothing");
     cmd->add_flag("-k,--keep-going", opt->keep_going,
                   "after a failure, still run the stages that do not depend on it");

@@ -123,6 +123,7 @@ void RegisterPredict(CLI::App& app, Runner& run) {
                   "rows per prediction (0: each chunk the reader delivers)")
       ->capture_default_str();
   cmd->add_option("--threads", flags->threads, "parser threads (0: one per core)")
+      ->check(ThreadCount(0))
       ->capture_default_str();
   cmd->add_option("--shard", flags->shard,
                   "I/N: score only the I-th of N byte ranges of the input (0-based)");

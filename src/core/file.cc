@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <filesystem>
 #include <functional>
@@ -96,18 +97,69 @@ Result<std::string> ReadFile(const std::string& path) {
   return out;
 }
 
+namespace {
+
+// `path` with symlinks in its last component followed (a link to a missing
+// file gives the missing file's path), so a write replaces what the link names
+// and leaves the link itself in place.
+Result<std::string> FollowLinks(const std::string& path) {
+  std::string target = path;
+  for (int hops = 0; hops < 40; ++hops) {  // the kernel's own limit (ELOOP)
+    struct stat st {};
+    if (::lstat(target.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) {
+      return target;
+    }
+    std::string link(static_cast<size_t>(PATH_MAX), '\0');
+    const ssize_t n = ::readlink(target.c_str(), link.data(), link.size());
+    if (n < 0) {
+      return IoError(ErrnoMessage(target));
+    }
+    link.resize(static_cast<size_t>(n));
+    std::filesystem::path next(link);
+    if (next.is_relative()) {
+      next = std::filesystem::path(target).parent_path() / next;
+    }
+    target = next.string();
+  }
+  return InvalidArgument(path + ": too many levels of symbolic links");
+}
+
+}  // namespace
+
 Result<AtomicFileWriter> AtomicFileWriter::Open(const std::string& path) {
-  std::filesystem::path target(path);
-  std::filesystem::path dir = target.has_parent_path() ? target.parent_path() : ".";
+  AtomicFileWriter w;
+  w.path_ = path;
+  PLINTH_ASSIGN_OR_RETURN(std::string target, FollowLinks(path));
+  struct stat st {};
+  if (::stat(target.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    if (S_ISDIR(st.st_mode)) {
+      return InvalidArgument(path + ": is a directory, expected a file");
+    }
+    if (!S_ISCHR(st.st_mode) && !S_ISFIFO(st.st_mode)) {
+      return InvalidArgument(path +
+                             ": a block device or socket; expected a regular file, a character "
+                             "device or a named pipe");
+    }
+    // A character device or named pipe (/dev/null, /dev/stdout, a FIFO) is
+    // written in place: replacing it with a regular file would break it for
+    // every other program.
+    w.fd_ = ::open(target.c_str(), O_WRONLY | O_CLOEXEC | O_NOCTTY);
+    if (w.fd_ < 0) {
+      return IoError(ErrnoMessage(path));
+    }
+    w.in_place_ = true;
+    return w;
+  }
+  std::filesystem::path file(target);
+  std::filesystem::path dir = file.has_parent_path() ? file.parent_path() : ".";
   std::random_device rd;
   std::string name = ".";
-  name.append(target.filename().string())
+  name.append(file.filename().string())
       .append(".tmp.")
       .append(std::to_string(::getpid()))
       .append(".")
       .append(std::to_string(rd()));
-  AtomicFileWriter w;
-  w.path_ = path;
+  w.target_ = target;
   w.dir_ = dir.string();
   w.tmp_ = (dir / name).string();
   w.fd_ = ::open(w.tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -119,14 +171,18 @@ Result<AtomicFileWriter> AtomicFileWriter::Open(const std::string& path) {
 
 AtomicFileWriter::AtomicFileWriter(AtomicFileWriter&& other) noexcept
     : path_(std::move(other.path_)),
+      target_(std::move(other.target_)),
       dir_(std::move(other.dir_)),
       tmp_(std::move(other.tmp_)),
-      fd_(std::exchange(other.fd_, -1)) {}
+      fd_(std::exchange(other.fd_, -1)),
+      in_place_(other.in_place_) {}
 
 AtomicFileWriter::~AtomicFileWriter() {
   if (fd_ >= 0) {
     ::close(fd_);
-    ::unlink(tmp_.c_str());
+    if (!in_place_) {
+      ::unlink(tmp_.c_str());
+    }
   }
 }
 
@@ -141,6 +197,12 @@ Status AtomicFileWriter::Commit() {
   if (fd_ < 0) {
     return FailedPrecondition(path_ + ": committed twice");
   }
+  if (in_place_) {
+    if (::close(std::exchange(fd_, -1)) != 0) {
+      return IoError(ErrnoMessage(path_));
+    }
+    return Status::Ok();
+  }
   Status s;
   if (::fsync(fd_) != 0) {
     s = IoError(ErrnoMessage(path_));
@@ -148,7 +210,7 @@ Status AtomicFileWriter::Commit() {
   if (::close(std::exchange(fd_, -1)) != 0 && s.ok()) {
     s = IoError(ErrnoMessage(path_));
   }
-  if (s.ok() && ::rename(tmp_.c_str(), path_.c_str()) != 0) {
+  if (s.ok() && ::rename(tmp_.c_str(), target_.c_str()) != 0) {
     s = IoError(ErrnoMessage(path_));
   }
   if (!s.ok()) {

@@ -32,6 +32,12 @@ Status AtomicWriteFile(const std::string& path, std::string_view content);
 // to a temporary file beside `path`, which Commit fsyncs and renames over it.
 // Destroyed without Commit (an error, a crash), the temporary file is removed
 // and `path` is untouched.
+//
+// What `path` names is never replaced by something else: a symlink is followed
+// (the file it names is replaced; the link stays), a character device or named
+// pipe (/dev/null, /dev/stdout, a FIFO) is written in place, without the
+// guarantee, and a directory, block device or socket is refused with
+// kInvalidArgument naming `path`.
 class AtomicFileWriter {
  public:
   static Result<AtomicFileWriter> Open(const std::string& path);
@@ -44,8 +50,11 @@ class AtomicFileWriter {
 
  private:
   AtomicFileWriter() = default;
-  std::string path_, dir_, tmp_;
+  std::string path_;    // as given, for messages
+  std::string target_;  // `path_` with symlinks followed: what Commit replaces
+  std::string dir_, tmp_;
   int fd_ = -1;
+  bool in_place_ = false;  // a device or pipe, written directly
 };
 
 // Creates the directories above `path` that do not exist. kIoError naming the

@@ -3,36 +3,284 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <climits>
 #include <cmath>
 #include <cstring>
+#include <optional>
 
 #include "core/file.h"
 
 namespace plinth::core {
 
-Result<Json> ParseJson(std::string_view text, std::string_view source) {
+namespace {
+
+// nlohmann's DOM builder behind a depth count: refuses to open an array or
+// object deeper than the limit, which stops the parse there (its text parser
+// is iterative, its binary readers recurse once per level).
+class DepthLimitedSax {
+ public:
+  DepthLimitedSax(Json& root, int max_depth)
+      : dom_(root, /*allow_exceptions=*/true), max_depth_(max_depth) {}
+
+  bool null() { return dom_.null(); }
+  bool boolean(bool v) { return dom_.boolean(v); }
+  bool number_integer(Json::number_integer_t v) { return dom_.number_integer(v); }
+  bool number_unsigned(Json::number_unsigned_t v) { return dom_.number_unsigned(v); }
+  bool number_float(Json::number_float_t v, const std::string& s) {
+    return dom_.number_float(v, s);
+  }
+  bool string(std::string& v) { return dom_.string(v); }
+  bool binary(Json::binary_t& v) { return dom_.binary(v); }
+  bool start_object(std::size_t n) { return Open() && dom_.start_object(n); }
+  bool key(std::string& v) { return dom_.key(v); }
+  bool end_object() {
+    --depth_;
+    return dom_.end_object();
+  }
+  bool start_array(std::size_t n) { return Open() && dom_.start_array(n); }
+  bool end_array() {
+    --depth_;
+    return dom_.end_array();
+  }
+  template <typename Exception>
+  bool parse_error(std::size_t position, const std::string& last_token, const Exception& e) {
+    return dom_.parse_error(position, last_token, e);
+  }
+
+  bool too_deep() const { return too_deep_; }
+
+ private:
+  bool Open() {
+    if (++depth_ > max_depth_) {
+      too_deep_ = true;
+      return false;
+    }
+    return true;
+  }
+
+  nlohmann::detail::json_sax_dom_parser<Json> dom_;
+  int max_depth_;
+  int depth_ = 0;
+  bool too_deep_ = false;
+};
+
+std::string TooDeep(std::string_view source, std::string_view format, int max_depth) {
+  return std::string(source) + ": invalid " + std::string(format) + ": nested deeper than " +
+         std::to_string(max_depth) + " levels";
+}
+
+// nlohmann's text is "[json.exception.parse_error.101] parse error at line 1, column 2: X";
+// keeps only X.
+std::string Detail(const std::exception& e) {
+  std::string what = e.what();
+  size_t colon = what.rfind(": ");
+  return colon == std::string::npos ? what : what.substr(colon + 2);
+}
+
+}  // namespace
+
+Result<Json> ParseJson(std::string_view text, std::string_view source, int max_depth) {
   try {
-    return Json::parse(text.begin(), text.end());
+    Json out;
+    DepthLimitedSax sax(out, max_depth);
+    if (!Json::sax_parse(text.begin(), text.end(), &sax) && sax.too_deep()) {
+      return InvalidArgument(TooDeep(source, "JSON", max_depth));
+    }
+    return out;
   } catch (const Json::parse_error& e) {
     size_t pos = std::min<size_t>(e.byte == 0 ? 0 : e.byte - 1, text.size());
     size_t line = 1 + static_cast<size_t>(std::count(text.begin(), text.begin() + pos, '\n'));
     size_t line_start = text.rfind('\n', pos == 0 ? 0 : pos - 1);
     size_t col = line_start == std::string_view::npos ? pos + 1 : pos - line_start;
-    std::string what = e.what();
-    // nlohmann's text is "[json.exception.parse_error.101] parse error at line 1, column 2: X";
-    // keep only X.
-    size_t colon = what.rfind(": ");
-    std::string detail = colon == std::string::npos ? what : what.substr(colon + 2);
     return InvalidArgument(std::string(source) + ":" + std::to_string(line) + ":" +
-                           std::to_string(col) + ": invalid JSON: " + detail);
+                           std::to_string(col) + ": invalid JSON: " + Detail(e));
+  } catch (const Json::out_of_range&) {
+    // nlohmann's text quotes the whole number, however long.
+    return InvalidArgument(std::string(source) +
+                           ": invalid JSON: a number out of range (beyond +-1.8e308)");
   } catch (const std::exception& e) {
-    return InvalidArgument(std::string(source) + ": invalid JSON: " + e.what());
+    return InvalidArgument(std::string(source) + ": invalid JSON: " + Detail(e));
   }
+}
+
+Result<Json> ParseUbjson(std::string_view bytes, std::string_view source, int max_depth) {
+  try {
+    Json out;
+    DepthLimitedSax sax(out, max_depth);
+    if (!Json::sax_parse(bytes.begin(), bytes.end(), &sax, nlohmann::detail::input_format_t::ubjson,
+                         /*strict=*/true)) {
+      return InvalidArgument(sax.too_deep() ? TooDeep(source, "UBJSON", max_depth)
+                                            : std::string(source) + ": invalid UBJSON");
+    }
+    return out;
+  } catch (const std::exception& e) {
+    // bad_alloc included: a length field can claim more than memory holds.
+    return InvalidArgument(std::string(source) + ": invalid UBJSON: " + Detail(e));
+  }
+}
+
+namespace {
+
+// Appends `value` to `out` until `out` holds `limit` characters; false once cut.
+bool AppendPreview(const Json& value, size_t limit, std::string* out) {
+  if (out->size() >= limit) {
+    return false;
+  }
+  if (value.is_array() || value.is_object()) {
+    out->push_back(value.is_array() ? '[' : '{');
+    bool first = true;
+    for (auto it = value.begin(); it != value.end(); ++it) {
+      if (!first) {
+        out->push_back(',');
+      }
+      first = false;
+      if (value.is_object()) {
+        AppendJsonString(out, it.key());
+        out->push_back(':');
+      }
+      if (!AppendPreview(*it, limit, out)) {
+        return false;
+      }
+    }
+    out->push_back(value.is_array() ? ']' : '}');
+  } else if (value.is_string()) {
+    const auto& s = value.get_ref<const std::string&>();
+    // A long string is cut before it is quoted: quoting costs its whole length.
+    AppendJsonString(out, std::string_view(s).substr(0, limit - out->size() + 1));
+  } else {
+    out->append(DumpJson(value, false));
+  }
+  return out->size() <= limit;
+}
+
+}  // namespace
+
+std::string JsonPreview(const Json& value, size_t max_chars) {
+  std::string out;
+  if (!AppendPreview(value, max_chars, &out) || out.size() > max_chars) {
+    // Back to a whole UTF-8 character, so the message stays valid text.
+    size_t cut = std::min(out.size(), max_chars);
+    while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) {
+      --cut;
+    }
+    out.resize(cut);
+    out += "...";
+  }
+  return out;
 }
 
 Result<Json> ReadJsonFile(const std::string& path) {
   PLINTH_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
   return ParseJson(text, path);
+}
+
+Result<JsonFields> JsonFields::Of(const Json& value, std::string where) {
+  if (!value.is_object()) {
+    return InvalidArgument(where + ": expected a JSON object, got " + JsonPreview(value, 40));
+  }
+  return JsonFields(&value, std::move(where));
+}
+
+const Json* JsonFields::Find(std::string_view key) const {
+  auto it = object_->find(std::string(key));
+  return it == object_->end() || it->is_null() ? nullptr : &*it;
+}
+
+bool JsonFields::Has(std::string_view key) const { return Find(key) != nullptr; }
+
+std::string JsonFields::At(std::string_view key) const {
+  return where_ + ": key '" + std::string(key) + "'";
+}
+
+Status JsonFields::Wrong(std::string_view key, std::string_view expected, const Json& got) const {
+  return InvalidArgument(At(key) + ": expected " + std::string(expected) + ", got " +
+                         JsonPreview(got, 40));
+}
+
+namespace {
+
+// Members of one type, required or with a fallback.
+template <typename T, typename Check, typename Get>
+Result<T> Member(const JsonFields& fields, const Json* v, std::string_view key,
+                 std::string_view expected, const std::optional<T>& fallback, Check check,
+                 Get get) {
+  if (v == nullptr) {
+    if (fallback) {
+      return *fallback;
+    }
+    return InvalidArgument(fields.At(key) + ": missing (expected " + std::string(expected) + ")");
+  }
+  if (!check(*v)) {
+    return InvalidArgument(fields.At(key) + ": expected " + std::string(expected) + ", got " +
+                           JsonPreview(*v, 40));
+  }
+  return get(*v);
+}
+
+bool IsString(const Json& v) { return v.is_string(); }
+std::string GetString(const Json& v) { return v.get<std::string>(); }
+// An integer, or a double that holds one exactly (1.0), within int64.
+bool IsInt(const Json& v) {
+  if (v.is_number_integer()) {
+    return !v.is_number_unsigned() || v.get<uint64_t>() <= uint64_t{INT64_MAX};
+  }
+  if (v.is_number_float()) {
+    const double d = v.get<double>();
+    return std::trunc(d) == d && d >= -9.2233720368547758e18 && d < 9.2233720368547758e18;
+  }
+  return false;
+}
+int64_t GetInt(const Json& v) {
+  return v.is_number_float() ? static_cast<int64_t>(v.get<double>()) : v.get<int64_t>();
+}
+bool IsNumber(const Json& v) { return v.is_number(); }
+double GetNumber(const Json& v) { return v.get<double>(); }
+bool IsBool(const Json& v) { return v.is_boolean(); }
+bool GetBool(const Json& v) { return v.get<bool>(); }
+
+}  // namespace
+
+Result<std::string> JsonFields::String(std::string_view key) const {
+  return Member<std::string>(*this, Find(key), key, "a string", std::nullopt, IsString, GetString);
+}
+Result<std::string> JsonFields::String(std::string_view key, std::string_view fallback) const {
+  return Member<std::string>(*this, Find(key), key, "a string", std::string(fallback), IsString,
+                             GetString);
+}
+Result<int64_t> JsonFields::Int(std::string_view key) const {
+  return Member<int64_t>(*this, Find(key), key, "an integer", std::nullopt, IsInt, GetInt);
+}
+Result<int64_t> JsonFields::Int(std::string_view key, int64_t fallback) const {
+  return Member<int64_t>(*this, Find(key), key, "an integer", fallback, IsInt, GetInt);
+}
+Result<double> JsonFields::Number(std::string_view key) const {
+  return Member<double>(*this, Find(key), key, "a number", std::nullopt, IsNumber, GetNumber);
+}
+Result<double> JsonFields::Number(std::string_view key, double fallback) const {
+  return Member<double>(*this, Find(key), key, "a number", fallback, IsNumber, GetNumber);
+}
+Result<bool> JsonFields::Bool(std::string_view key, bool fallback) const {
+  return Member<bool>(*this, Find(key), key, "true or false", fallback, IsBool, GetBool);
+}
+Result<const Json*> JsonFields::Array(std::string_view key) const {
+  const Json* v = Find(key);
+  if (v == nullptr) {
+    return InvalidArgument(At(key) + ": missing (expected an array)");
+  }
+  if (!v->is_array()) {
+    return Wrong(key, "an array", *v);
+  }
+  return v;
+}
+Result<const Json*> JsonFields::Object(std::string_view key) const {
+  const Json* v = Find(key);
+  if (v == nullptr) {
+    return InvalidArgument(At(key) + ": missing (expected an object)");
+  }
+  if (!v->is_object()) {
+    return Wrong(key, "an object", *v);
+  }
+  return v;
 }
 
 std::string DumpJson(const Json& value, bool pretty) {

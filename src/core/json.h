@@ -17,12 +17,68 @@ namespace plinth::core {
 
 using Json = nlohmann::ordered_json;
 
+// The deepest nesting of arrays and objects ParseJson accepts by default: far
+// more than any document Plinth or MLflow writes, and little enough that code
+// walking a parsed value recursively (serializing it, say) cannot run out of stack.
+inline constexpr int kMaxJsonDepth = 64;
+
 // Parses `text`. On a syntax error returns kInvalidArgument
-// "`source`:LINE:COL: invalid JSON: ...".
-Result<Json> ParseJson(std::string_view text, std::string_view source);
+// "`source`:LINE:COL: invalid JSON: ..."; on arrays and objects nested deeper
+// than `max_depth`, kInvalidArgument "`source`: invalid JSON: nested deeper than
+// N levels", found before the value is built any deeper.
+Result<Json> ParseJson(std::string_view text, std::string_view source,
+                       int max_depth = kMaxJsonDepth);
+
+// Parses UBJSON `bytes` (strict: nothing may follow the value), with the same
+// nesting limit; kInvalidArgument "`source`: invalid UBJSON: ..." otherwise.
+Result<Json> ParseUbjson(std::string_view bytes, std::string_view source,
+                         int max_depth = kMaxJsonDepth);
+
+// `value` as compact JSON text cut to about `max_chars` characters (then "..."):
+// for quoting a client's value in an error message without repeating all of it.
+// Costs time in `max_chars`, not in the size of `value`.
+std::string JsonPreview(const Json& value, size_t max_chars = 80);
 
 // Reads and parses the file at `path` (errors as ReadFile and ParseJson).
 Result<Json> ReadJsonFile(const std::string& path);
+
+// A JSON object's members read with their types checked, for documents and
+// bodies from outside (bundle files, lock and pointer files, request bodies):
+// each accessor returns kInvalidArgument "`where`: key 'format': expected a
+// string, got 1" where nlohmann would throw. Borrows the object: it must
+// outlive the reader.
+class JsonFields {
+ public:
+  // kInvalidArgument "`where`: expected a JSON object, got ..." unless `value` is one.
+  static Result<JsonFields> Of(const Json& value, std::string where);
+
+  // True when `key` is present and not null.
+  bool Has(std::string_view key) const;
+  // Required members: kInvalidArgument "`where`: key 'k': missing" when absent or null.
+  Result<std::string> String(std::string_view key) const;
+  Result<int64_t> Int(std::string_view key) const;
+  Result<double> Number(std::string_view key) const;
+  Result<const Json*> Array(std::string_view key) const;
+  Result<const Json*> Object(std::string_view key) const;
+  // Optional members: `fallback` when absent or null, an error when of another type.
+  Result<std::string> String(std::string_view key, std::string_view fallback) const;
+  Result<int64_t> Int(std::string_view key, int64_t fallback) const;
+  Result<double> Number(std::string_view key, double fallback) const;
+  Result<bool> Bool(std::string_view key, bool fallback) const;
+
+  const std::string& where() const { return where_; }
+  // "`where`: key 'k'", for messages about a member's value.
+  std::string At(std::string_view key) const;
+
+ private:
+  JsonFields(const Json* object, std::string where) : object_(object), where_(std::move(where)) {}
+  // The member, or nullptr when absent or null.
+  const Json* Find(std::string_view key) const;
+  Status Wrong(std::string_view key, std::string_view expected, const Json& got) const;
+
+  const Json* object_;
+  std::string where_;
+};
 
 // Serializes `value` (pretty-printed with 2 spaces when `pretty`); invalid UTF-8 in
 // strings is replaced rather than thrown on.

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <climits>
 #include <csignal>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -210,6 +211,10 @@ class Session : public std::enable_shared_from_this<Session> {
     deadline_ms_.store(NowMs() + int64_t{seconds} * 1000, std::memory_order_relaxed);
   }
 
+  // Waits for the next request. The idle deadline runs until its first byte
+  // arrives; from then one deadline covers the request line, headers and body,
+  // so a client sending its headers a byte at a time is closed like one sending
+  // a slow body.
   void ReadHeader() {
     if (server_->stopping) {
       return Close();
@@ -217,20 +222,34 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->body_limit(server_->options.max_body_bytes);
     parser_->header_limit(server_->options.max_header_bytes);
-    idle_ = buffer_.size() == 0;
+    if (buffer_.size() != 0) {  // pipelined: the next request has begun
+      return ReadRequest();
+    }
+    idle_ = true;
     ExpireIn(server_->options.idle_timeout_seconds);
-    bhttp::async_read_header(socket_, buffer_, *parser_,
-                             [self = shared_from_this()](beast::error_code ec, size_t) {
-                               self->idle_ = false;
-                               self->OnHeader(ec);
-                             });
+    socket_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](beast::error_code ec) {
+      self->idle_ = false;
+      if (ec) {
+        return self->OnReadError(ec);
+      }
+      self->ReadRequest();
+    });
+  }
+
+  void ReadRequest() {
+    ExpireIn(server_->options.request_timeout_seconds);
+    bhttp::async_read_header(
+        socket_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
   }
 
   void OnHeader(beast::error_code ec) {
     if (ec) {
       return OnReadError(ec);
     }
-    ExpireIn(server_->options.request_timeout_seconds);
+    if (auto refused = CheckFraming(); refused) {
+      return Refuse(refused->first, refused->second);
+    }
     if (parser_->is_done()) {  // no body: no second read
       return Handle();
     }
@@ -241,6 +260,39 @@ class Session : public std::enable_shared_from_this<Session> {
                         }
                         self->Handle();
                       });
+  }
+
+  // A request whose body cannot be delimited safely (RFC 9112 6.1, 6.3, 3.2):
+  // a transfer coding other than chunked alone, or HTTP/1.1 without Host.
+  // Read on, such a body would be taken for the next request.
+  std::optional<std::pair<int, std::string>> CheckFraming() const {
+    const auto& header = parser_->get();
+    if (auto te = header.find(bhttp::field::transfer_encoding); te != header.end()) {
+      if (!parser_->chunked()) {
+        return std::pair{400, "Transfer-Encoding \"" + std::string(te->value()) +
+                                  "\": a request body's last transfer coding must be chunked"};
+      }
+      const auto value = te->value();
+      const std::string_view coding = Trim(std::string_view(value.data(), value.size()));
+      if (!beast::iequals(beast::string_view(coding.data(), coding.size()), "chunked")) {
+        return std::pair{501, "Transfer-Encoding \"" + std::string(te->value()) +
+                                  "\": only chunked is supported"};
+      }
+    }
+    if (header.version() >= 11 && header.find(bhttp::field::host) == header.end()) {
+      return std::pair{400, std::string("an HTTP/1.1 request needs a Host header")};
+    }
+    return std::nullopt;
+  }
+
+  static std::string_view Trim(std::string_view v) {
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) {
+      v.remove_prefix(1);
+    }
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) {
+      v.remove_suffix(1);
+    }
+    return v;
   }
 
   void OnReadError(beast::error_code ec) {
@@ -260,9 +312,15 @@ class Session : public std::enable_shared_from_this<Session> {
       message = "request line and headers larger than the limit of " +
                 std::to_string(server_->options.max_header_bytes) + " bytes";
     }
-    // The client may still be sending the rest of the request: read and drop it
-    // after the answer, so it sees the answer rather than a reset connection.
+    Refuse(status, message);
+  }
+
+  // Answers an error and closes. The client may still be sending the rest of
+  // the request: read and drop it after the answer, so it sees the answer
+  // rather than a reset connection.
+  void Refuse(int status, const std::string& message) {
     linger_ = true;
+    head_ = false;
     Send(server_->errors(status, message), false);
   }
 
@@ -271,7 +329,10 @@ class Session : public std::enable_shared_from_this<Session> {
     deadline_ms_.store(kNoDeadline, std::memory_order_relaxed);
     bhttp::request<bhttp::string_body> req = parser_->release();
     Request r;
-    r.method = std::string(req.method_string());
+    // HEAD is GET without the body (RFC 9110 9.3.2): handlers see GET, Send
+    // writes the header only.
+    head_ = req.method() == bhttp::verb::head;
+    r.method = head_ ? std::string("GET") : std::string(req.method_string());
     r.target = std::string(req.target());
     std::string_view target = r.target;
     size_t q = target.find('?');
@@ -301,6 +362,16 @@ class Session : public std::enable_shared_from_this<Session> {
   void Send(Response resp, bool keep_alive) {
     keep_alive = keep_alive && !server_->stopping;
     ExpireIn(server_->options.request_timeout_seconds);
+    uint64_t content_length = resp.body.size();
+    if (!resp.file_path.empty() && head_) {
+      std::error_code ec;
+      content_length = std::filesystem::file_size(resp.file_path, ec);
+      if (ec) {
+        resp = server_->errors(404, "cannot read " + resp.file_path + ": " + ec.message());
+        content_length = resp.body.size();
+      }
+      resp.file_path.clear();
+    }
     if (!resp.file_path.empty()) {
       bhttp::file_body::value_type file;
       beast::error_code ec;
@@ -323,6 +394,7 @@ class Session : public std::enable_shared_from_this<Session> {
         return;
       }
       resp = server_->errors(404, "cannot read " + resp.file_path + ": " + ec.message());
+      content_length = resp.body.size();
     }
     // The status line and headers written here, then header and body in one
     // gathered write: what Beast's serializer would send, without its machinery.
@@ -345,12 +417,15 @@ class Session : public std::enable_shared_from_this<Session> {
       SanitizeHeaderValue(head, at);
     }
     head += "\r\nContent-Length: ";
-    head += std::to_string(resp.body.size());
+    head += std::to_string(content_length);
     if (!keep_alive) {
       head += "\r\nConnection: close";
     }
     head += "\r\n\r\n";
     out_body_ = std::move(resp.body);
+    if (head_) {
+      out_body_.clear();
+    }
     const std::array<net::const_buffer, 2> buffers{net::buffer(out_head_), net::buffer(out_body_)};
     net::async_write(socket_, buffers,
                      [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
@@ -400,6 +475,7 @@ class Session : public std::enable_shared_from_this<Session> {
   Server::Impl* server_;
   bool idle_ = false;
   bool linger_ = false;
+  bool head_ = false;  // the request being answered is a HEAD
   // Steady-clock milliseconds after which the sweep closes the connection.
   std::atomic<int64_t> deadline_ms_{kNoDeadline};
   std::string out_head_;  // the answer being written

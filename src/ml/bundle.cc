@@ -71,19 +71,15 @@ Result<std::unique_ptr<Predictor>> Predictor::Create(core::Json meta, Preprocess
                                                      std::unique_ptr<Model> model) {
   const std::string file(kBundleMetaFile);
   std::unique_ptr<Predictor> p(new Predictor());
-  if (!meta.is_object()) {
-    return InvalidArgument(file + ": expected a JSON object");
-  }
-  if (!meta.contains("task") || !meta["task"].is_string()) {
-    return InvalidArgument(Where(file, "task") + ": missing");
-  }
-  Result<Task> task = ParseTask(meta["task"].get<std::string>());
+  PLINTH_ASSIGN_OR_RETURN(core::JsonFields fields, core::JsonFields::Of(meta, file));
+  PLINTH_ASSIGN_OR_RETURN(std::string task_name, fields.String("task"));
+  Result<Task> task = ParseTask(task_name);
   if (!task.ok()) {
     return InvalidArgument(Where(file, "task") + ": " + task.status().message());
   }
   p->task_ = *task;
-  PLINTH_ASSIGN_OR_RETURN(p->input_schema_, SchemaFromJson(meta.value("input_schema", core::Json()),
-                                                           Where(file, "input_schema")));
+  PLINTH_ASSIGN_OR_RETURN(const core::Json* schema, fields.Array("input_schema"));
+  PLINTH_ASSIGN_OR_RETURN(p->input_schema_, SchemaFromJson(*schema, Where(file, "input_schema")));
   if (p->task_ != Task::kRegression) {
     auto labels = meta.find("class_labels");
     if (labels == meta.end() || !labels->is_array() || labels->size() < 2) {
@@ -96,12 +92,7 @@ Result<std::unique_ptr<Predictor>> Predictor::Create(core::Json meta, Preprocess
       return InvalidArgument(Where(file, "class_labels") + ": a binary model has two labels");
     }
   }
-  if (meta.contains("threshold")) {
-    if (!meta["threshold"].is_number()) {
-      return InvalidArgument(Where(file, "threshold") + ": expected a number");
-    }
-    p->threshold_ = meta["threshold"].get<double>();
-  }
+  PLINTH_ASSIGN_OR_RETURN(p->threshold_, fields.Number("threshold", p->threshold_));
   for (const table::Field& f : p->input_schema_.fields()) {
     bool used = false;
     for (const ColumnTransform& t : preprocess.columns()) {
@@ -124,11 +115,13 @@ Result<std::unique_ptr<Predictor>> Predictor::Load(const std::string& dir) {
     return NotFound(dir + ": not a model bundle directory");
   }
   PLINTH_ASSIGN_OR_RETURN(core::Json meta, core::ReadJsonFile(meta_path));
-  if (!meta.is_object() || meta.value("format", "") != kBundleFormat) {
+  PLINTH_ASSIGN_OR_RETURN(core::JsonFields fields, core::JsonFields::Of(meta, meta_path));
+  PLINTH_ASSIGN_OR_RETURN(std::string format, fields.String("format", ""));
+  if (format != kBundleFormat) {
     return InvalidArgument(meta_path + ": expected \"format\": \"" + std::string(kBundleFormat) +
                            "\"");
   }
-  const std::string kind_name = meta.value("kind", "");
+  PLINTH_ASSIGN_OR_RETURN(std::string kind_name, fields.String("kind"));
   Result<const ModelKind*> kind = FindModelKind(kind_name);
   if (!kind.ok()) {
     return InvalidArgument(meta_path + ": key \"kind\": " + kind.status().message());
@@ -139,7 +132,8 @@ Result<std::unique_ptr<Predictor>> Predictor::Load(const std::string& dir) {
   const std::string model_path = dir + "/" + std::string((*kind)->file_name);
   PLINTH_ASSIGN_OR_RETURN(std::string bytes, core::ReadFile(model_path));
   PLINTH_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, (*kind)->create());
-  Result<Task> task = ParseTask(meta.value("task", ""));
+  PLINTH_ASSIGN_OR_RETURN(std::string task_name, fields.String("task"));
+  Result<Task> task = ParseTask(task_name);
   if (!task.ok()) {
     return InvalidArgument(Where(meta_path, "task") + ": " + task.status().message());
   }

@@ -672,7 +672,9 @@ core::Json Preprocessor::ToJson() const {
 Result<Preprocessor> Preprocessor::FromJson(const core::Json& json, std::string_view source) {
   Preprocessor p;
   const std::string where(source);
-  if (!json.is_object() || json.value("format", "") != "plinth.preprocess/v1") {
+  PLINTH_ASSIGN_OR_RETURN(core::JsonFields fields, core::JsonFields::Of(json, where));
+  PLINTH_ASSIGN_OR_RETURN(std::string format, fields.String("format", ""));
+  if (format != "plinth.preprocess/v1") {
     return InvalidArgument(where + ": expected \"format\": \"plinth.preprocess/v1\"");
   }
   auto cols = json.find("columns");
@@ -717,7 +719,12 @@ Result<Preprocessor> Preprocessor::FromJson(const core::Json& json, std::string_
     }
     p.columns_.push_back(std::move(t));
   }
-  p.options_json_ = json.value("options", core::Json::object());
+  if (fields.Has("options")) {
+    PLINTH_ASSIGN_OR_RETURN(const core::Json* options, fields.Object("options"));
+    p.options_json_ = *options;
+  } else {
+    p.options_json_ = core::Json::object();
+  }
   p.Index();
   return p;
 }

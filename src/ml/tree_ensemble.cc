@@ -6,6 +6,7 @@
 #include <thread>
 #include <tuple>
 
+#include "core/json.h"
 #include "core/thread_pool.h"
 
 namespace plinth::ml {
@@ -288,17 +289,21 @@ inline void Walk(const TreeEnsemble::Split* splits, const uint8_t* default_left,
 
 }  // namespace
 
-Result<TreeEnsemble> TreeEnsemble::FromXgboostModel(std::string_view bytes, int64_t num_features) {
-  // The plain (unordered) tree: this is read once, by key.
+Result<nlohmann::json> TreeEnsemble::ReadXgboostModel(std::string_view bytes) {
   // Both open with '{'; in UBJSON a length marker follows, in JSON a key or space.
   const bool text = bytes.size() > 1 && bytes[0] == '{' &&
                     (bytes[1] == '"' || bytes[1] == '}' || std::isspace(bytes[1]) != 0);
-  nlohmann::json model =
-      text ? nlohmann::json::parse(bytes, nullptr, /*allow_exceptions=*/false)
-           : nlohmann::json::from_ubjson(bytes, /*strict=*/true, /*allow_exceptions=*/false);
-  if (model.is_discarded()) {
-    return InvalidArgument(text ? "not an XGBoost JSON model" : "not an XGBoost UBJSON model");
+  Result<core::Json> model = text ? core::ParseJson(bytes, "XGBoost JSON model")
+                                  : core::ParseUbjson(bytes, "XGBoost UBJSON model");
+  if (!model.ok()) {
+    return model.status();
   }
+  // The plain (unordered) tree: this is read once, by key.
+  return nlohmann::json(*model);
+}
+
+Result<TreeEnsemble> TreeEnsemble::FromXgboostModel(std::string_view bytes, int64_t num_features) {
+  PLINTH_ASSIGN_OR_RETURN(nlohmann::json model, ReadXgboostModel(bytes));
   return FromXgboostJson(model, num_features);
 }
 

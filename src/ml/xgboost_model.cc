@@ -263,7 +263,8 @@ class XgboostModel : public Model {
     native_.reset();
     if (native) {
       PLINTH_ASSIGN_OR_RETURN(std::string ubj, SaveUbj(booster_.get()));
-      BuildNative(ubj);
+      PLINTH_ASSIGN_OR_RETURN(nlohmann::json parsed, TreeEnsemble::ReadXgboostModel(ubj));
+      BuildNative(parsed);
     }
     if (has_valid && flavor_ != Flavor::kLinear && best.round + 1 == report.rounds) {
       // Served from the booster's prediction cache for the DMatrix it
@@ -309,6 +310,9 @@ class XgboostModel : public Model {
   Status Deserialize(std::string_view bytes, Task task, int num_classes,
                      int64_t num_features) override {
     PLINTH_ASSIGN_OR_RETURN(const bool native, NativeWanted());
+    // Read by Plinth first: XGBoost's own reader recurses once per nesting level
+    // and allocates what a length field claims, so hostile bytes would crash it.
+    PLINTH_ASSIGN_OR_RETURN(nlohmann::json parsed, TreeEnsemble::ReadXgboostModel(bytes));
     BoosterHandle bh = nullptr;
     PLINTH_XGB(XGBoosterCreate(nullptr, 0, &bh), "creating a booster");
     BoosterPtr booster(bh);
@@ -327,7 +331,7 @@ class XgboostModel : public Model {
     num_classes_ = num_classes;
     native_.reset();
     if (native) {
-      BuildNative(bytes);
+      BuildNative(parsed);
     }
     return Status::Ok();
   }
@@ -451,9 +455,9 @@ class XgboostModel : public Model {
 
   // Hands prediction to the native evaluator when it covers the model (see
   // tree_ensemble.h); otherwise XGBoost keeps predicting. `model` is the
-  // booster's bytes (model.ubj).
-  void BuildNative(std::string_view model) {
-    Result<TreeEnsemble> trees = TreeEnsemble::FromXgboostModel(model, num_features_);
+  // booster's model, parsed (ReadXgboostModel).
+  void BuildNative(const nlohmann::json& model) {
+    Result<TreeEnsemble> trees = TreeEnsemble::FromXgboostJson(model, num_features_);
     if (trees.ok() && trees->output_columns() == OutputColumns(task_, num_classes_)) {
       native_ = std::make_unique<TreeEnsemble>(*std::move(trees));
     }

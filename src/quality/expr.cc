@@ -52,7 +52,31 @@ class Expr {
   bool boolean = false;
   std::string text;
   size_t column = 0;
+
+  Expr() = default;
+  Expr(const Expr&) = delete;
+  Expr& operator=(const Expr&) = delete;
+  // Takes the tree apart with a stack of its own: a long chain (`a or b or
+  // ...`) would otherwise be freed one recursive call per link.
+  ~Expr() {
+    std::vector<std::unique_ptr<Expr>> pending = std::move(args);
+    while (!pending.empty()) {
+      std::unique_ptr<Expr> e = std::move(pending.back());
+      pending.pop_back();
+      for (auto& a : e->args) {
+        pending.push_back(std::move(a));
+      }
+      e->args.clear();
+    }
+  }
 };
+
+// Limits checked while parsing, before the recursion they bound: brackets,
+// function calls and prefix operators nest at most kMaxNesting deep, and the
+// finished tree (which evaluation walks recursively) is at most kMaxHeight
+// operators tall.
+constexpr int kMaxNesting = 100;
+constexpr size_t kMaxHeight = 1000;
 
 namespace {
 
@@ -238,10 +262,49 @@ class Parser {
       return ErrorAt(Peek().pos,
                      "unexpected \"" + Peek().text + "\" (expected an operator or the end)");
     }
+    if (Height(*e) > kMaxHeight) {
+      return ErrorAt(e->pos, "more than " + std::to_string(kMaxHeight) +
+                                 " operators deep; split the rule into several");
+    }
     return e;
   }
 
  private:
+  // Counts one level of nesting while it lives; `ok` is false past kMaxNesting.
+  class Nesting {
+   public:
+    explicit Nesting(int& depth, int levels = 1) : depth_(depth), levels_(levels) {
+      depth_ += levels_;
+    }
+    ~Nesting() { depth_ -= levels_; }
+    Nesting(const Nesting&) = delete;
+    Nesting& operator=(const Nesting&) = delete;
+    bool ok() const { return depth_ <= kMaxNesting; }
+
+   private:
+    int& depth_;
+    int levels_;
+  };
+  Status TooDeep() const {
+    return ErrorAt(Peek().pos, "brackets, calls and prefix operators nested deeper than " +
+                                   std::to_string(kMaxNesting) + " levels");
+  }
+
+  // The tree's height, found with a stack of its own.
+  static size_t Height(const Expr& root) {
+    size_t height = 0;
+    std::vector<std::pair<const Expr*, size_t>> stack = {{&root, 1}};
+    while (!stack.empty()) {
+      auto [e, h] = stack.back();
+      stack.pop_back();
+      height = std::max(height, h);
+      for (const auto& a : e->args) {
+        stack.emplace_back(a.get(), h + 1);
+      }
+    }
+    return height;
+  }
+
   const Token& Peek() const { return toks_[i_]; }
   const Token& Next() { return toks_[i_++]; }
   bool AcceptKeyword(std::string_view kw) {
@@ -272,7 +335,13 @@ class Parser {
                               ", got " + std::string(KindName(e.kind)));
   }
 
-  Result<std::unique_ptr<Expr>> Or() { return Logical(Op::kOr, "or", &Parser::And); }
+  Result<std::unique_ptr<Expr>> Or() {
+    Nesting nesting(depth_);  // each bracket and call argument starts here
+    if (!nesting.ok()) {
+      return TooDeep();
+    }
+    return Logical(Op::kOr, "or", &Parser::And);
+  }
   Result<std::unique_ptr<Expr>> And() { return Logical(Op::kAnd, "and", &Parser::Not); }
 
   // A left-associative chain of `keyword` over operands parsed by `operand`.
@@ -295,6 +364,10 @@ class Parser {
 
   Result<std::unique_ptr<Expr>> Not() {
     if (IsKeyword(Peek(), "not")) {
+      Nesting nesting(depth_);
+      if (!nesting.ok()) {
+        return TooDeep();
+      }
       size_t pos = Next().pos;
       PLINTH_ASSIGN_OR_RETURN(auto arg, Not());
       PLINTH_RETURN_IF_ERROR(NeedKind(*arg, {Kind::kBool}, "'not'"));
@@ -443,6 +516,11 @@ class Parser {
   }
 
   Result<std::unique_ptr<Expr>> Unary() {
+    const bool prefix = Peek().tok == Tok::kSymbol && (Peek().text == "-" || Peek().text == "+");
+    Nesting nesting(depth_, prefix ? 1 : 0);
+    if (!nesting.ok()) {
+      return TooDeep();
+    }
     if (Peek().tok == Tok::kSymbol && Peek().text == "-") {
       size_t pos = Next().pos;
       PLINTH_ASSIGN_OR_RETURN(auto arg, Unary());
@@ -621,6 +699,7 @@ class Parser {
   }
 
   std::vector<Token> toks_;
+  int depth_ = 0;  // levels of nesting open (see Nesting)
   size_t i_ = 0;
   const table::Schema* schema_;
 };

@@ -11,6 +11,7 @@
 
 #include "core/batcher.h"
 #include "core/clock.h"
+#include "http/errors.h"
 #include "http/metrics.h"
 #include "server/mlflow_json.h"
 #include "store/checkpointer.h"
@@ -71,7 +72,7 @@ Result<std::vector<tracking::Tag>> Tags(const Json& m, const char* key) {
   for (const Json& t : m[key]) {
     if (!t.contains("key") || !t["key"].is_string() ||
         (t.contains("value") && !t["value"].is_string())) {
-      return InvalidArgument("Invalid value " + core::DumpJson(m[key], false) + " for parameter '" +
+      return InvalidArgument("Invalid value " + core::JsonPreview(m[key]) + " for parameter '" +
                              key +
                              "' supplied. Hint: each tag needs a string key and a string value.");
     }
@@ -448,7 +449,7 @@ void MlflowApi::Impl::AddTrackingRoutes() {
                                           {"timestamp", F::kInt64, true},
                                           {"step", F::kInt64}});
         if (!one.ok()) {
-          return InvalidArgument("Invalid value " + core::DumpJson(m["metrics"], false) +
+          return InvalidArgument("Invalid value " + core::JsonPreview(m["metrics"]) +
                                  " for parameter 'metrics' supplied: " + one.status().message());
         }
         metrics.push_back({Str(*one, "key"), (*one)["value"].get<double>(),
@@ -1112,7 +1113,7 @@ std::optional<http::Response> MlflowApi::Dispatch(const http::Request& request, 
 }
 
 http::Response MlflowHttpError(int status, const std::string& message) {
-  http::Response r = ErrorResponse(status == 413 ? "RESOURCE_EXHAUSTED" : "BAD_REQUEST", message);
+  http::Response r = ErrorResponse(http::ErrorCodeForHttpStatus(status), message);
   r.status = status;
   return r;
 }

@@ -3,6 +3,8 @@
 #include <charconv>
 #include <cmath>
 
+#include "http/errors.h"
+
 namespace plinth::server {
 namespace {
 
@@ -135,28 +137,7 @@ Result<core::Json> Coerce(const Field& f, const core::Json& v) {
 }
 }  // namespace
 
-int HttpStatus(std::string_view error_code) {
-  // mlflow/exceptions.py: ERROR_CODE_TO_HTTP_STATUS.
-  if (error_code == "RESOURCE_DOES_NOT_EXIST" || error_code == "ENDPOINT_NOT_FOUND") {
-    return 404;
-  }
-  if (error_code == "PERMISSION_DENIED") {
-    return 403;
-  }
-  if (error_code == "RESOURCE_EXHAUSTED") {
-    return 429;
-  }
-  if (error_code == "TEMPORARILY_UNAVAILABLE") {
-    return 503;
-  }
-  if (error_code == "NOT_IMPLEMENTED") {
-    return 501;
-  }
-  if (error_code == "INTERNAL_ERROR") {
-    return 500;
-  }
-  return 400;
-}
+int HttpStatus(std::string_view error_code) { return http::HttpStatusForErrorCode(error_code); }
 
 http::Response ErrorResponse(std::string_view error_code, const std::string& message) {
   http::Response r;

@@ -5,6 +5,7 @@
 #include <random>
 
 #include "core/clock.h"
+#include "http/errors.h"
 #include "serving/answers.h"
 
 namespace plinth::serving {
@@ -12,19 +13,11 @@ namespace {
 
 using core::Json;
 
+// The shared table (http/errors.h), except that the request readers say
+// kUnimplemented only for a Content-Type they do not read: 415, as MLflow's
+// and KServe's scoring servers answer.
 int HttpStatus(const Status& s) {
-  switch (s.code()) {
-    case StatusCode::kInvalidArgument:
-      return 400;
-    case StatusCode::kNotFound:
-      return 404;
-    case StatusCode::kResourceExhausted:
-      return 413;
-    case StatusCode::kUnimplemented:
-      return 415;
-    default:
-      return 500;
-  }
+  return s.code() == StatusCode::kUnimplemented ? 415 : http::HttpStatusFor(s.code());
 }
 
 http::Response StatusError(const Status& s) {
@@ -35,10 +28,10 @@ http::Response StatusError(const Status& s) {
 http::Response MlflowError(const Status& s) {
   http::Response r;
   r.status = HttpStatus(s);
-  r.body =
-      core::DumpJson(Json{{"error_code", r.status == 413 ? "RESOURCE_EXHAUSTED" : "BAD_REQUEST"},
-                          {"message", s.message()}},
-                     false);
+  // As MLflow's scoring server: BAD_REQUEST for what the client sent.
+  r.body = core::DumpJson(
+      Json{{"error_code", http::ErrorCodeForHttpStatus(r.status)}, {"message", s.message()}},
+      false);
   return r;
 }
 

@@ -95,7 +95,7 @@ Result<table::Table> ReadJsonInvocation(std::string_view body, const table::Sche
       for (const Json& c : *cols) {
         if (!c.is_string()) {
           return InvalidArgument("dataframe_split.columns: expected column names, got " +
-                                 core::DumpJson(c, false));
+                                 core::JsonPreview(c));
         }
         columns.push_back(c.get<std::string>());
       }
@@ -206,7 +206,7 @@ Result<Tensor> ReadTensor(const Json& input, const std::string& where) {
     return InvalidArgument(at +
                            ".datatype: expected one of BOOL, INT8..INT64, UINT8..UINT64, "
                            "FP16, FP32, FP64, BYTES, got " +
-                           core::DumpJson(input["datatype"], false));
+                           core::JsonPreview(input["datatype"]));
   }
   t.datatype = input["datatype"].get<std::string>();
   const Json& shape = input["shape"];
@@ -217,7 +217,7 @@ Result<Tensor> ReadTensor(const Json& input, const std::string& where) {
   for (const Json& d : shape) {
     if (!d.is_number_integer() || d.get<int64_t>() < 0 || d.get<int64_t>() > (int64_t{1} << 40)) {
       return InvalidArgument(at + ".shape: expected sizes of 0 or more, got " +
-                             core::DumpJson(shape, false));
+                             core::JsonPreview(shape));
     }
     t.shape.push_back(d.get<int64_t>());
     count = count > 0 && t.shape.back() > (int64_t{1} << 40) / count ? (int64_t{1} << 40)
@@ -230,14 +230,14 @@ Result<Tensor> ReadTensor(const Json& input, const std::string& where) {
     return InvalidArgument(at + ".data: " + s.message());
   }
   if (static_cast<int64_t>(t.values.size()) != count) {
-    return InvalidArgument(at + ": shape " + core::DumpJson(shape, false) + " holds " +
+    return InvalidArgument(at + ": shape " + core::JsonPreview(shape) + " holds " +
                            std::to_string(count) + " values, data has " +
                            std::to_string(t.values.size()));
   }
   for (size_t i = 0; i < t.values.size(); ++i) {
     if (!FitsTensorType(*t.values[i], t.datatype)) {
       return InvalidArgument(at + ".data[" + std::to_string(i) + "]: expected a " + t.datatype +
-                             " value, got " + core::DumpJson(*t.values[i], false));
+                             " value, got " + core::JsonPreview(*t.values[i]));
     }
   }
   return t;

@@ -12,10 +12,7 @@ namespace {
 using core::Json;
 using table::DataType;
 
-std::string Shown(const Json& v) {
-  std::string s = core::DumpJson(v, false);
-  return s.size() > 60 ? s.substr(0, 57) + "..." : s;
-}
+std::string Shown(const Json& v) { return core::JsonPreview(v, 60); }
 
 Scalar FromJson(const Json& v) {
   Scalar out;

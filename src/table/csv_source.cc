@@ -135,15 +135,21 @@ class GzipSource : public Source {
 
   Result<size_t> Read(char* buf, size_t n) override {
     int got = gzread(gz_, buf, static_cast<unsigned>(std::min<size_t>(n, 1u << 30)));
-    if (got < 0) {
-      int errnum = 0;
-      const char* msg = gzerror(gz_, &errnum);
-      return Corruption(path_ + ": gzip: " + (msg ? msg : "read error"));
+    if (got > 0) {
+      return static_cast<size_t>(got);
     }
-    if (got == 0 && !gzeof(gz_)) {
-      return Corruption(path_ + ": gzip: unexpected end of compressed data");
+    // zlib hands out what it could decompress of a cut-off stream, then ends
+    // with Z_BUF_ERROR set (and gzeof true): that is a truncated file, not
+    // the end of the data.
+    int errnum = Z_OK;
+    const char* msg = gzerror(gz_, &errnum);
+    if (errnum == Z_BUF_ERROR || (got == 0 && errnum == Z_OK && !gzeof(gz_))) {
+      return Corruption(path_ + ": gzip: the compressed data ends early (the file is truncated)");
     }
-    return static_cast<size_t>(got);
+    if (got < 0 || errnum != Z_OK) {
+      return Corruption(path_ + ": gzip: " + (msg != nullptr ? msg : "read error"));
+    }
+    return size_t{0};
   }
   Status Rewind() override {
     if (gzrewind(gz_) != 0) {

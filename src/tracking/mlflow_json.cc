@@ -3,21 +3,10 @@
 #include <cmath>
 #include <utility>
 
+#include "http/errors.h"
+
 namespace plinth::tracking {
 namespace {
-
-// MLflow's error codes and the Status codes they stand for, both ways.
-constexpr std::pair<StatusCode, std::string_view> kErrorCodes[] = {
-    {StatusCode::kNotFound, "RESOURCE_DOES_NOT_EXIST"},
-    {StatusCode::kAlreadyExists, "RESOURCE_ALREADY_EXISTS"},
-    {StatusCode::kInvalidArgument, "INVALID_PARAMETER_VALUE"},
-    {StatusCode::kFailedPrecondition, "INVALID_STATE"},
-    {StatusCode::kCorruption, "BAD_REQUEST"},
-    {StatusCode::kUnavailable, "TEMPORARILY_UNAVAILABLE"},
-    {StatusCode::kPermissionDenied, "PERMISSION_DENIED"},
-    {StatusCode::kResourceExhausted, "RESOURCE_EXHAUSTED"},
-    {StatusCode::kUnimplemented, "NOT_IMPLEMENTED"},
-};
 
 void WriteTags(core::JsonWriter& w, const std::vector<Tag>& tags) {
   w.BeginArray();
@@ -203,15 +192,7 @@ Result<RegisteredModel> RegisteredModelFromJson(const core::Json& j) {
 }
 
 Status StatusFromError(std::string_view code, const std::string& message) {
-  if (code == "ENDPOINT_NOT_FOUND") {
-    return NotFound(message);
-  }
-  for (const auto& [status, name] : kErrorCodes) {
-    if (name == code) {
-      return Status(status, message);
-    }
-  }
-  return Internal(message);
+  return Status(http::StatusCodeForErrorCode(code), message);
 }
 
 void WriteJson(core::JsonWriter& w, const Dataset& ds) {
@@ -384,13 +365,6 @@ core::Json ToJson(const RegisteredModel& m) {
   return j;
 }
 
-std::string_view ErrorCode(StatusCode code) {
-  for (const auto& [status, name] : kErrorCodes) {
-    if (status == code) {
-      return name;
-    }
-  }
-  return "INTERNAL_ERROR";
-}
+std::string_view ErrorCode(StatusCode code) { return http::ErrorCodeFor(code); }
 
 }  // namespace plinth::tracking

@@ -378,6 +378,10 @@ Result<TrainingConfig> LoadTrainingConfig(const std::string& path,
                            ": keys 'model.epochs' and 'model.batch_size' must be >= 1, "
                            "'model.early_stopping_patience' and 'model.threads' >= 0");
   }
+  if (c.threads > 1024) {
+    return InvalidArgument(path + ": key 'model.threads': expected 0 (one per core) to 1024, got " +
+                           std::to_string(c.threads));
+  }
   if (c.class_weight != "none" && c.class_weight != "balanced") {
     return InvalidArgument(path + ": key 'model.class_weight': expected none or balanced, got \"" +
                            c.class_weight + "\"");

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cmath>
@@ -62,6 +63,129 @@ TEST(FileTest, LockIsExclusiveAcrossDescriptors) {
   { FileLock released = std::move(*lock); }
   t.join();
   EXPECT_TRUE(second_acquired.load());
+}
+
+// An output path naming a symlink, a device or a pipe: the link is followed
+// and stays a link, a character device or pipe is written in place and stays
+// what it is, a directory or socket is refused. (Before the fix each was
+// replaced by a regular file: as root, --json /dev/null replaced /dev/null.)
+TEST(FileTest, AtomicWriteNeverReplacesLinksDevicesOrPipes) {
+  testutil::TempDir dir;
+  namespace fs = std::filesystem;
+  // A symlink, absolute and relative, also to a file not there yet.
+  const std::string real = dir.Write("real.txt", "old");
+  fs::create_symlink(real, dir.File("abs-link"));
+  fs::create_symlink("real.txt", dir.File("rel-link"));
+  fs::create_symlink("new.txt", dir.File("dangling"));
+  ASSERT_TRUE(AtomicWriteFile(dir.File("abs-link"), "one").ok());
+  EXPECT_TRUE(fs::is_symlink(dir.File("abs-link")));
+  EXPECT_EQ(*ReadFile(real), "one");
+  ASSERT_TRUE(AtomicWriteFile(dir.File("rel-link"), "two").ok());
+  EXPECT_TRUE(fs::is_symlink(dir.File("rel-link")));
+  EXPECT_EQ(*ReadFile(real), "two");
+  ASSERT_TRUE(AtomicWriteFile(dir.File("dangling"), "three").ok());
+  EXPECT_TRUE(fs::is_symlink(dir.File("dangling")));
+  EXPECT_EQ(*ReadFile(dir.File("new.txt")), "three");
+  fs::create_symlink("loop", dir.File("loop"));
+  EXPECT_NE(AtomicWriteFile(dir.File("loop"), "x").message().find("symbolic links"),
+            std::string::npos);
+
+  // A named pipe: written in place, read by the other end.
+  const std::string fifo = dir.File("fifo");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  std::string got;
+  std::thread reader([&] { got = *ReadFile(fifo); });
+  ASSERT_TRUE(AtomicWriteFile(fifo, "through the pipe").ok());
+  reader.join();
+  EXPECT_EQ(got, "through the pipe");
+  struct stat st {};
+  ASSERT_EQ(::lstat(fifo.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISFIFO(st.st_mode));
+
+  // A character device (/dev/null stays one; a streamed write too).
+  ASSERT_TRUE(AtomicWriteFile("/dev/null", "discarded").ok());
+  {
+    auto w = AtomicFileWriter::Open("/dev/null");
+    ASSERT_TRUE(w.ok());
+    ASSERT_TRUE(w->Append("a").ok());
+    ASSERT_TRUE(w->Commit().ok());
+  }
+  ASSERT_EQ(::stat("/dev/null", &st), 0);
+  EXPECT_TRUE(S_ISCHR(st.st_mode));
+  // A device that fails writes reports it.
+  if (::stat("/dev/full", &st) == 0 && S_ISCHR(st.st_mode)) {
+    Status full = AtomicWriteFile("/dev/full", "x");
+    EXPECT_EQ(full.code(), StatusCode::kIoError);
+    EXPECT_NE(full.message().find("/dev/full"), std::string::npos);
+    ASSERT_EQ(::stat("/dev/full", &st), 0);
+    EXPECT_TRUE(S_ISCHR(st.st_mode));
+  }
+  // A directory is refused by name.
+  fs::create_directory(dir.File("d"));
+  Status d = AtomicWriteFile(dir.File("d"), "x");
+  EXPECT_EQ(d.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(d.message().find("is a directory"), std::string::npos) << d.message();
+  EXPECT_TRUE(fs::is_directory(dir.File("d")));
+}
+
+// Nesting beyond the limit is an error found while parsing, whatever follows;
+// at the limit the value parses. (Before the fix, 100,000 levels parsed, and
+// writing the value back as text overflowed the stack.)
+TEST(JsonTest, NestingDeeperThanTheLimitIsRefused) {
+  for (int n : {65, 1000, 100000}) {
+    std::string deep;
+    for (int i = 0; i < n; ++i) {
+      deep += i % 2 == 0 ? "{\"a\":" : "[";
+    }
+    deep += "1";  // unterminated on purpose: the depth is found first
+    auto r = ParseJson(deep, "body");
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().message(), "body: invalid JSON: nested deeper than 64 levels");
+  }
+  std::string ok(64, '[');
+  ok += std::string(64, ']');
+  EXPECT_TRUE(ParseJson(ok, "body").ok());
+  EXPECT_TRUE(ParseJson("[[[1]]]", "body", 3).ok());
+  EXPECT_FALSE(ParseJson("[[[1]]]", "body", 2).ok());
+  // A number no double holds: a short message, not the number again.
+  const std::string huge = "{\"step\": 1" + std::string(100000, '0') + "}";
+  EXPECT_EQ(ParseJson(huge, "body").status().message(),
+            "body: invalid JSON: a number out of range (beyond +-1.8e308)");
+  // Syntax errors keep their line and column.
+  EXPECT_EQ(ParseJson("[1,\n]", "b").status().message().rfind("b:2:1: invalid JSON", 0), 0u)
+      << ParseJson("[1,\n]", "b").status().message();
+}
+
+TEST(JsonTest, UbjsonIsParsedWithTheSameLimits) {
+  Json value = {{"a", {1, 2.5, "x"}}, {"b", Json::object()}};
+  const std::vector<std::uint8_t> bytes = Json::to_ubjson(value);
+  const std::string text(bytes.begin(), bytes.end());
+  auto back = ParseUbjson(text, "m.ubj");
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, value);
+  std::string deep(100000, '[');  // UBJSON arrays open with '[' too
+  EXPECT_EQ(ParseUbjson(deep, "m.ubj").status().message(),
+            "m.ubj: invalid UBJSON: nested deeper than 64 levels");
+  // Garbage, and a length no memory holds, are errors naming the file.
+  EXPECT_EQ(ParseUbjson("garbage", "m.ubj").status().message().rfind("m.ubj: invalid UBJSON", 0),
+            0u);
+  const std::string huge = std::string("[#L") + std::string("\x7f\xff\xff\xff\xff\xff\xff\xff", 8);
+  EXPECT_EQ(ParseUbjson(huge, "m.ubj").status().message().rfind("m.ubj: invalid UBJSON", 0), 0u);
+}
+
+TEST(JsonTest, PreviewQuotesAShortPrefix) {
+  EXPECT_EQ(JsonPreview(Json{{"a", 1}}), "{\"a\":1}");
+  EXPECT_EQ(JsonPreview(Json("x")), "\"x\"");
+  Json big = Json::array();
+  for (int i = 0; i < 100000; ++i) {
+    big.push_back(i);
+  }
+  const std::string p = JsonPreview(big, 20);
+  EXPECT_EQ(p, "[0,1,2,3,4,5,6,7,8,9...");
+  EXPECT_EQ(JsonPreview(Json(std::string(1000000, 'z')), 10), "\"zzzzzzzzz...");
+  // Never cut inside a UTF-8 character.
+  const std::string cut = JsonPreview(Json(std::string(50, 'a') + "\xc3\xa9\xc3\xa9"), 53);
+  EXPECT_EQ(cut, "\"" + std::string(50, 'a') + "\xc3\xa9...");
 }
 
 TEST(JsonTest, ParseErrorNamesLineAndColumn) {

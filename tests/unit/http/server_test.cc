@@ -7,12 +7,16 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
 #include <thread>
 
 #include "core/url.h"
+#include "http/errors.h"
+#include "testutil/testutil.h"
 
 namespace plinth::http {
 namespace {
@@ -31,8 +35,8 @@ TEST(HttpQueryTest, DecodesLikeBrowsersSend) {
   EXPECT_FALSE(r.Query("nope").has_value());
 }
 
-// Sends raw bytes to 127.0.0.1:port and reads until the peer closes.
-std::string Exchange(int port, const std::string& bytes) {
+// Connects to 127.0.0.1:port; -1 on failure.
+int Connect(int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -40,6 +44,15 @@ std::string Exchange(int port, const std::string& bytes) {
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
     ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Sends raw bytes to 127.0.0.1:port and reads until the peer closes.
+std::string Exchange(int port, const std::string& bytes) {
+  const int fd = Connect(port);
+  if (fd < 0) {
     return "";
   }
   (void)::send(fd, bytes.data(), bytes.size(), 0);
@@ -51,6 +64,28 @@ std::string Exchange(int port, const std::string& bytes) {
   }
   ::close(fd);
   return out;
+}
+
+// One table for both servers: each Status code has one HTTP status and one
+// MLflow error_code, and a client reading the error_code gets the code back.
+TEST(HttpErrorsTest, OneTableBothWays) {
+  for (int c = 1; c <= static_cast<int>(StatusCode::kResourceExhausted); ++c) {
+    const auto code = static_cast<StatusCode>(c);
+    if (code == StatusCode::kIoError) {  // reaches a client as INTERNAL_ERROR
+      continue;
+    }
+    EXPECT_EQ(StatusCodeForErrorCode(ErrorCodeFor(code)), code) << StatusCodeName(code);
+    EXPECT_EQ(HttpStatusForErrorCode(ErrorCodeFor(code)), HttpStatusFor(code));
+  }
+  EXPECT_EQ(HttpStatusFor(StatusCode::kResourceExhausted), 413);
+  EXPECT_EQ(ErrorCodeFor(StatusCode::kResourceExhausted), "RESOURCE_EXHAUSTED");
+  EXPECT_EQ(HttpStatusFor(StatusCode::kIoError), 500);
+  EXPECT_EQ(ErrorCodeForHttpStatus(500), "INTERNAL_ERROR");  // not BAD_REQUEST
+  EXPECT_EQ(ErrorCodeForHttpStatus(413), "RESOURCE_EXHAUSTED");
+  EXPECT_EQ(ErrorCodeForHttpStatus(400), "BAD_REQUEST");
+  EXPECT_EQ(ErrorCodeForHttpStatus(431), "BAD_REQUEST");
+  EXPECT_EQ(HttpStatusForErrorCode("ENDPOINT_NOT_FOUND"), 404);
+  EXPECT_EQ(StatusCodeForErrorCode("SOMETHING_NEW"), StatusCode::kInternal);
 }
 
 TEST(HttpServerTest, KeepAliveLimitsAndShutdown) {
@@ -74,7 +109,7 @@ TEST(HttpServerTest, KeepAliveLimitsAndShutdown) {
   EXPECT_NE(out.find("GET /a b q=x y body="), std::string::npos) << out;
   EXPECT_NE(out.find("POST /p q= body=abc"), std::string::npos) << out;
   // A body over the limit and a malformed request get the error formatter's answer.
-  out = Exchange(server.port(), "POST / HTTP/1.1\r\nContent-Length: 100\r\n\r\n");
+  out = Exchange(server.port(), "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\n");
   EXPECT_EQ(out.rfind("HTTP/1.1 413", 0), 0u) << out;
   out = Exchange(server.port(), "NOT HTTP AT ALL\r\n\r\n");
   EXPECT_EQ(out.rfind("HTTP/1.1 400", 0), 0u) << out;
@@ -107,17 +142,12 @@ TEST(HttpServerTest, HeaderValuesCannotSplitTheAnswer) {
 // Sends `bytes` and reads until the server closes the connection; false when it
 // had not closed it after 20 s.
 bool ClosedByServer(int port, const std::string& bytes, std::string* out) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  timeval limit{20, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    ::close(fd);
+  const int fd = Connect(port);
+  if (fd < 0) {
     return false;
   }
+  timeval limit{20, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
   (void)::send(fd, bytes.data(), bytes.size(), 0);
   char buf[4096];
   ssize_t n;
@@ -148,6 +178,122 @@ TEST(HttpServerTest, ClosesIdleAndStalledConnections) {
   std::string stalled;
   EXPECT_TRUE(ClosedByServer(server.port(), "GET / HTTP/1.1\r\nHost: h\r\n", &stalled));
   EXPECT_EQ(stalled, "");
+  server.Stop();
+  t.join();
+}
+
+// A client that sends its request line and headers a byte at a time is closed
+// when the request timeout has passed since its first byte, though each byte
+// came well within the idle timeout. (Before the fix the idle timeout ran
+// while headers were read, so it stayed connected for the whole idle timeout.)
+TEST(HttpServerTest, ClosesAClientSendingItsHeadersSlowly) {
+  ServerOptions o;
+  o.idle_timeout_seconds = 60;
+  o.request_timeout_seconds = 1;
+  Server server(o, [](const Request&) { return Response{}; });
+  ASSERT_TRUE(server.Listen().ok());
+  std::thread t([&] { server.Run(false); });
+  const int fd = Connect(server.port());
+  ASSERT_GE(fd, 0);
+  const std::string request =
+      "GET /slow HTTP/1.1\r\nHost: h\r\nX-Pad: aaaaaaaaaaaaaaaaaaaa\r\n\r\n";
+  const auto start = std::chrono::steady_clock::now();
+  bool closed = false;
+  for (char c : request) {
+    if (::send(fd, &c, 1, MSG_NOSIGNAL) != 1) {
+      closed = true;  // the server has closed: a send after its FIN and RST fails
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  char buf[256];
+  if (!closed) {
+    timeval limit{5, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
+    closed = ::recv(fd, buf, sizeof(buf), 0) <= 0;
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ::close(fd);
+  EXPECT_TRUE(closed);
+  // 60 bytes at 5 a second take 12 s: closed long before the last one.
+  EXPECT_LT(seconds, 8.0);
+  server.Stop();
+  t.join();
+}
+
+// RFC 9112 6.1: a request whose last transfer coding is not chunked has no
+// length that can be trusted; its body must not be read as the next request.
+TEST(HttpServerTest, RefusesBodiesThatCannotBeDelimited) {
+  std::atomic<int> handled{0};
+  Server server(ServerOptions{}, [&](const Request& r) {
+    ++handled;
+    Response resp;
+    resp.body = "handled " + r.path;
+    return resp;
+  });
+  ASSERT_TRUE(server.Listen().ok());
+  std::thread t([&] { server.Run(false); });
+  const std::string smuggled = "GET /second HTTP/1.1\r\nHost: h\r\n\r\n";
+  std::string out =
+      Exchange(server.port(),
+               "POST /first HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n" + smuggled);
+  EXPECT_EQ(out.rfind("HTTP/1.1 400", 0), 0u) << out;
+  EXPECT_NE(out.find("Transfer-Encoding \"gzip\""), std::string::npos) << out;
+  EXPECT_NE(out.find("Connection: close"), std::string::npos) << out;
+  EXPECT_EQ(out.find("handled"), std::string::npos) << out;
+  // chunked last, but another coding before it: not understood.
+  out = Exchange(server.port(),
+                 "POST /first HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+                 "0\r\n\r\n" +
+                     smuggled);
+  EXPECT_EQ(out.rfind("HTTP/1.1 501", 0), 0u) << out;
+  EXPECT_EQ(out.find("handled"), std::string::npos) << out;
+  // HTTP/1.1 without Host.
+  out = Exchange(server.port(), "GET /nohost HTTP/1.1\r\n\r\n");
+  EXPECT_EQ(out.rfind("HTTP/1.1 400", 0), 0u) << out;
+  EXPECT_NE(out.find("Host"), std::string::npos) << out;
+  EXPECT_EQ(handled.load(), 0);
+  // Plain chunked still works, and so does HTTP/1.0 without Host.
+  out = Exchange(server.port(),
+                 "POST /chunked HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n"
+                 "Connection: close\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+  EXPECT_NE(out.find("handled /chunked"), std::string::npos) << out;
+  out = Exchange(server.port(), "GET /old HTTP/1.0\r\n\r\n");
+  EXPECT_NE(out.find("handled /old"), std::string::npos) << out;
+  server.Stop();
+  t.join();
+}
+
+// A HEAD answer carries the GET answer's headers and no body, also for a file.
+TEST(HttpServerTest, HeadAnswersCarryNoBody) {
+  testutil::TempDir dir;
+  const std::string file = dir.Write("f.txt", "0123456789");
+  Server server(ServerOptions{}, [&](const Request& r) {
+    Response resp;
+    if (r.path == "/file") {
+      resp.file_path = file;
+    } else {
+      resp.body = "method " + r.method;
+    }
+    return resp;
+  });
+  ASSERT_TRUE(server.Listen().ok());
+  std::thread t([&] { server.Run(false); });
+  // Two HEADs and a GET on one connection: each answer must end where its
+  // header does, or the next one would be read from the wrong place.
+  const std::string out = Exchange(server.port(),
+                                   "HEAD /x HTTP/1.1\r\nHost: h\r\n\r\n"
+                                   "HEAD /file HTTP/1.1\r\nHost: h\r\n\r\n"
+                                   "GET /x HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+  const std::string first = "Content-Length: 10\r\n\r\nHTTP/1.1 200 OK";
+  EXPECT_NE(out.find(first), std::string::npos) << out;  // "method GET" is 10 bytes
+  EXPECT_NE(out.find("Content-Length: 10\r\n\r\nHTTP/1.1 200 OK", out.find(first) + 10),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(out.find("0123456789"), std::string::npos) << out;
+  EXPECT_EQ(out.size() - out.rfind("\r\n\r\n"), 4u + 10u) << out;
+  EXPECT_EQ(out.substr(out.size() - 10), "method GET") << out;
   server.Stop();
   t.join();
 }
@@ -191,9 +337,9 @@ TEST(HttpServerTest, AnswersLaterFromAnotherThread) {
   std::thread t([&] { server.Run(false); });
 
   std::string out = Exchange(server.port(),
-                             "GET /one HTTP/1.1\r\n\r\n"
-                             "GET /drop HTTP/1.1\r\n\r\n"
-                             "GET /two HTTP/1.1\r\nConnection: close\r\n\r\n");
+                             "GET /one HTTP/1.1\r\nHost: h\r\n\r\n"
+                             "GET /drop HTTP/1.1\r\nHost: h\r\n\r\n"
+                             "GET /two HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
   EXPECT_NE(out.find("late /one"), std::string::npos) << out;
   EXPECT_NE(out.find("HTTP/1.1 500"), std::string::npos) << out;  // the dropped one
   EXPECT_NE(out.find("late /two"), std::string::npos) << out;
@@ -203,7 +349,7 @@ TEST(HttpServerTest, AnswersLaterFromAnotherThread) {
   // Stop while an answer is pending: Run waits for it, and it reaches the client.
   std::string pending;
   std::thread client([&] {
-    pending = Exchange(server.port(), "GET /slow HTTP/1.1\r\nConnection: close\r\n\r\n");
+    pending = Exchange(server.port(), "GET /slow HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
   });
   while (true) {
     {

@@ -91,6 +91,38 @@ TEST(ExprTest, ErrorsPointAtTheCharacter) {
   EXPECT_EQ(CompileError("price # 1"), "at character 7: unexpected character '#'");
 }
 
+// Deep nesting and long chains get an error, not a stack overflow: in
+// parsing (brackets, 'not', '-'), in evaluation and in freeing the tree.
+TEST(ExprTest, NestingAndChainsAreBounded) {
+  auto repeat = [](const std::string& s, int n) {
+    std::string out;
+    for (int i = 0; i < n; ++i) {
+      out += s;
+    }
+    return out;
+  };
+  for (int n : {5000, 100000}) {
+    const std::string brackets = repeat("(", n) + "price > 1" + repeat(")", n);
+    EXPECT_NE(CompileError(brackets).find("nested deeper than 100 levels"), std::string::npos)
+        << CompileError(brackets);
+    EXPECT_NE(CompileError(repeat("not ", n) + "flag").find("nested deeper than 100"),
+              std::string::npos);
+    EXPECT_NE(CompileError(repeat("-", n) + "price > 0").find("nested deeper than 100"),
+              std::string::npos);
+    EXPECT_FALSE(CompiledExpr::CheckSyntax(brackets).ok());
+    // A chain is parsed by a loop but builds a tree as tall as it is long.
+    const std::string chain = "flag" + repeat(" or flag", n);
+    EXPECT_NE(CompileError(chain).find("more than 1000 operators deep"), std::string::npos)
+        << CompileError(chain).substr(0, 200);
+    EXPECT_NE(CompileError("price" + repeat(" + price", n) + " > 0").find("operators deep"),
+              std::string::npos);
+  }
+  // Within the limits, deep expressions work.
+  EXPECT_EQ(Eval(repeat("(", 90) + "price > 1" + repeat(")", 90)), (V{1, 0, -1}));
+  EXPECT_EQ(Eval("flag" + repeat(" and flag", 900)), (V{1, 0, 1}));
+  EXPECT_EQ(Eval(repeat("not ", 90) + "flag"), (V{1, 0, 1}));
+}
+
 TEST(ExprTest, NonBooleanExpressionIsFlagged) {
   table::Table t = Data();
   auto e = CompiledExpr::Compile("price * 2", t.schema());

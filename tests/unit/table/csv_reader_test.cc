@@ -288,6 +288,38 @@ TEST(CsvReaderTest, GzipInputReadsLikePlain) {
   EXPECT_TRUE(r->table == MustRead(text));
 }
 
+// A gzip file cut short is an error naming it, in every bad-lines mode, also
+// when the cut falls on a line end (before the fix: exit 0 on part of the rows).
+TEST(CsvReaderTest, TruncatedGzipIsAnError) {
+  testutil::TempDir dir;
+  std::string text = "a,b\n";
+  for (int i = 0; i < 20000; ++i) {
+    text += std::to_string(i) + ",x" + std::to_string(i * 7) + "\n";
+  }
+  std::string gz_path = dir.File("t.csv.gz");
+  gzFile gz = gzopen(gz_path.c_str(), "wb");
+  gzwrite(gz, text.data(), static_cast<unsigned>(text.size()));
+  gzclose(gz);
+  auto whole = core::ReadFile(gz_path);
+  ASSERT_TRUE(whole.ok());
+  ASSERT_TRUE(ReadCsv(gz_path).ok());
+  // Cut at several places, including just before the trailer (all data there,
+  // the CRC and length missing) and inside it.
+  for (size_t keep : {whole->size() / 2, whole->size() - 8, whole->size() - 3}) {
+    const std::string cut = dir.Write("cut.csv.gz", whole->substr(0, keep));
+    for (BadLines mode : {BadLines::kError, BadLines::kSkip, BadLines::kWarn}) {
+      CsvOptions opt;
+      opt.on_bad_lines = mode;
+      auto r = ReadCsv(cut, opt);
+      ASSERT_FALSE(r.ok()) << keep;
+      EXPECT_EQ(r.status().code(), StatusCode::kCorruption) << r.status().ToString();
+      EXPECT_NE(r.status().message().find(cut + ": gzip: the compressed data ends early"),
+                std::string::npos)
+          << r.status().message();
+    }
+  }
+}
+
 TEST(CsvReaderTest, MissingFileNamesThePath) {
   auto r = ReadCsv("/nonexistent/data.csv");
   EXPECT_EQ(r.status().code(), StatusCode::kNotFound);

@@ -1,0 +1,39 @@
+// libFuzzer target for the YAML documents a user writes: quality suites
+// (YAML, or Great Expectations JSON), pipelines (plinth.yaml) and data pointer
+// files and directory manifests. The first byte picks the reader; any text
+// gives a value or an error naming the source.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include "core/yaml.h"
+#include "data/objects.h"
+#include "pipeline/spec.h"
+#include "quality/suite.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size == 0) {
+    return 0;
+  }
+  const std::string_view text(reinterpret_cast<const char*>(data) + 1, size - 1);
+  switch (data[0] % 5) {
+    case 0:
+      (void)plinth::core::ParseYaml(text, "doc.yaml");
+      break;
+    case 1:
+      (void)plinth::quality::ParseSuite(text, "suite.yaml");
+      break;
+    case 2:
+      (void)plinth::pipeline::ParsePipeline(text, "plinth.yaml", "/nonexistent-root");
+      break;
+    case 3:
+      (void)plinth::data::ParsePointer(text, "data.csv.plinth");
+      break;
+    default:
+      (void)plinth::data::ParseManifest(text, "manifest");
+      break;
+  }
+  return 0;
+}

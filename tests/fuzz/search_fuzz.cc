@@ -1,0 +1,25 @@
+// libFuzzer target for MLflow's search syntax as the tracking server reads it
+// (tracking/search.h): filter strings and order_by clauses for runs,
+// experiments, registered models and model versions.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "tracking/search.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size == 0) {
+    return 0;
+  }
+  using namespace plinth::tracking;
+  const SearchTarget* targets[] = {&RunSearch(), &ExperimentSearch(), &RegisteredModelSearch(),
+                                   &ModelVersionSearch()};
+  const SearchTarget& target = *targets[data[0] % 4];
+  const std::string_view text(reinterpret_cast<const char*>(data) + 1, size - 1);
+  if ((data[0] & 4) != 0) {
+    (void)ParseOrderBy(text, target);
+  } else {
+    (void)ParseFilter(text, target);
+  }
+  return 0;
+}
