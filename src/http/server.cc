@@ -13,6 +13,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cerrno>
 #include <chrono>
 #include <climits>
 #include <csignal>
@@ -301,10 +302,20 @@ class Session : public std::enable_shared_from_this<Session> {
   void Send(Response resp, bool keep_alive) {
     keep_alive = keep_alive && !server_->stopping;
     ExpireIn(server_->options.request_timeout_seconds);
-    if (!resp.file_path.empty()) {
+    if (!resp.file_path.empty() || resp.file) {
       bhttp::file_body::value_type file;
       beast::error_code ec;
-      file.open(resp.file_path.c_str(), beast::file_mode::scan, ec);
+      if (resp.file) {
+        beast::file own;
+        own.native_handle(::dup(resp.file->get()));
+        if (own.native_handle() < 0) {
+          ec = beast::error_code(errno, beast::system_category());
+        } else {
+          file.reset(std::move(own), ec);
+        }
+      } else {
+        file.open(resp.file_path.c_str(), beast::file_mode::scan, ec);
+      }
       if (!ec) {
         auto res = std::make_shared<bhttp::response<bhttp::file_body>>(
             bhttp::status(static_cast<unsigned>(resp.status)), 11, std::move(file));
@@ -322,7 +333,9 @@ class Session : public std::enable_shared_from_this<Session> {
                                beast::error_code e, size_t) { self->AfterWrite(e, keep_alive); });
         return;
       }
-      resp = server_->errors(404, "cannot read " + resp.file_path + ": " + ec.message());
+      resp = server_->errors(404, "cannot read " +
+                                      (resp.file ? std::string("the file") : resp.file_path) +
+                                      ": " + ec.message());
     }
     // The status line and headers written here, then header and body in one
     // gathered write: what Beast's serializer would send, without its machinery.
