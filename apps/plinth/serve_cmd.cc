@@ -70,7 +70,9 @@ Result<std::shared_ptr<const serving::ServedModel>> LoadServed(const ServeFlags&
     served->name = predictor->meta().value("name", std::string());
   }
   if (served->name.empty()) {
-    served->name = std::filesystem::path(at.dir).filename().string();
+    std::error_code ec;
+    std::filesystem::path dir = std::filesystem::absolute(at.dir, ec).lexically_normal();
+    served->name = (dir.has_filename() ? dir : dir.parent_path()).filename().string();
   }
   served->version = at.version;
   served->predictor = std::move(predictor);
@@ -146,8 +148,12 @@ int RunServe(const ServeFlags& f) {
     std::string dir = f.prediction_log;
     if (dir.empty()) {
       Result<data::Project> project = data::Project::Find(".");
-      dir = (project.ok() ? project->root() + "/" : std::string()) + ".plinth/monitoring/" +
-            (*served)->name;
+      Result<std::string> default_dir =
+          serving::DefaultLogDir(project.ok() ? project->root() : "", (*served)->name);
+      if (!default_dir.ok()) {
+        return ReportError(default_dir.status().WithPrefix("MODEL"));
+      }
+      dir = *std::move(default_dir);
     }
     Result<std::unique_ptr<serving::PredictionLog>> opened =
         serving::PredictionLog::Open({.dir = dir});

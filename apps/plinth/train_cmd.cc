@@ -39,10 +39,39 @@ int RunTrain(const TrainFlags& f) {
     }
     tracking = std::move(*t);
   }
+  const char* user = std::getenv("USER");
+  const char* pipeline_run = std::getenv("PLINTH_PIPELINE_RUN");
+  train::TrackingTarget target{tracking.tracking.get(), tracking.registry.get(),
+                               tracking.artifacts.get(), user ? user : "",
+                               pipeline_run ? pipeline_run : ""};
+  train::TrackedRun run;
+  if (tracking.ok()) {
+    // Runs that a killed `plinth train` left RUNNING; a failure here costs no training.
+    Result<std::vector<std::string>> ended = train::FailRunsOfGoneProcesses(*tracking.tracking);
+    if (!ended.ok()) {
+      std::fprintf(stderr, "plinth: warning: cannot check for runs of killed trainings: %s\n",
+                   ended.status().message().c_str());
+    }
+    for (const std::string& id : ended.ok() ? *ended : std::vector<std::string>()) {
+      std::fprintf(stderr, "marked run %s FAILED: the plinth train writing it was killed\n",
+                   id.c_str());
+    }
+    Result<train::TrackedRun> started = train::StartTrainingRun(*config, target);
+    if (!started.ok()) {
+      return ReportError(started.status());
+    }
+    run = *std::move(started);
+  }
   train::TrainOptions options;
   options.progress = !f.quiet;
   Result<train::TrainResult> result = train::Train(*config, options);
   if (!result.ok()) {
+    if (tracking.ok()) {
+      if (Status s = train::FailTrainingRun(target, run, result.status()); !s.ok()) {
+        std::fprintf(stderr, "plinth: warning: cannot mark run %s FAILED: %s\n", run.run_id.c_str(),
+                     s.message().c_str());
+      }
+    }
     return ReportError(result.status());
   }
   const core::Json& r = result->report;
@@ -74,12 +103,7 @@ int RunTrain(const TrainFlags& f) {
               t["best_validation"].get<double>(),
               t["stopped_early"].get<bool>() ? ", stopped early" : "");
   if (tracking.ok()) {
-    const char* user = std::getenv("USER");
-    const char* pipeline_run = std::getenv("PLINTH_PIPELINE_RUN");
-    train::TrackingTarget target{tracking.tracking.get(), tracking.registry.get(),
-                                 tracking.artifacts.get(), user ? user : "",
-                                 pipeline_run ? pipeline_run : ""};
-    Result<train::TrackedRun> tracked = train::RecordTraining(*config, *result, target);
+    Result<train::TrackedRun> tracked = train::RecordTraining(*config, *result, target, run);
     if (!tracked.ok()) {
       return ReportError(tracked.status().WithPrefix("the bundle is written, but tracking failed"));
     }

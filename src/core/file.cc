@@ -13,6 +13,8 @@
 #include <random>
 #include <utility>
 
+#include "core/stale.h"
+
 namespace plinth::core {
 namespace {
 
@@ -153,20 +155,32 @@ Result<AtomicFileWriter> AtomicFileWriter::Open(const std::string& path) {
   std::filesystem::path file(target);
   std::filesystem::path dir = file.has_parent_path() ? file.parent_path() : ".";
   std::random_device rd;
-  std::string name = ".";
-  name.append(file.filename().string())
-      .append(".tmp.")
-      .append(std::to_string(::getpid()))
-      .append(".")
-      .append(std::to_string(rd()));
   w.target_ = target;
   w.dir_ = dir.string();
-  w.tmp_ = (dir / name).string();
-  w.fd_ = ::open(w.tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (w.fd_ < 0) {
-    return IoError(ErrnoMessage(path));
+  // The temporary stays locked while it exists, so that RemoveStaleTemporaries
+  // (run by a later command) removes it only if this process is gone.
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    std::string name = ".";
+    name.append(file.filename().string())
+        .append(".tmp.")
+        .append(std::to_string(::getpid()))
+        .append(".")
+        .append(std::to_string(rd()));
+    w.tmp_ = (dir / name).string();
+    w.fd_ = ::open(w.tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (w.fd_ < 0) {
+      return IoError(ErrnoMessage(path));
+    }
+    Result<bool> linked = LockNewTemporary(w.fd_, w.tmp_);
+    if (!linked.ok()) {
+      return linked.status();  // the destructor removes the temporary
+    }
+    if (*linked) {
+      return w;
+    }
+    ::close(std::exchange(w.fd_, -1));  // removed by a clean-up before it was locked
   }
-  return w;
+  return IoError(path + ": temporary files keep vanishing in " + w.dir_);
 }
 
 AtomicFileWriter::AtomicFileWriter(AtomicFileWriter&& other) noexcept
@@ -207,10 +221,12 @@ Status AtomicFileWriter::Commit() {
   if (::fsync(fd_) != 0) {
     s = IoError(ErrnoMessage(path_));
   }
-  if (::close(std::exchange(fd_, -1)) != 0 && s.ok()) {
+  // Renamed while still open (and locked), so no clean-up takes it as stale
+  // between the close and the rename.
+  if (s.ok() && ::rename(tmp_.c_str(), target_.c_str()) != 0) {
     s = IoError(ErrnoMessage(path_));
   }
-  if (s.ok() && ::rename(tmp_.c_str(), target_.c_str()) != 0) {
+  if (::close(std::exchange(fd_, -1)) != 0 && s.ok()) {
     s = IoError(ErrnoMessage(path_));
   }
   if (!s.ok()) {

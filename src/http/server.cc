@@ -1,6 +1,7 @@
 #include "http/server.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
 #include <array>
 #include <atomic>
@@ -13,10 +14,11 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cerrno>
 #include <chrono>
 #include <climits>
 #include <csignal>
-#include <filesystem>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -363,19 +365,36 @@ class Session : public std::enable_shared_from_this<Session> {
     keep_alive = keep_alive && !server_->stopping;
     ExpireIn(server_->options.request_timeout_seconds);
     uint64_t content_length = resp.body.size();
-    if (!resp.file_path.empty() && head_) {
-      std::error_code ec;
-      content_length = std::filesystem::file_size(resp.file_path, ec);
-      if (ec) {
-        resp = server_->errors(404, "cannot read " + resp.file_path + ": " + ec.message());
+    if (head_ && (!resp.file_path.empty() || resp.file)) {
+      // HEAD: the file's size, not its bytes.
+      struct stat st {};
+      const int rc =
+          resp.file ? ::fstat(resp.file->get(), &st) : ::stat(resp.file_path.c_str(), &st);
+      if (rc != 0) {
+        resp = server_->errors(404, "cannot read " +
+                                        (resp.file ? std::string("the file") : resp.file_path) +
+                                        ": " + std::strerror(errno));
         content_length = resp.body.size();
+      } else {
+        content_length = static_cast<uint64_t>(st.st_size);
       }
       resp.file_path.clear();
+      resp.file.reset();
     }
-    if (!resp.file_path.empty()) {
+    if (!resp.file_path.empty() || resp.file) {
       bhttp::file_body::value_type file;
       beast::error_code ec;
-      file.open(resp.file_path.c_str(), beast::file_mode::scan, ec);
+      if (resp.file) {
+        beast::file own;
+        own.native_handle(::dup(resp.file->get()));
+        if (own.native_handle() < 0) {
+          ec = beast::error_code(errno, beast::system_category());
+        } else {
+          file.reset(std::move(own), ec);
+        }
+      } else {
+        file.open(resp.file_path.c_str(), beast::file_mode::scan, ec);
+      }
       if (!ec) {
         auto res = std::make_shared<bhttp::response<bhttp::file_body>>(
             bhttp::status(static_cast<unsigned>(resp.status)), 11, std::move(file));
@@ -393,7 +412,9 @@ class Session : public std::enable_shared_from_this<Session> {
                                beast::error_code e, size_t) { self->AfterWrite(e, keep_alive); });
         return;
       }
-      resp = server_->errors(404, "cannot read " + resp.file_path + ": " + ec.message());
+      resp = server_->errors(404, "cannot read " +
+                                      (resp.file ? std::string("the file") : resp.file_path) +
+                                      ": " + ec.message());
       content_length = resp.body.size();
     }
     // The status line and headers written here, then header and body in one

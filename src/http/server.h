@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "core/unique_fd.h"
 
 namespace plinth::http {
 
@@ -49,6 +50,10 @@ struct Response {
   std::vector<std::pair<std::string, std::string>> headers;
   // When set, the body is this file's content, streamed from disk.
   std::string file_path;
+  // When set (instead of file_path), the body is this open regular file's content
+  // from its start, streamed; the server reads it through a descriptor of its own,
+  // so the file, once opened, cannot be swapped by a rename or a symbolic link.
+  std::shared_ptr<const core::UniqueFd> file;
 };
 
 using Handler = std::function<Response(const Request&)>;

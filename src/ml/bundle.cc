@@ -6,9 +6,11 @@
 #include <yaml-cpp/yaml.h>
 
 #include <filesystem>
+#include <optional>
 
 #include "core/file.h"
 #include "core/hash.h"
+#include "core/stale.h"
 #include "ml/metrics.h"
 
 namespace plinth::ml {
@@ -239,12 +241,23 @@ Status WriteBundle(const std::string& dir, const Predictor& predictor, const cor
     target = target.parent_path();
   }
   PLINTH_RETURN_IF_ERROR(core::MakeParentDirs(target.string()));
-  const std::string tmp = target.string() + ".tmp-" + core::NewUuidHex().substr(0, 12);
-  std::error_code ec;
-  fs::create_directory(tmp, ec);
-  if (ec) {
-    return IoError(tmp + ": " + ec.message());
+  // Temporaries of earlier writes whose process was killed; a concurrent
+  // write's own stays locked, so it is left alone.
+  const std::string tmp_prefix = target.filename().string() + ".tmp-";
+  PLINTH_RETURN_IF_ERROR(
+      core::RemoveStaleTemporaries(target.parent_path().string(), tmp_prefix).status());
+  std::optional<core::LockedTempDir> locked;
+  for (int attempt = 0; !locked; ++attempt) {
+    Result<core::LockedTempDir> made = core::LockedTempDir::Create(
+        target.parent_path().string() + "/" + tmp_prefix + core::NewUuidHex().substr(0, 12));
+    if (made.ok()) {
+      locked.emplace(*std::move(made));
+    } else if (attempt >= 3) {
+      return made.status();
+    }
   }
+  const std::string tmp = locked->path();
+  std::error_code ec;
   auto cleanup = [&] { fs::remove_all(tmp, ec); };
   const core::Json& meta = full_meta.is_null() ? predictor.meta() : full_meta;
   PLINTH_ASSIGN_OR_RETURN(std::string model_bytes, predictor.model().Serialize());

@@ -784,12 +784,16 @@ void MlflowApi::Impl::AddRegistryRoutes() {
 
 namespace {
 
-// An artifact file as MLflow sends one: an attachment, its type guessed from the name.
-http::Response FileResponse(const std::string& file) {
+// An artifact file as MLflow sends one: an attachment, its type guessed from
+// the name `path`; `file` is the opened artifact, or the error answered instead.
+http::Response FileResponse(Result<core::UniqueFd> file, std::string_view path) {
+  if (!file.ok()) {
+    return ErrorResponse(file.status());
+  }
   http::Response r;
-  r.file_path = file;
-  r.content_type = GuessMimeType(file);
-  std::string name = file.substr(file.find_last_of('/') + 1);
+  r.file = std::make_shared<const core::UniqueFd>(*std::move(file));
+  r.content_type = GuessMimeType(path);
+  std::string name(path.substr(path.find_last_of('/') + 1));
   r.headers.emplace_back("Content-Disposition", "attachment; filename=" + name);
   r.headers.emplace_back("X-Content-Type-Options", "nosniff");
   return r;
@@ -832,8 +836,7 @@ std::optional<http::Response> MlflowApi::Impl::HandleArtifacts(std::string_view 
   if (rest.starts_with(std::string(kArtifacts) + "/")) {
     std::string_view path = rest.substr(kArtifacts.size() + 1);
     if (r.method == "GET") {
-      Result<std::string> file = artifacts->File(path);
-      return file.ok() ? FileResponse(*file) : ErrorResponse(file.status());
+      return FileResponse(artifacts->Open(path), path);
     }
     if (r.method == "PUT") {
       Status s = artifacts->Put(path, r.body);
@@ -879,8 +882,8 @@ std::optional<http::Response> MlflowApi::Impl::HandleArtifacts(std::string_view 
     if (!rel.ok()) {
       return ErrorResponse(rel.status());
     }
-    Result<std::string> file = artifacts->File(*base + "/" + *rel);
-    return file.ok() ? FileResponse(*file) : ErrorResponse(file.status());
+    const std::string path = *base + "/" + *rel;
+    return FileResponse(artifacts->Open(path), path);
   }
   return std::nullopt;
 }

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 
 #include "http/errors.h"
 
@@ -44,10 +45,17 @@ std::string PythonRepr(const core::Json& v) {
   return core::DumpJson(v, false);
 }
 
-Status BadValue(std::string_view name, const core::Json& v) {
+Status BadValue(std::string_view name, const core::Json& v, std::string_view expected = {}) {
   return InvalidArgument("Invalid value " + PythonRepr(v) + " for parameter '" + std::string(name) +
-                         "' supplied. Hint: Value was of type '" + PythonType(v) +
+                         "' supplied" + (expected.empty() ? "" : ": " + std::string(expected)) +
+                         ". Hint: Value was of type '" + PythonType(v) +
                          "'. See the API docs for more information about request parameters.");
+}
+
+// An int64 field given a number it cannot hold (it would be stored wrapped).
+Status OutOfRange(std::string_view name, const core::Json& v) {
+  return BadValue(name, v,
+                  "expected an integer from -9223372036854775808 to 9223372036854775807 (int64)");
 }
 
 // Converts `v` to the field's JSON type, or says why it cannot.
@@ -59,11 +67,26 @@ Result<core::Json> Coerce(const Field& f, const core::Json& v) {
       }
       break;
     case FieldType::kInt64:
+      if (v.is_number_unsigned()) {
+        if (v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) {
+          return OutOfRange(f.name, v);
+        }
+        return core::Json(static_cast<int64_t>(v.get<uint64_t>()));
+      }
       if (v.is_number_integer()) {
         return v;
       }
-      if (v.is_number_float() && std::floor(v.get<double>()) == v.get<double>()) {
-        return core::Json(static_cast<int64_t>(v.get<double>()));
+      if (v.is_number_float()) {
+        // An integer literal outside int64 is parsed as a double: -2^63 too
+        // may be one rounded (-9223372036854775809), so only |d| < 2^63 is taken.
+        const double d = v.get<double>();
+        if (!std::isfinite(d) || std::floor(d) != d) {
+          return BadValue(f.name, v, "expected an integer");
+        }
+        if (d <= -9223372036854775808.0 || d >= 9223372036854775808.0) {
+          return OutOfRange(f.name, v);
+        }
+        return core::Json(static_cast<int64_t>(d));
       }
       if (v.is_string()) {
         const std::string& s = v.get_ref<const std::string&>();
@@ -71,6 +94,9 @@ Result<core::Json> Coerce(const Field& f, const core::Json& v) {
         auto r = std::from_chars(s.data(), s.data() + s.size(), x);
         if (!s.empty() && r.ec == std::errc() && r.ptr == s.data() + s.size()) {
           return core::Json(x);
+        }
+        if (r.ec == std::errc::result_out_of_range && r.ptr == s.data() + s.size()) {
+          return OutOfRange(f.name, v);
         }
       }
       break;
@@ -105,6 +131,9 @@ Result<core::Json> Coerce(const Field& f, const core::Json& v) {
       }
       break;
     case FieldType::kEnum:
+      if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) {
+        return OutOfRange(f.name, v);
+      }
       if (v.is_string() || v.is_number_integer()) {
         return v;
       }

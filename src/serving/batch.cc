@@ -9,6 +9,7 @@
 #include "core/clock.h"
 #include "core/file.h"
 #include "core/progress.h"
+#include "core/stale.h"
 #include "table/column.h"
 #include "table/csv_reader.h"
 #include "table/csv_writer.h"
@@ -169,6 +170,8 @@ Result<BatchSummary> ScoreCsvFile(const ml::Predictor& predictor, const BatchOpt
       csv.on_bad_values = table::BadValues::kNull;
       break;
   }
+  // Partial outputs of earlier runs that were killed (a running one's stays locked).
+  PLINTH_RETURN_IF_ERROR(core::RemoveStaleAtomicWrites(options.output).status());
   std::error_code ec;
   const auto size = static_cast<int64_t>(std::filesystem::file_size(options.input, ec));
   if (options.shard_count > 1 && !ec) {

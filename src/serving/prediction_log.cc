@@ -14,6 +14,7 @@
 #include <optional>
 
 #include "core/clock.h"
+#include "core/confined_dir.h"
 #include "core/file.h"
 #include "core/json.h"
 #include "table/column.h"
@@ -129,9 +130,8 @@ void AppendColumn(core::JsonAppender& a, const table::Table& t, std::optional<si
   }
   switch (col->type()) {
     case table::DataType::kInt64:
-      return each(rows * 20, [&](char* p, size_t i) {
-        return std::to_chars(p, p + 20, col->ints()[i]).ptr;
-      });
+      return each(rows * 20,
+                  [&](char* p, size_t i) { return std::to_chars(p, p + 20, col->ints()[i]).ptr; });
     case table::DataType::kFloat64:
       return each(rows * core::kMaxJsonDoubleChars,
                   [&](char* p, size_t i) { return core::WriteJsonDouble(p, col->doubles()[i]); });
@@ -185,6 +185,16 @@ void FormatFeedback(const FeedbackRecord& rec, std::string* out) {
 }
 
 }  // namespace
+
+Result<std::string> DefaultLogDir(std::string_view project_root, std::string_view model_name) {
+  if (Status s = core::CheckPathComponent(model_name, "model name"); !s.ok()) {
+    return InvalidArgument(s.message() +
+                           " (it names the prediction log's directory under .plinth/monitoring; "
+                           "pass --prediction-log DIR or off)");
+  }
+  std::string dir = project_root.empty() ? std::string() : std::string(project_root) + "/";
+  return dir + ".plinth/monitoring/" + std::string(model_name);
+}
 
 Result<std::unique_ptr<PredictionLog>> PredictionLog::Open(PredictionLogOptions options) {
   std::error_code ec;

@@ -65,6 +65,13 @@ struct FeedbackRecord {
   int64_t time_micros = 0;
 };
 
+// The default directory of `model_name`'s prediction log:
+// PROJECT/.plinth/monitoring/NAME, or .plinth/monitoring/NAME when
+// `project_root` is empty. kInvalidArgument when the name cannot be one
+// directory name (core::CheckPathComponent: no '/', no "..", ...), so that a
+// name a store accepted before that rule cannot place the log elsewhere.
+Result<std::string> DefaultLogDir(std::string_view project_root, std::string_view model_name);
+
 class PredictionLog {
  public:
   // Creates `options.dir` and starts the writer. Fails naming the directory.

@@ -1,14 +1,8 @@
 #include "tracking/artifacts.h"
 
 #include <algorithm>
-#include <filesystem>
-#include <system_error>
-
-#include "core/file.h"
 
 namespace plinth::tracking {
-
-namespace fs = std::filesystem;
 
 Result<std::string> SafeRelativePath(std::string_view path) {
   auto bad = [&](std::string_view why) {
@@ -58,9 +52,7 @@ Status ArtifactRoot::Put(std::string_view path, std::string_view bytes) const {
   if (rel.empty()) {
     return InvalidArgument("Invalid path: an artifact needs a file name");
   }
-  std::string full = root_ + "/" + rel;
-  PLINTH_RETURN_IF_ERROR(core::MakeParentDirs(full));
-  return core::AtomicWriteFile(full, bytes);
+  return dir_.WriteFile(rel, bytes);
 }
 
 Result<std::string> ArtifactRoot::Fetch(std::string_view dir) const {
@@ -68,38 +60,30 @@ Result<std::string> ArtifactRoot::Fetch(std::string_view dir) const {
   return rel.empty() ? root_ : root_ + "/" + rel;
 }
 
-Result<std::string> ArtifactRoot::File(std::string_view path) const {
+Result<core::UniqueFd> ArtifactRoot::Open(std::string_view path) const {
   PLINTH_ASSIGN_OR_RETURN(std::string rel, SafeRelativePath(path));
-  std::string full = root_ + "/" + rel;
-  std::error_code ec;
-  if (rel.empty() || !fs::is_regular_file(full, ec)) {
+  Result<core::UniqueFd> fd = dir_.OpenFile(rel);
+  if (!fd.ok() && fd.status().code() == StatusCode::kNotFound) {
     return NotFound("No artifact at '" + std::string(path) + "'");
   }
-  return full;
+  return fd;
 }
 
 Result<std::vector<FileInfo>> ArtifactRoot::List(std::string_view dir) const {
   PLINTH_ASSIGN_OR_RETURN(std::string rel, SafeRelativePath(dir));
-  std::string full = rel.empty() ? root_ : root_ + "/" + rel;
+  PLINTH_ASSIGN_OR_RETURN(std::vector<core::ConfinedEntry> entries, dir_.List(rel));
   std::vector<FileInfo> out;
-  std::error_code ec;
-  if (!fs::is_directory(full, ec)) {
-    return out;
-  }
-  for (const auto& entry : fs::directory_iterator(full, ec)) {
-    FileInfo f;
-    f.path = entry.path().filename().string();
-    if (f.path.starts_with(".") && f.path.find(".tmp.") != std::string::npos) {
-      continue;  // an upload in progress (core::AtomicWriteFile's temp file)
+  for (core::ConfinedEntry& e : entries) {
+    if (e.name.starts_with(".") && e.name.find(".tmp.") != std::string::npos) {
+      continue;  // an upload in progress (an atomic write's temp file)
     }
-    f.is_dir = entry.is_directory(ec);
+    FileInfo f;
+    f.path = std::move(e.name);
+    f.is_dir = e.is_dir;
     if (!f.is_dir) {
-      f.file_size = static_cast<int64_t>(entry.file_size(ec));
+      f.file_size = e.size;
     }
     out.push_back(std::move(f));
-  }
-  if (ec) {
-    return IoError("cannot list " + full + ": " + ec.message());
   }
   std::sort(out.begin(), out.end(),
             [](const FileInfo& a, const FileInfo& b) { return a.path < b.path; });
@@ -111,12 +95,7 @@ Status ArtifactRoot::Delete(std::string_view path) const {
   if (rel.empty()) {
     return InvalidArgument("Invalid path: refusing to delete the artifact root");
   }
-  std::error_code ec;
-  fs::remove_all(root_ + "/" + rel, ec);
-  if (ec) {
-    return IoError("cannot delete " + rel + ": " + ec.message());
-  }
-  return Status::Ok();
+  return dir_.Remove(rel);
 }
 
 std::string GuessMimeType(std::string_view path) {

@@ -1,6 +1,9 @@
 // Run artifacts kept under one local root, as MLflow's proxied artifact
 // service keeps them under --artifacts-destination: "mlflow-artifacts:/1/RUN/artifacts/x"
 // is ROOT/1/RUN/artifacts/x. Writes are atomic (temp file + fsync + rename).
+// Every access is confined to the root (core::ConfinedDir): a symbolic link in
+// it that leads outside, and special files (FIFOs, devices), are refused with
+// kInvalidArgument, never followed or opened.
 #pragma once
 
 #include <optional>
@@ -8,7 +11,9 @@
 #include <string_view>
 #include <vector>
 
+#include "core/confined_dir.h"
 #include "core/status.h"
+#include "core/unique_fd.h"
 
 namespace plinth::tracking {
 
@@ -39,20 +44,27 @@ class ArtifactSink {
 
 class ArtifactRoot : public ArtifactSink {
  public:
-  explicit ArtifactRoot(std::string root) : root_(std::move(root)) {}
+  explicit ArtifactRoot(std::string root) : root_(std::move(root)), dir_(root_) {}
   const std::string& root() const { return root_; }
 
+  // Errors: kInvalidArgument for an unsafe `path` (SafeRelativePath) or one
+  // that leads outside the root; kIoError naming the file otherwise.
   Status Put(std::string_view path, std::string_view bytes) const override;
   Result<std::string> Fetch(std::string_view dir) const override;
-  // The local file behind `path`; NotFound if it is not a file.
-  Result<std::string> File(std::string_view path) const;
+  // The regular file at `path`, opened for reading (the descriptor is the
+  // caller's). kNotFound if there is no file there (a directory included),
+  // kInvalidArgument for a path leading outside the root or a special file.
+  Result<core::UniqueFd> Open(std::string_view path) const;
   // The entries directly under `dir` ("" = the root), sorted; paths are basenames.
   // A missing directory lists as empty, as MLflow's local repository does.
+  // Links leading outside the root and special files are left out.
   Result<std::vector<FileInfo>> List(std::string_view dir) const;
+  // Removes the file, link (itself) or directory tree at `path`.
   Status Delete(std::string_view path) const;
 
  private:
   std::string root_;
+  core::ConfinedDir dir_;
 };
 
 // A MIME type from the file name's extension (application/octet-stream otherwise).

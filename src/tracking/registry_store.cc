@@ -8,6 +8,7 @@
 #include <regex>
 #include <set>
 
+#include "core/confined_dir.h"
 #include "core/hash.h"
 #include "core/url.h"
 #include "tracking/search.h"
@@ -131,6 +132,13 @@ Status ValidateModelName(const std::string& name) {
   return Status::Ok();
 }
 
+// A new name (create, rename) must also be safe as a file name: serving keeps a
+// model's prediction log in a directory named after it. Names from before this
+// rule still work (ValidateModelName).
+Status ValidateNewModelName(const std::string& name) {
+  return core::CheckPathComponent(name, "Registered model name");
+}
+
 Status ValidateRegistryTag(std::string_view what, const Tag& t) {
   PLINTH_RETURN_IF_ERROR(ValidateKeyName("tag", t.key));
   PLINTH_RETURN_IF_ERROR(ValidateLength(std::string(what) + " key", kMaxTagKey, t.key));
@@ -229,7 +237,7 @@ class SqlRegistryStore : public RegistryStore {
   Result<RegisteredModel> CreateRegisteredModel(const std::string& name,
                                                 const std::vector<Tag>& tags,
                                                 const std::string& description) override {
-    PLINTH_RETURN_IF_ERROR(ValidateModelName(name));
+    PLINTH_RETURN_IF_ERROR(ValidateNewModelName(name));
     for (const Tag& t : tags) {
       PLINTH_RETURN_IF_ERROR(ValidateRegistryTag("Registered model", t));
     }
@@ -265,7 +273,7 @@ class SqlRegistryStore : public RegistryStore {
 
   Result<RegisteredModel> RenameRegisteredModel(const std::string& name,
                                                 const std::string& new_name) override {
-    PLINTH_RETURN_IF_ERROR(ValidateModelName(new_name));
+    PLINTH_RETURN_IF_ERROR(ValidateNewModelName(new_name));
     PLINTH_RETURN_IF_ERROR(CheckModel(name));
     Value a[] = {new_name, NowMs(), name};
     Status s =

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <set>
 
+#include "core/confined_dir.h"
 #include "core/yaml.h"
 
 namespace plinth::train {
@@ -442,8 +443,15 @@ Result<TrainingConfig> LoadTrainingConfig(const std::string& path,
     c.output = "models/" + (c.name.empty() ? fs::path(c.data_path).stem().string() : c.name);
   }
   c.output = Resolve(base, c.output);
-  if (c.name.empty()) {
+  const bool named = !c.name.empty();
+  if (!named) {
     c.name = fs::path(c.output).filename().string();
+  }
+  // The name becomes file names (the bundle under models/, the prediction log
+  // under .plinth/monitoring/) and the registered model's name.
+  if (Status s = core::CheckPathComponent(c.name, "name"); !s.ok()) {
+    return InvalidArgument(path + ": key 'name': " + s.message() +
+                           (named ? "" : " (taken from 'output'; set 'name')"));
   }
   if (c.experiment.empty()) {
     c.experiment = c.name;

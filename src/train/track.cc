@@ -5,6 +5,7 @@
 #include "core/clock.h"
 #include "core/file.h"
 #include "core/hash.h"
+#include "core/stale.h"
 
 namespace plinth::train {
 namespace {
@@ -155,8 +156,7 @@ std::vector<tracking::Param> ConfigParams(const core::Json& config) {
   return out;
 }
 
-Result<TrackedRun> RecordTraining(const TrainingConfig& c, const TrainResult& result,
-                                  const TrackingTarget& t) {
+Result<TrackedRun> StartTrainingRun(const TrainingConfig& c, const TrackingTarget& t) {
   tracking::TrackingStore& store = *t.tracking;
   TrackedRun tracked;
   Result<tracking::Experiment> e = store.GetExperimentByName(c.experiment);
@@ -174,17 +174,86 @@ Result<TrackedRun> RecordTraining(const TrainingConfig& c, const TrainResult& re
   nr.tags = {{"mlflow.user", t.user},
              {"mlflow.source.name", c.source},
              {"mlflow.source.type", "LOCAL"},
-             {"plinth.kind", c.model_type}};
+             {"plinth.kind", c.model_type},
+             {kProcessTag, core::ProcessToken()}};
   PLINTH_ASSIGN_OR_RETURN(tracking::Run run, store.CreateRun(nr));
   tracked.run_id = run.info.run_id;
-  Status s = LogEverything(c, result, t, run.info.run_id, run.info.artifact_uri, &tracked);
+  tracked.artifact_uri = run.info.artifact_uri;
+  return tracked;
+}
+
+Result<TrackedRun> RecordTraining(const TrainingConfig& c, const TrainResult& result,
+                                  const TrackingTarget& t, TrackedRun tracked) {
+  tracking::TrackingStore& store = *t.tracking;
+  Status s = LogEverything(c, result, t, tracked.run_id, tracked.artifact_uri, &tracked);
   const int64_t end = core::SystemClock().NowMicros() / 1000;
   Result<tracking::RunInfo> done = store.UpdateRun(
-      run.info.run_id, s.ok() ? tracking::RunStatus::kFinished : tracking::RunStatus::kFailed, end,
+      tracked.run_id, s.ok() ? tracking::RunStatus::kFinished : tracking::RunStatus::kFailed, end,
       "");
-  PLINTH_RETURN_IF_ERROR(s.WithPrefix("recording run " + run.info.run_id));
+  PLINTH_RETURN_IF_ERROR(s.WithPrefix("recording run " + tracked.run_id));
   PLINTH_RETURN_IF_ERROR(done.status());
   return tracked;
+}
+
+Status FailTrainingRun(const TrackingTarget& t, const TrackedRun& run, const Status& why) {
+  // Tag values are capped (MLflow: 8,000 characters); a long message is cut.
+  PLINTH_RETURN_IF_ERROR(
+      t.tracking->SetTag(run.run_id, {kFailureTag, why.message().substr(0, 5000)}));
+  const int64_t end = core::SystemClock().NowMicros() / 1000;
+  return t.tracking->UpdateRun(run.run_id, tracking::RunStatus::kFailed, end, "").status();
+}
+
+Result<std::vector<std::string>> FailRunsOfGoneProcesses(tracking::TrackingStore& store) {
+  tracking::ExperimentQuery eq;
+  // Active only: a deleted run (or one in a deleted experiment) cannot be updated.
+  eq.view_type = tracking::ViewType::kActiveOnly;
+  std::vector<std::string> experiments;
+  do {
+    PLINTH_ASSIGN_OR_RETURN(auto page, store.SearchExperiments(eq));
+    for (const tracking::Experiment& e : page.items) {
+      experiments.push_back(e.experiment_id);
+    }
+    eq.page_token = page.next_page_token;
+  } while (!eq.page_token.empty());
+  std::vector<std::string> failed;
+  if (experiments.empty()) {
+    return failed;
+  }
+  tracking::RunQuery rq;
+  rq.experiment_ids = std::move(experiments);
+  rq.filter = "attributes.status = 'RUNNING'";
+  rq.view_type = tracking::ViewType::kActiveOnly;
+  std::vector<tracking::Run> gone;
+  do {
+    PLINTH_ASSIGN_OR_RETURN(auto page, store.SearchRuns(rq));
+    for (tracking::Run& run : page.items) {
+      for (const tracking::Tag& tag : run.tags) {
+        if (tag.key == kProcessTag && core::ProcessLiveness(tag.value) == core::Liveness::kGone) {
+          gone.push_back(std::move(run));
+          break;
+        }
+      }
+    }
+    rq.page_token = page.next_page_token;
+  } while (!rq.page_token.empty());
+  // Marked after the search: its pages would shift under the updates.
+  for (const tracking::Run& run : gone) {
+    std::string owner;  // HOST:PID:START:BOOT
+    for (const tracking::Tag& tag : run.tags) {
+      owner = tag.key == kProcessTag ? tag.value : owner;
+    }
+    const size_t host_end = owner.find(':');
+    const std::string pid =
+        owner.substr(host_end + 1, owner.find(':', host_end + 1) - host_end - 1);
+    PLINTH_RETURN_IF_ERROR(store.SetTag(
+        run.info.run_id,
+        {kFailureTag, "its process (pid " + pid + ") ended without finishing the run (killed?)"}));
+    const int64_t now = core::SystemClock().NowMicros() / 1000;
+    PLINTH_RETURN_IF_ERROR(
+        store.UpdateRun(run.info.run_id, tracking::RunStatus::kFailed, now, "").status());
+    failed.push_back(run.info.run_id);
+  }
+  return failed;
 }
 
 }  // namespace plinth::train

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 #include "tracking/artifacts.h"
@@ -28,6 +29,7 @@ struct TrackingTarget {
 struct TrackedRun {
   std::string experiment_id;
   std::string run_id;
+  std::string artifact_uri;   // the run's
   int64_t model_version = 0;  // 0 when not registered
   std::string model_uri;      // models:/NAME/VERSION, or runs:/RUN_ID/model
 };
@@ -35,9 +37,31 @@ struct TrackedRun {
 // The config as MLflow params: dotted keys, values as text ("model.learning_rate" -> "0.1").
 std::vector<tracking::Param> ConfigParams(const core::Json& config);
 
-// Logs `result` of training with `config` as a finished run. A failure after
-// the run was created marks it FAILED.
+// The tag naming the process that writes a run of `plinth train`
+// (core::ProcessToken), so that a later process can tell the run was killed.
+inline constexpr const char* kProcessTag = "plinth.process";
+// The tag saying why a run was marked FAILED.
+inline constexpr const char* kFailureTag = "plinth.failure";
+
+// Creates the run that training with `config` is recorded in (and its
+// experiment when missing), RUNNING and tagged with this process
+// (kProcessTag), before the training starts: a kill leaves it RUNNING for
+// FailRunsOfGoneProcesses to find.
+Result<TrackedRun> StartTrainingRun(const TrainingConfig& config, const TrackingTarget& target);
+
+// Logs `result` of training with `config` into `run` (from StartTrainingRun)
+// and marks it FINISHED. A failure marks it FAILED.
 Result<TrackedRun> RecordTraining(const TrainingConfig& config, const TrainResult& result,
-                                  const TrackingTarget& target);
+                                  const TrackingTarget& target, TrackedRun run);
+
+// Marks `run` FAILED, with `why` in its kFailureTag: the training failed
+// before there was anything to record.
+Status FailTrainingRun(const TrackingTarget& target, const TrackedRun& run, const Status& why);
+
+// Marks FAILED every RUNNING run of `store` whose process (kProcessTag) ran on
+// this host and is gone: a `plinth train` that was killed, or crashed, before
+// it could end its run. Runs of live processes, of other hosts and without the
+// tag (logged by other clients) are left alone. Returns the ids it marked.
+Result<std::vector<std::string>> FailRunsOfGoneProcesses(tracking::TrackingStore& store);
 
 }  // namespace plinth::train

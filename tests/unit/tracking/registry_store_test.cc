@@ -86,6 +86,22 @@ TEST_P(RegistryStoreTest, ModelsAndVersions) {
   EXPECT_EQ(store_->GetModelVersion("churn-v2", "1").status().code(), StatusCode::kNotFound);
 }
 
+TEST_P(RegistryStoreTest, NamesMustBeFileNames) {
+  // Serving names the prediction log's directory after the model.
+  for (const std::string& bad : std::vector<std::string>{"../evil", "a/b", "a\\b", "..", ".",
+                                                         "x\ny", std::string(257, 'm')}) {
+    EXPECT_EQ(store_->CreateRegisteredModel(bad, {}, "").status().code(),
+              StatusCode::kInvalidArgument)
+        << bad;
+  }
+  for (const char* good : {"churn", "Churn model v2.1", "churn_v-2", "..churn"}) {
+    EXPECT_TRUE(store_->CreateRegisteredModel(good, {}, "").ok()) << good;
+  }
+  EXPECT_EQ(store_->RenameRegisteredModel("churn", "../../evil").status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_TRUE(store_->GetRegisteredModel("churn").ok());
+}
+
 TEST_P(RegistryStoreTest, StagesAliasesAndTheirHistory) {
   ASSERT_TRUE(store_->CreateRegisteredModel("fraud", {}, "").ok());
   for (int i = 0; i < 3; ++i) {

@@ -213,6 +213,20 @@ TEST(TrainTest, ConfigDefaultsAndOverrides) {
   EXPECT_EQ(c->split.train, 0.85);
 }
 
+TEST(TrainTest, NameMustBeAFileName) {
+  TempDir dir;
+  std::string path = dir.Write("t.yaml", "data:\n  path: d.csv\n  target: y\n");
+  for (const char* bad : {"name=../evil", "name=a/b", "name=..", "name=\"a\\tb\""}) {
+    auto c = LoadTrainingConfig(path, {bad});
+    ASSERT_FALSE(c.ok()) << bad;
+    EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(c.status().message().find("key 'name'"), std::string::npos) << c.status().message();
+  }
+  auto c = LoadTrainingConfig(path, {"name=churn v2.1"});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->output, dir.File("models/churn v2.1"));
+}
+
 TEST(TrainTest, BadConfigsFailBeforeTraining) {
   TempDir dir;
   const std::string iris = Config("sklearn_iris.csv", "target");
