@@ -465,6 +465,36 @@ Result<std::string> ObjectCache::HardlinkFile(const std::string& path, StateCach
 Result<std::string> ObjectCache::AddFile(const std::string& path, StateCache& state,
                                          const std::function<void(int64_t)>& on_bytes,
                                          const struct stat* known_stat) {
+  struct stat st {};
+  if (!StatOf(path, known_stat, st)) {
+    return ErrnoStatus(path);
+  }
+  PLINTH_ASSIGN_OR_RETURN(std::string hash, StoreFile(path, state, on_bytes, &st));
+  if (st.st_nlink > 1 && !SharesInodes(link_order_)) {
+    // Storing never adds a link in this mode: only an old hardlink has two.
+    PLINTH_RETURN_IF_ERROR(Unshare(path, hash, st, state).status());
+  }
+  return hash;
+}
+
+Result<bool> ObjectCache::Unshare(const std::string& path, const std::string& hash,
+                                  const struct stat& st, StateCache& state) const {
+  if (st.st_nlink < 2 || SharesInodes(link_order_)) {
+    return false;
+  }
+  struct stat obj {};
+  if (::stat(ObjectPath(hash).c_str(), &obj) != 0 || obj.st_dev != st.st_dev ||
+      obj.st_ino != st.st_ino) {
+    return false;
+  }
+  PLINTH_RETURN_IF_ERROR(Place(ObjectPath(hash), path, /*dest_absent=*/false).status());
+  PLINTH_RETURN_IF_ERROR(state.Remember(path, hash));
+  return true;
+}
+
+Result<std::string> ObjectCache::StoreFile(const std::string& path, StateCache& state,
+                                           const std::function<void(int64_t)>& on_bytes,
+                                           const struct stat* known_stat) {
   if (auto known = state.Lookup(path, known_stat); known && Has(*known)) {
     return *known;
   }
