@@ -130,7 +130,10 @@ class ObjectCache {
   // Stores the workspace file at `path` and returns its hash. A file whose stamp
   // the state knows and whose object exists costs no I/O. Otherwise the object
   // is made by the first link kind that works; for a copy, the file is read
-  // once, hashed and written in the same pass. `on_bytes` is told of progress.
+  // once: hashed while it is written, or, from 8 MiB up, copied by the kernel
+  // while a second thread hashes the copy. `on_bytes` is told of progress. A
+  // file still hardlinked to its object under an order without hardlinks is
+  // then given a private copy (Unshare).
   Result<std::string> AddFile(const std::string& path, StateCache& state,
                               const std::function<void(int64_t)>& on_bytes = nullptr,
                               const struct stat* known = nullptr);
