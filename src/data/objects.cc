@@ -226,18 +226,19 @@ Result<std::string> HashUnchanged(int in, const std::string& path, const struct 
 constexpr int64_t kCopyHashingMin = 8 << 20;
 
 // Copies `in` (the file `path`, whose stat was `before`) into the new, private
-// temporary file `out` (`out_name`) in the kernel (copy_file_range, a reflink
-// where the filesystem shares extents) on this thread, while a second thread
+// file `out` (`out_name` in errors; `reopen` opens it again) in the kernel
+// (copy_file_range, a reflink where the filesystem shares extents) on this
+// thread, while a second thread
 // hashes the bytes already in `out`. So copying and hashing overlap, the bytes
 // are read once, and the hash is that of the object's own bytes. Where the
 // kernel cannot copy between the two files it falls back to HashUnchanged's
 // loop. Fails as HashUnchanged does when `path` changed meanwhile.
 Result<std::string> CopyHashing(int in, const std::string& path, const struct stat& before, int out,
-                                const std::string& out_name,
+                                const std::string& out_name, const std::string& reopen,
                                 const std::function<void(int64_t)>& on_bytes, struct stat& after,
                                 int64_t& bytes) {
   const int64_t size = before.st_size;
-  int reader = ::open(out_name.c_str(), O_RDONLY | O_CLOEXEC);
+  int reader = ::open(reopen.c_str(), O_RDONLY | O_CLOEXEC);
   if (reader < 0) {
     return ErrnoStatus(out_name);
   }
@@ -660,43 +661,62 @@ Result<std::string> ObjectCache::StoreFile(const std::string& path, StateCache& 
                          ": no configured link kind works on this filesystem (cache.link "
                          "in .plinth/config.yaml; add copy)");
   }
-  // Copy: read once, hash and write a temporary object, then name it by its hash.
+  // Copy: read once, hash and write a new object, then name it by its hash. The
+  // object is unnamed until then (O_TMPFILE, linked under its name: one
+  // directory operation, and a crash leaves nothing behind), or where the
+  // filesystem cannot, a temporary name renamed.
   struct stat before {};
   if (!StatOf(path, known_stat, before)) {
     return ErrnoStatus(path);
   }
-  std::string tmp = TempPathBeside(dir_ + "/sha256/incoming");
   int in = OpenForReading(path);
   if (in < 0) {
     return ErrnoStatus(path);
   }
-  int out = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+  std::string objects = dir_ + "/sha256";
+  std::string tmp;  // empty while the object is unnamed
+  int out = ::open(objects.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0444);
+  if (out < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+    tmp = TempPathBeside(objects + "/incoming");
+    out = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+  }
   if (out < 0) {
-    Status err = ErrnoStatus(tmp);
+    Status err = ErrnoStatus(tmp.empty() ? objects : tmp);
     ::close(in);
     return err;
   }
+  std::string self = "/proc/self/fd/" + std::to_string(out);  // the unnamed object
+  const std::string& name = tmp.empty() ? objects : tmp;      // in errors
   ::posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
   struct stat after {};
   int64_t bytes = 0;
   auto hashed = before.st_size >= kCopyHashingMin
-                    ? CopyHashing(in, path, before, out, tmp, on_bytes, after, bytes)
-                    : HashUnchanged(in, path, before, out, tmp, on_bytes, "added", after, bytes);
+                    ? CopyHashing(in, path, before, out, name, tmp.empty() ? self : tmp, on_bytes,
+                                  after, bytes)
+                    : HashUnchanged(in, path, before, out, name, on_bytes, "added", after, bytes);
   ::close(in);
-  if (::close(out) != 0 && hashed.ok()) {
-    hashed = ErrnoStatus(tmp);
+  bool stored = false;
+  if (hashed.ok()) {
+    std::string obj = ObjectPath(*hashed);
+    if (tmp.empty()) {
+      // EEXIST: already stored (or a race lost to an identical file).
+      stored = ::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, obj.c_str(), AT_SYMLINK_FOLLOW) == 0;
+      if (!stored && errno != EEXIST) {
+        hashed = ErrnoStatus(obj);
+      }
+    } else {
+      stored = !Has(*hashed) && ::rename(tmp.c_str(), obj.c_str()) == 0;
+    }
   }
-  if (!hashed.ok()) {
+  ::close(out);
+  if (!tmp.empty() && !stored) {
     ::unlink(tmp.c_str());
-    return hashed.status();
   }
+  PLINTH_RETURN_IF_ERROR(hashed.status());
   state.CountHashed(bytes);
   std::string hash = *hashed;
-  std::string obj = ObjectPath(hash);
-  if (Has(hash) || ::rename(tmp.c_str(), obj.c_str()) != 0) {
-    ::unlink(tmp.c_str());  // already stored (or lost a race to an identical file)
-  } else {
-    PLINTH_RETURN_IF_ERROR(state.Remember(obj, hash));
+  if (stored) {
+    PLINTH_RETURN_IF_ERROR(state.Remember(ObjectPath(hash), hash));
   }
   PLINTH_RETURN_IF_ERROR(state.Remember(path, hash, &after));
   return hash;
