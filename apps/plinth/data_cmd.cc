@@ -31,7 +31,14 @@ std::string HumanSize(int64_t bytes) {
 struct WorkFlags {
   size_t threads = 0;
   bool quiet = false;
+  bool force = false;  // checkout and pull: discard unsaved files
 };
+
+void AddForceFlag(CLI::App& cmd, WorkFlags& f) {
+  cmd.add_flag("-f,--force", f.force,
+               "overwrite or delete files whose content is in no cached version (unsaved edits, "
+               "new files in tracked directories); without it such a checkout is refused");
+}
 
 void AddWorkFlags(CLI::App& cmd, WorkFlags& f) {
   cmd.add_option("-j,--jobs", f.threads, "parallel jobs (default: one per core)")
@@ -59,6 +66,13 @@ int RunAdd(const std::vector<std::string>& paths, const WorkFlags& f) {
   auto project = FindProject();
   if (!project.ok()) {
     return ReportError(project.status());
+  }
+  if (data::SharesInodes(project->config().link_order)) {
+    std::fprintf(stderr,
+                 "plinth: warning: cache.link in .plinth/config.yaml allows hardlinks: a tracked "
+                 "file is then its cached version, and writing into it in place (as root, or "
+                 "through a tool that truncates and rewrites) destroys that version; [reflink, "
+                 "copy] is safe (docs/FORMATS.md)\n");
   }
   auto r = data::Add(*project, paths, ToOptions(f));
   if (!r.ok()) {
@@ -152,7 +166,7 @@ int RunCheckout(const std::vector<std::string>& paths, const WorkFlags& f) {
   if (!project.ok()) {
     return ReportError(project.status());
   }
-  auto r = data::Checkout(*project, paths, ToOptions(f));
+  auto r = data::Checkout(*project, paths, ToOptions(f), f.force);
   if (!r.ok()) {
     return ReportError(r.status());
   }
@@ -198,7 +212,7 @@ int RunTransfer(bool push, const std::string& remote, bool all_commits, const Wo
     return ReportError(project.status());
   }
   auto r = push ? data::Push(*project, remote, all_commits, ToOptions(f))
-                : data::Pull(*project, remote, ToOptions(f));
+                : data::Pull(*project, remote, ToOptions(f), f.force);
   if (!r.ok()) {
     return ReportError(r.status());
   }
@@ -291,6 +305,7 @@ void RegisterData(CLI::App& app, Runner& run) {
       "checkout", "Make the data match the pointer files (all, or the PATHs given)");
   co->add_option("PATH", *co_paths, "data paths or pointer files (default: all)");
   AddWorkFlags(*co, *co_flags);
+  AddForceFlag(*co, *co_flags);
   co->callback([co_paths, co_flags, &run] {
     run = [co_paths, co_flags] { return RunCheckout(*co_paths, *co_flags); };
   });
@@ -338,6 +353,9 @@ void RegisterData(CLI::App& app, Runner& run) {
                     "also push what pointer files anywhere in git history use");
     }
     AddWorkFlags(*cmd, *flags);
+    if (!push) {
+      AddForceFlag(*cmd, *flags);
+    }
     cmd->callback([push, name, flags, all_commits, &run] {
       run = [push, name, flags, all_commits] {
         return RunTransfer(push, *name, *all_commits, *flags);

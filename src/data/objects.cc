@@ -6,11 +6,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <random>
+#include <thread>
 
 #include "core/file.h"
 #include "core/hash.h"
@@ -213,6 +217,116 @@ Result<std::string> HashUnchanged(int in, const std::string& path, const struct 
       after.st_ino != before.st_ino) {
     return FailedPrecondition(path + ": changed while it was being " + std::string(doing) +
                               "; try again");
+  }
+  return sha.HexDigest();
+}
+
+// Files from this size up are copied by CopyHashing; smaller ones by one
+// read/hash/write pass (for them a thread and a second descriptor cost more).
+constexpr int64_t kCopyHashingMin = 8 << 20;
+
+// Copies `in` (the file `path`, whose stat was `before`) into the new, private
+// file `out` (`out_name` in errors; `reopen` opens it again) in the kernel
+// (copy_file_range, a reflink where the filesystem shares extents) on this
+// thread, while a second thread
+// hashes the bytes already in `out`. So copying and hashing overlap, the bytes
+// are read once, and the hash is that of the object's own bytes. Where the
+// kernel cannot copy between the two files it falls back to HashUnchanged's
+// loop. Fails as HashUnchanged does when `path` changed meanwhile.
+Result<std::string> CopyHashing(int in, const std::string& path, const struct stat& before, int out,
+                                const std::string& out_name, const std::string& reopen,
+                                const std::function<void(int64_t)>& on_bytes, struct stat& after,
+                                int64_t& bytes) {
+  const int64_t size = before.st_size;
+  int reader = ::open(reopen.c_str(), O_RDONLY | O_CLOEXEC);
+  if (reader < 0) {
+    return ErrnoStatus(out_name);
+  }
+  std::mutex mu;
+  std::condition_variable cv;
+  int64_t copied = 0;  // guarded by mu: bytes of `out` that are final
+  bool done = false;   // guarded by mu: no more will come
+  core::Sha256 sha;
+  Status hash_status;
+  std::thread hasher([&] {
+    static constexpr int64_t kBlock = 1 << 20;
+    std::unique_ptr<char[]> buf(new char[kBlock]);
+    int64_t at = 0;
+    while (true) {
+      int64_t limit = 0;
+      {
+        std::unique_lock<std::mutex> lock(mu);
+        cv.wait(lock, [&] { return copied > at || done; });
+        limit = copied;
+        if (at >= limit) {
+          return;  // done, and everything hashed
+        }
+      }
+      while (at < limit) {
+        ssize_t n =
+            ::pread(reader, buf.get(), static_cast<size_t>(std::min(kBlock, limit - at)), at);
+        if (n < 0 && errno == EINTR) {
+          continue;
+        }
+        if (n <= 0) {
+          hash_status = n < 0 ? ErrnoStatus(out_name)
+                              : IoError(out_name + ": shorter than what was copied into it");
+          return;
+        }
+        sha.Update(std::string_view(buf.get(), static_cast<size_t>(n)));
+        at += n;
+        if (on_bytes) {
+          on_bytes(n);
+        }
+      }
+    }
+  });
+  static constexpr int64_t kChunk = 32 << 20;  // what the hasher waits for at most
+  Status copy_status;
+  int64_t total = 0;
+  bool fallback = false;
+  while (total < size) {
+    ssize_t n = ::copy_file_range(in, nullptr, out, nullptr,
+                                  static_cast<size_t>(std::min(kChunk, size - total)), 0);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0 && total == 0 &&
+        (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP)) {
+      fallback = true;
+      break;
+    }
+    if (n < 0) {
+      copy_status = ErrnoStatus(out_name);
+      break;
+    }
+    if (n == 0) {
+      break;  // the file shrank: the stamp check below says so
+    }
+    total += n;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      copied = total;
+    }
+    cv.notify_one();
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    done = true;
+  }
+  cv.notify_one();
+  hasher.join();
+  ::close(reader);
+  if (fallback) {  // nothing copied, both offsets still at 0
+    return HashUnchanged(in, path, before, out, out_name, on_bytes, "added", after, bytes);
+  }
+  PLINTH_RETURN_IF_ERROR(copy_status);
+  PLINTH_RETURN_IF_ERROR(hash_status);
+  bytes = total;
+  ::fstat(in, &after);
+  if (total != size || MtimeNs(after) != MtimeNs(before) || after.st_size != before.st_size ||
+      after.st_ino != before.st_ino) {
+    return FailedPrecondition(path + ": changed while it was being added; try again");
   }
   return sha.HexDigest();
 }
@@ -465,6 +579,36 @@ Result<std::string> ObjectCache::HardlinkFile(const std::string& path, StateCach
 Result<std::string> ObjectCache::AddFile(const std::string& path, StateCache& state,
                                          const std::function<void(int64_t)>& on_bytes,
                                          const struct stat* known_stat) {
+  struct stat st {};
+  if (!StatOf(path, known_stat, st)) {
+    return ErrnoStatus(path);
+  }
+  PLINTH_ASSIGN_OR_RETURN(std::string hash, StoreFile(path, state, on_bytes, &st));
+  if (st.st_nlink > 1 && !SharesInodes(link_order_)) {
+    // Storing never adds a link in this mode: only an old hardlink has two.
+    PLINTH_RETURN_IF_ERROR(Unshare(path, hash, st, state).status());
+  }
+  return hash;
+}
+
+Result<bool> ObjectCache::Unshare(const std::string& path, const std::string& hash,
+                                  const struct stat& st, StateCache& state) const {
+  if (st.st_nlink < 2 || SharesInodes(link_order_)) {
+    return false;
+  }
+  struct stat obj {};
+  if (::stat(ObjectPath(hash).c_str(), &obj) != 0 || obj.st_dev != st.st_dev ||
+      obj.st_ino != st.st_ino) {
+    return false;
+  }
+  PLINTH_RETURN_IF_ERROR(Place(ObjectPath(hash), path, /*dest_absent=*/false).status());
+  PLINTH_RETURN_IF_ERROR(state.Remember(path, hash));
+  return true;
+}
+
+Result<std::string> ObjectCache::StoreFile(const std::string& path, StateCache& state,
+                                           const std::function<void(int64_t)>& on_bytes,
+                                           const struct stat* known_stat) {
   if (auto known = state.Lookup(path, known_stat); known && Has(*known)) {
     return *known;
   }
@@ -517,41 +661,62 @@ Result<std::string> ObjectCache::AddFile(const std::string& path, StateCache& st
                          ": no configured link kind works on this filesystem (cache.link "
                          "in .plinth/config.yaml; add copy)");
   }
-  // Copy: read once, hash and write a temporary object, then name it by its hash.
+  // Copy: read once, hash and write a new object, then name it by its hash. The
+  // object is unnamed until then (O_TMPFILE, linked under its name: one
+  // directory operation, and a crash leaves nothing behind), or where the
+  // filesystem cannot, a temporary name renamed.
   struct stat before {};
   if (!StatOf(path, known_stat, before)) {
     return ErrnoStatus(path);
   }
-  std::string tmp = TempPathBeside(dir_ + "/sha256/incoming");
   int in = OpenForReading(path);
   if (in < 0) {
     return ErrnoStatus(path);
   }
-  int out = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+  std::string objects = dir_ + "/sha256";
+  std::string tmp;  // empty while the object is unnamed
+  int out = ::open(objects.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0444);
+  if (out < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+    tmp = TempPathBeside(objects + "/incoming");
+    out = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+  }
   if (out < 0) {
-    Status err = ErrnoStatus(tmp);
+    Status err = ErrnoStatus(tmp.empty() ? objects : tmp);
     ::close(in);
     return err;
   }
+  std::string self = "/proc/self/fd/" + std::to_string(out);  // the unnamed object
+  const std::string& name = tmp.empty() ? objects : tmp;      // in errors
   ::posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
   struct stat after {};
   int64_t bytes = 0;
-  auto hashed = HashUnchanged(in, path, before, out, tmp, on_bytes, "added", after, bytes);
+  auto hashed = before.st_size >= kCopyHashingMin
+                    ? CopyHashing(in, path, before, out, name, tmp.empty() ? self : tmp, on_bytes,
+                                  after, bytes)
+                    : HashUnchanged(in, path, before, out, name, on_bytes, "added", after, bytes);
   ::close(in);
-  if (::close(out) != 0 && hashed.ok()) {
-    hashed = ErrnoStatus(tmp);
+  bool stored = false;
+  if (hashed.ok()) {
+    std::string obj = ObjectPath(*hashed);
+    if (tmp.empty()) {
+      // EEXIST: already stored (or a race lost to an identical file).
+      stored = ::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, obj.c_str(), AT_SYMLINK_FOLLOW) == 0;
+      if (!stored && errno != EEXIST) {
+        hashed = ErrnoStatus(obj);
+      }
+    } else {
+      stored = !Has(*hashed) && ::rename(tmp.c_str(), obj.c_str()) == 0;
+    }
   }
-  if (!hashed.ok()) {
+  ::close(out);
+  if (!tmp.empty() && !stored) {
     ::unlink(tmp.c_str());
-    return hashed.status();
   }
+  PLINTH_RETURN_IF_ERROR(hashed.status());
   state.CountHashed(bytes);
   std::string hash = *hashed;
-  std::string obj = ObjectPath(hash);
-  if (Has(hash) || ::rename(tmp.c_str(), obj.c_str()) != 0) {
-    ::unlink(tmp.c_str());  // already stored (or lost a race to an identical file)
-  } else {
-    PLINTH_RETURN_IF_ERROR(state.Remember(obj, hash));
+  if (stored) {
+    PLINTH_RETURN_IF_ERROR(state.Remember(ObjectPath(hash), hash));
   }
   PLINTH_RETURN_IF_ERROR(state.Remember(path, hash, &after));
   return hash;

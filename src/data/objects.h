@@ -5,7 +5,8 @@
 // only by rename of a complete temporary file, so a crash never leaves a partial
 // object under a real name. Workspace files are made from objects by reflink,
 // hardlink or copy, in the configured order (a hardlinked workspace file shares
-// the object's read-only inode: edit by replacing the file, not in place).
+// the object's read-only inode: edit by replacing the file, not in place; by
+// default hardlinks are not in the order, and Unshare undoes old ones).
 //
 // StateCache remembers what each file hashed to, keyed by (device, inode) and
 // stamped with (mtime, size), so unchanged files are never hashed twice. It is
@@ -129,7 +130,10 @@ class ObjectCache {
   // Stores the workspace file at `path` and returns its hash. A file whose stamp
   // the state knows and whose object exists costs no I/O. Otherwise the object
   // is made by the first link kind that works; for a copy, the file is read
-  // once, hashed and written in the same pass. `on_bytes` is told of progress.
+  // once: hashed while it is written, or, from 8 MiB up, copied by the kernel
+  // while a second thread hashes the copy. `on_bytes` is told of progress. A
+  // file still hardlinked to its object under an order without hardlinks is
+  // then given a private copy (Unshare).
   Result<std::string> AddFile(const std::string& path, StateCache& state,
                               const std::function<void(int64_t)>& on_bytes = nullptr,
                               const struct stat* known = nullptr);
@@ -146,6 +150,15 @@ class ObjectCache {
   Status Materialize(const std::string& hash, const std::string& dest, StateCache& state,
                      bool dest_absent = false) const;
 
+  // When the link order does not share inodes and the file at `path` (`st`, a
+  // fresh stat of it) is the very inode of object `hash` (a hardlink made when
+  // that was the default), replaces it by a private writable copy (reflink or
+  // copy, then a rename) and tells `state` that the copy holds `hash`. Reads no
+  // byte to hash: the caller knows that `path` holds `hash` (from the state's
+  // stamp or a hash), and one inode has one content. Returns whether it did.
+  Result<bool> Unshare(const std::string& path, const std::string& hash, const struct stat& st,
+                       StateCache& state) const;
+
   // Re-hashes object `hash` (through `state`); kCorruption naming the path if it differs.
   Status Verify(const std::string& hash, StateCache& state) const;
 
@@ -158,6 +171,10 @@ class ObjectCache {
   // Creates `dest` from `src` with the first link kind that works (a temporary
   // name and a rename, or a direct hardlink when `dest_absent`); returns the kind.
   Result<LinkKind> Place(const std::string& src, const std::string& dest, bool dest_absent) const;
+  // AddFile without Unshare.
+  Result<std::string> StoreFile(const std::string& path, StateCache& state,
+                                const std::function<void(int64_t)>& on_bytes,
+                                const struct stat* known);
   // AddFile by hardlink: kUnimplemented when this file cannot be hardlinked.
   Result<std::string> HardlinkFile(const std::string& path, StateCache& state,
                                    const std::function<void(int64_t)>& on_bytes,

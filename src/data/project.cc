@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "core/file.h"
@@ -62,6 +63,10 @@ std::string_view LinkKindName(LinkKind k) {
       return "copy";
   }
   return "?";
+}
+
+bool SharesInodes(const std::vector<LinkKind>& order) {
+  return std::find(order.begin(), order.end(), LinkKind::kHardlink) != order.end();
 }
 
 Status MigrateDataTables(store::Database& db) { return store::Migrate(db, "data", kMigrations); }
@@ -168,6 +173,12 @@ Result<Config> Project::LoadConfig(const std::string& root) {
       }
       if (c.link_order.empty()) {
         return InvalidArgument(w + ": cache.link: expected a list of reflink, hardlink, copy");
+      }
+      // What `plinth init` wrote when hardlinks were the default: not a choice
+      // the user made, so the safe default now (docs/FORMATS.md).
+      if (c.link_order ==
+          std::vector<LinkKind>{LinkKind::kReflink, LinkKind::kHardlink, LinkKind::kCopy}) {
+        c.link_order = Config().link_order;
       }
     }
   }

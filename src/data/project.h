@@ -24,14 +24,20 @@ enum class LinkKind { kReflink, kHardlink, kCopy };
 
 std::string_view LinkKindName(LinkKind k);
 
+// True when `order` may hardlink workspace files to cache objects.
+bool SharesInodes(const std::vector<LinkKind>& order);
+
 struct Config {
   std::string store_uri;  // default: sqlite:///<root>/.plinth/plinth.db
   std::string cache_dir;  // default: <root>/.plinth/cache
-  // A hardlinked workspace file is the read-only object itself: adding and
-  // checking out cost no copy. Writing into it in place (as root, whom read-only
-  // does not stop) damages the object: detected and reported, and `plinth
-  // unprotect` gives a private writable copy first. `[reflink, copy]` never shares.
-  std::vector<LinkKind> link_order = {LinkKind::kReflink, LinkKind::kHardlink, LinkKind::kCopy};
+  // The default never shares a workspace file's bytes with the cache: a reflink
+  // is copy-on-write and a copy is private, so no write to a workspace file,
+  // in place or not, by root or not, can reach a cached version. `hardlink` is
+  // opt-in: the workspace file then *is* the read-only object, and a write into
+  // it (root ignores read-only) destroys that version (`plinth add` warns).
+  // Configs listing exactly `[reflink, hardlink, copy]` were written by `plinth
+  // init` when that was the default, and are read as this default.
+  std::vector<LinkKind> link_order = {LinkKind::kReflink, LinkKind::kCopy};
   std::map<std::string, std::string> remotes;  // name -> URL
   std::string default_remote;
 };

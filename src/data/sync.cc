@@ -226,7 +226,7 @@ Result<TransferResult> Push(Project& project, const std::string& remote_name, bo
 }
 
 Result<TransferResult> Pull(Project& project, const std::string& remote_name,
-                            const WorkOptions& options) {
+                            const WorkOptions& options, bool force) {
   PLINTH_ASSIGN_OR_RETURN(auto remote, ResolveRemote(project, remote_name));
   // One session for fetch and checkout: objects verified on arrival are
   // remembered, so the checkout does not read them again.
@@ -280,7 +280,7 @@ Result<TransferResult> Pull(Project& project, const std::string& remote_name,
                     remote->url() + " (first: " + result.missing[0] +
                     "); push them from a copy that has them");
   }
-  PLINTH_RETURN_IF_ERROR(Checkout(project, *session, {}).status());
+  PLINTH_RETURN_IF_ERROR(Checkout(project, *session, {}, force).status());
   PLINTH_RETURN_IF_ERROR(session->Save());
   return result;
 }

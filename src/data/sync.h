@@ -30,9 +30,10 @@ Result<TransferResult> Push(Project& project, const std::string& remote, bool al
                             const WorkOptions& options);
 
 // Fetches the objects the workspace's pointers use that the cache lacks, then
-// checks out. Objects missing on the remote are listed and make it kNotFound.
-Result<TransferResult> Pull(Project& project, const std::string& remote,
-                            const WorkOptions& options);
+// checks out (as Checkout, which refuses to discard unsaved files unless
+// `force`). Objects missing on the remote are listed and make it kNotFound.
+Result<TransferResult> Pull(Project& project, const std::string& remote, const WorkOptions& options,
+                            bool force = false);
 
 struct GcResult {
   int64_t kept = 0;

@@ -390,10 +390,13 @@ Result<std::pair<int64_t, int64_t>> DataSession::Restore(const Pointer& p, const
         fs::remove(e.path(), ec);
       }
     }
-    if (fs::is_regular_file(abs, ec)) {
-      auto cur = impl_->state->Hash(abs);
+    struct stat st {};
+    if (::stat(abs.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+      auto cur = impl_->state->Hash(abs, nullptr, &st);
       if (cur.ok() && *cur == p.hash) {
-        return std::make_pair(int64_t{0}, int64_t{0});
+        PLINTH_ASSIGN_OR_RETURN(bool unshared,
+                                impl_->cache.Unshare(abs, p.hash, st, *impl_->state));
+        return std::make_pair(int64_t{unshared ? 1 : 0}, int64_t{0});
       }
     }
     fs::create_directories(fs::path(abs).parent_path(), ec);
@@ -465,6 +468,10 @@ Result<std::pair<int64_t, int64_t>> DataSession::Restore(const Pointer& p, const
     if (have != present.end()) {
       auto cur = impl_->state->Hash(target, nullptr, &have->second->st);
       if (cur.ok() && *cur == manifest[i].hash) {
+        PLINTH_ASSIGN_OR_RETURN(
+            bool unshared,
+            impl_->cache.Unshare(target, manifest[i].hash, have->second->st, *impl_->state));
+        written += unshared ? 1 : 0;
         return Status::Ok();
       }
     }
@@ -672,16 +679,65 @@ Result<StatusResult> WorkspaceStatus(Project& project, const WorkOptions& option
   return result;
 }
 
+namespace {
+
+// Appends to `lost` each file at or below `abs` (data path `rel`) that checking
+// out `p` would overwrite or delete while its content is in no cache object:
+// files that differ from what `p` wants, and files `p` does not list.
+Status FindUnsaved(DataSession& session, const Pointer& p, const std::string& abs,
+                   const std::string& rel, std::vector<std::string>& lost) {
+  struct stat st {};
+  if (::stat(abs.c_str(), &st) != 0) {
+    return Status::Ok();  // nothing there (or a broken symlink, which holds no data)
+  }
+  std::unordered_map<std::string, std::string> wanted;  // relative path -> hash
+  if (p.kind == PointerKind::kDir && S_ISDIR(st.st_mode)) {
+    PLINTH_ASSIGN_OR_RETURN(std::string bytes, session.cache().ReadBytes(p.hash));
+    PLINTH_ASSIGN_OR_RETURN(auto manifest,
+                            ParseManifest(bytes, session.cache().ObjectPath(p.hash)));
+    for (auto& m : manifest) {
+      wanted.emplace(std::move(m.path), std::move(m.hash));
+    }
+  }
+  std::vector<FileItem> items;
+  if (S_ISDIR(st.st_mode)) {
+    PLINTH_ASSIGN_OR_RETURN(items, ScanDir(abs, session.pool()));
+    for (auto& it : items) {
+      it.rel = rel + "/" + it.rel;
+    }
+  } else if (S_ISREG(st.st_mode)) {
+    FileItem one;
+    one.rel = rel;
+    one.abs = abs;
+    one.st = st;
+    items.push_back(std::move(one));
+  }
+  PLINTH_ASSIGN_OR_RETURN(auto hashes, HashAll(items, session.state(), session.pool(), nullptr));
+  for (size_t i = 0; i < items.size(); ++i) {
+    std::string_view want = p.hash;
+    if (p.kind == PointerKind::kDir) {
+      auto w = wanted.find(items[i].rel.substr(std::min(rel.size() + 1, items[i].rel.size())));
+      want = w == wanted.end() ? std::string_view() : std::string_view(w->second);
+    }
+    if (hashes[i] != want && !session.cache().Has(hashes[i])) {
+      lost.push_back(items[i].rel);
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<CheckoutResult> Checkout(Project& project, const std::vector<std::string>& paths,
-                                const WorkOptions& options) {
+                                const WorkOptions& options, bool force) {
   PLINTH_ASSIGN_OR_RETURN(auto session, DataSession::Open(project, options));
-  PLINTH_ASSIGN_OR_RETURN(CheckoutResult result, Checkout(project, *session, paths));
+  PLINTH_ASSIGN_OR_RETURN(CheckoutResult result, Checkout(project, *session, paths, force));
   PLINTH_RETURN_IF_ERROR(session->Save());
   return result;
 }
 
 Result<CheckoutResult> Checkout(Project& project, DataSession& session_ref,
-                                const std::vector<std::string>& paths) {
+                                const std::vector<std::string>& paths, bool force) {
   DataSession* session = &session_ref;
   std::vector<std::string> pointer_files;
   if (paths.empty()) {
@@ -699,10 +755,35 @@ Result<CheckoutResult> Checkout(Project& project, DataSession& session_ref,
       pointer_files.push_back(rel);
     }
   }
-  CheckoutResult result;
+  std::vector<std::pair<Pointer, std::string>> todo;  // pointer, data path
   for (const auto& pf : pointer_files) {
     PLINTH_ASSIGN_OR_RETURN(Pointer p, ReadPointer(project.Absolute(pf)));
     std::string data = DataPathOf(pf, p);
+    todo.emplace_back(std::move(p), std::move(data));
+  }
+  if (!force) {
+    // Nothing is touched until every path is known to lose nothing.
+    std::vector<std::string> lost;
+    for (const auto& [p, data] : todo) {
+      PLINTH_RETURN_IF_ERROR(FindUnsaved(*session, p, project.Absolute(data), data, lost));
+    }
+    if (!lost.empty()) {
+      constexpr size_t kShown = 10;
+      std::string list;
+      for (size_t i = 0; i < lost.size() && i < kShown; ++i) {
+        list += (i ? ", " : "") + lost[i];
+      }
+      if (lost.size() > kShown) {
+        list += " and " + std::to_string(lost.size() - kShown) + " more (plinth status lists them)";
+      }
+      return FailedPrecondition("checkout would overwrite or delete " +
+                                std::to_string(lost.size()) +
+                                " file(s) whose content is in no cached version: " + list +
+                                "; save them with plinth add, or pass --force to discard them");
+    }
+  }
+  CheckoutResult result;
+  for (const auto& [p, data] : todo) {
     PLINTH_ASSIGN_OR_RETURN(auto counts, session->Restore(p, project.Absolute(data)));
     result.files_written += counts.first;
     result.files_removed += counts.second;

@@ -112,12 +112,17 @@ struct CheckoutResult {
 
 // Makes the workspace match the pointer files (all, or those of `paths`):
 // files are linked or copied from the cache, extra files in tracked
-// directories removed. A missing object is kNotFound; a damaged one kCorruption.
+// directories removed; files still hardlinked to their object under a link
+// order without hardlinks get private copies (ObjectCache::Unshare). A missing
+// object is kNotFound; a damaged one kCorruption. Unless `force`, nothing is
+// changed when a file it would overwrite or delete holds content that no cache
+// object has (an unsaved edit, a new file in a tracked directory):
+// kFailedPrecondition naming them (the first ten, and how many).
 Result<CheckoutResult> Checkout(Project& project, const std::vector<std::string>& paths,
-                                const WorkOptions& options = {});
+                                const WorkOptions& options = {}, bool force = false);
 // The same within an open session (whose state already knows verified objects).
 Result<CheckoutResult> Checkout(Project& project, DataSession& session,
-                                const std::vector<std::string>& paths);
+                                const std::vector<std::string>& paths, bool force = false);
 
 // The data path (relative to the root) that the pointer file `pointer_rel`
 // (relative to the root) with content `p` describes.

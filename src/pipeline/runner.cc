@@ -23,6 +23,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// The exit code of a stage refused before it ran: the CLI's code for bad input.
+constexpr int kExitBadOutput = 2;
+
 constexpr store::Migration kMigrations[] = {
     {1, "pipeline runs",
      "CREATE TABLE pipeline_runs ("
@@ -412,7 +415,12 @@ class Runner {
     StageReport& r = report_.stages[k];
     int64_t start = core::SystemClock().MonotonicMicros();
     std::error_code ec;
-    // Outputs are removed first, so a stage never sees (or keeps) stale ones.
+    // Outputs are removed first, so a stage never sees (or keeps) stale ones;
+    // checked again here, since a stage that ran before may have made a symlink.
+    if (Status safe = CheckOutputs(st, project_.root()); !safe.ok()) {
+      Finish(k, Outcome::kFailed, safe.message(), kExitBadOutput, start);
+      return;
+    }
     for (const auto& out : st.outs) {
       fs::remove_all(project_.Absolute(out.path), ec);
       fs::create_directories(fs::path(project_.Absolute(out.path)).parent_path(), ec);

@@ -202,7 +202,81 @@ Result<Stage> ParseStage(const std::string& name, const YAML::Node& node,
   return st;
 }
 
+// What `rel` (relative to the project root) names that Plinth or git own, or ""
+// when nothing: .git and .plinth with everything below them, plinth.yaml and
+// plinth.lock. A stage's outputs are removed before it runs, so none may be one.
+std::string_view ReservedPart(const std::string& rel) {
+  std::string_view first(rel.data(), std::min(rel.find('/'), rel.size()));
+  if (first == ".git" || first == ".plinth") {
+    return first;
+  }
+  if (rel == "plinth.yaml" || rel == "plinth.lock") {
+    return rel;
+  }
+  return "";
+}
+
+// Refuses an output of `stage` that names something Plinth or git own, or that
+// resolves (through symlinks in the project) outside `root` or onto such a thing.
+Status CheckOutput(const std::string& root, const Stage& stage, const std::string& out) {
+  std::string where = stage.where + ": stage '" + stage.name + "': output " + out;
+  if (std::string_view part = ReservedPart(out); !part.empty()) {
+    return InvalidArgument(where + " is " + std::string(part) +
+                           ", which Plinth or git own (a stage's outputs are removed before it "
+                           "runs); write somewhere else");
+  }
+  if (root.empty()) {
+    return Status::Ok();  // a pipeline parsed without a project: nothing on disk to resolve
+  }
+  std::error_code ec;
+  fs::path real_root = fs::weakly_canonical(root, ec);
+  if (ec) {
+    return IoError(root + ": " + ec.message());
+  }
+  // Component by component, so that a dangling symlink (which weakly_canonical
+  // takes as a plain name) is followed too.
+  fs::path real = real_root;
+  for (const auto& part : fs::path(out)) {
+    real /= part;
+    for (int hops = 0; fs::is_symlink(fs::symlink_status(real, ec)); ++hops) {
+      fs::path link = real;
+      fs::path target = fs::read_symlink(link, ec);
+      if (!ec && hops < 40) {
+        real =
+            fs::weakly_canonical(target.is_absolute() ? target : link.parent_path() / target, ec);
+      }
+      if (ec || hops == 40) {
+        return InvalidArgument(where + ": cannot resolve the symlink " + link.string() + ": " +
+                               (ec ? ec.message() : "too many levels of symbolic links"));
+      }
+    }
+  }
+  std::string resolved = real.lexically_relative(real_root).generic_string();
+  if (resolved.empty() || resolved == ".") {
+    return InvalidArgument(where + " resolves through a symlink to the project root " +
+                           real_root.string() + ", which cannot be an output");
+  }
+  if (resolved == ".." || resolved.rfind("../", 0) == 0) {
+    return InvalidArgument(where + " resolves through a symlink to " + real.string() +
+                           ", outside the project at " + real_root.string() +
+                           "; outputs stay inside the project");
+  }
+  if (std::string_view part = ReservedPart(resolved); !part.empty()) {
+    return InvalidArgument(where + " resolves through a symlink to " + resolved +
+                           (part == resolved ? "" : ", inside " + std::string(part)) +
+                           ", which Plinth or git own; write somewhere else");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
+
+Status CheckOutputs(const Stage& stage, const std::string& root) {
+  for (const auto& o : stage.outs) {
+    PLINTH_RETURN_IF_ERROR(CheckOutput(root, stage, o.path));
+  }
+  return Status::Ok();
+}
 
 namespace {
 
@@ -403,7 +477,9 @@ Result<Pipeline> ParsePipeline(std::string_view text, const std::string& source,
       PLINTH_RETURN_IF_ERROR(visit(i));
     }
   }
-  (void)root;
+  for (const auto& st : p.stages) {
+    PLINTH_RETURN_IF_ERROR(CheckOutputs(st, root));
+  }
   return p;
 }
 

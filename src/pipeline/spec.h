@@ -16,7 +16,8 @@
 //       always_changed: false           # run every time
 //
 // LoadPipeline validates everything it can before anything runs: unknown
-// keys, unknown stages in needs, two stages writing one out, cycles. Errors
+// keys, unknown stages in needs, two stages writing one out, cycles, outputs
+// that are Plinth's or git's own files or leave the project through a symlink. Errors
 // name plinth.yaml, the line and the key.
 #pragma once
 
@@ -75,6 +76,15 @@ bool PathWithin(const std::string& inner, const std::string& outer);
 // The value at dotted `key` (e.g. "train.lr") of a parameters document, as
 // canonical flow YAML ("0.1", "[1, 2]", "{a: 1}"). kNotFound when absent.
 Result<std::string> LookupParam(const YAML::Node& doc, const std::string& key);
+
+// Refuses (kInvalidArgument naming plinth.yaml's line, the stage and the
+// output) any output of `stage` that is .git, .plinth (or below them),
+// plinth.yaml or plinth.lock, or that resolves through a symlink outside `root`
+// or onto one of those: outputs are removed before their stage runs. Symlinks
+// are resolved on disk as they are now; an empty `root` checks the names only.
+// ParsePipeline calls it for every stage; the runner again just before it
+// removes a stage's outputs (an earlier stage may have made a symlink).
+Status CheckOutputs(const Stage& stage, const std::string& root);
 
 // Loads `root`/plinth.yaml; paths are made relative to `root`.
 Result<Pipeline> LoadPipeline(const std::string& root);

@@ -127,4 +127,33 @@ bad 'stages:\n  a:\n    deps: [x]\n' "missing key 'cmd'" "no cmd"
 bad 'stages:\n  a:\n    cmd: touch ran\n    outs: [../outside]\n' 'is outside the project' "output outside the project"
 expect '[ ! -e ran ]' "nothing ran for any bad file"
 
+# Outputs that are Plinth's or git's own, or leave the project through a
+# symlink, are refused before anything runs (outputs are removed before a stage
+# runs): each file is still there afterwards.
+mkdir -p "$T/outside" && echo keep > "$T/outside/victim.txt" && ln -sfn "$T/outside" escape
+ln -sfn .git gitlink
+echo keep > .plinth/keep.txt
+refused() {  # PLINTH_YAML_TEXT MESSAGE WHAT
+  printf "$1" > "$T/plinth.yaml.new"
+  cp "$T/plinth.yaml.new" plinth.yaml
+  cp plinth.yaml "$T/plinth.yaml.before"
+  run
+  expect "code 2 && said \"$2\"" "$3: refused, exit 2"
+  expect '[ "$(grep -c . "$T/out")" = 1 ]' "$3: a one-line error"
+  expect '[ -d .git ] && git rev-parse -q HEAD >/dev/null && [ -f .plinth/config.yaml ] && [ -f .plinth/keep.txt ] && cmp -s plinth.yaml "$T/plinth.yaml.before"' "$3: .git, .plinth and plinth.yaml intact"
+  expect '[ "$(cat "$T/outside/victim.txt")" = keep ] && [ ! -e ran ]' "$3: the file outside intact, nothing ran"
+}
+refused 'stages:\n  a:\n    cmd: touch ran\n    outs: [.git]\n' "plinth.yaml:3: stage 'a': output .git is .git, which Plinth or git own" ".git as an output"
+refused 'stages:\n  a:\n    cmd: touch ran\n    outs: [.plinth/keep.txt]\n' "stage 'a': output .plinth/keep.txt is .plinth, which Plinth or git own" "a file in .plinth as an output"
+refused 'stages:\n  a:\n    cmd: touch ran\n    wdir: sub\n    outs: [../plinth.yaml]\n' "stage 'a': output plinth.yaml is plinth.yaml" "plinth.yaml as an output (through wdir)"
+refused 'stages:\n  a:\n    cmd: touch ran\n    outs: [escape/victim.txt]\n' "stage 'a': output escape/victim.txt resolves through a symlink to $T/outside/victim.txt, outside the project" "an output through a symlink to outside"
+refused 'stages:\n  a:\n    cmd: touch ran\n    outs: [gitlink/config]\n' "stage 'a': output gitlink/config resolves through a symlink to .git/config, inside .git" "an output through a symlink to .git"
+rm -f escape gitlink .plinth/keep.txt
+# A symlink made by an earlier stage is caught just before the later stage runs.
+printf 'stages:\n  a:\n    cmd: ln -sfn "%s" made\n  b:\n    cmd: touch ran\n    needs: [a]\n    outs: [made/victim.txt]\n' "$T/outside" > plinth.yaml
+run
+expect 'code 2 && said "stage b: failed: .*output made/victim.txt resolves through a symlink to $T/outside/victim.txt, outside the project"' "a symlink made by an earlier stage: refused at run time"
+expect '[ "$(cat "$T/outside/victim.txt")" = keep ] && [ ! -e ran ]' "a symlink made by an earlier stage: the file outside intact"
+rm -f made
+
 finish

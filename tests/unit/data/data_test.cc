@@ -124,13 +124,125 @@ TEST_F(WorkspaceTest, AddStatusCheckoutCycle) {
   EXPECT_EQ(st->entries[1].state, PathState::kMissing);
 
   WriteText(Abs("data/dir/extra.txt"), "extra");
-  auto co = Checkout(*project_, {});
+  // x.txt's edit and extra.txt are in no cached version: refused, nothing changed.
+  auto refused = Checkout(*project_, {});
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(refused.status().message(),
+            "checkout would overwrite or delete 2 file(s) whose content is in no cached version: "
+            "data/dir/extra.txt, data/dir/x.txt; save them with plinth add, or pass --force to "
+            "discard them");
+  EXPECT_EQ(ReadText(Abs("data/dir/x.txt")), "x2");
+  EXPECT_FALSE(fs::exists(Abs("data/raw.csv")));
+  auto co = Checkout(*project_, {}, {}, /*force=*/true);
   ASSERT_TRUE(co.ok()) << co.status().ToString();
   EXPECT_EQ(ReadText(Abs("data/raw.csv")), "a,b\n1,2\n");
   EXPECT_EQ(ReadText(Abs("data/dir/x.txt")), "x");
   EXPECT_FALSE(fs::exists(Abs("data/dir/extra.txt")));
   EXPECT_EQ(co->files_written, 2);
   EXPECT_EQ(co->files_removed, 1);
+}
+
+TEST_F(WorkspaceTest, CheckoutKeepsWhatNoCachedVersionHolds) {
+  WriteText(Abs("f.txt"), "v1");
+  WriteText(Abs("d/a.txt"), "a1");
+  ASSERT_TRUE(Add(*project_, {Abs("f.txt"), Abs("d")}).ok());
+  std::string v1_file = ReadText(Abs("f.txt.plinth"));
+  std::string v1_dir = ReadText(Abs("d.plinth"));
+  WriteText(Abs("f.txt"), "v2");
+  WriteText(Abs("d/a.txt"), "a2");
+  ASSERT_TRUE(Add(*project_, {Abs("f.txt"), Abs("d")}).ok());
+  // Back to v1 with v2 in the workspace: v2 is cached, so nothing is lost.
+  WriteText(Abs("f.txt.plinth"), v1_file);
+  WriteText(Abs("d.plinth"), v1_dir);
+  auto co = Checkout(*project_, {});
+  ASSERT_TRUE(co.ok()) << co.status().ToString();
+  EXPECT_EQ(ReadText(Abs("f.txt")), "v1");
+  EXPECT_EQ(ReadText(Abs("d/a.txt")), "a1");
+  // A new file in the tracked directory that equals a cached object is no loss either.
+  WriteText(Abs("d/copy-of-v2.txt"), "v2");
+  EXPECT_TRUE(Checkout(*project_, {}).ok());
+  EXPECT_FALSE(fs::exists(Abs("d/copy-of-v2.txt")));
+  // An unsaved edit is refused, by path too; a file where a directory belongs as well.
+  WriteText(Abs("f.txt"), "unsaved");
+  auto one = Checkout(*project_, {Abs("f.txt")});
+  EXPECT_EQ(one.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(one.status().message().find(": f.txt;"), std::string::npos) << one.status().message();
+  fs::remove_all(Abs("d"));
+  WriteText(Abs("d"), "a file where the directory was");
+  auto dir = Checkout(*project_, {Abs("d")});
+  EXPECT_NE(dir.status().message().find(": d;"), std::string::npos) << dir.status().message();
+  EXPECT_EQ(ReadText(Abs("d")), "a file where the directory was");
+  EXPECT_EQ(ReadText(Abs("f.txt")), "unsaved");
+  ASSERT_TRUE(Checkout(*project_, {}, {}, /*force=*/true).ok());
+  EXPECT_EQ(ReadText(Abs("f.txt")), "v1");
+  EXPECT_EQ(ReadText(Abs("d/a.txt")), "a1");
+}
+
+TEST_F(WorkspaceTest, DefaultNeverSharesAnInodeWithTheCache) {
+  EXPECT_FALSE(SharesInodes(project_->config().link_order));
+  WriteText(Abs("f.txt"), "precious");
+  auto added = Add(*project_, {Abs("f.txt")});
+  ASSERT_TRUE(added.ok());
+  ObjectCache cache(project_->config().cache_dir, project_->config().link_order);
+  std::string obj = cache.ObjectPath(added->added[0].pointer.hash);
+  struct stat ws {
+  }, os{};
+  ASSERT_EQ(::stat(Abs("f.txt").c_str(), &ws), 0);
+  ASSERT_EQ(::stat(obj.c_str(), &os), 0);
+  EXPECT_NE(ws.st_ino, os.st_ino);
+  EXPECT_EQ(ws.st_nlink, 1u);
+  std::ofstream(Abs("f.txt"), std::ios::app) << " and appended in place";
+  EXPECT_EQ(ReadText(obj), "precious");
+}
+
+TEST_F(WorkspaceTest, LegacyInitDefaultIsReadAsTheSafeDefault) {
+  ASSERT_TRUE(core::AtomicWriteFile(Abs(".plinth/config.yaml"),
+                                    "cache:\n  link: [reflink, hardlink, copy]\n")
+                  .ok());
+  auto p = Project::Find(dir_.path());
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->config().link_order, (std::vector<LinkKind>{LinkKind::kReflink, LinkKind::kCopy}));
+  ASSERT_TRUE(
+      core::AtomicWriteFile(Abs(".plinth/config.yaml"), "cache:\n  link: [hardlink, copy]\n").ok());
+  EXPECT_TRUE(SharesInodes(Project::Find(dir_.path())->config().link_order));
+}
+
+TEST_F(WorkspaceTest, OldHardlinksBecomePrivateCopiesWithoutRehashing) {
+  // Made under the former default: workspace files are their objects' inodes.
+  project_->mutable_config().link_order = {LinkKind::kHardlink, LinkKind::kCopy};
+  WriteText(Abs("f.txt"), "file");
+  WriteText(Abs("g.txt"), "other");
+  WriteText(Abs("d/a.txt"), "in a directory");
+  ASSERT_TRUE(Add(*project_, {Abs("f.txt"), Abs("g.txt"), Abs("d")}).ok());
+  auto links = [&](const std::string& rel) {
+    struct stat st {};
+    ::stat(Abs(rel).c_str(), &st);
+    return st.st_nlink;
+  };
+  ASSERT_EQ(links("f.txt"), 2u);
+  ASSERT_EQ(links("d/a.txt"), 2u);
+  project_->mutable_config().link_order = Config().link_order;
+  // add: no byte hashed again, the file made private.
+  auto added = Add(*project_, {Abs("f.txt")});
+  ASSERT_TRUE(added.ok()) << added.status().ToString();
+  EXPECT_EQ(added->files_hashed, 0);
+  EXPECT_EQ(links("f.txt"), 1u);
+  // checkout: the same for a file and a file in a directory.
+  auto co = Checkout(*project_, {});
+  ASSERT_TRUE(co.ok()) << co.status().ToString();
+  EXPECT_EQ(co->files_written, 2);
+  EXPECT_EQ(links("g.txt"), 1u);
+  EXPECT_EQ(links("d/a.txt"), 1u);
+  std::ofstream(Abs("g.txt"), std::ios::app) << " appended in place";
+  std::ofstream(Abs("d/a.txt"), std::ios::app) << " appended in place";
+  ASSERT_TRUE(Checkout(*project_, {}, {}, /*force=*/true).ok());
+  EXPECT_EQ(ReadText(Abs("g.txt")), "other");
+  EXPECT_EQ(ReadText(Abs("d/a.txt")), "in a directory");
+  auto st = WorkspaceStatus(*project_);
+  ASSERT_TRUE(st.ok());
+  for (const auto& e : st->entries) {
+    EXPECT_EQ(e.state, PathState::kUnchanged) << e.path;
+  }
 }
 
 TEST_F(WorkspaceTest, CheckoutRemovesTempFilesOfAnInterruptedRun) {
