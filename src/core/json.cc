@@ -69,12 +69,20 @@ std::string TooDeep(std::string_view source, std::string_view format, int max_de
          std::to_string(max_depth) + " levels";
 }
 
-// nlohmann's text is "[json.exception.parse_error.101] parse error at line 1, column 2: X";
-// keeps only X.
+// nlohmann's text is "[json.exception.parse_error.101] parse error at line 1, column 2: X"
+// (or "at byte 7: X"); keeps only X, which the caller places itself.
 std::string Detail(const std::exception& e) {
   std::string what = e.what();
-  size_t colon = what.rfind(": ");
-  return colon == std::string::npos ? what : what.substr(colon + 2);
+  if (size_t tag = what.find("] ");
+      what.rfind("[json.exception.", 0) == 0 && tag != std::string::npos) {
+    what.erase(0, tag + 2);
+  }
+  if (what.rfind("parse error", 0) == 0) {
+    if (size_t colon = what.find(": "); colon != std::string::npos) {
+      what.erase(0, colon + 2);
+    }
+  }
+  return what;
 }
 
 }  // namespace

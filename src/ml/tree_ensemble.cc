@@ -293,8 +293,8 @@ Result<nlohmann::json> TreeEnsemble::ReadXgboostModel(std::string_view bytes) {
   // Both open with '{'; in UBJSON a length marker follows, in JSON a key or space.
   const bool text = bytes.size() > 1 && bytes[0] == '{' &&
                     (bytes[1] == '"' || bytes[1] == '}' || std::isspace(bytes[1]) != 0);
-  Result<core::Json> model = text ? core::ParseJson(bytes, "XGBoost JSON model")
-                                  : core::ParseUbjson(bytes, "XGBoost UBJSON model");
+  Result<core::Json> model =
+      text ? core::ParseJson(bytes, "XGBoost JSON") : core::ParseUbjson(bytes, "XGBoost UBJSON");
   if (!model.ok()) {
     return model.status();
   }

@@ -40,7 +40,7 @@ class TreeEnsemble {
   // covered; kInvalidArgument names the field that is not as XGBoost writes it.
   static Result<TreeEnsemble> FromXgboostModel(std::string_view bytes, int64_t num_features);
   // Parses an XGBoost model's bytes (UBJSON or JSON) with core's nesting limit:
-  // kInvalidArgument "XGBoost UBJSON model: ..." for bytes that are not one.
+  // kInvalidArgument "XGBoost UBJSON: invalid UBJSON: ..." for bytes that are not one.
   static Result<nlohmann::json> ReadXgboostModel(std::string_view bytes);
   // The same from the parsed model.
   static Result<TreeEnsemble> FromXgboostJson(const nlohmann::json& model, int64_t num_features);

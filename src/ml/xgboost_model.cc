@@ -312,7 +312,10 @@ class XgboostModel : public Model {
     PLINTH_ASSIGN_OR_RETURN(const bool native, NativeWanted());
     // Read by Plinth first: XGBoost's own reader recurses once per nesting level
     // and allocates what a length field claims, so hostile bytes would crash it.
-    PLINTH_ASSIGN_OR_RETURN(nlohmann::json parsed, TreeEnsemble::ReadXgboostModel(bytes));
+    Result<nlohmann::json> parsed = TreeEnsemble::ReadXgboostModel(bytes);
+    if (!parsed.ok()) {
+      return InvalidArgument("not an XGBoost model: " + parsed.status().message());
+    }
     BoosterHandle bh = nullptr;
     PLINTH_XGB(XGBoosterCreate(nullptr, 0, &bh), "creating a booster");
     BoosterPtr booster(bh);
@@ -331,7 +334,7 @@ class XgboostModel : public Model {
     num_classes_ = num_classes;
     native_.reset();
     if (native) {
-      BuildNative(parsed);
+      BuildNative(*parsed);
     }
     return Status::Ok();
   }
