@@ -59,6 +59,8 @@ def plinth_run(data, test):
     with open(config, "w") as f:
         f.write(f"data:\n  path: {data}\n  target: income\n"
                 + (f"  test: {test}\n" if test else "")
+                # the cleaning train_baseline.py replicates (not Plinth's defaults)
+                + "clean: {drop_duplicates: true, outliers: {method: iqr, action: remove}}\n"
                 + f"model:\n  threads: 2\noutput: {out}/bundle\n")
     report = os.path.join(out, "report.json")
     wall, rss, _ = timed_run([plinth, "train", config, "-q", "--json", report])

@@ -91,13 +91,23 @@ int RunTrain(const TrainFlags& f) {
   const core::Json& t = r["training"];
   std::printf("trained %s (%s, %s) -> %s\n", config->name.c_str(), config->model_type.c_str(),
               r["task"].get<std::string>().c_str(), result->bundle_dir.c_str());
-  std::printf(
-      "data: %lld rows; dropped %lld without label, %lld duplicates, %lld outliers; "
-      "split %lld train / %lld validation / %lld test; %lld features\n",
-      d["rows"].get<long long>(), d["rows_without_label"].get<long long>(),
-      d["duplicate_rows_dropped"].get<long long>(), d["outlier_rows_dropped"].get<long long>(),
-      d["train_rows"].get<long long>(), d["validation_rows"].get<long long>(),
-      d["test_rows"].get<long long>(), d["features"].get<long long>());
+  std::printf("data: %lld rows; split %lld train / %lld validation / %lld test; %lld features\n",
+              d["rows"].get<long long>(), d["train_rows"].get<long long>(),
+              d["validation_rows"].get<long long>(), d["test_rows"].get<long long>(),
+              d["features"].get<long long>());
+  std::string steps;
+  for (const core::Json& s : d["cleaning"]) {
+    char counts[96];
+    std::snprintf(counts, sizeof(counts), " removed %lld of %lld (%.1f%%; ",
+                  s["rows_removed"].get<long long>(), s["rows_in"].get<long long>(),
+                  100.0 * s["fraction_removed"].get<double>());
+    steps += (steps.empty() ? "" : ", ") + s["step"].get<std::string>() + counts +
+             s["setting"].get<std::string>() + ")";
+  }
+  std::printf("cleaning: %s\n", steps.c_str());
+  for (const core::Json& w : r["warnings"]) {
+    std::printf("warning: %s\n", w.get<std::string>().c_str());
+  }
   std::printf("fit: %d rounds, best round %d (validation %s %.5f)%s\n", t["rounds"].get<int>(),
               t["best_round"].get<int>() + 1, t["monitor"].get<std::string>().c_str(),
               t["best_validation"].get<double>(),

@@ -13,14 +13,15 @@ namespace {
 
 // The explicit table of model kinds (no static-initialisation registry).
 constexpr ModelKind kKinds[] = {
-    {"gbdt", "gradient-boosted trees (XGBoost gbtree, hist)", "model.ubj", "xgboost", CreateGbdt},
+    {"gbdt", "gradient-boosted trees (XGBoost gbtree, hist)", "model.ubj", "xgboost", CreateGbdt,
+     /*trees=*/true},
     {"random_forest", "random forest (XGBoost, num_parallel_tree trees per round)", "model.ubj",
-     "xgboost", CreateRandomForest},
+     "xgboost", CreateRandomForest, /*trees=*/true},
     {"linear", "linear model (XGBoost gblinear: squared error, logistic, softmax)", "model.ubj",
-     "xgboost", CreateLinear},
+     "xgboost", CreateLinear, /*trees=*/false},
 #ifdef PLINTH_WITH_TORCH
     {"mlp", "multilayer perceptron (libtorch: ReLU, dropout, Adam), saved as TorchScript",
-     "model.pt", "torch", CreateMlp},
+     "model.pt", "torch", CreateMlp, /*trees=*/false},
 #endif
 };
 

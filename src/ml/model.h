@@ -114,6 +114,10 @@ struct ModelKind {
   std::string_view file_name;  // in a bundle
   std::string_view library;    // "xgboost" or "torch"
   Result<std::unique_ptr<Model>> (*create)();
+  // An ensemble of decision trees: splits depend only on the order of each
+  // feature's values, so outliers need no cleaning (training defaults to
+  // clean.outliers.method none for these kinds, iqr with clipping otherwise).
+  bool trees = false;
 };
 
 // Every kind this build has, in a fixed order.

@@ -43,7 +43,8 @@ struct PreprocessOptions {
   OutlierMethod outliers = OutlierMethod::kIqr;
   double iqr_factor = 3.0;   // bounds q1 - f*IQR, q3 + f*IQR
   double z_threshold = 4.0;  // bounds mean -/+ z*std
-  OutlierAction outlier_action = OutlierAction::kRemove;
+  // Clipping by default: no training row is dropped unless asked (kRemove).
+  OutlierAction outlier_action = OutlierAction::kClip;
   bool clip_at_predict = true;
   Scaling scaling = Scaling::kStandard;
   int max_categories = 32;           // one-hot columns per categorical, "(other)" included

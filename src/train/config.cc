@@ -197,6 +197,10 @@ double DefaultLearningRate(std::string_view kind) {
   return 0.1;
 }
 
+ml::OutlierMethod DefaultOutlierMethod(const ml::ModelKind& kind) {
+  return kind.trees ? ml::OutlierMethod::kNone : ml::OutlierMethod::kIqr;
+}
+
 int DefaultEpochs(std::string_view kind) {
   if (kind == "random_forest") {
     return 1;
@@ -267,6 +271,9 @@ Result<TrainingConfig> LoadTrainingConfig(const std::string& path,
   PLINTH_RETURN_IF_ERROR(impute.Done());
   Section outliers = clean.Sub("outliers");
   PLINTH_RETURN_IF_ERROR(outliers.CheckMap());
+  // The default method depends on the model kind, which is read further down.
+  const bool has_outlier_method = outliers.Has("method");
+  const bool has_outlier_action = outliers.Has("action");
   PLINTH_RETURN_IF_ERROR(outliers.ReadEnum("method", p.outliers, ml::ParseOutlierMethod));
   PLINTH_RETURN_IF_ERROR(outliers.Read("iqr_factor", p.iqr_factor, "a positive number"));
   PLINTH_RETURN_IF_ERROR(outliers.Read("z_threshold", p.z_threshold, "a positive number"));
@@ -364,6 +371,10 @@ Result<TrainingConfig> LoadTrainingConfig(const std::string& path,
   Result<const ml::ModelKind*> kind = ml::FindModelKind(c.model_type);
   if (!kind.ok()) {
     return InvalidArgument(path + ": key 'model.type': " + kind.status().message());
+  }
+  if (!has_outlier_method) {
+    // An action alone asks for outlier handling, so it gets the iqr bounds.
+    p.outliers = has_outlier_action ? ml::OutlierMethod::kIqr : DefaultOutlierMethod(**kind);
   }
   if (c.learning_rate == 0) {
     c.learning_rate = DefaultLearningRate(c.model_type);

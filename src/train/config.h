@@ -32,8 +32,11 @@ struct TrainingConfig {
   std::string delimiter;                 // "" = detect
   std::vector<std::string> null_values;  // empty = the CSV reader's defaults
 
-  // clean + features
-  bool drop_duplicates = true;
+  // clean + features. By default no row with a label is dropped: duplicates
+  // are kept, and outliers are clipped (linear, mlp) or left alone (tree
+  // kinds: clean.outliers.method none unless the config sets a method or an
+  // action).
+  bool drop_duplicates = false;
   ml::PreprocessOptions preprocess;
 
   // split
@@ -73,5 +76,10 @@ Result<TrainingConfig> LoadTrainingConfig(const std::string& path,
 // Defaults that depend on the model kind.
 double DefaultLearningRate(std::string_view kind);
 int DefaultEpochs(std::string_view kind);
+// The outlier method of a config that sets neither clean.outliers.method nor
+// clean.outliers.action: kNone for tree kinds (ModelKind::trees), whose splits
+// ignore how far out a value lies; kIqr otherwise, with the default action
+// (clip), so linear and mlp models see bounded inputs and lose no row.
+ml::OutlierMethod DefaultOutlierMethod(const ml::ModelKind& kind);
 
 }  // namespace plinth::train

@@ -1,5 +1,6 @@
 #include "train/train.h"
 
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -440,6 +441,65 @@ core::Json CvSummary(const std::vector<core::Json>& folds) {
   return out;
 }
 
+// A cleaning step warns when it removes more than this fraction of its rows.
+constexpr double kCleaningWarnFraction = 0.05;
+
+// One cleaning step of a run: the rows it saw and the rows it removed.
+struct CleaningStep {
+  std::string step;     // "missing_label", "duplicates", "outliers"
+  std::string setting;  // the config that drives it, as the report shows it
+  int64_t rows_in = 0;
+  int64_t rows_removed = 0;
+
+  double fraction() const {
+    return rows_in > 0 ? static_cast<double>(rows_removed) / static_cast<double>(rows_in) : 0.0;
+  }
+  core::Json ToJson() const {
+    return {{"step", step},
+            {"setting", setting},
+            {"rows_in", rows_in},
+            {"rows_removed", rows_removed},
+            {"fraction_removed", fraction()}};
+  }
+};
+
+// The one-line warning for `s` when it removed more than
+// kCleaningWarnFraction of its rows, else "". `c` names the keys to change.
+std::string CleaningWarning(const TrainingConfig& c, const CleaningStep& s) {
+  if (!(s.fraction() > kCleaningWarnFraction)) {
+    return "";
+  }
+  char share[96];
+  std::snprintf(share, sizeof(share), "%.1f%% of the %s (%lld of %lld)", 100.0 * s.fraction(),
+                s.step == "outliers"     ? "training rows"
+                : s.step == "duplicates" ? "labelled rows"
+                                         : "rows",
+                static_cast<long long>(s.rows_removed), static_cast<long long>(s.rows_in));
+  if (s.step == "missing_label") {
+    return std::string(share) + " have no value in the target column \"" + c.target +
+           "\" and were dropped";
+  }
+  if (s.step == "duplicates") {
+    return "clean.drop_duplicates removed " + std::string(share) +
+           " as exact duplicates of an earlier row; repeated rows are usually real observations: "
+           "set clean.drop_duplicates: false to keep them";
+  }
+  return "clean.outliers (" + s.setting + ") removed " + std::string(share) +
+         " as outliers; set clean.outliers.action: clip to keep them";
+}
+
+// Records `s` in `steps` and, when it removed too many rows, its warning in
+// `warnings` and on stderr (as it happens, so a long fit does not hide it).
+void AddCleaningStep(const TrainingConfig& c, CleaningStep s, core::Json& steps,
+                     core::Json& warnings) {
+  std::string warning = CleaningWarning(c, s);
+  if (!warning.empty()) {
+    spdlog::warn("{}: {}", c.source, warning);
+    warnings.push_back(warning);
+  }
+  steps.push_back(s.ToJson());
+}
+
 }  // namespace
 
 Result<TrainResult> Train(const TrainingConfig& c, const TrainOptions& options) {
@@ -510,6 +570,15 @@ Result<TrainResult> Train(const TrainingConfig& c, const TrainOptions& options) 
       rows.push_back(r);
     }
   }
+  core::Json cleaning = core::Json::array();
+  core::Json warnings = core::Json::array();
+  AddCleaningStep(c, {"missing_label", "data.target: " + c.target, data.num_rows(), null_targets},
+                  cleaning, warnings);
+  AddCleaningStep(
+      c,
+      {"duplicates", c.drop_duplicates ? "drop_duplicates: true" : "drop_duplicates: false",
+       data.num_rows() - null_targets, duplicates},
+      cleaning, warnings);
   PLINTH_ASSIGN_OR_RETURN(Labels labels, MakeLabels(c, *target, rows));
   PLINTH_ASSIGN_OR_RETURN(ml::Monitor monitor, ml::ResolveMonitor(c.monitor, labels.task));
 
@@ -610,6 +679,17 @@ Result<TrainResult> Train(const TrainingConfig& c, const TrainOptions& options) 
                         });
                       }));
   timer.Lap("fit");
+  {
+    const ml::PreprocessOptions& p = c.preprocess;
+    std::string setting = std::string(ml::Name(p.outliers));
+    if (p.outliers != ml::OutlierMethod::kNone) {
+      setting += ", " + std::string(ml::Name(p.outlier_action));
+    }
+    AddCleaningStep(c,
+                    {"outliers", setting, static_cast<int64_t>(split.train.size()),
+                     static_cast<int64_t>(split.train.size() - f.train_rows.size())},
+                    cleaning, warnings);
+  }
   timings["preprocess"] = f.preprocess_ms;
   timings["fit"] = f.fit_ms;
 
@@ -685,6 +765,7 @@ Result<TrainResult> Train(const TrainingConfig& c, const TrainOptions& options) 
        c.test_path.empty() ? static_cast<int64_t>(split.test.size()) : test_table.num_rows()},
       {"test_file", c.test_path.empty() ? core::Json(nullptr) : core::Json(c.test_path)},
       {"features", f.pre.feature_names().size()},
+      {"cleaning", cleaning},
   };
   core::Json history = core::Json::array();
   for (const ml::RoundLog& l : f.report.history) {
@@ -703,6 +784,7 @@ Result<TrainResult> Train(const TrainingConfig& c, const TrainOptions& options) 
   full_meta["params"] = c.ToJson();
   full_meta["training"] = training;
   full_meta["data"] = data_summary;
+  full_meta["warnings"] = warnings;
   full_meta["created"] = core::FormatIsoMicros(core::SystemClock().NowMicros());
   full_meta["versions"] = {
       {"plinth", PLINTH_VERSION}, {"xgboost", ml::XgboostVersion()}, {"torch", ml::TorchVersion()}};
@@ -716,7 +798,8 @@ Result<TrainResult> Train(const TrainingConfig& c, const TrainOptions& options) 
   result.report = {{"name", c.name},       {"bundle", c.output},
                    {"kind", c.model_type}, {"task", ml::Name(labels.task)},
                    {"data", data_summary}, {"training", training},
-                   {"metrics", metrics},   {"timings_ms", timings}};
+                   {"metrics", metrics},   {"warnings", warnings},
+                   {"timings_ms", timings}};
   result.report["training"].erase("history_train_validation");
   result.meta = full_meta;
   result.fit = std::move(f.report);
@@ -839,13 +922,35 @@ std::string RenderTrainingHtml(const core::Json& meta) {
           core::EscapeHtml(meta.value("task", "")) + ", created " +
           core::EscapeHtml(meta.value("created", "")) + "</p>";
   const core::Json data = meta.value("data", core::Json::object());
+  for (const core::Json& w : meta.value("warnings", core::Json::array())) {
+    body += "<p class=\"warn\">warning: " + core::EscapeHtml(w.get<std::string>()) + "</p>";
+  }
   body += "<h2>Data</h2><table>";
   for (const auto& [key, value] : data.items()) {
+    if (key == "cleaning") {
+      continue;
+    }
     body += "<tr><td>" + core::EscapeHtml(key) + "</td><td>" +
             core::EscapeHtml(value.is_string() ? value.get<std::string>() : value.dump()) +
             "</td></tr>";
   }
   body += "</table>";
+  const core::Json cleaning = data.value("cleaning", core::Json::array());
+  if (!cleaning.empty()) {
+    body +=
+        "<h2>Cleaning</h2><table><tr><th>step</th><th>setting</th><th>rows in</th>"
+        "<th>rows removed</th><th>share</th></tr>";
+    for (const core::Json& s : cleaning) {
+      char share[32];
+      std::snprintf(share, sizeof(share), "%.1f%%", 100.0 * s.value("fraction_removed", 0.0));
+      body += "<tr><td>" + core::EscapeHtml(s.value("step", "")) + "</td><td>" +
+              core::EscapeHtml(s.value("setting", "")) + "</td><td class=\"num\">" +
+              std::to_string(s.value("rows_in", int64_t{0})) + "</td><td class=\"num\">" +
+              std::to_string(s.value("rows_removed", int64_t{0})) + "</td><td class=\"num\">" +
+              share + "</td></tr>";
+    }
+    body += "</table>";
+  }
   const core::Json training = meta.value("training", core::Json::object());
   const core::Json history = training.value("history_train_validation", core::Json::array());
   if (!history.empty()) {

@@ -101,6 +101,12 @@ check train-missing-config 2 "no such file" -- "$PLINTH" train "$T/none.yaml"
 printf 'data: {path: %s, target: target}\nmodel: {epochs: 5}\noutput: %s/bundle\n' "$IRIS" "$T" > "$T/ok.yaml"
 check train-ok 0 "test metrics" -- "$PLINTH" train -q "$T/ok.yaml" --json "$T/report.json" --html "$T/report.html"
 grep -q '"timings_ms"' "$T/report.json" && grep -q 'Learning curve' "$T/report.html" && grep -q '<polyline' "$T/report.html" && grep -q 'Confusion matrix' "$T/report.html" && passed=$((passed + 1)) || { echo "FAIL train report content"; failed=$((failed + 1)); }
+# A cleaning step that removes more than 5% of the rows warns: one line on stderr, and in the report.
+{ cat "$IRIS"; tail -n +2 "$IRIS"; } > "$T/twice.csv"
+printf 'data: {path: %s, target: target}\nmodel: {epochs: 5}\noutput: %s/bundle2\n' "$T/twice.csv" "$T" > "$T/dup.yaml"
+check train-no-dedup-by-default 0 "duplicates removed 0 of 300" -- "$PLINTH" train -q "$T/dup.yaml"
+check train-dedup-warns 0 "clean.drop_duplicates removed 50.3% of the labelled rows (151 of 300)" -- "$PLINTH" train -q "$T/dup.yaml" --set clean.drop_duplicates=true --json "$T/dup.json"
+[ "$(grep -c 'clean.drop_duplicates removed' "$T/err")" -eq 1 ] && grep -q '^warning: clean.drop_duplicates removed' "$T/out" && grep -q '"rows_removed": 151' "$T/dup.json" && passed=$((passed + 1)) || { echo "FAIL train dedup warning: one stderr line, in the text and JSON report"; cat "$T/err"; failed=$((failed + 1)); }
 PLINTH_TORCH_PLUGIN=$T/none.so check train-no-torch-plugin 3 "model kind \"mlp\" needs the libtorch plugin: libplinth_torch.so not found" -- "$PLINTH" train -q "$T/ok.yaml" --set model.type=mlp
 check evaluate-ok 0 "accuracy" -- "$PLINTH" evaluate "$T/bundle" "$IRIS" --json "$T/metrics.json" --html "$T/metrics.html"
 grep -q '"f1_macro"' "$T/metrics.json" && grep -q 'f1_macro' "$T/metrics.html" && passed=$((passed + 1)) || { echo "FAIL evaluate report content"; failed=$((failed + 1)); }

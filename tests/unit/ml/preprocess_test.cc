@@ -76,7 +76,12 @@ TEST(PreprocessTest, IqrOutliersRemovedFromTrainingAndClippedAtPrediction) {
   PreprocessOptions o = Plain();
   o.outliers = OutlierMethod::kIqr;
   o.iqr_factor = 1.5;
+  // The default action clips: every row is kept.
   auto p = Preprocessor::Fit(t, AllRows(t), {"x"}, o);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->kept_rows(), AllRows(t));
+  o.outlier_action = OutlierAction::kRemove;
+  p = Preprocessor::Fit(t, AllRows(t), {"x"}, o);
   ASSERT_TRUE(p.ok());
   EXPECT_EQ(p->kept_rows(), (std::vector<int64_t>{0, 1, 2, 3, 4, 5, 6, 7}));
   // q1 = 3, q3 = 7 -> upper bound 7 + 1.5 * 4 = 13.

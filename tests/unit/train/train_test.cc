@@ -227,6 +227,154 @@ TEST(TrainTest, NameMustBeAFileName) {
   EXPECT_EQ(c->output, dir.File("models/churn v2.1"));
 }
 
+// By default no labelled row is dropped: duplicates are kept, outliers are
+// clipped for linear and mlp and left alone for tree kinds.
+TEST(TrainTest, CleaningDefaultsPerKind) {
+  TempDir dir;
+  std::string path = dir.Write("t.yaml", "data:\n  path: d.csv\n  target: y\n");
+  ASSERT_FALSE(ml::ModelKinds().empty());
+  for (const ml::ModelKind& kind : ml::ModelKinds()) {
+    auto c = LoadTrainingConfig(path, {"model.type=" + std::string(kind.name)});
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    EXPECT_FALSE(c->drop_duplicates) << kind.name;
+    EXPECT_EQ(c->preprocess.outlier_action, ml::OutlierAction::kClip) << kind.name;
+    EXPECT_EQ(c->preprocess.outliers,
+              kind.trees ? ml::OutlierMethod::kNone : ml::OutlierMethod::kIqr)
+        << kind.name;
+    bool tree_kind = kind.name == "gbdt" || kind.name == "random_forest";
+    bool other_kind = kind.name == "linear" || kind.name == "mlp";
+    EXPECT_TRUE(tree_kind || other_kind)
+        << "a new kind " << kind.name << ": say whether it is trees";
+    EXPECT_EQ(kind.trees, tree_kind) << kind.name;
+  }
+  // The default kind is gbdt.
+  auto c = LoadTrainingConfig(path, {});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->preprocess.outliers, ml::OutlierMethod::kNone);
+  // The old cleaning is one line away; an action alone brings the iqr bounds.
+  c = LoadTrainingConfig(path, {"clean.drop_duplicates=true", "clean.outliers.action=remove"});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_TRUE(c->drop_duplicates);
+  EXPECT_EQ(c->preprocess.outliers, ml::OutlierMethod::kIqr);
+  EXPECT_EQ(c->preprocess.outlier_action, ml::OutlierAction::kRemove);
+  // An explicit method wins over the kind's default.
+  c = LoadTrainingConfig(path, {"model.type=linear", "clean.outliers.method=none"});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->preprocess.outliers, ml::OutlierMethod::kNone);
+  c = LoadTrainingConfig(path, {"clean.outliers.method=zscore"});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->preprocess.outliers, ml::OutlierMethod::kZScore);
+  EXPECT_EQ(c->preprocess.outlier_action, ml::OutlierAction::kClip);
+}
+
+// A regression file with `unlabelled` rows without a target, 100 exact
+// duplicates of earlier rows and 40 rows far outside the range of x.
+std::string CleaningCsv(const TempDir& dir, int unlabelled) {
+  std::string csv = "x,z,y\n";
+  for (int i = 0; i < 200; ++i) {
+    csv += std::to_string(i) + "," + std::to_string(i * 7 % 13) + "," + std::to_string(i) + ".5\n";
+  }
+  for (int i = 0; i < 100; ++i) {
+    csv += std::to_string(i) + "," + std::to_string(i * 7 % 13) + "," + std::to_string(i) + ".5\n";
+  }
+  for (int j = 0; j < 40; ++j) {
+    csv += std::to_string(100000 + j) + "," + std::to_string(j % 13) + "," + std::to_string(j) +
+           ".25\n";
+  }
+  for (int j = 0; j < unlabelled; ++j) {
+    csv += std::to_string(j) + ",1,\n";
+  }
+  return dir.Write("clean.csv", csv);
+}
+
+const core::Json& Step(const core::Json& report, const std::string& name) {
+  for (const core::Json& s : report["data"]["cleaning"]) {
+    if (s["step"] == name) {
+      return s;
+    }
+  }
+  static const core::Json kNone = nullptr;
+  ADD_FAILURE() << "no cleaning step " << name;
+  return kNone;
+}
+
+TEST(TrainTest, ReportCountsTheRowsEachCleaningStepRemoved) {
+  TempDir dir;
+  std::string data = CleaningCsv(dir, 10);
+  std::string yaml = "data:\n  path: " + data + "\n  target: y\nmodel:\n  epochs: 5\noutput: out\n";
+  // Defaults: only the rows without a label go.
+  auto r = TrainYaml(dir, yaml);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const core::Json& d = r->report["data"];
+  ASSERT_EQ(d["cleaning"].size(), 3u);
+  EXPECT_EQ(Step(r->report, "missing_label")["rows_in"], 350);
+  EXPECT_EQ(Step(r->report, "missing_label")["rows_removed"], 10);
+  EXPECT_EQ(Step(r->report, "duplicates")["rows_in"], 340);
+  EXPECT_EQ(Step(r->report, "duplicates")["rows_removed"], 0);
+  EXPECT_EQ(Step(r->report, "outliers")["rows_removed"], 0);
+  EXPECT_EQ(Step(r->report, "outliers")["setting"], "none");
+  EXPECT_EQ(Step(r->report, "outliers")["rows_in"], d["train_rows"]);
+  EXPECT_EQ(r->report["warnings"], core::Json::array());  // 10 of 350 is under 5%
+  EXPECT_EQ(r->meta["data"]["cleaning"], d["cleaning"]);
+
+  // Linear: outliers clipped, none removed.
+  r = TrainYaml(dir, yaml, {"model.type=linear"});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(Step(r->report, "outliers")["setting"], "iqr, clip");
+  EXPECT_EQ(Step(r->report, "outliers")["rows_removed"], 0);
+  EXPECT_EQ(r->report["warnings"], core::Json::array());
+
+  // The old cleaning: 100 of 340 labelled rows are duplicates; the outliers
+  // of the training split go, and both steps warn.
+  r = TrainYaml(dir, yaml, {"clean.drop_duplicates=true", "clean.outliers.action=remove"});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const core::Json& dup = Step(r->report, "duplicates");
+  EXPECT_EQ(dup["rows_in"], 340);
+  EXPECT_EQ(dup["rows_removed"], 100);
+  EXPECT_DOUBLE_EQ(dup["fraction_removed"].get<double>(), 100.0 / 340.0);
+  EXPECT_EQ(r->report["data"]["duplicate_rows_dropped"], 100);
+  const core::Json& out = Step(r->report, "outliers");
+  EXPECT_EQ(out["setting"], "iqr, remove");
+  int64_t removed = out["rows_removed"].get<int64_t>();
+  EXPECT_GT(removed, 0);
+  EXPECT_LE(removed, 40);
+  EXPECT_EQ(out["rows_in"].get<int64_t>() - removed, r->report["data"]["train_rows"]);
+  EXPECT_EQ(r->report["data"]["outlier_rows_dropped"], removed);
+  const core::Json& w = r->report["warnings"];
+  ASSERT_EQ(w.size(), 2u) << w.dump();
+  EXPECT_EQ(w[0].get<std::string>().rfind("clean.drop_duplicates removed 29.4% of the labelled "
+                                          "rows (100 of 340)",
+                                          0),
+            0u)
+      << w[0];
+  EXPECT_NE(w[0].get<std::string>().find("set clean.drop_duplicates: false"), std::string::npos);
+  EXPECT_EQ(w[1].get<std::string>().rfind("clean.outliers (iqr, remove) removed ", 0), 0u) << w[1];
+  EXPECT_NE(w[1].get<std::string>().find("set clean.outliers.action: clip"), std::string::npos);
+  for (const core::Json& line : w) {
+    EXPECT_EQ(line.get<std::string>().find('\n'), std::string::npos);
+  }
+  EXPECT_EQ(r->meta["warnings"], w);
+  // The HTML report shows the steps and the warnings.
+  std::string html = RenderTrainingHtml(r->meta);
+  EXPECT_NE(html.find("<h2>Cleaning</h2>"), std::string::npos);
+  EXPECT_NE(html.find("class=\"warn\">warning: clean.drop_duplicates removed 29.4%"),
+            std::string::npos);
+  EXPECT_NE(html.find("<td>duplicates</td><td>drop_duplicates: true</td><td class=\"num\">340</td>"
+                      "<td class=\"num\">100</td>"),
+            std::string::npos);
+}
+
+TEST(TrainTest, WarnsWhenManyRowsHaveNoLabel) {
+  TempDir dir;
+  std::string data = CleaningCsv(dir, 40);  // 40 of 380 rows: 10.5%
+  auto r = TrainYaml(
+      dir, "data:\n  path: " + data + "\n  target: y\nmodel:\n  epochs: 5\noutput: out\n");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->report["warnings"],
+            core::Json({"10.5% of the rows (40 of 380) have no value in the target column \"y\" "
+                        "and were dropped"}));
+}
+
 TEST(TrainTest, BadConfigsFailBeforeTraining) {
   TempDir dir;
   const std::string iris = Config("sklearn_iris.csv", "target");
