@@ -8,6 +8,7 @@
 #include <torch/script.h>
 #include <torch/torch.h>
 
+#include <cmath>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -136,6 +137,23 @@ class MlpModel : public Model {
         return InvalidArgument("model.params: unknown key \"" + key +
                                "\" for mlp; expected hidden_layers, dropout, weight_decay");
       }
+    }
+    // Checked here, with the key named, rather than by libtorch's own messages.
+    for (int64_t width : hidden) {
+      if (width < 1 || width > 65536) {
+        return InvalidArgument(
+            "model.params.hidden_layers: expected layer widths from 1 to "
+            "65536, got " +
+            std::to_string(width));
+      }
+    }
+    if (!(dropout >= 0 && dropout < 1)) {
+      return InvalidArgument("model.params.dropout: expected a probability in [0, 1), got " +
+                             std::to_string(dropout));
+    }
+    if (!(weight_decay >= 0) || !std::isfinite(weight_decay)) {
+      return InvalidArgument("model.params.weight_decay: expected a number >= 0, got " +
+                             std::to_string(weight_decay));
     }
     torch::manual_seed(o.seed);
     if (o.threads > 0) {

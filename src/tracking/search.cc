@@ -230,8 +230,11 @@ const SearchTarget& ModelVersionSearch() {
 
 Result<std::vector<Comparison>> ParseFilter(std::string_view filter, const SearchTarget& target) {
   std::vector<Comparison> out;
+  // A long filter is quoted by its start only.
+  const std::string shown =
+      filter.size() <= 120 ? std::string(filter) : std::string(filter.substr(0, 117)) + "...";
   auto bad = [&](const std::string& why) {
-    return InvalidArgument("invalid filter \"" + std::string(filter) + "\": " + why);
+    return InvalidArgument("invalid filter \"" + shown + "\": " + why);
   };
   Result<std::vector<Token>> tokens_or = Tokenize(filter);
   if (!tokens_or.ok()) {
@@ -339,6 +342,11 @@ Result<std::vector<Comparison>> ParseFilter(std::string_view filter, const Searc
     out.push_back(std::move(c));
     if (tok[i].type == TokenType::kEnd) {
       break;
+    }
+    // Each clause becomes a condition of its own in one SQL statement: bounded
+    // here, with Plinth's message, rather than by the database's limits.
+    if (out.size() == kMaxFilterClauses) {
+      return bad("more than " + std::to_string(kMaxFilterClauses) + " clauses");
     }
     if (tok[i].type != TokenType::kWord || Upper(tok[i].text) != "AND") {
       return bad("expected AND between clauses, found '" + tok[i].text + "' (OR is not supported)");

@@ -45,8 +45,12 @@ const SearchTarget& ExperimentSearch();
 const SearchTarget& RegisteredModelSearch();
 const SearchTarget& ModelVersionSearch();
 
+// The most clauses one filter may hold.
+inline constexpr size_t kMaxFilterClauses = 500;
+
 // Parses `filter` (clauses joined by AND). An empty filter gives no comparisons.
-// Errors are InvalidArgument naming the clause and what was expected.
+// Errors are InvalidArgument naming the clause and what was expected; a filter
+// of more than kMaxFilterClauses clauses is refused.
 Result<std::vector<Comparison>> ParseFilter(std::string_view filter, const SearchTarget& target);
 
 // Parses one order_by clause: "<entity> [ASC|DESC]".

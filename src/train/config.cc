@@ -1,5 +1,6 @@
 #include "train/config.h"
 
+#include <cmath>
 #include <filesystem>
 #include <set>
 
@@ -357,6 +358,9 @@ Result<TrainingConfig> LoadTrainingConfig(const std::string& path,
   PLINTH_RETURN_IF_ERROR(model.CheckMap());
   PLINTH_RETURN_IF_ERROR(model.Read("type", c.model_type, "a model kind"));
   PLINTH_RETURN_IF_ERROR(model.Read("model_type", c.model_type, "a model kind"));
+  // Given or not: 0 given is an error, not the kind's default.
+  const bool has_learning_rate = model.Has("learning_rate");
+  const bool has_epochs = model.Has("epochs");
   PLINTH_RETURN_IF_ERROR(model.Read("learning_rate", c.learning_rate, "a positive number"));
   PLINTH_RETURN_IF_ERROR(model.Read("batch_size", c.batch_size, "a positive integer"));
   PLINTH_RETURN_IF_ERROR(model.Read("epochs", c.epochs, "a positive integer"));
@@ -376,14 +380,15 @@ Result<TrainingConfig> LoadTrainingConfig(const std::string& path,
     // An action alone asks for outlier handling, so it gets the iqr bounds.
     p.outliers = has_outlier_action ? ml::OutlierMethod::kIqr : DefaultOutlierMethod(**kind);
   }
-  if (c.learning_rate == 0) {
+  if (!has_learning_rate) {
     c.learning_rate = DefaultLearningRate(c.model_type);
   }
-  if (c.epochs == 0) {
+  if (!has_epochs) {
     c.epochs = DefaultEpochs(c.model_type);
   }
-  if (!(c.learning_rate > 0)) {
-    return InvalidArgument(path + ": key 'model.learning_rate': expected a positive number");
+  if (!(c.learning_rate > 0) || !std::isfinite(c.learning_rate)) {
+    return InvalidArgument(path + ": key 'model.learning_rate': expected a positive number, got " +
+                           std::to_string(c.learning_rate));
   }
   if (c.epochs < 1 || c.batch_size < 1 || c.early_stopping_patience < 0 || c.threads < 0) {
     return InvalidArgument(path +

@@ -19,8 +19,9 @@ verify_cache() { verify_cache_dir "$1/.plinth/cache" "${@:2}"; }
 
 # verify_cache_dir DIR [crashed]: DIR/sha256 exists and holds only objects
 # (sha256/XX/62 hex digits) whose content hashes to their name. After a kill
-# ("crashed") temporary files (.NAME.plinth-tmp-X, which gc removes) may remain
-# and the directory may not exist yet; otherwise either is a failure.
+# ("crashed") temporary files (.NAME.plinth-tmp-X of objects, .NAME.tmp.PID.N of
+# manifests written atomically; gc removes both) may remain and the directory
+# may not exist yet; otherwise either is a failure.
 verify_cache_dir() {
   local dir=$1 mode=${2:-} wrong=0 name sum
   if [ ! -d "$dir/sha256" ]; then
@@ -31,7 +32,7 @@ verify_cache_dir() {
   while IFS= read -r -d '' name; do
     name=${name#./}
     case "$name" in
-      .*.plinth-tmp-* | */.*.plinth-tmp-*)
+      .*.plinth-tmp-* | */.*.plinth-tmp-* | .*.tmp.[0-9]*.[0-9]* | */.*.tmp.[0-9]*.[0-9]*)
         [ "$mode" = crashed ] || { wrong=$((wrong + 1)); echo "  temporary file left: $dir/sha256/$name"; }
         continue ;;
     esac

@@ -50,6 +50,32 @@ TEST_P(ModelKindTest, ReportedValidationOutputsAreTheKeptModels) {
   }
 }
 
+#ifdef PLINTH_WITH_TORCH
+// The mlp's layer widths, dropout and weight decay are checked before
+// libtorch sees them, each with its key named.
+TEST(MlpParamsTest, UnusableValuesNameTheKey) {
+  auto kind = FindModelKind("mlp");
+  ASSERT_TRUE(kind.ok());
+  Data train = Make(100, 1), valid = Make(50, 2);
+  for (auto [params, key] : {std::pair{core::Json{{"hidden_layers", {0, -5}}}, "hidden_layers"},
+                             std::pair{core::Json{{"hidden_layers", {100000}}}, "hidden_layers"},
+                             std::pair{core::Json{{"dropout", 5}}, "dropout"},
+                             std::pair{core::Json{{"dropout", -0.1}}, "dropout"},
+                             std::pair{core::Json{{"weight_decay", -1}}, "weight_decay"}}) {
+    auto model = (*kind)->create();
+    ASSERT_TRUE(model.ok());
+    FitOptions o;
+    o.epochs = 2;
+    o.params = params;
+    auto r = (*model)->Fit({&train.x, train.y, {}}, {&valid.x, valid.y, {}}, o);
+    ASSERT_FALSE(r.ok()) << core::DumpJson(params, false);
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(r.status().message().find(std::string("model.params.") + key), std::string::npos)
+        << r.status().message();
+  }
+}
+#endif
+
 std::vector<std::string> KindNames() {
   std::vector<std::string> names;
   for (const ModelKind& k : ModelKinds()) {

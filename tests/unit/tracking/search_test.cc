@@ -51,6 +51,27 @@ TEST(SearchFilterTest, RejectsWhatMlflowRejects) {
   EXPECT_TRUE(ParseFilter("name = 'a' and creation_time > 5", ExperimentSearch()).ok());
 }
 
+// A filter of 5,000 clauses got SQLite's own text and the database path; now
+// Plinth's limit, with the filter quoted by its start only.
+TEST(SearchFilterTest, ClauseCountIsBounded) {
+  auto filter = [](int n) {
+    std::string f = "metrics.m0 > 0";
+    for (int i = 1; i < n; ++i) {
+      f += " and metrics.m" + std::to_string(i) + " > " + std::to_string(i);
+    }
+    return f;
+  };
+  ASSERT_TRUE(ParseFilter(filter(500), RunSearch()).ok());
+  EXPECT_EQ(ParseFilter(filter(500), RunSearch())->size(), 500u);
+  for (int n : {501, 5000}) {
+    auto c = ParseFilter(filter(n), RunSearch());
+    ASSERT_FALSE(c.ok());
+    EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(c.status().message().find("more than 500 clauses"), std::string::npos);
+    EXPECT_LT(c.status().message().size(), 200u) << c.status().message();
+  }
+}
+
 TEST(SearchFilterTest, OrderByAndPageTokens) {
   auto k = ParseOrderBy("metrics.`val loss` DESC", RunSearch());
   ASSERT_TRUE(k.ok()) << k.status().ToString();

@@ -213,6 +213,26 @@ TEST(TrainTest, ConfigDefaultsAndOverrides) {
   EXPECT_EQ(c->split.train, 0.85);
 }
 
+// Values given but unusable are errors naming the key: 0 epochs used to train
+// the kind's default 1000 rounds, .inf reached XGBoost.
+TEST(TrainTest, GivenValuesAreCheckedNotReplaced) {
+  TempDir dir;
+  std::string path = dir.Write("t.yaml", "data:\n  path: d.csv\n  target: y\n");
+  for (auto [set, key] : {std::pair{"model.epochs=0", "'model.epochs'"},
+                          std::pair{"model.learning_rate=0", "'model.learning_rate'"},
+                          std::pair{"model.learning_rate=.inf", "'model.learning_rate'"},
+                          std::pair{"model.learning_rate=-1", "'model.learning_rate'"},
+                          std::pair{"model.threads=100000", "'model.threads'"}}) {
+    auto c = LoadTrainingConfig(path, {set});
+    ASSERT_FALSE(c.ok()) << set;
+    EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument) << set;
+    EXPECT_NE(c.status().message().find(key), std::string::npos) << c.status().message();
+  }
+  auto c = LoadTrainingConfig(path, {"model.epochs=7"});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->epochs, 7);
+}
+
 TEST(TrainTest, NameMustBeAFileName) {
   TempDir dir;
   std::string path = dir.Write("t.yaml", "data:\n  path: d.csv\n  target: y\n");
