@@ -148,20 +148,6 @@ Result<UniqueFd> OpenRoot(const std::string& root, bool create) {
   return UniqueFd(fd);
 }
 
-Status WriteAll(int fd, std::string_view data, std::string_view rel) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      return IoError(ErrnoMessage(rel));
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return Status::Ok();
-}
-
 // Removes the directory `name` under `parent_fd` and everything in it, never
 // following a symbolic link.
 Status RemoveTree(int parent_fd, const std::string& name, std::string_view rel) {

@@ -16,9 +16,8 @@
 #include "core/stale.h"
 
 namespace plinth::core {
-namespace {
 
-Status WriteAll(int fd, std::string_view data, const std::string& path) {
+Status WriteAll(int fd, std::string_view data, std::string_view path) {
   while (!data.empty()) {
     ssize_t n = ::write(fd, data.data(), data.size());
     if (n < 0) {
@@ -31,8 +30,6 @@ Status WriteAll(int fd, std::string_view data, const std::string& path) {
   }
   return Status::Ok();
 }
-
-}  // namespace
 
 std::string ErrnoMessage(std::string_view path) {
   return std::string(path) + ": " + std::strerror(errno);

@@ -61,6 +61,10 @@ class AtomicFileWriter {
 // directory when that fails (e.g. a file stands where a directory must be).
 Status MakeParentDirs(const std::string& path);
 
+// Writes all of `data` to `fd`, retrying short writes and EINTR; kIoError
+// naming `path` on failure.
+Status WriteAll(int fd, std::string_view data, std::string_view path);
+
 // Formats the current errno as "path: strerror".
 std::string ErrnoMessage(std::string_view path);
 
