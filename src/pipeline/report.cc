@@ -8,6 +8,7 @@
 #include "core/json.h"
 #include "core/yaml.h"
 #include "data/sync.h"
+#include "data/workspace.h"
 
 namespace plinth::pipeline {
 namespace {
@@ -36,6 +37,15 @@ Result<std::string> ReadAt(const data::Project& project, const std::string& rev,
     return core::ReadFile(project.Absolute(path));
   }
   return data::GitShow(project, rev, path);
+}
+
+// kInvalidArgument unless `rev` names a commit; checked up front, since a
+// pipeline without metrics or parameters reads nothing at `rev`.
+Status CheckRevision(const data::Project& project, const std::string& rev) {
+  if (data::GitLine(project, {"rev-parse", "--verify", "--quiet", rev + "^{commit}"}).empty()) {
+    return InvalidArgument("unknown git revision \"" + rev + "\"");
+  }
+  return Status::Ok();
 }
 
 bool ParseNumber(const std::string& text, double& out) {
@@ -136,6 +146,7 @@ Result<std::vector<MetricValue>> ReadMetrics(const data::Project& project, const
 
 Result<std::vector<Change>> DiffMetrics(const data::Project& project, const Pipeline& pipeline,
                                         const std::string& rev) {
+  PLINTH_RETURN_IF_ERROR(CheckRevision(project, rev));
   PLINTH_ASSIGN_OR_RETURN(auto before_list, ReadMetrics(project, pipeline, rev));
   PLINTH_ASSIGN_OR_RETURN(auto after_list, ReadMetrics(project, pipeline, ""));
   std::map<std::pair<std::string, std::string>, std::pair<std::string, std::optional<double>>>
@@ -151,6 +162,7 @@ Result<std::vector<Change>> DiffMetrics(const data::Project& project, const Pipe
 
 Result<std::vector<Change>> DiffParams(const data::Project& project, const Pipeline& pipeline,
                                        const std::string& rev) {
+  PLINTH_RETURN_IF_ERROR(CheckRevision(project, rev));
   std::map<std::pair<std::string, std::string>, std::pair<std::string, std::optional<double>>>
       sides[2];
   for (int side = 0; side < 2; ++side) {

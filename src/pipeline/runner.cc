@@ -93,10 +93,14 @@ Result<Lock> ReadLock(const data::Project& project) {
   if (!doc.IsMap() || !doc["stages"] || !doc["stages"].IsMap()) {
     return InvalidArgument(path + ": expected 'schema' and 'stages' (written by plinth run)");
   }
+  // The entry being read, for the error: yaml-cpp's exceptions for a missing key carry no
+  // position, and their text is the library's.
+  std::string where = path;
   try {
     for (const auto& kv : doc["stages"]) {
       LockEntry e;
       const YAML::Node& n = kv.second;
+      where = core::YamlWhere(kv.first, path) + ": stage '" + kv.first.Scalar() + "'";
       e.fingerprint = n["fingerprint"].as<std::string>();
       e.cmd = n["cmd"] ? n["cmd"].as<std::string>() : "";
       if (n["deps"]) {
@@ -114,9 +118,11 @@ Result<Lock> ReadLock(const data::Project& project) {
       }
       lock.stages[kv.first.as<std::string>()] = std::move(e);
     }
-  } catch (const YAML::Exception& e) {
-    return InvalidArgument(path + ":" + std::to_string(e.mark.line + 1) +
-                           ": malformed lock entry (" + e.msg + "); delete plinth.lock to rebuild");
+  } catch (const YAML::Exception&) {
+    return InvalidArgument(where +
+                           ": malformed lock entry (expected fingerprint, cmd, deps [{path, hash}], "
+                           "params {key: value}, outs [{path, hash, size, nfiles, kind}] as plinth "
+                           "run writes them); delete plinth.lock to rebuild");
   }
   return lock;
 }
@@ -357,6 +363,16 @@ class Runner {
           return "parameter changed: " + key.substr(key.find(':') + 1);
         }
       }
+      for (const auto& [dep, hash] : was.deps) {
+        if (now.deps.count(dep) == 0) {
+          return "dependency removed: " + dep;
+        }
+      }
+      for (const auto& [key, value] : was.params) {
+        if (now.params.count(key) == 0) {
+          return "parameter removed: " + key.substr(key.find(':') + 1);
+        }
+      }
       return "definition changed (outputs, wdir or env)";
     }
     for (const auto& [path, p] : was.outs) {
@@ -578,12 +594,13 @@ class Runner {
             std::string why = WhyRun(i, *fp);
             if (why.empty()) {
               Finish(k, Outcome::kUpToDate, "", 0, 0);
+            } else if (opt_.dry) {
+              // Before the run cache: restoring outputs and writing the lock are changes.
+              Finish(k, Outcome::kWouldRun, why, 0, 0);
             } else if (!opt_.force && !st.always_changed && TryRunCache(i, *fp)) {
               Status s = Commit(i, *fp);
               Finish(k, s.ok() ? Outcome::kRestored : Outcome::kFailed, s.ok() ? why : s.message(),
                      0, 0);
-            } else if (opt_.dry) {
-              Finish(k, Outcome::kWouldRun, why, 0, 0);
             } else {
               report_.stages[k].reason = why;
               Print("stage " + st.name + ": running (" + why + ")");

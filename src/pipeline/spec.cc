@@ -44,8 +44,10 @@ Result<std::string> RootRelative(const std::string& wdir, const std::string& p,
   return norm == "." ? std::string() : norm;
 }
 
-// Either a scalar or a list of scalars.
+// Either a scalar or a list of scalars. `where` names the stage ("plinth.yaml:3:
+// stage 'a'"), `source` the file, for the line of a bad item.
 Result<std::vector<std::string>> Strings(const YAML::Node& node, const std::string& where,
+                                         const std::string& source, const std::string& stage,
                                          const std::string& key) {
   std::vector<std::string> out;
   if (node.IsScalar()) {
@@ -57,7 +59,7 @@ Result<std::vector<std::string>> Strings(const YAML::Node& node, const std::stri
   }
   for (const auto& n : node) {
     if (!n.IsScalar()) {
-      return InvalidArgument(core::YamlWhere(n, where) + ": key '" + key +
+      return InvalidArgument(core::YamlWhere(n, source) + ": stage '" + stage + "': key '" + key +
                              "': expected a list of strings");
     }
     out.push_back(n.Scalar());
@@ -100,12 +102,12 @@ Result<Stage> ParseStage(const std::string& name, const YAML::Node& node,
                             core::YamlAs<std::string>(node["wdir"], where, "wdir", "a directory"));
     PLINTH_ASSIGN_OR_RETURN(st.wdir, RootRelative("", wdir, where));
   }
-  PLINTH_ASSIGN_OR_RETURN(st.cmd, Strings(node["cmd"], where, "cmd"));
+  PLINTH_ASSIGN_OR_RETURN(st.cmd, Strings(node["cmd"], where, source, name, "cmd"));
   if (st.cmd.empty()) {
     return InvalidArgument(where + ": key 'cmd': expected a command");
   }
   if (node["deps"]) {
-    PLINTH_ASSIGN_OR_RETURN(auto deps, Strings(node["deps"], where, "deps"));
+    PLINTH_ASSIGN_OR_RETURN(auto deps, Strings(node["deps"], where, source, name, "deps"));
     for (const auto& d : deps) {
       PLINTH_ASSIGN_OR_RETURN(std::string rel, RootRelative(st.wdir, d, where));
       st.deps.push_back(rel);
@@ -158,7 +160,7 @@ Result<Stage> ParseStage(const std::string& name, const YAML::Node& node,
         st.params.push_back({"params.yaml", p.Scalar()});
       } else if (p.IsMap()) {
         for (const auto& kv : p) {
-          PLINTH_ASSIGN_OR_RETURN(auto keys, Strings(kv.second, where, "params"));
+          PLINTH_ASSIGN_OR_RETURN(auto keys, Strings(kv.second, where, source, name, "params"));
           PLINTH_ASSIGN_OR_RETURN(std::string file,
                                   RootRelative(st.wdir, kv.first.Scalar(), where));
           for (const auto& k : keys) {
@@ -172,7 +174,7 @@ Result<Stage> ParseStage(const std::string& name, const YAML::Node& node,
     }
   }
   if (node["needs"]) {
-    PLINTH_ASSIGN_OR_RETURN(st.needs, Strings(node["needs"], where, "needs"));
+    PLINTH_ASSIGN_OR_RETURN(st.needs, Strings(node["needs"], where, source, name, "needs"));
   }
   if (const YAML::Node env = node["env"]) {
     if (!env.IsMap()) {
@@ -192,7 +194,7 @@ Result<Stage> ParseStage(const std::string& name, const YAML::Node& node,
     st.manual = when == "manual";
   }
   if (node["only"]) {
-    PLINTH_ASSIGN_OR_RETURN(st.only, Strings(node["only"], where, "only"));
+    PLINTH_ASSIGN_OR_RETURN(st.only, Strings(node["only"], where, source, name, "only"));
   }
   if (node["always_changed"]) {
     PLINTH_ASSIGN_OR_RETURN(

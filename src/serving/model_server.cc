@@ -7,6 +7,7 @@
 #include "core/clock.h"
 #include "http/errors.h"
 #include "serving/answers.h"
+#include "table/column.h"
 
 namespace plinth::serving {
 namespace {
@@ -267,7 +268,9 @@ http::Response ModelServer::Feedback(Call& call) {
                  "\"label\"}, ...]} with 1 to " +
                      std::to_string(options_.limits.max_rows) + " items");
   }
+  const bool regression = call.m.predictor->task() == ml::Task::kRegression;
   std::vector<FeedbackRecord> records;
+  std::vector<double> values;  // a regressor's labels as numbers
   for (size_t i = 0; i < items.size(); ++i) {
     const Json& item = items[i];
     const std::string where = "feedback[" + std::to_string(i) + "]";
@@ -289,15 +292,25 @@ http::Response ModelServer::Feedback(Call& call) {
       return Error(400, where + ".label: expected a string or a number");
     }
     rec.label = label.is_string() ? label.get<std::string>() : label.dump();
+    if (regression) {
+      // Not strtod's silent 0 for "abc": the live MAE would count it.
+      char* end = nullptr;
+      const double v = std::strtod(rec.label.c_str(), &end);
+      if (rec.label.empty() || end != rec.label.c_str() + rec.label.size() || !std::isfinite(v)) {
+        return Error(400, where + ".label: expected a number (the model is a regressor), got \"" +
+                              rec.label.substr(0, 32) + "\"");
+      }
+      values.push_back(v);
+    }
     rec.time_micros = core::SystemClock().NowMicros();
     records.push_back(std::move(rec));
   }
-  const bool regression = call.m.predictor->task() == ml::Task::kRegression;
   Json unknown = Json::array();
   int64_t matched = 0;
   {
     std::lock_guard<std::mutex> lock(stats_mu_);
-    for (const FeedbackRecord& rec : records) {
+    for (size_t i = 0; i < records.size(); ++i) {
+      const FeedbackRecord& rec = records[i];
       auto it = recent_index_.find(rec.request_id);
       const Remembered* known = it == recent_index_.end() ? nullptr : &recent_[it->second];
       const size_t rows = known == nullptr ? 0
@@ -312,8 +325,7 @@ http::Response ModelServer::Feedback(Call& call) {
       ++matched;
       const auto row = static_cast<size_t>(rec.row);
       if (regression) {
-        feedback_abs_error_ +=
-            std::abs(known->values[row] - std::strtod(rec.label.c_str(), nullptr));
+        feedback_abs_error_ += std::abs(known->values[row] - values[i]);
       } else if (known->predictor->class_labels()[static_cast<size_t>(known->classes[row])] ==
                  rec.label) {
         ++feedback_correct_;
@@ -551,8 +563,10 @@ std::string ModelServer::Metrics(const ServedModel& m) const {
       out +=
           "# HELP plinth_serve_live_mae Mean absolute error of the predictions given "
           "feedback.\n# TYPE plinth_serve_live_mae gauge\n";
-      std::snprintf(buf, sizeof(buf), "%.9g", matched > 0 ? feedback_abs_error_ / matched : 0.0);
-      out += std::string("plinth_serve_live_mae ") + buf + "\n";
+      // Shortest round-trip text: the gauge is compared with metrics computed elsewhere.
+      out += "plinth_serve_live_mae ";
+      table::AppendDouble(out, matched > 0 ? feedback_abs_error_ / matched : 0.0);
+      out += "\n";
     } else {
       out +=
           "# HELP plinth_serve_feedback_correct_total Predictions given feedback that were "
@@ -561,9 +575,10 @@ std::string ModelServer::Metrics(const ServedModel& m) const {
       out +=
           "# HELP plinth_serve_live_accuracy Accuracy of the predictions given feedback.\n"
           "# TYPE plinth_serve_live_accuracy gauge\n";
-      std::snprintf(buf, sizeof(buf), "%.9g",
-                    matched > 0 ? static_cast<double>(feedback_correct_) / matched : 0.0);
-      out += std::string("plinth_serve_live_accuracy ") + buf + "\n";
+      out += "plinth_serve_live_accuracy ";
+      table::AppendDouble(out,
+                          matched > 0 ? static_cast<double>(feedback_correct_) / matched : 0.0);
+      out += "\n";
     }
   }
   if (options_.batcher != nullptr) {

@@ -156,4 +156,92 @@ expect 'code 2 && said "stage b: failed: .*output made/victim.txt resolves throu
 expect '[ "$(cat "$T/outside/victim.txt")" = keep ] && [ ! -e ran ]' "a symlink made by an earlier stage: the file outside intact"
 rm -f made
 
+# dag, metrics show|diff, params diff and stage targets, on a project of their own.
+cd "$T" && git init -q -b main q && cd q && git config user.email t@t && git config user.name t
+"$PLINTH" init > /dev/null
+echo 0.8 > raw.txt
+printf 'train:\n  lr: 0.1\n  depth: 3\nunused: 5\n' > params.yaml
+cat > plinth.yaml <<'YAML'
+stages:
+  prep:
+    cmd: cp raw.txt prep.txt
+    deps: [raw.txt]
+    outs: [prep.txt]
+  train:
+    cmd: |-
+      printf '{"acc": %s, "loss": {"val": 0.5}, "name": "m1", "hist": [1, 2]}' "$(cat prep.txt)" > metrics.json
+    deps: [prep.txt]
+    params: [train.lr, train.depth]
+    metrics: [metrics.json]
+  report:
+    cmd: cp metrics.json report.txt
+    deps: [metrics.json]
+    outs: [report.txt]
+  lint:
+    cmd: echo ok > lint.txt
+    outs: [lint.txt]
+YAML
+cmd() { "$PLINTH" "$@" > "$T/out" 2> "$T/err"; echo $? > "$T/code"; }
+err() { grep -q -- "$1" "$T/err" && [ "$(wc -l < "$T/err")" = 1 ] && [ ! -s "$T/out" ]; }
+row() { grep -Eq -- "^$1 *\$" "$T/out"; }  # a whole output line, cells apart by spaces
+
+cmd dag
+expect 'code 0 && [ "$(cat "$T/out")" = "$(printf "prep\ntrain <- prep\nreport <- train\nlint")" ]' "dag: stages in order, each with what it waits for"
+cmd dag --dot
+expect 'code 0 && head -1 "$T/out" | grep -q "^digraph pipeline {" && grep -q "\"prep\" -> \"train\";" "$T/out" && grep -q "\"train\" -> \"report\";" "$T/out" && [ "$(grep -c -- "->" "$T/out")" = 2 ]' "dag --dot: Graphviz with one edge per dependency"
+
+cmd run report
+expect 'code 0 && [ -f report.txt ] && [ ! -e lint.txt ]' "run STAGE: the stage and what it needs, nothing else"
+expect 'grep -q "stage prep: ran" "$T/out" && grep -q "stage train: ran" "$T/out" && ! grep -Eq "stage lint|^lint " "$T/out"' "run STAGE: lint not even listed"
+cmd run prep
+expect 'code 0 && grep -q "stage prep: up to date" "$T/out" && ! grep -q "stage train" "$T/out"' "run STAGE: an up-to-date target, nothing downstream"
+cmd run ghost
+expect 'code 2 && err "plinth.yaml: no stage named \"ghost\""' "run STAGE: an unknown stage, exit 2, one line"
+expect '[ ! -e lint.txt ]' "run STAGE: nothing ran for an unknown stage"
+
+cmd metrics show
+expect 'code 0 && row "file +key +value" && row "metrics.json +acc +0.8" && row "metrics.json +loss.val +0.5" && row "metrics.json +name +\"m1\""' "metrics show: every metric, nested keys dotted"
+expect '[ "$(grep -c metrics.json "$T/out")" = 3 ] && ! grep -q hist "$T/out"' "metrics show: lists are not metrics"
+
+"$PLINTH" run > /dev/null 2>&1
+git add -A && git commit -qm "v1"
+cmd metrics diff
+expect 'code 0 && [ "$(cat "$T/out")" = "no metric changed since HEAD" ]' "metrics diff: nothing changed"
+cmd params diff
+expect 'code 0 && [ "$(cat "$T/out")" = "no parameter changed since HEAD" ]' "params diff: nothing changed"
+
+echo 0.85 > raw.txt
+printf 'train:\n  lr: 0.25\n  depth: 3\nunused: 6\n' > params.yaml
+"$PLINTH" run > /dev/null 2>&1
+cmd metrics diff
+expect 'code 0 && row "file +key +HEAD +now +change" && row "metrics.json +acc +0.8 +0.85 +\+0.05"' "metrics diff: old, new and change per key (dvc metrics diff)"
+expect '[ "$(wc -l < "$T/out")" = 3 ]' "metrics diff: unchanged keys left out (header, rule, one row)"
+cmd params diff
+expect 'code 0 && row "file +key +HEAD +now +change" && row "params.yaml +train.lr +0.1 +0.25 +\+0.15" && [ "$(wc -l < "$T/out")" = 3 ]' "params diff: the changed parameter only (not unused ones)"
+git add -A && git commit -qm "v2"
+cmd metrics diff HEAD~1
+expect 'code 0 && row "metrics.json +acc +0.8 +0.85 +\+0.05"' "metrics diff REV: against an older commit"
+# A metric that appears, and one whose value is not a number.
+printf '{"acc": 0.85, "loss": {"val": 0.5}, "name": "m2", "f1": 0.7}' > metrics.json
+cmd metrics diff
+expect 'code 0 && row "metrics.json +f1 +- +0.7" && row "metrics.json +name +\"m1\" +\"m2\""' "metrics diff: a new key shows -, a string no change"
+
+cmd metrics diff no-such-rev
+expect 'code 2 && err "unknown git revision \"no-such-rev\""' "metrics diff: unknown revision, exit 2, one line"
+cmd params diff no-such-rev
+expect 'code 2 && err "unknown git revision \"no-such-rev\""' "params diff: unknown revision, exit 2, one line"
+echo '{"acc": ' > metrics.json
+cmd metrics show
+expect 'code 2 && err "metrics.json"' "metrics show: a malformed metrics file named, exit 2"
+cmd metrics
+expect 'code 2' "metrics without a subcommand: exit 2"
+rm plinth.yaml
+for c in dag "metrics show" "metrics diff" "params diff"; do
+  cmd $c
+  expect 'code 2 && err "plinth.yaml: no pipeline here"' "$c without plinth.yaml: exit 2, one line"
+done
+cd "$T"
+cmd dag
+expect 'code 2 && err "not inside a Plinth project"' "dag outside a project: exit 2"
+
 finish
