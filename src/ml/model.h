@@ -53,6 +53,9 @@ struct FitOptions {
   uint64_t seed = 42;
   int threads = 0;                           // 0: every hardware thread
   core::Json params = core::Json::object();  // kind-specific (max_depth, hidden_layers, ...)
+  // The input columns the features come from, before one-hot encoding and
+  // date parts expand them; 0: one per feature.
+  int64_t input_columns = 0;
   std::function<void(const RoundLog&, const RoundLog& best)> on_round;  // progress
 };
 

@@ -2,6 +2,7 @@
 // RAII handles and one translation of its errors (XgbLastError).
 #include <xgboost/c_api.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -125,6 +126,18 @@ Result<DMatrixPtr> MakeQuantileDMatrix(const Dataset& d, DMatrixHandle ref, int 
   return DMatrixPtr(out);
 }
 
+// The rows' summed weights (their count when they carry none).
+double TotalWeight(const Dataset& d) {
+  if (d.weights.empty()) {
+    return static_cast<double>(d.x->rows);
+  }
+  double total = 0;
+  for (float w : d.weights) {
+    total += w;
+  }
+  return total;
+}
+
 std::string ParamText(const core::Json& v) {
   if (v.is_string()) {
     return v.get<std::string>();
@@ -198,7 +211,7 @@ class XgboostModel : public Model {
     FitReport report;
     report.metric = monitor.name;
     report.maximize = monitor.maximize;
-    report.params = BaseParams(options);
+    report.params = BaseParams(options, train);
     report.params["eval_metric"] = monitor.name;
     for (const auto& [key, value] : options.params.items()) {
       report.params[key] = ParamText(value);
@@ -354,7 +367,8 @@ class XgboostModel : public Model {
   }
 
  private:
-  core::Json BaseParams(const FitOptions& o) const {
+  core::Json BaseParams(const FitOptions& o, const Dataset& train) const {
+    const int64_t features = train.x->cols;
     core::Json p = core::Json::object();
     p["verbosity"] = "0";
     p["seed"] = std::to_string(o.seed);
@@ -386,12 +400,28 @@ class XgboostModel : public Model {
         // sum(residual) / (rows + lambda)), which cost 0.02 R2 on california
         // housing. Depth 12 is what the native evaluator takes (kMaxDepth);
         // forests want deep trees.
+        // Classifiers split on the features of sqrt(columns) input columns
+        // per node, Breiman's and scikit-learn's default (counted before
+        // one-hot encoding, as scikit-learn counts them: the 14 columns of
+        // adult are 108 features), and min_child_weight is 0: it counts
+        // hessian, p(1 - p) per row, so XGBoost's default of 1 stops a
+        // 10-class leaf at about 11 rows and the trees are never grown out.
+        // Together +0.034 accuracy on digits and +0.015 on breast cancer
+        // (bench/train_matrix.py). Regressors keep 0.8 of the features: fewer
+        // cost 0.02 R2 on california housing (scikit-learn's regressor uses
+        // them all).
         p["booster"] = "gbtree";
         p["tree_method"] = "hist";
         p["eta"] = "1";
         p["num_parallel_tree"] = "100";
         p["subsample"] = "0.8";
-        p["colsample_bynode"] = "0.8";
+        if (o.task == Task::kRegression || features < 1) {
+          p["colsample_bynode"] = "0.8";
+        } else {
+          const double n = static_cast<double>(o.input_columns > 0 ? o.input_columns : features);
+          p["colsample_bynode"] = ParamText(std::max(1.0, std::floor(std::sqrt(n))) / n);
+          p["min_child_weight"] = "0";
+        }
         p["max_depth"] = "12";
         p["lambda"] = "1e-05";
         break;
@@ -400,7 +430,12 @@ class XgboostModel : public Model {
         p["booster"] = "gblinear";
         p["updater"] = "coord_descent";
         p["eta"] = ParamText(o.learning_rate);
-        p["lambda"] = "0";
+        // scikit-learn's default penalty: LogisticRegression's C = 1 and Ridge's
+        // alpha = 1 put 0.5 * ||w||^2 beside the summed loss, and gblinear
+        // multiplies lambda by the summed row weights first, so 1 / rows is the
+        // same model. XGBoost's own default, 0, fits separable data without
+        // bound: 0.950 against 0.983 test accuracy on breast cancer.
+        p["lambda"] = ParamText(1.0 / std::max(1.0, TotalWeight(train)));
         break;
     }
     return p;

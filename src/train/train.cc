@@ -367,6 +367,7 @@ Result<Fitted> FitOn(
     after_preprocess(f.train_rows);
   }
   ml::FitOptions o = FitOptionsOf(c, labels);
+  o.input_columns = static_cast<int64_t>(f.pre.columns().size());
   if (printer != nullptr) {
     o.on_round = [printer](const ml::RoundLog& l, const ml::RoundLog& b) { (*printer)(l, b); };
   }
