@@ -28,6 +28,11 @@ inline constexpr int kExitInternal = 3;     // a bug or an environment failure
 // Prints "plinth: error: MESSAGE" to stderr and returns the exit code for `status`.
 int ReportError(const Status& status);
 
+// The message for a command line `app` failed to parse with `error`. A word
+// where a command was expected is named: "unknown command 'frobnicate' for
+// 'plinth models'; expected one of ..." (CLI11 says only "A subcommand is required").
+std::string ParseErrorMessage(CLI::App& app, const CLI::ParseError& error);
+
 // The most threads or parallel jobs any flag or config asks for: more only
 // costs memory and start-up time on any machine Plinth runs on.
 inline constexpr int64_t kMaxThreads = 1024;

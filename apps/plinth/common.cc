@@ -22,6 +22,32 @@ int ReportError(const Status& status) {
   }
 }
 
+std::string ParseErrorMessage(CLI::App& app, const CLI::ParseError& error) {
+  // The innermost command given, and the first word none of them took.
+  CLI::App* command = &app;
+  std::string path = app.get_name();
+  while (!command->get_subcommands().empty()) {
+    command = command->get_subcommands().front();
+    path += " " + command->get_name();
+  }
+  std::string names;
+  for (const CLI::App* sub : command->get_subcommands([](CLI::App*) { return true; })) {
+    names += (names.empty() ? "" : ", ") + sub->get_name();
+  }
+  if (names.empty()) {
+    return error.what();
+  }
+  for (const std::string& word : app.remaining(/*recurse=*/true)) {
+    if (!word.empty() && word.front() != '-') {
+      return "unknown command '" + word + "' for '" + path + "'; expected one of " + names;
+    }
+  }
+  if (std::string_view(error.what()).find("subcommand") != std::string_view::npos) {
+    return "'" + path + "' needs a command: one of " + names;
+  }
+  return error.what();
+}
+
 CLI::Validator ThreadCount(int64_t min) {
   return CLI::Validator(
       [min](std::string& text) -> std::string {

@@ -39,7 +39,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "plinth: error: %s\nRun 'plinth --help' for usage.\n", e.what());
+    std::fprintf(stderr, "plinth: error: %s\nRun 'plinth --help' for usage.\n",
+                 plinth::cli::ParseErrorMessage(app, e).c_str());
     return plinth::cli::kExitBadInput;
   }
   plinth::Status s = plinth::core::InitLogging(log_level);

@@ -31,9 +31,12 @@ int RunServer(const ServerFlags& f) {
   if (store.empty() || artifacts.empty()) {
     Result<data::Project> project = data::Project::Find(".");
     if (!project.ok()) {
+      // Name the flag that is missing: with --store given, that is --artifacts-root.
       return ReportError(InvalidArgument(
-          "--store: not given and no Plinth project here (run 'plinth init' or pass --store "
-          "sqlite:///PATH or postgresql://...)"));
+          store.empty() ? "--store: not given and no Plinth project here (run 'plinth init' or "
+                          "pass --store sqlite:///PATH or postgresql://...)"
+                        : "--artifacts-root: not given and no Plinth project here to default "
+                          "to (pass --artifacts-root DIR with --store outside a project)"));
     }
     if (store.empty()) {
       store = "sqlite:///" + project->root() + "/.plinth/plinth.db";

@@ -108,10 +108,15 @@ int RunTrain(const TrainFlags& f) {
   for (const core::Json& w : r["warnings"]) {
     std::printf("warning: %s\n", w.get<std::string>().c_str());
   }
-  std::printf("fit: %d rounds, best round %d (validation %s %.5f)%s\n", t["rounds"].get<int>(),
-              t["best_round"].get<int>() + 1, t["monitor"].get<std::string>().c_str(),
-              t["best_validation"].get<double>(),
-              t["stopped_early"].get<bool>() ? ", stopped early" : "");
+  if (t["best_validation"].is_null()) {
+    std::printf("fit: %d rounds (no validation split: no early stopping, no validation metrics)\n",
+                t["rounds"].get<int>());
+  } else {
+    std::printf("fit: %d rounds, best round %d (validation %s %.5f)%s\n", t["rounds"].get<int>(),
+                t["best_round"].get<int>() + 1, t["monitor"].get<std::string>().c_str(),
+                t["best_validation"].get<double>(),
+                t["stopped_early"].get<bool>() ? ", stopped early" : "");
+  }
   if (tracking.ok()) {
     Result<train::TrackedRun> tracked = train::RecordTraining(*config, *result, target, run);
     if (!tracked.ok()) {

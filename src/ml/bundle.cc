@@ -234,29 +234,69 @@ std::string MlmodelText(const core::Json& meta) {
   return std::string(y.c_str()) + "\n";
 }
 
-Status WriteBundle(const std::string& dir, const Predictor& predictor, const core::Json& reference,
-                   const core::Json& full_meta) {
-  fs::path target = fs::absolute(dir).lexically_normal();
-  if (target.filename().empty()) {
-    target = target.parent_path();
+namespace {
+
+// `status` with every mention of the temporary `tmp_path` replaced by `target`:
+// errors name the bundle the caller asked for, not the directory it is built in.
+Status NamingTarget(const Status& status, const std::string& tmp_path, const fs::path& target) {
+  std::string message = status.message();
+  const std::string name = target.string();
+  for (size_t at = message.find(tmp_path); at != std::string::npos;
+       at = message.find(tmp_path, at + name.size())) {
+    message.replace(at, tmp_path.size(), name);
   }
+  return Status(status.code(), message);
+}
+
+fs::path BundleTarget(const std::string& dir) {
+  fs::path target = fs::absolute(dir).lexically_normal();
+  return target.filename().empty() ? target.parent_path() : target;
+}
+
+// Creates the parent directories of `target` and a locked temporary beside it
+// (removing the stale ones of writers that were killed; a concurrent write's
+// own stays locked, so it is left alone).
+Result<core::LockedTempDir> MakeBundleTemporary(const fs::path& target) {
   PLINTH_RETURN_IF_ERROR(core::MakeParentDirs(target.string()));
-  // Temporaries of earlier writes whose process was killed; a concurrent
-  // write's own stays locked, so it is left alone.
   const std::string tmp_prefix = target.filename().string() + ".tmp-";
   PLINTH_RETURN_IF_ERROR(
       core::RemoveStaleTemporaries(target.parent_path().string(), tmp_prefix).status());
-  std::optional<core::LockedTempDir> locked;
-  for (int attempt = 0; !locked; ++attempt) {
-    Result<core::LockedTempDir> made = core::LockedTempDir::Create(
-        target.parent_path().string() + "/" + tmp_prefix + core::NewUuidHex().substr(0, 12));
-    if (made.ok()) {
-      locked.emplace(*std::move(made));
-    } else if (attempt >= 3) {
-      return made.status();
+  for (int attempt = 0;; ++attempt) {
+    const std::string candidate =
+        target.parent_path().string() + "/" + tmp_prefix + core::NewUuidHex().substr(0, 12);
+    Result<core::LockedTempDir> made = core::LockedTempDir::Create(candidate);
+    if (made.ok() || attempt >= 3) {
+      return made.ok() ? std::move(made) : NamingTarget(made.status(), candidate, target);
     }
   }
-  const std::string tmp = locked->path();
+}
+
+Status CheckReplaceable(const fs::path& target) {
+  std::error_code ec;
+  if (fs::exists(target, ec) &&
+      (!fs::is_directory(target, ec) || !fs::exists(target / std::string(kBundleMetaFile), ec))) {
+    return FailedPrecondition(target.string() +
+                              ": exists and is not a model bundle; refusing to replace it");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status CheckBundleTarget(const std::string& dir) {
+  const fs::path target = BundleTarget(dir);
+  PLINTH_RETURN_IF_ERROR(CheckReplaceable(target));
+  PLINTH_ASSIGN_OR_RETURN(core::LockedTempDir probe, MakeBundleTemporary(target));
+  std::error_code ec;
+  fs::remove(probe.path(), ec);
+  return Status::Ok();
+}
+
+Status WriteBundle(const std::string& dir, const Predictor& predictor, const core::Json& reference,
+                   const core::Json& full_meta) {
+  const fs::path target = BundleTarget(dir);
+  PLINTH_ASSIGN_OR_RETURN(core::LockedTempDir locked, MakeBundleTemporary(target));
+  const std::string tmp = locked.path();
   std::error_code ec;
   auto cleanup = [&] { fs::remove_all(tmp, ec); };
   const core::Json& meta = full_meta.is_null() ? predictor.meta() : full_meta;
@@ -276,7 +316,7 @@ Status WriteBundle(const std::string& dir, const Predictor& predictor, const cor
   }
   if (!s.ok()) {
     cleanup();
-    return s;
+    return NamingTarget(s, tmp, target);
   }
   // Swap the new directory in: one rename when `dir` is new, an atomic
   // exchange when it exists (then the old bundle, now at `tmp`, is removed).
@@ -287,10 +327,9 @@ Status WriteBundle(const std::string& dir, const Predictor& predictor, const cor
       return err;
     }
   } else {
-    if (!fs::is_directory(target) || !fs::exists(target / std::string(kBundleMetaFile))) {
+    if (Status replaceable = CheckReplaceable(target); !replaceable.ok()) {
       cleanup();
-      return FailedPrecondition(target.string() +
-                                ": exists and is not a model bundle; refusing to replace it");
+      return replaceable;
     }
     if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, target.c_str(), RENAME_EXCHANGE) != 0) {
       Status err = IoError(core::ErrnoMessage(target.string()));

@@ -86,6 +86,12 @@ class Predictor {
 Status WriteBundle(const std::string& dir, const Predictor& predictor, const core::Json& reference,
                    const core::Json& meta = nullptr);
 
+// Checks, before any work, that WriteBundle(`dir`) can succeed as far as the
+// file system tells: `dir` is absent or a bundle, and a temporary can be made
+// beside it (parent directories are created). Errors name `dir`, never the
+// temporary: kFailedPrecondition or kIoError.
+Status CheckBundleTarget(const std::string& dir);
+
 // Wraps a model trained elsewhere into a bundle at `dir`: `library` is
 // "xgboost" (UBJSON, JSON or binary model bytes) or "torch" (TorchScript).
 // `schema` describes it (docs/FORMATS.md): {"task", "class_labels",

@@ -11,23 +11,52 @@
 namespace plinth::ml {
 namespace {
 
+// XGBoost's tree booster parameters (gbtree with tree_method hist) that
+// `model.params` may set. Left out: what Plinth's own keys set (eta: model.learning_rate,
+// seed, nthread: model.threads, objective: data.task, eval_metric: model.monitor) and what
+// Plinth fixes (booster, tree_method: the training matrix is a hist QuantileDMatrix).
+constexpr std::string_view kTreeParams[] = {
+    "alpha",           "base_score",   "colsample_bylevel",       "colsample_bynode",
+    "colsample_bytree", "gamma",       "grow_policy",             "interaction_constraints",
+    "lambda",          "max_bin",      "max_delta_step",          "max_depth",
+    "max_leaves",      "min_child_weight", "min_split_loss",      "monotone_constraints",
+    "num_parallel_tree", "reg_alpha",  "reg_lambda",              "sampling_method",
+    "scale_pos_weight", "subsample",
+};
+// gblinear's.
+constexpr std::string_view kLinearParams[] = {
+    "alpha", "base_score", "feature_selector", "lambda", "reg_alpha", "reg_lambda", "top_k",
+    "updater",
+};
+// What the torch plugin reads (torch_model.cc).
+[[maybe_unused]] constexpr std::string_view kMlpParams[] = {"dropout", "hidden_layers",
+                                                            "weight_decay"};
+
 // The explicit table of model kinds (no static-initialisation registry).
 constexpr ModelKind kKinds[] = {
     {"gbdt", "gradient-boosted trees (XGBoost gbtree, hist)", "model.ubj", "xgboost", CreateGbdt,
-     /*trees=*/true},
+     /*trees=*/true, kTreeParams},
     {"random_forest", "random forest (XGBoost, num_parallel_tree trees per round)", "model.ubj",
-     "xgboost", CreateRandomForest, /*trees=*/true},
+     "xgboost", CreateRandomForest, /*trees=*/true, kTreeParams},
     {"linear", "linear model (XGBoost gblinear: squared error, logistic, softmax)", "model.ubj",
-     "xgboost", CreateLinear, /*trees=*/false},
+     "xgboost", CreateLinear, /*trees=*/false, kLinearParams},
 #ifdef PLINTH_WITH_TORCH
     {"mlp", "multilayer perceptron (libtorch: ReLU, dropout, Adam), saved as TorchScript",
-     "model.pt", "torch", CreateMlp, /*trees=*/false},
+     "model.pt", "torch", CreateMlp, /*trees=*/false, kMlpParams},
 #endif
 };
 
 }  // namespace
 
 std::span<const ModelKind> ModelKinds() { return kKinds; }
+
+std::string KnownParams(const ModelKind& kind) {
+  std::string out;
+  for (std::string_view p : kind.params) {
+    out += (out.empty() ? "" : ", ") + std::string(p);
+  }
+  return out;
+}
 
 Result<const ModelKind*> FindModelKind(std::string_view name) {
   std::string names;

@@ -39,7 +39,7 @@ struct Dataset {
 struct RoundLog {
   int round = 0;     // 0-based
   double train = 0;  // the monitored metric on the training data
-  double validation = 0;
+  double validation = 0;  // on the validation data; NaN when there are no validation rows
 };
 
 struct FitOptions {
@@ -63,8 +63,8 @@ struct FitReport {
   std::string metric;  // the monitored metric's name, e.g. "logloss"
   bool maximize = false;
   int rounds = 0;      // rounds run
-  int best_round = 0;  // 0-based round whose model was kept
-  double best_validation = 0;
+  int best_round = 0;  // 0-based round whose model was kept (the last without validation rows)
+  double best_validation = 0;  // NaN without validation rows
   bool stopped_early = false;
   std::vector<RoundLog> history;
   // The kept model's outputs on the validation rows (as Predict returns them),
@@ -121,7 +121,13 @@ struct ModelKind {
   // feature's values, so outliers need no cleaning (training defaults to
   // clean.outliers.method none for these kinds, iqr with clipping otherwise).
   bool trees = false;
+  // The keys `model.params` may hold: the library parameters this kind passes
+  // on (a misspelt or foreign key is a config error, not silently ignored).
+  std::span<const std::string_view> params;
 };
+
+// The text after "known: " in an unknown-parameter error: `kind`'s params, comma-separated.
+std::string KnownParams(const ModelKind& kind);
 
 // Every kind this build has, in a fixed order.
 std::span<const ModelKind> ModelKinds();

@@ -231,7 +231,7 @@ class MlpModel : public Model {
         PLINTH_ASSIGN_OR_RETURN(valid_out, Predict(*validation.x));
         log.validation = ComputeMonitor(monitor, o.task, o.num_classes, validation.y, valid_out);
       } else {
-        log.validation = log.train;
+        log.validation = std::nan("");  // no validation rows: no validation number
       }
       report.history.push_back(log);
       report.rounds = epoch + 1;

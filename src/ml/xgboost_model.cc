@@ -232,11 +232,12 @@ class XgboostModel : public Model {
       PLINTH_XGB(XGBoosterEvalOneIter(booster.get(), i, dmats, names, n_eval, &eval),
                  "evaluating a round");
       std::map<std::string, double> values = ParseEval(eval);
+      // Without validation rows there is no validation number: NaN, never the training one.
       RoundLog log{i, values["train-" + monitor.name],
-                   has_valid ? values["valid-" + monitor.name] : values["train-" + monitor.name]};
+                   has_valid ? values["valid-" + monitor.name] : std::nan("")};
       report.history.push_back(log);
       report.rounds = i + 1;
-      if (best.round < 0 || Improves(monitor, log.validation, best.validation)) {
+      if (best.round < 0 || !has_valid || Improves(monitor, log.validation, best.validation)) {
         best = log;
         since_best = 0;
         if (flavor_ == Flavor::kLinear && has_valid) {
@@ -253,9 +254,6 @@ class XgboostModel : public Model {
         report.stopped_early = true;
         break;
       }
-    }
-    if (!has_valid) {
-      best = report.history.back();
     }
     report.best_round = best.round;
     report.best_validation = best.validation;

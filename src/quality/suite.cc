@@ -9,6 +9,7 @@
 #include "core/file.h"
 #include "core/yaml.h"
 #include "quality/expr.h"
+#include "table/value_parse.h"
 
 namespace plinth::quality {
 namespace {
@@ -394,13 +395,25 @@ class SuiteParser {
     return out;
   }
 
+  // A bound (min, max, value, a quantile's range): a number, or for `timestamps`
+  // (checks on a column's values or statistics) an ISO-8601 timestamp too. Checked
+  // here, so that "zz" is a suite error rather than a check that fails on the data.
   Result<std::optional<Literal>> Bound(const YAML::Node& node, const std::string& where,
-                                       const std::string& key) {
+                                       const std::string& key, bool timestamps) {
     if (node.IsNull()) {
       return std::optional<Literal>();
     }
+    const std::string expected = timestamps ? "a number, an ISO-8601 timestamp or null"
+                                            : "a number or null";
     if (!node.IsScalar()) {
-      return InvalidArgument(where + ": key '" + key + "': expected a number, a timestamp or null");
+      return InvalidArgument(where + ": key '" + key + "': expected " + expected);
+    }
+    double number = 0;
+    int64_t micros = 0;
+    if (!table::ParseFloat64(node.Scalar(), number) &&
+        !(timestamps && table::ParseTimestamp(node.Scalar(), micros))) {
+      return InvalidArgument(where + ": key '" + key + "': expected " + expected + ", got \"" +
+                             node.Scalar() + "\"");
     }
     return std::optional<Literal>(Literal{node.Scalar(), false});
   }
@@ -550,6 +563,9 @@ class SuiteParser {
     // A default YAML::Node is defined (as null), so presence is tracked apart.
     std::optional<YAML::Node> column_a, column_b, sum_total;
     bool or_equal = false;
+    // Row and column counts and string lengths are numbers; values and
+    // statistics of a timestamp column may be bounded by timestamps.
+    const bool timestamps = def.kind == CheckKind::kBetween || def.kind == CheckKind::kStat;
     for (const auto& kv : args) {
       std::string key = kv.first.Scalar();
       const YAML::Node& v = kv.second;
@@ -564,11 +580,11 @@ class SuiteParser {
       if (key == "column" || key == "columns" || key == "column_list" || key == "column_set") {
         PLINTH_ASSIGN_OR_RETURN(c.columns, Names(v, prefix, key));
       } else if (key == "min" || key == "min_value") {
-        PLINTH_ASSIGN_OR_RETURN(c.min, Bound(v, prefix, key));
+        PLINTH_ASSIGN_OR_RETURN(c.min, Bound(v, prefix, key, timestamps));
       } else if (key == "max" || key == "max_value") {
-        PLINTH_ASSIGN_OR_RETURN(c.max, Bound(v, prefix, key));
+        PLINTH_ASSIGN_OR_RETURN(c.max, Bound(v, prefix, key, timestamps));
       } else if (key == "value") {
-        PLINTH_ASSIGN_OR_RETURN(auto b, Bound(v, prefix, key));
+        PLINTH_ASSIGN_OR_RETURN(auto b, Bound(v, prefix, key, timestamps));
         if (def.value == ValueMeans::kMin || def.value == ValueMeans::kBoth) {
           c.min = b;
         }
@@ -624,8 +640,12 @@ class SuiteParser {
         PLINTH_ASSIGN_OR_RETURN(or_equal, core::YamlAs<bool>(v, prefix, key, "true or false"));
       } else if (key == "sum_total") {
         sum_total = v;
+      } else if (key == "column_index" && !v.IsNull()) {
+        // Accepted for Great Expectations' suites, no effect here; still a whole number.
+        PLINTH_RETURN_IF_ERROR(
+            core::YamlAs<int64_t>(v, prefix, key, "a whole number or null").status());
       }
-      // column_index, allow_relative_error, ignore_row_if: accepted, no effect here.
+      // allow_relative_error, ignore_row_if: accepted, no effect here.
     }
     if (c.stat == Stat::kQuantile && c.kind == CheckKind::kStat && c.ranges.size() == 1 &&
         c.quantiles.size() == 1 && (c.min || c.max)) {
@@ -684,8 +704,8 @@ class SuiteParser {
       if (!r.IsSequence() || r.size() != 2) {
         return InvalidArgument(prefix + ": key 'value_ranges': expected pairs [lo, hi]");
       }
-      PLINTH_ASSIGN_OR_RETURN(auto lo, Bound(r[0], prefix, "value_ranges"));
-      PLINTH_ASSIGN_OR_RETURN(auto hi, Bound(r[1], prefix, "value_ranges"));
+      PLINTH_ASSIGN_OR_RETURN(auto lo, Bound(r[0], prefix, "value_ranges", true));
+      PLINTH_ASSIGN_OR_RETURN(auto hi, Bound(r[1], prefix, "value_ranges", true));
       c.quantiles.push_back(q);
       c.ranges.emplace_back(lo, hi);
     }

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <filesystem>
 #include <set>
+#include <utility>
 
 #include "core/confined_dir.h"
 #include "core/yaml.h"
@@ -133,6 +134,36 @@ class Section {
   const std::string& source_;
   std::set<std::string> known_;
 };
+
+// A `model.params` key must be one the kind passes to its library; a key that
+// one of Plinth's own keys sets is pointed there.
+Status CheckParamKey(const ml::ModelKind& kind, const YAML::Node& key_node,
+                     const std::string& source) {
+  const std::string key = key_node.Scalar();
+  for (std::string_view known : kind.params) {
+    if (known == key) {
+      return Status::Ok();
+    }
+  }
+  static constexpr std::pair<std::string_view, std::string_view> kPlinthKeys[] = {
+      {"eta", "model.learning_rate"},     {"learning_rate", "model.learning_rate"},
+      {"nthread", "model.threads"},       {"n_jobs", "model.threads"},
+      {"seed", "seed"},                   {"random_state", "seed"},
+      {"objective", "data.task"},         {"num_class", "data.task"},
+      {"eval_metric", "model.monitor"},   {"n_estimators", "model.epochs"},
+      {"num_boost_round", "model.epochs"}, {"epochs", "model.epochs"},
+      {"batch_size", "model.batch_size"}, {"early_stopping_rounds", "model.early_stopping_patience"},
+  };
+  std::string hint;
+  for (const auto& [library_key, plinth_key] : kPlinthKeys) {
+    if (library_key == key) {
+      hint = "; set '" + std::string(plinth_key) + "' instead";
+    }
+  }
+  return InvalidArgument(core::YamlWhere(key_node, source) + ": key 'model.params." + key +
+                         "': not a parameter of " + std::string(kind.name) + hint + " (known: " +
+                         ml::KnownParams(kind) + ")");
+}
 
 Status ApplyOverride(YAML::Node& root, const std::string& assignment) {
   size_t eq = assignment.find('=');
@@ -395,6 +426,14 @@ Result<TrainingConfig> LoadTrainingConfig(const std::string& path,
                            ": keys 'model.epochs' and 'model.batch_size' must be >= 1, "
                            "'model.early_stopping_patience' and 'model.threads' >= 0");
   }
+  if (c.split.validation == 0 && c.early_stopping_patience > 0) {
+    // Early stopping would watch nothing; training every round instead must be asked for.
+    return InvalidArgument(path + ": key 'split.validation': 0 leaves early stopping no rows to "
+                           "watch ('model.early_stopping_patience' is " +
+                           std::to_string(c.early_stopping_patience) +
+                           "); give a validation fraction, or set "
+                           "model.early_stopping_patience: 0 to train every round without one");
+  }
   if (c.threads > 1024) {
     return InvalidArgument(path + ": key 'model.threads': expected 0 (one per core) to 1024, got " +
                            std::to_string(c.threads));
@@ -413,6 +452,7 @@ Result<TrainingConfig> LoadTrainingConfig(const std::string& path,
     }
     // YAML -> JSON, keeping numbers and booleans typed.
     for (const auto& kv : params) {
+      PLINTH_RETURN_IF_ERROR(CheckParamKey(**kind, kv.first, path));
       const YAML::Node& v = kv.second;
       core::Json j;
       if (v.IsSequence()) {

@@ -1,5 +1,7 @@
 #include "train/track.h"
 
+#include <cmath>
+
 #include <filesystem>
 
 #include "core/clock.h"
@@ -61,7 +63,9 @@ Status LogEverything(const TrainingConfig& c, const TrainResult& result, const T
   const std::string monitor = result.fit.metric;
   for (const ml::RoundLog& r : result.fit.history) {
     metrics.push_back({"train_" + monitor, r.train, now, r.round});
-    metrics.push_back({"validation_" + monitor, r.validation, now, r.round});
+    if (!std::isnan(r.validation)) {  // NaN: no validation split
+      metrics.push_back({"validation_" + monitor, r.validation, now, r.round});
+    }
   }
   const core::Json& m = result.report["metrics"];
   AddFinalMetrics(m.value("validation", core::Json()), "validation", now, &metrics);

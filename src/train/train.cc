@@ -298,9 +298,15 @@ class RoundPrinter {
 
  private:
   void Print() {
-    std::fprintf(stderr, "%s%s round %4d  train %s %.5f  validation %.5f  best %.5f @ %d%s",
-                 tty_ ? "\r" : "", label_.c_str(), last_.round + 1, metric_.c_str(), last_.train,
-                 last_.validation, best_.validation, best_.round + 1, tty_ ? "\033[K" : "\n");
+    // Without a validation split there is no validation number to show.
+    char validation[96] = "(no validation split)";
+    if (!std::isnan(last_.validation)) {
+      std::snprintf(validation, sizeof(validation), "validation %.5f  best %.5f @ %d",
+                    last_.validation, best_.validation, best_.round + 1);
+    }
+    std::fprintf(stderr, "%s%s round %4d  train %s %.5f  %s%s", tty_ ? "\r" : "", label_.c_str(),
+                 last_.round + 1, metric_.c_str(), last_.train, validation,
+                 tty_ ? "\033[K" : "\n");
     std::fflush(stderr);
     printed_ = true;
   }
@@ -624,6 +630,9 @@ Result<TrainResult> Train(const TrainingConfig& c, const TrainOptions& options) 
                                         labels.classes, c.test_path)
                                .status());
   }
+  // An output that cannot be written (`output: /proc/x`) fails now, not after the fit.
+  const std::string output_key = c.source + ": key 'output'";
+  PLINTH_RETURN_IF_ERROR(ml::CheckBundleTarget(c.output).WithPrefix(output_key));
   timings["clean_split"] = timer.Lap("clean+split");
 
   // Optional k-fold cross-validation over train + validation.
@@ -769,14 +778,16 @@ Result<TrainResult> Train(const TrainingConfig& c, const TrainOptions& options) 
       {"cleaning", cleaning},
   };
   core::Json history = core::Json::array();
+  // No validation rows: the validation numbers are null, never the training ones.
+  auto number = [](double v) { return std::isnan(v) ? core::Json(nullptr) : core::Json(v); };
   for (const ml::RoundLog& l : f.report.history) {
-    history.push_back({l.train, l.validation});
+    history.push_back({l.train, number(l.validation)});
   }
   core::Json training = {{"monitor", f.report.metric},
                          {"maximize", f.report.maximize},
                          {"rounds", f.report.rounds},
                          {"best_round", f.report.best_round},
-                         {"best_validation", f.report.best_validation},
+                         {"best_validation", number(f.report.best_validation)},
                          {"stopped_early", f.report.stopped_early},
                          {"library_params", f.report.params},
                          {"history_train_validation", history}};
@@ -792,7 +803,8 @@ Result<TrainResult> Train(const TrainingConfig& c, const TrainOptions& options) 
   PLINTH_ASSIGN_OR_RETURN(profile::DatasetProfile ref, reference.get());
   ref.source = c.data_path;
   PLINTH_RETURN_IF_ERROR(
-      ml::WriteBundle(c.output, *predictor, profile::ProfileToJson(ref), full_meta));
+      ml::WriteBundle(c.output, *predictor, profile::ProfileToJson(ref), full_meta)
+          .WithPrefix(output_key));
   timings["bundle"] = timer.Lap("bundle");
 
   TrainResult result;
@@ -845,7 +857,22 @@ Result<core::Json> EvaluateFile(const ml::Predictor& predictor, const std::strin
   // lacks is then reported by name, and a category that reads as a number
   // here still matches its text.
   PLINTH_ASSIGN_OR_RETURN(table::CsvTable read, table::ReadCsv(path, table::CsvOptions()));
-  return Evaluate(predictor, read.table, path);
+  Result<core::Json> metrics = Evaluate(predictor, read.table, path);
+  if (metrics.ok() || metrics.status().code() != StatusCode::kInvalidArgument) {
+    return metrics;
+  }
+  // A value the model cannot take ("abc" in a number column): read again with
+  // the model's types, which names the line, column and value as `plinth
+  // predict` does. Only this failure pays for a second read.
+  table::CsvOptions typed;
+  typed.types_source = "the model's input schema";
+  for (const table::Field& field : predictor.input_schema().fields()) {
+    if (read.table.ColumnByName(field.name) != nullptr) {
+      typed.types[field.name] = field.type;
+    }
+  }
+  PLINTH_RETURN_IF_ERROR(table::ReadCsv(path, typed).status());
+  return metrics;
 }
 
 std::string FormatMetrics(const core::Json& m) {
@@ -962,11 +989,15 @@ std::string RenderTrainingHtml(const core::Json& meta) {
       }
     }
     std::string metric = training.value("monitor", "");
+    std::vector<std::string> names = {"train " + metric, "validation " + metric};
+    if (training.value("best_validation", core::Json()).is_null()) {  // no validation split
+      series.pop_back();
+      names.pop_back();
+    }
     body += "<h2>Learning curve</h2><p>" + core::EscapeHtml(metric) + " per round; the dashed " +
             "line marks the kept round (" + std::to_string(training.value("best_round", 0) + 1) +
             " of " + std::to_string(training.value("rounds", 0)) + ")</p>";
-    body += core::SvgLines(series, {"train " + metric, "validation " + metric},
-                           training.value("best_round", -1));
+    body += core::SvgLines(series, names, training.value("best_round", -1));
   }
   const core::Json metrics = meta.value("metrics", core::Json::object());
   for (const char* part : {"test", "validation"}) {

@@ -38,7 +38,11 @@ check help-validate 0 "--suite" -- "$PLINTH" validate --help
 check help-profile 0 "--sample-limit" -- "$PLINTH" profile --help
 check version 0 "plinth 0." -- "$PLINTH" --version
 check no-command 2 "" -- "$PLINTH"
-check unknown-command 2 "" -- "$PLINTH" frobnicate
+check unknown-command 2 "unknown command 'frobnicate' for 'plinth'; expected one of profile, validate" -- "$PLINTH" frobnicate
+check unknown-subcommand 2 "unknown command 'frobnicate' for 'plinth models'; expected one of import-xgboost" -- "$PLINTH" models frobnicate
+check unknown-nested 2 "unknown command 'frobnicate' for 'plinth runs'" -- "$PLINTH" runs frobnicate --json
+check group-without-command 2 "'plinth experiments' needs a command: one of ls, create, delete" -- "$PLINTH" experiments
+check unknown-flag 2 "The following argument was not expected: --bogus" -- "$PLINTH" profile "$SRC/examples/data/adult.csv" --bogus
 check missing-file 2 "nope.csv: no such file" -- "$PLINTH" profile "$T/nope.csv"
 check directory 2 "not a readable file" -- "$PLINTH" profile "$T"
 check bad-bins 2 "--bins: expected 1 to 1000" -- "$PLINTH" profile "$DATA/sklearn_iris.csv" --bins 0
@@ -77,6 +81,8 @@ printf 'checks:\n  - betwen: {column: age}\n' > "$T/typo.yaml"
 check validate-bad-suite 2 "typo.yaml:2: unknown check 'betwen'" -- "$PLINTH" validate "$SRC/examples/data/adult.csv" --suite "$T/typo.yaml"
 printf 'checks:\n  - rule: {expr: "age >> 3"}\n' > "$T/expr.yaml"
 check validate-bad-expr 2 "at character 6" -- "$PLINTH" validate "$SRC/examples/data/adult.csv" --suite "$T/expr.yaml"
+printf '{"expectations": [{"expectation_type": "expect_column_values_to_be_between",\n  "kwargs": {"column": "age", "min_value": "zz"}}]}' > "$T/ge-bad.json"
+check validate-ge-ill-typed 2 "ge-bad.json:1: check 'expect_column_values_to_be_between': key 'min_value': expected a number, an ISO-8601 timestamp or null, got \"zz\"" -- "$PLINTH" validate "$SRC/examples/data/adult.csv" --suite "$T/ge-bad.json"
 printf 'checks: [\n' > "$T/yaml.yaml"
 check validate-bad-yaml 2 "yaml.yaml:2" -- "$PLINTH" validate "$SRC/examples/data/adult.csv" --suite "$T/yaml.yaml"
 printf '{"expectations": [\n' > "$T/ge.json"
@@ -98,6 +104,15 @@ printf 'data: {path: %s, target: target}\nmodel:\n  epochs: many\n' "$IRIS" > "$
 check train-bad-value 2 "t4.yaml:3: key 'model.epochs'" -- "$PLINTH" train "$T/t4.yaml"
 check train-bad-set 2 "expected KEY.PATH=VALUE" -- "$PLINTH" train "$T/t1.yaml" --set model.type
 check train-missing-config 2 "no such file" -- "$PLINTH" train "$T/none.yaml"
+printf 'data: {path: %s, target: target}\nmodel:\n  params: {max_dpeth: 3}\n' "$IRIS" > "$T/t5.yaml"
+check train-unknown-param 2 "t5.yaml:3: key 'model.params.max_dpeth': not a parameter of gbdt (known: alpha," -- "$PLINTH" train "$T/t5.yaml"
+printf 'data: {path: %s, target: target}\nsplit: {train: 1, validation: 0, test: 0}\nmodel: {epochs: 5}\noutput: %s/noval\n' "$IRIS" "$T" > "$T/t6.yaml"
+check train-no-validation-split 2 "key 'split.validation': 0 leaves early stopping no rows to watch" -- "$PLINTH" train "$T/t6.yaml"
+check train-no-validation-no-stopping 0 "fit: 5 rounds (no validation split: no early stopping, no validation metrics)" -- "$PLINTH" train -q "$T/t6.yaml" --set model.early_stopping_patience=0 --json "$T/noval.json"
+python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["training"]; sys.exit(0 if t["best_validation"] is None else 1)' "$T/noval.json" && passed=$((passed + 1)) || { echo "FAIL train without validation reports a validation number"; failed=$((failed + 1)); }
+printf 'data: {path: %s, target: target}\nmodel: {epochs: 2}\noutput: /proc/plinth-no/x\n' "$IRIS" > "$T/t7.yaml"
+check train-unwritable-output 2 "t7.yaml: key 'output': /proc/plinth-no" -- "$PLINTH" train -q "$T/t7.yaml"
+grep -q 'tmp-' "$T/err" && { echo "FAIL train-unwritable-output names a temporary path"; cat "$T/err"; failed=$((failed + 1)); } || passed=$((passed + 1))
 printf 'data: {path: %s, target: target}\nmodel: {epochs: 5}\noutput: %s/bundle\n' "$IRIS" "$T" > "$T/ok.yaml"
 check train-ok 0 "test metrics" -- "$PLINTH" train -q "$T/ok.yaml" --json "$T/report.json" --html "$T/report.html"
 grep -q '"timings_ms"' "$T/report.json" && grep -q 'Learning curve' "$T/report.html" && grep -q '<polyline' "$T/report.html" && grep -q 'Confusion matrix' "$T/report.html" && passed=$((passed + 1)) || { echo "FAIL train report content"; failed=$((failed + 1)); }
@@ -109,6 +124,10 @@ check train-dedup-warns 0 "clean.drop_duplicates removed 50.3% of the labelled r
 [ "$(grep -c 'clean.drop_duplicates removed' "$T/err")" -eq 1 ] && grep -q '^warning: clean.drop_duplicates removed' "$T/out" && grep -q '"rows_removed": 151' "$T/dup.json" && passed=$((passed + 1)) || { echo "FAIL train dedup warning: one stderr line, in the text and JSON report"; cat "$T/err"; failed=$((failed + 1)); }
 PLINTH_TORCH_PLUGIN=$T/none.so check train-no-torch-plugin 3 "model kind \"mlp\" needs the libtorch plugin: libplinth_torch.so not found" -- "$PLINTH" train -q "$T/ok.yaml" --set model.type=mlp
 check evaluate-ok 0 "accuracy" -- "$PLINTH" evaluate "$T/bundle" "$IRIS" --json "$T/metrics.json" --html "$T/metrics.html"
+# A bad value: evaluate names its line as predict does.
+{ head -3 "$IRIS"; echo "5.1,abc,1.4,0.2,0"; } > "$T/badrow.csv"
+check evaluate-bad-row 2 "badrow.csv:4: column \"sepal width (cm)\": expected float64 (as the model's input schema says), got \"abc\"" -- "$PLINTH" evaluate "$T/bundle" "$T/badrow.csv"
+check predict-bad-row 2 "badrow.csv:4: column \"sepal width (cm)\": expected float64 (as the model's input schema says), got \"abc\"" -- "$PLINTH" predict "$T/bundle" --input "$T/badrow.csv" --output "$T/pred.csv"
 grep -q '"f1_macro"' "$T/metrics.json" && grep -q 'f1_macro' "$T/metrics.html" && passed=$((passed + 1)) || { echo "FAIL evaluate report content"; failed=$((failed + 1)); }
 cp -r "$T/bundle" "$T/broken" && printf 'garbage' > "$T/broken/model.ubj"
 check evaluate-broken-model 2 "broken/model.ubj: not an XGBoost model" -- "$PLINTH" evaluate "$T/broken" "$IRIS"
@@ -123,6 +142,45 @@ printf '{"task": "binary", "class_labels": [0, 1], "inputs": [{"name": "x", "typ
 check import-not-a-model 2 "not an XGBoost model" -- "$PLINTH" models import-xgboost "$T/schema.json" --schema "$T/schema2.json" -o "$T/imp"
 check import-wrong-width 2 "features; the schema gives 1" -- "$PLINTH" models import-xgboost "$T/bundle/model.ubj" --schema "$T/schema2.json" -o "$T/imp"
 [ ! -e "$T/imp" ] || { echo "FAIL import left $T/imp behind"; failed=$((failed + 1)); }
+
+# Exit codes (docs/CLI.md): 2 for each command's bad input, 3 for an environment failure.
+mkdir -p "$T/plain" "$T/proj"
+in_plain() { (cd "$T/plain" && env -u PLINTH_TRACKING_URI -u MLFLOW_TRACKING_URI "$@"); }
+in_proj() { (cd "$T/proj" && "$@"); }
+check server-store-outside-project 2 "--artifacts-root: not given and no Plinth project here" -- in_plain "$PLINTH" server --store "sqlite:///$T/plain/s.db" --port 0
+check server-nothing-outside-project 2 "--store: not given and no Plinth project here" -- in_plain "$PLINTH" server --port 0
+check server-bad-store 2 "--store: store URI \"bogus://x\": unknown scheme" -- "$PLINTH" server --store bogus://x --artifacts-root "$T/plain/a" --port 0
+check server-bad-port 2 "--port 70000: expected 0 to 65535" -- "$PLINTH" server --port 70000
+check serve-bad-port 2 "--port -5: expected 0 to 65535" -- "$PLINTH" serve "$T/bundle" --port -5
+check serve-no-bundle 2 "nothing" -- "$PLINTH" serve "$T/nothing"
+# The address in use: the environment's fault, exit 3.
+in_use() { python3 -c 'import socket, subprocess, sys
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
+sys.exit(subprocess.call(sys.argv[1:] + ["--port", str(s.getsockname()[1])]))' "$@"; }
+check serve-address-in-use 3 "Address already in use" -- in_use "$PLINTH" serve "$T/bundle"
+check server-address-in-use 3 "Address already in use" -- in_use "$PLINTH" server --store "sqlite:///$T/plain/s.db" --artifacts-root "$T/plain/a"
+check predict-missing-input 2 "nope.csv: no such file" -- "$PLINTH" predict "$T/bundle" --input "$T/nope.csv" --output "$T/pred.csv"
+check predict-bad-flag 2 "--on-bad-rows: expected error, skip or null" -- "$PLINTH" predict "$T/bundle" --input "$IRIS" --output "$T/pred.csv" --on-bad-rows maybe
+check predict-no-bundle 2 "not a model bundle directory" -- "$PLINTH" predict "$T/nothing" --input "$IRIS" --output "$T/pred.csv"
+check runs-outside-project 2 "no tracking store" -- in_plain "$PLINTH" runs ls
+check experiments-outside-project 2 "no tracking store" -- in_plain "$PLINTH" experiments ls
+check models-outside-project 2 "no tracking store" -- in_plain "$PLINTH" models ls
+check lineage-outside-project 2 "no tracking store" -- in_plain "$PLINTH" lineage abc
+check add-outside-project 2 "" -- in_plain "$PLINTH" add "$IRIS"
+check init 0 "" -- in_proj "$PLINTH" init
+check init-twice 2 "already a Plinth project" -- in_proj "$PLINTH" init
+check add-missing 2 "nope.csv: no such file" -- in_proj "$PLINTH" add nope.csv
+check checkout-no-pointer 2 "no pointer file nope.csv.plinth" -- in_proj "$PLINTH" checkout nope.csv
+check run-no-pipeline 2 "no pipeline here" -- in_proj "$PLINTH" run
+check dag-no-pipeline 2 "no pipeline here" -- in_proj "$PLINTH" dag
+check runs-show-unknown 2 "Run with id=nope not found" -- in_proj "$PLINTH" runs show nope
+check runs-bad-filter 2 "invalid filter" -- in_proj "$PLINTH" runs search "bad filter ==="
+check models-versions-unknown 2 "name=nope not found" -- in_proj "$PLINTH" models versions nope
+check experiments-delete-unknown 2 "no experiment named or numbered 'nope'" -- in_proj "$PLINTH" experiments delete nope
+printf 'stages: [\n' > "$T/proj/plinth.yaml"
+check run-bad-pipeline 2 "plinth.yaml:2" -- in_proj "$PLINTH" run
+check metrics-bad-pipeline 2 "plinth.yaml:2" -- in_proj "$PLINTH" metrics show
+check params-bad-pipeline 2 "plinth.yaml:2" -- in_proj "$PLINTH" params diff
 
 # Every dataset profiles and validates.
 printf 'checks:\n  - row_count: {min: 1}\n  - completeness: {max_null_fraction: 1}\n  - duplicate_rows: {max_fraction: 1}\n' > "$T/any.yaml"

@@ -121,5 +121,48 @@ TEST(SuiteTest, ErrorsNameFileLineAndKey) {
   EXPECT_NE(LoadError("checks: [\n").find("s.yaml:"), std::string::npos);
 }
 
+// An ill-typed bound used to load and then fail its check on the data; it is
+// a suite error naming the file, the expectation and the key.
+TEST(SuiteTest, IllTypedArgumentsAreSuiteErrors) {
+  auto ge = [](const std::string& type, const std::string& kwargs) {
+    auto r = ParseSuite("{\"expectations\": [\n  {\"expectation_type\": \"" + type +
+                            "\",\n   \"kwargs\": {" + kwargs + "}}]}",
+                        "ge.json");
+    return r.ok() ? "ok" : r.status().message();
+  };
+  EXPECT_EQ(ge("expect_column_values_to_be_between", R"("column": "age", "min_value": "zz")"),
+            "ge.json:2: check 'expect_column_values_to_be_between': key 'min_value': expected a "
+            "number, an ISO-8601 timestamp or null, got \"zz\"");
+  EXPECT_EQ(ge("expect_column_mean_to_be_between", R"("column": "age", "max_value": [1])"),
+            "ge.json:2: check 'expect_column_mean_to_be_between': key 'max_value': expected a "
+            "number, an ISO-8601 timestamp or null");
+  // Counts and lengths take numbers only.
+  EXPECT_EQ(ge("expect_table_row_count_to_be_between", R"("min_value": "2020-01-01")"),
+            "ge.json:2: check 'expect_table_row_count_to_be_between': key 'min_value': expected "
+            "a number or null, got \"2020-01-01\"");
+  EXPECT_EQ(ge("expect_column_value_lengths_to_equal", R"("column": "s", "value": "three")"),
+            "ge.json:2: check 'expect_column_value_lengths_to_equal': key 'value': expected a "
+            "number or null, got \"three\"");
+  EXPECT_EQ(ge("expect_column_quantile_values_to_be_between",
+               R"("column": "x", "quantile_ranges": {"quantiles": [0.5], "value_ranges": [["a", 1]]})"),
+            "ge.json:2: check 'expect_column_quantile_values_to_be_between': key 'value_ranges': "
+            "expected a number, an ISO-8601 timestamp or null, got \"a\"");
+  EXPECT_EQ(ge("expect_column_to_exist", R"("column": "a", "column_index": "first")"),
+            "ge.json:2: check 'expect_column_to_exist': key 'column_index': expected a whole "
+            "number or null, got \"first\"");
+  EXPECT_EQ(ge("expect_column_values_to_be_between",
+               R"("column": "age", "min_value": 1, "strict_min": "yes please")"),
+            "ge.json:2: check 'expect_column_values_to_be_between': key 'strict_min': expected "
+            "true or false, got \"yes please\"");
+  // What is well typed still loads: numbers, numbers as strings, timestamps, null.
+  EXPECT_EQ(ge("expect_column_values_to_be_between",
+               R"("column": "t", "min_value": "2020-01-01T00:00:00", "max_value": null)"),
+            "ok");
+  EXPECT_EQ(ge("expect_column_values_to_be_between", R"("column": "a", "min_value": "5")"), "ok");
+  EXPECT_EQ(ge("expect_column_to_exist", R"("column": "a", "column_index": 0)"), "ok");
+  EXPECT_EQ(LoadError("checks:\n  - row_count: {min: lots}\n"),
+            "s.yaml:2: check 'row_count': key 'min': expected a number or null, got \"lots\"");
+}
+
 }  // namespace
 }  // namespace plinth::quality

@@ -233,6 +233,71 @@ TEST(TrainTest, GivenValuesAreCheckedNotReplaced) {
   EXPECT_EQ(c->epochs, 7);
 }
 
+// model.params keys are checked against the kind's allow-list (the model-kind
+// table): a misspelt key used to be passed to XGBoost, which ignored it.
+TEST(TrainTest, UnknownModelParamsAreErrors) {
+  TempDir dir;
+  std::string path = dir.Write("t.yaml", "data:\n  path: d.csv\n  target: y\nmodel:\n  params:\n"
+                                         "    max_dpeth: 3\n");
+  auto c = LoadTrainingConfig(path, {});
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(c.status().message().rfind(path + ":6: key 'model.params.max_dpeth': not a parameter "
+                                       "of gbdt (known: alpha, ",
+                                       0),
+            0u)
+      << c.status().message();
+  EXPECT_NE(c.status().message().find("max_depth"), std::string::npos);
+  for (auto [set, want] :
+       {std::pair{"model.params.eta=0.3", "not a parameter of gbdt; set 'model.learning_rate'"},
+        std::pair{"model.params.seed=1", "set 'seed' instead"},
+        std::pair{"model.params.num_parallel_tree=3", "(no error)"},
+        std::pair{"model.params.subsample=0.5", "(no error)"}}) {
+    auto d = LoadTrainingConfig(dir.Write("u.yaml", "data:\n  path: d.csv\n  target: y\n"), {set});
+    std::string got = d.ok() ? "(no error)" : d.status().message();
+    EXPECT_NE(got.find(want), std::string::npos) << set << ": " << got;
+  }
+  // Each kind has its own list: a tree parameter is not one of gblinear's.
+  auto l = LoadTrainingConfig(path, {"model.type=linear", "model.params={max_depth: 3}"});
+  ASSERT_FALSE(l.ok());
+  EXPECT_NE(l.status().message().find("'model.params.max_depth': not a parameter of linear "
+                                      "(known: alpha, base_score, feature_selector"),
+            std::string::npos)
+      << l.status().message();
+  EXPECT_TRUE(LoadTrainingConfig(path, {"model.params={lambda: 2, alpha: 0.1}"}).ok());
+}
+
+// A split without validation rows used to report the training loss as the
+// validation loss (and "early stopping" watched it). Early stopping then needs
+// patience 0 said outright, and nothing is labelled validation.
+TEST(TrainTest, NoValidationSplitReportsNoValidationNumbers) {
+  TempDir dir;
+  const std::string iris =
+      Config("sklearn_iris.csv", "target", "split: {train: 1, validation: 0, test: 0}\n");
+  const std::string error = ErrorOf(dir, iris + "model: {epochs: 7}\n");
+  EXPECT_NE(error.find("key 'split.validation': 0 leaves early stopping no rows to watch "
+                       "('model.early_stopping_patience' is 5)"),
+            std::string::npos)
+      << error;
+  for (const char* kind : {"gbdt", "linear"}) {
+    auto r = TrainYaml(dir, iris + "model: {epochs: 7, early_stopping_patience: 0}\noutput: out\n",
+                       {std::string("model.type=") + kind});
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    const core::Json& t = r->meta["training"];
+    EXPECT_EQ(t["rounds"], 7) << kind;
+    EXPECT_EQ(t["best_round"], 6) << kind;
+    EXPECT_TRUE(t["best_validation"].is_null()) << t.dump();
+    ASSERT_EQ(t["history_train_validation"].size(), 7u);
+    for (const core::Json& point : t["history_train_validation"]) {
+      EXPECT_TRUE(point[0].is_number()) << point;
+      EXPECT_TRUE(point[1].is_null()) << point;
+    }
+    EXPECT_FALSE(r->meta["metrics"].contains("validation")) << r->meta["metrics"].dump();
+    EXPECT_EQ(r->report["data"]["validation_rows"], 0);
+    EXPECT_EQ(r->report["training"]["best_validation"], nullptr);
+  }
+}
+
 TEST(TrainTest, NameMustBeAFileName) {
   TempDir dir;
   std::string path = dir.Write("t.yaml", "data:\n  path: d.csv\n  target: y\n");
