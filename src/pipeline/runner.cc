@@ -85,8 +85,8 @@ Result<Outs> ParseOuts(const YAML::Node& list, const std::string& source) {
     PLINTH_ASSIGN_OR_RETURN(std::string kind,
                             core::YamlMember<std::string>(o, "kind", source, "file or dir"));
     if (kind != "file" && kind != "dir") {
-      return InvalidArgument(core::YamlWhere(o, source) + ": key 'kind': expected file or dir, got \"" +
-                             kind + "\"");
+      return InvalidArgument(core::YamlWhere(o, source) +
+                             ": key 'kind': expected file or dir, got \"" + kind + "\"");
     }
     p.kind = kind == "dir" ? data::PointerKind::kDir : data::PointerKind::kFile;
     outs.emplace_back(path, p);

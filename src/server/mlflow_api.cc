@@ -496,9 +496,9 @@ void MlflowApi::Impl::AddTrackingRoutes() {
                                                {"schema", F::kString},
                                                {"profile", F::kString}});
           if (!d.ok()) {
-            return InvalidArgument("Invalid value " + core::JsonPreview(*found) +
-                                   " for parameter 'datasets.dataset' supplied: " +
-                                   d.status().message());
+            return InvalidArgument(
+                "Invalid value " + core::JsonPreview(*found) +
+                " for parameter 'datasets.dataset' supplied: " + d.status().message());
           }
           in.dataset.name = Str(*d, "name");
           in.dataset.digest = Str(*d, "digest");

@@ -81,8 +81,9 @@ const Json& Member(const Json& j, const char* key) {
   return it == j.end() ? kNull : *it;
 }
 
-template <typename T>
-Result<std::vector<T>> List(const Json& j, const char* key, Result<T> (*from)(const Json&)) {
+// The elements of the array member `key` of an answer, each read by `from`.
+template <typename T, typename From>
+Result<std::vector<T>> List(const Json& j, const char* key, From from) {
   std::vector<T> out;
   PLINTH_ASSIGN_OR_RETURN(core::JsonFields answer, Answer(j));
   PLINTH_ASSIGN_OR_RETURN(const Json* items, answer.Items(key));
@@ -255,10 +256,7 @@ class RestTrackingStore : public TrackingStore {
   }
   Result<std::vector<LineageEdge>> LineageOf(const std::string& id) override {
     PLINTH_ASSIGN_OR_RETURN(Json r, rest_.Call("GET", "/api/plinth/v1/lineage", {{"id", id}}));
-    std::vector<LineageEdge> out;
-    PLINTH_ASSIGN_OR_RETURN(core::JsonFields answer, Answer(r));
-    PLINTH_ASSIGN_OR_RETURN(const Json* edges, answer.Items("edges"));
-    for (const Json& e : *edges) {
+    return List<LineageEdge>(r, "edges", [](const Json& e) -> Result<LineageEdge> {
       PLINTH_ASSIGN_OR_RETURN(core::JsonFields f, Answer(e, "the server's lineage edge"));
       LineageEdge edge;
       PLINTH_ASSIGN_OR_RETURN(edge.src_kind, f.String("src_kind", ""));
@@ -267,9 +265,8 @@ class RestTrackingStore : public TrackingStore {
       PLINTH_ASSIGN_OR_RETURN(edge.dst_id, f.String("dst_id", ""));
       PLINTH_ASSIGN_OR_RETURN(edge.relation, f.String("relation", ""));
       PLINTH_ASSIGN_OR_RETURN(edge.created, f.Int("created", 0));
-      out.push_back(std::move(edge));
-    }
-    return out;
+      return edge;
+    });
   }
   Result<Page<Metric>> GetMetricHistory(const std::string& id, const std::string& key,
                                         int64_t max_results, const std::string& token) override {
@@ -413,10 +410,7 @@ class RestRegistryStore : public RegistryStore {
   Result<std::vector<RegistryEvent>> History(const std::string& name) override {
     PLINTH_ASSIGN_OR_RETURN(
         Json r, rest_.Call("GET", "/api/plinth/v1/registered-models/history", {{"name", name}}));
-    std::vector<RegistryEvent> out;
-    PLINTH_ASSIGN_OR_RETURN(core::JsonFields answer, Answer(r));
-    PLINTH_ASSIGN_OR_RETURN(const Json* events, answer.Items("events"));
-    for (const Json& e : *events) {
+    return List<RegistryEvent>(r, "events", [](const Json& e) -> Result<RegistryEvent> {
       PLINTH_ASSIGN_OR_RETURN(core::JsonFields f, Answer(e, "the server's registry event"));
       RegistryEvent event;
       PLINTH_ASSIGN_OR_RETURN(event.name, f.String("name", ""));
@@ -427,9 +421,8 @@ class RestRegistryStore : public RegistryStore {
       PLINTH_ASSIGN_OR_RETURN(event.to, f.String("to", ""));
       PLINTH_ASSIGN_OR_RETURN(event.user_id, f.String("user", ""));
       PLINTH_ASSIGN_OR_RETURN(event.time, f.Int("time", 0));
-      out.push_back(std::move(event));
-    }
-    return out;
+      return event;
+    });
   }
 
  private:

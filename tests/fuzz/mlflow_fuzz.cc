@@ -122,7 +122,8 @@ struct Fixture {
       std::abort();
     }
     run_id = (*parsed)["run"]["info"]["run_id"].get<std::string>();
-    api->HandleForTesting(MakeRequest("POST", "/mlflow/registered-models/create", R"({"name": "m"})"));
+    api->HandleForTesting(
+        MakeRequest("POST", "/mlflow/registered-models/create", R"({"name": "m"})"));
     api->HandleForTesting(MakeRequest("POST", "/mlflow/model-versions/create",
                                       R"({"name": "m", "source": "mlflow-artifacts:/0/x"})"));
   }

@@ -14,12 +14,13 @@ TEST(MlflowJsonTest, Int64MembersOutOfRangeAreErrorsNotWrapped) {
     Json value;
     std::string got;
   };
-  for (const Case& c : std::vector<Case>{{Json(uint64_t{9223372036854775808u}), "9223372036854775808"},
-                                         {Json(1e30), "1e+30"},
-                                         {Json(1.5), "1.5"},
-                                         {Json("12abc"), "\"12abc\""},
-                                         {Json("99999999999999999999"), "\"99999999999999999999\""},
-                                         {Json::array(), "[]"}}) {
+  for (const Case& c :
+       std::vector<Case>{{Json(uint64_t{9223372036854775808u}), "9223372036854775808"},
+                         {Json(1e30), "1e+30"},
+                         {Json(1.5), "1.5"},
+                         {Json("12abc"), "\"12abc\""},
+                         {Json("99999999999999999999"), "\"99999999999999999999\""},
+                         {Json::array(), "[]"}}) {
     auto info = RunInfoFromJson({{"run_id", "r"}, {"start_time", c.value}});
     ASSERT_FALSE(info.ok()) << c.got;
     EXPECT_EQ(info.status().code(), StatusCode::kCorruption);
@@ -49,10 +50,10 @@ TEST(MlflowJsonTest, WrongTypedContainersAreErrorsNotExceptions) {
   ASSERT_FALSE(run.ok());
   EXPECT_EQ(run.status().message(),
             "the server's run's data: key 'metrics': expected an array, got \"m\"");
-  run = RunFromJson(*core::ParseJson(R"({"info": {"run_id": "r"}, "inputs": {"dataset_inputs": [7]}})", "t"));
+  run = RunFromJson(
+      *core::ParseJson(R"({"info": {"run_id": "r"}, "inputs": {"dataset_inputs": [7]}})", "t"));
   ASSERT_FALSE(run.ok());
-  EXPECT_EQ(run.status().message(),
-            "the server's dataset input is not a JSON object");
+  EXPECT_EQ(run.status().message(), "the server's dataset input is not a JSON object");
   run = RunFromJson(*core::ParseJson(
       R"({"info": {"run_id": "r"}, "inputs": {"dataset_inputs": [{"dataset": "d"}]}})", "t"));
   ASSERT_FALSE(run.ok());
