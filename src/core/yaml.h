@@ -47,9 +47,9 @@ Result<T> YamlAs(const YAML::Node& node, std::string_view where, std::string_vie
 template <typename T>
 Result<T> YamlMember(const YAML::Node& map, std::string_view key, std::string_view source,
                      std::string_view expected) {
-  if (!map.IsDefined() || !map.IsMap()) {
-    return InvalidArgument(YamlWhere(map, source) + ": expected a mapping with key '" +
-                           std::string(key) + "'");
+  if (!map.IsDefined() || !map.IsMap()) {  // (an undefined node has no position to ask for)
+    return InvalidArgument((map.IsDefined() ? YamlWhere(map, source) : std::string(source)) +
+                           ": expected a mapping with key '" + std::string(key) + "'");
   }
   const YAML::Node n = map[std::string(key)];
   if (!n.IsDefined() || n.IsNull()) {
