@@ -182,9 +182,8 @@ Result<Metric> MetricFromJson(const core::Json& j) {
 Result<Run> RunFromJson(const core::Json& j) {
   PLINTH_RETURN_IF_ERROR(Expect(j, "run"));
   Run run;
-  auto info = j.find("info");
-  PLINTH_ASSIGN_OR_RETURN(run.info,
-                          RunInfoFromJson(info == j.end() ? core::Json::object() : *info));
+  PLINTH_ASSIGN_OR_RETURN(const core::Json* info, Obj(j, "info", "run"));
+  PLINTH_ASSIGN_OR_RETURN(run.info, RunInfoFromJson(*info));
   PLINTH_ASSIGN_OR_RETURN(const core::Json* data, Obj(j, "data", "run"));
   PLINTH_ASSIGN_OR_RETURN(const core::Json* metrics, List(*data, "metrics", "run's data"));
   for (const core::Json& m : *metrics) {
