@@ -241,6 +241,10 @@ int RunGc(bool all_commits, bool dry_run, bool quiet) {
     std::printf("%s %lld objects (%s), kept %lld\n", dry_run ? "would remove" : "removed",
                 static_cast<long long>(r->removed), HumanSize(r->bytes_freed).c_str(),
                 static_cast<long long>(r->kept));
+    if (r->temporaries_removed > 0) {
+      std::printf("removed %lld temporaries of interrupted writes\n",
+                  static_cast<long long>(r->temporaries_removed));
+    }
   }
   return kExitOk;
 }

@@ -280,6 +280,17 @@ Result<const Json*> JsonFields::Array(std::string_view key) const {
   }
   return v;
 }
+Result<const Json*> JsonFields::Items(std::string_view key) const {
+  static const Json kEmpty = Json::array();
+  const Json* v = Find(key);
+  if (v == nullptr) {
+    return &kEmpty;
+  }
+  if (!v->is_array()) {
+    return Wrong(key, "an array", *v);
+  }
+  return v;
+}
 Result<const Json*> JsonFields::Object(std::string_view key) const {
   const Json* v = Find(key);
   if (v == nullptr) {

@@ -65,6 +65,8 @@ class JsonFields {
   Result<int64_t> Int(std::string_view key, int64_t fallback) const;
   Result<double> Number(std::string_view key, double fallback) const;
   Result<bool> Bool(std::string_view key, bool fallback) const;
+  // An optional array member: an empty array when absent or null.
+  Result<const Json*> Items(std::string_view key) const;
 
   const std::string& where() const { return where_; }
   // "`where`: key 'k'", for messages about a member's value.

@@ -32,12 +32,31 @@ Result<T> YamlAs(const YAML::Node& node, std::string_view where, std::string_vie
     }
   } catch (const YAML::Exception&) {
   }
-  std::string got = node.IsScalar()     ? "\"" + node.Scalar() + "\""
+  std::string got = !node.IsDefined()   ? std::string("nothing")
+                    : node.IsScalar()   ? "\"" + node.Scalar() + "\""
                     : node.IsSequence() ? std::string("a list")
                     : node.IsMap()      ? std::string("a mapping")
                                         : std::string("nothing");
   return InvalidArgument(std::string(where) + ": key '" + std::string(key) + "': expected " +
                          std::string(expected) + ", got " + got);
+}
+
+// The member `key` of the mapping `map` (from `source`) converted to T:
+// kInvalidArgument "`source`:LINE: key 'k': missing (expected ...)" when absent or
+// null, "...: expected a mapping" when `map` is not one, otherwise as YamlAs.
+template <typename T>
+Result<T> YamlMember(const YAML::Node& map, std::string_view key, std::string_view source,
+                     std::string_view expected) {
+  if (!map.IsDefined() || !map.IsMap()) {  // (an undefined node has no position to ask for)
+    return InvalidArgument((map.IsDefined() ? YamlWhere(map, source) : std::string(source)) +
+                           ": expected a mapping with key '" + std::string(key) + "'");
+  }
+  const YAML::Node n = map[std::string(key)];
+  if (!n.IsDefined() || n.IsNull()) {
+    return InvalidArgument(YamlWhere(map, source) + ": key '" + std::string(key) +
+                           "': missing (expected " + std::string(expected) + ")");
+  }
+  return YamlAs<T>(n, YamlWhere(n, source), key, expected);
 }
 
 }  // namespace plinth::core

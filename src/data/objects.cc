@@ -873,6 +873,20 @@ std::string SerializeManifest(const std::vector<ManifestEntry>& entries) {
   return out;
 }
 
+namespace {
+
+// One entry of a directory manifest, its members typed; `where` names it.
+Result<ManifestEntry> ReadManifestEntry(const core::Json& e, std::string where) {
+  PLINTH_ASSIGN_OR_RETURN(core::JsonFields f, core::JsonFields::Of(e, std::move(where)));
+  ManifestEntry out;
+  PLINTH_ASSIGN_OR_RETURN(out.path, f.String("path"));
+  PLINTH_ASSIGN_OR_RETURN(out.hash, f.String("hash"));
+  PLINTH_ASSIGN_OR_RETURN(out.size, f.Int("size"));
+  return out;
+}
+
+}  // namespace
+
 Result<std::vector<ManifestEntry>> ParseManifest(std::string_view bytes, std::string_view source) {
   PLINTH_ASSIGN_OR_RETURN(core::Json j, core::ParseJson(bytes, source));
   if (!j.is_array()) {
@@ -880,33 +894,33 @@ Result<std::vector<ManifestEntry>> ParseManifest(std::string_view bytes, std::st
   }
   std::vector<ManifestEntry> out;
   out.reserve(j.size());
-  try {
-    for (const auto& e : j) {
-      out.push_back({e.at("path").get<std::string>(), e.at("hash").get<std::string>(),
-                     e.at("size").get<int64_t>()});
-      if (!IsHash(out.back().hash)) {
-        return Corruption(std::string(source) + ": entry " + out.back().path + ": bad hash");
-      }
-      // A checkout writes each path below the tracked directory: nothing may escape it.
-      const std::string& path = out.back().path;
-      bool escapes = path.empty() || path[0] == '/';
-      for (size_t start = 0; !escapes && start <= path.size();) {
-        size_t slash = path.find('/', start);
-        std::string_view part(path.data() + start,
-                              (slash == std::string::npos ? path.size() : slash) - start);
-        escapes = part.empty() || part == "." || part == "..";
-        if (slash == std::string::npos) {
-          break;
-        }
-        start = slash + 1;
-      }
-      if (escapes) {
-        return Corruption(std::string(source) + ": entry \"" + path +
-                          "\" leaves its directory; the manifest is not Plinth's");
-      }
+  for (size_t i = 0; i < j.size(); ++i) {
+    Result<ManifestEntry> entry =
+        ReadManifestEntry(j[i], std::string(source) + ": entry " + std::to_string(i));
+    if (!entry.ok()) {
+      return Corruption(entry.status().message());
     }
-  } catch (const std::exception& e) {
-    return Corruption(std::string(source) + ": malformed manifest entry: " + e.what());
+    out.push_back(*std::move(entry));
+    if (!IsHash(out.back().hash)) {
+      return Corruption(std::string(source) + ": entry " + out.back().path + ": bad hash");
+    }
+    // A checkout writes each path below the tracked directory: nothing may escape it.
+    const std::string& path = out.back().path;
+    bool escapes = path.empty() || path[0] == '/';
+    for (size_t start = 0; !escapes && start <= path.size();) {
+      size_t slash = path.find('/', start);
+      std::string_view part(path.data() + start,
+                            (slash == std::string::npos ? path.size() : slash) - start);
+      escapes = part.empty() || part == "." || part == "..";
+      if (slash == std::string::npos) {
+        break;
+      }
+      start = slash + 1;
+    }
+    if (escapes) {
+      return Corruption(std::string(source) + ": entry \"" + path +
+                        "\" leaves its directory; the manifest is not Plinth's");
+    }
   }
   return out;
 }

@@ -12,6 +12,7 @@
 
 #include "core/clock.h"
 #include "core/process.h"
+#include "core/stale.h"
 #include "core/thread_pool.h"
 #include "data/objects.h"
 #include "data/remote.h"
@@ -304,12 +305,26 @@ Result<GcResult> Gc(Project& project, bool all_commits, bool dry_run) {
   // Temporary files of interrupted runs, once they are an hour old.
   std::error_code ec;
   auto now = fs::file_time_type::clock::now();
+  std::set<std::string> atomic_targets;  // objects with ".HASH.tmp.*" beside them
+  constexpr size_t kRest = 62;           // digits of a hash after its directory's two
   for (auto it = fs::recursive_directory_iterator(cache.dir() + "/sha256", ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (it->is_regular_file(ec) &&
-        it->path().filename().string().find(".plinth-tmp-") != std::string::npos &&
+    const std::string name = it->path().filename().string();
+    if (it->is_regular_file(ec) && name.find(".plinth-tmp-") != std::string::npos &&
         now - it->last_write_time(ec) > std::chrono::hours(1) && !dry_run) {
       fs::remove(it->path(), ec);
+    }
+    // A killed AtomicWriteFile of an object (a directory manifest, sha256/XX/.REST.tmp.PID.N):
+    // its writer held a lock on it, so RemoveStaleAtomicWrites takes only the dead ones.
+    if (name.size() > kRest + 6 && name[0] == '.' && name.compare(kRest + 1, 5, ".tmp.") == 0 &&
+        IsHash(it->path().parent_path().filename().string() + name.substr(1, kRest))) {
+      atomic_targets.insert((it->path().parent_path() / name.substr(1, kRest)).string());
+    }
+  }
+  for (const std::string& target : atomic_targets) {
+    if (!dry_run) {
+      PLINTH_ASSIGN_OR_RETURN(int removed, core::RemoveStaleAtomicWrites(target));
+      result.temporaries_removed += removed;
     }
   }
   return result;

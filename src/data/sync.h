@@ -39,6 +39,7 @@ struct GcResult {
   int64_t kept = 0;
   int64_t removed = 0;
   int64_t bytes_freed = 0;
+  int64_t temporaries_removed = 0;  // left by writers that were killed
 };
 
 // Removes cache objects that no pointer uses: the workspace's pointers, and

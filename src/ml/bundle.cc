@@ -367,20 +367,26 @@ Result<std::unique_ptr<Predictor>> ImportModel(std::string_view library, std::st
   if (!pre.ok()) {
     return InvalidArgument(Where(src, "inputs") + ": " + pre.status().message());
   }
-  Result<Task> task = ParseTask(schema.value("task", ""));
+  PLINTH_ASSIGN_OR_RETURN(const core::JsonFields fields, core::JsonFields::Of(schema, src));
+  PLINTH_ASSIGN_OR_RETURN(const std::string task_name, fields.String("task", ""));
+  PLINTH_ASSIGN_OR_RETURN(const std::string name,
+                          fields.String("name", std::filesystem::path(dir).filename().string()));
+  PLINTH_ASSIGN_OR_RETURN(const std::string target, fields.String("target", "target"));
+  PLINTH_ASSIGN_OR_RETURN(const double threshold, fields.Number("threshold", 0.5));
+  Result<Task> task = ParseTask(task_name);
   if (!task.ok()) {
     return InvalidArgument(Where(src, "task") + ": " + task.status().message());
   }
   core::Json meta = {
       {"format", kBundleFormat},
-      {"name", schema.value("name", std::filesystem::path(dir).filename().string())},
+      {"name", name},
       {"uuid", core::NewUuidHex()},
       {"kind", kind->name},
       {"task", Name(*task)},
       {"model_file", kind->file_name},
-      {"target", {{"name", schema.value("target", "target")}, {"type", "string"}}},
+      {"target", {{"name", target}, {"type", "string"}}},
       {"class_labels", schema.value("class_labels", core::Json(nullptr))},
-      {"threshold", schema.value("threshold", 0.5)},
+      {"threshold", threshold},
       {"input_schema", SchemaToJson(inputs)},
       {"feature_names", pre->feature_names()},
       {"imported", true},

@@ -24,7 +24,7 @@ void Flatten(const core::Json& j, const std::string& prefix, const std::string& 
   if (j.is_array()) {
     return;  // lists (per-check results, ...) are details, not metrics
   }
-  MetricValue m{file, prefix, j.dump(), std::nullopt};
+  MetricValue m{file, prefix, core::DumpJson(j, false), std::nullopt};
   if (j.is_number()) {
     m.number = j.get<double>();
   }

@@ -61,22 +61,72 @@ struct Lock {
 
 std::string LockPath(const data::Project& project) { return project.root() + "/plinth.lock"; }
 
+using Outs = std::vector<std::pair<std::string, data::Pointer>>;
+
 // An output list as plinth.lock and the run cache write it ({path, hash, size,
-// nfiles, kind} each). Throws YAML::Exception on a malformed entry.
-std::vector<std::pair<std::string, data::Pointer>> ParseOuts(const YAML::Node& list) {
-  std::vector<std::pair<std::string, data::Pointer>> outs;
+// nfiles, kind} each), read from `source`.
+Result<Outs> ParseOuts(const YAML::Node& list, const std::string& source) {
+  if (!list.IsSequence()) {
+    return InvalidArgument(core::YamlWhere(list, source) + ": key 'outs': expected a list");
+  }
+  Outs outs;
   for (const auto& o : list) {
     data::Pointer p;
-    std::string path = o["path"].as<std::string>();
+    PLINTH_ASSIGN_OR_RETURN(std::string path,
+                            core::YamlMember<std::string>(o, "path", source, "a path"));
     p.path = fs::path(path).filename().string();
-    p.hash = o["hash"].as<std::string>();
-    p.size = o["size"].as<int64_t>();
-    p.nfiles = o["nfiles"].as<int64_t>();
-    p.kind =
-        o["kind"].as<std::string>() == "dir" ? data::PointerKind::kDir : data::PointerKind::kFile;
+    PLINTH_ASSIGN_OR_RETURN(p.hash, core::YamlMember<std::string>(o, "hash", source, "a hash"));
+    if (!data::IsHash(p.hash)) {
+      return InvalidArgument(core::YamlWhere(o, source) +
+                             ": key 'hash': expected 64 lowercase hex digits (SHA-256)");
+    }
+    PLINTH_ASSIGN_OR_RETURN(p.size, core::YamlMember<int64_t>(o, "size", source, "bytes"));
+    PLINTH_ASSIGN_OR_RETURN(p.nfiles, core::YamlMember<int64_t>(o, "nfiles", source, "a count"));
+    PLINTH_ASSIGN_OR_RETURN(std::string kind,
+                            core::YamlMember<std::string>(o, "kind", source, "file or dir"));
+    if (kind != "file" && kind != "dir") {
+      return InvalidArgument(core::YamlWhere(o, source) +
+                             ": key 'kind': expected file or dir, got \"" + kind + "\"");
+    }
+    p.kind = kind == "dir" ? data::PointerKind::kDir : data::PointerKind::kFile;
     outs.emplace_back(path, p);
   }
   return outs;
+}
+
+// One stage's entry of plinth.lock (`n`, from `path`).
+Result<LockEntry> ParseLockEntry(const YAML::Node& n, const std::string& path) {
+  LockEntry e;
+  PLINTH_ASSIGN_OR_RETURN(e.fingerprint,
+                          core::YamlMember<std::string>(n, "fingerprint", path, "a string"));
+  if (n["cmd"] && !n["cmd"].IsNull()) {
+    PLINTH_ASSIGN_OR_RETURN(e.cmd, core::YamlMember<std::string>(n, "cmd", path, "a command"));
+  }
+  if (const YAML::Node deps = n["deps"]; deps && !deps.IsNull()) {
+    if (!deps.IsSequence()) {
+      return InvalidArgument(core::YamlWhere(deps, path) + ": key 'deps': expected a list");
+    }
+    for (const auto& d : deps) {
+      PLINTH_ASSIGN_OR_RETURN(std::string dep,
+                              core::YamlMember<std::string>(d, "path", path, "a path"));
+      PLINTH_ASSIGN_OR_RETURN(e.deps[dep],
+                              core::YamlMember<std::string>(d, "hash", path, "a hash"));
+    }
+  }
+  if (const YAML::Node params = n["params"]; params && !params.IsNull()) {
+    if (!params.IsMap()) {
+      return InvalidArgument(core::YamlWhere(params, path) + ": key 'params': expected a mapping");
+    }
+    for (const auto& p : params) {
+      PLINTH_ASSIGN_OR_RETURN(e.params[p.first.Scalar()],
+                              core::YamlAs<std::string>(p.second, core::YamlWhere(p.second, path),
+                                                        p.first.Scalar(), "a value"));
+    }
+  }
+  if (const YAML::Node outs = n["outs"]; outs && !outs.IsNull()) {
+    PLINTH_ASSIGN_OR_RETURN(e.outs, ParseOuts(outs, path));
+  }
+  return e;
 }
 
 Result<Lock> ReadLock(const data::Project& project) {
@@ -93,36 +143,22 @@ Result<Lock> ReadLock(const data::Project& project) {
   if (!doc.IsMap() || !doc["stages"] || !doc["stages"].IsMap()) {
     return InvalidArgument(path + ": expected 'schema' and 'stages' (written by plinth run)");
   }
-  // The entry being read, for the error: yaml-cpp's exceptions for a missing key carry no
-  // position, and their text is the library's.
-  std::string where = path;
-  try {
-    for (const auto& kv : doc["stages"]) {
-      LockEntry e;
-      const YAML::Node& n = kv.second;
-      where = core::YamlWhere(kv.first, path) + ": stage '" + kv.first.Scalar() + "'";
-      e.fingerprint = n["fingerprint"].as<std::string>();
-      e.cmd = n["cmd"] ? n["cmd"].as<std::string>() : "";
-      if (n["deps"]) {
-        for (const auto& d : n["deps"]) {
-          e.deps[d["path"].as<std::string>()] = d["hash"].as<std::string>();
-        }
-      }
-      if (n["params"]) {
-        for (const auto& p : n["params"]) {
-          e.params[p.first.as<std::string>()] = p.second.as<std::string>();
-        }
-      }
-      if (n["outs"]) {
-        e.outs = ParseOuts(n["outs"]);
-      }
-      lock.stages[kv.first.as<std::string>()] = std::move(e);
+  for (const auto& kv : doc["stages"]) {
+    if (!kv.second.IsMap()) {
+      return InvalidArgument(core::YamlWhere(kv.first, path) + ": stage '" + kv.first.Scalar() +
+                             "': expected a mapping; delete plinth.lock to rebuild");
     }
-  } catch (const YAML::Exception&) {
-    return InvalidArgument(where +
-                           ": malformed lock entry (expected fingerprint, cmd, deps [{path, hash}], "
-                           "params {key: value}, outs [{path, hash, size, nfiles, kind}] as plinth "
-                           "run writes them); delete plinth.lock to rebuild");
+    Result<LockEntry> e = ParseLockEntry(kv.second, path);
+    if (!e.ok()) {
+      // "plinth.lock:4: key ..." -> "plinth.lock:4: stage 'a': key ..."
+      std::string message = e.status().message();
+      size_t at = message.starts_with(path + ":") ? message.find(": ", path.size() + 1)
+                                                  : std::string::npos;
+      at = at == std::string::npos ? 0 : at + 2;
+      message.insert(at, "stage '" + kv.first.Scalar() + "': ");
+      return InvalidArgument(message + "; delete plinth.lock to rebuild");
+    }
+    lock.stages[kv.first.Scalar()] = *std::move(e);
   }
   return lock;
 }
@@ -394,12 +430,11 @@ class Runner {
     if (!doc.ok() || !doc->IsSequence()) {
       return false;
     }
-    std::vector<std::pair<std::string, data::Pointer>> outs;
-    try {
-      outs = ParseOuts(*doc);
-    } catch (const YAML::Exception&) {
+    Result<Outs> outs_read = ParseOuts(*doc, RunCachePath(project_, entry.fingerprint));
+    if (!outs_read.ok()) {
       return false;
     }
+    const Outs& outs = *outs_read;
     const Stage& st = pipeline_.stages[i];
     if (outs.size() != st.outs.size()) {
       return false;

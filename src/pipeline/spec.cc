@@ -205,14 +205,16 @@ Result<Stage> ParseStage(const std::string& name, const YAML::Node& node,
 }
 
 // What `rel` (relative to the project root) names that Plinth or git own, or ""
-// when nothing: .git and .plinth with everything below them, plinth.yaml and
-// plinth.lock. A stage's outputs are removed before it runs, so none may be one.
+// when nothing: .git and .plinth with everything below them, plinth.yaml,
+// plinth.lock, params.yaml and pointer files (*.plinth). A stage's outputs are
+// removed before it runs, so none may be one.
 std::string_view ReservedPart(const std::string& rel) {
   std::string_view first(rel.data(), std::min(rel.find('/'), rel.size()));
   if (first == ".git" || first == ".plinth") {
     return first;
   }
-  if (rel == "plinth.yaml" || rel == "plinth.lock") {
+  if (rel == "plinth.yaml" || rel == "plinth.lock" || rel == "params.yaml" ||
+      rel.ends_with(".plinth")) {
     return rel;
   }
   return "";

@@ -19,6 +19,8 @@ std::string QuantileKey(double q) {
   return buf;
 }
 
+std::string Index(size_t i) { return "[" + std::to_string(i) + "]"; }
+
 // Reads typed values out of JSON, naming the key path on error.
 class Reader {
  public:
@@ -36,20 +38,37 @@ class Reader {
   }
   Result<int64_t> Int(const Json& obj, const std::string& path, const char* key) const {
     PLINTH_ASSIGN_OR_RETURN(const Json* v, Field(obj, path, key));
-    if (!v->is_number_integer()) {
-      return Bad(path + "." + key, "an integer");
+    return AsInt(*v, path + "." + key);
+  }
+  // `v` (at `path`) as an int64; an unsigned value past int64 is refused, not wrapped.
+  Result<int64_t> AsInt(const Json& v, const std::string& path) const {
+    if (!v.is_number_integer() ||
+        (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX))) {
+      return Bad(path, "an integer");
     }
-    return v->get<int64_t>();
+    return v.get<int64_t>();
+  }
+  // `v` (at `path`) as a double; null is NaN (as ProfileToJson writes it).
+  Result<double> AsDouble(const Json& v, const std::string& path) const {
+    if (v.is_null()) {
+      return std::nan("");
+    }
+    if (!v.is_number()) {
+      return Bad(path, "a number");
+    }
+    return v.get<double>();
+  }
+  // The array member `key` of `obj` (at `path`).
+  Result<const Json*> Array(const Json& obj, const std::string& path, const char* key) const {
+    PLINTH_ASSIGN_OR_RETURN(const Json* v, Field(obj, path, key));
+    if (!v->is_array()) {
+      return Bad(path + "." + key, "an array");
+    }
+    return v;
   }
   Result<double> Double(const Json& obj, const std::string& path, const char* key) const {
     PLINTH_ASSIGN_OR_RETURN(const Json* v, Field(obj, path, key));
-    if (v->is_null()) {
-      return std::nan("");
-    }
-    if (!v->is_number()) {
-      return Bad(path + "." + key, "a number");
-    }
-    return v->get<double>();
+    return AsDouble(*v, path + "." + key);
   }
   Result<std::string> String(const Json& obj, const std::string& path, const char* key) const {
     PLINTH_ASSIGN_OR_RETURN(const Json* v, Field(obj, path, key));
@@ -58,9 +77,17 @@ class Reader {
     }
     return v->get<std::string>();
   }
-  bool Bool(const Json& obj, const char* key, bool fallback) const {
+  // An optional true/false member: `fallback` when absent or null.
+  Result<bool> Bool(const Json& obj, const std::string& path, const char* key,
+                    bool fallback) const {
     auto it = obj.find(key);
-    return it != obj.end() && it->is_boolean() ? it->get<bool>() : fallback;
+    if (it == obj.end() || it->is_null()) {
+      return fallback;
+    }
+    if (!it->is_boolean()) {
+      return Bad(path + "." + key, "true or false");
+    }
+    return it->get<bool>();
   }
   Status Bad(const std::string& path, const char* expected) const {
     return InvalidArgument(source_ + ": " + path + ": expected " + expected);
@@ -150,7 +177,7 @@ Result<DatasetProfile> ProfileFromJson(const Json& json, std::string_view source
   PLINTH_ASSIGN_OR_RETURN(p.rows, r.Int(json, "$", "rows"));
   PLINTH_ASSIGN_OR_RETURN(p.bytes, r.Int(json, "$", "bytes"));
   PLINTH_ASSIGN_OR_RETURN(p.duplicate_rows, r.Int(json, "$", "duplicate_rows"));
-  p.duplicate_rows_exact = r.Bool(json, "duplicate_rows_exact", true);
+  PLINTH_ASSIGN_OR_RETURN(p.duplicate_rows_exact, r.Bool(json, "$", "duplicate_rows_exact", true));
   PLINTH_ASSIGN_OR_RETURN(const Json* cols, r.Field(json, "$", "columns"));
   if (!cols->is_array()) {
     return r.Bad("$.columns", "an array");
@@ -169,7 +196,7 @@ Result<DatasetProfile> ProfileFromJson(const Json& json, std::string_view source
     PLINTH_ASSIGN_OR_RETURN(c.count, r.Int(j, path, "count"));
     PLINTH_ASSIGN_OR_RETURN(c.nulls, r.Int(j, path, "nulls"));
     PLINTH_ASSIGN_OR_RETURN(c.distinct, r.Int(j, path, "distinct"));
-    c.distinct_exact = r.Bool(j, "distinct_exact", true);
+    PLINTH_ASSIGN_OR_RETURN(c.distinct_exact, r.Bool(j, path, "distinct_exact", true));
     if (j.contains("numeric")) {
       const Json& n = j["numeric"];
       std::string np = path + ".numeric";
@@ -181,28 +208,28 @@ Result<DatasetProfile> ProfileFromJson(const Json& json, std::string_view source
       PLINTH_ASSIGN_OR_RETURN(s.sum, r.Double(n, np, "sum"));
       PLINTH_ASSIGN_OR_RETURN(s.zeros, r.Int(n, np, "zeros"));
       PLINTH_ASSIGN_OR_RETURN(s.negatives, r.Int(n, np, "negatives"));
-      s.quantiles_exact = r.Bool(n, "quantiles_exact", true);
+      PLINTH_ASSIGN_OR_RETURN(s.quantiles_exact, r.Bool(n, np, "quantiles_exact", true));
       PLINTH_ASSIGN_OR_RETURN(const Json* qs, r.Field(n, np, "quantiles"));
       for (double q : kQuantileProbs) {
         PLINTH_ASSIGN_OR_RETURN(double v, r.Double(*qs, np + ".quantiles", QuantileKey(q).c_str()));
         s.quantiles.emplace_back(q, v);
       }
       PLINTH_ASSIGN_OR_RETURN(const Json* hist, r.Field(n, np, "histogram"));
-      PLINTH_ASSIGN_OR_RETURN(const Json* edges, r.Field(*hist, np + ".histogram", "edges"));
-      PLINTH_ASSIGN_OR_RETURN(const Json* counts, r.Field(*hist, np + ".histogram", "counts"));
-      PLINTH_ASSIGN_OR_RETURN(const Json* sketch, r.Field(n, np, "sketch"));
-      try {
-        for (const auto& e : *edges) {
-          s.bin_edges.push_back(e.is_null() ? std::nan("") : e.get<double>());
-        }
-        for (const auto& e : *counts) {
-          s.bin_counts.push_back(e.get<int64_t>());
-        }
-        for (const auto& e : *sketch) {
-          s.sketch.push_back(e.is_null() ? std::nan("") : e.get<double>());
-        }
-      } catch (const std::exception&) {
-        return r.Bad(np + ".histogram/sketch", "arrays of numbers");
+      const std::string hp = np + ".histogram";
+      PLINTH_ASSIGN_OR_RETURN(const Json* edges, r.Array(*hist, hp, "edges"));
+      PLINTH_ASSIGN_OR_RETURN(const Json* counts, r.Array(*hist, hp, "counts"));
+      PLINTH_ASSIGN_OR_RETURN(const Json* sketch, r.Array(n, np, "sketch"));
+      for (size_t e = 0; e < edges->size(); ++e) {
+        PLINTH_ASSIGN_OR_RETURN(double v, r.AsDouble((*edges)[e], hp + ".edges" + Index(e)));
+        s.bin_edges.push_back(v);
+      }
+      for (size_t e = 0; e < counts->size(); ++e) {
+        PLINTH_ASSIGN_OR_RETURN(int64_t v, r.AsInt((*counts)[e], hp + ".counts" + Index(e)));
+        s.bin_counts.push_back(v);
+      }
+      for (size_t e = 0; e < sketch->size(); ++e) {
+        PLINTH_ASSIGN_OR_RETURN(double v, r.AsDouble((*sketch)[e], np + ".sketch" + Index(e)));
+        s.sketch.push_back(v);
       }
       if (!s.bin_edges.empty() && s.bin_edges.size() != s.bin_counts.size() + 1) {
         return r.Bad(np + ".histogram", "one more edge than counts");
@@ -218,15 +245,15 @@ Result<DatasetProfile> ProfileFromJson(const Json& json, std::string_view source
       if (!values->is_array() || !counts->is_array() || values->size() != counts->size()) {
         return r.Bad(kp, "arrays values and counts of equal length");
       }
-      try {
-        for (size_t v = 0; v < values->size(); ++v) {
-          s.counts.emplace_back((*values)[v].get<std::string>(), (*counts)[v].get<int64_t>());
+      for (size_t v = 0; v < values->size(); ++v) {
+        if (!(*values)[v].is_string()) {
+          return r.Bad(kp + ".values" + Index(v), "a string");
         }
-      } catch (const std::exception&) {
-        return r.Bad(kp, "string values and integer counts");
+        PLINTH_ASSIGN_OR_RETURN(int64_t count, r.AsInt((*counts)[v], kp + ".counts" + Index(v)));
+        s.counts.emplace_back((*values)[v].get<std::string>(), count);
       }
       PLINTH_ASSIGN_OR_RETURN(s.other_count, r.Int(k, kp, "other_count"));
-      s.counts_exact = r.Bool(k, "counts_exact", true);
+      PLINTH_ASSIGN_OR_RETURN(s.counts_exact, r.Bool(k, kp, "counts_exact", true));
       if (k.contains("length")) {
         const Json& l = k["length"];
         PLINTH_ASSIGN_OR_RETURN(s.min_length, r.Int(l, kp + ".length", "min"));

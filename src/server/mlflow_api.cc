@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <future>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -36,15 +37,21 @@ constexpr size_t kMaxLogsPerCommit = 256;
 // How often the SQLite log is moved into the database file, off the writer.
 constexpr int kCheckpointIntervalMs = 50;
 
+// A string field of a message ReadMessage checked ("" when absent).
 std::string Str(const Json& m, const char* key) {
-  return m.contains(key) ? m[key].get<std::string>() : std::string();
+  auto it = m.find(key);
+  return it != m.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
+// A list of strings of a message ReadMessage checked (empty when absent).
 std::vector<std::string> StrList(const Json& m, const char* key) {
   std::vector<std::string> out;
-  if (m.contains(key)) {
-    for (const Json& v : m[key]) {
-      out.push_back(v.get<std::string>());
+  auto it = m.find(key);
+  if (it != m.end() && it->is_array()) {
+    for (const Json& v : *it) {
+      if (v.is_string()) {
+        out.push_back(v.get<std::string>());
+      }
     }
   }
   return out;
@@ -66,11 +73,16 @@ Result<std::string> RunId(const Json& m) {
 
 Result<std::vector<tracking::Tag>> Tags(const Json& m, const char* key) {
   std::vector<tracking::Tag> out;
-  if (!m.contains(key)) {
+  auto list = m.find(key);
+  if (list == m.end() || list->is_null()) {
     return out;
   }
-  for (const Json& t : m[key]) {
-    if (!t.contains("key") || !t["key"].is_string() ||
+  if (!list->is_array()) {
+    return InvalidArgument("Invalid value " + core::JsonPreview(*list) + " for parameter '" + key +
+                           "' supplied. Hint: expected a list of tags.");
+  }
+  for (const Json& t : *list) {
+    if (!t.is_object() || !t.contains("key") || !t["key"].is_string() ||
         (t.contains("value") && !t["value"].is_string())) {
       return InvalidArgument("Invalid value " + core::JsonPreview(m[key]) + " for parameter '" +
                              key +
@@ -473,19 +485,30 @@ void MlflowApi::Impl::AddTrackingRoutes() {
         for (const Json& j : m["datasets"]) {
           tracking::DatasetInput in;
           PLINTH_ASSIGN_OR_RETURN(in.tags, Tags(j, "tags"));
-          const Json d = j.value("dataset", Json::object());
-          if (!d.is_object()) {
+          auto found = j.find("dataset");
+          if (found == j.end() || !found->is_object()) {
             return InvalidArgument("Missing value for required parameter 'datasets.dataset'.");
           }
-          in.dataset.name = d.value("name", "");
-          in.dataset.digest = d.value("digest", "");
-          in.dataset.source_type = d.value("source_type", "");
-          in.dataset.source = d.value("source", "");
-          if (d.contains("schema") && d["schema"].is_string()) {
-            in.dataset.schema = d["schema"].get<std::string>();
+          Result<Json> d = ReadFields(*found, {{"name", F::kString},
+                                               {"digest", F::kString},
+                                               {"source_type", F::kString},
+                                               {"source", F::kString},
+                                               {"schema", F::kString},
+                                               {"profile", F::kString}});
+          if (!d.ok()) {
+            return InvalidArgument(
+                "Invalid value " + core::JsonPreview(*found) +
+                " for parameter 'datasets.dataset' supplied: " + d.status().message());
           }
-          if (d.contains("profile") && d["profile"].is_string()) {
-            in.dataset.profile = d["profile"].get<std::string>();
+          in.dataset.name = Str(*d, "name");
+          in.dataset.digest = Str(*d, "digest");
+          in.dataset.source_type = Str(*d, "source_type");
+          in.dataset.source = Str(*d, "source");
+          if (d->contains("schema")) {
+            in.dataset.schema = Str(*d, "schema");
+          }
+          if (d->contains("profile")) {
+            in.dataset.profile = Str(*d, "profile");
           }
           inputs.push_back(std::move(in));
         }
@@ -1002,6 +1025,17 @@ Result<std::unique_ptr<MlflowApi>> MlflowApi::Create(const ApiOptions& options) 
 }
 
 void MlflowApi::Handle(http::Request request, http::Responder respond) {
+  Answer(std::move(request), [respond](http::Response r) { respond(std::move(r)); });
+}
+
+http::Response MlflowApi::HandleForTesting(http::Request request) {
+  std::promise<http::Response> answered;
+  std::future<http::Response> response = answered.get_future();
+  Answer(std::move(request), [&answered](http::Response r) { answered.set_value(std::move(r)); });
+  return response.get();
+}
+
+void MlflowApi::Answer(http::Request request, std::function<void(http::Response)> respond) {
   const int64_t start = core::SystemClock().MonotonicMicros();
   std::string route;
   tracking::LogRequest write;

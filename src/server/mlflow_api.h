@@ -9,6 +9,7 @@
 // transaction, and each is answered once that has committed.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -44,7 +45,13 @@ class MlflowApi {
   // status; a latency histogram by route).
   void Handle(http::Request request, http::Responder respond);
 
+  // Handle without a connection: returns the answer, after the group commit
+  // for a logging write. For tests and the fuzz target (tests/fuzz/mlflow_fuzz.cc).
+  http::Response HandleForTesting(http::Request request);
+
  private:
+  // Handle's work, answering through `answer` (called once, maybe from the writer thread).
+  void Answer(http::Request request, std::function<void(http::Response)> answer);
   // The answer, or none when the request became a write for the group commit
   // (then in `write`). `route` gets the route's label for /metrics.
   std::optional<http::Response> Dispatch(const http::Request& request, std::string* route,

@@ -1,5 +1,6 @@
 #include "tracking/mlflow_json.h"
 
+#include <charconv>
 #include <cmath>
 #include <utility>
 
@@ -49,15 +50,37 @@ std::string Str(const core::Json& j, const char* key) {
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-int64_t Int(const core::Json& j, const char* key) {
+// An int64 member of the server's `what` (0 when absent): a JSON integer, an
+// integral double or a decimal string (proto3's JSON form), refused when out of
+// int64's range rather than wrapped.
+Result<int64_t> Int(const core::Json& j, const char* key, std::string_view what) {
   auto it = j.find(key);
-  if (it == j.end()) {
+  if (it == j.end() || it->is_null()) {
     return 0;
   }
-  if (it->is_number()) {
-    return it->get<int64_t>();
+  const core::Json& v = *it;
+  if (v.is_number_unsigned()) {
+    if (v.get<uint64_t>() <= static_cast<uint64_t>(INT64_MAX)) {
+      return static_cast<int64_t>(v.get<uint64_t>());
+    }
+  } else if (v.is_number_integer()) {
+    return v.get<int64_t>();
+  } else if (v.is_number_float()) {
+    const double d = v.get<double>();
+    if (std::isfinite(d) && std::trunc(d) == d && d > -9223372036854775808.0 &&
+        d < 9223372036854775808.0) {
+      return static_cast<int64_t>(d);
+    }
+  } else if (v.is_string()) {
+    const std::string& s = v.get_ref<const std::string&>();
+    int64_t x = 0;
+    auto r = std::from_chars(s.data(), s.data() + s.size(), x);
+    if (!s.empty() && r.ec == std::errc() && r.ptr == s.data() + s.size()) {
+      return x;
+    }
   }
-  return it->is_string() ? std::strtoll(it->get<std::string>().c_str(), nullptr, 10) : 0;
+  return Corruption("the server's " + std::string(what) + ": key '" + key +
+                    "': expected an integer from -2^63 to 2^63-1, got " + core::JsonPreview(v, 40));
 }
 
 double Double(const core::Json& j, const char* key) {
@@ -83,6 +106,34 @@ std::vector<Tag> TagsFrom(const core::Json& j, const char* key) {
   return out;
 }
 
+// The member `key` of the server's `what` when it is of the type `check` accepts
+// (`fallback` when absent or null), else Corruption naming it.
+Result<const core::Json*> Member(const core::Json& j, const char* key, std::string_view what,
+                                 bool (core::Json::*check)() const noexcept,
+                                 const core::Json& fallback, std::string_view expected) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) {
+    return &fallback;
+  }
+  if (!((*it).*check)()) {
+    return Corruption("the server's " + std::string(what) + ": key '" + key + "': expected " +
+                      std::string(expected) + ", got " + core::JsonPreview(*it, 40));
+  }
+  return &*it;
+}
+
+// An object member (an empty object when absent).
+Result<const core::Json*> Obj(const core::Json& j, const char* key, std::string_view what) {
+  static const core::Json kEmpty = core::Json::object();
+  return Member(j, key, what, &core::Json::is_object, kEmpty, "an object");
+}
+
+// An array member (an empty array when absent).
+Result<const core::Json*> List(const core::Json& j, const char* key, std::string_view what) {
+  static const core::Json kEmpty = core::Json::array();
+  return Member(j, key, what, &core::Json::is_array, kEmpty, "an array");
+}
+
 Status Expect(const core::Json& j, std::string_view what) {
   if (!j.is_object()) {
     return Corruption("the server's " + std::string(what) + " is not a JSON object");
@@ -93,14 +144,18 @@ Status Expect(const core::Json& j, std::string_view what) {
 }  // namespace
 
 Result<Experiment> ExperimentFromJson(const core::Json& j) {
-  PLINTH_RETURN_IF_ERROR(Expect(j, "experiment"));
-  return Experiment{Str(j, "experiment_id"),   Str(j, "name"),          Str(j, "artifact_location"),
-                    Str(j, "lifecycle_stage"), Int(j, "creation_time"), Int(j, "last_update_time"),
+  constexpr std::string_view kWhat = "experiment";
+  PLINTH_RETURN_IF_ERROR(Expect(j, kWhat));
+  PLINTH_ASSIGN_OR_RETURN(int64_t created, Int(j, "creation_time", kWhat));
+  PLINTH_ASSIGN_OR_RETURN(int64_t updated, Int(j, "last_update_time", kWhat));
+  return Experiment{Str(j, "experiment_id"),   Str(j, "name"), Str(j, "artifact_location"),
+                    Str(j, "lifecycle_stage"), created,        updated,
                     TagsFrom(j, "tags")};
 }
 
 Result<RunInfo> RunInfoFromJson(const core::Json& j) {
-  PLINTH_RETURN_IF_ERROR(Expect(j, "run info"));
+  constexpr std::string_view kWhat = "run info";
+  PLINTH_RETURN_IF_ERROR(Expect(j, kWhat));
   RunInfo info;
   info.run_id = Str(j, "run_id").empty() ? Str(j, "run_uuid") : Str(j, "run_id");
   info.run_name = Str(j, "run_name");
@@ -108,9 +163,9 @@ Result<RunInfo> RunInfoFromJson(const core::Json& j) {
   info.user_id = Str(j, "user_id");
   Result<RunStatus> status = ParseRunStatus(Str(j, "status"));
   info.status = status.ok() ? *status : RunStatus::kRunning;
-  info.start_time = Int(j, "start_time");
+  PLINTH_ASSIGN_OR_RETURN(info.start_time, Int(j, "start_time", kWhat));
   if (j.contains("end_time")) {
-    info.end_time = Int(j, "end_time");
+    PLINTH_ASSIGN_OR_RETURN(info.end_time, Int(j, "end_time", kWhat));
   }
   info.artifact_uri = Str(j, "artifact_uri");
   info.lifecycle_stage = Str(j, "lifecycle_stage");
@@ -119,45 +174,53 @@ Result<RunInfo> RunInfoFromJson(const core::Json& j) {
 
 Result<Metric> MetricFromJson(const core::Json& j) {
   PLINTH_RETURN_IF_ERROR(Expect(j, "metric"));
-  return Metric{Str(j, "key"), Double(j, "value"), Int(j, "timestamp"), Int(j, "step")};
+  PLINTH_ASSIGN_OR_RETURN(int64_t timestamp, Int(j, "timestamp", "metric"));
+  PLINTH_ASSIGN_OR_RETURN(int64_t step, Int(j, "step", "metric"));
+  return Metric{Str(j, "key"), Double(j, "value"), timestamp, step};
 }
 
 Result<Run> RunFromJson(const core::Json& j) {
   PLINTH_RETURN_IF_ERROR(Expect(j, "run"));
   Run run;
-  PLINTH_ASSIGN_OR_RETURN(run.info, RunInfoFromJson(j.value("info", core::Json::object())));
-  const core::Json data = j.value("data", core::Json::object());
-  for (const core::Json& m : data.value("metrics", core::Json::array())) {
+  PLINTH_ASSIGN_OR_RETURN(const core::Json* info, Obj(j, "info", "run"));
+  PLINTH_ASSIGN_OR_RETURN(run.info, RunInfoFromJson(*info));
+  PLINTH_ASSIGN_OR_RETURN(const core::Json* data, Obj(j, "data", "run"));
+  PLINTH_ASSIGN_OR_RETURN(const core::Json* metrics, List(*data, "metrics", "run's data"));
+  for (const core::Json& m : *metrics) {
     PLINTH_ASSIGN_OR_RETURN(Metric metric, MetricFromJson(m));
     run.metrics.push_back(std::move(metric));
   }
-  for (const Tag& p : TagsFrom(data, "params")) {
+  for (const Tag& p : TagsFrom(*data, "params")) {
     run.params.push_back({p.key, p.value});
   }
-  run.tags = TagsFrom(data, "tags");
-  const core::Json inputs = j.value("inputs", core::Json::object());
-  for (const core::Json& in : inputs.value("dataset_inputs", core::Json::array())) {
+  run.tags = TagsFrom(*data, "tags");
+  PLINTH_ASSIGN_OR_RETURN(const core::Json* inputs, Obj(j, "inputs", "run"));
+  PLINTH_ASSIGN_OR_RETURN(const core::Json* dataset_inputs,
+                          List(*inputs, "dataset_inputs", "run's inputs"));
+  for (const core::Json& in : *dataset_inputs) {
+    PLINTH_RETURN_IF_ERROR(Expect(in, "dataset input"));
     DatasetInput d;
     d.tags = TagsFrom(in, "tags");
-    const core::Json ds = in.value("dataset", core::Json::object());
-    d.dataset = {Str(ds, "name"),
-                 Str(ds, "digest"),
-                 Str(ds, "source_type"),
-                 Str(ds, "source"),
-                 ds.contains("schema") ? std::optional(Str(ds, "schema")) : std::nullopt,
-                 ds.contains("profile") ? std::optional(Str(ds, "profile")) : std::nullopt};
+    PLINTH_ASSIGN_OR_RETURN(const core::Json* ds, Obj(in, "dataset", "dataset input"));
+    d.dataset = {Str(*ds, "name"),
+                 Str(*ds, "digest"),
+                 Str(*ds, "source_type"),
+                 Str(*ds, "source"),
+                 ds->contains("schema") ? std::optional(Str(*ds, "schema")) : std::nullopt,
+                 ds->contains("profile") ? std::optional(Str(*ds, "profile")) : std::nullopt};
     run.inputs.push_back(std::move(d));
   }
   return run;
 }
 
 Result<ModelVersion> ModelVersionFromJson(const core::Json& j) {
-  PLINTH_RETURN_IF_ERROR(Expect(j, "model version"));
+  constexpr std::string_view kWhat = "model version";
+  PLINTH_RETURN_IF_ERROR(Expect(j, kWhat));
   ModelVersion v;
   v.name = Str(j, "name");
-  v.version = Int(j, "version");
-  v.creation_timestamp = Int(j, "creation_timestamp");
-  v.last_updated_timestamp = Int(j, "last_updated_timestamp");
+  PLINTH_ASSIGN_OR_RETURN(v.version, Int(j, "version", kWhat));
+  PLINTH_ASSIGN_OR_RETURN(v.creation_timestamp, Int(j, "creation_timestamp", kWhat));
+  PLINTH_ASSIGN_OR_RETURN(v.last_updated_timestamp, Int(j, "last_updated_timestamp", kWhat));
   v.user_id = Str(j, "user_id");
   v.current_stage = Str(j, "current_stage");
   v.description = Str(j, "description");
@@ -167,26 +230,31 @@ Result<ModelVersion> ModelVersionFromJson(const core::Json& j) {
   v.status_message = Str(j, "status_message");
   v.tags = TagsFrom(j, "tags");
   v.run_link = Str(j, "run_link");
-  for (const core::Json& a : j.value("aliases", core::Json::array())) {
+  PLINTH_ASSIGN_OR_RETURN(const core::Json* aliases, List(j, "aliases", kWhat));
+  for (const core::Json& a : *aliases) {
     v.aliases.push_back(a.is_string() ? a.get<std::string>() : "");
   }
   return v;
 }
 
 Result<RegisteredModel> RegisteredModelFromJson(const core::Json& j) {
-  PLINTH_RETURN_IF_ERROR(Expect(j, "registered model"));
+  constexpr std::string_view kWhat = "registered model";
+  PLINTH_RETURN_IF_ERROR(Expect(j, kWhat));
   RegisteredModel m;
   m.name = Str(j, "name");
-  m.creation_timestamp = Int(j, "creation_timestamp");
-  m.last_updated_timestamp = Int(j, "last_updated_timestamp");
+  PLINTH_ASSIGN_OR_RETURN(m.creation_timestamp, Int(j, "creation_timestamp", kWhat));
+  PLINTH_ASSIGN_OR_RETURN(m.last_updated_timestamp, Int(j, "last_updated_timestamp", kWhat));
   m.description = Str(j, "description");
-  for (const core::Json& v : j.value("latest_versions", core::Json::array())) {
+  PLINTH_ASSIGN_OR_RETURN(const core::Json* latest, List(j, "latest_versions", kWhat));
+  for (const core::Json& v : *latest) {
     PLINTH_ASSIGN_OR_RETURN(ModelVersion mv, ModelVersionFromJson(v));
     m.latest_versions.push_back(std::move(mv));
   }
   m.tags = TagsFrom(j, "tags");
-  for (const core::Json& a : j.value("aliases", core::Json::array())) {
-    m.aliases.emplace_back(Str(a, "alias"), Int(a, "version"));
+  PLINTH_ASSIGN_OR_RETURN(const core::Json* aliases, List(j, "aliases", kWhat));
+  for (const core::Json& a : *aliases) {
+    PLINTH_ASSIGN_OR_RETURN(int64_t version, Int(a, "version", "registered model's alias"));
+    m.aliases.emplace_back(Str(a, "alias"), version);
   }
   return m;
 }

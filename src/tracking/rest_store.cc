@@ -54,8 +54,12 @@ class Rest {
       return j;
     }
     if (j.ok() && j->is_object() && j->contains("error_code")) {
-      return StatusFromError((*j)["error_code"].get<std::string>(),
-                             j->value("message", std::string()));
+      core::JsonFields error = *core::JsonFields::Of(*j, what);
+      Result<std::string> code = error.String("error_code");
+      Result<std::string> message = error.String("message", "");
+      if (code.ok() && message.ok()) {
+        return StatusFromError(*code, *message);
+      }
     }
     return Unavailable(what + ": HTTP " + std::to_string(r.status) + " " + r.body.substr(0, 200));
   }
@@ -65,10 +69,25 @@ class Rest {
   std::string user_;
 };
 
-template <typename T>
-Result<std::vector<T>> List(const Json& j, const char* key, Result<T> (*from)(const Json&)) {
+// A 200 answer's members, read with their types checked.
+Result<core::JsonFields> Answer(const Json& j, std::string what = "the server's answer") {
+  return core::JsonFields::Of(j, std::move(what));
+}
+
+// The member `key` of an answer, or null (which the entity readers refuse).
+const Json& Member(const Json& j, const char* key) {
+  static const Json kNull;
+  auto it = j.is_object() ? j.find(key) : j.end();
+  return it == j.end() ? kNull : *it;
+}
+
+// The elements of the array member `key` of an answer, each read by `from`.
+template <typename T, typename From>
+Result<std::vector<T>> List(const Json& j, const char* key, From from) {
   std::vector<T> out;
-  for (const Json& item : j.value(key, Json::array())) {
+  PLINTH_ASSIGN_OR_RETURN(core::JsonFields answer, Answer(j));
+  PLINTH_ASSIGN_OR_RETURN(const Json* items, answer.Items(key));
+  for (const Json& item : *items) {
     PLINTH_ASSIGN_OR_RETURN(T v, from(item));
     out.push_back(std::move(v));
   }
@@ -79,7 +98,8 @@ template <typename T>
 Result<Page<T>> PageOf(const Json& j, const char* key, Result<T> (*from)(const Json&)) {
   Page<T> page;
   PLINTH_ASSIGN_OR_RETURN(page.items, List<T>(j, key, from));
-  page.next_page_token = j.value("next_page_token", "");
+  PLINTH_ASSIGN_OR_RETURN(core::JsonFields answer, Answer(j));
+  PLINTH_ASSIGN_OR_RETURN(page.next_page_token, answer.String("next_page_token", ""));
   return page;
 }
 
@@ -102,15 +122,16 @@ class RestTrackingStore : public TrackingStore {
       m["artifact_location"] = location;
     }
     PLINTH_ASSIGN_OR_RETURN(Json r, Post("/experiments/create", m));
-    return r.value("experiment_id", "");
+    PLINTH_ASSIGN_OR_RETURN(core::JsonFields answer, Answer(r));
+    return answer.String("experiment_id", "");
   }
   Result<Experiment> GetExperiment(const std::string& id) override {
     PLINTH_ASSIGN_OR_RETURN(Json r, Get("/experiments/get", {{"experiment_id", id}}));
-    return ExperimentFromJson(r.value("experiment", Json()));
+    return ExperimentFromJson(Member(r, "experiment"));
   }
   Result<Experiment> GetExperimentByName(const std::string& name) override {
     PLINTH_ASSIGN_OR_RETURN(Json r, Get("/experiments/get-by-name", {{"experiment_name", name}}));
-    return ExperimentFromJson(r.value("experiment", Json()));
+    return ExperimentFromJson(Member(r, "experiment"));
   }
   Result<Page<Experiment>> SearchExperiments(const ExperimentQuery& q) override {
     Json m = {{"max_results", q.max_results},
@@ -153,11 +174,11 @@ class RestTrackingStore : public TrackingStore {
       m["start_time"] = *n.start_time;
     }
     PLINTH_ASSIGN_OR_RETURN(Json r, Post("/runs/create", m));
-    return RunFromJson(r.value("run", Json()));
+    return RunFromJson(Member(r, "run"));
   }
   Result<Run> GetRun(const std::string& id) override {
     PLINTH_ASSIGN_OR_RETURN(Json r, Get("/runs/get", {{"run_id", id}}));
-    return RunFromJson(r.value("run", Json()));
+    return RunFromJson(Member(r, "run"));
   }
   Result<RunInfo> UpdateRun(const std::string& id, std::optional<RunStatus> status,
                             std::optional<int64_t> end_time, const std::string& name) override {
@@ -172,7 +193,7 @@ class RestTrackingStore : public TrackingStore {
       m["run_name"] = name;
     }
     PLINTH_ASSIGN_OR_RETURN(Json r, Post("/runs/update", m));
-    return RunInfoFromJson(r.value("run_info", Json()));
+    return RunInfoFromJson(Member(r, "run_info"));
   }
   Status DeleteRun(const std::string& id) override {
     return Post("/runs/delete", {{"run_id", id}}).status();
@@ -235,13 +256,17 @@ class RestTrackingStore : public TrackingStore {
   }
   Result<std::vector<LineageEdge>> LineageOf(const std::string& id) override {
     PLINTH_ASSIGN_OR_RETURN(Json r, rest_.Call("GET", "/api/plinth/v1/lineage", {{"id", id}}));
-    std::vector<LineageEdge> out;
-    for (const Json& e : r.value("edges", Json::array())) {
-      out.push_back({e.value("src_kind", ""), e.value("src_id", ""), e.value("dst_kind", ""),
-                     e.value("dst_id", ""), e.value("relation", ""),
-                     e.value("created", int64_t{0})});
-    }
-    return out;
+    return List<LineageEdge>(r, "edges", [](const Json& e) -> Result<LineageEdge> {
+      PLINTH_ASSIGN_OR_RETURN(core::JsonFields f, Answer(e, "the server's lineage edge"));
+      LineageEdge edge;
+      PLINTH_ASSIGN_OR_RETURN(edge.src_kind, f.String("src_kind", ""));
+      PLINTH_ASSIGN_OR_RETURN(edge.src_id, f.String("src_id", ""));
+      PLINTH_ASSIGN_OR_RETURN(edge.dst_kind, f.String("dst_kind", ""));
+      PLINTH_ASSIGN_OR_RETURN(edge.dst_id, f.String("dst_id", ""));
+      PLINTH_ASSIGN_OR_RETURN(edge.relation, f.String("relation", ""));
+      PLINTH_ASSIGN_OR_RETURN(edge.created, f.Int("created", 0));
+      return edge;
+    });
   }
   Result<Page<Metric>> GetMetricHistory(const std::string& id, const std::string& key,
                                         int64_t max_results, const std::string& token) override {
@@ -385,13 +410,19 @@ class RestRegistryStore : public RegistryStore {
   Result<std::vector<RegistryEvent>> History(const std::string& name) override {
     PLINTH_ASSIGN_OR_RETURN(
         Json r, rest_.Call("GET", "/api/plinth/v1/registered-models/history", {{"name", name}}));
-    std::vector<RegistryEvent> out;
-    for (const Json& e : r.value("events", Json::array())) {
-      out.push_back({e.value("name", ""), e.value("version", int64_t{0}), e.value("kind", ""),
-                     e.value("key", ""), e.value("from", ""), e.value("to", ""),
-                     e.value("user", ""), e.value("time", int64_t{0})});
-    }
-    return out;
+    return List<RegistryEvent>(r, "events", [](const Json& e) -> Result<RegistryEvent> {
+      PLINTH_ASSIGN_OR_RETURN(core::JsonFields f, Answer(e, "the server's registry event"));
+      RegistryEvent event;
+      PLINTH_ASSIGN_OR_RETURN(event.name, f.String("name", ""));
+      PLINTH_ASSIGN_OR_RETURN(event.version, f.Int("version", 0));
+      PLINTH_ASSIGN_OR_RETURN(event.kind, f.String("kind", ""));
+      PLINTH_ASSIGN_OR_RETURN(event.key, f.String("key", ""));
+      PLINTH_ASSIGN_OR_RETURN(event.from, f.String("from", ""));
+      PLINTH_ASSIGN_OR_RETURN(event.to, f.String("to", ""));
+      PLINTH_ASSIGN_OR_RETURN(event.user_id, f.String("user", ""));
+      PLINTH_ASSIGN_OR_RETURN(event.time, f.Int("time", 0));
+      return event;
+    });
   }
 
  private:
@@ -400,11 +431,11 @@ class RestRegistryStore : public RegistryStore {
   }
   static Result<RegisteredModel> Model(Result<Json> r) {
     PLINTH_RETURN_IF_ERROR(r.status());
-    return RegisteredModelFromJson(r->value("registered_model", Json()));
+    return RegisteredModelFromJson(Member(*r, "registered_model"));
   }
   static Result<ModelVersion> Version(Result<Json> r) {
     PLINTH_RETURN_IF_ERROR(r.status());
-    return ModelVersionFromJson(r->value("model_version", Json()));
+    return ModelVersionFromJson(Member(*r, "model_version"));
   }
   Rest rest_;
 };
@@ -436,14 +467,18 @@ class RestArtifacts : public ArtifactSink {
   Status FetchDir(const std::string& rel, const ArtifactRoot& local) const {
     PLINTH_ASSIGN_OR_RETURN(
         Json listing, rest_.Call("GET", "/api/2.0/mlflow-artifacts/artifacts", {{"path", rel}}));
-    const Json files = listing.value("files", Json::array());
-    if (files.empty()) {
+    PLINTH_ASSIGN_OR_RETURN(core::JsonFields answer, Answer(listing));
+    PLINTH_ASSIGN_OR_RETURN(const Json* files, answer.Items("files"));
+    if (files->empty()) {
       return NotFound("no artifacts at mlflow-artifacts:/" + rel + " on " +
                       rest_.client().base_url());
     }
-    for (const Json& f : files) {
-      std::string child = rel + "/" + f.value("path", "");
-      if (f.value("is_dir", false)) {
+    for (const Json& file : *files) {
+      PLINTH_ASSIGN_OR_RETURN(core::JsonFields f, Answer(file, "the server's artifact listing"));
+      PLINTH_ASSIGN_OR_RETURN(std::string name, f.String("path"));
+      PLINTH_ASSIGN_OR_RETURN(bool is_dir, f.Bool("is_dir", false));
+      std::string child = rel + "/" + name;
+      if (is_dir) {
         PLINTH_RETURN_IF_ERROR(FetchDir(child, local));
         continue;
       }

@@ -56,6 +56,16 @@ expect '[ "$(cat features.txt)" = "2" ]' "env and params reach the command"
 # left and right ran at the same time: each started before the other ended.
 expect '[ "$(cat left.start)" -lt "$(cat right.end)" ] && [ "$(cat right.start)" -lt "$(cat left.end)" ]' "independent stages ran in parallel (-j 2)"
 expect 'grep -q "fingerprint:" plinth.lock && grep -q "params.yaml:train.lr: 0.1" plinth.lock' "plinth.lock records the stages"
+# A damaged plinth.lock: one line naming the file, the line, the key and the type expected.
+cp plinth.lock "$T/lock.good"
+sed -i '0,/size: [0-9]*/s//size: big/' plinth.lock
+run
+expect 'code 2 && said "plinth.lock:[0-9]*: key .size.: expected bytes, got .big.; delete plinth.lock to rebuild"' "a wrong-typed plinth.lock member is named"
+expect '[ "$(grep -c . "$T/out")" = 1 ]' "a wrong-typed plinth.lock member: a one-line error"
+sed -i '0,/fingerprint: .*/s//fingerprint: [1, 2]/' plinth.lock
+run
+expect 'code 2 && said "plinth.lock:[0-9]*: key .fingerprint.: expected a string, got a list"' "a plinth.lock fingerprint that is a list is named"
+cp "$T/lock.good" plinth.lock
 
 run
 expect 'code 0 && said "stage features: up to date" && said "stage train: up to date"' "nothing runs when nothing changed"
@@ -146,6 +156,8 @@ refused() {  # PLINTH_YAML_TEXT MESSAGE WHAT
 refused 'stages:\n  a:\n    cmd: touch ran\n    outs: [.git]\n' "plinth.yaml:3: stage 'a': output .git is .git, which Plinth or git own" ".git as an output"
 refused 'stages:\n  a:\n    cmd: touch ran\n    outs: [.plinth/keep.txt]\n' "stage 'a': output .plinth/keep.txt is .plinth, which Plinth or git own" "a file in .plinth as an output"
 refused 'stages:\n  a:\n    cmd: touch ran\n    wdir: sub\n    outs: [../plinth.yaml]\n' "stage 'a': output plinth.yaml is plinth.yaml" "plinth.yaml as an output (through wdir)"
+refused 'stages:\n  a:\n    cmd: touch ran\n    outs: [params.yaml]\n' "stage 'a': output params.yaml is params.yaml, which Plinth or git own" "params.yaml as an output"
+refused 'stages:\n  a:\n    cmd: touch ran\n    outs: [data/raw.csv.plinth]\n' "stage 'a': output data/raw.csv.plinth is data/raw.csv.plinth, which Plinth or git own" "a pointer file as an output"
 refused 'stages:\n  a:\n    cmd: touch ran\n    outs: [escape/victim.txt]\n' "stage 'a': output escape/victim.txt resolves through a symlink to $T/outside/victim.txt, outside the project" "an output through a symlink to outside"
 refused 'stages:\n  a:\n    cmd: touch ran\n    outs: [gitlink/config]\n' "stage 'a': output gitlink/config resolves through a symlink to .git/config, inside .git" "an output through a symlink to .git"
 rm -f escape gitlink .plinth/keep.txt

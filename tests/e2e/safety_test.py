@@ -10,7 +10,9 @@ store a number other than the one sent:
   refused by registered-models/create and /rename (400 INVALID_PARAMETER_VALUE);
 - int64 fields of the REST bodies (metric steps and timestamps, start and end times) out of
   range or not integral are refused with 400 INVALID_PARAMETER_VALUE naming the field, and
-  2^63 - 1 is kept exactly.
+  2^63 - 1 is kept exactly;
+- wrong-typed members nested in a body (a dataset's name, a tag that is not an object) are
+  refused with 400 INVALID_PARAMETER_VALUE naming the member, never a 500.
 
 usage: safety_test.py PLINTH
 """
@@ -169,6 +171,29 @@ try:
                     query={"run_id": run_id, "metric_key": "m"})
     steps = [m["step"] for m in body.get("metrics", [])] if isinstance(body, dict) else body
     check(st == 200 and steps == [2 ** 63 - 1], f"only the valid point, exactly: {steps}")
+
+    # Wrong-typed members nested in a body: a 400 naming the member, never a 500.
+    ds = {"name": "d", "digest": "x", "source_type": "local", "source": "a.csv"}
+    nested = [
+        ("'name'", "/mlflow/runs/log-inputs",
+         {"run_id": run_id, "datasets": [{"dataset": dict(ds, name=5)}]}),
+        ("'schema'", "/mlflow/runs/log-inputs",
+         {"run_id": run_id, "datasets": [{"dataset": dict(ds, schema={"a": 1})}]}),
+        ("'tags'", "/mlflow/runs/log-inputs",
+         {"run_id": run_id, "datasets": [{"dataset": ds, "tags": "x"}]}),
+        ("'tags'", "/mlflow/experiments/create", {"name": "e", "tags": [5]}),
+        ("'value'", "/mlflow/runs/log-batch",
+         {"run_id": run_id, "metrics": [{"key": "m", "value": [], "timestamp": now}]}),
+    ]
+    for field, path, body in nested:
+        st, resp = call(port, "POST", path, body)
+        check(st == 400 and isinstance(resp, dict)
+              and resp.get("error_code") == "INVALID_PARAMETER_VALUE"
+              and field in resp.get("message", ""),
+              f"{path} {json.dumps(body)}: {st} {resp}")
+    st, _ = call(port, "POST", "/mlflow/runs/log-inputs",
+                 {"run_id": run_id, "datasets": [{"dataset": ds}]})
+    check(st == 200, "log-inputs with a well-typed dataset")
 finally:
     server.send_signal(signal.SIGTERM)
     try:

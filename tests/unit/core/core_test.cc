@@ -188,6 +188,36 @@ TEST(JsonTest, PreviewQuotesAShortPrefix) {
   EXPECT_EQ(cut, "\"" + std::string(50, 'a') + "\xc3\xa9...");
 }
 
+TEST(JsonTest, FieldsNameTheKeyAndTheTypeExpected) {
+  const Json doc = {{"n", "1"}, {"list", Json::array({1})}, {"obj", 5}, {"big", 1e30}};
+  auto f = JsonFields::Of(doc, "doc.json");
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(f->Int("n").status().message(), "doc.json: key 'n': expected an integer, got \"1\"");
+  EXPECT_EQ(f->Int("big").status().message(),
+            "doc.json: key 'big': expected an integer, got 1e+30");
+  EXPECT_EQ(f->String("gone").status().message(),
+            "doc.json: key 'gone': missing (expected a string)");
+  EXPECT_EQ((*f->Items("list"))->size(), 1u);
+  EXPECT_TRUE((*f->Items("gone"))->empty());  // an optional array: empty when absent
+  EXPECT_EQ(f->Items("obj").status().message(), "doc.json: key 'obj': expected an array, got 5");
+  EXPECT_EQ(JsonFields::Of(Json::array(), "doc.json").status().message(),
+            "doc.json: expected a JSON object, got []");
+}
+
+TEST(YamlTest, MemberNamesLineKeyAndType) {
+  auto doc = ParseYaml("a:\n  size: big\n  name: [1]\n", "f.yaml");
+  ASSERT_TRUE(doc.ok());
+  const YAML::Node a = (*doc)["a"];
+  EXPECT_EQ(YamlMember<int64_t>(a, "size", "f.yaml", "bytes").status().message(),
+            "f.yaml:2: key 'size': expected bytes, got \"big\"");
+  EXPECT_EQ(YamlMember<std::string>(a, "name", "f.yaml", "a name").status().message(),
+            "f.yaml:3: key 'name': expected a name, got a list");
+  EXPECT_EQ(YamlMember<std::string>(a, "gone", "f.yaml", "a name").status().message(),
+            "f.yaml:2: key 'gone': missing (expected a name)");
+  EXPECT_EQ(YamlMember<std::string>((*doc)["nothing"], "k", "f.yaml", "a name").status().message(),
+            "f.yaml: expected a mapping with key 'k'");
+}
+
 TEST(JsonTest, ParseErrorNamesLineAndColumn) {
   auto r = ParseJson("{\n  \"a\": 1,\n  \"b\": ]\n}", "x.json");
   ASSERT_FALSE(r.ok());

@@ -1,4 +1,6 @@
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -6,7 +8,9 @@
 
 #include "core/file.h"
 #include "core/json.h"
+#include "core/unique_fd.h"
 #include "data/objects.h"
+#include "data/sync.h"
 #include "data/workspace.h"
 #include "testutil/testutil.h"
 
@@ -67,6 +71,28 @@ TEST(ManifestTest, CanonicalAndParsed) {
   for (const char* bad : {"../x", "/etc/passwd", "a/../../x", "a//b", "./a"}) {
     std::string text = SerializeManifest({{bad, std::string(64, '1'), 1}});
     EXPECT_EQ(ParseManifest(text, "m").status().code(), StatusCode::kCorruption) << bad;
+  }
+}
+
+TEST(ManifestTest, WrongTypedMemberNamesEntryKeyAndType) {
+  const std::string hash(64, '1');
+  struct Case {
+    std::string text;
+    std::string message;
+  };
+  for (const Case& c : std::vector<Case>{
+           {R"([{"path": "a", "hash": ")" + hash + R"(", "size": "3"}])",
+            "m: entry 0: key 'size': expected an integer, got \"3\""},
+           {R"([{"path": 7, "hash": ")" + hash + R"(", "size": 3}])",
+            "m: entry 0: key 'path': expected a string, got 7"},
+           {R"([{"path": "a", "size": 3}])", "m: entry 0: key 'hash': missing (expected a string)"},
+           {R"([{"path": "a", "hash": ")" + hash + R"(", "size": 1e300}])",
+            "m: entry 0: key 'size': expected an integer, got 1e+300"},
+           {"[5]", "m: entry 0: expected a JSON object, got 5"}}) {
+    auto r = ParseManifest(c.text, "m");
+    ASSERT_FALSE(r.ok()) << c.text;
+    EXPECT_EQ(r.status().code(), StatusCode::kCorruption) << c.text;
+    EXPECT_EQ(r.status().message(), c.message) << c.text;
   }
 }
 
@@ -303,5 +329,34 @@ TEST_F(WorkspaceTest, UnicodeNamesAndSymlinkedFiles) {
   EXPECT_EQ(ReadText(Abs("withlink/link.txt")), "pointed at");
 }
 
+TEST_F(WorkspaceTest, GcRemovesManifestTemporariesOfKilledWritersOnly) {
+  WriteText(Abs("data/dir/x.txt"), "x");
+  auto added = Add(*project_, {Abs("data/dir")});
+  ASSERT_TRUE(added.ok()) << added.status().ToString();
+  ObjectCache cache(project_->config().cache_dir, project_->config().link_order);
+  const std::string manifest = cache.ObjectPath(added->added[0].pointer.hash);
+  const fs::path dir = fs::path(manifest).parent_path();
+  const std::string name = fs::path(manifest).filename().string();
+  // What a killed AtomicWriteFile of the manifest leaves, and one a live writer holds.
+  const std::string stale = (dir / ("." + name + ".tmp.999999.1")).string();
+  const std::string live = (dir / ("." + name + ".tmp.1.2")).string();
+  WriteText(stale, "[");
+  WriteText(live, "[");
+  core::UniqueFd held(::open(live.c_str(), O_RDONLY | O_CLOEXEC));
+  ASSERT_TRUE(held.valid());
+  ASSERT_EQ(::flock(held.get(), LOCK_EX | LOCK_NB), 0);
+
+  auto dry = Gc(*project_, false, true);
+  ASSERT_TRUE(dry.ok()) << dry.status().ToString();
+  EXPECT_TRUE(fs::exists(stale));  // a dry run removes nothing
+  auto gc = Gc(*project_, false, false);
+  ASSERT_TRUE(gc.ok()) << gc.status().ToString();
+  EXPECT_EQ(gc->temporaries_removed, 1);
+  EXPECT_FALSE(fs::exists(stale));
+  EXPECT_TRUE(fs::exists(live));
+  EXPECT_TRUE(fs::exists(manifest));
+}
+
 }  // namespace
+
 }  // namespace plinth::data

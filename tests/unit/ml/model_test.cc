@@ -5,6 +5,9 @@
 #include <cmath>
 #include <random>
 
+#include "ml/bundle.h"
+#include "testutil/testutil.h"
+
 namespace plinth::ml {
 namespace {
 
@@ -85,6 +88,29 @@ std::vector<std::string> KindNames() {
 }
 
 INSTANTIATE_TEST_SUITE_P(Kinds, ModelKindTest, ::testing::ValuesIn(KindNames()));
+
+TEST(ImportModelTest, WrongTypedSchemaMembersNameTheKey) {
+  testutil::TempDir dir;
+  const core::Json inputs = core::Json::array({{{"name", "x"}, {"type", "float64"}}});
+  struct Case {
+    const char* key;
+    core::Json value;
+    std::string message;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"task", 1, "schema.json: key 'task': expected a string, got 1"},
+           {"name", core::Json::array(), "schema.json: key 'name': expected a string, got []"},
+           {"target", false, "schema.json: key 'target': expected a string, got false"},
+           {"threshold", "high",
+            "schema.json: key 'threshold': expected a number, got \"high\""}}) {
+    core::Json schema = {{"task", "regression"}, {"inputs", inputs}};
+    schema[c.key] = c.value;
+    auto p = ImportModel("xgboost", "", schema, "schema.json", dir.File("bundle"));
+    ASSERT_FALSE(p.ok()) << c.key;
+    EXPECT_EQ(p.status().code(), StatusCode::kInvalidArgument) << c.key;
+    EXPECT_EQ(p.status().message(), c.message);
+  }
+}
 
 }  // namespace
 }  // namespace plinth::ml

@@ -206,9 +206,8 @@ TEST_F(RunnerTest, LockRoundTrip) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().message(),
             dir_.File("plinth.lock") +
-                ":3: stage 'a': malformed lock entry (expected fingerprint, cmd, deps [{path, "
-                "hash}], params {key: value}, outs [{path, hash, size, nfiles, kind}] as plinth "
-                "run writes them); delete plinth.lock to rebuild");
+                ":4: stage 'a': key 'fingerprint': missing (expected a string); delete "
+                "plinth.lock to rebuild");
 }
 
 TEST_F(RunnerTest, MissingInputsRefusedBeforeAnythingRuns) {

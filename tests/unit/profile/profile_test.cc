@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 #include <random>
 
 #include "profile/hyperloglog.h"
@@ -118,6 +119,36 @@ TEST(ProfileTest, JsonErrorsNameTheKey) {
   EXPECT_EQ(r.status().message(), "p.json: $.rows: expected an integer");
   EXPECT_EQ(ProfileFromJson({{"format", "other"}}, "p.json").status().message(),
             "p.json: $.format: expected \"plinth.profile/v1\", got \"other\"");
+}
+
+TEST(ProfileTest, JsonWrongTypesAreRefusedNotWrappedOrIgnored) {
+  auto r = table::ReadCsvText("x,s\n1.5,a\n2.5,b\n", {}, "t");
+  ASSERT_TRUE(r.ok());
+  const core::Json good = ProfileToJson(ProfileTable(r->table));
+  ASSERT_TRUE(ProfileFromJson(good, "p.json").ok());
+  struct Case {
+    std::function<void(core::Json&)> damage;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {[](core::Json& j) { j["rows"] = uint64_t{18446744073709551615u}; },
+       "p.json: $.rows: expected an integer"},
+      {[](core::Json& j) { j["duplicate_rows_exact"] = "yes"; },
+       "p.json: $.duplicate_rows_exact: expected true or false"},
+      {[](core::Json& j) { j["columns"][0]["numeric"]["histogram"]["counts"][0] = "x"; },
+       "p.json: $.columns[0].numeric.histogram.counts[0]: expected an integer"},
+      {[](core::Json& j) { j["columns"][0]["numeric"]["sketch"] = 5; },
+       "p.json: $.columns[0].numeric.sketch: expected an array"},
+      {[](core::Json& j) { j["columns"][1]["categories"]["values"][0] = 1; },
+       "p.json: $.columns[1].categories.values[0]: expected a string"},
+  };
+  for (const Case& c : cases) {
+    core::Json j = good;
+    c.damage(j);
+    auto back = ProfileFromJson(j, "p.json");
+    ASSERT_FALSE(back.ok()) << c.message;
+    EXPECT_EQ(back.status().message(), c.message);
+  }
 }
 
 TEST(ProfileTest, RendersTextAndHtml) {

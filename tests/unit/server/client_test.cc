@@ -99,5 +99,33 @@ TEST(TrackingClientTest, HttpAndEmbeddedAgree) {
   EXPECT_EQ(down->tracking->GetExperiment("0").status().code(), StatusCode::kUnavailable);
 }
 
+// HandleForTesting answers without a connection, logging writes after their
+// group commit; a wrong-typed member nested in a body is a 400 naming it.
+TEST(MlflowApiTest, HandleForTestingAnswersWritesAndNestedTypeErrors) {
+  testutil::TempDir dir;
+  auto api = MlflowApi::Create({"sqlite:///" + dir.File("m.db"), dir.File("art"), "test"});
+  ASSERT_TRUE(api.ok()) << api.status().ToString();
+  auto post = [&](const std::string& path, const std::string& body) {
+    http::Request r;
+    r.method = "POST";
+    r.path = r.target = "/api/2.0/mlflow" + path;
+    r.headers.emplace_back("content-type", "application/json");
+    r.body = body;
+    return (*api)->HandleForTesting(std::move(r));
+  };
+  http::Response run = post("/runs/create", R"({"experiment_id": "0"})");
+  ASSERT_EQ(run.status, 200) << run.body;
+  const std::string id = (*core::ParseJson(run.body, "run"))["run"]["info"]["run_id"];
+  EXPECT_EQ(post("/runs/log-metric",
+                 R"({"run_id": ")" + id + R"(", "key": "m", "value": 1, "timestamp": 1})")
+                .status,
+            200);
+  http::Response bad = post(
+      "/runs/log-inputs", R"({"run_id": ")" + id + R"(", "datasets": [{"dataset": {"name": 5}}]})");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("INVALID_PARAMETER_VALUE"), std::string::npos) << bad.body;
+  EXPECT_NE(bad.body.find("Invalid value 5 for parameter 'name'"), std::string::npos) << bad.body;
+}
+
 }  // namespace
 }  // namespace plinth::server

@@ -1,0 +1,71 @@
+// Entities read from an MLflow server's answers: wrong-typed or out-of-range
+// members are errors naming the entity and the key, never wrapped or thrown.
+#include "tracking/mlflow_json.h"
+
+#include <gtest/gtest.h>
+
+namespace plinth::tracking {
+namespace {
+
+using core::Json;
+
+TEST(MlflowJsonTest, Int64MembersOutOfRangeAreErrorsNotWrapped) {
+  struct Case {
+    Json value;
+    std::string got;
+  };
+  for (const Case& c :
+       std::vector<Case>{{Json(uint64_t{9223372036854775808u}), "9223372036854775808"},
+                         {Json(1e30), "1e+30"},
+                         {Json(1.5), "1.5"},
+                         {Json("12abc"), "\"12abc\""},
+                         {Json("99999999999999999999"), "\"99999999999999999999\""},
+                         {Json::array(), "[]"}}) {
+    auto info = RunInfoFromJson({{"run_id", "r"}, {"start_time", c.value}});
+    ASSERT_FALSE(info.ok()) << c.got;
+    EXPECT_EQ(info.status().code(), StatusCode::kCorruption);
+    EXPECT_EQ(info.status().message(),
+              "the server's run info: key 'start_time': expected an integer from -2^63 to "
+              "2^63-1, got " +
+                  c.got);
+  }
+  auto metric = MetricFromJson({{"key", "m"}, {"value", 1}, {"timestamp", 1}, {"step", 1e19}});
+  ASSERT_FALSE(metric.ok());
+  EXPECT_NE(metric.status().message().find("metric: key 'step'"), std::string::npos);
+  // In range, as a number, an integral double or a decimal string, as servers write them.
+  auto ok = RunInfoFromJson({{"run_id", "r"},
+                             {"start_time", int64_t{9223372036854775807}},
+                             {"end_time", "-9223372036854775808"}});
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->start_time, INT64_MAX);
+  EXPECT_EQ(ok->end_time, INT64_MIN);
+  EXPECT_EQ(MetricFromJson({{"key", "m"}, {"value", 1}, {"timestamp", 2.0}})->timestamp, 2);
+}
+
+TEST(MlflowJsonTest, WrongTypedContainersAreErrorsNotExceptions) {
+  auto run = RunFromJson({{"info", {{"run_id", "r"}}}, {"data", 5}});
+  ASSERT_FALSE(run.ok());
+  EXPECT_EQ(run.status().message(), "the server's run: key 'data': expected an object, got 5");
+  run = RunFromJson({{"info", {{"run_id", "r"}}}, {"data", {{"metrics", "m"}}}});
+  ASSERT_FALSE(run.ok());
+  EXPECT_EQ(run.status().message(),
+            "the server's run's data: key 'metrics': expected an array, got \"m\"");
+  run = RunFromJson(
+      *core::ParseJson(R"({"info": {"run_id": "r"}, "inputs": {"dataset_inputs": [7]}})", "t"));
+  ASSERT_FALSE(run.ok());
+  EXPECT_EQ(run.status().message(), "the server's dataset input is not a JSON object");
+  run = RunFromJson(*core::ParseJson(
+      R"({"info": {"run_id": "r"}, "inputs": {"dataset_inputs": [{"dataset": "d"}]}})", "t"));
+  ASSERT_FALSE(run.ok());
+  EXPECT_EQ(run.status().message(),
+            "the server's dataset input: key 'dataset': expected an object, got \"d\"");
+  auto model = RegisteredModelFromJson({{"name", "m"}, {"aliases", {{"alias", "a"}}}});
+  ASSERT_FALSE(model.ok());
+  EXPECT_NE(model.status().message().find("key 'aliases'"), std::string::npos);
+  auto version = ModelVersionFromJson({{"name", "m"}, {"version", "x"}});
+  ASSERT_FALSE(version.ok());
+  EXPECT_NE(version.status().message().find("model version: key 'version'"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace plinth::tracking
