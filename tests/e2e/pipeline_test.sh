@@ -60,11 +60,11 @@ expect 'grep -q "fingerprint:" plinth.lock && grep -q "params.yaml:train.lr: 0.1
 cp plinth.lock "$T/lock.good"
 sed -i '0,/size: [0-9]*/s//size: big/' plinth.lock
 run
-expect 'code 2 && said "plinth.lock:[0-9]*: key .size.: expected bytes, got .big.; delete plinth.lock to rebuild"' "a wrong-typed plinth.lock member is named"
+expect 'code 2 && said "plinth.lock:[0-9]*: stage .[a-z_]*.: key .size.: expected bytes, got .big.; delete plinth.lock to rebuild"' "a wrong-typed plinth.lock member is named"
 expect '[ "$(grep -c . "$T/out")" = 1 ]' "a wrong-typed plinth.lock member: a one-line error"
 sed -i '0,/fingerprint: .*/s//fingerprint: [1, 2]/' plinth.lock
 run
-expect 'code 2 && said "plinth.lock:[0-9]*: key .fingerprint.: expected a string, got a list"' "a plinth.lock fingerprint that is a list is named"
+expect 'code 2 && said "plinth.lock:[0-9]*: stage .[a-z_]*.: key .fingerprint.: expected a string, got a list"' "a plinth.lock fingerprint that is a list is named"
 cp "$T/lock.good" plinth.lock
 
 run
