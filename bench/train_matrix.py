@@ -31,6 +31,7 @@ own defaults, over 20 seeds: 0.950 and 0.948; over seeds 0-2 alone: 0.933 and
 0.956).
 
 usage: train_matrix.py BUILD_DIR [--seeds 0 1 2] [--small-seeds 10] [--datasets adult titanic ...]
+                       [--set model.params.min_child_weight=5 ...]
                        [--kinds gbdt random_forest linear]
 """
 import argparse
@@ -115,7 +116,7 @@ def splits(name, seed, out):
     return paths
 
 
-def plinth_score(plinth, name, kind, seed, train_csv, test_csv, out):
+def plinth_score(plinth, name, kind, seed, train_csv, test_csv, out, overrides=()):
     _, target, task, ids, ignored, _ = DATASETS[name]
     config = os.path.join(out, "train.yaml")
     with open(config, "w") as f:
@@ -125,8 +126,9 @@ def plinth_score(plinth, name, kind, seed, train_csv, test_csv, out):
                 f"model:\n  type: {kind}\noutput: {out}/bundle\n")
     report = os.path.join(out, "report.json")
     start = time.perf_counter()
-    subprocess.run([plinth, "train", config, "-q", "--no-track", "--json", report], check=True,
-                   stdout=subprocess.DEVNULL)
+    sets = [a for o in overrides for a in ("--set", o)]
+    subprocess.run([plinth, "train", config, "-q", "--no-track", "--json", report, *sets],
+                   check=True, stdout=subprocess.DEVNULL)
     wall = time.perf_counter() - start
     r = json.load(open(report))
     m = r["metrics"]["test"]
@@ -206,6 +208,8 @@ def main():
                          "30-180 rows, where one row is 0.006-0.033 accuracy)")
     ap.add_argument("--datasets", nargs="+", default=list(DATASETS))
     ap.add_argument("--kinds", nargs="+", default=KINDS)
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="passed to plinth train as --set (try a default before changing it)")
     args = ap.parse_args()
     plinth = os.path.abspath(os.path.join(args.build, "apps/plinth/plinth"))
     out = os.path.join(HERE, "out", "train_matrix")
@@ -219,7 +223,7 @@ def main():
             base = python_scores(name, seed, train_csv, test_csv)
             for kind in args.kinds:
                 score, wall, rounds = plinth_score(plinth, name, kind, seed, train_csv, test_csv,
-                                                   out)
+                                                   out, args.set)
                 results.append({"dataset": name, "task": task, "kind": kind, "seed": seed,
                                 "plinth": score, "wall_s": wall, "rounds": rounds, **base})
                 print(f"{name} seed {seed} {kind}: plinth {score:.4f}  " +
