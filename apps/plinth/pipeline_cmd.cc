@@ -115,6 +115,10 @@ void RegisterPipeline(CLI::App& app, Runner& run) {
       if (!m.ok()) {
         return ReportError(m.status());
       }
+      if (m->empty()) {
+        std::puts("no metrics: no file a stage lists under 'metrics' in plinth.yaml exists yet");
+        return kExitOk;
+      }
       core::TextTable t({"file", "key", "value"}, {false, false, true});
       for (const auto& v : *m) {
         t.AddRow({v.file, v.key, v.value});

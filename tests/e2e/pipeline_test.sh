@@ -202,6 +202,9 @@ expect 'code 0 && [ "$(cat "$T/out")" = "$(printf "prep\ntrain <- prep\nreport <
 cmd dag --dot
 expect 'code 0 && head -1 "$T/out" | grep -q "^digraph pipeline {" && grep -q "\"prep\" -> \"train\";" "$T/out" && grep -q "\"train\" -> \"report\";" "$T/out" && [ "$(grep -c -- "->" "$T/out")" = 2 ]' "dag --dot: Graphviz with one edge per dependency"
 
+cmd metrics show
+expect 'code 0 && [ "$(cat "$T/out")" = "no metrics: no file a stage lists under '"'"'metrics'"'"' in plinth.yaml exists yet" ]' "metrics show: none yet is said, not an empty table"
+
 cmd run report
 expect 'code 0 && [ -f report.txt ] && [ ! -e lint.txt ]' "run STAGE: the stage and what it needs, nothing else"
 expect 'grep -q "stage prep: ran" "$T/out" && grep -q "stage train: ran" "$T/out" && ! grep -Eq "stage lint|^lint " "$T/out"' "run STAGE: lint not even listed"
