@@ -8,6 +8,7 @@
 #include "http/errors.h"
 #include "serving/answers.h"
 #include "table/column.h"
+#include "table/value_parse.h"
 
 namespace plinth::serving {
 namespace {
@@ -294,9 +295,8 @@ http::Response ModelServer::Feedback(Call& call) {
     rec.label = label.is_string() ? label.get<std::string>() : label.dump();
     if (regression) {
       // Not strtod's silent 0 for "abc": the live MAE would count it.
-      char* end = nullptr;
-      const double v = std::strtod(rec.label.c_str(), &end);
-      if (rec.label.empty() || end != rec.label.c_str() + rec.label.size() || !std::isfinite(v)) {
+      double v = 0;
+      if (!table::ParseFloat64(rec.label, v) || !std::isfinite(v)) {
         return Error(400, where + ".label: expected a number (the model is a regressor), got \"" +
                               rec.label.substr(0, 32) + "\"");
       }
