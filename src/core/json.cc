@@ -356,7 +356,12 @@ void AppendJsonString(std::string* out, std::string_view value) {
     out->append(DumpJson(Json(std::string(value)), false));
     return;
   }
-  JsonAppender(out).PlainString(value);
+  // Plain appends, not a JsonAppender: an appender on a long string grows it
+  // by half again, zero-filled, then cuts it back, so one per string made a
+  // 100,000-point metric history quadratic (13.7 s instead of 0.1 s).
+  out->push_back('"');
+  out->append(value);
+  out->push_back('"');
 }
 
 namespace {
