@@ -37,7 +37,7 @@ constexpr ModelKind kKinds[] = {
     {"gbdt", "gradient-boosted trees (XGBoost gbtree, hist)", "model.ubj", "xgboost", CreateGbdt,
      /*trees=*/true, kTreeParams},
     {"random_forest", "random forest (XGBoost, num_parallel_tree trees per round)", "model.ubj",
-     "xgboost", CreateRandomForest, /*trees=*/true, kTreeParams},
+     "xgboost", CreateRandomForest, /*trees=*/true, kTreeParams, /*stops_early=*/false},
     {"linear", "linear model (XGBoost gblinear: squared error, logistic, softmax)", "model.ubj",
      "xgboost", CreateLinear, /*trees=*/false, kLinearParams},
 #ifdef PLINTH_WITH_TORCH

@@ -124,6 +124,11 @@ struct ModelKind {
   // The keys `model.params` may hold: the library parameters this kind passes
   // on (a misspelt or foreign key is a config error, not silently ignored).
   std::span<const std::string_view> params;
+  // Trains round after round and keeps the best on a validation split. False for
+  // a kind fitted in one round (a random forest): there is nothing to stop, so
+  // its default split holds no validation rows out (they would be taken from
+  // training for a score only) and early stopping is off.
+  bool stops_early = true;
 };
 
 // The text after "known: " in an unknown-parameter error: `kind`'s params, comma-separated.

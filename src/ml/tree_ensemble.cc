@@ -217,19 +217,41 @@ Result<TreeEnsemble> TreeEnsemble::FromXgboostJson(const nlohmann::json& model,
         return Malformed(where + ".split_indices[" + std::to_string(node) + "]",
                          "a feature below " + std::to_string(num_features));
       }
-      if (d + 1 > kMaxDepth) {
-        return Unimplemented("trees deeper than " + std::to_string(kMaxDepth) +
-                             " splits are evaluated by XGBoost");
-      }
       depth = std::max(depth, d + 1);
       stack.emplace_back(left[s], d + 1);
       stack.emplace_back(right[s], d + 1);
     }
-    const int64_t width = int64_t{1} << depth;
-    bytes += (width - 1) * static_cast<int64_t>(sizeof(Split)) + width * 4;
+    const bool compact = depth > kCompleteDepth;
+    const int64_t width = compact ? 0 : int64_t{1} << depth;
+    bytes += compact ? static_cast<int64_t>(seen * sizeof(Node))
+                     : (width - 1) * static_cast<int64_t>(sizeof(Split)) + width * 4;
     if (bytes > kMaxBytes) {
       return Unimplemented("ensembles above " + std::to_string(kMaxBytes >> 20) +
-                           " MiB laid out complete are evaluated by XGBoost");
+                           " MiB of trees are evaluated by XGBoost");
+    }
+    if (compact) {
+      // Each split's two children side by side: one index reaches both.
+      Tree out{static_cast<int64_t>(e.nodes_.size()), 0, -1, tree_info[t]};
+      const size_t first = e.nodes_.size();
+      e.nodes_.push_back({});
+      std::vector<std::pair<int64_t, uint32_t>> place{{0, 0}};  // node, index in the tree
+      while (!place.empty()) {
+        const auto [node, pos] = place.back();
+        place.pop_back();
+        const auto s = static_cast<size_t>(node);
+        if (left[s] < 0) {
+          e.nodes_[first + pos] = {static_cast<float>(cond[s]), 0, 0, 0};
+          continue;
+        }
+        const auto children = static_cast<uint32_t>(e.nodes_.size() - first);
+        e.nodes_.resize(e.nodes_.size() + 2);
+        e.nodes_[first + pos] = {static_cast<float>(cond[s]), static_cast<uint32_t>(feature[s]),
+                                children, dleft[s] != 0 ? 1u : 0u};
+        place.emplace_back(left[s], children);
+        place.emplace_back(right[s], children + 1);
+      }
+      e.trees_.push_back(out);
+      continue;
     }
     Tree out{static_cast<int64_t>(e.splits_.size()), static_cast<int64_t>(e.leaves_.size()), depth,
              tree_info[t]};
@@ -319,6 +341,22 @@ void TreeEnsemble::PredictBlock(const float* x, int64_t rows, float* out) const 
   const int64_t stride = num_features_;
   uint32_t at[kLanes];
   for (const Tree& tree : trees_) {
+    if (tree.depth < 0) {  // compact: one row at a time
+      const Node* nodes = nodes_.data() + tree.splits;
+      for (int64_t r = 0; r < rows; ++r) {
+        const float* row = x + r * stride;
+        uint32_t i = 0;
+        while (nodes[i].children != 0) {
+          const Node& n = nodes[i];
+          const float v = row[n.feature];
+          uint32_t right = static_cast<uint32_t>(!(v < n.value));
+          right ^= static_cast<uint32_t>(std::isnan(v)) & n.default_left;
+          i = n.children + right;
+        }
+        out[r * groups_ + tree.group] += nodes[i].value;
+      }
+      continue;
+    }
     const Split* splits = splits_.data() + tree.splits;
     const uint8_t* left = default_left_.data() + tree.splits;
     const float* leaves = leaves_.data() + tree.leaves;

@@ -18,10 +18,15 @@
 // default side, leaves summed in float in tree order onto the base margin,
 // then the objective's transform written as XGBoost writes it. Models it does
 // not cover (dart, gblinear, categorical splits, vector leaves, other
-// objectives, trees deeper than kMaxDepth) are refused with kUnimplemented,
-// and the caller keeps XGBoost.
+// objectives) are refused with kUnimplemented, and the caller keeps XGBoost.
+//
+// A tree deeper than kCompleteDepth (a forest's, or a lossguide tree's) would
+// take 2^depth leaves laid out complete; it is stored compact instead, as its
+// nodes with the two children of a split side by side, and walked one row at a
+// time until a leaf. The values are the same, summed in the same order.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -48,6 +53,10 @@ class TreeEnsemble {
   // Output values per row: the number of classes for multi:softprob, else 1.
   int64_t output_columns() const { return groups_; }
   int64_t num_trees() const { return static_cast<int64_t>(trees_.size()); }
+  // The trees stored compact (deeper than kCompleteDepth).
+  int64_t compact_trees() const {
+    return std::count_if(trees_.begin(), trees_.end(), [](const Tree& t) { return t.depth < 0; });
+  }
   const std::string& objective() const { return objective_; }
 
   // Predicts the `rows` rows of `x` (row-major, num_features values each)
@@ -60,21 +69,30 @@ class TreeEnsemble {
   Matrix Predict(const Matrix& x, int threads) const;
 
   // The deepest tree laid out complete: 2^12 leaves of 4 bytes and 2^12 - 1
-  // splits of 8 bytes, 48 KiB. Deeper trees (lossguide) stay with XGBoost, and
-  // so do ensembles whose complete trees would take more than kMaxBytes.
-  static constexpr int kMaxDepth = 12;
+  // splits of 8 bytes, 48 KiB. Deeper trees are stored compact (Node); an
+  // ensemble above kMaxBytes either way stays with XGBoost.
+  static constexpr int kCompleteDepth = 12;
   static constexpr int64_t kMaxBytes = int64_t{512} << 20;
 
   struct Split {
     float threshold;
     uint32_t feature;
   };
+  // A node of a compact tree: a leaf when `children` is 0 (`value` its leaf
+  // value), else a split on `feature` at `value` whose left child is
+  // `children` and right child `children` + 1 (indices within the tree).
+  struct Node {
+    float value;
+    uint32_t feature;
+    uint32_t children;
+    uint32_t default_left;
+  };
 
  private:
   struct Tree {
-    int64_t splits;  // index of its root in splits_ (2^depth - 1 entries)
+    int64_t splits;  // index of its root in splits_ (2^depth - 1 entries), or in nodes_ if compact
     int64_t leaves;  // index of its first leaf in leaves_ (2^depth entries)
-    int32_t depth;   // splits on every root-to-leaf path
+    int32_t depth;   // complete: splits on every root-to-leaf path; compact: -1
     int32_t group;   // the output column it adds to
   };
   enum class Transform { kIdentity, kSigmoid, kSoftmax };
@@ -82,6 +100,7 @@ class TreeEnsemble {
   void PredictBlock(const float* x, int64_t rows, float* out) const;
 
   std::vector<Split> splits_;
+  std::vector<Node> nodes_;  // the compact trees'
   std::vector<uint8_t> default_left_;  // per split: missing values go left
   std::vector<float> leaves_;
   std::vector<Tree> trees_;

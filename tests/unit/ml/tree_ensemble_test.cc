@@ -90,6 +90,7 @@ struct Case {
   int classes;
   double missing;
   nlohmann::json params;
+  bool deep = false;  // trees deeper than kCompleteDepth: some are stored compact
 };
 
 class TreeEnsembleTest : public ::testing::TestWithParam<Case> {};
@@ -116,8 +117,14 @@ TEST_P(TreeEnsembleTest, PredictsExactlyWhatXgboostPredicts) {
   auto loaded = (*kind)->create();
   ASSERT_TRUE(loaded.ok());
   ASSERT_TRUE((*loaded)->Deserialize(*bytes, c.task, c.classes, d.x.cols).ok());
-  const bool native = c.params.empty();  // dart stays with XGBoost
+  // dart stays with XGBoost
+  const bool native = !c.params.is_object() || c.params.value("booster", "") != "dart";
   EXPECT_EQ((*loaded)->PredictEngine(), native ? "native trees" : "xgboost " + XgboostVersion());
+  if (native) {
+    auto ensemble = TreeEnsemble::FromXgboostModel(*bytes, d.x.cols);
+    ASSERT_TRUE(ensemble.ok()) << ensemble.status().ToString();
+    EXPECT_EQ(ensemble->compact_trees() > 0, c.deep) << ensemble->compact_trees();
+  }
 
   std::vector<float> want = XgboostPredict(*bytes, d.x);
   for (int threads : {1, 0}) {
@@ -163,10 +170,17 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"california_housing.csv", "median_house_value", "gbdt", Task::kRegression, 2, 0.1, {}},
         Case{"bike_sharing_hour.csv", "cnt", "gbdt", Task::kRegression, 2, 0.0, {}},
         Case{"sklearn_breast_cancer.csv", "target", "gbdt", Task::kBinary, 2, 0.2, {}},
-        Case{"sklearn_breast_cancer.csv", "target", "random_forest", Task::kBinary, 2, 0.1, {}},
+        // Fully grown (min_child_weight 0): past depth 12 on 569 rows.
+        Case{"sklearn_breast_cancer.csv", "target", "random_forest", Task::kBinary, 2, 0.1, {},
+             /*deep=*/true},
         Case{"sklearn_wine.csv", "target", "gbdt", Task::kMulticlass, 3, 0.1, {}},
         Case{"sklearn_digits.csv", "target", "gbdt", Task::kMulticlass, 10, 0.05, {}},
         Case{"sklearn_iris.csv", "target", "random_forest", Task::kMulticlass, 3, 0.0, {}},
+        Case{"california_housing.csv", "median_house_value", "random_forest", Task::kRegression,
+             2, 0.1, nlohmann::json{{"num_parallel_tree", 10}}, /*deep=*/true},
+        Case{"bike_sharing_hour.csv", "cnt", "gbdt", Task::kRegression, 2, 0.05,
+             nlohmann::json{{"grow_policy", "lossguide"}, {"max_depth", 0}, {"max_leaves", 255}},
+             /*deep=*/true},
         Case{"sklearn_diabetes.csv", "target", "gbdt", Task::kRegression, 2, 0.1,
              nlohmann::json{{"booster", "dart"}, {"rate_drop", 0.1}}}),
     [](const ::testing::TestParamInfo<Case>& p) {

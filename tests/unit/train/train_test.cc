@@ -213,6 +213,33 @@ TEST(TrainTest, ConfigDefaultsAndOverrides) {
   EXPECT_EQ(c->split.train, 0.85);
 }
 
+// A random forest is fitted in one round: its default split trains on the rows
+// other kinds hold out for early stopping, and early stopping is off. What a
+// config gives is kept.
+TEST(TrainTest, RandomForestTrainsOnTheValidationShareByDefault) {
+  TempDir dir;
+  std::string path = dir.Write("t.yaml", "data:\n  path: d.csv\n  target: y\n");
+  auto c = LoadTrainingConfig(path, {"model.type=random_forest"});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->split.validation, 0.0);
+  EXPECT_DOUBLE_EQ(c->split.train, 0.85);
+  EXPECT_EQ(c->split.test, 0.15);
+  EXPECT_EQ(c->early_stopping_patience, 0);
+  auto g = LoadTrainingConfig(path, {"model.type=gbdt"});
+  ASSERT_TRUE(g.ok());
+  EXPECT_EQ(g->split.validation, 0.15);
+  EXPECT_EQ(g->early_stopping_patience, 5);
+  c = LoadTrainingConfig(path, {"model.type=random_forest", "split.validation=0.2",
+                                "model.early_stopping_patience=3"});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->split.validation, 0.2);
+  EXPECT_DOUBLE_EQ(c->split.train, 0.65);
+  EXPECT_EQ(c->early_stopping_patience, 3);
+  c = LoadTrainingConfig(path, {"model.type=random_forest", "split={train: 0.6, test: 0.25}"});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->split.validation, 0.15);  // the remainder of what was given
+}
+
 // Values given but unusable are errors naming the key: 0 epochs used to train
 // the kind's default 1000 rounds, .inf reached XGBoost.
 TEST(TrainTest, GivenValuesAreCheckedNotReplaced) {
