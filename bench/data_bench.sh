@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Data versioning side by side with the tools that bound it, on the same data in
 # the same run (hot page cache; medians of REPEAT runs):
-#   one 2 GB file: plinth add (default link order: copies) vs cp, openssl dgst
+#   one 2 GB file: plinth add (default link order: copies) vs cp (and cp + sync), openssl dgst
 #     -sha256, md5sum (DVC's hash); and plinth add with opt-in hardlinks
 #   100k small files: plinth add (copies) vs cp -r and vs hashing them one by
 #     one on one core; and plinth add with opt-in hardlinks
@@ -65,6 +65,8 @@ for i in $(seq "$REPEAT"); do
   R[openssl]+="$(t openssl dgst -sha256 big.bin) "
   R[md5sum]+="$(t md5sum big.bin) "
   R[cp]+="$(t cp big.bin big.copy) "; rm -f big.copy
+  # plinth add syncs the filesystem before it writes the pointer: the same durability.
+  R[cp_sync]+="$(t sh -c 'cp big.bin big.copy && sync -f big.copy') "; rm -f big.copy
   fresh; cp big.bin proj/big.bin
   R[add_big]+="$(cd proj && t "$PLINTH" add -q big.bin) "
   fresh_hardlink; cp big.bin proj/big.bin
@@ -78,6 +80,7 @@ for i in $(seq "$REPEAT"); do
   echo "changed $i" > proj/small/d050/f0500.bin.new && mv proj/small/d050/f0500.bin.new proj/small/d050/f0500.bin
   R[status_one_change]+="$(cd proj && t "$PLINTH" status) "
   R[cp_r]+="$(t cp -r small small.copy) "; rm -rf small.copy
+  R[cp_r_sync]+="$(t sh -c 'cp -r small small.copy && sync -f small.copy') "; rm -rf small.copy
   (cd proj && "$PLINTH" add -q small && "$PLINTH" remote add r "$OUT/remote" >/dev/null)
   rm -rf remote
   R[push_small]+="$(cd proj && t "$PLINTH" push -q) "
@@ -91,11 +94,15 @@ ratio() { echo "scale=2; $(m "$1") / $(m "$2")" | bc; }
 printf '| measurement | seconds | vs baseline |\n|---|---:|---|\n'
 printf '| cp, 2 GiB | %.2f | baseline |\n' "$(m cp)"
 printf '| **plinth add, 2 GiB file** (default: copy) | %.2f | **%sx cp** (target <= 1.2x) |\n' "$(m add_big)" "$(ratio add_big cp)"
+printf '| cp + sync, 2 GiB (the durability plinth add gives) | %.2f | %sx cp |\n' "$(m cp_sync)" "$(ratio cp_sync cp)"
+printf '| plinth add, 2 GiB file, against cp + sync | | %sx |\n' "$(ratio add_big cp_sync)"
 printf '| plinth add, 2 GiB file, opt-in hardlinks | %.2f | %sx cp |\n' "$(m add_big_hardlink)" "$(ratio add_big_hardlink cp)"
 printf '| openssl dgst -sha256, 2 GiB | %.2f | %sx cp |\n' "$(m openssl)" "$(ratio openssl cp)"
 printf '| md5sum, 2 GiB (DVC hashes with MD5) | %.2f | %sx cp |\n' "$(m md5sum)" "$(ratio md5sum cp)"
 printf '| cp -r, 100k files | %.2f | baseline |\n' "$(m cp_r)"
 printf '| **plinth add, 100k files** (default: copy) | %.2f | **%sx cp -r** (target <= 1.5x) |\n' "$(m add_small)" "$(ratio add_small cp_r)"
+printf '| cp -r + sync, 100k files | %.2f | %sx cp -r |\n' "$(m cp_r_sync)" "$(ratio cp_r_sync cp_r)"
+printf '| plinth add, 100k files, against cp -r + sync | | %sx |\n' "$(ratio add_small cp_r_sync)"
 printf '| plinth add, 100k files, opt-in hardlinks | %.2f | %sx cp -r |\n' "$(m add_small_hardlink)" "$(ratio add_small_hardlink cp_r)"
 printf '| openssl dgst file by file, one core, 100k files | %.2f | %sx cp -r |\n' "$(m hash_small_1core)" "$(ratio hash_small_1core cp_r)"
 printf '| **plinth status after one change, 100k files** | %.2f | target < 1 s |\n' "$(m status_one_change)"

@@ -333,7 +333,14 @@ Result<std::string> CopyHashing(int in, const std::string& path, const struct st
 
 }  // namespace
 
+namespace {
+std::atomic<int64_t> sync_filesystem_calls{0};
+}  // namespace
+
+int64_t SyncFilesystemCalls() { return sync_filesystem_calls.load(); }
+
 Status SyncFilesystem(const std::string& dir) {
+  ++sync_filesystem_calls;
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) {
     return ErrnoStatus(dir);
@@ -653,6 +660,7 @@ Result<std::string> ObjectCache::StoreFile(const std::string& path, StateCache& 
       ::unlink(tmp.c_str());
       return err;
     }
+    ++objects_written_;
     PLINTH_RETURN_IF_ERROR(state.Remember(obj, hash));
     return hash;
   }
@@ -716,6 +724,7 @@ Result<std::string> ObjectCache::StoreFile(const std::string& path, StateCache& 
   state.CountHashed(bytes);
   std::string hash = *hashed;
   if (stored) {
+    ++objects_written_;
     PLINTH_RETURN_IF_ERROR(state.Remember(ObjectPath(hash), hash));
   }
   PLINTH_RETURN_IF_ERROR(state.Remember(path, hash, &after));

@@ -61,6 +61,8 @@ Result<int64_t> PumpHashing(int in, const std::string& in_name, int out,
 // Flushes the filesystem holding `dir` to disk (syncfs): one call at the end
 // of a transfer instead of an fsync per object.
 Status SyncFilesystem(const std::string& dir);
+// How many times SyncFilesystem was called in this process (for tests).
+int64_t SyncFilesystemCalls();
 
 class StateCache {
  public:
@@ -123,6 +125,9 @@ class ObjectCache {
       : dir_(std::move(dir)), link_order_(std::move(link_order)) {}
 
   const std::string& dir() const { return dir_; }
+  // Objects written by copy or reflink so far: their bytes are not synced to
+  // disk until the caller calls SyncFilesystem (once, for many).
+  int64_t objects_written() const { return objects_written_.load(); }
   // Where the object `hash` lives (whether or not it exists).
   std::string ObjectPath(const std::string& hash) const;
   bool Has(const std::string& hash) const;
@@ -182,6 +187,8 @@ class ObjectCache {
 
   std::string dir_;
   std::vector<LinkKind> link_order_;
+  // Objects this cache wrote (copies and reflinks, not yet synced to disk).
+  std::atomic<int64_t> objects_written_{0};
   // Set when a link kind failed on this filesystem, so it is not tried per file.
   mutable std::atomic<bool> reflink_broken_{false};
   mutable std::atomic<bool> hardlink_broken_{false};

@@ -245,6 +245,7 @@ struct DataSession::Impl {
   ObjectCache cache;
   core::ThreadPool pool;
   bool progress;
+  int64_t objects_synced = 0;  // cache.objects_written() at the last sync
 };
 
 DataSession::DataSession(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -307,6 +308,18 @@ Result<std::vector<ManifestEntry>> DataSession::ListFiles(const std::string& abs
 }
 
 Result<Pointer> DataSession::Store(const std::string& abs, bool show_progress) {
+  PLINTH_ASSIGN_OR_RETURN(Pointer p, StoreUnsynced(abs, show_progress));
+  if (impl_->cache.objects_written() > impl_->objects_synced) {
+    // The new objects reach the disk before anything (a pointer file, a lock
+    // entry) names them: after a power loss a pointer never names an object
+    // whose bytes were lost, while the workspace file may be edited already.
+    impl_->objects_synced = impl_->cache.objects_written();
+    PLINTH_RETURN_IF_ERROR(SyncFilesystem(impl_->cache.dir()));
+  }
+  return p;
+}
+
+Result<Pointer> DataSession::StoreUnsynced(const std::string& abs, bool show_progress) {
   std::error_code ec;
   fs::file_status st = fs::status(abs, ec);
   if (!fs::exists(st)) {

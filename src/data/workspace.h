@@ -38,7 +38,8 @@ class DataSession {
   Result<Pointer> Hash(const std::string& abs, std::vector<ManifestEntry>* files = nullptr);
   // The files below directory `abs` with their hashes (a manifest of it as it is).
   Result<std::vector<ManifestEntry>> ListFiles(const std::string& abs);
-  // Stores the file or directory at `abs` in the cache; returns its pointer.
+  // Stores the file or directory at `abs` in the cache; returns its pointer
+  // once the objects it wrote are on disk (one syncfs).
   Result<Pointer> Store(const std::string& abs, bool show_progress);
   // Makes `abs` hold what `p` describes, from the cache (directories: extra files
   // removed). Returns the number of files written and removed.
@@ -54,6 +55,7 @@ class DataSession {
   core::ThreadPool& pool();
 
  private:
+  Result<Pointer> StoreUnsynced(const std::string& abs, bool show_progress);
   struct Impl;
   explicit DataSession(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;

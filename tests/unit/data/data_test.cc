@@ -221,6 +221,23 @@ TEST_F(WorkspaceTest, DefaultNeverSharesAnInodeWithTheCache) {
   EXPECT_EQ(ReadText(obj), "precious");
 }
 
+// Copies in the cache are written without an fsync each; add syncs the
+// filesystem once before a pointer names them (it did not: after a power loss
+// a pointer could name an object whose bytes never reached the disk).
+TEST_F(WorkspaceTest, AddSyncsNewObjectsBeforeWritingPointers) {
+  WriteText(Abs("f.txt"), "v1");
+  std::filesystem::create_directories(Abs("d"));
+  WriteText(Abs("d/a.txt"), "a");
+  int64_t before = SyncFilesystemCalls();
+  ASSERT_TRUE(Add(*project_, {Abs("f.txt")}).ok());
+  EXPECT_EQ(SyncFilesystemCalls(), before + 1);
+  ASSERT_TRUE(Add(*project_, {Abs("d")}).ok());
+  EXPECT_EQ(SyncFilesystemCalls(), before + 2);
+  // Nothing new to store: no sync.
+  ASSERT_TRUE(Add(*project_, {Abs("f.txt"), Abs("d")}).ok());
+  EXPECT_EQ(SyncFilesystemCalls(), before + 2);
+}
+
 TEST_F(WorkspaceTest, LegacyInitDefaultIsReadAsTheSafeDefault) {
   ASSERT_TRUE(core::AtomicWriteFile(Abs(".plinth/config.yaml"),
                                     "cache:\n  link: [reflink, hardlink, copy]\n")
