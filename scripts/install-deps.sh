@@ -21,7 +21,7 @@ PACKAGES=(
   postgresql
   # Python reference implementations for correctness tests and side-by-side benchmarks
   python3 python3-pandas python3-numpy python3-scipy python3-sklearn python3-xgboost python3-torch
-  python3-fastapi python3-uvicorn
+  python3-fastapi python3-uvicorn python3-prometheus-client
 )
 
 missing=()

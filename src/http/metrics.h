@@ -1,17 +1,45 @@
-// Request metrics in Prometheus' text exposition format (version 0.0.4):
-// requests by route, method and status, and a latency histogram by route.
-// Thread-safe; recording takes one short lock.
+// Prometheus' text exposition format (version 0.0.4): PrometheusWriter, the
+// one place its lines are written, and the metrics both servers keep:
+// requests by route, method and status, and a latency histogram by route
+// (RequestMetrics: thread-safe, recording takes one short lock).
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 namespace plinth::http {
+
+class Histogram;
+
+// Appends metric families to `out`: a family's # HELP and # TYPE lines, then
+// its samples, `name{key="value",...} value`. Label values are escaped;
+// doubles are written in their shortest round-trip form.
+class PrometheusWriter {
+ public:
+  using Labels = std::initializer_list<std::pair<std::string_view, std::string_view>>;
+
+  explicit PrometheusWriter(std::string& out) : out_(out) {}
+
+  // `type`: counter, gauge, histogram or summary.
+  PrometheusWriter& Family(std::string_view name, std::string_view type, std::string_view help);
+  PrometheusWriter& Sample(std::string_view name, Labels labels, uint64_t value);
+  PrometheusWriter& Sample(std::string_view name, Labels labels, double value);
+  // The histogram's NAME_bucket{LABELS,le="..."} (cumulative), NAME_sum and NAME_count lines.
+  PrometheusWriter& Sample(std::string_view name, Labels labels, const Histogram& h);
+
+ private:
+  void Name(std::string_view name, std::string_view suffix, Labels labels,
+            std::string_view le = {});
+  std::string& out_;
+};
 
 // A Prometheus histogram over fixed upper bounds. Not locked: its owner locks.
 class Histogram {
@@ -19,13 +47,11 @@ class Histogram {
   explicit Histogram(std::vector<double> bounds)
       : bounds_(std::move(bounds)), buckets_(bounds_.size(), 0) {}
   void Observe(double v);
-  // The "NAME_bucket{LABELS,le=...}", "NAME_sum" and "NAME_count" lines; `labels`
-  // is "" or `key="value",...`.
-  void Render(std::string& out, const std::string& name, const std::string& labels) const;
   uint64_t count() const { return count_; }
   double sum() const { return sum_; }
 
  private:
+  friend class PrometheusWriter;
   std::vector<double> bounds_;
   std::vector<uint64_t> buckets_;  // non-cumulative
   uint64_t count_ = 0;
@@ -39,8 +65,8 @@ class RequestMetrics {
 
   void Record(const std::string& route, const std::string& method, int status, double seconds);
 
-  // The exposition text: # HELP / # TYPE lines, counters, histogram buckets, sum, count.
-  std::string Render() const;
+  // Appends the exposition text: # HELP / # TYPE lines, counters, histogram buckets, sum, count.
+  void Render(std::string& out) const;
 
   static constexpr std::array<double, 12> kBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                                       0.05,   0.1,   0.25,   0.5,   1,    2.5};
@@ -52,7 +78,5 @@ class RequestMetrics {
   std::map<std::string, Histogram> latency_;
 };
 
-// A label value escaped as the format requires (\\, \", \n).
-std::string PrometheusLabel(const std::string& v);
 
 }  // namespace plinth::http

@@ -1065,16 +1065,14 @@ std::optional<http::Response> MlflowApi::Dispatch(const http::Request& request, 
   if (path == "/metrics") {
     http::Response r;
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    r.body = impl_->request_metrics.Render();
-    r.body +=
-        "# HELP plinth_server_group_commit_requests_total Logging requests written by the "
-        "group commit.\n# TYPE plinth_server_group_commit_requests_total counter\n"
-        "plinth_server_group_commit_requests_total " +
-        std::to_string(impl_->commit->items_run()) +
-        "\n# HELP plinth_server_group_commit_batches_total Transactions that carried "
-        "them.\n# TYPE plinth_server_group_commit_batches_total counter\n"
-        "plinth_server_group_commit_batches_total " +
-        std::to_string(impl_->commit->batches_run()) + "\n";
+    impl_->request_metrics.Render(r.body);
+    http::PrometheusWriter(r.body)
+        .Family("plinth_server_group_commit_requests_total", "counter",
+                "Logging requests written by the group commit.")
+        .Sample("plinth_server_group_commit_requests_total", {}, impl_->commit->items_run())
+        .Family("plinth_server_group_commit_batches_total", "counter",
+                "Transactions that carried them.")
+        .Sample("plinth_server_group_commit_batches_total", {}, impl_->commit->batches_run());
     return r;
   }
   if (path == "/health") {

@@ -127,12 +127,11 @@ void DynamicBatcher::Score(std::deque<std::unique_ptr<Pending>>& batch, int64_t 
 
 void DynamicBatcher::RenderMetrics(std::string& out) const {
   std::lock_guard<std::mutex> lock(metrics_mu_);
-  out += "# HELP plinth_serve_batch_rows Rows per model call (dynamic batching).\n";
-  out += "# TYPE plinth_serve_batch_rows histogram\n";
-  batch_rows_.Render(out, "plinth_serve_batch_rows", "");
-  out += "# HELP plinth_serve_batch_requests Requests merged per model call.\n";
-  out += "# TYPE plinth_serve_batch_requests histogram\n";
-  batch_requests_.Render(out, "plinth_serve_batch_requests", "");
+  http::PrometheusWriter(out)
+      .Family("plinth_serve_batch_rows", "histogram", "Rows per model call (dynamic batching).")
+      .Sample("plinth_serve_batch_rows", {}, batch_rows_)
+      .Family("plinth_serve_batch_requests", "histogram", "Requests merged per model call.")
+      .Sample("plinth_serve_batch_requests", {}, batch_requests_);
 }
 
 }  // namespace plinth::serving

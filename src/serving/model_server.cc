@@ -1,7 +1,6 @@
 #include "serving/model_server.h"
 
 #include <cmath>
-#include <cstdio>
 #include <random>
 
 #include "core/clock.h"
@@ -514,101 +513,79 @@ http::Response ModelServer::KServeV1(Call& call) {
 }
 
 std::string ModelServer::Metrics(const ServedModel& m) const {
-  std::string out = requests_.Render();
-  out += "# HELP plinth_serve_in_flight_requests Requests being answered.\n";
-  out += "# TYPE plinth_serve_in_flight_requests gauge\n";
-  out += "plinth_serve_in_flight_requests " +
-         std::to_string(in_flight_.load(std::memory_order_relaxed)) + "\n";
-  out += "# HELP plinth_serve_model_info The model being served.\n";
-  out += "# TYPE plinth_serve_model_info gauge\n";
-  out += "plinth_serve_model_info{name=\"" + http::PrometheusLabel(m.name) + "\",version=\"" +
-         http::PrometheusLabel(m.version) + "\"} 1\n";
+  std::string out;
+  requests_.Render(out);
+  http::PrometheusWriter w(out);
+  w.Family("plinth_serve_in_flight_requests", "gauge", "Requests being answered.")
+      .Sample("plinth_serve_in_flight_requests", {},
+              static_cast<double>(in_flight_.load(std::memory_order_relaxed)));
+  w.Family("plinth_serve_model_info", "gauge", "The model being served.")
+      .Sample("plinth_serve_model_info", {{"name", m.name}, {"version", m.version}}, uint64_t{1});
   {
     std::lock_guard<std::mutex> lock(stats_mu_);
-    out += "# HELP plinth_serve_request_rows Rows per scored request.\n";
-    out += "# TYPE plinth_serve_request_rows histogram\n";
-    request_rows_.Render(out, "plinth_serve_request_rows", "");
-    out += "# HELP plinth_serve_predicted_rows_total Rows scored.\n";
-    out += "# TYPE plinth_serve_predicted_rows_total counter\n";
-    out += "plinth_serve_predicted_rows_total " +
-           std::to_string(static_cast<uint64_t>(request_rows_.sum())) + "\n";
-    char buf[64];
+    w.Family("plinth_serve_request_rows", "histogram", "Rows per scored request.")
+        .Sample("plinth_serve_request_rows", {}, request_rows_);
+    w.Family("plinth_serve_predicted_rows_total", "counter", "Rows scored.")
+        .Sample("plinth_serve_predicted_rows_total", {},
+                static_cast<uint64_t>(request_rows_.sum()));
     if (m.predictor->task() == ml::Task::kRegression) {
-      out += "# HELP plinth_serve_prediction_value Predicted values (sum and count: the mean).\n";
-      out += "# TYPE plinth_serve_prediction_value summary\n";
-      std::snprintf(buf, sizeof(buf), "%.9g", value_sum_);
-      out += std::string("plinth_serve_prediction_value_sum ") + buf + "\n";
-      out += "plinth_serve_prediction_value_count " + std::to_string(value_count_) + "\n";
+      w.Family("plinth_serve_prediction_value", "summary",
+               "Predicted values (sum and count: the mean).")
+          .Sample("plinth_serve_prediction_value_sum", {}, value_sum_)
+          .Sample("plinth_serve_prediction_value_count", {}, value_count_);
     } else {
-      out += "# HELP plinth_serve_predictions_total Rows predicted, by predicted class.\n";
-      out += "# TYPE plinth_serve_predictions_total counter\n";
+      w.Family("plinth_serve_predictions_total", "counter", "Rows predicted, by predicted class.");
       for (const auto& [label, n] : per_class_) {
-        out += "plinth_serve_predictions_total{class=\"" + http::PrometheusLabel(label) + "\"} " +
-               std::to_string(n) + "\n";
+        w.Sample("plinth_serve_predictions_total", {{"class", label}}, n);
       }
-      out += "# HELP plinth_serve_prediction_confidence The predicted class's probability.\n";
-      out += "# TYPE plinth_serve_prediction_confidence histogram\n";
-      confidence_.Render(out, "plinth_serve_prediction_confidence", "");
+      w.Family("plinth_serve_prediction_confidence", "histogram",
+               "The predicted class's probability.")
+          .Sample("plinth_serve_prediction_confidence", {}, confidence_);
     }
-    out +=
-        "# HELP plinth_serve_feedback_rows_total Ground-truth rows received, by whether they "
-        "matched a recent prediction.\n";
-    out += "# TYPE plinth_serve_feedback_rows_total counter\n";
-    out += "plinth_serve_feedback_rows_total{result=\"matched\"} " +
-           std::to_string(feedback_matched_) + "\n";
-    out += "plinth_serve_feedback_rows_total{result=\"unknown\"} " +
-           std::to_string(feedback_unknown_) + "\n";
+    w.Family("plinth_serve_feedback_rows_total", "counter",
+             "Ground-truth rows received, by whether they matched a recent prediction.")
+        .Sample("plinth_serve_feedback_rows_total", {{"result", "matched"}}, feedback_matched_)
+        .Sample("plinth_serve_feedback_rows_total", {{"result", "unknown"}}, feedback_unknown_);
     const double matched = static_cast<double>(feedback_matched_);
+    // Gauges in shortest round-trip text: they are compared with metrics computed elsewhere.
     if (m.predictor->task() == ml::Task::kRegression) {
-      out +=
-          "# HELP plinth_serve_live_mae Mean absolute error of the predictions given "
-          "feedback.\n# TYPE plinth_serve_live_mae gauge\n";
-      // Shortest round-trip text: the gauge is compared with metrics computed elsewhere.
-      out += "plinth_serve_live_mae ";
-      table::AppendDouble(out, matched > 0 ? feedback_abs_error_ / matched : 0.0);
-      out += "\n";
+      w.Family("plinth_serve_live_mae", "gauge",
+               "Mean absolute error of the predictions given feedback.")
+          .Sample("plinth_serve_live_mae", {}, matched > 0 ? feedback_abs_error_ / matched : 0.0);
     } else {
-      out +=
-          "# HELP plinth_serve_feedback_correct_total Predictions given feedback that were "
-          "right.\n# TYPE plinth_serve_feedback_correct_total counter\n";
-      out += "plinth_serve_feedback_correct_total " + std::to_string(feedback_correct_) + "\n";
-      out +=
-          "# HELP plinth_serve_live_accuracy Accuracy of the predictions given feedback.\n"
-          "# TYPE plinth_serve_live_accuracy gauge\n";
-      out += "plinth_serve_live_accuracy ";
-      table::AppendDouble(out,
-                          matched > 0 ? static_cast<double>(feedback_correct_) / matched : 0.0);
-      out += "\n";
+      w.Family("plinth_serve_feedback_correct_total", "counter",
+               "Predictions given feedback that were right.")
+          .Sample("plinth_serve_feedback_correct_total", {}, feedback_correct_);
+      w.Family("plinth_serve_live_accuracy", "gauge",
+               "Accuracy of the predictions given feedback.")
+          .Sample("plinth_serve_live_accuracy", {},
+                  matched > 0 ? static_cast<double>(feedback_correct_) / matched : 0.0);
     }
   }
   if (options_.batcher != nullptr) {
     options_.batcher->RenderMetrics(out);
   }
   if (options_.log != nullptr) {
-    out +=
-        "# HELP plinth_serve_log_rows_total Rows of the prediction log: written, or dropped "
-        "because its queue was full.\n# TYPE plinth_serve_log_rows_total counter\n";
-    out += "plinth_serve_log_rows_total{result=\"written\"} " +
-           std::to_string(options_.log->written_rows()) + "\n";
-    out += "plinth_serve_log_rows_total{result=\"dropped\"} " +
-           std::to_string(options_.log->dropped_rows()) + "\n";
-    out +=
-        "# HELP plinth_serve_log_write_errors_total Failed writes to the prediction log.\n"
-        "# TYPE plinth_serve_log_write_errors_total counter\n";
-    out += "plinth_serve_log_write_errors_total " + std::to_string(options_.log->write_errors()) +
-           "\n";
+    w.Family("plinth_serve_log_rows_total", "counter",
+             "Rows of the prediction log: written, or dropped because its queue was full.")
+        .Sample("plinth_serve_log_rows_total", {{"result", "written"}},
+                options_.log->written_rows())
+        .Sample("plinth_serve_log_rows_total", {{"result", "dropped"}},
+                options_.log->dropped_rows());
+    w.Family("plinth_serve_log_write_errors_total", "counter",
+             "Failed writes to the prediction log.")
+        .Sample("plinth_serve_log_write_errors_total", {}, options_.log->write_errors());
   }
-  out +=
-      "# HELP plinth_serve_reloads_total Reloads by outcome: a new version swapped in, "
-      "the same version found, or a failure (the served model kept).\n";
-  out += "# TYPE plinth_serve_reloads_total counter\n";
+  w.Family("plinth_serve_reloads_total", "counter",
+           "Reloads by outcome: a new version swapped in, the same version found, or a failure "
+           "(the served model kept).");
   const std::pair<const char*, const std::atomic<uint64_t>*> reloads[] = {
       {"swapped", &reloads_swapped_},
       {"unchanged", &reloads_unchanged_},
       {"failed", &reloads_failed_}};
   for (const auto& [result, count] : reloads) {
-    out += std::string("plinth_serve_reloads_total{result=\"") + result + "\"} " +
-           std::to_string(count->load(std::memory_order_relaxed)) + "\n";
+    w.Sample("plinth_serve_reloads_total", {{"result", result}},
+             count->load(std::memory_order_relaxed));
   }
   return out;
 }

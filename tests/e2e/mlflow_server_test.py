@@ -492,6 +492,13 @@ def main():
           'plinth_server_http_request_duration_seconds_bucket{route="/mlflow/runs/create",'
           'le="+Inf"}' in text and
           'route="other",method="GET",status="404"' in text, f"metrics: {text[:400]}")
+    # The same text as Prometheus' own Python client parses it (python3-prometheus-client).
+    from prometheus_client.parser import text_string_to_metric_families
+    families = {f.name: f.type for f in text_string_to_metric_families(text)}
+    check(families.get("plinth_server_http_requests") == "counter" and
+          families.get("plinth_server_http_request_duration_seconds") == "histogram" and
+          families.get("plinth_server_group_commit_requests") == "counter",
+          f"metric families parsed: {families}")
 
     # Many clients at once, on two server processes over the same store: 32 concurrent
     # loggers lose no metric, experiment ids stay unique, nothing errors.

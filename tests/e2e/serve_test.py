@@ -253,6 +253,16 @@ per_class = sum(int(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
 check(per_class == 2202, f"predictions by class sum to the rows scored: {per_class}")
 check("plinth_serve_prediction_confidence_count 2202" in metrics, "confidence histogram")
 check('plinth_serve_log_rows_total{result="dropped"} 0' in metrics, "no log rows dropped")
+# The whole exposition as Prometheus' own Python client parses it (Debian's python3-prometheus-client).
+from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
+families = {f.name: f for f in text_string_to_metric_families(metrics)}
+check(families["plinth_serve_request_rows"].type == "histogram" and
+      families["plinth_serve_live_accuracy"].type == "gauge" and
+      families["plinth_serve_http_requests"].type == "counter",
+      f"families parsed with their types: {sorted(families)}")
+confidence = {s.labels.get("le"): s.value for s in families["plinth_serve_prediction_confidence"].samples
+              if s.name.endswith("_bucket")}
+check(confidence.get("+Inf") == 2202, f"the confidence histogram's +Inf bucket: {confidence}")
 
 # --keep-alive 1: an idle keep-alive connection is closed after a second.
 with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
