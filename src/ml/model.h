@@ -129,6 +129,9 @@ struct ModelKind {
   // its default split holds no validation rows out (they would be taken from
   // training for a score only) and early stopping is off.
   bool stops_early = true;
+  // The training defaults of `model.learning_rate` and `model.epochs` (rounds).
+  double learning_rate = 0.1;
+  int epochs = 1000;
 };
 
 // The text after "known: " in an unknown-parameter error: `kind`'s params, comma-separated.

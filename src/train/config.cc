@@ -216,31 +216,8 @@ Status CheckFraction(const Section& s, double v, std::string_view key) {
 
 }  // namespace
 
-double DefaultLearningRate(std::string_view kind) {
-  if (kind == "mlp") {
-    return 0.001;
-  }
-  if (kind == "random_forest") {
-    return 1.0;
-  }
-  if (kind == "linear") {
-    return 0.5;
-  }
-  return 0.1;
-}
-
 ml::OutlierMethod DefaultOutlierMethod(const ml::ModelKind& kind) {
   return kind.trees ? ml::OutlierMethod::kNone : ml::OutlierMethod::kIqr;
-}
-
-int DefaultEpochs(std::string_view kind) {
-  if (kind == "random_forest") {
-    return 1;
-  }
-  if (kind == "mlp") {
-    return 100;
-  }
-  return 1000;
 }
 
 Result<TrainingConfig> LoadTrainingConfig(const std::string& path,
@@ -424,10 +401,10 @@ Result<TrainingConfig> LoadTrainingConfig(const std::string& path,
     }
   }
   if (!has_learning_rate) {
-    c.learning_rate = DefaultLearningRate(c.model_type);
+    c.learning_rate = (*kind)->learning_rate;
   }
   if (!has_epochs) {
-    c.epochs = DefaultEpochs(c.model_type);
+    c.epochs = (*kind)->epochs;
   }
   if (!(c.learning_rate > 0) || !std::isfinite(c.learning_rate)) {
     return InvalidArgument(path + ": key 'model.learning_rate': expected a positive number, got " +

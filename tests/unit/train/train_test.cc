@@ -200,8 +200,8 @@ TEST(TrainTest, ConfigDefaultsAndOverrides) {
   EXPECT_EQ(c->split.train, 0.7);
   EXPECT_EQ(c->split.test, 0.15);
   EXPECT_EQ(c->model_type, "mlp");
-  EXPECT_EQ(c->learning_rate, DefaultLearningRate("mlp"));
-  EXPECT_EQ(c->epochs, DefaultEpochs("mlp"));
+  EXPECT_EQ(c->learning_rate, 0.001);  // the mlp row of the model-kind table
+  EXPECT_EQ(c->epochs, 100);
   EXPECT_EQ(c->params["hidden_layers"], core::Json({16, 8}));
   EXPECT_EQ(c->data_path, dir.File("d.csv"));
   EXPECT_EQ(c->output, dir.File("models/d"));
