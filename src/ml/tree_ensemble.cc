@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <limits>
 #include <thread>
 #include <tuple>
 
@@ -223,7 +224,7 @@ Result<TreeEnsemble> TreeEnsemble::FromXgboostJson(const nlohmann::json& model,
     }
     const bool compact = depth > kCompleteDepth;
     const int64_t width = compact ? 0 : int64_t{1} << depth;
-    bytes += compact ? static_cast<int64_t>(seen * sizeof(Node))
+    bytes += compact ? static_cast<int64_t>(seen * (sizeof(Node) + sizeof(float)))
                      : (width - 1) * static_cast<int64_t>(sizeof(Split)) + width * 4;
     if (bytes > kMaxBytes) {
       return Unimplemented("ensembles above " + std::to_string(kMaxBytes >> 20) +
@@ -231,7 +232,7 @@ Result<TreeEnsemble> TreeEnsemble::FromXgboostJson(const nlohmann::json& model,
     }
     if (compact) {
       // Each split's two children side by side: one index reaches both.
-      Tree out{static_cast<int64_t>(e.nodes_.size()), 0, -1, tree_info[t]};
+      Tree out{static_cast<int64_t>(e.nodes_.size()), 0, -depth, tree_info[t]};
       const size_t first = e.nodes_.size();
       e.nodes_.push_back({});
       std::vector<std::pair<int64_t, uint32_t>> place{{0, 0}};  // node, index in the tree
@@ -240,13 +241,28 @@ Result<TreeEnsemble> TreeEnsemble::FromXgboostJson(const nlohmann::json& model,
         place.pop_back();
         const auto s = static_cast<size_t>(node);
         if (left[s] < 0) {
-          e.nodes_[first + pos] = {static_cast<float>(cond[s]), 0, 0, 0};
+          // Every walk stays: NaN is above no value and the default side is right.
+          e.nodes_[first + pos] = {std::numeric_limits<float>::quiet_NaN(), 0, pos - 1, 0};
           continue;
         }
         const auto children = static_cast<uint32_t>(e.nodes_.size() - first);
         e.nodes_.resize(e.nodes_.size() + 2);
         e.nodes_[first + pos] = {static_cast<float>(cond[s]), static_cast<uint32_t>(feature[s]),
                                 children, dleft[s] != 0 ? 1u : 0u};
+        place.emplace_back(left[s], children);
+        place.emplace_back(right[s], children + 1);
+      }
+      e.leaf_values_.resize(e.nodes_.size(), 0.0f);
+      place.push_back({0, 0});
+      while (!place.empty()) {  // the leaf values, by the same walk
+        const auto [node, pos] = place.back();
+        place.pop_back();
+        const auto s = static_cast<size_t>(node);
+        if (left[s] < 0) {
+          e.leaf_values_[first + pos] = static_cast<float>(cond[s]);
+          continue;
+        }
+        const uint32_t children = e.nodes_[first + pos].children;
         place.emplace_back(left[s], children);
         place.emplace_back(right[s], children + 1);
       }
@@ -309,6 +325,25 @@ inline void Walk(const TreeEnsemble::Split* splits, const uint8_t* default_left,
   }
 }
 
+// Walks `kCount` rows down one compact tree for `steps` steps (its depth):
+// a walk that reaches a leaf stays there. Returns each walk's node.
+template <int64_t kCount>
+inline void WalkCompact(const TreeEnsemble::Node* nodes, int32_t steps, const float* row0,
+                        int64_t stride, uint32_t* at) {
+  for (int64_t k = 0; k < kCount; ++k) {
+    at[k] = 0;
+  }
+  for (int32_t d = 0; d < steps; ++d) {
+    for (int64_t k = 0; k < kCount; ++k) {
+      const TreeEnsemble::Node node = nodes[at[k]];
+      const float v = row0[k * stride + node.feature];
+      uint32_t right = static_cast<uint32_t>(!(v < node.threshold));
+      right ^= static_cast<uint32_t>(std::isnan(v)) & node.default_left;
+      at[k] = node.children + right;
+    }
+  }
+}
+
 }  // namespace
 
 Result<nlohmann::json> TreeEnsemble::ReadXgboostModel(std::string_view bytes) {
@@ -341,19 +376,22 @@ void TreeEnsemble::PredictBlock(const float* x, int64_t rows, float* out) const 
   const int64_t stride = num_features_;
   uint32_t at[kLanes];
   for (const Tree& tree : trees_) {
-    if (tree.depth < 0) {  // compact: one row at a time
+    if (tree.depth < 0) {  // compact: leaves send a walk to themselves
       const Node* nodes = nodes_.data() + tree.splits;
-      for (int64_t r = 0; r < rows; ++r) {
+      const float* values = leaf_values_.data() + tree.splits;
+      for (int64_t r = 0; r < rows; r += kLanes) {
         const float* row = x + r * stride;
-        uint32_t i = 0;
-        while (nodes[i].children != 0) {
-          const Node& n = nodes[i];
-          const float v = row[n.feature];
-          uint32_t right = static_cast<uint32_t>(!(v < n.value));
-          right ^= static_cast<uint32_t>(std::isnan(v)) & n.default_left;
-          i = n.children + right;
+        const int64_t n = std::min(kLanes, rows - r);
+        if (n < kLanes) {
+          for (int64_t k = 0; k < n; ++k) {
+            WalkCompact<1>(nodes, -tree.depth, row + k * stride, stride, at + k);
+          }
+        } else {
+          WalkCompact<kLanes>(nodes, -tree.depth, row, stride, at);
         }
-        out[r * groups_ + tree.group] += nodes[i].value;
+        for (int64_t k = 0; k < n; ++k) {
+          out[(r + k) * groups_ + tree.group] += values[at[k]];
+        }
       }
       continue;
     }

@@ -78,11 +78,14 @@ class TreeEnsemble {
     float threshold;
     uint32_t feature;
   };
-  // A node of a compact tree: a leaf when `children` is 0 (`value` its leaf
-  // value), else a split on `feature` at `value` whose left child is
-  // `children` and right child `children` + 1 (indices within the tree).
+  // A node of a compact tree: a split on `feature` at `threshold` whose left
+  // child is `children` and right child `children` + 1 (indices within the
+  // tree). A leaf sends every row to itself (threshold NaN: no value is below
+  // it, so every walk goes "right", to `children` + 1 = itself), so a walk can
+  // take as many steps as the tree is deep, eight rows side by side, with no
+  // test for having arrived; its value is in leaf_values_.
   struct Node {
-    float value;
+    float threshold;
     uint32_t feature;
     uint32_t children;
     uint32_t default_left;
@@ -92,7 +95,7 @@ class TreeEnsemble {
   struct Tree {
     int64_t splits;  // index of its root in splits_ (2^depth - 1 entries), or in nodes_ if compact
     int64_t leaves;  // index of its first leaf in leaves_ (2^depth entries)
-    int32_t depth;   // complete: splits on every root-to-leaf path; compact: -1
+    int32_t depth;   // complete: splits on every root-to-leaf path; compact: minus the deepest
     int32_t group;   // the output column it adds to
   };
   enum class Transform { kIdentity, kSigmoid, kSoftmax };
@@ -100,7 +103,8 @@ class TreeEnsemble {
   void PredictBlock(const float* x, int64_t rows, float* out) const;
 
   std::vector<Split> splits_;
-  std::vector<Node> nodes_;  // the compact trees'
+  std::vector<Node> nodes_;          // the compact trees'
+  std::vector<float> leaf_values_;  // per node of nodes_: its value if a leaf
   std::vector<uint8_t> default_left_;  // per split: missing values go left
   std::vector<float> leaves_;
   std::vector<Tree> trees_;
