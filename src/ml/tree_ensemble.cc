@@ -235,6 +235,7 @@ Result<TreeEnsemble> TreeEnsemble::FromXgboostJson(const nlohmann::json& model,
       Tree out{static_cast<int64_t>(e.nodes_.size()), 0, -depth, tree_info[t]};
       const size_t first = e.nodes_.size();
       e.nodes_.push_back({});
+      e.leaf_values_.push_back(0.0f);
       std::vector<std::pair<int64_t, uint32_t>> place{{0, 0}};  // node, index in the tree
       while (!place.empty()) {
         const auto [node, pos] = place.back();
@@ -243,26 +244,14 @@ Result<TreeEnsemble> TreeEnsemble::FromXgboostJson(const nlohmann::json& model,
         if (left[s] < 0) {
           // Every walk stays: NaN is above no value and the default side is right.
           e.nodes_[first + pos] = {std::numeric_limits<float>::quiet_NaN(), 0, pos - 1, 0};
+          e.leaf_values_[first + pos] = static_cast<float>(cond[s]);
           continue;
         }
         const auto children = static_cast<uint32_t>(e.nodes_.size() - first);
         e.nodes_.resize(e.nodes_.size() + 2);
+        e.leaf_values_.resize(e.nodes_.size(), 0.0f);
         e.nodes_[first + pos] = {static_cast<float>(cond[s]), static_cast<uint32_t>(feature[s]),
                                 children, dleft[s] != 0 ? 1u : 0u};
-        place.emplace_back(left[s], children);
-        place.emplace_back(right[s], children + 1);
-      }
-      e.leaf_values_.resize(e.nodes_.size(), 0.0f);
-      place.push_back({0, 0});
-      while (!place.empty()) {  // the leaf values, by the same walk
-        const auto [node, pos] = place.back();
-        place.pop_back();
-        const auto s = static_cast<size_t>(node);
-        if (left[s] < 0) {
-          e.leaf_values_[first + pos] = static_cast<float>(cond[s]);
-          continue;
-        }
-        const uint32_t children = e.nodes_[first + pos].children;
         place.emplace_back(left[s], children);
         place.emplace_back(right[s], children + 1);
       }

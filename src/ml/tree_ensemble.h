@@ -22,8 +22,9 @@
 //
 // A tree deeper than kCompleteDepth (a forest's, or a lossguide tree's) would
 // take 2^depth leaves laid out complete; it is stored compact instead, as its
-// nodes with the two children of a split side by side, and walked one row at a
-// time until a leaf. The values are the same, summed in the same order.
+// nodes with the two children of a split side by side, and walked eight rows
+// at a time for as many steps as it is deep (a leaf sends a walk to itself).
+// The values are the same, summed in the same order.
 #pragma once
 
 #include <algorithm>
