@@ -5,14 +5,14 @@
 // Tables on a terminal, --json for scripts; the store as tracking_context.h finds it.
 #include <cstdio>
 #include <cstdlib>
-#include <deque>
 #include <set>
 
 #include "commands.h"
 #include "core/clock.h"
 #include "core/json.h"
 #include "core/text_table.h"
-#include "server/mlflow_json.h"
+#include "tracking/lineage.h"
+#include "tracking/mlflow_json.h"
 #include "tracking_context.h"
 
 namespace plinth::cli {
@@ -95,7 +95,7 @@ int ExperimentsLs(const ExperimentFlags& f) {
     core::TextTable t({"id", "name", "stage", "created", "artifacts"},
                       {true, false, false, false, false});
     for (const auto& e : page.items) {
-      json.push_back(server::ToJson(e));
+      json.push_back(tracking::ToJson(e));
       t.AddRow(
           {e.experiment_id, e.name, e.lifecycle_stage, Time(e.creation_time), e.artifact_location});
     }
@@ -142,7 +142,7 @@ int RunsLs(const RunFlags& f) {
     core::TextTable t({"run", "name", "experiment", "status", "started", "metrics"},
                       {false, false, true, false, false, false});
     for (const auto& r : page.items) {
-      json.push_back(server::ToJson(r));
+      json.push_back(tracking::ToJson(r));
       std::string metrics;
       for (const auto& m : r.metrics) {
         if (m.key.starts_with("test_") || m.key.starts_with("validation_")) {
@@ -185,7 +185,7 @@ int RunsShow(const RunFlags& f) {
       out += "input " + in.dataset.name + " (" + in.dataset.digest + ") from " + in.dataset.source +
              "\n";
     }
-    return Print(f, server::ToJson(r), out);
+    return Print(f, tracking::ToJson(r), out);
   });
 }
 
@@ -244,7 +244,7 @@ int RunsCompare(const RunFlags& f) {
         for (const auto& m : r.metrics) {
           if (m.key == k) {
             v = Num(m.value);
-            jv = server::DoubleJson(m.value);
+            jv = tracking::DoubleJson(m.value);
           }
         }
         row.push_back(v);
@@ -273,7 +273,7 @@ int ModelsLs(const ModelFlags& f) {
     Json json = Json::array();
     core::TextTable t({"model", "latest", "aliases", "updated"}, {false, true, false, false});
     for (const auto& m : page.items) {
-      json.push_back(server::ToJson(m));
+      json.push_back(tracking::ToJson(m));
       int64_t latest = 0;
       for (const auto& v : m.latest_versions) {
         latest = std::max(latest, v.version);
@@ -305,7 +305,7 @@ int ModelsVersions(const ModelFlags& f) {
     core::TextTable t({"version", "stage", "aliases", "run", "created", "source"},
                       {true, false, false, false, false, false});
     for (const auto& v : page.items) {
-      json.push_back(server::ToJson(v));
+      json.push_back(tracking::ToJson(v));
       t.AddRow({std::to_string(v.version), v.current_stage, VersionRow(v), v.run_id,
                 Time(v.creation_timestamp), v.source});
     }
@@ -323,7 +323,7 @@ int ModelsAlias(const ModelFlags& f) {
     }
     if (f.version.empty()) {
       PLINTH_ASSIGN_OR_RETURN(auto v, ctx.registry->GetModelVersionByAlias(f.name, f.alias));
-      return Print(f, server::ToJson(v),
+      return Print(f, tracking::ToJson(v),
                    f.name + "@" + f.alias + " = version " + std::to_string(v.version) + "\n");
     }
     PLINTH_RETURN_IF_ERROR(ctx.registry->SetAlias(f.name, f.alias, f.version, user ? user : ""));
@@ -338,7 +338,7 @@ int ModelsStage(const ModelFlags& f) {
     PLINTH_ASSIGN_OR_RETURN(
         auto v, ctx.registry->TransitionStage(f.name, f.version, f.stage, f.archive_existing,
                                               user ? user : ""));
-    return Print(f, server::ToJson(v),
+    return Print(f, tracking::ToJson(v),
                  f.name + " version " + f.version + " -> " + v.current_stage + "\n");
   });
 }
@@ -349,13 +349,7 @@ int ModelsHistory(const ModelFlags& f) {
     Json json = Json::array();
     core::TextTable t({"when", "what", "from", "to", "who"}, {false, false, false, false, false});
     for (const auto& e : events) {
-      json.push_back({{"time", e.time},
-                      {"kind", e.kind},
-                      {"key", e.key},
-                      {"version", e.version},
-                      {"from", e.from},
-                      {"to", e.to},
-                      {"user", e.user_id}});
+      json.push_back(tracking::ToJson(e));
       std::string what = e.kind == "alias" ? "@" + e.key : "stage of v" + std::to_string(e.version);
       t.AddRow({Time(e.time), what, e.from.empty() ? "-" : e.from, e.to.empty() ? "-" : e.to,
                 e.user_id});
@@ -366,39 +360,11 @@ int ModelsHistory(const ModelFlags& f) {
 
 int Lineage(const RunFlags& f) {
   return WithStore(f, [&](TrackingContext& ctx) -> Result<int> {
-    // Both ways from the id: everything upstream and downstream.
-    std::set<std::string> seen = {f.ids.at(0)};
-    std::deque<std::string> todo = {f.ids.at(0)};
-    std::vector<tracking::LineageEdge> edges;
-    std::set<std::string> edge_keys;
-    while (!todo.empty()) {
-      std::string id = todo.front();
-      todo.pop_front();
-      PLINTH_ASSIGN_OR_RETURN(auto found, ctx.tracking->LineageOf(id));
-      for (const auto& e : found) {
-        if (!edge_keys.insert(e.src_id + "\n" + e.dst_id).second) {
-          continue;
-        }
-        edges.push_back(e);
-        for (const std::string& next : {e.src_id, e.dst_id}) {
-          if (seen.insert(next).second) {
-            todo.push_back(next);
-          }
-        }
-      }
-    }
-    if (edges.empty()) {
-      return NotFound("no lineage recorded for '" + f.ids[0] + "'");
-    }
+    PLINTH_ASSIGN_OR_RETURN(auto edges, tracking::LineageGraph(*ctx.tracking, f.ids.at(0)));
     Json json = Json::array();
     core::TextTable t({"from", "", "to", "relation", "when"}, {false, false, false, false, false});
     for (const auto& e : edges) {
-      json.push_back({{"src_kind", e.src_kind},
-                      {"src_id", e.src_id},
-                      {"dst_kind", e.dst_kind},
-                      {"dst_id", e.dst_id},
-                      {"relation", e.relation},
-                      {"created", e.created}});
+      json.push_back(tracking::ToJson(e));
       t.AddRow({e.src_kind + " " + e.src_id, "->", e.dst_kind + " " + e.dst_id, e.relation,
                 Time(e.created)});
     }

@@ -1,5 +1,4 @@
-// Where commands find the tracking store: --tracking-uri, else PLINTH_TRACKING_URI,
-// else MLFLOW_TRACKING_URI, else the project's .plinth/plinth.db.
+// The CLI's tracking flags, and the store they name (tracking::LocateTrackingStore's rules).
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -7,9 +6,7 @@
 #include <string>
 
 #include "core/status.h"
-#include "tracking/artifacts.h"
-#include "tracking/registry_store.h"
-#include "tracking/tracking_store.h"
+#include "tracking/client.h"
 
 namespace plinth::cli {
 
@@ -21,13 +18,7 @@ void AddTrackingUriFlag(CLI::App& cmd, TrackingFlags& flags);
 // The MODEL argument of the commands that load a bundle (see ResolveModel).
 void AddModelArgument(CLI::App& cmd, std::string& model);
 
-struct TrackingContext {
-  std::string uri;
-  std::unique_ptr<tracking::TrackingStore> tracking;  // null when nothing is configured
-  std::unique_ptr<tracking::RegistryStore> registry;
-  std::unique_ptr<tracking::ArtifactSink> artifacts;
-  bool ok() const { return tracking != nullptr; }
-};
+using TrackingContext = tracking::TrackingClient;  // not ok() when nothing is configured
 
 // Opens the store the flags, the environment or the project name. With
 // `required` false, no configured store gives an empty context; with true, an

@@ -435,4 +435,41 @@ core::Json ToJson(const RegisteredModel& m) {
 
 std::string_view ErrorCode(StatusCode code) { return http::ErrorCodeFor(code); }
 
+core::Json ToJson(const LineageEdge& e) {
+  return {{"src_kind", e.src_kind}, {"src_id", e.src_id},     {"dst_kind", e.dst_kind},
+          {"dst_id", e.dst_id},     {"relation", e.relation}, {"created", e.created}};
+}
+
+core::Json ToJson(const RegistryEvent& e) {
+  return {{"name", e.name}, {"version", e.version}, {"kind", e.kind},      {"key", e.key},
+          {"from", e.from}, {"to", e.to},           {"user", e.user_id}, {"time", e.time}};
+}
+
+Result<LineageEdge> LineageEdgeFromJson(const core::Json& j) {
+  PLINTH_ASSIGN_OR_RETURN(core::JsonFields f, core::JsonFields::Of(j, "the server's lineage edge"));
+  LineageEdge edge;
+  PLINTH_ASSIGN_OR_RETURN(edge.src_kind, f.String("src_kind", ""));
+  PLINTH_ASSIGN_OR_RETURN(edge.src_id, f.String("src_id", ""));
+  PLINTH_ASSIGN_OR_RETURN(edge.dst_kind, f.String("dst_kind", ""));
+  PLINTH_ASSIGN_OR_RETURN(edge.dst_id, f.String("dst_id", ""));
+  PLINTH_ASSIGN_OR_RETURN(edge.relation, f.String("relation", ""));
+  PLINTH_ASSIGN_OR_RETURN(edge.created, f.Int("created", 0));
+  return edge;
+}
+
+Result<RegistryEvent> RegistryEventFromJson(const core::Json& j) {
+  PLINTH_ASSIGN_OR_RETURN(core::JsonFields f,
+                          core::JsonFields::Of(j, "the server's registry event"));
+  RegistryEvent event;
+  PLINTH_ASSIGN_OR_RETURN(event.name, f.String("name", ""));
+  PLINTH_ASSIGN_OR_RETURN(event.version, f.Int("version", 0));
+  PLINTH_ASSIGN_OR_RETURN(event.kind, f.String("kind", ""));
+  PLINTH_ASSIGN_OR_RETURN(event.key, f.String("key", ""));
+  PLINTH_ASSIGN_OR_RETURN(event.from, f.String("from", ""));
+  PLINTH_ASSIGN_OR_RETURN(event.to, f.String("to", ""));
+  PLINTH_ASSIGN_OR_RETURN(event.user_id, f.String("user", ""));
+  PLINTH_ASSIGN_OR_RETURN(event.time, f.Int("time", 0));
+  return event;
+}
+
 }  // namespace plinth::tracking

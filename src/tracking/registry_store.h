@@ -4,73 +4,12 @@
 // store's conventions (tracking_store.h). One connection; not thread-safe.
 #pragma once
 
-#include <memory>
-#include <optional>
 #include <string>
-#include <utility>
 #include <vector>
 
-#include "core/clock.h"
-#include "store/database.h"
 #include "tracking/entities.h"
 
 namespace plinth::tracking {
-
-struct ModelVersion {
-  std::string name;
-  int64_t version = 0;
-  int64_t creation_timestamp = 0;
-  int64_t last_updated_timestamp = 0;
-  std::string user_id;
-  std::string current_stage;  // None | Staging | Production | Archived
-  std::string description;
-  std::string source;
-  std::string run_id;
-  std::string status;  // READY
-  std::string status_message;
-  std::vector<Tag> tags;
-  std::string run_link;
-  std::vector<std::string> aliases;
-};
-
-struct RegisteredModel {
-  std::string name;
-  int64_t creation_timestamp = 0;
-  int64_t last_updated_timestamp = 0;
-  std::string description;
-  std::vector<ModelVersion> latest_versions;  // the newest version in each stage
-  std::vector<Tag> tags;
-  std::vector<std::pair<std::string, int64_t>> aliases;  // alias -> version
-};
-
-// One alias or stage move.
-struct RegistryEvent {
-  std::string name;
-  int64_t version = 0;  // the version the alias or stage now names (0: alias deleted)
-  std::string kind;     // "alias" | "stage"
-  std::string key;      // the alias, or "" for a stage
-  std::string from;     // the previous version (alias) or stage; "" if none
-  std::string to;       // the new one; "" when an alias is deleted
-  std::string user_id;
-  int64_t time = 0;  // ms since the epoch
-};
-
-struct NewModelVersion {
-  std::string name;
-  std::string source;
-  std::string run_id;
-  std::vector<Tag> tags;
-  std::string run_link;
-  std::string description;
-  std::string user_id;
-};
-
-struct ModelQuery {
-  std::string filter;
-  int64_t max_results = 100;
-  std::vector<std::string> order_by;
-  std::string page_token;
-};
 
 class RegistryStore {
  public:
@@ -117,10 +56,5 @@ class RegistryStore {
   // Every alias and stage move of `name`, oldest first.
   virtual Result<std::vector<RegistryEvent>> History(const std::string& name) = 0;
 };
-
-Result<std::unique_ptr<RegistryStore>> OpenRegistryStore(
-    std::unique_ptr<store::Database> db, const core::Clock& clock = core::SystemClock());
-Result<std::unique_ptr<RegistryStore>> OpenRegistryStore(
-    const std::string& store_uri, const core::Clock& clock = core::SystemClock());
 
 }  // namespace plinth::tracking

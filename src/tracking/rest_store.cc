@@ -247,26 +247,12 @@ class RestTrackingStore : public TrackingStore {
   Status AddLineage(const LineageEdge& e) override {
     return rest_
         .Call("POST", "/api/plinth/v1/lineage",
-              {{"src_kind", e.src_kind},
-               {"src_id", e.src_id},
-               {"dst_kind", e.dst_kind},
-               {"dst_id", e.dst_id},
-               {"relation", e.relation}})
+              ToJson(e))
         .status();
   }
   Result<std::vector<LineageEdge>> LineageOf(const std::string& id) override {
     PLINTH_ASSIGN_OR_RETURN(Json r, rest_.Call("GET", "/api/plinth/v1/lineage", {{"id", id}}));
-    return List<LineageEdge>(r, "edges", [](const Json& e) -> Result<LineageEdge> {
-      PLINTH_ASSIGN_OR_RETURN(core::JsonFields f, Answer(e, "the server's lineage edge"));
-      LineageEdge edge;
-      PLINTH_ASSIGN_OR_RETURN(edge.src_kind, f.String("src_kind", ""));
-      PLINTH_ASSIGN_OR_RETURN(edge.src_id, f.String("src_id", ""));
-      PLINTH_ASSIGN_OR_RETURN(edge.dst_kind, f.String("dst_kind", ""));
-      PLINTH_ASSIGN_OR_RETURN(edge.dst_id, f.String("dst_id", ""));
-      PLINTH_ASSIGN_OR_RETURN(edge.relation, f.String("relation", ""));
-      PLINTH_ASSIGN_OR_RETURN(edge.created, f.Int("created", 0));
-      return edge;
-    });
+    return List<LineageEdge>(r, "edges", LineageEdgeFromJson);
   }
   Result<Page<Metric>> GetMetricHistory(const std::string& id, const std::string& key,
                                         int64_t max_results, const std::string& token) override {
@@ -410,19 +396,7 @@ class RestRegistryStore : public RegistryStore {
   Result<std::vector<RegistryEvent>> History(const std::string& name) override {
     PLINTH_ASSIGN_OR_RETURN(
         Json r, rest_.Call("GET", "/api/plinth/v1/registered-models/history", {{"name", name}}));
-    return List<RegistryEvent>(r, "events", [](const Json& e) -> Result<RegistryEvent> {
-      PLINTH_ASSIGN_OR_RETURN(core::JsonFields f, Answer(e, "the server's registry event"));
-      RegistryEvent event;
-      PLINTH_ASSIGN_OR_RETURN(event.name, f.String("name", ""));
-      PLINTH_ASSIGN_OR_RETURN(event.version, f.Int("version", 0));
-      PLINTH_ASSIGN_OR_RETURN(event.kind, f.String("kind", ""));
-      PLINTH_ASSIGN_OR_RETURN(event.key, f.String("key", ""));
-      PLINTH_ASSIGN_OR_RETURN(event.from, f.String("from", ""));
-      PLINTH_ASSIGN_OR_RETURN(event.to, f.String("to", ""));
-      PLINTH_ASSIGN_OR_RETURN(event.user_id, f.String("user", ""));
-      PLINTH_ASSIGN_OR_RETURN(event.time, f.Int("time", 0));
-      return event;
-    });
+    return List<RegistryEvent>(r, "events", RegistryEventFromJson);
   }
 
  private:

@@ -11,7 +11,7 @@
 #include "core/hash.h"
 #include "tracking/search.h"
 #include "tracking/sql_util.h"
-#include "tracking/tracking_store.h"
+#include "tracking/sql_stores.h"
 
 namespace plinth::tracking {
 namespace {

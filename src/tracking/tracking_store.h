@@ -15,8 +15,6 @@
 #include <string>
 #include <vector>
 
-#include "core/clock.h"
-#include "store/database.h"
 #include "tracking/entities.h"
 
 namespace plinth::tracking {
@@ -114,17 +112,5 @@ class TrackingStore {
                                                 int64_t max_results,
                                                 const std::string& page_token) = 0;
 };
-
-// Opens the tracking store on the database at `store_uri` (sqlite:///... or
-// postgresql://...), applying schema migrations. New experiments keep their
-// artifacts under `artifact_root`/<experiment id> unless told otherwise.
-Result<std::unique_ptr<TrackingStore>> OpenTrackingStore(
-    const std::string& store_uri, const std::string& artifact_root,
-    const core::Clock& clock = core::SystemClock());
-
-// The same over an open database (the store takes it).
-Result<std::unique_ptr<TrackingStore>> OpenTrackingStore(
-    std::unique_ptr<store::Database> db, const std::string& artifact_root,
-    const core::Clock& clock = core::SystemClock());
 
 }  // namespace plinth::tracking

@@ -1,5 +1,5 @@
 // The model registry's conformance suite, on every engine of testutil::TestEngines().
-#include "tracking/registry_store.h"
+#include "tracking/sql_stores.h"
 
 #include <gtest/gtest.h>
 

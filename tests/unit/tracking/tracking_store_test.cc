@@ -1,5 +1,5 @@
 // The tracking store's conformance suite, on every engine of testutil::TestEngines().
-#include "tracking/tracking_store.h"
+#include "tracking/sql_stores.h"
 
 #include <gtest/gtest.h>
 

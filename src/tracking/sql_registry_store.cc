@@ -1,5 +1,5 @@
 // RegistryStore over store::Database (SQLite and PostgreSQL alike).
-#include "tracking/registry_store.h"
+#include "tracking/sql_stores.h"
 
 #include <algorithm>
 #include <array>

@@ -1,0 +1,141 @@
+// MLflow's artifact routes: run artifact listings and the proxied artifact files.
+#include "server/routes.h"
+
+namespace plinth::server {
+
+using tracking::ArtifactRoot;
+using tracking::FileInfo;
+using tracking::GuessMimeType;
+using tracking::ProxiedPath;
+using tracking::SafeRelativePath;
+using tracking::TrackingStore;
+
+namespace {
+
+// An artifact file as MLflow sends one: an attachment, its type guessed from
+// the name `path`; `file` is the opened artifact, or the error answered instead.
+http::Response FileResponse(Result<core::UniqueFd> file, std::string_view path) {
+  if (!file.ok()) {
+    return ErrorResponse(file.status());
+  }
+  http::Response r;
+  r.file = std::make_shared<const core::UniqueFd>(*std::move(file));
+  r.content_type = GuessMimeType(path);
+  std::string name(path.substr(path.find_last_of('/') + 1));
+  r.headers.emplace_back("Content-Disposition", "attachment; filename=" + name);
+  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  return r;
+}
+
+Json FilesJson(const std::vector<FileInfo>& files, const std::string& prefix) {
+  Json list = Json::array();
+  for (const FileInfo& f : files) {
+    Json j = {{"path", prefix.empty() ? f.path : prefix + "/" + f.path}, {"is_dir", f.is_dir}};
+    if (f.file_size) {
+      j["file_size"] = *f.file_size;
+    }
+    list.push_back(std::move(j));
+  }
+  return list;
+}
+
+}  // namespace
+
+std::optional<http::Response> HandleArtifactFiles(std::string_view rest, const http::Request& r,
+                                                  ArtifactRoot& files, tracking::Service& service) {
+  constexpr std::string_view kArtifacts = "/mlflow-artifacts/artifacts";
+  auto result = [](Result<Json> j) {
+    return j.ok() ? JsonResponse(*j) : ErrorResponse(j.status());
+  };
+  if (rest == kArtifacts) {  // list
+    if (r.method != "GET") {
+      return ErrorResponse("BAD_REQUEST", "Method " + r.method + " is not allowed for " + r.path);
+    }
+    Result<std::vector<FileInfo>> listed = files.List(r.Query("path").value_or(""));
+    if (!listed.ok()) {
+      return ErrorResponse(listed.status());
+    }
+    Json out = Json::object();
+    if (!listed->empty()) {
+      out["files"] = FilesJson(*listed, "");
+    }
+    return JsonResponse(out);
+  }
+  if (rest.starts_with(std::string(kArtifacts) + "/")) {
+    std::string_view path = rest.substr(kArtifacts.size() + 1);
+    if (r.method == "GET") {
+      return FileResponse(files.Open(path), path);
+    }
+    if (r.method == "PUT") {
+      Status s = files.Put(path, r.body);
+      return result(s.ok() ? Result<Json>(Json::object()) : Result<Json>(s));
+    }
+    if (r.method == "DELETE") {
+      Status s = files.Delete(path);
+      return result(s.ok() ? Result<Json>(Json::object()) : Result<Json>(s));
+    }
+    http::Response e = ErrorResponse("BAD_REQUEST", "Method " + r.method + " is not allowed");
+    e.status = 405;
+    return e;
+  }
+  if (rest == "/get-artifact" || rest == "/model-versions/get-artifact") {
+    // The UI's downloads: a run's artifact, or one under a model version's source.
+    Result<tracking::Service::Lease> stores = service.Acquire();
+    if (!stores.ok()) {
+      return ErrorResponse(stores.status());
+    }
+    std::string root;
+    Status s;
+    if (rest == "/get-artifact") {
+      std::string id = r.Query("run_id").value_or(r.Query("run_uuid").value_or(""));
+      Result<tracking::Run> run = stores->tracking().GetRun(id);
+      s = run.status();
+      root = run.ok() ? run->info.artifact_uri : "";
+    } else {
+      Result<tracking::ModelVersion> v = stores->registry().GetModelVersion(
+          r.Query("name").value_or(""), r.Query("version").value_or(""));
+      s = v.status();
+      root = v.ok() ? v->source : "";
+    }
+    if (!s.ok()) {
+      return ErrorResponse(s);
+    }
+    std::optional<std::string> base = ProxiedPath(root);
+    if (!base) {
+      return ErrorResponse(Unimplemented("artifacts at '" + root +
+                                         "' are not kept by this server's artifact store"));
+    }
+    Result<std::string> rel = SafeRelativePath(r.Query("path").value_or(""));
+    if (!rel.ok()) {
+      return ErrorResponse(rel.status());
+    }
+    const std::string path = *base + "/" + *rel;
+    return FileResponse(files.Open(path), path);
+  }
+  return std::nullopt;
+}
+
+void AddArtifactRoutes(RouteTable& routes, ArtifactRoot& artifacts) {
+  using F = FieldType;
+  ArtifactRoot* root = &artifacts;
+  routes.Add("/mlflow/artifacts/list", {"GET"},
+      [root](TrackingStore& s, const http::Request& r) -> Result<Json> {
+        PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"run_id", F::kString},
+                                                        {"run_uuid", F::kString},
+                                                        {"path", F::kString},
+                                                        {"page_token", F::kString}}));
+        PLINTH_ASSIGN_OR_RETURN(std::string id, RunId(m));
+        PLINTH_ASSIGN_OR_RETURN(tracking::Run run, s.GetRun(id));
+        PLINTH_ASSIGN_OR_RETURN(std::string rel, SafeRelativePath(Str(m, "path")));
+        Json out = {{"root_uri", run.info.artifact_uri}};
+        if (std::optional<std::string> base = ProxiedPath(run.info.artifact_uri)) {
+          PLINTH_ASSIGN_OR_RETURN(auto files, root->List(rel.empty() ? *base : *base + "/" + rel));
+          if (!files.empty()) {
+            out["files"] = FilesJson(files, rel);
+          }
+        }
+        return out;
+      });
+}
+
+}  // namespace plinth::server

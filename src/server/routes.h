@@ -1,0 +1,179 @@
+// The MLflow REST adapter's route table and the request-reading helpers its
+// route groups share. Internal to the server module: each route group
+// (experiment_routes.cc, metric_routes.cc, registry_routes.cc,
+// artifact_routes.cc, lineage_routes.cc) adds its routes to the table, and
+// mlflow_api.cc dispatches requests to them.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/json.h"
+#include "core/status.h"
+#include "http/server.h"
+#include "server/mlflow_json.h"
+#include "tracking/artifacts.h"
+#include "tracking/service.h"
+
+namespace plinth::server {
+
+using core::Json;
+
+// A string field of a message ReadMessage checked ("" when absent).
+std::string Str(const Json& m, const char* key);
+
+// A list of strings of a message ReadMessage checked (empty when absent).
+std::vector<std::string> StrList(const Json& m, const char* key);
+
+// run_id, or the deprecated run_uuid, as MLflow's handlers take either.
+Result<std::string> RunId(const Json& m);
+
+// A list of tags ({key, value} objects) of a message ReadMessage checked.
+Result<std::vector<tracking::Tag>> Tags(const Json& m, const char* key);
+
+// An enum given by name or by number (ViewType, RunStatus).
+template <typename E>
+Result<E> EnumField(const Json& m, const char* key, E fallback,
+                    Result<E> (*parse)(std::string_view), int max) {
+  if (!m.contains(key)) {
+    return fallback;
+  }
+  const Json& v = m[key];
+  if (v.is_number_integer()) {
+    int64_t x = v.get<int64_t>();
+    if (x >= 1 && x <= max) {
+      return static_cast<E>(x);
+    }
+    return InvalidArgument("Invalid value " + std::to_string(x) + " for parameter '" +
+                           std::string(key) + "'");
+  }
+  return parse(v.get<std::string>());
+}
+
+// A handler's answer as response text: a tree is dumped, text is already JSON.
+inline Result<std::string> Body(Result<Json> j) {
+  if (!j.ok()) {
+    return j.status();
+  }
+  return core::DumpJson(*j, false);
+}
+inline Result<std::string> Body(Result<std::string> text) { return text; }
+
+// A list of entities as {"key": [...], "next_page_token": ...}, both left out
+// when empty. Runs and metric points are written straight into the text (a page
+// of 1,000 runs is about 1.5 MB); other entities go through their trees.
+template <typename T>
+std::string PageText(const char* key, const tracking::Page<T>& page) {
+  std::string out;
+  core::JsonWriter w(&out);
+  w.BeginObject();
+  if (!page.items.empty()) {
+    w.Key(key).BeginArray();
+    for (const T& item : page.items) {
+      if constexpr (requires { WriteJson(w, item); }) {
+        WriteJson(w, item);
+      } else {
+        w.Value(ToJson(item));
+      }
+    }
+    w.EndArray();
+  }
+  if (!page.next_page_token.empty()) {
+    w.Field("next_page_token", page.next_page_token);
+  }
+  w.EndObject();
+  return out;
+}
+
+// A registry search's query (filter, max_results defaulting to `max_results`,
+// order_by, page_token) from a GET query string.
+Result<tracking::ModelQuery> ReadModelQuery(const http::Request& r, int64_t max_results);
+
+// {"key": entity}, written straight into text.
+template <typename T>
+std::string MemberText(const char* key, const T& entity) {
+  std::string out;
+  core::JsonWriter w(&out);
+  w.BeginObject().Key(key);
+  WriteJson(w, entity);
+  w.EndObject();
+  return out;
+}
+
+// Handlers answer with the response body: JSON text.
+using HandlerFn = std::function<Result<std::string>(tracking::Service::Lease&, const http::Request&)>;
+// A logging write, read from the request on the I/O thread and then written by
+// the tracking service's group commit; the answer is {} once it is committed.
+using WriteFn = std::function<Result<tracking::LogRequest>(const http::Request&)>;
+
+// One method of a path: answered at once, or a write that joins a group commit.
+struct Endpoint {
+  HandlerFn run;
+  WriteFn write;
+};
+
+// A path's endpoints by HTTP method.
+using Route = std::map<std::string, Endpoint, std::less<>>;
+
+// Paths (after /api/2.0 or /ajax-api/2.0) to their endpoints.
+class RouteTable {
+ public:
+  // A tracking route; `fn(TrackingStore&, const http::Request&)` returns
+  // Result<Json> or Result<std::string> (JSON text).
+  template <typename Fn>
+  void Add(const std::string& path, const std::vector<std::string>& methods, Fn fn) {
+    for (const std::string& m : methods) {
+      routes_[path][m].run = [fn](tracking::Service::Lease& s, const http::Request& r) {
+        return Body(fn(s.tracking(), r));
+      };
+    }
+  }
+
+  // A registry route, as Add with a RegistryStore.
+  template <typename Fn>
+  void AddRegistry(const std::string& path, const std::string& method, Fn fn) {
+    routes_[path][method].run = [fn](tracking::Service::Lease& s, const http::Request& r) {
+      return Body(fn(s.registry(), r));
+    };
+  }
+
+  void AddWrite(const std::string& path, WriteFn fn) {
+    routes_[path]["POST"].write = std::move(fn);
+  }
+
+  // The path's entry (its label for /metrics and its endpoints), or null.
+  const std::pair<const std::string, Route>* Find(std::string_view path) const {
+    auto it = routes_.find(path);
+    return it == routes_.end() ? nullptr : &*it;
+  }
+
+ private:
+  std::map<std::string, Route, std::less<>> routes_;
+};
+
+// The route groups.
+// Experiments, runs, and the logging writes (log-metric, log-parameter,
+// set-tag, log-batch) that go to the group commit.
+void AddExperimentRoutes(RouteTable& routes);
+// Metric histories: one run's, and the UI's sampled charts of several runs.
+void AddMetricRoutes(RouteTable& routes);
+// The model registry: registered models, versions, stages, tags, aliases.
+void AddRegistryRoutes(RouteTable& routes);
+// Listing a run's artifacts (artifacts/list).
+void AddArtifactRoutes(RouteTable& routes, tracking::ArtifactRoot& root);
+// Plinth's own: lineage edges and the registry's alias and stage history.
+void AddLineageRoutes(RouteTable& routes);
+
+// MLflow's proxied artifact files, which are not JSON routes:
+// /mlflow-artifacts/artifacts[/PATH] (list, GET, PUT, DELETE), and the UI's
+// downloads /get-artifact and /model-versions/get-artifact. None when `rest`
+// is none of them.
+std::optional<http::Response> HandleArtifactFiles(std::string_view rest, const http::Request& r,
+                                                  tracking::ArtifactRoot& files,
+                                                  tracking::Service& service);
+
+}  // namespace plinth::server
