@@ -11,7 +11,11 @@
 The imported model: 100 trees of depth 6 on California housing's 8 numeric columns (binary:
 median house value above the median).
 
-usage: serve_bench.py BUILD_DIR [--seconds 5]
+With --before PLINTH (another build's binary, e.g. the last commit's), every `plinth serve`
+configuration runs with that binary too, right before the one under test, and the summary gives
+the ratios after/before: a change's cost, measured side by side.
+
+usage: serve_bench.py BUILD_DIR [--seconds 5] [--before PLINTH] [--plinth-only] [--only TEXT]
 """
 import argparse
 import json
@@ -120,6 +124,10 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("build")
     p.add_argument("--seconds", type=int, default=5)
+    p.add_argument("--before", help="another plinth binary to run side by side")
+    p.add_argument("--plinth-only", action="store_true",
+                   help="skip nginx and FastAPI (with --before: a before/after comparison)")
+    p.add_argument("--only", default="", help="run the plinth configurations whose label has this")
     args = p.parse_args()
     import pandas as pd
 
@@ -180,72 +188,80 @@ def main():
             proc.terminate()
             proc.wait(timeout=30)
 
-    # nginx serves files the size of plinth's answers for 1 and 100 rows.
-    www = os.path.join(tmp, "www")
-    os.makedirs(www)
-    port = free_port()
-    sizes = {}
-    probe = start_server([plinth, "serve", imported, "--port", str(port), "--prediction-log",
-                          "off"], port,
-                         stderr=subprocess.DEVNULL)
-    for n in (1, 100):
-        out = subprocess.run(["curl", "-s", "-XPOST", "-H", "Content-Type: application/json",
-                              "--data-binary", f"@{os.path.join(tmp, f'housing_{n}_0.json')}",
-                              f"http://127.0.0.1:{port}/predict"], capture_output=True,
-                             check=True).stdout
-        sizes[n] = len(out)
-        with open(os.path.join(www, f"answer_{n}.json"), "wb") as f:
-            f.write(out)
-    probe.terminate()
-    probe.wait()
-    port = free_port()
-    with open(os.path.join(tmp, "nginx.conf"), "w") as f:
-        f.write(NGINX_CONF.format(tmp=tmp, port=port))
-    run("nginx static file (HTTP limit)", ["nginx", "-p", tmp, "-c",
-                                           os.path.join(tmp, "nginx.conf"), "-g",
-                                           "daemon off;"], port, "/answer", None, get=True)
-    port = free_port()
-    run("FastAPI + uvicorn + xgboost", ["/usr/bin/python3", "-m", "uvicorn", "app:app",
-                                        "--port", str(port), "--workers", "2", "--log-level",
-                                        "warning", "--no-access-log"], port, "/predict",
-        "housing", cwd=app_dir)
-    port = free_port()
-    run("plinth serve (same xgboost model)", [plinth, "serve", imported, "--port", str(port),
-                                              "--threads", "2", "--prediction-log",
-                                              os.path.join(tmp, "log-housing")],
-        port, "/predict", "housing")
-    port = free_port()
-    run("plinth serve (adult GBDT bundle)", [plinth, "serve", adult, "--port", str(port),
-                                             "--threads", "2", "--prediction-log",
-                                             os.path.join(tmp, "log-adult")],
-        port, "/predict", "adult")
-    # The same two servers' costs apart: without the prediction log, and with dynamic batching.
-    port = free_port()
-    run("plinth serve (adult, no prediction log)", [plinth, "serve", adult, "--port", str(port),
-                                                    "--threads", "2", "--prediction-log", "off"],
-        port, "/predict", "adult")
-    port = free_port()
-    run("plinth serve (adult, dynamic batching)", [plinth, "serve", adult, "--port", str(port),
-                                                   "--threads", "16", "--max-batch-size", "256",
-                                                   "--max-queue-delay-us", "200",
-                                                   "--prediction-log",
-                                                   os.path.join(tmp, "log-batched")],
-        port, "/predict", "adult")
+    if not args.plinth_only:
+        # nginx serves files the size of plinth's answers for 1 and 100 rows.
+        www = os.path.join(tmp, "www")
+        os.makedirs(www)
+        port = free_port()
+        sizes = {}
+        probe = start_server([plinth, "serve", imported, "--port", str(port), "--prediction-log",
+                              "off"], port,
+                             stderr=subprocess.DEVNULL)
+        for n in (1, 100):
+            out = subprocess.run(["curl", "-s", "-XPOST", "-H", "Content-Type: application/json",
+                                  "--data-binary", f"@{os.path.join(tmp, f'housing_{n}_0.json')}",
+                                  f"http://127.0.0.1:{port}/predict"], capture_output=True,
+                                 check=True).stdout
+            sizes[n] = len(out)
+            with open(os.path.join(www, f"answer_{n}.json"), "wb") as f:
+                f.write(out)
+        probe.terminate()
+        probe.wait()
+        port = free_port()
+        with open(os.path.join(tmp, "nginx.conf"), "w") as f:
+            f.write(NGINX_CONF.format(tmp=tmp, port=port))
+        run("nginx static file (HTTP limit)", ["nginx", "-p", tmp, "-c",
+                                               os.path.join(tmp, "nginx.conf"), "-g",
+                                               "daemon off;"], port, "/answer", None, get=True)
+        port = free_port()
+        run("FastAPI + uvicorn + xgboost", ["/usr/bin/python3", "-m", "uvicorn", "app:app",
+                                            "--port", str(port), "--workers", "2", "--log-level",
+                                            "warning", "--no-access-log"], port, "/predict",
+            "housing", cwd=app_dir)
+    configs = [
+        ("plinth serve (same xgboost model)", [imported, "--threads", "2", "--prediction-log",
+                                               os.path.join(tmp, "log-housing")], "housing"),
+        ("plinth serve (adult GBDT bundle)", [adult, "--threads", "2", "--prediction-log",
+                                              os.path.join(tmp, "log-adult")], "adult"),
+        # The same two servers' costs apart: without the prediction log, and with dynamic
+        # batching.
+        ("plinth serve (adult, no prediction log)", [adult, "--threads", "2",
+                                                     "--prediction-log", "off"], "adult"),
+        ("plinth serve (adult, dynamic batching)", [adult, "--threads", "16", "--max-batch-size",
+                                                    "256", "--max-queue-delay-us", "200",
+                                                    "--prediction-log",
+                                                    os.path.join(tmp, "log-batched")], "adult"),
+    ]
+    configs = [c for c in configs if args.only in c[0]]
+    for label, flags, model_name in configs:
+        binaries = ([(label + " [before]", args.before)] if args.before else []) + [(label, plinth)]
+        for name, binary in binaries:
+            port = free_port()
+            run(name, [binary, "serve"] + flags + ["--port", str(port)], port, "/predict",
+                model_name)
 
     with open(os.path.join(args.build, "serve_bench.json"), "w") as f:
         json.dump([dict(zip(("server", "rows", "conns", "rps", "p50_ms", "p99_ms", "non2xx",
                              "errors"), r)) for r in results], f, indent=1)
     by = {(r[0].split(" (")[0] if r[0].startswith("nginx") else r[0], r[1], r[2]): r
           for r in results}
-    nginx = by[("nginx static file", 1, 64)][3]
-    for label in ("plinth serve (same xgboost model)", "plinth serve (adult GBDT bundle)",
-                  "plinth serve (adult, no prediction log)",
-                  "plinth serve (adult, dynamic batching)"):
+    for label, _, _ in configs:
         r1, r100 = by[(label, 1, 64)], by[(label, 100, 64)]
-        fast = by[("FastAPI + uvicorn + xgboost", 1, 64)][3]
-        print(f"{label}: 1 row at 64 conns {r1[3] / nginx:.0%} of nginx, {r1[3] / fast:.1f}x "
-              f"FastAPI, p99 {r1[5]:.2f} ms; 100 rows p99 {r100[5]:.2f} ms")
-    print(f"answer sizes: {sizes[1]} and {sizes[100]} bytes")
+        line = f"{label}: 1 row at 64 conns {r1[3]:,.0f} req/s, p99 {r1[5]:.2f} ms; 100 rows p99 " \
+               f"{r100[5]:.2f} ms"
+        if not args.plinth_only:
+            nginx = by[("nginx static file", 1, 64)][3]
+            fast = by[("FastAPI + uvicorn + xgboost", 1, 64)][3]
+            line += f" ({r1[3] / nginx:.0%} of nginx, {r1[3] / fast:.1f}x FastAPI)"
+        print(line)
+        if args.before:
+            for n in (1, 100):
+                for conns in (1, 16, 64):
+                    a, b = by[(label, n, conns)], by[(label + " [before]", n, conns)]
+                    print(f"  after/before, {n:3d} rows {conns:2d} conns: req/s {a[3] / b[3]:.2f}, "
+                          f"p99 {a[5] / b[5]:.2f}")
+    if not args.plinth_only:
+        print(f"answer sizes: {sizes[1]} and {sizes[100]} bytes")
     shutil.rmtree(tmp, ignore_errors=True)
 
 

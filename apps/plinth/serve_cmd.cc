@@ -1,17 +1,11 @@
 // plinth serve: the data plane (one model bundle behind /predict and friends).
-#include <chrono>
-#include <condition_variable>
 #include <cstdio>
-#include <filesystem>
-#include <mutex>
-#include <optional>
-#include <thread>
 
 #include "commands.h"
-#include "core/hash.h"
 #include "data/project.h"
 #include "http/server.h"
 #include "serving/model_server.h"
+#include "serving/model_source.h"
 #include "serving/prediction_log.h"
 #include "table/csv_reader.h"
 #include "tracking_context.h"
@@ -35,82 +29,20 @@ struct ServeFlags {
   int64_t feedback_memory = 100000;  // requests /feedback can refer to
 };
 
-// Where MODEL is now: its bundle directory, and the version answers report:
-// the registry's for a models:/ URI, else the first 12 hex digits of the
-// bundle's plinth-model.json's SHA-256 (which changes whenever the bundle does).
-struct Located {
-  std::string dir;
-  std::string version;
-  std::string registered_name;  // for models:/ URIs
-};
-
-Result<Located> Locate(const ServeFlags& f) {
+// Where MODEL is now: a models:/ URI through the registry (its version), else
+// the bundle path (the bundle's own version).
+Result<serving::ModelLocation> Locate(const ServeFlags& f) {
   tracking::ModelVersion registered;
-  Located at;
+  serving::ModelLocation at;
   PLINTH_ASSIGN_OR_RETURN(at.dir, ResolveModel(f.model, f.tracking, &registered));
   if (f.model.starts_with("models:/")) {
     at.version = std::to_string(registered.version);
     at.registered_name = registered.name;
     return at;
   }
-  PLINTH_ASSIGN_OR_RETURN(std::string digest, core::Sha256File(at.dir + "/plinth-model.json"));
-  at.version = digest.substr(0, 12);
+  PLINTH_ASSIGN_OR_RETURN(at.version, serving::BundleVersion(at.dir));
   return at;
 }
-
-// Loads the model MODEL names now, ready to serve.
-Result<std::shared_ptr<const serving::ServedModel>> LoadServed(const ServeFlags& f) {
-  PLINTH_ASSIGN_OR_RETURN(Located at, Locate(f));
-  PLINTH_ASSIGN_OR_RETURN(std::unique_ptr<ml::Predictor> predictor, ml::Predictor::Load(at.dir));
-  // Requests run concurrently on the I/O threads, each predicting on its own.
-  PLINTH_RETURN_IF_ERROR(predictor->SetPredictThreads(1));
-  auto served = std::make_shared<serving::ServedModel>();
-  served->name = at.registered_name;
-  if (served->name.empty()) {
-    served->name = predictor->meta().value("name", std::string());
-  }
-  if (served->name.empty()) {
-    std::error_code ec;
-    std::filesystem::path dir = std::filesystem::absolute(at.dir, ec).lexically_normal();
-    served->name = (dir.has_filename() ? dir : dir.parent_path()).filename().string();
-  }
-  served->version = at.version;
-  served->predictor = std::move(predictor);
-  return std::shared_ptr<const serving::ServedModel>(std::move(served));
-}
-
-// Reloads every `seconds` until stopped, saying on stderr what changed.
-class Poller {
- public:
-  Poller(serving::ModelServer& server, int64_t seconds) {
-    if (seconds <= 0) {
-      return;
-    }
-    thread_ = std::jthread([&server, seconds, this](const std::stop_token& stop) {
-      std::unique_lock<std::mutex> lock(mu_);
-      while (true) {
-        // Nothing notifies: this wakes when the interval is over or a stop is asked for.
-        cv_.wait_for(lock, stop, std::chrono::seconds(seconds), [] { return false; });
-        if (stop.stop_requested()) {
-          return;
-        }
-        Result<serving::ReloadResult> r = server.Reload();
-        if (!r.ok()) {
-          std::fprintf(stderr, "plinth serve: reload failed, still serving version %s: %s\n",
-                       server.current()->version.c_str(), r.status().message().c_str());
-        } else if (r->swapped) {
-          std::fprintf(stderr, "plinth serve: now serving version %s (was %s)\n",
-                       r->version.c_str(), r->previous_version.c_str());
-        }
-      }
-    });
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable_any cv_;
-  std::jthread thread_;  // last: stopped and joined first
-};
 
 int RunServe(const ServeFlags& f) {
   Result<http::ServerOptions> http_options = ToServerOptions(f.listen);
@@ -139,7 +71,8 @@ int RunServe(const ServeFlags& f) {
     return ReportError(InvalidArgument("--feedback-memory " + std::to_string(f.feedback_memory) +
                                        ": expected 1 to 100000000 requests"));
   }
-  Result<std::shared_ptr<const serving::ServedModel>> served = LoadServed(f);
+  const serving::ModelSource source = serving::SourceOf([&f] { return Locate(f); });
+  Result<std::shared_ptr<const serving::ServedModel>> served = source.load();
   if (!served.ok()) {
     return ReportError(served.status().WithPrefix("MODEL"));
   }
@@ -170,16 +103,15 @@ int RunServe(const ServeFlags& f) {
       PLINTH_VERSION,
       serving::InputLimits{static_cast<size_t>(f.max_rows), table::CsvOptions().null_values},
       log.get(), batcher.get(), static_cast<size_t>(f.feedback_memory)};
-  serving::ModelSource source{[&f]() -> Result<std::string> {
-                                PLINTH_ASSIGN_OR_RETURN(Located at, Locate(f));
-                                return at.version;
-                              },
-                              [&f] { return LoadServed(f); }};
   serving::ModelServer model(*served, options, source);
-  const bool alias = f.model.starts_with("models:/") && f.model.find('@') != std::string::npos;
-  Poller poller(model, f.poll_interval >= 0 ? f.poll_interval : (alias ? 30 : 0));
+  serving::ReloadPoller poller(
+      model, serving::PollSeconds(f.model, f.poll_interval),
+      [](const std::string& what) { std::fprintf(stderr, "plinth serve: %s\n", what.c_str()); });
   http::Server srv(
-      *http_options, [&model](const http::Request& r) { return model.Handle(r); },
+      *http_options,
+      [&model](http::Request r, http::Responder respond) {
+        model.Handle(std::move(r), std::move(respond));
+      },
       serving::ModelServer::Error);
   return ServeUntilStopped(srv, "serve", [&](int port) {
     const serving::ServedModel& m = **served;

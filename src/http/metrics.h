@@ -78,5 +78,4 @@ class RequestMetrics {
   std::map<std::string, Histogram> latency_;
 };
 
-
 }  // namespace plinth::http

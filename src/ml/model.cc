@@ -16,17 +16,33 @@ namespace {
 // seed, nthread: model.threads, objective: data.task, eval_metric: model.monitor) and what
 // Plinth fixes (booster, tree_method: the training matrix is a hist QuantileDMatrix).
 constexpr std::string_view kTreeParams[] = {
-    "alpha",           "base_score",   "colsample_bylevel",       "colsample_bynode",
-    "colsample_bytree", "gamma",       "grow_policy",             "interaction_constraints",
-    "lambda",          "max_bin",      "max_delta_step",          "max_depth",
-    "max_leaves",      "min_child_weight", "min_split_loss",      "monotone_constraints",
-    "num_parallel_tree", "reg_alpha",  "reg_lambda",              "sampling_method",
-    "scale_pos_weight", "subsample",
+    "alpha",
+    "base_score",
+    "colsample_bylevel",
+    "colsample_bynode",
+    "colsample_bytree",
+    "gamma",
+    "grow_policy",
+    "interaction_constraints",
+    "lambda",
+    "max_bin",
+    "max_delta_step",
+    "max_depth",
+    "max_leaves",
+    "min_child_weight",
+    "min_split_loss",
+    "monotone_constraints",
+    "num_parallel_tree",
+    "reg_alpha",
+    "reg_lambda",
+    "sampling_method",
+    "scale_pos_weight",
+    "subsample",
 };
 // gblinear's.
 constexpr std::string_view kLinearParams[] = {
-    "alpha", "base_score", "feature_selector", "lambda", "reg_alpha", "reg_lambda", "top_k",
-    "updater",
+    "alpha",      "base_score", "feature_selector", "lambda", "reg_alpha",
+    "reg_lambda", "top_k",      "updater",
 };
 // What the torch plugin reads (torch_model.cc).
 [[maybe_unused]] constexpr std::string_view kMlpParams[] = {"dropout", "hidden_layers",

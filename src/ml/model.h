@@ -37,8 +37,8 @@ struct Dataset {
 
 // One round (boosting round or epoch) of training.
 struct RoundLog {
-  int round = 0;     // 0-based
-  double train = 0;  // the monitored metric on the training data
+  int round = 0;          // 0-based
+  double train = 0;       // the monitored metric on the training data
   double validation = 0;  // on the validation data; NaN when there are no validation rows
 };
 

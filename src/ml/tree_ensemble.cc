@@ -251,7 +251,7 @@ Result<TreeEnsemble> TreeEnsemble::FromXgboostJson(const nlohmann::json& model,
         e.nodes_.resize(e.nodes_.size() + 2);
         e.leaf_values_.resize(e.nodes_.size(), 0.0f);
         e.nodes_[first + pos] = {static_cast<float>(cond[s]), static_cast<uint32_t>(feature[s]),
-                                children, dleft[s] != 0 ? 1u : 0u};
+                                 children, dleft[s] != 0 ? 1u : 0u};
         place.emplace_back(left[s], children);
         place.emplace_back(right[s], children + 1);
       }

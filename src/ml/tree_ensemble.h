@@ -104,8 +104,8 @@ class TreeEnsemble {
   void PredictBlock(const float* x, int64_t rows, float* out) const;
 
   std::vector<Split> splits_;
-  std::vector<Node> nodes_;          // the compact trees'
-  std::vector<float> leaf_values_;  // per node of nodes_: its value if a leaf
+  std::vector<Node> nodes_;            // the compact trees'
+  std::vector<float> leaf_values_;     // per node of nodes_: its value if a leaf
   std::vector<uint8_t> default_left_;  // per split: missing values go left
   std::vector<float> leaves_;
   std::vector<Tree> trees_;

@@ -152,8 +152,8 @@ Result<Lock> ReadLock(const data::Project& project) {
     if (!e.ok()) {
       // "plinth.lock:4: key ..." -> "plinth.lock:4: stage 'a': key ..."
       std::string message = e.status().message();
-      size_t at = message.starts_with(path + ":") ? message.find(": ", path.size() + 1)
-                                                  : std::string::npos;
+      size_t at =
+          message.starts_with(path + ":") ? message.find(": ", path.size() + 1) : std::string::npos;
       at = at == std::string::npos ? 0 : at + 2;
       message.insert(at, "stage '" + kv.first.Scalar() + "': ");
       return InvalidArgument(message + "; delete plinth.lock to rebuild");

@@ -403,8 +403,8 @@ class SuiteParser {
     if (node.IsNull()) {
       return std::optional<Literal>();
     }
-    const std::string expected = timestamps ? "a number, an ISO-8601 timestamp or null"
-                                            : "a number or null";
+    const std::string expected =
+        timestamps ? "a number, an ISO-8601 timestamp or null" : "a number or null";
     if (!node.IsScalar()) {
       return InvalidArgument(where + ": key '" + key + "': expected " + expected);
     }

@@ -119,23 +119,24 @@ void AddArtifactRoutes(RouteTable& routes, ArtifactRoot& artifacts) {
   using F = FieldType;
   ArtifactRoot* root = &artifacts;
   routes.Add("/mlflow/artifacts/list", {"GET"},
-      [root](TrackingStore& s, const http::Request& r) -> Result<Json> {
-        PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"run_id", F::kString},
-                                                        {"run_uuid", F::kString},
-                                                        {"path", F::kString},
-                                                        {"page_token", F::kString}}));
-        PLINTH_ASSIGN_OR_RETURN(std::string id, RunId(m));
-        PLINTH_ASSIGN_OR_RETURN(tracking::Run run, s.GetRun(id));
-        PLINTH_ASSIGN_OR_RETURN(std::string rel, SafeRelativePath(Str(m, "path")));
-        Json out = {{"root_uri", run.info.artifact_uri}};
-        if (std::optional<std::string> base = ProxiedPath(run.info.artifact_uri)) {
-          PLINTH_ASSIGN_OR_RETURN(auto files, root->List(rel.empty() ? *base : *base + "/" + rel));
-          if (!files.empty()) {
-            out["files"] = FilesJson(files, rel);
-          }
-        }
-        return out;
-      });
+             [root](TrackingStore& s, const http::Request& r) -> Result<Json> {
+               PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"run_id", F::kString},
+                                                               {"run_uuid", F::kString},
+                                                               {"path", F::kString},
+                                                               {"page_token", F::kString}}));
+               PLINTH_ASSIGN_OR_RETURN(std::string id, RunId(m));
+               PLINTH_ASSIGN_OR_RETURN(tracking::Run run, s.GetRun(id));
+               PLINTH_ASSIGN_OR_RETURN(std::string rel, SafeRelativePath(Str(m, "path")));
+               Json out = {{"root_uri", run.info.artifact_uri}};
+               if (std::optional<std::string> base = ProxiedPath(run.info.artifact_uri)) {
+                 PLINTH_ASSIGN_OR_RETURN(auto files,
+                                         root->List(rel.empty() ? *base : *base + "/" + rel));
+                 if (!files.empty()) {
+                   out["files"] = FilesJson(files, rel);
+                 }
+               }
+               return out;
+             });
 }
 
 }  // namespace plinth::server

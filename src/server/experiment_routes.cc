@@ -1,8 +1,8 @@
 // MLflow's experiment and run routes, and the logging writes.
-#include "server/routes.h"
-
 #include <algorithm>
 #include <optional>
+
+#include "server/routes.h"
 
 namespace plinth::server {
 
@@ -18,22 +18,25 @@ void AddExperimentRoutes(RouteTable& routes) {
   using F = FieldType;
   // Experiments.
   routes.Add("/mlflow/experiments/create", {"POST"},
-      [](TrackingStore& s, const http::Request& r) -> Result<Json> {
-        PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"name", F::kString, true},
-                                                        {"artifact_location", F::kString},
-                                                        {"tags", F::kObjectList}}));
-        PLINTH_ASSIGN_OR_RETURN(auto tags, Tags(m, "tags"));
-        PLINTH_ASSIGN_OR_RETURN(
-            std::string id, s.CreateExperiment(Str(m, "name"), Str(m, "artifact_location"), tags));
-        return Json{{"experiment_id", id}};
-      });
-  routes.Add("/mlflow/experiments/get", {"GET"},
+             [](TrackingStore& s, const http::Request& r) -> Result<Json> {
+               PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"name", F::kString, true},
+                                                               {"artifact_location", F::kString},
+                                                               {"tags", F::kObjectList}}));
+               PLINTH_ASSIGN_OR_RETURN(auto tags, Tags(m, "tags"));
+               PLINTH_ASSIGN_OR_RETURN(
+                   std::string id,
+                   s.CreateExperiment(Str(m, "name"), Str(m, "artifact_location"), tags));
+               return Json{{"experiment_id", id}};
+             });
+  routes.Add(
+      "/mlflow/experiments/get", {"GET"},
       [](TrackingStore& s, const http::Request& r) -> Result<Json> {
         PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"experiment_id", F::kString, true}}));
         PLINTH_ASSIGN_OR_RETURN(tracking::Experiment e, s.GetExperiment(Str(m, "experiment_id")));
         return Json{{"experiment", ToJson(e)}};
       });
-  routes.Add("/mlflow/experiments/get-by-name", {"GET"},
+  routes.Add(
+      "/mlflow/experiments/get-by-name", {"GET"},
       [](TrackingStore& s, const http::Request& r) -> Result<Json> {
         PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"experiment_name", F::kString, true}}));
         PLINTH_ASSIGN_OR_RETURN(tracking::Experiment e,
@@ -41,36 +44,39 @@ void AddExperimentRoutes(RouteTable& routes) {
         return Json{{"experiment", ToJson(e)}};
       });
   routes.Add("/mlflow/experiments/search", {"GET", "POST"},
-      [](TrackingStore& s, const http::Request& r) -> Result<std::string> {
-        PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"max_results", F::kInt64},
-                                                        {"page_token", F::kString},
-                                                        {"filter", F::kString},
-                                                        {"order_by", F::kStringList},
-                                                        {"view_type", F::kEnum}}));
-        tracking::ExperimentQuery q;
-        PLINTH_ASSIGN_OR_RETURN(
-            q.view_type,
-            EnumField(m, "view_type", tracking::ViewType::kActiveOnly, tracking::ParseViewType, 3));
-        q.max_results = m.value("max_results", int64_t{1000});
-        q.filter = Str(m, "filter");
-        q.order_by = StrList(m, "order_by");
-        q.page_token = Str(m, "page_token");
-        PLINTH_ASSIGN_OR_RETURN(auto page, s.SearchExperiments(q));
-        return PageText("experiments", page);
-      });
-  routes.Add("/mlflow/experiments/delete", {"POST"},
+             [](TrackingStore& s, const http::Request& r) -> Result<std::string> {
+               PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"max_results", F::kInt64},
+                                                               {"page_token", F::kString},
+                                                               {"filter", F::kString},
+                                                               {"order_by", F::kStringList},
+                                                               {"view_type", F::kEnum}}));
+               tracking::ExperimentQuery q;
+               PLINTH_ASSIGN_OR_RETURN(q.view_type,
+                                       EnumField(m, "view_type", tracking::ViewType::kActiveOnly,
+                                                 tracking::ParseViewType, 3));
+               q.max_results = m.value("max_results", int64_t{1000});
+               q.filter = Str(m, "filter");
+               q.order_by = StrList(m, "order_by");
+               q.page_token = Str(m, "page_token");
+               PLINTH_ASSIGN_OR_RETURN(auto page, s.SearchExperiments(q));
+               return PageText("experiments", page);
+             });
+  routes.Add(
+      "/mlflow/experiments/delete", {"POST"},
       [](TrackingStore& s, const http::Request& r) -> Result<Json> {
         PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"experiment_id", F::kString, true}}));
         PLINTH_RETURN_IF_ERROR(s.DeleteExperiment(Str(m, "experiment_id")));
         return Json::object();
       });
-  routes.Add("/mlflow/experiments/restore", {"POST"},
+  routes.Add(
+      "/mlflow/experiments/restore", {"POST"},
       [](TrackingStore& s, const http::Request& r) -> Result<Json> {
         PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"experiment_id", F::kString, true}}));
         PLINTH_RETURN_IF_ERROR(s.RestoreExperiment(Str(m, "experiment_id")));
         return Json::object();
       });
-  routes.Add("/mlflow/experiments/update", {"POST"},
+  routes.Add(
+      "/mlflow/experiments/update", {"POST"},
       [](TrackingStore& s, const http::Request& r) -> Result<Json> {
         PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"experiment_id", F::kString, true},
                                                         {"new_name", F::kString, true}}));
@@ -78,15 +84,16 @@ void AddExperimentRoutes(RouteTable& routes) {
         return Json::object();
       });
   routes.Add("/mlflow/experiments/set-experiment-tag", {"POST"},
-      [](TrackingStore& s, const http::Request& r) -> Result<Json> {
-        PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"experiment_id", F::kString, true},
-                                                        {"key", F::kString, true},
-                                                        {"value", F::kString}}));
-        PLINTH_RETURN_IF_ERROR(
-            s.SetExperimentTag(Str(m, "experiment_id"), {Str(m, "key"), Str(m, "value")}));
-        return Json::object();
-      });
-  routes.Add("/mlflow/experiments/delete-experiment-tag", {"POST"},
+             [](TrackingStore& s, const http::Request& r) -> Result<Json> {
+               PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"experiment_id", F::kString, true},
+                                                               {"key", F::kString, true},
+                                                               {"value", F::kString}}));
+               PLINTH_RETURN_IF_ERROR(
+                   s.SetExperimentTag(Str(m, "experiment_id"), {Str(m, "key"), Str(m, "value")}));
+               return Json::object();
+             });
+  routes.Add(
+      "/mlflow/experiments/delete-experiment-tag", {"POST"},
       [](TrackingStore& s, const http::Request& r) -> Result<Json> {
         PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"experiment_id", F::kString, true},
                                                         {"key", F::kString, true}}));
@@ -96,77 +103,79 @@ void AddExperimentRoutes(RouteTable& routes) {
 
   // Runs.
   routes.Add("/mlflow/runs/create", {"POST"},
-      [](TrackingStore& s, const http::Request& r) -> Result<std::string> {
-        PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"experiment_id", F::kString},
-                                                        {"user_id", F::kString},
-                                                        {"run_name", F::kString},
-                                                        {"start_time", F::kInt64},
-                                                        {"tags", F::kObjectList}}));
-        tracking::NewRun n;
-        n.experiment_id = Str(m, "experiment_id");
-        n.user_id = Str(m, "user_id");
-        n.run_name = Str(m, "run_name");
-        if (m.contains("start_time")) {
-          n.start_time = m["start_time"].get<int64_t>();
-        }
-        PLINTH_ASSIGN_OR_RETURN(n.tags, Tags(m, "tags"));
-        PLINTH_ASSIGN_OR_RETURN(tracking::Run run, s.CreateRun(n));
-        return MemberText("run", run);
-      });
+             [](TrackingStore& s, const http::Request& r) -> Result<std::string> {
+               PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"experiment_id", F::kString},
+                                                               {"user_id", F::kString},
+                                                               {"run_name", F::kString},
+                                                               {"start_time", F::kInt64},
+                                                               {"tags", F::kObjectList}}));
+               tracking::NewRun n;
+               n.experiment_id = Str(m, "experiment_id");
+               n.user_id = Str(m, "user_id");
+               n.run_name = Str(m, "run_name");
+               if (m.contains("start_time")) {
+                 n.start_time = m["start_time"].get<int64_t>();
+               }
+               PLINTH_ASSIGN_OR_RETURN(n.tags, Tags(m, "tags"));
+               PLINTH_ASSIGN_OR_RETURN(tracking::Run run, s.CreateRun(n));
+               return MemberText("run", run);
+             });
   routes.Add("/mlflow/runs/update", {"POST"},
-      [](TrackingStore& s, const http::Request& r) -> Result<Json> {
+             [](TrackingStore& s, const http::Request& r) -> Result<Json> {
+               PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"run_id", F::kString},
+                                                               {"run_uuid", F::kString},
+                                                               {"status", F::kEnum},
+                                                               {"end_time", F::kInt64},
+                                                               {"run_name", F::kString}}));
+               PLINTH_ASSIGN_OR_RETURN(std::string id, RunId(m));
+               std::optional<tracking::RunStatus> status;
+               if (m.contains("status")) {
+                 PLINTH_ASSIGN_OR_RETURN(status,
+                                         EnumField(m, "status", tracking::RunStatus::kRunning,
+                                                   tracking::ParseRunStatus, 5));
+               }
+               std::optional<int64_t> end;
+               if (m.contains("end_time")) {
+                 end = m["end_time"].get<int64_t>();
+               }
+               PLINTH_ASSIGN_OR_RETURN(tracking::RunInfo info,
+                                       s.UpdateRun(id, status, end, Str(m, "run_name")));
+               return Json{{"run_info", ToJson(info)}};
+             });
+  routes.Add("/mlflow/runs/delete", {"POST"},
+             [](TrackingStore& s, const http::Request& r) -> Result<Json> {
+               PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"run_id", F::kString, true}}));
+               PLINTH_RETURN_IF_ERROR(s.DeleteRun(Str(m, "run_id")));
+               return Json::object();
+             });
+  routes.Add("/mlflow/runs/restore", {"POST"},
+             [](TrackingStore& s, const http::Request& r) -> Result<Json> {
+               PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"run_id", F::kString, true}}));
+               PLINTH_RETURN_IF_ERROR(s.RestoreRun(Str(m, "run_id")));
+               return Json::object();
+             });
+  routes.Add("/mlflow/runs/get", {"GET"},
+             [](TrackingStore& s, const http::Request& r) -> Result<std::string> {
+               PLINTH_ASSIGN_OR_RETURN(
+                   Json m, ReadMessage(r, {{"run_id", F::kString}, {"run_uuid", F::kString}}));
+               PLINTH_ASSIGN_OR_RETURN(std::string id, RunId(m));
+               PLINTH_ASSIGN_OR_RETURN(tracking::Run run, s.GetRun(id));
+               return MemberText("run", run);
+             });
+  routes.AddWrite(
+      "/mlflow/runs/log-metric", [](const http::Request& r) -> Result<tracking::LogRequest> {
         PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"run_id", F::kString},
                                                         {"run_uuid", F::kString},
-                                                        {"status", F::kEnum},
-                                                        {"end_time", F::kInt64},
-                                                        {"run_name", F::kString}}));
+                                                        {"key", F::kString, true},
+                                                        {"value", F::kDouble, true},
+                                                        {"timestamp", F::kInt64, true},
+                                                        {"step", F::kInt64}}));
         PLINTH_ASSIGN_OR_RETURN(std::string id, RunId(m));
-        std::optional<tracking::RunStatus> status;
-        if (m.contains("status")) {
-          PLINTH_ASSIGN_OR_RETURN(status, EnumField(m, "status", tracking::RunStatus::kRunning,
-                                                    tracking::ParseRunStatus, 5));
-        }
-        std::optional<int64_t> end;
-        if (m.contains("end_time")) {
-          end = m["end_time"].get<int64_t>();
-        }
-        PLINTH_ASSIGN_OR_RETURN(tracking::RunInfo info,
-                                s.UpdateRun(id, status, end, Str(m, "run_name")));
-        return Json{{"run_info", ToJson(info)}};
+        tracking::LogRequest log{std::move(id), {}, {}, {}};
+        log.metrics.push_back({Str(m, "key"), m["value"].get<double>(),
+                               m["timestamp"].get<int64_t>(), m.value("step", int64_t{0})});
+        return log;
       });
-  routes.Add("/mlflow/runs/delete", {"POST"},
-      [](TrackingStore& s, const http::Request& r) -> Result<Json> {
-        PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"run_id", F::kString, true}}));
-        PLINTH_RETURN_IF_ERROR(s.DeleteRun(Str(m, "run_id")));
-        return Json::object();
-      });
-  routes.Add("/mlflow/runs/restore", {"POST"},
-      [](TrackingStore& s, const http::Request& r) -> Result<Json> {
-        PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"run_id", F::kString, true}}));
-        PLINTH_RETURN_IF_ERROR(s.RestoreRun(Str(m, "run_id")));
-        return Json::object();
-      });
-  routes.Add("/mlflow/runs/get", {"GET"},
-      [](TrackingStore& s, const http::Request& r) -> Result<std::string> {
-        PLINTH_ASSIGN_OR_RETURN(Json m,
-                                ReadMessage(r, {{"run_id", F::kString}, {"run_uuid", F::kString}}));
-        PLINTH_ASSIGN_OR_RETURN(std::string id, RunId(m));
-        PLINTH_ASSIGN_OR_RETURN(tracking::Run run, s.GetRun(id));
-        return MemberText("run", run);
-      });
-  routes.AddWrite("/mlflow/runs/log-metric", [](const http::Request& r) -> Result<tracking::LogRequest> {
-    PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"run_id", F::kString},
-                                                    {"run_uuid", F::kString},
-                                                    {"key", F::kString, true},
-                                                    {"value", F::kDouble, true},
-                                                    {"timestamp", F::kInt64, true},
-                                                    {"step", F::kInt64}}));
-    PLINTH_ASSIGN_OR_RETURN(std::string id, RunId(m));
-    tracking::LogRequest log{std::move(id), {}, {}, {}};
-    log.metrics.push_back({Str(m, "key"), m["value"].get<double>(), m["timestamp"].get<int64_t>(),
-                           m.value("step", int64_t{0})});
-    return log;
-  });
   // log-parameter and set-tag: a key and a value for a run.
   auto key_value = [](bool param) {
     return [param](const http::Request& r) -> Result<tracking::LogRequest> {
@@ -187,47 +196,51 @@ void AddExperimentRoutes(RouteTable& routes) {
   routes.AddWrite("/mlflow/runs/log-parameter", key_value(true));
   routes.AddWrite("/mlflow/runs/set-tag", key_value(false));
   routes.Add("/mlflow/runs/delete-tag", {"POST"},
-      [](TrackingStore& s, const http::Request& r) -> Result<Json> {
-        PLINTH_ASSIGN_OR_RETURN(
-            Json m, ReadMessage(r, {{"run_id", F::kString, true}, {"key", F::kString, true}}));
-        PLINTH_RETURN_IF_ERROR(s.DeleteTag(Str(m, "run_id"), Str(m, "key")));
-        return Json::object();
-      });
-  routes.AddWrite("/mlflow/runs/log-batch", [](const http::Request& r) -> Result<tracking::LogRequest> {
-    if (r.body.size() > kMaxBatchRequestBytes) {
-      return InvalidArgument(
-          "Batched logging API requests must be at most " + std::to_string(kMaxBatchRequestBytes) +
-          " bytes, got a request of size " + std::to_string(r.body.size()) + ".");
-    }
-    PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"run_id", F::kString, true},
-                                                    {"metrics", F::kObjectList},
-                                                    {"params", F::kObjectList},
-                                                    {"tags", F::kObjectList}}));
-    std::vector<tracking::Metric> metrics;
-    if (m.contains("metrics")) {
-      for (const Json& j : m["metrics"]) {
-        Result<Json> one = ReadFields(j, {{"key", F::kString, true},
-                                          {"value", F::kDouble, true},
-                                          {"timestamp", F::kInt64, true},
-                                          {"step", F::kInt64}});
-        if (!one.ok()) {
-          return InvalidArgument("Invalid value " + core::JsonPreview(m["metrics"]) +
-                                 " for parameter 'metrics' supplied: " + one.status().message());
+             [](TrackingStore& s, const http::Request& r) -> Result<Json> {
+               PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"run_id", F::kString, true},
+                                                               {"key", F::kString, true}}));
+               PLINTH_RETURN_IF_ERROR(s.DeleteTag(Str(m, "run_id"), Str(m, "key")));
+               return Json::object();
+             });
+  routes.AddWrite(
+      "/mlflow/runs/log-batch", [](const http::Request& r) -> Result<tracking::LogRequest> {
+        if (r.body.size() > kMaxBatchRequestBytes) {
+          return InvalidArgument("Batched logging API requests must be at most " +
+                                 std::to_string(kMaxBatchRequestBytes) +
+                                 " bytes, got a request of size " + std::to_string(r.body.size()) +
+                                 ".");
         }
-        metrics.push_back({Str(*one, "key"), (*one)["value"].get<double>(),
-                           (*one)["timestamp"].get<int64_t>(), one->value("step", int64_t{0})});
-      }
-    }
-    PLINTH_ASSIGN_OR_RETURN(auto param_tags, Tags(m, "params"));
-    std::vector<tracking::Param> params;
-    for (const auto& t : param_tags) {
-      params.push_back({t.key, t.value});
-    }
-    PLINTH_ASSIGN_OR_RETURN(auto tags, Tags(m, "tags"));
-    return tracking::LogRequest{Str(m, "run_id"), std::move(metrics), std::move(params),
-                                std::move(tags)};
-  });
-  routes.Add("/mlflow/runs/log-inputs", {"POST"},
+        PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"run_id", F::kString, true},
+                                                        {"metrics", F::kObjectList},
+                                                        {"params", F::kObjectList},
+                                                        {"tags", F::kObjectList}}));
+        std::vector<tracking::Metric> metrics;
+        if (m.contains("metrics")) {
+          for (const Json& j : m["metrics"]) {
+            Result<Json> one = ReadFields(j, {{"key", F::kString, true},
+                                              {"value", F::kDouble, true},
+                                              {"timestamp", F::kInt64, true},
+                                              {"step", F::kInt64}});
+            if (!one.ok()) {
+              return InvalidArgument(
+                  "Invalid value " + core::JsonPreview(m["metrics"]) +
+                  " for parameter 'metrics' supplied: " + one.status().message());
+            }
+            metrics.push_back({Str(*one, "key"), (*one)["value"].get<double>(),
+                               (*one)["timestamp"].get<int64_t>(), one->value("step", int64_t{0})});
+          }
+        }
+        PLINTH_ASSIGN_OR_RETURN(auto param_tags, Tags(m, "params"));
+        std::vector<tracking::Param> params;
+        for (const auto& t : param_tags) {
+          params.push_back({t.key, t.value});
+        }
+        PLINTH_ASSIGN_OR_RETURN(auto tags, Tags(m, "tags"));
+        return tracking::LogRequest{Str(m, "run_id"), std::move(metrics), std::move(params),
+                                    std::move(tags)};
+      });
+  routes.Add(
+      "/mlflow/runs/log-inputs", {"POST"},
       [](TrackingStore& s, const http::Request& r) -> Result<Json> {
         PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"run_id", F::kString, true},
                                                         {"datasets", F::kObjectList, true}}));
@@ -266,26 +279,27 @@ void AddExperimentRoutes(RouteTable& routes) {
         return Json::object();
       });
   routes.Add("/mlflow/runs/search", {"POST"},
-      [](TrackingStore& s, const http::Request& r) -> Result<std::string> {
-        PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"experiment_ids", F::kStringList},
-                                                        {"filter", F::kString},
-                                                        {"run_view_type", F::kEnum},
-                                                        {"max_results", F::kInt64},
-                                                        {"order_by", F::kStringList},
-                                                        {"page_token", F::kString}}));
-        tracking::RunQuery q;
-        q.experiment_ids = StrList(m, "experiment_ids");
-        q.filter = Str(m, "filter");
-        PLINTH_ASSIGN_OR_RETURN(q.view_type,
-                                EnumField(m, "run_view_type", tracking::ViewType::kActiveOnly,
+             [](TrackingStore& s, const http::Request& r) -> Result<std::string> {
+               PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"experiment_ids", F::kStringList},
+                                                               {"filter", F::kString},
+                                                               {"run_view_type", F::kEnum},
+                                                               {"max_results", F::kInt64},
+                                                               {"order_by", F::kStringList},
+                                                               {"page_token", F::kString}}));
+               tracking::RunQuery q;
+               q.experiment_ids = StrList(m, "experiment_ids");
+               q.filter = Str(m, "filter");
+               PLINTH_ASSIGN_OR_RETURN(
+                   q.view_type, EnumField(m, "run_view_type", tracking::ViewType::kActiveOnly,
                                           tracking::ParseViewType, 3));
-        q.max_results = m.value("max_results", int64_t{1000});
-        q.order_by = StrList(m, "order_by");
-        q.page_token = Str(m, "page_token");
-        PLINTH_ASSIGN_OR_RETURN(auto page, s.SearchRuns(q));
-        return PageText("runs", page);
-      });
-  routes.Add("/mlflow/runs/log-model", {"POST"},
+               q.max_results = m.value("max_results", int64_t{1000});
+               q.order_by = StrList(m, "order_by");
+               q.page_token = Str(m, "page_token");
+               PLINTH_ASSIGN_OR_RETURN(auto page, s.SearchRuns(q));
+               return PageText("runs", page);
+             });
+  routes.Add(
+      "/mlflow/runs/log-model", {"POST"},
       [](TrackingStore& s, const http::Request& r) -> Result<Json> {
         PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"run_id", F::kString, true},
                                                         {"model_json", F::kString, true}}));

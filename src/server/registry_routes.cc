@@ -19,37 +19,40 @@ void AddRegistryRoutes(RouteTable& routes) {
   const Field name = {"name", F::kString, true};
   const Field ver = {"version", F::kString, true};
 
-  routes.AddRegistry(rm + "create", "POST", [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
-    PLINTH_ASSIGN_OR_RETURN(
-        Json m, ReadMessage(r, {name, {"tags", F::kObjectList}, {"description", F::kString}}));
-    PLINTH_ASSIGN_OR_RETURN(auto tags, Tags(m, "tags"));
-    return model(s.CreateRegisteredModel(Str(m, "name"), tags, Str(m, "description")));
-  });
-  routes.AddRegistry(rm + "get", "GET", [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
-    PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {name}));
-    return model(s.GetRegisteredModel(Str(m, "name")));
-  });
-  routes.AddRegistry(rm + "rename", "POST", [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
-    PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {name, {"new_name", F::kString, true}}));
-    return model(s.RenameRegisteredModel(Str(m, "name"), Str(m, "new_name")));
-  });
+  routes.AddRegistry(
+      rm + "create", "POST", [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
+        PLINTH_ASSIGN_OR_RETURN(
+            Json m, ReadMessage(r, {name, {"tags", F::kObjectList}, {"description", F::kString}}));
+        PLINTH_ASSIGN_OR_RETURN(auto tags, Tags(m, "tags"));
+        return model(s.CreateRegisteredModel(Str(m, "name"), tags, Str(m, "description")));
+      });
+  routes.AddRegistry(rm + "get", "GET",
+                     [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
+                       PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {name}));
+                       return model(s.GetRegisteredModel(Str(m, "name")));
+                     });
+  routes.AddRegistry(
+      rm + "rename", "POST", [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
+        PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {name, {"new_name", F::kString, true}}));
+        return model(s.RenameRegisteredModel(Str(m, "name"), Str(m, "new_name")));
+      });
   routes.AddRegistry(
       rm + "update", "PATCH", [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
         PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {name, {"description", F::kString}}));
         return model(s.UpdateRegisteredModel(Str(m, "name"), Str(m, "description")));
       });
   routes.AddRegistry(rm + "delete", "DELETE",
-              [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
-                PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {name}));
-                PLINTH_RETURN_IF_ERROR(s.DeleteRegisteredModel(Str(m, "name")));
-                return Json::object();
-              });
+                     [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
+                       PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {name}));
+                       PLINTH_RETURN_IF_ERROR(s.DeleteRegisteredModel(Str(m, "name")));
+                       return Json::object();
+                     });
   routes.AddRegistry(rm + "search", "GET",
-              [=](RegistryStore& s, const http::Request& r) -> Result<std::string> {
-                PLINTH_ASSIGN_OR_RETURN(tracking::ModelQuery q, ReadModelQuery(r, 100));
-                PLINTH_ASSIGN_OR_RETURN(auto page, s.SearchRegisteredModels(q));
-                return PageText("registered_models", page);
-              });
+                     [=](RegistryStore& s, const http::Request& r) -> Result<std::string> {
+                       PLINTH_ASSIGN_OR_RETURN(tracking::ModelQuery q, ReadModelQuery(r, 100));
+                       PLINTH_ASSIGN_OR_RETURN(auto page, s.SearchRegisteredModels(q));
+                       return PageText("registered_models", page);
+                     });
   for (const char* method : {"GET", "POST"}) {
     routes.AddRegistry(
         rm + "get-latest-versions", method,
@@ -69,18 +72,19 @@ void AddRegistryRoutes(RouteTable& routes) {
             s.SetRegisteredModelTag(Str(m, "name"), {Str(m, "key"), Str(m, "value")}));
         return Json::object();
       });
-  routes.AddRegistry(rm + "delete-tag", "DELETE",
-              [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
-                PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {name, {"key", F::kString, true}}));
-                PLINTH_RETURN_IF_ERROR(s.DeleteRegisteredModelTag(Str(m, "name"), Str(m, "key")));
-                return Json::object();
-              });
-  routes.AddRegistry(rm + "alias", "POST", [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
-    PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {name, {"alias", F::kString, true}, ver}));
-    PLINTH_RETURN_IF_ERROR(s.SetAlias(Str(m, "name"), Str(m, "alias"), Str(m, "version"),
-                                      std::string(r.Header("x-plinth-user"))));
-    return Json::object();
-  });
+  routes.AddRegistry(
+      rm + "delete-tag", "DELETE", [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
+        PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {name, {"key", F::kString, true}}));
+        PLINTH_RETURN_IF_ERROR(s.DeleteRegisteredModelTag(Str(m, "name"), Str(m, "key")));
+        return Json::object();
+      });
+  routes.AddRegistry(
+      rm + "alias", "POST", [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
+        PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {name, {"alias", F::kString, true}, ver}));
+        PLINTH_RETURN_IF_ERROR(s.SetAlias(Str(m, "name"), Str(m, "alias"), Str(m, "version"),
+                                          std::string(r.Header("x-plinth-user"))));
+        return Json::object();
+      });
   routes.AddRegistry(
       rm + "alias", "DELETE", [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
         PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {name, {"alias", F::kString, true}}));
@@ -88,67 +92,71 @@ void AddRegistryRoutes(RouteTable& routes) {
             s.DeleteAlias(Str(m, "name"), Str(m, "alias"), std::string(r.Header("x-plinth-user"))));
         return Json::object();
       });
-  routes.AddRegistry(rm + "alias", "GET", [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
-    PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {name, {"alias", F::kString, true}}));
-    return version(s.GetModelVersionByAlias(Str(m, "name"), Str(m, "alias")));
-  });
+  routes.AddRegistry(
+      rm + "alias", "GET", [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
+        PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {name, {"alias", F::kString, true}}));
+        return version(s.GetModelVersionByAlias(Str(m, "name"), Str(m, "alias")));
+      });
 
-  routes.AddRegistry(mv + "create", "POST", [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
-    PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {name,
-                                                    {"source", F::kString, true},
-                                                    {"run_id", F::kString},
-                                                    {"tags", F::kObjectList},
-                                                    {"run_link", F::kString},
-                                                    {"description", F::kString}}));
-    tracking::NewModelVersion v;
-    v.name = Str(m, "name");
-    v.source = Str(m, "source");
-    v.run_id = Str(m, "run_id");
-    PLINTH_ASSIGN_OR_RETURN(v.tags, Tags(m, "tags"));
-    v.run_link = Str(m, "run_link");
-    v.description = Str(m, "description");
-    return version(s.CreateModelVersion(v));
-  });
-  routes.AddRegistry(mv + "get", "GET", [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
-    PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {name, ver}));
-    return version(s.GetModelVersion(Str(m, "name"), Str(m, "version")));
-  });
+  routes.AddRegistry(
+      mv + "create", "POST", [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
+        PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {name,
+                                                        {"source", F::kString, true},
+                                                        {"run_id", F::kString},
+                                                        {"tags", F::kObjectList},
+                                                        {"run_link", F::kString},
+                                                        {"description", F::kString}}));
+        tracking::NewModelVersion v;
+        v.name = Str(m, "name");
+        v.source = Str(m, "source");
+        v.run_id = Str(m, "run_id");
+        PLINTH_ASSIGN_OR_RETURN(v.tags, Tags(m, "tags"));
+        v.run_link = Str(m, "run_link");
+        v.description = Str(m, "description");
+        return version(s.CreateModelVersion(v));
+      });
+  routes.AddRegistry(mv + "get", "GET",
+                     [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
+                       PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {name, ver}));
+                       return version(s.GetModelVersion(Str(m, "name"), Str(m, "version")));
+                     });
   routes.AddRegistry(
       mv + "update", "PATCH", [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
         PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {name, ver, {"description", F::kString}}));
         return version(
             s.UpdateModelVersion(Str(m, "name"), Str(m, "version"), Str(m, "description")));
       });
-  routes.AddRegistry(mv + "transition-stage", "POST",
-              [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
-                PLINTH_ASSIGN_OR_RETURN(
-                    Json m, ReadMessage(r, {name,
-                                            ver,
-                                            {"stage", F::kString, true},
-                                            {"archive_existing_versions", F::kBool, true}}));
-                return version(s.TransitionStage(Str(m, "name"), Str(m, "version"), Str(m, "stage"),
-                                                 m["archive_existing_versions"].get<bool>(),
-                                                 std::string(r.Header("x-plinth-user"))));
-              });
-  routes.AddRegistry(mv + "delete", "DELETE",
-              [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
-                PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {name, ver}));
-                PLINTH_RETURN_IF_ERROR(s.DeleteModelVersion(Str(m, "name"), Str(m, "version")));
-                return Json::object();
-              });
+  routes.AddRegistry(
+      mv + "transition-stage", "POST",
+      [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
+        PLINTH_ASSIGN_OR_RETURN(Json m,
+                                ReadMessage(r, {name,
+                                                ver,
+                                                {"stage", F::kString, true},
+                                                {"archive_existing_versions", F::kBool, true}}));
+        return version(s.TransitionStage(Str(m, "name"), Str(m, "version"), Str(m, "stage"),
+                                         m["archive_existing_versions"].get<bool>(),
+                                         std::string(r.Header("x-plinth-user"))));
+      });
+  routes.AddRegistry(
+      mv + "delete", "DELETE", [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
+        PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {name, ver}));
+        PLINTH_RETURN_IF_ERROR(s.DeleteModelVersion(Str(m, "name"), Str(m, "version")));
+        return Json::object();
+      });
   routes.AddRegistry(mv + "search", "GET",
-              [=](RegistryStore& s, const http::Request& r) -> Result<std::string> {
-                PLINTH_ASSIGN_OR_RETURN(tracking::ModelQuery q, ReadModelQuery(r, 200000));
-                PLINTH_ASSIGN_OR_RETURN(auto page, s.SearchModelVersions(q));
-                return PageText("model_versions", page);
-              });
+                     [=](RegistryStore& s, const http::Request& r) -> Result<std::string> {
+                       PLINTH_ASSIGN_OR_RETURN(tracking::ModelQuery q, ReadModelQuery(r, 200000));
+                       PLINTH_ASSIGN_OR_RETURN(auto page, s.SearchModelVersions(q));
+                       return PageText("model_versions", page);
+                     });
   routes.AddRegistry(mv + "get-download-uri", "GET",
-              [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
-                PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {name, ver}));
-                PLINTH_ASSIGN_OR_RETURN(auto v,
-                                        s.GetModelVersion(Str(m, "name"), Str(m, "version")));
-                return Json{{"artifact_uri", v.source}};
-              });
+                     [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
+                       PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {name, ver}));
+                       PLINTH_ASSIGN_OR_RETURN(
+                           auto v, s.GetModelVersion(Str(m, "name"), Str(m, "version")));
+                       return Json{{"artifact_uri", v.source}};
+                     });
   routes.AddRegistry(
       mv + "set-tag", "POST", [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
         PLINTH_ASSIGN_OR_RETURN(

@@ -1,3 +1,4 @@
+// Internal to the server module.
 // The MLflow REST adapter's route table and the request-reading helpers its
 // route groups share. Internal to the server module: each route group
 // (experiment_routes.cc, metric_routes.cc, registry_routes.cc,
@@ -105,7 +106,8 @@ std::string MemberText(const char* key, const T& entity) {
 }
 
 // Handlers answer with the response body: JSON text.
-using HandlerFn = std::function<Result<std::string>(tracking::Service::Lease&, const http::Request&)>;
+using HandlerFn =
+    std::function<Result<std::string>(tracking::Service::Lease&, const http::Request&)>;
 // A logging write, read from the request on the I/O thread and then written by
 // the tracking service's group commit; the answer is {} once it is committed.
 using WriteFn = std::function<Result<tracking::LogRequest>(const http::Request&)>;

@@ -42,18 +42,16 @@ DynamicBatcher::~DynamicBatcher() {
   }
 }
 
-Result<ml::Prediction> DynamicBatcher::Predict(
-    const std::shared_ptr<const ml::Predictor>& predictor, const table::Table& rows) {
+void DynamicBatcher::Submit(std::shared_ptr<const ml::Predictor> predictor,
+                            const table::Table& rows, Done done) {
   auto pending = std::make_unique<Pending>(
-      Pending{predictor, &rows, core::SystemClock().MonotonicMicros(), {}});
-  std::future<Result<ml::Prediction>> done = pending->done.get_future();
+      Pending{std::move(predictor), &rows, core::SystemClock().MonotonicMicros(), std::move(done)});
   {
     std::lock_guard<std::mutex> lock(mu_);
     queued_rows_ += rows.num_rows();
     queue_.push_back(std::move(pending));
   }
   cv_.notify_one();
-  return done.get();
 }
 
 void DynamicBatcher::Run(const std::stop_token& stop) {
@@ -100,14 +98,14 @@ void DynamicBatcher::Score(std::deque<std::unique_ptr<Pending>>& batch, int64_t 
   }
   const ml::Predictor& predictor = *batch.front()->predictor;
   if (batch.size() == 1) {
-    batch.front()->done.set_value(predictor.Predict(*batch.front()->rows));
+    batch.front()->done(predictor.Predict(*batch.front()->rows));
     return;
   }
   table::Table merged;
   for (const auto& p : batch) {
     if (Status s = merged.Append(*p->rows); !s.ok()) {
       for (const auto& q : batch) {
-        q->done.set_value(s);
+        q->done(s);
       }
       return;
     }
@@ -117,9 +115,9 @@ void DynamicBatcher::Score(std::deque<std::unique_ptr<Pending>>& batch, int64_t 
   for (const auto& p : batch) {
     const int64_t n = p->rows->num_rows();
     if (pred.ok()) {
-      p->done.set_value(SlicePrediction(*pred, begin, n));
+      p->done(SlicePrediction(*pred, begin, n));
     } else {
-      p->done.set_value(pred.status());
+      p->done(pred.status());
     }
     begin += n;
   }

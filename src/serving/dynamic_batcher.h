@@ -4,16 +4,19 @@
 // others to join. A request larger than the limit is scored alone. Each caller
 // gets the prediction of its own rows, in its order.
 //
-// Callers block in Predict until their batch is scored, so the number of
-// requests that can be merged is bounded by the threads that call it (the
-// server's I/O threads). Requests for different predictors (before and after a
-// hot reload) never share a batch.
+// Callers do not wait: Submit queues the rows and returns, and the worker
+// thread reports each request's prediction through its callback once the
+// batch is scored. So an I/O thread goes on reading other connections, and
+// the requests that can be merged are not bounded by the I/O threads (the
+// server answers through http::Responder, as the control plane's group commit
+// does). Requests for different predictors (before and after a hot reload)
+// never share a batch.
 #pragma once
 
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
-#include <future>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -34,10 +37,15 @@ class DynamicBatcher {
   DynamicBatcher(const DynamicBatcher&) = delete;
   DynamicBatcher& operator=(const DynamicBatcher&) = delete;
 
-  // The prediction of `rows` (which must outlive the call) by `predictor`,
-  // scored together with concurrent calls. Thread-safe.
-  Result<ml::Prediction> Predict(const std::shared_ptr<const ml::Predictor>& predictor,
-                                 const table::Table& rows);
+  // What a request hears once its batch is scored: its own rows' prediction,
+  // or the error. Called on the worker thread; must not block.
+  using Done = std::function<void(Result<ml::Prediction>)>;
+
+  // Queues `rows` (which must live until `done` is called) to be scored by
+  // `predictor` together with concurrent requests, and returns at once.
+  // Thread-safe. `done` is called exactly once, also for what is queued when
+  // the batcher is destroyed.
+  void Submit(std::shared_ptr<const ml::Predictor> predictor, const table::Table& rows, Done done);
 
   // Prometheus text: rows and requests per model call.
   void RenderMetrics(std::string& out) const;
@@ -47,7 +55,7 @@ class DynamicBatcher {
     std::shared_ptr<const ml::Predictor> predictor;
     const table::Table* rows;
     int64_t enqueued_us;
-    std::promise<Result<ml::Prediction>> done;
+    Done done;
   };
   void Run(const std::stop_token& stop);
   void Score(std::deque<std::unique_ptr<Pending>>& batch, int64_t rows);

@@ -69,12 +69,7 @@ ModelServer::ModelServer(std::shared_ptr<const ServedModel> model, ServeOptions 
       options_(std::move(options)),
       source_(std::move(source)),
       next_id_(std::random_device()() * uint64_t{0x9E3779B97F4A7C15}),
-      request_rows_({1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000}),
-      confidence_({0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1}) {
-  options_.feedback_memory = std::max<size_t>(1, options_.feedback_memory);
-  recent_.reserve(options_.feedback_memory);
-  recent_index_.reserve(options_.feedback_memory);
-}
+      feedback_(options_.feedback_memory) {}
 
 Result<ReloadResult> ModelServer::Reload() {
   if (!source_.version || !source_.load) {
@@ -150,106 +145,54 @@ std::string ClientRequestId(const http::Request& request) {
 
 }  // namespace
 
-http::Response ModelServer::Handle(const http::Request& request) {
+void ModelServer::Handle(http::Request request, http::Responder respond) {
   const int64_t start = core::SystemClock().MonotonicMicros();
   in_flight_.fetch_add(1, std::memory_order_relaxed);
   // Held to the end of the request, whatever a reload swaps in meanwhile.
-  const std::shared_ptr<const ServedModel> m = current_.load();
-  Call call{request, *m, "other", "", std::nullopt};
-  call.id = ClientRequestId(request);
-  if (call.id.empty()) {
+  auto call = std::make_shared<Call>(
+      Call{std::move(request), current_.load(), std::move(respond), start, "other", "", {}, {}});
+  call->id = ClientRequestId(call->request);
+  if (call->id.empty()) {
     // 16 hex digits, written by hand: snprintf costs more than the rest of a 1-row request's
     // bookkeeping.
     uint64_t v = next_id_.fetch_add(0x9E3779B97F4A7C15);
-    call.id.assign(16, '0');
+    call->id.assign(16, '0');
     for (int i = 15; i >= 0; --i, v >>= 4) {
-      call.id[static_cast<size_t>(i)] = "0123456789abcdef"[v & 15];
+      call->id[static_cast<size_t>(i)] = "0123456789abcdef"[v & 15];
     }
   }
-  http::Response r = Route(call);
+  if (Answered now = Route(call)) {
+    Finish(*call, *std::move(now));
+  }
+}
+
+void ModelServer::Finish(Call& call, http::Response r) {
   r.headers.emplace_back("X-Request-Id", call.id);
   in_flight_.fetch_sub(1, std::memory_order_relaxed);
-  const double seconds = static_cast<double>(core::SystemClock().MonotonicMicros() - start) / 1e6;
-  requests_.Record(call.route, request.method, r.status, seconds);
-  if (call.scored) {
-    Record(call, seconds * 1e3);
+  const int64_t micros = core::SystemClock().MonotonicMicros() - call.start_us;
+  requests_.Record(call.route, call.request.method, r.status, static_cast<double>(micros) / 1e6);
+  if (call.prediction) {
+    const ml::Prediction& p = *call.prediction;
+    stats_.Observe(p, call.model->predictor->class_labels());
+    feedback_.Remember(call.id, call.model->predictor, p);
+    if (options_.log != nullptr) {
+      PredictionRecord rec;
+      rec.request_id = call.id;
+      rec.time_micros = core::SystemClock().NowMicros();
+      rec.latency_ms = static_cast<double>(micros) / 1e3;
+      rec.route = call.route;
+      rec.predictor = call.model->predictor;
+      rec.model_name = call.model->name;
+      rec.model_version = call.model->version;
+      rec.rows = &call.rows;
+      rec.prediction = &p;
+      options_.log->Append(rec);
+    }
   }
-  return r;
+  call.respond(std::move(r));
 }
 
-void ModelServer::Record(Call& call, double latency_ms) {
-  const ml::Prediction& p = call.scored->second;
-  const std::vector<std::string>& labels = call.m.predictor->class_labels();
-  // Counted outside the lock.
-  std::vector<uint64_t> per_class(labels.size(), 0);
-  if (p.task != ml::Task::kRegression) {
-    for (int c : p.classes) {
-      ++per_class[static_cast<size_t>(c)];
-    }
-  }
-  {
-    std::lock_guard<std::mutex> lock(stats_mu_);
-    request_rows_.Observe(static_cast<double>(p.rows));
-    if (p.task == ml::Task::kRegression) {
-      for (double v : p.values) {
-        value_sum_ += v;
-      }
-      value_count_ += static_cast<uint64_t>(p.rows);
-    } else {
-      const auto k = static_cast<size_t>(p.num_classes);
-      for (size_t row = 0; row < static_cast<size_t>(p.rows); ++row) {
-        confidence_.Observe(p.proba[row * k + static_cast<size_t>(p.classes[row])]);
-      }
-      for (size_t c = 0; c < per_class.size(); ++c) {
-        if (per_class[c] > 0) {
-          per_class_[labels[c]] += per_class[c];
-        }
-      }
-    }
-    // What /feedback compares with: a repeated id takes over its slot, a new one
-    // the next slot (forgetting the oldest request once the memory is full).
-    Remembered* slot = nullptr;
-    if (auto it = recent_index_.find(call.id); it != recent_index_.end()) {
-      slot = &recent_[it->second];
-    } else {
-      uint32_t at = 0;
-      if (recent_.size() < options_.feedback_memory) {
-        at = static_cast<uint32_t>(recent_.size());
-        recent_.emplace_back();  // reserved: no slot moves
-      } else {
-        at = static_cast<uint32_t>(recent_next_);
-        recent_next_ = (recent_next_ + 1) % options_.feedback_memory;
-        recent_index_.erase(recent_[at].id);
-      }
-      slot = &recent_[at];
-      slot->id.assign(call.id);
-      recent_index_.emplace(slot->id, at);
-    }
-    slot->predictor = call.m.predictor;
-    if (p.task == ml::Task::kRegression) {
-      slot->values.assign(p.values.begin(), p.values.end());
-      slot->classes.clear();
-    } else {
-      slot->classes.assign(p.classes.begin(), p.classes.end());
-      slot->values.clear();
-    }
-  }
-  if (options_.log != nullptr) {
-    PredictionRecord rec;
-    rec.request_id = call.id;
-    rec.time_micros = core::SystemClock().NowMicros();
-    rec.latency_ms = latency_ms;
-    rec.route = call.route;
-    rec.predictor = call.m.predictor;
-    rec.model_name = call.m.name;
-    rec.model_version = call.m.version;
-    rec.rows = &call.scored->first;
-    rec.prediction = &call.scored->second;
-    options_.log->Append(rec);
-  }
-}
-
-http::Response ModelServer::Feedback(Call& call) {
+http::Response ModelServer::Feedback(const Call& call) {
   if (call.request.method != "POST") {
     return Error(405,
                  "/feedback takes POST with {\"feedback\": [{\"request_id\", \"row\", "
@@ -268,7 +211,7 @@ http::Response ModelServer::Feedback(Call& call) {
                  "\"label\"}, ...]} with 1 to " +
                      std::to_string(options_.limits.max_rows) + " items");
   }
-  const bool regression = call.m.predictor->task() == ml::Task::kRegression;
+  const bool regression = call.model->predictor->task() == ml::Task::kRegression;
   std::vector<FeedbackRecord> records;
   std::vector<double> values;  // a regressor's labels as numbers
   for (size_t i = 0; i < items.size(); ++i) {
@@ -304,32 +247,11 @@ http::Response ModelServer::Feedback(Call& call) {
     rec.time_micros = core::SystemClock().NowMicros();
     records.push_back(std::move(rec));
   }
+  std::vector<const FeedbackRecord*> not_found;
+  const int64_t matched = feedback_.Match(records, values, regression, &not_found);
   Json unknown = Json::array();
-  int64_t matched = 0;
-  {
-    std::lock_guard<std::mutex> lock(stats_mu_);
-    for (size_t i = 0; i < records.size(); ++i) {
-      const FeedbackRecord& rec = records[i];
-      auto it = recent_index_.find(rec.request_id);
-      const Remembered* known = it == recent_index_.end() ? nullptr : &recent_[it->second];
-      const size_t rows = known == nullptr ? 0
-                          : regression     ? known->values.size()
-                                           : known->classes.size();
-      if (rec.row >= static_cast<int64_t>(rows)) {
-        ++feedback_unknown_;
-        unknown.push_back({{"request_id", rec.request_id}, {"row", rec.row}});
-        continue;
-      }
-      ++feedback_matched_;
-      ++matched;
-      const auto row = static_cast<size_t>(rec.row);
-      if (regression) {
-        feedback_abs_error_ += std::abs(known->values[row] - values[i]);
-      } else if (known->predictor->class_labels()[static_cast<size_t>(known->classes[row])] ==
-                 rec.label) {
-        ++feedback_correct_;
-      }
-    }
+  for (const FeedbackRecord* rec : not_found) {
+    unknown.push_back({{"request_id", rec->request_id}, {"row", rec->row}});
   }
   if (options_.log != nullptr) {
     for (const FeedbackRecord& rec : records) {
@@ -339,10 +261,10 @@ http::Response ModelServer::Feedback(Call& call) {
   return JsonAnswer({{"matched", matched}, {"unknown", unknown}});
 }
 
-http::Response ModelServer::Route(Call& call) {
-  const http::Request& request = call.request;
-  const ServedModel& m = call.m;
-  std::string& route = call.route;
+ModelServer::Answered ModelServer::Route(const CallPtr& call) {
+  const http::Request& request = call->request;
+  const ServedModel& m = *call->model;
+  std::string& route = call->route;
   const std::string& p = request.path;
   if (p == "/predict" || p == "/invocations") {
     route = p;
@@ -372,7 +294,7 @@ http::Response ModelServer::Route(Call& call) {
   }
   if (p == "/feedback") {
     route = p;
-    return Feedback(call);
+    return Feedback(*call);
   }
   if (p == "/v2" || p.starts_with("/v2/")) {
     return KServeV2(call);
@@ -385,49 +307,61 @@ http::Response ModelServer::Route(Call& call) {
                "/infer, /feedback, /admin/reload; GET /ping, /health, /version, /metrics, /v2)");
 }
 
-http::Response ModelServer::Answer(
-    Call& call, Result<table::Table> rows, http::Response (*error)(const Status&),
-    const std::function<void(std::string*, const ml::Prediction&)>& write) {
+void ModelServer::WritePredictions(std::string* out, const Call& call, const ml::Prediction& pred) {
+  WritePredictionsOnly(out, *call.model->predictor, pred);
+}
+
+ModelServer::Answered ModelServer::Score(const CallPtr& call, Result<table::Table> rows,
+                                         http::Response (*error)(const Status&), BodyWriter write) {
   if (!rows.ok()) {
     return error(rows.status());
   }
-  Result<ml::Prediction> pred = options_.batcher != nullptr
-                                    ? options_.batcher->Predict(call.m.predictor, *rows)
-                                    : call.m.predictor->Predict(*rows);
+  call->rows = *std::move(rows);
+  if (options_.batcher == nullptr) {
+    return Scored(*call, call->model->predictor->Predict(call->rows), error, write);
+  }
+  options_.batcher->Submit(call->model->predictor, call->rows,
+                           [this, call, error, write](Result<ml::Prediction> pred) {
+                             http::Response r = Scored(*call, std::move(pred), error, write);
+                             Finish(*call, std::move(r));
+                           });
+  return std::nullopt;
+}
+
+http::Response ModelServer::Scored(Call& call, Result<ml::Prediction> pred,
+                                   http::Response (*error)(const Status&),
+                                   const BodyWriter& write) {
   if (!pred.ok()) {
     return error(pred.status());
   }
   http::Response r;
-  write(&r.body, *pred);
-  call.scored.emplace(*std::move(rows), *std::move(pred));
+  write(&r.body, call, *pred);
+  call.prediction = *std::move(pred);
   return r;
 }
 
-http::Response ModelServer::Predict(Call& call) {
-  const ServedModel& m = call.m;
-  return Answer(
-      call, ReadPredictBody(call.request.body, m.predictor->input_schema(), options_.limits),
-      StatusError, [&](std::string* out, const ml::Prediction& pred) {
-        WritePredictAnswer(out, *m.predictor, pred, m.version,
-                           core::FormatIsoMicros(core::SystemClock().NowMicros()), call.id);
-      });
+ModelServer::Answered ModelServer::Predict(const CallPtr& call) {
+  const ServedModel& m = *call->model;
+  return Score(call,
+               ReadPredictBody(call->request.body, m.predictor->input_schema(), options_.limits),
+               StatusError, [](std::string* out, const Call& c, const ml::Prediction& pred) {
+                 WritePredictAnswer(out, *c.model->predictor, pred, c.model->version,
+                                    core::FormatIsoMicros(core::SystemClock().NowMicros()), c.id);
+               });
 }
 
-http::Response ModelServer::Invocations(Call& call) {
-  const http::Request& request = call.request;
-  const ServedModel& m = call.m;
-  return Answer(call,
-                ReadInvocationsBody(request.body, request.Header("content-type"),
-                                    m.predictor->input_schema(), options_.limits),
-                MlflowError, [&](std::string* out, const ml::Prediction& pred) {
-                  WritePredictionsOnly(out, *m.predictor, pred);
-                });
+ModelServer::Answered ModelServer::Invocations(const CallPtr& call) {
+  const http::Request& request = call->request;
+  return Score(call,
+               ReadInvocationsBody(request.body, request.Header("content-type"),
+                                   call->model->predictor->input_schema(), options_.limits),
+               MlflowError, WritePredictions);
 }
 
-http::Response ModelServer::KServeV2(Call& call) {
-  const http::Request& request = call.request;
-  const ServedModel& m = call.m;
-  std::string& route = call.route;
+ModelServer::Answered ModelServer::KServeV2(const CallPtr& call) {
+  const http::Request& request = call->request;
+  const ServedModel& m = *call->model;
+  std::string& route = call->route;
   const std::string& p = request.path;
   if (p == "/v2" || p == "/v2/") {
     route = "/v2";
@@ -473,10 +407,13 @@ http::Response ModelServer::KServeV2(Call& call) {
     if (!req.ok()) {
       return StatusError(req.status());
     }
-    return Answer(call, std::move(req->rows), StatusError,
-                  [&](std::string* out, const ml::Prediction& pred) {
-                    WriteInferAnswer(out, *m.predictor, pred, *req, m.name, m.version);
-                  });
+    auto infer = std::make_shared<InferRequest>(*std::move(req));
+    Result<table::Table> rows = std::move(infer->rows);
+    return Score(call, std::move(rows), StatusError,
+                 [infer](std::string* out, const Call& c, const ml::Prediction& pred) {
+                   WriteInferAnswer(out, *c.model->predictor, pred, *infer, c.model->name,
+                                    c.model->version);
+                 });
   }
   if (request.method != "GET") {
     return Error(405, p + " takes GET");
@@ -487,10 +424,10 @@ http::Response ModelServer::KServeV2(Call& call) {
   return JsonAnswer(ModelMetadata(*m.predictor, m.name, m.version));
 }
 
-http::Response ModelServer::KServeV1(Call& call) {
-  const http::Request& request = call.request;
-  const ServedModel& m = call.m;
-  std::string& route = call.route;
+ModelServer::Answered ModelServer::KServeV1(const CallPtr& call) {
+  const http::Request& request = call->request;
+  const ServedModel& m = *call->model;
+  std::string& route = call->route;
   const std::string_view rest = std::string_view(request.path).substr(11);
   const bool predict = rest.ends_with(":predict");
   const std::string_view name = predict ? rest.substr(0, rest.size() - 8) : rest;
@@ -504,12 +441,10 @@ http::Response ModelServer::KServeV1(Call& call) {
   if (request.method != "POST") {
     return Error(405, request.path + " takes POST with {\"instances\": [...]}");
   }
-  return Answer(call,
-                ReadInvocationsBody(request.body, "application/json", m.predictor->input_schema(),
-                                    options_.limits),
-                StatusError, [&](std::string* out, const ml::Prediction& pred) {
-                  WritePredictionsOnly(out, *m.predictor, pred);
-                });
+  return Score(call,
+               ReadInvocationsBody(request.body, "application/json", m.predictor->input_schema(),
+                                   options_.limits),
+               StatusError, WritePredictions);
 }
 
 std::string ModelServer::Metrics(const ServedModel& m) const {
@@ -521,47 +456,9 @@ std::string ModelServer::Metrics(const ServedModel& m) const {
               static_cast<double>(in_flight_.load(std::memory_order_relaxed)));
   w.Family("plinth_serve_model_info", "gauge", "The model being served.")
       .Sample("plinth_serve_model_info", {{"name", m.name}, {"version", m.version}}, uint64_t{1});
-  {
-    std::lock_guard<std::mutex> lock(stats_mu_);
-    w.Family("plinth_serve_request_rows", "histogram", "Rows per scored request.")
-        .Sample("plinth_serve_request_rows", {}, request_rows_);
-    w.Family("plinth_serve_predicted_rows_total", "counter", "Rows scored.")
-        .Sample("plinth_serve_predicted_rows_total", {},
-                static_cast<uint64_t>(request_rows_.sum()));
-    if (m.predictor->task() == ml::Task::kRegression) {
-      w.Family("plinth_serve_prediction_value", "summary",
-               "Predicted values (sum and count: the mean).")
-          .Sample("plinth_serve_prediction_value_sum", {}, value_sum_)
-          .Sample("plinth_serve_prediction_value_count", {}, value_count_);
-    } else {
-      w.Family("plinth_serve_predictions_total", "counter", "Rows predicted, by predicted class.");
-      for (const auto& [label, n] : per_class_) {
-        w.Sample("plinth_serve_predictions_total", {{"class", label}}, n);
-      }
-      w.Family("plinth_serve_prediction_confidence", "histogram",
-               "The predicted class's probability.")
-          .Sample("plinth_serve_prediction_confidence", {}, confidence_);
-    }
-    w.Family("plinth_serve_feedback_rows_total", "counter",
-             "Ground-truth rows received, by whether they matched a recent prediction.")
-        .Sample("plinth_serve_feedback_rows_total", {{"result", "matched"}}, feedback_matched_)
-        .Sample("plinth_serve_feedback_rows_total", {{"result", "unknown"}}, feedback_unknown_);
-    const double matched = static_cast<double>(feedback_matched_);
-    // Gauges in shortest round-trip text: they are compared with metrics computed elsewhere.
-    if (m.predictor->task() == ml::Task::kRegression) {
-      w.Family("plinth_serve_live_mae", "gauge",
-               "Mean absolute error of the predictions given feedback.")
-          .Sample("plinth_serve_live_mae", {}, matched > 0 ? feedback_abs_error_ / matched : 0.0);
-    } else {
-      w.Family("plinth_serve_feedback_correct_total", "counter",
-               "Predictions given feedback that were right.")
-          .Sample("plinth_serve_feedback_correct_total", {}, feedback_correct_);
-      w.Family("plinth_serve_live_accuracy", "gauge",
-               "Accuracy of the predictions given feedback.")
-          .Sample("plinth_serve_live_accuracy", {},
-                  matched > 0 ? static_cast<double>(feedback_correct_) / matched : 0.0);
-    }
-  }
+  const bool regression = m.predictor->task() == ml::Task::kRegression;
+  stats_.RenderMetrics(w, regression);
+  feedback_.RenderMetrics(w, regression);
   if (options_.batcher != nullptr) {
     options_.batcher->RenderMetrics(out);
   }

@@ -21,17 +21,20 @@
 // Errors are 4xx with {"error": "..."} naming the row and column at fault.
 // Handle is thread-safe. The served model is swapped atomically: a request
 // keeps the model it started with to its end, so a reload fails no request.
+//
+// ModelServer is the router and the protocols' handlers; what it remembers
+// for /feedback is a FeedbackStore, and what it counts a PredictionStats
+// (serving/feedback.h); the request readers and answer writers are in
+// serving/protocols.h and serving/answers.h.
 #pragma once
 
 #include <atomic>
 #include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "core/status.h"
@@ -39,6 +42,7 @@
 #include "http/server.h"
 #include "ml/bundle.h"
 #include "serving/dynamic_batcher.h"
+#include "serving/feedback.h"
 #include "serving/prediction_log.h"
 #include "serving/protocols.h"
 
@@ -80,7 +84,10 @@ class ModelServer {
   ModelServer(std::shared_ptr<const ServedModel> model, ServeOptions options,
               ModelSource source = {});
 
-  http::Response Handle(const http::Request& request);
+  // Answers `request` through `respond`: at once on the calling (I/O)
+  // thread, or, when rows go to the dynamic batcher, from its worker once the
+  // batch is scored (the I/O thread does not wait).
+  void Handle(http::Request request, http::Responder respond);
 
   // Asks the source for its version and, when it differs from the served
   // one, loads that model (on the calling thread, while the other threads go
@@ -94,37 +101,45 @@ class ModelServer {
   static http::Response Error(int status, const std::string& message);
 
  private:
-  // One request being answered, with the model it started with.
+  // One request being answered, with the model it started with; shared with
+  // the batcher's callback when it is answered later.
   struct Call {
-    const http::Request& request;
-    const ServedModel& m;
+    http::Request request;
+    std::shared_ptr<const ServedModel> model;
+    http::Responder respond;
+    int64_t start_us = 0;
     std::string route = "other";  // the route's name in metrics
     std::string id;               // the request id (X-Request-Id)
-    // Set by Answer when rows were scored: for the log, the metrics and /feedback.
-    std::optional<std::pair<table::Table, ml::Prediction>> scored;
+    // Set when rows were scored: for the log, the metrics and /feedback.
+    table::Table rows;
+    std::optional<ml::Prediction> prediction;
   };
-  // What the server remembers of a recent prediction, for /feedback.
-  struct Remembered {
-    std::string id;                                  // the request id
-    std::shared_ptr<const ml::Predictor> predictor;  // its class labels
-    std::vector<int32_t> classes;                    // per row: the class index (classifiers)
-    std::vector<double> values;                      // per row: the value (regressors)
-  };
+  using CallPtr = std::shared_ptr<Call>;
+  // An answer now, or none when the call is answered later (by Finish).
+  using Answered = std::optional<http::Response>;
+  // Writes the answer's body for the call's prediction.
+  using BodyWriter = std::function<void(std::string*, const Call&, const ml::Prediction&)>;
 
-  http::Response Route(Call& call);
-  http::Response Predict(Call& call);
-  http::Response Invocations(Call& call);
-  http::Response KServeV2(Call& call);
-  http::Response KServeV1(Call& call);
+  Answered Route(const CallPtr& call);
+  Answered Predict(const CallPtr& call);
+  Answered Invocations(const CallPtr& call);
+  Answered KServeV2(const CallPtr& call);
+  Answered KServeV1(const CallPtr& call);
   http::Response AdminReload(const http::Request& request);
-  http::Response Feedback(Call& call);
-  // Scores `rows` with the call's model and writes the answer with `write`; a
-  // failure to read or score is answered by `error`.
-  http::Response Answer(Call& call, Result<table::Table> rows,
-                        http::Response (*error)(const Status&),
-                        const std::function<void(std::string*, const ml::Prediction&)>& write);
-  // After a scored call: the prediction metrics, the memory for /feedback, the log.
-  void Record(Call& call, double latency_ms);
+  http::Response Feedback(const Call& call);
+  // Scores `rows` with the call's model (through the batcher, when there is
+  // one) and writes the answer with `write`; a failure to read or score is
+  // answered by `error`.
+  Answered Score(const CallPtr& call, Result<table::Table> rows,
+                 http::Response (*error)(const Status&), BodyWriter write);
+  // The predictions alone (MLflow's /invocations, KServe v1).
+  static void WritePredictions(std::string* out, const Call& call, const ml::Prediction& pred);
+  // The answer to a scored call.
+  static http::Response Scored(Call& call, Result<ml::Prediction> pred,
+                               http::Response (*error)(const Status&), const BodyWriter& write);
+  // Sends the answer: the request id header, /metrics, the memory for
+  // /feedback and the prediction log for a scored call.
+  void Finish(Call& call, http::Response r);
   std::string Metrics(const ServedModel& m) const;
 
   std::atomic<std::shared_ptr<const ServedModel>> current_;
@@ -138,24 +153,8 @@ class ModelServer {
   std::atomic<uint64_t> reloads_failed_{0};
   std::atomic<uint64_t> next_id_;
 
-  // Prediction metrics and the recent predictions /feedback can refer to.
-  mutable std::mutex stats_mu_;
-  http::Histogram request_rows_;               // guarded by stats_mu_
-  http::Histogram confidence_;                 // guarded by stats_mu_: top-class probability
-  std::map<std::string, uint64_t> per_class_;  // guarded by stats_mu_
-  double value_sum_ = 0;                       // guarded by stats_mu_: regression
-  uint64_t value_count_ = 0;                   // guarded by stats_mu_
-  // The last options_.feedback_memory scored requests: slots filled in turn and then reused as a
-  // ring, oldest first (a reused slot's strings and vectors keep their capacity,
-  // so remembering a request allocates nothing once the ring is full). Reserved
-  // whole up front: the index's keys point into the slots' ids.
-  std::vector<Remembered> recent_;  // guarded by stats_mu_
-  size_t recent_next_ = 0;          // guarded by stats_mu_: the slot reused next, once full
-  std::unordered_map<std::string_view, uint32_t> recent_index_;  // guarded by stats_mu_: id -> slot
-  uint64_t feedback_matched_ = 0;                                // guarded by stats_mu_
-  uint64_t feedback_unknown_ = 0;                                // guarded by stats_mu_
-  uint64_t feedback_correct_ = 0;  // guarded by stats_mu_: classifiers
-  double feedback_abs_error_ = 0;  // guarded by stats_mu_: regression
+  PredictionStats stats_;
+  FeedbackStore feedback_;
 };
 
 }  // namespace plinth::serving

@@ -441,7 +441,7 @@ core::Json ToJson(const LineageEdge& e) {
 }
 
 core::Json ToJson(const RegistryEvent& e) {
-  return {{"name", e.name}, {"version", e.version}, {"kind", e.kind},      {"key", e.key},
+  return {{"name", e.name}, {"version", e.version}, {"kind", e.kind},    {"key", e.key},
           {"from", e.from}, {"to", e.to},           {"user", e.user_id}, {"time", e.time}};
 }
 

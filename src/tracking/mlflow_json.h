@@ -43,7 +43,7 @@ Result<RegisteredModel> RegisteredModelFromJson(const core::Json& j);
 
 // Plinth's own entities, as `plinth server` answers them under /api/plinth/v1
 // and the CLI prints them with --json: one shape each, written and read here.
-core::Json ToJson(const LineageEdge& e);    // {src_kind, src_id, dst_kind, dst_id, relation, created}
+core::Json ToJson(const LineageEdge& e);  // {src_kind, src_id, dst_kind, dst_id, relation, created}
 core::Json ToJson(const RegistryEvent& e);  // {name, version, kind, key, from, to, user, time}
 Result<LineageEdge> LineageEdgeFromJson(const core::Json& j);
 Result<RegistryEvent> RegistryEventFromJson(const core::Json& j);

@@ -245,10 +245,7 @@ class RestTrackingStore : public TrackingStore {
     return Post("/runs/log-inputs", {{"run_id", id}, {"datasets", list}}).status();
   }
   Status AddLineage(const LineageEdge& e) override {
-    return rest_
-        .Call("POST", "/api/plinth/v1/lineage",
-              ToJson(e))
-        .status();
+    return rest_.Call("POST", "/api/plinth/v1/lineage", ToJson(e)).status();
   }
   Result<std::vector<LineageEdge>> LineageOf(const std::string& id) override {
     PLINTH_ASSIGN_OR_RETURN(Json r, rest_.Call("GET", "/api/plinth/v1/lineage", {{"id", id}}));

@@ -1,3 +1,4 @@
+// Internal to the tracking module (its SQL layer).
 // MLflow's search syntax: filter strings ("metrics.acc > 0.9 and params.model =
 // 'gbdt' and tags.`team name` LIKE 'ml-%' and attributes.status = 'FINISHED'")
 // and order_by clauses ("metrics.acc DESC"), parsed into comparisons and

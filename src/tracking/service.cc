@@ -44,7 +44,8 @@ struct Service::Impl {
 
   Result<Connection> Open() const {
     Connection c;
-    PLINTH_ASSIGN_OR_RETURN(c.tracking, OpenTrackingStore(options.store_uri, options.artifact_root));
+    PLINTH_ASSIGN_OR_RETURN(c.tracking,
+                            OpenTrackingStore(options.store_uri, options.artifact_root));
     PLINTH_ASSIGN_OR_RETURN(c.registry, OpenRegistryStore(options.store_uri));
     return c;
   }
@@ -80,8 +81,9 @@ Result<std::unique_ptr<Service>> Service::Open(const ServiceOptions& options) {
     impl->free.push_back(std::move(first));
   }
   PLINTH_ASSIGN_OR_RETURN(auto writer_db, store::OpenDatabase(options.store_uri));
-  PLINTH_ASSIGN_OR_RETURN(impl->checkpointer, store::Checkpointer::Start(
-                                                  options.store_uri, options.checkpoint_interval_ms));
+  PLINTH_ASSIGN_OR_RETURN(
+      impl->checkpointer,
+      store::Checkpointer::Start(options.store_uri, options.checkpoint_interval_ms));
   if (impl->checkpointer) {
     PLINTH_RETURN_IF_ERROR(store::Checkpointer::DisableAutoCheckpoint(*writer_db));
   }

@@ -1,6 +1,4 @@
 // RegistryStore over store::Database (SQLite and PostgreSQL alike).
-#include "tracking/sql_stores.h"
-
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -12,6 +10,7 @@
 #include "core/hash.h"
 #include "core/url.h"
 #include "tracking/search.h"
+#include "tracking/sql_stores.h"
 #include "tracking/sql_util.h"
 
 namespace plinth::tracking {

@@ -1,3 +1,4 @@
+// Internal to the tracking module and its tests: the SQL stores.
 // The tracking and registry stores over Plinth's metadata store (store::Database):
 // one schema and one SQL dialect for SQLite and PostgreSQL. Only what opens a
 // store on a database includes this; everything else sees the interfaces

@@ -10,8 +10,8 @@
 
 #include "core/hash.h"
 #include "tracking/search.h"
-#include "tracking/sql_util.h"
 #include "tracking/sql_stores.h"
+#include "tracking/sql_util.h"
 
 namespace plinth::tracking {
 namespace {

@@ -1,3 +1,4 @@
+// Internal to the tracking module (its SQL layer).
 // Pieces the tracking and registry stores share: MLflow's name and length
 // checks, page fetching with offset tokens, ORDER BY assembly, placeholders.
 #pragma once

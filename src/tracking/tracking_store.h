@@ -5,9 +5,7 @@
 // kAlreadyExists = RESOURCE_ALREADY_EXISTS, kInvalidArgument =
 // INVALID_PARAMETER_VALUE, kFailedPrecondition = INVALID_STATE. Messages follow
 // MLflow's wording, so clients that match on them keep working.
-//
-// A store wraps one database connection and is not thread-safe: open one per
-// thread (the server keeps a pool).
+
 #pragma once
 
 #include <memory>
@@ -52,38 +50,78 @@ struct LogRequest {
   std::vector<Tag> tags;
 };
 
+// Contracts, for every implementation (the SQL store and the REST client):
+// - Thread safety: none. A store is one connection (a database connection, or
+//   one keep-alive HTTP handle); use it from one thread at a time, and open one
+//   per thread (tracking::Service keeps a pool for servers).
+// - Blocking: every call is one or a few round trips to the database or the
+//   server; writes may wait for the database's write lock (SQLite: up to its
+//   busy timeout, then kUnavailable) and, over HTTP, for the server's answer
+//   (the client's timeout, then kUnavailable).
+// - Not found: calls naming an experiment, run or key that does not exist
+//   return kNotFound (RESOURCE_DOES_NOT_EXIST) with MLflow's message; none
+//   returns an empty entity instead.
+// - Errors otherwise: kInvalidArgument for a value MLflow refuses (names,
+//   lengths, a malformed filter) and, as MLflow answers it, for a write to a
+//   deleted experiment or run; kAlreadyExists for a duplicate name;
+//   kFailedPrecondition for a lifecycle move that does not apply (restoring
+//   an active experiment, renaming a deleted one). A failed call writes nothing.
 class TrackingStore {
  public:
   virtual ~TrackingStore() = default;
 
   // Experiments.
+  // The new experiment's id. kAlreadyExists when an experiment (also a
+  // deleted one) has the name.
   virtual Result<std::string> CreateExperiment(const std::string& name,
                                                const std::string& artifact_location,
                                                const std::vector<Tag>& tags) = 0;
+  // kNotFound for an unknown id; deleted experiments are returned.
   virtual Result<Experiment> GetExperiment(const std::string& experiment_id) = 0;
+  // kNotFound when no experiment, active or deleted, has the name.
   virtual Result<Experiment> GetExperimentByName(const std::string& name) = 0;
+  // A page in `query.order_by` order (default: newest first); never kNotFound.
   virtual Result<Page<Experiment>> SearchExperiments(const ExperimentQuery& query) = 0;
+  // Marks the experiment and its runs deleted / active again. kNotFound for
+  // an unknown id; deleting the default experiment "0" is kInvalidArgument,
+  // restoring an active one kFailedPrecondition.
   virtual Status DeleteExperiment(const std::string& experiment_id) = 0;
   virtual Status RestoreExperiment(const std::string& experiment_id) = 0;
+  // kNotFound for an unknown id, kAlreadyExists for a taken name,
+  // kFailedPrecondition for a deleted experiment.
   virtual Status RenameExperiment(const std::string& experiment_id,
                                   const std::string& new_name) = 0;
+  // Sets (replaces) or deletes one tag. kNotFound for an unknown experiment,
+  // kInvalidArgument for a deleted one; deleting a tag the experiment lacks is
+  // kNotFound.
   virtual Status SetExperimentTag(const std::string& experiment_id, const Tag& tag) = 0;
   virtual Status DeleteExperimentTag(const std::string& experiment_id, const std::string& key) = 0;
 
   // Runs.
+  // The new run, RUNNING. kNotFound for an unknown experiment,
+  // kInvalidArgument for a deleted one.
   virtual Result<Run> CreateRun(const NewRun& run) = 0;
+  // The run with its latest metric values, params, tags and inputs. kNotFound
+  // for an unknown id; deleted runs are returned.
   virtual Result<Run> GetRun(const std::string& run_id) = 0;
+  // Changes what is given (status, end time, name: "" keeps the name).
+  // kNotFound for an unknown run.
   virtual Result<RunInfo> UpdateRun(const std::string& run_id, std::optional<RunStatus> status,
                                     std::optional<int64_t> end_time,
                                     const std::string& run_name) = 0;
+  // Marks the run deleted / active again. kNotFound for an unknown run.
   virtual Status DeleteRun(const std::string& run_id) = 0;
   virtual Status RestoreRun(const std::string& run_id) = 0;
+  // A page of runs of `query.experiment_ids` matching the filter; never kNotFound.
   virtual Result<Page<Run>> SearchRuns(const RunQuery& query) = 0;
 
-  // Run data. A param is immutable: logging another value for its key is an error.
+  // Run data. kNotFound for an unknown run, kInvalidArgument for a run that
+  // is deleted. A param is immutable: logging another value for its key is
+  // kInvalidArgument (the same value again is OK).
   virtual Status LogMetric(const std::string& run_id, const Metric& metric) = 0;
   virtual Status LogParam(const std::string& run_id, const Param& param) = 0;
   virtual Status SetTag(const std::string& run_id, const Tag& tag) = 0;
+  // kNotFound when the run has no tag `key`.
   virtual Status DeleteTag(const std::string& run_id, const std::string& key) = 0;
   // All or nothing, within MLflow's batch limits (1000 metrics, 100 params, 100 tags).
   virtual Status LogBatch(const std::string& run_id, const std::vector<Metric>& metrics,
@@ -100,14 +138,17 @@ class TrackingStore {
     }
     return out;
   }
+  // Records datasets as the run's inputs (a dataset logged again is kept once).
   virtual Status LogInputs(const std::string& run_id,
                            const std::vector<DatasetInput>& datasets) = 0;
   // Lineage: records an edge (again: no-op), and lists the edges that start or
-  // end at `id` (any kind), oldest first.
+  // end at `id` (any kind), oldest first: empty, not kNotFound, for an id
+  // without edges. See tracking/lineage.h for the whole graph.
   virtual Status AddLineage(const LineageEdge& edge) = 0;
   virtual Result<std::vector<LineageEdge>> LineageOf(const std::string& id) = 0;
 
   // Every logged value of `key`, by step then timestamp. max_results 0 = all.
+  // kNotFound for an unknown run; an unknown key gives an empty page.
   virtual Result<Page<Metric>> GetMetricHistory(const std::string& run_id, const std::string& key,
                                                 int64_t max_results,
                                                 const std::string& page_token) = 0;

@@ -146,13 +146,20 @@ Status CheckParamKey(const ml::ModelKind& kind, const YAML::Node& key_node,
     }
   }
   static constexpr std::pair<std::string_view, std::string_view> kPlinthKeys[] = {
-      {"eta", "model.learning_rate"},     {"learning_rate", "model.learning_rate"},
-      {"nthread", "model.threads"},       {"n_jobs", "model.threads"},
-      {"seed", "seed"},                   {"random_state", "seed"},
-      {"objective", "data.task"},         {"num_class", "data.task"},
-      {"eval_metric", "model.monitor"},   {"n_estimators", "model.epochs"},
-      {"num_boost_round", "model.epochs"}, {"epochs", "model.epochs"},
-      {"batch_size", "model.batch_size"}, {"early_stopping_rounds", "model.early_stopping_patience"},
+      {"eta", "model.learning_rate"},
+      {"learning_rate", "model.learning_rate"},
+      {"nthread", "model.threads"},
+      {"n_jobs", "model.threads"},
+      {"seed", "seed"},
+      {"random_state", "seed"},
+      {"objective", "data.task"},
+      {"num_class", "data.task"},
+      {"eval_metric", "model.monitor"},
+      {"n_estimators", "model.epochs"},
+      {"num_boost_round", "model.epochs"},
+      {"epochs", "model.epochs"},
+      {"batch_size", "model.batch_size"},
+      {"early_stopping_rounds", "model.early_stopping_patience"},
   };
   std::string hint;
   for (const auto& [library_key, plinth_key] : kPlinthKeys) {
@@ -161,8 +168,8 @@ Status CheckParamKey(const ml::ModelKind& kind, const YAML::Node& key_node,
     }
   }
   return InvalidArgument(core::YamlWhere(key_node, source) + ": key 'model.params." + key +
-                         "': not a parameter of " + std::string(kind.name) + hint + " (known: " +
-                         ml::KnownParams(kind) + ")");
+                         "': not a parameter of " + std::string(kind.name) + hint +
+                         " (known: " + ml::KnownParams(kind) + ")");
 }
 
 Status ApplyOverride(YAML::Node& root, const std::string& assignment) {
@@ -417,7 +424,8 @@ Result<TrainingConfig> LoadTrainingConfig(const std::string& path,
   }
   if (c.split.validation == 0 && c.early_stopping_patience > 0) {
     // Early stopping would watch nothing; training every round instead must be asked for.
-    return InvalidArgument(path + ": key 'split.validation': 0 leaves early stopping no rows to "
+    return InvalidArgument(path +
+                           ": key 'split.validation': 0 leaves early stopping no rows to "
                            "watch ('model.early_stopping_patience' is " +
                            std::to_string(c.early_stopping_patience) +
                            "); give a validation fraction, or set "

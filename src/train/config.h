@@ -74,10 +74,10 @@ Result<TrainingConfig> LoadTrainingConfig(const std::string& path,
                                           const std::vector<std::string>& overrides);
 
 // Defaults that depend on the model kind are in the model-kind table
-// (ml::ModelKind: learning_rate, epochs, stops_early). The outlier method of a config that sets neither clean.outliers.method nor
-// clean.outliers.action: kNone for tree kinds (ModelKind::trees), whose splits
-// ignore how far out a value lies; kIqr otherwise, with the default action
-// (clip), so linear and mlp models see bounded inputs and lose no row.
+// (ml::ModelKind: learning_rate, epochs, stops_early). The outlier method of a config that sets
+// neither clean.outliers.method nor clean.outliers.action: kNone for tree kinds (ModelKind::trees),
+// whose splits ignore how far out a value lies; kIqr otherwise, with the default action (clip), so
+// linear and mlp models see bounded inputs and lose no row.
 ml::OutlierMethod DefaultOutlierMethod(const ml::ModelKind& kind);
 
 }  // namespace plinth::train

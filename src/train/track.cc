@@ -1,7 +1,6 @@
 #include "train/track.h"
 
 #include <cmath>
-
 #include <filesystem>
 
 #include "core/clock.h"

@@ -305,8 +305,7 @@ class RoundPrinter {
                     last_.validation, best_.validation, best_.round + 1);
     }
     std::fprintf(stderr, "%s%s round %4d  train %s %.5f  %s%s", tty_ ? "\r" : "", label_.c_str(),
-                 last_.round + 1, metric_.c_str(), last_.train, validation,
-                 tty_ ? "\033[K" : "\n");
+                 last_.round + 1, metric_.c_str(), last_.train, validation, tty_ ? "\033[K" : "\n");
     std::fflush(stderr);
     printed_ = true;
   }

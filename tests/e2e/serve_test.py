@@ -295,21 +295,38 @@ def client(k, results):
             abs(p[1] - expected[i]) for p, i in zip(body["probabilities"], mine)) < 1e-9)
 
 
-results = []
-clients = [threading.Thread(target=client, args=(k, results)) for k in range(8)]
-for t in clients:
-    t.start()
-for t in clients:
-    t.join()
-check(len(results) == 320 and all(results),
-      f"batched answers are each request's own: {sum(results)} of {len(results)}")
-metrics = call("/metrics")[1]
-calls = int(re.search(r"plinth_serve_batch_requests_count (\d+)", metrics).group(1))
-merged = int(re.search(r'plinth_serve_batch_requests_bucket\{le="1"\} (\d+)', metrics).group(1))
-check(calls < 320 and calls - merged > 0,
-      f"requests were merged: {calls} model calls for 320 requests, {calls - merged} merged")
+def batched_clients(what):
+    """Eight clients at once; every answer must be its own rows', and model calls merged."""
+    results = []
+    clients = [threading.Thread(target=client, args=(k, results)) for k in range(8)]
+    for t in clients:
+        t.start()
+    for t in clients:
+        t.join()
+    check(len(results) == 320 and all(results),
+          f"{what}: each answer is its request's own: {sum(results)} of {len(results)}")
+    metrics = call("/metrics")[1]
+    calls = int(re.search(r"plinth_serve_batch_requests_count (\d+)", metrics).group(1))
+    merged = int(re.search(r'plinth_serve_batch_requests_bucket\{le="1"\} (\d+)',
+                           metrics).group(1))
+    check(calls < 320 and calls - merged > 0,
+          f"{what}: requests were merged: {calls} model calls for 320 requests, "
+          f"{calls - merged} merged")
+
+
+batched_clients("batched")
 server.send_signal(signal.SIGTERM)
 check(server.wait(timeout=10) == 0, "SIGTERM with batching: exit 0")
+
+# The I/O thread does not wait for a batch: with one I/O thread, concurrent requests still
+# share model calls (the batcher answers each through the server's Responder).
+port = free_port()
+server = start_server([PLINTH, "serve", bundle, "--port", str(port), "--threads", "1",
+                       "--max-batch-size", "64", "--max-queue-delay-us", "20000",
+                       "--prediction-log", "off"], port, stderr=subprocess.PIPE, text=True)
+batched_clients("one I/O thread, batched")
+server.send_signal(signal.SIGTERM)
+check(server.wait(timeout=10) == 0, "SIGTERM with batching on one I/O thread: exit 0")
 for flag, value in (("--max-batch-size", "-1"), ("--max-queue-delay-us", "20000000")):
     p = subprocess.run([PLINTH, "serve", bundle, flag, value], capture_output=True, text=True,
                        timeout=30)

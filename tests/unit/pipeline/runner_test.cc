@@ -25,7 +25,8 @@ constexpr char kPipeline[] =
     "    outs: [a.txt]\n"
     "  b:\n"
     "    cmd: |-\n"
-    "      cat a.txt > b.txt && echo '{\"acc\": 0.5, \"by\": {\"x\": \"s\"}, \"l\": [1]}' > m.json\n"
+    "      cat a.txt > b.txt && echo '{\"acc\": 0.5, \"by\": {\"x\": \"s\"}, \"l\": [1]}' > "
+    "m.json\n"
     "    deps: [a.txt]\n"
     "    params: [train.lr]\n"
     "    outs: [b.txt]\n"
@@ -73,8 +74,8 @@ class RunnerTest : public ::testing::Test {
     std::map<std::string, std::string> out;
     if (r.ok()) {
       for (const auto& s : r->stages) {
-        out[s.name] = std::string(OutcomeName(s.outcome)) + (s.reason.empty() ? "" : ": ") +
-                      s.reason;
+        out[s.name] =
+            std::string(OutcomeName(s.outcome)) + (s.reason.empty() ? "" : ": ") + s.reason;
       }
     }
     return out;

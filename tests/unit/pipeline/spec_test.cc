@@ -64,7 +64,8 @@ TEST(ParsePipelineTest, ErrorsNameFileLineAndKey) {
       {"stages:\n  a:\n    cmd: x\n    needs: [ghost]\n",
        "plinth.yaml:3: stage 'a': key 'needs': no stage named \"ghost\""},
       {"stages:\n  a:\n    cmd: x\n    outs: [o]\n  b:\n    cmd: y\n    outs: [o/part]\n",
-       "plinth.yaml:6: stage 'b' writes o/part, which overlaps o written by stage 'a'; every output "
+       "plinth.yaml:6: stage 'b' writes o/part, which overlaps o written by stage 'a'; every "
+       "output "
        "has one stage"},
       {"stages:\n  a:\n    cmd: x\n    deps: [o/in]\n    outs: [o]\n",
        "plinth.yaml:3: stage 'a' depends on its own output o"},
@@ -171,9 +172,9 @@ TEST(ParsePipelineTest, CyclesAreNamed) {
       "  c:\n    cmd: c\n    deps: [b.txt]\n    outs: [c.txt]\n",
       "plinth.yaml", "");
   EXPECT_EQ(data.status().message(), "plinth.yaml: the stages form a cycle: a -> c -> b -> a");
-  auto needs = ParsePipeline(
-      "stages:\n  x:\n    cmd: x\n    needs: [y]\n  y:\n    cmd: y\n    needs: [x]\n",
-      "plinth.yaml", "");
+  auto needs =
+      ParsePipeline("stages:\n  x:\n    cmd: x\n    needs: [y]\n  y:\n    cmd: y\n    needs: [x]\n",
+                    "plinth.yaml", "");
   EXPECT_EQ(needs.status().message(), "plinth.yaml: the stages form a cycle: x -> y -> x");
   auto self = ParsePipeline("stages:\n  x:\n    cmd: x\n    needs: [x]\n", "plinth.yaml", "");
   EXPECT_EQ(self.status().message(), "plinth.yaml: the stages form a cycle: x -> x");

@@ -143,10 +143,11 @@ TEST(SuiteTest, IllTypedArgumentsAreSuiteErrors) {
   EXPECT_EQ(ge("expect_column_value_lengths_to_equal", R"("column": "s", "value": "three")"),
             "ge.json:2: check 'expect_column_value_lengths_to_equal': key 'value': expected a "
             "number or null, got \"three\"");
-  EXPECT_EQ(ge("expect_column_quantile_values_to_be_between",
-               R"("column": "x", "quantile_ranges": {"quantiles": [0.5], "value_ranges": [["a", 1]]})"),
-            "ge.json:2: check 'expect_column_quantile_values_to_be_between': key 'value_ranges': "
-            "expected a number, an ISO-8601 timestamp or null, got \"a\"");
+  EXPECT_EQ(
+      ge("expect_column_quantile_values_to_be_between",
+         R"("column": "x", "quantile_ranges": {"quantiles": [0.5], "value_ranges": [["a", 1]]})"),
+      "ge.json:2: check 'expect_column_quantile_values_to_be_between': key 'value_ranges': "
+      "expected a number, an ISO-8601 timestamp or null, got \"a\"");
   EXPECT_EQ(ge("expect_column_to_exist", R"("column": "a", "column_index": "first")"),
             "ge.json:2: check 'expect_column_to_exist': key 'column_index': expected a whole "
             "number or null, got \"first\"");

@@ -209,10 +209,10 @@ TEST(PredictionLog, WritesRepeatingStringsAsADictionary) {
     cols[1].AppendString("id-" + std::to_string(i));
     cols[2].AppendString(i == 4 ? "" : std::string(i, 'x'));  // rows 0 and 4 empty
   }
-  const table::Table rows(table::Schema({{"city", DataType::kString},
-                                         {"id", DataType::kString},
-                                         {"note", DataType::kString}}),
-                          cols);
+  const table::Table rows(
+      table::Schema(
+          {{"city", DataType::kString}, {"id", DataType::kString}, {"note", DataType::kString}}),
+      cols);
   ml::Prediction p;
   p.task = ml::Task::kRegression;
   p.rows = 10;

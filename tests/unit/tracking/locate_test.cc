@@ -28,7 +28,8 @@ TEST(LocateTrackingStore, FlagThenEnvironmentThenProject) {
   auto plinth_env = LocateTrackingStore("", "/p", true, env);
   EXPECT_EQ((*plinth_env)->uri, "sqlite:///env.db");
   EXPECT_EQ((*plinth_env)->source, "$PLINTH_TRACKING_URI");
-  auto mlflow_env = LocateTrackingStore("", "/p", true, Env({{"MLFLOW_TRACKING_URI", "sqlite:///m.db"}}));
+  auto mlflow_env =
+      LocateTrackingStore("", "/p", true, Env({{"MLFLOW_TRACKING_URI", "sqlite:///m.db"}}));
   EXPECT_EQ((*mlflow_env)->uri, "sqlite:///m.db");
   auto project = LocateTrackingStore("", "/p", true, Env({}));
   EXPECT_EQ((*project)->uri, "sqlite:////p/.plinth/plinth.db");
@@ -36,7 +37,8 @@ TEST(LocateTrackingStore, FlagThenEnvironmentThenProject) {
 }
 
 TEST(LocateTrackingStore, ArtifactRoots) {
-  auto set = LocateTrackingStore("sqlite:///x.db", "", true, Env({{"PLINTH_ARTIFACTS_ROOT", "/a"}}));
+  auto set =
+      LocateTrackingStore("sqlite:///x.db", "", true, Env({{"PLINTH_ARTIFACTS_ROOT", "/a"}}));
   EXPECT_EQ((*set)->artifacts, "/a");
   auto server = LocateTrackingStore("http://127.0.0.1:5000", "/p", true,
                                     Env({{"XDG_CACHE_HOME", "/c"}, {"HOME", "/h"}}));
@@ -52,7 +54,8 @@ TEST(LocateTrackingStore, NothingNamed) {
   auto required = LocateTrackingStore("", "", true, Env({}));
   EXPECT_EQ(required.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(required.status().message().find("pass --tracking-uri"), std::string::npos);
-  auto no_root = LocateTrackingStore("", "", true, Env({{"MLFLOW_TRACKING_URI", "sqlite:///m.db"}}));
+  auto no_root =
+      LocateTrackingStore("", "", true, Env({{"MLFLOW_TRACKING_URI", "sqlite:///m.db"}}));
   EXPECT_EQ(no_root.status().message(),
             "$MLFLOW_TRACKING_URI sqlite:///m.db: no artifact root outside a Plinth project; set "
             "PLINTH_ARTIFACTS_ROOT to the directory `plinth server --artifacts-root` serves");

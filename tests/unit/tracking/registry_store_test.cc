@@ -1,10 +1,9 @@
 // The model registry's conformance suite, on every engine of testutil::TestEngines().
-#include "tracking/sql_stores.h"
-
 #include <gtest/gtest.h>
 
 #include "testutil/test_databases.h"
 #include "testutil/testutil.h"
+#include "tracking/sql_stores.h"
 
 namespace plinth::tracking {
 namespace {

@@ -1,6 +1,4 @@
 // The tracking store's conformance suite, on every engine of testutil::TestEngines().
-#include "tracking/sql_stores.h"
-
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -9,6 +7,7 @@
 #include "testutil/test_databases.h"
 #include "testutil/testutil.h"
 #include "tracking/registry_store.h"
+#include "tracking/sql_stores.h"
 
 namespace plinth::tracking {
 namespace {

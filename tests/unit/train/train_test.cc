@@ -264,13 +264,14 @@ TEST(TrainTest, GivenValuesAreCheckedNotReplaced) {
 // table): a misspelt key used to be passed to XGBoost, which ignored it.
 TEST(TrainTest, UnknownModelParamsAreErrors) {
   TempDir dir;
-  std::string path = dir.Write("t.yaml", "data:\n  path: d.csv\n  target: y\nmodel:\n  params:\n"
-                                         "    max_dpeth: 3\n");
+  std::string path = dir.Write("t.yaml",
+                               "data:\n  path: d.csv\n  target: y\nmodel:\n  params:\n"
+                               "    max_dpeth: 3\n");
   auto c = LoadTrainingConfig(path, {});
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(c.status().message().rfind(path + ":6: key 'model.params.max_dpeth': not a parameter "
-                                       "of gbdt (known: alpha, ",
+                                              "of gbdt (known: alpha, ",
                                        0),
             0u)
       << c.status().message();
