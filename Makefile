@@ -25,15 +25,16 @@ test-debug: debug
 	ctest --preset debug -j2 -L unit $(CTEST_ARGS)
 
 # The threaded units (the batcher, the HTTP server, the tracking service, the control plane's
-# API, serving) under ThreadSanitizer, built with Clang, whose thread-safety analysis of the
-# PLINTH_GUARDED_BY annotations fails the build on a violation.
-TSAN_TESTS := core http tracking server serving
+# API, serving, the pipeline runner's parallel stages) under ThreadSanitizer, built with Clang, whose thread-safety analysis of the
+# PLINTH_GUARDED_BY annotations fails the build on a violation. OpenMP (inside XGBoost) runs on
+# the calling thread only: libgomp is not instrumented, so its own workers would be reported.
+TSAN_TESTS := core http tracking server serving pipeline
 test-tsan:
 	cmake --preset tsan $(CMAKE_FLAGS) >/dev/null
 	cmake --build --preset tsan
 	set -e; for t in $(TSAN_TESTS); do \
 	  echo "tsan: $${t}_test"; \
-	  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp" \
+	  OMP_NUM_THREADS=1 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp" \
 	    build/tsan/tests/$${t}_test --gtest_brief=1; \
 	done
 
@@ -72,10 +73,15 @@ format-check:
 tidy: release
 	clang-tidy -p build/release $$(git ls-files 'src/*.cc' 'apps/*.cc')
 
-# The naming rules of .clang-tidy alone, as errors, on every source (two at a time).
-tidy-check: release
-	git ls-files 'src/*.cc' 'apps/*.cc' | xargs -P 2 -n 8 clang-tidy -p build/release --quiet \
-	  --checks='-*,readability-identifier-naming' --warnings-as-errors='*'
+# The naming rules of .clang-tidy alone, as errors, on every source (two at a time; the
+# libtorch plugin's source is left out: Clang 14 cannot parse libtorch's headers). Needs the
+# configured build's compile commands, not a build.
+tidy-check:
+	cmake --preset release $(CMAKE_FLAGS) >/dev/null
+	git ls-files 'src/*.cc' 'apps/*.cc' | grep -v torch_model.cc | \
+	  xargs -P 2 -n 8 clang-tidy -p build/release --quiet --extra-arg=-Wno-unknown-warning-option \
+	  --extra-arg=-Wno-everything --checks='-*,readability-identifier-naming' \
+	  --warnings-as-errors='readability-identifier-naming'
 
 # Includes and links follow the module graph of docs/ARCHITECTURE.md.
 module-graph:

@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   # toolchain
-  build-essential cmake ninja-build pkg-config git clang-format clang-tidy time
+  build-essential cmake ninja-build pkg-config git clang-format clang-tidy time ccache
   # make fuzz: Clang with libFuzzer
   clang libclang-rt-14-dev
   # command-line tools the tests and benchmarks call

@@ -400,7 +400,7 @@ void RegisterTracking(CLI::App& app, Runner& run) {
     CLI::App* c = exps->add_subcommand(name, help);
     Common(c, *f);
     c->add_option("NAME", f->name, "experiment name (or id, to delete)")->required();
-    c->callback([f, fn, &run] { run = [f, fn] { return fn(*f); }; });
+    c->callback([f, run_fn = fn, &run] { run = [f, run_fn] { return run_fn(*f); }; });
   }
 
   CLI::App* runs = app.add_subcommand("runs", "Runs in the tracking store");

@@ -74,48 +74,46 @@ int RunTrain(const TrainFlags& f) {
     }
     return ReportError(result.status());
   }
-  const core::Json& r = result->report;
   if (!f.json_out.empty()) {
-    Status s = WriteOutput(f.json_out, core::DumpJson(r) + "\n");
+    Status s = WriteOutput(f.json_out, core::DumpJson(result->report) + "\n");
     if (!s.ok()) {
       return ReportError(s);
     }
   }
   if (!f.html_out.empty()) {
-    Status s = WriteOutput(f.html_out, train::RenderTrainingHtml(result->meta));
+    Status s = WriteOutput(f.html_out, train::RenderTrainingHtml(result->predictor->meta()));
     if (!s.ok()) {
       return ReportError(s);
     }
   }
-  const core::Json& d = r["data"];
-  const core::Json& t = r["training"];
+  const ml::BundleMeta& meta = result->predictor->meta();
+  const ml::DataSummary& d = meta.trained->data;
+  const ml::FitSummary& t = meta.trained->fit;
   std::printf("trained %s (%s, %s) -> %s\n", config->name.c_str(), config->model_type.c_str(),
-              r["task"].get<std::string>().c_str(), result->bundle_dir.c_str());
+              std::string(ml::Name(meta.task)).c_str(), result->bundle_dir.c_str());
   std::printf("data: %lld rows; split %lld train / %lld validation / %lld test; %lld features\n",
-              d["rows"].get<long long>(), d["train_rows"].get<long long>(),
-              d["validation_rows"].get<long long>(), d["test_rows"].get<long long>(),
-              d["features"].get<long long>());
+              static_cast<long long>(d.rows), static_cast<long long>(d.train_rows),
+              static_cast<long long>(d.validation_rows), static_cast<long long>(d.test_rows),
+              static_cast<long long>(d.features));
   std::string steps;
-  for (const core::Json& s : d["cleaning"]) {
+  for (const ml::CleaningStep& s : d.cleaning) {
     char counts[96];
     std::snprintf(counts, sizeof(counts), " removed %lld of %lld (%.1f%%; ",
-                  s["rows_removed"].get<long long>(), s["rows_in"].get<long long>(),
-                  100.0 * s["fraction_removed"].get<double>());
-    steps += (steps.empty() ? "" : ", ") + s["step"].get<std::string>() + counts +
-             s["setting"].get<std::string>() + ")";
+                  static_cast<long long>(s.rows_removed), static_cast<long long>(s.rows_in),
+                  100.0 * s.fraction());
+    steps += (steps.empty() ? "" : ", ") + s.step + counts + s.setting + ")";
   }
   std::printf("cleaning: %s\n", steps.c_str());
-  for (const core::Json& w : r["warnings"]) {
-    std::printf("warning: %s\n", w.get<std::string>().c_str());
+  for (const std::string& w : meta.trained->warnings) {
+    std::printf("warning: %s\n", w.c_str());
   }
-  if (t["best_validation"].is_null()) {
+  if (!t.best_validation) {
     std::printf("fit: %d rounds (no validation split: no early stopping, no validation metrics)\n",
-                t["rounds"].get<int>());
+                t.rounds);
   } else {
-    std::printf("fit: %d rounds, best round %d (validation %s %.5f)%s\n", t["rounds"].get<int>(),
-                t["best_round"].get<int>() + 1, t["monitor"].get<std::string>().c_str(),
-                t["best_validation"].get<double>(),
-                t["stopped_early"].get<bool>() ? ", stopped early" : "");
+    std::printf("fit: %d rounds, best round %d (validation %s %.5f)%s\n", t.rounds,
+                t.best_round + 1, t.monitor.c_str(), *t.best_validation,
+                t.stopped_early ? ", stopped early" : "");
   }
   if (tracking.ok()) {
     Result<train::TrackedRun> tracked = train::RecordTraining(*config, *result, target, run);
@@ -128,13 +126,13 @@ int RunTrain(const TrainFlags& f) {
   } else if (!f.no_track && !f.quiet) {
     std::fprintf(stderr, "not tracked: no Plinth project here and no --tracking-uri\n");
   }
-  const core::Json& m = r["metrics"];
+  const core::Json& m = meta.trained->metrics;
   if (m.contains("cv")) {
     std::printf("\ncross-validation (%lld folds, mean)\n%s", m["cv"]["folds"].get<long long>(),
                 train::FormatMetrics(m["cv"]["mean"]).c_str());
   }
   if (m.contains("test") && !m["test"].is_null()) {
-    std::printf("\ntest metrics%s\n%s", d["test_file"].is_null() ? "" : " (data.test)",
+    std::printf("\ntest metrics%s\n%s", d.test_file ? " (data.test)" : "",
                 train::FormatMetrics(m["test"]).c_str());
   } else if (m.contains("validation") && !m["validation"].is_null()) {
     std::printf("\nvalidation metrics\n%s", train::FormatMetrics(m["validation"]).c_str());

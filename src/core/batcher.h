@@ -9,15 +9,15 @@
 // item carries its own way to report its outcome; the runner must use it.
 #pragma once
 
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <functional>
-#include <mutex>
 #include <thread>
 #include <utility>
 #include <vector>
+
+#include "core/mutex.h"
 
 namespace plinth::core {
 
@@ -35,10 +35,10 @@ class Batcher {
   // Runs every item already submitted, then stops the worker.
   ~Batcher() {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       stopping_ = true;
     }
-    ready_.notify_one();
+    ready_.NotifyOne();
     worker_.join();
   }
 
@@ -48,19 +48,19 @@ class Batcher {
   // Queues `item`. Thread-safe; never waits for a batch to run.
   void Submit(Item item) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       queue_.push_back(std::move(item));
     }
-    ready_.notify_one();
+    ready_.NotifyOne();
   }
 
   // Items run so far, and the batches that carried them.
   uint64_t items_run() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     return items_run_;
   }
   uint64_t batches_run() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     return batches_run_;
   }
 
@@ -69,8 +69,10 @@ class Batcher {
     std::vector<Item> batch;
     while (true) {
       {
-        std::unique_lock<std::mutex> lock(mu_);
-        ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        MutexLock lock(mu_);
+        while (!stopping_ && queue_.empty()) {
+          ready_.Wait(mu_);
+        }
         if (queue_.empty()) {
           return;  // stopping, and nothing left to run
         }
@@ -82,7 +84,7 @@ class Batcher {
       const size_t n = batch.size();
       runner_(batch);
       batch.clear();
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       items_run_ += n;
       ++batches_run_;
     }
@@ -90,12 +92,12 @@ class Batcher {
 
   Runner runner_;
   size_t max_batch_;
-  mutable std::mutex mu_;
-  std::condition_variable ready_;
-  std::deque<Item> queue_;
-  bool stopping_ = false;
-  uint64_t items_run_ = 0;
-  uint64_t batches_run_ = 0;
+  mutable Mutex mu_;
+  CondVar ready_;
+  std::deque<Item> queue_ PLINTH_GUARDED_BY(mu_);
+  bool stopping_ PLINTH_GUARDED_BY(mu_) = false;
+  uint64_t items_run_ PLINTH_GUARDED_BY(mu_) = 0;
+  uint64_t batches_run_ PLINTH_GUARDED_BY(mu_) = 0;
   std::thread worker_;
 };
 

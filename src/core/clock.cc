@@ -23,8 +23,8 @@ class RealClock : public Clock {
 }  // namespace
 
 const Clock& SystemClock() {
-  static const RealClock clock;
-  return clock;
+  static const RealClock kClock;
+  return kClock;
 }
 
 std::string FormatIsoMicros(int64_t micros) {

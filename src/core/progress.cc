@@ -48,7 +48,7 @@ Progress::~Progress() { Finish(); }
 void Progress::Update(int64_t done) { Update(done, -1); }
 
 void Progress::SetItems(int64_t items) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   items_ = items;
 }
 
@@ -56,7 +56,7 @@ void Progress::Update(int64_t done, int64_t items) {
   if (!enabled_) {
     return;
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   if (items >= 0) {
     items_ = items;
   }
@@ -73,7 +73,7 @@ void Progress::Finish() {
   if (!enabled_) {
     return;
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   if (finished_) {
     return;
   }

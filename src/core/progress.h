@@ -5,10 +5,10 @@
 
 #include <atomic>
 #include <cstdint>
-#include <mutex>
 #include <string>
 
 #include "core/clock.h"
+#include "core/mutex.h"
 
 namespace plinth::core {
 
@@ -32,7 +32,7 @@ class Progress {
   void Finish();
 
  private:
-  void Print(int64_t done, bool final);
+  void Print(int64_t done, bool final) PLINTH_REQUIRES(mu_);
 
   std::string label_;
   int64_t total_;
@@ -40,11 +40,11 @@ class Progress {
   bool tty_;
   const Clock& clock_;
   int64_t start_us_;
-  std::mutex mu_;
-  int64_t last_print_us_;  // guarded by mu_
+  Mutex mu_;
+  int64_t last_print_us_ PLINTH_GUARDED_BY(mu_);
   std::string items_name_;
-  int64_t items_ = -1;     // guarded by mu_; -1: not counted
-  bool finished_ = false;  // guarded by mu_
+  int64_t items_ PLINTH_GUARDED_BY(mu_) = -1;  // -1: not counted
+  bool finished_ PLINTH_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace plinth::core

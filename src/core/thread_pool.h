@@ -4,15 +4,14 @@
 
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
 #include <cstddef>
 #include <functional>
 #include <future>
-#include <mutex>
 #include <queue>
 #include <thread>
 #include <vector>
 
+#include "core/mutex.h"
 #include "core/status.h"
 
 namespace plinth::core {
@@ -34,20 +33,20 @@ class ThreadPool {
     auto task = std::make_shared<std::packaged_task<R()>>(std::move(fn));
     std::future<R> result = task->get_future();
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       queue_.push([task] { (*task)(); });
     }
-    cv_.notify_one();
+    cv_.NotifyOne();
     return result;
   }
 
  private:
   void Work();
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::queue<std::function<void()>> queue_;  // guarded by mu_
-  bool stopping_ = false;                    // guarded by mu_
+  Mutex mu_;
+  CondVar cv_;
+  std::queue<std::function<void()>> queue_ PLINTH_GUARDED_BY(mu_);
+  bool stopping_ PLINTH_GUARDED_BY(mu_) = false;
   std::vector<std::thread> workers_;
 };
 

@@ -370,6 +370,7 @@ Result<std::unique_ptr<StateCache>> StateCache::Load(store::Database& db) {
   auto state = std::make_unique<StateCache>();
   PLINTH_ASSIGN_OR_RETURN(auto rows,
                           db.Query("SELECT dev, inode, mtime_ns, size, hash FROM data_state"));
+  core::MutexLock lock(state->mu_);  // not shared yet: for the analysis
   state->entries_.reserve(rows.size());
   for (const auto& r : rows) {
     state->entries_[Key{static_cast<uint64_t>(r.Int(0)), static_cast<uint64_t>(r.Int(1))}] =
@@ -402,7 +403,7 @@ Result<std::string> StateCache::Hash(const std::string& path,
   ::close(fd);
   PLINTH_RETURN_IF_ERROR(hash.status());
   CountHashed(bytes);
-  std::lock_guard<std::mutex> lock(mu_);
+  core::MutexLock lock(mu_);
   SetLocked(Key{st.st_dev, st.st_ino}, Entry{MtimeNs(st), st.st_size, *hash});
   return hash;
 }
@@ -412,7 +413,7 @@ std::optional<std::string> StateCache::Lookup(const std::string& path, const str
   if (!StatOf(path, known, st)) {
     return std::nullopt;
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  core::MutexLock lock(mu_);
   auto it = entries_.find(Key{st.st_dev, st.st_ino});
   if (it != entries_.end() && it->second.mtime_ns == MtimeNs(st) && it->second.size == st.st_size) {
     return it->second.hash;
@@ -426,7 +427,7 @@ Status StateCache::Remember(const std::string& path, const std::string& hash,
   if (!StatOf(path, known, st)) {
     return ErrnoStatus(path);
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  core::MutexLock lock(mu_);
   SetLocked(Key{st.st_dev, st.st_ino}, Entry{MtimeNs(st), st.st_size, hash});
   return Status::Ok();
 }
@@ -442,13 +443,17 @@ void StateCache::SetLocked(const Key& key, Entry entry) {
 }
 
 Status StateCache::Save(store::Database& db) {
-  std::lock_guard<std::mutex> lock(mu_);
+  core::MutexLock lock(mu_);
   if (dirty_.empty()) {
     return Status::Ok();
   }
+  std::vector<std::pair<Key, Entry>> changed;  // read here: the lambda is not seen as locked
+  changed.reserve(dirty_.size());
+  for (const Key& k : dirty_) {
+    changed.emplace_back(k, entries_[k]);
+  }
   Status s = db.Transaction([&]() -> Status {
-    for (const Key& k : dirty_) {
-      const Entry& e = entries_[k];
+    for (const auto& [k, e] : changed) {
       store::Value args[] = {static_cast<int64_t>(k.dev), static_cast<int64_t>(k.inode), e.mtime_ns,
                              e.size, e.hash};
       PLINTH_RETURN_IF_ERROR(db.Exec(

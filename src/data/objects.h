@@ -18,13 +18,13 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "core/mutex.h"
 #include "core/status.h"
 #include "data/project.h"
 #include "store/database.h"
@@ -111,10 +111,10 @@ class StateCache {
     std::string hash;
     bool dirty = false;  // changed since Load() or the last Save()
   };
-  void SetLocked(const Key& key, Entry entry);  // needs mu_ held
-  std::mutex mu_;
-  std::unordered_map<Key, Entry, KeyHash> entries_;  // guarded by mu_
-  std::vector<Key> dirty_;                           // guarded by mu_
+  void SetLocked(const Key& key, Entry entry) PLINTH_REQUIRES(mu_);
+  core::Mutex mu_;
+  std::unordered_map<Key, Entry, KeyHash> entries_ PLINTH_GUARDED_BY(mu_);
+  std::vector<Key> dirty_ PLINTH_GUARDED_BY(mu_);
   std::atomic<int64_t> files_hashed_{0};
   std::atomic<int64_t> bytes_hashed_{0};
 };

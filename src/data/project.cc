@@ -136,7 +136,7 @@ Result<Config> Project::LoadConfig(const std::string& root) {
   if (!node.IsMap()) {
     return InvalidArgument(path + ": expected a mapping");
   }
-  static const char* kKeys[] = {"store", "cache", "remotes", "default_remote"};
+  static const char* const kKeys[] = {"store", "cache", "remotes", "default_remote"};
   for (const auto& kv : node) {
     std::string key = kv.first.Scalar();
     if (std::find(std::begin(kKeys), std::end(kKeys), key) == std::end(kKeys)) {

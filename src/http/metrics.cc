@@ -114,7 +114,7 @@ PrometheusWriter& PrometheusWriter::Sample(std::string_view name, Labels labels,
 
 void RequestMetrics::Record(const std::string& route, const std::string& method, int status,
                             double seconds) {
-  std::lock_guard<std::mutex> lock(mu_);
+  core::MutexLock lock(mu_);
   ++requests_[{route, method, status}];
   auto it = latency_.find(route);
   if (it == latency_.end()) {
@@ -136,7 +136,7 @@ void Histogram::Observe(double v) {
 }
 
 void RequestMetrics::Render(std::string& out) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  core::MutexLock lock(mu_);
   PrometheusWriter w(out);
   const std::string total = prefix_ + "_http_requests_total";
   w.Family(total, "counter", "HTTP requests answered, by route, method and status.");

@@ -8,12 +8,13 @@
 #include <cstdint>
 #include <initializer_list>
 #include <map>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <tuple>
 #include <utility>
 #include <vector>
+
+#include "core/mutex.h"
 
 namespace plinth::http {
 
@@ -73,9 +74,9 @@ class RequestMetrics {
 
  private:
   std::string prefix_;
-  mutable std::mutex mu_;
-  std::map<std::tuple<std::string, std::string, int>, uint64_t> requests_;
-  std::map<std::string, Histogram> latency_;
+  mutable core::Mutex mu_;
+  std::map<std::tuple<std::string, std::string, int>, uint64_t> requests_ PLINTH_GUARDED_BY(mu_);
+  std::map<std::string, Histogram> latency_ PLINTH_GUARDED_BY(mu_);
 };
 
 }  // namespace plinth::http

@@ -23,6 +23,7 @@
 #include <mutex>
 #include <thread>
 
+#include "core/mutex.h"
 #include "core/url.h"
 
 namespace plinth::http {
@@ -104,8 +105,8 @@ struct Server::Impl {
   net::steady_timer sweep;
   std::atomic<bool> stopping{false};
   std::atomic<int> connections{0};
-  std::mutex sessions_mu;
-  std::map<Session*, std::weak_ptr<Session>> sessions;  // guarded by sessions_mu
+  core::Mutex sessions_mu;
+  std::map<Session*, std::weak_ptr<Session>> sessions PLINTH_GUARDED_BY(sessions_mu);
 
   Impl(ServerOptions o, AsyncHandler h, ErrorFormatter e)
       : options(std::move(o)),
@@ -162,13 +163,13 @@ class Session : public std::enable_shared_from_this<Session> {
 
   ~Session() {
     --server_->connections;
-    std::lock_guard<std::mutex> lock(server_->sessions_mu);
+    core::MutexLock lock(server_->sessions_mu);
     server_->sessions.erase(this);
   }
 
   void Start() {
     {
-      std::lock_guard<std::mutex> lock(server_->sessions_mu);
+      core::MutexLock lock(server_->sessions_mu);
       server_->sessions[this] = weak_from_this();
     }
     net::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->ReadHeader(); });
@@ -555,7 +556,7 @@ void Server::Impl::Accept() {
 
 std::vector<std::shared_ptr<Session>> Server::Impl::LiveSessions() {
   std::vector<std::shared_ptr<Session>> live;
-  std::lock_guard<std::mutex> lock(sessions_mu);
+  core::MutexLock lock(sessions_mu);
   for (auto& [ptr, weak] : sessions) {
     if (auto s = weak.lock()) {
       live.push_back(std::move(s));

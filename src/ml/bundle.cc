@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <optional>
 
+#include "core/clock.h"
 #include "core/file.h"
 #include "core/hash.h"
 #include "core/stale.h"
@@ -41,61 +42,18 @@ std::string_view MlflowType(std::string_view type) {
 
 }  // namespace
 
-core::Json SchemaToJson(const table::Schema& schema) {
-  core::Json out = core::Json::array();
-  for (const table::Field& f : schema.fields()) {
-    out.push_back({{"name", f.name}, {"type", table::TypeName(f.type)}});
-  }
-  return out;
-}
-
-Result<table::Schema> SchemaFromJson(const core::Json& json, std::string_view where) {
-  if (!json.is_array()) {
-    return InvalidArgument(std::string(where) + ": expected a list of {name, type}");
-  }
-  std::vector<table::Field> fields;
-  for (const core::Json& f : json) {
-    if (!f.is_object() || !f.contains("name") || !f["name"].is_string() || !f.contains("type") ||
-        !f["type"].is_string()) {
-      return InvalidArgument(std::string(where) + ": expected a list of {name, type}");
-    }
-    Result<table::DataType> type = table::ParseTypeName(f["type"].get<std::string>());
-    if (!type.ok()) {
-      return InvalidArgument(std::string(where) + ": column \"" + f["name"].get<std::string>() +
-                             "\": " + type.status().message());
-    }
-    fields.push_back({f["name"].get<std::string>(), *type});
-  }
-  return table::Schema(std::move(fields));
-}
-
-Result<std::unique_ptr<Predictor>> Predictor::Create(core::Json meta, Preprocessor preprocess,
+Result<std::unique_ptr<Predictor>> Predictor::Create(BundleMeta meta, Preprocessor preprocess,
                                                      std::unique_ptr<Model> model) {
   const std::string file(kBundleMetaFile);
-  std::unique_ptr<Predictor> p(new Predictor());
-  PLINTH_ASSIGN_OR_RETURN(core::JsonFields fields, core::JsonFields::Of(meta, file));
-  PLINTH_ASSIGN_OR_RETURN(std::string task_name, fields.String("task"));
-  Result<Task> task = ParseTask(task_name);
-  if (!task.ok()) {
-    return InvalidArgument(Where(file, "task") + ": " + task.status().message());
-  }
-  p->task_ = *task;
-  PLINTH_ASSIGN_OR_RETURN(const core::Json* schema, fields.Array("input_schema"));
-  PLINTH_ASSIGN_OR_RETURN(p->input_schema_, SchemaFromJson(*schema, Where(file, "input_schema")));
-  if (p->task_ != Task::kRegression) {
-    auto labels = meta.find("class_labels");
-    if (labels == meta.end() || !labels->is_array() || labels->size() < 2) {
+  if (meta.task != Task::kRegression) {
+    if (meta.class_labels.size() < 2) {
       return InvalidArgument(Where(file, "class_labels") + ": expected at least two labels");
     }
-    for (const core::Json& l : *labels) {
-      p->class_labels_.push_back(l.is_string() ? l.get<std::string>() : l.dump());
-    }
-    if (p->task_ == Task::kBinary && p->class_labels_.size() != 2) {
+    if (meta.task == Task::kBinary && meta.class_labels.size() != 2) {
       return InvalidArgument(Where(file, "class_labels") + ": a binary model has two labels");
     }
   }
-  PLINTH_ASSIGN_OR_RETURN(p->threshold_, fields.Number("threshold", p->threshold_));
-  for (const table::Field& f : p->input_schema_.fields()) {
+  for (const table::Field& f : meta.input_schema.fields()) {
     bool used = false;
     for (const ColumnTransform& t : preprocess.columns()) {
       used = used || t.name == f.name;
@@ -105,6 +63,7 @@ Result<std::unique_ptr<Predictor>> Predictor::Create(core::Json meta, Preprocess
                              "\" has no transform in preprocess.json");
     }
   }
+  std::unique_ptr<Predictor> p(new Predictor());
   p->meta_ = std::move(meta);
   p->preprocess_ = std::move(preprocess);
   p->model_ = std::move(model);
@@ -116,17 +75,11 @@ Result<std::unique_ptr<Predictor>> Predictor::Load(const std::string& dir) {
   if (!fs::is_directory(dir)) {
     return NotFound(dir + ": not a model bundle directory");
   }
-  PLINTH_ASSIGN_OR_RETURN(core::Json meta, core::ReadJsonFile(meta_path));
-  PLINTH_ASSIGN_OR_RETURN(core::JsonFields fields, core::JsonFields::Of(meta, meta_path));
-  PLINTH_ASSIGN_OR_RETURN(std::string format, fields.String("format", ""));
-  if (format != kBundleFormat) {
-    return InvalidArgument(meta_path + ": expected \"format\": \"" + std::string(kBundleFormat) +
-                           "\"");
-  }
-  PLINTH_ASSIGN_OR_RETURN(std::string kind_name, fields.String("kind"));
-  Result<const ModelKind*> kind = FindModelKind(kind_name);
+  PLINTH_ASSIGN_OR_RETURN(const core::Json json, core::ReadJsonFile(meta_path));
+  PLINTH_ASSIGN_OR_RETURN(BundleMeta meta, BundleMetaFromJson(json, meta_path));
+  Result<const ModelKind*> kind = FindModelKind(meta.kind);
   if (!kind.ok()) {
-    return InvalidArgument(meta_path + ": key \"kind\": " + kind.status().message());
+    return InvalidArgument(Where(meta_path, "kind") + ": " + kind.status().message());
   }
   const std::string pre_path = dir + "/preprocess.json";
   PLINTH_ASSIGN_OR_RETURN(core::Json pre_json, core::ReadJsonFile(pre_path));
@@ -134,15 +87,7 @@ Result<std::unique_ptr<Predictor>> Predictor::Load(const std::string& dir) {
   const std::string model_path = dir + "/" + std::string((*kind)->file_name);
   PLINTH_ASSIGN_OR_RETURN(std::string bytes, core::ReadFile(model_path));
   PLINTH_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, (*kind)->create());
-  PLINTH_ASSIGN_OR_RETURN(std::string task_name, fields.String("task"));
-  Result<Task> task = ParseTask(task_name);
-  if (!task.ok()) {
-    return InvalidArgument(Where(meta_path, "task") + ": " + task.status().message());
-  }
-  int num_classes = meta.contains("class_labels") && meta["class_labels"].is_array()
-                        ? static_cast<int>(meta["class_labels"].size())
-                        : 0;
-  Status s = model->Deserialize(bytes, *task, num_classes,
+  Status s = model->Deserialize(bytes, meta.task, static_cast<int>(meta.class_labels.size()),
                                 static_cast<int64_t>(pre.feature_names().size()));
   if (!s.ok()) {
     return Status(s.code(), model_path + ": " + s.message());
@@ -167,17 +112,17 @@ Result<Prediction> Predictor::PredictFeatures(const Matrix& x) const {
 Prediction Predictor::FromOutputs(const Matrix& out) const {
   const Matrix& x = out;  // one output row per input row
   Prediction p;
-  p.task = task_;
+  p.task = meta_.task;
   p.rows = x.rows;
-  if (task_ == Task::kRegression) {
+  if (meta_.task == Task::kRegression) {
     p.values.assign(out.values.begin(), out.values.end());
     return p;
   }
-  const int k = static_cast<int>(class_labels_.size());
+  const int k = static_cast<int>(meta_.class_labels.size());
   p.num_classes = k;
   p.proba.resize(static_cast<size_t>(x.rows) * static_cast<size_t>(k));
   for (int64_t i = 0; i < x.rows; ++i) {
-    if (task_ == Task::kBinary) {
+    if (meta_.task == Task::kBinary) {
       double p1 = out.values[static_cast<size_t>(i)];
       p.proba[2 * i] = 1.0 - p1;
       p.proba[2 * i + 1] = p1;
@@ -187,24 +132,25 @@ Prediction Predictor::FromOutputs(const Matrix& out) const {
       }
     }
   }
-  p.classes = PredictedClasses(p.proba, k, threshold_);
+  p.classes = PredictedClasses(p.proba, k, meta_.threshold);
   return p;
 }
 
-std::string MlmodelText(const core::Json& meta) {
+std::string MlmodelText(const BundleMeta& meta) {
   YAML::Emitter y;
   y << YAML::BeginMap;
   y << YAML::Key << "artifact_path" << YAML::Value << "model";
   y << YAML::Key << "flavors" << YAML::Value << YAML::BeginMap;
-  const std::string kind = meta.value("kind", "");
-  const std::string model_file = meta.value("model_file", "");
+  const std::string& kind = meta.kind;
+  const std::string& model_file = meta.model_file;
   y << YAML::Key << "plinth" << YAML::Value << YAML::BeginMap;
   y << YAML::Key << "bundle_format" << YAML::Value << std::string(kBundleFormat);
   y << YAML::Key << "kind" << YAML::Value << kind;
   y << YAML::Key << "model_file" << YAML::Value << model_file;
   y << YAML::Key << "preprocess" << YAML::Value << "preprocess.json";
+  auto plinth = meta.versions.find("plinth");
   y << YAML::Key << "plinth_version" << YAML::Value
-    << meta.value("versions", core::Json::object()).value("plinth", "");
+    << (plinth == meta.versions.end() ? std::string() : plinth->second);
   y << YAML::EndMap;
   if (model_file == "model.ubj") {
     // The raw booster, loadable by mlflow.xgboost.load_model (features are
@@ -218,18 +164,17 @@ std::string MlmodelText(const core::Json& meta) {
     y << YAML::EndMap;
   }
   y << YAML::EndMap;
-  y << YAML::Key << "model_uuid" << YAML::Value << meta.value("uuid", "");
+  y << YAML::Key << "model_uuid" << YAML::Value << meta.uuid;
   y << YAML::Key << "signature" << YAML::Value << YAML::BeginMap;
   core::Json inputs = core::Json::array();
-  for (const core::Json& f : meta.value("input_schema", core::Json::array())) {
-    inputs.push_back({{"type", MlflowType(f.value("type", ""))},
-                      {"name", f.value("name", "")},
-                      {"required", true}});
+  for (const table::Field& f : meta.input_schema.fields()) {
+    inputs.push_back(
+        {{"type", MlflowType(table::TypeName(f.type))}, {"name", f.name}, {"required", true}});
   }
   y << YAML::Key << "inputs" << YAML::Value << core::DumpJson(inputs, false);
   y << YAML::Key << "outputs" << YAML::Value << YAML::Null;
   y << YAML::EndMap;
-  y << YAML::Key << "utc_time_created" << YAML::Value << meta.value("created", "");
+  y << YAML::Key << "utc_time_created" << YAML::Value << meta.created;
   y << YAML::EndMap;
   return std::string(y.c_str()) + "\n";
 }
@@ -292,21 +237,21 @@ Status CheckBundleTarget(const std::string& dir) {
   return Status::Ok();
 }
 
-Status WriteBundle(const std::string& dir, const Predictor& predictor, const core::Json& reference,
-                   const core::Json& full_meta) {
+Status WriteBundle(const std::string& dir, const Predictor& predictor,
+                   const core::Json& reference) {
   const fs::path target = BundleTarget(dir);
   PLINTH_ASSIGN_OR_RETURN(core::LockedTempDir locked, MakeBundleTemporary(target));
   const std::string tmp = locked.path();
   std::error_code ec;
   auto cleanup = [&] { fs::remove_all(tmp, ec); };
-  const core::Json& meta = full_meta.is_null() ? predictor.meta() : full_meta;
+  const BundleMeta& meta = predictor.meta();
   PLINTH_ASSIGN_OR_RETURN(std::string model_bytes, predictor.model().Serialize());
-  Status s = core::WriteJsonFile(tmp + "/" + std::string(kBundleMetaFile), meta);
+  Status s = core::WriteJsonFile(tmp + "/" + std::string(kBundleMetaFile), ToJson(meta));
   if (s.ok()) {
     s = core::WriteJsonFile(tmp + "/preprocess.json", predictor.preprocessor().ToJson());
   }
   if (s.ok()) {
-    s = core::AtomicWriteFile(tmp + "/" + meta.value("model_file", "model.bin"), model_bytes);
+    s = core::AtomicWriteFile(tmp + "/" + meta.model_file, model_bytes);
   }
   if (s.ok() && !reference.is_null()) {
     s = core::WriteJsonFile(tmp + "/reference.json", reference);
@@ -377,40 +322,33 @@ Result<std::unique_ptr<Predictor>> ImportModel(std::string_view library, std::st
   if (!task.ok()) {
     return InvalidArgument(Where(src, "task") + ": " + task.status().message());
   }
-  core::Json meta = {
-      {"format", kBundleFormat},
-      {"name", name},
-      {"uuid", core::NewUuidHex()},
-      {"kind", kind->name},
-      {"task", Name(*task)},
-      {"model_file", kind->file_name},
-      {"target", {{"name", target}, {"type", "string"}}},
-      {"class_labels", schema.value("class_labels", core::Json(nullptr))},
-      {"threshold", threshold},
-      {"input_schema", SchemaToJson(inputs)},
-      {"feature_names", pre->feature_names()},
-      {"imported", true},
-      {"versions", {{"xgboost", XgboostVersion()}, {"torch", TorchVersion()}}},
-  };
-  if (*task == Task::kRegression) {
-    meta["target"]["type"] = "float64";
-  } else {
-    const core::Json labels = meta["class_labels"];  // a copy: the key is rewritten below
+  BundleMeta meta;
+  meta.name = name;
+  meta.uuid = core::NewUuidHex();
+  meta.kind = kind->name;
+  meta.task = *task;
+  meta.model_file = kind->file_name;
+  meta.target_name = target;
+  meta.target_type = *task == Task::kRegression ? "float64" : "string";
+  meta.threshold = threshold;
+  meta.input_schema = inputs;
+  meta.feature_names = pre->feature_names();
+  meta.imported = true;
+  meta.created = core::FormatIsoMicros(core::SystemClock().NowMicros());
+  meta.versions = {{"xgboost", XgboostVersion()}, {"torch", TorchVersion()}};
+  if (*task != Task::kRegression) {
+    const core::Json labels = schema.value("class_labels", core::Json(nullptr));
     if (!labels.is_array() || labels.size() < 2) {
       return InvalidArgument(Where(src, "class_labels") +
                              ": expected the class labels in the "
                              "model's output order");
     }
-    meta["class_labels"] = core::Json::array();
     for (const core::Json& l : labels) {
-      meta["class_labels"].push_back(l.is_string() ? l.get<std::string>() : l.dump());
-    }
-    if (*task == Task::kBinary) {
-      meta["positive_class"] = meta["class_labels"][1];
+      meta.class_labels.push_back(l.is_string() ? l.get<std::string>() : l.dump());
     }
   }
   PLINTH_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, kind->create());
-  const int k = meta["class_labels"].is_array() ? static_cast<int>(meta["class_labels"].size()) : 0;
+  const int k = static_cast<int>(meta.class_labels.size());
   PLINTH_RETURN_IF_ERROR(model->Deserialize(bytes, *task, k, static_cast<int64_t>(inputs.size())));
   PLINTH_ASSIGN_OR_RETURN(std::unique_ptr<Predictor> p,
                           Predictor::Create(std::move(meta), std::move(*pre), std::move(model)));

@@ -3,6 +3,7 @@
 //
 //   plinth-model.json  name, task, kind, input schema, class labels, threshold,
 //                      metrics, params, training data digest, created, versions
+//                      (ml::BundleMeta, ml/bundle_meta.h)
 //   preprocess.json    the fitted Preprocessor
 //   model.ubj | model.pt  the model in its library's own format
 //   reference.json     the profile of the training split (drift reference)
@@ -19,14 +20,12 @@
 
 #include "core/json.h"
 #include "core/status.h"
+#include "ml/bundle_meta.h"
 #include "ml/model.h"
 #include "ml/preprocess.h"
 #include "table/table.h"
 
 namespace plinth::ml {
-
-inline constexpr std::string_view kBundleMetaFile = "plinth-model.json";
-inline constexpr std::string_view kBundleFormat = "plinth.model/v1";
 
 // Predictions for rows, in row order.
 struct Prediction {
@@ -40,9 +39,9 @@ struct Prediction {
 
 class Predictor {
  public:
-  // `meta` is plinth-model.json's content; it must hold task, kind,
-  // input_schema and (for classifiers) class_labels. Validated by Create.
-  static Result<std::unique_ptr<Predictor>> Create(core::Json meta, Preprocessor preprocess,
+  // `meta` describes the bundle; Create checks that a classifier has its class labels
+  // (two for a binary one) and that every input column has a transform in `preprocess`.
+  static Result<std::unique_ptr<Predictor>> Create(BundleMeta meta, Preprocessor preprocess,
                                                    std::unique_ptr<Model> model);
   // Loads the bundle directory `dir`. Errors name the file and the key.
   static Result<std::unique_ptr<Predictor>> Load(const std::string& dir);
@@ -59,32 +58,30 @@ class Predictor {
   // The predictions for raw model outputs (as Model::Predict returns them).
   Prediction FromOutputs(const Matrix& out) const;
 
-  Task task() const { return task_; }
-  const std::vector<std::string>& class_labels() const { return class_labels_; }
-  const table::Schema& input_schema() const { return input_schema_; }
-  double threshold() const { return threshold_; }
-  const core::Json& meta() const { return meta_; }
+  // What training recorded, written with the bundle. Before sharing.
+  void SetTrainingRecord(TrainingRecord record) { meta_.trained = std::move(record); }
+
+  Task task() const { return meta_.task; }
+  const std::vector<std::string>& class_labels() const { return meta_.class_labels; }
+  const table::Schema& input_schema() const { return meta_.input_schema; }
+  double threshold() const { return meta_.threshold; }
+  const BundleMeta& meta() const { return meta_; }
   const Preprocessor& preprocessor() const { return preprocess_; }
   const Model& model() const { return *model_; }
 
  private:
   Predictor() = default;
-  core::Json meta_;
+  BundleMeta meta_;
   Preprocessor preprocess_;
   std::unique_ptr<Model> model_;
-  Task task_ = Task::kBinary;
-  std::vector<std::string> class_labels_;
-  table::Schema input_schema_;
-  double threshold_ = 0.5;
 };
 
 // Writes a bundle for `predictor` into `dir`: every file is written to a
 // sibling temporary directory first, which then replaces `dir` in one
 // rename, so readers see the old bundle or the new one, never a mix.
-// plinth-model.json holds `meta` (when null, the predictor's own);
-// `reference` (a profile's JSON) is written when it is not null.
-Status WriteBundle(const std::string& dir, const Predictor& predictor, const core::Json& reference,
-                   const core::Json& meta = nullptr);
+// plinth-model.json holds the predictor's meta; `reference` (a profile's
+// JSON) is written when it is not null.
+Status WriteBundle(const std::string& dir, const Predictor& predictor, const core::Json& reference);
 
 // Checks, before any work, that WriteBundle(`dir`) can succeed as far as the
 // file system tells: `dir` is absent or a bundle, and a temporary can be made
@@ -105,10 +102,6 @@ Result<std::unique_ptr<Predictor>> ImportModel(std::string_view library, std::st
                                                const std::string& dir);
 
 // The MLmodel file (YAML) for a bundle described by `meta`.
-std::string MlmodelText(const core::Json& meta);
-
-// The input schema as plinth-model.json stores it: [{"name", "type"}, ...].
-core::Json SchemaToJson(const table::Schema& schema);
-Result<table::Schema> SchemaFromJson(const core::Json& json, std::string_view where);
+std::string MlmodelText(const BundleMeta& meta);
 
 }  // namespace plinth::ml

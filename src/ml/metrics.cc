@@ -40,17 +40,16 @@ double RocAuc(const Ranked& r) {
     return kNaN;
   }
   double area = 0;
-  int64_t tp = 0, fp = 0;
+  int64_t tp = 0;
   for (int64_t i = 0; i < n;) {
     int64_t j = i, tp_block = 0, fp_block = 0;
     while (j < n && r.items[j].first == r.items[i].first) {
       (r.items[j].second ? tp_block : fp_block) += 1;
       ++j;
     }
-    // Trapezoid between (fp, tp) and (fp + fp_block, tp + tp_block).
+    // Trapezoid of width fp_block between heights tp and tp + tp_block.
     area += static_cast<double>(fp_block) * (static_cast<double>(tp) + tp_block / 2.0);
     tp += tp_block;
-    fp += fp_block;
     i = j;
   }
   return area / (static_cast<double>(r.positives) * static_cast<double>(negatives));

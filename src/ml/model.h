@@ -73,6 +73,16 @@ struct FitReport {
   core::Json params = core::Json::object();  // the library parameters actually used
 };
 
+// Contracts, for every kind (XGBoost's gbdt, random_forest and linear; the mlp
+// plugin's):
+// - Thread safety: Fit, Deserialize and SetPredictThreads need the model to
+//   themselves; Predict, Serialize, kind and PredictEngine are const and may run
+//   on many threads at once once the model is shared (the server does).
+// - Blocking: Fit and Predict run on the calling thread and may use the
+//   library's own thread team (SetPredictThreads(1) keeps Predict on it).
+// - Errors: kInvalidArgument for options or inputs the kind refuses (naming the
+//   model.params key), kFailedPrecondition for Predict before Fit or
+//   Deserialize; library failures as kInternal with the library's message.
 class Model {
  public:
   virtual ~Model() = default;

@@ -2,10 +2,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
 #include <filesystem>
 #include <map>
-#include <mutex>
 #include <set>
 #include <thread>
 
@@ -13,6 +11,7 @@
 #include "core/file.h"
 #include "core/hash.h"
 #include "core/json.h"
+#include "core/mutex.h"
 #include "core/process.h"
 #include "core/yaml.h"
 #include "data/workspace.h"
@@ -277,7 +276,11 @@ class Runner {
     PLINTH_ASSIGN_OR_RETURN(plan_, pipeline_.Plan(opt_.targets));
     PLINTH_ASSIGN_OR_RETURN(session_, data::DataSession::Open(project_, {}));
     PLINTH_RETURN_IF_ERROR(Preflight());
-    PLINTH_ASSIGN_OR_RETURN(lock_, ReadLock(project_));
+    PLINTH_ASSIGN_OR_RETURN(Lock read, ReadLock(project_));
+    {
+      core::MutexLock l(lock_mu_);
+      lock_ = std::move(read);
+    }
     branch_ = Branch(project_);
     report_.stages.resize(plan_.size());
     for (size_t k = 0; k < plan_.size(); ++k) {
@@ -378,11 +381,16 @@ class Runner {
     if (st.always_changed) {
       return "always_changed";
     }
-    auto it = lock_.stages.find(st.name);
-    if (it == lock_.stages.end()) {
-      return "new stage (not in plinth.lock)";
+    // A copy: a worker's Commit may change lock_ meanwhile.
+    LockEntry was;
+    {
+      core::MutexLock l(lock_mu_);
+      auto it = lock_.stages.find(st.name);
+      if (it == lock_.stages.end()) {
+        return "new stage (not in plinth.lock)";
+      }
+      was = it->second;
     }
-    const LockEntry& was = it->second;
     if (was.fingerprint != now.fingerprint) {
       if (was.cmd != now.cmd) {
         return "command changed";
@@ -453,8 +461,8 @@ class Runner {
     return true;
   }
 
-  void Print(const std::string& line) {
-    std::lock_guard<std::mutex> lock(out_mu_);
+  void Print(const std::string& line) PLINTH_EXCLUDES(out_mu_) {
+    core::MutexLock lock(out_mu_);
     std::fprintf(opt_.out, "%s\n", line.c_str());
     std::fflush(opt_.out);
   }
@@ -519,9 +527,9 @@ class Runner {
   }
 
   // Records a successful stage: the lock (atomically) and the run cache.
-  Status Commit(size_t i, const LockEntry& entry) {
+  Status Commit(size_t i, const LockEntry& entry) PLINTH_EXCLUDES(lock_mu_) {
     const Stage& st = pipeline_.stages[i];
-    std::lock_guard<std::mutex> lock(lock_mu_);
+    core::MutexLock lock(lock_mu_);
     lock_.stages[st.name] = entry;
     PLINTH_RETURN_IF_ERROR(WriteLock(project_, pipeline_, lock_));
     bool all_cached =
@@ -537,8 +545,9 @@ class Runner {
     return Status::Ok();
   }
 
-  void Finish(size_t k, Outcome o, const std::string& reason, int code, int64_t start_us) {
-    std::lock_guard<std::mutex> lock(state_mu_);
+  void Finish(size_t k, Outcome o, const std::string& reason, int code, int64_t start_us)
+      PLINTH_EXCLUDES(state_mu_) {
+    core::MutexLock lock(state_mu_);
     StageReport& r = report_.stages[k];
     r.outcome = o;
     r.reason = reason;
@@ -555,7 +564,7 @@ class Runner {
     Print("stage " + r.name + ": " + std::string(OutcomeName(o)) +
           (reason.empty() ? "" : ": " + reason) +
           (o == Outcome::kRan || o == Outcome::kFailed ? line : ""));
-    cv_.notify_all();
+    cv_.NotifyAll();
   }
 
   static bool Completed(Outcome o) {
@@ -563,16 +572,19 @@ class Runner {
            o == Outcome::kWouldRun;
   }
 
-  void Schedule() {
+  // Starts each stage when its upstream stages are done, up to opt_.jobs at once, and
+  // returns when every stage finished. state_mu_ is held except around each stage's
+  // checks (Finish and the fingerprint take their own locks).
+  void Schedule() PLINTH_EXCLUDES(state_mu_) {
     std::map<size_t, size_t> index;  // stage -> position in plan
     for (size_t k = 0; k < plan_.size(); ++k) {
       index[plan_[k]] = k;
     }
-    done_.assign(plan_.size(), false);
     std::vector<bool> started(plan_.size(), false);
     std::vector<std::thread> workers;
-    size_t running = 0;
-    std::unique_lock<std::mutex> lock(state_mu_);
+    size_t running = 0;  // guarded by state_mu_
+    state_mu_.Lock();
+    done_.assign(plan_.size(), false);
     while (true) {
       bool launched = false;
       for (size_t k = 0; k < plan_.size(); ++k) {
@@ -597,10 +609,10 @@ class Runner {
         }
         if (!blocker.empty() || (failed_ && !opt_.keep_going)) {
           started[k] = true;
-          lock.unlock();
+          state_mu_.Unlock();
           Finish(k, Outcome::kBlocked,
                  blocker.empty() ? "an earlier stage failed" : "waits for stage " + blocker, 0, 0);
-          lock.lock();
+          state_mu_.Lock();
           launched = true;
           continue;
         }
@@ -609,7 +621,7 @@ class Runner {
         }
         started[k] = true;
         launched = true;
-        lock.unlock();
+        state_mu_.Unlock();
         // Gates, then the fingerprint decides.
         if (st.manual &&
             std::find(opt_.approve.begin(), opt_.approve.end(), st.name) == opt_.approve.end()) {
@@ -639,28 +651,29 @@ class Runner {
             } else {
               report_.stages[k].reason = why;
               Print("stage " + st.name + ": running (" + why + ")");
-              lock.lock();
-              ++running;
-              lock.unlock();
+              {
+                core::MutexLock l(state_mu_);
+                ++running;
+              }
               workers.emplace_back([this, k, entry = std::move(*fp), &running]() mutable {
                 Execute(k, std::move(entry));
-                std::lock_guard<std::mutex> g(state_mu_);
+                core::MutexLock l(state_mu_);
                 --running;
-                cv_.notify_all();
+                cv_.NotifyAll();
               });
             }
           }
         }
-        lock.lock();
+        state_mu_.Lock();
       }
       if (std::all_of(done_.begin(), done_.end(), [](bool d) { return d; })) {
         break;
       }
       if (!launched) {
-        cv_.wait(lock);
+        cv_.Wait(state_mu_);
       }
     }
-    lock.unlock();
+    state_mu_.Unlock();
     for (auto& w : workers) {
       w.join();
     }
@@ -715,13 +728,13 @@ class Runner {
   std::map<std::string, YAML::Node> params_files_;
   std::string branch_;
   RunReport report_;
-  std::mutex lock_mu_;
-  Lock lock_;  // guarded by lock_mu_ once stages run
-  std::mutex out_mu_;
-  std::mutex state_mu_;
-  std::condition_variable cv_;
-  std::vector<bool> done_;  // guarded by state_mu_
-  bool failed_ = false;     // guarded by state_mu_
+  core::Mutex lock_mu_;
+  Lock lock_ PLINTH_GUARDED_BY(lock_mu_);  // plinth.lock as the run has it so far
+  core::Mutex out_mu_;                     // one line at a time on opt_.out
+  core::Mutex state_mu_;
+  core::CondVar cv_;  // a stage finished
+  std::vector<bool> done_ PLINTH_GUARDED_BY(state_mu_);
+  bool failed_ PLINTH_GUARDED_BY(state_mu_) = false;
 };
 
 }  // namespace

@@ -15,10 +15,10 @@ namespace fs = std::filesystem;
 namespace {
 
 const std::set<std::string>& StageKeys() {
-  static const std::set<std::string> keys = {"cmd",   "deps",           "params", "outs", "metrics",
-                                             "needs", "wdir",           "env",    "when", "only",
-                                             "cache", "always_changed", "desc"};
-  return keys;
+  static const std::set<std::string> kKeys = {
+      "cmd", "deps", "params", "outs",  "metrics",        "needs", "wdir",
+      "env", "when", "only",   "cache", "always_changed", "desc"};
+  return kKeys;
 }
 
 std::string JoinKeys(const std::set<std::string>& keys) {

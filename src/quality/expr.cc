@@ -203,7 +203,7 @@ Result<std::vector<Token>> Lex(std::string_view s) {
       ++i;
       continue;
     }
-    static const char* kTwo[] = {"==", "!=", "<>", "<=", ">="};
+    static const char* const kTwo[] = {"==", "!=", "<>", "<=", ">="};
     bool matched = false;
     for (const char* op : kTwo) {
       if (s.substr(i, 2) == op) {

@@ -32,7 +32,7 @@ const std::vector<CheckDef>& Defs() {
   using S = Stat;
   const std::vector<const char*> bounds = {"min", "max", "strict_min", "strict_max"};
   const std::vector<const char*> ge_bounds = {"min_value", "max_value", "strict_min", "strict_max"};
-  static const std::vector<CheckDef> defs = {
+  static const std::vector<CheckDef> kDefs = {
       // Plinth's names.
       {"column_exists",
        K::kColumnExists,
@@ -245,24 +245,24 @@ const std::vector<CheckDef>& Defs() {
        {"column_list", "sum_total"},
        {"mostly", "ignore_row_if"}},
   };
-  return defs;
+  return kDefs;
 }
 
 // Keyword arguments Great Expectations writes that change nothing here.
 const std::set<std::string>& IgnoredKeys() {
-  static const std::set<std::string> keys = {"result_format",
-                                             "catch_exceptions",
-                                             "include_config",
-                                             "meta",
-                                             "batch_id",
-                                             "notes",
-                                             "parse_strings_as_datetimes",
-                                             "allow_cross_type_comparisons",
-                                             "output_strftime_format",
-                                             "condition_parser",
-                                             "auto",
-                                             "profiler_config"};
-  return keys;
+  static const std::set<std::string> kKeys = {"result_format",
+                                              "catch_exceptions",
+                                              "include_config",
+                                              "meta",
+                                              "batch_id",
+                                              "notes",
+                                              "parse_strings_as_datetimes",
+                                              "allow_cross_type_comparisons",
+                                              "output_strftime_format",
+                                              "condition_parser",
+                                              "auto",
+                                              "profiler_config"};
+  return kKeys;
 }
 
 const CheckDef* FindDef(std::string_view name) {

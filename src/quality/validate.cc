@@ -509,7 +509,7 @@ class CheckRunner {
     PLINTH_ASSIGN_OR_RETURN(size_t col, OnlyColumn());
     const Column& c = t_.column(col);
     DataType type = c.type();
-    static const char* kNames[] = {
+    static const char* const kNames[] = {
         "mean",           "median",           "std", "min", "max", "sum", "quantile",
         "distinct count", "distinct fraction"};
     std::string stat_name = kNames[static_cast<int>(c_.stat)];

@@ -215,7 +215,8 @@ Json ModelMetadata(const ml::Predictor& predictor, std::string_view name,
   }
   return Json{{"name", name},
               {"versions", {version}},
-              {"platform", "plinth_" + predictor.meta().value("kind", std::string("model"))},
+              {"platform", "plinth_" + (predictor.meta().kind.empty() ? std::string("model")
+                                                                      : predictor.meta().kind)},
               {"inputs", std::move(inputs)},
               {"outputs", std::move(outputs)}};
 }

@@ -32,14 +32,16 @@ DynamicBatcher::DynamicBatcher(int64_t max_batch_rows, int64_t max_delay_us)
       max_delay_us_(std::max<int64_t>(max_delay_us, 0)),
       batch_rows_({1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096, 16384}),
       batch_requests_({1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64, 128}) {
-  worker_ = std::jthread([this](const std::stop_token& stop) { Run(stop); });
+  worker_ = std::thread([this] { Run(); });
 }
 
 DynamicBatcher::~DynamicBatcher() {
-  worker_.request_stop();
-  if (worker_.joinable()) {
-    worker_.join();
+  {
+    core::MutexLock lock(mu_);
+    stopping_ = true;
   }
+  cv_.NotifyAll();
+  worker_.join();
 }
 
 void DynamicBatcher::Submit(std::shared_ptr<const ml::Predictor> predictor,
@@ -47,20 +49,22 @@ void DynamicBatcher::Submit(std::shared_ptr<const ml::Predictor> predictor,
   auto pending = std::make_unique<Pending>(
       Pending{std::move(predictor), &rows, core::SystemClock().MonotonicMicros(), std::move(done)});
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    core::MutexLock lock(mu_);
     queued_rows_ += rows.num_rows();
     queue_.push_back(std::move(pending));
   }
-  cv_.notify_one();
+  cv_.NotifyOne();
 }
 
-void DynamicBatcher::Run(const std::stop_token& stop) {
+void DynamicBatcher::Run() {
   std::deque<std::unique_ptr<Pending>> batch;
   while (true) {
     int64_t rows = 0;
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, stop, [&] { return !queue_.empty(); });
+      core::MutexLock lock(mu_);
+      while (!stopping_ && queue_.empty()) {
+        cv_.Wait(mu_);
+      }
       if (queue_.empty()) {
         return;  // stopping, and nothing left
       }
@@ -70,7 +74,8 @@ void DynamicBatcher::Run(const std::stop_token& stop) {
           std::chrono::steady_clock::now() + std::chrono::microseconds(std::max<int64_t>(
                                                  0, queue_.front()->enqueued_us + max_delay_us_ -
                                                         core::SystemClock().MonotonicMicros()));
-      cv_.wait_until(lock, stop, deadline, [&] { return queued_rows_ >= max_batch_rows_; });
+      while (!stopping_ && queued_rows_ < max_batch_rows_ && cv_.WaitUntil(mu_, deadline)) {
+      }
       // Merged: requests for the same predictor whose tables have the same
       // columns (CSV bodies may carry others), in arrival order.
       const Pending& first = *queue_.front();
@@ -92,7 +97,7 @@ void DynamicBatcher::Run(const std::stop_token& stop) {
 
 void DynamicBatcher::Score(std::deque<std::unique_ptr<Pending>>& batch, int64_t rows) {
   {
-    std::lock_guard<std::mutex> lock(metrics_mu_);
+    core::MutexLock lock(metrics_mu_);
     batch_rows_.Observe(static_cast<double>(rows));
     batch_requests_.Observe(static_cast<double>(batch.size()));
   }
@@ -124,7 +129,7 @@ void DynamicBatcher::Score(std::deque<std::unique_ptr<Pending>>& batch, int64_t 
 }
 
 void DynamicBatcher::RenderMetrics(std::string& out) const {
-  std::lock_guard<std::mutex> lock(metrics_mu_);
+  core::MutexLock lock(metrics_mu_);
   http::PrometheusWriter(out)
       .Family("plinth_serve_batch_rows", "histogram", "Rows per model call (dynamic batching).")
       .Sample("plinth_serve_batch_rows", {}, batch_rows_)

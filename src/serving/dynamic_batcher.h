@@ -13,15 +13,14 @@
 // never share a batch.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
+#include "core/mutex.h"
 #include "core/status.h"
 #include "http/metrics.h"
 #include "ml/bundle.h"
@@ -57,19 +56,20 @@ class DynamicBatcher {
     int64_t enqueued_us;
     Done done;
   };
-  void Run(const std::stop_token& stop);
+  void Run();
   void Score(std::deque<std::unique_ptr<Pending>>& batch, int64_t rows);
 
   const int64_t max_batch_rows_;
   const int64_t max_delay_us_;
-  std::mutex mu_;
-  std::condition_variable_any cv_;
-  std::deque<std::unique_ptr<Pending>> queue_;  // guarded by mu_
-  int64_t queued_rows_ = 0;                     // guarded by mu_
-  mutable std::mutex metrics_mu_;
-  http::Histogram batch_rows_;      // guarded by metrics_mu_
-  http::Histogram batch_requests_;  // guarded by metrics_mu_
-  std::jthread worker_;             // last: stopped and joined first
+  core::Mutex mu_;
+  core::CondVar cv_;
+  std::deque<std::unique_ptr<Pending>> queue_ PLINTH_GUARDED_BY(mu_);
+  int64_t queued_rows_ PLINTH_GUARDED_BY(mu_) = 0;
+  bool stopping_ PLINTH_GUARDED_BY(mu_) = false;
+  mutable core::Mutex metrics_mu_;
+  http::Histogram batch_rows_ PLINTH_GUARDED_BY(metrics_mu_);
+  http::Histogram batch_requests_ PLINTH_GUARDED_BY(metrics_mu_);
+  std::thread worker_;  // last: stopped and joined first
 };
 
 // The rows [begin, begin + count) of `p`.

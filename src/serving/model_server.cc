@@ -75,7 +75,7 @@ Result<ReloadResult> ModelServer::Reload() {
   if (!source_.version || !source_.load) {
     return FailedPrecondition("this server was started without a model source to reload from");
   }
-  std::lock_guard<std::mutex> lock(reload_mu_);
+  core::MutexLock lock(reload_mu_);
   ReloadResult result;
   result.previous_version = current_.load()->version;
   auto failed = [&](const Status& s) {

@@ -31,7 +31,6 @@
 #include <atomic>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -145,7 +144,7 @@ class ModelServer {
   std::atomic<std::shared_ptr<const ServedModel>> current_;
   ServeOptions options_;
   ModelSource source_;
-  std::mutex reload_mu_;  // one reload at a time
+  core::Mutex reload_mu_;  // one reload at a time
   http::RequestMetrics requests_{"plinth_serve"};
   std::atomic<int64_t> in_flight_{0};
   std::atomic<uint64_t> reloads_swapped_{0};

@@ -18,7 +18,7 @@ Result<std::shared_ptr<const ServedModel>> LoadServedModel(const ModelLocation& 
   auto served = std::make_shared<ServedModel>();
   served->name = at.registered_name;
   if (served->name.empty()) {
-    served->name = predictor->meta().value("name", std::string());
+    served->name = predictor->meta().name;
   }
   if (served->name.empty()) {
     std::error_code ec;

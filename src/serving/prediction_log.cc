@@ -204,21 +204,22 @@ Result<std::unique_ptr<PredictionLog>> PredictionLog::Open(PredictionLogOptions 
                    (ec ? ": " + ec.message() : ""));
   }
   std::unique_ptr<PredictionLog> log(new PredictionLog(std::move(options)));
-  log->writer_ = std::jthread([raw = log.get()](const std::stop_token& stop) { raw->Run(stop); });
+  log->writer_ = std::thread([raw = log.get()] { raw->Run(); });
   return log;
 }
 
 PredictionLog::~PredictionLog() {
-  writer_.request_stop();
-  cv_.notify_all();
-  if (writer_.joinable()) {
-    writer_.join();
+  {
+    core::MutexLock lock(mu_);
+    stopping_ = true;
   }
+  cv_.NotifyAll();
+  writer_.join();
 }
 
 std::shared_ptr<const PredictionLog::Rendered> PredictionLog::RenderedFor(
     const std::shared_ptr<const ml::Predictor>& p) {
-  std::lock_guard<std::mutex> lock(rendered_mu_);
+  core::MutexLock lock(rendered_mu_);
   if (rendered_ == nullptr || rendered_->predictor != p) {
     const ml::Predictor& predictor = *p;
     auto r = std::make_shared<Rendered>();
@@ -331,7 +332,7 @@ std::string& PredictionLog::SpareBuffer() {
 
 bool PredictionLog::Enqueue(std::string text, size_t size, bool feedback, int64_t rows) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    core::MutexLock lock(mu_);
     if (queued_rows_ + rows > options_.max_queued_rows) {
       dropped_.fetch_add(static_cast<uint64_t>(rows), std::memory_order_relaxed);
       return false;
@@ -351,27 +352,32 @@ bool PredictionLog::Enqueue(std::string text, size_t size, bool feedback, int64_
       return true;
     }
   }
-  cv_.notify_one();
+  cv_.NotifyOne();
   return true;
 }
 
 void PredictionLog::Flush() {
-  std::unique_lock<std::mutex> lock(mu_);
+  core::MutexLock lock(mu_);
   const uint64_t target = enqueued_;
   flush_wanted_ = true;
-  cv_.notify_one();
-  flushed_cv_.wait(lock, [&] { return done_ >= target; });
+  cv_.NotifyOne();
+  while (done_ < target) {
+    flushed_cv_.Wait(mu_);
+  }
 }
 
-void PredictionLog::Run(const std::stop_token& stop) {
+void PredictionLog::Run() {
   std::deque<Item> batch;
   std::vector<std::string_view> predictions;
   std::vector<std::string_view> feedback;
   while (true) {
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait_for(lock, stop, std::chrono::milliseconds(options_.flush_interval_ms),
-                   [&] { return queued_rows_ >= options_.max_queued_rows / 4 || flush_wanted_; });
+      core::MutexLock lock(mu_);
+      const auto deadline =
+          std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.flush_interval_ms);
+      while (!stopping_ && queued_rows_ < options_.max_queued_rows / 4 && !flush_wanted_ &&
+             cv_.WaitUntil(mu_, deadline)) {
+      }
       flush_wanted_ = false;
       batch.swap(queue_);
       queued_rows_ = 0;
@@ -394,7 +400,7 @@ void PredictionLog::Run(const std::stop_token& stop) {
     Settle(feedback_);
     written_.fetch_add(static_cast<uint64_t>(rows), std::memory_order_relaxed);
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      core::MutexLock lock(mu_);
       done_ += batch.size();
       for (Item& item : batch) {
         const size_t capacity = item.text.capacity();
@@ -404,13 +410,11 @@ void PredictionLog::Run(const std::stop_token& stop) {
         }
       }
     }
-    flushed_cv_.notify_all();
+    flushed_cv_.NotifyAll();
     batch.clear();
-    if (stop.stop_requested()) {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (queue_.empty()) {
-        break;
-      }
+    core::MutexLock lock(mu_);
+    if (stopping_ && queue_.empty()) {
+      break;
     }
   }
   Close(predictions_);

@@ -15,16 +15,15 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
+#include "core/mutex.h"
 #include "core/status.h"
 #include "ml/bundle.h"
 #include "table/table.h"
@@ -120,7 +119,7 @@ class PredictionLog {
   std::shared_ptr<const Rendered> RenderedFor(const std::shared_ptr<const ml::Predictor>& p);
   bool Enqueue(std::string text, size_t size, bool feedback, int64_t rows);
   static std::string& SpareBuffer();
-  void Run(const std::stop_token& stop);
+  void Run();
   // Opens the segment's next file (false when it cannot be created).
   bool OpenSegment(Segment& segment);
   // Appends `texts` in order, closing the segment whenever it is full.
@@ -139,30 +138,31 @@ class PredictionLog {
   };
 
   PredictionLogOptions options_;
-  std::mutex rendered_mu_;
-  std::shared_ptr<const Rendered> rendered_;  // guarded by rendered_mu_: the last model's
-  std::mutex mu_;
-  std::condition_variable_any cv_;
-  std::condition_variable flushed_cv_;
-  std::deque<Item> queue_;  // guarded by mu_
+  core::Mutex rendered_mu_;
+  std::shared_ptr<const Rendered> rendered_ PLINTH_GUARDED_BY(rendered_mu_);  // the last model's
+  core::Mutex mu_;
+  core::CondVar cv_;
+  core::CondVar flushed_cv_;
+  std::deque<Item> queue_ PLINTH_GUARDED_BY(mu_);
   // Written lines' buffers, for Append to reuse: as many as a flush interval
   // brings at full load (a 1-row request's line is a few hundred bytes; each
   // buffer not kept is freed by the writer, in the allocating thread's arena),
   // up to kSpareBytes in all, each of at most kSpareBufferBytes.
   static constexpr size_t kSpareBytes = 32 << 20;
   static constexpr size_t kSpareBufferBytes = 256 << 10;
-  std::vector<std::string> spare_;  // guarded by mu_
-  size_t spare_bytes_ = 0;          // guarded by mu_: the capacity of spare_'s buffers
-  int64_t queued_rows_ = 0;         // guarded by mu_
-  uint64_t enqueued_ = 0;           // guarded by mu_: items ever queued
-  uint64_t done_ = 0;               // guarded by mu_: items written and flushed
-  bool flush_wanted_ = false;       // guarded by mu_: Flush is waiting
+  std::vector<std::string> spare_ PLINTH_GUARDED_BY(mu_);
+  size_t spare_bytes_ PLINTH_GUARDED_BY(mu_) = 0;  // the capacity of spare_'s buffers
+  int64_t queued_rows_ PLINTH_GUARDED_BY(mu_) = 0;
+  uint64_t enqueued_ PLINTH_GUARDED_BY(mu_) = 0;      // items ever queued
+  uint64_t done_ PLINTH_GUARDED_BY(mu_) = 0;          // items written and flushed
+  bool flush_wanted_ PLINTH_GUARDED_BY(mu_) = false;  // Flush is waiting
+  bool stopping_ PLINTH_GUARDED_BY(mu_) = false;      // the destructor is waiting
   Segment predictions_{"predictions"};
   Segment feedback_{"feedback"};
   std::atomic<uint64_t> dropped_{0};
   std::atomic<uint64_t> written_{0};
   std::atomic<uint64_t> errors_{0};
-  std::jthread writer_;  // last: stopped and joined first
+  std::thread writer_;  // last: stopped and joined first
 };
 
 }  // namespace plinth::serving

@@ -39,19 +39,24 @@ Checkpointer::Checkpointer(std::unique_ptr<Database> db, int interval_ms)
 
 Checkpointer::~Checkpointer() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    core::MutexLock lock(mu_);
     stopping_ = true;
   }
-  wake_.notify_one();
+  wake_.NotifyOne();
   thread_.join();
 }
 
 void Checkpointer::Loop() {
-  std::unique_lock<std::mutex> lock(mu_);
   while (true) {
-    wake_.wait_for(lock, std::chrono::milliseconds(interval_ms_), [this] { return stopping_; });
-    const bool last = stopping_;
-    lock.unlock();
+    bool last = false;
+    {
+      core::MutexLock lock(mu_);
+      const auto deadline =
+          std::chrono::steady_clock::now() + std::chrono::milliseconds(interval_ms_);
+      while (!stopping_ && wake_.WaitUntil(mu_, deadline)) {
+      }
+      last = stopping_;
+    }
     // PASSIVE copies what no reader still needs and never waits for a lock;
     // the log restarts from its beginning once a checkpoint has caught up.
     // The answer: (busy, frames in the log, frames copied).
@@ -64,7 +69,6 @@ void Checkpointer::Loop() {
     if (last) {
       return;
     }
-    lock.lock();
   }
 }
 

@@ -15,13 +15,12 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
+#include "core/mutex.h"
 #include "core/status.h"
 #include "store/database.h"
 
@@ -58,9 +57,9 @@ class Checkpointer {
 
   std::unique_ptr<Database> db_;
   int interval_ms_;
-  std::mutex mu_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
+  core::Mutex mu_;
+  core::CondVar wake_;
+  bool stopping_ PLINTH_GUARDED_BY(mu_) = false;
   std::atomic<bool> writer_should_{false};
   std::thread thread_;
 };

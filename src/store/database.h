@@ -56,6 +56,9 @@ class Database {
   // Runs one statement with `params` bound to its `?` placeholders in order.
   // Returns kInvalidArgument for a malformed statement, kFailedPrecondition for
   // a constraint violation, kUnavailable when the database stayed busy.
+  // Blocks: a write waits for the database's write lock (SQLite: this
+  // process's writers take turns on a mutex, other processes up to the busy
+  // timeout; PostgreSQL: row locks), a query for the server's answer.
   Status Exec(std::string_view sql, std::span<const Value> params = {}) {
     return Run(sql, params, nullptr);
   }
@@ -77,7 +80,8 @@ class Database {
   };
 
   // Runs `body` in a write transaction: committed when it returns OK, rolled
-  // back otherwise (its Status is returned). Called inside another transaction
+  // back otherwise (its Status is returned). Blocks as Exec, for the whole
+  // transaction. Called inside another transaction
   // it runs as that one's `nesting` says (a savepoint by default); nothing is
   // durable before the outermost transaction commits.
   Status Transaction(const std::function<Status()>& body, Nesting nesting = Nesting::kSavepoints);

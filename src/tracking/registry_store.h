@@ -11,6 +11,17 @@
 
 namespace plinth::tracking {
 
+// Contracts, for every implementation (SQL and REST):
+// - Thread safety: none; one connection, one thread at a time (as TrackingStore).
+// - Blocking: one or a few round trips; writes may wait for the database's
+//   write lock (then kUnavailable) or, over HTTP, for the server.
+// - Not found: kNotFound (RESOURCE_DOES_NOT_EXIST) with MLflow's message for an
+//   unknown registered model ("Registered Model with name=NAME not found"),
+//   version or alias; never an empty entity.
+// - Errors otherwise: kAlreadyExists for a taken model name; kInvalidArgument
+//   for what MLflow refuses (empty or reserved names, a version that is not an
+//   integer, an unknown stage, a source outside the artifact stores). A failed
+//   call writes nothing. Every alias and stage move is recorded in History.
 class RegistryStore {
  public:
   virtual ~RegistryStore() = default;
@@ -47,13 +58,17 @@ class RegistryStore {
   virtual Status DeleteModelVersionTag(const std::string& name, const std::string& version,
                                        const std::string& key) = 0;
 
+  // Points `alias` at `version` (moving it if set), recording who moved it.
+  // kNotFound for an unknown model or version.
   virtual Status SetAlias(const std::string& name, const std::string& alias,
                           const std::string& version, const std::string& user_id) = 0;
   virtual Status DeleteAlias(const std::string& name, const std::string& alias,
                              const std::string& user_id) = 0;
+  // kNotFound when the model has no such alias.
   virtual Result<ModelVersion> GetModelVersionByAlias(const std::string& name,
                                                       const std::string& alias) = 0;
-  // Every alias and stage move of `name`, oldest first.
+  // Every alias and stage move of `name`, oldest first (also those of deleted
+  // versions). kNotFound for a model not registered.
   virtual Result<std::vector<RegistryEvent>> History(const std::string& name) = 0;
 };
 

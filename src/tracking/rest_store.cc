@@ -1,8 +1,7 @@
 #include "tracking/rest_store.h"
 
-#include <mutex>
-
 #include "core/json.h"
+#include "core/mutex.h"
 #include "http/client.h"
 #include "tracking/mlflow_json.h"
 
@@ -417,7 +416,7 @@ class RestArtifacts : public ArtifactSink {
 
   Status Put(std::string_view path, std::string_view bytes) const override {
     PLINTH_ASSIGN_OR_RETURN(std::string rel, SafeRelativePath(path));
-    std::lock_guard<std::mutex> lock(mu_);
+    core::MutexLock lock(mu_);
     PLINTH_ASSIGN_OR_RETURN(
         http::ClientResponse r,
         rest_.client().Send("PUT",
@@ -428,14 +427,14 @@ class RestArtifacts : public ArtifactSink {
 
   Result<std::string> Fetch(std::string_view dir) const override {
     PLINTH_ASSIGN_OR_RETURN(std::string rel, SafeRelativePath(dir));
-    std::lock_guard<std::mutex> lock(mu_);
+    core::MutexLock lock(mu_);
     ArtifactRoot local(cache_);
     PLINTH_RETURN_IF_ERROR(FetchDir(rel, local));
     return local.Fetch(rel);
   }
 
  private:
-  Status FetchDir(const std::string& rel, const ArtifactRoot& local) const {
+  Status FetchDir(const std::string& rel, const ArtifactRoot& local) const PLINTH_REQUIRES(mu_) {
     PLINTH_ASSIGN_OR_RETURN(
         Json listing, rest_.Call("GET", "/api/2.0/mlflow-artifacts/artifacts", {{"path", rel}}));
     PLINTH_ASSIGN_OR_RETURN(core::JsonFields answer, Answer(listing));
@@ -464,9 +463,9 @@ class RestArtifacts : public ArtifactSink {
     return Status::Ok();
   }
 
-  mutable Rest rest_;
+  mutable core::Mutex mu_;
+  mutable Rest rest_ PLINTH_GUARDED_BY(mu_);  // one HTTP handle, one call at a time
   std::string cache_;
-  mutable std::mutex mu_;
 };
 
 }  // namespace

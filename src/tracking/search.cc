@@ -195,37 +195,38 @@ std::string Describe(const Comparison& c) {
 }  // namespace
 
 const SearchTarget& RunSearch() {
-  static const SearchTarget t = {
+  static const SearchTarget kTarget = {
       "run",
       {"run_id", "run_name", "status", "user_id", "artifact_uri", "lifecycle_stage"},
       {"start_time", "end_time", "created"},
       true,
       true};
-  return t;
+  return kTarget;
 }
 
 const SearchTarget& ExperimentSearch() {
-  static const SearchTarget t = {"experiment",
-                                 {"name", "experiment_id", "artifact_location", "lifecycle_stage"},
-                                 {"creation_time", "last_update_time"},
-                                 false,
-                                 false};
-  return t;
+  static const SearchTarget kTarget = {
+      "experiment",
+      {"name", "experiment_id", "artifact_location", "lifecycle_stage"},
+      {"creation_time", "last_update_time"},
+      false,
+      false};
+  return kTarget;
 }
 
 const SearchTarget& RegisteredModelSearch() {
-  static const SearchTarget t = {
+  static const SearchTarget kTarget = {
       "registered model", {"name"}, {"last_updated_timestamp"}, false, false};
-  return t;
+  return kTarget;
 }
 
 const SearchTarget& ModelVersionSearch() {
-  static const SearchTarget t = {"model version",
-                                 {"name", "run_id", "source_path", "current_stage"},
-                                 {"version_number", "last_updated_timestamp"},
-                                 false,
-                                 false};
-  return t;
+  static const SearchTarget kTarget = {"model version",
+                                       {"name", "run_id", "source_path", "current_stage"},
+                                       {"version_number", "last_updated_timestamp"},
+                                       false,
+                                       false};
+  return kTarget;
 }
 
 Result<std::vector<Comparison>> ParseFilter(std::string_view filter, const SearchTarget& target) {

@@ -66,7 +66,8 @@ Status LogEverything(const TrainingConfig& c, const TrainResult& result, const T
       metrics.push_back({"validation_" + monitor, r.validation, now, r.round});
     }
   }
-  const core::Json& m = result.report["metrics"];
+  const ml::TrainingRecord& record = *result.predictor->meta().trained;
+  const core::Json& m = record.metrics;
   AddFinalMetrics(m.value("validation", core::Json()), "validation", now, &metrics);
   AddFinalMetrics(m.value("test", core::Json()), "test", now, &metrics);
   if (m.contains("cv")) {
@@ -78,17 +79,15 @@ Status LogEverything(const TrainingConfig& c, const TrainResult& result, const T
       [&](const std::vector<tracking::Metric>& b) { return store.LogBatch(run_id, b, {}, {}); }));
 
   // The training data as a dataset input: the data version's digest links it in lineage.
-  const core::Json& data = result.report["data"];
-  std::string sha = data.value("sha256", "");
+  const ml::DataSummary& data = record.data;
+  const std::string& sha = data.sha256;
   tracking::Dataset d;
   d.name = fs::path(c.data_path).filename().string();
   d.digest = sha.substr(0, 32);
   d.source_type = "local";
   d.source = c.data_path;
-  d.profile = core::DumpJson({{"num_rows", data.value("rows", 0)},
-                              {"sha256", sha},
-                              {"train_rows", data.value("train_rows", 0)}},
-                             false);
+  d.profile = core::DumpJson(
+      {{"num_rows", data.rows}, {"sha256", sha}, {"train_rows", data.train_rows}}, false);
   PLINTH_RETURN_IF_ERROR(
       store.LogInputs(run_id, {{{{"mlflow.data.context", "training"}}, std::move(d)}}));
 

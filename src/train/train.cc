@@ -450,24 +450,7 @@ core::Json CvSummary(const std::vector<core::Json>& folds) {
 // A cleaning step warns when it removes more than this fraction of its rows.
 constexpr double kCleaningWarnFraction = 0.05;
 
-// One cleaning step of a run: the rows it saw and the rows it removed.
-struct CleaningStep {
-  std::string step;     // "missing_label", "duplicates", "outliers"
-  std::string setting;  // the config that drives it, as the report shows it
-  int64_t rows_in = 0;
-  int64_t rows_removed = 0;
-
-  double fraction() const {
-    return rows_in > 0 ? static_cast<double>(rows_removed) / static_cast<double>(rows_in) : 0.0;
-  }
-  core::Json ToJson() const {
-    return {{"step", step},
-            {"setting", setting},
-            {"rows_in", rows_in},
-            {"rows_removed", rows_removed},
-            {"fraction_removed", fraction()}};
-  }
-};
+using ml::CleaningStep;
 
 // The one-line warning for `s` when it removed more than
 // kCleaningWarnFraction of its rows, else "". `c` names the keys to change.
@@ -496,14 +479,25 @@ std::string CleaningWarning(const TrainingConfig& c, const CleaningStep& s) {
 
 // Records `s` in `steps` and, when it removed too many rows, its warning in
 // `warnings` and on stderr (as it happens, so a long fit does not hide it).
-void AddCleaningStep(const TrainingConfig& c, CleaningStep s, core::Json& steps,
-                     core::Json& warnings) {
+void AddCleaningStep(const TrainingConfig& c, CleaningStep s, std::vector<CleaningStep>& steps,
+                     std::vector<std::string>& warnings) {
   std::string warning = CleaningWarning(c, s);
   if (!warning.empty()) {
     spdlog::warn("{}: {}", c.source, warning);
     warnings.push_back(warning);
   }
-  steps.push_back(s.ToJson());
+  steps.push_back(std::move(s));
+}
+
+// The run's report (TrainResult::report) from the bundle's meta.
+core::Json ReportJson(const ml::BundleMeta& meta, const std::string& bundle,
+                      const core::Json& timings) {
+  const ml::TrainingRecord& r = *meta.trained;
+  return {{"name", meta.name},          {"bundle", bundle},
+          {"kind", meta.kind},          {"task", ml::Name(meta.task)},
+          {"data", ml::ToJson(r.data)}, {"training", ml::ToJson(r.fit, false)},
+          {"metrics", r.metrics},       {"warnings", r.warnings},
+          {"timings_ms", timings}};
 }
 
 }  // namespace
@@ -576,8 +570,8 @@ Result<TrainResult> Train(const TrainingConfig& c, const TrainOptions& options) 
       rows.push_back(r);
     }
   }
-  core::Json cleaning = core::Json::array();
-  core::Json warnings = core::Json::array();
+  std::vector<CleaningStep> cleaning;
+  std::vector<std::string> warnings;
   AddCleaningStep(c, {"missing_label", "data.target: " + c.target, data.num_rows(), null_targets},
                   cleaning, warnings);
   AddCleaningStep(
@@ -660,12 +654,12 @@ Result<TrainResult> Train(const TrainingConfig& c, const TrainOptions& options) 
                            "cv fold " + std::to_string(k + 1) + "/" + std::to_string(folds.size()));
       PLINTH_ASSIGN_OR_RETURN(Fitted f,
                               FitOn(c, *kind, data, inputs, labels, fit_rows, folds[k], &printer));
-      core::Json meta = {{"task", ml::Name(labels.task)},
-                         {"class_labels", labels.classes},
-                         {"threshold", c.threshold},
-                         {"input_schema", core::Json::array()}};
+      ml::BundleMeta meta;
+      meta.task = labels.task;
+      meta.class_labels = labels.classes;
+      meta.threshold = c.threshold;
       PLINTH_ASSIGN_OR_RETURN(auto predictor,
-                              ml::Predictor::Create(meta, f.pre, std::move(f.model)));
+                              ml::Predictor::Create(std::move(meta), f.pre, std::move(f.model)));
       ml::Prediction p = predictor->FromOutputs(f.report.validation_output);
       results.push_back(
           MetricsFor(p, labels.task, Gather(labels.y, folds[k]), labels.classes, c.threshold));
@@ -710,26 +704,26 @@ Result<TrainResult> Train(const TrainingConfig& c, const TrainOptions& options) 
   PLINTH_ASSIGN_OR_RETURN(std::string data_sha, core::Sha256File(c.data_path));
   std::vector<std::string> dropped = c.id_columns;
   dropped.insert(dropped.end(), c.ignore_columns.begin(), c.ignore_columns.end());
-  core::Json meta = {
-      {"format", ml::kBundleFormat},
-      {"name", c.name},
-      {"uuid", core::NewUuidHex()},
-      {"kind", c.model_type},
-      {"task", ml::Name(labels.task)},
-      {"model_file", kind->file_name},
-      {"target", {{"name", c.target}, {"type", table::TypeName(target->type())}}},
-      {"class_labels",
-       labels.task == ml::Task::kRegression ? core::Json(nullptr) : core::Json(labels.classes)},
-      {"threshold", c.threshold},
-      {"input_schema", ml::SchemaToJson(table::Schema(input_fields))},
-      {"dropped_columns", dropped},
-      {"feature_names", f.pre.feature_names()},
-  };
-  if (labels.task == ml::Task::kBinary) {
-    meta["positive_class"] = labels.classes[1];
+  ml::BundleMeta meta;
+  meta.name = c.name;
+  meta.uuid = core::NewUuidHex();
+  meta.kind = c.model_type;
+  meta.task = labels.task;
+  meta.model_file = kind->file_name;
+  meta.target_name = c.target;
+  meta.target_type = table::TypeName(target->type());
+  if (labels.task != ml::Task::kRegression) {
+    meta.class_labels = labels.classes;
   }
+  meta.threshold = c.threshold;
+  meta.input_schema = table::Schema(input_fields);
+  meta.dropped_columns = dropped;
+  meta.feature_names = f.pre.feature_names();
+  meta.created = core::FormatIsoMicros(core::SystemClock().NowMicros());
+  meta.versions = {
+      {"plinth", PLINTH_VERSION}, {"xgboost", ml::XgboostVersion()}, {"torch", ml::TorchVersion()}};
   PLINTH_ASSIGN_OR_RETURN(std::unique_ptr<ml::Predictor> predictor,
-                          ml::Predictor::Create(meta, f.pre, std::move(f.model)));
+                          ml::Predictor::Create(std::move(meta), f.pre, std::move(f.model)));
 
   // Evaluate on validation and test.
   core::Json metrics = core::Json::object();
@@ -760,60 +754,49 @@ Result<TrainResult> Train(const TrainingConfig& c, const TrainOptions& options) 
   timings["evaluate"] = evaluate_ms + predict_ms;
   timings["evaluate_predict"] = predict_ms;
 
-  core::Json data_summary = {
-      {"path", c.data_path},
-      {"sha256", data_sha},
-      {"rows", data.num_rows()},
-      {"rows_without_label", null_targets},
-      {"duplicate_rows_dropped", duplicates},
-      {"outlier_rows_dropped",
-       static_cast<int64_t>(split.train.size()) - static_cast<int64_t>(f.train_rows.size())},
-      {"train_rows", f.train_rows.size()},
-      {"validation_rows", split.validation.size()},
-      {"test_rows",
-       c.test_path.empty() ? static_cast<int64_t>(split.test.size()) : test_table.num_rows()},
-      {"test_file", c.test_path.empty() ? core::Json(nullptr) : core::Json(c.test_path)},
-      {"features", f.pre.feature_names().size()},
-      {"cleaning", cleaning},
-  };
-  core::Json history = core::Json::array();
-  // No validation rows: the validation numbers are null, never the training ones.
-  auto number = [](double v) { return std::isnan(v) ? core::Json(nullptr) : core::Json(v); };
-  for (const ml::RoundLog& l : f.report.history) {
-    history.push_back({l.train, number(l.validation)});
+  ml::TrainingRecord record;
+  ml::DataSummary& d = record.data;
+  d.path = c.data_path;
+  d.sha256 = data_sha;
+  d.rows = data.num_rows();
+  d.rows_without_label = null_targets;
+  d.duplicate_rows_dropped = duplicates;
+  d.outlier_rows_dropped =
+      static_cast<int64_t>(split.train.size()) - static_cast<int64_t>(f.train_rows.size());
+  d.train_rows = static_cast<int64_t>(f.train_rows.size());
+  d.validation_rows = static_cast<int64_t>(split.validation.size());
+  d.test_rows =
+      c.test_path.empty() ? static_cast<int64_t>(split.test.size()) : test_table.num_rows();
+  if (!c.test_path.empty()) {
+    d.test_file = c.test_path;
   }
-  core::Json training = {{"monitor", f.report.metric},
-                         {"maximize", f.report.maximize},
-                         {"rounds", f.report.rounds},
-                         {"best_round", f.report.best_round},
-                         {"best_validation", number(f.report.best_validation)},
-                         {"stopped_early", f.report.stopped_early},
-                         {"library_params", f.report.params},
-                         {"history_train_validation", history}};
-  core::Json full_meta = predictor->meta();
-  full_meta["metrics"] = metrics;
-  full_meta["params"] = c.ToJson();
-  full_meta["training"] = training;
-  full_meta["data"] = data_summary;
-  full_meta["warnings"] = warnings;
-  full_meta["created"] = core::FormatIsoMicros(core::SystemClock().NowMicros());
-  full_meta["versions"] = {
-      {"plinth", PLINTH_VERSION}, {"xgboost", ml::XgboostVersion()}, {"torch", ml::TorchVersion()}};
+  d.features = static_cast<int64_t>(f.pre.feature_names().size());
+  d.cleaning = std::move(cleaning);
+  // No validation rows: the validation numbers are none, never the training ones.
+  auto number = [](double v) { return std::isnan(v) ? std::nullopt : std::optional<double>(v); };
+  ml::FitSummary& fit = record.fit;
+  fit.monitor = f.report.metric;
+  fit.maximize = f.report.maximize;
+  fit.rounds = f.report.rounds;
+  fit.best_round = f.report.best_round;
+  fit.best_validation = number(f.report.best_validation);
+  fit.stopped_early = f.report.stopped_early;
+  fit.library_params = f.report.params;
+  for (const ml::RoundLog& l : f.report.history) {
+    fit.history.emplace_back(l.train, number(l.validation));
+  }
+  record.metrics = metrics;
+  record.params = c.ToJson();
+  record.warnings = std::move(warnings);
+  predictor->SetTrainingRecord(std::move(record));
   PLINTH_ASSIGN_OR_RETURN(profile::DatasetProfile ref, reference.get());
   ref.source = c.data_path;
   PLINTH_RETURN_IF_ERROR(
-      ml::WriteBundle(c.output, *predictor, profile::ProfileToJson(ref), full_meta)
-          .WithPrefix(output_key));
+      ml::WriteBundle(c.output, *predictor, profile::ProfileToJson(ref)).WithPrefix(output_key));
   timings["bundle"] = timer.Lap("bundle");
 
   TrainResult result;
-  result.report = {{"name", c.name},       {"bundle", c.output},
-                   {"kind", c.model_type}, {"task", ml::Name(labels.task)},
-                   {"data", data_summary}, {"training", training},
-                   {"metrics", metrics},   {"warnings", warnings},
-                   {"timings_ms", timings}};
-  result.report["training"].erase("history_train_validation");
-  result.meta = full_meta;
+  result.report = ReportJson(predictor->meta(), c.output, timings);
   result.fit = std::move(f.report);
   result.bundle_dir = c.output;
   result.predictor = std::move(predictor);
@@ -822,8 +805,7 @@ Result<TrainResult> Train(const TrainingConfig& c, const TrainOptions& options) 
 
 Result<core::Json> Evaluate(const ml::Predictor& predictor, const table::Table& data,
                             std::string_view source, double* predict_ms) {
-  const core::Json& meta = predictor.meta();
-  std::string target = meta.value("target", core::Json::object()).value("name", "");
+  const std::string& target = predictor.meta().target_name;
   const table::Column* col = data.ColumnByName(target);
   if (col == nullptr) {
     return InvalidArgument(std::string(source) + ": the target column \"" + target +
@@ -942,63 +924,59 @@ std::string MetricsTableHtml(const core::Json& m) {
 
 }  // namespace
 
-std::string RenderTrainingHtml(const core::Json& meta) {
-  const std::string name = meta.value("name", "model");
+std::string RenderTrainingHtml(const ml::BundleMeta& meta) {
+  const std::string name = meta.name.empty() ? "model" : meta.name;
   std::string body = "<h1>Training report: " + core::EscapeHtml(name) + "</h1>";
-  body += "<p>" + core::EscapeHtml(meta.value("kind", "")) + ", " +
-          core::EscapeHtml(meta.value("task", "")) + ", created " +
-          core::EscapeHtml(meta.value("created", "")) + "</p>";
-  const core::Json data = meta.value("data", core::Json::object());
-  for (const core::Json& w : meta.value("warnings", core::Json::array())) {
-    body += "<p class=\"warn\">warning: " + core::EscapeHtml(w.get<std::string>()) + "</p>";
+  body += "<p>" + core::EscapeHtml(meta.kind) + ", " + core::EscapeHtml(ml::Name(meta.task)) +
+          ", created " + core::EscapeHtml(meta.created) + "</p>";
+  const ml::TrainingRecord record = meta.trained.value_or(ml::TrainingRecord{});
+  for (const std::string& w : record.warnings) {
+    body += "<p class=\"warn\">warning: " + core::EscapeHtml(w) + "</p>";
   }
-  body += "<h2>Data</h2><table>";
-  for (const auto& [key, value] : data.items()) {
-    if (key == "cleaning") {
-      continue;
-    }
-    body += "<tr><td>" + core::EscapeHtml(key) + "</td><td>" +
-            core::EscapeHtml(value.is_string() ? value.get<std::string>() : value.dump()) +
-            "</td></tr>";
-  }
-  body += "</table>";
-  const core::Json cleaning = data.value("cleaning", core::Json::array());
-  if (!cleaning.empty()) {
-    body +=
-        "<h2>Cleaning</h2><table><tr><th>step</th><th>setting</th><th>rows in</th>"
-        "<th>rows removed</th><th>share</th></tr>";
-    for (const core::Json& s : cleaning) {
-      char share[32];
-      std::snprintf(share, sizeof(share), "%.1f%%", 100.0 * s.value("fraction_removed", 0.0));
-      body += "<tr><td>" + core::EscapeHtml(s.value("step", "")) + "</td><td>" +
-              core::EscapeHtml(s.value("setting", "")) + "</td><td class=\"num\">" +
-              std::to_string(s.value("rows_in", int64_t{0})) + "</td><td class=\"num\">" +
-              std::to_string(s.value("rows_removed", int64_t{0})) + "</td><td class=\"num\">" +
-              share + "</td></tr>";
+  if (meta.trained) {
+    body += "<h2>Data</h2><table>";
+    const core::Json data = ml::ToJson(record.data);
+    for (const auto& [key, value] : data.items()) {
+      if (key == "cleaning") {
+        continue;
+      }
+      body += "<tr><td>" + core::EscapeHtml(key) + "</td><td>" +
+              core::EscapeHtml(value.is_string() ? value.get<std::string>() : value.dump()) +
+              "</td></tr>";
     }
     body += "</table>";
   }
-  const core::Json training = meta.value("training", core::Json::object());
-  const core::Json history = training.value("history_train_validation", core::Json::array());
-  if (!history.empty()) {
-    std::vector<std::vector<double>> series(2);
-    for (const core::Json& point : history) {
-      for (size_t s = 0; s < 2; ++s) {
-        series[s].push_back(point[s].is_number() ? point[s].get<double>() : std::nan(""));
-      }
+  if (!record.data.cleaning.empty()) {
+    body +=
+        "<h2>Cleaning</h2><table><tr><th>step</th><th>setting</th><th>rows in</th>"
+        "<th>rows removed</th><th>share</th></tr>";
+    for (const CleaningStep& s : record.data.cleaning) {
+      char share[32];
+      std::snprintf(share, sizeof(share), "%.1f%%", 100.0 * s.fraction());
+      body += "<tr><td>" + core::EscapeHtml(s.step) + "</td><td>" + core::EscapeHtml(s.setting) +
+              "</td><td class=\"num\">" + std::to_string(s.rows_in) + "</td><td class=\"num\">" +
+              std::to_string(s.rows_removed) + "</td><td class=\"num\">" + share + "</td></tr>";
     }
-    std::string metric = training.value("monitor", "");
-    std::vector<std::string> names = {"train " + metric, "validation " + metric};
-    if (training.value("best_validation", core::Json()).is_null()) {  // no validation split
+    body += "</table>";
+  }
+  const ml::FitSummary& fit = record.fit;
+  if (!fit.history.empty()) {
+    std::vector<std::vector<double>> series(2);
+    for (const auto& [train, validation] : fit.history) {
+      series[0].push_back(train);
+      series[1].push_back(validation.value_or(std::nan("")));
+    }
+    std::vector<std::string> names = {"train " + fit.monitor, "validation " + fit.monitor};
+    if (!fit.best_validation) {  // no validation split
       series.pop_back();
       names.pop_back();
     }
-    body += "<h2>Learning curve</h2><p>" + core::EscapeHtml(metric) + " per round; the dashed " +
-            "line marks the kept round (" + std::to_string(training.value("best_round", 0) + 1) +
-            " of " + std::to_string(training.value("rounds", 0)) + ")</p>";
-    body += core::SvgLines(series, names, training.value("best_round", -1));
+    body += "<h2>Learning curve</h2><p>" + core::EscapeHtml(fit.monitor) +
+            " per round; the dashed line marks the kept round (" +
+            std::to_string(fit.best_round + 1) + " of " + std::to_string(fit.rounds) + ")</p>";
+    body += core::SvgLines(series, names, fit.best_round);
   }
-  const core::Json metrics = meta.value("metrics", core::Json::object());
+  const core::Json& metrics = record.metrics;
   for (const char* part : {"test", "validation"}) {
     if (metrics.contains(part) && metrics[part].is_object()) {
       body += std::string("<h2>") + (part[0] == 't' ? "Test" : "Validation") + " metrics</h2>" +

@@ -23,10 +23,10 @@ struct TrainResult {
   // The run's report: config, data summary, fit history summary, metrics
   // (validation, test, cv). Also recorded in plinth-model.json.
   core::Json report;
-  core::Json meta;  // plinth-model.json as written
   ml::FitReport fit;
   std::string bundle_dir;
-  std::unique_ptr<ml::Predictor> predictor;  // the model as trained (in memory)
+  // The model as trained (in memory); its meta() is plinth-model.json as written.
+  std::unique_ptr<ml::Predictor> predictor;
 };
 
 // Runs the pipeline for `config` and writes the bundle to config.output.
@@ -47,10 +47,10 @@ Result<core::Json> EvaluateFile(const ml::Predictor& predictor, const std::strin
 // Plain-text rendering of a metrics JSON (a table, and the confusion matrix).
 std::string FormatMetrics(const core::Json& metrics);
 
-// The HTML report of a training run from its plinth-model.json `meta`: data
+// The HTML report of a training run from its bundle's `meta`: data
 // summary, metrics, confusion matrix and the learning curve (train and
 // validation metric per round, the kept round marked). One offline file.
-std::string RenderTrainingHtml(const core::Json& meta);
+std::string RenderTrainingHtml(const ml::BundleMeta& meta);
 // The HTML report of an evaluation: `metrics` of `model` on `data`.
 std::string RenderMetricsHtml(const core::Json& metrics, std::string_view model,
                               std::string_view data);

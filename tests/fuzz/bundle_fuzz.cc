@@ -24,6 +24,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     case 1:
       if (auto j = plinth::core::ParseJson(bytes, "plinth-model.json"); j.ok()) {
+        (void)plinth::ml::BundleMetaFromJson(*j, "plinth-model.json");
         (void)plinth::ml::SchemaFromJson(*j, "plinth-model.json: input_schema");
       }
       break;

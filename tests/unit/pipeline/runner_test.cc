@@ -107,6 +107,42 @@ TEST_F(RunnerTest, RunsThenNothingWhenNothingChanged) {
   EXPECT_EQ(RunWith(force), (Outcomes{{"c", "ran: --force"}}));
 }
 
+// A stage's commit to plinth.lock on its worker thread while the scheduler reads the
+// lock for the next stages' checks: `slow` is new (its commit adds an entry) and runs
+// while x, y and z are found up to date. Every entry lands. The scheduler used to read
+// the lock's map without the lock the commit holds (a data race this run does not
+// make ThreadSanitizer report: the process spawn orders it); the Clang build of
+// `make test-tsan` now refuses that read (lock_ is PLINTH_GUARDED_BY(lock_mu_)).
+TEST_F(RunnerTest, CommitWhileOtherStagesAreCheckedKeepsEveryEntry) {
+  const std::string others =
+      "  x:\n"
+      "    cmd: echo x > x.txt\n"
+      "    outs: [x.txt]\n"
+      "  y:\n"
+      "    cmd: echo y > y.txt\n"
+      "    outs: [y.txt]\n"
+      "  z:\n"
+      "    cmd: echo z > z.txt\n"
+      "    outs: [z.txt]\n";
+  SetPipeline("stages:\n" + others);
+  const std::string ran = "ran: new stage (not in plinth.lock)";
+  EXPECT_EQ(RunAll(), (Outcomes{{"x", ran}, {"y", ran}, {"z", ran}}));
+  SetPipeline(
+      "stages:\n"
+      "  slow:\n"
+      "    cmd: sleep 0.2\n" +
+      others);
+  RunOptions jobs;
+  jobs.jobs = 2;
+  EXPECT_EQ(
+      RunWith(jobs),
+      (Outcomes{{"slow", ran}, {"x", "up to date"}, {"y", "up to date"}, {"z", "up to date"}}));
+  EXPECT_EQ(
+      RunWith(jobs),
+      (Outcomes{
+          {"slow", "up to date"}, {"x", "up to date"}, {"y", "up to date"}, {"z", "up to date"}}));
+}
+
 // What makes a stage out of date, each named; downstream stages follow the
 // changed data, not the changed stage.
 TEST_F(RunnerTest, OutOfDateReasons) {

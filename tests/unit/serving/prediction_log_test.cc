@@ -57,13 +57,11 @@ TEST(PredictionLog, RotatesAndClosesSegments) {
 
 // A model of `schema` whose Predict is never called: what a line needs of it is
 // its input schema, task and class labels.
-std::shared_ptr<const ml::Predictor> Model(const table::Table& data, const std::string& task,
-                                           core::Json labels) {
+std::shared_ptr<const ml::Predictor> Model(const table::Table& data, ml::Task task,
+                                           std::vector<std::string> labels) {
   std::vector<std::string> names;
-  core::Json inputs = core::Json::array();
   for (const table::Field& f : data.schema().fields()) {
     names.push_back(f.name);
-    inputs.push_back({{"name", f.name}, {"type", table::TypeName(f.type)}});
   }
   std::vector<int64_t> rows;
   for (int64_t r = 0; r < data.num_rows(); ++r) {
@@ -73,11 +71,11 @@ std::shared_ptr<const ml::Predictor> Model(const table::Table& data, const std::
   options.outliers = ml::OutlierMethod::kNone;
   auto pre = ml::Preprocessor::Fit(data, rows, names, options);
   EXPECT_TRUE(pre.ok()) << pre.status().ToString();
-  core::Json meta = {{"task", task}, {"input_schema", inputs}};
-  if (!labels.is_null()) {
-    meta["class_labels"] = labels;
-  }
-  auto p = ml::Predictor::Create(meta, *std::move(pre), *ml::CreateGbdt());
+  ml::BundleMeta meta;
+  meta.task = task;
+  meta.input_schema = data.schema();
+  meta.class_labels = std::move(labels);
+  auto p = ml::Predictor::Create(std::move(meta), *std::move(pre), *ml::CreateGbdt());
   EXPECT_TRUE(p.ok()) << p.status().ToString();
   return std::shared_ptr<const ml::Predictor>(*std::move(p));
 }
@@ -140,11 +138,11 @@ TEST(PredictionLog, WritesARequestAsOneLineOfColumns) {
     rec.model_name = "m\"odel";
     rec.model_version = "3";
     rec.rows = &request;
-    rec.predictor = Model(fit, "binary", {"no", "yes"});
+    rec.predictor = Model(fit, ml::Task::kBinary, {"no", "yes"});
     rec.prediction = &binary;
     ASSERT_TRUE((*log)->Append(rec));
     rec.request_id = "req-2";
-    rec.predictor = Model(fit, "regression", nullptr);
+    rec.predictor = Model(fit, ml::Task::kRegression, {});
     rec.prediction = &regression;
     ASSERT_TRUE((*log)->Append(rec));
   }
@@ -225,7 +223,7 @@ TEST(PredictionLog, WritesRepeatingStringsAsADictionary) {
     rec.request_id = "r";
     rec.route = "/predict";
     rec.rows = &rows;
-    rec.predictor = Model(rows, "regression", nullptr);
+    rec.predictor = Model(rows, ml::Task::kRegression, {});
     rec.prediction = &p;
     ASSERT_TRUE((*log)->Append(rec));
   }

@@ -13,6 +13,9 @@ namespace {
 using testutil::DatasetPath;
 using testutil::TempDir;
 
+// plinth-model.json as the run wrote it.
+core::Json MetaJson(const TrainResult& r) { return ml::ToJson(r.predictor->meta()); }
+
 std::string Config(const std::string& dataset, const std::string& target,
                    const std::string& extra = "") {
   return "data:\n  path: " + DatasetPath(dataset) + "\n  target: " + target + "\n" + extra;
@@ -164,9 +167,9 @@ TEST(TrainTest, PositiveClassChoosesClassOne) {
   auto flipped = TrainYaml(dir, yaml, {"data.positive_class=0"});
   ASSERT_TRUE(normal.ok()) << normal.status().ToString();
   ASSERT_TRUE(flipped.ok()) << flipped.status().ToString();
-  EXPECT_EQ(normal->meta["class_labels"], core::Json({"0", "1"}));
-  EXPECT_EQ(flipped->meta["class_labels"], core::Json({"1", "0"}));
-  EXPECT_EQ(flipped->meta["positive_class"], "0");
+  EXPECT_EQ(MetaJson(*normal)["class_labels"], core::Json({"0", "1"}));
+  EXPECT_EQ(MetaJson(*flipped)["class_labels"], core::Json({"1", "0"}));
+  EXPECT_EQ(MetaJson(*flipped)["positive_class"], "0");
   // Class sizes are the same, so the split sizes are; the confusion matrix
   // is labelled in the new order.
   const core::Json& a = normal->report["metrics"]["test"];
@@ -189,6 +192,13 @@ TEST(TrainTest, OverridesAndCrossValidation) {
   EXPECT_EQ((*meta)["params"]["model"]["learning_rate"].get<double>(), 0.3);
   EXPECT_EQ((*meta)["task"], "multiclass");
   EXPECT_EQ((*meta)["class_labels"], core::Json({"0", "1", "2"}));
+  // The typed meta reads the file back to what was written, key for key.
+  auto typed = ml::BundleMetaFromJson(*meta, "plinth-model.json");
+  ASSERT_TRUE(typed.ok()) << typed.status().ToString();
+  EXPECT_EQ(ml::ToJson(*typed), *meta);
+  ASSERT_TRUE(typed->trained.has_value());
+  EXPECT_EQ(typed->trained->fit.rounds, r->fit.rounds);
+  EXPECT_EQ(typed->trained->data.rows, 178);
 }
 
 TEST(TrainTest, ConfigDefaultsAndOverrides) {
@@ -311,7 +321,7 @@ TEST(TrainTest, NoValidationSplitReportsNoValidationNumbers) {
     auto r = TrainYaml(dir, iris + "model: {epochs: 7, early_stopping_patience: 0}\noutput: out\n",
                        {std::string("model.type=") + kind});
     ASSERT_TRUE(r.ok()) << r.status().ToString();
-    const core::Json& t = r->meta["training"];
+    const core::Json t = MetaJson(*r)["training"];
     EXPECT_EQ(t["rounds"], 7) << kind;
     EXPECT_EQ(t["best_round"], 6) << kind;
     EXPECT_TRUE(t["best_validation"].is_null()) << t.dump();
@@ -320,7 +330,7 @@ TEST(TrainTest, NoValidationSplitReportsNoValidationNumbers) {
       EXPECT_TRUE(point[0].is_number()) << point;
       EXPECT_TRUE(point[1].is_null()) << point;
     }
-    EXPECT_FALSE(r->meta["metrics"].contains("validation")) << r->meta["metrics"].dump();
+    EXPECT_FALSE(MetaJson(*r)["metrics"].contains("validation")) << MetaJson(*r)["metrics"].dump();
     EXPECT_EQ(r->report["data"]["validation_rows"], 0);
     EXPECT_EQ(r->report["training"]["best_validation"], nullptr);
   }
@@ -428,7 +438,7 @@ TEST(TrainTest, ReportCountsTheRowsEachCleaningStepRemoved) {
   EXPECT_EQ(Step(r->report, "outliers")["setting"], "none");
   EXPECT_EQ(Step(r->report, "outliers")["rows_in"], d["train_rows"]);
   EXPECT_EQ(r->report["warnings"], core::Json::array());  // 10 of 350 is under 5%
-  EXPECT_EQ(r->meta["data"]["cleaning"], d["cleaning"]);
+  EXPECT_EQ(MetaJson(*r)["data"]["cleaning"], d["cleaning"]);
 
   // Linear: outliers clipped, none removed.
   r = TrainYaml(dir, yaml, {"model.type=linear"});
@@ -466,9 +476,9 @@ TEST(TrainTest, ReportCountsTheRowsEachCleaningStepRemoved) {
   for (const core::Json& line : w) {
     EXPECT_EQ(line.get<std::string>().find('\n'), std::string::npos);
   }
-  EXPECT_EQ(r->meta["warnings"], w);
+  EXPECT_EQ(MetaJson(*r)["warnings"], w);
   // The HTML report shows the steps and the warnings.
-  std::string html = RenderTrainingHtml(r->meta);
+  std::string html = RenderTrainingHtml(r->predictor->meta());
   EXPECT_NE(html.find("<h2>Cleaning</h2>"), std::string::npos);
   EXPECT_NE(html.find("class=\"warn\">warning: clean.drop_duplicates removed 29.4%"),
             std::string::npos);
