@@ -530,6 +530,14 @@ void Responder::operator()(Response response) const {
   }
 }
 
+void Responder::Post(std::function<void()> work) const {
+  if (target_) {
+    net::post(target_->work, std::move(work));
+  } else {
+    work();
+  }
+}
+
 void Server::Impl::Accept() {
   net::io_context& target = *contexts[next_context];
   next_context = (next_context + 1) % contexts.size();

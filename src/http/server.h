@@ -67,6 +67,10 @@ class Responder {
   struct Target;  // the connection waiting for the answer
   explicit Responder(std::shared_ptr<Target> target) : target_(std::move(target)) {}
   void operator()(Response response) const;
+  // Runs `work` on the connection's I/O thread (and returns at once): a worker that
+  // produced a result hands the rest of the request's work (formatting the answer,
+  // say) back to the I/O threads, so it does not become the one thread all of it runs on.
+  void Post(std::function<void()> work) const;
 
  private:
   std::shared_ptr<Target> target_;

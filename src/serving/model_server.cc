@@ -320,11 +320,16 @@ ModelServer::Answered ModelServer::Score(const CallPtr& call, Result<table::Tabl
   if (options_.batcher == nullptr) {
     return Scored(*call, call->model->predictor->Predict(call->rows), error, write);
   }
-  options_.batcher->Submit(call->model->predictor, call->rows,
-                           [this, call, error, write](Result<ml::Prediction> pred) {
-                             http::Response r = Scored(*call, std::move(pred), error, write);
-                             Finish(*call, std::move(r));
-                           });
+  // The batcher's thread only calls the model: the answer is written, counted and
+  // logged back on the connection's I/O thread.
+  options_.batcher->Submit(
+      call->model->predictor, call->rows, [this, call, error, write](Result<ml::Prediction> pred) {
+        auto scored = std::make_shared<Result<ml::Prediction>>(std::move(pred));
+        call->respond.Post([this, call, error, write, scored] {
+          http::Response r = Scored(*call, std::move(*scored), error, write);
+          Finish(*call, std::move(r));
+        });
+      });
   return std::nullopt;
 }
 
