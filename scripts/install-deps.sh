@@ -22,6 +22,13 @@ PACKAGES=(
   # Python reference implementations for correctness tests and side-by-side benchmarks
   python3 python3-pandas python3-numpy python3-scipy python3-sklearn python3-xgboost python3-torch
   python3-fastapi python3-uvicorn python3-prometheus-client
+  # the real MLflow 2.17.2 client and its own test suite (../shared/mlflow/README.md)
+  python3-flask python3-sqlalchemy python3-alembic python3-requests python3-yaml python3-protobuf
+  python3-click python3-cloudpickle python3-packaging python3-gunicorn python3-waitress
+  python3-pytest python3-sqlparse python3-git python3-docker python3-markdown python3-jinja2
+  python3-cachetools python3-importlib-metadata python3-matplotlib python3-aniso8601
+  python3-pytest-timeout python3-flask-cors python3-werkzeug python3-psutil
+  python3-typing-extensions python3-deprecated
 )
 
 missing=()

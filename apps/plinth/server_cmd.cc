@@ -17,6 +17,7 @@ namespace {
 struct ServerFlags {
   std::string store;
   std::string artifacts_root;
+  std::string default_artifact_root = "mlflow-artifacts:";
   // Artifact uploads are large: a long request timeout, a large body.
   ListenFlags listen{.port = 5000, .threads = 4, .max_body_mb = 64, .request_timeout = 300};
 };
@@ -45,7 +46,11 @@ int RunServer(const ServerFlags& f) {
       artifacts = project->root() + "/.plinth/artifacts";
     }
   }
-  server::ApiOptions api_options{store, artifacts, PLINTH_VERSION};
+  Result<std::string> root = server::DefaultArtifactRoot(f.default_artifact_root);
+  if (!root.ok()) {
+    return ReportError(root.status().WithPrefix("--default-artifact-root"));
+  }
+  server::ApiOptions api_options{store, artifacts, PLINTH_VERSION, *root};
   Result<std::unique_ptr<server::MlflowApi>> api = server::MlflowApi::Create(api_options);
   if (!api.ok()) {
     return ReportError(api.status().WithPrefix("--store"));
@@ -75,6 +80,11 @@ void RegisterServer(CLI::App& app, Runner& run) {
   cmd->add_option("--artifacts-root", flags->artifacts_root,
                   "the directory behind the proxied artifact URIs mlflow-artifacts:/... "
                   "(default: the project's .plinth/artifacts)");
+  cmd->add_option("--default-artifact-root", flags->default_artifact_root,
+                  "where new experiments keep artifacts, as MLflow's flag: mlflow-artifacts: "
+                  "(the default: proxied, under --artifacts-root), a local path or file:// URI "
+                  "(clients write there themselves), or a URI clients can reach (s3://..., "
+                  "http://HOST/api/2.0/mlflow-artifacts/artifacts)");
   AddListenFlags(*cmd, flags->listen);
   cmd->callback([flags, &run] { run = [flags] { return RunServer(*flags); }; });
 }

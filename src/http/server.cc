@@ -256,6 +256,29 @@ class Session : public std::enable_shared_from_this<Session> {
     if (parser_->is_done()) {  // no body: no second read
       return Handle();
     }
+    if (ExpectsContinue()) {
+      // The client waits for this before it sends the body (curl: a second, then anyway).
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      return net::async_write(socket_, net::buffer(kContinue.data(), kContinue.size()),
+                              [self = shared_from_this()](beast::error_code e, size_t) {
+                                if (e) {
+                                  return self->OnReadError(e);
+                                }
+                                self->ReadBody();
+                              });
+    }
+    ReadBody();
+  }
+
+  // An HTTP/1.1 request with "Expect: 100-continue" whose body has not begun to arrive.
+  bool ExpectsContinue() const {
+    const auto& header = parser_->get();
+    auto expect = header.find(bhttp::field::expect);
+    return header.version() >= 11 && expect != header.end() && buffer_.size() == 0 &&
+           beast::iequals(expect->value(), "100-continue");
+  }
+
+  void ReadBody() {
     bhttp::async_read(socket_, buffer_, *parser_,
                       [self = shared_from_this()](beast::error_code e, size_t) {
                         if (e) {

@@ -12,6 +12,17 @@ using tracking::TrackingStore;
 
 namespace {
 
+// An artifact path a client sent, made relative and checked (SafeRelativePath); an unsafe
+// one is answered with MLflow's exact text, "Invalid path" (clients and MLflow's own tests
+// compare it).
+Result<std::string> RequestPath(std::string_view path) {
+  Result<std::string> rel = SafeRelativePath(path);
+  if (!rel.ok()) {
+    return InvalidArgument("Invalid path");
+  }
+  return rel;
+}
+
 // An artifact file as MLflow sends one: an attachment, its type guessed from
 // the name `path`; `file` is the opened artifact, or the error answered instead.
 http::Response FileResponse(Result<core::UniqueFd> file, std::string_view path) {
@@ -79,7 +90,12 @@ std::optional<http::Response> HandleArtifactFiles(std::string_view rest, const h
     return e;
   }
   if (rest == "/get-artifact" || rest == "/model-versions/get-artifact") {
-    // The UI's downloads: a run's artifact, or one under a model version's source.
+    // The UI's downloads: a run's artifact, or one under a model version's source. The
+    // path is checked first, as MLflow does.
+    Result<std::string> rel = RequestPath(r.Query("path").value_or(""));
+    if (!rel.ok()) {
+      return ErrorResponse(rel.status());
+    }
     Result<tracking::Service::Lease> stores = service.Acquire();
     if (!stores.ok()) {
       return ErrorResponse(stores.status());
@@ -105,10 +121,6 @@ std::optional<http::Response> HandleArtifactFiles(std::string_view rest, const h
       return ErrorResponse(Unimplemented("artifacts at '" + root +
                                          "' are not kept by this server's artifact store"));
     }
-    Result<std::string> rel = SafeRelativePath(r.Query("path").value_or(""));
-    if (!rel.ok()) {
-      return ErrorResponse(rel.status());
-    }
     const std::string path = *base + "/" + *rel;
     return FileResponse(files.Open(path), path);
   }
@@ -126,7 +138,7 @@ void AddArtifactRoutes(RouteTable& routes, ArtifactRoot& artifacts) {
                                                                {"page_token", F::kString}}));
                PLINTH_ASSIGN_OR_RETURN(std::string id, RunId(m));
                PLINTH_ASSIGN_OR_RETURN(tracking::Run run, s.GetRun(id));
-               PLINTH_ASSIGN_OR_RETURN(std::string rel, SafeRelativePath(Str(m, "path")));
+               PLINTH_ASSIGN_OR_RETURN(std::string rel, RequestPath(Str(m, "path")));
                Json out = {{"root_uri", run.info.artifact_uri}};
                if (std::optional<std::string> base = ProxiedPath(run.info.artifact_uri)) {
                  PLINTH_ASSIGN_OR_RETURN(auto files,

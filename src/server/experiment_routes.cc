@@ -61,6 +61,28 @@ void AddExperimentRoutes(RouteTable& routes) {
                PLINTH_ASSIGN_OR_RETURN(auto page, s.SearchExperiments(q));
                return PageText("experiments", page);
              });
+  // The datasets logged to runs of some experiments (MLflow's UI lists them).
+  routes.Add(
+      "/mlflow/experiments/search-datasets", {"POST"},
+      [](TrackingStore& s, const http::Request& r) -> Result<Json> {
+        constexpr size_t kMaxExperiments = 20;
+        PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"experiment_ids", F::kStringList}}));
+        const std::vector<std::string> ids = StrList(m, "experiment_ids");
+        if (ids.empty()) {
+          return InvalidArgument("SearchDatasets request must specify at least one experiment_id.");
+        }
+        if (ids.size() > kMaxExperiments) {
+          return InvalidArgument("SearchDatasets request cannot specify more than " +
+                                 std::to_string(kMaxExperiments) + " experiment_ids. Received " +
+                                 std::to_string(ids.size()) + " experiment_ids.");
+        }
+        PLINTH_ASSIGN_OR_RETURN(auto summaries, s.SearchDatasets(ids));
+        Json out = Json::object();
+        for (const auto& d : summaries) {
+          out["dataset_summaries"].push_back(ToJson(d));
+        }
+        return out;
+      });
   routes.Add(
       "/mlflow/experiments/delete", {"POST"},
       [](TrackingStore& s, const http::Request& r) -> Result<Json> {
@@ -214,6 +236,27 @@ void AddExperimentRoutes(RouteTable& routes) {
                                                         {"metrics", F::kObjectList},
                                                         {"params", F::kObjectList},
                                                         {"tags", F::kObjectList}}));
+        // MLflow's first check: each entry's required fields, named by position.
+        for (const auto& [list, fields] : {std::pair<const char*, std::vector<const char*>>{
+                                               "metrics", {"key", "value", "timestamp"}},
+                                           {"params", {"key"}},
+                                           {"tags", {"key"}}}) {
+          if (!m.contains(list)) {
+            continue;
+          }
+          for (size_t i = 0; i < m[list].size(); ++i) {
+            for (const char* field : fields) {
+              const Json& entry = m[list][i];
+              auto found = entry.find(field);
+              if (found == entry.end() || found->is_null() || *found == "") {
+                return InvalidArgument("Missing value for required parameter '" +
+                                       std::string(list) + "[" + std::to_string(i) + "]." + field +
+                                       "'. See the API docs for more information about request "
+                                       "parameters.");
+              }
+            }
+          }
+        }
         std::vector<tracking::Metric> metrics;
         if (m.contains("metrics")) {
           for (const Json& j : m["metrics"]) {

@@ -1,5 +1,6 @@
 #include "server/mlflow_api.h"
 
+#include <filesystem>
 #include <future>
 #include <optional>
 
@@ -24,12 +25,39 @@ struct MlflowApi::Impl {
 MlflowApi::MlflowApi(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 MlflowApi::~MlflowApi() = default;
 
+Result<std::string> DefaultArtifactRoot(const std::string& flag) {
+  std::string root = flag;
+  while (root.size() > 1 && root.back() == '/' && !root.ends_with(":/") && !root.ends_with("//")) {
+    root.pop_back();
+  }
+  if (root.empty()) {
+    return InvalidArgument("expected a URI or a directory, got an empty value");
+  }
+  if (root.starts_with("runs:") || root.starts_with("models:")) {
+    return InvalidArgument("'" + flag + "': a runs:/ or models:/ URI cannot hold artifacts");
+  }
+  if (root.starts_with("file:") && !root.starts_with("file:/")) {
+    return InvalidArgument("'" + flag + "': expected an absolute file:/// URI");
+  }
+  const size_t colon = root.find(':');
+  const bool uri = colon != std::string::npos && colon > 0 && root.find('/') > colon;
+  if (!uri && !root.starts_with("/")) {
+    std::error_code ec;
+    const std::filesystem::path cwd = std::filesystem::current_path(ec);
+    if (ec) {
+      return InvalidArgument("'" + flag + "': cannot resolve a relative path: " + ec.message());
+    }
+    root = (cwd / root).lexically_normal().string();
+  }
+  return root;
+}
+
 Result<std::unique_ptr<MlflowApi>> MlflowApi::Create(const ApiOptions& options) {
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   tracking::ServiceOptions service;
   service.store_uri = options.store_uri;
-  service.artifact_root = kProxiedArtifactRoot;
+  service.artifact_root = options.default_artifact_root;
   PLINTH_ASSIGN_OR_RETURN(impl->service, tracking::Service::Open(service));
   impl->artifacts = std::make_unique<tracking::ArtifactRoot>(options.artifacts_destination);
   AddExperimentRoutes(impl->routes);
@@ -73,7 +101,14 @@ void MlflowApi::Answer(http::Request request, std::function<void(http::Response)
 
 std::optional<http::Response> MlflowApi::Dispatch(const http::Request& request, std::string* route,
                                                   tracking::LogRequest* write) {
-  std::string_view path = request.path;
+  // Repeated slashes are one, as MLflow's router (werkzeug) treats them: //api/2.0//x.
+  std::string merged;
+  for (char c : request.path) {
+    if (c != '/' || merged.empty() || merged.back() != '/') {
+      merged += c;
+    }
+  }
+  std::string_view path = merged;
   *route = "other";  // unknown paths share one label: metrics stay bounded
   if (path == "/health" || path == "/version" || path == "/metrics") {
     *route = std::string(path);

@@ -29,10 +29,16 @@ struct ApiOptions {
   // artifacts at mlflow-artifacts:/<experiment id>, which is DIR/<experiment id>.
   std::string artifacts_destination;
   std::string version;  // answered at /version
+  // The artifact location root of new experiments (MLflow's --default-artifact-root):
+  // the proxied mlflow-artifacts: by default; a file:// URI or local path (clients then
+  // write there themselves), or any other URI a client can reach.
+  std::string default_artifact_root = "mlflow-artifacts:";
 };
 
-// The artifact location root of new experiments in Plinth's store.
-inline constexpr const char* kProxiedArtifactRoot = "mlflow-artifacts:";
+// The --default-artifact-root value as the store keeps it: a URI as given (trailing
+// slashes dropped), a local path made absolute. kInvalidArgument for an empty value, a
+// relative file: URI, or a runs:/ or models:/ URI.
+Result<std::string> DefaultArtifactRoot(const std::string& flag);
 
 class MlflowApi {
  public:

@@ -32,23 +32,23 @@ std::string PythonType(const core::Json& v) {
   return "NoneType";
 }
 
-std::string PythonRepr(const core::Json& v) {
-  if (v.is_string()) {
-    return v.get<std::string>();
+// `v` as MLflow quotes a value in its errors: Python's json.dumps(v, sort_keys=True,
+// separators=(",", ":")) (ASCII only), cut to about 200 characters.
+std::string PythonJson(const core::Json& v) {
+  const nlohmann::json sorted = nlohmann::json::parse(core::DumpJson(v, false), nullptr, false);
+  std::string text = sorted.dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);
+  if (text.size() > 200) {
+    text = text.substr(0, 200) + "...";
   }
-  if (v.is_boolean()) {
-    return v.get<bool>() ? "True" : "False";
-  }
-  if (v.is_null()) {
-    return "None";
-  }
-  return core::DumpJson(v, false);
+  return text;
 }
 
+// MLflow's text (utils/validation.py invalid_value, with handlers.py's hint), and what was
+// expected when Plinth can say more.
 Status BadValue(std::string_view name, const core::Json& v, std::string_view expected = {}) {
-  return InvalidArgument("Invalid value " + PythonRepr(v) + " for parameter '" + std::string(name) +
-                         "' supplied" + (expected.empty() ? "" : ": " + std::string(expected)) +
-                         ". Hint: Value was of type '" + PythonType(v) +
+  return InvalidArgument("Invalid value " + PythonJson(v) + " for parameter '" + std::string(name) +
+                         "' supplied: " + (expected.empty() ? "" : std::string(expected) + ".") +
+                         " Hint: Value was of type '" + PythonType(v) +
                          "'. See the API docs for more information about request parameters.");
 }
 

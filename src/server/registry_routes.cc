@@ -1,5 +1,6 @@
 // MLflow's model registry routes.
 #include "server/routes.h"
+#include "tracking/model_uri.h"
 
 namespace plinth::server {
 
@@ -67,7 +68,7 @@ void AddRegistryRoutes(RouteTable& routes) {
   routes.AddRegistry(
       rm + "set-tag", "POST", [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
         PLINTH_ASSIGN_OR_RETURN(
-            Json m, ReadMessage(r, {name, {"key", F::kString, true}, {"value", F::kString, true}}));
+            Json m, ReadMessage(r, {name, {"key", F::kString, true}, {"value", F::kString}}));
         PLINTH_RETURN_IF_ERROR(
             s.SetRegisteredModelTag(Str(m, "name"), {Str(m, "key"), Str(m, "value")}));
         return Json::object();
@@ -98,8 +99,9 @@ void AddRegistryRoutes(RouteTable& routes) {
         return version(s.GetModelVersionByAlias(Str(m, "name"), Str(m, "alias")));
       });
 
-  routes.AddRegistry(
-      mv + "create", "POST", [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
+  routes.AddService(
+      mv + "create", "POST",
+      [=](tracking::Service::Lease& stores, const http::Request& r) -> Result<Json> {
         PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {name,
                                                         {"source", F::kString, true},
                                                         {"run_id", F::kString},
@@ -113,7 +115,9 @@ void AddRegistryRoutes(RouteTable& routes) {
         PLINTH_ASSIGN_OR_RETURN(v.tags, Tags(m, "tags"));
         v.run_link = Str(m, "run_link");
         v.description = Str(m, "description");
-        return version(s.CreateModelVersion(v));
+        PLINTH_RETURN_IF_ERROR(
+            tracking::ValidateModelVersionSource(v.source, v.run_id, stores.tracking()));
+        return version(stores.registry().CreateModelVersion(v));
       });
   routes.AddRegistry(mv + "get", "GET",
                      [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
@@ -155,13 +159,12 @@ void AddRegistryRoutes(RouteTable& routes) {
                        PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {name, ver}));
                        PLINTH_ASSIGN_OR_RETURN(
                            auto v, s.GetModelVersion(Str(m, "name"), Str(m, "version")));
-                       return Json{{"artifact_uri", v.source}};
+                       return Json{{"artifact_uri", v.storage_location}};
                      });
   routes.AddRegistry(
       mv + "set-tag", "POST", [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
         PLINTH_ASSIGN_OR_RETURN(
-            Json m,
-            ReadMessage(r, {name, ver, {"key", F::kString, true}, {"value", F::kString, true}}));
+            Json m, ReadMessage(r, {name, ver, {"key", F::kString, true}, {"value", F::kString}}));
         PLINTH_RETURN_IF_ERROR(s.SetModelVersionTag(Str(m, "name"), Str(m, "version"),
                                                     {Str(m, "key"), Str(m, "value")}));
         return Json::object();

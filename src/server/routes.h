@@ -143,6 +143,14 @@ class RouteTable {
     };
   }
 
+  // A route that needs both stores (the registry checking a run, say).
+  template <typename Fn>
+  void AddService(const std::string& path, const std::string& method, Fn fn) {
+    routes_[path][method].run = [fn](tracking::Service::Lease& s, const http::Request& r) {
+      return Body(fn(s, r));
+    };
+  }
+
   void AddWrite(const std::string& path, WriteFn fn) {
     routes_[path]["POST"].write = std::move(fn);
   }

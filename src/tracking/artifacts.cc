@@ -33,6 +33,26 @@ Result<std::string> SafeRelativePath(std::string_view path) {
 
 std::optional<std::string> ProxiedPath(std::string_view uri) {
   constexpr std::string_view kScheme = "mlflow-artifacts:";
+  // The artifact service's HTTP route, as a --default-artifact-root of
+  // http://HOST/api/2.0/mlflow-artifacts/artifacts writes run URIs (MLflow's
+  // _get_proxied_run_artifact_destination_path).
+  constexpr std::string_view kRoute = "/api/2.0/mlflow-artifacts/artifacts";
+  for (std::string_view http : {"http://", "https://"}) {
+    if (uri.starts_with(http)) {
+      const size_t slash = uri.find('/', http.size());
+      std::string_view path = slash == std::string_view::npos ? "" : uri.substr(slash);
+      path = path.substr(0, path.find_first_of("?#"));
+      if (!path.starts_with(kRoute) ||
+          (path.size() > kRoute.size() && path[kRoute.size()] != '/')) {
+        return std::nullopt;
+      }
+      path.remove_prefix(kRoute.size());
+      while (path.starts_with("/")) {
+        path.remove_prefix(1);
+      }
+      return std::string(path);
+    }
+  }
   if (!uri.starts_with(kScheme)) {
     return std::nullopt;
   }
@@ -99,15 +119,30 @@ Status ArtifactRoot::Delete(std::string_view path) const {
 }
 
 std::string GuessMimeType(std::string_view path) {
+  // MLflow's rules (utils/mime_type_utils.py): text files by extension, or by name when
+  // there is none (MLmodel, mlproject), are text/plain; then Python's mimetypes table for
+  // the types a browser shows; anything else application/octet-stream.
+  const size_t slash = path.rfind('/');
+  const std::string_view name = slash == std::string_view::npos ? path : path.substr(slash + 1);
+  const size_t dot = name.rfind('.');
+  const std::string_view ext =
+      dot == std::string_view::npos || dot == 0 ? name : name.substr(dot + 1);
+  static constexpr std::string_view kText[] = {
+      "txt",  "log",   "err",  "cfg",  "conf", "cnf",     "cf",       "ini", "properties",
+      "prop", "hocon", "toml", "yaml", "yml",  "xml",     "json",     "js",  "py",
+      "py3",  "csv",   "tsv",  "md",   "rst",  "MLmodel", "mlproject"};
+  for (std::string_view text : kText) {
+    if (ext == text) {
+      return "text/plain";
+    }
+  }
   static constexpr std::pair<std::string_view, std::string_view> kTypes[] = {
-      {".json", "application/json"}, {".txt", "text/plain"},    {".log", "text/plain"},
-      {".csv", "text/csv"},          {".html", "text/html"},    {".yaml", "text/yaml"},
-      {".yml", "text/yaml"},         {".png", "image/png"},     {".jpg", "image/jpeg"},
-      {".jpeg", "image/jpeg"},       {".svg", "image/svg+xml"}, {".gif", "image/gif"},
-      {".pdf", "application/pdf"},   {".md", "text/markdown"},  {".gz", "application/gzip"},
-      {".zip", "application/zip"},   {".py", "text/x-python"}};
-  for (const auto& [ext, type] : kTypes) {
-    if (path.ends_with(ext)) {
+      {"html", "text/html"},       {"htm", "text/html"},       {"png", "image/png"},
+      {"jpg", "image/jpeg"},       {"jpeg", "image/jpeg"},     {"gif", "image/gif"},
+      {"svg", "image/svg+xml"},    {"pdf", "application/pdf"}, {"zip", "application/zip"},
+      {"tar", "application/x-tar"}};
+  for (const auto& [extension, type] : kTypes) {
+    if (ext == extension) {
       return std::string(type);
     }
   }

@@ -29,7 +29,8 @@ struct FileInfo {
 Result<std::string> SafeRelativePath(std::string_view path);
 
 // The path under the artifact root that an artifact URI names: "mlflow-artifacts:/a/b",
-// "mlflow-artifacts://host:port/a/b" -> "a/b". Empty when the URI is not a proxied one.
+// "mlflow-artifacts://host:port/a/b", "http(s)://host:port/api/2.0/mlflow-artifacts/artifacts/a/b"
+// -> "a/b". Empty when the URI is not a proxied one.
 std::optional<std::string> ProxiedPath(std::string_view artifact_uri);
 
 // Where run artifacts are written: a local root, or a tracking server's proxy.
@@ -67,7 +68,9 @@ class ArtifactRoot : public ArtifactSink {
   core::ConfinedDir dir_;
 };
 
-// A MIME type from the file name's extension (application/octet-stream otherwise).
+// The MIME type MLflow answers for a file (its utils/mime_type_utils.py): text/plain for
+// text files (json, yaml, csv, MLmodel, ...), image and document types by extension,
+// application/octet-stream otherwise.
 std::string GuessMimeType(std::string_view path);
 
 }  // namespace plinth::tracking

@@ -79,6 +79,15 @@ struct DatasetInput {
   Dataset dataset;
 };
 
+// A dataset logged to a run of an experiment, with the context of that input
+// (its mlflow.data.context tag; none when untagged): what search-datasets answers.
+struct DatasetSummary {
+  std::string experiment_id;
+  std::string name;
+  std::string digest;
+  std::optional<std::string> context;
+};
+
 struct Run {
   RunInfo info;
   std::vector<Metric> metrics;  // the latest value of each key
@@ -111,6 +120,9 @@ struct ModelVersion {
   std::string current_stage;  // None | Staging | Production | Archived
   std::string description;
   std::string source;
+  // Where its files are: the source, or for a copy (source models:/NAME/VERSION) the
+  // original's storage location, fixed when the copy is made (MLflow's storage_location).
+  std::string storage_location;
   std::string run_id;
   std::string status;  // READY
   std::string status_message;

@@ -225,6 +225,7 @@ Result<ModelVersion> ModelVersionFromJson(const core::Json& j) {
   v.current_stage = Str(j, "current_stage");
   v.description = Str(j, "description");
   v.source = Str(j, "source");
+  v.storage_location = v.source;  // MLflow 2.x does not send it (get-download-uri does)
   v.run_id = Str(j, "run_id");
   v.status = Str(j, "status");
   v.status_message = Str(j, "status_message");
@@ -455,6 +456,27 @@ Result<LineageEdge> LineageEdgeFromJson(const core::Json& j) {
   PLINTH_ASSIGN_OR_RETURN(edge.relation, f.String("relation", ""));
   PLINTH_ASSIGN_OR_RETURN(edge.created, f.Int("created", 0));
   return edge;
+}
+
+core::Json ToJson(const DatasetSummary& d) {
+  core::Json j = {{"experiment_id", d.experiment_id}, {"name", d.name}, {"digest", d.digest}};
+  if (d.context) {
+    j["context"] = *d.context;
+  }
+  return j;
+}
+
+Result<DatasetSummary> DatasetSummaryFromJson(const core::Json& j) {
+  PLINTH_ASSIGN_OR_RETURN(core::JsonFields f,
+                          core::JsonFields::Of(j, "the server's dataset summary"));
+  DatasetSummary d;
+  PLINTH_ASSIGN_OR_RETURN(d.experiment_id, f.String("experiment_id", ""));
+  PLINTH_ASSIGN_OR_RETURN(d.name, f.String("name", ""));
+  PLINTH_ASSIGN_OR_RETURN(d.digest, f.String("digest", ""));
+  if (f.Has("context")) {
+    PLINTH_ASSIGN_OR_RETURN(d.context, f.String("context"));
+  }
+  return d;
 }
 
 Result<RegistryEvent> RegistryEventFromJson(const core::Json& j) {

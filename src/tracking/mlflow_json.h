@@ -46,6 +46,8 @@ Result<RegisteredModel> RegisteredModelFromJson(const core::Json& j);
 core::Json ToJson(const LineageEdge& e);  // {src_kind, src_id, dst_kind, dst_id, relation, created}
 core::Json ToJson(const RegistryEvent& e);  // {name, version, kind, key, from, to, user, time}
 Result<LineageEdge> LineageEdgeFromJson(const core::Json& j);
+core::Json ToJson(const DatasetSummary& d);  // {experiment_id, name, digest, context?}
+Result<DatasetSummary> DatasetSummaryFromJson(const core::Json& j);
 Result<RegistryEvent> RegistryEventFromJson(const core::Json& j);
 
 // MLflow's error_code for a Status code, and back.

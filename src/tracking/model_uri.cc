@@ -1,8 +1,53 @@
 #include "tracking/model_uri.h"
 
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+
+#include "core/url.h"
+
 namespace plinth::tracking {
 
 namespace {
+
+// What Python's urllib.parse.urlparse splits off a URI, as MLflow's checks use it.
+struct UriParts {
+  std::string scheme;  // lower case; "" for a plain path
+  std::string host;    // the authority without user and port
+  std::string path;    // up to '?' or '#'
+};
+
+UriParts SplitUri(std::string_view s) {
+  UriParts u;
+  const size_t colon = s.find(':');
+  auto scheme_char = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.';
+  };
+  if (colon != std::string_view::npos && colon > 0 &&
+      std::isalpha(static_cast<unsigned char>(s[0])) &&
+      std::all_of(s.begin(), s.begin() + static_cast<ptrdiff_t>(colon), scheme_char)) {
+    for (char c : s.substr(0, colon)) {
+      u.scheme += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    s.remove_prefix(colon + 1);
+  }
+  if (s.starts_with("//")) {
+    const size_t end = s.find_first_of("/?#", 2);
+    std::string_view authority = s.substr(2, end == std::string_view::npos ? s.npos : end - 2);
+    if (size_t at = authority.rfind('@'); at != std::string_view::npos) {
+      authority.remove_prefix(at + 1);
+    }
+    u.host = std::string(authority.substr(0, authority.find(':')));
+    s = end == std::string_view::npos ? std::string_view() : s.substr(end);
+  }
+  u.path = std::string(s.substr(0, s.find_first_of("?#")));
+  return u;
+}
+
+bool IsLocalHost(const std::string& host) {
+  return host.empty() || host == "." || host.starts_with("localhost") ||
+         host.starts_with("127.0.0.1");
+}
 
 // The version "NAME@ALIAS", "NAME/VERSION", "NAME/STAGE" or "NAME/latest" names.
 Result<ModelVersion> FindVersion(std::string_view rest, RegistryStore& registry) {
@@ -90,7 +135,17 @@ Result<std::string> ResolveModelUri(std::string_view uri, TrackingStore& trackin
   if (!version.ok()) {
     return prefix(version.status());
   }
-  Result<std::string> local = LocalArtifactPath(version->source, artifacts);
+  // A copy made through a server that did not say where its files are: follow its source
+  // (models:/NAME/VERSION) a few steps.
+  for (int hops = 0; version->storage_location.starts_with("models:/") && hops < 8; ++hops) {
+    Result<ModelVersion> original =
+        FindVersion(std::string_view(version->storage_location).substr(8), registry);
+    if (!original.ok()) {
+      return prefix(original.status());
+    }
+    version->storage_location = original->storage_location;
+  }
+  Result<std::string> local = LocalArtifactPath(version->storage_location, artifacts);
   if (!local.ok()) {
     return prefix(local.status());
   }
@@ -98,6 +153,91 @@ Result<std::string> ResolveModelUri(std::string_view uri, TrackingStore& trackin
     *version_out = std::move(*version);
   }
   return local;
+}
+
+Status ValidateNonLocalSource(const std::string& source) {
+  const Status invalid = InvalidArgument(
+      "Invalid model version source: '" + source +
+      "'. If supplying a source as an http, https, local file path, ftp, objectstore, or "
+      "mlflow-artifacts uri, an absolute path must be provided without relative path "
+      "references present. Please provide an absolute path.");
+  // Decoded until nothing changes (unquote_plus), so %2e%2e and %252e%252e are seen.
+  std::string s = source;
+  for (std::string prev; prev != s;) {
+    prev = s;
+    s = core::PercentDecode(s, true);
+  }
+  // '..' anywhere, the query included (a%3f/../.. decodes to a?/../..).
+  for (size_t i = 0; i <= s.size();) {
+    const size_t j = std::min(s.find('/', i), s.size());
+    if (std::string_view(s).substr(i, j - i) == "..") {
+      return invalid;
+    }
+    i = j + 1;
+  }
+  std::string path;
+  for (char c : SplitUri(s).path) {  // runs of '/' are one
+    if (c != '/' || path.empty() || path.back() != '/') {
+      path += c;
+    }
+  }
+  while (!path.empty() && path.back() == '/') {
+    path.pop_back();
+  }
+  if (path.find('\0') != std::string::npos) {
+    return invalid;
+  }
+  // The path must already be what resolving it gives: absolute, no '.' parts.
+  const std::string normal = std::filesystem::path(path).lexically_normal().string();
+  if (path.empty() || path[0] != '/' || normal != path) {
+    return invalid;
+  }
+  return Status::Ok();
+}
+
+bool IsLocalSource(const std::string& source) {
+  const UriParts uri = SplitUri(source);
+  return uri.scheme.empty() || (uri.scheme == "file" && IsLocalHost(uri.host));
+}
+
+Status ValidateModelVersionSource(const std::string& source, const std::string& run_id,
+                                  TrackingStore& runs) {
+  const UriParts uri = SplitUri(source);
+  if (uri.scheme == "file" && !IsLocalHost(uri.host)) {
+    return InvalidArgument(source +
+                           " is not a valid remote uri. For remote access on windows, please "
+                           "consider using a different scheme such as SMB (e.g. "
+                           "smb://<hostname>/<path>).");
+  }
+  if (!uri.scheme.empty() && uri.scheme != "file") {
+    return ValidateNonLocalSource(source);
+  }
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const std::string local = uri.scheme.empty() ? source : core::PercentDecode(uri.path, false);
+  fs::path resolved = fs::weakly_canonical(fs::absolute(local, ec), ec);
+  if (!run_id.empty()) {
+    PLINTH_ASSIGN_OR_RETURN(Run run, runs.GetRun(run_id));
+    const UriParts artifacts = SplitUri(run.info.artifact_uri);
+    if (artifacts.scheme.empty() || (artifacts.scheme == "file" && IsLocalHost(artifacts.host))) {
+      const std::string dir_text = artifacts.scheme.empty()
+                                       ? run.info.artifact_uri
+                                       : core::PercentDecode(artifacts.path, false);
+      const fs::path dir = fs::weakly_canonical(fs::absolute(dir_text, ec), ec);
+      for (fs::path p = resolved; !p.empty(); p = p.parent_path()) {
+        if (p == dir) {
+          return Status::Ok();
+        }
+        if (p == p.parent_path()) {
+          break;
+        }
+      }
+    }
+  }
+  return InvalidArgument("Invalid model version source: '" + resolved.string() +
+                         "'. To use a local path as a model version source, the run_id request "
+                         "parameter has to be specified and the local path has to be contained "
+                         "within the artifact directory of the run specified by the run_id.");
 }
 
 }  // namespace plinth::tracking

@@ -21,6 +21,19 @@ bool IsModelUri(std::string_view uri);
 // file:// URI or an absolute path as it is. Unimplemented for other stores.
 Result<std::string> LocalArtifactPath(std::string_view location, const ArtifactSink& artifacts);
 
+// MLflow's check of a new model version's source (its server's _validate_source): a
+// local path or file:// URI is accepted only with `run_id` and only inside that run's
+// local artifact directory; any other URI must be an absolute path without relative
+// references (checked after repeated percent-decoding). kInvalidArgument with MLflow's
+// texts; `runs` answers the run (kNotFound when it does not exist).
+Status ValidateModelVersionSource(const std::string& source, const std::string& run_id,
+                                  TrackingStore& runs);
+// The second half alone: a source that is not local.
+Status ValidateNonLocalSource(const std::string& source);
+// True for a local path or a file:// URI (on this host): the sources whose check needs
+// the run (ValidateModelVersionSource).
+bool IsLocalSource(const std::string& source);
+
 // The local directory `uri` names. Errors name the URI and what was not found.
 // For a models:/ URI, `version` (when not null) gets the registry's version.
 Result<std::string> ResolveModelUri(std::string_view uri, TrackingStore& tracking,

@@ -246,6 +246,13 @@ class RestTrackingStore : public TrackingStore {
   Status AddLineage(const LineageEdge& e) override {
     return rest_.Call("POST", "/api/plinth/v1/lineage", ToJson(e)).status();
   }
+  Result<std::vector<DatasetSummary>> SearchDatasets(
+      const std::vector<std::string>& experiment_ids) override {
+    PLINTH_ASSIGN_OR_RETURN(Json r,
+                            rest_.Call("POST", "/ajax-api/2.0/mlflow/experiments/search-datasets",
+                                       {{"experiment_ids", experiment_ids}}));
+    return List<DatasetSummary>(r, "dataset_summaries", DatasetSummaryFromJson);
+  }
   Result<std::vector<LineageEdge>> LineageOf(const std::string& id) override {
     PLINTH_ASSIGN_OR_RETURN(Json r, rest_.Call("GET", "/api/plinth/v1/lineage", {{"id", id}}));
     return List<LineageEdge>(r, "edges", LineageEdgeFromJson);

@@ -9,6 +9,7 @@
 #include "core/confined_dir.h"
 #include "core/hash.h"
 #include "core/url.h"
+#include "tracking/model_uri.h"
 #include "tracking/search.h"
 #include "tracking/sql_stores.h"
 #include "tracking/sql_util.h"
@@ -83,6 +84,10 @@ CREATE TABLE IF NOT EXISTS lineage_edges (
   PRIMARY KEY (src_kind, src_id, dst_kind, dst_id));
 CREATE INDEX IF NOT EXISTS lineage_by_dst ON lineage_edges (dst_id);
 CREATE INDEX IF NOT EXISTS lineage_by_src ON lineage_edges (src_id);
+)sql"},
+    {2, "model version storage location (a copy's files are the original's)",
+     R"sql(
+ALTER TABLE model_versions ADD COLUMN storage_location TEXT;
 )sql"},
 };
 
@@ -165,40 +170,6 @@ Status ValidateAlias(const std::string& alias) {
   return Status::Ok();
 }
 
-// MLflow's guard against sources that climb out of where they point
-// (handlers._validate_non_local_source_contains_relative_paths).
-Status ValidateSourcePath(const std::string& source) {
-  std::string s = source;
-  for (std::string prev; prev != s;) {
-    prev = s;
-    s = core::PercentDecode(s, true);
-  }
-  std::string path = s;
-  if (size_t colon = s.find(':'); colon != std::string::npos && s.find('/') > colon) {
-    path = s.substr(colon + 1);  // after the scheme, and after the authority if any
-    if (path.starts_with("//")) {
-      size_t slash = path.find('/', 2);
-      path = slash == std::string::npos ? "" : path.substr(slash);
-    }
-  }
-  path = path.substr(0, path.find('?'));
-  bool bad = path.find('\0') != std::string::npos;
-  for (size_t i = 0; i <= path.size();) {
-    size_t j = std::min(path.find('/', i), path.size());
-    std::string_view part = std::string_view(path).substr(i, j - i);
-    bad = bad || part == ".." || part == ".";
-    i = j + 1;
-  }
-  if (bad) {
-    return InvalidArgument("Invalid model version source: '" + source +
-                           "'. If supplying a source as an http, https, local file path, ftp, "
-                           "objectstore, or mlflow-artifacts uri, an absolute path must be "
-                           "provided without relative path references present. Please provide an "
-                           "absolute path.");
-  }
-  return Status::Ok();
-}
-
 SqlNames ModelNames() {
   return {"m", "name", "registered_model_tags", "name", [](std::string_view a) {
             return std::string(a == "last_updated_timestamp" ? "last_updated_time" : a);
@@ -224,7 +195,8 @@ SqlNames VersionNames() {
 
 constexpr std::string_view kVersionColumns =
     "v.name, v.version, v.creation_time, v.last_updated_time, v.description, v.user_id, "
-    "v.current_stage, v.source, v.run_id, v.run_link, v.status, v.status_message";
+    "v.current_stage, v.source, v.run_id, v.run_link, v.status, v.status_message, "
+    "v.storage_location";
 
 class SqlRegistryStore : public RegistryStore {
  public:
@@ -347,10 +319,13 @@ class SqlRegistryStore : public RegistryStore {
     if (v.source.empty()) {
       return InvalidArgument("Missing value for required parameter 'source'.");
     }
-    PLINTH_RETURN_IF_ERROR(ValidateSourcePath(v.source));
+    if (!IsLocalSource(v.source)) {  // local ones are checked against their run by the caller
+      PLINTH_RETURN_IF_ERROR(ValidateNonLocalSource(v.source));
+    }
     for (const Tag& t : v.tags) {
       PLINTH_RETURN_IF_ERROR(ValidateRegistryTag("Model version", t));
     }
+    PLINTH_ASSIGN_OR_RETURN(const std::string storage, StorageLocation(v.source));
     int64_t version = 0;
     PLINTH_RETURN_IF_ERROR(db_->Transaction([&]() -> Status {
       int64_t now = NowMs();
@@ -364,13 +339,12 @@ class SqlRegistryStore : public RegistryStore {
       }
       version = next[0].Int(0);
       auto opt = [](const std::string& s) { return s.empty() ? Value() : Value(s); };
-      Value row[] = {
-          v.name,        version,        now, now, opt(v.description), opt(v.user_id), v.source,
-          opt(v.run_id), opt(v.run_link)};
+      Value row[] = {v.name,         version,  now,     now,           opt(v.description),
+                     opt(v.user_id), v.source, storage, opt(v.run_id), opt(v.run_link)};
       PLINTH_RETURN_IF_ERROR(db_->Exec(
           "INSERT INTO model_versions (name, version, creation_time, last_updated_time, "
-          "description, user_id, current_stage, source, run_id, run_link, status) VALUES (?, ?, "
-          "?, ?, ?, ?, 'None', ?, ?, ?, 'READY')",
+          "description, user_id, current_stage, source, storage_location, run_id, run_link, "
+          "status) VALUES (?, ?, ?, ?, ?, ?, 'None', ?, ?, ?, ?, 'READY')",
           row));
       for (const Tag& t : v.tags) {
         PLINTH_RETURN_IF_ERROR(UpsertVersionTag(v.name, version, t));
@@ -386,6 +360,26 @@ class SqlRegistryStore : public RegistryStore {
           edge);
     }));
     return GetModelVersion(v.name, std::to_string(version));
+  }
+
+  // Where a new version's files are: its source, or for a copy (source models:/NAME/VERSION,
+  // what MlflowClient.copy_model_version writes) the original's storage location.
+  Result<std::string> StorageLocation(const std::string& source) {
+    if (!source.starts_with("models:/")) {
+      return source;
+    }
+    const std::string_view rest = std::string_view(source).substr(8);
+    const size_t slash = rest.find('/');
+    Result<ModelVersion> original =
+        slash == std::string_view::npos
+            ? Result<ModelVersion>(InvalidArgument("expected models:/NAME/VERSION"))
+            : GetModelVersion(std::string(rest.substr(0, slash)),
+                              std::string(rest.substr(slash + 1)));
+    if (!original.ok()) {
+      return InvalidArgument("Unable to fetch model from model URI source artifact location '" +
+                             source + "'. Error: " + original.status().message());
+    }
+    return original->storage_location;
   }
 
   Result<ModelVersion> GetModelVersion(const std::string& name,
@@ -437,7 +431,10 @@ class SqlRegistryStore : public RegistryStore {
           PLINTH_RETURN_IF_ERROR(MoveStage(name, o.Int(0), to, "Archived", user_id, now));
         }
       }
-      return MoveStage(name, mv.version, mv.current_stage, to, user_id, now);
+      PLINTH_RETURN_IF_ERROR(MoveStage(name, mv.version, mv.current_stage, to, user_id, now));
+      // A stage move updates the registered model too (MLflow's SqlAlchemyStore does).
+      Value m[] = {now, name};
+      return db_->Exec("UPDATE registered_models SET last_updated_time = ? WHERE name = ?", m);
     }));
     return GetModelVersion(name, version);
   }
@@ -463,7 +460,10 @@ class SqlRegistryStore : public RegistryStore {
         SqlFragment sql,
         SearchStatement("SELECT " + std::string(kVersionColumns) + " FROM model_versions v",
                         CompileFilter(comparisons, kNames), q.order_by, ModelVersionSearch(),
-                        kNames, "v.last_updated_time DESC, v.name ASC, v.version DESC"));
+                        kNames,
+                        // MLflow's order: the default, or the caller's then name and version.
+                        q.order_by.empty() ? "v.last_updated_time DESC, v.name ASC, v.version DESC"
+                                           : "v.name ASC, v.version DESC"));
     return FetchPage<ModelVersion>(
         *db_, std::move(sql), q.max_results, q.page_token,
         [this](const std::vector<Row>& rows) { return LoadVersions(rows); });
@@ -631,6 +631,7 @@ class SqlRegistryStore : public RegistryStore {
       v.run_link = r.Text(9);
       v.status = r.Text(10);
       v.status_message = r.Text(11);
+      v.storage_location = r.IsNull(12) ? v.source : r.Text(12);
       index[{v.name, v.version}] = out.size();
       if (seen.insert(v.name).second) {
         names.emplace_back(v.name);

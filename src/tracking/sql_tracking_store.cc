@@ -1,8 +1,10 @@
 // TrackingStore over store::Database: one schema, one SQL dialect, on SQLite
 // and PostgreSQL alike.
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
+#include <filesystem>
 #include <map>
 #include <random>
 #include <set>
@@ -121,6 +123,7 @@ constexpr size_t kMaxParamsTagsPerBatch = 100;
 constexpr size_t kMaxEntitiesPerBatch = 1000;
 constexpr size_t kMaxDatasetName = 500;
 constexpr size_t kMaxDatasetDigest = 36;
+constexpr size_t kMaxDatasetSummaries = 1000;  // search-datasets answers at most this many
 constexpr size_t kMaxDatasetSchema = 1048575;
 constexpr size_t kMaxDatasetSource = 65535;
 constexpr size_t kMaxInputTagKey = 255;
@@ -182,6 +185,24 @@ Result<int64_t> ExperimentKey(const std::string& id) {
     return NotFound("No Experiment with id=" + id + " exists");
   }
   return v;
+}
+
+// A relative local path made absolute against the working directory, as MLflow's
+// resolve_uri_if_local does for an experiment's artifact location; URIs and absolute
+// paths unchanged.
+std::string ResolveIfLocal(const std::string& location) {
+  const size_t colon = location.find(':');
+  const bool has_scheme =
+      colon != std::string::npos && colon > 0 && location.find('/') > colon &&
+      std::all_of(location.begin(), location.begin() + static_cast<ptrdiff_t>(colon), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.';
+      });
+  if (has_scheme || location.starts_with("/")) {
+    return location;
+  }
+  std::error_code ec;
+  const std::filesystem::path cwd = std::filesystem::current_path(ec);
+  return ec ? location : (cwd / location).lexically_normal().string();
 }
 
 std::string RandomRunName() {
@@ -294,9 +315,10 @@ class SqlTrackingStore : public TrackingStore {
       int64_t key = next.at(0).Int(0);
       id = std::to_string(key);
       int64_t now = NowMs();
-      Value row[] = {key, name,
-                     artifact_location.empty() ? artifact_root_ + "/" + id : artifact_location, now,
-                     now};
+      Value row[] = {
+          key, name,
+          artifact_location.empty() ? artifact_root_ + "/" + id : ResolveIfLocal(artifact_location),
+          now, now};
       PLINTH_RETURN_IF_ERROR(
           db_->Exec("INSERT INTO experiments (experiment_id, name, artifact_location, "
                     "lifecycle_stage, creation_time, last_update_time) VALUES (?, ?, ?, "
@@ -709,6 +731,33 @@ class SqlTrackingStore : public TrackingStore {
         "INSERT INTO lineage_edges (src_kind, src_id, dst_kind, dst_id, relation, created) "
         "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (src_kind, src_id, dst_kind, dst_id) DO NOTHING",
         row);
+  }
+
+  Result<std::vector<DatasetSummary>> SearchDatasets(
+      const std::vector<std::string>& experiment_ids) override {
+    std::vector<DatasetSummary> out;
+    for (const std::string& id : experiment_ids) {
+      Result<int64_t> key = ExperimentKey(id);
+      if (!key.ok()) {
+        continue;  // names no experiment
+      }
+      Value k[] = {*key};
+      PLINTH_ASSIGN_OR_RETURN(
+          auto rows,
+          db_->Query("SELECT DISTINCT d.experiment_id, d.name, d.digest, t.value FROM datasets d "
+                     "JOIN inputs i ON i.dataset_uuid = d.dataset_uuid LEFT JOIN input_tags t ON "
+                     "t.input_uuid = i.input_uuid AND t.name = 'mlflow.data.context' WHERE "
+                     "d.experiment_id = ? ORDER BY d.name, d.digest, t.value",
+                     k));
+      for (const Row& r : rows) {
+        if (out.size() >= kMaxDatasetSummaries) {
+          return out;
+        }
+        out.push_back({std::to_string(r.Int(0)), r.Text(1), r.Text(2),
+                       r.IsNull(3) ? std::nullopt : std::optional<std::string>(r.Text(3))});
+      }
+    }
+    return out;
   }
 
   Result<std::vector<LineageEdge>> LineageOf(const std::string& id) override {

@@ -115,6 +115,12 @@ class TrackingStore {
   // A page of runs of `query.experiment_ids` matching the filter; never kNotFound.
   virtual Result<Page<Run>> SearchRuns(const RunQuery& query) = 0;
 
+  // The datasets logged to runs of `experiment_ids`, distinct by experiment, name,
+  // digest and context, at most 1,000 (MLflow's search-datasets). Ids that name no
+  // experiment match nothing; never kNotFound.
+  virtual Result<std::vector<DatasetSummary>> SearchDatasets(
+      const std::vector<std::string>& experiment_ids) = 0;
+
   // Run data. kNotFound for an unknown run, kInvalidArgument for a run that
   // is deleted. A param is immutable: logging another value for its key is
   // kInvalidArgument (the same value again is OK).

@@ -151,6 +151,8 @@ check server-store-outside-project 2 "--artifacts-root: not given and no Plinth 
 check server-nothing-outside-project 2 "--store: not given and no Plinth project here" -- in_plain "$PLINTH" server --port 0
 check server-bad-store 2 "--store: store URI \"bogus://x\": unknown scheme" -- "$PLINTH" server --store bogus://x --artifacts-root "$T/plain/a" --port 0
 check server-bad-port 2 "--port 70000: expected 0 to 65535" -- "$PLINTH" server --port 70000
+check server-bad-artifact-root 2 "--default-artifact-root: 'runs:/abc': a runs:/ or models:/ URI cannot hold artifacts" -- "$PLINTH" server --store "sqlite:///$T/plain/s.db" --artifacts-root "$T/plain/a" --default-artifact-root runs:/abc --port 0
+check server-relative-file-root 2 "--default-artifact-root: 'file:x': expected an absolute file:/// URI" -- "$PLINTH" server --store "sqlite:///$T/plain/s.db" --artifacts-root "$T/plain/a" --default-artifact-root file:x --port 0
 check serve-bad-port 2 "--port -5: expected 0 to 65535" -- "$PLINTH" serve "$T/bundle" --port -5
 check serve-no-bundle 2 "nothing" -- "$PLINTH" serve "$T/nothing"
 # The address in use: the environment's fault, exit 3.

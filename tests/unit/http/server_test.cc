@@ -266,6 +266,45 @@ TEST(HttpServerTest, RefusesBodiesThatCannotBeDelimited) {
 }
 
 // A HEAD answer carries the GET answer's headers and no body, also for a file.
+// "Expect: 100-continue": the server says "100 Continue" before the client sends the body
+// (curl does so for uploads and otherwise waits a second first), then answers as usual.
+TEST(HttpServerTest, AnswersExpectContinueBeforeTheBody) {
+  Server server(ServerOptions{}, [&](const Request& r) {
+    Response resp;
+    resp.body = "got " + std::to_string(r.body.size());
+    return resp;
+  });
+  ASSERT_TRUE(server.Listen().ok());
+  std::thread t([&] { server.Run(false); });
+  const int fd = Connect(server.port());
+  ASSERT_GE(fd, 0);
+  timeval wait{10, 0};  // a server that never says it would fail here, not hang
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof(wait));
+  const std::string head =
+      "PUT /x HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nExpect: 100-continue\r\n"
+      "Connection: close\r\n\r\n";
+  ASSERT_EQ(::send(fd, head.data(), head.size(), 0), static_cast<ssize_t>(head.size()));
+  char buf[4096];
+  ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+  ASSERT_GT(n, 0) << "no interim answer before the body";
+  EXPECT_EQ(std::string(buf, static_cast<size_t>(n)), "HTTP/1.1 100 Continue\r\n\r\n");
+  ASSERT_EQ(::send(fd, "hello", 5, 0), 5);
+  std::string out;
+  while ((n = ::recv(fd, buf, sizeof(buf), 0)) > 0) {
+    out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  EXPECT_TRUE(out.starts_with("HTTP/1.1 200 OK")) << out;
+  EXPECT_TRUE(out.ends_with("got 5")) << out;
+  // Without the header, no interim answer.
+  const std::string plain = Exchange(server.port(),
+                                     "PUT /x HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n"
+                                     "Connection: close\r\n\r\nhi");
+  EXPECT_TRUE(plain.starts_with("HTTP/1.1 200 OK")) << plain;
+  server.Stop();
+  t.join();
+}
+
 TEST(HttpServerTest, HeadAnswersCarryNoBody) {
   testutil::TempDir dir;
   const std::string file = dir.Write("f.txt", "0123456789");

@@ -4,6 +4,7 @@
 #include <map>
 #include <string>
 
+#include "tracking/artifacts.h"
 #include "tracking/client.h"
 
 namespace plinth::tracking {
@@ -59,6 +60,56 @@ TEST(LocateTrackingStore, NothingNamed) {
   EXPECT_EQ(no_root.status().message(),
             "$MLFLOW_TRACKING_URI sqlite:///m.db: no artifact root outside a Plinth project; set "
             "PLINTH_ARTIFACTS_ROOT to the directory `plinth server --artifacts-root` serves");
+}
+
+}  // namespace
+}  // namespace plinth::tracking
+
+namespace plinth::tracking {
+namespace {
+
+// The MIME types MLflow's server answers (test_mime_type_for_download_artifacts_api and
+// mlflow/utils/mime_type_utils.py), by extension, or by name for MLmodel and mlproject.
+TEST(GuessMimeType, AsMlflowAnswers) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"a.txt", "text/plain"},
+      {"b.pkl", "application/octet-stream"},
+      {"c.png", "image/png"},
+      {"d.pdf", "application/pdf"},
+      {"model/MLmodel", "text/plain"},
+      {"mlproject", "text/plain"},
+      {"m.json", "text/plain"},
+      {"x/conda.yaml", "text/plain"},
+      {"r.csv", "text/plain"},
+      {"report.html", "text/html"},
+      {".hidden", "application/octet-stream"},
+      {"noext", "application/octet-stream"},
+      {"a.JSON", "application/octet-stream"},  // extensions compare as MLflow does: exactly
+  };
+  for (const auto& [path, type] : cases) {
+    EXPECT_EQ(GuessMimeType(path), type) << path;
+  }
+}
+
+}  // namespace
+}  // namespace plinth::tracking
+
+namespace plinth::tracking {
+namespace {
+
+// Run artifact URIs the server keeps itself: MLflow's proxied scheme, and the artifact
+// service's HTTP route that a --default-artifact-root of http://.../mlflow-artifacts/artifacts
+// writes; anything else is not the server's.
+TEST(ProxiedPath, SchemeAndHttpRoute) {
+  EXPECT_EQ(ProxiedPath("mlflow-artifacts:/1/r/artifacts"), "1/r/artifacts");
+  EXPECT_EQ(ProxiedPath("mlflow-artifacts://host:5000/1/r"), "1/r");
+  EXPECT_EQ(ProxiedPath("http://h:5000/api/2.0/mlflow-artifacts/artifacts/1/r/artifacts"),
+            "1/r/artifacts");
+  EXPECT_EQ(ProxiedPath("https://h/api/2.0/mlflow-artifacts/artifacts"), "");
+  EXPECT_EQ(ProxiedPath("http://h/api/2.0/mlflow-artifacts/artifactsX/1"), std::nullopt);
+  EXPECT_EQ(ProxiedPath("http://h/other/1"), std::nullopt);
+  EXPECT_EQ(ProxiedPath("file:///tmp/a"), std::nullopt);
+  EXPECT_EQ(ProxiedPath("s3://b/a"), std::nullopt);
 }
 
 }  // namespace

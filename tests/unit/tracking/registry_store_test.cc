@@ -50,10 +50,19 @@ TEST_P(RegistryStoreTest, ModelsAndVersions) {
   EXPECT_EQ(NewVersion("churn").version, 2);
   NewModelVersion orphan;
   orphan.name = "nope";
-  orphan.source = "s3://x";
+  orphan.source = "s3://bucket/x";
   EXPECT_EQ(store_->CreateModelVersion(orphan).status().code(), StatusCode::kNotFound);
   orphan.name = "churn";
   orphan.source = "mlflow-artifacts:/1/abc/artifacts/../../../etc";
+  EXPECT_NE(
+      store_->CreateModelVersion(orphan).status().message().find("Invalid model version source"),
+      std::string::npos);
+  // '..' after the query mark: decoded, then cut at '?', it used to pass.
+  orphan.source = "dbfs:/abc/artifacts/a%3f/../../..";
+  EXPECT_NE(
+      store_->CreateModelVersion(orphan).status().message().find("Invalid model version source"),
+      std::string::npos);
+  orphan.source = "s3://x";  // no path: not an absolute one (MLflow refuses it too)
   EXPECT_NE(
       store_->CreateModelVersion(orphan).status().message().find("Invalid model version source"),
       std::string::npos);
@@ -83,6 +92,32 @@ TEST_P(RegistryStoreTest, ModelsAndVersions) {
             StatusCode::kNotFound);
   ASSERT_TRUE(store_->DeleteRegisteredModel("churn-v2").ok());
   EXPECT_EQ(store_->GetModelVersion("churn-v2", "1").status().code(), StatusCode::kNotFound);
+}
+
+// A copy (source models:/NAME/VERSION, as MlflowClient.copy_model_version makes it) keeps
+// its source and stores where the original's files are; a copy of a copy too.
+TEST_P(RegistryStoreTest, CopiedVersionsPointAtTheOriginalsFiles) {
+  ASSERT_TRUE(store_->CreateRegisteredModel("churn", {}, "").ok());
+  ASSERT_TRUE(store_->CreateRegisteredModel("churn-prod", {}, "").ok());
+  ModelVersion original = NewVersion("churn", "mlflow-artifacts:/1/abc/artifacts/model");
+  EXPECT_EQ(original.storage_location, "mlflow-artifacts:/1/abc/artifacts/model");
+  ModelVersion copy = NewVersion("churn-prod", "models:/churn/1");
+  EXPECT_EQ(copy.source, "models:/churn/1");
+  EXPECT_EQ(copy.storage_location, "mlflow-artifacts:/1/abc/artifacts/model");
+  ModelVersion again = NewVersion("churn", "models:/churn-prod/1");
+  EXPECT_EQ(again.storage_location, "mlflow-artifacts:/1/abc/artifacts/model");
+  auto read = store_->GetModelVersion("churn-prod", "1");
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(read->storage_location, "mlflow-artifacts:/1/abc/artifacts/model");
+  NewModelVersion missing;
+  missing.name = "churn";
+  missing.source = "models:/churn/9";
+  auto bad = store_->CreateModelVersion(missing);
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find(
+                "Unable to fetch model from model URI source artifact location 'models:/churn/9'"),
+            std::string::npos)
+      << bad.status().message();
 }
 
 TEST_P(RegistryStoreTest, NamesMustBeFileNames) {
