@@ -1,4 +1,7 @@
 // MLflow's artifact routes: run artifact listings and the proxied artifact files.
+#include <filesystem>
+
+#include "core/url.h"
 #include "server/routes.h"
 
 namespace plinth::server {
@@ -50,10 +53,63 @@ Json FilesJson(const std::vector<FileInfo>& files, const std::string& prefix) {
   return list;
 }
 
+// The local path a file URI or absolute path names; none for other URIs and for
+// file:// URIs on another host.
+std::optional<std::string> LocalPath(std::string_view uri) {
+  if (uri.starts_with("file://")) {
+    uri.remove_prefix(7);
+    const size_t slash = uri.find('/');
+    const std::string_view host = uri.substr(0, slash);
+    if (slash == std::string_view::npos ||
+        !(host.empty() || host == "localhost" || host == "127.0.0.1")) {
+      return std::nullopt;
+    }
+    uri.remove_prefix(slash);
+  } else if (uri.starts_with("file:")) {
+    uri.remove_prefix(5);
+  } else if (!uri.starts_with("/")) {
+    return std::nullopt;
+  }
+  return std::filesystem::path(core::PercentDecode(uri, false)).lexically_normal().string();
+}
+
 }  // namespace
 
+ArtifactLocations::ArtifactLocations(ArtifactRoot& proxied, const std::string& local_root)
+    : proxied_(proxied) {
+  if (std::optional<std::string> dir = LocalPath(local_root)) {
+    local_dir_ = *dir;
+    while (local_dir_.size() > 1 && local_dir_.back() == '/') {
+      local_dir_.pop_back();
+    }
+    local_ = std::make_unique<ArtifactRoot>(local_dir_);
+  }
+}
+
+std::optional<ArtifactLocations::Found> ArtifactLocations::Find(std::string_view uri) const {
+  if (std::optional<std::string> proxied = ProxiedPath(uri)) {
+    return Found{&proxied_, *proxied};
+  }
+  if (!local_) {
+    return std::nullopt;
+  }
+  std::optional<std::string> path = LocalPath(uri);
+  if (!path || (*path != local_dir_ && !path->starts_with(local_dir_ + "/"))) {
+    return std::nullopt;
+  }
+  const std::string rel =
+      path->size() > local_dir_.size() ? path->substr(local_dir_.size() + 1) : "";
+  Result<std::string> safe = SafeRelativePath(rel);
+  if (!safe.ok()) {
+    return std::nullopt;
+  }
+  return Found{local_.get(), *safe};
+}
+
 std::optional<http::Response> HandleArtifactFiles(std::string_view rest, const http::Request& r,
-                                                  ArtifactRoot& files, tracking::Service& service) {
+                                                  const ArtifactLocations& locations,
+                                                  tracking::Service& service) {
+  ArtifactRoot& files = locations.proxied();
   constexpr std::string_view kArtifacts = "/mlflow-artifacts/artifacts";
   auto result = [](Result<Json> j) {
     return j.ok() ? JsonResponse(*j) : ErrorResponse(j.status());
@@ -111,27 +167,27 @@ std::optional<http::Response> HandleArtifactFiles(std::string_view rest, const h
       Result<tracking::ModelVersion> v = stores->registry().GetModelVersion(
           r.Query("name").value_or(""), r.Query("version").value_or(""));
       s = v.status();
-      root = v.ok() ? v->source : "";
+      root = v.ok() ? v->storage_location : "";
     }
     if (!s.ok()) {
       return ErrorResponse(s);
     }
-    std::optional<std::string> base = ProxiedPath(root);
+    std::optional<ArtifactLocations::Found> base = locations.Find(root);
     if (!base) {
       return ErrorResponse(Unimplemented("artifacts at '" + root +
                                          "' are not kept by this server's artifact store"));
     }
-    const std::string path = *base + "/" + *rel;
-    return FileResponse(files.Open(path), path);
+    const std::string path = base->rel.empty() ? *rel : base->rel + "/" + *rel;
+    return FileResponse(base->root->Open(path), path);
   }
   return std::nullopt;
 }
 
-void AddArtifactRoutes(RouteTable& routes, ArtifactRoot& artifacts) {
+void AddArtifactRoutes(RouteTable& routes, const ArtifactLocations& locations) {
   using F = FieldType;
-  ArtifactRoot* root = &artifacts;
+  const ArtifactLocations* where = &locations;
   routes.Add("/mlflow/artifacts/list", {"GET"},
-             [root](TrackingStore& s, const http::Request& r) -> Result<Json> {
+             [where](TrackingStore& s, const http::Request& r) -> Result<Json> {
                PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"run_id", F::kString},
                                                                {"run_uuid", F::kString},
                                                                {"path", F::kString},
@@ -140,14 +196,45 @@ void AddArtifactRoutes(RouteTable& routes, ArtifactRoot& artifacts) {
                PLINTH_ASSIGN_OR_RETURN(tracking::Run run, s.GetRun(id));
                PLINTH_ASSIGN_OR_RETURN(std::string rel, RequestPath(Str(m, "path")));
                Json out = {{"root_uri", run.info.artifact_uri}};
-               if (std::optional<std::string> base = ProxiedPath(run.info.artifact_uri)) {
-                 PLINTH_ASSIGN_OR_RETURN(auto files,
-                                         root->List(rel.empty() ? *base : *base + "/" + rel));
+               if (auto base = where->Find(run.info.artifact_uri)) {
+                 const std::string dir =
+                     base->rel.empty() ? rel : (rel.empty() ? base->rel : base->rel + "/" + rel);
+                 PLINTH_ASSIGN_OR_RETURN(auto files, base->root->List(dir));
                  if (!files.empty()) {
                    out["files"] = FilesJson(files, rel);
                  }
                }
                return out;
+             });
+  // The UI's upload of one file into a run's artifacts (MLflow's upload_artifact_handler):
+  // the body is the file, at most 10 MB.
+  routes.Add("/mlflow/upload-artifact", {"POST"},
+             [where](TrackingStore& s, const http::Request& r) -> Result<Json> {
+               constexpr size_t kMaxBytes = 10 * 1024 * 1024;
+               const std::string id = r.Query("run_uuid").value_or("");
+               if (id.empty()) {
+                 return InvalidArgument("Request must specify run_uuid.");
+               }
+               const std::string path = r.Query("path").value_or("");
+               if (path.empty()) {
+                 return InvalidArgument("Request must specify path.");
+               }
+               PLINTH_ASSIGN_OR_RETURN(std::string rel, RequestPath(path));
+               if (r.body.size() > kMaxBytes) {
+                 return InvalidArgument("Artifact size is too large. Max size is 10MB.");
+               }
+               if (r.body.empty()) {
+                 return InvalidArgument("Request must specify data.");
+               }
+               PLINTH_ASSIGN_OR_RETURN(tracking::Run run, s.GetRun(id));
+               std::optional<ArtifactLocations::Found> base = where->Find(run.info.artifact_uri);
+               if (!base) {
+                 return Unimplemented("artifacts at '" + run.info.artifact_uri +
+                                      "' are not kept by this server's artifact store");
+               }
+               PLINTH_RETURN_IF_ERROR(
+                   base->root->Put(base->rel.empty() ? rel : base->rel + "/" + rel, r.body));
+               return Json::object();
              });
 }
 

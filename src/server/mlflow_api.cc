@@ -18,6 +18,7 @@ struct MlflowApi::Impl {
   ApiOptions options;
   std::unique_ptr<tracking::Service> service;
   std::unique_ptr<tracking::ArtifactRoot> artifacts;
+  std::unique_ptr<ArtifactLocations> locations;
   RouteTable routes;
   http::RequestMetrics request_metrics{"plinth_server"};
 };
@@ -60,10 +61,13 @@ Result<std::unique_ptr<MlflowApi>> MlflowApi::Create(const ApiOptions& options) 
   service.artifact_root = options.default_artifact_root;
   PLINTH_ASSIGN_OR_RETURN(impl->service, tracking::Service::Open(service));
   impl->artifacts = std::make_unique<tracking::ArtifactRoot>(options.artifacts_destination);
+  const std::string& root = options.default_artifact_root;
+  impl->locations = std::make_unique<ArtifactLocations>(
+      *impl->artifacts, root.starts_with("/") || root.starts_with("file:") ? root : "");
   AddExperimentRoutes(impl->routes);
   AddMetricRoutes(impl->routes);
   AddRegistryRoutes(impl->routes);
-  AddArtifactRoutes(impl->routes, *impl->artifacts);
+  AddArtifactRoutes(impl->routes, *impl->locations);
   AddLineageRoutes(impl->routes);
   return std::unique_ptr<MlflowApi>(new MlflowApi(std::move(impl)));
 }
@@ -148,7 +152,7 @@ std::optional<http::Response> MlflowApi::Dispatch(const http::Request& request, 
       break;
     }
   }
-  if (auto served = HandleArtifactFiles(rest.empty() ? path : rest, request, *impl_->artifacts,
+  if (auto served = HandleArtifactFiles(rest.empty() ? path : rest, request, *impl_->locations,
                                         *impl_->service)) {
     std::string_view p = rest.empty() ? path : rest;
     *route = p.starts_with("/mlflow-artifacts/artifacts") ? "/mlflow-artifacts/artifacts"

@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -173,8 +174,32 @@ void AddExperimentRoutes(RouteTable& routes);
 void AddMetricRoutes(RouteTable& routes);
 // The model registry: registered models, versions, stages, tags, aliases.
 void AddRegistryRoutes(RouteTable& routes);
-// Listing a run's artifacts (artifacts/list).
-void AddArtifactRoutes(RouteTable& routes, tracking::ArtifactRoot& root);
+// The artifact directories the server itself reads and writes: the proxied root
+// (mlflow-artifacts:/..., or the artifact service's HTTP route), and, when
+// --default-artifact-root is local, that directory (experiments created with it keep
+// file:// locations under it). A run or version whose artifacts are anywhere else (another
+// local directory a client chose, s3://...) is not the server's to read or write.
+class ArtifactLocations {
+ public:
+  // `local_root`: the local default artifact root (a path or file:// URI), or "".
+  ArtifactLocations(tracking::ArtifactRoot& proxied, const std::string& local_root);
+
+  struct Found {
+    const tracking::ArtifactRoot* root;
+    std::string rel;  // beneath root; "" for the root itself
+  };
+  // Where the artifacts at `uri` are, or none.
+  std::optional<Found> Find(std::string_view uri) const;
+  tracking::ArtifactRoot& proxied() const { return proxied_; }
+
+ private:
+  tracking::ArtifactRoot& proxied_;
+  std::string local_dir_;  // normalized, no trailing '/'; "" when none
+  std::unique_ptr<tracking::ArtifactRoot> local_;
+};
+
+// Listing a run's artifacts (artifacts/list) and the UI's upload (upload-artifact).
+void AddArtifactRoutes(RouteTable& routes, const ArtifactLocations& locations);
 // Plinth's own: lineage edges and the registry's alias and stage history.
 void AddLineageRoutes(RouteTable& routes);
 
@@ -183,7 +208,7 @@ void AddLineageRoutes(RouteTable& routes);
 // downloads /get-artifact and /model-versions/get-artifact. None when `rest`
 // is none of them.
 std::optional<http::Response> HandleArtifactFiles(std::string_view rest, const http::Request& r,
-                                                  tracking::ArtifactRoot& files,
+                                                  const ArtifactLocations& locations,
                                                   tracking::Service& service);
 
 }  // namespace plinth::server

@@ -2,6 +2,7 @@
 // socket) and on the embedded store answer the same, errors included.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <thread>
 
 #include "core/file.h"
@@ -125,6 +126,66 @@ TEST(MlflowApiTest, HandleForTestingAnswersWritesAndNestedTypeErrors) {
   EXPECT_EQ(bad.status, 400);
   EXPECT_NE(bad.body.find("INVALID_PARAMETER_VALUE"), std::string::npos) << bad.body;
   EXPECT_NE(bad.body.find("Invalid value 5 for parameter 'name'"), std::string::npos) << bad.body;
+}
+
+// With a local --default-artifact-root the server reads and writes the artifacts of runs
+// under it (upload-artifact, get-artifact, artifacts/list), and no other local directory:
+// a run whose experiment chose a location outside it, by any spelling, is refused.
+TEST(MlflowApiTest, LocalArtifactRootIsTheOnlyLocalDirectoryServed) {
+  testutil::TempDir dir;
+  ApiOptions options{"sqlite:///" + dir.File("m.db"), dir.File("art"), "test",
+                     "file://" + dir.File("local")};
+  auto api = MlflowApi::Create(options);
+  ASSERT_TRUE(api.ok()) << api.status().ToString();
+  auto call = [&](const std::string& method, const std::string& target, const std::string& body) {
+    http::Request r;
+    r.method = method;
+    r.target = target;
+    r.path = target.substr(0, target.find('?'));
+    if (size_t q = target.find('?'); q != std::string::npos) {  // plain names and values here
+      std::string rest = target.substr(q + 1);
+      for (size_t at = 0; at <= rest.size();) {
+        const size_t end = std::min(rest.find('&', at), rest.size());
+        const std::string pair = rest.substr(at, end - at);
+        r.query.emplace_back(pair.substr(0, pair.find('=')), pair.substr(pair.find('=') + 1));
+        at = end + 1;
+      }
+    }
+    r.headers.emplace_back("content-type", "application/json");
+    r.body = body;
+    return (*api)->HandleForTesting(std::move(r));
+  };
+  auto new_run = [&](const std::string& experiment) {
+    http::Response e = call("POST", "/api/2.0/mlflow/experiments/create", experiment);
+    EXPECT_EQ(e.status, 200) << e.body;
+    const std::string id = (*core::ParseJson(e.body, "e"))["experiment_id"];
+    http::Response run =
+        call("POST", "/api/2.0/mlflow/runs/create", R"({"experiment_id": ")" + id + R"("})");
+    EXPECT_EQ(run.status, 200) << run.body;
+    return (*core::ParseJson(run.body, "run"))["run"]["info"]["run_id"].get<std::string>();
+  };
+  const std::string inside = new_run(R"({"name": "inside"})");
+  http::Response up = call(
+      "POST", "/ajax-api/2.0/mlflow/upload-artifact?run_uuid=" + inside + "&path=d/f.txt", "hello");
+  EXPECT_EQ(up.status, 200) << up.body;
+  EXPECT_EQ(*core::ReadFile(dir.File("local/1/" + inside + "/artifacts/d/f.txt")), "hello");
+  http::Response got = call("GET", "/get-artifact?run_uuid=" + inside + "&path=d/f.txt", "");
+  EXPECT_EQ(got.status, 200);
+  http::Response listed =
+      call("GET", "/api/2.0/mlflow/artifacts/list?run_id=" + inside + "&path=d", "");
+  EXPECT_NE(listed.body.find("\"d/f.txt\""), std::string::npos) << listed.body;
+
+  for (const std::string& location :
+       {dir.File("elsewhere"), "file://" + dir.File("local") + "/../elsewhere"}) {
+    const std::string outside =
+        new_run(R"({"name": ")" + location + R"(", "artifact_location": ")" + location + R"("})");
+    http::Response refused = call(
+        "POST", "/ajax-api/2.0/mlflow/upload-artifact?run_uuid=" + outside + "&path=f.txt", "x");
+    EXPECT_EQ(refused.status, 501) << location << ": " << refused.body;
+    EXPECT_NE(refused.body.find("are not kept by this server's artifact store"), std::string::npos)
+        << refused.body;
+    EXPECT_FALSE(std::filesystem::exists(dir.File("elsewhere")));
+  }
 }
 
 }  // namespace
