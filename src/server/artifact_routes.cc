@@ -1,7 +1,6 @@
 // MLflow's artifact routes: run artifact listings and the proxied artifact files.
 #include <filesystem>
 
-#include "core/url.h"
 #include "server/routes.h"
 
 namespace plinth::server {
@@ -53,24 +52,13 @@ Json FilesJson(const std::vector<FileInfo>& files, const std::string& prefix) {
   return list;
 }
 
-// The local path a file URI or absolute path names; none for other URIs and for
-// file:// URIs on another host.
+// The absolute local path `uri` names (tracking::LocalPathOf), normalized; none otherwise.
 std::optional<std::string> LocalPath(std::string_view uri) {
-  if (uri.starts_with("file://")) {
-    uri.remove_prefix(7);
-    const size_t slash = uri.find('/');
-    const std::string_view host = uri.substr(0, slash);
-    if (slash == std::string_view::npos ||
-        !(host.empty() || host == "localhost" || host == "127.0.0.1")) {
-      return std::nullopt;
-    }
-    uri.remove_prefix(slash);
-  } else if (uri.starts_with("file:")) {
-    uri.remove_prefix(5);
-  } else if (!uri.starts_with("/")) {
+  std::optional<std::string> path = tracking::LocalPathOf(uri);
+  if (!path || !path->starts_with("/")) {
     return std::nullopt;
   }
-  return std::filesystem::path(core::PercentDecode(uri, false)).lexically_normal().string();
+  return std::filesystem::path(*path).lexically_normal().string();
 }
 
 }  // namespace

@@ -1,6 +1,5 @@
 #include "server/mlflow_api.h"
 
-#include <filesystem>
 #include <future>
 #include <optional>
 
@@ -40,17 +39,7 @@ Result<std::string> DefaultArtifactRoot(const std::string& flag) {
   if (root.starts_with("file:") && !root.starts_with("file:/")) {
     return InvalidArgument("'" + flag + "': expected an absolute file:/// URI");
   }
-  const size_t colon = root.find(':');
-  const bool uri = colon != std::string::npos && colon > 0 && root.find('/') > colon;
-  if (!uri && !root.starts_with("/")) {
-    std::error_code ec;
-    const std::filesystem::path cwd = std::filesystem::current_path(ec);
-    if (ec) {
-      return InvalidArgument("'" + flag + "': cannot resolve a relative path: " + ec.message());
-    }
-    root = (cwd / root).lexically_normal().string();
-  }
-  return root;
+  return tracking::ResolveIfLocal(root);
 }
 
 Result<std::unique_ptr<MlflowApi>> MlflowApi::Create(const ApiOptions& options) {

@@ -1,8 +1,68 @@
 #include "tracking/artifacts.h"
 
 #include <algorithm>
+#include <cctype>
+#include <filesystem>
+
+#include "core/url.h"
 
 namespace plinth::tracking {
+namespace {
+
+// A file:// URI's host that is this machine (MLflow's is_local_uri).
+bool IsLocalHost(const std::string& host) {
+  return host.empty() || host == "." || host.starts_with("localhost") ||
+         host.starts_with("127.0.0.1");
+}
+
+}  // namespace
+
+UriParts SplitUri(std::string_view s) {
+  UriParts u;
+  const size_t colon = s.find(':');
+  auto scheme_char = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.';
+  };
+  if (colon != std::string_view::npos && colon > 0 &&
+      std::isalpha(static_cast<unsigned char>(s[0])) &&
+      std::all_of(s.begin(), s.begin() + static_cast<ptrdiff_t>(colon), scheme_char)) {
+    for (char c : s.substr(0, colon)) {
+      u.scheme += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    s.remove_prefix(colon + 1);
+  }
+  if (s.starts_with("//")) {
+    const size_t end = s.find_first_of("/?#", 2);
+    std::string_view authority = s.substr(2, end == std::string_view::npos ? s.npos : end - 2);
+    if (size_t at = authority.rfind('@'); at != std::string_view::npos) {
+      authority.remove_prefix(at + 1);
+    }
+    u.host = std::string(authority.substr(0, authority.find(':')));
+    s = end == std::string_view::npos ? std::string_view() : s.substr(end);
+  }
+  u.path = std::string(s.substr(0, s.find_first_of("?#")));
+  return u;
+}
+
+std::optional<std::string> LocalPathOf(std::string_view location) {
+  const UriParts uri = SplitUri(location);
+  if (uri.scheme.empty()) {
+    return std::string(location);
+  }
+  if (uri.scheme != "file" || !IsLocalHost(uri.host)) {
+    return std::nullopt;
+  }
+  return core::PercentDecode(uri.path, false);
+}
+
+std::string ResolveIfLocal(const std::string& location) {
+  if (!SplitUri(location).scheme.empty() || location.starts_with("/")) {
+    return location;
+  }
+  std::error_code ec;
+  const std::filesystem::path cwd = std::filesystem::current_path(ec);
+  return ec ? location : (cwd / location).lexically_normal().string();
+}
 
 Result<std::string> SafeRelativePath(std::string_view path) {
   auto bad = [&](std::string_view why) {

@@ -33,6 +33,23 @@ Result<std::string> SafeRelativePath(std::string_view path);
 // -> "a/b". Empty when the URI is not a proxied one.
 std::optional<std::string> ProxiedPath(std::string_view artifact_uri);
 
+// What Python's urllib.parse.urlparse splits off a URI, as MLflow's checks read it.
+struct UriParts {
+  std::string scheme;  // lower case; "" for a plain path
+  std::string host;    // the authority without user and port
+  std::string path;    // up to '?' or '#', not decoded
+};
+UriParts SplitUri(std::string_view uri);
+
+// The local path `location` names: a plain path as it is, or a file: URI on this host
+// (file:///p, file://localhost/p, file:/p) with its path percent-decoded; none for other
+// URIs and for file:// URIs on another host.
+std::optional<std::string> LocalPathOf(std::string_view location);
+
+// A relative local path made absolute against the working directory (MLflow's
+// resolve_uri_if_local); URIs and absolute paths as they are.
+std::string ResolveIfLocal(const std::string& location);
+
 // Where run artifacts are written: a local root, or a tracking server's proxy.
 class ArtifactSink {
  public:

@@ -1,7 +1,5 @@
 #include "tracking/model_uri.h"
 
-#include <algorithm>
-#include <cctype>
 #include <filesystem>
 
 #include "core/url.h"
@@ -9,45 +7,6 @@
 namespace plinth::tracking {
 
 namespace {
-
-// What Python's urllib.parse.urlparse splits off a URI, as MLflow's checks use it.
-struct UriParts {
-  std::string scheme;  // lower case; "" for a plain path
-  std::string host;    // the authority without user and port
-  std::string path;    // up to '?' or '#'
-};
-
-UriParts SplitUri(std::string_view s) {
-  UriParts u;
-  const size_t colon = s.find(':');
-  auto scheme_char = [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.';
-  };
-  if (colon != std::string_view::npos && colon > 0 &&
-      std::isalpha(static_cast<unsigned char>(s[0])) &&
-      std::all_of(s.begin(), s.begin() + static_cast<ptrdiff_t>(colon), scheme_char)) {
-    for (char c : s.substr(0, colon)) {
-      u.scheme += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    s.remove_prefix(colon + 1);
-  }
-  if (s.starts_with("//")) {
-    const size_t end = s.find_first_of("/?#", 2);
-    std::string_view authority = s.substr(2, end == std::string_view::npos ? s.npos : end - 2);
-    if (size_t at = authority.rfind('@'); at != std::string_view::npos) {
-      authority.remove_prefix(at + 1);
-    }
-    u.host = std::string(authority.substr(0, authority.find(':')));
-    s = end == std::string_view::npos ? std::string_view() : s.substr(end);
-  }
-  u.path = std::string(s.substr(0, s.find_first_of("?#")));
-  return u;
-}
-
-bool IsLocalHost(const std::string& host) {
-  return host.empty() || host == "." || host.starts_with("localhost") ||
-         host.starts_with("127.0.0.1");
-}
 
 // The version "NAME@ALIAS", "NAME/VERSION", "NAME/STAGE" or "NAME/latest" names.
 Result<ModelVersion> FindVersion(std::string_view rest, RegistryStore& registry) {
@@ -93,11 +52,8 @@ Result<std::string> LocalArtifactPath(std::string_view location, const ArtifactS
   if (std::optional<std::string> p = ProxiedPath(location)) {
     return artifacts.Fetch(*p);
   }
-  if (location.starts_with("file://")) {
-    return std::string(location.substr(7));
-  }
-  if (location.starts_with("/")) {
-    return std::string(location);
+  if (std::optional<std::string> local = LocalPathOf(location); local && local->starts_with("/")) {
+    return *local;
   }
   return Unimplemented("artifact location '" + std::string(location) +
                        "' is not on this machine (Plinth reads mlflow-artifacts:/, file:// and "
@@ -195,35 +151,25 @@ Status ValidateNonLocalSource(const std::string& source) {
   return Status::Ok();
 }
 
-bool IsLocalSource(const std::string& source) {
-  const UriParts uri = SplitUri(source);
-  return uri.scheme.empty() || (uri.scheme == "file" && IsLocalHost(uri.host));
-}
-
 Status ValidateModelVersionSource(const std::string& source, const std::string& run_id,
                                   TrackingStore& runs) {
-  const UriParts uri = SplitUri(source);
-  if (uri.scheme == "file" && !IsLocalHost(uri.host)) {
+  const std::optional<std::string> local = LocalPathOf(source);
+  if (!local && SplitUri(source).scheme == "file") {
     return InvalidArgument(source +
                            " is not a valid remote uri. For remote access on windows, please "
                            "consider using a different scheme such as SMB (e.g. "
                            "smb://<hostname>/<path>).");
   }
-  if (!uri.scheme.empty() && uri.scheme != "file") {
+  if (!local) {
     return ValidateNonLocalSource(source);
   }
   namespace fs = std::filesystem;
   std::error_code ec;
-  const std::string local = uri.scheme.empty() ? source : core::PercentDecode(uri.path, false);
-  fs::path resolved = fs::weakly_canonical(fs::absolute(local, ec), ec);
+  fs::path resolved = fs::weakly_canonical(fs::absolute(*local, ec), ec);
   if (!run_id.empty()) {
     PLINTH_ASSIGN_OR_RETURN(Run run, runs.GetRun(run_id));
-    const UriParts artifacts = SplitUri(run.info.artifact_uri);
-    if (artifacts.scheme.empty() || (artifacts.scheme == "file" && IsLocalHost(artifacts.host))) {
-      const std::string dir_text = artifacts.scheme.empty()
-                                       ? run.info.artifact_uri
-                                       : core::PercentDecode(artifacts.path, false);
-      const fs::path dir = fs::weakly_canonical(fs::absolute(dir_text, ec), ec);
+    if (std::optional<std::string> dir_text = LocalPathOf(run.info.artifact_uri)) {
+      const fs::path dir = fs::weakly_canonical(fs::absolute(*dir_text, ec), ec);
       for (fs::path p = resolved; !p.empty(); p = p.parent_path()) {
         if (p == dir) {
           return Status::Ok();

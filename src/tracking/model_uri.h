@@ -30,9 +30,6 @@ Status ValidateModelVersionSource(const std::string& source, const std::string& 
                                   TrackingStore& runs);
 // The second half alone: a source that is not local.
 Status ValidateNonLocalSource(const std::string& source);
-// True for a local path or a file:// URI (on this host): the sources whose check needs
-// the run (ValidateModelVersionSource).
-bool IsLocalSource(const std::string& source);
 
 // The local directory `uri` names. Errors name the URI and what was not found.
 // For a models:/ URI, `version` (when not null) gets the registry's version.

@@ -319,9 +319,9 @@ class SqlRegistryStore : public RegistryStore {
     if (v.source.empty()) {
       return InvalidArgument("Missing value for required parameter 'source'.");
     }
-    if (!IsLocalSource(v.source)) {  // local ones are checked against their run by the caller
-      PLINTH_RETURN_IF_ERROR(ValidateNonLocalSource(v.source));
-    }
+    // Every source, local ones too: absolute, no '.' or '..' parts (the server checks a
+    // local one against its run's directory besides).
+    PLINTH_RETURN_IF_ERROR(ValidateNonLocalSource(v.source));
     for (const Tag& t : v.tags) {
       PLINTH_RETURN_IF_ERROR(ValidateRegistryTag("Model version", t));
     }

@@ -4,13 +4,13 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
-#include <filesystem>
 #include <map>
 #include <random>
 #include <set>
 #include <tuple>
 
 #include "core/hash.h"
+#include "tracking/artifacts.h"
 #include "tracking/search.h"
 #include "tracking/sql_stores.h"
 #include "tracking/sql_util.h"
@@ -185,24 +185,6 @@ Result<int64_t> ExperimentKey(const std::string& id) {
     return NotFound("No Experiment with id=" + id + " exists");
   }
   return v;
-}
-
-// A relative local path made absolute against the working directory, as MLflow's
-// resolve_uri_if_local does for an experiment's artifact location; URIs and absolute
-// paths unchanged.
-std::string ResolveIfLocal(const std::string& location) {
-  const size_t colon = location.find(':');
-  const bool has_scheme =
-      colon != std::string::npos && colon > 0 && location.find('/') > colon &&
-      std::all_of(location.begin(), location.begin() + static_cast<ptrdiff_t>(colon), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.';
-      });
-  if (has_scheme || location.starts_with("/")) {
-    return location;
-  }
-  std::error_code ec;
-  const std::filesystem::path cwd = std::filesystem::current_path(ec);
-  return ec ? location : (cwd / location).lexically_normal().string();
 }
 
 std::string RandomRunName() {

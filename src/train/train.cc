@@ -929,7 +929,8 @@ std::string RenderTrainingHtml(const ml::BundleMeta& meta) {
   std::string body = "<h1>Training report: " + core::EscapeHtml(name) + "</h1>";
   body += "<p>" + core::EscapeHtml(meta.kind) + ", " + core::EscapeHtml(ml::Name(meta.task)) +
           ", created " + core::EscapeHtml(meta.created) + "</p>";
-  const ml::TrainingRecord record = meta.trained.value_or(ml::TrainingRecord{});
+  static const ml::TrainingRecord kNone;  // an imported bundle's: nothing recorded
+  const ml::TrainingRecord& record = meta.trained ? *meta.trained : kNone;
   for (const std::string& w : record.warnings) {
     body += "<p class=\"warn\">warning: " + core::EscapeHtml(w) + "</p>";
   }
