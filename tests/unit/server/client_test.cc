@@ -63,6 +63,17 @@ TEST(TrackingClientTest, HttpAndEmbeddedAgree) {
   q.filter = "metrics.loss < 0.3 and params.lr = '0.1'";
   EXPECT_EQ(rt.SearchRuns(q)->items.size(), 1u);
   EXPECT_EQ(rt.GetMetricHistory(id, "loss", 1, "")->next_page_token.empty(), false);
+  // The logged dataset, searched both ways (search-datasets), and a copied model version's
+  // files found through its source over HTTP.
+  auto datasets_http = rt.SearchDatasets({*exp, "no-such-id"});
+  auto datasets_db = local->tracking->SearchDatasets({*exp});
+  ASSERT_TRUE(datasets_http.ok()) << datasets_http.status().ToString();
+  ASSERT_TRUE(datasets_db.ok());
+  ASSERT_EQ(datasets_http->size(), 1u);
+  EXPECT_EQ(core::DumpJson(tracking::ToJson(datasets_http->front())),
+            core::DumpJson(tracking::ToJson(datasets_db->front())));
+  EXPECT_EQ((*datasets_http)[0].name, "adult");
+  EXPECT_FALSE((*datasets_http)[0].context.has_value());  // logged without a context tag
 
   // Registry, aliases and their history (the user travels as X-Plinth-User).
   tracking::RegistryStore& rr = *remote->registry;
@@ -74,6 +85,11 @@ TEST(TrackingClientTest, HttpAndEmbeddedAgree) {
   auto mv = rr.CreateModelVersion(v);
   ASSERT_TRUE(mv.ok()) << mv.status().ToString();
   ASSERT_TRUE(rr.SetAlias("churn", "production", "1", "ignored").ok());
+  ASSERT_TRUE(rr.CreateRegisteredModel("churn-copy", {}, "").ok());
+  tracking::NewModelVersion copy;
+  copy.name = "churn-copy";
+  copy.source = "models:/churn/1";
+  ASSERT_TRUE(rr.CreateModelVersion(copy).ok());
   auto history = local->registry->History("churn");
   ASSERT_EQ(history->size(), 1u);
   EXPECT_EQ((*history)[0].user_id, "ana");
@@ -84,6 +100,9 @@ TEST(TrackingClientTest, HttpAndEmbeddedAgree) {
   auto dir_http = tracking::ResolveModelUri("models:/churn@production", rt, rr, *remote->artifacts);
   ASSERT_TRUE(dir_http.ok()) << dir_http.status().ToString();
   EXPECT_EQ(*core::ReadFile(*dir_http + "/MLmodel"), "flavors: {}\n");
+  auto copy_http = tracking::ResolveModelUri("models:/churn-copy/1", rt, rr, *remote->artifacts);
+  ASSERT_TRUE(copy_http.ok()) << copy_http.status().ToString();
+  EXPECT_EQ(*core::ReadFile(*copy_http + "/MLmodel"), "flavors: {}\n");
 
   // Errors keep their kind and MLflow's message across the wire.
   auto missing_http = rt.GetRun("0123456789abcdef0123456789abcdef");
