@@ -29,6 +29,8 @@ PACKAGES=(
   python3-cachetools python3-importlib-metadata python3-matplotlib python3-aniso8601
   python3-pytest-timeout python3-flask-cors python3-werkzeug python3-psutil
   python3-typing-extensions python3-deprecated
+  # the real MLflow 3.10.1 client (../shared/mlflow3/README.md)
+  python3-dotenv
 )
 
 missing=()

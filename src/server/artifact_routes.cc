@@ -52,6 +52,22 @@ Json FilesJson(const std::vector<FileInfo>& files, const std::string& prefix) {
   return list;
 }
 
+// artifacts/list's answer for the directory `rel` under the artifacts at `uri`: the
+// root and its files, none when the server does not keep `uri`'s artifacts.
+Result<Json> ListUnder(const ArtifactLocations& where, const std::string& uri,
+                       const std::string& rel) {
+  Json out = {{"root_uri", uri}};
+  if (auto base = where.Find(uri)) {
+    const std::string dir =
+        base->rel.empty() ? rel : (rel.empty() ? base->rel : base->rel + "/" + rel);
+    PLINTH_ASSIGN_OR_RETURN(auto files, base->root->List(dir));
+    if (!files.empty()) {
+      out["files"] = FilesJson(files, rel);
+    }
+  }
+  return out;
+}
+
 // The absolute local path `uri` names (tracking::LocalPathOf), normalized; none otherwise.
 std::optional<std::string> LocalPath(std::string_view uri) {
   std::optional<std::string> path = tracking::LocalPathOf(uri);
@@ -183,17 +199,19 @@ void AddArtifactRoutes(RouteTable& routes, const ArtifactLocations& locations) {
                PLINTH_ASSIGN_OR_RETURN(std::string id, RunId(m));
                PLINTH_ASSIGN_OR_RETURN(tracking::Run run, s.GetRun(id));
                PLINTH_ASSIGN_OR_RETURN(std::string rel, RequestPath(Str(m, "path")));
-               Json out = {{"root_uri", run.info.artifact_uri}};
-               if (auto base = where->Find(run.info.artifact_uri)) {
-                 const std::string dir =
-                     base->rel.empty() ? rel : (rel.empty() ? base->rel : base->rel + "/" + rel);
-                 PLINTH_ASSIGN_OR_RETURN(auto files, base->root->List(dir));
-                 if (!files.empty()) {
-                   out["files"] = FilesJson(files, rel);
-                 }
-               }
-               return out;
+               return ListUnder(*where, run.info.artifact_uri, rel);
              });
+  // A logged model's files (MLflow 3's UI): as artifacts/list, under the model's location.
+  routes.AddTemplate(
+      "/mlflow/logged-models/{model_id}/artifacts/directories", "GET",
+      [where](TrackingStore& s, const http::Request& r, const PathParams& p) -> Result<Json> {
+        PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"artifact_directory_path", F::kString},
+                                                        {"page_token", F::kString}}));
+        PLINTH_ASSIGN_OR_RETURN(tracking::LoggedModel model,
+                                s.GetLoggedModel(p.at("model_id"), false));
+        PLINTH_ASSIGN_OR_RETURN(std::string rel, RequestPath(Str(m, "artifact_directory_path")));
+        return ListUnder(*where, model.artifact_uri, rel);
+      });
   // The UI's upload of one file into a run's artifacts (MLflow's upload_artifact_handler):
   // the body is the file, at most 10 MB.
   routes.Add("/mlflow/upload-artifact", {"POST"},

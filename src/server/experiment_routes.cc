@@ -12,6 +12,17 @@ using tracking::TrackingStore;
 
 constexpr size_t kMaxBatchRequestBytes = 1'000'000;  // MLflow's MAX_BATCH_LOG_REQUEST_SIZE
 
+// A metric of a checked log-metric or log-batch message (with MLflow 3's model and
+// dataset, when given).
+tracking::Metric MetricOf(const Json& m) {
+  tracking::Metric metric{Str(m, "key"), m["value"].get<double>(), m["timestamp"].get<int64_t>(),
+                          m.value("step", int64_t{0})};
+  metric.model_id = Str(m, "model_id");
+  metric.dataset_name = Str(m, "dataset_name");
+  metric.dataset_digest = Str(m, "dataset_digest");
+  return metric;
+}
+
 }  // namespace
 
 void AddExperimentRoutes(RouteTable& routes) {
@@ -191,11 +202,13 @@ void AddExperimentRoutes(RouteTable& routes) {
                                                         {"key", F::kString, true},
                                                         {"value", F::kDouble, true},
                                                         {"timestamp", F::kInt64, true},
-                                                        {"step", F::kInt64}}));
+                                                        {"step", F::kInt64},
+                                                        {"model_id", F::kString},
+                                                        {"dataset_name", F::kString},
+                                                        {"dataset_digest", F::kString}}));
         PLINTH_ASSIGN_OR_RETURN(std::string id, RunId(m));
         tracking::LogRequest log{std::move(id), {}, {}, {}};
-        log.metrics.push_back({Str(m, "key"), m["value"].get<double>(),
-                               m["timestamp"].get<int64_t>(), m.value("step", int64_t{0})});
+        log.metrics.push_back(MetricOf(m));
         return log;
       });
   // log-parameter and set-tag: a key and a value for a run.
@@ -263,14 +276,17 @@ void AddExperimentRoutes(RouteTable& routes) {
             Result<Json> one = ReadFields(j, {{"key", F::kString, true},
                                               {"value", F::kDouble, true},
                                               {"timestamp", F::kInt64, true},
-                                              {"step", F::kInt64}});
+                                              {"step", F::kInt64},
+                                              {"model_id", F::kString},
+                                              {"dataset_name", F::kString},
+                                              {"dataset_digest", F::kString},
+                                              {"run_id", F::kString}});
             if (!one.ok()) {
               return InvalidArgument(
                   "Invalid value " + core::JsonPreview(m["metrics"]) +
                   " for parameter 'metrics' supplied: " + one.status().message());
             }
-            metrics.push_back({Str(*one, "key"), (*one)["value"].get<double>(),
-                               (*one)["timestamp"].get<int64_t>(), one->value("step", int64_t{0})});
+            metrics.push_back(MetricOf(*one));
           }
         }
         PLINTH_ASSIGN_OR_RETURN(auto param_tags, Tags(m, "params"));
@@ -286,9 +302,17 @@ void AddExperimentRoutes(RouteTable& routes) {
       "/mlflow/runs/log-inputs", {"POST"},
       [](TrackingStore& s, const http::Request& r) -> Result<Json> {
         PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"run_id", F::kString, true},
-                                                        {"datasets", F::kObjectList, true}}));
+                                                        {"datasets", F::kObjectList},
+                                                        {"models", F::kObjectList}}));
+        // MLflow 2.x requires datasets; 3.x takes models instead. Neither is refused as
+        // 2.x refuses it (3.x clients never send that).
+        if (!m.contains("datasets") && !m.contains("models")) {
+          return InvalidArgument(
+              "Missing value for required parameter 'datasets'. See the API docs for more "
+              "information about request parameters.");
+        }
         std::vector<tracking::DatasetInput> inputs;
-        for (const Json& j : m["datasets"]) {
+        for (const Json& j : m.value("datasets", Json::array())) {
           tracking::DatasetInput in;
           PLINTH_ASSIGN_OR_RETURN(in.tags, Tags(j, "tags"));
           auto found = j.find("dataset");
@@ -318,7 +342,38 @@ void AddExperimentRoutes(RouteTable& routes) {
           }
           inputs.push_back(std::move(in));
         }
-        PLINTH_RETURN_IF_ERROR(s.LogInputs(Str(m, "run_id"), inputs));
+        // MLflow 3: logged models the run used.
+        std::vector<std::string> models;
+        for (const Json& j : m.value("models", Json::array())) {
+          PLINTH_ASSIGN_OR_RETURN(Json one, ReadFields(j, {{"model_id", F::kString, true}}));
+          models.push_back(Str(one, "model_id"));
+        }
+        if (!inputs.empty() || models.empty()) {
+          PLINTH_RETURN_IF_ERROR(s.LogInputs(Str(m, "run_id"), inputs));
+        }
+        if (!models.empty()) {
+          PLINTH_RETURN_IF_ERROR(s.LogModelInputs(Str(m, "run_id"), models));
+        }
+        return Json::object();
+      });
+  // MLflow 3: the logged models a run produced, at a step.
+  routes.Add(
+      "/mlflow/runs/outputs", {"POST"},
+      [](TrackingStore& s, const http::Request& r) -> Result<Json> {
+        PLINTH_ASSIGN_OR_RETURN(
+            Json m, ReadMessage(r, {{"run_id", F::kString, true}, {"models", F::kObjectList}}));
+        if (!m.contains("models")) {
+          return InvalidArgument(
+              "Missing value for required parameter 'models'. See the API docs for more "
+              "information about request parameters.");
+        }
+        std::vector<tracking::ModelOutput> outputs;
+        for (const Json& j : m["models"]) {
+          PLINTH_ASSIGN_OR_RETURN(
+              Json one, ReadFields(j, {{"model_id", F::kString, true}, {"step", F::kInt64}}));
+          outputs.push_back({Str(one, "model_id"), one.value("step", int64_t{0})});
+        }
+        PLINTH_RETURN_IF_ERROR(s.LogOutputs(Str(m, "run_id"), outputs));
         return Json::object();
       });
   routes.Add("/mlflow/runs/search", {"POST"},

@@ -58,6 +58,7 @@ Result<std::unique_ptr<MlflowApi>> MlflowApi::Create(const ApiOptions& options) 
   AddRegistryRoutes(impl->routes);
   AddArtifactRoutes(impl->routes, *impl->locations);
   AddLineageRoutes(impl->routes);
+  AddLoggedModelRoutes(impl->routes);
   return std::unique_ptr<MlflowApi>(new MlflowApi(std::move(impl)));
 }
 
@@ -148,7 +149,8 @@ std::optional<http::Response> MlflowApi::Dispatch(const http::Request& request, 
                                                           : std::string(p);
     return std::move(*served);
   }
-  const auto* entry = impl_->routes.Find(rest);
+  PathParams params;
+  const auto* entry = impl_->routes.Find(rest, &params);
   if (entry != nullptr) {
     *route = entry->first;
   }
@@ -180,7 +182,7 @@ std::optional<http::Response> MlflowApi::Dispatch(const http::Request& request, 
   }
   Result<std::string> out = [&]() -> Result<std::string> {
     PLINTH_ASSIGN_OR_RETURN(tracking::Service::Lease stores, impl_->service->Acquire());
-    return endpoint.run(stores, request);
+    return endpoint.run(stores, request, params);
   }();
   if (!out.ok()) {
     return ErrorResponse(out.status());

@@ -2,6 +2,47 @@
 
 namespace plinth::server {
 
+const std::pair<const std::string, Route>* RouteTable::Find(std::string_view path,
+                                                            PathParams* params) const {
+  auto it = routes_.find(path);
+  if (it != routes_.end()) {
+    return &*it;
+  }
+  auto segments = [](std::string_view p) {
+    std::vector<std::string_view> out;
+    size_t i = 0;
+    while (i < p.size()) {
+      size_t j = p.find('/', i + 1);
+      j = j == std::string_view::npos ? p.size() : j;
+      out.push_back(p.substr(i + 1, j - i - 1));
+      i = j;
+    }
+    return out;
+  };
+  const std::vector<std::string_view> want = segments(path);
+  for (const std::string& t : templates_) {
+    const std::vector<std::string_view> have = segments(t);
+    if (have.size() != want.size()) {
+      continue;
+    }
+    PathParams found;
+    bool match = true;
+    for (size_t i = 0; i < have.size() && match; ++i) {
+      if (have[i].starts_with('{') && have[i].ends_with('}')) {
+        match = !want[i].empty();
+        found.emplace(std::string(have[i].substr(1, have[i].size() - 2)), std::string(want[i]));
+      } else {
+        match = have[i] == want[i];
+      }
+    }
+    if (match) {
+      *params = std::move(found);
+      return &*routes_.find(t);
+    }
+  }
+  return nullptr;
+}
+
 // A string field of a message ReadMessage checked ("" when absent).
 std::string Str(const Json& m, const char* key) {
   auto it = m.find(key);

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -106,9 +107,12 @@ std::string MemberText(const char* key, const T& entity) {
   return out;
 }
 
+// The values of a templated route's {name} segments, by name.
+using PathParams = std::map<std::string, std::string, std::less<>>;
+
 // Handlers answer with the response body: JSON text.
-using HandlerFn =
-    std::function<Result<std::string>(tracking::Service::Lease&, const http::Request&)>;
+using HandlerFn = std::function<Result<std::string>(tracking::Service::Lease&, const http::Request&,
+                                                    const PathParams&)>;
 // A logging write, read from the request on the I/O thread and then written by
 // the tracking service's group commit; the answer is {} once it is committed.
 using WriteFn = std::function<Result<tracking::LogRequest>(const http::Request&)>;
@@ -130,40 +134,46 @@ class RouteTable {
   template <typename Fn>
   void Add(const std::string& path, const std::vector<std::string>& methods, Fn fn) {
     for (const std::string& m : methods) {
-      routes_[path][m].run = [fn](tracking::Service::Lease& s, const http::Request& r) {
-        return Body(fn(s.tracking(), r));
-      };
+      routes_[path][m].run = [fn](tracking::Service::Lease& s, const http::Request& r,
+                                  const PathParams&) { return Body(fn(s.tracking(), r)); };
     }
+  }
+
+  // A tracking route whose path has {name} segments, each matching one segment
+  // of the request's path ("/mlflow/logged-models/{model_id}/tags"); `fn(TrackingStore&,
+  // const http::Request&, const PathParams&)`. Exact paths are matched first.
+  template <typename Fn>
+  void AddTemplate(const std::string& path, const std::string& method, Fn fn) {
+    templates_.emplace(path);
+    routes_[path][method].run = [fn](tracking::Service::Lease& s, const http::Request& r,
+                                     const PathParams& p) { return Body(fn(s.tracking(), r, p)); };
   }
 
   // A registry route, as Add with a RegistryStore.
   template <typename Fn>
   void AddRegistry(const std::string& path, const std::string& method, Fn fn) {
-    routes_[path][method].run = [fn](tracking::Service::Lease& s, const http::Request& r) {
-      return Body(fn(s.registry(), r));
-    };
+    routes_[path][method].run = [fn](tracking::Service::Lease& s, const http::Request& r,
+                                     const PathParams&) { return Body(fn(s.registry(), r)); };
   }
 
   // A route that needs both stores (the registry checking a run, say).
   template <typename Fn>
   void AddService(const std::string& path, const std::string& method, Fn fn) {
-    routes_[path][method].run = [fn](tracking::Service::Lease& s, const http::Request& r) {
-      return Body(fn(s, r));
-    };
+    routes_[path][method].run = [fn](tracking::Service::Lease& s, const http::Request& r,
+                                     const PathParams&) { return Body(fn(s, r)); };
   }
 
   void AddWrite(const std::string& path, WriteFn fn) {
     routes_[path]["POST"].write = std::move(fn);
   }
 
-  // The path's entry (its label for /metrics and its endpoints), or null.
-  const std::pair<const std::string, Route>* Find(std::string_view path) const {
-    auto it = routes_.find(path);
-    return it == routes_.end() ? nullptr : &*it;
-  }
+  // The path's entry (its label for /metrics and its endpoints), or null; a
+  // templated route's segment values go to `params`.
+  const std::pair<const std::string, Route>* Find(std::string_view path, PathParams* params) const;
 
  private:
   std::map<std::string, Route, std::less<>> routes_;
+  std::set<std::string, std::less<>> templates_;
 };
 
 // The route groups.
@@ -202,6 +212,8 @@ class ArtifactLocations {
 void AddArtifactRoutes(RouteTable& routes, const ArtifactLocations& locations);
 // Plinth's own: lineage edges and the registry's alias and stage history.
 void AddLineageRoutes(RouteTable& routes);
+// MLflow 3's logged models (logged-models/...), a run's model inputs and outputs.
+void AddLoggedModelRoutes(RouteTable& routes);
 
 // MLflow's proxied artifact files, which are not JSON routes:
 // /mlflow-artifacts/artifacts[/PATH] (list, GET, PUT, DELETE), and the UI's

@@ -56,6 +56,13 @@ struct Metric {
   double value = 0;
   int64_t timestamp = 0;
   int64_t step = 0;
+  // MLflow 3: the logged model the value measures, and the dataset it was measured on
+  // ("" = none). A metric with a model_id is also the model's (LoggedModel.data.metrics);
+  // a run's own metric views never show these.
+  std::string model_id = {};
+  std::string dataset_name = {};
+  std::string dataset_digest = {};
+  std::string run_id = {};  // set in a logged model's metrics: the run that logged it
   bool operator==(const Metric&) const = default;
 };
 
@@ -88,12 +95,73 @@ struct DatasetSummary {
   std::optional<std::string> context;
 };
 
+// A logged model a run produced, at a step (MLflow 3's ModelOutput).
+struct ModelOutput {
+  std::string model_id;
+  int64_t step = 0;
+  bool operator==(const ModelOutput&) const = default;
+};
+
 struct Run {
   RunInfo info;
   std::vector<Metric> metrics;  // the latest value of each key
   std::vector<Param> params;
   std::vector<Tag> tags;
   std::vector<DatasetInput> inputs;
+  std::vector<std::string> model_inputs = {};   // logged models the run used (MLflow 3)
+  std::vector<ModelOutput> model_outputs = {};  // logged models the run produced
+};
+
+// MLflow 3's LoggedModelStatus, numbered as in the proto.
+enum class LoggedModelStatus { kUnspecified = 0, kPending = 1, kReady = 2, kUploadFailed = 3 };
+std::string_view LoggedModelStatusName(LoggedModelStatus s);
+// A name (LOGGED_MODEL_READY) or a number ("2").
+Result<LoggedModelStatus> ParseLoggedModelStatus(std::string_view name);
+
+// MLflow 3's LoggedModel: a model's files (under artifact_uri), made by a run or
+// on its own, with its own params, tags and metrics.
+struct LoggedModel {
+  std::string model_id;  // m-<32 hex>
+  std::string experiment_id;
+  std::string name;
+  int64_t creation_timestamp_ms = 0;
+  int64_t last_updated_timestamp_ms = 0;
+  std::string artifact_uri;
+  LoggedModelStatus status = LoggedModelStatus::kPending;
+  std::string lifecycle_stage;  // "active" | "deleted"
+  std::string model_type;
+  std::string source_run_id;
+  std::vector<Tag> tags;
+  std::vector<Param> params;
+  std::vector<Metric> metrics;  // every value logged with its model_id
+};
+
+struct NewLoggedModel {
+  std::string experiment_id;
+  std::string name;  // "" = generated
+  std::string model_type;
+  std::string source_run_id;
+  std::vector<Param> params;
+  std::vector<Tag> tags;
+};
+
+// search-logged-models: ordering by an attribute or metrics.<key> (its latest value,
+// on a dataset when given).
+struct LoggedModelOrder {
+  std::string field_name;
+  bool ascending = true;
+  std::string dataset_name;
+  std::string dataset_digest;
+};
+
+struct LoggedModelQuery {
+  std::vector<std::string> experiment_ids;
+  std::string filter;
+  // Datasets metric clauses are limited to: name, and digest ("" = any).
+  std::vector<std::pair<std::string, std::string>> datasets;
+  int64_t max_results = 50;
+  std::vector<LoggedModelOrder> order_by;
+  std::string page_token;
 };
 
 // A lineage edge: `src` produced or fed `dst`. Kinds: "data" (a data version,
@@ -156,6 +224,9 @@ struct RegistryEvent {
 struct NewModelVersion {
   std::string name;
   std::string source;
+  // Where its files are when the caller resolved it (a logged model's location for
+  // source models:/<model_id>); "" = from the source.
+  std::string storage_location = {};
   std::string run_id;
   std::vector<Tag> tags;
   std::string run_link;

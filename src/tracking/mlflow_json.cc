@@ -17,6 +17,18 @@ void WriteTags(core::JsonWriter& w, const std::vector<Tag>& tags) {
   w.EndArray();
 }
 
+// "params": [{key, value}], left out when empty.
+void WriteParams(core::JsonWriter& w, const std::vector<Param>& params) {
+  if (params.empty()) {
+    return;
+  }
+  w.Key("params").BeginArray();
+  for (const Param& p : params) {
+    w.BeginObject().Field("key", p.key).Field("value", p.value).EndObject();
+  }
+  w.EndArray();
+}
+
 // MLflow's double: a number, or "NaN", "Infinity", "-Infinity".
 void WriteDouble(core::JsonWriter& w, double v) {
   if (std::isnan(v)) {
@@ -176,7 +188,42 @@ Result<Metric> MetricFromJson(const core::Json& j) {
   PLINTH_RETURN_IF_ERROR(Expect(j, "metric"));
   PLINTH_ASSIGN_OR_RETURN(int64_t timestamp, Int(j, "timestamp", "metric"));
   PLINTH_ASSIGN_OR_RETURN(int64_t step, Int(j, "step", "metric"));
-  return Metric{Str(j, "key"), Double(j, "value"), timestamp, step};
+  Metric m{Str(j, "key"), Double(j, "value"), timestamp, step};
+  m.model_id = Str(j, "model_id");
+  m.dataset_name = Str(j, "dataset_name");
+  m.dataset_digest = Str(j, "dataset_digest");
+  m.run_id = Str(j, "run_id");
+  return m;
+}
+
+Result<LoggedModel> LoggedModelFromJson(const core::Json& j) {
+  constexpr std::string_view kWhat = "logged model";
+  PLINTH_RETURN_IF_ERROR(Expect(j, kWhat));
+  LoggedModel m;
+  PLINTH_ASSIGN_OR_RETURN(const core::Json* info, Obj(j, "info", kWhat));
+  m.model_id = Str(*info, "model_id");
+  m.experiment_id = Str(*info, "experiment_id");
+  m.name = Str(*info, "name");
+  PLINTH_ASSIGN_OR_RETURN(m.creation_timestamp_ms, Int(*info, "creation_timestamp_ms", kWhat));
+  PLINTH_ASSIGN_OR_RETURN(m.last_updated_timestamp_ms,
+                          Int(*info, "last_updated_timestamp_ms", kWhat));
+  m.artifact_uri = Str(*info, "artifact_uri");
+  Result<LoggedModelStatus> status = ParseLoggedModelStatus(Str(*info, "status"));
+  m.status = status.ok() ? *status : LoggedModelStatus::kUnspecified;
+  m.lifecycle_stage = "active";
+  m.model_type = Str(*info, "model_type");
+  m.source_run_id = Str(*info, "source_run_id");
+  m.tags = TagsFrom(*info, "tags");
+  PLINTH_ASSIGN_OR_RETURN(const core::Json* data, Obj(j, "data", kWhat));
+  for (const Tag& p : TagsFrom(*data, "params")) {
+    m.params.push_back({p.key, p.value});
+  }
+  PLINTH_ASSIGN_OR_RETURN(const core::Json* metrics, List(*data, "metrics", "logged model's data"));
+  for (const core::Json& x : *metrics) {
+    PLINTH_ASSIGN_OR_RETURN(Metric metric, MetricFromJson(x));
+    m.metrics.push_back(std::move(metric));
+  }
+  return m;
 }
 
 Result<Run> RunFromJson(const core::Json& j) {
@@ -209,6 +256,20 @@ Result<Run> RunFromJson(const core::Json& j) {
                  ds->contains("schema") ? std::optional(Str(*ds, "schema")) : std::nullopt,
                  ds->contains("profile") ? std::optional(Str(*ds, "profile")) : std::nullopt};
     run.inputs.push_back(std::move(d));
+  }
+  PLINTH_ASSIGN_OR_RETURN(const core::Json* model_inputs,
+                          List(*inputs, "model_inputs", "run's inputs"));
+  for (const core::Json& in : *model_inputs) {
+    PLINTH_RETURN_IF_ERROR(Expect(in, "model input"));
+    run.model_inputs.push_back(Str(in, "model_id"));
+  }
+  PLINTH_ASSIGN_OR_RETURN(const core::Json* outputs, Obj(j, "outputs", "run"));
+  PLINTH_ASSIGN_OR_RETURN(const core::Json* model_outputs,
+                          List(*outputs, "model_outputs", "run's outputs"));
+  for (const core::Json& out : *model_outputs) {
+    PLINTH_RETURN_IF_ERROR(Expect(out, "model output"));
+    PLINTH_ASSIGN_OR_RETURN(int64_t step, Int(out, "step", "model output"));
+    run.model_outputs.push_back({Str(out, "model_id"), step});
   }
   return run;
 }
@@ -325,10 +386,46 @@ void WriteJson(core::JsonWriter& w, const Metric& m, std::string_view run_id) {
   w.BeginObject().Field("key", m.key).Key("value");
   WriteDouble(w, m.value);
   w.Field("timestamp", m.timestamp).Field("step", m.step);
-  if (!run_id.empty()) {
-    w.Field("run_id", run_id);
+  if (!m.dataset_name.empty()) {
+    w.Field("dataset_name", m.dataset_name);
+  }
+  if (!m.dataset_digest.empty()) {
+    w.Field("dataset_digest", m.dataset_digest);
+  }
+  if (!m.model_id.empty()) {
+    w.Field("model_id", m.model_id);
+  }
+  if (!run_id.empty() || !m.run_id.empty()) {
+    w.Field("run_id", run_id.empty() ? std::string_view(m.run_id) : run_id);
   }
   w.EndObject();
+}
+
+void WriteJson(core::JsonWriter& w, const LoggedModel& m) {
+  w.BeginObject().Key("info").BeginObject();
+  w.Field("model_id", m.model_id)
+      .Field("experiment_id", m.experiment_id)
+      .Field("name", m.name)
+      .Field("creation_timestamp_ms", m.creation_timestamp_ms)
+      .Field("last_updated_timestamp_ms", m.last_updated_timestamp_ms)
+      .Field("artifact_uri", m.artifact_uri)
+      .Field("status", LoggedModelStatusName(m.status))
+      .Field("model_type", m.model_type)
+      .Field("source_run_id", m.source_run_id);
+  if (!m.tags.empty()) {
+    w.Key("tags");
+    WriteTags(w, m.tags);
+  }
+  w.EndObject().Key("data").BeginObject();
+  WriteParams(w, m.params);
+  if (!m.metrics.empty()) {
+    w.Key("metrics").BeginArray();
+    for (const Metric& x : m.metrics) {
+      WriteJson(w, x);
+    }
+    w.EndArray();
+  }
+  w.EndObject().EndObject();
 }
 
 void WriteJson(core::JsonWriter& w, const Run& run) {
@@ -342,13 +439,7 @@ void WriteJson(core::JsonWriter& w, const Run& run) {
     }
     w.EndArray();
   }
-  if (!run.params.empty()) {
-    w.Key("params").BeginArray();
-    for (const Param& p : run.params) {
-      w.BeginObject().Field("key", p.key).Field("value", p.value).EndObject();
-    }
-    w.EndArray();
-  }
+  WriteParams(w, run.params);
   if (!run.tags.empty()) {
     w.Key("tags");
     WriteTags(w, run.tags);
@@ -368,12 +459,28 @@ void WriteJson(core::JsonWriter& w, const Run& run) {
     }
     w.EndArray();
   }
+  if (!run.model_inputs.empty()) {
+    w.Key("model_inputs").BeginArray();
+    for (const std::string& id : run.model_inputs) {
+      w.BeginObject().Field("model_id", id).EndObject();
+    }
+    w.EndArray();
+  }
+  w.EndObject().Key("outputs").BeginObject();
+  if (!run.model_outputs.empty()) {
+    w.Key("model_outputs").BeginArray();
+    for (const ModelOutput& o : run.model_outputs) {
+      w.BeginObject().Field("model_id", o.model_id).Field("step", o.step).EndObject();
+    }
+    w.EndArray();
+  }
   w.EndObject().EndObject();
 }
 
 core::Json ToJson(const RunInfo& info) { return ViaWriter(info); }
 core::Json ToJson(const Metric& m) { return ViaWriter(m); }
 core::Json ToJson(const Run& run) { return ViaWriter(run); }
+core::Json ToJson(const LoggedModel& m) { return ViaWriter(m); }
 
 core::Json ToJson(const ModelVersion& v) {
   core::Json j = {{"name", v.name},

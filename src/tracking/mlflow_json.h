@@ -19,6 +19,7 @@ core::Json ToJson(const Experiment& e);
 core::Json ToJson(const RunInfo& info);
 core::Json ToJson(const Run& run);
 core::Json ToJson(const Metric& m);
+core::Json ToJson(const LoggedModel& m);
 core::Json ToJson(const ModelVersion& v);
 core::Json ToJson(const RegisteredModel& m);
 core::Json ToJson(const Dataset& d);
@@ -33,11 +34,13 @@ void WriteJson(core::JsonWriter& w, const Run& run);
 // With a run id, MLflow's MetricWithRunId (get-history-bulk-interval).
 void WriteJson(core::JsonWriter& w, const Metric& m, std::string_view run_id = {});
 void WriteJson(core::JsonWriter& w, const Dataset& d);
+void WriteJson(core::JsonWriter& w, const LoggedModel& m);
 
 Result<Experiment> ExperimentFromJson(const core::Json& j);
 Result<RunInfo> RunInfoFromJson(const core::Json& j);
 Result<Run> RunFromJson(const core::Json& j);
 Result<Metric> MetricFromJson(const core::Json& j);
+Result<LoggedModel> LoggedModelFromJson(const core::Json& j);
 Result<ModelVersion> ModelVersionFromJson(const core::Json& j);
 Result<RegisteredModel> RegisteredModelFromJson(const core::Json& j);
 

@@ -1,7 +1,9 @@
 #include "tracking/model_uri.h"
 
+#include <algorithm>
 #include <filesystem>
 
+#include "core/json.h"
 #include "core/url.h"
 
 namespace plinth::tracking {
@@ -60,6 +62,35 @@ Result<std::string> LocalArtifactPath(std::string_view location, const ArtifactS
                        "absolute paths)");
 }
 
+bool IsLoggedModelId(std::string_view rest) {
+  return rest.size() > 2 && rest.starts_with("m-") &&
+         rest.find_first_of("/@") == std::string_view::npos;
+}
+
+Status RecordRegistration(TrackingStore& tracking, const std::string& model_id,
+                          const ModelVersion& version) {
+  constexpr std::string_view kTag = "mlflow.modelVersions";
+  PLINTH_ASSIGN_OR_RETURN(LoggedModel model, tracking.GetLoggedModel(model_id, true));
+  core::Json list = core::Json::array();
+  for (const Tag& t : model.tags) {
+    if (t.key == kTag) {
+      Result<core::Json> parsed = core::ParseJson(t.value, "tag mlflow.modelVersions");
+      if (parsed.ok() && parsed->is_array()) {
+        list = *parsed;
+      }
+    }
+  }
+  core::Json entry = {{"name", version.name}, {"version", version.version}};
+  if (std::find(list.begin(), list.end(), entry) == list.end()) {
+    list.push_back(entry);
+  }
+  PLINTH_RETURN_IF_ERROR(
+      tracking.SetLoggedModelTags(model_id, {{std::string(kTag), core::DumpJson(list, false)}}));
+  return tracking.AddLineage({"logged_model", model_id, "model_version",
+                              version.name + "/" + std::to_string(version.version), "registered",
+                              0});
+}
+
 Result<std::string> ResolveModelUri(std::string_view uri, TrackingStore& tracking,
                                     RegistryStore& registry, const ArtifactSink& artifacts,
                                     ModelVersion* version_out) {
@@ -86,6 +117,14 @@ Result<std::string> ResolveModelUri(std::string_view uri, TrackingStore& trackin
     return InvalidArgument(u +
                            ": expected models:/NAME/VERSION, models:/NAME@ALIAS or "
                            "runs:/RUN_ID/PATH");
+  }
+  if (IsLoggedModelId(uri.substr(8))) {
+    Result<LoggedModel> logged = tracking.GetLoggedModel(std::string(uri.substr(8)), false);
+    if (!logged.ok()) {
+      return prefix(logged.status());
+    }
+    Result<std::string> local = LocalArtifactPath(logged->artifact_uri, artifacts);
+    return local.ok() ? local : prefix(local.status());
   }
   Result<ModelVersion> version = FindVersion(uri.substr(8), registry);
   if (!version.ok()) {

@@ -1,6 +1,7 @@
 // Model URIs as MLflow writes them, resolved to the local bundle directory:
 // models:/NAME/VERSION, models:/NAME@ALIAS, models:/NAME/STAGE (the newest
-// version in that stage), models:/NAME/latest, runs:/RUN_ID/PATH.
+// version in that stage), models:/NAME/latest, models:/<model_id> (an MLflow 3
+// logged model, m-<hex>), runs:/RUN_ID/PATH.
 #pragma once
 
 #include <string>
@@ -36,5 +37,14 @@ Status ValidateNonLocalSource(const std::string& source);
 Result<std::string> ResolveModelUri(std::string_view uri, TrackingStore& tracking,
                                     RegistryStore& registry, const ArtifactSink& artifacts,
                                     ModelVersion* version = nullptr);
+
+// True when `rest` (a models:/ URI without the scheme) is a logged model's id.
+bool IsLoggedModelId(std::string_view rest);
+
+// MLflow 3's record of a version registered from a logged model: {"name", "version"}
+// appended to the model's mlflow.modelVersions tag (a JSON list), and the lineage edge
+// logged_model -> model_version.
+Status RecordRegistration(TrackingStore& tracking, const std::string& model_id,
+                          const ModelVersion& version);
 
 }  // namespace plinth::tracking

@@ -104,6 +104,18 @@ Result<Page<T>> PageOf(const Json& j, const char* key, Result<T> (*from)(const J
 
 Json TagsJson(const std::vector<Tag>& tags) { return ToJson(tags); }
 
+Json ParamsJson(const std::vector<Param>& params) {
+  Json out = Json::array();
+  for (const Param& p : params) {
+    out.push_back({{"key", p.key}, {"value", p.value}});
+  }
+  return out;
+}
+
+std::string ModelPath(const std::string& model_id) {
+  return "/logged-models/" + http::UrlEncode(model_id);
+}
+
 constexpr std::string_view kApi = "/api/2.0/mlflow";
 
 std::string ViewTypeName(ViewType v) {
@@ -228,12 +240,10 @@ class RestTrackingStore : public TrackingStore {
     for (const Metric& m : metrics) {
       ms.push_back(ToJson(m));
     }
-    Json ps = Json::array();
-    for (const Param& p : params) {
-      ps.push_back({{"key", p.key}, {"value", p.value}});
-    }
-    return Post("/runs/log-batch",
-                {{"run_id", id}, {"metrics", ms}, {"params", ps}, {"tags", TagsJson(tags)}})
+    return Post("/runs/log-batch", {{"run_id", id},
+                                    {"metrics", ms},
+                                    {"params", ParamsJson(params)},
+                                    {"tags", TagsJson(tags)}})
         .status();
   }
   Status LogInputs(const std::string& id, const std::vector<DatasetInput>& inputs) override {
@@ -257,6 +267,94 @@ class RestTrackingStore : public TrackingStore {
     PLINTH_ASSIGN_OR_RETURN(Json r, rest_.Call("GET", "/api/plinth/v1/lineage", {{"id", id}}));
     return List<LineageEdge>(r, "edges", LineageEdgeFromJson);
   }
+  Result<LoggedModel> CreateLoggedModel(const NewLoggedModel& n) override {
+    Json m = {{"experiment_id", n.experiment_id}, {"tags", TagsJson(n.tags)}};
+    for (const auto& [key, value] : {std::pair{"name", &n.name},
+                                     {"model_type", &n.model_type},
+                                     {"source_run_id", &n.source_run_id}}) {
+      if (!value->empty()) {
+        m[key] = *value;
+      }
+    }
+    m["params"] = ParamsJson(n.params);
+    PLINTH_ASSIGN_OR_RETURN(Json r, Post("/logged-models", m));
+    return LoggedModelFromJson(Member(r, "model"));
+  }
+  Result<LoggedModel> GetLoggedModel(const std::string& id, bool allow_deleted) override {
+    Json m = Json::object();
+    if (allow_deleted) {
+      m["allow_deleted"] = "true";
+    }
+    PLINTH_ASSIGN_OR_RETURN(Json r, Get(ModelPath(id), m));
+    return LoggedModelFromJson(Member(r, "model"));
+  }
+  Result<LoggedModel> FinalizeLoggedModel(const std::string& id,
+                                          LoggedModelStatus status) override {
+    PLINTH_ASSIGN_OR_RETURN(
+        Json r, Call("PATCH", ModelPath(id),
+                     {{"model_id", id}, {"status", std::string(LoggedModelStatusName(status))}}));
+    return LoggedModelFromJson(Member(r, "model"));
+  }
+  Status DeleteLoggedModel(const std::string& id) override {
+    return Call("DELETE", ModelPath(id), {{"model_id", id}}).status();
+  }
+  Status SetLoggedModelTags(const std::string& id, const std::vector<Tag>& tags) override {
+    return Call("PATCH", ModelPath(id) + "/tags", {{"model_id", id}, {"tags", TagsJson(tags)}})
+        .status();
+  }
+  Status DeleteLoggedModelTag(const std::string& id, const std::string& key) override {
+    return Call("DELETE", ModelPath(id) + "/tags/" + http::UrlEncode(key), Json::object()).status();
+  }
+  Status LogLoggedModelParams(const std::string& id, const std::vector<Param>& params) override {
+    return Post(ModelPath(id) + "/params", {{"model_id", id}, {"params", ParamsJson(params)}})
+        .status();
+  }
+  Result<Page<LoggedModel>> SearchLoggedModels(const LoggedModelQuery& q) override {
+    Json datasets = Json::array();
+    for (const auto& [name, digest] : q.datasets) {
+      Json d = {{"dataset_name", name}};
+      if (!digest.empty()) {
+        d["dataset_digest"] = digest;
+      }
+      datasets.push_back(std::move(d));
+    }
+    Json order = Json::array();
+    for (const LoggedModelOrder& o : q.order_by) {
+      Json j = {{"field_name", o.field_name}, {"ascending", o.ascending}};
+      if (!o.dataset_name.empty()) {
+        j["dataset_name"] = o.dataset_name;
+      }
+      if (!o.dataset_digest.empty()) {
+        j["dataset_digest"] = o.dataset_digest;
+      }
+      order.push_back(std::move(j));
+    }
+    Json m = {{"experiment_ids", q.experiment_ids},
+              {"filter", q.filter},
+              {"datasets", datasets},
+              {"max_results", q.max_results},
+              {"order_by", order}};
+    if (!q.page_token.empty()) {
+      m["page_token"] = q.page_token;
+    }
+    PLINTH_ASSIGN_OR_RETURN(Json r, Post("/logged-models/search", m));
+    return PageOf<LoggedModel>(r, "models", LoggedModelFromJson);
+  }
+  Status LogModelInputs(const std::string& id, const std::vector<std::string>& models) override {
+    Json list = Json::array();
+    for (const std::string& model : models) {
+      list.push_back({{"model_id", model}});
+    }
+    return Post("/runs/log-inputs", {{"run_id", id}, {"models", list}}).status();
+  }
+  Status LogOutputs(const std::string& id, const std::vector<ModelOutput>& models) override {
+    Json list = Json::array();
+    for (const ModelOutput& o : models) {
+      list.push_back({{"model_id", o.model_id}, {"step", o.step}});
+    }
+    return Post("/runs/outputs", {{"run_id", id}, {"models", list}}).status();
+  }
+
   Result<Page<Metric>> GetMetricHistory(const std::string& id, const std::string& key,
                                         int64_t max_results, const std::string& token) override {
     Json m = {{"run_id", id}, {"metric_key", key}};
@@ -276,6 +374,9 @@ class RestTrackingStore : public TrackingStore {
   }
   Result<Json> Get(std::string_view path, const Json& m) {
     return rest_.Call("GET", std::string(kApi) + std::string(path), m);
+  }
+  Result<Json> Call(std::string_view method, std::string_view path, const Json& m) {
+    return rest_.Call(method, std::string(kApi) + std::string(path), m);
   }
   Rest rest_;
 };

@@ -220,6 +220,17 @@ const SearchTarget& RegisteredModelSearch() {
   return kTarget;
 }
 
+const SearchTarget& LoggedModelSearch() {
+  static const SearchTarget kTarget = {
+      "logged model",
+      {"name", "model_id", "model_type", "source_run_id"},
+      {"status", "experiment_id", "creation_timestamp_ms", "last_updated_timestamp_ms",
+       "creation_time", "creation_timestamp", "last_updated_timestamp"},
+      true,
+      false};
+  return kTarget;
+}
+
 const SearchTarget& ModelVersionSearch() {
   static const SearchTarget kTarget = {"model version",
                                        {"name", "run_id", "source_path", "current_stage"},
@@ -436,15 +447,23 @@ SqlFragment CompileFilter(const std::vector<Comparison>& comparisons, const SqlN
       case EntityKind::kMetric:
         out.params.emplace_back(c.key);
         out.params.emplace_back(*c.number);
-        cond = "EXISTS (SELECT 1 FROM latest_metrics m WHERE m.run_uuid = " + row_id +
-               " AND m.key = ? AND m.is_nan = 0 AND m.value " + c.op + " ?)";
+        cond = "EXISTS (SELECT 1 FROM " + std::string(n.metric_table) + " m WHERE m." +
+               std::string(n.tag_id) + " = " + row_id + " AND m.key = ? AND m.is_nan = 0 AND " +
+               "m.value " + c.op + " ?";
+        if (n.metric_scope != nullptr) {
+          cond += " AND (" + n.metric_scope->sql + ")";
+          out.params.insert(out.params.end(), n.metric_scope->params.begin(),
+                            n.metric_scope->params.end());
+        }
+        cond += ")";
         break;
       case EntityKind::kParam:
       case EntityKind::kTag: {
         const bool param = c.kind == EntityKind::kParam;
-        std::string table = param ? "params" : std::string(n.tag_table);
+        std::string table = std::string(param ? n.param_table : n.tag_table);
         out.params.emplace_back(c.key);
-        std::string match = param ? "x.run_uuid = " + row_id : TagMatch(n, "x");
+        std::string match =
+            param ? "x." + std::string(n.tag_id) + " = " + row_id : TagMatch(n, "x");
         std::string base = "SELECT 1 FROM " + table + " x WHERE " + match + " AND x.key = ?";
         if (c.op == "IS NULL") {
           cond = "NOT EXISTS (" + base + ")";

@@ -34,7 +34,7 @@ struct OrderKey {
 // What a search is over: the attributes it knows, which of them are numbers,
 // and whether metrics, params and datasets exist (runs) or only tags (experiments).
 struct SearchTarget {
-  std::string_view what;  // "run" | "experiment" | "registered model" | "model version"
+  std::string_view what;  // "run" | "experiment" | "registered model" | "model version" | ...
   std::vector<std::string_view> string_attributes;
   std::vector<std::string_view> numeric_attributes;
   bool has_metrics_params = false;
@@ -45,6 +45,8 @@ const SearchTarget& RunSearch();
 const SearchTarget& ExperimentSearch();
 const SearchTarget& RegisteredModelSearch();
 const SearchTarget& ModelVersionSearch();
+// status is compared as its number (2 = LOGGED_MODEL_READY), as MLflow compares it.
+const SearchTarget& LoggedModelSearch();
 
 // The most clauses one filter may hold.
 inline constexpr size_t kMaxFilterClauses = 500;
@@ -74,6 +76,13 @@ struct SqlNames {
   // A second column naming the row in both tables when one is not enough
   // (model versions: name and version); "" = none.
   std::string_view tag_id2 = "";
+  // Where metrics and params of the row are (keyed by tag_id): a run's latest
+  // values, or every value a logged model was given.
+  std::string_view metric_table = "latest_metrics";
+  std::string_view param_table = "params";
+  // A condition on the metric rows (alias m) a metric comparison may match: the
+  // datasets a logged-model search names. Null = any.
+  const SqlFragment* metric_scope = nullptr;
 };
 
 // `comparisons` ANDed as a WHERE condition ("1 = 1" when empty).

@@ -325,7 +325,9 @@ class SqlRegistryStore : public RegistryStore {
     for (const Tag& t : v.tags) {
       PLINTH_RETURN_IF_ERROR(ValidateRegistryTag("Model version", t));
     }
-    PLINTH_ASSIGN_OR_RETURN(const std::string storage, StorageLocation(v.source));
+    PLINTH_ASSIGN_OR_RETURN(const std::string storage,
+                            v.storage_location.empty() ? StorageLocation(v.source)
+                                                       : Result<std::string>(v.storage_location));
     int64_t version = 0;
     PLINTH_RETURN_IF_ERROR(db_->Transaction([&]() -> Status {
       int64_t now = NowMs();

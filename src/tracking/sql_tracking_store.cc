@@ -12,6 +12,7 @@
 #include "core/hash.h"
 #include "tracking/artifacts.h"
 #include "tracking/search.h"
+#include "tracking/sql_logged_models.h"
 #include "tracking/sql_stores.h"
 #include "tracking/sql_util.h"
 
@@ -21,7 +22,8 @@ namespace {
 using store::Row;
 using store::Value;
 
-constexpr store::Migration kMigrations[] = {
+// Not constexpr: migration 3 is LoggedModelTables::Schema().
+const store::Migration kMigrations[] = {
     {1, "experiments, runs, params, metrics, tags, datasets",
      R"sql(
 CREATE TABLE counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL);
@@ -111,6 +113,10 @@ CREATE TABLE IF NOT EXISTS lineage_edges (
 CREATE INDEX IF NOT EXISTS lineage_by_dst ON lineage_edges (dst_id);
 CREATE INDEX IF NOT EXISTS lineage_by_src ON lineage_edges (src_id);
 )sql"},
+    {3,
+     "logged models (MLflow 3): models, their params, tags and metrics, runs' model inputs "
+     "and outputs",
+     LoggedModelTables::Schema()},
 };
 
 // MLflow's limits (mlflow/utils/validation.py).
@@ -187,21 +193,6 @@ Result<int64_t> ExperimentKey(const std::string& id) {
   return v;
 }
 
-std::string RandomRunName() {
-  static constexpr std::string_view kAdjectives[] = {
-      "able",   "bold",   "brave",  "bright", "calm",   "clever", "crisp", "eager",
-      "fair",   "gentle", "glad",   "keen",   "kind",   "lively", "lucid", "merry",
-      "nimble", "noble",  "placid", "polite", "proud",  "quick",  "quiet", "rare",
-      "sharp",  "shy",    "silent", "smooth", "steady", "sunny",  "swift", "vivid"};
-  static constexpr std::string_view kNouns[] = {
-      "ant",  "bass", "bear", "bird", "cat",   "colt",  "crane", "deer", "dove", "eel",  "finch",
-      "fox",  "frog", "goat", "hare", "hawk",  "heron", "horse", "lark", "lynx", "mole", "moth",
-      "newt", "owl",  "ram",  "seal", "shrew", "snail", "squid", "swan", "toad", "wolf"};
-  thread_local std::mt19937_64 rng(std::random_device{}());
-  return std::string(kAdjectives[rng() % std::size(kAdjectives)]) + "-" +
-         std::string(kNouns[rng() % std::size(kNouns)]) + "-" + std::to_string(rng() % 1000);
-}
-
 std::string RunColumn(std::string_view attribute) {
   if (attribute == "run_id") {
     return "run_uuid";
@@ -238,15 +229,14 @@ RunInfo RunInfoFromRow(const Row& r) {
   return info;
 }
 
-double MetricValue(const Row& r, size_t value_col, size_t nan_col) {
-  return r.Int(nan_col) ? std::nan("") : r.Double(value_col);
-}
-
 class SqlTrackingStore : public TrackingStore {
  public:
   SqlTrackingStore(std::unique_ptr<store::Database> db, std::string artifact_root,
                    const core::Clock& clock)
-      : db_(std::move(db)), artifact_root_(std::move(artifact_root)), clock_(clock) {
+      : db_(std::move(db)),
+        artifact_root_(std::move(artifact_root)),
+        clock_(clock),
+        logged_models_(*db_, clock) {
     while (artifact_root_.size() > 1 && artifact_root_.back() == '/') {
       artifact_root_.pop_back();
     }
@@ -756,6 +746,52 @@ class SqlTrackingStore : public TrackingStore {
     return out;
   }
 
+  // ---- Logged models ----
+
+  Result<LoggedModel> CreateLoggedModel(const NewLoggedModel& m) override {
+    PLINTH_ASSIGN_OR_RETURN(Experiment e, GetExperiment(m.experiment_id));
+    if (e.lifecycle_stage != "active") {
+      return InvalidArgument("The experiment " + e.experiment_id +
+                             " must be in the 'active' state. Current state is " +
+                             e.lifecycle_stage + ".");
+    }
+    return logged_models_.Create(m, e);
+  }
+  Result<LoggedModel> GetLoggedModel(const std::string& model_id, bool allow_deleted) override {
+    return logged_models_.Get(model_id, allow_deleted);
+  }
+  Result<LoggedModel> FinalizeLoggedModel(const std::string& model_id,
+                                          LoggedModelStatus status) override {
+    return logged_models_.Finalize(model_id, status);
+  }
+  Status DeleteLoggedModel(const std::string& model_id) override {
+    return logged_models_.Delete(model_id);
+  }
+  Status SetLoggedModelTags(const std::string& model_id, const std::vector<Tag>& tags) override {
+    return logged_models_.SetTags(model_id, tags);
+  }
+  Status DeleteLoggedModelTag(const std::string& model_id, const std::string& key) override {
+    return logged_models_.DeleteTag(model_id, key);
+  }
+  Status LogLoggedModelParams(const std::string& model_id,
+                              const std::vector<Param>& params) override {
+    return logged_models_.LogParams(model_id, params);
+  }
+  Result<Page<LoggedModel>> SearchLoggedModels(const LoggedModelQuery& q) override {
+    return logged_models_.Search(q);
+  }
+  Status LogModelInputs(const std::string& run_id,
+                        const std::vector<std::string>& model_ids) override {
+    PLINTH_ASSIGN_OR_RETURN(RunInfo info, LoadRunInfo(run_id));
+    PLINTH_RETURN_IF_ERROR(CheckActive(info));
+    return logged_models_.LinkInputs(run_id, model_ids);
+  }
+  Status LogOutputs(const std::string& run_id, const std::vector<ModelOutput>& models) override {
+    PLINTH_ASSIGN_OR_RETURN(RunInfo info, LoadRunInfo(run_id));
+    PLINTH_RETURN_IF_ERROR(CheckActive(info));
+    return logged_models_.LinkOutputs(run_id, models);
+  }
+
   Result<Page<Metric>> GetMetricHistory(const std::string& run_id, const std::string& key,
                                         int64_t max_results,
                                         const std::string& page_token) override {
@@ -897,7 +933,7 @@ class SqlTrackingStore : public TrackingStore {
                     i.IsNull(7) ? std::nullopt : std::optional(i.Text(7))};
       by_id[i.Text(0)]->inputs.push_back(std::move(in));
     }
-    return Status::Ok();
+    return logged_models_.LoadRunModels(ids, by_id);
   }
 
   // Moves an experiment to lifecycle stage `to`, with its runs that are in `from`.
@@ -1089,6 +1125,12 @@ class SqlTrackingStore : public TrackingStore {
                  " ON CONFLICT (run_uuid, key, step, timestamp, value, is_nan) DO NOTHING", first,
                  first + static_cast<std::ptrdiff_t>(n)));
     }
+    for (const RunMetric& r : rows) {
+      if (!r.metric->model_id.empty()) {
+        const Metric* one[] = {r.metric};
+        PLINTH_RETURN_IF_ERROR(logged_models_.InsertModelMetrics(*r.run_id, one));
+      }
+    }
     std::vector<RunMetric> moves;
     moves.reserve(latest.size());
     for (const auto& [key, r] : latest) {
@@ -1112,6 +1154,7 @@ class SqlTrackingStore : public TrackingStore {
   std::unique_ptr<store::Database> db_;
   std::string artifact_root_;
   const core::Clock& clock_;
+  LoggedModelTables logged_models_;
 };
 
 }  // namespace

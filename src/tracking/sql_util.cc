@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
+#include <random>
 
 namespace plinth::tracking {
 namespace {
@@ -105,6 +107,25 @@ Result<SqlFragment> SearchStatement(std::string_view select_from, const SqlFragm
   out.params = std::move(order.joins.params);
   out.params.insert(out.params.end(), where.params.begin(), where.params.end());
   return out;
+}
+
+std::string RandomRunName() {
+  static constexpr std::string_view kAdjectives[] = {
+      "able",   "bold",   "brave",  "bright", "calm",   "clever", "crisp", "eager",
+      "fair",   "gentle", "glad",   "keen",   "kind",   "lively", "lucid", "merry",
+      "nimble", "noble",  "placid", "polite", "proud",  "quick",  "quiet", "rare",
+      "sharp",  "shy",    "silent", "smooth", "steady", "sunny",  "swift", "vivid"};
+  static constexpr std::string_view kNouns[] = {
+      "ant",  "bass", "bear", "bird", "cat",   "colt",  "crane", "deer", "dove", "eel",  "finch",
+      "fox",  "frog", "goat", "hare", "hawk",  "heron", "horse", "lark", "lynx", "mole", "moth",
+      "newt", "owl",  "ram",  "seal", "shrew", "snail", "squid", "swan", "toad", "wolf"};
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  return std::string(kAdjectives[rng() % std::size(kAdjectives)]) + "-" +
+         std::string(kNouns[rng() % std::size(kNouns)]) + "-" + std::to_string(rng() % 1000);
+}
+
+double MetricValue(const store::Row& r, size_t value_col, size_t nan_col) {
+  return r.Int(nan_col) ? std::nan("") : r.Double(value_col);
 }
 
 }  // namespace plinth::tracking

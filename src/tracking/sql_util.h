@@ -23,6 +23,10 @@ Status ValidateKeyName(std::string_view what, const std::string& name);
 Status ValidateLength(std::string_view what, size_t limit, const std::string& value);
 // MLflow's max_results check: 1 <= max_results <= limit.
 Status CheckMaxResults(int64_t max_results, int64_t limit);
+// MLflow's generated names for runs and logged models: adjective-noun-N.
+std::string RandomRunName();
+// A metric value read from (value, is_nan) columns.
+double MetricValue(const store::Row& r, size_t value_col, size_t nan_col);
 // "?, ?, ?" for n values.
 std::string Placeholders(size_t n);
 

@@ -153,6 +153,35 @@ class TrackingStore {
   virtual Status AddLineage(const LineageEdge& edge) = 0;
   virtual Result<std::vector<LineageEdge>> LineageOf(const std::string& id) = 0;
 
+  // Logged models (MLflow 3). Not found is kNotFound "Logged model with ID '<id>' not
+  // found."; a deleted model is found only by the calls that say so.
+  // The new model, PENDING, its files at <experiment's artifact location>/models/<id>/
+  // artifacts. kNotFound for an unknown experiment, kInvalidArgument for a deleted one
+  // or a name with / : . % " '. The source run is kept as given, not checked.
+  virtual Result<LoggedModel> CreateLoggedModel(const NewLoggedModel& model) = 0;
+  // With its tags, params and metrics. A deleted model only with `allow_deleted`.
+  virtual Result<LoggedModel> GetLoggedModel(const std::string& model_id, bool allow_deleted) = 0;
+  // Sets the status (and the last-updated time); deleted models too.
+  virtual Result<LoggedModel> FinalizeLoggedModel(const std::string& model_id,
+                                                  LoggedModelStatus status) = 0;
+  // Marks the model deleted (again: no-op).
+  virtual Status DeleteLoggedModel(const std::string& model_id) = 0;
+  // Sets (replaces) tags; deletes one (kNotFound when the model lacks it).
+  virtual Status SetLoggedModelTags(const std::string& model_id, const std::vector<Tag>& tags) = 0;
+  virtual Status DeleteLoggedModelTag(const std::string& model_id, const std::string& key) = 0;
+  // Adds params; a key the model has is kInvalidArgument (params are immutable).
+  virtual Status LogLoggedModelParams(const std::string& model_id,
+                                      const std::vector<Param>& params) = 0;
+  // Active models of `query.experiment_ids` matching the filter, newest first
+  // unless ordered otherwise; never kNotFound.
+  virtual Result<Page<LoggedModel>> SearchLoggedModels(const LoggedModelQuery& query) = 0;
+  // Records logged models as the run's inputs (again: no-op) or outputs (again:
+  // kInvalidArgument, as MLflow). The run must exist and be active; the models are
+  // not checked, as MLflow does not.
+  virtual Status LogModelInputs(const std::string& run_id,
+                                const std::vector<std::string>& model_ids) = 0;
+  virtual Status LogOutputs(const std::string& run_id, const std::vector<ModelOutput>& models) = 0;
+
   // Every logged value of `key`, by step then timestamp. max_results 0 = all.
   // kNotFound for an unknown run; an unknown key gives an empty page.
   virtual Result<Page<Metric>> GetMetricHistory(const std::string& run_id, const std::string& key,

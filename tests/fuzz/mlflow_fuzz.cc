@@ -79,6 +79,16 @@ constexpr Route kRoutes[] = {
     {"GET", "/mlflow/model-versions/get-download-uri"},
     {"POST", "/mlflow/model-versions/set-tag"},
     {"DELETE", "/mlflow/model-versions/delete-tag"},
+    {"POST", "/mlflow/runs/outputs"},
+    {"POST", "/mlflow/logged-models"},
+    {"POST", "/mlflow/logged-models/search"},
+    {"GET", "/mlflow/logged-models/@model"},
+    {"PATCH", "/mlflow/logged-models/@model"},
+    {"DELETE", "/mlflow/logged-models/@model"},
+    {"PATCH", "/mlflow/logged-models/@model/tags"},
+    {"DELETE", "/mlflow/logged-models/@model/tags/k"},
+    {"POST", "/mlflow/logged-models/@model/params"},
+    {"GET", "/mlflow/logged-models/@model/artifacts/directories"},
     {"GET", "/plinth/v1/lineage"},
     {"POST", "/plinth/v1/lineage"},
     {"GET", "/plinth/v1/registered-models/history"},
@@ -122,6 +132,13 @@ struct Fixture {
       std::abort();
     }
     run_id = (*parsed)["run"]["info"]["run_id"].get<std::string>();
+    Response model = api->HandleForTesting(
+        MakeRequest("POST", "/mlflow/logged-models", R"({"experiment_id": "0", "name": "lm"})"));
+    auto logged = plinth::core::ParseJson(model.body, "logged-models");
+    if (model.status != 200 || !logged.ok()) {
+      std::abort();
+    }
+    model_id = (*logged)["model"]["info"]["model_id"].get<std::string>();
     api->HandleForTesting(
         MakeRequest("POST", "/mlflow/registered-models/create", R"({"name": "m"})"));
     api->HandleForTesting(MakeRequest("POST", "/mlflow/model-versions/create",
@@ -135,6 +152,7 @@ struct Fixture {
 
   std::string dir;
   std::string run_id;
+  std::string model_id;
   std::unique_ptr<plinth::server::MlflowApi> api;
 };
 
@@ -151,7 +169,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     text.replace(at, 4, fixture.run_id);
     at += fixture.run_id.size();
   }
-  const Response r = fixture.api->HandleForTesting(MakeRequest(route.method, route.path, text));
+  for (size_t at = text.find("@model"); at != std::string::npos; at = text.find("@model", at)) {
+    text.replace(at, 6, fixture.model_id);
+    at += fixture.model_id.size();
+  }
+  std::string path = route.path;
+  if (size_t at = path.find("@model"); at != std::string::npos) {
+    path.replace(at, 6, fixture.model_id);
+  }
+  const Response r = fixture.api->HandleForTesting(MakeRequest(route.method, path, text));
   if (r.status >= 500 || r.status < 200) {
     std::abort();
   }

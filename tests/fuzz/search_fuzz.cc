@@ -1,6 +1,6 @@
 // libFuzzer target for MLflow's search syntax as the tracking server reads it
 // (tracking/search.h): filter strings and order_by clauses for runs,
-// experiments, registered models and model versions.
+// experiments, registered models, model versions and logged models.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -13,10 +13,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   using namespace plinth::tracking;
   const SearchTarget* targets[] = {&RunSearch(), &ExperimentSearch(), &RegisteredModelSearch(),
-                                   &ModelVersionSearch()};
-  const SearchTarget& target = *targets[data[0] % 4];
+                                   &ModelVersionSearch(), &LoggedModelSearch()};
+  const SearchTarget& target = *targets[(data[0] & 7) % 5];
   const std::string_view text(reinterpret_cast<const char*>(data) + 1, size - 1);
-  if ((data[0] & 4) != 0) {
+  if ((data[0] & 8) != 0) {
     (void)ParseOrderBy(text, target);
   } else {
     (void)ParseFilter(text, target);

@@ -442,6 +442,136 @@ TEST_P(TrackingStoreTest, SearchExperiments) {
   EXPECT_EQ(store_->SearchExperiments(q).status().code(), StatusCode::kInvalidArgument);
 }
 
+// MLflow 3's logged models: create, finalize, tags, params, metrics logged with a
+// model id, a run's model inputs and outputs, search, soft delete.
+TEST_P(TrackingStoreTest, LoggedModels) {
+  std::string run = NewRunIn("0");
+  NewLoggedModel n;
+  n.experiment_id = "0";
+  n.name = "model";
+  n.source_run_id = run;
+  n.params = {{"alpha", "0.5"}};
+  n.tags = {{"team", "ml"}};
+  auto m = store_->CreateLoggedModel(n);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_TRUE(m->model_id.starts_with("m-"));
+  EXPECT_EQ(m->model_id.size(), 34u);
+  EXPECT_EQ(m->artifact_uri, "/art/0/models/" + m->model_id + "/artifacts");
+  EXPECT_EQ(m->status, LoggedModelStatus::kPending);
+  EXPECT_EQ(m->params, (std::vector<Param>{{"alpha", "0.5"}}));
+  clock_.Advance(1000);
+
+  // Names MLflow refuses, unknown and deleted experiments.
+  n.name = "a/b";
+  auto bad = store_->CreateLoggedModel(n);
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("Invalid model name ('a/b')"), std::string::npos);
+  n.name = "";
+  n.experiment_id = "42";
+  EXPECT_EQ(store_->CreateLoggedModel(n).status().code(), StatusCode::kNotFound);
+  n.experiment_id = "0";
+  auto unnamed = store_->CreateLoggedModel(n);  // a generated name
+  ASSERT_TRUE(unnamed.ok());
+  EXPECT_FALSE(unnamed->name.empty());
+  clock_.Advance(1000);
+
+  auto ready = store_->FinalizeLoggedModel(m->model_id, LoggedModelStatus::kReady);
+  ASSERT_TRUE(ready.ok());
+  EXPECT_EQ(ready->status, LoggedModelStatus::kReady);
+  EXPECT_GT(ready->last_updated_timestamp_ms, m->creation_timestamp_ms);
+  EXPECT_EQ(store_->FinalizeLoggedModel("m-nope", LoggedModelStatus::kReady).status().message(),
+            "Logged model with ID 'm-nope' not found.");
+
+  ASSERT_TRUE(store_->SetLoggedModelTags(m->model_id, {{"team", "data"}, {"k", "v"}}).ok());
+  ASSERT_TRUE(store_->DeleteLoggedModelTag(m->model_id, "k").ok());
+  EXPECT_EQ(store_->DeleteLoggedModelTag(m->model_id, "k").code(), StatusCode::kNotFound);
+  ASSERT_TRUE(store_->LogLoggedModelParams(m->model_id, {{"beta", "1"}}).ok());
+  EXPECT_EQ(store_->LogLoggedModelParams(m->model_id, {{"beta", "2"}}).code(),
+            StatusCode::kInvalidArgument);
+
+  // A metric with a model id is the run's (without the model fields) and the model's.
+  Metric acc{"acc", 0.9, 5, 1};
+  acc.model_id = m->model_id;
+  acc.dataset_name = "test";
+  acc.dataset_digest = "d1";
+  ASSERT_TRUE(store_->LogBatch(run, {acc}, {}, {}).ok());
+  ASSERT_TRUE(store_->LogOutputs(run, {{m->model_id, 3}}).ok());
+  EXPECT_EQ(store_->LogOutputs(run, {{m->model_id, 3}}).code(), StatusCode::kInvalidArgument);
+  ASSERT_TRUE(store_->LogModelInputs(run, {unnamed->model_id}).ok());
+  ASSERT_TRUE(store_->LogModelInputs(run, {unnamed->model_id}).ok());  // again: kept once
+
+  auto got = store_->GetLoggedModel(m->model_id, false);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->tags, (std::vector<Tag>{{"team", "data"}}));
+  EXPECT_EQ(got->params, (std::vector<Param>{{"alpha", "0.5"}, {"beta", "1"}}));
+  ASSERT_EQ(got->metrics.size(), 1u);
+  EXPECT_EQ(got->metrics[0].run_id, run);
+  EXPECT_EQ(got->metrics[0].dataset_digest, "d1");
+  auto r = store_->GetRun(run);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->metrics.size(), 1u);
+  EXPECT_TRUE(r->metrics[0].model_id.empty());
+  EXPECT_EQ(r->model_outputs, (std::vector<ModelOutput>{{m->model_id, 3}}));
+  EXPECT_EQ(r->model_inputs, (std::vector<std::string>{unnamed->model_id}));
+  auto edges = store_->LineageOf(m->model_id);
+  ASSERT_TRUE(edges.ok());
+  ASSERT_EQ(edges->size(), 1u);
+  EXPECT_EQ((*edges)[0].relation, "produced");
+
+  // Search: newest first; filters on attributes, params, tags, metrics (on a dataset).
+  auto ids = [&](LoggedModelQuery q) {
+    q.experiment_ids = {"0"};
+    std::vector<std::string> out;
+    auto page = store_->SearchLoggedModels(q);
+    EXPECT_TRUE(page.ok()) << page.status().ToString();
+    if (page.ok()) {
+      for (const LoggedModel& x : page->items) {
+        out.push_back(x.model_id);
+      }
+    }
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(ids({}), (V{unnamed->model_id, m->model_id}));
+  LoggedModelQuery q;
+  q.filter = "name = 'model' AND params.beta = '1' AND tags.team = 'data' AND status = 2";
+  EXPECT_EQ(ids(q), V{m->model_id});
+  q.filter = "metrics.acc > 0.8";
+  EXPECT_EQ(ids(q), V{m->model_id});
+  q.datasets = {{"train", ""}};
+  EXPECT_EQ(ids(q), V{});
+  q.datasets = {{"test", "d1"}};
+  EXPECT_EQ(ids(q), V{m->model_id});
+  q = {};
+  q.order_by = {{"creation_timestamp", true, "", ""}};
+  EXPECT_EQ(ids(q), (V{m->model_id, unnamed->model_id}));
+  q.order_by = {{"params.alpha", true, "", ""}};
+  q.experiment_ids = {"0"};
+  EXPECT_EQ(store_->SearchLoggedModels(q).status().code(), StatusCode::kInvalidArgument);
+  q = {};
+  q.max_results = 1;
+  q.experiment_ids = {"0"};
+  auto first = store_->SearchLoggedModels(q);
+  ASSERT_TRUE(first.ok());
+  ASSERT_FALSE(first->next_page_token.empty());
+  q.page_token = first->next_page_token;
+  auto second = store_->SearchLoggedModels(q);
+  ASSERT_TRUE(second.ok());
+  ASSERT_EQ(second->items.size(), 1u);
+  EXPECT_EQ(second->items[0].model_id, m->model_id);
+  q = {};
+  q.filter = "status = 'READY'";
+  q.experiment_ids = {"0"};
+  EXPECT_EQ(store_->SearchLoggedModels(q).status().code(), StatusCode::kInvalidArgument);
+
+  // Soft delete: gone for get and search, there with allow_deleted.
+  ASSERT_TRUE(store_->DeleteLoggedModel(unnamed->model_id).ok());
+  EXPECT_EQ(store_->GetLoggedModel(unnamed->model_id, false).status().code(),
+            StatusCode::kNotFound);
+  EXPECT_TRUE(store_->GetLoggedModel(unnamed->model_id, true).ok());
+  EXPECT_EQ(ids({}), V{m->model_id});
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, TrackingStoreTest, ::testing::ValuesIn(testutil::TestEngines()),
                          [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
 

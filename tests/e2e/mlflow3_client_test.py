@@ -1,0 +1,191 @@
+#!/usr/bin/env python3
+"""The real MLflow 3.10.1 client (../shared/mlflow3) against `plinth server`: models logged
+with the sklearn and xgboost flavors through the LoggedModel API, registered, loaded back with
+mlflow.pyfunc.load_model (by model id, by version, by runs:/ URI) and compared with the
+original models' predictions; search_logged_models with filters, order and pages; model
+metrics, tags and soft delete; a run's model outputs and inputs; the errors a client sees.
+Runs on SQLite, and on PostgreSQL too when PLINTH_TEST_POSTGRES_URI is set
+(tests/scripts/with_postgres.sh).
+
+usage: mlflow3_client_test.py PLINTH_BINARY SHARED_DIR
+(the client half runs as: mlflow3_client_test.py --client TRACKING_URL)
+"""
+import os
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def client(url):
+    import mlflow
+    import numpy as np
+    import sklearn.linear_model as lm
+    import xgboost as xgb
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    failures = []
+
+    def check(cond, what):
+        if not cond:
+            failures.append(what)
+            print("FAIL", what, flush=True)
+
+    def error_of(fn):
+        try:
+            fn()
+        except MlflowException as e:
+            return e.error_code, e.message
+        return None, None
+
+    mlflow.set_tracking_uri(url)
+    c = MlflowClient()
+    exp = mlflow.set_experiment("mlflow3-e2e").experiment_id
+    rng = np.random.default_rng(7)
+    x = rng.random((40, 3))
+    y = (x[:, 0] + 0.2 * rng.random(40) > 0.6).astype(int)
+
+    # sklearn: logged through the LoggedModel API and registered in one call.
+    with mlflow.start_run() as run:
+        mlflow.log_metric("acc", 0.91)
+        skm = lm.LogisticRegression().fit(x, y)
+        info = mlflow.sklearn.log_model(skm, name="model", registered_model_name="demo")
+    run_id = run.info.run_id
+    mid = info.model_id
+    check(mid.startswith("m-") and len(mid) == 34, f"model id {mid}")
+    check(str(info.registered_model_version) == "1",
+          f"registered version {info.registered_model_version!r}")
+    m = c.get_logged_model(mid)
+    check(str(m.status) == "READY", f"status {m.status}")
+    check(m.source_run_id == run_id and m.name == "model", f"source run/name {m.source_run_id}")
+    check(m.experiment_id == exp, f"experiment {m.experiment_id}")
+    check('"demo"' in m.tags.get("mlflow.modelVersions", ""), f"tags {m.tags}")
+    check([k.key for k in m.metrics] == ["acc"] and m.metrics[0].model_id == mid,
+          f"metrics copied from the run {m.metrics}")
+    r = c.get_run(run_id)
+    outs = [(o.model_id, o.step) for o in r.outputs.model_outputs]
+    check(outs == [(mid, 0)], f"run outputs {outs}")
+    want = skm.predict(x)
+    for uri in (f"models:/{mid}", "models:/demo/1", f"runs:/{run_id}/model"):
+        got = mlflow.pyfunc.load_model(uri).predict(x)
+        check(list(got) == list(want), f"predictions of {uri}")
+    v = c.get_model_version("demo", "1")
+    check(v.run_id == run_id and v.source == f"models:/{mid}", f"version {v.run_id} {v.source}")
+    check(c.get_model_version_download_uri("demo", "1") == m.artifact_location,
+          "download uri is the logged model's location")
+    listed = [f.path for f in mlflow.artifacts.list_artifacts(f"runs:/{run_id}/model")]
+    check("model/MLmodel" in listed, f"list_artifacts runs:/ {listed}")
+
+    # xgboost, at a step, with params, a model type and tags; registered from runs:/.
+    booster = xgb.train({"objective": "binary:logistic", "max_depth": 2},
+                        xgb.DMatrix(x, label=y), num_boost_round=5)
+    with mlflow.start_run() as run2:
+        xinfo = mlflow.xgboost.log_model(booster, name="xgbm", params={"depth": "2"},
+                                         model_type="classifier", tags={"team": "ml"}, step=3)
+        mlflow.log_metric("val_auc", 0.8, model_id=xinfo.model_id, dataset=None)
+    xm = c.get_logged_model(xinfo.model_id)
+    check(xm.model_type == "classifier" and xm.params == {"depth": "2"},
+          f"xgb type/params {xm.model_type} {xm.params}")
+    check(xm.tags.get("team") == "ml", f"xgb tags {xm.tags}")
+    check(any(k.key == "val_auc" for k in xm.metrics), f"model metric {xm.metrics}")
+    r2 = c.get_run(run2.info.run_id)
+    check([(o.model_id, o.step) for o in r2.outputs.model_outputs] == [(xinfo.model_id, 3)],
+          "xgb run output at step 3")
+    check(r2.inputs.model_inputs and r2.inputs.model_inputs[0].model_id == xinfo.model_id,
+          "log_metric(model_id=...) records the model as the run's input")
+    mv = mlflow.register_model(f"runs:/{run2.info.run_id}/xgbm", "demo-xgb")
+    check(str(mv.version) == "1", f"register_model runs:/ -> {mv.version!r}")
+    got = mlflow.pyfunc.load_model("models:/demo-xgb/1").predict(x)
+    want = booster.predict(xgb.DMatrix(x))
+    check(np.allclose(np.asarray(got).ravel(), want, atol=1e-6), "xgb predictions")
+
+    # Search: filters, order, pages.
+    def names(**kw):
+        return [mm.name for mm in mlflow.search_logged_models(experiment_ids=[exp],
+                                                              output_format="list", **kw)]
+    check(names() == ["xgbm", "model"], f"newest first {names()}")
+    check(names(filter_string="name = 'xgbm'") == ["xgbm"], "filter by name")
+    check(names(filter_string="params.depth = '2' AND tags.team = 'ml'") == ["xgbm"],
+          "filter by params and tags")
+    check(names(filter_string="metrics.acc > 0.9") == ["model"], "filter by metric")
+    check(names(order_by=[{"field_name": "creation_timestamp", "ascending": True}]) ==
+          ["model", "xgbm"], "order by creation time")
+    page = c.search_logged_models(experiment_ids=[exp], max_results=1)
+    check(len(page) == 1 and page.token, "a page of one and a token")
+    page2 = c.search_logged_models(experiment_ids=[exp], max_results=1, page_token=page.token)
+    check([p.name for p in page2] == ["model"], "the second page")
+
+    # Tags, finalize, delete; errors.
+    c.set_logged_model_tags(mid, {"k": "v"})
+    check(c.get_logged_model(mid).tags.get("k") == "v", "set tag")
+    c.delete_logged_model_tag(mid, "k")
+    check("k" not in c.get_logged_model(mid).tags, "delete tag")
+    extra = c.create_logged_model(experiment_id=exp, name="draft")
+    check(str(extra.status) == "PENDING", f"created pending {extra.status}")
+    c.finalize_logged_model(extra.model_id, "FAILED")
+    check(str(c.get_logged_model(extra.model_id).status) == "FAILED", "finalize failed")
+    c.delete_logged_model(extra.model_id)
+    code, msg = error_of(lambda: c.get_logged_model(extra.model_id))
+    check(code == "RESOURCE_DOES_NOT_EXIST" and
+          msg.endswith(f"Logged model with ID '{extra.model_id}' not found."),
+          f"deleted: {code} {msg}")
+    check("draft" not in names(), "a deleted model is not searched")
+    code, msg = error_of(lambda: c.create_logged_model(experiment_id=exp, name="a/b"))
+    check(code == "INVALID_PARAMETER_VALUE" and "Invalid model name" in (msg or ""),
+          f"bad name: {code} {msg}")
+    code, _ = error_of(lambda: c.create_logged_model(experiment_id="123456"))
+    check(code == "RESOURCE_DOES_NOT_EXIST", f"unknown experiment: {code}")
+    code, msg = error_of(lambda: mlflow.search_logged_models(experiment_ids=[exp],
+                                                             filter_string="name ~ 'x'"))
+    check(code == "INVALID_PARAMETER_VALUE", f"bad filter: {code} {msg}")
+
+    print(f"mlflow3-client: {len(failures)} failures", flush=True)
+    return 1 if failures else 0
+
+
+def run_against(plinth, shared, store, label):
+    sys.path.insert(0, os.path.join(HERE, "..", "pylib"))
+    from plinth_procs import free_port, start_server
+
+    with tempfile.TemporaryDirectory(prefix="plinth-mlflow3-") as work:
+        port = free_port()
+        proc = start_server([plinth, "server", "--store", store(work), "--artifacts-root",
+                             os.path.join(work, "artifacts"), "--port", str(port)], port,
+                            stderr=subprocess.PIPE, text=True)
+        try:
+            env = dict(os.environ)
+            env["PYTHONPATH"] = ":".join([os.path.join(shared, "mlflow3", "client"),
+                                          os.path.join(shared, "mlflow3", "deps")])
+            env.update(MLFLOW_DISABLE_TELEMETRY="true", DO_NOT_TRACK="true",
+                       MLFLOW_HTTP_REQUEST_MAX_RETRIES="0", HOME=work)
+            env.pop("CI", None)
+            rc = subprocess.run(["/usr/bin/python3", os.path.abspath(__file__), "--client",
+                                 f"http://127.0.0.1:{port}"], env=env, cwd=work).returncode
+        finally:
+            proc.terminate()
+            _, err = proc.communicate(timeout=30)
+        if proc.returncode not in (0, -15):
+            print(f"{label}: the server exited with {proc.returncode}: {err[-2000:]}")
+            rc = rc or 1
+        print(f"{label}: {'ok' if rc == 0 else 'FAILED'}")
+        return rc
+
+
+def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--client":
+        sys.exit(client(sys.argv[2]))
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    plinth, shared = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+    rc = run_against(plinth, shared, lambda work: "sqlite:///" + os.path.join(work, "db.sqlite"),
+                     "sqlite")
+    pg = os.environ.get("PLINTH_TEST_POSTGRES_URI")
+    if pg:
+        rc |= run_against(plinth, shared, lambda work: pg, "postgresql")
+    sys.exit(rc)
+
+
+if __name__ == "__main__":
+    main()
