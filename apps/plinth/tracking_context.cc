@@ -14,8 +14,8 @@ void AddTrackingUriFlag(CLI::App& cmd, TrackingFlags& flags) {
 
 void AddModelArgument(CLI::App& cmd, std::string& model) {
   cmd.add_option("MODEL", model,
-                 "a bundle directory, models:/NAME/VERSION, models:/NAME@ALIAS or "
-                 "runs:/RUN_ID/PATH")
+                 "a bundle directory (or an MLflow xgboost-flavor model), models:/NAME/VERSION, "
+                 "models:/NAME@ALIAS, models:/<model_id> or runs:/RUN_ID/PATH")
       ->required();
 }
 

@@ -13,6 +13,7 @@
 #include "core/hash.h"
 #include "core/stale.h"
 #include "ml/metrics.h"
+#include "ml/mlflow_model.h"
 
 namespace plinth::ml {
 namespace {
@@ -74,6 +75,9 @@ Result<std::unique_ptr<Predictor>> Predictor::Load(const std::string& dir) {
   const std::string meta_path = dir + "/" + std::string(kBundleMetaFile);
   if (!fs::is_directory(dir)) {
     return NotFound(dir + ": not a model bundle directory");
+  }
+  if (IsMlflowModelDir(dir)) {  // a model an MLflow client logged
+    return LoadMlflowModel(dir);
   }
   PLINTH_ASSIGN_OR_RETURN(const core::Json json, core::ReadJsonFile(meta_path));
   PLINTH_ASSIGN_OR_RETURN(BundleMeta meta, BundleMetaFromJson(json, meta_path));
@@ -290,6 +294,20 @@ Result<std::unique_ptr<Predictor>> ImportModel(std::string_view library, std::st
                                                const core::Json& schema,
                                                std::string_view schema_source,
                                                const std::string& dir) {
+  core::Json named = schema;
+  if (named.is_object() && !named.contains("name")) {
+    named["name"] = std::filesystem::path(dir).filename().string();
+  }
+  PLINTH_ASSIGN_OR_RETURN(std::unique_ptr<Predictor> p,
+                          BuildImportedModel(library, bytes, named, schema_source));
+  PLINTH_RETURN_IF_ERROR(WriteBundle(dir, *p, core::Json(nullptr)));
+  return p;
+}
+
+Result<std::unique_ptr<Predictor>> BuildImportedModel(std::string_view library,
+                                                      std::string_view bytes,
+                                                      const core::Json& schema,
+                                                      std::string_view schema_source) {
   const std::string src(schema_source);
   if (!schema.is_object()) {
     return InvalidArgument(src + ": expected a JSON object with task, inputs and class_labels");
@@ -314,8 +332,7 @@ Result<std::unique_ptr<Predictor>> ImportModel(std::string_view library, std::st
   }
   PLINTH_ASSIGN_OR_RETURN(const core::JsonFields fields, core::JsonFields::Of(schema, src));
   PLINTH_ASSIGN_OR_RETURN(const std::string task_name, fields.String("task", ""));
-  PLINTH_ASSIGN_OR_RETURN(const std::string name,
-                          fields.String("name", std::filesystem::path(dir).filename().string()));
+  PLINTH_ASSIGN_OR_RETURN(const std::string name, fields.String("name", "model"));
   PLINTH_ASSIGN_OR_RETURN(const std::string target, fields.String("target", "target"));
   PLINTH_ASSIGN_OR_RETURN(const double threshold, fields.Number("threshold", 0.5));
   Result<Task> task = ParseTask(task_name);
@@ -359,7 +376,6 @@ Result<std::unique_ptr<Predictor>> ImportModel(std::string_view library, std::st
                            " features as a " + std::string(Name(*task)) +
                            " model: " + check.status().message());
   }
-  PLINTH_RETURN_IF_ERROR(WriteBundle(dir, *p, core::Json(nullptr)));
   return p;
 }
 

@@ -43,7 +43,8 @@ class Predictor {
   // (two for a binary one) and that every input column has a transform in `preprocess`.
   static Result<std::unique_ptr<Predictor>> Create(BundleMeta meta, Preprocessor preprocess,
                                                    std::unique_ptr<Model> model);
-  // Loads the bundle directory `dir`. Errors name the file and the key.
+  // Loads the bundle directory `dir` (or an MLflow model directory Plinth can score,
+  // ml/mlflow_model.h). Errors name the file and the key.
   static Result<std::unique_ptr<Predictor>> Load(const std::string& dir);
 
   // Preprocesses the raw `rows` (columns by name, see Preprocessor::Transform)
@@ -100,6 +101,13 @@ Result<std::unique_ptr<Predictor>> ImportModel(std::string_view library, std::st
                                                const core::Json& schema,
                                                std::string_view schema_source,
                                                const std::string& dir);
+
+// ImportModel's predictor, checked, without writing a bundle ("name" in `schema`
+// names it; "model" when absent).
+Result<std::unique_ptr<Predictor>> BuildImportedModel(std::string_view library,
+                                                      std::string_view bytes,
+                                                      const core::Json& schema,
+                                                      std::string_view schema_source);
 
 // The MLmodel file (YAML) for a bundle described by `meta`.
 std::string MlmodelText(const BundleMeta& meta);

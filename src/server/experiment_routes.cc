@@ -27,6 +27,11 @@ tracking::Metric MetricOf(const Json& m) {
 
 void AddExperimentRoutes(RouteTable& routes) {
   using F = FieldType;
+  // MLflow 3's server-info: the 3.x client asks it whether workspaces are on.
+  routes.Add("/3.0/mlflow/server-info", {"GET"},
+             [](TrackingStore&, const http::Request&) -> Result<Json> {
+               return Json{{"store_type", "SqlStore"}, {"workspaces_enabled", false}};
+             });
   // Experiments.
   routes.Add("/mlflow/experiments/create", {"POST"},
              [](TrackingStore& s, const http::Request& r) -> Result<Json> {

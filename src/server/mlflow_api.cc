@@ -22,6 +22,33 @@ struct MlflowApi::Impl {
   http::RequestMetrics request_metrics{"plinth_server"};
 };
 
+namespace {
+
+// What an unserved MLflow 3 route belongs to, when Plinth leaves that part of MLflow out
+// on purpose (docs/HTTP.md), for the 404's message; "" otherwise.
+std::string OutOfScope(std::string_view rest) {
+  static constexpr std::pair<std::string_view, std::string_view> kParts[] = {
+      {"/mlflow/gateway", "AI gateway"},
+      {"/gateway", "AI gateway"},
+      {"/mlflow/scorers", "scorers"},
+      {"/mlflow/prompt-optimization", "prompt optimization jobs"},
+      {"/mlflow/datasets", "evaluation datasets"},
+      {"/mlflow/workspaces", "workspaces"},
+  };
+  if (rest.starts_with("/3.0")) {
+    rest.remove_prefix(4);
+  }
+  for (const auto& [prefix, what] : kParts) {
+    if (rest.starts_with(prefix)) {
+      return ": Plinth does not serve MLflow's " + std::string(what) +
+             " (out of scope: see Plinth's docs/HTTP.md)";
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
 MlflowApi::MlflowApi(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 MlflowApi::~MlflowApi() = default;
 
@@ -142,6 +169,15 @@ std::optional<http::Response> MlflowApi::Dispatch(const http::Request& request, 
       break;
     }
   }
+  // MLflow 3's /api/3.0 routes are kept apart from 2.0's: "/3.0/mlflow/...".
+  std::string v3;
+  for (std::string_view prefix : {"/api/3.0/", "/ajax-api/3.0/"}) {
+    if (path.starts_with(prefix)) {
+      v3 = "/3.0" + std::string(path.substr(prefix.size() - 1));
+      rest = v3;
+      break;
+    }
+  }
   if (auto served = HandleArtifactFiles(rest.empty() ? path : rest, request, *impl_->locations,
                                         *impl_->service)) {
     std::string_view p = rest.empty() ? path : rest;
@@ -155,8 +191,8 @@ std::optional<http::Response> MlflowApi::Dispatch(const http::Request& request, 
     *route = entry->first;
   }
   if (rest.empty() || entry == nullptr) {
-    return ErrorResponse("ENDPOINT_NOT_FOUND",
-                         "No API endpoint at " + std::string(path) + " (" + request.method + ")");
+    return ErrorResponse("ENDPOINT_NOT_FOUND", "No API endpoint at " + std::string(path) + " (" +
+                                                   request.method + ")" + OutOfScope(rest));
   }
   const Route& methods = entry->second;
   auto handler = methods.find(request.method);

@@ -118,23 +118,34 @@ Result<std::string> ResolveModelUri(std::string_view uri, TrackingStore& trackin
                            ": expected models:/NAME/VERSION, models:/NAME@ALIAS or "
                            "runs:/RUN_ID/PATH");
   }
+  // The files of a logged model (models:/<model_id>).
+  auto logged_files = [&](std::string_view id) -> Result<std::string> {
+    PLINTH_ASSIGN_OR_RETURN(LoggedModel logged, tracking.GetLoggedModel(std::string(id), false));
+    return logged.artifact_uri;
+  };
   if (IsLoggedModelId(uri.substr(8))) {
-    Result<LoggedModel> logged = tracking.GetLoggedModel(std::string(uri.substr(8)), false);
-    if (!logged.ok()) {
-      return prefix(logged.status());
-    }
-    Result<std::string> local = LocalArtifactPath(logged->artifact_uri, artifacts);
+    Result<std::string> location = logged_files(uri.substr(8));
+    Result<std::string> local =
+        location.ok() ? LocalArtifactPath(*location, artifacts) : location.status();
     return local.ok() ? local : prefix(local.status());
   }
   Result<ModelVersion> version = FindVersion(uri.substr(8), registry);
   if (!version.ok()) {
     return prefix(version.status());
   }
-  // A copy made through a server that did not say where its files are: follow its source
-  // (models:/NAME/VERSION) a few steps.
+  // A copy, or a version of a logged model, made through a server that did not say where
+  // its files are: follow its source (models:/NAME/VERSION, models:/<model_id>) a few steps.
   for (int hops = 0; version->storage_location.starts_with("models:/") && hops < 8; ++hops) {
-    Result<ModelVersion> original =
-        FindVersion(std::string_view(version->storage_location).substr(8), registry);
+    const std::string_view rest = std::string_view(version->storage_location).substr(8);
+    if (IsLoggedModelId(rest)) {
+      Result<std::string> location = logged_files(rest);
+      if (!location.ok()) {
+        return prefix(location.status());
+      }
+      version->storage_location = *location;
+      break;
+    }
+    Result<ModelVersion> original = FindVersion(rest, registry);
     if (!original.ok()) {
       return prefix(original.status());
     }

@@ -10,10 +10,13 @@ Runs on SQLite, and on PostgreSQL too when PLINTH_TEST_POSTGRES_URI is set
 usage: mlflow3_client_test.py PLINTH_BINARY SHARED_DIR
 (the client half runs as: mlflow3_client_test.py --client TRACKING_URL)
 """
+import json
 import os
 import subprocess
 import sys
 import tempfile
+import urllib.error
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -100,6 +103,11 @@ def client(url):
     got = mlflow.pyfunc.load_model("models:/demo-xgb/1").predict(x)
     want = booster.predict(xgb.DMatrix(x))
     check(np.allclose(np.asarray(got).ravel(), want, atol=1e-6), "xgb predictions")
+    # For plinth serve (the driver's half): the rows and XGBoost's own probabilities.
+    c.set_registered_model_alias("demo-xgb", "prod", 1)
+    with open("expected.json", "w") as f:
+        json.dump({"rows": [{f"f{j}": float(v) for j, v in enumerate(row)} for row in x[:10]],
+                   "proba": [float(p) for p in want[:10]]}, f)
 
     # Search: filters, order, pages.
     def names(**kw):
@@ -145,6 +153,70 @@ def client(url):
     return 1 if failures else 0
 
 
+def check_v3_routes(url):
+    """server-info as MLflow 3 answers it; the parts of MLflow Plinth leaves out answer a
+    JSON 404 that says so."""
+    rc = 0
+    with urllib.request.urlopen(url + "/api/3.0/mlflow/server-info", timeout=30) as r:
+        info = json.load(r)
+    if info != {"store_type": "SqlStore", "workspaces_enabled": False}:
+        print("FAIL server-info", info)
+        rc = 1
+    for path, what in [("/api/3.0/mlflow/scorers/list", "scorers"),
+                       ("/api/2.0/mlflow/gateway/endpoints", "AI gateway"),
+                       ("/api/3.0/mlflow/datasets/search", "evaluation datasets"),
+                       ("/api/3.0/mlflow/workspaces", "workspaces"),
+                       ("/api/3.0/mlflow/prompt-optimization/jobs", "prompt optimization")]:
+        try:
+            urllib.request.urlopen(url + path, timeout=30)
+            print("FAIL", path, "answered 200")
+            rc = 1
+        except urllib.error.HTTPError as e:
+            body = json.loads(e.read())
+            if (e.code != 404 or body.get("error_code") != "ENDPOINT_NOT_FOUND" or
+                    f"does not serve MLflow's {what}" not in body.get("message", "")):
+                print("FAIL", path, e.code, body)
+                rc = 1
+    return rc
+
+
+def serve_logged_models(plinth, url, work):
+    """plinth serve on what the MLflow 3 client logged: the xgboost flavor scores as XGBoost
+    does (to 1e-6); a pickled sklearn model is refused with a clear error."""
+    from plinth_procs import free_port, start_server
+
+    with open(os.path.join(work, "expected.json")) as f:
+        expected = json.load(f)
+    rc = 0
+    port = free_port()
+    env = dict(os.environ, XDG_CACHE_HOME=os.path.join(work, "cache"))
+    proc = start_server([plinth, "serve", "models:/demo-xgb@prod", "--tracking-uri", url,
+                         "--port", str(port)], port, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/predict",
+                                     data=json.dumps({"data": expected["rows"]}).encode(),
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            answer = json.load(r)
+        got = [p[1] for p in answer["probabilities"]]
+        if len(got) != len(expected["proba"]) or any(
+                abs(a - b) > 1e-6 for a, b in zip(got, expected["proba"])):
+            print("FAIL plinth serve's probabilities", got, expected["proba"])
+            rc = 1
+        if answer.get("model_version") != "1":
+            print("FAIL plinth serve's model version", answer.get("model_version"))
+            rc = 1
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
+    sk = subprocess.run([plinth, "serve", "models:/demo/1", "--tracking-uri", url, "--port",
+                         str(free_port())], capture_output=True, text=True, env=env, timeout=60)
+    if sk.returncode != 2 or "xgboost flavor" not in sk.stderr or "sklearn" not in sk.stderr:
+        print("FAIL plinth serve of a pickled sklearn model:", sk.returncode, sk.stderr)
+        rc = 1
+    return rc
+
+
 def run_against(plinth, shared, store, label):
     sys.path.insert(0, os.path.join(HERE, "..", "pylib"))
     from plinth_procs import free_port, start_server
@@ -161,8 +233,12 @@ def run_against(plinth, shared, store, label):
             env.update(MLFLOW_DISABLE_TELEMETRY="true", DO_NOT_TRACK="true",
                        MLFLOW_HTTP_REQUEST_MAX_RETRIES="0", HOME=work)
             env.pop("CI", None)
-            rc = subprocess.run(["/usr/bin/python3", os.path.abspath(__file__), "--client",
-                                 f"http://127.0.0.1:{port}"], env=env, cwd=work).returncode
+            url = f"http://127.0.0.1:{port}"
+            rc = subprocess.run(["/usr/bin/python3", os.path.abspath(__file__), "--client", url],
+                                env=env, cwd=work).returncode
+            if rc == 0:
+                rc = serve_logged_models(plinth, url, work)
+            rc |= check_v3_routes(url)
         finally:
             proc.terminate()
             _, err = proc.communicate(timeout=30)
