@@ -149,6 +149,40 @@ std::optional<http::Response> HandleArtifactFiles(std::string_view rest, const h
     e.status = 405;
     return e;
   }
+  if (rest == "/mlflow/get-trace-artifact" || rest == "/3.0/mlflow/get-trace-artifact") {
+    // The UI's (and MLflow's tests') read of a trace's spans: traces.json under the
+    // trace's artifact location, which the client wrote.
+    const std::string id = r.Query("request_id").value_or("");
+    if (id.empty()) {
+      return ErrorResponse("BAD_REQUEST",
+                           "Request must include the \"request_id\" query parameter.");
+    }
+    Result<tracking::Service::Lease> stores = service.Acquire();
+    if (!stores.ok()) {
+      return ErrorResponse(stores.status());
+    }
+    Result<tracking::TraceInfo> info = stores->tracking().GetTraceInfo(id);
+    if (!info.ok()) {
+      return ErrorResponse(info.status());
+    }
+    std::string root;
+    for (const tracking::Tag& t : info->tags) {
+      if (t.key == tracking::kTraceArtifactLocationTag) {
+        root = t.value;
+      }
+    }
+    std::optional<ArtifactLocations::Found> base = locations.Find(root);
+    if (root.empty() || !base) {
+      return ErrorResponse(Unimplemented("the trace's data at '" + root +
+                                         "' is not kept by this server's artifact store"));
+    }
+    const std::string path = (base->rel.empty() ? "" : base->rel + "/") + "traces.json";
+    Result<core::UniqueFd> file = base->root->Open(path);
+    if (!file.ok() && file.status().code() == StatusCode::kNotFound) {
+      return ErrorResponse(NotFound("Trace data not found for path=" + root + "/traces.json"));
+    }
+    return FileResponse(std::move(file), path);
+  }
   if (rest == "/get-artifact" || rest == "/model-versions/get-artifact") {
     // The UI's downloads: a run's artifact, or one under a model version's source. The
     // path is checked first, as MLflow does.

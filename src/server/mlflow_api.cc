@@ -86,6 +86,7 @@ Result<std::unique_ptr<MlflowApi>> MlflowApi::Create(const ApiOptions& options) 
   AddArtifactRoutes(impl->routes, *impl->locations);
   AddLineageRoutes(impl->routes);
   AddLoggedModelRoutes(impl->routes);
+  AddTraceRoutes(impl->routes);
   return std::unique_ptr<MlflowApi>(new MlflowApi(std::move(impl)));
 }
 

@@ -214,6 +214,8 @@ void AddArtifactRoutes(RouteTable& routes, const ArtifactLocations& locations);
 void AddLineageRoutes(RouteTable& routes);
 // MLflow 3's logged models (logged-models/...), a run's model inputs and outputs.
 void AddLoggedModelRoutes(RouteTable& routes);
+// MLflow's v2 traces (traces/...).
+void AddTraceRoutes(RouteTable& routes);
 
 // MLflow's proxied artifact files, which are not JSON routes:
 // /mlflow-artifacts/artifacts[/PATH] (list, GET, PUT, DELETE), and the UI's

@@ -164,6 +164,44 @@ struct LoggedModelQuery {
   std::string page_token;
 };
 
+// An MLflow trace's info (the v2 TraceInfo): one request through an instrumented
+// application; its spans are the client's, in traces.json under the trace's
+// mlflow.artifactLocation tag.
+struct TraceInfo {
+  std::string request_id;  // 32 hex
+  std::string experiment_id;
+  int64_t timestamp_ms = 0;
+  std::optional<int64_t> execution_time_ms;  // none while in progress
+  std::string status;                        // TRACE_STATUS_UNSPECIFIED | OK | ERROR | IN_PROGRESS
+  std::vector<Tag> request_metadata;
+  std::vector<Tag> tags;
+  // MLflow 3's TraceInfoV3 besides ("" = none): the application's own id, and short
+  // previews of the request and the response.
+  std::string client_request_id = {};
+  std::string request_preview = {};
+  std::string response_preview = {};
+};
+
+struct TraceQuery {
+  std::vector<std::string> experiment_ids;
+  std::string filter;
+  int64_t max_results = 100;
+  std::vector<std::string> order_by;
+  std::string page_token;
+};
+
+// Which traces delete-traces removes: those of the experiment up to a time (the oldest
+// max_traces of them, when given), or the listed ones.
+struct TraceDeletion {
+  std::string experiment_id;
+  std::optional<int64_t> max_timestamp_millis;
+  std::optional<int64_t> max_traces;
+  std::vector<std::string> request_ids;
+};
+
+// The tag naming where a trace's spans are (traces.json under it).
+inline constexpr std::string_view kTraceArtifactLocationTag = "mlflow.artifactLocation";
+
 // A lineage edge: `src` produced or fed `dst`. Kinds: "data" (a data version,
 // id = its SHA-256), "pipeline_run", "run", "model_version" (id = NAME/VERSION),
 // "deployment".

@@ -1,9 +1,12 @@
 #include "tracking/mlflow_json.h"
 
+#include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <utility>
 
+#include "core/clock.h"
 #include "http/errors.h"
 
 namespace plinth::tracking {
@@ -481,6 +484,187 @@ core::Json ToJson(const RunInfo& info) { return ViaWriter(info); }
 core::Json ToJson(const Metric& m) { return ViaWriter(m); }
 core::Json ToJson(const Run& run) { return ViaWriter(run); }
 core::Json ToJson(const LoggedModel& m) { return ViaWriter(m); }
+
+core::Json ToJson(const TraceInfo& t) {
+  // MLflow cuts keys and values to 250 characters in a TraceInfo it answers.
+  auto cut = [](const std::vector<Tag>& pairs) {
+    core::Json out = core::Json::array();
+    for (const Tag& p : pairs) {
+      out.push_back({{"key", p.key.substr(0, 250)}, {"value", p.value.substr(0, 250)}});
+    }
+    return out;
+  };
+  core::Json j = {{"request_id", t.request_id},
+                  {"experiment_id", t.experiment_id},
+                  {"timestamp_ms", t.timestamp_ms},
+                  {"execution_time_ms", t.execution_time_ms.value_or(0)},
+                  {"status", t.status}};
+  if (!t.request_metadata.empty()) {
+    j["request_metadata"] = cut(t.request_metadata);
+  }
+  if (!t.tags.empty()) {
+    j["tags"] = cut(t.tags);
+  }
+  return j;
+}
+
+namespace {
+
+// The v3 state names and the v2 status names differ only for the unspecified one.
+std::string StateOf(const std::string& status) {
+  return status == "TRACE_STATUS_UNSPECIFIED" ? "STATE_UNSPECIFIED" : status;
+}
+
+// A google.protobuf.Timestamp in JSON ("2025-01-02T03:04:05.123Z", 0 to 9 fraction
+// digits, UTC) as ms since the epoch.
+Result<int64_t> TimestampMs(const std::string& text) {
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
+  int used = 0;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &used) !=
+          6 ||
+      used != 19 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) {
+    return InvalidArgument(
+        "request_time: expected an RFC 3339 time such as "
+        "2025-01-02T03:04:05.123Z, got '" +
+        text.substr(0, 40) + "'");
+  }
+  std::string rest = text.substr(19);
+  int64_t ms = 0;
+  if (rest.starts_with(".")) {
+    size_t digits = 1;
+    while (digits < rest.size() && std::isdigit(static_cast<unsigned char>(rest[digits]))) {
+      ++digits;
+    }
+    std::string frac = rest.substr(1, digits - 1) + "000";
+    ms = std::stoll(frac.substr(0, 3));
+    rest = rest.substr(digits);
+  }
+  if (rest != "Z") {
+    return InvalidArgument("request_time: expected a UTC time ending in Z, got '" +
+                           text.substr(0, 40) + "'");
+  }
+  // Days from the civil date (Howard Hinnant's days_from_civil).
+  const int yy = y - (mo <= 2);
+  const int era = (yy >= 0 ? yy : yy - 399) / 400;
+  const int yoe = yy - era * 400;
+  const int doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  const int64_t days = int64_t{era} * 146097 + doe - 719468;
+  return ((days * 24 + h) * 60 + mi) * 60000 + int64_t{sec} * 1000 + ms;
+}
+
+// A google.protobuf.Duration in JSON ("0.012s") as ms.
+Result<int64_t> DurationMs(const std::string& text) {
+  char* end = nullptr;
+  const double seconds = std::strtod(text.c_str(), &end);
+  if (text.empty() || end == nullptr || std::string_view(end) != "s" || !std::isfinite(seconds) ||
+      seconds < 0 || seconds > 1e12) {
+    return InvalidArgument("execution_duration: expected seconds such as 0.012s, got '" +
+                           text.substr(0, 40) + "'");
+  }
+  return static_cast<int64_t>(std::llround(seconds * 1000));
+}
+
+core::Json MapOf(const std::vector<Tag>& pairs, size_t value_limit) {
+  core::Json out = core::Json::object();
+  for (const Tag& p : pairs) {
+    out[p.key.substr(0, 250)] = p.value.substr(0, value_limit);
+  }
+  return out;
+}
+
+Result<std::vector<Tag>> PairsOf(const core::Json& j, const char* key) {
+  std::vector<Tag> out;
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) {
+    return out;
+  }
+  if (!it->is_object()) {
+    return InvalidArgument(std::string(key) + ": expected an object of strings");
+  }
+  for (const auto& [k, v] : it->items()) {
+    if (!v.is_string()) {
+      return InvalidArgument(std::string(key) + "." + k + ": expected a string");
+    }
+    out.push_back({k, v.get<std::string>()});
+  }
+  return out;
+}
+
+}  // namespace
+
+core::Json TraceInfoV3Json(const TraceInfo& t) {
+  core::Json j = {{"trace_id", t.request_id},
+                  {"trace_location",
+                   {{"type", "MLFLOW_EXPERIMENT"},
+                    {"mlflow_experiment", {{"experiment_id", t.experiment_id}}}}},
+                  {"request_time", core::FormatIsoMicros(t.timestamp_ms * 1000)},
+                  {"state", StateOf(t.status)},
+                  {"trace_metadata", MapOf(t.request_metadata, 250)},
+                  {"tags", MapOf(t.tags, 4096)}};
+  if (t.execution_time_ms) {
+    char text[40];
+    std::snprintf(text, sizeof text, "%.3fs", static_cast<double>(*t.execution_time_ms) / 1000);
+    j["execution_duration"] = text;
+  }
+  for (const auto& [key, value] : {std::pair{"client_request_id", &t.client_request_id},
+                                   {"request_preview", &t.request_preview},
+                                   {"response_preview", &t.response_preview}}) {
+    if (!value->empty()) {
+      j[key] = *value;
+    }
+  }
+  return j;
+}
+
+Result<TraceInfo> TraceInfoFromV3Json(const core::Json& j) {
+  if (!j.is_object()) {
+    return InvalidArgument("trace_info: expected an object");
+  }
+  TraceInfo t;
+  t.request_id = Str(j, "trace_id");
+  auto loc = j.find("trace_location");
+  if (loc != j.end() && loc->is_object()) {
+    auto exp = loc->find("mlflow_experiment");
+    if (exp != loc->end() && exp->is_object()) {
+      t.experiment_id = Str(*exp, "experiment_id");
+    }
+  }
+  if (t.experiment_id.empty()) {
+    return InvalidArgument(
+        "trace_info.trace_location: expected an MLflow experiment (mlflow_experiment."
+        "experiment_id)");
+  }
+  PLINTH_ASSIGN_OR_RETURN(t.timestamp_ms, TimestampMs(Str(j, "request_time")));
+  if (!Str(j, "execution_duration").empty()) {
+    PLINTH_ASSIGN_OR_RETURN(t.execution_time_ms, DurationMs(Str(j, "execution_duration")));
+  }
+  const std::string state = Str(j, "state");
+  t.status = state.empty() || state == "STATE_UNSPECIFIED" ? "TRACE_STATUS_UNSPECIFIED" : state;
+  PLINTH_ASSIGN_OR_RETURN(t.request_metadata, PairsOf(j, "trace_metadata"));
+  PLINTH_ASSIGN_OR_RETURN(t.tags, PairsOf(j, "tags"));
+  t.client_request_id = Str(j, "client_request_id");
+  t.request_preview = Str(j, "request_preview");
+  t.response_preview = Str(j, "response_preview");
+  return t;
+}
+
+Result<TraceInfo> TraceInfoFromJson(const core::Json& j) {
+  constexpr std::string_view kWhat = "trace info";
+  PLINTH_RETURN_IF_ERROR(Expect(j, kWhat));
+  TraceInfo t;
+  t.request_id = Str(j, "request_id");
+  t.experiment_id = Str(j, "experiment_id");
+  PLINTH_ASSIGN_OR_RETURN(t.timestamp_ms, Int(j, "timestamp_ms", kWhat));
+  PLINTH_ASSIGN_OR_RETURN(int64_t execution, Int(j, "execution_time_ms", kWhat));
+  t.status = Str(j, "status");
+  if (t.status != "IN_PROGRESS") {
+    t.execution_time_ms = execution;
+  }
+  t.request_metadata = TagsFrom(j, "request_metadata");
+  t.tags = TagsFrom(j, "tags");
+  return t;
+}
 
 core::Json ToJson(const ModelVersion& v) {
   core::Json j = {{"name", v.name},

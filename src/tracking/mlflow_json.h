@@ -20,6 +20,7 @@ core::Json ToJson(const RunInfo& info);
 core::Json ToJson(const Run& run);
 core::Json ToJson(const Metric& m);
 core::Json ToJson(const LoggedModel& m);
+core::Json ToJson(const TraceInfo& t);  // MLflow's v2 TraceInfo
 core::Json ToJson(const ModelVersion& v);
 core::Json ToJson(const RegisteredModel& m);
 core::Json ToJson(const Dataset& d);
@@ -41,6 +42,12 @@ Result<RunInfo> RunInfoFromJson(const core::Json& j);
 Result<Run> RunFromJson(const core::Json& j);
 Result<Metric> MetricFromJson(const core::Json& j);
 Result<LoggedModel> LoggedModelFromJson(const core::Json& j);
+Result<TraceInfo> TraceInfoFromJson(const core::Json& j);
+// MLflow 3's TraceInfoV3: trace_id, trace_location, request_time (RFC 3339),
+// execution_duration ("0.012s"), state, trace_metadata and tags as maps. Reading
+// checks what a client sends (kInvalidArgument naming the field).
+core::Json TraceInfoV3Json(const TraceInfo& t);
+Result<TraceInfo> TraceInfoFromV3Json(const core::Json& j);
 Result<ModelVersion> ModelVersionFromJson(const core::Json& j);
 Result<RegisteredModel> RegisteredModelFromJson(const core::Json& j);
 

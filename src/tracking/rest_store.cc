@@ -112,6 +112,10 @@ Json ParamsJson(const std::vector<Param>& params) {
   return out;
 }
 
+std::string TracePath(const std::string& request_id) {
+  return "/traces/" + http::UrlEncode(request_id);
+}
+
 std::string ModelPath(const std::string& model_id) {
   return "/logged-models/" + http::UrlEncode(model_id);
 }
@@ -353,6 +357,67 @@ class RestTrackingStore : public TrackingStore {
       list.push_back({{"model_id", o.model_id}, {"step", o.step}});
     }
     return Post("/runs/outputs", {{"run_id", id}, {"models", list}}).status();
+  }
+
+  Result<TraceInfo> StartTrace(const std::string& experiment_id, int64_t timestamp_ms,
+                               const std::vector<Tag>& metadata,
+                               const std::vector<Tag>& tags) override {
+    PLINTH_ASSIGN_OR_RETURN(Json r, Post("/traces", {{"experiment_id", experiment_id},
+                                                     {"timestamp_ms", timestamp_ms},
+                                                     {"request_metadata", TagsJson(metadata)},
+                                                     {"tags", TagsJson(tags)}}));
+    return TraceInfoFromJson(Member(r, "trace_info"));
+  }
+  Result<TraceInfo> EndTrace(const std::string& id, int64_t timestamp_ms, const std::string& status,
+                             const std::vector<Tag>& metadata,
+                             const std::vector<Tag>& tags) override {
+    PLINTH_ASSIGN_OR_RETURN(Json r, Call("PATCH", TracePath(id),
+                                         {{"timestamp_ms", timestamp_ms},
+                                          {"status", status},
+                                          {"request_metadata", TagsJson(metadata)},
+                                          {"tags", TagsJson(tags)}}));
+    return TraceInfoFromJson(Member(r, "trace_info"));
+  }
+  Result<TraceInfo> GetTraceInfo(const std::string& id) override {
+    PLINTH_ASSIGN_OR_RETURN(Json r, Get(TracePath(id) + "/info", Json::object()));
+    return TraceInfoFromJson(Member(r, "trace_info"));
+  }
+  Result<TraceInfo> PutTrace(const TraceInfo& t) override {
+    PLINTH_ASSIGN_OR_RETURN(Json r, rest_.Call("POST", "/api/3.0/mlflow/traces",
+                                               {{"trace", {{"trace_info", TraceInfoV3Json(t)}}}}));
+    return TraceInfoFromV3Json(Member(Member(r, "trace"), "trace_info"));
+  }
+  Result<Page<TraceInfo>> SearchTraces(const TraceQuery& q) override {
+    Json m = {{"experiment_ids", q.experiment_ids},
+              {"filter", q.filter},
+              {"max_results", q.max_results},
+              {"order_by", q.order_by}};
+    if (!q.page_token.empty()) {
+      m["page_token"] = q.page_token;
+    }
+    PLINTH_ASSIGN_OR_RETURN(Json r, Get("/traces", m));
+    return PageOf<TraceInfo>(r, "traces", TraceInfoFromJson);
+  }
+  Result<int64_t> DeleteTraces(const TraceDeletion& d) override {
+    Json m = {{"experiment_id", d.experiment_id}};
+    if (d.max_timestamp_millis) {
+      m["max_timestamp_millis"] = *d.max_timestamp_millis;
+    }
+    if (d.max_traces) {
+      m["max_traces"] = *d.max_traces;
+    }
+    if (!d.request_ids.empty()) {
+      m["request_ids"] = d.request_ids;
+    }
+    PLINTH_ASSIGN_OR_RETURN(Json r, Post("/traces/delete-traces", m));
+    PLINTH_ASSIGN_OR_RETURN(core::JsonFields answer, Answer(r));
+    return answer.Int("traces_deleted", 0);
+  }
+  Status SetTraceTag(const std::string& id, const Tag& t) override {
+    return Call("PATCH", TracePath(id) + "/tags", {{"key", t.key}, {"value", t.value}}).status();
+  }
+  Status DeleteTraceTag(const std::string& id, const std::string& key) override {
+    return Call("DELETE", TracePath(id) + "/tags", {{"key", key}}).status();
   }
 
   Result<Page<Metric>> GetMetricHistory(const std::string& id, const std::string& key,

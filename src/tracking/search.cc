@@ -161,6 +161,8 @@ Result<std::pair<EntityKind, std::string>> ParseEntity(const std::string& word,
     kind = EntityKind::kParam;
   } else if (prefix == "TAG" || prefix == "TAGS") {
     kind = EntityKind::kTag;
+  } else if (t.has_request_metadata && (prefix == "REQUEST_METADATA" || prefix == "METADATA")) {
+    return std::pair{EntityKind::kParam, key};  // compared as a param, in the metadata table
   } else if (prefix == "ATTRIBUTE" || prefix == "ATTRIBUTES" || prefix == "ATTR" ||
              prefix == "RUN") {
     if (!Contains(t.string_attributes, key) && !Contains(t.numeric_attributes, key)) {
@@ -229,6 +231,34 @@ const SearchTarget& LoggedModelSearch() {
       true,
       false};
   return kTarget;
+}
+
+const SearchTarget& TraceSearch() {
+  static const SearchTarget kTarget = {
+      "trace",
+      {"request_id", "status", "name", "run_id"},
+      {"timestamp_ms", "timestamp", "execution_time_ms", "execution_time", "experiment_id"},
+      false,
+      false,
+      true};
+  return kTarget;
+}
+
+void ApplyTraceAliases(EntityKind* kind, std::string* key) {
+  if (*kind != EntityKind::kAttribute) {
+    return;
+  }
+  if (*key == "timestamp") {
+    *key = "timestamp_ms";
+  } else if (*key == "execution_time") {
+    *key = "execution_time_ms";
+  } else if (*key == "name") {
+    *kind = EntityKind::kTag;
+    *key = "mlflow.traceName";
+  } else if (*key == "run_id") {
+    *kind = EntityKind::kParam;
+    *key = "mlflow.sourceRun";
+  }
 }
 
 const SearchTarget& ModelVersionSearch() {
@@ -515,13 +545,13 @@ SqlOrder CompileOrderBy(const std::vector<OrderKey>& keys, const SqlNames& n) {
       expr = std::string(n.row) + "." + n.column(key.key);
     } else {
       const std::string alias = "o" + std::to_string(out.joins.params.size());
-      std::string table = key.kind == EntityKind::kMetric  ? "latest_metrics"
-                          : key.kind == EntityKind::kParam ? "params"
+      std::string table = key.kind == EntityKind::kMetric  ? std::string(n.metric_table)
+                          : key.kind == EntityKind::kParam ? std::string(n.param_table)
                                                            : std::string(n.tag_table);
-      std::string match =
-          key.kind == EntityKind::kTag
-              ? TagMatch(n, alias)
-              : alias + ".run_uuid = " + std::string(n.row) + "." + std::string(n.id_column);
+      std::string match = key.kind == EntityKind::kTag
+                              ? TagMatch(n, alias)
+                              : alias + "." + std::string(n.tag_id) + " = " + std::string(n.row) +
+                                    "." + std::string(n.id_column);
       out.joins.sql +=
           " LEFT JOIN " + table + " " + alias + " ON " + match + " AND " + alias + ".key = ?";
       out.joins.params.emplace_back(key.key);

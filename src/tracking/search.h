@@ -39,6 +39,9 @@ struct SearchTarget {
   std::vector<std::string_view> numeric_attributes;
   bool has_metrics_params = false;
   bool has_datasets = false;
+  // Traces: request_metadata.K (also metadata.K) compares like a param, in the
+  // table SqlNames::param_table names.
+  bool has_request_metadata = false;
 };
 
 const SearchTarget& RunSearch();
@@ -47,6 +50,13 @@ const SearchTarget& RegisteredModelSearch();
 const SearchTarget& ModelVersionSearch();
 // status is compared as its number (2 = LOGGED_MODEL_READY), as MLflow compares it.
 const SearchTarget& LoggedModelSearch();
+// name is tags.mlflow.traceName and run_id request_metadata.mlflow.sourceRun, as
+// MLflow's aliases; the caller rewrites them (TraceAliases).
+const SearchTarget& TraceSearch();
+// MLflow's trace aliases applied to parsed comparisons or order keys: timestamp ->
+// timestamp_ms, execution_time -> execution_time_ms, name -> the mlflow.traceName tag,
+// run_id -> the mlflow.sourceRun request metadata.
+void ApplyTraceAliases(EntityKind* kind, std::string* key);
 
 // The most clauses one filter may hold.
 inline constexpr size_t kMaxFilterClauses = 500;

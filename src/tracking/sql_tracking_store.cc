@@ -14,6 +14,7 @@
 #include "tracking/search.h"
 #include "tracking/sql_logged_models.h"
 #include "tracking/sql_stores.h"
+#include "tracking/sql_traces.h"
 #include "tracking/sql_util.h"
 
 namespace plinth::tracking {
@@ -22,7 +23,7 @@ namespace {
 using store::Row;
 using store::Value;
 
-// Not constexpr: migration 3 is LoggedModelTables::Schema().
+// Not constexpr: migrations 3 and 4 are LoggedModelTables::Schema(), TraceTables::Schema().
 const store::Migration kMigrations[] = {
     {1, "experiments, runs, params, metrics, tags, datasets",
      R"sql(
@@ -117,6 +118,7 @@ CREATE INDEX IF NOT EXISTS lineage_by_src ON lineage_edges (src_id);
      "logged models (MLflow 3): models, their params, tags and metrics, runs' model inputs "
      "and outputs",
      LoggedModelTables::Schema()},
+    {4, "traces: their info, tags and request metadata", TraceTables::Schema()},
 };
 
 // MLflow's limits (mlflow/utils/validation.py).
@@ -236,7 +238,8 @@ class SqlTrackingStore : public TrackingStore {
       : db_(std::move(db)),
         artifact_root_(std::move(artifact_root)),
         clock_(clock),
-        logged_models_(*db_, clock) {
+        logged_models_(*db_, clock),
+        traces_(*db_) {
     while (artifact_root_.size() > 1 && artifact_root_.back() == '/') {
       artifact_root_.pop_back();
     }
@@ -382,12 +385,7 @@ class SqlTrackingStore : public TrackingStore {
 
   Status SetExperimentTag(const std::string& experiment_id, const Tag& tag) override {
     PLINTH_RETURN_IF_ERROR(ValidateTag(tag));
-    PLINTH_ASSIGN_OR_RETURN(Experiment e, GetExperiment(experiment_id));
-    if (e.lifecycle_stage != "active") {
-      return InvalidArgument("The experiment " + e.experiment_id +
-                             " must be in the 'active' state. Current state is " +
-                             e.lifecycle_stage + ".");
-    }
+    PLINTH_ASSIGN_OR_RETURN(Experiment e, ActiveExperiment(experiment_id));
     return UpsertExperimentTag(std::stoll(e.experiment_id), tag);
   }
 
@@ -408,12 +406,7 @@ class SqlTrackingStore : public TrackingStore {
 
   Result<Run> CreateRun(const NewRun& r) override {
     std::string experiment_id = r.experiment_id.empty() ? "0" : r.experiment_id;
-    PLINTH_ASSIGN_OR_RETURN(Experiment e, GetExperiment(experiment_id));
-    if (e.lifecycle_stage != "active") {
-      return InvalidArgument("The experiment " + e.experiment_id +
-                             " must be in the 'active' state. Current state is " +
-                             e.lifecycle_stage + ".");
-    }
+    PLINTH_ASSIGN_OR_RETURN(Experiment e, ActiveExperiment(experiment_id));
     std::vector<Tag> tags = r.tags;
     for (const Tag& t : tags) {
       PLINTH_RETURN_IF_ERROR(ValidateTag(t));
@@ -749,12 +742,7 @@ class SqlTrackingStore : public TrackingStore {
   // ---- Logged models ----
 
   Result<LoggedModel> CreateLoggedModel(const NewLoggedModel& m) override {
-    PLINTH_ASSIGN_OR_RETURN(Experiment e, GetExperiment(m.experiment_id));
-    if (e.lifecycle_stage != "active") {
-      return InvalidArgument("The experiment " + e.experiment_id +
-                             " must be in the 'active' state. Current state is " +
-                             e.lifecycle_stage + ".");
-    }
+    PLINTH_ASSIGN_OR_RETURN(Experiment e, ActiveExperiment(m.experiment_id));
     return logged_models_.Create(m, e);
   }
   Result<LoggedModel> GetLoggedModel(const std::string& model_id, bool allow_deleted) override {
@@ -792,6 +780,35 @@ class SqlTrackingStore : public TrackingStore {
     return logged_models_.LinkOutputs(run_id, models);
   }
 
+  // ---- Traces ----
+
+  Result<TraceInfo> StartTrace(const std::string& experiment_id, int64_t timestamp_ms,
+                               const std::vector<Tag>& request_metadata,
+                               const std::vector<Tag>& tags) override {
+    PLINTH_ASSIGN_OR_RETURN(Experiment e, ActiveExperiment(experiment_id));
+    return traces_.Start(e, timestamp_ms, request_metadata, tags);
+  }
+  Result<TraceInfo> EndTrace(const std::string& request_id, int64_t timestamp_ms,
+                             const std::string& status, const std::vector<Tag>& request_metadata,
+                             const std::vector<Tag>& tags) override {
+    return traces_.End(request_id, timestamp_ms, status, request_metadata, tags);
+  }
+  Result<TraceInfo> GetTraceInfo(const std::string& request_id) override {
+    return traces_.Get(request_id);
+  }
+  Result<TraceInfo> PutTrace(const TraceInfo& trace) override {
+    PLINTH_ASSIGN_OR_RETURN(Experiment e, ActiveExperiment(trace.experiment_id));
+    return traces_.Put(e, trace);
+  }
+  Result<Page<TraceInfo>> SearchTraces(const TraceQuery& q) override { return traces_.Search(q); }
+  Result<int64_t> DeleteTraces(const TraceDeletion& d) override { return traces_.Delete(d); }
+  Status SetTraceTag(const std::string& request_id, const Tag& tag) override {
+    return traces_.SetTag(request_id, tag);
+  }
+  Status DeleteTraceTag(const std::string& request_id, const std::string& key) override {
+    return traces_.DeleteTag(request_id, key);
+  }
+
   Result<Page<Metric>> GetMetricHistory(const std::string& run_id, const std::string& key,
                                         int64_t max_results,
                                         const std::string& page_token) override {
@@ -823,6 +840,18 @@ class SqlTrackingStore : public TrackingStore {
       "r.artifact_uri, r.lifecycle_stage";
 
   int64_t NowMs() const { return clock_.NowMicros() / 1000; }
+
+  // The experiment, which must exist and be active (what a new run, logged model or
+  // trace needs), with MLflow's messages.
+  Result<Experiment> ActiveExperiment(const std::string& experiment_id) {
+    PLINTH_ASSIGN_OR_RETURN(Experiment e, GetExperiment(experiment_id));
+    if (e.lifecycle_stage != "active") {
+      return InvalidArgument("The experiment " + e.experiment_id +
+                             " must be in the 'active' state. Current state is " +
+                             e.lifecycle_stage + ".");
+    }
+    return e;
+  }
 
   static std::string LifecycleCondition(std::string_view alias, ViewType v) {
     switch (v) {
@@ -1155,6 +1184,7 @@ class SqlTrackingStore : public TrackingStore {
   std::string artifact_root_;
   const core::Clock& clock_;
   LoggedModelTables logged_models_;
+  TraceTables traces_;
 };
 
 }  // namespace

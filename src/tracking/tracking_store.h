@@ -182,6 +182,32 @@ class TrackingStore {
                                 const std::vector<std::string>& model_ids) = 0;
   virtual Status LogOutputs(const std::string& run_id, const std::vector<ModelOutput>& models) = 0;
 
+  // Traces (MLflow's v2 trace API). Not found is kNotFound "Trace with request_id '<id>'
+  // not found.".
+  // A new trace, IN_PROGRESS, its spans' place tagged mlflow.artifactLocation =
+  // <experiment's artifact location>/traces/<request_id>/artifacts. kNotFound for an
+  // unknown experiment, kInvalidArgument for a deleted one.
+  virtual Result<TraceInfo> StartTrace(const std::string& experiment_id, int64_t timestamp_ms,
+                                       const std::vector<Tag>& request_metadata,
+                                       const std::vector<Tag>& tags) = 0;
+  // Ends it: the execution time from `timestamp_ms`, the status; metadata and tags merged.
+  virtual Result<TraceInfo> EndTrace(const std::string& request_id, int64_t timestamp_ms,
+                                     const std::string& status,
+                                     const std::vector<Tag>& request_metadata,
+                                     const std::vector<Tag>& tags) = 0;
+  virtual Result<TraceInfo> GetTraceInfo(const std::string& request_id) = 0;
+  // MLflow 3's StartTraceV3: the trace with the client's id (tr-<hex>), created, or
+  // updated when it exists (its metadata and tags merged). Checks and the artifact
+  // location tag as StartTrace.
+  virtual Result<TraceInfo> PutTrace(const TraceInfo& trace) = 0;
+  // Traces of `query.experiment_ids`, newest first unless ordered; never kNotFound.
+  virtual Result<Page<TraceInfo>> SearchTraces(const TraceQuery& query) = 0;
+  // The number of traces deleted; kInvalidArgument for a deletion MLflow refuses.
+  virtual Result<int64_t> DeleteTraces(const TraceDeletion& deletion) = 0;
+  // Sets (replaces) a tag; deleting one the trace lacks is kNotFound.
+  virtual Status SetTraceTag(const std::string& request_id, const Tag& tag) = 0;
+  virtual Status DeleteTraceTag(const std::string& request_id, const std::string& key) = 0;
+
   // Every logged value of `key`, by step then timestamp. max_results 0 = all.
   // kNotFound for an unknown run; an unknown key gives an empty page.
   virtual Result<Page<Metric>> GetMetricHistory(const std::string& run_id, const std::string& key,

@@ -3,7 +3,9 @@
 with the sklearn and xgboost flavors through the LoggedModel API, registered, loaded back with
 mlflow.pyfunc.load_model (by model id, by version, by runs:/ URI) and compared with the
 original models' predictions; search_logged_models with filters, order and pages; model
-metrics, tags and soft delete; a run's model outputs and inputs; the errors a client sees.
+metrics, tags and soft delete; a run's model outputs and inputs; the errors a client sees;
+@mlflow.trace spans read back, searched, tagged and deleted; plinth serve on the logged
+xgboost model.
 Runs on SQLite, and on PostgreSQL too when PLINTH_TEST_POSTGRES_URI is set
 (tests/scripts/with_postgres.sh).
 
@@ -148,6 +150,35 @@ def client(url):
     code, msg = error_of(lambda: mlflow.search_logged_models(experiment_ids=[exp],
                                                              filter_string="name ~ 'x'"))
     check(code == "INVALID_PARAMETER_VALUE", f"bad filter: {code} {msg}")
+
+    # Tracing: @mlflow.trace spans (the client writes traces.json, Plinth keeps the trace's
+    # info), read back, searched, tagged, deleted.
+    @mlflow.trace
+    def add(a, b):
+        with mlflow.start_span("inner") as span:
+            span.set_attribute("fruit", "apple")
+        return a + b
+
+    check(add(1, 2) == 3, "traced function")
+    tid = mlflow.get_last_active_trace_id()
+    check(tid is not None and tid.startswith("tr-"), f"trace id {tid}")
+    t = mlflow.get_trace(tid)
+    check(t is not None and str(t.info.state) == "OK", f"trace state {t and t.info.state}")
+    if t is not None:
+        check([sp.name for sp in t.data.spans] == ["add", "inner"], "spans read back")
+        check(t.data.spans[1].attributes.get("fruit") == "apple", "span attribute")
+        check(t.info.experiment_id == exp, f"trace experiment {t.info.experiment_id}")
+        check(t.info.execution_duration is not None and t.info.execution_duration >= 0,
+              "execution duration")
+    found = mlflow.search_traces(return_type="list")
+    check([x.info.trace_id for x in found] == [tid], f"search_traces {found}")
+    c.set_trace_tag(tid, "reviewed", "yes")
+    found = mlflow.search_traces(filter_string="tags.reviewed = 'yes'", return_type="list")
+    check(len(found) == 1 and found[0].info.tags.get("reviewed") == "yes", "search by tag")
+    check(mlflow.search_traces(filter_string="status = 'ERROR'", return_type="list") == [],
+          "search by status")
+    check(c.delete_traces(experiment_id=exp, trace_ids=[tid]) == 1, "delete_traces")
+    check(mlflow.search_traces(return_type="list") == [], "deleted trace gone")
 
     print(f"mlflow3-client: {len(failures)} failures", flush=True)
     return 1 if failures else 0

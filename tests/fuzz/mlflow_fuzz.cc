@@ -89,6 +89,16 @@ constexpr Route kRoutes[] = {
     {"DELETE", "/mlflow/logged-models/@model/tags/k"},
     {"POST", "/mlflow/logged-models/@model/params"},
     {"GET", "/mlflow/logged-models/@model/artifacts/directories"},
+    {"POST", "/mlflow/traces"},
+    {"GET", "/mlflow/traces"},
+    {"POST", "/mlflow/traces/delete-traces"},
+    {"PATCH", "/mlflow/traces/@trace"},
+    {"GET", "/mlflow/traces/@trace/info"},
+    {"PATCH", "/mlflow/traces/@trace/tags"},
+    {"DELETE", "/mlflow/traces/@trace/tags"},
+    {"POST", "/3.0/mlflow/traces"},
+    {"GET", "/3.0/mlflow/traces/@trace"},
+    {"POST", "/3.0/mlflow/traces/search"},
     {"GET", "/plinth/v1/lineage"},
     {"POST", "/plinth/v1/lineage"},
     {"GET", "/plinth/v1/registered-models/history"},
@@ -98,7 +108,7 @@ constexpr size_t kRouteCount = sizeof(kRoutes) / sizeof(kRoutes[0]);
 Request MakeRequest(std::string method, std::string path, std::string text) {
   Request r;
   r.method = std::move(method);
-  r.path = "/api/2.0" + path;
+  r.path = (path.starts_with("/3.0/") ? "/api" : "/api/2.0") + path;
   if (r.method == "GET") {
     r.target = r.path + "?" + text;
     r.query = plinth::core::ParseQuery(text);
@@ -139,6 +149,13 @@ struct Fixture {
       std::abort();
     }
     model_id = (*logged)["model"]["info"]["model_id"].get<std::string>();
+    Response trace = api->HandleForTesting(
+        MakeRequest("POST", "/mlflow/traces", R"({"experiment_id": "0", "timestamp_ms": 1})"));
+    auto started = plinth::core::ParseJson(trace.body, "traces");
+    if (trace.status != 200 || !started.ok()) {
+      std::abort();
+    }
+    trace_id = (*started)["trace_info"]["request_id"].get<std::string>();
     api->HandleForTesting(
         MakeRequest("POST", "/mlflow/registered-models/create", R"({"name": "m"})"));
     api->HandleForTesting(MakeRequest("POST", "/mlflow/model-versions/create",
@@ -153,6 +170,7 @@ struct Fixture {
   std::string dir;
   std::string run_id;
   std::string model_id;
+  std::string trace_id;
   std::unique_ptr<plinth::server::MlflowApi> api;
 };
 
@@ -176,6 +194,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string path = route.path;
   if (size_t at = path.find("@model"); at != std::string::npos) {
     path.replace(at, 6, fixture.model_id);
+  }
+  if (size_t at = path.find("@trace"); at != std::string::npos) {
+    path.replace(at, 6, fixture.trace_id);
   }
   const Response r = fixture.api->HandleForTesting(MakeRequest(route.method, path, text));
   if (r.status >= 500 || r.status < 200) {

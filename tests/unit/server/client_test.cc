@@ -104,6 +104,53 @@ TEST(TrackingClientTest, HttpAndEmbeddedAgree) {
   ASSERT_TRUE(copy_http.ok()) << copy_http.status().ToString();
   EXPECT_EQ(*core::ReadFile(*copy_http + "/MLmodel"), "flavors: {}\n");
 
+  // MLflow 3's logged models and traces over HTTP, read back both ways.
+  tracking::NewLoggedModel lm;
+  lm.experiment_id = *exp;
+  lm.name = "churn-model";
+  lm.source_run_id = id;
+  lm.params = {{"depth", "3"}};
+  auto logged = rt.CreateLoggedModel(lm);
+  ASSERT_TRUE(logged.ok()) << logged.status().ToString();
+  ASSERT_TRUE(rt.LogOutputs(id, {{logged->model_id, 2}}).ok());
+  tracking::Metric auc{"auc", 0.8, 30, 2};
+  auc.model_id = logged->model_id;
+  ASSERT_TRUE(rt.LogMetric(id, auc).ok());
+  ASSERT_TRUE(rt.SetLoggedModelTags(logged->model_id, {{"k", "v"}}).ok());
+  ASSERT_TRUE(rt.LogLoggedModelParams(logged->model_id, {{"eta", "0.1"}}).ok());
+  ASSERT_TRUE(rt.FinalizeLoggedModel(logged->model_id, tracking::LoggedModelStatus::kReady).ok());
+  auto lm_http = rt.GetLoggedModel(logged->model_id, false);
+  auto lm_db = local->tracking->GetLoggedModel(logged->model_id, false);
+  ASSERT_TRUE(lm_http.ok() && lm_db.ok()) << lm_http.status().ToString();
+  EXPECT_EQ(core::DumpJson(tracking::ToJson(*lm_http)), core::DumpJson(tracking::ToJson(*lm_db)));
+  EXPECT_EQ(lm_http->metrics.at(0).model_id, logged->model_id);
+  tracking::LoggedModelQuery lq;
+  lq.experiment_ids = {*exp};
+  lq.filter = "params.eta = '0.1'";
+  EXPECT_EQ(rt.SearchLoggedModels(lq)->items.size(), 1u);
+  EXPECT_EQ(rt.GetRun(id)->model_outputs.at(0).step, 2);
+  ASSERT_TRUE(rt.DeleteLoggedModelTag(logged->model_id, "k").ok());
+  ASSERT_TRUE(rt.DeleteLoggedModel(logged->model_id).ok());
+  EXPECT_EQ(rt.GetLoggedModel(logged->model_id, false).status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(rt.GetLoggedModel(logged->model_id, true).ok());
+  auto trace = rt.StartTrace(*exp, 100, {{"m", "1"}}, {{"t", "1"}});
+  ASSERT_TRUE(trace.ok()) << trace.status().ToString();
+  ASSERT_TRUE(rt.EndTrace(trace->request_id, 150, "OK", {}, {}).ok());
+  ASSERT_TRUE(rt.SetTraceTag(trace->request_id, {"k", "v"}).ok());
+  ASSERT_TRUE(rt.DeleteTraceTag(trace->request_id, "k").ok());
+  auto tr_http = rt.GetTraceInfo(trace->request_id);
+  auto tr_db = local->tracking->GetTraceInfo(trace->request_id);
+  ASSERT_TRUE(tr_http.ok() && tr_db.ok());
+  EXPECT_EQ(core::DumpJson(tracking::ToJson(*tr_http)), core::DumpJson(tracking::ToJson(*tr_db)));
+  EXPECT_EQ(tr_http->execution_time_ms, 50);
+  tracking::TraceQuery tq;
+  tq.experiment_ids = {*exp};
+  EXPECT_EQ(rt.SearchTraces(tq)->items.size(), 1u);
+  tracking::TraceDeletion td;
+  td.experiment_id = *exp;
+  td.request_ids = {trace->request_id};
+  EXPECT_EQ(*rt.DeleteTraces(td), 1);
+
   // Errors keep their kind and MLflow's message across the wire.
   auto missing_http = rt.GetRun("0123456789abcdef0123456789abcdef");
   auto missing_db = local->tracking->GetRun("0123456789abcdef0123456789abcdef");

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 namespace plinth::tracking {
 namespace {
 
@@ -65,6 +67,48 @@ TEST(MlflowJsonTest, WrongTypedContainersAreErrorsNotExceptions) {
   auto version = ModelVersionFromJson({{"name", "m"}, {"version", "x"}});
   ASSERT_FALSE(version.ok());
   EXPECT_NE(version.status().message().find("model version: key 'version'"), std::string::npos);
+}
+
+// MLflow 3's TraceInfoV3: RFC 3339 times and "0.012s" durations both ways; what a client
+// may not send is refused naming the field.
+TEST(MlflowJsonTest, TraceInfoV3) {
+  Json j = {{"trace_id", "tr-1"},
+            {"trace_location",
+             {{"type", "MLFLOW_EXPERIMENT"}, {"mlflow_experiment", {{"experiment_id", "3"}}}}},
+            {"request_time", "2025-01-02T03:04:05.123456Z"},
+            {"execution_duration", "1.5s"},
+            {"state", "OK"},
+            {"trace_metadata", {{"m", "1"}}},
+            {"tags", {{"t", "2"}}},
+            {"request_preview", "{\"x\": 1}"}};
+  auto t = TraceInfoFromV3Json(j);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(t->timestamp_ms, 1735787045123);  // python: datetime(2025,1,2,3,4,5,123000,utc)
+  EXPECT_EQ(t->execution_time_ms, 1500);
+  EXPECT_EQ(t->request_metadata, (std::vector<Tag>{{"m", "1"}}));
+  Json back = TraceInfoV3Json(*t);
+  EXPECT_EQ(back["request_time"], "2025-01-02T03:04:05.123000Z");
+  EXPECT_EQ(back["execution_duration"], "1.500s");
+  EXPECT_EQ(back["trace_location"]["mlflow_experiment"]["experiment_id"], "3");
+  EXPECT_EQ(back["tags"]["t"], "2");
+  EXPECT_EQ(*TraceInfoFromV3Json(back)->execution_time_ms, 1500);
+  t->status = "TRACE_STATUS_UNSPECIFIED";
+  EXPECT_EQ(TraceInfoV3Json(*t)["state"], "STATE_UNSPECIFIED");
+  for (auto [key, value, field] :
+       {std::tuple{"request_time", Json("2025-01-02 03:04:05Z"), "request_time"},
+        std::tuple{"request_time", Json("2025-13-02T03:04:05Z"), "request_time"},
+        std::tuple{"request_time", Json("2025-01-02T03:04:05+02:00"), "request_time"},
+        std::tuple{"execution_duration", Json("12ms"), "execution_duration"},
+        std::tuple{"execution_duration", Json("-1s"), "execution_duration"},
+        std::tuple{"trace_metadata", Json({{"k", 1}}), "trace_metadata.k"},
+        std::tuple{"trace_location", Json::object(), "trace_location"}}) {
+    Json bad = j;
+    bad[key] = value;
+    auto r = TraceInfoFromV3Json(bad);
+    ASSERT_FALSE(r.ok()) << key;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(r.status().message().find(field), std::string::npos) << r.status().message();
+  }
 }
 
 }  // namespace

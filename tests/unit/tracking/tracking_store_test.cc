@@ -1,6 +1,7 @@
 // The tracking store's conformance suite, on every engine of testutil::TestEngines().
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -570,6 +571,78 @@ TEST_P(TrackingStoreTest, LoggedModels) {
             StatusCode::kNotFound);
   EXPECT_TRUE(store_->GetLoggedModel(unnamed->model_id, true).ok());
   EXPECT_EQ(ids({}), V{m->model_id});
+}
+
+// MLflow's v2 traces: start, end (merged metadata and tags), search with MLflow's
+// aliases and order, delete by time, count and id, tags.
+TEST_P(TrackingStoreTest, Traces) {
+  auto t1 = store_->StartTrace("0", 1000, {{"m1", "a"}}, {{"mlflow.traceName", "predict"}});
+  ASSERT_TRUE(t1.ok()) << t1.status().ToString();
+  EXPECT_EQ(t1->request_id.size(), 32u);
+  EXPECT_EQ(t1->status, "IN_PROGRESS");
+  EXPECT_FALSE(t1->execution_time_ms.has_value());
+  const Tag location{"mlflow.artifactLocation", "/art/0/traces/" + t1->request_id + "/artifacts"};
+  EXPECT_NE(std::find(t1->tags.begin(), t1->tags.end(), location), t1->tags.end());
+  EXPECT_EQ(store_->StartTrace("7", 1, {}, {}).status().code(), StatusCode::kNotFound);
+
+  auto ended =
+      store_->EndTrace(t1->request_id, 3500, "OK", {{"m1", "b"}, {"m2", "c"}}, {{"t", "x"}});
+  ASSERT_TRUE(ended.ok()) << ended.status().ToString();
+  EXPECT_EQ(ended->execution_time_ms, 2500);
+  EXPECT_EQ(ended->request_metadata, (std::vector<Tag>{{"m1", "b"}, {"m2", "c"}}));
+  EXPECT_EQ(store_->EndTrace(t1->request_id, 1, "DONE", {}, {}).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->GetTraceInfo("nope").status().message(),
+            "Trace with request_id 'nope' not found.");
+
+  auto t2 = store_->StartTrace("0", 2000, {{"mlflow.sourceRun", "r1"}}, {});
+  auto t3 = store_->StartTrace("0", 3000, {}, {});
+  ASSERT_TRUE(t2.ok() && t3.ok());
+  ASSERT_TRUE(store_->EndTrace(t3->request_id, 3100, "ERROR", {}, {}).ok());
+  auto ids = [&](TraceQuery q) {
+    q.experiment_ids = {"0"};
+    std::vector<std::string> out;
+    auto page = store_->SearchTraces(q);
+    EXPECT_TRUE(page.ok()) << page.status().ToString();
+    if (page.ok()) {
+      for (const TraceInfo& t : page->items) {
+        out.push_back(t.request_id);
+      }
+    }
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(ids({}), (V{t3->request_id, t2->request_id, t1->request_id}));
+  TraceQuery q;
+  q.filter = "status = 'OK'";
+  EXPECT_EQ(ids(q), V{t1->request_id});
+  q.filter = "name = 'predict' AND timestamp < 1500 AND request_metadata.m2 = 'c'";
+  EXPECT_EQ(ids(q), V{t1->request_id});
+  q.filter = "run_id = 'r1'";
+  EXPECT_EQ(ids(q), V{t2->request_id});
+  q.filter = "";
+  q.order_by = {"timestamp ASC"};
+  EXPECT_EQ(ids(q), (V{t1->request_id, t2->request_id, t3->request_id}));
+  q.filter = "params.x = '1'";
+  q.experiment_ids = {"0"};
+  EXPECT_EQ(store_->SearchTraces(q).status().code(), StatusCode::kInvalidArgument);
+
+  ASSERT_TRUE(store_->SetTraceTag(t2->request_id, {"k", "v"}).ok());
+  ASSERT_TRUE(store_->DeleteTraceTag(t2->request_id, "k").ok());
+  EXPECT_EQ(store_->DeleteTraceTag(t2->request_id, "k").code(), StatusCode::kNotFound);
+
+  TraceDeletion d;
+  d.experiment_id = "0";
+  EXPECT_EQ(store_->DeleteTraces(d).status().code(), StatusCode::kInvalidArgument);
+  d.max_timestamp_millis = 1'000'000;
+  d.max_traces = 1;  // the oldest one
+  EXPECT_EQ(*store_->DeleteTraces(d), 1);
+  EXPECT_EQ(store_->GetTraceInfo(t1->request_id).status().code(), StatusCode::kNotFound);
+  d = {};
+  d.experiment_id = "0";
+  d.request_ids = {t3->request_id};
+  EXPECT_EQ(*store_->DeleteTraces(d), 1);
+  EXPECT_EQ(ids({}), V{t2->request_id});
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, TrackingStoreTest, ::testing::ValuesIn(testutil::TestEngines()),

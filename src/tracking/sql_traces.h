@@ -1,0 +1,46 @@
+// Internal to the tracking module (its SQL layer).
+// MLflow's traces on the metadata store (tables trace_info, trace_tags,
+// trace_request_metadata): what the SQL tracking store calls once it has checked
+// the experiment a new trace belongs to. Same contracts as TrackingStore's trace calls.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "store/database.h"
+#include "tracking/entities.h"
+
+namespace plinth::tracking {
+
+class TraceTables {
+ public:
+  explicit TraceTables(store::Database& db) : db_(db) {}
+
+  // The schema (the tracking store's migration 4).
+  static const char* Schema();
+
+  // `experiment` is the trace's, checked to exist and be active.
+  Result<TraceInfo> Start(const Experiment& experiment, int64_t timestamp_ms,
+                          const std::vector<Tag>& request_metadata, const std::vector<Tag>& tags);
+  Result<TraceInfo> End(const std::string& request_id, int64_t timestamp_ms,
+                        const std::string& status, const std::vector<Tag>& request_metadata,
+                        const std::vector<Tag>& tags);
+  Result<TraceInfo> Get(const std::string& request_id);
+  // `experiment` is the trace's, checked to exist and be active.
+  Result<TraceInfo> Put(const Experiment& experiment, const TraceInfo& trace);
+  Result<Page<TraceInfo>> Search(const TraceQuery& query);
+  Result<int64_t> Delete(const TraceDeletion& deletion);
+  Status SetTag(const std::string& request_id, const Tag& tag);
+  Status DeleteTag(const std::string& request_id, const std::string& key);
+
+ private:
+  Result<std::vector<TraceInfo>> Load(const std::vector<store::Row>& rows);
+  // Upserts key-value rows of `table` (trace_tags or trace_request_metadata).
+  Status Upsert(std::string_view table, const std::string& request_id,
+                const std::vector<Tag>& pairs);
+
+  store::Database& db_;
+};
+
+}  // namespace plinth::tracking
