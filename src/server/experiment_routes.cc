@@ -420,20 +420,8 @@ void AddExperimentRoutes(RouteTable& routes) {
         if (!missing.empty()) {
           return InvalidArgument("Model json is missing mandatory fields: {" + missing + "}");
         }
-        // As MLflow: appended to the run's mlflow.log-model.history tag.
         PLINTH_ASSIGN_OR_RETURN(tracking::Run run, s.GetRun(Str(m, "run_id")));
-        Json history = Json::array();
-        for (const auto& t : run.tags) {
-          if (t.key == "mlflow.log-model.history") {
-            Result<Json> old = core::ParseJson(t.value, "mlflow.log-model.history");
-            if (old.ok() && old->is_array()) {
-              history = std::move(*old);
-            }
-          }
-        }
-        history.push_back(*model);
-        PLINTH_RETURN_IF_ERROR(s.SetTag(
-            run.info.run_id, {"mlflow.log-model.history", core::DumpJson(history, false)}));
+        PLINTH_RETURN_IF_ERROR(AppendModelHistory(s, run, *model));
         return Json::object();
       });
 }

@@ -87,6 +87,7 @@ Result<std::unique_ptr<MlflowApi>> MlflowApi::Create(const ApiOptions& options) 
   AddLineageRoutes(impl->routes);
   AddLoggedModelRoutes(impl->routes);
   AddTraceRoutes(impl->routes);
+  AddPromptlabRoute(impl->routes, *impl->locations);
   return std::unique_ptr<MlflowApi>(new MlflowApi(std::move(impl)));
 }
 

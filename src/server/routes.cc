@@ -110,4 +110,18 @@ Result<tracking::ModelQuery> ReadModelQuery(const http::Request& r, int64_t max_
                               StrList(m, "order_by"), Str(m, "page_token")};
 }
 
+Status AppendModelHistory(tracking::TrackingStore& s, const tracking::Run& run, const Json& model) {
+  Json history = Json::array();
+  for (const auto& t : run.tags) {
+    if (t.key == "mlflow.log-model.history") {
+      Result<Json> old = core::ParseJson(t.value, "mlflow.log-model.history");
+      if (old.ok() && old->is_array()) {
+        history = std::move(*old);
+      }
+    }
+  }
+  history.push_back(model);
+  return s.SetTag(run.info.run_id, {"mlflow.log-model.history", core::DumpJson(history, false)});
+}
+
 }  // namespace plinth::server

@@ -176,6 +176,10 @@ class RouteTable {
   std::set<std::string, std::less<>> templates_;
 };
 
+// Appends `model` (an MLmodel as JSON) to the run's mlflow.log-model.history tag, as
+// MLflow records a logged model.
+Status AppendModelHistory(tracking::TrackingStore& s, const tracking::Run& run, const Json& model);
+
 // The route groups.
 // Experiments, runs, and the logging writes (log-metric, log-parameter,
 // set-tag, log-batch) that go to the group commit.
@@ -216,6 +220,9 @@ void AddLineageRoutes(RouteTable& routes);
 void AddLoggedModelRoutes(RouteTable& routes);
 // MLflow's v2 traces (traces/...).
 void AddTraceRoutes(RouteTable& routes);
+// MLflow 2.x's prompt engineering UI: runs/create-promptlab-run, which writes its run's
+// promptlab model and evaluation table through `locations`.
+void AddPromptlabRoute(RouteTable& routes, const ArtifactLocations& locations);
 
 // MLflow's proxied artifact files, which are not JSON routes:
 // /mlflow-artifacts/artifacts[/PATH] (list, GET, PUT, DELETE), and the UI's

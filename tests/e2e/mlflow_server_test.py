@@ -561,6 +561,29 @@ def main():
           counts["plinth_server_group_commit_requests_total"], f"group commit counters: {counts}")
     check(srv2.stop() == 0, "second server stops cleanly")
 
+    # MLflow 2.x's PromptLab run: FINISHED, with its promptlab model and evaluation table
+    # in the run's artifacts (MLflow's own test checks the run only).
+    st, body, _ = call("POST", "/mlflow/runs/create-promptlab-run",
+                       {"experiment_id": exp_id, "prompt_template": "Hi {{name}}",
+                        "prompt_parameters": [{"key": "name", "value": "Ada"}],
+                        "model_route": "chat", "model_input": "Hi Ada", "model_output": "Hello",
+                        "mlflow_version": "2.17.2"}, prefix="/ajax-api/2.0")
+    check(st == 200 and body["run"]["info"]["status"] == "FINISHED", f"promptlab run: {body}")
+    lab = body["run"]["info"]["run_id"] if st == 200 else ""
+    st, body, _ = call("GET", "/mlflow/artifacts/list", query={"run_id": lab})
+    check({f["path"] for f in body.get("files", [])} == {"eval_results_table.json", "model"},
+          f"promptlab artifacts: {body}")
+    st, text, _ = call("GET", f"/mlflow-artifacts/artifacts/{exp_id}/{lab}/artifacts/"
+                       "eval_results_table.json")
+    check(st == 200 and text == {"columns": ["name", "prompt", "output"],
+                                 "data": [["Ada", "Hi Ada", "Hello"]]}, f"eval table: {text}")
+    check(is_error(call("POST", "/mlflow/runs/create-promptlab-run", {"experiment_id": exp_id}),
+                   400, "INVALID_PARAMETER_VALUE",
+                   "CreatePromptlabRun request must specify prompt_template."),
+          "promptlab run without a template")
+    check(is_error(call("POST", "/mlflow/runs/create-promptlab-run", [1, 2]), 400, "BAD_REQUEST"),
+          "promptlab run with a list for a body")
+
     # SIGTERM: graceful stop, exit 0.
     code = srv.stop()
     check(code == 0, f"exit status after SIGTERM: {code}")

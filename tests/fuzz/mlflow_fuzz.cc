@@ -96,6 +96,7 @@ constexpr Route kRoutes[] = {
     {"GET", "/mlflow/traces/@trace/info"},
     {"PATCH", "/mlflow/traces/@trace/tags"},
     {"DELETE", "/mlflow/traces/@trace/tags"},
+    {"POST", "/mlflow/runs/create-promptlab-run"},
     {"POST", "/3.0/mlflow/traces"},
     {"GET", "/3.0/mlflow/traces/@trace"},
     {"POST", "/3.0/mlflow/traces/search"},
