@@ -1,9 +1,11 @@
 #include "ml/mlflow_model.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 
+#include "core/confined_dir.h"
 #include "core/file.h"
 #include "core/json.h"
 #include "core/yaml.h"
@@ -15,6 +17,32 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr int64_t kMaxMlmodelBytes = 1 << 20;  // an MLmodel is a few KB; its signature more
+constexpr int64_t kMaxModelBytes = int64_t{1} << 31;
+
+// The regular file `rel` inside `dir` (no symbolic link out of it, no special file), at
+// most `limit` bytes. `where` names it in errors.
+Result<std::string> ReadInside(const std::string& dir, const std::string& rel, int64_t limit,
+                               const std::string& where) {
+  PLINTH_ASSIGN_OR_RETURN(core::UniqueFd fd, core::ConfinedDir(dir).OpenFile(rel));
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) {
+    return IoError(where + ": cannot stat it");
+  }
+  if (st.st_size > limit) {
+    return InvalidArgument(where + ": " + std::to_string(st.st_size) + " bytes; at most " +
+                           std::to_string(limit));
+  }
+  std::string bytes(static_cast<size_t>(st.st_size), '\0');
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::read(fd.get(), bytes.data() + done, bytes.size() - done);
+    if (n <= 0) {
+      return IoError(where + ": read failed or the file shrank");
+    }
+    done += static_cast<size_t>(n);
+  }
+  return bytes;
+}
 
 // The objective's task and class labels.
 Status TaskOf(const nlohmann::json& model, const std::string& where, core::Json* schema) {
@@ -116,15 +144,8 @@ bool IsMlflowModelDir(const std::string& dir) {
 namespace {
 
 Result<std::unique_ptr<Predictor>> Load(const std::string& dir, const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
-    return NotFound(path + ": no MLmodel file");
-  }
-  if (st.st_size > kMaxMlmodelBytes) {
-    return InvalidArgument(path + ": " + std::to_string(st.st_size) +
-                           " bytes; an MLmodel file is at most 1 MiB");
-  }
-  PLINTH_ASSIGN_OR_RETURN(YAML::Node mlmodel, core::ReadYamlFile(path));
+  PLINTH_ASSIGN_OR_RETURN(std::string text, ReadInside(dir, "MLmodel", kMaxMlmodelBytes, path));
+  PLINTH_ASSIGN_OR_RETURN(YAML::Node mlmodel, core::ParseYaml(text, path));
   const YAML::Node flavors = mlmodel.IsMap() ? mlmodel["flavors"] : YAML::Node();
   if (!flavors.IsDefined() || !flavors.IsMap()) {
     return InvalidArgument(path + ": key 'flavors': expected a mapping of flavors");
@@ -151,10 +172,12 @@ Result<std::unique_ptr<Predictor>> Load(const std::string& dir, const std::strin
                            data + "'");
   }
   const std::string model_path = dir + "/" + rel.string();
-  if (::lstat(model_path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
-    return NotFound(model_path + ": not a regular file (flavors.xgboost.data)");
+  Result<std::string> bytes_or = ReadInside(dir, rel.string(), kMaxModelBytes, model_path);
+  if (!bytes_or.ok()) {
+    return Status(bytes_or.status().code(),
+                  model_path + " (flavors.xgboost.data): " + bytes_or.status().message());
   }
-  PLINTH_ASSIGN_OR_RETURN(std::string bytes, core::ReadFile(model_path));
+  const std::string& bytes = *bytes_or;
   Result<nlohmann::json> parsed = TreeEnsemble::ReadXgboostModel(bytes);
   if (!parsed.ok()) {
     return InvalidArgument(model_path + ": " + parsed.status().message());

@@ -1,6 +1,8 @@
 // MLflow 2.x's prompt engineering run (its UI's PromptLab): a FINISHED run with the
 // prompt's params, a promptlab model under model/ and the evaluation table
 // eval_results_table.json, as mlflow/utils/promptlab_utils.py writes them.
+#include <cstdint>
+
 #include "core/clock.h"
 #include "server/routes.h"
 
@@ -91,6 +93,20 @@ void AddPromptlabRoute(RouteTable& routes, const ArtifactLocations& locations) {
             return InvalidArgument("CreatePromptlabRun request must specify " +
                                    std::string(required) + ".");
           }
+          const bool list = std::string_view(required) == "prompt_parameters";
+          if (list ? !it->is_array() : !it->is_string()) {
+            return InvalidArgument("CreatePromptlabRun request: " + std::string(required) +
+                                   " must be " + (list ? "a list of {key, value}" : "a string") +
+                                   ", got " + core::JsonPreview(*it, 40));
+          }
+        }
+        auto start = args.find("start_time");
+        if (start != args.end() &&
+            (!start->is_number_integer() ||
+             (start->is_number_unsigned() && start->get<uint64_t>() > INT64_MAX))) {
+          return InvalidArgument(
+              "CreatePromptlabRun request: start_time must be milliseconds since the epoch, got " +
+              core::JsonPreview(*start, 40));
         }
         auto text = [&](const char* key) { return Text(args, key); };
         const int64_t now = core::SystemClock().NowMicros() / 1000;
@@ -98,9 +114,7 @@ void AddPromptlabRoute(RouteTable& routes, const ArtifactLocations& locations) {
         nr.experiment_id = text("experiment_id");
         nr.user_id = args.contains("user_id") ? text("user_id") : "unknown";
         nr.run_name = text("run_name");
-        auto start = args.find("start_time");
-        nr.start_time =
-            start != args.end() && start->is_number_integer() ? start->get<int64_t>() : now;
+        nr.start_time = start != args.end() ? start->get<int64_t>() : now;
         PLINTH_ASSIGN_OR_RETURN(nr.tags, Tags(args, "tags"));
         PLINTH_ASSIGN_OR_RETURN(tracking::Run run, s.CreateRun(nr));
         const std::string& id = run.info.run_id;

@@ -99,53 +99,57 @@ void AddRegistryRoutes(RouteTable& routes) {
         return version(s.GetModelVersionByAlias(Str(m, "name"), Str(m, "alias")));
       });
 
-  routes.AddService(mv + "create", "POST",
-                    [=](tracking::Service::Lease& stores, const http::Request& r) -> Result<Json> {
-                      PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {name,
-                                                                      {"source", F::kString, true},
-                                                                      {"run_id", F::kString},
-                                                                      {"tags", F::kObjectList},
-                                                                      {"run_link", F::kString},
-                                                                      {"description", F::kString},
-                                                                      {"model_id", F::kString}}));
-                      tracking::NewModelVersion v;
-                      v.name = Str(m, "name");
-                      v.source = Str(m, "source");
-                      v.run_id = Str(m, "run_id");
-                      PLINTH_ASSIGN_OR_RETURN(v.tags, Tags(m, "tags"));
-                      v.run_link = Str(m, "run_link");
-                      v.description = Str(m, "description");
-                      PLINTH_RETURN_IF_ERROR(tracking::ValidateModelVersionSource(
-                          v.source, v.run_id, stores.tracking()));
-                      // MLflow 3: source models:/<model_id> names a logged model; its files are the
-                      // version's, and its run the version's run unless one is given.
-                      std::string model_id = Str(m, "model_id");
-                      const std::string_view rest = std::string_view(v.source).substr(
-                          v.source.starts_with("models:/") ? 8 : v.source.size());
-                      if (tracking::IsLoggedModelId(rest)) {
-                        Result<tracking::LoggedModel> logged =
-                            stores.tracking().GetLoggedModel(std::string(rest), false);
-                        if (!logged.ok()) {
-                          return InvalidArgument(
-                              "Unable to fetch model from model URI source artifact location '" +
-                              v.source + "'. Error: " + logged.status().message());
-                        }
-                        v.storage_location = logged->artifact_uri;
-                        if (v.run_id.empty()) {
-                          v.run_id = logged->source_run_id;
-                        }
-                        if (model_id.empty()) {
-                          model_id = logged->model_id;
-                        }
-                      }
-                      PLINTH_ASSIGN_OR_RETURN(tracking::ModelVersion created,
-                                              stores.registry().CreateModelVersion(v));
-                      if (!model_id.empty()) {
-                        PLINTH_RETURN_IF_ERROR(
-                            tracking::RecordRegistration(stores.tracking(), model_id, created));
-                      }
-                      return version(created);
-                    });
+  routes.AddService(
+      mv + "create", "POST",
+      [=](tracking::Service::Lease& stores, const http::Request& r) -> Result<Json> {
+        PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {name,
+                                                        {"source", F::kString, true},
+                                                        {"run_id", F::kString},
+                                                        {"tags", F::kObjectList},
+                                                        {"run_link", F::kString},
+                                                        {"description", F::kString},
+                                                        {"model_id", F::kString}}));
+        tracking::NewModelVersion v;
+        v.name = Str(m, "name");
+        v.source = Str(m, "source");
+        v.run_id = Str(m, "run_id");
+        PLINTH_ASSIGN_OR_RETURN(v.tags, Tags(m, "tags"));
+        v.run_link = Str(m, "run_link");
+        v.description = Str(m, "description");
+        PLINTH_RETURN_IF_ERROR(
+            tracking::ValidateModelVersionSource(v.source, v.run_id, stores.tracking()));
+        // MLflow 3: source models:/<model_id> names a logged model; its files are the
+        // version's, and its run the version's run unless one is given.
+        std::string model_id = Str(m, "model_id");
+        const std::string_view rest = std::string_view(v.source).substr(
+            v.source.starts_with("models:/") ? 8 : v.source.size());
+        if (tracking::IsLoggedModelId(rest)) {
+          Result<tracking::LoggedModel> logged =
+              stores.tracking().GetLoggedModel(std::string(rest), false);
+          if (!logged.ok()) {
+            return InvalidArgument(
+                "Unable to fetch model from model URI source artifact location '" + v.source +
+                "'. Error: " + logged.status().message());
+          }
+          v.storage_location = logged->artifact_uri;
+          if (v.run_id.empty()) {
+            v.run_id = logged->source_run_id;
+          }
+          if (model_id.empty()) {
+            model_id = logged->model_id;
+          }
+        } else if (!model_id.empty()) {
+          // Checked before the version is made: never half-registered.
+          PLINTH_RETURN_IF_ERROR(stores.tracking().GetLoggedModel(model_id, true).status());
+        }
+        PLINTH_ASSIGN_OR_RETURN(tracking::ModelVersion created,
+                                stores.registry().CreateModelVersion(v));
+        if (!model_id.empty()) {
+          PLINTH_RETURN_IF_ERROR(
+              tracking::RecordRegistration(stores.tracking(), model_id, created));
+        }
+        return version(created);
+      });
   routes.AddRegistry(mv + "get", "GET",
                      [=](RegistryStore& s, const http::Request& r) -> Result<Json> {
                        PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {name, ver}));

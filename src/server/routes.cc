@@ -4,8 +4,9 @@ namespace plinth::server {
 
 const std::pair<const std::string, Route>* RouteTable::Find(std::string_view path,
                                                             PathParams* params) const {
+  // A template's own text ("/mlflow/traces/{request_id}") is not a path it serves.
   auto it = routes_.find(path);
-  if (it != routes_.end()) {
+  if (it != routes_.end() && !templates_.contains(it->first)) {
     return &*it;
   }
   auto segments = [](std::string_view p) {

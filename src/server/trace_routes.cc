@@ -183,22 +183,29 @@ void AddTraceV3Routes(RouteTable& routes) {
         PLINTH_ASSIGN_OR_RETURN(tracking::TraceInfo t, s.GetTraceInfo(p.at("trace_id")));
         return answer(t);
       });
-  routes.Add("/3.0/mlflow/traces/search", {"POST"},
-             [](TrackingStore& s, const http::Request& r) -> Result<std::string> {
-               PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"locations", F::kObjectList},
-                                                               {"filter", F::kString},
-                                                               {"max_results", F::kInt64},
-                                                               {"order_by", F::kStringList},
-                                                               {"page_token", F::kString}}));
-               tracking::TraceQuery q;
-               for (const Json& loc : m.value("locations", Json::array())) {
-                 auto exp = loc.find("mlflow_experiment");
-                 if (exp != loc.end() && exp->is_object()) {
-                   q.experiment_ids.push_back(Str(*exp, "experiment_id"));
-                 }
-               }
-               return SearchAnswer(s, m, std::move(q), tracking::TraceInfoV3Json);
-             });
+  routes.Add(
+      "/3.0/mlflow/traces/search", {"POST"},
+      [](TrackingStore& s, const http::Request& r) -> Result<std::string> {
+        PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"locations", F::kObjectList},
+                                                        {"filter", F::kString},
+                                                        {"max_results", F::kInt64},
+                                                        {"order_by", F::kStringList},
+                                                        {"page_token", F::kString}}));
+        tracking::TraceQuery q;
+        for (const Json& loc : m.value("locations", Json::array())) {
+          auto exp = loc.find("mlflow_experiment");
+          if (exp != loc.end() && exp->is_object()) {
+            auto id = exp->find("experiment_id");
+            if (id == exp->end() || !id->is_string()) {
+              return InvalidArgument(
+                  "locations: expected {mlflow_experiment: {experiment_id: \"<id>\"}}, got " +
+                  core::JsonPreview(loc, 60));
+            }
+            q.experiment_ids.push_back(id->get<std::string>());
+          }
+        }
+        return SearchAnswer(s, m, std::move(q), tracking::TraceInfoV3Json);
+      });
 }
 
 }  // namespace

@@ -518,15 +518,31 @@ std::string StateOf(const std::string& status) {
 // A google.protobuf.Timestamp in JSON ("2025-01-02T03:04:05.123Z", 0 to 9 fraction
 // digits, UTC) as ms since the epoch.
 Result<int64_t> TimestampMs(const std::string& text) {
-  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
-  int used = 0;
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &used) !=
-          6 ||
-      used != 19 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) {
+  auto bad = [&] {
     return InvalidArgument(
         "request_time: expected an RFC 3339 time such as "
         "2025-01-02T03:04:05.123Z, got '" +
         text.substr(0, 40) + "'");
+  };
+  // YYYY-MM-DDTHH:MM:SS: digits where digits belong, nothing else.
+  constexpr std::string_view kShape = "dddd-dd-ddTdd:dd:dd";
+  if (text.size() < kShape.size()) {
+    return bad();
+  }
+  for (size_t i = 0; i < kShape.size(); ++i) {
+    const bool digit = std::isdigit(static_cast<unsigned char>(text[i])) != 0;
+    if (kShape[i] == 'd' ? !digit : text[i] != kShape[i]) {
+      return bad();
+    }
+  }
+  auto num = [&](size_t at, size_t len) { return std::stoi(text.substr(at, len)); };
+  const int y = num(0, 4), mo = num(5, 2), d = num(8, 2), h = num(11, 2), mi = num(14, 2),
+            sec = num(17, 2);
+  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (mo < 1 || mo > 12 || d < 1 || d > kDays[mo - 1] + (mo == 2 && leap ? 1 : 0) || h > 23 ||
+      mi > 59 || sec > 59) {
+    return bad();
   }
   std::string rest = text.substr(19);
   int64_t ms = 0;
@@ -640,6 +656,11 @@ Result<TraceInfo> TraceInfoFromV3Json(const core::Json& j) {
     PLINTH_ASSIGN_OR_RETURN(t.execution_time_ms, DurationMs(Str(j, "execution_duration")));
   }
   const std::string state = Str(j, "state");
+  if (!state.empty() && state != "STATE_UNSPECIFIED" && state != "OK" && state != "ERROR" &&
+      state != "IN_PROGRESS") {
+    return InvalidArgument("state: expected OK, ERROR, IN_PROGRESS or STATE_UNSPECIFIED, got '" +
+                           state.substr(0, 40) + "'");
+  }
   t.status = state.empty() || state == "STATE_UNSPECIFIED" ? "TRACE_STATUS_UNSPECIFIED" : state;
   PLINTH_ASSIGN_OR_RETURN(t.request_metadata, PairsOf(j, "trace_metadata"));
   PLINTH_ASSIGN_OR_RETURN(t.tags, PairsOf(j, "tags"));

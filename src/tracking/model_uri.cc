@@ -84,6 +84,11 @@ Status RecordRegistration(TrackingStore& tracking, const std::string& model_id,
   if (std::find(list.begin(), list.end(), entry) == list.end()) {
     list.push_back(entry);
   }
+  // A tag value holds 5000 characters: the oldest registrations give way (the lineage
+  // edges keep them all).
+  while (list.size() > 1 && core::DumpJson(list, false).size() > 5000) {
+    list.erase(list.begin());
+  }
   PLINTH_RETURN_IF_ERROR(
       tracking.SetLoggedModelTags(model_id, {{std::string(kTag), core::DumpJson(list, false)}}));
   return tracking.AddLineage({"logged_model", model_id, "model_version",

@@ -265,6 +265,12 @@ Result<Page<LoggedModel>> LoggedModelTables::Search(const LoggedModelQuery& q) {
     }
     scope.sql += (scope.sql.empty() ? "(" : " OR (") + one + ")";
   }
+  if (q.experiment_ids.size() > 1000 || q.datasets.size() > 100) {
+    return InvalidArgument(
+        "A logged-model search takes at most 1000 experiment ids and 100 "
+        "datasets, got " +
+        std::to_string(q.experiment_ids.size()) + " and " + std::to_string(q.datasets.size()));
+  }
   PLINTH_ASSIGN_OR_RETURN(auto comparisons, ParseFilter(q.filter, LoggedModelSearch()));
   SqlNames names = {"l", "model_id", "logged_model_tags", "model_id", Column};
   names.metric_table = "logged_model_metrics";

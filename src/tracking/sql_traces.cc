@@ -36,6 +36,22 @@ Status ValidateStatus(const std::string& status) {
   return Status::Ok();
 }
 
+// ms since the epoch, up to the year 9999 (so durations and conversions cannot overflow).
+Status ValidateTime(int64_t ms, std::string_view what) {
+  if (ms < 0 || ms > 253402300799999) {
+    return InvalidArgument("Invalid value " + std::to_string(ms) + " for parameter '" +
+                           std::string(what) +
+                           "': expected milliseconds since the epoch, up to the year 9999");
+  }
+  return Status::Ok();
+}
+
+// The server keeps where a trace's spans are: a client's tag of that name is dropped.
+std::vector<Tag> ClientTags(std::vector<Tag> tags) {
+  std::erase_if(tags, [](const Tag& t) { return t.key == kTraceArtifactLocationTag; });
+  return tags;
+}
+
 Status ValidatePairs(const std::vector<Tag>& pairs, std::string_view what) {
   for (const Tag& t : pairs) {
     if (t.key.empty()) {
@@ -116,6 +132,11 @@ Result<TraceInfo> TraceTables::Start(const Experiment& e, int64_t timestamp_ms,
 
 Result<TraceInfo> TraceTables::Put(const Experiment& e, const TraceInfo& t) {
   PLINTH_RETURN_IF_ERROR(ValidateStatus(t.status));
+  PLINTH_RETURN_IF_ERROR(ValidateTime(t.timestamp_ms, "timestamp_ms"));
+  if (t.execution_time_ms && (*t.execution_time_ms < 0 || *t.execution_time_ms > 253402300799999)) {
+    return InvalidArgument("Invalid value " + std::to_string(*t.execution_time_ms) +
+                           " for parameter 'execution_duration': expected 0 to the year 9999");
+  }
   PLINTH_RETURN_IF_ERROR(ValidatePairs(t.request_metadata, "request metadata"));
   PLINTH_RETURN_IF_ERROR(ValidatePairs(t.tags, "tag"));
   // The client chose the id: MLflow's tr-<hex>, or any id of its run-id shape.
@@ -130,7 +151,12 @@ Result<TraceInfo> TraceTables::Put(const Experiment& e, const TraceInfo& t) {
   while (location.size() > 1 && location.back() == '/') {
     location.pop_back();
   }
-  std::vector<Tag> tags = CutValues(t.tags);
+  if (Result<TraceInfo> existing = Get(t.request_id);
+      existing.ok() && existing->experiment_id != e.experiment_id) {
+    return InvalidArgument("Trace '" + t.request_id + "' belongs to experiment " +
+                           existing->experiment_id + ", not " + e.experiment_id);
+  }
+  std::vector<Tag> tags = CutValues(ClientTags(t.tags));
   tags.push_back({std::string(kTraceArtifactLocationTag),
                   location + "/traces/" + t.request_id + "/artifacts"});
   auto opt = [](const std::string& v) {
@@ -164,6 +190,7 @@ Result<TraceInfo> TraceTables::End(const std::string& request_id, int64_t timest
                                    const std::string& status, const std::vector<Tag>& metadata,
                                    const std::vector<Tag>& tags) {
   PLINTH_RETURN_IF_ERROR(ValidateStatus(status));
+  PLINTH_RETURN_IF_ERROR(ValidateTime(timestamp_ms, "timestamp_ms"));
   PLINTH_RETURN_IF_ERROR(ValidatePairs(metadata, "request metadata"));
   PLINTH_RETURN_IF_ERROR(ValidatePairs(tags, "tag"));
   PLINTH_ASSIGN_OR_RETURN(TraceInfo info, Get(request_id));
@@ -172,7 +199,7 @@ Result<TraceInfo> TraceTables::End(const std::string& request_id, int64_t timest
     PLINTH_RETURN_IF_ERROR(db_.Exec(
         "UPDATE trace_info SET execution_time_ms = ?, status = ? WHERE request_id = ?", a));
     PLINTH_RETURN_IF_ERROR(Upsert("trace_request_metadata", request_id, CutValues(metadata)));
-    return Upsert("trace_tags", request_id, CutValues(tags));
+    return Upsert("trace_tags", request_id, CutValues(ClientTags(tags)));
   }));
   return Get(request_id);
 }
@@ -228,6 +255,10 @@ Result<Page<TraceInfo>> TraceTables::Search(const TraceQuery& q) {
   if (q.max_results > kMaxTracesPerPage) {
     return InvalidArgument("Invalid value " + std::to_string(q.max_results) +
                            " for parameter 'max_results' supplied. It must be at most 50000");
+  }
+  if (q.experiment_ids.size() > 1000) {
+    return InvalidArgument("A trace search takes at most 1000 experiment ids, got " +
+                           std::to_string(q.experiment_ids.size()));
   }
   PLINTH_ASSIGN_OR_RETURN(std::vector<Comparison> comparisons,
                           ParseFilter(q.filter, TraceSearch()));
@@ -301,6 +332,10 @@ Result<int64_t> TraceTables::Delete(const TraceDeletion& d) {
   if (d.max_traces && !d.request_ids.empty()) {
     return InvalidArgument("`max_traces` can't be specified if `request_ids` is specified.");
   }
+  if (d.request_ids.size() > 1000) {
+    return InvalidArgument("At most 1000 `request_ids` can be deleted in one request, got " +
+                           std::to_string(d.request_ids.size()) + ".");
+  }
   if (d.max_traces && *d.max_traces <= 0) {
     return InvalidArgument("`max_traces` must be a positive integer, received " +
                            std::to_string(*d.max_traces) + ".");
@@ -347,7 +382,7 @@ Status TraceTables::SetTag(const std::string& request_id, const Tag& tag) {
   PLINTH_RETURN_IF_ERROR(ValidateKeyName("tag", tag.key));
   PLINTH_RETURN_IF_ERROR(ValidatePairs({tag}, "tag"));
   PLINTH_RETURN_IF_ERROR(Get(request_id).status());
-  return Upsert("trace_tags", request_id, CutValues({tag}));
+  return Upsert("trace_tags", request_id, CutValues(ClientTags({tag})));
 }
 
 Status TraceTables::DeleteTag(const std::string& request_id, const std::string& key) {

@@ -4,6 +4,7 @@
 #include "ml/mlflow_model.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <random>
 
@@ -92,6 +93,7 @@ TEST_F(MlflowModelTest, RefusesWhatItCannotScoreOrReach) {
       {Mlmodel("../model.ubj", ""), StatusCode::kInvalidArgument, "flavors.xgboost.data"},
       {Mlmodel("/etc/passwd", ""), StatusCode::kInvalidArgument, "flavors.xgboost.data"},
       {Mlmodel("missing.ubj", ""), StatusCode::kNotFound, "missing.ubj"},
+      {Mlmodel("out/model.ubj", ""), StatusCode::kInvalidArgument, "out/model.ubj"},
       {Mlmodel("MLmodel", ""), StatusCode::kInvalidArgument, "MLmodel"},
       {"flavors:\n  python_function: {}\n  sklearn:\n    pickled_model: model.pkl\n",
        StatusCode::kFailedPrecondition, "flavors python_function, sklearn"},
@@ -104,6 +106,12 @@ TEST_F(MlflowModelTest, RefusesWhatItCannotScoreOrReach) {
       {Mlmodel("model.ubj", "signature:\n  inputs: '[{'\n"), StatusCode::kInvalidArgument,
        "signature.inputs"},
   };
+  // out -> a directory outside the model's, holding a good model file.
+  testutil::TempDir outside;
+  ASSERT_TRUE(core::AtomicWriteFile(outside.path() + "/model.ubj",
+                                    *core::ReadFile(dir_.path() + "/model.ubj"))
+                  .ok());
+  ASSERT_EQ(::symlink(outside.path().c_str(), (dir_.path() + "/out").c_str()), 0);
   for (const Case& c : cases) {
     WriteMlmodel(c.mlmodel);
     auto p = Predictor::Load(dir_.path());

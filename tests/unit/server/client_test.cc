@@ -255,4 +255,66 @@ TEST(MlflowApiTest, LocalArtifactRootIsTheOnlyLocalDirectoryServed) {
 }
 
 }  // namespace
+// Hostile requests to the MLflow 3, trace and PromptLab routes: each a clear 4xx, and
+// nothing half-written (each of these failed before its fix).
+TEST(MlflowApiTest, NewRoutesRefuseHostileInputCleanly) {
+  testutil::TempDir dir;
+  auto api = MlflowApi::Create({"sqlite:///" + dir.File("m.db"), dir.File("art"), "test"});
+  ASSERT_TRUE(api.ok()) << api.status().ToString();
+  auto call = [&](const std::string& method, const std::string& path, const std::string& body) {
+    http::Request r;
+    r.method = method;
+    r.path = r.target = path;
+    if (!body.empty()) {
+      r.headers.emplace_back("content-type", "application/json");
+      r.body = body;
+    }
+    return (*api)->HandleForTesting(std::move(r));
+  };
+  // A template's own text as the path: 404, not a 500 from a missing path parameter.
+  for (const char* path :
+       {"/api/2.0/mlflow/logged-models/{model_id}", "/api/3.0/mlflow/traces/{trace_id}",
+        "/api/2.0/mlflow/traces/{request_id}/info"}) {
+    http::Response r = call("GET", path, "");
+    EXPECT_EQ(r.status, 404) << path << " " << r.body;
+  }
+  // A version for an unknown logged model is refused before it is made.
+  ASSERT_EQ(call("POST", "/api/2.0/mlflow/registered-models/create", R"({"name": "m"})").status,
+            200);
+  http::Response v = call("POST", "/api/2.0/mlflow/model-versions/create",
+                          R"({"name": "m", "source": "s3://b/p", "model_id": "m-nope"})");
+  EXPECT_EQ(v.status, 404) << v.body;
+  EXPECT_EQ(call("GET", "/api/2.0/mlflow/model-versions/get?name=m&version=1", "").status, 404);
+  // A v3 trace id reused in another experiment; times out of range.
+  ASSERT_EQ(call("POST", "/api/2.0/mlflow/experiments/create", R"({"name": "e"})").status, 200);
+  auto trace = [](const char* exp, const char* time) {
+    return std::string(R"({"trace": {"trace_info": {"trace_id": "tr-1", "trace_location": )") +
+           R"({"type": "MLFLOW_EXPERIMENT", "mlflow_experiment": {"experiment_id": ")" + exp +
+           R"("}}, "request_time": ")" + time + R"(", "state": "OK"}}})";
+  };
+  EXPECT_EQ(call("POST", "/api/3.0/mlflow/traces", trace("0", "2025-01-02T03:04:05Z")).status, 200);
+  http::Response moved = call("POST", "/api/3.0/mlflow/traces", trace("1", "2025-01-02T03:04:05Z"));
+  EXPECT_EQ(moved.status, 400) << moved.body;
+  EXPECT_NE(moved.body.find("belongs to experiment 0"), std::string::npos) << moved.body;
+  EXPECT_EQ(call("POST", "/api/3.0/mlflow/traces", trace("0", "2025-02-31T00:00:00Z")).status, 400);
+  http::Response huge = call("POST", "/api/2.0/mlflow/traces",
+                             R"({"experiment_id": "0", "timestamp_ms": 9223372036854775807})");
+  EXPECT_EQ(huge.status, 400) << huge.body;
+  std::string ids;
+  for (int i = 0; i < 1001; ++i) {
+    ids += (i ? ", \"" : "\"") + std::to_string(i) + "\"";
+  }
+  http::Response many = call("POST", "/api/2.0/mlflow/traces/delete-traces",
+                             R"({"experiment_id": "0", "request_ids": [)" + ids + "]}");
+  EXPECT_EQ(many.status, 400) << many.body.substr(0, 200);
+  // PromptLab with a number for the experiment: refused, no run made in "0".
+  http::Response lab = call(
+      "POST", "/api/2.0/mlflow/runs/create-promptlab-run",
+      R"({"experiment_id": 12, "prompt_template": "t", "prompt_parameters": [{"key": "k", "value": "v"}],)"
+      R"( "model_route": "r", "model_input": "i", "mlflow_version": "2"})");
+  EXPECT_EQ(lab.status, 400) << lab.body;
+  http::Response runs = call("POST", "/api/2.0/mlflow/runs/search", R"({"experiment_ids": ["0"]})");
+  EXPECT_EQ(runs.body, "{}");
+}
+
 }  // namespace plinth::server
