@@ -149,6 +149,38 @@ std::optional<http::Response> HandleArtifactFiles(std::string_view rest, const h
     e.status = 405;
     return e;
   }
+  // MLflow 3's UI download of a logged model's file:
+  // /mlflow/logged-models/{model_id}/artifacts/files?artifact_file_path=...
+  constexpr std::string_view kModels = "/mlflow/logged-models/";
+  constexpr std::string_view kFiles = "/artifacts/files";
+  if (rest.starts_with(kModels) && rest.ends_with(kFiles) &&
+      rest.size() > kModels.size() + kFiles.size()) {
+    const std::string id(rest.substr(kModels.size(), rest.size() - kModels.size() - kFiles.size()));
+    const std::optional<std::string> file = r.Query("artifact_file_path");
+    if (!file || file->empty()) {
+      return ErrorResponse("BAD_REQUEST",
+                           "Request must include the \"artifact_file_path\" query parameter.");
+    }
+    Result<std::string> rel = RequestPath(*file);
+    if (!rel.ok()) {
+      return ErrorResponse(rel.status());
+    }
+    Result<tracking::Service::Lease> stores = service.Acquire();
+    if (!stores.ok()) {
+      return ErrorResponse(stores.status());
+    }
+    Result<tracking::LoggedModel> model = stores->tracking().GetLoggedModel(id, false);
+    if (!model.ok()) {
+      return ErrorResponse(model.status());
+    }
+    std::optional<ArtifactLocations::Found> base = locations.Find(model->artifact_uri);
+    if (!base) {
+      return ErrorResponse(Unimplemented("artifacts at '" + model->artifact_uri +
+                                         "' are not kept by this server's artifact store"));
+    }
+    const std::string path = base->rel.empty() ? *rel : base->rel + "/" + *rel;
+    return FileResponse(base->root->Open(path), path);
+  }
   if (rest == "/mlflow/get-trace-artifact" || rest == "/3.0/mlflow/get-trace-artifact") {
     // The UI's (and MLflow's tests') read of a trace's spans: traces.json under the
     // trace's artifact location, which the client wrote.

@@ -94,6 +94,19 @@ void AddTraceRoutes(RouteTable& routes) {
                q.experiment_ids = StrList(m, "experiment_ids");
                return SearchAnswer(s, m, std::move(q), ToJson);
              });
+  // MLflow 3 (served under /api/2.0, as MLflow serves it).
+  routes.Add("/mlflow/traces/link-to-run", {"POST"},
+             [](TrackingStore& s, const http::Request& r) -> Result<Json> {
+               PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"trace_ids", F::kStringList},
+                                                               {"run_id", F::kString, true}}));
+               if (!m.contains("trace_ids")) {
+                 return InvalidArgument(
+                     "Missing value for required parameter 'trace_ids'. See the API docs for "
+                     "more information about request parameters.");
+               }
+               PLINTH_RETURN_IF_ERROR(s.LinkTracesToRun(StrList(m, "trace_ids"), Str(m, "run_id")));
+               return Json::object();
+             });
   routes.Add("/mlflow/traces/delete-traces", {"POST"},
              [](TrackingStore& s, const http::Request& r) -> Result<Json> {
                PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"experiment_id", F::kString, true},

@@ -416,6 +416,10 @@ class RestTrackingStore : public TrackingStore {
   Status SetTraceTag(const std::string& id, const Tag& t) override {
     return Call("PATCH", TracePath(id) + "/tags", {{"key", t.key}, {"value", t.value}}).status();
   }
+  Status LinkTracesToRun(const std::vector<std::string>& trace_ids,
+                         const std::string& run_id) override {
+    return Post("/traces/link-to-run", {{"trace_ids", trace_ids}, {"run_id", run_id}}).status();
+  }
   Status DeleteTraceTag(const std::string& id, const std::string& key) override {
     return Call("DELETE", TracePath(id) + "/tags", {{"key", key}}).status();
   }

@@ -97,6 +97,11 @@ CREATE TABLE trace_tags (
   key TEXT NOT NULL,
   value TEXT NOT NULL,
   PRIMARY KEY (request_id, key));
+CREATE TABLE trace_run_links (
+  request_id TEXT NOT NULL REFERENCES trace_info (request_id) ON DELETE CASCADE,
+  run_uuid TEXT NOT NULL,
+  PRIMARY KEY (request_id, run_uuid));
+CREATE INDEX trace_run_links_by_run ON trace_run_links (run_uuid);
 CREATE TABLE trace_request_metadata (
   request_id TEXT NOT NULL REFERENCES trace_info (request_id) ON DELETE CASCADE,
   key TEXT NOT NULL,
@@ -262,8 +267,22 @@ Result<Page<TraceInfo>> TraceTables::Search(const TraceQuery& q) {
   }
   PLINTH_ASSIGN_OR_RETURN(std::vector<Comparison> comparisons,
                           ParseFilter(q.filter, TraceSearch()));
-  for (Comparison& c : comparisons) {
-    ApplyTraceAliases(&c.kind, &c.key);
+  // run_id = R: the mlflow.sourceRun metadata, or a link-to-run (MLflow 3's meaning).
+  SqlFragment linked;
+  for (auto it = comparisons.begin(); it != comparisons.end();) {
+    if (it->kind == EntityKind::kAttribute && it->key == "run_id" && it->op == "=") {
+      linked.sql += linked.sql.empty() ? "" : " AND ";
+      linked.sql +=
+          "(EXISTS (SELECT 1 FROM trace_request_metadata x WHERE x.request_id = t.request_id AND "
+          "x.key = 'mlflow.sourceRun' AND x.value = ?) OR EXISTS (SELECT 1 FROM trace_run_links "
+          "l WHERE l.request_id = t.request_id AND l.run_uuid = ?))";
+      linked.params.emplace_back(it->strings.at(0));
+      linked.params.emplace_back(it->strings.at(0));
+      it = comparisons.erase(it);
+    } else {
+      ApplyTraceAliases(&it->kind, &it->key);
+      ++it;
+    }
   }
   SqlNames names = {"t", "request_id", "trace_tags", "request_id", Column};
   names.param_table = "trace_request_metadata";
@@ -288,6 +307,10 @@ Result<Page<TraceInfo>> TraceTables::Search(const TraceQuery& q) {
   }
   where.sql = "t.experiment_id IN (" + where.sql + ") AND " + filter.sql;
   where.params.insert(where.params.end(), filter.params.begin(), filter.params.end());
+  if (!linked.sql.empty()) {
+    where.sql += " AND " + linked.sql;
+    where.params.insert(where.params.end(), linked.params.begin(), linked.params.end());
+  }
   std::vector<std::string> order_by = q.order_by;
   bool by_time = false, by_id = false;
   for (std::string& clause : order_by) {
@@ -367,7 +390,8 @@ Result<int64_t> TraceTables::Delete(const TraceDeletion& d) {
     PLINTH_ASSIGN_OR_RETURN(auto rows, db_.Query(sel.sql, sel.params));
     for (const Row& r : rows) {
       Value k[] = {r.Text(0)};
-      for (const char* table : {"trace_tags", "trace_request_metadata", "trace_info"}) {
+      for (const char* table :
+           {"trace_tags", "trace_request_metadata", "trace_run_links", "trace_info"}) {
         PLINTH_RETURN_IF_ERROR(
             db_.Exec("DELETE FROM " + std::string(table) + " WHERE request_id = ?", k));
       }
@@ -383,6 +407,32 @@ Status TraceTables::SetTag(const std::string& request_id, const Tag& tag) {
   PLINTH_RETURN_IF_ERROR(ValidatePairs({tag}, "tag"));
   PLINTH_RETURN_IF_ERROR(Get(request_id).status());
   return Upsert("trace_tags", request_id, CutValues(ClientTags({tag})));
+}
+
+Status TraceTables::LinkToRun(const std::vector<std::string>& trace_ids,
+                              const std::string& run_id) {
+  if (trace_ids.size() > 100) {
+    return InvalidArgument(
+        "Cannot link more than 100 traces to a run in a single request. "
+        "Provided " +
+        std::to_string(trace_ids.size()) + " traces.");
+  }
+  return db_.Transaction([&]() -> Status {
+    for (const std::string& id : trace_ids) {
+      Value a[] = {id};
+      PLINTH_ASSIGN_OR_RETURN(auto found,
+                              db_.Query("SELECT 1 FROM trace_info WHERE request_id = ?", a));
+      if (found.empty()) {
+        continue;  // MLflow links what exists and ignores the rest
+      }
+      Value link[] = {id, run_id};
+      PLINTH_RETURN_IF_ERROR(
+          db_.Exec("INSERT INTO trace_run_links (request_id, run_uuid) VALUES (?, ?) ON CONFLICT "
+                   "(request_id, run_uuid) DO NOTHING",
+                   link));
+    }
+    return Status::Ok();
+  });
 }
 
 Status TraceTables::DeleteTag(const std::string& request_id, const std::string& key) {

@@ -32,6 +32,7 @@ class TraceTables {
   Result<Page<TraceInfo>> Search(const TraceQuery& query);
   Result<int64_t> Delete(const TraceDeletion& deletion);
   Status SetTag(const std::string& request_id, const Tag& tag);
+  Status LinkToRun(const std::vector<std::string>& trace_ids, const std::string& run_id);
   Status DeleteTag(const std::string& request_id, const std::string& key);
 
  private:

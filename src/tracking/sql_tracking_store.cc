@@ -808,6 +808,10 @@ class SqlTrackingStore : public TrackingStore {
   Status DeleteTraceTag(const std::string& request_id, const std::string& key) override {
     return traces_.DeleteTag(request_id, key);
   }
+  Status LinkTracesToRun(const std::vector<std::string>& trace_ids,
+                         const std::string& run_id) override {
+    return traces_.LinkToRun(trace_ids, run_id);
+  }
 
   Result<Page<Metric>> GetMetricHistory(const std::string& run_id, const std::string& key,
                                         int64_t max_results,

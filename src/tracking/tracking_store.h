@@ -204,6 +204,11 @@ class TrackingStore {
   virtual Result<Page<TraceInfo>> SearchTraces(const TraceQuery& query) = 0;
   // The number of traces deleted; kInvalidArgument for a deletion MLflow refuses.
   virtual Result<int64_t> DeleteTraces(const TraceDeletion& deletion) = 0;
+  // MLflow 3's link-to-run: the traces become the run's (a search for run_id = R finds
+  // them besides those whose mlflow.sourceRun metadata is R). At most 100 ids; a link made
+  // again is kept once; neither the traces nor the run are checked, as MLflow does not.
+  virtual Status LinkTracesToRun(const std::vector<std::string>& trace_ids,
+                                 const std::string& run_id) = 0;
   // Sets (replaces) a tag; deleting one the trace lacks is kNotFound.
   virtual Status SetTraceTag(const std::string& request_id, const Tag& tag) = 0;
   virtual Status DeleteTraceTag(const std::string& request_id, const std::string& key) = 0;

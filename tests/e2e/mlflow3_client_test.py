@@ -109,7 +109,7 @@ def client(url):
     c.set_registered_model_alias("demo-xgb", "prod", 1)
     with open("expected.json", "w") as f:
         json.dump({"rows": [{f"f{j}": float(v) for j, v in enumerate(row)} for row in x[:10]],
-                   "proba": [float(p) for p in want[:10]]}, f)
+                   "proba": [float(p) for p in want[:10]], "model_id": mid}, f)
 
     # Search: filters, order, pages.
     def names(**kw):
@@ -211,6 +211,28 @@ def check_v3_routes(url):
     return rc
 
 
+def check_logged_model_files(url, model_id):
+    """The UI's download of a logged model's file, and its refusals."""
+    rc = 0
+    base = f"{url}/ajax-api/2.0/mlflow/logged-models/{model_id}/artifacts/files"
+    with urllib.request.urlopen(base + "?artifact_file_path=MLmodel", timeout=30) as r:
+        text = r.read().decode()
+        if "flavors:" not in text or "attachment" not in r.headers.get("Content-Disposition", ""):
+            print("FAIL logged model file download", r.headers, text[:200])
+            rc = 1
+    for query, status in [("", 400), ("?artifact_file_path=../../x", 400),
+                          ("?artifact_file_path=missing", 404)]:
+        try:
+            urllib.request.urlopen(base + query, timeout=30)
+            print("FAIL logged model file", query, "answered 200")
+            rc = 1
+        except urllib.error.HTTPError as e:
+            if e.code != status or "error_code" not in json.loads(e.read()):
+                print("FAIL logged model file", query, e.code)
+                rc = 1
+    return rc
+
+
 def serve_logged_models(plinth, url, work):
     """plinth serve on what the MLflow 3 client logged: the xgboost flavor scores as XGBoost
     does (to 1e-6); a pickled sklearn model is refused with a clear error."""
@@ -218,7 +240,7 @@ def serve_logged_models(plinth, url, work):
 
     with open(os.path.join(work, "expected.json")) as f:
         expected = json.load(f)
-    rc = 0
+    rc = check_logged_model_files(url, expected["model_id"])
     port = free_port()
     env = dict(os.environ, XDG_CACHE_HOME=os.path.join(work, "cache"))
     proc = start_server([plinth, "serve", "models:/demo-xgb@prod", "--tracking-uri", url,

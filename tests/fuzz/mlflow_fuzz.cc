@@ -97,6 +97,8 @@ constexpr Route kRoutes[] = {
     {"PATCH", "/mlflow/traces/@trace/tags"},
     {"DELETE", "/mlflow/traces/@trace/tags"},
     {"POST", "/mlflow/runs/create-promptlab-run"},
+    {"POST", "/mlflow/traces/link-to-run"},
+    {"GET", "/mlflow/logged-models/@model/artifacts/files"},
     {"POST", "/3.0/mlflow/traces"},
     {"GET", "/3.0/mlflow/traces/@trace"},
     {"POST", "/3.0/mlflow/traces/search"},

@@ -146,6 +146,9 @@ TEST(TrackingClientTest, HttpAndEmbeddedAgree) {
   tracking::TraceQuery tq;
   tq.experiment_ids = {*exp};
   EXPECT_EQ(rt.SearchTraces(tq)->items.size(), 1u);
+  ASSERT_TRUE(rt.LinkTracesToRun({trace->request_id}, id).ok());
+  tq.filter = "run_id = '" + id + "'";
+  EXPECT_EQ(rt.SearchTraces(tq)->items.size(), 1u);
   tracking::TraceDeletion td;
   td.experiment_id = *exp;
   td.request_ids = {trace->request_id};

@@ -620,6 +620,12 @@ TEST_P(TrackingStoreTest, Traces) {
   EXPECT_EQ(ids(q), V{t1->request_id});
   q.filter = "run_id = 'r1'";
   EXPECT_EQ(ids(q), V{t2->request_id});
+  // link-to-run: run_id also finds the traces linked to the run.
+  ASSERT_TRUE(store_->LinkTracesToRun({t3->request_id, "no-such-trace"}, "r1").ok());
+  ASSERT_TRUE(store_->LinkTracesToRun({t3->request_id}, "r1").ok());  // again: kept once
+  EXPECT_EQ(ids(q), (V{t3->request_id, t2->request_id}));
+  EXPECT_EQ(store_->LinkTracesToRun(std::vector<std::string>(101, "x"), "r1").code(),
+            StatusCode::kInvalidArgument);
   q.filter = "";
   q.order_by = {"timestamp ASC"};
   EXPECT_EQ(ids(q), (V{t1->request_id, t2->request_id, t3->request_id}));
