@@ -3,8 +3,9 @@
 a time and in batches, and searching an experiment with thousands of runs. The requests are
 the MLflow Python client's (its REST store), sent over keep-alive HTTP from one client thread.
 
-MLflow's own server cannot be installed here (its Debian package does not exist and PyPI is
-unreachable), so there is no side-by-side baseline: the figures are absolute, on this machine.
+There is no side-by-side baseline yet: the figures are absolute, on this machine. (MLflow's
+own 2.17.2 server is in ../shared/mlflow and runs with Debian's packages; starting it beside
+plinth server is the open part of issue 21's performance item.)
 
 usage: tracking_bench.py BUILD_DIR [--runs 10000] [--metrics 100000] [--seconds 10]
 (PostgreSQL when PLINTH_TEST_POSTGRES_URI is set: run it under tests/scripts/with_postgres.sh)
