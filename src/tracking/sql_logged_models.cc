@@ -1,7 +1,6 @@
 #include "tracking/sql_logged_models.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 
 #include "core/hash.h"
@@ -130,11 +129,8 @@ Result<LoggedModel> LoggedModelTables::Create(const NewLoggedModel& m, const Exp
   PLINTH_RETURN_IF_ERROR(ValidateParams(m.params));
   const std::string id = "m-" + core::NewUuidHex();
   const int64_t now = NowMs();
-  std::string location = e.artifact_location;
-  while (location.size() > 1 && location.back() == '/') {
-    location.pop_back();
-  }
-  location += "/models/" + id + "/artifacts";
+  const std::string location =
+      ArtifactPathUnder(e.artifact_location, "models/" + id + "/artifacts");
   const int64_t experiment = std::stoll(e.experiment_id);
   PLINTH_RETURN_IF_ERROR(db_.Transaction([&]() -> Status {
     Value row[] = {id,
@@ -282,13 +278,12 @@ Result<Page<LoggedModel>> LoggedModelTables::Search(const LoggedModelQuery& q) {
   SqlFragment sql{"SELECT " + std::string(kColumns) + " FROM logged_models l WHERE ", {}};
   std::string ids;
   for (const std::string& id : q.experiment_ids) {
-    int64_t key = 0;
-    auto r = std::from_chars(id.data(), id.data() + id.size(), key);
-    if (id.empty() || r.ec != std::errc() || r.ptr != id.data() + id.size()) {
+    Result<int64_t> key = ExperimentKey(id);
+    if (!key.ok()) {
       continue;  // names no experiment
     }
     ids += ids.empty() ? "?" : ", ?";
-    sql.params.emplace_back(key);
+    sql.params.emplace_back(*key);
   }
   if (ids.empty()) {
     return Page<LoggedModel>{};

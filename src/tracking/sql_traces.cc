@@ -152,10 +152,6 @@ Result<TraceInfo> TraceTables::Put(const Experiment& e, const TraceInfo& t) {
     return InvalidArgument("Invalid trace ID '" + t.request_id.substr(0, 64) +
                            "': expected tr- and hex digits (letters, digits, - and _, at most 64)");
   }
-  std::string location = e.artifact_location;
-  while (location.size() > 1 && location.back() == '/') {
-    location.pop_back();
-  }
   if (Result<TraceInfo> existing = Get(t.request_id);
       existing.ok() && existing->experiment_id != e.experiment_id) {
     return InvalidArgument("Trace '" + t.request_id + "' belongs to experiment " +
@@ -163,7 +159,7 @@ Result<TraceInfo> TraceTables::Put(const Experiment& e, const TraceInfo& t) {
   }
   std::vector<Tag> tags = CutValues(ClientTags(t.tags));
   tags.push_back({std::string(kTraceArtifactLocationTag),
-                  location + "/traces/" + t.request_id + "/artifacts"});
+                  ArtifactPathUnder(e.artifact_location, "traces/" + t.request_id + "/artifacts")});
   auto opt = [](const std::string& v) {
     return v.empty() ? Value() : Value(v.substr(0, kMaxPreview));
   };
@@ -289,18 +285,12 @@ Result<Page<TraceInfo>> TraceTables::Search(const TraceQuery& q) {
   SqlFragment filter = CompileFilter(comparisons, names);
   SqlFragment where;
   for (const std::string& id : q.experiment_ids) {
-    int64_t key = 0;
-    try {
-      size_t used = 0;
-      key = std::stoll(id, &used);
-      if (used != id.size()) {
-        continue;
-      }
-    } catch (const std::exception&) {
+    Result<int64_t> key = ExperimentKey(id);
+    if (!key.ok()) {
       continue;  // names no experiment
     }
     where.sql += where.sql.empty() ? "?" : ", ?";
-    where.params.emplace_back(key);
+    where.params.emplace_back(*key);
   }
   if (where.sql.empty()) {
     return Page<TraceInfo>{};
@@ -311,19 +301,14 @@ Result<Page<TraceInfo>> TraceTables::Search(const TraceQuery& q) {
     where.sql += " AND " + linked.sql;
     where.params.insert(where.params.end(), linked.params.begin(), linked.params.end());
   }
-  std::vector<std::string> order_by = q.order_by;
+  // SearchStatement parses order_by itself: it gets the clauses with the aliases resolved.
+  std::vector<std::string> resolved;
   bool by_time = false, by_id = false;
-  for (std::string& clause : order_by) {
+  for (const std::string& clause : q.order_by) {
     PLINTH_ASSIGN_OR_RETURN(OrderKey key, ParseOrderBy(clause, TraceSearch()));
     ApplyTraceAliases(&key.kind, &key.key);
     by_time = by_time || (key.kind == EntityKind::kAttribute && key.key == "timestamp_ms");
     by_id = by_id || (key.kind == EntityKind::kAttribute && key.key == "request_id");
-  }
-  // SearchStatement parses order_by itself: hand it the aliases resolved.
-  std::vector<std::string> resolved;
-  for (const std::string& clause : order_by) {
-    OrderKey key = *ParseOrderBy(clause, TraceSearch());
-    ApplyTraceAliases(&key.kind, &key.key);
     const std::string prefix = key.kind == EntityKind::kTag     ? "tags.`"
                                : key.kind == EntityKind::kParam ? "request_metadata.`"
                                                                 : "attributes.`";
@@ -363,13 +348,11 @@ Result<int64_t> TraceTables::Delete(const TraceDeletion& d) {
     return InvalidArgument("`max_traces` must be a positive integer, received " +
                            std::to_string(*d.max_traces) + ".");
   }
-  int64_t experiment = 0;
-  try {
-    experiment = std::stoll(d.experiment_id);
-  } catch (const std::exception&) {
-    return int64_t{0};
+  Result<int64_t> experiment = ExperimentKey(d.experiment_id);
+  if (!experiment.ok()) {
+    return int64_t{0};  // names no experiment: nothing to delete
   }
-  SqlFragment sel{"SELECT request_id FROM trace_info WHERE experiment_id = ?", {experiment}};
+  SqlFragment sel{"SELECT request_id FROM trace_info WHERE experiment_id = ?", {*experiment}};
   if (d.max_timestamp_millis) {
     sel.sql += " AND timestamp_ms <= ?";
     sel.params.emplace_back(*d.max_timestamp_millis);

@@ -185,16 +185,6 @@ Status ValidateBatchLimit(std::string_view what, size_t limit, size_t n) {
                          " across multiple requests and try again.");
 }
 
-// Experiment ids are integers in the store and strings in the API.
-Result<int64_t> ExperimentKey(const std::string& id) {
-  int64_t v = 0;
-  auto r = std::from_chars(id.data(), id.data() + id.size(), v);
-  if (id.empty() || r.ec != std::errc() || r.ptr != id.data() + id.size() || v < 0) {
-    return NotFound("No Experiment with id=" + id + " exists");
-  }
-  return v;
-}
-
 std::string RunColumn(std::string_view attribute) {
   if (attribute == "run_id") {
     return "run_uuid";

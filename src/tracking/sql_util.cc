@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <random>
 
@@ -126,6 +127,22 @@ std::string RandomRunName() {
 
 double MetricValue(const store::Row& r, size_t value_col, size_t nan_col) {
   return r.Int(nan_col) ? std::nan("") : r.Double(value_col);
+}
+
+Result<int64_t> ExperimentKey(const std::string& id) {
+  int64_t v = 0;
+  auto r = std::from_chars(id.data(), id.data() + id.size(), v);
+  if (id.empty() || r.ec != std::errc() || r.ptr != id.data() + id.size() || v < 0) {
+    return NotFound("No Experiment with id=" + id + " exists");
+  }
+  return v;
+}
+
+std::string ArtifactPathUnder(std::string location, std::string_view rest) {
+  while (location.size() > 1 && location.back() == '/') {
+    location.pop_back();
+  }
+  return location + "/" + std::string(rest);
 }
 
 }  // namespace plinth::tracking

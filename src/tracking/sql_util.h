@@ -23,6 +23,11 @@ Status ValidateKeyName(std::string_view what, const std::string& name);
 Status ValidateLength(std::string_view what, size_t limit, const std::string& value);
 // MLflow's max_results check: 1 <= max_results <= limit.
 Status CheckMaxResults(int64_t max_results, int64_t limit);
+// Experiment ids are integers in the store and strings in the API: the key, or
+// kNotFound "No Experiment with id=... exists" for an id no experiment can have.
+Result<int64_t> ExperimentKey(const std::string& id);
+// `rest` under an artifact location ("<location>/models/<id>/artifacts"), one '/' between.
+std::string ArtifactPathUnder(std::string location, std::string_view rest);
 // MLflow's generated names for runs and logged models: adjective-noun-N.
 std::string RandomRunName();
 // A metric value read from (value, is_nan) columns.
