@@ -6,6 +6,7 @@
 #include "core/clock.h"
 #include "http/errors.h"
 #include "http/metrics.h"
+#include "server/graphql.h"
 #include "server/mlflow_json.h"
 #include "server/routes.h"
 #include "tracking/artifacts.h"
@@ -47,7 +48,62 @@ std::string OutOfScope(std::string_view rest) {
   return "";
 }
 
+// A GraphQL root field's REST request: the message as a GET's query parameters (a
+// list as repeated parameters) or a POST's JSON body.
+http::Request RouteRequest(std::string_view method, std::string_view path, const Json& message) {
+  http::Request r;
+  r.method = std::string(method);
+  r.path = "/api/2.0" + std::string(path);
+  r.target = r.path;
+  if (method == "GET") {
+    auto text = [](const Json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
+    for (const auto& [key, value] : message.items()) {
+      if (value.is_array()) {
+        for (const Json& item : value) {
+          r.query.emplace_back(key, text(item));
+        }
+      } else {
+        r.query.emplace_back(key, text(value));
+      }
+    }
+  } else {
+    r.headers.emplace_back("content-type", "application/json");
+    r.body = core::DumpJson(message, false);
+  }
+  return r;
+}
+
 }  // namespace
+
+http::Response MlflowApi::AnswerGraphql(const http::Request& request) {
+  Result<graphql::Request> query = graphql::ReadRequest(request);
+  if (!query.ok()) {
+    return ErrorResponse(query.status());
+  }
+  Result<graphql::Document> document = graphql::Parse(query->query);
+  if (!document.ok()) {
+    return JsonResponse(
+        Json{{"data", nullptr}, {"errors", Json::array({document.status().message()})}});
+  }
+  Result<tracking::Service::Lease> stores = impl_->service->Acquire();
+  if (!stores.ok()) {
+    return ErrorResponse(stores.status());
+  }
+  auto call = [&](std::string_view method, std::string_view path,
+                  const Json& message) -> Result<Json> {
+    PathParams params;
+    const auto* entry = impl_->routes.Find(path, &params);
+    auto endpoint = entry != nullptr ? entry->second.find(method) : Route::const_iterator();
+    if (entry == nullptr || endpoint == entry->second.end() || !endpoint->second.run) {
+      return Internal("GraphQL field without a route: " + std::string(path));
+    }
+    PLINTH_ASSIGN_OR_RETURN(
+        std::string text,
+        endpoint->second.run(*stores, RouteRequest(method, path, message), params));
+    return core::ParseJson(text, "route answer");
+  };
+  return JsonResponse(graphql::Execute(*document, query->operation_name, query->variables, call));
+}
 
 MlflowApi::MlflowApi(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 MlflowApi::~MlflowApi() = default;
@@ -154,6 +210,19 @@ std::optional<http::Response> MlflowApi::Dispatch(const http::Request& request, 
     r.content_type = "text/plain; charset=utf-8";
     r.body = "OK";
     return r;
+  }
+  // MLflow's GraphQL endpoint, at the root as MLflow serves it (and under /ajax-api for
+  // a UI behind a static prefix).
+  if (path == "/graphql" || path == "/ajax-api/graphql") {
+    *route = "/graphql";
+    if (request.method != "GET" && request.method != "POST") {
+      http::Response r = ErrorResponse(
+          "BAD_REQUEST", "Method " + request.method + " is not allowed for " + std::string(path));
+      r.status = 405;
+      r.headers.emplace_back("Allow", "GET, POST");
+      return r;
+    }
+    return AnswerGraphql(request);
   }
   if (path == "/version") {
     http::Response r;

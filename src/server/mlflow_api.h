@@ -62,6 +62,8 @@ class MlflowApi {
   // (then in `write`). `route` gets the route's label for /metrics.
   std::optional<http::Response> Dispatch(const http::Request& request, std::string* route,
                                          tracking::LogRequest* write);
+  // /graphql: MLflow's GraphQL schema over the REST routes (server/graphql.h).
+  http::Response AnswerGraphql(const http::Request& request);
   struct Impl;
   explicit MlflowApi(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;

@@ -1,9 +1,9 @@
 // libFuzzer target for the MLflow REST API of `plinth server` (server/mlflow_api.h):
 // the handlers' reading of JSON bodies and query strings, on a SQLite store in a
 // temporary directory. The first byte picks one of the real routes (with its
-// method), the rest is the body (or, for GET, the query string); "@run" in it
-// stands for a run that exists, so that handlers get past the lookup. Whatever
-// the bytes, the answer is a 2xx or a 4xx with MLflow's error JSON: no
+// method), the rest is the body (or, for GET, the query string; for /graphql, the
+// document); "@run" in it stands for a run that exists, so that handlers get past
+// the lookup. Whatever the bytes, the answer is a 2xx or a 4xx with MLflow's error JSON: no
 // exception, no crash, no 5xx.
 #include <stdlib.h>
 
@@ -105,11 +105,21 @@ constexpr Route kRoutes[] = {
     {"GET", "/plinth/v1/lineage"},
     {"POST", "/plinth/v1/lineage"},
     {"GET", "/plinth/v1/registered-models/history"},
+    // MLflow's GraphQL endpoint: the bytes are the document (server/graphql.h).
+    {"POST", "/graphql"},
 };
 constexpr size_t kRouteCount = sizeof(kRoutes) / sizeof(kRoutes[0]);
 
 Request MakeRequest(std::string method, std::string path, std::string text) {
   Request r;
+  if (path == "/graphql") {
+    r.path = r.target = path;
+    r.method = std::move(method);
+    r.headers.emplace_back("content-type", "application/json");
+    plinth::core::Json body = {{"query", std::move(text)}};
+    r.body = body.dump(-1, ' ', false, plinth::core::Json::error_handler_t::replace);
+    return r;
+  }
   r.method = std::move(method);
   r.path = (path.starts_with("/3.0/") ? "/api" : "/api/2.0") + path;
   if (r.method == "GET") {
