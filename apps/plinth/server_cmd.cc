@@ -1,5 +1,6 @@
 // plinth server: the control plane (MLflow's REST API over the metadata store).
 #include <cstdio>
+#include <cstdlib>
 
 #include "commands.h"
 #include "core/file.h"
@@ -18,6 +19,9 @@ struct ServerFlags {
   std::string store;
   std::string artifacts_root;
   std::string default_artifact_root = "mlflow-artifacts:";
+  bool auth = false;
+  std::string auth_config;
+  std::string app_name;
   // Artifact uploads are large: a long request timeout, a large body.
   ListenFlags listen{.port = 5000, .threads = 4, .max_body_mb = 64, .request_timeout = 300};
 };
@@ -51,6 +55,31 @@ int RunServer(const ServerFlags& f) {
     return ReportError(root.status().WithPrefix("--default-artifact-root"));
   }
   server::ApiOptions api_options{store, artifacts, PLINTH_VERSION, *root};
+  if (!f.app_name.empty() && f.app_name != "basic-auth") {
+    return ReportError(
+        InvalidArgument("--app-name: expected basic-auth (MLflow's name for "
+                        "--auth), got '" +
+                        f.app_name + "'"));
+  }
+  if (f.auth || f.app_name == "basic-auth") {
+    // As MLflow: the config file from MLFLOW_AUTH_CONFIG_PATH when no flag names one.
+    std::string config = f.auth_config;
+    const char* env = std::getenv("MLFLOW_AUTH_CONFIG_PATH");
+    if (config.empty() && env != nullptr) {
+      config = env;
+    }
+    if (config.empty()) {
+      return ReportError(InvalidArgument(
+          "--auth: needs --auth-config FILE (MLflow's basic_auth.ini keys: default_permission, "
+          "admin_username, admin_password) or MLFLOW_AUTH_CONFIG_PATH; Plinth has no built-in "
+          "admin password"));
+    }
+    Result<server::AuthOptions> auth = server::ReadAuthConfig(config);
+    if (!auth.ok()) {
+      return ReportError(auth.status().WithPrefix("--auth-config"));
+    }
+    api_options.auth = std::move(*auth);
+  }
   Result<std::unique_ptr<server::MlflowApi>> api = server::MlflowApi::Create(api_options);
   if (!api.ok()) {
     return ReportError(api.status().WithPrefix("--store"));
@@ -85,6 +114,15 @@ void RegisterServer(CLI::App& app, Runner& run) {
                   "(the default: proxied, under --artifacts-root), a local path or file:// URI "
                   "(clients write there themselves), or a URI clients can reach (s3://..., "
                   "http://HOST/api/2.0/mlflow-artifacts/artifacts)");
+  cmd->add_flag("--auth", flags->auth,
+                "require a user on every request (HTTP Basic or a bearer JWT) and check MLflow's "
+                "per-experiment and per-model permissions; serves MLflow's auth API");
+  cmd->add_option("--auth-config", flags->auth_config,
+                  "with --auth: MLflow's basic_auth.ini (default_permission, admin_username, "
+                  "admin_password; jwt_secret for bearer tokens); default "
+                  "$MLFLOW_AUTH_CONFIG_PATH");
+  cmd->add_option("--app-name", flags->app_name,
+                  "MLflow's flag: basic-auth is --auth (the only app Plinth has)");
   AddListenFlags(*cmd, flags->listen);
   cmd->callback([flags, &run] { run = [flags] { return RunServer(*flags); }; });
 }

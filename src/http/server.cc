@@ -14,6 +14,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <climits>
@@ -136,10 +137,26 @@ struct Server::Impl {
 
 namespace {
 
-// The reason phrase of an HTTP status, as Beast names it.
+// The reason phrase of an HTTP status, as Beast names it, in capitals as Werkzeug (MLflow's
+// server) writes it: "401 UNAUTHORIZED". Clients that quote it (Python's requests:
+// "401 Client Error: UNAUTHORIZED") then read the same text from both servers.
+// Made once for every status, so a response only appends it.
 std::string_view Reason(int status) {
-  const auto r = bhttp::obsolete_reason(bhttp::int_to_status(static_cast<unsigned>(status)));
-  return {r.data(), r.size()};
+  static const std::vector<std::string> kReasons = [] {
+    std::vector<std::string> reasons(600);
+    for (unsigned code = 0; code < reasons.size(); ++code) {
+      const auto r = bhttp::obsolete_reason(bhttp::int_to_status(code));
+      reasons[code].assign(r.data(), r.size());
+      for (char& c : reasons[code]) {
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      }
+    }
+    return reasons;
+  }();
+  if (status < 0 || status >= 600) {
+    return "UNKNOWN";
+  }
+  return kReasons[static_cast<size_t>(status)];
 }
 
 // Replaces CR, LF and NUL in `text` from `from` on with spaces: a header value

@@ -1,11 +1,14 @@
 #include "server/mlflow_api.h"
 
+#include <spdlog/spdlog.h>
+
 #include <future>
 #include <optional>
 
 #include "core/clock.h"
 #include "http/errors.h"
 #include "http/metrics.h"
+#include "server/auth.h"
 #include "server/graphql.h"
 #include "server/mlflow_json.h"
 #include "server/routes.h"
@@ -21,6 +24,7 @@ struct MlflowApi::Impl {
   std::unique_ptr<ArtifactLocations> locations;
   RouteTable routes;
   http::RequestMetrics request_metrics{"plinth_server"};
+  std::unique_ptr<Authenticator> authenticator;  // with --auth
 };
 
 namespace {
@@ -46,6 +50,41 @@ std::string OutOfScope(std::string_view rest) {
     }
   }
   return "";
+}
+
+// A request path with repeated slashes merged (as MLflow's router, werkzeug, treats
+// //api/2.0//x), and the route under its API prefix: "/mlflow/..." under /api/2.0 and
+// /ajax-api/2.0, "/plinth/v1/..." under /api/plinth/v1, "/3.0/mlflow/..." under /api/3.0
+// (MLflow 3's routes are kept apart from 2.0's); "" for any other path.
+struct ApiPath {
+  std::string path;
+  std::string rest;
+};
+
+ApiPath SplitApiPath(std::string_view raw) {
+  ApiPath out;
+  for (char c : raw) {
+    if (c != '/' || out.path.empty() || out.path.back() != '/') {
+      out.path += c;
+    }
+  }
+  std::string_view path = out.path;
+  if (path.starts_with("/api/plinth/v1/")) {
+    out.rest = path.substr(4);
+  }
+  for (std::string_view prefix : {"/api/2.0", "/ajax-api/2.0"}) {
+    if (path.starts_with(prefix)) {
+      out.rest = path.substr(prefix.size());
+      break;
+    }
+  }
+  for (std::string_view prefix : {"/api/3.0/", "/ajax-api/3.0/"}) {
+    if (path.starts_with(prefix)) {
+      out.rest = "/3.0" + std::string(path.substr(prefix.size() - 1));
+      break;
+    }
+  }
+  return out;
 }
 
 // A GraphQL root field's REST request: the message as a GET's query parameters (a
@@ -75,7 +114,7 @@ http::Request RouteRequest(std::string_view method, std::string_view path, const
 
 }  // namespace
 
-http::Response MlflowApi::AnswerGraphql(const http::Request& request) {
+http::Response MlflowApi::AnswerGraphql(const http::Request& request, const Identity* who) {
   Result<graphql::Request> query = graphql::ReadRequest(request);
   if (!query.ok()) {
     return ErrorResponse(query.status());
@@ -97,9 +136,16 @@ http::Response MlflowApi::AnswerGraphql(const http::Request& request) {
     if (entry == nullptr || endpoint == entry->second.end() || !endpoint->second.run) {
       return Internal("GraphQL field without a route: " + std::string(path));
     }
-    PLINTH_ASSIGN_OR_RETURN(
-        std::string text,
-        endpoint->second.run(*stores, RouteRequest(method, path, message), params));
+    http::Request inner = RouteRequest(method, path, message);
+    if (who != nullptr) {  // each field as if asked through its route
+      Status allowed =
+          Authorize(*who, impl_->authenticator->options(), inner.method, path, inner, *stores);
+      if (allowed.code() == StatusCode::kPermissionDenied) {
+        return PermissionDenied("Permission denied: " + std::string(path));
+      }
+      PLINTH_RETURN_IF_ERROR(allowed);
+    }
+    PLINTH_ASSIGN_OR_RETURN(std::string text, endpoint->second.run(*stores, inner, params));
     return core::ParseJson(text, "route answer");
   };
   return JsonResponse(graphql::Execute(*document, query->operation_name, query->variables, call));
@@ -131,7 +177,14 @@ Result<std::unique_ptr<MlflowApi>> MlflowApi::Create(const ApiOptions& options) 
   tracking::ServiceOptions service;
   service.store_uri = options.store_uri;
   service.artifact_root = options.default_artifact_root;
+  service.auth = options.auth.has_value();
   PLINTH_ASSIGN_OR_RETURN(impl->service, tracking::Service::Open(service));
+  if (options.auth) {
+    impl->authenticator = std::make_unique<Authenticator>(*options.auth);
+    PLINTH_ASSIGN_OR_RETURN(tracking::Service::Lease stores, impl->service->Acquire());
+    PLINTH_RETURN_IF_ERROR(impl->authenticator->Bootstrap(stores.auth()));
+    AddAuthRoutes(impl->routes);
+  }
   impl->artifacts = std::make_unique<tracking::ArtifactRoot>(options.artifacts_destination);
   const std::string& root = options.default_artifact_root;
   impl->locations = std::make_unique<ArtifactLocations>(
@@ -160,9 +213,21 @@ http::Response MlflowApi::HandleForTesting(http::Request request) {
 
 void MlflowApi::Answer(http::Request request, std::function<void(http::Response)> respond) {
   const int64_t start = core::SystemClock().MonotonicMicros();
-  std::string route;
+  std::string route = "refused";
   tracking::LogRequest write;
-  std::optional<http::Response> now = Dispatch(request, &route, &write);
+  std::optional<Identity> who;
+  std::optional<http::Response> now;
+  if (impl_->authenticator) {
+    now = Admit(request, &who);
+  }
+  if (!now) {
+    now = Dispatch(request, &route, &write, who ? &*who : nullptr);
+    if (now && who) {
+      if (std::optional<http::Response> failed = AfterAuth(request, *who, *now)) {
+        now = std::move(failed);
+      }
+    }
+  }
   Impl* impl = impl_.get();
   auto answer = [impl, start, route, method = request.method, respond](http::Response r) {
     impl->request_metrics.Record(
@@ -179,15 +244,10 @@ void MlflowApi::Answer(http::Request request, std::function<void(http::Response)
 }
 
 std::optional<http::Response> MlflowApi::Dispatch(const http::Request& request, std::string* route,
-                                                  tracking::LogRequest* write) {
-  // Repeated slashes are one, as MLflow's router (werkzeug) treats them: //api/2.0//x.
-  std::string merged;
-  for (char c : request.path) {
-    if (c != '/' || merged.empty() || merged.back() != '/') {
-      merged += c;
-    }
-  }
-  std::string_view path = merged;
+                                                  tracking::LogRequest* write,
+                                                  const Identity* who) {
+  const ApiPath api = SplitApiPath(request.path);
+  std::string_view path = api.path;
   *route = "other";  // unknown paths share one label: metrics stay bounded
   if (path == "/health" || path == "/version" || path == "/metrics") {
     *route = std::string(path);
@@ -222,7 +282,7 @@ std::optional<http::Response> MlflowApi::Dispatch(const http::Request& request, 
       r.headers.emplace_back("Allow", "GET, POST");
       return r;
     }
-    return AnswerGraphql(request);
+    return AnswerGraphql(request, who);
   }
   if (path == "/version") {
     http::Response r;
@@ -230,24 +290,17 @@ std::optional<http::Response> MlflowApi::Dispatch(const http::Request& request, 
     r.body = impl_->options.version;
     return r;
   }
-  std::string_view rest;
-  if (path.starts_with("/api/plinth/v1/")) {
-    rest = path.substr(4);  // Plinth's own routes: "/plinth/v1/..."
+  if (path == "/signup" && impl_->authenticator) {
+    *route = "/signup";
+    return SignupPage();  // Admit let admins only through
   }
-  for (std::string_view prefix : {"/api/2.0", "/ajax-api/2.0"}) {
-    if (path.starts_with(prefix)) {
-      rest = path.substr(prefix.size());
-      break;
-    }
-  }
-  // MLflow 3's /api/3.0 routes are kept apart from 2.0's: "/3.0/mlflow/...".
-  std::string v3;
-  for (std::string_view prefix : {"/api/3.0/", "/ajax-api/3.0/"}) {
-    if (path.starts_with(prefix)) {
-      v3 = "/3.0" + std::string(path.substr(prefix.size() - 1));
-      rest = v3;
-      break;
-    }
+  std::string_view rest = api.rest;
+  if (who != nullptr && !who->is_admin &&
+      ((rest == "/mlflow/experiments/search" &&
+        (request.method == "GET" || request.method == "POST")) ||
+       (rest == "/mlflow/registered-models/search" && request.method == "GET"))) {
+    *route = std::string(rest);
+    return FilteredSearch(request, rest, *who);
   }
   if (auto served = HandleArtifactFiles(rest.empty() ? path : rest, request, *impl_->locations,
                                         *impl_->service)) {
@@ -297,6 +350,186 @@ std::optional<http::Response> MlflowApi::Dispatch(const http::Request& request, 
   http::Response r;
   r.body = std::move(*out);
   return r;
+}
+
+std::optional<http::Response> MlflowApi::Admit(http::Request& request,
+                                               std::optional<Identity>* who) {
+  const ApiPath api = SplitApiPath(request.path);
+  for (std::string_view open : {"/static", "/favicon.ico", "/health"}) {
+    if (api.path.starts_with(open)) {
+      return std::nullopt;  // as MLflow: no credentials asked
+    }
+  }
+  Result<tracking::Service::Lease> stores = impl_->service->Acquire();
+  if (!stores.ok()) {
+    return ErrorResponse(stores.status());
+  }
+  auto verdict = impl_->authenticator->Authenticate(request, stores->auth());
+  if (auto* refused = std::get_if<http::Response>(&verdict)) {
+    return std::move(*refused);
+  }
+  Identity id = std::get<Identity>(std::move(verdict));
+  // Registry moves record the signed-in user, never a name the client chose.
+  std::erase_if(request.headers, [](const auto& h) { return h.first == "x-plinth-user"; });
+  request.headers.emplace_back("x-plinth-user", id.username);
+  std::string_view rule = api.rest.empty() ? std::string_view(api.path) : api.rest;
+  if (rule.starts_with("/3.0/")) {
+    rule.remove_prefix(4);  // MLflow 3's routes need what their 2.0 namesakes need
+  }
+  Status allowed =
+      Authorize(id, impl_->authenticator->options(), request.method, rule, request, *stores);
+  if (allowed.code() == StatusCode::kPermissionDenied) {
+    return PermissionDeniedResponse();
+  }
+  if (!allowed.ok()) {
+    return ErrorResponse(allowed);
+  }
+  *who = std::move(id);
+  return std::nullopt;
+}
+
+std::optional<http::Response> MlflowApi::AfterAuth(const http::Request& request,
+                                                   const Identity& who,
+                                                   const http::Response& response) {
+  if (response.status >= 400) {
+    return std::nullopt;
+  }
+  const ApiPath api = SplitApiPath(request.path);
+  auto is = [&](std::string_view method, std::string_view rest) {
+    return request.method == method && api.rest == rest;
+  };
+  bool creates_experiment = is("POST", "/mlflow/experiments/create");
+  bool creates_model = is("POST", "/mlflow/registered-models/create");
+  bool deletes_model = is("DELETE", "/mlflow/registered-models/delete");
+  bool renames_model = is("POST", "/mlflow/registered-models/rename");
+  if (!creates_experiment && !creates_model && !deletes_model && !renames_model) {
+    return std::nullopt;
+  }
+  Status s = [&]() -> Status {
+    PLINTH_ASSIGN_OR_RETURN(tracking::Service::Lease stores, impl_->service->Acquire());
+    tracking::AuthStore& auth = stores.auth();
+    using tracking::Resource;
+    if (creates_experiment || creates_model) {
+      // The creator manages what they made (MLflow's after-request hook).
+      PLINTH_ASSIGN_OR_RETURN(Json body, core::ParseJson(response.body, "answer"));
+      std::string id = creates_experiment ? body.value("experiment_id", std::string())
+                                          : body["registered_model"].value("name", std::string());
+      return auth.PutGrant(creates_experiment ? Resource::kExperiment : Resource::kRegisteredModel,
+                           id, who.id, tracking::Permission::kManage);
+    }
+    PLINTH_ASSIGN_OR_RETURN(Json m, core::ParseJson(request.body, "request body"));
+    if (deletes_model) {  // a model made again under the name starts with no grants
+      return auth.DeleteResource(Resource::kRegisteredModel, m.value("name", std::string()));
+    }
+    return auth.RenameResource(Resource::kRegisteredModel, m.value("name", std::string()),
+                               m.value("new_name", std::string()));
+  }();
+  if (!s.ok()) {
+    spdlog::error("recording the permissions of {} {}: {}", request.method, api.path, s.ToString());
+    return ErrorResponse(
+        Internal("The change was made, but its permissions were not recorded: " + s.message()));
+  }
+  return std::nullopt;
+}
+
+http::Response MlflowApi::FilteredSearch(const http::Request& request, std::string_view rest,
+                                         const Identity& who) {
+  const bool experiments = rest == "/mlflow/experiments/search";
+  const char* list_key = experiments ? "experiments" : "registered_models";
+  const char* id_key = experiments ? "experiment_id" : "name";
+  const auto kind =
+      experiments ? tracking::Resource::kExperiment : tracking::Resource::kRegisteredModel;
+  PathParams params;
+  const auto* entry = impl_->routes.Find(rest, &params);
+  const Endpoint& endpoint = entry->second.at(request.method);
+  Result<tracking::Service::Lease> stores = impl_->service->Acquire();
+  if (!stores.ok()) {
+    return ErrorResponse(stores.status());
+  }
+  // The request asked again page by page: same filter and order, from `offset`.
+  auto page = [&](int64_t offset, int64_t max_results) -> Result<Json> {
+    http::Request r = request;
+    std::string token = offset > 0 ? tracking::EncodePageToken(offset) : "";
+    if (r.method == "GET") {
+      std::erase_if(r.query, [](const auto& q) {
+        return q.first == "page_token" || q.first == "max_results";
+      });
+      r.query.emplace_back("max_results", std::to_string(max_results));
+      if (!token.empty()) {
+        r.query.emplace_back("page_token", token);
+      }
+    } else {
+      Result<Json> body = core::ParseJson(r.body.empty() ? "{}" : r.body, "request body");
+      if (body.ok() && body->is_object()) {
+        (*body)["max_results"] = max_results;
+        body->erase("page_token");
+        if (!token.empty()) {
+          (*body)["page_token"] = token;
+        }
+        r.body = core::DumpJson(*body, false);
+      }
+    }
+    PLINTH_ASSIGN_OR_RETURN(std::string text, endpoint.run(*stores, r, params));
+    return core::ParseJson(text, "search answer");
+  };
+  // The asked page size and start, as the route reads them (its errors answered as its own).
+  Result<Json> first = ReadMessage(
+      request, {{"max_results", FieldType::kInt64}, {"page_token", FieldType::kString}});
+  Result<std::string> checked = endpoint.run(*stores, request, params);
+  if (!first.ok() || !checked.ok()) {
+    return ErrorResponse(!first.ok() ? first.status() : checked.status());
+  }
+  int64_t max_results = first->value("max_results", int64_t{experiments ? 1000 : 100});
+  int64_t offset = 0;
+  if (std::string t = first->value("page_token", std::string()); !t.empty()) {
+    Result<int64_t> decoded = tracking::DecodePageToken(t);
+    if (!decoded.ok()) {
+      return ErrorResponse(decoded.status());
+    }
+    offset = *decoded;
+  }
+  Json found = Json::array();
+  std::string next;
+  while (max_results > 0) {
+    Result<Json> answer = page(offset, max_results);
+    if (!answer.ok()) {
+      return ErrorResponse(answer.status());
+    }
+    const Json items = answer->value(list_key, Json::array());
+    bool more_pages = !answer->value("next_page_token", std::string()).empty();
+    for (size_t i = 0; i < items.size(); ++i) {
+      ++offset;
+      const Json& item = items[i];
+      Result<tracking::Permission> p =
+          EffectivePermission(who, impl_->authenticator->options(), kind,
+                              item.value(id_key, std::string()), stores->auth());
+      if (!p.ok()) {
+        return ErrorResponse(p.status());
+      }
+      if (!tracking::CanRead(*p)) {
+        continue;
+      }
+      found.push_back(item);
+      if (static_cast<int64_t>(found.size()) == max_results) {
+        if (i + 1 < items.size() || more_pages) {
+          next = tracking::EncodePageToken(offset);
+        }
+        more_pages = false;
+        break;
+      }
+    }
+    if (!more_pages || items.empty()) {
+      break;
+    }
+  }
+  Json out = Json::object();
+  if (!found.empty()) {
+    out[list_key] = std::move(found);
+  }
+  if (!next.empty()) {
+    out["next_page_token"] = next;
+  }
+  return JsonResponse(out);
 }
 
 http::Response MlflowHttpError(int status, const std::string& message) {

@@ -16,6 +16,7 @@
 
 #include "core/status.h"
 #include "http/server.h"
+#include "server/auth.h"
 
 namespace plinth::tracking {
 struct LogRequest;
@@ -33,6 +34,9 @@ struct ApiOptions {
   // the proxied mlflow-artifacts: by default; a file:// URI or local path (clients then
   // write there themselves), or any other URI a client can reach.
   std::string default_artifact_root = "mlflow-artifacts:";
+  // With a value: MLflow's basic-auth (server/auth.h); every request but /health must
+  // name a user, and routes check the user's permissions.
+  std::optional<AuthOptions> auth = std::nullopt;
 };
 
 // The --default-artifact-root value as the store keeps it: a URI as given (trailing
@@ -60,10 +64,23 @@ class MlflowApi {
   void Answer(http::Request request, std::function<void(http::Response)> answer);
   // The answer, or none when the request became a write for the group commit
   // (then in `write`). `route` gets the route's label for /metrics.
+  // `who` is the signed-in sender with --auth, else null.
   std::optional<http::Response> Dispatch(const http::Request& request, std::string* route,
-                                         tracking::LogRequest* write);
-  // /graphql: MLflow's GraphQL schema over the REST routes (server/graphql.h).
-  http::Response AnswerGraphql(const http::Request& request);
+                                         tracking::LogRequest* write, const Identity* who);
+  // /graphql: MLflow's GraphQL schema over the REST routes (server/graphql.h), each
+  // field checked as its route would be for `who`.
+  http::Response AnswerGraphql(const http::Request& request, const Identity* who);
+  // With --auth, before dispatch: the sender (into `who`) and whether the route lets
+  // them through; else the 401, 403 or lookup error to answer. Sets x-plinth-user.
+  std::optional<http::Response> Admit(http::Request& request, std::optional<Identity>* who);
+  // After a successful answer: the creator's MANAGE grant on a new experiment or
+  // registered model; a deleted or renamed model's grants. An error answer if that fails.
+  std::optional<http::Response> AfterAuth(const http::Request& request, const Identity& who,
+                                          const http::Response& response);
+  // experiments/search and registered-models/search for a user who is not an admin:
+  // only what they may read, pages refilled from the next ones (MLflow's filter).
+  http::Response FilteredSearch(const http::Request& request, std::string_view rest,
+                                const Identity& who);
   struct Impl;
   explicit MlflowApi(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;

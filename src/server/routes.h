@@ -224,6 +224,11 @@ void AddTraceRoutes(RouteTable& routes);
 // promptlab model and evaluation table through `locations`.
 void AddPromptlabRoute(RouteTable& routes, const ArtifactLocations& locations);
 
+// MLflow's auth API (users, experiment and registered-model permissions), with --auth.
+void AddAuthRoutes(RouteTable& routes);
+// GET /signup: the form that creates a user (admins only).
+http::Response SignupPage();
+
 // MLflow's proxied artifact files, which are not JSON routes:
 // /mlflow-artifacts/artifacts[/PATH] (list, GET, PUT, DELETE), and the UI's
 // downloads /get-artifact and /model-versions/get-artifact. None when `rest`

@@ -138,6 +138,11 @@ class PostgresDatabase : public Database {
         types[i] = kFloat8Oid;
         text[i] = DoubleText(*d);
       } else if (const auto* s = std::get_if<std::string>(&v)) {
+        // PostgreSQL text holds no NUL, and libpq would cut the value at one: "alice\0x"
+        // would be stored, or matched, as "alice". Refused, as SQLite keeps it whole.
+        if (s->find('\0') != std::string::npos) {
+          return InvalidArgument("a text value contains a NUL byte, which PostgreSQL cannot store");
+        }
         text[i] = *s;  // type inferred from where it is used, text by default
       } else {
         continue;  // NULL

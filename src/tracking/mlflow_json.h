@@ -64,4 +64,8 @@ Result<RegistryEvent> RegistryEventFromJson(const core::Json& j);
 std::string_view ErrorCode(StatusCode code);
 Status StatusFromError(std::string_view error_code, const std::string& message);
 
+// MLflow's page tokens: base64 of {"offset": N}.
+std::string EncodePageToken(int64_t offset);
+Result<int64_t> DecodePageToken(std::string_view token);
+
 }  // namespace plinth::tracking

@@ -12,6 +12,7 @@
 
 #include "core/status.h"
 #include "store/database.h"
+#include "tracking/mlflow_json.h"  // page tokens
 
 namespace plinth::tracking {
 
@@ -108,9 +109,5 @@ struct SqlOrder {
   std::string terms;  // "o0.value DESC NULLS LAST, r.start_time DESC"
 };
 SqlOrder CompileOrderBy(const std::vector<OrderKey>& keys, const SqlNames& names);
-
-// MLflow's page tokens: base64 of {"offset": N}.
-std::string EncodePageToken(int64_t offset);
-Result<int64_t> DecodePageToken(std::string_view token);
 
 }  // namespace plinth::tracking

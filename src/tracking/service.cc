@@ -29,6 +29,7 @@ struct Service::Impl {
   struct Connection {
     std::unique_ptr<TrackingStore> tracking;
     std::unique_ptr<RegistryStore> registry;
+    std::unique_ptr<AuthStore> auth;  // with ServiceOptions::auth
   };
   std::vector<Connection> free PLINTH_GUARDED_BY(mu);
 
@@ -47,6 +48,9 @@ struct Service::Impl {
     PLINTH_ASSIGN_OR_RETURN(c.tracking,
                             OpenTrackingStore(options.store_uri, options.artifact_root));
     PLINTH_ASSIGN_OR_RETURN(c.registry, OpenRegistryStore(options.store_uri));
+    if (options.auth) {
+      PLINTH_ASSIGN_OR_RETURN(c.auth, OpenAuthStore(options.store_uri));
+    }
     return c;
   }
 
@@ -106,17 +110,17 @@ Result<Service::Lease> Service::Acquire() {
     if (!impl_->free.empty()) {
       Impl::Connection c = std::move(impl_->free.back());
       impl_->free.pop_back();
-      return Lease(this, std::move(c.tracking), std::move(c.registry));
+      return Lease(this, std::move(c.tracking), std::move(c.registry), std::move(c.auth));
     }
   }
   PLINTH_ASSIGN_OR_RETURN(Impl::Connection c, impl_->Open());
-  return Lease(this, std::move(c.tracking), std::move(c.registry));
+  return Lease(this, std::move(c.tracking), std::move(c.registry), std::move(c.auth));
 }
 
 void Service::Release(std::unique_ptr<TrackingStore> tracking,
-                      std::unique_ptr<RegistryStore> registry) {
+                      std::unique_ptr<RegistryStore> registry, std::unique_ptr<AuthStore> auth) {
   core::MutexLock lock(impl_->mu);
-  impl_->free.push_back({std::move(tracking), std::move(registry)});
+  impl_->free.push_back({std::move(tracking), std::move(registry), std::move(auth)});
 }
 
 void Service::Log(LogRequest write, std::function<void(Status)> done) {
@@ -129,29 +133,34 @@ uint64_t Service::writes_committed() const {
 uint64_t Service::commits() const { return impl_->commits.load(std::memory_order_relaxed); }
 
 Service::Lease::Lease(Service* owner, std::unique_ptr<TrackingStore> tracking,
-                      std::unique_ptr<RegistryStore> registry)
-    : owner_(owner), tracking_(std::move(tracking)), registry_(std::move(registry)) {}
+                      std::unique_ptr<RegistryStore> registry, std::unique_ptr<AuthStore> auth)
+    : owner_(owner),
+      tracking_(std::move(tracking)),
+      registry_(std::move(registry)),
+      auth_(std::move(auth)) {}
 
 Service::Lease::Lease(Lease&& other) noexcept
     : owner_(std::exchange(other.owner_, nullptr)),
       tracking_(std::move(other.tracking_)),
-      registry_(std::move(other.registry_)) {}
+      registry_(std::move(other.registry_)),
+      auth_(std::move(other.auth_)) {}
 
 Service::Lease& Service::Lease::operator=(Lease&& other) noexcept {
   if (this != &other) {
     if (owner_ != nullptr && tracking_ != nullptr) {
-      owner_->Release(std::move(tracking_), std::move(registry_));
+      owner_->Release(std::move(tracking_), std::move(registry_), std::move(auth_));
     }
     owner_ = std::exchange(other.owner_, nullptr);
     tracking_ = std::move(other.tracking_);
     registry_ = std::move(other.registry_);
+    auth_ = std::move(other.auth_);
   }
   return *this;
 }
 
 Service::Lease::~Lease() {
   if (owner_ != nullptr && tracking_ != nullptr) {
-    owner_->Release(std::move(tracking_), std::move(registry_));
+    owner_->Release(std::move(tracking_), std::move(registry_), std::move(auth_));
   }
 }
 

@@ -24,6 +24,7 @@
 #include <string>
 
 #include "core/status.h"
+#include "tracking/auth_store.h"
 #include "tracking/registry_store.h"
 #include "tracking/tracking_store.h"
 
@@ -37,6 +38,8 @@ struct ServiceOptions {
   size_t max_writes_per_commit = 256;
   // How often the SQLite log is moved into the database file, off the writer.
   int checkpoint_interval_ms = 50;
+  // Whether leases carry the users and grants of `plinth server --auth`.
+  bool auth = false;
 };
 
 class Service {
@@ -60,14 +63,17 @@ class Service {
     ~Lease();
     TrackingStore& tracking() { return *tracking_; }
     RegistryStore& registry() { return *registry_; }
+    // Only when the service was opened with `auth`.
+    AuthStore& auth() { return *auth_; }
 
    private:
     friend class Service;
     Lease(Service* owner, std::unique_ptr<TrackingStore> tracking,
-          std::unique_ptr<RegistryStore> registry);
+          std::unique_ptr<RegistryStore> registry, std::unique_ptr<AuthStore> auth);
     Service* owner_;
     std::unique_ptr<TrackingStore> tracking_;
     std::unique_ptr<RegistryStore> registry_;
+    std::unique_ptr<AuthStore> auth_;
   };
 
   // A free connection, or a new one when every connection is in use. Never
@@ -88,7 +94,8 @@ class Service {
  private:
   struct Impl;
   explicit Service(std::unique_ptr<Impl> impl);
-  void Release(std::unique_ptr<TrackingStore> tracking, std::unique_ptr<RegistryStore> registry);
+  void Release(std::unique_ptr<TrackingStore> tracking, std::unique_ptr<RegistryStore> registry,
+               std::unique_ptr<AuthStore> auth);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -11,6 +11,7 @@
 #include "core/clock.h"
 #include "core/status.h"
 #include "store/database.h"
+#include "tracking/auth_store.h"
 #include "tracking/registry_store.h"
 #include "tracking/tracking_store.h"
 
@@ -34,5 +35,8 @@ Result<std::unique_ptr<RegistryStore>> OpenRegistryStore(
     std::unique_ptr<store::Database> db, const core::Clock& clock = core::SystemClock());
 Result<std::unique_ptr<RegistryStore>> OpenRegistryStore(
     const std::string& store_uri, const core::Clock& clock = core::SystemClock());
+
+// The users and grants of `plinth server --auth`, on the database at `store_uri`.
+Result<std::unique_ptr<AuthStore>> OpenAuthStore(const std::string& store_uri);
 
 }  // namespace plinth::tracking

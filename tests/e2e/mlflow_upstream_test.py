@@ -9,7 +9,13 @@ fail today, each with its cause. This script fails when a test fails that is not
 regression), when a listed test passes (the list must shrink with the fix), or when the
 selection is not the expected 133 tests. So the list is exactly what does not work yet.
 
-usage: mlflow_upstream_test.py PLINTH_BINARY SHARED_DIR [--update]
+With --suite auth: MLflow's basic-auth tests (tests/server/auth/test_auth.py and
+test_client.py, 20 tests) against `plinth server --auth`, with MLflow's own basic_auth.ini
+(admin/password, default READ) unless the test names another (MLFLOW_AUTH_CONFIG_PATH), and
+PLINTH_AUTH_JWT_SECRET=secret for the test that signs its bearer JWTs with "secret" (MLflow's
+JWT example plugin); their list is mlflow_upstream_auth_known_failures.txt.
+
+usage: mlflow_upstream_test.py PLINTH_BINARY SHARED_DIR [--suite tracking|auth] [--update]
   --update  rewrite the list from this run (keeping the causes of tests still on it)
 """
 import os
@@ -20,19 +26,32 @@ import tempfile
 import xml.etree.ElementTree as ET
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-KNOWN = os.path.join(HERE, "mlflow_upstream_known_failures.txt")
-EXPECTED_TESTS = 133
-SELECTION = [
-    "tests/tracking/test_rest_tracking.py",
-    "tests/tracking/test_model_registry.py",
-    "tests/tracking/test_mlflow_artifacts.py",
-]
-KEYWORDS = "(sqlalchemy or not file) and not test_mlflow_artifacts_example and not test_gateway_proxy"
+SERVER = (" server --store {backend_uri} --artifacts-root {artifacts_destination}"
+          " --default-artifact-root {artifact_root} --host {host} --port {port}")
+SUITES = {
+    "tracking": {
+        "known": "mlflow_upstream_known_failures.txt",
+        "expected": 133,
+        "selection": ["tests/tracking/test_rest_tracking.py",
+                      "tests/tracking/test_model_registry.py",
+                      "tests/tracking/test_mlflow_artifacts.py"],
+        "keywords": "(sqlalchemy or not file) and not test_mlflow_artifacts_example"
+                    " and not test_gateway_proxy",
+        "flags": "",
+    },
+    "auth": {
+        "known": "mlflow_upstream_auth_known_failures.txt",
+        "expected": 20,
+        "selection": ["tests/server/auth/test_auth.py", "tests/server/auth/test_client.py"],
+        "keywords": None,
+        "flags": " --auth --auth-config ${{MLFLOW_AUTH_CONFIG_PATH:-%s}}",  # braces: str.format
+    },
+}
 
 
-def read_known():
+def read_known(path):
     known = {}
-    with open(KNOWN) as f:
+    with open(path) as f:
         for line in f:
             line = line.rstrip("\n")
             if not line.strip() or line.startswith("#"):
@@ -47,6 +66,10 @@ def main():
         sys.exit(__doc__)
     plinth, shared = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     update = "--update" in sys.argv[3:]
+    name = sys.argv[sys.argv.index("--suite") + 1] if "--suite" in sys.argv else "tracking"
+    suite = SUITES[name]
+    KNOWN = os.path.join(HERE, suite["known"])
+    EXPECTED_TESTS = suite["expected"]
     work = tempfile.mkdtemp(prefix="plinth-mlflow-upstream-")
     try:
         client = os.path.join(work, "client")
@@ -59,13 +82,16 @@ def main():
         env.pop("CI", None)
         env["PYTHONPATH"] = ":".join(
             [client, os.path.join(shared, "mlflow", "deps"), os.path.join(shared, "mlflow")])
-        env["MLFLOW_TEST_SERVER_CMD"] = (
-            plinth + " server --store {backend_uri} --artifacts-root {artifacts_destination}"
-            " --default-artifact-root {artifact_root}"
-            " --host {host} --port {port}")
+        flags = suite["flags"]
+        if "%s" in flags:
+            flags = flags % os.path.join(client, "mlflow", "server", "auth", "basic_auth.ini")
+            env["PLINTH_AUTH_JWT_SECRET"] = "secret"
+        # The plugin runs the template through the shell ($MLFLOW_AUTH_CONFIG_PATH expands).
+        env["MLFLOW_TEST_SERVER_CMD"] = plinth + SERVER + flags
         env["MLFLOW_TEST_SERVER_TIMEOUT"] = "30"
-        cmd = ["/usr/bin/python3", "-m", "pytest", "-p", "live_server_plugin", *SELECTION,
-               "-k", KEYWORDS, "-o", "addopts=", "-q", "-p", "no:cacheprovider",
+        keywords = ["-k", suite["keywords"]] if suite["keywords"] else []
+        cmd = ["/usr/bin/python3", "-m", "pytest", "-p", "live_server_plugin", *suite["selection"],
+               *keywords, "-o", "addopts=", "-q", "-p", "no:cacheprovider",
                "--timeout", "120", "--junitxml", junit]
         print("mlflow-upstream:", " ".join(cmd), flush=True)
         proc = subprocess.run(cmd, cwd=client, env=env, stdout=subprocess.PIPE,
@@ -88,7 +114,7 @@ def main():
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    known = read_known()
+    known = read_known(KNOWN)
     failed = sorted(t for t, o in outcomes.items() if o == "failed")
     passed = sorted(t for t, o in outcomes.items() if o == "passed")
     print("mlflow-upstream: %d selected, %d passed, %d failed, %d skipped" %
@@ -110,7 +136,7 @@ def main():
             problems.append("fails and is not a known failure: %s\n    %s" % (t, messages.get(t, "")))
     for t in passed:
         if t in known:
-            problems.append("passes now; remove it from mlflow_upstream_known_failures.txt: " + t)
+            problems.append("passes now; remove it from %s: %s" % (suite["known"], t))
     for t in known:
         if t not in outcomes:
             problems.append("known failure not in the selection: " + t)

@@ -71,6 +71,26 @@ TEST_P(DatabaseTest, ValuesRoundTripExactly) {
   }
 }
 
+// A NUL inside a text value is kept (SQLite) or refused (PostgreSQL), never cut: libpq
+// reads C strings, so "alice\0x" matched the user "alice" before the check.
+TEST_P(DatabaseTest, TextWithNulIsKeptWholeOrRefused) {
+  auto db = Open();
+  ASSERT_NE(db, nullptr);
+  ASSERT_TRUE(db->Exec("CREATE TABLE u (name TEXT PRIMARY KEY)").ok());
+  Value alice[] = {std::string("alice")};
+  ASSERT_TRUE(db->Exec("INSERT INTO u VALUES (?)", alice).ok());
+  Value nul[] = {std::string("alice\0x", 7)};
+  auto rows = db->Query("SELECT name FROM u WHERE name = ?", nul);
+  if (GetParam() == "postgres") {
+    ASSERT_FALSE(rows.ok());
+    EXPECT_EQ(rows.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(rows.status().message().find("NUL byte"), std::string::npos);
+  } else {
+    ASSERT_TRUE(rows.ok());
+    EXPECT_TRUE(rows->empty());
+  }
+}
+
 TEST_P(DatabaseTest, UpsertAndReturningAreOneDialect) {
   auto db = Open();
   ASSERT_NE(db, nullptr);
