@@ -27,6 +27,8 @@ struct ServeFlags {
   int64_t max_batch_size = 0;  // rows; 0: no dynamic batching
   int64_t max_queue_delay_us = 500;
   int64_t feedback_memory = 100000;  // requests /feedback can refer to
+  std::string auth_token_file;       // "": no tokens asked
+  std::string public_routes = "health";
 };
 
 // Where MODEL is now: a models:/ URI through the registry (its version), else
@@ -99,10 +101,26 @@ int RunServe(const ServeFlags& f) {
   if (f.max_batch_size > 0) {
     batcher = std::make_unique<serving::DynamicBatcher>(f.max_batch_size, f.max_queue_delay_us);
   }
+  Result<unsigned> public_routes = serving::ParsePublicRoutes(f.public_routes);
+  if (!public_routes.ok()) {
+    return ReportError(public_routes.status().WithPrefix("--public-routes"));
+  }
+  std::optional<serving::AccessTokens> tokens;
+  if (!f.auth_token_file.empty()) {
+    Result<serving::AccessTokens> loaded = serving::AccessTokens::Load(f.auth_token_file);
+    if (!loaded.ok()) {
+      return ReportError(loaded.status().WithPrefix("--auth-token-file"));
+    }
+    tokens = std::move(*loaded);
+  }
   const serving::ServeOptions options{
       PLINTH_VERSION,
       serving::InputLimits{static_cast<size_t>(f.max_rows), table::CsvOptions().null_values},
-      log.get(), batcher.get(), static_cast<size_t>(f.feedback_memory)};
+      log.get(),
+      batcher.get(),
+      static_cast<size_t>(f.feedback_memory),
+      tokens ? &*tokens : nullptr,
+      *public_routes};
   serving::ModelServer model(*served, options, source);
   serving::ReloadPoller poller(
       model, serving::PollSeconds(f.model, f.poll_interval),
@@ -143,6 +161,13 @@ void RegisterServe(CLI::App& app, Runner& run) {
       ->capture_default_str();
   cmd->add_option("--feedback-memory", flags->feedback_memory,
                   "how many of the latest requests POST /feedback can refer to")
+      ->capture_default_str();
+  cmd->add_option("--auth-token-file", flags->auth_token_file,
+                  "bearer tokens, one per line as 'score TOKEN' or 'admin TOKEN' (chmod 600): "
+                  "scoring and /feedback need one, /admin/reload an admin one");
+  cmd->add_option("--public-routes", flags->public_routes,
+                  "with --auth-token-file, the routes answered without a token: a comma list "
+                  "of health, metrics, metadata, or none")
       ->capture_default_str();
   cmd->add_option(
       "--prediction-log", flags->prediction_log,

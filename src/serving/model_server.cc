@@ -266,6 +266,23 @@ ModelServer::Answered ModelServer::Route(const CallPtr& call) {
   const ServedModel& m = *call->model;
   std::string& route = call->route;
   const std::string& p = request.path;
+  if (options_.tokens != nullptr) {
+    Need need = RouteNeed(p, options_.public_routes);
+    if (need != Need::kNone) {
+      std::optional<Role> role = options_.tokens->RoleOf(request);
+      if (!role) {
+        route = "unauthorized";
+        http::Response r = Error(401, "this endpoint needs 'Authorization: Bearer TOKEN' with a "
+                                      "token from the server's --auth-token-file");
+        r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"plinth\"");
+        return r;
+      }
+      if (need == Need::kAdmin && *role != Role::kAdmin) {
+        route = "forbidden";
+        return Error(403, p + " needs an admin token; this one may only score");
+      }
+    }
+  }
   if (p == "/predict" || p == "/invocations") {
     route = p;
     if (request.method != "POST") {

@@ -39,6 +39,7 @@
 #include "core/status.h"
 #include "http/metrics.h"
 #include "http/server.h"
+#include "serving/access.h"
 #include "ml/bundle.h"
 #include "serving/dynamic_batcher.h"
 #include "serving/feedback.h"
@@ -53,6 +54,9 @@ struct ServeOptions {
   PredictionLog* log = nullptr;       // not owned; null: no prediction log
   DynamicBatcher* batcher = nullptr;  // not owned; null: each request scored alone
   size_t feedback_memory = 100000;    // how many recent requests /feedback can refer to (>= 1)
+  // With tokens: every route but the public ones needs a bearer token (serving/access.h).
+  const AccessTokens* tokens = nullptr;  // not owned; null: no tokens asked
+  unsigned public_routes = kPublicHealth;
 };
 
 // One loaded model and what answers report about it.

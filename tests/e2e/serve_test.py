@@ -414,6 +414,57 @@ check(list(first["probabilities"]) == [">50K"] and len(first["probabilities"][">
 check(first.get("model") == "adult-income" and
       first.get("model_version") == digest.hexdigest()[:12] and
       first.get("route") == "/predict" and first.get("latency_ms", 0) > 0, "logged metadata")
+
+# Bearer tokens (--auth-token-file): scoring needs a token, /admin/reload an admin one,
+# health stays public by default; the file must be private and well formed.
+tokens = os.path.join(work, "tokens")
+with open(tokens, "w") as f:
+    f.write("# who may call\nscore score-token-0123456789\nadmin admin-token-0123456789\n")
+os.chmod(tokens, 0o644)
+bad = subprocess.run([PLINTH, "serve", bundle, "--port", "0", "--auth-token-file", tokens],
+                     capture_output=True, text=True, timeout=60)
+check(bad.returncode == 2 and "chmod 600" in bad.stderr, f"a readable token file refused: {bad.stderr}")
+os.chmod(tokens, 0o600)
+for text, message in (("score short\n", "at least 16 characters"),
+                      ("owner abcdefghijklmnopqrstuvwxyz\n", "unknown role 'owner'")):
+    odd = os.path.join(work, "odd-tokens")
+    with open(odd, "w") as f:
+        f.write(text)
+    os.chmod(odd, 0o600)
+    r = subprocess.run([PLINTH, "serve", bundle, "--port", "0", "--auth-token-file", odd],
+                       capture_output=True, text=True, timeout=60)
+    check(r.returncode == 2 and message in r.stderr and "odd-tokens:1" in r.stderr,
+          f"bad token file: {r.stderr.strip()}")
+port = free_port()
+server = start_server([PLINTH, "serve", bundle, "--port", str(port), "--prediction-log", "off",
+                       "--auth-token-file", tokens], port, stderr=subprocess.PIPE, text=True)
+
+
+def status(path, token=None, body=None):
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method="GET" if body is None
+                                 else "POST", data=None if body is None else json.dumps(body).encode())
+    req.add_header("Content-Type", "application/json")
+    if token:
+        req.add_header("Authorization", "Bearer " + token)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return resp.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+one = {"data": [objects[0]]}
+check(status("/predict", None, one) == 401, "no token: 401")
+check(status("/predict", "score-token-012345678", one) == 401, "a wrong token: 401")
+check(status("/predict", "score-token-0123456789", one) == 200, "a score token scores")
+check(status("/predict", "admin-token-0123456789", one) == 200, "an admin token scores")
+check(status("/admin/reload", "score-token-0123456789", {}) == 403, "a score token cannot reload")
+check(status("/admin/reload", "admin-token-0123456789", {}) == 200, "an admin token reloads")
+check(status("/health") == 200 and status("/metrics") == 401 and status("/version") == 401,
+      "health public; metrics and metadata need a token by default")
+check(status("/metrics", "score-token-0123456789") == 200, "metrics with a token")
+server.send_signal(signal.SIGTERM)
+server.wait(timeout=30)
 feedback = [json.loads(line) for f in files if f.startswith("feedback-")
             for line in open(os.path.join(log_dir, f))]
 check(len(feedback) == 202 and feedback[0] == {**feedback[0], "request_id": request_id, "row": 0,
