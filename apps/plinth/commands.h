@@ -52,6 +52,8 @@ struct ListenFlags {
   int64_t request_timeout = 30;  // seconds to read one whole request
   int64_t keep_alive = 60;       // seconds a connection may wait idle for its next request
   int64_t max_connections = 4096;
+  int64_t max_connections_per_client = 0;  // 0: no per-client cap
+  double rate_limit = 0;                   // requests per second per client; 0: none
 };
 void AddListenFlags(CLI::App& cmd, ListenFlags& flags);
 // The server options the flags give; InvalidArgument naming a flag out of range.

@@ -150,6 +150,13 @@ void AddListenFlags(CLI::App& cmd, ListenFlags& flags) {
   cmd.add_option("--max-connections", flags.max_connections,
                  "open connections at most (more are closed at once)")
       ->capture_default_str();
+  cmd.add_option("--max-connections-per-client", flags.max_connections_per_client,
+                 "open connections from one client address at most (more get 429); 0: no cap")
+      ->capture_default_str();
+  cmd.add_option("--rate-limit", flags.rate_limit,
+                 "requests per second from one client address (more get 429 with Retry-After; "
+                 "bursts of one second's worth); 0: no limit")
+      ->capture_default_str();
 }
 
 Result<http::ServerOptions> ToServerOptions(const ListenFlags& f) {
@@ -159,7 +166,9 @@ Result<http::ServerOptions> ToServerOptions(const ListenFlags& f) {
         std::tuple{"--max-body-mb", f.max_body_mb, int64_t{1}, int64_t{1} << 20},
         std::tuple{"--request-timeout", f.request_timeout, int64_t{1}, int64_t{86400}},
         std::tuple{"--keep-alive", f.keep_alive, int64_t{1}, int64_t{86400}},
-        std::tuple{"--max-connections", f.max_connections, int64_t{1}, int64_t{1} << 20}}) {
+        std::tuple{"--max-connections", f.max_connections, int64_t{1}, int64_t{1} << 20},
+        std::tuple{"--max-connections-per-client", f.max_connections_per_client, int64_t{0},
+                   int64_t{1} << 20}}) {
     if (value < low || value > high) {
       return InvalidArgument(std::string(flag) + " " + std::to_string(value) + ": expected " +
                              std::to_string(low) + " to " + std::to_string(high));
@@ -173,6 +182,12 @@ Result<http::ServerOptions> ToServerOptions(const ListenFlags& f) {
   options.request_timeout_seconds = static_cast<int>(f.request_timeout);
   options.idle_timeout_seconds = static_cast<int>(f.keep_alive);
   options.max_connections = static_cast<int>(f.max_connections);
+  if (!(f.rate_limit >= 0 && f.rate_limit <= 1e6)) {  // NaN too
+    return InvalidArgument("--rate-limit " + std::to_string(f.rate_limit) +
+                           ": expected 0 (no limit) to 1000000 requests per second");
+  }
+  options.max_connections_per_client = static_cast<int>(f.max_connections_per_client);
+  options.requests_per_second_per_client = f.rate_limit;
   return options;
 }
 

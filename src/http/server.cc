@@ -18,12 +18,15 @@
 #include <cerrno>
 #include <chrono>
 #include <climits>
+#include <cmath>
 #include <csignal>
 #include <cstring>
 #include <map>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 
+#include "core/clock.h"
 #include "core/mutex.h"
 #include "core/url.h"
 
@@ -91,6 +94,72 @@ int64_t NowMs() {
 // lives on one context from accept to close, so its handlers need no strand and
 // the contexts share no scheduler lock. Timeouts are deadlines that a sweep
 // checks every kSweepMs instead of a timer re-armed for every read and write.
+// Per-client connection counts and request token buckets (ServerOptions' per-client
+// limits), by remote address. An entry lives while its client has a connection open.
+class ClientLimits {
+ public:
+  ClientLimits(int max_connections, double rate)
+      : max_connections_(max_connections), rate_(rate), burst_(std::max(1.0, rate)) {}
+
+  bool enabled() const { return max_connections_ > 0 || rate_ > 0; }
+
+  // A connection from `client` opens: false when the client holds its cap already.
+  bool Open(const std::string& client) {
+    core::MutexLock lock(mu_);
+    Entry& e = clients_[client];
+    if (e.connections == 0) {
+      e.tokens = burst_;
+      e.refilled_us = core::SystemClock().MonotonicMicros();
+    }
+    if (max_connections_ > 0 && e.connections >= max_connections_) {
+      if (e.connections == 0) {
+        clients_.erase(client);
+      }
+      return false;
+    }
+    ++e.connections;
+    return true;
+  }
+
+  void Close(const std::string& client) {
+    core::MutexLock lock(mu_);
+    auto it = clients_.find(client);
+    if (it != clients_.end() && --it->second.connections <= 0) {
+      clients_.erase(it);
+    }
+  }
+
+  // Takes one request from the client's bucket: 0 when allowed, else the whole seconds
+  // until a request would be.
+  int Take(const std::string& client) {
+    if (rate_ <= 0) {
+      return 0;
+    }
+    core::MutexLock lock(mu_);
+    Entry& e = clients_[client];
+    int64_t now = core::SystemClock().MonotonicMicros();
+    e.tokens = std::min(burst_, e.tokens + static_cast<double>(now - e.refilled_us) / 1e6 * rate_);
+    e.refilled_us = now;
+    if (e.tokens >= 1) {
+      e.tokens -= 1;
+      return 0;
+    }
+    return static_cast<int>(std::ceil((1 - e.tokens) / rate_));
+  }
+
+ private:
+  struct Entry {
+    int connections = 0;
+    double tokens = 0;
+    int64_t refilled_us = 0;
+  };
+  const int max_connections_;
+  const double rate_;
+  const double burst_;
+  core::Mutex mu_;
+  std::unordered_map<std::string, Entry> clients_ PLINTH_GUARDED_BY(mu_);
+};
+
 struct Server::Impl {
   static constexpr int kSweepMs = 100;
 
@@ -106,6 +175,7 @@ struct Server::Impl {
   net::steady_timer sweep;
   std::atomic<bool> stopping{false};
   std::atomic<int> connections{0};
+  ClientLimits limits{options.max_connections_per_client, options.requests_per_second_per_client};
   core::Mutex sessions_mu;
   std::map<Session*, std::weak_ptr<Session>> sessions PLINTH_GUARDED_BY(sessions_mu);
 
@@ -176,10 +246,14 @@ using TrackedExecutor = decltype(net::require(std::declval<net::io_context::exec
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(Socket&& socket, Server::Impl* server) : socket_(std::move(socket)), server_(server) {}
+  Session(Socket&& socket, Server::Impl* server, std::string client)
+      : socket_(std::move(socket)), server_(server), client_(std::move(client)) {}
 
   ~Session() {
     --server_->connections;
+    if (!client_.empty()) {
+      server_->limits.Close(client_);
+    }
     core::MutexLock lock(server_->sessions_mu);
     server_->sessions.erase(this);
   }
@@ -393,6 +467,15 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     r.body = std::move(req.body());
     Responder respond(std::make_shared<Responder::Target>(shared_from_this(), req.keep_alive()));
+    if (!client_.empty()) {
+      if (int wait = server_->limits.Take(client_); wait > 0) {  // over the client's rate
+        Response limited = server_->errors(
+            429, "too many requests from " + client_ + "; retry in " + std::to_string(wait) + " s");
+        limited.headers.emplace_back("Retry-After", std::to_string(wait));
+        respond(std::move(limited));
+        return;
+      }
+    }
     try {
       server_->handler(std::move(r), respond);
     } catch (const std::exception& e) {
@@ -535,6 +618,7 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   Server::Impl* server_;
+  const std::string client_;  // the remote address, when the server limits clients
   bool idle_ = false;
   bool linger_ = false;
   bool head_ = false;  // the request being answered is a HEAD
@@ -593,10 +677,26 @@ void Server::Impl::Accept() {
       beast::error_code ignored;
       socket.close(ignored);  // over the connection limit
     } else {
+      std::string client;
+      if (limits.enabled()) {
+        beast::error_code ignored;
+        client = socket.remote_endpoint(ignored).address().to_string();
+        if (!limits.Open(client)) {  // over the client's connection cap: a 429, then closed
+          Response r = errors(429, "too many connections from " + client);
+          std::string head = "HTTP/1.1 429 TOO MANY REQUESTS\r\nContent-Type: " + r.content_type +
+                             "\r\nContent-Length: " + std::to_string(r.body.size()) +
+                             "\r\nRetry-After: 1\r\nConnection: close\r\n\r\n" + r.body;
+          socket.non_blocking(true, ignored);
+          socket.write_some(net::buffer(head), ignored);  // best effort: never blocks accept
+          socket.close(ignored);
+          Accept();
+          return;
+        }
+      }
       ++connections;
       beast::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
-      std::make_shared<Session>(std::move(socket), this)->Start();
+      std::make_shared<Session>(std::move(socket), this, std::move(client))->Start();
     }
     Accept();
   });

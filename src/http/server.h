@@ -88,6 +88,11 @@ struct ServerOptions {
   int idle_timeout_seconds = 60;         // keep-alive connection without a request
   int request_timeout_seconds = 300;     // to read one whole request
   int max_connections = 4096;
+  // Per client (remote IP address); 0: no limit. Over the connection cap a new
+  // connection is answered 429 and closed; over the rate (a token bucket holding one
+  // second's worth) a request is answered 429 with Retry-After, the connection kept.
+  int max_connections_per_client = 0;
+  double requests_per_second_per_client = 0;
   std::string server_name = "plinth";
 };
 

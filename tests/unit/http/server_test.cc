@@ -119,6 +119,69 @@ TEST(HttpServerTest, KeepAliveLimitsAndShutdown) {
   EXPECT_EQ(Exchange(server.port(), "GET / HTTP/1.1\r\n\r\n"), "");
 }
 
+// Per-client limits: connections over the cap get a 429 and are closed, requests over
+// the rate a 429 with Retry-After on a connection that stays usable; reason phrases are
+// in capitals (Werkzeug's), and a client under its limits is served as before.
+TEST(HttpServerTest, LimitsEachClientsConnectionsAndRate) {
+  ServerOptions o;
+  o.max_connections_per_client = 2;
+  o.requests_per_second_per_client = 0.5;  // a burst of 1, then one per 2 s: no race
+  Server server(o, [](const Request& r) {
+    Response resp;
+    resp.content_type = "text/plain";
+    resp.body = "ok";
+    return resp;
+  });
+  ASSERT_TRUE(server.Listen().ok());
+  std::thread t([&] { server.Run(false); });
+  const int a = Connect(server.port());
+  const int b = Connect(server.port());
+  ASSERT_GE(a, 0);
+  ASSERT_GE(b, 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // both accepted
+  std::string third = Exchange(server.port(), "GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+  EXPECT_EQ(third.rfind("HTTP/1.1 429 TOO MANY REQUESTS", 0), 0u) << third;
+  EXPECT_NE(third.find("too many connections"), std::string::npos) << third;
+  ::close(b);
+  // On one connection: the first request passes, the next is refused with Retry-After.
+  std::string four;
+  for (int i = 0; i < 4; ++i) {
+    four += "GET / HTTP/1.1\r\nHost: h\r\n\r\n";
+  }
+  (void)::send(a, four.data(), four.size(), 0);
+  std::string got;
+  char buf[4096];
+  while (got.find("HTTP/1.1 429") == std::string::npos ||
+         got.find("\r\n\r\n", got.find("HTTP/1.1 429")) == std::string::npos) {
+    ssize_t n = ::recv(a, buf, sizeof(buf), 0);
+    if (n <= 0) {
+      break;
+    }
+    got.append(buf, static_cast<size_t>(n));
+  }
+  size_t oks = 0;
+  for (size_t at = got.find("HTTP/1.1 200 OK"); at != std::string::npos;
+       at = got.find("HTTP/1.1 200 OK", at + 1)) {
+    ++oks;
+  }
+  EXPECT_EQ(oks, 1u) << got;
+  EXPECT_NE(got.find("HTTP/1.1 429 TOO MANY REQUESTS"), std::string::npos) << got;
+  EXPECT_NE(got.find("Retry-After: 2"), std::string::npos) << got;
+  // After the bucket refills the same connection is served again.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  std::string again = "GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n";
+  (void)::send(a, again.data(), again.size(), 0);
+  std::string last;
+  ssize_t n;
+  while ((n = ::recv(a, buf, sizeof(buf), 0)) > 0) {
+    last.append(buf, static_cast<size_t>(n));
+  }
+  EXPECT_NE(last.find("HTTP/1.1 200 OK"), std::string::npos) << last;
+  ::close(a);
+  server.Stop();
+  t.join();
+}
+
 // A header value holding CR or LF (a file name from the store, say) stays one
 // header line: the answer's headers cannot be split.
 TEST(HttpServerTest, HeaderValuesCannotSplitTheAnswer) {
