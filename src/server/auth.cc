@@ -1,8 +1,10 @@
 #include "server/auth.h"
 
 #include <sodium.h>
+#include <spdlog/spdlog.h>
 
 #include <array>
+#include <charconv>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -12,6 +14,8 @@
 
 #include "core/hash.h"
 #include "core/mutex.h"
+#include "server/mlflow_json.h"
+#include "tracking/artifacts.h"
 
 namespace plinth::server {
 namespace {
@@ -102,64 +106,64 @@ std::optional<std::string> VerifyToken(const std::string& secret, std::string_vi
   return (*p)["username"].get<std::string>();
 }
 
-// One request's parameters, read as MLflow's auth app reads them: the query string
-// of a GET, the JSON body of anything else.
+// One request's parameters, read exactly as the route's handler reads them
+// (ReadMessage: a GET's query with key[] and key[N] folded into lists, a JSON body, a
+// JSON-encoded string body), plus a POST's query string, which some handlers read
+// (upload-artifact): every value any of them gives is checked.
 class Params {
  public:
-  explicit Params(const http::Request& r) : r_(r) {}
-
-  Result<std::string> Get(const std::string& name) {
-    std::optional<std::string> v = Find(name);
-    if (!v && name == "run_id") {
-      v = Find("run_uuid");
+  static Result<Params> Read(const http::Request& r) {
+    Params p;
+    PLINTH_ASSIGN_OR_RETURN(p.message_, ReadRawMessage(r));
+    if (r.method != "GET") {
+      p.query_ = r.query;
     }
-    if (!v) {
-      return InvalidArgument("Missing value for required parameter '" + name +
-                             "'. See the API docs for more information about request parameters.");
-    }
-    return *v;
+    return p;
   }
 
-  // A repeated parameter (none when absent).
-  std::vector<std::string> List(const std::string& name) {
-    if (r_.method == "GET") {
-      std::vector<std::string> out = r_.QueryAll(name);
-      std::vector<std::string> more = r_.QueryAll(name + "[]");
-      out.insert(out.end(), more.begin(), more.end());
-      return out;
-    }
+  // Every value given for any of `names`, as text (a list's items one by one).
+  std::vector<std::string> All(std::initializer_list<std::string_view> names) const {
     std::vector<std::string> out;
-    const Json& body = Body();
-    if (body.contains(name) && body[name].is_array()) {
-      for (const Json& v : body[name]) {
-        out.push_back(v.is_string() ? v.get<std::string>() : v.dump());
+    auto text = [](const Json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
+    for (std::string_view name : names) {
+      std::string key(name);
+      if (message_.contains(key) && !message_[key].is_null()) {
+        const Json& v = message_[key];
+        if (v.is_array()) {
+          for (const Json& item : v) {
+            out.push_back(text(item));
+          }
+        } else {
+          out.push_back(text(v));
+        }
+      }
+      for (const auto& [k, v] : query_) {
+        std::string_view bare = k;
+        if (size_t b = bare.find('['); b != std::string_view::npos && bare.ends_with("]")) {
+          bare = bare.substr(0, b);
+        }
+        if (bare == name) {
+          out.push_back(v);
+        }
       }
     }
     return out;
   }
 
+  // As All, refusing none: MLflow's error for a missing required parameter.
+  Result<std::vector<std::string>> Required(std::initializer_list<std::string_view> names) const {
+    std::vector<std::string> out = All(names);
+    if (out.empty()) {
+      return InvalidArgument("Missing value for required parameter '" +
+                             std::string(*names.begin()) +
+                             "'. See the API docs for more information about request parameters.");
+    }
+    return out;
+  }
+
  private:
-  std::optional<std::string> Find(const std::string& name) {
-    if (r_.method == "GET") {
-      return r_.Query(name);
-    }
-    const Json& body = Body();
-    if (!body.contains(name) || body[name].is_null()) {
-      return std::nullopt;
-    }
-    return body[name].is_string() ? body[name].get<std::string>() : body[name].dump();
-  }
-
-  const Json& Body() {
-    if (!body_) {
-      Result<Json> parsed = core::ParseJson(r_.body.empty() ? "{}" : r_.body, "request body");
-      body_ = parsed.ok() && parsed->is_object() ? *parsed : Json::object();
-    }
-    return *body_;
-  }
-
-  const http::Request& r_;
-  std::optional<Json> body_;
+  Json message_;
+  std::vector<std::pair<std::string, std::string>> query_;
 };
 
 enum class On {
@@ -169,6 +173,7 @@ enum class On {
   kRun,               // run_id (or run_uuid): its experiment
   kRuns,              // run_ids (or run_id repeated), each run's experiment
   kModel,             // name
+  kModelSource,       // name, and READ on the experiment its source or run_id points into
   kAdmin,             // admins only
   kSelf,              // username: the sender themselves
   kManageExperiment,  // MANAGE on experiment_id (granting)
@@ -196,7 +201,8 @@ constexpr Rule kRules[] = {
     {"POST", "/mlflow/experiments/delete-experiment-tag", On::kExperiment, Need::kUpdate},
     {"POST", "/mlflow/experiments/search-datasets", On::kExperiments, Need::kRead},  // Plinth
     {"POST", "/mlflow/runs/create", On::kExperiment, Need::kUpdate},
-    {"POST", "/mlflow/runs/search", On::kExperiments, Need::kRead},  // Plinth
+    {"POST", "/mlflow/runs/create-promptlab-run", On::kExperiment, Need::kUpdate},  // Plinth
+    {"POST", "/mlflow/runs/search", On::kExperiments, Need::kRead},                 // Plinth
     {"GET", "/mlflow/runs/get", On::kRun, Need::kRead},
     {"POST", "/mlflow/runs/delete", On::kRun, Need::kDelete},
     {"POST", "/mlflow/runs/restore", On::kRun, Need::kDelete},
@@ -220,7 +226,7 @@ constexpr Rule kRules[] = {
     {"POST", "/mlflow/registered-models/rename", On::kModel, Need::kUpdate},
     {"GET", "/mlflow/registered-models/get-latest-versions", On::kModel, Need::kRead},
     {"POST", "/mlflow/registered-models/get-latest-versions", On::kModel, Need::kRead},
-    {"POST", "/mlflow/model-versions/create", On::kModel, Need::kUpdate},
+    {"POST", "/mlflow/model-versions/create", On::kModelSource, Need::kUpdate},
     {"GET", "/mlflow/model-versions/get", On::kModel, Need::kRead},
     {"DELETE", "/mlflow/model-versions/delete", On::kModel, Need::kDelete},
     {"PATCH", "/mlflow/model-versions/update", On::kModel, Need::kUpdate},
@@ -276,16 +282,16 @@ Status Check(const Identity& who, const AuthOptions& options, Resource kind,
 }
 
 // The experiment an artifact path under the proxied root belongs to: its first
-// segment when that is a number (MLflow's ^(\d+)/), else none.
-std::optional<std::string> ArtifactExperiment(std::string_view path) {
-  size_t n = 0;
-  while (n < path.size() && path[n] >= '0' && path[n] <= '9') {
-    ++n;
+// segment, as the artifact store resolves the path ("./1/x" and "01/x" are experiment
+// 1's), when that is a number (MLflow's ^(\d+)/); else none. An unsafe path is the
+// store's error.
+Result<std::optional<std::string>> ArtifactExperiment(std::string_view path) {
+  PLINTH_ASSIGN_OR_RETURN(std::string rel, tracking::SafeRelativePath(path));
+  std::string first = rel.substr(0, rel.find('/'));
+  if (first.empty() || first.find_first_not_of("0123456789") != std::string::npos) {
+    return std::optional<std::string>();
   }
-  if (n == 0 || n >= path.size() || path[n] != '/') {
-    return std::nullopt;
-  }
-  return std::string(path.substr(0, n));
+  return std::optional<std::string>(CanonicalExperimentId(first));
 }
 
 }  // namespace
@@ -317,6 +323,15 @@ struct Authenticator::Cache {
     return {reinterpret_cast<const char*>(out.data()), out.size()};
   }
 };
+
+std::string CanonicalExperimentId(const std::string& id) {
+  int64_t v = 0;
+  auto r = std::from_chars(id.data(), id.data() + id.size(), v);
+  if (id.empty() || r.ec != std::errc() || r.ptr != id.data() + id.size()) {
+    return id;
+  }
+  return std::to_string(v);
+}
 
 Result<AuthOptions> ReadAuthConfig(const std::string& path) {
   std::ifstream in(path);
@@ -424,7 +439,53 @@ Authenticator::Authenticator(AuthOptions options)
     : options_(std::move(options)), cache_(std::make_unique<Cache>()) {
   if (sodium_init() >= 0) {
     randombytes_buf(cache_->key.data(), cache_->key.size());
+    std::array<unsigned char, 16> noise{};
+    randombytes_buf(noise.data(), noise.size());
+    Result<std::string> decoy =
+        HashPassword(std::string(reinterpret_cast<const char*>(noise.data()), noise.size()));
+    if (decoy.ok()) {
+      decoy_hash_ = *decoy;
+    }
   }
+  if (!options_.jwt_secret.empty() && options_.jwt_secret.size() < 32) {
+    spdlog::warn(
+        "the auth config's jwt_secret is {} bytes: anyone who guesses it can sign in "
+        "as any user; use 32 random bytes or more",
+        options_.jwt_secret.size());
+  }
+}
+
+namespace {
+
+// The user and password of a Basic header, or none.
+std::optional<std::pair<std::string, std::string>> BasicCredentials(std::string_view header) {
+  if (header.size() < 6) {
+    return std::nullopt;
+  }
+  for (size_t i = 0; i < 6; ++i) {
+    if (std::tolower(static_cast<unsigned char>(header[i])) != "basic "[i]) {
+      return std::nullopt;
+    }
+  }
+  Result<std::string> decoded = core::Base64Decode(Trim(header.substr(6)));
+  size_t colon = decoded.ok() ? decoded->find(':') : std::string::npos;
+  if (colon == std::string::npos) {
+    return std::nullopt;
+  }
+  return std::pair{decoded->substr(0, colon), decoded->substr(colon + 1)};
+}
+
+}  // namespace
+
+bool Authenticator::Remembered(const http::Request& r) const {
+  auto credentials = BasicCredentials(r.Header("authorization"));
+  if (!credentials) {
+    return true;  // no password to check: answered at once
+  }
+  std::string key = cache_->Key(credentials->first, credentials->second);
+  core::MutexLock lock(cache_->mu);
+  auto it = cache_->verified.find(key);
+  return it != cache_->verified.end() && it->second.until > std::chrono::steady_clock::now();
 }
 
 Authenticator::~Authenticator() = default;
@@ -469,18 +530,16 @@ std::variant<Identity, http::Response> Authenticator::Authenticate(const http::R
     }
     return Identity{user->id, user->username, user->is_admin};
   }
-  if (!scheme("basic ")) {
+  auto credentials = BasicCredentials(header);
+  if (!credentials) {
     return Unauthenticated(false);
   }
-  Result<std::string> decoded = core::Base64Decode(Trim(header.substr(6)));
-  size_t colon = decoded.ok() ? decoded->find(':') : std::string::npos;
-  if (colon == std::string::npos) {
-    return Unauthenticated(false);
-  }
-  std::string username = decoded->substr(0, colon);
-  std::string password = decoded->substr(colon + 1);
+  const auto& [username, password] = *credentials;
   std::optional<tracking::User> user = known(username);
   if (!user) {
+    cache_->hashing.acquire();
+    (void)VerifyPassword(decoy_hash_, password);  // as long as a wrong password takes
+    cache_->hashing.release();
     return Unauthenticated(false);
   }
   std::string key = cache_->Key(username, password);
@@ -527,28 +586,36 @@ Status Authorize(const Identity& who, const AuthOptions& options, const std::str
     return Status::Ok();
   }
   AuthStore& auth = stores.auth();
-  Params params(r);
+  auto check_experiment = [&](const std::string& id, Need need) {
+    return Check(who, options, Resource::kExperiment, CanonicalExperimentId(id), need, auth);
+  };
+  auto run_experiment = [&](const std::string& run_id) -> Result<std::string> {
+    PLINTH_ASSIGN_OR_RETURN(tracking::Run run, stores.tracking().GetRun(run_id));
+    return run.info.experiment_id;
+  };
+  auto check_run = [&](const std::string& run_id, Need need) -> Status {
+    PLINTH_ASSIGN_OR_RETURN(std::string experiment, run_experiment(run_id));
+    return check_experiment(experiment, need);
+  };
   // The proxied artifact files: the experiment is the path's first segment.
   for (std::string_view prefix : {"/mlflow-artifacts/artifacts/", "/mlflow-artifacts/artifacts"}) {
     if (!path.starts_with(prefix)) {
       continue;
     }
-    std::string_view rest = path.substr(prefix.size());
-    std::string listed;
+    std::string rest(path.substr(prefix.size()));
     if (rest.empty()) {  // a listing: ?path=
-      listed = r.Query("path").value_or("");
-      while (!listed.empty() && listed.front() == '/') {
-        listed.erase(0, 1);
+      rest = r.Query("path").value_or("");
+      while (!rest.empty() && rest.front() == '/') {
+        rest.erase(0, 1);
       }
-      rest = listed;
     }
     Need need = method == "GET" ? Need::kRead : method == "DELETE" ? Need::kManage : Need::kUpdate;
-    std::optional<std::string> experiment = ArtifactExperiment(std::string(rest) + "/");
+    PLINTH_ASSIGN_OR_RETURN(std::optional<std::string> experiment, ArtifactExperiment(rest));
     if (!experiment) {
       return Allows(options.default_permission, need) ? Status::Ok()
                                                       : PermissionDenied("Permission denied");
     }
-    return Check(who, options, Resource::kExperiment, *experiment, need, auth);
+    return check_experiment(*experiment, need);
   }
   const Rule* rule = nullptr;
   for (const Rule& candidate : kRules) {
@@ -560,57 +627,93 @@ Status Authorize(const Identity& who, const AuthOptions& options, const std::str
   if (rule == nullptr) {
     return Status::Ok();  // as MLflow: any signed-in user (docs/HTTP.md lists these routes)
   }
-  auto run_experiment = [&](const std::string& run_id) -> Result<std::string> {
-    PLINTH_ASSIGN_OR_RETURN(tracking::Run run, stores.tracking().GetRun(run_id));
-    return run.info.experiment_id;
-  };
+  PLINTH_ASSIGN_OR_RETURN(Params params, Params::Read(r));
   switch (rule->on) {
     case On::kAdmin:
       return PermissionDenied("Permission denied");
     case On::kSelf: {
-      PLINTH_ASSIGN_OR_RETURN(std::string username, params.Get("username"));
-      return username == who.username ? Status::Ok() : PermissionDenied("Permission denied");
+      PLINTH_ASSIGN_OR_RETURN(auto names, params.Required({"username"}));
+      for (const std::string& name : names) {
+        if (name != who.username) {
+          return PermissionDenied("Permission denied");
+        }
+      }
+      return Status::Ok();
     }
     case On::kExperiment:
     case On::kManageExperiment: {
-      PLINTH_ASSIGN_OR_RETURN(std::string id, params.Get("experiment_id"));
-      return Check(who, options, Resource::kExperiment, id, rule->need, auth);
+      PLINTH_ASSIGN_OR_RETURN(auto ids, params.Required({"experiment_id"}));
+      for (const std::string& id : ids) {
+        PLINTH_RETURN_IF_ERROR(check_experiment(id, rule->need));
+      }
+      return Status::Ok();
     }
     case On::kExperimentByName: {
-      PLINTH_ASSIGN_OR_RETURN(std::string name, params.Get("experiment_name"));
-      PLINTH_ASSIGN_OR_RETURN(tracking::Experiment e, stores.tracking().GetExperimentByName(name));
-      return Check(who, options, Resource::kExperiment, e.experiment_id, rule->need, auth);
+      PLINTH_ASSIGN_OR_RETURN(auto names, params.Required({"experiment_name"}));
+      for (const std::string& name : names) {
+        PLINTH_ASSIGN_OR_RETURN(tracking::Experiment e,
+                                stores.tracking().GetExperimentByName(name));
+        PLINTH_RETURN_IF_ERROR(check_experiment(e.experiment_id, rule->need));
+      }
+      return Status::Ok();
     }
     case On::kExperiments:
-      for (const std::string& id : params.List("experiment_ids")) {
-        PLINTH_RETURN_IF_ERROR(Check(who, options, Resource::kExperiment, id, rule->need, auth));
+      for (const std::string& id : params.All({"experiment_ids"})) {
+        PLINTH_RETURN_IF_ERROR(check_experiment(id, rule->need));
       }
       return Status::Ok();
     case On::kRun: {
-      PLINTH_ASSIGN_OR_RETURN(std::string run_id, params.Get("run_id"));
-      PLINTH_ASSIGN_OR_RETURN(std::string experiment, run_experiment(run_id));
-      return Check(who, options, Resource::kExperiment, experiment, rule->need, auth);
+      PLINTH_ASSIGN_OR_RETURN(auto ids, params.Required({"run_id", "run_uuid"}));
+      for (const std::string& id : ids) {
+        PLINTH_RETURN_IF_ERROR(check_run(id, rule->need));
+      }
+      return Status::Ok();
     }
     case On::kRuns: {
-      std::vector<std::string> ids = params.List("run_ids");
-      for (const std::string& id : params.List("run_id")) {
-        ids.push_back(id);
-      }
       std::map<std::string, bool> checked;
-      for (const std::string& id : ids) {
+      for (const std::string& id : params.All({"run_ids", "run_id", "run_uuid"})) {
         PLINTH_ASSIGN_OR_RETURN(std::string experiment, run_experiment(id));
         if (!checked[experiment]) {
-          PLINTH_RETURN_IF_ERROR(
-              Check(who, options, Resource::kExperiment, experiment, rule->need, auth));
+          PLINTH_RETURN_IF_ERROR(check_experiment(experiment, rule->need));
           checked[experiment] = true;
         }
       }
       return Status::Ok();
     }
     case On::kModel:
-    case On::kManageModel: {
-      PLINTH_ASSIGN_OR_RETURN(std::string name, params.Get("name"));
-      return Check(who, options, Resource::kRegisteredModel, name, rule->need, auth);
+    case On::kManageModel:
+    case On::kModelSource: {
+      PLINTH_ASSIGN_OR_RETURN(auto names, params.Required({"name"}));
+      for (const std::string& name : names) {
+        PLINTH_RETURN_IF_ERROR(
+            Check(who, options, Resource::kRegisteredModel, name, rule->need, auth));
+      }
+      if (rule->on != On::kModelSource) {
+        return Status::Ok();
+      }
+      // A version's files are read through the model's grants afterwards: its source
+      // must be something the user may read already.
+      for (const std::string& id : params.All({"run_id"})) {
+        PLINTH_RETURN_IF_ERROR(check_run(id, Need::kRead));
+      }
+      for (const std::string& source : params.All({"source"})) {
+        if (source.starts_with("runs:/")) {
+          std::string_view rest = std::string_view(source).substr(6);
+          while (rest.starts_with("/")) {
+            rest.remove_prefix(1);
+          }
+          PLINTH_RETURN_IF_ERROR(
+              check_run(std::string(rest.substr(0, rest.find('/'))), Need::kRead));
+        } else if (std::optional<std::string> rel = tracking::ProxiedPath(source)) {
+          PLINTH_ASSIGN_OR_RETURN(std::optional<std::string> experiment, ArtifactExperiment(*rel));
+          if (experiment) {
+            PLINTH_RETURN_IF_ERROR(check_experiment(*experiment, Need::kRead));
+          } else if (!tracking::CanRead(options.default_permission)) {
+            return PermissionDenied("Permission denied");
+          }
+        }
+      }
+      return Status::Ok();
     }
   }
   return PermissionDenied("Permission denied");

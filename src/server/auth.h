@@ -71,11 +71,18 @@ class Authenticator {
   std::variant<Identity, http::Response> Authenticate(const http::Request& r,
                                                       tracking::AuthStore& store) const;
 
+  // Whether Authenticate answers `r` without checking a password (argon2id): no
+  // Basic credentials, or ones verified in the last minute.
+  bool Remembered(const http::Request& r) const;
+
   const AuthOptions& options() const { return options_; }
 
  private:
   struct Cache;
   AuthOptions options_;
+  // Checked when the user does not exist, so that an answer takes as long for an
+  // unknown name as for a wrong password.
+  std::string decoy_hash_;
   std::unique_ptr<Cache> cache_;
 };
 
@@ -90,6 +97,11 @@ Result<tracking::Permission> EffectivePermission(const Identity& who, const Auth
                                                  tracking::Resource kind,
                                                  const std::string& resource,
                                                  tracking::AuthStore& store);
+
+// An experiment id as the store reads it ("01", "-0" and "1" are one experiment): the
+// number's plain text, or the id unchanged when it is not a number. Grants are kept
+// and checked under it.
+std::string CanonicalExperimentId(const std::string& id);
 
 // MLflow's plain-text answers: 401 with WWW-Authenticate, 403 "Permission denied".
 http::Response Unauthenticated(bool bearer);

@@ -38,35 +38,16 @@ Json UserJson(const tracking::User& u) {
 
 // The signup form's answer: MLflow's page, an alert and a redirect.
 std::string SignupAnswer(const std::string& message, const std::string& to) {
-  return "<script type=\"text/javascript\">\n  alert(" + core::DumpJson(Json(message), false) +
-         ");\n  window.location.href = \"" + to + "\";\n</script>";
+  // The message as a JSON string with "<" escaped: a user name cannot close the script.
+  std::string text;
+  for (char c : core::DumpJson(Json(message), false)) {
+    text += c == '<' ? std::string("\\u003c") : std::string(1, c);
+  }
+  return "<script type=\"text/javascript\">\n  alert(" + text + ");\n  window.location.href = \"" +
+         to + "\";\n</script>";
 }
 
 Result<std::string> CreateUser(tracking::Service::Lease& s, const http::Request& r) {
-  std::string_view type = r.Header("content-type");
-  type = type.substr(0, type.find(';'));
-  if (type == "application/x-www-form-urlencoded") {  // the /signup form
-    std::string username;
-    std::string password;
-    for (const auto& [k, v] : core::ParseQuery(r.body)) {
-      if (k == "username") {
-        username = v;
-      } else if (k == "password") {
-        password = v;
-      }
-    }
-    if (username.empty() || password.empty()) {
-      return InvalidArgument("The signup form needs a username and a password.");
-    }
-    PLINTH_ASSIGN_OR_RETURN(std::string hash, HashPassword(password));
-    Result<tracking::User> made = s.auth().CreateUser(username, hash, false);
-    if (!made.ok() && made.status().code() != StatusCode::kAlreadyExists) {
-      return made.status();
-    }
-    return SignupAnswer(made.ok() ? "Successfully signed up user: " + username
-                                  : "Username has already been taken: " + username,
-                        made.ok() ? "/" : "/signup");
-  }
   PLINTH_ASSIGN_OR_RETURN(
       Json m, ReadMessage(r, {{"username", F::kString, true}, {"password", F::kString, true}}));
   if (Str(m, "password").empty()) {
@@ -78,6 +59,12 @@ Result<std::string> CreateUser(tracking::Service::Lease& s, const http::Request&
 }
 
 // The four routes of one kind of permission: create, get, update, delete.
+// The resource a grant request names: an experiment id as the store reads it.
+std::string ResourceOf(Resource kind, const Json& m, const char* key) {
+  std::string id = Str(m, key);
+  return kind == Resource::kExperiment ? CanonicalExperimentId(id) : id;
+}
+
 void AddGrantRoutes(RouteTable& routes, const std::string& base, Resource kind) {
   const char* key = kind == Resource::kExperiment ? "experiment_id" : "name";
   const char* member =
@@ -91,15 +78,16 @@ void AddGrantRoutes(RouteTable& routes, const std::string& base, Resource kind) 
         PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {resource, username, permission}));
         PLINTH_ASSIGN_OR_RETURN(tracking::Permission p,
                                 tracking::ParsePermission(Str(m, "permission")));
-        PLINTH_ASSIGN_OR_RETURN(Grant g,
-                                s.auth().CreateGrant(kind, Str(m, key), Str(m, "username"), p));
+        PLINTH_ASSIGN_OR_RETURN(
+            Grant g, s.auth().CreateGrant(kind, ResourceOf(kind, m, key), Str(m, "username"), p));
         return Json{{member, GrantJson(kind, g)}};
       });
   routes.AddService(base + "get", "GET",
                     [=](tracking::Service::Lease& s, const http::Request& r) -> Result<Json> {
                       PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {resource, username}));
                       PLINTH_ASSIGN_OR_RETURN(
-                          Grant g, s.auth().GetGrant(kind, Str(m, key), Str(m, "username")));
+                          Grant g,
+                          s.auth().GetGrant(kind, ResourceOf(kind, m, key), Str(m, "username")));
                       return Json{{member, GrantJson(kind, g)}};
                     });
   routes.AddService(
@@ -108,16 +96,17 @@ void AddGrantRoutes(RouteTable& routes, const std::string& base, Resource kind) 
         PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {resource, username, permission}));
         PLINTH_ASSIGN_OR_RETURN(tracking::Permission p,
                                 tracking::ParsePermission(Str(m, "permission")));
-        PLINTH_RETURN_IF_ERROR(s.auth().UpdateGrant(kind, Str(m, key), Str(m, "username"), p));
+        PLINTH_RETURN_IF_ERROR(
+            s.auth().UpdateGrant(kind, ResourceOf(kind, m, key), Str(m, "username"), p));
         return Json::object();
       });
-  routes.AddService(
-      base + "delete", "DELETE",
-      [=](tracking::Service::Lease& s, const http::Request& r) -> Result<Json> {
-        PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {resource, username}));
-        PLINTH_RETURN_IF_ERROR(s.auth().DeleteGrant(kind, Str(m, key), Str(m, "username")));
-        return Json::object();
-      });
+  routes.AddService(base + "delete", "DELETE",
+                    [=](tracking::Service::Lease& s, const http::Request& r) -> Result<Json> {
+                      PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {resource, username}));
+                      PLINTH_RETURN_IF_ERROR(
+                          s.auth().DeleteGrant(kind, ResourceOf(kind, m, key), Str(m, "username")));
+                      return Json::object();
+                    });
 }
 
 }  // namespace
@@ -158,6 +147,60 @@ void AddAuthRoutes(RouteTable& routes) {
                     });
   AddGrantRoutes(routes, "/mlflow/experiments/permissions/", Resource::kExperiment);
   AddGrantRoutes(routes, "/mlflow/registered-models/permissions/", Resource::kRegisteredModel);
+}
+
+std::optional<http::Response> SignupForm(tracking::Service::Lease& s, const http::Request& r) {
+  std::string_view type = r.Header("content-type");
+  type = type.substr(0, type.find(';'));
+  if (r.method != "POST" || type != "application/x-www-form-urlencoded") {
+    return std::nullopt;
+  }
+  auto refuse = [](int status, const std::string& message) {
+    http::Response out;
+    out.status = status;
+    out.content_type = "text/plain; charset=utf-8";
+    out.body = message;
+    return out;
+  };
+  // A form another site's page posts through an admin's browser (which sends the
+  // admin's saved Basic credentials) is refused: its Origin is not this server.
+  std::string_view origin = r.Header("origin");
+  if (!origin.empty()) {
+    size_t scheme = origin.find("://");
+    std::string_view host = scheme == std::string_view::npos ? origin : origin.substr(scheme + 3);
+    if (host != r.Header("host")) {
+      return refuse(403, "The signup form must be posted from this server's own page.");
+    }
+  }
+  if (r.Header("sec-fetch-site") == "cross-site") {
+    return refuse(403, "The signup form must be posted from this server's own page.");
+  }
+  std::string username;
+  std::string password;
+  for (const auto& [k, v] : core::ParseQuery(r.body)) {
+    if (k == "username") {
+      username = v;
+    } else if (k == "password") {
+      password = v;
+    }
+  }
+  if (username.empty() || password.empty()) {
+    return refuse(400, "The signup form needs a username and a password.");
+  }
+  Result<std::string> hash = HashPassword(password);
+  if (!hash.ok()) {
+    return refuse(500, hash.status().message());
+  }
+  Result<tracking::User> made = s.auth().CreateUser(username, *hash, false);
+  if (!made.ok() && made.status().code() != StatusCode::kAlreadyExists) {
+    return refuse(400, made.status().message());
+  }
+  http::Response out;
+  out.content_type = "text/html; charset=utf-8";
+  out.body = SignupAnswer(made.ok() ? "Successfully signed up user: " + username
+                                    : "Username has already been taken: " + username,
+                          made.ok() ? "/" : "/signup");
+  return out;
 }
 
 http::Response SignupPage() {

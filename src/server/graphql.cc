@@ -945,14 +945,34 @@ class Executor {
   }
 
   // The fields of `selections` by response key, fragments expanded (CollectFields).
+  // Each fragment is expanded once per selection set, as the spec's visitedFragments has
+  // it (a document spreading F0 twice into F1 twice into ... stays linear); a fragment
+  // inside its own expansion is refused; at most kMaxSelections are collected per request.
   void CollectFields(std::string_view type, const std::vector<Selection>& selections,
                      std::vector<std::string>* keys,
                      std::map<std::string, std::vector<const Selection*>>* fields, int depth) {
+    std::set<std::string> visited;
+    std::vector<std::string> expanding;
+    Collect(type, selections, keys, fields, depth, &visited, &expanding);
+  }
+
+  void Collect(std::string_view type, const std::vector<Selection>& selections,
+               std::vector<std::string>* keys,
+               std::map<std::string, std::vector<const Selection*>>* fields, int depth,
+               std::set<std::string>* visited, std::vector<std::string>* expanding) {
     if (depth > kMaxDepth) {
       Reject("The document nests fragments deeper than " + std::to_string(kMaxDepth) + " levels.");
       return;
     }
     for (const Selection& s : selections) {
+      if (invalid_) {
+        return;
+      }
+      if (++collected_ > kMaxSelections) {
+        Reject("The query selects more than " + std::to_string(kMaxSelections) +
+               " fields in all; ask for fewer.");
+        return;
+      }
       if (!Included(s.directives)) {
         continue;
       }
@@ -965,6 +985,10 @@ class Executor {
           } else if (list.front()->name != s.name) {
             Reject("Fields '" + key + "' conflict because '" + list.front()->name + "' and '" +
                    s.name + "' are different fields.");
+          } else if (ArgumentsText(list.front()->args) != ArgumentsText(s.args)) {
+            Reject("Fields '" + key +
+                   "' conflict because they have differing arguments. Use different aliases on "
+                   "the fields to fetch both if this was intentional.");
           }
           list.push_back(&s);
           break;
@@ -985,18 +1009,35 @@ class Executor {
             Reject("Unknown type '" + fragment->type_condition + "'.");
             return;
           }
-          if (fragment->type_condition == type) {
-            CollectFields(type, fragment->selections, keys, fields, depth + 1);
+          if (std::find(expanding->begin(), expanding->end(), s.name) != expanding->end()) {
+            Reject("Cannot spread fragment '" + s.name + "' within itself.");
+            return;
+          }
+          if (fragment->type_condition == type && visited->insert(s.name).second) {
+            expanding->push_back(s.name);
+            Collect(type, fragment->selections, keys, fields, depth + 1, visited, expanding);
+            expanding->pop_back();
           }
           break;
         }
         case Selection::Kind::kInline:
           if (s.type_condition.empty() || s.type_condition == type) {
-            CollectFields(type, s.selections, keys, fields, depth + 1);
+            Collect(type, s.selections, keys, fields, depth + 1, visited, expanding);
           }
           break;
       }
     }
+  }
+
+  // A field's arguments as comparable text (variables by name).
+  std::string ArgumentsText(const Arguments& args) {
+    std::string out;
+    for (const auto& [name, value] : args) {
+      Result<Json> v = value.kind == Value::Kind::kVariable ? Result<Json>(Json("$" + value.text))
+                                                            : Literal(value);
+      out += name + "=" + (v.ok() ? v->dump() : std::string("?")) + ";";
+    }
+    return out;
   }
 
   // The sub-selections of every field sharing a response key.
@@ -1366,6 +1407,7 @@ class Executor {
   std::vector<std::string> errors_;
   bool invalid_ = false;
   int64_t calls_ = 0;
+  int64_t collected_ = 0;
 };
 
 }  // namespace

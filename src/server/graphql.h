@@ -79,8 +79,9 @@ struct Document {
 
 // Limits, checked before the parser recurses or the executor calls a route.
 inline constexpr size_t kMaxDocumentBytes = 256 * 1024;
-inline constexpr int kMaxDepth = 32;              // nested selection sets and values
-inline constexpr int64_t kMaxRouteCalls = 10000;  // per request (runs x their extensions)
+inline constexpr int kMaxDepth = 32;               // nested selection sets and values
+inline constexpr int64_t kMaxRouteCalls = 10000;   // per request (runs x their extensions)
+inline constexpr int64_t kMaxSelections = 100000;  // fields collected per request, in all
 
 // Parses an executable document. Errors are InvalidArgument, GraphQL's "Syntax
 // Error: ..." with the line and column.

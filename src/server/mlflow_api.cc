@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "core/clock.h"
+#include "core/thread_pool.h"
 #include "http/errors.h"
 #include "http/metrics.h"
 #include "server/auth.h"
@@ -25,6 +26,10 @@ struct MlflowApi::Impl {
   RouteTable routes;
   http::RequestMetrics request_metrics{"plinth_server"};
   std::unique_ptr<Authenticator> authenticator;  // with --auth
+  // Password checks (argon2id, ~0.1 s each) run here, off the I/O threads; at most
+  // kMaxPendingSignIns wait, more are answered 503 at once.
+  std::unique_ptr<core::ThreadPool> sign_ins;
+  std::atomic<int> pending_sign_ins{0};
 };
 
 namespace {
@@ -181,6 +186,7 @@ Result<std::unique_ptr<MlflowApi>> MlflowApi::Create(const ApiOptions& options) 
   PLINTH_ASSIGN_OR_RETURN(impl->service, tracking::Service::Open(service));
   if (options.auth) {
     impl->authenticator = std::make_unique<Authenticator>(*options.auth);
+    impl->sign_ins = std::make_unique<core::ThreadPool>(2);
     PLINTH_ASSIGN_OR_RETURN(tracking::Service::Lease stores, impl->service->Acquire());
     PLINTH_RETURN_IF_ERROR(impl->authenticator->Bootstrap(stores.auth()));
     AddAuthRoutes(impl->routes);
@@ -212,6 +218,25 @@ http::Response MlflowApi::HandleForTesting(http::Request request) {
 }
 
 void MlflowApi::Answer(http::Request request, std::function<void(http::Response)> respond) {
+  constexpr int kMaxPendingSignIns = 256;
+  Impl* impl = impl_.get();
+  if (impl->authenticator && !impl->authenticator->Remembered(request)) {
+    if (impl->pending_sign_ins.fetch_add(1) >= kMaxPendingSignIns) {
+      impl->pending_sign_ins.fetch_sub(1);
+      http::Response busy = MlflowHttpError(503, "Too many sign-ins in progress; retry shortly.");
+      busy.headers.emplace_back("Retry-After", "1");
+      return respond(std::move(busy));
+    }
+    (void)impl->sign_ins->Submit([this, impl, request = std::move(request), respond]() mutable {
+      impl->pending_sign_ins.fetch_sub(1);
+      AnswerNow(std::move(request), std::move(respond));
+    });
+    return;
+  }
+  AnswerNow(std::move(request), std::move(respond));
+}
+
+void MlflowApi::AnswerNow(http::Request request, std::function<void(http::Response)> respond) {
   const int64_t start = core::SystemClock().MonotonicMicros();
   std::string route = "refused";
   tracking::LogRequest write;
@@ -295,6 +320,16 @@ std::optional<http::Response> MlflowApi::Dispatch(const http::Request& request, 
     return SignupPage();  // Admit let admins only through
   }
   std::string_view rest = api.rest;
+  if (impl_->authenticator && rest == "/mlflow/users/create") {
+    Result<tracking::Service::Lease> stores = impl_->service->Acquire();
+    if (!stores.ok()) {
+      return ErrorResponse(stores.status());
+    }
+    if (std::optional<http::Response> form = SignupForm(*stores, request)) {
+      *route = std::string(rest);
+      return form;
+    }
+  }
   if (who != nullptr && !who->is_admin &&
       ((rest == "/mlflow/experiments/search" &&
         (request.method == "GET" || request.method == "POST")) ||

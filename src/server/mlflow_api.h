@@ -61,7 +61,9 @@ class MlflowApi {
 
  private:
   // Handle's work, answering through `answer` (called once, maybe from the writer thread).
+  // A request whose password must be checked is answered from a sign-in thread.
   void Answer(http::Request request, std::function<void(http::Response)> answer);
+  void AnswerNow(http::Request request, std::function<void(http::Response)> answer);
   // The answer, or none when the request became a write for the group commit
   // (then in `write`). `route` gets the route's label for /metrics.
   // `who` is the signed-in sender with --auth, else null.

@@ -186,6 +186,11 @@ http::Response JsonResponse(const core::Json& body) {
 }
 
 Result<core::Json> ReadMessage(const http::Request& req, const std::vector<Field>& fields) {
+  PLINTH_ASSIGN_OR_RETURN(core::Json raw, ReadRawMessage(req));
+  return ReadFields(raw, fields);
+}
+
+Result<core::Json> ReadRawMessage(const http::Request& req) {
   core::Json raw = core::Json::object();
   if (req.method == "GET") {
     for (const auto& [key, value] : req.query) {
@@ -241,7 +246,7 @@ Result<core::Json> ReadMessage(const http::Request& req, const std::vector<Field
                         std::string(raw.type_name()));
     }
   }
-  return ReadFields(raw, fields);
+  return raw;
 }
 
 Result<core::Json> ReadFields(const core::Json& raw, const std::vector<Field>& fields) {

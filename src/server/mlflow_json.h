@@ -43,6 +43,8 @@ struct Field {
 // INVALID_PARAMETER_VALUE (InvalidArgument) with MLflow's messages, or
 // BAD_REQUEST (Corruption) for a body that is not a JSON object.
 Result<core::Json> ReadMessage(const http::Request& req, const std::vector<Field>& fields);
+// ReadMessage's object before its field checks: every field the request gave.
+Result<core::Json> ReadRawMessage(const http::Request& req);
 // The field checks of ReadMessage on an already parsed object.
 Result<core::Json> ReadFields(const core::Json& raw, const std::vector<Field>& fields);
 

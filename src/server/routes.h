@@ -228,6 +228,9 @@ void AddPromptlabRoute(RouteTable& routes, const ArtifactLocations& locations);
 void AddAuthRoutes(RouteTable& routes);
 // GET /signup: the form that creates a user (admins only).
 http::Response SignupPage();
+// users/create posted by that form (application/x-www-form-urlencoded): MLflow's HTML
+// answer; none for any other request.
+std::optional<http::Response> SignupForm(tracking::Service::Lease& s, const http::Request& r);
 
 // MLflow's proxied artifact files, which are not JSON routes:
 // /mlflow-artifacts/artifacts[/PATH] (list, GET, PUT, DELETE), and the UI's

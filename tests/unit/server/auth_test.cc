@@ -348,6 +348,117 @@ TEST_P(AuthApiTest, SearchesShowOnlyWhatTheUserMayReadPageByPage) {
       400);
 }
 
+// What a hostile review found (each passed before its fix): the check must read every
+// value the route's handler may read, and ids and paths as the store reads them.
+TEST_P(AuthApiTest, ChecksWhatTheHandlerReadsNotWhatItMightHaveRead) {
+  const std::string alice = "alice:alicepw";
+  const std::string bob = "bob:bobpw";
+  auto experiment = [&](const std::string& user, const std::string& name) {
+    return Json::parse(
+               Call(user, "POST", "/api/2.0/mlflow/experiments/create", {{"name", name}}).body)
+        .value("experiment_id", std::string());
+  };
+  auto run_in = [&](const std::string& user, const std::string& exp) {
+    return Json::parse(Call(user, "POST", "/api/2.0/mlflow/runs/create", {{"experiment_id", exp}})
+                           .body)["run"]["info"]["run_id"]
+        .get<std::string>();
+  };
+  std::string secret = experiment(alice, "secret");
+  std::string victim = run_in(alice, secret);
+  ASSERT_EQ(Call(alice, "POST", "/api/2.0/mlflow/experiments/permissions/create",
+                 {{"experiment_id", secret}, {"username", "bob"}, {"permission", "NO_PERMISSIONS"}})
+                .status,
+            200);
+  std::string own = run_in(bob, experiment(bob, "own"));
+  // upload-artifact writes to ?run_uuid=, whatever the body says.
+  http::Response up =
+      Raw(Basic(bob), "POST",
+          "/ajax-api/2.0/mlflow/upload-artifact?run_uuid=" + victim + "&path=MLmodel",
+          Json{{"run_id", own}}.dump());
+  EXPECT_EQ(up.status, 403) << up.body;
+  // key[] and key[N] name the same parameter as key; run_uuid as much as run_id.
+  EXPECT_EQ(
+      Raw(Basic(bob), "GET", "/api/2.0/mlflow/runs/get?run_uuid=" + own + "&run_id[]=" + victim)
+          .status,
+      403);
+  EXPECT_EQ(
+      Raw(Basic(bob), "GET",
+          "/ajax-api/2.0/mlflow/metrics/get-history-bulk?run_id[0]=" + victim + "&metric_key=m")
+          .status,
+      403);
+  // A single id where a list is expected, and a body that is a JSON string.
+  EXPECT_EQ(Call(bob, "POST", "/api/2.0/mlflow/runs/search", {{"experiment_ids", secret}}).status,
+            403);
+  EXPECT_EQ(Raw(Basic(bob), "POST", "/api/2.0/mlflow/runs/search",
+                Json(Json{{"experiment_ids", {secret}}}.dump()).dump())
+                .status,
+            403);
+  // A PromptLab run is a run in that experiment.
+  EXPECT_EQ(Call(bob, "POST", "/ajax-api/2.0/mlflow/runs/create-promptlab-run",
+                 {{"experiment_id", secret},
+                  {"prompt_template", "x"},
+                  {"model_route", "r"},
+                  {"model_input", "i"},
+                  {"mlflow_version", "2.17.2"}})
+                .status,
+            403);
+  // "0N" and "./N/" are experiment N to the store, so to the check.
+  EXPECT_EQ(Call(bob, "GET", "/api/2.0/mlflow/experiments/get?experiment_id=0" + secret).status,
+            403);
+  const std::string file = secret + "/" + victim + "/artifacts/s.txt";
+  ASSERT_EQ(
+      Raw(Basic(alice), "PUT", "/api/2.0/mlflow-artifacts/artifacts/" + file, "secret").status,
+      200);
+  EXPECT_EQ(Raw(Basic(bob), "GET", "/api/2.0/mlflow-artifacts/artifacts/./" + file).status, 403);
+  EXPECT_EQ(Raw(Basic(bob), "GET", "/api/2.0/mlflow-artifacts/artifacts/0" + file).status, 403);
+  EXPECT_EQ(
+      Raw(Basic(bob), "GET", "/api/2.0/mlflow-artifacts/artifacts?path=./" + secret + "/" + victim)
+          .status,
+      403);
+  // A model version whose source is someone else's files would serve them through
+  // the model's grants.
+  ASSERT_EQ(Call(bob, "POST", "/api/2.0/mlflow/registered-models/create", {{"name", "bm"}}).status,
+            200);
+  for (const std::string& source : {"mlflow-artifacts:/" + secret + "/" + victim + "/artifacts",
+                                    "runs:/" + victim + "/model"}) {
+    EXPECT_EQ(Call(bob, "POST", "/api/2.0/mlflow/model-versions/create",
+                   {{"name", "bm"}, {"source", source}})
+                  .status,
+              403)
+        << source;
+  }
+  EXPECT_EQ(Call(bob, "POST", "/api/2.0/mlflow/model-versions/create",
+                 {{"name", "bm"}, {"source", "s3://b/x"}, {"run_id", victim}})
+                .status,
+            403);
+}
+
+// The signup form: an HTML answer whose user name cannot close its script, and no
+// form posted from another site through an admin's browser.
+TEST_P(AuthApiTest, SignupFormAnswersHtmlAndOnlyFromItsOwnPage) {
+  auto form = [&](const std::string& body, const std::string& origin) {
+    http::Request r;
+    r.method = "POST";
+    r.path = r.target = "/api/2.0/mlflow/users/create";
+    r.headers = {{"authorization", Basic("admin:adminpw")},
+                 {"content-type", "application/x-www-form-urlencoded"},
+                 {"host", "127.0.0.1:5000"}};
+    if (!origin.empty()) {
+      r.headers.emplace_back("origin", origin);
+    }
+    r.body = body;
+    return api_->HandleForTesting(std::move(r));
+  };
+  http::Response made = form("username=%3C%2Fscript%3Ex&password=pw", "http://127.0.0.1:5000");
+  EXPECT_EQ(made.status, 200) << made.body;
+  EXPECT_EQ(made.content_type, "text/html; charset=utf-8");
+  EXPECT_EQ(made.body.find("</script>x"), std::string::npos) << made.body;
+  EXPECT_NE(made.body.find("\\u003c/script>x"), std::string::npos) << made.body;
+  http::Response csrf = form("username=mallory&password=pw", "https://evil.example");
+  EXPECT_EQ(csrf.status, 403) << csrf.body;
+  EXPECT_EQ(Call("admin:adminpw", "GET", "/api/2.0/mlflow/users/get?username=mallory").status, 404);
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, AuthApiTest, ::testing::ValuesIn(testutil::TestEngines()),
                          [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
 
