@@ -54,6 +54,10 @@ struct ListenFlags {
   int64_t max_connections = 4096;
   int64_t max_connections_per_client = 0;  // 0: no per-client cap
   double rate_limit = 0;                   // requests per second per client; 0: none
+  std::string tls_cert = {};               // PEM files; both or neither
+  std::string tls_key = {};
+  // "https" with a certificate, else "http": for the banner.
+  std::string scheme() const { return tls_cert.empty() ? "http" : "https"; }
 };
 void AddListenFlags(CLI::App& cmd, ListenFlags& flags);
 // The server options the flags give; InvalidArgument naming a flag out of range.

@@ -157,6 +157,9 @@ void AddListenFlags(CLI::App& cmd, ListenFlags& flags) {
                  "requests per second from one client address (more get 429 with Retry-After; "
                  "bursts of one second's worth); 0: no limit")
       ->capture_default_str();
+  cmd.add_option("--tls-cert", flags.tls_cert,
+                 "serve HTTPS (TLS 1.2+) with this PEM certificate chain (with --tls-key)");
+  cmd.add_option("--tls-key", flags.tls_key, "the PEM private key of --tls-cert");
 }
 
 Result<http::ServerOptions> ToServerOptions(const ListenFlags& f) {
@@ -188,6 +191,8 @@ Result<http::ServerOptions> ToServerOptions(const ListenFlags& f) {
   }
   options.max_connections_per_client = static_cast<int>(f.max_connections_per_client);
   options.requests_per_second_per_client = f.rate_limit;
+  options.tls_cert_file = f.tls_cert;
+  options.tls_key_file = f.tls_key;
   return options;
 }
 

@@ -133,8 +133,8 @@ int RunServe(const ServeFlags& f) {
       serving::ModelServer::Error);
   return ServeUntilStopped(srv, "serve", [&](int port) {
     const serving::ServedModel& m = **served;
-    return m.name + " version " + m.version + " on http://" + f.listen.host + ":" +
-           std::to_string(port) + " (POST /predict; predicting with " +
+    return m.name + " version " + m.version + " on " + f.listen.scheme() + "://" + f.listen.host +
+           ":" + std::to_string(port) + " (POST /predict; predicting with " +
            m.predictor->PredictEngine() + ")";
   });
 }

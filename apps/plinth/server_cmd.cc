@@ -92,8 +92,8 @@ int RunServer(const ServerFlags& f) {
       },
       server::MlflowHttpError);
   return ServeUntilStopped(srv, "server", [&](int port) {
-    return "MLflow REST API on http://" + f.listen.host + ":" + std::to_string(port) + " (store " +
-           store + ")";
+    return "MLflow REST API on " + f.listen.scheme() + "://" + f.listen.host + ":" +
+           std::to_string(port) + " (store " + store + ")";
   });
 }
 

@@ -10,6 +10,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
@@ -176,6 +177,7 @@ struct Server::Impl {
   std::atomic<bool> stopping{false};
   std::atomic<int> connections{0};
   ClientLimits limits{options.max_connections_per_client, options.requests_per_second_per_client};
+  std::unique_ptr<net::ssl::context> tls;  // with a certificate: every connection is TLS
   core::Mutex sessions_mu;
   std::map<Session*, std::weak_ptr<Session>> sessions PLINTH_GUARDED_BY(sessions_mu);
 
@@ -244,12 +246,34 @@ using Socket = tcp::socket::rebind_executor<net::io_context::executor_type>::oth
 using TrackedExecutor = decltype(net::require(std::declval<net::io_context::executor_type>(),
                                               net::execution::outstanding_work.tracked));
 
+// What the server and a Responder need of a connection, plain or TLS.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(Socket&& socket, Server::Impl* server, std::string client)
-      : socket_(std::move(socket)), server_(server), client_(std::move(client)) {}
+  virtual ~Session() = default;
+  virtual void Start() = 0;
+  // Closes the connection if it is waiting for a request (called on Stop).
+  virtual void CloseIfIdle() = 0;
+  // Closes the connection if its deadline has passed (called by the sweep).
+  virtual void CloseIfExpired(int64_t now_ms) = 0;
+  // Sends `resp` on the connection's context: inline when called there, posted from
+  // any other thread.
+  virtual void Answer(Response resp, bool keep_alive) = 0;
+  virtual Server::Impl* server() const = 0;
+  virtual net::io_context::executor_type executor() = 0;
+};
 
-  ~Session() {
+using TlsStream = net::ssl::stream<Socket>;
+
+// One connection over `Stream`: the TCP socket itself, or a TLS stream over it.
+template <class Stream>
+class Connection final : public Session {
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
+ public:
+  Connection(Stream&& stream, Server::Impl* server, std::string client)
+      : stream_(std::move(stream)), server_(server), client_(std::move(client)) {}
+
+  ~Connection() override {
     --server_->connections;
     if (!client_.empty()) {
       server_->limits.Close(client_);
@@ -258,49 +282,63 @@ class Session : public std::enable_shared_from_this<Session> {
     server_->sessions.erase(this);
   }
 
-  void Start() {
+  void Start() override {
     {
       core::MutexLock lock(server_->sessions_mu);
       server_->sessions[this] = weak_from_this();
     }
-    net::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->ReadHeader(); });
+    if constexpr (kTls) {
+      // The handshake has the request timeout; a client that stalls in it is closed.
+      ExpireIn(server_->options.request_timeout_seconds);
+      net::dispatch(Lowest().get_executor(), [self = Self()] {
+        self->stream_.async_handshake(net::ssl::stream_base::server, [self](beast::error_code ec) {
+          if (ec) {
+            return self->Close();
+          }
+          self->ReadHeader();
+        });
+      });
+    } else {
+      net::dispatch(Lowest().get_executor(), [self = Self()] { self->ReadHeader(); });
+    }
   }
 
-  // Closes the connection if it is waiting for a request (called on Stop).
-  void CloseIfIdle() {
-    net::post(socket_.get_executor(), [self = shared_from_this()] {
+  void CloseIfIdle() override {
+    net::post(Lowest().get_executor(), [self = Self()] {
       if (self->idle_) {
         self->Close();
       }
     });
   }
 
-  // Closes the connection if its deadline has passed (called by the sweep):
-  // its pending read or write then ends with operation_aborted.
-  void CloseIfExpired(int64_t now_ms) {
+  // Its pending read or write then ends with operation_aborted.
+  void CloseIfExpired(int64_t now_ms) override {
     if (deadline_ms_.load(std::memory_order_relaxed) > now_ms) {
       return;
     }
-    net::post(socket_.get_executor(), [self = shared_from_this(), now_ms] {
+    net::post(Lowest().get_executor(), [self = Self(), now_ms] {
       if (self->deadline_ms_.load(std::memory_order_relaxed) <= now_ms) {
         self->Close();
       }
     });
   }
 
-  // Sends `resp` on the connection's context: inline when called there,
-  // posted from any other thread.
-  void Answer(Response resp, bool keep_alive) {
-    net::dispatch(socket_.get_executor(),
-                  [self = shared_from_this(), resp = std::move(resp), keep_alive]() mutable {
+  void Answer(Response resp, bool keep_alive) override {
+    net::dispatch(Lowest().get_executor(),
+                  [self = Self(), resp = std::move(resp), keep_alive]() mutable {
                     self->Send(std::move(resp), keep_alive);
                   });
   }
 
-  Server::Impl* server() const { return server_; }
-  net::io_context::executor_type executor() { return socket_.get_executor(); }
+  Server::Impl* server() const override { return server_; }
+  net::io_context::executor_type executor() override { return Lowest().get_executor(); }
 
  private:
+  std::shared_ptr<Connection> Self() {
+    return std::static_pointer_cast<Connection>(shared_from_this());
+  }
+  Socket& Lowest() { return beast::get_lowest_layer(stream_); }
+
   void ExpireIn(int seconds) {
     deadline_ms_.store(NowMs() + int64_t{seconds} * 1000, std::memory_order_relaxed);
   }
@@ -321,7 +359,18 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     idle_ = true;
     ExpireIn(server_->options.idle_timeout_seconds);
-    socket_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](beast::error_code ec) {
+    if constexpr (kTls) {
+      // Bytes may already wait decrypted inside the TLS stream, where the socket's
+      // readiness cannot see them: read the header at once, under the idle deadline.
+      bhttp::async_read_header(stream_, buffer_, *parser_,
+                               [self = Self()](beast::error_code ec, size_t) {
+                                 self->idle_ = false;
+                                 self->ExpireIn(self->server_->options.request_timeout_seconds);
+                                 self->OnHeader(ec);
+                               });
+      return;
+    }
+    Lowest().async_wait(tcp::socket::wait_read, [self = Self()](beast::error_code ec) {
       self->idle_ = false;
       if (ec) {
         return self->OnReadError(ec);
@@ -332,9 +381,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void ReadRequest() {
     ExpireIn(server_->options.request_timeout_seconds);
-    bhttp::async_read_header(
-        socket_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
+    bhttp::async_read_header(stream_, buffer_, *parser_,
+                             [self = Self()](beast::error_code ec, size_t) { self->OnHeader(ec); });
   }
 
   void OnHeader(beast::error_code ec) {
@@ -350,8 +398,8 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ExpectsContinue()) {
       // The client waits for this before it sends the body (curl: a second, then anyway).
       static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-      return net::async_write(socket_, net::buffer(kContinue.data(), kContinue.size()),
-                              [self = shared_from_this()](beast::error_code e, size_t) {
+      return net::async_write(stream_, net::buffer(kContinue.data(), kContinue.size()),
+                              [self = Self()](beast::error_code e, size_t) {
                                 if (e) {
                                   return self->OnReadError(e);
                                 }
@@ -370,13 +418,12 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void ReadBody() {
-    bhttp::async_read(socket_, buffer_, *parser_,
-                      [self = shared_from_this()](beast::error_code e, size_t) {
-                        if (e) {
-                          return self->OnReadError(e);
-                        }
-                        self->Handle();
-                      });
+    bhttp::async_read(stream_, buffer_, *parser_, [self = Self()](beast::error_code e, size_t) {
+      if (e) {
+        return self->OnReadError(e);
+      }
+      self->Handle();
+    });
   }
 
   // A request whose body cannot be delimited safely (RFC 9112 6.1, 6.3, 3.2):
@@ -466,7 +513,7 @@ class Session : public std::enable_shared_from_this<Session> {
       r.headers.emplace_back(std::move(name), std::string(field.value()));
     }
     r.body = std::move(req.body());
-    Responder respond(std::make_shared<Responder::Target>(shared_from_this(), req.keep_alive()));
+    Responder respond(std::make_shared<Responder::Target>(Self(), req.keep_alive()));
     if (!client_.empty()) {
       if (int wait = server_->limits.Take(client_); wait > 0) {  // over the client's rate
         Response limited = server_->errors(
@@ -531,9 +578,10 @@ class Session : public std::enable_shared_from_this<Session> {
         }
         res->keep_alive(keep_alive);
         res->prepare_payload();
-        bhttp::async_write(socket_, *res,
-                           [self = shared_from_this(), res, keep_alive](
-                               beast::error_code e, size_t) { self->AfterWrite(e, keep_alive); });
+        bhttp::async_write(stream_, *res,
+                           [self = Self(), res, keep_alive](beast::error_code e, size_t) {
+                             self->AfterWrite(e, keep_alive);
+                           });
         return;
       }
       resp = server_->errors(404, "cannot read " +
@@ -572,10 +620,9 @@ class Session : public std::enable_shared_from_this<Session> {
       out_body_.clear();
     }
     const std::array<net::const_buffer, 2> buffers{net::buffer(out_head_), net::buffer(out_body_)};
-    net::async_write(socket_, buffers,
-                     [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
-                       self->AfterWrite(ec, keep_alive);
-                     });
+    net::async_write(stream_, buffers, [self = Self(), keep_alive](beast::error_code ec, size_t) {
+      self->AfterWrite(ec, keep_alive);
+    });
   }
 
   void AfterWrite(beast::error_code ec, bool keep_alive) {
@@ -591,30 +638,29 @@ class Session : public std::enable_shared_from_this<Session> {
   // Half-closes, then discards what the client still sends, for up to 5 s.
   void Linger() {
     beast::error_code ec;
-    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    Lowest().shutdown(tcp::socket::shutdown_send, ec);
     ExpireIn(5);
     discard_.resize(64 * 1024);
     ReadAndDiscard();
   }
 
   void ReadAndDiscard() {
-    socket_.async_read_some(net::buffer(discard_),
-                            [self = shared_from_this()](beast::error_code ec, size_t) {
-                              if (ec) {
-                                return self->Close();
-                              }
-                              self->ReadAndDiscard();
-                            });
+    stream_.async_read_some(net::buffer(discard_), [self = Self()](beast::error_code ec, size_t) {
+      if (ec) {
+        return self->Close();
+      }
+      self->ReadAndDiscard();
+    });
   }
 
   void Close() {
     deadline_ms_.store(kNoDeadline, std::memory_order_relaxed);
     beast::error_code ec;
-    socket_.shutdown(tcp::socket::shutdown_send, ec);
-    socket_.close(ec);
+    Lowest().shutdown(tcp::socket::shutdown_send, ec);
+    Lowest().close(ec);
   }
 
-  Socket socket_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   Server::Impl* server_;
@@ -696,7 +742,13 @@ void Server::Impl::Accept() {
       ++connections;
       beast::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
-      std::make_shared<Session>(std::move(socket), this, std::move(client))->Start();
+      if (tls) {
+        std::make_shared<Connection<TlsStream>>(TlsStream(std::move(socket), *tls), this,
+                                                std::move(client))
+            ->Start();
+      } else {
+        std::make_shared<Connection<Socket>>(std::move(socket), this, std::move(client))->Start();
+      }
     }
     Accept();
   });
@@ -744,6 +796,35 @@ Server::~Server() { Stop(); }
 
 Status Server::Listen() {
   beast::error_code ec;
+  if (!impl_->options.tls_cert_file.empty() || !impl_->options.tls_key_file.empty()) {
+    if (impl_->options.tls_cert_file.empty() || impl_->options.tls_key_file.empty()) {
+      return InvalidArgument("--tls-cert and --tls-key go together");
+    }
+    for (const auto& [flag, file] : {std::pair{"--tls-cert", impl_->options.tls_cert_file},
+                                     std::pair{"--tls-key", impl_->options.tls_key_file}}) {
+      struct stat st {};
+      if (::stat(file.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+        return InvalidArgument(std::string(flag) + " " + file + ": not a readable file");
+      }
+    }
+    auto tls = std::make_unique<net::ssl::context>(net::ssl::context::tls_server);
+    tls->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                         net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
+                         net::ssl::context::no_tlsv1_1 | net::ssl::context::single_dh_use,
+                     ec);
+    tls->use_certificate_chain_file(impl_->options.tls_cert_file, ec);
+    if (ec) {
+      return InvalidArgument("--tls-cert " + impl_->options.tls_cert_file +
+                             ": not a readable PEM certificate chain (" + ec.message() + ")");
+    }
+    tls->use_private_key_file(impl_->options.tls_key_file, net::ssl::context::pem, ec);
+    if (ec) {
+      return InvalidArgument("--tls-key " + impl_->options.tls_key_file +
+                             ": not a readable PEM private key for the certificate (" +
+                             ec.message() + ")");
+    }
+    impl_->tls = std::move(tls);
+  }
   auto address = net::ip::make_address(impl_->options.host, ec);
   if (ec) {
     return InvalidArgument("--host \"" + impl_->options.host + "\": not an IP address");

@@ -93,6 +93,9 @@ struct ServerOptions {
   // second's worth) a request is answered 429 with Retry-After, the connection kept.
   int max_connections_per_client = 0;
   double requests_per_second_per_client = 0;
+  // PEM files: with both, every connection is TLS (1.2 or later); Listen checks them.
+  std::string tls_cert_file;
+  std::string tls_key_file;
   std::string server_name = "plinth";
 };
 
@@ -108,7 +111,7 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   // Binds and listens. Unavailable when the address is in use, InvalidArgument
-  // for an address that does not parse.
+  // for an address that does not parse or TLS files that do not load.
   Status Listen();
   // The bound port (after Listen).
   int port() const;
