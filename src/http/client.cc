@@ -41,6 +41,10 @@ Client::Client(std::string base_url, int timeout_seconds)
 
 Client::~Client() = default;
 
+void Client::Pin(const std::string& host, int port, const std::string& ip) {
+  pinned_ = host + ":" + std::to_string(port) + ":" + ip;
+}
+
 Result<ClientResponse> Client::Send(
     std::string_view method, std::string_view target, std::string_view body,
     std::string_view content_type,
@@ -58,6 +62,12 @@ Result<ClientResponse> Client::Send(
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_TIMEOUT, static_cast<long>(impl_->timeout_seconds));
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_slist* resolve = nullptr;
+  if (!pinned_.empty()) {
+    resolve = curl_slist_append(resolve, pinned_.c_str());
+    curl_easy_setopt(c, CURLOPT_RESOLVE, resolve);
+  }
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, Append);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &out.body);
   if (m == "HEAD") {
@@ -78,6 +88,7 @@ Result<ClientResponse> Client::Send(
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);
   CURLcode rc = curl_easy_perform(c);
   curl_slist_free_all(list);
+  curl_slist_free_all(resolve);
   if (rc != CURLE_OK) {
     return Unavailable(m + " " + url + ": " + curl_easy_strerror(rc));
   }
@@ -87,6 +98,10 @@ Result<ClientResponse> Client::Send(
   char* type = nullptr;
   curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &type);
   out.content_type = type != nullptr ? type : "";
+  curl_header* retry = nullptr;
+  if (curl_easy_header(c, "Retry-After", 0, CURLH_HEADER, -1, &retry) == CURLHE_OK) {
+    out.retry_after = retry->value;
+  }
   return out;
 }
 

@@ -17,6 +17,7 @@ struct ClientResponse {
   int status = 0;
   std::string content_type;
   std::string body;
+  std::string retry_after;  // the Retry-After header, if any
 };
 
 class Client {
@@ -29,6 +30,11 @@ class Client {
 
   const std::string& base_url() const { return base_url_; }
 
+  // Connects to `ip` whenever the URL names `host`:`port` (curl's --resolve), so that a
+  // name checked once is not resolved again to somewhere else. Only http and https
+  // are spoken; redirects are never followed.
+  void Pin(const std::string& host, int port, const std::string& ip);
+
   // Sends `method` `target` (a path with any query, appended to the base URL).
   // Unavailable when the server cannot be reached or the transfer fails; any
   // HTTP status is a response.
@@ -39,6 +45,7 @@ class Client {
  private:
   struct Impl;
   std::string base_url_;
+  std::string pinned_;  // "host:port:ip", or empty
   std::unique_ptr<Impl> impl_;
 };
 

@@ -617,6 +617,10 @@ Status Authorize(const Identity& who, const AuthOptions& options, const std::str
     }
     return check_experiment(*experiment, need);
   }
+  // Registry webhooks see every registry event: admins only manage them.
+  if (path == "/mlflow/webhooks" || path.starts_with("/mlflow/webhooks/")) {
+    return PermissionDenied("Permission denied");
+  }
   const Rule* rule = nullptr;
   for (const Rule& candidate : kRules) {
     if (candidate.path == path && candidate.method == method) {

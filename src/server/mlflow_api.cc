@@ -13,6 +13,7 @@
 #include "server/graphql.h"
 #include "server/mlflow_json.h"
 #include "server/routes.h"
+#include "server/webhooks.h"
 #include "tracking/artifacts.h"
 #include "tracking/service.h"
 
@@ -25,6 +26,8 @@ struct MlflowApi::Impl {
   std::unique_ptr<ArtifactLocations> locations;
   RouteTable routes;
   http::RequestMetrics request_metrics{"plinth_server"};
+  std::unique_ptr<WebhookSender> webhooks{
+      std::make_unique<WebhookSender>(WebhookPolicy::FromEnvironment())};
   std::unique_ptr<Authenticator> authenticator;  // with --auth
   // Password checks (argon2id, ~0.1 s each) run here, off the I/O threads; at most
   // kMaxPendingSignIns wait, more are answered 503 at once.
@@ -203,6 +206,7 @@ Result<std::unique_ptr<MlflowApi>> MlflowApi::Create(const ApiOptions& options) 
   AddLoggedModelRoutes(impl->routes);
   AddTraceRoutes(impl->routes);
   AddPromptlabRoute(impl->routes, *impl->locations);
+  AddWebhookRoutes(impl->routes, *impl->webhooks);
   return std::unique_ptr<MlflowApi>(new MlflowApi(std::move(impl)));
 }
 
@@ -377,7 +381,11 @@ std::optional<http::Response> MlflowApi::Dispatch(const http::Request& request, 
   }
   Result<std::string> out = [&]() -> Result<std::string> {
     PLINTH_ASSIGN_OR_RETURN(tracking::Service::Lease stores, impl_->service->Acquire());
-    return endpoint.run(stores, request, params);
+    Result<std::string> answer = endpoint.run(stores, request, params);
+    if (answer.ok()) {
+      FireRegistryEvents(*impl_->webhooks, stores, request, rest, *answer);
+    }
+    return answer;
   }();
   if (!out.ok()) {
     return ErrorResponse(out.status());

@@ -163,6 +163,14 @@ class RouteTable {
                                      const PathParams&) { return Body(fn(s, r)); };
   }
 
+  // A templated route that needs the whole lease (several stores).
+  template <typename Fn>
+  void AddServiceTemplate(const std::string& path, const std::string& method, Fn fn) {
+    templates_.emplace(path);
+    routes_[path][method].run = [fn](tracking::Service::Lease& s, const http::Request& r,
+                                     const PathParams& p) { return Body(fn(s, r, p)); };
+  }
+
   void AddWrite(const std::string& path, WriteFn fn) {
     routes_[path]["POST"].write = std::move(fn);
   }
@@ -223,6 +231,14 @@ void AddTraceRoutes(RouteTable& routes);
 // MLflow 2.x's prompt engineering UI: runs/create-promptlab-run, which writes its run's
 // promptlab model and evaluation table through `locations`.
 void AddPromptlabRoute(RouteTable& routes, const ArtifactLocations& locations);
+
+class WebhookSender;
+// MLflow 3's registry webhooks: create, list, get, update, delete, test.
+void AddWebhookRoutes(RouteTable& routes, const WebhookSender& sender);
+// After a registry route answered `answer` to `r`: the webhook event it fires, if any
+// (model_version.created, model_version_alias.created, prompt_tag.set, ...), queued.
+void FireRegistryEvents(WebhookSender& sender, tracking::Service::Lease& stores,
+                        const http::Request& r, std::string_view rest, const std::string& answer);
 
 // MLflow's auth API (users, experiment and registered-model permissions), with --auth.
 void AddAuthRoutes(RouteTable& routes);

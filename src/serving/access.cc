@@ -109,8 +109,8 @@ Need RouteNeed(std::string_view p, unsigned public_routes) {
   if (p == "/metrics") {
     return (public_routes & kPublicMetrics) != 0 ? Need::kNone : Need::kScore;
   }
-  bool metadata = p == "/version" || p == "/v2" ||
-                  (p.starts_with("/v2/models/") && !p.ends_with("/infer"));
+  bool metadata =
+      p == "/version" || p == "/v2" || (p.starts_with("/v2/models/") && !p.ends_with("/infer"));
   if (metadata) {
     return (public_routes & kPublicMetadata) != 0 ? Need::kNone : Need::kScore;
   }

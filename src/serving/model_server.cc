@@ -272,8 +272,9 @@ ModelServer::Answered ModelServer::Route(const CallPtr& call) {
       std::optional<Role> role = options_.tokens->RoleOf(request);
       if (!role) {
         route = "unauthorized";
-        http::Response r = Error(401, "this endpoint needs 'Authorization: Bearer TOKEN' with a "
-                                      "token from the server's --auth-token-file");
+        http::Response r = Error(401,
+                                 "this endpoint needs 'Authorization: Bearer TOKEN' with a "
+                                 "token from the server's --auth-token-file");
         r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"plinth\"");
         return r;
       }

@@ -29,7 +29,8 @@ struct Service::Impl {
   struct Connection {
     std::unique_ptr<TrackingStore> tracking;
     std::unique_ptr<RegistryStore> registry;
-    std::unique_ptr<AuthStore> auth;  // with ServiceOptions::auth
+    std::unique_ptr<AuthStore> auth;         // with ServiceOptions::auth
+    std::unique_ptr<WebhookStore> webhooks;  // once a lease has asked for it
   };
   std::vector<Connection> free PLINTH_GUARDED_BY(mu);
 
@@ -110,17 +111,28 @@ Result<Service::Lease> Service::Acquire() {
     if (!impl_->free.empty()) {
       Impl::Connection c = std::move(impl_->free.back());
       impl_->free.pop_back();
-      return Lease(this, std::move(c.tracking), std::move(c.registry), std::move(c.auth));
+      return Lease(this, std::move(c.tracking), std::move(c.registry), std::move(c.auth),
+                   std::move(c.webhooks));
     }
   }
   PLINTH_ASSIGN_OR_RETURN(Impl::Connection c, impl_->Open());
-  return Lease(this, std::move(c.tracking), std::move(c.registry), std::move(c.auth));
+  return Lease(this, std::move(c.tracking), std::move(c.registry), std::move(c.auth),
+               std::move(c.webhooks));
 }
 
 void Service::Release(std::unique_ptr<TrackingStore> tracking,
-                      std::unique_ptr<RegistryStore> registry, std::unique_ptr<AuthStore> auth) {
+                      std::unique_ptr<RegistryStore> registry, std::unique_ptr<AuthStore> auth,
+                      std::unique_ptr<WebhookStore> webhooks) {
   core::MutexLock lock(impl_->mu);
-  impl_->free.push_back({std::move(tracking), std::move(registry), std::move(auth)});
+  impl_->free.push_back(
+      {std::move(tracking), std::move(registry), std::move(auth), std::move(webhooks)});
+}
+
+Result<WebhookStore*> Service::Lease::webhooks() {
+  if (webhooks_ == nullptr) {
+    PLINTH_ASSIGN_OR_RETURN(webhooks_, OpenWebhookStore(owner_->impl_->options.store_uri));
+  }
+  return webhooks_.get();
 }
 
 void Service::Log(LogRequest write, std::function<void(Status)> done) {
@@ -133,34 +145,40 @@ uint64_t Service::writes_committed() const {
 uint64_t Service::commits() const { return impl_->commits.load(std::memory_order_relaxed); }
 
 Service::Lease::Lease(Service* owner, std::unique_ptr<TrackingStore> tracking,
-                      std::unique_ptr<RegistryStore> registry, std::unique_ptr<AuthStore> auth)
+                      std::unique_ptr<RegistryStore> registry, std::unique_ptr<AuthStore> auth,
+                      std::unique_ptr<WebhookStore> webhooks)
     : owner_(owner),
       tracking_(std::move(tracking)),
       registry_(std::move(registry)),
-      auth_(std::move(auth)) {}
+      auth_(std::move(auth)),
+      webhooks_(std::move(webhooks)) {}
 
 Service::Lease::Lease(Lease&& other) noexcept
     : owner_(std::exchange(other.owner_, nullptr)),
       tracking_(std::move(other.tracking_)),
       registry_(std::move(other.registry_)),
-      auth_(std::move(other.auth_)) {}
+      auth_(std::move(other.auth_)),
+      webhooks_(std::move(other.webhooks_)) {}
 
 Service::Lease& Service::Lease::operator=(Lease&& other) noexcept {
   if (this != &other) {
     if (owner_ != nullptr && tracking_ != nullptr) {
-      owner_->Release(std::move(tracking_), std::move(registry_), std::move(auth_));
+      owner_->Release(std::move(tracking_), std::move(registry_), std::move(auth_),
+                      std::move(webhooks_));
     }
     owner_ = std::exchange(other.owner_, nullptr);
     tracking_ = std::move(other.tracking_);
     registry_ = std::move(other.registry_);
     auth_ = std::move(other.auth_);
+    webhooks_ = std::move(other.webhooks_);
   }
   return *this;
 }
 
 Service::Lease::~Lease() {
   if (owner_ != nullptr && tracking_ != nullptr) {
-    owner_->Release(std::move(tracking_), std::move(registry_), std::move(auth_));
+    owner_->Release(std::move(tracking_), std::move(registry_), std::move(auth_),
+                    std::move(webhooks_));
   }
 }
 

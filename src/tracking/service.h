@@ -27,6 +27,7 @@
 #include "tracking/auth_store.h"
 #include "tracking/registry_store.h"
 #include "tracking/tracking_store.h"
+#include "tracking/webhook_store.h"
 
 namespace plinth::tracking {
 
@@ -65,15 +66,20 @@ class Service {
     RegistryStore& registry() { return *registry_; }
     // Only when the service was opened with `auth`.
     AuthStore& auth() { return *auth_; }
+    // The registry's webhooks: a connection opened the first time a lease asks, then
+    // pooled with the others.
+    Result<WebhookStore*> webhooks();
 
    private:
     friend class Service;
     Lease(Service* owner, std::unique_ptr<TrackingStore> tracking,
-          std::unique_ptr<RegistryStore> registry, std::unique_ptr<AuthStore> auth);
+          std::unique_ptr<RegistryStore> registry, std::unique_ptr<AuthStore> auth,
+          std::unique_ptr<WebhookStore> webhooks);
     Service* owner_;
     std::unique_ptr<TrackingStore> tracking_;
     std::unique_ptr<RegistryStore> registry_;
     std::unique_ptr<AuthStore> auth_;
+    std::unique_ptr<WebhookStore> webhooks_;
   };
 
   // A free connection, or a new one when every connection is in use. Never
@@ -95,7 +101,7 @@ class Service {
   struct Impl;
   explicit Service(std::unique_ptr<Impl> impl);
   void Release(std::unique_ptr<TrackingStore> tracking, std::unique_ptr<RegistryStore> registry,
-               std::unique_ptr<AuthStore> auth);
+               std::unique_ptr<AuthStore> auth, std::unique_ptr<WebhookStore> webhooks);
   std::unique_ptr<Impl> impl_;
 };
 

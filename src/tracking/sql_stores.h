@@ -14,6 +14,7 @@
 #include "tracking/auth_store.h"
 #include "tracking/registry_store.h"
 #include "tracking/tracking_store.h"
+#include "tracking/webhook_store.h"
 
 namespace plinth::tracking {
 
@@ -38,5 +39,8 @@ Result<std::unique_ptr<RegistryStore>> OpenRegistryStore(
 
 // The users and grants of `plinth server --auth`, on the database at `store_uri`.
 Result<std::unique_ptr<AuthStore>> OpenAuthStore(const std::string& store_uri);
+
+// The registry's webhooks, on the database at `store_uri`.
+Result<std::unique_ptr<WebhookStore>> OpenWebhookStore(const std::string& store_uri);
 
 }  // namespace plinth::tracking
