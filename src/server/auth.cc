@@ -54,17 +54,6 @@ std::string Base64UrlEncode(std::string_view data) {
   return s;
 }
 
-std::string HmacSha256(const std::string& key, std::string_view data) {
-  std::array<unsigned char, crypto_auth_hmacsha256_BYTES> mac{};
-  crypto_auth_hmacsha256_state state;
-  crypto_auth_hmacsha256_init(&state, reinterpret_cast<const unsigned char*>(key.data()),
-                              key.size());
-  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(data.data()),
-                                data.size());
-  crypto_auth_hmacsha256_final(&state, mac.data());
-  return {reinterpret_cast<const char*>(mac.data()), mac.size()};
-}
-
 // The username a valid token names, or none. HS256 only; "exp" and "nbf" checked
 // when present.
 std::optional<std::string> VerifyToken(const std::string& secret, std::string_view token) {
@@ -323,6 +312,17 @@ struct Authenticator::Cache {
     return {reinterpret_cast<const char*>(out.data()), out.size()};
   }
 };
+
+std::string HmacSha256(const std::string& key, std::string_view data) {
+  std::array<unsigned char, crypto_auth_hmacsha256_BYTES> mac{};
+  crypto_auth_hmacsha256_state state;
+  crypto_auth_hmacsha256_init(&state, reinterpret_cast<const unsigned char*>(key.data()),
+                              key.size());
+  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(data.data()),
+                                data.size());
+  crypto_auth_hmacsha256_final(&state, mac.data());
+  return {reinterpret_cast<const char*>(mac.data()), mac.size()};
+}
 
 std::string CanonicalExperimentId(const std::string& id) {
   int64_t v = 0;

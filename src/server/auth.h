@@ -45,6 +45,9 @@ Result<AuthOptions> ReadAuthConfig(const std::string& path);
 Result<std::string> HashPassword(const std::string& password);
 bool VerifyPassword(const std::string& hash, const std::string& password);
 
+// HMAC-SHA256 of `data` under `key` (libsodium): raw bytes.
+std::string HmacSha256(const std::string& key, std::string_view data);
+
 // A JWT signed HS256 with `secret` carrying {"username": user} (and "exp" when
 // `ttl_seconds` > 0): what MLFLOW_TRACKING_TOKEN holds.
 std::string MintToken(const std::string& secret, const std::string& username, int64_t ttl_seconds,

@@ -2,7 +2,6 @@
 
 #include <arpa/inet.h>
 #include <netdb.h>
-#include <sodium.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
@@ -18,6 +17,7 @@
 #include "core/hash.h"
 #include "core/thread_pool.h"
 #include "http/client.h"
+#include "server/auth.h"
 
 namespace plinth::server {
 namespace {
@@ -348,16 +348,7 @@ Json ExamplePayload(const WebhookEvent& e) {
 
 std::string WebhookSignature(const std::string& secret, const std::string& delivery_id,
                              const std::string& timestamp, const std::string& body) {
-  std::string message = delivery_id + "." + timestamp + "." + body;
-  std::array<unsigned char, crypto_auth_hmacsha256_BYTES> mac{};
-  crypto_auth_hmacsha256_state state;
-  crypto_auth_hmacsha256_init(&state, reinterpret_cast<const unsigned char*>(secret.data()),
-                              secret.size());
-  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(message.data()),
-                                message.size());
-  crypto_auth_hmacsha256_final(&state, mac.data());
-  return "v1," + core::Base64Encode(
-                     std::string_view(reinterpret_cast<const char*>(mac.data()), mac.size()));
+  return "v1," + core::Base64Encode(HmacSha256(secret, delivery_id + "." + timestamp + "." + body));
 }
 
 WebhookSender::WebhookSender(WebhookPolicy policy)
