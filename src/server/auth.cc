@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <semaphore>
 #include <vector>
@@ -281,6 +282,107 @@ Result<std::optional<std::string>> ArtifactExperiment(std::string_view path) {
     return std::optional<std::string>();
   }
   return std::optional<std::string>(CanonicalExperimentId(first));
+}
+
+using ExperimentCheck = std::function<Status(const std::string&, Need)>;
+
+// The route's need by method: GET reads, DELETE of the thing itself deletes, the rest writes.
+Need NeedOf(const std::string& method, bool deletes_whole) {
+  if (method == "GET") {
+    return Need::kRead;
+  }
+  return method == "DELETE" && deletes_whole ? Need::kDelete : Need::kUpdate;
+}
+
+// Logged models and traces, by the experiment each belongs to; none for other routes.
+std::optional<Status> AuthorizeMlflow3(const std::string& method, std::string_view path,
+                                       const http::Request& r, tracking::Service::Lease& stores,
+                                       const ExperimentCheck& check_experiment,
+                                       const ExperimentCheck& check_run) {
+  auto each = [&](const std::vector<std::string>& ids, Need need) -> Status {
+    for (const std::string& id : ids) {
+      PLINTH_RETURN_IF_ERROR(check_experiment(id, need));
+    }
+    return Status::Ok();
+  };
+  auto params = [&]() { return Params::Read(r); };
+  auto segment = [&](std::string_view prefix) {
+    std::string_view rest = path.substr(prefix.size());
+    return std::string(rest.substr(0, rest.find('/')));
+  };
+  if (path == "/mlflow/logged-models" && method == "POST") {
+    PLINTH_ASSIGN_OR_RETURN(Params p, params());
+    PLINTH_ASSIGN_OR_RETURN(auto ids, p.Required({"experiment_id"}));
+    return each(ids, Need::kUpdate);
+  }
+  if (path == "/mlflow/logged-models/search") {
+    PLINTH_ASSIGN_OR_RETURN(Params p, params());
+    return each(p.All({"experiment_ids"}), Need::kRead);
+  }
+  if (path.starts_with("/mlflow/logged-models/")) {
+    std::string id = segment("/mlflow/logged-models/");
+    PLINTH_ASSIGN_OR_RETURN(tracking::LoggedModel m,
+                            stores.tracking().GetLoggedModel(id, /*allow_deleted=*/true));
+    bool whole = path.substr(std::string_view("/mlflow/logged-models/").size()) == id;
+    return check_experiment(m.experiment_id, NeedOf(method, whole));
+  }
+  if (path == "/mlflow/get-trace-artifact") {
+    PLINTH_ASSIGN_OR_RETURN(Params p, params());
+    PLINTH_ASSIGN_OR_RETURN(auto ids, p.Required({"request_id"}));
+    for (const std::string& id : ids) {
+      PLINTH_ASSIGN_OR_RETURN(tracking::TraceInfo t, stores.tracking().GetTraceInfo(id));
+      PLINTH_RETURN_IF_ERROR(check_experiment(t.experiment_id, Need::kRead));
+    }
+    return Status::Ok();
+  }
+  if (path == "/mlflow/traces" || path == "/mlflow/traces/search" ||
+      path == "/mlflow/traces/delete-traces") {
+    PLINTH_ASSIGN_OR_RETURN(Json m, ReadRawMessage(r));
+    PLINTH_ASSIGN_OR_RETURN(Params p, params());
+    std::vector<std::string> ids = p.All({"experiment_id", "experiment_ids"});
+    // MLflow 3: {"trace": {"trace_info": {"trace_location": {"mlflow_experiment": ...}}}}
+    // and a search's {"locations": [{"mlflow_experiment": {"experiment_id"}}]}.
+    auto location = [&](const Json& loc) {
+      if (loc.is_object() && loc.contains("mlflow_experiment") &&
+          loc["mlflow_experiment"].is_object() &&
+          loc["mlflow_experiment"].contains("experiment_id")) {
+        const Json& id = loc["mlflow_experiment"]["experiment_id"];
+        ids.push_back(id.is_string() ? id.get<std::string>() : id.dump());
+      }
+    };
+    if (m.contains("trace") && m["trace"].is_object() && m["trace"].contains("trace_info") &&
+        m["trace"]["trace_info"].is_object() &&
+        m["trace"]["trace_info"].contains("trace_location")) {
+      location(m["trace"]["trace_info"]["trace_location"]);
+    }
+    if (m.contains("locations") && m["locations"].is_array()) {
+      for (const Json& loc : m["locations"]) {
+        location(loc);
+      }
+    }
+    Need need = method == "GET" || path == "/mlflow/traces/search" ? Need::kRead
+                : path == "/mlflow/traces/delete-traces"           ? Need::kDelete
+                                                                   : Need::kUpdate;
+    return each(ids, need);
+  }
+  if (path == "/mlflow/traces/link-to-run") {
+    PLINTH_ASSIGN_OR_RETURN(Params p, params());
+    PLINTH_ASSIGN_OR_RETURN(auto runs, p.Required({"run_id"}));
+    for (const std::string& run : runs) {
+      PLINTH_RETURN_IF_ERROR(check_run(run, Need::kUpdate));
+    }
+    for (const std::string& id : p.All({"trace_ids"})) {
+      PLINTH_ASSIGN_OR_RETURN(tracking::TraceInfo t, stores.tracking().GetTraceInfo(id));
+      PLINTH_RETURN_IF_ERROR(check_experiment(t.experiment_id, Need::kUpdate));
+    }
+    return Status::Ok();
+  }
+  if (path.starts_with("/mlflow/traces/")) {
+    std::string id = segment("/mlflow/traces/");
+    PLINTH_ASSIGN_OR_RETURN(tracking::TraceInfo t, stores.tracking().GetTraceInfo(id));
+    return check_experiment(t.experiment_id, NeedOf(method, false));
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -616,6 +718,12 @@ Status Authorize(const Identity& who, const AuthOptions& options, const std::str
                                                       : PermissionDenied("Permission denied");
     }
     return check_experiment(*experiment, need);
+  }
+  // MLflow 3's logged models and traces (MLflow 2.17's auth app predates them): the
+  // grants of the experiment they belong to.
+  if (std::optional<Status> checked =
+          AuthorizeMlflow3(method, path, r, stores, check_experiment, check_run)) {
+    return *checked;
   }
   // Registry webhooks see every registry event: admins only manage them.
   if (path == "/mlflow/webhooks" || path.starts_with("/mlflow/webhooks/")) {

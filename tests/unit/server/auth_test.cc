@@ -9,6 +9,8 @@
 #include <chrono>
 #include <fstream>
 #include <string>
+#include <tuple>
+#include <vector>
 
 #include "core/hash.h"
 #include "core/json.h"
@@ -431,6 +433,49 @@ TEST_P(AuthApiTest, ChecksWhatTheHandlerReadsNotWhatItMightHaveRead) {
                  {{"name", "bm"}, {"source", "s3://b/x"}, {"run_id", victim}})
                 .status,
             403);
+}
+
+// MLflow 3's logged models and traces follow their experiment's grants (MLflow 2.17's auth
+// app checked none of them: any signed-in user read and deleted them).
+TEST_P(AuthApiTest, LoggedModelsAndTracesFollowTheirExperiment) {
+  const std::string alice = "alice:alicepw";
+  const std::string bob = "bob:bobpw";
+  std::string secret =
+      Json::parse(Call(alice, "POST", "/api/2.0/mlflow/experiments/create", {{"name", "secret"}})
+                      .body)["experiment_id"];
+  ASSERT_EQ(Call(alice, "POST", "/api/2.0/mlflow/experiments/permissions/create",
+                 {{"experiment_id", secret}, {"username", "bob"}, {"permission", "NO_PERMISSIONS"}})
+                .status,
+            200);
+  http::Response model = Call(alice, "POST", "/api/2.0/mlflow/logged-models",
+                              {{"experiment_id", secret}, {"name", "m"}});
+  ASSERT_EQ(model.status, 200) << model.body;
+  std::string model_id = Json::parse(model.body)["model"]["info"]["model_id"];
+  http::Response trace = Call(alice, "POST", "/api/2.0/mlflow/traces",
+                              {{"experiment_id", secret}, {"timestamp_ms", 1}});
+  ASSERT_EQ(trace.status, 200) << trace.body;
+  std::string trace_id = Json::parse(trace.body)["trace_info"]["request_id"];
+  EXPECT_EQ(Call(alice, "GET", "/api/2.0/mlflow/logged-models/" + model_id).status, 200);
+  for (const auto& [method, target, body] : std::vector<std::tuple<std::string, std::string, Json>>{
+           {"GET", "/api/2.0/mlflow/logged-models/" + model_id, Json()},
+           {"DELETE", "/api/2.0/mlflow/logged-models/" + model_id, Json()},
+           {"POST", "/api/2.0/mlflow/logged-models", {{"experiment_id", secret}}},
+           {"POST", "/api/2.0/mlflow/logged-models/search", {{"experiment_ids", {secret}}}},
+           {"GET", "/api/2.0/mlflow/traces/" + trace_id + "/info", Json()},
+           {"GET", "/api/2.0/mlflow/traces?experiment_ids=" + secret, Json()},
+           {"POST", "/api/2.0/mlflow/traces", {{"experiment_id", secret}, {"timestamp_ms", 1}}},
+           {"POST",
+            "/api/2.0/mlflow/traces/delete-traces",
+            {{"experiment_id", secret}, {"max_timestamp_millis", 5}}},
+           {"GET", "/api/3.0/mlflow/traces/" + trace_id, Json()},
+           {"POST",
+            "/api/3.0/mlflow/traces/search",
+            {{"locations", {{{"mlflow_experiment", {{"experiment_id", secret}}}}}}}},
+           {"GET", "/ajax-api/2.0/mlflow/get-trace-artifact?request_id=" + trace_id, Json()},
+       }) {
+    http::Response r = Call(bob, method, target, body);
+    EXPECT_EQ(r.status, 403) << method << " " << target << " " << r.body;
+  }
 }
 
 // The signup form: an HTML answer whose user name cannot close its script, and no
