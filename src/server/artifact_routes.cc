@@ -118,6 +118,16 @@ std::optional<http::Response> HandleArtifactFiles(std::string_view rest, const h
   auto result = [](Result<Json> j) {
     return j.ok() ? JsonResponse(*j) : ErrorResponse(j.status());
   };
+  // Multipart uploads (MLflow's mpu/create, complete, abort): not for a local artifact root,
+  // answered as MLflow answers for one, so that its client (with
+  // MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD) falls back to a plain upload.
+  for (std::string_view mpu : {"/mlflow-artifacts/mpu/create", "/mlflow-artifacts/mpu/complete",
+                               "/mlflow-artifacts/mpu/abort"}) {
+    if (rest == mpu || (rest.starts_with(mpu) && rest[mpu.size()] == '/')) {
+      return ErrorResponse("NOT_IMPLEMENTED",
+                           "Multipart upload is not supported for the current artifact repository");
+    }
+  }
   if (rest == kArtifacts) {  // list
     if (r.method != "GET") {
       return ErrorResponse("BAD_REQUEST", "Method " + r.method + " is not allowed for " + r.path);

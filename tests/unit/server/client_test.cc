@@ -258,6 +258,28 @@ TEST(MlflowApiTest, LocalArtifactRootIsTheOnlyLocalDirectoryServed) {
 }
 
 }  // namespace
+// Multipart uploads are answered as MLflow answers them for a local artifact root: its
+// client (MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD=true) falls back to a plain upload only on
+// this message; a 404 made log_artifact fail.
+TEST(MlflowApiTest, MultipartUploadIsMlflowsNotImplemented) {
+  testutil::TempDir dir;
+  auto api = MlflowApi::Create({"sqlite:///" + dir.File("m.db"), dir.File("art"), "test"});
+  ASSERT_TRUE(api.ok());
+  for (const char* what : {"create", "complete", "abort"}) {
+    http::Request r;
+    r.method = "POST";
+    r.path = r.target = std::string("/api/2.0/mlflow-artifacts/mpu/") + what + "/0/run/big.bin";
+    r.headers.emplace_back("content-type", "application/json");
+    r.body = R"({"path": "big.bin", "num_parts": 3})";
+    http::Response out = (*api)->HandleForTesting(std::move(r));
+    EXPECT_EQ(out.status, 501) << out.body;
+    EXPECT_NE(out.body.find("\"message\":\"Multipart upload is not supported for the current "
+                            "artifact repository\""),
+              std::string::npos)
+        << out.body;
+  }
+}
+
 // Hostile requests to the MLflow 3, trace and PromptLab routes: each a clear 4xx, and
 // nothing half-written (each of these failed before its fix).
 TEST(MlflowApiTest, NewRoutesRefuseHostileInputCleanly) {
