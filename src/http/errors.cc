@@ -26,6 +26,8 @@ constexpr Mapping kMappings[] = {
     {StatusCode::kIoError, 500, "INTERNAL_ERROR"},
     // error_codes Plinth answers by name, without a Status code of their own.
     {StatusCode::kNotFound, 404, "ENDPOINT_NOT_FOUND"},
+    // MLflow's name for a 429 (a client over its limits).
+    {StatusCode::kResourceExhausted, 429, "REQUEST_LIMIT_EXCEEDED"},
 };
 
 }  // namespace

@@ -104,18 +104,20 @@ class ClientLimits {
 
   bool enabled() const { return max_connections_ > 0 || rate_ > 0; }
 
-  // A connection from `client` opens: false when the client holds its cap already.
+  // A connection from `client` opens: false when the client holds its cap already. A
+  // client's bucket outlives its connections (reconnecting does not refill it).
   bool Open(const std::string& client) {
     core::MutexLock lock(mu_);
-    Entry& e = clients_[client];
-    if (e.connections == 0) {
+    if (clients_.size() >= kPruneAt) {
+      Prune();
+    }
+    auto [it, added] = clients_.try_emplace(client);
+    Entry& e = it->second;
+    if (added) {
       e.tokens = burst_;
       e.refilled_us = core::SystemClock().MonotonicMicros();
     }
     if (max_connections_ > 0 && e.connections >= max_connections_) {
-      if (e.connections == 0) {
-        clients_.erase(client);
-      }
       return false;
     }
     ++e.connections;
@@ -125,8 +127,11 @@ class ClientLimits {
   void Close(const std::string& client) {
     core::MutexLock lock(mu_);
     auto it = clients_.find(client);
-    if (it != clients_.end() && --it->second.connections <= 0) {
-      clients_.erase(it);
+    if (it != clients_.end()) {
+      --it->second.connections;
+      if (it->second.connections <= 0 && rate_ <= 0) {
+        clients_.erase(it);  // no bucket to remember
+      }
     }
   }
 
@@ -154,12 +159,37 @@ class ClientLimits {
     double tokens = 0;
     int64_t refilled_us = 0;
   };
+  // Forgets the clients with no connection whose bucket has refilled: they are as if new.
+  void Prune() PLINTH_REQUIRES(mu_) {
+    const int64_t now = core::SystemClock().MonotonicMicros();
+    std::erase_if(clients_, [&](const auto& item) {
+      const Entry& e = item.second;
+      return e.connections <= 0 &&
+             e.tokens + static_cast<double>(now - e.refilled_us) / 1e6 * rate_ >= burst_;
+    });
+  }
+
+  static constexpr size_t kPruneAt = 4096;
   const int max_connections_;
   const double rate_;
   const double burst_;
   core::Mutex mu_;
   std::unordered_map<std::string, Entry> clients_ PLINTH_GUARDED_BY(mu_);
 };
+
+// Whose limits a connection counts against: an IPv4 address (also when mapped into
+// IPv6), or an IPv6 /64, the smallest block one client is usually given.
+std::string ClientKey(const net::ip::address& a) {
+  if (a.is_v6() && a.to_v6().is_v4_mapped()) {
+    return net::ip::make_address_v4(net::ip::v4_mapped, a.to_v6()).to_string();
+  }
+  if (a.is_v6()) {
+    auto bytes = a.to_v6().to_bytes();
+    std::fill(bytes.begin() + 8, bytes.end(), 0);
+    return net::ip::address_v6(bytes).to_string() + "/64";
+  }
+  return a.to_string();
+}
 
 struct Server::Impl {
   static constexpr int kSweepMs = 100;
@@ -291,7 +321,9 @@ class Connection final : public Session {
       // The handshake has the request timeout; a client that stalls in it is closed.
       ExpireIn(server_->options.request_timeout_seconds);
       net::dispatch(Lowest().get_executor(), [self = Self()] {
+        self->idle_ = true;  // a stop closes a connection that has not finished its handshake
         self->stream_.async_handshake(net::ssl::stream_base::server, [self](beast::error_code ec) {
+          self->idle_ = false;
           if (ec) {
             return self->Close();
           }
@@ -360,6 +392,10 @@ class Connection final : public Session {
     idle_ = true;
     ExpireIn(server_->options.idle_timeout_seconds);
     if constexpr (kTls) {
+      // One deadline covers the wait and the header here: the shorter of the two, so a
+      // client sending its header a byte at a time is closed at the request timeout.
+      ExpireIn(std::min(server_->options.idle_timeout_seconds,
+                        server_->options.request_timeout_seconds));
       // Bytes may already wait decrypted inside the TLS stream, where the socket's
       // readiness cannot see them: read the header at once, under the idle deadline.
       bhttp::async_read_header(stream_, buffer_, *parser_,
@@ -726,8 +762,14 @@ void Server::Impl::Accept() {
       std::string client;
       if (limits.enabled()) {
         beast::error_code ignored;
-        client = socket.remote_endpoint(ignored).address().to_string();
-        if (!limits.Open(client)) {  // over the client's connection cap: a 429, then closed
+        client = ClientKey(socket.remote_endpoint(ignored).address());
+        const bool admitted = limits.Open(client);
+        if (!admitted && tls) {  // over the client's cap, and no handshake for an answer
+          socket.close(ignored);
+          Accept();
+          return;
+        }
+        if (!admitted) {  // over the client's connection cap: a 429, then closed
           Response r = errors(429, "too many connections from " + client);
           std::string head = "HTTP/1.1 429 TOO MANY REQUESTS\r\nContent-Type: " + r.content_type +
                              "\r\nContent-Length: " + std::to_string(r.body.size()) +

@@ -168,7 +168,7 @@ void AddWebhookRoutes(RouteTable& routes, const WebhookSender& sender) {
           PLINTH_RETURN_IF_ERROR(CheckWebhookName(Str(m, "name")));
           u.name = Str(m, "name");
         }
-        if (m.contains("url") && m["url"].is_string()) {
+        if (!Str(m, "url").empty()) {
           PLINTH_RETURN_IF_ERROR(CheckWebhookUrl(Str(m, "url"), out->policy()).status());
           u.url = Str(m, "url");
         }

@@ -102,9 +102,13 @@ bool IsPublic(const sockaddr* sa) {
       std::memcpy(&v4.sin_addr, b + 12, 4);
       return IsPublic(reinterpret_cast<const sockaddr*>(&v4));
     }
-    bool zero_prefix = std::all_of(b, b + 15, [](unsigned char c) { return c == 0; });
-    if (zero_prefix && (b[15] == 0 || b[15] == 1)) {
-      return false;  // :: and ::1
+    if (std::all_of(b, b + 12, [](unsigned char c) { return c == 0; })) {
+      return false;  // ::, ::1 and the IPv4-compatible ::a.b.c.d
+    }
+    static constexpr unsigned char kNat64[12] = {0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0};
+    if (std::equal(kNat64, kNat64 + 12, b) || (b[0] == 0x20 && b[1] == 0x02) ||
+        (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0)) {
+      return false;  // NAT64 64:ff9b::/96, 6to4 2002::/16, site-local fec0::/10
     }
     return !((b[0] & 0xfe) == 0xfc ||                    // fc00::/7 unique local
              (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) ||  // fe80::/10 link local
@@ -121,6 +125,18 @@ std::string AddressText(const sockaddr* sa) {
           ? static_cast<const void*>(&reinterpret_cast<const sockaddr_in*>(sa)->sin_addr)
           : static_cast<const void*>(&reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr);
   return ::inet_ntop(sa->sa_family, src, buf.data(), buf.size()) != nullptr ? buf.data() : "";
+}
+
+// `url` with any user:password@ replaced by "***@", for messages and logs.
+std::string Redacted(const std::string& url) {
+  size_t scheme = url.find("://");
+  size_t start = scheme == std::string::npos ? 0 : scheme + 3;
+  size_t end = url.find_first_of("/?#", start);
+  size_t at = url.rfind('@', end == std::string::npos ? url.size() : end);
+  if (at == std::string::npos || at < start) {
+    return url;
+  }
+  return url.substr(0, start) + "***" + url.substr(at);
 }
 
 // Now as Python's datetime.now(timezone.utc).isoformat().
@@ -207,9 +223,17 @@ Result<WebhookTarget> CheckWebhookUrl(const std::string& url, const WebhookPolic
   if (url.find_first_not_of(" \t\r\n") == std::string::npos) {
     return InvalidArgument("Webhook URL cannot be empty or just whitespace: " + Repr(url));
   }
-  if (url.size() > 2048 || url.find_first_of(" \t\r\n") != std::string::npos) {
-    return InvalidArgument("Invalid webhook URL " + Repr(url.substr(0, 100)) +
-                           ": spaces or over 2048 characters");
+  // Control characters (a NUL ends the URL libcurl reads), spaces and backslashes are
+  // refused outright: the URL checked must be the URL sent.
+  for (char c : url) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x21 || u == 0x7f || c == '\\') {
+      return InvalidArgument("Invalid webhook URL " + Repr(Redacted(url.substr(0, 100))) +
+                             ": control characters, spaces and backslashes are not allowed");
+    }
+  }
+  if (url.size() > 2048) {
+    return InvalidArgument("Invalid webhook URL: over 2048 characters");
   }
   size_t colon = url.find("://");
   std::string scheme = colon == std::string::npos ? "" : Lower(url.substr(0, colon));
@@ -261,7 +285,18 @@ Result<WebhookTarget> CheckWebhookUrl(const std::string& url, const WebhookPolic
     target.port = port;
   }
   if (target.host.empty()) {
-    return InvalidArgument("Webhook URL must include a hostname: " + Repr(url));
+    return InvalidArgument("Webhook URL must include a hostname: " + Repr(Redacted(url)));
+  }
+  // A host as libcurl reads it too: ASCII letters, digits, '.', '-' (or an IPv6 literal);
+  // no percent-encoding or non-ASCII name that curl would decode into another host.
+  const bool literal6 = authority.starts_with("[");
+  for (char c : target.host) {
+    bool ok = std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '-' ||
+              (literal6 && (c == ':'));
+    if (!ok) {
+      return InvalidArgument("Invalid webhook URL " + Repr(Redacted(url)) +
+                             ": the host must be a plain name or address");
+    }
   }
   if (policy.allow_private_ips) {
     return target;
@@ -282,6 +317,12 @@ Result<WebhookTarget> CheckWebhookUrl(const std::string& url, const WebhookPolic
     if (target.address.empty()) {
       target.address = AddressText(a->ai_addr);
     }
+  }
+  in6_addr v6{};
+  in_addr v4{};
+  if (literal6 || ::inet_pton(AF_INET, target.host.c_str(), &v4) == 1 ||
+      ::inet_pton(AF_INET6, target.host.c_str(), &v6) == 1) {
+    target.address.clear();  // an address already: nothing to resolve, nothing to pin
   }
   return target;
 }
@@ -354,7 +395,10 @@ std::string WebhookSignature(const std::string& secret, const std::string& deliv
 WebhookSender::WebhookSender(WebhookPolicy policy)
     : policy_(std::move(policy)), pool_(std::make_unique<core::ThreadPool>(4)) {}
 
-WebhookSender::~WebhookSender() = default;  // the pool finishes what is queued
+WebhookSender::~WebhookSender() {
+  stopping_ = true;  // queued deliveries return at once; one under way ends its attempt
+  pool_.reset();
+}
 
 void WebhookSender::Fire(tracking::Service::Lease& stores, const WebhookEvent& event,
                          const Json& data) {
@@ -376,7 +420,7 @@ void WebhookSender::Fire(tracking::Service::Lease& stores, const WebhookEvent& e
     }
     (void)pool_->Submit([this, hook = std::move(hook), event, data] {
       queued_.fetch_sub(1);
-      Outcome o = Deliver(hook, event, data);
+      Outcome o = Deliver(hook, event, data, policy_.max_retries + 1, policy_.timeout_seconds);
       if (!o.error.empty() || o.status >= 400) {
         spdlog::warn("webhook {} ({}) {}.{}: {}", hook.name, hook.webhook_id, Lower(event.entity),
                      Lower(event.action),
@@ -387,7 +431,15 @@ void WebhookSender::Fire(tracking::Service::Lease& stores, const WebhookEvent& e
 }
 
 Json WebhookSender::Test(const tracking::Webhook& hook, const WebhookEvent& event) const {
-  Outcome o = Deliver(hook, event, ExamplePayload(event));
+  // A test answers its request, on an I/O thread: one at a time, one attempt of at most
+  // 10 s (deliveries retry on the sender threads instead).
+  if (testing_.exchange(true)) {
+    return {{"success", false},
+            {"error_message", "Failed to test webhook: another test is running; retry shortly"}};
+  }
+  Outcome o = Deliver(hook, event, ExamplePayload(event), /*attempts=*/1,
+                      std::min(policy_.timeout_seconds, 10));
+  testing_.store(false);
   if (!o.error.empty()) {
     return {{"success", false}, {"error_message", "Failed to test webhook: " + o.error}};
   }
@@ -395,8 +447,13 @@ Json WebhookSender::Test(const tracking::Webhook& hook, const WebhookEvent& even
 }
 
 WebhookSender::Outcome WebhookSender::Deliver(const tracking::Webhook& hook,
-                                              const WebhookEvent& event, const Json& data) const {
+                                              const WebhookEvent& event, const Json& data,
+                                              int attempts, int timeout_seconds) const {
   Outcome out;
+  if (stopping_) {
+    out.error = "the server is stopping";
+    return out;
+  }
   Result<WebhookTarget> target = CheckWebhookUrl(hook.url, policy_);
   if (!target.ok()) {
     out.error = target.status().message();
@@ -419,23 +476,34 @@ WebhookSender::Outcome WebhookSender::Deliver(const tracking::Webhook& hook,
     headers.emplace_back("X-MLflow-Signature",
                          WebhookSignature(hook.secret, delivery_id, timestamp, body));
   }
-  http::Client client(hook.url, policy_.timeout_seconds);
+  http::Client client(hook.url, timeout_seconds);
   if (!target->address.empty()) {
     client.Pin(target->host, target->port, target->address);
   }
   std::mt19937 jitter(std::random_device{}());
   double wait = 0;  // before the next attempt
-  for (int attempt = 0; attempt <= policy_.max_retries; ++attempt) {
-    if (wait > 0) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int64_t>(wait * 1000)));
+  for (int attempt = 0; attempt < attempts; ++attempt) {
+    // Waits in steps, so that a stopping server does not wait for a receiver's backoff.
+    for (auto until = std::chrono::steady_clock::now() +
+                      std::chrono::milliseconds(static_cast<int64_t>(wait * 1000));
+         std::chrono::steady_clock::now() < until && !stopping_;) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    if (stopping_) {
+      break;
     }
     // urllib3's backoff for the attempt after this one: 0 s, then 2, 4, ... s (at most
     // 60), each with up to 1 s of jitter; a Retry-After answer replaces it.
     wait = (attempt == 0 ? 0 : std::min(60.0, static_cast<double>(2 << (attempt - 1)))) +
            std::uniform_real_distribution<double>(0, 1)(jitter);
     Result<http::ClientResponse> r = client.Send("POST", "", body, "application/json", headers);
-    if (!r.ok()) {
-      out.error = r.status().message();
+    if (!r.ok()) {  // curl's message names the URL: said again without its credentials
+      std::string why = r.status().message();
+      std::string prefix = "POST " + hook.url + ": ";
+      if (why.starts_with(prefix)) {
+        why = why.substr(prefix.size());
+      }
+      out.error = "POST " + Redacted(hook.url) + ": " + why;
       out.status = 0;
       continue;
     }

@@ -78,7 +78,8 @@ class WebhookSender {
 
   // MLflow's /test: `event`'s example payload sent to `hook` now (also when it is
   // disabled); {"success", "response_status", "response_body"} or
-  // {"success": false, "error_message"}.
+  // {"success": false, "error_message"}. It runs on the request's thread, so it is one
+  // attempt of at most 10 s, and one test at a time.
   core::Json Test(const tracking::Webhook& hook, const tracking::WebhookEvent& event) const;
 
   const WebhookPolicy& policy() const { return policy_; }
@@ -90,11 +91,13 @@ class WebhookSender {
     std::string error;  // set when no answer came
   };
   Outcome Deliver(const tracking::Webhook& hook, const tracking::WebhookEvent& event,
-                  const core::Json& data) const;
+                  const core::Json& data, int attempts, int timeout_seconds) const;
 
   WebhookPolicy policy_;
   std::unique_ptr<core::ThreadPool> pool_;
   std::atomic<int> queued_{0};
+  std::atomic<bool> stopping_{false};
+  mutable std::atomic<bool> testing_{false};
 };
 
 }  // namespace plinth::server

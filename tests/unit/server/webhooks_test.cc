@@ -32,8 +32,9 @@ TEST(WebhooksTest, NamesAsMlflowValidatesThem) {
 
 TEST(WebhooksTest, UrlsNeedAnAllowedSchemeAndAPublicAddress) {
   WebhookPolicy strict;  // MLflow's defaults: https, public addresses only
+  using namespace std::string_literals;
   struct Case {
-    const char* url;
+    std::string url;
     const char* error;
   };
   for (const Case& c : {
@@ -54,6 +55,18 @@ TEST(WebhooksTest, UrlsNeedAnAllowedSchemeAndAPublicAddress) {
            Case{"https://[fd00::1]/x", "non-public"},
            Case{"https://100.64.0.1/x", "non-public"},
            Case{"https://user@0.0.0.0/x", "non-public"},
+           Case{"https://[::7f00:1]/x", "non-public"},        // IPv4-compatible
+           Case{"https://[64:ff9b::a00:1]/x", "non-public"},  // NAT64 of 10.0.0.1
+           Case{"https://[2002:a00:1::1]/x", "non-public"},   // 6to4
+           Case{"https://[fec0::1]/x", "non-public"},         // site-local
+           // What a hostile review found: libcurl reads a URL up to its NUL, so the host
+           // checked after '@' was not the host connected to (a read-SSRF through /test).
+           Case{"http://127.0.0.1:5099\0@8.8.8.8/"s, "control characters"},
+           Case{"https://8.8.8.8\\@127.0.0.1/", "backslashes"},
+           Case{"https://%6cocalhost/x", "plain name or address"},
+           Case{"https://b\xC3\xBC"
+                "cher.example/x",
+                "plain name or address"},
        }) {
     auto r = CheckWebhookUrl(c.url, strict);
     ASSERT_FALSE(r.ok()) << c.url;
@@ -64,13 +77,20 @@ TEST(WebhooksTest, UrlsNeedAnAllowedSchemeAndAPublicAddress) {
   ASSERT_TRUE(pub.ok()) << pub.status().ToString();
   EXPECT_EQ(pub->host, "8.8.8.8");
   EXPECT_EQ(pub->port, 8443);
-  EXPECT_EQ(pub->address, "8.8.8.8");  // pinned: connected to as checked
+  EXPECT_EQ(pub->address, "");  // an address already: nothing to resolve again or pin
   WebhookPolicy open;
   open.allowed_schemes = {"http", "https"};
   open.allow_private_ips = true;
   auto local = CheckWebhookUrl("http://127.0.0.1:9/x", open);
   ASSERT_TRUE(local.ok());
   EXPECT_EQ(local->port, 9);
+  // Credentials in a URL stay out of messages.
+  auto secretive = CheckWebhookUrl("ftp://bob:hunter2@example.com/x", strict);
+  ASSERT_FALSE(secretive.ok());
+  auto spaced = CheckWebhookUrl("https://bob:hunter2@exa mple.com/x", strict);
+  ASSERT_FALSE(spaced.ok());
+  EXPECT_EQ(spaced.status().message().find("hunter2"), std::string::npos)
+      << spaced.status().message();
 }
 
 TEST(WebhooksTest, EventsAreMlflowsCombinations) {
