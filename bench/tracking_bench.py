@@ -15,11 +15,13 @@ is better for Plinth: throughput ratio, or time ratio MLflow/Plinth) and writes
 bench/out/tracking_side_by_side.json.
 
 usage: tracking_bench.py BUILD_DIR [--runs 1000] [--metrics 20000] [--seconds 10]
-                         [--servers plinth,mlflow] [--shared ../shared]
+                         [--servers plinth,mlflow] [--shared ../shared] [--auth]
+(--auth --servers plinth measures what access control costs: every request signed in)
 (--servers plinth alone under tests/scripts/with_postgres.sh measures PostgreSQL: set
 PLINTH_TEST_POSTGRES_URI; MLflow's side always runs on SQLite)
 """
 import argparse
+import base64
 import http.client
 import json
 import os
@@ -42,9 +44,16 @@ p.add_argument("--metrics", type=int, default=20000)
 p.add_argument("--seconds", type=int, default=10)
 p.add_argument("--servers", default="plinth,mlflow")
 p.add_argument("--shared", default=os.path.join(HERE, "..", "..", "shared"))
+p.add_argument("--auth", action="store_true",
+               help="plinth server --auth, every request signed in with HTTP Basic as a user who "
+                    "is not an admin (each route's permission check runs)")
 args = p.parse_args()
 plinth = os.path.abspath(os.path.join(args.build, "apps/plinth/plinth"))
 HDR = {"Content-Type": "application/json"}
+AUTH = {}
+if args.auth:
+    AUTH = {"Authorization": "Basic " + base64.b64encode(b"admin:bench-password").decode()}
+    HDR.update(AUTH)
 
 
 def start(kind, tmp):
@@ -54,6 +63,11 @@ def start(kind, tmp):
         cmd = [plinth, "server", "--store", store, "--artifacts-root", f"{tmp}/art",
                "--port", str(port), "--threads", "2"]
         env = None
+        if args.auth:
+            with open(f"{tmp}/auth.ini", "w") as f:
+                f.write("[mlflow]\ndefault_permission = READ\nadmin_username = admin\n"
+                        "admin_password = bench-password\n")
+            cmd += ["--auth", "--auth-config", f"{tmp}/auth.ini"]
     else:
         store = f"sqlite:///{tmp}/bench.db"
         cmd = ["/usr/bin/python3", "-m", "mlflow", "server", "--backend-store-uri", store,
@@ -70,7 +84,7 @@ def start(kind, tmp):
     while time.monotonic() < deadline:
         try:
             c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            c.request("GET", "/health")
+            c.request("GET", "/health")  # open without credentials
             if c.getresponse().status == 200:
                 break
         except OSError:
@@ -98,6 +112,11 @@ def measure(kind):
     def get(path):
         return json.loads(call("GET", "/api/2.0/mlflow" + path))
 
+    if args.auth and kind == "plinth":
+        # A user who is not an admin, so that every route's permission check runs.
+        post("/users/create", {"username": "bench", "password": "bench-user-pw"})
+        AUTH["Authorization"] = "Basic " + base64.b64encode(b"bench:bench-user-pw").decode()
+        HDR.update(AUTH)
     res = {"store": store.split(":")[0]}
     exp = post("/experiments/create", {"name": "bench"})["experiment_id"]
     run = post("/runs/create", {"experiment_id": exp, "start_time": 0})["run"]["info"]["run_id"]
@@ -115,9 +134,10 @@ function request()
   local body = string.format('{"run_id": "%s", "key": "wrk", "value": %d, "timestamp": %d, "step": %d}',
                              "RUN", n, 1700000000000 + n, step)
   return wrk.format("POST", "/api/2.0/mlflow/runs/log-metric",
-                    {["Content-Type"] = "application/json"}, body)
+                    {["Content-Type"] = "application/json"AUTHHEADER}, body)
 end
-""".replace("RUN", run))
+""".replace("RUN", run).replace(
+            "AUTHHEADER", "".join(f', ["{k}"] = "{v}"' for k, v in AUTH.items())))
     out = subprocess.run(["wrk", "-t2", "-c16", f"-d{args.seconds}s", "--latency", "-s", lua,
                           f"http://127.0.0.1:{port}"], capture_output=True, text=True).stdout
     for line in out.splitlines():
@@ -199,10 +219,10 @@ end
     up, down = [], []
     for _ in range(5):
         t0 = time.perf_counter()
-        call("PUT", path, blob, {"Content-Type": "application/octet-stream"})
+        call("PUT", path, blob, {"Content-Type": "application/octet-stream", **AUTH})
         up.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
-        got = call("GET", path, None, {})
+        got = call("GET", path, None, dict(AUTH))
         down.append(time.perf_counter() - t0)
         assert got == blob
     res["artifact_8mb_upload_ms"] = statistics.median(up) * 1000
@@ -235,5 +255,6 @@ if len(servers) == 2:
         print(f"| {key} | {a[key]:,.2f} | {b[key]:,.2f} | {ratio:,.1f}x |")
     results["advantage"] = ratios
 os.makedirs(os.path.join(HERE, "out"), exist_ok=True)
-with open(os.path.join(HERE, "out", "tracking_side_by_side.json"), "w") as f:
+with open(os.path.join(HERE, "out", "tracking_side_by_side" + ("_auth" if args.auth else "") +
+                       ".json"), "w") as f:
     json.dump(results, f, indent=1)
