@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
 #include <array>
 #include <charconv>
@@ -436,6 +437,10 @@ std::string CanonicalExperimentId(const std::string& id) {
 }
 
 Result<AuthOptions> ReadAuthConfig(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {  // not a FIFO that never ends
+    return InvalidArgument(path + ": not a readable regular file (the auth config)");
+  }
   std::ifstream in(path);
   if (!in) {
     return InvalidArgument(path + ": cannot read the auth config file");

@@ -5,6 +5,7 @@
 #include "server/auth.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <chrono>
 #include <fstream>
@@ -61,6 +62,11 @@ TEST(AuthConfigTest, ReadsMlflowsIniAndNamesTheLineOfAnError) {
     EXPECT_NE(bad.status().message().find(c.error), std::string::npos) << bad.status().message();
   }
   EXPECT_FALSE(ReadAuthConfig(dir.File("missing.ini")).ok());
+  // A FIFO would block the server's start forever: refused without opening it.
+  ASSERT_EQ(::mkfifo(dir.File("fifo.ini").c_str(), 0600), 0);
+  auto fifo = ReadAuthConfig(dir.File("fifo.ini"));
+  ASSERT_FALSE(fifo.ok());
+  EXPECT_NE(fifo.status().message().find("not a readable regular file"), std::string::npos);
 }
 
 TEST(AuthConfigTest, HashesWithArgon2idAndChecksConstantTime) {
