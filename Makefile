@@ -42,7 +42,7 @@ test-tsan:
 # each for FUZZ_SECONDS from its seed corpus in tests/fuzz/corpus/NAME; a crash
 # fails. The serving request parsers get the full time, the others a third.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := protocols json csv expr config search bundle mlflow auth
+FUZZ_TARGETS := protocols json csv expr config search bundle mlflow auth otlp
 fuzz:
 	cmake --preset fuzz >/dev/null
 	cmake --build --preset fuzz

@@ -12,7 +12,7 @@ PACKAGES=(
   openssl bc mount util-linux e2fsprogs curl
   # libraries (see docs/ARCHITECTURE.md, "Dependencies")
   libssl-dev zlib1g-dev libre2-dev libboost-dev libxxhash-dev libsqlite3-dev libpq-dev libcurl4-openssl-dev
-  libsodium-dev
+  libsodium-dev libprotobuf-dev protobuf-compiler
   nlohmann-json3-dev libsimdjson-dev libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev libfast-float-dev
   # model libraries: XGBoost (gbdt, random_forest, linear) and libtorch (mlp)
   libxgboost-dev libtorch-dev

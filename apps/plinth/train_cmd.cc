@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "commands.h"
+#include "core/clock.h"
 #include "core/file.h"
 #include "core/json.h"
 #include "ml/bundle.h"
@@ -64,13 +65,26 @@ int RunTrain(const TrainFlags& f) {
   }
   train::TrainOptions options;
   options.progress = !f.quiet;
+  const int64_t start_ns = core::SystemClock().NowMicros() * 1000;
   Result<train::TrainResult> result = train::Train(*config, options);
+  // The training as one trace of the run (a failure to record it is only a warning).
+  auto trace = [&](const train::TrainResult* done, const Status& failure) -> std::string {
+    Result<std::string> id = train::RecordTrainingTrace(
+        *config, done, failure, target, run, start_ns, core::SystemClock().NowMicros() * 1000);
+    if (!id.ok()) {
+      std::fprintf(stderr, "plinth: warning: cannot record the training's trace: %s\n",
+                   id.status().message().c_str());
+      return "";
+    }
+    return *id;
+  };
   if (!result.ok()) {
     if (tracking.ok()) {
       if (Status s = train::FailTrainingRun(target, run, result.status()); !s.ok()) {
         std::fprintf(stderr, "plinth: warning: cannot mark run %s FAILED: %s\n", run.run_id.c_str(),
                      s.message().c_str());
       }
+      trace(nullptr, result.status());
     }
     return ReportError(result.status());
   }
@@ -123,6 +137,9 @@ int RunTrain(const TrainFlags& f) {
     std::printf("tracked: run %s in experiment '%s'%s\n", tracked->run_id.c_str(),
                 config->experiment.c_str(),
                 tracked->model_version > 0 ? ("; registered " + tracked->model_uri).c_str() : "");
+    if (const std::string id = trace(&*result, Status::Ok()); !id.empty()) {
+      std::printf("traced: %s (mlflow.get_trace, or the run's traces)\n", id.c_str());
+    }
   } else if (!f.no_track && !f.quiet) {
     std::fprintf(stderr, "not tracked: no Plinth project here and no --tracking-uri\n");
   }

@@ -2,6 +2,7 @@
 #include <filesystem>
 
 #include "server/routes.h"
+#include "tracking/spans.h"
 
 namespace plinth::server {
 
@@ -208,10 +209,23 @@ std::optional<http::Response> HandleArtifactFiles(std::string_view rest, const h
       return ErrorResponse(info.status());
     }
     std::string root;
+    bool in_store = false;
     for (const tracking::Tag& t : info->tags) {
       if (t.key == tracking::kTraceArtifactLocationTag) {
         root = t.value;
       }
+      in_store = in_store ||
+                 (t.key == tracking::kTraceSpansLocationTag && t.value == tracking::kSpansInStore);
+    }
+    if (in_store) {  // spans sent over OTLP: traces.json as the client would have written it
+      Result<tracking::Trace> trace = stores->tracking().GetTrace(id, /*allow_partial=*/true);
+      if (!trace.ok()) {
+        return ErrorResponse(trace.status());
+      }
+      http::Response out;
+      out.content_type = "application/octet-stream";
+      out.body = tracking::TracesJson(trace->spans);
+      return out;
     }
     std::optional<ArtifactLocations::Found> base = locations.Find(root);
     if (root.empty() || !base) {

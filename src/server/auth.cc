@@ -378,6 +378,19 @@ std::optional<Status> AuthorizeMlflow3(const std::string& method, std::string_vi
     }
     return Status::Ok();
   }
+  if (path == "/v1/traces") {  // OTLP: the spans go to the experiment the header names
+    return check_experiment(std::string(r.Header("x-mlflow-experiment-id")), Need::kUpdate);
+  }
+  if (path == "/mlflow/traces/get" || path == "/mlflow/traces/batchGet") {
+    PLINTH_ASSIGN_OR_RETURN(Params p, params());
+    for (const std::string& id : p.All({"trace_id", "trace_ids"})) {
+      Result<tracking::TraceInfo> t = stores.tracking().GetTraceInfo(id);
+      if (t.ok()) {  // unknown ids answer not found (get) or are left out (batchGet)
+        PLINTH_RETURN_IF_ERROR(check_experiment(t->experiment_id, Need::kRead));
+      }
+    }
+    return Status::Ok();
+  }
   if (path.starts_with("/mlflow/traces/")) {
     std::string id = segment("/mlflow/traces/");
     PLINTH_ASSIGN_OR_RETURN(tracking::TraceInfo t, stores.tracking().GetTraceInfo(id));

@@ -313,10 +313,15 @@ std::optional<http::Response> MlflowApi::Dispatch(const http::Request& request, 
     }
     return AnswerGraphql(request, who);
   }
+  if (path == "/v1/traces") {
+    *route = "/v1/traces";
+    return AnswerOtlpTraces(request, *impl_->service);
+  }
   if (path == "/version") {
     http::Response r;
     r.content_type = "text/plain; charset=utf-8";
-    r.body = impl_->options.version;
+    r.body = std::string(kMlflowApiVersion);
+    r.headers.emplace_back("X-Plinth-Version", impl_->options.version);
     return r;
   }
   if (path == "/signup" && impl_->authenticator) {

@@ -24,12 +24,17 @@ struct LogRequest;
 
 namespace plinth::server {
 
+// What GET /version answers: the MLflow release whose REST API Plinth follows. MLflow 3
+// clients read it as the server's version (3.4 and later: spans go over OTLP); Plinth's
+// own version is in the X-Plinth-Version header.
+inline constexpr std::string_view kMlflowApiVersion = "3.10.1";
+
 struct ApiOptions {
   std::string store_uri;  // sqlite:///... or postgresql://...
   // The directory behind MLflow's proxied artifact URIs: experiments keep their
   // artifacts at mlflow-artifacts:/<experiment id>, which is DIR/<experiment id>.
   std::string artifacts_destination;
-  std::string version;  // answered at /version
+  std::string version;  // Plinth's, in /version's X-Plinth-Version header
   // The artifact location root of new experiments (MLflow's --default-artifact-root):
   // the proxied mlflow-artifacts: by default; a file:// URI or local path (clients then
   // write there themselves), or any other URI a client can reach.

@@ -226,8 +226,14 @@ void AddArtifactRoutes(RouteTable& routes, const ArtifactLocations& locations);
 void AddLineageRoutes(RouteTable& routes);
 // MLflow 3's logged models (logged-models/...), a run's model inputs and outputs.
 void AddLoggedModelRoutes(RouteTable& routes);
-// MLflow's v2 traces (traces/...).
+// MLflow's traces (traces/..., v2 and v3) and their assessments.
 void AddTraceRoutes(RouteTable& routes);
+// OTLP span ingestion, POST /v1/traces as MLflow 3 serves it: an ExportTraceServiceRequest
+// in protobuf or JSON (gzip or deflate accepted, at most kMaxOtlpBody bytes once
+// decompressed), its spans stored per trace in the experiment the
+// X-Mlflow-Experiment-Id header names.
+inline constexpr size_t kMaxOtlpBody = size_t{64} << 20;
+http::Response AnswerOtlpTraces(const http::Request& r, tracking::Service& service);
 // MLflow 2.x's prompt engineering UI: runs/create-promptlab-run, which writes its run's
 // promptlab model and evaluation table through `locations`.
 void AddPromptlabRoute(RouteTable& routes, const ArtifactLocations& locations);

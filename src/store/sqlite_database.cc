@@ -2,9 +2,11 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <unordered_map>
 
 namespace plinth::store {
@@ -193,7 +195,17 @@ Result<std::unique_ptr<Database>> OpenSqlite(std::string_view path) {
   sqlite3_busy_timeout(db, 30000);
   auto out = std::make_unique<SqliteDatabase>(db, p);
   if (p != ":memory:") {
-    PLINTH_RETURN_IF_ERROR(out->ExecScript("PRAGMA journal_mode=WAL"));
+    // Switching a new file to WAL takes an exclusive lock, and a connection that finds
+    // it taken (another process opening the same new store) gets SQLITE_BUSY without
+    // the busy handler: retried here for as long as the busy timeout.
+    for (int attempt = 0;; ++attempt) {
+      Status s = out->ExecScript("PRAGMA journal_mode=WAL");
+      if (s.ok() || s.code() != StatusCode::kUnavailable || attempt == 3000) {
+        PLINTH_RETURN_IF_ERROR(s);
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
   }
   PLINTH_RETURN_IF_ERROR(
       out->ExecScript("PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; "

@@ -164,9 +164,42 @@ struct LoggedModelQuery {
   std::string page_token;
 };
 
+// An assessment of a trace (MLflow 3's Assessment): a feedback (a judgement, with an
+// optional error) or an expectation (the ground truth), by a source.
+struct Assessment {
+  std::string assessment_id;  // a-<32 hex>, the server's
+  std::string trace_id;
+  std::string name;
+  std::string span_id = {};      // "" = the whole trace
+  std::string source_type = {};  // HUMAN | LLM_JUDGE | CODE | SOURCE_TYPE_UNSPECIFIED
+  std::string source_id = {};
+  int64_t create_time_ms = 0;
+  int64_t last_update_time_ms = 0;
+  bool is_expectation = false;             // else a feedback
+  std::string value_json = {};             // the value (google.protobuf.Value) as JSON, "" = none
+  std::string error_json = {};             // a feedback's AssessmentError as JSON, "" = none
+  std::string serialized_value_json = {};  // an expectation's serialized_value, "" = none
+  std::string rationale = {};
+  std::vector<Tag> metadata = {};
+  std::string overrides = {};  // the assessment this one replaces, "" = none
+  bool valid = true;           // false once another assessment overrides it
+  std::string run_id = {};
+};
+
+// What UpdateAssessment changes (MLflow's update mask): each set field.
+struct AssessmentUpdate {
+  std::optional<std::string> name;
+  // The new value of the same kind as the assessment's: {value_json, error_json,
+  // serialized_value_json} of `is_expectation`.
+  std::optional<Assessment> value;
+  std::optional<std::string> rationale;
+  std::optional<std::vector<Tag>> metadata;  // merged into the existing metadata
+};
+
 // An MLflow trace's info (the v2 TraceInfo): one request through an instrumented
-// application; its spans are the client's, in traces.json under the trace's
-// mlflow.artifactLocation tag.
+// application. Its spans are in the metadata store when the trace's
+// mlflow.trace.spansLocation tag says TRACKING_STORE (sent over OTLP), else the
+// client's, in traces.json under the trace's mlflow.artifactLocation tag.
 struct TraceInfo {
   std::string request_id;  // 32 hex
   std::string experiment_id;
@@ -180,6 +213,28 @@ struct TraceInfo {
   std::string client_request_id = {};
   std::string request_preview = {};
   std::string response_preview = {};
+  std::vector<Assessment> assessments = {};  // MLflow 3's, oldest first
+};
+
+// One span of a trace as MLflow's SQL store keeps it: the columns a read needs and
+// `content`, MLflow's span dictionary (Span.to_dict(): base64 ids, attribute values as
+// JSON text), which is also what a traces.json file lists.
+struct Span {
+  std::string trace_id;        // MLflow's: tr-<32 hex>
+  std::string span_id;         // 16 hex
+  std::string parent_span_id;  // 16 hex, "" for the root
+  std::string name;
+  std::string type;    // the mlflow.spanType attribute, "" = none
+  std::string status;  // OK | ERROR | UNSET
+  int64_t start_time_ns = 0;
+  std::optional<int64_t> end_time_ns;  // none while running
+  std::string content;
+};
+
+// A trace with its spans, root first, then by start time.
+struct Trace {
+  TraceInfo info;
+  std::vector<Span> spans;
 };
 
 struct TraceQuery {
@@ -201,6 +256,9 @@ struct TraceDeletion {
 
 // The tag naming where a trace's spans are (traces.json under it).
 inline constexpr std::string_view kTraceArtifactLocationTag = "mlflow.artifactLocation";
+// The tag saying the spans are in the metadata store (value kSpansInStore).
+inline constexpr std::string_view kTraceSpansLocationTag = "mlflow.trace.spansLocation";
+inline constexpr std::string_view kSpansInStore = "TRACKING_STORE";
 
 // A lineage edge: `src` produced or fed `dst`. Kinds: "data" (a data version,
 // id = its SHA-256), "pipeline_run", "run", "model_version" (id = NAME/VERSION),

@@ -1,5 +1,6 @@
 #include "tracking/mlflow_json.h"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -8,6 +9,7 @@
 
 #include "core/clock.h"
 #include "http/errors.h"
+#include "tracking/spans.h"
 
 namespace plinth::tracking {
 namespace {
@@ -517,12 +519,12 @@ std::string StateOf(const std::string& status) {
 
 // A google.protobuf.Timestamp in JSON ("2025-01-02T03:04:05.123Z", 0 to 9 fraction
 // digits, UTC) as ms since the epoch.
-Result<int64_t> TimestampMs(const std::string& text) {
+Result<int64_t> TimestampMs(const std::string& text, std::string_view what = "request_time") {
   auto bad = [&] {
-    return InvalidArgument(
-        "request_time: expected an RFC 3339 time such as "
-        "2025-01-02T03:04:05.123Z, got '" +
-        text.substr(0, 40) + "'");
+    return InvalidArgument(std::string(what) +
+                           ": expected an RFC 3339 time such as "
+                           "2025-01-02T03:04:05.123Z, got '" +
+                           text.substr(0, 40) + "'");
   };
   // YYYY-MM-DDTHH:MM:SS: digits where digits belong, nothing else.
   constexpr std::string_view kShape = "dddd-dd-ddTdd:dd:dd";
@@ -556,7 +558,7 @@ Result<int64_t> TimestampMs(const std::string& text) {
     rest = rest.substr(digits);
   }
   if (rest != "Z") {
-    return InvalidArgument("request_time: expected a UTC time ending in Z, got '" +
+    return InvalidArgument(std::string(what) + ": expected a UTC time ending in Z, got '" +
                            text.substr(0, 40) + "'");
   }
   // Days from the civil date (Howard Hinnant's days_from_civil).
@@ -618,6 +620,13 @@ core::Json TraceInfoV3Json(const TraceInfo& t) {
                   {"state", StateOf(t.status)},
                   {"trace_metadata", MapOf(t.request_metadata, 250)},
                   {"tags", MapOf(t.tags, 4096)}};
+  if (!t.assessments.empty()) {
+    core::Json list = core::Json::array();
+    for (const Assessment& a : t.assessments) {
+      list.push_back(ToJson(a));
+    }
+    j["assessments"] = std::move(list);
+  }
   if (t.execution_time_ms) {
     char text[40];
     std::snprintf(text, sizeof text, "%.3fs", static_cast<double>(*t.execution_time_ms) / 1000);
@@ -804,6 +813,136 @@ Result<RegistryEvent> RegistryEventFromJson(const core::Json& j) {
   PLINTH_ASSIGN_OR_RETURN(event.user_id, f.String("user", ""));
   PLINTH_ASSIGN_OR_RETURN(event.time, f.Int("time", 0));
   return event;
+}
+
+core::Json ToJson(const Assessment& a) {
+  core::Json j = {
+      {"assessment_id", a.assessment_id}, {"assessment_name", a.name}, {"trace_id", a.trace_id}};
+  if (!a.span_id.empty()) {
+    j["span_id"] = a.span_id;
+  }
+  core::Json source = core::Json::object();
+  source["source_type"] = a.source_type.empty() ? "SOURCE_TYPE_UNSPECIFIED" : a.source_type;
+  if (!a.source_id.empty()) {
+    source["source_id"] = a.source_id;
+  }
+  j["source"] = std::move(source);
+  j["create_time"] = core::FormatIsoMicros(a.create_time_ms * 1000);
+  j["last_update_time"] = core::FormatIsoMicros(a.last_update_time_ms * 1000);
+  auto parsed = [](const std::string& text) {
+    Result<core::Json> v = core::ParseJson(text, "assessment value");
+    return v.ok() ? std::move(*v) : core::Json(text);
+  };
+  core::Json value = core::Json::object();
+  if (!a.value_json.empty()) {
+    value["value"] = parsed(a.value_json);
+  }
+  if (!a.error_json.empty()) {
+    value["error"] = parsed(a.error_json);
+  }
+  if (!a.serialized_value_json.empty()) {
+    value["serialized_value"] = parsed(a.serialized_value_json);
+  }
+  j[a.is_expectation ? "expectation" : "feedback"] = std::move(value);
+  if (!a.rationale.empty()) {
+    j["rationale"] = a.rationale;
+  }
+  if (!a.metadata.empty()) {
+    j["metadata"] = MapOf(a.metadata, std::string::npos);
+  }
+  if (!a.overrides.empty()) {
+    j["overrides"] = a.overrides;
+  }
+  j["valid"] = a.valid;
+  return j;
+}
+
+Result<Assessment> AssessmentFromJson(const core::Json& j) {
+  if (!j.is_object()) {
+    return InvalidArgument("assessment: expected an object");
+  }
+  Assessment a;
+  a.assessment_id = Str(j, "assessment_id");
+  a.name = Str(j, "assessment_name");
+  a.trace_id = Str(j, "trace_id");
+  a.span_id = Str(j, "span_id");
+  if (auto source = j.find("source"); source != j.end() && !source->is_null()) {
+    if (!source->is_object()) {
+      return InvalidArgument("assessment.source: expected {source_type, source_id}");
+    }
+    const core::Json& type = source->value("source_type", core::Json("SOURCE_TYPE_UNSPECIFIED"));
+    static constexpr std::string_view kTypes[] = {"SOURCE_TYPE_UNSPECIFIED", "HUMAN", "LLM_JUDGE",
+                                                  "CODE"};
+    if (type.is_number_integer() && type.get<int64_t>() >= 0 && type.get<int64_t>() < 4) {
+      a.source_type = std::string(kTypes[type.get<int64_t>()]);
+    } else if (type.is_string() && std::find(std::begin(kTypes), std::end(kTypes),
+                                             type.get<std::string>()) != std::end(kTypes)) {
+      a.source_type = type.get<std::string>();
+    } else {
+      return InvalidArgument(
+          "assessment.source.source_type: expected HUMAN, LLM_JUDGE, CODE or "
+          "SOURCE_TYPE_UNSPECIFIED, got " +
+          core::JsonPreview(type, 40));
+    }
+    a.source_id = Str(*source, "source_id");
+  }
+  for (auto [key, out] : {std::pair{"create_time", &a.create_time_ms},
+                          std::pair{"last_update_time", &a.last_update_time_ms}}) {
+    if (const std::string text = Str(j, key); !text.empty()) {
+      PLINTH_ASSIGN_OR_RETURN(*out, TimestampMs(text, std::string("assessment.") + key));
+    }
+  }
+  auto feedback = j.find("feedback");
+  auto expectation = j.find("expectation");
+  const bool has_feedback = feedback != j.end() && !feedback->is_null();
+  const bool has_expectation = expectation != j.end() && !expectation->is_null();
+  if (has_feedback == has_expectation) {
+    return InvalidArgument("assessment: expected exactly one of feedback and expectation");
+  }
+  const core::Json& value = has_feedback ? *feedback : *expectation;
+  if (!value.is_object()) {
+    return InvalidArgument(std::string("assessment.") +
+                           (has_feedback ? "feedback" : "expectation") + ": expected an object");
+  }
+  a.is_expectation = has_expectation;
+  auto text = [&](const char* key) {
+    auto it = value.find(key);
+    return it == value.end() || it->is_null() ? std::string() : core::DumpJson(*it, false);
+  };
+  a.value_json = text("value");
+  if (has_feedback) {
+    a.error_json = text("error");
+  } else {
+    a.serialized_value_json = text("serialized_value");
+  }
+  a.rationale = Str(j, "rationale");
+  PLINTH_ASSIGN_OR_RETURN(a.metadata, PairsOf(j, "metadata"));
+  a.overrides = Str(j, "overrides");
+  return a;
+}
+
+core::Json TraceV3Json(const Trace& t) {
+  core::Json spans = core::Json::array();
+  for (const Span& s : t.spans) {
+    spans.push_back(OtelSpanJson(s));
+  }
+  return {{"trace_info", TraceInfoV3Json(t.info)}, {"spans", std::move(spans)}};
+}
+
+Result<Trace> TraceFromV3Json(const core::Json& j) {
+  if (!j.is_object()) {
+    return InvalidArgument("trace: expected {trace_info, spans}");
+  }
+  Trace t;
+  PLINTH_ASSIGN_OR_RETURN(t.info, TraceInfoFromV3Json(j.value("trace_info", core::Json())));
+  if (auto list = j.find("trace_info"); list != j.end() && list->contains("assessments")) {
+    for (const core::Json& a : (*list)["assessments"]) {
+      PLINTH_ASSIGN_OR_RETURN(Assessment parsed, AssessmentFromJson(a));
+      t.info.assessments.push_back(std::move(parsed));
+    }
+  }
+  PLINTH_ASSIGN_OR_RETURN(t.spans, SpansFromOtelJson(j.value("spans", core::Json())));
+  return t;
 }
 
 }  // namespace plinth::tracking

@@ -48,6 +48,13 @@ Result<TraceInfo> TraceInfoFromJson(const core::Json& j);
 // checks what a client sends (kInvalidArgument naming the field).
 core::Json TraceInfoV3Json(const TraceInfo& t);
 Result<TraceInfo> TraceInfoFromV3Json(const core::Json& j);
+// MLflow 3's Assessment (create_time and last_update_time in RFC 3339, the value of
+// a feedback or an expectation as the client sent it) and Trace ({trace_info, spans}
+// with OTel spans, tracking/spans.h).
+core::Json ToJson(const Assessment& a);
+Result<Assessment> AssessmentFromJson(const core::Json& j);
+core::Json TraceV3Json(const Trace& t);
+Result<Trace> TraceFromV3Json(const core::Json& j);
 Result<ModelVersion> ModelVersionFromJson(const core::Json& j);
 Result<RegisteredModel> RegisteredModelFromJson(const core::Json& j);
 

@@ -4,6 +4,7 @@
 #include "core/mutex.h"
 #include "http/client.h"
 #include "tracking/mlflow_json.h"
+#include "tracking/spans.h"
 
 namespace plinth::tracking {
 namespace {
@@ -121,6 +122,11 @@ std::string ModelPath(const std::string& model_id) {
 }
 
 constexpr std::string_view kApi = "/api/2.0/mlflow";
+constexpr std::string_view kApi3 = "/api/3.0/mlflow";
+
+std::string AssessmentsPath(const std::string& trace_id) {
+  return std::string(kApi3) + "/traces/" + http::UrlEncode(trace_id) + "/assessments";
+}
 
 std::string ViewTypeName(ViewType v) {
   return v == ViewType::kAll ? "ALL" : v == ViewType::kDeletedOnly ? "DELETED_ONLY" : "ACTIVE_ONLY";
@@ -422,6 +428,87 @@ class RestTrackingStore : public TrackingStore {
   }
   Status DeleteTraceTag(const std::string& id, const std::string& key) override {
     return Call("DELETE", TracePath(id) + "/tags", {{"key", key}}).status();
+  }
+
+  // Spans go as MLflow's client sends them: OTLP protobuf to /v1/traces.
+  Status LogSpans(const std::string& experiment_id, const std::vector<Span>& spans) override {
+    if (spans.empty()) {
+      return Status::Ok();
+    }
+    PLINTH_ASSIGN_OR_RETURN(
+        http::ClientResponse r,
+        rest_.client().Send("POST", "/v1/traces", OtlpProtobufRequest(spans),
+                            "application/x-protobuf", {{"x-mlflow-experiment-id", experiment_id}}));
+    if (r.status == 200) {
+      return Status::Ok();
+    }
+    return Rest::Parse(r, "POST " + rest_.client().base_url() + "/v1/traces").status();
+  }
+  Result<Trace> GetTrace(const std::string& id, bool allow_partial) override {
+    PLINTH_ASSIGN_OR_RETURN(
+        Json r,
+        rest_.Call("GET", std::string(kApi3) + "/traces/get",
+                   {{"trace_id", id}, {"allow_partial", allow_partial ? "true" : "false"}}));
+    return TraceFromV3Json(Member(r, "trace"));
+  }
+  Result<std::vector<Trace>> BatchGetTraces(const std::vector<std::string>& ids) override {
+    if (ids.empty()) {
+      return std::vector<Trace>();
+    }
+    PLINTH_ASSIGN_OR_RETURN(
+        Json r, rest_.Call("GET", std::string(kApi3) + "/traces/batchGet", {{"trace_ids", ids}}));
+    return List<Trace>(r, "traces", TraceFromV3Json);
+  }
+  Result<Assessment> CreateAssessment(const Assessment& a) override {
+    PLINTH_ASSIGN_OR_RETURN(
+        Json r, rest_.Call("POST", AssessmentsPath(a.trace_id), {{"assessment", ToJson(a)}}));
+    return AssessmentFromJson(Member(r, "assessment"));
+  }
+  Result<Assessment> GetAssessment(const std::string& trace_id, const std::string& id) override {
+    PLINTH_ASSIGN_OR_RETURN(
+        Json r,
+        rest_.Call("GET", AssessmentsPath(trace_id) + "/" + http::UrlEncode(id), Json::object()));
+    return AssessmentFromJson(Member(r, "assessment"));
+  }
+  Result<Assessment> UpdateAssessment(const std::string& trace_id, const std::string& id,
+                                      const AssessmentUpdate& u) override {
+    Json a = {{"assessment_id", id}, {"trace_id", trace_id}};
+    std::vector<std::string> mask;
+    if (u.name) {
+      a["assessment_name"] = *u.name;
+      mask.push_back("assessment_name");
+    }
+    if (u.value) {
+      Json value = ToJson(*u.value);
+      const char* kind = u.value->is_expectation ? "expectation" : "feedback";
+      a[kind] = value[kind];
+      mask.push_back(kind);
+    }
+    if (u.rationale) {
+      a["rationale"] = *u.rationale;
+      mask.push_back("rationale");
+    }
+    if (u.metadata) {
+      Json m = Json::object();
+      for (const Tag& t : *u.metadata) {
+        m[t.key] = t.value;
+      }
+      a["metadata"] = m;
+      mask.push_back("metadata");
+    }
+    std::string paths;
+    for (const std::string& p : mask) {
+      paths += (paths.empty() ? "" : ",") + p;
+    }
+    PLINTH_ASSIGN_OR_RETURN(
+        Json r, rest_.Call("PATCH", AssessmentsPath(trace_id) + "/" + http::UrlEncode(id),
+                           {{"assessment", a}, {"update_mask", paths}}));
+    return AssessmentFromJson(Member(r, "assessment"));
+  }
+  Status DeleteAssessment(const std::string& trace_id, const std::string& id) override {
+    return rest_
+        .Call("DELETE", AssessmentsPath(trace_id) + "/" + http::UrlEncode(id), Json::object())
+        .status();
   }
 
   Result<Page<Metric>> GetMetricHistory(const std::string& id, const std::string& key,

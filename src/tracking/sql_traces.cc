@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cctype>
+#include <limits>
 #include <map>
 
 #include "core/hash.h"
+#include "core/json.h"
 #include "tracking/search.h"
 #include "tracking/sql_util.h"
 
@@ -46,10 +48,36 @@ Status ValidateTime(int64_t ms, std::string_view what) {
   return Status::Ok();
 }
 
-// The server keeps where a trace's spans are: a client's tag of that name is dropped.
+// The server keeps where a trace's spans are: a client's tags of those names are dropped.
 std::vector<Tag> ClientTags(std::vector<Tag> tags) {
-  std::erase_if(tags, [](const Tag& t) { return t.key == kTraceArtifactLocationTag; });
+  std::erase_if(tags, [](const Tag& t) {
+    return t.key == kTraceArtifactLocationTag || t.key == kTraceSpansLocationTag;
+  });
   return tags;
+}
+
+// The client chose the id: MLflow's tr-<hex>, or any id of its run-id shape.
+Status ValidateTraceId(const std::string& id) {
+  const bool word = std::all_of(id.begin(), id.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+  });
+  if (id.empty() || id.size() > 64 || !word) {
+    return InvalidArgument("Invalid trace ID '" + id.substr(0, 64) +
+                           "': expected tr- and hex digits (letters, digits, - and _, at most 64)");
+  }
+  return Status::Ok();
+}
+
+// At most `limit` bytes of `text`, not cutting a UTF-8 character.
+std::string CutUtf8(const std::string& text, size_t limit) {
+  if (text.size() <= limit) {
+    return text;
+  }
+  size_t n = limit;
+  while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) {
+    --n;
+  }
+  return text.substr(0, n);
 }
 
 Status ValidatePairs(const std::vector<Tag>& pairs, std::string_view what) {
@@ -78,7 +106,147 @@ std::vector<Tag> CutValues(std::vector<Tag> tags) {
 
 std::string Column(std::string_view attribute) { return std::string(attribute); }
 
+constexpr std::string_view kAssessmentColumns =
+    "assessment_id, trace_id, name, span_id, source_type, source_id, create_time_ms, "
+    "last_update_time_ms, kind, value, error, serialized_value, rationale, metadata, overrides, "
+    "valid, run_id";
+constexpr size_t kMaxAssessmentName = 1000;
+constexpr size_t kMaxBatchGet = 1000;
+
+std::string TextOr(const Row& r, int i) { return r.IsNull(i) ? "" : r.Text(i); }
+Value NullIfEmpty(const std::string& v) { return v.empty() ? Value() : Value(v); }
+
+Result<Assessment> AssessmentOf(const Row& r) {
+  Assessment a;
+  a.assessment_id = r.Text(0);
+  a.trace_id = r.Text(1);
+  a.name = r.Text(2);
+  a.span_id = TextOr(r, 3);
+  a.source_type = TextOr(r, 4);
+  a.source_id = TextOr(r, 5);
+  a.create_time_ms = r.Int(6);
+  a.last_update_time_ms = r.Int(7);
+  a.is_expectation = r.Text(8) == "expectation";
+  a.value_json = TextOr(r, 9);
+  a.error_json = TextOr(r, 10);
+  a.serialized_value_json = TextOr(r, 11);
+  a.rationale = TextOr(r, 12);
+  if (!r.IsNull(13)) {
+    PLINTH_ASSIGN_OR_RETURN(core::Json m, core::ParseJson(r.Text(13), "assessment metadata"));
+    for (const auto& [k, v] : m.items()) {
+      a.metadata.push_back({k, v.is_string() ? v.get<std::string>() : v.dump()});
+    }
+  }
+  a.overrides = TextOr(r, 14);
+  a.valid = r.Int(15) != 0;
+  a.run_id = TextOr(r, 16);
+  return a;
+}
+
+std::string MetadataText(const std::vector<Tag>& metadata) {
+  core::Json m = core::Json::object();
+  for (const Tag& t : metadata) {
+    m[t.key] = t.value;
+  }
+  return core::DumpJson(m, false);
+}
+
+bool IsHex(std::string_view s, size_t size) {
+  return s.size() == size && std::all_of(s.begin(), s.end(), [](char c) {
+           return std::isdigit(static_cast<unsigned char>(c)) || (c >= 'a' && c <= 'f');
+         });
+}
+
+Status ValidateSpans(const std::vector<Span>& spans) {
+  const std::string& id = spans.front().trace_id;
+  PLINTH_RETURN_IF_ERROR(ValidateTraceId(id));
+  for (const Span& s : spans) {
+    if (s.trace_id != id) {
+      return InvalidArgument("All spans must belong to the same trace. Found trace IDs: " + id +
+                             ", " + s.trace_id.substr(0, 64));
+    }
+    if (!IsHex(s.span_id, 16) || (!s.parent_span_id.empty() && !IsHex(s.parent_span_id, 16))) {
+      return InvalidArgument("span '" + s.name.substr(0, 100) +
+                             "': expected 16 lowercase hex digits as its id and parent id");
+    }
+    if (s.start_time_ns < 0 || (s.end_time_ns && *s.end_time_ns < 0)) {
+      return InvalidArgument("span '" + s.name.substr(0, 100) +
+                             "': times must be nanoseconds since the epoch");
+    }
+  }
+  return Status::Ok();
+}
+
+// The root span's trace state (OK unless it failed), none without a root.
+std::optional<std::string> RootState(const std::vector<Span>& spans) {
+  for (const Span& s : spans) {
+    if (s.parent_span_id.empty()) {
+      return s.status == "ERROR" ? "ERROR" : "OK";
+    }
+  }
+  return std::nullopt;
+}
+
+// The root span's inputs and outputs attributes (JSON text), for the trace's previews.
+std::pair<std::string, std::string> RootPreviews(const std::vector<Span>& spans) {
+  for (const Span& s : spans) {
+    if (!s.parent_span_id.empty()) {
+      continue;
+    }
+    Result<core::Json> content = core::ParseJson(s.content, "span");
+    if (!content.ok() || !content->is_object()) {
+      break;
+    }
+    auto attrs = content->find("attributes");
+    if (attrs == content->end() || !attrs->is_object()) {
+      break;
+    }
+    auto text = [&](const char* key) -> std::string {
+      auto it = attrs->find(key);
+      return it != attrs->end() && it->is_string() ? CutUtf8(it->get<std::string>(), kMaxPreview)
+                                                   : std::string();
+    };
+    return {text("mlflow.spanInputs"), text("mlflow.spanOutputs")};
+  }
+  return {};
+}
+
 }  // namespace
+
+const char* TraceTables::SpanSchema() {
+  return R"sql(
+CREATE TABLE trace_spans (
+  trace_id TEXT NOT NULL REFERENCES trace_info (request_id) ON DELETE CASCADE,
+  span_id TEXT NOT NULL,
+  parent_span_id TEXT,
+  name TEXT NOT NULL,
+  type TEXT,
+  status TEXT NOT NULL,
+  start_time_unix_nano BIGINT NOT NULL,
+  end_time_unix_nano BIGINT,
+  content TEXT NOT NULL,
+  PRIMARY KEY (trace_id, span_id));
+CREATE TABLE trace_assessments (
+  assessment_id TEXT PRIMARY KEY,
+  trace_id TEXT NOT NULL REFERENCES trace_info (request_id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  span_id TEXT,
+  source_type TEXT,
+  source_id TEXT,
+  create_time_ms BIGINT NOT NULL,
+  last_update_time_ms BIGINT NOT NULL,
+  kind TEXT NOT NULL,
+  value TEXT,
+  error TEXT,
+  serialized_value TEXT,
+  rationale TEXT,
+  metadata TEXT,
+  overrides TEXT,
+  valid INTEGER NOT NULL,
+  run_id TEXT);
+CREATE INDEX trace_assessments_by_trace ON trace_assessments (trace_id, create_time_ms);
+)sql";
+}
 
 const char* TraceTables::Schema() {
   return R"sql(
@@ -144,14 +312,7 @@ Result<TraceInfo> TraceTables::Put(const Experiment& e, const TraceInfo& t) {
   }
   PLINTH_RETURN_IF_ERROR(ValidatePairs(t.request_metadata, "request metadata"));
   PLINTH_RETURN_IF_ERROR(ValidatePairs(t.tags, "tag"));
-  // The client chose the id: MLflow's tr-<hex>, or any id of its run-id shape.
-  const bool word = std::all_of(t.request_id.begin(), t.request_id.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
-  });
-  if (t.request_id.empty() || t.request_id.size() > 64 || !word) {
-    return InvalidArgument("Invalid trace ID '" + t.request_id.substr(0, 64) +
-                           "': expected tr- and hex digits (letters, digits, - and _, at most 64)");
-  }
+  PLINTH_RETURN_IF_ERROR(ValidateTraceId(t.request_id));
   if (Result<TraceInfo> existing = Get(t.request_id);
       existing.ok() && existing->experiment_id != e.experiment_id) {
     return InvalidArgument("Trace '" + t.request_id + "' belongs to experiment " +
@@ -161,7 +322,7 @@ Result<TraceInfo> TraceTables::Put(const Experiment& e, const TraceInfo& t) {
   tags.push_back({std::string(kTraceArtifactLocationTag),
                   ArtifactPathUnder(e.artifact_location, "traces/" + t.request_id + "/artifacts")});
   auto opt = [](const std::string& v) {
-    return v.empty() ? Value() : Value(v.substr(0, kMaxPreview));
+    return v.empty() ? Value() : Value(CutUtf8(v, kMaxPreview));
   };
   PLINTH_RETURN_IF_ERROR(db_.Transaction([&]() -> Status {
     Value row[] = {t.request_id,
@@ -245,6 +406,18 @@ Result<std::vector<TraceInfo>> TraceTables::Load(const std::vector<Row>& rows) {
           (out[index[t.Text(0)]].*member).push_back({t.Text(1), t.Text(2)});
         }));
   }
+  Status parsed = Status::Ok();
+  PLINTH_RETURN_IF_ERROR(ForEachRowIn(
+      db_, "SELECT " + std::string(kAssessmentColumns) + " FROM trace_assessments WHERE trace_id",
+      keys, " ORDER BY create_time_ms, assessment_id", [&](const Row& r) {
+        Result<Assessment> a = AssessmentOf(r);
+        if (!a.ok()) {
+          parsed = a.status();
+          return;
+        }
+        out[index[a->trace_id]].assessments.push_back(std::move(*a));
+      }));
+  PLINTH_RETURN_IF_ERROR(parsed);
   return out;
 }
 
@@ -373,6 +546,10 @@ Result<int64_t> TraceTables::Delete(const TraceDeletion& d) {
     PLINTH_ASSIGN_OR_RETURN(auto rows, db_.Query(sel.sql, sel.params));
     for (const Row& r : rows) {
       Value k[] = {r.Text(0)};
+      for (const char* table : {"trace_spans", "trace_assessments"}) {
+        PLINTH_RETURN_IF_ERROR(
+            db_.Exec("DELETE FROM " + std::string(table) + " WHERE trace_id = ?", k));
+      }
       for (const char* table :
            {"trace_tags", "trace_request_metadata", "trace_run_links", "trace_info"}) {
         PLINTH_RETURN_IF_ERROR(
@@ -428,6 +605,325 @@ Status TraceTables::DeleteTag(const std::string& request_id, const std::string& 
                     "'");
   }
   return Status::Ok();
+}
+
+Status TraceTables::LogSpans(const Experiment& e, const std::vector<Span>& spans) {
+  if (spans.empty()) {
+    return Status::Ok();
+  }
+  PLINTH_RETURN_IF_ERROR(ValidateSpans(spans));
+  const std::string& id = spans.front().trace_id;
+  int64_t min_start_ms = std::numeric_limits<int64_t>::max();
+  std::optional<int64_t> max_end_ms;
+  for (const Span& s : spans) {
+    min_start_ms = std::min(min_start_ms, s.start_time_ns / 1000000);
+    if (s.end_time_ns) {
+      max_end_ms = std::max(max_end_ms.value_or(0), *s.end_time_ns / 1000000);
+    }
+  }
+  PLINTH_RETURN_IF_ERROR(ValidateTime(min_start_ms, "start_time_unix_nano"));
+  const std::optional<std::string> root_state = RootState(spans);
+  const auto [inputs, outputs] = RootPreviews(spans);
+  return db_.Transaction([&]() -> Status {
+    Value k[] = {id};
+    Value row[] = {id, std::stoll(e.experiment_id), min_start_ms,
+                   max_end_ms ? Value(*max_end_ms - std::min(min_start_ms, *max_end_ms)) : Value(),
+                   root_state.value_or("IN_PROGRESS")};
+    PLINTH_RETURN_IF_ERROR(
+        db_.Exec("INSERT INTO trace_info (request_id, experiment_id, timestamp_ms, "
+                 "execution_time_ms, status) VALUES (?, ?, ?, ?, ?) ON CONFLICT (request_id) DO "
+                 "NOTHING",
+                 row));
+    PLINTH_ASSIGN_OR_RETURN(
+        auto owner, db_.Query("SELECT experiment_id FROM trace_info WHERE request_id = ?", k));
+    if (owner.empty() || std::to_string(owner.front().Int(0)) != e.experiment_id) {
+      return InvalidArgument("Trace '" + id + "' belongs to experiment " +
+                             (owner.empty() ? "?" : std::to_string(owner.front().Int(0))) +
+                             ", not " + e.experiment_id);
+    }
+    // One statement, so concurrent loggers of the same trace cannot lose a widening.
+    const std::string new_start = "(CASE WHEN timestamp_ms > ? THEN ? ELSE timestamp_ms END)";
+    const std::string old_end = "(timestamp_ms + COALESCE(execution_time_ms, 0))";
+    std::string sql =
+        "UPDATE trace_info SET timestamp_ms = " + new_start + ", execution_time_ms = ";
+    std::vector<Value> params = {min_start_ms, min_start_ms};
+    if (max_end_ms) {
+      sql += "(CASE WHEN " + old_end + " > ? THEN " + old_end + " ELSE ? END) - " + new_start;
+      params.insert(params.end(), {*max_end_ms, *max_end_ms, min_start_ms, min_start_ms});
+    } else {
+      sql += "CASE WHEN execution_time_ms IS NULL THEN NULL ELSE " + old_end + " - " + new_start +
+             " END";
+      params.insert(params.end(), {min_start_ms, min_start_ms});
+    }
+    if (root_state) {
+      sql +=
+          ", status = CASE WHEN status IN ('IN_PROGRESS', 'TRACE_STATUS_UNSPECIFIED') THEN ? "
+          "ELSE status END";
+      params.emplace_back(*root_state);
+    }
+    for (const auto& [column, text] :
+         {std::pair{"request_preview", &inputs}, std::pair{"response_preview", &outputs}}) {
+      if (!text->empty()) {
+        sql += std::string(", ") + column + " = COALESCE(" + column + ", ?)";
+        params.emplace_back(*text);
+      }
+    }
+    sql += " WHERE request_id = ?";
+    params.emplace_back(id);
+    PLINTH_RETURN_IF_ERROR(db_.Exec(sql, params));
+    for (const Span& s : spans) {
+      Value span[] = {s.trace_id,
+                      s.span_id,
+                      NullIfEmpty(s.parent_span_id),
+                      s.name,
+                      NullIfEmpty(s.type),
+                      s.status,
+                      s.start_time_ns,
+                      s.end_time_ns ? Value(*s.end_time_ns) : Value(),
+                      s.content};
+      PLINTH_RETURN_IF_ERROR(db_.Exec(
+          "INSERT INTO trace_spans (trace_id, span_id, parent_span_id, name, type, status, "
+          "start_time_unix_nano, end_time_unix_nano, content) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+          "ON CONFLICT (trace_id, span_id) DO UPDATE SET parent_span_id = "
+          "excluded.parent_span_id, name = excluded.name, type = excluded.type, status = "
+          "excluded.status, start_time_unix_nano = excluded.start_time_unix_nano, "
+          "end_time_unix_nano = excluded.end_time_unix_nano, content = excluded.content",
+          span));
+    }
+    std::vector<Tag> tags = {
+        {std::string(kTraceSpansLocationTag), std::string(kSpansInStore)},
+        {std::string(kTraceArtifactLocationTag),
+         ArtifactPathUnder(e.artifact_location, "traces/" + id + "/artifacts")}};
+    Value has[] = {id, std::string(kTraceArtifactLocationTag)};
+    PLINTH_ASSIGN_OR_RETURN(
+        auto located, db_.Query("SELECT 1 FROM trace_tags WHERE request_id = ? AND key = ?", has));
+    if (!located.empty()) {
+      tags.pop_back();
+    }
+    return Upsert("trace_tags", id, tags);
+  });
+}
+
+Result<std::optional<std::vector<Span>>> TraceTables::Spans(const TraceInfo& t,
+                                                            bool allow_partial) {
+  auto where = std::find_if(t.tags.begin(), t.tags.end(),
+                            [](const Tag& tag) { return tag.key == kTraceSpansLocationTag; });
+  if (where == t.tags.end() || where->value != kSpansInStore) {
+    return FailedPrecondition("Trace data of '" + t.request_id +
+                              "' is not stored in the tracking store: its client wrote it to "
+                              "traces.json in the trace's artifacts");
+  }
+  Value k[] = {t.request_id};
+  PLINTH_ASSIGN_OR_RETURN(
+      auto rows,
+      db_.Query("SELECT span_id, parent_span_id, name, type, status, start_time_unix_nano, "
+                "end_time_unix_nano, content FROM trace_spans WHERE trace_id = ?",
+                k));
+  std::vector<Span> spans;
+  spans.reserve(rows.size());
+  for (const Row& r : rows) {
+    Span s;
+    s.trace_id = t.request_id;
+    s.span_id = r.Text(0);
+    s.parent_span_id = TextOr(r, 1);
+    s.name = r.Text(2);
+    s.type = TextOr(r, 3);
+    s.status = r.Text(4);
+    s.start_time_ns = r.Int(5);
+    if (!r.IsNull(6)) {
+      s.end_time_ns = r.Int(6);
+    }
+    s.content = r.Text(7);
+    spans.push_back(std::move(s));
+  }
+  std::stable_sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) {
+    const bool ra = a.parent_span_id.empty(), rb = b.parent_span_id.empty();
+    if (ra != rb) {
+      return ra;
+    }
+    return a.start_time_ns != b.start_time_ns ? a.start_time_ns < b.start_time_ns
+                                              : a.span_id < b.span_id;
+  });
+  if (!allow_partial) {
+    for (const Tag& m : t.request_metadata) {
+      if (m.key != "mlflow.trace.sizeStats") {
+        continue;
+      }
+      Result<core::Json> stats = core::ParseJson(m.value, "size stats");
+      if (stats.ok() && stats->is_object() && (*stats)["num_spans"].is_number_integer() &&
+          static_cast<int64_t>(spans.size()) < (*stats)["num_spans"].get<int64_t>()) {
+        return std::optional<std::vector<Span>>();
+      }
+    }
+  }
+  if (spans.empty() && !allow_partial) {
+    return std::optional<std::vector<Span>>();
+  }
+  return std::optional<std::vector<Span>>(std::move(spans));
+}
+
+Result<Trace> TraceTables::GetTrace(const std::string& trace_id, bool allow_partial) {
+  Result<TraceInfo> info = Get(trace_id);
+  if (!info.ok()) {
+    return NotFound("Trace with ID " + trace_id + " is not found.");
+  }
+  PLINTH_ASSIGN_OR_RETURN(auto spans, Spans(*info, allow_partial));
+  if (!spans) {
+    return NotFound("Trace with ID " + trace_id +
+                    " is not fully exported yet, please try again later.");
+  }
+  return Trace{std::move(*info), std::move(*spans)};
+}
+
+Result<std::vector<Trace>> TraceTables::BatchGet(const std::vector<std::string>& trace_ids) {
+  if (trace_ids.size() > kMaxBatchGet) {
+    return InvalidArgument("At most 1000 trace_ids can be fetched in one request, got " +
+                           std::to_string(trace_ids.size()));
+  }
+  std::vector<Trace> out;
+  for (const std::string& id : trace_ids) {
+    Result<TraceInfo> info = Get(id);
+    if (!info.ok()) {
+      continue;
+    }
+    Result<std::optional<std::vector<Span>>> spans = Spans(*info, false);
+    if (spans.ok() && *spans) {
+      out.push_back({std::move(*info), std::move(**spans)});
+    }
+  }
+  return out;
+}
+
+Result<Assessment> TraceTables::CreateAssessment(Assessment a, int64_t now_ms) {
+  if (a.name.empty()) {
+    return InvalidArgument("Missing value for required parameter 'assessment.assessment_name'.");
+  }
+  PLINTH_RETURN_IF_ERROR(ValidateLength("assessment name", kMaxAssessmentName, a.name));
+  PLINTH_RETURN_IF_ERROR(Get(a.trace_id).status());
+  a.assessment_id = "a-" + core::NewUuidHex();
+  if (a.create_time_ms <= 0) {
+    a.create_time_ms = now_ms;
+  }
+  if (a.last_update_time_ms <= 0) {
+    a.last_update_time_ms = a.create_time_ms;
+  }
+  PLINTH_RETURN_IF_ERROR(ValidateTime(a.create_time_ms, "create_time"));
+  PLINTH_RETURN_IF_ERROR(ValidateTime(a.last_update_time_ms, "last_update_time"));
+  a.valid = true;
+  PLINTH_RETURN_IF_ERROR(db_.Transaction([&]() -> Status {
+    if (!a.overrides.empty()) {
+      Value o[] = {a.trace_id, a.overrides};
+      PLINTH_ASSIGN_OR_RETURN(auto hit, db_.Query("UPDATE trace_assessments SET valid = 0 WHERE "
+                                                  "trace_id = ? AND assessment_id = ? RETURNING 1",
+                                                  o));
+      if (hit.empty()) {
+        return NotFound("Assessment with ID '" + a.overrides + "' not found for trace '" +
+                        a.trace_id + "'");
+      }
+    }
+    Value row[] = {a.assessment_id,
+                   a.trace_id,
+                   a.name,
+                   NullIfEmpty(a.span_id),
+                   NullIfEmpty(a.source_type),
+                   NullIfEmpty(a.source_id),
+                   a.create_time_ms,
+                   a.last_update_time_ms,
+                   a.is_expectation ? "expectation" : "feedback",
+                   NullIfEmpty(a.value_json),
+                   NullIfEmpty(a.error_json),
+                   NullIfEmpty(a.serialized_value_json),
+                   NullIfEmpty(a.rationale),
+                   a.metadata.empty() ? Value() : Value(MetadataText(a.metadata)),
+                   NullIfEmpty(a.overrides),
+                   int64_t{1},
+                   NullIfEmpty(a.run_id)};
+    return db_.Exec("INSERT INTO trace_assessments (" + std::string(kAssessmentColumns) +
+                        ") VALUES (" + Placeholders(17) + ")",
+                    row);
+  }));
+  return a;
+}
+
+Result<Assessment> TraceTables::GetAssessment(const std::string& trace_id, const std::string& id) {
+  Value k[] = {trace_id, id};
+  PLINTH_ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT " + std::string(kAssessmentColumns) +
+                                                   " FROM trace_assessments WHERE trace_id = ? "
+                                                   "AND assessment_id = ?",
+                                               k));
+  if (rows.empty()) {
+    return NotFound("Assessment with ID '" + id + "' not found for trace '" + trace_id + "'");
+  }
+  return AssessmentOf(rows.front());
+}
+
+Result<Assessment> TraceTables::UpdateAssessment(const std::string& trace_id, const std::string& id,
+                                                 const AssessmentUpdate& u, int64_t now_ms) {
+  PLINTH_ASSIGN_OR_RETURN(Assessment a, GetAssessment(trace_id, id));
+  if (u.value && u.value->is_expectation != a.is_expectation) {
+    return InvalidArgument(a.is_expectation
+                               ? "Cannot update feedback value on an Expectation assessment."
+                               : "Cannot update expectation value on a Feedback assessment.");
+  }
+  if (u.name) {
+    if (u.name->empty()) {
+      return InvalidArgument("Missing value for required parameter 'assessment.assessment_name'.");
+    }
+    PLINTH_RETURN_IF_ERROR(ValidateLength("assessment name", kMaxAssessmentName, *u.name));
+    a.name = *u.name;
+  }
+  if (u.value) {
+    a.value_json = u.value->value_json;
+    a.error_json = u.value->error_json;
+    a.serialized_value_json = u.value->serialized_value_json;
+  }
+  if (u.rationale && !a.is_expectation) {
+    a.rationale = *u.rationale;
+  }
+  if (u.metadata) {
+    for (const Tag& m : *u.metadata) {
+      auto it = std::find_if(a.metadata.begin(), a.metadata.end(),
+                             [&](const Tag& t) { return t.key == m.key; });
+      if (it != a.metadata.end()) {
+        it->value = m.value;
+      } else {
+        a.metadata.push_back(m);
+      }
+    }
+  }
+  a.last_update_time_ms = std::max(now_ms, a.create_time_ms);
+  Value row[] = {a.name,
+                 NullIfEmpty(a.value_json),
+                 NullIfEmpty(a.error_json),
+                 NullIfEmpty(a.serialized_value_json),
+                 NullIfEmpty(a.rationale),
+                 a.metadata.empty() ? Value() : Value(MetadataText(a.metadata)),
+                 a.last_update_time_ms,
+                 trace_id,
+                 id};
+  PLINTH_RETURN_IF_ERROR(
+      db_.Exec("UPDATE trace_assessments SET name = ?, value = ?, error = ?, serialized_value = "
+               "?, rationale = ?, metadata = ?, last_update_time_ms = ? WHERE trace_id = ? AND "
+               "assessment_id = ?",
+               row));
+  return a;
+}
+
+Status TraceTables::DeleteAssessment(const std::string& trace_id, const std::string& id) {
+  PLINTH_RETURN_IF_ERROR(Get(trace_id).status());
+  return db_.Transaction([&]() -> Status {
+    Value k[] = {trace_id, id};
+    PLINTH_ASSIGN_OR_RETURN(
+        auto rows, db_.Query("DELETE FROM trace_assessments WHERE trace_id = ? AND assessment_id "
+                             "= ? RETURNING overrides",
+                             k));
+    if (rows.empty() || rows.front().IsNull(0)) {
+      return Status::Ok();  // MLflow's delete is idempotent
+    }
+    Value o[] = {trace_id, rows.front().Text(0)};
+    return db_.Exec(
+        "UPDATE trace_assessments SET valid = 1 WHERE trace_id = ? AND assessment_id = ?", o);
+  });
 }
 
 }  // namespace plinth::tracking

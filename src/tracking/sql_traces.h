@@ -4,6 +4,7 @@
 // the experiment a new trace belongs to. Same contracts as TrackingStore's trace calls.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,8 +36,23 @@ class TraceTables {
   Status LinkToRun(const std::vector<std::string>& trace_ids, const std::string& run_id);
   Status DeleteTag(const std::string& request_id, const std::string& key);
 
+  // The spans and assessments schema (the tracking store's migration 5).
+  static const char* SpanSchema();
+  // `experiment` is the one a new trace goes to, checked to exist and be active.
+  Status LogSpans(const Experiment& experiment, const std::vector<Span>& spans);
+  Result<Trace> GetTrace(const std::string& trace_id, bool allow_partial);
+  Result<std::vector<Trace>> BatchGet(const std::vector<std::string>& trace_ids);
+  Result<Assessment> CreateAssessment(Assessment a, int64_t now_ms);
+  Result<Assessment> GetAssessment(const std::string& trace_id, const std::string& id);
+  Result<Assessment> UpdateAssessment(const std::string& trace_id, const std::string& id,
+                                      const AssessmentUpdate& update, int64_t now_ms);
+  Status DeleteAssessment(const std::string& trace_id, const std::string& id);
+
  private:
   Result<std::vector<TraceInfo>> Load(const std::vector<store::Row>& rows);
+  // The spans of `trace`, root first then by start time; none when they are not all
+  // stored yet and `allow_partial` is false.
+  Result<std::optional<std::vector<Span>>> Spans(const TraceInfo& trace, bool allow_partial);
   // Upserts key-value rows of `table` (trace_tags or trace_request_metadata).
   Status Upsert(std::string_view table, const std::string& request_id,
                 const std::vector<Tag>& pairs);

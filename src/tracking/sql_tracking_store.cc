@@ -119,6 +119,7 @@ CREATE INDEX IF NOT EXISTS lineage_by_src ON lineage_edges (src_id);
      "and outputs",
      LoggedModelTables::Schema()},
     {4, "traces: their info, tags and request metadata", TraceTables::Schema()},
+    {5, "trace spans and assessments (MLflow 3)", TraceTables::SpanSchema()},
 };
 
 // MLflow's limits (mlflow/utils/validation.py).
@@ -797,6 +798,30 @@ class SqlTrackingStore : public TrackingStore {
   }
   Status DeleteTraceTag(const std::string& request_id, const std::string& key) override {
     return traces_.DeleteTag(request_id, key);
+  }
+  Status LogSpans(const std::string& experiment_id, const std::vector<Span>& spans) override {
+    PLINTH_ASSIGN_OR_RETURN(Experiment e, ActiveExperiment(experiment_id));
+    return traces_.LogSpans(e, spans);
+  }
+  Result<Trace> GetTrace(const std::string& trace_id, bool allow_partial) override {
+    return traces_.GetTrace(trace_id, allow_partial);
+  }
+  Result<std::vector<Trace>> BatchGetTraces(const std::vector<std::string>& trace_ids) override {
+    return traces_.BatchGet(trace_ids);
+  }
+  Result<Assessment> CreateAssessment(const Assessment& a) override {
+    return traces_.CreateAssessment(a, NowMs());
+  }
+  Result<Assessment> GetAssessment(const std::string& trace_id,
+                                   const std::string& assessment_id) override {
+    return traces_.GetAssessment(trace_id, assessment_id);
+  }
+  Result<Assessment> UpdateAssessment(const std::string& trace_id, const std::string& assessment_id,
+                                      const AssessmentUpdate& update) override {
+    return traces_.UpdateAssessment(trace_id, assessment_id, update, NowMs());
+  }
+  Status DeleteAssessment(const std::string& trace_id, const std::string& assessment_id) override {
+    return traces_.DeleteAssessment(trace_id, assessment_id);
   }
   Status LinkTracesToRun(const std::vector<std::string>& trace_ids,
                          const std::string& run_id) override {

@@ -213,6 +213,38 @@ class TrackingStore {
   virtual Status SetTraceTag(const std::string& request_id, const Tag& tag) = 0;
   virtual Status DeleteTraceTag(const std::string& request_id, const std::string& key) = 0;
 
+  // MLflow 3's span logging (what OTLP ingestion calls): spans of one trace (else
+  // kInvalidArgument), stored under its id (a span stored again replaces the earlier
+  // one). A new trace is created in `experiment_id` (kNotFound for an unknown
+  // experiment, kInvalidArgument for a deleted one or when the trace is another
+  // experiment's); the trace's times widen to cover the spans, an unfinished trace takes
+  // its state from the root span, empty previews are filled from the root's inputs and
+  // outputs, and the trace is tagged mlflow.trace.spansLocation = TRACKING_STORE.
+  virtual Status LogSpans(const std::string& experiment_id, const std::vector<Span>& spans) = 0;
+  // The trace with its spans (root first, then by start time). kNotFound for an unknown
+  // trace, and (unless `allow_partial`) while fewer spans are stored than its
+  // mlflow.trace.sizeStats metadata counts; kFailedPrecondition when its spans are not
+  // in the store (the client's traces.json).
+  virtual Result<Trace> GetTrace(const std::string& trace_id, bool allow_partial) = 0;
+  // The listed traces whose spans are all in the store, in the order listed; the others
+  // are left out, as MLflow does. At most 1000 ids.
+  virtual Result<std::vector<Trace>> BatchGetTraces(const std::vector<std::string>& trace_ids) = 0;
+  // Assessments (MLflow 3). A new one gets its id and times from the store; one that
+  // overrides another marks that one invalid (kNotFound when it is not the trace's).
+  // kNotFound for an unknown trace or assessment.
+  virtual Result<Assessment> CreateAssessment(const Assessment& assessment) = 0;
+  virtual Result<Assessment> GetAssessment(const std::string& trace_id,
+                                           const std::string& assessment_id) = 0;
+  // Changes what `update` sets (a value of the other kind is kInvalidArgument) and the
+  // update time; the source, span and creation time stay.
+  virtual Result<Assessment> UpdateAssessment(const std::string& trace_id,
+                                              const std::string& assessment_id,
+                                              const AssessmentUpdate& update) = 0;
+  // Deleting an unknown assessment is not an error (MLflow's idempotent delete); the one
+  // it overrode becomes valid again.
+  virtual Status DeleteAssessment(const std::string& trace_id,
+                                  const std::string& assessment_id) = 0;
+
   // Every logged value of `key`, by step then timestamp. max_results 0 = all.
   // kNotFound for an unknown run; an unknown key gives an empty page.
   virtual Result<Page<Metric>> GetMetricHistory(const std::string& run_id, const std::string& key,

@@ -1,12 +1,15 @@
 #include "train/track.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 
 #include "core/clock.h"
 #include "core/file.h"
 #include "core/hash.h"
 #include "core/stale.h"
+#include "tracking/spans.h"
 
 namespace plinth::train {
 namespace {
@@ -256,6 +259,77 @@ Result<std::vector<std::string>> FailRunsOfGoneProcesses(tracking::TrackingStore
     failed.push_back(run.info.run_id);
   }
   return failed;
+}
+
+Result<std::string> RecordTrainingTrace(const TrainingConfig& config, const TrainResult* result,
+                                        const Status& failure, const TrackingTarget& target,
+                                        const TrackedRun& run, int64_t start_ns, int64_t end_ns) {
+  const std::string trace_hex = core::NewUuidHex();
+  const std::string root_hex = trace_hex.substr(0, 16);
+  int span_counter = 0;
+  auto span_hex = [&] {
+    char text[17];
+    std::snprintf(text, sizeof text, "%016x", ++span_counter);
+    return std::string(text);
+  };
+  std::vector<tracking::Span> spans;
+  tracking::SpanFields root;
+  root.trace_hex = trace_hex;
+  root.span_hex = root_hex;
+  root.name = "plinth train " + config.name;
+  root.start_ns = start_ns;
+  root.end_ns = std::max(end_ns, start_ns + 1);
+  root.status_code = result != nullptr ? "STATUS_CODE_OK" : "STATUS_CODE_ERROR";
+  root.status_message = result != nullptr ? "" : failure.message();
+  core::Json inputs = {
+      {"config", config.source}, {"data", config.data_path}, {"model_type", config.model_type}};
+  root.attributes = {{"mlflow.spanType", "CHAIN"}, {"mlflow.spanInputs", inputs}};
+  if (result != nullptr) {
+    core::Json outputs = {{"bundle", result->bundle_dir}, {"run_id", run.run_id}};
+    if (result->report.contains("metrics")) {
+      outputs["metrics"] = result->report["metrics"];
+    }
+    root.attributes["mlflow.spanOutputs"] = outputs;
+    // One span per step, laid end to end from the start: the report times each step.
+    int64_t at = start_ns;
+    const core::Json& timings = result->report.value("timings_ms", core::Json::object());
+    for (const char* step :
+         {"load", "clean_split", "cross_validation", "preprocess", "fit", "evaluate", "bundle"}) {
+      auto it = timings.find(step);
+      if (it == timings.end() || !it->is_number()) {
+        continue;
+      }
+      tracking::SpanFields f;
+      f.trace_hex = trace_hex;
+      f.span_hex = span_hex();
+      f.parent_hex = root_hex;
+      f.name = step;
+      f.start_ns = at;
+      f.end_ns = at + std::max<int64_t>(1, std::llround(it->get<double>() * 1e6));
+      f.status_code = "STATUS_CODE_OK";
+      f.attributes = {{"mlflow.spanType", "UNKNOWN"}, {"duration_ms", *it}};
+      at = f.end_ns;
+      spans.push_back(tracking::SpanOf(f));
+    }
+    root.end_ns = std::max(root.end_ns, at);
+  }
+  spans.insert(spans.begin(), tracking::SpanOf(root));
+  PLINTH_RETURN_IF_ERROR(target.tracking->LogSpans(run.experiment_id, spans));
+  tracking::TraceInfo info;
+  info.request_id = "tr-" + trace_hex;
+  info.experiment_id = run.experiment_id;
+  info.timestamp_ms = start_ns / 1000000;
+  info.execution_time_ms = root.end_ns / 1000000 - info.timestamp_ms;
+  info.status = result != nullptr ? "OK" : "ERROR";
+  info.request_metadata = {
+      {"mlflow.sourceRun", run.run_id},
+      {"mlflow.trace.sizeStats", "{\"num_spans\": " + std::to_string(spans.size()) + "}"},
+      {"mlflow.traceInputs", core::DumpJson(inputs, false)}};
+  info.tags = {{"mlflow.traceName", "plinth train"}, {"mlflow.user", target.user}};
+  info.request_preview = core::DumpJson(inputs, false);
+  PLINTH_RETURN_IF_ERROR(target.tracking->PutTrace(info).status());
+  PLINTH_RETURN_IF_ERROR(target.tracking->LinkTracesToRun({info.request_id}, run.run_id));
+  return info.request_id;
 }
 
 }  // namespace plinth::train

@@ -58,6 +58,18 @@ Result<TrackedRun> RecordTraining(const TrainingConfig& config, const TrainResul
 // before there was anything to record.
 Status FailTrainingRun(const TrackingTarget& target, const TrackedRun& run, const Status& why);
 
+// The training as one MLflow trace in the run's experiment, linked to the run
+// (mlflow.sourceRun and link-to-run), its spans stored as MLflow 3 clients send theirs,
+// so one trace viewer shows Plinth's trainings beside an application's traces: a root
+// span "plinth train NAME" from `start_ns` to `end_ns` (inputs: the config, data and
+// model type; outputs: the bundle, run and metrics), and a child span per step of the
+// report's timings_ms (load, clean_split, cross_validation, preprocess, fit, evaluate,
+// bundle), laid end to end from the start. `result` null: the training failed with
+// `failure` (the root span and the trace are ERROR). Returns the trace id.
+Result<std::string> RecordTrainingTrace(const TrainingConfig& config, const TrainResult* result,
+                                        const Status& failure, const TrackingTarget& target,
+                                        const TrackedRun& run, int64_t start_ns, int64_t end_ns);
+
 // Marks FAILED every RUNNING run of `store` whose process (kProcessTag) ran on
 // this host and is gone: a `plinth train` that was killed, or crashed, before
 // it could end its run. Runs of live processes, of other hosts and without the

@@ -4,8 +4,9 @@ with the sklearn and xgboost flavors through the LoggedModel API, registered, lo
 mlflow.pyfunc.load_model (by model id, by version, by runs:/ URI) and compared with the
 original models' predictions; search_logged_models with filters, order and pages; model
 metrics, tags and soft delete; a run's model outputs and inputs; the errors a client sees;
-@mlflow.trace spans read back, searched, tagged and deleted; plinth serve on the logged
-xgboost model.
+@mlflow.trace spans (sent over OTLP) read back, searched, tagged, assessed and deleted;
+OTLP spans from other senders (protobuf with gzip, JSON); plinth serve on the logged xgboost
+model.
 Runs on SQLite, and on PostgreSQL too when PLINTH_TEST_POSTGRES_URI is set
 (tests/scripts/with_postgres.sh).
 
@@ -151,12 +152,13 @@ def client(url):
                                                              filter_string="name ~ 'x'"))
     check(code == "INVALID_PARAMETER_VALUE", f"bad filter: {code} {msg}")
 
-    # Tracing: @mlflow.trace spans (the client writes traces.json, Plinth keeps the trace's
-    # info), read back, searched, tagged, deleted.
+    # Tracing: @mlflow.trace spans, sent over OTLP (/v1/traces) as they end and kept in the
+    # metadata store, read back, searched, tagged, assessed, deleted.
     @mlflow.trace
     def add(a, b):
         with mlflow.start_span("inner") as span:
             span.set_attribute("fruit", "apple")
+            span.set_attribute("sizes", {"small": [1, 2], "large": 3.5})
         return a + b
 
     check(add(1, 2) == 3, "traced function")
@@ -165,13 +167,56 @@ def client(url):
     t = mlflow.get_trace(tid)
     check(t is not None and str(t.info.state) == "OK", f"trace state {t and t.info.state}")
     if t is not None:
+        check(t.info.tags.get("mlflow.trace.spansLocation") == "TRACKING_STORE",
+              f"spans in the store: {t.info.tags}")
         check([sp.name for sp in t.data.spans] == ["add", "inner"], "spans read back")
         check(t.data.spans[1].attributes.get("fruit") == "apple", "span attribute")
+        check(t.data.spans[1].attributes.get("sizes") == {"small": [1, 2], "large": 3.5},
+              f"nested attribute {t.data.spans[1].attributes.get('sizes')}")
+        check(t.data.spans[0].inputs == {"a": 1, "b": 2} and t.data.spans[0].outputs == 3,
+              f"root inputs and outputs {t.data.spans[0].inputs} {t.data.spans[0].outputs}")
+        check(t.data.spans[1].parent_id == t.data.spans[0].span_id, "parent span")
         check(t.info.experiment_id == exp, f"trace experiment {t.info.experiment_id}")
         check(t.info.execution_duration is not None and t.info.execution_duration >= 0,
               "execution duration")
+        # The spans are in the database: the client wrote no traces.json.
+        loc = t.info.tags.get("mlflow.artifactLocation", "")
+        files = [f.path for f in mlflow.artifacts.list_artifacts(artifact_uri=loc)] if loc else []
+        check(loc and files == [], f"no traces.json written under {loc}: {files}")
     found = mlflow.search_traces(return_type="list")
     check([x.info.trace_id for x in found] == [tid], f"search_traces {found}")
+    check(len(found) == 1 and [sp.name for sp in found[0].data.spans] == ["add", "inner"],
+          "search_traces with spans (batchGet)")
+
+    # Assessments: feedback and expectations, updated, overridden, deleted.
+    from mlflow.entities import AssessmentSource, Expectation, Feedback
+    human = AssessmentSource(source_type="HUMAN", source_id="alice@example.com")
+    fb = mlflow.log_feedback(trace_id=tid, name="relevance", value=0.6, source=human,
+                             rationale="partly", metadata={"round": "1"})
+    check(fb.assessment_id.startswith("a-") and fb.value == 0.6, f"log_feedback {fb}")
+    ex = mlflow.log_expectation(trace_id=tid, name="answer", value={"sum": 3}, source=human)
+    got = mlflow.get_assessment(tid, ex.assessment_id)
+    check(isinstance(got, Expectation) and got.value == {"sum": 3} and got.source.source_id ==
+          "alice@example.com", f"get_assessment {got}")
+    up = mlflow.update_assessment(tid, fb.assessment_id,
+                                  Feedback(name="relevance", value=0.7, rationale="better"))
+    check(up.value == 0.7 and up.rationale == "better" and up.metadata == {"round": "1"} and
+          up.source.source_id == "alice@example.com", f"update_assessment {up}")
+    over = mlflow.override_feedback(trace_id=tid, assessment_id=fb.assessment_id, value=0.9,
+                                    source=human)
+    t = mlflow.get_trace(tid)
+    by_id = {a.assessment_id: a for a in t.info.assessments}
+    check(set(by_id) == {fb.assessment_id, ex.assessment_id, over.assessment_id} and
+          by_id[fb.assessment_id].valid is False and by_id[over.assessment_id].overrides ==
+          fb.assessment_id, f"trace assessments {t.info.assessments}")
+    mlflow.delete_assessment(tid, over.assessment_id)
+    check(mlflow.get_assessment(tid, fb.assessment_id).valid is True,
+          "deleting the override restores the original")
+    code, _ = error_of(lambda: mlflow.get_assessment(tid, over.assessment_id))
+    check(code == "RESOURCE_DOES_NOT_EXIST", f"deleted assessment: {code}")
+    code, _ = error_of(lambda: mlflow.update_assessment(tid, ex.assessment_id,
+                                                       Feedback(name="answer", value=1)))
+    check(code == "INVALID_PARAMETER_VALUE", f"feedback onto an expectation: {code}")
     c.set_trace_tag(tid, "reviewed", "yes")
     found = mlflow.search_traces(filter_string="tags.reviewed = 'yes'", return_type="list")
     check(len(found) == 1 and found[0].info.tags.get("reviewed") == "yes", "search by tag")
@@ -180,8 +225,82 @@ def client(url):
     check(c.delete_traces(experiment_id=exp, trace_ids=[tid]) == 1, "delete_traces")
     check(mlflow.search_traces(return_type="list") == [], "deleted trace gone")
 
+    check_otlp(url, exp, check)
+
     print(f"mlflow3-client: {len(failures)} failures", flush=True)
     return 1 if failures else 0
+
+
+def check_otlp(url, exp, check):
+    """Spans from any OpenTelemetry sender: OTLP protobuf (OpenTelemetry's own message
+    classes, gzip-compressed) and OTLP/JSON as the specification writes it, read back with
+    MLflow's client and, as traces.json, through MLflow 2.x's get-trace-artifact."""
+    import gzip
+    import mlflow
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+    def post(body, headers):
+        req = urllib.request.Request(url + "/v1/traces", data=body, headers=headers,
+                                     method="POST")
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return r.status, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read()
+
+    trace_hex = "0af7651916cd43dd8448eb211c80319c"
+    req = ExportTraceServiceRequest()
+    span = req.resource_spans.add().scope_spans.add().spans.add()
+    span.trace_id = bytes.fromhex(trace_hex)
+    span.span_id = bytes.fromhex("b7ad6b7169203331")
+    span.name = "GET /checkout"
+    span.start_time_unix_nano = 1_700_000_000_000_000_000
+    span.end_time_unix_nano = 1_700_000_000_250_000_000
+    attr = span.attributes.add()
+    attr.key, attr.value.int_value = "http.status_code", 200
+    span.status.code = 1
+    status, body = post(gzip.compress(req.SerializeToString()),
+                        {"Content-Type": "application/x-protobuf", "Content-Encoding": "gzip",
+                         "X-Mlflow-Experiment-Id": exp})
+    check(status == 200 and body == b"", f"OTLP protobuf: {status} {body[:200]}")
+    t = mlflow.get_trace("tr-" + trace_hex)
+    check(t is not None and [sp.name for sp in t.data.spans] == ["GET /checkout"] and
+          t.data.spans[0].attributes.get("http.status_code") == 200 and
+          str(t.info.state) == "OK" and t.info.execution_duration == 250,
+          f"OTLP protobuf span read back: {t}")
+
+    json_hex = "5b8efff798038103d269b633813fc60c"
+    doc = {"resourceSpans": [{"scopeSpans": [{"spans": [
+        {"traceId": json_hex.upper(), "spanId": "eee19b7ec3c1b174", "name": "charge",
+         "startTimeUnixNano": "1700000000000000000", "endTimeUnixNano": "1700000000100000000",
+         "attributes": [{"key": "amount", "value": {"doubleValue": 9.5}}],
+         "status": {"code": 2, "message": "declined"}}]}]}]}
+    status, body = post(json.dumps(doc).encode(), {"Content-Type": "application/json",
+                                                   "X-Mlflow-Experiment-Id": exp})
+    check(status == 200 and json.loads(body) == {}, f"OTLP/JSON: {status} {body[:200]}")
+    t = mlflow.get_trace("tr-" + json_hex)
+    check(t is not None and t.data.spans[0].attributes.get("amount") == 9.5 and
+          str(t.info.state) == "ERROR", f"OTLP/JSON span read back: {t}")
+    with urllib.request.urlopen(f"{url}/ajax-api/2.0/mlflow/get-trace-artifact?request_id=tr-"
+                                f"{json_hex}", timeout=30) as r:
+        data = json.load(r)
+    check([sp["name"] for sp in data.get("spans", [])] == ["charge"],
+          f"traces.json of an OTLP trace: {data}")
+
+    for body, headers, code, words in [
+            (b"{}", {"Content-Type": "application/json"}, 400, "X-Mlflow-Experiment-Id"),
+            (b"{}", {"Content-Type": "text/plain", "X-Mlflow-Experiment-Id": exp}, 400,
+             "Expected: application/x-protobuf"),
+            (b"\xff\xff\xff", {"Content-Type": "application/x-protobuf",
+                                "X-Mlflow-Experiment-Id": exp}, 400,
+             "Invalid OpenTelemetry protobuf format"),
+            (b"nope", {"Content-Type": "application/x-protobuf", "Content-Encoding": "gzip",
+                       "X-Mlflow-Experiment-Id": exp}, 400, "not valid gzip"),
+            (json.dumps(doc).encode(), {"Content-Type": "application/json",
+                                        "X-Mlflow-Experiment-Id": "424242"}, 404, "424242")]:
+        status, answer = post(body, headers)
+        check(status == code and words in answer.decode(errors="replace"),
+              f"OTLP error {headers}: {status} {answer[:200]}")
 
 
 def check_v3_routes(url):

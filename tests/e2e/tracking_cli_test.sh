@@ -119,6 +119,26 @@ mv = json.load(urllib.request.urlopen(req))["model_version"]
 print(mv["version"], mv["run_id"] == run)
 PY
 expect '[ "$(cat srv.out)" = "2 True" ]' "the server answers from the CLI's store"
+# Each training is one trace of its run: MLflow 3's client reads it like its own.
+TRACE1=$(sed -n 's/^traced: \(tr-[0-9a-f]*\) .*/\1/p' out1)
+PYTHONPATH=$SRC/../shared/mlflow3/client:$SRC/../shared/mlflow3/deps MLFLOW_DISABLE_TELEMETRY=true \
+  DO_NOT_TRACK=true /usr/bin/python3 - "$PORT" "$TRACE1" "$RUN1" >trace.out 2>trace.err <<'PY'
+import sys, mlflow
+port, trace_id, run = sys.argv[1:]
+mlflow.set_tracking_uri(f"http://127.0.0.1:{port}")
+t = mlflow.get_trace(trace_id)
+names = [s.name for s in t.data.spans]
+assert names[0] == "plinth train adult" and names[1:] == ["load", "clean_split", "preprocess", "fit", "evaluate", "bundle"], names
+root = t.data.spans[0]
+assert root.inputs["data"].endswith("adult_train.csv") and root.outputs["run_id"] == run, root.outputs
+assert 0.8 < root.outputs["metrics"]["test"]["accuracy"] < 1, root.outputs["metrics"]
+assert all(s.parent_id == root.span_id for s in t.data.spans[1:])
+assert str(t.info.state) == "OK" and t.info.trace_metadata["mlflow.sourceRun"] == run
+found = mlflow.search_traces(filter_string=f"run_id = '{run}'", return_type="list",
+                             locations=[t.info.experiment_id])
+print([x.info.trace_id for x in found] == [trace_id])
+PY
+expect '[ -n "$TRACE1" ] && [ "$(cat trace.out)" = "True" ]' "plinth train's trace read with MLflow 3's client ($(tail -1 trace.err))"
 kill -TERM $SERVER; wait $SERVER
 expect '[ $? -eq 0 ]' "server exits 0 on SIGTERM"
 
@@ -132,6 +152,15 @@ export XDG_CACHE_HOME=$T/cache
 URI=http://127.0.0.1:$PORT
 "$PLINTH" train train.yaml -q --tracking-uri "$URI" >rout 2>&1
 expect 'grep -q "registered models:/adult/1" rout' "train over HTTP registers on the server"
+RTRACE=$(sed -n 's/^traced: \(tr-[0-9a-f]*\) .*/\1/p' rout)
+python3 - "$PORT" "$RTRACE" >rtrace.out <<'PY'
+import json, sys, urllib.request
+port, trace_id = sys.argv[1:]
+t = json.load(urllib.request.urlopen(
+    f"http://127.0.0.1:{port}/api/3.0/mlflow/traces/get?trace_id={trace_id}"))["trace"]
+print(t["trace_info"]["tags"]["mlflow.trace.spansLocation"], len(t["spans"]))
+PY
+expect '[ "$(cat rtrace.out)" = "TRACKING_STORE 7" ]' "train over HTTP sends its trace's spans over OTLP"
 expect '[ -f "$T/remote-art/1/$(ls "$T/remote-art/1")/artifacts/model/model.ubj" ]' "the bundle was uploaded through the artifact proxy"
 "$PLINTH" runs ls --tracking-uri "$URI" --json >rruns.json
 expect '[ "$(python3 -c "import json; print(len(json.load(open(\"rruns.json\"))))")" = 1 ]' "runs ls over HTTP"

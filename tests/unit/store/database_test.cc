@@ -198,18 +198,23 @@ TEST_P(DatabaseTest, MigrationsApplyOnceAcrossConnections) {
   };
   std::vector<std::thread> threads;
   std::atomic<int> ok{0};
+  std::vector<std::string> errors(4);
   for (int i = 0; i < 4; ++i) {
-    threads.emplace_back([&] {
+    threads.emplace_back([&, i] {
       auto db = OpenDatabase(uri);
-      if (db.ok() && Migrate(**db, "test", kSteps).ok()) {
+      Status s = db.ok() ? Migrate(**db, "test", kSteps) : db.status();
+      if (s.ok()) {
         ++ok;
+      } else {
+        errors[static_cast<size_t>(i)] = s.ToString();
       }
     });
   }
   for (auto& t : threads) {
     t.join();
   }
-  EXPECT_EQ(ok.load(), 4);
+  EXPECT_EQ(ok.load(), 4) << errors[0] << " | " << errors[1] << " | " << errors[2] << " | "
+                          << errors[3];
   auto db = *OpenDatabase(uri);
   EXPECT_EQ(db->Query("SELECT * FROM a")->size(), 1u);  // the INSERT ran once
   EXPECT_EQ(db->Query("SELECT * FROM schema_migrations WHERE component = 'test'")->size(), 2u);

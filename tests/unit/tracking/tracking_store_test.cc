@@ -8,6 +8,7 @@
 #include "testutil/test_databases.h"
 #include "testutil/testutil.h"
 #include "tracking/registry_store.h"
+#include "tracking/spans.h"
 #include "tracking/sql_stores.h"
 
 namespace plinth::tracking {
@@ -649,6 +650,167 @@ TEST_P(TrackingStoreTest, Traces) {
   d.request_ids = {t3->request_id};
   EXPECT_EQ(*store_->DeleteTraces(d), 1);
   EXPECT_EQ(ids({}), V{t2->request_id});
+}
+
+// A span of trace tr-<32 x 'a'> (MLflow's server makes them from OTLP: tracking/spans.h).
+Span SpanAt(const std::string& id, const std::string& parent, int64_t start_ms, int64_t end_ms,
+            const std::string& status = "STATUS_CODE_OK") {
+  SpanFields f;
+  f.trace_hex = std::string(32, 'a');
+  f.span_hex = id;
+  f.parent_hex = parent;
+  f.name = "span-" + id.substr(15);
+  f.start_ns = start_ms * 1'000'000;
+  f.end_ns = end_ms * 1'000'000;
+  f.status_code = status;
+  if (parent.empty()) {
+    f.attributes = {{"mlflow.spanInputs", {{"x", 1}}}, {"mlflow.spanOutputs", 2}};
+  }
+  return SpanOf(f);
+}
+
+TEST_P(TrackingStoreTest, SpansLoggedOverOtlpMakeAndWidenTheirTrace) {
+  const std::string root =
+                        "000000000000000"
+                        "1",
+                    child =
+                        "000000000000000"
+                        "2",
+                    late =
+                        "000000000000000"
+                        "3";
+  const std::string id = "tr-" + std::string(32, 'a');
+  // The child ends first: the trace is created IN_PROGRESS around it.
+  ASSERT_TRUE(store_->LogSpans("0", {SpanAt(child, root, 2000, 2500)}).ok());
+  auto info = store_->GetTraceInfo(id);
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  EXPECT_EQ(info->status, "IN_PROGRESS");
+  EXPECT_EQ(info->timestamp_ms, 2000);
+  EXPECT_EQ(info->execution_time_ms, 500);
+  // Not all stored yet (the size stats count 3), so only a partial read answers.
+  ASSERT_TRUE(store_
+                  ->PutTrace([&] {
+                    TraceInfo t = *info;
+                    t.request_metadata = {{"mlflow.trace.sizeStats", R"({"num_spans": 3})"}};
+                    t.tags = {{"mlflow.trace.spansLocation", "ARTIFACT_REPO"}};  // ignored
+                    return t;
+                  }())
+                  .ok());
+  EXPECT_EQ(store_->GetTrace(id, false).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->GetTrace(id, true)->spans.size(), 1u);
+  // The root widens the trace to 1000..3000 and finishes it; a span logged again replaces.
+  ASSERT_TRUE(
+      store_->LogSpans("0", {SpanAt(root, "", 1000, 3000), SpanAt(child, root, 2000, 2600)}).ok());
+  ASSERT_TRUE(store_->LogSpans("0", {SpanAt(late, root, 2900, 3000, "STATUS_CODE_ERROR")}).ok());
+  auto trace = store_->GetTrace(id, false);
+  ASSERT_TRUE(trace.ok()) << trace.status().ToString();
+  EXPECT_EQ(trace->info.status, "OK");  // from the root, not the failed child
+  EXPECT_EQ(trace->info.timestamp_ms, 1000);
+  EXPECT_EQ(trace->info.execution_time_ms, 2000);
+  EXPECT_EQ(trace->info.request_preview, R"({"x":1})");
+  EXPECT_EQ(trace->info.response_preview, "2");
+  ASSERT_EQ(trace->spans.size(), 3u);
+  EXPECT_EQ(trace->spans[0].span_id, root);  // root first, then by start time
+  EXPECT_EQ(trace->spans[1].span_id, child);
+  EXPECT_EQ(trace->spans[1].end_time_ns, 2600 * 1'000'000LL);
+  EXPECT_EQ(trace->spans[2].status, "ERROR");
+  auto has = [&](const TraceInfo& t, const std::string& key, const std::string& value) {
+    return std::any_of(t.tags.begin(), t.tags.end(),
+                       [&](const Tag& g) { return g.key == key && g.value == value; });
+  };
+  EXPECT_TRUE(has(trace->info, "mlflow.trace.spansLocation", "TRACKING_STORE"));
+  EXPECT_TRUE(has(trace->info, "mlflow.artifactLocation", "/art/0/traces/" + id + "/artifacts"));
+
+  // batchGet: in the order asked, unknown ids and traces without stored spans left out.
+  auto v2 = store_->StartTrace("0", 5000, {}, {});
+  auto batch = store_->BatchGetTraces({"tr-nope", v2->request_id, id});
+  ASSERT_TRUE(batch.ok());
+  ASSERT_EQ(batch->size(), 1u);
+  EXPECT_EQ((*batch)[0].info.request_id, id);
+  EXPECT_EQ(store_->GetTrace(v2->request_id, true).status().code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(store_->GetTrace("tr-nope", true).status().message(),
+            "Trace with ID tr-nope is not found.");
+
+  // Refused: spans of two traces at once, a trace of another experiment, a deleted one.
+  Span other = SpanAt(root, "", 1, 2);
+  other.trace_id = "tr-" + std::string(32, 'b');
+  EXPECT_EQ(store_->LogSpans("0", {SpanAt(late, root, 1, 2), other}).code(),
+            StatusCode::kInvalidArgument);
+  auto e = store_->CreateExperiment("spans", "", {});
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(store_->LogSpans(*e, {SpanAt(late, root, 1, 2)}).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->LogSpans("12345", {other}).code(), StatusCode::kNotFound);
+  Span bad = other;
+  bad.span_id = "xyz";
+  EXPECT_EQ(store_->LogSpans("0", {bad}).code(), StatusCode::kInvalidArgument);
+
+  // Deleting the trace deletes its spans.
+  TraceDeletion d;
+  d.experiment_id = "0";
+  d.request_ids = {id};
+  EXPECT_EQ(*store_->DeleteTraces(d), 1);
+  ASSERT_TRUE(store_->LogSpans("0", {SpanAt(late, root, 1, 2)}).ok());
+  EXPECT_EQ(store_->GetTrace(id, true)->spans.size(), 1u);
+}
+
+TEST_P(TrackingStoreTest, Assessments) {
+  auto t = store_->StartTrace("0", 1000, {}, {});
+  ASSERT_TRUE(t.ok());
+  Assessment a;
+  a.trace_id = t->request_id;
+  a.name = "relevance";
+  a.source_type = "LLM_JUDGE";
+  a.source_id = "judge";
+  a.value_json = "0.6";
+  a.metadata = {{"round", "1"}};
+  auto judged = store_->CreateAssessment(a);
+  ASSERT_TRUE(judged.ok()) << judged.status().ToString();
+  EXPECT_TRUE(judged->assessment_id.starts_with("a-"));
+  EXPECT_EQ(judged->create_time_ms, 1'700'000'000'000);
+  clock_.Advance(5'000'000);  // 5 s
+
+  Assessment human = a;
+  human.source_type = "HUMAN";
+  human.value_json = "0.9";
+  human.overrides = judged->assessment_id;
+  auto override = store_->CreateAssessment(human);
+  ASSERT_TRUE(override.ok());
+  EXPECT_FALSE(store_->GetAssessment(t->request_id, judged->assessment_id)->valid);
+  human.overrides = "a-unknown";
+  EXPECT_EQ(store_->CreateAssessment(human).status().code(), StatusCode::kNotFound);
+
+  AssessmentUpdate u;
+  u.rationale = "better";
+  u.metadata = std::vector<Tag>{{"round", "2"}, {"by", "bob"}};
+  Assessment value;
+  value.value_json = "0.95";
+  u.value = value;
+  auto updated = store_->UpdateAssessment(t->request_id, override->assessment_id, u);
+  ASSERT_TRUE(updated.ok()) << updated.status().ToString();
+  EXPECT_EQ(updated->value_json, "0.95");
+  EXPECT_EQ(updated->rationale, "better");
+  EXPECT_EQ(updated->metadata, (std::vector<Tag>{{"round", "2"}, {"by", "bob"}}));
+  EXPECT_EQ(updated->source_type, "HUMAN");
+  EXPECT_EQ(updated->last_update_time_ms, 1'700'000'005'000);
+  value.is_expectation = true;
+  u = {};
+  u.value = value;
+  EXPECT_EQ(store_->UpdateAssessment(t->request_id, override->assessment_id, u).status().message(),
+            "Cannot update expectation value on a Feedback assessment.");
+
+  auto info = store_->GetTraceInfo(t->request_id);
+  ASSERT_EQ(info->assessments.size(), 2u);
+  EXPECT_EQ(info->assessments[0].assessment_id, judged->assessment_id);  // oldest first
+  EXPECT_EQ(info->assessments[1].metadata.size(), 2u);
+
+  ASSERT_TRUE(store_->DeleteAssessment(t->request_id, override->assessment_id).ok());
+  EXPECT_TRUE(store_->GetAssessment(t->request_id, judged->assessment_id)->valid);
+  EXPECT_TRUE(store_->DeleteAssessment(t->request_id, override->assessment_id).ok());  // again
+  EXPECT_EQ(store_->GetAssessment(t->request_id, override->assessment_id).status().code(),
+            StatusCode::kNotFound);
+  a.trace_id = "tr-nope";
+  EXPECT_EQ(store_->CreateAssessment(a).status().code(), StatusCode::kNotFound);
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, TrackingStoreTest, ::testing::ValuesIn(testutil::TestEngines()),
