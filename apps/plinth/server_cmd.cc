@@ -55,6 +55,7 @@ int RunServer(const ServerFlags& f) {
     return ReportError(root.status().WithPrefix("--default-artifact-root"));
   }
   server::ApiOptions api_options{store, artifacts, PLINTH_VERSION, *root};
+  api_options.max_body_bytes = static_cast<uint64_t>(f.listen.max_body_mb) << 20;
   if (!f.app_name.empty() && f.app_name != "basic-auth") {
     return ReportError(
         InvalidArgument("--app-name: expected basic-auth (MLflow's name for "

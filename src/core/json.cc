@@ -19,18 +19,18 @@ namespace {
 // is iterative, its binary readers recurse once per level).
 class DepthLimitedSax {
  public:
-  DepthLimitedSax(Json& root, int max_depth)
-      : dom_(root, /*allow_exceptions=*/true), max_depth_(max_depth) {}
+  DepthLimitedSax(Json& root, int max_depth, size_t max_values = SIZE_MAX)
+      : dom_(root, /*allow_exceptions=*/true), max_depth_(max_depth), max_values_(max_values) {}
 
-  bool null() { return dom_.null(); }
-  bool boolean(bool v) { return dom_.boolean(v); }
-  bool number_integer(Json::number_integer_t v) { return dom_.number_integer(v); }
-  bool number_unsigned(Json::number_unsigned_t v) { return dom_.number_unsigned(v); }
+  bool null() { return Count() && dom_.null(); }
+  bool boolean(bool v) { return Count() && dom_.boolean(v); }
+  bool number_integer(Json::number_integer_t v) { return Count() && dom_.number_integer(v); }
+  bool number_unsigned(Json::number_unsigned_t v) { return Count() && dom_.number_unsigned(v); }
   bool number_float(Json::number_float_t v, const std::string& s) {
-    return dom_.number_float(v, s);
+    return Count() && dom_.number_float(v, s);
   }
-  bool string(std::string& v) { return dom_.string(v); }
-  bool binary(Json::binary_t& v) { return dom_.binary(v); }
+  bool string(std::string& v) { return Count() && dom_.string(v); }
+  bool binary(Json::binary_t& v) { return Count() && dom_.binary(v); }
   bool start_object(std::size_t n) { return Open() && dom_.start_object(n); }
   bool key(std::string& v) { return dom_.key(v); }
   bool end_object() {
@@ -48,6 +48,7 @@ class DepthLimitedSax {
   }
 
   bool too_deep() const { return too_deep_; }
+  bool too_many() const { return too_many_; }
 
  private:
   bool Open() {
@@ -55,13 +56,24 @@ class DepthLimitedSax {
       too_deep_ = true;
       return false;
     }
+    return Count();
+  }
+  // Stops before the value that would pass the limit is built.
+  bool Count() {
+    if (++values_ > max_values_) {
+      too_many_ = true;
+      return false;
+    }
     return true;
   }
 
   nlohmann::detail::json_sax_dom_parser<Json> dom_;
   int max_depth_;
+  size_t max_values_;
+  size_t values_ = 0;
   int depth_ = 0;
   bool too_deep_ = false;
+  bool too_many_ = false;
 };
 
 std::string TooDeep(std::string_view source, std::string_view format, int max_depth) {
@@ -87,12 +99,19 @@ std::string Detail(const std::exception& e) {
 
 }  // namespace
 
-Result<Json> ParseJson(std::string_view text, std::string_view source, int max_depth) {
+Result<Json> ParseJson(std::string_view text, std::string_view source, int max_depth,
+                       size_t max_values) {
   try {
     Json out;
-    DepthLimitedSax sax(out, max_depth);
-    if (!Json::sax_parse(text.begin(), text.end(), &sax) && sax.too_deep()) {
-      return InvalidArgument(TooDeep(source, "JSON", max_depth));
+    DepthLimitedSax sax(out, max_depth, max_values);
+    if (!Json::sax_parse(text.begin(), text.end(), &sax)) {
+      if (sax.too_deep()) {
+        return InvalidArgument(TooDeep(source, "JSON", max_depth));
+      }
+      if (sax.too_many()) {
+        return ResourceExhausted(std::string(source) + ": more than " + std::to_string(max_values) +
+                                 " JSON values");
+      }
     }
     return out;
   } catch (const Json::parse_error& e) {

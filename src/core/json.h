@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdint>
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -26,8 +27,11 @@ inline constexpr int kMaxJsonDepth = 64;
 // "`source`:LINE:COL: invalid JSON: ..."; on arrays and objects nested deeper
 // than `max_depth`, kInvalidArgument "`source`: invalid JSON: nested deeper than
 // N levels", found before the value is built any deeper.
+// With `max_values`, a document of more values (scalars, arrays and objects) is
+// kResourceExhausted "`source`: more than N JSON values", found before the value that
+// passes the limit is built: a small request cannot make a large tree.
 Result<Json> ParseJson(std::string_view text, std::string_view source,
-                       int max_depth = kMaxJsonDepth);
+                       int max_depth = kMaxJsonDepth, size_t max_values = SIZE_MAX);
 
 // Parses UBJSON `bytes` (strict: nothing may follow the value), with the same
 // nesting limit; kInvalidArgument "`source`: invalid UBJSON: ..." otherwise.

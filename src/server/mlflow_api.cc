@@ -315,7 +315,7 @@ std::optional<http::Response> MlflowApi::Dispatch(const http::Request& request, 
   }
   if (path == "/v1/traces") {
     *route = "/v1/traces";
-    return AnswerOtlpTraces(request, *impl_->service);
+    return AnswerOtlpTraces(request, *impl_->service, impl_->options.max_body_bytes);
   }
   if (path == "/version") {
     http::Response r;

@@ -42,6 +42,8 @@ struct ApiOptions {
   // With a value: MLflow's basic-auth (server/auth.h); every request but /health must
   // name a user, and routes check the user's permissions.
   std::optional<AuthOptions> auth = std::nullopt;
+  // The server's largest request body: also the largest OTLP export once decompressed.
+  uint64_t max_body_bytes = uint64_t{64} << 20;
 };
 
 // The --default-artifact-root value as the store keeps it: a URI as given (trailing

@@ -226,14 +226,25 @@ Result<core::Json> ReadRawMessage(const http::Request& req) {
     if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
       text = "{}";  // no body: an empty message
     }
-    Result<core::Json> body = core::ParseJson(text, "request body");
+    // No MLflow message holds a million values (a batch is at most 1,000 metrics): a
+    // body of tiny values is refused before it is built into a tree many times its size.
+    constexpr size_t kMaxValues = 1000000;
+    Result<core::Json> body =
+        core::ParseJson(text, "request body", core::kMaxJsonDepth, kMaxValues);
     if (!body.ok()) {
+      if (body.status().code() == StatusCode::kResourceExhausted) {
+        return body.status();
+      }
       return Corruption("Malformed JSON in the " + body.status().message());
     }
     raw = std::move(*body);
     if (raw.is_string()) {  // older clients double-encode
-      Result<core::Json> inner = core::ParseJson(raw.get<std::string>(), "request body");
+      Result<core::Json> inner =
+          core::ParseJson(raw.get<std::string>(), "request body", core::kMaxJsonDepth, kMaxValues);
       if (!inner.ok()) {
+        if (inner.status().code() == StatusCode::kResourceExhausted) {
+          return inner.status();
+        }
         return Corruption("Malformed JSON in the " + inner.status().message());
       }
       raw = std::move(*inner);

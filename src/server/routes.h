@@ -229,11 +229,11 @@ void AddLoggedModelRoutes(RouteTable& routes);
 // MLflow's traces (traces/..., v2 and v3) and their assessments.
 void AddTraceRoutes(RouteTable& routes);
 // OTLP span ingestion, POST /v1/traces as MLflow 3 serves it: an ExportTraceServiceRequest
-// in protobuf or JSON (gzip or deflate accepted, at most kMaxOtlpBody bytes once
-// decompressed), its spans stored per trace in the experiment the
-// X-Mlflow-Experiment-Id header names.
-inline constexpr size_t kMaxOtlpBody = size_t{64} << 20;
-http::Response AnswerOtlpTraces(const http::Request& r, tracking::Service& service);
+// in protobuf or JSON (gzip or deflate accepted, at most `max_body` bytes once
+// decompressed: the server's limit on bodies), its spans stored per trace in the
+// experiment the X-Mlflow-Experiment-Id header names.
+http::Response AnswerOtlpTraces(const http::Request& r, tracking::Service& service,
+                                uint64_t max_body);
 // MLflow 2.x's prompt engineering UI: runs/create-promptlab-run, which writes its run's
 // promptlab model and evaluation table through `locations`.
 void AddPromptlabRoute(RouteTable& routes, const ArtifactLocations& locations);

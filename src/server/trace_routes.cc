@@ -65,7 +65,8 @@ void AddTraceV3Routes(RouteTable& routes);
 
 }  // namespace
 
-http::Response AnswerOtlpTraces(const http::Request& r, tracking::Service& service) {
+http::Response AnswerOtlpTraces(const http::Request& r, tracking::Service& service,
+                                uint64_t max_body) {
   if (r.method != "POST") {
     http::Response refused =
         ErrorResponse("BAD_REQUEST", "Method " + r.method + " is not allowed for /v1/traces");
@@ -94,8 +95,8 @@ http::Response AnswerOtlpTraces(const http::Request& r, tracking::Service& servi
                         ". Expected: application/x-protobuf or application/json (OTLP/HTTP)"));
   }
   // Decompressed, a body may not be larger than the server takes uncompressed.
-  Result<std::string> body =
-      tracking::DecodeContentEncoding(r.body, r.Header("content-encoding"), kMaxOtlpBody);
+  Result<std::string> body = tracking::DecodeContentEncoding(r.body, r.Header("content-encoding"),
+                                                             static_cast<size_t>(max_body));
   if (!body.ok()) {
     return ErrorResponse(body.status());
   }

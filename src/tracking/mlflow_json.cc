@@ -676,6 +676,15 @@ Result<TraceInfo> TraceInfoFromV3Json(const core::Json& j) {
   t.client_request_id = Str(j, "client_request_id");
   t.request_preview = Str(j, "request_preview");
   t.response_preview = Str(j, "response_preview");
+  if (auto list = j.find("assessments"); list != j.end() && !list->is_null()) {
+    if (!list->is_array()) {
+      return InvalidArgument("trace_info.assessments: expected a list");
+    }
+    for (const core::Json& a : *list) {
+      PLINTH_ASSIGN_OR_RETURN(Assessment parsed, AssessmentFromJson(a));
+      t.assessments.push_back(std::move(parsed));
+    }
+  }
   return t;
 }
 
@@ -935,12 +944,6 @@ Result<Trace> TraceFromV3Json(const core::Json& j) {
   }
   Trace t;
   PLINTH_ASSIGN_OR_RETURN(t.info, TraceInfoFromV3Json(j.value("trace_info", core::Json())));
-  if (auto list = j.find("trace_info"); list != j.end() && list->contains("assessments")) {
-    for (const core::Json& a : (*list)["assessments"]) {
-      PLINTH_ASSIGN_OR_RETURN(Assessment parsed, AssessmentFromJson(a));
-      t.info.assessments.push_back(std::move(parsed));
-    }
-  }
   PLINTH_ASSIGN_OR_RETURN(t.spans, SpansFromOtelJson(j.value("spans", core::Json())));
   return t;
 }

@@ -1,6 +1,8 @@
 #include "tracking/spans.h"
 
+#include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/stubs/logging.h>
+#include <google/protobuf/wire_format_lite.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -171,13 +173,118 @@ void QuietProtobuf() {
   std::call_once(once, [] { google::protobuf::SetLogHandler(nullptr); });
 }
 
+// The OTLP messages a request holds, by what each field of each holds.
+enum class Wire {
+  kRequest,
+  kResourceSpans,
+  kResource,
+  kScopeSpans,
+  kSpan,
+  kEvent,
+  kKeyValue,
+  kAnyValue,
+  kArray,
+  kKeyValueList,
+  kSkipped
+};
+
+Wire ChildOf(Wire parent, uint32_t field) {
+  switch (parent) {
+    case Wire::kRequest:
+      return field == 1 ? Wire::kResourceSpans : Wire::kSkipped;
+    case Wire::kResourceSpans:
+      return field == 1 ? Wire::kResource : field == 2 ? Wire::kScopeSpans : Wire::kSkipped;
+    case Wire::kResource:
+      return field == 1 ? Wire::kKeyValue : Wire::kSkipped;
+    case Wire::kScopeSpans:
+      return field == 2 ? Wire::kSpan : Wire::kSkipped;
+    case Wire::kSpan:
+      return field == 9 ? Wire::kKeyValue : field == 11 ? Wire::kEvent : Wire::kSkipped;
+    case Wire::kEvent:
+      return field == 3 ? Wire::kKeyValue : Wire::kSkipped;
+    case Wire::kKeyValue:
+      return field == 2 ? Wire::kAnyValue : Wire::kSkipped;
+    case Wire::kAnyValue:
+      return field == 5 ? Wire::kArray : field == 6 ? Wire::kKeyValueList : Wire::kSkipped;
+    case Wire::kArray:
+      return field == 1 ? Wire::kAnyValue : Wire::kSkipped;
+    case Wire::kKeyValueList:
+      return field == 1 ? Wire::kKeyValue : Wire::kSkipped;
+    default:
+      return Wire::kSkipped;
+  }
+}
+
+struct WireCount {
+  size_t messages = 0;
+  size_t spans = 0;
+  bool over = false;
+};
+
+// Counts the messages of the encoded `kind` without building them (protobuf's own
+// reader, no allocation), stopping once past the limits: tiny messages cost a
+// parsed tree far more than their bytes. False when the bytes are not protobuf (the
+// parse then says so) or a limit is passed (`count.over`).
+bool CountWire(google::protobuf::io::CodedInputStream& in, Wire kind, int depth, WireCount& count) {
+  using google::protobuf::internal::WireFormatLite;
+  if (depth > 100) {
+    return false;
+  }
+  for (uint32_t tag = in.ReadTag(); tag != 0; tag = in.ReadTag()) {
+    const Wire child =
+        WireFormatLite::GetTagWireType(tag) == WireFormatLite::WIRETYPE_LENGTH_DELIMITED
+            ? ChildOf(kind, WireFormatLite::GetTagFieldNumber(tag))
+            : Wire::kSkipped;
+    if (child == Wire::kSkipped) {
+      if (!WireFormatLite::SkipField(&in, tag)) {
+        return false;
+      }
+      continue;
+    }
+    uint32_t size = 0;
+    if (!in.ReadVarint32(&size)) {
+      return false;
+    }
+    if (++count.messages > kMaxOtlpMessages ||
+        (child == Wire::kSpan && ++count.spans > kMaxOtlpSpans)) {
+      count.over = true;
+      return false;
+    }
+    const auto limit = in.PushLimit(static_cast<int>(std::min<uint32_t>(size, INT32_MAX)));
+    if (!CountWire(in, child, depth + 1, count) || in.BytesUntilLimit() != 0) {
+      return false;
+    }
+    in.PopLimit(limit);
+  }
+  return true;
+}
+
+Status TooMany() {
+  return ResourceExhausted("request body: more than " + std::to_string(kMaxOtlpSpans) +
+                           " spans or " + std::to_string(kMaxOtlpMessages) +
+                           " values in one export; send smaller batches");
+}
+
 Result<std::vector<Span>> FromProtobuf(std::string_view body) {
   QuietProtobuf();
+  if (body.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
+    return TooMany();
+  }
+  {
+    google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(body.data()),
+                                              static_cast<int>(body.size()));
+    WireCount count;
+    if (!CountWire(in, Wire::kRequest, 0, count) && count.over) {
+      return TooMany();
+    }
+  }
   otlp::ExportTraceServiceRequest request;
-  if (body.size() > static_cast<size_t>(std::numeric_limits<int>::max()) ||
-      !request.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+  if (!request.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
     return InvalidArgument(
         "Invalid OpenTelemetry protobuf format: expected an ExportTraceServiceRequest");
+  }
+  if (request.resource_spans().empty()) {  // as MLflow: an empty export is refused
+    return InvalidArgument("Invalid OpenTelemetry protobuf format - no spans found");
   }
   std::vector<Span> out;
   for (const otlp::ResourceSpans& rs : request.resource_spans()) {
@@ -406,22 +513,38 @@ Result<const Json*> ListOf(const Json& j, std::string_view camel, std::string_vi
 }
 
 Result<std::vector<Span>> FromJson(std::string_view body) {
-  PLINTH_ASSIGN_OR_RETURN(Json request, core::ParseJson(body, "request body"));
+  Result<Json> parsed =
+      core::ParseJson(body, "request body", core::kMaxJsonDepth, kMaxOtlpMessages);
+  if (!parsed.ok()) {
+    return parsed.status().code() == StatusCode::kResourceExhausted ? TooMany() : parsed.status();
+  }
+  const Json& request = *parsed;
   if (!request.is_object()) {
     return InvalidArgument("request body: expected an ExportTraceServiceRequest object");
   }
-  std::vector<Span> out;
   PLINTH_ASSIGN_OR_RETURN(const Json* resource_spans,
                           ListOf(request, "resourceSpans", "resource_spans"));
+  if (resource_spans->empty()) {  // as MLflow refuses an empty protobuf export
+    return InvalidArgument("request body: no resourceSpans: no spans found");
+  }
+  std::vector<const Json*> spans;
   for (const Json& rs : *resource_spans) {
     PLINTH_ASSIGN_OR_RETURN(const Json* scope_spans, ListOf(rs, "scopeSpans", "scope_spans"));
     for (const Json& ss : *scope_spans) {
-      PLINTH_ASSIGN_OR_RETURN(const Json* spans, ListOf(ss, "spans", "spans"));
-      for (const Json& s : *spans) {
-        PLINTH_ASSIGN_OR_RETURN(SpanFields f, FieldsOfJson(s));
-        out.push_back(SpanOf(f));
+      PLINTH_ASSIGN_OR_RETURN(const Json* list, ListOf(ss, "spans", "spans"));
+      for (const Json& s : *list) {
+        if (spans.size() == kMaxOtlpSpans) {
+          return TooMany();
+        }
+        spans.push_back(&s);
       }
     }
+  }
+  std::vector<Span> out;
+  out.reserve(spans.size());
+  for (const Json* s : spans) {
+    PLINTH_ASSIGN_OR_RETURN(SpanFields f, FieldsOfJson(*s));
+    out.push_back(SpanOf(f));
   }
   return out;
 }
@@ -564,12 +687,13 @@ Span SpanOf(const SpanFields& f) {
              : f.status_code == "STATUS_CODE_ERROR" ? "ERROR"
                                                     : "UNSET";
   Json attributes = Json::object();
-  if (!f.attributes.contains(kRequestIdAttribute)) {
-    attributes[kRequestIdAttribute] = core::DumpJson(Json(s.trace_id), false);
-  }
+  attributes[kRequestIdAttribute] = "";  // first, as MLflow writes it
   for (const auto& [key, value] : f.attributes.items()) {
     attributes[key] = core::DumpJson(value, false);
   }
+  // The trace the span is stored in, whatever the sender claimed: a span cannot name
+  // another trace (another experiment's) as its own.
+  attributes[kRequestIdAttribute] = core::DumpJson(Json(s.trace_id), false);
   if (auto type = f.attributes.find(kSpanTypeAttribute);
       type != f.attributes.end() && type->is_string()) {
     s.type = type->get<std::string>();
@@ -592,13 +716,17 @@ Result<std::vector<Span>> SpansFromOtlp(std::string_view body, OtlpEncoding enco
   return encoding == OtlpEncoding::kProtobuf ? FromProtobuf(body) : FromJson(body);
 }
 
-Result<std::string> DecodeContentEncoding(std::string_view body, std::string_view encoding,
+Result<std::string> DecodeContentEncoding(std::string_view body, std::string_view raw_encoding,
                                           size_t limit) {
+  std::string encoding(raw_encoding);  // content codings are case-insensitive
+  std::transform(encoding.begin(), encoding.end(), encoding.begin(), [](char c) {
+    return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  });
   if (encoding.empty() || encoding == "identity") {
     return std::string(body);
   }
   if (encoding != "gzip" && encoding != "deflate") {
-    return InvalidArgument("Content-Encoding '" + std::string(encoding.substr(0, 40)) +
+    return InvalidArgument("Content-Encoding '" + encoding.substr(0, 40) +
                            "': expected gzip, deflate or identity");
   }
   // gzip and zlib-wrapped deflate by their headers (32 + 15); raw deflate next.

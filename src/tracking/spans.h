@@ -37,13 +37,20 @@ Span SpanOf(const SpanFields& fields);
 // The deepest nesting of attribute values (lists and maps) the readers accept.
 inline constexpr int kMaxAttributeDepth = 32;
 
+// At most this many spans, and this many messages or JSON values in all, in one
+// export request (kResourceExhausted beyond, found before the request is built):
+// OpenTelemetry's batch exporter sends 512 spans at a time, MLflow's client one.
+inline constexpr size_t kMaxOtlpSpans = 10000;
+inline constexpr size_t kMaxOtlpMessages = 1000000;
+
 enum class OtlpEncoding { kProtobuf, kJson };
 
 // The spans of an OTLP ExportTraceServiceRequest, in order. OTLP/JSON as the
 // specification writes it (lowerCamelCase names, hex ids, enums as numbers) and as
 // protobuf's JSON mapping does (snake_case names, base64 ids, enum names).
 // kInvalidArgument naming the span and field for bad ids, times, nesting deeper than
-// kMaxAttributeDepth, or a body that is not the encoding.
+// kMaxAttributeDepth, a body that is not the encoding, or one with no resource spans
+// (MLflow's server refuses an empty export too).
 Result<std::vector<Span>> SpansFromOtlp(std::string_view body, OtlpEncoding encoding);
 
 // An HTTP body's Content-Encoding undone: gzip, deflate (zlib or raw) or identity;

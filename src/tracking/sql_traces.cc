@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <functional>
 #include <limits>
 #include <map>
+#include <set>
 
 #include "core/hash.h"
 #include "core/json.h"
@@ -187,6 +189,94 @@ std::optional<std::string> RootState(const std::vector<Span>& spans) {
   return std::nullopt;
 }
 
+// MLflow's preview of a request or response (tracing/utils/truncation.py): of a chat
+// request or response (OpenAI's messages, choices, or Responses API input/output), the
+// text of the last message by `role` (else the last message); else the JSON text; at
+// most 1000 characters, cut to 997 and "...".
+std::string Preview(const std::string& text, std::string_view role) {
+  using core::Json;
+  std::string content;
+  Result<Json> obj = core::ParseJson(text, "preview");
+  auto is_message = [](const Json& m) {
+    return m.is_object() && m.contains("role") && m.contains("content");
+  };
+  std::function<std::vector<const Json*>(const Json&, int)> messages =
+      [&](const Json& o, int depth) -> std::vector<const Json*> {
+    std::vector<const Json*> out;
+    if (!o.is_object() || depth > 4) {
+      return out;
+    }
+    for (const char* key : {"messages", "input", "output"}) {
+      auto it = o.find(key);
+      if (it != o.end() && it->is_array() && !it->empty()) {
+        for (const Json& m : *it) {
+          if (is_message(m)) {
+            out.push_back(&m);
+          }
+        }
+        return out;
+      }
+      if (std::string_view(key) == "messages") {  // choices come second, as MLflow looks
+        auto choices = o.find("choices");
+        if (choices != o.end() && choices->is_array() && !choices->empty() &&
+            (*choices)[0].is_object() && (*choices)[0].contains("message") &&
+            is_message((*choices)[0]["message"])) {
+          out.push_back(&(*choices)[0]["message"]);
+          return out;
+        }
+      }
+    }
+    auto request = o.find("request");
+    return request != o.end() ? messages(*request, depth + 1) : out;
+  };
+  if (obj.ok()) {
+    std::vector<const Json*> found = messages(*obj, 0);
+    if (!found.empty()) {
+      const Json* pick = found.back();
+      for (auto it = found.rbegin(); it != found.rend(); ++it) {
+        if ((**it)["role"] == role) {
+          pick = *it;
+          break;
+        }
+      }
+      const Json& c = (*pick)["content"];
+      if (c.is_string()) {
+        content = c.get<std::string>();
+      } else if (c.is_array()) {
+        for (const Json& part : c) {
+          if (part.is_string()) {
+            content = part.get<std::string>();
+            break;
+          }
+          if (part.is_object() &&
+              (part.value("type", "") == "text" || part.value("type", "") == "output_text")) {
+            content = part.value("text", "");
+            break;
+          }
+        }
+      }
+    }
+  }
+  if (content.empty()) {
+    content = text;
+  }
+  // Characters, not bytes: count UTF-8 lead bytes.
+  size_t chars = 0, cut = content.size(), cut_997 = content.size();
+  for (size_t i = 0; i < content.size(); ++i) {
+    if ((static_cast<unsigned char>(content[i]) & 0xC0) != 0x80) {
+      if (chars == 997) {
+        cut_997 = i;
+      }
+      if (chars == kMaxPreview) {
+        cut = i;
+        break;
+      }
+      ++chars;
+    }
+  }
+  return cut == content.size() ? content : content.substr(0, cut_997) + "...";
+}
+
 // The root span's inputs and outputs attributes (JSON text), for the trace's previews.
 std::pair<std::string, std::string> RootPreviews(const std::vector<Span>& spans) {
   for (const Span& s : spans) {
@@ -201,12 +291,12 @@ std::pair<std::string, std::string> RootPreviews(const std::vector<Span>& spans)
     if (attrs == content->end() || !attrs->is_object()) {
       break;
     }
-    auto text = [&](const char* key) -> std::string {
+    auto text = [&](const char* key, std::string_view role) -> std::string {
       auto it = attrs->find(key);
-      return it != attrs->end() && it->is_string() ? CutUtf8(it->get<std::string>(), kMaxPreview)
+      return it != attrs->end() && it->is_string() ? Preview(it->get<std::string>(), role)
                                                    : std::string();
     };
-    return {text("mlflow.spanInputs"), text("mlflow.spanOutputs")};
+    return {text("mlflow.spanInputs", "user"), text("mlflow.spanOutputs", "assistant")};
   }
   return {};
 }
@@ -303,7 +393,7 @@ Result<TraceInfo> TraceTables::Start(const Experiment& e, int64_t timestamp_ms,
   return Put(e, t);
 }
 
-Result<TraceInfo> TraceTables::Put(const Experiment& e, const TraceInfo& t) {
+Result<TraceInfo> TraceTables::Put(const Experiment& e, const TraceInfo& t, int64_t now_ms) {
   PLINTH_RETURN_IF_ERROR(ValidateStatus(t.status));
   PLINTH_RETURN_IF_ERROR(ValidateTime(t.timestamp_ms, "timestamp_ms"));
   if (t.execution_time_ms && (*t.execution_time_ms < 0 || *t.execution_time_ms > 253402300799999)) {
@@ -313,11 +403,6 @@ Result<TraceInfo> TraceTables::Put(const Experiment& e, const TraceInfo& t) {
   PLINTH_RETURN_IF_ERROR(ValidatePairs(t.request_metadata, "request metadata"));
   PLINTH_RETURN_IF_ERROR(ValidatePairs(t.tags, "tag"));
   PLINTH_RETURN_IF_ERROR(ValidateTraceId(t.request_id));
-  if (Result<TraceInfo> existing = Get(t.request_id);
-      existing.ok() && existing->experiment_id != e.experiment_id) {
-    return InvalidArgument("Trace '" + t.request_id + "' belongs to experiment " +
-                           existing->experiment_id + ", not " + e.experiment_id);
-  }
   std::vector<Tag> tags = CutValues(ClientTags(t.tags));
   tags.push_back({std::string(kTraceArtifactLocationTag),
                   ArtifactPathUnder(e.artifact_location, "traces/" + t.request_id + "/artifacts")});
@@ -336,16 +421,42 @@ Result<TraceInfo> TraceTables::Put(const Experiment& e, const TraceInfo& t) {
     PLINTH_RETURN_IF_ERROR(db_.Exec(
         "INSERT INTO trace_info (request_id, experiment_id, timestamp_ms, execution_time_ms, "
         "status, client_request_id, request_preview, response_preview) VALUES (?, ?, ?, ?, ?, ?, "
-        "?, ?) ON CONFLICT (request_id) DO UPDATE SET timestamp_ms = excluded.timestamp_ms, "
-        "execution_time_ms = excluded.execution_time_ms, status = excluded.status, "
-        "client_request_id = excluded.client_request_id, request_preview = "
-        "excluded.request_preview, response_preview = excluded.response_preview",
+        "?, ?) ON CONFLICT (request_id) DO NOTHING",
         row));
+    // The owner is checked inside the transaction, after the insert, so that a trace
+    // another experiment creates at the same moment is never overwritten.
+    PLINTH_RETURN_IF_ERROR(CheckOwner(t.request_id, e.experiment_id));
+    Value update[] = {t.timestamp_ms, row[3], t.status, row[5], row[6], row[7], t.request_id};
+    PLINTH_RETURN_IF_ERROR(
+        db_.Exec("UPDATE trace_info SET timestamp_ms = ?, execution_time_ms = ?, status = ?, "
+                 "client_request_id = ?, request_preview = ?, response_preview = ? WHERE "
+                 "request_id = ?",
+                 update));
     PLINTH_RETURN_IF_ERROR(
         Upsert("trace_request_metadata", t.request_id, CutValues(t.request_metadata)));
-    return Upsert("trace_tags", t.request_id, tags);
+    PLINTH_RETURN_IF_ERROR(Upsert("trace_tags", t.request_id, tags));
+    // Assessments a client logged while the trace ran come with it (MLflow's start_trace
+    // stores them); sent again, they are kept once.
+    for (Assessment a : t.assessments) {
+      a.trace_id = t.request_id;
+      PLINTH_RETURN_IF_ERROR(InsertAssessment(a, now_ms > 0 ? now_ms : t.timestamp_ms, true));
+    }
+    return Status::Ok();
   }));
   return Get(t.request_id);
+}
+
+Status TraceTables::CheckOwner(const std::string& trace_id, const std::string& experiment_id) {
+  Value k[] = {trace_id};
+  PLINTH_ASSIGN_OR_RETURN(
+      auto owner, db_.Query("SELECT experiment_id FROM trace_info WHERE request_id = ?", k));
+  if (owner.empty() || std::to_string(owner.front().Int(0)) != experiment_id) {
+    // Which experiment has it is not said: the caller may not be allowed to see it.
+    return InvalidArgument("Trace ID '" + trace_id +
+                           "' is already used by a trace of another experiment than " +
+                           experiment_id);
+  }
+  return Status::Ok();
 }
 
 Result<TraceInfo> TraceTables::End(const std::string& request_id, int64_t timestamp_ms,
@@ -625,7 +736,6 @@ Status TraceTables::LogSpans(const Experiment& e, const std::vector<Span>& spans
   const std::optional<std::string> root_state = RootState(spans);
   const auto [inputs, outputs] = RootPreviews(spans);
   return db_.Transaction([&]() -> Status {
-    Value k[] = {id};
     Value row[] = {id, std::stoll(e.experiment_id), min_start_ms,
                    max_end_ms ? Value(*max_end_ms - std::min(min_start_ms, *max_end_ms)) : Value(),
                    root_state.value_or("IN_PROGRESS")};
@@ -634,13 +744,7 @@ Status TraceTables::LogSpans(const Experiment& e, const std::vector<Span>& spans
                  "execution_time_ms, status) VALUES (?, ?, ?, ?, ?) ON CONFLICT (request_id) DO "
                  "NOTHING",
                  row));
-    PLINTH_ASSIGN_OR_RETURN(
-        auto owner, db_.Query("SELECT experiment_id FROM trace_info WHERE request_id = ?", k));
-    if (owner.empty() || std::to_string(owner.front().Int(0)) != e.experiment_id) {
-      return InvalidArgument("Trace '" + id + "' belongs to experiment " +
-                             (owner.empty() ? "?" : std::to_string(owner.front().Int(0))) +
-                             ", not " + e.experiment_id);
-    }
+    PLINTH_RETURN_IF_ERROR(CheckOwner(id, e.experiment_id));
     // One statement, so concurrent loggers of the same trace cannot lose a widening.
     const std::string new_start = "(CASE WHEN timestamp_ms > ? THEN ? ELSE timestamp_ms END)";
     const std::string old_end = "(timestamp_ms + COALESCE(execution_time_ms, 0))";
@@ -781,7 +885,11 @@ Result<std::vector<Trace>> TraceTables::BatchGet(const std::vector<std::string>&
                            std::to_string(trace_ids.size()));
   }
   std::vector<Trace> out;
+  std::set<std::string, std::less<>> seen;
   for (const std::string& id : trace_ids) {
+    if (!seen.insert(id).second) {
+      continue;  // each trace once, as MLflow's IN (...) answers
+    }
     Result<TraceInfo> info = Get(id);
     if (!info.ok()) {
       continue;
@@ -795,12 +903,24 @@ Result<std::vector<Trace>> TraceTables::BatchGet(const std::vector<std::string>&
 }
 
 Result<Assessment> TraceTables::CreateAssessment(Assessment a, int64_t now_ms) {
+  PLINTH_RETURN_IF_ERROR(Get(a.trace_id).status());
+  PLINTH_RETURN_IF_ERROR(
+      db_.Transaction([&]() -> Status { return InsertAssessment(a, now_ms, false); }));
+  return a;
+}
+
+Status TraceTables::InsertAssessment(Assessment& a, int64_t now_ms, bool keep_id) {
   if (a.name.empty()) {
     return InvalidArgument("Missing value for required parameter 'assessment.assessment_name'.");
   }
   PLINTH_RETURN_IF_ERROR(ValidateLength("assessment name", kMaxAssessmentName, a.name));
-  PLINTH_RETURN_IF_ERROR(Get(a.trace_id).status());
-  a.assessment_id = "a-" + core::NewUuidHex();
+  const bool word = !a.assessment_id.empty() && a.assessment_id.size() <= 64 &&
+                    std::all_of(a.assessment_id.begin(), a.assessment_id.end(), [](char c) {
+                      return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+                    });
+  if (!keep_id || !word) {
+    a.assessment_id = "a-" + core::NewUuidHex();
+  }
   if (a.create_time_ms <= 0) {
     a.create_time_ms = now_ms;
   }
@@ -810,39 +930,36 @@ Result<Assessment> TraceTables::CreateAssessment(Assessment a, int64_t now_ms) {
   PLINTH_RETURN_IF_ERROR(ValidateTime(a.create_time_ms, "create_time"));
   PLINTH_RETURN_IF_ERROR(ValidateTime(a.last_update_time_ms, "last_update_time"));
   a.valid = true;
-  PLINTH_RETURN_IF_ERROR(db_.Transaction([&]() -> Status {
-    if (!a.overrides.empty()) {
-      Value o[] = {a.trace_id, a.overrides};
-      PLINTH_ASSIGN_OR_RETURN(auto hit, db_.Query("UPDATE trace_assessments SET valid = 0 WHERE "
-                                                  "trace_id = ? AND assessment_id = ? RETURNING 1",
-                                                  o));
-      if (hit.empty()) {
-        return NotFound("Assessment with ID '" + a.overrides + "' not found for trace '" +
-                        a.trace_id + "'");
-      }
+  if (!a.overrides.empty()) {
+    Value o[] = {a.trace_id, a.overrides};
+    PLINTH_ASSIGN_OR_RETURN(auto hit, db_.Query("UPDATE trace_assessments SET valid = 0 WHERE "
+                                                "trace_id = ? AND assessment_id = ? RETURNING 1",
+                                                o));
+    if (hit.empty()) {
+      return NotFound("Assessment with ID '" + a.overrides + "' not found for trace '" +
+                      a.trace_id + "'");
     }
-    Value row[] = {a.assessment_id,
-                   a.trace_id,
-                   a.name,
-                   NullIfEmpty(a.span_id),
-                   NullIfEmpty(a.source_type),
-                   NullIfEmpty(a.source_id),
-                   a.create_time_ms,
-                   a.last_update_time_ms,
-                   a.is_expectation ? "expectation" : "feedback",
-                   NullIfEmpty(a.value_json),
-                   NullIfEmpty(a.error_json),
-                   NullIfEmpty(a.serialized_value_json),
-                   NullIfEmpty(a.rationale),
-                   a.metadata.empty() ? Value() : Value(MetadataText(a.metadata)),
-                   NullIfEmpty(a.overrides),
-                   int64_t{1},
-                   NullIfEmpty(a.run_id)};
-    return db_.Exec("INSERT INTO trace_assessments (" + std::string(kAssessmentColumns) +
-                        ") VALUES (" + Placeholders(17) + ")",
-                    row);
-  }));
-  return a;
+  }
+  Value row[] = {a.assessment_id,
+                 a.trace_id,
+                 a.name,
+                 NullIfEmpty(a.span_id),
+                 NullIfEmpty(a.source_type),
+                 NullIfEmpty(a.source_id),
+                 a.create_time_ms,
+                 a.last_update_time_ms,
+                 a.is_expectation ? "expectation" : "feedback",
+                 NullIfEmpty(a.value_json),
+                 NullIfEmpty(a.error_json),
+                 NullIfEmpty(a.serialized_value_json),
+                 NullIfEmpty(a.rationale),
+                 a.metadata.empty() ? Value() : Value(MetadataText(a.metadata)),
+                 NullIfEmpty(a.overrides),
+                 int64_t{1},
+                 NullIfEmpty(a.run_id)};
+  return db_.Exec("INSERT INTO trace_assessments (" + std::string(kAssessmentColumns) +
+                      ") VALUES (" + Placeholders(17) + ") ON CONFLICT (assessment_id) DO NOTHING",
+                  row);
 }
 
 Result<Assessment> TraceTables::GetAssessment(const std::string& trace_id, const std::string& id) {

@@ -29,7 +29,8 @@ class TraceTables {
                         const std::vector<Tag>& tags);
   Result<TraceInfo> Get(const std::string& request_id);
   // `experiment` is the trace's, checked to exist and be active.
-  Result<TraceInfo> Put(const Experiment& experiment, const TraceInfo& trace);
+  // `now_ms` times the trace's assessments that came without a time.
+  Result<TraceInfo> Put(const Experiment& experiment, const TraceInfo& trace, int64_t now_ms = 0);
   Result<Page<TraceInfo>> Search(const TraceQuery& query);
   Result<int64_t> Delete(const TraceDeletion& deletion);
   Status SetTag(const std::string& request_id, const Tag& tag);
@@ -53,6 +54,11 @@ class TraceTables {
   // The spans of `trace`, root first then by start time; none when they are not all
   // stored yet and `allow_partial` is false.
   Result<std::optional<std::vector<Span>>> Spans(const TraceInfo& trace, bool allow_partial);
+  // kInvalidArgument unless the trace (which exists) is `experiment_id`'s.
+  Status CheckOwner(const std::string& trace_id, const std::string& experiment_id);
+  // Inserts `a` (its id generated unless `keep_id` and well-formed; an id already
+  // stored is kept as it is), marking what it overrides invalid. Inside a transaction.
+  Status InsertAssessment(Assessment& a, int64_t now_ms, bool keep_id);
   // Upserts key-value rows of `table` (trace_tags or trace_request_metadata).
   Status Upsert(std::string_view table, const std::string& request_id,
                 const std::vector<Tag>& pairs);

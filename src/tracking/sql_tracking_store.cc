@@ -789,7 +789,7 @@ class SqlTrackingStore : public TrackingStore {
   }
   Result<TraceInfo> PutTrace(const TraceInfo& trace) override {
     PLINTH_ASSIGN_OR_RETURN(Experiment e, ActiveExperiment(trace.experiment_id));
-    return traces_.Put(e, trace);
+    return traces_.Put(e, trace, NowMs());
   }
   Result<Page<TraceInfo>> SearchTraces(const TraceQuery& q) override { return traces_.Search(q); }
   Result<int64_t> DeleteTraces(const TraceDeletion& d) override { return traces_.Delete(d); }

@@ -225,6 +225,34 @@ def client(url):
     check(c.delete_traces(experiment_id=exp, trace_ids=[tid]) == 1, "delete_traces")
     check(mlflow.search_traces(return_type="list") == [], "deleted trace gone")
 
+    # Feedback logged while its trace runs travels with the trace's StartTraceV3.
+    @mlflow.trace
+    def judged():
+        mlflow.log_feedback(trace_id=mlflow.get_active_trace_id(), name="inline", value=True)
+        return 1
+
+    judged()
+    inline = mlflow.get_trace(mlflow.get_last_active_trace_id()).info.assessments
+    check([(a.name, a.value) for a in inline] == [("inline", True)],
+          f"assessments logged during the trace: {inline}")
+
+    # A trace made while a logged model is active is that model's (mlflow.modelId).
+    active = mlflow.set_active_model(name="agent")
+
+    @mlflow.trace
+    def answer(q):
+        return q.upper()
+
+    answer("hi")
+    mlflow.clear_active_model()
+    model_trace = mlflow.get_last_active_trace_id()
+    t = mlflow.get_trace(model_trace)
+    check(t.info.trace_metadata.get("mlflow.modelId") == active.model_id,
+          f"trace linked to its model: {t.info.trace_metadata}")
+    found = mlflow.search_traces(
+        filter_string=f"metadata.`mlflow.modelId` = '{active.model_id}'", return_type="list")
+    check([x.info.trace_id for x in found] == [model_trace], f"traces of a model: {found}")
+
     check_otlp(url, exp, check)
 
     print(f"mlflow3-client: {len(failures)} failures", flush=True)
@@ -297,7 +325,16 @@ def check_otlp(url, exp, check):
             (b"nope", {"Content-Type": "application/x-protobuf", "Content-Encoding": "gzip",
                        "X-Mlflow-Experiment-Id": exp}, 400, "not valid gzip"),
             (json.dumps(doc).encode(), {"Content-Type": "application/json",
-                                        "X-Mlflow-Experiment-Id": "424242"}, 404, "424242")]:
+                                        "X-Mlflow-Experiment-Id": "424242"}, 404, "424242"),
+            # 65 MiB of zeros in 64 KiB: over the server's body limit once inflated.
+            (gzip.compress(bytes(65 << 20)), {"Content-Type": "application/x-protobuf",
+                                              "Content-Encoding": "GZIP",
+                                              "X-Mlflow-Experiment-Id": exp}, 413,
+             "once decompressed"),
+            (json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [
+                {"traceId": json_hex, "spanId": "eee19b7ec3c1b174"}] * 10001}]}]}).encode(),
+             {"Content-Type": "application/json", "X-Mlflow-Experiment-Id": exp}, 413,
+             "send smaller batches")]:
         status, answer = post(body, headers)
         check(status == code and words in answer.decode(errors="replace"),
               f"OTLP error {headers}: {status} {answer[:200]}")

@@ -4,9 +4,12 @@ tracking server (its RestStore: the same routes, bodies, query strings and heade
 MLflow's field names, JSON types, defaults, error codes and HTTP statuses checked exactly,
 as mlflow/protos/service.proto and mlflow/server/handlers.py define them.
 
-The MLflow client itself cannot be installed here (no PyPI), so its requests are written
-out from its REST store. Runs on SQLite, and on PostgreSQL when PLINTH_TEST_POSTGRES_URI is
-set (tests/scripts/with_postgres.sh).
+The real clients drive the server in mlflow2_client_test.py (2.17.2), mlflow3_client_test.py
+(3.10.1) and MLflow's own tests (mlflow_upstream_test.py). This test stays for what no client
+call shows: the exact JSON types and error shapes on the wire, an over-8 KB query string, the
+/metrics text, 32 concurrent loggers on two server processes over one store, the group commit,
+and a graceful SIGTERM. Runs on SQLite, and on PostgreSQL when PLINTH_TEST_POSTGRES_URI is set
+(tests/scripts/with_postgres.sh).
 
 usage: mlflow_server_test.py PLINTH_BINARY
 """

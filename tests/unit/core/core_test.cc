@@ -131,6 +131,16 @@ TEST(FileTest, AtomicWriteNeverReplacesLinksDevicesOrPipes) {
 // Nesting beyond the limit is an error found while parsing, whatever follows;
 // at the limit the value parses. (Before the fix, 100,000 levels parsed, and
 // writing the value back as text overflowed the stack.)
+TEST(JsonTest, MoreValuesThanTheLimitAreRefusedBeforeTheyAreBuilt) {
+  // {"a": [1, 2]} is four values: the object, the list and two numbers.
+  EXPECT_TRUE(ParseJson(R"({"a": [1, 2]})", "body", kMaxJsonDepth, 4).ok());
+  auto r = ParseJson(R"({"a": [1, 2]})", "body", kMaxJsonDepth, 3);
+  EXPECT_EQ(r.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(r.status().message(), "body: more than 3 JSON values");
+  EXPECT_EQ(ParseJson("[[],[],[],[]]", "body", kMaxJsonDepth, 4).status().code(),
+            StatusCode::kResourceExhausted);
+}
+
 TEST(JsonTest, NestingDeeperThanTheLimitIsRefused) {
   for (int n : {65, 1000, 100000}) {
     std::string deep;

@@ -106,9 +106,61 @@ TEST(Spans, BadInputIsRefusedWithWhatIsWrong) {
     value = R"({"arrayValue": {"values": [)" + value + "]}}";
   }
   EXPECT_NE(error(deep + value + "}]}]}]}]}").find("nested deeper"), std::string::npos);
-  // Empty requests carry no spans.
-  EXPECT_EQ(SpansFromOtlp("", OtlpEncoding::kProtobuf)->size(), 0u);
-  EXPECT_EQ(SpansFromOtlp("{}", OtlpEncoding::kJson)->size(), 0u);
+  // An empty export is refused, as MLflow's server refuses it.
+  EXPECT_EQ(error("", OtlpEncoding::kProtobuf),
+            "Invalid OpenTelemetry protobuf format - no spans found");
+  EXPECT_EQ(error("{}"), "request body: no resourceSpans: no spans found");
+}
+
+TEST(Spans, ASpanCannotClaimAnotherTrace) {
+  std::string body(kSpecJson);
+  body.replace(
+      body.find(R"("attributes": [)"), 15,
+      R"("attributes": [{"key": "mlflow.traceRequestId", "value": {"stringValue": "tr-1"}},)");
+  auto spans = SpansFromOtlp(body, OtlpEncoding::kJson);
+  ASSERT_TRUE(spans.ok()) << spans.status().ToString();
+  EXPECT_EQ(Content((*spans)[0])["attributes"]["mlflow.traceRequestId"],
+            "\"tr-5b8efff798038103d269b633813fc60c\"");
+}
+
+TEST(Spans, SmallRequestsCannotBuildHugeTrees) {
+  // 10,001 spans in JSON.
+  std::string span =
+      R"({"traceId": "5b8efff798038103d269b633813fc60c", "spanId": "eee19b7ec3c1b174"})";
+  std::string json = R"({"resourceSpans": [{"scopeSpans": [{"spans": [)";
+  for (size_t i = 0; i <= kMaxOtlpSpans; ++i) {
+    json += (i == 0 ? "" : ",") + span;
+  }
+  json += "]}]}]}";
+  EXPECT_EQ(SpansFromOtlp(json, OtlpEncoding::kJson).status().code(),
+            StatusCode::kResourceExhausted);
+  // A million empty values in JSON, refused while parsing.
+  std::string values = R"({"x": [)";
+  for (size_t i = 0; i <= kMaxOtlpMessages; ++i) {
+    values += i == 0 ? "0" : ",0";
+  }
+  EXPECT_EQ(SpansFromOtlp(values + "]}", OtlpEncoding::kJson).status().code(),
+            StatusCode::kResourceExhausted);
+  // Protobuf: one span whose attribute list holds a million empty KeyValues (field 9,
+  // length 0: two bytes each), counted on the wire before anything is built.
+  std::string attrs;
+  for (size_t i = 0; i <= kMaxOtlpMessages; ++i) {
+    attrs += std::string("\x4a\x00", 2);
+  }
+  auto varint = [](size_t n) {
+    std::string out;
+    while (n >= 0x80) {
+      out += static_cast<char>((n & 0x7f) | 0x80);
+      n >>= 7;
+    }
+    return out + static_cast<char>(n);
+  };
+  auto field = [&](char tag, const std::string& inner) {
+    return tag + varint(inner.size()) + inner;
+  };
+  const std::string wire = field('\x0a', field('\x12', field('\x12', attrs)));
+  auto r = SpansFromOtlp(wire, OtlpEncoding::kProtobuf);
+  EXPECT_EQ(r.status().code(), StatusCode::kResourceExhausted) << r.status().ToString();
 }
 
 TEST(Spans, ContentEncodings) {
@@ -127,6 +179,7 @@ TEST(Spans, ContentEncodings) {
     return out;
   };
   EXPECT_EQ(*DecodeContentEncoding(compress(15 + 16), "gzip", 1 << 20), text);
+  EXPECT_EQ(*DecodeContentEncoding(compress(15 + 16), "GZip", 1 << 20), text);
   EXPECT_EQ(*DecodeContentEncoding(compress(15), "deflate", 1 << 20), text);
   EXPECT_EQ(*DecodeContentEncoding(compress(-15), "deflate", 1 << 20), text);
   EXPECT_EQ(*DecodeContentEncoding("abc", "", 10), "abc");

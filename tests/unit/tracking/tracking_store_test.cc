@@ -723,9 +723,9 @@ TEST_P(TrackingStoreTest, SpansLoggedOverOtlpMakeAndWidenTheirTrace) {
 
   // batchGet: in the order asked, unknown ids and traces without stored spans left out.
   auto v2 = store_->StartTrace("0", 5000, {}, {});
-  auto batch = store_->BatchGetTraces({"tr-nope", v2->request_id, id});
+  auto batch = store_->BatchGetTraces({"tr-nope", v2->request_id, id, id});
   ASSERT_TRUE(batch.ok());
-  ASSERT_EQ(batch->size(), 1u);
+  ASSERT_EQ(batch->size(), 1u);  // each trace once
   EXPECT_EQ((*batch)[0].info.request_id, id);
   EXPECT_EQ(store_->GetTrace(v2->request_id, true).status().code(),
             StatusCode::kFailedPrecondition);
@@ -739,7 +739,13 @@ TEST_P(TrackingStoreTest, SpansLoggedOverOtlpMakeAndWidenTheirTrace) {
             StatusCode::kInvalidArgument);
   auto e = store_->CreateExperiment("spans", "", {});
   ASSERT_TRUE(e.ok());
-  EXPECT_EQ(store_->LogSpans(*e, {SpanAt(late, root, 1, 2)}).code(), StatusCode::kInvalidArgument);
+  // Which experiment has the trace is not said (the caller may not see it).
+  EXPECT_EQ(store_->LogSpans(*e, {SpanAt(late, root, 1, 2)}).message(),
+            "Trace ID '" + id + "' is already used by a trace of another experiment than " + *e);
+  TraceInfo moved = trace->info;
+  moved.experiment_id = *e;
+  EXPECT_EQ(store_->PutTrace(moved).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->GetTraceInfo(id)->experiment_id, "0");
   EXPECT_EQ(store_->LogSpans("12345", {other}).code(), StatusCode::kNotFound);
   Span bad = other;
   bad.span_id = "xyz";
@@ -811,6 +817,37 @@ TEST_P(TrackingStoreTest, Assessments) {
             StatusCode::kNotFound);
   a.trace_id = "tr-nope";
   EXPECT_EQ(store_->CreateAssessment(a).status().code(), StatusCode::kNotFound);
+
+  // Assessments logged while a trace ran come with its StartTraceV3, kept once.
+  TraceInfo with = *info;
+  Assessment during = a;
+  during.assessment_id = "a-client-chosen";
+  during.trace_id = "";
+  with.assessments = {during};
+  ASSERT_TRUE(store_->PutTrace(with).ok());
+  ASSERT_TRUE(store_->PutTrace(with).ok());
+  auto again = store_->GetTraceInfo(t->request_id);
+  ASSERT_EQ(again->assessments.size(), 2u);
+  EXPECT_EQ(again->assessments[1].assessment_id, "a-client-chosen");
+  EXPECT_EQ(again->assessments[1].trace_id, t->request_id);
+}
+
+TEST_P(TrackingStoreTest, PreviewsOfSpansAreMlflows) {
+  SpanFields f;
+  f.trace_hex = std::string(32, 'c');
+  f.span_hex = "0000000000000001";
+  f.start_ns = 1'000'000'000;
+  f.end_ns = 2'000'000'000;
+  f.attributes = {
+      {"mlflow.spanInputs",
+       {{"messages",
+         {{{"role", "system"}, {"content", "be brief"}}, {{"role", "user"}, {"content", "hi?"}}}}}},
+      {"mlflow.spanOutputs", std::string(1200, 'x')}};
+  ASSERT_TRUE(store_->LogSpans("0", {SpanOf(f)}).ok());
+  auto info = store_->GetTraceInfo("tr-" + f.trace_hex);
+  EXPECT_EQ(info->request_preview, "hi?");  // the last user message, as MLflow shows it
+  // The JSON text of a long string: its first 997 characters and "...".
+  EXPECT_EQ(info->response_preview, "\"" + std::string(996, 'x') + "...");
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, TrackingStoreTest, ::testing::ValuesIn(testutil::TestEngines()),
