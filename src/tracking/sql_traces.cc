@@ -734,7 +734,8 @@ Status TraceTables::LogSpans(const Experiment& e, const std::vector<Span>& spans
   }
   PLINTH_RETURN_IF_ERROR(ValidateTime(min_start_ms, "start_time_unix_nano"));
   const std::optional<std::string> root_state = RootState(spans);
-  const auto [inputs, outputs] = RootPreviews(spans);
+  // (Not a structured binding: Clang 14 cannot capture one in the lambda below.)
+  const std::pair<std::string, std::string> previews = RootPreviews(spans);
   return db_.Transaction([&]() -> Status {
     Value row[] = {id, std::stoll(e.experiment_id), min_start_ms,
                    max_end_ms ? Value(*max_end_ms - std::min(min_start_ms, *max_end_ms)) : Value(),
@@ -765,8 +766,8 @@ Status TraceTables::LogSpans(const Experiment& e, const std::vector<Span>& spans
           "ELSE status END";
       params.emplace_back(*root_state);
     }
-    for (const auto& [column, text] :
-         {std::pair{"request_preview", &inputs}, std::pair{"response_preview", &outputs}}) {
+    for (const auto& [column, text] : {std::pair{"request_preview", &previews.first},
+                                       std::pair{"response_preview", &previews.second}}) {
       if (!text->empty()) {
         sql += std::string(", ") + column + " = COALESCE(" + column + ", ?)";
         params.emplace_back(*text);
