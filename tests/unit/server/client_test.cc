@@ -320,7 +320,9 @@ TEST(MlflowApiTest, NewRoutesRefuseHostileInputCleanly) {
   EXPECT_EQ(call("POST", "/api/3.0/mlflow/traces", trace("0", "2025-01-02T03:04:05Z")).status, 200);
   http::Response moved = call("POST", "/api/3.0/mlflow/traces", trace("1", "2025-01-02T03:04:05Z"));
   EXPECT_EQ(moved.status, 400) << moved.body;
-  EXPECT_NE(moved.body.find("already used by a trace of another experiment than 1"), std::string::npos) << moved.body;
+  EXPECT_NE(moved.body.find("already used by a trace of another experiment than 1"),
+            std::string::npos)
+      << moved.body;
   EXPECT_EQ(call("POST", "/api/3.0/mlflow/traces", trace("0", "2025-02-31T00:00:00Z")).status, 400);
   http::Response huge = call("POST", "/api/2.0/mlflow/traces",
                              R"({"experiment_id": "0", "timestamp_ms": 9223372036854775807})");
