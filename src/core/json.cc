@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <optional>
+#include <vector>
 
 #include "core/file.h"
 
@@ -31,8 +32,22 @@ class DepthLimitedSax {
   }
   bool string(std::string& v) { return Count() && dom_.string(v); }
   bool binary(Json::binary_t& v) { return Count() && dom_.binary(v); }
-  bool start_object(std::size_t n) { return Open() && dom_.start_object(n); }
-  bool key(std::string& v) { return dom_.key(v); }
+  bool start_object(std::size_t n) {
+    if (!Open()) {
+      return false;
+    }
+    members_[static_cast<size_t>(depth_)] = 0;
+    return dom_.start_object(n);
+  }
+  // A member is found by a linear scan (ordered_json): with a value limit, objects are
+  // capped too, so that a request cannot cost time quadratic in its size.
+  bool key(std::string& v) {
+    if (max_values_ != SIZE_MAX && ++members_[static_cast<size_t>(depth_)] > kMaxJsonMembers) {
+      too_wide_ = true;
+      return false;
+    }
+    return dom_.key(v);
+  }
   bool end_object() {
     --depth_;
     return dom_.end_object();
@@ -49,6 +64,7 @@ class DepthLimitedSax {
 
   bool too_deep() const { return too_deep_; }
   bool too_many() const { return too_many_; }
+  bool too_wide() const { return too_wide_; }
 
  private:
   bool Open() {
@@ -70,10 +86,12 @@ class DepthLimitedSax {
   nlohmann::detail::json_sax_dom_parser<Json> dom_;
   int max_depth_;
   size_t max_values_;
+  std::vector<size_t> members_ = std::vector<size_t>(static_cast<size_t>(max_depth_) + 2, 0);
   size_t values_ = 0;
   int depth_ = 0;
   bool too_deep_ = false;
   bool too_many_ = false;
+  bool too_wide_ = false;
 };
 
 std::string TooDeep(std::string_view source, std::string_view format, int max_depth) {
@@ -111,6 +129,10 @@ Result<Json> ParseJson(std::string_view text, std::string_view source, int max_d
       if (sax.too_many()) {
         return ResourceExhausted(std::string(source) + ": more than " + std::to_string(max_values) +
                                  " JSON values");
+      }
+      if (sax.too_wide()) {
+        return ResourceExhausted(std::string(source) + ": an object of more than " +
+                                 std::to_string(kMaxJsonMembers) + " members");
       }
     }
     return out;

@@ -27,9 +27,13 @@ inline constexpr int kMaxJsonDepth = 64;
 // "`source`:LINE:COL: invalid JSON: ..."; on arrays and objects nested deeper
 // than `max_depth`, kInvalidArgument "`source`: invalid JSON: nested deeper than
 // N levels", found before the value is built any deeper.
-// With `max_values`, a document of more values (scalars, arrays and objects) is
-// kResourceExhausted "`source`: more than N JSON values", found before the value that
-// passes the limit is built: a small request cannot make a large tree.
+// With `max_values`, a document of more values (scalars, arrays and objects), or with
+// an object of more than kMaxJsonMembers members, is kResourceExhausted "`source`: more
+// than N JSON values" (or "... an object of more than M members"), found before the
+// value that passes the limit is built: a
+// small request cannot make a large tree, nor cost time quadratic in its size (a member
+// is found by a linear scan).
+inline constexpr size_t kMaxJsonMembers = 10000;
 Result<Json> ParseJson(std::string_view text, std::string_view source,
                        int max_depth = kMaxJsonDepth, size_t max_values = SIZE_MAX);
 

@@ -9,6 +9,8 @@
 #include <map>
 #include <set>
 
+#include "server/mlflow_json.h"
+
 namespace plinth::server::graphql {
 namespace {
 
@@ -1439,7 +1441,8 @@ Result<Request> ReadRequest(const http::Request& r) {
     if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
       text = "{}";
     }
-    Result<Json> parsed = core::ParseJson(text, "GraphQL request body");
+    Result<Json> parsed =
+        core::ParseJson(text, "GraphQL request body", core::kMaxJsonDepth, kMaxRequestValues);
     if (!parsed.ok() || !parsed->is_object()) {
       return InvalidArgument("The GraphQL request body must be a JSON object with a 'query'.");
     }
@@ -1458,7 +1461,8 @@ Result<Request> ReadRequest(const http::Request& r) {
   if (body.contains("variables") && !body["variables"].is_null()) {
     Json vars = body["variables"];
     if (vars.is_string()) {  // a GET's variables are JSON text
-      Result<Json> parsed = core::ParseJson(vars.get<std::string>(), "GraphQL variables");
+      Result<Json> parsed = core::ParseJson(vars.get<std::string>(), "GraphQL variables",
+                                            core::kMaxJsonDepth, kMaxRequestValues);
       if (!parsed.ok()) {
         return InvalidArgument("The GraphQL request's 'variables' is not JSON.");
       }

@@ -226,11 +226,8 @@ Result<core::Json> ReadRawMessage(const http::Request& req) {
     if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
       text = "{}";  // no body: an empty message
     }
-    // No MLflow message holds a million values (a batch is at most 1,000 metrics): a
-    // body of tiny values is refused before it is built into a tree many times its size.
-    constexpr size_t kMaxValues = 1000000;
     Result<core::Json> body =
-        core::ParseJson(text, "request body", core::kMaxJsonDepth, kMaxValues);
+        core::ParseJson(text, "request body", core::kMaxJsonDepth, kMaxRequestValues);
     if (!body.ok()) {
       if (body.status().code() == StatusCode::kResourceExhausted) {
         return body.status();
@@ -239,8 +236,8 @@ Result<core::Json> ReadRawMessage(const http::Request& req) {
     }
     raw = std::move(*body);
     if (raw.is_string()) {  // older clients double-encode
-      Result<core::Json> inner =
-          core::ParseJson(raw.get<std::string>(), "request body", core::kMaxJsonDepth, kMaxValues);
+      Result<core::Json> inner = core::ParseJson(raw.get<std::string>(), "request body",
+                                                 core::kMaxJsonDepth, kMaxRequestValues);
       if (!inner.ok()) {
         if (inner.status().code() == StatusCode::kResourceExhausted) {
           return inner.status();

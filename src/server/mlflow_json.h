@@ -28,6 +28,11 @@ http::Response JsonResponse(const core::Json& body);
 
 // A request field's type, as its proto declares it.
 // kEnum takes a name or a number, left for the handler to check.
+// No MLflow message holds a million values (a batch is at most 1,000 metrics): request
+// bodies with more are refused while parsed, before they are built into a tree many times
+// their size (core::ParseJson's limits; 413 RESOURCE_EXHAUSTED).
+inline constexpr size_t kMaxRequestValues = 1000000;
+
 enum class FieldType { kString, kInt64, kDouble, kBool, kEnum, kStringList, kObjectList };
 
 struct Field {

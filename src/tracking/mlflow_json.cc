@@ -927,6 +927,9 @@ Result<Assessment> AssessmentFromJson(const core::Json& j) {
   a.rationale = Str(j, "rationale");
   PLINTH_ASSIGN_OR_RETURN(a.metadata, PairsOf(j, "metadata"));
   a.overrides = Str(j, "overrides");
+  if (auto valid = j.find("valid"); valid != j.end() && valid->is_boolean()) {
+    a.valid = valid->get<bool>();
+  }
   return a;
 }
 

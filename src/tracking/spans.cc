@@ -106,7 +106,15 @@ Status TooDeep(std::string_view what) {
 
 Result<Json> ValueOf(const otlp::AnyValue& v, int depth, std::string_view what);
 
+Status TooManyAttributes(std::string_view what) {
+  return InvalidArgument(std::string(what) + ": more than " + std::to_string(kMaxAttributes) +
+                         " attributes (or entries of one map value)");
+}
+
 Result<Json> AttributesOf(const RepeatedKeyValues& kvs, int depth, std::string_view what) {
+  if (static_cast<size_t>(kvs.size()) > kMaxAttributes) {
+    return TooManyAttributes(what);
+  }
   Json out = Json::object();
   for (const otlp::KeyValue& kv : kvs) {
     PLINTH_ASSIGN_OR_RETURN(out[kv.key()], ValueOf(kv.value(), depth, what));
@@ -216,9 +224,10 @@ Wire ChildOf(Wire parent, uint32_t field) {
 }
 
 struct WireCount {
-  size_t messages = 0;
+  size_t messages = 0;  // fields of any kind
   size_t spans = 0;
   bool over = false;
+  bool group = false;
 };
 
 // Counts the messages of the encoded `kind` without building them (protobuf's own
@@ -235,7 +244,17 @@ bool CountWire(google::protobuf::io::CodedInputStream& in, Wire kind, int depth,
         WireFormatLite::GetTagWireType(tag) == WireFormatLite::WIRETYPE_LENGTH_DELIMITED
             ? ChildOf(kind, WireFormatLite::GetTagFieldNumber(tag))
             : Wire::kSkipped;
+    // Every field costs the parsed message something (a skipped one is kept among its
+    // unknown fields): each counts.
+    if (++count.messages > kMaxOtlpMessages) {
+      count.over = true;
+      return false;
+    }
     if (child == Wire::kSkipped) {
+      if (WireFormatLite::GetTagWireType(tag) == WireFormatLite::WIRETYPE_START_GROUP) {
+        count.group = true;  // OTLP has no groups
+        return false;
+      }
       if (!WireFormatLite::SkipField(&in, tag)) {
         return false;
       }
@@ -245,8 +264,7 @@ bool CountWire(google::protobuf::io::CodedInputStream& in, Wire kind, int depth,
     if (!in.ReadVarint32(&size)) {
       return false;
     }
-    if (++count.messages > kMaxOtlpMessages ||
-        (child == Wire::kSpan && ++count.spans > kMaxOtlpSpans)) {
+    if (child == Wire::kSpan && ++count.spans > kMaxOtlpSpans) {
       count.over = true;
       return false;
     }
@@ -274,8 +292,14 @@ Result<std::vector<Span>> FromProtobuf(std::string_view body) {
     google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(body.data()),
                                               static_cast<int>(body.size()));
     WireCount count;
-    if (!CountWire(in, Wire::kRequest, 0, count) && count.over) {
-      return TooMany();
+    if (!CountWire(in, Wire::kRequest, 0, count)) {
+      if (count.over) {
+        return TooMany();
+      }
+      if (count.group) {
+        return InvalidArgument(
+            "Invalid OpenTelemetry protobuf format: a group field (OTLP has none)");
+      }
     }
   }
   otlp::ExportTraceServiceRequest request;
@@ -357,6 +381,9 @@ Result<Json> AttributesOfJson(const Json* list, int depth, std::string_view what
   }
   if (!list->is_array()) {
     return InvalidArgument(std::string(what) + ": attributes: expected a list of {key, value}");
+  }
+  if (list->size() > kMaxAttributes) {
+    return TooManyAttributes(what);
   }
   for (const Json& kv : *list) {
     const Json* key = Member(kv, "key", "key");

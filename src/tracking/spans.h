@@ -34,8 +34,11 @@ struct SpanFields {
 // tr-<trace_hex>, as MLflow's server makes it from an OTLP span.
 Span SpanOf(const SpanFields& fields);
 
-// The deepest nesting of attribute values (lists and maps) the readers accept.
+// The deepest nesting of attribute values (lists and maps) the readers accept, and the
+// most attributes of a span or event (or entries of one map value): OpenTelemetry's SDKs
+// keep 128 by default.
 inline constexpr int kMaxAttributeDepth = 32;
+inline constexpr size_t kMaxAttributes = 1000;
 
 // At most this many spans, and this many messages or JSON values in all, in one
 // export request (kResourceExhausted beyond, found before the request is built):

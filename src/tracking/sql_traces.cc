@@ -240,6 +240,11 @@ std::string Preview(const std::string& text, std::string_view role) {
         }
       }
       const Json& c = (*pick)["content"];
+      // Strings only: a number where a type or text belongs is no text (never a throw).
+      auto text_of = [](const Json& o, const char* key) {
+        auto it = o.find(key);
+        return it != o.end() && it->is_string() ? it->get<std::string>() : std::string();
+      };
       if (c.is_string()) {
         content = c.get<std::string>();
       } else if (c.is_array()) {
@@ -249,8 +254,8 @@ std::string Preview(const std::string& text, std::string_view role) {
             break;
           }
           if (part.is_object() &&
-              (part.value("type", "") == "text" || part.value("type", "") == "output_text")) {
-            content = part.value("text", "");
+              (text_of(part, "type") == "text" || text_of(part, "type") == "output_text")) {
+            content = text_of(part, "text");
             break;
           }
         }
@@ -930,8 +935,13 @@ Status TraceTables::InsertAssessment(Assessment& a, int64_t now_ms, bool keep_id
   }
   PLINTH_RETURN_IF_ERROR(ValidateTime(a.create_time_ms, "create_time"));
   PLINTH_RETURN_IF_ERROR(ValidateTime(a.last_update_time_ms, "last_update_time"));
-  a.valid = true;
-  if (!a.overrides.empty()) {
+  // A new assessment is valid and invalidates what it overrides; one carried in a trace
+  // (a copy of a stored trace, or logged while it ran) is kept as it was sent, valid
+  // flag included, in whatever order the list comes.
+  if (!keep_id) {
+    a.valid = true;
+  }
+  if (!keep_id && !a.overrides.empty()) {
     Value o[] = {a.trace_id, a.overrides};
     PLINTH_ASSIGN_OR_RETURN(auto hit, db_.Query("UPDATE trace_assessments SET valid = 0 WHERE "
                                                 "trace_id = ? AND assessment_id = ? RETURNING 1",
@@ -956,7 +966,7 @@ Status TraceTables::InsertAssessment(Assessment& a, int64_t now_ms, bool keep_id
                  NullIfEmpty(a.rationale),
                  a.metadata.empty() ? Value() : Value(MetadataText(a.metadata)),
                  NullIfEmpty(a.overrides),
-                 int64_t{1},
+                 int64_t{a.valid ? 1 : 0},
                  NullIfEmpty(a.run_id)};
   return db_.Exec("INSERT INTO trace_assessments (" + std::string(kAssessmentColumns) +
                       ") VALUES (" + Placeholders(17) + ") ON CONFLICT (assessment_id) DO NOTHING",

@@ -56,8 +56,9 @@ class TraceTables {
   Result<std::optional<std::vector<Span>>> Spans(const TraceInfo& trace, bool allow_partial);
   // kInvalidArgument unless the trace (which exists) is `experiment_id`'s.
   Status CheckOwner(const std::string& trace_id, const std::string& experiment_id);
-  // Inserts `a` (its id generated unless `keep_id` and well-formed; an id already
-  // stored is kept as it is), marking what it overrides invalid. Inside a transaction.
+  // Inserts `a`: a new one (its id generated, valid, marking what it overrides invalid),
+  // or with `keep_id` one carried in a trace, kept as sent (its id when well-formed, its
+  // valid flag; an id already stored is left as it is). Inside a transaction.
   Status InsertAssessment(Assessment& a, int64_t now_ms, bool keep_id);
   // Upserts key-value rows of `table` (trace_tags or trace_request_metadata).
   Status Upsert(std::string_view table, const std::string& request_id,

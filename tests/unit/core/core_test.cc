@@ -139,6 +139,16 @@ TEST(JsonTest, MoreValuesThanTheLimitAreRefusedBeforeTheyAreBuilt) {
   EXPECT_EQ(r.status().message(), "body: more than 3 JSON values");
   EXPECT_EQ(ParseJson("[[],[],[],[]]", "body", kMaxJsonDepth, 4).status().code(),
             StatusCode::kResourceExhausted);
+  // An object of more members than kMaxJsonMembers: refused with a limit (finding a member
+  // is a linear scan), read without one (documents Plinth wrote).
+  std::string wide = "{";
+  for (size_t i = 0; i <= kMaxJsonMembers; ++i) {
+    wide += (i == 0 ? "\"k" : ",\"k") + std::to_string(i) + "\":0";
+  }
+  wide += "}";
+  EXPECT_EQ(ParseJson(wide, "body", kMaxJsonDepth, 1000000).status().code(),
+            StatusCode::kResourceExhausted);
+  EXPECT_TRUE(ParseJson(wide, "file").ok());
 }
 
 TEST(JsonTest, NestingDeeperThanTheLimitIsRefused) {

@@ -161,6 +161,29 @@ TEST(Spans, SmallRequestsCannotBuildHugeTrees) {
   const std::string wire = field('\x0a', field('\x12', field('\x12', attrs)));
   auto r = SpansFromOtlp(wire, OtlpEncoding::kProtobuf);
   EXPECT_EQ(r.status().code(), StatusCode::kResourceExhausted) << r.status().ToString();
+  // Fields Plinth does not read count too: a million empty links (field 13) are kept by
+  // protobuf among the span's unknown fields.
+  std::string links;
+  for (size_t i = 0; i <= kMaxOtlpMessages; ++i) {
+    links += std::string("\x6a\x00", 2);
+  }
+  r = SpansFromOtlp(field('\x0a', field('\x12', field('\x12', links))), OtlpEncoding::kProtobuf);
+  EXPECT_EQ(r.status().code(), StatusCode::kResourceExhausted) << r.status().ToString();
+  // A group (wire type 3) is no OTLP.
+  r = SpansFromOtlp(std::string("\x0b\x0c", 2), OtlpEncoding::kProtobuf);
+  EXPECT_EQ(r.status().message(),
+            "Invalid OpenTelemetry protobuf format: a group field (OTLP has none)");
+  // More attributes than a span may have: refused before a map of them is built.
+  std::string many = R"({"resourceSpans": [{"scopeSpans": [{"spans": [{"name": "x",
+      "traceId": "5b8efff798038103d269b633813fc60c", "spanId": "eee19b7ec3c1b174",
+      "attributes": [)";
+  for (size_t i = 0; i <= kMaxAttributes; ++i) {
+    many += (i == 0 ? "" : ",") + std::string(R"({"key": "k)") + std::to_string(i) +
+            R"(", "value": {"intValue": 1}})";
+  }
+  r = SpansFromOtlp(many + "]}]}]}]}", OtlpEncoding::kJson);
+  EXPECT_EQ(r.status().message(),
+            "span 'x': more than 1000 attributes (or entries of one map value)");
 }
 
 TEST(Spans, ContentEncodings) {

@@ -830,6 +830,17 @@ TEST_P(TrackingStoreTest, Assessments) {
   ASSERT_EQ(again->assessments.size(), 2u);
   EXPECT_EQ(again->assessments[1].assessment_id, "a-client-chosen");
   EXPECT_EQ(again->assessments[1].trace_id, t->request_id);
+  // Carried assessments are kept as sent, in any order: an override listed before the
+  // one it overrides, and that one's valid flag.
+  Assessment newer = during, older = during;
+  newer.assessment_id = "a-newer";
+  newer.overrides = "a-older";
+  older.assessment_id = "a-older";
+  older.valid = false;
+  with.assessments = {newer, older};
+  ASSERT_TRUE(store_->PutTrace(with).ok());
+  EXPECT_FALSE(store_->GetAssessment(t->request_id, "a-older")->valid);
+  EXPECT_TRUE(store_->GetAssessment(t->request_id, "a-newer")->valid);
 }
 
 TEST_P(TrackingStoreTest, PreviewsOfSpansAreMlflows) {
@@ -846,6 +857,13 @@ TEST_P(TrackingStoreTest, PreviewsOfSpansAreMlflows) {
   ASSERT_TRUE(store_->LogSpans("0", {SpanOf(f)}).ok());
   auto info = store_->GetTraceInfo("tr-" + f.trace_hex);
   EXPECT_EQ(info->request_preview, "hi?");  // the last user message, as MLflow shows it
+  // A content part whose type or text is no string is no text: the JSON text, no failure.
+  f.trace_hex = std::string(32, 'd');
+  f.attributes = {
+      {"mlflow.spanInputs", {{"messages", {{{"role", "user"}, {"content", {{{"type", 5}}}}}}}}}};
+  ASSERT_TRUE(store_->LogSpans("0", {SpanOf(f)}).ok());
+  EXPECT_EQ(store_->GetTraceInfo("tr-" + f.trace_hex)->request_preview,
+            R"({"messages":[{"role":"user","content":[{"type":5}]}]})");
   // The JSON text of a long string: its first 997 characters and "...".
   EXPECT_EQ(info->response_preview, "\"" + std::string(996, 'x') + "...");
 }
