@@ -30,12 +30,10 @@ def client(url):
     from mlflow.entities import Metric, Param, RunTag, ViewType
     from mlflow.exceptions import MlflowException
 
-    failures = []
+    sys.path.insert(0, os.path.join(HERE, "..", "pylib"))
+    from plinth_procs import Checks
 
-    def check(cond, what):
-        if not cond:
-            failures.append(what)
-            print("FAIL", what, flush=True)
+    check = Checks("mlflow2-client")
 
     def error_of(fn):
         try:
@@ -196,13 +194,13 @@ def client(url):
               "search traces by tag")
         check(c.delete_traces(exp, request_ids=[t.info.request_id]) == 1, "delete traces")
 
-    print(f"mlflow2-client: {len(failures)} failures", flush=True)
-    return 1 if failures else 0
+    print(f"mlflow2-client: {check.failed} failures", flush=True)
+    return 1 if check.failed else 0
 
 
 def run_against(plinth, shared, store, label):
     sys.path.insert(0, os.path.join(HERE, "..", "pylib"))
-    from plinth_procs import free_port, start_server
+    from plinth_procs import free_port, mlflow_client_env, start_server
 
     with tempfile.TemporaryDirectory(prefix="plinth-mlflow2-") as work:
         port = free_port()
@@ -210,11 +208,8 @@ def run_against(plinth, shared, store, label):
                              os.path.join(work, "artifacts"), "--port", str(port)], port,
                             stderr=subprocess.PIPE, text=True)
         try:
-            env = dict(os.environ)
-            env["PYTHONPATH"] = ":".join([os.path.join(shared, "mlflow", "client"),
-                                          os.path.join(shared, "mlflow", "deps")])
-            env.update(MLFLOW_HTTP_REQUEST_MAX_RETRIES="0", HOME=work, PYTHONWARNINGS="ignore")
-            env.pop("CI", None)
+            env = mlflow_client_env(shared, "mlflow", work)
+            env["PYTHONWARNINGS"] = "ignore"
             rc = subprocess.run(["/usr/bin/python3", os.path.abspath(__file__), "--client",
                                  f"http://127.0.0.1:{port}"], env=env, cwd=work).returncode
         finally:

@@ -428,7 +428,7 @@ def serve_logged_models(plinth, url, work):
 
 def run_against(plinth, shared, store, label):
     sys.path.insert(0, os.path.join(HERE, "..", "pylib"))
-    from plinth_procs import free_port, start_server
+    from plinth_procs import free_port, mlflow_client_env, start_server
 
     with tempfile.TemporaryDirectory(prefix="plinth-mlflow3-") as work:
         port = free_port()
@@ -436,12 +436,7 @@ def run_against(plinth, shared, store, label):
                              os.path.join(work, "artifacts"), "--port", str(port)], port,
                             stderr=subprocess.PIPE, text=True)
         try:
-            env = dict(os.environ)
-            env["PYTHONPATH"] = ":".join([os.path.join(shared, "mlflow3", "client"),
-                                          os.path.join(shared, "mlflow3", "deps")])
-            env.update(MLFLOW_DISABLE_TELEMETRY="true", DO_NOT_TRACK="true",
-                       MLFLOW_HTTP_REQUEST_MAX_RETRIES="0", HOME=work)
-            env.pop("CI", None)
+            env = mlflow_client_env(shared, "mlflow3", work)
             url = f"http://127.0.0.1:{port}"
             rc = subprocess.run(["/usr/bin/python3", os.path.abspath(__file__), "--client", url],
                                 env=env, cwd=work).returncode

@@ -139,7 +139,7 @@ def main():
         sys.exit(client(*sys.argv[2:5]))
     plinth, shared = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     sys.path.insert(0, os.path.join(HERE, "..", "pylib"))
-    from plinth_procs import free_port, start_server
+    from plinth_procs import free_port, mlflow_client_env, start_server
 
     failures = []
 
@@ -159,11 +159,7 @@ def main():
     proc = start_server([plinth, "server", "--store", store, "--artifacts-root", f"{work}/art",
                          "--port", str(port)], port, env=env, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}"
-    cenv = dict(os.environ)
-    cenv["PYTHONPATH"] = ":".join([os.path.join(shared, "mlflow3", "client"),
-                                   os.path.join(shared, "mlflow3", "deps")])
-    cenv.update(MLFLOW_DISABLE_TELEMETRY="true", DO_NOT_TRACK="true",
-                MLFLOW_HTTP_REQUEST_MAX_RETRIES="0", HOME=work)
+    cenv = mlflow_client_env(shared, "mlflow3", work)
     log = os.path.join(work, "client.json")
     rc = subprocess.run(["/usr/bin/python3", os.path.abspath(__file__), "--client", url,
                          receiver_url, log], env=cenv, timeout=600).returncode

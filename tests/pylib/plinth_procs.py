@@ -71,6 +71,19 @@ def timed_run(cmd, env=None):
     return wall, int(err.decode().split()[-1]) / 1024, out.decode()
 
 
+def mlflow_client_env(shared, version, home):
+    """The environment that runs a real MLflow client from SHARED/`version` ("mlflow" for
+    2.17.2, "mlflow3" for 3.10.1) under Debian's python3: its folders on PYTHONPATH,
+    telemetry and HTTP retries off, HOME a scratch folder, CI unset (MLflow reads it)."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = ":".join([os.path.join(shared, version, "client"),
+                                  os.path.join(shared, version, "deps")])
+    env.update(MLFLOW_DISABLE_TELEMETRY="true", DO_NOT_TRACK="true",
+               MLFLOW_HTTP_REQUEST_MAX_RETRIES="0", HOME=home)
+    env.pop("CI", None)
+    return env
+
+
 class Checks:
     """Counts failed checks; each failure prints one line. `done` prints the verdict and exits
     1 if any failed."""
