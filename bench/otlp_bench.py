@@ -7,7 +7,8 @@ database, same machine, same run:
   client, sequential); OTLP export of 512 spans per request, as OpenTelemetry's batch span
   processor sends them; the same one-span exports from 16 concurrent clients (wrk: 2 threads,
   16 keep-alive connections, every span a new trace); then reading a trace of 5 spans back
-  (traces/get) and searching an experiment's traces (traces/search, 100 per page).
+  (traces/get) and searching an experiment's traces (traces/search, 100 per page; unfiltered,
+  and with MLflow 3's span filters).
 
 Bodies are OTLP protobuf built with OpenTelemetry's own message classes (the
 opentelemetry-proto package in ../shared/mlflow3/deps), encoded beforehand. Prints a table with
@@ -38,6 +39,7 @@ p.add_argument("--seconds", type=int, default=10)
 p.add_argument("--servers", default="plinth,mlflow")
 p.add_argument("--shared", default=os.path.join(HERE, "..", "..", "shared"))
 args = p.parse_args()
+args.shared = os.path.abspath(args.shared)  # the servers run in a scratch folder
 plinth = os.path.abspath(os.path.join(args.build, "apps/plinth/plinth"))
 sys.path.insert(0, os.path.join(args.shared, "mlflow3", "deps"))
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (  # noqa: E402
@@ -206,6 +208,19 @@ end
         times.append(time.perf_counter() - t0)
     assert len(found["traces"]) == 100
     res["search_traces_100_median_ms"] = statistics.median(times) * 1000
+    # MLflow 3's span filters: one span holding both clauses; a regular expression.
+    for key, flt in [("search_span_name_status_100_median_ms",
+                      "span.name = 'step2' AND span.status = 'OK'"),
+                     ("search_span_rlike_100_median_ms", "span.name RLIKE '^step[23]$'")]:
+        body = json.dumps({"locations": [{"mlflow_experiment": {"experiment_id": exp}}],
+                           "filter": flt, "max_results": 100})
+        times = []
+        for _ in range(20):
+            t0 = time.perf_counter()
+            found = json.loads(call("POST", "/api/3.0/mlflow/traces/search", body))
+            times.append(time.perf_counter() - t0)
+        assert len(found["traces"]) == 100, (flt, len(found.get("traces", [])))
+        res[key] = statistics.median(times) * 1000
 
     os.killpg(proc.pid, signal.SIGTERM)
     try:

@@ -381,6 +381,15 @@ std::optional<Status> AuthorizeMlflow3(const std::string& method, std::string_vi
   if (path == "/v1/traces") {  // OTLP: the spans go to the experiment the header names
     return check_experiment(std::string(r.Header("x-mlflow-experiment-id")), Need::kUpdate);
   }
+  if (path == "/mlflow/traces/link-prompts") {  // open in MLflow; it writes one trace
+    PLINTH_ASSIGN_OR_RETURN(Params p, params());
+    PLINTH_ASSIGN_OR_RETURN(auto ids, p.Required({"trace_id"}));
+    for (const std::string& id : ids) {
+      PLINTH_ASSIGN_OR_RETURN(tracking::TraceInfo t, stores.tracking().GetTraceInfo(id));
+      PLINTH_RETURN_IF_ERROR(check_experiment(t.experiment_id, Need::kUpdate));
+    }
+    return Status::Ok();
+  }
   if (path == "/mlflow/traces/get" || path == "/mlflow/traces/batchGet") {
     PLINTH_ASSIGN_OR_RETURN(Params p, params());
     const std::vector<std::string> ids = p.All({"trace_id", "trace_ids"});

@@ -116,8 +116,11 @@ void AddRegistryRoutes(RouteTable& routes) {
         PLINTH_ASSIGN_OR_RETURN(v.tags, Tags(m, "tags"));
         v.run_link = Str(m, "run_link");
         v.description = Str(m, "description");
+        // MLflow 3's prompts are versions with a placeholder source ("dummy-source").
         PLINTH_RETURN_IF_ERROR(
-            tracking::ValidateModelVersionSource(v.source, v.run_id, stores.tracking()));
+            tracking::IsPromptVersion(v.tags)
+                ? tracking::ValidatePromptSource(v.source)
+                : tracking::ValidateModelVersionSource(v.source, v.run_id, stores.tracking()));
         // MLflow 3: source models:/<model_id> names a logged model; its files are the
         // version's, and its run the version's run unless one is given.
         std::string model_id = Str(m, "model_id");

@@ -1,5 +1,6 @@
 #include "store/sqlite_database.h"
 
+#include <re2/re2.h>
 #include <sqlite3.h>
 
 #include <chrono>
@@ -44,6 +45,35 @@ Status FromSqlite(int rc, sqlite3* db, std::string_view what) {
       return InvalidArgument(msg);
     default:
       return Internal(msg);
+  }
+}
+
+// `value REGEXP pattern`, which SQLite calls as regexp(pattern, value): RE2's syntax,
+// matched anywhere in the value, in time linear in the value whatever the pattern
+// (PostgreSQL's ~ for the same filters). The compiled pattern is kept for the
+// statement's next rows; NULL on either side gives NULL, as comparisons do.
+void Regexp(sqlite3_context* ctx, int /*argc*/, sqlite3_value** argv) {
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL || sqlite3_value_type(argv[1]) == SQLITE_NULL) {
+    sqlite3_result_null(ctx);
+    return;
+  }
+  auto text = [](sqlite3_value* v) {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_value_text(v));
+    return re2::StringPiece(p == nullptr ? "" : p, static_cast<size_t>(sqlite3_value_bytes(v)));
+  };
+  const RE2* re = static_cast<const RE2*>(sqlite3_get_auxdata(ctx, 0));
+  std::unique_ptr<RE2> compiled;
+  if (re == nullptr) {
+    compiled = std::make_unique<RE2>(text(argv[0]), RE2::Quiet);
+    if (!compiled->ok()) {
+      sqlite3_result_error(ctx, ("invalid regular expression: " + compiled->error()).c_str(), -1);
+      return;
+    }
+    re = compiled.get();
+  }
+  sqlite3_result_int(ctx, RE2::PartialMatch(text(argv[1]), *re) ? 1 : 0);
+  if (compiled != nullptr) {  // SQLite may free it at once: not used after this
+    sqlite3_set_auxdata(ctx, 0, compiled.release(), [](void* p) { delete static_cast<RE2*>(p); });
   }
 }
 
@@ -193,6 +223,14 @@ Result<std::unique_ptr<Database>> OpenSqlite(std::string_view path) {
     return s;
   }
   sqlite3_busy_timeout(db, 30000);
+  rc = sqlite3_create_function(db, "regexp", 2,
+                               SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, nullptr,
+                               Regexp, nullptr, nullptr);
+  if (rc != SQLITE_OK) {
+    Status s = FromSqlite(rc, db, p);
+    sqlite3_close_v2(db);
+    return s;
+  }
   auto out = std::make_unique<SqliteDatabase>(db, p);
   if (p != ":memory:") {
     // Switching a new file to WAL takes an exclusive lock, and a connection that finds

@@ -254,6 +254,13 @@ struct TraceDeletion {
   std::vector<std::string> request_ids;
 };
 
+// A prompt version a trace used (MLflow 3's link-prompts; searched as
+// prompt = 'name/version').
+struct PromptVersionRef {
+  std::string name;
+  std::string version;
+};
+
 // The tag naming where a trace's spans are (traces.json under it).
 inline constexpr std::string_view kTraceArtifactLocationTag = "mlflow.artifactLocation";
 // The tag saying the spans are in the metadata store (value kSpansInStore).

@@ -206,6 +206,38 @@ Status ValidateNonLocalSource(const std::string& source) {
   return Status::Ok();
 }
 
+bool IsPromptVersion(const std::vector<Tag>& tags) {
+  return std::any_of(tags.begin(), tags.end(),
+                     [](const Tag& t) { return t.key == "mlflow.prompt.is_prompt"; });
+}
+
+Status ValidatePromptSource(const std::string& source) {
+  const std::string scheme = SplitUri(source).scheme;
+  if (scheme == "file" || (scheme.empty() && source.starts_with('/'))) {
+    return InvalidArgument("Invalid prompt source: '" + source +
+                           "'. Local source paths are not allowed for prompts.");
+  }
+  if (!scheme.empty()) {
+    return ValidateNonLocalSource(source);
+  }
+  std::string decoded = source;
+  for (std::string prev; prev != decoded;) {
+    prev = decoded;
+    decoded = core::PercentDecode(decoded, true);
+  }
+  bool relative = decoded.find('\0') != std::string::npos;
+  for (size_t i = 0; i <= decoded.size() && !relative;) {
+    const size_t j = std::min(decoded.find('/', i), decoded.size());
+    relative = std::string_view(decoded).substr(i, j - i) == "..";
+    i = j + 1;
+  }
+  if (relative) {
+    return InvalidArgument("Invalid prompt source: '" + source +
+                           "'. A prompt's source may not hold relative path references.");
+  }
+  return Status::Ok();
+}
+
 Status ValidateModelVersionSource(const std::string& source, const std::string& run_id,
                                   TrackingStore& runs) {
   const std::optional<std::string> local = LocalPathOf(source);

@@ -31,6 +31,14 @@ Status ValidateModelVersionSource(const std::string& source, const std::string& 
                                   TrackingStore& runs);
 // The second half alone: a source that is not local.
 Status ValidateNonLocalSource(const std::string& source);
+// MLflow 3's check of a prompt version's source (a version tagged mlflow.prompt.is_prompt,
+// whose source is a placeholder such as "dummy-source"): no file:// URI or absolute path;
+// a URI checked as ValidateNonLocalSource; and, stricter than MLflow, no '..' part in a
+// placeholder either.
+Status ValidatePromptSource(const std::string& source);
+// Whether a new model version is one of MLflow 3's prompt versions (tagged
+// mlflow.prompt.is_prompt).
+bool IsPromptVersion(const std::vector<Tag>& tags);
 
 // The local directory `uri` names. Errors name the URI and what was not found.
 // For a models:/ URI, `version` (when not null) gets the registry's version.

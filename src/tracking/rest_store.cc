@@ -426,6 +426,15 @@ class RestTrackingStore : public TrackingStore {
                          const std::string& run_id) override {
     return Post("/traces/link-to-run", {{"trace_ids", trace_ids}, {"run_id", run_id}}).status();
   }
+  Status LinkPromptsToTrace(const std::string& trace_id,
+                            const std::vector<PromptVersionRef>& prompts) override {
+    Json refs = Json::array();
+    for (const PromptVersionRef& p : prompts) {
+      refs.push_back({{"name", p.name}, {"version", p.version}});
+    }
+    return Post("/traces/link-prompts", {{"trace_id", trace_id}, {"prompt_versions", refs}})
+        .status();
+  }
   Status DeleteTraceTag(const std::string& id, const std::string& key) override {
     return Call("DELETE", TracePath(id) + "/tags", {{"key", key}}).status();
   }

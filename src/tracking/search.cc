@@ -1,5 +1,7 @@
 #include "tracking/search.h"
 
+#include <re2/re2.h>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -153,6 +155,27 @@ Result<std::pair<EntityKind, std::string>> ParseEntity(const std::string& word,
   if (key.empty()) {
     return InvalidArgument("\"" + std::string(w.substr(0, dot)) + ".\" names no key");
   }
+  if (t.has_spans) {
+    if (prefix == "SPAN") {
+      // span.attributes."my key": the quoted part was marked by the tokenizer.
+      key.erase(std::remove(key.begin(), key.end(), '\x01'), key.end());
+      constexpr std::string_view kAttributes = "attributes.";
+      if (key.starts_with(kAttributes)
+              ? key.size() == kAttributes.size()
+              : key != "name" && key != "type" && key != "status" && key != "content") {
+        return InvalidArgument("invalid span key '" + key +
+                               "': expected name, type, status, content or attributes.<name>");
+      }
+      return std::pair{EntityKind::kSpan, key};
+    }
+    if (prefix == "FEEDBACK" || prefix == "EXPECTATION") {
+      return std::pair{prefix == "FEEDBACK" ? EntityKind::kFeedback : EntityKind::kExpectation,
+                       key};
+    }
+    if (prefix == "TRACE") {
+      prefix = "ATTRIBUTES";
+    }
+  }
   EntityKind kind;
   if (prefix == "METRIC" || prefix == "METRICS") {
     kind = EntityKind::kMetric;
@@ -176,8 +199,10 @@ Result<std::pair<EntityKind, std::string>> ParseEntity(const std::string& word,
       return InvalidArgument("invalid dataset key '" + key + "': expected name, digest or context");
     }
   } else {
-    return InvalidArgument("invalid entity type '" + std::string(w.substr(0, dot)) +
-                           "': expected metrics, params, tags, attributes or datasets");
+    return InvalidArgument(
+        "invalid entity type '" + std::string(w.substr(0, dot)) + "': expected " +
+        (t.has_spans ? "tags, metadata, attributes, trace, span, feedback or expectation"
+                     : "metrics, params, tags, attributes or datasets"));
   }
   if ((kind == EntityKind::kMetric || kind == EntityKind::kParam) && !t.has_metrics_params) {
     return InvalidArgument("a " + std::string(t.what) + " search has no " +
@@ -190,7 +215,8 @@ Result<std::pair<EntityKind, std::string>> ParseEntity(const std::string& word,
 }
 
 std::string Describe(const Comparison& c) {
-  static constexpr std::string_view kNames[] = {"metrics.", "params.", "tags.", "", "datasets."};
+  static constexpr std::string_view kNames[] = {
+      "metrics.", "params.", "tags.", "", "datasets.", "span.", "feedback.", "expectation."};
   return std::string(kNames[static_cast<int>(c.kind)]) + c.key;
 }
 
@@ -236,10 +262,12 @@ const SearchTarget& LoggedModelSearch() {
 const SearchTarget& TraceSearch() {
   static const SearchTarget kTarget = {
       "trace",
-      {"request_id", "status", "name", "run_id"},
-      {"timestamp_ms", "timestamp", "execution_time_ms", "execution_time", "experiment_id"},
+      {"request_id", "status", "name", "run_id", "client_request_id", "prompt", "text"},
+      {"timestamp_ms", "timestamp", "execution_time_ms", "execution_time", "end_time_ms",
+       "end_time", "experiment_id"},
       false,
       false,
+      true,
       true};
   return kTarget;
 }
@@ -252,6 +280,11 @@ void ApplyTraceAliases(EntityKind* kind, std::string* key) {
     *key = "timestamp_ms";
   } else if (*key == "execution_time") {
     *key = "execution_time_ms";
+  } else if (*key == "end_time") {
+    *key = "end_time_ms";
+  } else if (*key == "text") {  // the spans' full text
+    *kind = EntityKind::kSpan;
+    *key = "content";
   } else if (*key == "name") {
     *kind = EntityKind::kTag;
     *key = "mlflow.traceName";
@@ -328,13 +361,34 @@ Result<std::vector<Comparison>> ParseFilter(std::string_view filter, const Searc
     static const std::vector<std::string_view> kNumericOps = {"=", "!=", ">", ">=", "<", "<="};
     static const std::vector<std::string_view> kStringOps = {
         "=", "!=", "LIKE", "ILIKE", "IN", "NOT IN", "IS NULL", "IS NOT NULL"};
-    if (numeric ? !Contains(kNumericOps, op) : !Contains(kStringOps, op)) {
+    const bool rlike = op == "RLIKE" && target.has_spans && !numeric;
+    if (numeric ? !Contains(kNumericOps, op) : !Contains(kStringOps, op) && !rlike) {
       return bad("invalid comparator '" + op + "' for " + Describe(c) + ": expected one of " +
-                 (numeric ? "=, !=, >, >=, <, <=" : "=, !=, LIKE, ILIKE, IN, NOT IN, IS NULL"));
+                 (numeric            ? "=, !=, >, >=, <, <="
+                  : target.has_spans ? "=, !=, LIKE, ILIKE, RLIKE, IN, NOT IN, IS NULL"
+                                     : "=, !=, LIKE, ILIKE, IN, NOT IN, IS NULL"));
     }
+    const bool assessment = c.kind == EntityKind::kFeedback || c.kind == EntityKind::kExpectation;
     if ((op == "IS NULL" || op == "IS NOT NULL") && c.kind != EntityKind::kTag &&
-        c.kind != EntityKind::kParam) {
-      return bad(op + " applies to tags and params only, not " + Describe(c));
+        c.kind != EntityKind::kParam && !assessment) {
+      return bad(
+          op + " applies to " +
+          (target.has_spans ? "tags, metadata, feedback and expectations" : "tags and params") +
+          " only, not " + Describe(c));
+    }
+    if (assessment && (op == "IN" || op == "NOT IN")) {
+      return bad(op + " does not apply to " + Describe(c) +
+                 ": expected one of =, !=, LIKE, ILIKE, RLIKE, IS NULL, IS NOT NULL");
+    }
+    if (((c.kind == EntityKind::kSpan && c.key == "content") ||
+         (c.kind == EntityKind::kAttribute && c.key == "text")) &&
+        op != "LIKE" && op != "ILIKE") {
+      return bad("invalid comparator '" + op + "' for " + Describe(c) +
+                 ": the spans' text is searched with LIKE or ILIKE");
+    }
+    if (c.kind == EntityKind::kAttribute && c.key == "prompt" && op != "=") {
+      return bad("invalid comparator '" + op +
+                 "' for prompt: only = is supported, as prompt = 'name/version'");
     }
     c.op = op;
     // The value.
@@ -381,6 +435,17 @@ Result<std::vector<Comparison>> ParseFilter(std::string_view filter, const Searc
       }
       ++i;
     }
+    if (op == "RLIKE") {
+      RE2 re(c.strings.at(0), RE2::Quiet);
+      if (!re.ok()) {
+        return bad("invalid regular expression '" + c.strings.at(0) + "' after " + Describe(c) +
+                   " RLIKE: " + re.error());
+      }
+    }
+    if (c.kind == EntityKind::kAttribute && c.key == "prompt" &&
+        std::count(c.strings.at(0).begin(), c.strings.at(0).end(), '/') != 1) {
+      return bad("invalid prompt '" + c.strings.at(0) + "': expected prompt = 'name/version'");
+    }
     out.push_back(std::move(c));
     if (tok[i].type == TokenType::kEnd) {
       break;
@@ -416,8 +481,9 @@ Result<OrderKey> ParseOrderBy(std::string_view clause, const SearchTarget& targe
   if (!entity.ok()) {
     return bad(entity.status().message());
   }
-  if (entity->first == EntityKind::kDataset) {
-    return bad("results cannot be ordered by datasets");
+  if (entity->first == EntityKind::kDataset || entity->first == EntityKind::kSpan ||
+      entity->first == EntityKind::kFeedback || entity->first == EntityKind::kExpectation) {
+    return bad("results cannot be ordered by " + name.substr(0, name.find('.')));
   }
   OrderKey k{entity->first, entity->second, true};
   size_t i = 1;
@@ -435,11 +501,8 @@ Result<OrderKey> ParseOrderBy(std::string_view clause, const SearchTarget& targe
   return k;
 }
 
-namespace {
-
-// `expr <op> value(s)` for a string comparison, appending the bound values.
 std::string StringCondition(const std::string& expr, const Comparison& c,
-                            std::vector<store::Value>* params) {
+                            std::vector<store::Value>* params, store::Engine engine) {
   if (c.op == "IN" || c.op == "NOT IN") {
     std::string list;
     for (const std::string& v : c.strings) {
@@ -452,7 +515,74 @@ std::string StringCondition(const std::string& expr, const Comparison& c,
   if (c.op == "ILIKE") {
     return "LOWER(" + expr + ") LIKE LOWER(?)";
   }
+  if (c.op == "RLIKE") {
+    return expr + (engine == store::Engine::kPostgres ? " ~ ?" : " REGEXP ?");
+  }
   return expr + " " + c.op + " ?";
+}
+
+namespace {
+
+// `text` as a LIKE pattern matching itself anywhere (escape character '\\').
+std::string LikeAnywhere(std::string_view text) {
+  std::string out = "%";
+  for (char ch : text) {
+    if (ch == '%' || ch == '_' || ch == '\\') {
+      out.push_back('\\');
+    }
+    out.push_back(ch);
+  }
+  return out + "%";
+}
+
+// A condition on a span row (alias s) for span.name|type|status|content|attributes.K.
+// The attributes are searched in the span's content, where each value is JSON text
+// inside the JSON ("K":"\"v\"" for the string v, "K":"42" for the number 42). LIKE and
+// ILIKE match the content against '%"K"' + pattern + '%' and RLIKE the value's text, as
+// MLflow does; =, !=, IN and NOT IN compare the value itself (MLflow has them match
+// nothing), as a string or as the JSON of a number or boolean.
+std::string SpanCondition(const Comparison& c, std::vector<store::Value>* params,
+                          store::Engine engine) {
+  constexpr std::string_view kAttributes = "attributes.";
+  if (!c.key.starts_with(kAttributes)) {
+    return StringCondition("s." + c.key, c, params, engine);
+  }
+  const std::string attr = c.key.substr(kAttributes.size());
+  const std::string key_json = core::DumpJson(core::Json(attr), false) + ":";
+  Comparison on_content = c;
+  if (c.op == "LIKE" || c.op == "ILIKE") {
+    on_content.strings = {"%\"" + attr + "\"" + c.strings.at(0) + "%"};
+    return StringCondition("s.content", on_content, params, engine);
+  }
+  if (c.op == "RLIKE") {
+    // MLflow's rewrite: ^ and $ anchor at the start and end of the string value.
+    std::string_view v = c.strings.at(0);
+    const bool at_start = v.starts_with('^'), at_end = v.size() > at_start && v.ends_with('$');
+    v.remove_prefix(at_start ? 1 : 0);
+    v.remove_suffix(at_end ? 1 : 0);
+    on_content.strings = {RE2::QuoteMeta(key_json) + R"( ?"\\")" + (at_start ? "" : ".*") +
+                          std::string(v) + (at_end ? R"(\\")" : "")};
+    return StringCondition("s.content", on_content, params, engine);
+  }
+  std::string any;
+  for (const std::string& v : c.strings) {
+    // The value's text in the attributes: "\"v\"" for the string v; v itself for the
+    // number or boolean v.
+    const std::string as_text = core::DumpJson(core::Json(v), false);
+    for (const std::string& needle :
+         {key_json + core::DumpJson(core::Json(as_text), false), key_json + as_text}) {
+      any += any.empty() ? "" : " OR ";
+      any += "s.content LIKE ? ESCAPE '\\'";
+      params->emplace_back(LikeAnywhere(needle));
+    }
+  }
+  const bool negated = c.op == "!=" || c.op == "NOT IN";
+  return (negated ? "NOT (" : "(") + any + ")";
+}
+
+std::string AttributeSql(const SqlNames& n, const std::string& attribute) {
+  return n.attribute_sql != nullptr ? n.attribute_sql(attribute)
+                                    : std::string(n.row) + "." + n.column(attribute);
 }
 
 // The condition tying the tag rows (alias `alias`) to the searched row.
@@ -471,6 +601,8 @@ std::string TagMatch(const SqlNames& n, const std::string& alias) {
 SqlFragment CompileFilter(const std::vector<Comparison>& comparisons, const SqlNames& n) {
   SqlFragment out;
   std::string row_id = std::string(n.row) + "." + std::string(n.id_column);
+  // Every span clause holds for one same span: one EXISTS, added last.
+  SqlFragment span;
   for (const Comparison& c : comparisons) {
     std::string cond;
     switch (c.kind) {
@@ -500,17 +632,42 @@ SqlFragment CompileFilter(const std::vector<Comparison>& comparisons, const SqlN
         } else if (c.op == "IS NOT NULL") {
           cond = "EXISTS (" + base + ")";
         } else {
-          cond = "EXISTS (" + base + " AND " + StringCondition("x.value", c, &out.params) + ")";
+          cond = "EXISTS (" + base + " AND " +
+                 StringCondition("x.value", c, &out.params, n.engine) + ")";
         }
         break;
       }
       case EntityKind::kAttribute: {
-        std::string col = std::string(n.row) + "." + n.column(c.key);
+        std::string col = AttributeSql(n, c.key);
         if (c.number) {
           out.params.emplace_back(*c.number);
           cond = col + " " + c.op + " ?";
         } else {
-          cond = StringCondition(col, c, &out.params);
+          cond = StringCondition(col, c, &out.params, n.engine);
+        }
+        break;
+      }
+      case EntityKind::kSpan:
+        span.sql += " AND " + SpanCondition(c, &span.params, n.engine);
+        continue;
+      case EntityKind::kFeedback:
+      case EntityKind::kExpectation: {
+        // The valid ones only: an assessment another overrides is history.
+        std::string base = "SELECT 1 FROM trace_assessments a WHERE a.trace_id = " + row_id +
+                           " AND a.valid = 1 AND a.kind = ? AND a.name = ?";
+        out.params.emplace_back(c.kind == EntityKind::kFeedback ? "feedback" : "expectation");
+        out.params.emplace_back(c.key);
+        if (c.op == "IS NULL" || c.op == "IS NOT NULL") {
+          cond = (c.op == "IS NULL" ? "NOT EXISTS (" : "EXISTS (") + base + ")";
+        } else if (c.op == "=" || c.op == "!=") {
+          // The value is JSON: the text matches as a string ("yes") or as written (5, true).
+          out.params.emplace_back(c.strings.at(0));
+          out.params.emplace_back(core::DumpJson(core::Json(c.strings.at(0)), false));
+          cond = "EXISTS (" + base + " AND " + (c.op == "!=" ? "NOT " : "") +
+                 "(a.value = ? OR a.value = ?))";
+        } else {
+          cond = "EXISTS (" + base + " AND " +
+                 StringCondition("a.value", c, &out.params, n.engine) + ")";
         }
         break;
       }
@@ -525,11 +682,17 @@ SqlFragment CompileFilter(const std::vector<Comparison>& comparisons, const SqlN
         }
         std::string expr = c.key == "context" ? "t.value" : "d." + c.key;
         cond = "EXISTS (" + base + " WHERE i.run_uuid = " + row_id + " AND " +
-               StringCondition(expr, c, &out.params) + ")";
+               StringCondition(expr, c, &out.params, n.engine) + ")";
         break;
       }
     }
     out.sql += out.sql.empty() ? cond : " AND " + cond;
+  }
+  if (!span.sql.empty()) {
+    out.sql += (out.sql.empty() ? "" : " AND ") +
+               std::string("EXISTS (SELECT 1 FROM trace_spans s WHERE s.trace_id = ") + row_id +
+               span.sql + ")";
+    out.params.insert(out.params.end(), span.params.begin(), span.params.end());
   }
   if (out.sql.empty()) {
     out.sql = "1 = 1";
@@ -542,7 +705,7 @@ SqlOrder CompileOrderBy(const std::vector<OrderKey>& keys, const SqlNames& n) {
   for (const OrderKey& key : keys) {
     std::string expr;
     if (key.kind == EntityKind::kAttribute) {
-      expr = std::string(n.row) + "." + n.column(key.key);
+      expr = AttributeSql(n, key.key);
     } else {
       const std::string alias = "o" + std::to_string(out.joins.params.size());
       std::string table = key.kind == EntityKind::kMetric  ? std::string(n.metric_table)

@@ -16,12 +16,25 @@
 
 namespace plinth::tracking {
 
-enum class EntityKind { kMetric, kParam, kTag, kAttribute, kDataset };
+// kSpan, kFeedback and kExpectation exist in trace searches only: span.name|type|status|
+// content|attributes.K (every span clause of a filter holds for one same span, as in
+// MLflow), and the value of a trace's feedback or expectation of that name.
+enum class EntityKind {
+  kMetric,
+  kParam,
+  kTag,
+  kAttribute,
+  kDataset,
+  kSpan,
+  kFeedback,
+  kExpectation
+};
 
 struct Comparison {
   EntityKind kind = EntityKind::kAttribute;
   std::string key;
-  std::string op;  // upper case: = != > >= < <= LIKE ILIKE IN NOT IN IS NULL IS NOT NULL
+  // upper case: = != > >= < <= LIKE ILIKE RLIKE IN NOT IN IS NULL IS NOT NULL
+  std::string op;
   std::vector<std::string> strings;  // the value(s) of a string comparison
   std::optional<double> number;      // the value of a numeric comparison
 };
@@ -43,6 +56,9 @@ struct SearchTarget {
   // Traces: request_metadata.K (also metadata.K) compares like a param, in the
   // table SqlNames::param_table names.
   bool has_request_metadata = false;
+  // Traces: span.*, feedback.*, expectation.* and trace.* (the attributes) entities,
+  // and RLIKE (a regular expression, RE2's syntax, matched anywhere in the value).
+  bool has_spans = false;
 };
 
 const SearchTarget& RunSearch();
@@ -94,7 +110,17 @@ struct SqlNames {
   // A condition on the metric rows (alias m) a metric comparison may match: the
   // datasets a logged-model search names. Null = any.
   const SqlFragment* metric_scope = nullptr;
+  // The SQL of an attribute when it is not one column of the row (trace end_time:
+  // timestamp + duration); null = `row.column(attribute)`.
+  std::string (*attribute_sql)(std::string_view attribute) = nullptr;
+  // Where RLIKE runs: SQLite's REGEXP (RE2, registered by the driver) or PostgreSQL's ~.
+  store::Engine engine = store::Engine::kSqlite;
 };
+
+// `expr <op> value(s)` for a string comparison (=, !=, LIKE, ILIKE, RLIKE, IN, NOT IN),
+// appending the bound values.
+std::string StringCondition(const std::string& expr, const Comparison& c,
+                            std::vector<store::Value>* params, store::Engine engine);
 
 // `comparisons` ANDed as a WHERE condition ("1 = 1" when empty).
 SqlFragment CompileFilter(const std::vector<Comparison>& comparisons, const SqlNames& names);

@@ -320,8 +320,10 @@ class SqlRegistryStore : public RegistryStore {
       return InvalidArgument("Missing value for required parameter 'source'.");
     }
     // Every source, local ones too: absolute, no '.' or '..' parts (the server checks a
-    // local one against its run's directory besides).
-    PLINTH_RETURN_IF_ERROR(ValidateNonLocalSource(v.source));
+    // local one against its run's directory besides); a prompt's placeholder as MLflow 3
+    // checks it.
+    PLINTH_RETURN_IF_ERROR(IsPromptVersion(v.tags) ? ValidatePromptSource(v.source)
+                                                   : ValidateNonLocalSource(v.source));
     for (const Tag& t : v.tags) {
       PLINTH_RETURN_IF_ERROR(ValidateRegistryTag("Model version", t));
     }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <functional>
 #include <limits>
 #include <map>
@@ -107,6 +108,12 @@ std::vector<Tag> CutValues(std::vector<Tag> tags) {
 }
 
 std::string Column(std::string_view attribute) { return std::string(attribute); }
+
+// A trace attribute's SQL; end_time is MLflow's timestamp + duration (0 while running).
+std::string AttributeSql(std::string_view attribute) {
+  return attribute == "end_time_ms" ? "(t.timestamp_ms + COALESCE(t.execution_time_ms, 0))"
+                                    : "t." + std::string(attribute);
+}
 
 constexpr std::string_view kAssessmentColumns =
     "assessment_id, trace_id, name, span_id, source_type, source_id, create_time_ms, "
@@ -555,7 +562,14 @@ Result<Page<TraceInfo>> TraceTables::Search(const TraceQuery& q) {
   // run_id = R: the mlflow.sourceRun metadata, or a link-to-run (MLflow 3's meaning).
   SqlFragment linked;
   for (auto it = comparisons.begin(); it != comparisons.end();) {
-    if (it->kind == EntityKind::kAttribute && it->key == "run_id" && it->op == "=") {
+    if (it->kind == EntityKind::kAttribute && it->key == "prompt") {  // = 'name/version'
+      linked.sql += linked.sql.empty() ? "" : " AND ";
+      linked.sql +=
+          "EXISTS (SELECT 1 FROM trace_prompt_links p WHERE p.request_id = t.request_id AND "
+          "p.prompt = ?)";
+      linked.params.emplace_back(it->strings.at(0));
+      it = comparisons.erase(it);
+    } else if (it->kind == EntityKind::kAttribute && it->key == "run_id" && it->op == "=") {
       linked.sql += linked.sql.empty() ? "" : " AND ";
       linked.sql +=
           "(EXISTS (SELECT 1 FROM trace_request_metadata x WHERE x.request_id = t.request_id AND "
@@ -571,6 +585,8 @@ Result<Page<TraceInfo>> TraceTables::Search(const TraceQuery& q) {
   }
   SqlNames names = {"t", "request_id", "trace_tags", "request_id", Column};
   names.param_table = "trace_request_metadata";
+  names.attribute_sql = AttributeSql;
+  names.engine = db_.engine();
   SqlFragment filter = CompileFilter(comparisons, names);
   SqlFragment where;
   for (const std::string& id : q.experiment_ids) {
@@ -595,6 +611,10 @@ Result<Page<TraceInfo>> TraceTables::Search(const TraceQuery& q) {
   bool by_time = false, by_id = false;
   for (const std::string& clause : q.order_by) {
     PLINTH_ASSIGN_OR_RETURN(OrderKey key, ParseOrderBy(clause, TraceSearch()));
+    if (key.kind == EntityKind::kAttribute && (key.key == "text" || key.key == "prompt")) {
+      return InvalidArgument("invalid order_by clause \"" + clause +
+                             "\": results cannot be ordered by " + key.key);
+    }
     ApplyTraceAliases(&key.kind, &key.key);
     by_time = by_time || (key.kind == EntityKind::kAttribute && key.key == "timestamp_ms");
     by_id = by_id || (key.kind == EntityKind::kAttribute && key.key == "request_id");
@@ -666,8 +686,8 @@ Result<int64_t> TraceTables::Delete(const TraceDeletion& d) {
         PLINTH_RETURN_IF_ERROR(
             db_.Exec("DELETE FROM " + std::string(table) + " WHERE trace_id = ?", k));
       }
-      for (const char* table :
-           {"trace_tags", "trace_request_metadata", "trace_run_links", "trace_info"}) {
+      for (const char* table : {"trace_tags", "trace_request_metadata", "trace_run_links",
+                                "trace_prompt_links", "trace_info"}) {
         PLINTH_RETURN_IF_ERROR(
             db_.Exec("DELETE FROM " + std::string(table) + " WHERE request_id = ?", k));
       }
@@ -705,6 +725,58 @@ Status TraceTables::LinkToRun(const std::vector<std::string>& trace_ids,
       PLINTH_RETURN_IF_ERROR(
           db_.Exec("INSERT INTO trace_run_links (request_id, run_uuid) VALUES (?, ?) ON CONFLICT "
                    "(request_id, run_uuid) DO NOTHING",
+                   link));
+    }
+    return Status::Ok();
+  });
+}
+
+const char* TraceTables::PromptLinkSchema() {
+  return R"sql(
+CREATE TABLE trace_prompt_links (
+  request_id TEXT NOT NULL REFERENCES trace_info (request_id) ON DELETE CASCADE,
+  prompt TEXT NOT NULL,
+  PRIMARY KEY (request_id, prompt));
+CREATE INDEX trace_prompt_links_by_prompt ON trace_prompt_links (prompt);
+-- A search's default order (newest first, then id) read straight from the index: with
+-- the time alone, traces of one millisecond were sorted whole for each page (50,000 of
+-- them took 21 ms a page; 0.03 ms now).
+CREATE INDEX trace_info_by_experiment_time
+  ON trace_info (experiment_id, timestamp_ms DESC, request_id);
+DROP INDEX trace_info_by_experiment;
+)sql";
+}
+
+Status TraceTables::LinkPrompts(const std::string& trace_id,
+                                const std::vector<PromptVersionRef>& prompts) {
+  if (prompts.size() > 1000) {
+    return InvalidArgument(
+        "At most 1000 prompt versions can be linked to a trace in one "
+        "request, got " +
+        std::to_string(prompts.size()) + ".");
+  }
+  std::vector<std::string> ids;
+  for (const PromptVersionRef& p : prompts) {
+    if (p.name.empty() || p.name.size() > kMaxAssessmentName) {
+      return InvalidArgument("A prompt version's name must be 1 to " +
+                             std::to_string(kMaxAssessmentName) + " characters long");
+    }
+    int64_t version = 0;
+    auto [end, ec] =
+        std::from_chars(p.version.data(), p.version.data() + p.version.size(), version);
+    if (ec != std::errc() || end != p.version.data() + p.version.size() || version < 1) {
+      return InvalidArgument("Invalid version '" + p.version + "' of prompt '" + p.name +
+                             "': expected a positive integer");
+    }
+    ids.push_back(p.name + "/" + std::to_string(version));
+  }
+  return db_.Transaction([&]() -> Status {
+    PLINTH_RETURN_IF_ERROR(Get(trace_id).status());
+    for (const std::string& id : ids) {
+      Value link[] = {trace_id, id};
+      PLINTH_RETURN_IF_ERROR(
+          db_.Exec("INSERT INTO trace_prompt_links (request_id, prompt) VALUES (?, ?) ON CONFLICT "
+                   "(request_id, prompt) DO NOTHING",
                    link));
     }
     return Status::Ok();

@@ -35,6 +35,9 @@ class TraceTables {
   Result<int64_t> Delete(const TraceDeletion& deletion);
   Status SetTag(const std::string& request_id, const Tag& tag);
   Status LinkToRun(const std::vector<std::string>& trace_ids, const std::string& run_id);
+  // The prompt-link schema and the search-order index (the tracking store's migration 6).
+  static const char* PromptLinkSchema();
+  Status LinkPrompts(const std::string& trace_id, const std::vector<PromptVersionRef>& prompts);
   Status DeleteTag(const std::string& request_id, const std::string& key);
 
   // The spans and assessments schema (the tracking store's migration 5).

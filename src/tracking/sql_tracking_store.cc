@@ -120,6 +120,8 @@ CREATE INDEX IF NOT EXISTS lineage_by_src ON lineage_edges (src_id);
      LoggedModelTables::Schema()},
     {4, "traces: their info, tags and request metadata", TraceTables::Schema()},
     {5, "trace spans and assessments (MLflow 3)", TraceTables::SpanSchema()},
+    {6, "the prompt versions a trace used (MLflow 3); traces indexed in search order",
+     TraceTables::PromptLinkSchema()},
 };
 
 // MLflow's limits (mlflow/utils/validation.py).
@@ -826,6 +828,10 @@ class SqlTrackingStore : public TrackingStore {
   Status LinkTracesToRun(const std::vector<std::string>& trace_ids,
                          const std::string& run_id) override {
     return traces_.LinkToRun(trace_ids, run_id);
+  }
+  Status LinkPromptsToTrace(const std::string& trace_id,
+                            const std::vector<PromptVersionRef>& prompts) override {
+    return traces_.LinkPrompts(trace_id, prompts);
   }
 
   Result<Page<Metric>> GetMetricHistory(const std::string& run_id, const std::string& key,

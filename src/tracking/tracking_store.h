@@ -209,6 +209,12 @@ class TrackingStore {
   // again is kept once; neither the traces nor the run are checked, as MLflow does not.
   virtual Status LinkTracesToRun(const std::vector<std::string>& trace_ids,
                                  const std::string& run_id) = 0;
+  // MLflow 3's link-prompts: the prompt versions the trace used, found again by a search
+  // for prompt = 'name/version'. kNotFound for an unknown trace; kInvalidArgument for an
+  // empty name, a version that is not a positive integer or more than 1000 references;
+  // a link made again is kept once. The versions are not checked, as MLflow does not.
+  virtual Status LinkPromptsToTrace(const std::string& trace_id,
+                                    const std::vector<PromptVersionRef>& prompts) = 0;
   // Sets (replaces) a tag; deleting one the trace lacks is kNotFound.
   virtual Status SetTraceTag(const std::string& request_id, const Tag& tag) = 0;
   virtual Status DeleteTraceTag(const std::string& request_id, const std::string& key) = 0;

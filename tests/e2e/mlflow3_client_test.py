@@ -18,6 +18,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.error
 import urllib.request
 
@@ -217,6 +218,19 @@ def client(url):
     code, _ = error_of(lambda: mlflow.update_assessment(tid, ex.assessment_id,
                                                        Feedback(name="answer", value=1)))
     check(code == "INVALID_PARAMETER_VALUE", f"feedback onto an expectation: {code}")
+    # MLflow 3's search grammar over spans, assessments and the spans' text.
+    for flt in ["span.name = 'inner'", "span.name = 'inner' AND span.type = 'UNKNOWN'",
+                "span.attributes.fruit LIKE '%apple%'", "span.attributes.fruit RLIKE '^app'",
+                "trace.text ILIKE '%APPLE%'", "feedback.relevance = '0.7'",
+                "expectation.answer IS NOT NULL", "end_time > 0"]:
+        found = mlflow.search_traces(filter_string=flt, return_type="list")
+        check([x.info.trace_id for x in found] == [tid], f"search_traces({flt!r}): {found}")
+    for flt in ["span.name = 'inner' AND span.status = 'ERROR'", "feedback.relevance = '0.9'",
+                "feedback.relevance IS NULL", "span.attributes.fruit RLIKE '^pear'"]:
+        found = mlflow.search_traces(filter_string=flt, return_type="list")
+        check(found == [], f"search_traces({flt!r}) finds nothing: {found}")
+    code, msg = error_of(lambda: mlflow.search_traces(filter_string="span.content = 'x'"))
+    check(code == "INVALID_PARAMETER_VALUE" and "LIKE or ILIKE" in msg, f"span.content =: {msg}")
     c.set_trace_tag(tid, "reviewed", "yes")
     found = mlflow.search_traces(filter_string="tags.reviewed = 'yes'", return_type="list")
     check(len(found) == 1 and found[0].info.tags.get("reviewed") == "yes", "search by tag")
@@ -252,6 +266,24 @@ def client(url):
     found = mlflow.search_traces(
         filter_string=f"metadata.`mlflow.modelId` = '{active.model_id}'", return_type="list")
     check([x.info.trace_id for x in found] == [model_trace], f"traces of a model: {found}")
+
+    # A prompt loaded inside a trace is linked to it (link-prompts), and found by it.
+    mlflow.genai.register_prompt(name="qa", template="Answer: {{question}}")
+
+    @mlflow.trace
+    def ask(question):
+        return mlflow.genai.load_prompt("prompts:/qa/1").format(question=question)
+
+    ask("why?")
+    prompted = mlflow.get_last_active_trace_id()
+    for _ in range(100):  # the client links prompts from a thread of its own
+        found = mlflow.search_traces(filter_string="prompt = 'qa/1'", return_type="list")
+        if found:
+            break
+        time.sleep(0.05)
+    check([x.info.trace_id for x in found] == [prompted], f"traces of a prompt: {found}")
+    check(mlflow.search_traces(filter_string="prompt = 'qa/2'", return_type="list") == [],
+          "no trace used qa/2")
 
     check_otlp(url, exp, check)
 

@@ -42,7 +42,9 @@ TEST(SearchFilterTest, RejectsWhatMlflowRejects) {
        {"metrics.acc > 0.9 or metrics.acc < 0.1", "metrics.acc LIKE '1'", "params.model > 'a'",
         "params.depth = 3", "metrics.acc = 'x'", "foo.bar = 'x'", "nosuch = 'x'", "metrics.acc >",
         "params.x = 'open", "metrics.acc = 1 and", "tags.x IS 'y'", "status IS NULL",
-        "metrics.acc ! 1", "metrics. = 1", "params.x IN 'a'"}) {
+        "metrics.acc ! 1", "metrics. = 1", "params.x IN 'a'",
+        // Traces' own entities and RLIKE are theirs only, as in MLflow.
+        "params.x RLIKE 'a'", "span.name = 'x'", "feedback.x = 'y'", "trace.status = 'x'"}) {
     auto c = ParseFilter(bad, RunSearch());
     EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument) << bad;
     EXPECT_NE(c.status().message().find("invalid filter"), std::string::npos) << bad;

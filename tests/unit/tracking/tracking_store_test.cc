@@ -843,6 +843,176 @@ TEST_P(TrackingStoreTest, Assessments) {
   EXPECT_TRUE(store_->GetAssessment(t->request_id, "a-newer")->valid);
 }
 
+// MLflow 3's trace search grammar: span.*, feedback.*, expectation.*, trace.text,
+// prompt, end_time and RLIKE, as MLflow's SQL store answers them.
+TEST_P(TrackingStoreTest, TraceSearchOverSpansAssessmentsAndPrompts) {
+  auto span = [](char trace, const std::string& id, const std::string& parent,
+                 const std::string& name, int64_t start_ms, int64_t end_ms,
+                 const std::string& status, core::Json attributes) {
+    SpanFields f;
+    f.trace_hex = std::string(32, trace);
+    f.span_hex = std::string(15, '0') + id;
+    f.parent_hex = parent.empty() ? "" : std::string(15, '0') + parent;
+    f.name = name;
+    f.start_ns = start_ms * 1'000'000;
+    f.end_ns = end_ms * 1'000'000;
+    f.status_code = status;
+    f.attributes = std::move(attributes);
+    return SpanOf(f);
+  };
+  const std::string a = "tr-" + std::string(32, 'a'), b = "tr-" + std::string(32, 'b');
+  ASSERT_TRUE(store_
+                  ->LogSpans("0", {span('a', "1", "", "agent", 1000, 3000, "STATUS_CODE_OK",
+                                        {{"mlflow.spanType", "AGENT"},
+                                         {"model", "gpt-x"},
+                                         {"tokens", 42},
+                                         {"mlflow.spanInputs", {{"q", "What is café?"}}}}),
+                                   span('a', "2", "1", "search_web", 1500, 2000,
+                                        "STATUS_CODE_ERROR", {{"mlflow.spanType", "RETRIEVER"}})})
+                  .ok());
+  ASSERT_TRUE(store_
+                  ->LogSpans("0", {span('b', "1", "", "search_web", 5000, 5500, "STATUS_CODE_OK",
+                                        {{"mlflow.spanType", "RETRIEVER"}, {"model", "gpt-y"}})})
+                  .ok());
+  auto ids = [&](const std::string& filter, std::vector<std::string> order_by = {}) {
+    TraceQuery q;
+    q.experiment_ids = {"0"};
+    q.filter = filter;
+    q.order_by = std::move(order_by);
+    std::vector<std::string> out;
+    auto page = store_->SearchTraces(q);
+    EXPECT_TRUE(page.ok()) << filter << ": " << page.status().ToString();
+    if (page.ok()) {
+      for (const TraceInfo& t : page->items) {
+        out.push_back(t.request_id);
+      }
+    }
+    return out;
+  };
+  using V = std::vector<std::string>;
+  const V both = {b, a}, only_a = {a}, only_b = {b}, none = {};
+  EXPECT_EQ(ids("span.name = 'search_web'"), both);
+  // Every span clause holds for one same span: A's search_web failed.
+  EXPECT_EQ(ids("span.name = 'search_web' AND span.status = 'OK'"), only_b);
+  EXPECT_EQ(ids("span.status = 'ERROR'"), only_a);
+  EXPECT_EQ(ids("span.type IN ('AGENT', 'LLM')"), only_a);
+  EXPECT_EQ(ids("span.type NOT IN ('AGENT')"), both);
+  EXPECT_EQ(ids("span.name RLIKE '^search'"), both);
+  EXPECT_EQ(ids("span.name RLIKE 'web$' AND span.type = 'AGENT'"), none);
+  EXPECT_EQ(ids("span.name ILIKE 'AGE%'"), only_a);
+  // Attributes: LIKE and RLIKE as MLflow rewrites them; = compares the value itself.
+  EXPECT_EQ(ids("span.attributes.model LIKE '%gpt-y%'"), only_b);
+  EXPECT_EQ(ids("span.attributes.model RLIKE '^gpt-.$'"), both);
+  EXPECT_EQ(ids("span.attributes.model RLIKE '^gpt-x$'"), only_a);
+  EXPECT_EQ(ids("span.attributes.model = 'gpt-x'"), only_a);
+  EXPECT_EQ(ids("span.attributes.model = 'gpt'"), none);
+  EXPECT_EQ(ids("span.attributes.tokens = '42'"), only_a);
+  EXPECT_EQ(ids("span.attributes.`model` IN ('gpt-y', 'gpt-z')"), only_b);
+  EXPECT_EQ(ids("span.attributes.model = 'gpt-x' AND span.name = 'search_web'"), none);
+  // The spans' text.
+  EXPECT_EQ(ids("trace.text LIKE '%café%'"), only_a);
+  EXPECT_EQ(ids("text ILIKE '%WHAT IS%'"), only_a);
+  EXPECT_EQ(ids("span.content LIKE '%search_web%'"), both);
+  // end_time = timestamp + duration.
+  EXPECT_EQ(ids("end_time > 4000"), only_b);
+  EXPECT_EQ(ids("end_time_ms <= 3000 AND trace.status = 'OK'"), only_a);
+  EXPECT_EQ(ids("", {"end_time ASC"}), (V{a, b}));
+
+  // Feedback and expectations: the valid ones, their JSON value as a string or as written.
+  Assessment fa;
+  fa.trace_id = a;
+  fa.name = "correct";
+  fa.source_type = "HUMAN";
+  fa.source_id = "ann";
+  fa.value_json = R"("yes")";
+  ASSERT_TRUE(store_->CreateAssessment(fa).ok());
+  Assessment fb = fa;
+  fb.trace_id = b;
+  fb.value_json = R"("no")";
+  auto overridden = store_->CreateAssessment(fb);
+  ASSERT_TRUE(overridden.ok());
+  fb.value_json = R"("yes")";
+  fb.overrides = overridden->assessment_id;
+  ASSERT_TRUE(store_->CreateAssessment(fb).ok());
+  Assessment score = fa;
+  score.trace_id = b;
+  score.name = "score";
+  score.value_json = "5";
+  ASSERT_TRUE(store_->CreateAssessment(score).ok());
+  Assessment expected = fa;
+  expected.name = "answer";
+  expected.is_expectation = true;
+  expected.value_json = R"("42 is the answer")";
+  ASSERT_TRUE(store_->CreateAssessment(expected).ok());
+  EXPECT_EQ(ids("feedback.correct = 'yes'"), both);
+  EXPECT_EQ(ids("feedback.correct = 'no'"), none);  // overridden
+  EXPECT_EQ(ids("feedback.correct != 'yes'"), none);
+  EXPECT_EQ(ids("feedback.score = '5'"), only_b);
+  EXPECT_EQ(ids("feedback.score IS NULL"), only_a);
+  EXPECT_EQ(ids("feedback.score IS NOT NULL"), only_b);
+  EXPECT_EQ(ids("feedback.`correct` RLIKE 'y.s' AND span.type = 'AGENT'"), only_a);
+  EXPECT_EQ(ids("expectation.answer LIKE '%42%'"), only_a);
+  EXPECT_EQ(ids("expectation.correct = 'yes'"), none);  // a feedback, not an expectation
+
+  // Prompts linked to a trace (MLflow 3's link-prompts).
+  ASSERT_TRUE(store_->LinkPromptsToTrace(a, {{"qa", "2"}, {"qa", "2"}, {"summary", "10"}}).ok());
+  EXPECT_EQ(ids("prompt = 'qa/2'"), only_a);
+  EXPECT_EQ(ids("prompt = 'qa/1'"), none);
+  EXPECT_EQ(store_->LinkPromptsToTrace(a, {{"qa", "two"}}).message(),
+            "Invalid version 'two' of prompt 'qa': expected a positive integer");
+  EXPECT_EQ(store_->LinkPromptsToTrace(a, {{"", "1"}}).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->LinkPromptsToTrace("tr-nope", {{"qa", "1"}}).code(), StatusCode::kNotFound);
+
+  // What MLflow refuses, refused with the clause named.
+  auto error = [&](const std::string& filter, std::vector<std::string> order_by = {}) {
+    TraceQuery q;
+    q.experiment_ids = {"0"};
+    q.filter = filter;
+    q.order_by = std::move(order_by);
+    Status s = store_->SearchTraces(q).status();
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << filter;
+    return s.message();
+  };
+  EXPECT_EQ(error("span.kind = 'x'"),
+            "invalid filter \"span.kind = 'x'\": invalid span key 'kind': expected name, type, "
+            "status, content or attributes.<name>");
+  EXPECT_EQ(error("span.content = 'x'"),
+            "invalid filter \"span.content = 'x'\": invalid comparator '=' for span.content: "
+            "the spans' text is searched with LIKE or ILIKE");
+  EXPECT_EQ(error("span.attributes. = 'x'"),
+            "invalid filter \"span.attributes. = 'x'\": invalid span key 'attributes.': expected "
+            "name, type, status, content or attributes.<name>");
+  EXPECT_EQ(error("feedback.x IN ('a')"),
+            "invalid filter \"feedback.x IN ('a')\": IN does not apply to feedback.x: expected "
+            "one of =, !=, LIKE, ILIKE, RLIKE, IS NULL, IS NOT NULL");
+  EXPECT_EQ(error("span.name RLIKE '(a'"),
+            "invalid filter \"span.name RLIKE '(a'\": invalid regular expression '(a' after "
+            "span.name RLIKE: missing ): (a");
+  EXPECT_EQ(error("prompt LIKE 'qa%'"),
+            "invalid filter \"prompt LIKE 'qa%'\": invalid comparator 'LIKE' for prompt: only = "
+            "is supported, as prompt = 'name/version'");
+  EXPECT_EQ(error("prompt = 'qa'"),
+            "invalid filter \"prompt = 'qa'\": invalid prompt 'qa': expected prompt = "
+            "'name/version'");
+  EXPECT_EQ(error("span.name IS NULL"),
+            "invalid filter \"span.name IS NULL\": IS NULL applies to tags, metadata, feedback "
+            "and expectations only, not span.name");
+  EXPECT_EQ(error("spans.name = 'x'"),
+            "invalid filter \"spans.name = 'x'\": invalid entity type 'spans': expected tags, "
+            "metadata, attributes, trace, span, feedback or expectation");
+  EXPECT_EQ(error("", {"span.name"}),
+            "invalid order_by clause \"span.name\": results cannot be ordered by span");
+  EXPECT_EQ(error("", {"text DESC"}),
+            "invalid order_by clause \"text DESC\": results cannot be ordered by text");
+
+  // Deleting a trace deletes its prompt links.
+  TraceDeletion d;
+  d.experiment_id = "0";
+  d.request_ids = {a};
+  EXPECT_EQ(*store_->DeleteTraces(d), 1);
+  EXPECT_EQ(ids("prompt = 'qa/2'"), none);
+}
+
 TEST_P(TrackingStoreTest, PreviewsOfSpansAreMlflows) {
   SpanFields f;
   f.trace_hex = std::string(32, 'c');
