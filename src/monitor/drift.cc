@@ -1,0 +1,240 @@
+#include "monitor/drift.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <variant>
+
+#include "monitor/stats.h"
+
+namespace plinth::monitor {
+namespace {
+
+constexpr struct {
+  Method method;
+  std::string_view name;
+} kMethods[] = {{Method::kKs, "ks"},
+                {Method::kChiSquare, "chisquare"},
+                {Method::kZ, "z"},
+                {Method::kWasserstein, "wasserstein"},
+                {Method::kJensenShannon, "jensenshannon"},
+                {Method::kPsi, "psi"},
+                {Method::kChi2Contingency, "chi2_contingency"}};
+
+// A sample with its missing values dropped: sorted numbers, or labels.
+struct Clean {
+  bool numeric = true;
+  std::vector<double> numbers;  // sorted
+  std::vector<std::string> labels;
+  int64_t missing = 0;
+  size_t size() const { return numeric ? numbers.size() : labels.size(); }
+};
+
+Clean CleanOf(const Sample& s) {
+  Clean c;
+  c.numeric = s.numeric;
+  if (s.numeric) {
+    c.numbers.reserve(s.numbers.size());
+    for (double v : s.numbers) {
+      if (std::isfinite(v)) {
+        c.numbers.push_back(v);
+      } else {
+        ++c.missing;
+      }
+    }
+    std::sort(c.numbers.begin(), c.numbers.end());
+  } else {
+    for (const std::string& v : s.labels) {
+      if (v.empty()) {
+        ++c.missing;
+      } else {
+        c.labels.push_back(v);
+      }
+    }
+  }
+  return c;
+}
+
+using Key = std::variant<double, std::string>;
+
+// Counts per category over the union of both samples' values, in sorted order.
+struct Counts {
+  std::vector<Key> keys;
+  std::vector<double> reference, current;
+};
+
+Counts CountsOf(const Clean& ref, const Clean& cur) {
+  std::map<Key, std::pair<double, double>> by_key;
+  auto add = [&](const Clean& c, bool is_ref) {
+    if (c.numeric) {
+      for (double v : c.numbers) {
+        auto& slot = by_key[Key(v)];
+        (is_ref ? slot.first : slot.second) += 1;
+      }
+    } else {
+      for (const std::string& v : c.labels) {
+        auto& slot = by_key[Key(v)];
+        (is_ref ? slot.first : slot.second) += 1;
+      }
+    }
+  };
+  add(ref, true);
+  add(cur, false);
+  Counts out;
+  for (const auto& [key, counts] : by_key) {
+    out.keys.push_back(key);
+    out.reference.push_back(counts.first);
+    out.current.push_back(counts.second);
+  }
+  return out;
+}
+
+int64_t DistinctOf(const std::vector<double>& sorted) {
+  int64_t n = 0;
+  for (size_t i = 0; i < sorted.size(); ++i) {
+    n += i == 0 || sorted[i] != sorted[i - 1] ? 1 : 0;
+  }
+  return n;
+}
+
+// Evidently's get_binned_data: shares per bin (or per category) of each sample.
+std::pair<std::vector<double>, std::vector<double>> Shares(const Clean& ref, const Clean& cur,
+                                                           bool fill_zeroes) {
+  std::vector<double> r, c;
+  if (ref.numeric && DistinctOf(ref.numbers) > 20) {
+    const std::vector<double> edges = SturgesEdges(ref.numbers, cur.numbers);
+    r = HistogramCounts(ref.numbers, edges);
+    c = HistogramCounts(cur.numbers, edges);
+  } else {
+    Counts counts = CountsOf(ref, cur);
+    r = std::move(counts.reference);
+    c = std::move(counts.current);
+  }
+  for (double& x : r) {
+    x /= static_cast<double>(ref.size());
+  }
+  for (double& x : c) {
+    x /= static_cast<double>(cur.size());
+  }
+  if (fill_zeroes) {
+    FillZeroShares(r);
+    FillZeroShares(c);
+  }
+  return {std::move(r), std::move(c)};
+}
+
+}  // namespace
+
+std::string_view MethodName(Method m) {
+  for (const auto& e : kMethods) {
+    if (e.method == m) {
+      return e.name;
+    }
+  }
+  return "?";
+}
+
+Result<Method> ParseMethod(std::string_view name) {
+  for (const auto& e : kMethods) {
+    if (e.name == name) {
+      return e.method;
+    }
+  }
+  return InvalidArgument("unknown drift method '" + std::string(name) +
+                         "': expected ks, chisquare, z, wasserstein, jensenshannon, psi or "
+                         "chi2_contingency");
+}
+
+bool IsPValue(Method m) {
+  return m == Method::kKs || m == Method::kChiSquare || m == Method::kZ ||
+         m == Method::kChi2Contingency;
+}
+
+double DefaultThreshold(Method m) { return IsPValue(m) ? 0.05 : 0.1; }
+
+Method DefaultMethod(bool numeric, int64_t reference_values, int64_t distinct_values) {
+  if (reference_values <= 1000) {
+    if (numeric && distinct_values > 5) {
+      return Method::kKs;
+    }
+    return distinct_values > 2 ? Method::kChiSquare : Method::kZ;
+  }
+  return numeric && distinct_values > 5 ? Method::kWasserstein : Method::kJensenShannon;
+}
+
+Result<ColumnDrift> CompareColumn(const Sample& reference, const Sample& current,
+                                  const DriftOptions& options) {
+  const Clean ref = CleanOf(reference), cur = CleanOf(current);
+  if (ref.numeric != cur.numeric) {
+    return InvalidArgument("the reference and current columns differ in type (numbers vs labels)");
+  }
+  if (ref.size() == 0 || cur.size() == 0) {
+    return InvalidArgument(std::string("no value left in the ") +
+                           (ref.size() == 0 ? "reference" : "current") +
+                           " sample once missing values are dropped");
+  }
+  ColumnDrift out;
+  out.reference_values = static_cast<int64_t>(ref.size());
+  out.current_values = static_cast<int64_t>(cur.size());
+  out.reference_missing = ref.missing;
+  out.current_missing = cur.missing;
+  Counts counts = CountsOf(ref, cur);
+  for (size_t i = 0; i < counts.keys.size(); ++i) {
+    out.new_categories += !ref.numeric && counts.reference[i] == 0 ? 1 : 0;
+  }
+  const int64_t distinct = static_cast<int64_t>(counts.keys.size());
+  out.method = options.method.value_or(DefaultMethod(ref.numeric, out.reference_values, distinct));
+  out.threshold = options.threshold.value_or(DefaultThreshold(out.method));
+  if (!ref.numeric && (out.method == Method::kKs || out.method == Method::kWasserstein)) {
+    return InvalidArgument(std::string(MethodName(out.method)) +
+                           " applies to numeric columns only; this one holds labels");
+  }
+  const double n_ref = static_cast<double>(ref.size()), n_cur = static_cast<double>(cur.size());
+  switch (out.method) {
+    case Method::kKs:
+      out.score = KsTwoSampleSorted(ref.numbers, cur.numbers).pvalue;
+      break;
+    case Method::kChiSquare: {
+      std::vector<double> expected(counts.reference);
+      const double scale = n_cur / n_ref;
+      for (double& e : expected) {
+        e *= scale;
+      }
+      out.score = ChiSquareGoodnessOfFit(counts.current, expected).pvalue;
+      break;
+    }
+    case Method::kChi2Contingency:
+      out.score = ChiSquareContingency(counts.reference, counts.current).pvalue;
+      break;
+    case Method::kZ:
+      if (distinct == 1) {
+        out.score = 1;  // one value, the same in both
+      } else {
+        // Success: any value but the smallest (Evidently's sorted first key).
+        out.score = TwoProportionZPValue(n_ref - counts.reference[0], n_ref,
+                                         n_cur - counts.current[0], n_cur);
+      }
+      break;
+    case Method::kWasserstein:
+      out.score =
+          WassersteinSorted(ref.numbers, cur.numbers) / std::max(PopulationStd(ref.numbers), 0.001);
+      break;
+    case Method::kJensenShannon: {
+      auto [r, c] = Shares(ref, cur, false);
+      out.score = JensenShannon(r, c);
+      break;
+    }
+    case Method::kPsi: {
+      auto [r, c] = Shares(ref, cur, true);
+      out.score = Psi(r, c);
+      break;
+    }
+  }
+  // Evidently's comparisons: KS p <= t; chi-square and Z p < t; distances >= t.
+  out.drifted = out.method == Method::kKs ? out.score <= out.threshold
+                : IsPValue(out.method)    ? out.score < out.threshold
+                                          : out.score >= out.threshold;
+  return out;
+}
+
+}  // namespace plinth::monitor
