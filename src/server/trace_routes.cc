@@ -177,20 +177,20 @@ void AddTraceRoutes(RouteTable& routes) {
                PLINTH_RETURN_IF_ERROR(s.LinkTracesToRun(StrList(m, "trace_ids"), Str(m, "run_id")));
                return Json::object();
              });
-  routes.Add(
-      "/mlflow/traces/link-prompts", {"POST"},
-      [](TrackingStore& s, const http::Request& r) -> Result<Json> {
-        PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"trace_id", F::kString, true},
-                                                        {"prompt_versions", F::kObjectList}}));
-        std::vector<tracking::PromptVersionRef> prompts;
-        for (const Json& j : m.value("prompt_versions", Json::array())) {
-          PLINTH_ASSIGN_OR_RETURN(
-              Json p, ReadFields(j, {{"name", F::kString, true}, {"version", F::kString, true}}));
-          prompts.push_back({Str(p, "name"), Str(p, "version")});
-        }
-        PLINTH_RETURN_IF_ERROR(s.LinkPromptsToTrace(Str(m, "trace_id"), prompts));
-        return Json::object();
-      });
+  routes.Add("/mlflow/traces/link-prompts", {"POST"},
+             [](TrackingStore& s, const http::Request& r) -> Result<Json> {
+               PLINTH_ASSIGN_OR_RETURN(Json m,
+                                       ReadMessage(r, {{"trace_id", F::kString, true},
+                                                       {"prompt_versions", F::kObjectList, true}}));
+               std::vector<tracking::PromptVersionRef> prompts;
+               for (const Json& j : m.value("prompt_versions", Json::array())) {
+                 PLINTH_ASSIGN_OR_RETURN(Json p, ReadFields(j, {{"name", F::kString, true},
+                                                                {"version", F::kString, true}}));
+                 prompts.push_back({Str(p, "name"), Str(p, "version")});
+               }
+               PLINTH_RETURN_IF_ERROR(s.LinkPromptsToTrace(Str(m, "trace_id"), prompts));
+               return Json::object();
+             });
   routes.Add("/mlflow/traces/delete-traces", {"POST"},
              [](TrackingStore& s, const http::Request& r) -> Result<Json> {
                PLINTH_ASSIGN_OR_RETURN(Json m, ReadMessage(r, {{"experiment_id", F::kString, true},

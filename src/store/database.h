@@ -119,6 +119,10 @@ class Database {
   bool writers_locked_ = false;             // taken by the outermost transaction
 };
 
+// The memory RE2 may take to compile one pattern of SQLite's REGEXP function (RLIKE in
+// trace searches, which checks patterns against the same cap first).
+inline constexpr int64_t kRegexMaxMemory = int64_t{1} << 20;
+
 // Opens the database named by `uri`, creating the file if needed. Returns
 // kInvalidArgument for an unknown scheme, naming the accepted ones.
 Result<std::unique_ptr<Database>> OpenDatabase(std::string_view uri);

@@ -64,7 +64,10 @@ void Regexp(sqlite3_context* ctx, int /*argc*/, sqlite3_value** argv) {
   const RE2* re = static_cast<const RE2*>(sqlite3_get_auxdata(ctx, 0));
   std::unique_ptr<RE2> compiled;
   if (re == nullptr) {
-    compiled = std::make_unique<RE2>(text(argv[0]), RE2::Quiet);
+    RE2::Options options;
+    options.set_log_errors(false);
+    options.set_max_mem(kRegexMaxMemory);
+    compiled = std::make_unique<RE2>(text(argv[0]), options);
     if (!compiled->ok()) {
       sqlite3_result_error(ctx, ("invalid regular expression: " + compiled->error()).c_str(), -1);
       return;

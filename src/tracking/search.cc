@@ -127,6 +127,47 @@ Result<std::vector<Token>> Tokenize(std::string_view s) {
   return out;
 }
 
+// RE2 as every RLIKE pattern compiles: the driver's memory cap (a pattern of a few
+// characters such as \pL{0,300} compiles to 10 MB otherwise), no logging.
+RE2::Options RegexOptions() {
+  RE2::Options o;
+  o.set_log_errors(false);
+  o.set_max_mem(store::kRegexMaxMemory);
+  return o;
+}
+
+// The most RLIKE clauses in one filter, and the longest pattern.
+constexpr size_t kMaxRegexClauses = 20;
+constexpr size_t kMaxRegexBytes = 1000;
+
+// A pattern quoted in an error: its first 100 bytes.
+std::string Shown(std::string_view text) {
+  return text.size() <= 100 ? std::string(text) : std::string(text.substr(0, 97)) + "...";
+}
+
+// MLflow's RLIKE on span.attributes.K, matched against the span's JSON: the
+// attribute's key, then its string value ("K":"\"v...), ^ and $ anchoring at the value's
+// start and end. The user's pattern is grouped (an alternation stays inside the value)
+// and leading (?flags) stay at the very start, where PostgreSQL takes them.
+std::string SpanAttributeRegex(const std::string& attr, std::string_view v) {
+  std::string flags;
+  if (v.starts_with("(?")) {
+    const size_t close = v.find(')');
+    if (close != std::string_view::npos &&
+        std::all_of(v.begin() + 2, v.begin() + static_cast<ptrdiff_t>(close),
+                    [](char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; })) {
+      flags = std::string(v.substr(0, close + 1));
+      v.remove_prefix(close + 1);
+    }
+  }
+  const bool at_start = v.starts_with('^');
+  v.remove_prefix(at_start ? 1 : 0);
+  const bool at_end = v.ends_with('$');
+  v.remove_suffix(at_end ? 1 : 0);
+  return flags + RE2::QuoteMeta(core::DumpJson(core::Json(attr), false) + ":") + R"( ?"\\")" +
+         (at_start ? "" : ".*") + "(?:" + std::string(v) + ")" + (at_end ? R"(\\")" : "");
+}
+
 bool Contains(const std::vector<std::string_view>& v, std::string_view s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
@@ -305,6 +346,7 @@ const SearchTarget& ModelVersionSearch() {
 
 Result<std::vector<Comparison>> ParseFilter(std::string_view filter, const SearchTarget& target) {
   std::vector<Comparison> out;
+  size_t regex_clauses = 0;
   // A long filter is quoted by its start only.
   const std::string shown =
       filter.size() <= 120 ? std::string(filter) : std::string(filter.substr(0, 117)) + "...";
@@ -436,10 +478,20 @@ Result<std::vector<Comparison>> ParseFilter(std::string_view filter, const Searc
       ++i;
     }
     if (op == "RLIKE") {
-      RE2 re(c.strings.at(0), RE2::Quiet);
+      const std::string& pattern = c.strings.at(0);
+      if (++regex_clauses > kMaxRegexClauses) {
+        return bad("more than " + std::to_string(kMaxRegexClauses) + " RLIKE clauses");
+      }
+      if (pattern.size() > kMaxRegexBytes) {
+        return bad("the regular expression after " + Describe(c) + " RLIKE has more than " +
+                   std::to_string(kMaxRegexBytes) + " bytes");
+      }
+      // What runs is checked: for span.attributes.K, the pattern within MLflow's rewrite.
+      const bool attribute = c.kind == EntityKind::kSpan && c.key.starts_with("attributes.");
+      RE2 re(attribute ? SpanAttributeRegex(c.key.substr(11), pattern) : pattern, RegexOptions());
       if (!re.ok()) {
-        return bad("invalid regular expression '" + c.strings.at(0) + "' after " + Describe(c) +
-                   " RLIKE: " + re.error());
+        return bad("invalid regular expression '" + Shown(pattern) + "' after " +
+                   Shown(Describe(c)) + " RLIKE: " + Shown(re.error()));
       }
     }
     if (c.kind == EntityKind::kAttribute && c.key == "prompt" &&
@@ -523,24 +575,13 @@ std::string StringCondition(const std::string& expr, const Comparison& c,
 
 namespace {
 
-// `text` as a LIKE pattern matching itself anywhere (escape character '\\').
-std::string LikeAnywhere(std::string_view text) {
-  std::string out = "%";
-  for (char ch : text) {
-    if (ch == '%' || ch == '_' || ch == '\\') {
-      out.push_back('\\');
-    }
-    out.push_back(ch);
-  }
-  return out + "%";
-}
-
 // A condition on a span row (alias s) for span.name|type|status|content|attributes.K.
-// The attributes are searched in the span's content, where each value is JSON text
-// inside the JSON ("K":"\"v\"" for the string v, "K":"42" for the number 42). LIKE and
-// ILIKE match the content against '%"K"' + pattern + '%' and RLIKE the value's text, as
-// MLflow does; =, !=, IN and NOT IN compare the value itself (MLflow has them match
-// nothing), as a string or as the JSON of a number or boolean.
+// The attributes are in the span's content, each value JSON text inside the JSON
+// ("K":"\"v\"" for the string v, "K":"42" for the number 42). LIKE and ILIKE match the
+// content against '%"K"' + pattern + '%' and RLIKE the value's text, as MLflow does;
+// =, IN compare the attribute's value itself (MLflow has them match nothing): its JSON
+// text, that of the string v or v itself when v is a JSON number, boolean or null;
+// != and NOT IN hold for a span that has the attribute with another value.
 std::string SpanCondition(const Comparison& c, std::vector<store::Value>* params,
                           store::Engine engine) {
   constexpr std::string_view kAttributes = "attributes.";
@@ -548,36 +589,35 @@ std::string SpanCondition(const Comparison& c, std::vector<store::Value>* params
     return StringCondition("s." + c.key, c, params, engine);
   }
   const std::string attr = c.key.substr(kAttributes.size());
-  const std::string key_json = core::DumpJson(core::Json(attr), false) + ":";
   Comparison on_content = c;
   if (c.op == "LIKE" || c.op == "ILIKE") {
     on_content.strings = {"%\"" + attr + "\"" + c.strings.at(0) + "%"};
     return StringCondition("s.content", on_content, params, engine);
   }
   if (c.op == "RLIKE") {
-    // MLflow's rewrite: ^ and $ anchor at the start and end of the string value.
-    std::string_view v = c.strings.at(0);
-    const bool at_start = v.starts_with('^'), at_end = v.size() > at_start && v.ends_with('$');
-    v.remove_prefix(at_start ? 1 : 0);
-    v.remove_suffix(at_end ? 1 : 0);
-    on_content.strings = {RE2::QuoteMeta(key_json) + R"( ?"\\")" + (at_start ? "" : ".*") +
-                          std::string(v) + (at_end ? R"(\\")" : "")};
+    on_content.strings = {SpanAttributeRegex(attr, c.strings.at(0))};
     return StringCondition("s.content", on_content, params, engine);
   }
-  std::string any;
+  // The attributes as rows (key, value's text), by each engine's JSON functions.
+  std::string sql =
+      engine == store::Engine::kPostgres
+          ? "EXISTS (SELECT 1 FROM jsonb_each_text(CAST(s.content AS jsonb) -> 'attributes') a "
+            "WHERE a.key = ? AND a.value "
+          : "EXISTS (SELECT 1 FROM json_each(s.content, '$.attributes') a WHERE a.key = ? AND "
+            "a.value ";
+  params->emplace_back(attr);
+  std::string list;
   for (const std::string& v : c.strings) {
-    // The value's text in the attributes: "\"v\"" for the string v; v itself for the
-    // number or boolean v.
-    const std::string as_text = core::DumpJson(core::Json(v), false);
-    for (const std::string& needle :
-         {key_json + core::DumpJson(core::Json(as_text), false), key_json + as_text}) {
-      any += any.empty() ? "" : " OR ";
-      any += "s.content LIKE ? ESCAPE '\\'";
-      params->emplace_back(LikeAnywhere(needle));
+    list += list.empty() ? "?" : ", ?";
+    params->emplace_back(core::DumpJson(core::Json(v), false));
+    if (Result<core::Json> literal = core::ParseJson(v, "value");
+        literal.ok() && (literal->is_number() || literal->is_boolean() || literal->is_null())) {
+      list += ", ?";
+      params->emplace_back(v);
     }
   }
   const bool negated = c.op == "!=" || c.op == "NOT IN";
-  return (negated ? "NOT (" : "(") + any + ")";
+  return sql + (negated ? "NOT IN (" : "IN (") + list + "))";
 }
 
 std::string AttributeSql(const SqlNames& n, const std::string& attribute) {

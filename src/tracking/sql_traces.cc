@@ -634,8 +634,23 @@ Result<Page<TraceInfo>> TraceTables::Search(const TraceQuery& q) {
       SqlFragment sql,
       SearchStatement("SELECT " + std::string(kColumns) + " FROM trace_info t", where, resolved,
                       TraceSearch(), names, tiebreak.empty() ? "t.request_id ASC" : tiebreak));
-  return FetchPage<TraceInfo>(db_, std::move(sql), q.max_results, q.page_token,
-                              [this](const std::vector<Row>& rows) { return Load(rows); });
+  Result<Page<TraceInfo>> page =
+      FetchPage<TraceInfo>(db_, std::move(sql), q.max_results, q.page_token,
+                           [this](const std::vector<Row>& rows) { return Load(rows); });
+  const bool regex = std::any_of(comparisons.begin(), comparisons.end(),
+                                 [](const Comparison& c) { return c.op == "RLIKE"; });
+  if (!page.ok() && page.status().code() == StatusCode::kInvalidArgument && regex) {
+    // A pattern RE2 takes and PostgreSQL's ~ does not (their syntaxes differ): the
+    // database's reason, without the connection it names.
+    const std::string& m = page.status().message();
+    const size_t at = m.find("invalid regular expression");
+    const std::string why = at == std::string::npos
+                                ? "the database refused one of its regular expressions"
+                                : m.substr(at, std::min<size_t>(m.find('\n', at), at + 200) - at);
+    const std::string shown = q.filter.size() <= 120 ? q.filter : q.filter.substr(0, 117) + "...";
+    return InvalidArgument("invalid filter \"" + shown + "\": " + why);
+  }
+  return page;
 }
 
 Result<int64_t> TraceTables::Delete(const TraceDeletion& d) {

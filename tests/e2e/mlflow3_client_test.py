@@ -396,6 +396,26 @@ def check_v3_routes(url):
                     f"does not serve MLflow's {what}" not in body.get("message", "")):
                 print("FAIL", path, e.code, body)
                 rc = 1
+    # link-prompts refuses what MLflow refuses.
+    for body, status, text in [
+            ({"trace_id": "tr-nope"}, 400,
+             "Missing value for required parameter 'prompt_versions'"),
+            ({"trace_id": "tr-nope", "prompt_versions": [{"name": "qa", "version": "x"}]}, 400,
+             "Invalid version 'x' of prompt 'qa': expected a positive integer"),
+            ({"trace_id": "tr-nope", "prompt_versions": [{"name": "qa", "version": "1"}]}, 404,
+             "tr-nope")]:
+        req = urllib.request.Request(url + "/api/2.0/mlflow/traces/link-prompts",
+                                     data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+        try:
+            urllib.request.urlopen(req, timeout=30)
+            print("FAIL link-prompts", body, "answered 200")
+            rc = 1
+        except urllib.error.HTTPError as e:
+            answer = json.loads(e.read())
+            if e.code != status or text not in answer.get("message", ""):
+                print("FAIL link-prompts", body, e.code, answer)
+                rc = 1
     return rc
 
 

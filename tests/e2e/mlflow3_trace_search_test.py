@@ -40,6 +40,10 @@ FILTERS = [
     "span.attributes.model RLIKE 'gpt'",
     "span.attributes.model = 'gpt-x'",
     "span.attributes.tokens = '42'",
+    "span.attributes.name = 'search_web'",
+    "span.attributes.model != 'gpt-x'",
+    "span.attributes.model RLIKE 'nomatch|search'",
+    "span.attributes.model RLIKE '(?i)^GPT-X$'",
     "trace.text LIKE '%What is%'",
     "trace.text LIKE '%café%'",
     "span.content LIKE '%search_web%'",
@@ -80,6 +84,15 @@ DIFFERENT = {
                 "Plinth compares the attribute's value"),
     "span.attributes.tokens = '42'":
         (["A"], "as above, a number's attribute compared by its JSON text"),
+    "span.attributes.model != 'gpt-x'":
+        (["B"], "MLflow compares the whole span JSON, which differs from any value, so every "
+                "trace matches; Plinth: a span with the attribute and another value"),
+    "span.attributes.model RLIKE 'nomatch|search'":
+        ([], "MLflow splices the pattern after its attribute prefix, so an alternation "
+             "matches anywhere in the span (here its name); Plinth groups it"),
+    "span.attributes.model RLIKE '(?i)^GPT-X$'":
+        (["A"], "MLflow's rewrite leaves leading flags mid-pattern, where regular expressions "
+                "refuse them, and matches nothing; Plinth keeps them in front"),
     "trace.text LIKE '%café%'":
         (["A"], "MLflow stores span JSON with non-ASCII escaped (\\u00e9), so no non-ASCII "
                 "text is ever found; Plinth stores UTF-8"),

@@ -908,6 +908,15 @@ TEST_P(TrackingStoreTest, TraceSearchOverSpansAssessmentsAndPrompts) {
   EXPECT_EQ(ids("span.attributes.model = 'gpt'"), none);
   EXPECT_EQ(ids("span.attributes.tokens = '42'"), only_a);
   EXPECT_EQ(ids("span.attributes.`model` IN ('gpt-y', 'gpt-z')"), only_b);
+  // Only attributes are compared: the span's name and status are not attributes.
+  EXPECT_EQ(ids("span.attributes.name = 'search_web'"), none);
+  EXPECT_EQ(ids("span.attributes.code = 'STATUS_CODE_OK'"), none);
+  // != holds for a span with the attribute and another value (A's child has no model).
+  EXPECT_EQ(ids("span.attributes.model != 'gpt-x'"), only_b);
+  EXPECT_EQ(ids("span.attributes.tokens NOT IN ('42')"), none);
+  // An alternation stays inside the attribute's value; leading flags apply to it.
+  EXPECT_EQ(ids("span.attributes.model RLIKE 'nomatch|search'"), none);
+  EXPECT_EQ(ids("span.attributes.model RLIKE '(?i)^GPT-X$'"), only_a);
   EXPECT_EQ(ids("span.attributes.model = 'gpt-x' AND span.name = 'search_web'"), none);
   // The spans' text.
   EXPECT_EQ(ids("trace.text LIKE '%café%'"), only_a);
@@ -988,6 +997,32 @@ TEST_P(TrackingStoreTest, TraceSearchOverSpansAssessmentsAndPrompts) {
   EXPECT_EQ(error("span.name RLIKE '(a'"),
             "invalid filter \"span.name RLIKE '(a'\": invalid regular expression '(a' after "
             "span.name RLIKE: missing ): (a");
+  // A pattern of a few characters that compiles to megabytes, and too many patterns.
+  EXPECT_EQ(error("span.name RLIKE '\\pL{0,300}'"),
+            "invalid filter \"span.name RLIKE '\\pL{0,300}'\": invalid regular expression "
+            "'\\pL{0,300}' after span.name RLIKE: pattern too large - compile failed");
+  // RE2 syntax PostgreSQL's ~ refuses: a 400 with its reason, not the connection's name.
+  {
+    TraceQuery q;
+    q.experiment_ids = {"0"};
+    q.filter = "span.name RLIKE '(?P<n>web)'";
+    auto page = store_->SearchTraces(q);
+    if (GetParam() == "postgres") {
+      ASSERT_EQ(page.status().code(), StatusCode::kInvalidArgument);
+      EXPECT_TRUE(page.status().message().starts_with(
+          "invalid filter \"span.name RLIKE '(?P<n>web)'\": invalid regular expression"))
+          << page.status().message();
+      EXPECT_EQ(page.status().message().find("127.0.0.1"), std::string::npos);
+    } else {
+      ASSERT_TRUE(page.ok());
+      EXPECT_EQ(page->items.size(), 2u);
+    }
+  }
+  std::string many = "span.name RLIKE 'a'";
+  for (int i = 0; i < 20; ++i) {
+    many += " AND span.name RLIKE 'a'";
+  }
+  EXPECT_NE(error(many).find("more than 20 RLIKE clauses"), std::string::npos);
   EXPECT_EQ(error("prompt LIKE 'qa%'"),
             "invalid filter \"prompt LIKE 'qa%'\": invalid comparator 'LIKE' for prompt: only = "
             "is supported, as prompt = 'name/version'");
