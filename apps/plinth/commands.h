@@ -98,6 +98,7 @@ void RegisterData(CLI::App& app, Runner& run);
 void RegisterPipeline(CLI::App& app, Runner& run);
 void RegisterTrain(CLI::App& app, Runner& run);  // train, evaluate
 void RegisterModels(CLI::App& app, Runner& run);
+void RegisterMonitor(CLI::App& app, Runner& run);  // monitor drift
 void RegisterServer(CLI::App& app, Runner& run);
 void RegisterServe(CLI::App& app, Runner& run);
 void RegisterPredict(CLI::App& app, Runner& run);

@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   plinth::cli::RegisterPipeline(app, run);
   plinth::cli::RegisterTrain(app, run);
   plinth::cli::RegisterModels(app, run);
+  plinth::cli::RegisterMonitor(app, run);
   plinth::cli::RegisterServer(app, run);
   plinth::cli::RegisterServe(app, run);
   plinth::cli::RegisterPredict(app, run);

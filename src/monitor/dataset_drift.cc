@@ -1,0 +1,421 @@
+#include "monitor/dataset_drift.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <set>
+
+#include "core/file.h"
+#include "core/html.h"
+#include "core/text_table.h"
+#include "core/yaml.h"
+#include "monitor/stats.h"
+
+namespace plinth::monitor {
+namespace {
+
+constexpr size_t kMaxShownCategories = 20;
+constexpr int64_t kMaxShownBins = 40;
+
+// The sample of a table column: numbers (int64, float64) or labels (strings, booleans).
+std::optional<Sample> SampleOf(const table::Column& c) {
+  Sample s;
+  const int64_t n = c.size();
+  switch (c.type()) {
+    case table::DataType::kInt64:
+    case table::DataType::kFloat64:
+      s.numbers.reserve(static_cast<size_t>(n));
+      for (int64_t i = 0; i < n; ++i) {
+        s.numbers.push_back(c.IsNull(i) ? std::nan("") : c.GetDouble(i));
+      }
+      return s;
+    case table::DataType::kString:
+    case table::DataType::kBool:
+      s.numeric = false;
+      s.labels.reserve(static_cast<size_t>(n));
+      for (int64_t i = 0; i < n; ++i) {
+        s.labels.push_back(c.IsNull(i) ? std::string()
+                           : c.type() == table::DataType::kBool
+                               ? std::string(c.bools()[static_cast<size_t>(i)] ? "true" : "false")
+                               : std::string(c.GetString(i)));
+      }
+      return s;
+    case table::DataType::kTimestamp:
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+int64_t Present(const Sample& s) {
+  if (s.numeric) {
+    return std::count_if(s.numbers.begin(), s.numbers.end(),
+                         [](double v) { return std::isfinite(v); });
+  }
+  return std::count_if(s.labels.begin(), s.labels.end(),
+                       [](const std::string& v) { return !v.empty(); });
+}
+
+// The distributions shown in the report: Sturges bins over both samples (at most 40),
+// or the most frequent categories of both (at most 20, the rest as "other").
+void Distributions(const Sample& ref, const Sample& cur, ColumnReport& out) {
+  if (ref.numeric) {
+    std::vector<double> a, b;
+    for (double v : ref.numbers) {
+      if (std::isfinite(v)) {
+        a.push_back(v);
+      }
+    }
+    for (double v : cur.numbers) {
+      if (std::isfinite(v)) {
+        b.push_back(v);
+      }
+    }
+    std::sort(a.begin(), a.end());
+    std::sort(b.begin(), b.end());
+    std::vector<double> edges = SturgesEdges(a, b);
+    if (static_cast<int64_t>(edges.size()) - 1 > kMaxShownBins) {
+      const double lo = edges.front(), hi = edges.back();
+      edges.resize(kMaxShownBins + 1);
+      for (int64_t i = 0; i <= kMaxShownBins; ++i) {
+        edges[i] = lo + static_cast<double>(i) * (hi - lo) / kMaxShownBins;
+      }
+      edges.back() = hi;
+    }
+    out.reference_shares = HistogramCounts(a, edges);
+    out.current_shares = HistogramCounts(b, edges);
+    for (double& x : out.reference_shares) {
+      x /= std::max<double>(1, static_cast<double>(a.size()));
+    }
+    for (double& x : out.current_shares) {
+      x /= std::max<double>(1, static_cast<double>(b.size()));
+    }
+    for (size_t i = 0; i + 1 < edges.size(); ++i) {
+      out.bins.push_back(core::FormatNumber(edges[i]) + " .. " + core::FormatNumber(edges[i + 1]));
+    }
+    return;
+  }
+  std::map<std::string, std::pair<double, double>> counts;
+  double nr = 0, nc = 0;
+  for (const std::string& v : ref.labels) {
+    if (!v.empty()) {
+      counts[v].first += 1;
+      nr += 1;
+    }
+  }
+  for (const std::string& v : cur.labels) {
+    if (!v.empty()) {
+      counts[v].second += 1;
+      nc += 1;
+    }
+  }
+  std::vector<std::pair<std::string, std::pair<double, double>>> order(counts.begin(),
+                                                                       counts.end());
+  std::stable_sort(order.begin(), order.end(), [](const auto& x, const auto& y) {
+    return x.second.first + x.second.second > y.second.first + y.second.second;
+  });
+  double other_r = 0, other_c = 0;
+  for (size_t i = 0; i < order.size(); ++i) {
+    if (i < kMaxShownCategories) {
+      out.bins.push_back(order[i].first);
+      out.reference_shares.push_back(order[i].second.first / std::max(1.0, nr));
+      out.current_shares.push_back(order[i].second.second / std::max(1.0, nc));
+    } else {
+      other_r += order[i].second.first;
+      other_c += order[i].second.second;
+    }
+  }
+  if (order.size() > kMaxShownCategories) {
+    out.bins.push_back("(other " + std::to_string(order.size() - kMaxShownCategories) + ")");
+    out.reference_shares.push_back(other_r / std::max(1.0, nr));
+    out.current_shares.push_back(other_c / std::max(1.0, nc));
+  }
+}
+
+std::string Score(const ColumnDrift& d) {
+  char buf[48];
+  std::snprintf(buf, sizeof(buf), "%.4g", d.score);
+  return buf;
+}
+
+std::string Share(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.1f%%", 100 * s);
+  return buf;
+}
+
+// Two distributions overlaid: reference bars behind, current bars in front.
+std::string OverlaidBars(const ColumnReport& c, int width = 480, int height = 120) {
+  std::string out = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + std::to_string(width) +
+                    "\" height=\"" + std::to_string(height + 4) + "\" role=\"img\">";
+  double peak = 0;
+  for (size_t i = 0; i < c.bins.size(); ++i) {
+    peak = std::max({peak, c.reference_shares[i], c.current_shares[i]});
+  }
+  if (peak <= 0 || c.bins.empty()) {
+    return out + "</svg>";
+  }
+  const double bw = static_cast<double>(width) / static_cast<double>(c.bins.size());
+  for (int series = 0; series < 2; ++series) {
+    const std::vector<double>& v = series == 0 ? c.reference_shares : c.current_shares;
+    for (size_t i = 0; i < v.size(); ++i) {
+      const double h = static_cast<double>(height) * v[i] / peak;
+      char rect[256];
+      std::snprintf(rect, sizeof(rect),
+                    "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"%s\" "
+                    "fill-opacity=\"0.55\">",
+                    static_cast<double>(i) * bw, height - h + 2, std::max(bw - 1, 0.5), h,
+                    series == 0 ? "#4c78a8" : "#f58518");
+      out += rect;
+      out += "<title>" + core::EscapeHtml(c.bins[i]) + ": " +
+             (series == 0 ? "reference " : "current ") + Share(v[i]) + "</title></rect>";
+    }
+  }
+  return out + "</svg>";
+}
+
+}  // namespace
+
+Result<DriftRules> ParseDriftRules(std::string_view yaml, std::string_view source) {
+  PLINTH_ASSIGN_OR_RETURN(YAML::Node root, core::ParseYaml(yaml, source));
+  DriftRules rules;
+  if (!root.IsDefined() || root.IsNull()) {
+    return rules;
+  }
+  if (!root.IsMap()) {
+    return InvalidArgument(core::YamlWhere(root, source) + ": expected a mapping of drift rules");
+  }
+  for (const auto& kv : root) {
+    const std::string key = kv.first.Scalar();
+    const std::string where = core::YamlWhere(kv.second, source);
+    if (key == "drift_share") {
+      PLINTH_ASSIGN_OR_RETURN(rules.drift_share,
+                              core::YamlAs<double>(kv.second, where, key, "a share from 0 to 1"));
+      if (!(rules.drift_share > 0 && rules.drift_share <= 1)) {
+        return InvalidArgument(where + ": key 'drift_share': expected a share above 0, at most 1");
+      }
+    } else if (key == "min_values") {
+      PLINTH_ASSIGN_OR_RETURN(rules.min_values,
+                              core::YamlAs<int64_t>(kv.second, where, key, "a whole number"));
+      if (rules.min_values < 1) {
+        return InvalidArgument(where + ": key 'min_values': expected at least 1");
+      }
+    } else if (key == "columns") {
+      if (!kv.second.IsMap()) {
+        return InvalidArgument(where + ": key 'columns': expected a mapping of column -> rule");
+      }
+      for (const auto& col : kv.second) {
+        const std::string name = col.first.Scalar();
+        const std::string at = core::YamlWhere(col.second, source);
+        if (!col.second.IsMap()) {
+          return InvalidArgument(at + ": column '" + name +
+                                 "': expected a mapping (method, threshold, ignore)");
+        }
+        ColumnRule rule;
+        for (const auto& field : col.second) {
+          const std::string f = field.first.Scalar();
+          const std::string fat = core::YamlWhere(field.second, source);
+          if (f == "method") {
+            PLINTH_ASSIGN_OR_RETURN(std::string m,
+                                    core::YamlAs<std::string>(field.second, fat, f, "a method"));
+            Result<Method> method = ParseMethod(m);
+            if (!method.ok()) {
+              return InvalidArgument(fat + ": column '" + name + "': " + method.status().message());
+            }
+            rule.method = *method;
+          } else if (f == "threshold") {
+            PLINTH_ASSIGN_OR_RETURN(double t,
+                                    core::YamlAs<double>(field.second, fat, f, "a number"));
+            if (!(t > 0) || !std::isfinite(t)) {
+              return InvalidArgument(fat + ": column '" + name +
+                                     "': key 'threshold': expected a number above 0");
+            }
+            rule.threshold = t;
+          } else if (f == "ignore") {
+            PLINTH_ASSIGN_OR_RETURN(rule.ignore,
+                                    core::YamlAs<bool>(field.second, fat, f, "true or false"));
+          } else {
+            return InvalidArgument(fat + ": column '" + name + "': unknown key '" + f +
+                                   "' (expected method, threshold, ignore)");
+          }
+        }
+        rules.columns[name] = rule;
+      }
+    } else {
+      return InvalidArgument(where + ": unknown key '" + key +
+                             "' (expected drift_share, min_values, columns)");
+    }
+  }
+  return rules;
+}
+
+Result<DriftRules> ReadDriftRules(const std::string& path) {
+  PLINTH_ASSIGN_OR_RETURN(std::string text, core::ReadFile(path));
+  return ParseDriftRules(text, path);
+}
+
+Result<DriftReport> CompareTables(const table::Table& reference, const table::Table& current,
+                                  const DriftRules& rules, const std::vector<std::string>& only) {
+  DriftReport report;
+  report.reference_rows = reference.num_rows();
+  report.current_rows = current.num_rows();
+  report.drift_share = rules.drift_share;
+  for (const std::string& name : only) {
+    if (reference.ColumnByName(name) == nullptr) {
+      return InvalidArgument("column '" + name + "' is not in the reference data");
+    }
+  }
+  for (const auto& [name, rule] : rules.columns) {
+    (void)rule;
+    if (reference.ColumnByName(name) == nullptr) {
+      return InvalidArgument("the drift rules name column '" + name +
+                             "', which the reference data does not have");
+    }
+  }
+  const std::set<std::string> wanted(only.begin(), only.end());
+  for (size_t i = 0; i < reference.num_columns(); ++i) {
+    const std::string& name = reference.schema().field(i).name;
+    if (!wanted.empty() && wanted.count(name) == 0) {
+      continue;
+    }
+    const table::Column* cur_col = current.ColumnByName(name);
+    if (cur_col == nullptr) {
+      return InvalidArgument("column '" + name +
+                             "' of the reference data is missing from the current data");
+    }
+    ColumnReport c;
+    c.name = name;
+    std::optional<Sample> ref = SampleOf(reference.column(i)), cur = SampleOf(*cur_col);
+    if (!ref || !cur) {
+      c.skipped = "timestamps are not compared";
+      report.columns.push_back(std::move(c));
+      continue;
+    }
+    c.numeric = ref->numeric;
+    if (ref->numeric != cur->numeric) {
+      return InvalidArgument("column '" + name + "' holds " +
+                             (ref->numeric ? "numbers" : "labels") + " in the reference data but " +
+                             (cur->numeric ? "numbers" : "labels") + " in the current data");
+    }
+    const auto rule_it = rules.columns.find(name);
+    const ColumnRule rule = rule_it == rules.columns.end() ? ColumnRule{} : rule_it->second;
+    const int64_t present_ref = Present(*ref), present_cur = Present(*cur);
+    if (rule.ignore) {
+      c.skipped = "ignored by the rules";
+    } else if (present_ref < rules.min_values || present_cur < rules.min_values) {
+      c.skipped = "not enough data: " +
+                  std::to_string(present_ref < rules.min_values ? present_ref : present_cur) +
+                  " values in the " + (present_ref < rules.min_values ? "reference" : "current") +
+                  " sample, " + std::to_string(rules.min_values) + " needed";
+    } else {
+      DriftOptions options;
+      options.method = rule.method;
+      options.threshold = rule.threshold;
+      Result<ColumnDrift> d = CompareColumn(*ref, *cur, options);
+      if (!d.ok()) {
+        return InvalidArgument("column '" + name + "': " + d.status().message());
+      }
+      c.drift = *d;
+      ++report.compared;
+      report.drifted += d->drifted ? 1 : 0;
+    }
+    Distributions(*ref, *cur, c);
+    report.columns.push_back(std::move(c));
+  }
+  report.share = report.compared == 0
+                     ? 0.0
+                     : static_cast<double>(report.drifted) / static_cast<double>(report.compared);
+  report.dataset_drift = report.compared > 0 && report.share >= rules.drift_share;
+  return report;
+}
+
+core::Json DriftReportToJson(const DriftReport& r) {
+  core::Json cols = core::Json::array();
+  for (const ColumnReport& c : r.columns) {
+    core::Json j = {{"column", c.name}, {"type", c.numeric ? "numeric" : "categorical"}};
+    if (!c.skipped.empty()) {
+      j["skipped"] = c.skipped;
+    } else {
+      const ColumnDrift& d = c.drift;
+      j["method"] = MethodName(d.method);
+      j["score"] = d.score;
+      j["score_is_pvalue"] = IsPValue(d.method);
+      j["threshold"] = d.threshold;
+      j["drifted"] = d.drifted;
+      j["reference_values"] = d.reference_values;
+      j["current_values"] = d.current_values;
+      j["reference_missing_share"] =
+          static_cast<double>(d.reference_missing) /
+          static_cast<double>(std::max<int64_t>(1, d.reference_values + d.reference_missing));
+      j["current_missing_share"] =
+          static_cast<double>(d.current_missing) /
+          static_cast<double>(std::max<int64_t>(1, d.current_values + d.current_missing));
+      j["new_categories"] = d.new_categories;
+    }
+    j["distribution"] = {
+        {"bins", c.bins}, {"reference", c.reference_shares}, {"current", c.current_shares}};
+    cols.push_back(std::move(j));
+  }
+  return {{"reference", {{"source", r.reference_source}, {"rows", r.reference_rows}}},
+          {"current", {{"source", r.current_source}, {"rows", r.current_rows}}},
+          {"columns_compared", r.compared},
+          {"columns_drifted", r.drifted},
+          {"drifted_share", r.share},
+          {"drift_share", r.drift_share},
+          {"dataset_drift", r.dataset_drift},
+          {"columns", std::move(cols)}};
+}
+
+std::string FormatDriftText(const DriftReport& r) {
+  core::TextTable t({"column", "type", "method", "score", "threshold", "drift", "missing (cur)",
+                     "new categories"},
+                    {false, false, false, true, true, false, true, true});
+  for (const ColumnReport& c : r.columns) {
+    if (!c.skipped.empty()) {
+      t.AddRow({c.name, c.numeric ? "num" : "cat", "-", "-", "-", c.skipped, "", ""});
+      continue;
+    }
+    const ColumnDrift& d = c.drift;
+    const double missing =
+        static_cast<double>(d.current_missing) /
+        static_cast<double>(std::max<int64_t>(1, d.current_values + d.current_missing));
+    t.AddRow({c.name, c.numeric ? "num" : "cat", std::string(MethodName(d.method)), Score(d),
+              core::FormatNumber(d.threshold), d.drifted ? "DRIFT" : "ok", Share(missing),
+              c.numeric ? "" : std::to_string(d.new_categories)});
+  }
+  return r.reference_source + " (" + std::to_string(r.reference_rows) + " rows) -> " +
+         r.current_source + " (" + std::to_string(r.current_rows) + " rows)\n\n" + t.Render(40) +
+         "\n" + std::to_string(r.drifted) + " of " + std::to_string(r.compared) +
+         " columns drifted (" + Share(r.share) + "); dataset drift " +
+         (r.dataset_drift ? "DETECTED" : "not detected") + " (at " + Share(r.drift_share) +
+         " or more)\n";
+}
+
+std::string RenderDriftHtml(const DriftReport& r) {
+  std::string body = "<h1>Data drift</h1><p>" + core::EscapeHtml(r.reference_source) + " (" +
+                     std::to_string(r.reference_rows) + " rows, reference) vs " +
+                     core::EscapeHtml(r.current_source) + " (" + std::to_string(r.current_rows) +
+                     " rows, current)</p><p><b>" + std::to_string(r.drifted) + " of " +
+                     std::to_string(r.compared) + " columns drifted (" + Share(r.share) +
+                     "): dataset drift " + (r.dataset_drift ? "DETECTED" : "not detected") +
+                     "</b> (threshold " + Share(r.drift_share) +
+                     ").</p><p><span style=\"color:#4c78a8\">&#9632; reference</span> "
+                     "<span style=\"color:#f58518\">&#9632; current</span></p>"
+                     "<table><tr><th>column</th><th>test</th><th>score</th><th>threshold</th>"
+                     "<th>drift</th><th>distributions</th></tr>";
+  for (const ColumnReport& c : r.columns) {
+    body += "<tr><td>" + core::EscapeHtml(c.name) + "</td>";
+    if (!c.skipped.empty()) {
+      body += "<td colspan=\"4\">" + core::EscapeHtml(c.skipped) + "</td>";
+    } else {
+      const ColumnDrift& d = c.drift;
+      body += "<td>" + std::string(MethodName(d.method)) + "</td><td>" + Score(d) + "</td><td>" +
+              core::FormatNumber(d.threshold) + "</td><td>" + (d.drifted ? "<b>DRIFT</b>" : "ok") +
+              "</td>";
+    }
+    body += "<td>" + OverlaidBars(c) + "</td></tr>";
+  }
+  body += "</table>";
+  return core::HtmlPage("Data drift", body);
+}
+
+}  // namespace plinth::monitor
