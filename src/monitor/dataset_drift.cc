@@ -3,11 +3,14 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <future>
 #include <set>
+#include <thread>
 
 #include "core/file.h"
 #include "core/html.h"
 #include "core/text_table.h"
+#include "core/thread_pool.h"
 #include "core/yaml.h"
 #include "monitor/stats.h"
 
@@ -70,8 +73,8 @@ void Distributions(const Sample& ref, const Sample& cur, ColumnReport& out) {
         b.push_back(v);
       }
     }
-    std::sort(a.begin(), a.end());
-    std::sort(b.begin(), b.end());
+    SortValues(a);
+    SortValues(b);
     std::vector<double> edges = SturgesEdges(a, b);
     if (static_cast<int64_t>(edges.size()) - 1 > kMaxShownBins) {
       const double lo = edges.front(), hi = edges.back();
@@ -272,6 +275,13 @@ Result<DriftReport> CompareTables(const table::Table& reference, const table::Ta
     }
   }
   const std::set<std::string> wanted(only.begin(), only.end());
+  // Checked first, in order (the first bad column is the one named); then compared in
+  // parallel, each task copying only its own column.
+  struct Job {
+    size_t ref_index;
+    const table::Column* current;
+  };
+  std::vector<Job> jobs;
   for (size_t i = 0; i < reference.num_columns(); ++i) {
     const std::string& name = reference.schema().field(i).name;
     if (!wanted.empty() && wanted.count(name) == 0) {
@@ -282,45 +292,72 @@ Result<DriftReport> CompareTables(const table::Table& reference, const table::Ta
       return InvalidArgument("column '" + name +
                              "' of the reference data is missing from the current data");
     }
-    ColumnReport c;
-    c.name = name;
-    std::optional<Sample> ref = SampleOf(reference.column(i)), cur = SampleOf(*cur_col);
-    if (!ref || !cur) {
-      c.skipped = "timestamps are not compared";
-      report.columns.push_back(std::move(c));
-      continue;
+    auto kind = [](table::DataType t) {
+      return t == table::DataType::kInt64 || t == table::DataType::kFloat64 ? 0
+             : t == table::DataType::kTimestamp                             ? 2
+                                                                            : 1;
+    };
+    const int a = kind(reference.column(i).type()), b = kind(cur_col->type());
+    if (a != b && a != 2 && b != 2) {
+      return InvalidArgument("column '" + name + "' holds " + (a == 0 ? "numbers" : "labels") +
+                             " in the reference data but " + (b == 0 ? "numbers" : "labels") +
+                             " in the current data");
     }
-    c.numeric = ref->numeric;
-    if (ref->numeric != cur->numeric) {
-      return InvalidArgument("column '" + name + "' holds " +
-                             (ref->numeric ? "numbers" : "labels") + " in the reference data but " +
-                             (cur->numeric ? "numbers" : "labels") + " in the current data");
-    }
-    const auto rule_it = rules.columns.find(name);
-    const ColumnRule rule = rule_it == rules.columns.end() ? ColumnRule{} : rule_it->second;
-    const int64_t present_ref = Present(*ref), present_cur = Present(*cur);
-    if (rule.ignore) {
-      c.skipped = "ignored by the rules";
-    } else if (present_ref < rules.min_values || present_cur < rules.min_values) {
-      c.skipped = "not enough data: " +
-                  std::to_string(present_ref < rules.min_values ? present_ref : present_cur) +
-                  " values in the " + (present_ref < rules.min_values ? "reference" : "current") +
-                  " sample, " + std::to_string(rules.min_values) + " needed";
-    } else {
-      DriftOptions options;
-      options.method = rule.method;
-      options.threshold = rule.threshold;
-      Result<ColumnDrift> d = CompareColumn(*ref, *cur, options);
-      if (!d.ok()) {
-        return InvalidArgument("column '" + name + "': " + d.status().message());
-      }
-      c.drift = *d;
-      ++report.compared;
-      report.drifted += d->drifted ? 1 : 0;
-    }
-    Distributions(*ref, *cur, c);
-    report.columns.push_back(std::move(c));
+    jobs.push_back({i, cur_col});
   }
+  std::vector<ColumnReport> columns(jobs.size());
+  std::vector<Status> errors(jobs.size());
+  {
+    core::ThreadPool pool(std::min<size_t>(jobs.size(), std::thread::hardware_concurrency()));
+    std::vector<std::future<void>> done;
+    for (size_t j = 0; j < jobs.size(); ++j) {
+      done.push_back(pool.Submit([&, j] {
+        const std::string& name = reference.schema().field(jobs[j].ref_index).name;
+        ColumnReport& c = columns[j];
+        c.name = name;
+        std::optional<Sample> ref = SampleOf(reference.column(jobs[j].ref_index)),
+                              cur = SampleOf(*jobs[j].current);
+        if (!ref || !cur) {
+          c.skipped = "timestamps are not compared";
+          return;
+        }
+        c.numeric = ref->numeric;
+        const auto rule_it = rules.columns.find(name);
+        const ColumnRule rule = rule_it == rules.columns.end() ? ColumnRule{} : rule_it->second;
+        const int64_t present_ref = Present(*ref), present_cur = Present(*cur);
+        if (rule.ignore) {
+          c.skipped = "ignored by the rules";
+        } else if (present_ref < rules.min_values || present_cur < rules.min_values) {
+          const bool short_ref = present_ref < rules.min_values;
+          c.skipped = "not enough data: " + std::to_string(short_ref ? present_ref : present_cur) +
+                      " values in the " + (short_ref ? "reference" : "current") + " sample, " +
+                      std::to_string(rules.min_values) + " needed";
+        } else {
+          DriftOptions options;
+          options.method = rule.method;
+          options.threshold = rule.threshold;
+          Result<ColumnDrift> d = CompareColumn(*ref, *cur, options);
+          if (!d.ok()) {
+            errors[j] = InvalidArgument("column '" + name + "': " + d.status().message());
+            return;
+          }
+          c.drift = *d;
+        }
+        Distributions(*ref, *cur, c);
+      }));
+    }
+    for (auto& d : done) {
+      d.get();
+    }
+  }
+  for (size_t j = 0; j < jobs.size(); ++j) {
+    PLINTH_RETURN_IF_ERROR(errors[j]);
+    if (columns[j].skipped.empty()) {
+      ++report.compared;
+      report.drifted += columns[j].drift.drifted ? 1 : 0;
+    }
+  }
+  report.columns = std::move(columns);
   report.share = report.compared == 0
                      ? 0.0
                      : static_cast<double>(report.drifted) / static_cast<double>(report.compared);

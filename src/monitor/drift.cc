@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <map>
-#include <variant>
+#include <string_view>
+#include <unordered_map>
 
 #include "monitor/stats.h"
 
@@ -42,7 +42,7 @@ Clean CleanOf(const Sample& s) {
         ++c.missing;
       }
     }
-    std::sort(c.numbers.begin(), c.numbers.end());
+    SortValues(c.numbers);
   } else {
     for (const std::string& v : s.labels) {
       if (v.empty()) {
@@ -55,34 +55,44 @@ Clean CleanOf(const Sample& s) {
   return c;
 }
 
-using Key = std::variant<double, std::string>;
-
-// Counts per category over the union of both samples' values, in sorted order.
+// Counts per category over the union of both samples' values, in sorted value order.
 struct Counts {
-  std::vector<Key> keys;
   std::vector<double> reference, current;
 };
 
 Counts CountsOf(const Clean& ref, const Clean& cur) {
-  std::map<Key, std::pair<double, double>> by_key;
-  auto add = [&](const Clean& c, bool is_ref) {
-    if (c.numeric) {
-      for (double v : c.numbers) {
-        auto& slot = by_key[Key(v)];
-        (is_ref ? slot.first : slot.second) += 1;
-      }
-    } else {
-      for (const std::string& v : c.labels) {
-        auto& slot = by_key[Key(v)];
-        (is_ref ? slot.first : slot.second) += 1;
-      }
-    }
-  };
-  add(ref, true);
-  add(cur, false);
   Counts out;
-  for (const auto& [key, counts] : by_key) {
-    out.keys.push_back(key);
+  if (ref.numeric) {  // both sorted: one merge
+    size_t i = 0, j = 0;
+    while (i < ref.numbers.size() || j < cur.numbers.size()) {
+      const double v =
+          j >= cur.numbers.size() || (i < ref.numbers.size() && ref.numbers[i] <= cur.numbers[j])
+              ? ref.numbers[i]
+              : cur.numbers[j];
+      double r = 0, c = 0;
+      for (; i < ref.numbers.size() && ref.numbers[i] == v; ++i) {
+        r += 1;
+      }
+      for (; j < cur.numbers.size() && cur.numbers[j] == v; ++j) {
+        c += 1;
+      }
+      out.reference.push_back(r);
+      out.current.push_back(c);
+    }
+    return out;
+  }
+  std::unordered_map<std::string_view, std::pair<double, double>> by_label;
+  for (const std::string& v : ref.labels) {
+    by_label[v].first += 1;
+  }
+  for (const std::string& v : cur.labels) {
+    by_label[v].second += 1;
+  }
+  std::vector<std::pair<std::string_view, std::pair<double, double>>> sorted(by_label.begin(),
+                                                                             by_label.end());
+  std::sort(sorted.begin(), sorted.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& [label, counts] : sorted) {
     out.reference.push_back(counts.first);
     out.current.push_back(counts.second);
   }
@@ -162,8 +172,9 @@ Method DefaultMethod(bool numeric, int64_t reference_values, int64_t distinct_va
   return numeric && distinct_values > 5 ? Method::kWasserstein : Method::kJensenShannon;
 }
 
-Result<ColumnDrift> CompareColumn(const Sample& reference, const Sample& current,
-                                  const DriftOptions& options) {
+Result<std::vector<ColumnDrift>> CompareColumnMethods(const Sample& reference,
+                                                      const Sample& current,
+                                                      std::span<const DriftOptions> each) {
   const Clean ref = CleanOf(reference), cur = CleanOf(current);
   if (ref.numeric != cur.numeric) {
     return InvalidArgument("the reference and current columns differ in type (numbers vs labels)");
@@ -173,68 +184,91 @@ Result<ColumnDrift> CompareColumn(const Sample& reference, const Sample& current
                            (ref.size() == 0 ? "reference" : "current") +
                            " sample once missing values are dropped");
   }
-  ColumnDrift out;
-  out.reference_values = static_cast<int64_t>(ref.size());
-  out.current_values = static_cast<int64_t>(cur.size());
-  out.reference_missing = ref.missing;
-  out.current_missing = cur.missing;
-  Counts counts = CountsOf(ref, cur);
-  for (size_t i = 0; i < counts.keys.size(); ++i) {
-    out.new_categories += !ref.numeric && counts.reference[i] == 0 ? 1 : 0;
-  }
-  const int64_t distinct = static_cast<int64_t>(counts.keys.size());
-  out.method = options.method.value_or(DefaultMethod(ref.numeric, out.reference_values, distinct));
-  out.threshold = options.threshold.value_or(DefaultThreshold(out.method));
-  if (!ref.numeric && (out.method == Method::kKs || out.method == Method::kWasserstein)) {
-    return InvalidArgument(std::string(MethodName(out.method)) +
-                           " applies to numeric columns only; this one holds labels");
+  // The category counts, made once and only when a test or the default needs them.
+  std::optional<Counts> counts;
+  auto counted = [&]() -> const Counts& {
+    if (!counts) {
+      counts = CountsOf(ref, cur);
+    }
+    return *counts;
+  };
+  int64_t new_categories = 0;
+  if (!ref.numeric) {
+    for (double r : counted().reference) {
+      new_categories += r == 0 ? 1 : 0;
+    }
   }
   const double n_ref = static_cast<double>(ref.size()), n_cur = static_cast<double>(cur.size());
-  switch (out.method) {
-    case Method::kKs:
-      out.score = KsTwoSampleSorted(ref.numbers, cur.numbers).pvalue;
-      break;
-    case Method::kChiSquare: {
-      std::vector<double> expected(counts.reference);
-      const double scale = n_cur / n_ref;
-      for (double& e : expected) {
-        e *= scale;
+  std::vector<ColumnDrift> results;
+  for (const DriftOptions& options : each) {
+    ColumnDrift out;
+    out.reference_values = static_cast<int64_t>(ref.size());
+    out.current_values = static_cast<int64_t>(cur.size());
+    out.reference_missing = ref.missing;
+    out.current_missing = cur.missing;
+    out.new_categories = new_categories;
+    out.method = options.method ? *options.method
+                                : DefaultMethod(ref.numeric, out.reference_values,
+                                                static_cast<int64_t>(counted().reference.size()));
+    out.threshold = options.threshold.value_or(DefaultThreshold(out.method));
+    if (!ref.numeric && (out.method == Method::kKs || out.method == Method::kWasserstein)) {
+      return InvalidArgument(std::string(MethodName(out.method)) +
+                             " applies to numeric columns only; this one holds labels");
+    }
+    switch (out.method) {
+      case Method::kKs:
+        out.score = KsTwoSampleSorted(ref.numbers, cur.numbers).pvalue;
+        break;
+      case Method::kChiSquare: {
+        std::vector<double> expected(counted().reference);
+        const double scale = n_cur / n_ref;
+        for (double& e : expected) {
+          e *= scale;
+        }
+        out.score = ChiSquareGoodnessOfFit(counted().current, expected).pvalue;
+        break;
       }
-      out.score = ChiSquareGoodnessOfFit(counts.current, expected).pvalue;
-      break;
-    }
-    case Method::kChi2Contingency:
-      out.score = ChiSquareContingency(counts.reference, counts.current).pvalue;
-      break;
-    case Method::kZ:
-      if (distinct == 1) {
-        out.score = 1;  // one value, the same in both
-      } else {
-        // Success: any value but the smallest (Evidently's sorted first key).
-        out.score = TwoProportionZPValue(n_ref - counts.reference[0], n_ref,
-                                         n_cur - counts.current[0], n_cur);
+      case Method::kChi2Contingency:
+        out.score = ChiSquareContingency(counted().reference, counted().current).pvalue;
+        break;
+      case Method::kZ:
+        if (counted().reference.size() == 1) {
+          out.score = 1;  // one value, the same in both
+        } else {
+          // Success: any value but the smallest (Evidently's sorted first key).
+          out.score = TwoProportionZPValue(n_ref - counted().reference[0], n_ref,
+                                           n_cur - counted().current[0], n_cur);
+        }
+        break;
+      case Method::kWasserstein:
+        out.score = WassersteinSorted(ref.numbers, cur.numbers) /
+                    std::max(PopulationStd(ref.numbers), 0.001);
+        break;
+      case Method::kJensenShannon: {
+        auto [r, c] = Shares(ref, cur, false);
+        out.score = JensenShannon(r, c);
+        break;
       }
-      break;
-    case Method::kWasserstein:
-      out.score =
-          WassersteinSorted(ref.numbers, cur.numbers) / std::max(PopulationStd(ref.numbers), 0.001);
-      break;
-    case Method::kJensenShannon: {
-      auto [r, c] = Shares(ref, cur, false);
-      out.score = JensenShannon(r, c);
-      break;
+      case Method::kPsi: {
+        auto [r, c] = Shares(ref, cur, true);
+        out.score = Psi(r, c);
+        break;
+      }
     }
-    case Method::kPsi: {
-      auto [r, c] = Shares(ref, cur, true);
-      out.score = Psi(r, c);
-      break;
-    }
+    // Evidently's comparisons: KS p <= t; chi-square and Z p < t; distances >= t.
+    out.drifted = out.method == Method::kKs ? out.score <= out.threshold
+                  : IsPValue(out.method)    ? out.score < out.threshold
+                                            : out.score >= out.threshold;
+    results.push_back(out);
   }
-  // Evidently's comparisons: KS p <= t; chi-square and Z p < t; distances >= t.
-  out.drifted = out.method == Method::kKs ? out.score <= out.threshold
-                : IsPValue(out.method)    ? out.score < out.threshold
-                                          : out.score >= out.threshold;
-  return out;
+  return results;
+}
+
+Result<ColumnDrift> CompareColumn(const Sample& reference, const Sample& current,
+                                  const DriftOptions& options) {
+  PLINTH_ASSIGN_OR_RETURN(std::vector<ColumnDrift> one,
+                          CompareColumnMethods(reference, current, std::span(&options, 1)));
+  return one.at(0);
 }
 
 }  // namespace plinth::monitor

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -65,5 +66,9 @@ struct ColumnDrift {
 // for a sample with no value left after dropping the missing ones.
 Result<ColumnDrift> CompareColumn(const Sample& reference, const Sample& current,
                                   const DriftOptions& options = {});
+// Several tests of one column (one per options), its samples cleaned and sorted once.
+Result<std::vector<ColumnDrift>> CompareColumnMethods(const Sample& reference,
+                                                      const Sample& current,
+                                                      std::span<const DriftOptions> each);
 
 }  // namespace plinth::monitor

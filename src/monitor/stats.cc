@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <boost/math/special_functions/gamma.hpp>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <iterator>
 #include <limits>
 #include <numbers>
@@ -724,9 +726,47 @@ void FillZeroShares(std::vector<double>& shares) {
   }
 }
 
+void SortValues(std::vector<double>& values) {
+  constexpr size_t kRadixFrom = 4096;
+  const size_t n = values.size();
+  if (n < kRadixFrom) {
+    std::sort(values.begin(), values.end());
+    return;
+  }
+  // The bit pattern as an unsigned key in the doubles' order: negatives reversed.
+  std::vector<uint64_t> keys(n), scratch(n);
+  for (size_t i = 0; i < n; ++i) {
+    uint64_t u = 0;
+    std::memcpy(&u, &values[i], sizeof u);
+    keys[i] = (u >> 63) != 0 ? ~u : u | (uint64_t{1} << 63);
+  }
+  std::vector<size_t> count(size_t{1} << 16);
+  for (int shift = 0; shift < 64; shift += 16) {
+    std::fill(count.begin(), count.end(), 0);
+    for (uint64_t k : keys) {
+      ++count[(k >> shift) & 0xFFFF];
+    }
+    size_t sum = 0;
+    for (size_t& c : count) {
+      const size_t here = c;
+      c = sum;
+      sum += here;
+    }
+    for (uint64_t k : keys) {
+      scratch[count[(k >> shift) & 0xFFFF]++] = k;
+    }
+    keys.swap(scratch);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const uint64_t k = keys[i];
+    const uint64_t u = (k >> 63) != 0 ? k & ~(uint64_t{1} << 63) : ~k;
+    std::memcpy(&values[i], &u, sizeof u);
+  }
+}
+
 KsTest KsTwoSample(std::vector<double> a, std::vector<double> b) {
-  std::sort(a.begin(), a.end());
-  std::sort(b.begin(), b.end());
+  SortValues(a);
+  SortValues(b);
   return KsTwoSampleSorted(a, b);
 }
 

@@ -1,6 +1,6 @@
 // libFuzzer target for the YAML documents a user writes: quality suites
-// (YAML, or Great Expectations JSON), pipelines (plinth.yaml) and data pointer
-// files and directory manifests. The first byte picks the reader; any text
+// (YAML, or Great Expectations JSON), pipelines (plinth.yaml), drift rules, and data
+// pointer files and directory manifests. The first byte picks the reader; any text
 // gives a value or an error naming the source.
 #include <cstddef>
 #include <cstdint>
@@ -10,6 +10,7 @@
 
 #include "core/yaml.h"
 #include "data/objects.h"
+#include "monitor/dataset_drift.h"
 #include "pipeline/spec.h"
 #include "quality/suite.h"
 
@@ -18,7 +19,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   const std::string_view text(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch (data[0] % 5) {
+  switch (data[0] % 6) {
     case 0:
       (void)plinth::core::ParseYaml(text, "doc.yaml");
       break;
@@ -30,6 +31,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     case 3:
       (void)plinth::data::ParsePointer(text, "data.csv.plinth");
+      break;
+    case 4:
+      (void)plinth::monitor::ParseDriftRules(text, "drift.yaml");
       break;
     default:
       (void)plinth::data::ParseManifest(text, "manifest");

@@ -6,7 +6,9 @@
 
 #include <cmath>
 
+#include "monitor/dataset_drift.h"
 #include "monitor/stats.h"
+#include "table/csv_reader.h"
 
 namespace plinth::monitor {
 namespace {
@@ -104,6 +106,36 @@ TEST(CompareColumn, RefusesWhatDoesNotApply) {
             "unknown drift method 'kl': expected ks, chisquare, z, wasserstein, jensenshannon, "
             "psi or chi2_contingency");
   EXPECT_EQ(*ParseMethod("psi"), Method::kPsi);
+}
+
+// Columns are compared in parallel (tsan runs this too); the report keeps their order.
+TEST(CompareTables, ComparesEveryColumnInOrder) {
+  std::string ref = "x,y,label,when\n", cur = ref;
+  for (int i = 0; i < 400; ++i) {
+    const std::string label = i % 3 == 0 ? "a" : "b";
+    ref += std::to_string(i % 40) + "," + std::to_string(i % 7) + "," + label + ",2024-01-01\n";
+    cur +=
+        std::to_string(i % 40 + 30) + "," + std::to_string(i % 7) + "," + label + ",2024-01-02\n";
+  }
+  auto a = table::ReadCsvText(ref), b = table::ReadCsvText(cur);
+  ASSERT_TRUE(a.ok() && b.ok());
+  DriftRules rules;
+  auto report = CompareTables(a->table, b->table, rules);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_EQ(report->columns.size(), 4u);
+  EXPECT_EQ(report->columns[0].name, "x");
+  EXPECT_TRUE(report->columns[0].drift.drifted);   // shifted by 30
+  EXPECT_FALSE(report->columns[1].drift.drifted);  // the same
+  EXPECT_EQ(report->columns[2].drift.method, Method::kZ);
+  EXPECT_EQ(report->columns[3].skipped, "timestamps are not compared");
+  EXPECT_EQ(report->compared, 3);
+  EXPECT_EQ(report->drifted, 1);
+  EXPECT_FALSE(report->dataset_drift);  // 1 of 3 < 0.5
+  rules.drift_share = 0.3;
+  EXPECT_TRUE(CompareTables(a->table, b->table, rules)->dataset_drift);
+  auto rules_or = ParseDriftRules("columns:\n  x: {method: psi, threshold: 0}\n", "d.yaml");
+  EXPECT_EQ(rules_or.status().message(),
+            "d.yaml:2: column 'x': key 'threshold': expected a number above 0");
 }
 
 }  // namespace
