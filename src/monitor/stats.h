@@ -18,7 +18,8 @@ struct KsTest {
 };
 
 // Sorts `values` (no NaN) ascending: an LSD radix sort on the doubles' ordered bit
-// patterns (4 passes of 16 bits) for large arrays, 3-5x std::sort at a million values.
+// patterns (6 passes of 11 bits, a pass skipped where every key has the same digit) for
+// large arrays; std::sort below 4,096 values.
 void SortValues(std::vector<double>& values);
 
 // scipy.stats.ks_2samp(a, b) with its defaults (two-sided, method='auto'): exact

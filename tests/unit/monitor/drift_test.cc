@@ -4,7 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
 
 #include "monitor/dataset_drift.h"
 #include "monitor/stats.h"
@@ -27,6 +31,30 @@ TEST(KsTest, MatchesScipyOnSmallSamples) {
   EXPECT_EQ(t.statistic, 0.0);
   EXPECT_EQ(t.pvalue, 1.0);
   EXPECT_TRUE(std::isnan(KsTwoSample({}, {1.0}).pvalue));
+}
+
+TEST(SortValues, OrdersAsStdSort) {
+  std::vector<double> v;
+  uint64_t x = 88172645463325252ULL;  // xorshift: any bit pattern but NaN
+  for (int i = 0; i < 100000; ++i) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    double d = 0;
+    std::memcpy(&d, &x, sizeof d);
+    v.push_back(std::isnan(d) ? static_cast<double>(i) : d);
+  }
+  const double inf = std::numeric_limits<double>::infinity();
+  for (double special : {0.0, -0.0, inf, -inf, 1e-310, -1e-310, 1.0, 1.0}) {
+    v.push_back(special);
+  }
+  std::vector<double> want = v;
+  std::sort(want.begin(), want.end());
+  SortValues(v);
+  ASSERT_EQ(v.size(), want.size());
+  for (size_t i = 0; i < v.size(); ++i) {
+    ASSERT_TRUE(v[i] == want[i]) << i << ": " << v[i] << " vs " << want[i];
+  }
 }
 
 TEST(KsTest, KolmogorovDistributionMatchesScipy) {
