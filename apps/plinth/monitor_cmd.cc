@@ -1,10 +1,12 @@
-// plinth monitor drift --reference FILE --current FILE [--rules drift.yaml] [--json OUT]
-//                      [--html OUT] [--columns A,B]
+// plinth monitor drift --reference FILE (--current FILE | --log DIR [--since T] [--until T])
+//                      [--rules drift.yaml] [--json OUT] [--html OUT] [--columns A,B]
 #include <cstdio>
+#include <tuple>
 
 #include "commands.h"
 #include "core/json.h"
 #include "monitor/dataset_drift.h"
+#include "monitor/prediction_log.h"
 
 namespace plinth::cli {
 namespace {
@@ -12,6 +14,9 @@ namespace {
 struct DriftFlags {
   std::string reference;
   std::string current;
+  std::string log;
+  std::string since;
+  std::string until;
   std::string rules;
   std::string json_out;
   std::string html_out;
@@ -37,17 +42,51 @@ int RunDrift(const DriftFlags& f) {
     return ReportError(reference.status());
   }
   ReportSkippedLines(reference->info, *csv);
-  auto current = table::ReadCsv(f.current, *csv);
-  if (!current.ok()) {
-    return ReportError(current.status());
+  table::Table current;
+  std::vector<std::string> columns = f.columns;
+  std::string current_source = f.current;
+  if (!f.log.empty()) {
+    // A window of the prediction log: its features are what is compared.
+    monitor::LogWindow window;
+    for (const auto& [text, flag, slot] : {std::tuple{f.since, "--since", &window.since_us},
+                                           std::tuple{f.until, "--until", &window.until_us}}) {
+      if (!text.empty()) {
+        Result<int64_t> us = monitor::ParseLogTime(text, flag);
+        if (!us.ok()) {
+          return ReportError(us.status());
+        }
+        *slot = *us;
+      }
+    }
+    Result<monitor::LogRead> log = monitor::ReadPredictionLog(f.log, window);
+    if (!log.ok()) {
+      return ReportError(log.status());
+    }
+    if (log->skipped_lines > 0) {
+      std::fprintf(stderr, "plinth: warning: %lld malformed log lines skipped, first: %s\n",
+                   static_cast<long long>(log->skipped_lines), log->skipped.front().c_str());
+    }
+    if (columns.empty()) {
+      columns = log->features;
+    }
+    current = std::move(log->table);
+    current_source = f.log + " (" + std::to_string(log->lines) + " requests" +
+                     (f.since.empty() ? "" : " since " + f.since) +
+                     (f.until.empty() ? "" : " until " + f.until) + ")";
+  } else {
+    auto read = table::ReadCsv(f.current, *csv);
+    if (!read.ok()) {
+      return ReportError(read.status());
+    }
+    ReportSkippedLines(read->info, *csv);
+    current = std::move(read->table);
   }
-  ReportSkippedLines(current->info, *csv);
-  auto report = monitor::CompareTables(reference->table, current->table, rules, f.columns);
+  auto report = monitor::CompareTables(reference->table, current, rules, columns);
   if (!report.ok()) {
     return ReportError(report.status());
   }
   report->reference_source = f.reference;
-  report->current_source = f.current;
+  report->current_source = current_source;
   if (!f.json_out.empty()) {
     Status s = WriteOutput(f.json_out, core::DumpJson(monitor::DriftReportToJson(*report)) + "\n");
     if (!s.ok()) {
@@ -63,6 +102,11 @@ int RunDrift(const DriftFlags& f) {
   if (!f.csv.quiet) {
     std::fputs(monitor::FormatDriftText(*report).c_str(), stdout);
   }
+  if (report->compared == 0) {  // never reported as "no drift"
+    return ReportError(
+        InvalidArgument("not enough data: no column has " + std::to_string(rules.min_values) +
+                        " values in both samples (min_values), so drift could not be judged"));
+  }
   return report->dataset_drift ? kExitCheckFailed : kExitOk;
 }
 
@@ -77,7 +121,14 @@ void RegisterMonitor(CLI::App& app, Runner& run) {
       "Data drift of a current CSV file against a reference one, per column with Evidently's "
       "tests; exit 1 when the dataset drifts");
   cmd->add_option("--reference", flags->reference, "the reference data (CSV, .csv.gz)")->required();
-  cmd->add_option("--current", flags->current, "the current data (CSV, .csv.gz)")->required();
+  auto* current = cmd->add_option("--current", flags->current, "the current data (CSV, .csv.gz)");
+  auto* log = cmd->add_option(
+      "--log", flags->log,
+      "the current data from plinth serve's prediction log directory (its features)");
+  current->excludes(log);
+  cmd->add_option("--since", flags->since, "with --log: requests from this time (UTC, ISO 8601)")
+      ->needs(log);
+  cmd->add_option("--until", flags->until, "with --log: requests before this time")->needs(log);
   cmd->add_option("--rules", flags->rules,
                   "YAML: drift_share, min_values, and per column method, threshold, ignore "
                   "(docs/MONITORING.md)");
@@ -86,7 +137,12 @@ void RegisterMonitor(CLI::App& app, Runner& run) {
   cmd->add_option("--html", flags->html_out,
                   "write an HTML report with each column's distributions overlaid");
   AddCsvFlags(*cmd, flags->csv);
-  cmd->callback([flags, &run] { run = [flags] { return RunDrift(*flags); }; });
+  cmd->callback([flags, &run] {
+    if (flags->current.empty() && flags->log.empty()) {
+      throw CLI::ValidationError("--current or --log", "one of them is required");
+    }
+    run = [flags] { return RunDrift(*flags); };
+  });
 }
 
 }  // namespace plinth::cli

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <future>
 #include <set>
 #include <thread>
@@ -187,9 +188,13 @@ Result<DriftRules> ParseDriftRules(std::string_view yaml, std::string_view sourc
   if (!root.IsMap()) {
     return InvalidArgument(core::YamlWhere(root, source) + ": expected a mapping of drift rules");
   }
+  std::set<std::string> keys;
   for (const auto& kv : root) {
     const std::string key = kv.first.Scalar();
     const std::string where = core::YamlWhere(kv.second, source);
+    if (!keys.insert(key).second) {
+      return InvalidArgument(where + ": key '" + key + "' given twice");
+    }
     if (key == "drift_share") {
       PLINTH_ASSIGN_OR_RETURN(rules.drift_share,
                               core::YamlAs<double>(kv.second, where, key, "a share from 0 to 1"));
@@ -209,6 +214,9 @@ Result<DriftRules> ParseDriftRules(std::string_view yaml, std::string_view sourc
       for (const auto& col : kv.second) {
         const std::string name = col.first.Scalar();
         const std::string at = core::YamlWhere(col.second, source);
+        if (rules.columns.count(name) != 0) {
+          return InvalidArgument(at + ": column '" + name + "' given twice");
+        }
         if (!col.second.IsMap()) {
           return InvalidArgument(at + ": column '" + name +
                                  "': expected a mapping (method, threshold, ignore)");
@@ -241,6 +249,12 @@ Result<DriftRules> ParseDriftRules(std::string_view yaml, std::string_view sourc
                                    "' (expected method, threshold, ignore)");
           }
         }
+        // A p-value is at most 1: a threshold of 1 or more would flag every column.
+        if (rule.threshold && *rule.threshold >= 1 && (!rule.method || IsPValue(*rule.method))) {
+          return InvalidArgument(
+              at + ": column '" + name + "': a threshold of 1 or more applies " +
+              "to a distance; name its method (wasserstein, jensenshannon or psi)");
+        }
         rules.columns[name] = rule;
       }
     } else {
@@ -252,6 +266,16 @@ Result<DriftRules> ParseDriftRules(std::string_view yaml, std::string_view sourc
 }
 
 Result<DriftRules> ReadDriftRules(const std::string& path) {
+  // A rules file is a few lines: a device or a huge file is refused before it is read.
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (!ec && !std::filesystem::is_regular_file(status)) {
+    return InvalidArgument(path + ": the drift rules must be a regular file");
+  }
+  constexpr uintmax_t kMaxRulesBytes = 1 << 20;
+  if (!ec && std::filesystem::file_size(path, ec) > kMaxRulesBytes) {
+    return InvalidArgument(path + ": a drift rules file of more than 1 MiB");
+  }
   PLINTH_ASSIGN_OR_RETURN(std::string text, core::ReadFile(path));
   return ParseDriftRules(text, path);
 }
@@ -282,9 +306,20 @@ Result<DriftReport> CompareTables(const table::Table& reference, const table::Ta
     const table::Column* current;
   };
   std::vector<Job> jobs;
+  std::vector<std::pair<size_t, ColumnReport>> ignored;  // (place among the jobs, report)
   for (size_t i = 0; i < reference.num_columns(); ++i) {
     const std::string& name = reference.schema().field(i).name;
     if (!wanted.empty() && wanted.count(name) == 0) {
+      continue;
+    }
+    const auto rule = rules.columns.find(name);
+    if (rule != rules.columns.end() && rule->second.ignore) {
+      ColumnReport skipped;
+      skipped.name = name;
+      skipped.numeric = reference.column(i).type() != table::DataType::kString &&
+                        reference.column(i).type() != table::DataType::kBool;
+      skipped.skipped = "ignored by the rules";
+      ignored.emplace_back(jobs.size(), std::move(skipped));
       continue;
     }
     const table::Column* cur_col = current.ColumnByName(name);
@@ -298,7 +333,10 @@ Result<DriftReport> CompareTables(const table::Table& reference, const table::Ta
                                                                             : 1;
     };
     const int a = kind(reference.column(i).type()), b = kind(cur_col->type());
-    if (a != b && a != 2 && b != 2) {
+    // A column without a value has no type to compare (the CSV reader calls it text): it
+    // is reported as not enough data.
+    auto empty = [](const table::Column& c) { return c.null_count() == c.size(); };
+    if (a != b && a != 2 && b != 2 && !empty(reference.column(i)) && !empty(*cur_col)) {
       return InvalidArgument("column '" + name + "' holds " + (a == 0 ? "numbers" : "labels") +
                              " in the reference data but " + (b == 0 ? "numbers" : "labels") +
                              " in the current data");
@@ -357,6 +395,10 @@ Result<DriftReport> CompareTables(const table::Table& reference, const table::Ta
       report.drifted += columns[j].drift.drifted ? 1 : 0;
     }
   }
+  // The ignored columns back in their places.
+  for (auto it = ignored.rbegin(); it != ignored.rend(); ++it) {
+    columns.insert(columns.begin() + static_cast<ptrdiff_t>(it->first), std::move(it->second));
+  }
   report.columns = std::move(columns);
   report.share = report.compared == 0
                      ? 0.0
@@ -399,6 +441,9 @@ core::Json DriftReportToJson(const DriftReport& r) {
           {"drifted_share", r.share},
           {"drift_share", r.drift_share},
           {"dataset_drift", r.dataset_drift},
+          {"verdict", r.compared == 0   ? "not enough data"
+                      : r.dataset_drift ? "drift"
+                                        : "no drift"},
           {"columns", std::move(cols)}};
 }
 
@@ -408,7 +453,7 @@ std::string FormatDriftText(const DriftReport& r) {
                     {false, false, false, true, true, false, true, true});
   for (const ColumnReport& c : r.columns) {
     if (!c.skipped.empty()) {
-      t.AddRow({c.name, c.numeric ? "num" : "cat", "-", "-", "-", c.skipped, "", ""});
+      t.AddRow({c.name, c.numeric ? "num" : "cat", "-", "-", "-", c.skipped, "-", "-"});
       continue;
     }
     const ColumnDrift& d = c.drift;
@@ -420,11 +465,14 @@ std::string FormatDriftText(const DriftReport& r) {
               c.numeric ? "" : std::to_string(d.new_categories)});
   }
   return r.reference_source + " (" + std::to_string(r.reference_rows) + " rows) -> " +
-         r.current_source + " (" + std::to_string(r.current_rows) + " rows)\n\n" + t.Render(40) +
-         "\n" + std::to_string(r.drifted) + " of " + std::to_string(r.compared) +
-         " columns drifted (" + Share(r.share) + "); dataset drift " +
-         (r.dataset_drift ? "DETECTED" : "not detected") + " (at " + Share(r.drift_share) +
-         " or more)\n";
+         r.current_source + " (" + std::to_string(r.current_rows) + " rows)\n\n" + t.Render(72) +
+         "\n" +
+         (r.compared == 0
+              ? std::string("no column compared: dataset drift unknown (not enough data)\n")
+              : std::to_string(r.drifted) + " of " + std::to_string(r.compared) +
+                    " columns drifted (" + Share(r.share) + "); dataset drift " +
+                    (r.dataset_drift ? "DETECTED" : "not detected") + " (at " +
+                    Share(r.drift_share) + " or more)\n");
 }
 
 std::string RenderDriftHtml(const DriftReport& r) {

@@ -363,10 +363,35 @@ double SmirnovSf(int64_t n, double x) {
   if (x == 1.0) {
     return 0.0;
   }
+  if (n == 1) {
+    return 1.0 - x;
+  }
   const double dn = static_cast<double>(n);
+  // scipy's special cases, in its order: x <= 1/n; an sf below double's range; x >= 1 - 1/n;
+  // n above a million (its approximation, which ks_2samp's p-values then follow).
+  // n x exactly (as scipy's double-double): the product and its rounding error.
+  const double nx = dn * x, nx_error = std::fma(dn, x, -nx);
+  if (nx < 1.0 || (nx == 1.0 && nx_error <= 0)) {
+    return Clip(1.0 - x * std::pow(1.0 + x, dn - 1));
+  }
+  constexpr double kMinLog = -708.3964185322641;  // log(DBL_MIN), cephes' MINLOG
+  if (-2 * dn * x * x < kMinLog) {
+    return 0.0;
+  }
+  const double nx_floor = std::floor(nx) - (nx == std::floor(nx) && nx_error < 0 ? 1 : 0);
+  if (nx_floor >= dn - 1) {
+    return Clip(std::pow(1.0 - x, dn));
+  }
+  constexpr int64_t kMaxComputeN = 1'000'000;
+  if (n > kMaxComputeN) {
+    const double logp = -std::pow(6.0 * dn * x + 1, 2) / 18.0 / dn;
+    return Clip(logp < -std::numbers::ln2 ? std::exp(logp) : 1.0 + std::expm1(logp));
+  }
   const int64_t last = static_cast<int64_t>(std::floor(dn * (1.0 - x)));
-  // Terms C(n,v) x (x + v/n)^(v-1) (1 - x - v/n)^(n-v), all positive: summed in logs.
+  // Terms C(n,v) x (x + v/n)^(v-1) (1 - x - v/n)^(n-v), all positive: summed in logs, and
+  // stopped, as scipy stops, once the rest cannot move the sum.
   const double lgn = std::lgamma(dn + 1);
+  const int64_t terms = last + 1;
   double sum = 0;
   for (int64_t v = 0; v <= last; ++v) {
     const double dv = static_cast<double>(v);
@@ -377,8 +402,14 @@ double SmirnovSf(int64_t n, double x) {
     }
     const double t = lgn - std::lgamma(dv + 1) - std::lgamma(dn - dv + 1) + std::log(x) +
                      (dv - 1) * std::log(e) + (dn - dv) * std::log(rest);
-    if (t > -745) {
-      sum += std::exp(t);
+    const double term = t > -745 ? std::exp(t) : 0.0;
+    sum += term;
+    if (term > 0 && v != last &&
+        4 * static_cast<double>(terms - v) * term < std::numeric_limits<double>::epsilon() * sum) {
+      break;
+    }
+    if (term == 0 && v > n / 2) {
+      break;
     }
   }
   return Clip(sum);
@@ -674,6 +705,9 @@ std::vector<double> SturgesEdges(std::span<const double> a, std::span<const doub
   double lo = std::min(a.empty() ? b.front() : a.front(), b.empty() ? a.front() : b.front());
   double hi = std::max(a.empty() ? b.back() : a.back(), b.empty() ? a.back() : b.back());
   const double ptp = hi - lo;
+  if (!std::isfinite(ptp)) {  // values near both ends of double's range: one bin
+    return {lo, hi};
+  }
   if (lo == hi) {
     lo -= 0.5;
     hi += 0.5;

@@ -114,11 +114,83 @@ def main():
         r = plinth("--reference", path("ref.csv"), "--current", path("tiny.csv"),
                    "--json", path("tiny.json"))
         tiny = json.load(open(path("tiny.json")))
-        check(r.returncode == 0 and tiny["columns_compared"] == 0 and all(
+        check(r.returncode == 2 and "not enough data: no column has 30 values" in r.stderr and
+              tiny["verdict"] == "not enough data" and all(
             c["skipped"].startswith("not enough data: ") for c in tiny["columns"]) and
             tiny["columns"][0]["skipped"] ==
             "not enough data: 20 values in the current sample, 30 needed",
             f"tiny: {r.returncode} {tiny['columns'][0]}")
+
+        # The current data from a prediction log (docs/FORMATS.md): 100-row requests over two
+        # hours, a dictionary-encoded column, a malformed line, a cut line in a .partial
+        # segment; --since/--until take the first hour.
+        logdir = path("log")
+        os.makedirs(logdir)
+        cols = ["age", "workclass", "hours-per-week"]
+        window_rows = []
+        with open(os.path.join(logdir, "predictions-20261206T100000Z-1-000001.jsonl"), "w") as f:
+            for k, at in enumerate(range(0, 4000, 100)):
+                chunk = test.iloc[at:at + 100]
+                minute = k * 3  # 40 requests over 120 minutes
+                feats = {c: [None if pd.isna(v) else (float(v) if c != "workclass" else v)
+                             for v in chunk[c]] for c in cols}
+                labels = sorted({v for v in feats["workclass"] if v is not None})
+                feats["workclass"] = {"dictionary": labels, "indices": [
+                    None if v is None else labels.index(v) for v in feats["workclass"]]}
+                line = {"time": f"2026-12-06T{10 + minute // 60:02d}:{minute % 60:02d}:00.5Z",
+                        "request_id": f"r{k}", "model": "adult", "model_version": "1",
+                        "route": "/predict", "latency_ms": 1.0, "rows": len(chunk),
+                        "features": feats, "predictions": ["<=50K"] * len(chunk)}
+                f.write(json.dumps(line) + "\n")
+                if minute < 60:
+                    window_rows.append(chunk)
+            f.write('{"time": "2026-12-06T10:30:00Z", "rows": 2, "features": {"age": [1]}}\n')
+        with open(os.path.join(logdir, "predictions-20261206T120000Z-1-000002.jsonl.partial"),
+                  "w") as f:
+            f.write('{"time": "2026-12-06T10:10:00Z", "rows": 1, "feat')
+        r = plinth("--reference", path("ref.csv"), "--log", logdir, "--since",
+                   "2026-12-06T10:00:00Z", "--until", "2026-12-06T11:00:00Z", "--json",
+                   path("log.json"))
+        check(r.returncode in (0, 1) and "2 malformed log lines skipped" in r.stderr and
+              "feature 'age': a column without one value per row" in r.stderr,
+              f"log: exit {r.returncode} {r.stderr!r}")
+        report = json.load(open(path("log.json")))
+        window = pd.concat(window_rows)
+        check("(20 requests since" in report["current"]["source"] and
+              report["current"]["rows"] == len(window), f"log window: {report['current']}")
+        check([c["column"] for c in report["columns"]] == cols, f"log columns: {report['columns']}")
+        for col in report["columns"]:
+            c = col["column"]
+            numeric = c != "workclass"
+            a, b = ref.ev_clean(train[c]), ref.ev_clean(window[c])
+            if not numeric:
+                a, b = a.astype(str), b.astype(str)
+            want = ref.evidently(a, b, numeric)
+            check(col["method"] == want["default"] and
+                  ref.close(col["score"], float(want[col["method"]])),
+                  f"log {c}: {col['method']} {col['score']} vs {want}")
+        r = plinth("--reference", path("ref.csv"), "--log", logdir, "--since", "yesterday")
+        check(r.returncode == 2 and "--since: expected a time" in r.stderr, f"since: {r.stderr!r}")
+        r = plinth("--reference", path("ref.csv"), "--log", path("nolog"))
+        check(r.returncode == 2 and "no such directory" in r.stderr, f"no log: {r.stderr!r}")
+
+        # Values near both ends of double's range (one bin), a column the current data lacks
+        # but the rules ignore, a current column without a value.
+        with open(path("huge.csv"), "w") as f:
+            f.write("x,y\n" + "".join(f"{v},{i}\n" for i, v in enumerate([-1e308, 1e308] * 20)))
+        with open(path("huge2.csv"), "w") as f:
+            f.write("x\n" + "".join(f"{i}\n" for i in range(40)))
+        with open(path("rules.yaml"), "w") as f:
+            f.write("columns:\n  y: {ignore: true}\n")
+        r = plinth("--reference", path("huge.csv"), "--current", path("huge2.csv"),
+                   "--rules", path("rules.yaml"), "--json", path("huge.json"))
+        huge = json.load(open(path("huge.json")))
+        check(r.returncode in (0, 1) and [c.get("skipped") for c in huge["columns"]] ==
+              [None, "ignored by the rules"], f"huge: exit {r.returncode} {r.stderr!r} {huge}")
+        with open(path("empty.csv"), "w") as f:
+            f.write("x,y\n" + ",\n" * 40)
+        r = plinth("--reference", path("huge.csv"), "--current", path("empty.csv"))
+        check(r.returncode == 2 and "not enough data" in r.stderr, f"empty: {r.stderr!r}")
 
         # Errors: exit 2 and one line naming what was wrong.
         test.drop(columns=["age"]).to_csv(path("noage.csv"), index=False)
@@ -126,7 +198,10 @@ def main():
                      ("columns:\n  age: {method: kl}\n",
                       "column 'age': unknown drift method 'kl'"),
                      ("columns:\n  nope: {ignore: true}\n", "column 'nope'"),
-                     ("drift_share: 2\n", "key 'drift_share': expected a share")]
+                     ("drift_share: 2\n", "key 'drift_share': expected a share"),
+                     ("drift_share: 0.5\ndrift_share: 0.6\n", "key 'drift_share' given twice"),
+                     ("columns:\n  age: {threshold: 5}\n",
+                      "a threshold of 1 or more applies to a distance")]
         for text, message in bad_rules:
             with open(path("rules.yaml"), "w") as f:
                 f.write(text)
@@ -139,7 +214,9 @@ def main():
                  "column 'age' of the reference data is missing from the current data"),
                 (["--current", path("cur.csv"), "--columns", "age,nope"],
                  "column 'nope' is not in the reference data"),
-                (["--current", path("missing.csv")], "missing.csv")]:
+                (["--current", path("missing.csv")], "missing.csv"),
+                (["--current", path("cur.csv"), "--rules", "/dev/zero"],
+                 "/dev/zero: the drift rules must be a regular file")]:
             r = plinth("--reference", path("ref.csv"), *args)
             check(r.returncode == 2 and message in r.stderr,
                   f"{args}: exit {r.returncode} {r.stderr!r}")

@@ -1,7 +1,7 @@
 // libFuzzer target for the YAML documents a user writes: quality suites
-// (YAML, or Great Expectations JSON), pipelines (plinth.yaml), drift rules, and data
-// pointer files and directory manifests. The first byte picks the reader; any text
-// gives a value or an error naming the source.
+// (YAML, or Great Expectations JSON), pipelines (plinth.yaml), drift rules, data
+// pointer files and directory manifests, and the prediction log segments monitoring reads. The
+// first byte picks the reader; any text gives a value or an error naming the source.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -11,6 +11,7 @@
 #include "core/yaml.h"
 #include "data/objects.h"
 #include "monitor/dataset_drift.h"
+#include "monitor/prediction_log.h"
 #include "pipeline/spec.h"
 #include "quality/suite.h"
 
@@ -19,7 +20,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   const std::string_view text(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch (data[0] % 6) {
+  switch (data[0] % 7) {
     case 0:
       (void)plinth::core::ParseYaml(text, "doc.yaml");
       break;
@@ -34,6 +35,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     case 4:
       (void)plinth::monitor::ParseDriftRules(text, "drift.yaml");
+      break;
+    case 5:
+      (void)plinth::monitor::ParsePredictionLog(text);
       break;
     default:
       (void)plinth::data::ParseManifest(text, "manifest");

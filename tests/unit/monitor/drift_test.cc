@@ -73,6 +73,9 @@ TEST(ColumnTests, MatchScipy) {
   EXPECT_DOUBLE_EQ(WassersteinSorted(u, v), 5.0);
   const double p[] = {0.5, 0.5}, q[] = {0.5, 0.5};
   EXPECT_EQ(JensenShannon(p, q), 0.0);
+  // A range beyond double's (1e308 - -1e308): one bin, not a vector of NaN size.
+  const double ends[] = {-1e308, 1e308};
+  EXPECT_EQ(SturgesEdges(ends, ends), (std::vector<double>{-1e308, 1e308}));
   std::vector<double> shares = {0.5, 0.0, 0.5};
   FillZeroShares(shares);
   EXPECT_EQ(shares[1], 0.0001);
@@ -161,6 +164,15 @@ TEST(CompareTables, ComparesEveryColumnInOrder) {
   EXPECT_FALSE(report->dataset_drift);  // 1 of 3 < 0.5
   rules.drift_share = 0.3;
   EXPECT_TRUE(CompareTables(a->table, b->table, rules)->dataset_drift);
+  // An ignored column keeps its place.
+  rules.columns["y"].ignore = true;
+  report = CompareTables(a->table, b->table, rules);
+  ASSERT_TRUE(report.ok());
+  ASSERT_EQ(report->columns.size(), 4u);
+  EXPECT_EQ(report->columns[1].name, "y");
+  EXPECT_EQ(report->columns[1].skipped, "ignored by the rules");
+  EXPECT_EQ(report->columns[2].name, "label");
+  EXPECT_EQ(report->compared, 2);
   auto rules_or = ParseDriftRules("columns:\n  x: {method: psi, threshold: 0}\n", "d.yaml");
   EXPECT_EQ(rules_or.status().message(),
             "d.yaml:2: column 'x': key 'threshold': expected a number above 0");

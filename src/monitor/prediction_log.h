@@ -1,0 +1,45 @@
+// The prediction log `plinth serve` writes (docs/FORMATS.md), read back as a table for
+// the monitoring statistics: every request line of the predictions-*.jsonl segments (and
+// the complete lines of a .jsonl.partial one) whose time falls in a window, its rows
+// unpacked into columns: the model's features as the server read them, `prediction`, and
+// `probability_<label>` per logged class.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "table/table.h"
+
+namespace plinth::monitor {
+
+struct LogWindow {
+  std::optional<int64_t> since_us;  // inclusive, microseconds since the epoch (UTC)
+  std::optional<int64_t> until_us;  // exclusive
+};
+
+struct LogRead {
+  table::Table table;
+  std::vector<std::string> features;  // the feature columns, in the order first logged
+  int64_t files = 0;
+  int64_t lines = 0;  // request lines read in the window
+  int64_t rows = 0;
+  int64_t skipped_lines = 0;         // malformed (a cut last line of a .partial segment too)
+  std::vector<std::string> skipped;  // the first 5: "FILE:LINE: why"
+  int64_t mismatched_values = 0;     // of another type than the column's first: read as missing
+};
+
+// kNotFound for a missing directory, kInvalidArgument for one holding no prediction
+// segment. A line is skipped (counted, its place named) when it is not a JSON object
+// with a time, rows and features whose arrays all have `rows` values.
+Result<LogRead> ReadPredictionLog(const std::string& dir, const LogWindow& window = {});
+
+// One segment's text (the fuzz target's entry; "<log>" names it in skipped lines).
+Result<LogRead> ParsePredictionLog(std::string_view text, const LogWindow& window = {});
+
+// "2026-12-03T11:25:34Z" (or a date, or with fractional seconds) as microseconds.
+Result<int64_t> ParseLogTime(std::string_view text, std::string_view flag);
+
+}  // namespace plinth::monitor
