@@ -67,7 +67,16 @@ int RunDrift(const DriftFlags& f) {
                    static_cast<long long>(log->skipped_lines), log->skipped.front().c_str());
     }
     if (columns.empty()) {
+      // The features, and prediction drift where the reference has the model's outputs too
+      // (as `plinth predict` names them: prediction, probability_<label>).
       columns = log->features;
+      for (size_t i = 0; i < log->table.num_columns(); ++i) {
+        const std::string& name = log->table.schema().field(i).name;
+        const bool output = name == "prediction" || name.starts_with("probability_");
+        if (output && reference->table.ColumnByName(name) != nullptr) {
+          columns.push_back(name);
+        }
+      }
     }
     current = std::move(log->table);
     current_source = f.log + " (" + std::to_string(log->lines) + " requests" +

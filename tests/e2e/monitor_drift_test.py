@@ -169,6 +169,20 @@ def main():
             check(col["method"] == want["default"] and
                   ref.close(col["score"], float(want[col["method"]])),
                   f"log {c}: {col['method']} {col['score']} vs {want}")
+        # Prediction drift: a reference with the model's outputs (as plinth predict writes
+        # them) adds the log's prediction column to the comparison.
+        with_pred = train[cols].copy()
+        with_pred["prediction"] = np.where(train["age"] > 45, ">50K", "<=50K")
+        with_pred.to_csv(path("ref_pred.csv"), index=False)
+        r = plinth("--reference", path("ref_pred.csv"), "--log", logdir, "--json",
+                   path("pred.json"))
+        pred = json.load(open(path("pred.json")))
+        prediction = next((c for c in pred["columns"] if c["column"] == "prediction"), None)
+        want = ref.evidently(ref.ev_clean(with_pred["prediction"]),
+                             pd.Series(["<=50K"] * pred["current"]["rows"]), False)
+        check(prediction is not None and prediction["method"] == want["default"] and
+              ref.close(prediction["score"], float(want[want["default"]])) and
+              prediction["drifted"], f"prediction drift: {prediction} vs {want}")
         r = plinth("--reference", path("ref.csv"), "--log", logdir, "--since", "yesterday")
         check(r.returncode == 2 and "--since: expected a time" in r.stderr, f"since: {r.stderr!r}")
         r = plinth("--reference", path("ref.csv"), "--log", path("nolog"))
