@@ -90,6 +90,40 @@ std::string SvgBars(const std::vector<int64_t>& counts, const std::vector<std::s
   return out;
 }
 
+std::string SvgOverlaidBars(const std::vector<double>& first, const std::vector<double>& second,
+                            const std::vector<std::string>& labels,
+                            const std::array<std::string, 2>& names, int width, int height) {
+  std::string out = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + std::to_string(width) +
+                    "\" height=\"" + std::to_string(height + 4) + "\" role=\"img\">";
+  const size_t bins = std::min(first.size(), second.size());
+  double peak = 0;
+  for (size_t i = 0; i < bins; ++i) {
+    peak = std::max({peak, first[i], second[i]});
+  }
+  if (peak <= 0) {
+    return out + "</svg>";
+  }
+  const double bw = static_cast<double>(width) / static_cast<double>(bins);
+  for (int series = 0; series < 2; ++series) {
+    const std::vector<double>& v = series == 0 ? first : second;
+    for (size_t i = 0; i < bins; ++i) {
+      const double h = static_cast<double>(height) * v[i] / peak;
+      char rect[256];
+      std::snprintf(rect, sizeof(rect),
+                    "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"%s\" "
+                    "fill-opacity=\"0.55\"><title>",
+                    static_cast<double>(i) * bw, height - h + 2, std::max(bw - 1, 0.5), h,
+                    series == 0 ? "#4c78a8" : "#f58518");
+      char share[32];
+      std::snprintf(share, sizeof(share), "%.1f%%", 100 * v[i]);
+      out += rect;
+      out += (i < labels.size() ? EscapeHtml(labels[i]) + ": " : std::string()) +
+             EscapeHtml(names[static_cast<size_t>(series)]) + " " + share + "</title></rect>";
+    }
+  }
+  return out + "</svg>";
+}
+
 std::string SvgLines(const std::vector<std::vector<double>>& series,
                      const std::vector<std::string>& names, int marker, int width, int height) {
   static constexpr const char* kColors[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"};

@@ -3,6 +3,7 @@
 // charts, so every report is one self-contained file that works offline.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -20,6 +21,14 @@ std::string HtmlPage(std::string_view title, std::string_view body);
 // when given (one per bar), become hover titles.
 std::string SvgBars(const std::vector<int64_t>& counts, const std::vector<std::string>& labels,
                     int width = 160, int height = 40);
+
+// Two distributions of the same bins overlaid as translucent bars (the first blue, behind;
+// the second orange, in front), scaled to the larger peak; each bar's hover title names
+// its bin (`labels`), its series (`names`) and its value as a percentage.
+std::string SvgOverlaidBars(const std::vector<double>& first, const std::vector<double>& second,
+                            const std::vector<std::string>& labels,
+                            const std::array<std::string, 2>& names, int width = 480,
+                            int height = 120);
 
 // An inline SVG line chart: one polyline per series in `series` (all of the
 // same length, x = index), named by `names` in a legend, with a vertical

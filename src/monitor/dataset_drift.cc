@@ -147,36 +147,6 @@ std::string Share(double s) {
   return buf;
 }
 
-// Two distributions overlaid: reference bars behind, current bars in front.
-std::string OverlaidBars(const ColumnReport& c, int width = 480, int height = 120) {
-  std::string out = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + std::to_string(width) +
-                    "\" height=\"" + std::to_string(height + 4) + "\" role=\"img\">";
-  double peak = 0;
-  for (size_t i = 0; i < c.bins.size(); ++i) {
-    peak = std::max({peak, c.reference_shares[i], c.current_shares[i]});
-  }
-  if (peak <= 0 || c.bins.empty()) {
-    return out + "</svg>";
-  }
-  const double bw = static_cast<double>(width) / static_cast<double>(c.bins.size());
-  for (int series = 0; series < 2; ++series) {
-    const std::vector<double>& v = series == 0 ? c.reference_shares : c.current_shares;
-    for (size_t i = 0; i < v.size(); ++i) {
-      const double h = static_cast<double>(height) * v[i] / peak;
-      char rect[256];
-      std::snprintf(rect, sizeof(rect),
-                    "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"%s\" "
-                    "fill-opacity=\"0.55\">",
-                    static_cast<double>(i) * bw, height - h + 2, std::max(bw - 1, 0.5), h,
-                    series == 0 ? "#4c78a8" : "#f58518");
-      out += rect;
-      out += "<title>" + core::EscapeHtml(c.bins[i]) + ": " +
-             (series == 0 ? "reference " : "current ") + Share(v[i]) + "</title></rect>";
-    }
-  }
-  return out + "</svg>";
-}
-
 }  // namespace
 
 Result<DriftRules> ParseDriftRules(std::string_view yaml, std::string_view source) {
@@ -497,7 +467,10 @@ std::string RenderDriftHtml(const DriftReport& r) {
               core::FormatNumber(d.threshold) + "</td><td>" + (d.drifted ? "<b>DRIFT</b>" : "ok") +
               "</td>";
     }
-    body += "<td>" + OverlaidBars(c) + "</td></tr>";
+    body += "<td>" +
+            core::SvgOverlaidBars(c.reference_shares, c.current_shares, c.bins,
+                                  {"reference", "current"}) +
+            "</td></tr>";
   }
   body += "</table>";
   return core::HtmlPage("Data drift", body);

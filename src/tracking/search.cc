@@ -140,11 +140,6 @@ RE2::Options RegexOptions() {
 constexpr size_t kMaxRegexClauses = 20;
 constexpr size_t kMaxRegexBytes = 1000;
 
-// A pattern quoted in an error: its first 100 bytes.
-std::string Shown(std::string_view text) {
-  return text.size() <= 100 ? std::string(text) : std::string(text.substr(0, 97)) + "...";
-}
-
 // MLflow's RLIKE on span.attributes.K, matched against the span's JSON: the
 // attribute's key, then its string value ("K":"\"v...), ^ and $ anchoring at the value's
 // start and end. The user's pattern is grouped (an alternation stays inside the value)
@@ -263,6 +258,10 @@ std::string Describe(const Comparison& c) {
 
 }  // namespace
 
+std::string Abbreviated(std::string_view text, size_t max) {
+  return text.size() <= max ? std::string(text) : std::string(text.substr(0, max - 3)) + "...";
+}
+
 const SearchTarget& RunSearch() {
   static const SearchTarget kTarget = {
       "run",
@@ -348,8 +347,7 @@ Result<std::vector<Comparison>> ParseFilter(std::string_view filter, const Searc
   std::vector<Comparison> out;
   size_t regex_clauses = 0;
   // A long filter is quoted by its start only.
-  const std::string shown =
-      filter.size() <= 120 ? std::string(filter) : std::string(filter.substr(0, 117)) + "...";
+  const std::string shown = Abbreviated(filter, 120);
   auto bad = [&](const std::string& why) {
     return InvalidArgument("invalid filter \"" + shown + "\": " + why);
   };
@@ -490,8 +488,8 @@ Result<std::vector<Comparison>> ParseFilter(std::string_view filter, const Searc
       const bool attribute = c.kind == EntityKind::kSpan && c.key.starts_with("attributes.");
       RE2 re(attribute ? SpanAttributeRegex(c.key.substr(11), pattern) : pattern, RegexOptions());
       if (!re.ok()) {
-        return bad("invalid regular expression '" + Shown(pattern) + "' after " +
-                   Shown(Describe(c)) + " RLIKE: " + Shown(re.error()));
+        return bad("invalid regular expression '" + Abbreviated(pattern, 100) + "' after " +
+                   Abbreviated(Describe(c), 100) + " RLIKE: " + Abbreviated(re.error(), 100));
       }
     }
     if (c.kind == EntityKind::kAttribute && c.key == "prompt" &&

@@ -75,6 +75,9 @@ const SearchTarget& TraceSearch();
 // run_id -> the mlflow.sourceRun request metadata.
 void ApplyTraceAliases(EntityKind* kind, std::string* key);
 
+// `text` as quoted in an error: whole up to `max` bytes, else its start and "...".
+std::string Abbreviated(std::string_view text, size_t max);
+
 // The most clauses one filter may hold.
 inline constexpr size_t kMaxFilterClauses = 500;
 

@@ -647,8 +647,7 @@ Result<Page<TraceInfo>> TraceTables::Search(const TraceQuery& q) {
     const std::string why = at == std::string::npos
                                 ? "the database refused one of its regular expressions"
                                 : m.substr(at, std::min<size_t>(m.find('\n', at), at + 200) - at);
-    const std::string shown = q.filter.size() <= 120 ? q.filter : q.filter.substr(0, 117) + "...";
-    return InvalidArgument("invalid filter \"" + shown + "\": " + why);
+    return InvalidArgument("invalid filter \"" + Abbreviated(q.filter, 120) + "\": " + why);
   }
   return page;
 }
