@@ -1,17 +1,23 @@
-// plinth monitor drift --reference FILE (--current FILE | --log DIR [--since T] [--until T])
-//                      [--rules drift.yaml] [--json OUT] [--html OUT] [--columns A,B]
+// plinth monitor drift [MODEL] [--reference FILE] (--current FILE | --log DIR [--since T]
+//                      [--until T]) [--rules drift.yaml] [--json OUT] [--html OUT]
+//                      [--columns A,B]
 #include <cstdio>
+#include <filesystem>
 #include <tuple>
 
 #include "commands.h"
 #include "core/json.h"
+#include "ml/bundle.h"
 #include "monitor/dataset_drift.h"
 #include "monitor/prediction_log.h"
+#include "tracking_context.h"
 
 namespace plinth::cli {
 namespace {
 
 struct DriftFlags {
+  std::string model;
+  TrackingFlags tracking;
   std::string reference;
   std::string current;
   std::string log;
@@ -23,6 +29,149 @@ struct DriftFlags {
   std::vector<std::string> columns;
   CsvFlags csv;
 };
+
+// The reference data, and the model it belongs to when MODEL was given.
+struct Reference {
+  std::unique_ptr<ml::Predictor> model;
+  std::string model_name;  // MODEL as given
+  table::Table table;
+  std::string source;
+};
+
+// The model's type for its input columns, its label and its `prediction` column.
+std::map<std::string, table::DataType> ModelTypes(const ml::Predictor& p) {
+  std::map<std::string, table::DataType> types;
+  for (const table::Field& field : p.input_schema().fields()) {
+    types[field.name] = field.type;
+  }
+  const bool regression = p.task() == ml::Task::kRegression;
+  // Class labels are text wherever they are written (the log, plinth predict).
+  const table::DataType label = regression ? table::DataType::kFloat64 : table::DataType::kString;
+  if (!p.meta().target_name.empty()) {
+    types[p.meta().target_name] = label;
+  }
+  types["prediction"] = label;
+  return types;
+}
+
+bool IsText(table::DataType t) {
+  return t == table::DataType::kString || t == table::DataType::kBool;
+}
+
+// A column read as numbers where the model has text (a code of digits), or as text
+// where the model has numbers, is cast to the model's type, so both samples hold the
+// same kind of values.
+Status ConformTypes(table::Table& t, const ml::Predictor& p, const std::string& source) {
+  const std::map<std::string, table::DataType> types = ModelTypes(p);
+  std::vector<table::Field> fields = t.schema().fields();
+  std::vector<table::Column> cols;
+  bool changed = false;
+  for (size_t i = 0; i < t.num_columns(); ++i) {
+    const table::Column& col = t.column(i);
+    auto want = types.find(fields[i].name);
+    if (want == types.end() || IsText(col.type()) == IsText(want->second) ||
+        col.type() == table::DataType::kTimestamp || col.null_count() == col.size()) {
+      cols.push_back(col);
+      continue;
+    }
+    Result<table::Column> cast = col.CastTo(want->second);
+    if (!cast.ok()) {
+      return InvalidArgument(source + ": column \"" + fields[i].name + "\" holds " +
+                             (IsText(col.type()) ? "text" : "numbers") + ", the model's " +
+                             std::string(table::TypeName(want->second)) + ": " +
+                             cast.status().message());
+    }
+    fields[i].type = want->second;
+    cols.push_back(std::move(*cast));
+    changed = true;
+  }
+  if (changed) {
+    t = table::Table(table::Schema(std::move(fields)), std::move(cols));
+  }
+  return Status::Ok();
+}
+
+// Data without the model's outputs is scored by the model, so prediction drift can be
+// judged (when it has every input column; else it is left as it is).
+Status AddOutputs(table::Table& t, const ml::Predictor& p, const std::string& source) {
+  if (t.ColumnByName("prediction") != nullptr) {
+    return Status::Ok();
+  }
+  for (const table::Field& field : p.input_schema().fields()) {
+    if (t.ColumnByName(field.name) == nullptr) {
+      return Status::Ok();
+    }
+  }
+  Result<table::Table> scored = ml::AppendPredictions(p, t);
+  if (!scored.ok()) {
+    return InvalidArgument(source + ": scoring it with the model: " + scored.status().message());
+  }
+  t = std::move(*scored);
+  return Status::Ok();
+}
+
+Result<Reference> LoadReference(const DriftFlags& f, const table::CsvOptions& csv) {
+  Reference ref;
+  ref.source = f.reference;
+  if (!f.model.empty()) {
+    PLINTH_ASSIGN_OR_RETURN(std::string dir, ResolveModel(f.model, f.tracking));
+    Result<std::unique_ptr<ml::Predictor>> model = ml::Predictor::Load(dir);
+    if (!model.ok()) {
+      return model.status();
+    }
+    ref.model = std::move(*model);
+    ref.model_name = f.model;
+    if (ref.source.empty()) {
+      ref.source = (std::filesystem::path(dir) / ml::kReferenceSetFile).string();
+      std::error_code ec;
+      if (!std::filesystem::is_regular_file(ref.source, ec)) {
+        return InvalidArgument(f.model + ": the model has no reference set (" +
+                               std::string(ml::kReferenceSetFile) +
+                               ": trained before Plinth wrote one, imported, or with "
+                               "monitoring.reference_rows: 0); pass --reference FILE");
+      }
+    }
+  }
+  PLINTH_ASSIGN_OR_RETURN(table::CsvTable read, table::ReadCsv(ref.source, csv));
+  ReportSkippedLines(read.info, csv);
+  ref.table = std::move(read.table);
+  if (ref.model) {
+    PLINTH_RETURN_IF_ERROR(ConformTypes(ref.table, *ref.model, ref.source));
+    PLINTH_RETURN_IF_ERROR(AddOutputs(ref.table, *ref.model, ref.source));
+  }
+  return ref;
+}
+
+// The columns compared by default: with a model, its input columns, its label and its
+// outputs that both samples have; without one, every column of the reference (with
+// --log: the logged features and outputs).
+std::vector<std::string> DefaultColumns(const Reference& ref, const table::Table& current,
+                                        const std::vector<std::string>& logged_features) {
+  std::vector<std::string> columns;
+  auto both = [&](const std::string& name) {
+    return ref.table.ColumnByName(name) != nullptr && current.ColumnByName(name) != nullptr;
+  };
+  if (ref.model) {
+    for (const table::Field& field : ref.model->input_schema().fields()) {
+      columns.push_back(field.name);  // a missing one is an error, named
+    }
+    const std::string& target = ref.model->meta().target_name;
+    if (!target.empty() && both(target)) {
+      columns.push_back(target);
+    }
+  } else if (!logged_features.empty()) {
+    columns = logged_features;
+  } else {
+    return {};  // all of the reference's
+  }
+  for (size_t i = 0; i < current.num_columns(); ++i) {
+    const std::string& name = current.schema().field(i).name;
+    if (monitor::RoleOf(name, {}) == monitor::Role::kPrediction && both(name)) {
+      columns.push_back(name);
+    }
+  }
+  return columns;
+}
 
 int RunDrift(const DriftFlags& f) {
   auto csv = ToCsvOptions(f.csv);
@@ -37,13 +186,13 @@ int RunDrift(const DriftFlags& f) {
     }
     rules = std::move(*read);
   }
-  auto reference = table::ReadCsv(f.reference, *csv);
-  if (!reference.ok()) {
-    return ReportError(reference.status());
+  Result<Reference> ref = LoadReference(f, *csv);
+  if (!ref.ok()) {
+    return ReportError(ref.status());
   }
-  ReportSkippedLines(reference->info, *csv);
+  const std::string target = ref->model ? ref->model->meta().target_name : std::string();
   table::Table current;
-  std::vector<std::string> columns = f.columns;
+  std::vector<std::string> logged_features;
   std::string current_source = f.current;
   if (!f.log.empty()) {
     // A window of the prediction log: its features are what is compared.
@@ -66,20 +215,20 @@ int RunDrift(const DriftFlags& f) {
       std::fprintf(stderr, "plinth: warning: %lld malformed log lines skipped, first: %s\n",
                    static_cast<long long>(log->skipped_lines), log->skipped.front().c_str());
     }
-    if (columns.empty()) {
-      // The features, and prediction drift where the reference has the model's outputs too
-      // (as `plinth predict` names them: prediction, probability_<label>).
-      columns = log->features;
-      for (size_t i = 0; i < log->table.num_columns(); ++i) {
-        const std::string& name = log->table.schema().field(i).name;
-        const bool output = name == "prediction" || name.starts_with("probability_");
-        if (output && reference->table.ColumnByName(name) != nullptr) {
-          columns.push_back(name);
-        }
+    std::string labelled;
+    if (!target.empty()) {
+      // Ground truth from /feedback, joined by request id and row: target drift.
+      Result<monitor::Feedback> feedback = monitor::ReadFeedback(f.log);
+      if (!feedback.ok()) {
+        return ReportError(feedback.status());
       }
+      const int64_t found = monitor::JoinFeedback(*log, *feedback, target,
+                                                  ref->model->task() == ml::Task::kRegression);
+      labelled = ", " + std::to_string(found) + " labelled";
     }
+    logged_features = log->features;
     current = std::move(log->table);
-    current_source = f.log + " (" + std::to_string(log->lines) + " requests" +
+    current_source = f.log + " (" + std::to_string(log->lines) + " requests" + labelled +
                      (f.since.empty() ? "" : " since " + f.since) +
                      (f.until.empty() ? "" : " until " + f.until) + ")";
   } else {
@@ -90,14 +239,28 @@ int RunDrift(const DriftFlags& f) {
     ReportSkippedLines(read->info, *csv);
     current = std::move(read->table);
   }
-  auto report = monitor::CompareTables(reference->table, current, rules, columns);
+  if (ref->model) {
+    for (Status s : {ConformTypes(current, *ref->model, current_source),
+                     AddOutputs(current, *ref->model, current_source)}) {
+      if (!s.ok()) {
+        return ReportError(s);
+      }
+    }
+  }
+  const std::vector<std::string> columns =
+      f.columns.empty() ? DefaultColumns(*ref, current, logged_features) : f.columns;
+  auto report = monitor::CompareTables(ref->table, current, rules, columns, target);
   if (!report.ok()) {
     return ReportError(report.status());
   }
-  report->reference_source = f.reference;
+  report->reference_source = ref->source;
   report->current_source = current_source;
   if (!f.json_out.empty()) {
-    Status s = WriteOutput(f.json_out, core::DumpJson(monitor::DriftReportToJson(*report)) + "\n");
+    core::Json json = monitor::DriftReportToJson(*report);
+    if (ref->model) {
+      json["model"] = {{"name", ref->model->meta().name}, {"source", ref->model_name}};
+    }
+    Status s = WriteOutput(f.json_out, core::DumpJson(json) + "\n");
     if (!s.ok()) {
       return ReportError(s);
     }
@@ -113,7 +276,7 @@ int RunDrift(const DriftFlags& f) {
   }
   if (report->compared == 0) {  // never reported as "no drift"
     return ReportError(
-        InvalidArgument("not enough data: no column has " + std::to_string(rules.min_values) +
+        InvalidArgument("not enough data: no feature has " + std::to_string(rules.min_values) +
                         " values in both samples (min_values), so drift could not be judged"));
   }
   return report->dataset_drift ? kExitCheckFailed : kExitOk;
@@ -127,13 +290,18 @@ void RegisterMonitor(CLI::App& app, Runner& run) {
   auto flags = std::make_shared<DriftFlags>();
   CLI::App* cmd = monitor->add_subcommand(
       "drift",
-      "Data drift of a current CSV file against a reference one, per column with Evidently's "
-      "tests; exit 1 when the dataset drifts");
-  cmd->add_option("--reference", flags->reference, "the reference data (CSV, .csv.gz)")->required();
+      "Data, prediction and target drift of current data (a CSV file or a window of the "
+      "prediction log) against a model's reference set, per column with Evidently's tests; "
+      "exit 1 when the dataset drifts");
+  AddModelArgument(*cmd, flags->model, false);
+  AddTrackingUriFlag(*cmd, flags->tracking);
+  cmd->add_option("--reference", flags->reference,
+                  "the reference data (CSV, .csv.gz); default: the model's reference set");
   auto* current = cmd->add_option("--current", flags->current, "the current data (CSV, .csv.gz)");
   auto* log = cmd->add_option(
       "--log", flags->log,
-      "the current data from plinth serve's prediction log directory (its features)");
+      "the current data from plinth serve's prediction log directory (its features and "
+      "outputs, and with MODEL the labels sent to /feedback)");
   current->excludes(log);
   cmd->add_option("--since", flags->since, "with --log: requests from this time (UTC, ISO 8601)")
       ->needs(log);
@@ -149,6 +317,9 @@ void RegisterMonitor(CLI::App& app, Runner& run) {
   cmd->callback([flags, &run] {
     if (flags->current.empty() && flags->log.empty()) {
       throw CLI::ValidationError("--current or --log", "one of them is required");
+    }
+    if (flags->model.empty() && flags->reference.empty()) {
+      throw CLI::ValidationError("MODEL or --reference", "one of them is required");
     }
     run = [flags] { return RunDrift(*flags); };
   });

@@ -12,11 +12,11 @@ void AddTrackingUriFlag(CLI::App& cmd, TrackingFlags& flags) {
                  "$PLINTH_TRACKING_URI, $MLFLOW_TRACKING_URI, or the project's .plinth/plinth.db)");
 }
 
-void AddModelArgument(CLI::App& cmd, std::string& model) {
+void AddModelArgument(CLI::App& cmd, std::string& model, bool required) {
   cmd.add_option("MODEL", model,
                  "a bundle directory (or an MLflow xgboost-flavor model), models:/NAME/VERSION, "
                  "models:/NAME@ALIAS, models:/<model_id> or runs:/RUN_ID/PATH")
-      ->required();
+      ->required(required);
 }
 
 Result<TrackingContext> OpenTracking(const TrackingFlags& flags, bool required) {

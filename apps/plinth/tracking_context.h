@@ -16,7 +16,7 @@ struct TrackingFlags {
 };
 void AddTrackingUriFlag(CLI::App& cmd, TrackingFlags& flags);
 // The MODEL argument of the commands that load a bundle (see ResolveModel).
-void AddModelArgument(CLI::App& cmd, std::string& model);
+void AddModelArgument(CLI::App& cmd, std::string& model, bool required = true);
 
 using TrackingContext = tracking::TrackingClient;  // not ok() when nothing is configured
 

@@ -14,6 +14,7 @@
 #include "core/stale.h"
 #include "ml/metrics.h"
 #include "ml/mlflow_model.h"
+#include "table/csv_writer.h"
 
 namespace plinth::ml {
 namespace {
@@ -241,8 +242,47 @@ Status CheckBundleTarget(const std::string& dir) {
   return Status::Ok();
 }
 
-Status WriteBundle(const std::string& dir, const Predictor& predictor,
-                   const core::Json& reference) {
+Result<table::Table> AppendPredictions(const Predictor& predictor, const table::Table& rows) {
+  PLINTH_ASSIGN_OR_RETURN(Prediction p, predictor.Predict(rows));
+  std::vector<table::Field> fields = rows.schema().fields();
+  std::vector<table::Column> cols;
+  for (size_t i = 0; i < rows.num_columns(); ++i) {
+    cols.push_back(rows.column(i));
+  }
+  auto add = [&](std::string name, table::Column col) -> Status {
+    if (rows.ColumnByName(name) != nullptr) {
+      return InvalidArgument("the data has a column \"" + name +
+                             "\", the name of one of the model's outputs");
+    }
+    fields.push_back({std::move(name), col.type()});
+    cols.push_back(std::move(col));
+    return Status::Ok();
+  };
+  table::Column prediction(p.task == Task::kRegression ? table::DataType::kFloat64
+                                                       : table::DataType::kString);
+  prediction.Reserve(p.rows);
+  for (int64_t r = 0; r < p.rows; ++r) {
+    if (p.task == Task::kRegression) {
+      prediction.AppendDouble(p.values[static_cast<size_t>(r)]);
+    } else {
+      prediction.AppendString(predictor.class_labels()[static_cast<size_t>(p.classes[r])]);
+    }
+  }
+  PLINTH_RETURN_IF_ERROR(add("prediction", std::move(prediction)));
+  for (int k = 0; k < p.num_classes && p.task != Task::kRegression; ++k) {
+    table::Column proba(table::DataType::kFloat64);
+    proba.Reserve(p.rows);
+    for (int64_t r = 0; r < p.rows; ++r) {
+      proba.AppendDouble(p.proba[static_cast<size_t>(r * p.num_classes + k)]);
+    }
+    PLINTH_RETURN_IF_ERROR(
+        add("probability_" + predictor.class_labels()[static_cast<size_t>(k)], std::move(proba)));
+  }
+  return table::Table(table::Schema(std::move(fields)), std::move(cols));
+}
+
+Status WriteBundle(const std::string& dir, const Predictor& predictor, const core::Json& reference,
+                   const table::Table* reference_set) {
   const fs::path target = BundleTarget(dir);
   PLINTH_ASSIGN_OR_RETURN(core::LockedTempDir locked, MakeBundleTemporary(target));
   const std::string tmp = locked.path();
@@ -259,6 +299,11 @@ Status WriteBundle(const std::string& dir, const Predictor& predictor,
   }
   if (s.ok() && !reference.is_null()) {
     s = core::WriteJsonFile(tmp + "/reference.json", reference);
+  }
+  if (s.ok() && reference_set != nullptr) {
+    table::CsvWriteOptions csv;
+    csv.gzip = true;
+    s = table::WriteCsv(*reference_set, tmp + "/" + std::string(kReferenceSetFile), csv);
   }
   if (s.ok()) {
     s = core::AtomicWriteFile(tmp + "/MLmodel", MlmodelText(meta));

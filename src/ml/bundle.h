@@ -6,7 +6,9 @@
 //                      (ml::BundleMeta, ml/bundle_meta.h)
 //   preprocess.json    the fitted Preprocessor
 //   model.ubj | model.pt  the model in its library's own format
-//   reference.json     the profile of the training split (drift reference)
+//   reference.json     the profile of the training split (quick drift checks)
+//   reference.csv.gz   the reference set: a sample of held-out rows with the
+//                      model's outputs on them (the monitoring reference)
 //   MLmodel            MLflow model metadata
 //
 // A Predictor holds a loaded bundle: preprocessing plus model. It is
@@ -77,12 +79,22 @@ class Predictor {
   std::unique_ptr<Model> model_;
 };
 
+// The reference set's file in a bundle (docs/FORMATS.md).
+inline constexpr std::string_view kReferenceSetFile = "reference.csv.gz";
+
+// `rows` with the model's outputs appended as `plinth predict` writes them: `prediction`
+// (the class label, or the value) and, for classifiers, `probability_<label>` per class.
+// kInvalidArgument when `rows` already has a column of one of those names.
+Result<table::Table> AppendPredictions(const Predictor& predictor, const table::Table& rows);
+
 // Writes a bundle for `predictor` into `dir`: every file is written to a
 // sibling temporary directory first, which then replaces `dir` in one
 // rename, so readers see the old bundle or the new one, never a mix.
 // plinth-model.json holds the predictor's meta; `reference` (a profile's
-// JSON) is written when it is not null.
-Status WriteBundle(const std::string& dir, const Predictor& predictor, const core::Json& reference);
+// JSON) is written when it is not null, and `reference_set` (kReferenceSetFile) when
+// given.
+Status WriteBundle(const std::string& dir, const Predictor& predictor, const core::Json& reference,
+                   const table::Table* reference_set = nullptr);
 
 // Checks, before any work, that WriteBundle(`dir`) can succeed as far as the
 // file system tells: `dir` is absent or a bundle, and a temporary can be made

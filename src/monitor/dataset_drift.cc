@@ -250,8 +250,28 @@ Result<DriftRules> ReadDriftRules(const std::string& path) {
   return ParseDriftRules(text, path);
 }
 
+std::string_view RoleName(Role role) {
+  switch (role) {
+    case Role::kFeature:
+      return "feature";
+    case Role::kPrediction:
+      return "prediction";
+    case Role::kTarget:
+      return "target";
+  }
+  return "feature";
+}
+
+Role RoleOf(std::string_view column, std::string_view target) {
+  if (column == "prediction" || column.starts_with("probability_")) {
+    return Role::kPrediction;
+  }
+  return !target.empty() && column == target ? Role::kTarget : Role::kFeature;
+}
+
 Result<DriftReport> CompareTables(const table::Table& reference, const table::Table& current,
-                                  const DriftRules& rules, const std::vector<std::string>& only) {
+                                  const DriftRules& rules, const std::vector<std::string>& only,
+                                  std::string_view target) {
   DriftReport report;
   report.reference_rows = reference.num_rows();
   report.current_rows = current.num_rows();
@@ -286,6 +306,7 @@ Result<DriftReport> CompareTables(const table::Table& reference, const table::Ta
     if (rule != rules.columns.end() && rule->second.ignore) {
       ColumnReport skipped;
       skipped.name = name;
+      skipped.role = RoleOf(name, target);
       skipped.numeric = reference.column(i).type() != table::DataType::kString &&
                         reference.column(i).type() != table::DataType::kBool;
       skipped.skipped = "ignored by the rules";
@@ -323,6 +344,7 @@ Result<DriftReport> CompareTables(const table::Table& reference, const table::Ta
         const std::string& name = reference.schema().field(jobs[j].ref_index).name;
         ColumnReport& c = columns[j];
         c.name = name;
+        c.role = RoleOf(name, target);
         std::optional<Sample> ref = SampleOf(reference.column(jobs[j].ref_index)),
                               cur = SampleOf(*jobs[j].current);
         if (!ref || !cur) {
@@ -360,9 +382,24 @@ Result<DriftReport> CompareTables(const table::Table& reference, const table::Ta
   }
   for (size_t j = 0; j < jobs.size(); ++j) {
     PLINTH_RETURN_IF_ERROR(errors[j]);
-    if (columns[j].skipped.empty()) {
-      ++report.compared;
-      report.drifted += columns[j].drift.drifted ? 1 : 0;
+    const ColumnReport& c = columns[j];
+    if (!c.skipped.empty()) {
+      continue;
+    }
+    switch (c.role) {
+      case Role::kFeature:
+        ++report.compared;
+        report.drifted += c.drift.drifted ? 1 : 0;
+        break;
+      case Role::kPrediction:
+        report.prediction_drift = report.prediction_drift.value_or(false) || c.drift.drifted;
+        if (c.name == "prediction") {
+          report.prediction_score = c.drift.score;
+        }
+        break;
+      case Role::kTarget:
+        report.target_drift = c.drift.drifted;
+        break;
     }
   }
   // The ignored columns back in their places.
@@ -380,7 +417,9 @@ Result<DriftReport> CompareTables(const table::Table& reference, const table::Ta
 core::Json DriftReportToJson(const DriftReport& r) {
   core::Json cols = core::Json::array();
   for (const ColumnReport& c : r.columns) {
-    core::Json j = {{"column", c.name}, {"type", c.numeric ? "numeric" : "categorical"}};
+    core::Json j = {{"column", c.name},
+                    {"role", RoleName(c.role)},
+                    {"type", c.numeric ? "numeric" : "categorical"}};
     if (!c.skipped.empty()) {
       j["skipped"] = c.skipped;
     } else {
@@ -404,17 +443,39 @@ core::Json DriftReportToJson(const DriftReport& r) {
         {"bins", c.bins}, {"reference", c.reference_shares}, {"current", c.current_shares}};
     cols.push_back(std::move(j));
   }
-  return {{"reference", {{"source", r.reference_source}, {"rows", r.reference_rows}}},
-          {"current", {{"source", r.current_source}, {"rows", r.current_rows}}},
-          {"columns_compared", r.compared},
-          {"columns_drifted", r.drifted},
-          {"drifted_share", r.share},
-          {"drift_share", r.drift_share},
-          {"dataset_drift", r.dataset_drift},
-          {"verdict", r.compared == 0   ? "not enough data"
-                      : r.dataset_drift ? "drift"
-                                        : "no drift"},
-          {"columns", std::move(cols)}};
+  return {
+      {"reference", {{"source", r.reference_source}, {"rows", r.reference_rows}}},
+      {"current", {{"source", r.current_source}, {"rows", r.current_rows}}},
+      {"columns_compared", r.compared},
+      {"columns_drifted", r.drifted},
+      {"drifted_share", r.share},
+      {"drift_share", r.drift_share},
+      {"dataset_drift", r.dataset_drift},
+      {"prediction_drift", r.prediction_drift ? core::Json(*r.prediction_drift) : nullptr},
+      {"prediction_drift_score", r.prediction_score ? core::Json(*r.prediction_score) : nullptr},
+      {"target_drift", r.target_drift ? core::Json(*r.target_drift) : nullptr},
+      {"verdict", r.compared == 0   ? "not enough data"
+                  : r.dataset_drift ? "drift"
+                                    : "no drift"},
+      {"columns", std::move(cols)}};
+}
+
+// A column's name, with its role when it is not a feature: "income (target)".
+std::string Named(const ColumnReport& c) {
+  return c.role == Role::kFeature ? c.name : c.name + " (" + std::string(RoleName(c.role)) + ")";
+}
+
+// The prediction and target drift verdicts, when they were judged.
+std::string OutputsLine(const DriftReport& r) {
+  std::string out;
+  if (r.prediction_drift) {
+    out += std::string("prediction drift ") + (*r.prediction_drift ? "DETECTED" : "not detected");
+  }
+  if (r.target_drift) {
+    out += std::string(out.empty() ? "" : "; ") + "target drift " +
+           (*r.target_drift ? "DETECTED" : "not detected");
+  }
+  return out.empty() ? out : out + "\n";
 }
 
 std::string FormatDriftText(const DriftReport& r) {
@@ -423,14 +484,14 @@ std::string FormatDriftText(const DriftReport& r) {
                     {false, false, false, true, true, false, true, true});
   for (const ColumnReport& c : r.columns) {
     if (!c.skipped.empty()) {
-      t.AddRow({c.name, c.numeric ? "num" : "cat", "-", "-", "-", c.skipped, "-", "-"});
+      t.AddRow({Named(c), c.numeric ? "num" : "cat", "-", "-", "-", c.skipped, "-", "-"});
       continue;
     }
     const ColumnDrift& d = c.drift;
     const double missing =
         static_cast<double>(d.current_missing) /
         static_cast<double>(std::max<int64_t>(1, d.current_values + d.current_missing));
-    t.AddRow({c.name, c.numeric ? "num" : "cat", std::string(MethodName(d.method)), Score(d),
+    t.AddRow({Named(c), c.numeric ? "num" : "cat", std::string(MethodName(d.method)), Score(d),
               core::FormatNumber(d.threshold), d.drifted ? "DRIFT" : "ok", Share(missing),
               c.numeric ? "" : std::to_string(d.new_categories)});
   }
@@ -438,11 +499,12 @@ std::string FormatDriftText(const DriftReport& r) {
          r.current_source + " (" + std::to_string(r.current_rows) + " rows)\n\n" + t.Render(72) +
          "\n" +
          (r.compared == 0
-              ? std::string("no column compared: dataset drift unknown (not enough data)\n")
+              ? std::string("no feature compared: dataset drift unknown (not enough data)\n")
               : std::to_string(r.drifted) + " of " + std::to_string(r.compared) +
-                    " columns drifted (" + Share(r.share) + "); dataset drift " +
+                    " features drifted (" + Share(r.share) + "); dataset drift " +
                     (r.dataset_drift ? "DETECTED" : "not detected") + " (at " +
-                    Share(r.drift_share) + " or more)\n");
+                    Share(r.drift_share) + " or more)\n") +
+         OutputsLine(r);
 }
 
 std::string RenderDriftHtml(const DriftReport& r) {
@@ -452,13 +514,14 @@ std::string RenderDriftHtml(const DriftReport& r) {
                      " rows, current)</p><p><b>" + std::to_string(r.drifted) + " of " +
                      std::to_string(r.compared) + " columns drifted (" + Share(r.share) +
                      "): dataset drift " + (r.dataset_drift ? "DETECTED" : "not detected") +
-                     "</b> (threshold " + Share(r.drift_share) +
-                     ").</p><p><span style=\"color:#4c78a8\">&#9632; reference</span> "
+                     "</b> (threshold " + Share(r.drift_share) + ")." +
+                     core::EscapeHtml(OutputsLine(r)) +
+                     "</p><p><span style=\"color:#4c78a8\">&#9632; reference</span> "
                      "<span style=\"color:#f58518\">&#9632; current</span></p>"
                      "<table><tr><th>column</th><th>test</th><th>score</th><th>threshold</th>"
                      "<th>drift</th><th>distributions</th></tr>";
   for (const ColumnReport& c : r.columns) {
-    body += "<tr><td>" + core::EscapeHtml(c.name) + "</td>";
+    body += "<tr><td>" + core::EscapeHtml(Named(c)) + "</td>";
     if (!c.skipped.empty()) {
       body += "<td colspan=\"4\">" + core::EscapeHtml(c.skipped) + "</td>";
     } else {

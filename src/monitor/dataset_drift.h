@@ -41,8 +41,17 @@ struct DriftRules {
 Result<DriftRules> ParseDriftRules(std::string_view yaml, std::string_view source);
 Result<DriftRules> ReadDriftRules(const std::string& path);
 
+// What a compared column is: an input feature (counted in the dataset drift share), one
+// of the model's outputs (prediction drift: `prediction`, `probability_<label>`) or the
+// label (target drift). Only features decide dataset drift.
+enum class Role { kFeature, kPrediction, kTarget };
+std::string_view RoleName(Role role);  // feature, prediction, target
+// The role by name: `prediction` and `probability_*` are outputs, `target` the label.
+Role RoleOf(std::string_view column, std::string_view target);
+
 struct ColumnReport {
   std::string name;
+  Role role = Role::kFeature;
   bool numeric = true;
   // Empty when compared; else why not ("not enough data: 12 values in the current
   // sample, 30 needed", "ignored by the rules", "timestamps are not compared").
@@ -58,18 +67,24 @@ struct DriftReport {
   std::string reference_source, current_source;
   int64_t reference_rows = 0, current_rows = 0;
   std::vector<ColumnReport> columns;
-  int64_t compared = 0, drifted = 0;
-  double share = 0;  // drifted / compared
+  int64_t compared = 0, drifted = 0;  // features
+  double share = 0;                   // drifted / compared
   double drift_share = 0.5;
   bool dataset_drift = false;
+  // The model's outputs: drifted when one of them drifts (nullopt: none compared).
+  std::optional<bool> prediction_drift;
+  std::optional<double> prediction_score;  // the `prediction` column's score
+  std::optional<bool> target_drift;        // the label, when both samples have it
 };
 
 // Compares every column of `reference` (present in `current` with a comparable type:
 // kInvalidArgument naming a column that is missing or of another kind). `only`, when
-// not empty, restricts the comparison to those columns (each must exist).
+// not empty, restricts the comparison to those columns (each must exist). Columns are
+// features unless `target` names the label column or RoleOf calls them outputs.
 Result<DriftReport> CompareTables(const table::Table& reference, const table::Table& current,
                                   const DriftRules& rules,
-                                  const std::vector<std::string>& only = {});
+                                  const std::vector<std::string>& only = {},
+                                  std::string_view target = {});
 
 core::Json DriftReportToJson(const DriftReport& report);
 std::string FormatDriftText(const DriftReport& report);

@@ -143,6 +143,26 @@ Result<Json> ValuesOf(const Json& v, int64_t rows) {
   return v;
 }
 
+// Calls fn(line, line number, cut) for each non-empty line of `text`; `cut` when it is
+// the last one and has no line end (a segment being written may end in half a line).
+template <typename Fn>
+void ForEachLine(std::string_view text, Fn fn) {
+  int64_t line_no = 0;
+  for (size_t start = 0; start < text.size();) {
+    size_t end = text.find('\n', start);
+    const bool cut = end == std::string::npos;
+    if (cut) {
+      end = text.size();
+    }
+    const std::string_view line(text.data() + start, end - start);
+    start = end + 1;
+    ++line_no;
+    if (!line.empty()) {
+      fn(line, line_no, cut);
+    }
+  }
+}
+
 // Reads segments into one table.
 class Reader {
  public:
@@ -150,19 +170,7 @@ class Reader {
 
   void Segment(std::string_view text, const std::string& path) {
     ++out_.files;
-    int64_t line_no = 0;
-    for (size_t start = 0; start < text.size();) {
-      size_t end = text.find('\n', start);
-      const bool cut = end == std::string::npos;
-      if (cut) {
-        end = text.size();
-      }
-      const std::string_view line(text.data() + start, end - start);
-      start = end + 1;
-      ++line_no;
-      if (line.empty()) {
-        continue;
-      }
+    ForEachLine(text, [&](std::string_view line, int64_t line_no, bool cut) {
       auto skip = [&](const std::string& why) {
         ++out_.skipped_lines;
         if (out_.skipped.size() < kShownSkips) {
@@ -172,7 +180,7 @@ class Reader {
       Result<Json> j = core::ParseJson(line, "line", kMaxLineDepth);
       if (!j.ok() || !j->is_object()) {
         skip(cut ? "a cut last line" : "not a JSON object");
-        continue;
+        return;
       }
       auto time = j->find("time");
       auto rows_it = j->find("rows");
@@ -181,17 +189,17 @@ class Reader {
       if (time == j->end() || !time->is_string() ||
           !table::ParseTimestamp(time->get_ref<const std::string&>(), us)) {
         skip("no time");
-        continue;
+        return;
       }
       // At least one feature, whose array bounds `rows` by the line's own size.
       if (rows_it == j->end() || !rows_it->is_number_unsigned() || features == j->end() ||
           !features->is_object() || features->empty()) {
         skip("no rows or features");
-        continue;
+        return;
       }
       if ((window_.since_us && us < *window_.since_us) ||
           (window_.until_us && us >= *window_.until_us)) {
-        continue;
+        return;
       }
       const int64_t rows = rows_it->get<int64_t>();
       // Every column is checked before any is added, so a bad line adds nothing.
@@ -227,8 +235,23 @@ class Reader {
       }
       if (!bad.ok()) {
         skip(bad.message());
-        continue;
+        return;
       }
+      LogRequest request;
+      request.time_us = us;
+      request.rows = rows;
+      auto latency = j->find("latency_ms");
+      request.latency_ms =
+          latency != j->end() && latency->is_number() ? latency->get<double>() : std::nan("");
+      auto id = j->find("request_id");
+      if (id != j->end() && id->is_string()) {
+        request.request_id = id->get<std::string>();
+      }
+      auto version = j->find("model_version");
+      if (version != j->end() && version->is_string()) {
+        request.model_version = version->get<std::string>();
+      }
+      out_.requests.push_back(std::move(request));
       for (const auto& [name, values] : columns) {
         const bool feature = name != "prediction" && !name.starts_with("probability_");
         if (!feature && std::find(extra_.begin(), extra_.end(), name) == extra_.end()) {
@@ -239,7 +262,7 @@ class Reader {
       table_.EndLine(rows);
       ++out_.lines;
       out_.rows += rows;
-    }
+    });
   }
 
   LogRead Finish() {
@@ -274,7 +297,10 @@ Result<int64_t> ParseLogTime(std::string_view text, std::string_view flag) {
   return us;
 }
 
-Result<LogRead> ReadPredictionLog(const std::string& dir, const LogWindow& window) {
+namespace {
+
+// The segments of `dir` whose names start with `prefix`, sorted (regular files only).
+Result<std::vector<std::string>> Segments(const std::string& dir, std::string_view prefix) {
   namespace fs = std::filesystem;
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {
@@ -283,26 +309,118 @@ Result<LogRead> ReadPredictionLog(const std::string& dir, const LogWindow& windo
   std::vector<std::string> segments;
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     const std::string name = e.path().filename().string();
-    if (name.starts_with("predictions-") &&
-        (name.ends_with(".jsonl") || name.ends_with(".jsonl.partial")) && e.is_regular_file(ec)) {
+    if (name.starts_with(prefix) &&
+        (name.ends_with(".jsonl") || name.ends_with(".jsonl.partial")) && e.is_regular_file(ec) &&
+        !e.is_symlink(ec)) {
       segments.push_back(e.path().string());
     }
   }
   if (ec) {
     return IoError("prediction log " + dir + ": " + ec.message());
   }
+  std::sort(segments.begin(), segments.end());
+  return segments;
+}
+
+}  // namespace
+
+Result<LogRead> ReadPredictionLog(const std::string& dir, const LogWindow& window) {
+  PLINTH_ASSIGN_OR_RETURN(std::vector<std::string> segments, Segments(dir, "predictions-"));
   if (segments.empty()) {
     return InvalidArgument("prediction log " + dir +
                            ": no predictions-*.jsonl segment (is it plinth serve's "
                            "--prediction-log directory?)");
   }
-  std::sort(segments.begin(), segments.end());
   Reader reader(window);
   for (const std::string& path : segments) {
     PLINTH_ASSIGN_OR_RETURN(std::string text, core::ReadFile(path));
     reader.Segment(text, path);
   }
   return reader.Finish();
+}
+
+std::string FeedbackKey(std::string_view request_id, int64_t row) {
+  std::string key(request_id);
+  key += '\n';
+  key += std::to_string(row);
+  return key;
+}
+
+void ParseFeedback(std::string_view text, const std::string& path, Feedback& out) {
+  ++out.files;
+  ForEachLine(text, [&](std::string_view line, int64_t line_no, bool cut) {
+    Result<Json> j = core::ParseJson(line, "line", kMaxLineDepth);
+    const Json* id = nullptr;
+    const Json* row = nullptr;
+    const Json* label = nullptr;
+    if (j.ok() && j->is_object()) {
+      auto field = [&](const char* key) {
+        auto it = j->find(key);
+        return it == j->end() ? nullptr : &*it;
+      };
+      id = field("request_id");
+      row = field("row");
+      label = field("label");
+    }
+    if (id == nullptr || row == nullptr || label == nullptr || !id->is_string() ||
+        !row->is_number_unsigned() || label->is_null() || label->is_structured()) {
+      ++out.skipped_lines;
+      if (out.skipped.size() < kShownSkips) {
+        out.skipped.push_back(path + ":" + std::to_string(line_no) + ": " +
+                              (cut ? "a cut last line" : "not a feedback line"));
+      }
+      return;
+    }
+    ++out.lines;
+    out.labels[FeedbackKey(id->get<std::string>(), row->get<int64_t>())] =
+        label->is_string() ? label->get<std::string>() : label->dump();
+  });
+}
+
+Result<Feedback> ReadFeedback(const std::string& dir) {
+  PLINTH_ASSIGN_OR_RETURN(std::vector<std::string> segments, Segments(dir, "feedback-"));
+  Feedback out;
+  for (const std::string& path : segments) {
+    PLINTH_ASSIGN_OR_RETURN(std::string text, core::ReadFile(path));
+    ParseFeedback(text, path, out);
+  }
+  return out;
+}
+
+int64_t JoinFeedback(LogRead& log, const Feedback& feedback, const std::string& name,
+                     bool numeric) {
+  table::Column col(numeric ? table::DataType::kFloat64 : table::DataType::kString);
+  col.Reserve(log.table.num_rows());
+  int64_t found = 0;
+  for (const LogRequest& r : log.requests) {
+    for (int64_t i = 0; i < r.rows; ++i) {
+      auto it = r.request_id.empty() ? feedback.labels.end()
+                                     : feedback.labels.find(FeedbackKey(r.request_id, i));
+      double v = 0;
+      if (it == feedback.labels.end() || (numeric && !table::ParseFloat64(it->second, v))) {
+        col.AppendNull();
+        continue;
+      }
+      ++found;
+      if (numeric) {
+        col.AppendDouble(v);
+      } else {
+        col.AppendString(it->second);
+      }
+    }
+  }
+  std::vector<table::Field> fields = log.table.schema().fields();
+  std::vector<table::Column> cols;
+  for (size_t i = 0; i < log.table.num_columns(); ++i) {
+    if (fields[i].name != name) {
+      cols.push_back(log.table.column(i));
+    }
+  }
+  std::erase_if(fields, [&](const table::Field& f) { return f.name == name; });
+  fields.push_back({name, col.type()});
+  cols.push_back(std::move(col));
+  log.table = table::Table(table::Schema(std::move(fields)), std::move(cols));
+  return found;
 }
 
 Result<LogRead> ParsePredictionLog(std::string_view text, const LogWindow& window) {

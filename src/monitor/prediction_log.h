@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/status.h"
@@ -20,8 +21,18 @@ struct LogWindow {
   std::optional<int64_t> until_us;  // exclusive
 };
 
+// One request line: its rows are the next `rows` rows of the table.
+struct LogRequest {
+  int64_t time_us = 0;
+  double latency_ms = 0;  // NaN when the line has none
+  int64_t rows = 0;
+  std::string request_id;
+  std::string model_version;
+};
+
 struct LogRead {
   table::Table table;
+  std::vector<LogRequest> requests;   // in table order
   std::vector<std::string> features;  // the feature columns, in the order first logged
   int64_t files = 0;
   int64_t lines = 0;  // request lines read in the window
@@ -38,6 +49,27 @@ Result<LogRead> ReadPredictionLog(const std::string& dir, const LogWindow& windo
 
 // One segment's text (the fuzz target's entry; "<log>" names it in skipped lines).
 Result<LogRead> ParsePredictionLog(std::string_view text, const LogWindow& window = {});
+
+// Ground truth sent to `POST /feedback` (feedback-*.jsonl segments): the label of row
+// `row` of request `request_id`, as text (numbers as their JSON text).
+struct Feedback {
+  std::unordered_map<std::string, std::string> labels;  // FeedbackKey -> label
+  int64_t files = 0;
+  int64_t lines = 0;
+  int64_t skipped_lines = 0;
+  std::vector<std::string> skipped;  // the first 5: "FILE:LINE: why"
+};
+std::string FeedbackKey(std::string_view request_id, int64_t row);
+
+// Every feedback segment of `dir` (none is no error). A later label of the same row
+// replaces an earlier one.
+Result<Feedback> ReadFeedback(const std::string& dir);
+void ParseFeedback(std::string_view text, const std::string& path, Feedback& out);
+
+// Adds column `name` to `log`: each row's label from `feedback`, or null. Numbers when
+// `numeric` (a label that does not read as one is null), else text. Returns how many
+// rows got a label.
+int64_t JoinFeedback(LogRead& log, const Feedback& feedback, const std::string& name, bool numeric);
 
 // "2026-12-03T11:25:34Z" (or a date, or with fractional seconds) as microseconds.
 Result<int64_t> ParseLogTime(std::string_view text, std::string_view flag);

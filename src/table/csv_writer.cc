@@ -1,5 +1,7 @@
 #include "table/csv_writer.h"
 
+#include <zlib.h>
+
 #include <algorithm>
 
 #include "core/file.h"
@@ -93,7 +95,34 @@ std::string FormatCsv(const Table& table, const CsvWriteOptions& opt) {
   return out;
 }
 
+Result<std::string> GzipCompress(std::string_view text) {
+  if (text.size() > 0xFFFFFFFFu - 4096) {
+    return InvalidArgument("gzip: more than 4 GB of text to compress at once");
+  }
+  z_stream z{};
+  // 15 window bits + 16: a gzip header and trailer rather than zlib's.
+  if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+    return Internal("zlib: cannot start compressing");
+  }
+  std::string out(deflateBound(&z, static_cast<uLong>(text.size())), '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
+  z.avail_in = static_cast<uInt>(text.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  const int rc = deflate(&z, Z_FINISH);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  if (rc != Z_STREAM_END) {
+    return Internal("zlib: compressing failed");
+  }
+  return out;
+}
+
 Status WriteCsv(const Table& table, const std::string& path, const CsvWriteOptions& options) {
+  if (options.gzip) {
+    PLINTH_ASSIGN_OR_RETURN(std::string gz, GzipCompress(FormatCsv(table, options)));
+    return core::AtomicWriteFile(path, gz);
+  }
   return core::AtomicWriteFile(path, FormatCsv(table, options));
 }
 

@@ -16,6 +16,7 @@ struct CsvWriteOptions {
   char delimiter = ',';
   std::vector<std::string> null_markers = {"NA", "N/A", "NaN", "null", "?"};
   bool header = true;  // false: rows only (a later piece of a file being streamed)
+  bool gzip = false;   // WriteCsv: a gzip file (which the CSV reader detects by content)
 };
 
 // Appends the string `s` as one field, quoted when it must be (see above).
@@ -23,6 +24,9 @@ void AppendCsvField(std::string& out, std::string_view s, const CsvWriteOptions&
 
 // Returns `table` as CSV text.
 std::string FormatCsv(const Table& table, const CsvWriteOptions& options = {});
+
+// `text` as a gzip member (zlib, default level).
+Result<std::string> GzipCompress(std::string_view text);
 
 // Writes `table` to `path` atomically (temp + fsync + rename).
 Status WriteCsv(const Table& table, const std::string& path, const CsvWriteOptions& options = {});

@@ -484,6 +484,16 @@ Result<TrainingConfig> LoadTrainingConfig(const std::string& path,
       c.params[kv.first.Scalar()] = j;
     }
   }
+  Section monitoring = top.Sub("monitoring");
+  PLINTH_RETURN_IF_ERROR(
+      monitoring.Read("reference_rows", c.reference_rows, "an integer from 0 to 10000000"));
+  PLINTH_RETURN_IF_ERROR(monitoring.Done());
+  if (c.reference_rows < 0 || c.reference_rows > 10'000'000) {
+    return InvalidArgument(path +
+                           ": key 'monitoring.reference_rows': expected an integer from 0 "
+                           "to 10000000, got " +
+                           std::to_string(c.reference_rows));
+  }
   Section tracking = top.Sub("tracking");
   PLINTH_RETURN_IF_ERROR(tracking.Read("experiment", c.experiment, "an experiment name"));
   PLINTH_RETURN_IF_ERROR(tracking.Read("register", c.register_model, "true or false"));
@@ -563,6 +573,7 @@ core::Json TrainingConfig::ToJson() const {
                       {"threshold", threshold},
                       {"params", params}}},
                     {"output", output},
+                    {"monitoring", {{"reference_rows", reference_rows}}},
                     {"tracking", {{"experiment", experiment}, {"register", register_model}}}};
 }
 

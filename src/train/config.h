@@ -58,6 +58,10 @@ struct TrainingConfig {
 
   std::string output;  // bundle directory, resolved like data_path
 
+  // monitoring: the reference set written into the bundle (reference.csv.gz): a seeded
+  // sample of at most this many held-out rows (validation and test); 0 writes none.
+  int64_t reference_rows = 100000;
+
   // tracking: where the run is recorded (the project's store, or --tracking-uri)
   std::string experiment;      // "" = the model's name
   bool register_model = true;  // register the bundle as a version of `name`

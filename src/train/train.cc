@@ -10,6 +10,7 @@
 #include <future>
 #include <map>
 #include <optional>
+#include <random>
 #include <set>
 #include <unordered_map>
 
@@ -418,6 +419,92 @@ Result<profile::DatasetProfile> ProfileRows(const table::Table& t, const std::ve
   return profiler.Finish();
 }
 
+// The reference set (bundle file reference.csv.gz): a seeded sample of at most
+// `c.reference_rows` held-out rows (the validation split, then the test split or the
+// test file), their raw input columns and label, with the model's outputs on them.
+// Test-file columns read with another type than the training data's are cast to it;
+// when that fails the test rows are left out and a warning says so.
+Result<std::optional<table::Table>> ReferenceSet(const TrainingConfig& c, const table::Table& data,
+                                                 const std::vector<std::string>& columns,
+                                                 const ml::SplitRows& split,
+                                                 const table::Table& test_table,
+                                                 const ml::Predictor& predictor,
+                                                 std::vector<std::string>& warnings) {
+  if (c.reference_rows == 0) {
+    return std::optional<table::Table>();
+  }
+  // Each held-out row as (source, row): source 0 is `data`, 1 the test file.
+  std::vector<table::Column> test_cols;
+  bool use_test_file = !c.test_path.empty();
+  for (const std::string& name : columns) {
+    if (!use_test_file) {
+      break;
+    }
+    const table::Column& want = *data.ColumnByName(name);
+    const table::Column& have = *test_table.ColumnByName(name);
+    if (have.type() == want.type()) {
+      test_cols.push_back(have);
+      continue;
+    }
+    Result<table::Column> cast = have.CastTo(want.type());
+    if (!cast.ok()) {
+      warnings.push_back("the reference set leaves the test file's rows out: its column \"" + name +
+                         "\" reads as " + std::string(table::TypeName(have.type())) +
+                         ", the training data's as " + std::string(table::TypeName(want.type())));
+      use_test_file = false;
+      break;
+    }
+    test_cols.push_back(std::move(*cast));
+  }
+  std::vector<std::pair<int, int64_t>> held_out;
+  for (int64_t r : split.validation) {
+    held_out.emplace_back(0, r);
+  }
+  if (use_test_file) {
+    for (int64_t r = 0; r < test_table.num_rows(); ++r) {
+      held_out.emplace_back(1, r);
+    }
+  } else if (c.test_path.empty()) {
+    for (int64_t r : split.test) {
+      held_out.emplace_back(0, r);
+    }
+  }
+  if (held_out.empty()) {
+    return std::optional<table::Table>();
+  }
+  if (static_cast<int64_t>(held_out.size()) > c.reference_rows) {
+    // A partial Fisher-Yates with mt19937_64 (whose sequence the standard fixes), then
+    // the sample back in file order.
+    std::mt19937_64 rng(c.seed ^ 0x7265666572656e63ULL);  // "referenc": apart from the split's
+    const size_t n = static_cast<size_t>(c.reference_rows);
+    for (size_t i = 0; i < n; ++i) {
+      const size_t j = i + static_cast<size_t>(rng() % (held_out.size() - i));
+      std::swap(held_out[i], held_out[j]);
+    }
+    held_out.resize(n);
+    std::sort(held_out.begin(), held_out.end());
+  }
+  std::vector<table::Field> fields;
+  std::vector<table::Column> cols;
+  for (size_t k = 0; k < columns.size(); ++k) {
+    const table::Column& from_data = *data.ColumnByName(columns[k]);
+    table::Column col(from_data.type());
+    col.Reserve(static_cast<int64_t>(held_out.size()));
+    for (const auto& [source, r] : held_out) {
+      col.AppendFrom(source == 0 ? from_data : test_cols[k], r);
+    }
+    fields.push_back({columns[k], from_data.type()});
+    cols.push_back(std::move(col));
+  }
+  Result<table::Table> with_outputs =
+      ml::AppendPredictions(predictor, table::Table(table::Schema(fields), std::move(cols)));
+  if (!with_outputs.ok()) {
+    warnings.push_back("no reference set: " + with_outputs.status().message());
+    return std::optional<table::Table>();
+  }
+  return std::optional<table::Table>(std::move(*with_outputs));
+}
+
 core::Json CvSummary(const std::vector<core::Json>& folds) {
   core::Json out = {{"folds", folds.size()}, {"per_fold", folds}};
   core::Json mean = core::Json::object(), stdev = core::Json::object();
@@ -785,14 +872,18 @@ Result<TrainResult> Train(const TrainingConfig& c, const TrainOptions& options) 
   for (const ml::RoundLog& l : f.report.history) {
     fit.history.emplace_back(l.train, number(l.validation));
   }
+  PLINTH_ASSIGN_OR_RETURN(std::optional<table::Table> reference_set,
+                          ReferenceSet(c, data, ref_cols, split, test_table, *predictor, warnings));
+  timings["reference_set"] = timer.Lap("reference set");
   record.metrics = metrics;
   record.params = c.ToJson();
   record.warnings = std::move(warnings);
   predictor->SetTrainingRecord(std::move(record));
   PLINTH_ASSIGN_OR_RETURN(profile::DatasetProfile ref, reference.get());
   ref.source = c.data_path;
-  PLINTH_RETURN_IF_ERROR(
-      ml::WriteBundle(c.output, *predictor, profile::ProfileToJson(ref)).WithPrefix(output_key));
+  PLINTH_RETURN_IF_ERROR(ml::WriteBundle(c.output, *predictor, profile::ProfileToJson(ref),
+                                         reference_set ? &*reference_set : nullptr)
+                             .WithPrefix(output_key));
   timings["bundle"] = timer.Lap("bundle");
 
   TrainResult result;

@@ -114,7 +114,7 @@ def main():
         r = plinth("--reference", path("ref.csv"), "--current", path("tiny.csv"),
                    "--json", path("tiny.json"))
         tiny = json.load(open(path("tiny.json")))
-        check(r.returncode == 2 and "not enough data: no column has 30 values" in r.stderr and
+        check(r.returncode == 2 and "not enough data: no feature has 30 values" in r.stderr and
               tiny["verdict"] == "not enough data" and all(
             c["skipped"].startswith("not enough data: ") for c in tiny["columns"]) and
             tiny["columns"][0]["skipped"] ==

@@ -47,7 +47,7 @@ expect 'grep -q "validation_logloss" show.txt && grep -q "input adult_train.csv"
 "$PLINTH" runs compare "$RUN1" "$RUN2" >cmp.txt
 expect 'grep -q "param \* *model.learning_rate" cmp.txt' "runs compare marks the differing param"
 HIST=$(ls .plinth/artifacts/1/"$RUN1"/artifacts/model)
-expect '[ "$HIST" = "$(printf "MLmodel\nmodel.ubj\nplinth-model.json\npreprocess.json\nreference.json")" ]' "the bundle is a run artifact"
+expect '[ "$HIST" = "$(printf "MLmodel\nmodel.ubj\nplinth-model.json\npreprocess.json\nreference.csv.gz\nreference.json")" ]' "the bundle is a run artifact"
 
 "$PLINTH" models alias adult production 1 >/dev/null
 "$PLINTH" models alias adult production 2 >/dev/null

@@ -36,9 +36,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 4:
       (void)plinth::monitor::ParseDriftRules(text, "drift.yaml");
       break;
-    case 5:
-      (void)plinth::monitor::ParsePredictionLog(text);
+    case 5: {
+      // A segment read as predictions, as feedback, and the two joined.
+      plinth::Result<plinth::monitor::LogRead> log = plinth::monitor::ParsePredictionLog(text);
+      plinth::monitor::Feedback feedback;
+      plinth::monitor::ParseFeedback(text, "<log>", feedback);
+      if (log.ok()) {
+        (void)plinth::monitor::JoinFeedback(*log, feedback, "label", text.size() % 2 == 0);
+      }
       break;
+    }
     default:
       (void)plinth::data::ParseManifest(text, "manifest");
       break;
