@@ -9,6 +9,7 @@
 #include "core/json.h"
 #include "ml/bundle.h"
 #include "monitor/dataset_drift.h"
+#include "monitor/performance.h"
 #include "monitor/prediction_log.h"
 #include "tracking_context.h"
 
@@ -255,10 +256,23 @@ int RunDrift(const DriftFlags& f) {
   }
   report->reference_source = ref->source;
   report->current_source = current_source;
+  // The model's quality: realized where labels are, estimated (CBPE) where not.
+  std::optional<monitor::PerformanceReport> performance;
+  if (ref->model) {
+    const bool regression = ref->model->task() == ml::Task::kRegression;
+    Result<monitor::PerformanceReport> p = monitor::ComparePerformance(
+        ref->table, current, regression ? std::vector<std::string>() : ref->model->class_labels(),
+        target);
+    if (!p.ok()) {
+      return ReportError(p.status());
+    }
+    performance = std::move(*p);
+  }
   if (!f.json_out.empty()) {
     core::Json json = monitor::DriftReportToJson(*report);
     if (ref->model) {
       json["model"] = {{"name", ref->model->meta().name}, {"source", ref->model_name}};
+      json["performance"] = monitor::PerformanceToJson(*performance);
     }
     Status s = WriteOutput(f.json_out, core::DumpJson(json) + "\n");
     if (!s.ok()) {
@@ -273,6 +287,9 @@ int RunDrift(const DriftFlags& f) {
   }
   if (!f.csv.quiet) {
     std::fputs(monitor::FormatDriftText(*report).c_str(), stdout);
+    if (performance) {
+      std::fputs(monitor::FormatPerformanceText(*performance).c_str(), stdout);
+    }
   }
   if (report->compared == 0) {  // never reported as "no drift"
     return ReportError(
