@@ -15,7 +15,7 @@ PACKAGES=(
   libsodium-dev libprotobuf-dev protobuf-compiler
   nlohmann-json3-dev libsimdjson-dev libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev libfast-float-dev
   # model libraries: XGBoost (gbdt, random_forest, linear) and libtorch (mlp)
-  libxgboost-dev libtorch-dev
+  libxgboost-dev libtorch-dev libeigen3-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev wrk nginx
   # the scale-path metadata store, started by tests/scripts/with_postgres.sh

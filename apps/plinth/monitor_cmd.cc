@@ -9,6 +9,7 @@
 #include "core/json.h"
 #include "ml/bundle.h"
 #include "monitor/dataset_drift.h"
+#include "monitor/multivariate.h"
 #include "monitor/performance.h"
 #include "monitor/prediction_log.h"
 #include "tracking_context.h"
@@ -174,6 +175,28 @@ std::vector<std::string> DefaultColumns(const Reference& ref, const table::Table
   return columns;
 }
 
+std::vector<std::string> InputNames(const ml::Predictor& p) {
+  std::vector<std::string> names;
+  for (const table::Field& field : p.input_schema().fields()) {
+    names.push_back(field.name);
+  }
+  return names;
+}
+
+// The multivariate drift of `current`'s `columns` as JSON, or {"skipped": why}.
+core::Json MultivariateJson(const table::Table& reference, const table::Table& current,
+                            const std::vector<std::string>& columns, int64_t min_rows) {
+  Result<monitor::ReconstructionModel> pca = monitor::ReconstructionModel::Fit(reference, columns);
+  if (!pca.ok()) {
+    return {{"skipped", pca.status().message()}};
+  }
+  Result<monitor::MultivariateDrift> d = pca->Compare(current, min_rows);
+  if (!d.ok()) {
+    return {{"skipped", d.status().message()}};
+  }
+  return monitor::MultivariateToJson(*d);
+}
+
 int RunDrift(const DriftFlags& f) {
   auto csv = ToCsvOptions(f.csv);
   if (!csv.ok()) {
@@ -268,11 +291,17 @@ int RunDrift(const DriftFlags& f) {
     }
     performance = std::move(*p);
   }
+  // Multivariate drift of the model's inputs (a PCA fitted on the reference).
+  core::Json multivariate = nullptr;
+  if (ref->model) {
+    multivariate = MultivariateJson(ref->table, current, InputNames(*ref->model), rules.min_values);
+  }
   if (!f.json_out.empty()) {
     core::Json json = monitor::DriftReportToJson(*report);
     if (ref->model) {
       json["model"] = {{"name", ref->model->meta().name}, {"source", ref->model_name}};
       json["performance"] = monitor::PerformanceToJson(*performance);
+      json["multivariate_drift"] = multivariate;
     }
     Status s = WriteOutput(f.json_out, core::DumpJson(json) + "\n");
     if (!s.ok()) {
@@ -289,6 +318,14 @@ int RunDrift(const DriftFlags& f) {
     std::fputs(monitor::FormatDriftText(*report).c_str(), stdout);
     if (performance) {
       std::fputs(monitor::FormatPerformanceText(*performance).c_str(), stdout);
+    }
+    if (multivariate.contains("drifted")) {
+      std::printf("multivariate drift %s (PCA reconstruction error %.4f, threshold %.4f)\n",
+                  multivariate["drifted"].get<bool>() ? "DETECTED" : "not detected",
+                  multivariate["error"].get<double>(), multivariate["threshold"].get<double>());
+    } else if (multivariate.contains("skipped")) {
+      std::printf("multivariate drift not judged: %s\n",
+                  multivariate["skipped"].get<std::string>().c_str());
     }
   }
   if (report->compared == 0) {  // never reported as "no drift"

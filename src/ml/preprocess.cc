@@ -269,21 +269,6 @@ int ColumnTransform::num_features() const {
   return 0;
 }
 
-table::Table TakeRows(const table::Table& t, const std::vector<int64_t>& indices) {
-  std::vector<table::Column> cols;
-  cols.reserve(t.num_columns());
-  for (size_t c = 0; c < t.num_columns(); ++c) {
-    const table::Column& src = t.column(c);
-    table::Column dst(src.type());
-    dst.Reserve(static_cast<int64_t>(indices.size()));
-    for (int64_t i : indices) {
-      dst.AppendFrom(src, i);
-    }
-    cols.push_back(std::move(dst));
-  }
-  return table::Table(t.schema(), std::move(cols));
-}
-
 Result<Preprocessor> Preprocessor::Fit(const table::Table& data, const std::vector<int64_t>& rows,
                                        const std::vector<std::string>& inputs,
                                        const PreprocessOptions& options) {

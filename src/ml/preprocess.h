@@ -152,7 +152,6 @@ class Preprocessor {
   core::Json options_json_;  // the options as fitted (kept verbatim when loaded)
 };
 
-// The rows `indices` of `t`, in that order.
-table::Table TakeRows(const table::Table& t, const std::vector<int64_t>& indices);
+using table::TakeRows;
 
 }  // namespace plinth::ml

@@ -1,6 +1,7 @@
 #include "monitor/prediction_log.h"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <map>
 
@@ -163,6 +164,25 @@ void ForEachLine(std::string_view text, Fn fn) {
   }
 }
 
+// A request line's time, rows, latency, id and model version.
+LogRequest Request(const Json& j, int64_t us, int64_t rows) {
+  LogRequest request;
+  request.time_us = us;
+  request.rows = rows;
+  auto latency = j.find("latency_ms");
+  request.latency_ms =
+      latency != j.end() && latency->is_number() ? latency->get<double>() : std::nan("");
+  auto id = j.find("request_id");
+  if (id != j.end() && id->is_string()) {
+    request.request_id = id->get<std::string>();
+  }
+  auto version = j.find("model_version");
+  if (version != j.end() && version->is_string()) {
+    request.model_version = version->get<std::string>();
+  }
+  return request;
+}
+
 // Reads segments into one table.
 class Reader {
  public:
@@ -189,6 +209,20 @@ class Reader {
       if (time == j->end() || !time->is_string() ||
           !table::ParseTimestamp(time->get_ref<const std::string&>(), us)) {
         skip("no time");
+        return;
+      }
+      // A request answered with an error: counted, no rows.
+      auto status = j->find("status");
+      if (status != j->end() && status->is_number_unsigned() && status->get<uint64_t>() >= 400 &&
+          status->get<uint64_t>() <= 599) {
+        if ((window_.since_us && us < *window_.since_us) ||
+            (window_.until_us && us >= *window_.until_us)) {
+          return;
+        }
+        LogRequest failed = Request(*j, us, 0);
+        failed.status = status->get<int>();
+        out_.requests.push_back(std::move(failed));
+        ++out_.failed;
         return;
       }
       // At least one feature, whose array bounds `rows` by the line's own size.
@@ -237,20 +271,7 @@ class Reader {
         skip(bad.message());
         return;
       }
-      LogRequest request;
-      request.time_us = us;
-      request.rows = rows;
-      auto latency = j->find("latency_ms");
-      request.latency_ms =
-          latency != j->end() && latency->is_number() ? latency->get<double>() : std::nan("");
-      auto id = j->find("request_id");
-      if (id != j->end() && id->is_string()) {
-        request.request_id = id->get<std::string>();
-      }
-      auto version = j->find("model_version");
-      if (version != j->end() && version->is_string()) {
-        request.model_version = version->get<std::string>();
-      }
+      LogRequest request = Request(*j, us, rows);
       out_.requests.push_back(std::move(request));
       for (const auto& [name, values] : columns) {
         const bool feature = name != "prediction" && !name.starts_with("probability_");

@@ -28,6 +28,7 @@ struct LogRequest {
   int64_t rows = 0;
   std::string request_id;
   std::string model_version;
+  int status = 200;  // an error answer (>= 400) has no rows
 };
 
 struct LogRead {
@@ -35,7 +36,8 @@ struct LogRead {
   std::vector<LogRequest> requests;   // in table order
   std::vector<std::string> features;  // the feature columns, in the order first logged
   int64_t files = 0;
-  int64_t lines = 0;  // request lines read in the window
+  int64_t lines = 0;   // request lines read in the window (scored ones)
+  int64_t failed = 0;  // error answers in the window (in `requests`, with no rows)
   int64_t rows = 0;
   int64_t skipped_lines = 0;         // malformed (a cut last line of a .partial segment too)
   std::vector<std::string> skipped;  // the first 5: "FILE:LINE: why"

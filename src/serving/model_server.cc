@@ -128,6 +128,12 @@ http::Response ModelServer::Error(int status, const std::string& message) {
 
 namespace {
 
+// The routes that score rows: their error answers are logged (the error rate).
+bool IsScoringRoute(std::string_view route) {
+  return route == "/predict" || route == "/invocations" || route.ends_with("/infer") ||
+         route.ends_with(":predict");
+}
+
 // The client's X-Request-Id when it is a sensible id (1 to 128 printable
 // characters, no quotes or spaces), else "".
 std::string ClientRequestId(const http::Request& request) {
@@ -188,6 +194,16 @@ void ModelServer::Finish(Call& call, http::Response r) {
       rec.prediction = &p;
       options_.log->Append(rec);
     }
+  } else if (r.status >= 400 && options_.log != nullptr && IsScoringRoute(call.route)) {
+    FailureRecord rec;
+    rec.request_id = call.id;
+    rec.time_micros = core::SystemClock().NowMicros();
+    rec.latency_ms = static_cast<double>(micros) / 1e3;
+    rec.route = call.route;
+    rec.model_name = call.model->name;
+    rec.model_version = call.model->version;
+    rec.status = r.status;
+    options_.log->Append(rec);
   }
   call.respond(std::move(r));
 }

@@ -314,6 +314,27 @@ bool PredictionLog::Append(const PredictionRecord& rec) {
   return Enqueue(std::move(text), size, false, p.rows);
 }
 
+bool PredictionLog::Append(const FailureRecord& rec) {
+  std::string text;
+  JsonWriter w(&text);
+  w.BeginObject()
+      .Field("time", core::FormatIsoMicros(rec.time_micros))
+      .Field("request_id", rec.request_id)
+      .Field("model", rec.model_name)
+      .Field("model_version", rec.model_version)
+      .Field("route", rec.route)
+      .Key("latency_ms")
+      .Double(rec.latency_ms)
+      .Key("status")
+      .Int(rec.status)
+      .Key("rows")
+      .Int(0)
+      .EndObject();
+  text.push_back('\n');
+  const size_t size = text.size();
+  return Enqueue(std::move(text), size, false, 1);
+}
+
 bool PredictionLog::Append(const FeedbackRecord& rec) {
   std::string text;
   FormatFeedback(rec, &text);

@@ -56,6 +56,18 @@ struct PredictionRecord {
   const ml::Prediction* prediction = nullptr;
 };
 
+// A request to a scoring route answered with an error (status >= 400): logged so that
+// monitoring can count the error rate (docs/FORMATS.md).
+struct FailureRecord {
+  std::string_view request_id;
+  int64_t time_micros = 0;
+  double latency_ms = 0;
+  std::string_view route;
+  std::string_view model_name;
+  std::string_view model_version;
+  int status = 500;
+};
+
 // Ground truth for one row of an earlier request.
 struct FeedbackRecord {
   std::string request_id;
@@ -84,6 +96,7 @@ class PredictionLog {
   // queue is full. Never blocks on the disk.
   bool Append(const PredictionRecord& record);
   bool Append(const FeedbackRecord& record);
+  bool Append(const FailureRecord& record);
 
   // Rows dropped because the queue was full; rows written; write errors.
   uint64_t dropped_rows() const { return dropped_.load(std::memory_order_relaxed); }

@@ -28,4 +28,19 @@ Status Table::Append(const Table& other) {
   return Status::Ok();
 }
 
+Table TakeRows(const Table& t, const std::vector<int64_t>& indices) {
+  std::vector<Column> cols;
+  cols.reserve(t.num_columns());
+  for (size_t c = 0; c < t.num_columns(); ++c) {
+    const Column& src = t.column(c);
+    Column dst(src.type());
+    dst.Reserve(static_cast<int64_t>(indices.size()));
+    for (int64_t i : indices) {
+      dst.AppendFrom(src, i);
+    }
+    cols.push_back(std::move(dst));
+  }
+  return Table(t.schema(), std::move(cols));
+}
+
 }  // namespace plinth::table

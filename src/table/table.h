@@ -34,4 +34,7 @@ class Table {
   std::vector<Column> columns_;
 };
 
+// The rows `indices` of `t`, in that order.
+Table TakeRows(const Table& t, const std::vector<int64_t>& indices);
+
 }  // namespace plinth::table

@@ -113,6 +113,9 @@ output: model
                   roles.get(f"probability_{labels[1]}") == "prediction" and
                   [c for c, role in roles.items() if role == "feature"] == inputs,
                   f"{model}: roles {roles}")
+            mv = report["multivariate_drift"]
+            check(mv["drifted"] is False and mv["error"] <= mv["threshold"] and
+                  mv["columns"] == len(inputs), f"{model}: multivariate {mv}")
             check(report["columns_compared"] == len(inputs) and
                   report["target_drift"] is False and report["prediction_drift"] is False and
                   report["model"]["name"] == "adult-income", f"{model}: {report}")
@@ -122,6 +125,8 @@ output: model
         report = json.load(open(path("old.json")))
         check(report["prediction_drift"] is True and "prediction drift DETECTED" in r.stdout,
               f"old: {r.stdout[-400:]}")
+        check(report["multivariate_drift"]["drifted"] is True and
+              "multivariate drift DETECTED" in r.stdout, f"old: {report['multivariate_drift']}")
 
         # A prediction log with feedback for some rows: the labels join by request and row.
         logdir = path("log")

@@ -380,8 +380,14 @@ check(server.wait(timeout=10) == 0, "SIGTERM: exit 0")
 # first request's rows as sent and as answered, and the feedback.
 files = sorted(os.listdir(log_dir))
 check(files and not any(f.endswith(".partial") for f in files), f"closed segments: {files}")
-logged = [json.loads(line) for f in files if f.startswith("predictions-")
-          for line in open(os.path.join(log_dir, f))]
+lines = [json.loads(line) for f in files if f.startswith("predictions-")
+         for line in open(os.path.join(log_dir, f))]
+logged = [r for r in lines if "status" not in r]
+# Requests answered with an error are logged without rows (the error rate monitoring reads).
+failed = [r for r in lines if "status" in r]
+check(failed and all(400 <= r["status"] <= 599 and r["rows"] == 0 and "features" not in r and
+                     r["route"] in ("/predict", "/invocations") or "/v" in r["route"]
+                     for r in failed), f"error lines: {failed[:3]}")
 
 
 def values(column):
