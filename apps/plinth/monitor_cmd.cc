@@ -1,17 +1,24 @@
 // plinth monitor drift [MODEL] [--reference FILE] (--current FILE | --log DIR [--since T]
 //                      [--until T]) [--rules drift.yaml] [--json OUT] [--html OUT]
 //                      [--columns A,B]
+#include <cctype>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <tuple>
 
 #include "commands.h"
+#include "core/clock.h"
 #include "core/json.h"
+#include "data/project.h"
 #include "ml/bundle.h"
 #include "monitor/dataset_drift.h"
 #include "monitor/multivariate.h"
 #include "monitor/performance.h"
 #include "monitor/prediction_log.h"
+#include "monitor/report.h"
+#include "serving/prediction_log.h"
+#include "tracking/model_uri.h"
 #include "tracking_context.h"
 
 namespace plinth::cli {
@@ -112,22 +119,26 @@ Status AddOutputs(table::Table& t, const ml::Predictor& p, const std::string& so
   return Status::Ok();
 }
 
-Result<Reference> LoadReference(const DriftFlags& f, const table::CsvOptions& csv) {
+// The reference: `reference_flag`, else the reference set of `model` (resolved through
+// the tracking flags; `version` gets the registry's version of a models:/ URI).
+Result<Reference> LoadReference(const std::string& model, const std::string& reference_flag,
+                                const TrackingFlags& tracking, const table::CsvOptions& csv,
+                                tracking::ModelVersion* version = nullptr) {
   Reference ref;
-  ref.source = f.reference;
-  if (!f.model.empty()) {
-    PLINTH_ASSIGN_OR_RETURN(std::string dir, ResolveModel(f.model, f.tracking));
-    Result<std::unique_ptr<ml::Predictor>> model = ml::Predictor::Load(dir);
-    if (!model.ok()) {
-      return model.status();
+  ref.source = reference_flag;
+  if (!model.empty()) {
+    PLINTH_ASSIGN_OR_RETURN(std::string dir, ResolveModel(model, tracking, version));
+    Result<std::unique_ptr<ml::Predictor>> loaded = ml::Predictor::Load(dir);
+    if (!loaded.ok()) {
+      return loaded.status();
     }
-    ref.model = std::move(*model);
-    ref.model_name = f.model;
+    ref.model = std::move(*loaded);
+    ref.model_name = model;
     if (ref.source.empty()) {
       ref.source = (std::filesystem::path(dir) / ml::kReferenceSetFile).string();
       std::error_code ec;
       if (!std::filesystem::is_regular_file(ref.source, ec)) {
-        return InvalidArgument(f.model + ": the model has no reference set (" +
+        return InvalidArgument(model + ": the model has no reference set (" +
                                std::string(ml::kReferenceSetFile) +
                                ": trained before Plinth wrote one, imported, or with "
                                "monitoring.reference_rows: 0); pass --reference FILE");
@@ -197,20 +208,33 @@ core::Json MultivariateJson(const table::Table& reference, const table::Table& c
   return monitor::MultivariateToJson(*d);
 }
 
+// The flags both commands take: the rules file, and the log window (--since, --until).
+Status ReadRulesAndWindow(const std::string& rules_path, const std::string& since,
+                          const std::string& until, monitor::DriftRules& rules,
+                          monitor::LogWindow& window) {
+  if (!rules_path.empty()) {
+    PLINTH_ASSIGN_OR_RETURN(rules, monitor::ReadDriftRules(rules_path));
+  }
+  for (const auto& [text, flag, slot] : {std::tuple{since, "--since", &window.since_us},
+                                         std::tuple{until, "--until", &window.until_us}}) {
+    if (!text.empty()) {
+      PLINTH_ASSIGN_OR_RETURN(*slot, monitor::ParseLogTime(text, flag));
+    }
+  }
+  return Status::Ok();
+}
+
 int RunDrift(const DriftFlags& f) {
   auto csv = ToCsvOptions(f.csv);
   if (!csv.ok()) {
     return ReportError(csv.status());
   }
   monitor::DriftRules rules;
-  if (!f.rules.empty()) {
-    Result<monitor::DriftRules> read = monitor::ReadDriftRules(f.rules);
-    if (!read.ok()) {
-      return ReportError(read.status());
-    }
-    rules = std::move(*read);
+  monitor::LogWindow window;
+  if (Status s = ReadRulesAndWindow(f.rules, f.since, f.until, rules, window); !s.ok()) {
+    return ReportError(s);
   }
-  Result<Reference> ref = LoadReference(f, *csv);
+  Result<Reference> ref = LoadReference(f.model, f.reference, f.tracking, *csv);
   if (!ref.ok()) {
     return ReportError(ref.status());
   }
@@ -220,17 +244,6 @@ int RunDrift(const DriftFlags& f) {
   std::string current_source = f.current;
   if (!f.log.empty()) {
     // A window of the prediction log: its features are what is compared.
-    monitor::LogWindow window;
-    for (const auto& [text, flag, slot] : {std::tuple{f.since, "--since", &window.since_us},
-                                           std::tuple{f.until, "--until", &window.until_us}}) {
-      if (!text.empty()) {
-        Result<int64_t> us = monitor::ParseLogTime(text, flag);
-        if (!us.ok()) {
-          return ReportError(us.status());
-        }
-        *slot = *us;
-      }
-    }
     Result<monitor::LogRead> log = monitor::ReadPredictionLog(f.log, window);
     if (!log.ok()) {
       return ReportError(log.status());
@@ -336,6 +349,214 @@ int RunDrift(const DriftFlags& f) {
   return report->dataset_drift ? kExitCheckFailed : kExitOk;
 }
 
+struct ReportFlags {
+  std::string model;
+  TrackingFlags tracking;
+  std::string reference;
+  std::string log;
+  std::string every = "1d";
+  std::string since;
+  std::string until;
+  std::string rules;
+  std::string json_out;
+  std::string html_out;
+  bool no_record = false;
+  CsvFlags csv;
+};
+
+// A metric key MLflow accepts: letters, digits, _ - . / and space; others become _.
+std::string MetricKey(std::string key) {
+  for (char& c : key) {
+    const bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' ||
+                    c == '.' || c == '/' || c == ' ';
+    c = ok ? c : '_';
+  }
+  return key;
+}
+
+// Records the report as a run of the experiment "monitoring/<model>": one metric step
+// per window (its time the window's start), the JSON and HTML as artifacts, and a
+// lineage edge from the model version it watched. Returns the run id.
+Result<std::string> RecordReport(const monitor::MonitorReport& report, const core::Json& json,
+                                 const std::string& html, const tracking::ModelVersion& version,
+                                 const TrackingFlags& flags) {
+  PLINTH_ASSIGN_OR_RETURN(TrackingContext ctx, OpenTracking(flags, false));
+  if (!ctx.ok()) {
+    return std::string();
+  }
+  tracking::TrackingStore& store = *ctx.tracking;
+  const std::string experiment = "monitoring/" + report.model;
+  std::string experiment_id;
+  Result<tracking::Experiment> e = store.GetExperimentByName(experiment);
+  if (e.ok()) {
+    experiment_id = e->experiment_id;
+  } else if (e.status().code() == StatusCode::kNotFound) {
+    PLINTH_ASSIGN_OR_RETURN(experiment_id, store.CreateExperiment(experiment, "", {}));
+  } else {
+    return e.status();
+  }
+  tracking::NewRun nr;
+  nr.experiment_id = experiment_id;
+  const char* user = std::getenv("USER");
+  nr.user_id = user != nullptr ? user : "";
+  nr.run_name = "report " + (report.windows.empty()
+                                 ? std::string()
+                                 : json["windows"].front()["start"].get<std::string>() + " .. " +
+                                       json["windows"].back()["end"].get<std::string>());
+  nr.tags = {{"plinth.monitor.model", report.model},
+             {"plinth.monitor.model_version", report.model_version},
+             {"plinth.monitor.log", report.log_source},
+             {"plinth.monitor.every_seconds", std::to_string(report.every_us / 1000000)}};
+  PLINTH_ASSIGN_OR_RETURN(tracking::Run run, store.CreateRun(nr));
+  const std::string& run_id = run.info.run_id;
+  std::vector<tracking::Metric> metrics;
+  int64_t step = 0;
+  for (const core::Json& w : json["windows"]) {
+    const int64_t at =
+        static_cast<int64_t>(report.windows[static_cast<size_t>(step)].start_us / 1000);
+    auto add = [&](const std::string& key, const core::Json& v) {
+      if (v.is_number()) {
+        metrics.push_back({MetricKey(key), v.get<double>(), at, step});
+      } else if (v.is_boolean()) {
+        metrics.push_back({MetricKey(key), v.get<bool>() ? 1.0 : 0.0, at, step});
+      }
+    };
+    for (const char* key : {"requests", "rows", "rows_per_second", "error_rate", "drifted_share",
+                            "dataset_drift", "prediction_drift", "prediction_drift_score"}) {
+      add(key, w.value(key, core::Json()));
+    }
+    for (const char* q : {"p50", "p90", "p99"}) {
+      add(std::string("latency_") + q + "_ms", w["latency_ms"][q]);
+    }
+    const core::Json perf = w.value("performance", core::Json());
+    for (const char* kind : {"realized", "estimated"}) {
+      if (perf.is_object() && perf[kind].is_object()) {
+        for (const char* m : {"accuracy", "precision", "recall", "f1", "mae", "rmse"}) {
+          add(std::string(kind) + "_" + m, perf[kind].value(m, core::Json()));
+        }
+      }
+    }
+    const core::Json mv = w.value("multivariate_drift", core::Json());
+    if (mv.is_object()) {
+      add("multivariate_error", mv.value("error", core::Json()));
+      add("multivariate_threshold", mv.value("threshold", core::Json()));
+    }
+    const core::Json columns = w.value("columns", core::Json::object());
+    for (const auto& [name, c] : columns.items()) {
+      add("drift_score." + name, c.value("score", core::Json()));
+      add("missing_share." + name, c.value("missing_share", core::Json()));
+    }
+    ++step;
+  }
+  for (size_t i = 0; i < metrics.size(); i += 1000) {
+    std::vector<tracking::Metric> chunk(
+        metrics.begin() + static_cast<ptrdiff_t>(i),
+        metrics.begin() + static_cast<ptrdiff_t>(std::min(metrics.size(), i + 1000)));
+    PLINTH_RETURN_IF_ERROR(store.LogBatch(run_id, chunk, {}, {}));
+  }
+  PLINTH_RETURN_IF_ERROR(tracking::PutRunArtifact(run.info.artifact_uri, "monitor_report.json",
+                                                  core::DumpJson(json), *ctx.artifacts));
+  PLINTH_RETURN_IF_ERROR(
+      tracking::PutRunArtifact(run.info.artifact_uri, "monitor_report.html", html, *ctx.artifacts));
+  if (version.version > 0) {
+    PLINTH_RETURN_IF_ERROR(
+        store.AddLineage({"model_version", version.name + "/" + std::to_string(version.version),
+                          "run", run_id, "monitored", 0}));
+  }
+  const int64_t end = core::SystemClock().NowMicros() / 1000;
+  PLINTH_RETURN_IF_ERROR(store.UpdateRun(run_id, tracking::RunStatus::kFinished, end, "").status());
+  return run_id;
+}
+
+int RunReport(const ReportFlags& f) {
+  auto csv = ToCsvOptions(f.csv);
+  if (!csv.ok()) {
+    return ReportError(csv.status());
+  }
+  monitor::ReportOptions options;
+  monitor::LogWindow window;
+  if (Status s = ReadRulesAndWindow(f.rules, f.since, f.until, options.rules, window); !s.ok()) {
+    return ReportError(s);
+  }
+  Result<int64_t> every = monitor::ParseDuration(f.every, "--every");
+  if (!every.ok()) {
+    return ReportError(every.status());
+  }
+  options.every_us = *every;
+  options.since_us = window.since_us;
+  options.until_us = window.until_us;
+  tracking::ModelVersion version;
+  Result<Reference> ref = LoadReference(f.model, f.reference, f.tracking, *csv, &version);
+  if (!ref.ok()) {
+    return ReportError(ref.status());
+  }
+  const ml::Predictor& model = *ref->model;
+  std::string log_dir = f.log;
+  if (log_dir.empty()) {  // where plinth serve writes this model's log by default
+    Result<data::Project> project = data::Project::Find(".");
+    Result<std::string> dir =
+        serving::DefaultLogDir(project.ok() ? project->root() : "", model.meta().name);
+    if (!dir.ok()) {
+      return ReportError(dir.status());
+    }
+    log_dir = *dir;
+  }
+  Result<monitor::LogRead> log = monitor::ReadPredictionLog(log_dir, window);
+  if (!log.ok()) {
+    return ReportError(log.status());
+  }
+  options.target = model.meta().target_name;
+  options.features = InputNames(model);
+  const bool regression = model.task() == ml::Task::kRegression;
+  if (!regression) {
+    options.class_labels = model.class_labels();
+  }
+  Result<monitor::Feedback> feedback = monitor::ReadFeedback(log_dir);
+  if (!feedback.ok()) {
+    return ReportError(feedback.status());
+  }
+  monitor::JoinFeedback(*log, *feedback, options.target, regression);
+  Status conformed = ConformTypes(log->table, model, log_dir);
+  if (!conformed.ok()) {
+    return ReportError(conformed);
+  }
+  Result<monitor::ReconstructionModel> pca =
+      monitor::ReconstructionModel::Fit(ref->table, options.features);
+  Result<monitor::MonitorReport> report =
+      monitor::BuildMonitorReport(ref->table, *log, options, pca.ok() ? &*pca : nullptr);
+  if (!report.ok()) {
+    return ReportError(report.status());
+  }
+  report->model = model.meta().name;
+  report->model_version = version.version > 0 ? std::to_string(version.version) : "";
+  report->reference_source = ref->source;
+  report->log_source = log_dir;
+  core::Json json = monitor::MonitorReportToJson(*report);
+  const std::string html = monitor::RenderMonitorHtml(*report);
+  for (const auto& [path, text] :
+       {std::pair{f.json_out, core::DumpJson(json) + "\n"}, std::pair{f.html_out, html}}) {
+    if (!path.empty()) {
+      if (Status s = WriteOutput(path, text); !s.ok()) {
+        return ReportError(s);
+      }
+    }
+  }
+  if (!f.csv.quiet) {
+    std::fputs(monitor::FormatMonitorText(*report).c_str(), stdout);
+  }
+  if (!f.no_record) {
+    Result<std::string> run_id = RecordReport(*report, json, html, version, f.tracking);
+    if (!run_id.ok()) {
+      return ReportError(run_id.status().WithPrefix("recording the report"));
+    }
+    if (!run_id->empty() && !f.csv.quiet) {
+      std::printf("recorded as run %s (experiment monitoring/%s)\n", run_id->c_str(),
+                  report->model.c_str());
+    }
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 void RegisterMonitor(CLI::App& app, Runner& run) {
@@ -368,6 +589,29 @@ void RegisterMonitor(CLI::App& app, Runner& run) {
   cmd->add_option("--html", flags->html_out,
                   "write an HTML report with each column's distributions overlaid");
   AddCsvFlags(*cmd, flags->csv);
+  auto report = std::make_shared<ReportFlags>();
+  CLI::App* rep = monitor->add_subcommand(
+      "report",
+      "The prediction log over consecutive windows against the model's reference set: drift, "
+      "latency, throughput, errors, realized and estimated quality; recorded in the tracking "
+      "store");
+  AddModelArgument(*rep, report->model);
+  AddTrackingUriFlag(*rep, report->tracking);
+  rep->add_option("--log", report->log,
+                  "plinth serve's prediction log directory (default: where plinth serve writes "
+                  "this model's, .plinth/monitoring/NAME)");
+  rep->add_option("--every", report->every, "the window length: 1d, 6h, 30m, 90s, 1w (default 1d)");
+  rep->add_option("--since", report->since, "the first window starts here (UTC, ISO 8601)");
+  rep->add_option("--until", report->until, "the last window ends here");
+  rep->add_option("--reference", report->reference,
+                  "the reference data (CSV); default: the model's reference set");
+  rep->add_option("--rules", report->rules, "drift rules (docs/MONITORING.md)");
+  rep->add_option("--json", report->json_out, "write the report as JSON");
+  rep->add_option("--html", report->html_out, "write the report as HTML with charts");
+  rep->add_flag("--no-record", report->no_record,
+                "do not record the report as a run in the tracking store");
+  AddCsvFlags(*rep, report->csv);
+  rep->callback([report, &run] { run = [report] { return RunReport(*report); }; });
   cmd->callback([flags, &run] {
     if (flags->current.empty() && flags->log.empty()) {
       throw CLI::ValidationError("--current or --log", "one of them is required");

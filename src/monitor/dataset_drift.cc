@@ -507,19 +507,22 @@ std::string FormatDriftText(const DriftReport& r) {
          OutputsLine(r);
 }
 
-std::string RenderDriftHtml(const DriftReport& r) {
-  std::string body = "<h1>Data drift</h1><p>" + core::EscapeHtml(r.reference_source) + " (" +
-                     std::to_string(r.reference_rows) + " rows, reference) vs " +
-                     core::EscapeHtml(r.current_source) + " (" + std::to_string(r.current_rows) +
-                     " rows, current)</p><p><b>" + std::to_string(r.drifted) + " of " +
-                     std::to_string(r.compared) + " columns drifted (" + Share(r.share) +
-                     "): dataset drift " + (r.dataset_drift ? "DETECTED" : "not detected") +
-                     "</b> (threshold " + Share(r.drift_share) + ")." +
-                     core::EscapeHtml(OutputsLine(r)) +
-                     "</p><p><span style=\"color:#4c78a8\">&#9632; reference</span> "
-                     "<span style=\"color:#f58518\">&#9632; current</span></p>"
-                     "<table><tr><th>column</th><th>test</th><th>score</th><th>threshold</th>"
-                     "<th>drift</th><th>distributions</th></tr>";
+std::string DriftSummaryHtml(const DriftReport& r) {
+  return "<p>" + core::EscapeHtml(r.reference_source) + " (" + std::to_string(r.reference_rows) +
+         " rows, reference) vs " + core::EscapeHtml(r.current_source) + " (" +
+         std::to_string(r.current_rows) + " rows, current)</p><p><b>" + std::to_string(r.drifted) +
+         " of " + std::to_string(r.compared) + " features drifted (" + Share(r.share) +
+         "): dataset drift " + (r.dataset_drift ? "DETECTED" : "not detected") +
+         "</b> (threshold " + Share(r.drift_share) + "). " + core::EscapeHtml(OutputsLine(r)) +
+         "</p>";
+}
+
+std::string DriftTableHtml(const DriftReport& r) {
+  std::string body =
+      "<p><span style=\"color:#4c78a8\">&#9632; reference</span> "
+      "<span style=\"color:#f58518\">&#9632; current</span></p>"
+      "<table><tr><th>column</th><th>test</th><th>score</th><th>threshold</th>"
+      "<th>drift</th><th>distributions</th></tr>";
   for (const ColumnReport& c : r.columns) {
     body += "<tr><td>" + core::EscapeHtml(Named(c)) + "</td>";
     if (!c.skipped.empty()) {
@@ -535,8 +538,12 @@ std::string RenderDriftHtml(const DriftReport& r) {
                                   {"reference", "current"}) +
             "</td></tr>";
   }
-  body += "</table>";
-  return core::HtmlPage("Data drift", body);
+  return body + "</table>";
+}
+
+std::string RenderDriftHtml(const DriftReport& r) {
+  return core::HtmlPage("Data drift",
+                        "<h1>Data drift</h1>" + DriftSummaryHtml(r) + DriftTableHtml(r));
 }
 
 }  // namespace plinth::monitor

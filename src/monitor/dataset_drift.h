@@ -89,5 +89,9 @@ Result<DriftReport> CompareTables(const table::Table& reference, const table::Ta
 core::Json DriftReportToJson(const DriftReport& report);
 std::string FormatDriftText(const DriftReport& report);
 std::string RenderDriftHtml(const DriftReport& report);
+// Parts of the page, for other reports: the sources and verdicts; the per-column table
+// with the distributions overlaid.
+std::string DriftSummaryHtml(const DriftReport& report);
+std::string DriftTableHtml(const DriftReport& report);
 
 }  // namespace plinth::monitor

@@ -50,6 +50,15 @@ bool IsModelUri(std::string_view uri) {
   return uri.starts_with("models:/") || uri.starts_with("runs:/");
 }
 
+Status PutRunArtifact(std::string_view artifact_uri, std::string_view name, std::string_view bytes,
+                      const ArtifactSink& artifacts) {
+  if (std::optional<std::string> proxied = ProxiedPath(artifact_uri)) {
+    return artifacts.Put(*proxied + "/" + std::string(name), bytes);
+  }
+  PLINTH_ASSIGN_OR_RETURN(std::string local, LocalArtifactPath(artifact_uri, artifacts));
+  return ArtifactRoot(local).Put(name, bytes);
+}
+
 Result<std::string> LocalArtifactPath(std::string_view location, const ArtifactSink& artifacts) {
   if (std::optional<std::string> p = ProxiedPath(location)) {
     return artifacts.Fetch(*p);

@@ -22,6 +22,12 @@ bool IsModelUri(std::string_view uri);
 // file:// URI or an absolute path as it is. Unimplemented for other stores.
 Result<std::string> LocalArtifactPath(std::string_view location, const ArtifactSink& artifacts);
 
+// Writes artifact `name` (a relative path) of the run whose artifact location is
+// `artifact_uri`: through `artifacts` for a proxied mlflow-artifacts:/ location, into
+// the local directory otherwise.
+Status PutRunArtifact(std::string_view artifact_uri, std::string_view name, std::string_view bytes,
+                      const ArtifactSink& artifacts);
+
 // MLflow's check of a new model version's source (its server's _validate_source): a
 // local path or file:// URI is accepted only with `run_id` and only inside that run's
 // local artifact directory; any other URI must be an absolute path without relative

@@ -95,16 +95,8 @@ Status LogEverything(const TrainingConfig& c, const TrainResult& result, const T
       store.LogInputs(run_id, {{{{"mlflow.data.context", "training"}}, std::move(d)}}));
 
   // Artifacts: the bundle under model/, the report and the confusion matrix.
-  std::optional<std::string> proxied = tracking::ProxiedPath(artifact_uri);
-  std::unique_ptr<tracking::ArtifactRoot> local_root;
-  if (!proxied) {  // an experiment with its own local location
-    PLINTH_ASSIGN_OR_RETURN(std::string local,
-                            tracking::LocalArtifactPath(artifact_uri, *t.artifacts));
-    local_root = std::make_unique<tracking::ArtifactRoot>(local);
-  }
   auto put = [&](const std::string& name, std::string_view bytes) {
-    return local_root ? local_root->Put(name, bytes)
-                      : t.artifacts->Put(*proxied + "/" + name, bytes);
+    return tracking::PutRunArtifact(artifact_uri, name, bytes, *t.artifacts);
   };
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(result.bundle_dir, ec)) {

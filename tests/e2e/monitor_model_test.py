@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
-from plinth_procs import Checks  # noqa: E402
+from plinth_procs import Checks, train_adult_project  # noqa: E402
 
 check = Checks("monitor_model")
 
@@ -59,17 +59,7 @@ def main():
         def path(name):
             return os.path.join(work, name)
 
-        run("init")
-        with open(path("train.yaml"), "w") as f:
-            f.write(f"""name: adult-income
-seed: 7
-data: {{path: {datasets}/adult_train.csv, target: income, ignore_columns: [fnlwgt]}}
-model: {{type: gbdt, epochs: 40}}
-output: model
-""")
-        r = run("train", "train.yaml", "-q")
-        check(r.returncode == 0, f"train: {r.stderr}")
-        meta = json.load(open(path("model/plinth-model.json")))
+        meta = train_adult_project(plinth, datasets, work)
         inputs = [c["name"] for c in meta["input_schema"]]
         labels = meta["class_labels"]
         ref = pd.read_csv(path("model/reference.csv.gz"), keep_default_na=False,

@@ -1,6 +1,7 @@
 """Process helpers the Python tests and benchmarks share: a free loopback port, starting a
 server and waiting until it accepts connections, and running a command timed with its peak
 memory."""
+import json
 import os
 import random
 import socket
@@ -99,6 +100,22 @@ class Checks:
     def done(self):
         print(f"{self.name}:", "FAILED" if self.failed else "ok", f"({self.failed} failures)")
         sys.exit(1 if self.failed else 0)
+
+
+def train_adult_project(plinth, datasets, work, epochs=40):
+    """Makes WORK a Plinth project and trains adult-income (GBDT, without fnlwgt) into
+    WORK/model, registered as models:/adult-income/1. Returns plinth-model.json."""
+    subprocess.run([plinth, "init"], cwd=work, check=True, capture_output=True)
+    with open(os.path.join(work, "train.yaml"), "w") as f:
+        f.write(f"""name: adult-income
+seed: 7
+data: {{path: {datasets}/adult_train.csv, target: income, ignore_columns: [fnlwgt]}}
+model: {{type: gbdt, epochs: {epochs}}}
+output: model
+""")
+    subprocess.run([plinth, "train", "train.yaml", "-q"], cwd=work, check=True, capture_output=True)
+    with open(os.path.join(work, "model", "plinth-model.json")) as f:
+        return json.load(f)
 
 
 def train_adult(plinth, datasets, work, epochs):
