@@ -1,6 +1,8 @@
 // plinth monitor drift [MODEL] [--reference FILE] (--current FILE | --log DIR [--since T]
 //                      [--until T]) [--rules drift.yaml] [--json OUT] [--html OUT]
 //                      [--columns A,B]
+#include <malloc.h>
+
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
@@ -73,13 +75,24 @@ bool IsText(table::DataType t) {
 Status ConformTypes(table::Table& t, const ml::Predictor& p, const std::string& source) {
   const std::map<std::string, table::DataType> types = ModelTypes(p);
   std::vector<table::Field> fields = t.schema().fields();
-  std::vector<table::Column> cols;
+  auto keep = [&](size_t i) {
+    const table::Column& col = t.column(i);
+    auto want = types.find(fields[i].name);
+    return want == types.end() || IsText(col.type()) == IsText(want->second) ||
+           col.type() == table::DataType::kTimestamp || col.null_count() == col.size();
+  };
   bool changed = false;
+  for (size_t i = 0; i < t.num_columns() && !changed; ++i) {
+    changed = !keep(i);
+  }
+  if (!changed) {
+    return Status::Ok();  // no copy
+  }
+  std::vector<table::Column> cols;
   for (size_t i = 0; i < t.num_columns(); ++i) {
     const table::Column& col = t.column(i);
     auto want = types.find(fields[i].name);
-    if (want == types.end() || IsText(col.type()) == IsText(want->second) ||
-        col.type() == table::DataType::kTimestamp || col.null_count() == col.size()) {
+    if (keep(i)) {
       cols.push_back(col);
       continue;
     }
@@ -92,11 +105,8 @@ Status ConformTypes(table::Table& t, const ml::Predictor& p, const std::string& 
     }
     fields[i].type = want->second;
     cols.push_back(std::move(*cast));
-    changed = true;
   }
-  if (changed) {
-    t = table::Table(table::Schema(std::move(fields)), std::move(cols));
-  }
+  t = table::Table(table::Schema(std::move(fields)), std::move(cols));
   return Status::Ok();
 }
 
@@ -469,6 +479,10 @@ Result<std::string> RecordReport(const monitor::MonitorReport& report, const cor
 }
 
 int RunReport(const ReportFlags& f) {
+  // Each window's table is made and freed in turn: glibc keeps the freed memory for the
+  // next one instead of unmapping it (whose pages the next window would fault in again).
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
   auto csv = ToCsvOptions(f.csv);
   if (!csv.ok()) {
     return ReportError(csv.status());
@@ -520,6 +534,8 @@ int RunReport(const ReportFlags& f) {
   if (!conformed.ok()) {
     return ReportError(conformed);
   }
+  // The whole period's distributions are drawn in the HTML only.
+  options.overall = !f.html_out.empty();
   Result<monitor::ReconstructionModel> pca =
       monitor::ReconstructionModel::Fit(ref->table, options.features);
   Result<monitor::MonitorReport> report =

@@ -7,6 +7,7 @@
 #include <future>
 #include <set>
 #include <thread>
+#include <unordered_map>
 
 #include "core/file.h"
 #include "core/html.h"
@@ -38,10 +39,11 @@ std::optional<Sample> SampleOf(const table::Column& c) {
       s.numeric = false;
       s.labels.reserve(static_cast<size_t>(n));
       for (int64_t i = 0; i < n; ++i) {
-        s.labels.push_back(c.IsNull(i) ? std::string()
-                           : c.type() == table::DataType::kBool
-                               ? std::string(c.bools()[static_cast<size_t>(i)] ? "true" : "false")
-                               : std::string(c.GetString(i)));
+        s.labels.push_back(
+            c.IsNull(i) ? std::string_view()
+            : c.type() == table::DataType::kBool
+                ? std::string_view(c.bools()[static_cast<size_t>(i)] ? "true" : "false")
+                : c.GetString(i));
       }
       return s;
     case table::DataType::kTimestamp:
@@ -56,7 +58,7 @@ int64_t Present(const Sample& s) {
                          [](double v) { return std::isfinite(v); });
   }
   return std::count_if(s.labels.begin(), s.labels.end(),
-                       [](const std::string& v) { return !v.empty(); });
+                       [](std::string_view v) { return !v.empty(); });
 }
 
 // The distributions shown in the report: Sturges bins over both samples (at most 40),
@@ -98,15 +100,15 @@ void Distributions(const Sample& ref, const Sample& cur, ColumnReport& out) {
     }
     return;
   }
-  std::map<std::string, std::pair<double, double>> counts;
+  std::unordered_map<std::string_view, std::pair<double, double>> counts;
   double nr = 0, nc = 0;
-  for (const std::string& v : ref.labels) {
+  for (std::string_view v : ref.labels) {
     if (!v.empty()) {
       counts[v].first += 1;
       nr += 1;
     }
   }
-  for (const std::string& v : cur.labels) {
+  for (std::string_view v : cur.labels) {
     if (!v.empty()) {
       counts[v].second += 1;
       nc += 1;
@@ -114,8 +116,9 @@ void Distributions(const Sample& ref, const Sample& cur, ColumnReport& out) {
   }
   std::vector<std::pair<std::string, std::pair<double, double>>> order(counts.begin(),
                                                                        counts.end());
-  std::stable_sort(order.begin(), order.end(), [](const auto& x, const auto& y) {
-    return x.second.first + x.second.second > y.second.first + y.second.second;
+  std::sort(order.begin(), order.end(), [](const auto& x, const auto& y) {
+    const double a = x.second.first + x.second.second, b = y.second.first + y.second.second;
+    return a != b ? a > b : x.first < y.first;  // ties by name
   });
   double other_r = 0, other_c = 0;
   for (size_t i = 0; i < order.size(); ++i) {
@@ -271,7 +274,7 @@ Role RoleOf(std::string_view column, std::string_view target) {
 
 Result<DriftReport> CompareTables(const table::Table& reference, const table::Table& current,
                                   const DriftRules& rules, const std::vector<std::string>& only,
-                                  std::string_view target) {
+                                  std::string_view target, bool distributions) {
   DriftReport report;
   report.reference_rows = reference.num_rows();
   report.current_rows = current.num_rows();
@@ -373,7 +376,9 @@ Result<DriftReport> CompareTables(const table::Table& reference, const table::Ta
           }
           c.drift = *d;
         }
-        Distributions(*ref, *cur, c);
+        if (distributions) {
+          Distributions(*ref, *cur, c);
+        }
       }));
     }
     for (auto& d : done) {

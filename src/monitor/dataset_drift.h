@@ -80,11 +80,12 @@ struct DriftReport {
 // Compares every column of `reference` (present in `current` with a comparable type:
 // kInvalidArgument naming a column that is missing or of another kind). `only`, when
 // not empty, restricts the comparison to those columns (each must exist). Columns are
-// features unless `target` names the label column or RoleOf calls them outputs.
+// features unless `target` names the label column or RoleOf calls them outputs. Without
+// `distributions`, the columns' bins and shares (for the reports) are not made.
 Result<DriftReport> CompareTables(const table::Table& reference, const table::Table& current,
                                   const DriftRules& rules,
                                   const std::vector<std::string>& only = {},
-                                  std::string_view target = {});
+                                  std::string_view target = {}, bool distributions = true);
 
 core::Json DriftReportToJson(const DriftReport& report);
 std::string FormatDriftText(const DriftReport& report);

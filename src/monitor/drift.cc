@@ -25,7 +25,7 @@ constexpr struct {
 struct Clean {
   bool numeric = true;
   std::vector<double> numbers;  // sorted
-  std::vector<std::string> labels;
+  std::vector<std::string_view> labels;
   int64_t missing = 0;
   size_t size() const { return numeric ? numbers.size() : labels.size(); }
 };
@@ -44,7 +44,8 @@ Clean CleanOf(const Sample& s) {
     }
     SortValues(c.numbers);
   } else {
-    for (const std::string& v : s.labels) {
+    c.labels.reserve(s.labels.size());
+    for (std::string_view v : s.labels) {
       if (v.empty()) {
         ++c.missing;
       } else {
@@ -82,10 +83,10 @@ Counts CountsOf(const Clean& ref, const Clean& cur) {
     return out;
   }
   std::unordered_map<std::string_view, std::pair<double, double>> by_label;
-  for (const std::string& v : ref.labels) {
+  for (std::string_view v : ref.labels) {
     by_label[v].first += 1;
   }
-  for (const std::string& v : cur.labels) {
+  for (std::string_view v : cur.labels) {
     by_label[v].second += 1;
   }
   std::vector<std::pair<std::string_view, std::pair<double, double>>> sorted(by_label.begin(),
@@ -108,17 +109,17 @@ int64_t DistinctOf(const std::vector<double>& sorted) {
 }
 
 // Evidently's get_binned_data: shares per bin (or per category) of each sample.
+// `counts`: CountsOf(ref, cur), made by the caller.
 std::pair<std::vector<double>, std::vector<double>> Shares(const Clean& ref, const Clean& cur,
-                                                           bool fill_zeroes) {
+                                                           bool fill_zeroes, const Counts& counts) {
   std::vector<double> r, c;
   if (ref.numeric && DistinctOf(ref.numbers) > 20) {
     const std::vector<double> edges = SturgesEdges(ref.numbers, cur.numbers);
     r = HistogramCounts(ref.numbers, edges);
     c = HistogramCounts(cur.numbers, edges);
   } else {
-    Counts counts = CountsOf(ref, cur);
-    r = std::move(counts.reference);
-    c = std::move(counts.current);
+    r = counts.reference;
+    c = counts.current;
   }
   for (double& x : r) {
     x /= static_cast<double>(ref.size());
@@ -245,12 +246,12 @@ Result<std::vector<ColumnDrift>> CompareColumnMethods(const Sample& reference,
                     std::max(PopulationStd(ref.numbers), 0.001);
         break;
       case Method::kJensenShannon: {
-        auto [r, c] = Shares(ref, cur, false);
+        auto [r, c] = Shares(ref, cur, false, counted());
         out.score = JensenShannon(r, c);
         break;
       }
       case Method::kPsi: {
-        auto [r, c] = Shares(ref, cur, true);
+        auto [r, c] = Shares(ref, cur, true, counted());
         out.score = Psi(r, c);
         break;
       }

@@ -42,7 +42,7 @@ Method DefaultMethod(bool numeric, int64_t reference_values, int64_t distinct_va
 struct Sample {
   bool numeric = true;
   std::vector<double> numbers;
-  std::vector<std::string> labels;
+  std::vector<std::string_view> labels;  // views of strings the caller keeps alive
 };
 
 struct DriftOptions {

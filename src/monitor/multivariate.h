@@ -17,7 +17,7 @@
 // between a standardized row and its reconstruction.
 //
 // The threshold for a window of m rows is bootstrapped: 200 samples of m rows (with
-// replacement; of min(m, 50,000) rows with the spread scaled by sqrt(that / m) beyond)
+// replacement; of min(m, 10,000) rows with the spread scaled by sqrt(that / m) beyond)
 // from the held-out half's errors; drift when the window's error exceeds their mean plus
 // 3 standard deviations (NannyML's threshold on chunks).
 #pragma once

@@ -1,5 +1,7 @@
 #include "monitor/prediction_log.h"
 
+#include <simdjson.h>
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -17,6 +19,46 @@ using core::Json;
 constexpr size_t kShownSkips = 5;
 constexpr int kMaxLineDepth = 16;
 
+// One JSON value of a logged column, borrowed from the parser's document.
+struct Value {
+  enum Kind { kNull, kNumber, kBool, kString, kOther } kind = kNull;
+  double number = 0;
+  bool boolean = false;
+  std::string_view text;
+};
+
+Value ValueOf(simdjson::dom::element e) {
+  Value v;
+  switch (e.type()) {
+    case simdjson::dom::element_type::NULL_VALUE:
+      break;
+    case simdjson::dom::element_type::BOOL:
+      v.kind = Value::kBool;
+      v.boolean = e.get_bool().value_unsafe();
+      break;
+    case simdjson::dom::element_type::STRING:
+      v.kind = Value::kString;
+      v.text = e.get_string().value_unsafe();
+      break;
+    case simdjson::dom::element_type::INT64:
+      v.kind = Value::kNumber;
+      v.number = static_cast<double>(e.get_int64().value_unsafe());
+      break;
+    case simdjson::dom::element_type::UINT64:
+      v.kind = Value::kNumber;
+      v.number = static_cast<double>(e.get_uint64().value_unsafe());
+      break;
+    case simdjson::dom::element_type::DOUBLE:
+      v.kind = Value::kNumber;
+      v.number = e.get_double().value_unsafe();
+      break;
+    default:
+      v.kind = Value::kOther;  // arrays and objects: a mismatch
+      break;
+  }
+  return v;
+}
+
 // A column being filled: its type is the first non-null value's.
 struct Building {
   std::optional<table::DataType> type;
@@ -26,27 +68,28 @@ struct Building {
 
 class LogTable {
  public:
-  // Appends the values of one column for `rows` rows; absent (nullptr) means nulls.
-  void Add(const std::string& name, const Json* values, int64_t rows, int64_t& mismatched) {
+  // Appends the values of one column of a line.
+  void Add(const std::string& name, const std::vector<Value>& values, int64_t& mismatched) {
     auto [it, fresh] = columns_.try_emplace(name);
     if (fresh) {
       order_.push_back(name);
       it->second.nulls_before = rows_;
     }
     Building& b = it->second;
-    for (int64_t i = 0; i < rows; ++i) {
-      const Json* v = values == nullptr ? nullptr : &(*values)[static_cast<size_t>(i)];
+    for (const Value& v : values) {
       Append(b, v, mismatched);
     }
-    seen_.push_back(name);
+    seen_.push_back(&b);
   }
   // Ends a line of `rows` rows: columns it did not have get nulls.
   void EndLine(int64_t rows) {
     int64_t ignored = 0;
-    for (auto& [name, b] : columns_) {
-      if (std::find(seen_.begin(), seen_.end(), name) == seen_.end()) {
-        for (int64_t i = 0; i < rows; ++i) {
-          Append(b, nullptr, ignored);
+    if (seen_.size() != columns_.size()) {
+      for (auto& [name, b] : columns_) {
+        if (std::find(seen_.begin(), seen_.end(), &b) == seen_.end()) {
+          for (int64_t i = 0; i < rows; ++i) {
+            Append(b, Value(), ignored);
+          }
         }
       }
     }
@@ -58,6 +101,11 @@ class LogTable {
     std::vector<table::Column> cols;
     for (const std::string& name : order) {
       Building& b = columns_.at(name);
+      if (b.type && b.nulls_before == 0) {  // the common case: no copy
+        fields.push_back({name, b.column.type()});
+        cols.push_back(std::move(b.column));
+        continue;
+      }
       table::Column c(b.type.value_or(table::DataType::kFloat64));
       c.Reserve(rows_);
       for (int64_t i = 0; i < b.nulls_before + (b.type ? 0 : b.column.size()); ++i) {
@@ -72,10 +120,17 @@ class LogTable {
     return table::Table(table::Schema(std::move(fields)), std::move(cols));
   }
   const std::vector<std::string>& order() const { return order_; }
+  int64_t rows() const { return rows_; }
+  // Room for `rows` rows in every column, so a large log is not copied as it grows.
+  void Reserve(int64_t rows) {
+    for (auto& [name, b] : columns_) {
+      b.column.Reserve(rows);
+    }
+  }
 
  private:
-  static void Append(Building& b, const Json* v, int64_t& mismatched) {
-    if (v == nullptr || v->is_null()) {
+  static void Append(Building& b, const Value& v, int64_t& mismatched) {
+    if (v.kind == Value::kNull) {
       if (b.type) {
         b.column.AppendNull();
       } else {
@@ -83,15 +138,16 @@ class LogTable {
       }
       return;
     }
-    const table::DataType t = v->is_number()    ? table::DataType::kFloat64
-                              : v->is_boolean() ? table::DataType::kBool
-                              : v->is_string()  ? table::DataType::kString
-                                                : table::DataType::kInt64;  // none: mismatch
-    if (!b.type && t != table::DataType::kInt64) {
-      b.type = t;
-      b.column = table::Column(t);
+    const std::optional<table::DataType> t =
+        v.kind == Value::kNumber   ? std::optional(table::DataType::kFloat64)
+        : v.kind == Value::kBool   ? std::optional(table::DataType::kBool)
+        : v.kind == Value::kString ? std::optional(table::DataType::kString)
+                                   : std::nullopt;
+    if (!b.type && t) {
+      b.type = *t;
+      b.column = table::Column(*t);
     }
-    if (!b.type || t != *b.type) {
+    if (!b.type || t != b.type) {
       ++mismatched;
       if (b.type) {
         b.column.AppendNull();
@@ -100,48 +156,69 @@ class LogTable {
       }
       return;
     }
-    switch (t) {
+    switch (*t) {
       case table::DataType::kFloat64:
-        b.column.AppendDouble(v->get<double>());
+        b.column.AppendDouble(v.number);
         break;
       case table::DataType::kBool:
-        b.column.AppendBool(v->get<bool>());
+        b.column.AppendBool(v.boolean);
         break;
       default:
-        b.column.AppendString(v->get_ref<const std::string&>());
+        b.column.AppendString(v.text);
         break;
     }
   }
 
-  std::map<std::string, Building> columns_;
+  std::map<std::string, Building, std::less<>> columns_;
   std::vector<std::string> order_;
-  std::vector<std::string> seen_;
+  std::vector<const Building*> seen_;
   int64_t rows_ = 0;
 };
 
-// A column's values: an array, or {"dictionary": [...], "indices": [...]} expanded.
-Result<Json> ValuesOf(const Json& v, int64_t rows) {
-  if (v.is_object()) {
-    auto dict = v.find("dictionary"), idx = v.find("indices");
-    if (dict == v.end() || idx == v.end() || !dict->is_array() || !idx->is_array()) {
-      return InvalidArgument("a dictionary column without dictionary and indices arrays");
+// A column's values into `out`: an array of `rows` values, or {"dictionary": [...],
+// "indices": [...]} expanded. An error message when it is neither.
+std::string ValuesOf(simdjson::dom::element v, int64_t rows, std::vector<Value>& out) {
+  out.clear();
+  simdjson::dom::object dict_column;
+  if (v.get_object().get(dict_column) == simdjson::SUCCESS) {
+    simdjson::dom::array dict, indices;
+    if (dict_column["dictionary"].get_array().get(dict) != simdjson::SUCCESS ||
+        dict_column["indices"].get_array().get(indices) != simdjson::SUCCESS) {
+      return "a dictionary column without dictionary and indices arrays";
     }
-    Json out = Json::array();
-    for (const Json& i : *idx) {
+    std::vector<Value> entries;
+    for (simdjson::dom::element e : dict) {
+      entries.push_back(ValueOf(e));
+    }
+    for (simdjson::dom::element i : indices) {
+      uint64_t k = 0;
       if (i.is_null()) {
-        out.push_back(nullptr);
-      } else if (i.is_number_unsigned() && i.get<uint64_t>() < dict->size()) {
-        out.push_back((*dict)[i.get<size_t>()]);
+        out.emplace_back();
+      } else if (i.get_uint64().get(k) == simdjson::SUCCESS && k < entries.size()) {
+        out.push_back(entries[static_cast<size_t>(k)]);
       } else {
-        return InvalidArgument("a dictionary index out of range");
+        return "a dictionary index out of range";
+      }
+      if (static_cast<int64_t>(out.size()) > rows) {
+        break;
       }
     }
-    return ValuesOf(out, rows);
+  } else {
+    simdjson::dom::array values;
+    if (v.get_array().get(values) != simdjson::SUCCESS) {
+      return "a column without one value per row";
+    }
+    for (simdjson::dom::element e : values) {
+      out.push_back(ValueOf(e));
+      if (static_cast<int64_t>(out.size()) > rows) {
+        break;
+      }
+    }
   }
-  if (!v.is_array() || static_cast<int64_t>(v.size()) != rows) {
-    return InvalidArgument("a column without one value per row");
+  if (static_cast<int64_t>(out.size()) != rows) {
+    return "a column without one value per row";
   }
-  return v;
+  return {};
 }
 
 // Calls fn(line, line number, cut) for each non-empty line of `text`; `cut` when it is
@@ -165,20 +242,19 @@ void ForEachLine(std::string_view text, Fn fn) {
 }
 
 // A request line's time, rows, latency, id and model version.
-LogRequest Request(const Json& j, int64_t us, int64_t rows) {
+LogRequest Request(simdjson::dom::object j, int64_t us, int64_t rows) {
   LogRequest request;
   request.time_us = us;
   request.rows = rows;
-  auto latency = j.find("latency_ms");
+  double latency = 0;
   request.latency_ms =
-      latency != j.end() && latency->is_number() ? latency->get<double>() : std::nan("");
-  auto id = j.find("request_id");
-  if (id != j.end() && id->is_string()) {
-    request.request_id = id->get<std::string>();
+      j["latency_ms"].get_double().get(latency) == simdjson::SUCCESS ? latency : std::nan("");
+  std::string_view text;
+  if (j["request_id"].get_string().get(text) == simdjson::SUCCESS) {
+    request.request_id = text;
   }
-  auto version = j.find("model_version");
-  if (version != j.end() && version->is_string()) {
-    request.model_version = version->get<std::string>();
+  if (j["model_version"].get_string().get(text) == simdjson::SUCCESS) {
+    request.model_version = text;
   }
   return request;
 }
@@ -187,6 +263,15 @@ LogRequest Request(const Json& j, int64_t us, int64_t rows) {
 class Reader {
  public:
   explicit Reader(const LogWindow& window) : window_(window) {}
+
+  // After the first segments: room for the rows the others will likely add, estimated
+  // from the rows per byte so far (a tenth more, for the variation between segments).
+  void Expect(int64_t bytes_read, int64_t bytes_total) {
+    if (bytes_read > 0 && table_.rows() > 0) {
+      const double per_byte = static_cast<double>(table_.rows()) / static_cast<double>(bytes_read);
+      table_.Reserve(static_cast<int64_t>(per_byte * static_cast<double>(bytes_total) * 1.1));
+    }
+  }
 
   void Segment(std::string_view text, const std::string& path) {
     ++out_.files;
@@ -197,88 +282,92 @@ class Reader {
           out_.skipped.push_back(path + ":" + std::to_string(line_no) + ": " + why);
         }
       };
-      Result<Json> j = core::ParseJson(line, "line", kMaxLineDepth);
-      if (!j.ok() || !j->is_object()) {
+      simdjson::dom::element doc;
+      simdjson::dom::object j;
+      if (parser_.parse(line.data(), line.size()).get(doc) != simdjson::SUCCESS ||
+          doc.get_object().get(j) != simdjson::SUCCESS) {
         skip(cut ? "a cut last line" : "not a JSON object");
         return;
       }
-      auto time = j->find("time");
-      auto rows_it = j->find("rows");
-      auto features = j->find("features");
+      std::string_view time;
       int64_t us = 0;
-      if (time == j->end() || !time->is_string() ||
-          !table::ParseTimestamp(time->get_ref<const std::string&>(), us)) {
+      if (j["time"].get_string().get(time) != simdjson::SUCCESS ||
+          !table::ParseTimestamp(time, us)) {
         skip("no time");
         return;
       }
+      const bool in_window = !((window_.since_us && us < *window_.since_us) ||
+                               (window_.until_us && us >= *window_.until_us));
       // A request answered with an error: counted, no rows.
-      auto status = j->find("status");
-      if (status != j->end() && status->is_number_unsigned() && status->get<uint64_t>() >= 400 &&
-          status->get<uint64_t>() <= 599) {
-        if ((window_.since_us && us < *window_.since_us) ||
-            (window_.until_us && us >= *window_.until_us)) {
-          return;
+      if (uint64_t status = 0; j["status"].get_uint64().get(status) == simdjson::SUCCESS &&
+                               status >= 400 && status <= 599) {
+        if (in_window) {
+          LogRequest failed = Request(j, us, 0);
+          failed.status = static_cast<int>(status);
+          out_.requests.push_back(std::move(failed));
+          ++out_.failed;
         }
-        LogRequest failed = Request(*j, us, 0);
-        failed.status = status->get<int>();
-        out_.requests.push_back(std::move(failed));
-        ++out_.failed;
         return;
       }
       // At least one feature, whose array bounds `rows` by the line's own size.
-      if (rows_it == j->end() || !rows_it->is_number_unsigned() || features == j->end() ||
-          !features->is_object() || features->empty()) {
+      uint64_t rows_value = 0;
+      simdjson::dom::object features;
+      if (j["rows"].get_uint64().get(rows_value) != simdjson::SUCCESS ||
+          j["features"].get_object().get(features) != simdjson::SUCCESS || features.size() == 0 ||
+          rows_value > line.size()) {
         skip("no rows or features");
         return;
       }
-      if ((window_.since_us && us < *window_.since_us) ||
-          (window_.until_us && us >= *window_.until_us)) {
+      if (!in_window) {
         return;
       }
-      const int64_t rows = rows_it->get<int64_t>();
+      const auto rows = static_cast<int64_t>(rows_value);
       // Every column is checked before any is added, so a bad line adds nothing.
-      std::vector<std::pair<std::string, Json>> columns;
-      Status bad = Status::Ok();
-      for (const auto& [name, v] : features->items()) {
-        Result<Json> values = ValuesOf(v, rows);
-        if (!values.ok()) {
-          bad = InvalidArgument("feature '" + name + "': " + values.status().message());
+      size_t used = 0;
+      auto next = [&](std::string name) -> std::pair<std::string, std::vector<Value>>& {
+        if (used == columns_.size()) {
+          columns_.emplace_back();
+        }
+        columns_[used].first = std::move(name);
+        return columns_[used++];
+      };
+      std::string bad;
+      for (simdjson::dom::key_value_pair member : features) {
+        auto& [name, values] = next(std::string(member.key));
+        if (std::string why = ValuesOf(member.value, rows, values); !why.empty()) {
+          bad = "feature '" + name + "': " + why;
           break;
         }
-        columns.emplace_back(name, std::move(*values));
       }
-      auto predictions = j->find("predictions");
-      if (bad.ok() && predictions != j->end()) {
-        Result<Json> values = ValuesOf(*predictions, rows);
-        if (!values.ok()) {
-          bad = InvalidArgument("predictions: " + values.status().message());
-        } else {
-          columns.emplace_back("prediction", std::move(*values));
+      const size_t feature_count = used;
+      simdjson::dom::element predictions;
+      if (bad.empty() && j["predictions"].get(predictions) == simdjson::SUCCESS) {
+        auto& [name, values] = next("prediction");
+        if (std::string why = ValuesOf(predictions, rows, values); !why.empty()) {
+          bad = "predictions: " + why;
         }
       }
-      auto probabilities = j->find("probabilities");
-      if (bad.ok() && probabilities != j->end() && probabilities->is_object()) {
-        for (const auto& [label, v] : probabilities->items()) {
-          Result<Json> values = ValuesOf(v, rows);
-          if (!values.ok()) {
-            bad = InvalidArgument("probabilities of '" + label + "': " + values.status().message());
+      simdjson::dom::object probabilities;
+      if (bad.empty() && j["probabilities"].get_object().get(probabilities) == simdjson::SUCCESS) {
+        for (simdjson::dom::key_value_pair member : probabilities) {
+          auto& [name, values] = next("probability_" + std::string(member.key));
+          if (std::string why = ValuesOf(member.value, rows, values); !why.empty()) {
+            bad = "probabilities of '" + std::string(member.key) + "': " + why;
             break;
           }
-          columns.emplace_back("probability_" + label, std::move(*values));
         }
       }
-      if (!bad.ok()) {
-        skip(bad.message());
+      if (!bad.empty()) {
+        skip(bad);
         return;
       }
-      LogRequest request = Request(*j, us, rows);
-      out_.requests.push_back(std::move(request));
-      for (const auto& [name, values] : columns) {
-        const bool feature = name != "prediction" && !name.starts_with("probability_");
-        if (!feature && std::find(extra_.begin(), extra_.end(), name) == extra_.end()) {
+      out_.requests.push_back(Request(j, us, rows));
+      for (size_t c = 0; c < used; ++c) {
+        const std::string& name = columns_[c].first;
+        if (c >= feature_count && std::find(extra_.begin(), extra_.end(), name) == extra_.end()) {
           extra_.push_back(name);
         }
-        table_.Add(name, &values, rows, out_.mismatched_values);
+        table_.Add(name, columns_[c].second, out_.mismatched_values);
       }
       table_.EndLine(rows);
       ++out_.lines;
@@ -300,9 +389,11 @@ class Reader {
 
  private:
   const LogWindow window_;
+  simdjson::dom::parser parser_;
   LogRead out_;
   LogTable table_;
   std::vector<std::string> extra_;  // prediction and probability columns, first-seen order
+  std::vector<std::pair<std::string, std::vector<Value>>> columns_;  // a line's, reused
 };
 
 }  // namespace
@@ -353,9 +444,18 @@ Result<LogRead> ReadPredictionLog(const std::string& dir, const LogWindow& windo
                            "--prediction-log directory?)");
   }
   Reader reader(window);
+  int64_t total = 0, read = 0;
+  std::error_code ec;
   for (const std::string& path : segments) {
-    PLINTH_ASSIGN_OR_RETURN(std::string text, core::ReadFile(path));
-    reader.Segment(text, path);
+    total += static_cast<int64_t>(std::filesystem::file_size(path, ec));
+  }
+  for (size_t i = 0; i < segments.size(); ++i) {
+    PLINTH_ASSIGN_OR_RETURN(std::string text, core::ReadFile(segments[i]));
+    reader.Segment(text, segments[i]);
+    read += static_cast<int64_t>(text.size());
+    if (i == 0 && segments.size() > 1) {
+      reader.Expect(read, ec ? 0 : total);
+    }
   }
   return reader.Finish();
 }
@@ -430,17 +530,8 @@ int64_t JoinFeedback(LogRead& log, const Feedback& feedback, const std::string& 
       }
     }
   }
-  std::vector<table::Field> fields = log.table.schema().fields();
-  std::vector<table::Column> cols;
-  for (size_t i = 0; i < log.table.num_columns(); ++i) {
-    if (fields[i].name != name) {
-      cols.push_back(log.table.column(i));
-    }
-  }
-  std::erase_if(fields, [&](const table::Field& f) { return f.name == name; });
-  fields.push_back({name, col.type()});
-  cols.push_back(std::move(col));
-  log.table = table::Table(table::Schema(std::move(fields)), std::move(cols));
+  const table::DataType type = col.type();
+  log.table.SetColumn({name, type}, std::move(col));
   return found;
 }
 

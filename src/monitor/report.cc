@@ -203,7 +203,7 @@ Result<MonitorReport> BuildMonitorReport(const table::Table& reference, const Lo
       }
     }
     PLINTH_ASSIGN_OR_RETURN(DriftReport drift, CompareTables(reference, window, options.rules,
-                                                             columns, options.target));
+                                                             columns, options.target, false));
     drift.current_source = Time(win.start_us);
     win.drift = std::move(drift);
     PLINTH_ASSIGN_OR_RETURN(
@@ -216,7 +216,7 @@ Result<MonitorReport> BuildMonitorReport(const table::Table& reference, const Lo
           m.ok() ? MultivariateToJson(*m) : core::Json{{"skipped", m.status().message()}};
     }
   }
-  if (log.table.num_rows() > 0) {
+  if (options.overall && log.table.num_rows() > 0) {
     PLINTH_ASSIGN_OR_RETURN(DriftReport overall, CompareTables(reference, log.table, options.rules,
                                                                columns, options.target));
     report.overall = std::move(overall);

@@ -29,6 +29,8 @@ struct ReportOptions {
   std::vector<std::string> class_labels;  // empty: a regressor
   std::vector<std::string> features;      // the model's input columns
   int64_t max_windows = 10000;
+  // Compare the whole period at once too (MonitorReport::overall, the HTML's distributions).
+  bool overall = true;
 };
 
 struct WindowReport {
@@ -46,7 +48,7 @@ struct MonitorReport {
   std::string model, model_version, reference_source, log_source;
   int64_t every_us = 0;
   std::vector<WindowReport> windows;
-  std::optional<DriftReport> overall;  // every window's rows together
+  std::optional<DriftReport> overall;  // every window's rows together (ReportOptions::overall)
   int64_t skipped_lines = 0;
   std::vector<std::string> skipped;
 };

@@ -142,6 +142,44 @@ void Column::AppendColumn(const Column& other) {
   null_count_ += other.null_count_;
 }
 
+void Column::AppendRange(const Column& other, int64_t begin, int64_t count) {
+  const auto b = static_cast<size_t>(begin), n = static_cast<size_t>(count);
+  validity_.resize(static_cast<size_t>((size_ + count + 63) / 64), 0);
+  int64_t nulls = 0;
+  for (int64_t i = 0; i < count; ++i) {
+    if (other.IsValid(begin + i)) {
+      const int64_t j = size_ + i;
+      validity_[static_cast<size_t>(j >> 6)] |= uint64_t{1} << (j & 63);
+    } else {
+      ++nulls;
+    }
+  }
+  switch (type_) {
+    case DataType::kInt64:
+    case DataType::kTimestamp:
+      ints_.insert(ints_.end(), other.ints_.begin() + b, other.ints_.begin() + b + n);
+      break;
+    case DataType::kFloat64:
+      doubles_.insert(doubles_.end(), other.doubles_.begin() + b, other.doubles_.begin() + b + n);
+      break;
+    case DataType::kBool:
+      bools_.insert(bools_.end(), other.bools_.begin() + b, other.bools_.begin() + b + n);
+      break;
+    case DataType::kString: {
+      const uint64_t from = other.offsets_[b];
+      const uint64_t base = chars_.size();
+      chars_.append(other.chars_, from, other.offsets_[b + n] - from);
+      offsets_.reserve(offsets_.size() + n);
+      for (size_t i = 1; i <= n; ++i) {
+        offsets_.push_back(base + other.offsets_[b + i] - from);
+      }
+      break;
+    }
+  }
+  size_ += count;
+  null_count_ += nulls;
+}
+
 void Column::AppendFrom(const Column& other, int64_t i) {
   if (other.IsNull(i)) {
     AppendNull();

@@ -64,6 +64,8 @@ class Column {
   }
   // Appends every row of `other`, which must have the same type.
   void AppendColumn(const Column& other);
+  // Appends rows [begin, begin + count) of `other` (same type), in bulk.
+  void AppendRange(const Column& other, int64_t begin, int64_t count);
   // Appends row `i` of `other` (same type).
   void AppendFrom(const Column& other, int64_t i);
   // Drops every row from `n` on (n <= size()).

@@ -27,6 +27,10 @@ class Table {
   // table must be empty of columns, in which case it becomes a copy).
   Status Append(const Table& other);
 
+  // Adds `column` (of num_rows() values, or any count to a table without columns) as the
+  // last one, or in place of the column of the same name.
+  void SetColumn(Field field, Column column);
+
   bool operator==(const Table& other) const = default;
 
  private:
@@ -34,7 +38,7 @@ class Table {
   std::vector<Column> columns_;
 };
 
-// The rows `indices` of `t`, in that order.
+// The rows `indices` of `t`, in that order (copied in bulk when they are consecutive).
 Table TakeRows(const Table& t, const std::vector<int64_t>& indices);
 
 }  // namespace plinth::table

@@ -72,12 +72,16 @@ int main(int argc, char** argv) {
   } else if (mode == "column" && argc == 5) {
     monitor::Sample ref, cur;
     ref.numeric = cur.numeric = std::string(argv[2]) == "num";
+    const std::vector<std::string> ref_lines =
+        ref.numeric ? std::vector<std::string>() : Lines(argv[3]);
+    const std::vector<std::string> cur_lines =
+        ref.numeric ? std::vector<std::string>() : Lines(argv[4]);
     if (ref.numeric) {
       ref.numbers = Column(argv[3]);
       cur.numbers = Column(argv[4]);
     } else {
-      ref.labels = Lines(argv[3]);
-      cur.labels = Lines(argv[4]);
+      ref.labels.assign(ref_lines.begin(), ref_lines.end());
+      cur.labels.assign(cur_lines.begin(), cur_lines.end());
     }
     out = core::Json::object();
     for (const char* name :

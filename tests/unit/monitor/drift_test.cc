@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <list>
 
 #include "monitor/dataset_drift.h"
 #include "monitor/stats.h"
@@ -90,10 +91,13 @@ Sample Numbers(std::vector<double> v) {
   return s;
 }
 
+// The sample's labels are views: their strings live as long as the test binary.
 Sample Labels(std::vector<std::string> v) {
+  static std::list<std::vector<std::string>> kept;
+  kept.push_back(std::move(v));
   Sample s;
   s.numeric = false;
-  s.labels = std::move(v);
+  s.labels.assign(kept.back().begin(), kept.back().end());
   return s;
 }
 
