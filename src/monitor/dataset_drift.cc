@@ -154,6 +154,10 @@ std::string Share(double s) {
 
 Result<DriftRules> ParseDriftRules(std::string_view yaml, std::string_view source) {
   PLINTH_ASSIGN_OR_RETURN(YAML::Node root, core::ParseYaml(yaml, source));
+  return DriftRulesFromYaml(root, source);
+}
+
+Result<DriftRules> DriftRulesFromYaml(const YAML::Node& root, std::string_view source) {
   DriftRules rules;
   if (!root.IsDefined() || root.IsNull()) {
     return rules;

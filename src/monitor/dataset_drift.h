@@ -23,6 +23,10 @@
 #include "monitor/drift.h"
 #include "table/table.h"
 
+namespace YAML {
+class Node;
+}
+
 namespace plinth::monitor {
 
 struct ColumnRule {
@@ -40,6 +44,8 @@ struct DriftRules {
 // Errors name the file, line and key ("drift.yaml:4: key 'method': ...").
 Result<DriftRules> ParseDriftRules(std::string_view yaml, std::string_view source);
 Result<DriftRules> ReadDriftRules(const std::string& path);
+// The rules in a parsed YAML node (a section of a larger file, e.g. monitoring.yaml).
+Result<DriftRules> DriftRulesFromYaml(const YAML::Node& root, std::string_view source);
 
 // What a compared column is: an input feature (counted in the dataset drift share), one
 // of the model's outputs (prediction drift: `prediction`, `probability_<label>`) or the

@@ -106,6 +106,58 @@ std::optional<double> Percentile(std::vector<double>& values, double q) {
   return t >= 0.5 ? b - diff * (1 - t) : a + diff * t;
 }
 
+std::vector<std::string> ComparedColumns(const table::Table& reference, const table::Table& rows,
+                                         const ReportOptions& options) {
+  std::vector<std::string> columns = options.features;
+  if (!options.target.empty() && rows.ColumnByName(options.target) != nullptr &&
+      reference.ColumnByName(options.target) != nullptr) {
+    columns.push_back(options.target);
+  }
+  for (size_t i = 0; i < rows.num_columns(); ++i) {
+    const std::string& name = rows.schema().field(i).name;
+    if (RoleOf(name, {}) == Role::kPrediction && reference.ColumnByName(name) != nullptr) {
+      columns.push_back(name);
+    }
+  }
+  return columns;
+}
+
+Status FillWindow(const table::Table& reference, const table::Table& rows,
+                  std::vector<double>& latencies, const std::vector<std::string>& columns,
+                  const ReportOptions& options, const ReconstructionModel* pca, WindowReport& win) {
+  const double seconds = static_cast<double>(win.end_us - win.start_us) / kSecond;
+  win.rows = rows.num_rows();
+  win.rows_per_second = seconds > 0 ? static_cast<double>(win.rows) / seconds : 0;
+  win.error_rate =
+      win.requests + win.failed == 0
+          ? 0.0
+          : static_cast<double>(win.failed) / static_cast<double>(win.requests + win.failed);
+  win.latency_p50 = Percentile(latencies, 0.50);
+  win.latency_p90 = Percentile(latencies, 0.90);
+  win.latency_p99 = Percentile(latencies, 0.99);
+  if (rows.num_rows() == 0) {
+    return Status::Ok();
+  }
+  if (const table::Column* labels =
+          options.target.empty() ? nullptr : rows.ColumnByName(options.target)) {
+    win.labelled = labels->size() - labels->null_count();
+  }
+  PLINTH_ASSIGN_OR_RETURN(DriftReport drift, CompareTables(reference, rows, options.rules, columns,
+                                                           options.target, false));
+  drift.current_source = Time(win.start_us);
+  win.drift = std::move(drift);
+  PLINTH_ASSIGN_OR_RETURN(
+      PerformanceReport perf,
+      ComparePerformance(reference, rows, options.class_labels, options.target));
+  win.performance = std::move(perf);
+  if (pca != nullptr) {
+    Result<MultivariateDrift> m = pca->Compare(rows, options.rules.min_values);
+    win.multivariate =
+        m.ok() ? MultivariateToJson(*m) : core::Json{{"skipped", m.status().message()}};
+  }
+  return Status::Ok();
+}
+
 Result<MonitorReport> BuildMonitorReport(const table::Table& reference, const LogRead& log,
                                          const ReportOptions& options,
                                          const ReconstructionModel* pca) {
@@ -151,7 +203,6 @@ Result<MonitorReport> BuildMonitorReport(const table::Table& reference, const Lo
         ++win.failed;
       } else {
         ++win.requests;
-        win.rows += r.rows;
         if (std::isfinite(r.latency_ms)) {
           latencies[static_cast<size_t>(w)].push_back(r.latency_ms);
         }
@@ -168,53 +219,12 @@ Result<MonitorReport> BuildMonitorReport(const table::Table& reference, const Lo
                              "' of the model (is it another model's log?)");
     }
   }
-  std::vector<std::string> columns = options.features;
-  const bool has_target = !options.target.empty() &&
-                          log.table.ColumnByName(options.target) != nullptr &&
-                          reference.ColumnByName(options.target) != nullptr;
-  if (has_target) {
-    columns.push_back(options.target);
-  }
-  for (size_t i = 0; i < log.table.num_columns(); ++i) {
-    const std::string& name = log.table.schema().field(i).name;
-    if (RoleOf(name, {}) == Role::kPrediction && reference.ColumnByName(name) != nullptr) {
-      columns.push_back(name);
-    }
-  }
-  const table::Column* labels = has_target ? log.table.ColumnByName(options.target) : nullptr;
+  const std::vector<std::string> columns = ComparedColumns(reference, log.table, options);
   for (size_t w = 0; w < rows.size(); ++w) {
-    WindowReport& win = report.windows[w];
-    const double seconds = static_cast<double>(win.end_us - win.start_us) / kSecond;
-    win.rows_per_second = static_cast<double>(win.rows) / seconds;
-    win.error_rate =
-        win.requests + win.failed == 0
-            ? 0.0
-            : static_cast<double>(win.failed) / static_cast<double>(win.requests + win.failed);
-    win.latency_p50 = Percentile(latencies[w], 0.50);
-    win.latency_p90 = Percentile(latencies[w], 0.90);
-    win.latency_p99 = Percentile(latencies[w], 0.99);
-    if (rows[w].empty()) {
-      continue;
-    }
-    const table::Table window = table::TakeRows(log.table, rows[w]);
-    if (labels != nullptr) {
-      for (int64_t i : rows[w]) {
-        win.labelled += labels->IsNull(i) ? 0 : 1;
-      }
-    }
-    PLINTH_ASSIGN_OR_RETURN(DriftReport drift, CompareTables(reference, window, options.rules,
-                                                             columns, options.target, false));
-    drift.current_source = Time(win.start_us);
-    win.drift = std::move(drift);
-    PLINTH_ASSIGN_OR_RETURN(
-        PerformanceReport perf,
-        ComparePerformance(reference, window, options.class_labels, options.target));
-    win.performance = std::move(perf);
-    if (pca != nullptr) {
-      Result<MultivariateDrift> m = pca->Compare(window, options.rules.min_values);
-      win.multivariate =
-          m.ok() ? MultivariateToJson(*m) : core::Json{{"skipped", m.status().message()}};
-    }
+    const table::Table window =
+        rows[w].empty() ? table::Table() : table::TakeRows(log.table, rows[w]);
+    PLINTH_RETURN_IF_ERROR(
+        FillWindow(reference, window, latencies[w], columns, options, pca, report.windows[w]));
   }
   if (options.overall && log.table.num_rows() > 0) {
     PLINTH_ASSIGN_OR_RETURN(DriftReport overall, CompareTables(reference, log.table, options.rules,
@@ -224,56 +234,59 @@ Result<MonitorReport> BuildMonitorReport(const table::Table& reference, const Lo
   return report;
 }
 
+core::Json WindowToJson(const WindowReport& w) {
+  core::Json j = {{"start", Time(w.start_us)},
+                  {"end", Time(w.end_us)},
+                  {"requests", w.requests},
+                  {"failed_requests", w.failed},
+                  {"rows", w.rows},
+                  {"labelled_rows", w.labelled},
+                  {"rows_per_second", w.rows_per_second},
+                  {"error_rate", w.error_rate},
+                  {"latency_ms",
+                   {{"p50", Optional(w.latency_p50)},
+                    {"p90", Optional(w.latency_p90)},
+                    {"p99", Optional(w.latency_p99)}}}};
+  if (!w.drift) {
+    j["verdict"] = "no requests";
+    return j;
+  }
+  const DriftReport& d = *w.drift;
+  core::Json features = core::Json::object();
+  for (const ColumnReport& c : d.columns) {
+    core::Json f = {{"role", RoleName(c.role)}};
+    if (!c.skipped.empty()) {
+      f["skipped"] = c.skipped;
+    } else {
+      f["method"] = MethodName(c.drift.method);
+      f["score"] = c.drift.score;
+      f["threshold"] = c.drift.threshold;
+      f["drifted"] = c.drift.drifted;
+      f["missing_share"] = static_cast<double>(c.drift.current_missing) /
+                           static_cast<double>(std::max<int64_t>(
+                               1, c.drift.current_values + c.drift.current_missing));
+      f["new_categories"] = c.drift.new_categories;
+    }
+    features[c.name] = std::move(f);
+  }
+  j["verdict"] = d.compared == 0 ? "not enough data" : d.dataset_drift ? "drift" : "no drift";
+  j["features_compared"] = d.compared;
+  j["features_drifted"] = d.drifted;
+  j["drifted_share"] = d.share;
+  j["dataset_drift"] = d.dataset_drift;
+  j["prediction_drift"] = d.prediction_drift ? core::Json(*d.prediction_drift) : nullptr;
+  j["prediction_drift_score"] = Optional(d.prediction_score);
+  j["target_drift"] = d.target_drift ? core::Json(*d.target_drift) : nullptr;
+  j["columns"] = std::move(features);
+  j["multivariate_drift"] = w.multivariate;
+  j["performance"] = w.performance ? PerformanceToJson(*w.performance) : core::Json(nullptr);
+  return j;
+}
+
 core::Json MonitorReportToJson(const MonitorReport& r) {
   core::Json windows = core::Json::array();
   for (const WindowReport& w : r.windows) {
-    core::Json j = {{"start", Time(w.start_us)},
-                    {"end", Time(w.end_us)},
-                    {"requests", w.requests},
-                    {"failed_requests", w.failed},
-                    {"rows", w.rows},
-                    {"labelled_rows", w.labelled},
-                    {"rows_per_second", w.rows_per_second},
-                    {"error_rate", w.error_rate},
-                    {"latency_ms",
-                     {{"p50", Optional(w.latency_p50)},
-                      {"p90", Optional(w.latency_p90)},
-                      {"p99", Optional(w.latency_p99)}}}};
-    if (!w.drift) {
-      j["verdict"] = "no requests";
-      windows.push_back(std::move(j));
-      continue;
-    }
-    const DriftReport& d = *w.drift;
-    core::Json features = core::Json::object();
-    for (const ColumnReport& c : d.columns) {
-      core::Json f = {{"role", RoleName(c.role)}};
-      if (!c.skipped.empty()) {
-        f["skipped"] = c.skipped;
-      } else {
-        f["method"] = MethodName(c.drift.method);
-        f["score"] = c.drift.score;
-        f["threshold"] = c.drift.threshold;
-        f["drifted"] = c.drift.drifted;
-        f["missing_share"] = static_cast<double>(c.drift.current_missing) /
-                             static_cast<double>(std::max<int64_t>(
-                                 1, c.drift.current_values + c.drift.current_missing));
-        f["new_categories"] = c.drift.new_categories;
-      }
-      features[c.name] = std::move(f);
-    }
-    j["verdict"] = d.compared == 0 ? "not enough data" : d.dataset_drift ? "drift" : "no drift";
-    j["features_compared"] = d.compared;
-    j["features_drifted"] = d.drifted;
-    j["drifted_share"] = d.share;
-    j["dataset_drift"] = d.dataset_drift;
-    j["prediction_drift"] = d.prediction_drift ? core::Json(*d.prediction_drift) : nullptr;
-    j["prediction_drift_score"] = Optional(d.prediction_score);
-    j["target_drift"] = d.target_drift ? core::Json(*d.target_drift) : nullptr;
-    j["columns"] = std::move(features);
-    j["multivariate_drift"] = w.multivariate;
-    j["performance"] = w.performance ? PerformanceToJson(*w.performance) : core::Json(nullptr);
-    windows.push_back(std::move(j));
+    windows.push_back(WindowToJson(w));
   }
   return {{"format", "plinth.monitor_report/v1"},
           {"model", {{"name", r.model}, {"version", r.model_version}}},

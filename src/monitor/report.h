@@ -65,6 +65,18 @@ Result<MonitorReport> BuildMonitorReport(const table::Table& reference, const Lo
                                          const ReportOptions& options,
                                          const ReconstructionModel* pca);
 
+// The columns a window compares: the features, the label where both sides have it, the
+// model's outputs the reference has.
+std::vector<std::string> ComparedColumns(const table::Table& reference, const table::Table& rows,
+                                         const ReportOptions& options);
+// Fills `win` (whose start, end, requests and failed are set) from its rows and its
+// scored requests' latencies (sorted in place): everything else a window reports.
+Status FillWindow(const table::Table& reference, const table::Table& rows,
+                  std::vector<double>& latencies, const std::vector<std::string>& columns,
+                  const ReportOptions& options, const ReconstructionModel* pca,
+                  WindowReport& win);
+core::Json WindowToJson(const WindowReport& w);
+
 core::Json MonitorReportToJson(const MonitorReport& r);
 std::string FormatMonitorText(const MonitorReport& r);
 std::string RenderMonitorHtml(const MonitorReport& r);
