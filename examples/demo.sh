@@ -2,7 +2,8 @@
 # The Plinth demo on the embedded default, in a scratch copy of examples/:
 # profile and validate the data, version it, train a model (tracked and registered in
 # the project's store, as plinth server shows it to MLflow clients), run the pipeline, then
-# serve the production model, call it over HTTP, batch-score a file and stop the server.
+# serve the production model, call it over HTTP, batch-score a file and stop the server;
+# serve it again with live monitoring, shift the traffic and watch an alert fire.
 # Usage: examples/demo.sh PATH/TO/plinth   (make demo passes the built binary)
 set -euo pipefail
 PLINTH=$(realpath "${1:-$(command -v plinth)}")
@@ -10,7 +11,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 WORK="$HERE/out/project"
 rm -rf "$WORK" && mkdir -p "$WORK"
 cp -r "$HERE/data" "$HERE/scripts" "$HERE/checks.yaml" "$HERE/great_expectations_suite.json" \
-  "$HERE/plinth.yaml" "$HERE/train.yaml" "$WORK/"
+  "$HERE/plinth.yaml" "$HERE/train.yaml" "$HERE/monitoring.yaml" "$WORK/"
 cd "$WORK"
 mkdir -p bin && ln -sf "$PLINTH" bin/plinth && export PATH="$WORK/bin:$PATH"
 git init -q -b main . && git config user.email demo@plinth && git config user.name demo
@@ -78,6 +79,48 @@ plinth predict models:/adult-income@production --input data/adult_test.csv \
 head -3 reports/scored.csv
 kill -TERM "$SERVER" && wait "$SERVER" && echo "server stopped (exit 0)"
 echo
+echo "== 11. Monitor: serve with monitoring.yaml, send normal then shifted traffic, watch the"
+echo "       drift gauge and an alert reach a local webhook, write the report"
+# The example's rules, recomputed every second over the last 2,000 rows for the demo.
+/usr/bin/python3 scripts/alert_receiver.py reports/alerts.jsonl > receiver.port &
+RECEIVER=$!
+trap 'kill "$RECEIVER" "${SERVER:-}" 2>/dev/null || true' EXIT
+for _ in $(seq 100); do [ -s receiver.port ] && break; sleep 0.05; done
+sed -e 's/interval: 30s/interval: 1s/' -e 's/rows: 100000/rows: 2000/' \
+  -e 's/for: [0-9]*m/for: 2s/' -e "s|^# webhook: .*|webhook: {url: \"http://127.0.0.1:$(cat receiver.port)/alerts\"}|" \
+  monitoring.yaml > monitoring-demo.yaml
+plinth serve models:/adult-income@production --port 0 --monitor monitoring-demo.yaml 2> serve.log &
+SERVER=$!
+for _ in $(seq 200); do grep -q "http://" serve.log && break; sleep 0.05; done
+URL=$(grep -o "http://[0-9.:]*" serve.log | head -1)
+[ -n "$URL" ] || { cat serve.log; exit 1; }
+# Traffic in requests of 50 CSV rows: the test file as it is, then people over 50 only.
+send() {
+  awk -F, -v sel="$1" 'NR == 1 { print > "chunk.header"; next }
+    (sel == "all" || $1 + 0 > 50) && n++ < 2000 { print }' data/adult_test.csv > chunk.rows
+  split -l 50 chunk.rows chunk.part.
+  for part in chunk.part.*; do
+    cat chunk.header "$part" | curl -sf -o /dev/null -XPOST "$URL/invocations" \
+      -H 'Content-Type: text/csv' --data-binary @-
+  done
+  rm -f chunk.part.* chunk.rows chunk.header
+}
+gauge() { curl -sf "$URL/metrics" | grep -E "^plinth_dataset_drift_share " || echo "(not computed yet)"; }
+send all && sleep 2
+echo "normal traffic:  $(gauge)"
+send old
+for _ in $(seq 100); do grep -q '"DataDrift"' reports/alerts.jsonl 2>/dev/null && break; sleep 0.1; done
+echo "shifted traffic: $(gauge)"
+echo "the webhook received:"
+grep -o '"alertname":"[A-Za-z]*","severity":"[a-z]*"' reports/alerts.jsonl | sort -u
+grep -q '"DataDrift"' reports/alerts.jsonl || { echo "no DataDrift alert"; cat serve.log; exit 1; }
+kill -TERM "$SERVER" && wait "$SERVER"
+kill "$RECEIVER" 2>/dev/null || true
+plinth monitor alerts adult-income
+plinth monitor report models:/adult-income@production --every 1m --html reports/monitoring.html -q
+echo "report: reports/monitoring.html (recorded as a run of experiment monitoring/adult-income)"
+echo
 echo "Model bundle: $WORK/models/adult (docs/FORMATS.md)"
-echo "Reports: $WORK/reports/profile.html, $WORK/reports/validation.html, $WORK/reports/training.html"
+echo "Reports: $WORK/reports/profile.html, $WORK/reports/validation.html, $WORK/reports/training.html,"
+echo "  $WORK/reports/monitoring.html"
 echo "Scores: $WORK/reports/scored.csv"

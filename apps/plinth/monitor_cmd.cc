@@ -11,7 +11,9 @@
 
 #include "commands.h"
 #include "core/clock.h"
+#include "core/file.h"
 #include "core/json.h"
+#include "core/text_table.h"
 #include "data/project.h"
 #include "ml/bundle.h"
 #include "monitor/dataset_drift.h"
@@ -19,6 +21,7 @@
 #include "monitor/performance.h"
 #include "monitor/prediction_log.h"
 #include "monitor/report.h"
+#include "monitor_reference.h"
 #include "serving/prediction_log.h"
 #include "tracking/model_uri.h"
 #include "tracking_context.h"
@@ -40,130 +43,6 @@ struct DriftFlags {
   std::vector<std::string> columns;
   CsvFlags csv;
 };
-
-// The reference data, and the model it belongs to when MODEL was given.
-struct Reference {
-  std::unique_ptr<ml::Predictor> model;
-  std::string model_name;  // MODEL as given
-  table::Table table;
-  std::string source;
-};
-
-// The model's type for its input columns, its label and its `prediction` column.
-std::map<std::string, table::DataType> ModelTypes(const ml::Predictor& p) {
-  std::map<std::string, table::DataType> types;
-  for (const table::Field& field : p.input_schema().fields()) {
-    types[field.name] = field.type;
-  }
-  const bool regression = p.task() == ml::Task::kRegression;
-  // Class labels are text wherever they are written (the log, plinth predict).
-  const table::DataType label = regression ? table::DataType::kFloat64 : table::DataType::kString;
-  if (!p.meta().target_name.empty()) {
-    types[p.meta().target_name] = label;
-  }
-  types["prediction"] = label;
-  return types;
-}
-
-bool IsText(table::DataType t) {
-  return t == table::DataType::kString || t == table::DataType::kBool;
-}
-
-// A column read as numbers where the model has text (a code of digits), or as text
-// where the model has numbers, is cast to the model's type, so both samples hold the
-// same kind of values.
-Status ConformTypes(table::Table& t, const ml::Predictor& p, const std::string& source) {
-  const std::map<std::string, table::DataType> types = ModelTypes(p);
-  std::vector<table::Field> fields = t.schema().fields();
-  auto keep = [&](size_t i) {
-    const table::Column& col = t.column(i);
-    auto want = types.find(fields[i].name);
-    return want == types.end() || IsText(col.type()) == IsText(want->second) ||
-           col.type() == table::DataType::kTimestamp || col.null_count() == col.size();
-  };
-  bool changed = false;
-  for (size_t i = 0; i < t.num_columns() && !changed; ++i) {
-    changed = !keep(i);
-  }
-  if (!changed) {
-    return Status::Ok();  // no copy
-  }
-  std::vector<table::Column> cols;
-  for (size_t i = 0; i < t.num_columns(); ++i) {
-    const table::Column& col = t.column(i);
-    auto want = types.find(fields[i].name);
-    if (keep(i)) {
-      cols.push_back(col);
-      continue;
-    }
-    Result<table::Column> cast = col.CastTo(want->second);
-    if (!cast.ok()) {
-      return InvalidArgument(source + ": column \"" + fields[i].name + "\" holds " +
-                             (IsText(col.type()) ? "text" : "numbers") + ", the model's " +
-                             std::string(table::TypeName(want->second)) + ": " +
-                             cast.status().message());
-    }
-    fields[i].type = want->second;
-    cols.push_back(std::move(*cast));
-  }
-  t = table::Table(table::Schema(std::move(fields)), std::move(cols));
-  return Status::Ok();
-}
-
-// Data without the model's outputs is scored by the model, so prediction drift can be
-// judged (when it has every input column; else it is left as it is).
-Status AddOutputs(table::Table& t, const ml::Predictor& p, const std::string& source) {
-  if (t.ColumnByName("prediction") != nullptr) {
-    return Status::Ok();
-  }
-  for (const table::Field& field : p.input_schema().fields()) {
-    if (t.ColumnByName(field.name) == nullptr) {
-      return Status::Ok();
-    }
-  }
-  Result<table::Table> scored = ml::AppendPredictions(p, t);
-  if (!scored.ok()) {
-    return InvalidArgument(source + ": scoring it with the model: " + scored.status().message());
-  }
-  t = std::move(*scored);
-  return Status::Ok();
-}
-
-// The reference: `reference_flag`, else the reference set of `model` (resolved through
-// the tracking flags; `version` gets the registry's version of a models:/ URI).
-Result<Reference> LoadReference(const std::string& model, const std::string& reference_flag,
-                                const TrackingFlags& tracking, const table::CsvOptions& csv,
-                                tracking::ModelVersion* version = nullptr) {
-  Reference ref;
-  ref.source = reference_flag;
-  if (!model.empty()) {
-    PLINTH_ASSIGN_OR_RETURN(std::string dir, ResolveModel(model, tracking, version));
-    Result<std::unique_ptr<ml::Predictor>> loaded = ml::Predictor::Load(dir);
-    if (!loaded.ok()) {
-      return loaded.status();
-    }
-    ref.model = std::move(*loaded);
-    ref.model_name = model;
-    if (ref.source.empty()) {
-      ref.source = (std::filesystem::path(dir) / ml::kReferenceSetFile).string();
-      std::error_code ec;
-      if (!std::filesystem::is_regular_file(ref.source, ec)) {
-        return InvalidArgument(model + ": the model has no reference set (" +
-                               std::string(ml::kReferenceSetFile) +
-                               ": trained before Plinth wrote one, imported, or with "
-                               "monitoring.reference_rows: 0); pass --reference FILE");
-      }
-    }
-  }
-  PLINTH_ASSIGN_OR_RETURN(table::CsvTable read, table::ReadCsv(ref.source, csv));
-  ReportSkippedLines(read.info, csv);
-  ref.table = std::move(read.table);
-  if (ref.model) {
-    PLINTH_RETURN_IF_ERROR(ConformTypes(ref.table, *ref.model, ref.source));
-    PLINTH_RETURN_IF_ERROR(AddOutputs(ref.table, *ref.model, ref.source));
-  }
-  return ref;
-}
 
 // The columns compared by default: with a model, its input columns, its label and its
 // outputs that both samples have; without one, every column of the reference (with
@@ -194,14 +73,6 @@ std::vector<std::string> DefaultColumns(const Reference& ref, const table::Table
     }
   }
   return columns;
-}
-
-std::vector<std::string> InputNames(const ml::Predictor& p) {
-  std::vector<std::string> names;
-  for (const table::Field& field : p.input_schema().fields()) {
-    names.push_back(field.name);
-  }
-  return names;
 }
 
 // The multivariate drift of `current`'s `columns` as JSON, or {"skipped": why}.
@@ -573,6 +444,77 @@ int RunReport(const ReportFlags& f) {
   return kExitOk;
 }
 
+struct AlertsFlags {
+  std::string model;
+  std::string log;
+  bool json = false;
+};
+
+// The alert history plinth serve --monitor appends (alerts.jsonl in the log directory).
+int RunAlerts(const AlertsFlags& f) {
+  std::string dir = f.log;
+  if (dir.empty()) {
+    if (f.model.empty()) {
+      return ReportError(InvalidArgument("--log DIR or a model NAME is required"));
+    }
+    Result<data::Project> project = data::Project::Find(".");
+    Result<std::string> d = serving::DefaultLogDir(project.ok() ? project->root() : "", f.model);
+    if (!d.ok()) {
+      return ReportError(d.status());
+    }
+    dir = *d;
+  }
+  const std::string path = dir + "/alerts.jsonl";
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    if (!std::filesystem::is_directory(dir, ec)) {
+      return ReportError(NotFound(dir + ": no such log directory"));
+    }
+    std::fputs(f.json ? "[]\n" : "no alert has fired\n", stdout);
+    return kExitOk;
+  }
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    return ReportError(InvalidArgument(path + ": not a regular file"));
+  }
+  Result<std::string> text = core::ReadFile(path);
+  if (!text.ok()) {
+    return ReportError(text.status());
+  }
+  core::Json events = core::Json::array();
+  core::TextTable t({"time", "alert", "status", "severity", "rule", "value", "model"},
+                    {false, false, false, false, false, true, false});
+  int64_t line_no = 0, skipped = 0;
+  for (size_t start = 0; start < text->size();) {
+    size_t end = text->find('\n', start);
+    end = end == std::string::npos ? text->size() : end;
+    ++line_no;
+    Result<core::Json> j =
+        core::ParseJson(std::string_view(*text).substr(start, end - start), "alert", 4);
+    start = end + 1;
+    if (!j.ok() || !j->is_object() || !j->value("alert", core::Json()).is_string()) {
+      ++skipped;
+      continue;
+    }
+    if (!f.model.empty() && j->value("model", std::string()) != f.model) {
+      continue;
+    }
+    auto text_of = [&](const char* key) {
+      const core::Json v = j->value(key, core::Json());
+      return v.is_string() ? v.get<std::string>() : v.is_null() ? std::string() : v.dump();
+    };
+    t.AddRow({text_of("time"), text_of("alert"), text_of("status"), text_of("severity"),
+              text_of("rule"), text_of("value"),
+              text_of("model") + " " + text_of("model_version")});
+    events.push_back(std::move(*j));
+  }
+  if (skipped > 0) {
+    std::fprintf(stderr, "plinth: warning: %s: %lld unreadable lines skipped\n", path.c_str(),
+                 static_cast<long long>(skipped));
+  }
+  std::fputs(f.json ? (core::DumpJson(events) + "\n").c_str() : t.Render().c_str(), stdout);
+  return kExitOk;
+}
+
 }  // namespace
 
 void RegisterMonitor(CLI::App& app, Runner& run) {
@@ -627,6 +569,14 @@ void RegisterMonitor(CLI::App& app, Runner& run) {
   rep->add_flag("--no-record", report->no_record,
                 "do not record the report as a run in the tracking store");
   AddCsvFlags(*rep, report->csv);
+  auto alerts = std::make_shared<AlertsFlags>();
+  CLI::App* al = monitor->add_subcommand(
+      "alerts", "The alerts plinth serve --monitor fired and resolved, oldest first");
+  al->add_option("NAME", alerts->model, "the model's name (its log directory, and a filter)");
+  al->add_option("--log", alerts->log,
+                 "the log directory (default: .plinth/monitoring/NAME in the project)");
+  al->add_flag("--json", alerts->json, "print JSON");
+  al->callback([alerts, &run] { run = [alerts] { return RunAlerts(*alerts); }; });
   rep->callback([report, &run] { run = [report] { return RunReport(*report); }; });
   cmd->callback([flags, &run] {
     if (flags->current.empty() && flags->log.empty()) {

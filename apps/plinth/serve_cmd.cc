@@ -2,8 +2,12 @@
 #include <cstdio>
 
 #include "commands.h"
+#include "core/file.h"
 #include "data/project.h"
 #include "http/server.h"
+#include "monitor/alerts.h"
+#include "monitor_reference.h"
+#include "serving/live_monitor.h"
 #include "serving/model_server.h"
 #include "serving/model_source.h"
 #include "serving/prediction_log.h"
@@ -29,6 +33,7 @@ struct ServeFlags {
   int64_t feedback_memory = 100000;  // requests /feedback can refer to
   std::string auth_token_file;       // "": no tokens asked
   std::string public_routes = "health";
+  std::string monitor;  // monitoring.yaml; "": no live monitoring
 };
 
 // Where MODEL is now: a models:/ URI through the registry (its version), else
@@ -44,6 +49,36 @@ Result<serving::ModelLocation> Locate(const ServeFlags& f) {
   }
   PLINTH_ASSIGN_OR_RETURN(at.version, serving::BundleVersion(at.dir));
   return at;
+}
+
+// Live monitoring from monitoring.yaml against the served model's reference set; the
+// alert history in the log directory `dir`.
+Result<std::unique_ptr<serving::LiveMonitor>> StartMonitor(const ServeFlags& f,
+                                                           const serving::ServedModel& served,
+                                                           const std::string& dir) {
+  PLINTH_ASSIGN_OR_RETURN(monitor::MonitoringConfig config,
+                          monitor::ReadMonitoringConfig(f.monitor));
+  PLINTH_ASSIGN_OR_RETURN(serving::ModelLocation at, Locate(f));
+  PLINTH_ASSIGN_OR_RETURN(
+      table::Table reference,
+      ReadReferenceSet(at.dir, f.model, *served.predictor, table::CsvOptions()));
+  PLINTH_RETURN_IF_ERROR(core::MakeParentDirs(dir + "/alerts.jsonl"));
+  serving::LiveMonitor::Setup setup;
+  setup.config = std::move(config);
+  setup.model = served.predictor;
+  setup.reference = std::move(reference);
+  setup.alerts_path = dir + "/alerts.jsonl";
+  setup.subject.model = served.name;
+  setup.subject.model_version = served.version;
+  if (served.predictor->meta().trained) {
+    setup.subject.data_sha256 = served.predictor->meta().trained->data.sha256;
+  }
+  setup.subject.instance = f.listen.host + ":" + std::to_string(f.listen.port);
+  setup.subject.external_url = f.listen.scheme() + "://" + setup.subject.instance + "/monitor";
+  setup.log = [](const std::string& line) {
+    std::fprintf(stderr, "plinth serve: %s\n", line.c_str());
+  };
+  return serving::LiveMonitor::Start(std::move(setup));
 }
 
 int RunServe(const ServeFlags& f) {
@@ -79,17 +114,18 @@ int RunServe(const ServeFlags& f) {
     return ReportError(served.status().WithPrefix("MODEL"));
   }
   std::unique_ptr<serving::PredictionLog> log;
-  if (f.prediction_log != "off") {
-    std::string dir = f.prediction_log;
-    if (dir.empty()) {
-      Result<data::Project> project = data::Project::Find(".");
-      Result<std::string> default_dir =
-          serving::DefaultLogDir(project.ok() ? project->root() : "", (*served)->name);
-      if (!default_dir.ok()) {
-        return ReportError(default_dir.status().WithPrefix("MODEL"));
-      }
-      dir = *std::move(default_dir);
+  // The log directory: the prediction log's, and the alert history's.
+  std::string dir = f.prediction_log == "off" ? std::string() : f.prediction_log;
+  if (dir.empty()) {
+    Result<data::Project> project = data::Project::Find(".");
+    Result<std::string> default_dir =
+        serving::DefaultLogDir(project.ok() ? project->root() : "", (*served)->name);
+    if (!default_dir.ok()) {
+      return ReportError(default_dir.status().WithPrefix("MODEL"));
     }
+    dir = *std::move(default_dir);
+  }
+  if (f.prediction_log != "off") {
     Result<std::unique_ptr<serving::PredictionLog>> opened =
         serving::PredictionLog::Open({.dir = dir});
     if (!opened.ok()) {
@@ -113,6 +149,14 @@ int RunServe(const ServeFlags& f) {
     }
     tokens = std::move(*loaded);
   }
+  std::unique_ptr<serving::LiveMonitor> monitor;
+  if (!f.monitor.empty()) {
+    Result<std::unique_ptr<serving::LiveMonitor>> started = StartMonitor(f, **served, dir);
+    if (!started.ok()) {
+      return ReportError(started.status().WithPrefix("--monitor"));
+    }
+    monitor = std::move(*started);
+  }
   const serving::ServeOptions options{
       PLINTH_VERSION,
       serving::InputLimits{static_cast<size_t>(f.max_rows), table::CsvOptions().null_values},
@@ -120,7 +164,8 @@ int RunServe(const ServeFlags& f) {
       batcher.get(),
       static_cast<size_t>(f.feedback_memory),
       tokens ? &*tokens : nullptr,
-      *public_routes};
+      *public_routes,
+      monitor.get()};
   serving::ModelServer model(*served, options, source);
   serving::ReloadPoller poller(
       model, serving::PollSeconds(f.model, f.poll_interval),
@@ -165,6 +210,10 @@ void RegisterServe(CLI::App& app, Runner& run) {
   cmd->add_option("--auth-token-file", flags->auth_token_file,
                   "bearer tokens, one per line as 'score TOKEN' or 'admin TOKEN' (chmod 600): "
                   "scoring and /feedback need one, /admin/reload an admin one");
+  cmd->add_option("--monitor", flags->monitor,
+                  "live monitoring (monitoring.yaml: window, interval, drift rules, alert rules, "
+                  "webhook; docs/MONITORING.md): Prometheus gauges on /metrics, JSON on GET "
+                  "/monitor, alerts");
   cmd->add_option("--public-routes", flags->public_routes,
                   "with --auth-token-file, the routes answered without a token: a comma list "
                   "of health, metrics, metadata, or none")

@@ -271,11 +271,11 @@ std::vector<AlertEvent> EvaluateAlerts(const std::vector<AlertRule>& rules,
   for (const AlertRule& rule : rules) {
     AlertState& s = states[rule.name];
     auto v = values.find(rule.metric);
-    const bool holds = v != values.end() && std::isfinite(v->second) && rule.Holds(v->second);
-    if (v != values.end()) {
-      s.value = v->second;
+    if (v == values.end() || !std::isfinite(v->second)) {
+      continue;  // no value (no rows, no labels yet): the state stays as it was
     }
-    if (!holds) {
+    s.value = v->second;
+    if (!rule.Holds(v->second)) {
       if (s.phase == AlertState::kFiring) {
         events.push_back({rule.name, false, s.value, now_us, s.fired_us});
       }

@@ -27,7 +27,9 @@
 namespace plinth::monitor {
 
 // The metrics a rule can watch (values of the current window; absent when not known,
-// e.g. accuracy before any label arrived: such a rule is neither pending nor firing).
+// e.g. accuracy before any label arrived, or every drift metric of an empty window: a
+// rule whose metric is absent keeps its state, so a restart's empty window resolves
+// nothing).
 //   latency_p50_ms, latency_p90_ms, latency_p99_ms, error_rate, rows_per_second,
 //   window_rows, dataset_drift_share, prediction_drift_score, multivariate_drift_error,
 //   accuracy (realized), estimated_accuracy, accuracy_drop (relative drop of accuracy,

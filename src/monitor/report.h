@@ -73,8 +73,7 @@ std::vector<std::string> ComparedColumns(const table::Table& reference, const ta
 // scored requests' latencies (sorted in place): everything else a window reports.
 Status FillWindow(const table::Table& reference, const table::Table& rows,
                   std::vector<double>& latencies, const std::vector<std::string>& columns,
-                  const ReportOptions& options, const ReconstructionModel* pca,
-                  WindowReport& win);
+                  const ReportOptions& options, const ReconstructionModel* pca, WindowReport& win);
 core::Json WindowToJson(const WindowReport& w);
 
 core::Json MonitorReportToJson(const MonitorReport& r);

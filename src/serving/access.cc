@@ -106,7 +106,7 @@ Need RouteNeed(std::string_view p, unsigned public_routes) {
   if (p == "/ping" || p == "/health" || p == "/v2/health/live" || p == "/v2/health/ready") {
     return (public_routes & kPublicHealth) != 0 ? Need::kNone : Need::kScore;
   }
-  if (p == "/metrics") {
+  if (p == "/metrics" || p == "/monitor") {
     return (public_routes & kPublicMetrics) != 0 ? Need::kNone : Need::kScore;
   }
   bool metadata =

@@ -6,6 +6,7 @@
 #include "core/clock.h"
 #include "http/errors.h"
 #include "serving/answers.h"
+#include "serving/live_monitor.h"
 #include "table/column.h"
 #include "table/value_parse.h"
 
@@ -194,7 +195,16 @@ void ModelServer::Finish(Call& call, http::Response r) {
       rec.prediction = &p;
       options_.log->Append(rec);
     }
-  } else if (r.status >= 400 && options_.log != nullptr && IsScoringRoute(call.route)) {
+    if (options_.monitor != nullptr) {
+      options_.monitor->Observe(call.id, core::SystemClock().NowMicros(),
+                                static_cast<double>(micros) / 1e3, call.rows, p);
+    }
+  } else if (r.status >= 400 && options_.monitor != nullptr && IsScoringRoute(call.route)) {
+    options_.monitor->ObserveFailure(core::SystemClock().NowMicros(),
+                                     static_cast<double>(micros) / 1e3);
+  }
+  if (!call.prediction && r.status >= 400 && options_.log != nullptr &&
+      IsScoringRoute(call.route)) {
     FailureRecord rec;
     rec.request_id = call.id;
     rec.time_micros = core::SystemClock().NowMicros();
@@ -274,6 +284,9 @@ http::Response ModelServer::Feedback(const Call& call) {
       options_.log->Append(rec);
     }
   }
+  if (options_.monitor != nullptr) {
+    options_.monitor->Feedback(records);
+  }
   return JsonAnswer({{"matched", matched}, {"unknown", unknown}});
 }
 
@@ -325,6 +338,13 @@ ModelServer::Answered ModelServer::Route(const CallPtr& call) {
   if (p == "/admin/reload") {
     route = p;
     return AdminReload(request);
+  }
+  if (p == "/monitor") {
+    route = p;
+    if (options_.monitor == nullptr) {
+      return Error(404, "live monitoring is off (plinth serve --monitor monitoring.yaml)");
+    }
+    return JsonAnswer(options_.monitor->StatusJson());
   }
   if (p == "/feedback") {
     route = p;
@@ -500,6 +520,9 @@ std::string ModelServer::Metrics(const ServedModel& m) const {
   feedback_.RenderMetrics(w, regression);
   if (options_.batcher != nullptr) {
     options_.batcher->RenderMetrics(out);
+  }
+  if (options_.monitor != nullptr) {
+    options_.monitor->RenderMetrics(w);
   }
   if (options_.log != nullptr) {
     w.Family("plinth_serve_log_rows_total", "counter",

@@ -48,6 +48,8 @@
 
 namespace plinth::serving {
 
+class LiveMonitor;
+
 struct ServeOptions {
   std::string plinth_version;
   InputLimits limits;                 // rows per request, missing-value markers
@@ -57,6 +59,7 @@ struct ServeOptions {
   // With tokens: every route but the public ones needs a bearer token (serving/access.h).
   const AccessTokens* tokens = nullptr;  // not owned; null: no tokens asked
   unsigned public_routes = kPublicHealth;
+  LiveMonitor* monitor = nullptr;  // not owned; null: no live monitoring (GET /monitor 404)
 };
 
 // One loaded model and what answers report about it.

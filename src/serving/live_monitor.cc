@@ -1,0 +1,572 @@
+#include "serving/live_monitor.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+
+#include "core/clock.h"
+#include "core/file.h"
+#include "core/unique_fd.h"
+#include "http/client.h"
+#include "monitor/prediction_log.h"
+#include "table/value_parse.h"
+
+namespace plinth::serving {
+namespace {
+
+constexpr size_t kMaxRememberedLabels = 1'000'000;
+constexpr size_t kMaxOutbox = 1000;
+constexpr int64_t kMaxAlertHistoryBytes = 64 << 20;  // read back at start
+
+std::string FeedbackKey(std::string_view id, int64_t row) { return monitor::FeedbackKey(id, row); }
+
+// "http://host:port" and "/path?query" of a URL.
+std::pair<std::string, std::string> SplitUrl(const std::string& url) {
+  const size_t scheme = url.find("://");
+  const size_t path = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+  if (path == std::string::npos) {
+    return {url, "/"};
+  }
+  return {url.substr(0, path), url.substr(path)};
+}
+
+}  // namespace
+
+LiveMonitor::LiveMonitor(Setup setup) : setup_(std::move(setup)) {}
+
+Result<std::unique_ptr<LiveMonitor>> LiveMonitor::Start(Setup setup) {
+  std::unique_ptr<LiveMonitor> m(new LiveMonitor(std::move(setup)));
+  const ml::Predictor& model = *m->setup_.model;
+  monitor::ReportOptions& o = m->options_;
+  o.rules = m->setup_.config.drift;
+  o.target = model.meta().target_name;
+  for (const table::Field& f : model.input_schema().fields()) {
+    o.features.push_back(f.name);
+  }
+  if (model.task() != ml::Task::kRegression) {
+    o.class_labels = model.class_labels();
+  }
+  o.overall = false;
+  for (const std::string& name : o.features) {
+    if (m->setup_.reference.ColumnByName(name) == nullptr) {
+      return InvalidArgument("the reference set has no column '" + name + "' of the model");
+    }
+  }
+  Result<monitor::ReconstructionModel> pca =
+      monitor::ReconstructionModel::Fit(m->setup_.reference, o.features);
+  if (pca.ok()) {
+    m->pca_ = std::move(*pca);
+  }
+  if (model.meta().trained) {
+    const core::Json& test = model.meta().trained->metrics.value("test", core::Json());
+    if (test.is_object() && test.value("accuracy", core::Json()).is_number()) {
+      m->test_accuracy_ = test["accuracy"].get<double>();
+    }
+  }
+  m->started_us_ = core::SystemClock().NowMicros();
+  m->LoadAlertStates();
+  m->thread_ = std::thread([p = m.get()] { p->Run(); });
+  m->notifier_ = std::thread([p = m.get()] { p->Notify(); });
+  return m;
+}
+
+LiveMonitor::~LiveMonitor() {
+  {
+    std::lock_guard<std::mutex> lock(wake_mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) {
+    thread_.join();
+  }
+  {
+    std::lock_guard<std::mutex> lock(notify_mu_);
+    notify_stopping_ = true;
+  }
+  notify_wake_.notify_all();
+  if (notifier_.joinable()) {
+    notifier_.join();
+  }
+}
+
+void LiveMonitor::Observe(std::string_view request_id, int64_t time_us, double latency_ms,
+                          const table::Table& rows, const ml::Prediction& prediction) {
+  auto chunk = std::make_shared<Chunk>();
+  chunk->time_us = time_us;
+  chunk->latency_ms = latency_ms;
+  chunk->request_id = request_id;
+  chunk->rows = rows;
+  chunk->prediction = prediction;
+  core::MutexLock lock(mu_);
+  window_rows_ += rows.num_rows();
+  chunks_.push_back(std::move(chunk));
+  // The newest rows only: the oldest requests go once the window holds more.
+  while (chunks_.size() > 1 &&
+         window_rows_ - chunks_.front()->rows.num_rows() >= setup_.config.window_rows) {
+    window_rows_ -= chunks_.front()->rows.num_rows();
+    chunks_.pop_front();
+  }
+}
+
+void LiveMonitor::ObserveFailure(int64_t time_us, double latency_ms) {
+  auto chunk = std::make_shared<Chunk>();
+  chunk->time_us = time_us;
+  chunk->latency_ms = latency_ms;
+  chunk->failed = true;
+  core::MutexLock lock(mu_);
+  chunks_.push_back(std::move(chunk));
+  if (chunks_.size() > static_cast<size_t>(setup_.config.window_rows) * 2) {
+    window_rows_ -= chunks_.front()->rows.num_rows();
+    chunks_.pop_front();  // a flood of errors: the window stays bounded
+  }
+}
+
+void LiveMonitor::Feedback(const std::vector<FeedbackRecord>& records) {
+  core::MutexLock lock(labels_mu_);
+  for (const FeedbackRecord& r : records) {
+    std::string key = FeedbackKey(r.request_id, r.row);
+    auto [it, fresh] = labels_.insert_or_assign(key, r.label);
+    if (fresh) {
+      label_order_.push_back(std::move(key));
+    }
+    while (label_order_.size() > kMaxRememberedLabels) {
+      labels_.erase(label_order_.front());
+      label_order_.pop_front();
+    }
+  }
+}
+
+table::Table LiveMonitor::WindowTable(
+    const std::vector<std::shared_ptr<const Chunk>>& chunks) const {
+  const ml::Predictor& model = *setup_.model;
+  const std::vector<table::Field>& fields = model.input_schema().fields();
+  std::vector<table::Field> out_fields;
+  std::vector<table::Column> cols;
+  int64_t n = 0;
+  for (const auto& c : chunks) {
+    n += c->rows.num_rows();
+  }
+  // The model's inputs, as the requests were read.
+  for (const table::Field& f : fields) {
+    table::Column col(f.type);
+    col.Reserve(n);
+    for (const auto& c : chunks) {
+      const table::Column* from = c->rows.ColumnByName(f.name);
+      if (from != nullptr && from->type() == f.type) {
+        col.AppendColumn(*from);
+      } else {
+        for (int64_t i = 0; i < c->rows.num_rows(); ++i) {
+          col.AppendNull();
+        }
+      }
+    }
+    out_fields.push_back(f);
+    cols.push_back(std::move(col));
+  }
+  // The outputs, as plinth predict names them, and the labels that came on /feedback.
+  const bool regression = model.task() == ml::Task::kRegression;
+  const auto& labels = model.class_labels();
+  table::Column prediction(regression ? table::DataType::kFloat64 : table::DataType::kString);
+  std::vector<table::Column> proba(regression ? 0 : labels.size(),
+                                   table::Column(table::DataType::kFloat64));
+  table::Column truth(regression ? table::DataType::kFloat64 : table::DataType::kString);
+  {
+    core::MutexLock lock(labels_mu_);  // not the window's lock: requests never wait for this
+    for (const auto& c : chunks) {
+      const ml::Prediction& p = c->prediction;
+      for (int64_t i = 0; i < c->rows.num_rows(); ++i) {
+        const auto r = static_cast<size_t>(i);
+        if (regression) {
+          prediction.AppendDouble(p.values[r]);
+        } else {
+          prediction.AppendString(labels[static_cast<size_t>(p.classes[r])]);
+          for (size_t k = 0; k < proba.size(); ++k) {
+            proba[k].AppendDouble(p.proba[r * static_cast<size_t>(p.num_classes) + k]);
+          }
+        }
+        auto label = labels_.find(FeedbackKey(c->request_id, i));
+        double v = 0;
+        if (label == labels_.end()) {
+          truth.AppendNull();
+        } else if (!regression) {
+          truth.AppendString(label->second);
+        } else if (table::ParseFloat64(label->second, v)) {
+          truth.AppendDouble(v);
+        } else {
+          truth.AppendNull();
+        }
+      }
+    }
+  }
+  out_fields.push_back({"prediction", prediction.type()});
+  cols.push_back(std::move(prediction));
+  for (size_t k = 0; k < proba.size(); ++k) {
+    out_fields.push_back({"probability_" + labels[k], table::DataType::kFloat64});
+    cols.push_back(std::move(proba[k]));
+  }
+  if (!model.meta().target_name.empty()) {
+    out_fields.push_back({model.meta().target_name, truth.type()});
+    cols.push_back(std::move(truth));
+  }
+  return table::Table(table::Schema(std::move(out_fields)), std::move(cols));
+}
+
+void LiveMonitor::Recompute() {
+  core::MutexLock running(run_mu_);
+  const int64_t now = core::SystemClock().NowMicros();
+  std::vector<std::shared_ptr<const Chunk>> chunks;
+  {
+    core::MutexLock lock(mu_);
+    while (!chunks_.empty() && chunks_.front()->time_us < now - setup_.config.window_us) {
+      window_rows_ -= chunks_.front()->rows.num_rows();
+      chunks_.pop_front();
+    }
+    chunks.assign(chunks_.begin(), chunks_.end());
+  }
+  auto snap = std::make_shared<Snapshot>();
+  snap->at_us = now;
+  monitor::WindowReport& win = snap->window;
+  win.start_us = std::max(now - setup_.config.window_us, started_us_);
+  win.end_us = now;
+  std::vector<double> latencies;
+  std::vector<std::shared_ptr<const Chunk>> scored;
+  for (const auto& c : chunks) {
+    if (c->failed) {
+      ++win.failed;
+    } else {
+      ++win.requests;
+      latencies.push_back(c->latency_ms);
+      scored.push_back(c);
+    }
+  }
+  const table::Table rows = scored.empty() ? table::Table() : WindowTable(scored);
+  const std::vector<std::string> columns =
+      monitor::ComparedColumns(setup_.reference, rows, options_);
+  Status s = monitor::FillWindow(setup_.reference, rows, latencies, columns, options_,
+                                 pca_ ? &*pca_ : nullptr, win);
+  if (!s.ok() && setup_.log) {
+    setup_.log("monitor: " + s.message());
+  }
+  snap->json = monitor::WindowToJson(win);
+  snap->json["computed"] = core::FormatIsoMicros(now);
+  // The values the alert rules watch.
+  std::map<std::string, double>& v = snap->values;
+  v["window_rows"] = static_cast<double>(win.rows);
+  v["rows_per_second"] = win.rows_per_second;
+  v["error_rate"] = win.error_rate;
+  for (const auto& [key, q] :
+       {std::pair{"latency_p50_ms", win.latency_p50}, std::pair{"latency_p90_ms", win.latency_p90},
+        std::pair{"latency_p99_ms", win.latency_p99}}) {
+    if (q) {
+      v[key] = *q;
+    }
+  }
+  if (win.drift && win.drift->compared > 0) {
+    v["dataset_drift_share"] = win.drift->share;
+  }
+  if (win.drift && win.drift->prediction_score) {
+    v["prediction_drift_score"] = *win.drift->prediction_score;
+  }
+  if (win.multivariate.is_object() && win.multivariate.contains("error")) {
+    v["multivariate_drift_error"] = win.multivariate["error"].get<double>();
+  }
+  std::optional<double> accuracy;
+  if (win.performance && win.performance->realized) {
+    v["accuracy"] = win.performance->realized->accuracy;
+    accuracy = win.performance->realized->accuracy;
+  }
+  if (win.performance && win.performance->estimated) {
+    v["estimated_accuracy"] = win.performance->estimated->accuracy;
+    accuracy = accuracy.value_or(win.performance->estimated->accuracy);
+  }
+  if (accuracy && test_accuracy_ && *test_accuracy_ > 0) {
+    v["accuracy_drop"] = (*test_accuracy_ - *accuracy) / *test_accuracy_;
+  }
+  std::vector<monitor::AlertEvent> events;
+  {
+    core::MutexLock lock(snap_mu_);
+    events = monitor::EvaluateAlerts(setup_.config.alerts, v, now, states_);
+    core::Json alerts = core::Json::array();
+    for (const monitor::AlertRule& rule : setup_.config.alerts) {
+      const monitor::AlertState& st = states_[rule.name];
+      alerts.push_back({{"alert", rule.name},
+                        {"rule", rule.Describe()},
+                        {"severity", rule.severity},
+                        {"state", st.phase == monitor::AlertState::kFiring    ? "firing"
+                                  : st.phase == monitor::AlertState::kPending ? "pending"
+                                                                              : "inactive"},
+                        {"value", v.count(rule.metric) ? core::Json(v[rule.metric]) : nullptr}});
+    }
+    snap->json["alerts"] = std::move(alerts);
+    snap->json["model"] = {{"name", setup_.subject.model},
+                           {"version", setup_.subject.model_version},
+                           {"training_data_sha256", setup_.subject.data_sha256}};
+    snapshot_ = snap;
+  }
+  Record(events);
+}
+
+void LiveMonitor::Record(const std::vector<monitor::AlertEvent>& events) {
+  if (events.empty()) {
+    return;
+  }
+  std::string lines;
+  for (const monitor::AlertEvent& e : events) {
+    for (const monitor::AlertRule& rule : setup_.config.alerts) {
+      if (rule.name == e.rule) {
+        lines += core::DumpJson(monitor::AlertEventToJson(e, rule, setup_.subject), false) + "\n";
+        if (setup_.log) {
+          setup_.log("alert " + e.rule + " " + (e.firing ? "FIRING" : "resolved") + ": " +
+                     rule.Describe() + " (value " + std::to_string(e.value) + ")");
+        }
+      }
+    }
+  }
+  if (!setup_.alerts_path.empty()) {
+    // Appended and synced: the states a restart reads back.
+    core::UniqueFd fd(::open(setup_.alerts_path.c_str(),
+                             O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644));
+    Status s = fd.get() < 0 ? IoError(core::ErrnoMessage(setup_.alerts_path))
+                            : core::WriteAll(fd.get(), lines, setup_.alerts_path);
+    if (s.ok() && ::fsync(fd.get()) != 0) {
+      s = IoError(core::ErrnoMessage(setup_.alerts_path));
+    }
+    if (!s.ok() && setup_.log) {
+      setup_.log("alert history: " + s.message());
+    }
+  }
+  if (setup_.config.webhook) {
+    const core::Json payload =
+        monitor::AlertmanagerPayload(events, setup_.config.alerts, setup_.subject);
+    std::lock_guard<std::mutex> lock(notify_mu_);
+    if (outbox_.size() < kMaxOutbox) {
+      outbox_.push_back({core::DumpJson(payload, false), events.front().rule});
+    } else {
+      failed_.fetch_add(1, std::memory_order_relaxed);
+    }
+    notify_wake_.notify_one();
+  }
+}
+
+void LiveMonitor::LoadAlertStates() {
+  if (setup_.alerts_path.empty()) {
+    return;
+  }
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(setup_.alerts_path, ec) ||
+      std::filesystem::file_size(setup_.alerts_path, ec) > kMaxAlertHistoryBytes) {
+    return;
+  }
+  Result<std::string> text = core::ReadFile(setup_.alerts_path);
+  if (!text.ok()) {
+    return;
+  }
+  core::MutexLock lock(snap_mu_);
+  size_t start = 0;
+  while (start < text->size()) {
+    size_t end = text->find('\n', start);
+    end = end == std::string::npos ? text->size() : end;
+    Result<core::Json> j =
+        core::ParseJson(std::string_view(*text).substr(start, end - start), "alert history", 4);
+    start = end + 1;
+    if (!j.ok() || !j->is_object() || !j->value("alert", core::Json()).is_string() ||
+        j->value("model", core::Json()) != setup_.subject.model) {
+      continue;
+    }
+    const std::string name = (*j)["alert"].get<std::string>();
+    int64_t since = 0;
+    const std::string since_text = j->value("since", std::string());
+    if (!table::ParseTimestamp(since_text, since)) {
+      continue;
+    }
+    monitor::AlertState& st = states_[name];
+    if (j->value("status", std::string()) == "firing") {
+      st.phase = monitor::AlertState::kFiring;
+      st.fired_us = since;
+      st.active_since_us = since;
+    } else {
+      st = monitor::AlertState();
+    }
+  }
+}
+
+void LiveMonitor::Run() {
+  std::unique_lock<std::mutex> lock(wake_mu_);
+  while (!stopping_) {
+    wake_.wait_for(lock, std::chrono::microseconds(setup_.config.interval_us),
+                   [this] { return stopping_; });
+    if (stopping_) {
+      break;
+    }
+    lock.unlock();
+    Recompute();
+    lock.lock();
+  }
+}
+
+void LiveMonitor::Notify() {
+  const monitor::WebhookConfig web = setup_.config.webhook.value_or(monitor::WebhookConfig());
+  const auto [base, path] = SplitUrl(web.url);
+  for (;;) {
+    Notification n;
+    {
+      std::unique_lock<std::mutex> lock(notify_mu_);
+      notify_wake_.wait(lock, [this] { return notify_stopping_ || !outbox_.empty(); });
+      if (outbox_.empty()) {
+        return;  // stopping, and nothing left to send
+      }
+      n = std::move(outbox_.front());
+      outbox_.pop_front();
+    }
+    // One try and `retries` more, 1 s, 2 s, 4 s ... apart; a 2xx is delivered.
+    std::string last;
+    bool delivered = false;
+    for (int attempt = 0; attempt <= web.retries && !delivered; ++attempt) {
+      if (attempt > 0) {
+        std::unique_lock<std::mutex> lock(notify_mu_);
+        if (notify_wake_.wait_for(lock, std::chrono::seconds(1 << std::min(attempt - 1, 5)),
+                                  [this] { return notify_stopping_; })) {
+          break;
+        }
+      }
+      http::Client client(base, web.timeout_seconds);
+      Result<http::ClientResponse> r = client.Send("POST", path, n.body, "application/json");
+      if (r.ok() && r->status >= 200 && r->status < 300) {
+        delivered = true;
+      } else {
+        last = r.ok() ? "HTTP " + std::to_string(r->status) : r.status().message();
+      }
+    }
+    if (delivered) {
+      sent_.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      failed_.fetch_add(1, std::memory_order_relaxed);
+      if (setup_.log) {
+        setup_.log("alert webhook " + web.url + ": not delivered after " +
+                   std::to_string(web.retries + 1) + " tries (" + last + ")");
+      }
+    }
+  }
+}
+
+void LiveMonitor::RenderMetrics(http::PrometheusWriter& w) const {
+  std::shared_ptr<const Snapshot> snap;
+  std::vector<std::pair<const monitor::AlertRule*, monitor::AlertState>> states;
+  {
+    core::MutexLock lock(snap_mu_);
+    snap = snapshot_;
+    for (const monitor::AlertRule& rule : setup_.config.alerts) {
+      auto it = states_.find(rule.name);
+      states.emplace_back(&rule, it == states_.end() ? monitor::AlertState() : it->second);
+    }
+  }
+  w.Family("plinth_alert_notifications_total", "counter",
+           "Alert webhook deliveries: sent, or failed after the retries.")
+      .Sample("plinth_alert_notifications_total", {{"result", "sent"}},
+              sent_.load(std::memory_order_relaxed))
+      .Sample("plinth_alert_notifications_total", {{"result", "failed"}},
+              failed_.load(std::memory_order_relaxed));
+  w.Family("plinth_alerts", "gauge", "Alert rules pending or firing (1), by rule and state.");
+  for (const auto& [rule, st] : states) {
+    if (st.phase != monitor::AlertState::kInactive) {
+      w.Sample("plinth_alerts",
+               {{"alertname", rule->name},
+                {"severity", rule->severity},
+                {"state", st.phase == monitor::AlertState::kFiring ? "firing" : "pending"}},
+               uint64_t{1});
+    }
+  }
+  if (!snap) {
+    return;
+  }
+  const monitor::WindowReport& win = snap->window;
+  w.Family("plinth_monitor_window_rows", "gauge", "Rows in the monitoring window.")
+      .Sample("plinth_monitor_window_rows", {}, static_cast<uint64_t>(win.rows));
+  w.Family("plinth_monitor_last_run_timestamp_seconds", "gauge",
+           "When the window was last recomputed.")
+      .Sample("plinth_monitor_last_run_timestamp_seconds", {},
+              static_cast<double>(snap->at_us) / 1e6);
+  w.Family("plinth_monitor_latency_ms", "gauge", "Latency quantiles over the window (ms).");
+  for (const auto& [q, value] :
+       {std::pair{"0.5", win.latency_p50}, std::pair{"0.9", win.latency_p90},
+        std::pair{"0.99", win.latency_p99}}) {
+    if (value) {
+      w.Sample("plinth_monitor_latency_ms", {{"quantile", q}}, *value);
+    }
+  }
+  w.Family("plinth_monitor_error_rate", "gauge", "Error answers / requests over the window.")
+      .Sample("plinth_monitor_error_rate", {}, win.error_rate);
+  if (win.drift) {
+    const monitor::DriftReport& d = *win.drift;
+    w.Family("plinth_drift_score", "gauge",
+             "Each column's drift score over the window (p-value or distance, by method).");
+    for (const monitor::ColumnReport& c : d.columns) {
+      if (c.skipped.empty()) {
+        w.Sample("plinth_drift_score",
+                 {{"feature", c.name}, {"method", monitor::MethodName(c.drift.method)}},
+                 c.drift.score);
+      }
+    }
+    w.Family("plinth_drift_detected", "gauge", "1 when the column drifts.");
+    for (const monitor::ColumnReport& c : d.columns) {
+      if (c.skipped.empty()) {
+        w.Sample("plinth_drift_detected", {{"feature", c.name}},
+                 uint64_t{c.drift.drifted ? 1u : 0u});
+      }
+    }
+    w.Family("plinth_feature_missing_share", "gauge", "Each column's missing share.");
+    for (const monitor::ColumnReport& c : d.columns) {
+      if (c.skipped.empty()) {
+        const double all = static_cast<double>(c.drift.current_values + c.drift.current_missing);
+        w.Sample("plinth_feature_missing_share", {{"feature", c.name}},
+                 all > 0 ? static_cast<double>(c.drift.current_missing) / all : 0.0);
+      }
+    }
+    if (d.compared > 0) {
+      w.Family("plinth_dataset_drift_share", "gauge", "Share of the features drifting.")
+          .Sample("plinth_dataset_drift_share", {}, d.share);
+      w.Family("plinth_dataset_drift", "gauge", "1 when the dataset drifts.")
+          .Sample("plinth_dataset_drift", {}, uint64_t{d.dataset_drift ? 1u : 0u});
+    }
+    if (d.prediction_score) {
+      w.Family("plinth_prediction_drift_score", "gauge",
+               "Drift score of the predictions' distribution.")
+          .Sample("plinth_prediction_drift_score", {}, *d.prediction_score);
+    }
+    if (d.prediction_drift) {
+      w.Family("plinth_prediction_drift_detected", "gauge", "1 when the predictions drift.")
+          .Sample("plinth_prediction_drift_detected", {}, uint64_t{*d.prediction_drift ? 1u : 0u});
+    }
+  }
+  if (win.multivariate.is_object() && win.multivariate.contains("error")) {
+    w.Family("plinth_multivariate_drift_error", "gauge",
+             "PCA reconstruction error of the window, and its threshold.")
+        .Sample("plinth_multivariate_drift_error", {{"kind", "error"}},
+                win.multivariate["error"].get<double>())
+        .Sample("plinth_multivariate_drift_error", {{"kind", "threshold"}},
+                win.multivariate["threshold"].get<double>());
+  }
+  if (win.performance && win.performance->estimated) {
+    w.Family("plinth_estimated_accuracy", "gauge", "CBPE's estimated accuracy of the window.")
+        .Sample("plinth_estimated_accuracy", {}, win.performance->estimated->accuracy);
+  }
+  if (win.performance && win.performance->realized) {
+    w.Family("plinth_window_accuracy", "gauge",
+             "Accuracy over the window's rows whose label came on /feedback.")
+        .Sample("plinth_window_accuracy", {}, win.performance->realized->accuracy);
+  }
+}
+
+core::Json LiveMonitor::StatusJson() const {
+  core::MutexLock lock(snap_mu_);
+  if (!snapshot_) {
+    return {{"verdict", "not computed yet"},
+            {"interval_seconds", setup_.config.interval_us / 1000000}};
+  }
+  return snapshot_->json;
+}
+
+}  // namespace plinth::serving

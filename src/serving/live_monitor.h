@@ -1,0 +1,127 @@
+// plinth serve --monitor (docs/MONITORING.md): the window of recent requests kept in
+// memory from what the server already has (the rows it read, the predictions it made,
+// the labels sent to /feedback), never by re-reading the log; recomputed every interval
+// on a background thread against the model's reference set (drift, missing shares,
+// prediction and multivariate drift, latency quantiles, error rate, live and estimated
+// accuracy); shown as Prometheus gauges and as JSON on GET /monitor; alert rules
+// evaluated on each result, their firing and resolved states appended to alerts.jsonl in
+// the log directory (read back at start, so a restart does not fire an alert twice) and
+// delivered to a webhook in Alertmanager's payload by another thread, with retries.
+//
+// The request path only appends to the window under a lock (a copy of the request's rows
+// and predictions); everything else runs off it.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "core/json.h"
+#include "core/mutex.h"
+#include "core/status.h"
+#include "http/metrics.h"
+#include "ml/bundle.h"
+#include "monitor/alerts.h"
+#include "monitor/multivariate.h"
+#include "monitor/report.h"
+#include "serving/prediction_log.h"
+#include "table/table.h"
+
+namespace plinth::serving {
+
+class LiveMonitor {
+ public:
+  struct Setup {
+    monitor::MonitoringConfig config;
+    std::shared_ptr<const ml::Predictor> model;
+    table::Table reference;   // the reference set, read as the model's types
+    std::string alerts_path;  // the alert history (JSON Lines), "" for none
+    monitor::AlertSubject subject;
+    std::function<void(const std::string&)> log;  // one line per alert or failure
+  };
+  static Result<std::unique_ptr<LiveMonitor>> Start(Setup setup);
+  ~LiveMonitor();
+  LiveMonitor(const LiveMonitor&) = delete;
+  LiveMonitor& operator=(const LiveMonitor&) = delete;
+
+  // The request path: a scored request (its rows as read, its predictions) and an error
+  // answer.
+  void Observe(std::string_view request_id, int64_t time_us, double latency_ms,
+               const table::Table& rows, const ml::Prediction& prediction);
+  void ObserveFailure(int64_t time_us, double latency_ms);
+  void Feedback(const std::vector<FeedbackRecord>& records);
+
+  // Recomputes the window now (the background thread calls it every interval).
+  void Recompute();
+
+  void RenderMetrics(http::PrometheusWriter& w) const;
+  core::Json StatusJson() const;  // GET /monitor
+
+ private:
+  struct Chunk {
+    int64_t time_us = 0;
+    double latency_ms = 0;
+    bool failed = false;
+    std::string request_id;
+    table::Table rows;
+    ml::Prediction prediction;
+  };
+  struct Snapshot {
+    int64_t at_us = 0;
+    monitor::WindowReport window;
+    core::Json json;
+    std::map<std::string, double> values;  // the alert metrics
+  };
+  struct Notification {
+    std::string body;
+    std::string what;  // for the log: "LatencyHigh firing"
+  };
+
+  explicit LiveMonitor(Setup setup);
+  void Run();
+  void Notify();
+  table::Table WindowTable(const std::vector<std::shared_ptr<const Chunk>>& chunks) const;
+  void LoadAlertStates();
+  void Record(const std::vector<monitor::AlertEvent>& events);
+
+  Setup setup_;
+  monitor::ReportOptions options_;
+  std::optional<monitor::ReconstructionModel> pca_;
+  std::vector<std::string> columns_;
+  std::optional<double> test_accuracy_;
+  int64_t started_us_ = 0;
+
+  mutable core::Mutex mu_;  // the window
+  std::deque<std::shared_ptr<const Chunk>> chunks_ PLINTH_GUARDED_BY(mu_);
+  int64_t window_rows_ PLINTH_GUARDED_BY(mu_) = 0;
+  mutable core::Mutex labels_mu_;  // the labels that came on /feedback
+  std::unordered_map<std::string, std::string> labels_ PLINTH_GUARDED_BY(labels_mu_);
+  std::deque<std::string> label_order_ PLINTH_GUARDED_BY(labels_mu_);
+
+  mutable core::Mutex snap_mu_;  // the last result and the alert states
+  std::shared_ptr<const Snapshot> snapshot_ PLINTH_GUARDED_BY(snap_mu_);
+  std::map<std::string, monitor::AlertState> states_ PLINTH_GUARDED_BY(snap_mu_);
+
+  core::Mutex run_mu_;  // one Recompute at a time
+  std::mutex wake_mu_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+
+  std::mutex notify_mu_;
+  std::condition_variable notify_wake_;
+  std::deque<Notification> outbox_;
+  bool notify_stopping_ = false;
+  std::thread notifier_;
+  std::atomic<uint64_t> sent_{0}, failed_{0};
+};
+
+}  // namespace plinth::serving
