@@ -127,7 +127,9 @@ def main():
     p.add_argument("--before", help="another plinth binary to run side by side")
     p.add_argument("--plinth-only", action="store_true",
                    help="skip nginx and FastAPI (with --before: a before/after comparison)")
-    p.add_argument("--only", default="", help="run the plinth configurations whose label has this")
+    p.add_argument("--only", default="", help="run the plinth configurations whose label has this (a comma list)")
+    p.add_argument("--rounds", type=int, default=1,
+                   help="run the plinth configurations this many times, alternating; medians")
     args = p.parse_args()
     import pandas as pd
 
@@ -137,6 +139,13 @@ def main():
     os.chmod(tmp, 0o755)  # nginx's workers run as another user
     df, _, model, imported = housing_model.build(plinth, tmp)
     adult = train_adult(plinth, data_dir, tmp, epochs=60)
+    monitoring = {}
+    for interval in ("30s", "2s"):  # the default, and a window recomputed 15 times as often
+        monitoring[interval] = os.path.join(tmp, f"monitoring-{interval}.yaml")
+        with open(monitoring[interval], "w") as f:
+            f.write(f"window: {{duration: 1h, rows: 100000}}\ninterval: {interval}\nalerts:\n"
+                    "  - {name: Slow, metric: latency_p99_ms, threshold: 100}\n"
+                    "  - {name: Drift, metric: dataset_drift_share, threshold: 0.05}\n")
     adult_rows = pd.read_csv(os.path.join(data_dir, "adult_test.csv")).drop(
         columns=["income", "fnlwgt"])
     adult_rows = adult_rows.astype(object).where(adult_rows.notna(), None)
@@ -231,14 +240,39 @@ def main():
                                                     "256", "--max-queue-delay-us", "200",
                                                     "--prediction-log",
                                                     os.path.join(tmp, "log-batched")], "adult"),
+        # Live monitoring on top of the prediction log: the window of up to 100,000 rows
+        # (drift, CBPE, PCA) recomputed every 30 s (the default) or every 2 s while wrk runs.
+        ("plinth serve (adult, live monitoring)", [adult, "--threads", "2", "--prediction-log",
+                                                   os.path.join(tmp, "log-monitored"),
+                                                   "--monitor", monitoring["30s"]], "adult"),
+        ("plinth serve (adult, live monitoring every 2s)",
+         [adult, "--threads", "2", "--prediction-log", os.path.join(tmp, "log-monitored-2s"),
+          "--monitor", monitoring["2s"]], "adult"),
     ]
-    configs = [c for c in configs if args.only in c[0]]
-    for label, flags, model_name in configs:
-        binaries = ([(label + " [before]", args.before)] if args.before else []) + [(label, plinth)]
-        for name, binary in binaries:
-            port = free_port()
-            run(name, [binary, "serve"] + flags + ["--port", str(port)], port, "/predict",
-                model_name)
+    configs = [c for c in configs if any(part in c[0] for part in args.only.split(","))]
+    for _ in range(args.rounds):
+        for label, flags, model_name in configs:
+            binaries = ([(label + " [before]", args.before)] if args.before else []) + \
+                [(label, plinth)]
+            for name, binary in binaries:
+                port = free_port()
+                run(name, [binary, "serve"] + flags + ["--port", str(port)], port, "/predict",
+                    model_name)
+    # Monitoring's cost: the medians over the rounds, with and without, at 64 connections.
+    import statistics
+    for n in (1, 100):
+        def median(label):
+            rows = [r for r in results if r[0] == label and r[1] == n and r[2] == 64]
+            return (statistics.median(r[3] for r in rows),
+                    statistics.median(r[5] for r in rows)) if rows else None
+        base = median("plinth serve (adult GBDT bundle)")
+        for label in ("plinth serve (adult, live monitoring)",
+                      "plinth serve (adult, live monitoring every 2s)"):
+            m = median(label)
+            if base and m:
+                print(f"{label[14:-1]}, {n:3d} rows at 64 conns (medians of {args.rounds}): "
+                      f"req/s {m[0]:,.0f} vs {base[0]:,.0f} ({m[0] / base[0]:.2f}), p99 "
+                      f"{m[1]:.2f} vs {base[1]:.2f} ms ({m[1] / base[1]:.2f})")
 
     with open(os.path.join(args.build, "serve_bench.json"), "w") as f:
         json.dump([dict(zip(("server", "rows", "conns", "rps", "p50_ms", "p99_ms", "non2xx",

@@ -144,6 +144,12 @@ int RunDrift(const DriftFlags& f) {
                                                   ref->model->task() == ml::Task::kRegression);
       labelled = ", " + std::to_string(found) + " labelled";
     }
+    if (log->rows == 0) {  // never "no drift", nor a confusing missing column
+      return ReportError(InvalidArgument(
+          "not enough data: the prediction log " + f.log + " has no scored request" +
+          (f.since.empty() ? "" : " since " + f.since) +
+          (f.until.empty() ? "" : " before " + f.until)));
+    }
     logged_features = log->features;
     current = std::move(log->table);
     current_source = f.log + " (" + std::to_string(log->lines) + " requests" + labelled +
@@ -495,13 +501,13 @@ int RunAlerts(const AlertsFlags& f) {
       ++skipped;
       continue;
     }
-    if (!f.model.empty() && j->value("model", std::string()) != f.model) {
-      continue;
-    }
-    auto text_of = [&](const char* key) {
+    auto text_of = [&](const char* key) {  // any type: a tampered line is shown as it is
       const core::Json v = j->value(key, core::Json());
       return v.is_string() ? v.get<std::string>() : v.is_null() ? std::string() : v.dump();
     };
+    if (!f.model.empty() && text_of("model") != f.model) {
+      continue;
+    }
     t.AddRow({text_of("time"), text_of("alert"), text_of("status"), text_of("severity"),
               text_of("rule"), text_of("value"),
               text_of("model") + " " + text_of("model_version")});

@@ -68,8 +68,13 @@ Result<int64_t> Duration(const YAML::Node& n, std::string_view source, const std
   const std::string where = core::YamlWhere(n, source);
   PLINTH_ASSIGN_OR_RETURN(std::string text,
                           core::YamlAs<std::string>(n, where, key, "a duration such as 30s"));
-  if (zero_ok && (text == "0" || text == "0s")) {
-    return int64_t{0};
+  if (zero_ok && !text.empty() && text.find_first_not_of('0') != std::string::npos &&
+      std::string_view("smhdw").find(text.back()) != std::string_view::npos &&
+      text.find_first_not_of('0') == text.size() - 1) {
+    return int64_t{0};  // 0s, 0m, 00h ...
+  }
+  if (zero_ok && text.find_first_not_of('0') == std::string::npos && !text.empty()) {
+    return int64_t{0};  // 0
   }
   Result<int64_t> us = ParseDuration(text, "key '" + key + "'");
   if (!us.ok()) {

@@ -83,14 +83,17 @@ Result<ClassOutputs> ReadClassOutputs(const table::Table& t, const std::vector<s
   out.predicted.resize(static_cast<size_t>(n));
   out.truth.assign(static_cast<size_t>(n), -1);
   for (int64_t i = 0; i < n; ++i) {
-    auto it = prediction->IsNull(i) ? index.end() : index.find(LabelText(*prediction, i));
+    double* row = &out.proba[static_cast<size_t>(i * k)];
+    if (prediction->IsNull(i)) {  // a log line without outputs: the row is left out
+      out.predicted[static_cast<size_t>(i)] = -1;
+      continue;
+    }
+    auto it = index.find(LabelText(*prediction, i));
     if (it == index.end()) {
       return InvalidArgument(source + ": row " + std::to_string(i + 1) + ": prediction \"" +
-                             (prediction->IsNull(i) ? "" : LabelText(*prediction, i)) +
-                             "\" is not one of the model's class labels");
+                             LabelText(*prediction, i) + "\" is not one of the model's class labels");
     }
     out.predicted[static_cast<size_t>(i)] = it->second;
-    double* row = &out.proba[static_cast<size_t>(i * k)];
     for (int c = 0; c < k; ++c) {
       const table::Column* col = proba[static_cast<size_t>(c)];
       if (col == nullptr) {
@@ -127,7 +130,7 @@ std::optional<Quality> RealizedQuality(const ClassOutputs& out) {
   std::vector<double> m(static_cast<size_t>(k * k), 0.0);
   int64_t rows = 0;
   for (size_t i = 0; i < out.predicted.size(); ++i) {
-    if (out.truth[i] >= 0) {
+    if (out.truth[i] >= 0 && out.predicted[i] >= 0) {
       m[static_cast<size_t>(out.truth[i] * k + out.predicted[i])] += 1;
       ++rows;
     }
@@ -205,7 +208,7 @@ Result<Cbpe> Cbpe::Fit(const ClassOutputs& reference, int64_t min_rows) {
   const int k = reference.num_classes;
   std::vector<size_t> labelled;
   for (size_t i = 0; i < reference.truth.size(); ++i) {
-    if (reference.truth[i] >= 0) {
+    if (reference.truth[i] >= 0 && reference.predicted[i] >= 0) {
       labelled.push_back(i);
     }
   }
@@ -252,14 +255,19 @@ std::vector<double> Cbpe::Calibrate(std::span<const double> row) const {
 Quality Cbpe::Estimate(const ClassOutputs& window) const {
   const int k = num_classes_;
   std::vector<double> m(static_cast<size_t>(k * k), 0.0);
+  int64_t rows = 0;
   for (size_t i = 0; i < window.predicted.size(); ++i) {
+    if (window.predicted[i] < 0) {
+      continue;
+    }
+    ++rows;
     const std::vector<double> p = Calibrate(
         std::span<const double>(&window.proba[i * static_cast<size_t>(k)], static_cast<size_t>(k)));
     for (int t = 0; t < k; ++t) {
       m[static_cast<size_t>(t * k + window.predicted[i])] += p[static_cast<size_t>(t)];
     }
   }
-  return FromConfusion(m, k, window.rows());
+  return FromConfusion(m, k, rows);
 }
 
 std::optional<RegressionQuality> RealizedRegression(const table::Table& t,

@@ -357,6 +357,16 @@ class Reader {
           }
         }
       }
+      // A name twice (a repeated key, or a feature called "prediction"): the line's columns
+      // would not line up.
+      for (size_t c = 0; c < used && bad.empty(); ++c) {
+        for (size_t d = c + 1; d < used; ++d) {
+          if (columns_[c].first == columns_[d].first) {
+            bad = "column '" + columns_[c].first + "' given twice";
+            break;
+          }
+        }
+      }
       if (!bad.empty()) {
         skip(bad);
         return;

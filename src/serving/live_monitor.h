@@ -59,6 +59,10 @@ class LiveMonitor {
   void ObserveFailure(int64_t time_us, double latency_ms);
   void Feedback(const std::vector<FeedbackRecord>& records);
 
+  // Whether `p` is the model being monitored (after a hot reload to another version, the
+  // new version's requests are not: the window keeps the reference's model).
+  bool Watches(const ml::Predictor* p) const { return p == setup_.model.get(); }
+
   // Recomputes the window now (the background thread calls it every interval).
   void Recompute();
 
@@ -66,13 +70,27 @@ class LiveMonitor {
   core::Json StatusJson() const;  // GET /monitor
 
  private:
-  struct Chunk {
+  // The window is a queue of blocks of up to kBlockRows rows, filled by the request path
+  // (no allocation per request once a block is reserved) and sealed when full or when the
+  // window is recomputed; sealed blocks are shared with the computing thread, never copied.
+  struct Request {
     int64_t time_us = 0;
     double latency_ms = 0;
+    int64_t first_row = 0;  // in the block
+    int64_t rows = 0;       // 0 for an error answer
+    uint32_t id_offset = 0, id_size = 0;
     bool failed = false;
-    std::string request_id;
-    table::Table rows;
-    ml::Prediction prediction;
+  };
+  struct Block {
+    std::vector<table::Column> columns;  // the model's inputs, in input_schema order
+    std::vector<int32_t> classes;        // classifiers: per row
+    std::vector<double> proba;           // classifiers: rows x classes
+    std::vector<double> values;          // regressors: per row
+    std::vector<Request> requests;
+    std::string ids;  // the requests' ids, end to end
+    int64_t rows = 0;
+    int64_t bytes = 0;  // about: 8 per value, and the text of string columns
+    std::string_view Id(const Request& r) const { return {ids.data() + r.id_offset, r.id_size}; }
   };
   struct Snapshot {
     int64_t at_us = 0;
@@ -88,7 +106,13 @@ class LiveMonitor {
   explicit LiveMonitor(Setup setup);
   void Run();
   void Notify();
-  table::Table WindowTable(const std::vector<std::shared_ptr<const Chunk>>& chunks) const;
+  // A block with room for kBlockRows rows of the model's inputs.
+  std::shared_ptr<Block> NewBlock() const;
+  void Seal() PLINTH_REQUIRES(mu_);
+  // The window's rows from `blocks`, starting at request `first` of the first block: the
+  // inputs, the outputs as plinth predict names them, and the labels from /feedback.
+  table::Table WindowTable(const std::vector<std::shared_ptr<const Block>>& blocks,
+                           size_t first) const;
   void LoadAlertStates();
   void Record(const std::vector<monitor::AlertEvent>& events);
 
@@ -100,8 +124,14 @@ class LiveMonitor {
   int64_t started_us_ = 0;
 
   mutable core::Mutex mu_;  // the window
-  std::deque<std::shared_ptr<const Chunk>> chunks_ PLINTH_GUARDED_BY(mu_);
-  int64_t window_rows_ PLINTH_GUARDED_BY(mu_) = 0;
+  std::deque<std::shared_ptr<const Block>> sealed_ PLINTH_GUARDED_BY(mu_);
+  std::shared_ptr<Block> current_ PLINTH_GUARDED_BY(mu_);
+  int64_t window_rows_ PLINTH_GUARDED_BY(mu_) = 0;     // rows in sealed_ and current_
+  int64_t window_requests_ PLINTH_GUARDED_BY(mu_) = 0;  // requests in sealed_ and current_
+  int64_t window_bytes_ PLINTH_GUARDED_BY(mu_) = 0;     // Block::bytes in sealed_ and current_
+  bool trimmed_ PLINTH_GUARDED_BY(mu_) = false;         // older rows went for the caps
+  // Drops the oldest sealed block.
+  void DropOldest() PLINTH_REQUIRES(mu_);
   mutable core::Mutex labels_mu_;  // the labels that came on /feedback
   std::unordered_map<std::string, std::string> labels_ PLINTH_GUARDED_BY(labels_mu_);
   std::deque<std::string> label_order_ PLINTH_GUARDED_BY(labels_mu_);

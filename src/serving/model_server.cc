@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <random>
+#include <unordered_set>
 
 #include "core/clock.h"
 #include "http/errors.h"
@@ -195,7 +196,7 @@ void ModelServer::Finish(Call& call, http::Response r) {
       rec.prediction = &p;
       options_.log->Append(rec);
     }
-    if (options_.monitor != nullptr) {
+    if (options_.monitor != nullptr && options_.monitor->Watches(call.model->predictor.get())) {
       options_.monitor->Observe(call.id, core::SystemClock().NowMicros(),
                                 static_cast<double>(micros) / 1e3, call.rows, p);
     }
@@ -285,7 +286,16 @@ http::Response ModelServer::Feedback(const Call& call) {
     }
   }
   if (options_.monitor != nullptr) {
-    options_.monitor->Feedback(records);
+    // Only labels of requests the server scored: the window's rows are among them.
+    const std::unordered_set<const FeedbackRecord*> unknown_set(not_found.begin(),
+                                                                not_found.end());
+    std::vector<FeedbackRecord> known;
+    for (const FeedbackRecord& rec : records) {
+      if (unknown_set.count(&rec) == 0) {
+        known.push_back(rec);
+      }
+    }
+    options_.monitor->Feedback(known);
   }
   return JsonAnswer({{"matched", matched}, {"unknown", unknown}});
 }

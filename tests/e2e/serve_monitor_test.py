@@ -203,6 +203,41 @@ webhook: {{url: "{hook}", retries: 1, timeout: 1s}}
         err = server.communicate(timeout=10)[1]
         check(answered == 10 and "not delivered after 2 tries" in err, f"down receiver: {err}")
 
+        # A hot reload to a model with other classes (race, 5 of them): the monitor keeps the
+        # model it started with and ignores the new one's requests; nothing breaks. And an
+        # alert history that is a FIFO is refused, not waited on.
+        subprocess.run(["cp", "-r", path("model"), path("swap")], check=True)
+        os.makedirs(path("fifo"))
+        os.mkfifo(path("fifo/alerts.jsonl"))
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        server = start_server([plinth, "serve", "swap", "--port", str(port), "--monitor",
+                               "down.yaml", "--prediction-log", "fifo", "--poll-interval", "1"],
+                              port, cwd=work, stderr=subprocess.PIPE, text=True)
+        post(young.sample(10, random_state=1))
+        with open(path("race.yaml"), "w") as f:
+            f.write(f"""name: swap
+seed: 7
+data: {{path: {datasets}/adult_train.csv, target: race, ignore_columns: [fnlwgt, income]}}
+model: {{type: gbdt, epochs: 10}}
+output: swap
+tracking: {{register: false}}
+""")
+        r = subprocess.run([plinth, "train", "race.yaml", "-q"], cwd=work, capture_output=True,
+                           text=True)
+        check(r.returncode == 0, f"race model: {r.stderr}")
+        races = {"White", "Black", "Asian-Pac-Islander", "Other", "Amer-Indian-Eskimo"}
+        swapped = wait_for("the reload", lambda: races & set(
+            post(young.sample(5, random_state=3))["predictions"]))
+        time.sleep(1.5)
+        check(swapped and server.poll() is None and monitor().get("requests", 0) >= 1,
+              f"after a reload to another model: alive {server.poll() is None}")
+        server.terminate()
+        start = time.monotonic()
+        err = server.communicate(timeout=20)[1]
+        check(time.monotonic() - start < 10 and "alerts.jsonl: not a regular file" in err,
+              f"FIFO history: {err[-400:]}")
+
         # Bad configs: exit 2, one line naming the file and line.
         for text, message in [
             ("alerts: [{name: X, metric: latency, threshold: 1}]",
