@@ -35,14 +35,28 @@ struct DriftFlags {
   std::string reference;
   std::string current;
   std::string log;
+  bool use_log = false;  // --log given, with or without DIR
   std::string since;
   std::string until;
+  std::string window;  // --window 1h: the last hour
   std::string rules;
   std::string json_out;
   std::string html_out;
   std::vector<std::string> columns;
   CsvFlags csv;
 };
+
+// The prediction log directory: `flag`, else where plinth serve writes `model`'s.
+Result<std::string> LogDirFor(const std::string& flag, const std::string& model) {
+  if (!flag.empty()) {
+    return flag;
+  }
+  if (model.empty()) {
+    return InvalidArgument("--log without DIR needs MODEL (its log is .plinth/monitoring/NAME)");
+  }
+  Result<data::Project> project = data::Project::Find(".");
+  return serving::DefaultLogDir(project.ok() ? project->root() : "", model);
+}
 
 // The columns compared by default: with a model, its input columns, its label and its
 // outputs that both samples have; without one, every column of the reference (with
@@ -115,17 +129,32 @@ int RunDrift(const DriftFlags& f) {
   if (Status s = ReadRulesAndWindow(f.rules, f.since, f.until, rules, window); !s.ok()) {
     return ReportError(s);
   }
+  if (!f.window.empty()) {  // the last DURATION
+    Result<int64_t> span = monitor::ParseDuration(f.window, "--window");
+    if (!span.ok()) {
+      return ReportError(span.status());
+    }
+    window.since_us = core::SystemClock().NowMicros() - *span;
+  }
   Result<Reference> ref = LoadReference(f.model, f.reference, f.tracking, *csv);
   if (!ref.ok()) {
     return ReportError(ref.status());
+  }
+  std::string log_dir;
+  if (f.use_log) {
+    Result<std::string> dir = LogDirFor(f.log, ref->model ? ref->model->meta().name : "");
+    if (!dir.ok()) {
+      return ReportError(dir.status());
+    }
+    log_dir = *dir;
   }
   const std::string target = ref->model ? ref->model->meta().target_name : std::string();
   table::Table current;
   std::vector<std::string> logged_features;
   std::string current_source = f.current;
-  if (!f.log.empty()) {
+  if (f.use_log) {
     // A window of the prediction log: its features are what is compared.
-    Result<monitor::LogRead> log = monitor::ReadPredictionLog(f.log, window);
+    Result<monitor::LogRead> log = monitor::ReadPredictionLog(log_dir, window);
     if (!log.ok()) {
       return ReportError(log.status());
     }
@@ -136,7 +165,7 @@ int RunDrift(const DriftFlags& f) {
     std::string labelled;
     if (!target.empty()) {
       // Ground truth from /feedback, joined by request id and row: target drift.
-      Result<monitor::Feedback> feedback = monitor::ReadFeedback(f.log);
+      Result<monitor::Feedback> feedback = monitor::ReadFeedback(log_dir);
       if (!feedback.ok()) {
         return ReportError(feedback.status());
       }
@@ -145,16 +174,18 @@ int RunDrift(const DriftFlags& f) {
       labelled = ", " + std::to_string(found) + " labelled";
     }
     if (log->rows == 0) {  // never "no drift", nor a confusing missing column
-      return ReportError(InvalidArgument(
-          "not enough data: the prediction log " + f.log + " has no scored request" +
-          (f.since.empty() ? "" : " since " + f.since) +
-          (f.until.empty() ? "" : " before " + f.until)));
+      return ReportError(InvalidArgument("not enough data: the prediction log " + log_dir +
+                                         " has no scored request" +
+                                         (f.since.empty() ? "" : " since " + f.since) +
+                                         (f.window.empty() ? "" : " in the last " + f.window) +
+                                         (f.until.empty() ? "" : " before " + f.until)));
     }
     logged_features = log->features;
     current = std::move(log->table);
-    current_source = f.log + " (" + std::to_string(log->lines) + " requests" + labelled +
+    current_source = log_dir + " (" + std::to_string(log->lines) + " requests" + labelled +
                      (f.since.empty() ? "" : " since " + f.since) +
-                     (f.until.empty() ? "" : " until " + f.until) + ")";
+                     (f.until.empty() ? "" : " until " + f.until) +
+                     (f.window.empty() ? "" : " in the last " + f.window) + ")";
   } else {
     auto read = table::ReadCsv(f.current, *csv);
     if (!read.ok()) {
@@ -382,16 +413,11 @@ int RunReport(const ReportFlags& f) {
     return ReportError(ref.status());
   }
   const ml::Predictor& model = *ref->model;
-  std::string log_dir = f.log;
-  if (log_dir.empty()) {  // where plinth serve writes this model's log by default
-    Result<data::Project> project = data::Project::Find(".");
-    Result<std::string> dir =
-        serving::DefaultLogDir(project.ok() ? project->root() : "", model.meta().name);
-    if (!dir.ok()) {
-      return ReportError(dir.status());
-    }
-    log_dir = *dir;
+  Result<std::string> dir = LogDirFor(f.log, model.meta().name);
+  if (!dir.ok()) {
+    return ReportError(dir.status());
   }
+  const std::string log_dir = *dir;
   Result<monitor::LogRead> log = monitor::ReadPredictionLog(log_dir, window);
   if (!log.ok()) {
     return ReportError(log.status());
@@ -458,18 +484,13 @@ struct AlertsFlags {
 
 // The alert history plinth serve --monitor appends (alerts.jsonl in the log directory).
 int RunAlerts(const AlertsFlags& f) {
-  std::string dir = f.log;
-  if (dir.empty()) {
-    if (f.model.empty()) {
-      return ReportError(InvalidArgument("--log DIR or a model NAME is required"));
-    }
-    Result<data::Project> project = data::Project::Find(".");
-    Result<std::string> d = serving::DefaultLogDir(project.ok() ? project->root() : "", f.model);
-    if (!d.ok()) {
-      return ReportError(d.status());
-    }
-    dir = *d;
+  Result<std::string> found = LogDirFor(f.log, f.model);
+  if (!found.ok()) {
+    return ReportError(found.status().message().starts_with("--log without DIR")
+                           ? InvalidArgument("--log DIR or a model NAME is required")
+                           : found.status());
   }
+  const std::string dir = *found;
   const std::string path = dir + "/alerts.jsonl";
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
@@ -537,13 +558,18 @@ void RegisterMonitor(CLI::App& app, Runner& run) {
   cmd->add_option("--reference", flags->reference,
                   "the reference data (CSV, .csv.gz); default: the model's reference set");
   auto* current = cmd->add_option("--current", flags->current, "the current data (CSV, .csv.gz)");
-  auto* log = cmd->add_option(
-      "--log", flags->log,
-      "the current data from plinth serve's prediction log directory (its features and "
-      "outputs, and with MODEL the labels sent to /feedback)");
+  auto* log = cmd->add_option("--log", flags->log,
+                              "the current data from plinth serve's prediction log directory (its "
+                              "features and outputs, and with MODEL the labels sent to /feedback); "
+                              "without DIR, where plinth serve writes MODEL's")
+                  ->expected(0, 1);
   current->excludes(log);
-  cmd->add_option("--since", flags->since, "with --log: requests from this time (UTC, ISO 8601)")
-      ->needs(log);
+  auto* since = cmd->add_option("--since", flags->since,
+                                "with --log: requests from this time (UTC, ISO 8601)")
+                    ->needs(log);
+  cmd->add_option("--window", flags->window, "with --log: the last 1h, 30m, 1d, ...")
+      ->needs(log)
+      ->excludes(since);
   cmd->add_option("--until", flags->until, "with --log: requests before this time")->needs(log);
   cmd->add_option("--rules", flags->rules,
                   "YAML: drift_share, min_values, and per column method, threshold, ignore "
@@ -584,8 +610,9 @@ void RegisterMonitor(CLI::App& app, Runner& run) {
   al->add_flag("--json", alerts->json, "print JSON");
   al->callback([alerts, &run] { run = [alerts] { return RunAlerts(*alerts); }; });
   rep->callback([report, &run] { run = [report] { return RunReport(*report); }; });
-  cmd->callback([flags, &run] {
-    if (flags->current.empty() && flags->log.empty()) {
+  cmd->callback([flags, log, &run] {
+    flags->use_log = log->count() > 0;
+    if (flags->current.empty() && !flags->use_log) {
       throw CLI::ValidationError("--current or --log", "one of them is required");
     }
     if (flags->model.empty() && flags->reference.empty()) {

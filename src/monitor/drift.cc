@@ -109,17 +109,18 @@ int64_t DistinctOf(const std::vector<double>& sorted) {
 }
 
 // Evidently's get_binned_data: shares per bin (or per category) of each sample.
-// `counts`: CountsOf(ref, cur), made by the caller.
+// `counted()`: CountsOf(ref, cur), made by the caller once (and only when needed here).
+template <typename Counted>
 std::pair<std::vector<double>, std::vector<double>> Shares(const Clean& ref, const Clean& cur,
-                                                           bool fill_zeroes, const Counts& counts) {
+                                                           bool fill_zeroes, Counted counted) {
   std::vector<double> r, c;
   if (ref.numeric && DistinctOf(ref.numbers) > 20) {
     const std::vector<double> edges = SturgesEdges(ref.numbers, cur.numbers);
     r = HistogramCounts(ref.numbers, edges);
     c = HistogramCounts(cur.numbers, edges);
   } else {
-    r = counts.reference;
-    c = counts.current;
+    r = counted().reference;
+    c = counted().current;
   }
   for (double& x : r) {
     x /= static_cast<double>(ref.size());
@@ -246,12 +247,12 @@ Result<std::vector<ColumnDrift>> CompareColumnMethods(const Sample& reference,
                     std::max(PopulationStd(ref.numbers), 0.001);
         break;
       case Method::kJensenShannon: {
-        auto [r, c] = Shares(ref, cur, false, counted());
+        auto [r, c] = Shares(ref, cur, false, counted);
         out.score = JensenShannon(r, c);
         break;
       }
       case Method::kPsi: {
-        auto [r, c] = Shares(ref, cur, true, counted());
+        auto [r, c] = Shares(ref, cur, true, counted);
         out.score = Psi(r, c);
         break;
       }

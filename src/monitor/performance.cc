@@ -91,7 +91,8 @@ Result<ClassOutputs> ReadClassOutputs(const table::Table& t, const std::vector<s
     auto it = index.find(LabelText(*prediction, i));
     if (it == index.end()) {
       return InvalidArgument(source + ": row " + std::to_string(i + 1) + ": prediction \"" +
-                             LabelText(*prediction, i) + "\" is not one of the model's class labels");
+                             LabelText(*prediction, i) +
+                             "\" is not one of the model's class labels");
     }
     out.predicted[static_cast<size_t>(i)] = it->second;
     for (int c = 0; c < k; ++c) {

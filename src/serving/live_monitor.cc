@@ -98,7 +98,22 @@ LiveMonitor::~LiveMonitor() {
   }
 }
 
-std::shared_ptr<LiveMonitor::Block> LiveMonitor::NewBlock() const {
+std::shared_ptr<LiveMonitor::Block> LiveMonitor::NewBlock() {
+  if (!spare_.empty()) {
+    std::shared_ptr<Block> block = std::move(spare_.back());
+    spare_.pop_back();
+    for (table::Column& c : block->columns) {
+      c.Truncate(0);  // the capacity stays
+    }
+    block->classes.clear();
+    block->proba.clear();
+    block->values.clear();
+    block->requests.clear();
+    block->ids.clear();
+    block->rows = 0;
+    block->bytes = 0;
+    return block;
+  }
   auto block = std::make_shared<Block>();
   const ml::Predictor& model = *setup_.model;
   for (const table::Field& f : model.input_schema().fields()) {
@@ -190,9 +205,14 @@ void LiveMonitor::Observe(std::string_view request_id, int64_t time_us, double l
 }
 
 void LiveMonitor::DropOldest() {
-  window_rows_ -= sealed_.front()->rows;
-  window_bytes_ -= sealed_.front()->bytes;
-  window_requests_ -= static_cast<int64_t>(sealed_.front()->requests.size());
+  std::shared_ptr<const Block>& front = sealed_.front();
+  window_rows_ -= front->rows;
+  window_bytes_ -= front->bytes;
+  window_requests_ -= static_cast<int64_t>(front->requests.size());
+  // Reused when no window being computed still holds it, and its columns are not huge.
+  if (front.use_count() == 1 && spare_.size() < 4 && front->rows <= 2 * kBlockRows) {
+    spare_.push_back(std::const_pointer_cast<Block>(std::move(front)));
+  }
   sealed_.pop_front();
   trimmed_ = true;
 }

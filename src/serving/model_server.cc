@@ -287,8 +287,7 @@ http::Response ModelServer::Feedback(const Call& call) {
   }
   if (options_.monitor != nullptr) {
     // Only labels of requests the server scored: the window's rows are among them.
-    const std::unordered_set<const FeedbackRecord*> unknown_set(not_found.begin(),
-                                                                not_found.end());
+    const std::unordered_set<const FeedbackRecord*> unknown_set(not_found.begin(), not_found.end());
     std::vector<FeedbackRecord> known;
     for (const FeedbackRecord& rec : records) {
       if (unknown_set.count(&rec) == 0) {

@@ -151,6 +151,15 @@ def main():
         check(report["prediction_drift"] is True,  # every logged prediction is <=50K
               f"log prediction drift: {report['prediction_drift']}")
 
+        # --window: the last hour of a log written hours ago holds no request.
+        r = run("monitor", "drift", "model", "--log", "log", "--window", "1h")
+        check(r.returncode == 2 and "not enough data: the prediction log log has no scored "
+              "request in the last 1h" in r.stderr, f"--window: {r.returncode} {r.stderr!r}")
+        # --log without DIR: where plinth serve writes the model's log.
+        r = run("monitor", "drift", "model", "--log")
+        check(r.returncode == 2 and "/.plinth/monitoring/adult-income: no such directory" in
+              r.stderr, f"--log without DIR: {r.stderr!r}")
+
         # Errors: exit 2 and one line.
         r = run("train", "train.yaml", "-q", "--set", "monitoring.reference_rows=0",
                 "--set", "output=noref", "--set", "tracking.register=false")
