@@ -23,7 +23,7 @@ namespace plinth::monitor {
 // A classifier's outputs on some rows, as indices into its class labels.
 struct ClassOutputs {
   int num_classes = 0;
-  std::vector<double> proba;  // rows x num_classes
+  std::vector<double> proba;   // rows x num_classes
   std::vector<int> predicted;  // -1: no prediction (a log line without outputs): left out
   std::vector<int> truth;      // -1: no label (or one the model does not know)
   int64_t rows() const { return static_cast<int64_t>(predicted.size()); }
