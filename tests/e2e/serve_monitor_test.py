@@ -181,6 +181,14 @@ webhook: {{url: "{hook}", retries: 2, timeout: 2s}}
         server.terminate()
         server.wait(timeout=10)
 
+        # A tampered history line (a number where a time goes) is skipped, at start and by
+        # plinth monitor alerts, never an internal error.
+        with open(path(".plinth/monitoring/adult-income/alerts.jsonl"), "a") as f:
+            f.write('{"alert": "DataDrift", "model": 5, "since": 5, "status": "firing"}\n')
+        r = subprocess.run([plinth, "monitor", "alerts", "adult-income"], cwd=work,
+                           capture_output=True, text=True)
+        check(r.returncode == 0 and r.stdout.count("DataDrift") == 2, f"tampered: {r.stderr}")
+
         # A receiver that is down: retried, logged, and every request still answered.
         receiver.shutdown()
         receiver.server_close()
