@@ -302,41 +302,70 @@ std::optional<RegressionQuality> RealizedRegression(const table::Table& t,
   return q;
 }
 
-Result<PerformanceReport> ComparePerformance(const table::Table& reference,
-                                             const table::Table& current,
-                                             const std::vector<std::string>& labels,
-                                             const std::string& target) {
+Result<PerformanceReference> PreparePerformance(const table::Table& reference,
+                                                const std::vector<std::string>& labels,
+                                                const std::string& target) {
+  PerformanceReference r;
+  r.labels = labels;
+  r.target = target;
+  if (labels.empty()) {
+    r.regression_quality = RealizedRegression(reference, target);
+    return r;
+  }
+  if (reference.ColumnByName("prediction") == nullptr) {
+    return r;
+  }
+  r.has_outputs = true;
+  PLINTH_ASSIGN_OR_RETURN(ClassOutputs outputs,
+                          ReadClassOutputs(reference, labels, target, "the reference data"));
+  r.quality = RealizedQuality(outputs);
+  Result<Cbpe> cbpe = Cbpe::Fit(outputs);
+  if (cbpe.ok()) {
+    r.cbpe = std::move(*cbpe);
+  } else {
+    r.note = cbpe.status().message();
+  }
+  return r;
+}
+
+Result<PerformanceReport> ComparePerformance(const PerformanceReference& reference,
+                                             const table::Table& current) {
   PerformanceReport p;
-  p.regression = labels.empty();
+  p.regression = reference.labels.empty();
   if (p.regression) {
-    p.reference_regression = RealizedRegression(reference, target);
-    p.realized_regression = RealizedRegression(current, target);
+    p.reference_regression = reference.regression_quality;
+    p.realized_regression = RealizedRegression(current, reference.target);
     if (!p.realized_regression) {
       p.notes.push_back("no labelled current row: no realized error");
     }
     return p;
   }
-  if (reference.ColumnByName("prediction") == nullptr ||
-      current.ColumnByName("prediction") == nullptr) {
+  if (!reference.has_outputs || current.ColumnByName("prediction") == nullptr) {
     p.notes.push_back("no model outputs in both samples: quality not judged");
     return p;
   }
-  PLINTH_ASSIGN_OR_RETURN(ClassOutputs ref,
-                          ReadClassOutputs(reference, labels, target, "the reference data"));
-  PLINTH_ASSIGN_OR_RETURN(ClassOutputs cur,
-                          ReadClassOutputs(current, labels, target, "the current data"));
-  p.reference = RealizedQuality(ref);
+  PLINTH_ASSIGN_OR_RETURN(ClassOutputs cur, ReadClassOutputs(current, reference.labels,
+                                                             reference.target, "the current data"));
+  p.reference = reference.quality;
   p.realized = RealizedQuality(cur);
   if (!p.realized) {
     p.notes.push_back("no labelled current row: no realized quality");
   }
-  Result<Cbpe> cbpe = Cbpe::Fit(ref);
-  if (!cbpe.ok()) {
-    p.notes.push_back(cbpe.status().message());
+  if (!reference.cbpe) {
+    p.notes.push_back(reference.note);
   } else if (cur.rows() > 0) {
-    p.estimated = cbpe->Estimate(cur);
+    p.estimated = reference.cbpe->Estimate(cur);
   }
   return p;
+}
+
+Result<PerformanceReport> ComparePerformance(const table::Table& reference,
+                                             const table::Table& current,
+                                             const std::vector<std::string>& labels,
+                                             const std::string& target) {
+  PLINTH_ASSIGN_OR_RETURN(PerformanceReference prepared,
+                          PreparePerformance(reference, labels, target));
+  return ComparePerformance(prepared, current);
 }
 
 core::Json PerformanceToJson(const PerformanceReport& p) {

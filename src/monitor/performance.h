@@ -90,6 +90,23 @@ struct PerformanceReport {
   std::vector<std::string> notes;
 };
 
+// The reference's side of ComparePerformance, made once for many windows: its outputs'
+// quality and the calibration CBPE fits on them.
+struct PerformanceReference {
+  std::vector<std::string> labels;  // empty: a regressor
+  std::string target;
+  bool has_outputs = false;  // classifiers: the reference has the model's outputs
+  std::optional<Quality> quality;
+  std::optional<RegressionQuality> regression_quality;
+  std::optional<Cbpe> cbpe;
+  std::string note;  // why there is no cbpe
+};
+Result<PerformanceReference> PreparePerformance(const table::Table& reference,
+                                                const std::vector<std::string>& labels,
+                                                const std::string& target);
+Result<PerformanceReport> ComparePerformance(const PerformanceReference& reference,
+                                             const table::Table& current);
+
 // `labels`: the classifier's class labels (empty for a regressor); `target` the label
 // column. Tables hold the model's outputs as ReadClassOutputs reads them.
 Result<PerformanceReport> ComparePerformance(const table::Table& reference,

@@ -124,7 +124,8 @@ std::vector<std::string> ComparedColumns(const table::Table& reference, const ta
 
 Status FillWindow(const table::Table& reference, const table::Table& rows,
                   std::vector<double>& latencies, const std::vector<std::string>& columns,
-                  const ReportOptions& options, const ReconstructionModel* pca, WindowReport& win) {
+                  const ReportOptions& options, const PerformanceReference& perf,
+                  const ReconstructionModel* pca, WindowReport& win) {
   const double seconds = static_cast<double>(win.end_us - win.start_us) / kSecond;
   win.rows = rows.num_rows();
   win.rows_per_second = seconds > 0 ? static_cast<double>(win.rows) / seconds : 0;
@@ -146,10 +147,8 @@ Status FillWindow(const table::Table& reference, const table::Table& rows,
                                                            options.target, false));
   drift.current_source = Time(win.start_us);
   win.drift = std::move(drift);
-  PLINTH_ASSIGN_OR_RETURN(
-      PerformanceReport perf,
-      ComparePerformance(reference, rows, options.class_labels, options.target));
-  win.performance = std::move(perf);
+  PLINTH_ASSIGN_OR_RETURN(PerformanceReport quality, ComparePerformance(perf, rows));
+  win.performance = std::move(quality);
   if (pca != nullptr) {
     Result<MultivariateDrift> m = pca->Compare(rows, options.rules.min_values);
     win.multivariate =
@@ -220,11 +219,13 @@ Result<MonitorReport> BuildMonitorReport(const table::Table& reference, const Lo
     }
   }
   const std::vector<std::string> columns = ComparedColumns(reference, log.table, options);
+  PLINTH_ASSIGN_OR_RETURN(const PerformanceReference perf,
+                          PreparePerformance(reference, options.class_labels, options.target));
   for (size_t w = 0; w < rows.size(); ++w) {
     const table::Table window =
         rows[w].empty() ? table::Table() : table::TakeRows(log.table, rows[w]);
-    PLINTH_RETURN_IF_ERROR(
-        FillWindow(reference, window, latencies[w], columns, options, pca, report.windows[w]));
+    PLINTH_RETURN_IF_ERROR(FillWindow(reference, window, latencies[w], columns, options, perf, pca,
+                                      report.windows[w]));
   }
   if (options.overall && log.table.num_rows() > 0) {
     PLINTH_ASSIGN_OR_RETURN(DriftReport overall, CompareTables(reference, log.table, options.rules,

@@ -70,10 +70,12 @@ Result<MonitorReport> BuildMonitorReport(const table::Table& reference, const Lo
 std::vector<std::string> ComparedColumns(const table::Table& reference, const table::Table& rows,
                                          const ReportOptions& options);
 // Fills `win` (whose start, end, requests and failed are set) from its rows and its
-// scored requests' latencies (sorted in place): everything else a window reports.
+// scored requests' latencies (sorted in place): everything else a window reports. `perf`
+// is PreparePerformance of `reference`, made once for all windows.
 Status FillWindow(const table::Table& reference, const table::Table& rows,
                   std::vector<double>& latencies, const std::vector<std::string>& columns,
-                  const ReportOptions& options, const ReconstructionModel* pca, WindowReport& win);
+                  const ReportOptions& options, const PerformanceReference& perf,
+                  const ReconstructionModel* pca, WindowReport& win);
 core::Json WindowToJson(const WindowReport& w);
 
 core::Json MonitorReportToJson(const MonitorReport& r);

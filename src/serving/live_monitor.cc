@@ -61,6 +61,9 @@ Result<std::unique_ptr<LiveMonitor>> LiveMonitor::Start(Setup setup) {
       return InvalidArgument("the reference set has no column '" + name + "' of the model");
     }
   }
+  // The reference's side of the statistics, made once.
+  PLINTH_ASSIGN_OR_RETURN(
+      m->perf_, monitor::PreparePerformance(m->setup_.reference, o.class_labels, o.target));
   Result<monitor::ReconstructionModel> pca =
       monitor::ReconstructionModel::Fit(m->setup_.reference, o.features);
   if (pca.ok()) {
@@ -391,7 +394,7 @@ void LiveMonitor::Recompute() {
   const table::Table rows = win.requests == 0 ? table::Table() : WindowTable(blocks, first);
   const std::vector<std::string> columns =
       monitor::ComparedColumns(setup_.reference, rows, options_);
-  Status s = monitor::FillWindow(setup_.reference, rows, latencies, columns, options_,
+  Status s = monitor::FillWindow(setup_.reference, rows, latencies, columns, options_, perf_,
                                  pca_ ? &*pca_ : nullptr, win);
   if (!s.ok() && setup_.log) {
     setup_.log("monitor: " + s.message());

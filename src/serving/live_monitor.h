@@ -118,6 +118,7 @@ class LiveMonitor {
 
   Setup setup_;
   monitor::ReportOptions options_;
+  monitor::PerformanceReference perf_;
   std::optional<monitor::ReconstructionModel> pca_;
   std::vector<std::string> columns_;
   std::optional<double> test_accuracy_;

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
-from plinth_procs import Checks, train_adult_project  # noqa: E402
+from plinth_procs import adult_test_rows, Checks, train_adult_project  # noqa: E402
 
 check = Checks("monitor_model")
 
@@ -90,9 +90,7 @@ def main():
         check(small[0] == small[1] and lines[0] == 1001, f"seeded sample: {lines}")
 
         # Current data as a CSV: adult's test file, without outputs (the model scores it).
-        test = pd.read_csv(os.path.join(datasets, "adult_test.csv"), skipinitialspace=True,
-                           na_values=["?"])
-        test["income"] = test["income"].str.rstrip(".")
+        test = adult_test_rows(datasets)
         test.to_csv(path("cur.csv"), index=False)
         for model in ("model", "models:/adult-income/1"):
             r = run("monitor", "drift", model, "--current", "cur.csv", "--json", "cur.json")

@@ -20,7 +20,7 @@ import pandas as pd
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
 from monitor_log import write_log  # noqa: E402
-from plinth_procs import Checks, train_adult_project  # noqa: E402
+from plinth_procs import adult_test_rows, Checks, train_adult_project  # noqa: E402
 
 check = Checks("monitor_report")
 START = 1764547200  # 2025-12-01T00:00:00Z
@@ -40,9 +40,7 @@ def main():
         inputs = [c["name"] for c in meta["input_schema"]]
         numeric = {c["name"]: c["type"] != "string" for c in meta["input_schema"]}
         classes = meta["class_labels"]
-        test = pd.read_csv(os.path.join(datasets, "adult_test.csv"), skipinitialspace=True,
-                           na_values=["?"])
-        test["income"] = test["income"].str.rstrip(".")
+        test = adult_test_rows(datasets)
         test.to_csv(path("test.csv"), index=False)
         r = run("predict", "model", "--input", "test.csv", "--output", "scored.csv", "-q",
                 "--keep-columns", ",".join(inputs + ["income"]))

@@ -24,7 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pandas as pd
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
-from plinth_procs import Checks, free_port, start_server, train_adult_project  # noqa: E402
+from plinth_procs import adult_test_rows, Checks, free_port, start_server, train_adult_project  # noqa: E402
 
 check = Checks("serve_monitor")
 
@@ -67,9 +67,7 @@ def main():
 
         meta = train_adult_project(plinth, datasets, work)
         inputs = [c["name"] for c in meta["input_schema"]]
-        test = pd.read_csv(os.path.join(datasets, "adult_test.csv"), skipinitialspace=True,
-                           na_values=["?"])
-        test["income"] = test["income"].str.rstrip(".")
+        test = adult_test_rows(datasets)
         young, old = test[test["age"] <= 50], test[test["age"] > 50]
 
         receiver = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)

@@ -118,6 +118,16 @@ output: model
         return json.load(f)
 
 
+def adult_test_rows(datasets):
+    """adult's test file as a DataFrame, read as Plinth reads it ("?" missing), the label
+    without its trailing period (the training file's spelling)."""
+    import pandas as pd
+    test = pd.read_csv(os.path.join(datasets, "adult_test.csv"), skipinitialspace=True,
+                       na_values=["?"])
+    test["income"] = test["income"].str.rstrip(".")
+    return test
+
+
 def train_adult(plinth, datasets, work, epochs):
     """Trains a GBDT bundle on the adult data (without fnlwgt) into WORK/model; returns its
     path."""
