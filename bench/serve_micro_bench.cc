@@ -15,6 +15,7 @@
 #include "core/clock.h"
 #include "core/json.h"
 #include "serving/answers.h"
+#include "serving/live_monitor.h"
 #include "serving/prediction_log.h"
 #include "serving/protocols.h"
 #include "table/csv_reader.h"
@@ -173,6 +174,30 @@ void BM_ServeLogAppend(benchmark::State& state) {
   std::filesystem::remove_all(a.dir + "/log");
 }
 BENCHMARK(BM_ServeLogAppend)->Arg(1)->Arg(100);
+
+// What a request pays for plinth serve --monitor: its rows and predictions appended to the
+// window (the statistics are computed on another thread, every interval).
+void BM_ServeMonitorObserve(benchmark::State& state) {
+  const Adult& a = TrainedAdult();
+  const Scored s = ScoredRows(state.range(0));
+  plinth::serving::LiveMonitor::Setup setup;
+  setup.model = std::shared_ptr<const plinth::ml::Predictor>(a.predictor.get(),
+                                                             [](const plinth::ml::Predictor*) {});
+  setup.config.window_rows = 100000;
+  setup.config.interval_us = int64_t{3600} * 1000000;
+  setup.reference = s.rows;
+  auto monitor = plinth::serving::LiveMonitor::Start(std::move(setup));
+  if (!monitor.ok()) {
+    state.SkipWithError(monitor.status().ToString().c_str());
+    return;
+  }
+  int64_t t = 1764763200000000;
+  for (auto _ : state) {
+    (*monitor)->Observe("0123456789abcdef", ++t, 0.25, s.rows, s.prediction);
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * state.range(0));
+}
+BENCHMARK(BM_ServeMonitorObserve)->Arg(1)->Arg(100);
 
 }  // namespace
 

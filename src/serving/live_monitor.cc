@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cassert>
 #include <cmath>
 #include <filesystem>
 
@@ -26,6 +27,7 @@ constexpr size_t kMaxOutbox = 1000;
 constexpr int64_t kMaxAlertHistoryBytes = 64 << 20;      // its tail is read back at start
 constexpr int64_t kMaxWindowBytes = int64_t{256} << 20;  // whatever window.rows says
 constexpr size_t kMaxLabelBytes = 1024;
+constexpr size_t kMaxSpareBytes = 16 << 20;  // a spare block's buffer kept for reuse
 
 std::string FeedbackKey(std::string_view id, int64_t row) { return monitor::FeedbackKey(id, row); }
 
@@ -105,9 +107,7 @@ std::shared_ptr<LiveMonitor::Block> LiveMonitor::NewBlock() {
   if (!spare_.empty()) {
     std::shared_ptr<Block> block = std::move(spare_.back());
     spare_.pop_back();
-    for (table::Column& c : block->columns) {
-      c.Truncate(0);  // the capacity stays
-    }
+    block->data.clear();  // the capacity stays
     block->classes.clear();
     block->proba.clear();
     block->values.clear();
@@ -119,10 +119,8 @@ std::shared_ptr<LiveMonitor::Block> LiveMonitor::NewBlock() {
   }
   auto block = std::make_shared<Block>();
   const ml::Predictor& model = *setup_.model;
-  for (const table::Field& f : model.input_schema().fields()) {
-    block->columns.emplace_back(f.type);
-    block->columns.back().Reserve(kBlockRows);
-  }
+  block->data.reserve(static_cast<size_t>(kBlockRows) * 8 *
+                      (model.input_schema().fields().size() + 1));
   if (model.task() == ml::Task::kRegression) {
     block->values.reserve(static_cast<size_t>(kBlockRows));
   } else {
@@ -152,8 +150,13 @@ void LiveMonitor::Observe(std::string_view request_id, int64_t time_us, double l
     from_large.resize(fields.size());
     from = from_large.data();
   }
+  // Bodies read by the server have the model's columns in its order: looked up by place
+  // first, by name only when that is another column.
+  const std::vector<table::Field>& given = rows.schema().fields();
   for (size_t j = 0; j < fields.size(); ++j) {
-    const table::Column* c = rows.ColumnByName(fields[j].name);
+    const table::Column* c = j < given.size() && given[j].name == fields[j].name
+                                 ? &rows.column(j)
+                                 : rows.ColumnByName(fields[j].name);
     from[j] = c != nullptr && c->type() == fields[j].type ? c : nullptr;
   }
   core::MutexLock lock(mu_);
@@ -171,15 +174,14 @@ void LiveMonitor::Observe(std::string_view request_id, int64_t time_us, double l
   r.rows = n;
   r.id_offset = static_cast<uint32_t>(b.ids.size());
   r.id_size = static_cast<uint32_t>(request_id.size());
+  r.data = b.data.size();
   b.ids.append(request_id);
   b.requests.push_back(r);
   for (size_t j = 0; j < fields.size(); ++j) {
     if (from[j] != nullptr) {
-      b.columns[j].AppendColumn(*from[j]);
+      from[j]->EncodeTo(b.data);
     } else {
-      for (int64_t i = 0; i < n; ++i) {
-        b.columns[j].AppendNull();
-      }
+      table::Column::EncodeNulls(b.data);
     }
   }
   if (prediction.task == ml::Task::kRegression) {
@@ -188,12 +190,7 @@ void LiveMonitor::Observe(std::string_view request_id, int64_t time_us, double l
     b.classes.insert(b.classes.end(), prediction.classes.begin(), prediction.classes.end());
     b.proba.insert(b.proba.end(), prediction.proba.begin(), prediction.proba.end());
   }
-  int64_t bytes = n * static_cast<int64_t>(8 * (fields.size() + 2)) + 64;
-  for (size_t j = 0; j < fields.size(); ++j) {
-    if (from[j] != nullptr && from[j]->type() == table::DataType::kString) {
-      bytes += static_cast<int64_t>(from[j]->chars().size());
-    }
-  }
+  const int64_t bytes = static_cast<int64_t>(b.data.size() - r.data) + n * 16 + 64;
   b.rows += n;
   b.bytes += bytes;
   window_rows_ += n;
@@ -212,8 +209,8 @@ void LiveMonitor::DropOldest() {
   window_rows_ -= front->rows;
   window_bytes_ -= front->bytes;
   window_requests_ -= static_cast<int64_t>(front->requests.size());
-  // Reused when no window being computed still holds it, and its columns are not huge.
-  if (front.use_count() == 1 && spare_.size() < 4 && front->rows <= 2 * kBlockRows) {
+  // Reused when no window being computed still holds it, and its buffer is not huge.
+  if (front.use_count() == 1 && spare_.size() < 4 && front->data.capacity() <= kMaxSpareBytes) {
     spare_.push_back(std::const_pointer_cast<Block>(std::move(front)));
   }
   sealed_.pop_front();
@@ -265,27 +262,32 @@ table::Table LiveMonitor::WindowTable(const std::vector<std::shared_ptr<const Bl
                                       size_t first) const {
   const ml::Predictor& model = *setup_.model;
   const std::vector<table::Field>& fields = model.input_schema().fields();
-  // Each block's rows from its first kept request on (only the first block has a prefix).
-  std::vector<int64_t> from(blocks.size(), 0);
   int64_t n = 0;
   for (size_t k = 0; k < blocks.size(); ++k) {
-    const Block& b = *blocks[k];
-    if (k == 0 && first < b.requests.size()) {
-      from[k] = b.requests[first].first_row;
-    } else if (k == 0) {
-      from[k] = b.rows;
+    for (size_t q = k == 0 ? first : 0; q < blocks[k]->requests.size(); ++q) {
+      n += blocks[k]->requests[q].rows;
     }
-    n += b.rows - from[k];
   }
   std::vector<table::Field> out_fields(fields.begin(), fields.end());
   std::vector<table::Column> cols;
-  for (size_t j = 0; j < fields.size(); ++j) {
-    table::Column col(fields[j].type);
-    col.Reserve(n);
-    for (size_t k = 0; k < blocks.size(); ++k) {
-      col.AppendRange(blocks[k]->columns[j], from[k], blocks[k]->rows - from[k]);
+  for (const table::Field& f : fields) {
+    cols.emplace_back(f.type);
+    cols.back().Reserve(n);
+  }
+  for (size_t k = 0; k < blocks.size(); ++k) {
+    const Block& b = *blocks[k];
+    const char* end = b.data.data() + b.data.size();
+    for (size_t q = k == 0 ? first : 0; q < b.requests.size(); ++q) {
+      const Request& r = b.requests[q];
+      const char* p = b.data.data() + r.data;
+      for (size_t j = 0; j < fields.size() && !r.failed; ++j) {
+        p = cols[j].AppendEncoded(p, end, r.rows);
+        if (p == nullptr) {  // written by Observe, read back as written: never
+          assert(false);
+          return table::Table();
+        }
+      }
     }
-    cols.push_back(std::move(col));
   }
   // The outputs, as plinth predict names them, and the labels that came on /feedback.
   const bool regression = model.task() == ml::Task::kRegression;

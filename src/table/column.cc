@@ -1,5 +1,7 @@
 #include "table/column.h"
 
+#include <algorithm>
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -54,14 +56,18 @@ void Column::Reserve(int64_t n) {
 }
 
 void Column::Truncate(int64_t n) {
-  for (int64_t i = n; i < size_; ++i) {
-    null_count_ -= IsNull(i) ? 1 : 0;
-  }
   size_ = n;
   validity_.resize(static_cast<size_t>((n + 63) / 64));
   if ((n & 63) != 0) {
     validity_.back() &= (uint64_t{1} << (n & 63)) - 1;
   }
+  // The nulls left, a word at a time (a row at a time made emptying a reused column cost
+  // as much as filling it).
+  int64_t valid = 0;
+  for (uint64_t w : validity_) {
+    valid += std::popcount(w);
+  }
+  null_count_ = n - valid;
   const auto rows = static_cast<size_t>(n);
   switch (type_) {
     case DataType::kInt64:
@@ -104,56 +110,38 @@ void Column::AppendNull() {
   }
 }
 
-void Column::AppendColumn(const Column& other) {
-  if ((size_ & 63) == 0) {
-    // Word-aligned: the bitmap words can be copied as they are.
-    validity_.insert(validity_.end(), other.validity_.begin(), other.validity_.end());
+void Column::AppendValidity(const Column& other, int64_t begin, int64_t count) {
+  validity_.resize(static_cast<size_t>((size_ + count + 63) / 64), 0);
+  int64_t valid = 0;
+  if ((size_ & 63) == 0 && (begin & 63) == 0) {
+    // Both word-aligned: the words as they are, bits past `count` cleared.
+    const auto from = static_cast<std::ptrdiff_t>(begin >> 6);
+    const auto to = static_cast<std::ptrdiff_t>(size_ >> 6);
+    std::copy_n(other.validity_.begin() + from, (count + 63) / 64, validity_.begin() + to);
+    if ((count & 63) != 0) {
+      validity_.back() &= (uint64_t{1} << (count & 63)) - 1;
+    }
+    for (auto w = validity_.begin() + to; w != validity_.end(); ++w) {
+      valid += std::popcount(*w);
+    }
   } else {
-    validity_.resize(static_cast<size_t>((size_ + other.size_ + 63) / 64), 0);
-    for (int64_t i = 0; i < other.size_; ++i) {
-      if (other.IsValid(i)) {
-        int64_t j = size_ + i;
+    const bool all_valid = other.null_count_ == 0;
+    for (int64_t i = 0; i < count; ++i) {
+      if (all_valid || other.IsValid(begin + i)) {
+        const int64_t j = size_ + i;
         validity_[static_cast<size_t>(j >> 6)] |= uint64_t{1} << (j & 63);
+        ++valid;
       }
     }
   }
-  switch (type_) {
-    case DataType::kInt64:
-    case DataType::kTimestamp:
-      ints_.insert(ints_.end(), other.ints_.begin(), other.ints_.end());
-      break;
-    case DataType::kFloat64:
-      doubles_.insert(doubles_.end(), other.doubles_.begin(), other.doubles_.end());
-      break;
-    case DataType::kBool:
-      bools_.insert(bools_.end(), other.bools_.begin(), other.bools_.end());
-      break;
-    case DataType::kString: {
-      uint64_t base = chars_.size();
-      chars_.append(other.chars_);
-      offsets_.reserve(offsets_.size() + other.offsets_.size() - 1);
-      for (size_t i = 1; i < other.offsets_.size(); ++i) {
-        offsets_.push_back(base + other.offsets_[i]);
-      }
-      break;
-    }
-  }
-  size_ += other.size_;
-  null_count_ += other.null_count_;
+  null_count_ += count - valid;
 }
+
+void Column::AppendColumn(const Column& other) { AppendRange(other, 0, other.size_); }
 
 void Column::AppendRange(const Column& other, int64_t begin, int64_t count) {
   const auto b = static_cast<size_t>(begin), n = static_cast<size_t>(count);
-  validity_.resize(static_cast<size_t>((size_ + count + 63) / 64), 0);
-  int64_t nulls = 0;
-  for (int64_t i = 0; i < count; ++i) {
-    if (other.IsValid(begin + i)) {
-      const int64_t j = size_ + i;
-      validity_[static_cast<size_t>(j >> 6)] |= uint64_t{1} << (j & 63);
-    } else {
-      ++nulls;
-    }
-  }
+  AppendValidity(other, begin, count);
   switch (type_) {
     case DataType::kInt64:
     case DataType::kTimestamp:
@@ -169,7 +157,11 @@ void Column::AppendRange(const Column& other, int64_t begin, int64_t count) {
       const uint64_t from = other.offsets_[b];
       const uint64_t base = chars_.size();
       chars_.append(other.chars_, from, other.offsets_[b + n] - from);
-      offsets_.reserve(offsets_.size() + n);
+      // Grown geometrically: reserving the exact size on every call made appending many
+      // small columns quadratic.
+      if (offsets_.capacity() < offsets_.size() + n) {
+        offsets_.reserve(std::max(offsets_.size() + n, 2 * offsets_.capacity()));
+      }
       for (size_t i = 1; i <= n; ++i) {
         offsets_.push_back(base + other.offsets_[b + i] - from);
       }
@@ -177,7 +169,6 @@ void Column::AppendRange(const Column& other, int64_t begin, int64_t count) {
     }
   }
   size_ += count;
-  null_count_ += nulls;
 }
 
 void Column::AppendFrom(const Column& other, int64_t i) {
@@ -200,6 +191,132 @@ void Column::AppendFrom(const Column& other, int64_t i) {
       AppendString(other.GetString(i));
       break;
   }
+}
+
+namespace {
+
+enum EncodedNulls : char { kNoNulls = 0, kSomeNulls = 1, kAllNulls = 2 };
+
+template <typename T>
+void AppendBytes(std::string& out, const std::vector<T>& v, size_t n) {
+  out.append(reinterpret_cast<const char*>(v.data()), n * sizeof(T));
+}
+
+// n values of T from p into v; false when they would pass `end`.
+template <typename T>
+bool ReadValues(const char*& p, const char* end, std::vector<T>& v, size_t n) {
+  if (static_cast<size_t>(end - p) < n * sizeof(T)) {
+    return false;
+  }
+  const size_t at = v.size();
+  v.resize(at + n);
+  std::memcpy(v.data() + at, p, n * sizeof(T));
+  p += n * sizeof(T);
+  return true;
+}
+
+}  // namespace
+
+void Column::EncodeTo(std::string& out) const {
+  const auto n = static_cast<size_t>(size_);
+  out.push_back(null_count_ == 0 ? kNoNulls : kSomeNulls);
+  if (null_count_ > 0) {
+    AppendBytes(out, validity_, (n + 63) / 64);
+  }
+  switch (type_) {
+    case DataType::kInt64:
+    case DataType::kTimestamp:
+      AppendBytes(out, ints_, n);
+      break;
+    case DataType::kFloat64:
+      AppendBytes(out, doubles_, n);
+      break;
+    case DataType::kBool:
+      AppendBytes(out, bools_, n);
+      break;
+    case DataType::kString:
+      // The offsets after the first (which is 0), then the bytes.
+      out.append(reinterpret_cast<const char*>(offsets_.data() + 1), n * sizeof(uint64_t));
+      out.append(chars_);
+      break;
+  }
+}
+
+void Column::EncodeNulls(std::string& out) { out.push_back(kAllNulls); }
+
+const char* Column::AppendEncoded(const char* p, const char* end, int64_t rows) {
+  if (p == end || rows < 0) {
+    return nullptr;
+  }
+  const char flag = *p++;
+  const auto n = static_cast<size_t>(rows);
+  if (flag == kAllNulls) {
+    for (int64_t i = 0; i < rows; ++i) {
+      AppendNull();
+    }
+    return p;
+  }
+  // The validity first (size_ moves only at the end).
+  const size_t words = (n + 63) / 64;
+  if (flag == kSomeNulls && static_cast<size_t>(end - p) < words * sizeof(uint64_t)) {
+    return nullptr;
+  }
+  const char* bits = p;
+  if (flag == kSomeNulls) {
+    p += words * sizeof(uint64_t);
+  }
+  switch (type_) {
+    case DataType::kInt64:
+    case DataType::kTimestamp:
+      if (!ReadValues(p, end, ints_, n)) {
+        return nullptr;
+      }
+      break;
+    case DataType::kFloat64:
+      if (!ReadValues(p, end, doubles_, n)) {
+        return nullptr;
+      }
+      break;
+    case DataType::kBool:
+      if (!ReadValues(p, end, bools_, n)) {
+        return nullptr;
+      }
+      break;
+    case DataType::kString: {
+      if (static_cast<size_t>(end - p) < n * sizeof(uint64_t)) {
+        return nullptr;
+      }
+      std::vector<uint64_t> ends(n);
+      std::memcpy(ends.data(), p, n * sizeof(uint64_t));
+      p += n * sizeof(uint64_t);
+      const uint64_t total = n == 0 ? 0 : ends.back();
+      if (static_cast<uint64_t>(end - p) < total) {
+        return nullptr;
+      }
+      const uint64_t base = chars_.size();
+      chars_.append(p, total);
+      p += total;
+      for (uint64_t e : ends) {
+        offsets_.push_back(base + std::min(e, total));
+      }
+      break;
+    }
+  }
+  validity_.resize(static_cast<size_t>((size_ + rows + 63) / 64), 0);
+  for (int64_t i = 0; i < rows; ++i) {
+    uint64_t word = ~uint64_t{0};
+    if (flag == kSomeNulls) {
+      std::memcpy(&word, bits + (i >> 6) * 8, sizeof(word));
+    }
+    if ((word >> (i & 63)) & 1) {
+      const int64_t j = size_ + i;
+      validity_[static_cast<size_t>(j >> 6)] |= uint64_t{1} << (j & 63);
+    } else {
+      ++null_count_;
+    }
+  }
+  size_ += rows;
+  return p;
 }
 
 Result<Column> Column::CastTo(DataType to) const {

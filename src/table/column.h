@@ -71,6 +71,16 @@ class Column {
   // Drops every row from `n` on (n <= size()).
   void Truncate(int64_t n);
 
+  // Every row appended to `out` in a compact binary form (a null flag, the validity words
+  // when there are nulls, the values' bytes as they are): one contiguous write, for
+  // buffers that keep many small columns end to end (the live monitor's window).
+  void EncodeTo(std::string& out) const;
+  // Appends `rows` rows read from `p`, written by EncodeTo of a column of this type (or by
+  // EncodeNulls); returns the position after them, or nullptr when they would pass `end`.
+  const char* AppendEncoded(const char* p, const char* end, int64_t rows);
+  // `rows` nulls in the form AppendEncoded reads, for a column that was not there.
+  static void EncodeNulls(std::string& out);
+
   // Returns a copy converted to `to`: int64 -> float64, anything -> string (its
   // text form), and a column of nulls only -> any type. Other conversions return
   // kInvalidArgument.
@@ -89,6 +99,9 @@ class Column {
     validity_.back() |= uint64_t{1} << (size_ & 63);
     ++size_;
   }
+  // Rows [begin, begin + count) of `other`'s validity after this column's rows, and their
+  // nulls counted (size_ is not changed).
+  void AppendValidity(const Column& other, int64_t begin, int64_t count);
 
   DataType type_;
   int64_t size_ = 0;
