@@ -86,13 +86,18 @@ Status ReadFileChunks(const std::string& path, const std::function<void(std::str
   return Status::Ok();
 }
 
-Result<std::string> ReadFile(const std::string& path) {
-  std::string out;
+Status ReadFileInto(const std::string& path, std::string& out) {
+  out.clear();
   std::error_code ec;
   if (auto size = std::filesystem::file_size(path, ec); !ec) {
     out.reserve(size);  // the file may still grow, or be a pipe: appends take the rest
   }
-  PLINTH_RETURN_IF_ERROR(ReadFileChunks(path, [&](std::string_view piece) { out += piece; }));
+  return ReadFileChunks(path, [&](std::string_view piece) { out += piece; });
+}
+
+Result<std::string> ReadFile(const std::string& path) {
+  std::string out;
+  PLINTH_RETURN_IF_ERROR(ReadFileInto(path, out));
   return out;
 }
 

@@ -18,6 +18,9 @@ namespace plinth::core {
 // Reads the whole file at `path`. Returns kNotFound if it does not exist and
 // kIoError (naming the path and the OS error) on any other failure.
 Result<std::string> ReadFile(const std::string& path);
+// The same into `out` (its content replaced, its capacity kept: reading many large files
+// one after the other into one buffer touches new memory only once).
+Status ReadFileInto(const std::string& path, std::string& out);
 
 // Reads the file at `path` from start to end, handing each piece to `fn` (up to
 // 1 MiB each, so memory stays flat). Errors as ReadFile, and kInvalidArgument

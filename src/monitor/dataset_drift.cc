@@ -7,7 +7,6 @@
 #include <future>
 #include <set>
 #include <thread>
-#include <unordered_map>
 
 #include "core/file.h"
 #include "core/html.h"
@@ -100,22 +99,13 @@ void Distributions(const Sample& ref, const Sample& cur, ColumnReport& out) {
     }
     return;
   }
-  std::unordered_map<std::string_view, std::pair<double, double>> counts;
-  double nr = 0, nc = 0;
-  for (std::string_view v : ref.labels) {
-    if (!v.empty()) {
-      counts[v].first += 1;
-      nr += 1;
-    }
+  const LabelCounts counts = CountLabels(ref.labels, cur.labels);
+  const double nr = counts.reference_total, nc = counts.current_total;
+  std::vector<std::pair<std::string, std::pair<double, double>>> order;
+  for (size_t k = 0; k < counts.reference.size(); ++k) {
+    order.push_back({std::string(counts.labels.Get(static_cast<int32_t>(k))),
+                     {counts.reference[k], counts.current[k]}});
   }
-  for (std::string_view v : cur.labels) {
-    if (!v.empty()) {
-      counts[v].second += 1;
-      nc += 1;
-    }
-  }
-  std::vector<std::pair<std::string, std::pair<double, double>>> order(counts.begin(),
-                                                                       counts.end());
   std::sort(order.begin(), order.end(), [](const auto& x, const auto& y) {
     const double a = x.second.first + x.second.second, b = y.second.first + y.second.second;
     return a != b ? a > b : x.first < y.first;  // ties by name

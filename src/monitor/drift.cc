@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 #include <string_view>
-#include <unordered_map>
 
 #include "monitor/stats.h"
 
@@ -82,20 +82,14 @@ Counts CountsOf(const Clean& ref, const Clean& cur) {
     }
     return out;
   }
-  std::unordered_map<std::string_view, std::pair<double, double>> by_label;
-  for (std::string_view v : ref.labels) {
-    by_label[v].first += 1;
-  }
-  for (std::string_view v : cur.labels) {
-    by_label[v].second += 1;
-  }
-  std::vector<std::pair<std::string_view, std::pair<double, double>>> sorted(by_label.begin(),
-                                                                             by_label.end());
-  std::sort(sorted.begin(), sorted.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
-  for (const auto& [label, counts] : sorted) {
-    out.reference.push_back(counts.first);
-    out.current.push_back(counts.second);
+  const LabelCounts counts = CountLabels(ref.labels, cur.labels);
+  std::vector<int32_t> order(counts.reference.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(),
+            [&](int32_t a, int32_t b) { return counts.labels.Get(a) < counts.labels.Get(b); });
+  for (int32_t k : order) {
+    out.reference.push_back(counts.reference[static_cast<size_t>(k)]);
+    out.current.push_back(counts.current[static_cast<size_t>(k)]);
   }
   return out;
 }
@@ -271,6 +265,28 @@ Result<ColumnDrift> CompareColumn(const Sample& reference, const Sample& current
   PLINTH_ASSIGN_OR_RETURN(std::vector<ColumnDrift> one,
                           CompareColumnMethods(reference, current, std::span(&options, 1)));
   return one.at(0);
+}
+
+LabelCounts CountLabels(std::span<const std::string_view> reference,
+                        std::span<const std::string_view> current) {
+  LabelCounts out;
+  auto count = [&](std::span<const std::string_view> sample, bool is_reference) {
+    for (std::string_view v : sample) {
+      if (v.empty()) {
+        continue;
+      }
+      const auto k = static_cast<size_t>(out.labels.Add(v));
+      if (k == out.reference.size()) {
+        out.reference.push_back(0);
+        out.current.push_back(0);
+      }
+      (is_reference ? out.reference : out.current)[k] += 1;
+      (is_reference ? out.reference_total : out.current_total) += 1;
+    }
+  };
+  count(reference, true);
+  count(current, false);
+  return out;
 }
 
 }  // namespace plinth::monitor

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "table/string_index.h"
 
 namespace plinth::monitor {
 
@@ -44,6 +45,17 @@ struct Sample {
   std::vector<double> numbers;
   std::vector<std::string_view> labels;  // views of strings the caller keeps alive
 };
+
+// The count of each distinct label in two samples (empty labels, the missing values,
+// skipped), labels numbered in the order first seen. A StringIndex: a hash map of
+// string_view cost a third of a report's statistics.
+struct LabelCounts {
+  table::StringIndex labels;
+  std::vector<double> reference, current;  // by label number
+  double reference_total = 0, current_total = 0;
+};
+LabelCounts CountLabels(std::span<const std::string_view> reference,
+                        std::span<const std::string_view> current);
 
 struct DriftOptions {
   std::optional<Method> method;     // default: DefaultMethod

@@ -7,6 +7,8 @@
 #include <random>
 #include <unordered_map>
 
+#include "table/string_index.h"
+
 namespace plinth::monitor {
 namespace {
 
@@ -25,12 +27,6 @@ std::string_view Label(const table::Column& c, int64_t i) {
              : c.GetString(i);
 }
 
-// Lookups by string_view in maps keyed by string, without a copy per lookup.
-struct TextHash {
-  using is_transparent = void;
-  size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
-};
-
 // splitmix64: the bootstrap's draws (fast, and the same sequence everywhere).
 uint64_t SplitMix(uint64_t& state) {
   uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
@@ -43,8 +39,9 @@ uint64_t SplitMix(uint64_t& state) {
 struct Encoder {
   std::string name;
   bool numeric = true;
-  double fill = 0;                                                            // for a missing value
-  std::unordered_map<std::string, double, TextHash, std::equal_to<>> shares;  // categories' shares
+  double fill = 0;                // for a missing value
+  table::StringIndex categories;  // the reference's, numbered
+  std::vector<double> shares;     // by category number
   double mean = 0, scale = 1;
 
   double Raw(const table::Column& c, int64_t i) const {
@@ -55,8 +52,8 @@ struct Encoder {
       const double v = c.GetDouble(i);
       return std::isfinite(v) ? v : fill;
     }
-    auto it = shares.find(Label(c, i));
-    return it == shares.end() ? 0.0 : it->second;
+    const int32_t k = categories.Find(Label(c, i));
+    return k < 0 ? 0.0 : shares[static_cast<size_t>(k)];
   }
 };
 
@@ -164,7 +161,8 @@ Result<ReconstructionModel> ReconstructionModel::Fit(const table::Table& referen
     } else {
       for (const auto& [label, count] : counts) {
         const double share = static_cast<double>(count) / static_cast<double>(present);
-        e.shares[std::string(label)] = share;
+        e.categories.Add(label);
+        e.shares.push_back(share);
         e.fill = std::max(e.fill, share);
       }
     }

@@ -61,46 +61,104 @@ Value ValueOf(simdjson::dom::element e) {
 
 // A column being filled: its type is the first non-null value's.
 struct Building {
+  std::string name;
   std::optional<table::DataType> type;
   int64_t nulls_before = 0;  // rows before the type was known
   table::Column column{table::DataType::kFloat64};
+  // Whether the current line gave it, and what it was before that line (for an undo).
+  bool touched = false;
+  bool created = false;  // by the current line
+  std::optional<table::DataType> type_before;
+  int64_t nulls_before_before = 0, size_before = 0;
 };
 
+// The log's columns as they fill, appended to straight from each line's parsed values. A
+// line found bad halfway (a short column, an index out of range, a name twice) is undone:
+// every column it added to goes back to what it was.
 class LogTable {
  public:
-  // Appends the values of one column of a line.
-  void Add(const std::string& name, const std::vector<Value>& values, int64_t& mismatched) {
-    auto [it, fresh] = columns_.try_emplace(name);
-    if (fresh) {
-      order_.push_back(name);
-      it->second.nulls_before = rows_;
+  // The column `name` for the current line; nullptr when the line already gave it. `hint`:
+  // its place among the line's columns, where the last line had it (names repeat line
+  // after line in the same order: one comparison instead of a map lookup).
+  Building* Column(std::string_view name, size_t hint) {
+    Building* b = nullptr;
+    if (hint < by_place_.size() && by_place_[hint] != nullptr && by_place_[hint]->name == name) {
+      b = by_place_[hint];
+    } else {
+      auto it = index_.find(name);
+      if (it != index_.end()) {
+        b = it->second;
+      } else {
+        auto fresh = std::make_unique<Building>();
+        fresh->name = std::string(name);
+        fresh->nulls_before = rows_;
+        fresh->created = true;
+        b = fresh.get();
+        index_.emplace(b->name, b);
+        columns_.push_back(std::move(fresh));
+      }
+      if (hint >= by_place_.size()) {
+        by_place_.resize(hint + 1, nullptr);
+      }
+      by_place_[hint] = b;
     }
-    Building& b = it->second;
-    for (const Value& v : values) {
-      Append(b, v, mismatched);
+    if (b->touched) {
+      return nullptr;  // given twice in this line
     }
-    seen_.push_back(&b);
+    b->touched = true;
+    b->type_before = b->type;
+    b->nulls_before_before = b->nulls_before;
+    b->size_before = b->column.size();
+    touched_.push_back(b);
+    return b;
   }
-  // Ends a line of `rows` rows: columns it did not have get nulls.
+  // Ends a good line of `rows` rows: columns it did not have get nulls.
   void EndLine(int64_t rows) {
-    int64_t ignored = 0;
-    if (seen_.size() != columns_.size()) {
-      for (auto& [name, b] : columns_) {
-        if (std::find(seen_.begin(), seen_.end(), &b) == seen_.end()) {
-          for (int64_t i = 0; i < rows; ++i) {
-            Append(b, Value(), ignored);
-          }
+    if (touched_.size() != columns_.size()) {
+      for (const auto& b : columns_) {
+        for (int64_t i = 0; !b->touched && i < rows; ++i) {
+          AppendNull(*b);
         }
       }
     }
-    seen_.clear();
+    for (Building* b : touched_) {
+      b->touched = false;
+      b->created = false;
+    }
+    touched_.clear();
     rows_ += rows;
+  }
+  // Undoes the current line.
+  void UndoLine() {
+    for (Building* b : touched_) {
+      b->touched = false;
+      b->type = b->type_before;
+      b->nulls_before = b->nulls_before_before;
+      if (!b->type) {
+        b->column = table::Column(table::DataType::kFloat64);
+      } else {
+        b->column.Truncate(b->size_before);
+      }
+    }
+    touched_.clear();
+    // Columns the line brought go.
+    for (auto it = columns_.begin(); it != columns_.end();) {
+      if ((*it)->created) {
+        std::replace(by_place_.begin(), by_place_.end(), it->get(),
+                     static_cast<Building*>(nullptr));
+        index_.erase((*it)->name);
+        it = columns_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    by_place_.erase(std::remove(by_place_.begin(), by_place_.end(), nullptr), by_place_.end());
   }
   table::Table Finish(const std::vector<std::string>& order) {
     std::vector<table::Field> fields;
     std::vector<table::Column> cols;
     for (const std::string& name : order) {
-      Building& b = columns_.at(name);
+      Building& b = *index_.at(name);
       if (b.type && b.nulls_before == 0) {  // the common case: no copy
         fields.push_back({name, b.column.type()});
         cols.push_back(std::move(b.column));
@@ -119,23 +177,34 @@ class LogTable {
     }
     return table::Table(table::Schema(std::move(fields)), std::move(cols));
   }
-  const std::vector<std::string>& order() const { return order_; }
+  // The columns' names in the order first seen.
+  std::vector<std::string> Order() const {
+    std::vector<std::string> out;
+    for (const auto& b : columns_) {
+      out.push_back(b->name);
+    }
+    return out;
+  }
   int64_t rows() const { return rows_; }
   // Room for `rows` rows in every column, so a large log is not copied as it grows.
   void Reserve(int64_t rows) {
-    for (auto& [name, b] : columns_) {
-      b.column.Reserve(rows);
+    for (const auto& b : columns_) {
+      b->column.Reserve(rows);
     }
   }
 
- private:
+  static void AppendNull(Building& b) {
+    if (b.type) {
+      b.column.AppendNull();
+    } else {
+      ++b.nulls_before;
+    }
+  }
+  // Appends one value; a value of another type than the column's (or an array or object)
+  // is counted and read as missing.
   static void Append(Building& b, const Value& v, int64_t& mismatched) {
     if (v.kind == Value::kNull) {
-      if (b.type) {
-        b.column.AppendNull();
-      } else {
-        ++b.nulls_before;
-      }
+      AppendNull(b);
       return;
     }
     const std::optional<table::DataType> t =
@@ -149,11 +218,7 @@ class LogTable {
     }
     if (!b.type || t != b.type) {
       ++mismatched;
-      if (b.type) {
-        b.column.AppendNull();
-      } else {
-        ++b.nulls_before;
-      }
+      AppendNull(b);
       return;
     }
     switch (*t) {
@@ -169,16 +234,32 @@ class LogTable {
     }
   }
 
-  std::map<std::string, Building, std::less<>> columns_;
-  std::vector<std::string> order_;
-  std::vector<const Building*> seen_;
+ private:
+  std::vector<std::unique_ptr<Building>> columns_;  // in the order first seen
+  std::map<std::string, Building*, std::less<>> index_;
+  std::vector<Building*> by_place_;  // by place in the last line
+  std::vector<Building*> touched_;   // by the current line
   int64_t rows_ = 0;
 };
 
-// A column's values into `out`: an array of `rows` values, or {"dictionary": [...],
-// "indices": [...]} expanded. An error message when it is neither.
-std::string ValuesOf(simdjson::dom::element v, int64_t rows, std::vector<Value>& out) {
-  out.clear();
+// The number of elements of `a` (simdjson's count stops at 0xFFFFFF).
+size_t CountOf(simdjson::dom::array a) {
+  size_t n = a.size();
+  if (n >= 0xFFFFFF) {
+    n = 0;
+    for ([[maybe_unused]] simdjson::dom::element e : a) {
+      ++n;
+    }
+  }
+  return n;
+}
+
+// Appends a column's values to `b`: an array of `rows` values, or {"dictionary": [...],
+// "indices": [...]} expanded. An error message (and maybe some values appended, for the
+// caller to undo) when it is neither.
+std::string AppendValues(simdjson::dom::element v, int64_t rows, Building& b,
+                         std::vector<Value>& entries, int64_t& mismatched) {
+  const auto n = static_cast<size_t>(rows);
   simdjson::dom::object dict_column;
   if (v.get_object().get(dict_column) == simdjson::SUCCESS) {
     simdjson::dom::array dict, indices;
@@ -186,37 +267,31 @@ std::string ValuesOf(simdjson::dom::element v, int64_t rows, std::vector<Value>&
         dict_column["indices"].get_array().get(indices) != simdjson::SUCCESS) {
       return "a dictionary column without dictionary and indices arrays";
     }
-    std::vector<Value> entries;
+    if (CountOf(indices) != n) {
+      return "a column without one value per row";
+    }
+    entries.clear();
     for (simdjson::dom::element e : dict) {
       entries.push_back(ValueOf(e));
     }
     for (simdjson::dom::element i : indices) {
       uint64_t k = 0;
       if (i.is_null()) {
-        out.emplace_back();
+        LogTable::AppendNull(b);
       } else if (i.get_uint64().get(k) == simdjson::SUCCESS && k < entries.size()) {
-        out.push_back(entries[static_cast<size_t>(k)]);
+        LogTable::Append(b, entries[static_cast<size_t>(k)], mismatched);
       } else {
         return "a dictionary index out of range";
       }
-      if (static_cast<int64_t>(out.size()) > rows) {
-        break;
-      }
     }
-  } else {
-    simdjson::dom::array values;
-    if (v.get_array().get(values) != simdjson::SUCCESS) {
-      return "a column without one value per row";
-    }
-    for (simdjson::dom::element e : values) {
-      out.push_back(ValueOf(e));
-      if (static_cast<int64_t>(out.size()) > rows) {
-        break;
-      }
-    }
+    return {};
   }
-  if (static_cast<int64_t>(out.size()) != rows) {
+  simdjson::dom::array values;
+  if (v.get_array().get(values) != simdjson::SUCCESS || CountOf(values) != n) {
     return "a column without one value per row";
+  }
+  for (simdjson::dom::element e : values) {
+    LogTable::Append(b, ValueOf(e), mismatched);
   }
   return {};
 }
@@ -273,7 +348,9 @@ class Reader {
     }
   }
 
-  void Segment(std::string_view text, const std::string& path) {
+  // `padded`: SIMDJSON_PADDING readable bytes follow `text`, so each line is parsed where
+  // it is instead of copied.
+  void Segment(std::string_view text, const std::string& path, bool padded = false) {
     ++out_.files;
     ForEachLine(text, [&](std::string_view line, int64_t line_no, bool cut) {
       auto skip = [&](const std::string& why) {
@@ -284,7 +361,8 @@ class Reader {
       };
       simdjson::dom::element doc;
       simdjson::dom::object j;
-      if (parser_.parse(line.data(), line.size()).get(doc) != simdjson::SUCCESS ||
+      if (parser_.parse(line.data(), line.size(), /*realloc_if_needed=*/!padded).get(doc) !=
+              simdjson::SUCCESS ||
           doc.get_object().get(j) != simdjson::SUCCESS) {
         skip(cut ? "a cut last line" : "not a JSON object");
         return;
@@ -322,62 +400,57 @@ class Reader {
         return;
       }
       const auto rows = static_cast<int64_t>(rows_value);
-      // Every column is checked before any is added, so a bad line adds nothing.
-      size_t used = 0;
-      auto next = [&](std::string name) -> std::pair<std::string, std::vector<Value>>& {
-        if (used == columns_.size()) {
-          columns_.emplace_back();
+      // Values go straight into the columns; a line found bad halfway is undone.
+      const int64_t mismatched_before = out_.mismatched_values;
+      size_t place = 0;
+      outputs_.clear();
+      // `what` names the values in a message (only made for a bad line).
+      auto add = [&](std::string_view name, simdjson::dom::element values, auto what) {
+        Building* b = table_.Column(name, place++);
+        if (b == nullptr) {
+          // A repeated key, or a feature called "prediction": the columns would not line up.
+          return "column '" + std::string(name) + "' given twice";
         }
-        columns_[used].first = std::move(name);
-        return columns_[used++];
+        std::string why = AppendValues(values, rows, *b, entries_, out_.mismatched_values);
+        return why.empty() ? why : what() + why;
       };
       std::string bad;
       for (simdjson::dom::key_value_pair member : features) {
-        auto& [name, values] = next(std::string(member.key));
-        if (std::string why = ValuesOf(member.value, rows, values); !why.empty()) {
-          bad = "feature '" + name + "': " + why;
+        bad = add(member.key, member.value,
+                  [&] { return "feature '" + std::string(member.key) + "': "; });
+        if (!bad.empty()) {
           break;
         }
       }
-      const size_t feature_count = used;
       simdjson::dom::element predictions;
       if (bad.empty() && j["predictions"].get(predictions) == simdjson::SUCCESS) {
-        auto& [name, values] = next("prediction");
-        if (std::string why = ValuesOf(predictions, rows, values); !why.empty()) {
-          bad = "predictions: " + why;
-        }
+        bad = add("prediction", predictions, [] { return std::string("predictions: "); });
+        outputs_.push_back("prediction");
       }
       simdjson::dom::object probabilities;
       if (bad.empty() && j["probabilities"].get_object().get(probabilities) == simdjson::SUCCESS) {
         for (simdjson::dom::key_value_pair member : probabilities) {
-          auto& [name, values] = next("probability_" + std::string(member.key));
-          if (std::string why = ValuesOf(member.value, rows, values); !why.empty()) {
-            bad = "probabilities of '" + std::string(member.key) + "': " + why;
+          name_ = "probability_";
+          name_ += member.key;
+          bad = add(name_, member.value,
+                    [&] { return "probabilities of '" + std::string(member.key) + "': "; });
+          if (!bad.empty()) {
             break;
           }
-        }
-      }
-      // A name twice (a repeated key, or a feature called "prediction"): the line's columns
-      // would not line up.
-      for (size_t c = 0; c < used && bad.empty(); ++c) {
-        for (size_t d = c + 1; d < used; ++d) {
-          if (columns_[c].first == columns_[d].first) {
-            bad = "column '" + columns_[c].first + "' given twice";
-            break;
-          }
+          outputs_.push_back(name_);
         }
       }
       if (!bad.empty()) {
+        table_.UndoLine();
+        out_.mismatched_values = mismatched_before;
         skip(bad);
         return;
       }
       out_.requests.push_back(Request(j, us, rows));
-      for (size_t c = 0; c < used; ++c) {
-        const std::string& name = columns_[c].first;
-        if (c >= feature_count && std::find(extra_.begin(), extra_.end(), name) == extra_.end()) {
+      for (const std::string& name : outputs_) {
+        if (std::find(extra_.begin(), extra_.end(), name) == extra_.end()) {
           extra_.push_back(name);
         }
-        table_.Add(name, columns_[c].second, out_.mismatched_values);
       }
       table_.EndLine(rows);
       ++out_.lines;
@@ -386,7 +459,7 @@ class Reader {
   }
 
   LogRead Finish() {
-    for (const std::string& name : table_.order()) {
+    for (const std::string& name : table_.Order()) {
       if (std::find(extra_.begin(), extra_.end(), name) == extra_.end()) {
         out_.features.push_back(name);
       }
@@ -403,7 +476,10 @@ class Reader {
   LogRead out_;
   LogTable table_;
   std::vector<std::string> extra_;  // prediction and probability columns, first-seen order
-  std::vector<std::pair<std::string, std::vector<Value>>> columns_;  // a line's, reused
+  // Reused from line to line: a dictionary's entries, the line's output columns, a name.
+  std::vector<Value> entries_;
+  std::vector<std::string> outputs_;
+  std::string name_;
 };
 
 }  // namespace
@@ -459,10 +535,13 @@ Result<LogRead> ReadPredictionLog(const std::string& dir, const LogWindow& windo
   for (const std::string& path : segments) {
     total += static_cast<int64_t>(std::filesystem::file_size(path, ec));
   }
+  std::string buffer;  // one for every segment
   for (size_t i = 0; i < segments.size(); ++i) {
-    PLINTH_ASSIGN_OR_RETURN(std::string text, core::ReadFile(segments[i]));
-    reader.Segment(text, segments[i]);
-    read += static_cast<int64_t>(text.size());
+    PLINTH_RETURN_IF_ERROR(core::ReadFileInto(segments[i], buffer));
+    const size_t size = buffer.size();
+    buffer.append(simdjson::SIMDJSON_PADDING, '\0');  // every line is parsed in place
+    reader.Segment(std::string_view(buffer.data(), size), segments[i], /*padded=*/true);
+    read += static_cast<int64_t>(size);
     if (i == 0 && segments.size() > 1) {
       reader.Expect(read, ec ? 0 : total);
     }

@@ -56,18 +56,26 @@ void Column::Reserve(int64_t n) {
 }
 
 void Column::Truncate(int64_t n) {
+  // The nulls left: those removed counted when they are fewer than those kept (undoing a
+  // few rows of a large column), else the kept ones a word at a time.
+  if (null_count_ > 0 && size_ - n <= n) {
+    for (int64_t i = n; i < size_; ++i) {
+      null_count_ -= IsNull(i) ? 1 : 0;
+    }
+  }
+  const bool recount = null_count_ > 0 && size_ - n > n;
   size_ = n;
   validity_.resize(static_cast<size_t>((n + 63) / 64));
   if ((n & 63) != 0) {
     validity_.back() &= (uint64_t{1} << (n & 63)) - 1;
   }
-  // The nulls left, a word at a time (a row at a time made emptying a reused column cost
-  // as much as filling it).
-  int64_t valid = 0;
-  for (uint64_t w : validity_) {
-    valid += std::popcount(w);
+  if (recount) {
+    int64_t valid = 0;
+    for (uint64_t w : validity_) {
+      valid += std::popcount(w);
+    }
+    null_count_ = n - valid;
   }
-  null_count_ = n - valid;
   const auto rows = static_cast<size_t>(n);
   switch (type_) {
     case DataType::kInt64:

@@ -51,5 +51,63 @@ TEST(PredictionLogTest, ErrorAnswersAndLinesWithoutOutputs) {
   EXPECT_EQ(out->predicted[1], 1);
 }
 
+// Values go straight into the columns: a line found bad after some of its columns were
+// added is undone, whatever it added (values, a column's type, a new column, a count of
+// mismatched values), and the lines around it read as if it were not there.
+TEST(PredictionLogTest, ALineBadHalfwayIsUndone) {
+  Result<LogRead> log = ParsePredictionLog(
+      R"({"time":"2026-12-06T10:00:00Z","rows":2,"features":{"a":[1,null],"b":{"dictionary":["x"],"indices":[0,null]}}})"
+      "\n"
+      // Good a (with a mismatched string), a new column c, then b too short.
+      R"({"time":"2026-12-06T10:00:01Z","rows":2,"features":{"a":[5,"s"],"c":[7,8],"b":["x"]}})"
+      "\n"
+      // b's index out of range, after a was added.
+      R"({"time":"2026-12-06T10:00:02Z","rows":1,"features":{"a":[6],"b":{"dictionary":["y"],"indices":[3]}}})"
+      "\n"
+      // The outputs bad after the features.
+      R"({"time":"2026-12-06T10:00:03Z","rows":1,"features":{"a":[9],"b":["z"]},"predictions":[1,2]})"
+      "\n"
+      R"({"time":"2026-12-06T10:00:04Z","rows":1,"features":{"a":[3],"b":["w"]},"predictions":["p"]})"
+      "\n");
+  ASSERT_TRUE(log.ok());
+  EXPECT_EQ(log->skipped_lines, 3);
+  ASSERT_EQ(log->skipped.size(), 3u);
+  EXPECT_EQ(log->skipped[0], "<log>:2: feature 'b': a column without one value per row");
+  EXPECT_EQ(log->skipped[1], "<log>:3: feature 'b': a dictionary index out of range");
+  EXPECT_EQ(log->skipped[2], "<log>:4: predictions: a column without one value per row");
+  EXPECT_EQ(log->mismatched_values, 0);
+  EXPECT_EQ(log->lines, 2);
+  EXPECT_EQ(log->features, (std::vector<std::string>{"a", "b"}));
+  ASSERT_EQ(log->table.num_columns(), 3u);
+  ASSERT_EQ(log->table.num_rows(), 3);
+  const table::Column& a = *log->table.ColumnByName("a");
+  EXPECT_EQ(a.type(), table::DataType::kFloat64);
+  EXPECT_EQ(a.null_count(), 1);
+  EXPECT_EQ(a.GetDouble(0), 1);
+  EXPECT_TRUE(a.IsNull(1));
+  EXPECT_EQ(a.GetDouble(2), 3);
+  const table::Column& b = *log->table.ColumnByName("b");
+  EXPECT_EQ(b.GetString(0), "x");
+  EXPECT_TRUE(b.IsNull(1));
+  EXPECT_EQ(b.GetString(2), "w");
+  const table::Column& p = *log->table.ColumnByName("prediction");
+  EXPECT_EQ(p.type(), table::DataType::kString);  // not the undone line's numbers
+  EXPECT_EQ(p.null_count(), 2);
+  EXPECT_EQ(p.GetString(2), "p");
+}
+
+TEST(PredictionLogTest, AFirstLineUndoneLeavesNoColumn) {
+  Result<LogRead> log = ParsePredictionLog(
+      R"({"time":"2026-12-06T10:00:00Z","rows":1,"features":{"a":["s"],"b":[1,2]}})"
+      "\n"
+      R"({"time":"2026-12-06T10:00:01Z","rows":1,"features":{"a":[4]}})"
+      "\n");
+  ASSERT_TRUE(log.ok());
+  EXPECT_EQ(log->skipped_lines, 1);
+  ASSERT_EQ(log->table.num_columns(), 1u);
+  EXPECT_EQ(log->table.column(0).type(), table::DataType::kFloat64);  // not the undone "s"
+  EXPECT_EQ(log->table.column(0).GetDouble(0), 4);
+}
+
 }  // namespace
 }  // namespace plinth::monitor
