@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <future>
+#include <limits>
 #include <set>
 #include <thread>
 
@@ -64,35 +65,35 @@ int64_t Present(const Sample& s) {
 // or the most frequent categories of both (at most 20, the rest as "other").
 void Distributions(const Sample& ref, const Sample& cur, ColumnReport& out) {
   if (ref.numeric) {
-    std::vector<double> a, b;
-    for (double v : ref.numbers) {
-      if (std::isfinite(v)) {
-        a.push_back(v);
+    // The range and count of the finite values, then a pass to bin them: no copy, no sort.
+    double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+    size_t na = 0, nb = 0;
+    for (const auto& [sample, n] : {std::pair{&ref, &na}, std::pair{&cur, &nb}}) {
+      for (double v : sample->numbers) {
+        if (std::isfinite(v)) {
+          lo = std::min(lo, v);
+          hi = std::max(hi, v);
+          ++*n;
+        }
       }
     }
-    for (double v : cur.numbers) {
-      if (std::isfinite(v)) {
-        b.push_back(v);
-      }
-    }
-    SortValues(a);
-    SortValues(b);
-    std::vector<double> edges = SturgesEdges(a, b);
+    std::vector<double> edges =
+        na + nb == 0 ? std::vector<double>{0.0, 1.0} : SturgesEdges(lo, hi, na + nb);
     if (static_cast<int64_t>(edges.size()) - 1 > kMaxShownBins) {
-      const double lo = edges.front(), hi = edges.back();
+      const double first = edges.front(), last = edges.back();
       edges.resize(kMaxShownBins + 1);
       for (int64_t i = 0; i <= kMaxShownBins; ++i) {
-        edges[i] = lo + static_cast<double>(i) * (hi - lo) / kMaxShownBins;
+        edges[i] = first + static_cast<double>(i) * (last - first) / kMaxShownBins;
       }
-      edges.back() = hi;
+      edges.back() = last;
     }
-    out.reference_shares = HistogramCounts(a, edges);
-    out.current_shares = HistogramCounts(b, edges);
+    out.reference_shares = HistogramCountsUnsorted(ref.numbers, edges);
+    out.current_shares = HistogramCountsUnsorted(cur.numbers, edges);
     for (double& x : out.reference_shares) {
-      x /= std::max<double>(1, static_cast<double>(a.size()));
+      x /= std::max<double>(1, static_cast<double>(na));
     }
     for (double& x : out.current_shares) {
-      x /= std::max<double>(1, static_cast<double>(b.size()));
+      x /= std::max<double>(1, static_cast<double>(nb));
     }
     for (size_t i = 0; i + 1 < edges.size(); ++i) {
       out.bins.push_back(core::FormatNumber(edges[i]) + " .. " + core::FormatNumber(edges[i + 1]));

@@ -702,8 +702,12 @@ std::vector<double> SturgesEdges(std::span<const double> a, std::span<const doub
   if (a.empty() && b.empty()) {
     return {0.0, 1.0};
   }
-  double lo = std::min(a.empty() ? b.front() : a.front(), b.empty() ? a.front() : b.front());
-  double hi = std::max(a.empty() ? b.back() : a.back(), b.empty() ? a.back() : b.back());
+  const double lo = std::min(a.empty() ? b.front() : a.front(), b.empty() ? a.front() : b.front());
+  const double hi = std::max(a.empty() ? b.back() : a.back(), b.empty() ? a.back() : b.back());
+  return SturgesEdges(lo, hi, a.size() + b.size());
+}
+
+std::vector<double> SturgesEdges(double lo, double hi, size_t count) {
   const double ptp = hi - lo;
   if (!std::isfinite(ptp)) {  // values near both ends of double's range: one bin
     return {lo, hi};
@@ -712,7 +716,7 @@ std::vector<double> SturgesEdges(std::span<const double> a, std::span<const doub
     lo -= 0.5;
     hi += 0.5;
   }
-  const double width = ptp / (std::log2(static_cast<double>(a.size() + b.size())) + 1.0);
+  const double width = ptp / (std::log2(static_cast<double>(count)) + 1.0);
   const int64_t bins = width != 0 ? static_cast<int64_t>(std::ceil((hi - lo) / width)) : 1;
   // numpy.linspace: i * step + start, the last edge exactly the stop.
   std::vector<double> edges(static_cast<size_t>(bins) + 1);
@@ -722,6 +726,35 @@ std::vector<double> SturgesEdges(std::span<const double> a, std::span<const doub
   }
   edges.back() = hi;
   return edges;
+}
+
+std::vector<double> HistogramCountsUnsorted(std::span<const double> values,
+                                            std::span<const double> edges) {
+  std::vector<double> out(edges.size() > 0 ? edges.size() - 1 : 0);
+  if (out.empty()) {
+    return out;
+  }
+  // Bin i holds [edges[i], edges[i + 1]), the last one its right edge too. The bin is
+  // guessed as if the edges were evenly spaced (they are, from SturgesEdges), then moved
+  // until the edges agree: exact for any increasing edges.
+  const size_t bins = out.size();
+  const double lo = edges.front(), hi = edges.back();
+  const double per = hi > lo ? static_cast<double>(bins) / (hi - lo) : 0;
+  for (double v : values) {
+    if (!(v >= lo && v <= hi)) {  // NaN too
+      continue;
+    }
+    const double guess = (v - lo) * per;  // NaN when the range overflows: bin 0
+    size_t i = guess > 0 ? static_cast<size_t>(std::min(guess, static_cast<double>(bins - 1))) : 0;
+    while (i > 0 && v < edges[i]) {
+      --i;
+    }
+    while (i + 1 < bins && v >= edges[i + 1]) {
+      ++i;
+    }
+    out[i] += 1;
+  }
+  return out;
 }
 
 std::vector<double> HistogramCounts(std::span<const double> sorted, std::span<const double> edges) {

@@ -86,6 +86,12 @@ std::vector<double> SturgesEdges(std::span<const double> a, std::span<const doub
 // numpy.histogram(sorted, edges) counts: bin i holds edges[i] <= x < edges[i+1], the
 // last bin its right edge too.
 std::vector<double> HistogramCounts(std::span<const double> sorted, std::span<const double> edges);
+// The same edges from the values' range and count (lo <= hi, finite).
+std::vector<double> SturgesEdges(double lo, double hi, size_t count);
+// The same counts from values in any order, NaN and infinities skipped: no sort (for
+// drawing a large sample's distribution).
+std::vector<double> HistogramCountsUnsorted(std::span<const double> values,
+                                            std::span<const double> edges);
 
 // Evidently's zero fill (PSI): a zero share becomes 0.0001, or the smallest non-zero
 // share / 10^6 when that is at most 0.0001; each array on its own.

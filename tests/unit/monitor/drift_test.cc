@@ -10,6 +10,7 @@
 #include <cstring>
 #include <limits>
 #include <list>
+#include <random>
 
 #include "monitor/dataset_drift.h"
 #include "monitor/stats.h"
@@ -83,6 +84,35 @@ TEST(ColumnTests, MatchScipy) {
   shares = {0.99995, 0.0, 0.00005};
   FillZeroShares(shares);
   EXPECT_DOUBLE_EQ(shares[1], 0.00005 / 1e6);
+}
+
+// The distributions drawn in reports bin unsorted values: the same counts as numpy's
+// histogram on the sorted values, values on the edges included, NaN and infinities left out.
+TEST(Histogram, UnsortedCountsEqualSortedOnes) {
+  std::mt19937_64 rng(3);
+  std::vector<double> values;
+  for (int i = 0; i < 5000; ++i) {
+    values.push_back(static_cast<double>(rng() % 37) / 4);  // many ties, on edges too
+  }
+  values.push_back(std::nan(""));
+  values.push_back(std::numeric_limits<double>::infinity());
+  std::vector<double> finite;
+  for (double v : values) {
+    if (std::isfinite(v)) {
+      finite.push_back(v);
+    }
+  }
+  std::sort(finite.begin(), finite.end());
+  for (const std::vector<double>& edges :
+       {SturgesEdges(finite.front(), finite.back(), finite.size()), SturgesEdges(finite, finite),
+        std::vector<double>{0, 2.25, 4.5, 9}, std::vector<double>{1, 2}}) {
+    EXPECT_EQ(HistogramCountsUnsorted(values, edges), HistogramCounts(finite, edges));
+  }
+  EXPECT_EQ(SturgesEdges(-1e308, 1e308, 2), (std::vector<double>{-1e308, 1e308}));
+  // A range beyond double's: one bin holds everything.
+  const double wide[] = {-1e308, 0, 1e308};
+  const double wide_edges[] = {-1e308, 1e308};
+  EXPECT_EQ(HistogramCountsUnsorted(wide, wide_edges), std::vector<double>{3});
 }
 
 Sample Numbers(std::vector<double> v) {
