@@ -4,8 +4,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <condition_variable>
 #include <filesystem>
 #include <map>
+#include <mutex>
+#include <thread>
 
 #include "core/file.h"
 #include "core/json.h"
@@ -351,19 +354,32 @@ class Reader {
   // `padded`: SIMDJSON_PADDING readable bytes follow `text`, so each line is parsed where
   // it is instead of copied.
   void Segment(std::string_view text, const std::string& path, bool padded = false) {
-    ++out_.files;
+    StartFile();
     ForEachLine(text, [&](std::string_view line, int64_t line_no, bool cut) {
+      OwnLine(line, path, line_no, cut, padded);
+    });
+  }
+  void StartFile() { ++out_.files; }
+  // A line parsed here.
+  void OwnLine(std::string_view line, const std::string& path, int64_t line_no, bool cut,
+               bool padded) {
+    simdjson::dom::element doc;
+    const simdjson::error_code error =
+        parser_.parse(line.data(), line.size(), /*realloc_if_needed=*/!padded).get(doc);
+    Line(path, line_no, cut, line.size(), error, doc);
+  }
+  // A line parsed (into `doc`, or failing with `error`) by whoever read it.
+  void Line(const std::string& path, int64_t line_no, bool cut, size_t line_size,
+            simdjson::error_code error, simdjson::dom::element doc) {
+    {
       auto skip = [&](const std::string& why) {
         ++out_.skipped_lines;
         if (out_.skipped.size() < kShownSkips) {
           out_.skipped.push_back(path + ":" + std::to_string(line_no) + ": " + why);
         }
       };
-      simdjson::dom::element doc;
       simdjson::dom::object j;
-      if (parser_.parse(line.data(), line.size(), /*realloc_if_needed=*/!padded).get(doc) !=
-              simdjson::SUCCESS ||
-          doc.get_object().get(j) != simdjson::SUCCESS) {
+      if (error != simdjson::SUCCESS || doc.get_object().get(j) != simdjson::SUCCESS) {
         skip(cut ? "a cut last line" : "not a JSON object");
         return;
       }
@@ -392,7 +408,7 @@ class Reader {
       simdjson::dom::object features;
       if (j["rows"].get_uint64().get(rows_value) != simdjson::SUCCESS ||
           j["features"].get_object().get(features) != simdjson::SUCCESS || features.size() == 0 ||
-          rows_value > line.size()) {
+          rows_value > line_size) {
         skip("no rows or features");
         return;
       }
@@ -455,7 +471,7 @@ class Reader {
       table_.EndLine(rows);
       ++out_.lines;
       out_.rows += rows;
-    });
+    }
   }
 
   LogRead Finish() {
@@ -522,6 +538,165 @@ Result<std::vector<std::string>> Segments(const std::string& dir, std::string_vi
 
 }  // namespace
 
+namespace {
+
+// Lines are parsed (simdjson) on a second thread, a batch ahead of the thread that reads
+// their values into the table: the two halves of reading a line took about the same time.
+constexpr size_t kBatchLines = 32;
+// Longer lines are parsed by the reading thread itself, so the batches' parsers (which keep
+// the memory of the longest line each parsed) stay small.
+constexpr size_t kMaxBatchedLine = 256 << 10;
+
+struct ParsedLine {
+  int64_t line_no = 0;
+  bool cut = false;
+  std::string_view text;  // in the segment's buffer
+  bool parsed = false;    // else: too long, parsed by the reader
+  simdjson::error_code error = simdjson::SUCCESS;
+  simdjson::dom::element doc;
+};
+
+struct Batch {
+  Batch() : parsers(kBatchLines) {}
+  void Start(size_t of_segment, bool first) {
+    lines.clear();
+    segment = of_segment;
+    first_of_segment = first;
+    last_of_segment = end = false;
+    status = Status::Ok();
+  }
+  std::vector<simdjson::dom::parser> parsers;  // one per line
+  std::vector<ParsedLine> lines;
+  size_t segment = 0;
+  bool first_of_segment = false, last_of_segment = false;
+  bool end = false;  // nothing after it
+  Status status;     // a segment that could not be read (and the end)
+  bool ready = false;
+};
+
+class ParsingThread {
+ public:
+  explicit ParsingThread(const std::vector<std::string>& segments) : segments_(segments) {
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~ParsingThread() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  ParsingThread(const ParsingThread&) = delete;
+  ParsingThread& operator=(const ParsingThread&) = delete;
+
+  // The next batch, once parsed; Release() it before asking for another.
+  Batch& Next() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return batches_[next_].ready; });
+    return batches_[next_];
+  }
+  void Release() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      Batch& b = batches_[next_];
+      b.ready = false;
+      consumed_segments_ += b.last_of_segment ? 1 : 0;
+      next_ ^= 1;
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  void Run() {
+    size_t slot = 0;
+    // Waits for `slot` to be free; false when stopping.
+    auto take = [&](size_t at) {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return stop_ || !batches_[at].ready; });
+      return !stop_;
+    };
+    auto publish = [&](size_t at) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        batches_[at].ready = true;
+      }
+      cv_.notify_all();
+    };
+    for (size_t k = 0; k < segments_.size(); ++k) {
+      // The buffer of segment k - 2 is reused: its lines must all have been read.
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [&] { return stop_ || consumed_segments_ + 1 >= k; });
+        if (stop_) {
+          return;
+        }
+      }
+      std::string& buffer = buffers_[k % 2];
+      Status read = core::ReadFileInto(segments_[k], buffer);
+      if (!take(slot)) {
+        return;
+      }
+      Batch* b = &batches_[slot];
+      b->Start(k, /*first=*/true);
+      if (!read.ok()) {
+        b->status = read;
+        b->end = true;
+        publish(slot);
+        return;
+      }
+      const size_t size = buffer.size();
+      buffer.append(simdjson::SIMDJSON_PADDING, '\0');  // every line is parsed in place
+      bool stopped = false;
+      ForEachLine(std::string_view(buffer.data(), size),
+                  [&](std::string_view line, int64_t line_no, bool cut) {
+                    if (stopped) {
+                      return;
+                    }
+                    if (b->lines.size() == kBatchLines) {
+                      publish(slot);
+                      slot ^= 1;
+                      if (!take(slot)) {
+                        stopped = true;
+                        return;
+                      }
+                      b = &batches_[slot];
+                      b->Start(k, /*first=*/false);
+                    }
+                    ParsedLine& l = b->lines.emplace_back();
+                    l.line_no = line_no;
+                    l.cut = cut;
+                    l.text = line;
+                    if (line.size() <= kMaxBatchedLine) {
+                      l.parsed = true;
+                      l.error = b->parsers[b->lines.size() - 1]
+                                    .parse(line.data(), line.size(), /*realloc_if_needed=*/false)
+                                    .get(l.doc);
+                    }
+                  });
+      if (stopped) {
+        return;
+      }
+      b->last_of_segment = true;
+      b->end = k + 1 == segments_.size();
+      publish(slot);
+      slot ^= 1;
+    }
+  }
+
+  const std::vector<std::string>& segments_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  Batch batches_[2];
+  size_t next_ = 0;               // the batch the reader takes next
+  size_t consumed_segments_ = 0;  // segments whose lines were all read
+  bool stop_ = false;
+  std::string buffers_[2];  // segments k and k + 1
+  std::thread thread_;
+};
+
+}  // namespace
+
 Result<LogRead> ReadPredictionLog(const std::string& dir, const LogWindow& window) {
   PLINTH_ASSIGN_OR_RETURN(std::vector<std::string> segments, Segments(dir, "predictions-"));
   if (segments.empty()) {
@@ -535,15 +710,29 @@ Result<LogRead> ReadPredictionLog(const std::string& dir, const LogWindow& windo
   for (const std::string& path : segments) {
     total += static_cast<int64_t>(std::filesystem::file_size(path, ec));
   }
-  std::string buffer;  // one for every segment
-  for (size_t i = 0; i < segments.size(); ++i) {
-    PLINTH_RETURN_IF_ERROR(core::ReadFileInto(segments[i], buffer));
-    const size_t size = buffer.size();
-    buffer.append(simdjson::SIMDJSON_PADDING, '\0');  // every line is parsed in place
-    reader.Segment(std::string_view(buffer.data(), size), segments[i], /*padded=*/true);
-    read += static_cast<int64_t>(size);
-    if (i == 0 && segments.size() > 1) {
+  ParsingThread parsing(segments);
+  for (;;) {
+    Batch& b = parsing.Next();
+    PLINTH_RETURN_IF_ERROR(b.status);
+    const std::string& path = segments[b.segment];
+    if (b.first_of_segment) {
+      reader.StartFile();
+    }
+    for (const ParsedLine& l : b.lines) {
+      if (l.parsed) {
+        reader.Line(path, l.line_no, l.cut, l.text.size(), l.error, l.doc);
+      } else {
+        reader.OwnLine(l.text, path, l.line_no, l.cut, /*padded=*/true);
+      }
+      read += static_cast<int64_t>(l.text.size()) + 1;
+    }
+    const bool end = b.end;
+    if (b.last_of_segment && b.segment == 0 && segments.size() > 1) {
       reader.Expect(read, ec ? 0 : total);
+    }
+    parsing.Release();
+    if (end) {
+      break;
     }
   }
   return reader.Finish();

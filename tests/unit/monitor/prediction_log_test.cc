@@ -3,8 +3,10 @@
 #include "monitor/prediction_log.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "monitor/performance.h"
+#include "testutil/testutil.h"
 
 namespace plinth::monitor {
 namespace {
@@ -107,6 +109,75 @@ TEST(PredictionLogTest, AFirstLineUndoneLeavesNoColumn) {
   ASSERT_EQ(log->table.num_columns(), 1u);
   EXPECT_EQ(log->table.column(0).type(), table::DataType::kFloat64);  // not the undone "s"
   EXPECT_EQ(log->table.column(0).GetDouble(0), 4);
+}
+
+// Segments are parsed on a second thread in batches of lines: many batches, a segment
+// without lines, a line too long for the batches (parsed by the reading thread), bad lines
+// in the middle: the same table, requests and messages as reading the text in one go.
+TEST(PredictionLogTest, SegmentsReadOnTwoThreadsAsInOneGo) {
+  testutil::TempDir dir;
+  auto line = [](int i, int rows) {
+    std::string a, b;
+    for (int r = 0; r < rows; ++r) {
+      a += (r > 0 ? "," : "") + std::to_string(i * 10 + r);
+      b += std::string(r > 0 ? "," : "") + (r % 3 == 0 ? "null" : std::to_string(r % 2));
+    }
+    return R"({"time":"2026-12-06T10:00:00Z","request_id":"r)" + std::to_string(i) +
+           R"(","rows":)" + std::to_string(rows) + R"(,"features":{"a":[)" + a +
+           R"(],"b":{"dictionary":["x","y"],"indices":[)" + b + R"(]}},"predictions":[)" + a +
+           "]}\n";
+  };
+  std::string first, third, all;
+  for (int i = 0; i < 100; ++i) {  // four batches and some
+    first += line(i, 1 + i % 4);
+  }
+  third += line(100, 2) + "not json\n" + line(101, 3);
+  third += line(102, 40000);  // about 500 KB: parsed by the reader
+  third += R"({"time":"2026-12-06T10:00:01Z","rows":5,"features":{"a":[1]}})"
+           "\n";
+  third += line(103, 1);
+  dir.Write("predictions-1.jsonl", first);
+  dir.Write("predictions-2.jsonl", "");
+  dir.Write("predictions-3.jsonl", third);
+  Result<LogRead> log = ReadPredictionLog(dir.path(), {});
+  Result<LogRead> once = ParsePredictionLog(first + third);
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
+  ASSERT_TRUE(once.ok());
+  EXPECT_EQ(log->files, 3);
+  EXPECT_EQ(log->lines, 104);
+  EXPECT_EQ(log->lines, once->lines);
+  EXPECT_EQ(log->rows, once->rows);
+  EXPECT_EQ(log->skipped_lines, 2);
+  ASSERT_EQ(log->skipped.size(), 2u);
+  EXPECT_EQ(log->skipped[0], dir.File("predictions-3.jsonl") + ":2: not a JSON object");
+  EXPECT_EQ(log->skipped[1], dir.File("predictions-3.jsonl") +
+                                 ":5: feature 'a': a column without one value per row");
+  ASSERT_EQ(log->requests.size(), once->requests.size());
+  for (size_t r = 0; r < log->requests.size(); ++r) {
+    EXPECT_EQ(log->requests[r].request_id, once->requests[r].request_id);
+    EXPECT_EQ(log->requests[r].rows, once->requests[r].rows);
+  }
+  ASSERT_EQ(log->table.num_columns(), once->table.num_columns());
+  ASSERT_EQ(log->table.num_rows(), once->table.num_rows());
+  for (size_t c = 0; c < log->table.num_columns(); ++c) {
+    const table::Column& x = log->table.column(c);
+    const table::Column& y = once->table.column(c);
+    EXPECT_EQ(x.null_count(), y.null_count());
+    for (int64_t r = 0; r < x.size(); ++r) {
+      ASSERT_EQ(x.FormatValue(r), y.FormatValue(r)) << c << " " << r;
+    }
+  }
+}
+
+TEST(PredictionLogTest, ADirectoryNamedLikeASegmentIsLeftOut) {
+  testutil::TempDir dir;
+  dir.Write("predictions-1.jsonl",
+            R"({"time":"2026-12-06T10:00:00Z","rows":1,"features":{"a":[1]}})"
+            "\n");
+  ASSERT_EQ(::mkdir(dir.File("predictions-2.jsonl").c_str(), 0755), 0);  // not a file: left out
+  Result<LogRead> log = ReadPredictionLog(dir.path(), {});
+  ASSERT_TRUE(log.ok());
+  EXPECT_EQ(log->files, 1);
 }
 
 }  // namespace
