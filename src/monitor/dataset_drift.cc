@@ -353,6 +353,9 @@ Result<DriftReport> CompareTables(const table::Table& reference, const table::Ta
         const auto rule_it = rules.columns.find(name);
         const ColumnRule rule = rule_it == rules.columns.end() ? ColumnRule{} : rule_it->second;
         const int64_t present_ref = Present(*ref), present_cur = Present(*cur);
+        if (distributions) {  // first: the comparison then takes the samples over
+          Distributions(*ref, *cur, c);
+        }
         if (rule.ignore) {
           c.skipped = "ignored by the rules";
         } else if (present_ref < rules.min_values || present_cur < rules.min_values) {
@@ -364,15 +367,12 @@ Result<DriftReport> CompareTables(const table::Table& reference, const table::Ta
           DriftOptions options;
           options.method = rule.method;
           options.threshold = rule.threshold;
-          Result<ColumnDrift> d = CompareColumn(*ref, *cur, options);
+          Result<ColumnDrift> d = CompareColumn(std::move(*ref), std::move(*cur), options);
           if (!d.ok()) {
             errors[j] = InvalidArgument("column '" + name + "': " + d.status().message());
             return;
           }
           c.drift = *d;
-        }
-        if (distributions) {
-          Distributions(*ref, *cur, c);
         }
       }));
     }

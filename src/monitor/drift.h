@@ -78,6 +78,9 @@ struct ColumnDrift {
 // for a sample with no value left after dropping the missing ones.
 Result<ColumnDrift> CompareColumn(const Sample& reference, const Sample& current,
                                   const DriftOptions& options = {});
+// The same on samples given up (cleaned and sorted in place, without a copy).
+Result<ColumnDrift> CompareColumn(Sample&& reference, Sample&& current,
+                                  const DriftOptions& options = {});
 // Several tests of one column (one per options), its samples cleaned and sorted once.
 Result<std::vector<ColumnDrift>> CompareColumnMethods(const Sample& reference,
                                                       const Sample& current,
