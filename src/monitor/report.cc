@@ -183,9 +183,12 @@ Result<MonitorReport> BuildMonitorReport(const table::Table& reference, const Lo
   }
   const int64_t count = (end - origin + every - 1) / every;
   if (count > options.max_windows) {
-    return InvalidArgument("the period holds " + std::to_string(count) + " windows of --every, " +
-                           "at most " + std::to_string(options.max_windows) +
-                           " are reported: take a longer --every or a shorter period");
+    // The period named: one request logged far from the others (a clock gone wrong) shows.
+    return InvalidArgument("the period " + Time(origin) + " .. " + Time(end) + " holds " +
+                           std::to_string(count) + " windows of --every, at most " +
+                           std::to_string(options.max_windows) +
+                           " are reported: take a longer --every or a shorter period "
+                           "(--since, --until)");
   }
   // Each request's rows (and latency, and failure) to its window.
   std::vector<std::vector<int64_t>> rows(static_cast<size_t>(count));

@@ -297,9 +297,11 @@ table::Table LiveMonitor::WindowTable(const std::vector<std::shared_ptr<const Bl
   prediction.Reserve(n);
   std::vector<table::Column> proba(k_classes, table::Column(table::DataType::kFloat64));
   table::Column truth(regression ? table::DataType::kFloat64 : table::DataType::kString);
-  core::MutexLock lock(labels_mu_);  // not the window's lock: requests never wait for this
   for (size_t k = 0; k < blocks.size(); ++k) {
     const Block& b = *blocks[k];
+    // Not the window's lock (scoring requests never wait for it), and taken a block at a
+    // time: a /feedback request waits for one block's lookups, not the whole window's.
+    core::MutexLock lock(labels_mu_);
     for (size_t q = k == 0 ? first : 0; q < b.requests.size(); ++q) {
       const Request& r = b.requests[q];
       for (int64_t i = 0; i < r.rows; ++i) {

@@ -123,7 +123,8 @@ def main():
         # Errors: exit 2 and one line.
         for args, message in [
             (["--every", "5x"], "--every: expected a duration such as 1d"),
-            (["--every", "1s"], "windows of --every, at most 10000 are reported"),
+            (["--every", "1s"], "the period 2025-12-01T00:00:45Z .. 2025-12-01T05:59:16Z holds "
+                                "21511 windows of --every, at most 10000 are reported"),
             (["--since", "yesterday"], "--since: expected a time"),
         ]:
             r = run("monitor", "report", "model", "--log", "log", *args)
