@@ -86,11 +86,11 @@ Status ReadFileChunks(const std::string& path, const std::function<void(std::str
   return Status::Ok();
 }
 
-Status ReadFileInto(const std::string& path, std::string& out) {
+Status ReadFileInto(const std::string& path, std::string& out, size_t extra) {
   out.clear();
   std::error_code ec;
   if (auto size = std::filesystem::file_size(path, ec); !ec) {
-    out.reserve(size);  // the file may still grow, or be a pipe: appends take the rest
+    out.reserve(size + extra);  // the file may still grow, or be a pipe: appends take the rest
   }
   return ReadFileChunks(path, [&](std::string_view piece) { out += piece; });
 }

@@ -19,8 +19,9 @@ namespace plinth::core {
 // kIoError (naming the path and the OS error) on any other failure.
 Result<std::string> ReadFile(const std::string& path);
 // The same into `out` (its content replaced, its capacity kept: reading many large files
-// one after the other into one buffer touches new memory only once).
-Status ReadFileInto(const std::string& path, std::string& out);
+// one after the other into one buffer touches new memory only once), with room reserved
+// for `extra` bytes more (a parser's padding, appended without a reallocation).
+Status ReadFileInto(const std::string& path, std::string& out, size_t extra = 0);
 
 // Reads the file at `path` from start to end, handing each piece to `fn` (up to
 // 1 MiB each, so memory stays flat). Errors as ReadFile, and kInvalidArgument

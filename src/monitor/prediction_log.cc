@@ -144,18 +144,14 @@ class LogTable {
       }
     }
     touched_.clear();
-    // Columns the line brought go.
-    for (auto it = columns_.begin(); it != columns_.end();) {
-      if ((*it)->created) {
-        std::replace(by_place_.begin(), by_place_.end(), it->get(),
-                     static_cast<Building*>(nullptr));
-        index_.erase((*it)->name);
-        it = columns_.erase(it);
-      } else {
-        ++it;
-      }
+    // Columns the line brought go: they are the last ones (one pass, however many).
+    by_place_.erase(std::remove_if(by_place_.begin(), by_place_.end(),
+                                   [](const Building* b) { return b == nullptr || b->created; }),
+                    by_place_.end());
+    while (!columns_.empty() && columns_.back()->created) {
+      index_.erase(columns_.back()->name);
+      columns_.pop_back();
     }
-    by_place_.erase(std::remove(by_place_.begin(), by_place_.end(), nullptr), by_place_.end());
   }
   table::Table Finish(const std::vector<std::string>& order) {
     std::vector<table::Field> fields;
@@ -544,8 +540,9 @@ namespace {
 // their values into the table: the two halves of reading a line took about the same time.
 constexpr size_t kBatchLines = 32;
 // Longer lines are parsed by the reading thread itself, so the batches' parsers (which keep
-// the memory of the longest line each parsed) stay small.
-constexpr size_t kMaxBatchedLine = 256 << 10;
+// the memory of the longest line each parsed, about 14 bytes per byte) stay small: at most
+// 2 x 32 x 14 x 64 KiB, 57 MiB, whatever the log. A 100-row request's line is about 10 KiB.
+constexpr size_t kMaxBatchedLine = 64 << 10;
 
 struct ParsedLine {
   int64_t line_no = 0;
@@ -608,8 +605,28 @@ class ParsingThread {
   }
 
  private:
+  // An exception (out of memory) on this thread would end the process: it becomes an error
+  // batch, as a segment that cannot be read does.
   void Run() {
-    size_t slot = 0;
+    try {
+      Parse();
+    } catch (const std::exception& e) {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return stop_ || !batches_[slot_].ready; });
+      if (!stop_) {
+        Batch& b = batches_[slot_];
+        b.lines.clear();
+        b.status = Internal(std::string("reading the prediction log: ") + e.what());
+        b.end = true;
+        b.ready = true;
+        lock.unlock();
+        cv_.notify_all();
+      }
+    }
+  }
+
+  void Parse() {
+    size_t& slot = slot_;
     // Waits for `slot` to be free; false when stopping.
     auto take = [&](size_t at) {
       std::unique_lock<std::mutex> lock(mu_);
@@ -633,7 +650,7 @@ class ParsingThread {
         }
       }
       std::string& buffer = buffers_[k % 2];
-      Status read = core::ReadFileInto(segments_[k], buffer);
+      Status read = core::ReadFileInto(segments_[k], buffer, simdjson::SIMDJSON_PADDING);
       if (!take(slot)) {
         return;
       }
@@ -689,6 +706,7 @@ class ParsingThread {
   std::condition_variable cv_;
   Batch batches_[2];
   size_t next_ = 0;               // the batch the reader takes next
+  size_t slot_ = 0;               // the batch the parsing thread fills
   size_t consumed_segments_ = 0;  // segments whose lines were all read
   bool stop_ = false;
   std::string buffers_[2];  // segments k and k + 1

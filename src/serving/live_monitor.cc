@@ -27,7 +27,6 @@ constexpr size_t kMaxOutbox = 1000;
 constexpr int64_t kMaxAlertHistoryBytes = 64 << 20;      // its tail is read back at start
 constexpr int64_t kMaxWindowBytes = int64_t{256} << 20;  // whatever window.rows says
 constexpr size_t kMaxLabelBytes = 1024;
-constexpr size_t kMaxSpareBytes = 16 << 20;  // a spare block's buffer kept for reuse
 
 std::string FeedbackKey(std::string_view id, int64_t row) { return monitor::FeedbackKey(id, row); }
 
@@ -103,6 +102,10 @@ LiveMonitor::~LiveMonitor() {
   }
 }
 
+size_t LiveMonitor::BlockBytes() const {
+  return static_cast<size_t>(kBlockRows) * 8 * (setup_.model->input_schema().fields().size() + 1);
+}
+
 std::shared_ptr<LiveMonitor::Block> LiveMonitor::NewBlock() {
   if (!spare_.empty()) {
     std::shared_ptr<Block> block = std::move(spare_.back());
@@ -119,8 +122,7 @@ std::shared_ptr<LiveMonitor::Block> LiveMonitor::NewBlock() {
   }
   auto block = std::make_shared<Block>();
   const ml::Predictor& model = *setup_.model;
-  block->data.reserve(static_cast<size_t>(kBlockRows) * 8 *
-                      (model.input_schema().fields().size() + 1));
+  block->data.reserve(BlockBytes());
   if (model.task() == ml::Task::kRegression) {
     block->values.reserve(static_cast<size_t>(kBlockRows));
   } else {
@@ -177,11 +179,13 @@ void LiveMonitor::Observe(std::string_view request_id, int64_t time_us, double l
   r.data = b.data.size();
   b.ids.append(request_id);
   b.requests.push_back(r);
+  int64_t missing = 0;  // columns the request did not have: a byte here, 8 per row later
   for (size_t j = 0; j < fields.size(); ++j) {
     if (from[j] != nullptr) {
       from[j]->EncodeTo(b.data);
     } else {
       table::Column::EncodeNulls(b.data);
+      ++missing;
     }
   }
   if (prediction.task == ml::Task::kRegression) {
@@ -190,7 +194,7 @@ void LiveMonitor::Observe(std::string_view request_id, int64_t time_us, double l
     b.classes.insert(b.classes.end(), prediction.classes.begin(), prediction.classes.end());
     b.proba.insert(b.proba.end(), prediction.proba.begin(), prediction.proba.end());
   }
-  const int64_t bytes = static_cast<int64_t>(b.data.size() - r.data) + n * 16 + 64;
+  const int64_t bytes = static_cast<int64_t>(b.data.size() - r.data) + n * (16 + 8 * missing) + 64;
   b.rows += n;
   b.bytes += bytes;
   window_rows_ += n;
@@ -209,8 +213,10 @@ void LiveMonitor::DropOldest() {
   window_rows_ -= front->rows;
   window_bytes_ -= front->bytes;
   window_requests_ -= static_cast<int64_t>(front->requests.size());
-  // Reused when no window being computed still holds it, and its buffer is not huge.
-  if (front.use_count() == 1 && spare_.size() < 4 && front->data.capacity() <= kMaxSpareBytes) {
+  // Reused when no window being computed still holds it, and it is not huge (one large
+  // request makes a block of its size).
+  if (front.use_count() == 1 && spare_.size() < 4 && front->rows <= 2 * kBlockRows &&
+      front->data.capacity() <= 2 * BlockBytes()) {
     spare_.push_back(std::const_pointer_cast<Block>(std::move(front)));
   }
   sealed_.pop_front();
@@ -284,6 +290,9 @@ table::Table LiveMonitor::WindowTable(const std::vector<std::shared_ptr<const Bl
         p = cols[j].AppendEncoded(p, end, r.rows);
         if (p == nullptr) {  // written by Observe, read back as written: never
           assert(false);
+          if (setup_.log) {
+            setup_.log("monitor: the window's rows could not be read back (a bug); skipped");
+          }
           return table::Table();
         }
       }
@@ -300,7 +309,8 @@ table::Table LiveMonitor::WindowTable(const std::vector<std::shared_ptr<const Bl
   for (size_t k = 0; k < blocks.size(); ++k) {
     const Block& b = *blocks[k];
     // Not the window's lock (scoring requests never wait for it), and taken a block at a
-    // time: a /feedback request waits for one block's lookups, not the whole window's.
+    // time: a /feedback request waits for one block's lookups, not the whole window's (so a
+    // label that comes meanwhile may be seen for later blocks only: the next window has it).
     core::MutexLock lock(labels_mu_);
     for (size_t q = k == 0 ? first : 0; q < b.requests.size(); ++q) {
       const Request& r = b.requests[q];

@@ -113,6 +113,7 @@ class LiveMonitor {
   void Notify();
   // A block with room for kBlockRows rows of the model's inputs (a spare one, emptied).
   std::shared_ptr<Block> NewBlock() PLINTH_REQUIRES(mu_);
+  size_t BlockBytes() const;  // what a block reserves for its rows
   void Seal() PLINTH_REQUIRES(mu_);
   // The window's rows from `blocks`, starting at request `first` of the first block: the
   // inputs, the outputs as plinth predict names them, and the labels from /feedback.

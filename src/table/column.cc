@@ -207,14 +207,25 @@ enum EncodedNulls : char { kNoNulls = 0, kSomeNulls = 1, kAllNulls = 2 };
 
 template <typename T>
 void AppendBytes(std::string& out, const std::vector<T>& v, size_t n) {
-  out.append(reinterpret_cast<const char*>(v.data()), n * sizeof(T));
+  if (n > 0) {
+    out.append(reinterpret_cast<const char*>(v.data()), n * sizeof(T));
+  }
+}
+
+// Whether n values of T fit between p and end (no overflow of n * sizeof(T)).
+template <typename T>
+bool Fits(const char* p, const char* end, size_t n) {
+  return n <= static_cast<size_t>(end - p) / sizeof(T);
 }
 
 // n values of T from p into v; false when they would pass `end`.
 template <typename T>
 bool ReadValues(const char*& p, const char* end, std::vector<T>& v, size_t n) {
-  if (static_cast<size_t>(end - p) < n * sizeof(T)) {
+  if (!Fits<T>(p, end, n)) {
     return false;
+  }
+  if (n == 0) {
+    return true;  // (memcpy to an empty vector's null data is undefined, even of nothing)
   }
   const size_t at = v.size();
   v.resize(at + n);
@@ -264,9 +275,13 @@ const char* Column::AppendEncoded(const char* p, const char* end, int64_t rows) 
     }
     return p;
   }
-  // The validity first (size_ moves only at the end).
-  const size_t words = (n + 63) / 64;
-  if (flag == kSomeNulls && static_cast<size_t>(end - p) < words * sizeof(uint64_t)) {
+  if (flag != kNoNulls && flag != kSomeNulls) {
+    return nullptr;
+  }
+  // The validity first (size_ moves only at the end); nothing is appended to a column
+  // before every check passed.
+  const size_t words = n / 64 + (n % 64 != 0 ? 1 : 0);
+  if (flag == kSomeNulls && !Fits<uint64_t>(p, end, words)) {
     return nullptr;
   }
   const char* bits = p;
@@ -291,21 +306,28 @@ const char* Column::AppendEncoded(const char* p, const char* end, int64_t rows) 
       }
       break;
     case DataType::kString: {
-      if (static_cast<size_t>(end - p) < n * sizeof(uint64_t)) {
+      if (!Fits<uint64_t>(p, end, n)) {
         return nullptr;
       }
-      std::vector<uint64_t> ends(n);
-      std::memcpy(ends.data(), p, n * sizeof(uint64_t));
+      // The ends must rise and stay within the bytes that follow them.
+      const char* ends = p;
       p += n * sizeof(uint64_t);
-      const uint64_t total = n == 0 ? 0 : ends.back();
-      if (static_cast<uint64_t>(end - p) < total) {
-        return nullptr;
+      uint64_t previous = 0;
+      for (size_t i = 0; i < n; ++i) {
+        uint64_t e = 0;
+        std::memcpy(&e, ends + i * sizeof(uint64_t), sizeof(e));
+        if (e < previous || e > static_cast<uint64_t>(end - p)) {
+          return nullptr;
+        }
+        previous = e;
       }
       const uint64_t base = chars_.size();
-      chars_.append(p, total);
-      p += total;
-      for (uint64_t e : ends) {
-        offsets_.push_back(base + std::min(e, total));
+      chars_.append(p, previous);
+      p += previous;
+      for (size_t i = 0; i < n; ++i) {
+        uint64_t e = 0;
+        std::memcpy(&e, ends + i * sizeof(uint64_t), sizeof(e));
+        offsets_.push_back(base + e);
       }
       break;
     }

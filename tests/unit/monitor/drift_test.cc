@@ -109,6 +109,13 @@ TEST(Histogram, UnsortedCountsEqualSortedOnes) {
     EXPECT_EQ(HistogramCountsUnsorted(values, edges), HistogramCounts(finite, edges));
   }
   EXPECT_EQ(SturgesEdges(-1e308, 1e308, 2), (std::vector<double>{-1e308, 1e308}));
+  // numpy's own answers: np.histogram(v, bins=[0, 1, 2, 3, 4]) and bins='sturges'.
+  const double v[] = {0, 0.5, 1, 1, 2, 2.5, 3, 3, 3, 4, 1.9999999999999998, -0.0};
+  const double edges[] = {0, 1, 2, 3, 4};
+  EXPECT_EQ(HistogramCountsUnsorted(v, edges), (std::vector<double>{3, 3, 2, 4}));
+  const std::vector<double> sturges = SturgesEdges(-0.0, 4, std::size(v));
+  EXPECT_EQ(sturges, (std::vector<double>{0.0, 0.8, 1.6, 2.4000000000000004, 3.2, 4.0}));
+  EXPECT_EQ(HistogramCountsUnsorted(v, sturges), (std::vector<double>{3, 2, 2, 4, 1}));
   // A range beyond double's: one bin holds everything.
   const double wide[] = {-1e308, 0, 1e308};
   const double wide_edges[] = {-1e308, 1e308};

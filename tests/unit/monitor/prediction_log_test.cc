@@ -98,6 +98,26 @@ TEST(PredictionLogTest, ALineBadHalfwayIsUndone) {
   EXPECT_EQ(p.GetString(2), "p");
 }
 
+// A column that held only nulls takes its type from its first value: a bad line's value
+// gives it none.
+TEST(PredictionLogTest, AnUndoneLineLeavesAColumnUntyped) {
+  Result<LogRead> log = ParsePredictionLog(
+      R"({"time":"2026-12-06T10:00:00Z","rows":1,"features":{"a":[null],"b":[1]}})"
+      "\n"
+      R"({"time":"2026-12-06T10:00:01Z","rows":1,"features":{"a":["s"],"b":[1,2]}})"
+      "\n"
+      R"({"time":"2026-12-06T10:00:02Z","rows":1,"features":{"a":[4],"b":[2]}})"
+      "\n");
+  ASSERT_TRUE(log.ok());
+  EXPECT_EQ(log->skipped_lines, 1);
+  const table::Column& a = *log->table.ColumnByName("a");
+  EXPECT_EQ(a.type(), table::DataType::kFloat64);  // not the undone line's string
+  ASSERT_EQ(a.size(), 2);
+  EXPECT_TRUE(a.IsNull(0));
+  EXPECT_EQ(a.GetDouble(1), 4);
+  EXPECT_EQ(log->mismatched_values, 0);
+}
+
 TEST(PredictionLogTest, AFirstLineUndoneLeavesNoColumn) {
   Result<LogRead> log = ParsePredictionLog(
       R"({"time":"2026-12-06T10:00:00Z","rows":1,"features":{"a":["s"],"b":[1,2]}})"

@@ -93,7 +93,27 @@ TEST(ColumnTest, EncodedColumnCutShortIsRefused) {
       Column got(type);
       EXPECT_EQ(got.AppendEncoded(buffer.data(), buffer.data() + cut, 50), nullptr)
           << "cut at " << cut << " of " << buffer.size();
+      EXPECT_EQ(got.size(), 0);  // nothing appended
     }
+    // More rows than any buffer holds: refused, not an overflowing size.
+    Column got(type);
+    EXPECT_EQ(got.AppendEncoded(buffer.data(), buffer.data() + buffer.size(), int64_t{1} << 61),
+              nullptr);
+    // A flag that is none of the three.
+    std::string bad = buffer;
+    bad[0] = 7;
+    EXPECT_EQ(got.AppendEncoded(bad.data(), bad.data() + bad.size(), 50), nullptr);
+    EXPECT_EQ(got.size(), 0);
+  }
+  // String ends that fall, or pass the bytes after them.
+  for (const std::vector<uint64_t>& ends :
+       {std::vector<uint64_t>{2, 1, 3}, std::vector<uint64_t>{1, 2, 9}}) {
+    std::string buffer(1, '\0');
+    buffer.append(reinterpret_cast<const char*>(ends.data()), ends.size() * sizeof(uint64_t));
+    buffer += "abc";
+    Column got(DataType::kString);
+    EXPECT_EQ(got.AppendEncoded(buffer.data(), buffer.data() + buffer.size(), 3), nullptr);
+    EXPECT_EQ(got.size(), 0);
   }
 }
 
@@ -122,7 +142,7 @@ TEST(ColumnTest, AppendRangeKeepsNullsAtEveryAlignment) {
 
 TEST(ColumnTest, TruncateCountsTheNullsLeft) {
   for (DataType type : kTypes) {
-    for (int64_t n : {0, 1, 63, 64, 65, 130, 300}) {
+    for (int64_t n : {0, 1, 63, 64, 65, 130, 200, 299, 300}) {  // and few rows removed
       Column c = Sample(type, 300, 5);
       c.Truncate(n);
       const Column want = Sample(type, n, 5);
