@@ -135,6 +135,17 @@ std::shared_ptr<LiveMonitor::Block> LiveMonitor::NewBlock() {
 
 void LiveMonitor::Seal() {
   if (current_ && (current_->rows > 0 || !current_->requests.empty())) {
+    // A block sealed by a recomputation before it filled (a quiet server, a short interval)
+    // gives back what it reserved: a window of an hour recomputed every second would keep
+    // thousands of reservations.
+    if (current_->rows < kBlockRows / 2) {
+      current_->data.shrink_to_fit();
+      current_->ids.shrink_to_fit();
+      current_->requests.shrink_to_fit();
+      current_->classes.shrink_to_fit();
+      current_->proba.shrink_to_fit();
+      current_->values.shrink_to_fit();
+    }
     sealed_.push_back(std::move(current_));
   }
   current_ = nullptr;
