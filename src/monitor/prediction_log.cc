@@ -367,107 +367,104 @@ class Reader {
   // A line parsed (into `doc`, or failing with `error`) by whoever read it.
   void Line(const std::string& path, int64_t line_no, bool cut, size_t line_size,
             simdjson::error_code error, simdjson::dom::element doc) {
-    {
-      auto skip = [&](const std::string& why) {
-        ++out_.skipped_lines;
-        if (out_.skipped.size() < kShownSkips) {
-          out_.skipped.push_back(path + ":" + std::to_string(line_no) + ": " + why);
-        }
-      };
-      simdjson::dom::object j;
-      if (error != simdjson::SUCCESS || doc.get_object().get(j) != simdjson::SUCCESS) {
-        skip(cut ? "a cut last line" : "not a JSON object");
-        return;
+    auto skip = [&](const std::string& why) {
+      ++out_.skipped_lines;
+      if (out_.skipped.size() < kShownSkips) {
+        out_.skipped.push_back(path + ":" + std::to_string(line_no) + ": " + why);
       }
-      std::string_view time;
-      int64_t us = 0;
-      if (j["time"].get_string().get(time) != simdjson::SUCCESS ||
-          !table::ParseTimestamp(time, us)) {
-        skip("no time");
-        return;
+    };
+    simdjson::dom::object j;
+    if (error != simdjson::SUCCESS || doc.get_object().get(j) != simdjson::SUCCESS) {
+      skip(cut ? "a cut last line" : "not a JSON object");
+      return;
+    }
+    std::string_view time;
+    int64_t us = 0;
+    if (j["time"].get_string().get(time) != simdjson::SUCCESS || !table::ParseTimestamp(time, us)) {
+      skip("no time");
+      return;
+    }
+    const bool in_window = !((window_.since_us && us < *window_.since_us) ||
+                             (window_.until_us && us >= *window_.until_us));
+    // A request answered with an error: counted, no rows.
+    if (uint64_t status = 0; j["status"].get_uint64().get(status) == simdjson::SUCCESS &&
+                             status >= 400 && status <= 599) {
+      if (in_window) {
+        LogRequest failed = Request(j, us, 0);
+        failed.status = static_cast<int>(status);
+        out_.requests.push_back(std::move(failed));
+        ++out_.failed;
       }
-      const bool in_window = !((window_.since_us && us < *window_.since_us) ||
-                               (window_.until_us && us >= *window_.until_us));
-      // A request answered with an error: counted, no rows.
-      if (uint64_t status = 0; j["status"].get_uint64().get(status) == simdjson::SUCCESS &&
-                               status >= 400 && status <= 599) {
-        if (in_window) {
-          LogRequest failed = Request(j, us, 0);
-          failed.status = static_cast<int>(status);
-          out_.requests.push_back(std::move(failed));
-          ++out_.failed;
-        }
-        return;
+      return;
+    }
+    // At least one feature, whose array bounds `rows` by the line's own size.
+    uint64_t rows_value = 0;
+    simdjson::dom::object features;
+    if (j["rows"].get_uint64().get(rows_value) != simdjson::SUCCESS ||
+        j["features"].get_object().get(features) != simdjson::SUCCESS || features.size() == 0 ||
+        rows_value > line_size) {
+      skip("no rows or features");
+      return;
+    }
+    if (!in_window) {
+      return;
+    }
+    const auto rows = static_cast<int64_t>(rows_value);
+    // Values go straight into the columns; a line found bad halfway is undone.
+    const int64_t mismatched_before = out_.mismatched_values;
+    size_t place = 0;
+    outputs_.clear();
+    // `what` names the values in a message (only made for a bad line).
+    auto add = [&](std::string_view name, simdjson::dom::element values, auto what) {
+      Building* b = table_.Column(name, place++);
+      if (b == nullptr) {
+        // A repeated key, or a feature called "prediction": the columns would not line up.
+        return "column '" + std::string(name) + "' given twice";
       }
-      // At least one feature, whose array bounds `rows` by the line's own size.
-      uint64_t rows_value = 0;
-      simdjson::dom::object features;
-      if (j["rows"].get_uint64().get(rows_value) != simdjson::SUCCESS ||
-          j["features"].get_object().get(features) != simdjson::SUCCESS || features.size() == 0 ||
-          rows_value > line_size) {
-        skip("no rows or features");
-        return;
+      std::string why = AppendValues(values, rows, *b, entries_, out_.mismatched_values);
+      return why.empty() ? why : what() + why;
+    };
+    std::string bad;
+    for (simdjson::dom::key_value_pair member : features) {
+      bad = add(member.key, member.value,
+                [&] { return "feature '" + std::string(member.key) + "': "; });
+      if (!bad.empty()) {
+        break;
       }
-      if (!in_window) {
-        return;
-      }
-      const auto rows = static_cast<int64_t>(rows_value);
-      // Values go straight into the columns; a line found bad halfway is undone.
-      const int64_t mismatched_before = out_.mismatched_values;
-      size_t place = 0;
-      outputs_.clear();
-      // `what` names the values in a message (only made for a bad line).
-      auto add = [&](std::string_view name, simdjson::dom::element values, auto what) {
-        Building* b = table_.Column(name, place++);
-        if (b == nullptr) {
-          // A repeated key, or a feature called "prediction": the columns would not line up.
-          return "column '" + std::string(name) + "' given twice";
-        }
-        std::string why = AppendValues(values, rows, *b, entries_, out_.mismatched_values);
-        return why.empty() ? why : what() + why;
-      };
-      std::string bad;
-      for (simdjson::dom::key_value_pair member : features) {
-        bad = add(member.key, member.value,
-                  [&] { return "feature '" + std::string(member.key) + "': "; });
+    }
+    simdjson::dom::element predictions;
+    if (bad.empty() && j["predictions"].get(predictions) == simdjson::SUCCESS) {
+      bad = add("prediction", predictions, [] { return std::string("predictions: "); });
+      outputs_.push_back("prediction");
+    }
+    simdjson::dom::object probabilities;
+    if (bad.empty() && j["probabilities"].get_object().get(probabilities) == simdjson::SUCCESS) {
+      for (simdjson::dom::key_value_pair member : probabilities) {
+        name_ = "probability_";
+        name_ += member.key;
+        bad = add(name_, member.value,
+                  [&] { return "probabilities of '" + std::string(member.key) + "': "; });
         if (!bad.empty()) {
           break;
         }
+        outputs_.push_back(name_);
       }
-      simdjson::dom::element predictions;
-      if (bad.empty() && j["predictions"].get(predictions) == simdjson::SUCCESS) {
-        bad = add("prediction", predictions, [] { return std::string("predictions: "); });
-        outputs_.push_back("prediction");
-      }
-      simdjson::dom::object probabilities;
-      if (bad.empty() && j["probabilities"].get_object().get(probabilities) == simdjson::SUCCESS) {
-        for (simdjson::dom::key_value_pair member : probabilities) {
-          name_ = "probability_";
-          name_ += member.key;
-          bad = add(name_, member.value,
-                    [&] { return "probabilities of '" + std::string(member.key) + "': "; });
-          if (!bad.empty()) {
-            break;
-          }
-          outputs_.push_back(name_);
-        }
-      }
-      if (!bad.empty()) {
-        table_.UndoLine();
-        out_.mismatched_values = mismatched_before;
-        skip(bad);
-        return;
-      }
-      out_.requests.push_back(Request(j, us, rows));
-      for (const std::string& name : outputs_) {
-        if (std::find(extra_.begin(), extra_.end(), name) == extra_.end()) {
-          extra_.push_back(name);
-        }
-      }
-      table_.EndLine(rows);
-      ++out_.lines;
-      out_.rows += rows;
     }
+    if (!bad.empty()) {
+      table_.UndoLine();
+      out_.mismatched_values = mismatched_before;
+      skip(bad);
+      return;
+    }
+    out_.requests.push_back(Request(j, us, rows));
+    for (const std::string& name : outputs_) {
+      if (std::find(extra_.begin(), extra_.end(), name) == extra_.end()) {
+        extra_.push_back(name);
+      }
+    }
+    table_.EndLine(rows);
+    ++out_.lines;
+    out_.rows += rows;
   }
 
   LogRead Finish() {
