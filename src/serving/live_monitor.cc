@@ -276,7 +276,7 @@ void LiveMonitor::Feedback(const std::vector<FeedbackRecord>& records) {
 }
 
 table::Table LiveMonitor::WindowTable(const std::vector<std::shared_ptr<const Block>>& blocks,
-                                      size_t first) const {
+                                      size_t first) {
   const ml::Predictor& model = *setup_.model;
   const std::vector<table::Field>& fields = model.input_schema().fields();
   int64_t n = 0;
@@ -286,10 +286,20 @@ table::Table LiveMonitor::WindowTable(const std::vector<std::shared_ptr<const Bl
     }
   }
   std::vector<table::Field> out_fields(fields.begin(), fields.end());
+  std::vector<table::Column> spare = std::move(spare_columns_);
+  // The next column: the last window's in the same place, emptied, when its type fits.
+  auto column = [&spare, n](size_t at, table::DataType type) {
+    table::Column c(type);
+    if (at < spare.size() && spare[at].type() == type) {
+      c = std::move(spare[at]);
+      c.Truncate(0);
+    }
+    c.Reserve(n);
+    return c;
+  };
   std::vector<table::Column> cols;
   for (const table::Field& f : fields) {
-    cols.emplace_back(f.type);
-    cols.back().Reserve(n);
+    cols.push_back(column(cols.size(), f.type));
   }
   for (size_t k = 0; k < blocks.size(); ++k) {
     const Block& b = *blocks[k];
@@ -313,10 +323,14 @@ table::Table LiveMonitor::WindowTable(const std::vector<std::shared_ptr<const Bl
   const bool regression = model.task() == ml::Task::kRegression;
   const auto& labels = model.class_labels();
   const size_t k_classes = regression ? 0 : labels.size();
-  table::Column prediction(regression ? table::DataType::kFloat64 : table::DataType::kString);
-  prediction.Reserve(n);
-  std::vector<table::Column> proba(k_classes, table::Column(table::DataType::kFloat64));
-  table::Column truth(regression ? table::DataType::kFloat64 : table::DataType::kString);
+  const table::DataType out_type =
+      regression ? table::DataType::kFloat64 : table::DataType::kString;
+  table::Column prediction = column(fields.size(), out_type);
+  std::vector<table::Column> proba;
+  for (size_t c = 0; c < k_classes; ++c) {
+    proba.push_back(column(fields.size() + 1 + c, table::DataType::kFloat64));
+  }
+  table::Column truth = column(fields.size() + 1 + k_classes, out_type);
   for (size_t k = 0; k < blocks.size(); ++k) {
     const Block& b = *blocks[k];
     // Not the window's lock (scoring requests never wait for it), and taken a block at a
@@ -364,6 +378,7 @@ table::Table LiveMonitor::WindowTable(const std::vector<std::shared_ptr<const Bl
 
 void LiveMonitor::Recompute() {
   core::MutexLock running(run_mu_);
+  const int64_t started = core::SystemClock().MonotonicMicros();
   const int64_t now = core::SystemClock().NowMicros();
   const int64_t cutoff = now - setup_.config.window_us;
   std::vector<std::shared_ptr<const Block>> blocks;
@@ -416,16 +431,19 @@ void LiveMonitor::Recompute() {
       }
     }
   }
-  const table::Table rows = win.requests == 0 ? table::Table() : WindowTable(blocks, first);
+  table::Table rows = win.requests == 0 ? table::Table() : WindowTable(blocks, first);
   const std::vector<std::string> columns =
       monitor::ComparedColumns(setup_.reference, rows, options_);
   Status s = monitor::FillWindow(setup_.reference, rows, latencies, columns, options_, perf_,
                                  pca_ ? &*pca_ : nullptr, win);
+  spare_columns_ = std::move(rows).TakeColumns();
   if (!s.ok() && setup_.log) {
     setup_.log("monitor: " + s.message());
   }
   snap->json = monitor::WindowToJson(win);
   snap->json["computed"] = core::FormatIsoMicros(now);
+  snap->duration_s = static_cast<double>(core::SystemClock().MonotonicMicros() - started) / 1e6;
+  snap->json["duration_seconds"] = snap->duration_s;
   // The values the alert rules watch.
   std::map<std::string, double>& v = snap->values;
   if (win.requests + win.failed > 0) {  // an empty window (idle, just restarted) has no values
@@ -696,6 +714,9 @@ void LiveMonitor::RenderMetrics(http::PrometheusWriter& w) const {
            "When the window was last recomputed.")
       .Sample("plinth_monitor_last_run_timestamp_seconds", {},
               static_cast<double>(snap->at_us) / 1e6);
+  w.Family("plinth_monitor_last_run_duration_seconds", "gauge",
+           "How long the last recomputation took (wall time, at nice 10).")
+      .Sample("plinth_monitor_last_run_duration_seconds", {}, snap->duration_s);
   w.Family("plinth_monitor_latency_ms", "gauge", "Latency quantiles over the window (ms).");
   for (const auto& [q, value] :
        {std::pair{"0.5", win.latency_p50}, std::pair{"0.9", win.latency_p90},

@@ -99,6 +99,7 @@ class LiveMonitor {
   };
   struct Snapshot {
     int64_t at_us = 0;
+    double duration_s = 0;  // the recomputation's wall time
     monitor::WindowReport window;
     core::Json json;
     std::map<std::string, double> values;  // the alert metrics
@@ -116,9 +117,10 @@ class LiveMonitor {
   size_t BlockBytes() const;  // what a block reserves for its rows
   void Seal() PLINTH_REQUIRES(mu_);
   // The window's rows from `blocks`, starting at request `first` of the first block: the
-  // inputs, the outputs as plinth predict names them, and the labels from /feedback.
-  table::Table WindowTable(const std::vector<std::shared_ptr<const Block>>& blocks,
-                           size_t first) const;
+  // inputs, the outputs as plinth predict names them, and the labels from /feedback. In the
+  // last window's columns (spare_columns_), emptied.
+  table::Table WindowTable(const std::vector<std::shared_ptr<const Block>>& blocks, size_t first)
+      PLINTH_REQUIRES(run_mu_);
   void LoadAlertStates();
   void Record(const std::vector<monitor::AlertEvent>& events);
 
@@ -152,6 +154,9 @@ class LiveMonitor {
   std::map<std::string, monitor::AlertState> states_ PLINTH_GUARDED_BY(snap_mu_);
 
   core::Mutex run_mu_;  // one Recompute at a time
+  // The last window's columns, kept for the next one: filling fresh memory (page faults) was
+  // most of what building the window cost. A window's rows, as long as the server runs.
+  std::vector<table::Column> spare_columns_ PLINTH_GUARDED_BY(run_mu_);
   std::mutex wake_mu_;
   std::condition_variable wake_;
   bool stopping_ = false;

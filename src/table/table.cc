@@ -10,6 +10,11 @@ Table::Table(Schema schema, std::vector<Column> columns)
   assert(schema_.size() == columns_.size());
 }
 
+std::vector<Column> Table::TakeColumns() && {
+  schema_ = Schema();
+  return std::move(columns_);
+}
+
 const Column* Table::ColumnByName(std::string_view name) const {
   auto i = schema_.IndexOf(name);
   return i ? &columns_[*i] : nullptr;

@@ -31,6 +31,9 @@ class Table {
   // last one, or in place of the column of the same name.
   void SetColumn(Field field, Column column);
 
+  // The columns, given up (the table is left empty): their buffers can be reused.
+  std::vector<Column> TakeColumns() &&;
+
   bool operator==(const Table& other) const = default;
 
  private:

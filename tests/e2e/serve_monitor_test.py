@@ -152,6 +152,21 @@ webhook: {{url: "{hook}", retries: 2, timeout: 2s}}
         check('plinth_alerts{alertname="DataDrift",severity="warning",state="firing"} 1' in metrics
               and re.search(r'plinth_drift_detected\{feature="age"\} 1', metrics) is not None,
               "firing on /metrics")
+        check(re.search(r"^plinth_monitor_last_run_duration_seconds [0-9.e-]+$", metrics,
+                        re.M) is not None, "the recomputation's duration on /metrics")
+        # Windows recomputed again in the last one's columns still equal the offline report on
+        # the same rows (the 20 shifted requests), not the rows before them.
+        computed = monitor()["computed"]
+        m = wait_for("another recomputation", lambda: (
+            lambda j: j if j["computed"] != computed and j["rows"] == 1000 else None)(monitor()))
+        pd.concat([old.sample(50, random_state=100 + i) for i in range(20)])[inputs].to_csv(
+            path("shifted.csv"), index=False)
+        subprocess.run([plinth, "monitor", "drift", "model", "--current", "shifted.csv", "--json",
+                        "shifted.json"], cwd=work, capture_output=True, text=True)
+        offline = {c["column"]: c for c in json.load(open(path("shifted.json")))["columns"]}
+        check(m is not None and m["duration_seconds"] >= 0 and
+              all(abs(m["columns"][c]["score"] - offline[c]["score"]) <= 1e-9 for c in inputs),
+              f"recomputed window: {m and m['columns']}")
 
         # A restart keeps the firing state: no second notification; normal traffic resolves.
         server.terminate()
