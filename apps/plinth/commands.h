@@ -102,7 +102,9 @@ void RegisterMonitor(CLI::App& app, Runner& run);  // monitor drift
 void RegisterServer(CLI::App& app, Runner& run);
 void RegisterServe(CLI::App& app, Runner& run);
 void RegisterPredict(CLI::App& app, Runner& run);
-void RegisterTracking(CLI::App& app, Runner& run);     // experiments, runs, lineage
-void RegisterRegistry(CLI::App& models, Runner& run);  // models ls|versions|alias|stage|history
+void RegisterTracking(CLI::App& app, Runner& run);  // experiments, runs, lineage
+void RegisterRegistry(CLI::App& models, Runner& run);
+void RegisterModelTest(CLI::App& models,
+                       Runner& run);  // models test  // models ls|versions|alias|stage|history
 
 }  // namespace plinth::cli

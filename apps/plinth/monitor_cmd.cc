@@ -303,29 +303,18 @@ Result<std::string> RecordReport(const monitor::MonitorReport& report, const cor
     return std::string();
   }
   tracking::TrackingStore& store = *ctx.tracking;
-  const std::string experiment = "monitoring/" + report.model;
-  std::string experiment_id;
-  Result<tracking::Experiment> e = store.GetExperimentByName(experiment);
-  if (e.ok()) {
-    experiment_id = e->experiment_id;
-  } else if (e.status().code() == StatusCode::kNotFound) {
-    PLINTH_ASSIGN_OR_RETURN(experiment_id, store.CreateExperiment(experiment, "", {}));
-  } else {
-    return e.status();
-  }
-  tracking::NewRun nr;
-  nr.experiment_id = experiment_id;
-  const char* user = std::getenv("USER");
-  nr.user_id = user != nullptr ? user : "";
-  nr.run_name = "report " + (report.windows.empty()
-                                 ? std::string()
-                                 : json["windows"].front()["start"].get<std::string>() + " .. " +
-                                       json["windows"].back()["end"].get<std::string>());
-  nr.tags = {{"plinth.monitor.model", report.model},
-             {"plinth.monitor.model_version", report.model_version},
-             {"plinth.monitor.log", report.log_source},
-             {"plinth.monitor.every_seconds", std::to_string(report.every_us / 1000000)}};
-  PLINTH_ASSIGN_OR_RETURN(tracking::Run run, store.CreateRun(nr));
+  PLINTH_ASSIGN_OR_RETURN(
+      tracking::Run run,
+      CreateRecordRun(
+          store, "monitoring/" + report.model,
+          "report " + (report.windows.empty()
+                           ? std::string()
+                           : json["windows"].front()["start"].get<std::string>() + " .. " +
+                                 json["windows"].back()["end"].get<std::string>()),
+          {{"plinth.monitor.model", report.model},
+           {"plinth.monitor.model_version", report.model_version},
+           {"plinth.monitor.log", report.log_source},
+           {"plinth.monitor.every_seconds", std::to_string(report.every_us / 1000000)}}));
   const std::string& run_id = run.info.run_id;
   std::vector<tracking::Metric> metrics;
   int64_t step = 0;

@@ -39,4 +39,25 @@ Result<std::string> ResolveModel(const std::string& model, const TrackingFlags& 
   return tracking::ResolveModelUri(model, *ctx.tracking, *ctx.registry, *ctx.artifacts, version);
 }
 
+Result<tracking::Run> CreateRecordRun(tracking::TrackingStore& store, const std::string& experiment,
+                                      const std::string& run_name,
+                                      std::vector<tracking::Tag> tags) {
+  std::string experiment_id;
+  Result<tracking::Experiment> e = store.GetExperimentByName(experiment);
+  if (e.ok()) {
+    experiment_id = e->experiment_id;
+  } else if (e.status().code() == StatusCode::kNotFound) {
+    PLINTH_ASSIGN_OR_RETURN(experiment_id, store.CreateExperiment(experiment, "", {}));
+  } else {
+    return e.status();
+  }
+  tracking::NewRun nr;
+  nr.experiment_id = experiment_id;
+  const char* user = std::getenv("USER");
+  nr.user_id = user != nullptr ? user : "";
+  nr.run_name = run_name;
+  nr.tags = std::move(tags);
+  return store.CreateRun(nr);
+}
+
 }  // namespace plinth::cli

@@ -31,4 +31,9 @@ Result<TrackingContext> OpenTracking(const TrackingFlags& flags, bool required);
 Result<std::string> ResolveModel(const std::string& model, const TrackingFlags& flags,
                                  tracking::ModelVersion* version = nullptr);
 
+// A finished-later run recording a report: in `experiment` (created when absent), named
+// `run_name`, by $USER, with `tags`.
+Result<tracking::Run> CreateRecordRun(tracking::TrackingStore& store, const std::string& experiment,
+                                      const std::string& run_name, std::vector<tracking::Tag> tags);
+
 }  // namespace plinth::cli

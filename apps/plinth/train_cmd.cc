@@ -267,6 +267,7 @@ void RegisterModels(CLI::App& app, Runner& run) {
     cmd->callback([flags, &run] { run = [flags] { return RunImport(*flags); }; });
   }
   RegisterRegistry(*models, run);
+  RegisterModelTest(*models, run);
 }
 
 }  // namespace plinth::cli

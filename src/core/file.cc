@@ -86,6 +86,24 @@ Status ReadFileChunks(const std::string& path, const std::function<void(std::str
   return Status::Ok();
 }
 
+Result<std::string> ReadConfigFile(const std::string& path, std::string_view what,
+                                   uint64_t max_bytes) {
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(status)) {
+    return NotFound(path + ": no such file");
+  }
+  if (!std::filesystem::is_regular_file(status)) {
+    return InvalidArgument(path + ": expected " + std::string(what) +
+                           " (a regular file), not a directory or device");
+  }
+  if (std::filesystem::file_size(path, ec) > max_bytes) {
+    return InvalidArgument(path + ": " + std::string(what) + " of more than " +
+                           std::to_string(max_bytes >> 10) + " KiB");
+  }
+  return ReadFile(path);
+}
+
 Status ReadFileInto(const std::string& path, std::string& out, size_t extra) {
   out.clear();
   std::error_code ec;

@@ -18,6 +18,11 @@ namespace plinth::core {
 // Reads the whole file at `path`. Returns kNotFound if it does not exist and
 // kIoError (naming the path and the OS error) on any other failure.
 Result<std::string> ReadFile(const std::string& path);
+// Reads the config file at `path` (`what` names it in errors: "a gates file"): kNotFound
+// when absent, kInvalidArgument when it is not a regular file (a directory, a device, a
+// FIFO) or holds more than `max_bytes`; then as ReadFile.
+Result<std::string> ReadConfigFile(const std::string& path, std::string_view what,
+                                   uint64_t max_bytes = 1 << 20);
 // The same into `out` (its content replaced, its capacity kept: reading many large files
 // one after the other into one buffer touches new memory only once), with room reserved
 // for `extra` bytes more (a parser's padding, appended without a reallocation).

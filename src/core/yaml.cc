@@ -1,5 +1,8 @@
 #include "core/yaml.h"
 
+#include <algorithm>
+#include <set>
+
 #include "core/file.h"
 
 namespace plinth::core {
@@ -24,6 +27,31 @@ std::string YamlWhere(const YAML::Node& node, std::string_view source) {
     return std::string(source);
   }
   return std::string(source) + ":" + std::to_string(mark.line + 1);
+}
+
+Status YamlCheckKeys(const YAML::Node& map, std::string_view source, std::string_view what,
+                     const std::vector<std::string_view>& known) {
+  const std::string prefix = std::string(what) + ": ";
+  if (!map.IsMap()) {
+    return InvalidArgument(YamlWhere(map, source) + ": " + prefix + "expected a mapping");
+  }
+  std::set<std::string> seen;
+  for (const auto& kv : map) {
+    const std::string key = kv.first.Scalar();
+    const std::string where = YamlWhere(kv.first, source);
+    if (!seen.insert(key).second) {
+      return InvalidArgument(where + ": " + prefix + "key '" + key + "' given twice");
+    }
+    if (std::find(known.begin(), known.end(), key) == known.end()) {
+      std::string list;
+      for (std::string_view k : known) {
+        list += (list.empty() ? "" : ", ") + std::string(k);
+      }
+      return InvalidArgument(where + ": " + prefix + "unknown key '" + key + "' (expected " + list +
+                             ")");
+    }
+  }
+  return Status::Ok();
 }
 
 }  // namespace plinth::core

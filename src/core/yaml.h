@@ -6,6 +6,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/status.h"
 
@@ -58,5 +59,10 @@ Result<T> YamlMember(const YAML::Node& map, std::string_view key, std::string_vi
   }
   return YamlAs<T>(n, YamlWhere(n, source), key, expected);
 }
+
+// Checks the keys of the mapping `map` against `known`: "FILE:LINE: <what>: unknown key
+// 'k' (expected a, b)", or "...: key 'k' given twice", or "...: expected a mapping".
+Status YamlCheckKeys(const YAML::Node& map, std::string_view source, std::string_view what,
+                     const std::vector<std::string_view>& known);
 
 }  // namespace plinth::core

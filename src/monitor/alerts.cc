@@ -37,30 +37,9 @@ std::string Number(double v) {
   return buf;
 }
 
-// A mapping's keys checked against `known`: "FILE:LINE: <what>: unknown key 'k' (expected
-// a, b)"; a key given twice is an error too.
 Status CheckKeys(const YAML::Node& map, std::string_view source, const std::string& what,
                  const std::vector<std::string_view>& known) {
-  if (!map.IsMap()) {
-    return InvalidArgument(core::YamlWhere(map, source) + ": " + what + ": expected a mapping");
-  }
-  std::set<std::string> seen;
-  for (const auto& kv : map) {
-    const std::string key = kv.first.Scalar();
-    const std::string where = core::YamlWhere(kv.first, source);
-    if (!seen.insert(key).second) {
-      return InvalidArgument(where + ": " + what + ": key '" + key + "' given twice");
-    }
-    if (std::find(known.begin(), known.end(), key) == known.end()) {
-      std::string list;
-      for (std::string_view k : known) {
-        list += (list.empty() ? "" : ", ") + std::string(k);
-      }
-      return InvalidArgument(where + ": " + what + ": unknown key '" + key + "' (expected " + list +
-                             ")");
-    }
-  }
-  return Status::Ok();
+  return core::YamlCheckKeys(map, source, what, known);
 }
 
 Result<int64_t> Duration(const YAML::Node& n, std::string_view source, const std::string& key,
@@ -254,18 +233,7 @@ Result<MonitoringConfig> ParseMonitoringConfig(std::string_view yaml, std::strin
 }
 
 Result<MonitoringConfig> ReadMonitoringConfig(const std::string& path) {
-  std::error_code ec;
-  const auto status = std::filesystem::status(path, ec);
-  if (ec || !std::filesystem::exists(status)) {
-    return NotFound(path + ": no such file");
-  }
-  if (!std::filesystem::is_regular_file(status)) {
-    return InvalidArgument(path + ": the monitoring config must be a regular file");
-  }
-  if (std::filesystem::file_size(path, ec) > (1 << 20)) {
-    return InvalidArgument(path + ": a monitoring config of more than 1 MiB");
-  }
-  PLINTH_ASSIGN_OR_RETURN(std::string text, core::ReadFile(path));
+  PLINTH_ASSIGN_OR_RETURN(std::string text, core::ReadConfigFile(path, "a monitoring config"));
   return ParseMonitoringConfig(text, path);
 }
 

@@ -1,7 +1,7 @@
 // libFuzzer target for the YAML documents a user writes: quality suites
 // (YAML, or Great Expectations JSON), pipelines (plinth.yaml), drift rules, data
 // pointer files and directory manifests, the prediction log segments monitoring reads and
-// monitoring.yaml. The
+// monitoring.yaml, gates files. The
 // first byte picks the reader; any text gives a value or an error naming the source.
 #include <cstddef>
 #include <cstdint>
@@ -11,6 +11,7 @@
 
 #include "core/yaml.h"
 #include "data/objects.h"
+#include "gates/suite.h"
 #include "monitor/alerts.h"
 #include "monitor/dataset_drift.h"
 #include "monitor/prediction_log.h"
@@ -22,7 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   const std::string_view text(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch (data[0] % 8) {
+  switch (data[0] % 9) {
     case 0:
       (void)plinth::core::ParseYaml(text, "doc.yaml");
       break;
@@ -50,6 +51,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     case 7:
       (void)plinth::monitor::ParseMonitoringConfig(text, "monitoring.yaml");
+      break;
+    case 8:
+      (void)plinth::gates::ParseSuite(text, "gates.yaml");
       break;
     default:
       (void)plinth::data::ParseManifest(text, "manifest");
