@@ -104,6 +104,19 @@ end
 """
 
 
+def wrk_script(tmp, name, frame, n):
+    """Writes BODIES request bodies of `n` consecutive rows of `frame` ({"data": [[...]]}) and
+    the wrk script that cycles through them; returns the script's path."""
+    prefix = os.path.join(tmp, f"{name}_{n}_")
+    for i in range(BODIES):
+        with open(f"{prefix}{i}.json", "w") as f:
+            json.dump({"data": frame.iloc[i * n:(i + 1) * n].values.tolist()}, f)
+    script = os.path.join(tmp, f"{name}_{n}.lua")
+    with open(script, "w") as f:
+        f.write(WRK_POST.format(prefix=prefix, count=BODIES))
+    return script
+
+
 def wrk(url, conns, seconds, script=None):
     """(requests/s, p50 ms, p99 ms, non-2xx count) of a wrk run."""
     cmd = ["wrk", f"-t{min(conns, 2)}", f"-c{conns}", f"-d{seconds}s", "--latency", url]
@@ -154,14 +167,7 @@ def main():
     for n in (1, 100):
         # Housing rows with a missing value would need NaN, which is not JSON.
         for name, frame in (("housing", df[FEATURES].dropna()), ("adult", adult_rows)):
-            prefix = os.path.join(tmp, f"{name}_{n}_")
-            for i in range(BODIES):
-                with open(f"{prefix}{i}.json", "w") as f:
-                    json.dump({"data": frame.iloc[i * n:(i + 1) * n].values.tolist()}, f)
-            script = os.path.join(tmp, f"{name}_{n}.lua")
-            with open(script, "w") as f:
-                f.write(WRK_POST.format(prefix=prefix, count=BODIES))
-            bodies[(name, n)] = script
+            bodies[(name, n)] = wrk_script(tmp, name, frame, n)
 
     # Servers: each started, measured at every load, and stopped before the next.
     app_dir = os.path.join(tmp, "app")
@@ -299,4 +305,5 @@ def main():
     shutil.rmtree(tmp, ignore_errors=True)
 
 
-main()
+if __name__ == "__main__":
+    main()

@@ -1,8 +1,11 @@
 // plinth experiments ls|create|delete
 // plinth runs ls|show|compare|search
-// plinth models ls|versions|alias|stage|history
+// plinth models ls|versions|alias|stage|history|protect|unprotect|approve
 // plinth lineage ID
 // Tables on a terminal, --json for scripts; the store as tracking_context.h finds it.
+#include <pwd.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <set>
@@ -11,6 +14,7 @@
 #include "core/clock.h"
 #include "core/json.h"
 #include "core/text_table.h"
+#include "gates/suite.h"
 #include "tracking/lineage.h"
 #include "tracking/mlflow_json.h"
 #include "tracking_context.h"
@@ -83,7 +87,21 @@ struct ModelFlags : TrackingFlags {
   std::string stage;
   bool remove = false;
   bool archive_existing = false;
+  bool force = false;  // a protected alias, with `reason`
+  std::string reason;
+  std::string gates;  // protect: the gates file
+  int64_t approvals = 0;
 };
+
+// Who acts: $USER, else the account's name.
+std::string User() {
+  const char* user = std::getenv("USER");
+  if (user != nullptr && *user != '\0') {
+    return user;
+  }
+  const passwd* pw = ::getpwuid(::getuid());
+  return pw != nullptr && pw->pw_name != nullptr ? pw->pw_name : "";
+}
 
 int ExperimentsLs(const ExperimentFlags& f) {
   return WithStore(f, [&](TrackingContext& ctx) -> Result<int> {
@@ -326,9 +344,79 @@ int ModelsAlias(const ModelFlags& f) {
       return Print(f, tracking::ToJson(v),
                    f.name + "@" + f.alias + " = version " + std::to_string(v.version) + "\n");
     }
-    PLINTH_RETURN_IF_ERROR(ctx.registry->SetAlias(f.name, f.alias, f.version, user ? user : ""));
+    if (f.force) {
+      PLINTH_RETURN_IF_ERROR(
+          ctx.registry->ForceAlias(f.name, f.alias, f.version, user ? user : "", f.reason));
+    } else {
+      PLINTH_RETURN_IF_ERROR(ctx.registry->SetAlias(f.name, f.alias, f.version, user ? user : ""));
+    }
     return Print(f, Json{{"name", f.name}, {"alias", f.alias}, {"version", f.version}},
-                 f.name + "@" + f.alias + " -> version " + f.version + "\n");
+                 f.name + "@" + f.alias + " -> version " + f.version +
+                     (f.force ? " (forced: " + f.reason + ")" : "") + "\n");
+  });
+}
+
+int ModelsProtect(const ModelFlags& f) {
+  return WithStore(f, [&](TrackingContext& ctx) -> Result<int> {
+    if (f.alias.empty()) {  // the protections
+      PLINTH_ASSIGN_OR_RETURN(auto list, ctx.registry->Protections(f.name));
+      Json json = Json::array();
+      core::TextTable t({"alias", "gates", "suite sha256", "approvals", "by", "since"},
+                        {false, false, false, true, false, false});
+      for (const auto& p : list) {
+        json.push_back({{"alias", p.alias},
+                        {"suite", p.suite},
+                        {"suite_sha256", p.suite_sha256},
+                        {"approvals", p.approvals},
+                        {"user", p.user_id},
+                        {"time", p.time}});
+        t.AddRow({"@" + p.alias, p.suite, p.suite_sha256.substr(0, 12), std::to_string(p.approvals),
+                  p.user_id, Time(p.time)});
+      }
+      return Print(f, json, t.Render(40));
+    }
+    if (f.gates.empty()) {
+      return InvalidArgument(
+          "--gates: protecting an alias needs the gates file its versions "
+          "must pass");
+    }
+    PLINTH_ASSIGN_OR_RETURN(gates::Suite suite, gates::LoadSuite(f.gates));
+    PLINTH_RETURN_IF_ERROR(ctx.registry->ProtectAlias(
+        {f.name, f.alias, suite.name, suite.digest, f.approvals, User(), 0}));
+    return Print(
+        f,
+        Json{{"name", f.name},
+             {"alias", f.alias},
+             {"suite", suite.name},
+             {"suite_sha256", suite.digest},
+             {"approvals", f.approvals}},
+        f.name + "@" + f.alias + " is protected: a version must pass the gates '" + suite.name +
+            "' (" + f.gates + ")" +
+            (f.approvals > 0 ? " and have " + std::to_string(f.approvals) + " approvals" : "") +
+            "\n");
+  });
+}
+
+int ModelsUnprotect(const ModelFlags& f) {
+  return WithStore(f, [&](TrackingContext& ctx) -> Result<int> {
+    PLINTH_RETURN_IF_ERROR(ctx.registry->UnprotectAlias(f.name, f.alias, User()));
+    return Print(f, Json{{"name", f.name}, {"alias", f.alias}, {"protected", false}},
+                 f.name + "@" + f.alias + " is no longer protected\n");
+  });
+}
+
+int ModelsApprove(const ModelFlags& f) {
+  return WithStore(f, [&](TrackingContext& ctx) -> Result<int> {
+    PLINTH_RETURN_IF_ERROR(ctx.registry->Approve(f.name, f.version, User()));
+    PLINTH_ASSIGN_OR_RETURN(auto all, ctx.registry->Approvals(f.name, f.version));
+    Json users = Json::array();
+    std::string names;
+    for (const auto& a : all) {
+      users.push_back(a.user_id);
+      names += (names.empty() ? "" : ", ") + a.user_id;
+    }
+    return Print(f, Json{{"name", f.name}, {"version", f.version}, {"approved_by", users}},
+                 f.name + " version " + f.version + " approved by " + names + "\n");
   });
 }
 
@@ -347,12 +435,16 @@ int ModelsHistory(const ModelFlags& f) {
   return WithStore(f, [&](TrackingContext& ctx) -> Result<int> {
     PLINTH_ASSIGN_OR_RETURN(auto events, ctx.registry->History(f.name));
     Json json = Json::array();
-    core::TextTable t({"when", "what", "from", "to", "who"}, {false, false, false, false, false});
+    core::TextTable t({"when", "what", "from", "to", "who", "reason"},
+                      {false, false, false, false, false, false});
     for (const auto& e : events) {
       json.push_back(tracking::ToJson(e));
-      std::string what = e.kind == "alias" ? "@" + e.key : "stage of v" + std::to_string(e.version);
+      std::string what = e.kind == "alias"        ? "@" + e.key
+                         : e.kind == "protection" ? "protection of @" + e.key
+                         : e.kind == "approval"   ? "approval of v" + std::to_string(e.version)
+                                                  : "stage of v" + std::to_string(e.version);
       t.AddRow({Time(e.time), what, e.from.empty() ? "-" : e.from, e.to.empty() ? "-" : e.to,
-                e.user_id});
+                e.user_id, e.reason});
     }
     return Print(f, json, t.Render(40));
   });
@@ -472,7 +564,43 @@ void RegisterRegistry(CLI::App& models, Runner& run) {
     c->add_option("ALIAS", f->alias, "alias, e.g. production")->required();
     c->add_option("VERSION", f->version, "version to point at (omit to show)");
     c->add_flag("--delete", f->remove, "remove the alias");
-    c->callback([f, &run] { run = [f] { return ModelsAlias(*f); }; });
+    c->add_flag("--force", f->force, "move a protected alias without its gates and approvals");
+    c->add_option("--reason", f->reason, "why (with --force; kept in the history)");
+    c->callback([f, &run] {
+      if (f->force && (f->reason.empty() || f->version.empty() || f->remove)) {
+        throw CLI::ValidationError("--force", "needs VERSION and --reason TEXT");
+      }
+      run = [f] { return ModelsAlias(*f); };
+    });
+  }
+  {
+    auto f = std::make_shared<ModelFlags>();
+    CLI::App* c = models.add_subcommand(
+        "protect", "Protect an alias: a version must pass gates (and approvals) to take it");
+    Common(c, *f);
+    c->add_option("NAME", f->name, "registered model")->required();
+    c->add_option("ALIAS", f->alias, "alias, e.g. production (omit to list the protections)");
+    c->add_option("--gates", f->gates, "the gates file a version must pass (plinth models test)");
+    c->add_option("--approvals", f->approvals, "approvals a version needs (plinth models approve)")
+        ->check(CLI::Range(0, 100));
+    c->callback([f, &run] { run = [f] { return ModelsProtect(*f); }; });
+  }
+  {
+    auto f = std::make_shared<ModelFlags>();
+    CLI::App* c = models.add_subcommand("unprotect", "Remove an alias's protection");
+    Common(c, *f);
+    c->add_option("NAME", f->name, "registered model")->required();
+    c->add_option("ALIAS", f->alias, "alias")->required();
+    c->callback([f, &run] { run = [f] { return ModelsUnprotect(*f); }; });
+  }
+  {
+    auto f = std::make_shared<ModelFlags>();
+    CLI::App* c =
+        models.add_subcommand("approve", "Approve a version for protected aliases ($USER)");
+    Common(c, *f);
+    c->add_option("NAME", f->name, "registered model")->required();
+    c->add_option("VERSION", f->version, "version")->required();
+    c->callback([f, &run] { run = [f] { return ModelsApprove(*f); }; });
   }
   {
     auto f = std::make_shared<ModelFlags>();

@@ -392,7 +392,8 @@ Result<Suite> ParseSuite(std::string_view text, std::string_view source) {
 }
 
 Result<Suite> LoadSuite(const std::string& path) {
-  PLINTH_ASSIGN_OR_RETURN(std::string text, core::ReadConfigFile(path, "a gates file", kMaxSuiteBytes));
+  PLINTH_ASSIGN_OR_RETURN(std::string text,
+                          core::ReadConfigFile(path, "a gates file", kMaxSuiteBytes));
   return ParseSuite(text, path);
 }
 

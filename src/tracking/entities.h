@@ -321,7 +321,43 @@ struct RegistryEvent {
   std::string from;     // the previous version (alias) or stage; "" if none
   std::string to;       // the new one; "" when an alias is deleted
   std::string user_id;
-  int64_t time = 0;  // ms since the epoch
+  int64_t time = 0;    // ms since the epoch
+  std::string reason;  // why a protected alias was forced (--force --reason), else ""
+};
+
+// A protected alias: moving it (or the stage of the same name) to a version needs that
+// version's last run of the gates suite `suite` to have passed, with this very suite (its
+// file's digest), and `approvals` approvals of the version.
+struct AliasProtection {
+  std::string name;
+  std::string alias;
+  std::string suite;
+  std::string suite_sha256;
+  int64_t approvals = 0;
+  std::string user_id;
+  int64_t time = 0;  // ms
+};
+
+// One `plinth models test` result as the registry keeps it (what protections read: the
+// version's tags can be set by anyone who may edit it).
+struct GateRun {
+  std::string name;
+  int64_t version = 0;
+  std::string suite;
+  std::string suite_sha256;
+  bool passed = false;
+  std::string failed;  // the failed gates, comma-separated
+  std::string run_id;
+  std::string data_sha256;
+  std::string user_id;
+  int64_t time = 0;  // ms
+};
+
+struct Approval {
+  std::string name;
+  int64_t version = 0;
+  std::string user_id;
+  int64_t time = 0;  // ms
 };
 
 struct NewModelVersion {

@@ -772,8 +772,12 @@ core::Json ToJson(const LineageEdge& e) {
 }
 
 core::Json ToJson(const RegistryEvent& e) {
-  return {{"name", e.name}, {"version", e.version}, {"kind", e.kind},    {"key", e.key},
-          {"from", e.from}, {"to", e.to},           {"user", e.user_id}, {"time", e.time}};
+  core::Json j = {{"name", e.name}, {"version", e.version}, {"kind", e.kind},    {"key", e.key},
+                  {"from", e.from}, {"to", e.to},           {"user", e.user_id}, {"time", e.time}};
+  if (!e.reason.empty()) {
+    j["reason"] = e.reason;
+  }
+  return j;
 }
 
 Result<LineageEdge> LineageEdgeFromJson(const core::Json& j) {
@@ -821,6 +825,7 @@ Result<RegistryEvent> RegistryEventFromJson(const core::Json& j) {
   PLINTH_ASSIGN_OR_RETURN(event.to, f.String("to", ""));
   PLINTH_ASSIGN_OR_RETURN(event.user_id, f.String("user", ""));
   PLINTH_ASSIGN_OR_RETURN(event.time, f.Int("time", 0));
+  PLINTH_ASSIGN_OR_RETURN(event.reason, f.String("reason", ""));
   return event;
 }
 

@@ -70,6 +70,29 @@ class RegistryStore {
   // Every alias and stage move of `name`, oldest first (also those of deleted
   // versions). kNotFound for a model not registered.
   virtual Result<std::vector<RegistryEvent>> History(const std::string& name) = 0;
+
+  // Protected aliases (docs/DEPLOYMENT.md). SetAlias, and TransitionStage to Staging or
+  // Production, answer kFailedPrecondition naming what is missing (a passed gate run of the
+  // protection's suite, approvals) when the alias (or the stage's name in lower case) is
+  // protected; DeleteAlias refuses a protected alias. The store itself (SQLite, PostgreSQL)
+  // enforces them, so every client obeys; over REST these calls are kUnimplemented.
+  virtual Status ProtectAlias(const AliasProtection& p);
+  virtual Status UnprotectAlias(const std::string& name, const std::string& alias,
+                                const std::string& user_id);
+  virtual Result<std::vector<AliasProtection>> Protections(const std::string& name);
+  virtual Status RecordGateRun(const GateRun& run);
+  // The last gate run of each suite for the version, newest first.
+  virtual Result<std::vector<GateRun>> GateRuns(const std::string& name,
+                                                const std::string& version);
+  // Records `user_id`'s approval of the version (once per user).
+  virtual Status Approve(const std::string& name, const std::string& version,
+                         const std::string& user_id);
+  virtual Result<std::vector<Approval>> Approvals(const std::string& name,
+                                                  const std::string& version);
+  // SetAlias despite a protection; the reason goes to the history.
+  virtual Status ForceAlias(const std::string& name, const std::string& alias,
+                            const std::string& version, const std::string& user_id,
+                            const std::string& reason);
 };
 
 }  // namespace plinth::tracking

@@ -89,6 +89,41 @@ CREATE INDEX IF NOT EXISTS lineage_by_src ON lineage_edges (src_id);
      R"sql(
 ALTER TABLE model_versions ADD COLUMN storage_location TEXT;
 )sql"},
+    {3, "protected aliases, gate runs, approvals; the reason of a forced alias move",
+     R"sql(
+CREATE TABLE alias_protections (
+  name TEXT NOT NULL REFERENCES registered_models (name) ON UPDATE CASCADE ON DELETE CASCADE,
+  alias TEXT NOT NULL,
+  suite TEXT NOT NULL,
+  suite_sha256 TEXT NOT NULL,
+  approvals BIGINT NOT NULL,
+  user_id TEXT NOT NULL,
+  time BIGINT NOT NULL,
+  PRIMARY KEY (name, alias));
+CREATE TABLE gate_runs (
+  name TEXT NOT NULL REFERENCES registered_models (name) ON UPDATE CASCADE ON DELETE CASCADE,
+  seq BIGINT NOT NULL,
+  version BIGINT NOT NULL,
+  suite TEXT NOT NULL,
+  suite_sha256 TEXT NOT NULL,
+  passed BIGINT NOT NULL,
+  failed TEXT NOT NULL,
+  run_id TEXT NOT NULL,
+  data_sha256 TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  time BIGINT NOT NULL,
+  PRIMARY KEY (name, seq));
+CREATE INDEX gate_runs_by_version ON gate_runs (name, version, suite);
+CREATE TABLE model_version_approvals (
+  name TEXT NOT NULL,
+  version BIGINT NOT NULL,
+  user_id TEXT NOT NULL,
+  time BIGINT NOT NULL,
+  PRIMARY KEY (name, version, user_id),
+  FOREIGN KEY (name, version) REFERENCES model_versions (name, version)
+    ON UPDATE CASCADE ON DELETE CASCADE);
+ALTER TABLE registry_events ADD COLUMN reason TEXT;
+)sql"},
 };
 
 constexpr std::array<std::string_view, 4> kStages = {"None", "Staging", "Production", "Archived"};
@@ -435,6 +470,9 @@ class SqlRegistryStore : public RegistryStore {
           PLINTH_RETURN_IF_ERROR(MoveStage(name, o.Int(0), to, "Archived", user_id, now));
         }
       }
+      if (to == "Staging" || to == "Production") {
+        PLINTH_RETURN_IF_ERROR(CheckProtection(name, Lower(to), mv.version));
+      }
       PLINTH_RETURN_IF_ERROR(MoveStage(name, mv.version, mv.current_stage, to, user_id, now));
       // A stage move updates the registered model too (MLflow's SqlAlchemyStore does).
       Value m[] = {now, name};
@@ -490,23 +528,15 @@ class SqlRegistryStore : public RegistryStore {
 
   Status SetAlias(const std::string& name, const std::string& alias, const std::string& version,
                   const std::string& user_id) override {
-    PLINTH_RETURN_IF_ERROR(ValidateAlias(alias));
-    PLINTH_ASSIGN_OR_RETURN(ModelVersion mv, GetModelVersion(name, version));
-    return db_->Transaction([&]() -> Status {
-      Value k[] = {name, alias};
-      PLINTH_ASSIGN_OR_RETURN(
-          auto old, db_->Query("SELECT version FROM registered_model_aliases WHERE name = ? AND "
-                               "alias = ?",
-                               k));
-      std::string from = old.empty() ? "" : std::to_string(old[0].Int(0));
-      Value a[] = {name, alias, mv.version};
-      PLINTH_RETURN_IF_ERROR(db_->Exec(
-          "INSERT INTO registered_model_aliases (name, alias, version) VALUES (?, ?, ?) ON "
-          "CONFLICT (name, alias) DO UPDATE SET version = excluded.version",
-          a));
-      return Record(name, mv.version, "alias", alias, from, std::to_string(mv.version), user_id,
-                    NowMs());
-    });
+    return MoveAlias(name, alias, version, user_id, false, "");
+  }
+
+  Status ForceAlias(const std::string& name, const std::string& alias, const std::string& version,
+                    const std::string& user_id, const std::string& reason) override {
+    if (reason.empty()) {
+      return InvalidArgument("forcing a protected alias needs a reason (--reason TEXT)");
+    }
+    return MoveAlias(name, alias, version, user_id, true, reason);
   }
 
   Status DeleteAlias(const std::string& name, const std::string& alias,
@@ -514,6 +544,14 @@ class SqlRegistryStore : public RegistryStore {
     PLINTH_RETURN_IF_ERROR(CheckModel(name));
     return db_->Transaction([&]() -> Status {
       Value k[] = {name, alias};
+      PLINTH_ASSIGN_OR_RETURN(
+          auto guarded,
+          db_->Query("SELECT 1 FROM alias_protections WHERE name = ? AND alias = ?", k));
+      if (!guarded.empty()) {
+        return FailedPrecondition("alias '" + alias + "' of " + name +
+                                  " is protected: plinth models unprotect " + name + " " + alias +
+                                  " first");
+      }
       PLINTH_ASSIGN_OR_RETURN(
           auto old, db_->Query("DELETE FROM registered_model_aliases WHERE name = ? AND alias = ? "
                                "RETURNING version",
@@ -542,12 +580,138 @@ class SqlRegistryStore : public RegistryStore {
     Value k[] = {name};
     PLINTH_ASSIGN_OR_RETURN(
         auto rows, db_->Query("SELECT name, version, kind, key, from_value, to_value, user_id, "
-                              "time FROM registry_events WHERE name = ? ORDER BY seq",
+                              "time, COALESCE(reason, '') FROM registry_events WHERE name = ? "
+                              "ORDER BY seq",
                               k));
     std::vector<RegistryEvent> out;
     for (const Row& r : rows) {
-      out.push_back(
-          {r.Text(0), r.Int(1), r.Text(2), r.Text(3), r.Text(4), r.Text(5), r.Text(6), r.Int(7)});
+      out.push_back({r.Text(0), r.Int(1), r.Text(2), r.Text(3), r.Text(4), r.Text(5), r.Text(6),
+                     r.Int(7), r.Text(8)});
+    }
+    return out;
+  }
+
+  Status ProtectAlias(const AliasProtection& p) override {
+    PLINTH_RETURN_IF_ERROR(ValidateAlias(p.alias));
+    PLINTH_RETURN_IF_ERROR(CheckModel(p.name));
+    if (p.suite.empty() || p.suite_sha256.size() != 64) {
+      return InvalidArgument("a protection names a gates suite and its file's SHA-256");
+    }
+    if (p.approvals < 0 || p.approvals > 100) {
+      return InvalidArgument("approvals: expected 0 to 100, got " + std::to_string(p.approvals));
+    }
+    return db_->Transaction([&]() -> Status {
+      const int64_t now = NowMs();
+      Value a[] = {p.name, p.alias, p.suite, p.suite_sha256, p.approvals, p.user_id, now};
+      PLINTH_RETURN_IF_ERROR(db_->Exec(
+          "INSERT INTO alias_protections (name, alias, suite, suite_sha256, approvals, user_id, "
+          "time) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name, alias) DO UPDATE SET suite = "
+          "excluded.suite, suite_sha256 = excluded.suite_sha256, approvals = excluded.approvals, "
+          "user_id = excluded.user_id, time = excluded.time",
+          a));
+      return Record(p.name, 0, "protection", p.alias, "",
+                    p.suite + " (" + std::to_string(p.approvals) + " approvals)", p.user_id, now);
+    });
+  }
+
+  Status UnprotectAlias(const std::string& name, const std::string& alias,
+                        const std::string& user_id) override {
+    PLINTH_RETURN_IF_ERROR(CheckModel(name));
+    return db_->Transaction([&]() -> Status {
+      Value k[] = {name, alias};
+      PLINTH_ASSIGN_OR_RETURN(
+          auto old, db_->Query("DELETE FROM alias_protections WHERE name = ? AND alias = ? "
+                               "RETURNING suite",
+                               k));
+      if (old.empty()) {
+        return NotFound("alias '" + alias + "' of " + name + " is not protected");
+      }
+      return Record(name, 0, "protection", alias, old[0].Text(0), "", user_id, NowMs());
+    });
+  }
+
+  Result<std::vector<AliasProtection>> Protections(const std::string& name) override {
+    PLINTH_RETURN_IF_ERROR(CheckModel(name));
+    Value k[] = {name};
+    PLINTH_ASSIGN_OR_RETURN(
+        auto rows, db_->Query("SELECT name, alias, suite, suite_sha256, approvals, user_id, time "
+                              "FROM alias_protections WHERE name = ? ORDER BY alias",
+                              k));
+    std::vector<AliasProtection> out;
+    for (const Row& r : rows) {
+      out.push_back({r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Int(4), r.Text(5), r.Int(6)});
+    }
+    return out;
+  }
+
+  Status RecordGateRun(const GateRun& g) override {
+    PLINTH_ASSIGN_OR_RETURN(ModelVersion mv, GetModelVersion(g.name, std::to_string(g.version)));
+    if (g.suite.empty() || g.suite_sha256.size() != 64) {
+      return InvalidArgument("a gate run names its suite and the suite file's SHA-256");
+    }
+    return db_->Transaction([&]() -> Status {
+      PLINTH_ASSIGN_OR_RETURN(int64_t seq, NextSeq(g.name));
+      Value row[] = {g.name,   seq,      mv.version,    g.suite,   g.suite_sha256, g.passed ? 1 : 0,
+                     g.failed, g.run_id, g.data_sha256, g.user_id, NowMs()};
+      return db_->Exec(
+          "INSERT INTO gate_runs (name, seq, version, suite, suite_sha256, passed, failed, "
+          "run_id, data_sha256, user_id, time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          row);
+    });
+  }
+
+  Result<std::vector<GateRun>> GateRuns(const std::string& name,
+                                        const std::string& version) override {
+    PLINTH_ASSIGN_OR_RETURN(ModelVersion mv, GetModelVersion(name, version));
+    Value k[] = {name, mv.version};
+    PLINTH_ASSIGN_OR_RETURN(
+        auto rows,
+        db_->Query("SELECT name, version, suite, suite_sha256, passed, failed, run_id, "
+                   "data_sha256, user_id, time FROM gate_runs WHERE name = ? AND version = ? "
+                   "ORDER BY seq DESC",
+                   k));
+    std::vector<GateRun> out;
+    std::set<std::string> seen;
+    for (const Row& r : rows) {
+      if (seen.insert(r.Text(2)).second) {
+        out.push_back({r.Text(0), r.Int(1), r.Text(2), r.Text(3), r.Int(4) != 0, r.Text(5),
+                       r.Text(6), r.Text(7), r.Text(8), r.Int(9)});
+      }
+    }
+    return out;
+  }
+
+  Status Approve(const std::string& name, const std::string& version,
+                 const std::string& user_id) override {
+    PLINTH_ASSIGN_OR_RETURN(ModelVersion mv, GetModelVersion(name, version));
+    if (user_id.empty()) {
+      return InvalidArgument("an approval needs a user (USER is not set)");
+    }
+    return db_->Transaction([&]() -> Status {
+      const int64_t now = NowMs();
+      Value a[] = {name, mv.version, user_id, now};
+      PLINTH_ASSIGN_OR_RETURN(
+          auto added, db_->Query("INSERT INTO model_version_approvals (name, version, user_id, "
+                                 "time) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING 1",
+                                 a));
+      if (added.empty()) {
+        return Status::Ok();  // approved before: once per user
+      }
+      return Record(name, mv.version, "approval", "", "", user_id, user_id, now);
+    });
+  }
+
+  Result<std::vector<Approval>> Approvals(const std::string& name,
+                                          const std::string& version) override {
+    PLINTH_ASSIGN_OR_RETURN(ModelVersion mv, GetModelVersion(name, version));
+    Value k[] = {name, mv.version};
+    PLINTH_ASSIGN_OR_RETURN(
+        auto rows, db_->Query("SELECT name, version, user_id, time FROM model_version_approvals "
+                              "WHERE name = ? AND version = ? ORDER BY time, user_id",
+                              k));
+    std::vector<Approval> out;
+    for (const Row& r : rows) {
+      out.push_back({r.Text(0), r.Int(1), r.Text(2), r.Int(3)});
     }
     return out;
   }
@@ -580,10 +744,8 @@ class SqlRegistryStore : public RegistryStore {
     return Record(name, version, "stage", "", from, to, user_id, now);
   }
 
-  // Appends one alias or stage move to the history (within the caller's transaction).
-  Status Record(const std::string& name, int64_t version, const std::string& kind,
-                const std::string& key, const std::string& from, const std::string& to,
-                const std::string& user_id, int64_t now) {
+  // The model's next event number (within the caller's transaction).
+  Result<int64_t> NextSeq(const std::string& name) {
     Value k[] = {name};
     PLINTH_ASSIGN_OR_RETURN(
         auto seq, db_->Query("UPDATE registered_models SET event_seq = event_seq + 1 WHERE name = "
@@ -592,11 +754,91 @@ class SqlRegistryStore : public RegistryStore {
     if (seq.empty()) {
       return ModelNotFound(name);
     }
-    Value row[] = {name, seq[0].Int(0), version, kind, key, from, to, user_id, now};
+    return seq[0].Int(0);
+  }
+
+  // Appends one alias or stage move to the history (within the caller's transaction).
+  Status Record(const std::string& name, int64_t version, const std::string& kind,
+                const std::string& key, const std::string& from, const std::string& to,
+                const std::string& user_id, int64_t now, const std::string& reason = "") {
+    PLINTH_ASSIGN_OR_RETURN(int64_t seq, NextSeq(name));
+    Value row[] = {name, seq, version, kind, key, from, to, user_id, now, reason};
     return db_->Exec(
         "INSERT INTO registry_events (name, seq, version, kind, key, from_value, to_value, "
-        "user_id, time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "user_id, time, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         row);
+  }
+
+  Status MoveAlias(const std::string& name, const std::string& alias, const std::string& version,
+                   const std::string& user_id, bool force, const std::string& reason) {
+    PLINTH_RETURN_IF_ERROR(ValidateAlias(alias));
+    PLINTH_ASSIGN_OR_RETURN(ModelVersion mv, GetModelVersion(name, version));
+    return db_->Transaction([&]() -> Status {
+      if (!force) {
+        PLINTH_RETURN_IF_ERROR(CheckProtection(name, alias, mv.version));
+      }
+      Value k[] = {name, alias};
+      PLINTH_ASSIGN_OR_RETURN(
+          auto old, db_->Query("SELECT version FROM registered_model_aliases WHERE name = ? AND "
+                               "alias = ?",
+                               k));
+      std::string from = old.empty() ? "" : std::to_string(old[0].Int(0));
+      Value a[] = {name, alias, mv.version};
+      PLINTH_RETURN_IF_ERROR(db_->Exec(
+          "INSERT INTO registered_model_aliases (name, alias, version) VALUES (?, ?, ?) ON "
+          "CONFLICT (name, alias) DO UPDATE SET version = excluded.version",
+          a));
+      return Record(name, mv.version, "alias", alias, from, std::to_string(mv.version), user_id,
+                    NowMs(), reason);
+    });
+  }
+
+  // Ok unless `alias` of `name` is protected and `version` lacks what the protection asks
+  // (within the caller's transaction): kFailedPrecondition saying what is missing.
+  Status CheckProtection(const std::string& name, const std::string& alias, int64_t version) {
+    Value k[] = {name, alias};
+    PLINTH_ASSIGN_OR_RETURN(
+        auto rows, db_->Query("SELECT suite, suite_sha256, approvals FROM alias_protections "
+                              "WHERE name = ? AND alias = ?",
+                              k));
+    if (rows.empty()) {
+      return Status::Ok();
+    }
+    const std::string suite = rows[0].Text(0);
+    const std::string digest = rows[0].Text(1);
+    const int64_t needed = rows[0].Int(2);
+    const std::string v = std::to_string(version);
+    const std::string what = "alias '" + alias + "' of " + name + " is protected by the gates '" +
+                             suite + "': version " + v + " ";
+    Value g[] = {name, version, suite};
+    PLINTH_ASSIGN_OR_RETURN(
+        auto runs, db_->Query("SELECT passed, suite_sha256, failed FROM gate_runs WHERE name = ? "
+                              "AND version = ? AND suite = ? ORDER BY seq DESC LIMIT 1",
+                              g));
+    if (runs.empty()) {
+      return FailedPrecondition(what + "has not run them (plinth models test models:/" + name +
+                                "/" + v + " --gates FILE)");
+    }
+    if (runs[0].Text(1) != digest) {
+      return FailedPrecondition(what +
+                                "ran another version of the gates file; run plinth "
+                                "models test again");
+    }
+    if (runs[0].Int(0) == 0) {
+      return FailedPrecondition(what + "failed them (" + runs[0].Text(2) + ")");
+    }
+    Value a[] = {name, version};
+    PLINTH_ASSIGN_OR_RETURN(auto approvals,
+                            db_->Query("SELECT COUNT(*) FROM model_version_approvals WHERE name "
+                                       "= ? AND version = ?",
+                                       a));
+    const int64_t have = approvals.empty() ? 0 : approvals[0].Int(0);
+    if (have < needed) {
+      return FailedPrecondition(what + "has " + std::to_string(have) + " of " +
+                                std::to_string(needed) + " approvals (plinth models approve " +
+                                name + " " + v + ")");
+    }
+    return Status::Ok();
   }
 
   Status UpsertModelTag(const std::string& name, const Tag& t) {
@@ -709,6 +951,37 @@ class SqlRegistryStore : public RegistryStore {
 };
 
 }  // namespace
+
+// Stores without protections (the REST client: the server's store enforces them).
+namespace {
+Status ProtectionsHere() {
+  return Unimplemented(
+      "protected aliases, gate runs and approvals are kept by the store itself (sqlite:/// or "
+      "postgresql://), not through a tracking server");
+}
+}  // namespace
+
+Status RegistryStore::ProtectAlias(const AliasProtection&) { return ProtectionsHere(); }
+Status RegistryStore::UnprotectAlias(const std::string&, const std::string&, const std::string&) {
+  return ProtectionsHere();
+}
+Result<std::vector<AliasProtection>> RegistryStore::Protections(const std::string&) {
+  return ProtectionsHere();
+}
+Status RegistryStore::RecordGateRun(const GateRun&) { return ProtectionsHere(); }
+Result<std::vector<GateRun>> RegistryStore::GateRuns(const std::string&, const std::string&) {
+  return ProtectionsHere();
+}
+Status RegistryStore::Approve(const std::string&, const std::string&, const std::string&) {
+  return ProtectionsHere();
+}
+Result<std::vector<Approval>> RegistryStore::Approvals(const std::string&, const std::string&) {
+  return ProtectionsHere();
+}
+Status RegistryStore::ForceAlias(const std::string&, const std::string&, const std::string&,
+                                 const std::string&, const std::string&) {
+  return ProtectionsHere();
+}
 
 Result<std::unique_ptr<RegistryStore>> OpenRegistryStore(std::unique_ptr<store::Database> db,
                                                          const core::Clock& clock) {

@@ -23,6 +23,23 @@ from plinth_procs import (adult_test_rows, Checks, free_port, mlflow_client_env,
 
 check = Checks("gates")
 
+MLFLOW_ALIAS = r"""
+import json, sys
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+c = MlflowClient(sys.argv[1])
+out = {}
+for what, call in [("alias 2", lambda: c.set_registered_model_alias("adult-income", "production", "2")),
+                   ("stage 2", lambda: c.transition_model_version_stage("adult-income", "2", "Production")),
+                   ("stage 1", lambda: c.transition_model_version_stage("adult-income", "1", "Production"))]:
+    try:
+        call()
+        out[what] = "ok"
+    except MlflowException as e:
+        out[what] = e.message  # "INVALID_STATE: ..."
+print(json.dumps(out))
+"""
+
 MLFLOW_VALIDATE = r"""
 import json, sys
 from mlflow.models import MetricThreshold
@@ -46,8 +63,9 @@ def main():
     with tempfile.TemporaryDirectory() as work:
         path = lambda *p: os.path.join(work, *p)  # noqa: E731
 
-        def run(*args):
-            return subprocess.run([plinth, *args], cwd=work, capture_output=True, text=True)
+        def run(*args, user="ci"):
+            return subprocess.run([plinth, *args], cwd=work, capture_output=True, text=True,
+                                  env=dict(os.environ, USER=user))
 
         train_adult_project(plinth, datasets, work, epochs=30)
         test = adult_test_rows(datasets)
@@ -179,6 +197,69 @@ output: weak
         for v, g in zip(verdicts, compare["gates"]):
             check(v == g["passed"], f"{g['name']}: plinth {g['passed']}, MLflow {v}: {g}")
         check(sum(verdicts) >= 3 and not all(verdicts), f"both outcomes exercised: {verdicts}")
+
+        # A protected production alias: a version must pass the gates 'release' (this file) and
+        # have one approval; the store refuses every client otherwise, MLflow's too.
+        run("models", "alias", "adult-income", "production", "--delete")
+        r = run("models", "protect", "adult-income", "production", "--gates", "gates.yaml",
+                "--approvals", "1")
+        check(r.returncode == 0 and "is protected" in r.stdout, f"protect: {r.stderr}")
+        r = run("models", "alias", "adult-income", "production", "1")
+        check(r.returncode == 2 and r.stderr.strip() == "plinth: error: alias 'production' of "
+              "adult-income is protected by the gates 'release': version 1 has 0 of 1 approvals "
+              "(plinth models approve adult-income 1)", f"no approval: {r.stderr}")
+        r = run("models", "approve", "adult-income", "1", user="ana")
+        check(r.returncode == 0 and "approved by ana" in r.stdout, f"approve: {r.stderr}")
+        r = run("models", "alias", "adult-income", "production", "1")
+        check(r.returncode == 0, f"passed and approved: {r.stderr}")
+        run("models", "approve", "adult-income", "2", user="ana")
+        r = run("models", "alias", "adult-income", "production", "2")
+        check(r.returncode == 2 and "version 2 has not run them (plinth models test "
+              "models:/adult-income/2 --gates FILE)" in r.stderr, f"not tested: {r.stderr}")
+        r = run("models", "test", "models:/adult-income/2", "--gates", "gates.yaml", "-q")
+        check(r.returncode == 1, f"the weak model fails release: {r.returncode} {r.stderr}")
+        r = run("models", "alias", "adult-income", "production", "2")
+        check(r.returncode == 2 and "version 2 failed them (log_loss, f1 vs production)" in
+              r.stderr, f"failed: {r.stderr}")
+        port = free_port()
+        server = start_server([plinth, "server", "--port", str(port)], port, cwd=work,
+                              stderr=subprocess.DEVNULL)
+        client = subprocess.run(["/usr/bin/python3", "-c", MLFLOW_ALIAS,
+                                 f"http://127.0.0.1:{port}"], capture_output=True, text=True,
+                                env=mlflow_client_env(shared, "mlflow", work))
+        server.terminate()
+        server.wait(timeout=10)
+        answers = json.loads(client.stdout) if client.returncode == 0 else {}
+        for what in ("alias 2", "stage 2"):
+            check(answers.get(what, "").startswith("INVALID_STATE: alias 'production' of "
+                                                    "adult-income is protected by the gates "
+                                                    "'release': version 2 failed them"),
+                  f"MLflow client, {what}: {answers.get(what)} {client.stderr[-500:]}")
+        check(answers.get("stage 1") == "ok", f"MLflow client, stage 1: {answers}")
+        r = run("models", "alias", "adult-income", "production", "--delete")
+        check(r.returncode == 2 and "is protected: plinth models unprotect adult-income "
+              "production first" in r.stderr, f"delete: {r.stderr}")
+        r = run("models", "alias", "adult-income", "production", "2", "--force", "--reason",
+                "hotfix 42")
+        check(r.returncode == 0, f"forced: {r.stderr}")
+        history = json.loads(run("models", "history", "adult-income", "--json").stdout)
+        check({"kind": "alias", "key": "production", "from": "1", "to": "2",
+               "reason": "hotfix 42"}.items() <= history[-1].items() and
+              any(e["kind"] == "approval" and e["version"] == 1 and e["user"] == "ana"
+                  for e in history) and
+              any(e["kind"] == "protection" for e in history), f"history: {history[-3:]}")
+        r = run("models", "alias", "adult-income", "production", "2", "--force")
+        check(r.returncode == 2 and "--reason" in r.stderr, f"force without reason: {r.stderr}")
+        # A changed gates file: version 1's run was of another file.
+        with open(path("gates.yaml"), "a") as f:
+            f.write("  - {output: {}}\n")
+        run("models", "protect", "adult-income", "production", "--gates", "gates.yaml")
+        r = run("models", "alias", "adult-income", "production", "1")
+        check(r.returncode == 2 and "ran another version of the gates file" in r.stderr,
+              f"changed suite: {r.stderr}")
+        r = run("models", "unprotect", "adult-income", "production")
+        r2 = run("models", "alias", "adult-income", "production", "1")
+        check(r.returncode == 0 and r2.returncode == 0, f"unprotected: {r.stderr} {r2.stderr}")
 
         # Latency through a running plinth serve.
         port = free_port()

@@ -44,7 +44,7 @@ TEST(PlinthEntityJson, EdgesAndEventsRoundTrip) {
   auto edge = LineageEdgeFromJson(ToJson(e));
   ASSERT_TRUE(edge.ok());
   EXPECT_EQ(*edge, e);
-  RegistryEvent ev{"churn", 3, "alias", "production", "2", "3", "ana", 1700000000001};
+  RegistryEvent ev{"churn", 3, "alias", "production", "2", "3", "ana", 1700000000001, "hotfix"};
   core::Json j = ToJson(ev);
   EXPECT_EQ(j["user"], "ana");
   auto back = RegistryEventFromJson(j);
@@ -54,6 +54,9 @@ TEST(PlinthEntityJson, EdgesAndEventsRoundTrip) {
   EXPECT_EQ(back->from, "2");
   EXPECT_EQ(back->user_id, "ana");
   EXPECT_EQ(back->time, 1700000000001);
+  EXPECT_EQ(back->reason, "hotfix");  // a forced move's reason survives the round trip
+  ev.reason.clear();
+  EXPECT_FALSE(ToJson(ev).contains("reason"));
   EXPECT_FALSE(LineageEdgeFromJson(core::Json{{"src_id", 5}}).ok());
 }
 

@@ -202,6 +202,69 @@ TEST_P(RegistryStoreTest, StagesAliasesAndTheirHistory) {
   EXPECT_EQ((*history)[7].from, "3");
 }
 
+TEST_P(RegistryStoreTest, ProtectedAliasesNeedPassedGatesAndApprovals) {
+  ASSERT_TRUE(store_->CreateRegisteredModel("churn", {}, "").ok());
+  NewVersion("churn");
+  NewVersion("churn");
+  ASSERT_TRUE(store_->SetAlias("churn", "production", "1", "ana").ok());
+  const std::string digest(64, 'a');
+  ASSERT_TRUE(store_->ProtectAlias({"churn", "production", "release", digest, 2, "ana", 0}).ok());
+  EXPECT_EQ(store_->ProtectAlias({"churn", "production", "release", "short", 0, "ana", 0}).code(),
+            StatusCode::kInvalidArgument);
+  auto refused = [&](const Status& s, const std::string& says) {
+    EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition) << s.ToString();
+    EXPECT_NE(s.message().find(says), std::string::npos) << s.message();
+  };
+  const std::string what = "alias 'production' of churn is protected by the gates 'release': ";
+  refused(store_->SetAlias("churn", "production", "2", "bob"), what + "version 2 has not run them");
+  // The stage of the same name is guarded too; other stages are not.
+  refused(store_->TransitionStage("churn", "2", "Production", false, "bob").status(),
+          what + "version 2 has not run them");
+  EXPECT_TRUE(store_->TransitionStage("churn", "2", "Staging", false, "bob").ok());
+  ASSERT_TRUE(store_
+                  ->RecordGateRun({"churn", 2, "release", digest, false, "accuracy, outputs",
+                                   "run1", "", "bob", 0})
+                  .ok());
+  refused(store_->SetAlias("churn", "production", "2", "bob"),
+          what + "version 2 failed them (accuracy, outputs)");
+  ASSERT_TRUE(store_
+                  ->RecordGateRun(
+                      {"churn", 2, "release", std::string(64, 'b'), true, "", "run2", "", "bob", 0})
+                  .ok());
+  refused(store_->SetAlias("churn", "production", "2", "bob"),
+          what + "version 2 ran another version of the gates file");
+  ASSERT_TRUE(
+      store_->RecordGateRun({"churn", 2, "release", digest, true, "", "run3", "", "bob", 0}).ok());
+  refused(store_->SetAlias("churn", "production", "2", "bob"),
+          what + "version 2 has 0 of 2 approvals (plinth models approve churn 2)");
+  ASSERT_TRUE(store_->Approve("churn", "2", "ana").ok());
+  ASSERT_TRUE(store_->Approve("churn", "2", "ana").ok());  // once per user
+  refused(store_->SetAlias("churn", "production", "2", "bob"), "has 1 of 2 approvals");
+  ASSERT_TRUE(store_->Approve("churn", "2", "carl").ok());
+  EXPECT_TRUE(store_->SetAlias("churn", "production", "2", "bob").ok());
+  EXPECT_EQ(store_->GetModelVersionByAlias("churn", "production")->version, 2);
+  // The last run of each suite counts, newest first.
+  auto runs = store_->GateRuns("churn", "2");
+  ASSERT_TRUE(runs.ok());
+  ASSERT_EQ(runs->size(), 1u);
+  EXPECT_EQ((*runs)[0].run_id, "run3");
+  EXPECT_EQ(store_->Approvals("churn", "2")->size(), 2u);
+  // A protected alias is not deleted, and is forced only with a reason.
+  refused(store_->DeleteAlias("churn", "production", "bob"), "plinth models unprotect");
+  EXPECT_EQ(store_->ForceAlias("churn", "production", "1", "bob", "").code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_TRUE(store_->ForceAlias("churn", "production", "1", "bob", "rollback").ok());
+  auto history = store_->History("churn");
+  ASSERT_TRUE(history.ok());
+  EXPECT_EQ(history->back().reason, "rollback");
+  EXPECT_EQ(history->back().from, "2");
+  EXPECT_EQ(store_->Protections("churn")->size(), 1u);
+  EXPECT_TRUE(store_->UnprotectAlias("churn", "production", "ana").ok());
+  EXPECT_EQ(store_->UnprotectAlias("churn", "production", "ana").code(), StatusCode::kNotFound);
+  EXPECT_TRUE(store_->SetAlias("churn", "production", "2", "bob").ok());
+  EXPECT_TRUE(store_->DeleteAlias("churn", "production", "bob").ok());
+}
+
 TEST_P(RegistryStoreTest, Search) {
   for (const char* name : {"fraud-a", "fraud-b", "churn"}) {
     ASSERT_TRUE(
