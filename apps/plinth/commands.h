@@ -103,8 +103,8 @@ void RegisterServer(CLI::App& app, Runner& run);
 void RegisterServe(CLI::App& app, Runner& run);
 void RegisterPredict(CLI::App& app, Runner& run);
 void RegisterTracking(CLI::App& app, Runner& run);  // experiments, runs, lineage
+// models ls|versions|alias|stage|history|protect|unprotect|approve
 void RegisterRegistry(CLI::App& models, Runner& run);
-void RegisterModelTest(CLI::App& models,
-                       Runner& run);  // models test  // models ls|versions|alias|stage|history
+void RegisterModelTest(CLI::App& models, Runner& run);  // models test
 
 }  // namespace plinth::cli

@@ -39,12 +39,16 @@ std::string RegisteredName(const tracking::ModelVersion& version, const ml::Pred
   return !version.name.empty() ? version.name : p.meta().name;
 }
 
-// Records the report: a run of the experiment "gates/<model>" holding the JSON and HTML,
-// the version's tags plinth.gates.<suite> (passed or failed) and plinth.gates.<suite>.run,
-// and a lineage edge from the version to the run. Returns the run id.
+// Records the report: a run of the experiment "gates/<model>" holding the JSON and HTML and a
+// lineage edge from the version to it; then the gate run the store keeps for protected
+// aliases (`effective`: gates::EffectiveDigest); then the version's tags plinth.gates.<suite>
+// (passed or failed) and plinth.gates.<suite>.run, for people and MLflow clients. Returns the
+// run id; `kept` says whether the store kept the gate run (a tracking server's store does not
+// take it from a client).
 Result<std::string> RecordGates(const gates::Report& report, const core::Json& json,
                                 const std::string& html, const tracking::ModelVersion& version,
-                                const std::string& data_sha256, const TrackingFlags& flags) {
+                                const std::string& data_sha256, const std::string& effective,
+                                const TrackingFlags& flags, bool& kept) {
   PLINTH_ASSIGN_OR_RETURN(TrackingContext ctx, OpenTracking(flags, true));
   const std::string v = std::to_string(version.version);
   PLINTH_ASSIGN_OR_RETURN(
@@ -53,6 +57,7 @@ Result<std::string> RecordGates(const gates::Report& report, const core::Json& j
                       "gates " + report.suite + " on version " + v,
                       {{"plinth.gates.suite", report.suite},
                        {"plinth.gates.suite_sha256", report.suite_digest},
+                       {"plinth.gates.effective_sha256", effective},
                        {"plinth.gates.model", version.name},
                        {"plinth.gates.model_version", v},
                        {"plinth.gates.result", report.passed() ? "passed" : "failed"},
@@ -67,26 +72,39 @@ Result<std::string> RecordGates(const gates::Report& report, const core::Json& j
   const int64_t end = core::SystemClock().NowMicros() / 1000;
   PLINTH_RETURN_IF_ERROR(
       ctx.tracking->UpdateRun(run_id, tracking::RunStatus::kFinished, end, "").status());
-  const std::string key = "plinth.gates." + report.suite;
-  PLINTH_RETURN_IF_ERROR(ctx.registry->SetModelVersionTag(
-      version.name, v, {key, report.passed() ? "passed" : "failed"}));
-  PLINTH_RETURN_IF_ERROR(ctx.registry->SetModelVersionTag(version.name, v, {key + ".run", run_id}));
-  // What protected aliases read (the tags are anyone's to edit). A tracking server's store
-  // keeps them itself: through it, the result is the tags and the run only.
   std::string failed;
   for (const gates::GateResult& g : report.results) {
     if (!g.passed) {
       failed += (failed.empty() ? "" : ", ") + g.name;
     }
   }
-  const char* user = std::getenv("USER");
-  Status kept = ctx.registry->RecordGateRun({version.name, version.version, report.suite,
-                                             report.suite_digest, report.passed(), failed, run_id,
-                                             data_sha256, user != nullptr ? user : "", 0});
-  if (!kept.ok() && kept.code() != StatusCode::kUnimplemented) {
-    return kept;
+  Status stored =
+      ctx.registry->RecordGateRun({version.name, version.version, report.suite, effective,
+                                   report.passed(), failed, run_id, data_sha256, AccountName(), 0});
+  if (!stored.ok() && stored.code() != StatusCode::kUnimplemented) {
+    return stored;
   }
+  kept = stored.ok();
+  const std::string key = "plinth.gates." + report.suite;
+  PLINTH_RETURN_IF_ERROR(ctx.registry->SetModelVersionTag(
+      version.name, v, {key, report.passed() ? "passed" : "failed"}));
+  PLINTH_RETURN_IF_ERROR(ctx.registry->SetModelVersionTag(version.name, v, {key + ".run", run_id}));
   return run_id;
+}
+
+// The version of `name` at `alias` to compare with: its bundle's folder, or "" when the model
+// is registered and no version holds the alias yet (nothing to beat). Any other failure (the
+// model not registered, a misspelt model, files missing) is an error.
+Result<std::string> BaselineDir(const std::string& name, const std::string& alias,
+                                const TrackingFlags& flags, tracking::ModelVersion& bv) {
+  PLINTH_ASSIGN_OR_RETURN(TrackingContext ctx, OpenTracking(flags, true));
+  PLINTH_RETURN_IF_ERROR(ctx.registry->GetRegisteredModel(name).status());
+  Result<tracking::ModelVersion> at = ctx.registry->GetModelVersionByAlias(name, alias);
+  if (!at.ok() && at.status().code() == StatusCode::kNotFound) {
+    return std::string();
+  }
+  PLINTH_RETURN_IF_ERROR(at.status());
+  return ResolveModel("models:/" + name + "/" + std::to_string(at->version), flags, &bv);
 }
 
 int RunTest(const TestFlags& f) {
@@ -130,13 +148,13 @@ int RunTest(const TestFlags& f) {
       continue;
     }
     tracking::ModelVersion bv;
-    Result<std::string> bdir = ResolveModel("models:/" + name + "@" + alias, f.tracking, &bv);
-    if (!bdir.ok() && bdir.status().code() == StatusCode::kNotFound) {
-      in.baselines[alias] = nullptr;  // nothing to beat yet
-      continue;
-    }
+    Result<std::string> bdir = BaselineDir(name, alias, f.tracking, bv);
     if (!bdir.ok()) {
       return ReportError(bdir.status().WithPrefix(g.where + ": baseline " + alias));
+    }
+    if (bdir->empty()) {
+      in.baselines[alias] = nullptr;  // nothing to beat yet
+      continue;
     }
     Result<std::unique_ptr<ml::Predictor>> b = ml::Predictor::Load(*bdir);
     if (!b.ok()) {
@@ -148,9 +166,7 @@ int RunTest(const TestFlags& f) {
   // The evaluation data: --data, else the file's data: (relative to it).
   std::string data_path = f.data;
   if (data_path.empty() && !suite->data.empty()) {
-    data_path = std::filesystem::path(suite->data).is_absolute()
-                    ? suite->data
-                    : (std::filesystem::path(in.base_dir) / suite->data).string();
+    data_path = gates::PathNear(in.base_dir, suite->data);
   }
   table::Table data;
   std::string data_sha256;
@@ -164,7 +180,10 @@ int RunTest(const TestFlags& f) {
       return ReportError(s);
     }
     Result<std::string> digest = core::Sha256File(data_path);
-    data_sha256 = digest.ok() ? *digest : "";
+    if (!digest.ok()) {
+      return ReportError(digest.status());
+    }
+    data_sha256 = *digest;
     in.data = &data;
     in.data_source = data_path;
   }
@@ -172,6 +191,10 @@ int RunTest(const TestFlags& f) {
       ReadReferenceSet(*dir, f.model, *in.candidate, table::CsvOptions());
   if (reference.ok()) {
     in.reference = &*reference;
+  }
+  Result<std::string> effective = gates::EffectiveDigest(*suite, in.base_dir, data_sha256, f.url);
+  if (!effective.ok()) {
+    return ReportError(effective.status().WithPrefix("--gates"));
   }
   Result<gates::Report> report = gates::RunGates(*suite, in);
   if (!f.quiet && terminal) {
@@ -198,7 +221,9 @@ int RunTest(const TestFlags& f) {
     std::fputs(gates::FormatReportText(*report).c_str(), stdout);
   }
   if (!f.no_record && version.version > 0) {
-    Result<std::string> run = RecordGates(*report, json, html, version, data_sha256, f.tracking);
+    bool kept = false;
+    Result<std::string> run =
+        RecordGates(*report, json, html, version, data_sha256, *effective, f.tracking, kept);
     if (!run.ok()) {
       return ReportError(run.status().WithPrefix("recording the gates' result"));
     }
@@ -206,6 +231,12 @@ int RunTest(const TestFlags& f) {
       std::printf("recorded on %s version %lld: tag plinth.gates.%s = %s (run %s)\n",
                   version.name.c_str(), static_cast<long long>(version.version),
                   report->suite.c_str(), report->passed() ? "passed" : "failed", run->c_str());
+    }
+    if (!kept) {
+      std::fprintf(stderr,
+                   "plinth models test: note: the store is a tracking server, which keeps gate "
+                   "runs for protected aliases only from plinth models test run where the store "
+                   "is; this run does not count for them\n");
     }
   }
   return report->passed() ? kExitOk : kExitCheckFailed;

@@ -3,15 +3,14 @@
 // plinth models ls|versions|alias|stage|history|protect|unprotect|approve
 // plinth lineage ID
 // Tables on a terminal, --json for scripts; the store as tracking_context.h finds it.
-#include <pwd.h>
-#include <unistd.h>
-
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <set>
 
 #include "commands.h"
 #include "core/clock.h"
+#include "core/hash.h"
 #include "core/json.h"
 #include "core/text_table.h"
 #include "gates/suite.h"
@@ -92,16 +91,6 @@ struct ModelFlags : TrackingFlags {
   std::string gates;  // protect: the gates file
   int64_t approvals = 0;
 };
-
-// Who acts: $USER, else the account's name.
-std::string User() {
-  const char* user = std::getenv("USER");
-  if (user != nullptr && *user != '\0') {
-    return user;
-  }
-  const passwd* pw = ::getpwuid(::getuid());
-  return pw != nullptr && pw->pw_name != nullptr ? pw->pw_name : "";
-}
 
 int ExperimentsLs(const ExperimentFlags& f) {
   return WithStore(f, [&](TrackingContext& ctx) -> Result<int> {
@@ -381,8 +370,17 @@ int ModelsProtect(const ModelFlags& f) {
           "must pass");
     }
     PLINTH_ASSIGN_OR_RETURN(gates::Suite suite, gates::LoadSuite(f.gates));
+    // What a run must have judged: this file, its quality suites, its data (plinth models
+    // test --data or --url elsewhere is another run, which does not count).
+    const std::string base_dir = std::filesystem::path(f.gates).parent_path().string();
+    std::string data_sha256;
+    if (!suite.data.empty()) {
+      PLINTH_ASSIGN_OR_RETURN(data_sha256, core::Sha256File(gates::PathNear(base_dir, suite.data)));
+    }
+    PLINTH_ASSIGN_OR_RETURN(std::string digest,
+                            gates::EffectiveDigest(suite, base_dir, data_sha256, ""));
     PLINTH_RETURN_IF_ERROR(ctx.registry->ProtectAlias(
-        {f.name, f.alias, suite.name, suite.digest, f.approvals, User(), 0}));
+        {f.name, f.alias, suite.name, digest, f.approvals, AccountName(), 0}));
     return Print(
         f,
         Json{{"name", f.name},
@@ -399,7 +397,7 @@ int ModelsProtect(const ModelFlags& f) {
 
 int ModelsUnprotect(const ModelFlags& f) {
   return WithStore(f, [&](TrackingContext& ctx) -> Result<int> {
-    PLINTH_RETURN_IF_ERROR(ctx.registry->UnprotectAlias(f.name, f.alias, User()));
+    PLINTH_RETURN_IF_ERROR(ctx.registry->UnprotectAlias(f.name, f.alias, AccountName()));
     return Print(f, Json{{"name", f.name}, {"alias", f.alias}, {"protected", false}},
                  f.name + "@" + f.alias + " is no longer protected\n");
   });
@@ -407,7 +405,7 @@ int ModelsUnprotect(const ModelFlags& f) {
 
 int ModelsApprove(const ModelFlags& f) {
   return WithStore(f, [&](TrackingContext& ctx) -> Result<int> {
-    PLINTH_RETURN_IF_ERROR(ctx.registry->Approve(f.name, f.version, User()));
+    PLINTH_RETURN_IF_ERROR(ctx.registry->Approve(f.name, f.version, AccountName()));
     PLINTH_ASSIGN_OR_RETURN(auto all, ctx.registry->Approvals(f.name, f.version));
     Json users = Json::array();
     std::string names;

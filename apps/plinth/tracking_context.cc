@@ -1,5 +1,8 @@
 #include "tracking_context.h"
 
+#include <pwd.h>
+#include <unistd.h>
+
 #include "data/project.h"
 #include "tracking/client.h"
 #include "tracking/model_uri.h"
@@ -58,6 +61,11 @@ Result<tracking::Run> CreateRecordRun(tracking::TrackingStore& store, const std:
   nr.run_name = run_name;
   nr.tags = std::move(tags);
   return store.CreateRun(nr);
+}
+
+std::string AccountName() {
+  const passwd* pw = ::getpwuid(::getuid());
+  return pw != nullptr && pw->pw_name != nullptr ? pw->pw_name : std::to_string(::getuid());
 }
 
 }  // namespace plinth::cli

@@ -31,6 +31,10 @@ Result<TrackingContext> OpenTracking(const TrackingFlags& flags, bool required);
 Result<std::string> ResolveModel(const std::string& model, const TrackingFlags& flags,
                                  tracking::ModelVersion* version = nullptr);
 
+// The operating system account running the command (not $USER, which anyone can set): who
+// approves a version and who ran its gates.
+std::string AccountName();
+
 // A finished-later run recording a report: in `experiment` (created when absent), named
 // `run_name`, by $USER, with `tags`.
 Result<tracking::Run> CreateRecordRun(tracking::TrackingStore& store, const std::string& experiment,

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <thread>
 
 #include "core/clock.h"
@@ -203,6 +204,10 @@ Verdict Judge(const MetricGate& mg, double candidate, std::optional<double> base
 // The metric's value in `metrics`, or an error naming those there are.
 Result<double> MetricValue(const core::Json& metrics, const std::string& metric,
                            const std::string& what) {
+  if (metrics.contains(metric) && metrics[metric].is_null()) {
+    return FailedPrecondition("metric '" + metric + "' is undefined for " + what +
+                              " on these rows (e.g. roc_auc where one class alone is present)");
+  }
   if (!metrics.contains(metric) || !metrics[metric].is_number()) {
     std::string there;
     for (const auto& [k, v] : metrics.items()) {
@@ -226,9 +231,12 @@ Result<GateResult> Runner::Metric(const Gate& g) {
   if (!mg.baseline.empty()) {
     auto it = in_.baselines.find(mg.baseline);
     if (it == in_.baselines.end() || !it->second) {
-      // No version holds the alias yet: the first model to be promoted has nothing to beat,
-      // as MLflow skips the comparison without a baseline model.
+      // No version holds the alias yet (the model is registered: the caller checked): the
+      // first model to be promoted has nothing to beat. (MLflow refuses comparison
+      // thresholds without a baseline model; a gate that could never pass before the first
+      // promotion would make protected aliases unusable.) Reported as skipped.
       r.detail = "no version is " + mg.baseline + " yet: the comparison is skipped";
+      r.values["skipped"] = true;
     } else {
       const std::string what =
           in_.baseline_names.count(mg.baseline) ? in_.baseline_names.at(mg.baseline) : mg.baseline;
@@ -312,7 +320,15 @@ Result<GateResult> Runner::Sliced(const Gate& g) {
     const table::Table part = table::TakeRows(data, rows);
     PLINTH_ASSIGN_OR_RETURN(
         core::Json m, train::Evaluate(*in_.candidate, part, in_.data_source + " (" + name + ")"));
-    PLINTH_ASSIGN_OR_RETURN(double value, MetricValue(m, mg.metric, in_.candidate_name));
+    Result<double> got = MetricValue(m, mg.metric, in_.candidate_name);
+    if (!got.ok() && got.status().code() == StatusCode::kFailedPrecondition) {
+      s["judged"] = false;  // undefined on this slice (one class alone)
+      s["why"] = got.status().message();
+      per.push_back(std::move(s));
+      continue;
+    }
+    PLINTH_RETURN_IF_ERROR(got.status());
+    const double value = *got;
     const Verdict v = Judge(mg, value, std::nullopt);
     ++judged;
     s["judged"] = true;
@@ -331,7 +347,9 @@ Result<GateResult> Runner::Sliced(const Gate& g) {
   }
   if (judged == 0) {
     return InvalidArgument("no slice has " + std::to_string(mg.min_rows) +
-                           " rows (min_rows); nothing to judge");
+                           " rows (min_rows) and a "
+                           "defined " +
+                           mg.metric + "; nothing to judge");
   }
   r.observed = Num(*worst) + " (" + worst_name + ")";
   r.detail = std::to_string(judged) + " of " + std::to_string(slices.size()) +
@@ -400,20 +418,32 @@ Result<table::Table> WithValue(const table::Table& t, const std::string& name,
     for (int64_t i = 0; i < n; ++i) {
       c.AppendString(value);
     }
+  } else if (col->type() == table::DataType::kBool) {
+    if (value != "true" && value != "false") {
+      return InvalidArgument("value \"" + value + "\" of column \"" + name +
+                             "\": expected true or false");
+    }
+    for (int64_t i = 0; i < n; ++i) {
+      c.AppendBool(value == "true");
+    }
+  } else if (col->type() == table::DataType::kTimestamp) {
+    return InvalidArgument("column \"" + name +
+                           "\" holds timestamps: invariance is judged on "
+                           "categories and numbers");
   } else {
     char* end = nullptr;
     const double v = std::strtod(value.c_str(), &end);
-    if (value.empty() || end != value.c_str() + value.size() || !std::isfinite(v)) {
-      return InvalidArgument("value \"" + value + "\" of column \"" + name +
-                             "\": expected a number");
+    const bool integral = col->type() == table::DataType::kInt64;
+    if (value.empty() || end != value.c_str() + value.size() || !std::isfinite(v) ||
+        (integral && (v != std::floor(v) || std::abs(v) > 9e15))) {
+      return InvalidArgument("value \"" + value + "\" of column \"" + name + "\": expected " +
+                             (integral ? "a whole number" : "a number"));
     }
     for (int64_t i = 0; i < n; ++i) {
-      if (col->type() == table::DataType::kFloat64) {
-        c.AppendDouble(v);
-      } else if (col->type() == table::DataType::kBool) {
-        c.AppendBool(v != 0);
-      } else {
+      if (integral) {
         c.AppendInt(static_cast<int64_t>(v));
+      } else {
+        c.AppendDouble(v);
       }
     }
   }
@@ -447,12 +477,12 @@ Result<GateResult> Runner::Invariance(const Gate& g) {
       values.push_back(by[i].second);
     }
   }
-  PLINTH_ASSIGN_OR_RETURN(std::vector<double> base, Scores(g, rows, ""));
+  PLINTH_ASSIGN_OR_RETURN(std::vector<double> base, Scores(g, rows, v.label));
   std::vector<char> violated(base.size(), 0);
   double max_change = 0;
   for (const std::string& value : values) {
     PLINTH_ASSIGN_OR_RETURN(table::Table changed, WithValue(rows, v.column, value));
-    PLINTH_ASSIGN_OR_RETURN(std::vector<double> s, Scores(g, changed, ""));
+    PLINTH_ASSIGN_OR_RETURN(std::vector<double> s, Scores(g, changed, v.label));
     for (size_t i = 0; i < base.size(); ++i) {
       const double d = std::abs(s[i] - base[i]);
       max_change = std::max(max_change, d);
@@ -588,10 +618,8 @@ Result<GateResult> Runner::Quality(const Gate& g) {
         "a quality gate runs on evaluation data (--data, or data: in the "
         "gates file)");
   }
-  const std::filesystem::path path = std::filesystem::path(g.quality.suite).is_absolute()
-                                         ? std::filesystem::path(g.quality.suite)
-                                         : std::filesystem::path(in_.base_dir) / g.quality.suite;
-  PLINTH_ASSIGN_OR_RETURN(quality::Suite checks, quality::LoadSuite(path.string()));
+  PLINTH_ASSIGN_OR_RETURN(quality::Suite checks,
+                          quality::LoadSuite(PathNear(in_.base_dir, g.quality.suite)));
   quality::ValidationReport v = quality::RunSuite(checks, *in_.data);
   GateResult r;
   r.passed = v.success();
@@ -656,8 +684,10 @@ std::vector<std::string> Bodies(const table::Table& rows, const ml::Predictor& p
         const table::Column* c = rows.ColumnByName(f.name);
         if (c == nullptr || c->IsNull(i)) {
           row[f.name] = nullptr;
-        } else if (c->type() == table::DataType::kString) {
-          row[f.name] = std::string(c->GetString(i));
+        } else if (c->type() == table::DataType::kString ||
+                   c->type() == table::DataType::kTimestamp) {
+          row[f.name] = c->type() == table::DataType::kString ? std::string(c->GetString(i))
+                                                              : c->FormatValue(i);
         } else if (c->type() == table::DataType::kBool) {
           row[f.name] = c->GetDouble(i) != 0;
         } else {
@@ -704,12 +734,26 @@ Result<GateResult> Runner::Latency(const Gate& g) {
     running = std::thread([s = server.get()] { s->Run(false); });
     base = "http://127.0.0.1:" + std::to_string(server->port());
   }
-  auto stop = [&] {
-    if (server) {
-      server->Stop();
-      running.join();
+  // Stopped and joined on every way out (an exception included: a joinable thread destroyed
+  // ends the process).
+  class Stopper {
+   public:
+    Stopper(http::Server* server, std::thread* running) : server_(server), running_(running) {}
+    Stopper(const Stopper&) = delete;
+    Stopper& operator=(const Stopper&) = delete;
+    ~Stopper() {
+      if (server_ != nullptr && running_->joinable()) {
+        server_->Stop();
+        running_->join();
+      }
     }
+
+   private:
+    http::Server* server_;
+    std::thread* running_;
   };
+  std::optional<Stopper> stopper(std::in_place, server.get(), &running);
+  auto stop = [&] { stopper.reset(); };
   http::Client client(base, 30);
   std::vector<double> ms;
   ms.reserve(static_cast<size_t>(l.requests));

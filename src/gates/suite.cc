@@ -1,5 +1,6 @@
 #include "gates/suite.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <limits>
@@ -93,6 +94,11 @@ Result<Gate> GateParser::Parse() const {
   Gate g;
   g.where = where_;
   PLINTH_RETURN_IF_ERROR(Optional(node_, "name", "a name", g.name));
+  if (g.name.size() > 200 || std::any_of(g.name.begin(), g.name.end(), [](char c) {
+        return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+      })) {
+    return Error(node_["name"], "key 'name': expected up to 200 characters on one line");
+  }
   const std::vector<std::pair<std::string_view, Gate::Kind>> kinds = {
       {"metric", Gate::Kind::kMetric},
       {"latency", Gate::Kind::kLatency},
@@ -229,6 +235,9 @@ Status GateParser::Metric(Gate& g) const {
   }
   double min_rows = static_cast<double>(mg.min_rows);
   PLINTH_RETURN_IF_ERROR(Number(node_, "min_rows", 1, 1e9, "a row count >= 1", min_rows));
+  if (min_rows != std::floor(min_rows)) {
+    return Error(node_["min_rows"], "key 'min_rows': expected a whole number of rows");
+  }
   mg.min_rows = static_cast<int64_t>(min_rows);
   if (g.name.empty()) {
     g.name = mg.metric;
@@ -256,6 +265,9 @@ Status GateParser::Latency(const YAML::Node& m, Gate& g) const {
   PLINTH_RETURN_IF_ERROR(Number(m, "p99_ms", 0, 1e7, "milliseconds >= 0", l.p99_ms));
   if (!l.p50_ms && !l.p99_ms) {
     return Error(m, "latency: expected p50_ms or p99_ms");
+  }
+  if (batch != std::floor(batch) || requests != std::floor(requests)) {
+    return Error(m, "latency: batch and requests are whole numbers");
   }
   l.batch = static_cast<int>(batch);
   l.requests = static_cast<int>(requests);
@@ -300,6 +312,7 @@ Status GateParser::Invariance(const YAML::Node& m, Gate& g) const {
       v.values.push_back(text);
     }
   }
+  PLINTH_RETURN_IF_ERROR(Optional(m, "label", "a class label", v.label));
   PLINTH_RETURN_IF_ERROR(Number(m, "max_change", 0, kInf, "a number >= 0", v.max_change));
   PLINTH_RETURN_IF_ERROR(
       Number(m, "max_violations", 0, 1, "a share within [0, 1]", v.max_violations));
@@ -314,7 +327,7 @@ Status GateParser::Directional(const YAML::Node& m, Gate& g) const {
   DirectionalGate& d = g.directional;
   PLINTH_ASSIGN_OR_RETURN(d.column,
                           core::YamlMember<std::string>(m, "column", source_, "a column name"));
-  PLINTH_RETURN_IF_ERROR(Number(m, "increase", -kInf, kInf, "a number", d.increase));
+  PLINTH_RETURN_IF_ERROR(Number(m, "increase", -1e15, 1e15, "a number within +-1e15", d.increase));
   if (d.increase == 0) {
     return Error(m["increase"], "directional.increase: expected a change other than 0");
   }
@@ -334,6 +347,26 @@ Status GateParser::Directional(const YAML::Node& m, Gate& g) const {
 }
 
 }  // namespace
+
+std::string PathNear(const std::string& base_dir, const std::string& path) {
+  const std::filesystem::path p(path);
+  return p.is_absolute() ? path : (std::filesystem::path(base_dir) / p).string();
+}
+
+Result<std::string> EffectiveDigest(const Suite& suite, const std::string& base_dir,
+                                    const std::string& data_sha256, const std::string& url) {
+  std::string parts = "gates " + suite.digest + "\n";
+  for (const Gate& g : suite.gates) {
+    if (g.kind == Gate::Kind::kQuality) {
+      const std::string path = PathNear(base_dir, g.quality.suite);
+      PLINTH_ASSIGN_OR_RETURN(std::string text,
+                              core::ReadConfigFile(path, "a quality suite", 16 << 20));
+      parts += "quality " + g.quality.suite + " " + core::Sha256Hex(text) + "\n";
+    }
+  }
+  parts += "data " + data_sha256 + "\nurl " + url + "\n";
+  return core::Sha256Hex(parts);
+}
 
 std::optional<bool> GreaterIsBetter(std::string_view metric) {
   for (std::string_view m :
@@ -364,11 +397,11 @@ Result<Suite> ParseSuite(std::string_view text, std::string_view source) {
     const bool ok = !suite.name.empty() && suite.name.size() <= 64 &&
                     suite.name.find_first_not_of(
                         "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRS"
-                        "TUVWXYZ0123456789_.-") == std::string::npos;
+                        "TUVWXYZ0123456789_-") == std::string::npos;
     if (!ok) {
       return InvalidArgument(core::YamlWhere(root["suite"], source) +
-                             ": key 'suite': expected 1 to 64 letters, digits, '_', '.' or '-' "
-                             "(it names the tag plinth.gates.<suite>), got \"" +
+                             ": key 'suite': expected 1 to 64 letters, digits, '_' or '-' (it "
+                             "names the tag plinth.gates.<suite>), got \"" +
                              suite.name.substr(0, 64) + "\"");
     }
   }

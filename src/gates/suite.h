@@ -72,6 +72,7 @@ struct DriftGate {
 struct InvarianceGate {
   std::string column;
   std::vector<std::string> values;
+  std::string label;  // multiclass: whose probability (required there)
   double max_change = 0.05;
   double max_violations = 0;
 };
@@ -114,6 +115,16 @@ struct Suite {
 Result<Suite> ParseSuite(std::string_view text, std::string_view source);
 // Reads the suite at `path` (at most 1 MiB).
 Result<Suite> LoadSuite(const std::string& path);
+
+// `path` as the gates file names it: relative to the file's folder `base_dir`.
+std::string PathNear(const std::string& base_dir, const std::string& path);
+
+// The digest a protected alias pins and a gate run records: of the gates file's text, of the
+// quality suites it names (their bytes), of the evaluation data (`data_sha256`, "" when the
+// recorded metrics are judged) and of the endpoint latency was measured at (`url`, "" for
+// plinth serve's own request path). Two runs with the same digest judged the same things.
+Result<std::string> EffectiveDigest(const Suite& suite, const std::string& base_dir,
+                                    const std::string& data_sha256, const std::string& url);
 
 // Whether a larger value of `metric` is better: known for the metrics plinth evaluate
 // computes (accuracy, f1, ... true; log_loss, mae, rmse, mape false); nullopt otherwise.

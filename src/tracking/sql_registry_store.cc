@@ -281,6 +281,7 @@ class SqlRegistryStore : public RegistryStore {
                                                 const std::string& new_name) override {
     PLINTH_RETURN_IF_ERROR(ValidateNewModelName(new_name));
     PLINTH_RETURN_IF_ERROR(CheckModel(name));
+    PLINTH_RETURN_IF_ERROR(Unprotected(name, "renamed"));
     Value a[] = {new_name, NowMs(), name};
     Status s =
         db_->Exec("UPDATE registered_models SET name = ?, last_updated_time = ? WHERE name = ?", a);
@@ -302,6 +303,7 @@ class SqlRegistryStore : public RegistryStore {
 
   Status DeleteRegisteredModel(const std::string& name) override {
     PLINTH_RETURN_IF_ERROR(CheckModel(name));
+    PLINTH_RETURN_IF_ERROR(Unprotected(name, "deleted"));
     Value a[] = {name};
     return db_->Exec("DELETE FROM registered_models WHERE name = ?", a);
   }
@@ -471,6 +473,7 @@ class SqlRegistryStore : public RegistryStore {
         }
       }
       if (to == "Staging" || to == "Production") {
+        PLINTH_RETURN_IF_ERROR(LockModel(name));
         PLINTH_RETURN_IF_ERROR(CheckProtection(name, Lower(to), mv.version));
       }
       PLINTH_RETURN_IF_ERROR(MoveStage(name, mv.version, mv.current_stage, to, user_id, now));
@@ -485,6 +488,16 @@ class SqlRegistryStore : public RegistryStore {
     PLINTH_ASSIGN_OR_RETURN(ModelVersion mv, GetModelVersion(name, version));
     return db_->Transaction([&]() -> Status {
       Value a[] = {name, mv.version};
+      PLINTH_ASSIGN_OR_RETURN(
+          auto guarded,
+          db_->Query("SELECT a.alias FROM registered_model_aliases a JOIN alias_protections p ON "
+                     "p.name = a.name AND p.alias = a.alias WHERE a.name = ? AND a.version = ?",
+                     a));
+      if (!guarded.empty()) {
+        return FailedPrecondition("version " + std::to_string(mv.version) + " of " + name +
+                                  " holds the protected alias '" + guarded[0].Text(0) +
+                                  "': move the alias or unprotect it first");
+      }
       PLINTH_RETURN_IF_ERROR(
           db_->Exec("DELETE FROM registered_model_aliases WHERE name = ? AND version = ?", a));
       PLINTH_RETURN_IF_ERROR(
@@ -744,6 +757,28 @@ class SqlRegistryStore : public RegistryStore {
     return Record(name, version, "stage", "", from, to, user_id, now);
   }
 
+  // Takes the model's row lock for the rest of the caller's transaction (PostgreSQL: a
+  // protection, gate run or approval written meanwhile waits, as they all bump the row's
+  // event number; SQLite's transactions are serialized already).
+  Status LockModel(const std::string& name) {
+    Value k[] = {name};
+    return db_->Exec("UPDATE registered_models SET event_seq = event_seq WHERE name = ?", k);
+  }
+
+  // Ok unless `name` has protected aliases (which renaming or deleting would carry off).
+  Status Unprotected(const std::string& name, const std::string& what) {
+    Value k[] = {name};
+    PLINTH_ASSIGN_OR_RETURN(
+        auto rows,
+        db_->Query("SELECT alias FROM alias_protections WHERE name = ? ORDER BY alias", k));
+    if (!rows.empty()) {
+      return FailedPrecondition("registered model " + name + " has the protected alias '" +
+                                rows[0].Text(0) + "': it cannot be " + what +
+                                " until it is unprotected (plinth models unprotect)");
+    }
+    return Status::Ok();
+  }
+
   // The model's next event number (within the caller's transaction).
   Result<int64_t> NextSeq(const std::string& name) {
     Value k[] = {name};
@@ -775,6 +810,7 @@ class SqlRegistryStore : public RegistryStore {
     PLINTH_ASSIGN_OR_RETURN(ModelVersion mv, GetModelVersion(name, version));
     return db_->Transaction([&]() -> Status {
       if (!force) {
+        PLINTH_RETURN_IF_ERROR(LockModel(name));
         PLINTH_RETURN_IF_ERROR(CheckProtection(name, alias, mv.version));
       }
       Value k[] = {name, alias};
@@ -821,8 +857,9 @@ class SqlRegistryStore : public RegistryStore {
     }
     if (runs[0].Text(1) != digest) {
       return FailedPrecondition(what +
-                                "ran another version of the gates file; run plinth "
-                                "models test again");
+                                "ran other gates than the protection names (the gates file, its "
+                                "quality suites, its data or --url differ); run plinth models "
+                                "test again");
     }
     if (runs[0].Int(0) == 0) {
       return FailedPrecondition(what + "failed them (" + runs[0].Text(2) + ")");

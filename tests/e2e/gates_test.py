@@ -12,6 +12,7 @@ usage: gates_test.py PLINTH_BINARY DATASETS_DIR SHARED_DIR
 """
 import json
 import os
+import pwd
 import sqlite3
 import subprocess
 import sys
@@ -70,6 +71,7 @@ def main():
         train_adult_project(plinth, datasets, work, epochs=30)
         test = adult_test_rows(datasets)
         test.drop(columns=["fnlwgt"]).to_csv(path("eval.csv"), index=False)
+        test.drop(columns=["fnlwgt"]).head(3000).to_csv(path("eval_head.csv"), index=False)
         with open(path("checks.yaml"), "w") as f:
             f.write("name: eval\nchecks:\n  - completeness: {column: age, max_null_fraction: 0}\n"
                     "  - row_count: {min: 1000}\n")
@@ -129,6 +131,17 @@ gates:
         run_id = tag(1, "plinth.gates.release.run")
         lineage = run("lineage", f"adult-income/1", "--json")
         check(run_id is not None and run_id in lineage.stdout, f"lineage: {lineage.stdout[:300]}")
+
+        # A slice where the metric is undefined (one class alone) is listed, not judged.
+        with open(path("slices.yaml"), "w") as f:
+            f.write("gates:\n  - {metric: roc_auc, slice: {column: workclass}, min_rows: 1, "
+                    "threshold: 0.0}\n")
+        r = run("models", "test", "model", "--gates", "slices.yaml", "--data", "eval.csv",
+                "--json", "slices.json")
+        never = [s for s in json.load(open(path("slices.json")))["gates"][0]["values"]["slices"]
+                 if s["slice"] == "workclass=Never-worked"] if r.returncode == 0 else []
+        check(len(never) == 1 and never[0]["judged"] is False and
+              "undefined" in never[0].get("why", ""), f"one-class slice: {r.stderr} {never}")
 
         # A threshold the model misses: exit 1, the figure, the tag failed.
         with open(path("strict.yaml"), "w") as f:
@@ -208,11 +221,21 @@ output: weak
         check(r.returncode == 2 and r.stderr.strip() == "plinth: error: alias 'production' of "
               "adult-income is protected by the gates 'release': version 1 has 0 of 1 approvals "
               "(plinth models approve adult-income 1)", f"no approval: {r.stderr}")
-        r = run("models", "approve", "adult-income", "1", user="ana")
-        check(r.returncode == 0 and "approved by ana" in r.stdout, f"approve: {r.stderr}")
+        # Approvals are the operating system account's, whatever $USER says.
+        account = pwd.getpwuid(os.getuid()).pw_name
+        # A run on other data (or through --url) is another run: it does not count.
+        r = run("models", "test", "models:/adult-income/1", "--gates", "gates.yaml", "--data",
+                "eval_head.csv", "-q")
+        r = run("models", "alias", "adult-income", "production", "1")
+        check(r.returncode == 2 and "version 1 ran other gates than the protection names" in
+              r.stderr, f"--data elsewhere: {r.stderr}")
+        run("models", "test", "models:/adult-income/1", "--gates", "gates.yaml", "-q")
+        r = run("models", "approve", "adult-income", "1", user="somebody-else")
+        check(r.returncode == 0 and r.stdout.strip().endswith(f"approved by {account}"),
+              f"approve: {r.stdout} {r.stderr}")
         r = run("models", "alias", "adult-income", "production", "1")
         check(r.returncode == 0, f"passed and approved: {r.stderr}")
-        run("models", "approve", "adult-income", "2", user="ana")
+        run("models", "approve", "adult-income", "2")
         r = run("models", "alias", "adult-income", "production", "2")
         check(r.returncode == 2 and "version 2 has not run them (plinth models test "
               "models:/adult-income/2 --gates FILE)" in r.stderr, f"not tested: {r.stderr}")
@@ -245,7 +268,7 @@ output: weak
         history = json.loads(run("models", "history", "adult-income", "--json").stdout)
         check({"kind": "alias", "key": "production", "from": "1", "to": "2",
                "reason": "hotfix 42"}.items() <= history[-1].items() and
-              any(e["kind"] == "approval" and e["version"] == 1 and e["user"] == "ana"
+              any(e["kind"] == "approval" and e["version"] == 1 and e["user"] == account
                   for e in history) and
               any(e["kind"] == "protection" for e in history), f"history: {history[-3:]}")
         r = run("models", "alias", "adult-income", "production", "2", "--force")
@@ -255,7 +278,7 @@ output: weak
             f.write("  - {output: {}}\n")
         run("models", "protect", "adult-income", "production", "--gates", "gates.yaml")
         r = run("models", "alias", "adult-income", "production", "1")
-        check(r.returncode == 2 and "ran another version of the gates file" in r.stderr,
+        check(r.returncode == 2 and "ran other gates than the protection names" in r.stderr,
               f"changed suite: {r.stderr}")
         r = run("models", "unprotect", "adult-income", "production")
         r2 = run("models", "alias", "adult-income", "production", "1")

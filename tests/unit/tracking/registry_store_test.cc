@@ -232,7 +232,7 @@ TEST_P(RegistryStoreTest, ProtectedAliasesNeedPassedGatesAndApprovals) {
                       {"churn", 2, "release", std::string(64, 'b'), true, "", "run2", "", "bob", 0})
                   .ok());
   refused(store_->SetAlias("churn", "production", "2", "bob"),
-          what + "version 2 ran another version of the gates file");
+          what + "version 2 ran other gates than the protection names");
   ASSERT_TRUE(
       store_->RecordGateRun({"churn", 2, "release", digest, true, "", "run3", "", "bob", 0}).ok());
   refused(store_->SetAlias("churn", "production", "2", "bob"),
@@ -249,8 +249,14 @@ TEST_P(RegistryStoreTest, ProtectedAliasesNeedPassedGatesAndApprovals) {
   ASSERT_EQ(runs->size(), 1u);
   EXPECT_EQ((*runs)[0].run_id, "run3");
   EXPECT_EQ(store_->Approvals("churn", "2")->size(), 2u);
-  // A protected alias is not deleted, and is forced only with a reason.
+  // A protected alias is not deleted (nor carried off by deleting its version or renaming or
+  // deleting the model), and is forced only with a reason.
   refused(store_->DeleteAlias("churn", "production", "bob"), "plinth models unprotect");
+  refused(store_->DeleteModelVersion("churn", "2"),
+          "version 2 of churn holds the protected alias 'production'");
+  refused(store_->RenameRegisteredModel("churn", "churn2").status(),
+          "has the protected alias 'production': it cannot be renamed");
+  refused(store_->DeleteRegisteredModel("churn"), "it cannot be deleted");
   EXPECT_EQ(store_->ForceAlias("churn", "production", "1", "bob", "").code(),
             StatusCode::kInvalidArgument);
   EXPECT_TRUE(store_->ForceAlias("churn", "production", "1", "bob", "rollback").ok());
