@@ -11,7 +11,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 WORK="$HERE/out/project"
 rm -rf "$WORK" && mkdir -p "$WORK"
 cp -r "$HERE/data" "$HERE/scripts" "$HERE/checks.yaml" "$HERE/great_expectations_suite.json" \
-  "$HERE/plinth.yaml" "$HERE/train.yaml" "$HERE/monitoring.yaml" "$WORK/"
+  "$HERE/plinth.yaml" "$HERE/train.yaml" "$HERE/monitoring.yaml" "$HERE/gates.yaml" "$WORK/"
 cd "$WORK"
 mkdir -p bin && ln -sf "$PLINTH" bin/plinth && export PATH="$WORK/bin:$PATH"
 git init -q -b main . && git config user.email demo@plinth && git config user.name demo
@@ -41,6 +41,16 @@ plinth models versions adult-income
 plinth lineage adult-income/1
 plinth evaluate models:/adult-income@production data/adult_test.csv | head -4
 echo
+echo "== 6b. Protect production: a version must pass gates.yaml and be approved; a deliberately"
+echo "       weak model (one boosting round) fails its gates and production stays at version 1"
+plinth models protect adult-income production --gates gates.yaml --approvals 1
+plinth train train.yaml --set output=models/weak --set model.epochs=1 -q
+plinth models test models:/adult-income/2 --gates gates.yaml --html reports/gates-v2.html ||
+  echo "(exit $?: version 2 failed its gates)"
+plinth models approve adult-income 2
+plinth models alias adult-income production 2 ||
+  echo "(refused: production is still version $(plinth models alias adult-income production --json | grep -o '"version": *"[0-9]*"' | grep -o '[0-9]\+'))"
+echo
 echo "== 7. The pipeline: validation -> training -> evaluation -> deployment"
 plinth dag
 plinth run
@@ -49,7 +59,9 @@ echo "== 8. Nothing changed: nothing runs"
 plinth run | tail -7
 echo
 echo "== 9. Deployment, approved by hand (main branch only)"
-plinth run --approve model_deployment | grep "model_deployment"
+plinth run --approve model_deployment | grep -E "model_deployment|adult-income"
+plinth models alias adult-income production
+plinth models history adult-income | tail -4
 plinth metrics show
 echo
 echo
