@@ -712,6 +712,9 @@ Result<GateResult> Runner::Latency(const Gate& g) {
   std::unique_ptr<http::Server> server;
   std::thread running;
   std::string base = in_.url;
+  while (!base.empty() && base.back() == '/') {
+    base.pop_back();
+  }
   if (base.empty()) {
     auto served = std::make_shared<serving::ServedModel>();
     served->predictor = in_.candidate;
@@ -767,8 +770,12 @@ Result<GateResult> Runner::Latency(const Gate& g) {
     if (!answer.ok()) {
       failed = answer.status();
     } else if (answer->status != 200) {
+      std::string excerpt = answer->body.substr(0, 200);  // on one line
+      std::replace_if(
+          excerpt.begin(), excerpt.end(),
+          [](char c) { return static_cast<unsigned char>(c) < 0x20; }, ' ');
       failed = InvalidArgument(base + "/predict answered " + std::to_string(answer->status) + ": " +
-                               answer->body.substr(0, 200));
+                               excerpt);
     } else if (i >= warmup) {
       ms.push_back(static_cast<double>(took) / 1000.0);
       if (in_.progress && ms.size() % 200 == 0) {
