@@ -41,6 +41,14 @@ std::string Percent(double share) {
   return buf;
 }
 
+std::string JoinComma(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const std::string& p : parts) {
+    out += (out.empty() ? "" : ", ") + p;
+  }
+  return out;
+}
+
 std::string_view KindName(Gate::Kind k) {
   switch (k) {
     case Gate::Kind::kMetric:
@@ -76,6 +84,8 @@ class Runner {
   Result<GateResult> Invariance(const Gate& g);
   Result<GateResult> Directional(const Gate& g);
 
+  // The input column `name` of `rows` (the model must take it), or an error naming the rows.
+  Result<const table::Column*> InputColumn(const table::Table& rows, const std::string& name) const;
   // The metrics of `p` on the evaluation data, or recorded at training (cached by model).
   Result<core::Json> MetricsOf(const ml::Predictor& p, const std::string& what);
   // The rows the output, latency and expectation gates use: the evaluation data, else the
@@ -195,9 +205,7 @@ Verdict Judge(const MetricGate& mg, double candidate, std::optional<double> base
               mg.baseline + "'s " + Num(*baseline);
     }
   }
-  for (const std::string& e : expected) {
-    v.expected += (v.expected.empty() ? "" : ", ") + e;
-  }
+  v.expected = JoinComma(expected);
   return v;
 }
 
@@ -381,6 +389,16 @@ Result<table::Table> Runner::Rows(const Gate& g) const {
   return table::TakeRows(*t, first);
 }
 
+Result<const table::Column*> Runner::InputColumn(const table::Table& rows,
+                                                 const std::string& name) const {
+  const table::Column* col = rows.ColumnByName(name);
+  if (col == nullptr || !in_.candidate->input_schema().IndexOf(name)) {
+    return InvalidArgument("column \"" + name + "\" is not one of the model's inputs in " +
+                           (in_.data ? in_.data_source : std::string("the reference set")));
+  }
+  return col;
+}
+
 Result<std::vector<double>> Runner::Scores(const Gate& g, const table::Table& rows,
                                            const std::string& label) const {
   (void)g;
@@ -455,11 +473,7 @@ Result<table::Table> WithValue(const table::Table& t, const std::string& name,
 Result<GateResult> Runner::Invariance(const Gate& g) {
   const InvarianceGate& v = g.invariance;
   PLINTH_ASSIGN_OR_RETURN(table::Table rows, Rows(g));
-  const table::Column* col = rows.ColumnByName(v.column);
-  if (col == nullptr || !in_.candidate->input_schema().IndexOf(v.column)) {
-    return InvalidArgument("column \"" + v.column + "\" is not one of the model's inputs in " +
-                           (in_.data ? in_.data_source : std::string("the reference set")));
-  }
+  PLINTH_ASSIGN_OR_RETURN(const table::Column* col, InputColumn(rows, v.column));
   std::vector<std::string> values = v.values;
   if (values.empty()) {  // the 20 most frequent values the rows hold
     std::map<std::string, int64_t> counts;
@@ -508,11 +522,7 @@ Result<GateResult> Runner::Invariance(const Gate& g) {
 Result<GateResult> Runner::Directional(const Gate& g) {
   const DirectionalGate& d = g.directional;
   PLINTH_ASSIGN_OR_RETURN(table::Table rows, Rows(g));
-  const table::Column* col = rows.ColumnByName(d.column);
-  if (col == nullptr || !in_.candidate->input_schema().IndexOf(d.column)) {
-    return InvalidArgument("column \"" + d.column + "\" is not one of the model's inputs in " +
-                           (in_.data ? in_.data_source : std::string("the reference set")));
-  }
+  PLINTH_ASSIGN_OR_RETURN(const table::Column* col, InputColumn(rows, d.column));
   if (!table::IsNumeric(col->type())) {
     return InvalidArgument("column \"" + d.column + "\" is not numeric: nothing to increase");
   }
@@ -601,9 +611,7 @@ Result<GateResult> Runner::Output(const Gate& g) {
     expected.push_back("values in [" + (o.min ? Num(*o.min) : "-inf") + ", " +
                        (o.max ? Num(*o.max) : "inf") + "]");
   }
-  for (const std::string& e : expected) {
-    r.expected += (r.expected.empty() ? "" : ", ") + e;
-  }
+  r.expected = JoinComma(expected);
   for (size_t i = 1; i < problems.size(); ++i) {
     r.detail += (r.detail.empty() ? "" : "; ") + problems[i];
   }
@@ -797,9 +805,7 @@ Result<GateResult> Runner::Latency(const Gate& g) {
   if (l.p99_ms) {
     expected.push_back("p99 <= " + Num(*l.p99_ms) + " ms");
   }
-  for (const std::string& e : expected) {
-    r.expected += (r.expected.empty() ? "" : ", ") + e;
-  }
+  r.expected = JoinComma(expected);
   r.detail = std::to_string(l.requests) + " requests of " + std::to_string(l.batch) +
              " rows, one at a time, to " +
              (in_.url.empty() ? "plinth serve's request path on "
