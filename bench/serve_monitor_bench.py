@@ -6,7 +6,11 @@ by run so that both see the same moment of a shared, noisy machine. Per run: req
 second, p99, and the server's CPU time per request (from /proc, all its threads); the summary
 gives the medians over the rounds and their ratios.
 
-usage: serve_monitor_bench.py BUILD_DIR [--rounds 8] [--seconds 6] [--rows 1,100]
+With --same, both servers of each pair run without monitoring (an A/A run): how far the
+ratios of two identical servers wander on this machine, the floor under any figure the A/B
+run gives.
+
+usage: serve_monitor_bench.py BUILD_DIR [--rounds 8] [--seconds 6] [--rows 1,100] [--same]
 """
 import argparse
 import os
@@ -41,6 +45,7 @@ def main():
     p.add_argument("--rounds", type=int, default=8)
     p.add_argument("--seconds", type=int, default=6)
     p.add_argument("--rows", default="1,100")
+    p.add_argument("--same", action="store_true", help="A/A: both servers without monitoring")
     args = p.parse_args()
     plinth = os.path.join(args.build, "apps/plinth/plinth")
     datasets = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared",
@@ -57,13 +62,15 @@ def main():
     rows = rows.astype(object).where(rows.notna(), None)
     tick = os.sysconf("SC_CLK_TCK")
     configs = [("without", []), ("--monitor", ["--monitor", monitoring])]
+    if args.same:
+        configs = [("without", []), ("again", [])]
     for n in (int(x) for x in args.rows.split(",")):
         script = wrk_script(tmp, "adult", rows, n)
         results = {name: [] for name, _ in configs}
         for r in range(args.rounds):
             for name, extra in configs:
                 port = free_port()
-                log = os.path.join(tmp, f"log-{n}-{r}-{len(extra)}")
+                log = os.path.join(tmp, f"log-{n}-{r}-{name}")
                 server = start_server([plinth, "serve", model, "--threads", "2", "--port",
                                        str(port), "--prediction-log", log] + extra, port,
                                       stderr=subprocess.DEVNULL)
@@ -81,11 +88,16 @@ def main():
                       flush=True)
         med = {name: [statistics.median(x[i] for x in v) for i in range(3)]
                for name, v in results.items()}
-        a, b = med["without"], med["--monitor"]
-        print(f"{n:3d} rows at 64 connections, medians of {args.rounds}: req/s {b[0]:,.0f} vs "
+        a, b = med[configs[0][0]], med[configs[1][0]]
+        print(f"{n:3d} rows at 64 connections, {configs[1][0]} vs {configs[0][0]}, medians of "
+              f"{args.rounds}: req/s {b[0]:,.0f} vs "
               f"{a[0]:,.0f} ({b[0] / a[0]:.3f}), p99 {b[1]:.2f} vs {a[1]:.2f} ms "
               f"({b[1] / a[1]:.3f}), CPU per request {b[2]:.1f} vs {a[2]:.1f} us "
               f"({b[2] / a[2]:.3f})", flush=True)
+        pairs = sorted(y[1] / x[1] for x, y in zip(results[configs[0][0]],
+                                                   results[configs[1][0]]))
+        print(f"{n:3d} rows: p99 ratio within each pair: median {statistics.median(pairs):.3f}, "
+              f"from {pairs[0]:.3f} to {pairs[-1]:.3f}", flush=True)
     subprocess.run(["rm", "-rf", tmp])
 
 

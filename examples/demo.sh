@@ -58,20 +58,21 @@ echo
 echo "== 8. Nothing changed: nothing runs"
 plinth run | tail -7
 echo
-echo "== 9. Deployment, approved by hand (main branch only)"
-plinth run --approve model_deployment | grep -E "model_deployment|adult-income"
-plinth models alias adult-income production
-plinth models history adult-income | tail -4
-plinth metrics show
-echo
-echo
-echo "== 10. Serve the production model, call it, batch-score a file, stop the server"
+echo "== 9. Deployment, approved by hand (main branch only): plinth deploy runs the gates on the"
+echo "       new version, moves production and waits until the serving endpoint serves it"
 plinth serve models:/adult-income@production --port 0 2> serve.log &
 SERVER=$!
 for _ in $(seq 200); do grep -q "http://" serve.log && break; sleep 0.05; done
 URL=$(grep -o "http://[0-9.:]*" serve.log | head -1)
 [ -n "$URL" ] || { cat serve.log; exit 1; }
 cat serve.log
+plinth run --approve model_deployment | grep -E "model_deployment|deployed|serves version"
+plinth deploy status adult-income
+plinth models history adult-income | tail -4
+plinth metrics show
+echo
+echo
+echo "== 10. Call the production endpoint, batch-score a file, stop the server"
 # Two test rows as JSON objects: numbers stay numbers, text is quoted, empty is null.
 ROWS=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) name[i] = $i; next }
   NR <= 3 { row = ""; for (i = 1; i <= NF; i++) {

@@ -106,5 +106,24 @@ void RegisterTracking(CLI::App& app, Runner& run);  // experiments, runs, lineag
 // models ls|versions|alias|stage|history|protect|unprotect|approve
 void RegisterRegistry(CLI::App& models, Runner& run);
 void RegisterModelTest(CLI::App& models, Runner& run);  // models test
+void RegisterDeploy(CLI::App& app, Runner& run);        // deploy, rollback, status
+
+// plinth models test's flags, and the command itself, as plinth deploy runs it too.
+struct ModelTestFlags {
+  std::string model;
+  std::string gates;
+  std::string data;
+  std::string url;
+  std::string json_out;
+  std::string html_out;
+  int threads = 2;
+  bool no_record = false;
+  bool quiet = false;
+};
+// Runs the gates on the model, prints the table, records the result; the exit code. `run_id`
+// (when not null) gets the recorded run's id.
+struct TrackingFlags;  // tracking_context.h
+int RunModelTest(const ModelTestFlags& f, const TrackingFlags& store_flags,
+                 std::string* run_id = nullptr);
 
 }  // namespace plinth::cli

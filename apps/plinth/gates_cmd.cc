@@ -21,17 +21,8 @@
 namespace plinth::cli {
 namespace {
 
-struct TestFlags {
-  std::string model;
+struct TestFlags : ModelTestFlags {
   TrackingFlags tracking;
-  std::string gates;
-  std::string data;
-  std::string url;
-  std::string json_out;
-  std::string html_out;
-  int threads = 2;
-  bool no_record = false;
-  bool quiet = false;
 };
 
 // The registered model name MODEL belongs to: the registry's, else the bundle's.
@@ -107,13 +98,15 @@ Result<std::string> BaselineDir(const std::string& name, const std::string& alia
   return ResolveModel("models:/" + name + "/" + std::to_string(at->version), flags, &bv);
 }
 
-int RunTest(const TestFlags& f) {
+}  // namespace
+
+int RunModelTest(const ModelTestFlags& f, const TrackingFlags& store_flags, std::string* run_id) {
   Result<gates::Suite> suite = gates::LoadSuite(f.gates);
   if (!suite.ok()) {
     return ReportError(suite.status().WithPrefix("--gates"));
   }
   tracking::ModelVersion version;
-  Result<std::string> dir = ResolveModel(f.model, f.tracking, &version);
+  Result<std::string> dir = ResolveModel(f.model, store_flags, &version);
   if (!dir.ok()) {
     return ReportError(dir.status().WithPrefix("MODEL"));
   }
@@ -148,7 +141,7 @@ int RunTest(const TestFlags& f) {
       continue;
     }
     tracking::ModelVersion bv;
-    Result<std::string> bdir = BaselineDir(name, alias, f.tracking, bv);
+    Result<std::string> bdir = BaselineDir(name, alias, store_flags, bv);
     if (!bdir.ok()) {
       return ReportError(bdir.status().WithPrefix(g.where + ": baseline " + alias));
     }
@@ -233,9 +226,12 @@ int RunTest(const TestFlags& f) {
   if (!f.no_record && version.version > 0) {
     bool kept = false;
     Result<std::string> run =
-        RecordGates(*report, json, html, version, data_sha256, *effective, f.tracking, kept);
+        RecordGates(*report, json, html, version, data_sha256, *effective, store_flags, kept);
     if (!run.ok()) {
       return ReportError(run.status().WithPrefix("recording the gates' result"));
+    }
+    if (run_id != nullptr) {
+      *run_id = *run;
     }
     if (!f.quiet) {
       std::printf("recorded on %s version %lld: tag plinth.gates.%s = %s (run %s)\n",
@@ -251,8 +247,6 @@ int RunTest(const TestFlags& f) {
   }
   return report->passed() ? kExitOk : kExitCheckFailed;
 }
-
-}  // namespace
 
 void RegisterModelTest(CLI::App& models, Runner& run) {
   auto f = std::make_shared<TestFlags>();
@@ -276,7 +270,7 @@ void RegisterModelTest(CLI::App& models, Runner& run) {
                 "do not record the result on the model version (tags and a run)");
   cmd->add_flag("-q,--quiet", f->quiet, "no table, no progress");
   AddTrackingUriFlag(*cmd, f->tracking);
-  cmd->callback([f, &run] { run = [f] { return RunTest(*f); }; });
+  cmd->callback([f, &run] { run = [f] { return RunModelTest(*f, f->tracking); }; });
 }
 
 }  // namespace plinth::cli

@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   plinth::cli::RegisterServe(app, run);
   plinth::cli::RegisterPredict(app, run);
   plinth::cli::RegisterTracking(app, run);
+  plinth::cli::RegisterDeploy(app, run);
 
   try {
     app.parse(argc, argv);

@@ -1,8 +1,12 @@
 // plinth serve: the data plane (one model bundle behind /predict and friends).
+#include <unistd.h>
+
+#include <charconv>
 #include <cstdio>
 
 #include "commands.h"
 #include "core/file.h"
+#include "core/mutex.h"
 #include "data/project.h"
 #include "http/server.h"
 #include "monitor/alerts.h"
@@ -33,7 +37,8 @@ struct ServeFlags {
   int64_t feedback_memory = 100000;  // requests /feedback can refer to
   std::string auth_token_file;       // "": no tokens asked
   std::string public_routes = "health";
-  std::string monitor;  // monitoring.yaml; "": no live monitoring
+  std::string monitor;        // monitoring.yaml; "": no live monitoring
+  std::string advertise_url;  // "": scheme://host:port as listened on
 };
 
 // Where MODEL is now: a models:/ URI through the registry (its version), else
@@ -80,6 +85,94 @@ Result<std::unique_ptr<serving::LiveMonitor>> StartMonitor(const ServeFlags& f,
   };
   return serving::LiveMonitor::Start(std::move(setup));
 }
+
+// An endpoint serving models:/NAME@ENV registers itself where the registry is (and renews
+// the registration each poll interval, forgets it on a clean stop), so that plinth deploy
+// knows whom to wait for (docs/DEPLOYMENT.md). A store that keeps no endpoints (a tracking
+// server) or a failure to write is reported once, never fatal: serving goes on.
+class EndpointRegistration {
+ public:
+  EndpointRegistration(const ServeFlags& f, int64_t poll_seconds) : f_(f), poll_(poll_seconds) {
+    const std::string_view uri = f.model;
+    const size_t at = uri.find('@');
+    if (uri.starts_with("models:/") && at != std::string_view::npos) {
+      name_ = std::string(uri.substr(8, at - 8));
+      env_ = std::string(uri.substr(at + 1));
+    }
+  }
+  ~EndpointRegistration() {
+    core::MutexLock lock(mu_);
+    if (registered_) {
+      Result<TrackingContext> ctx = OpenTracking(f_.tracking, true);
+      if (ctx.ok()) {
+        (void)ctx->registry->RemoveEndpoint(url_);
+      }
+    }
+  }
+  EndpointRegistration(const EndpointRegistration&) = delete;
+  EndpointRegistration& operator=(const EndpointRegistration&) = delete;
+
+  // Registers the endpoint listening on `port`, serving `version`.
+  void Start(int port, const std::string& version) {
+    if (name_.empty()) {
+      return;
+    }
+    std::string url = f_.advertise_url;
+    if (url.empty()) {
+      std::string host = f_.listen.host;
+      if (host == "0.0.0.0" || host == "::" || host.empty()) {
+        char buf[256] = {};
+        host = ::gethostname(buf, sizeof(buf) - 1) == 0 ? buf : "localhost";
+      } else if (host.find(':') != std::string::npos) {
+        host = "[" + host + "]";
+      }
+      url = f_.listen.scheme() + "://" + host + ":" + std::to_string(port);
+    }
+    while (url.ends_with('/')) {
+      url.pop_back();
+    }
+    core::MutexLock lock(mu_);
+    url_ = url;
+    Write(version);
+  }
+  // Renews the registration (the poller's thread).
+  void Renew(const std::string& version) {
+    core::MutexLock lock(mu_);
+    if (!url_.empty()) {
+      Write(version);
+    }
+  }
+
+ private:
+  void Write(const std::string& version) PLINTH_REQUIRES(mu_) {
+    int64_t v = 0;
+    std::from_chars(version.data(), version.data() + version.size(), v);
+    char host[256] = {};
+    ::gethostname(host, sizeof(host) - 1);
+    Result<TrackingContext> ctx = OpenTracking(f_.tracking, true);
+    Status s =
+        ctx.ok()
+            ? ctx->registry->RegisterEndpoint({url_, name_, env_, v, host, ::getpid(), poll_, 0, 0})
+            : ctx.status();
+    registered_ = s.ok();
+    if (!s.ok() && !reported_) {
+      reported_ = true;
+      std::fprintf(stderr,
+                   "plinth serve: note: not registered as an endpoint of %s (plinth deploy will "
+                   "not wait for it): %s\n",
+                   env_.c_str(), s.message().c_str());
+    }
+  }
+
+  const ServeFlags& f_;
+  const int64_t poll_;
+  std::string name_;
+  std::string env_;
+  core::Mutex mu_;
+  std::string url_ PLINTH_GUARDED_BY(mu_);
+  bool registered_ PLINTH_GUARDED_BY(mu_) = false;
+  bool reported_ PLINTH_GUARDED_BY(mu_) = false;
+};
 
 int RunServe(const ServeFlags& f) {
   Result<http::ServerOptions> http_options = ToServerOptions(f.listen);
@@ -167,9 +260,12 @@ int RunServe(const ServeFlags& f) {
       *public_routes,
       monitor.get()};
   serving::ModelServer model(*served, options, source);
+  const int64_t poll_seconds = serving::PollSeconds(f.model, f.poll_interval);
+  EndpointRegistration registration(f, poll_seconds);
   serving::ReloadPoller poller(
-      model, serving::PollSeconds(f.model, f.poll_interval),
-      [](const std::string& what) { std::fprintf(stderr, "plinth serve: %s\n", what.c_str()); });
+      model, poll_seconds,
+      [](const std::string& what) { std::fprintf(stderr, "plinth serve: %s\n", what.c_str()); },
+      [&] { registration.Renew(model.current()->version); });
   http::Server srv(
       *http_options,
       [&model](http::Request r, http::Responder respond) {
@@ -178,6 +274,7 @@ int RunServe(const ServeFlags& f) {
       serving::ModelServer::Error);
   return ServeUntilStopped(srv, "serve", [&](int port) {
     const serving::ServedModel& m = **served;
+    registration.Start(port, model.current()->version);
     return m.name + " version " + m.version + " on " + f.listen.scheme() + "://" + f.listen.host +
            ":" + std::to_string(port) + " (POST /predict; predicting with " +
            m.predictor->PredictEngine() + ")";
@@ -218,6 +315,9 @@ void RegisterServe(CLI::App& app, Runner& run) {
                   "with --auth-token-file, the routes answered without a token: a comma list "
                   "of health, metrics, metadata, or none")
       ->capture_default_str();
+  cmd->add_option("--advertise-url", flags->advertise_url,
+                  "for models:/NAME@ENV, the URL plinth deploy reaches this endpoint at, as "
+                  "registered where the registry is (default: http://HOST:PORT as listened on)");
   cmd->add_option(
       "--prediction-log", flags->prediction_log,
       "directory of the prediction log (JSON Lines segments: a line per scored "

@@ -92,12 +92,6 @@ struct ModelFlags : TrackingFlags {
   int64_t approvals = 0;
 };
 
-// Who moves an alias or a stage, for the history: $USER, else the account's name.
-std::string Who() {
-  const char* user = std::getenv("USER");
-  return user != nullptr && *user != '\0' ? std::string(user) : AccountName();
-}
-
 int ExperimentsLs(const ExperimentFlags& f) {
   return WithStore(f, [&](TrackingContext& ctx) -> Result<int> {
     tracking::ExperimentQuery q;
@@ -329,7 +323,7 @@ int ModelsVersions(const ModelFlags& f) {
 int ModelsAlias(const ModelFlags& f) {
   return WithStore(f, [&](TrackingContext& ctx) -> Result<int> {
     if (f.remove) {
-      PLINTH_RETURN_IF_ERROR(ctx.registry->DeleteAlias(f.name, f.alias, Who()));
+      PLINTH_RETURN_IF_ERROR(ctx.registry->DeleteAlias(f.name, f.alias, MoverName()));
       return Print(f, Json{{"name", f.name}, {"alias", f.alias}, {"version", nullptr}},
                    "removed alias @" + f.alias + " of " + f.name + "\n");
     }
@@ -339,9 +333,10 @@ int ModelsAlias(const ModelFlags& f) {
                    f.name + "@" + f.alias + " = version " + std::to_string(v.version) + "\n");
     }
     if (f.force) {
-      PLINTH_RETURN_IF_ERROR(ctx.registry->ForceAlias(f.name, f.alias, f.version, Who(), f.reason));
+      PLINTH_RETURN_IF_ERROR(
+          ctx.registry->ForceAlias(f.name, f.alias, f.version, MoverName(), f.reason));
     } else {
-      PLINTH_RETURN_IF_ERROR(ctx.registry->SetAlias(f.name, f.alias, f.version, Who()));
+      PLINTH_RETURN_IF_ERROR(ctx.registry->SetAlias(f.name, f.alias, f.version, MoverName()));
     }
     return Print(f, Json{{"name", f.name}, {"alias", f.alias}, {"version", f.version}},
                  f.name + "@" + f.alias + " -> version " + f.version +
@@ -425,7 +420,7 @@ int ModelsApprove(const ModelFlags& f) {
 int ModelsStage(const ModelFlags& f) {
   return WithStore(f, [&](TrackingContext& ctx) -> Result<int> {
     PLINTH_ASSIGN_OR_RETURN(auto v, ctx.registry->TransitionStage(f.name, f.version, f.stage,
-                                                                  f.archive_existing, Who()));
+                                                                  f.archive_existing, MoverName()));
     return Print(f, tracking::ToJson(v),
                  f.name + " version " + f.version + " -> " + v.current_stage + "\n");
   });

@@ -3,6 +3,8 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <cstdlib>
+
 #include "data/project.h"
 #include "tracking/client.h"
 #include "tracking/model_uri.h"
@@ -40,6 +42,11 @@ Result<std::string> ResolveModel(const std::string& model, const TrackingFlags& 
   }
   PLINTH_ASSIGN_OR_RETURN(TrackingContext ctx, OpenTracking(flags, true));
   return tracking::ResolveModelUri(model, *ctx.tracking, *ctx.registry, *ctx.artifacts, version);
+}
+
+std::string MoverName() {
+  const char* user = std::getenv("USER");
+  return user != nullptr && *user != '\0' ? std::string(user) : AccountName();
 }
 
 Result<tracking::Run> CreateRecordRun(tracking::TrackingStore& store, const std::string& experiment,

@@ -34,6 +34,8 @@ Result<std::string> ResolveModel(const std::string& model, const TrackingFlags& 
 // The operating system account running the command (not $USER, which anyone can set): who
 // approves a version and who ran its gates.
 std::string AccountName();
+// Who moves an alias or a stage, for the history: $USER, else AccountName().
+std::string MoverName();
 
 // A finished-later run recording a report: in `experiment` (created when absent), named
 // `run_name`, by $USER, with `tags`.

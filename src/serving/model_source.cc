@@ -50,30 +50,35 @@ int64_t PollSeconds(const std::string& model, int64_t flag) {
 }
 
 ReloadPoller::ReloadPoller(ModelServer& server, int64_t seconds,
-                           std::function<void(const std::string&)> report) {
+                           std::function<void(const std::string&)> report,
+                           std::function<void()> after) {
   if (seconds <= 0) {
     return;
   }
-  thread_ = std::thread([this, &server, seconds, report = std::move(report)] {
-    while (true) {
-      {
-        core::MutexLock lock(mu_);
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-        while (!stop_ && cv_.WaitUntil(mu_, deadline)) {
+  thread_ =
+      std::thread([this, &server, seconds, report = std::move(report), after = std::move(after)] {
+        while (true) {
+          {
+            core::MutexLock lock(mu_);
+            const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+            while (!stop_ && cv_.WaitUntil(mu_, deadline)) {
+            }
+            if (stop_) {
+              return;
+            }
+          }
+          Result<ReloadResult> r = server.Reload();
+          if (!r.ok()) {
+            report("reload failed, still serving version " + server.current()->version + ": " +
+                   r.status().message());
+          } else if (r->swapped) {
+            report("now serving version " + r->version + " (was " + r->previous_version + ")");
+          }
+          if (after) {
+            after();
+          }
         }
-        if (stop_) {
-          return;
-        }
-      }
-      Result<ReloadResult> r = server.Reload();
-      if (!r.ok()) {
-        report("reload failed, still serving version " + server.current()->version + ": " +
-               r.status().message());
-      } else if (r->swapped) {
-        report("now serving version " + r->version + " (was " + r->previous_version + ")");
-      }
-    }
-  });
+      });
 }
 
 ReloadPoller::~ReloadPoller() {

@@ -41,11 +41,12 @@ ModelSource SourceOf(std::function<Result<ModelLocation>()> locate);
 int64_t PollSeconds(const std::string& model, int64_t flag);
 
 // Calls server.Reload() every `seconds` (0: never) on a thread of its own
-// until destroyed, reporting what changed or failed through `report`.
+// until destroyed, reporting what changed or failed through `report`, then calling
+// `after` (when set: plinth serve renews its endpoint registration there).
 class ReloadPoller {
  public:
-  ReloadPoller(ModelServer& server, int64_t seconds,
-               std::function<void(const std::string&)> report);
+  ReloadPoller(ModelServer& server, int64_t seconds, std::function<void(const std::string&)> report,
+               std::function<void()> after = nullptr);
   ~ReloadPoller();
   ReloadPoller(const ReloadPoller&) = delete;
   ReloadPoller& operator=(const ReloadPoller&) = delete;

@@ -360,6 +360,55 @@ struct Approval {
   int64_t time = 0;  // ms
 };
 
+// A deployment (plinth deploy): an environment's alias moved to a version, and whether the
+// environment's endpoints then served it. `id` numbers it among the model's events.
+struct Deployment {
+  std::string name;
+  int64_t id = 0;
+  std::string env;               // the environment, which is the alias it moves
+  int64_t version = 0;           // the version deployed
+  int64_t previous_version = 0;  // the alias's version before (0: it was unset)
+  std::string kind;              // "deploy" | "rollback"
+  std::string gate_run_id;       // the gate run it ran ("" when it ran none)
+  std::string user_id;
+  int64_t time = 0;  // ms, when the alias moved
+  // "moved" (alias moved, endpoints not yet confirmed: also what a deploy killed midway
+  // leaves), "live" (every endpoint serves it), "timeout" (some did not in time).
+  std::string status;
+  std::string endpoints;  // JSON array: [{"url", "version", "ok"}] as last seen
+  int64_t finished = 0;   // ms, when the endpoints were last checked (0: never)
+  std::string reason;
+};
+
+// What plinth deploy asks the store to do, in one transaction: move `env`'s alias to
+// `version` if it still names `expected_previous` (0: unset; -1: do not check), obeying the
+// alias's protection (a rollback may skip it, but only to a version the alias named before),
+// record the move in the history and the deployment.
+struct NewDeployment {
+  std::string name;
+  std::string env;
+  int64_t version = 0;
+  int64_t expected_previous = -1;
+  std::string kind = "deploy";
+  std::string gate_run_id;
+  std::string user_id;
+  std::string reason;
+};
+
+// A plinth serve endpoint serving models:/NAME@ENV, as it registers itself (and renews
+// every poll interval) where the registry is, for plinth deploy to wait for.
+struct ServingEndpoint {
+  std::string url;  // how clients (and plinth deploy) reach it
+  std::string name;
+  std::string env;
+  int64_t version = 0;  // serving at its last heartbeat
+  std::string host;
+  int64_t pid = 0;
+  int64_t poll_seconds = 0;  // its reload interval (the heartbeat's too)
+  int64_t started = 0;       // ms
+  int64_t heartbeat = 0;     // ms
+};
+
 struct NewModelVersion {
   std::string name;
   std::string source;

@@ -89,6 +89,21 @@ class RegistryStore {
                          const std::string& user_id);
   virtual Result<std::vector<Approval>> Approvals(const std::string& name,
                                                   const std::string& version);
+  // Deployments (docs/DEPLOYMENT.md). Deploy answers kFailedPrecondition "conflict: ..."
+  // when the alias no longer names `expected_previous` (someone moved it meanwhile), or what
+  // a protection misses; the alias move, its history event and the deployment commit
+  // together or not at all.
+  virtual Result<Deployment> Deploy(const NewDeployment& d);
+  // Sets a deployment's status and endpoints as last checked.
+  virtual Status FinishDeployment(const std::string& name, int64_t id, const std::string& status,
+                                  const std::string& endpoints_json);
+  // The model's deployments, newest first.
+  virtual Result<std::vector<Deployment>> Deployments(const std::string& name);
+  // Adds or renews (heartbeat now) the endpoint at e.url; RemoveEndpoint forgets it.
+  virtual Status RegisterEndpoint(const ServingEndpoint& e);
+  virtual Status RemoveEndpoint(const std::string& url);
+  // The endpoints registered for the model, by environment and URL.
+  virtual Result<std::vector<ServingEndpoint>> Endpoints(const std::string& name);
   // SetAlias despite a protection; the reason goes to the history.
   virtual Status ForceAlias(const std::string& name, const std::string& alias,
                             const std::string& version, const std::string& user_id,

@@ -124,6 +124,35 @@ CREATE TABLE model_version_approvals (
     ON UPDATE CASCADE ON DELETE CASCADE);
 ALTER TABLE registry_events ADD COLUMN reason TEXT;
 )sql"},
+    {4, "deployments, serving endpoints",
+     R"sql(
+CREATE TABLE deployments (
+  name TEXT NOT NULL REFERENCES registered_models (name) ON UPDATE CASCADE ON DELETE CASCADE,
+  id BIGINT NOT NULL,
+  env TEXT NOT NULL,
+  version BIGINT NOT NULL,
+  previous_version BIGINT NOT NULL,
+  kind TEXT NOT NULL,
+  gate_run_id TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  time BIGINT NOT NULL,
+  status TEXT NOT NULL,
+  endpoints TEXT NOT NULL,
+  finished BIGINT NOT NULL,
+  reason TEXT NOT NULL,
+  PRIMARY KEY (name, id));
+CREATE TABLE serving_endpoints (
+  url TEXT PRIMARY KEY,
+  name TEXT NOT NULL REFERENCES registered_models (name) ON UPDATE CASCADE ON DELETE CASCADE,
+  env TEXT NOT NULL,
+  version BIGINT NOT NULL,
+  host TEXT NOT NULL,
+  pid BIGINT NOT NULL,
+  poll_seconds BIGINT NOT NULL,
+  started BIGINT NOT NULL,
+  heartbeat BIGINT NOT NULL);
+CREATE INDEX serving_endpoints_by_model ON serving_endpoints (name, env);
+)sql"},
 };
 
 constexpr std::array<std::string_view, 4> kStages = {"None", "Staging", "Production", "Archived"};
@@ -644,17 +673,13 @@ class SqlRegistryStore : public RegistryStore {
   }
 
   Result<std::vector<AliasProtection>> Protections(const std::string& name) override {
-    PLINTH_RETURN_IF_ERROR(CheckModel(name));
-    Value k[] = {name};
-    PLINTH_ASSIGN_OR_RETURN(
-        auto rows, db_->Query("SELECT name, alias, suite, suite_sha256, approvals, user_id, time "
-                              "FROM alias_protections WHERE name = ? ORDER BY alias",
-                              k));
-    std::vector<AliasProtection> out;
-    for (const Row& r : rows) {
-      out.push_back({r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Int(4), r.Text(5), r.Int(6)});
-    }
-    return out;
+    return RowsOf<AliasProtection>(name,
+                                   "SELECT name, alias, suite, suite_sha256, approvals, user_id, "
+                                   "time FROM alias_protections WHERE name = ? ORDER BY alias",
+                                   [](const Row& r) -> AliasProtection {
+                                     return {r.Text(0), r.Text(1), r.Text(2), r.Text(3),
+                                             r.Int(4),  r.Text(5), r.Int(6)};
+                                   });
   }
 
   Status RecordGateRun(const GateRun& g) override {
@@ -729,12 +754,151 @@ class SqlRegistryStore : public RegistryStore {
     return out;
   }
 
+  Result<Deployment> Deploy(const NewDeployment& d) override {
+    PLINTH_RETURN_IF_ERROR(ValidateAlias(d.env));
+    PLINTH_ASSIGN_OR_RETURN(ModelVersion mv, GetModelVersion(d.name, std::to_string(d.version)));
+    if (d.kind != "deploy" && d.kind != "rollback") {
+      return InvalidArgument("a deployment is a deploy or a rollback, not '" + d.kind + "'");
+    }
+    Deployment out;
+    PLINTH_RETURN_IF_ERROR(db_->Transaction([&]() -> Status {
+      PLINTH_RETURN_IF_ERROR(LockModel(d.name));
+      Value k[] = {d.name, d.env};
+      PLINTH_ASSIGN_OR_RETURN(
+          auto old, db_->Query("SELECT version FROM registered_model_aliases WHERE name = ? AND "
+                               "alias = ?",
+                               k));
+      const int64_t previous = old.empty() ? 0 : old[0].Int(0);
+      if (d.expected_previous >= 0 && previous != d.expected_previous) {
+        return FailedPrecondition(
+            "conflict: alias '" + d.env + "' of " + d.name + " was moved to " +
+            (previous == 0 ? std::string("nothing") : "version " + std::to_string(previous)) +
+            " by someone else while this deployment ran (it found " +
+            (d.expected_previous == 0 ? std::string("it unset")
+                                      : "version " + std::to_string(d.expected_previous)) +
+            "); nothing changed: look at plinth models history " + d.name + " and deploy again");
+      }
+      if (d.kind == "rollback") {
+        // Back to a version this environment served before: its protection let it in then.
+        Value h[] = {d.name, d.env, std::to_string(mv.version)};
+        PLINTH_ASSIGN_OR_RETURN(
+            auto held, db_->Query("SELECT 1 FROM registry_events WHERE name = ? AND kind = "
+                                  "'alias' AND key = ? AND to_value = ? LIMIT 1",
+                                  h));
+        if (held.empty()) {
+          return FailedPrecondition("version " + std::to_string(mv.version) + " of " + d.name +
+                                    " never held alias '" + d.env +
+                                    "': a rollback only goes back to a version that did");
+        }
+      } else {
+        PLINTH_RETURN_IF_ERROR(CheckProtection(d.name, d.env, mv.version));
+      }
+      Value a[] = {d.name, d.env, mv.version};
+      PLINTH_RETURN_IF_ERROR(db_->Exec(
+          "INSERT INTO registered_model_aliases (name, alias, version) VALUES (?, ?, ?) ON "
+          "CONFLICT (name, alias) DO UPDATE SET version = excluded.version",
+          a));
+      const int64_t now = NowMs();
+      PLINTH_ASSIGN_OR_RETURN(int64_t id, NextSeq(d.name));
+      const std::string why =
+          d.kind + " " + std::to_string(id) + (d.reason.empty() ? std::string() : ": " + d.reason);
+      PLINTH_RETURN_IF_ERROR(Record(d.name, mv.version, "alias", d.env,
+                                    previous == 0 ? "" : std::to_string(previous),
+                                    std::to_string(mv.version), d.user_id, now, why));
+      out = {d.name,    id,  d.env,   mv.version, previous, d.kind,  d.gate_run_id,
+             d.user_id, now, "moved", "[]",       0,        d.reason};
+      Value row[] = {out.name,      out.id,          out.env,     out.version, out.previous_version,
+                     out.kind,      out.gate_run_id, out.user_id, out.time,    out.status,
+                     out.endpoints, out.finished,    out.reason};
+      return db_->Exec(
+          "INSERT INTO deployments (name, id, env, version, previous_version, kind, gate_run_id, "
+          "user_id, time, status, endpoints, finished, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+          "?, ?, ?, ?, ?)",
+          row);
+    }));
+    return out;
+  }
+
+  Status FinishDeployment(const std::string& name, int64_t id, const std::string& status,
+                          const std::string& endpoints_json) override {
+    Value a[] = {status, endpoints_json, NowMs(), name, id};
+    PLINTH_ASSIGN_OR_RETURN(
+        auto done, db_->Query("UPDATE deployments SET status = ?, endpoints = ?, finished = ? "
+                              "WHERE name = ? AND id = ? RETURNING 1",
+                              a));
+    if (done.empty()) {
+      return NotFound("no deployment " + std::to_string(id) + " of " + name);
+    }
+    return Status::Ok();
+  }
+
+  Result<std::vector<Deployment>> Deployments(const std::string& name) override {
+    return RowsOf<Deployment>(
+        name,
+        "SELECT name, id, env, version, previous_version, kind, gate_run_id, user_id, time, "
+        "status, endpoints, finished, reason FROM deployments WHERE name = ? ORDER BY id DESC",
+        [](const Row& r) -> Deployment {
+          return {r.Text(0), r.Int(1), r.Text(2), r.Int(3),   r.Int(4),  r.Text(5), r.Text(6),
+                  r.Text(7), r.Int(8), r.Text(9), r.Text(10), r.Int(11), r.Text(12)};
+        });
+  }
+
+  Status RegisterEndpoint(const ServingEndpoint& e) override {
+    PLINTH_RETURN_IF_ERROR(ValidateAlias(e.env));
+    PLINTH_RETURN_IF_ERROR(CheckModel(e.name));
+    if (!e.url.starts_with("http://") && !e.url.starts_with("https://")) {
+      return InvalidArgument("an endpoint's URL starts with http:// or https://, not '" + e.url +
+                             "'");
+    }
+    const int64_t now = NowMs();
+    Value a[] = {e.url, e.name, e.env, e.version, e.host, e.pid, e.poll_seconds, now, now};
+    return db_->Exec(
+        "INSERT INTO serving_endpoints (url, name, env, version, host, pid, poll_seconds, "
+        "started, heartbeat) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO UPDATE SET "
+        "name = excluded.name, env = excluded.env, version = excluded.version, host = "
+        "excluded.host, pid = excluded.pid, poll_seconds = excluded.poll_seconds, started = "
+        "CASE WHEN serving_endpoints.pid = excluded.pid THEN serving_endpoints.started ELSE "
+        "excluded.started END, heartbeat = excluded.heartbeat",
+        a);
+  }
+
+  Status RemoveEndpoint(const std::string& url) override {
+    Value k[] = {url};
+    return db_->Exec("DELETE FROM serving_endpoints WHERE url = ?", k);
+  }
+
+  Result<std::vector<ServingEndpoint>> Endpoints(const std::string& name) override {
+    return RowsOf<ServingEndpoint>(
+        name,
+        "SELECT url, name, env, version, host, pid, poll_seconds, started, heartbeat FROM "
+        "serving_endpoints WHERE name = ? ORDER BY env, url",
+        [](const Row& r) -> ServingEndpoint {
+          return {r.Text(0), r.Text(1), r.Text(2), r.Int(3), r.Text(4),
+                  r.Int(5),  r.Int(6),  r.Int(7),  r.Int(8)};
+        });
+  }
+
  private:
   static constexpr std::string_view kModelSelect =
       "SELECT m.name, m.creation_time, m.last_updated_time, m.description FROM "
       "registered_models m";
 
   int64_t NowMs() const { return clock_.NowMicros() / 1000; }
+
+  // The rows `sql` (one ? for the model's name) selects, each made into a T; kNotFound for a
+  // model not registered.
+  template <class T, class Make>
+  Result<std::vector<T>> RowsOf(const std::string& name, std::string_view sql, Make make) {
+    PLINTH_RETURN_IF_ERROR(CheckModel(name));
+    Value k[] = {name};
+    PLINTH_ASSIGN_OR_RETURN(auto rows, db_->Query(sql, k));
+    std::vector<T> out;
+    out.reserve(rows.size());
+    for (const Row& r : rows) {
+      out.push_back(make(r));
+    }
+    return out;
+  }
 
   // NotFound unless `name` is registered (one indexed lookup, not the whole model).
   Status CheckModel(const std::string& name) {
@@ -993,8 +1157,8 @@ class SqlRegistryStore : public RegistryStore {
 namespace {
 Status ProtectionsHere() {
   return Unimplemented(
-      "protected aliases, gate runs and approvals are kept by the store itself (sqlite:/// or "
-      "postgresql://), not through a tracking server");
+      "protected aliases, gate runs, approvals, deployments and serving endpoints are kept by "
+      "the store itself (sqlite:/// or postgresql://), not through a tracking server");
 }
 }  // namespace
 
@@ -1017,6 +1181,20 @@ Result<std::vector<Approval>> RegistryStore::Approvals(const std::string&, const
 }
 Status RegistryStore::ForceAlias(const std::string&, const std::string&, const std::string&,
                                  const std::string&, const std::string&) {
+  return ProtectionsHere();
+}
+
+Result<Deployment> RegistryStore::Deploy(const NewDeployment&) { return ProtectionsHere(); }
+Status RegistryStore::FinishDeployment(const std::string&, int64_t, const std::string&,
+                                       const std::string&) {
+  return ProtectionsHere();
+}
+Result<std::vector<Deployment>> RegistryStore::Deployments(const std::string&) {
+  return ProtectionsHere();
+}
+Status RegistryStore::RegisterEndpoint(const ServingEndpoint&) { return ProtectionsHere(); }
+Status RegistryStore::RemoveEndpoint(const std::string&) { return ProtectionsHere(); }
+Result<std::vector<ServingEndpoint>> RegistryStore::Endpoints(const std::string&) {
   return ProtectionsHere();
 }
 

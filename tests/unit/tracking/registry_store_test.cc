@@ -1,6 +1,9 @@
 // The model registry's conformance suite, on every engine of testutil::TestEngines().
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "testutil/test_databases.h"
 #include "testutil/testutil.h"
 #include "tracking/sql_stores.h"
@@ -11,7 +14,8 @@ namespace {
 class RegistryStoreTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    auto s = OpenRegistryStore(testutil::FreshDatabaseUri(GetParam(), dir_.path()), clock_);
+    uri_ = testutil::FreshDatabaseUri(GetParam(), dir_.path());
+    auto s = OpenRegistryStore(uri_, clock_);
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     store_ = std::move(*s);
   }
@@ -26,6 +30,7 @@ class RegistryStoreTest : public ::testing::TestWithParam<std::string> {
     return mv.ok() ? *mv : ModelVersion();
   }
   testutil::TempDir dir_;
+  std::string uri_;
   testutil::FakeClock clock_{1'700'000'000'000'000};
   std::unique_ptr<RegistryStore> store_;
 };
@@ -269,6 +274,121 @@ TEST_P(RegistryStoreTest, ProtectedAliasesNeedPassedGatesAndApprovals) {
   EXPECT_EQ(store_->UnprotectAlias("churn", "production", "ana").code(), StatusCode::kNotFound);
   EXPECT_TRUE(store_->SetAlias("churn", "production", "2", "bob").ok());
   EXPECT_TRUE(store_->DeleteAlias("churn", "production", "bob").ok());
+}
+
+TEST_P(RegistryStoreTest, DeploymentsMoveTheAliasOnlyFromWhatTheyFound) {
+  ASSERT_TRUE(store_->CreateRegisteredModel("churn", {}, "").ok());
+  for (int i = 0; i < 4; ++i) {
+    NewVersion("churn");
+  }
+  auto d1 = store_->Deploy({"churn", "production", 1, 0, "deploy", "run1", "ana", ""});
+  ASSERT_TRUE(d1.ok()) << d1.status().ToString();
+  EXPECT_EQ(d1->previous_version, 0);
+  EXPECT_EQ(d1->status, "moved");
+  // Someone moved the alias since this deployment read it: nothing changes.
+  auto stale = store_->Deploy({"churn", "production", 3, 0, "deploy", "", "bob", ""});
+  EXPECT_EQ(stale.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(stale.status().message().find("conflict: alias 'production' of churn was moved to "
+                                          "version 1 by someone else"),
+            std::string::npos)
+      << stale.status().message();
+  auto d2 = store_->Deploy({"churn", "production", 2, 1, "deploy", "", "bob", "fix"});
+  ASSERT_TRUE(d2.ok()) << d2.status().ToString();
+  EXPECT_EQ(store_->GetModelVersionByAlias("churn", "production")->version, 2);
+  ASSERT_TRUE(store_->FinishDeployment("churn", d2->id, "live", R"([{"url":"u"}])").ok());
+  EXPECT_EQ(store_->FinishDeployment("churn", 999, "live", "[]").code(), StatusCode::kNotFound);
+  // A rollback goes only to a version the environment served; protections are not asked again.
+  const std::string digest(64, 'a');
+  ASSERT_TRUE(store_->ProtectAlias({"churn", "production", "release", digest, 1, "ana", 0}).ok());
+  auto refused = store_->Deploy({"churn", "production", 3, 2, "deploy", "", "bob", ""});
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.status().message().find("version 3 has not run them"), std::string::npos);
+  auto never = store_->Deploy({"churn", "production", 4, 2, "rollback", "", "bob", ""});
+  EXPECT_NE(never.status().message().find("version 4 of churn never held alias 'production'"),
+            std::string::npos)
+      << never.status().message();
+  auto back = store_->Deploy({"churn", "production", 1, 2, "rollback", "", "bob", "bad"});
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  auto deployments = store_->Deployments("churn");
+  ASSERT_TRUE(deployments.ok());
+  ASSERT_EQ(deployments->size(), 3u);  // newest first; the refused ones left nothing
+  EXPECT_EQ((*deployments)[0].kind, "rollback");
+  EXPECT_EQ((*deployments)[0].previous_version, 2);
+  EXPECT_EQ((*deployments)[1].status, "live");
+  EXPECT_EQ((*deployments)[1].endpoints, R"([{"url":"u"}])");
+  EXPECT_EQ((*deployments)[1].reason, "fix");
+  EXPECT_EQ((*deployments)[2].gate_run_id, "run1");
+  // Each deployment is one event of the alias's history, which names it (with the protection's).
+  auto history = store_->History("churn");
+  ASSERT_TRUE(history.ok());
+  ASSERT_EQ(history->size(), 4u);
+  EXPECT_EQ(history->back().reason, "rollback " + std::to_string(back->id) + ": bad");
+  EXPECT_EQ(history->back().to, "1");
+  EXPECT_EQ(
+      store_->Deploy({"churn", "production", 1, -1, "promote", "", "bob", ""}).status().code(),
+      StatusCode::kInvalidArgument);
+}
+
+TEST_P(RegistryStoreTest, ConcurrentDeploymentsFromTheSameStateOneWins) {
+  ASSERT_TRUE(store_->CreateRegisteredModel("churn", {}, "").ok());
+  NewVersion("churn");
+  NewVersion("churn");
+  NewVersion("churn");
+  ASSERT_TRUE(store_->SetAlias("churn", "production", "1", "ana").ok());
+  for (int round = 0; round < 5; ++round) {
+    const int64_t from = store_->GetModelVersionByAlias("churn", "production")->version;
+    std::atomic<int> won{0};
+    std::atomic<int> conflicts{0};
+    std::vector<std::thread> clients;
+    for (int64_t to : {2, 3}) {
+      clients.emplace_back([&, to] {
+        auto mine = OpenRegistryStore(uri_, clock_);
+        ASSERT_TRUE(mine.ok()) << mine.status().ToString();
+        auto d = (*mine)->Deploy({"churn", "production", to == from ? 1 : to, from, "deploy", "",
+                                  "client" + std::to_string(to), ""});
+        if (d.ok()) {
+          ++won;
+        } else if (d.status().message().starts_with("conflict: ")) {
+          ++conflicts;
+        } else {
+          ADD_FAILURE() << d.status().ToString();
+        }
+      });
+    }
+    for (std::thread& t : clients) {
+      t.join();
+    }
+    EXPECT_EQ(won.load(), 1) << "round " << round;
+    EXPECT_EQ(conflicts.load(), 1) << "round " << round;
+  }
+  EXPECT_EQ(store_->Deployments("churn")->size(), 5u);
+}
+
+TEST_P(RegistryStoreTest, ServingEndpointsRegisterRenewAndLeave) {
+  ASSERT_TRUE(store_->CreateRegisteredModel("churn", {}, "").ok());
+  NewVersion("churn");
+  ServingEndpoint e{"http://10.0.0.5:8080", "churn", "production", 1, "web1", 42, 30, 0, 0};
+  ASSERT_TRUE(store_->RegisterEndpoint(e).ok());
+  clock_.Advance(30'000'000);
+  e.version = 2;
+  ASSERT_TRUE(store_->RegisterEndpoint(e).ok());  // a heartbeat: started stays
+  ASSERT_TRUE(
+      store_->RegisterEndpoint({"https://b:1", "churn", "staging", 1, "web2", 7, 0, 0, 0}).ok());
+  auto all = store_->Endpoints("churn");
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].env, "production");
+  EXPECT_EQ((*all)[0].version, 2);
+  EXPECT_EQ((*all)[0].heartbeat - (*all)[0].started, 30'000);
+  e.pid = 43;  // restarted: a new start
+  ASSERT_TRUE(store_->RegisterEndpoint(e).ok());
+  EXPECT_EQ((*store_->Endpoints("churn"))[0].heartbeat, (*store_->Endpoints("churn"))[0].started);
+  EXPECT_EQ(store_->RegisterEndpoint({"ftp://x", "churn", "production", 1, "", 1, 0, 0, 0}).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->RegisterEndpoint({"http://x", "nope", "production", 1, "", 1, 0, 0, 0}).code(),
+            StatusCode::kNotFound);
+  ASSERT_TRUE(store_->RemoveEndpoint("https://b:1").ok());
+  EXPECT_EQ(store_->Endpoints("churn")->size(), 1u);
 }
 
 TEST_P(RegistryStoreTest, Search) {
