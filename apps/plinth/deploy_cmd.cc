@@ -6,6 +6,8 @@
 // registry is. docs/DEPLOYMENT.md.
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
@@ -19,6 +21,7 @@
 #include "core/json.h"
 #include "core/text_table.h"
 #include "http/client.h"
+#include "tracking/registry_store.h"
 #include "tracking_context.h"
 
 namespace plinth::cli {
@@ -80,12 +83,33 @@ Result<int64_t> DefaultVersion(tracking::RegistryStore& registry, const DeployFl
   return newest;
 }
 
+// The most an endpoint's answer may hold (its model metadata is a few hundred bytes).
+constexpr size_t kMaxAnswerBytes = 64 * 1024;
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+// A model version as an endpoint reports it: at most 64 letters, digits, '.', '_' or '-'
+// (it is printed and recorded), else "".
+std::string CleanVersion(const std::string& v) {
+  if (v.empty() || v.size() > 64) {
+    return "";
+  }
+  for (char c : v) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') {
+      return "";
+    }
+  }
+  return v;
+}
+
 // What an endpoint serves now: the version in its KServe v2 model metadata
 // (GET /v2/models/NAME), "" when it cannot say; `error` gets why.
 std::string LiveVersion(const std::string& url, const std::string& name, int timeout_seconds,
-                        std::string& error) {
+                        const Headers& headers, std::string& error) {
   http::Client client(url, timeout_seconds);
-  Result<http::ClientResponse> r = client.Send("GET", "/v2/models/" + http::UrlEncode(name));
+  client.LimitResponse(kMaxAnswerBytes);
+  Result<http::ClientResponse> r =
+      client.Send("GET", "/v2/models/" + http::UrlEncode(name), "", "", headers);
   if (!r.ok()) {
     error = "unreachable";
     return "";
@@ -95,96 +119,168 @@ std::string LiveVersion(const std::string& url, const std::string& name, int tim
     return "";
   }
   Result<Json> j = core::ParseJson(r->body, url, 8, 10000);
-  if (!j.ok() || !j->is_object() || !j->contains("versions") || !(*j)["versions"].is_array() ||
-      (*j)["versions"].empty() || !(*j)["versions"][0].is_string()) {
-    error = "answered no model version";
-    return "";
+  std::string v;
+  if (j.ok() && j->is_object() && j->contains("versions") && (*j)["versions"].is_array() &&
+      !(*j)["versions"].empty() && (*j)["versions"][0].is_string()) {
+    v = CleanVersion((*j)["versions"][0].get<std::string>());
   }
-  error.clear();
-  return (*j)["versions"][0].get<std::string>();
+  error = v.empty() ? "answered no model version" : "";
+  return v;
 }
 
 struct Target {
   std::string url;
   bool registered = false;
-  bool stale = false;  // registered, but its heartbeat is old
-  std::string live;    // the version last seen
+  bool stale = false;     // registered, but its heartbeat is old
+  std::string elsewhere;  // registered at a loopback URL by another host: that host's name
+  std::string live;       // the version last seen
   std::string error;
   bool ok = false;
+  // Not waited for: another host's loopback URL, or a stale registration that cannot be
+  // reached (a process gone).
+  bool Gone() const { return !elsewhere.empty() || (stale && error == "unreachable"); }
 };
 
-// The endpoints of `env`: those registered (with whether their heartbeat is stale: older
-// than three poll intervals and a half minute), then --endpoint URLs.
+std::string LocalHostName() {
+  char buf[256] = {};
+  return ::gethostname(buf, sizeof(buf) - 1) == 0 ? buf : "";
+}
+
+// The host part of an http(s) URL ("" when there is none).
+std::string UrlHost(const std::string& url) {
+  const size_t start = url.find("://");
+  if (start == std::string::npos) {
+    return "";
+  }
+  std::string rest = url.substr(start + 3);
+  rest = rest.substr(0, rest.find('/'));
+  rest = rest.substr(rest.find('@') == std::string::npos ? 0 : rest.find('@') + 1);
+  if (rest.starts_with("[")) {
+    return rest.substr(1, rest.find(']') - 1);
+  }
+  return rest.substr(0, rest.find(':'));
+}
+
+bool IsLoopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.starts_with("127.");
+}
+
+// The endpoints of `env`: those registered, one per URL (replicas behind one URL are one
+// target; stale when no registration of the URL renewed in three poll intervals and half a
+// minute), then --endpoint URLs.
 Result<std::vector<Target>> TargetsOf(tracking::RegistryStore& registry, const DeployFlags& f) {
   std::vector<Target> out;
-  std::set<std::string> seen;
+  std::map<std::string, size_t> index;
   Result<std::vector<tracking::ServingEndpoint>> registered = registry.Endpoints(f.name);
   if (!registered.ok() && registered.status().code() != StatusCode::kUnimplemented) {
     return registered.status();
   }
   const int64_t now = NowMs();
+  const std::string here = LocalHostName();
   for (const tracking::ServingEndpoint& e :
        registered.ok() ? *registered : std::vector<tracking::ServingEndpoint>()) {
-    if (e.env != f.env || !seen.insert(e.url).second) {
+    if (e.env != f.env) {
       continue;
     }
-    const int64_t fresh_ms = (e.poll_seconds * 3 + 30) * 1000;
-    out.push_back({e.url, true, now - e.heartbeat > fresh_ms, "", "", false});
+    const bool stale = now - e.heartbeat > (e.poll_seconds * 3 + 30) * 1000;
+    const std::string elsewhere = IsLoopback(UrlHost(e.url)) && e.host != here ? e.host : "";
+    auto [it, added] = index.emplace(e.url, out.size());
+    if (added) {
+      out.push_back({e.url, true, stale, elsewhere, "", "", false});
+    } else {
+      out[it->second].stale = out[it->second].stale && stale;
+      out[it->second].elsewhere = out[it->second].elsewhere.empty() ? "" : elsewhere;
+    }
   }
   for (std::string url : f.endpoints) {
     while (url.ends_with('/')) {
       url.pop_back();
     }
-    if (seen.insert(url).second) {
-      out.push_back({url, false, false, "", "", false});
+    if (index.emplace(url, out.size()).second) {
+      out.push_back({url, false, false, "", "", "", false});
     }
   }
   return out;
 }
 
+// The admin token in `path`: its first line, either the token or "admin TOKEN" as plinth
+// serve's --auth-token-file writes it.
 Result<std::string> ReadToken(const std::string& path) {
   if (path.empty()) {
     return std::string();
   }
   std::ifstream in(path);
-  std::string token;
-  if (!in || !(in >> token)) {
+  std::string first;
+  std::string second;
+  if (!in || !(in >> first)) {
     return InvalidArgument("--admin-token-file " + path + ": expected a token on its first line");
   }
-  return token;
+  if (first == "admin" || first == "score") {
+    if (!(in >> second) || first != "admin") {
+      return InvalidArgument("--admin-token-file " + path +
+                             ": expected an admin token on its first line ('admin TOKEN')");
+    }
+    return second;
+  }
+  return first;
+}
+
+// The token goes only where it cannot be read on the way: https, or this machine.
+Headers HeadersFor(const std::string& url, const std::string& token) {
+  if (token.empty() || !(url.starts_with("https://") || IsLoopback(UrlHost(url)))) {
+    return {};
+  }
+  return {{"Authorization", "Bearer " + token}};
 }
 
 // Asks each endpoint to reload now (POST /admin/reload; one that refuses still reloads at its
-// next poll), then waits until each serves `version` or `timeout` seconds pass. An endpoint
-// whose registration is stale and that cannot be reached is taken for gone, not waited for.
-// Returns the deployment's status: "live", "timeout", or "moved" (no endpoints to wait for).
+// next poll), then waits until each serves `version`, all within `--timeout` seconds (each call
+// bounded by what is left, at most 5 s). Returns the deployment's status: "live", "timeout", or
+// "moved" (no endpoint to wait for).
 std::string WaitForEndpoints(std::vector<Target>& targets, const DeployFlags& f,
                              const std::string& token, int64_t version) {
   const std::string want = std::to_string(version);
-  std::vector<std::pair<std::string, std::string>> headers;
-  if (!token.empty()) {
-    headers.emplace_back("Authorization", "Bearer " + token);
-  }
-  for (Target& t : targets) {
-    http::Client client(t.url, 5);
-    (void)client.Send("POST", "/admin/reload", "", "", headers);
-  }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(f.timeout);
+  auto call_seconds = [&] {
+    const auto left = std::chrono::duration_cast<std::chrono::seconds>(
+                          deadline - std::chrono::steady_clock::now())
+                          .count();
+    return static_cast<int>(std::clamp<int64_t>(left, 1, 5));
+  };
+  for (Target& t : targets) {
+    if (!t.elsewhere.empty()) {
+      continue;
+    }
+    http::Client client(t.url, call_seconds());
+    client.LimitResponse(kMaxAnswerBytes);
+    Result<http::ClientResponse> r =
+        client.Send("POST", "/admin/reload", "", "", HeadersFor(t.url, token));
+    if (r.ok() && (r->status == 401 || r->status == 403)) {
+      std::fprintf(stderr,
+                   "plinth deploy: %s refused to reload now (HTTP %d%s); waiting for its next "
+                   "poll\n",
+                   t.url.c_str(), r->status,
+                   token.empty() ? ": no --admin-token-file"
+                   : HeadersFor(t.url, token).empty()
+                       ? ": the token goes only over https or to this machine"
+                       : "");
+    }
+  }
   const bool terminal = ::isatty(::fileno(stderr)) != 0;
   size_t waiting = 0;
   while (true) {
     waiting = 0;
     size_t live = 0;
     for (Target& t : targets) {
-      if (t.ok) {
-        ++live;
+      if (t.ok || !t.elsewhere.empty()) {
+        live += t.ok ? 1 : 0;
         continue;
       }
-      t.live = LiveVersion(t.url, f.name, 5, t.error);
+      t.live = LiveVersion(t.url, f.name, call_seconds(), HeadersFor(t.url, token), t.error);
       t.ok = t.live == want;
       if (t.ok) {
         ++live;
-      } else if (!(t.stale && t.error == "unreachable")) {
+      } else if (!t.Gone()) {
         ++waiting;
       }
     }
@@ -203,7 +299,7 @@ std::string WaitForEndpoints(std::vector<Target>& targets, const DeployFlags& f,
   }
   size_t counted = 0;
   for (const Target& t : targets) {
-    counted += t.ok || !(t.stale && t.error == "unreachable") ? 1 : 0;
+    counted += t.ok || !t.Gone() ? 1 : 0;
   }
   if (counted == 0) {
     return "moved";
@@ -220,6 +316,9 @@ Json TargetsJson(const std::vector<Target>& targets) {
     }
     if (t.stale) {
       e["stale"] = true;
+    }
+    if (!t.elsewhere.empty()) {
+      e["elsewhere"] = t.elsewhere;
     }
     out.push_back(std::move(e));
   }
@@ -239,24 +338,25 @@ int Move(TrackingContext& ctx, const DeployFlags& f, tracking::NewDeployment d) 
   }
   Result<tracking::Deployment> done = ctx.registry->Deploy(d);
   if (!done.ok()) {
-    const Status& s = done.status();
-    std::fprintf(stderr, "plinth: error: %s\n", s.message().c_str());
-    return s.code() == StatusCode::kFailedPrecondition ? kExitCheckFailed : ReportError(s);
+    // Refused (a protection, a conflict): the deployment's check failed, exit 1.
+    const int code = ReportError(done.status());
+    return done.status().code() == StatusCode::kFailedPrecondition ? kExitCheckFailed : code;
   }
   const std::string v = std::to_string(done->version);
   // Not NAME/N, which names model versions in lineage.
   const std::string id = f.name + "@" + f.env + "/" + std::to_string(done->id);
+  // After the move's commit: a failure here is reported, and the deployment goes on.
   if (Status s = ctx.tracking->AddLineage(
           {"model_version", f.name + "/" + v, "deployment", id, "deployed", 0});
       !s.ok()) {
-    return ReportError(s.WithPrefix("recording the deployment's lineage"));
+    std::fprintf(stderr, "plinth deploy: warning: the lineage edge was not recorded: %s\n",
+                 s.message().c_str());
   }
-  std::printf("%s: %s version %s to %s (was %s); deployment %lld\n",
-              d.kind == "rollback" ? "rolled back" : "deployed", f.name.c_str(), v.c_str(),
-              f.env.c_str(),
-              done->previous_version == 0 ? "unset"
-                                          : std::to_string(done->previous_version).c_str(),
-              static_cast<long long>(done->id));
+  std::printf(
+      "%s: %s version %s to %s (was %s); deployment %lld\n",
+      d.kind == "rollback" ? "rolled back" : "deployed", f.name.c_str(), v.c_str(), f.env.c_str(),
+      done->previous_version == 0 ? "unset" : std::to_string(done->previous_version).c_str(),
+      static_cast<long long>(done->id));
   if (f.no_wait) {
     return kExitOk;
   }
@@ -267,13 +367,18 @@ int Move(TrackingContext& ctx, const DeployFlags& f, tracking::NewDeployment d) 
     return ReportError(s.WithPrefix("recording the deployment"));
   }
   for (const Target& t : *targets) {
-    std::printf("  %-40s %s\n", t.url.c_str(),
-                t.ok ? ("serves version " + v).c_str()
-                : t.stale && t.error == "unreachable"
-                    ? "gone (registration stale, unreachable): not waited for"
-                    : ("not serving version " + v + " after " + std::to_string(f.timeout) + " s" +
-                       (t.live.empty() ? " (" + t.error + ")" : " (serves " + t.live + ")"))
-                          .c_str());
+    std::string what = "serves version " + v;
+    if (!t.elsewhere.empty()) {
+      what = "registered by " + t.elsewhere +
+             " at a loopback URL, not reachable from here: not waited for (plinth serve "
+             "--advertise-url)";
+    } else if (t.Gone()) {
+      what = "gone (registration stale, unreachable): not waited for";
+    } else if (!t.ok) {
+      what = "not serving version " + v + " after " + std::to_string(f.timeout) + " s (" +
+             (t.live.empty() ? t.error : "serves " + t.live) + ")";
+    }
+    std::printf("  %-40s %s\n", t.url.c_str(), what.c_str());
   }
   if (status == "moved") {
     std::printf("no endpoints of %s to wait for (plinth serve models:/%s@%s registers itself)\n",
@@ -303,6 +408,7 @@ Result<TrackingContext> OpenChecked(const DeployFlags& f) {
   if (!f.data.empty() && f.gates.empty()) {
     return InvalidArgument("--data: only with --gates (the gates' evaluation data)");
   }
+  PLINTH_RETURN_IF_ERROR(tracking::ValidateAliasName(f.env).WithPrefix("--env"));
   return OpenTracking(f.tracking, true);
 }
 
@@ -360,6 +466,35 @@ int RunDeploy(const DeployFlags& f) {
               {f.name, f.env, version, *previous, "deploy", gate_run, MoverName(), f.reason});
 }
 
+// Where a rollback of `env` goes: the alias's moves replayed as a stack (a move pushes its
+// version; a rollback pops back to the version it went to; deleting the alias empties it),
+// so that rolling back twice goes two versions back, not back and forth. 0: nowhere.
+int64_t RollbackTarget(const std::vector<tracking::RegistryEvent>& history, const std::string& env,
+                       int64_t current) {
+  std::vector<int64_t> held;
+  for (const tracking::RegistryEvent& e : history) {
+    if (e.kind != "alias" || e.key != env) {
+      continue;
+    }
+    if (e.to.empty()) {
+      held.clear();
+      continue;
+    }
+    int64_t v = 0;
+    std::from_chars(e.to.data(), e.to.data() + e.to.size(), v);
+    auto was = std::find(held.rbegin(), held.rend(), v);
+    if (e.reason.starts_with("rollback ") && was != held.rend()) {
+      held.erase(was.base(), held.end());
+    } else {
+      held.push_back(v);
+    }
+  }
+  if (held.size() < 2 || held.back() != current) {
+    return 0;
+  }
+  return held[held.size() - 2];
+}
+
 int RunRollback(const DeployFlags& f) {
   Result<TrackingContext> ctx = OpenChecked(f);
   if (!ctx.ok()) {
@@ -380,30 +515,30 @@ int RunRollback(const DeployFlags& f) {
       return ReportError(mv.status().WithPrefix("--to"));
     }
     target = mv->version;
+    if (target == *current) {
+      return ReportError(
+          InvalidArgument("--to " + f.version + ": " + f.env + " is at that version already"));
+    }
   } else {
-    // The version the alias named before it came to the current one.
     Result<std::vector<tracking::RegistryEvent>> history = ctx->registry->History(f.name);
     if (!history.ok()) {
       return ReportError(history.status());
     }
-    const std::string now = std::to_string(*current);
-    for (auto e = history->rbegin(); e != history->rend(); ++e) {
-      if (e->kind == "alias" && e->key == f.env && e->to == now) {
-        std::from_chars(e->from.data(), e->from.data() + e->from.size(), target);
-        break;
-      }
-    }
+    target = RollbackTarget(*history, f.env, *current);
     if (target == 0) {
-      return ReportError(FailedPrecondition("alias '" + f.env + "' of " + f.name +
-                                            " named no version before version " + now +
-                                            ": nothing to roll back to"));
+      return ReportError(FailedPrecondition(
+          "alias '" + f.env + "' of " + f.name + " named no version before version " +
+          std::to_string(*current) + ": nothing to roll back to"));
     }
   }
-  return Move(*ctx, f,
-              {f.name, f.env, target, *current, "rollback", "", MoverName(), f.reason});
+  return Move(*ctx, f, {f.name, f.env, target, *current, "rollback", "", MoverName(), f.reason});
 }
 
 int RunStatus(const DeployFlags& f) {
+  Result<std::string> token = ReadToken(f.admin_token_file);
+  if (!token.ok()) {
+    return ReportError(token.status());
+  }
   Result<TrackingContext> ctx = OpenTracking(f.tracking, true);
   if (!ctx.ok()) {
     return ReportError(ctx.status());
@@ -451,14 +586,10 @@ int RunStatus(const DeployFlags& f) {
     Json j = {{"env", env}, {"version", version}, {"since", since}};
     for (const auto& d : *deployments) {
       if (d.env == env) {
-        j["last_deployment"] = {{"id", d.id},
-                                {"kind", d.kind},
-                                {"version", d.version},
-                                {"previous_version", d.previous_version},
-                                {"status", d.status},
-                                {"gate_run", d.gate_run_id},
-                                {"user", d.user_id},
-                                {"time", d.time}};
+        j["last_deployment"] = {{"id", d.id},           {"kind", d.kind},
+                                {"version", d.version}, {"previous_version", d.previous_version},
+                                {"status", d.status},   {"gate_run", d.gate_run_id},
+                                {"user", d.user_id},    {"time", d.time}};
         Result<Json> seen = core::ParseJson(d.endpoints, "deployment", 8, 100000);
         j["last_deployment"]["endpoints"] = seen.ok() ? *seen : Json::array();
         break;
@@ -470,7 +601,7 @@ int RunStatus(const DeployFlags& f) {
         continue;
       }
       std::string error;
-      const std::string live = LiveVersion(e.url, f.name, 2, error);
+      const std::string live = LiveVersion(e.url, f.name, 2, HeadersFor(e.url, *token), error);
       Json ep = {{"url", e.url},
                  {"live_version", live},
                  {"registered_version", e.version},
@@ -504,15 +635,16 @@ int RunStatus(const DeployFlags& f) {
              " " + d["status"].get<std::string>() + " by " + d["user"].get<std::string>();
     }
     const int64_t v = j["version"].get<int64_t>();
-    std::vector<std::string> row = {j["env"], v == 0 ? "-" : std::to_string(v),
-                                    Time(j["since"].get<int64_t>()), last, "", "", ""};
+    std::vector<std::string> row = {
+        j["env"], v == 0 ? "-" : std::to_string(v), Time(j["since"].get<int64_t>()), last, "", "",
+        ""};
     if (j["endpoints"].empty()) {
       t.AddRow(row);
     }
     for (const Json& e : j["endpoints"]) {
       row[4] = e["url"];
       row[5] = e["live_version"].get<std::string>().empty() ? e.value("error", "?")
-                                                             : e["live_version"].get<std::string>();
+                                                            : e["live_version"].get<std::string>();
       row[6] = std::to_string(e["heartbeat_age_seconds"].get<int64_t>()) + " s ago";
       t.AddRow(row);
       row = {"", "", "", "", "", "", ""};
@@ -534,8 +666,10 @@ void AddWaitFlags(CLI::App& c, DeployFlags& f, bool env_required) {
   c.add_option("--timeout", f.timeout, "seconds to wait for the endpoints")->capture_default_str();
   c.add_flag("--no-wait", f.no_wait, "move the alias, do not wait for the endpoints");
   c.add_option("--admin-token-file", f.admin_token_file,
-               "a file holding an admin token of the endpoints (--auth-token-file of plinth "
-               "serve), to ask them to reload at once rather than at their next poll");
+               "a file whose first line is an admin token of the endpoints (the token, or "
+               "'admin TOKEN' as in plinth serve's --auth-token-file): they are asked to reload "
+               "at once rather than at their next poll, and their versions with it; sent only "
+               "over https or to this machine");
   c.add_option("--reason", f.reason, "why (kept in the history and the deployment)");
   AddTrackingUriFlag(c, f.tracking);
 }
@@ -584,6 +718,8 @@ void RegisterDeploy(CLI::App& app, Runner& run) {
   st->add_option("NAME", s->name, "the registered model")->required();
   st->add_option("--env", s->env, "only this environment");
   st->add_flag("--json", s->json, "JSON on stdout");
+  st->add_option("--admin-token-file", s->admin_token_file,
+                 "a token the endpoints take (as plinth deploy's), to ask their versions");
   AddTrackingUriFlag(*st, s->tracking);
   st->callback([s, &run] { run = [s] { return RunStatus(*s); }; });
 }

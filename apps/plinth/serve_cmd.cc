@@ -102,10 +102,10 @@ class EndpointRegistration {
   }
   ~EndpointRegistration() {
     core::MutexLock lock(mu_);
-    if (registered_) {
+    if (!url_.empty()) {
       Result<TrackingContext> ctx = OpenTracking(f_.tracking, true);
       if (ctx.ok()) {
-        (void)ctx->registry->RemoveEndpoint(url_);
+        (void)ctx->registry->RemoveEndpoint(Row(0));
       }
     }
   }
@@ -144,17 +144,18 @@ class EndpointRegistration {
   }
 
  private:
+  // This process's registration, serving `version`.
+  tracking::ServingEndpoint Row(int64_t version) PLINTH_REQUIRES(mu_) {
+    char host[256] = {};
+    ::gethostname(host, sizeof(host) - 1);
+    return {url_, name_, env_, version, host, ::getpid(), poll_, 0, 0};
+  }
+
   void Write(const std::string& version) PLINTH_REQUIRES(mu_) {
     int64_t v = 0;
     std::from_chars(version.data(), version.data() + version.size(), v);
-    char host[256] = {};
-    ::gethostname(host, sizeof(host) - 1);
     Result<TrackingContext> ctx = OpenTracking(f_.tracking, true);
-    Status s =
-        ctx.ok()
-            ? ctx->registry->RegisterEndpoint({url_, name_, env_, v, host, ::getpid(), poll_, 0, 0})
-            : ctx.status();
-    registered_ = s.ok();
+    Status s = ctx.ok() ? ctx->registry->RegisterEndpoint(Row(v)) : ctx.status();
     if (!s.ok() && !reported_) {
       reported_ = true;
       std::fprintf(stderr,
@@ -170,7 +171,6 @@ class EndpointRegistration {
   std::string env_;
   core::Mutex mu_;
   std::string url_ PLINTH_GUARDED_BY(mu_);
-  bool registered_ PLINTH_GUARDED_BY(mu_) = false;
   bool reported_ PLINTH_GUARDED_BY(mu_) = false;
 };
 

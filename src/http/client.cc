@@ -2,13 +2,26 @@
 
 #include <curl/curl.h>
 
+#include <cstdint>
 #include <mutex>
 
 namespace plinth::http {
 namespace {
 
+// Where an answer's body goes, and how much of it is taken.
+struct Sink {
+  std::string* body;
+  size_t max_bytes;
+  bool over = false;
+};
+
 size_t Append(char* data, size_t size, size_t n, void* out) {
-  static_cast<std::string*>(out)->append(data, size * n);
+  auto* sink = static_cast<Sink*>(out);
+  if (sink->body->size() + size * n > sink->max_bytes) {
+    sink->over = true;
+    return 0;  // libcurl stops the transfer: CURLE_WRITE_ERROR
+  }
+  sink->body->append(data, size * n);
   return size * n;
 }
 
@@ -22,6 +35,7 @@ void GlobalInit() {
 struct Client::Impl {
   CURL* curl = nullptr;
   int timeout_seconds = 60;
+  size_t max_response_bytes = SIZE_MAX;
   ~Impl() {
     if (curl != nullptr) {
       curl_easy_cleanup(curl);
@@ -40,6 +54,8 @@ Client::Client(std::string base_url, int timeout_seconds)
 }
 
 Client::~Client() = default;
+
+void Client::LimitResponse(size_t max_bytes) { impl_->max_response_bytes = max_bytes; }
 
 void Client::Pin(const std::string& host, int port, const std::string& ip) {
   pinned_ = host + ":" + std::to_string(port) + ":" + ip;
@@ -69,7 +85,8 @@ Result<ClientResponse> Client::Send(
     curl_easy_setopt(c, CURLOPT_RESOLVE, resolve);
   }
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, Append);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &out.body);
+  Sink sink{&out.body, impl_->max_response_bytes};
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
   if (m == "HEAD") {
     curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
   }
@@ -89,6 +106,10 @@ Result<ClientResponse> Client::Send(
   CURLcode rc = curl_easy_perform(c);
   curl_slist_free_all(list);
   curl_slist_free_all(resolve);
+  if (sink.over) {
+    return Unavailable(m + " " + url + ": the answer is over " +
+                       std::to_string(impl_->max_response_bytes) + " bytes");
+  }
   if (rc != CURLE_OK) {
     return Unavailable(m + " " + url + ": " + curl_easy_strerror(rc));
   }

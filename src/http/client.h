@@ -3,6 +3,7 @@
 // timeouts, transport errors as Status. One Client per thread.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -29,6 +30,10 @@ class Client {
   Client& operator=(const Client&) = delete;
 
   const std::string& base_url() const { return base_url_; }
+
+  // Answers longer than `max_bytes` are refused (Unavailable "... the answer is over N
+  // bytes") once that much has come, not read to their end (default: no limit).
+  void LimitResponse(size_t max_bytes);
 
   // Connects to `ip` whenever the URL names `host`:`port` (curl's --resolve), so that a
   // name checked once is not resolved again to somewhere else. Only http and https

@@ -99,9 +99,11 @@ class RegistryStore {
                                   const std::string& endpoints_json);
   // The model's deployments, newest first.
   virtual Result<std::vector<Deployment>> Deployments(const std::string& name);
-  // Adds or renews (heartbeat now) the endpoint at e.url; RemoveEndpoint forgets it.
+  // Adds or renews (heartbeat now) the endpoint: a process (e.host, e.pid) reachable at e.url
+  // (replicas behind one URL are one row each); registrations without a heartbeat for a day
+  // are forgotten. RemoveEndpoint forgets the process's registration.
   virtual Status RegisterEndpoint(const ServingEndpoint& e);
-  virtual Status RemoveEndpoint(const std::string& url);
+  virtual Status RemoveEndpoint(const ServingEndpoint& e);
   // The endpoints registered for the model, by environment and URL.
   virtual Result<std::vector<ServingEndpoint>> Endpoints(const std::string& name);
   // SetAlias despite a protection; the reason goes to the history.
@@ -109,5 +111,9 @@ class RegistryStore {
                             const std::string& version, const std::string& user_id,
                             const std::string& reason);
 };
+
+// MLflow's rules for an alias name (alphanumerics, _ and -; not "latest", not v<N>):
+// kInvalidArgument saying which is broken.
+Status ValidateAliasName(const std::string& alias);
 
 }  // namespace plinth::tracking

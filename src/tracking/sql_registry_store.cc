@@ -142,15 +142,16 @@ CREATE TABLE deployments (
   reason TEXT NOT NULL,
   PRIMARY KEY (name, id));
 CREATE TABLE serving_endpoints (
-  url TEXT PRIMARY KEY,
+  url TEXT NOT NULL,
+  host TEXT NOT NULL,
+  pid BIGINT NOT NULL,
   name TEXT NOT NULL REFERENCES registered_models (name) ON UPDATE CASCADE ON DELETE CASCADE,
   env TEXT NOT NULL,
   version BIGINT NOT NULL,
-  host TEXT NOT NULL,
-  pid BIGINT NOT NULL,
   poll_seconds BIGINT NOT NULL,
   started BIGINT NOT NULL,
-  heartbeat BIGINT NOT NULL);
+  heartbeat BIGINT NOT NULL,
+  PRIMARY KEY (url, host, pid));
 CREATE INDEX serving_endpoints_by_model ON serving_endpoints (name, env);
 )sql"},
 };
@@ -161,6 +162,7 @@ constexpr size_t kMaxTagValue = 5000;
 constexpr size_t kMaxAlias = 255;
 constexpr int64_t kMaxModelsPerPage = 1000;
 constexpr int64_t kMaxVersionsPerPage = 200000;
+constexpr int64_t kEndpointForgottenMs = 24 * 3600 * 1000;
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -505,6 +507,23 @@ class SqlRegistryStore : public RegistryStore {
         PLINTH_RETURN_IF_ERROR(LockModel(name));
         PLINTH_RETURN_IF_ERROR(CheckProtection(name, Lower(to), mv.version));
       }
+      // Out of a guarded stage only by a version that passed taking its place (archive
+      // existing), as a protected alias is never deleted.
+      if (to != mv.current_stage &&
+          (mv.current_stage == "Staging" || mv.current_stage == "Production")) {
+        Value p[] = {name, Lower(mv.current_stage)};
+        PLINTH_ASSIGN_OR_RETURN(auto guarded,
+                                db_->Query("SELECT 1 FROM alias_protections WHERE name = ? AND "
+                                           "alias = ?",
+                                           p));
+        if (!guarded.empty()) {
+          return FailedPrecondition(
+              "version " + std::to_string(mv.version) + " of " + name + " is in the stage " +
+              mv.current_stage + ", guarded by the protected alias '" + Lower(mv.current_stage) +
+              "': it leaves it only when a version that passed the gates takes its place "
+              "(archive_existing), or after plinth models unprotect");
+        }
+      }
       PLINTH_RETURN_IF_ERROR(MoveStage(name, mv.version, mv.current_stage, to, user_id, now));
       // A stage move updates the registered model too (MLflow's SqlAlchemyStore does).
       Value m[] = {now, name};
@@ -779,7 +798,8 @@ class SqlRegistryStore : public RegistryStore {
             "); nothing changed: look at plinth models history " + d.name + " and deploy again");
       }
       if (d.kind == "rollback") {
-        // Back to a version this environment served before: its protection let it in then.
+        // Back to a version this environment served before (and, below, that its protection
+        // lets in now, as any other: an emergency that cannot wait forces the alias).
         Value h[] = {d.name, d.env, std::to_string(mv.version)};
         PLINTH_ASSIGN_OR_RETURN(
             auto held, db_->Query("SELECT 1 FROM registry_events WHERE name = ? AND kind = "
@@ -790,9 +810,8 @@ class SqlRegistryStore : public RegistryStore {
                                     " never held alias '" + d.env +
                                     "': a rollback only goes back to a version that did");
         }
-      } else {
-        PLINTH_RETURN_IF_ERROR(CheckProtection(d.name, d.env, mv.version));
       }
+      PLINTH_RETURN_IF_ERROR(CheckProtection(d.name, d.env, mv.version));
       Value a[] = {d.name, d.env, mv.version};
       PLINTH_RETURN_IF_ERROR(db_->Exec(
           "INSERT INTO registered_model_aliases (name, alias, version) VALUES (?, ?, ?) ON "
@@ -851,27 +870,30 @@ class SqlRegistryStore : public RegistryStore {
                              "'");
     }
     const int64_t now = NowMs();
-    Value a[] = {e.url, e.name, e.env, e.version, e.host, e.pid, e.poll_seconds, now, now};
-    return db_->Exec(
-        "INSERT INTO serving_endpoints (url, name, env, version, host, pid, poll_seconds, "
-        "started, heartbeat) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO UPDATE SET "
-        "name = excluded.name, env = excluded.env, version = excluded.version, host = "
-        "excluded.host, pid = excluded.pid, poll_seconds = excluded.poll_seconds, started = "
-        "CASE WHEN serving_endpoints.pid = excluded.pid THEN serving_endpoints.started ELSE "
-        "excluded.started END, heartbeat = excluded.heartbeat",
-        a);
+    return db_->Transaction([&]() -> Status {
+      // Registrations a day without a heartbeat are of processes long gone (killed).
+      Value old[] = {now - kEndpointForgottenMs};
+      PLINTH_RETURN_IF_ERROR(db_->Exec("DELETE FROM serving_endpoints WHERE heartbeat < ?", old));
+      Value a[] = {e.url, e.host, e.pid, e.name, e.env, e.version, e.poll_seconds, now, now};
+      return db_->Exec(
+          "INSERT INTO serving_endpoints (url, host, pid, name, env, version, poll_seconds, "
+          "started, heartbeat) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (url, host, pid) "
+          "DO UPDATE SET name = excluded.name, env = excluded.env, version = excluded.version, "
+          "poll_seconds = excluded.poll_seconds, heartbeat = excluded.heartbeat",
+          a);
+    });
   }
 
-  Status RemoveEndpoint(const std::string& url) override {
-    Value k[] = {url};
-    return db_->Exec("DELETE FROM serving_endpoints WHERE url = ?", k);
+  Status RemoveEndpoint(const ServingEndpoint& e) override {
+    Value k[] = {e.url, e.host, e.pid};
+    return db_->Exec("DELETE FROM serving_endpoints WHERE url = ? AND host = ? AND pid = ?", k);
   }
 
   Result<std::vector<ServingEndpoint>> Endpoints(const std::string& name) override {
     return RowsOf<ServingEndpoint>(
         name,
         "SELECT url, name, env, version, host, pid, poll_seconds, started, heartbeat FROM "
-        "serving_endpoints WHERE name = ? ORDER BY env, url",
+        "serving_endpoints WHERE name = ? ORDER BY env, url, host, pid",
         [](const Row& r) -> ServingEndpoint {
           return {r.Text(0), r.Text(1), r.Text(2), r.Int(3), r.Text(4),
                   r.Int(5),  r.Int(6),  r.Int(7),  r.Int(8)};
@@ -1193,7 +1215,9 @@ Result<std::vector<Deployment>> RegistryStore::Deployments(const std::string&) {
   return ProtectionsHere();
 }
 Status RegistryStore::RegisterEndpoint(const ServingEndpoint&) { return ProtectionsHere(); }
-Status RegistryStore::RemoveEndpoint(const std::string&) { return ProtectionsHere(); }
+Status RegistryStore::RemoveEndpoint(const ServingEndpoint&) { return ProtectionsHere(); }
+
+Status ValidateAliasName(const std::string& alias) { return ValidateAlias(alias); }
 Result<std::vector<ServingEndpoint>> RegistryStore::Endpoints(const std::string&) {
   return ProtectionsHere();
 }

@@ -62,7 +62,7 @@ def main():
                     "  - {output: {no_nulls: true}}\n")
 
         def status():
-            r = run("deploy", "status", "adult-income", "--json")
+            r = run("deploy", "status", "adult-income", "--json", "--admin-token-file", "tokens")
             assert r.returncode == 0, r.stderr
             return {e["env"]: e for e in json.loads(r.stdout)}
 
@@ -83,12 +83,21 @@ def main():
 
         port = free_port()
         url = f"http://127.0.0.1:{port}"
+        # The endpoint asks tokens (scoring and metadata too): deploy reloads it and reads its
+        # version with the admin token, given as plinth serve's token file spells it.
+        with open(path("tokens"), "w") as f:
+            f.write("admin adm-7f3e2a9c41d0e5b6\nscore sc-0b8d5e61f2a4c9d3\n")
+        os.chmod(path("tokens"), 0o600)
         serve = start_server([plinth, "serve", "models:/adult-income@production", "--port",
-                              str(port), "--poll-interval", "1", "--prediction-log", "off"],
+                              str(port), "--poll-interval", "1", "--prediction-log", "off",
+                              "--auth-token-file", "tokens", "--public-routes", "health"],
                              port, cwd=work, env=env, stderr=subprocess.PIPE)
+        tok = ["--admin-token-file", "tokens"]
 
         def live():
-            with urllib.request.urlopen(f"{url}/v2/models/adult-income", timeout=10) as r:
+            req = urllib.request.Request(f"{url}/v2/models/adult-income",
+                                         headers={"Authorization": "Bearer adm-7f3e2a9c41d0e5b6"})
+            with urllib.request.urlopen(req, timeout=10) as r:
                 return json.load(r)["versions"][0]
         try:
             eps = status()["production"]["endpoints"]
@@ -104,7 +113,7 @@ def main():
 
             # A good one passes, moves the alias, and the endpoint serves it when deploy returns.
             r = run("deploy", "adult-income", "--env", "production", "3", "--gates",
-                    "gates.yaml", "--reason", "better model")
+                    "gates.yaml", "--reason", "better model", *tok)
             check(r.returncode == 0 and "deployed: adult-income version 3 to production (was 1)"
                   in r.stdout and f"{url}" in r.stdout and "serves version 3" in r.stdout,
                   f"good version: {r.returncode} {r.stdout} {r.stderr}")
@@ -120,30 +129,58 @@ def main():
             history = run("models", "history", "adult-income").stdout
             check(f"deploy {last['id']}: better model" in history, f"history: {history}")
 
-            # Rollback: back to 1, the version production served before 3.
-            r = run("deploy", "rollback", "adult-income", "--env", "production")
+            # Without the token the endpoint neither reloads at once nor tells its version.
+            r = run("deploy", "adult-income", "--env", "production", "2", "--timeout", "2")
+            check(r.returncode == 1 and "refused to reload now (HTTP 401: no --admin-token-file)"
+                  in r.stderr and "(answered HTTP 401)" in r.stdout,
+                  f"no token: {r.returncode} {r.stdout} {r.stderr}")
+            # Rollback: back to 3, the version production served before 2; then back to 1, the
+            # one before 3 (not forth to 2 again).
+            r = run("deploy", "rollback", "adult-income", "--env", "production", *tok)
+            check(r.returncode == 0 and "rolled back: adult-income version 3 to production (was "
+                  "2)" in r.stdout and live() == "3", f"rollback: {r.stdout} {r.stderr}")
+            r = run("deploy", "rollback", "adult-income", "--env", "production", *tok)
             check(r.returncode == 0 and "rolled back: adult-income version 1 to production (was "
-                  "3)" in r.stdout and live() == "1", f"rollback: {r.stdout} {r.stderr}")
-            r = run("deploy", "rollback", "adult-income", "--env", "production", "--to", "2")
-            check(r.returncode == 1 and "version 2 of adult-income never held alias 'production'"
-                  in r.stderr and alias() == 1, f"rollback to a stranger: {r.stderr}")
+                  "3)" in r.stdout and live() == "1", f"rollback twice: {r.stdout} {r.stderr}")
+            r = run("deploy", "rollback", "adult-income", "--env", "production", "--to", "1")
+            check(r.returncode == 2 and "--to 1: production is at that version already"
+                  in r.stderr, f"rollback to itself: {r.stderr}")
 
             # An endpoint that never answers: the alias moves, deploy waits, then exit 1.
             dead = f"http://127.0.0.1:{free_port()}"
             r = run("deploy", "adult-income", "--env", "production", "3", "--endpoint", dead,
-                    "--timeout", "2")
+                    "--timeout", "2", *tok)
             check(r.returncode == 1 and "not every endpoint of production serves version 3 "
                   "within 2 s" in r.stderr and "(unreachable)" in r.stdout and live() == "3",
                   f"timeout: {r.returncode} {r.stdout} {r.stderr}")
             check(status()["production"]["last_deployment"]["status"] == "timeout",
                   "the timeout is recorded")
 
+            # Another machine's endpoint registered at a loopback URL cannot be reached from
+            # here: said, and not waited for.
+            con = sqlite3.connect(path(".plinth", "plinth.db"))
+            con.execute("INSERT INTO serving_endpoints (url, host, pid, name, env, version, "
+                        "poll_seconds, started, heartbeat) VALUES ('http://127.0.0.1:9', "
+                        "'other-host', 1, 'adult-income', 'production', 1, 30, ?, ?)",
+                        (int(time.time() * 1000),) * 2)
+            con.commit()
+            con.close()
+            r = run("deploy", "adult-income", "--env", "production", "1", "--timeout", "20", *tok)
+            check(r.returncode == 0 and "registered by other-host at a loopback URL, not "
+                  "reachable from here: not waited for" in r.stdout and live() == "1",
+                  f"another host's loopback URL: {r.returncode} {r.stdout} {r.stderr}")
+
             # Two deployments started from the same state (production at 2), each running its
-            # gates (seconds) before it moves the alias: one wins, the other is a conflict.
-            check(run("deploy", "adult-income", "--env", "production", "2").returncode == 0,
+            # gates (30,000 one-row requests: seconds, long beside the skew of two process
+            # starts) before it moves the alias: one wins, the other is a conflict.
+            with open(path("gates_slow.yaml"), "w") as f:
+                f.write("suite: release\ndata: eval.csv\ngates:\n"
+                        "  - {metric: roc_auc, threshold: 0.9}\n"
+                        "  - {latency: {batch: 1, p99_ms: 10000000, requests: 30000}}\n")
+            check(run("deploy", "adult-income", "--env", "production", "2", *tok).returncode == 0,
                   "production to version 2 (unprotected)")
             procs = [subprocess.Popen([plinth, "deploy", "adult-income", "--env", "production",
-                                       v, "--gates", "gates.yaml", "--no-wait"], cwd=work,
+                                       v, "--gates", "gates_slow.yaml", "--no-wait"], cwd=work,
                                       env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                       text=True)
                      for v in ("1", "3")]
@@ -167,7 +204,7 @@ def main():
                 before = alias()
                 target = 1 if before == 3 else 3
                 p = subprocess.Popen([plinth, "deploy", "adult-income", "--env", "production",
-                                      str(target), "--endpoint", url], cwd=work, env=env,
+                                      str(target), "--endpoint", url, *tok], cwd=work, env=env,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 time.sleep(rng.uniform(0.0, 0.12))
                 p.kill()
@@ -203,8 +240,9 @@ def main():
         finally:
             serve.send_signal(signal.SIGTERM)
             serve.wait(timeout=30)
-        check(status()["production"]["endpoints"] == [],
-              "a clean stop takes the endpoint out of the registry")
+        left = [e["url"] for e in status()["production"]["endpoints"]]
+        check(url not in left and left == ["http://127.0.0.1:9"],
+              f"a clean stop takes the endpoint out of the registry: {left}")
 
         # Bad input: exit 2 and one line naming what is wrong.
         for args, says in [

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "core/url.h"
+#include "http/client.h"
 #include "http/errors.h"
 #include "testutil/testutil.h"
 
@@ -396,6 +397,27 @@ TEST(HttpServerTest, HeadAnswersCarryNoBody) {
   EXPECT_EQ(out.find("0123456789"), std::string::npos) << out;
   EXPECT_EQ(out.size() - out.rfind("\r\n\r\n"), 4u + 10u) << out;
   EXPECT_EQ(out.substr(out.size() - 10), "method GET") << out;
+  server.Stop();
+  t.join();
+}
+
+TEST(HttpClientTest, RefusesAnswersOverItsLimit) {
+  Server server(ServerOptions{}, [&](const Request& r) {
+    Response resp;
+    resp.body.assign(r.path == "/big" ? 100000 : 1000, 'x');
+    return resp;
+  });
+  ASSERT_TRUE(server.Listen().ok());
+  std::thread t([&] { server.Run(false); });
+  Client client("http://127.0.0.1:" + std::to_string(server.port()), 10);
+  client.LimitResponse(4096);
+  Result<ClientResponse> small = client.Send("GET", "/small");
+  ASSERT_TRUE(small.ok()) << small.status().ToString();
+  EXPECT_EQ(small->body.size(), 1000u);
+  Result<ClientResponse> big = client.Send("GET", "/big");
+  EXPECT_EQ(big.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(big.status().message().find("/big: the answer is over 4096 bytes"), std::string::npos)
+      << big.status().message();
   server.Stop();
   t.join();
 }

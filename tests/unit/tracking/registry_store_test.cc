@@ -226,6 +226,14 @@ TEST_P(RegistryStoreTest, ProtectedAliasesNeedPassedGatesAndApprovals) {
   refused(store_->TransitionStage("churn", "2", "Production", false, "bob").status(),
           what + "version 2 has not run them");
   EXPECT_TRUE(store_->TransitionStage("churn", "2", "Staging", false, "bob").ok());
+  // Nor is a guarded stage emptied by moving its version out (as the alias is not deleted).
+  ASSERT_TRUE(store_->ForceAlias("churn", "production", "1", "ana", "setup").ok());
+  ASSERT_TRUE(store_->UnprotectAlias("churn", "production", "ana").ok());
+  ASSERT_TRUE(store_->TransitionStage("churn", "1", "Production", false, "ana").ok());
+  ASSERT_TRUE(store_->ProtectAlias({"churn", "production", "release", digest, 2, "ana", 0}).ok());
+  refused(store_->TransitionStage("churn", "1", "Archived", false, "bob").status(),
+          "version 1 of churn is in the stage Production, guarded by the protected alias "
+          "'production'");
   ASSERT_TRUE(store_
                   ->RecordGateRun({"churn", 2, "release", digest, false, "accuracy, outputs",
                                    "run1", "", "bob", 0})
@@ -248,6 +256,9 @@ TEST_P(RegistryStoreTest, ProtectedAliasesNeedPassedGatesAndApprovals) {
   ASSERT_TRUE(store_->Approve("churn", "2", "carl").ok());
   EXPECT_TRUE(store_->SetAlias("churn", "production", "2", "bob").ok());
   EXPECT_EQ(store_->GetModelVersionByAlias("churn", "production")->version, 2);
+  // A version that passed takes the guarded stage, archiving the one there.
+  EXPECT_TRUE(store_->TransitionStage("churn", "2", "Production", true, "bob").ok());
+  EXPECT_EQ(store_->GetModelVersion("churn", "1")->current_stage, "Archived");
   // The last run of each suite counts, newest first.
   auto runs = store_->GateRuns("churn", "2");
   ASSERT_TRUE(runs.ok());
@@ -297,7 +308,7 @@ TEST_P(RegistryStoreTest, DeploymentsMoveTheAliasOnlyFromWhatTheyFound) {
   EXPECT_EQ(store_->GetModelVersionByAlias("churn", "production")->version, 2);
   ASSERT_TRUE(store_->FinishDeployment("churn", d2->id, "live", R"([{"url":"u"}])").ok());
   EXPECT_EQ(store_->FinishDeployment("churn", 999, "live", "[]").code(), StatusCode::kNotFound);
-  // A rollback goes only to a version the environment served; protections are not asked again.
+  // A rollback goes only to a version the environment served...
   const std::string digest(64, 'a');
   ASSERT_TRUE(store_->ProtectAlias({"churn", "production", "release", digest, 1, "ana", 0}).ok());
   auto refused = store_->Deploy({"churn", "production", 3, 2, "deploy", "", "bob", ""});
@@ -307,6 +318,13 @@ TEST_P(RegistryStoreTest, DeploymentsMoveTheAliasOnlyFromWhatTheyFound) {
   EXPECT_NE(never.status().message().find("version 4 of churn never held alias 'production'"),
             std::string::npos)
       << never.status().message();
+  // ...and obeys the protection as any deployment (version 1 came in before it existed).
+  auto unchecked = store_->Deploy({"churn", "production", 1, 2, "rollback", "", "bob", ""});
+  EXPECT_NE(unchecked.status().message().find("version 1 has not run them"), std::string::npos)
+      << unchecked.status().message();
+  ASSERT_TRUE(
+      store_->RecordGateRun({"churn", 1, "release", digest, true, "", "r", "", "bob", 0}).ok());
+  ASSERT_TRUE(store_->Approve("churn", "1", "ana").ok());
   auto back = store_->Deploy({"churn", "production", 1, 2, "rollback", "", "bob", "bad"});
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   auto deployments = store_->Deployments("churn");
@@ -318,10 +336,11 @@ TEST_P(RegistryStoreTest, DeploymentsMoveTheAliasOnlyFromWhatTheyFound) {
   EXPECT_EQ((*deployments)[1].endpoints, R"([{"url":"u"}])");
   EXPECT_EQ((*deployments)[1].reason, "fix");
   EXPECT_EQ((*deployments)[2].gate_run_id, "run1");
-  // Each deployment is one event of the alias's history, which names it (with the protection's).
+  // Each deployment is one event of the alias's history, which names it (with the protection's
+  // and the approval's).
   auto history = store_->History("churn");
   ASSERT_TRUE(history.ok());
-  ASSERT_EQ(history->size(), 4u);
+  ASSERT_EQ(history->size(), 5u);
   EXPECT_EQ(history->back().reason, "rollback " + std::to_string(back->id) + ": bad");
   EXPECT_EQ(history->back().to, "1");
   EXPECT_EQ(
@@ -380,6 +399,7 @@ TEST_P(RegistryStoreTest, ServingEndpointsRegisterRenewAndLeave) {
   EXPECT_EQ((*all)[0].env, "production");
   EXPECT_EQ((*all)[0].version, 2);
   EXPECT_EQ((*all)[0].heartbeat - (*all)[0].started, 30'000);
+  ASSERT_TRUE(store_->RemoveEndpoint(e).ok());
   e.pid = 43;  // restarted: a new start
   ASSERT_TRUE(store_->RegisterEndpoint(e).ok());
   EXPECT_EQ((*store_->Endpoints("churn"))[0].heartbeat, (*store_->Endpoints("churn"))[0].started);
@@ -387,8 +407,20 @@ TEST_P(RegistryStoreTest, ServingEndpointsRegisterRenewAndLeave) {
             StatusCode::kInvalidArgument);
   EXPECT_EQ(store_->RegisterEndpoint({"http://x", "nope", "production", 1, "", 1, 0, 0, 0}).code(),
             StatusCode::kNotFound);
-  ASSERT_TRUE(store_->RemoveEndpoint("https://b:1").ok());
+  // Two replicas behind one URL are two registrations; each stop forgets its own.
+  ServingEndpoint twin = e;
+  twin.host = "web9";
+  ASSERT_TRUE(store_->RegisterEndpoint(twin).ok());
+  EXPECT_EQ(store_->Endpoints("churn")->size(), 3u);
+  ASSERT_TRUE(store_->RemoveEndpoint(twin).ok());
+  ASSERT_TRUE(store_->RemoveEndpoint({"https://b:1", "", "", 0, "web2", 7, 0, 0, 0}).ok());
   EXPECT_EQ(store_->Endpoints("churn")->size(), 1u);
+  // A registration a day without a heartbeat (a killed process) is forgotten.
+  clock_.Advance(int64_t{25} * 3600 * 1'000'000);
+  ASSERT_TRUE(store_->RegisterEndpoint(twin).ok());
+  auto left = store_->Endpoints("churn");
+  ASSERT_EQ(left->size(), 1u);
+  EXPECT_EQ((*left)[0].host, "web9");
 }
 
 TEST_P(RegistryStoreTest, Search) {
