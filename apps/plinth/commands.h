@@ -105,8 +105,9 @@ void RegisterPredict(CLI::App& app, Runner& run);
 void RegisterTracking(CLI::App& app, Runner& run);  // experiments, runs, lineage
 // models ls|versions|alias|stage|history|protect|unprotect|approve
 void RegisterRegistry(CLI::App& models, Runner& run);
-void RegisterModelTest(CLI::App& models, Runner& run);  // models test
-void RegisterDeploy(CLI::App& app, Runner& run);        // deploy, rollback, status
+void RegisterModelTest(CLI::App& models, Runner& run);    // models test
+void RegisterDeploy(CLI::App& app, Runner& run);          // deploy, rollback, status
+void RegisterCompareLive(CLI::App& models, Runner& run);  // models compare-live
 
 // plinth models test's flags, and the command itself, as plinth deploy runs it too.
 struct ModelTestFlags {

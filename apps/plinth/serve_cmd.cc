@@ -39,21 +39,50 @@ struct ServeFlags {
   std::string public_routes = "health";
   std::string monitor;        // monitoring.yaml; "": no live monitoring
   std::string advertise_url;  // "": scheme://host:port as listened on
+  std::string shadow;         // a model scoring every request unseen; "": none
 };
 
-// Where MODEL is now: a models:/ URI through the registry (its version), else
+// Where `model` is now: a models:/ URI through the registry (its version), else
 // the bundle path (the bundle's own version).
-Result<serving::ModelLocation> Locate(const ServeFlags& f) {
+Result<serving::ModelLocation> LocateModel(const std::string& model, const TrackingFlags& flags) {
   tracking::ModelVersion registered;
   serving::ModelLocation at;
-  PLINTH_ASSIGN_OR_RETURN(at.dir, ResolveModel(f.model, f.tracking, &registered));
-  if (f.model.starts_with("models:/")) {
+  PLINTH_ASSIGN_OR_RETURN(at.dir, ResolveModel(model, flags, &registered));
+  if (model.starts_with("models:/")) {
     at.version = std::to_string(registered.version);
     at.registered_name = registered.name;
     return at;
   }
   PLINTH_ASSIGN_OR_RETURN(at.version, serving::BundleVersion(at.dir));
   return at;
+}
+
+Result<serving::ModelLocation> Locate(const ServeFlags& f) {
+  return LocateModel(f.model, f.tracking);
+}
+
+// A shadow scores the rows the served model read: it must make the same kind of prediction
+// from columns the served model reads, with the same types.
+Status CheckShadow(const ml::Predictor& served, const ml::Predictor& shadow) {
+  if (served.task() != shadow.task()) {
+    return InvalidArgument("a " + std::string(ml::Name(shadow.task())) + " model cannot shadow a " +
+                           std::string(ml::Name(served.task())) + " model");
+  }
+  const table::Schema& read = served.input_schema();
+  for (const table::Field& f : shadow.input_schema().fields()) {
+    const std::optional<size_t> at = read.IndexOf(f.name);
+    if (!at) {
+      return InvalidArgument("it reads the column '" + f.name +
+                             "', which the served model does not read (a shadow scores the "
+                             "rows the served model read)");
+    }
+    if (read.field(*at).type != f.type) {
+      return InvalidArgument("it reads the column '" + f.name + "' as " +
+                             std::string(table::TypeName(f.type)) + ", the served model as " +
+                             std::string(table::TypeName(read.field(*at).type)));
+    }
+  }
+  return Status::Ok();
 }
 
 // Live monitoring from monitoring.yaml against the served model's reference set; the
@@ -259,8 +288,24 @@ int RunServe(const ServeFlags& f) {
       tokens ? &*tokens : nullptr,
       *public_routes,
       monitor.get()};
-  serving::ModelServer model(*served, options, source);
-  const int64_t poll_seconds = serving::PollSeconds(f.model, f.poll_interval);
+  serving::ShadowModel shadow;
+  if (!f.shadow.empty()) {
+    shadow.source = serving::SourceOf([&f] { return LocateModel(f.shadow, f.tracking); });
+    Result<std::shared_ptr<const serving::ServedModel>> loaded = shadow.source.load();
+    if (!loaded.ok()) {
+      return ReportError(loaded.status().WithPrefix("--shadow"));
+    }
+    if (Status s = CheckShadow(*(*served)->predictor, *(*loaded)->predictor); !s.ok()) {
+      return ReportError(s.WithPrefix("--shadow " + f.shadow));
+    }
+    shadow.model = *std::move(loaded);
+  }
+  serving::ModelServer model(*served, options, source, shadow);
+  // An alias moves: polled when either model is named by one.
+  const int64_t poll_seconds =
+      f.poll_interval >= 0 ? f.poll_interval
+                           : std::max(serving::PollSeconds(f.model, -1),
+                                      f.shadow.empty() ? 0 : serving::PollSeconds(f.shadow, -1));
   EndpointRegistration registration(f, poll_seconds);
   serving::ReloadPoller poller(
       model, poll_seconds,
@@ -277,7 +322,10 @@ int RunServe(const ServeFlags& f) {
     registration.Start(port, model.current()->version);
     return m.name + " version " + m.version + " on " + f.listen.scheme() + "://" + f.listen.host +
            ":" + std::to_string(port) + " (POST /predict; predicting with " +
-           m.predictor->PredictEngine() + ")";
+           m.predictor->PredictEngine() + ")" +
+           (model.shadow()
+                ? "; shadow: " + model.shadow()->name + " version " + model.shadow()->version
+                : "");
   });
 }
 
@@ -315,6 +363,10 @@ void RegisterServe(CLI::App& app, Runner& run) {
                   "with --auth-token-file, the routes answered without a token: a comma list "
                   "of health, metrics, metadata, or none")
       ->capture_default_str();
+  cmd->add_option("--shadow", flags->shadow,
+                  "a second model (models:/NAME@challenger, a bundle) that scores every scored "
+                  "request too, after the answer went out, unseen by clients: its outputs join "
+                  "the prediction log's lines, /metrics counts how often the two agree");
   cmd->add_option("--advertise-url", flags->advertise_url,
                   "for models:/NAME@ENV, the URL plinth deploy reaches this endpoint at, as "
                   "registered where the registry is (default: http://HOST:PORT as listened on)");

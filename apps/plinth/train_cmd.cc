@@ -268,6 +268,7 @@ void RegisterModels(CLI::App& app, Runner& run) {
   }
   RegisterRegistry(*models, run);
   RegisterModelTest(*models, run);
+  RegisterCompareLive(*models, run);
 }
 
 }  // namespace plinth::cli

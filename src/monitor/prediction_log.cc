@@ -330,6 +330,9 @@ LogRequest Request(simdjson::dom::object j, int64_t us, int64_t rows) {
   if (j["model_version"].get_string().get(text) == simdjson::SUCCESS) {
     request.model_version = text;
   }
+  if (j["shadow"]["model_version"].get_string().get(text) == simdjson::SUCCESS) {
+    request.shadow_version = text;
+  }
   return request;
 }
 
@@ -432,23 +435,37 @@ class Reader {
         break;
       }
     }
-    simdjson::dom::element predictions;
-    if (bad.empty() && j["predictions"].get(predictions) == simdjson::SUCCESS) {
-      bad = add("prediction", predictions, [] { return std::string("predictions: "); });
-      outputs_.push_back("prediction");
-    }
-    simdjson::dom::object probabilities;
-    if (bad.empty() && j["probabilities"].get_object().get(probabilities) == simdjson::SUCCESS) {
-      for (simdjson::dom::key_value_pair member : probabilities) {
-        name_ = "probability_";
-        name_ += member.key;
-        bad = add(name_, member.value,
-                  [&] { return "probabilities of '" + std::string(member.key) + "': "; });
-        if (!bad.empty()) {
-          break;
-        }
+    // An output object's "predictions" and "probabilities" as the columns `prefix`prediction
+    // and `prefix`probability_<label>: the served model's (no prefix) and a shadow model's
+    // (plinth serve --shadow; "shadow_"), outputs, never features.
+    auto outputs = [&](simdjson::dom::object o, const char* prefix, const char* what) {
+      simdjson::dom::element predictions;
+      if (bad.empty() && o["predictions"].get(predictions) == simdjson::SUCCESS) {
+        name_ = prefix;
+        name_ += "prediction";
+        bad = add(name_, predictions, [&] { return std::string(what) + "predictions: "; });
         outputs_.push_back(name_);
       }
+      simdjson::dom::object probabilities;
+      if (bad.empty() && o["probabilities"].get_object().get(probabilities) == simdjson::SUCCESS) {
+        for (simdjson::dom::key_value_pair member : probabilities) {
+          name_ = prefix;
+          name_ += "probability_";
+          name_ += member.key;
+          bad = add(name_, member.value, [&] {
+            return std::string(what) + "probabilities of '" + std::string(member.key) + "': ";
+          });
+          if (!bad.empty()) {
+            break;
+          }
+          outputs_.push_back(name_);
+        }
+      }
+    };
+    outputs(j, "", "");
+    simdjson::dom::object shadow;
+    if (bad.empty() && j["shadow"].get_object().get(shadow) == simdjson::SUCCESS) {
+      outputs(shadow, "shadow_", "shadow ");
     }
     if (!bad.empty()) {
       table_.UndoLine();

@@ -2,7 +2,8 @@
 // the monitoring statistics: every request line of the predictions-*.jsonl segments (and
 // the complete lines of a .jsonl.partial one) whose time falls in a window, its rows
 // unpacked into columns: the model's features as the server read them, `prediction`, and
-// `probability_<label>` per logged class.
+// `probability_<label>` per logged class (and a shadow model's `shadow_prediction` and
+// `shadow_probability_<label>`, null in lines without one).
 #pragma once
 
 #include <optional>
@@ -28,7 +29,8 @@ struct LogRequest {
   int64_t rows = 0;
   std::string request_id;
   std::string model_version;
-  int status = 200;  // an error answer (>= 400) has no rows
+  std::string shadow_version;  // the shadow model's (plinth serve --shadow), else ""
+  int status = 200;            // an error answer (>= 400) has no rows
 };
 
 struct LogRead {

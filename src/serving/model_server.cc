@@ -66,8 +66,10 @@ std::vector<std::string_view> Split(std::string_view s, char sep) {
 }  // namespace
 
 ModelServer::ModelServer(std::shared_ptr<const ServedModel> model, ServeOptions options,
-                         ModelSource source)
+                         ModelSource source, ShadowModel shadow)
     : current_(std::move(model)),
+      shadow_(std::move(shadow.model)),
+      shadow_source_(std::move(shadow.source)),
       options_(std::move(options)),
       source_(std::move(source)),
       next_id_(std::random_device()() * uint64_t{0x9E3779B97F4A7C15}),
@@ -79,6 +81,11 @@ Result<ReloadResult> ModelServer::Reload() {
   }
   core::MutexLock lock(reload_mu_);
   ReloadResult result;
+  if (Status s = ReloadShadow(result); !s.ok()) {
+    // The shadow keeps its model; the served one is reloaded all the same.
+    reloads_failed_.fetch_add(1, std::memory_order_relaxed);
+    result.shadow_error = s.message();
+  }
   result.previous_version = current_.load()->version;
   auto failed = [&](const Status& s) {
     reloads_failed_.fetch_add(1, std::memory_order_relaxed);
@@ -102,6 +109,21 @@ Result<ReloadResult> ModelServer::Reload() {
   current_.store(*std::move(loaded));
   (result.swapped ? reloads_swapped_ : reloads_unchanged_).fetch_add(1, std::memory_order_relaxed);
   return result;
+}
+
+Status ModelServer::ReloadShadow(ReloadResult& result) {
+  std::shared_ptr<const ServedModel> now = shadow_.load();
+  if (now == nullptr || !shadow_source_.version || !shadow_source_.load) {
+    return Status::Ok();
+  }
+  PLINTH_ASSIGN_OR_RETURN(std::string version, shadow_source_.version());
+  if (version == now->version) {
+    return Status::Ok();
+  }
+  PLINTH_ASSIGN_OR_RETURN(std::shared_ptr<const ServedModel> loaded, shadow_source_.load());
+  result.shadow_version = loaded->version;
+  shadow_.store(std::move(loaded));
+  return Status::Ok();
 }
 
 http::Response ModelServer::AdminReload(const http::Request& request) {
@@ -178,11 +200,24 @@ void ModelServer::Finish(Call& call, http::Response r) {
   r.headers.emplace_back("X-Request-Id", call.id);
   in_flight_.fetch_sub(1, std::memory_order_relaxed);
   const int64_t micros = core::SystemClock().MonotonicMicros() - call.start_us;
-  requests_.Record(call.route, call.request.method, r.status, static_cast<double>(micros) / 1e6);
+  const int status = r.status;
+  requests_.Record(call.route, call.request.method, status, static_cast<double>(micros) / 1e6);
+  if (call.prediction) {
+    served_scored_.fetch_add(1, std::memory_order_relaxed);
+    stats_.Observe(*call.prediction, call.model->predictor->class_labels());
+    // Before the answer: a client may send /feedback for it as soon as it has it.
+    feedback_.Remember(call.id, call.model->predictor, *call.prediction);
+  }
+  call.respond(std::move(r));
+  // After the answer: the shadow, the log and live monitoring cost the client no time.
   if (call.prediction) {
     const ml::Prediction& p = *call.prediction;
-    stats_.Observe(p, call.model->predictor->class_labels());
-    feedback_.Remember(call.id, call.model->predictor, p);
+    std::shared_ptr<const ServedModel> shadow = shadow_.load();
+    std::optional<ml::Prediction> shadowed;
+    double shadow_ms = 0;
+    if (shadow != nullptr) {
+      shadowed = ScoreShadow(call, *shadow, shadow_ms);
+    }
     if (options_.log != nullptr) {
       PredictionRecord rec;
       rec.request_id = call.id;
@@ -194,29 +229,69 @@ void ModelServer::Finish(Call& call, http::Response r) {
       rec.model_version = call.model->version;
       rec.rows = &call.rows;
       rec.prediction = &p;
+      if (shadowed) {
+        rec.shadow = &*shadowed;
+        rec.shadow_predictor = shadow->predictor;
+        rec.shadow_version = shadow->version;
+        rec.shadow_latency_ms = shadow_ms;
+      }
       options_.log->Append(rec);
     }
     if (options_.monitor != nullptr && options_.monitor->Watches(call.model->predictor.get())) {
       options_.monitor->Observe(call.id, core::SystemClock().NowMicros(),
                                 static_cast<double>(micros) / 1e3, call.rows, p);
     }
-  } else if (r.status >= 400 && options_.monitor != nullptr && IsScoringRoute(call.route)) {
-    options_.monitor->ObserveFailure(core::SystemClock().NowMicros(),
-                                     static_cast<double>(micros) / 1e3);
+    return;
   }
-  if (!call.prediction && r.status >= 400 && options_.log != nullptr &&
-      IsScoringRoute(call.route)) {
-    FailureRecord rec;
-    rec.request_id = call.id;
-    rec.time_micros = core::SystemClock().NowMicros();
-    rec.latency_ms = static_cast<double>(micros) / 1e3;
-    rec.route = call.route;
-    rec.model_name = call.model->name;
-    rec.model_version = call.model->version;
-    rec.status = r.status;
-    options_.log->Append(rec);
+  if (status >= 400 && IsScoringRoute(call.route)) {
+    if (options_.monitor != nullptr) {
+      options_.monitor->ObserveFailure(core::SystemClock().NowMicros(),
+                                       static_cast<double>(micros) / 1e3);
+    }
+    if (options_.log != nullptr) {
+      FailureRecord rec;
+      rec.request_id = call.id;
+      rec.time_micros = core::SystemClock().NowMicros();
+      rec.latency_ms = static_cast<double>(micros) / 1e3;
+      rec.route = call.route;
+      rec.model_name = call.model->name;
+      rec.model_version = call.model->version;
+      rec.status = status;
+      options_.log->Append(rec);
+    }
   }
-  call.respond(std::move(r));
+}
+
+std::optional<ml::Prediction> ModelServer::ScoreShadow(const Call& call, const ServedModel& shadow,
+                                                       double& latency_ms) {
+  const int64_t start = core::SystemClock().MonotonicMicros();
+  Result<ml::Prediction> scored = shadow.predictor->Predict(call.rows);
+  const int64_t took = core::SystemClock().MonotonicMicros() - start;
+  latency_ms = static_cast<double>(took) / 1e3;
+  shadow_requests_.fetch_add(1, std::memory_order_relaxed);
+  shadow_micros_.fetch_add(static_cast<uint64_t>(took), std::memory_order_relaxed);
+  if (!scored.ok()) {
+    shadow_failures_.fetch_add(1, std::memory_order_relaxed);
+    return std::nullopt;
+  }
+  // Agreement: the same class label (the two may order their labels differently), or the
+  // same value to float32.
+  const ml::Prediction& a = *call.prediction;
+  const ml::Prediction& b = *scored;
+  if (a.task == b.task && a.rows == b.rows) {
+    const std::vector<std::string>& la = call.model->predictor->class_labels();
+    const std::vector<std::string>& lb = shadow.predictor->class_labels();
+    uint64_t agreed = 0;
+    for (size_t i = 0; i < static_cast<size_t>(a.rows); ++i) {
+      agreed +=
+          a.task == ml::Task::kRegression
+              ? static_cast<float>(a.values[i]) == static_cast<float>(b.values[i])
+              : la[static_cast<size_t>(a.classes[i])] == lb[static_cast<size_t>(b.classes[i])];
+    }
+    shadow_rows_.fetch_add(static_cast<uint64_t>(a.rows), std::memory_order_relaxed);
+    shadow_agreed_rows_.fetch_add(agreed, std::memory_order_relaxed);
+  }
+  return *std::move(scored);
 }
 
 http::Response ModelServer::Feedback(const Call& call) {
@@ -543,6 +618,35 @@ std::string ModelServer::Metrics(const ServedModel& m) const {
     w.Family("plinth_serve_log_write_errors_total", "counter",
              "Failed writes to the prediction log.")
         .Sample("plinth_serve_log_write_errors_total", {}, options_.log->write_errors());
+  }
+  if (std::shared_ptr<const ServedModel> shadow = shadow_.load()) {
+    w.Family("plinth_serve_shadow_model_info", "gauge",
+             "The shadow model: it scores every scored request after the answer, unseen.")
+        .Sample("plinth_serve_shadow_model_info",
+                {{"name", shadow->name}, {"version", shadow->version}}, uint64_t{1});
+    w.Family("plinth_serve_model_requests_total", "counter",
+             "Requests each model scored, by role (served: answered with; shadow) and outcome.")
+        .Sample("plinth_serve_model_requests_total",
+                {{"role", "served"}, {"version", m.version}, {"result", "scored"}},
+                served_scored_.load(std::memory_order_relaxed))
+        .Sample("plinth_serve_model_requests_total",
+                {{"role", "shadow"}, {"version", shadow->version}, {"result", "scored"}},
+                shadow_requests_.load(std::memory_order_relaxed) -
+                    shadow_failures_.load(std::memory_order_relaxed))
+        .Sample("plinth_serve_model_requests_total",
+                {{"role", "shadow"}, {"version", shadow->version}, {"result", "failed"}},
+                shadow_failures_.load(std::memory_order_relaxed));
+    w.Family("plinth_serve_shadow_seconds_total", "counter",
+             "Time the shadow model spent scoring (after the answers).")
+        .Sample("plinth_serve_shadow_seconds_total", {},
+                static_cast<double>(shadow_micros_.load(std::memory_order_relaxed)) / 1e6);
+    w.Family("plinth_serve_shadow_rows_total", "counter",
+             "Rows both models scored, by whether the shadow predicted the same class (or the "
+             "same value, to float32).");
+    const uint64_t rows = shadow_rows_.load(std::memory_order_relaxed);
+    const uint64_t agreed = shadow_agreed_rows_.load(std::memory_order_relaxed);
+    w.Sample("plinth_serve_shadow_rows_total", {{"agreement", "agreed"}}, agreed)
+        .Sample("plinth_serve_shadow_rows_total", {{"agreement", "disagreed"}}, rows - agreed);
   }
   w.Family("plinth_serve_reloads_total", "counter",
            "Reloads by outcome: a new version swapped in, the same version found, or a failure "

@@ -16,6 +16,9 @@
 //                        and swap it in if its version differs
 //   POST /feedback       ground truth for rows of earlier requests, by request id:
 //                        live accuracy in /metrics, and the prediction log
+// With a shadow model (plinth serve --shadow), every scored request is scored by it too,
+// after the answer went out: its outputs join the request's log line, and /metrics counts
+// each model's requests, failures and time, and how often the two agree.
 // Every answer carries X-Request-Id (the client's, or one made up); scored rows
 // go to the prediction log when there is one.
 // Errors are 4xx with {"error": "..."} naming the row and column at fault.
@@ -81,14 +84,24 @@ struct ModelSource {
 struct ReloadResult {
   bool swapped = false;
   std::string previous_version;
-  std::string version;  // served from now on
+  std::string version;         // served from now on
+  std::string shadow_version;  // the shadow's, when it swapped ("" otherwise)
+  std::string shadow_error;    // why the shadow's reload failed ("" if it did not)
+};
+
+// A second model scoring the same requests without answering them (a challenger), and
+// where it comes from on reloads (empty: it is not reloaded).
+struct ShadowModel {
+  std::shared_ptr<const ServedModel> model;
+  ModelSource source;
 };
 
 class ModelServer {
  public:
-  // `source` may be empty (no reloads: /admin/reload answers 404).
+  // `source` may be empty (no reloads: /admin/reload answers 404). `shadow.model` null: no
+  // shadow.
   ModelServer(std::shared_ptr<const ServedModel> model, ServeOptions options,
-              ModelSource source = {});
+              ModelSource source = {}, ShadowModel shadow = {});
 
   // Answers `request` through `respond`: at once on the calling (I/O)
   // thread, or, when rows go to the dynamic batcher, from its worker once the
@@ -102,6 +115,8 @@ class ModelServer {
   Result<ReloadResult> Reload();
 
   std::shared_ptr<const ServedModel> current() const { return current_.load(); }
+  // The shadow model now (null: none).
+  std::shared_ptr<const ServedModel> shadow() const { return shadow_.load(); }
 
   // {"error": message} with `status`: also the HTTP layer's own errors.
   static http::Response Error(int status, const std::string& message);
@@ -146,9 +161,25 @@ class ModelServer {
   // Sends the answer: the request id header, /metrics, the memory for
   // /feedback and the prediction log for a scored call.
   void Finish(Call& call, http::Response r);
+  // Scores the call's rows with the shadow model (after the answer went out), counting
+  // the outcome; null when there is no shadow or it failed.
+  std::optional<ml::Prediction> ScoreShadow(const Call& call, const ServedModel& shadow,
+                                            double& latency_ms);
+  // Reloads the shadow from its source when it names another version (within Reload).
+  Status ReloadShadow(ReloadResult& result) PLINTH_REQUIRES(reload_mu_);
   std::string Metrics(const ServedModel& m) const;
 
   std::atomic<std::shared_ptr<const ServedModel>> current_;
+  std::atomic<std::shared_ptr<const ServedModel>> shadow_;
+  ModelSource shadow_source_;
+  // The shadow's outcomes: requests scored, failed; rows compared, rows whose predicted
+  // class (or value, to float32) equals the served model's; its scoring time.
+  std::atomic<uint64_t> served_scored_{0};  // requests the served model scored
+  std::atomic<uint64_t> shadow_requests_{0};
+  std::atomic<uint64_t> shadow_failures_{0};
+  std::atomic<uint64_t> shadow_rows_{0};
+  std::atomic<uint64_t> shadow_agreed_rows_{0};
+  std::atomic<uint64_t> shadow_micros_{0};
   ServeOptions options_;
   ModelSource source_;
   core::Mutex reload_mu_;  // one reload at a time

@@ -74,6 +74,12 @@ ReloadPoller::ReloadPoller(ModelServer& server, int64_t seconds,
           } else if (r->swapped) {
             report("now serving version " + r->version + " (was " + r->previous_version + ")");
           }
+          if (r.ok() && !r->shadow_version.empty()) {
+            report("the shadow is now version " + r->shadow_version);
+          }
+          if (r.ok() && !r->shadow_error.empty()) {
+            report("the shadow's reload failed, it keeps its version: " + r->shadow_error);
+          }
           if (after) {
             after();
           }

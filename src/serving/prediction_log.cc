@@ -220,7 +220,11 @@ PredictionLog::~PredictionLog() {
 std::shared_ptr<const PredictionLog::Rendered> PredictionLog::RenderedFor(
     const std::shared_ptr<const ml::Predictor>& p) {
   core::MutexLock lock(rendered_mu_);
-  if (rendered_ == nullptr || rendered_->predictor != p) {
+  // The last two models (the served one and a shadow take turns), the latest first.
+  if (rendered_[1] != nullptr && rendered_[1]->predictor == p) {
+    std::swap(rendered_[0], rendered_[1]);
+  }
+  if (rendered_[0] == nullptr || rendered_[0]->predictor != p) {
     const ml::Predictor& predictor = *p;
     auto r = std::make_shared<Rendered>();
     r->predictor = p;
@@ -234,10 +238,58 @@ std::shared_ptr<const PredictionLog::Rendered> PredictionLog::RenderedFor(
       core::AppendJsonString(&q, label);
       r->labels.push_back(std::move(q));
     }
-    rendered_ = std::move(r);
+    rendered_[1] = std::move(rendered_[0]);
+    rendered_[0] = std::move(r);
   }
-  return rendered_;
+  return rendered_[0];
 }
+
+namespace {
+
+// "predictions":[...] and, for a classifier, ,"probabilities":{...} of `p`, its class
+// labels quoted in `labels`.
+void AppendOutputs(core::JsonAppender& a, const ml::Prediction& p,
+                   const std::vector<std::string>& labels) {
+  const auto rows = static_cast<size_t>(p.rows);
+  const auto k = static_cast<size_t>(p.num_classes);
+  a.Raw("\"predictions\":[");
+  for (size_t i = 0; i < rows; ++i) {
+    if (i > 0) {
+      a.Char(',');
+    }
+    if (p.task == ml::Task::kRegression) {
+      a.Float(static_cast<float>(p.values[i]));
+    } else {
+      a.Raw(labels[static_cast<size_t>(p.classes[i])]);
+    }
+  }
+  a.Char(']');
+  if (p.task == ml::Task::kRegression) {
+    return;
+  }
+  // A binary model's first class is 1 minus the second (Predictor::FromOutputs): the
+  // second alone says it all, in half the bytes.
+  a.Raw(",\"probabilities\":{");
+  for (size_t c = p.task == ml::Task::kBinary ? 1 : 0; c < k; ++c) {
+    if (c > 0 && p.task != ml::Task::kBinary) {
+      a.Char(',');
+    }
+    a.Raw(labels[c]);
+    a.Raw(":[");
+    char* q = a.Claim(rows * (core::kMaxJsonDoubleChars + 1));
+    for (size_t i = 0; i < rows; ++i) {
+      if (i > 0) {
+        *q++ = ',';
+      }
+      q = core::WriteJsonFloat(q, static_cast<float>(p.proba[i * k + c]));
+    }
+    a.Commit(q);
+    a.Char(']');
+  }
+  a.Char('}');
+}
+
+}  // namespace
 
 // One JSON line per request (docs/FORMATS.md), its rows in columns: the names
 // are written once, then each column's values. Predicted values and
@@ -274,38 +326,15 @@ bool PredictionLog::Append(const PredictionRecord& rec) {
       a.Raw(r->keys[c]);
       AppendColumn(a, *rec.rows, rec.rows->schema().IndexOf(fields[c].name), rows);
     }
-    a.Raw("},\"predictions\":[");
-    for (size_t i = 0; i < rows; ++i) {
-      if (i > 0) {
-        a.Char(',');
-      }
-      if (p.task == ml::Task::kRegression) {
-        a.Float(static_cast<float>(p.values[i]));
-      } else {
-        a.Raw(r->labels[static_cast<size_t>(p.classes[i])]);
-      }
-    }
-    a.Char(']');
-    if (p.task != ml::Task::kRegression) {
-      // A binary model's first class is 1 minus the second (Predictor::FromOutputs): the
-      // second alone says it all, in half the bytes.
-      a.Raw(",\"probabilities\":{");
-      for (size_t c = p.task == ml::Task::kBinary ? 1 : 0; c < k; ++c) {
-        if (c > 0 && p.task != ml::Task::kBinary) {
-          a.Char(',');
-        }
-        a.Raw(r->labels[c]);
-        a.Raw(":[");
-        char* q = a.Claim(rows * (core::kMaxJsonDoubleChars + 1));
-        for (size_t i = 0; i < rows; ++i) {
-          if (i > 0) {
-            *q++ = ',';
-          }
-          q = core::WriteJsonFloat(q, static_cast<float>(p.proba[i * k + c]));
-        }
-        a.Commit(q);
-        a.Char(']');
-      }
+    a.Raw("},");
+    AppendOutputs(a, p, r->labels);
+    if (rec.shadow != nullptr) {
+      a.Raw(",\"shadow\":{\"model_version\":");
+      a.String(rec.shadow_version);
+      a.Raw(",\"latency_ms\":");
+      a.Double(rec.shadow_latency_ms);
+      a.Char(',');
+      AppendOutputs(a, *rec.shadow, RenderedFor(rec.shadow_predictor)->labels);
       a.Char('}');
     }
     a.Raw("}\n");

@@ -54,6 +54,11 @@ struct PredictionRecord {
   std::string_view model_version;
   const table::Table* rows = nullptr;
   const ml::Prediction* prediction = nullptr;
+  // The shadow model's outputs on the same rows (plinth serve --shadow), or null.
+  const ml::Prediction* shadow = nullptr;
+  std::shared_ptr<const ml::Predictor> shadow_predictor;
+  std::string_view shadow_version;
+  double shadow_latency_ms = 0;
 };
 
 // A request to a scoring route answered with an error (status >= 400): logged so that
@@ -152,7 +157,8 @@ class PredictionLog {
 
   PredictionLogOptions options_;
   core::Mutex rendered_mu_;
-  std::shared_ptr<const Rendered> rendered_ PLINTH_GUARDED_BY(rendered_mu_);  // the last model's
+  // The last two models', the latest first.
+  std::shared_ptr<const Rendered> rendered_[2] PLINTH_GUARDED_BY(rendered_mu_);
   core::Mutex mu_;
   core::CondVar cv_;
   core::CondVar flushed_cv_;

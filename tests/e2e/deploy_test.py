@@ -25,8 +25,8 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
-from plinth_procs import (adult_test_rows, Checks, free_port, start_server,  # noqa: E402
-                          train_adult_project)
+from plinth_procs import (adult_test_rows, Checks, free_port, retrain_adult,  # noqa: E402
+                          start_server, train_adult_project)
 
 check = Checks("deploy")
 
@@ -41,19 +41,9 @@ def main():
             return subprocess.run([plinth, *args], cwd=work, capture_output=True, text=True,
                                   env=env)
 
-        def train(epochs):
-            with open(path("train.yaml")) as f:
-                text = f.read()
-            with open(path("train.yaml"), "w") as f:
-                f.write("\n".join(f"model: {{type: gbdt, epochs: {epochs}}}"
-                                  if line.startswith("model:") else line
-                                  for line in text.splitlines()) + "\n")
-            r = run("train", "train.yaml", "-q")
-            assert r.returncode == 0, r.stderr
-
         train_adult_project(plinth, datasets, work, epochs=20)  # version 1
-        train(1)   # version 2: weak
-        train(20)  # version 3
+        retrain_adult(plinth, work, 1)   # version 2: weak
+        retrain_adult(plinth, work, 20)  # version 3
         adult_test_rows(datasets).drop(columns=["fnlwgt"]).head(2000).to_csv(
             path("eval.csv"), index=False)
         with open(path("gates.yaml"), "w") as f:

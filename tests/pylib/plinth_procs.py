@@ -118,6 +118,24 @@ output: model
         return json.load(f)
 
 
+def retrain_adult(plinth, work, epochs, ignore=None):
+    """Trains the next version of train_adult_project's model in WORK with `epochs` rounds
+    (and `ignore`, a list of columns, instead of [fnlwgt] when given): registered as the next
+    models:/adult-income/N."""
+    with open(os.path.join(work, "train.yaml")) as f:
+        lines = f.read().splitlines()
+    lines = [f"model: {{type: gbdt, epochs: {epochs}}}" if line.startswith("model:") else line
+             for line in lines]
+    if ignore:
+        lines = [line.replace("ignore_columns: [fnlwgt]", f"ignore_columns: [{', '.join(ignore)}]")
+                 for line in lines]
+    with open(os.path.join(work, "train.yaml"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    r = subprocess.run([plinth, "train", "train.yaml", "-q"], cwd=work, capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r.stderr
+
+
 def adult_test_rows(datasets):
     """adult's test file as a DataFrame, read as Plinth reads it ("?" missing), the label
     without its trailing period (the training file's spelling)."""

@@ -53,6 +53,38 @@ TEST(PredictionLogTest, ErrorAnswersAndLinesWithoutOutputs) {
   EXPECT_EQ(out->predicted[1], 1);
 }
 
+TEST(PredictionLogTest, AShadowsOutputsAreOutputsNullWhereAbsent) {
+  Result<LogRead> log = ParsePredictionLog(
+      R"({"time":"2026-12-06T10:00:00Z","request_id":"a","model_version":"1","rows":2,)"
+      R"("features":{"x":[1,2]},"predictions":["no","yes"],"probabilities":{"yes":[0.2,0.7]},)"
+      R"("shadow":{"model_version":"2","latency_ms":0.1,"predictions":["yes","yes"],)"
+      R"("probabilities":{"yes":[0.6,0.8]}}})"
+      "\n"
+      R"({"time":"2026-12-06T10:00:01Z","rows":1,"features":{"x":[3]},"predictions":["no"]})"
+      "\n"
+      // A shadow whose arrays are not the line's length: the whole line is skipped.
+      R"({"time":"2026-12-06T10:00:02Z","rows":1,"features":{"x":[4]},"predictions":["no"],)"
+      R"("shadow":{"predictions":["no","yes"]}})"
+      "\n");
+  ASSERT_TRUE(log.ok());
+  EXPECT_EQ(log->skipped_lines, 1);
+  ASSERT_EQ(log->skipped.size(), 1u);
+  EXPECT_NE(log->skipped[0].find("<log>:3: shadow predictions: "), std::string::npos)
+      << log->skipped[0];
+  EXPECT_EQ(log->features, std::vector<std::string>{"x"});
+  ASSERT_EQ(log->requests.size(), 2u);
+  EXPECT_EQ(log->requests[0].shadow_version, "2");
+  EXPECT_EQ(log->requests[1].shadow_version, "");
+  const table::Column* shadow = log->table.ColumnByName("shadow_prediction");
+  const table::Column* proba = log->table.ColumnByName("shadow_probability_yes");
+  ASSERT_NE(shadow, nullptr);
+  ASSERT_NE(proba, nullptr);
+  ASSERT_EQ(shadow->size(), 3);
+  EXPECT_EQ(shadow->GetString(0), "yes");
+  EXPECT_TRUE(shadow->IsNull(2));
+  EXPECT_DOUBLE_EQ(proba->GetDouble(1), 0.8);
+}
+
 // Values go straight into the columns: a line found bad after some of its columns were
 // added is undone, whatever it added (values, a column's type, a new column, a count of
 // mismatched values), and the lines around it read as if it were not there.
