@@ -8,9 +8,11 @@ gives the medians over the rounds and their ratios.
 
 With --same, both servers of each pair run without monitoring (an A/A run): how far the
 ratios of two identical servers wander on this machine, the floor under any figure the A/B
-run gives.
+run gives. With --shadow, the second server runs `--shadow` with a second bundle (20 rounds)
+instead of monitoring: what scoring every request twice costs.
 
-usage: serve_monitor_bench.py BUILD_DIR [--rounds 8] [--seconds 6] [--rows 1,100] [--same]
+usage: serve_monitor_bench.py BUILD_DIR [--rounds 8] [--seconds 6] [--rows 1,100]
+                              [--same | --shadow]
 """
 import argparse
 import os
@@ -46,6 +48,8 @@ def main():
     p.add_argument("--seconds", type=int, default=6)
     p.add_argument("--rows", default="1,100")
     p.add_argument("--same", action="store_true", help="A/A: both servers without monitoring")
+    p.add_argument("--shadow", action="store_true",
+                   help="the second server with --shadow (a second bundle), not --monitor")
     args = p.parse_args()
     plinth = os.path.join(args.build, "apps/plinth/plinth")
     datasets = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared",
@@ -64,6 +68,10 @@ def main():
     configs = [("without", []), ("--monitor", ["--monitor", monitoring])]
     if args.same:
         configs = [("without", []), ("again", [])]
+    if args.shadow:
+        os.makedirs(os.path.join(tmp, "shadow"))
+        challenger = train_adult(plinth, datasets, os.path.join(tmp, "shadow"), epochs=20)
+        configs = [("without", []), ("--shadow", ["--shadow", challenger])]
     for n in (int(x) for x in args.rows.split(",")):
         script = wrk_script(tmp, "adult", rows, n)
         results = {name: [] for name, _ in configs}

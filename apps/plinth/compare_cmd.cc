@@ -139,14 +139,13 @@ int RunCompareLive(const CompareFlags& f) {
                {"log", dir},
                {"task", regression ? "regression" : "classification"},
                {"pairs", Json::array()}};
-  core::TextTable t(regression ? std::vector<std::string>{"served", "shadow", "requests", "rows",
-                                                          "agreement", "labelled", "served MAE",
-                                                          "shadow MAE", "served RMSE",
-                                                          "shadow RMSE"}
-                               : std::vector<std::string>{"served", "shadow", "requests", "rows",
-                                                          "agreement", "labelled",
-                                                          "served accuracy", "shadow accuracy"},
-                    std::vector<bool>(regression ? 10 : 8, true));
+  core::TextTable t(
+      regression ? std::vector<std::string>{"served", "shadow", "requests", "rows", "agreement",
+                                            "labelled", "served MAE", "shadow MAE", "served RMSE",
+                                            "shadow RMSE"}
+                 : std::vector<std::string>{"served", "shadow", "requests", "rows", "agreement",
+                                            "labelled", "served accuracy", "shadow accuracy"},
+      std::vector<bool>(regression ? 10 : 8, true));
   auto fixed = [](double v, int digits) {
     char buf[32];
     std::snprintf(buf, sizeof(buf), "%.*f", digits, v);
@@ -154,23 +153,19 @@ int RunCompareLive(const CompareFlags& f) {
   };
   for (const auto& [versions, p] : pairs) {
     const double agreement = p.rows > 0 ? static_cast<double>(p.agreed) / p.rows : NAN;
-    Json j = {{"served_version", versions.first},
-              {"shadow_version", versions.second},
-              {"requests", p.requests},
-              {"rows", p.rows},
-              {"agreed_rows", p.agreed},
-              {"agreement", agreement},
+    Json j = {{"served_version", versions.first}, {"shadow_version", versions.second},
+              {"requests", p.requests},           {"rows", p.rows},
+              {"agreed_rows", p.agreed},          {"agreement", agreement},
               {"labelled_rows", p.labelled}};
-    std::vector<std::string> row = {versions.first,          versions.second,
-                                    std::to_string(p.requests), std::to_string(p.rows),
-                                    fixed(agreement, 4),     std::to_string(p.labelled)};
+    std::vector<std::string> row = {
+        versions.first,         versions.second,     std::to_string(p.requests),
+        std::to_string(p.rows), fixed(agreement, 4), std::to_string(p.labelled)};
     const double n = static_cast<double>(p.labelled);
     if (regression) {
-      const std::pair<const char*, double> stats[] = {
-          {"served_mae", p.served / n},
-          {"shadow_mae", p.shadow / n},
-          {"served_rmse", std::sqrt(p.served_sq / n)},
-          {"shadow_rmse", std::sqrt(p.shadow_sq / n)}};
+      const std::pair<const char*, double> stats[] = {{"served_mae", p.served / n},
+                                                      {"shadow_mae", p.shadow / n},
+                                                      {"served_rmse", std::sqrt(p.served_sq / n)},
+                                                      {"shadow_rmse", std::sqrt(p.shadow_sq / n)}};
       for (const auto& [key, v] : stats) {
         j[key] = p.labelled > 0 ? Json(v) : Json(nullptr);
         row.push_back(p.labelled > 0 ? fixed(v, 4) : "-");
