@@ -11,13 +11,14 @@
 #include <charconv>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <map>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "commands.h"
 #include "core/clock.h"
+#include "core/file.h"
 #include "core/json.h"
 #include "core/text_table.h"
 #include "http/client.h"
@@ -209,10 +210,15 @@ Result<std::string> ReadToken(const std::string& path) {
   if (path.empty()) {
     return std::string();
   }
-  std::ifstream in(path);
+  // A regular file of at most 64 KiB (not a device, a FIFO, a directory).
+  Result<std::string> text = core::ReadConfigFile(path, "a token file", 64 * 1024);
+  if (!text.ok()) {
+    return text.status().WithPrefix("--admin-token-file");
+  }
+  std::istringstream in(*text);
   std::string first;
   std::string second;
-  if (!in || !(in >> first)) {
+  if (!(in >> first)) {
     return InvalidArgument("--admin-token-file " + path + ": expected a token on its first line");
   }
   if (first == "admin" || first == "score") {
