@@ -142,11 +142,6 @@ struct Target {
   bool Gone() const { return !elsewhere.empty() || (stale && error == "unreachable"); }
 };
 
-std::string LocalHostName() {
-  char buf[256] = {};
-  return ::gethostname(buf, sizeof(buf) - 1) == 0 ? buf : "";
-}
-
 // The host part of an http(s) URL ("" when there is none).
 std::string UrlHost(const std::string& url) {
   const size_t start = url.find("://");
@@ -177,7 +172,7 @@ Result<std::vector<Target>> TargetsOf(tracking::RegistryStore& registry, const D
     return registered.status();
   }
   const int64_t now = NowMs();
-  const std::string here = LocalHostName();
+  const std::string here = HostName();
   for (const tracking::ServingEndpoint& e :
        registered.ok() ? *registered : std::vector<tracking::ServingEndpoint>()) {
     if (e.env != f.env) {

@@ -150,8 +150,8 @@ class EndpointRegistration {
     if (url.empty()) {
       std::string host = f_.listen.host;
       if (host == "0.0.0.0" || host == "::" || host.empty()) {
-        char buf[256] = {};
-        host = ::gethostname(buf, sizeof(buf) - 1) == 0 ? buf : "localhost";
+        const std::string machine = HostName();
+        host = machine.empty() ? "localhost" : machine;
       } else if (host.find(':') != std::string::npos) {
         host = "[" + host + "]";
       }
@@ -175,9 +175,7 @@ class EndpointRegistration {
  private:
   // This process's registration, serving `version`.
   tracking::ServingEndpoint Row(int64_t version) PLINTH_REQUIRES(mu_) {
-    char host[256] = {};
-    ::gethostname(host, sizeof(host) - 1);
-    return {url_, name_, env_, version, host, ::getpid(), poll_, 0, 0};
+    return {url_, name_, env_, version, HostName(), ::getpid(), poll_, 0, 0};
   }
 
   void Write(const std::string& version) PLINTH_REQUIRES(mu_) {

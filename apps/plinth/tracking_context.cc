@@ -44,6 +44,11 @@ Result<std::string> ResolveModel(const std::string& model, const TrackingFlags& 
   return tracking::ResolveModelUri(model, *ctx.tracking, *ctx.registry, *ctx.artifacts, version);
 }
 
+std::string HostName() {
+  char buf[256] = {};
+  return ::gethostname(buf, sizeof(buf) - 1) == 0 ? buf : "";
+}
+
 std::string MoverName() {
   const char* user = std::getenv("USER");
   return user != nullptr && *user != '\0' ? std::string(user) : AccountName();

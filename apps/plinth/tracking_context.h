@@ -34,6 +34,9 @@ Result<std::string> ResolveModel(const std::string& model, const TrackingFlags& 
 // The operating system account running the command (not $USER, which anyone can set): who
 // approves a version and who ran its gates.
 std::string AccountName();
+// This machine's name ("" when it cannot be read): what a serving endpoint registers as its
+// host, and what plinth deploy compares it with.
+std::string HostName();
 // Who moves an alias or a stage, for the history: $USER, else AccountName().
 std::string MoverName();
 
