@@ -9,10 +9,12 @@ gives the medians over the rounds and their ratios.
 With --same, both servers of each pair run without monitoring (an A/A run): how far the
 ratios of two identical servers wander on this machine, the floor under any figure the A/B
 run gives. With --shadow, the second server runs `--shadow` with a second bundle (20 rounds)
-instead of monitoring: what scoring every request twice costs.
+instead of monitoring: what scoring every request twice costs. With --canary, the second server
+answers 10% of requests with a second bundle (`--canary BUNDLE=10`): what routing requests
+between two models and counting each apart costs.
 
 usage: serve_monitor_bench.py BUILD_DIR [--rounds 8] [--seconds 6] [--rows 1,100]
-                              [--same | --shadow]
+                              [--same | --shadow | --canary]
 """
 import argparse
 import os
@@ -50,6 +52,8 @@ def main():
     p.add_argument("--same", action="store_true", help="A/A: both servers without monitoring")
     p.add_argument("--shadow", action="store_true",
                    help="the second server with --shadow (a second bundle), not --monitor")
+    p.add_argument("--canary", action="store_true",
+                   help="the second server with --canary (10%% to a second bundle)")
     args = p.parse_args()
     plinth = os.path.join(args.build, "apps/plinth/plinth")
     datasets = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared",
@@ -68,10 +72,11 @@ def main():
     configs = [("without", []), ("--monitor", ["--monitor", monitoring])]
     if args.same:
         configs = [("without", []), ("again", [])]
-    if args.shadow:
-        os.makedirs(os.path.join(tmp, "shadow"))
-        challenger = train_adult(plinth, datasets, os.path.join(tmp, "shadow"), epochs=20)
-        configs = [("without", []), ("--shadow", ["--shadow", challenger])]
+    if args.shadow or args.canary:
+        os.makedirs(os.path.join(tmp, "challenger"))
+        challenger = train_adult(plinth, datasets, os.path.join(tmp, "challenger"), epochs=20)
+        configs = [("without", []), ("--shadow", ["--shadow", challenger])] if args.shadow else \
+            [("without", []), ("--canary", ["--canary", challenger + "=10"])]
     for n in (int(x) for x in args.rows.split(",")):
         script = wrk_script(tmp, "adult", rows, n)
         results = {name: [] for name, _ in configs}

@@ -1,10 +1,15 @@
 // plinth models compare-live NAME [--log DIR] [--since T | --window D] [--until T] [--json OUT]
-// The served model beside its shadow (plinth serve --shadow), from the prediction log: how
-// often they agree and, on the rows whose ground truth reached /feedback, how each did.
+// The served model beside its challenger, from the prediction log: each model on the requests
+// it answered (a canary's share, plinth serve --canary: requests, failures, latency, and on
+// rows whose ground truth reached /feedback, accuracy or MAE and RMSE), and a shadow (plinth
+// serve --shadow) beside the served model on the same rows: how often they agree, how each did.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <optional>
+#include <vector>
 
 #include "commands.h"
 #include "core/clock.h"
@@ -29,18 +34,45 @@ struct CompareFlags {
   std::string json_out;
 };
 
-// One pair of versions (served, shadow) and what the log says of them.
+// What ground truth says of one model's predictions: rows with a label, and the sum of
+// right answers (classification) or of absolute and squared errors (regression).
+struct Scores {
+  int64_t labelled = 0;
+  double sum = 0;
+  double sum_sq = 0;
+  void Add(double v, double sq) {
+    ++labelled;
+    sum += v;
+    sum_sq += sq;
+  }
+};
+
+// One model version in one role (served, canary) and the requests it answered.
+struct Model {
+  int64_t requests = 0;  // scored
+  int64_t failed = 0;    // answered with an error
+  int64_t rows = 0;
+  std::vector<double> latencies;  // ms, of the scored requests
+  Scores scores;
+};
+
+// One pair of versions (served, shadow) on the rows both scored.
 struct Pair {
   int64_t requests = 0;
   int64_t rows = 0;
   int64_t agreed = 0;
-  int64_t labelled = 0;
-  // Classification: rows each got right. Regression: sums of absolute and squared errors.
-  double served = 0;
-  double shadow = 0;
-  double served_sq = 0;
-  double shadow_sq = 0;
+  Scores served;
+  Scores shadow;
 };
+
+// The q-quantile of sorted `v` (nearest rank), NaN when empty.
+double Quantile(const std::vector<double>& v, double q) {
+  if (v.empty()) {
+    return NAN;
+  }
+  const auto rank = static_cast<size_t>(std::ceil(q * static_cast<double>(v.size())));
+  return v[std::min(v.size(), std::max<size_t>(rank, 1)) - 1];
+}
 
 bool Numeric(const table::Column& c) {
   return c.type() == table::DataType::kInt64 || c.type() == table::DataType::kFloat64;
@@ -85,98 +117,161 @@ int RunCompareLive(const CompareFlags& f) {
   }
   const table::Column* served = log->table.ColumnByName("prediction");
   const table::Column* shadow = log->table.ColumnByName("shadow_prediction");
-  if (served == nullptr || shadow == nullptr) {
+  const bool canary = std::any_of(log->requests.begin(), log->requests.end(),
+                                  [](const monitor::LogRequest& r) { return r.canary; });
+  if (served == nullptr || (shadow == nullptr && !canary)) {
     return ReportError(FailedPrecondition(
         "--log " + dir + ": no request in " +
         (f.since.empty() && f.window.empty() ? std::string("it") : std::string("the window")) +
-        " was scored by a shadow model too (plinth serve --shadow)"));
+        " was scored by a shadow or answered by a canary (plinth serve --shadow, --canary)"));
   }
-  const bool regression = Numeric(*served) && Numeric(*shadow);
+  const bool regression = Numeric(*served) && (shadow == nullptr || Numeric(*shadow));
+  // Each row's label from /feedback: a number for a regressor (else none), text otherwise.
+  auto label = [&](const monitor::LogRequest& r, int64_t row) -> std::optional<std::string> {
+    auto it = feedback->labels.find(monitor::FeedbackKey(r.request_id, row));
+    if (it == feedback->labels.end()) {
+      return std::nullopt;
+    }
+    return it->second;
+  };
+  // Adds prediction `i` of `col` against `truth` to a model's scores.
+  auto score = [&](const table::Column& col, int64_t i, const std::string& truth, Scores& s) {
+    if (!regression) {
+      s.Add(col.FormatValue(i) == truth ? 1 : 0, 0);
+      return;
+    }
+    char* end = nullptr;
+    const double y = std::strtod(truth.c_str(), &end);
+    if (end != truth.c_str() && *end == '\0' && std::isfinite(y)) {
+      const double e = col.GetDouble(i) - y;
+      s.Add(std::abs(e), e * e);
+    }
+  };
+  std::map<std::pair<bool, std::string>, Model> models;  // (canary, version): served first
   std::map<std::pair<std::string, std::string>, Pair> pairs;
   int64_t offset = 0;
+  int64_t scored_requests = 0;
   for (const monitor::LogRequest& r : log->requests) {
     const int64_t first = offset;
     offset += r.rows;
-    if (r.shadow_version.empty() || r.rows == 0) {
+    Model& m = models[{r.canary, r.model_version}];
+    if (r.status >= 400) {
+      ++m.failed;
       continue;
     }
-    Pair& p = pairs[{r.model_version, r.shadow_version}];
-    ++p.requests;
+    ++m.requests;
+    ++scored_requests;
+    m.rows += r.rows;
+    if (std::isfinite(r.latency_ms)) {
+      m.latencies.push_back(r.latency_ms);
+    }
+    if (!r.shadow_version.empty() && shadow != nullptr) {
+      ++pairs[{r.model_version, r.shadow_version}].requests;
+    }
     for (int64_t i = first; i < first + r.rows; ++i) {
-      if (served->IsNull(i) || shadow->IsNull(i)) {
+      if (served->IsNull(i)) {
         continue;
       }
+      const std::optional<std::string> truth = label(r, i - first);
+      if (truth) {
+        score(*served, i, *truth, m.scores);
+      }
+      if (r.shadow_version.empty() || shadow == nullptr || shadow->IsNull(i)) {
+        continue;
+      }
+      Pair& p = pairs[{r.model_version, r.shadow_version}];
       ++p.rows;
-      auto it = feedback->labels.find(monitor::FeedbackKey(r.request_id, i - first));
-      if (regression) {
-        const double a = served->GetDouble(i);
-        const double b = shadow->GetDouble(i);
-        p.agreed += static_cast<float>(a) == static_cast<float>(b) ? 1 : 0;
-        if (it != feedback->labels.end()) {
-          char* end = nullptr;
-          const double y = std::strtod(it->second.c_str(), &end);
-          if (end != it->second.c_str() && *end == '\0' && std::isfinite(y)) {
-            ++p.labelled;
-            p.served += std::abs(a - y);
-            p.shadow += std::abs(b - y);
-            p.served_sq += (a - y) * (a - y);
-            p.shadow_sq += (b - y) * (b - y);
-          }
-        }
-        continue;
-      }
-      const std::string a = served->FormatValue(i);
-      const std::string b = shadow->FormatValue(i);
-      p.agreed += a == b ? 1 : 0;
-      if (it != feedback->labels.end()) {
-        ++p.labelled;
-        p.served += a == it->second ? 1 : 0;
-        p.shadow += b == it->second ? 1 : 0;
+      p.agreed += regression ? static_cast<float>(served->GetDouble(i)) ==
+                                   static_cast<float>(shadow->GetDouble(i))
+                             : served->FormatValue(i) == shadow->FormatValue(i);
+      if (truth) {
+        score(*served, i, *truth, p.served);
+        score(*shadow, i, *truth, p.shadow);
       }
     }
   }
   Json json = {{"format", "plinth.compare-live/v1"},
                {"log", dir},
                {"task", regression ? "regression" : "classification"},
+               {"models", Json::array()},
                {"pairs", Json::array()}};
-  core::TextTable t(
-      regression ? std::vector<std::string>{"served", "shadow", "requests", "rows", "agreement",
-                                            "labelled", "served MAE", "shadow MAE", "served RMSE",
-                                            "shadow RMSE"}
-                 : std::vector<std::string>{"served", "shadow", "requests", "rows", "agreement",
-                                            "labelled", "served accuracy", "shadow accuracy"},
-      std::vector<bool>(regression ? 10 : 8, true));
   auto fixed = [](double v, int digits) {
     char buf[32];
     std::snprintf(buf, sizeof(buf), "%.*f", digits, v);
     return std::string(buf);
   };
+  // A model's quality columns: accuracy, or MAE and RMSE ("-" and null without labels).
+  auto quality = [&](const Scores& s, const std::string& prefix, Json& j,
+                     std::vector<std::string>& row) {
+    const double n = static_cast<double>(s.labelled);
+    const std::vector<std::pair<std::string, double>> stats =
+        regression ? std::vector<std::pair<std::string, double>>{{prefix + "mae", s.sum / n},
+                                                                 {prefix + "rmse",
+                                                                  std::sqrt(s.sum_sq / n)}}
+                   : std::vector<std::pair<std::string, double>>{{prefix + "accuracy", s.sum / n}};
+    for (const auto& [key, v] : stats) {
+      j[key] = s.labelled > 0 ? Json(v) : Json(nullptr);
+      row.push_back(s.labelled > 0 ? fixed(v, 4) : "-");
+    }
+  };
+  std::vector<std::string> head = {"role", "version", "requests", "share",   "failed",
+                                   "rows", "p50 ms",  "p99 ms",   "labelled"};
+  for (const char* h : regression ? std::vector<const char*>{"MAE", "RMSE"}
+                                  : std::vector<const char*>{"accuracy"}) {
+    head.push_back(h);
+  }
+  core::TextTable by_model(head, std::vector<bool>(head.size(), true));
+  for (auto& [key, m] : models) {
+    const std::string role = key.first ? "canary" : "served";
+    std::sort(m.latencies.begin(), m.latencies.end());
+    const double share =
+        scored_requests > 0 ? static_cast<double>(m.requests) / static_cast<double>(scored_requests)
+                            : NAN;
+    const double p50 = Quantile(m.latencies, 0.5);
+    const double p99 = Quantile(m.latencies, 0.99);
+    Json j = {{"role", role},
+              {"version", key.second},
+              {"requests", m.requests},
+              {"share", share},
+              {"failed", m.failed},
+              {"rows", m.rows},
+              {"labelled_rows", m.scores.labelled}};
+    j["latency_p50_ms"] = std::isnan(p50) ? Json(nullptr) : Json(p50);
+    j["latency_p99_ms"] = std::isnan(p99) ? Json(nullptr) : Json(p99);
+    std::vector<std::string> row = {role,
+                                    key.second,
+                                    std::to_string(m.requests),
+                                    fixed(share, 4),
+                                    std::to_string(m.failed),
+                                    std::to_string(m.rows),
+                                    std::isnan(p50) ? "-" : fixed(p50, 3),
+                                    std::isnan(p99) ? "-" : fixed(p99, 3),
+                                    std::to_string(m.scores.labelled)};
+    quality(m.scores, "", j, row);
+    json["models"].push_back(std::move(j));
+    by_model.AddRow(std::move(row));
+  }
+  core::TextTable t(
+      regression ? std::vector<std::string>{"served", "shadow", "requests", "rows", "agreement",
+                                            "labelled", "served MAE", "served RMSE", "shadow MAE",
+                                            "shadow RMSE"}
+                 : std::vector<std::string>{"served", "shadow", "requests", "rows", "agreement",
+                                            "labelled", "served accuracy", "shadow accuracy"},
+      std::vector<bool>(regression ? 10 : 8, true));
   for (const auto& [versions, p] : pairs) {
     const double agreement = p.rows > 0 ? static_cast<double>(p.agreed) / p.rows : NAN;
-    Json j = {{"served_version", versions.first}, {"shadow_version", versions.second},
-              {"requests", p.requests},           {"rows", p.rows},
-              {"agreed_rows", p.agreed},          {"agreement", agreement},
-              {"labelled_rows", p.labelled}};
+    Json j = {{"served_version", versions.first},
+              {"shadow_version", versions.second},
+              {"requests", p.requests},
+              {"rows", p.rows},
+              {"agreed_rows", p.agreed},
+              {"agreement", agreement},
+              {"labelled_rows", p.served.labelled}};
     std::vector<std::string> row = {
         versions.first,         versions.second,     std::to_string(p.requests),
-        std::to_string(p.rows), fixed(agreement, 4), std::to_string(p.labelled)};
-    const double n = static_cast<double>(p.labelled);
-    if (regression) {
-      const std::pair<const char*, double> stats[] = {{"served_mae", p.served / n},
-                                                      {"shadow_mae", p.shadow / n},
-                                                      {"served_rmse", std::sqrt(p.served_sq / n)},
-                                                      {"shadow_rmse", std::sqrt(p.shadow_sq / n)}};
-      for (const auto& [key, v] : stats) {
-        j[key] = p.labelled > 0 ? Json(v) : Json(nullptr);
-        row.push_back(p.labelled > 0 ? fixed(v, 4) : "-");
-      }
-    } else {
-      for (const auto& [key, v] : {std::pair{"served_accuracy", p.served / n},
-                                   std::pair{"shadow_accuracy", p.shadow / n}}) {
-        j[key] = p.labelled > 0 ? Json(v) : Json(nullptr);
-        row.push_back(p.labelled > 0 ? fixed(v, 4) : "-");
-      }
-    }
+        std::to_string(p.rows), fixed(agreement, 4), std::to_string(p.served.labelled)};
+    quality(p.served, "served_", j, row);
+    quality(p.shadow, "shadow_", j, row);
     json["pairs"].push_back(std::move(j));
     t.AddRow(std::move(row));
   }
@@ -185,7 +280,10 @@ int RunCompareLive(const CompareFlags& f) {
       return ReportError(s.WithPrefix("--json"));
     }
   }
-  std::printf("%s", t.Render().c_str());
+  std::printf("Each model on the requests it answered:\n%s", by_model.Render().c_str());
+  if (!pairs.empty()) {
+    std::printf("\nThe served model and its shadow on the same rows:\n%s", t.Render().c_str());
+  }
   return kExitOk;
 }
 
@@ -195,8 +293,9 @@ void RegisterCompareLive(CLI::App& models, Runner& run) {
   auto f = std::make_shared<CompareFlags>();
   CLI::App* cmd = models.add_subcommand(
       "compare-live",
-      "The served model beside its shadow (plinth serve --shadow), from the prediction log: "
-      "agreement, and on rows with ground truth (/feedback) each one's accuracy (or MAE, RMSE)");
+      "The served model beside its challenger, from the prediction log: each model on the "
+      "requests it answered (a canary's share: latency, failures, and on rows with ground truth "
+      "from /feedback accuracy or MAE, RMSE), and a shadow's agreement with the served model");
   cmd->add_option("NAME", f->name, "the served model's name (its log: .plinth/monitoring/NAME)")
       ->required();
   cmd->add_option("--log", f->log, "the prediction log directory instead");

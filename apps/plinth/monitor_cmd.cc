@@ -39,6 +39,7 @@ struct DriftFlags {
   std::string since;
   std::string until;
   std::string window;  // --window 1h: the last hour
+  std::string traffic = "served";
   std::string rules;
   std::string json_out;
   std::string html_out;
@@ -103,12 +104,23 @@ core::Json MultivariateJson(const table::Table& reference, const table::Table& c
   return monitor::MultivariateToJson(*d);
 }
 
-// The flags both commands take: the rules file, and the log window (--since, --until).
+// The flags both commands take: the rules file, and the log window (--since, --until,
+// --traffic).
 Status ReadRulesAndWindow(const std::string& rules_path, const std::string& since,
-                          const std::string& until, monitor::DriftRules& rules,
-                          monitor::LogWindow& window) {
+                          const std::string& until, const std::string& traffic,
+                          monitor::DriftRules& rules, monitor::LogWindow& window) {
   if (!rules_path.empty()) {
     PLINTH_ASSIGN_OR_RETURN(rules, monitor::ReadDriftRules(rules_path));
+  }
+  using Traffic = monitor::LogWindow::Traffic;
+  if (traffic == "served") {
+    window.traffic = Traffic::kServed;
+  } else if (traffic == "canary") {
+    window.traffic = Traffic::kCanary;
+  } else if (traffic == "all") {
+    window.traffic = Traffic::kAll;
+  } else {
+    return InvalidArgument("--traffic " + traffic + ": expected served, canary or all");
   }
   for (const auto& [text, flag, slot] : {std::tuple{since, "--since", &window.since_us},
                                          std::tuple{until, "--until", &window.until_us}}) {
@@ -119,6 +131,17 @@ Status ReadRulesAndWindow(const std::string& rules_path, const std::string& sinc
   return Status::Ok();
 }
 
+// Says how many requests --traffic left out (a canary's, or the served model's).
+void NoteOtherTraffic(const monitor::LogRead& log, const std::string& traffic) {
+  if (log.other_traffic > 0) {
+    std::fprintf(stderr,
+                 "plinth: note: %lld requests answered by %s left out (--traffic %s; all "
+                 "reads every request)\n",
+                 static_cast<long long>(log.other_traffic),
+                 traffic == "served" ? "a canary" : "the served model", traffic.c_str());
+  }
+}
+
 int RunDrift(const DriftFlags& f) {
   auto csv = ToCsvOptions(f.csv);
   if (!csv.ok()) {
@@ -126,7 +149,7 @@ int RunDrift(const DriftFlags& f) {
   }
   monitor::DriftRules rules;
   monitor::LogWindow window;
-  if (Status s = ReadRulesAndWindow(f.rules, f.since, f.until, rules, window); !s.ok()) {
+  if (Status s = ReadRulesAndWindow(f.rules, f.since, f.until, f.traffic, rules, window); !s.ok()) {
     return ReportError(s);
   }
   if (!f.window.empty()) {  // the last DURATION
@@ -162,6 +185,7 @@ int RunDrift(const DriftFlags& f) {
       std::fprintf(stderr, "plinth: warning: %lld malformed log lines skipped, first: %s\n",
                    static_cast<long long>(log->skipped_lines), log->skipped.front().c_str());
     }
+    NoteOtherTraffic(*log, f.traffic);
     std::string labelled;
     if (!target.empty()) {
       // Ground truth from /feedback, joined by request id and row: target drift.
@@ -275,6 +299,7 @@ struct ReportFlags {
   std::string every = "1d";
   std::string since;
   std::string until;
+  std::string traffic = "served";
   std::string rules;
   std::string json_out;
   std::string html_out;
@@ -386,7 +411,8 @@ int RunReport(const ReportFlags& f) {
   }
   monitor::ReportOptions options;
   monitor::LogWindow window;
-  if (Status s = ReadRulesAndWindow(f.rules, f.since, f.until, options.rules, window); !s.ok()) {
+  if (Status s = ReadRulesAndWindow(f.rules, f.since, f.until, f.traffic, options.rules, window);
+      !s.ok()) {
     return ReportError(s);
   }
   Result<int64_t> every = monitor::ParseDuration(f.every, "--every");
@@ -411,6 +437,7 @@ int RunReport(const ReportFlags& f) {
   if (!log.ok()) {
     return ReportError(log.status());
   }
+  NoteOtherTraffic(*log, f.traffic);
   options.target = model.meta().target_name;
   options.features = InputNames(model);
   const bool regression = model.task() == ml::Task::kRegression;
@@ -560,6 +587,11 @@ void RegisterMonitor(CLI::App& app, Runner& run) {
       ->needs(log)
       ->excludes(since);
   cmd->add_option("--until", flags->until, "with --log: requests before this time")->needs(log);
+  cmd->add_option("--traffic", flags->traffic,
+                  "with --log: whose requests, when plinth serve --canary split them: served, "
+                  "canary or all")
+      ->needs(log)
+      ->capture_default_str();
   cmd->add_option("--rules", flags->rules,
                   "YAML: drift_share, min_values, and per column method, threshold, ignore "
                   "(docs/MONITORING.md)");
@@ -582,6 +614,9 @@ void RegisterMonitor(CLI::App& app, Runner& run) {
   rep->add_option("--every", report->every, "the window length: 1d, 6h, 30m, 90s, 1w (default 1d)");
   rep->add_option("--since", report->since, "the first window starts here (UTC, ISO 8601)");
   rep->add_option("--until", report->until, "the last window ends here");
+  rep->add_option("--traffic", report->traffic,
+                  "whose requests, when plinth serve --canary split them: served, canary or all")
+      ->capture_default_str();
   rep->add_option("--reference", report->reference,
                   "the reference data (CSV); default: the model's reference set");
   rep->add_option("--rules", report->rules, "drift rules (docs/MONITORING.md)");

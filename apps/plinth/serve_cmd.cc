@@ -1,8 +1,11 @@
 // plinth serve: the data plane (one model bundle behind /predict and friends).
 #include <unistd.h>
 
+#include <cctype>
 #include <charconv>
+#include <cmath>
 #include <cstdio>
+#include <cstring>
 
 #include "commands.h"
 #include "core/file.h"
@@ -16,6 +19,7 @@
 #include "serving/model_source.h"
 #include "serving/prediction_log.h"
 #include "table/csv_reader.h"
+#include "table/value_parse.h"
 #include "tracking_context.h"
 
 #ifndef PLINTH_VERSION
@@ -40,6 +44,8 @@ struct ServeFlags {
   std::string monitor;        // monitoring.yaml; "": no live monitoring
   std::string advertise_url;  // "": scheme://host:port as listened on
   std::string shadow;         // a model scoring every request unseen; "": none
+  std::string canary;         // MODEL=PERCENT: a model answering a share of requests; "": none
+  std::string canary_header;  // the header that keeps a client on its model; "": X-Request-Id
 };
 
 // Where `model` is now: a models:/ URI through the registry (its version), else
@@ -61,28 +67,75 @@ Result<serving::ModelLocation> Locate(const ServeFlags& f) {
   return LocateModel(f.model, f.tracking);
 }
 
-// A shadow scores the rows the served model read: it must make the same kind of prediction
-// from columns the served model reads, with the same types.
-Status CheckShadow(const ml::Predictor& served, const ml::Predictor& shadow) {
-  if (served.task() != shadow.task()) {
-    return InvalidArgument("a " + std::string(ml::Name(shadow.task())) + " model cannot shadow a " +
-                           std::string(ml::Name(served.task())) + " model");
+// --canary MODEL=PERCENT: the model and its share in hundredths of a percent.
+Result<std::pair<std::string, int>> ParseCanary(const std::string& flag) {
+  const size_t eq = flag.rfind('=');
+  double percent = 0;
+  if (eq == std::string::npos || eq == 0 ||
+      !table::ParseFloat64(std::string_view(flag).substr(eq + 1), percent) ||
+      !(percent >= 0.01 && percent <= 100)) {
+    return InvalidArgument("--canary " + flag +
+                           ": expected MODEL=PERCENT with PERCENT from 0.01 to 100 (e.g. "
+                           "models:/NAME@challenger=10)");
   }
-  const table::Schema& read = served.input_schema();
-  for (const table::Field& f : shadow.input_schema().fields()) {
-    const std::optional<size_t> at = read.IndexOf(f.name);
-    if (!at) {
-      return InvalidArgument("it reads the column '" + f.name +
-                             "', which the served model does not read (a shadow scores the "
-                             "rows the served model read)");
+  return std::pair{flag.substr(0, eq), static_cast<int>(std::lround(percent * 100))};
+}
+
+// A header name as HTTP allows one (a token), lowercase as requests carry them.
+Result<std::string> HeaderName(const std::string& flag) {
+  std::string name;
+  for (char c : flag) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || std::strchr("!#$%&'*+-.^_`|~", c))) {
+      return InvalidArgument("--canary-header '" + flag + "': expected a header name such as " +
+                             "X-User-Id");
     }
-    if (read.field(*at).type != f.type) {
-      return InvalidArgument("it reads the column '" + f.name + "' as " +
-                             std::string(table::TypeName(f.type)) + ", the served model as " +
-                             std::string(table::TypeName(read.field(*at).type)));
-    }
+    name.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
   }
-  return Status::Ok();
+  if (name.empty() || name.size() > 128) {
+    return InvalidArgument("--canary-header: expected a header name of 1 to 128 characters");
+  }
+  return name;
+}
+
+// The challenger beside the served model (--shadow or --canary), checked against it.
+Result<serving::Challenger> LoadChallenger(const ServeFlags& f,
+                                           const serving::ServedModel& served) {
+  serving::Challenger c;
+  if (f.shadow.empty() && f.canary.empty()) {
+    if (!f.canary_header.empty()) {
+      return InvalidArgument("--canary-header needs --canary");
+    }
+    return c;
+  }
+  if (!f.shadow.empty() && !f.canary.empty()) {
+    return InvalidArgument(
+        "--shadow and --canary: one challenger at a time (a shadow scores every request "
+        "unseen, a canary answers a share of them)");
+  }
+  std::string model = f.shadow;
+  std::string flag = "--shadow " + f.shadow;
+  if (!f.canary.empty()) {
+    PLINTH_ASSIGN_OR_RETURN(auto canary, ParseCanary(f.canary));
+    model = canary.first;
+    flag = "--canary " + model;
+    c.role = serving::Challenger::Role::kCanary;
+    c.canary_basis_points = canary.second;
+    if (!f.canary_header.empty()) {
+      PLINTH_ASSIGN_OR_RETURN(c.canary_header, HeaderName(f.canary_header));
+    }
+  } else if (!f.canary_header.empty()) {
+    return InvalidArgument("--canary-header needs --canary");
+  }
+  c.source = serving::SourceOf([&f, model] { return LocateModel(model, f.tracking); });
+  Result<std::shared_ptr<const serving::ServedModel>> loaded = c.source.load();
+  if (!loaded.ok()) {  // the message names the model
+    return loaded.status().WithPrefix(flag.substr(0, flag.find(' ')));
+  }
+  if (Status s = serving::CheckChallenger(*served.predictor, *(*loaded)->predictor); !s.ok()) {
+    return s.WithPrefix(flag);
+  }
+  c.model = *std::move(loaded);
+  return c;
 }
 
 // Live monitoring from monitoring.yaml against the served model's reference set; the
@@ -286,24 +339,19 @@ int RunServe(const ServeFlags& f) {
       tokens ? &*tokens : nullptr,
       *public_routes,
       monitor.get()};
-  serving::ShadowModel shadow;
-  if (!f.shadow.empty()) {
-    shadow.source = serving::SourceOf([&f] { return LocateModel(f.shadow, f.tracking); });
-    Result<std::shared_ptr<const serving::ServedModel>> loaded = shadow.source.load();
-    if (!loaded.ok()) {
-      return ReportError(loaded.status().WithPrefix("--shadow"));
-    }
-    if (Status s = CheckShadow(*(*served)->predictor, *(*loaded)->predictor); !s.ok()) {
-      return ReportError(s.WithPrefix("--shadow " + f.shadow));
-    }
-    shadow.model = *std::move(loaded);
+  Result<serving::Challenger> challenger = LoadChallenger(f, **served);
+  if (!challenger.ok()) {
+    return ReportError(challenger.status());
   }
-  serving::ModelServer model(*served, options, source, shadow);
+  const std::string challenger_uri =
+      f.shadow.empty() ? f.canary.substr(0, f.canary.rfind('=')) : f.shadow;
+  serving::ModelServer model(*served, options, source, *std::move(challenger));
   // An alias moves: polled when either model is named by one.
   const int64_t poll_seconds =
-      f.poll_interval >= 0 ? f.poll_interval
-                           : std::max(serving::PollSeconds(f.model, -1),
-                                      f.shadow.empty() ? 0 : serving::PollSeconds(f.shadow, -1));
+      f.poll_interval >= 0
+          ? f.poll_interval
+          : std::max(serving::PollSeconds(f.model, -1),
+                     challenger_uri.empty() ? 0 : serving::PollSeconds(challenger_uri, -1));
   EndpointRegistration registration(f, poll_seconds);
   serving::ReloadPoller poller(
       model, poll_seconds,
@@ -321,9 +369,13 @@ int RunServe(const ServeFlags& f) {
     return m.name + " version " + m.version + " on " + f.listen.scheme() + "://" + f.listen.host +
            ":" + std::to_string(port) + " (POST /predict; predicting with " +
            m.predictor->PredictEngine() + ")" +
-           (model.shadow()
-                ? "; shadow: " + model.shadow()->name + " version " + model.shadow()->version
-                : "");
+           (model.challenger() == nullptr ? std::string()
+            : model.challenger_role() == serving::Challenger::Role::kShadow
+                ? "; shadow: " + model.challenger()->name + " version " +
+                      model.challenger()->version
+                : "; canary: " + model.challenger()->name + " version " +
+                      model.challenger()->version + " answers " +
+                      f.canary.substr(f.canary.rfind('=') + 1) + "%" + " of requests");
   });
 }
 
@@ -365,6 +417,15 @@ void RegisterServe(CLI::App& app, Runner& run) {
                   "a second model (models:/NAME@challenger, a bundle) that scores every scored "
                   "request too, after the answer went out, unseen by clients: its outputs join "
                   "the prediction log's lines, /metrics counts how often the two agree");
+  cmd->add_option("--canary", flags->canary,
+                  "MODEL=PERCENT (models:/NAME@challenger=10): a second model that answers "
+                  "that share of the scoring requests, the same clients always (by "
+                  "--canary-header); answers, log lines and /metrics name the model that "
+                  "answered");
+  cmd->add_option("--canary-header", flags->canary_header,
+                  "with --canary, the request header whose value picks a client's model (e.g. "
+                  "X-User-Id); a request without it is picked by its request id (default: "
+                  "X-Request-Id)");
   cmd->add_option("--advertise-url", flags->advertise_url,
                   "for models:/NAME@ENV, the URL plinth deploy reaches this endpoint at, as "
                   "registered where the registry is (default: http://HOST:PORT as listened on)");

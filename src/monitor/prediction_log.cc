@@ -333,6 +333,7 @@ LogRequest Request(simdjson::dom::object j, int64_t us, int64_t rows) {
   if (j["shadow"]["model_version"].get_string().get(text) == simdjson::SUCCESS) {
     request.shadow_version = text;
   }
+  request.canary = j["role"].get_string().get(text) == simdjson::SUCCESS && text == "canary";
   return request;
 }
 
@@ -387,8 +388,16 @@ class Reader {
       skip("no time");
       return;
     }
-    const bool in_window = !((window_.since_us && us < *window_.since_us) ||
-                             (window_.until_us && us >= *window_.until_us));
+    bool in_window = !((window_.since_us && us < *window_.since_us) ||
+                       (window_.until_us && us >= *window_.until_us));
+    if (in_window && window_.traffic != LogWindow::Traffic::kAll) {
+      std::string_view role;
+      const bool canary = j["role"].get_string().get(role) == simdjson::SUCCESS && role == "canary";
+      if (canary != (window_.traffic == LogWindow::Traffic::kCanary)) {
+        ++out_.other_traffic;
+        in_window = false;
+      }
+    }
     // A request answered with an error: counted, no rows.
     if (uint64_t status = 0; j["status"].get_uint64().get(status) == simdjson::SUCCESS &&
                              status >= 400 && status <= 599) {

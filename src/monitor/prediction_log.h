@@ -17,9 +17,13 @@
 
 namespace plinth::monitor {
 
+// Which request lines are read: a time window, and whose traffic (with plinth serve
+// --canary, lines the canary answered carry "role": "canary").
 struct LogWindow {
   std::optional<int64_t> since_us;  // inclusive, microseconds since the epoch (UTC)
   std::optional<int64_t> until_us;  // exclusive
+  enum class Traffic { kAll, kServed, kCanary };
+  Traffic traffic = Traffic::kAll;
 };
 
 // One request line: its rows are the next `rows` rows of the table.
@@ -30,6 +34,7 @@ struct LogRequest {
   std::string request_id;
   std::string model_version;
   std::string shadow_version;  // the shadow model's (plinth serve --shadow), else ""
+  bool canary = false;         // answered by a canary (plinth serve --canary)
   int status = 200;            // an error answer (>= 400) has no rows
 };
 
@@ -38,8 +43,9 @@ struct LogRead {
   std::vector<LogRequest> requests;   // in table order
   std::vector<std::string> features;  // the feature columns, in the order first logged
   int64_t files = 0;
-  int64_t lines = 0;   // request lines read in the window (scored ones)
-  int64_t failed = 0;  // error answers in the window (in `requests`, with no rows)
+  int64_t lines = 0;          // request lines read in the window (scored ones)
+  int64_t failed = 0;         // error answers in the window (in `requests`, with no rows)
+  int64_t other_traffic = 0;  // request lines in the time window left out by `traffic`
   int64_t rows = 0;
   int64_t skipped_lines = 0;         // malformed (a cut last line of a .partial segment too)
   std::vector<std::string> skipped;  // the first 5: "FILE:LINE: why"

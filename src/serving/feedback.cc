@@ -13,7 +13,7 @@ FeedbackStore::FeedbackStore(size_t capacity) : capacity_(std::max<size_t>(1, ca
 
 void FeedbackStore::Remember(std::string_view id,
                              const std::shared_ptr<const ml::Predictor>& predictor,
-                             const ml::Prediction& p) {
+                             const ml::Prediction& p, int role) {
   core::MutexLock lock(mu_);
   Remembered* slot = nullptr;
   if (auto it = index_.find(id); it != index_.end()) {
@@ -33,6 +33,7 @@ void FeedbackStore::Remember(std::string_view id,
     index_.emplace(slot->id, at);
   }
   slot->predictor = predictor;
+  slot->role = role == 1 ? 1 : 0;
   if (p.task == ml::Task::kRegression) {
     slot->values.assign(p.values.begin(), p.values.end());
     slot->classes.clear();
@@ -59,14 +60,15 @@ int64_t FeedbackStore::Match(const std::vector<FeedbackRecord>& records,
       unknown->push_back(&rec);
       continue;
     }
-    ++matched_;
+    Scores& scores = scores_[known->role];
+    ++scores.matched;
     ++matched;
     const auto row = static_cast<size_t>(rec.row);
     if (regression) {
-      abs_error_ += std::abs(known->values[row] - values[i]);
+      scores.abs_error += std::abs(known->values[row] - values[i]);
     } else if (known->predictor->class_labels()[static_cast<size_t>(known->classes[row])] ==
                rec.label) {
-      ++correct_;
+      ++scores.correct;
     }
   }
   return matched;
@@ -74,23 +76,49 @@ int64_t FeedbackStore::Match(const std::vector<FeedbackRecord>& records,
 
 void FeedbackStore::RenderMetrics(http::PrometheusWriter& w, bool regression) const {
   core::MutexLock lock(mu_);
+  const Scores all{scores_[0].matched + scores_[1].matched, scores_[0].correct + scores_[1].correct,
+                   scores_[0].abs_error + scores_[1].abs_error};
   w.Family("plinth_serve_feedback_rows_total", "counter",
            "Ground-truth rows received, by whether they matched a recent prediction.")
-      .Sample("plinth_serve_feedback_rows_total", {{"result", "matched"}}, matched_)
+      .Sample("plinth_serve_feedback_rows_total", {{"result", "matched"}}, all.matched)
       .Sample("plinth_serve_feedback_rows_total", {{"result", "unknown"}}, unknown_);
-  const double matched = static_cast<double>(matched_);
+  const double matched = static_cast<double>(all.matched);
   // Gauges in shortest round-trip text: they are compared with metrics computed elsewhere.
   if (regression) {
     w.Family("plinth_serve_live_mae", "gauge",
              "Mean absolute error of the predictions given feedback.")
-        .Sample("plinth_serve_live_mae", {}, matched > 0 ? abs_error_ / matched : 0.0);
+        .Sample("plinth_serve_live_mae", {}, matched > 0 ? all.abs_error / matched : 0.0);
   } else {
     w.Family("plinth_serve_feedback_correct_total", "counter",
              "Predictions given feedback that were right.")
-        .Sample("plinth_serve_feedback_correct_total", {}, correct_);
+        .Sample("plinth_serve_feedback_correct_total", {}, all.correct);
     w.Family("plinth_serve_live_accuracy", "gauge", "Accuracy of the predictions given feedback.")
         .Sample("plinth_serve_live_accuracy", {},
-                matched > 0 ? static_cast<double>(correct_) / matched : 0.0);
+                matched > 0 ? static_cast<double>(all.correct) / matched : 0.0);
+  }
+}
+
+void FeedbackStore::RenderRoleMetrics(http::PrometheusWriter& w, bool regression) const {
+  core::MutexLock lock(mu_);
+  const char* const roles[] = {"served", "canary"};
+  w.Family("plinth_serve_model_feedback_rows_total", "counter",
+           "Ground-truth rows matched to a prediction, by the model that made it.");
+  for (size_t i = 0; i < 2; ++i) {
+    w.Sample("plinth_serve_model_feedback_rows_total", {{"role", roles[i]}}, scores_[i].matched);
+  }
+  if (regression) {
+    w.Family("plinth_serve_model_live_mae", "gauge",
+             "Mean absolute error of each model's predictions given feedback.");
+  } else {
+    w.Family("plinth_serve_model_live_accuracy", "gauge",
+             "Accuracy of each model's predictions given feedback.");
+  }
+  for (size_t i = 0; i < 2; ++i) {
+    const Scores& s = scores_[i];
+    const double n = static_cast<double>(s.matched);
+    w.Sample(regression ? "plinth_serve_model_live_mae" : "plinth_serve_model_live_accuracy",
+             {{"role", roles[i]}},
+             n > 0 ? (regression ? s.abs_error : static_cast<double>(s.correct)) / n : 0.0);
   }
 }
 

@@ -26,11 +26,11 @@ class FeedbackStore {
   // Remembers the last `capacity` (>= 1) scored requests.
   explicit FeedbackStore(size_t capacity);
 
-  // Remembers the prediction of request `id`, made by `predictor`: a repeated
-  // id takes over its slot, a new one the next slot (forgetting the oldest
-  // request once the memory is full). Allocates nothing once full.
+  // Remembers the prediction of request `id`, made by `predictor` in `role` (0: the served
+  // model, 1: a canary): a repeated id takes over its slot, a new one the next slot
+  // (forgetting the oldest request once the memory is full). Allocates nothing once full.
   void Remember(std::string_view id, const std::shared_ptr<const ml::Predictor>& predictor,
-                const ml::Prediction& prediction);
+                const ml::Prediction& prediction, int role = 0);
 
   // Compares each record's label with the remembered prediction of its row
   // (`values[i]` is record i's label as a number, for regressors; empty for
@@ -42,6 +42,9 @@ class FeedbackStore {
 
   // Prometheus text: feedback rows by result, and the live accuracy or MAE.
   void RenderMetrics(http::PrometheusWriter& w, bool regression) const;
+  // The same per role (served, canary): each model's live accuracy or MAE on its own
+  // traffic.
+  void RenderRoleMetrics(http::PrometheusWriter& w, bool regression) const;
 
  private:
   // What is remembered of one request.
@@ -50,6 +53,13 @@ class FeedbackStore {
     std::shared_ptr<const ml::Predictor> predictor;  // its class labels
     std::vector<int32_t> classes;                    // per row: the class index (classifiers)
     std::vector<double> values;                      // per row: the value (regressors)
+    int role = 0;
+  };
+  // What feedback found of one role's predictions.
+  struct Scores {
+    uint64_t matched = 0;
+    uint64_t correct = 0;  // classifiers
+    double abs_error = 0;  // regressors
   };
 
   const size_t capacity_;
@@ -60,10 +70,8 @@ class FeedbackStore {
   std::vector<Remembered> recent_ PLINTH_GUARDED_BY(mu_);
   size_t next_ PLINTH_GUARDED_BY(mu_) = 0;  // the slot reused next, once full
   std::unordered_map<std::string_view, uint32_t> index_ PLINTH_GUARDED_BY(mu_);  // id -> slot
-  uint64_t matched_ PLINTH_GUARDED_BY(mu_) = 0;
+  Scores scores_[2] PLINTH_GUARDED_BY(mu_);                                      // by role
   uint64_t unknown_ PLINTH_GUARDED_BY(mu_) = 0;
-  uint64_t correct_ PLINTH_GUARDED_BY(mu_) = 0;  // classifiers
-  double abs_error_ PLINTH_GUARDED_BY(mu_) = 0;  // regressors
 };
 
 // What `plinth serve` has predicted: rows per request, and the distribution of

@@ -65,15 +65,63 @@ std::vector<std::string_view> Split(std::string_view s, char sep) {
 
 }  // namespace
 
+Status CheckChallenger(const ml::Predictor& served, const ml::Predictor& challenger) {
+  if (served.task() != challenger.task()) {
+    return InvalidArgument("it makes " + std::string(ml::Name(challenger.task())) +
+                           " predictions, the served model " +
+                           std::string(ml::Name(served.task())));
+  }
+  const table::Schema& read = served.input_schema();
+  for (const table::Field& f : challenger.input_schema().fields()) {
+    const std::optional<size_t> at = read.IndexOf(f.name);
+    if (!at) {
+      return InvalidArgument("it reads the column '" + f.name +
+                             "', which the served model does not read (a challenger scores the "
+                             "rows read for the served model)");
+    }
+    if (read.field(*at).type != f.type) {
+      return InvalidArgument("it reads the column '" + f.name + "' as " +
+                             std::string(table::TypeName(f.type)) + ", the served model as " +
+                             std::string(table::TypeName(read.field(*at).type)));
+    }
+  }
+  return Status::Ok();
+}
+
+uint32_t CanaryBucket(std::string_view key) {
+  uint64_t h = 0xcbf29ce484222325;  // FNV-1a
+  for (unsigned char c : key) {
+    h = (h ^ c) * 0x100000001b3;
+  }
+  h ^= h >> 30;  // splitmix64's finalizer: FNV's low bits alone are poorly mixed
+  h *= 0xbf58476d1ce4e5b9;
+  h ^= h >> 27;
+  h *= 0x94d049bb133111eb;
+  h ^= h >> 31;
+  return static_cast<uint32_t>(h % 10000);
+}
+
 ModelServer::ModelServer(std::shared_ptr<const ServedModel> model, ServeOptions options,
-                         ModelSource source, ShadowModel shadow)
+                         ModelSource source, Challenger challenger)
     : current_(std::move(model)),
-      shadow_(std::move(shadow.model)),
-      shadow_source_(std::move(shadow.source)),
+      challenger_(challenger.model),
+      challenger_role_(challenger.role),
+      canary_basis_points_(challenger.role == Challenger::Role::kCanary
+                               ? static_cast<uint32_t>(challenger.canary_basis_points)
+                               : 0),
+      canary_header_(challenger.canary_header.empty() ? "x-request-id" : challenger.canary_header),
+      challenger_source_(std::move(challenger.source)),
+      role_latency_{http::Histogram({http::RequestMetrics::kBuckets.begin(),
+                                     http::RequestMetrics::kBuckets.end()}),
+                    http::Histogram({http::RequestMetrics::kBuckets.begin(),
+                                     http::RequestMetrics::kBuckets.end()})},
       options_(std::move(options)),
       source_(std::move(source)),
       next_id_(std::random_device()() * uint64_t{0x9E3779B97F4A7C15}),
-      feedback_(options_.feedback_memory) {}
+      feedback_(options_.feedback_memory) {
+  core::MutexLock lock(reload_mu_);
+  challenger_loaded_ = std::move(challenger.model);
+}
 
 Result<ReloadResult> ModelServer::Reload() {
   if (!source_.version || !source_.load) {
@@ -81,49 +129,70 @@ Result<ReloadResult> ModelServer::Reload() {
   }
   core::MutexLock lock(reload_mu_);
   ReloadResult result;
-  if (Status s = ReloadShadow(result); !s.ok()) {
-    // The shadow keeps its model; the served one is reloaded all the same.
+  if (Status s = ReloadChallenger(result); !s.ok()) {
+    // The challenger keeps its model; the served one is reloaded all the same.
     reloads_failed_.fetch_add(1, std::memory_order_relaxed);
-    result.shadow_error = s.message();
+    result.challenger_error = "the challenger's reload failed, it keeps version " +
+                              challenger_loaded_->version + ": " + s.message();
   }
-  result.previous_version = current_.load()->version;
-  auto failed = [&](const Status& s) {
+  Status served = ReloadServed(result);
+  FitChallenger(result);  // either may have changed
+  if (!served.ok()) {
     reloads_failed_.fetch_add(1, std::memory_order_relaxed);
-    return s;
-  };
-  Result<std::string> version = source_.version();
-  if (!version.ok()) {
-    return failed(version.status());
+    return served;
   }
-  if (*version == result.previous_version) {
-    reloads_unchanged_.fetch_add(1, std::memory_order_relaxed);
-    result.version = *version;
-    return result;
-  }
-  Result<std::shared_ptr<const ServedModel>> loaded = source_.load();
-  if (!loaded.ok()) {
-    return failed(loaded.status());
-  }
-  result.version = (*loaded)->version;
-  result.swapped = result.version != result.previous_version;
-  current_.store(*std::move(loaded));
-  (result.swapped ? reloads_swapped_ : reloads_unchanged_).fetch_add(1, std::memory_order_relaxed);
   return result;
 }
 
-Status ModelServer::ReloadShadow(ReloadResult& result) {
-  std::shared_ptr<const ServedModel> now = shadow_.load();
-  if (now == nullptr || !shadow_source_.version || !shadow_source_.load) {
+Status ModelServer::ReloadServed(ReloadResult& result) {
+  result.previous_version = current_.load()->version;
+  PLINTH_ASSIGN_OR_RETURN(std::string version, source_.version());
+  if (version == result.previous_version) {
+    reloads_unchanged_.fetch_add(1, std::memory_order_relaxed);
+    result.version = version;
     return Status::Ok();
   }
-  PLINTH_ASSIGN_OR_RETURN(std::string version, shadow_source_.version());
+  PLINTH_ASSIGN_OR_RETURN(std::shared_ptr<const ServedModel> loaded, source_.load());
+  result.version = loaded->version;
+  result.swapped = result.version != result.previous_version;
+  current_.store(std::move(loaded));
+  (result.swapped ? reloads_swapped_ : reloads_unchanged_).fetch_add(1, std::memory_order_relaxed);
+  return Status::Ok();
+}
+
+Status ModelServer::ReloadChallenger(ReloadResult& result) {
+  const std::shared_ptr<const ServedModel>& now = challenger_loaded_;
+  if (now == nullptr || !challenger_source_.version || !challenger_source_.load) {
+    return Status::Ok();
+  }
+  PLINTH_ASSIGN_OR_RETURN(std::string version, challenger_source_.version());
   if (version == now->version) {
     return Status::Ok();
   }
-  PLINTH_ASSIGN_OR_RETURN(std::shared_ptr<const ServedModel> loaded, shadow_source_.load());
-  result.shadow_version = loaded->version;
-  shadow_.store(std::move(loaded));
+  PLINTH_ASSIGN_OR_RETURN(std::shared_ptr<const ServedModel> loaded, challenger_source_.load());
+  result.challenger_version = loaded->version;
+  challenger_loaded_ = std::move(loaded);
   return Status::Ok();
+}
+
+void ModelServer::FitChallenger(ReloadResult& result) {
+  if (challenger_loaded_ == nullptr) {
+    return;
+  }
+  const std::shared_ptr<const ServedModel> served = current_.load();
+  const Status fits = CheckChallenger(*served->predictor, *challenger_loaded_->predictor);
+  // Set aside, a canary answers nothing and a shadow scores nothing: neither may fail
+  // requests the served model can score.
+  challenger_.store(fits.ok() ? challenger_loaded_ : nullptr);
+  std::string unfit = fits.ok()
+                          ? std::string()
+                          : challenger_loaded_->name + " version " + challenger_loaded_->version +
+                                " is set aside, it does not fit " + served->name + " version " +
+                                served->version + ": " + fits.message();
+  if (unfit != challenger_unfit_ && !unfit.empty() && result.challenger_error.empty()) {
+    result.challenger_error = unfit;
+  }
+  challenger_unfit_ = std::move(unfit);
 }
 
 http::Response ModelServer::AdminReload(const http::Request& request) {
@@ -138,9 +207,17 @@ http::Response ModelServer::AdminReload(const http::Request& request) {
     return Error(500, "reload failed, still serving version " + current_.load()->version + ": " +
                           r.status().message());
   }
-  return JsonAnswer({{"reloaded", r->swapped},
-                     {"previous_version", r->previous_version},
-                     {"model_version", r->version}});
+  Json answer = {{"reloaded", r->swapped},
+                 {"previous_version", r->previous_version},
+                 {"model_version", r->version}};
+  if (std::shared_ptr<const ServedModel> c = challenger_.load()) {
+    answer[challenger_role_ == Challenger::Role::kCanary ? "canary_version" : "shadow_version"] =
+        c->version;
+  }
+  if (!r->challenger_error.empty()) {
+    answer["challenger_error"] = r->challenger_error;
+  }
+  return JsonAnswer(answer);
 }
 
 http::Response ModelServer::Error(int status, const std::string& message) {
@@ -179,8 +256,9 @@ void ModelServer::Handle(http::Request request, http::Responder respond) {
   const int64_t start = core::SystemClock().MonotonicMicros();
   in_flight_.fetch_add(1, std::memory_order_relaxed);
   // Held to the end of the request, whatever a reload swaps in meanwhile.
-  auto call = std::make_shared<Call>(
-      Call{std::move(request), current_.load(), std::move(respond), start, "other", "", {}, {}});
+  std::shared_ptr<const ServedModel> served = current_.load();
+  auto call = std::make_shared<Call>(Call{
+      std::move(request), served, served, false, std::move(respond), start, "other", "", {}, {}});
   call->id = ClientRequestId(call->request);
   if (call->id.empty()) {
     // 16 hex digits, written by hand: snprintf costs more than the rest of a 1-row request's
@@ -189,6 +267,18 @@ void ModelServer::Handle(http::Request request, http::Responder respond) {
     call->id.assign(16, '0');
     for (int i = 15; i >= 0; --i, v >>= 4) {
       call->id[static_cast<size_t>(i)] = "0123456789abcdef"[v & 15];
+    }
+  }
+  if (canary_basis_points_ > 0) {
+    if (std::shared_ptr<const ServedModel> canary = challenger_.load()) {
+      std::string_view key = call->request.Header(canary_header_);
+      if (key.empty()) {
+        key = call->id;
+      }
+      if (CanaryBucket(key) < canary_basis_points_) {
+        call->model = std::move(canary);
+        call->canary = true;
+      }
     }
   }
   if (Answered now = Route(call)) {
@@ -206,13 +296,17 @@ void ModelServer::Finish(Call& call, http::Response r) {
     served_scored_.fetch_add(1, std::memory_order_relaxed);
     stats_.Observe(*call.prediction, call.model->predictor->class_labels());
     // Before the answer: a client may send /feedback for it as soon as it has it.
-    feedback_.Remember(call.id, call.model->predictor, *call.prediction);
+    feedback_.Remember(call.id, call.model->predictor, *call.prediction, call.canary ? 1 : 0);
   }
   call.respond(std::move(r));
   // After the answer: the shadow, the log and live monitoring cost the client no time.
+  if (canary_basis_points_ > 0 && (call.prediction || IsScoringRoute(call.route))) {
+    CountCanaryCall(call, status, micros);
+  }
   if (call.prediction) {
     const ml::Prediction& p = *call.prediction;
-    std::shared_ptr<const ServedModel> shadow = shadow_.load();
+    std::shared_ptr<const ServedModel> shadow =
+        challenger_role_ == Challenger::Role::kShadow ? challenger_.load() : nullptr;
     std::optional<ml::Prediction> shadowed;
     double shadow_ms = 0;
     if (shadow != nullptr) {
@@ -229,6 +323,7 @@ void ModelServer::Finish(Call& call, http::Response r) {
       rec.model_version = call.model->version;
       rec.rows = &call.rows;
       rec.prediction = &p;
+      rec.canary = call.canary;
       if (shadowed) {
         rec.shadow = &*shadowed;
         rec.shadow_predictor = shadow->predictor;
@@ -244,7 +339,7 @@ void ModelServer::Finish(Call& call, http::Response r) {
     return;
   }
   if (status >= 400 && IsScoringRoute(call.route)) {
-    if (options_.monitor != nullptr) {
+    if (options_.monitor != nullptr && !call.canary) {
       options_.monitor->ObserveFailure(core::SystemClock().NowMicros(),
                                        static_cast<double>(micros) / 1e3);
     }
@@ -256,10 +351,22 @@ void ModelServer::Finish(Call& call, http::Response r) {
       rec.route = call.route;
       rec.model_name = call.model->name;
       rec.model_version = call.model->version;
+      rec.canary = call.canary;
       rec.status = status;
       options_.log->Append(rec);
     }
   }
+}
+
+void ModelServer::CountCanaryCall(const Call& call, int status, int64_t micros) {
+  RoleCalls& calls = role_calls_[call.canary ? 1 : 0];
+  if (status >= 400) {
+    calls.failed.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  calls.scored.fetch_add(1, std::memory_order_relaxed);
+  core::MutexLock lock(latency_mu_);
+  role_latency_[call.canary ? 1 : 0].Observe(static_cast<double>(micros) / 1e6);
 }
 
 std::optional<ml::Prediction> ModelServer::ScoreShadow(const Call& call, const ServedModel& shadow,
@@ -313,7 +420,7 @@ http::Response ModelServer::Feedback(const Call& call) {
                  "\"label\"}, ...]} with 1 to " +
                      std::to_string(options_.limits.max_rows) + " items");
   }
-  const bool regression = call.model->predictor->task() == ml::Task::kRegression;
+  const bool regression = call.served->predictor->task() == ml::Task::kRegression;
   std::vector<FeedbackRecord> records;
   std::vector<double> values;  // a regressor's labels as numbers
   for (size_t i = 0; i < items.size(); ++i) {
@@ -376,7 +483,7 @@ http::Response ModelServer::Feedback(const Call& call) {
 
 ModelServer::Answered ModelServer::Route(const CallPtr& call) {
   const http::Request& request = call->request;
-  const ServedModel& m = *call->model;
+  const ServedModel& m = *call->served;
   std::string& route = call->route;
   const std::string& p = request.path;
   if (options_.tokens != nullptr) {
@@ -484,7 +591,7 @@ http::Response ModelServer::Scored(Call& call, Result<ml::Prediction> pred,
 }
 
 ModelServer::Answered ModelServer::Predict(const CallPtr& call) {
-  const ServedModel& m = *call->model;
+  const ServedModel& m = *call->served;
   return Score(call,
                ReadPredictBody(call->request.body, m.predictor->input_schema(), options_.limits),
                StatusError, [](std::string* out, const Call& c, const ml::Prediction& pred) {
@@ -497,13 +604,13 @@ ModelServer::Answered ModelServer::Invocations(const CallPtr& call) {
   const http::Request& request = call->request;
   return Score(call,
                ReadInvocationsBody(request.body, request.Header("content-type"),
-                                   call->model->predictor->input_schema(), options_.limits),
+                                   call->served->predictor->input_schema(), options_.limits),
                MlflowError, WritePredictions);
 }
 
 ModelServer::Answered ModelServer::KServeV2(const CallPtr& call) {
   const http::Request& request = call->request;
-  const ServedModel& m = *call->model;
+  const ServedModel& m = *call->served;
   std::string& route = call->route;
   const std::string& p = request.path;
   if (p == "/v2" || p == "/v2/") {
@@ -528,10 +635,20 @@ ModelServer::Answered ModelServer::KServeV2(const CallPtr& call) {
     return Error(404, "no model '" + std::string(parts[0]) + "' here (serving '" + m.name + "')");
   }
   size_t i = 1;
+  // With a canary, each version is the endpoint's: a path naming one is answered by it.
+  const std::shared_ptr<const ServedModel> canary =
+      canary_basis_points_ > 0 ? challenger_.load() : nullptr;
   if (parts.size() >= 3 && parts[1] == "versions") {
-    if (parts[2] != m.version) {
+    if (parts[2] == m.version) {
+      call->model = call->served;
+      call->canary = false;
+    } else if (canary != nullptr && parts[2] == canary->version) {
+      call->model = canary;
+      call->canary = true;
+    } else {
       return Error(404, "model '" + m.name + "' has no version '" + std::string(parts[2]) +
-                            "' here (serving version " + m.version + ")");
+                            "' here (serving version " + m.version +
+                            (canary != nullptr ? ", canary version " + canary->version : "") + ")");
     }
     i = 3;
   }
@@ -554,7 +671,8 @@ ModelServer::Answered ModelServer::KServeV2(const CallPtr& call) {
     Result<table::Table> rows = std::move(infer->rows);
     return Score(call, std::move(rows), StatusError,
                  [infer](std::string* out, const Call& c, const ml::Prediction& pred) {
-                   WriteInferAnswer(out, *c.model->predictor, pred, *infer, c.model->name,
+                   // The endpoint's name (what the path asked for), the answering version.
+                   WriteInferAnswer(out, *c.model->predictor, pred, *infer, c.served->name,
                                     c.model->version);
                  });
   }
@@ -564,12 +682,19 @@ ModelServer::Answered ModelServer::KServeV2(const CallPtr& call) {
   if (action == "ready") {
     return JsonAnswer({{"name", m.name}, {"ready", true}});
   }
-  return JsonAnswer(ModelMetadata(*m.predictor, m.name, m.version));
+  if (i == 3) {  // a version's own metadata
+    return JsonAnswer(ModelMetadata(*call->model->predictor, m.name, call->model->version));
+  }
+  Json meta = ModelMetadata(*m.predictor, m.name, m.version);
+  if (canary != nullptr) {  // the served version first (plinth deploy reads it there)
+    meta["versions"].push_back(canary->version);
+  }
+  return JsonAnswer(meta);
 }
 
 ModelServer::Answered ModelServer::KServeV1(const CallPtr& call) {
   const http::Request& request = call->request;
-  const ServedModel& m = *call->model;
+  const ServedModel& m = *call->served;
   std::string& route = call->route;
   const std::string_view rest = std::string_view(request.path).substr(11);
   const bool predict = rest.ends_with(":predict");
@@ -588,6 +713,81 @@ ModelServer::Answered ModelServer::KServeV1(const CallPtr& call) {
                ReadInvocationsBody(request.body, "application/json", m.predictor->input_schema(),
                                    options_.limits),
                StatusError, WritePredictions);
+}
+
+void ModelServer::ChallengerMetrics(http::PrometheusWriter& w, const ServedModel& m) const {
+  const std::shared_ptr<const ServedModel> challenger = challenger_.load();
+  if (challenger == nullptr) {
+    return;
+  }
+  if (challenger_role_ == Challenger::Role::kCanary) {
+    const std::string percent =
+        std::to_string(canary_basis_points_ / 100) +
+        (canary_basis_points_ % 100 == 0
+             ? std::string()
+             : "." + std::to_string(100 + canary_basis_points_ % 100).substr(1));
+    w.Family("plinth_serve_canary_model_info", "gauge",
+             "The canary: it answers a share of the requests (percent), the same clients always.")
+        .Sample(
+            "plinth_serve_canary_model_info",
+            {{"name", challenger->name}, {"version", challenger->version}, {"percent", percent}},
+            uint64_t{1});
+    const std::pair<const char*, const ServedModel*> roles[] = {{"served", &m},
+                                                                {"canary", challenger.get()}};
+    w.Family("plinth_serve_model_requests_total", "counter",
+             "Scoring requests each model answered, by role (served, canary) and outcome "
+             "(scored, failed: a 4xx or 5xx answer).");
+    for (size_t i = 0; i < 2; ++i) {
+      w.Sample(
+           "plinth_serve_model_requests_total",
+           {{"role", roles[i].first}, {"version", roles[i].second->version}, {"result", "scored"}},
+           role_calls_[i].scored.load(std::memory_order_relaxed))
+          .Sample("plinth_serve_model_requests_total",
+                  {{"role", roles[i].first},
+                   {"version", roles[i].second->version},
+                   {"result", "failed"}},
+                  role_calls_[i].failed.load(std::memory_order_relaxed));
+    }
+    w.Family("plinth_serve_model_request_duration_seconds", "histogram",
+             "Time to answer the scored requests, by the model that answered.");
+    {
+      core::MutexLock lock(latency_mu_);
+      for (size_t i = 0; i < 2; ++i) {
+        w.Sample("plinth_serve_model_request_duration_seconds", {{"role", roles[i].first}},
+                 role_latency_[i]);
+      }
+    }
+    feedback_.RenderRoleMetrics(w, m.predictor->task() == ml::Task::kRegression);
+    return;
+  }
+  const std::shared_ptr<const ServedModel>& shadow = challenger;
+  w.Family("plinth_serve_shadow_model_info", "gauge",
+           "The shadow model: it scores every scored request after the answer, unseen.")
+      .Sample("plinth_serve_shadow_model_info",
+              {{"name", shadow->name}, {"version", shadow->version}}, uint64_t{1});
+  w.Family("plinth_serve_model_requests_total", "counter",
+           "Requests each model scored, by role (served: answered with; shadow) and outcome.")
+      .Sample("plinth_serve_model_requests_total",
+              {{"role", "served"}, {"version", m.version}, {"result", "scored"}},
+              served_scored_.load(std::memory_order_relaxed))
+      .Sample("plinth_serve_model_requests_total",
+              {{"role", "shadow"}, {"version", shadow->version}, {"result", "scored"}},
+              shadow_requests_.load(std::memory_order_relaxed) -
+                  shadow_failures_.load(std::memory_order_relaxed))
+      .Sample("plinth_serve_model_requests_total",
+              {{"role", "shadow"}, {"version", shadow->version}, {"result", "failed"}},
+              shadow_failures_.load(std::memory_order_relaxed));
+  w.Family("plinth_serve_shadow_seconds_total", "counter",
+           "Time the shadow model spent scoring (after the answers).")
+      .Sample("plinth_serve_shadow_seconds_total", {},
+              static_cast<double>(shadow_micros_.load(std::memory_order_relaxed)) / 1e6);
+  w.Family("plinth_serve_shadow_rows_total", "counter",
+           "Rows both models scored, by whether the shadow predicted the same class (or the "
+           "same value, to float32).");
+  const uint64_t rows = shadow_rows_.load(std::memory_order_relaxed);
+  const uint64_t agreed = shadow_agreed_rows_.load(std::memory_order_relaxed);
+  w.Sample("plinth_serve_shadow_rows_total", {{"agreement", "agreed"}}, agreed)
+      .Sample("plinth_serve_shadow_rows_total", {{"agreement", "disagreed"}}, rows - agreed);
 }
 
 std::string ModelServer::Metrics(const ServedModel& m) const {
@@ -619,35 +819,7 @@ std::string ModelServer::Metrics(const ServedModel& m) const {
              "Failed writes to the prediction log.")
         .Sample("plinth_serve_log_write_errors_total", {}, options_.log->write_errors());
   }
-  if (std::shared_ptr<const ServedModel> shadow = shadow_.load()) {
-    w.Family("plinth_serve_shadow_model_info", "gauge",
-             "The shadow model: it scores every scored request after the answer, unseen.")
-        .Sample("plinth_serve_shadow_model_info",
-                {{"name", shadow->name}, {"version", shadow->version}}, uint64_t{1});
-    w.Family("plinth_serve_model_requests_total", "counter",
-             "Requests each model scored, by role (served: answered with; shadow) and outcome.")
-        .Sample("plinth_serve_model_requests_total",
-                {{"role", "served"}, {"version", m.version}, {"result", "scored"}},
-                served_scored_.load(std::memory_order_relaxed))
-        .Sample("plinth_serve_model_requests_total",
-                {{"role", "shadow"}, {"version", shadow->version}, {"result", "scored"}},
-                shadow_requests_.load(std::memory_order_relaxed) -
-                    shadow_failures_.load(std::memory_order_relaxed))
-        .Sample("plinth_serve_model_requests_total",
-                {{"role", "shadow"}, {"version", shadow->version}, {"result", "failed"}},
-                shadow_failures_.load(std::memory_order_relaxed));
-    w.Family("plinth_serve_shadow_seconds_total", "counter",
-             "Time the shadow model spent scoring (after the answers).")
-        .Sample("plinth_serve_shadow_seconds_total", {},
-                static_cast<double>(shadow_micros_.load(std::memory_order_relaxed)) / 1e6);
-    w.Family("plinth_serve_shadow_rows_total", "counter",
-             "Rows both models scored, by whether the shadow predicted the same class (or the "
-             "same value, to float32).");
-    const uint64_t rows = shadow_rows_.load(std::memory_order_relaxed);
-    const uint64_t agreed = shadow_agreed_rows_.load(std::memory_order_relaxed);
-    w.Sample("plinth_serve_shadow_rows_total", {{"agreement", "agreed"}}, agreed)
-        .Sample("plinth_serve_shadow_rows_total", {{"agreement", "disagreed"}}, rows - agreed);
-  }
+  ChallengerMetrics(w, m);
   w.Family("plinth_serve_reloads_total", "counter",
            "Reloads by outcome: a new version swapped in, the same version found, or a failure "
            "(the served model kept).");

@@ -16,9 +16,12 @@
 //                        and swap it in if its version differs
 //   POST /feedback       ground truth for rows of earlier requests, by request id:
 //                        live accuracy in /metrics, and the prediction log
-// With a shadow model (plinth serve --shadow), every scored request is scored by it too,
-// after the answer went out: its outputs join the request's log line, and /metrics counts
-// each model's requests, failures and time, and how often the two agree.
+// With a challenger beside the served model: a shadow (plinth serve --shadow) scores every
+// scored request too, after the answer went out: its outputs join the request's log line, and
+// /metrics counts each model's requests, failures and time, and how often the two agree. A
+// canary (plinth serve --canary) answers a share of the requests instead, the same clients
+// always (by a hash of X-Request-Id or a chosen header): its answers and log lines name it,
+// /metrics counts each model's requests, failures, latency and live accuracy apart.
 // Every answer carries X-Request-Id (the client's, or one made up); scored rows
 // go to the prediction log when there is one.
 // Errors are 4xx with {"error": "..."} naming the row and column at fault.
@@ -39,6 +42,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/mutex.h"
 #include "core/status.h"
 #include "http/metrics.h"
 #include "http/server.h"
@@ -84,24 +88,45 @@ struct ModelSource {
 struct ReloadResult {
   bool swapped = false;
   std::string previous_version;
-  std::string version;         // served from now on
-  std::string shadow_version;  // the shadow's, when it swapped ("" otherwise)
-  std::string shadow_error;    // why the shadow's reload failed ("" if it did not)
+  std::string version;             // served from now on
+  std::string challenger_version;  // the challenger's, when it swapped ("" otherwise)
+  // Why the challenger's reload failed, or why it is set aside (it no longer fits the served
+  // model; it takes no request until a reload makes them fit again); "" when neither.
+  std::string challenger_error;
 };
 
-// A second model scoring the same requests without answering them (a challenger), and
-// where it comes from on reloads (empty: it is not reloaded).
-struct ShadowModel {
-  std::shared_ptr<const ServedModel> model;
+// A second model beside the served one, and where it comes from on reloads (empty: it is
+// not reloaded). A shadow scores every scored request without answering it; a canary
+// answers a share of them.
+struct Challenger {
+  enum class Role { kShadow, kCanary };
+  std::shared_ptr<const ServedModel> model;  // null: none
   ModelSource source;
+  Role role = Role::kShadow;
+  // A canary's share of the requests, in hundredths of a percent (1 to 10000).
+  int canary_basis_points = 0;
+  // The header whose value picks a request's model (lowercase); a request without it is
+  // picked by its request id. "": x-request-id.
+  std::string canary_header;
 };
+
+// Whether `challenger` can score the rows read for `served`: the same kind of prediction,
+// from columns `served` reads, with the same types (a challenger scores the rows the served
+// model read). The message says what differs ("it reads the column 'race', ...").
+Status CheckChallenger(const ml::Predictor& served, const ml::Predictor& challenger);
+
+// Which of 10000 buckets `key` falls in: a request goes to the canary when its bucket is
+// below the canary's basis points, so a key keeps its model while the share stays, and
+// raising the share only moves keys to the canary. Stable across processes, machines and
+// releases (FNV-1a, then splitmix64's finalizer): replicas behind one balancer agree.
+uint32_t CanaryBucket(std::string_view key);
 
 class ModelServer {
  public:
-  // `source` may be empty (no reloads: /admin/reload answers 404). `shadow.model` null: no
-  // shadow.
+  // `source` may be empty (no reloads: /admin/reload answers 404). `challenger.model` null:
+  // none; else it must pass CheckChallenger against `model`.
   ModelServer(std::shared_ptr<const ServedModel> model, ServeOptions options,
-              ModelSource source = {}, ShadowModel shadow = {});
+              ModelSource source = {}, Challenger challenger = {});
 
   // Answers `request` through `respond`: at once on the calling (I/O)
   // thread, or, when rows go to the dynamic batcher, from its worker once the
@@ -115,8 +140,9 @@ class ModelServer {
   Result<ReloadResult> Reload();
 
   std::shared_ptr<const ServedModel> current() const { return current_.load(); }
-  // The shadow model now (null: none).
-  std::shared_ptr<const ServedModel> shadow() const { return shadow_.load(); }
+  // The challenger scoring or answering requests now (null: none, or set aside), and its role.
+  std::shared_ptr<const ServedModel> challenger() const { return challenger_.load(); }
+  Challenger::Role challenger_role() const { return challenger_role_; }
 
   // {"error": message} with `status`: also the HTTP layer's own errors.
   static http::Response Error(int status, const std::string& message);
@@ -126,7 +152,11 @@ class ModelServer {
   // the batcher's callback when it is answered later.
   struct Call {
     http::Request request;
+    // The model the endpoint serves (its name, the columns requests are read with), and the
+    // one answering: the same, or a canary.
+    std::shared_ptr<const ServedModel> served;
     std::shared_ptr<const ServedModel> model;
+    bool canary = false;  // `model` is the canary
     http::Responder respond;
     int64_t start_us = 0;
     std::string route = "other";  // the route's name in metrics
@@ -165,13 +195,26 @@ class ModelServer {
   // the outcome; null when there is no shadow or it failed.
   std::optional<ml::Prediction> ScoreShadow(const Call& call, const ServedModel& shadow,
                                             double& latency_ms);
-  // Reloads the shadow from its source when it names another version (within Reload).
-  Status ReloadShadow(ReloadResult& result) PLINTH_REQUIRES(reload_mu_);
+  // Reloads the served model from its source when it names another version (within Reload).
+  Status ReloadServed(ReloadResult& result) PLINTH_REQUIRES(reload_mu_);
+  // Reloads the challenger from its source when it names another version (within Reload).
+  Status ReloadChallenger(ReloadResult& result) PLINTH_REQUIRES(reload_mu_);
+  // Puts the loaded challenger to work if it fits the served model, else sets it aside.
+  void FitChallenger(ReloadResult& result) PLINTH_REQUIRES(reload_mu_);
+  // Counts a scoring route's answer for the model that gave it (with a canary).
+  void CountCanaryCall(const Call& call, int status, int64_t micros);
   std::string Metrics(const ServedModel& m) const;
+  void ChallengerMetrics(http::PrometheusWriter& w, const ServedModel& m) const;
 
   std::atomic<std::shared_ptr<const ServedModel>> current_;
-  std::atomic<std::shared_ptr<const ServedModel>> shadow_;
-  ModelSource shadow_source_;
+  // The challenger at work (null: none, or set aside), and the one last loaded.
+  std::atomic<std::shared_ptr<const ServedModel>> challenger_;
+  std::shared_ptr<const ServedModel> challenger_loaded_ PLINTH_GUARDED_BY(reload_mu_);
+  std::string challenger_unfit_ PLINTH_GUARDED_BY(reload_mu_);  // why it is set aside
+  const Challenger::Role challenger_role_;
+  const uint32_t canary_basis_points_;
+  const std::string canary_header_;
+  ModelSource challenger_source_;
   // The shadow's outcomes: requests scored, failed; rows compared, rows whose predicted
   // class (or value, to float32) equals the served model's; its scoring time.
   std::atomic<uint64_t> served_scored_{0};  // requests the served model scored
@@ -180,6 +223,15 @@ class ModelServer {
   std::atomic<uint64_t> shadow_rows_{0};
   std::atomic<uint64_t> shadow_agreed_rows_{0};
   std::atomic<uint64_t> shadow_micros_{0};
+  // With a canary, per role (0 the served model, 1 the canary): scoring calls answered,
+  // failed (4xx/5xx), and the latency of the answered ones.
+  struct RoleCalls {
+    std::atomic<uint64_t> scored{0};
+    std::atomic<uint64_t> failed{0};
+  };
+  RoleCalls role_calls_[2];
+  mutable core::Mutex latency_mu_;
+  http::Histogram role_latency_[2] PLINTH_GUARDED_BY(latency_mu_);
   ServeOptions options_;
   ModelSource source_;
   core::Mutex reload_mu_;  // one reload at a time

@@ -55,36 +55,38 @@ ReloadPoller::ReloadPoller(ModelServer& server, int64_t seconds,
   if (seconds <= 0) {
     return;
   }
-  thread_ =
-      std::thread([this, &server, seconds, report = std::move(report), after = std::move(after)] {
-        while (true) {
-          {
-            core::MutexLock lock(mu_);
-            const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-            while (!stop_ && cv_.WaitUntil(mu_, deadline)) {
-            }
-            if (stop_) {
-              return;
-            }
-          }
-          Result<ReloadResult> r = server.Reload();
-          if (!r.ok()) {
-            report("reload failed, still serving version " + server.current()->version + ": " +
-                   r.status().message());
-          } else if (r->swapped) {
-            report("now serving version " + r->version + " (was " + r->previous_version + ")");
-          }
-          if (r.ok() && !r->shadow_version.empty()) {
-            report("the shadow is now version " + r->shadow_version);
-          }
-          if (r.ok() && !r->shadow_error.empty()) {
-            report("the shadow's reload failed, it keeps its version: " + r->shadow_error);
-          }
-          if (after) {
-            after();
-          }
+  thread_ = std::thread([this, &server, seconds, report = std::move(report),
+                         after = std::move(after)] {
+    while (true) {
+      {
+        core::MutexLock lock(mu_);
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+        while (!stop_ && cv_.WaitUntil(mu_, deadline)) {
         }
-      });
+        if (stop_) {
+          return;
+        }
+      }
+      Result<ReloadResult> r = server.Reload();
+      if (!r.ok()) {
+        report("reload failed, still serving version " + server.current()->version + ": " +
+               r.status().message());
+      } else if (r->swapped) {
+        report("now serving version " + r->version + " (was " + r->previous_version + ")");
+      }
+      if (r.ok() && !r->challenger_version.empty()) {
+        report(std::string(server.challenger_role() == Challenger::Role::kCanary ? "the canary"
+                                                                                 : "the shadow") +
+               " is now version " + r->challenger_version);
+      }
+      if (r.ok() && !r->challenger_error.empty()) {
+        report(r->challenger_error);
+      }
+      if (after) {
+        after();
+      }
+    }
+  });
 }
 
 ReloadPoller::~ReloadPoller() {

@@ -317,6 +317,9 @@ bool PredictionLog::Append(const PredictionRecord& rec) {
       a.Raw(key);
       a.String(value);
     }
+    if (rec.canary) {
+      a.Raw(",\"role\":\"canary\"");
+    }
     a.Raw(",\"latency_ms\":");
     a.Double(rec.latency_ms);
     a.Raw(",\"rows\":");
@@ -350,8 +353,11 @@ bool PredictionLog::Append(const FailureRecord& rec) {
       .Field("time", core::FormatIsoMicros(rec.time_micros))
       .Field("request_id", rec.request_id)
       .Field("model", rec.model_name)
-      .Field("model_version", rec.model_version)
-      .Field("route", rec.route)
+      .Field("model_version", rec.model_version);
+  if (rec.canary) {
+    w.Field("role", "canary");
+  }
+  w.Field("route", rec.route)
       .Key("latency_ms")
       .Double(rec.latency_ms)
       .Key("status")

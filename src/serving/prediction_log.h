@@ -54,6 +54,7 @@ struct PredictionRecord {
   std::string_view model_version;
   const table::Table* rows = nullptr;
   const ml::Prediction* prediction = nullptr;
+  bool canary = false;  // answered by a canary (plinth serve --canary): "role": "canary"
   // The shadow model's outputs on the same rows (plinth serve --shadow), or null.
   const ml::Prediction* shadow = nullptr;
   std::shared_ptr<const ml::Predictor> shadow_predictor;
@@ -70,6 +71,7 @@ struct FailureRecord {
   std::string_view route;
   std::string_view model_name;
   std::string_view model_version;
+  bool canary = false;  // routed to a canary
   int status = 500;
 };
 

@@ -20,8 +20,8 @@ import tempfile
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
-from plinth_procs import (adult_test_rows, Checks, free_port, retrain_adult,  # noqa: E402
-                          start_server, train_adult_project)
+from plinth_procs import (adult_test_rows, Checks, free_port, offline_predictions,  # noqa: E402
+                          retrain_adult, start_server, train_adult_project)
 
 check = Checks("serve_shadow")
 
@@ -39,12 +39,7 @@ def main():
         retrain_adult(plinth, work, 1)  # version 2, the shadow
         rows = adult_test_rows(datasets).drop(columns=["fnlwgt", "income"]).head(300)
         rows.to_csv(path("rows.csv"), index=False)
-        offline = {}
-        for v in ("1", "2"):
-            r = run("predict", f"models:/adult-income/{v}", "--input", "rows.csv", "--output",
-                    f"scored{v}.csv", "-q")
-            assert r.returncode == 0, r.stderr
-            offline[v] = pd.read_csv(path(f"scored{v}.csv"))
+        offline = offline_predictions(plinth, work, "rows.csv", ("1", "2"))
 
         port = free_port()
         url = f"http://127.0.0.1:{port}"

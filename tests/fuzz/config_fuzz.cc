@@ -40,8 +40,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       (void)plinth::monitor::ParseDriftRules(text, "drift.yaml");
       break;
     case 5: {
-      // A segment read as predictions, as feedback, and the two joined.
-      plinth::Result<plinth::monitor::LogRead> log = plinth::monitor::ParsePredictionLog(text);
+      // A segment read as predictions (all of them, or one role's: by the text's length), as
+      // feedback, and the two joined.
+      plinth::monitor::LogWindow window;
+      window.traffic = static_cast<plinth::monitor::LogWindow::Traffic>(text.size() % 3);
+      plinth::Result<plinth::monitor::LogRead> log =
+          plinth::monitor::ParsePredictionLog(text, window);
       plinth::monitor::Feedback feedback;
       plinth::monitor::ParseFeedback(text, "<log>", feedback);
       if (log.ok()) {

@@ -136,6 +136,20 @@ def retrain_adult(plinth, work, epochs, ignore=None):
     assert r.returncode == 0, r.stderr
 
 
+def offline_predictions(plinth, work, csv, versions):
+    """`plinth predict` of each of adult-income's `versions` on WORK/CSV, as DataFrames by
+    version: what a server answering those rows must answer."""
+    import pandas as pd
+    out = {}
+    for v in versions:
+        scored = os.path.join(work, f"scored{v}.csv")
+        r = subprocess.run([plinth, "predict", f"models:/adult-income/{v}", "--input", csv,
+                            "--output", scored, "-q"], cwd=work, capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        out[v] = pd.read_csv(scored)
+    return out
+
+
 def adult_test_rows(datasets):
     """adult's test file as a DataFrame, read as Plinth reads it ("?" missing), the label
     without its trailing period (the training file's spelling)."""

@@ -85,6 +85,50 @@ TEST(PredictionLogTest, AShadowsOutputsAreOutputsNullWhereAbsent) {
   EXPECT_DOUBLE_EQ(proba->GetDouble(1), 0.8);
 }
 
+// With a canary, its lines say "role": "canary": read apart or together, as asked.
+TEST(PredictionLogTest, ACanarysLinesAreReadApartWhenAsked) {
+  const std::string text =
+      R"({"time":"2026-12-06T10:00:00Z","request_id":"a","model_version":"1","rows":1,)"
+      R"("features":{"x":[1]},"predictions":["no"]})"
+      "\n"
+      R"({"time":"2026-12-06T10:00:01Z","request_id":"b","model_version":"2","role":"canary",)"
+      R"("rows":2,"features":{"x":[2,3]},"predictions":["yes","no"]})"
+      "\n"
+      R"({"time":"2026-12-06T10:00:02Z","request_id":"c","model_version":"2","role":"canary",)"
+      R"("route":"/predict","latency_ms":0.1,"status":400,"rows":0})"
+      "\n"
+      // Another role is no canary's.
+      R"({"time":"2026-12-06T10:00:03Z","request_id":"d","model_version":"1","role":"x",)"
+      R"("rows":1,"features":{"x":[4]},"predictions":["no"]})"
+      "\n";
+  using Traffic = LogWindow::Traffic;
+  Result<LogRead> all = ParsePredictionLog(text);
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->rows, 4);
+  EXPECT_EQ(all->other_traffic, 0);
+  ASSERT_EQ(all->requests.size(), 4u);
+  EXPECT_FALSE(all->requests[0].canary);
+  EXPECT_TRUE(all->requests[1].canary);
+  EXPECT_TRUE(all->requests[2].canary);
+  EXPECT_FALSE(all->requests[3].canary);
+
+  Result<LogRead> served = ParsePredictionLog(
+      text, {.since_us = std::nullopt, .until_us = std::nullopt, .traffic = Traffic::kServed});
+  ASSERT_TRUE(served.ok());
+  EXPECT_EQ(served->rows, 2);
+  EXPECT_EQ(served->failed, 0);
+  EXPECT_EQ(served->other_traffic, 2);
+  EXPECT_EQ(served->table.ColumnByName("x")->GetDouble(1), 4);
+
+  Result<LogRead> canary = ParsePredictionLog(
+      text, {.since_us = std::nullopt, .until_us = std::nullopt, .traffic = Traffic::kCanary});
+  ASSERT_TRUE(canary.ok());
+  EXPECT_EQ(canary->rows, 2);
+  EXPECT_EQ(canary->failed, 1);
+  EXPECT_EQ(canary->other_traffic, 2);
+  EXPECT_EQ(canary->table.ColumnByName("x")->GetDouble(0), 2);
+}
+
 // Values go straight into the columns: a line found bad after some of its columns were
 // added is undone, whatever it added (values, a column's type, a new column, a count of
 // mismatched values), and the lines around it read as if it were not there.

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "serving/model_server.h"
 #include "serving/model_source.h"
 
 namespace plinth::serving {
@@ -52,6 +53,48 @@ TEST(FeedbackStore, MatchesRowsOfRememberedRequestsAndForgetsTheOldest) {
       << text;
   EXPECT_NE(text.find("plinth_serve_feedback_rows_total{result=\"unknown\"} 3"), std::string::npos);
   EXPECT_NE(text.find("plinth_serve_live_mae 0.3\n"), std::string::npos) << text;
+}
+
+// With a canary, each model's live error on its own traffic, and both together as before.
+TEST(FeedbackStore, ScoresEachRoleApart) {
+  FeedbackStore store(10);
+  store.Remember("served", nullptr, Values({1.0}), 0);
+  store.Remember("canary", nullptr, Values({4.0, 6.0}), 1);
+  std::vector<const FeedbackRecord*> unknown;
+  EXPECT_EQ(store.Match({Label("served", 0, 2.0), Label("canary", 0, 4.0), Label("canary", 1, 3.0)},
+                        {2.0, 4.0, 3.0}, true, &unknown),
+            3);
+  std::string text;
+  http::PrometheusWriter w(text);
+  store.RenderMetrics(w, true);
+  store.RenderRoleMetrics(w, true);
+  EXPECT_NE(text.find("plinth_serve_live_mae 1.3333333333333333\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("plinth_serve_model_feedback_rows_total{role=\"served\"} 1\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("plinth_serve_model_feedback_rows_total{role=\"canary\"} 2\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("plinth_serve_model_live_mae{role=\"served\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("plinth_serve_model_live_mae{role=\"canary\"} 1.5\n"), std::string::npos);
+}
+
+// The canary's bucket is part of the protocol: replicas of different releases behind one
+// balancer must send a client to the same model. These values must never change (they are
+// the Python definition's in tests/e2e/serve_canary_test.py, an independent implementation).
+TEST(CanaryBucket, IsStableAndEven) {
+  const uint32_t pinned[] = {CanaryBucket("req-000"), CanaryBucket("user-1"), CanaryBucket("")};
+  EXPECT_EQ(pinned[0], 2290u);
+  EXPECT_EQ(pinned[1], 7624u);
+  EXPECT_EQ(pinned[2], 6203u);
+  int below = 0;
+  const int n = 200000;
+  for (int i = 0; i < n; ++i) {
+    const uint32_t b = CanaryBucket("id-" + std::to_string(i));
+    ASSERT_LT(b, 10000u);
+    below += b < 1000 ? 1 : 0;
+  }
+  // 10% of 200000: the binomial's standard deviation is 134; 5 of them either side.
+  EXPECT_NEAR(below, n / 10, 670);
 }
 
 TEST(PredictionStats, CountsRowsAndValues) {
