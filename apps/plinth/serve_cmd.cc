@@ -1,6 +1,7 @@
 // plinth serve: the data plane (one model bundle behind /predict and friends).
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -67,27 +68,44 @@ Result<serving::ModelLocation> Locate(const ServeFlags& f) {
   return LocateModel(f.model, f.tracking);
 }
 
-// --canary MODEL=PERCENT: the model and its share in hundredths of a percent.
+// --canary MODEL=PERCENT (split at the last '='): the model and its share in hundredths of a
+// percent. PERCENT is digits with at most two decimals, 0.01 to 100.
 Result<std::pair<std::string, int>> ParseCanary(const std::string& flag) {
   const size_t eq = flag.rfind('=');
-  double percent = 0;
-  if (eq == std::string::npos || eq == 0 ||
-      !table::ParseFloat64(std::string_view(flag).substr(eq + 1), percent) ||
-      !(percent >= 0.01 && percent <= 100)) {
-    return InvalidArgument("--canary " + flag +
-                           ": expected MODEL=PERCENT with PERCENT from 0.01 to 100 (e.g. "
-                           "models:/NAME@challenger=10)");
+  const std::string_view percent =
+      eq == std::string::npos ? std::string_view() : std::string_view(flag).substr(eq + 1);
+  int64_t basis_points = -1;
+  const size_t dot = percent.find('.');
+  const std::string_view whole = percent.substr(0, dot);
+  const std::string_view decimals =
+      dot == std::string_view::npos ? std::string_view() : percent.substr(dot + 1);
+  auto digits = [](std::string_view s) {
+    return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  if (eq != std::string::npos && eq > 0 && !whole.empty() && whole.size() <= 3 && digits(whole) &&
+      decimals.size() <= 2 && digits(decimals) &&
+      (dot == std::string_view::npos || !decimals.empty())) {
+    basis_points = std::stoll(std::string(whole)) * 100;
+    if (!decimals.empty()) {
+      basis_points += std::stoll(std::string(decimals)) * (decimals.size() == 1 ? 10 : 1);
+    }
   }
-  return std::pair{flag.substr(0, eq), static_cast<int>(std::lround(percent * 100))};
+  if (basis_points < 1 || basis_points > 10000) {
+    return InvalidArgument("--canary " + flag.substr(0, 200) +
+                           ": expected MODEL=PERCENT with PERCENT from 0.01 to 100, at most two "
+                           "decimals (e.g. models:/NAME@challenger=10)");
+  }
+  return std::pair{flag.substr(0, eq), static_cast<int>(basis_points)};
 }
 
 // A header name as HTTP allows one (a token), lowercase as requests carry them.
 Result<std::string> HeaderName(const std::string& flag) {
   std::string name;
   for (char c : flag) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || std::strchr("!#$%&'*+-.^_`|~", c))) {
-      return InvalidArgument("--canary-header '" + flag + "': expected a header name such as " +
-                             "X-User-Id");
+    if (!(std::isalnum(static_cast<unsigned char>(c)) ||
+          (c != '\0' && std::strchr("!#$%&'*+-.^_`|~", c) != nullptr))) {
+      return InvalidArgument("--canary-header '" + flag.substr(0, 200) +
+                             "': expected a header name such as X-User-Id");
     }
     name.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
   }
@@ -375,7 +393,7 @@ int RunServe(const ServeFlags& f) {
                       model.challenger()->version
                 : "; canary: " + model.challenger()->name + " version " +
                       model.challenger()->version + " answers " +
-                      f.canary.substr(f.canary.rfind('=') + 1) + "%" + " of requests");
+                      serving::PercentText(model.canary_basis_points()) + "% of requests");
   });
 }
 
@@ -419,9 +437,9 @@ void RegisterServe(CLI::App& app, Runner& run) {
                   "the prediction log's lines, /metrics counts how often the two agree");
   cmd->add_option("--canary", flags->canary,
                   "MODEL=PERCENT (models:/NAME@challenger=10): a second model that answers "
-                  "that share of the scoring requests, the same clients always (by "
-                  "--canary-header); answers, log lines and /metrics name the model that "
-                  "answered");
+                  "that share of the scoring requests, picked by a hash of the request id (or "
+                  "--canary-header's value), so the same key always reaches the same model; the "
+                  "X-Model-Version header, log lines and /metrics name the model that answered");
   cmd->add_option("--canary-header", flags->canary_header,
                   "with --canary, the request header whose value picks a client's model (e.g. "
                   "X-User-Id); a request without it is picked by its request id (default: "

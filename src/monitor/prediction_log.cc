@@ -388,20 +388,24 @@ class Reader {
       skip("no time");
       return;
     }
-    bool in_window = !((window_.since_us && us < *window_.since_us) ||
-                       (window_.until_us && us >= *window_.until_us));
-    if (in_window && window_.traffic != LogWindow::Traffic::kAll) {
+    const bool in_window = !((window_.since_us && us < *window_.since_us) ||
+                             (window_.until_us && us >= *window_.until_us));
+    // Whether the line is another model's traffic than the one asked for (counted once the
+    // line is known to be well formed).
+    auto other_traffic = [&] {
+      if (window_.traffic == LogWindow::Traffic::kAll) {
+        return false;
+      }
       std::string_view role;
       const bool canary = j["role"].get_string().get(role) == simdjson::SUCCESS && role == "canary";
-      if (canary != (window_.traffic == LogWindow::Traffic::kCanary)) {
-        ++out_.other_traffic;
-        in_window = false;
-      }
-    }
+      return canary != (window_.traffic == LogWindow::Traffic::kCanary);
+    };
     // A request answered with an error: counted, no rows.
     if (uint64_t status = 0; j["status"].get_uint64().get(status) == simdjson::SUCCESS &&
                              status >= 400 && status <= 599) {
-      if (in_window) {
+      if (in_window && other_traffic()) {
+        ++out_.other_traffic;
+      } else if (in_window) {
         LogRequest failed = Request(j, us, 0);
         failed.status = static_cast<int>(status);
         out_.requests.push_back(std::move(failed));
@@ -419,6 +423,10 @@ class Reader {
       return;
     }
     if (!in_window) {
+      return;
+    }
+    if (other_traffic()) {
+      ++out_.other_traffic;
       return;
     }
     const auto rows = static_cast<int64_t>(rows_value);

@@ -13,7 +13,7 @@ FeedbackStore::FeedbackStore(size_t capacity) : capacity_(std::max<size_t>(1, ca
 
 void FeedbackStore::Remember(std::string_view id,
                              const std::shared_ptr<const ml::Predictor>& predictor,
-                             const ml::Prediction& p, int role) {
+                             const ml::Prediction& p, Role role, std::string_view version) {
   core::MutexLock lock(mu_);
   Remembered* slot = nullptr;
   if (auto it = index_.find(id); it != index_.end()) {
@@ -33,7 +33,8 @@ void FeedbackStore::Remember(std::string_view id,
     index_.emplace(slot->id, at);
   }
   slot->predictor = predictor;
-  slot->role = role == 1 ? 1 : 0;
+  slot->role = role;
+  slot->version.assign(version);
   if (p.task == ml::Task::kRegression) {
     slot->values.assign(p.values.begin(), p.values.end());
     slot->classes.clear();
@@ -60,15 +61,20 @@ int64_t FeedbackStore::Match(const std::vector<FeedbackRecord>& records,
       unknown->push_back(&rec);
       continue;
     }
-    Scores& scores = scores_[known->role];
-    ++scores.matched;
     ++matched;
     const auto row = static_cast<size_t>(rec.row);
-    if (regression) {
-      scores.abs_error += std::abs(known->values[row] - values[i]);
-    } else if (known->predictor->class_labels()[static_cast<size_t>(known->classes[row])] ==
-               rec.label) {
-      ++scores.correct;
+    const double abs_error = regression ? std::abs(known->values[row] - values[i]) : 0;
+    const bool correct =
+        !regression &&
+        known->predictor->class_labels()[static_cast<size_t>(known->classes[row])] == rec.label;
+    auto model = by_model_.find({known->role, known->version});
+    if (model == by_model_.end()) {
+      model = by_model_.try_emplace({known->role, known->version}).first;
+    }
+    for (Scores* scores : {&all_, &model->second}) {
+      ++scores->matched;
+      scores->correct += correct ? 1 : 0;
+      scores->abs_error += abs_error;
     }
   }
   return matched;
@@ -76,8 +82,7 @@ int64_t FeedbackStore::Match(const std::vector<FeedbackRecord>& records,
 
 void FeedbackStore::RenderMetrics(http::PrometheusWriter& w, bool regression) const {
   core::MutexLock lock(mu_);
-  const Scores all{scores_[0].matched + scores_[1].matched, scores_[0].correct + scores_[1].correct,
-                   scores_[0].abs_error + scores_[1].abs_error};
+  const Scores& all = all_;
   w.Family("plinth_serve_feedback_rows_total", "counter",
            "Ground-truth rows received, by whether they matched a recent prediction.")
       .Sample("plinth_serve_feedback_rows_total", {{"result", "matched"}}, all.matched)
@@ -100,25 +105,27 @@ void FeedbackStore::RenderMetrics(http::PrometheusWriter& w, bool regression) co
 
 void FeedbackStore::RenderRoleMetrics(http::PrometheusWriter& w, bool regression) const {
   core::MutexLock lock(mu_);
-  const char* const roles[] = {"served", "canary"};
+  auto labels = [](const std::pair<Role, std::string>& key) {
+    return std::pair<const char*, const std::string&>{key.first == kCanary ? "canary" : "served",
+                                                      key.second};
+  };
   w.Family("plinth_serve_model_feedback_rows_total", "counter",
            "Ground-truth rows matched to a prediction, by the model that made it.");
-  for (size_t i = 0; i < 2; ++i) {
-    w.Sample("plinth_serve_model_feedback_rows_total", {{"role", roles[i]}}, scores_[i].matched);
+  for (const auto& [key, s] : by_model_) {
+    const auto [role, version] = labels(key);
+    w.Sample("plinth_serve_model_feedback_rows_total", {{"role", role}, {"version", version}},
+             s.matched);
   }
-  if (regression) {
-    w.Family("plinth_serve_model_live_mae", "gauge",
-             "Mean absolute error of each model's predictions given feedback.");
-  } else {
-    w.Family("plinth_serve_model_live_accuracy", "gauge",
-             "Accuracy of each model's predictions given feedback.");
-  }
-  for (size_t i = 0; i < 2; ++i) {
-    const Scores& s = scores_[i];
+  const char* gauge =
+      regression ? "plinth_serve_model_live_mae" : "plinth_serve_model_live_accuracy";
+  w.Family(gauge, "gauge",
+           regression ? "Mean absolute error of each model's predictions given feedback."
+                      : "Accuracy of each model's predictions given feedback.");
+  for (const auto& [key, s] : by_model_) {
+    const auto [role, version] = labels(key);
     const double n = static_cast<double>(s.matched);
-    w.Sample(regression ? "plinth_serve_model_live_mae" : "plinth_serve_model_live_accuracy",
-             {{"role", roles[i]}},
-             n > 0 ? (regression ? s.abs_error : static_cast<double>(s.correct)) / n : 0.0);
+    w.Sample(gauge, {{"role", role}, {"version", version}},
+             (regression ? s.abs_error : static_cast<double>(s.correct)) / n);
   }
 }
 

@@ -26,11 +26,15 @@ class FeedbackStore {
   // Remembers the last `capacity` (>= 1) scored requests.
   explicit FeedbackStore(size_t capacity);
 
-  // Remembers the prediction of request `id`, made by `predictor` in `role` (0: the served
-  // model, 1: a canary): a repeated id takes over its slot, a new one the next slot
+  // Who made a prediction, with a canary (plinth serve --canary).
+  enum Role : uint8_t { kServed = 0, kCanary = 1 };
+
+  // Remembers the prediction of request `id`, made by `predictor` (in `role`, as `version`,
+  // for the per-model figures): a repeated id takes over its slot, a new one the next slot
   // (forgetting the oldest request once the memory is full). Allocates nothing once full.
   void Remember(std::string_view id, const std::shared_ptr<const ml::Predictor>& predictor,
-                const ml::Prediction& prediction, int role = 0);
+                const ml::Prediction& prediction, Role role = kServed,
+                std::string_view version = {});
 
   // Compares each record's label with the remembered prediction of its row
   // (`values[i]` is record i's label as a number, for regressors; empty for
@@ -42,8 +46,8 @@ class FeedbackStore {
 
   // Prometheus text: feedback rows by result, and the live accuracy or MAE.
   void RenderMetrics(http::PrometheusWriter& w, bool regression) const;
-  // The same per role (served, canary): each model's live accuracy or MAE on its own
-  // traffic.
+  // The same per model (role: served or canary, version): each model's live accuracy or MAE
+  // on its own traffic.
   void RenderRoleMetrics(http::PrometheusWriter& w, bool regression) const;
 
  private:
@@ -53,7 +57,8 @@ class FeedbackStore {
     std::shared_ptr<const ml::Predictor> predictor;  // its class labels
     std::vector<int32_t> classes;                    // per row: the class index (classifiers)
     std::vector<double> values;                      // per row: the value (regressors)
-    int role = 0;
+    Role role = kServed;
+    std::string version;
   };
   // What feedback found of one role's predictions.
   struct Scores {
@@ -70,7 +75,8 @@ class FeedbackStore {
   std::vector<Remembered> recent_ PLINTH_GUARDED_BY(mu_);
   size_t next_ PLINTH_GUARDED_BY(mu_) = 0;  // the slot reused next, once full
   std::unordered_map<std::string_view, uint32_t> index_ PLINTH_GUARDED_BY(mu_);  // id -> slot
-  Scores scores_[2] PLINTH_GUARDED_BY(mu_);                                      // by role
+  Scores all_ PLINTH_GUARDED_BY(mu_);
+  std::map<std::pair<Role, std::string>, Scores> by_model_ PLINTH_GUARDED_BY(mu_);
   uint64_t unknown_ PLINTH_GUARDED_BY(mu_) = 0;
 };
 

@@ -103,18 +103,13 @@ uint32_t CanaryBucket(std::string_view key) {
 
 ModelServer::ModelServer(std::shared_ptr<const ServedModel> model, ServeOptions options,
                          ModelSource source, Challenger challenger)
-    : current_(std::move(model)),
-      challenger_(challenger.model),
+    : models_(std::make_shared<const Models>(Models{std::move(model), challenger.model})),
       challenger_role_(challenger.role),
       canary_basis_points_(challenger.role == Challenger::Role::kCanary
                                ? static_cast<uint32_t>(challenger.canary_basis_points)
                                : 0),
       canary_header_(challenger.canary_header.empty() ? "x-request-id" : challenger.canary_header),
       challenger_source_(std::move(challenger.source)),
-      role_latency_{http::Histogram({http::RequestMetrics::kBuckets.begin(),
-                                     http::RequestMetrics::kBuckets.end()}),
-                    http::Histogram({http::RequestMetrics::kBuckets.begin(),
-                                     http::RequestMetrics::kBuckets.end()})},
       options_(std::move(options)),
       source_(std::move(source)),
       next_id_(std::random_device()() * uint64_t{0x9E3779B97F4A7C15}),
@@ -135,29 +130,33 @@ Result<ReloadResult> ModelServer::Reload() {
     result.challenger_error = "the challenger's reload failed, it keeps version " +
                               challenger_loaded_->version + ": " + s.message();
   }
-  Status served = ReloadServed(result);
-  FitChallenger(result);  // either may have changed
+  Result<std::shared_ptr<const ServedModel>> served = ReloadServed(result);
+  const std::shared_ptr<const ServedModel> now = served.ok() ? *served : current();
+  // One store: no request sees the new served model beside a challenger not checked against it.
+  models_.store(std::make_shared<const Models>(Models{now, FitChallenger(*now, result)}));
   if (!served.ok()) {
     reloads_failed_.fetch_add(1, std::memory_order_relaxed);
-    return served;
+    return Status(served.status().code(),
+                  served.status().message() +
+                      (result.challenger_error.empty() ? "" : "; " + result.challenger_error));
   }
   return result;
 }
 
-Status ModelServer::ReloadServed(ReloadResult& result) {
-  result.previous_version = current_.load()->version;
+Result<std::shared_ptr<const ServedModel>> ModelServer::ReloadServed(ReloadResult& result) {
+  std::shared_ptr<const ServedModel> now = current();
+  result.previous_version = now->version;
   PLINTH_ASSIGN_OR_RETURN(std::string version, source_.version());
   if (version == result.previous_version) {
     reloads_unchanged_.fetch_add(1, std::memory_order_relaxed);
     result.version = version;
-    return Status::Ok();
+    return now;
   }
   PLINTH_ASSIGN_OR_RETURN(std::shared_ptr<const ServedModel> loaded, source_.load());
   result.version = loaded->version;
   result.swapped = result.version != result.previous_version;
-  current_.store(std::move(loaded));
   (result.swapped ? reloads_swapped_ : reloads_unchanged_).fetch_add(1, std::memory_order_relaxed);
-  return Status::Ok();
+  return loaded;
 }
 
 Status ModelServer::ReloadChallenger(ReloadResult& result) {
@@ -175,24 +174,25 @@ Status ModelServer::ReloadChallenger(ReloadResult& result) {
   return Status::Ok();
 }
 
-void ModelServer::FitChallenger(ReloadResult& result) {
+std::shared_ptr<const ServedModel> ModelServer::FitChallenger(const ServedModel& served,
+                                                              ReloadResult& result) {
   if (challenger_loaded_ == nullptr) {
-    return;
+    return nullptr;
   }
-  const std::shared_ptr<const ServedModel> served = current_.load();
-  const Status fits = CheckChallenger(*served->predictor, *challenger_loaded_->predictor);
+  const Status fits = CheckChallenger(*served.predictor, *challenger_loaded_->predictor);
   // Set aside, a canary answers nothing and a shadow scores nothing: neither may fail
   // requests the served model can score.
-  challenger_.store(fits.ok() ? challenger_loaded_ : nullptr);
   std::string unfit = fits.ok()
                           ? std::string()
                           : challenger_loaded_->name + " version " + challenger_loaded_->version +
-                                " is set aside, it does not fit " + served->name + " version " +
-                                served->version + ": " + fits.message();
-  if (unfit != challenger_unfit_ && !unfit.empty() && result.challenger_error.empty()) {
-    result.challenger_error = unfit;
+                                " is set aside, it does not fit " + served.name + " version " +
+                                served.version + ": " + fits.message();
+  if (unfit != challenger_unfit_ && !unfit.empty()) {
+    result.challenger_error += (result.challenger_error.empty() ? "" : "; ") + unfit;
   }
-  challenger_unfit_ = std::move(unfit);
+  challenger_unfit_ = unfit;
+  result.challenger_set_aside = std::move(unfit);
+  return fits.ok() ? challenger_loaded_ : nullptr;
 }
 
 http::Response ModelServer::AdminReload(const http::Request& request) {
@@ -204,18 +204,21 @@ http::Response ModelServer::AdminReload(const http::Request& request) {
   }
   Result<ReloadResult> r = Reload();
   if (!r.ok()) {
-    return Error(500, "reload failed, still serving version " + current_.load()->version + ": " +
+    return Error(500, "reload failed, still serving version " + current()->version + ": " +
                           r.status().message());
   }
   Json answer = {{"reloaded", r->swapped},
                  {"previous_version", r->previous_version},
                  {"model_version", r->version}};
-  if (std::shared_ptr<const ServedModel> c = challenger_.load()) {
+  if (std::shared_ptr<const ServedModel> c = challenger()) {
     answer[challenger_role_ == Challenger::Role::kCanary ? "canary_version" : "shadow_version"] =
         c->version;
   }
   if (!r->challenger_error.empty()) {
     answer["challenger_error"] = r->challenger_error;
+  }
+  if (!r->challenger_set_aside.empty()) {
+    answer["challenger_set_aside"] = r->challenger_set_aside;
   }
   return JsonAnswer(answer);
 }
@@ -256,9 +259,19 @@ void ModelServer::Handle(http::Request request, http::Responder respond) {
   const int64_t start = core::SystemClock().MonotonicMicros();
   in_flight_.fetch_add(1, std::memory_order_relaxed);
   // Held to the end of the request, whatever a reload swaps in meanwhile.
-  std::shared_ptr<const ServedModel> served = current_.load();
-  auto call = std::make_shared<Call>(Call{
-      std::move(request), served, served, false, std::move(respond), start, "other", "", {}, {}});
+  std::shared_ptr<const Models> models = models_.load();
+  std::shared_ptr<const ServedModel> served = models->served;
+  auto call = std::make_shared<Call>(Call{std::move(request),
+                                          std::move(models),
+                                          served,
+                                          served,
+                                          false,
+                                          std::move(respond),
+                                          start,
+                                          "other",
+                                          "",
+                                          {},
+                                          {}});
   call->id = ClientRequestId(call->request);
   if (call->id.empty()) {
     // 16 hex digits, written by hand: snprintf costs more than the rest of a 1-row request's
@@ -270,13 +283,13 @@ void ModelServer::Handle(http::Request request, http::Responder respond) {
     }
   }
   if (canary_basis_points_ > 0) {
-    if (std::shared_ptr<const ServedModel> canary = challenger_.load()) {
+    if (const std::shared_ptr<const ServedModel>& canary = call->models->challenger) {
       std::string_view key = call->request.Header(canary_header_);
       if (key.empty()) {
         key = call->id;
       }
       if (CanaryBucket(key) < canary_basis_points_) {
-        call->model = std::move(canary);
+        call->model = canary;
         call->canary = true;
       }
     }
@@ -296,17 +309,20 @@ void ModelServer::Finish(Call& call, http::Response r) {
     served_scored_.fetch_add(1, std::memory_order_relaxed);
     stats_.Observe(*call.prediction, call.model->predictor->class_labels());
     // Before the answer: a client may send /feedback for it as soon as it has it.
-    feedback_.Remember(call.id, call.model->predictor, *call.prediction, call.canary ? 1 : 0);
+    feedback_.Remember(call.id, call.model->predictor, *call.prediction,
+                       call.canary ? FeedbackStore::kCanary : FeedbackStore::kServed,
+                       call.model->version);
+    r.headers.emplace_back("X-Model-Version", call.model->version);
   }
-  call.respond(std::move(r));
-  // After the answer: the shadow, the log and live monitoring cost the client no time.
   if (canary_basis_points_ > 0 && (call.prediction || IsScoringRoute(call.route))) {
     CountCanaryCall(call, status, micros);
   }
+  call.respond(std::move(r));
+  // After the answer: the shadow, the log and live monitoring cost the client no time.
   if (call.prediction) {
     const ml::Prediction& p = *call.prediction;
     std::shared_ptr<const ServedModel> shadow =
-        challenger_role_ == Challenger::Role::kShadow ? challenger_.load() : nullptr;
+        challenger_role_ == Challenger::Role::kShadow ? call.models->challenger : nullptr;
     std::optional<ml::Prediction> shadowed;
     double shadow_ms = 0;
     if (shadow != nullptr) {
@@ -359,14 +375,17 @@ void ModelServer::Finish(Call& call, http::Response r) {
 }
 
 void ModelServer::CountCanaryCall(const Call& call, int status, int64_t micros) {
-  RoleCalls& calls = role_calls_[call.canary ? 1 : 0];
+  core::MutexLock lock(calls_mu_);
+  auto it = model_calls_.find({call.canary, call.model->version});
+  if (it == model_calls_.end()) {
+    it = model_calls_.try_emplace({call.canary, call.model->version}).first;
+  }
   if (status >= 400) {
-    calls.failed.fetch_add(1, std::memory_order_relaxed);
+    ++it->second.failed;
     return;
   }
-  calls.scored.fetch_add(1, std::memory_order_relaxed);
-  core::MutexLock lock(latency_mu_);
-  role_latency_[call.canary ? 1 : 0].Observe(static_cast<double>(micros) / 1e6);
+  ++it->second.scored;
+  it->second.latency.Observe(static_cast<double>(micros) / 1e6);
 }
 
 std::optional<ml::Prediction> ModelServer::ScoreShadow(const Call& call, const ServedModel& shadow,
@@ -637,7 +656,7 @@ ModelServer::Answered ModelServer::KServeV2(const CallPtr& call) {
   size_t i = 1;
   // With a canary, each version is the endpoint's: a path naming one is answered by it.
   const std::shared_ptr<const ServedModel> canary =
-      canary_basis_points_ > 0 ? challenger_.load() : nullptr;
+      canary_basis_points_ > 0 ? call->models->challenger : nullptr;
   if (parts.size() >= 3 && parts[1] == "versions") {
     if (parts[2] == m.version) {
       call->model = call->served;
@@ -682,12 +701,15 @@ ModelServer::Answered ModelServer::KServeV2(const CallPtr& call) {
   if (action == "ready") {
     return JsonAnswer({{"name", m.name}, {"ready", true}});
   }
-  if (i == 3) {  // a version's own metadata
-    return JsonAnswer(ModelMetadata(*call->model->predictor, m.name, call->model->version));
-  }
   Json meta = ModelMetadata(*m.predictor, m.name, m.version);
-  if (canary != nullptr) {  // the served version first (plinth deploy reads it there)
-    meta["versions"].push_back(canary->version);
+  if (i == 3 && call->canary) {
+    // The canary's version: its outputs, and the inputs requests are read with (the served
+    // model's, a superset of the canary's).
+    Json inputs = std::move(meta["inputs"]);
+    meta = ModelMetadata(*call->model->predictor, m.name, call->model->version);
+    meta["inputs"] = std::move(inputs);
+  } else if (i != 3 && canary != nullptr && canary->version != m.version) {
+    meta["versions"].push_back(canary->version);  // after the served one: plinth deploy reads it
   }
   return JsonAnswer(meta);
 }
@@ -715,49 +737,46 @@ ModelServer::Answered ModelServer::KServeV1(const CallPtr& call) {
                StatusError, WritePredictions);
 }
 
+std::string PercentText(int basis_points) {
+  return std::to_string(basis_points / 100) +
+         (basis_points % 100 == 0 ? std::string()
+                                  : "." + std::to_string(100 + basis_points % 100).substr(1));
+}
+
 void ModelServer::ChallengerMetrics(http::PrometheusWriter& w, const ServedModel& m) const {
-  const std::shared_ptr<const ServedModel> challenger = challenger_.load();
-  if (challenger == nullptr) {
-    return;
-  }
-  if (challenger_role_ == Challenger::Role::kCanary) {
-    const std::string percent =
-        std::to_string(canary_basis_points_ / 100) +
-        (canary_basis_points_ % 100 == 0
-             ? std::string()
-             : "." + std::to_string(100 + canary_basis_points_ % 100).substr(1));
-    w.Family("plinth_serve_canary_model_info", "gauge",
-             "The canary: it answers a share of the requests (percent), the same clients always.")
-        .Sample(
-            "plinth_serve_canary_model_info",
-            {{"name", challenger->name}, {"version", challenger->version}, {"percent", percent}},
-            uint64_t{1});
-    const std::pair<const char*, const ServedModel*> roles[] = {{"served", &m},
-                                                                {"canary", challenger.get()}};
+  const std::shared_ptr<const ServedModel> challenger = this->challenger();
+  if (canary_basis_points_ > 0) {
+    if (challenger != nullptr) {  // not while set aside
+      w.Family("plinth_serve_canary_model_info", "gauge",
+               "The canary: it answers a share of the requests (percent), picked by a hash of "
+               "the request id or --canary-header.")
+          .Sample("plinth_serve_canary_model_info",
+                  {{"name", challenger->name},
+                   {"version", challenger->version},
+                   {"percent", PercentText(static_cast<int>(canary_basis_points_))}},
+                  uint64_t{1});
+    }
+    core::MutexLock lock(calls_mu_);
     w.Family("plinth_serve_model_requests_total", "counter",
-             "Scoring requests each model answered, by role (served, canary) and outcome "
-             "(scored, failed: a 4xx or 5xx answer).");
-    for (size_t i = 0; i < 2; ++i) {
-      w.Sample(
-           "plinth_serve_model_requests_total",
-           {{"role", roles[i].first}, {"version", roles[i].second->version}, {"result", "scored"}},
-           role_calls_[i].scored.load(std::memory_order_relaxed))
+             "Scoring requests each model answered, by role (served, canary), version and "
+             "outcome (scored, failed: a 4xx or 5xx answer).");
+    for (const auto& [key, calls] : model_calls_) {
+      const char* role = key.first ? "canary" : "served";
+      w.Sample("plinth_serve_model_requests_total",
+               {{"role", role}, {"version", key.second}, {"result", "scored"}}, calls.scored)
           .Sample("plinth_serve_model_requests_total",
-                  {{"role", roles[i].first},
-                   {"version", roles[i].second->version},
-                   {"result", "failed"}},
-                  role_calls_[i].failed.load(std::memory_order_relaxed));
+                  {{"role", role}, {"version", key.second}, {"result", "failed"}}, calls.failed);
     }
     w.Family("plinth_serve_model_request_duration_seconds", "histogram",
              "Time to answer the scored requests, by the model that answered.");
-    {
-      core::MutexLock lock(latency_mu_);
-      for (size_t i = 0; i < 2; ++i) {
-        w.Sample("plinth_serve_model_request_duration_seconds", {{"role", roles[i].first}},
-                 role_latency_[i]);
-      }
+    for (const auto& [key, calls] : model_calls_) {
+      w.Sample("plinth_serve_model_request_duration_seconds",
+               {{"role", key.first ? "canary" : "served"}, {"version", key.second}}, calls.latency);
     }
     feedback_.RenderRoleMetrics(w, m.predictor->task() == ml::Task::kRegression);
+    return;
+  }
+  if (challenger == nullptr) {
     return;
   }
   const std::shared_ptr<const ServedModel>& shadow = challenger;

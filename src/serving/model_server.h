@@ -36,6 +36,7 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -90,9 +91,13 @@ struct ReloadResult {
   std::string previous_version;
   std::string version;             // served from now on
   std::string challenger_version;  // the challenger's, when it swapped ("" otherwise)
-  // Why the challenger's reload failed, or why it is set aside (it no longer fits the served
-  // model; it takes no request until a reload makes them fit again); "" when neither.
+  // What changed for the challenger in this reload: its own reload failed, or it was set
+  // aside (it no longer fits the served model; it takes no request until a reload makes them
+  // fit again); "" when neither.
   std::string challenger_error;
+  // Why the challenger is set aside now, whether or not this reload set it aside ("" when
+  // it is at work or there is none).
+  std::string challenger_set_aside;
 };
 
 // A second model beside the served one, and where it comes from on reloads (empty: it is
@@ -121,6 +126,9 @@ Status CheckChallenger(const ml::Predictor& served, const ml::Predictor& challen
 // releases (FNV-1a, then splitmix64's finalizer): replicas behind one balancer agree.
 uint32_t CanaryBucket(std::string_view key);
 
+// A share in hundredths of a percent as text: 1000 -> "10", 250 -> "2.50", 5 -> "0.05".
+std::string PercentText(int basis_points);
+
 class ModelServer {
  public:
   // `source` may be empty (no reloads: /admin/reload answers 404). `challenger.model` null:
@@ -139,10 +147,12 @@ class ModelServer {
   // failure keeps the served model and is counted in /metrics.
   Result<ReloadResult> Reload();
 
-  std::shared_ptr<const ServedModel> current() const { return current_.load(); }
+  std::shared_ptr<const ServedModel> current() const { return models_.load()->served; }
   // The challenger scoring or answering requests now (null: none, or set aside), and its role.
-  std::shared_ptr<const ServedModel> challenger() const { return challenger_.load(); }
+  std::shared_ptr<const ServedModel> challenger() const { return models_.load()->challenger; }
   Challenger::Role challenger_role() const { return challenger_role_; }
+  // A canary's share in hundredths of a percent (0: no canary).
+  int canary_basis_points() const { return static_cast<int>(canary_basis_points_); }
 
   // {"error": message} with `status`: also the HTTP layer's own errors.
   static http::Response Error(int status, const std::string& message);
@@ -150,10 +160,17 @@ class ModelServer {
  private:
   // One request being answered, with the model it started with; shared with
   // the batcher's callback when it is answered later.
+  // The models at work, swapped as one by a reload: a challenger is only ever used beside the
+  // served model it was checked against.
+  struct Models {
+    std::shared_ptr<const ServedModel> served;
+    std::shared_ptr<const ServedModel> challenger;  // null: none, or set aside
+  };
   struct Call {
     http::Request request;
     // The model the endpoint serves (its name, the columns requests are read with), and the
-    // one answering: the same, or a canary.
+    // one answering: the same, or a canary; both from `models`.
+    std::shared_ptr<const Models> models;
     std::shared_ptr<const ServedModel> served;
     std::shared_ptr<const ServedModel> model;
     bool canary = false;  // `model` is the canary
@@ -195,20 +212,22 @@ class ModelServer {
   // the outcome; null when there is no shadow or it failed.
   std::optional<ml::Prediction> ScoreShadow(const Call& call, const ServedModel& shadow,
                                             double& latency_ms);
-  // Reloads the served model from its source when it names another version (within Reload).
-  Status ReloadServed(ReloadResult& result) PLINTH_REQUIRES(reload_mu_);
+  // Reloads the served model from its source when it names another version (within Reload):
+  // the model to serve from now on.
+  Result<std::shared_ptr<const ServedModel>> ReloadServed(ReloadResult& result)
+      PLINTH_REQUIRES(reload_mu_);
   // Reloads the challenger from its source when it names another version (within Reload).
   Status ReloadChallenger(ReloadResult& result) PLINTH_REQUIRES(reload_mu_);
-  // Puts the loaded challenger to work if it fits the served model, else sets it aside.
-  void FitChallenger(ReloadResult& result) PLINTH_REQUIRES(reload_mu_);
+  // The loaded challenger if it fits `served`, else null (set aside, said in `result`).
+  std::shared_ptr<const ServedModel> FitChallenger(const ServedModel& served, ReloadResult& result)
+      PLINTH_REQUIRES(reload_mu_);
   // Counts a scoring route's answer for the model that gave it (with a canary).
   void CountCanaryCall(const Call& call, int status, int64_t micros);
   std::string Metrics(const ServedModel& m) const;
   void ChallengerMetrics(http::PrometheusWriter& w, const ServedModel& m) const;
 
-  std::atomic<std::shared_ptr<const ServedModel>> current_;
-  // The challenger at work (null: none, or set aside), and the one last loaded.
-  std::atomic<std::shared_ptr<const ServedModel>> challenger_;
+  std::atomic<std::shared_ptr<const Models>> models_;
+  // The challenger last loaded (at work only when it fits the served model).
   std::shared_ptr<const ServedModel> challenger_loaded_ PLINTH_GUARDED_BY(reload_mu_);
   std::string challenger_unfit_ PLINTH_GUARDED_BY(reload_mu_);  // why it is set aside
   const Challenger::Role challenger_role_;
@@ -223,15 +242,16 @@ class ModelServer {
   std::atomic<uint64_t> shadow_rows_{0};
   std::atomic<uint64_t> shadow_agreed_rows_{0};
   std::atomic<uint64_t> shadow_micros_{0};
-  // With a canary, per role (0 the served model, 1 the canary): scoring calls answered,
-  // failed (4xx/5xx), and the latency of the answered ones.
-  struct RoleCalls {
-    std::atomic<uint64_t> scored{0};
-    std::atomic<uint64_t> failed{0};
+  // With a canary, per model (canary or not, version): scoring calls answered, failed
+  // (4xx/5xx), and the latency of the answered ones.
+  struct ModelCalls {
+    uint64_t scored = 0;
+    uint64_t failed = 0;
+    http::Histogram latency{
+        {http::RequestMetrics::kBuckets.begin(), http::RequestMetrics::kBuckets.end()}};
   };
-  RoleCalls role_calls_[2];
-  mutable core::Mutex latency_mu_;
-  http::Histogram role_latency_[2] PLINTH_GUARDED_BY(latency_mu_);
+  mutable core::Mutex calls_mu_;
+  std::map<std::pair<bool, std::string>, ModelCalls> model_calls_ PLINTH_GUARDED_BY(calls_mu_);
   ServeOptions options_;
   ModelSource source_;
   core::Mutex reload_mu_;  // one reload at a time

@@ -46,11 +46,11 @@ def bucket(key):
     return h % 10000
 
 
-def post(url, body, headers=None):
+def post(url, body, headers=None, with_headers=False):
     req = urllib.request.Request(url, json.dumps(body).encode(),
                                  {"Content-Type": "application/json", **(headers or {})})
     with urllib.request.urlopen(req, timeout=30) as r:
-        return json.load(r)
+        return (json.load(r), r.headers) if with_headers else json.load(r)
 
 
 def get(url):
@@ -106,9 +106,20 @@ def main():
         canary = ["--canary", "models:/adult-income@challenger=25"]
         proc, url = serve(*canary)
         answers = []
+        version_headers = []
+        # A request the canary is picked for that nobody can score: counted as the canary's.
+        bad_id = next(f"bad-{k}" for k in range(1000) if bucket(f"bad-{k}") < 2500)
         try:
             for i, rid in enumerate(ids):
-                answers.append(post(f"{url}/predict", {"data": [records[i]]}, {"X-Request-Id": rid}))
+                answer, headers = post(f"{url}/predict", {"data": [records[i]]},
+                                       {"X-Request-Id": rid}, with_headers=True)
+                answers.append(answer)
+                version_headers.append(headers.get("X-Model-Version"))
+            try:
+                post(f"{url}/predict", {"data": [{"age": "old"}]}, {"X-Request-Id": bad_id})
+                check(False, "a bad body is refused")
+            except urllib.error.HTTPError as e:
+                check(e.code == 400, f"a bad body: {e.code}")
             post(f"{url}/feedback", {"feedback": [{"request_id": rid, "row": 0, "label": truth[i]}
                                                   for i, rid in enumerate(ids)]})
             metrics = get(f"{url}/metrics")
@@ -124,6 +135,7 @@ def main():
         check(all(a["predictions"][0] == offline[a["model_version"]][i]
                   for i, a in enumerate(answers)),
               "each answer is its version's offline prediction")
+        check(version_headers == got, "X-Model-Version names the version that answered")
 
         # /metrics: each model's requests and its live accuracy on its own traffic.
         acc = {}
@@ -134,14 +146,19 @@ def main():
                      result="scored") == 400 - n_canary and
               sample(metrics, "plinth_serve_model_requests_total", role="canary", version="2",
                      result="scored") == n_canary and
+              sample(metrics, "plinth_serve_model_requests_total", role="canary", version="2",
+                     result="failed") == 1 and
+              sample(metrics, "plinth_serve_model_requests_total", role="served", version="1",
+                     result="failed") == 0 and
               sample(metrics, "plinth_serve_canary_model_info", name="adult-income", version="2",
                      percent="25") == 1,
               f"each model's requests on /metrics\n{metrics[-2500:]}")
         for role, v in (("served", "1"), ("canary", "2")):
-            live = sample(metrics, "plinth_serve_model_live_accuracy", role=role)
+            live = sample(metrics, "plinth_serve_model_live_accuracy", role=role, version=v)
             check(live is not None and abs(live - acc[v]) < 1e-12,
                   f"{role}'s live accuracy on its traffic: {live} vs pandas {acc[v]}")
-            count = sample(metrics, "plinth_serve_model_request_duration_seconds_count", role=role)
+            count = sample(metrics, "plinth_serve_model_request_duration_seconds_count", role=role,
+                           version=v)
             check(count == (n_canary if role == "canary" else 400 - n_canary),
                   f"{role}'s latency histogram counts its requests: {count}")
 
@@ -150,6 +167,11 @@ def main():
         for name in sorted(glob.glob(path("log", "predictions-*.jsonl"))):
             with open(name) as f:
                 lines += [json.loads(line) for line in f]
+        failed = [line for line in lines if "status" in line]
+        check(len(failed) == 1 and failed[0]["request_id"] == bad_id and
+              failed[0].get("role") == "canary" and failed[0]["model_version"] == "2",
+              f"the canary's failure is logged as the canary's: {failed}")
+        lines = [line for line in lines if "status" not in line]
         by_id = {line["request_id"]: line for line in lines}
         check(len(lines) == 400 and all(
             by_id[rid]["model_version"] == got[i] and
@@ -174,14 +196,19 @@ def main():
                       f"compare-live {role}: {m} vs {n} {acc[v]}")
 
         # Monitoring reads the served model's traffic unless asked.
+        def drift_rows(name):
+            with open(path(name)) as f:
+                return json.load(f)["current"]["rows"]
         r = run("monitor", "drift", "models:/adult-income/1", "--log", "log", "--json", "d.json")
         check(r.returncode in (0, 1) and
-              f"{n_canary} requests answered by a canary left out" in r.stderr,
+              f"{n_canary + 1} requests answered by a canary left out" in r.stderr and
+              drift_rows("d.json") == 400 - n_canary,
               f"monitor drift leaves the canary out: {r.returncode} {r.stderr}")
         r = run("monitor", "drift", "models:/adult-income/2", "--log", "log", "--traffic", "canary",
                 "--json", "d2.json")
         check(r.returncode in (0, 1) and f"{400 - n_canary} requests answered by the served "
-              f"model left out" in r.stderr, f"--traffic canary: {r.returncode} {r.stderr}")
+              f"model left out" in r.stderr and drift_rows("d2.json") == n_canary,
+              f"--traffic canary: {r.returncode} {r.stderr}")
         r = run("monitor", "drift", "models:/adult-income/1", "--log", "log", "--traffic", "most")
         check(r.returncode == 2 and r.stderr.strip() ==
               "plinth: error: --traffic most: expected served, canary or all",
@@ -196,13 +223,23 @@ def main():
             check(again == got[:40], "after a restart, the same ids reach the same models")
             meta = json.loads(get(f"{url}/v2/models/adult-income"))
             check(meta["versions"] == ["1", "2"], f"v2 metadata: the served version first: {meta}")
+            # A row on which the two versions disagree: each path answers with its version's.
+            k = next(i for i in range(400) if offline["1"][i] != offline["2"][i])
             infer = {"inputs": [{"name": "x", "datatype": "BYTES", "shape": [1, len(rows.columns)],
-                                 "data": [None if records[0][c] is None else str(records[0][c])
+                                 "data": [None if records[k][c] is None else str(records[k][c])
                                           for c in rows.columns]}]}
             for v in ("1", "2"):
                 a = post(f"{url}/v2/models/adult-income/versions/{v}/infer", infer)
-                check(a["model_version"] == v and a["model_name"] == "adult-income",
+                out = {o["name"]: o["data"] for o in a.get("outputs", [])}
+                check(a["model_version"] == v and a["model_name"] == "adult-income" and
+                      out.get("predictions") == [offline[v][k]],
                       f"/versions/{v}/infer is answered by version {v}: {a}")
+            served_meta = json.loads(get(f"{url}/v2/models/adult-income/versions/1"))
+            canary_meta = json.loads(get(f"{url}/v2/models/adult-income/versions/2"))
+            check(canary_meta["versions"] == ["2"] and
+                  canary_meta["inputs"] == served_meta["inputs"],
+                  f"the canary version's metadata: the inputs requests are read with: "
+                  f"{canary_meta}")
             try:
                 post(f"{url}/v2/models/adult-income/versions/3/infer", infer)
                 check(False, "version 3 is not served here")  # not yet: the canary is 2
@@ -220,6 +257,10 @@ def main():
             check(aside == ["1"] * 40, f"set aside, the canary answers nothing: {aside}")
             check("plinth_serve_canary_model_info" not in get(f"{url}/metrics"),
                   "set aside, /metrics shows no canary")
+            again_reload = post(f"{url}/admin/reload", {})
+            check("challenger_error" not in again_reload and
+                  "set aside" in again_reload.get("challenger_set_aside", ""),
+                  f"a later reload still says the canary is set aside: {again_reload}")
             run("models", "alias", "adult-income", "challenger", "3")
             reload = post(f"{url}/admin/reload", {})
             back = [post(f"{url}/predict", {"data": [records[i]]},
@@ -252,6 +293,12 @@ def main():
                 (["--canary", "models:/adult-income@challenger=0"], "PERCENT from 0.01 to 100"),
                 (["--canary", "models:/adult-income@challenger=101"], "PERCENT from 0.01 to 100"),
                 (["--canary", "models:/adult-income@challenger=ten"], "PERCENT from 0.01 to 100"),
+                (["--canary", "models:/adult-income@challenger=nan"], "PERCENT from 0.01 to 100"),
+                (["--canary", "models:/adult-income@challenger=1e1"], "PERCENT from 0.01 to 100"),
+                (["--canary", "models:/adult-income@challenger=10.005"], "at most two decimals"),
+                (["--canary", "=10"], "PERCENT from 0.01 to 100"),
+                (["--canary", "models:/adult-income@challenger=" + "9" * 5000],
+                 "PERCENT from 0.01 to 100"),
                 (["--canary", "models:/adult-income@nobody=10"], "--canary: "),
                 (["--canary", "models:/adult-income/2=10", "--shadow", "models:/adult-income/2"],
                  "--shadow and --canary: one challenger at a time"),

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "monitor/performance.h"
+#include "table/value_parse.h"
 #include "testutil/testutil.h"
 
 namespace plinth::monitor {
@@ -100,6 +101,9 @@ TEST(PredictionLogTest, ACanarysLinesAreReadApartWhenAsked) {
       // Another role is no canary's.
       R"({"time":"2026-12-06T10:00:03Z","request_id":"d","model_version":"1","role":"x",)"
       R"("rows":1,"features":{"x":[4]},"predictions":["no"]})"
+      "\n"
+      // A malformed canary line: skipped, never counted as traffic left out.
+      R"({"time":"2026-12-06T10:00:04Z","request_id":"e","role":"canary","rows":1})"
       "\n";
   using Traffic = LogWindow::Traffic;
   Result<LogRead> all = ParsePredictionLog(text);
@@ -120,13 +124,25 @@ TEST(PredictionLogTest, ACanarysLinesAreReadApartWhenAsked) {
   EXPECT_EQ(served->other_traffic, 2);
   EXPECT_EQ(served->table.ColumnByName("x")->GetDouble(1), 4);
 
+  EXPECT_EQ(served->skipped_lines, 1);
+
   Result<LogRead> canary = ParsePredictionLog(
       text, {.since_us = std::nullopt, .until_us = std::nullopt, .traffic = Traffic::kCanary});
   ASSERT_TRUE(canary.ok());
   EXPECT_EQ(canary->rows, 2);
   EXPECT_EQ(canary->failed, 1);
   EXPECT_EQ(canary->other_traffic, 2);
+  EXPECT_EQ(canary->skipped_lines, 1);
   EXPECT_EQ(canary->table.ColumnByName("x")->GetDouble(0), 2);
+
+  // With a time window: lines outside it are neither read nor counted as left out.
+  int64_t since = 0;
+  ASSERT_TRUE(table::ParseTimestamp("2026-12-06T10:00:01.5Z", since));
+  Result<LogRead> later = ParsePredictionLog(
+      text, {.since_us = since, .until_us = std::nullopt, .traffic = Traffic::kServed});
+  ASSERT_TRUE(later.ok());
+  EXPECT_EQ(later->rows, 1);
+  EXPECT_EQ(later->other_traffic, 1);  // c, the canary's failure
 }
 
 // Values go straight into the columns: a line found bad after some of its columns were

@@ -55,27 +55,32 @@ TEST(FeedbackStore, MatchesRowsOfRememberedRequestsAndForgetsTheOldest) {
   EXPECT_NE(text.find("plinth_serve_live_mae 0.3\n"), std::string::npos) << text;
 }
 
-// With a canary, each model's live error on its own traffic, and both together as before.
-TEST(FeedbackStore, ScoresEachRoleApart) {
+// With a canary, each model's live error on its own traffic (a new canary version apart from
+// the old one), and all of them together as before.
+TEST(FeedbackStore, ScoresEachModelApart) {
   FeedbackStore store(10);
-  store.Remember("served", nullptr, Values({1.0}), 0);
-  store.Remember("canary", nullptr, Values({4.0, 6.0}), 1);
+  store.Remember("served", nullptr, Values({1.0}), FeedbackStore::kServed, "1");
+  store.Remember("canary", nullptr, Values({4.0, 6.0}), FeedbackStore::kCanary, "2");
+  store.Remember("canary3", nullptr, Values({10.0}), FeedbackStore::kCanary, "3");
   std::vector<const FeedbackRecord*> unknown;
-  EXPECT_EQ(store.Match({Label("served", 0, 2.0), Label("canary", 0, 4.0), Label("canary", 1, 3.0)},
-                        {2.0, 4.0, 3.0}, true, &unknown),
-            3);
+  EXPECT_EQ(store.Match({Label("served", 0, 2.0), Label("canary", 0, 4.0), Label("canary", 1, 3.0),
+                         Label("canary3", 0, 0.0)},
+                        {2.0, 4.0, 3.0, 0.0}, true, &unknown),
+            4);
   std::string text;
   http::PrometheusWriter w(text);
   store.RenderMetrics(w, true);
   store.RenderRoleMetrics(w, true);
-  EXPECT_NE(text.find("plinth_serve_live_mae 1.3333333333333333\n"), std::string::npos) << text;
-  EXPECT_NE(text.find("plinth_serve_model_feedback_rows_total{role=\"served\"} 1\n"),
-            std::string::npos)
-      << text;
-  EXPECT_NE(text.find("plinth_serve_model_feedback_rows_total{role=\"canary\"} 2\n"),
-            std::string::npos);
-  EXPECT_NE(text.find("plinth_serve_model_live_mae{role=\"served\"} 1\n"), std::string::npos);
-  EXPECT_NE(text.find("plinth_serve_model_live_mae{role=\"canary\"} 1.5\n"), std::string::npos);
+  EXPECT_NE(text.find("plinth_serve_live_mae 3.5\n"), std::string::npos) << text;
+  for (const char* line :
+       {"plinth_serve_model_feedback_rows_total{role=\"served\",version=\"1\"} 1\n",
+        "plinth_serve_model_feedback_rows_total{role=\"canary\",version=\"2\"} 2\n",
+        "plinth_serve_model_feedback_rows_total{role=\"canary\",version=\"3\"} 1\n",
+        "plinth_serve_model_live_mae{role=\"served\",version=\"1\"} 1\n",
+        "plinth_serve_model_live_mae{role=\"canary\",version=\"2\"} 1.5\n",
+        "plinth_serve_model_live_mae{role=\"canary\",version=\"3\"} 10\n"}) {
+    EXPECT_NE(text.find(line), std::string::npos) << line << text;
+  }
 }
 
 // The canary's bucket is part of the protocol: replicas of different releases behind one
