@@ -39,10 +39,10 @@ test-tsan:
 	done
 
 # Every parser a user or client reaches under libFuzzer (Clang, ASan + UBSan),
-# each for FUZZ_SECONDS from its seed corpus in tests/fuzz/corpus/NAME; a crash
-# fails. The serving request parsers get the full time, the others a third.
+# each for FUZZ_SECONDS from its seed corpus in tests/fuzz/corpus/NAME (Parquet's: the
+# files other writers wrote, ../shared/datasets/parquet); a crash fails. The serving request parsers get the full time, the others a third.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := protocols json csv expr config search bundle mlflow auth otlp
+FUZZ_TARGETS := protocols json csv expr config search bundle mlflow auth otlp parquet
 fuzz:
 	cmake --preset fuzz >/dev/null
 	cmake --build --preset fuzz
@@ -50,6 +50,7 @@ fuzz:
 	set -e; for t in $(FUZZ_TARGETS); do \
 	  mkdir -p build/fuzz/corpus/$$t; \
 	  if [ -d tests/fuzz/corpus/$$t ]; then cp tests/fuzz/corpus/$$t/* build/fuzz/corpus/$$t/; fi; \
+	  if [ $$t = parquet ]; then cp ../shared/datasets/parquet/*.parquet build/fuzz/corpus/$$t/; fi; \
 	  if [ $$t = protocols ]; then secs=$(FUZZ_SECONDS); else secs=$$(( ($(FUZZ_SECONDS) + 2) / 3 )); fi; \
 	  echo "fuzz: $$t for $$secs s"; \
 	  build/fuzz/tests/$${t}_fuzz -max_total_time=$$secs -max_len=4096 -timeout=10 \

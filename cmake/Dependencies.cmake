@@ -21,6 +21,18 @@ find_path(FAST_FLOAT_INCLUDE_DIR fast_float/fast_float.h REQUIRED)
 add_library(plinth_fast_float INTERFACE)
 target_include_directories(plinth_fast_float SYSTEM INTERFACE ${FAST_FLOAT_INCLUDE_DIR})
 
+# DuckDB (Parquet, out-of-core joins): not in Debian; scripts/install-deps.sh unpacks the npm
+# registry's build of 1.4.4 (the C API's header and libduckdb.so) into PLINTH_VENDOR_DIR.
+set(PLINTH_VENDOR_DIR "/opt/plinth/vendor" CACHE PATH
+    "where scripts/install-deps.sh unpacks what comes from npm (PLINTH_VENDOR)")
+find_path(DUCKDB_INCLUDE_DIR duckdb.h PATHS "${PLINTH_VENDOR_DIR}/duckdb-1.4.4/include"
+          NO_DEFAULT_PATH REQUIRED)
+find_library(DUCKDB_LIBRARY duckdb PATHS "${PLINTH_VENDOR_DIR}/duckdb-1.4.4/lib"
+             NO_DEFAULT_PATH REQUIRED)
+add_library(plinth_duckdb INTERFACE)
+target_include_directories(plinth_duckdb SYSTEM INTERFACE ${DUCKDB_INCLUDE_DIR})
+target_link_libraries(plinth_duckdb INTERFACE ${DUCKDB_LIBRARY})
+
 if(TARGET yaml-cpp AND NOT TARGET yaml-cpp::yaml-cpp)
   add_library(yaml-cpp::yaml-cpp ALIAS yaml-cpp)
 endif()

@@ -15,6 +15,7 @@
 #include "ml/bundle.h"
 #include "monitor_reference.h"
 #include "table/csv_reader.h"
+#include "table/reader.h"
 #include "tracking/model_uri.h"
 #include "tracking_context.h"
 
@@ -164,7 +165,7 @@ int RunModelTest(const ModelTestFlags& f, const TrackingFlags& store_flags, std:
   table::Table data;
   std::string data_sha256;
   if (!data_path.empty()) {
-    Result<table::CsvTable> read = table::ReadCsv(data_path, table::CsvOptions());
+    Result<table::CsvTable> read = table::ReadTable(data_path, table::CsvOptions());
     if (!read.ok()) {
       return ReportError(read.status().WithPrefix(f.data.empty() ? "data" : "--data"));
     }
@@ -172,7 +173,7 @@ int RunModelTest(const ModelTestFlags& f, const TrackingFlags& store_flags, std:
     if (Status s = ConformTypes(data, *in.candidate, data_path); !s.ok()) {
       return ReportError(s);
     }
-    Result<std::string> digest = core::Sha256File(data_path);
+    Result<std::string> digest = table::DataDigest(data_path);
     if (!digest.ok()) {
       return ReportError(digest.status());
     }
@@ -256,9 +257,10 @@ void RegisterModelTest(CLI::App& models, Runner& run) {
       "one fails");
   AddModelArgument(*cmd, f->model);
   cmd->add_option("--gates", f->gates, "the gates file (docs/DEPLOYMENT.md)")->required();
-  cmd->add_option("--data", f->data,
-                  "labelled evaluation data (CSV); default: the gates file's data:, else the "
-                  "test metrics recorded at training");
+  cmd->add_option(
+      "--data", f->data,
+      "labelled evaluation data (CSV or Parquet); default: the gates file's data:, else the "
+      "test metrics recorded at training");
   cmd->add_option("--url", f->url,
                   "latency gates through this running endpoint (e.g. http://127.0.0.1:8080) "
                   "instead of plinth serve's request path started here");

@@ -23,6 +23,7 @@
 #include "monitor/report.h"
 #include "monitor_reference.h"
 #include "serving/prediction_log.h"
+#include "table/reader.h"
 #include "tracking/model_uri.h"
 #include "tracking_context.h"
 
@@ -211,7 +212,7 @@ int RunDrift(const DriftFlags& f) {
                      (f.until.empty() ? "" : " until " + f.until) +
                      (f.window.empty() ? "" : " in the last " + f.window) + ")";
   } else {
-    auto read = table::ReadCsv(f.current, *csv);
+    auto read = table::ReadTable(f.current, *csv);
     if (!read.ok()) {
       return ReportError(read.status());
     }
@@ -566,14 +567,15 @@ void RegisterMonitor(CLI::App& app, Runner& run) {
   auto flags = std::make_shared<DriftFlags>();
   CLI::App* cmd = monitor->add_subcommand(
       "drift",
-      "Data, prediction and target drift of current data (a CSV file or a window of the "
+      "Data, prediction and target drift of current data (a CSV or Parquet file or a window of the "
       "prediction log) against a model's reference set, per column with Evidently's tests; "
       "exit 1 when the dataset drifts");
   AddModelArgument(*cmd, flags->model, false);
   AddTrackingUriFlag(*cmd, flags->tracking);
   cmd->add_option("--reference", flags->reference,
-                  "the reference data (CSV, .csv.gz); default: the model's reference set");
-  auto* current = cmd->add_option("--current", flags->current, "the current data (CSV, .csv.gz)");
+                  "the reference data (CSV, .csv.gz, Parquet); default: the model's reference set");
+  auto* current =
+      cmd->add_option("--current", flags->current, "the current data (CSV, .csv.gz, Parquet)");
   auto* log = cmd->add_option("--log", flags->log,
                               "the current data from plinth serve's prediction log directory (its "
                               "features and outputs, and with MODEL the labels sent to /feedback); "
@@ -618,7 +620,7 @@ void RegisterMonitor(CLI::App& app, Runner& run) {
                   "whose requests, when plinth serve --canary split them: served, canary or all")
       ->capture_default_str();
   rep->add_option("--reference", report->reference,
-                  "the reference data (CSV); default: the model's reference set");
+                  "the reference data (CSV or Parquet); default: the model's reference set");
   rep->add_option("--rules", report->rules, "drift rules (docs/MONITORING.md)");
   rep->add_option("--json", report->json_out, "write the report as JSON");
   rep->add_option("--html", report->html_out, "write the report as HTML with charts");

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "commands.h"
+#include "table/reader.h"
 
 namespace plinth::cli {
 namespace {
@@ -110,7 +111,7 @@ Result<Reference> LoadReference(const std::string& model, const std::string& ref
       return ref;
     }
   }
-  PLINTH_ASSIGN_OR_RETURN(table::CsvTable read, table::ReadCsv(ref.source, csv));
+  PLINTH_ASSIGN_OR_RETURN(table::CsvTable read, table::ReadTable(ref.source, csv));
   ReportSkippedLines(read.info, csv);
   ref.table = std::move(read.table);
   if (ref.model) {
@@ -130,7 +131,7 @@ Result<table::Table> ReadReferenceSet(const std::string& dir, const std::string&
                            ": trained before Plinth wrote one, imported, or with "
                            "monitoring.reference_rows: 0)");
   }
-  PLINTH_ASSIGN_OR_RETURN(table::CsvTable read, table::ReadCsv(path, csv));
+  PLINTH_ASSIGN_OR_RETURN(table::CsvTable read, table::ReadTable(path, csv));
   PLINTH_RETURN_IF_ERROR(ConformTypes(read.table, model, path));
   PLINTH_RETURN_IF_ERROR(AddOutputs(read.table, model, path));
   return std::move(read.table);

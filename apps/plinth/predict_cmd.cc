@@ -1,4 +1,4 @@
-// plinth predict: batch inference of a CSV file with a model bundle.
+// plinth predict: batch inference of a CSV or Parquet file with a model bundle.
 #include <cstdio>
 #include <filesystem>
 
@@ -113,11 +113,15 @@ int RunPredict(const PredictFlags& f) {
 
 void RegisterPredict(CLI::App& app, Runner& run) {
   auto flags = std::make_shared<PredictFlags>();
-  CLI::App* cmd = app.add_subcommand("predict", "Score a CSV file with a model bundle");
+  CLI::App* cmd = app.add_subcommand("predict", "Score a CSV or Parquet file with a model bundle");
   AddModelArgument(*cmd, flags->model);
   AddTrackingUriFlag(*cmd, flags->tracking);
-  cmd->add_option("--input", flags->input, "the CSV file to score (plain or gzip)")->required();
-  cmd->add_option("--output", flags->output, "the CSV file to write (replaced atomically)")
+  cmd->add_option("--input", flags->input,
+                  "the file to score: CSV (plain or gzip), a .parquet file or a folder of them")
+      ->required();
+  cmd->add_option(
+         "--output", flags->output,
+         "the file to write, CSV, or Parquet when it ends in .parquet (replaced atomically)")
       ->required();
   cmd->add_option("--batch-size", flags->batch_size,
                   "rows per prediction (0: each chunk the reader delivers)")

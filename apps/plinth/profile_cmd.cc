@@ -65,8 +65,11 @@ int RunProfile(const ProfileFlags& f) {
 void RegisterProfile(CLI::App& app, Runner& run) {
   auto flags = std::make_shared<ProfileFlags>();
   CLI::App* cmd = app.add_subcommand(
-      "profile", "Column statistics of a CSV file (also the drift reference of a model)");
-  cmd->add_option("FILE", flags->file, "CSV file (.csv or .csv.gz)")->required();
+      "profile",
+      "Column statistics of a CSV or Parquet file (also the drift reference of a model)");
+  cmd->add_option("FILE", flags->file,
+                  "CSV file (.csv or .csv.gz), a .parquet file or a folder of them")
+      ->required();
   cmd->add_option("--json", flags->json_out, "write the profile as JSON (docs/FORMATS.md)");
   cmd->add_option("--html", flags->html_out, "write an HTML report with histograms");
   cmd->add_option("--bins", flags->bins, "histogram bins per numeric column")

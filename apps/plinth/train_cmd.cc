@@ -239,9 +239,12 @@ void RegisterTrain(CLI::App& app, Runner& run) {
   cmd->callback([flags, &run] { run = [flags] { return RunTrain(*flags); }; });
 
   auto eval = std::make_shared<EvaluateFlags>();
-  CLI::App* ecmd = app.add_subcommand("evaluate", "Evaluate a model bundle on a labelled CSV file");
+  CLI::App* ecmd =
+      app.add_subcommand("evaluate", "Evaluate a model bundle on a labelled CSV or Parquet file");
   AddModelArgument(*ecmd, eval->model);
-  ecmd->add_option("DATA", eval->data, "labelled CSV file (.csv or .csv.gz)")->required();
+  ecmd->add_option("DATA", eval->data,
+                   "labelled CSV file (.csv or .csv.gz), a .parquet file or a folder of them")
+      ->required();
   ecmd->add_option("--json", eval->json_out, "write the metrics as JSON");
   ecmd->add_option("--html", eval->html_out, "write the metrics as an HTML report");
   AddTrackingUriFlag(*ecmd, eval->tracking);

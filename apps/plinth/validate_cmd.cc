@@ -6,6 +6,7 @@
 #include "core/json.h"
 #include "quality/suite.h"
 #include "quality/validate.h"
+#include "table/reader.h"
 
 namespace plinth::cli {
 namespace {
@@ -28,7 +29,7 @@ int RunValidate(const ValidateFlags& f) {
   if (!suite.ok()) {
     return ReportError(suite.status());
   }
-  auto data = table::ReadCsv(f.file, *csv);
+  auto data = table::ReadTable(f.file, *csv);
   if (!data.ok()) {
     return ReportError(data.status());
   }
@@ -59,10 +60,12 @@ int RunValidate(const ValidateFlags& f) {
 
 void RegisterValidate(CLI::App& app, Runner& run) {
   auto flags = std::make_shared<ValidateFlags>();
-  CLI::App* cmd = app.add_subcommand(
-      "validate",
-      "Check a CSV file against a data-quality suite (exit 0 pass, 1 a check failed, 2 bad input)");
-  cmd->add_option("FILE", flags->file, "CSV file (.csv or .csv.gz)")->required();
+  CLI::App* cmd = app.add_subcommand("validate",
+                                     "Check a CSV or Parquet file against a data-quality suite "
+                                     "(exit 0 pass, 1 a check failed, 2 bad input)");
+  cmd->add_option("FILE", flags->file,
+                  "CSV file (.csv or .csv.gz), a .parquet file or a folder of them")
+      ->required();
   cmd->add_option("-s,--suite", flags->suite,
                   "suite: Plinth YAML, or a Great Expectations expectation suite (JSON)")
       ->required();

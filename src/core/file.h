@@ -56,6 +56,10 @@ class AtomicFileWriter {
 
   Status Append(std::string_view data);
   Status Commit();
+  // The temporary file, for a library that writes a file by name (it must write this file in
+  // place, not replace it: the writer holds it open and locked, and Commit fsyncs and renames
+  // it); "" when `path` is a device or pipe written in place (use Append).
+  std::string temp_path() const { return in_place_ ? std::string() : tmp_; }
 
  private:
   AtomicFileWriter() = default;

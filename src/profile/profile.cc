@@ -13,6 +13,7 @@
 #include "core/thread_pool.h"
 #include "profile/hyperloglog.h"
 #include "table/hashing.h"
+#include "table/reader.h"
 
 namespace plinth::profile {
 
@@ -420,7 +421,7 @@ DatasetProfile Profiler::Finish() {
 Result<CsvProfile> ProfileCsv(const std::string& path, const table::CsvOptions& csv,
                               const ProfileOptions& options) {
   Profiler profiler(options);
-  PLINTH_ASSIGN_OR_RETURN(table::CsvInfo info, table::ScanCsv(path, csv, profiler));
+  PLINTH_ASSIGN_OR_RETURN(table::CsvInfo info, table::ScanTable(path, csv, profiler));
   DatasetProfile p = profiler.Finish();
   p.source = path;
   p.bytes = info.bytes;

@@ -1,6 +1,7 @@
 #include "serving/batch.h"
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <memory>
 #include <numeric>
@@ -13,6 +14,8 @@
 #include "table/column.h"
 #include "table/csv_reader.h"
 #include "table/csv_writer.h"
+#include "table/parquet.h"
+#include "table/reader.h"
 
 namespace plinth::serving {
 namespace {
@@ -27,11 +30,15 @@ class ScoringConsumer : public table::ChunkConsumer {
   Status Begin(const table::Schema& schema, int64_t /*expected_rows*/) override {
     // Called again if the reader restarts (stray quotes): start the output over.
     writer_.reset();
+    parquet_.reset();
+    rows_ = 0;
+    keep_.clear();
+    if (ParquetOutput(options_.output)) {
+      return BeginParquet(schema);
+    }
     PLINTH_ASSIGN_OR_RETURN(core::AtomicFileWriter w,
                             core::AtomicFileWriter::Open(options_.output));
     writer_.emplace(std::move(w));
-    rows_ = 0;
-    keep_.clear();
     std::string header;
     for (const std::string& name : options_.keep_columns) {
       std::optional<size_t> at = schema.IndexOf(name);
@@ -74,8 +81,12 @@ class ScoringConsumer : public table::ChunkConsumer {
         PLINTH_ASSIGN_OR_RETURN(ml::Matrix x, predictor_.preprocessor().TransformRows(chunk, rows));
         PLINTH_ASSIGN_OR_RETURN(pred, predictor_.PredictFeatures(x));
       }
-      Write(chunk, begin, pred);
-      PLINTH_RETURN_IF_ERROR(writer_->Append(out_));
+      if (parquet_) {
+        PLINTH_RETURN_IF_ERROR(parquet_->Append(Rows(chunk, begin, pred)));
+      } else {
+        Write(chunk, begin, pred);
+        PLINTH_RETURN_IF_ERROR(writer_->Append(out_));
+      }
     }
     rows_ += n;
     progress_.SetItems(rows_);
@@ -83,11 +94,67 @@ class ScoringConsumer : public table::ChunkConsumer {
   }
 
   // After a successful scan, which always calls Begin (a header and no rows too).
-  Status Commit() { return writer_->Commit(); }
+  Status Commit() { return parquet_ ? parquet_->Commit() : writer_->Commit(); }
 
   int64_t rows() const { return rows_; }
 
  private:
+  // Parquet out: the kept columns as read, `prediction` (the label, or the value) and the
+  // classes' probabilities.
+  Status BeginParquet(const table::Schema& schema) {
+    std::vector<table::Field> fields;
+    for (const std::string& name : options_.keep_columns) {
+      std::optional<size_t> at = schema.IndexOf(name);
+      if (!at) {
+        return InvalidArgument("--keep-columns: no column \"" + name + "\" in " + options_.input);
+      }
+      keep_.push_back(*at);
+      fields.push_back(schema.field(*at));
+    }
+    const bool regression = predictor_.task() == ml::Task::kRegression;
+    fields.push_back(
+        {"prediction", regression ? table::DataType::kFloat64 : table::DataType::kString});
+    if (!regression) {
+      for (const std::string& label : predictor_.class_labels()) {
+        fields.push_back({"probability_" + label, table::DataType::kFloat64});
+      }
+    }
+    out_schema_ = table::Schema(std::move(fields));
+    PLINTH_ASSIGN_OR_RETURN(table::ParquetWriter w,
+                            table::ParquetWriter::Open(options_.output, out_schema_));
+    parquet_.emplace(std::move(w));
+    return Status::Ok();
+  }
+
+  // The output rows for the rows of `chunk` from `first` that `pred` predicts.
+  table::Table Rows(const table::Table& chunk, int64_t first, const ml::Prediction& pred) {
+    std::vector<table::Column> cols;
+    for (size_t c : keep_) {
+      cols.emplace_back(chunk.column(c).type());
+      cols.back().AppendRange(chunk.column(c), first, pred.rows);
+    }
+    const auto k = static_cast<size_t>(pred.num_classes);
+    const std::vector<std::string>& labels = predictor_.class_labels();
+    if (pred.task == ml::Task::kRegression) {
+      cols.emplace_back(table::DataType::kFloat64);
+      for (int64_t i = 0; i < pred.rows; ++i) {
+        cols.back().AppendDouble(pred.values[static_cast<size_t>(i)]);
+      }
+    } else {
+      cols.emplace_back(table::DataType::kString);
+      for (int64_t i = 0; i < pred.rows; ++i) {
+        cols.back().AppendString(labels[static_cast<size_t>(pred.classes[static_cast<size_t>(i)])]);
+      }
+      for (size_t c = 0; c < k; ++c) {
+        cols.emplace_back(table::DataType::kFloat64);
+        for (int64_t i = 0; i < pred.rows; ++i) {
+          cols.back().AppendDouble(pred.proba[static_cast<size_t>(i) * k + c]);
+        }
+      }
+    }
+    return table::Table(out_schema_, std::move(cols));
+  }
+
   // The CSV text of the rows of `chunk` from `first` that `pred` predicts.
   void Write(const table::Table& chunk, int64_t first, const ml::Prediction& pred) {
     out_.clear();
@@ -124,6 +191,8 @@ class ScoringConsumer : public table::ChunkConsumer {
   core::Progress& progress_;
   table::CsvWriteOptions csv_;
   std::optional<core::AtomicFileWriter> writer_;
+  std::optional<table::ParquetWriter> parquet_;  // instead, for a .parquet output
+  table::Schema out_schema_;
   std::vector<size_t> keep_;
   std::vector<std::string> labels_;  // as CSV fields
   std::string out_;
@@ -131,6 +200,13 @@ class ScoringConsumer : public table::ChunkConsumer {
 };
 
 }  // namespace
+
+bool ParquetOutput(const std::string& path) {
+  std::string tail = path.size() >= 8 ? path.substr(path.size() - 8) : path;
+  std::transform(tail.begin(), tail.end(), tail.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return tail == ".parquet";
+}
 
 Result<BadRows> ParseBadRows(std::string_view text) {
   if (text == "error") {
@@ -187,7 +263,7 @@ Result<BatchSummary> ScoreCsvFile(const ml::Predictor& predictor, const BatchOpt
   progress.set_items_name("rows");
   csv.progress_bar = &progress;
   ScoringConsumer consumer(predictor, options, progress);
-  PLINTH_ASSIGN_OR_RETURN(table::CsvInfo info, table::ScanCsv(options.input, csv, consumer));
+  PLINTH_ASSIGN_OR_RETURN(table::CsvInfo info, table::ScanTable(options.input, csv, consumer));
   PLINTH_RETURN_IF_ERROR(consumer.Commit());
   progress.Finish();
   BatchSummary summary;

@@ -25,6 +25,7 @@
 #include "profile/profile.h"
 #include "table/csv_reader.h"
 #include "table/hashing.h"
+#include "table/reader.h"
 
 #ifndef PLINTH_VERSION
 #define PLINTH_VERSION "0.0.0"
@@ -601,7 +602,7 @@ Result<TrainResult> Train(const TrainingConfig& c, const TrainOptions& options) 
     csv.null_values = c.null_values;
   }
   csv.progress = options.progress;
-  PLINTH_ASSIGN_OR_RETURN(table::CsvTable read, table::ReadCsv(c.data_path, csv));
+  PLINTH_ASSIGN_OR_RETURN(table::CsvTable read, table::ReadTable(c.data_path, csv));
   timings["load"] = timer.Lap("load");
   const table::Table& data = read.table;
   const table::Column* target = data.ColumnByName(c.target);
@@ -694,7 +695,7 @@ Result<TrainResult> Train(const TrainingConfig& c, const TrainOptions& options) 
   if (!c.test_path.empty()) {
     table::CsvOptions tcsv = csv;  // types inferred, as in EvaluateFile
     tcsv.progress = false;
-    PLINTH_ASSIGN_OR_RETURN(table::CsvTable t, table::ReadCsv(c.test_path, tcsv));
+    PLINTH_ASSIGN_OR_RETURN(table::CsvTable t, table::ReadTable(c.test_path, tcsv));
     test_table = std::move(t.table);
     if (test_table.ColumnByName(c.target) == nullptr) {
       return InvalidArgument(c.source + ": key " + ColumnMsg("data.target", c.target) +
@@ -788,7 +789,7 @@ Result<TrainResult> Train(const TrainingConfig& c, const TrainOptions& options) 
   for (const std::string& name : inputs) {
     input_fields.push_back(data.schema().field(*data.schema().IndexOf(name)));
   }
-  PLINTH_ASSIGN_OR_RETURN(std::string data_sha, core::Sha256File(c.data_path));
+  PLINTH_ASSIGN_OR_RETURN(std::string data_sha, table::DataDigest(c.data_path));
   std::vector<std::string> dropped = c.id_columns;
   dropped.insert(dropped.end(), c.ignore_columns.begin(), c.ignore_columns.end());
   ml::BundleMeta meta;
@@ -928,7 +929,7 @@ Result<core::Json> EvaluateFile(const ml::Predictor& predictor, const std::strin
   // Types are inferred, not forced to the training file's: a column the file
   // lacks is then reported by name, and a category that reads as a number
   // here still matches its text.
-  PLINTH_ASSIGN_OR_RETURN(table::CsvTable read, table::ReadCsv(path, table::CsvOptions()));
+  PLINTH_ASSIGN_OR_RETURN(table::CsvTable read, table::ReadTable(path, table::CsvOptions()));
   Result<core::Json> metrics = Evaluate(predictor, read.table, path);
   if (metrics.ok() || metrics.status().code() != StatusCode::kInvalidArgument) {
     return metrics;
@@ -943,7 +944,7 @@ Result<core::Json> EvaluateFile(const ml::Predictor& predictor, const std::strin
       typed.types[field.name] = field.type;
     }
   }
-  PLINTH_RETURN_IF_ERROR(table::ReadCsv(path, typed).status());
+  PLINTH_RETURN_IF_ERROR(table::ReadTable(path, typed).status());
   return metrics;
 }
 

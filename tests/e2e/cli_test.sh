@@ -44,7 +44,7 @@ check unknown-nested 2 "unknown command 'frobnicate' for 'plinth runs'" -- "$PLI
 check group-without-command 2 "'plinth experiments' needs a command: one of ls, create, delete" -- "$PLINTH" experiments
 check unknown-flag 2 "The following argument was not expected: --bogus" -- "$PLINTH" profile "$SRC/examples/data/adult.csv" --bogus
 check missing-file 2 "nope.csv: no such file" -- "$PLINTH" profile "$T/nope.csv"
-check directory 2 "not a readable file" -- "$PLINTH" profile "$T"
+check directory 2 "a directory without .parquet files" -- "$PLINTH" profile "$T"
 check bad-bins 2 "--bins: expected 1 to 1000" -- "$PLINTH" profile "$DATA/sklearn_iris.csv" --bins 0
 check bad-type-flag 2 "--type: expected NAME=TYPE" -- "$PLINTH" profile "$DATA/sklearn_iris.csv" --type target
 check bad-type-name 2 "unknown type \"integer8\"" -- "$PLINTH" profile "$DATA/sklearn_iris.csv" --type target=integer8

@@ -1,0 +1,535 @@
+#include "table/duckdb.h"
+
+#include <duckdb.h>
+
+#include <algorithm>
+#include <cstring>
+#include <optional>
+#include <utility>
+
+namespace plinth::table {
+namespace {
+
+// DuckDB's message, first line only ("Conversion Error: ..."; the SQL excerpt and caret that
+// follow name Plinth's own query, not the user's input).
+std::string FirstLine(const char* message) {
+  std::string m = message == nullptr ? "unknown error" : message;
+  const size_t nl = m.find('\n');
+  if (nl != std::string::npos) {
+    m.resize(nl);
+  }
+  while (!m.empty() && (m.back() == ' ' || m.back() == '\r')) {
+    m.pop_back();
+  }
+  return m;
+}
+
+Status Failed(std::string_view what, const char* message) {
+  std::string m = FirstLine(message);
+  // A message Plinth wrote itself (SQL's error()) already names what it is about.
+  const size_t kind = m.find(" Error: ");
+  if (kind != std::string::npos && std::string_view(m).substr(kind + 8).starts_with(what)) {
+    return InvalidArgument(m.substr(kind + 8));
+  }
+  return InvalidArgument(std::string(what) + ": " + m);
+}
+
+// The name Plinth gives a DuckDB type in messages and to Describe's callers.
+std::string TypeText(duckdb_logical_type type) {
+  switch (duckdb_get_type_id(type)) {
+    case DUCKDB_TYPE_BOOLEAN:
+      return "BOOLEAN";
+    case DUCKDB_TYPE_TINYINT:
+      return "TINYINT";
+    case DUCKDB_TYPE_SMALLINT:
+      return "SMALLINT";
+    case DUCKDB_TYPE_INTEGER:
+      return "INTEGER";
+    case DUCKDB_TYPE_BIGINT:
+      return "BIGINT";
+    case DUCKDB_TYPE_UTINYINT:
+      return "UTINYINT";
+    case DUCKDB_TYPE_USMALLINT:
+      return "USMALLINT";
+    case DUCKDB_TYPE_UINTEGER:
+      return "UINTEGER";
+    case DUCKDB_TYPE_UBIGINT:
+      return "UBIGINT";
+    case DUCKDB_TYPE_HUGEINT:
+      return "HUGEINT";
+    case DUCKDB_TYPE_UHUGEINT:
+      return "UHUGEINT";
+    case DUCKDB_TYPE_FLOAT:
+      return "FLOAT";
+    case DUCKDB_TYPE_DOUBLE:
+      return "DOUBLE";
+    case DUCKDB_TYPE_DECIMAL:
+      return "DECIMAL";
+    case DUCKDB_TYPE_VARCHAR:
+      return "VARCHAR";
+    case DUCKDB_TYPE_BLOB:
+      return "BLOB";
+    case DUCKDB_TYPE_ENUM:
+      return "ENUM";
+    case DUCKDB_TYPE_UUID:
+      return "UUID";
+    case DUCKDB_TYPE_DATE:
+      return "DATE";
+    case DUCKDB_TYPE_TIME:
+      return "TIME";
+    case DUCKDB_TYPE_TIME_TZ:
+      return "TIME WITH TIME ZONE";
+    case DUCKDB_TYPE_TIMESTAMP:
+      return "TIMESTAMP";
+    case DUCKDB_TYPE_TIMESTAMP_S:
+      return "TIMESTAMP_S";
+    case DUCKDB_TYPE_TIMESTAMP_MS:
+      return "TIMESTAMP_MS";
+    case DUCKDB_TYPE_TIMESTAMP_NS:
+      return "TIMESTAMP_NS";
+    case DUCKDB_TYPE_TIMESTAMP_TZ:
+      return "TIMESTAMP WITH TIME ZONE";
+    case DUCKDB_TYPE_INTERVAL:
+      return "INTERVAL";
+    case DUCKDB_TYPE_LIST:
+      return "LIST";
+    case DUCKDB_TYPE_ARRAY:
+      return "ARRAY";
+    case DUCKDB_TYPE_STRUCT:
+      return "STRUCT";
+    case DUCKDB_TYPE_MAP:
+      return "MAP";
+    case DUCKDB_TYPE_UNION:
+      return "UNION";
+    case DUCKDB_TYPE_BIT:
+      return "BIT";
+    case DUCKDB_TYPE_SQLNULL:
+      return "NULL";
+    default:
+      return "an unsupported type";
+  }
+}
+
+// Owns a DuckDB handle and calls its destroy function at scope exit.
+template <typename T, void (*kDestroy)(T*)>
+class Owned {
+ public:
+  Owned() = default;
+  explicit Owned(T v) : v_(v) {}
+  ~Owned() {
+    if (v_ != nullptr) {
+      kDestroy(&v_);
+    }
+  }
+  Owned(Owned&& other) noexcept : v_(std::exchange(other.v_, nullptr)) {}
+  Owned(const Owned&) = delete;
+  Owned& operator=(const Owned&) = delete;
+  Owned& operator=(Owned&&) = delete;
+  T* out() { return &v_; }
+  T get() const { return v_; }
+
+ private:
+  T v_ = nullptr;
+};
+
+void DestroyAppender(duckdb_appender* a) { duckdb_appender_destroy(a); }
+
+using Prepared = Owned<duckdb_prepared_statement, duckdb_destroy_prepare>;
+using LogicalType = Owned<duckdb_logical_type, duckdb_destroy_logical_type>;
+using Value = Owned<duckdb_value, duckdb_destroy_value>;
+using Chunk = Owned<duckdb_data_chunk, duckdb_destroy_data_chunk>;
+using Appender = Owned<duckdb_appender, DestroyAppender>;
+
+// The column of a result of DuckDB type `id` as a Plinth type.
+std::optional<DataType> PlinthType(duckdb_type id) {
+  switch (id) {
+    case DUCKDB_TYPE_BIGINT:
+      return DataType::kInt64;
+    case DUCKDB_TYPE_DOUBLE:
+      return DataType::kFloat64;
+    case DUCKDB_TYPE_BOOLEAN:
+      return DataType::kBool;
+    case DUCKDB_TYPE_VARCHAR:
+      return DataType::kString;
+    case DUCKDB_TYPE_TIMESTAMP:
+    case DUCKDB_TYPE_TIMESTAMP_TZ:
+      return DataType::kTimestamp;
+    default:
+      return std::nullopt;
+  }
+}
+
+duckdb_type DuckType(DataType t) {
+  switch (t) {
+    case DataType::kInt64:
+      return DUCKDB_TYPE_BIGINT;
+    case DataType::kFloat64:
+      return DUCKDB_TYPE_DOUBLE;
+    case DataType::kBool:
+      return DUCKDB_TYPE_BOOLEAN;
+    case DataType::kString:
+      return DUCKDB_TYPE_VARCHAR;
+    case DataType::kTimestamp:
+      return DUCKDB_TYPE_TIMESTAMP;
+  }
+  return DUCKDB_TYPE_VARCHAR;
+}
+
+// Appends a chunk's vector of `rows` values to `out`.
+void AppendVector(duckdb_vector vector, idx_t rows, Column& out) {
+  const uint64_t* validity = duckdb_vector_get_validity(vector);
+  void* data = duckdb_vector_get_data(vector);
+  auto valid = [&](idx_t i) {
+    return validity == nullptr || duckdb_validity_row_is_valid(const_cast<uint64_t*>(validity), i);
+  };
+  out.Reserve(out.size() + static_cast<int64_t>(rows));
+  switch (out.type()) {
+    case DataType::kInt64:
+    case DataType::kTimestamp: {
+      const auto* v = static_cast<const int64_t*>(data);
+      for (idx_t i = 0; i < rows; ++i) {
+        valid(i) ? out.AppendInt(v[i]) : out.AppendNull();
+      }
+      break;
+    }
+    case DataType::kFloat64: {
+      const auto* v = static_cast<const double*>(data);
+      for (idx_t i = 0; i < rows; ++i) {
+        valid(i) ? out.AppendDouble(v[i]) : out.AppendNull();
+      }
+      break;
+    }
+    case DataType::kBool: {
+      const auto* v = static_cast<const bool*>(data);
+      for (idx_t i = 0; i < rows; ++i) {
+        valid(i) ? out.AppendBool(v[i]) : out.AppendNull();
+      }
+      break;
+    }
+    case DataType::kString: {
+      auto* v = static_cast<duckdb_string_t*>(data);
+      for (idx_t i = 0; i < rows; ++i) {
+        if (!valid(i)) {
+          out.AppendNull();
+          continue;
+        }
+        out.AppendString(
+            std::string_view(duckdb_string_t_data(&v[i]), duckdb_string_t_length(v[i])));
+      }
+      break;
+    }
+  }
+}
+
+}  // namespace
+
+struct DuckDb::Handles {
+  duckdb_database db = nullptr;
+  duckdb_connection con = nullptr;
+  ~Handles() {
+    if (con != nullptr) {
+      duckdb_disconnect(&con);
+    }
+    if (db != nullptr) {
+      duckdb_close(&db);
+    }
+  }
+};
+
+DuckDb::DuckDb(std::unique_ptr<Handles> h) : h_(std::move(h)) {}
+DuckDb::DuckDb(DuckDb&& other) noexcept = default;
+DuckDb& DuckDb::operator=(DuckDb&& other) noexcept = default;
+DuckDb::~DuckDb() = default;
+
+Result<DuckDb> DuckDb::Open(const DuckDbOptions& options) {
+  duckdb_config config = nullptr;
+  if (duckdb_create_config(&config) == DuckDBError) {
+    return Internal("DuckDB: cannot create a configuration");
+  }
+  std::vector<std::pair<std::string, std::string>> settings = {
+      // Nothing from the network, nothing loaded behind Plinth's back.
+      {"autoinstall_known_extensions", "false"},
+      {"autoload_known_extensions", "false"}};
+  if (options.threads > 0) {
+    settings.emplace_back("threads", std::to_string(options.threads));
+  }
+  if (!options.memory_limit.empty()) {
+    settings.emplace_back("memory_limit", options.memory_limit);
+  }
+  if (!options.temp_directory.empty()) {
+    settings.emplace_back("temp_directory", options.temp_directory);
+  }
+  for (const auto& [key, value] : settings) {
+    if (duckdb_set_config(config, key.c_str(), value.c_str()) == DuckDBError) {
+      duckdb_destroy_config(&config);
+      return InvalidArgument("DuckDB: the setting " + key + " = '" + value + "' was refused");
+    }
+  }
+  auto h = std::make_unique<Handles>();
+  char* error = nullptr;
+  const duckdb_state opened = duckdb_open_ext(nullptr, &h->db, config, &error);
+  duckdb_destroy_config(&config);
+  if (opened == DuckDBError) {
+    Status s = Internal("DuckDB: cannot open an in-memory database: " + FirstLine(error));
+    duckdb_free(error);
+    return s;
+  }
+  if (duckdb_connect(h->db, &h->con) == DuckDBError) {
+    return Internal("DuckDB: cannot connect to its in-memory database");
+  }
+  DuckDb db(std::move(h));
+  // Timestamps with a time zone are instants, read and written in UTC whatever the machine's.
+  PLINTH_RETURN_IF_ERROR(db.Exec("SET TimeZone = 'UTC'", "DuckDB"));
+  return db;
+}
+
+Status DuckDb::Exec(std::string_view sql, std::string_view what) {
+  duckdb_result result;
+  const std::string text(sql);
+  const duckdb_state state = duckdb_query(h_->con, text.c_str(), &result);
+  Status s = state == DuckDBError ? Failed(what, duckdb_result_error(&result)) : Status::Ok();
+  duckdb_destroy_result(&result);
+  return s;
+}
+
+namespace {
+
+// Prepares `sql` on `con` and binds `params` to $1, $2, ...
+Status Prepare(duckdb_connection con, std::string_view sql, const std::vector<DuckDbParam>& params,
+               std::string_view what, Prepared& st) {
+  const std::string text(sql);
+  if (duckdb_prepare(con, text.c_str(), st.out()) == DuckDBError) {
+    return Failed(what, duckdb_prepare_error(st.get()));
+  }
+  for (size_t i = 0; i < params.size(); ++i) {
+    const idx_t at = i + 1;
+    duckdb_state bound = DuckDBSuccess;
+    if (const auto* s = std::get_if<std::string>(&params[i])) {
+      bound = duckdb_bind_varchar_length(st.get(), at, s->data(), s->size());
+    } else if (const auto* n = std::get_if<int64_t>(&params[i])) {
+      bound = duckdb_bind_int64(st.get(), at, *n);
+    } else {
+      const auto& list = std::get<std::vector<std::string>>(params[i]);
+      std::vector<Value> owned;
+      owned.reserve(list.size());
+      std::vector<duckdb_value> values;
+      for (const std::string& item : list) {
+        owned.emplace_back(duckdb_create_varchar_length(item.data(), item.size()));
+        values.push_back(owned.back().get());
+      }
+      LogicalType varchar(duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR));
+      Value value(duckdb_create_list_value(varchar.get(), values.data(), values.size()));
+      bound = duckdb_bind_value(st.get(), at, value.get());
+    }
+    if (bound == DuckDBError) {
+      return Internal(std::string(what) + ": DuckDB refused parameter $" + std::to_string(at));
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status DuckDb::Query(std::string_view sql, const std::vector<DuckDbParam>& params,
+                     std::string_view what, const std::function<Status(Table&&)>& chunk) {
+  Prepared st;
+  PLINTH_RETURN_IF_ERROR(Prepare(h_->con, sql, params, what, st));
+  duckdb_result result;
+  if (duckdb_execute_prepared_streaming(st.get(), &result) == DuckDBError) {
+    Status s = Failed(what, duckdb_result_error(&result));
+    duckdb_destroy_result(&result);
+    return s;
+  }
+  struct ResultGuard {
+    duckdb_result* r;
+    ~ResultGuard() { duckdb_destroy_result(r); }
+  } guard{&result};
+  const idx_t columns = duckdb_column_count(&result);
+  std::vector<Field> fields;
+  for (idx_t c = 0; c < columns; ++c) {
+    const duckdb_type id = duckdb_column_type(&result, c);
+    std::optional<DataType> type = PlinthType(id);
+    const char* name = duckdb_column_name(&result, c);
+    if (!type) {
+      LogicalType logical(duckdb_column_logical_type(&result, c));
+      return Internal(std::string(what) + ": column '" + (name != nullptr ? name : "?") +
+                      "' came back as " + TypeText(logical.get()) + ", which Plinth does not read");
+    }
+    fields.push_back({name != nullptr ? name : "", *type});
+  }
+  while (true) {
+    Chunk piece(duckdb_fetch_chunk(result));
+    if (piece.get() == nullptr) {
+      // The end, or an error met while streaming.
+      const char* error = duckdb_result_error(&result);
+      if (error != nullptr && *error != '\0') {
+        return Failed(what, error);
+      }
+      return Status::Ok();
+    }
+    const idx_t rows = duckdb_data_chunk_get_size(piece.get());
+    if (rows == 0) {
+      continue;
+    }
+    std::vector<Column> cols;
+    cols.reserve(columns);
+    for (idx_t c = 0; c < columns; ++c) {
+      cols.emplace_back(fields[c].type);
+      AppendVector(duckdb_data_chunk_get_vector(piece.get(), c), rows, cols.back());
+    }
+    PLINTH_RETURN_IF_ERROR(chunk(Table(Schema(fields), std::move(cols))));
+  }
+}
+
+Result<Table> DuckDb::QueryTable(std::string_view sql, const std::vector<DuckDbParam>& params,
+                                 std::string_view what) {
+  Table all;
+  bool first = true;
+  PLINTH_RETURN_IF_ERROR(Query(sql, params, what, [&](Table&& t) {
+    if (first) {
+      all = std::move(t);
+      first = false;
+      return Status::Ok();
+    }
+    return all.Append(t);
+  }));
+  if (first) {
+    // No rows: the schema still, from a description of the query.
+    PLINTH_ASSIGN_OR_RETURN(auto described, Describe(sql, params, what));
+    std::vector<Field> fields;
+    std::vector<Column> cols;
+    for (const auto& [name, type] : described) {
+      DataType t = DataType::kString;
+      if (type == "BIGINT") {
+        t = DataType::kInt64;
+      } else if (type == "DOUBLE") {
+        t = DataType::kFloat64;
+      } else if (type == "BOOLEAN") {
+        t = DataType::kBool;
+      } else if (type.starts_with("TIMESTAMP")) {
+        t = DataType::kTimestamp;
+      }
+      fields.push_back({name, t});
+      cols.emplace_back(t);
+    }
+    all = Table(Schema(std::move(fields)), std::move(cols));
+  }
+  return all;
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> DuckDb::Describe(
+    std::string_view sql, const std::vector<DuckDbParam>& params, std::string_view what) {
+  Prepared st;
+  PLINTH_RETURN_IF_ERROR(Prepare(h_->con, sql, params, what, st));
+  std::vector<std::pair<std::string, std::string>> out;
+  const idx_t n = duckdb_prepared_statement_column_count(st.get());
+  for (idx_t c = 0; c < n; ++c) {
+    const char* name = duckdb_prepared_statement_column_name(st.get(), c);
+    LogicalType type(duckdb_prepared_statement_column_logical_type(st.get(), c));
+    out.emplace_back(name != nullptr ? name : "", TypeText(type.get()));
+    duckdb_free(const_cast<char*>(name));
+  }
+  return out;
+}
+
+Status DuckDb::Load(const std::string& name, const Table& t, std::string_view what) {
+  PLINTH_RETURN_IF_ERROR(Create(name, t.schema(), what));
+  return Append(name, t, what);
+}
+
+Status DuckDb::Create(const std::string& name, const Schema& schema, std::string_view what) {
+  std::string create = "CREATE OR REPLACE TABLE " + SqlIdentifier(name) + " (";
+  const std::vector<Field>& fields = schema.fields();
+  for (size_t c = 0; c < fields.size(); ++c) {
+    static constexpr const char* kNames[] = {"BIGINT", "DOUBLE", "BOOLEAN", "VARCHAR", "TIMESTAMP"};
+    create += (c > 0 ? ", " : "") + SqlIdentifier(fields[c].name) + " " +
+              kNames[static_cast<int>(fields[c].type)];
+  }
+  create += ")";
+  return Exec(create, what);
+}
+
+Status DuckDb::Append(const std::string& name, const Table& t, std::string_view what) {
+  const std::vector<Field>& fields = t.schema().fields();
+  Appender appender;
+  if (duckdb_appender_create(h_->con, nullptr, name.c_str(), appender.out()) == DuckDBError) {
+    return Failed(what, duckdb_appender_error(appender.get()));
+  }
+  std::vector<LogicalType> owned;
+  std::vector<duckdb_logical_type> types;
+  for (const Field& f : fields) {
+    owned.emplace_back(duckdb_create_logical_type(DuckType(f.type)));
+    types.push_back(owned.back().get());
+  }
+  const auto capacity = static_cast<int64_t>(duckdb_vector_size());
+  for (int64_t begin = 0; begin < t.num_rows(); begin += capacity) {
+    const int64_t rows = std::min(capacity, t.num_rows() - begin);
+    Chunk piece(duckdb_create_data_chunk(types.data(), types.size()));
+    for (size_t c = 0; c < fields.size(); ++c) {
+      const Column& col = t.column(c);
+      duckdb_vector v = duckdb_data_chunk_get_vector(piece.get(), c);
+      void* data = duckdb_vector_get_data(v);
+      if (col.null_count() > 0) {
+        duckdb_vector_ensure_validity_writable(v);
+      }
+      uint64_t* validity = col.null_count() > 0 ? duckdb_vector_get_validity(v) : nullptr;
+      for (int64_t i = 0; i < rows; ++i) {
+        const int64_t at = begin + i;
+        const auto row = static_cast<idx_t>(i);
+        if (col.IsNull(at)) {
+          duckdb_validity_set_row_invalid(validity, row);
+          continue;
+        }
+        switch (col.type()) {
+          case DataType::kInt64:
+          case DataType::kTimestamp:
+            static_cast<int64_t*>(data)[row] = col.ints()[static_cast<size_t>(at)];
+            break;
+          case DataType::kFloat64:
+            static_cast<double*>(data)[row] = col.doubles()[static_cast<size_t>(at)];
+            break;
+          case DataType::kBool:
+            static_cast<bool*>(data)[row] = col.bools()[static_cast<size_t>(at)] != 0;
+            break;
+          case DataType::kString: {
+            const std::string_view s = col.GetString(at);
+            duckdb_vector_assign_string_element_len(v, row, s.data(), s.size());
+            break;
+          }
+        }
+      }
+    }
+    duckdb_data_chunk_set_size(piece.get(), static_cast<idx_t>(rows));
+    if (duckdb_append_data_chunk(appender.get(), piece.get()) == DuckDBError) {
+      return Failed(what, duckdb_appender_error(appender.get()));
+    }
+  }
+  if (duckdb_appender_close(appender.get()) == DuckDBError) {
+    return Failed(what, duckdb_appender_error(appender.get()));
+  }
+  return Status::Ok();
+}
+
+std::string SqlIdentifier(std::string_view name) {
+  std::string out = "\"";
+  for (char c : name) {
+    out += c;
+    if (c == '"') {
+      out += '"';
+    }
+  }
+  return out + "\"";
+}
+
+std::string SqlString(std::string_view text) {
+  std::string out = "'";
+  for (char c : text) {
+    out += c;
+    if (c == '\'') {
+      out += '\'';
+    }
+  }
+  return out + "'";
+}
+
+}  // namespace plinth::table

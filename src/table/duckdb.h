@@ -1,0 +1,78 @@
+// DuckDB behind one adapter: an in-memory database that reads and writes Parquet and runs the
+// joins the feature store needs (point-in-time ASOF joins, out of core beyond RAM). Everything
+// Plinth asks of DuckDB goes through here, over its C API; no other file includes duckdb.h.
+//
+// Results come back as Plinth tables: a query's columns must be BIGINT, DOUBLE, BOOLEAN,
+// VARCHAR, TIMESTAMP or TIMESTAMP WITH TIME ZONE (callers cast in SQL), read as int64,
+// float64, bool, string and timestamp (microseconds, UTC). The session's time zone is UTC,
+// extensions are never installed or loaded from the network, and DuckDB's errors are turned
+// into one line (its first) with what was being done in front.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "core/status.h"
+#include "table/table.h"
+
+namespace plinth::table {
+
+struct DuckDbOptions {
+  int threads = 0;             // 0: DuckDB's default (the machine's cores)
+  std::string memory_limit;    // e.g. "2GB"; "": DuckDB's default (80% of RAM)
+  std::string temp_directory;  // where it spills beyond the limit; "": DuckDB's default
+};
+
+// A parameter bound to $1, $2, ...: text, a list of texts, or an integer.
+using DuckDbParam = std::variant<std::string, std::vector<std::string>, int64_t>;
+
+class DuckDb {
+ public:
+  static Result<DuckDb> Open(const DuckDbOptions& options = {});
+  DuckDb(DuckDb&& other) noexcept;
+  DuckDb& operator=(DuckDb&& other) noexcept;
+  DuckDb(const DuckDb&) = delete;
+  DuckDb& operator=(const DuckDb&) = delete;
+  ~DuckDb();
+
+  // Runs statements that return nothing the caller reads. `what` starts error messages.
+  Status Exec(std::string_view sql, std::string_view what);
+
+  // Runs one statement with `params` and hands its result over piece by piece (streamed:
+  // DuckDB computes the next piece while `chunk` runs; at most about 2048 rows each).
+  // Stops at the first error, from DuckDB or from `chunk`.
+  Status Query(std::string_view sql, const std::vector<DuckDbParam>& params, std::string_view what,
+               const std::function<Status(Table&&)>& chunk);
+  // The whole result as one table.
+  Result<Table> QueryTable(std::string_view sql, const std::vector<DuckDbParam>& params,
+                           std::string_view what);
+
+  // The result's column names and DuckDB type names ("INTEGER", "VARCHAR[]", ...), without
+  // running the query.
+  Result<std::vector<std::pair<std::string, std::string>>> Describe(
+      std::string_view sql, const std::vector<DuckDbParam>& params, std::string_view what);
+
+  // Creates (or replaces) the table `name` in the in-memory database with `t`'s columns
+  // (BIGINT, DOUBLE, BOOLEAN, VARCHAR, TIMESTAMP) and appends its rows.
+  Status Load(const std::string& name, const Table& t, std::string_view what);
+  // The same in steps: the table with `schema`'s columns, then rows of that schema.
+  Status Create(const std::string& name, const Schema& schema, std::string_view what);
+  Status Append(const std::string& name, const Table& t, std::string_view what);
+
+ private:
+  struct Handles;
+  explicit DuckDb(std::unique_ptr<Handles> h);
+  std::unique_ptr<Handles> h_;
+};
+
+// `name` as a quoted SQL identifier ("a ""b"""), and `text` as a SQL string literal.
+std::string SqlIdentifier(std::string_view name);
+std::string SqlString(std::string_view text);
+
+}  // namespace plinth::table
