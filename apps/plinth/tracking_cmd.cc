@@ -17,6 +17,7 @@
 #include "tracking/lineage.h"
 #include "tracking/mlflow_json.h"
 #include "tracking_context.h"
+#include "table/reader.h"
 
 namespace plinth::cli {
 namespace {
@@ -374,7 +375,7 @@ int ModelsProtect(const ModelFlags& f) {
     const std::string base_dir = std::filesystem::path(f.gates).parent_path().string();
     std::string data_sha256;
     if (!suite.data.empty()) {
-      PLINTH_ASSIGN_OR_RETURN(data_sha256, core::Sha256File(gates::PathNear(base_dir, suite.data)));
+      PLINTH_ASSIGN_OR_RETURN(data_sha256, table::DataDigest(gates::PathNear(base_dir, suite.data)));
     }
     PLINTH_ASSIGN_OR_RETURN(std::string digest,
                             gates::EffectiveDigest(suite, base_dir, data_sha256, ""));

@@ -33,7 +33,7 @@ class ScoringConsumer : public table::ChunkConsumer {
     parquet_.reset();
     rows_ = 0;
     keep_.clear();
-    if (ParquetOutput(options_.output)) {
+    if (table::HasParquetName(options_.output)) {
       return BeginParquet(schema);
     }
     PLINTH_ASSIGN_OR_RETURN(core::AtomicFileWriter w,
@@ -201,13 +201,6 @@ class ScoringConsumer : public table::ChunkConsumer {
 
 }  // namespace
 
-bool ParquetOutput(const std::string& path) {
-  std::string tail = path.size() >= 8 ? path.substr(path.size() - 8) : path;
-  std::transform(tail.begin(), tail.end(), tail.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return tail == ".parquet";
-}
-
 Result<BadRows> ParseBadRows(std::string_view text) {
   if (text == "error") {
     return BadRows::kError;
@@ -245,6 +238,10 @@ Result<BatchSummary> ScoreCsvFile(const ml::Predictor& predictor, const BatchOpt
       csv.on_bad_lines = table::BadLines::kSkip;
       csv.on_bad_values = table::BadValues::kNull;
       break;
+  }
+  if (options.shard_count > 1 && table::IsParquetPath(options.input)) {
+    return InvalidArgument("--shard: " + options.input +
+                           " is Parquet; shards are byte ranges of a CSV file");
   }
   // Partial outputs of earlier runs that were killed (a running one's stays locked).
   PLINTH_RETURN_IF_ERROR(core::RemoveStaleAtomicWrites(options.output).status());

@@ -1,7 +1,7 @@
 // Batch inference (`plinth predict`): a CSV file (plain or gzip) or Parquet (a file or a
 // folder of them) scored by a bundle into a CSV file, streamed chunk by chunk so that memory
 // does not grow with the input, or into a Parquet file (`.parquet`: the rows are kept by
-// DuckDB, compressed, until the file is written at the end). The reader parses chunks on its thread
+// DuckDB, spilling to a temporary folder, until the file is written at the end). The reader parses chunks on its thread
 // pool while the scanning thread scores the chunk before and writes it; rows come out in input
 // order. The output is written to a temporary file renamed over OUT at the end, so OUT is the whole
 // answer or untouched.
@@ -53,8 +53,5 @@ struct BatchSummary {
 };
 
 Result<BatchSummary> ScoreCsvFile(const ml::Predictor& predictor, const BatchOptions& options);
-
-// Whether `path` is written as Parquet: its name ends in .parquet (any case).
-bool ParquetOutput(const std::string& path);
 
 }  // namespace plinth::serving

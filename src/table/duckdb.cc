@@ -3,7 +3,10 @@
 #include <duckdb.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <optional>
 #include <utility>
 
@@ -226,12 +229,17 @@ void AppendVector(duckdb_vector vector, idx_t rows, Column& out) {
 struct DuckDb::Handles {
   duckdb_database db = nullptr;
   duckdb_connection con = nullptr;
+  std::string spill_dir;  // made for this database, removed with it
   ~Handles() {
     if (con != nullptr) {
       duckdb_disconnect(&con);
     }
     if (db != nullptr) {
       duckdb_close(&db);
+    }
+    if (!spill_dir.empty()) {
+      std::error_code ec;
+      std::filesystem::remove_all(spill_dir, ec);
     }
   }
 };
@@ -256,8 +264,21 @@ Result<DuckDb> DuckDb::Open(const DuckDbOptions& options) {
   if (!options.memory_limit.empty()) {
     settings.emplace_back("memory_limit", options.memory_limit);
   }
+  auto h = std::make_unique<Handles>();
   if (!options.temp_directory.empty()) {
     settings.emplace_back("temp_directory", options.temp_directory);
+  } else {
+    // A private folder under $TMPDIR: DuckDB's own default is ./.tmp, in whatever directory
+    // the command runs in.
+    const char* tmp = std::getenv("TMPDIR");
+    std::string dir = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") +
+                      "/plinth-duckdb-XXXXXX";
+    if (::mkdtemp(dir.data()) == nullptr) {
+      duckdb_destroy_config(&config);
+      return IoError("DuckDB's spill folder: " + dir + ": " + std::strerror(errno));
+    }
+    h->spill_dir = dir;
+    settings.emplace_back("temp_directory", dir);
   }
   for (const auto& [key, value] : settings) {
     if (duckdb_set_config(config, key.c_str(), value.c_str()) == DuckDBError) {
@@ -265,7 +286,6 @@ Result<DuckDb> DuckDb::Open(const DuckDbOptions& options) {
       return InvalidArgument("DuckDB: the setting " + key + " = '" + value + "' was refused");
     }
   }
-  auto h = std::make_unique<Handles>();
   char* error = nullptr;
   const duckdb_state opened = duckdb_open_ext(nullptr, &h->db, config, &error);
   duckdb_destroy_config(&config);
@@ -315,6 +335,10 @@ Status Prepare(duckdb_connection con, std::string_view sql, const std::vector<Du
       std::vector<duckdb_value> values;
       for (const std::string& item : list) {
         owned.emplace_back(duckdb_create_varchar_length(item.data(), item.size()));
+        if (owned.back().get() == nullptr) {  // not UTF-8
+          return InvalidArgument(std::string(what) + ": parameter $" + std::to_string(at) +
+                                 " is not UTF-8 text");
+        }
         values.push_back(owned.back().get());
       }
       LogicalType varchar(duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR));
@@ -334,7 +358,7 @@ Status DuckDb::Query(std::string_view sql, const std::vector<DuckDbParam>& param
                      std::string_view what, const std::function<Status(Table&&)>& chunk) {
   Prepared st;
   PLINTH_RETURN_IF_ERROR(Prepare(h_->con, sql, params, what, st));
-  duckdb_result result;
+  duckdb_result result{};
   if (duckdb_execute_prepared_streaming(st.get(), &result) == DuckDBError) {
     Status s = Failed(what, duckdb_result_error(&result));
     duckdb_destroy_result(&result);
@@ -406,8 +430,12 @@ Result<Table> DuckDb::QueryTable(std::string_view sql, const std::vector<DuckDbP
         t = DataType::kFloat64;
       } else if (type == "BOOLEAN") {
         t = DataType::kBool;
-      } else if (type.starts_with("TIMESTAMP")) {
+      } else if (type == "TIMESTAMP" || type == "TIMESTAMP WITH TIME ZONE") {
         t = DataType::kTimestamp;
+      } else if (type != "VARCHAR") {
+        // As Query refuses it when there are rows.
+        return Internal(std::string(what) + ": column '" + name + "' came back as " + type +
+                        ", which Plinth does not read");
       }
       fields.push_back({name, t});
       cols.emplace_back(t);

@@ -26,7 +26,9 @@ namespace plinth::table {
 struct DuckDbOptions {
   int threads = 0;             // 0: DuckDB's default (the machine's cores)
   std::string memory_limit;    // e.g. "2GB"; "": DuckDB's default (80% of RAM)
-  std::string temp_directory;  // where it spills beyond the limit; "": DuckDB's default
+  // Where it spills beyond the limit; "": a private folder under $TMPDIR, removed with the
+  // database (DuckDB's own default would be ./.tmp).
+  std::string temp_directory;
 };
 
 // A parameter bound to $1, $2, ...: text, a list of texts, or an integer.
@@ -44,8 +46,8 @@ class DuckDb {
   // Runs statements that return nothing the caller reads. `what` starts error messages.
   Status Exec(std::string_view sql, std::string_view what);
 
-  // Runs one statement with `params` and hands its result over piece by piece (streamed:
-  // DuckDB computes the next piece while `chunk` runs; at most about 2048 rows each).
+  // Runs one statement with `params` and hands its result over piece by piece (a streamed
+  // result, not materialized whole; at most about 2048 rows each).
   // Stops at the first error, from DuckDB or from `chunk`.
   Status Query(std::string_view sql, const std::vector<DuckDbParam>& params, std::string_view what,
                const std::function<Status(Table&&)>& chunk);

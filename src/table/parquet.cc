@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cstdlib>
 #include <filesystem>
+#include <set>
 
 #include "core/file.h"
 #include "table/duckdb.h"
@@ -13,7 +14,9 @@
 namespace plinth::table {
 namespace {
 
-bool EndsWithParquet(std::string_view name) {
+}  // namespace
+
+bool HasParquetName(std::string_view name) {
   if (name.size() < 8) {
     return false;
   }
@@ -23,22 +26,46 @@ bool EndsWithParquet(std::string_view name) {
   return tail == ".parquet";
 }
 
+namespace {
+
+// A name fit for a one-line message: line breaks and other control characters as '?', and at
+// most 200 bytes.
+std::string Printable(std::string_view name) {
+  std::string out(name.substr(0, 200));
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      c = '?';
+    }
+  }
+  return out;
+}
+
 // How a column of DuckDB type `type` is selected as a Plinth type: the SQL expression over
-// the quoted column `q`, or an error.
+// the quoted column `q`, or an error. Values Plinth cannot hold exactly are errors naming the
+// file and column (raised by SQL's error() as the rows are read), never other values.
 Result<std::pair<std::string, DataType>> Selection(const std::string& path, const std::string& name,
                                                    const std::string& type) {
   const std::string q = SqlIdentifier(name);
+  const std::string where = path + ": column '" + Printable(name) + "'";
+  auto fail = [&](const std::string& why, const std::string& value) {
+    return "error(" + SqlString(where + " " + why + ": ") + " || CAST(" + value + " AS VARCHAR))";
+  };
   if (type == "BOOLEAN") {
     return std::pair{q, DataType::kBool};
   }
   if (type == "BIGINT") {
     return std::pair{q, DataType::kInt64};
   }
-  for (const char* t : {"TINYINT", "SMALLINT", "INTEGER", "UTINYINT", "USMALLINT", "UINTEGER",
-                        "UBIGINT", "HUGEINT", "UHUGEINT"}) {
+  for (const char* t : {"TINYINT", "SMALLINT", "INTEGER", "UTINYINT", "USMALLINT", "UINTEGER"}) {
     if (type == t) {
       return std::pair{"CAST(" + q + " AS BIGINT)", DataType::kInt64};
     }
+  }
+  if (type == "UBIGINT" || type == "HUGEINT" || type == "UHUGEINT") {
+    return std::pair{"CASE WHEN " + q + " IS NULL OR " + q +
+                         " BETWEEN -9223372036854775808 AND 9223372036854775807 THEN CAST(" + q +
+                         " AS BIGINT) ELSE " + fail("holds a value beyond int64", q) + " END",
+                     DataType::kInt64};
   }
   if (type == "DOUBLE") {
     return std::pair{q, DataType::kFloat64};
@@ -49,32 +76,50 @@ Result<std::pair<std::string, DataType>> Selection(const std::string& path, cons
   if (type == "VARCHAR") {
     return std::pair{q, DataType::kString};
   }
-  if (type == "ENUM" || type == "UUID" || type == "BLOB") {
+  if (type == "ENUM" || type == "UUID") {
     return std::pair{"CAST(" + q + " AS VARCHAR)", DataType::kString};
+  }
+  if (type == "BLOB") {
+    // Unannotated binary, as parquet-mr and Impala store strings: its bytes as UTF-8 text
+    // (decode; a CAST would escape every byte beyond ASCII), or an error for bytes that are not.
+    return std::pair{"CASE WHEN " + q + " IS NULL THEN NULL WHEN TRY(decode(" + q +
+                         ")) IS NULL THEN error(" +
+                         SqlString(where + " holds binary values that are not UTF-8 text") +
+                         ") ELSE decode(" + q + ") END",
+                     DataType::kString};
   }
   if (type.starts_with("TIMESTAMP") || type == "DATE") {
     // Within the years 1 to 9999 (what Plinth reads and writes as text), else an error: a
     // value beyond them is one DuckDB may not have read exactly (an INT96 timestamp of the
-    // year 290000 comes back wrapped around), never passed on as a wrong instant.
+    // year 290000 comes back wrapped around to 226414 BC).
     const std::string t = type == "TIMESTAMP" || type == "TIMESTAMP WITH TIME ZONE"
                               ? q
-                              : "CAST(" + q + " AS TIMESTAMP)";
-    return std::pair{"CASE WHEN " + t + " IS NULL OR " + t +
+                              : "TRY_CAST(" + q + " AS TIMESTAMP)";
+    return std::pair{"CASE WHEN " + q + " IS NULL THEN NULL WHEN " + t +
                          " BETWEEN TIMESTAMP '0001-01-01' AND TIMESTAMP "
                          "'9999-12-31 23:59:59.999999' THEN " +
-                         t + " ELSE error(" +
-                         SqlString(path + ": column '" + name +
-                                   "' holds a timestamp outside the years 1 to 9999: ") +
-                         " || CAST(" + t + " AS VARCHAR)) END",
+                         t + " ELSE " + fail("holds a timestamp outside the years 1 to 9999", q) +
+                         " END",
                      DataType::kTimestamp};
   }
   return InvalidArgument(
-      path + ": column '" + name + "' is " + type +
+      where + " is " + type +
       (type == "LIST" || type == "ARRAY" || type == "STRUCT" || type == "MAP" || type == "UNION"
            ? " (nested)"
            : "") +
-      ": Plinth reads flat columns of numbers, booleans, strings and "
-      "timestamps");
+      ": Plinth reads flat columns of numbers, booleans, strings and timestamps");
+}
+
+// read_parquet over `files` (as literals, not a bound parameter: DuckDB knows a parameter's
+// value only when the query runs, too late to describe its columns; ParquetFiles refused names
+// it would read as patterns, SqlString quotes). Binary stays binary (Selection decodes it);
+// no column comes from the path (hive partitioning would add `dt` from .../dt=2024-01-01/).
+std::string Source(const std::vector<std::string>& files) {
+  std::string list;
+  for (const std::string& f : files) {
+    list += (list.empty() ? "" : ", ") + SqlString(f);
+  }
+  return "read_parquet([" + list + "], binary_as_string = false, hive_partitioning = false)";
 }
 
 // The query that reads `files`' columns as Plinth types, with what it reads.
@@ -85,16 +130,32 @@ struct Read {
 
 Result<Read> PlanRead(DuckDb& db, const std::string& path, const std::vector<std::string>& files,
                       const std::vector<std::string>& columns) {
-  // The files as literals, not a bound parameter: DuckDB knows a parameter's value only when
-  // the query runs, too late to describe its columns. (ParquetFiles refused names it would
-  // read as patterns; SqlString quotes.)
-  std::string list;
-  for (const std::string& f : files) {
-    list += (list.empty() ? "" : ", ") + SqlString(f);
+  const std::string source = Source(files);
+  PLINTH_ASSIGN_OR_RETURN(auto described,
+                          db.Describe("SELECT * FROM " + Source({files[0]}), {}, files[0]));
+  // DuckDB takes a folder's columns from its first file and casts the others' into them: each
+  // file must have the same columns, names and types, or the read is refused naming the file.
+  for (size_t i = 1; i < files.size(); ++i) {
+    PLINTH_ASSIGN_OR_RETURN(auto other,
+                            db.Describe("SELECT * FROM " + Source({files[i]}), {}, files[i]));
+    if (other != described) {
+      std::string why = "its columns differ from " + files[0] + "'s";
+      for (size_t c = 0; c < std::min(other.size(), described.size()); ++c) {
+        if (other[c] != described[c]) {
+          why = "column " + std::to_string(c + 1) + " is '" + Printable(other[c].first) + "' " +
+                other[c].second + ", in " + files[0] + " '" + Printable(described[c].first) +
+                "' " + described[c].second;
+          break;
+        }
+      }
+      if (other.size() != described.size() && why.starts_with("its")) {
+        why = std::to_string(other.size()) + " columns, " + files[0] + " has " +
+              std::to_string(described.size());
+      }
+      return InvalidArgument(files[i] + ": " + why +
+                             " (the files of a folder are one table: the same columns)");
+    }
   }
-  // binary_as_string: many writers (parquet-mr, Impala) store strings as unannotated binary.
-  const std::string source = "read_parquet([" + list + "], binary_as_string = true)";
-  PLINTH_ASSIGN_OR_RETURN(auto described, db.Describe("SELECT * FROM " + source, {}, path));
   std::vector<std::pair<std::string, std::string>> chosen;
   if (columns.empty()) {
     chosen = described;
@@ -103,7 +164,7 @@ Result<Read> PlanRead(DuckDb& db, const std::string& path, const std::vector<std
       auto it = std::find_if(described.begin(), described.end(),
                              [&](const auto& d) { return d.first == want; });
       if (it == described.end()) {
-        return InvalidArgument(path + ": no column '" + want + "'");
+        return InvalidArgument(path + ": no column '" + Printable(want) + "'");
       }
       chosen.push_back(*it);
     }
@@ -129,7 +190,7 @@ Result<DuckDb> Engine() { return DuckDb::Open(); }
 }  // namespace
 
 bool IsParquetPath(const std::string& path) {
-  if (EndsWithParquet(path)) {
+  if (HasParquetName(path)) {
     return true;
   }
   struct stat st {};
@@ -147,7 +208,7 @@ Result<std::vector<std::string>> ParquetFiles(const std::string& path) {
     for (const auto& entry : std::filesystem::directory_iterator(path, ec)) {
       const std::string name = entry.path().filename().string();
       std::error_code type_ec;
-      if (EndsWithParquet(name) && entry.is_regular_file(type_ec) && !entry.is_symlink(type_ec) &&
+      if (HasParquetName(name) && entry.is_regular_file(type_ec) && !entry.is_symlink(type_ec) &&
           !name.starts_with(".")) {
         files.push_back(entry.path().string());
       }
@@ -216,6 +277,17 @@ Result<ParquetWriter> ParquetWriter::Open(const std::string& path, const Schema&
   if (schema.size() == 0) {
     return InvalidArgument(path + ": a table without columns cannot be written as Parquet");
   }
+  std::set<std::string> seen;
+  for (const Field& f : schema.fields()) {
+    std::string lower = f.name;
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (!seen.insert(lower).second) {
+      return InvalidArgument(path + ": two columns named '" + Printable(f.name) +
+                             "' but for case, which Parquet readers such as DuckDB do not "
+                             "tell apart");
+    }
+  }
   PLINTH_ASSIGN_OR_RETURN(core::AtomicFileWriter out, core::AtomicFileWriter::Open(path));
   PLINTH_ASSIGN_OR_RETURN(DuckDb db, Engine());
   PLINTH_RETURN_IF_ERROR(db.Create("plinth_out", schema, path));
@@ -223,6 +295,9 @@ Result<ParquetWriter> ParquetWriter::Open(const std::string& path, const Schema&
 }
 
 Status ParquetWriter::Append(const Table& rows) {
+  if (rows.schema() != s_->schema) {
+    return Internal(s_->path + ": rows of another schema than the file's");
+  }
   return s_->db.Append("plinth_out", rows, s_->path);
 }
 
@@ -239,8 +314,8 @@ Status ParquetWriter::Commit() {
   if (target.empty()) {
     // A device or pipe: DuckDB writes a private file, copied through.
     std::string dir_template =
-        std::string(std::getenv("TMPDIR") != nullptr ? std::getenv("TMPDIR") : "/tmp") +
-        "/plinth-parquet-XXXXXX";
+        std::string(std::getenv("TMPDIR") != nullptr && *std::getenv("TMPDIR") != '\0' ? std::getenv("TMPDIR") : "/tmp") +
+        "/plinth-parquet-XXXXXX";  // (TMPDIR unset or empty: /tmp)
     if (::mkdtemp(dir_template.data()) == nullptr) {
       return IoError(core::ErrnoMessage(dir_template));
     }

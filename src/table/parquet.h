@@ -28,6 +28,8 @@ namespace plinth::table {
 
 // Whether `path` is read as Parquet: a name ending in .parquet (any case), or a directory.
 bool IsParquetPath(const std::string& path);
+// Whether `path`'s name ends in .parquet (any case): written as Parquet.
+bool HasParquetName(std::string_view path);
 
 // The files `path` names: itself, or a directory's *.parquet files in name order (regular
 // files; symlinks, subdirectories and other files are left out). Errors: none found, a name
@@ -48,8 +50,9 @@ Status ReadParquetChunks(const std::string& path, const std::vector<std::string>
 // does: a symlink's target is replaced, a device or pipe written in place, a directory refused.
 Status WriteParquet(const Table& t, const std::string& path);
 
-// The same piece by piece: rows appended (kept by DuckDB, compressed, spilling to its
-// temporary directory beyond its memory limit) until Commit writes the file. Destroyed
+// The same piece by piece: rows appended (kept by DuckDB, spilling to a private temporary
+// folder beyond its memory limit) until Commit writes the file. Column names must differ
+// other than in case (DuckDB's names ignore case). Destroyed
 // without Commit, `path` is untouched.
 class ParquetWriter {
  public:
@@ -58,7 +61,7 @@ class ParquetWriter {
   ParquetWriter& operator=(ParquetWriter&&) noexcept;
   ~ParquetWriter();
 
-  Status Append(const Table& rows);  // of the schema given to Open
+  Status Append(const Table& rows);  // of the schema given to Open (else an error)
   Status Commit();
 
  private:

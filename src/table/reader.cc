@@ -11,17 +11,18 @@
 namespace plinth::table {
 namespace {
 
-// The type `options` asks column `name` to have, if any.
+// The type `options` asks column `name` to have, if any. (other_columns_type is for text,
+// which has no type of its own: a Parquet column keeps the file's.)
 std::optional<DataType> Wanted(const CsvOptions& options, const std::string& name) {
   if (auto it = options.types.find(name); it != options.types.end()) {
     return it->second;
   }
-  return options.other_columns_type;
+  return std::nullopt;
 }
 
 // `t` with its columns converted to the types `options` asks for.
 Result<Table> Conform(const std::string& path, Table t, const CsvOptions& options) {
-  if (options.types.empty() && !options.other_columns_type) {
+  if (options.types.empty()) {
     return t;
   }
   std::vector<Field> fields = t.schema().fields();
@@ -31,7 +32,11 @@ Result<Table> Conform(const std::string& path, Table t, const CsvOptions& option
     if (!want || *want == fields[c].type) {
       continue;
     }
-    Result<Column> cast = cols[c].CastTo(*want);
+    // int64 to float64 and anything to string, as CastTo allows (not a column of nulls only,
+    // which it lets become anything: an empty file must be refused as a full one is).
+    const bool allowed = (fields[c].type == DataType::kInt64 && *want == DataType::kFloat64) ||
+                         *want == DataType::kString;
+    Result<Column> cast = allowed ? cols[c].CastTo(*want) : Result<Column>(InvalidArgument(""));
     if (!cast.ok()) {
       return InvalidArgument(path + ": column \"" + fields[c].name + "\" is " +
                              std::string(TypeName(fields[c].type)) + " in the file, expected " +

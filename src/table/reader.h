@@ -1,9 +1,9 @@
 // Tabular files by kind: Parquet (a .parquet file, or a folder of them; table/parquet.h) or CSV
 // (anything else; table/csv_reader.h), behind the CSV reader's interface, so that every command
 // that reads data reads both. For Parquet the file's own types stand, converted where
-// `options.types` (or `other_columns_type`) asks for another: int64 to float64, anything to
-// string; any other change (a string column asked for as int64) is an error naming the file,
-// the column and both types. The CSV-only options (delimiter, null markers, bad lines) do not
+// `options.types` asks for another: int64 to float64, anything to string; any other change (a
+// string column asked for as int64) is an error naming the file, the column and both types.
+// `other_columns_type` applies to CSV only (a Parquet column keeps its type). The CSV-only options (delimiter, null markers, bad lines) do not
 // apply; a byte range (a shard of a CSV file) is refused for Parquet.
 #pragma once
 

@@ -6,8 +6,9 @@ then each command runs on the CSV and on the Parquet and must agree: `plinth pro
 every column's statistics to 1e-9), `plinth validate` (the same verdicts), `plinth train` (the
 same test metrics, to 1e-9), `plinth predict` (the same predictions and probabilities),
 `plinth evaluate`, `plinth monitor drift --current` (the same per-column statistics and
-verdicts), `plinth models test --data`. Bad Parquet input (a column of the wrong type for the
-model, a nested column, a shard of a Parquet file) is a one-line error with exit 2.
+verdicts); `plinth predict --output X.parquet` holds the same values, kept columns with their
+types. Bad Parquet input (a column of the wrong type for the model, a nested column, a shard of
+a Parquet folder) is a one-line error with exit 2.
 
 usage: parquet_commands_test.py PLINTH PARQUET_TOOL DATASETS_DIR
 """
@@ -123,6 +124,9 @@ def main():
             rows = [line.split(",") for line in lines[1:]]
             names = [c["name"] for c in dumped["columns"]]
             check(names == ["age", "sex"] + header, f"Parquet output columns: {names} {header}")
+            types = [c["type"] for c in dumped["columns"]]
+            check(types[:3] == ["int64", "string", "string"] and
+                  set(types[3:]) == {"float64"}, f"kept columns keep their types: {types}")
             same = len(dumped["rows"]) == len(rows) and all(
                 d[2] == c[0] and all(float(x) == float(y) for x, y in zip(d[3:], c[1:]))
                 for d, c in zip(dumped["rows"], rows))
@@ -153,11 +157,29 @@ def main():
         lines = r.stderr.strip().splitlines()
         check(r.returncode == 2 and len(lines) == 1 and "column 'a' is LIST (nested)" in lines[0],
               f"a nested column: {r.returncode} {r.stderr!r}")
-        r = run("predict", "model-csv", "--input", path("test.parquet"), "--output", "x.csv",
-                "--shard", "1/2")
+        for src in (path("test.parquet"), path("parts")):
+            r = run("predict", "model-csv", "--input", src, "--output", "x.csv", "--shard", "1/2")
+            lines = r.stderr.strip().splitlines()
+            check(r.returncode == 2 and len(lines) == 1 and "is Parquet; shards are" in lines[0]
+                  and not os.path.exists(path("x.csv")),
+                  f"a shard of {src}: {r.returncode} {r.stderr!r}")
+        # age as text: not what the model reads.
+        with open(test_csv) as f, open(path("text_age.csv"), "w") as out:
+            head = f.readline()
+            out.write(head)
+            for k, line in enumerate(f):
+                if k == 50:
+                    break
+                out.write("age-" + line.lstrip())
+        r = subprocess.run([tool, "convert", path("text_age.csv"), path("text_age.parquet")],
+                           capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        r = run("predict", "model-csv", "--input", path("text_age.parquet"), "--output", "y.csv")
         lines = r.stderr.strip().splitlines()
-        check(r.returncode == 2 and len(lines) == 1 and "Parquet" in lines[0],
-              f"a shard of a Parquet file: {r.returncode} {r.stderr!r}")
+        check(r.returncode == 2 and len(lines) == 1 and
+              'column "age" is string in the file, expected int64 (as the model\'s input schema '
+              'says)' in lines[0] and not os.path.exists(path("y.csv")),
+              f"a string column where the model reads int64: {r.returncode} {r.stderr!r}")
     check.done()
 
 

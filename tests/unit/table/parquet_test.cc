@@ -2,6 +2,8 @@
 // by parquet-mr, Impala, Spark and Arrow C++), Plinth's own files read back, and bad input.
 #include "table/parquet.h"
 
+#include "table/duckdb.h"
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -168,6 +170,110 @@ TEST(Parquet, ReadsAFolderOfFilesInNameOrder) {
   ASSERT_FALSE(glob.ok());
   EXPECT_NE(glob.status().message().find("which DuckDB would read as a pattern"),
             std::string::npos);
+}
+
+// Writes `select` (DuckDB SQL) to `path` as Parquet with DuckDB itself: types Plinth does not
+// write (DECIMAL, DATE, millisecond and nanosecond timestamps, unsigned, binary, ENUM).
+void WriteWithDuckDb(const std::string& select, const std::string& path) {
+  Result<DuckDb> db = DuckDb::Open();
+  ASSERT_TRUE(db.ok());
+  Status s = db->Exec("COPY (" + select + ") TO " + SqlString(path) + " (FORMAT parquet)", path);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+}
+
+// The type table of docs/FORMATS.md, value by value, in a time zone far from UTC (the reader
+// works in UTC whatever the machine's).
+TEST(Parquet, MapsWhatOtherWritersUse) {
+  testutil::TempDir dir;
+  const std::string path = dir.File("types.parquet");
+  WriteWithDuckDb(
+      "SELECT 1.25::DECIMAL(10,2) AS dec, DATE '2024-03-01' AS day, "
+      "TIMESTAMP_MS '2024-03-01 10:00:00.123' AS ms, "
+      "TIMESTAMP_NS '2024-03-01 10:00:00.123456789' AS ns, "
+      "TIMESTAMPTZ '2024-03-01 12:00:00+02' AS tz, 200::UTINYINT AS small, "
+      "18446744073709551615::UBIGINT - 18446744073709551000::UBIGINT AS unsigned, "
+      "'\\xC3\\xA9t\\xC3\\xA9'::BLOB AS bytes, 'b'::ENUM('a', 'b') AS choice",
+      path);
+  const char* before = std::getenv("TZ");
+  ::setenv("TZ", "Asia/Tokyo", 1);
+  Result<Table> t = ReadParquet(path);
+  before != nullptr ? ::setenv("TZ", before, 1) : ::unsetenv("TZ");
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(t->schema(), Schema({{"dec", DataType::kFloat64},
+                                 {"day", DataType::kTimestamp},
+                                 {"ms", DataType::kTimestamp},
+                                 {"ns", DataType::kTimestamp},
+                                 {"tz", DataType::kTimestamp},
+                                 {"small", DataType::kInt64},
+                                 {"unsigned", DataType::kInt64},
+                                 {"bytes", DataType::kString},
+                                 {"choice", DataType::kString}}));
+  EXPECT_EQ(t->ColumnByName("dec")->doubles()[0], 1.25);
+  EXPECT_EQ(t->ColumnByName("day")->ints()[0], 1709251200000000);     // 2024-03-01T00:00Z
+  EXPECT_EQ(t->ColumnByName("ms")->ints()[0], 1709287200123000);      // 10:00:00.123Z
+  EXPECT_EQ(t->ColumnByName("ns")->ints()[0], 1709287200123456);      // ns truncated
+  EXPECT_EQ(t->ColumnByName("tz")->ints()[0], 1709287200000000);      // 12:00+02 = 10:00Z
+  EXPECT_EQ(t->ColumnByName("small")->ints()[0], 200);
+  EXPECT_EQ(t->ColumnByName("unsigned")->ints()[0], 615);
+  EXPECT_EQ(t->ColumnByName("bytes")->GetString(0), "\xC3\xA9t\xC3\xA9");  // "été", not escaped
+  EXPECT_EQ(t->ColumnByName("choice")->GetString(0), "b");
+}
+
+TEST(Parquet, ValuesPlinthCannotHoldAreErrorsNamingTheColumn) {
+  testutil::TempDir dir;
+  const std::pair<std::string, std::string> cases[] = {
+      {"SELECT 18446744073709551615::UBIGINT AS big",
+       "column 'big' holds a value beyond int64: 18446744073709551615"},
+      {"SELECT '\\xff\\xfe'::BLOB AS raw", "column 'raw' holds binary values that are not UTF-8 text"},
+      {"SELECT TIMESTAMP '0044-03-15 00:00:00' - INTERVAL 100 YEARS AS old",
+       "column 'old' holds a timestamp outside the years 1 to 9999"},
+      {"SELECT TIME '10:00:00' AS t", "column 't' is TIME: Plinth reads flat columns"}};
+  int i = 0;
+  for (const auto& [select, says] : cases) {
+    const std::string path = dir.File("bad" + std::to_string(i++) + ".parquet");
+    WriteWithDuckDb(select, path);
+    Result<Table> t = ReadParquet(path);
+    ASSERT_FALSE(t.ok()) << select;
+    const std::string m = t.status().message();
+    EXPECT_EQ(m.find(path + ": " + says), 0u) << m;
+    EXPECT_EQ(m.find('\n'), std::string::npos) << m;
+  }
+}
+
+TEST(Parquet, AFolderIsOneTableOfFilesWithTheSameColumns) {
+  testutil::TempDir dir;
+  ::mkdir(dir.File("f").c_str(), 0755);
+  WriteWithDuckDb("SELECT 2 AS id, 'b' AS s", dir.File("f/b.parquet"));
+  WriteWithDuckDb("SELECT 1 AS id, 'a' AS s", dir.File("f/a.parquet"));
+  Result<Table> t = ReadParquet(dir.File("f"));
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(t->ColumnByName("id")->ints(), (std::vector<int64_t>{1, 2}));  // name order
+  // A file whose column has another type: refused naming it, not cast into the first's.
+  WriteWithDuckDb("SELECT 3.5::DOUBLE AS id, 'c' AS s", dir.File("f/c.parquet"));
+  t = ReadParquet(dir.File("f"));
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.status().message().find(dir.File("f/c.parquet") +
+                                      ": column 1 is 'id' DOUBLE, in " + dir.File("f/a.parquet") +
+                                      " 'id' INTEGER"),
+            0u)
+      << t.status().message();
+  // A folder named like a hive partition adds no column.
+  ::mkdir(dir.File("dt=2024-01-01").c_str(), 0755);
+  WriteWithDuckDb("SELECT 1 AS x", dir.File("dt=2024-01-01/p.parquet"));
+  Result<Table> hive = ReadParquet(dir.File("dt=2024-01-01/p.parquet"));
+  ASSERT_TRUE(hive.ok());
+  EXPECT_EQ(hive->schema(), Schema({{"x", DataType::kInt64}}));
+}
+
+TEST(Parquet, RefusesColumnNamesThatDifferOnlyInCase) {
+  testutil::TempDir dir;
+  Table t(Schema({{"Yes", DataType::kInt64}, {"yes", DataType::kInt64}}),
+          {Column(DataType::kInt64), Column(DataType::kInt64)});
+  Status s = WriteParquet(t, dir.File("case.parquet"));
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("two columns named 'yes' but for case"), std::string::npos)
+      << s.ToString();
+  EXPECT_FALSE(std::filesystem::exists(dir.File("case.parquet")));
 }
 
 TEST(Parquet, BadFilesAreOneLineErrors) {
