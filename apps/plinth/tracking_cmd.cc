@@ -14,10 +14,10 @@
 #include "core/json.h"
 #include "core/text_table.h"
 #include "gates/suite.h"
+#include "table/reader.h"
 #include "tracking/lineage.h"
 #include "tracking/mlflow_json.h"
 #include "tracking_context.h"
-#include "table/reader.h"
 
 namespace plinth::cli {
 namespace {
@@ -375,7 +375,8 @@ int ModelsProtect(const ModelFlags& f) {
     const std::string base_dir = std::filesystem::path(f.gates).parent_path().string();
     std::string data_sha256;
     if (!suite.data.empty()) {
-      PLINTH_ASSIGN_OR_RETURN(data_sha256, table::DataDigest(gates::PathNear(base_dir, suite.data)));
+      PLINTH_ASSIGN_OR_RETURN(data_sha256,
+                              table::DataDigest(gates::PathNear(base_dir, suite.data)));
     }
     PLINTH_ASSIGN_OR_RETURN(std::string digest,
                             gates::EffectiveDigest(suite, base_dir, data_sha256, ""));

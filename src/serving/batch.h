@@ -1,10 +1,10 @@
 // Batch inference (`plinth predict`): a CSV file (plain or gzip) or Parquet (a file or a
 // folder of them) scored by a bundle into a CSV file, streamed chunk by chunk so that memory
 // does not grow with the input, or into a Parquet file (`.parquet`: the rows are kept by
-// DuckDB, spilling to a temporary folder, until the file is written at the end). The reader parses chunks on its thread
-// pool while the scanning thread scores the chunk before and writes it; rows come out in input
-// order. The output is written to a temporary file renamed over OUT at the end, so OUT is the whole
-// answer or untouched.
+// DuckDB, spilling to a temporary folder, until the file is written at the end). The reader parses
+// chunks on its thread pool while the scanning thread scores the chunk before and writes it; rows
+// come out in input order. The output is written to a temporary file renamed over OUT at the end,
+// so OUT is the whole answer or untouched.
 //
 // Output columns: the kept input columns (their text as read), `prediction`
 // (the class label, or the value for regressors) and, for classifiers, one

@@ -271,8 +271,8 @@ Result<DuckDb> DuckDb::Open(const DuckDbOptions& options) {
     // A private folder under $TMPDIR: DuckDB's own default is ./.tmp, in whatever directory
     // the command runs in.
     const char* tmp = std::getenv("TMPDIR");
-    std::string dir = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") +
-                      "/plinth-duckdb-XXXXXX";
+    std::string dir =
+        std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/plinth-duckdb-XXXXXX";
     if (::mkdtemp(dir.data()) == nullptr) {
       duckdb_destroy_config(&config);
       return IoError("DuckDB's spill folder: " + dir + ": " + std::strerror(errno));

@@ -24,8 +24,8 @@
 namespace plinth::table {
 
 struct DuckDbOptions {
-  int threads = 0;             // 0: DuckDB's default (the machine's cores)
-  std::string memory_limit;    // e.g. "2GB"; "": DuckDB's default (80% of RAM)
+  int threads = 0;           // 0: DuckDB's default (the machine's cores)
+  std::string memory_limit;  // e.g. "2GB"; "": DuckDB's default (80% of RAM)
   // Where it spills beyond the limit; "": a private folder under $TMPDIR, removed with the
   // database (DuckDB's own default would be ./.tmp).
   std::string temp_directory;

@@ -12,9 +12,7 @@
 #include "table/duckdb.h"
 
 namespace plinth::table {
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 bool HasParquetName(std::string_view name) {
   if (name.size() < 8) {
@@ -143,8 +141,8 @@ Result<Read> PlanRead(DuckDb& db, const std::string& path, const std::vector<std
       for (size_t c = 0; c < std::min(other.size(), described.size()); ++c) {
         if (other[c] != described[c]) {
           why = "column " + std::to_string(c + 1) + " is '" + Printable(other[c].first) + "' " +
-                other[c].second + ", in " + files[0] + " '" + Printable(described[c].first) +
-                "' " + described[c].second;
+                other[c].second + ", in " + files[0] + " '" + Printable(described[c].first) + "' " +
+                described[c].second;
           break;
         }
       }
@@ -314,7 +312,9 @@ Status ParquetWriter::Commit() {
   if (target.empty()) {
     // A device or pipe: DuckDB writes a private file, copied through.
     std::string dir_template =
-        std::string(std::getenv("TMPDIR") != nullptr && *std::getenv("TMPDIR") != '\0' ? std::getenv("TMPDIR") : "/tmp") +
+        std::string(std::getenv("TMPDIR") != nullptr && *std::getenv("TMPDIR") != '\0'
+                        ? std::getenv("TMPDIR")
+                        : "/tmp") +
         "/plinth-parquet-XXXXXX";  // (TMPDIR unset or empty: /tmp)
     if (::mkdtemp(dir_template.data()) == nullptr) {
       return IoError(core::ErrnoMessage(dir_template));

@@ -3,8 +3,9 @@
 // that reads data reads both. For Parquet the file's own types stand, converted where
 // `options.types` asks for another: int64 to float64, anything to string; any other change (a
 // string column asked for as int64) is an error naming the file, the column and both types.
-// `other_columns_type` applies to CSV only (a Parquet column keeps its type). The CSV-only options (delimiter, null markers, bad lines) do not
-// apply; a byte range (a shard of a CSV file) is refused for Parquet.
+// `other_columns_type` applies to CSV only (a Parquet column keeps its type). The CSV-only options
+// (delimiter, null markers, bad lines) do not apply; a byte range (a shard of a CSV file) is
+// refused for Parquet.
 #pragma once
 
 #include <string>

@@ -2,8 +2,6 @@
 // by parquet-mr, Impala, Spark and Arrow C++), Plinth's own files read back, and bad input.
 #include "table/parquet.h"
 
-#include "table/duckdb.h"
-
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,6 +11,7 @@
 #include <limits>
 
 #include "core/file.h"
+#include "table/duckdb.h"
 #include "testutil/tables.h"
 #include "testutil/testutil.h"
 
@@ -209,10 +208,10 @@ TEST(Parquet, MapsWhatOtherWritersUse) {
                                  {"bytes", DataType::kString},
                                  {"choice", DataType::kString}}));
   EXPECT_EQ(t->ColumnByName("dec")->doubles()[0], 1.25);
-  EXPECT_EQ(t->ColumnByName("day")->ints()[0], 1709251200000000);     // 2024-03-01T00:00Z
-  EXPECT_EQ(t->ColumnByName("ms")->ints()[0], 1709287200123000);      // 10:00:00.123Z
-  EXPECT_EQ(t->ColumnByName("ns")->ints()[0], 1709287200123456);      // ns truncated
-  EXPECT_EQ(t->ColumnByName("tz")->ints()[0], 1709287200000000);      // 12:00+02 = 10:00Z
+  EXPECT_EQ(t->ColumnByName("day")->ints()[0], 1709251200000000);  // 2024-03-01T00:00Z
+  EXPECT_EQ(t->ColumnByName("ms")->ints()[0], 1709287200123000);   // 10:00:00.123Z
+  EXPECT_EQ(t->ColumnByName("ns")->ints()[0], 1709287200123456);   // ns truncated
+  EXPECT_EQ(t->ColumnByName("tz")->ints()[0], 1709287200000000);   // 12:00+02 = 10:00Z
   EXPECT_EQ(t->ColumnByName("small")->ints()[0], 200);
   EXPECT_EQ(t->ColumnByName("unsigned")->ints()[0], 615);
   EXPECT_EQ(t->ColumnByName("bytes")->GetString(0), "\xC3\xA9t\xC3\xA9");  // "été", not escaped
@@ -224,7 +223,8 @@ TEST(Parquet, ValuesPlinthCannotHoldAreErrorsNamingTheColumn) {
   const std::pair<std::string, std::string> cases[] = {
       {"SELECT 18446744073709551615::UBIGINT AS big",
        "column 'big' holds a value beyond int64: 18446744073709551615"},
-      {"SELECT '\\xff\\xfe'::BLOB AS raw", "column 'raw' holds binary values that are not UTF-8 text"},
+      {"SELECT '\\xff\\xfe'::BLOB AS raw",
+       "column 'raw' holds binary values that are not UTF-8 text"},
       {"SELECT TIMESTAMP '0044-03-15 00:00:00' - INTERVAL 100 YEARS AS old",
        "column 'old' holds a timestamp outside the years 1 to 9999"},
       {"SELECT TIME '10:00:00' AS t", "column 't' is TIME: Plinth reads flat columns"}};
@@ -252,9 +252,8 @@ TEST(Parquet, AFolderIsOneTableOfFilesWithTheSameColumns) {
   WriteWithDuckDb("SELECT 3.5::DOUBLE AS id, 'c' AS s", dir.File("f/c.parquet"));
   t = ReadParquet(dir.File("f"));
   ASSERT_FALSE(t.ok());
-  EXPECT_EQ(t.status().message().find(dir.File("f/c.parquet") +
-                                      ": column 1 is 'id' DOUBLE, in " + dir.File("f/a.parquet") +
-                                      " 'id' INTEGER"),
+  EXPECT_EQ(t.status().message().find(dir.File("f/c.parquet") + ": column 1 is 'id' DOUBLE, in " +
+                                      dir.File("f/a.parquet") + " 'id' INTEGER"),
             0u)
       << t.status().message();
   // A folder named like a hive partition adds no column.
