@@ -231,6 +231,13 @@ Result<std::vector<std::string>> ParquetFiles(const std::string& path) {
   return files;
 }
 
+Result<ParquetQuery> PlanParquetQuery(DuckDb& db, const std::string& path,
+                                      const std::vector<std::string>& columns) {
+  PLINTH_ASSIGN_OR_RETURN(std::vector<std::string> files, ParquetFiles(path));
+  PLINTH_ASSIGN_OR_RETURN(Read read, PlanRead(db, path, files, columns));
+  return ParquetQuery{std::move(read.sql), std::move(read.schema)};
+}
+
 Result<Schema> ReadParquetSchema(const std::string& path) {
   PLINTH_ASSIGN_OR_RETURN(std::vector<std::string> files, ParquetFiles(path));
   PLINTH_ASSIGN_OR_RETURN(DuckDb db, Engine());

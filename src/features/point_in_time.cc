@@ -1,0 +1,201 @@
+#include "features/point_in_time.h"
+
+#include <set>
+
+#include "table/parquet.h"
+#include "table/reader.h"
+
+namespace plinth::features {
+namespace {
+
+using table::DataType;
+using table::Field;
+using table::Schema;
+using table::SqlIdentifier;
+using table::Table;
+
+constexpr const char* kRow = "__plinth_row";      // the entities' order
+constexpr const char* kOrder = "__plinth_order";  // a source row's place in its input
+
+// The columns a source is read with: keys, event and created timestamps, features.
+std::vector<std::string> Needed(const AsOfSource& s) {
+  std::vector<std::string> cols = s.join_keys;
+  for (const std::string& c : {s.event_timestamp, s.created_timestamp}) {
+    if (!c.empty()) {
+      cols.push_back(c);
+    }
+  }
+  for (const auto& [column, out] : s.features) {
+    cols.push_back(column);
+  }
+  std::vector<std::string> unique;
+  std::set<std::string> seen;
+  for (const std::string& c : cols) {
+    if (seen.insert(c).second) {
+      unique.push_back(c);
+    }
+  }
+  return unique;
+}
+
+// A SELECT of source `i`'s needed columns with its rows' input order as kOrder, and the types
+// those columns have.
+Result<std::pair<std::string, Schema>> SourceSelect(table::DuckDb& db, const AsOfSource& s,
+                                                    size_t i) {
+  const std::vector<std::string> cols = Needed(s);
+  if (table::IsParquetPath(s.path)) {
+    PLINTH_ASSIGN_OR_RETURN(table::ParquetQuery q, table::PlanParquetQuery(db, s.path, cols));
+    // DuckDB keeps a scan's order (preserve_insertion_order) for row_number() OVER () here.
+    return std::pair{
+        "SELECT *, row_number() OVER () AS " + std::string(kOrder) + " FROM (" + q.sql + ")",
+        q.schema};
+  }
+  PLINTH_ASSIGN_OR_RETURN(table::CsvTable read, table::ReadTable(s.path));
+  std::vector<Field> fields;
+  std::vector<table::Column> columns;
+  for (const std::string& c : cols) {
+    const table::Column* col = read.table.ColumnByName(c);
+    if (col == nullptr) {
+      return InvalidArgument(s.path + ": no column '" + c + "' (source " + s.name + ")");
+    }
+    fields.push_back(read.table.schema().field(*read.table.schema().IndexOf(c)));
+    columns.push_back(*col);
+  }
+  table::Column order(DataType::kInt64);
+  order.Reserve(read.table.num_rows());
+  for (int64_t r = 0; r < read.table.num_rows(); ++r) {
+    order.AppendInt(r);
+  }
+  Schema schema(fields);
+  fields.push_back({kOrder, DataType::kInt64});
+  columns.push_back(std::move(order));
+  const std::string name = "plinth_source_" + std::to_string(i);
+  PLINTH_RETURN_IF_ERROR(
+      db.Load(name, Table(Schema(std::move(fields)), std::move(columns)), s.path));
+  return std::pair{"SELECT * FROM " + name, schema};
+}
+
+}  // namespace
+
+Status PointInTimeJoin(table::DuckDb& db, const Table& entities, const JoinSpec& spec,
+                       const std::function<Status(Table&&)>& chunk) {
+  const Schema& es = entities.schema();
+  const std::optional<size_t> ts_at = es.IndexOf(spec.entity_timestamp);
+  if (!ts_at || es.field(*ts_at).type != DataType::kTimestamp) {
+    return InvalidArgument(
+        "entities: expected a timestamp column '" + spec.entity_timestamp + "'" +
+        (ts_at ? std::string(", it is ") + std::string(table::TypeName(es.field(*ts_at).type))
+               : std::string(", there is none")));
+  }
+  std::set<std::string> names;
+  for (const Field& f : es.fields()) {
+    names.insert(f.name);
+  }
+  // The entities with their order, in DuckDB.
+  std::vector<Field> fields = es.fields();
+  std::vector<table::Column> columns;
+  for (size_t c = 0; c < entities.num_columns(); ++c) {
+    columns.push_back(entities.column(c));
+  }
+  table::Column row(DataType::kInt64);
+  row.Reserve(entities.num_rows());
+  for (int64_t r = 0; r < entities.num_rows(); ++r) {
+    row.AppendInt(r);
+  }
+  fields.push_back({kRow, DataType::kInt64});
+  columns.push_back(std::move(row));
+  PLINTH_RETURN_IF_ERROR(
+      db.Load("plinth_entities", Table(Schema(std::move(fields)), std::move(columns)), "entities"));
+  std::string with;
+  std::string select = "SELECT ";
+  for (const Field& f : es.fields()) {
+    select += "e." + SqlIdentifier(f.name) + ", ";
+  }
+  std::string from = " FROM plinth_entities e";
+  const std::string ets = "e." + SqlIdentifier(spec.entity_timestamp);
+  for (size_t i = 0; i < spec.sources.size(); ++i) {
+    const AsOfSource& s = spec.sources[i];
+    if (s.join_keys.empty()) {
+      return InvalidArgument("source " + s.name + ": no join keys");
+    }
+    PLINTH_ASSIGN_OR_RETURN(auto source, SourceSelect(db, s, i));
+    const Schema& ss = source.second;
+    for (const std::string& k : s.join_keys) {
+      const std::optional<size_t> in_e = es.IndexOf(k);
+      if (!in_e) {
+        return InvalidArgument("source " + s.name + ": the entities have no key column '" + k +
+                               "'");
+      }
+      const DataType st = ss.field(*ss.IndexOf(k)).type;
+      if (st != es.field(*in_e).type) {
+        return InvalidArgument("source " + s.name + ": key '" + k + "' is " +
+                               std::string(table::TypeName(st)) + " in " + s.path +
+                               ", the entities' is " +
+                               std::string(table::TypeName(es.field(*in_e).type)));
+      }
+    }
+    for (const std::string& t : {s.event_timestamp, s.created_timestamp}) {
+      if (!t.empty() && ss.field(*ss.IndexOf(t)).type != DataType::kTimestamp) {
+        return InvalidArgument("source " + s.name + ": '" + t + "' in " + s.path +
+                               " is not a timestamp column");
+      }
+    }
+    const std::string alias = "s" + std::to_string(i);
+    std::string keys;
+    std::string on;
+    for (const std::string& k : s.join_keys) {
+      keys += (keys.empty() ? "" : ", ") + SqlIdentifier(k);
+      on += (on.empty() ? "" : " AND ") + std::string("e.") + SqlIdentifier(k) + " = " + alias +
+            "." + SqlIdentifier(k);
+    }
+    // One row per key and event time: the latest created, else the one read last.
+    const std::string ev = s.event_timestamp.empty() ? "" : SqlIdentifier(s.event_timestamp);
+    std::string order;
+    if (!s.created_timestamp.empty()) {
+      order = SqlIdentifier(s.created_timestamp) + " DESC NULLS LAST, ";
+    }
+    order += std::string(kOrder) + " DESC";
+    with += std::string(with.empty() ? "WITH " : ", ") + alias + " AS (SELECT * FROM (" +
+            source.first + ") QUALIFY row_number() OVER (PARTITION BY " + keys +
+            (ev.empty() ? "" : ", " + ev) + " ORDER BY " + order + ") = 1)";
+    if (ev.empty()) {
+      from += " LEFT JOIN " + alias + " ON " + on;
+    } else {
+      from += " ASOF LEFT JOIN " + alias + " ON " + on + " AND " + ets + " >= CAST(" + alias + "." +
+              ev + " AS TIMESTAMP)";
+    }
+    for (const auto& [column, out] : s.features) {
+      if (!names.insert(out).second) {
+        return InvalidArgument("source " + s.name + ": the output column '" + out +
+                               "' is already taken");
+      }
+      const std::string value = alias + "." + SqlIdentifier(column);
+      if (s.ttl_us && !ev.empty()) {
+        select += "CASE WHEN CAST(" + alias + "." + ev + " AS TIMESTAMP) >= " + ets +
+                  " - to_microseconds(CAST(" + std::to_string(*s.ttl_us) + " AS BIGINT)) THEN " +
+                  value + " END AS " + SqlIdentifier(out) + ", ";
+      } else {
+        select += value + " AS " + SqlIdentifier(out) + ", ";
+      }
+    }
+  }
+  select.resize(select.size() - 2);
+  return db.Query(with + " " + select + from + " ORDER BY e." + kRow, {}, "point-in-time join",
+                  chunk);
+}
+
+Result<Table> PointInTimeJoin(table::DuckDb& db, const Table& entities, const JoinSpec& spec) {
+  Table all;
+  bool first = true;
+  PLINTH_RETURN_IF_ERROR(PointInTimeJoin(db, entities, spec, [&](Table&& t) {
+    if (first) {
+      all = std::move(t);
+      first = false;
+      return Status::Ok();
+    }
+    return all.Append(t);
+  }));
+  return all;
+}
+
+}  // namespace plinth::features

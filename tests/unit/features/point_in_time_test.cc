@@ -1,0 +1,152 @@
+// The point-in-time join's rules on small tables, and its refusals (the full comparison with
+// pandas' merge_asof is e2e.pit_vs_pandas).
+#include "features/point_in_time.h"
+
+#include <gtest/gtest.h>
+
+#include "table/csv_writer.h"
+#include "table/parquet.h"
+#include "table/value_parse.h"
+#include "testutil/testutil.h"
+
+namespace plinth::features {
+namespace {
+
+using table::Column;
+using table::DataType;
+using table::Schema;
+using table::Table;
+
+int64_t At(const char* iso) {
+  int64_t us = 0;
+  EXPECT_TRUE(table::ParseTimestamp(iso, us)) << iso;
+  return us;
+}
+
+// driver, event, created, value: driver 1 has two rows at 10:00 (the later created wins), one
+// at 12:00; driver 2 one at 08:00.
+std::string FeatureFile(const testutil::TempDir& dir) {
+  std::vector<Column> cols = {Column(DataType::kInt64), Column(DataType::kTimestamp),
+                              Column(DataType::kTimestamp), Column(DataType::kFloat64)};
+  const struct {
+    int64_t driver;
+    const char* event;
+    const char* created;
+    double value;
+  } rows[] = {{1, "2024-01-01T10:00:00Z", "2024-01-01T10:05:00Z", 1.0},
+              {1, "2024-01-01T10:00:00Z", "2024-01-01T11:00:00Z", 2.0},
+              {1, "2024-01-01T12:00:00Z", "2024-01-01T12:00:00Z", 3.0},
+              {2, "2024-01-01T08:00:00Z", "2024-01-01T08:00:00Z", 4.0}};
+  for (const auto& r : rows) {
+    cols[0].AppendInt(r.driver);
+    cols[1].AppendInt(At(r.event));
+    cols[2].AppendInt(At(r.created));
+    cols[3].AppendDouble(r.value);
+  }
+  const std::string path = dir.File("stats.parquet");
+  EXPECT_TRUE(table::WriteParquet(Table(Schema({{"driver", DataType::kInt64},
+                                                {"event", DataType::kTimestamp},
+                                                {"created", DataType::kTimestamp},
+                                                {"value", DataType::kFloat64}}),
+                                        std::move(cols)),
+                                  path)
+                  .ok());
+  return path;
+}
+
+Table Entities(const std::vector<std::pair<int64_t, const char*>>& rows) {
+  std::vector<Column> cols = {Column(DataType::kInt64), Column(DataType::kTimestamp)};
+  for (const auto& [driver, at] : rows) {
+    driver < 0 ? cols[0].AppendNull() : cols[0].AppendInt(driver);
+    at == nullptr ? cols[1].AppendNull() : cols[1].AppendInt(At(at));
+  }
+  return Table(Schema({{"driver", DataType::kInt64}, {"at", DataType::kTimestamp}}),
+               std::move(cols));
+}
+
+TEST(PointInTimeJoin, TakesTheLatestValueAtOrBeforeWithinTheTtl) {
+  testutil::TempDir dir;
+  JoinSpec spec{"at",
+                {{"stats",
+                  FeatureFile(dir),
+                  {"driver"},
+                  "event",
+                  "created",
+                  int64_t{3} * 3600 * 1000000,
+                  {{"value", "v"}}}}};
+  const Table entities = Entities({{1, "2024-01-01T09:59:59Z"},         // before any: null
+                                   {1, "2024-01-01T10:00:00Z"},         // equal time: 2 (created)
+                                   {1, "2024-01-01T11:59:59Z"},         // 2
+                                   {1, "2024-01-01T12:00:00Z"},         // 3
+                                   {2, "2024-01-01T11:00:00Z"},         // 4, 3 h old: inclusive
+                                   {2, "2024-01-01T11:00:00.000001Z"},  // beyond the ttl: null
+                                   {3, "2024-01-01T12:00:00Z"},         // unknown key: null
+                                   {-1, "2024-01-01T12:00:00Z"},        // null key: null
+                                   {1, nullptr}});                      // null time: null
+  Result<table::DuckDb> db = table::DuckDb::Open();
+  ASSERT_TRUE(db.ok());
+  Result<Table> t = PointInTimeJoin(*db, entities, spec);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  ASSERT_EQ(t->num_rows(), 9);
+  EXPECT_EQ(t->schema(), Schema({{"driver", DataType::kInt64},
+                                 {"at", DataType::kTimestamp},
+                                 {"v", DataType::kFloat64}}));
+  const Column& v = *t->ColumnByName("v");
+  const std::vector<std::optional<double>> want = {
+      std::nullopt, 2.0, 2.0, 3.0, 4.0, std::nullopt, std::nullopt, std::nullopt, std::nullopt};
+  for (size_t i = 0; i < want.size(); ++i) {
+    const auto r = static_cast<int64_t>(i);
+    if (want[i]) {
+      ASSERT_FALSE(v.IsNull(r)) << "row " << i;
+      EXPECT_EQ(v.doubles()[i], *want[i]) << "row " << i;
+    } else {
+      EXPECT_TRUE(v.IsNull(r)) << "row " << i;
+    }
+  }
+}
+
+TEST(PointInTimeJoin, RefusesWhatCannotBeJoinedNamingIt) {
+  testutil::TempDir dir;
+  const std::string stats = FeatureFile(dir);
+  const Table entities = Entities({{1, "2024-01-01T10:00:00Z"}});
+  Result<table::DuckDb> db = table::DuckDb::Open();
+  ASSERT_TRUE(db.ok());
+  const std::pair<JoinSpec, std::string> cases[] = {
+      {{"when", {}}, "entities: expected a timestamp column 'when', there is none"},
+      {{"driver", {}}, "entities: expected a timestamp column 'driver', it is int64"},
+      {{"at", {{"stats", stats, {"car"}, "event", "", std::nullopt, {{"value", "v"}}}}},
+       "no column 'car'"},
+      {{"at", {{"stats", stats, {"driver"}, "value", "", std::nullopt, {{"value", "v"}}}}},
+       "source stats: 'value' in " + stats + " is not a timestamp column"},
+      {{"at", {{"stats", stats, {"driver"}, "event", "", std::nullopt, {{"value", "at"}}}}},
+       "source stats: the output column 'at' is already taken"},
+      {{"at",
+        {{"stats",
+          dir.File("none.parquet"),
+          {"driver"},
+          "event",
+          "",
+          std::nullopt,
+          {{"value", "v"}}}}},
+       "none.parquet"}};
+  for (const auto& [spec, says] : cases) {
+    Result<Table> t = PointInTimeJoin(*db, entities, spec);
+    ASSERT_FALSE(t.ok()) << says;
+    EXPECT_NE(t.status().message().find(says), std::string::npos) << t.status().message();
+    EXPECT_EQ(t.status().message().find('\n'), std::string::npos);
+  }
+  // A key of another type than the entities'.
+  Table text_keys(Schema({{"driver", DataType::kString}, {"at", DataType::kTimestamp}}),
+                  {Column(DataType::kString), Column(DataType::kTimestamp)});
+  Result<Table> t = PointInTimeJoin(
+      *db, text_keys,
+      {"at", {{"stats", stats, {"driver"}, "event", "", std::nullopt, {{"value", "v"}}}}});
+  ASSERT_FALSE(t.ok());
+  EXPECT_NE(
+      t.status().message().find("key 'driver' is int64 in " + stats + ", the entities' is string"),
+      std::string::npos)
+      << t.status().message();
+}
+
+}  // namespace
+}  // namespace plinth::features
