@@ -245,6 +245,8 @@ struct DuckDb::Handles {
 };
 
 DuckDb::DuckDb(std::unique_ptr<Handles> h) : h_(std::move(h)) {}
+
+const std::string& DuckDb::scratch_dir() const { return h_->spill_dir; }
 DuckDb::DuckDb(DuckDb&& other) noexcept = default;
 DuckDb& DuckDb::operator=(DuckDb&& other) noexcept = default;
 DuckDb::~DuckDb() = default;

@@ -63,6 +63,10 @@ class DuckDb {
   // Creates (or replaces) the table `name` in the in-memory database with `t`'s columns
   // (BIGINT, DOUBLE, BOOLEAN, VARCHAR, TIMESTAMP) and appends its rows.
   Status Load(const std::string& name, const Table& t, std::string_view what);
+
+  // The private folder this database spills to ("" when DuckDbOptions named one): a place for
+  // files that must go when the database does.
+  const std::string& scratch_dir() const;
   // The same in steps: the table with `schema`'s columns, then rows of that schema.
   Status Create(const std::string& name, const Schema& schema, std::string_view what);
   Status Append(const std::string& name, const Table& t, std::string_view what);

@@ -315,36 +315,22 @@ Status ParquetWriter::Commit() {
               (f.type == DataType::kTimestamp ? "CAST(" + q + " AS TIMESTAMPTZ) AS " + q : q);
   }
   std::string target = s_->out.temp_path();
-  std::string private_dir;
-  if (target.empty()) {
-    // A device or pipe: DuckDB writes a private file, copied through.
-    std::string dir_template =
-        std::string(std::getenv("TMPDIR") != nullptr && *std::getenv("TMPDIR") != '\0'
-                        ? std::getenv("TMPDIR")
-                        : "/tmp") +
-        "/plinth-parquet-XXXXXX";  // (TMPDIR unset or empty: /tmp)
-    if (::mkdtemp(dir_template.data()) == nullptr) {
-      return IoError(core::ErrnoMessage(dir_template));
+  const bool copied = target.empty();
+  if (copied) {
+    // A device or pipe: DuckDB writes a file in its own scratch folder (removed with it),
+    // copied through.
+    if (s_->db.scratch_dir().empty()) {
+      return Internal(s_->path + ": DuckDB has no scratch folder to write into");
     }
-    private_dir = dir_template;
-    target = private_dir + "/out.parquet";
+    target = s_->db.scratch_dir() + "/plinth-out.parquet";
   }
-  struct Cleanup {
-    std::string dir;
-    ~Cleanup() {
-      if (!dir.empty()) {
-        std::error_code ec;
-        std::filesystem::remove_all(dir, ec);
-      }
-    }
-  } cleanup{private_dir};
   // Written in place (USE_TMP_FILE false): the writer's temporary is what Commit renames.
   PLINTH_RETURN_IF_ERROR(s_->db.Exec("COPY (SELECT " + select + " FROM plinth_out) TO " +
                                          SqlString(target) +
                                          " (FORMAT parquet, COMPRESSION snappy, USE_TMP_FILE "
                                          "false)",
                                      s_->path));
-  if (!private_dir.empty()) {
+  if (copied) {
     Status appended;
     PLINTH_RETURN_IF_ERROR(core::ReadFileChunks(target, [&](std::string_view piece) {
       if (appended.ok()) {
