@@ -42,7 +42,7 @@ test-tsan:
 # each for FUZZ_SECONDS from its seed corpus in tests/fuzz/corpus/NAME (Parquet's: the
 # files other writers wrote, ../shared/datasets/parquet); a crash fails. The serving request parsers get the full time, the others a third.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := protocols json csv expr config search bundle mlflow auth otlp parquet
+FUZZ_TARGETS := protocols json csv expr config search bundle mlflow auth otlp parquet features
 fuzz:
 	cmake --preset fuzz >/dev/null
 	cmake --build --preset fuzz

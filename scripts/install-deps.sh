@@ -20,6 +20,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev wrk nginx
   # the scale-path metadata store, started by tests/scripts/with_postgres.sh
   postgresql
+  # the scale-path online feature store (hiredis; a server started by tests/scripts/with_redis.sh)
+  libhiredis-dev redis-server python3-redis
   # Python reference implementations for correctness tests and side-by-side benchmarks
   python3 python3-pandas python3-numpy python3-scipy python3-sklearn python3-xgboost python3-torch
   python3-fastapi python3-uvicorn python3-prometheus-client

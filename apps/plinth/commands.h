@@ -107,6 +107,7 @@ void RegisterTracking(CLI::App& app, Runner& run);  // experiments, runs, lineag
 void RegisterRegistry(CLI::App& models, Runner& run);
 void RegisterModelTest(CLI::App& models, Runner& run);    // models test
 void RegisterDeploy(CLI::App& app, Runner& run);          // deploy, rollback, status
+void RegisterFeatures(CLI::App& app, Runner& run);        // features ...
 void RegisterCompareLive(CLI::App& models, Runner& run);  // models compare-live
 
 // plinth models test's flags, and the command itself, as plinth deploy runs it too.

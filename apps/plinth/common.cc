@@ -11,7 +11,8 @@
 namespace plinth::cli {
 
 int ReportError(const Status& status) {
-  std::fprintf(stderr, "plinth: error: %s\n", status.message().c_str());
+  // One line, whatever a file name or a library quoted into the message.
+  std::fprintf(stderr, "plinth: error: %s\n", EscapeControl(status.message()).c_str());
   switch (status.code()) {
     case StatusCode::kInternal:
     case StatusCode::kUnavailable:

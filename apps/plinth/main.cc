@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   plinth::cli::RegisterPredict(app, run);
   plinth::cli::RegisterTracking(app, run);
   plinth::cli::RegisterDeploy(app, run);
+  plinth::cli::RegisterFeatures(app, run);
 
   try {
     app.parse(argc, argv);

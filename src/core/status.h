@@ -73,6 +73,12 @@ Status Corruption(std::string message);
 Status Unavailable(std::string message);
 Status Unimplemented(std::string message);
 Status Internal(std::string message);
+
+// `text` with control characters written as \xNN: for quoting a name from a file or a client
+// in a one-line message.
+std::string EscapeControl(std::string_view text);
+// `s` with its message passed through EscapeControl (the same code).
+Status OneLine(const Status& s);
 Status PermissionDenied(std::string message);
 Status ResourceExhausted(std::string message);
 

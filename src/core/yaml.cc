@@ -11,8 +11,10 @@ Result<YAML::Node> ParseYaml(std::string_view text, std::string_view source) {
   try {
     return YAML::Load(std::string(text));
   } catch (const YAML::Exception& e) {
+    // yaml-cpp quotes the character it could not read (a line feed, say): escaped, one line.
     return InvalidArgument(std::string(source) + ":" + std::to_string(e.mark.line + 1) + ":" +
-                           std::to_string(e.mark.column + 1) + ": invalid YAML: " + e.msg);
+                           std::to_string(e.mark.column + 1) +
+                           ": invalid YAML: " + EscapeControl(e.msg));
   }
 }
 

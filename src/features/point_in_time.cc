@@ -2,8 +2,7 @@
 
 #include <set>
 
-#include "table/parquet.h"
-#include "table/reader.h"
+#include "features/source.h"
 
 namespace plinth::features {
 namespace {
@@ -38,41 +37,10 @@ std::vector<std::string> Needed(const AsOfSource& s) {
   return unique;
 }
 
-// A SELECT of source `i`'s needed columns with its rows' input order as kOrder, and the types
-// those columns have.
-Result<std::pair<std::string, Schema>> SourceSelect(table::DuckDb& db, const AsOfSource& s,
-                                                    size_t i) {
-  const std::vector<std::string> cols = Needed(s);
-  if (table::IsParquetPath(s.path)) {
-    PLINTH_ASSIGN_OR_RETURN(table::ParquetQuery q, table::PlanParquetQuery(db, s.path, cols));
-    // DuckDB keeps a scan's order (preserve_insertion_order) for row_number() OVER () here.
-    return std::pair{
-        "SELECT *, row_number() OVER () AS " + std::string(kOrder) + " FROM (" + q.sql + ")",
-        q.schema};
-  }
-  PLINTH_ASSIGN_OR_RETURN(table::CsvTable read, table::ReadTable(s.path));
-  std::vector<Field> fields;
-  std::vector<table::Column> columns;
-  for (const std::string& c : cols) {
-    const table::Column* col = read.table.ColumnByName(c);
-    if (col == nullptr) {
-      return InvalidArgument(s.path + ": no column '" + c + "' (source " + s.name + ")");
-    }
-    fields.push_back(read.table.schema().field(*read.table.schema().IndexOf(c)));
-    columns.push_back(*col);
-  }
-  table::Column order(DataType::kInt64);
-  order.Reserve(read.table.num_rows());
-  for (int64_t r = 0; r < read.table.num_rows(); ++r) {
-    order.AppendInt(r);
-  }
-  Schema schema(fields);
-  fields.push_back({kOrder, DataType::kInt64});
-  columns.push_back(std::move(order));
-  const std::string name = "plinth_source_" + std::to_string(i);
-  PLINTH_RETURN_IF_ERROR(
-      db.Load(name, Table(Schema(std::move(fields)), std::move(columns)), s.path));
-  return std::pair{"SELECT * FROM " + name, schema};
+// Source `i`'s needed columns, planned in `db` (see source.h).
+Result<PlannedSource> Plan(table::DuckDb& db, const AsOfSource& s, size_t i) {
+  const Source source{s.path, s.query, s.tables};
+  return PlanSource(db, source, s.name, Needed(s), std::to_string(i));
 }
 
 }  // namespace
@@ -113,13 +81,27 @@ Status PointInTimeJoin(table::DuckDb& db, const Table& entities, const JoinSpec&
   }
   std::string from = " FROM plinth_entities e";
   const std::string ets = "e." + SqlIdentifier(spec.entity_timestamp);
+  // Every source planned, then the database confined if a user's query is among them, then
+  // the queries described (their SQL runs only confined).
+  std::vector<PlannedSource> planned;
+  for (size_t i = 0; i < spec.sources.size(); ++i) {
+    if (spec.sources[i].join_keys.empty()) {
+      return InvalidArgument("source " + spec.sources[i].name + ": no join keys");
+    }
+    PLINTH_ASSIGN_OR_RETURN(PlannedSource p, Plan(db, spec.sources[i], i));
+    planned.push_back(std::move(p));
+  }
+  std::vector<PlannedSource*> all;
+  for (PlannedSource& p : planned) {
+    all.push_back(&p);
+  }
+  PLINTH_RETURN_IF_ERROR(ConfineToSources(db, all));
   for (size_t i = 0; i < spec.sources.size(); ++i) {
     const AsOfSource& s = spec.sources[i];
-    if (s.join_keys.empty()) {
-      return InvalidArgument("source " + s.name + ": no join keys");
-    }
-    PLINTH_ASSIGN_OR_RETURN(auto source, SourceSelect(db, s, i));
-    const Schema& ss = source.second;
+    PLINTH_RETURN_IF_ERROR(DescribeSource(db, planned[i]));
+    const std::string source_sql = "SELECT *, row_number() OVER () AS " + std::string(kOrder) +
+                                   " FROM (" + planned[i].sql + ")";
+    const Schema& ss = planned[i].schema;
     for (const std::string& k : s.join_keys) {
       const std::optional<size_t> in_e = es.IndexOf(k);
       if (!in_e) {
@@ -156,7 +138,7 @@ Status PointInTimeJoin(table::DuckDb& db, const Table& entities, const JoinSpec&
     }
     order += std::string(kOrder) + " DESC";
     with += std::string(with.empty() ? "WITH " : ", ") + alias + " AS (SELECT * FROM (" +
-            source.first + ") QUALIFY row_number() OVER (PARTITION BY " + keys +
+            source_sql + ") QUALIFY row_number() OVER (PARTITION BY " + keys +
             (ev.empty() ? "" : ", " + ev) + " ORDER BY " + order + ") = 1)";
     if (ev.empty()) {
       from += " LEFT JOIN " + alias + " ON " + on;
@@ -169,7 +151,17 @@ Status PointInTimeJoin(table::DuckDb& db, const Table& entities, const JoinSpec&
         return InvalidArgument("source " + s.name + ": the output column '" + out +
                                "' is already taken");
       }
-      const std::string value = alias + "." + SqlIdentifier(column);
+      std::string value = alias + "." + SqlIdentifier(column);
+      const auto want = s.feature_types.find(out);
+      const DataType got = ss.field(*ss.IndexOf(column)).type;
+      if (want != s.feature_types.end() && want->second != got) {
+        if (want->second != DataType::kFloat64 || got != DataType::kInt64) {
+          return InvalidArgument("source " + s.name + ": column '" + column + "' is " +
+                                 std::string(table::TypeName(got)) + " in " + s.path +
+                                 ", defined as " + std::string(table::TypeName(want->second)));
+        }
+        value = "CAST(" + value + " AS DOUBLE)";  // an int64 column feeding a float64 feature
+      }
       if (s.ttl_us && !ev.empty()) {
         select += "CASE WHEN CAST(" + alias + "." + ev + " AS TIMESTAMP) >= " + ets +
                   " - to_microseconds(CAST(" + std::to_string(*s.ttl_us) + " AS BIGINT)) THEN " +

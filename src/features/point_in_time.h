@@ -11,11 +11,13 @@
 //   - an entity row with a null key or timestamp gets nulls.
 // Rows come out in the entities' order, with the entities' columns first. Runs inside DuckDB
 // (ASOF LEFT JOIN), which reads Parquet sources itself and works out of core beyond its memory
-// limit; CSV sources are read by Plinth's CSV reader first.
+// limit; CSV sources are read by Plinth's CSV reader first. A source that is a user's query
+// confines `db` for good (source.h): use a database of its own for the join.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -36,6 +38,12 @@ struct AsOfSource {
   std::optional<int64_t> ttl_us;       // none: no lower bound
   // Source column -> output column name.
   std::vector<std::pair<std::string, std::string>> features;
+  // Instead of `path`: one SELECT over named tables (see source.h; `path` names it in errors).
+  std::string query = {};
+  std::map<std::string, std::string> tables = {};
+  // Output column -> the type it is defined with: the source's column must have it (an int64
+  // column may feed a float64 feature, cast), else the join is refused.
+  std::map<std::string, table::DataType> feature_types = {};
 };
 
 struct JoinSpec {

@@ -1142,4 +1142,44 @@ std::vector<int8_t> CompiledExpr::EvaluateRows(const table::Table& t) const {
   return out;
 }
 
+table::Column CompiledExpr::EvaluateColumn(const table::Table& t) const {
+  Vec v = Evaluate(*root_, t);
+  const auto n = static_cast<size_t>(t.num_rows());
+  DataType type = DataType::kFloat64;
+  if (v.kind == Kind::kBool) {
+    type = DataType::kBool;
+  } else if (v.kind == Kind::kString) {
+    type = DataType::kString;
+  } else if (v.kind == Kind::kTime) {
+    type = DataType::kTimestamp;
+  }
+  table::Column out(type);
+  out.Reserve(static_cast<int64_t>(n));
+  for (size_t i = 0; i < n; ++i) {
+    if (v.kind == Kind::kNull || !v.Valid(i)) {
+      out.AppendNull();
+      continue;
+    }
+    const size_t at = v.At(i);
+    switch (type) {
+      case DataType::kBool:
+        out.AppendBool(v.b[at] != 0);
+        break;
+      case DataType::kString:
+        out.AppendString(v.str[at]);
+        break;
+      case DataType::kTimestamp:
+        out.AppendInt(static_cast<int64_t>(std::llround(v.num[at] * 1e6)));
+        break;
+      default:
+        if (std::isfinite(v.num[at])) {
+          out.AppendDouble(v.num[at]);
+        } else {
+          out.AppendNull();  // 1/0, as SQL gives null rather than an infinity
+        }
+    }
+  }
+  return out;
+}
+
 }  // namespace plinth::quality

@@ -54,6 +54,10 @@ class CompiledExpr {
   // the one compiled against). Per row: 1 true, 0 false, -1 null.
   std::vector<int8_t> EvaluateRows(const table::Table& t) const;
 
+  // Evaluates the expression over every row of `t` as a column: float64 for a number, bool,
+  // string or timestamp; null where the expression is (and where a number is not finite).
+  table::Column EvaluateColumn(const table::Table& t) const;
+
  private:
   explicit CompiledExpr(std::unique_ptr<Expr> root);
   std::unique_ptr<Expr> root_;

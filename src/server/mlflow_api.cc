@@ -7,6 +7,7 @@
 
 #include "core/clock.h"
 #include "core/thread_pool.h"
+#include "features/feature_server.h"
 #include "http/errors.h"
 #include "http/metrics.h"
 #include "server/auth.h"
@@ -29,6 +30,8 @@ struct MlflowApi::Impl {
   std::unique_ptr<WebhookSender> webhooks{
       std::make_unique<WebhookSender>(WebhookPolicy::FromEnvironment())};
   std::unique_ptr<Authenticator> authenticator;  // with --auth
+  // POST /get-online-features (Feast's feature server) over the registry in this store.
+  std::unique_ptr<features::OnlineFeatureServer> features;
   // Password checks (argon2id, ~0.1 s each) run here, off the I/O threads; at most
   // kMaxPendingSignIns wait, more are answered 503 at once.
   std::unique_ptr<core::ThreadPool> sign_ins;
@@ -207,6 +210,7 @@ Result<std::unique_ptr<MlflowApi>> MlflowApi::Create(const ApiOptions& options) 
   AddTraceRoutes(impl->routes);
   AddPromptlabRoute(impl->routes, *impl->locations);
   AddWebhookRoutes(impl->routes, *impl->webhooks);
+  PLINTH_ASSIGN_OR_RETURN(impl->features, features::OnlineFeatureServer::Open(options.store_uri));
   return std::unique_ptr<MlflowApi>(new MlflowApi(std::move(impl)));
 }
 
@@ -298,6 +302,20 @@ std::optional<http::Response> MlflowApi::Dispatch(const http::Request& request, 
     http::Response r;
     r.content_type = "text/plain; charset=utf-8";
     r.body = "OK";
+    return r;
+  }
+  if (request.path == "/get-online-features") {
+    *route = "/get-online-features";
+    if (request.method != "POST") {
+      http::Response r =
+          ErrorResponse("INVALID_PARAMETER_VALUE", "/get-online-features takes POST");
+      r.status = 405;
+      return r;
+    }
+    features::FeatureAnswer a = impl_->features->GetOnlineFeatures(request.body);
+    http::Response r;
+    r.status = a.status;
+    r.body = std::move(a.body);
     return r;
   }
   // MLflow's GraphQL endpoint, at the root as MLflow serves it (and under /ajax-api for

@@ -3,6 +3,7 @@
 #include <duckdb.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -303,6 +304,66 @@ Result<DuckDb> DuckDb::Open(const DuckDbOptions& options) {
   // Timestamps with a time zone are instants, read and written in UTC whatever the machine's.
   PLINTH_RETURN_IF_ERROR(db.Exec("SET TimeZone = 'UTC'", "DuckDB"));
   return db;
+}
+
+Status DuckDb::Confine(const std::vector<std::string>& files, std::string_view what) {
+  std::string paths;
+  for (const std::string& f : files) {
+    paths += (paths.empty() ? "" : ", ") + SqlString(f);
+  }
+  std::string sql = "SET allowed_paths = [" + paths + "]; ";
+  if (!h_->spill_dir.empty()) {
+    sql += "SET allowed_directories = [" + SqlString(h_->spill_dir + "/") + "]; ";
+  }
+  sql += "SET enable_external_access = false; SET lock_configuration = true;";
+  return Exec(sql, what);
+}
+
+Status DuckDb::CheckSingleSelect(std::string_view sql, std::string_view what) {
+  const std::string text(sql);
+  duckdb_extracted_statements statements = nullptr;
+  const idx_t n = duckdb_extract_statements(h_->con, text.c_str(), &statements);
+  Status s = Status::Ok();
+  if (n == 0) {
+    s = InvalidArgument(std::string(what) + ": " +
+                        FirstLine(duckdb_extract_statements_error(statements)));
+  } else if (n > 1) {
+    s = InvalidArgument(std::string(what) + ": expected one SELECT statement, found " +
+                        std::to_string(n));
+  }
+  duckdb_destroy_extracted(&statements);
+  if (!s.ok()) {
+    return s;
+  }
+  // A statement's kind is known only once prepared, which needs its tables; its first word
+  // tells a query from COPY, ATTACH, SET, INSERT, ... (a query runs confined, see Confine).
+  // The first word after spaces and comments (-- to the end of a line, /* ... */).
+  std::string_view t = sql;
+  while (true) {
+    while (!t.empty() && std::isspace(static_cast<unsigned char>(t.front()))) {
+      t.remove_prefix(1);
+    }
+    if (t.starts_with("--")) {
+      const size_t nl = t.find('\n');
+      t = nl == std::string_view::npos ? std::string_view() : t.substr(nl + 1);
+    } else if (t.starts_with("/*")) {
+      const size_t end = t.find("*/", 2);
+      t = end == std::string_view::npos ? std::string_view() : t.substr(end + 2);
+    } else {
+      break;
+    }
+  }
+  std::string word;
+  for (char c : t.substr(0, 8)) {
+    if (!std::isalpha(static_cast<unsigned char>(c))) {
+      break;
+    }
+    word += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  if (word != "SELECT" && word != "WITH" && word != "FROM") {
+    return InvalidArgument(std::string(what) + ": expected a SELECT statement");
+  }
+  return Status::Ok();
 }
 
 Status DuckDb::Exec(std::string_view sql, std::string_view what) {

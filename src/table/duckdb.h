@@ -67,6 +67,14 @@ class DuckDb {
   // The private folder this database spills to ("" when DuckDbOptions named one): a place for
   // files that must go when the database does.
   const std::string& scratch_dir() const;
+  // From now on this database reads only `files` (absolute paths) and spills only to its own
+  // folder: DuckDB's enable_external_access off with those paths allowed, and its settings
+  // locked. For running SQL a user wrote (a feature group's source query).
+  Status Confine(const std::vector<std::string>& files, std::string_view what);
+  // Checks that `sql` is exactly one SELECT statement (no COPY, ATTACH, SET, ...), before it is
+  // put inside a larger query; kInvalidArgument "`what`: ..." otherwise.
+  Status CheckSingleSelect(std::string_view sql, std::string_view what);
+
   // The same in steps: the table with `schema`'s columns, then rows of that schema.
   Status Create(const std::string& name, const Schema& schema, std::string_view what);
   Status Append(const std::string& name, const Table& t, std::string_view what);

@@ -126,6 +126,39 @@ struct Read {
   Schema schema;
 };
 
+// SELECT `columns` (all of `described` when empty) FROM `from` with Plinth's type mapping.
+Result<Read> SelectColumns(const std::vector<std::pair<std::string, std::string>>& described,
+                           const std::vector<std::string>& columns, const std::string& from,
+                           const std::string& path) {
+  std::vector<std::pair<std::string, std::string>> chosen;
+  if (columns.empty()) {
+    chosen = described;
+  } else {
+    for (const std::string& want : columns) {
+      auto it = std::find_if(described.begin(), described.end(),
+                             [&](const auto& d) { return d.first == want; });
+      if (it == described.end()) {
+        return InvalidArgument(path + ": no column '" + Printable(want) + "'");
+      }
+      chosen.push_back(*it);
+    }
+  }
+  Read read;
+  std::vector<Field> fields;
+  std::string select;
+  for (const auto& [name, type] : chosen) {
+    PLINTH_ASSIGN_OR_RETURN(auto sel, Selection(path, name, type));
+    select += (select.empty() ? "" : ", ") + sel.first + " AS " + SqlIdentifier(name);
+    fields.push_back({name, sel.second});
+  }
+  if (fields.empty()) {
+    return InvalidArgument(path + ": no columns");
+  }
+  read.sql = "SELECT " + select + " FROM " + from;
+  read.schema = Schema(std::move(fields));
+  return read;
+}
+
 Result<Read> PlanRead(DuckDb& db, const std::string& path, const std::vector<std::string>& files,
                       const std::vector<std::string>& columns) {
   const std::string source = Source(files);
@@ -154,33 +187,7 @@ Result<Read> PlanRead(DuckDb& db, const std::string& path, const std::vector<std
                              " (the files of a folder are one table: the same columns)");
     }
   }
-  std::vector<std::pair<std::string, std::string>> chosen;
-  if (columns.empty()) {
-    chosen = described;
-  } else {
-    for (const std::string& want : columns) {
-      auto it = std::find_if(described.begin(), described.end(),
-                             [&](const auto& d) { return d.first == want; });
-      if (it == described.end()) {
-        return InvalidArgument(path + ": no column '" + Printable(want) + "'");
-      }
-      chosen.push_back(*it);
-    }
-  }
-  Read read;
-  std::vector<Field> fields;
-  std::string select;
-  for (const auto& [name, type] : chosen) {
-    PLINTH_ASSIGN_OR_RETURN(auto sel, Selection(path, name, type));
-    select += (select.empty() ? "" : ", ") + sel.first + " AS " + SqlIdentifier(name);
-    fields.push_back({name, sel.second});
-  }
-  if (fields.empty()) {
-    return InvalidArgument(path + ": no columns");
-  }
-  read.sql = "SELECT " + select + " FROM " + source;
-  read.schema = Schema(std::move(fields));
-  return read;
+  return SelectColumns(described, columns, source, path);
 }
 
 Result<DuckDb> Engine() { return DuckDb::Open(); }
@@ -235,6 +242,14 @@ Result<ParquetQuery> PlanParquetQuery(DuckDb& db, const std::string& path,
                                       const std::vector<std::string>& columns) {
   PLINTH_ASSIGN_OR_RETURN(std::vector<std::string> files, ParquetFiles(path));
   PLINTH_ASSIGN_OR_RETURN(Read read, PlanRead(db, path, files, columns));
+  return ParquetQuery{std::move(read.sql), std::move(read.schema)};
+}
+
+Result<ParquetQuery> PlanSelectQuery(DuckDb& db, const std::string& sql, const std::string& where,
+                                     const std::vector<std::string>& columns) {
+  const std::string from = "(" + sql + ")";
+  PLINTH_ASSIGN_OR_RETURN(auto described, db.Describe("SELECT * FROM " + from, {}, where));
+  PLINTH_ASSIGN_OR_RETURN(Read read, SelectColumns(described, columns, from, where));
   return ParquetQuery{std::move(read.sql), std::move(read.schema)};
 }
 

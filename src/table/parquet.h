@@ -51,6 +51,11 @@ struct ParquetQuery {
 Result<ParquetQuery> PlanParquetQuery(DuckDb& db, const std::string& path,
                                       const std::vector<std::string>& columns = {});
 
+// The same over a query's result (a feature group's source query): `sql` is one SELECT, `where`
+// names it in errors.
+Result<ParquetQuery> PlanSelectQuery(DuckDb& db, const std::string& sql, const std::string& where,
+                                     const std::vector<std::string>& columns = {});
+
 // Reads `columns` (all when empty, in the file's order; else in this order) of `path`.
 Result<Table> ReadParquet(const std::string& path, const std::vector<std::string>& columns = {});
 

@@ -343,6 +343,32 @@ TEST(YamlTest, ParseErrorNamesLine) {
   EXPECT_EQ(r.status().message().rfind("s.yaml:", 0), 0u);
 }
 
+// yaml-cpp quotes the character it could not read ("unknown escape character: " and a line
+// feed, found by the features fuzz target): the error stays one line.
+TEST(YamlTest, ParseErrorsStayOneLine) {
+  int refused = 0;
+  for (int c = 1; c < 32; ++c) {
+    const std::string text = std::string("a: \"\\") + static_cast<char>(c) + "\"\n";
+    auto r = ParseYaml(text, "s.yaml");
+    if (!r.ok()) {
+      ++refused;
+      EXPECT_EQ(r.status().message().find('\n'), std::string::npos) << c;
+    }
+  }
+  EXPECT_GT(refused, 20);
+  const std::string found(
+      "envities: {d: {join_keys: {id: "
+      "\xe9groups\x0a\x0a\x0a\x0a\x0a\x0a\x0a\x0a\x0a\x0a\x0a\x0a\x0a\x0a\x0a\x0a\x0a%%%%%%%%%-%%%%"
+      "%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%"
+      "\x09\x00\x0a\x0a\x0a\x0a\x0a\x0a\x0a\x0a\x0a\x0a\x0a\x0a\x0a\x0a\x0a\x0a\x0a\x0a\x0a\x0a\x0a"
+      "\x0a\x0a\x0a\x0at_times:ma\x01{\x22"
+      "featurXX\xad\xad\xad\xad\xad\xad\xadttl: 3h, fea\xad\xad",
+      180);
+  auto r = ParseYaml(found, "s.yaml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message().find('\n'), std::string::npos) << r.status().message();
+}
+
 TEST(YamlTest, TypedAccessNamesKeyAndValue) {
   auto node = ParseYaml("threshold: high\n", "s.yaml");
   ASSERT_TRUE(node.ok());

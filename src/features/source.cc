@@ -1,0 +1,91 @@
+#include "features/source.h"
+
+#include "table/parquet.h"
+#include "table/reader.h"
+
+namespace plinth::features {
+
+using table::SqlIdentifier;
+
+Result<PlannedSource> PlanSource(table::DuckDb& db, const Source& s, const std::string& name,
+                                 const std::vector<std::string>& columns, const std::string& id) {
+  PlannedSource out;
+  out.columns = columns;
+  // Parquet: a SELECT over its files; CSV: loaded by Plinth's reader into a table.
+  const auto file = [&](const std::string& path, const std::string& table,
+                        const std::vector<std::string>& cols) -> Result<std::string> {
+    if (table::IsParquetPath(path)) {
+      PLINTH_ASSIGN_OR_RETURN(std::vector<std::string> files, table::ParquetFiles(path));
+      out.files.insert(out.files.end(), files.begin(), files.end());
+      PLINTH_ASSIGN_OR_RETURN(table::ParquetQuery q, table::PlanParquetQuery(db, path, cols));
+      out.schema = q.schema;
+      return q.sql;
+    }
+    PLINTH_ASSIGN_OR_RETURN(table::CsvTable read, table::ReadTable(path));
+    table::Table t = std::move(read.table);
+    if (!cols.empty()) {
+      std::vector<table::Field> fields;
+      std::vector<table::Column> picked;
+      for (const std::string& c : cols) {
+        const std::optional<size_t> at = t.schema().IndexOf(c);
+        if (!at) {
+          return InvalidArgument(path + ": no column '" + c + "' (feature group " + name + ")");
+        }
+        fields.push_back(t.schema().field(*at));
+        picked.push_back(t.column(*at));
+      }
+      t = table::Table(table::Schema(std::move(fields)), std::move(picked));
+    }
+    out.schema = t.schema();
+    PLINTH_RETURN_IF_ERROR(db.Load(table, t, path));
+    return "SELECT * FROM " + SqlIdentifier(table);
+  };
+  if (s.query.empty()) {
+    PLINTH_ASSIGN_OR_RETURN(out.sql, file(s.path, "plinth_" + id, columns));
+    out.what = s.path;
+    return out;
+  }
+  out.user_sql = true;
+  out.what = "feature group " + name + ": source query";
+  PLINTH_RETURN_IF_ERROR(db.CheckSingleSelect(s.query, out.what));
+  // The tables as common table expressions around the query (so that two groups' queries may
+  // both name a table `trips`, each its own).
+  std::string with;
+  size_t n = 0;  // internal names from a count, never from the user's text
+  for (const auto& [table, path] : s.tables) {
+    PLINTH_ASSIGN_OR_RETURN(std::string sql,
+                            file(path, "plinth_" + id + "_t" + std::to_string(n++), {}));
+    with += (with.empty() ? "WITH " : ", ") + SqlIdentifier(table) + " AS (" + sql + ")";
+  }
+  std::string query = s.query;
+  while (!query.empty() &&
+         (query.back() == ';' || std::isspace(static_cast<unsigned char>(query.back())))) {
+    query.pop_back();
+  }
+  out.sql = with + " SELECT * FROM (" + query + ")";
+  out.schema = table::Schema();
+  return out;
+}
+
+Status ConfineToSources(table::DuckDb& db, const std::vector<PlannedSource*>& sources) {
+  bool any = false;
+  std::vector<std::string> files;
+  for (const PlannedSource* s : sources) {
+    any = any || s->user_sql;
+    files.insert(files.end(), s->files.begin(), s->files.end());
+  }
+  return any ? db.Confine(files, "confining the source queries") : Status::Ok();
+}
+
+Status DescribeSource(table::DuckDb& db, PlannedSource& s) {
+  if (!s.user_sql) {
+    return Status::Ok();
+  }
+  PLINTH_ASSIGN_OR_RETURN(table::ParquetQuery q,
+                          table::PlanSelectQuery(db, s.sql, s.what, s.columns));
+  s.sql = q.sql;
+  s.schema = q.schema;
+  return Status::Ok();
+}
+
+}  // namespace plinth::features
