@@ -11,7 +11,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 WORK="$HERE/out/project"
 rm -rf "$WORK" && mkdir -p "$WORK"
 cp -r "$HERE/data" "$HERE/scripts" "$HERE/checks.yaml" "$HERE/great_expectations_suite.json" \
-  "$HERE/plinth.yaml" "$HERE/train.yaml" "$HERE/monitoring.yaml" "$HERE/gates.yaml" "$WORK/"
+  "$HERE/plinth.yaml" "$HERE/train.yaml" "$HERE/monitoring.yaml" "$HERE/gates.yaml" \
+  "$HERE/features" "$WORK/"
 cd "$WORK"
 mkdir -p bin && ln -sf "$PLINTH" bin/plinth && export PATH="$WORK/bin:$PATH"
 git init -q -b main . && git config user.email demo@plinth && git config user.name demo
@@ -132,6 +133,16 @@ kill "$RECEIVER" 2>/dev/null || true
 plinth monitor alerts adult-income
 plinth monitor report models:/adult-income@production --every 1m --html reports/monitoring.html -q
 echo "report: reports/monitoring.html (recorded as a run of experiment monitoring/adult-income)"
+echo
+echo "== 12. Feature store: driver statistics defined in features/features.yaml, recorded with"
+echo "       versions; a point-in-time training set (each order gets the statistics as they were"
+echo "       when it was placed); a model trained on the service; the online store; a lookup"
+plinth features apply features/features.yaml
+plinth features historical --entities features/orders.csv --service late_orders \
+  --out reports/late_orders_train.parquet -q
+plinth train features/train.yaml -q
+plinth features materialize 2024-03-01 2024-03-16T00:00:00Z -q
+plinth features get --service late_orders --entity driver_id=1,2,21
 echo
 echo "Model bundle: $WORK/models/adult (docs/FORMATS.md)"
 echo "Reports: $WORK/reports/profile.html, $WORK/reports/validation.html, $WORK/reports/training.html,"

@@ -2,6 +2,7 @@
 // feature store (docs/FEATURES.md). Definitions come from features.yaml into the registry in
 // the metadata store (the tracking store's database); everything else reads the registry.
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <set>
 
@@ -10,10 +11,11 @@
 #include "core/json.h"
 #include "core/progress.h"
 #include "core/text_table.h"
-#include "data/project.h"
+#include "data/objects.h"
 #include "features/historical.h"
 #include "features/online.h"
 #include "features/registry.h"
+#include "features_context.h"
 #include "store/database.h"
 #include "table/value_parse.h"
 #include "tracking/client.h"
@@ -23,59 +25,6 @@ namespace plinth::cli {
 namespace {
 
 using core::Json;
-
-// The registry in the database the tracking flags name (a tracking server has no registry
-// Plinth can write to yet).
-struct RegistryHandle {
-  std::unique_ptr<store::Database> db;
-  std::optional<features::Registry> registry;
-  features::Definitions latest;                   // OpenLatest
-  std::unique_ptr<features::OnlineStore> online;  // OpenLatest with `online`
-};
-
-Result<RegistryHandle> OpenRegistry(const TrackingFlags& flags) {
-  Result<data::Project> project = data::Project::Find(".");
-  PLINTH_ASSIGN_OR_RETURN(
-      std::optional<tracking::StoreLocation> at,
-      tracking::LocateTrackingStore(flags.uri, project.ok() ? project->root() : "", true));
-  if (at->uri.rfind("http://", 0) == 0 || at->uri.rfind("https://", 0) == 0) {
-    return InvalidArgument(
-        "the feature registry lives in a database (sqlite:///PATH or "
-        "postgresql://...); " +
-        at->source + " names a tracking server, " + at->uri);
-  }
-  RegistryHandle h;
-  PLINTH_ASSIGN_OR_RETURN(h.db, store::OpenDatabase(at->uri));
-  PLINTH_ASSIGN_OR_RETURN(features::Registry r, features::Registry::Open(*h.db));
-  h.registry.emplace(r);
-  return h;
-}
-
-enum class Online { kNone, kRead, kWrite };
-
-// The registry with its latest definitions, and the online store they name (to read: it must
-// exist; to write: created when absent).
-Result<RegistryHandle> OpenLatest(const TrackingFlags& flags, Online online) {
-  PLINTH_ASSIGN_OR_RETURN(RegistryHandle h, OpenRegistry(flags));
-  PLINTH_ASSIGN_OR_RETURN(h.latest, h.registry->Latest());
-  if (online != Online::kNone) {
-    PLINTH_ASSIGN_OR_RETURN(
-        h.online, features::OpenOnlineStore(h.latest.online_store, online == Online::kWrite));
-  }
-  return h;
-}
-
-// A ref's group at its version: the latest from `defs`, else from the registry.
-std::function<Result<features::FeatureGroup>(const features::FeatureRef&)> GroupsOf(
-    const features::Definitions& defs, features::Registry& registry) {
-  return [&defs, &registry](const features::FeatureRef& r) -> Result<features::FeatureGroup> {
-    const features::FeatureGroup* g = defs.FindGroup(r.group);
-    if (g != nullptr && (r.version == 0 || r.version == g->version)) {
-      return *g;
-    }
-    return registry.Group(r.group, r.version);
-  };
-}
 
 std::vector<std::string> SplitCommas(const std::vector<std::string>& items) {
   std::vector<std::string> out;
@@ -107,6 +56,38 @@ struct ApplyFlags {
   bool dry_run = false;
 };
 
+// Edges data version -> feature group version ("source") for the groups `changes` created or
+// versioned, from the pointer files of their tracked sources.
+Status RecordSourceLineage(const features::Definitions& defs,
+                           const std::vector<features::Change>& changes,
+                           const TrackingFlags& flags) {
+  std::optional<TrackingContext> ctx;
+  for (const features::Change& c : changes) {
+    if (c.kind != "feature group" || (c.what != "created" && c.what != "new version")) {
+      continue;
+    }
+    const features::FeatureGroup* g = defs.FindGroup(c.name);
+    std::vector<std::string> paths = {g->source.path};
+    for (const auto& [table, path] : g->source.tables) {
+      paths.push_back(path);
+    }
+    for (const std::string& path : paths) {
+      if (path.empty() || !std::filesystem::exists(path + ".plinth")) {
+        continue;
+      }
+      PLINTH_ASSIGN_OR_RETURN(data::Pointer p, data::ReadPointer(path + ".plinth"));
+      if (!ctx) {
+        PLINTH_ASSIGN_OR_RETURN(TrackingContext opened, OpenTracking(flags, true));
+        ctx = std::move(opened);
+      }
+      PLINTH_RETURN_IF_ERROR(
+          ctx->tracking->AddLineage({"data", p.hash.substr(0, 32), "feature_group",
+                                     c.name + "@" + std::to_string(c.version), "source", 0}));
+    }
+  }
+  return Status::Ok();
+}
+
 int RunApply(const ApplyFlags& f) {
   Result<features::Definitions> defs = features::ReadDefinitions(f.file);
   if (!defs.ok()) {
@@ -123,6 +104,14 @@ int RunApply(const ApplyFlags& f) {
       h->registry->Apply(*defs, f.dry_run, core::SystemClock().NowMicros() / 1000);
   if (!changes.ok()) {
     return Fail(changes.status());
+  }
+  if (!f.dry_run) {
+    // Lineage: each new group version from the data versions of its sources that `plinth add`
+    // tracks (PATH.plinth beside them).
+    if (Status s = RecordSourceLineage(*defs, *changes, f.tracking); !s.ok()) {
+      std::fprintf(stderr, "plinth: warning: cannot record the sources' lineage: %s\n",
+                   EscapeControl(s.message()).c_str());
+    }
   }
   if (f.tracking.json) {
     Json out = Json::array();

@@ -7,11 +7,14 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <mutex>
 
 #include "commands.h"
 #include "core/file.h"
 #include "core/mutex.h"
 #include "data/project.h"
+#include "features/feature_server.h"
+#include "features_context.h"
 #include "http/server.h"
 #include "monitor/alerts.h"
 #include "monitor_reference.h"
@@ -47,6 +50,79 @@ struct ServeFlags {
   std::string shadow;         // a model scoring every request unseen; "": none
   std::string canary;         // MODEL=PERCENT: a model answering a share of requests; "": none
   std::string canary_header;  // the header that keeps a client on its model; "": X-Request-Id
+  bool features = false;      // look the model's features up in the feature store
+};
+
+// --features: each model loaded (at start and on reloads) gets its feature service's features
+// looked up in the online store, at the group versions its bundle records.
+class FeatureAttacher {
+ public:
+  static Result<std::unique_ptr<FeatureAttacher>> Open(const TrackingFlags& flags) {
+    auto a = std::unique_ptr<FeatureAttacher>(new FeatureAttacher());
+    PLINTH_ASSIGN_OR_RETURN(a->handle_, OpenLatest(flags, Online::kRead));
+    a->online_ = std::shared_ptr<features::OnlineStore>(std::move(a->handle_.online));
+    PLINTH_ASSIGN_OR_RETURN(a->server_, features::OnlineFeatureServer::Open(a->handle_.uri));
+    return a;
+  }
+
+  Result<std::shared_ptr<const serving::ServedModel>> Attach(
+      std::shared_ptr<const serving::ServedModel> m) {
+    const ml::BundleMeta& meta = m->predictor->meta();
+    if (!meta.trained || !meta.trained->feature_service) {
+      return InvalidArgument("--features: " + m->name + " version " + m->version +
+                             " was not trained on a feature service (data.features in "
+                             "train.yaml), so there is nothing to look up for it");
+    }
+    const ml::FeatureServiceRecord& record = *meta.trained->feature_service;
+    std::lock_guard<std::mutex> lock(mu_);  // the registry's connection: one caller at a time
+    PLINTH_ASSIGN_OR_RETURN(features::Definitions latest, handle_.registry->Latest());
+    // The on-demand features as the model was trained with them.
+    for (const auto& [name, expression] : record.on_demand) {
+      const features::OnDemandFeature* od = latest.FindOnDemand(name);
+      if (od == nullptr || od->expression != expression) {
+        return FailedPrecondition("--features: " + m->name + " version " + m->version +
+                                  " was trained with the "
+                                  "on-demand feature " +
+                                  name + " = " + expression + ", which the feature registry " +
+                                  (od == nullptr ? std::string("no longer defines")
+                                                 : "now defines as " + od->expression));
+      }
+    }
+    // Every group version it reads must have been materialized (else every value would be
+    // missing, and the model would answer from imputed values alone).
+    for (const std::string& text : record.features) {
+      PLINTH_ASSIGN_OR_RETURN(features::FeatureRef r, features::ParseFeatureRef(text));
+      if (r.group.empty()) {
+        continue;
+      }
+      const std::string table = r.group + "@" + std::to_string(r.version);
+      PLINTH_ASSIGN_OR_RETURN(std::optional<int64_t> mark, online_->Watermark(table));
+      if (!mark) {
+        return FailedPrecondition("--features: feature group " + table + ", which " + m->name +
+                                  " version " + m->version +
+                                  " reads, was never materialized (plinth features materialize)");
+      }
+    }
+    PLINTH_ASSIGN_OR_RETURN(
+        std::shared_ptr<const features::ServingFeatures> looked_up,
+        features::ServingFeatures::Create(latest, GroupsOf(latest, *handle_.registry), online_,
+                                          record.features, m->predictor->input_schema()));
+    auto with = std::make_shared<serving::ServedModel>(*m);
+    with->features = std::move(looked_up);
+    return std::shared_ptr<const serving::ServedModel>(std::move(with));
+  }
+
+  std::pair<int, std::string> GetOnlineFeatures(std::string_view body) {
+    features::FeatureAnswer a = server_->GetOnlineFeatures(body);
+    return {a.status, std::move(a.body)};
+  }
+
+ private:
+  FeatureAttacher() = default;
+  std::mutex mu_;
+  RegistryHandle handle_;
+  std::shared_ptr<features::OnlineStore> online_;
+  std::unique_ptr<features::OnlineFeatureServer> server_;
 };
 
 // Where `model` is now: a models:/ URI through the registry (its version), else
@@ -299,7 +375,20 @@ int RunServe(const ServeFlags& f) {
     return ReportError(InvalidArgument("--feedback-memory " + std::to_string(f.feedback_memory) +
                                        ": expected 1 to 100000000 requests"));
   }
-  const serving::ModelSource source = serving::SourceOf([&f] { return Locate(f); });
+  serving::ModelSource source = serving::SourceOf([&f] { return Locate(f); });
+  std::unique_ptr<FeatureAttacher> attacher;
+  if (f.features) {
+    Result<std::unique_ptr<FeatureAttacher>> opened = FeatureAttacher::Open(f.tracking);
+    if (!opened.ok()) {
+      return ReportError(opened.status().WithPrefix("--features"));
+    }
+    attacher = std::move(*opened);
+    source.load = [inner = source.load,
+                   a = attacher.get()]() -> Result<std::shared_ptr<const serving::ServedModel>> {
+      PLINTH_ASSIGN_OR_RETURN(std::shared_ptr<const serving::ServedModel> m, inner());
+      return a->Attach(std::move(m));
+    };
+  }
   Result<std::shared_ptr<const serving::ServedModel>> served = source.load();
   if (!served.ok()) {
     return ReportError(served.status().WithPrefix("MODEL"));
@@ -348,7 +437,7 @@ int RunServe(const ServeFlags& f) {
     }
     monitor = std::move(*started);
   }
-  const serving::ServeOptions options{
+  serving::ServeOptions options{
       PLINTH_VERSION,
       serving::InputLimits{static_cast<size_t>(f.max_rows), table::CsvOptions().null_values},
       log.get(),
@@ -357,6 +446,17 @@ int RunServe(const ServeFlags& f) {
       tokens ? &*tokens : nullptr,
       *public_routes,
       monitor.get()};
+  if (attacher) {
+    options.online_features = [a = attacher.get()](std::string_view body) {
+      return a->GetOnlineFeatures(body);
+    };
+  }
+  if (attacher && (!f.shadow.empty() || !f.canary.empty())) {
+    // A challenger would score the rows completed for the served model, at its group versions.
+    return ReportError(InvalidArgument(
+        "--features with --shadow or --canary: not yet (a challenger would be scored on the "
+        "served model's features)"));
+  }
   Result<serving::Challenger> challenger = LoadChallenger(f, **served);
   if (!challenger.ok()) {
     return ReportError(challenger.status());
@@ -444,6 +544,10 @@ void RegisterServe(CLI::App& app, Runner& run) {
                   "with --canary, the request header whose value picks a client's model (e.g. "
                   "X-User-Id); a request without it is picked by its request id (default: "
                   "X-Request-Id)");
+  cmd->add_flag("--features", flags->features,
+                "look the model's features up in the feature store before predicting (a model "
+                "trained on a feature service: requests carry entity keys and request values); "
+                "also answers POST /get-online-features");
   cmd->add_option("--advertise-url", flags->advertise_url,
                   "for models:/NAME@ENV, the URL plinth deploy reaches this endpoint at, as "
                   "registered where the registry is (default: http://HOST:PORT as listened on)");

@@ -8,6 +8,7 @@
 #include "core/clock.h"
 #include "core/file.h"
 #include "core/json.h"
+#include "features_context.h"
 #include "ml/bundle.h"
 #include "tracking_context.h"
 #include "train/track.h"
@@ -30,6 +31,12 @@ int RunTrain(const TrainFlags& f) {
   Result<train::TrainingConfig> config = train::LoadTrainingConfig(f.config, f.overrides);
   if (!config.ok()) {
     return ReportError(config.status());
+  }
+  if (config->features) {
+    // data.features: the training set from the feature store, as of each entity row's time.
+    if (Status s = BuildTrainingSet(*config, f.tracking, !f.quiet); !s.ok()) {
+      return ReportError(s);
+    }
   }
   // The tracking store is opened before training, so a bad URI costs no fit.
   TrackingContext tracking;

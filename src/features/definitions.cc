@@ -242,13 +242,17 @@ class Parser {
           d.on_demand.push_back(std::move(f));
           return Status::Ok();
         }));
-    PLINTH_RETURN_IF_ERROR(EachNamed(root, "feature_services", "feature service",
-                                     [&](const std::string& name, const YAML::Node& m) {
-                                       PLINTH_ASSIGN_OR_RETURN(FeatureService s,
-                                                               Service(name, m, d));
-                                       d.services.push_back(std::move(s));
-                                       return Status::Ok();
-                                     }));
+    PLINTH_RETURN_IF_ERROR(EachNamed(
+        root, "feature_services", "feature service",
+        [&](const std::string& name, const YAML::Node& m) {
+          if (names.count(name) != 0) {
+            // (lineage names both name@version)
+            return Error(m, "feature service '" + name + "': a feature group has that name");
+          }
+          PLINTH_ASSIGN_OR_RETURN(FeatureService s, Service(name, m, d));
+          d.services.push_back(std::move(s));
+          return Status::Ok();
+        }));
     PLINTH_RETURN_IF_ERROR(CheckOnDemandInputs(root, d));
     return d;
   }

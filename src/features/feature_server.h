@@ -1,4 +1,4 @@
-// POST /get-online-features for the servers (plinth server; plinth serve to come): Feast's
+// POST /get-online-features for the servers (plinth server, plinth serve --features): Feast's
 // feature-server request and answer over the registry in a metadata store and the online store
 // it names. The registry is read again at most every `refresh_seconds` (what `plinth features
 // apply` recorded since shows up then, as Feast's registry cache does). Thread-safe.

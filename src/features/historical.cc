@@ -87,11 +87,13 @@ Result<HistoricalResult> HistoricalFeatures(
                              (found.empty() ? std::string("no timestamp column")
                                             : std::to_string(found.size()) + " timestamp columns") +
                              "; each entity row needs the time its features are taken at (name "
-                             "it with --timestamp-column)");
+                             "the column: --timestamp-column, or data.features.timestamp_column "
+                             "in train.yaml)");
     }
     ts = found[0];
   }
   HistoricalResult result;
+  result.timestamp_column = ts;
   JoinSpec spec{ts, {}};
   std::map<std::string, size_t> by_label;
   for (const FeatureRef& r : features) {

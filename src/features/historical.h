@@ -25,6 +25,7 @@ struct HistoricalOptions {
 
 struct HistoricalResult {
   int64_t rows = 0;
+  std::string timestamp_column;  // the entities' column the features were taken as of
   std::vector<std::string> columns;
   std::vector<std::string> groups;  // the group versions read ("weather@2")
 };

@@ -195,6 +195,14 @@ core::Json ToJson(const BundleMeta& m) {
     out["training"] = ToJson(m.trained->fit, true);
     out["data"] = ToJson(m.trained->data);
     out["warnings"] = m.trained->warnings;
+    if (const std::optional<FeatureServiceRecord>& fs = m.trained->feature_service) {
+      out["feature_service"] = {{"name", fs->service},
+                                {"version", fs->version},
+                                {"features", fs->features},
+                                {"entities", fs->entities},
+                                {"timestamp_column", fs->timestamp_column},
+                                {"on_demand", fs->on_demand}};
+    }
   }
   if (!m.created.empty()) {
     out["created"] = m.created;
@@ -259,6 +267,25 @@ Result<BundleMeta> BundleMetaFromJson(const core::Json& json, std::string_view w
       r.params = *params;
     }
     PLINTH_ASSIGN_OR_RETURN(r.warnings, Strings(f, "warnings"));
+    if (f.Has("feature_service")) {
+      PLINTH_ASSIGN_OR_RETURN(const JsonFields fs, Member(f, "feature_service"));
+      FeatureServiceRecord record;
+      PLINTH_ASSIGN_OR_RETURN(record.service, fs.String("name"));
+      PLINTH_ASSIGN_OR_RETURN(record.version, fs.Int("version"));
+      PLINTH_ASSIGN_OR_RETURN(record.features, Strings(fs, "features"));
+      PLINTH_ASSIGN_OR_RETURN(record.entities, fs.String("entities", ""));
+      PLINTH_ASSIGN_OR_RETURN(record.timestamp_column, fs.String("timestamp_column", ""));
+      if (fs.Has("on_demand")) {
+        PLINTH_ASSIGN_OR_RETURN(const Json* od, fs.Object("on_demand"));
+        for (const auto& [name, expression] : od->items()) {
+          if (!expression.is_string()) {
+            return InvalidArgument(fs.At("on_demand") + ": '" + name + "': expected an expression");
+          }
+          record.on_demand[name] = expression.get<std::string>();
+        }
+      }
+      r.feature_service = std::move(record);
+    }
     m.trained = std::move(r);
   }
   return m;

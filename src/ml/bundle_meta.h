@@ -61,6 +61,20 @@ struct FitSummary {
   std::vector<std::pair<double, std::optional<double>>> history;
 };
 
+// The feature service a model was trained on (train.yaml's data.features): what serving looks
+// up for it, each group at the version the training set read.
+struct FeatureServiceRecord {
+  std::string service;
+  int64_t version = 0;
+  std::vector<std::string> features;  // "weather@2:temp", "temp_c": the service's, in order
+  std::string entities;               // the entity rows the training set was built from
+  std::string timestamp_column;       // theirs, the features were taken as of
+  // The on-demand features' expressions as trained: serving refuses a registry that changed
+  // them since.
+  std::map<std::string, std::string> on_demand;
+  bool operator==(const FeatureServiceRecord&) const = default;
+};
+
 // What a training run recorded; absent in imported bundles.
 struct TrainingRecord {
   DataSummary data;
@@ -70,6 +84,7 @@ struct TrainingRecord {
   core::Json metrics = core::Json::object();
   core::Json params = core::Json::object();  // the training config (TrainingConfig::ToJson)
   std::vector<std::string> warnings;
+  std::optional<FeatureServiceRecord> feature_service;
 };
 
 struct BundleMeta {

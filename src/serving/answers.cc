@@ -199,10 +199,11 @@ void WriteInferAnswer(std::string* out, const ml::Predictor& predictor, const ml
   w.EndArray().EndObject();
 }
 
-Json ModelMetadata(const ml::Predictor& predictor, std::string_view name,
-                   std::string_view version) {
+Json ModelMetadata(const ml::Predictor& predictor, std::string_view name, std::string_view version,
+                   const table::Schema* request_schema) {
   Json inputs = Json::array();
-  for (const table::Field& f : predictor.input_schema().fields()) {
+  for (const table::Field& f :
+       (request_schema != nullptr ? *request_schema : predictor.input_schema()).fields()) {
     inputs.push_back({{"name", f.name}, {"datatype", TensorType(f.type)}, {"shape", {-1}}});
   }
   Json outputs = Json::array();

@@ -20,8 +20,9 @@ void WritePredictionsOnly(std::string* out, const ml::Predictor& predictor,
                           const ml::Prediction& pred);
 void WriteInferAnswer(std::string* out, const ml::Predictor& predictor, const ml::Prediction& pred,
                       const InferRequest& request, std::string_view name, std::string_view version);
-// GET /v2/models/NAME: the inputs (one tensor per column) and the outputs.
+// GET /v2/models/NAME: the inputs (one tensor per column: the model's, or `request_schema`'s
+// when a request carries other columns, as with looked-up features) and the outputs.
 core::Json ModelMetadata(const ml::Predictor& predictor, std::string_view name,
-                         std::string_view version);
+                         std::string_view version, const table::Schema* request_schema = nullptr);
 
 }  // namespace plinth::serving

@@ -1,5 +1,7 @@
 #include "serving/model_server.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <random>
 #include <unordered_set>
@@ -560,15 +562,30 @@ ModelServer::Answered ModelServer::Route(const CallPtr& call) {
     route = p;
     return Feedback(*call);
   }
+  if (p == "/get-online-features") {
+    route = p;
+    if (!options_.online_features) {
+      return Error(404, "no feature store here (plinth serve --features)");
+    }
+    if (request.method != "POST") {
+      return Error(405, p + " takes POST with Feast's JSON body");
+    }
+    auto [status, body] = options_.online_features(request.body);
+    http::Response r;
+    r.status = status;
+    r.body = std::move(body);
+    return r;
+  }
   if (p == "/v2" || p.starts_with("/v2/")) {
     return KServeV2(call);
   }
   if (p.starts_with("/v1/models/")) {
     return KServeV1(call);
   }
-  return Error(
-      404, "no endpoint at " + p + " (POST /predict, /invocations, /v2/models/" + m.name +
-               "/infer, /feedback, /admin/reload; GET /ping, /health, /version, /metrics, /v2)");
+  return Error(404,
+               "no endpoint at " + p + " (POST /predict, /invocations, /v2/models/" + m.name +
+                   "/infer, /feedback, /admin/reload, /get-online-features; GET /ping, /health, "
+                   "/version, /metrics, /v2)");
 }
 
 void ModelServer::WritePredictions(std::string* out, const Call& call, const ml::Prediction& pred) {
@@ -579,6 +596,13 @@ ModelServer::Answered ModelServer::Score(const CallPtr& call, Result<table::Tabl
                                          http::Response (*error)(const Status&), BodyWriter write) {
   if (!rows.ok()) {
     return error(rows.status());
+  }
+  if (const auto& features = call->served->features) {
+    // Keys and request values in, the model's inputs out: its features looked up in-process.
+    rows = features->Complete(*rows);
+    if (!rows.ok()) {
+      return error(rows.status());
+    }
   }
   call->rows = *std::move(rows);
   if (options_.batcher == nullptr) {
@@ -611,8 +635,7 @@ http::Response ModelServer::Scored(Call& call, Result<ml::Prediction> pred,
 
 ModelServer::Answered ModelServer::Predict(const CallPtr& call) {
   const ServedModel& m = *call->served;
-  return Score(call,
-               ReadPredictBody(call->request.body, m.predictor->input_schema(), options_.limits),
+  return Score(call, ReadPredictBody(call->request.body, m.request_schema(), options_.limits),
                StatusError, [](std::string* out, const Call& c, const ml::Prediction& pred) {
                  WritePredictAnswer(out, *c.model->predictor, pred, c.model->version,
                                     core::FormatIsoMicros(core::SystemClock().NowMicros()), c.id);
@@ -623,7 +646,7 @@ ModelServer::Answered ModelServer::Invocations(const CallPtr& call) {
   const http::Request& request = call->request;
   return Score(call,
                ReadInvocationsBody(request.body, request.Header("content-type"),
-                                   call->served->predictor->input_schema(), options_.limits),
+                                   call->served->request_schema(), options_.limits),
                MlflowError, WritePredictions);
 }
 
@@ -681,8 +704,7 @@ ModelServer::Answered ModelServer::KServeV2(const CallPtr& call) {
     if (request.method != "POST") {
       return Error(405, p + " takes POST with a JSON body");
     }
-    Result<InferRequest> req =
-        ReadInferBody(request.body, m.predictor->input_schema(), options_.limits);
+    Result<InferRequest> req = ReadInferBody(request.body, m.request_schema(), options_.limits);
     if (!req.ok()) {
       return StatusError(req.status());
     }
@@ -701,12 +723,13 @@ ModelServer::Answered ModelServer::KServeV2(const CallPtr& call) {
   if (action == "ready") {
     return JsonAnswer({{"name", m.name}, {"ready", true}});
   }
-  Json meta = ModelMetadata(*m.predictor, m.name, m.version);
+  Json meta = ModelMetadata(*m.predictor, m.name, m.version, &m.request_schema());
   if (i == 3 && call->canary) {
     // The canary's version: its outputs, and the inputs requests are read with (the served
     // model's, a superset of the canary's).
     Json inputs = std::move(meta["inputs"]);
-    meta = ModelMetadata(*call->model->predictor, m.name, call->model->version);
+    meta =
+        ModelMetadata(*call->model->predictor, m.name, call->model->version, &m.request_schema());
     meta["inputs"] = std::move(inputs);
   } else if (i != 3 && canary != nullptr && canary->version != m.version) {
     meta["versions"].push_back(canary->version);  // after the served one: plinth deploy reads it
@@ -731,10 +754,10 @@ ModelServer::Answered ModelServer::KServeV1(const CallPtr& call) {
   if (request.method != "POST") {
     return Error(405, request.path + " takes POST with {\"instances\": [...]}");
   }
-  return Score(call,
-               ReadInvocationsBody(request.body, "application/json", m.predictor->input_schema(),
-                                   options_.limits),
-               StatusError, WritePredictions);
+  return Score(
+      call,
+      ReadInvocationsBody(request.body, "application/json", m.request_schema(), options_.limits),
+      StatusError, WritePredictions);
 }
 
 std::string PercentText(int basis_points) {
@@ -826,6 +849,20 @@ std::string ModelServer::Metrics(const ServedModel& m) const {
   }
   if (options_.monitor != nullptr) {
     options_.monitor->RenderMetrics(w);
+  }
+  if (m.features) {
+    w.Family("plinth_serve_feature_values_total", "counter",
+             "Feature values looked up for request rows, by feature and outcome (not_found and "
+             "outside_max_age are served as missing values).");
+    for (const features::ServingFeatures::Count& c : m.features->Counts()) {
+      for (size_t k = 0; k < c.by_status.size(); ++k) {
+        std::string status(features::FeatureStatusName(static_cast<features::FeatureStatus>(k)));
+        std::transform(status.begin(), status.end(), status.begin(),
+                       [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+        w.Sample("plinth_serve_feature_values_total", {{"feature", c.feature}, {"status", status}},
+                 static_cast<uint64_t>(c.by_status[k]));
+      }
+    }
   }
   if (options_.log != nullptr) {
     w.Family("plinth_serve_log_rows_total", "counter",

@@ -16,6 +16,10 @@
 //                        and swap it in if its version differs
 //   POST /feedback       ground truth for rows of earlier requests, by request id:
 //                        live accuracy in /metrics, and the prediction log
+//   POST /get-online-features  Feast's feature server (with plinth serve --features)
+// A model served with its features (plinth serve --features) takes requests of entity keys and
+// request values; each row's features are looked up in the online store in-process before the
+// model scores it (missing and stale values null, counted in /metrics).
 // With a challenger beside the served model: a shadow (plinth serve --shadow) scores every
 // scored request too, after the answer went out: its outputs join the request's log line, and
 // /metrics counts each model's requests, failures and time, and how often the two agree. A
@@ -45,6 +49,7 @@
 
 #include "core/mutex.h"
 #include "core/status.h"
+#include "features/serving_features.h"
 #include "http/metrics.h"
 #include "http/server.h"
 #include "ml/bundle.h"
@@ -68,6 +73,9 @@ struct ServeOptions {
   const AccessTokens* tokens = nullptr;  // not owned; null: no tokens asked
   unsigned public_routes = kPublicHealth;
   LiveMonitor* monitor = nullptr;  // not owned; null: no live monitoring (GET /monitor 404)
+  // POST /get-online-features (plinth serve --features): Feast's feature server answer (status,
+  // JSON body) for a request body. Null: 404.
+  std::function<std::pair<int, std::string>(std::string_view body)> online_features = nullptr;
 };
 
 // One loaded model and what answers report about it.
@@ -75,6 +83,13 @@ struct ServedModel {
   std::shared_ptr<const ml::Predictor> predictor;
   std::string name;     // as the bundle or the registry names it
   std::string version;  // "3", or the bundle's id
+  // With plinth serve --features: the features looked up for each request row before the
+  // model sees it (requests then carry keys and request values: features->request_schema()).
+  std::shared_ptr<const features::ServingFeatures> features = nullptr;
+  // The columns a request carries for this model.
+  const table::Schema& request_schema() const {
+    return features ? features->request_schema() : predictor->input_schema();
+  }
 };
 
 // Where the served model comes from, asked again on each reload.

@@ -263,9 +263,31 @@ Result<TrainingConfig> LoadTrainingConfig(const std::string& path,
   PLINTH_RETURN_IF_ERROR(data.ReadList("ignore_columns", c.ignore_columns));
   PLINTH_RETURN_IF_ERROR(data.Read("delimiter", c.delimiter, "one character"));
   PLINTH_RETURN_IF_ERROR(data.ReadList("null_values", c.null_values));
+  if (data.Has("features")) {
+    Section features = data.Sub("features");
+    PLINTH_RETURN_IF_ERROR(features.CheckMap());
+    TrainingConfig::FeatureInput in;
+    PLINTH_RETURN_IF_ERROR(features.Read("entities", in.entities, "a CSV or Parquet file"));
+    PLINTH_RETURN_IF_ERROR(features.Read("service", in.service, "a feature service's name"));
+    PLINTH_RETURN_IF_ERROR(features.Read("timestamp_column", in.timestamp_column, "a column name"));
+    PLINTH_RETURN_IF_ERROR(features.Done());
+    if (in.entities.empty() || in.service.empty()) {
+      return InvalidArgument(path +
+                             ": key 'data.features': expected entities and service (the "
+                             "entity rows and the feature service to join them with)");
+    }
+    if (!c.data_path.empty()) {
+      return InvalidArgument(path +
+                             ": keys 'data.path' and 'data.features': give one (the "
+                             "training set is built from the feature store, or read)");
+    }
+    c.features = std::move(in);
+  }
   PLINTH_RETURN_IF_ERROR(data.Done());
-  if (c.data_path.empty()) {
-    return InvalidArgument(path + ": key 'data.path': missing (the training CSV file)");
+  if (c.data_path.empty() && !c.features) {
+    return InvalidArgument(path +
+                           ": key 'data.path': missing (the training CSV file, or "
+                           "data.features)");
   }
   if (c.target.empty()) {
     return InvalidArgument(path + ": key 'data.target': missing (the column to predict)");
@@ -503,9 +525,15 @@ Result<TrainingConfig> LoadTrainingConfig(const std::string& path,
   c.data_path = Resolve(base, c.data_path);
   c.test_path = Resolve(base, c.test_path);
   if (c.output.empty()) {
-    c.output = "models/" + (c.name.empty() ? fs::path(c.data_path).stem().string() : c.name);
+    c.output = "models/" + (!c.name.empty() ? c.name
+                            : c.features    ? c.features->service
+                                            : fs::path(c.data_path).stem().string());
   }
   c.output = Resolve(base, c.output);
+  if (c.features) {
+    c.features->entities = Resolve(base, c.features->entities);
+    c.data_path = c.output + ".training-set.parquet";
+  }
   const bool named = !c.name.empty();
   if (!named) {
     c.name = fs::path(c.output).filename().string();
@@ -522,59 +550,79 @@ Result<TrainingConfig> LoadTrainingConfig(const std::string& path,
   return c;
 }
 
+namespace {
+
+// data.features as the run's params record it (only when given).
+void AddFeatures(const TrainingConfig& c, core::Json& out) {
+  if (c.features) {
+    out["data"]["features"] = {{"entities", c.features->entities},
+                               {"service", c.features->service},
+                               {"timestamp_column", c.features->timestamp_column}};
+  }
+}
+
+}  // namespace
+
 core::Json TrainingConfig::ToJson() const {
   const ml::PreprocessOptions& p = preprocess;
   core::Json parts = core::Json::array();
   for (ml::DatePart part : p.date_parts) {
     parts.push_back(ml::Name(part));
   }
-  return core::Json{{"name", name},
-                    {"seed", seed},
-                    {"data",
-                     {{"path", data_path},
-                      {"test", test_path},
-                      {"target", target},
-                      {"task", task ? core::Json(ml::Name(*task)) : core::Json(nullptr)},
-                      {"positive_class", positive_class},
-                      {"id_columns", id_columns},
-                      {"ignore_columns", ignore_columns}}},
-                    {"clean",
-                     {{"drop_duplicates", drop_duplicates},
-                      {"impute",
-                       {{"numeric", ml::Name(p.numeric_impute)},
-                        {"constant", p.impute_constant},
-                        {"categorical", ml::Name(p.categorical_impute)}}},
-                      {"outliers",
-                       {{"method", ml::Name(p.outliers)},
-                        {"iqr_factor", p.iqr_factor},
-                        {"z_threshold", p.z_threshold},
-                        {"action", ml::Name(p.outlier_action)},
-                        {"clip_at_predict", p.clip_at_predict}}}}},
-                    {"features",
-                     {{"scale", ml::Name(p.scaling)},
-                      {"max_categories", p.max_categories},
-                      {"min_category_fraction", p.min_category_fraction},
-                      {"date_parts", parts},
-                      {"log", p.log_columns}}},
-                    {"split",
-                     {{"train", split.train},
-                      {"validation", split.validation},
-                      {"test", split.test},
-                      {"stratify", stratify},
-                      {"cv_folds", cv_folds}}},
-                    {"model",
-                     {{"type", model_type},
-                      {"learning_rate", learning_rate},
-                      {"batch_size", batch_size},
-                      {"epochs", epochs},
-                      {"early_stopping_patience", early_stopping_patience},
-                      {"monitor", monitor},
-                      {"class_weight", class_weight},
-                      {"threshold", threshold},
-                      {"params", params}}},
-                    {"output", output},
-                    {"monitoring", {{"reference_rows", reference_rows}}},
-                    {"tracking", {{"experiment", experiment}, {"register", register_model}}}};
+  core::Json out{
+      {"name", name},
+      {"seed", seed},
+      {"data",
+       {{"path", data_path},
+        {"features", features ? core::Json{{"entities", features->entities},
+                                           {"service", features->service},
+                                           {"timestamp_column", features->timestamp_column}}
+                              : core::Json(nullptr)},
+        {"test", test_path},
+        {"target", target},
+        {"task", task ? core::Json(ml::Name(*task)) : core::Json(nullptr)},
+        {"positive_class", positive_class},
+        {"id_columns", id_columns},
+        {"ignore_columns", ignore_columns}}},
+      {"clean",
+       {{"drop_duplicates", drop_duplicates},
+        {"impute",
+         {{"numeric", ml::Name(p.numeric_impute)},
+          {"constant", p.impute_constant},
+          {"categorical", ml::Name(p.categorical_impute)}}},
+        {"outliers",
+         {{"method", ml::Name(p.outliers)},
+          {"iqr_factor", p.iqr_factor},
+          {"z_threshold", p.z_threshold},
+          {"action", ml::Name(p.outlier_action)},
+          {"clip_at_predict", p.clip_at_predict}}}}},
+      {"features",
+       {{"scale", ml::Name(p.scaling)},
+        {"max_categories", p.max_categories},
+        {"min_category_fraction", p.min_category_fraction},
+        {"date_parts", parts},
+        {"log", p.log_columns}}},
+      {"split",
+       {{"train", split.train},
+        {"validation", split.validation},
+        {"test", split.test},
+        {"stratify", stratify},
+        {"cv_folds", cv_folds}}},
+      {"model",
+       {{"type", model_type},
+        {"learning_rate", learning_rate},
+        {"batch_size", batch_size},
+        {"epochs", epochs},
+        {"early_stopping_patience", early_stopping_patience},
+        {"monitor", monitor},
+        {"class_weight", class_weight},
+        {"threshold", threshold},
+        {"params", params}}},
+      {"output", output},
+      {"monitoring", {{"reference_rows", reference_rows}}},
+      {"tracking", {{"experiment", experiment}, {"register", register_model}}}};
+  AddFeatures(*this, out);
+  return out;
 }
 
 }  // namespace plinth::train

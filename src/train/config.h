@@ -11,6 +11,7 @@
 
 #include "core/json.h"
 #include "core/status.h"
+#include "ml/bundle_meta.h"
 #include "ml/model.h"
 #include "ml/preprocess.h"
 #include "ml/split.h"
@@ -24,6 +25,17 @@ struct TrainingConfig {
 
   // data
   std::string data_path;  // resolved against the config file's directory
+  // data.features instead of data.path: the training set is built from the feature store, a
+  // point-in-time join of these entity rows with the service's features (plinth features
+  // historical), written to data_path (OUTPUT.training-set.parquet beside the bundle) by the
+  // caller, which also fills `feature_service` with what it read.
+  struct FeatureInput {
+    std::string entities;  // resolved like data_path
+    std::string service;
+    std::string timestamp_column;  // "": the entities' only timestamp column
+  };
+  std::optional<FeatureInput> features;
+  std::optional<ml::FeatureServiceRecord> feature_service;
   std::string test_path;  // optional labelled file evaluated instead of the test split
   std::string target;
   std::optional<ml::Task> task;  // inferred when absent

