@@ -3,8 +3,10 @@
 #include <cmath>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "core/json.h"
+#include "core/mutex.h"
 #include "table/duckdb.h"
 #include "table/value_parse.h"
 
@@ -19,12 +21,100 @@ using table::SqlIdentifier;
 
 constexpr size_t kMaxEntities = 100000;  // rows one request may look up
 constexpr size_t kMaxJsonValues = 2000000;
+// Rows per OnlineStore::Write during materialization (a few megabytes).
+constexpr size_t kWriteBatch = 50000;
 
 std::string Iso(int64_t us) {
   std::string s = table::FormatTimestamp(us, false);
   s[10] = 'T';
   return s + "Z";
 }
+
+// Writes batches of rows of one table to the store on a thread of its own, so that reading and
+// encoding the next batch overlaps the store's work on this one. One batch at most waits.
+class BackgroundWriter {
+ public:
+  BackgroundWriter(OnlineStore& store, std::string table)
+      : store_(store), table_(std::move(table)), thread_([this] { Run(); }) {}
+  ~BackgroundWriter() { Stop(); }
+  BackgroundWriter(const BackgroundWriter&) = delete;
+  BackgroundWriter& operator=(const BackgroundWriter&) = delete;
+
+  // Hands `rows` over, once the batch before has been taken; the first failed write's error.
+  Status Push(std::vector<OnlineRow>&& rows) {
+    core::MutexLock lock(mu_);
+    while (next_ && status_.ok()) {
+      cv_.Wait(mu_);
+    }
+    if (!status_.ok()) {
+      return status_;
+    }
+    next_ = std::move(rows);
+    cv_.NotifyAll();
+    return Status::Ok();
+  }
+
+  // Waits until every batch handed over is written; the first failed write's error.
+  Status Finish() {
+    Stop();
+    core::MutexLock lock(mu_);
+    return status_;
+  }
+
+  int64_t written() {
+    core::MutexLock lock(mu_);
+    return written_;
+  }
+
+ private:
+  void Stop() {
+    {
+      core::MutexLock lock(mu_);
+      done_ = true;
+      cv_.NotifyAll();
+    }
+    if (thread_.joinable()) {
+      thread_.join();
+    }
+  }
+
+  void Run() {
+    for (;;) {
+      std::vector<OnlineRow> rows;
+      {
+        core::MutexLock lock(mu_);
+        while (!next_ && !done_) {
+          cv_.Wait(mu_);
+        }
+        if (!next_) {
+          return;
+        }
+        rows = std::move(*next_);
+        next_.reset();
+        cv_.NotifyAll();
+      }
+      Status s = store_.Write(table_, rows);
+      core::MutexLock lock(mu_);
+      if (!s.ok()) {
+        status_ = std::move(s);
+        next_.reset();
+        cv_.NotifyAll();
+        return;
+      }
+      written_ += static_cast<int64_t>(rows.size());
+    }
+  }
+
+  OnlineStore& store_;
+  const std::string table_;
+  core::Mutex mu_;
+  core::CondVar cv_;
+  std::optional<std::vector<OnlineRow>> next_ PLINTH_GUARDED_BY(mu_);
+  bool done_ PLINTH_GUARDED_BY(mu_) = false;
+  Status status_ PLINTH_GUARDED_BY(mu_) = Status::Ok();
+  int64_t written_ PLINTH_GUARDED_BY(mu_) = 0;
+  std::thread thread_;  // last: starts once the members above exist
+};
 
 }  // namespace
 
@@ -132,9 +222,24 @@ Result<std::vector<Materialized>> Materialize(
     const std::string sql = "SELECT " + select + " FROM (SELECT *, row_number() OVER () AS " +
                             "__plinth_order FROM (" + planned.sql + "))" + where +
                             " QUALIFY row_number() OVER (PARTITION BY " + keys + " ORDER BY " +
-                            order + ") = 1";
+                            order + ") = 1" + (store.WantsKeyOrder() ? " ORDER BY " + keys : "");
     const size_t nkeys = g.join_keys.size();
     const size_t nfeatures = g.features.size();
+    // Rows go to the store in batches far larger than DuckDB's chunks (a transaction in
+    // SQLite, a pipeline in Redis), written by a thread of their own while the next is read.
+    std::vector<OnlineRow> pending;
+    BackgroundWriter writer(store, table);
+    const auto flush = [&]() -> Status {
+      if (pending.empty()) {
+        return Status::Ok();
+      }
+      PLINTH_RETURN_IF_ERROR(writer.Push(std::move(pending)));
+      pending = {};
+      if (progress) {
+        progress(table, writer.written());
+      }
+      return Status::Ok();
+    };
     PLINTH_RETURN_IF_ERROR(db.Query(sql, {}, "materialize " + table, [&](table::Table&& t) {
       std::vector<const Column*> key_cols;
       std::vector<const Column*> feature_cols;
@@ -146,8 +251,6 @@ Result<std::vector<Materialized>> Materialize(
       }
       const Column& event = t.column(nkeys + nfeatures);
       const Column& made = t.column(nkeys + nfeatures + 1);
-      std::vector<OnlineRow> rows;
-      rows.reserve(static_cast<size_t>(t.num_rows()));
       for (int64_t r = 0; r < t.num_rows(); ++r) {
         std::optional<std::string> key = EncodeKey(key_cols, r);
         if (!key) {
@@ -155,15 +258,16 @@ Result<std::vector<Materialized>> Materialize(
         }
         const int64_t e = event.IsNull(r) ? 0 : event.ints()[r];
         const int64_t c = made.IsNull(r) ? kNoCreated : made.ints()[r];
-        rows.push_back({std::move(*key), EncodeValues(feature_cols, r, e, c), e, c});
+        pending.push_back({std::move(*key), EncodeValues(feature_cols, r, e, c), e, c});
       }
-      PLINTH_RETURN_IF_ERROR(store.Write(table, rows));
-      m.rows += static_cast<int64_t>(rows.size());
-      if (progress) {
-        progress(table, m.rows);
-      }
-      return Status::Ok();
+      return pending.size() >= kWriteBatch ? flush() : Status::Ok();
     }));
+    PLINTH_RETURN_IF_ERROR(flush());
+    PLINTH_RETURN_IF_ERROR(writer.Finish());
+    m.rows = writer.written();
+    if (progress) {
+      progress(table, m.rows);
+    }
     // The watermark says everything up to it is loaded: it moves only forward, and only when
     // this window joins what was loaded (a window starting later would leave a gap that
     // materialize-incremental would never fill).

@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <mutex>
@@ -95,6 +96,18 @@ class SqliteOnlineStore : public OnlineStore {
   Status Write(const std::string& table, const std::vector<OnlineRow>& rows) override {
     PLINTH_ASSIGN_OR_RETURN(std::unique_ptr<Connection> c, Take());
     sqlite3* db = c->db;
+    // In key order, with a cache of 64 MB: a batch then touches each page of the table's
+    // B-tree once instead of once per row (random keys with SQLite's 2 MB default wrote the
+    // whole tree to the WAL again and again: 106 s for 2M rows, 2026-12-07).
+    PLINTH_RETURN_IF_ERROR(FromSqlite(
+        sqlite3_exec(db, "PRAGMA cache_size=-65536", nullptr, nullptr, nullptr), db, path_));
+    std::vector<const OnlineRow*> sorted;
+    sorted.reserve(rows.size());
+    for (const OnlineRow& r : rows) {
+      sorted.push_back(&r);
+    }
+    std::sort(sorted.begin(), sorted.end(),
+              [](const OnlineRow* a, const OnlineRow* b) { return a->key < b->key; });
     PLINTH_RETURN_IF_ERROR(
         FromSqlite(sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), db, path_));
     sqlite3_stmt* raw = nullptr;
@@ -109,8 +122,8 @@ class SqliteOnlineStore : public OnlineStore {
             -1, &raw, nullptr),
         db, path_);
     Stmt st(raw);
-    for (size_t i = 0; s.ok() && i < rows.size(); ++i) {
-      const OnlineRow& r = rows[i];
+    for (size_t i = 0; s.ok() && i < sorted.size(); ++i) {
+      const OnlineRow& r = *sorted[i];
       sqlite3_reset(st.get());
       sqlite3_bind_text(st.get(), 1, table.data(), static_cast<int>(table.size()), SQLITE_STATIC);
       sqlite3_bind_blob(st.get(), 2, r.key.data(), static_cast<int>(r.key.size()), SQLITE_STATIC);
@@ -157,6 +170,8 @@ class SqliteOnlineStore : public OnlineStore {
     Release(std::move(c));
     return s;
   }
+
+  bool WantsKeyOrder() const override { return true; }
 
   Result<std::optional<int64_t>> Watermark(const std::string& table) override {
     PLINTH_ASSIGN_OR_RETURN(std::unique_ptr<Connection> c, Take());
@@ -294,7 +309,34 @@ std::optional<std::string> EncodeKey(const std::vector<const Column*>& keys, int
     if (k->IsNull(row)) {
       return std::nullopt;
     }
-    PutValue(out, *k, row);
+    switch (k->type()) {
+      case DataType::kInt64:
+      case DataType::kTimestamp: {
+        // Big-endian with the sign bit flipped: bytes in numeric order.
+        out.push_back(static_cast<char>(kInt));
+        const uint64_t v = static_cast<uint64_t>(k->ints()[row]) ^ (uint64_t{1} << 63);
+        for (int shift = 56; shift >= 0; shift -= 8) {
+          out.push_back(static_cast<char>((v >> shift) & 0xff));
+        }
+        break;
+      }
+      case DataType::kString: {
+        // Zero bytes escaped (00 ff), then 00 01: bytes in the strings' order, and no key a
+        // prefix of another.
+        out.push_back(static_cast<char>(kText));
+        for (const char ch : k->GetString(row)) {
+          out.push_back(ch);
+          if (ch == '\0') {
+            out.push_back(static_cast<char>(0xff));
+          }
+        }
+        out.push_back('\0');
+        out.push_back('\1');
+        break;
+      }
+      default:
+        PutValue(out, *k, row);
+    }
   }
   return out;
 }

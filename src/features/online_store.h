@@ -39,7 +39,9 @@ class OnlineStore {
  public:
   virtual ~OnlineStore() = default;
 
-  // Writes `rows` of `table` (newer rows win, see above). All or nothing per call.
+  // Writes `rows` of `table` (newer rows win, see above), each row whole. SQLite: all or
+  // nothing per call. Redis: in scripts of at most 1,000 rows sent in one pipeline; a failure
+  // may leave some of the rows written (each whole, never older than what it replaced).
   virtual Status Write(const std::string& table, const std::vector<OnlineRow>& rows) = 0;
 
   // Looks up each (table, key) at once; `values` gets, per key, the stored value or nothing.
@@ -49,6 +51,9 @@ class OnlineStore {
 
   virtual Result<std::optional<int64_t>> Watermark(const std::string& table) = 0;
   virtual Status SetWatermark(const std::string& table, int64_t end_us) = 0;
+
+  // Whether writes are much faster with rows in key order (a B-tree on disk).
+  virtual bool WantsKeyOrder() const { return false; }
 };
 
 // Opens the store `uri` names. An embedded store's file is created when `create`, else its
@@ -57,7 +62,8 @@ class OnlineStore {
 Result<std::unique_ptr<OnlineStore>> OpenOnlineStore(const std::string& uri, bool create = true);
 
 // The key of row `row` of `keys` (the join key columns, in the group's order); nullopt when
-// any is null.
+// any is null. Keys compare as bytes in the order of their values (integers and times as
+// numbers, strings as bytes), so rows in key order are written in key order.
 std::optional<std::string> EncodeKey(const std::vector<const table::Column*>& keys, int64_t row);
 
 // Row `row` of `features` with its event and created times, as stored.

@@ -15,6 +15,7 @@ using table::Table;
 
 constexpr const char* kRow = "__plinth_row";      // the entities' order
 constexpr const char* kOrder = "__plinth_order";  // a source row's place in its input
+constexpr const char* kAsOf = "__plinth_asof";    // (event time, created, place) to join on
 
 // The columns a source is read with: keys, event and created timestamps, features.
 std::vector<std::string> Needed(const AsOfSource& s) {
@@ -130,21 +131,34 @@ Status PointInTimeJoin(table::DuckDb& db, const Table& entities, const JoinSpec&
       on += (on.empty() ? "" : " AND ") + std::string("e.") + SqlIdentifier(k) + " = " + alias +
             "." + SqlIdentifier(k);
     }
-    // One row per key and event time: the latest created, else the one read last.
+    // Among rows of one key and event time, the latest created wins, else the one read last.
     const std::string ev = s.event_timestamp.empty() ? "" : SqlIdentifier(s.event_timestamp);
-    std::string order;
-    if (!s.created_timestamp.empty()) {
-      order = SqlIdentifier(s.created_timestamp) + " DESC NULLS LAST, ";
-    }
-    order += std::string(kOrder) + " DESC";
-    with += std::string(with.empty() ? "WITH " : ", ") + alias + " AS (SELECT * FROM (" +
-            source_sql + ") QUALIFY row_number() OVER (PARTITION BY " + keys +
-            (ev.empty() ? "" : ", " + ev) + " ORDER BY " + order + ") = 1)";
+    const std::string created =
+        s.created_timestamp.empty() ? "" : SqlIdentifier(s.created_timestamp);
     if (ev.empty()) {
+      // A dimension: one row per key, picked before the join.
+      std::string order = created.empty() ? "" : created + " DESC NULLS LAST, ";
+      order += std::string(kOrder) + " DESC";
+      with += std::string(with.empty() ? "WITH " : ", ") + alias + " AS (SELECT * FROM (" +
+              source_sql + ") QUALIFY row_number() OVER (PARTITION BY " + keys + " ORDER BY " +
+              order + ") = 1)";
       from += " LEFT JOIN " + alias + " ON " + on;
     } else {
-      from += " ASOF LEFT JOIN " + alias + " ON " + on + " AND " + ets + " >= CAST(" + alias + "." +
-              ev + " AS TIMESTAMP)";
+      // The ASOF join orders the source by (event time, created, place read) and takes, per
+      // entity row, the greatest at or before (its time, +inf, +inf): the tie-break is part of
+      // the join's own sort instead of a window over the whole source before it, which kept
+      // every row in memory (DuckDB's window operator ran out of a 4 GB limit on 50M rows
+      // where the join alone stays within it, 2026-12-07). A null created time orders first.
+      const std::string made = created.empty() ? ""
+                                               : "coalesce(CAST(" + created +
+                                                     " AS TIMESTAMP), '-infinity'::TIMESTAMP), ";
+      const std::string made_e = created.empty() ? "" : "'infinity'::TIMESTAMP, ";
+      with += std::string(with.empty() ? "WITH " : ", ") + alias + " AS (SELECT *, row(CAST(" + ev +
+              " AS TIMESTAMP), " + made + kOrder + ") AS " + kAsOf + " FROM (" + source_sql +
+              ") WHERE " + ev + " IS NOT NULL)";
+      from += " ASOF LEFT JOIN " + alias + " ON " + on + " AND (CASE WHEN " + ets +
+              " IS NULL THEN NULL ELSE row(CAST(" + ets + " AS TIMESTAMP), " + made_e +
+              "9223372036854775807::BIGINT) END) >= " + alias + "." + kAsOf;
     }
     for (const auto& [column, out] : s.features) {
       if (!names.insert(out).second) {

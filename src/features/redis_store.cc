@@ -1,18 +1,24 @@
 // The Redis online store (online_store.h) over hiredis. Internal to the features module.
 //
-// Each row is a hash "plinth:<table>:<key bytes>" with two fields: "v", the encoded values
-// (EncodeValues), and "o", its order: the event and created times as 40 digits that compare as
-// text in time order. A write is one Lua script per batch that sets a row only when its order
-// is at least the stored one's, so each row is replaced whole, atomically, and never by an older
-// one. A lookup is one pipelined round trip of HGETs for every key of every group. Watermarks are
-// strings "plinth:watermark:<table>". Connections are pooled, one per concurrent caller; a
-// connection that failed is dropped, the next call connects again.
+// Each row is a string "plinth:<table>:<key bytes>": its order, the event and created times as
+// 40 digits that compare as text in time order, then its encoded values (EncodeValues). A write
+// is, per 1,000 rows, MSETNX (sets them all when none is stored: a first load, new entities),
+// and where that set nothing, a Lua script that reads their stored orders with one MGET and
+// sets, with one MSET, the rows whose order is at least the stored one's: each row is replaced
+// whole, atomically, and never by an older one. A write's scripts go in one pipeline. (A hash per
+// row read with HGET and set with HSET row by row cost Redis 5.6 us of its one thread per row, 4x
+// as much, 2026-12-07.) A lookup is one pipelined round trip of GETs for every key of every
+// group. Watermarks are strings "plinth:watermark:<table>". Connections are pooled, one per
+// concurrent caller; a connection that failed is dropped, the next call connects again.
 #include <hiredis/hiredis.h>
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
 #include <mutex>
+#include <string_view>
+#include <unordered_map>
 
 #include "features/online_store.h"
 
@@ -20,20 +26,23 @@ namespace plinth::features {
 namespace {
 
 constexpr int kTimeoutSeconds = 10;
+constexpr size_t kChunkRows = 1000;  // rows per write command
 
-// Sets a row when its order is not older than the stored one's. KEYS: row keys; ARGV: order,
-// value for each. Answers how many rows it set.
+// Sets each row whose order is not older than the stored one's. KEYS: row keys; ARGV: their
+// rows (order, then values). Answers how many rows it set.
 constexpr const char* kWriteScript =
-    "local n = 0 "
+    "local olds = redis.call('MGET', unpack(KEYS)) "
+    "local set = {} "
     "for i, k in ipairs(KEYS) do "
-    "  local o = ARGV[2 * i - 1] "
-    "  local old = redis.call('HGET', k, 'o') "
-    "  if (not old) or old <= o then "
-    "    redis.call('HSET', k, 'o', o, 'v', ARGV[2 * i]) "
-    "    n = n + 1 "
+    "  local old = olds[i] "
+    "  if (not old) or string.sub(old, 1, 40) <= string.sub(ARGV[i], 1, 40) then "
+    "    set[#set + 1] = k "
+    "    set[#set + 1] = ARGV[i] "
     "  end "
     "end "
-    "return n";
+    "if #set > 0 then redis.call('MSET', unpack(set)) end "
+    "return #set / 2";
+constexpr size_t kOrderBytes = 40;
 
 // An int64 as 20 digits that sort as text in numeric order.
 void AppendOrdered(std::string& out, int64_t v) {
@@ -72,28 +81,49 @@ class RedisOnlineStore : public OnlineStore {
     if (rows.empty()) {
       return Status::Ok();
     }
-    std::vector<std::string> args = {"EVAL", kWriteScript, std::to_string(rows.size())};
-    args.reserve(3 + rows.size() * 3);
-    for (const OnlineRow& r : rows) {
-      args.push_back(RowKey(table, r.key));
+    // A key given twice: its newest row only (the later one of equals), as if written in turn;
+    // MSETNX and the script compare with what was stored before the call.
+    std::unordered_map<std::string_view, size_t> newest;
+    newest.reserve(rows.size());
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const auto [it, added] = newest.emplace(rows[i].key, i);
+      const OnlineRow& kept = rows[it->second];
+      if (!added && std::pair(kept.event_us, kept.created_us) <=
+                        std::pair(rows[i].event_us, rows[i].created_us)) {
+        it->second = i;
+      }
     }
-    for (const OnlineRow& r : rows) {
-      std::string order;
-      AppendOrdered(order, r.event_us);
-      AppendOrdered(order, r.created_us);
-      args.push_back(std::move(order));
-      args.push_back(r.value);
+    std::vector<std::string> keys;
+    std::vector<std::string> values;
+    keys.reserve(newest.size());
+    values.reserve(newest.size());
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const OnlineRow& r = rows[i];
+      if (newest.size() != rows.size() && newest.at(r.key) != i) {
+        continue;
+      }
+      keys.push_back(RowKey(table, r.key));
+      std::string row;
+      row.reserve(kOrderBytes + r.value.size());
+      AppendOrdered(row, r.event_us);
+      AppendOrdered(row, r.created_us);
+      row += r.value;
+      values.push_back(std::move(row));
     }
     PLINTH_ASSIGN_OR_RETURN(Context c, Take());
-    std::vector<const char*> argv;
-    std::vector<size_t> lens;
-    for (const std::string& a : args) {
-      argv.push_back(a.data());
-      lens.push_back(a.size());
+    // Rows in chunks of kChunkRows, so that Redis serves lookups between them, each chunk's
+    // command sent before the first answer is read, so that Redis never waits for the next.
+    // First MSETNX: sets a chunk when none of its keys is stored (a first load, new entities),
+    // else nothing. The chunks it did not set then go through the script, which compares.
+    std::vector<size_t> chunks;
+    for (size_t begin = 0; begin < keys.size(); begin += kChunkRows) {
+      chunks.push_back(begin);
     }
-    Reply reply(static_cast<redisReply*>(
-        redisCommandArgv(c.get(), static_cast<int>(argv.size()), argv.data(), lens.data())));
-    PLINTH_RETURN_IF_ERROR(Checked(c, reply.get(), "writing " + table));
+    std::vector<size_t> compare;
+    PLINTH_RETURN_IF_ERROR(Pipeline(c, table, keys, values, chunks, false, &compare));
+    if (!compare.empty()) {
+      PLINTH_RETURN_IF_ERROR(Pipeline(c, table, keys, values, compare, true, nullptr));
+    }
     Release(std::move(c));
     return Status::Ok();
   }
@@ -107,9 +137,9 @@ class RedisOnlineStore : public OnlineStore {
     PLINTH_ASSIGN_OR_RETURN(Context c, Take());
     for (const auto& [table, key] : keys) {
       const std::string k = RowKey(table, key);
-      const char* argv[] = {"HGET", k.data(), "v"};
-      const size_t lens[] = {4, k.size(), 1};
-      if (redisAppendCommandArgv(c.get(), 3, argv, lens) != REDIS_OK) {
+      const char* argv[] = {"GET", k.data()};
+      const size_t lens[] = {3, k.size()};
+      if (redisAppendCommandArgv(c.get(), 2, argv, lens) != REDIS_OK) {
         return Failed(c, "looking up");
       }
     }
@@ -119,8 +149,12 @@ class RedisOnlineStore : public OnlineStore {
         return Failed(c, "looking up");
       }
       Reply reply(static_cast<redisReply*>(raw));
-      if (reply->type == REDIS_REPLY_STRING) {
-        (*values)[i].emplace(reply->str, reply->len);
+      if (reply->type == REDIS_REPLY_STRING && reply->len >= kOrderBytes) {
+        (*values)[i].emplace(reply->str + kOrderBytes, reply->len - kOrderBytes);
+      } else if (reply->type == REDIS_REPLY_STRING) {
+        // Not a row Plinth wrote: the rest of the answers are still to be read.
+        return Failed(c, "looking up",
+                      "a value of " + std::to_string(reply->len) + " bytes is not an online row");
       } else if (reply->type == REDIS_REPLY_ERROR) {
         // The rest of the pipeline's answers are still to be read: drop the connection.
         return Failed(c, "looking up", std::string(reply->str, reply->len));
@@ -164,6 +198,61 @@ class RedisOnlineStore : public OnlineStore {
     k += ':';
     k.append(key);
     return k;
+  }
+
+  // Sends, for each chunk of rows starting at `chunks`, MSETNX (script: false) or the write
+  // script, then reads their answers; the chunks MSETNX did not set go to `unset`.
+  Status Pipeline(const Context& c, const std::string& table, const std::vector<std::string>& keys,
+                  const std::vector<std::string>& values, const std::vector<size_t>& chunks,
+                  bool script, std::vector<size_t>* unset) {
+    std::vector<const char*> argv;
+    std::vector<size_t> lens;
+    for (const size_t begin : chunks) {
+      const size_t end = std::min(keys.size(), begin + kChunkRows);
+      const std::string count = std::to_string(end - begin);
+      argv.clear();
+      lens.clear();
+      const auto arg = [&](const std::string& a) {
+        argv.push_back(a.data());
+        lens.push_back(a.size());
+      };
+      if (script) {
+        argv = {"EVAL", kWriteScript, count.data()};
+        lens = {4, std::strlen(kWriteScript), count.size()};
+        for (size_t i = begin; i < end; ++i) {
+          arg(keys[i]);
+        }
+        for (size_t i = begin; i < end; ++i) {
+          arg(values[i]);
+        }
+      } else {
+        argv = {"MSETNX"};
+        lens = {6};
+        for (size_t i = begin; i < end; ++i) {
+          arg(keys[i]);
+          arg(values[i]);
+        }
+      }
+      if (redisAppendCommandArgv(c.get(), static_cast<int>(argv.size()), argv.data(),
+                                 lens.data()) != REDIS_OK) {
+        return Failed(c, "writing " + table);
+      }
+    }
+    Status first = Status::Ok();
+    for (const size_t begin : chunks) {
+      void* raw = nullptr;
+      if (redisGetReply(c.get(), &raw) != REDIS_OK) {
+        return Failed(c, "writing " + table);
+      }
+      Reply reply(static_cast<redisReply*>(raw));
+      if (reply->type == REDIS_REPLY_ERROR && first.ok()) {
+        // The rest of the pipeline's answers are still read; the connection is dropped.
+        first = Failed(c, "writing " + table, std::string(reply->str, reply->len));
+      } else if (unset != nullptr && reply->type == REDIS_REPLY_INTEGER && reply->integer == 0) {
+        unset->push_back(begin);
+      }
+    }
+    return first;
   }
 
   // The connection's error (it is dropped: not returned to the pool).

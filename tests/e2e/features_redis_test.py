@@ -17,10 +17,9 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
-from plinth_procs import Checks, free_port  # noqa: E402
+from plinth_procs import Checks, Redis, free_port  # noqa: E402
 
 check = Checks("features_redis")
 
@@ -35,32 +34,6 @@ feature_groups:
     event_timestamp: ts
     features: {{dep_delay: float64, carrier: string, distance: int64}}
 """
-
-
-class Redis:
-    def __init__(self, work, port):
-        self.dir, self.port = work, port
-        self.proc = None
-
-    def start(self):
-        self.proc = subprocess.Popen(
-            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--dir", self.dir,
-             "--dbfilename", "dump.rdb", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(200):
-            if self.cli("PING").strip() == "PONG":
-                return
-            time.sleep(0.05)
-        sys.exit("redis-server did not start")
-
-    def cli(self, *args):
-        r = subprocess.run(["redis-cli", "-h", "127.0.0.1", "-p", str(self.port), *args],
-                           capture_output=True, text=True)
-        return r.stdout
-
-    def stop(self, save):
-        self.cli("SHUTDOWN", "SAVE" if save else "NOSAVE")
-        self.proc.wait(timeout=30)
 
 
 def main():

@@ -58,13 +58,13 @@ def start_server(cmd, port, seconds=10, **popen_args):
     sys.exit(f"{cmd[0]} did not start on port {port}: {err}")
 
 
-def timed_run(cmd, env=None):
-    """Runs `cmd` to the end; returns (wall seconds, peak RSS in MB, stdout text). Exits
+def timed_run(cmd, env=None, cwd=None):
+    """Runs `cmd` (in `cwd`) to the end; returns (wall seconds, peak RSS in MB, stdout text). Exits
     naming the command when it fails. The peak is GNU time's (%M) for the command alone: a
     child forked from this Python process would report the parent's size as its own peak."""
     start = time.perf_counter()
     proc = subprocess.Popen(["/usr/bin/time", "-f", "%M", *cmd], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env=env)
+                            stderr=subprocess.PIPE, env=env, cwd=cwd)
     out, err = proc.communicate()
     wall = time.perf_counter() - start
     if proc.returncode != 0:
@@ -226,3 +226,32 @@ class PlinthRunner:
     def ok(self, r, what):
         self.check(r.returncode == 0, f"{what}: exit {r.returncode}: {r.stderr.strip()[:400]}")
         return r
+
+
+class Redis:
+    """A redis-server (Debian's) on 127.0.0.1:PORT keeping its files in WORK; started by
+    start(), stopped by stop(save), talked to by cli(*args) (redis-cli's output)."""
+
+    def __init__(self, work, port):
+        self.dir, self.port = work, port
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--dir", self.dir,
+             "--dbfilename", "dump.rdb", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(200):
+            if self.cli("PING").strip() == "PONG":
+                return
+            time.sleep(0.05)
+        sys.exit("redis-server did not start")
+
+    def cli(self, *args):
+        r = subprocess.run(["redis-cli", "-h", "127.0.0.1", "-p", str(self.port), *args],
+                           capture_output=True, text=True)
+        return r.stdout
+
+    def stop(self, save):
+        self.cli("SHUTDOWN", "SAVE" if save else "NOSAVE")
+        self.proc.wait(timeout=30)

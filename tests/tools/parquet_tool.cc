@@ -5,6 +5,8 @@
 //                             before 1970) to FILE and prints it as `dump` would
 //   parquet_tool convert IN.csv OUT.parquet [PARTS]   a CSV file as Parquet, read as Plinth reads
 //                             CSV (types inferred); with PARTS, OUT is a folder of PARTS files
+//   parquet_tool sql STATEMENT   runs one DuckDB statement: benchmarks write large generated
+//                             files with COPY (SELECT ... FROM range(N)) TO 'F' (FORMAT parquet)
 // JSON: {"columns": [{"name", "type"}], "rows": [[...], ...]} with int64 and timestamp values
 // as decimal strings (microseconds since the epoch for timestamps, exact beyond 2^53),
 // float64 as numbers or "NaN", "Infinity", "-Infinity", null for missing values.
@@ -19,6 +21,7 @@
 
 #include "core/json.h"
 #include "table/csv_reader.h"
+#include "table/duckdb.h"
 #include "table/parquet.h"
 #include "testutil/tables.h"
 
@@ -101,13 +104,28 @@ int Convert(const std::string& in, const std::string& out, int parts) {
   return 0;
 }
 
+int Sql(const std::string& statement) {
+  Result<table::DuckDb> db = table::DuckDb::Open();
+  Status s = db.ok() ? db->Exec(statement, "sql") : db.status();
+  if (!s.ok()) {
+    std::fprintf(stderr, "%s\n", s.message().c_str());
+    return 2;
+  }
+  return 0;
+}
+
 int main(int argc, char** argv) {
+  if (argc == 3 && std::string(argv[1]) == "sql") {
+    return Sql(argv[2]);
+  }
   if (argc >= 4 && std::string(argv[1]) == "convert") {
     return Convert(argv[2], argv[3], argc >= 5 ? std::atoi(argv[4]) : 1);
   }
   const std::string mode = argc == 3 ? argv[1] : "";
   if (mode != "dump" && mode != "write") {
-    std::fprintf(stderr, "usage: parquet_tool dump|write FILE | convert IN.csv OUT [PARTS]\n");
+    std::fprintf(
+        stderr,
+        "usage: parquet_tool dump|write FILE | convert IN.csv OUT [PARTS] | sql STATEMENT\n");
     return 2;
   }
   table::Table t;

@@ -97,6 +97,40 @@ TEST_P(OnlineStoreTest, KeepsTheNewestRowPerKeyAcrossTablesAndRestarts) {
   EXPECT_TRUE(none.empty());
 }
 
+// Writes of several chunks (Redis: 1,000 rows each) mixing stored keys, older and newer,
+// with new ones in one chunk: each key ends with its newest row.
+TEST_P(OnlineStoreTest, MixesStoredAndNewKeysAcrossChunks) {
+  std::unique_ptr<OnlineStore> s = Open();
+  ASSERT_NE(s, nullptr);
+  const std::string g = T("big@1");
+  const auto key = [](int i) { return "k" + std::to_string(i); };
+  std::vector<OnlineRow> first;
+  for (int i = 0; i < 2500; ++i) {
+    first.push_back(Row(key(i), 1, 10));
+  }
+  ASSERT_TRUE(s->Write(g, first).ok());
+  std::vector<OnlineRow> second;
+  for (int i = 0; i < 3000; ++i) {
+    // Below 1,000: older (kept out); 1,000 to 2,499: newer; 2,500 and up: new keys, some of
+    // them in the same chunk as stored ones.
+    second.push_back(Row(key(i), i < 1000 ? 2 : 3, i < 1000 ? 5 : 20));
+  }
+  ASSERT_TRUE(s->Write(g, second).ok());
+  std::vector<std::pair<std::string_view, std::string_view>> keys;
+  std::vector<std::string> names;
+  for (int i = 0; i < 3000; i += 7) {
+    names.push_back(key(i));
+  }
+  for (const std::string& n : names) {
+    keys.emplace_back(g, n);
+  }
+  std::vector<std::optional<std::string>> got;
+  ASSERT_TRUE(s->Get(keys, &got).ok());
+  for (size_t j = 0; j < names.size(); ++j) {
+    EXPECT_EQ(ValueOf(got[j]), std::stoi(names[j].substr(1)) < 1000 ? 1 : 3) << names[j];
+  }
+}
+
 TEST_P(OnlineStoreTest, AnswersManyThreadsAtOnce) {
   std::unique_ptr<OnlineStore> s = Open();
   std::vector<OnlineRow> rows;
@@ -138,6 +172,36 @@ TEST_P(OnlineStoreTest, AnswersManyThreadsAtOnce) {
 
 INSTANTIATE_TEST_SUITE_P(Stores, OnlineStoreTest, ::testing::ValuesIn(Stores()),
                          [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
+
+// Keys compare as bytes in their values' order (the embedded store writes rows in key order).
+TEST(OnlineKeys, CompareAsBytesInTheOrderOfTheirValues) {
+  Column ints(DataType::kInt64);
+  for (const int64_t v : {INT64_MIN, int64_t{-300}, int64_t{-5}, int64_t{0}, int64_t{3},
+                          int64_t{255}, int64_t{256}, int64_t{300}, INT64_MAX}) {
+    ints.AppendInt(v);
+  }
+  Column strings(DataType::kString);
+  for (const std::string& v : {std::string(""), std::string("a"), std::string("a\0", 2),
+                               std::string("a\0b", 3), std::string("ab"), std::string("b")}) {
+    strings.AppendString(v);
+  }
+  for (const Column* c : {&ints, &strings}) {
+    for (int64_t i = 1; i < c->size(); ++i) {
+      EXPECT_LT(*EncodeKey({c}, i - 1), *EncodeKey({c}, i)) << i;
+    }
+  }
+  // Two columns: the first decides, then the second; no key a prefix of another's start.
+  Column a(DataType::kString);
+  Column b(DataType::kInt64);
+  for (const auto& [s, n] :
+       std::vector<std::pair<std::string, int64_t>>{{"a", 9}, {"a", 10}, {"ab", -1}, {"b", 0}}) {
+    a.AppendString(s);
+    b.AppendInt(n);
+  }
+  for (int64_t i = 1; i < a.size(); ++i) {
+    EXPECT_LT(*EncodeKey({&a, &b}, i - 1), *EncodeKey({&a, &b}, i)) << i;
+  }
+}
 
 TEST(OnlineValues, RefuseARowWrittenForOtherFeatures) {
   Column a(DataType::kFloat64);

@@ -24,7 +24,9 @@ int64_t At(const char* iso) {
 }
 
 // driver, event, created, value: driver 1 has two rows at 10:00 (the later created wins), one
-// at 12:00; driver 2 one at 08:00.
+// at 12:00; driver 2 one at 08:00; driver 4 three at 09:00: two created at 09:01 (the one read
+// last wins) and one read after them with no created time (a created time beats none);
+// driver 5 one without an event time (never joined).
 std::string FeatureFile(const testutil::TempDir& dir) {
   std::vector<Column> cols = {Column(DataType::kInt64), Column(DataType::kTimestamp),
                               Column(DataType::kTimestamp), Column(DataType::kFloat64)};
@@ -36,11 +38,15 @@ std::string FeatureFile(const testutil::TempDir& dir) {
   } rows[] = {{1, "2024-01-01T10:00:00Z", "2024-01-01T10:05:00Z", 1.0},
               {1, "2024-01-01T10:00:00Z", "2024-01-01T11:00:00Z", 2.0},
               {1, "2024-01-01T12:00:00Z", "2024-01-01T12:00:00Z", 3.0},
-              {2, "2024-01-01T08:00:00Z", "2024-01-01T08:00:00Z", 4.0}};
+              {2, "2024-01-01T08:00:00Z", "2024-01-01T08:00:00Z", 4.0},
+              {4, "2024-01-01T09:00:00Z", "2024-01-01T09:01:00Z", 6.0},
+              {4, "2024-01-01T09:00:00Z", "2024-01-01T09:01:00Z", 7.0},
+              {4, "2024-01-01T09:00:00Z", nullptr, 5.0},
+              {5, nullptr, "2024-01-01T09:01:00Z", 8.0}};
   for (const auto& r : rows) {
     cols[0].AppendInt(r.driver);
-    cols[1].AppendInt(At(r.event));
-    cols[2].AppendInt(At(r.created));
+    r.event == nullptr ? cols[1].AppendNull() : cols[1].AppendInt(At(r.event));
+    r.created == nullptr ? cols[2].AppendNull() : cols[2].AppendInt(At(r.created));
     cols[3].AppendDouble(r.value);
   }
   const std::string path = dir.File("stats.parquet");
@@ -82,18 +88,21 @@ TEST(PointInTimeJoin, TakesTheLatestValueAtOrBeforeWithinTheTtl) {
                                    {2, "2024-01-01T11:00:00.000001Z"},  // beyond the ttl: null
                                    {3, "2024-01-01T12:00:00Z"},         // unknown key: null
                                    {-1, "2024-01-01T12:00:00Z"},        // null key: null
-                                   {1, nullptr}});                      // null time: null
+                                   {1, nullptr},                        // null time: null
+                                   {4, "2024-01-01T09:30:00Z"},         // 7
+                                   {5, "2024-01-01T12:00:00Z"}});       // no event time: null
   Result<table::DuckDb> db = table::DuckDb::Open();
   ASSERT_TRUE(db.ok());
   Result<Table> t = PointInTimeJoin(*db, entities, spec);
   ASSERT_TRUE(t.ok()) << t.status().ToString();
-  ASSERT_EQ(t->num_rows(), 9);
+  ASSERT_EQ(t->num_rows(), 11);
   EXPECT_EQ(t->schema(), Schema({{"driver", DataType::kInt64},
                                  {"at", DataType::kTimestamp},
                                  {"v", DataType::kFloat64}}));
   const Column& v = *t->ColumnByName("v");
   const std::vector<std::optional<double>> want = {
-      std::nullopt, 2.0, 2.0, 3.0, 4.0, std::nullopt, std::nullopt, std::nullopt, std::nullopt};
+      std::nullopt, 2.0,          2.0,          3.0, 4.0,         std::nullopt,
+      std::nullopt, std::nullopt, std::nullopt, 7.0, std::nullopt};
   for (size_t i = 0; i < want.size(); ++i) {
     const auto r = static_cast<int64_t>(i);
     if (want[i]) {
