@@ -186,14 +186,18 @@ int main(int argc, char** argv) {
     while (!waiting.empty() && dispatch(waiting.front())) {
       waiting.pop_front();
     }
-    int timeout_ms = 1;
+    // Sleeps until the next request is due (to the microsecond: a timeout in whole
+    // milliseconds would be 0 below 1 ms and spin a core the server needs), or an answer.
+    int64_t wait_ns = 1000000;
     if (scheduled < total && waiting.empty()) {
       const auto next = start + std::chrono::duration_cast<Clock::duration>(interval * scheduled);
-      timeout_ms = static_cast<int>(std::max<int64_t>(
-          0, std::chrono::duration_cast<std::chrono::milliseconds>(next - Clock::now()).count()));
+      wait_ns = std::max<int64_t>(
+          0, std::chrono::duration_cast<std::chrono::nanoseconds>(next - Clock::now()).count());
     }
+    const timespec timeout{static_cast<time_t>(wait_ns / 1000000000),
+                           static_cast<long>(wait_ns % 1000000000)};
     epoll_event events[256];
-    const int n = epoll_wait(ep, events, 256, timeout_ms);
+    const int n = epoll_pwait2(ep, events, 256, &timeout, nullptr);
     for (int e = 0; e < n; ++e) {
       Conn& c = conns[events[e].data.u64];
       if ((events[e].events & EPOLLOUT) != 0) {

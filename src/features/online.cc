@@ -36,7 +36,14 @@ class BackgroundWriter {
  public:
   BackgroundWriter(OnlineStore& store, std::string table)
       : store_(store), table_(std::move(table)), thread_([this] { Run(); }) {}
-  ~BackgroundWriter() { Stop(); }
+  // Without Finish (the reading failed): the write under way ends, the batch waiting is dropped.
+  ~BackgroundWriter() {
+    {
+      core::MutexLock lock(mu_);
+      next_.reset();
+    }
+    Stop();
+  }
   BackgroundWriter(const BackgroundWriter&) = delete;
   BackgroundWriter& operator=(const BackgroundWriter&) = delete;
 

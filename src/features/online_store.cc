@@ -76,6 +76,23 @@ struct Connection {
   }
 };
 
+constexpr int64_t kStoreFormat = 2;  // PRAGMA user_version of the embedded store
+
+// The first column of the first row `sql` answers, as an integer.
+Status QueryInt(sqlite3* db, const char* sql, int64_t* out) {
+  sqlite3_stmt* raw = nullptr;
+  int rc = sqlite3_prepare_v2(db, sql, -1, &raw, nullptr);
+  Stmt st(raw);
+  if (rc == SQLITE_OK) {
+    rc = sqlite3_step(st.get());
+    if (rc == SQLITE_ROW) {
+      *out = sqlite3_column_int64(st.get(), 0);
+      rc = SQLITE_OK;
+    }
+  }
+  return FromSqlite(rc, db, std::string("online store ") + sqlite3_db_filename(db, "main"));
+}
+
 class SqliteOnlineStore : public OnlineStore {
  public:
   explicit SqliteOnlineStore(std::string path) : path_(std::move(path)) {}
@@ -90,7 +107,29 @@ class SqliteOnlineStore : public OnlineStore {
         "  PRIMARY KEY (tbl, key)) WITHOUT ROWID;"
         "CREATE TABLE IF NOT EXISTS online_watermarks ("
         "  tbl TEXT PRIMARY KEY, end_us INTEGER NOT NULL);";
-    return FromSqlite(sqlite3_exec(c->db, schema, nullptr, nullptr, nullptr), c->db, path_);
+    PLINTH_RETURN_IF_ERROR(
+        FromSqlite(sqlite3_exec(c->db, schema, nullptr, nullptr, nullptr), c->db, path_));
+    // The format of keys and values (user_version): 0 in a new file and in files of the first
+    // format (keys encoded in another order, before 2026-12-07), told apart by their rows.
+    int64_t version = 0;
+    int64_t rows = 0;
+    PLINTH_RETURN_IF_ERROR(QueryInt(c->db, "PRAGMA user_version", &version));
+    PLINTH_RETURN_IF_ERROR(QueryInt(c->db,
+                                    "SELECT count(*) FROM (SELECT 1 FROM online_values "
+                                    "UNION ALL SELECT 1 FROM online_watermarks LIMIT 1)",
+                                    &rows));
+    if (version == 0 && rows == 0) {
+      const std::string set = "PRAGMA user_version = " + std::to_string(kStoreFormat);
+      return FromSqlite(sqlite3_exec(c->db, set.c_str(), nullptr, nullptr, nullptr), c->db, path_);
+    }
+    if (version != kStoreFormat) {
+      return FailedPrecondition("online store " + path_ + " was written by " +
+                                (version < kStoreFormat ? "an earlier" : "a later") +
+                                " version of Plinth (format " + std::to_string(version) +
+                                ", this one reads " + std::to_string(kStoreFormat) +
+                                "): remove it and run plinth features materialize again");
+    }
+    return Status::Ok();
   }
 
   Status Write(const std::string& table, const std::vector<OnlineRow>& rows) override {
@@ -106,8 +145,9 @@ class SqliteOnlineStore : public OnlineStore {
     for (const OnlineRow& r : rows) {
       sorted.push_back(&r);
     }
-    std::sort(sorted.begin(), sorted.end(),
-              [](const OnlineRow* a, const OnlineRow* b) { return a->key < b->key; });
+    // Stable: of two rows of one key and one order, the later one given still wins.
+    std::stable_sort(sorted.begin(), sorted.end(),
+                     [](const OnlineRow* a, const OnlineRow* b) { return a->key < b->key; });
     PLINTH_RETURN_IF_ERROR(
         FromSqlite(sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), db, path_));
     sqlite3_stmt* raw = nullptr;

@@ -1,6 +1,7 @@
 // The Redis online store (online_store.h) over hiredis. Internal to the features module.
 //
-// Each row is a string "plinth:<table>:<key bytes>": its order, the event and created times as
+// Each row is a string "plinth:2:<table>:<key bytes>" (2: the format; the first, a hash per row
+// with keys in another encoding, is never read): its order, the event and created times as
 // 40 digits that compare as text in time order, then its encoded values (EncodeValues). A write
 // is, per 1,000 rows, MSETNX (sets them all when none is stored: a first load, new entities),
 // and where that set nothing, a Lua script that reads their stored orders with one MGET and
@@ -8,7 +9,7 @@
 // whole, atomically, and never by an older one. A write's scripts go in one pipeline. (A hash per
 // row read with HGET and set with HSET row by row cost Redis 5.6 us of its one thread per row, 4x
 // as much, 2026-12-07.) A lookup is one pipelined round trip of GETs for every key of every
-// group. Watermarks are strings "plinth:watermark:<table>". Connections are pooled, one per
+// group. Watermarks are strings "plinth:2:watermark:<table>". Connections are pooled, one per
 // concurrent caller; a connection that failed is dropped, the next call connects again.
 #include <hiredis/hiredis.h>
 
@@ -26,7 +27,8 @@ namespace plinth::features {
 namespace {
 
 constexpr int kTimeoutSeconds = 10;
-constexpr size_t kChunkRows = 1000;  // rows per write command
+constexpr size_t kChunkRows = 1000;           // rows per write command
+constexpr const char* kPrefix = "plinth:2:";  // of every key: Plinth's, in format 2
 
 // Sets each row whose order is not older than the stored one's. KEYS: row keys; ARGV: their
 // rows (order, then values). Answers how many rows it set.
@@ -166,7 +168,7 @@ class RedisOnlineStore : public OnlineStore {
 
   Result<std::optional<int64_t>> Watermark(const std::string& table) override {
     PLINTH_ASSIGN_OR_RETURN(Context c, Take());
-    const std::string k = "plinth:watermark:" + table;
+    const std::string k = std::string(kPrefix) + "watermark:" + table;
     const char* argv[] = {"GET", k.data()};
     const size_t lens[] = {3, k.size()};
     Reply reply(static_cast<redisReply*>(redisCommandArgv(c.get(), 2, argv, lens)));
@@ -181,7 +183,7 @@ class RedisOnlineStore : public OnlineStore {
 
   Status SetWatermark(const std::string& table, int64_t end_us) override {
     PLINTH_ASSIGN_OR_RETURN(Context c, Take());
-    const std::string k = "plinth:watermark:" + table;
+    const std::string k = std::string(kPrefix) + "watermark:" + table;
     const std::string v = std::to_string(end_us);
     const char* argv[] = {"SET", k.data(), v.data()};
     const size_t lens[] = {3, k.size(), v.size()};
@@ -193,7 +195,7 @@ class RedisOnlineStore : public OnlineStore {
 
  private:
   static std::string RowKey(std::string_view table, std::string_view key) {
-    std::string k = "plinth:";
+    std::string k = kPrefix;
     k.append(table);
     k += ':';
     k.append(key);

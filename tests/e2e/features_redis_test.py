@@ -88,7 +88,7 @@ def main():
             got = results["redis"]["results"]
             check(got[2]["values"] == expected(sample) and got[2]["statuses"][6] == "NOT_FOUND",
                   f"values: {got[2]}")
-            check(redis.cli("GET", "plinth:watermark:flights@1").strip() != "", "a watermark")
+            check(redis.cli("GET", "plinth:2:watermark:flights@1").strip() != "", "a watermark")
 
             # Stopped mid-materialize: Redis refuses writes once a few megabytes are in
             # (maxmemory, noeviction: a script is refused whole), then restarts from what it
@@ -111,7 +111,7 @@ def main():
             redis.start()
             kept = int(redis.cli("DBSIZE").strip())
             check(0 < kept < timed, f"some rows were in when it stopped: {kept}")
-            check(redis.cli("GET", "plinth:watermark:flights@1").strip() == "",
+            check(redis.cli("GET", "plinth:2:watermark:flights@1").strip() == "",
                   "the watermark did not move")
 
             def run(*args):

@@ -3,6 +3,7 @@
 #include "features/online_store.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <atomic>
 #include <cstdlib>
@@ -201,6 +202,41 @@ TEST(OnlineKeys, CompareAsBytesInTheOrderOfTheirValues) {
   for (int64_t i = 1; i < a.size(); ++i) {
     EXPECT_LT(*EncodeKey({&a, &b}, i - 1), *EncodeKey({&a, &b}, i)) << i;
   }
+}
+
+// An embedded store written in another format (keys encoded in another order before
+// 2026-12-07, or by a later Plinth) is refused with one line, never read as this one.
+TEST(OnlineKeys, AStoreOfAnotherFormatIsRefused) {
+  testutil::TempDir dir;
+  for (const int version : {0, 3}) {
+    const std::string path = dir.File("old" + std::to_string(version) + ".db");
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    const std::string sql =
+        "CREATE TABLE online_values (tbl TEXT NOT NULL, key BLOB NOT NULL, event_us INTEGER NOT "
+        "NULL, created_us INTEGER NOT NULL, value BLOB NOT NULL, PRIMARY KEY (tbl, key)) WITHOUT "
+        "ROWID; CREATE TABLE online_watermarks (tbl TEXT PRIMARY KEY, end_us INTEGER NOT NULL); "
+        "INSERT INTO online_watermarks VALUES ('g@1', 5); PRAGMA user_version = " +
+        std::to_string(version) + ";";
+    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+    Result<std::unique_ptr<OnlineStore>> s = OpenOnlineStore("sqlite://" + path);
+    ASSERT_FALSE(s.ok()) << version;
+    const std::string& m = s.status().message();
+    EXPECT_NE(m.find(path), std::string::npos) << m;
+    EXPECT_NE(m.find(version == 0 ? "an earlier version of Plinth" : "a later version of Plinth"),
+              std::string::npos)
+        << m;
+    EXPECT_NE(m.find("materialize again"), std::string::npos) << m;
+    EXPECT_EQ(m.find('\n'), std::string::npos) << m;
+  }
+  // A new file is this format, and opens again.
+  const std::string fresh = "sqlite://" + dir.File("new.db");
+  ASSERT_TRUE(OpenOnlineStore(fresh).ok());
+  Result<std::unique_ptr<OnlineStore>> again = OpenOnlineStore(fresh);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_TRUE((*again)->SetWatermark("g@1", 7).ok());
+  EXPECT_TRUE(OpenOnlineStore(fresh).ok());
 }
 
 TEST(OnlineValues, RefuseARowWrittenForOtherFeatures) {
