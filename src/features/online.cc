@@ -1,12 +1,11 @@
 #include "features/online.h"
 
 #include <cmath>
+#include <future>
 #include <map>
 #include <set>
-#include <thread>
 
 #include "core/json.h"
-#include "core/mutex.h"
 #include "table/duckdb.h"
 #include "table/value_parse.h"
 
@@ -29,99 +28,6 @@ std::string Iso(int64_t us) {
   s[10] = 'T';
   return s + "Z";
 }
-
-// Writes batches of rows of one table to the store on a thread of its own, so that reading and
-// encoding the next batch overlaps the store's work on this one. One batch at most waits.
-class BackgroundWriter {
- public:
-  BackgroundWriter(OnlineStore& store, std::string table)
-      : store_(store), table_(std::move(table)), thread_([this] { Run(); }) {}
-  // Without Finish (the reading failed): the write under way ends, the batch waiting is dropped.
-  ~BackgroundWriter() {
-    {
-      core::MutexLock lock(mu_);
-      next_.reset();
-    }
-    Stop();
-  }
-  BackgroundWriter(const BackgroundWriter&) = delete;
-  BackgroundWriter& operator=(const BackgroundWriter&) = delete;
-
-  // Hands `rows` over, once the batch before has been taken; the first failed write's error.
-  Status Push(std::vector<OnlineRow>&& rows) {
-    core::MutexLock lock(mu_);
-    while (next_ && status_.ok()) {
-      cv_.Wait(mu_);
-    }
-    if (!status_.ok()) {
-      return status_;
-    }
-    next_ = std::move(rows);
-    cv_.NotifyAll();
-    return Status::Ok();
-  }
-
-  // Waits until every batch handed over is written; the first failed write's error.
-  Status Finish() {
-    Stop();
-    core::MutexLock lock(mu_);
-    return status_;
-  }
-
-  int64_t written() {
-    core::MutexLock lock(mu_);
-    return written_;
-  }
-
- private:
-  void Stop() {
-    {
-      core::MutexLock lock(mu_);
-      done_ = true;
-      cv_.NotifyAll();
-    }
-    if (thread_.joinable()) {
-      thread_.join();
-    }
-  }
-
-  void Run() {
-    for (;;) {
-      std::vector<OnlineRow> rows;
-      {
-        core::MutexLock lock(mu_);
-        while (!next_ && !done_) {
-          cv_.Wait(mu_);
-        }
-        if (!next_) {
-          return;
-        }
-        rows = std::move(*next_);
-        next_.reset();
-        cv_.NotifyAll();
-      }
-      Status s = store_.Write(table_, rows);
-      core::MutexLock lock(mu_);
-      if (!s.ok()) {
-        status_ = std::move(s);
-        next_.reset();
-        cv_.NotifyAll();
-        return;
-      }
-      written_ += static_cast<int64_t>(rows.size());
-    }
-  }
-
-  OnlineStore& store_;
-  const std::string table_;
-  core::Mutex mu_;
-  core::CondVar cv_;
-  std::optional<std::vector<OnlineRow>> next_ PLINTH_GUARDED_BY(mu_);
-  bool done_ PLINTH_GUARDED_BY(mu_) = false;
-  Status status_ PLINTH_GUARDED_BY(mu_) = Status::Ok();
-  int64_t written_ PLINTH_GUARDED_BY(mu_) = 0;
-  std::thread thread_;  // last: starts once the members above exist
-};
 
 }  // namespace
 
@@ -233,18 +139,33 @@ Result<std::vector<Materialized>> Materialize(
     const size_t nkeys = g.join_keys.size();
     const size_t nfeatures = g.features.size();
     // Rows go to the store in batches far larger than DuckDB's chunks (a transaction in
-    // SQLite, a pipeline in Redis), written by a thread of their own while the next is read.
+    // SQLite, a pipeline in Redis), each written on a thread of its own while the next is read;
+    // one write at a time. (Returning early, the future's destructor waits for the write under
+    // way; nothing else is written.)
     std::vector<OnlineRow> pending;
-    BackgroundWriter writer(store, table);
+    std::future<Status> writing;
+    int64_t handed = 0;  // rows of the write under way
+    const auto wait = [&]() -> Status {
+      if (!writing.valid()) {
+        return Status::Ok();
+      }
+      PLINTH_RETURN_IF_ERROR(writing.get());
+      m.rows += handed;
+      if (progress) {
+        progress(table, m.rows);
+      }
+      return Status::Ok();
+    };
     const auto flush = [&]() -> Status {
+      PLINTH_RETURN_IF_ERROR(wait());
       if (pending.empty()) {
         return Status::Ok();
       }
-      PLINTH_RETURN_IF_ERROR(writer.Push(std::move(pending)));
+      handed = static_cast<int64_t>(pending.size());
+      writing = std::async(std::launch::async, [&store, &table, rows = std::move(pending)] {
+        return store.Write(table, rows);
+      });
       pending = {};
-      if (progress) {
-        progress(table, writer.written());
-      }
       return Status::Ok();
     };
     PLINTH_RETURN_IF_ERROR(db.Query(sql, {}, "materialize " + table, [&](table::Table&& t) {
@@ -270,11 +191,7 @@ Result<std::vector<Materialized>> Materialize(
       return pending.size() >= kWriteBatch ? flush() : Status::Ok();
     }));
     PLINTH_RETURN_IF_ERROR(flush());
-    PLINTH_RETURN_IF_ERROR(writer.Finish());
-    m.rows = writer.written();
-    if (progress) {
-      progress(table, m.rows);
-    }
+    PLINTH_RETURN_IF_ERROR(wait());
     // The watermark says everything up to it is loaded: it moves only forward, and only when
     // this window joins what was loaded (a window starting later would leave a gap that
     // materialize-incremental would never fill).
