@@ -23,6 +23,10 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
+                                "pylib"))
+from plinth_procs import apply_features  # noqa: E402
+
 PANDAS = r'''
 import json, sys, time
 import pandas as pd
@@ -102,12 +106,7 @@ def main():
               f"in {time.perf_counter() - start:.0f} s "
               f"(Parquet {os.path.getsize(path('stats.parquet')) / 1e6:.0f} MB of features)",
               flush=True)
-        with open(path("features.yaml"), "w") as f:
-            f.write(FEATURES_YAML)
-        env = dict(os.environ, PLINTH_TRACKING_URI="sqlite:///" + path("plinth.db"),
-                   PLINTH_ARTIFACTS_ROOT=path("artifacts"))
-        subprocess.run([plinth, "features", "apply"], cwd=work, env=env, check=True,
-                       capture_output=True)
+        env = apply_features(plinth, work, FEATURES_YAML)
         wall, peak, _ = timed([plinth, "features", "historical", "--entities",
                                path("entities.parquet"), "--features",
                                "stats:f1,stats:f2,stats:f3,stats:f4,stats:f5", "--out",

@@ -13,9 +13,13 @@ using table::Schema;
 using table::SqlIdentifier;
 using table::Table;
 
-constexpr const char* kRow = "__plinth_row";      // the entities' order
-constexpr const char* kOrder = "__plinth_order";  // a source row's place in its input
-constexpr const char* kAsOf = "__plinth_asof";    // (event time, created, place) to join on
+constexpr const char* kRow = "__plinth_row";           // the entities' order
+constexpr const char* kOrder = "__plinth_order";       // a source row's place in its input
+constexpr const char* kAsOf = "__plinth_asof";         // (event time, created, place) to join on
+constexpr const char* kEventUs = "__plinth_event_us";  // the event time in microseconds
+// Beyond any time's microseconds (the years 1 to 9999 are within +-2.6e17).
+constexpr const char* kMaxUs = "9223372036854775807::BIGINT";
+constexpr const char* kMinUs = "(-9223372036854775807)::BIGINT";
 
 // The columns a source is read with: keys, event and created timestamps, features.
 std::vector<std::string> Needed(const AsOfSource& s) {
@@ -60,11 +64,19 @@ Status PointInTimeJoin(table::DuckDb& db, const Table& entities, const JoinSpec&
   for (const Field& f : es.fields()) {
     names.insert(f.name);
   }
-  // The entities with their order, in DuckDB.
-  std::vector<Field> fields = es.fields();
+  // Only what the joins read goes into DuckDB: the sources' keys, the timestamp and each row's
+  // place. The other columns come back from `entities` as the rows do (in order).
+  std::set<std::string> used{spec.entity_timestamp};
+  for (const AsOfSource& s : spec.sources) {
+    used.insert(s.join_keys.begin(), s.join_keys.end());
+  }
+  std::vector<Field> fields;
   std::vector<table::Column> columns;
   for (size_t c = 0; c < entities.num_columns(); ++c) {
-    columns.push_back(entities.column(c));
+    if (used.count(es.field(c).name) > 0) {
+      fields.push_back(es.field(c));
+      columns.push_back(entities.column(c));
+    }
   }
   table::Column row(DataType::kInt64);
   row.Reserve(entities.num_rows());
@@ -76,10 +88,7 @@ Status PointInTimeJoin(table::DuckDb& db, const Table& entities, const JoinSpec&
   PLINTH_RETURN_IF_ERROR(
       db.Load("plinth_entities", Table(Schema(std::move(fields)), std::move(columns)), "entities"));
   std::string with;
-  std::string select = "SELECT ";
-  for (const Field& f : es.fields()) {
-    select += "e." + SqlIdentifier(f.name) + ", ";
-  }
+  std::string select = "SELECT e." + std::string(kRow) + ", ";
   std::string from = " FROM plinth_entities e";
   const std::string ets = "e." + SqlIdentifier(spec.entity_timestamp);
   // Every source planned, then the database confined if a user's query is among them, then
@@ -149,16 +158,17 @@ Status PointInTimeJoin(table::DuckDb& db, const Table& entities, const JoinSpec&
       // the join's own sort instead of a window over the whole source before it, which kept
       // every row in memory (DuckDB's window operator ran out of a 4 GB limit on 50M rows
       // where the join alone stays within it, 2026-12-07). A null created time orders first.
-      const std::string made = created.empty() ? ""
-                                               : "coalesce(CAST(" + created +
-                                                     " AS TIMESTAMP), '-infinity'::TIMESTAMP), ";
-      const std::string made_e = created.empty() ? "" : "'infinity'::TIMESTAMP, ";
-      with += std::string(with.empty() ? "WITH " : ", ") + alias + " AS (SELECT *, row(CAST(" + ev +
-              " AS TIMESTAMP), " + made + kOrder + ") AS " + kAsOf + " FROM (" + source_sql +
-              ") WHERE " + ev + " IS NOT NULL)";
+      // Times compare as microseconds since the epoch (epoch_us: the same for a TIMESTAMP and
+      // for a TIMESTAMP WITH TIME ZONE read as UTC, without a calendar per row).
+      const std::string made =
+          created.empty() ? "" : "coalesce(epoch_us(" + created + "), " + kMinUs + "), ";
+      const std::string made_e = created.empty() ? "" : std::string(kMaxUs) + ", ";
+      with += std::string(with.empty() ? "WITH " : ", ") + alias + " AS (SELECT *, epoch_us(" + ev +
+              ") AS " + kEventUs + ", row(epoch_us(" + ev + "), " + made + kOrder + ") AS " +
+              kAsOf + " FROM (" + source_sql + ") WHERE " + ev + " IS NOT NULL)";
       from += " ASOF LEFT JOIN " + alias + " ON " + on + " AND (CASE WHEN " + ets +
-              " IS NULL THEN NULL ELSE row(CAST(" + ets + " AS TIMESTAMP), " + made_e +
-              "9223372036854775807::BIGINT) END) >= " + alias + "." + kAsOf;
+              " IS NULL THEN NULL ELSE row(epoch_us(" + ets + "), " + made_e + kMaxUs +
+              ") END) >= " + alias + "." + kAsOf;
     }
     for (const auto& [column, out] : s.features) {
       if (!names.insert(out).second) {
@@ -177,17 +187,49 @@ Status PointInTimeJoin(table::DuckDb& db, const Table& entities, const JoinSpec&
         value = "CAST(" + value + " AS DOUBLE)";  // an int64 column feeding a float64 feature
       }
       if (s.ttl_us && !ev.empty()) {
-        select += "CASE WHEN CAST(" + alias + "." + ev + " AS TIMESTAMP) >= " + ets +
-                  " - to_microseconds(CAST(" + std::to_string(*s.ttl_us) + " AS BIGINT)) THEN " +
-                  value + " END AS " + SqlIdentifier(out) + ", ";
+        // entity time - event time <= ttl: both within the years 1 to 9999, no overflow.
+        select += "CASE WHEN epoch_us(" + ets + ") - " + alias + "." + kEventUs +
+                  " <= " + std::to_string(*s.ttl_us) + " THEN " + value + " END AS " +
+                  SqlIdentifier(out) + ", ";
       } else {
         select += value + " AS " + SqlIdentifier(out) + ", ";
       }
     }
   }
   select.resize(select.size() - 2);
-  return db.Query(with + " " + select + from + " ORDER BY e." + kRow, {}, "point-in-time join",
-                  chunk);
+  // Each piece of the answer is the next rows of `entities` (in order, one each: the joins are
+  // LEFT joins and a dimension has one row per key), their columns put back in front.
+  int64_t next = 0;
+  PLINTH_RETURN_IF_ERROR(
+      db.Query(with + " " + select + from + " ORDER BY e." + kRow, {}, "point-in-time join",
+               [&](Table&& t) -> Status {
+                 const table::Column& place = t.column(0);
+                 for (int64_t i = 0; i < t.num_rows(); ++i) {
+                   if (place.IsNull(i) || place.ints()[static_cast<size_t>(i)] != next + i) {
+                     return Internal("point-in-time join: entity rows came back out of order");
+                   }
+                 }
+                 std::vector<Field> out_fields = es.fields();
+                 std::vector<table::Column> out;
+                 for (size_t c = 0; c < entities.num_columns(); ++c) {
+                   table::Column piece(es.field(c).type);
+                   piece.AppendRange(entities.column(c), next, t.num_rows());
+                   out.push_back(std::move(piece));
+                 }
+                 next += t.num_rows();
+                 const Schema got = t.schema();
+                 std::vector<table::Column> joined = std::move(t).TakeColumns();
+                 for (size_t c = 1; c < joined.size(); ++c) {
+                   out_fields.push_back(got.field(c));
+                   out.push_back(std::move(joined[c]));
+                 }
+                 return chunk(Table(Schema(std::move(out_fields)), std::move(out)));
+               }));
+  if (next != entities.num_rows()) {
+    return Internal("point-in-time join: " + std::to_string(next) + " rows came back of " +
+                    std::to_string(entities.num_rows()));
+  }
+  return Status::Ok();
 }
 
 Result<Table> PointInTimeJoin(table::DuckDb& db, const Table& entities, const JoinSpec& spec) {

@@ -3,6 +3,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <charconv>
 
 #include "core/file.h"
 #include "table/value_parse.h"
@@ -67,6 +68,11 @@ std::string FormatCsv(const Table& table, const CsvWriteOptions& opt) {
     }
   }
   for (int64_t r = 0; r < table.num_rows(); ++r) {
+    if (r == 1024 && table.num_rows() > 2048) {
+      // Room for the rest at the first rows' width (and a tenth more), instead of doubling.
+      const double per_row = static_cast<double>(out.size()) / 1024.0;
+      out.reserve(static_cast<size_t>(per_row * 1.1 * static_cast<double>(table.num_rows())));
+    }
     for (size_t c = 0; c < fields.size(); ++c) {
       if (c > 0) {
         out.push_back(opt.delimiter);
@@ -80,8 +86,14 @@ std::string FormatCsv(const Table& table, const CsvWriteOptions& opt) {
           AppendCsvField(out, col.GetString(r), opt);
           break;
         case DataType::kTimestamp:
-          out += FormatTimestamp(col.ints()[r], date_only[c]);
+          AppendTimestamp(out, col.ints()[r], date_only[c]);
           break;
+        case DataType::kInt64: {
+          char buf[24];
+          const auto end = std::to_chars(buf, buf + sizeof(buf), col.ints()[r]).ptr;
+          out.append(buf, static_cast<size_t>(end - buf));
+          break;
+        }
         case DataType::kFloat64:
           AppendDouble(out, col.doubles()[static_cast<size_t>(r)]);
           break;

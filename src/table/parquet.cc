@@ -89,15 +89,19 @@ Result<std::pair<std::string, DataType>> Selection(const std::string& path, cons
   if (type.starts_with("TIMESTAMP") || type == "DATE") {
     // Within the years 1 to 9999 (what Plinth reads and writes as text), else an error: a
     // value beyond them is one DuckDB may not have read exactly (an INT96 timestamp of the
-    // year 290000 comes back wrapped around to 226414 BC).
-    const std::string t = type == "TIMESTAMP" || type == "TIMESTAMP WITH TIME ZONE"
-                              ? q
-                              : "TRY_CAST(" + q + " AS TIMESTAMP)";
-    return std::pair{"CASE WHEN " + q + " IS NULL THEN NULL WHEN " + t +
-                         " BETWEEN TIMESTAMP '0001-01-01' AND TIMESTAMP "
-                         "'9999-12-31 23:59:59.999999' THEN " +
-                         t + " ELSE " + fail("holds a timestamp outside the years 1 to 9999", q) +
-                         " END",
+    // year 290000 comes back wrapped around to 226414 BC). An instant (WITH TIME ZONE) becomes
+    // its microseconds since the epoch as a plain TIMESTAMP (UTC), so that later comparisons
+    // are of integers: CAST(... AS TIMESTAMP) would convert it through the session's time zone
+    // with ICU's calendar, row by row (3x the cost of reading the column).
+    const bool instant = type == "TIMESTAMP WITH TIME ZONE";
+    const std::string t = type == "TIMESTAMP" || instant ? q : "TRY_CAST(" + q + " AS TIMESTAMP)";
+    const std::string tz = instant ? "TZ" : "";
+    const std::string utc = instant ? "+00" : "";
+    return std::pair{"CASE WHEN " + q + " IS NULL THEN NULL WHEN " + t + " BETWEEN TIMESTAMP" + tz +
+                         " '0001-01-01 00:00:00" + utc + "' AND TIMESTAMP" + tz +
+                         " '9999-12-31 23:59:59.999999" + utc + "' THEN " +
+                         (instant ? "make_timestamp(epoch_us(" + t + "))" : t) + " ELSE " +
+                         fail("holds a timestamp outside the years 1 to 9999", q) + " END",
                      DataType::kTimestamp};
   }
   return InvalidArgument(

@@ -191,7 +191,21 @@ bool ParseTimestamp(std::string_view s, int64_t& out) {
   return true;
 }
 
-std::string FormatTimestamp(int64_t micros, bool date_only) {
+namespace {
+
+// `v` (0..10^width-1) as `width` digits, zero-padded.
+void AppendDigits(std::string& out, int64_t v, int width) {
+  char buf[8];
+  for (int i = width - 1; i >= 0; --i) {
+    buf[i] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  }
+  out.append(buf, static_cast<size_t>(width));
+}
+
+}  // namespace
+
+void AppendTimestamp(std::string& out, int64_t micros, bool date_only) {
   int64_t days = micros >= 0 ? micros / 86400000000 : (micros - 86399999999) / 86400000000;
   int64_t rem = micros - days * 86400000000;
   // civil_from_days (Hinnant).
@@ -205,21 +219,38 @@ std::string FormatTimestamp(int64_t micros, bool date_only) {
   const unsigned d = doy - (153 * mp + 2) / 5 + 1;
   const unsigned m = mp < 10 ? mp + 3 : mp - 9;
   y += m <= 2;
-  char buf[48];
+  if (y >= 0 && y <= 9999) {
+    AppendDigits(out, y, 4);
+  } else {
+    char buf[24];
+    const int n = std::snprintf(buf, sizeof(buf), "%04lld", static_cast<long long>(y));
+    out.append(buf, static_cast<size_t>(n));
+  }
+  out.push_back('-');
+  AppendDigits(out, m, 2);
+  out.push_back('-');
+  AppendDigits(out, d, 2);
   if (date_only) {
-    std::snprintf(buf, sizeof(buf), "%04lld-%02u-%02u", static_cast<long long>(y), m, d);
-    return buf;
+    return;
   }
-  int64_t secs = rem / 1000000;
-  int64_t us = rem % 1000000;
-  int n = std::snprintf(buf, sizeof(buf), "%04lld-%02u-%02u %02lld:%02lld:%02lld",
-                        static_cast<long long>(y), m, d, static_cast<long long>(secs / 3600),
-                        static_cast<long long>(secs / 60 % 60), static_cast<long long>(secs % 60));
+  const int64_t secs = rem / 1000000;
+  const int64_t us = rem % 1000000;
+  out.push_back(' ');
+  AppendDigits(out, secs / 3600, 2);
+  out.push_back(':');
+  AppendDigits(out, secs / 60 % 60, 2);
+  out.push_back(':');
+  AppendDigits(out, secs % 60, 2);
   if (us != 0) {
-    std::snprintf(buf + n, sizeof(buf) - static_cast<size_t>(n), ".%06lld",
-                  static_cast<long long>(us));
+    out.push_back('.');
+    AppendDigits(out, us, 6);
   }
-  return buf;
+}
+
+std::string FormatTimestamp(int64_t micros, bool date_only) {
+  std::string out;
+  AppendTimestamp(out, micros, date_only);
+  return out;
 }
 
 bool IsValidUtf8(std::string_view s, size_t& bad_offset) {

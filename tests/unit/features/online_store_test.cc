@@ -6,7 +6,9 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <thread>
 
 #include "core/json.h"
@@ -100,6 +102,25 @@ TEST_P(OnlineStoreTest, KeepsTheNewestRowPerKeyAcrossTablesAndRestarts) {
 
 // Writes of several chunks (Redis: 1,000 rows each) mixing stored keys, older and newer,
 // with new ones in one chunk: each key ends with its newest row.
+
+// Of rows of one key with equal event and created times in one write, the one given last wins
+// (as it would written one by one), however many there are and however keys interleave.
+TEST_P(OnlineStoreTest, OfEqualRowsInOneWriteTheLastGivenWins) {
+  std::unique_ptr<OnlineStore> s = Open();
+  ASSERT_NE(s, nullptr);
+  std::vector<OnlineRow> rows;
+  for (int i = 0; i < 3000; ++i) {
+    rows.push_back(Row(std::string(1, static_cast<char>('a' + i % 3)), i, 100));
+  }
+  ASSERT_TRUE(s->Write(T("g@1"), rows).ok());
+  std::vector<std::optional<std::string>> found;
+  const std::string t = T("g@1");
+  ASSERT_TRUE(s->Get({{t, "a"}, {t, "b"}, {t, "c"}}, &found).ok());
+  ASSERT_EQ(found.size(), 3u);
+  EXPECT_EQ(ValueOf(found[0]), 2997);
+  EXPECT_EQ(ValueOf(found[1]), 2998);
+  EXPECT_EQ(ValueOf(found[2]), 2999);
+}
 TEST_P(OnlineStoreTest, MixesStoredAndNewKeysAcrossChunks) {
   std::unique_ptr<OnlineStore> s = Open();
   ASSERT_NE(s, nullptr);
@@ -410,6 +431,60 @@ TEST_F(OnlineLookup, CompletesServedRowsInTheModelsColumns) {
   ASSERT_FALSE(wrong.ok());
   EXPECT_NE(wrong.status().message().find("the model reads 'rate' as string"), std::string::npos)
       << wrong.status().message();
+}
+
+// A stored NaN or infinity is answered as a null value (JSON has neither), not as present.
+TEST_F(OnlineLookup, ANaNOrInfinityIsANullValue) {
+  Column keys(DataType::kInt64);
+  Column rate(DataType::kFloat64);
+  for (const double v : {std::nan(""), std::numeric_limits<double>::infinity(), 2.5}) {
+    keys.AppendInt(static_cast<int64_t>(keys.size()) + 50);
+    rate.AppendDouble(v);
+  }
+  std::vector<OnlineRow> rows;
+  for (int64_t i = 0; i < keys.size(); ++i) {
+    rows.push_back(
+        {*EncodeKey({&keys}, i), EncodeValues({&rate}, i, kHour, kNoCreated), kHour, kNoCreated});
+  }
+  ASSERT_TRUE(store_->Write("stats@1", rows).ok());
+  Result<OnlineAnswer> a =
+      Lookup(R"({"features": ["stats:rate"], "entities": {"driver_id": [50, 51, 52]}})", 2 * kHour);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  Result<core::Json> j = core::ParseJson(FeastResponseJson(*a), "answer");
+  ASSERT_TRUE(j.ok()) << j.status().ToString();
+  EXPECT_EQ((*j)["results"][1]["values"], core::Json::parse("[null, null, 2.5]"));
+  EXPECT_EQ((*j)["results"][1]["statuses"],
+            core::Json::parse(R"(["NULL_VALUE","NULL_VALUE","PRESENT"])"));
+}
+
+// The watermark says everything up to it is loaded: an earlier window leaves it, and so does a
+// later window that leaves a gap after it (materialize-incremental would never fill the gap).
+TEST_F(OnlineLookup, TheWatermarkMovesOnlyForwardAndNeverOverAGap) {
+  const auto materialize = [&](std::optional<int64_t> start, int64_t end) {
+    MaterializeOptions o;
+    o.start_us = start;
+    o.end_us = end;
+    Result<std::vector<Materialized>> m = Materialize(defs_, *store_, o, nullptr);
+    EXPECT_TRUE(m.ok()) << m.status().ToString();
+  };
+  const auto mark = [&]() -> int64_t {
+    Result<std::optional<int64_t>> w = store_->Watermark("stats@1");
+    EXPECT_TRUE(w.ok() && w->has_value());
+    return w.ok() && w->has_value() ? **w : -1;
+  };
+  materialize(std::nullopt, 10 * kHour);
+  EXPECT_EQ(mark(), 10 * kHour);
+  materialize(0, 2 * kHour);  // earlier
+  EXPECT_EQ(mark(), 10 * kHour);
+  materialize(20 * kHour, 30 * kHour);  // a gap from 10h to 20h
+  EXPECT_EQ(mark(), 10 * kHour);
+  materialize(10 * kHour, 40 * kHour);  // joins at the mark
+  EXPECT_EQ(mark(), 40 * kHour);
+  // The earlier window did not bring older values back: driver 1 still has its 2h row.
+  Result<OnlineAnswer> a =
+      Lookup(R"({"features": ["stats:rate"], "entities": {"driver_id": [1]}})", 3 * kHour);
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->values[1].doubles()[0], 4.0);
 }
 
 TEST_F(OnlineLookup, RefusesBadRequestsNamingWhatIsWrong) {

@@ -3,6 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <random>
+#include <string>
 
 namespace plinth::table {
 namespace {
@@ -109,6 +113,40 @@ TEST(ValueParseTest, TimestampFormatsBack) {
     EXPECT_EQ(FormatTimestamp(v, false), text);
   }
   EXPECT_EQ(FormatTimestamp(0, true), "1970-01-01");
+  int64_t first;
+  ASSERT_TRUE(ParseTimestamp("0001-01-01 00:00:00.5", first));
+  EXPECT_EQ(FormatTimestamp(first, false), "0001-01-01 00:00:00.500000");
+  std::string out = "x";
+  AppendTimestamp(out, first, true);
+  EXPECT_EQ(out, "x0001-01-01");
+}
+
+// The digits written by hand agree with gmtime and strftime across the years 1 to 9999.
+TEST(ValueParseTest, TimestampFormatsAsGmtimeDoes) {
+  std::mt19937_64 rng(7);
+  int64_t lo;
+  int64_t hi;
+  ASSERT_TRUE(ParseTimestamp("0001-01-01", lo));
+  ASSERT_TRUE(ParseTimestamp("9999-12-31 23:59:59.999999", hi));
+  std::uniform_int_distribution<int64_t> any(lo, hi);
+  for (int i = 0; i < 20000; ++i) {
+    const int64_t us = i == 0 ? lo : i == 1 ? hi : any(rng);
+    const int64_t secs = us >= 0 ? us / 1000000 : (us - 999999) / 1000000;
+    const time_t t = secs;
+    std::tm tm{};
+    ASSERT_NE(gmtime_r(&t, &tm), nullptr);
+    char buf[64];
+    const size_t n = std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm);
+    std::string want(buf, n);
+    if (tm.tm_year + 1900 < 1000) {
+      want = std::string(4 - std::to_string(tm.tm_year + 1900).size(), '0') + want;
+    }
+    if (const int64_t frac = us - secs * 1000000; frac != 0) {
+      std::snprintf(buf, sizeof(buf), ".%06lld", static_cast<long long>(frac));
+      want += buf;
+    }
+    ASSERT_EQ(FormatTimestamp(us, false), want) << us;
+  }
 }
 
 TEST(ValueParseTest, Utf8) {
