@@ -72,12 +72,21 @@ Result<HistoricalResult> HistoricalFeatures(
     const std::function<Result<FeatureGroup>(const FeatureRef&)>& groups,
     const HistoricalOptions& options, const std::function<void(int64_t rows)>& progress) {
   PLINTH_RETURN_IF_ERROR(CheckOutputNames(features, options.full_feature_names));
-  PLINTH_ASSIGN_OR_RETURN(table::CsvTable read, table::ReadTable(options.entities));
-  const table::Table& entities = read.table;
+  // Parquet entities are read by DuckDB as the join runs (never whole in memory); a CSV file is
+  // read by Plinth's reader first.
+  const bool parquet_entities = table::IsParquetPath(options.entities);
+  table::CsvTable read;
+  if (!parquet_entities) {
+    PLINTH_ASSIGN_OR_RETURN(read, table::ReadTable(options.entities));
+  }
+  table::Schema entity_schema = read.table.schema();
+  if (parquet_entities) {
+    PLINTH_ASSIGN_OR_RETURN(entity_schema, table::ReadParquetSchema(options.entities));
+  }
   std::string ts = options.timestamp_column;
   if (ts.empty()) {
     std::vector<std::string> found;
-    for (const Field& f : entities.schema().fields()) {
+    for (const Field& f : entity_schema.fields()) {
       if (f.type == DataType::kTimestamp) {
         found.push_back(f.name);
       }
@@ -132,7 +141,7 @@ Result<HistoricalResult> HistoricalFeatures(
   const bool parquet = table::HasParquetName(options.out);
   std::optional<table::ParquetWriter> pq;
   std::optional<core::AtomicFileWriter> csv;
-  Status joined = PointInTimeJoin(db, entities, spec, [&](table::Table&& chunk) -> Status {
+  const std::function<Status(table::Table &&)> write = [&](table::Table&& chunk) -> Status {
     PLINTH_RETURN_IF_ERROR(AddOnDemand(defs, features, options.full_feature_names, chunk));
     if (result.rows == 0 && !pq && !csv) {
       for (const Field& f : chunk.schema().fields()) {
@@ -160,8 +169,10 @@ Result<HistoricalResult> HistoricalFeatures(
       progress(result.rows);
     }
     return Status::Ok();
-  });
-  PLINTH_RETURN_IF_ERROR(joined);
+  };
+  PLINTH_RETURN_IF_ERROR(parquet_entities
+                             ? PointInTimeJoin(db, options.entities, entity_schema, spec, write)
+                             : PointInTimeJoin(db, read.table, spec, write));
   if (!pq && !csv) {
     return InvalidArgument(options.entities + ": no entity rows");
   }

@@ -131,9 +131,8 @@ Result<std::vector<Materialized>> Materialize(
     if (!created.empty()) {
       order += created + " DESC NULLS LAST, ";
     }
-    order += "__plinth_order DESC";
-    const std::string sql = "SELECT " + select + " FROM (SELECT *, row_number() OVER () AS " +
-                            "__plinth_order FROM (" + planned.sql + "))" + where +
+    order += std::string(kSourceOrder) + " DESC";
+    const std::string sql = "SELECT " + select + " FROM (" + OrderedSql(planned) + ")" + where +
                             " QUALIFY row_number() OVER (PARTITION BY " + keys + " ORDER BY " +
                             order + ") = 1" + (store.WantsKeyOrder() ? " ORDER BY " + keys : "");
     const size_t nkeys = g.join_keys.size();

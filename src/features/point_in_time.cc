@@ -1,8 +1,11 @@
 #include "features/point_in_time.h"
 
+#include <atomic>
+#include <memory>
 #include <set>
 
 #include "features/source.h"
+#include "table/parquet.h"
 
 namespace plinth::features {
 namespace {
@@ -14,7 +17,7 @@ using table::SqlIdentifier;
 using table::Table;
 
 constexpr const char* kRow = "__plinth_row";           // the entities' order
-constexpr const char* kOrder = "__plinth_order";       // a source row's place in its input
+constexpr const char* kOrder = kSourceOrder;           // a source row's place in its input
 constexpr const char* kAsOf = "__plinth_asof";         // (event time, created, place) to join on
 constexpr const char* kEventUs = "__plinth_event_us";  // the event time in microseconds
 // Beyond any time's microseconds (the years 1 to 9999 are within +-2.6e17).
@@ -48,11 +51,17 @@ Result<PlannedSource> Plan(table::DuckDb& db, const AsOfSource& s, size_t i) {
   return PlanSource(db, source, s.name, Needed(s), std::to_string(i));
 }
 
-}  // namespace
+// The entities: rows Plinth holds (`table`), or a Parquet file or folder DuckDB reads itself
+// (`path`), with their columns.
+struct EntityInput {
+  const Table* table = nullptr;
+  std::string path;
+  Schema schema;
+};
 
-Status PointInTimeJoin(table::DuckDb& db, const Table& entities, const JoinSpec& spec,
-                       const std::function<Status(Table&&)>& chunk) {
-  const Schema& es = entities.schema();
+Status Join(table::DuckDb& db, const EntityInput& in, const JoinSpec& spec,
+            const std::function<Status(Table&&)>& chunk) {
+  const Schema& es = in.schema;
   const std::optional<size_t> ts_at = es.IndexOf(spec.entity_timestamp);
   if (!ts_at || es.field(*ts_at).type != DataType::kTimestamp) {
     return InvalidArgument(
@@ -64,32 +73,51 @@ Status PointInTimeJoin(table::DuckDb& db, const Table& entities, const JoinSpec&
   for (const Field& f : es.fields()) {
     names.insert(f.name);
   }
-  // Only what the joins read goes into DuckDB: the sources' keys, the timestamp and each row's
-  // place. The other columns come back from `entities` as the rows do (in order).
-  std::set<std::string> used{spec.entity_timestamp};
-  for (const AsOfSource& s : spec.sources) {
-    used.insert(s.join_keys.begin(), s.join_keys.end());
-  }
-  std::vector<Field> fields;
-  std::vector<table::Column> columns;
-  for (size_t c = 0; c < entities.num_columns(); ++c) {
-    if (used.count(es.field(c).name) > 0) {
-      fields.push_back(es.field(c));
-      columns.push_back(entities.column(c));
+  std::string entity_rows;    // FROM this, as e: the rows with kRow, their place
+  PlannedSource entity_file;  // a Parquet file's, confined to with the sources
+  if (in.table != nullptr) {
+    // Only what the joins read goes into DuckDB: the sources' keys, the timestamp and each
+    // row's place. The other columns come back from the table as the rows do (in order).
+    std::set<std::string> used{spec.entity_timestamp};
+    for (const AsOfSource& s : spec.sources) {
+      used.insert(s.join_keys.begin(), s.join_keys.end());
     }
+    std::vector<Field> fields;
+    std::vector<table::Column> columns;
+    for (size_t c = 0; c < in.table->num_columns(); ++c) {
+      if (used.count(es.field(c).name) > 0) {
+        fields.push_back(es.field(c));
+        columns.push_back(in.table->column(c));
+      }
+    }
+    // A name of its own: a database may serve several joins.
+    static std::atomic<int64_t> joins{0};
+    const std::string scan = "plinth_entities_" + std::to_string(joins.fetch_add(1));
+    PLINTH_RETURN_IF_ERROR(
+        db.Scan(scan, std::make_shared<const Table>(Schema(std::move(fields)), std::move(columns)),
+                kRow, "entities"));
+    entity_rows = scan + "()";
+  } else {
+    // Read by DuckDB as the rows stream through the join: never whole in memory.
+    PLINTH_ASSIGN_OR_RETURN(entity_file.files, table::ParquetFiles(in.path));
+    PLINTH_ASSIGN_OR_RETURN(table::ParquetQuery q, table::PlanParquetQuery(db, in.path, {}, kRow));
+    if (q.schema != es) {
+      return InvalidArgument(in.path + ": its columns changed while it was read");
+    }
+    entity_rows = "(" +
+                  (q.has_place ? q.sql
+                               : "SELECT *, row_number() OVER () AS " + std::string(kRow) +
+                                     " FROM (" + q.sql + ")") +
+                  ")";
   }
-  table::Column row(DataType::kInt64);
-  row.Reserve(entities.num_rows());
-  for (int64_t r = 0; r < entities.num_rows(); ++r) {
-    row.AppendInt(r);
-  }
-  fields.push_back({kRow, DataType::kInt64});
-  columns.push_back(std::move(row));
-  PLINTH_RETURN_IF_ERROR(
-      db.Load("plinth_entities", Table(Schema(std::move(fields)), std::move(columns)), "entities"));
   std::string with;
   std::string select = "SELECT e." + std::string(kRow) + ", ";
-  std::string from = " FROM plinth_entities e";
+  if (in.table == nullptr) {
+    for (const Field& f : es.fields()) {
+      select += "e." + SqlIdentifier(f.name) + ", ";
+    }
+  }
+  std::string from = " FROM " + entity_rows + " e";
   const std::string ets = "e." + SqlIdentifier(spec.entity_timestamp);
   // Every source planned, then the database confined if a user's query is among them, then
   // the queries described (their SQL runs only confined).
@@ -101,7 +129,7 @@ Status PointInTimeJoin(table::DuckDb& db, const Table& entities, const JoinSpec&
     PLINTH_ASSIGN_OR_RETURN(PlannedSource p, Plan(db, spec.sources[i], i));
     planned.push_back(std::move(p));
   }
-  std::vector<PlannedSource*> all;
+  std::vector<PlannedSource*> all = {&entity_file};
   for (PlannedSource& p : planned) {
     all.push_back(&p);
   }
@@ -109,8 +137,7 @@ Status PointInTimeJoin(table::DuckDb& db, const Table& entities, const JoinSpec&
   for (size_t i = 0; i < spec.sources.size(); ++i) {
     const AsOfSource& s = spec.sources[i];
     PLINTH_RETURN_IF_ERROR(DescribeSource(db, planned[i]));
-    const std::string source_sql = "SELECT *, row_number() OVER () AS " + std::string(kOrder) +
-                                   " FROM (" + planned[i].sql + ")";
+    const std::string source_sql = OrderedSql(planned[i]);
     const Schema& ss = planned[i].schema;
     for (const std::string& k : s.join_keys) {
       const std::optional<size_t> in_e = es.IndexOf(k);
@@ -197,24 +224,28 @@ Status PointInTimeJoin(table::DuckDb& db, const Table& entities, const JoinSpec&
     }
   }
   select.resize(select.size() - 2);
-  // Each piece of the answer is the next rows of `entities` (in order, one each: the joins are
-  // LEFT joins and a dimension has one row per key), their columns put back in front.
+  // Each piece of the answer is the next rows of the entities (in order, one each: the joins
+  // are LEFT joins and a dimension has one row per key): with rows Plinth holds, their columns
+  // put back in front; with a file's, as DuckDB read them.
   int64_t next = 0;
   PLINTH_RETURN_IF_ERROR(
       db.Query(with + " " + select + from + " ORDER BY e." + kRow, {}, "point-in-time join",
                [&](Table&& t) -> Status {
-                 const table::Column& place = t.column(0);
-                 for (int64_t i = 0; i < t.num_rows(); ++i) {
-                   if (place.IsNull(i) || place.ints()[static_cast<size_t>(i)] != next + i) {
-                     return Internal("point-in-time join: entity rows came back out of order");
-                   }
-                 }
-                 std::vector<Field> out_fields = es.fields();
+                 std::vector<Field> out_fields;
                  std::vector<table::Column> out;
-                 for (size_t c = 0; c < entities.num_columns(); ++c) {
-                   table::Column piece(es.field(c).type);
-                   piece.AppendRange(entities.column(c), next, t.num_rows());
-                   out.push_back(std::move(piece));
+                 if (in.table != nullptr) {
+                   const table::Column& place = t.column(0);
+                   for (int64_t i = 0; i < t.num_rows(); ++i) {
+                     if (place.IsNull(i) || place.ints()[static_cast<size_t>(i)] != next + i) {
+                       return Internal("point-in-time join: entity rows came back out of order");
+                     }
+                   }
+                   out_fields = es.fields();
+                   for (size_t c = 0; c < in.table->num_columns(); ++c) {
+                     table::Column piece(es.field(c).type);
+                     piece.AppendRange(in.table->column(c), next, t.num_rows());
+                     out.push_back(std::move(piece));
+                   }
                  }
                  next += t.num_rows();
                  const Schema got = t.schema();
@@ -225,11 +256,24 @@ Status PointInTimeJoin(table::DuckDb& db, const Table& entities, const JoinSpec&
                  }
                  return chunk(Table(Schema(std::move(out_fields)), std::move(out)));
                }));
-  if (next != entities.num_rows()) {
+  if (in.table != nullptr && next != in.table->num_rows()) {
     return Internal("point-in-time join: " + std::to_string(next) + " rows came back of " +
-                    std::to_string(entities.num_rows()));
+                    std::to_string(in.table->num_rows()));
   }
   return Status::Ok();
+}
+
+}  // namespace
+
+Status PointInTimeJoin(table::DuckDb& db, const Table& entities, const JoinSpec& spec,
+                       const std::function<Status(Table&&)>& chunk) {
+  return Join(db, EntityInput{&entities, "", entities.schema()}, spec, chunk);
+}
+
+Status PointInTimeJoin(table::DuckDb& db, const std::string& entities_parquet,
+                       const table::Schema& schema, const JoinSpec& spec,
+                       const std::function<Status(Table&&)>& chunk) {
+  return Join(db, EntityInput{nullptr, entities_parquet, schema}, spec, chunk);
 }
 
 Result<Table> PointInTimeJoin(table::DuckDb& db, const Table& entities, const JoinSpec& spec) {

@@ -57,5 +57,11 @@ Status PointInTimeJoin(table::DuckDb& db, const table::Table& entities, const Jo
                        const std::function<Status(table::Table&&)>& chunk);
 Result<table::Table> PointInTimeJoin(table::DuckDb& db, const table::Table& entities,
                                      const JoinSpec& spec);
+// The same with the entities a Parquet file or folder that DuckDB reads as the join runs (never
+// whole in memory; beyond the database's memory limit the join spills), of `schema` (its
+// columns as ReadParquetSchema gives them).
+Status PointInTimeJoin(table::DuckDb& db, const std::string& entities_parquet,
+                       const table::Schema& schema, const JoinSpec& spec,
+                       const std::function<Status(table::Table&&)>& chunk);
 
 }  // namespace plinth::features

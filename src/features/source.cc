@@ -1,5 +1,8 @@
 #include "features/source.h"
 
+#include <atomic>
+#include <memory>
+
 #include "table/parquet.h"
 #include "table/reader.h"
 
@@ -11,14 +14,17 @@ Result<PlannedSource> PlanSource(table::DuckDb& db, const Source& s, const std::
                                  const std::vector<std::string>& columns, const std::string& id) {
   PlannedSource out;
   out.columns = columns;
-  // Parquet: a SELECT over its files; CSV: loaded by Plinth's reader into a table.
+  // Parquet: a SELECT over its files; CSV: read by Plinth's reader, scanned where it is.
+  // `placed`: the source's own file, read with its rows' places (a query's tables are not).
   const auto file = [&](const std::string& path, const std::string& table,
-                        const std::vector<std::string>& cols) -> Result<std::string> {
+                        const std::vector<std::string>& cols, bool placed) -> Result<std::string> {
     if (table::IsParquetPath(path)) {
       PLINTH_ASSIGN_OR_RETURN(std::vector<std::string> files, table::ParquetFiles(path));
       out.files.insert(out.files.end(), files.begin(), files.end());
-      PLINTH_ASSIGN_OR_RETURN(table::ParquetQuery q, table::PlanParquetQuery(db, path, cols));
+      PLINTH_ASSIGN_OR_RETURN(table::ParquetQuery q,
+                              table::PlanParquetQuery(db, path, cols, placed ? kSourceOrder : ""));
       out.schema = q.schema;
+      out.ordered = q.has_place;
       return q.sql;
     }
     PLINTH_ASSIGN_OR_RETURN(table::CsvTable read, table::ReadTable(path));
@@ -37,11 +43,18 @@ Result<PlannedSource> PlanSource(table::DuckDb& db, const Source& s, const std::
       t = table::Table(table::Schema(std::move(fields)), std::move(picked));
     }
     out.schema = t.schema();
-    PLINTH_RETURN_IF_ERROR(db.Load(table, t, path));
-    return "SELECT * FROM " + SqlIdentifier(table);
+    // Read where it is, numbered in its order when it is the source's own file (a column
+    // already named so would be refused by DuckDB as a duplicate); under a name of its own, as
+    // a database may plan several sources.
+    out.ordered = placed && !out.schema.IndexOf(kSourceOrder).has_value();
+    static std::atomic<int64_t> scans{0};
+    const std::string scan = table + "_" + std::to_string(scans.fetch_add(1));
+    PLINTH_RETURN_IF_ERROR(db.Scan(scan, std::make_shared<const table::Table>(std::move(t)),
+                                   out.ordered ? kSourceOrder : "", path));
+    return "SELECT * FROM " + SqlIdentifier(scan) + "()";
   };
   if (s.query.empty()) {
-    PLINTH_ASSIGN_OR_RETURN(out.sql, file(s.path, "plinth_" + id, columns));
+    PLINTH_ASSIGN_OR_RETURN(out.sql, file(s.path, "plinth_" + id, columns, true));
     out.what = s.path;
     return out;
   }
@@ -54,7 +67,7 @@ Result<PlannedSource> PlanSource(table::DuckDb& db, const Source& s, const std::
   size_t n = 0;  // internal names from a count, never from the user's text
   for (const auto& [table, path] : s.tables) {
     PLINTH_ASSIGN_OR_RETURN(std::string sql,
-                            file(path, "plinth_" + id + "_t" + std::to_string(n++), {}));
+                            file(path, "plinth_" + id + "_t" + std::to_string(n++), {}, false));
     with += (with.empty() ? "WITH " : ", ") + SqlIdentifier(table) + " AS (" + sql + ")";
   }
   std::string query = s.query;
@@ -65,6 +78,12 @@ Result<PlannedSource> PlanSource(table::DuckDb& db, const Source& s, const std::
   out.sql = with + " SELECT * FROM (" + query + ")";
   out.schema = table::Schema();
   return out;
+}
+
+std::string OrderedSql(const PlannedSource& s) {
+  return s.ordered ? s.sql
+                   : "SELECT *, row_number() OVER () AS " + std::string(kSourceOrder) + " FROM (" +
+                         s.sql + ")";
 }
 
 Status ConfineToSources(table::DuckDb& db, const std::vector<PlannedSource*>& sources) {

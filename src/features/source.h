@@ -24,8 +24,9 @@ struct Source {
 };
 
 // A source's rows as a SELECT in a database, in two steps: Plan (no SQL of the user's runs;
-// CSV files are loaded into tables named after `id`), then, once every source of the database
-// is planned and the database confined (ConfineToSources), Describe.
+// CSV files are read by Plinth's reader and scanned where they are, as table functions named
+// after `id`), then, once every source of the database is planned and the database confined
+// (ConfineToSources), Describe.
 struct PlannedSource {
   std::string sql;                 // the SELECT of the wanted columns
   table::Schema schema;            // its columns, once described
@@ -33,7 +34,18 @@ struct PlannedSource {
   bool user_sql = false;
   std::vector<std::string> columns;  // wanted (all when empty)
   std::string what;                  // "feature group weather: source query"
+  // Whether `sql` also yields kSourceOrder, each row's place in read order (a Parquet file's
+  // file_index and file_row_number, a CSV file's rows as Plinth read them), so that no window
+  // has to number them.
+  bool ordered = false;
 };
+
+// The column that numbers a source's rows in read order (ties go to the row read last).
+inline constexpr const char* kSourceOrder = "__plinth_order";
+
+// A SELECT of every column of `s` and kSourceOrder: `s.sql` when it has it, else numbered with
+// row_number() OVER () (a user's query).
+std::string OrderedSql(const PlannedSource& s);
 
 Result<PlannedSource> PlanSource(table::DuckDb& db, const Source& s, const std::string& name,
                                  const std::vector<std::string>& columns, const std::string& id);

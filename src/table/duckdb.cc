@@ -3,6 +3,7 @@
 #include <duckdb.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
@@ -221,6 +222,44 @@ void AppendVector(duckdb_vector vector, idx_t rows, Column& out) {
             std::string_view(duckdb_string_t_data(&v[i]), duckdb_string_t_length(v[i])));
       }
       break;
+    }
+  }
+}
+
+// Rows [begin, begin + rows) of `col` into `v` (of the column's DuckDB type).
+void FillVector(duckdb_vector v, const Column& col, int64_t begin, int64_t rows) {
+  void* data = duckdb_vector_get_data(v);
+  uint64_t* validity = nullptr;
+  if (col.null_count() > 0) {
+    duckdb_vector_ensure_validity_writable(v);
+    validity = duckdb_vector_get_validity(v);
+  }
+  for (int64_t i = 0; i < rows; ++i) {
+    const int64_t at = begin + i;
+    const auto row = static_cast<idx_t>(i);
+    if (col.IsNull(at)) {
+      duckdb_validity_set_row_invalid(validity, row);
+      continue;
+    }
+    if (validity != nullptr) {
+      duckdb_validity_set_row_valid(validity, row);
+    }
+    switch (col.type()) {
+      case DataType::kInt64:
+      case DataType::kTimestamp:
+        static_cast<int64_t*>(data)[row] = col.ints()[static_cast<size_t>(at)];
+        break;
+      case DataType::kFloat64:
+        static_cast<double*>(data)[row] = col.doubles()[static_cast<size_t>(at)];
+        break;
+      case DataType::kBool:
+        static_cast<bool*>(data)[row] = col.bools()[static_cast<size_t>(at)] != 0;
+        break;
+      case DataType::kString: {
+        const std::string_view s = col.GetString(at);
+        duckdb_vector_assign_string_element_len(v, row, s.data(), s.size());
+        break;
+      }
     }
   }
 }
@@ -523,11 +562,6 @@ Result<std::vector<std::pair<std::string, std::string>>> DuckDb::Describe(
   return out;
 }
 
-Status DuckDb::Load(const std::string& name, const Table& t, std::string_view what) {
-  PLINTH_RETURN_IF_ERROR(Create(name, t.schema(), what));
-  return Append(name, t, what);
-}
-
 Status DuckDb::Create(const std::string& name, const Schema& schema, std::string_view what) {
   std::string create = "CREATE OR REPLACE TABLE " + SqlIdentifier(name) + " (";
   const std::vector<Field>& fields = schema.fields();
@@ -553,42 +587,12 @@ Status DuckDb::Append(const std::string& name, const Table& t, std::string_view 
     types.push_back(owned.back().get());
   }
   const auto capacity = static_cast<int64_t>(duckdb_vector_size());
+  Chunk piece(duckdb_create_data_chunk(types.data(), types.size()));
   for (int64_t begin = 0; begin < t.num_rows(); begin += capacity) {
     const int64_t rows = std::min(capacity, t.num_rows() - begin);
-    Chunk piece(duckdb_create_data_chunk(types.data(), types.size()));
+    duckdb_data_chunk_reset(piece.get());
     for (size_t c = 0; c < fields.size(); ++c) {
-      const Column& col = t.column(c);
-      duckdb_vector v = duckdb_data_chunk_get_vector(piece.get(), c);
-      void* data = duckdb_vector_get_data(v);
-      if (col.null_count() > 0) {
-        duckdb_vector_ensure_validity_writable(v);
-      }
-      uint64_t* validity = col.null_count() > 0 ? duckdb_vector_get_validity(v) : nullptr;
-      for (int64_t i = 0; i < rows; ++i) {
-        const int64_t at = begin + i;
-        const auto row = static_cast<idx_t>(i);
-        if (col.IsNull(at)) {
-          duckdb_validity_set_row_invalid(validity, row);
-          continue;
-        }
-        switch (col.type()) {
-          case DataType::kInt64:
-          case DataType::kTimestamp:
-            static_cast<int64_t*>(data)[row] = col.ints()[static_cast<size_t>(at)];
-            break;
-          case DataType::kFloat64:
-            static_cast<double*>(data)[row] = col.doubles()[static_cast<size_t>(at)];
-            break;
-          case DataType::kBool:
-            static_cast<bool*>(data)[row] = col.bools()[static_cast<size_t>(at)] != 0;
-            break;
-          case DataType::kString: {
-            const std::string_view s = col.GetString(at);
-            duckdb_vector_assign_string_element_len(v, row, s.data(), s.size());
-            break;
-          }
-        }
-      }
+      FillVector(duckdb_data_chunk_get_vector(piece.get(), c), t.column(c), begin, rows);
     }
     duckdb_data_chunk_set_size(piece.get(), static_cast<idx_t>(rows));
     if (duckdb_append_data_chunk(appender.get(), piece.get()) == DuckDBError) {
@@ -597,6 +601,89 @@ Status DuckDb::Append(const std::string& name, const Table& t, std::string_view 
   }
   if (duckdb_appender_close(appender.get()) == DuckDBError) {
     return Failed(what, duckdb_appender_error(appender.get()));
+  }
+  return Status::Ok();
+}
+
+namespace {
+
+// What a table function registered by DuckDb::Scan reads: the table, and whether it numbers
+// the rows in a last column.
+struct ScanSource {
+  std::shared_ptr<const Table> table;
+  std::string row_column;
+};
+
+// One scan's progress, shared by the threads that run it: the next row not handed out yet,
+// and the columns asked for (projection pushdown; the table's count stands for the row number).
+struct ScanState {
+  std::atomic<int64_t> next{0};
+  std::vector<idx_t> columns;
+};
+
+void ScanBind(duckdb_bind_info info) {
+  const auto* src = static_cast<const ScanSource*>(duckdb_bind_get_extra_info(info));
+  for (const Field& f : src->table->schema().fields()) {
+    LogicalType type(duckdb_create_logical_type(DuckType(f.type)));
+    duckdb_bind_add_result_column(info, f.name.c_str(), type.get());
+  }
+  if (!src->row_column.empty()) {
+    LogicalType type(duckdb_create_logical_type(DUCKDB_TYPE_BIGINT));
+    duckdb_bind_add_result_column(info, src->row_column.c_str(), type.get());
+  }
+  duckdb_bind_set_cardinality(info, static_cast<idx_t>(src->table->num_rows()), true);
+}
+
+void ScanInit(duckdb_init_info info) {
+  auto* state = new ScanState();
+  const idx_t n = duckdb_init_get_column_count(info);
+  for (idx_t i = 0; i < n; ++i) {
+    state->columns.push_back(duckdb_init_get_column_index(info, i));
+  }
+  duckdb_init_set_init_data(info, state, [](void* p) { delete static_cast<ScanState*>(p); });
+  // Threads take 2,048 rows at a time (each numbered by its place in the table, whichever
+  // thread reads it), one per 100,000 rows: a small table is read by one.
+  const auto* src = static_cast<const ScanSource*>(duckdb_init_get_extra_info(info));
+  duckdb_init_set_max_threads(info, static_cast<idx_t>(src->table->num_rows() / 100000 + 1));
+}
+
+void ScanRows(duckdb_function_info info, duckdb_data_chunk output) {
+  const auto* src = static_cast<const ScanSource*>(duckdb_function_get_extra_info(info));
+  auto* state = static_cast<ScanState*>(duckdb_function_get_init_data(info));
+  const Table& t = *src->table;
+  const auto size = static_cast<int64_t>(duckdb_vector_size());
+  const int64_t begin = state->next.fetch_add(size);
+  const int64_t rows = std::clamp<int64_t>(t.num_rows() - begin, 0, size);
+  for (size_t i = 0; i < state->columns.size(); ++i) {
+    duckdb_vector v = duckdb_data_chunk_get_vector(output, i);
+    const idx_t c = state->columns[i];
+    if (c < t.num_columns()) {
+      FillVector(v, t.column(c), begin, rows);
+      continue;
+    }
+    auto* data = static_cast<int64_t*>(duckdb_vector_get_data(v));
+    for (int64_t r = 0; r < rows; ++r) {
+      data[r] = begin + r;
+    }
+  }
+  duckdb_data_chunk_set_size(output, static_cast<idx_t>(rows));
+}
+
+}  // namespace
+
+Status DuckDb::Scan(const std::string& name, std::shared_ptr<const Table> t,
+                    const std::string& row_column, std::string_view what) {
+  Owned<duckdb_table_function, duckdb_destroy_table_function> fn(duckdb_create_table_function());
+  duckdb_table_function_set_name(fn.get(), name.c_str());
+  auto* src = new ScanSource{std::move(t), row_column};
+  duckdb_table_function_set_extra_info(fn.get(), src,
+                                       [](void* p) { delete static_cast<ScanSource*>(p); });
+  duckdb_table_function_set_bind(fn.get(), ScanBind);
+  duckdb_table_function_set_init(fn.get(), ScanInit);
+  duckdb_table_function_set_function(fn.get(), ScanRows);
+  duckdb_table_function_supports_projection_pushdown(fn.get(), true);
+  if (duckdb_register_table_function(h_->con, fn.get()) == DuckDBError) {
+    return Internal(std::string(what) + ": DuckDB refused the table function " + name);
   }
   return Status::Ok();
 }

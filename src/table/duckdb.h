@@ -60,9 +60,14 @@ class DuckDb {
   Result<std::vector<std::pair<std::string, std::string>>> Describe(
       std::string_view sql, const std::vector<DuckDbParam>& params, std::string_view what);
 
-  // Creates (or replaces) the table `name` in the in-memory database with `t`'s columns
-  // (BIGINT, DOUBLE, BOOLEAN, VARCHAR, TIMESTAMP) and appends its rows.
-  Status Load(const std::string& name, const Table& t, std::string_view what);
+  // Makes `name()` a table function of this database that reads `t` (kept until the database
+  // closes) where it is: its columns (BIGINT, DOUBLE, BOOLEAN, VARCHAR, TIMESTAMP), then, when
+  // `row_column` is given, a BIGINT of that name numbering the rows from 0 in `t`'s order
+  // (large tables are read by several threads, so rows may come out of order: order by it). Nothing
+  // is copied into DuckDB's storage (a table there compresses every column and keeps statistics:
+  // for rows read once by one query, most of the time it takes). `name` must be new here.
+  Status Scan(const std::string& name, std::shared_ptr<const Table> t,
+              const std::string& row_column, std::string_view what);
 
   // The private folder this database spills to ("" when DuckDbOptions named one): a place for
   // files that must go when the database does.
@@ -75,7 +80,8 @@ class DuckDb {
   // put inside a larger query; kInvalidArgument "`what`: ..." otherwise.
   Status CheckSingleSelect(std::string_view sql, std::string_view what);
 
-  // The same in steps: the table with `schema`'s columns, then rows of that schema.
+  // Creates (or replaces) the table `name` with `schema`'s columns; Append adds rows of that
+  // schema.
   Status Create(const std::string& name, const Schema& schema, std::string_view what);
   Status Append(const std::string& name, const Table& t, std::string_view what);
 

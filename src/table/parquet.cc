@@ -128,12 +128,14 @@ std::string Source(const std::vector<std::string>& files) {
 struct Read {
   std::string sql;
   Schema schema;
+  std::vector<std::pair<std::string, std::string>> described;  // every column: name, type
 };
 
-// SELECT `columns` (all of `described` when empty) FROM `from` with Plinth's type mapping.
+// SELECT `columns` (all of `described` when empty) FROM `from` with Plinth's type mapping,
+// then `extra` (more of the select list, not in the schema) when given.
 Result<Read> SelectColumns(const std::vector<std::pair<std::string, std::string>>& described,
                            const std::vector<std::string>& columns, const std::string& from,
-                           const std::string& path) {
+                           const std::string& path, const std::string& extra = "") {
   std::vector<std::pair<std::string, std::string>> chosen;
   if (columns.empty()) {
     chosen = described;
@@ -158,8 +160,9 @@ Result<Read> SelectColumns(const std::vector<std::pair<std::string, std::string>
   if (fields.empty()) {
     return InvalidArgument(path + ": no columns");
   }
-  read.sql = "SELECT " + select + " FROM " + from;
+  read.sql = "SELECT " + select + (extra.empty() ? "" : ", " + extra) + " FROM " + from;
   read.schema = Schema(std::move(fields));
+  read.described = described;
   return read;
 }
 
@@ -243,10 +246,23 @@ Result<std::vector<std::string>> ParquetFiles(const std::string& path) {
 }
 
 Result<ParquetQuery> PlanParquetQuery(DuckDb& db, const std::string& path,
-                                      const std::vector<std::string>& columns) {
+                                      const std::vector<std::string>& columns,
+                                      const std::string& place) {
   PLINTH_ASSIGN_OR_RETURN(std::vector<std::string> files, ParquetFiles(path));
   PLINTH_ASSIGN_OR_RETURN(Read read, PlanRead(db, path, files, columns));
-  return ParquetQuery{std::move(read.sql), std::move(read.schema)};
+  if (place.empty() || files.size() >= (size_t{1} << 23) ||
+      std::any_of(read.described.begin(), read.described.end(), [](const auto& d) {
+        return d.first == "file_index" || d.first == "file_row_number";
+      })) {
+    return ParquetQuery{std::move(read.sql), std::move(read.schema)};
+  }
+  PLINTH_ASSIGN_OR_RETURN(Read placed,
+                          SelectColumns(read.described, columns, Source(files), path,
+                                        "(CAST(file_index AS BIGINT) << 40) + file_row_number AS " +
+                                            SqlIdentifier(place)));
+  ParquetQuery q{std::move(placed.sql), std::move(placed.schema)};
+  q.has_place = true;
+  return q;
 }
 
 Result<ParquetQuery> PlanSelectQuery(DuckDb& db, const std::string& sql, const std::string& where,

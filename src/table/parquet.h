@@ -47,9 +47,15 @@ class DuckDb;
 struct ParquetQuery {
   std::string sql;
   Schema schema;
+  // With `place` named: whether `sql` also yields that column (not in `schema`), each row's
+  // place in read order (its file's in the list, then its own in the file) as a BIGINT, read
+  // from DuckDB's file_index and file_row_number (no window over the rows). Not when a file
+  // has a column of either name or there are 2^23 files or more.
+  bool has_place = false;
 };
 Result<ParquetQuery> PlanParquetQuery(DuckDb& db, const std::string& path,
-                                      const std::vector<std::string>& columns = {});
+                                      const std::vector<std::string>& columns = {},
+                                      const std::string& place = "");
 
 // The same over a query's result (a feature group's source query): `sql` is one SELECT, `where`
 // names it in errors.

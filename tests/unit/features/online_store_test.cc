@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <limits>
 #include <thread>
 
@@ -16,6 +17,7 @@
 #include "features/online.h"
 #include "features/registry.h"
 #include "features/serving_features.h"
+#include "table/csv_writer.h"
 #include "table/parquet.h"
 #include "testutil/testutil.h"
 
@@ -431,6 +433,41 @@ TEST_F(OnlineLookup, CompletesServedRowsInTheModelsColumns) {
   ASSERT_FALSE(wrong.ok());
   EXPECT_NE(wrong.status().message().find("the model reads 'rate' as string"), std::string::npos)
       << wrong.status().message();
+}
+
+// Of a key's rows with the same event time, materialization keeps the one read last: the last
+// file's last row in a folder of Parquet files, the last row of a CSV file.
+TEST_F(OnlineLookup, MaterializesTheRowReadLastOfEqualTimes) {
+  const auto ties = [](int n, double first) {
+    std::vector<Column> cols = {Column(DataType::kInt64), Column(DataType::kTimestamp),
+                                Column(DataType::kFloat64)};
+    for (int i = 0; i < n; ++i) {
+      cols[0].AppendInt(9);
+      cols[1].AppendInt(kHour);
+      cols[2].AppendDouble(first + i);
+    }
+    return Table(Schema({{"driver_id", DataType::kInt64},
+                         {"event", DataType::kTimestamp},
+                         {"rate", DataType::kFloat64}}),
+                 std::move(cols));
+  };
+  ASSERT_TRUE(std::filesystem::create_directories(dir_.File("ties")));
+  ASSERT_TRUE(table::WriteParquet(ties(3000, 0), dir_.File("ties/a.parquet")).ok());
+  ASSERT_TRUE(table::WriteParquet(ties(2, 3000), dir_.File("ties/b.parquet")).ok());
+  ASSERT_TRUE(table::WriteCsv(ties(3000, 0), dir_.File("ties.csv")).ok());
+  for (const auto& [path, want] :
+       {std::pair{dir_.File("ties"), 3001.0}, std::pair{dir_.File("ties.csv"), 2999.0}}) {
+    defs_.groups[0].source.path = path;
+    defs_.groups[0].version += 1;  // a table of its own in the store
+    MaterializeOptions o;
+    o.end_us = 10 * kHour;
+    Result<std::vector<Materialized>> m = Materialize(defs_, *store_, o, nullptr);
+    ASSERT_TRUE(m.ok()) << m.status().ToString();
+    Result<OnlineAnswer> a =
+        Lookup(R"({"features": ["stats:rate"], "entities": {"driver_id": [9]}})", 2 * kHour);
+    ASSERT_TRUE(a.ok()) << a.status().ToString();
+    EXPECT_EQ(a->values[1].doubles()[0], want) << path;
+  }
 }
 
 // A stored NaN or infinity is answered as a null value (JSON has neither), not as present.

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <numeric>
+
 #include "table/csv_writer.h"
 #include "table/parquet.h"
 #include "table/value_parse.h"
@@ -70,16 +73,21 @@ Table Entities(const std::vector<std::pair<int64_t, const char*>>& rows) {
                std::move(cols));
 }
 
+// The join of entities' `at` with FeatureFile's values as `v`, ties to the created time, ttl 3h.
+JoinSpec StatsSpec(const testutil::TempDir& dir) {
+  return {"at",
+          {{"stats",
+            FeatureFile(dir),
+            {"driver"},
+            "event",
+            "created",
+            int64_t{3} * 3600 * 1000000,
+            {{"value", "v"}}}}};
+}
+
 TEST(PointInTimeJoin, TakesTheLatestValueAtOrBeforeWithinTheTtl) {
   testutil::TempDir dir;
-  JoinSpec spec{"at",
-                {{"stats",
-                  FeatureFile(dir),
-                  {"driver"},
-                  "event",
-                  "created",
-                  int64_t{3} * 3600 * 1000000,
-                  {{"value", "v"}}}}};
+  const JoinSpec spec = StatsSpec(dir);
   const Table entities = Entities({{1, "2024-01-01T09:59:59Z"},         // before any: null
                                    {1, "2024-01-01T10:00:00Z"},         // equal time: 2 (created)
                                    {1, "2024-01-01T11:59:59Z"},         // 2
@@ -112,6 +120,99 @@ TEST(PointInTimeJoin, TakesTheLatestValueAtOrBeforeWithinTheTtl) {
       EXPECT_TRUE(v.IsNull(r)) << "row " << i;
     }
   }
+}
+
+// `n` rows of driver 9 at 09:00 with values first, first + 1, ...
+Table Ties(int n, double first) {
+  std::vector<Column> cols = {Column(DataType::kInt64), Column(DataType::kTimestamp),
+                              Column(DataType::kFloat64)};
+  for (int i = 0; i < n; ++i) {
+    cols[0].AppendInt(9);
+    cols[1].AppendInt(At("2024-01-01T09:00:00Z"));
+    cols[2].AppendDouble(first + i);
+  }
+  return Table(Schema({{"driver", DataType::kInt64},
+                       {"event", DataType::kTimestamp},
+                       {"value", DataType::kFloat64}}),
+               std::move(cols));
+}
+
+// Of rows of one key and event time without created times, the one read last wins: in a
+// folder of Parquet files the last file's last row (the places come from the files' indexes
+// and row numbers, not a window), in a CSV file its last row; also for a dimension.
+TEST(PointInTimeJoin, TiesGoToTheRowReadLastAcrossFilesAndInCsv) {
+  testutil::TempDir dir;
+  ASSERT_TRUE(std::filesystem::create_directories(dir.File("stats")));
+  ASSERT_TRUE(table::WriteParquet(Ties(3000, 0), dir.File("stats/a.parquet")).ok());
+  ASSERT_TRUE(table::WriteParquet(Ties(2, 3000), dir.File("stats/b.parquet")).ok());
+  ASSERT_TRUE(table::WriteCsv(Ties(3000, 0), dir.File("stats.csv")).ok());
+  const Table entities = Entities({{9, "2024-01-01T10:00:00Z"}});
+  const std::pair<std::string, std::string> cases[] = {{dir.File("stats"), "event"},
+                                                       {dir.File("stats.csv"), "event"},
+                                                       {dir.File("stats"), ""},
+                                                       {dir.File("stats.csv"), ""}};
+  for (const auto& [path, event] : cases) {
+    Result<table::DuckDb> db = table::DuckDb::Open();
+    ASSERT_TRUE(db.ok());
+    Result<Table> t = PointInTimeJoin(
+        *db, entities,
+        {"at", {{"stats", path, {"driver"}, event, "", std::nullopt, {{"value", "v"}}}}});
+    ASSERT_TRUE(t.ok()) << t.status().ToString();
+    const bool folder = path == dir.File("stats");
+    EXPECT_EQ(t->ColumnByName("v")->doubles()[0], folder ? 3001 : 2999) << path << " " << event;
+  }
+}
+
+// Entities in a folder of Parquet files, read by DuckDB as the join runs, come out as the
+// same rows held in memory do: in order across the files, with every column.
+TEST(PointInTimeJoin, ParquetEntitiesJoinAsHeldOnes) {
+  testutil::TempDir dir;
+  const JoinSpec spec = StatsSpec(dir);
+  std::vector<std::pair<int64_t, const char*>> rows;
+  for (int i = 0; i < 3000; ++i) {
+    rows.emplace_back(i % 6 - 1, i % 13 == 0  ? nullptr
+                                 : i % 2 == 0 ? "2024-01-01T10:00:00Z"
+                                              : "2024-01-01T12:30:00Z");
+  }
+  const Table all = Entities(rows);
+  ASSERT_TRUE(std::filesystem::create_directories(dir.File("entities")));
+  const std::vector<int64_t> first = [] {
+    std::vector<int64_t> v(2500);
+    std::iota(v.begin(), v.end(), 0);
+    return v;
+  }();
+  std::vector<int64_t> second(500);
+  std::iota(second.begin(), second.end(), 2500);
+  ASSERT_TRUE(
+      table::WriteParquet(table::TakeRows(all, first), dir.File("entities/a.parquet")).ok());
+  ASSERT_TRUE(
+      table::WriteParquet(table::TakeRows(all, second), dir.File("entities/b.parquet")).ok());
+  Result<table::DuckDb> db = table::DuckDb::Open();
+  ASSERT_TRUE(db.ok());
+  Result<Table> held = PointInTimeJoin(*db, all, spec);
+  ASSERT_TRUE(held.ok()) << held.status().ToString();
+  Table streamed;
+  Status s = PointInTimeJoin(*db, dir.File("entities"), all.schema(), spec, [&](Table&& t) {
+    return streamed.num_columns() == 0 ? (streamed = std::move(t), Status::Ok())
+                                       : streamed.Append(t);
+  });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(streamed, *held);
+  EXPECT_EQ(held->num_rows(), 3000);
+  // Beside a source query (which confines the database to the files it may read): the
+  // entities' files are among them.
+  JoinSpec query = spec;
+  query.sources[0].query = "SELECT * FROM stats";
+  query.sources[0].tables = {{"stats", query.sources[0].path}};
+  query.sources[0].path = "stats (source query)";
+  Result<table::DuckDb> confined = table::DuckDb::Open();
+  ASSERT_TRUE(confined.ok());
+  Table again;
+  s = PointInTimeJoin(*confined, dir.File("entities"), all.schema(), query, [&](Table&& t) {
+    return again.num_columns() == 0 ? (again = std::move(t), Status::Ok()) : again.Append(t);
+  });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(again, *held);
 }
 
 TEST(PointInTimeJoin, RefusesWhatCannotBeJoinedNamingIt) {

@@ -319,5 +319,67 @@ TEST(Parquet, WritesThroughSymlinksAndDevicesNeverOverThem) {
   EXPECT_NE(s.message().find(dir.File("no/such/dir/x.parquet")), std::string::npos);
 }
 
+// A table read where it is through DuckDb::Scan: every type and null, in order across
+// chunks, numbered, with only the columns a query asks for; a large one by several threads.
+TEST(DuckDbScan, ReadsATableWhereItIsInOrderNumbered) {
+  std::vector<Column> cols = {Column(DataType::kInt64), Column(DataType::kFloat64),
+                              Column(DataType::kBool), Column(DataType::kString),
+                              Column(DataType::kTimestamp)};
+  for (int64_t i = 0; i < 5000; ++i) {
+    i % 7 == 0 ? cols[0].AppendNull() : cols[0].AppendInt(i * 3);
+    cols[1].AppendDouble(i / 4.0);
+    i % 5 == 0 ? cols[2].AppendNull() : cols[2].AppendBool(i % 2 == 0);
+    i % 11 == 0 ? cols[3].AppendNull() : cols[3].AppendString("row " + std::to_string(i));
+    cols[4].AppendInt(i * 1000000);
+  }
+  const Table t(Schema({{"i", DataType::kInt64},
+                        {"d", DataType::kFloat64},
+                        {"b", DataType::kBool},
+                        {"s", DataType::kString},
+                        {"ts", DataType::kTimestamp}}),
+                std::move(cols));
+  Result<DuckDb> db = DuckDb::Open();
+  ASSERT_TRUE(db.ok());
+  ASSERT_TRUE(db->Scan("held", std::make_shared<const Table>(t), "n", "held").ok());
+  Result<Table> all = db->QueryTable("SELECT * FROM held()", {}, "scan");
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  ASSERT_EQ(all->num_rows(), 5000);
+  ASSERT_EQ(all->num_columns(), 6u);
+  for (size_t c = 0; c < 5; ++c) {
+    EXPECT_EQ(all->column(c), t.column(c)) << c;
+  }
+  for (int64_t i = 0; i < 5000; ++i) {
+    ASSERT_EQ(all->column(5).ints()[static_cast<size_t>(i)], i);
+  }
+  Result<Table> some =
+      db->QueryTable("SELECT s, n FROM held() WHERE n % 1000 = 1 ORDER BY n", {}, "scan");
+  ASSERT_TRUE(some.ok()) << some.status().ToString();
+  ASSERT_EQ(some->num_rows(), 5);
+  EXPECT_EQ(some->column(0).GetString(4), "row 4001");
+  EXPECT_EQ(some->column(1).ints()[4], 4001);
+  // A larger table is read by several threads: every row once, numbered by its place.
+  Column big(DataType::kInt64);
+  for (int64_t i = 0; i < 450000; ++i) {
+    big.AppendInt(i * 7);
+  }
+  ASSERT_TRUE(db->Scan("big",
+                       std::make_shared<const Table>(Schema({{"v", DataType::kInt64}}),
+                                                     std::vector<Column>{big}),
+                       "n", "big")
+                  .ok());
+  Result<Table> sorted = db->QueryTable("SELECT v, n FROM big() ORDER BY n", {}, "scan");
+  ASSERT_TRUE(sorted.ok()) << sorted.status().ToString();
+  ASSERT_EQ(sorted->num_rows(), 450000);
+  for (int64_t i = 0; i < 450000; ++i) {
+    ASSERT_EQ(sorted->column(1).ints()[static_cast<size_t>(i)], i);
+    ASSERT_EQ(sorted->column(0).ints()[static_cast<size_t>(i)], i * 7);
+  }
+  // A second table under the same name is refused; the first stays.
+  EXPECT_FALSE(db->Scan("held", std::make_shared<const Table>(), "", "again").ok());
+  Result<Table> count = db->QueryTable("SELECT count(*) AS n FROM held()", {}, "scan");
+  ASSERT_TRUE(count.ok()) << count.status().ToString();
+  EXPECT_EQ(count->column(0).ints()[0], 5000);
+}
+
 }  // namespace
 }  // namespace plinth::table
