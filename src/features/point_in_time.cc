@@ -1,6 +1,8 @@
 #include "features/point_in_time.h"
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <memory>
 #include <set>
 
@@ -71,6 +73,11 @@ Status Join(table::DuckDb& db, const EntityInput& in, const JoinSpec& spec,
   }
   std::set<std::string> names;
   for (const Field& f : es.fields()) {
+    if (f.name.size() >= 9 && std::equal(f.name.begin(), f.name.begin() + 9, "__plinth_",
+                                         [](char a, char b) { return std::tolower(a) == b; })) {
+      return InvalidArgument("entities: the column name '" + f.name +
+                             "' is reserved (names starting __plinth_ are Plinth's own)");
+    }
     names.insert(f.name);
   }
   std::string entity_rows;    // FROM this, as e: the rows with kRow, their place
@@ -90,7 +97,8 @@ Status Join(table::DuckDb& db, const EntityInput& in, const JoinSpec& spec,
         columns.push_back(in.table->column(c));
       }
     }
-    // A name of its own: a database may serve several joins.
+    // A name of its own, should the database serve another join (the rows stay with it until
+    // it closes: a database of its own per join, as for a source query).
     static std::atomic<int64_t> joins{0};
     const std::string scan = "plinth_entities_" + std::to_string(joins.fetch_add(1));
     PLINTH_RETURN_IF_ERROR(

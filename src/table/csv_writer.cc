@@ -69,9 +69,12 @@ std::string FormatCsv(const Table& table, const CsvWriteOptions& opt) {
   }
   for (int64_t r = 0; r < table.num_rows(); ++r) {
     if (r == 1024 && table.num_rows() > 2048) {
-      // Room for the rest at the first rows' width (and a tenth more), instead of doubling.
+      // Room for the rest at the first rows' width (and a tenth more), instead of doubling;
+      // at most 256 MB ahead (wide first rows need not speak for the rest).
       const double per_row = static_cast<double>(out.size()) / 1024.0;
-      out.reserve(static_cast<size_t>(per_row * 1.1 * static_cast<double>(table.num_rows())));
+      out.reserve(std::min<size_t>(
+          static_cast<size_t>(per_row * 1.1 * static_cast<double>(table.num_rows())),
+          out.size() + (size_t{256} << 20)));
     }
     for (size_t c = 0; c < fields.size(); ++c) {
       if (c > 0) {

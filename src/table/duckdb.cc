@@ -29,9 +29,16 @@ std::string FirstLine(const char* message) {
   return m;
 }
 
+// Marks the messages SqlRaise raises (unit separators around a name: nothing a value holds
+// by chance in front of Plinth's own text).
+constexpr std::string_view kOwnMark = "\x1fplinth\x1f";
+
 Status Failed(std::string_view what, const char* message) {
   std::string m = FirstLine(message);
-  // A message Plinth wrote itself (SQL's error()) already names what it is about.
+  // A message Plinth wrote itself (SqlRaise) already names what it is about.
+  if (const size_t own = m.find(kOwnMark); own != std::string::npos) {
+    return InvalidArgument(m.substr(own + kOwnMark.size()));
+  }
   const size_t kind = m.find(" Error: ");
   if (kind != std::string::npos && std::string_view(m).substr(kind + 8).starts_with(what)) {
     return InvalidArgument(m.substr(kind + 8));
@@ -697,6 +704,10 @@ std::string SqlIdentifier(std::string_view name) {
     }
   }
   return out + "\"";
+}
+
+std::string SqlRaise(const std::string& text) {
+  return "error(chr(31) || 'plinth' || chr(31) || " + text + ")";
 }
 
 std::string SqlString(std::string_view text) {

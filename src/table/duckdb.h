@@ -94,5 +94,9 @@ class DuckDb {
 // `name` as a quoted SQL identifier ("a ""b"""), and `text` as a SQL string literal.
 std::string SqlIdentifier(std::string_view name);
 std::string SqlString(std::string_view text);
+// An SQL expression raising the text of the SQL string expression `text` as an error, a
+// message of Plinth's own: the error of the query that raises it is that text alone (no
+// library words, nor what was being done in front: the text names what it is about).
+std::string SqlRaise(const std::string& text);
 
 }  // namespace plinth::table

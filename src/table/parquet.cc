@@ -12,16 +12,20 @@
 #include "table/duckdb.h"
 
 namespace plinth::table {
-namespace {}  // namespace
+namespace {
+
+// `s` in ASCII lower case (DuckDB's names, and file name endings, compare so).
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+}  // namespace
 
 bool HasParquetName(std::string_view name) {
-  if (name.size() < 8) {
-    return false;
-  }
-  std::string tail(name.substr(name.size() - 8));
-  std::transform(tail.begin(), tail.end(), tail.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return tail == ".parquet";
+  return name.size() >= 8 && Lower(name.substr(name.size() - 8)) == ".parquet";
 }
 
 namespace {
@@ -46,7 +50,7 @@ Result<std::pair<std::string, DataType>> Selection(const std::string& path, cons
   const std::string q = SqlIdentifier(name);
   const std::string where = path + ": column '" + Printable(name) + "'";
   auto fail = [&](const std::string& why, const std::string& value) {
-    return "error(" + SqlString(where + " " + why + ": ") + " || CAST(" + value + " AS VARCHAR))";
+    return SqlRaise(SqlString(where + " " + why + ": ") + " || CAST(" + value + " AS VARCHAR)");
   };
   if (type == "BOOLEAN") {
     return std::pair{q, DataType::kBool};
@@ -80,11 +84,11 @@ Result<std::pair<std::string, DataType>> Selection(const std::string& path, cons
   if (type == "BLOB") {
     // Unannotated binary, as parquet-mr and Impala store strings: its bytes as UTF-8 text
     // (decode; a CAST would escape every byte beyond ASCII), or an error for bytes that are not.
-    return std::pair{"CASE WHEN " + q + " IS NULL THEN NULL WHEN TRY(decode(" + q +
-                         ")) IS NULL THEN error(" +
-                         SqlString(where + " holds binary values that are not UTF-8 text") +
-                         ") ELSE decode(" + q + ") END",
-                     DataType::kString};
+    return std::pair{
+        "CASE WHEN " + q + " IS NULL THEN NULL WHEN TRY(decode(" + q + ")) IS NULL THEN " +
+            SqlRaise(SqlString(where + " holds binary values that are not UTF-8 text")) +
+            " ELSE decode(" + q + ") END",
+        DataType::kString};
   }
   if (type.starts_with("TIMESTAMP") || type == "DATE") {
     // Within the years 1 to 9999 (what Plinth reads and writes as text), else an error: a
@@ -250,10 +254,15 @@ Result<ParquetQuery> PlanParquetQuery(DuckDb& db, const std::string& path,
                                       const std::string& place) {
   PLINTH_ASSIGN_OR_RETURN(std::vector<std::string> files, ParquetFiles(path));
   PLINTH_ASSIGN_OR_RETURN(Read read, PlanRead(db, path, files, columns));
+  // A column of the file named as either virtual column (or as `place`) would be read in its
+  // stead: DuckDB's names ignore case.
+  const auto taken = [&](const std::string& name) {
+    const std::string lower = Lower(name);
+    return lower == "file_index" || lower == "file_row_number" || lower == Lower(place);
+  };
   if (place.empty() || files.size() >= (size_t{1} << 23) ||
-      std::any_of(read.described.begin(), read.described.end(), [](const auto& d) {
-        return d.first == "file_index" || d.first == "file_row_number";
-      })) {
+      std::any_of(read.described.begin(), read.described.end(),
+                  [&](const auto& d) { return taken(d.first); })) {
     return ParquetQuery{std::move(read.sql), std::move(read.schema)};
   }
   PLINTH_ASSIGN_OR_RETURN(Read placed,
@@ -319,10 +328,7 @@ Result<ParquetWriter> ParquetWriter::Open(const std::string& path, const Schema&
   }
   std::set<std::string> seen;
   for (const Field& f : schema.fields()) {
-    std::string lower = f.name;
-    std::transform(lower.begin(), lower.end(), lower.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (!seen.insert(lower).second) {
+    if (!seen.insert(Lower(f.name)).second) {
       return InvalidArgument(path + ": two columns named '" + Printable(f.name) +
                              "' but for case, which Parquet readers such as DuckDB do not "
                              "tell apart");

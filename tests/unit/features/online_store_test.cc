@@ -102,9 +102,6 @@ TEST_P(OnlineStoreTest, KeepsTheNewestRowPerKeyAcrossTablesAndRestarts) {
   EXPECT_TRUE(none.empty());
 }
 
-// Writes of several chunks (Redis: 1,000 rows each) mixing stored keys, older and newer,
-// with new ones in one chunk: each key ends with its newest row.
-
 // Of rows of one key with equal event and created times in one write, the one given last wins
 // (as it would written one by one), however many there are and however keys interleave.
 TEST_P(OnlineStoreTest, OfEqualRowsInOneWriteTheLastGivenWins) {
@@ -123,6 +120,8 @@ TEST_P(OnlineStoreTest, OfEqualRowsInOneWriteTheLastGivenWins) {
   EXPECT_EQ(ValueOf(found[1]), 2998);
   EXPECT_EQ(ValueOf(found[2]), 2999);
 }
+// Writes of several chunks (Redis: 1,000 rows each) mixing stored keys, older and newer,
+// with new ones in one chunk: each key ends with its newest row.
 TEST_P(OnlineStoreTest, MixesStoredAndNewKeysAcrossChunks) {
   std::unique_ptr<OnlineStore> s = Open();
   ASSERT_NE(s, nullptr);

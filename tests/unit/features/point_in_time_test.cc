@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <numeric>
+#include <tuple>
 
 #include "table/csv_writer.h"
 #include "table/parquet.h"
@@ -146,8 +147,21 @@ TEST(PointInTimeJoin, TiesGoToTheRowReadLastAcrossFilesAndInCsv) {
   ASSERT_TRUE(table::WriteParquet(Ties(3000, 0), dir.File("stats/a.parquet")).ok());
   ASSERT_TRUE(table::WriteParquet(Ties(2, 3000), dir.File("stats/b.parquet")).ok());
   ASSERT_TRUE(table::WriteCsv(Ties(3000, 0), dir.File("stats.csv")).ok());
+  // A file column named as DuckDB's file_index (names ignore case) is not taken for it.
+  ASSERT_TRUE(std::filesystem::create_directories(dir.File("named")));
+  for (const auto& [file, n, first] :
+       {std::tuple{"named/a.parquet", 3000, 0.0}, std::tuple{"named/b.parquet", 2, 3000.0}}) {
+    Table t = Ties(n, first);
+    Column index(DataType::kInt64);
+    for (int i = 0; i < n; ++i) {
+      index.AppendInt(first == 0 ? 5 : 0);
+    }
+    t.SetColumn({"File_Index", DataType::kInt64}, std::move(index));
+    ASSERT_TRUE(table::WriteParquet(t, dir.File(file)).ok());
+  }
   const Table entities = Entities({{9, "2024-01-01T10:00:00Z"}});
-  const std::pair<std::string, std::string> cases[] = {{dir.File("stats"), "event"},
+  const std::pair<std::string, std::string> cases[] = {{dir.File("named"), "event"},
+                                                       {dir.File("stats"), "event"},
                                                        {dir.File("stats.csv"), "event"},
                                                        {dir.File("stats"), ""},
                                                        {dir.File("stats.csv"), ""}};
@@ -158,7 +172,7 @@ TEST(PointInTimeJoin, TiesGoToTheRowReadLastAcrossFilesAndInCsv) {
         *db, entities,
         {"at", {{"stats", path, {"driver"}, event, "", std::nullopt, {{"value", "v"}}}}});
     ASSERT_TRUE(t.ok()) << t.status().ToString();
-    const bool folder = path == dir.File("stats");
+    const bool folder = path == dir.File("stats") || path == dir.File("named");
     EXPECT_EQ(t->ColumnByName("v")->doubles()[0], folder ? 3001 : 2999) << path << " " << event;
   }
 }
@@ -213,6 +227,26 @@ TEST(PointInTimeJoin, ParquetEntitiesJoinAsHeldOnes) {
   });
   ASSERT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(again, *held);
+  // A value Plinth cannot hold, met as the join reads it: one line naming the file and column.
+  const std::string far = dir.File("far.parquet");
+  ASSERT_TRUE(db->Exec("COPY (SELECT 1::BIGINT AS driver, TIMESTAMP '9999-12-31' + INTERVAL 2 "
+                       "YEAR AS at) TO " +
+                           table::SqlString(far),
+                       "far")
+                  .ok());
+  s = PointInTimeJoin(*db, far, all.schema(), spec, [](Table&&) { return Status::Ok(); });
+  ASSERT_FALSE(s.ok());
+  EXPECT_TRUE(s.message().starts_with(far + ": column 'at' holds a timestamp outside the years 1 "
+                                            "to 9999"))
+      << s.message();
+  EXPECT_EQ(s.message().find("Error"), std::string::npos) << s.message();
+  // Plinth's own column names are refused in the entities.
+  const Table reserved(Schema({{"__Plinth_row", DataType::kInt64}, {"at", DataType::kTimestamp}}),
+                       {Column(DataType::kInt64), Column(DataType::kTimestamp)});
+  Result<Table> r = PointInTimeJoin(*db, reserved, spec);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("'__Plinth_row' is reserved"), std::string::npos)
+      << r.status().message();
 }
 
 TEST(PointInTimeJoin, RefusesWhatCannotBeJoinedNamingIt) {
