@@ -38,7 +38,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
                                 "pylib"))
-from plinth_procs import Redis, free_port, start_server, timed_run  # noqa: E402
+from plinth_procs import Redis, apply_features, free_port, start_server, timed_run  # noqa: E402,E501
 
 from serve_bench import WRK_POST, python_server, wrk  # noqa: E402
 
@@ -249,16 +249,12 @@ def project(plinth, work, name, store):
     shutil.copy(os.path.join(work, "train_entities.csv"), d)
     groups = "".join(GROUP_YAML.format(name=g, features=", ".join(f"{n}: {t}" for n, t in feats))
                      for g, feats in GROUPS.items())
-    with open(os.path.join(d, "features.yaml"), "w") as f:
-        f.write(FEATURES_YAML.format(store=store, groups=groups,
-                                     service=", ".join(f"{g}:{f}" for g, f in SERVICE)))
-    env = dict(os.environ, PLINTH_TRACKING_URI="sqlite:///" + os.path.join(d, "plinth.db"),
-               PLINTH_ARTIFACTS_ROOT=os.path.join(d, "artifacts"))
-    for args in (["features", "apply"],
-                 ["features", "materialize", "2026-01-01", "2026-12-01", "-q"]):
-        r = subprocess.run([plinth, *args], cwd=d, env=env, capture_output=True, text=True)
-        if r.returncode != 0:
-            sys.exit(f"{' '.join(args)} in {name}: {r.stderr}")
+    env = apply_features(plinth, d, FEATURES_YAML.format(
+        store=store, groups=groups, service=", ".join(f"{g}:{f}" for g, f in SERVICE)))
+    r = subprocess.run([plinth, "features", "materialize", "2026-01-01", "2026-12-01", "-q"],
+                       cwd=d, env=env, capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit(f"materialize in {name}: {r.stderr}")
     return d, env
 
 
@@ -416,18 +412,11 @@ def materialize(args, plinth, work, redis):
                 f.write("".join(chunk))
                 chunk = []
         f.write("".join(chunk))
-    with open(os.path.join(d, "features.yaml"), "w") as f:
-        f.write(FEATURES_YAML.format(
-            store=f"redis://127.0.0.1:{redis.port}",
-            groups=GROUP_YAML.format(name="driver_stats",
-                                     features=", ".join(f"{n}: {t}" for n, t in STATS)),
-            service=", ".join(f"driver_stats:{n}" for n, _ in STATS)))
-    env = dict(os.environ, PLINTH_TRACKING_URI="sqlite:///" + os.path.join(d, "plinth.db"),
-               PLINTH_ARTIFACTS_ROOT=os.path.join(d, "artifacts"))
-    r = subprocess.run([plinth, "features", "apply"], cwd=d, env=env, capture_output=True,
-                       text=True)
-    if r.returncode != 0:
-        sys.exit(f"apply: {r.stderr}")
+    env = apply_features(plinth, d, FEATURES_YAML.format(
+        store=f"redis://127.0.0.1:{redis.port}",
+        groups=GROUP_YAML.format(name="driver_stats",
+                                 features=", ".join(f"{n}: {t}" for n, t in STATS)),
+        service=", ".join(f"driver_stats:{n}" for n, _ in STATS)))
     print(f"materialize {rows:,} rows ({os.path.getsize(csv) / 1e6:.0f} MB of CSV) into Redis")
     figures = {}
     for label, cmd in (

@@ -76,12 +76,12 @@ Result<HistoricalResult> HistoricalFeatures(
   // read by Plinth's reader first.
   const bool parquet_entities = table::IsParquetPath(options.entities);
   table::CsvTable read;
-  if (!parquet_entities) {
-    PLINTH_ASSIGN_OR_RETURN(read, table::ReadTable(options.entities));
-  }
-  table::Schema entity_schema = read.table.schema();
+  table::Schema entity_schema;
   if (parquet_entities) {
     PLINTH_ASSIGN_OR_RETURN(entity_schema, table::ReadParquetSchema(options.entities));
+  } else {
+    PLINTH_ASSIGN_OR_RETURN(read, table::ReadTable(options.entities));
+    entity_schema = read.table.schema();
   }
   std::string ts = options.timestamp_column;
   if (ts.empty()) {
