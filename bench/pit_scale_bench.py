@@ -12,8 +12,12 @@ The group's ttl is 6 hours. Plinth runs `plinth features historical` on Parquet 
 tolerance, the entity order restored) writes CSV; its phases are reported apart, so its join
 alone can be compared. pandas is stopped after --pandas-timeout seconds.
 
+With --csv-entities Plinth also joins the entities from a CSV file (too large to hold: written
+as Parquet in the join's scratch folder first).
+
 usage: pit_scale_bench.py BUILD_DIR [--entities 10000000] [--features 50000000]
-                          [--memory-limit 4GB] [--pandas-timeout 1200]
+                          [--memory-limit 4GB] [--pandas-timeout 1200] [--skip-pandas]
+                          [--csv-entities]
 """
 import argparse
 import json
@@ -83,6 +87,8 @@ def main():
     a.add_argument("--memory-limit", default="4GB")
     a.add_argument("--pandas-timeout", type=int, default=1200)
     a.add_argument("--skip-pandas", action="store_true")
+    a.add_argument("--csv-entities", action="store_true",
+                   help="Plinth also joins the entities from CSV (written as Parquet first)")
     args = a.parse_args()
     plinth = os.path.abspath(os.path.join(args.build, "apps", "plinth", "plinth"))
     tool = os.path.abspath(os.path.join(args.build, "tests", "parquet_tool"))
@@ -98,7 +104,8 @@ def main():
         start = time.perf_counter()
         for name, query in (("stats", features), ("entities", entities)):
             for fmt, ext in (("parquet", "parquet"), ("csv", "csv")):
-                if fmt == "csv" and args.skip_pandas:
+                if fmt == "csv" and args.skip_pandas and not (name == "entities" and
+                                                              args.csv_entities):
                     continue
                 subprocess.run([tool, "sql", f"COPY ({query}) TO '{path(name + '.' + ext)}' "
                                 f"(FORMAT {fmt})"], check=True)
@@ -107,13 +114,16 @@ def main():
               f"(Parquet {os.path.getsize(path('stats.parquet')) / 1e6:.0f} MB of features)",
               flush=True)
         env = apply_features(plinth, work, FEATURES_YAML)
-        wall, peak, _ = timed([plinth, "features", "historical", "--entities",
-                               path("entities.parquet"), "--features",
-                               "stats:f1,stats:f2,stats:f3,stats:f4,stats:f5", "--out",
-                               path("plinth_out.parquet"), "--memory-limit", args.memory_limit,
-                               "-q"], cwd=work, env=env)
-        print(f"| Plinth (`features historical`, --memory-limit {args.memory_limit}) | "
-              f"{wall:.1f} s | {peak:,.0f} MB |", flush=True)
+        for ext in ("parquet", "csv") if args.csv_entities else ("parquet",):
+            wall, peak, _ = timed([plinth, "features", "historical", "--entities",
+                                   path("entities." + ext), "--features",
+                                   "stats:f1,stats:f2,stats:f3,stats:f4,stats:f5", "--out",
+                                   path("plinth_out.parquet"), "--memory-limit",
+                                   args.memory_limit, "-q"], cwd=work, env=env)
+            print(f"| Plinth (`features historical`, {ext} entities, --memory-limit "
+                  f"{args.memory_limit}) | {wall:.1f} s | {peak:,.0f} MB |", flush=True)
+            if ext == "parquet":
+                wall_parquet = wall
         if args.skip_pandas:
             return
         wall_p, peak_p, r = timed(["/usr/bin/python3", "-c", PANDAS, path("entities.csv"),
@@ -125,8 +135,8 @@ def main():
         phases = json.loads(r.stdout)
         print(f"| pandas merge_asof | {wall_p:.1f} s (read {phases['read']:.1f}, join "
               f"{phases['join']:.1f}, write {phases['write']:.1f}) | {peak_p:,.0f} MB |")
-        print(f"pandas / Plinth: {wall_p / wall:.1f}x (pandas' join alone: "
-              f"{phases['join'] / wall:.1f}x Plinth's whole run)")
+        print(f"pandas / Plinth: {wall_p / wall_parquet:.1f}x (pandas' join alone: "
+              f"{phases['join'] / wall_parquet:.1f}x Plinth's whole run, Parquet entities)")
 
 
 if __name__ == "__main__":

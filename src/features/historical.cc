@@ -1,6 +1,9 @@
 #include "features/historical.h"
 
 #include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <set>
@@ -8,6 +11,7 @@
 #include "core/file.h"
 #include "features/online.h"
 #include "features/point_in_time.h"
+#include "table/csv_reader.h"
 #include "table/csv_writer.h"
 #include "table/parquet.h"
 #include "table/reader.h"
@@ -65,6 +69,86 @@ Status AddOnDemand(const Definitions& defs, const std::vector<FeatureRef>& featu
   return Status::Ok();
 }
 
+// The rows of a CSV entity file too large to hold, written as they are read into `dir` as
+// Parquet files of at most kRows rows each, named in their order.
+class EntitySpool : public table::ChunkConsumer {
+ public:
+  static constexpr int64_t kRows = 1 << 20;
+
+  EntitySpool(std::string source, std::string dir)
+      : source_(std::move(source)), dir_(std::move(dir)) {}
+
+  // Again after the reader restarts (a column's type widened): what was written goes.
+  Status Begin(const table::Schema& schema, int64_t /*expected_rows*/) override {
+    std::set<std::string> seen;
+    for (const Field& f : schema.fields()) {
+      std::string lower = f.name;
+      std::transform(lower.begin(), lower.end(), lower.begin(),
+                     [](unsigned char c) { return std::tolower(c); });
+      if (!seen.insert(lower).second) {
+        return InvalidArgument(source_ + ": two columns named '" + f.name +
+                               "' but for case; an entity file this large is joined through "
+                               "Parquet, which does not tell them apart");
+      }
+    }
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+    std::filesystem::create_directories(dir_, ec);
+    if (ec) {
+      return IoError(dir_ + ": " + ec.message());
+    }
+    schema_ = schema;
+    pending_ = Empty();
+    files_ = 0;
+    return Status::Ok();
+  }
+
+  Status Consume(table::Table chunk) override {
+    PLINTH_RETURN_IF_ERROR(pending_.Append(chunk));
+    return pending_.num_rows() >= kRows ? Flush() : Status::Ok();
+  }
+
+  // Writes what is pending (a file without rows when there were none: the columns still).
+  Status Finish() { return pending_.num_rows() > 0 || files_ == 0 ? Flush() : Status::Ok(); }
+
+  const table::Schema& schema() const { return schema_; }
+
+ private:
+  table::Table Empty() const {
+    std::vector<table::Column> cols;
+    for (const Field& f : schema_.fields()) {
+      cols.emplace_back(f.type);
+    }
+    return table::Table(schema_, std::move(cols));
+  }
+
+  Status Flush() {
+    char name[32];
+    std::snprintf(name, sizeof(name), "part-%08d.parquet", files_++);
+    PLINTH_RETURN_IF_ERROR(table::WriteParquet(pending_, dir_ + "/" + name));
+    pending_ = Empty();
+    return Status::Ok();
+  }
+
+  std::string source_;
+  std::string dir_;
+  table::Schema schema_;
+  table::Table pending_;
+  int files_ = 0;
+};
+
+// Whether the CSV file at `path` is larger than `hold` bytes of text (a .gz one estimated at
+// 8 times its size). A size that cannot be read: not (the reader names the problem).
+bool LargerThan(const std::string& path, int64_t hold) {
+  std::error_code ec;
+  const std::uintmax_t size = std::filesystem::file_size(path, ec);
+  if (ec) {
+    return false;
+  }
+  const bool gz = path.size() >= 3 && path.compare(path.size() - 3, 3, ".gz") == 0;
+  return static_cast<double>(size) * (gz ? 8.0 : 1.0) > static_cast<double>(hold);
+}
+
 }  // namespace
 
 Result<HistoricalResult> HistoricalFeatures(
@@ -72,13 +156,25 @@ Result<HistoricalResult> HistoricalFeatures(
     const std::function<Result<FeatureGroup>(const FeatureRef&)>& groups,
     const HistoricalOptions& options, const std::function<void(int64_t rows)>& progress) {
   PLINTH_RETURN_IF_ERROR(CheckOutputNames(features, options.full_feature_names));
+  PLINTH_ASSIGN_OR_RETURN(table::DuckDb db,
+                          table::DuckDb::Open({options.threads, options.memory_limit, ""}));
   // Parquet entities are read by DuckDB as the join runs (never whole in memory); a CSV file is
-  // read by Plinth's reader first.
-  const bool parquet_entities = table::IsParquetPath(options.entities);
+  // read by Plinth's reader first: held, or when large written as Parquet and read so.
+  std::string entity_files;  // Parquet entities' file or folder ("": held)
   table::CsvTable read;
   table::Schema entity_schema;
-  if (parquet_entities) {
+  if (table::IsParquetPath(options.entities)) {
+    entity_files = options.entities;
     PLINTH_ASSIGN_OR_RETURN(entity_schema, table::ReadParquetSchema(options.entities));
+  } else if (LargerThan(options.entities, options.hold_csv_bytes)) {
+    if (db.scratch_dir().empty()) {
+      return Internal("features historical: the join's database has no scratch folder");
+    }
+    entity_files = db.scratch_dir() + "/plinth-entities";
+    EntitySpool spool(options.entities, entity_files);
+    PLINTH_RETURN_IF_ERROR(table::ScanCsv(options.entities, {}, spool).status());
+    PLINTH_RETURN_IF_ERROR(spool.Finish());
+    entity_schema = spool.schema();
   } else {
     PLINTH_ASSIGN_OR_RETURN(read, table::ReadTable(options.entities));
     entity_schema = read.table.schema();
@@ -136,8 +232,6 @@ Result<HistoricalResult> HistoricalFeatures(
     s.features.emplace_back(r.feature, out);
     s.feature_types[out] = f->type;
   }
-  PLINTH_ASSIGN_OR_RETURN(table::DuckDb db,
-                          table::DuckDb::Open({options.threads, options.memory_limit, ""}));
   const bool parquet = table::HasParquetName(options.out);
   std::optional<table::ParquetWriter> pq;
   std::optional<core::AtomicFileWriter> csv;
@@ -170,8 +264,8 @@ Result<HistoricalResult> HistoricalFeatures(
     }
     return Status::Ok();
   };
-  PLINTH_RETURN_IF_ERROR(parquet_entities
-                             ? PointInTimeJoin(db, options.entities, entity_schema, spec, write)
+  PLINTH_RETURN_IF_ERROR(!entity_files.empty()
+                             ? PointInTimeJoin(db, entity_files, entity_schema, spec, write)
                              : PointInTimeJoin(db, read.table, spec, write));
   if (!pq && !csv) {
     return InvalidArgument(options.entities + ": no entity rows");

@@ -95,36 +95,27 @@ class RedisOnlineStore : public OnlineStore {
         it->second = i;
       }
     }
-    std::vector<std::string> keys;
-    std::vector<std::string> values;
-    keys.reserve(newest.size());
-    values.reserve(newest.size());
+    std::vector<size_t> kept;  // the rows written, in their order
+    kept.reserve(newest.size());
     for (size_t i = 0; i < rows.size(); ++i) {
-      const OnlineRow& r = rows[i];
-      if (newest.size() != rows.size() && newest.at(r.key) != i) {
-        continue;
+      if (newest.size() == rows.size() || newest.at(rows[i].key) == i) {
+        kept.push_back(i);
       }
-      keys.push_back(RowKey(table, r.key));
-      std::string row;
-      row.reserve(kOrderBytes + r.value.size());
-      AppendOrdered(row, r.event_us);
-      AppendOrdered(row, r.created_us);
-      row += r.value;
-      values.push_back(std::move(row));
     }
     PLINTH_ASSIGN_OR_RETURN(Context c, Take());
     // Rows in chunks of kChunkRows, so that Redis serves lookups between them, each chunk's
-    // command sent before the first answer is read, so that Redis never waits for the next.
+    // command sent as soon as it is made and before the first answer is read, so that Redis
+    // works on one while the next is made.
     // First MSETNX: sets a chunk when none of its keys is stored (a first load, new entities),
     // else nothing. The chunks it did not set then go through the script, which compares.
     std::vector<size_t> chunks;
-    for (size_t begin = 0; begin < keys.size(); begin += kChunkRows) {
+    for (size_t begin = 0; begin < kept.size(); begin += kChunkRows) {
       chunks.push_back(begin);
     }
     std::vector<size_t> compare;
-    PLINTH_RETURN_IF_ERROR(Pipeline(c, table, keys, values, chunks, false, &compare));
+    PLINTH_RETURN_IF_ERROR(Pipeline(c, table, rows, kept, chunks, false, &compare));
     if (!compare.empty()) {
-      PLINTH_RETURN_IF_ERROR(Pipeline(c, table, keys, values, compare, true, nullptr));
+      PLINTH_RETURN_IF_ERROR(Pipeline(c, table, rows, kept, compare, true, nullptr));
     }
     Release(std::move(c));
     return Status::Ok();
@@ -194,23 +185,42 @@ class RedisOnlineStore : public OnlineStore {
   }
 
  private:
-  static std::string RowKey(std::string_view table, std::string_view key) {
-    std::string k = kPrefix;
+  // "plinth:2:<table>:<key bytes>" into `k` (its buffer reused).
+  static void SetRowKey(std::string& k, std::string_view table, std::string_view key) {
+    k.assign(kPrefix);
     k.append(table);
     k += ':';
     k.append(key);
+  }
+  static std::string RowKey(std::string_view table, std::string_view key) {
+    std::string k;
+    SetRowKey(k, table, key);
     return k;
   }
 
-  // Sends, for each chunk of rows starting at `chunks`, MSETNX (script: false) or the write
-  // script, then reads their answers; the chunks MSETNX did not set go to `unset`.
-  Status Pipeline(const Context& c, const std::string& table, const std::vector<std::string>& keys,
-                  const std::vector<std::string>& values, const std::vector<size_t>& chunks,
-                  bool script, std::vector<size_t>* unset) {
+  // Sends, for each chunk of the rows `kept` (indexes into `rows`) starting at `chunks`, MSETNX
+  // (script: false) or the write script, then reads their answers; the chunks MSETNX did not
+  // set go to `unset`.
+  Status Pipeline(const Context& c, const std::string& table, const std::vector<OnlineRow>& rows,
+                  const std::vector<size_t>& kept, const std::vector<size_t>& chunks, bool script,
+                  std::vector<size_t>* unset) {
+    std::vector<std::string> keys;
+    std::vector<std::string> values;
     std::vector<const char*> argv;
     std::vector<size_t> lens;
     for (const size_t begin : chunks) {
-      const size_t end = std::min(keys.size(), begin + kChunkRows);
+      const size_t end = std::min(kept.size(), begin + kChunkRows);
+      keys.resize(end - begin);
+      values.resize(end - begin);
+      for (size_t i = begin; i < end; ++i) {
+        const OnlineRow& r = rows[kept[i]];
+        SetRowKey(keys[i - begin], table, r.key);
+        std::string& v = values[i - begin];
+        v.clear();
+        AppendOrdered(v, r.event_us);
+        AppendOrdered(v, r.created_us);
+        v += r.value;
+      }
       const std::string count = std::to_string(end - begin);
       argv.clear();
       lens.clear();
@@ -221,16 +231,16 @@ class RedisOnlineStore : public OnlineStore {
       if (script) {
         argv = {"EVAL", kWriteScript, count.data()};
         lens = {4, std::strlen(kWriteScript), count.size()};
-        for (size_t i = begin; i < end; ++i) {
-          arg(keys[i]);
+        for (const std::string& k : keys) {
+          arg(k);
         }
-        for (size_t i = begin; i < end; ++i) {
-          arg(values[i]);
+        for (const std::string& v : values) {
+          arg(v);
         }
       } else {
         argv = {"MSETNX"};
         lens = {6};
-        for (size_t i = begin; i < end; ++i) {
+        for (size_t i = 0; i < keys.size(); ++i) {
           arg(keys[i]);
           arg(values[i]);
         }
@@ -238,6 +248,14 @@ class RedisOnlineStore : public OnlineStore {
       if (redisAppendCommandArgv(c.get(), static_cast<int>(argv.size()), argv.data(),
                                  lens.data()) != REDIS_OK) {
         return Failed(c, "writing " + table);
+      }
+      // Sent now (hiredis would hold it until the first answer is read). Redis answers each
+      // command with a few bytes, which wait in the socket until they are read below.
+      int done = 0;
+      while (done == 0) {
+        if (redisBufferWrite(c.get(), &done) != REDIS_OK) {
+          return Failed(c, "writing " + table);
+        }
       }
     }
     Status first = Status::Ok();

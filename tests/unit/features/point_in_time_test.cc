@@ -8,6 +8,7 @@
 #include <numeric>
 #include <tuple>
 
+#include "features/source.h"
 #include "table/csv_writer.h"
 #include "table/parquet.h"
 #include "table/value_parse.h"
@@ -244,6 +245,32 @@ TEST(PointInTimeJoin, ParquetEntitiesJoinAsHeldOnes) {
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("'__Plinth_row' is reserved"), std::string::npos)
       << r.status().message();
+}
+
+// A CSV source's columns are moved out of what its reader read, in the order asked for.
+TEST(PlanSource, TakesTheCsvColumnsAskedForInTheirOrder) {
+  testutil::TempDir dir;
+  const std::string csv = dir.Write("s.csv", "a,b,c\n1,x,2.5\n3,y,\n");
+  Result<table::DuckDb> db = table::DuckDb::Open();
+  ASSERT_TRUE(db.ok());
+  Result<PlannedSource> p = PlanSource(*db, Source{csv, "", {}}, "s", {"c", "a"}, "0");
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_EQ(p->schema, Schema({{"c", DataType::kFloat64}, {"a", DataType::kInt64}}));
+  Result<Table> t = db->QueryTable("SELECT * FROM (" + p->sql + ")", {}, "s");
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  ASSERT_EQ(t->num_rows(), 2);
+  ASSERT_EQ(t->num_columns(), size_t{3});  // and the order column
+  EXPECT_EQ(t->column(0).doubles()[0], 2.5);
+  EXPECT_TRUE(t->column(0).IsNull(1));
+  EXPECT_EQ(t->column(1).ints()[1], 3);
+  EXPECT_EQ(t->column(2).ints()[1], 1);
+  // A column missing, or asked for twice (never moved twice): one line each.
+  Result<PlannedSource> r = PlanSource(*db, Source{csv, "", {}}, "s", {"a", "d"}, "1");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), csv + ": no column 'd' (feature group s)");
+  r = PlanSource(*db, Source{csv, "", {}}, "s", {"a", "a"}, "2");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), csv + ": column 'a' asked for twice (feature group s)");
 }
 
 TEST(PointInTimeJoin, RefusesWhatCannotBeJoinedNamingIt) {
