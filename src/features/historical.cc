@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <utility>
 
 #include "core/file.h"
 #include "features/online.h"
@@ -14,7 +15,6 @@
 #include "table/csv_reader.h"
 #include "table/csv_writer.h"
 #include "table/parquet.h"
-#include "table/reader.h"
 
 namespace plinth::features {
 namespace {
@@ -69,19 +69,64 @@ Status AddOnDemand(const Definitions& defs, const std::vector<FeatureRef>& featu
   return Status::Ok();
 }
 
-// The rows of a CSV entity file too large to hold, written as they are read into `dir` as
-// Parquet files of at most kRows rows each, named in their order.
-class EntitySpool : public table::ChunkConsumer {
+// Bytes a table's values take in memory (about: strings' text and offsets, 8 per other value).
+int64_t Bytes(const table::Table& t) {
+  int64_t n = 0;
+  for (size_t c = 0; c < t.num_columns(); ++c) {
+    const table::Column& col = t.column(c);
+    n += 8 * col.size() +
+         (col.type() == DataType::kString ? static_cast<int64_t>(col.chars().size()) : 0);
+  }
+  return n;
+}
+
+// The rows of a CSV entity file as the reader delivers them: held while they take at most
+// `hold_bytes`; beyond that, they and all that follow are written into `dir` as Parquet files
+// of about `file_bytes` each, named in their order (the reader's memory and one file's rows at
+// a time, whatever the file's size).
+class EntityRows : public table::ChunkConsumer {
  public:
-  static constexpr int64_t kRows = 1 << 20;
+  EntityRows(std::string source, std::string dir, int64_t hold_bytes, int64_t file_bytes)
+      : source_(std::move(source)),
+        dir_(std::move(dir)),
+        hold_bytes_(hold_bytes),
+        file_bytes_(std::max<int64_t>(file_bytes, 1)) {}
 
-  EntitySpool(std::string source, std::string dir)
-      : source_(std::move(source)), dir_(std::move(dir)) {}
-
-  // Again after the reader restarts (a column's type widened): what was written goes.
+  // Again after the reader restarts (a column's type widened): what was held or written goes.
   Status Begin(const table::Schema& schema, int64_t /*expected_rows*/) override {
+    schema_ = schema;
+    held_ = table::Table(schema_, Empty());
+    held_bytes_ = 0;
+    pending_ = Empty();
+    pending_rows_ = 0;
+    files_ = 0;
+    if (spooling_) {
+      spooling_ = false;
+      std::error_code ec;
+      std::filesystem::remove_all(dir_, ec);
+      if (ec) {
+        return IoError(source_ + ": clearing " + dir_ + ": " + ec.message());
+      }
+    }
+    return Status::Ok();
+  }
+
+  Status Consume(table::Table chunk) override {
+    if (spooling_) {
+      return Write(chunk);
+    }
+    held_bytes_ += Bytes(chunk);
+    if (held_.num_rows() == 0) {
+      held_ = std::move(chunk);
+    } else {
+      PLINTH_RETURN_IF_ERROR(held_.Append(chunk));
+    }
+    if (held_bytes_ <= hold_bytes_) {
+      return Status::Ok();
+    }
+    // Too large to hold: written from here on, what was held first.
     std::set<std::string> seen;
-    for (const Field& f : schema.fields()) {
+    for (const Field& f : schema_.fields()) {
       std::string lower = f.name;
       std::transform(lower.begin(), lower.end(), lower.begin(),
                      [](unsigned char c) { return std::tolower(c); });
@@ -92,62 +137,77 @@ class EntitySpool : public table::ChunkConsumer {
       }
     }
     std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
     std::filesystem::create_directories(dir_, ec);
     if (ec) {
-      return IoError(dir_ + ": " + ec.message());
+      return IoError(source_ + ": making " + dir_ + " to write it as Parquet: " + ec.message());
     }
-    schema_ = schema;
-    pending_ = Empty();
-    files_ = 0;
-    return Status::Ok();
+    spooling_ = true;
+    const table::Table held = std::exchange(held_, table::Table(schema_, Empty()));
+    return Write(held);
   }
 
-  Status Consume(table::Table chunk) override {
-    PLINTH_RETURN_IF_ERROR(pending_.Append(chunk));
-    return pending_.num_rows() >= kRows ? Flush() : Status::Ok();
+  // Writes what is pending (a file without rows when none was written: the columns still).
+  Status Finish() {
+    return spooling_ && (pending_rows_ > 0 || files_ == 0) ? Flush() : Status::Ok();
   }
 
-  // Writes what is pending (a file without rows when there were none: the columns still).
-  Status Finish() { return pending_.num_rows() > 0 || files_ == 0 ? Flush() : Status::Ok(); }
-
+  bool spooled() const { return spooling_; }
   const table::Schema& schema() const { return schema_; }
+  table::Table TakeHeld() { return std::move(held_); }
 
  private:
-  table::Table Empty() const {
+  std::vector<table::Column> Empty() const {
     std::vector<table::Column> cols;
     for (const Field& f : schema_.fields()) {
       cols.emplace_back(f.type);
     }
-    return table::Table(schema_, std::move(cols));
+    return cols;
+  }
+
+  // Adds `t`'s rows to the file being filled, writing each once it holds about file_bytes_.
+  Status Write(const table::Table& t) {
+    const int64_t rows = t.num_rows();
+    const int64_t per_row = std::max<int64_t>(1, Bytes(t) / std::max<int64_t>(rows, 1));
+    const int64_t cap = std::max<int64_t>(1, file_bytes_ / per_row);
+    for (int64_t at = 0; at < rows;) {
+      const int64_t n = std::min(rows - at, std::max<int64_t>(1, cap - pending_rows_));
+      for (size_t c = 0; c < pending_.size(); ++c) {
+        pending_[c].AppendRange(t.column(c), at, n);
+      }
+      pending_rows_ += n;
+      at += n;
+      if (pending_rows_ >= cap) {
+        PLINTH_RETURN_IF_ERROR(Flush());
+      }
+    }
+    return Status::Ok();
   }
 
   Status Flush() {
     char name[32];
     std::snprintf(name, sizeof(name), "part-%08d.parquet", files_++);
-    PLINTH_RETURN_IF_ERROR(table::WriteParquet(pending_, dir_ + "/" + name));
-    pending_ = Empty();
+    const Status s = table::WriteParquet(table::Table(schema_, std::exchange(pending_, Empty())),
+                                         dir_ + "/" + name);
+    pending_rows_ = 0;
+    if (!s.ok()) {
+      return Status(s.code(), source_ + ": writing it as Parquet under " + dir_ +
+                                  " (an entity file too large to hold): " + s.message());
+    }
     return Status::Ok();
   }
 
   std::string source_;
   std::string dir_;
+  int64_t hold_bytes_;
+  int64_t file_bytes_;
   table::Schema schema_;
-  table::Table pending_;
+  table::Table held_;
+  int64_t held_bytes_ = 0;
+  bool spooling_ = false;
+  std::vector<table::Column> pending_;
+  int64_t pending_rows_ = 0;
   int files_ = 0;
 };
-
-// Whether the CSV file at `path` is larger than `hold` bytes of text (a .gz one estimated at
-// 8 times its size). A size that cannot be read: not (the reader names the problem).
-bool LargerThan(const std::string& path, int64_t hold) {
-  std::error_code ec;
-  const std::uintmax_t size = std::filesystem::file_size(path, ec);
-  if (ec) {
-    return false;
-  }
-  const bool gz = path.size() >= 3 && path.compare(path.size() - 3, 3, ".gz") == 0;
-  return static_cast<double>(size) * (gz ? 8.0 : 1.0) > static_cast<double>(hold);
-}
 
 }  // namespace
 
@@ -156,50 +216,9 @@ Result<HistoricalResult> HistoricalFeatures(
     const std::function<Result<FeatureGroup>(const FeatureRef&)>& groups,
     const HistoricalOptions& options, const std::function<void(int64_t rows)>& progress) {
   PLINTH_RETURN_IF_ERROR(CheckOutputNames(features, options.full_feature_names));
-  PLINTH_ASSIGN_OR_RETURN(table::DuckDb db,
-                          table::DuckDb::Open({options.threads, options.memory_limit, ""}));
-  // Parquet entities are read by DuckDB as the join runs (never whole in memory); a CSV file is
-  // read by Plinth's reader first: held, or when large written as Parquet and read so.
-  std::string entity_files;  // Parquet entities' file or folder ("": held)
-  table::CsvTable read;
-  table::Schema entity_schema;
-  if (table::IsParquetPath(options.entities)) {
-    entity_files = options.entities;
-    PLINTH_ASSIGN_OR_RETURN(entity_schema, table::ReadParquetSchema(options.entities));
-  } else if (LargerThan(options.entities, options.hold_csv_bytes)) {
-    if (db.scratch_dir().empty()) {
-      return Internal("features historical: the join's database has no scratch folder");
-    }
-    entity_files = db.scratch_dir() + "/plinth-entities";
-    EntitySpool spool(options.entities, entity_files);
-    PLINTH_RETURN_IF_ERROR(table::ScanCsv(options.entities, {}, spool).status());
-    PLINTH_RETURN_IF_ERROR(spool.Finish());
-    entity_schema = spool.schema();
-  } else {
-    PLINTH_ASSIGN_OR_RETURN(read, table::ReadTable(options.entities));
-    entity_schema = read.table.schema();
-  }
-  std::string ts = options.timestamp_column;
-  if (ts.empty()) {
-    std::vector<std::string> found;
-    for (const Field& f : entity_schema.fields()) {
-      if (f.type == DataType::kTimestamp) {
-        found.push_back(f.name);
-      }
-    }
-    if (found.size() != 1) {
-      return InvalidArgument(options.entities + ": " +
-                             (found.empty() ? std::string("no timestamp column")
-                                            : std::to_string(found.size()) + " timestamp columns") +
-                             "; each entity row needs the time its features are taken at (name "
-                             "the column: --timestamp-column, or data.features.timestamp_column "
-                             "in train.yaml)");
-    }
-    ts = found[0];
-  }
+  // The groups and features first: a mistake in them is found before a large file is read.
   HistoricalResult result;
-  result.timestamp_column = ts;
-  JoinSpec spec{ts, {}};
+  JoinSpec spec;
   std::map<std::string, size_t> by_label;
   for (const FeatureRef& r : features) {
     if (r.group.empty()) {
@@ -232,6 +251,51 @@ Result<HistoricalResult> HistoricalFeatures(
     s.features.emplace_back(r.feature, out);
     s.feature_types[out] = f->type;
   }
+  PLINTH_ASSIGN_OR_RETURN(table::DuckDb db,
+                          table::DuckDb::Open({options.threads, options.memory_limit, ""}));
+  // Parquet entities are read by DuckDB as the join runs (never whole in memory); a CSV file is
+  // read by Plinth's reader first: held, or once too large written as Parquet and read so.
+  std::string entity_files;  // Parquet entities' file or folder ("": held)
+  table::Table held;
+  table::Schema entity_schema;
+  if (table::IsParquetPath(options.entities)) {
+    entity_files = options.entities;
+    PLINTH_ASSIGN_OR_RETURN(entity_schema, table::ReadParquetSchema(options.entities));
+  } else {
+    if (db.scratch_dir().empty()) {
+      return Internal("features historical: the join's database has no scratch folder");
+    }
+    EntityRows rows(options.entities, db.scratch_dir() + "/plinth-entities", options.hold_csv_bytes,
+                    options.spool_file_bytes);
+    PLINTH_RETURN_IF_ERROR(table::ScanCsv(options.entities, {}, rows).status());
+    PLINTH_RETURN_IF_ERROR(rows.Finish());
+    entity_schema = rows.schema();
+    if (rows.spooled()) {
+      entity_files = db.scratch_dir() + "/plinth-entities";
+    } else {
+      held = rows.TakeHeld();
+    }
+  }
+  std::string ts = options.timestamp_column;
+  if (ts.empty()) {
+    std::vector<std::string> found;
+    for (const Field& f : entity_schema.fields()) {
+      if (f.type == DataType::kTimestamp) {
+        found.push_back(f.name);
+      }
+    }
+    if (found.size() != 1) {
+      return InvalidArgument(options.entities + ": " +
+                             (found.empty() ? std::string("no timestamp column")
+                                            : std::to_string(found.size()) + " timestamp columns") +
+                             "; each entity row needs the time its features are taken at (name "
+                             "the column: --timestamp-column, or data.features.timestamp_column "
+                             "in train.yaml)");
+    }
+    ts = found[0];
+  }
+  result.timestamp_column = ts;
+  spec.entity_timestamp = ts;
   const bool parquet = table::HasParquetName(options.out);
   std::optional<table::ParquetWriter> pq;
   std::optional<core::AtomicFileWriter> csv;
@@ -266,7 +330,7 @@ Result<HistoricalResult> HistoricalFeatures(
   };
   PLINTH_RETURN_IF_ERROR(!entity_files.empty()
                              ? PointInTimeJoin(db, entity_files, entity_schema, spec, write)
-                             : PointInTimeJoin(db, read.table, spec, write));
+                             : PointInTimeJoin(db, held, spec, write));
   if (!pq && !csv) {
     return InvalidArgument(options.entities + ": no entity rows");
   }

@@ -21,11 +21,12 @@ struct HistoricalOptions {
   bool full_feature_names = false;
   std::string memory_limit;  // DuckDB's, e.g. "4GB"; "": its default
   int threads = 0;
-  // A CSV entity file of at most this many bytes (a .gz one: 8 times its size, an estimate of
-  // its text) is read whole and held; a larger one is first written as Parquet files of up to
-  // a million rows each in the join's scratch folder, read by DuckDB as the join runs (memory
+  // A CSV entity file's rows are held in memory while they take at most this many bytes;
+  // beyond that they (and all that follow) are written as Parquet files of about
+  // spool_file_bytes each in the join's scratch folder, read by DuckDB as the join runs (memory
   // bounded, as for Parquet entities). Parquet entities are never held.
   int64_t hold_csv_bytes = int64_t{256} << 20;
+  int64_t spool_file_bytes = int64_t{64} << 20;
 };
 
 struct HistoricalResult {
