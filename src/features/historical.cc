@@ -1,7 +1,6 @@
 #include "features/historical.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -125,16 +124,10 @@ class EntityRows : public table::ChunkConsumer {
       return Status::Ok();
     }
     // Too large to hold: written from here on, what was held first.
-    std::set<std::string> seen;
-    for (const Field& f : schema_.fields()) {
-      std::string lower = f.name;
-      std::transform(lower.begin(), lower.end(), lower.begin(),
-                     [](unsigned char c) { return std::tolower(c); });
-      if (!seen.insert(lower).second) {
-        return InvalidArgument(source_ + ": two columns named '" + f.name +
-                               "' but for case; an entity file this large is joined through "
-                               "Parquet, which does not tell them apart");
-      }
+    if (const std::optional<std::string> twice = table::NamedTwiceButForCase(schema_)) {
+      return InvalidArgument(source_ + ": two columns named '" + *twice +
+                             "' but for case; an entity file this large is joined through "
+                             "Parquet, which does not tell them apart");
     }
     std::error_code ec;
     std::filesystem::create_directories(dir_, ec);
@@ -265,13 +258,13 @@ Result<HistoricalResult> HistoricalFeatures(
     if (db.scratch_dir().empty()) {
       return Internal("features historical: the join's database has no scratch folder");
     }
-    EntityRows rows(options.entities, db.scratch_dir() + "/plinth-entities", options.hold_csv_bytes,
-                    options.spool_file_bytes);
+    const std::string spool = db.scratch_dir() + "/plinth-entities";
+    EntityRows rows(options.entities, spool, options.hold_csv_bytes, options.spool_file_bytes);
     PLINTH_RETURN_IF_ERROR(table::ScanCsv(options.entities, {}, rows).status());
     PLINTH_RETURN_IF_ERROR(rows.Finish());
     entity_schema = rows.schema();
     if (rows.spooled()) {
-      entity_files = db.scratch_dir() + "/plinth-entities";
+      entity_files = spool;
     } else {
       held = rows.TakeHeld();
     }

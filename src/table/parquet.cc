@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <set>
 
 #include "core/file.h"
@@ -322,17 +323,24 @@ ParquetWriter::ParquetWriter(ParquetWriter&&) noexcept = default;
 ParquetWriter& ParquetWriter::operator=(ParquetWriter&&) noexcept = default;
 ParquetWriter::~ParquetWriter() = default;
 
+std::optional<std::string> NamedTwiceButForCase(const Schema& schema) {
+  std::set<std::string> seen;
+  for (const Field& f : schema.fields()) {
+    if (!seen.insert(Lower(f.name)).second) {
+      return Printable(f.name);
+    }
+  }
+  return std::nullopt;
+}
+
 Result<ParquetWriter> ParquetWriter::Open(const std::string& path, const Schema& schema) {
   if (schema.size() == 0) {
     return InvalidArgument(path + ": a table without columns cannot be written as Parquet");
   }
-  std::set<std::string> seen;
-  for (const Field& f : schema.fields()) {
-    if (!seen.insert(Lower(f.name)).second) {
-      return InvalidArgument(path + ": two columns named '" + Printable(f.name) +
-                             "' but for case, which Parquet readers such as DuckDB do not "
-                             "tell apart");
-    }
+  if (const std::optional<std::string> twice = NamedTwiceButForCase(schema)) {
+    return InvalidArgument(path + ": two columns named '" + *twice +
+                           "' but for case, which Parquet readers such as DuckDB do not "
+                           "tell apart");
   }
   PLINTH_ASSIGN_OR_RETURN(core::AtomicFileWriter out, core::AtomicFileWriter::Open(path));
   PLINTH_ASSIGN_OR_RETURN(DuckDb db, Engine());

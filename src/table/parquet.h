@@ -18,6 +18,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,10 @@ namespace plinth::table {
 bool IsParquetPath(const std::string& path);
 // Whether `path`'s name ends in .parquet (any case): written as Parquet.
 bool HasParquetName(std::string_view path);
+// The second of two columns whose names are equal but for (ASCII) case, fit for a one-line
+// message, if any: Parquet readers such as DuckDB do not tell them apart, and ParquetWriter
+// refuses them.
+std::optional<std::string> NamedTwiceButForCase(const Schema& schema);
 
 // The files `path` names: itself, or a directory's *.parquet files in name order (regular
 // files; symlinks, subdirectories and other files are left out). Errors: none found, a name
